@@ -1,0 +1,190 @@
+// Package db opens passd's PostgreSQL pool and runs transactions. It knows
+// nothing of the domain: it registers decimal support so amounts never pass
+// through float, retries transactions that lost a serialization race, and
+// translates the errors every store shares.
+package db
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	pgxdecimal "github.com/jackc/pgx-shopspring-decimal"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"passd/fault"
+)
+
+// DBTX is what a store helper needs: a pool or a transaction.
+type DBTX interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+	CopyFrom(ctx context.Context, table pgx.Identifier, columns []string, src pgx.CopyFromSource) (int64, error)
+	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
+}
+
+// Open connects a pool to url and checks that the server answers.
+func Open(ctx context.Context, url string) (*pgxpool.Pool, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("db: parse url: %w", err)
+	}
+	return OpenConfig(ctx, cfg)
+}
+
+// OpenConfig is Open with a parsed configuration.
+func OpenConfig(ctx context.Context, cfg *pgxpool.Config) (*pgxpool.Pool, error) {
+	cfg.AfterConnect = func(ctx context.Context, conn *pgx.Conn) error {
+		pgxdecimal.Register(conn.TypeMap())
+		return nil
+	}
+	if cfg.ConnConfig.RuntimeParams == nil {
+		cfg.ConnConfig.RuntimeParams = map[string]string{}
+	}
+	cfg.ConnConfig.RuntimeParams["application_name"] = "passd"
+	// Dates are compared in SQL as civil dates; timestamps are shown in UTC.
+	cfg.ConnConfig.RuntimeParams["timezone"] = "UTC"
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("db: open pool: %w", err)
+	}
+	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := pool.Ping(pingCtx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("db: ping: %w", err)
+	}
+	return pool, nil
+}
+
+// TxBeginner is a pool, a connection or a transaction (for nesting).
+type TxBeginner interface {
+	Begin(ctx context.Context) (pgx.Tx, error)
+}
+
+const maxAttempts = 8
+
+// InTx runs fn in a transaction and commits it. When PostgreSQL aborts the
+// transaction for a serialization failure or a deadlock, the whole
+// transaction is retried with jittered backoff: those are races lost, not
+// business errors. fn must therefore have no side effects outside the
+// transaction.
+func InTx(ctx context.Context, b TxBeginner, fn func(tx pgx.Tx) error) error {
+	return inTx(ctx, b, pgx.TxOptions{}, fn)
+}
+
+// InTxOptions is InTx with explicit options (isolation level, read-only).
+func InTxOptions(ctx context.Context, b TxBeginner, opts pgx.TxOptions, fn func(tx pgx.Tx) error) error {
+	return inTx(ctx, b, opts, fn)
+}
+
+func inTx(ctx context.Context, b TxBeginner, opts pgx.TxOptions, fn func(tx pgx.Tx) error) error {
+	var err error
+	for attempt := 1; ; attempt++ {
+		err = beginFunc(ctx, b, opts, fn)
+		if err == nil || !Retryable(err) || attempt == maxAttempts {
+			return err
+		}
+		backoff := time.Duration(attempt*attempt)*5*time.Millisecond + time.Duration(rand.IntN(10))*time.Millisecond
+		select {
+		case <-ctx.Done():
+			return errors.Join(err, ctx.Err())
+		case <-time.After(backoff):
+		}
+	}
+}
+
+func beginFunc(ctx context.Context, b TxBeginner, opts pgx.TxOptions, fn func(tx pgx.Tx) error) error {
+	var tx pgx.Tx
+	var err error
+	if p, ok := b.(interface {
+		BeginTx(context.Context, pgx.TxOptions) (pgx.Tx, error)
+	}); ok {
+		tx, err = p.BeginTx(ctx, opts)
+	} else {
+		tx, err = b.Begin(ctx)
+	}
+	if err != nil {
+		return Translate(fmt.Errorf("db: begin: %w", err))
+	}
+	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return Translate(fmt.Errorf("db: commit: %w", err))
+	}
+	return nil
+}
+
+// SQLSTATEs the stores care about.
+const (
+	UniqueViolation      = "23505"
+	ForeignKeyViolation  = "23503"
+	CheckViolation       = "23514"
+	SerializationFailure = "40001"
+	DeadlockDetected     = "40P01"
+)
+
+// PgError returns the PostgreSQL error inside err, if any.
+func PgError(err error) (*pgconn.PgError, bool) {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr, true
+	}
+	return nil, false
+}
+
+// Retryable reports whether err is a lost race that a retry may win.
+func Retryable(err error) bool {
+	pgErr, ok := PgError(err)
+	return ok && (pgErr.Code == SerializationFailure || pgErr.Code == DeadlockDetected)
+}
+
+// IsConstraint reports whether err violates the named constraint.
+func IsConstraint(err error, name string) bool {
+	pgErr, ok := PgError(err)
+	return ok && pgErr.ConstraintName == name
+}
+
+// Translate turns the failures that are not bugs into faults: no row is
+// not_found, an unreachable server is unavailable (so clients see 503 and
+// retry). Anything else is returned as is and becomes a 500.
+func Translate(err error) error {
+	if err == nil {
+		return nil
+	}
+	var fe *fault.Error
+	if errors.As(err, &fe) {
+		return err
+	}
+	if errors.Is(err, pgx.ErrNoRows) {
+		return &fault.Error{Code: fault.NotFound, Message: "not found", Err: err}
+	}
+	if Unavailable(err) {
+		return &fault.Error{Code: fault.Unavailable, Message: "the database is unavailable, retry later", Err: err}
+	}
+	return err
+}
+
+// Unavailable reports whether err means the server cannot be reached or is
+// shutting down, as opposed to a query that failed.
+func Unavailable(err error) bool {
+	if pgErr, ok := PgError(err); ok {
+		switch pgErr.Code {
+		case "57P01", "57P02", "57P03", "08000", "08003", "08006", "08001", "08004":
+			return true
+		}
+		return false
+	}
+	var connErr *pgconn.ConnectError
+	if errors.As(err, &connErr) {
+		return true
+	}
+	return pgconn.SafeToRetry(err) || errors.Is(err, context.DeadlineExceeded)
+}

@@ -1,0 +1,204 @@
+// Package dbtest gives each test its own PostgreSQL database, copied from a
+// template that already carries the schema, so tests run with t.Parallel()
+// against a real server and never see each other's rows.
+//
+// The server comes from TEST_DATABASE_URL (make test starts a throwaway
+// cluster and sets it). Without it the tests fail: no test is skipped for
+// want of a database.
+package dbtest
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"passd/db"
+	"passd/migrations"
+)
+
+var (
+	templateOnce sync.Once
+	templateName string
+	templateErr  error
+)
+
+// ServerURL returns the URL of the test server or fails the test.
+func ServerURL(t testing.TB) string {
+	t.Helper()
+	url := os.Getenv("TEST_DATABASE_URL")
+	if url == "" {
+		t.Fatal("TEST_DATABASE_URL is not set: run the tests with `make test`, which starts a throwaway PostgreSQL")
+	}
+	return url
+}
+
+// New returns a pool on a fresh database holding the current schema. The
+// database is dropped when the test ends.
+func New(t testing.TB) *pgxpool.Pool {
+	t.Helper()
+	url := NewURL(t)
+	pool, err := db.Open(context.Background(), url)
+	if err != nil {
+		t.Fatalf("dbtest: open: %v", err)
+	}
+	t.Cleanup(pool.Close)
+	return pool
+}
+
+// NewURL creates a fresh database holding the current schema and returns
+// its URL, for tests that start passd as a separate process.
+func NewURL(t testing.TB) string {
+	t.Helper()
+	server := ServerURL(t)
+	templateOnce.Do(func() { templateName, templateErr = ensureTemplate(server) })
+	if templateErr != nil {
+		t.Fatalf("dbtest: template: %v", templateErr)
+	}
+	name := "passd_test_" + randomSuffix()
+	ctx := context.Background()
+	admin, err := pgx.Connect(ctx, server)
+	if err != nil {
+		t.Fatalf("dbtest: connect: %v", err)
+	}
+	defer admin.Close(ctx)
+	// Another package's process may be copying the same template right now;
+	// PostgreSQL refuses concurrent copies, so retry briefly.
+	for attempt := 0; ; attempt++ {
+		_, err = admin.Exec(ctx, fmt.Sprintf("CREATE DATABASE %s TEMPLATE %s", name, templateName))
+		if err == nil || attempt == 50 || !strings.Contains(err.Error(), "being accessed by other users") {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatalf("dbtest: create database: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx := context.Background()
+		conn, err := pgx.Connect(ctx, server)
+		if err != nil {
+			t.Logf("dbtest: drop %s: %v", name, err)
+			return
+		}
+		defer conn.Close(ctx)
+		if _, err := conn.Exec(ctx, fmt.Sprintf("DROP DATABASE IF EXISTS %s WITH (FORCE)", name)); err != nil {
+			t.Logf("dbtest: drop %s: %v", name, err)
+		}
+	})
+	url, err := withDatabase(server, name)
+	if err != nil {
+		t.Fatalf("dbtest: %v", err)
+	}
+	return url
+}
+
+// withDatabase swaps the database name in a connection URL.
+func withDatabase(server, name string) (string, error) {
+	cfg, err := pgx.ParseConfig(server)
+	if err != nil {
+		return "", fmt.Errorf("parse url: %w", err)
+	}
+	u := url.URL{Scheme: "postgres", Path: "/" + name}
+	if cfg.Password != "" {
+		u.User = url.UserPassword(cfg.User, cfg.Password)
+	} else {
+		u.User = url.User(cfg.User)
+	}
+	q := url.Values{"sslmode": {"disable"}}
+	if strings.HasPrefix(cfg.Host, "/") {
+		q.Set("host", cfg.Host)
+		q.Set("port", fmt.Sprint(cfg.Port))
+	} else {
+		u.Host = fmt.Sprintf("%s:%d", cfg.Host, cfg.Port)
+	}
+	u.RawQuery = q.Encode()
+	return u.String(), nil
+}
+
+// ensureTemplate creates, once per server and schema version, a database
+// with every migration applied. Its name carries a hash of the migration
+// files, so a changed schema gets a new template and stale ones are harmless.
+func ensureTemplate(server string) (string, error) {
+	sum := sha256.New()
+	err := fs.WalkDir(migrations.FS(), ".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := fs.ReadFile(migrations.FS(), path)
+		if err != nil {
+			return err
+		}
+		sum.Write([]byte(path))
+		sum.Write(b)
+		return nil
+	})
+	if err != nil {
+		return "", err
+	}
+	name := "passd_template_" + hex.EncodeToString(sum.Sum(nil))[:16]
+
+	ctx := context.Background()
+	admin, err := pgx.Connect(ctx, server)
+	if err != nil {
+		return "", fmt.Errorf("connect: %w", err)
+	}
+	defer admin.Close(ctx)
+	// Test binaries of several packages start at once: one builds the template.
+	if _, err := admin.Exec(ctx, "SELECT pg_advisory_lock(7262001)"); err != nil {
+		return "", err
+	}
+	defer admin.Exec(ctx, "SELECT pg_advisory_unlock(7262001)") //nolint:errcheck
+	var ready bool
+	err = admin.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1 AND datistemplate)", name).Scan(&ready)
+	if err != nil {
+		return "", err
+	}
+	if ready {
+		return name, nil
+	}
+	building := name + "_build"
+	if _, err := admin.Exec(ctx, fmt.Sprintf("DROP DATABASE IF EXISTS %s WITH (FORCE)", building)); err != nil {
+		return "", err
+	}
+	if _, err := admin.Exec(ctx, fmt.Sprintf("CREATE DATABASE %s", building)); err != nil {
+		return "", err
+	}
+	buildURL, err := withDatabase(server, building)
+	if err != nil {
+		return "", err
+	}
+	pool, err := db.Open(ctx, buildURL)
+	if err != nil {
+		return "", err
+	}
+	_, err = migrations.Up(ctx, pool)
+	pool.Close()
+	if err != nil {
+		return "", err
+	}
+	if _, err := admin.Exec(ctx, fmt.Sprintf("ALTER DATABASE %s RENAME TO %s", building, name)); err != nil {
+		return "", err
+	}
+	if _, err := admin.Exec(ctx, fmt.Sprintf("ALTER DATABASE %s IS_TEMPLATE true", name)); err != nil {
+		return "", err
+	}
+	return name, nil
+}
+
+func randomSuffix() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
