@@ -1,0 +1,301 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/labstack/echo/v4"
+	"github.com/shopspring/decimal"
+
+	"passd/calendar"
+	"passd/fault"
+	"passd/money"
+)
+
+// MaxBody is the largest request body passd reads.
+const MaxBody = 1 << 20
+
+// Decode reads a JSON object into dst strictly: the content type must be
+// JSON, the body at most 1 MiB of valid UTF-8 holding one object with no
+// unknown or repeated fields. Field values should be of type Value so that
+// their own validation can name the field precisely.
+func Decode(c echo.Context, dst any) error {
+	req := c.Request()
+	if ct := req.Header.Get(echo.HeaderContentType); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || mt != echo.MIMEApplicationJSON {
+			return fault.New(fault.Invalid, "the body must be JSON (Content-Type: application/json)").
+				WithKind("unsupported_media_type").WithStatus(http.StatusUnsupportedMediaType)
+		}
+	}
+	body, err := io.ReadAll(io.LimitReader(req.Body, MaxBody+1))
+	if err != nil {
+		return fault.New(fault.Invalid, "the body could not be read").WithKind("malformed_json").WithStatus(http.StatusBadRequest)
+	}
+	if len(body) > MaxBody {
+		return fault.New(fault.Invalid, "the request body is larger than 1 MiB").WithKind("body_too_large").WithStatus(http.StatusRequestEntityTooLarge)
+	}
+	return DecodeBytes(body, dst)
+}
+
+// DecodeBytes is Decode on a body already read.
+func DecodeBytes(body []byte, dst any) error {
+	malformed := func(msg string) error {
+		return fault.New(fault.Invalid, "%s", msg).WithKind("malformed_json").WithStatus(http.StatusBadRequest)
+	}
+	if !utf8.Valid(body) {
+		return malformed("the body is not valid UTF-8")
+	}
+	trimmed := bytes.TrimSpace(body)
+	if len(trimmed) == 0 {
+		return malformed("the body is empty; a JSON object is expected")
+	}
+	if trimmed[0] != '{' {
+		return malformed("the body must be a JSON object")
+	}
+	if path, dup := duplicateKey(trimmed); dup {
+		return fault.Field(path, "%s appears twice", path).WithKind("duplicate_field").WithStatus(http.StatusBadRequest)
+	}
+	dec := json.NewDecoder(bytes.NewReader(trimmed))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(dst); err != nil {
+		var typeErr *json.UnmarshalTypeError
+		var syntaxErr *json.SyntaxError
+		switch {
+		case errors.As(err, &typeErr):
+			field := typeErr.Field
+			if field == "" {
+				field = "body"
+			}
+			return fault.Field(field, "%s has the wrong type (%s where %s is expected)", field, typeErr.Value, describe(typeErr.Type.String()))
+		case errors.As(err, &syntaxErr):
+			return malformed(fmt.Sprintf("malformed JSON at byte %d", syntaxErr.Offset))
+		case strings.HasPrefix(err.Error(), "json: unknown field "):
+			name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+			return fault.Field(name, "unknown field %q", name).WithKind("unknown_field")
+		case errors.Is(err, io.ErrUnexpectedEOF):
+			return malformed("the JSON body ends too early")
+		default:
+			return malformed("malformed JSON body")
+		}
+	}
+	if dec.More() {
+		return malformed("the body holds more than one JSON value")
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return malformed("unexpected data after the JSON object")
+	}
+	return nil
+}
+
+func describe(goType string) string {
+	switch {
+	case strings.HasPrefix(goType, "[]"):
+		return "an array"
+	case strings.Contains(goType, "Value"):
+		return "a value"
+	default:
+		return "an object"
+	}
+}
+
+// duplicateKey walks the document and reports the first object key that
+// appears twice in one object: encoding/json silently keeps the last, which
+// would let a client smuggle a second value past a reviewer.
+func duplicateKey(doc []byte) (string, bool) {
+	dec := json.NewDecoder(bytes.NewReader(doc))
+	dec.UseNumber()
+	var walk func(path string) (string, bool, error)
+	walk = func(path string) (string, bool, error) {
+		tok, err := dec.Token()
+		if err != nil {
+			return "", false, err
+		}
+		switch tok {
+		case json.Delim('{'):
+			seen := map[string]bool{}
+			for dec.More() {
+				kt, err := dec.Token()
+				if err != nil {
+					return "", false, err
+				}
+				key, _ := kt.(string)
+				child := key
+				if path != "" {
+					child = path + "." + key
+				}
+				if seen[key] {
+					return child, true, nil
+				}
+				seen[key] = true
+				if p, dup, err := walk(child); dup || err != nil {
+					return p, dup, err
+				}
+			}
+			_, err := dec.Token()
+			return "", false, err
+		case json.Delim('['):
+			for i := 0; dec.More(); i++ {
+				if p, dup, err := walk(fmt.Sprintf("%s[%d]", path, i)); dup || err != nil {
+					return p, dup, err
+				}
+			}
+			_, err := dec.Token()
+			return "", false, err
+		}
+		return "", false, nil
+	}
+	p, dup, _ := walk("")
+	return p, dup
+}
+
+// Value is one JSON field whose type and content are checked after
+// decoding, so that the error can name the field with its full path
+// ("lines[2].unit_price"), which encoding/json cannot do.
+type Value struct {
+	raw json.RawMessage
+}
+
+// UnmarshalJSON keeps the raw value; null counts as absent.
+func (v *Value) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		v.raw = nil
+		return nil
+	}
+	v.raw = append(v.raw[:0], b...)
+	return nil
+}
+
+// Present reports whether the field was given and not null.
+func (v Value) Present() bool { return len(v.raw) > 0 }
+
+// String returns a required JSON string, trimmed, of at most max characters.
+func (v Value) String(field string, max int) (string, error) {
+	s, ok, err := v.OptString(field, max)
+	if err != nil {
+		return "", err
+	}
+	if !ok || s == "" {
+		return "", fault.Field(field, "%s is required", field)
+	}
+	return s, nil
+}
+
+// OptString returns an optional JSON string; ok is false when absent or empty.
+func (v Value) OptString(field string, max int) (s string, ok bool, err error) {
+	if !v.Present() {
+		return "", false, nil
+	}
+	if err := json.Unmarshal(v.raw, &s); err != nil {
+		return "", false, fault.Field(field, "%s must be a string", field)
+	}
+	s = strings.TrimSpace(s)
+	if utf8.RuneCountInString(s) > max {
+		return "", false, fault.Field(field, "%s is longer than %d characters", field, max)
+	}
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f {
+			return "", false, fault.Field(field, "%s contains control characters", field)
+		}
+	}
+	return s, s != "", nil
+}
+
+// Int returns a required JSON integer between min and max.
+func (v Value) Int(field string, min, max int) (int, error) {
+	if !v.Present() {
+		return 0, fault.Field(field, "%s is required", field)
+	}
+	s := string(v.raw)
+	n, err := strconv.Atoi(s)
+	if err != nil || s[0] == '+' {
+		return 0, fault.Field(field, "%s must be a whole number", field)
+	}
+	if n < min || n > max {
+		return 0, fault.Field(field, "%s must be between %d and %d", field, min, max)
+	}
+	return n, nil
+}
+
+// Bool returns an optional JSON boolean (false when absent).
+func (v Value) Bool(field string) (bool, error) {
+	if !v.Present() {
+		return false, nil
+	}
+	switch string(v.raw) {
+	case "true":
+		return true, nil
+	case "false":
+		return false, nil
+	}
+	return false, fault.Field(field, "%s must be true or false", field)
+}
+
+// Amount returns a required positive amount given as a decimal string.
+func (v Value) Amount(field string) (decimal.Decimal, error) {
+	s, err := v.String(field, 32)
+	if err != nil {
+		if v.Present() && v.raw[0] != '"' {
+			return decimal.Decimal{}, fault.Field(field, "%s must be a decimal string like \"30.00\"", field)
+		}
+		return decimal.Decimal{}, err
+	}
+	d, err := money.ParseAmount(s)
+	if err != nil {
+		return decimal.Decimal{}, fault.Field(field, "%s: %s", field, strings.TrimPrefix(err.Error(), "money: "))
+	}
+	if !d.IsPositive() {
+		return decimal.Decimal{}, fault.Field(field, "%s must be greater than zero", field)
+	}
+	return d, nil
+}
+
+// Date returns a required date given as "YYYY-MM-DD".
+func (v Value) Date(field string) (calendar.Date, error) {
+	if !v.Present() {
+		return calendar.Date{}, fault.Field(field, "%s is required", field)
+	}
+	return v.parseDate(field)
+}
+
+// OptDate returns an optional date (zero when absent).
+func (v Value) OptDate(field string) (calendar.Date, error) {
+	if !v.Present() {
+		return calendar.Date{}, nil
+	}
+	return v.parseDate(field)
+}
+
+func (v Value) parseDate(field string) (calendar.Date, error) {
+	var s string
+	if err := json.Unmarshal(v.raw, &s); err != nil {
+		return calendar.Date{}, fault.Field(field, "%s must be a date string YYYY-MM-DD", field)
+	}
+	d, err := calendar.Parse(s)
+	if err != nil {
+		return calendar.Date{}, fault.Field(field, "%s must be a valid date YYYY-MM-DD", field)
+	}
+	return d, nil
+}
+
+// Enum returns a required string among allowed.
+func (v Value) Enum(field string, allowed ...string) (string, error) {
+	s, err := v.String(field, 64)
+	if err != nil {
+		return "", err
+	}
+	for _, a := range allowed {
+		if s == a {
+			return s, nil
+		}
+	}
+	return "", fault.Field(field, "%s must be one of %s", field, strings.Join(allowed, ", "))
+}

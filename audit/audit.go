@@ -1,0 +1,124 @@
+// Package audit appends to passd's audit log. Every state change writes its
+// row through Append, in the same transaction as the change, so a change
+// without its audit row (or the reverse) cannot be committed. Rows are never
+// updated or deleted: a trigger in the schema refuses it.
+package audit
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"passd/db"
+)
+
+// Actor is who caused a change: a user, or a job acting for the system.
+type Actor struct {
+	UserID int64  // 0 for the system (jobs)
+	Name   string // a user's name, or "job:release"
+}
+
+// Job returns the actor for a scheduled job.
+func Job(name string) Actor { return Actor{Name: "job:" + name} }
+
+// Entry is one audit row. Before and After are marshalled to JSON.
+type Entry struct {
+	Actor    Actor
+	Action   string // e.g. "invoice.create", "invoice.decide"
+	Entity   string // e.g. "invoice"
+	EntityID string
+	Before   any
+	After    any
+}
+
+// Append writes entries in one statement; call it inside the transaction
+// that makes the change.
+func Append(ctx context.Context, q db.DBTX, entries ...Entry) error {
+	if len(entries) == 0 {
+		return nil
+	}
+	n := len(entries)
+	actorIDs := make([]*int64, n)
+	actors := make([]string, n)
+	actions := make([]string, n)
+	entities := make([]string, n)
+	ids := make([]string, n)
+	befores := make([][]byte, n)
+	afters := make([][]byte, n)
+	for i, e := range entries {
+		if e.Actor.UserID != 0 {
+			id := e.Actor.UserID
+			actorIDs[i] = &id
+		}
+		actors[i], actions[i], entities[i], ids[i] = e.Actor.Name, e.Action, e.Entity, e.EntityID
+		var err error
+		if befores[i], err = marshal(e.Before); err != nil {
+			return fmt.Errorf("audit: %s before: %w", e.Action, err)
+		}
+		if afters[i], err = marshal(e.After); err != nil {
+			return fmt.Errorf("audit: %s after: %w", e.Action, err)
+		}
+	}
+	_, err := q.Exec(ctx, `
+		INSERT INTO audit_log (actor_id, actor, action, entity, entity_id, before, after)
+		SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[], $7::jsonb[])`,
+		actorIDs, actors, actions, entities, ids, jsonbArray(befores), jsonbArray(afters))
+	if err != nil {
+		return fmt.Errorf("audit: append: %w", err)
+	}
+	return nil
+}
+
+func marshal(v any) ([]byte, error) {
+	if v == nil {
+		return nil, nil
+	}
+	return json.Marshal(v)
+}
+
+// jsonbArray passes raw JSON documents as text so that NULL stays NULL.
+func jsonbArray(docs [][]byte) []*string {
+	out := make([]*string, len(docs))
+	for i, d := range docs {
+		if d != nil {
+			s := string(d)
+			out[i] = &s
+		}
+	}
+	return out
+}
+
+// Row is an audit row as read back.
+type Row struct {
+	ID       int64           `json:"id"`
+	At       string          `json:"at"`
+	Actor    string          `json:"actor"`
+	Action   string          `json:"action"`
+	Entity   string          `json:"entity"`
+	EntityID string          `json:"entity_id"`
+	Before   json.RawMessage `json:"before"`
+	After    json.RawMessage `json:"after"`
+}
+
+// ForEntity returns the audit rows of one entity, oldest first.
+func ForEntity(ctx context.Context, q db.DBTX, entity, id string) ([]Row, error) {
+	rows, err := q.Query(ctx, `
+		SELECT id, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'), actor, action, entity, entity_id,
+		       coalesce(before, 'null'::jsonb)::text, coalesce(after, 'null'::jsonb)::text
+		FROM audit_log WHERE entity = $1 AND entity_id = $2 ORDER BY id`, entity, id)
+	if err != nil {
+		return nil, fmt.Errorf("audit: read: %w", err)
+	}
+	defer rows.Close()
+	var out []Row
+	for rows.Next() {
+		var r Row
+		var before, after string
+		if err := rows.Scan(&r.ID, &r.At, &r.Actor, &r.Action, &r.Entity, &r.EntityID, &before, &after); err != nil {
+			return nil, fmt.Errorf("audit: scan: %w", err)
+		}
+		r.Before, r.After = json.RawMessage(before), json.RawMessage(after)
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}

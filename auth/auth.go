@@ -1,0 +1,185 @@
+// Package auth knows passd's users, their roles and their bearer tokens.
+//
+// A token is 32 random bytes (256 bits), shown once and stored only as its
+// SHA-256: a database leak gives no usable token. Every user has exactly one
+// role; a provider user is bound to exactly one provider (the schema
+// enforces it).
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"passd/audit"
+	"passd/db"
+	"passd/fault"
+)
+
+// Role is what a user may do.
+type Role string
+
+const (
+	Provider     Role = "provider"
+	Coordinator  Role = "coordinator"
+	CPAMReferent Role = "cpam_referent"
+	Finance      Role = "finance"
+	Admin        Role = "admin"
+)
+
+// Roles lists every role, in the order demo tokens are printed.
+var Roles = []Role{Provider, Coordinator, CPAMReferent, Finance, Admin}
+
+// ParseRole validates a role name.
+func ParseRole(s string) (Role, error) {
+	for _, r := range Roles {
+		if string(r) == s {
+			return r, nil
+		}
+	}
+	return "", fault.Field("role", "role must be one of provider, coordinator, cpam_referent, finance, admin")
+}
+
+// Principal is the authenticated caller of a request.
+type Principal struct {
+	UserID     int64
+	Name       string
+	Role       Role
+	ProviderID int64 // set only for the provider role
+}
+
+// Actor is the principal as the audit log names it.
+func (p Principal) Actor() audit.Actor { return audit.Actor{UserID: p.UserID, Name: p.Name} }
+
+// Store reads and writes users and tokens.
+type Store struct {
+	pool *pgxpool.Pool
+	now  func() time.Time
+}
+
+// NewStore returns a store on pool.
+func NewStore(pool *pgxpool.Pool) *Store { return &Store{pool: pool, now: time.Now} }
+
+// tokenPrefix makes passd tokens recognisable in a leaked file or a log.
+const tokenPrefix = "passd_"
+
+// NewToken returns a fresh random token and its hash.
+func NewToken() (token string, hash []byte, err error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", nil, fmt.Errorf("auth: random: %w", err)
+	}
+	token = tokenPrefix + base64.RawURLEncoding.EncodeToString(b)
+	return token, HashToken(token), nil
+}
+
+// HashToken is how a token is stored and looked up.
+func HashToken(token string) []byte {
+	sum := sha256.Sum256([]byte(token))
+	return sum[:]
+}
+
+// CreateUser creates a named user, or reuses the user of that name when its
+// role and provider match, and issues a new token for it. The token is
+// returned once and never stored in clear.
+func (s *Store) CreateUser(ctx context.Context, name string, role Role, providerID int64) (string, error) {
+	name = strings.TrimSpace(name)
+	if name == "" || len(name) > 200 {
+		return "", fault.Field("name", "name is required (at most 200 characters)")
+	}
+	if _, err := ParseRole(string(role)); err != nil {
+		return "", err
+	}
+	if (role == Provider) != (providerID != 0) {
+		return "", fault.Field("provider_id", "a provider user needs --provider-id, and only a provider user may have one")
+	}
+	token, hash, err := NewToken()
+	if err != nil {
+		return "", err
+	}
+	err = db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		var pid *int64
+		if providerID != 0 {
+			pid = &providerID
+			var exists bool
+			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM providers WHERE id = $1)`, providerID).Scan(&exists); err != nil {
+				return fmt.Errorf("auth: provider lookup: %w", err)
+			}
+			if !exists {
+				return fault.Field("provider_id", "no provider with id %d", providerID)
+			}
+		}
+		var userID int64
+		var gotRole string
+		var gotProvider *int64
+		err := tx.QueryRow(ctx, `SELECT id, role, provider_id FROM users WHERE name = $1 FOR UPDATE`, name).Scan(&userID, &gotRole, &gotProvider)
+		switch {
+		case errors.Is(err, pgx.ErrNoRows):
+			err = tx.QueryRow(ctx, `INSERT INTO users (name, role, provider_id) VALUES ($1, $2, $3)
+				ON CONFLICT (name) DO NOTHING RETURNING id`, name, role, pid).Scan(&userID)
+			if errors.Is(err, pgx.ErrNoRows) {
+				// Created by someone else a moment ago: let the retry see it.
+				return &fault.Error{Code: fault.Conflict, Message: "user created concurrently, retry", Field: "name"}
+			}
+			if err != nil {
+				return fmt.Errorf("auth: insert user: %w", err)
+			}
+			if err := audit.Append(ctx, tx, audit.Entry{Actor: audit.Actor{Name: "cli"}, Action: "user.create", Entity: "user",
+				EntityID: fmt.Sprint(userID), After: map[string]any{"name": name, "role": role, "provider_id": pid}}); err != nil {
+				return err
+			}
+		case err != nil:
+			return fmt.Errorf("auth: user lookup: %w", err)
+		default:
+			if Role(gotRole) != role || (gotProvider == nil) != (pid == nil) || (gotProvider != nil && *gotProvider != providerID) {
+				return fault.New(fault.Conflict, "user %q exists with another role or provider", name).WithField("name")
+			}
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO tokens (user_id, hash) VALUES ($1, $2)`, userID, hash); err != nil {
+			return fmt.Errorf("auth: insert token: %w", err)
+		}
+		return audit.Append(ctx, tx, audit.Entry{Actor: audit.Actor{Name: "cli"}, Action: "token.create", Entity: "user", EntityID: fmt.Sprint(userID)})
+	})
+	if err != nil {
+		return "", err
+	}
+	return token, nil
+}
+
+// Authenticate returns the principal a token belongs to, or an
+// Unauthorized fault that says nothing about why (unknown, revoked, expired).
+func (s *Store) Authenticate(ctx context.Context, token string) (Principal, error) {
+	if !strings.HasPrefix(token, tokenPrefix) || len(token) > 100 {
+		return Principal{}, errUnauthorized
+	}
+	var p Principal
+	var role string
+	var providerID *int64
+	err := s.pool.QueryRow(ctx, `
+		UPDATE tokens t SET last_used_at = $2
+		FROM users u
+		WHERE t.hash = $1 AND u.id = t.user_id AND t.revoked_at IS NULL
+		  AND (t.expires_at IS NULL OR t.expires_at > $2)
+		RETURNING u.id, u.name, u.role, u.provider_id`, HashToken(token), s.now()).Scan(&p.UserID, &p.Name, &role, &providerID)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Principal{}, errUnauthorized
+	}
+	if err != nil {
+		return Principal{}, db.Translate(fmt.Errorf("auth: authenticate: %w", err))
+	}
+	p.Role = Role(role)
+	if providerID != nil {
+		p.ProviderID = *providerID
+	}
+	return p, nil
+}
+
+var errUnauthorized = &fault.Error{Code: fault.Unauthorized, Message: "a valid bearer token is required"}

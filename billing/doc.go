@@ -1,0 +1,29 @@
+// Package billing holds the providers' invoices while the patient's rights
+// are decided, and settles each one exactly once: the CPAM's share becomes a
+// claim (through the claims package, behind the ClaimQueue interface), the
+// rest becomes a payout the city owes the provider.
+//
+// The life of an invoice:
+//
+//	pending ──(rights opened, care date covered)─────────► released  ─► claim (CPAM share) + payout (ticket modérateur, if any)
+//	   ├──(rights refused)──────────────────────────────► city_due  ─► payout (all), rights_refused
+//	   ├──(rights opened, care date not covered)─────────► city_due  ─► payout (all), not_covered
+//	   ├──(covered, but past the CPAM's two-year limit)──► city_due  ─► payout (all), prescribed
+//	   ├──(deadline passed, no covering rights in time)──► city_due  ─► payout (all), deadline_passed
+//	   └──(withdrawn by its provider / voided)───────────► cancelled
+//
+// Invariants, each enforced by PostgreSQL and not only here:
+//   - pending is left once: every decision is a guarded
+//     UPDATE … WHERE status = 'pending' in the transaction that writes the
+//     claim, payouts and audit rows, and a trigger refuses any later move;
+//   - a decided invoice's cpam_amount + city_amount = total (check
+//     constraint), the claim equals cpam_amount and the decision's payout
+//     equals city_amount; at most one claim and one decision payout exist per
+//     invoice (unique keys);
+//   - shares are computed per line: CPAM share = line total × rate rounded
+//     half-up to the cent, the city's share is the exact remainder.
+//
+// The rights of a file are read from the patients table that the claims
+// package writes: that schema is the contract between the two packages,
+// which never import each other.
+package billing

@@ -1,0 +1,398 @@
+package billing
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/shopspring/decimal"
+
+	"passd/api"
+	"passd/auth"
+	"passd/calendar"
+	"passd/fault"
+	"passd/ident"
+	"passd/money"
+)
+
+// Routes registers the provider, invoice and payout routes on g, which
+// must already authenticate.
+func (s *Store) Routes(g *echo.Group) {
+	g.POST("/providers", s.createProvider, auth.Allow(auth.Admin))
+	g.GET("/providers", s.listProviders, auth.Allow(auth.Admin, auth.Finance))
+	g.GET("/providers/:id", s.getProvider, auth.Allow(auth.Admin, auth.Finance))
+	g.POST("/invoices", s.createInvoice, auth.Allow(auth.Provider))
+	g.GET("/invoices", s.listInvoices, auth.Allow(auth.Provider, auth.Coordinator, auth.Finance, auth.Admin))
+	g.GET("/invoices/:id", s.getInvoice, auth.Allow(auth.Provider, auth.Coordinator, auth.Finance, auth.Admin))
+	g.POST("/invoices/:id/cancel", s.cancelInvoice, auth.Allow(auth.Provider, auth.Coordinator))
+	g.GET("/payouts", s.listPayouts, auth.Allow(auth.Finance, auth.Admin, auth.Provider))
+}
+
+// ---- providers ----
+
+type providerJSON struct {
+	ID        string    `json:"id"`
+	Kind      string    `json:"kind"`
+	Name      string    `json:"name"`
+	RPPS      *string   `json:"rpps"`
+	FINESS    *string   `json:"finess"`
+	IBAN      string    `json:"iban"`
+	BIC       string    `json:"bic"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+func toProviderJSON(p Provider) providerJSON {
+	return providerJSON{ID: api.FormatID(p.ID), Kind: p.Kind, Name: p.Name, RPPS: nullable(p.RPPS), FINESS: nullable(p.FINESS),
+		IBAN: p.IBAN, BIC: p.BIC, CreatedAt: p.CreatedAt.UTC()}
+}
+
+type providerRequest struct {
+	Kind   api.Value `json:"kind"`
+	Name   api.Value `json:"name"`
+	RPPS   api.Value `json:"rpps"`
+	FINESS api.Value `json:"finess"`
+	IBAN   api.Value `json:"iban"`
+	BIC    api.Value `json:"bic"`
+}
+
+func (r providerRequest) validate() (Provider, error) {
+	var p Provider
+	var err error
+	if p.Kind, err = r.Kind.Enum("kind", ProviderKinds...); err != nil {
+		return p, err
+	}
+	if p.Name, err = r.Name.String("name", 200); err != nil {
+		return p, err
+	}
+	rpps, hasRPPS, err := r.RPPS.OptString("rpps", 32)
+	if err != nil {
+		return p, err
+	}
+	finess, hasFINESS, err := r.FINESS.OptString("finess", 32)
+	if err != nil {
+		return p, err
+	}
+	if !hasRPPS && !hasFINESS {
+		return p, fault.Field("rpps", "at least one of rpps (11 digits) or finess (9 characters) is required")
+	}
+	if hasRPPS {
+		if p.RPPS, err = ident.ParseRPPS(rpps); err != nil {
+			return p, fault.Field("rpps", "rpps must be 11 digits")
+		}
+	}
+	if hasFINESS {
+		if p.FINESS, err = ident.ParseFINESS(finess); err != nil {
+			return p, fault.Field("finess", "finess must be 9 characters")
+		}
+	}
+	iban, err := r.IBAN.String("iban", 64)
+	if err != nil {
+		return p, err
+	}
+	if p.IBAN, err = ident.ParseIBAN(iban); err != nil {
+		return p, fault.Field("iban", "iban is not a valid IBAN: %s", strings.TrimPrefix(err.Error(), "ident: "))
+	}
+	bic, err := r.BIC.String("bic", 32)
+	if err != nil {
+		return p, err
+	}
+	if p.BIC, err = ident.ParseBIC(bic); err != nil {
+		return p, fault.Field("bic", "bic must be 8 or 11 characters (bank, country, location, branch)")
+	}
+	return p, nil
+}
+
+func (s *Store) createProvider(c echo.Context) error {
+	var req providerRequest
+	if err := api.Decode(c, &req); err != nil {
+		return err
+	}
+	p, err := req.validate()
+	if err != nil {
+		return err
+	}
+	p, err = s.CreateProvider(c.Request().Context(), auth.From(c).Actor(), p)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, toProviderJSON(p))
+}
+
+func (s *Store) listProviders(c echo.Context) error {
+	page, err := api.ParsePage(c)
+	if err != nil {
+		return err
+	}
+	list, err := s.Providers(c.Request().Context(), page)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, api.NewPage(page, list, func(p Provider) int64 { return p.ID }, toProviderJSON))
+}
+
+func (s *Store) getProvider(c echo.Context) error {
+	id, err := api.PathID(c, "id")
+	if err != nil {
+		return err
+	}
+	p, err := s.Provider(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toProviderJSON(p))
+}
+
+// ---- invoices ----
+
+type lineJSON struct {
+	Code      string `json:"code"`
+	Label     string `json:"label"`
+	Quantity  int    `json:"quantity"`
+	UnitPrice string `json:"unit_price"`
+	Total     string `json:"total"`
+}
+
+type outcomeJSON struct {
+	CPAMAmount string `json:"cpam_amount"`
+	CityAmount string `json:"city_amount"`
+}
+
+type invoiceJSON struct {
+	ID                string        `json:"id"`
+	ProviderID        string        `json:"provider_id"`
+	PatientFileNumber string        `json:"patient_file_number"`
+	ExternalRef       string        `json:"external_ref"`
+	CareDate          calendar.Date `json:"care_date"`
+	Deadline          calendar.Date `json:"deadline"`
+	Status            string        `json:"status"`
+	Total             string        `json:"total"`
+	Lines             []lineJSON    `json:"lines"`
+	DecisionReason    *string       `json:"decision_reason"`
+	Outcome           *outcomeJSON  `json:"outcome"`
+	CreatedAt         time.Time     `json:"created_at"`
+	DecidedAt         *time.Time    `json:"decided_at"`
+}
+
+func toInvoiceJSON(inv Invoice) invoiceJSON {
+	out := invoiceJSON{ID: api.FormatID(inv.ID), ProviderID: api.FormatID(inv.ProviderID), PatientFileNumber: inv.PatientFileNumber,
+		ExternalRef: inv.ExternalRef, CareDate: inv.CareDate, Deadline: inv.Deadline, Status: inv.Status,
+		Total: money.Format(inv.Total), Lines: make([]lineJSON, len(inv.Lines)), CreatedAt: inv.CreatedAt.UTC()}
+	for i, l := range inv.Lines {
+		out.Lines[i] = lineJSON{Code: l.Code, Label: l.Label, Quantity: l.Quantity, UnitPrice: money.Format(l.UnitPrice), Total: money.Format(l.Total())}
+	}
+	if inv.DecisionReason != "" {
+		reason := inv.DecisionReason
+		out.DecisionReason = &reason
+	}
+	if inv.CPAMAmount != nil && inv.CityAmount != nil {
+		out.Outcome = &outcomeJSON{CPAMAmount: money.Format(*inv.CPAMAmount), CityAmount: money.Format(*inv.CityAmount)}
+	}
+	if inv.DecidedAt != nil {
+		t := inv.DecidedAt.UTC()
+		out.DecidedAt = &t
+	}
+	return out
+}
+
+type invoiceRequest struct {
+	PatientFileNumber api.Value     `json:"patient_file_number"`
+	ExternalRef       api.Value     `json:"external_ref"`
+	CareDate          api.Value     `json:"care_date"`
+	Lines             []lineRequest `json:"lines"`
+}
+
+type lineRequest struct {
+	Code      api.Value `json:"code"`
+	Label     api.Value `json:"label"`
+	Quantity  api.Value `json:"quantity"`
+	UnitPrice api.Value `json:"unit_price"`
+}
+
+// MaxLines bounds an invoice; with quantities ≤ 999 and unit prices
+// ≤ 100 000.00 its total always fits NUMERIC(12,2).
+const MaxLines = 100
+
+var maxUnitPrice = decimal.RequireFromString("100000.00")
+
+func (r invoiceRequest) validate() (NewInvoice, error) {
+	var in NewInvoice
+	var err error
+	if in.PatientFileNumber, err = r.PatientFileNumber.String("patient_file_number", 32); err != nil {
+		return in, err
+	}
+	if in.ExternalRef, err = r.ExternalRef.String("external_ref", 64); err != nil {
+		return in, err
+	}
+	if in.CareDate, err = r.CareDate.Date("care_date"); err != nil {
+		return in, err
+	}
+	if len(r.Lines) == 0 {
+		return in, fault.Field("lines", "lines must hold at least one line")
+	}
+	if len(r.Lines) > MaxLines {
+		return in, fault.Field("lines", "an invoice holds at most %d lines", MaxLines)
+	}
+	for i, lr := range r.Lines {
+		at := func(f string) string { return fmt.Sprintf("lines[%d].%s", i, f) }
+		var l Line
+		code, err := lr.Code.String(at("code"), 16)
+		if err != nil {
+			return in, err
+		}
+		if _, l.Code, err = ident.ParseActCode(code); err != nil {
+			return in, fault.Field(at("code"), "%s is not a CCAM, NGAP, NABM, LPP or CIP13 code", at("code"))
+		}
+		if l.Label, err = lr.Label.String(at("label"), 200); err != nil {
+			return in, err
+		}
+		if l.Quantity, err = lr.Quantity.Int(at("quantity"), 1, 999); err != nil {
+			return in, err
+		}
+		if l.UnitPrice, err = lr.UnitPrice.Amount(at("unit_price")); err != nil {
+			return in, err
+		}
+		if l.UnitPrice.GreaterThan(maxUnitPrice) {
+			return in, fault.Field(at("unit_price"), "%s is above %s", at("unit_price"), money.Format(maxUnitPrice))
+		}
+		in.Lines = append(in.Lines, l)
+	}
+	return in, nil
+}
+
+// idempotencyKeyHeader lets a client retry POST /invoices safely.
+const idempotencyKeyHeader = "Idempotency-Key"
+
+func (s *Store) createInvoice(c echo.Context) error {
+	req := c.Request()
+	body, err := io.ReadAll(io.LimitReader(req.Body, api.MaxBody+1))
+	if err != nil {
+		return fault.New(fault.Invalid, "the body could not be read").WithStatus(http.StatusBadRequest)
+	}
+	req.Body = io.NopCloser(bytes.NewReader(body))
+	var r invoiceRequest
+	if err := api.Decode(c, &r); err != nil {
+		return err
+	}
+	in, err := r.validate()
+	if err != nil {
+		return err
+	}
+	p := auth.From(c)
+	var idem *Idempotency
+	if key := req.Header.Get(idempotencyKeyHeader); key != "" {
+		if len(key) > 200 {
+			return fault.Field(idempotencyKeyHeader, "Idempotency-Key is longer than 200 characters")
+		}
+		sum := sha256.Sum256(body)
+		idem = &Idempotency{UserID: p.UserID, Key: key, Hash: sum[:]}
+	}
+	resp, err := s.CreateInvoice(req.Context(), p.Actor(), p.ProviderID, in, idem, func(inv Invoice) (Response, error) {
+		b, err := json.Marshal(toInvoiceJSON(inv))
+		return Response{Status: http.StatusCreated, Body: b}, err
+	})
+	if err != nil {
+		return err
+	}
+	return c.JSONBlob(resp.Status, resp.Body)
+}
+
+// visibleTo returns the provider a caller is restricted to (0: none).
+func visibleTo(p auth.Principal) int64 {
+	if p.Role == auth.Provider {
+		return p.ProviderID
+	}
+	return 0
+}
+
+func (s *Store) listInvoices(c echo.Context) error {
+	page, err := api.ParsePage(c)
+	if err != nil {
+		return err
+	}
+	f := InvoiceFilter{Status: c.QueryParam("status"), ProviderID: visibleTo(auth.From(c))}
+	if f.Status != "" && !slices.Contains(Statuses, f.Status) {
+		return fault.Field("status", "status must be one of %s", strings.Join(Statuses, ", "))
+	}
+	list, err := s.Invoices(c.Request().Context(), f, page)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, api.NewPage(page, list, func(inv Invoice) int64 { return inv.ID }, toInvoiceJSON))
+}
+
+func (s *Store) getInvoice(c echo.Context) error {
+	id, err := api.PathID(c, "id")
+	if err != nil {
+		return err
+	}
+	inv, err := s.Invoice(c.Request().Context(), id, visibleTo(auth.From(c)))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toInvoiceJSON(inv))
+}
+
+func (s *Store) cancelInvoice(c echo.Context) error {
+	id, err := api.PathID(c, "id")
+	if err != nil {
+		return err
+	}
+	// The body is optional; when given it must be an empty JSON object.
+	body, err := io.ReadAll(io.LimitReader(c.Request().Body, api.MaxBody+1))
+	if err != nil {
+		return fault.New(fault.Invalid, "the body could not be read").WithStatus(http.StatusBadRequest)
+	}
+	if len(bytes.TrimSpace(body)) > 0 {
+		var empty struct{}
+		if err := api.DecodeBytes(body, &empty); err != nil {
+			return err
+		}
+	}
+	p := auth.From(c)
+	reason := ReasonVoided
+	if p.Role == auth.Provider {
+		reason = ReasonWithdrawn
+	}
+	inv, err := s.Cancel(c.Request().Context(), p.Actor(), id, visibleTo(p), reason)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toInvoiceJSON(inv))
+}
+
+// ---- payouts ----
+
+type payoutJSON struct {
+	ID         string `json:"id"`
+	InvoiceID  string `json:"invoice_id"`
+	ProviderID string `json:"provider_id"`
+	Amount     string `json:"amount"`
+	Reason     string `json:"reason"`
+	Status     string `json:"status"`
+}
+
+func (s *Store) listPayouts(c echo.Context) error {
+	page, err := api.ParsePage(c)
+	if err != nil {
+		return err
+	}
+	f := PayoutFilter{Status: c.QueryParam("status"), ProviderID: visibleTo(auth.From(c))}
+	if f.Status != "" && !slices.Contains(PayoutStatuses, f.Status) {
+		return fault.Field("status", "status must be one of %s", strings.Join(PayoutStatuses, ", "))
+	}
+	list, err := s.Payouts(c.Request().Context(), f, page)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, api.NewPage(page, list, func(p Payout) int64 { return p.ID }, func(p Payout) payoutJSON {
+		return payoutJSON{ID: api.FormatID(p.ID), InvoiceID: api.FormatID(p.InvoiceID), ProviderID: api.FormatID(p.ProviderID),
+			Amount: money.Format(p.Amount), Reason: p.Reason, Status: p.Status}
+	}))
+}

@@ -1,0 +1,277 @@
+package billing
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/shopspring/decimal"
+
+	"passd/api"
+	"passd/audit"
+	"passd/calendar"
+	"passd/db"
+)
+
+// A selector says which pending invoices a job looks at: a condition on
+// the invoice (i) and its patient (pt), where $2 is today's Paris date.
+// Both jobs apply the same rule (Decide); they differ only in what brings
+// an invoice up.
+const (
+	// Patients whose rights were decided: release, refusal, not covered.
+	releaseSelector = `pt.rights_status IN ('opened', 'refused') AND $2::date IS NOT NULL`
+	// Invoices whose deadline day is over.
+	deadlineSelector = `i.deadline < $2::date`
+)
+
+// ReleaseJob decides the pending invoices of patients whose rights were
+// decided. It returns how many invoices it decided.
+func (s *Store) ReleaseJob(ctx context.Context) (int64, error) {
+	return s.sweep(ctx, "release", releaseSelector)
+}
+
+// DeadlineJob decides the pending invoices whose deadline has passed.
+func (s *Store) DeadlineJob(ctx context.Context) (int64, error) {
+	return s.sweep(ctx, "deadline", deadlineSelector)
+}
+
+// sweep decides invoices in bounded batches, one transaction each, until
+// a batch finds nothing left. Rows locked by another process running the
+// same or the other sweep are skipped, not waited for: that process is
+// deciding them.
+func (s *Store) sweep(ctx context.Context, job, selector string) (int64, error) {
+	var total int64
+	for {
+		if err := ctx.Err(); err != nil {
+			return total, err
+		}
+		var n, seen int
+		err := db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
+			var err error
+			n, seen, err = s.decideBatch(ctx, tx, job, selector)
+			return err
+		})
+		if err != nil {
+			return total, fmt.Errorf("billing: %s sweep: %w", job, err)
+		}
+		total += int64(n)
+		if seen < s.batchSize || n == 0 {
+			return total, nil
+		}
+	}
+}
+
+type candidate struct {
+	id, providerID int64
+	kind           string
+	care, deadline calendar.Date
+	total          decimal.Decimal
+	rights         Rights
+	outcome        Outcome
+	cpam, city     decimal.Decimal
+}
+
+// decideBatch locks up to batchSize pending invoices, decides each with
+// Decide, and writes in this transaction: the guarded status change, the
+// claims (through ClaimQueue), the payouts and the audit rows — each with
+// one set-based statement for the whole batch.
+func (s *Store) decideBatch(ctx context.Context, tx pgx.Tx, job, selector string) (decided, seen int, err error) {
+	now := s.now()
+	today := calendar.Today(now)
+	rows, err := tx.Query(ctx, `
+		SELECT i.id, i.provider_id, pr.kind, i.care_date, i.deadline, i.total,
+		       pt.rights_status, coalesce(pt.rights_regime, ''), pt.rights_effective_from, pt.rights_effective_to,
+		       pt.rights_decided_at
+		FROM invoices i
+		JOIN patients pt ON pt.id = i.patient_id
+		JOIN providers pr ON pr.id = i.provider_id
+		WHERE i.status = 'pending' AND `+selector+`
+		ORDER BY i.id
+		LIMIT $1
+		FOR UPDATE OF i SKIP LOCKED`, s.batchSize, today)
+	if err != nil {
+		return 0, 0, fmt.Errorf("select: %w", err)
+	}
+	cands, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (candidate, error) {
+		var c candidate
+		var decidedAt *time.Time
+		err := r.Scan(&c.id, &c.providerID, &c.kind, &c.care, &c.deadline, &c.total,
+			&c.rights.Status, &c.rights.Regime, &c.rights.From, &c.rights.To, &decidedAt)
+		if decidedAt != nil {
+			c.rights.DecidedOn = calendar.Today(*decidedAt)
+		}
+		return c, err
+	})
+	if err != nil {
+		return 0, 0, fmt.Errorf("select: %w", err)
+	}
+	if len(cands) == 0 {
+		return 0, 0, nil
+	}
+	var released []int64
+	var decidedList []*candidate
+	for i := range cands {
+		c := &cands[i]
+		c.outcome = Decide(c.care, c.deadline, c.rights, today)
+		switch c.outcome.Status {
+		case "":
+			continue
+		case StatusReleased:
+			released = append(released, c.id)
+		default:
+			c.cpam, c.city = decimal.Zero, c.total
+		}
+		decidedList = append(decidedList, c)
+	}
+	if len(released) > 0 {
+		if err := s.splitReleased(ctx, tx, cands, released); err != nil {
+			return 0, 0, err
+		}
+	}
+	if len(decidedList) == 0 {
+		return 0, len(cands), nil
+	}
+
+	n := len(decidedList)
+	ids, statuses, reasons := make([]int64, n), make([]string, n), make([]string, n)
+	cpams, cities := make([]decimal.Decimal, n), make([]decimal.Decimal, n)
+	for i, c := range decidedList {
+		ids[i], statuses[i], reasons[i], cpams[i], cities[i] = c.id, c.outcome.Status, c.outcome.Reason, c.cpam, c.city
+	}
+	// The guard (status = 'pending') is what makes a decision exactly-once
+	// even if a lock were bypassed; only rows it returns get money rows.
+	urows, err := tx.Query(ctx, `
+		UPDATE invoices i SET status = u.status, decision_reason = u.reason, cpam_amount = u.cpam, city_amount = u.city, decided_at = $6
+		FROM unnest($1::bigint[], $2::text[], $3::text[], $4::numeric[], $5::numeric[]) AS u (id, status, reason, cpam, city)
+		WHERE i.id = u.id AND i.status = 'pending'
+		RETURNING i.id`, ids, statuses, reasons, cpams, cities, now)
+	if err != nil {
+		return 0, 0, fmt.Errorf("decide: %w", err)
+	}
+	updated, err := pgx.CollectRows(urows, pgx.RowTo[int64])
+	if err != nil {
+		return 0, 0, fmt.Errorf("decide: %w", err)
+	}
+	done := make(map[int64]bool, len(updated))
+	for _, id := range updated {
+		done[id] = true
+	}
+
+	actor := audit.Job(job)
+	var claimIDs []int64
+	var claimAmounts []decimal.Decimal
+	var payInvoices, payProviders []int64
+	var payAmounts []decimal.Decimal
+	var payReasons []string
+	entries := make([]audit.Entry, 0, len(updated))
+	for _, c := range decidedList {
+		if !done[c.id] {
+			continue
+		}
+		if c.cpam.IsPositive() {
+			claimIDs, claimAmounts = append(claimIDs, c.id), append(claimAmounts, c.cpam)
+		}
+		if c.city.IsPositive() {
+			reason := c.outcome.Reason
+			if c.outcome.Status == StatusReleased {
+				reason = ReasonTicketModerateur
+			}
+			payInvoices, payProviders = append(payInvoices, c.id), append(payProviders, c.providerID)
+			payAmounts, payReasons = append(payAmounts, c.city), append(payReasons, reason)
+		}
+		entries = append(entries, audit.Entry{Actor: actor, Action: "invoice.decide", Entity: "invoice", EntityID: api.FormatID(c.id),
+			Before: map[string]any{"status": StatusPending},
+			After: map[string]any{"status": c.outcome.Status, "decision_reason": c.outcome.Reason,
+				"cpam_amount": c.cpam.StringFixed(2), "city_amount": c.city.StringFixed(2), "regime": c.rights.Regime}})
+	}
+	if err := s.claims.Queue(ctx, tx, actor, claimIDs, claimAmounts); err != nil {
+		return 0, 0, err
+	}
+	if len(payInvoices) > 0 {
+		prows, err := tx.Query(ctx, `
+			INSERT INTO payouts (invoice_id, provider_id, amount, reason, created_at)
+			SELECT * , $5::timestamptz FROM unnest($1::bigint[], $2::bigint[], $3::numeric[], $4::text[])
+			RETURNING id, invoice_id, amount, reason`, payInvoices, payProviders, payAmounts, payReasons, now)
+		if err != nil {
+			return 0, 0, fmt.Errorf("payouts: %w", err)
+		}
+		payoutEntries, err := pgx.CollectRows(prows, func(r pgx.CollectableRow) (audit.Entry, error) {
+			var id, invoiceID int64
+			var amount decimal.Decimal
+			var reason string
+			if err := r.Scan(&id, &invoiceID, &amount, &reason); err != nil {
+				return audit.Entry{}, err
+			}
+			return audit.Entry{Actor: actor, Action: "payout.create", Entity: "payout", EntityID: api.FormatID(id),
+				After: map[string]any{"invoice_id": api.FormatID(invoiceID), "amount": amount.StringFixed(2), "reason": reason, "status": PayoutDue}}, nil
+		})
+		if err != nil {
+			return 0, 0, fmt.Errorf("payouts: %w", err)
+		}
+		entries = append(entries, payoutEntries...)
+	}
+	if err := audit.Append(ctx, tx, entries...); err != nil {
+		return 0, 0, err
+	}
+	return len(updated), len(cands), nil
+}
+
+// splitReleased computes the CPAM and city shares of released invoices
+// from their lines and the rate of their regime and provider kind.
+func (s *Store) splitReleased(ctx context.Context, tx pgx.Tx, cands []candidate, released []int64) error {
+	rates := map[[2]string]decimal.Decimal{}
+	rrows, err := tx.Query(ctx, `SELECT regime, provider_kind, rate FROM rates`)
+	if err != nil {
+		return fmt.Errorf("rates: %w", err)
+	}
+	defer rrows.Close()
+	for rrows.Next() {
+		var regime, kind string
+		var rate decimal.Decimal
+		if err := rrows.Scan(&regime, &kind, &rate); err != nil {
+			return fmt.Errorf("rates: %w", err)
+		}
+		rates[[2]string{regime, kind}] = rate
+	}
+	if err := rrows.Err(); err != nil {
+		return fmt.Errorf("rates: %w", err)
+	}
+	lines := make(map[int64][]Line, len(released))
+	lrows, err := tx.Query(ctx, `SELECT invoice_id, quantity, unit_price FROM invoice_lines
+		WHERE invoice_id = ANY($1) ORDER BY invoice_id, position`, released)
+	if err != nil {
+		return fmt.Errorf("lines: %w", err)
+	}
+	defer lrows.Close()
+	for lrows.Next() {
+		var id int64
+		var l Line
+		if err := lrows.Scan(&id, &l.Quantity, &l.UnitPrice); err != nil {
+			return fmt.Errorf("lines: %w", err)
+		}
+		lines[id] = append(lines[id], l)
+	}
+	if err := lrows.Err(); err != nil {
+		return fmt.Errorf("lines: %w", err)
+	}
+	for i := range cands {
+		c := &cands[i]
+		if c.outcome.Status != StatusReleased {
+			continue
+		}
+		rate, ok := rates[[2]string{c.rights.Regime, c.kind}]
+		if !ok {
+			return fmt.Errorf("no rate for regime %q and provider kind %q", c.rights.Regime, c.kind)
+		}
+		split, err := SplitLines(lines[c.id], rate)
+		if err != nil {
+			return err
+		}
+		if !split.CPAM.Add(split.City).Equal(c.total) {
+			return fmt.Errorf("invoice %d: lines add up to %s, total is %s", c.id, split.CPAM.Add(split.City), c.total)
+		}
+		c.cpam, c.city = split.CPAM, split.City
+	}
+	return nil
+}

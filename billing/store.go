@@ -1,0 +1,403 @@
+package billing
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/shopspring/decimal"
+
+	"passd/api"
+	"passd/audit"
+	"passd/calendar"
+	"passd/db"
+	"passd/fault"
+	"passd/money"
+)
+
+// PatientFiles resolves the file number written on an invoice. The claims
+// package implements it; cmd wires it.
+type PatientFiles interface {
+	PatientIDByFileNumber(ctx context.Context, q db.DBTX, fileNumber string) (int64, error)
+}
+
+// ClaimQueue creates the CPAM's claims for released invoices, inside the
+// transaction that releases them.
+type ClaimQueue interface {
+	Queue(ctx context.Context, tx pgx.Tx, actor audit.Actor, invoiceIDs []int64, amounts []decimal.Decimal) error
+}
+
+// Store holds providers, invoices and payouts in PostgreSQL.
+type Store struct {
+	pool         *pgxpool.Pool
+	files        PatientFiles
+	claims       ClaimQueue
+	deadlineDays int
+	now          func() time.Time
+	batchSize    int
+}
+
+// Config is what a Store needs beyond its collaborators.
+type Config struct {
+	DeadlineDays int              // the convention's deadline, in days after the care date
+	Now          func() time.Time // the clock; time.Now when nil
+	BatchSize    int              // invoices decided per transaction by the jobs; 1000 when 0
+}
+
+// NewStore returns a store.
+func NewStore(pool *pgxpool.Pool, files PatientFiles, claims ClaimQueue, cfg Config) *Store {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.BatchSize <= 0 {
+		cfg.BatchSize = 1000
+	}
+	if cfg.DeadlineDays <= 0 {
+		cfg.DeadlineDays = 90
+	}
+	return &Store{pool: pool, files: files, claims: claims, deadlineDays: cfg.DeadlineDays, now: cfg.Now, batchSize: cfg.BatchSize}
+}
+
+// ---- providers ----
+
+const providerColumns = `id, kind, name, coalesce(rpps, ''), coalesce(finess, ''), iban, bic, created_at`
+
+func scanProvider(row pgx.Row) (Provider, error) {
+	var p Provider
+	err := row.Scan(&p.ID, &p.Kind, &p.Name, &p.RPPS, &p.FINESS, &p.IBAN, &p.BIC, &p.CreatedAt)
+	return p, err
+}
+
+func nullable(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// CreateProvider registers a partner provider. A provider already known by
+// its RPPS (or, without RPPS, its FINESS) is a conflict naming it.
+func (s *Store) CreateProvider(ctx context.Context, actor audit.Actor, p Provider) (Provider, error) {
+	var out Provider
+	err := db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		var existing int64
+		err := tx.QueryRow(ctx, `SELECT id FROM providers WHERE ($1 <> '' AND rpps = $1) OR ($1 = '' AND rpps IS NULL AND finess = $2)`,
+			p.RPPS, p.FINESS).Scan(&existing)
+		if err == nil {
+			field := "rpps"
+			if p.RPPS == "" {
+				field = "finess"
+			}
+			return fault.New(fault.Conflict, "a provider with this %s already exists", field).WithField(field).
+				WithKind("duplicate_provider").WithDetail("existing_id", api.FormatID(existing))
+		}
+		if !errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("billing: provider lookup: %w", err)
+		}
+		out, err = scanProvider(tx.QueryRow(ctx, `
+			INSERT INTO providers (kind, name, rpps, finess, iban, bic, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
+			RETURNING `+providerColumns, p.Kind, p.Name, nullable(p.RPPS), nullable(p.FINESS), p.IBAN, p.BIC, s.now()))
+		if db.IsConstraint(err, "providers_rpps_key") || db.IsConstraint(err, "providers_finess_key") {
+			return fault.New(fault.Conflict, "a provider with this identifier already exists").WithKind("duplicate_provider")
+		}
+		if err != nil {
+			return fmt.Errorf("billing: insert provider: %w", err)
+		}
+		return audit.Append(ctx, tx, audit.Entry{Actor: actor, Action: "provider.create", Entity: "provider",
+			EntityID: api.FormatID(out.ID), After: providerAudit(out)})
+	})
+	return out, err
+}
+
+func providerAudit(p Provider) map[string]any {
+	return map[string]any{"kind": p.Kind, "name": p.Name, "rpps": p.RPPS, "finess": p.FINESS, "iban": p.IBAN, "bic": p.BIC}
+}
+
+// Provider returns one provider.
+func (s *Store) Provider(ctx context.Context, id int64) (Provider, error) {
+	p, err := scanProvider(s.pool.QueryRow(ctx, `SELECT `+providerColumns+` FROM providers WHERE id = $1`, id))
+	return p, db.Translate(err)
+}
+
+// Providers lists providers, newest first.
+func (s *Store) Providers(ctx context.Context, page api.PageRequest) ([]Provider, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+providerColumns+` FROM providers WHERE ($1 = 0 OR id < $1) ORDER BY id DESC LIMIT $2`,
+		page.Before, page.Limit+1)
+	if err != nil {
+		return nil, db.Translate(fmt.Errorf("billing: list providers: %w", err))
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Provider, error) { return scanProvider(r) })
+	return out, db.Translate(err)
+}
+
+// ---- invoices ----
+
+// NewInvoice is a validated submission.
+type NewInvoice struct {
+	PatientFileNumber string
+	ExternalRef       string
+	CareDate          calendar.Date
+	Lines             []Line
+}
+
+// Idempotency identifies a retried request: the caller's key and a hash of
+// the request body.
+type Idempotency struct {
+	UserID int64
+	Key    string
+	Hash   []byte
+}
+
+// Response is a stored HTTP answer, replayed for a retried request.
+type Response struct {
+	Status int
+	Body   []byte
+}
+
+// CreateInvoice holds a new invoice. With an idempotency key, the first
+// answer is stored in the same transaction and replayed for a retry with
+// the same body; render turns the created invoice into that answer.
+func (s *Store) CreateInvoice(ctx context.Context, actor audit.Actor, providerID int64, in NewInvoice,
+	idem *Idempotency, render func(Invoice) (Response, error)) (Response, error) {
+	today := calendar.Today(s.now())
+	if in.CareDate.After(today) {
+		return Response{}, fault.Field("care_date", "care_date cannot be in the future")
+	}
+	if in.CareDate.AddYears(2).Before(today) {
+		return Response{}, fault.Field("care_date", "care_date is more than two years ago")
+	}
+	var out Response
+	err := db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		if idem != nil {
+			replay, found, err := claimIdempotencyKey(ctx, tx, *idem)
+			if err != nil || found {
+				out = replay
+				return err
+			}
+		}
+		patientID, err := s.files.PatientIDByFileNumber(ctx, tx, in.PatientFileNumber)
+		if err != nil {
+			return err
+		}
+		total := TotalOf(in.Lines)
+		inv := Invoice{ProviderID: providerID, PatientFileNumber: in.PatientFileNumber, ExternalRef: in.ExternalRef,
+			CareDate: in.CareDate, Deadline: in.CareDate.AddDays(s.deadlineDays), Status: StatusPending, Total: total, Lines: in.Lines}
+		err = tx.QueryRow(ctx, `
+			INSERT INTO invoices (provider_id, patient_id, external_ref, care_date, deadline, total, created_by, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+			ON CONFLICT ON CONSTRAINT invoices_external_ref_key DO NOTHING
+			RETURNING id, created_at`,
+			providerID, patientID, in.ExternalRef, inv.CareDate, inv.Deadline, total, actor.UserID, s.now()).Scan(&inv.ID, &inv.CreatedAt)
+		if errors.Is(err, pgx.ErrNoRows) {
+			var existing int64
+			if err := tx.QueryRow(ctx, `SELECT id FROM invoices WHERE provider_id = $1 AND external_ref = $2`, providerID, in.ExternalRef).Scan(&existing); err != nil {
+				return fmt.Errorf("billing: duplicate lookup: %w", err)
+			}
+			return fault.New(fault.Conflict, "an invoice with this external_ref already exists").WithField("external_ref").
+				WithKind("duplicate_invoice").WithDetail("existing_id", api.FormatID(existing))
+		}
+		if err != nil {
+			return fmt.Errorf("billing: insert invoice: %w", err)
+		}
+		n := len(in.Lines)
+		positions, codes, labels, quantities, prices := make([]int32, n), make([]string, n), make([]string, n), make([]int32, n), make([]decimal.Decimal, n)
+		for i, l := range in.Lines {
+			positions[i], codes[i], labels[i], quantities[i], prices[i] = int32(i+1), l.Code, l.Label, int32(l.Quantity), l.UnitPrice
+		}
+		if _, err := tx.Exec(ctx, `
+			INSERT INTO invoice_lines (invoice_id, position, code, label, quantity, unit_price)
+			SELECT $1, * FROM unnest($2::int[], $3::text[], $4::text[], $5::int[], $6::numeric[])`,
+			inv.ID, positions, codes, labels, quantities, prices); err != nil {
+			return fmt.Errorf("billing: insert lines: %w", err)
+		}
+		if err := audit.Append(ctx, tx, audit.Entry{Actor: actor, Action: "invoice.create", Entity: "invoice",
+			EntityID: api.FormatID(inv.ID), After: invoiceAudit(inv)}); err != nil {
+			return err
+		}
+		if out, err = render(inv); err != nil {
+			return err
+		}
+		if idem != nil {
+			if _, err := tx.Exec(ctx, `UPDATE idempotency_keys SET status = $3, response = $4 WHERE user_id = $1 AND key = $2`,
+				idem.UserID, idem.Key, out.Status, out.Body); err != nil {
+				return fmt.Errorf("billing: store idempotent response: %w", err)
+			}
+		}
+		return nil
+	})
+	return out, db.Translate(err)
+}
+
+// claimIdempotencyKey reserves the key for this transaction, or returns the
+// answer stored by the request that used it first. A concurrent request
+// with the same key waits on the primary key until the first commits.
+func claimIdempotencyKey(ctx context.Context, tx pgx.Tx, idem Idempotency) (Response, bool, error) {
+	tag, err := tx.Exec(ctx, `INSERT INTO idempotency_keys (user_id, key, request_hash, status, response)
+		VALUES ($1, $2, $3, 0, '') ON CONFLICT DO NOTHING`, idem.UserID, idem.Key, idem.Hash)
+	if err != nil {
+		return Response{}, false, fmt.Errorf("billing: idempotency key: %w", err)
+	}
+	if tag.RowsAffected() == 1 {
+		return Response{}, false, nil
+	}
+	var hash []byte
+	var r Response
+	if err := tx.QueryRow(ctx, `SELECT request_hash, status, response FROM idempotency_keys WHERE user_id = $1 AND key = $2`,
+		idem.UserID, idem.Key).Scan(&hash, &r.Status, &r.Body); err != nil {
+		return Response{}, false, fmt.Errorf("billing: idempotency replay: %w", err)
+	}
+	if string(hash) != string(idem.Hash) {
+		return Response{}, false, fault.New(fault.Invalid, "this Idempotency-Key was already used with another request body").
+			WithKind("idempotency_key_reused").WithField("Idempotency-Key")
+	}
+	return r, true, nil
+}
+
+func invoiceAudit(inv Invoice) map[string]any {
+	out := map[string]any{"status": inv.Status, "total": money.Format(inv.Total), "care_date": inv.CareDate.String(),
+		"deadline": inv.Deadline.String(), "external_ref": inv.ExternalRef, "provider_id": api.FormatID(inv.ProviderID)}
+	if inv.DecisionReason != "" {
+		out["decision_reason"] = inv.DecisionReason
+	}
+	if inv.CPAMAmount != nil {
+		out["cpam_amount"] = money.Format(*inv.CPAMAmount)
+		out["city_amount"] = money.Format(*inv.CityAmount)
+	}
+	return out
+}
+
+const invoiceColumns = `i.id, i.provider_id, p.file_number, i.external_ref, i.care_date, i.deadline, i.status, i.total,
+	coalesce(i.decision_reason, ''), i.cpam_amount, i.city_amount, i.decided_at, i.created_at`
+
+func scanInvoice(row pgx.Row) (Invoice, error) {
+	var inv Invoice
+	err := row.Scan(&inv.ID, &inv.ProviderID, &inv.PatientFileNumber, &inv.ExternalRef, &inv.CareDate, &inv.Deadline,
+		&inv.Status, &inv.Total, &inv.DecisionReason, &inv.CPAMAmount, &inv.CityAmount, &inv.DecidedAt, &inv.CreatedAt)
+	return inv, err
+}
+
+// Invoice returns one invoice with its lines. onlyProvider, when non-zero,
+// hides other providers' invoices: to a provider they do not exist.
+func (s *Store) Invoice(ctx context.Context, id, onlyProvider int64) (Invoice, error) {
+	inv, err := scanInvoice(s.pool.QueryRow(ctx, `SELECT `+invoiceColumns+`
+		FROM invoices i JOIN patients p ON p.id = i.patient_id
+		WHERE i.id = $1 AND ($2 = 0 OR i.provider_id = $2)`, id, onlyProvider))
+	if err != nil {
+		return Invoice{}, db.Translate(fmt.Errorf("billing: invoice %d: %w", id, err))
+	}
+	list := []Invoice{inv}
+	if err := s.loadLines(ctx, list); err != nil {
+		return Invoice{}, err
+	}
+	return list[0], nil
+}
+
+// InvoiceFilter narrows a list of invoices.
+type InvoiceFilter struct {
+	Status     string
+	ProviderID int64 // 0: all providers
+}
+
+// Invoices lists invoices with their lines, newest first.
+func (s *Store) Invoices(ctx context.Context, f InvoiceFilter, page api.PageRequest) ([]Invoice, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+invoiceColumns+`
+		FROM invoices i JOIN patients p ON p.id = i.patient_id
+		WHERE ($1 = '' OR i.status = $1) AND ($2 = 0 OR i.provider_id = $2) AND ($3 = 0 OR i.id < $3)
+		ORDER BY i.id DESC LIMIT $4`, f.Status, f.ProviderID, page.Before, page.Limit+1)
+	if err != nil {
+		return nil, db.Translate(fmt.Errorf("billing: list invoices: %w", err))
+	}
+	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Invoice, error) { return scanInvoice(r) })
+	if err != nil {
+		return nil, db.Translate(fmt.Errorf("billing: list invoices: %w", err))
+	}
+	return list, s.loadLines(ctx, list)
+}
+
+// loadLines fetches the lines of all listed invoices in one query.
+func (s *Store) loadLines(ctx context.Context, list []Invoice) error {
+	if len(list) == 0 {
+		return nil
+	}
+	ids := make([]int64, len(list))
+	index := make(map[int64]int, len(list))
+	for i, inv := range list {
+		ids[i] = inv.ID
+		index[inv.ID] = i
+	}
+	rows, err := s.pool.Query(ctx, `SELECT invoice_id, code, label, quantity, unit_price FROM invoice_lines
+		WHERE invoice_id = ANY($1) ORDER BY invoice_id, position`, ids)
+	if err != nil {
+		return db.Translate(fmt.Errorf("billing: lines: %w", err))
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var l Line
+		if err := rows.Scan(&id, &l.Code, &l.Label, &l.Quantity, &l.UnitPrice); err != nil {
+			return fmt.Errorf("billing: scan line: %w", err)
+		}
+		list[index[id]].Lines = append(list[index[id]].Lines, l)
+	}
+	return db.Translate(rows.Err())
+}
+
+// Cancel withdraws (its provider) or voids (a coordinator) a pending
+// invoice. onlyProvider non-zero restricts it to that provider's invoices.
+// Anything but a pending invoice is a conflict.
+func (s *Store) Cancel(ctx context.Context, actor audit.Actor, id, onlyProvider int64, reason string) (Invoice, error) {
+	err := db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		var status string
+		err := tx.QueryRow(ctx, `
+			UPDATE invoices SET status = 'cancelled', decision_reason = $3, cpam_amount = 0, city_amount = 0, decided_at = $4
+			WHERE id = $1 AND ($2 = 0 OR provider_id = $2) AND status = 'pending'
+			RETURNING status`, id, onlyProvider, reason, s.now()).Scan(&status)
+		if errors.Is(err, pgx.ErrNoRows) {
+			var current string
+			err := tx.QueryRow(ctx, `SELECT status FROM invoices WHERE id = $1 AND ($2 = 0 OR provider_id = $2)`, id, onlyProvider).Scan(&current)
+			if errors.Is(err, pgx.ErrNoRows) {
+				return fault.New(fault.NotFound, "not found")
+			}
+			if err != nil {
+				return fmt.Errorf("billing: cancel lookup: %w", err)
+			}
+			return fault.New(fault.Conflict, "the invoice is %s; only a pending invoice can be cancelled", current).WithKind("not_pending")
+		}
+		if err != nil {
+			return fmt.Errorf("billing: cancel: %w", err)
+		}
+		return audit.Append(ctx, tx, audit.Entry{Actor: actor, Action: "invoice.cancel", Entity: "invoice", EntityID: api.FormatID(id),
+			Before: map[string]any{"status": StatusPending}, After: map[string]any{"status": StatusCancelled, "decision_reason": reason}})
+	})
+	if err != nil {
+		return Invoice{}, db.Translate(err)
+	}
+	return s.Invoice(ctx, id, onlyProvider)
+}
+
+// ---- payouts ----
+
+// PayoutFilter narrows a list of payouts.
+type PayoutFilter struct {
+	Status     string
+	ProviderID int64
+}
+
+// Payouts lists payouts, newest first.
+func (s *Store) Payouts(ctx context.Context, f PayoutFilter, page api.PageRequest) ([]Payout, error) {
+	rows, err := s.pool.Query(ctx, `SELECT id, invoice_id, provider_id, amount, reason, status, created_at FROM payouts
+		WHERE ($1 = '' OR status = $1) AND ($2 = 0 OR provider_id = $2) AND ($3 = 0 OR id < $3)
+		ORDER BY id DESC LIMIT $4`, f.Status, f.ProviderID, page.Before, page.Limit+1)
+	if err != nil {
+		return nil, db.Translate(fmt.Errorf("billing: list payouts: %w", err))
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Payout, error) {
+		var p Payout
+		err := r.Scan(&p.ID, &p.InvoiceID, &p.ProviderID, &p.Amount, &p.Reason, &p.Status, &p.CreatedAt)
+		return p, err
+	})
+	return out, db.Translate(err)
+}

@@ -1,0 +1,21 @@
+// Package claims keeps the patient files of the PASS, the rights the CPAM
+// grants or refuses them, and the claims passd sends to the CPAM for its
+// share of released invoices.
+//
+// A file's rights move like this; every request and decision is kept in the
+// file's history (rights_events), the latest decision is the current one:
+//
+//	none ──request──► requested ──decision──► opened | refused
+//	  └───────────────decision (no request needed)──────┘
+//	refused ──request──► requested          (a new application)
+//
+// A claim is created by billing's release decision, in the transaction that
+// decides the invoice, through Store.Queue; at most one claim exists per
+// invoice (the schema's claims_invoice_key):
+//
+//	queued ─► transmitted (in a claim batch) ─► paid | rejected
+//
+// Invariants: a file number is unique and never reused (a counter per year);
+// an opened decision always carries a regime and a start date; nothing here
+// decides an invoice — billing reads a file's current rights.
+package claims

@@ -1,0 +1,273 @@
+package claims
+
+import (
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"passd/api"
+	"passd/auth"
+	"passd/calendar"
+	"passd/fault"
+	"passd/ident"
+	"passd/money"
+)
+
+// Routes registers the patient, rights and claim routes on g, which must
+// already authenticate.
+func (s *Store) Routes(g *echo.Group) {
+	g.POST("/patients", s.createPatient, auth.Allow(auth.Coordinator))
+	g.GET("/patients", s.listPatients, auth.Allow(auth.Coordinator, auth.CPAMReferent))
+	g.GET("/patients/:id", s.getPatient, auth.Allow(auth.Coordinator, auth.CPAMReferent))
+	g.POST("/patients/:id/rights-request", s.requestRights, auth.Allow(auth.Coordinator))
+	g.POST("/patients/:id/rights-decision", s.decideRights, auth.Allow(auth.CPAMReferent))
+	g.GET("/claims", s.listClaims, auth.Allow(auth.CPAMReferent, auth.Finance, auth.Admin))
+}
+
+type patientJSON struct {
+	ID            string             `json:"id"`
+	FileNumber    string             `json:"file_number"`
+	LastName      string             `json:"last_name"`
+	FirstName     string             `json:"first_name"`
+	BirthDate     calendar.Date      `json:"birth_date"`
+	NIR           *string            `json:"nir"`
+	Rights        rightsJSON         `json:"rights"`
+	CreatedAt     time.Time          `json:"created_at"`
+	RightsHistory *[]rightsEventJSON `json:"rights_history,omitempty"`
+}
+
+type rightsJSON struct {
+	Status        string        `json:"status"`
+	Regime        string        `json:"regime,omitempty"`
+	FiledOn       calendar.Date `json:"filed_on,omitzero"`
+	EffectiveFrom calendar.Date `json:"effective_from,omitzero"`
+	EffectiveTo   calendar.Date `json:"effective_to,omitzero"`
+	Reference     string        `json:"reference,omitempty"`
+	Reason        string        `json:"reason,omitempty"`
+	DecidedAt     *time.Time    `json:"decided_at,omitempty"`
+}
+
+type rightsEventJSON struct {
+	Kind          string        `json:"kind"`
+	Regime        string        `json:"regime,omitempty"`
+	FiledOn       calendar.Date `json:"filed_on,omitzero"`
+	EffectiveFrom calendar.Date `json:"effective_from,omitzero"`
+	EffectiveTo   calendar.Date `json:"effective_to,omitzero"`
+	Reference     string        `json:"reference,omitempty"`
+	Reason        string        `json:"reason,omitempty"`
+	By            string        `json:"by"`
+	At            time.Time     `json:"at"`
+}
+
+func toPatientJSON(p Patient) patientJSON {
+	out := patientJSON{
+		ID: api.FormatID(p.ID), FileNumber: p.FileNumber, LastName: p.LastName, FirstName: p.FirstName,
+		BirthDate: p.BirthDate, CreatedAt: p.CreatedAt.UTC(),
+		Rights: rightsJSON{Status: p.Rights.Status, Regime: p.Rights.Regime, FiledOn: p.Rights.FiledOn,
+			EffectiveFrom: p.Rights.EffectiveFrom, EffectiveTo: p.Rights.EffectiveTo,
+			Reference: p.Rights.Reference, Reason: p.Rights.Reason, DecidedAt: p.Rights.DecidedAt},
+	}
+	if p.NIR != "" {
+		nir := p.NIR
+		out.NIR = &nir
+	}
+	return out
+}
+
+type newPatientRequest struct {
+	LastName  api.Value `json:"last_name"`
+	FirstName api.Value `json:"first_name"`
+	BirthDate api.Value `json:"birth_date"`
+	NIR       api.Value `json:"nir"`
+}
+
+func (s *Store) createPatient(c echo.Context) error {
+	var req newPatientRequest
+	if err := api.Decode(c, &req); err != nil {
+		return err
+	}
+	var np NewPatient
+	var err error
+	if np.LastName, err = req.LastName.String("last_name", 100); err != nil {
+		return err
+	}
+	if np.FirstName, err = req.FirstName.String("first_name", 100); err != nil {
+		return err
+	}
+	if np.BirthDate, err = req.BirthDate.Date("birth_date"); err != nil {
+		return err
+	}
+	today := calendar.Today(s.now())
+	if np.BirthDate.After(today) || np.BirthDate.Before(today.AddYears(-130)) {
+		return fault.Field("birth_date", "birth_date must be in the past and plausible")
+	}
+	nir, ok, err := req.NIR.OptString("nir", 32)
+	if err != nil {
+		return err
+	}
+	if ok {
+		if np.NIR, err = ident.ParseNIR(nir); err != nil {
+			return fault.Field("nir", "nir is not a valid NIR: %s", strings.TrimPrefix(err.Error(), "ident: "))
+		}
+	}
+	p, err := s.CreatePatient(c.Request().Context(), auth.From(c).Actor(), np)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, toPatientJSON(p))
+}
+
+func (s *Store) listPatients(c echo.Context) error {
+	page, err := api.ParsePage(c)
+	if err != nil {
+		return err
+	}
+	f := PatientFilter{RightsStatus: c.QueryParam("rights_status"), FileNumber: c.QueryParam("file_number")}
+	if f.RightsStatus != "" && !slices.Contains([]string{RightsNone, RightsRequested, RightsOpened, RightsRefused}, f.RightsStatus) {
+		return fault.Field("rights_status", "rights_status must be one of none, requested, opened, refused")
+	}
+	list, err := s.Patients(c.Request().Context(), f, page)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, api.NewPage(page, list, func(p Patient) int64 { return p.ID }, toPatientJSON))
+}
+
+func (s *Store) getPatient(c echo.Context) error {
+	id, err := api.PathID(c, "id")
+	if err != nil {
+		return err
+	}
+	p, history, err := s.Patient(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	out := toPatientJSON(p)
+	events := make([]rightsEventJSON, len(history))
+	for i, e := range history {
+		events[i] = rightsEventJSON{Kind: e.Kind, Regime: e.Regime, FiledOn: e.FiledOn, EffectiveFrom: e.EffectiveFrom,
+			EffectiveTo: e.EffectiveTo, Reference: e.Reference, Reason: e.Reason, By: e.Actor, At: e.CreatedAt.UTC()}
+	}
+	out.RightsHistory = &events
+	return c.JSON(http.StatusOK, out)
+}
+
+type rightsRequestBody struct {
+	Regime  api.Value `json:"regime"`
+	FiledOn api.Value `json:"filed_on"`
+}
+
+func (s *Store) requestRights(c echo.Context) error {
+	id, err := api.PathID(c, "id")
+	if err != nil {
+		return err
+	}
+	var body rightsRequestBody
+	if err := api.Decode(c, &body); err != nil {
+		return err
+	}
+	var req RightsRequest
+	if req.Regime, err = body.Regime.Enum("regime", Regimes...); err != nil {
+		return err
+	}
+	if req.FiledOn, err = body.FiledOn.Date("filed_on"); err != nil {
+		return err
+	}
+	p, err := s.RequestRights(c.Request().Context(), auth.From(c).Actor(), id, req)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toPatientJSON(p))
+}
+
+type rightsDecisionBody struct {
+	Decision      api.Value `json:"decision"`
+	Regime        api.Value `json:"regime"`
+	EffectiveFrom api.Value `json:"effective_from"`
+	EffectiveTo   api.Value `json:"effective_to"`
+	Reference     api.Value `json:"reference"`
+	Reason        api.Value `json:"reason"`
+}
+
+func (s *Store) decideRights(c echo.Context) error {
+	id, err := api.PathID(c, "id")
+	if err != nil {
+		return err
+	}
+	var body rightsDecisionBody
+	if err := api.Decode(c, &body); err != nil {
+		return err
+	}
+	d, err := body.validate()
+	if err != nil {
+		return err
+	}
+	p, err := s.DecideRights(c.Request().Context(), auth.From(c).Actor(), id, d)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toPatientJSON(p))
+}
+
+func (body rightsDecisionBody) validate() (RightsDecision, error) {
+	var d RightsDecision
+	var err error
+	if d.Decision, err = body.Decision.Enum("decision", RightsOpened, RightsRefused); err != nil {
+		return d, err
+	}
+	if d.Decision == RightsRefused {
+		for field, v := range map[string]api.Value{"regime": body.Regime, "effective_from": body.EffectiveFrom,
+			"effective_to": body.EffectiveTo, "reference": body.Reference} {
+			if v.Present() {
+				return d, fault.Field(field, "%s is not part of a refusal", field)
+			}
+		}
+		d.Reason, err = body.Reason.String("reason", 500)
+		return d, err
+	}
+	if body.Reason.Present() {
+		return d, fault.Field("reason", "reason is only for a refusal")
+	}
+	if d.Regime, err = body.Regime.Enum("regime", Regimes...); err != nil {
+		return d, err
+	}
+	if d.EffectiveFrom, err = body.EffectiveFrom.Date("effective_from"); err != nil {
+		return d, err
+	}
+	if d.EffectiveTo, err = body.EffectiveTo.OptDate("effective_to"); err != nil {
+		return d, err
+	}
+	if !d.EffectiveTo.IsZero() && d.EffectiveTo.Before(d.EffectiveFrom) {
+		return d, fault.Field("effective_to", "effective_to must not be before effective_from")
+	}
+	d.Reference, err = body.Reference.String("reference", 64)
+	return d, err
+}
+
+type claimJSON struct {
+	ID        string `json:"id"`
+	InvoiceID string `json:"invoice_id"`
+	Amount    string `json:"amount"`
+	Status    string `json:"status"`
+}
+
+func (s *Store) listClaims(c echo.Context) error {
+	page, err := api.ParsePage(c)
+	if err != nil {
+		return err
+	}
+	status := c.QueryParam("status")
+	if status != "" && !slices.Contains(ClaimStatuses, status) {
+		return fault.Field("status", "status must be one of queued, transmitted, paid, rejected")
+	}
+	list, err := s.Claims(c.Request().Context(), status, page)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, api.NewPage(page, list, func(cl Claim) int64 { return cl.ID }, func(cl Claim) claimJSON {
+		return claimJSON{ID: api.FormatID(cl.ID), InvoiceID: api.FormatID(cl.InvoiceID), Amount: money.Format(cl.Amount), Status: cl.Status}
+	}))
+}

@@ -1,0 +1,281 @@
+package claims
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/shopspring/decimal"
+
+	"passd/api"
+	"passd/audit"
+	"passd/calendar"
+	"passd/db"
+	"passd/fault"
+)
+
+// Store holds patient files, rights and claims in PostgreSQL.
+type Store struct {
+	pool *pgxpool.Pool
+	now  func() time.Time
+}
+
+// NewStore returns a store; now is the clock (injected for tests).
+func NewStore(pool *pgxpool.Pool, now func() time.Time) *Store {
+	if now == nil {
+		now = time.Now
+	}
+	return &Store{pool: pool, now: now}
+}
+
+const patientColumns = `id, file_number, last_name, first_name, birth_date, coalesce(nir, ''),
+	rights_status, coalesce(rights_regime, ''), rights_filed_on, rights_effective_from, rights_effective_to,
+	coalesce(rights_reference, ''), coalesce(rights_reason, ''), rights_decided_at, created_at`
+
+func scanPatient(row pgx.Row) (Patient, error) {
+	var p Patient
+	err := row.Scan(&p.ID, &p.FileNumber, &p.LastName, &p.FirstName, &p.BirthDate, &p.NIR,
+		&p.Rights.Status, &p.Rights.Regime, &p.Rights.FiledOn, &p.Rights.EffectiveFrom, &p.Rights.EffectiveTo,
+		&p.Rights.Reference, &p.Rights.Reason, &p.Rights.DecidedAt, &p.CreatedAt)
+	return p, err
+}
+
+// CreatePatient opens a file and gives it the next file number of the year.
+func (s *Store) CreatePatient(ctx context.Context, actor audit.Actor, np NewPatient) (Patient, error) {
+	var p Patient
+	err := db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		if np.NIR != "" {
+			var existing int64
+			err := tx.QueryRow(ctx, `SELECT id FROM patients WHERE nir = $1`, np.NIR).Scan(&existing)
+			if err == nil {
+				return fault.New(fault.Conflict, "a file with this NIR already exists").WithField("nir").
+					WithKind("duplicate_nir").WithDetail("existing_id", api.FormatID(existing))
+			}
+			if !errors.Is(err, pgx.ErrNoRows) {
+				return fmt.Errorf("claims: nir lookup: %w", err)
+			}
+		}
+		year := calendar.Today(s.now()).Year()
+		var n int
+		err := tx.QueryRow(ctx, `
+			INSERT INTO file_number_counters (year, last) VALUES ($1, 1)
+			ON CONFLICT (year) DO UPDATE SET last = file_number_counters.last + 1
+			RETURNING last`, year).Scan(&n)
+		if err != nil {
+			return fmt.Errorf("claims: file number: %w", err)
+		}
+		var nir *string
+		if np.NIR != "" {
+			nir = &np.NIR
+		}
+		p, err = scanPatient(tx.QueryRow(ctx, `
+			INSERT INTO patients (file_number, last_name, first_name, birth_date, nir, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6)
+			RETURNING `+patientColumns, FileNumber(year, n), np.LastName, np.FirstName, np.BirthDate, nir, s.now()))
+		if db.IsConstraint(err, "patients_nir_key") {
+			return fault.New(fault.Conflict, "a file with this NIR already exists").WithField("nir").WithKind("duplicate_nir")
+		}
+		if err != nil {
+			return fmt.Errorf("claims: insert patient: %w", err)
+		}
+		// The audit row names the file, never the identity: the log is
+		// read by more people than the file itself.
+		return audit.Append(ctx, tx, audit.Entry{Actor: actor, Action: "patient.create", Entity: "patient",
+			EntityID: api.FormatID(p.ID), After: map[string]any{"file_number": p.FileNumber, "rights_status": RightsNone}})
+	})
+	return p, db.Translate(err)
+}
+
+// Patient returns one file with its rights history.
+func (s *Store) Patient(ctx context.Context, id int64) (Patient, []RightsEvent, error) {
+	p, err := scanPatient(s.pool.QueryRow(ctx, `SELECT `+patientColumns+` FROM patients WHERE id = $1`, id))
+	if err != nil {
+		return Patient{}, nil, db.Translate(fmt.Errorf("claims: patient %d: %w", id, err))
+	}
+	rows, err := s.pool.Query(ctx, `
+		SELECT e.id, e.kind, coalesce(e.regime, ''), e.filed_on, e.effective_from, e.effective_to,
+		       coalesce(e.reference, ''), coalesce(e.reason, ''), u.name, e.created_at
+		FROM rights_events e JOIN users u ON u.id = e.actor_id
+		WHERE e.patient_id = $1 ORDER BY e.id`, id)
+	if err != nil {
+		return Patient{}, nil, db.Translate(fmt.Errorf("claims: rights history: %w", err))
+	}
+	history, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (RightsEvent, error) {
+		var e RightsEvent
+		err := r.Scan(&e.ID, &e.Kind, &e.Regime, &e.FiledOn, &e.EffectiveFrom, &e.EffectiveTo, &e.Reference, &e.Reason, &e.Actor, &e.CreatedAt)
+		return e, err
+	})
+	if err != nil {
+		return Patient{}, nil, db.Translate(fmt.Errorf("claims: rights history: %w", err))
+	}
+	return p, history, nil
+}
+
+// PatientFilter narrows a list of files.
+type PatientFilter struct {
+	RightsStatus string
+	FileNumber   string
+}
+
+// Patients lists files, newest first.
+func (s *Store) Patients(ctx context.Context, f PatientFilter, page api.PageRequest) ([]Patient, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+patientColumns+` FROM patients
+		WHERE ($1 = '' OR rights_status = $1) AND ($2 = '' OR file_number = $2) AND ($3 = 0 OR id < $3)
+		ORDER BY id DESC LIMIT $4`, f.RightsStatus, f.FileNumber, page.Before, page.Limit+1)
+	if err != nil {
+		return nil, db.Translate(fmt.Errorf("claims: list patients: %w", err))
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Patient, error) { return scanPatient(r) })
+	return out, db.Translate(err)
+}
+
+// RequestRights records an application filed with the CPAM.
+func (s *Store) RequestRights(ctx context.Context, actor audit.Actor, id int64, req RightsRequest) (Patient, error) {
+	var p Patient
+	err := db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		before, err := scanPatient(tx.QueryRow(ctx, `SELECT `+patientColumns+` FROM patients WHERE id = $1 FOR UPDATE`, id))
+		if err != nil {
+			return db.Translate(fmt.Errorf("claims: patient %d: %w", id, err))
+		}
+		today := calendar.Today(s.now())
+		if req.FiledOn.After(today) {
+			return fault.Field("filed_on", "filed_on cannot be in the future")
+		}
+		if before.Rights.Status == RightsOpened && (before.Rights.EffectiveTo.IsZero() || !before.Rights.EffectiveTo.Before(today)) {
+			return fault.New(fault.Conflict, "rights are already opened for this file").WithKind("rights_already_opened")
+		}
+		p, err = scanPatient(tx.QueryRow(ctx, `
+			UPDATE patients SET rights_status = 'requested', rights_regime = $2, rights_filed_on = $3,
+			       rights_effective_from = NULL, rights_effective_to = NULL, rights_reference = NULL,
+			       rights_reason = NULL, rights_decided_at = NULL
+			WHERE id = $1 RETURNING `+patientColumns, id, req.Regime, req.FiledOn))
+		if err != nil {
+			return fmt.Errorf("claims: request rights: %w", err)
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO rights_events (patient_id, kind, regime, filed_on, actor_id, created_at)
+			VALUES ($1, 'requested', $2, $3, $4, $5)`, id, req.Regime, req.FiledOn, actor.UserID, s.now()); err != nil {
+			return fmt.Errorf("claims: rights event: %w", err)
+		}
+		return audit.Append(ctx, tx, audit.Entry{Actor: actor, Action: "patient.rights_request", Entity: "patient",
+			EntityID: api.FormatID(id), Before: rightsAudit(before.Rights), After: rightsAudit(p.Rights)})
+	})
+	return p, err
+}
+
+// DecideRights records the CPAM's decision. It is allowed with or without
+// an earlier request; the latest decision is the file's current rights. It
+// decides no invoice itself: the release job does, in bounded batches.
+func (s *Store) DecideRights(ctx context.Context, actor audit.Actor, id int64, d RightsDecision) (Patient, error) {
+	var p Patient
+	err := db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		before, err := scanPatient(tx.QueryRow(ctx, `SELECT `+patientColumns+` FROM patients WHERE id = $1 FOR UPDATE`, id))
+		if err != nil {
+			return db.Translate(fmt.Errorf("claims: patient %d: %w", id, err))
+		}
+		now := s.now()
+		var regime, reference, reason *string
+		var from, to calendar.Date
+		if d.Decision == RightsOpened {
+			regime, reference, from, to = &d.Regime, &d.Reference, d.EffectiveFrom, d.EffectiveTo
+		} else {
+			reason = &d.Reason
+			if before.Rights.Regime != "" {
+				regime = &before.Rights.Regime
+			}
+		}
+		p, err = scanPatient(tx.QueryRow(ctx, `
+			UPDATE patients SET rights_status = $2, rights_regime = $3, rights_effective_from = $4,
+			       rights_effective_to = $5, rights_reference = $6, rights_reason = $7, rights_decided_at = $8
+			WHERE id = $1 RETURNING `+patientColumns, id, d.Decision, regime, from, to, reference, reason, now))
+		if err != nil {
+			return fmt.Errorf("claims: decide rights: %w", err)
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO rights_events (patient_id, kind, regime, effective_from, effective_to,
+			reference, reason, actor_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+			id, d.Decision, regime, from, to, reference, reason, actor.UserID, now); err != nil {
+			return fmt.Errorf("claims: rights event: %w", err)
+		}
+		return audit.Append(ctx, tx, audit.Entry{Actor: actor, Action: "patient.rights_decision", Entity: "patient",
+			EntityID: api.FormatID(id), Before: rightsAudit(before.Rights), After: rightsAudit(p.Rights)})
+	})
+	return p, err
+}
+
+func rightsAudit(r Rights) map[string]any {
+	out := map[string]any{"status": r.Status}
+	if r.Regime != "" {
+		out["regime"] = r.Regime
+	}
+	if !r.EffectiveFrom.IsZero() {
+		out["effective_from"] = r.EffectiveFrom.String()
+	}
+	if !r.EffectiveTo.IsZero() {
+		out["effective_to"] = r.EffectiveTo.String()
+	}
+	if r.Reference != "" {
+		out["reference"] = r.Reference
+	}
+	return out
+}
+
+// PatientIDByFileNumber resolves the file number a provider writes on an
+// invoice. An unknown number is an input error on that field.
+func (s *Store) PatientIDByFileNumber(ctx context.Context, q db.DBTX, fileNumber string) (int64, error) {
+	var id int64
+	err := q.QueryRow(ctx, `SELECT id FROM patients WHERE file_number = $1`, fileNumber).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, fault.Field("patient_file_number", "no patient file has this number").WithKind("unknown_file_number")
+	}
+	if err != nil {
+		return 0, db.Translate(fmt.Errorf("claims: file number lookup: %w", err))
+	}
+	return id, nil
+}
+
+// Queue creates one queued claim per released invoice, in the caller's
+// transaction (the one that decides the invoices). The unique key on
+// invoice_id makes a second claim for an invoice impossible.
+func (s *Store) Queue(ctx context.Context, tx pgx.Tx, actor audit.Actor, invoiceIDs []int64, amounts []decimal.Decimal) error {
+	if len(invoiceIDs) == 0 {
+		return nil
+	}
+	rows, err := tx.Query(ctx, `
+		INSERT INTO claims (invoice_id, amount, created_at)
+		SELECT i, a, $3 FROM unnest($1::bigint[], $2::numeric[]) AS u (i, a)
+		RETURNING id, invoice_id, amount`, invoiceIDs, amounts, s.now())
+	if err != nil {
+		return fmt.Errorf("claims: queue: %w", err)
+	}
+	entries, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (audit.Entry, error) {
+		var id, invoiceID int64
+		var amount decimal.Decimal
+		if err := r.Scan(&id, &invoiceID, &amount); err != nil {
+			return audit.Entry{}, err
+		}
+		return audit.Entry{Actor: actor, Action: "claim.queue", Entity: "claim", EntityID: api.FormatID(id),
+			After: map[string]any{"invoice_id": api.FormatID(invoiceID), "amount": amount.StringFixed(2), "status": ClaimQueued}}, nil
+	})
+	if err != nil {
+		return fmt.Errorf("claims: queue: %w", err)
+	}
+	return audit.Append(ctx, tx, entries...)
+}
+
+// Claims lists claims, newest first.
+func (s *Store) Claims(ctx context.Context, status string, page api.PageRequest) ([]Claim, error) {
+	rows, err := s.pool.Query(ctx, `SELECT id, invoice_id, amount, status, created_at FROM claims
+		WHERE ($1 = '' OR status = $1) AND ($2 = 0 OR id < $2) ORDER BY id DESC LIMIT $3`,
+		status, page.Before, page.Limit+1)
+	if err != nil {
+		return nil, db.Translate(fmt.Errorf("claims: list: %w", err))
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Claim, error) {
+		var c Claim
+		err := r.Scan(&c.ID, &c.InvoiceID, &c.Amount, &c.Status, &c.CreatedAt)
+		return c, err
+	})
+	return out, db.Translate(err)
+}
