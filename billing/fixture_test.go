@@ -1,0 +1,277 @@
+package billing_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/shopspring/decimal"
+
+	"passd/audit"
+	"passd/auth"
+	"passd/billing"
+	"passd/calendar"
+	"passd/claims"
+	"passd/db/dbtest"
+)
+
+// clock is a settable test clock, safe for concurrent use.
+type clock struct{ t atomic.Pointer[time.Time] }
+
+func newClock(day string) *clock {
+	c := &clock{}
+	c.setDay(day)
+	return c
+}
+
+// setDay moves the clock to noon, Paris time, on day.
+func (c *clock) setDay(day string) {
+	t := d(day).Time()
+	t = time.Date(t.Year(), t.Month(), t.Day(), 12, 0, 0, 0, calendar.Paris())
+	c.t.Store(&t)
+}
+
+func (c *clock) Now() time.Time { return *c.t.Load() }
+
+// fixture is a database with the stores wired as cmd/ wires them.
+type fixture struct {
+	pool     *pgxpool.Pool
+	clock    *clock
+	claims   *claims.Store
+	billing  *billing.Store
+	users    *auth.Store
+	staff    audit.Actor // a coordinator, for files
+	referent audit.Actor
+
+	mu        sync.Mutex
+	providers map[string]providerUser
+}
+
+type providerUser struct {
+	id    int64
+	actor audit.Actor
+}
+
+func newFixture(t *testing.T, today string) *fixture {
+	t.Helper()
+	pool := dbtest.New(t)
+	f := &fixture{pool: pool, clock: newClock(today), users: auth.NewStore(pool), providers: map[string]providerUser{}}
+	f.claims = claims.NewStore(pool, f.clock.Now)
+	f.billing = billing.NewStore(pool, f.claims, f.claims, billing.Config{DeadlineDays: 90, Now: f.clock.Now, BatchSize: 50})
+	f.staff = f.user(t, "coordinator", auth.Coordinator, 0)
+	f.referent = f.user(t, "referent", auth.CPAMReferent, 0)
+	return f
+}
+
+func (f *fixture) user(t *testing.T, name string, role auth.Role, providerID int64) audit.Actor {
+	t.Helper()
+	ctx := context.Background()
+	token, err := f.users.CreateUser(ctx, name, role, providerID)
+	if err != nil {
+		t.Fatalf("create user %s: %v", name, err)
+	}
+	p, err := f.users.Authenticate(ctx, token)
+	if err != nil {
+		t.Fatalf("authenticate %s: %v", name, err)
+	}
+	return p.Actor()
+}
+
+var providerIdents = map[string]billing.Provider{
+	billing.KindGP:           {RPPS: "10003456789"},
+	billing.KindNurse:        {RPPS: "10004567890"},
+	billing.KindHealthCentre: {FINESS: "930000013"},
+	billing.KindPharmacy:     {FINESS: "930012345"},
+	billing.KindRadiology:    {FINESS: "930023456"},
+	billing.KindLaboratory:   {FINESS: "930034567"},
+}
+
+// provider returns the provider of a kind, creating it and its user once.
+func (f *fixture) provider(t *testing.T, kind string) providerUser {
+	t.Helper()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if p, ok := f.providers[kind]; ok {
+		return p
+	}
+	p := providerIdents[kind]
+	p.Kind, p.Name, p.IBAN, p.BIC = kind, "Test "+kind, "FR7630006000011234567890189", "AGRIFRPP"
+	created, err := f.billing.CreateProvider(context.Background(), audit.Actor{Name: "test"}, p)
+	if err != nil {
+		t.Fatalf("create provider: %v", err)
+	}
+	pu := providerUser{id: created.ID, actor: f.user(t, "provider-"+kind, auth.Provider, created.ID)}
+	f.providers[kind] = pu
+	return pu
+}
+
+func (f *fixture) patient(t *testing.T) claims.Patient {
+	t.Helper()
+	p, err := f.claims.CreatePatient(context.Background(), f.staff,
+		claims.NewPatient{LastName: "Test", FirstName: "Patient", BirthDate: d("1990-01-01")})
+	if err != nil {
+		t.Fatalf("create patient: %v", err)
+	}
+	return p
+}
+
+var refs atomic.Int64
+
+// submit holds an invoice and returns it as stored.
+func (f *fixture) submit(t *testing.T, kind, fileNumber, care string, lines ...billing.Line) billing.Invoice {
+	t.Helper()
+	if len(lines) == 0 {
+		lines = []billing.Line{{Code: "G", Label: "Consultation", Quantity: 1, UnitPrice: amt("30.00")}}
+	}
+	pu := f.provider(t, kind)
+	var inv billing.Invoice
+	_, err := f.billing.CreateInvoice(context.Background(), pu.actor, pu.id,
+		billing.NewInvoice{PatientFileNumber: fileNumber, ExternalRef: fmt.Sprintf("T-%d", refs.Add(1)), CareDate: d(care), Lines: lines},
+		nil, func(i billing.Invoice) (billing.Response, error) { inv = i; return billing.Response{Status: 201}, nil })
+	if err != nil {
+		t.Fatalf("submit invoice: %v", err)
+	}
+	return inv
+}
+
+func (f *fixture) open(t *testing.T, patientID int64, regime, from, to string) {
+	t.Helper()
+	dec := claims.RightsDecision{Decision: "opened", Regime: regime, EffectiveFrom: d(from), Reference: "REF-1"}
+	if to != "" {
+		dec.EffectiveTo = d(to)
+	}
+	if _, err := f.claims.DecideRights(context.Background(), f.referent, patientID, dec); err != nil {
+		t.Fatalf("open rights: %v", err)
+	}
+}
+
+func (f *fixture) refuse(t *testing.T, patientID int64) {
+	t.Helper()
+	if _, err := f.claims.DecideRights(context.Background(), f.referent, patientID,
+		claims.RightsDecision{Decision: "refused", Reason: "conditions not met"}); err != nil {
+		t.Fatalf("refuse rights: %v", err)
+	}
+}
+
+func (f *fixture) request(t *testing.T, patientID int64, regime, filed string) {
+	t.Helper()
+	if _, err := f.claims.RequestRights(context.Background(), f.staff, patientID, claims.RightsRequest{Regime: regime, FiledOn: d(filed)}); err != nil {
+		t.Fatalf("request rights: %v", err)
+	}
+}
+
+// ledger is what exists in the database for one invoice.
+type ledger struct {
+	status, reason string
+	cpam, city     *decimal.Decimal
+	claims         []decimal.Decimal
+	payouts        []string // "amount reason"
+	decisionAudits int
+}
+
+func (f *fixture) ledger(t *testing.T, invoiceID int64) ledger {
+	t.Helper()
+	ctx := context.Background()
+	var m ledger
+	if err := f.pool.QueryRow(ctx, `SELECT status, coalesce(decision_reason, ''), cpam_amount, city_amount FROM invoices WHERE id = $1`,
+		invoiceID).Scan(&m.status, &m.reason, &m.cpam, &m.city); err != nil {
+		t.Fatalf("read invoice: %v", err)
+	}
+	rows, err := f.pool.Query(ctx, `SELECT amount FROM claims WHERE invoice_id = $1 ORDER BY id`, invoiceID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var a decimal.Decimal
+		if err := rows.Scan(&a); err != nil {
+			t.Fatal(err)
+		}
+		m.claims = append(m.claims, a)
+	}
+	rows, err = f.pool.Query(ctx, `SELECT amount::text || ' ' || reason FROM payouts WHERE invoice_id = $1 AND status = 'due' ORDER BY id`, invoiceID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		m.payouts = append(m.payouts, s)
+	}
+	if err := f.pool.QueryRow(ctx, `SELECT count(*) FROM audit_log WHERE entity = 'invoice' AND entity_id = $1 AND action IN ('invoice.decide', 'invoice.cancel')`,
+		fmt.Sprint(invoiceID)).Scan(&m.decisionAudits); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func (f *fixture) runRelease(t *testing.T) int64 {
+	t.Helper()
+	n, err := f.billing.ReleaseJob(context.Background())
+	if err != nil {
+		t.Fatalf("release job: %v", err)
+	}
+	return n
+}
+
+func (f *fixture) runDeadline(t *testing.T) int64 {
+	t.Helper()
+	n, err := f.billing.DeadlineJob(context.Background())
+	if err != nil {
+		t.Fatalf("deadline job: %v", err)
+	}
+	return n
+}
+
+// checkMoneyInvariant asserts over the whole database: every decided
+// invoice's claims plus payouts equal its total, at most one claim and one
+// decision payout per invoice, and exactly one decision audit row.
+func checkMoneyInvariant(t *testing.T, pool *pgxpool.Pool) {
+	t.Helper()
+	rows, err := pool.Query(context.Background(), `
+		SELECT i.id, i.status, i.total,
+		       coalesce((SELECT sum(amount) FROM claims c WHERE c.invoice_id = i.id), 0) AS claimed,
+		       coalesce((SELECT sum(amount) FROM payouts p WHERE p.invoice_id = i.id), 0) AS paid,
+		       (SELECT count(*) FROM claims c WHERE c.invoice_id = i.id) AS n_claims,
+		       (SELECT count(*) FROM payouts p WHERE p.invoice_id = i.id) AS n_payouts,
+		       (SELECT count(*) FROM audit_log a WHERE a.entity = 'invoice' AND a.entity_id = i.id::text
+		          AND a.action IN ('invoice.decide', 'invoice.cancel')) AS n_decisions
+		FROM invoices i`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, nClaims, nPayouts, nDecisions int64
+		var status string
+		var total, claimed, paid decimal.Decimal
+		if err := rows.Scan(&id, &status, &total, &claimed, &paid, &nClaims, &nPayouts, &nDecisions); err != nil {
+			t.Fatal(err)
+		}
+		switch status {
+		case "pending":
+			if nClaims+nPayouts+nDecisions != 0 {
+				t.Errorf("pending invoice %d has %d claims, %d payouts, %d decisions", id, nClaims, nPayouts, nDecisions)
+			}
+		case "cancelled":
+			if nClaims+nPayouts != 0 || nDecisions != 1 {
+				t.Errorf("cancelled invoice %d has %d claims, %d payouts, %d decisions", id, nClaims, nPayouts, nDecisions)
+			}
+		default:
+			if !claimed.Add(paid).Equal(total) {
+				t.Errorf("invoice %d (%s): claims %s + payouts %s != total %s", id, status, claimed, paid, total)
+			}
+			if nClaims > 1 || nPayouts > 1 || nDecisions != 1 {
+				t.Errorf("invoice %d has %d claims, %d payouts, %d decisions", id, nClaims, nPayouts, nDecisions)
+			}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+}

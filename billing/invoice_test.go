@@ -1,0 +1,121 @@
+package billing_test
+
+import (
+	"testing"
+
+	"github.com/shopspring/decimal"
+
+	"passd/billing"
+	"passd/calendar"
+)
+
+func d(s string) calendar.Date {
+	v, err := calendar.Parse(s)
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
+func amt(s string) decimal.Decimal { return decimal.RequireFromString(s) }
+
+func TestSplitLinesAddsUpToTheCent(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name       string
+		lines      []billing.Line
+		rate       string
+		cpam, city string
+	}{
+		{"GP consultation at 70%", []billing.Line{{Quantity: 1, UnitPrice: amt("30.00")}}, "0.70", "21.00", "9.00"},
+		// 3.15 × 0.60 = 1.89 exactly; 2.75 × 0.60 = 1.65.
+		{"nurse act and travel fee at 60%", []billing.Line{{Quantity: 3, UnitPrice: amt("3.15")}, {Quantity: 1, UnitPrice: amt("2.75")}}, "0.60", "7.32", "4.88"},
+		// 21.28 × 2 × 0.70 = 29.792 → 29.79; the city pays the exact rest.
+		{"rounding per line, half-up", []billing.Line{{Quantity: 1, UnitPrice: amt("30.00")}, {Quantity: 2, UnitPrice: amt("21.28")}}, "0.70", "50.79", "21.77"},
+		// 0.35 × 0.65 = 0.2275 → 0.23 per line (not 0.69 on the sum 1.05 × 0.65 = 0.6825 → 0.68).
+		{"shares are per line, not per total", []billing.Line{{Quantity: 1, UnitPrice: amt("0.35")}, {Quantity: 1, UnitPrice: amt("0.35")}, {Quantity: 1, UnitPrice: amt("0.35")}}, "0.65", "0.69", "0.36"},
+		// 0.15 × 0.70 = 0.105 → 0.11 half-up; banker's rounding would give 0.10.
+		{"exact half rounds up", []billing.Line{{Quantity: 1, UnitPrice: amt("0.15")}}, "0.70", "0.11", "0.04"},
+		{"full coverage", []billing.Line{{Quantity: 2, UnitPrice: amt("12.34")}}, "1.00", "24.68", "0.00"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s, err := billing.SplitLines(tt.lines, amt(tt.rate))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !s.CPAM.Equal(amt(tt.cpam)) || !s.City.Equal(amt(tt.city)) {
+				t.Fatalf("split = %s / %s, want %s / %s", s.CPAM, s.City, tt.cpam, tt.city)
+			}
+			if !s.CPAM.Add(s.City).Equal(billing.TotalOf(tt.lines)) {
+				t.Fatalf("split %s + %s does not add up to %s", s.CPAM, s.City, billing.TotalOf(tt.lines))
+			}
+		})
+	}
+}
+
+func TestPrescribedCountsFromTheQuarterAfterTheCare(t *testing.T) {
+	t.Parallel()
+	// Care on 2024-02-10: the quarter after starts 2024-04-01, so the CPAM
+	// may be billed up to 2026-03-31 and the city pays from 2026-04-01.
+	care := d("2024-02-10")
+	if billing.Prescribed(care, d("2026-03-31")) {
+		t.Fatal("prescribed on the last day of the two years")
+	}
+	if !billing.Prescribed(care, d("2026-04-01")) {
+		t.Fatal("not prescribed the day after the two years")
+	}
+}
+
+func TestDecide(t *testing.T) {
+	t.Parallel()
+	care, deadline := d("2026-06-10"), d("2026-09-08")
+	opened := func(from, to, decided string) billing.Rights {
+		r := billing.Rights{Status: "opened", Regime: "puma", From: d(from), DecidedOn: d(decided)}
+		if to != "" {
+			r.To = d(to)
+		}
+		return r
+	}
+	refused := billing.Rights{Status: "refused", DecidedOn: d("2026-07-01")}
+	tests := []struct {
+		name   string
+		rights billing.Rights
+		today  string
+		want   billing.Outcome
+	}{
+		{"no rights, before deadline", billing.Rights{Status: "none"}, "2026-07-01", billing.Outcome{}},
+		{"requested, on the deadline day", billing.Rights{Status: "requested"}, "2026-09-08", billing.Outcome{}},
+		{"requested, the day after the deadline", billing.Rights{Status: "requested"}, "2026-09-09", billing.Outcome{Status: "city_due", Reason: "deadline_passed"}},
+		{"opened, covering, open-ended", opened("2026-06-01", "", "2026-07-01"), "2026-07-01", billing.Outcome{Status: "released", Reason: "rights_opened"}},
+		{"opened, period starts on the care date", opened("2026-06-10", "2027-06-09", "2026-07-01"), "2026-07-01", billing.Outcome{Status: "released", Reason: "rights_opened"}},
+		{"opened, period ends on the care date", opened("2025-06-10", "2026-06-10", "2026-07-01"), "2026-07-01", billing.Outcome{Status: "released", Reason: "rights_opened"}},
+		{"opened, starts after the care", opened("2026-06-11", "", "2026-07-01"), "2026-07-01", billing.Outcome{Status: "city_due", Reason: "not_covered"}},
+		{"opened, ended before the care", opened("2025-01-01", "2026-06-09", "2026-07-01"), "2026-07-01", billing.Outcome{Status: "city_due", Reason: "not_covered"}},
+		{"refused", refused, "2026-07-01", billing.Outcome{Status: "city_due", Reason: "rights_refused"}},
+		{"opened on the deadline day, swept later", opened("2026-06-01", "", "2026-09-08"), "2026-09-20", billing.Outcome{Status: "released", Reason: "rights_opened"}},
+		{"opened the day after the deadline", opened("2026-06-01", "", "2026-09-09"), "2026-09-09", billing.Outcome{Status: "city_due", Reason: "deadline_passed"}},
+		{"refused after the deadline", billing.Rights{Status: "refused", DecidedOn: d("2026-09-10")}, "2026-09-10", billing.Outcome{Status: "city_due", Reason: "deadline_passed"}},
+		{"covering, but swept after the two-year limit", opened("2026-06-01", "", "2026-07-01"), "2028-07-01", billing.Outcome{Status: "city_due", Reason: "prescribed"}},
+		{"covering, swept on the last day before the limit", opened("2026-06-01", "", "2026-07-01"), "2028-06-30", billing.Outcome{Status: "released", Reason: "rights_opened"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := billing.Decide(care, deadline, tt.rights, d(tt.today)); got != tt.want {
+				t.Fatalf("Decide = %+v, want %+v", got, tt.want)
+			}
+		})
+	}
+}
+
+func BenchmarkSplitLines(b *testing.B) {
+	lines := []billing.Line{{Quantity: 1, UnitPrice: amt("30.00")}, {Quantity: 2, UnitPrice: amt("21.28")}, {Quantity: 3, UnitPrice: amt("3.15")}}
+	rate := amt("0.70")
+	for b.Loop() {
+		if _, err := billing.SplitLines(lines, rate); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
