@@ -1,0 +1,113 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"passd/auth"
+	"passd/db"
+	"passd/migrations"
+)
+
+func serveCommand(ctx context.Context, cfg Config, args []string, logger *slog.Logger) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	cfg.Flags(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	a, err := newApp(ctx, cfg, logger, time.Now)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	return a.serve(ctx)
+}
+
+func migrateCommand(ctx context.Context, cfg Config, args []string, logger *slog.Logger) error {
+	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
+	fs.StringVar(&cfg.DatabaseURL, "database-url", cfg.DatabaseURL, "PostgreSQL URL (env DATABASE_URL)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if cfg.DatabaseURL == "" {
+		return cfg.Validate()
+	}
+	pool, err := db.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	n, err := migrations.Up(ctx, pool)
+	if err != nil {
+		return err
+	}
+	logger.Info("migrations applied", "count", n)
+	return nil
+}
+
+func tokenCommand(ctx context.Context, cfg Config, args []string) error {
+	if len(args) == 0 || args[0] != "create" {
+		return fmt.Errorf("usage: passd token create --role ROLE [--provider-id ID] --name NAME")
+	}
+	fs := flag.NewFlagSet("token create", flag.ContinueOnError)
+	fs.StringVar(&cfg.DatabaseURL, "database-url", cfg.DatabaseURL, "PostgreSQL URL (env DATABASE_URL)")
+	role := fs.String("role", "", "provider, coordinator, cpam_referent, finance or admin")
+	providerID := fs.Int64("provider-id", 0, "the provider a provider user acts for")
+	name := fs.String("name", "", "the user's name")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	r, err := auth.ParseRole(*role)
+	if err != nil {
+		return fmt.Errorf("--role: %s", *role)
+	}
+	if cfg.DatabaseURL == "" {
+		return cfg.Validate()
+	}
+	pool, err := db.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	token, err := auth.NewStore(pool).CreateUser(ctx, *name, r, *providerID)
+	if err != nil {
+		return err
+	}
+	// Only the token on stdout, so that scripts can capture it.
+	fmt.Println(token)
+	return nil
+}
+
+func runJobCommand(ctx context.Context, cfg Config, args []string, logger *slog.Logger) error {
+	fs := flag.NewFlagSet("run-job", flag.ContinueOnError)
+	cfg.Flags(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return fmt.Errorf("usage: passd run-job NAME")
+	}
+	a, err := newApp(ctx, cfg, logger, time.Now)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	run, err := a.scheduler.RunNow(ctx, fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	enc := json.NewEncoder(os.Stdout)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(toJobRunJSON(run)); err != nil {
+		return err
+	}
+	if run.Error != nil {
+		return fmt.Errorf("job %s failed: %s", run.Name, *run.Error)
+	}
+	return nil
+}

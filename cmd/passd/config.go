@@ -1,0 +1,84 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is passd's configuration: environment variables with working
+// defaults, which command-line flags override.
+type Config struct {
+	DatabaseURL      string
+	Addr             string
+	DeadlineDays     int
+	ReleaseSchedule  string
+	DeadlineSchedule string
+	ShutdownTimeout  time.Duration
+}
+
+// Default schedules (Europe/Paris). None falls between 02:00 and 03:00,
+// the hour that does not exist or happens twice when clocks change.
+const (
+	defaultReleaseSchedule  = "*/5 * * * *"
+	defaultDeadlineSchedule = "30 4 * * *"
+)
+
+// ConfigFromEnv reads the environment.
+func ConfigFromEnv() (Config, error) {
+	cfg := Config{
+		DatabaseURL:      os.Getenv("DATABASE_URL"),
+		Addr:             envOr("PASSD_ADDR", "127.0.0.1:8080"),
+		ReleaseSchedule:  envOr("PASSD_RELEASE_SCHEDULE", defaultReleaseSchedule),
+		DeadlineSchedule: envOr("PASSD_DEADLINE_SCHEDULE", defaultDeadlineSchedule),
+		DeadlineDays:     90,
+		ShutdownTimeout:  30 * time.Second,
+	}
+	if s := os.Getenv("PASSD_DEADLINE_DAYS"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			return cfg, fmt.Errorf("PASSD_DEADLINE_DAYS: %q is not a whole number of days", s)
+		}
+		cfg.DeadlineDays = n
+	}
+	return cfg, nil
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+// Flags registers the flags that override the environment on fs.
+func (c *Config) Flags(fs *flag.FlagSet) {
+	fs.StringVar(&c.DatabaseURL, "database-url", c.DatabaseURL, "PostgreSQL URL (env DATABASE_URL)")
+	fs.StringVar(&c.Addr, "addr", c.Addr, "listen address (env PASSD_ADDR)")
+	fs.IntVar(&c.DeadlineDays, "deadline-days", c.DeadlineDays, "days after the care date before the city pays (env PASSD_DEADLINE_DAYS)")
+	fs.StringVar(&c.ReleaseSchedule, "release-schedule", c.ReleaseSchedule, "cron schedule of the release job, Europe/Paris (env PASSD_RELEASE_SCHEDULE)")
+	fs.StringVar(&c.DeadlineSchedule, "deadline-schedule", c.DeadlineSchedule, "cron schedule of the deadline job, Europe/Paris (env PASSD_DEADLINE_SCHEDULE)")
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "how long in-flight requests and jobs may take to finish on SIGTERM")
+}
+
+// Validate reports the first setting that cannot work.
+func (c Config) Validate() error {
+	var errs []string
+	if c.DatabaseURL == "" {
+		errs = append(errs, "DATABASE_URL is not set (make run starts a private PostgreSQL and sets it)")
+	}
+	if c.Addr == "" {
+		errs = append(errs, "the listen address is empty")
+	}
+	if c.DeadlineDays < 1 || c.DeadlineDays > 730 {
+		errs = append(errs, fmt.Sprintf("deadline days must be between 1 and 730, got %d", c.DeadlineDays))
+	}
+	if len(errs) > 0 {
+		return errors.New("passd: configuration: " + strings.Join(errs, "; "))
+	}
+	return nil
+}

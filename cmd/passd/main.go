@@ -1,0 +1,73 @@
+// Command passd runs the money side of a municipal PASS ambulatoire: it
+// holds providers' invoices until the patient's rights are decided, then
+// settles each exactly once between the CPAM and the city.
+//
+//	passd serve                     serve the API and run the jobs
+//	passd migrate                   apply database migrations
+//	passd token create --role R [--provider-id ID] --name N
+//	passd seed-demo [--tokens-file F]
+//	passd run-job NAME              run one job now and print its run
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	_ "time/tzdata" // Europe/Paris must exist even on a machine without zoneinfo.
+)
+
+const usage = `usage: passd <command> [flags]
+
+commands:
+  serve                                              serve the API and run the jobs
+  migrate                                            apply database migrations
+  token create --role ROLE [--provider-id ID] --name NAME
+                                                     create a user and print its token
+  seed-demo [--tokens-file FILE]                     load demo data, print demo tokens
+  run-job NAME                                       run a job now (release, deadline)
+
+Configuration comes from the environment (DATABASE_URL, PASSD_ADDR,
+PASSD_DEADLINE_DAYS, PASSD_RELEASE_SCHEDULE, PASSD_DEADLINE_SCHEDULE);
+flags override it: passd <command> -h lists them.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	logger := slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	if err := run(ctx, os.Args[1:], logger); err != nil {
+		fmt.Fprintln(os.Stderr, "passd:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, logger *slog.Logger) error {
+	if len(args) == 0 {
+		fmt.Fprint(os.Stderr, usage)
+		return fmt.Errorf("no command given")
+	}
+	cfg, err := ConfigFromEnv()
+	if err != nil {
+		return err
+	}
+	switch args[0] {
+	case "serve":
+		return serveCommand(ctx, cfg, args[1:], logger)
+	case "migrate":
+		return migrateCommand(ctx, cfg, args[1:], logger)
+	case "token":
+		return tokenCommand(ctx, cfg, args[1:])
+	case "seed-demo":
+		return seedCommand(ctx, cfg, args[1:], logger)
+	case "run-job":
+		return runJobCommand(ctx, cfg, args[1:], logger)
+	case "help", "-h", "--help":
+		fmt.Print(usage)
+		return nil
+	}
+	fmt.Fprint(os.Stderr, usage)
+	return fmt.Errorf("unknown command %q", args[0])
+}

@@ -1,0 +1,441 @@
+package scheduler
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+	_ "time/tzdata" // Europe/Paris must exist on a machine without a tz database.
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/robfig/cron/v3"
+
+	"passd/db"
+	"passd/fault"
+)
+
+// Zone is the time zone every schedule is evaluated in.
+const Zone = "Europe/Paris"
+
+// What started a run; the values of job_runs.trigger.
+const (
+	TriggerSchedule = "schedule"
+	TriggerStartup  = "startup"
+	TriggerManual   = "manual"
+)
+
+// MaxRunsLimit bounds one page of Runs; one above the API's 500 so a
+// caller can fetch a page and learn whether another follows.
+const MaxRunsLimit = 501
+
+// DefaultRunsLimit is the page size of Runs when the caller gives none.
+const DefaultRunsLimit = 50
+
+// finishTimeout bounds the bookkeeping that must happen even after the run's
+// context was cancelled: recording the end of the run and unlocking.
+const finishTimeout = 5 * time.Second
+
+// Job is one named, scheduled sweep.
+type Job struct {
+	Name string
+	// Schedule is a robfig cron spec with 5 fields ("*/5 * * * *",
+	// "30 4 * * *"), a descriptor ("@daily") or an interval ("@every 1s"),
+	// evaluated in Europe/Paris.
+	Schedule string
+	// Run does the work and returns how many rows it touched. It should
+	// return soon after ctx is cancelled. Rows are recorded even with an
+	// error (a sweep in batches may have committed some).
+	Run func(ctx context.Context) (rows int64, err error)
+}
+
+// Run is one recorded run of a job: a row of job_runs. FinishedAt is nil
+// while the run is in progress (or if its process died); Error is nil when
+// the job succeeded.
+type Run struct {
+	ID         int64      `json:"-"`
+	Name       string     `json:"name"`
+	Trigger    string     `json:"trigger"`
+	StartedAt  time.Time  `json:"started_at"`
+	FinishedAt *time.Time `json:"finished_at"`
+	Rows       int64      `json:"rows"`
+	Error      *string    `json:"error"`
+}
+
+// Option configures a Scheduler.
+type Option func(*Scheduler)
+
+// WithClock sets the clock that stamps started_at and finished_at, so tests
+// can pin them. The default is time.Now.
+func WithClock(now func() time.Time) Option {
+	return func(s *Scheduler) { s.now = now }
+}
+
+// job is a Job with its parsed schedule and its in-process busy flag.
+type job struct {
+	Job
+	schedule cron.Schedule
+	running  atomic.Bool
+}
+
+// Scheduler runs jobs on their schedules and by hand, one run of a job at a
+// time across every process sharing the database.
+type Scheduler struct {
+	pool   *pgxpool.Pool
+	logger *slog.Logger
+	now    func() time.Time
+	jobs   []*job // in the order given to New
+	byName map[string]*job
+	cron   *cron.Cron
+
+	mu       sync.Mutex
+	started  bool
+	stopped  bool
+	nextRun  uint64
+	inflight map[uint64]context.CancelFunc // runs (and the start-up loop) in progress
+	idle     chan struct{}                 // closed when inflight empties; nil when nobody waits
+}
+
+// Errors of execute that are not failures of the job.
+var (
+	errBusyHere      = errors.New("scheduler: job already running in this process")
+	errBusyElsewhere = errors.New("scheduler: job already running in another process")
+	errStopped       = errors.New("scheduler: stopped")
+)
+
+// New checks the jobs — names non-empty and unique, a Run, a schedule that
+// parses — and returns a scheduler that runs nothing until Start or RunNow.
+func New(pool *pgxpool.Pool, logger *slog.Logger, jobs []Job, opts ...Option) (*Scheduler, error) {
+	if pool == nil {
+		return nil, errors.New("scheduler: nil pool")
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	paris, err := time.LoadLocation(Zone)
+	if err != nil {
+		return nil, fmt.Errorf("scheduler: load %s: %w", Zone, err)
+	}
+	s := &Scheduler{
+		pool:     pool,
+		logger:   logger,
+		now:      time.Now,
+		byName:   make(map[string]*job, len(jobs)),
+		inflight: map[uint64]context.CancelFunc{},
+	}
+	for _, j := range jobs {
+		switch {
+		case strings.TrimSpace(j.Name) == "":
+			return nil, errors.New("scheduler: a job has no name")
+		case s.byName[j.Name] != nil:
+			return nil, fmt.Errorf("scheduler: job %q: name used twice", j.Name)
+		case j.Run == nil:
+			return nil, fmt.Errorf("scheduler: job %q: no Run function", j.Name)
+		}
+		sched, err := parseSchedule(j.Schedule)
+		if err != nil {
+			return nil, fmt.Errorf("scheduler: job %q: schedule %q: %w", j.Name, j.Schedule, err)
+		}
+		jj := &job{Job: j, schedule: sched}
+		s.jobs = append(s.jobs, jj)
+		s.byName[j.Name] = jj
+	}
+	for _, opt := range opts {
+		opt(s)
+	}
+	s.cron = cron.New(cron.WithLocation(paris), cron.WithLogger(cronLogger{logger}))
+	return s, nil
+}
+
+// inParis prefixes spec with CRON_TZ=Europe/Paris unless it is an interval
+// (which has no zone) or names its own zone.
+func inParis(spec string) string {
+	spec = strings.TrimSpace(spec)
+	if strings.HasPrefix(spec, "@every") || strings.HasPrefix(spec, "CRON_TZ=") || strings.HasPrefix(spec, "TZ=") {
+		return spec
+	}
+	return "CRON_TZ=" + Zone + " " + spec
+}
+
+// parseSchedule parses a standard 5-field spec (or a descriptor) in Paris.
+func parseSchedule(spec string) (cron.Schedule, error) {
+	spec = inParis(spec)
+	// robfig/cron slices out of range on a zone with nothing after it.
+	if (strings.HasPrefix(spec, "CRON_TZ=") || strings.HasPrefix(spec, "TZ=")) && !strings.Contains(spec, " ") {
+		return nil, errors.New("a time zone without a schedule")
+	}
+	return cron.ParseStandard(spec)
+}
+
+// Names returns the jobs' names in the order given to New.
+func (s *Scheduler) Names() []string {
+	names := make([]string, len(s.jobs))
+	for i, j := range s.jobs {
+		names[i] = j.Name
+	}
+	return names
+}
+
+// Start runs every job once in the background, one after another, to catch
+// up on what a downtime missed ("startup" runs), and starts the schedules.
+// ctx lends its values to the runs but not its cancellation: the runs end
+// with Stop, so that a shutdown signal lets them finish. Start after Start or
+// Stop does nothing.
+func (s *Scheduler) Start(ctx context.Context) {
+	base := context.WithoutCancel(ctx)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.started || s.stopped {
+		return
+	}
+	s.started = true
+	loopCtx, cancel := context.WithCancel(base)
+	done := s.trackLocked(cancel)
+	go func() {
+		defer done()
+		defer cancel()
+		for _, j := range s.jobs {
+			s.background(loopCtx, j, TriggerStartup)
+		}
+	}()
+	for _, j := range s.jobs {
+		s.cron.Schedule(j.schedule, cron.FuncJob(func() { s.background(base, j, TriggerSchedule) }))
+	}
+	// Under s.mu, so that a concurrent Stop cannot slip in before it.
+	s.cron.Start()
+}
+
+// Stop stops the schedules and waits for the runs in progress (scheduled,
+// start-up and manual) to end. Their contexts are cancelled only if ctx
+// expires first; Stop then waits for them to return and reports ctx's error.
+// No run starts after Stop.
+func (s *Scheduler) Stop(ctx context.Context) error {
+	s.mu.Lock()
+	s.stopped = true
+	// No new ticks; a tick already fired finds s.stopped and returns.
+	cronDone := s.cron.Stop().Done()
+	s.mu.Unlock()
+
+	idle := s.whenIdle()
+	select {
+	case <-idle: // nothing was running: done, even if ctx has expired
+	default:
+		select {
+		case <-idle:
+		case <-ctx.Done():
+			s.cancelRuns()
+			<-s.whenIdle()
+			<-cronDone
+			return fmt.Errorf("scheduler: stop: running jobs cancelled: %w", ctx.Err())
+		}
+	}
+	<-cronDone
+	return nil
+}
+
+// cancelRuns cancels the context of every run in progress.
+func (s *Scheduler) cancelRuns() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, cancel := range s.inflight {
+		cancel()
+	}
+}
+
+// RunNow runs the job now and waits for it, as the "manual" trigger. A job
+// that fails or panics is not an error of RunNow: the returned Run carries
+// the job's error. RunNow fails with fault.NotFound for an unknown name,
+// fault.Conflict (kind "job_running") when the job is running here or in
+// another process, fault.Unavailable after Stop, and otherwise when the run
+// could not be started or recorded.
+func (s *Scheduler) RunNow(ctx context.Context, name string) (Run, error) {
+	j := s.byName[name]
+	if j == nil {
+		return Run{}, fault.New(fault.NotFound, "no job named %q", name).WithField("name")
+	}
+	run, err := s.execute(ctx, j, TriggerManual)
+	switch {
+	case errors.Is(err, errBusyHere), errors.Is(err, errBusyElsewhere):
+		return Run{}, &fault.Error{Code: fault.Conflict, Kind: "job_running",
+			Message: fmt.Sprintf("job %q is already running", name), Err: err}
+	case errors.Is(err, errStopped):
+		return Run{}, &fault.Error{Code: fault.Unavailable, Message: "the scheduler is shutting down", Err: err}
+	case err != nil:
+		return run, db.Translate(err)
+	}
+	return run, nil
+}
+
+// Runs lists recorded runs newest first: of the named job, or of every job
+// when name is "". It returns up to limit runs (0: DefaultRunsLimit) with an
+// id below beforeID (0: from the newest); the next page starts before the
+// last run's ID.
+func (s *Scheduler) Runs(ctx context.Context, name string, limit int, beforeID int64) ([]Run, error) {
+	if name != "" && s.byName[name] == nil {
+		return nil, fault.New(fault.NotFound, "no job named %q", name).WithField("name")
+	}
+	if limit == 0 {
+		limit = DefaultRunsLimit
+	}
+	if limit < 0 || limit > MaxRunsLimit {
+		return nil, fault.Field("limit", "must be between 1 and %d", MaxRunsLimit)
+	}
+	if beforeID < 0 {
+		return nil, fault.Field("before_id", "must not be negative")
+	}
+	return listRuns(ctx, s.pool, name, limit, beforeID)
+}
+
+// background runs j for the schedule or the start-up catch-up, where nobody
+// waits for the answer: a busy job is skipped quietly, other failures to
+// start are logged.
+func (s *Scheduler) background(ctx context.Context, j *job, trigger string) {
+	_, err := s.execute(ctx, j, trigger)
+	switch {
+	case err == nil:
+	case errors.Is(err, errBusyHere), errors.Is(err, errBusyElsewhere), errors.Is(err, errStopped):
+		s.logger.Debug("scheduler: run skipped", "job", j.Name, "trigger", trigger, "reason", err.Error())
+	default:
+		s.logger.Error("scheduler: run failed to start or to be recorded", "job", j.Name, "trigger", trigger, "error", err)
+	}
+}
+
+// execute runs j once if it is free here and elsewhere, and records the run.
+// The returned error is about the scheduling and the bookkeeping, never the
+// job's own failure, which is in Run.Error.
+func (s *Scheduler) execute(parent context.Context, j *job, trigger string) (Run, error) {
+	ctx, cancel := context.WithCancel(parent)
+	defer cancel()
+	done, ok := s.track(cancel)
+	if !ok {
+		return Run{}, errStopped
+	}
+	defer done()
+	if !j.running.CompareAndSwap(false, true) {
+		return Run{}, errBusyHere
+	}
+	defer j.running.Store(false)
+
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return Run{}, fmt.Errorf("scheduler: acquire a connection for job %s: %w", j.Name, err)
+	}
+	locked, err := tryLock(ctx, conn, j.Name)
+	if err != nil || !locked {
+		conn.Release()
+		if err == nil {
+			err = errBusyElsewhere
+		}
+		return Run{}, err
+	}
+	defer s.release(ctx, conn, j.Name)
+
+	// Timestamps are kept to the microsecond, as PostgreSQL stores them, so
+	// the Run returned equals the Run listed later.
+	start := s.now()
+	run := Run{Name: j.Name, Trigger: trigger, StartedAt: start.Truncate(time.Microsecond)}
+	if run.ID, err = insertRun(ctx, conn, run.Name, run.Trigger, run.StartedAt); err != nil {
+		return Run{}, err
+	}
+	rows, jobErr := s.call(ctx, j)
+	end := s.now()
+	finished := end.Truncate(time.Microsecond)
+	run.FinishedAt, run.Rows = &finished, rows
+	if jobErr != nil {
+		msg := jobErr.Error()
+		run.Error = &msg
+	}
+	// The run happened: record its end even if ctx was cancelled meanwhile.
+	fctx, fcancel := context.WithTimeout(context.WithoutCancel(ctx), finishTimeout)
+	defer fcancel()
+	err = finishRun(fctx, conn, run)
+	s.logger.Info("job run",
+		"job", run.Name,
+		"trigger", run.Trigger,
+		"rows", run.Rows,
+		"duration_ms", end.Sub(start).Milliseconds(),
+		"error", jobErr)
+	return run, err
+}
+
+// call runs the job, turning a panic into its error.
+func (s *Scheduler) call(ctx context.Context, j *job) (rows int64, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("panic: %v", p)
+			s.logger.Error("scheduler: job panicked", "job", j.Name, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+		}
+	}()
+	return j.Run(ctx)
+}
+
+// release unlocks the job and returns the connection to the pool. If the
+// unlock fails the session is closed instead, which drops the lock with it:
+// a connection still holding a job's lock must never go back to the pool.
+func (s *Scheduler) release(ctx context.Context, conn *pgxpool.Conn, name string) {
+	uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), finishTimeout)
+	defer cancel()
+	ok, err := unlock(uctx, conn, name)
+	if err != nil || !ok {
+		s.logger.Error("scheduler: unlock failed, closing the connection", "job", name, "error", err, "held", ok)
+		_ = conn.Conn().Close(uctx)
+	}
+	conn.Release()
+}
+
+// track registers a run in progress so that Stop waits for it and can cancel
+// it; it refuses once Stop has been called. done unregisters it.
+func (s *Scheduler) track(cancel context.CancelFunc) (done func(), ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stopped {
+		return nil, false
+	}
+	return s.trackLocked(cancel), true
+}
+
+func (s *Scheduler) trackLocked(cancel context.CancelFunc) (done func()) {
+	id := s.nextRun
+	s.nextRun++
+	s.inflight[id] = cancel
+	return func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		delete(s.inflight, id)
+		if len(s.inflight) == 0 && s.idle != nil {
+			close(s.idle)
+			s.idle = nil
+		}
+	}
+}
+
+// whenIdle returns a channel closed once no run is in progress.
+func (s *Scheduler) whenIdle() <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.inflight) == 0 {
+		ch := make(chan struct{})
+		close(ch)
+		return ch
+	}
+	if s.idle == nil {
+		s.idle = make(chan struct{})
+	}
+	return s.idle
+}
+
+// cronLogger sends robfig/cron's chatter to slog: its routine messages at
+// debug level, its errors as errors.
+type cronLogger struct{ l *slog.Logger }
+
+func (c cronLogger) Info(msg string, kv ...any) {
+	c.l.Debug("scheduler: cron: "+msg, kv...)
+}
+
+func (c cronLogger) Error(err error, msg string, kv ...any) {
+	c.l.Error("scheduler: cron: "+msg, append(kv, "error", err)...)
+}
