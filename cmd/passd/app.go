@@ -161,7 +161,9 @@ func (a *app) runJob(c echo.Context) error {
 	if !a.knownJob(name) {
 		return fault.New(fault.NotFound, "no job is called %q", name)
 	}
-	run, err := a.scheduler.RunNow(c.Request().Context(), name)
+	// A client that hangs up does not cut the job short: it runs to the end
+	// of its batch like any other run.
+	run, err := a.scheduler.RunNow(context.WithoutCancel(c.Request().Context()), name)
 	if err != nil {
 		return err
 	}
