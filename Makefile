@@ -1,0 +1,34 @@
+# passd developer tasks; the logic lives in scripts/. `make` alone lists them.
+#
+#   make test ARGS='-run TestX ./billing/'   passes ARGS to go test (default ./...)
+#   DATABASE_URL=... make run                 uses that database instead of ./.data
+
+.DEFAULT_GOAL := help
+ARGS ?= ./...
+
+.PHONY: help build run migrate test vet fmt db-stop
+
+help: ## list the targets (default)
+	@echo 'usage: make TARGET'
+	@awk 'BEGIN { FS = ":.*## " } /^[a-zA-Z0-9_-]+:.*## / { printf "  %-8s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
+
+build: ## build cmd/passd into bin/passd
+	@bash scripts/build.sh
+
+run: ## build, start/reuse the dev database (./.data), migrate, seed demo data, serve on :8080
+	@bash scripts/run.sh
+
+migrate: ## build and apply migrations to the database make run uses
+	@bash scripts/migrate.sh
+
+test: ## go vet + go test -race against a throwaway PostgreSQL (ARGS='-run TestX ./pkg/')
+	@bash scripts/test.sh $(ARGS)
+
+vet: ## go vet ./...
+	go vet ./...
+
+fmt: ## check formatting: list Go files gofmt would change, fail if any
+	@bash scripts/fmt.sh
+
+db-stop: ## stop the private dev PostgreSQL cluster in ./.data (data kept)
+	@bash scripts/db.sh stop

@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# make test: go vet ./... and go test -race -count=1 against a real
+# PostgreSQL.
+#
+#   scripts/test.sh [GO_TEST_ARGS...]     (default: ./...)
+#   e.g. scripts/test.sh -run TestX ./billing/
+#
+# With TEST_DATABASE_URL set, that server is used as it is. Otherwise a
+# throwaway cluster is made in a fresh temporary directory (unix socket only,
+# fsync off), TEST_DATABASE_URL points at its superuser, and the cluster and
+# directory are removed when this script ends, however it ends (tests
+# failing, Ctrl-C, SIGTERM, SIGHUP, a closed output pipe). The exit status
+# is that of go vet / go test.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# shellcheck source=scripts/lib/pg.sh
+source scripts/lib/pg.sh
+
+if (($# == 0)); then
+	set -- ./...
+fi
+
+# Children run as background jobs in their own process group (job control),
+# so that on INT/TERM the whole group (go and the test binaries it started)
+# can be stopped before the cluster is removed.
+set -m
+
+tmpdir=""
+child=""
+# The stderr we started with: a trap may run while a redirection is in force
+# (e.g. in the middle of `initdb >log 2>&1`), and cleanup must still report.
+exec {orig_stderr}>&2
+
+stop_child() {
+	local i
+	[[ -n $child ]] || return 0
+	if kill -0 -- "-$child" 2>/dev/null; then
+		# SIGINT, as Ctrl-C would send: go and the test binaries stop at once.
+		kill -INT -- "-$child" 2>/dev/null || true
+		for ((i = 0; i < 100; i++)); do
+			kill -0 -- "-$child" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -KILL -- "-$child" 2>/dev/null || true
+	fi
+	wait "$child" 2>/dev/null || true
+	child=""
+}
+
+cleanup() {
+	local rc=$?
+	trap - EXIT INT TERM HUP
+	# Our output may go to a pipe whose reader is gone (e.g. `make test | tee`
+	# after Ctrl-C); do not let SIGPIPE cut the cleanup short.
+	trap '' PIPE
+	set +e
+	exec 2>&"$orig_stderr"
+	stop_child
+	if [[ -n $tmpdir ]]; then
+		pg_tmp_destroy "$tmpdir"
+		pg_log "removed the test cluster in $tmpdir"
+	fi
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap 'exit 129' HUP
+trap 'exit 141' PIPE
+
+# run CMD...: run CMD as a job and wait for it; returns its exit status.
+# (wait returns at once when INT/TERM arrives, so the traps run promptly.)
+run() {
+	local rc=0
+	printf '+ %s\n' "$*" >&2
+	"$@" &
+	child=$!
+	wait "$child" || rc=$?
+	child=""
+	return "$rc"
+}
+
+run go vet ./...
+
+if [[ -n ${TEST_DATABASE_URL:-} ]]; then
+	pg_log "TEST_DATABASE_URL is set; testing against that server (no cluster started)"
+else
+	tmpdir=$(pg_tmp_create)
+	pg_tmp_start "$tmpdir"
+	TEST_DATABASE_URL=$(pg_url postgres "$tmpdir")
+	export TEST_DATABASE_URL
+	pg_log "TEST_DATABASE_URL=$TEST_DATABASE_URL"
+fi
+
+run go test -race -count=1 "$@"
