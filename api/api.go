@@ -115,8 +115,10 @@ func toFault(err error) *fault.Error {
 // PathID parses an id from the path. Anything that is not one of our ids
 // cannot name a thing, so it is simply not found.
 func PathID(c echo.Context, name string) (int64, error) {
-	id, err := strconv.ParseInt(c.Param(name), 10, 64)
-	if err != nil || id <= 0 {
+	raw := c.Param(name)
+	id, err := strconv.ParseInt(raw, 10, 64)
+	// Only the canonical form names a thing: "+1" or "01" are not ids.
+	if err != nil || id <= 0 || strconv.FormatInt(id, 10) != raw {
 		return 0, fault.New(fault.NotFound, "not found")
 	}
 	return id, nil
@@ -157,7 +159,7 @@ func ParsePage(c echo.Context) (PageRequest, error) {
 			return p, fault.Field("cursor", "cursor is not one this server gave")
 		}
 		id, err := strconv.ParseInt(string(raw), 10, 64)
-		if err != nil || id <= 0 {
+		if err != nil || id <= 0 || strconv.FormatInt(id, 10) != string(raw) {
 			return p, fault.Field("cursor", "cursor is not one this server gave")
 		}
 		p.Before = id

@@ -299,3 +299,45 @@ func (v Value) Enum(field string, allowed ...string) (string, error) {
 	}
 	return "", fault.Field(field, "%s must be one of %s", field, strings.Join(allowed, ", "))
 }
+
+// Array returns the elements of a required JSON array.
+func (v Value) Array(field string) ([]Value, error) {
+	if !v.Present() {
+		return nil, fault.Field(field, "%s is required", field)
+	}
+	var raws []json.RawMessage
+	if v.raw[0] != '[' || json.Unmarshal(v.raw, &raws) != nil {
+		return nil, fault.Field(field, "%s must be an array", field)
+	}
+	out := make([]Value, len(raws))
+	for i, r := range raws {
+		if err := out[i].UnmarshalJSON(r); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// Object decodes a JSON object strictly into dst (whose fields should be
+// Values), naming any unknown or mistyped member under field, as in
+// "lines[2].colour".
+func (v Value) Object(field string, dst any) error {
+	if !v.Present() || v.raw[0] != '{' {
+		return fault.Field(field, "%s must be an object", field)
+	}
+	dec := json.NewDecoder(bytes.NewReader(v.raw))
+	dec.DisallowUnknownFields()
+	err := dec.Decode(dst)
+	if err == nil {
+		return nil
+	}
+	var typeErr *json.UnmarshalTypeError
+	if errors.As(err, &typeErr) {
+		return fault.Field(field+"."+typeErr.Field, "%s.%s has the wrong type", field, typeErr.Field)
+	}
+	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		name = field + "." + strings.Trim(name, `"`)
+		return fault.Field(name, "unknown field %q", name).WithKind("unknown_field")
+	}
+	return fault.Field(field, "%s is not a valid object", field)
+}

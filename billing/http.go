@@ -202,10 +202,10 @@ func toInvoiceJSON(inv Invoice) invoiceJSON {
 }
 
 type invoiceRequest struct {
-	PatientFileNumber api.Value     `json:"patient_file_number"`
-	ExternalRef       api.Value     `json:"external_ref"`
-	CareDate          api.Value     `json:"care_date"`
-	Lines             []lineRequest `json:"lines"`
+	PatientFileNumber api.Value `json:"patient_file_number"`
+	ExternalRef       api.Value `json:"external_ref"`
+	CareDate          api.Value `json:"care_date"`
+	Lines             api.Value `json:"lines"`
 }
 
 type lineRequest struct {
@@ -233,14 +233,22 @@ func (r invoiceRequest) validate() (NewInvoice, error) {
 	if in.CareDate, err = r.CareDate.Date("care_date"); err != nil {
 		return in, err
 	}
-	if len(r.Lines) == 0 {
+	lines, err := r.Lines.Array("lines")
+	if err != nil {
+		return in, err
+	}
+	if len(lines) == 0 {
 		return in, fault.Field("lines", "lines must hold at least one line")
 	}
-	if len(r.Lines) > MaxLines {
+	if len(lines) > MaxLines {
 		return in, fault.Field("lines", "an invoice holds at most %d lines", MaxLines)
 	}
-	for i, lr := range r.Lines {
+	for i, raw := range lines {
 		at := func(f string) string { return fmt.Sprintf("lines[%d].%s", i, f) }
+		var lr lineRequest
+		if err := raw.Object(fmt.Sprintf("lines[%d]", i), &lr); err != nil {
+			return in, err
+		}
 		var l Line
 		code, err := lr.Code.String(at("code"), 16)
 		if err != nil {
