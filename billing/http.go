@@ -295,8 +295,8 @@ func (s *Store) createInvoice(c echo.Context) error {
 	p := auth.From(c)
 	var idem *Idempotency
 	if key := req.Header.Get(idempotencyKeyHeader); key != "" {
-		if len(key) > 200 {
-			return fault.Field(idempotencyKeyHeader, "Idempotency-Key is longer than 200 characters")
+		if !validIdempotencyKey(key) {
+			return fault.Field(idempotencyKeyHeader, "Idempotency-Key must be 1 to 200 printable ASCII characters")
 		}
 		sum := sha256.Sum256(body)
 		idem = &Idempotency{UserID: p.UserID, Key: key, Hash: sum[:]}
@@ -309,6 +309,18 @@ func (s *Store) createInvoice(c echo.Context) error {
 		return err
 	}
 	return c.JSONBlob(resp.Status, resp.Body)
+}
+
+func validIdempotencyKey(key string) bool {
+	if len(key) > 200 {
+		return false
+	}
+	for i := 0; i < len(key); i++ {
+		if key[i] < 0x21 || key[i] > 0x7e {
+			return false
+		}
+	}
+	return true
 }
 
 // visibleTo returns the provider a caller is restricted to (0: none).

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
@@ -126,6 +127,9 @@ func (s *Store) listPatients(c echo.Context) error {
 		return err
 	}
 	f := PatientFilter{RightsStatus: c.QueryParam("rights_status"), FileNumber: c.QueryParam("file_number")}
+	if len(f.FileNumber) > 32 || !utf8.ValidString(f.FileNumber) || strings.ContainsRune(f.FileNumber, 0) {
+		return fault.Field("file_number", "file_number is not a file number")
+	}
 	if f.RightsStatus != "" && !slices.Contains([]string{RightsNone, RightsRequested, RightsOpened, RightsRefused}, f.RightsStatus) {
 		return fault.Field("rights_status", "rights_status must be one of none, requested, opened, refused")
 	}

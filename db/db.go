@@ -88,7 +88,7 @@ func inTx(ctx context.Context, b TxBeginner, opts pgx.TxOptions, fn func(tx pgx.
 	for attempt := 1; ; attempt++ {
 		err = beginFunc(ctx, b, opts, fn)
 		if err == nil || !Retryable(err) || attempt == maxAttempts {
-			return err
+			return Translate(err)
 		}
 		backoff := time.Duration(attempt*attempt)*5*time.Millisecond + time.Duration(rand.IntN(10))*time.Millisecond
 		select {
@@ -186,5 +186,7 @@ func Unavailable(err error) bool {
 	if errors.As(err, &connErr) {
 		return true
 	}
-	return pgconn.SafeToRetry(err) || errors.Is(err, context.DeadlineExceeded)
+	// A request whose client went away, or that ran out of time, did not
+	// fail on the server's account either.
+	return pgconn.SafeToRetry(err) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)
 }
