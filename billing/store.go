@@ -124,7 +124,7 @@ func (s *Store) Provider(ctx context.Context, id int64) (Provider, error) {
 
 // Providers lists providers, newest first.
 func (s *Store) Providers(ctx context.Context, page api.PageRequest) ([]Provider, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+providerColumns+` FROM providers WHERE ($1 = 0 OR id < $1) ORDER BY id DESC LIMIT $2`,
+	rows, err := s.pool.Query(ctx, `SELECT `+providerColumns+` FROM providers WHERE ($1::bigint = 0 OR id < $1) ORDER BY id DESC LIMIT $2`,
 		page.Before, page.Limit+1)
 	if err != nil {
 		return nil, db.Translate(fmt.Errorf("billing: list providers: %w", err))
@@ -284,7 +284,7 @@ func scanInvoice(row pgx.Row) (Invoice, error) {
 func (s *Store) Invoice(ctx context.Context, id, onlyProvider int64) (Invoice, error) {
 	inv, err := scanInvoice(s.pool.QueryRow(ctx, `SELECT `+invoiceColumns+`
 		FROM invoices i JOIN patients p ON p.id = i.patient_id
-		WHERE i.id = $1 AND ($2 = 0 OR i.provider_id = $2)`, id, onlyProvider))
+		WHERE i.id = $1 AND ($2::bigint = 0 OR i.provider_id = $2)`, id, onlyProvider))
 	if err != nil {
 		return Invoice{}, db.Translate(fmt.Errorf("billing: invoice %d: %w", id, err))
 	}
@@ -305,7 +305,7 @@ type InvoiceFilter struct {
 func (s *Store) Invoices(ctx context.Context, f InvoiceFilter, page api.PageRequest) ([]Invoice, error) {
 	rows, err := s.pool.Query(ctx, `SELECT `+invoiceColumns+`
 		FROM invoices i JOIN patients p ON p.id = i.patient_id
-		WHERE ($1 = '' OR i.status = $1) AND ($2 = 0 OR i.provider_id = $2) AND ($3 = 0 OR i.id < $3)
+		WHERE ($1 = '' OR i.status = $1) AND ($2::bigint = 0 OR i.provider_id = $2) AND ($3::bigint = 0 OR i.id < $3)
 		ORDER BY i.id DESC LIMIT $4`, f.Status, f.ProviderID, page.Before, page.Limit+1)
 	if err != nil {
 		return nil, db.Translate(fmt.Errorf("billing: list invoices: %w", err))
@@ -353,11 +353,11 @@ func (s *Store) Cancel(ctx context.Context, actor audit.Actor, id, onlyProvider 
 		var status string
 		err := tx.QueryRow(ctx, `
 			UPDATE invoices SET status = 'cancelled', decision_reason = $3, cpam_amount = 0, city_amount = 0, decided_at = $4
-			WHERE id = $1 AND ($2 = 0 OR provider_id = $2) AND status = 'pending'
+			WHERE id = $1 AND ($2::bigint = 0 OR provider_id = $2) AND status = 'pending'
 			RETURNING status`, id, onlyProvider, reason, s.now()).Scan(&status)
 		if errors.Is(err, pgx.ErrNoRows) {
 			var current string
-			err := tx.QueryRow(ctx, `SELECT status FROM invoices WHERE id = $1 AND ($2 = 0 OR provider_id = $2)`, id, onlyProvider).Scan(&current)
+			err := tx.QueryRow(ctx, `SELECT status FROM invoices WHERE id = $1 AND ($2::bigint = 0 OR provider_id = $2)`, id, onlyProvider).Scan(&current)
 			if errors.Is(err, pgx.ErrNoRows) {
 				return fault.New(fault.NotFound, "not found")
 			}
@@ -389,7 +389,7 @@ type PayoutFilter struct {
 // Payouts lists payouts, newest first.
 func (s *Store) Payouts(ctx context.Context, f PayoutFilter, page api.PageRequest) ([]Payout, error) {
 	rows, err := s.pool.Query(ctx, `SELECT id, invoice_id, provider_id, amount, reason, status, created_at FROM payouts
-		WHERE ($1 = '' OR status = $1) AND ($2 = 0 OR provider_id = $2) AND ($3 = 0 OR id < $3)
+		WHERE ($1 = '' OR status = $1) AND ($2::bigint = 0 OR provider_id = $2) AND ($3::bigint = 0 OR id < $3)
 		ORDER BY id DESC LIMIT $4`, f.Status, f.ProviderID, page.Before, page.Limit+1)
 	if err != nil {
 		return nil, db.Translate(fmt.Errorf("billing: list payouts: %w", err))

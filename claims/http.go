@@ -223,10 +223,13 @@ func (body rightsDecisionBody) validate() (RightsDecision, error) {
 		return d, err
 	}
 	if d.Decision == RightsRefused {
-		for field, v := range map[string]api.Value{"regime": body.Regime, "effective_from": body.EffectiveFrom,
-			"effective_to": body.EffectiveTo, "reference": body.Reference} {
-			if v.Present() {
-				return d, fault.Field(field, "%s is not part of a refusal", field)
+		opening := []struct {
+			field string
+			value api.Value
+		}{{"regime", body.Regime}, {"effective_from", body.EffectiveFrom}, {"effective_to", body.EffectiveTo}, {"reference", body.Reference}}
+		for _, o := range opening {
+			if o.value.Present() {
+				return d, fault.Field(o.field, "%s is not part of a refusal", o.field)
 			}
 		}
 		d.Reason, err = body.Reason.String("reason", 500)

@@ -123,7 +123,7 @@ type PatientFilter struct {
 // Patients lists files, newest first.
 func (s *Store) Patients(ctx context.Context, f PatientFilter, page api.PageRequest) ([]Patient, error) {
 	rows, err := s.pool.Query(ctx, `SELECT `+patientColumns+` FROM patients
-		WHERE ($1 = '' OR rights_status = $1) AND ($2 = '' OR file_number = $2) AND ($3 = 0 OR id < $3)
+		WHERE ($1 = '' OR rights_status = $1) AND ($2 = '' OR file_number = $2) AND ($3::bigint = 0 OR id < $3)
 		ORDER BY id DESC LIMIT $4`, f.RightsStatus, f.FileNumber, page.Before, page.Limit+1)
 	if err != nil {
 		return nil, db.Translate(fmt.Errorf("claims: list patients: %w", err))
@@ -267,7 +267,7 @@ func (s *Store) Queue(ctx context.Context, tx pgx.Tx, actor audit.Actor, invoice
 // Claims lists claims, newest first.
 func (s *Store) Claims(ctx context.Context, status string, page api.PageRequest) ([]Claim, error) {
 	rows, err := s.pool.Query(ctx, `SELECT id, invoice_id, amount, status, created_at FROM claims
-		WHERE ($1 = '' OR status = $1) AND ($2 = 0 OR id < $2) ORDER BY id DESC LIMIT $3`,
+		WHERE ($1 = '' OR status = $1) AND ($2::bigint = 0 OR id < $2) ORDER BY id DESC LIMIT $3`,
 		status, page.Before, page.Limit+1)
 	if err != nil {
 		return nil, db.Translate(fmt.Errorf("claims: list: %w", err))

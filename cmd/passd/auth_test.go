@@ -1,0 +1,262 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+
+	"passd/auth"
+)
+
+// route is one /api/v1 route, the roles allowed on it and a body that a
+// caller of the right role could send.
+type route struct {
+	method, path string
+	allowed      []auth.Role
+	body         string
+}
+
+// authFixture is a harness with one provider, its user, a patient and a
+// pending invoice, so that every route has something to name.
+type authFixture struct {
+	*harness
+	provider providerFixture
+	patient  patientFixture
+	invoice  string
+	tokens   map[auth.Role]string
+}
+
+func newAuthFixture(t *testing.T) authFixture {
+	t.Helper()
+	h := newHarness(t)
+	f := authFixture{harness: h}
+	f.provider = h.newProvider(t, "Dr A", "general_practitioner", "10000000001")
+	f.patient = h.newPatient(t, "Diallo")
+	f.invoice = str(t, h.submit(t, f.provider, f.patient, "A-1", "2026-06-01"), "id")
+	f.tokens = map[auth.Role]string{auth.Provider: f.provider.token, auth.Coordinator: h.coordinator,
+		auth.CPAMReferent: h.referent, auth.Finance: h.finance, auth.Admin: h.admin}
+	return f
+}
+
+// routes is the role matrix of PRODUCT.md, route by route.
+func (f authFixture) routes(t *testing.T) []route {
+	return []route{
+		{"POST", "/api/v1/providers", []auth.Role{auth.Admin},
+			mustJSON(t, map[string]any{"kind": "nurse", "name": "Cabinet B", "rpps": "10000000099", "iban": validIBAN, "bic": validBIC})},
+		{"GET", "/api/v1/providers", []auth.Role{auth.Admin, auth.Finance}, ""},
+		{"GET", "/api/v1/providers/" + f.provider.id, []auth.Role{auth.Admin, auth.Finance}, ""},
+		{"POST", "/api/v1/patients", []auth.Role{auth.Coordinator},
+			mustJSON(t, map[string]any{"last_name": "Nguyen", "first_name": "Van", "birth_date": "1987-05-03"})},
+		{"GET", "/api/v1/patients", []auth.Role{auth.Coordinator, auth.CPAMReferent}, ""},
+		{"GET", "/api/v1/patients/" + f.patient.id, []auth.Role{auth.Coordinator, auth.CPAMReferent}, ""},
+		{"POST", "/api/v1/patients/" + f.patient.id + "/rights-request", []auth.Role{auth.Coordinator},
+			mustJSON(t, map[string]any{"regime": "puma", "filed_on": "2026-06-01"})},
+		{"POST", "/api/v1/patients/" + f.patient.id + "/rights-decision", []auth.Role{auth.CPAMReferent},
+			mustJSON(t, map[string]any{"decision": "refused", "reason": "dossier incomplet"})},
+		{"POST", "/api/v1/invoices", []auth.Role{auth.Provider}, invoiceBody(t, f.patient.fileNumber, "A-2", "2026-06-02")},
+		{"GET", "/api/v1/invoices", []auth.Role{auth.Provider, auth.Coordinator, auth.Finance, auth.Admin}, ""},
+		{"GET", "/api/v1/invoices/" + f.invoice, []auth.Role{auth.Provider, auth.Coordinator, auth.Finance, auth.Admin}, ""},
+		{"POST", "/api/v1/invoices/" + f.invoice + "/cancel", []auth.Role{auth.Provider, auth.Coordinator}, ""},
+		{"GET", "/api/v1/claims", []auth.Role{auth.CPAMReferent, auth.Finance, auth.Admin}, ""},
+		{"GET", "/api/v1/payouts", []auth.Role{auth.Finance, auth.Admin, auth.Provider}, ""},
+		{"GET", "/api/v1/jobs", []auth.Role{auth.Admin}, ""},
+		{"POST", "/api/v1/jobs/release/run", []auth.Role{auth.Admin}, ""},
+	}
+}
+
+func TestRequestsWithoutAValidTokenAreUnauthorized(t *testing.T) {
+	t.Parallel()
+	f := newAuthFixture(t)
+	ctx := context.Background()
+
+	revoked := f.user(t, "revoked", auth.Admin, 0)
+	expired := f.user(t, "expired", auth.Admin, 0)
+	for token, column := range map[string]string{revoked: "revoked_at", expired: "expires_at"} {
+		if _, err := f.app.pool.Exec(ctx, `UPDATE tokens SET `+column+` = $2 WHERE hash = $1`,
+			auth.HashToken(token), f.now().Add(-1)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	valid := f.admin
+	headers := []struct{ name, authorization string }{
+		{"no header", ""},
+		{"empty bearer", "Bearer"},
+		{"bearer and spaces", "Bearer    "},
+		{"basic scheme", "Basic YWRtaW46YWRtaW4="},
+		{"other scheme with a valid token", "Token " + valid},
+		{"valid token without scheme", valid},
+		{"unknown token", "Bearer passd_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"},
+		{"valid token altered", "Bearer " + valid[:len(valid)-1] + "x"},
+		{"token without the passd_ prefix", "Bearer " + strings.TrimPrefix(valid, "passd_")},
+		{"valid token with a suffix", "Bearer " + valid + "A"},
+		{"overlong token", "Bearer passd_" + strings.Repeat("A", 200)},
+		{"two tokens", "Bearer " + valid + " " + valid},
+		{"revoked token", "Bearer " + revoked},
+		{"expired token", "Bearer " + expired},
+	}
+	before := f.state(t)
+	for _, r := range f.routes(t) {
+		for _, hd := range headers {
+			// The header is set by hand: doRaw's token adds "Bearer ".
+			status, body := f.do(t, r.method, r.path, "", r.body, "Authorization", hd.authorization)
+			wantError(t, r.method+" "+r.path+" with "+hd.name, status, body, http.StatusUnauthorized, "unauthorized", "")
+		}
+	}
+	f.assertUnchanged(t, "unauthenticated requests", before)
+
+	// The scheme is case-insensitive (RFC 7235); surrounding spaces in the
+	// token are tolerated.
+	for _, header := range []string{"bearer " + valid, "BEARER " + valid, "Bearer  " + valid + " "} {
+		if status, body := f.do(t, "GET", "/api/v1/jobs", "", "", "Authorization", header); status != http.StatusOK {
+			t.Errorf("Authorization %q: status %d, want 200: %v", header, status, body)
+		}
+	}
+}
+
+func TestEveryRouteRefusesTheWrongRoles(t *testing.T) {
+	t.Parallel()
+	f := newAuthFixture(t)
+	before := f.state(t)
+	for _, r := range f.routes(t) {
+		for _, role := range auth.Roles {
+			if slices.Contains(r.allowed, role) {
+				continue
+			}
+			status, body := f.do(t, r.method, r.path, f.tokens[role], r.body)
+			wantError(t, r.method+" "+r.path+" as "+string(role), status, body, http.StatusForbidden, "forbidden", "")
+		}
+	}
+	f.assertUnchanged(t, "forbidden requests", before)
+}
+
+func TestEveryRouteLetsTheRightRolesThrough(t *testing.T) {
+	t.Parallel()
+	f := newAuthFixture(t)
+	for _, r := range f.routes(t) {
+		for _, role := range r.allowed {
+			status, body := f.do(t, r.method, r.path, f.tokens[role], r.body)
+			// A second allowed role may meet a conflict (the provider
+			// already exists, the invoice is already cancelled): that is
+			// the handler answering, which is what is checked here.
+			if status == http.StatusUnauthorized || status == http.StatusForbidden || status >= 300 && status != http.StatusConflict {
+				t.Errorf("%s %s as %s: status %d: %v", r.method, r.path, role, status, body)
+			}
+		}
+	}
+}
+
+func TestProvidersSeeOnlyTheirOwnInvoicesAndPayouts(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	a := h.newProvider(t, "Dr A", "general_practitioner", "10000000001")
+	b := h.newProvider(t, "Dr B", "general_practitioner", "10000000002")
+	p := h.newPatient(t, "Diallo")
+	h.refuseRights(t, p) // every invoice of p becomes a payout of its provider
+
+	var aInvoices, bInvoices []string
+	for _, ref := range []string{"F-1", "F-2"} {
+		aInvoices = append(aInvoices, str(t, h.submit(t, a, p, ref, "2026-06-01"), "id"))
+	}
+	bInvoices = append(bInvoices, str(t, h.submit(t, b, p, "F-1", "2026-06-01"), "id")) // same ref, other provider
+	aInvoices = append(aInvoices, str(t, h.submit(t, a, p, "F-3", "2026-06-02"), "id"))
+	if run := h.runJob(t, "release"); fmt.Sprint(run["rows"]) != "4" {
+		t.Fatalf("release decided %v invoices, want 4", run["rows"])
+	}
+	// One of A's invoices stays pending: B may not cancel that one either.
+	aInvoices = append(aInvoices, str(t, h.submit(t, a, p, "F-4", "2026-06-03"), "id"))
+
+	before := h.state(t)
+	for _, id := range aInvoices {
+		status, body := h.do(t, "GET", "/api/v1/invoices/"+id, b.token, "")
+		wantError(t, "B reads A's invoice "+id, status, body, http.StatusNotFound, "not_found", "")
+		status, body = h.do(t, "POST", "/api/v1/invoices/"+id+"/cancel", b.token, "")
+		wantError(t, "B cancels A's invoice "+id, status, body, http.StatusNotFound, "not_found", "")
+	}
+	h.assertUnchanged(t, "B's requests on A's invoices", before)
+
+	if got := ids(t, h.mustDo(t, http.StatusOK, "GET", "/api/v1/invoices", b.token, "")); !slices.Equal(got, bInvoices) {
+		t.Errorf("B lists invoices %v, want only its own %v", got, bInvoices)
+	}
+	wantA := slices.Clone(aInvoices)
+	slices.Reverse(wantA)
+	if got := ids(t, h.mustDo(t, http.StatusOK, "GET", "/api/v1/invoices", a.token, "")); !slices.Equal(got, wantA) {
+		t.Errorf("A lists invoices %v, want its own %v newest first", got, wantA)
+	}
+	for _, who := range []struct {
+		name  string
+		pr    providerFixture
+		count int
+	}{{"A", a, 3}, {"B", b, 1}} {
+		payouts := items(t, h.mustDo(t, http.StatusOK, "GET", "/api/v1/payouts", who.pr.token, ""))
+		if len(payouts) != who.count {
+			t.Errorf("%s lists %d payouts, want %d: %v", who.name, len(payouts), who.count, payouts)
+		}
+		for _, po := range payouts {
+			if po["provider_id"] != who.pr.id {
+				t.Errorf("%s sees a payout of provider %v: %v", who.name, po["provider_id"], po)
+			}
+		}
+	}
+	if all := items(t, h.mustDo(t, http.StatusOK, "GET", "/api/v1/payouts", h.finance, "")); len(all) != 4 {
+		t.Errorf("finance lists %d payouts, want all 4", len(all))
+	}
+	// The filters do not widen what a provider sees.
+	for _, q := range []string{"?status=pending", "?status=city_due", "?limit=500"} {
+		for _, it := range items(t, h.mustDo(t, http.StatusOK, "GET", "/api/v1/invoices"+q, b.token, "")) {
+			if it["provider_id"] != b.id {
+				t.Errorf("B lists invoices%s and sees %v", q, it)
+			}
+		}
+	}
+}
+
+func TestUnknownAndMalformedIDsAreNotFound(t *testing.T) {
+	t.Parallel()
+	f := newAuthFixture(t)
+	bad := []string{"abc", "../1", "..%2F1", "-1", "0", "99999999999999999999", "1.0", "1e3", "%20", "0x1", "99999", "9223372036854775807", "1%00", "%E9"}
+	type target struct {
+		method, pattern string
+		token           string
+		body            string
+	}
+	targets := []target{
+		{"GET", "/api/v1/providers/%s", f.admin, ""},
+		{"GET", "/api/v1/patients/%s", f.coordinator, ""},
+		{"POST", "/api/v1/patients/%s/rights-request", f.coordinator, mustJSON(t, map[string]any{"regime": "puma", "filed_on": "2026-06-01"})},
+		{"POST", "/api/v1/patients/%s/rights-decision", f.referent, mustJSON(t, map[string]any{"decision": "refused", "reason": "x"})},
+		{"GET", "/api/v1/invoices/%s", f.coordinator, ""},
+		{"GET", "/api/v1/invoices/%s", f.provider.token, ""},
+		{"POST", "/api/v1/invoices/%s/cancel", f.coordinator, ""},
+		{"POST", "/api/v1/invoices/%s/cancel", f.provider.token, ""},
+		{"POST", "/api/v1/jobs/%s/run", f.admin, ""},
+	}
+	before := f.state(t)
+	for _, tg := range targets {
+		for _, id := range bad {
+			path := strings.Replace(tg.pattern, "%s", id, 1)
+			status, body := f.do(t, tg.method, path, tg.token, tg.body)
+			wantError(t, tg.method+" "+path, status, body, http.StatusNotFound, "not_found", "")
+		}
+	}
+	f.assertUnchanged(t, "requests on unknown ids", before)
+}
+
+// Ids are opaque strings that passd renders in one form. Another spelling
+// of a real id ("+1", "01") is not one of its ids and names nothing, as
+// api.PathID documents.
+func TestNonCanonicalIDsAreNotFound(t *testing.T) {
+	t.Parallel()
+	f := newAuthFixture(t)
+	for _, path := range []string{"/api/v1/invoices/+" + f.invoice, "/api/v1/invoices/0" + f.invoice,
+		"/api/v1/providers/+" + f.provider.id, "/api/v1/patients/0" + f.patient.id} {
+		token := f.admin
+		if strings.Contains(path, "patients") {
+			token = f.coordinator
+		}
+		status, body := f.do(t, "GET", path, token, "")
+		wantError(t, "GET "+path, status, body, http.StatusNotFound, "not_found", "")
+	}
+}
