@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -147,14 +148,7 @@ func (a *app) listJobRuns(c echo.Context) error {
 	return c.JSON(http.StatusOK, api.NewPage(page, runs, func(r scheduler.Run) int64 { return r.ID }, toJobRunJSON))
 }
 
-func (a *app) knownJob(name string) bool {
-	for _, n := range a.scheduler.Names() {
-		if n == name {
-			return true
-		}
-	}
-	return false
-}
+func (a *app) knownJob(name string) bool { return slices.Contains(a.scheduler.Names(), name) }
 
 func (a *app) runJob(c echo.Context) error {
 	name := c.Param("name")
