@@ -64,7 +64,7 @@ func tokenCommand(ctx context.Context, cfg Config, args []string) error {
 	}
 	r, err := auth.ParseRole(*role)
 	if err != nil {
-		return fmt.Errorf("--role: %s", *role)
+		return fmt.Errorf("--role %q: must be one of provider, coordinator, cpam_referent, finance, admin", *role)
 	}
 	if cfg.DatabaseURL == "" {
 		return cfg.Validate()
