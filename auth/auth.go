@@ -163,12 +163,19 @@ func (s *Store) Authenticate(ctx context.Context, token string) (Principal, erro
 	var p Principal
 	var role string
 	var providerID *int64
+	// last_used_at is refreshed at most once a minute, so that reading
+	// does not turn every request into a write of the tokens table.
 	err := s.pool.QueryRow(ctx, `
-		UPDATE tokens t SET last_used_at = $2
-		FROM users u
-		WHERE t.hash = $1 AND u.id = t.user_id AND t.revoked_at IS NULL
-		  AND (t.expires_at IS NULL OR t.expires_at > $2)
-		RETURNING u.id, u.name, u.role, u.provider_id`, HashToken(token), s.now()).Scan(&p.UserID, &p.Name, &role, &providerID)
+		WITH found AS (
+			SELECT t.id, t.last_used_at, u.id AS user_id, u.name, u.role, u.provider_id
+			FROM tokens t JOIN users u ON u.id = t.user_id
+			WHERE t.hash = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $2)
+		), touched AS (
+			UPDATE tokens SET last_used_at = $2
+			FROM found
+			WHERE tokens.id = found.id AND (found.last_used_at IS NULL OR found.last_used_at < $2 - interval '1 minute')
+		)
+		SELECT user_id, name, role, provider_id FROM found`, HashToken(token), s.now()).Scan(&p.UserID, &p.Name, &role, &providerID)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Principal{}, errUnauthorized
 	}

@@ -136,7 +136,7 @@ func (s *Store) Patients(ctx context.Context, f PatientFilter, page api.PageRequ
 func (s *Store) RequestRights(ctx context.Context, actor audit.Actor, id int64, req RightsRequest) (Patient, error) {
 	var p Patient
 	err := db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
-		before, err := scanPatient(tx.QueryRow(ctx, `SELECT `+patientColumns+` FROM patients WHERE id = $1 FOR UPDATE`, id))
+		before, err := scanPatient(tx.QueryRow(ctx, `SELECT `+patientColumns+` FROM patients WHERE id = $1 FOR NO KEY UPDATE`, id))
 		if err != nil {
 			return db.Translate(fmt.Errorf("claims: patient %d: %w", id, err))
 		}
@@ -171,7 +171,7 @@ func (s *Store) RequestRights(ctx context.Context, actor audit.Actor, id int64, 
 func (s *Store) DecideRights(ctx context.Context, actor audit.Actor, id int64, d RightsDecision) (Patient, error) {
 	var p Patient
 	err := db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
-		before, err := scanPatient(tx.QueryRow(ctx, `SELECT `+patientColumns+` FROM patients WHERE id = $1 FOR UPDATE`, id))
+		before, err := scanPatient(tx.QueryRow(ctx, `SELECT `+patientColumns+` FROM patients WHERE id = $1 FOR NO KEY UPDATE`, id))
 		if err != nil {
 			return db.Translate(fmt.Errorf("claims: patient %d: %w", id, err))
 		}
