@@ -28,22 +28,37 @@ const MaxBody = 1 << 20
 // unknown or repeated fields. Field values should be of type Value so that
 // their own validation can name the field precisely.
 func Decode(c echo.Context, dst any) error {
-	req := c.Request()
-	if ct := req.Header.Get(echo.HeaderContentType); ct != "" {
+	_, err := DecodeRaw(c, dst)
+	return err
+}
+
+// DecodeRaw is Decode that also returns the body as received, for a
+// handler that must fingerprint the request (idempotency).
+func DecodeRaw(c echo.Context, dst any) ([]byte, error) {
+	if ct := c.Request().Header.Get(echo.HeaderContentType); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
 		if err != nil || mt != echo.MIMEApplicationJSON {
-			return fault.New(fault.Invalid, "the body must be JSON (Content-Type: application/json)").
+			return nil, fault.New(fault.Invalid, "the body must be JSON (Content-Type: application/json)").
 				WithKind("unsupported_media_type").WithStatus(http.StatusUnsupportedMediaType)
 		}
 	}
-	body, err := io.ReadAll(io.LimitReader(req.Body, MaxBody+1))
+	body, err := ReadBody(c)
 	if err != nil {
-		return fault.New(fault.Invalid, "the body could not be read").WithKind("malformed_json").WithStatus(http.StatusBadRequest)
+		return nil, err
+	}
+	return body, DecodeBytes(body, dst)
+}
+
+// ReadBody reads the request body, refusing more than MaxBody bytes.
+func ReadBody(c echo.Context) ([]byte, error) {
+	body, err := io.ReadAll(io.LimitReader(c.Request().Body, MaxBody+1))
+	if err != nil {
+		return nil, fault.New(fault.Invalid, "the body could not be read").WithKind("malformed_json").WithStatus(http.StatusBadRequest)
 	}
 	if len(body) > MaxBody {
-		return fault.New(fault.Invalid, "the request body is larger than 1 MiB").WithKind("body_too_large").WithStatus(http.StatusRequestEntityTooLarge)
+		return nil, fault.New(fault.Invalid, "the request body is larger than 1 MiB").WithKind("body_too_large").WithStatus(http.StatusRequestEntityTooLarge)
 	}
-	return DecodeBytes(body, dst)
+	return body, nil
 }
 
 // DecodeBytes is Decode on a body already read.

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -279,13 +278,9 @@ const idempotencyKeyHeader = "Idempotency-Key"
 
 func (s *Store) createInvoice(c echo.Context) error {
 	req := c.Request()
-	body, err := io.ReadAll(io.LimitReader(req.Body, api.MaxBody+1))
-	if err != nil {
-		return fault.New(fault.Invalid, "the body could not be read").WithStatus(http.StatusBadRequest)
-	}
-	req.Body = io.NopCloser(bytes.NewReader(body))
 	var r invoiceRequest
-	if err := api.Decode(c, &r); err != nil {
+	body, err := api.DecodeRaw(c, &r)
+	if err != nil {
 		return err
 	}
 	in, err := r.validate()
@@ -365,9 +360,9 @@ func (s *Store) cancelInvoice(c echo.Context) error {
 		return err
 	}
 	// The body is optional; when given it must be an empty JSON object.
-	body, err := io.ReadAll(io.LimitReader(c.Request().Body, api.MaxBody+1))
+	body, err := api.ReadBody(c)
 	if err != nil {
-		return fault.New(fault.Invalid, "the body could not be read").WithStatus(http.StatusBadRequest)
+		return err
 	}
 	if len(bytes.TrimSpace(body)) > 0 {
 		var empty struct{}
