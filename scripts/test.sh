@@ -15,6 +15,8 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # shellcheck source=scripts/lib/pg.sh
 source scripts/lib/pg.sh
+# shellcheck source=scripts/lib/tools.sh
+source scripts/lib/tools.sh
 
 if (($# == 0)); then
 	set -- ./...
@@ -80,6 +82,7 @@ run() {
 	return "$rc"
 }
 
+ensure_xmllint
 run go vet ./...
 
 if [[ -n ${TEST_DATABASE_URL:-} ]]; then

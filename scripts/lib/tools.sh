@@ -1,0 +1,60 @@
+# shellcheck shell=bash
+#
+# Helpers that make sure the command-line tools passd's scripts and tests
+# rely on are present, installing them from the distribution when they are
+# not. Source it from a bash script that runs with `set -euo pipefail`; it
+# does nothing by itself.
+#
+# Installation uses apt-get (Debian/Ubuntu), as root or through sudo. Package
+# lists are refreshed (apt-get update) only when an install fails without it,
+# so a machine with fresh lists installs without touching the network twice.
+
+tools_log() { printf 'passd-tools: %s\n' "$*" >&2; }
+
+# tools_apt_install WHY PACKAGE...: install PACKAGE... with apt-get, logging
+# one line that says what is installed and WHY. apt-get's own output is kept
+# out of the way and shown only if the install fails. Returns non-zero, with
+# a message, when the packages cannot be installed.
+tools_apt_install() {
+	local why=$1 out rc=0
+	shift
+	local -a sudo=()
+	if [[ $(id -u) -ne 0 ]]; then
+		if ! command -v sudo >/dev/null 2>&1; then
+			tools_log "ERROR: $why, but $* is not installed and we are neither root nor able to use sudo; install it (apt-get install $*)"
+			return 1
+		fi
+		sudo=(sudo)
+	fi
+	if ! command -v apt-get >/dev/null 2>&1; then
+		tools_log "ERROR: $why, but $* is not installed and apt-get is not available; install it with the system's package manager"
+		return 1
+	fi
+	tools_log "installing $* with apt-get: $why"
+	out=$("${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -qq --no-install-recommends "$@" 2>&1) || rc=$?
+	if ((rc != 0)); then
+		# Stale or missing package lists are the usual cause: refresh, retry.
+		rc=0
+		out=$({ "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
+			"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
+				apt-get install -y -qq --no-install-recommends "$@"; } 2>&1) || rc=$?
+	fi
+	if ((rc != 0)); then
+		printf '%s\n' "$out" >&2
+		tools_log "ERROR: apt-get could not install $* (exit status $rc)"
+		return "$rc"
+	fi
+}
+
+# ensure_xmllint: make xmllint available. The sepa package's tests validate
+# the payment files they generate against the ISO 20022 XSD with it, and
+# fail (never skip) when it is missing. Returns at once when it is in PATH.
+ensure_xmllint() {
+	command -v xmllint >/dev/null 2>&1 && return 0
+	tools_apt_install "the SEPA tests validate generated pain.001 files against the XSD with xmllint" libxml2-utils || return
+	if ! command -v xmllint >/dev/null 2>&1; then
+		tools_log "ERROR: libxml2-utils was installed but xmllint is still not in PATH ($PATH)"
+		return 1
+	fi
+}
