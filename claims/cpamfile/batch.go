@@ -1,0 +1,164 @@
+package cpamfile
+
+import (
+	"fmt"
+	"io"
+	"iter"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"passd/calendar"
+)
+
+// FormatVersion is the version of the claim-batch format written by the
+// JSON and CSV writers. Additive changes (a new field or a new trailing
+// column) keep it; anything a reader of the previous version could
+// misunderstand bumps it.
+const FormatVersion = 1
+
+// FormatName identifies a passd claim batch in the JSON "format" member.
+const FormatName = "passd-claims"
+
+// Header describes a claim batch. ClaimCount and Total are stated up front
+// and checked against the claims actually written, so a batch built from a
+// database query cannot silently drop or duplicate a claim.
+type Header struct {
+	BatchID    string
+	CreatedAt  time.Time
+	ClaimCount int
+	Total      decimal.Decimal
+}
+
+// Provider is the provider who gave the care. A practitioner has an RPPS, a
+// facility a FINESS; the one it lacks is "".
+type Provider struct {
+	Kind   string // health_centre, general_practitioner, nurse, pharmacy, radiology or laboratory
+	Name   string
+	RPPS   string
+	FINESS string
+}
+
+// Patient identifies the patient to the CPAM. NIR is "" when unknown: many
+// PASS patients have none yet.
+type Patient struct {
+	FileNumber string
+	LastName   string
+	FirstName  string
+	BirthDate  calendar.Date
+	NIR        string
+}
+
+// Line is one act of the invoice and the CPAM's share of it.
+type Line struct {
+	Code      string
+	Label     string
+	Quantity  int
+	UnitPrice decimal.Decimal
+	CPAMShare decimal.Decimal
+}
+
+// Claim is what the CPAM is asked to pay for one released invoice.
+type Claim struct {
+	ID          string
+	InvoiceID   string
+	ExternalRef string // the provider's own reference of the invoice
+	Provider    Provider
+	Patient     Patient
+	// Regime is puma, puma_css or ame; DecisionReference is the CPAM's
+	// reference of the rights decision that covers the care.
+	Regime            string
+	DecisionReference string
+	CareDate          calendar.Date
+	Lines             []Line
+	Amount            decimal.Decimal // the sum of the lines' CPAM shares
+}
+
+// Writer writes one claim batch. Claims arrive from an iterator because they
+// are streamed from the database: a writer must not need them all in
+// memory. A B2 writer would be a third implementation.
+type Writer interface {
+	// Format names the format: "json", "csv" (a future "b2").
+	Format() string
+	// ContentType is the media type to serve the file with.
+	ContentType() string
+	// Write writes the batch to w. It returns the iterator's first error,
+	// a write error, or an error when a claim or the header breaks an
+	// invariant; the output is then incomplete and must be discarded.
+	Write(w io.Writer, h Header, claims iter.Seq2[Claim, error]) error
+}
+
+// WriterFor returns the writer of a format, "json" or "csv".
+func WriterFor(format string) (Writer, bool) {
+	switch format {
+	case "json":
+		return JSONWriter(), true
+	case "csv":
+		return CSVWriter(), true
+	}
+	return nil, false
+}
+
+// tally checks claims as they are written and, at the end, that they match
+// the header. Both writers share it so that both refuse the same batches.
+type tally struct {
+	count int
+	total decimal.Decimal
+}
+
+// add checks one claim and counts it.
+func (t *tally) add(c Claim) error {
+	if len(c.Lines) == 0 {
+		return fmt.Errorf("cpamfile: claim %s has no lines", c.ID)
+	}
+	sum := decimal.Zero
+	for i, l := range c.Lines {
+		if l.Quantity < 1 {
+			return fmt.Errorf("cpamfile: claim %s line %d: quantity %d is not positive", c.ID, i+1, l.Quantity)
+		}
+		if !cents(l.UnitPrice) || !cents(l.CPAMShare) {
+			return fmt.Errorf("cpamfile: claim %s line %d: amounts must be non-negative with at most two decimals", c.ID, i+1)
+		}
+		sum = sum.Add(l.CPAMShare)
+	}
+	if !sum.Equal(c.Amount) {
+		return fmt.Errorf("cpamfile: claim %s: amount %s is not the sum of its lines' CPAM shares (%s)", c.ID, c.Amount, sum)
+	}
+	t.count++
+	t.total = t.total.Add(c.Amount)
+	return nil
+}
+
+// check compares what was written with what the header announced.
+func (t *tally) check(h Header) error {
+	if t.count != h.ClaimCount {
+		return fmt.Errorf("cpamfile: batch %s announces %d claims but %d were written", h.BatchID, h.ClaimCount, t.count)
+	}
+	if !t.total.Equal(h.Total) {
+		return fmt.Errorf("cpamfile: batch %s announces a total of %s but its claims sum to %s", h.BatchID, h.Total, t.total)
+	}
+	return nil
+}
+
+// checkHeader refuses a header that could not describe any valid batch,
+// before anything is written.
+func checkHeader(h Header) error {
+	if h.BatchID == "" {
+		return fmt.Errorf("cpamfile: the batch has no id")
+	}
+	if h.ClaimCount < 0 || !cents(h.Total) {
+		return fmt.Errorf("cpamfile: batch %s: claim count and total must be non-negative, the total with at most two decimals", h.BatchID)
+	}
+	return nil
+}
+
+// cents reports whether d is a non-negative amount with at most two
+// decimals, the only amounts a batch carries.
+func cents(d decimal.Decimal) bool {
+	return d.Sign() >= 0 && d.Equal(d.Truncate(2))
+}
+
+// timestamp renders the batch creation time in UTC, RFC 3339, to the second.
+func timestamp(t time.Time) string {
+	return t.UTC().Format(time.RFC3339)
+}
