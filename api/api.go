@@ -6,6 +6,7 @@ package api
 import (
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -49,6 +50,8 @@ type ErrorDetail struct {
 	Message    string `json:"message"`
 	Field      string `json:"field,omitempty"`
 	ExistingID string `json:"existing_id,omitempty"`
+	// Details carries the figures behind a refusal (e.g. the budget).
+	Details map[string]string `json:"details,omitempty"`
 }
 
 // ErrorHandler answers every error as {"error": {...}}. Only internal errors
@@ -68,6 +71,15 @@ func ErrorHandler(logger *slog.Logger) echo.HTTPErrorHandler {
 			code = fe.Kind
 		}
 		body := ErrorBody{Error: ErrorDetail{Code: code, Message: fe.Message, Field: fe.Field, ExistingID: fe.Details["existing_id"]}}
+		for k, v := range fe.Details {
+			if k == "existing_id" {
+				continue
+			}
+			if body.Error.Details == nil {
+				body.Error.Details = map[string]string{}
+			}
+			body.Error.Details[k] = v
+		}
 		if status >= 500 && fe.Code == fault.Internal {
 			body.Error.Message = "internal error"
 		}
@@ -115,11 +127,20 @@ func toFault(err error) *fault.Error {
 // PathID parses an id from the path. Anything that is not one of our ids
 // cannot name a thing, so it is simply not found.
 func PathID(c echo.Context, name string) (int64, error) {
-	raw := c.Param(name)
-	id, err := strconv.ParseInt(raw, 10, 64)
 	// Only the canonical form names a thing: "+1" or "01" are not ids.
-	if err != nil || id <= 0 || strconv.FormatInt(id, 10) != raw {
+	id, err := ParseID(c.Param(name))
+	if err != nil {
 		return 0, fault.New(fault.NotFound, "not found")
+	}
+	return id, nil
+}
+
+// ParseID parses an id given in a query or a body: the canonical decimal
+// form of a positive integer.
+func ParseID(raw string) (int64, error) {
+	id, err := strconv.ParseInt(raw, 10, 64)
+	if err != nil || id <= 0 || strconv.FormatInt(id, 10) != raw {
+		return 0, fmt.Errorf("api: %q is not an id", raw)
 	}
 	return id, nil
 }

@@ -356,3 +356,19 @@ func (v Value) Object(field string, dst any) error {
 	}
 	return fault.Field(field, "%s is not a valid object", field)
 }
+
+// DecodeOptional decodes an optional body into dst: an absent or blank
+// body leaves dst as it is. A nil dst accepts only an empty object.
+func DecodeOptional(c echo.Context, dst any) error {
+	body, err := ReadBody(c)
+	if err != nil {
+		return err
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil
+	}
+	if dst == nil {
+		dst = &struct{}{}
+	}
+	return DecodeBytes(body, dst)
+}

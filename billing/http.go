@@ -1,7 +1,6 @@
 package billing
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
@@ -32,6 +31,18 @@ func (s *Store) Routes(g *echo.Group) {
 	g.GET("/invoices/:id", s.getInvoice, auth.Allow(auth.Provider, auth.Coordinator, auth.Finance, auth.Admin))
 	g.POST("/invoices/:id/cancel", s.cancelInvoice, auth.Allow(auth.Provider, auth.Coordinator))
 	g.GET("/payouts", s.listPayouts, auth.Allow(auth.Finance, auth.Admin, auth.Provider))
+	g.GET("/settings", s.getSettings, auth.Allow(auth.Admin, auth.Finance))
+	g.PUT("/settings", s.putSettings, auth.Allow(auth.Admin))
+	g.POST("/payout-batches", s.draftPayoutBatch, auth.Allow(auth.Finance))
+	g.GET("/payout-batches", s.listPayoutBatches, auth.Allow(auth.Finance, auth.Admin))
+	g.GET("/payout-batches/:id", s.getPayoutBatch, auth.Allow(auth.Finance, auth.Admin))
+	g.POST("/payout-batches/:id/submit", s.submitPayoutBatch, auth.Allow(auth.Finance))
+	g.POST("/payout-batches/:id/approve", s.approvePayoutBatch, auth.Allow(auth.Finance, auth.Admin))
+	g.POST("/payout-batches/:id/cancel", s.cancelPayoutBatch, auth.Allow(auth.Finance))
+	g.POST("/payout-batches/:id/paid", s.markPayoutBatchPaid, auth.Allow(auth.Finance))
+	g.GET("/payout-batches/:id/sepa.xml", s.sepaFile, auth.Allow(auth.Finance))
+	g.GET("/reports/budget", s.budgetReport, auth.Allow(auth.Finance, auth.Admin))
+	g.GET("/statement", s.statement, auth.Allow(auth.Provider))
 }
 
 // ---- providers ----
@@ -360,15 +371,8 @@ func (s *Store) cancelInvoice(c echo.Context) error {
 		return err
 	}
 	// The body is optional; when given it must be an empty JSON object.
-	body, err := api.ReadBody(c)
-	if err != nil {
+	if err := api.DecodeOptional(c, nil); err != nil {
 		return err
-	}
-	if len(bytes.TrimSpace(body)) > 0 {
-		var empty struct{}
-		if err := api.DecodeBytes(body, &empty); err != nil {
-			return err
-		}
 	}
 	p := auth.From(c)
 	reason := ReasonVoided
@@ -383,31 +387,3 @@ func (s *Store) cancelInvoice(c echo.Context) error {
 }
 
 // ---- payouts ----
-
-type payoutJSON struct {
-	ID         string `json:"id"`
-	InvoiceID  string `json:"invoice_id"`
-	ProviderID string `json:"provider_id"`
-	Amount     string `json:"amount"`
-	Reason     string `json:"reason"`
-	Status     string `json:"status"`
-}
-
-func (s *Store) listPayouts(c echo.Context) error {
-	page, err := api.ParsePage(c)
-	if err != nil {
-		return err
-	}
-	f := PayoutFilter{Status: c.QueryParam("status"), ProviderID: visibleTo(auth.From(c))}
-	if f.Status != "" && !slices.Contains(PayoutStatuses, f.Status) {
-		return fault.Field("status", "status must be one of %s", strings.Join(PayoutStatuses, ", "))
-	}
-	list, err := s.Payouts(c.Request().Context(), f, page)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, api.NewPage(page, list, func(p Payout) int64 { return p.ID }, func(p Payout) payoutJSON {
-		return payoutJSON{ID: api.FormatID(p.ID), InvoiceID: api.FormatID(p.InvoiceID), ProviderID: api.FormatID(p.ProviderID),
-			Amount: money.Format(p.Amount), Reason: p.Reason, Status: p.Status}
-	}))
-}

@@ -70,6 +70,7 @@ type candidate struct {
 	rights         Rights
 	outcome        Outcome
 	cpam, city     decimal.Decimal
+	rate           decimal.Decimal // applied to the lines of a released invoice
 }
 
 // decideBatch locks up to batchSize pending invoices, decides each with
@@ -160,56 +161,33 @@ func (s *Store) decideBatch(ctx context.Context, tx pgx.Tx, job, selector string
 
 	actor := audit.Job(job)
 	var claimIDs []int64
-	var claimAmounts []decimal.Decimal
-	var payInvoices, payProviders []int64
-	var payAmounts []decimal.Decimal
-	var payReasons []string
+	var claimAmounts, claimRates []decimal.Decimal
+	var owed []newPayout
 	entries := make([]audit.Entry, 0, len(updated))
 	for _, c := range decidedList {
 		if !done[c.id] {
 			continue
 		}
 		if c.cpam.IsPositive() {
-			claimIDs, claimAmounts = append(claimIDs, c.id), append(claimAmounts, c.cpam)
+			claimIDs, claimAmounts, claimRates = append(claimIDs, c.id), append(claimAmounts, c.cpam), append(claimRates, c.rate)
 		}
 		if c.city.IsPositive() {
 			reason := c.outcome.Reason
 			if c.outcome.Status == StatusReleased {
 				reason = ReasonTicketModerateur
 			}
-			payInvoices, payProviders = append(payInvoices, c.id), append(payProviders, c.providerID)
-			payAmounts, payReasons = append(payAmounts, c.city), append(payReasons, reason)
+			owed = append(owed, newPayout{invoiceID: c.id, providerID: c.providerID, amount: c.city, reason: reason})
 		}
 		entries = append(entries, audit.Entry{Actor: actor, Action: "invoice.decide", Entity: "invoice", EntityID: api.FormatID(c.id),
 			Before: map[string]any{"status": StatusPending},
 			After: map[string]any{"status": c.outcome.Status, "decision_reason": c.outcome.Reason,
 				"cpam_amount": c.cpam.StringFixed(2), "city_amount": c.city.StringFixed(2), "regime": c.rights.Regime}})
 	}
-	if err := s.claims.Queue(ctx, tx, actor, claimIDs, claimAmounts); err != nil {
+	if err := s.claims.Queue(ctx, tx, actor, claimIDs, claimAmounts, claimRates); err != nil {
 		return 0, 0, err
 	}
-	if len(payInvoices) > 0 {
-		prows, err := tx.Query(ctx, `
-			INSERT INTO payouts (invoice_id, provider_id, amount, reason, created_at)
-			SELECT * , $5::timestamptz FROM unnest($1::bigint[], $2::bigint[], $3::numeric[], $4::text[])
-			RETURNING id, invoice_id, amount, reason`, payInvoices, payProviders, payAmounts, payReasons, now)
-		if err != nil {
-			return 0, 0, fmt.Errorf("payouts: %w", err)
-		}
-		payoutEntries, err := pgx.CollectRows(prows, func(r pgx.CollectableRow) (audit.Entry, error) {
-			var id, invoiceID int64
-			var amount decimal.Decimal
-			var reason string
-			if err := r.Scan(&id, &invoiceID, &amount, &reason); err != nil {
-				return audit.Entry{}, err
-			}
-			return audit.Entry{Actor: actor, Action: "payout.create", Entity: "payout", EntityID: api.FormatID(id),
-				After: map[string]any{"invoice_id": api.FormatID(invoiceID), "amount": amount.StringFixed(2), "reason": reason, "status": PayoutDue}}, nil
-		})
-		if err != nil {
-			return 0, 0, fmt.Errorf("payouts: %w", err)
-		}
-		entries = append(entries, payoutEntries...)
+	if err := owe(ctx, tx, actor, now, owed); err != nil {
+		return 0, 0, err
 	}
 	if err := audit.Append(ctx, tx, entries...); err != nil {
 		return 0, 0, err
@@ -271,7 +249,7 @@ func (s *Store) splitReleased(ctx context.Context, tx pgx.Tx, cands []candidate,
 		if !split.CPAM.Add(split.City).Equal(c.total) {
 			return fmt.Errorf("invoice %d: lines add up to %s, total is %s", c.id, split.CPAM.Add(split.City), c.total)
 		}
-		c.cpam, c.city = split.CPAM, split.City
+		c.cpam, c.city, c.rate = split.CPAM, split.City, rate
 	}
 	return nil
 }

@@ -27,7 +27,7 @@ type PatientFiles interface {
 // ClaimQueue creates the CPAM's claims for released invoices, inside the
 // transaction that releases them.
 type ClaimQueue interface {
-	Queue(ctx context.Context, tx pgx.Tx, actor audit.Actor, invoiceIDs []int64, amounts []decimal.Decimal) error
+	Queue(ctx context.Context, tx pgx.Tx, actor audit.Actor, invoiceIDs []int64, amounts, rates []decimal.Decimal) error
 }
 
 // Store holds providers, invoices and payouts in PostgreSQL.
@@ -182,9 +182,13 @@ func (s *Store) CreateInvoice(ctx context.Context, actor audit.Actor, providerID
 		if err != nil {
 			return err
 		}
+		days, err := s.deadlineDaysIn(ctx, tx)
+		if err != nil {
+			return err
+		}
 		total := TotalOf(in.Lines)
 		inv := Invoice{ProviderID: providerID, PatientFileNumber: in.PatientFileNumber, ExternalRef: in.ExternalRef,
-			CareDate: in.CareDate, Deadline: in.CareDate.AddDays(s.deadlineDays), Status: StatusPending, Total: total, Lines: in.Lines}
+			CareDate: in.CareDate, Deadline: in.CareDate.AddDays(days), Status: StatusPending, Total: total, Lines: in.Lines}
 		err = tx.QueryRow(ctx, `
 			INSERT INTO invoices (provider_id, patient_id, external_ref, care_date, deadline, total, created_by, created_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
@@ -384,20 +388,28 @@ func (s *Store) Cancel(ctx context.Context, actor audit.Actor, id, onlyProvider 
 type PayoutFilter struct {
 	Status     string
 	ProviderID int64
+	BatchID    int64
 }
+
+const payoutColumns = `p.id, p.invoice_id, p.provider_id, coalesce(p.claim_id, 0), p.amount, p.reason, coalesce(p.note, ''),
+	p.status, coalesce(p.batch_id, 0), p.paid_on, p.created_at`
+
+func scanPayout(row pgx.Row) (Payout, error) {
+	var p Payout
+	err := row.Scan(&p.ID, &p.InvoiceID, &p.ProviderID, &p.ClaimID, &p.Amount, &p.Reason, &p.Note, &p.Status, &p.BatchID, &p.PaidOn, &p.CreatedAt)
+	return p, err
+}
+
+const payoutWhere = `($1 = '' OR p.status = $1) AND ($2::bigint = 0 OR p.provider_id = $2) AND ($3::bigint = 0 OR p.batch_id = $3)`
 
 // Payouts lists payouts, newest first.
 func (s *Store) Payouts(ctx context.Context, f PayoutFilter, page api.PageRequest) ([]Payout, error) {
-	rows, err := s.pool.Query(ctx, `SELECT id, invoice_id, provider_id, amount, reason, status, created_at FROM payouts
-		WHERE ($1 = '' OR status = $1) AND ($2::bigint = 0 OR provider_id = $2) AND ($3::bigint = 0 OR id < $3)
-		ORDER BY id DESC LIMIT $4`, f.Status, f.ProviderID, page.Before, page.Limit+1)
+	rows, err := s.pool.Query(ctx, `SELECT `+payoutColumns+` FROM payouts p
+		WHERE `+payoutWhere+` AND ($4::bigint = 0 OR p.id < $4)
+		ORDER BY p.id DESC LIMIT $5`, f.Status, f.ProviderID, f.BatchID, page.Before, page.Limit+1)
 	if err != nil {
 		return nil, db.Translate(fmt.Errorf("billing: list payouts: %w", err))
 	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Payout, error) {
-		var p Payout
-		err := r.Scan(&p.ID, &p.InvoiceID, &p.ProviderID, &p.Amount, &p.Reason, &p.Status, &p.CreatedAt)
-		return p, err
-	})
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Payout, error) { return scanPayout(r) })
 	return out, db.Translate(err)
 }

@@ -4,6 +4,8 @@ import (
 	"time"
 
 	"github.com/shopspring/decimal"
+
+	"passd/calendar"
 )
 
 // Claim statuses.
@@ -19,9 +21,25 @@ var ClaimStatuses = []string{ClaimQueued, ClaimTransmitted, ClaimPaid, ClaimReje
 
 // Claim is what the CPAM owes for one released invoice.
 type Claim struct {
-	ID        int64
-	InvoiceID int64
-	Amount    decimal.Decimal
-	Status    string
-	CreatedAt time.Time
+	ID              int64
+	InvoiceID       int64
+	Amount          decimal.Decimal
+	Status          string
+	BatchID         int64 // 0 until transmitted
+	PaidAmount      *decimal.Decimal
+	PaidOn          calendar.Date
+	RejectionReason string
+	CreatedAt       time.Time
+}
+
+// ClaimBatch is one transmission of claims to the CPAM.
+type ClaimBatch struct {
+	ID         int64
+	ClaimCount int
+	Total      decimal.Decimal
+	CreatedAt  time.Time
+	Creator    string
+	// What the CPAM's returns said so far.
+	Transmitted, Paid, Rejected int
+	PaidAmount                  decimal.Decimal
 }

@@ -1,6 +1,8 @@
 package claims
 
 import (
+	"fmt"
+	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -12,6 +14,7 @@ import (
 	"passd/api"
 	"passd/auth"
 	"passd/calendar"
+	"passd/claims/cpamfile"
 	"passd/fault"
 	"passd/ident"
 	"passd/money"
@@ -26,6 +29,13 @@ func (s *Store) Routes(g *echo.Group) {
 	g.POST("/patients/:id/rights-request", s.requestRights, auth.Allow(auth.Coordinator))
 	g.POST("/patients/:id/rights-decision", s.decideRights, auth.Allow(auth.CPAMReferent))
 	g.GET("/claims", s.listClaims, auth.Allow(auth.CPAMReferent, auth.Finance, auth.Admin))
+	g.POST("/claim-batches", s.createClaimBatch, auth.Allow(auth.CPAMReferent))
+	g.GET("/claim-batches", s.listClaimBatches, auth.Allow(auth.CPAMReferent, auth.Finance, auth.Admin))
+	g.GET("/claim-batches/:id", s.getClaimBatch, auth.Allow(auth.CPAMReferent, auth.Finance, auth.Admin))
+	// The export names patients: the CPAM's referent only.
+	g.GET("/claim-batches/:id/export", s.exportClaimBatch, auth.Allow(auth.CPAMReferent))
+	g.POST("/claim-batches/:id/returns", s.importReturn, auth.Allow(auth.CPAMReferent))
+	g.GET("/reminders", s.listReminders, auth.Allow(auth.Coordinator))
 }
 
 type patientJSON struct {
@@ -255,10 +265,37 @@ func (body rightsDecisionBody) validate() (RightsDecision, error) {
 }
 
 type claimJSON struct {
-	ID        string `json:"id"`
-	InvoiceID string `json:"invoice_id"`
-	Amount    string `json:"amount"`
-	Status    string `json:"status"`
+	ID              string        `json:"id"`
+	InvoiceID       string        `json:"invoice_id"`
+	Amount          string        `json:"amount"`
+	Status          string        `json:"status"`
+	BatchID         *string       `json:"batch_id"`
+	PaidAmount      *string       `json:"paid_amount"`
+	PaidOn          *calendar.Date `json:"paid_on"`
+	RejectionReason *string       `json:"rejection_reason"`
+	CreatedAt       time.Time     `json:"created_at"`
+}
+
+func toClaimJSON(cl Claim) claimJSON {
+	out := claimJSON{ID: api.FormatID(cl.ID), InvoiceID: api.FormatID(cl.InvoiceID), Amount: money.Format(cl.Amount), Status: cl.Status,
+		CreatedAt: cl.CreatedAt.UTC()}
+	if cl.BatchID != 0 {
+		b := api.FormatID(cl.BatchID)
+		out.BatchID = &b
+	}
+	if cl.PaidAmount != nil {
+		p := money.Format(*cl.PaidAmount)
+		out.PaidAmount = &p
+	}
+	if !cl.PaidOn.IsZero() {
+		d := cl.PaidOn
+		out.PaidOn = &d
+	}
+	if cl.RejectionReason != "" {
+		r := cl.RejectionReason
+		out.RejectionReason = &r
+	}
+	return out
 }
 
 func (s *Store) listClaims(c echo.Context) error {
@@ -266,15 +303,139 @@ func (s *Store) listClaims(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	status := c.QueryParam("status")
-	if status != "" && !slices.Contains(ClaimStatuses, status) {
+	f := ClaimFilter{Status: c.QueryParam("status")}
+	if f.Status != "" && !slices.Contains(ClaimStatuses, f.Status) {
 		return fault.Field("status", "status must be one of queued, transmitted, paid, rejected")
 	}
-	list, err := s.Claims(c.Request().Context(), status, page)
+	if b := c.QueryParam("batch_id"); b != "" {
+		if f.BatchID, err = api.ParseID(b); err != nil {
+			return fault.Field("batch_id", "batch_id must be an id")
+		}
+	}
+	list, err := s.Claims(c.Request().Context(), f, page)
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, api.NewPage(page, list, func(cl Claim) int64 { return cl.ID }, func(cl Claim) claimJSON {
-		return claimJSON{ID: api.FormatID(cl.ID), InvoiceID: api.FormatID(cl.InvoiceID), Amount: money.Format(cl.Amount), Status: cl.Status}
-	}))
+	return c.JSON(http.StatusOK, api.NewPage(page, list, func(cl Claim) int64 { return cl.ID }, toClaimJSON))
+}
+
+type claimBatchJSON struct {
+	ID          string    `json:"id"`
+	ClaimCount  int       `json:"claim_count"`
+	Total       string    `json:"total"`
+	CreatedAt   time.Time `json:"created_at"`
+	CreatedBy   string    `json:"created_by"`
+	Transmitted int       `json:"transmitted"`
+	Paid        int       `json:"paid"`
+	Rejected    int       `json:"rejected"`
+	PaidAmount  string    `json:"paid_amount"`
+}
+
+func toClaimBatchJSON(b ClaimBatch) claimBatchJSON {
+	return claimBatchJSON{ID: api.FormatID(b.ID), ClaimCount: b.ClaimCount, Total: money.Format(b.Total), CreatedAt: b.CreatedAt.UTC(),
+		CreatedBy: b.Creator, Transmitted: b.Transmitted, Paid: b.Paid, Rejected: b.Rejected, PaidAmount: money.Format(b.PaidAmount)}
+}
+
+func (s *Store) createClaimBatch(c echo.Context) error {
+	if err := api.DecodeOptional(c, nil); err != nil {
+		return err
+	}
+	b, ok, err := s.CreateClaimBatch(c.Request().Context(), auth.From(c).Actor())
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return errNothingToBatch("queued claims")
+	}
+	return c.JSON(http.StatusCreated, toClaimBatchJSON(b))
+}
+
+func (s *Store) listClaimBatches(c echo.Context) error {
+	page, err := api.ParsePage(c)
+	if err != nil {
+		return err
+	}
+	list, err := s.ClaimBatches(c.Request().Context(), page)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, api.NewPage(page, list, func(b ClaimBatch) int64 { return b.ID }, toClaimBatchJSON))
+}
+
+func (s *Store) getClaimBatch(c echo.Context) error {
+	id, err := api.PathID(c, "id")
+	if err != nil {
+		return err
+	}
+	b, err := s.ClaimBatch(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toClaimBatchJSON(b))
+}
+
+func (s *Store) exportClaimBatch(c echo.Context) error {
+	id, err := api.PathID(c, "id")
+	if err != nil {
+		return err
+	}
+	format := c.QueryParam("format")
+	if format == "" {
+		format = "json"
+	}
+	w, ok := cpamfile.WriterFor(format)
+	if !ok {
+		return fault.Field("format", "format must be json or csv")
+	}
+	// Check the batch exists before the first byte goes out.
+	if _, err := s.ClaimBatch(c.Request().Context(), id); err != nil {
+		return err
+	}
+	name := fmt.Sprintf("passd-claims-%d.%s", id, w.Format())
+	return api.Stream(c, w.ContentType(), name, func(out io.Writer) error {
+		return s.ExportClaimBatch(c.Request().Context(), id, out, w)
+	})
+}
+
+type returnResultJSON struct {
+	Line       int     `json:"line"`
+	ClaimID    string  `json:"claim_id"`
+	Result     string  `json:"result"`
+	Message    string  `json:"message,omitempty"`
+	OwedAmount *string `json:"owed_amount,omitempty"`
+}
+
+type returnReportJSON struct {
+	BatchID string             `json:"batch_id"`
+	Counts  map[string]int     `json:"counts"`
+	Lines   []returnResultJSON `json:"lines"`
+}
+
+func (s *Store) importReturn(c echo.Context) error {
+	id, err := api.PathID(c, "id")
+	if err != nil {
+		return err
+	}
+	body, err := api.ReadBody(c)
+	if err != nil {
+		return err
+	}
+	lines, err := cpamfile.ParseReturn(c.Request().Header.Get(echo.HeaderContentType), body)
+	if err != nil {
+		return err
+	}
+	results, err := s.ImportReturn(c.Request().Context(), auth.From(c).Actor(), id, lines)
+	if err != nil {
+		return err
+	}
+	out := returnReportJSON{BatchID: api.FormatID(id), Counts: map[string]int{}, Lines: make([]returnResultJSON, len(results))}
+	for i, r := range results {
+		out.Counts[r.Result]++
+		out.Lines[i] = returnResultJSON{Line: r.Line, ClaimID: api.FormatID(r.ClaimID), Result: r.Result, Message: r.Message}
+		if r.Owed.IsPositive() {
+			owed := money.Format(r.Owed)
+			out.Lines[i].OwedAmount = &owed
+		}
+	}
+	return c.JSON(http.StatusOK, out)
 }

@@ -15,12 +15,14 @@ import (
 	"passd/calendar"
 	"passd/db"
 	"passd/fault"
+	"passd/journal"
 )
 
 // Store holds patient files, rights and claims in PostgreSQL.
 type Store struct {
-	pool *pgxpool.Pool
-	now  func() time.Time
+	pool    *pgxpool.Pool
+	now     func() time.Time
+	payouts PayoutCreator
 }
 
 // NewStore returns a store; now is the clock (injected for tests).
@@ -236,45 +238,60 @@ func (s *Store) PatientIDByFileNumber(ctx context.Context, q db.DBTX, fileNumber
 }
 
 // Queue creates one queued claim per released invoice, in the caller's
-// transaction (the one that decides the invoices). The unique key on
-// invoice_id makes a second claim for an invoice impossible.
-func (s *Store) Queue(ctx context.Context, tx pgx.Tx, actor audit.Actor, invoiceIDs []int64, amounts []decimal.Decimal) error {
+// transaction (the one that decides the invoices), and posts each to the
+// journal. rates are the rates applied to each invoice's lines. The unique
+// key on invoice_id makes a second claim for an invoice impossible.
+func (s *Store) Queue(ctx context.Context, tx pgx.Tx, actor audit.Actor, invoiceIDs []int64, amounts, rates []decimal.Decimal) error {
 	if len(invoiceIDs) == 0 {
 		return nil
 	}
+	now := s.now()
 	rows, err := tx.Query(ctx, `
-		INSERT INTO claims (invoice_id, amount, created_at)
-		SELECT i, a, $3 FROM unnest($1::bigint[], $2::numeric[]) AS u (i, a)
-		RETURNING id, invoice_id, amount`, invoiceIDs, amounts, s.now())
+		INSERT INTO claims (invoice_id, amount, rate, created_at)
+		SELECT i, a, r, $4 FROM unnest($1::bigint[], $2::numeric[], $3::numeric[]) AS u (i, a, r)
+		RETURNING id, invoice_id, amount`, invoiceIDs, amounts, rates, now)
 	if err != nil {
 		return fmt.Errorf("claims: queue: %w", err)
 	}
+	var postings []journal.Posting
 	entries, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (audit.Entry, error) {
 		var id, invoiceID int64
 		var amount decimal.Decimal
 		if err := r.Scan(&id, &invoiceID, &amount); err != nil {
 			return audit.Entry{}, err
 		}
+		postings = append(postings, journal.Posting{Movement: journal.ClaimQueued, Amount: amount, InvoiceID: invoiceID, ClaimID: id})
 		return audit.Entry{Actor: actor, Action: "claim.queue", Entity: "claim", EntityID: api.FormatID(id),
 			After: map[string]any{"invoice_id": api.FormatID(invoiceID), "amount": amount.StringFixed(2), "status": ClaimQueued}}, nil
 	})
 	if err != nil {
 		return fmt.Errorf("claims: queue: %w", err)
 	}
+	if err := journal.Post(ctx, tx, now, postings...); err != nil {
+		return err
+	}
 	return audit.Append(ctx, tx, entries...)
 }
 
+// ClaimFilter narrows a list of claims.
+type ClaimFilter struct {
+	Status  string
+	BatchID int64
+}
+
 // Claims lists claims, newest first.
-func (s *Store) Claims(ctx context.Context, status string, page api.PageRequest) ([]Claim, error) {
-	rows, err := s.pool.Query(ctx, `SELECT id, invoice_id, amount, status, created_at FROM claims
-		WHERE ($1 = '' OR status = $1) AND ($2::bigint = 0 OR id < $2) ORDER BY id DESC LIMIT $3`,
-		status, page.Before, page.Limit+1)
+func (s *Store) Claims(ctx context.Context, f ClaimFilter, page api.PageRequest) ([]Claim, error) {
+	rows, err := s.pool.Query(ctx, `SELECT id, invoice_id, amount, status, coalesce(batch_id, 0), paid_amount, paid_on,
+		coalesce(rejection_reason, ''), created_at FROM claims
+		WHERE ($1 = '' OR status = $1) AND ($2::bigint = 0 OR batch_id = $2) AND ($3::bigint = 0 OR id < $3)
+		ORDER BY id DESC LIMIT $4`,
+		f.Status, f.BatchID, page.Before, page.Limit+1)
 	if err != nil {
 		return nil, db.Translate(fmt.Errorf("claims: list: %w", err))
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Claim, error) {
 		var c Claim
-		err := r.Scan(&c.ID, &c.InvoiceID, &c.Amount, &c.Status, &c.CreatedAt)
+		err := r.Scan(&c.ID, &c.InvoiceID, &c.Amount, &c.Status, &c.BatchID, &c.PaidAmount, &c.PaidOn, &c.RejectionReason, &c.CreatedAt)
 		return c, err
 	})
 	return out, db.Translate(err)

@@ -18,6 +18,7 @@ import (
 	"passd/claims"
 	"passd/db"
 	"passd/fault"
+	"passd/journal"
 	"passd/migrations"
 	"passd/scheduler"
 )
@@ -46,9 +47,13 @@ func newApp(ctx context.Context, cfg Config, logger *slog.Logger, now func() tim
 	a := &app{cfg: cfg, pool: pool, logger: logger, users: auth.NewStore(pool)}
 	a.claims = claims.NewStore(pool, now)
 	a.billing = billing.NewStore(pool, a.claims, a.claims, billing.Config{DeadlineDays: cfg.DeadlineDays, Now: now})
+	a.claims.UsePayouts(a.billing)
 	a.scheduler, err = scheduler.New(pool, logger, []scheduler.Job{
 		{Name: "release", Schedule: cfg.ReleaseSchedule, Run: a.billing.ReleaseJob},
 		{Name: "deadline", Schedule: cfg.DeadlineSchedule, Run: a.billing.DeadlineJob},
+		{Name: "claim-batch", Schedule: cfg.ClaimBatchSchedule, Run: a.claims.ClaimBatchJob},
+		{Name: "payout-batch", Schedule: cfg.PayoutBatchSchedule, Run: a.billing.PayoutBatchJob},
+		{Name: "reminders", Schedule: cfg.RemindersSchedule, Run: a.claims.RemindersJob},
 	}, scheduler.WithClock(now))
 	if err != nil {
 		pool.Close()
@@ -80,6 +85,7 @@ func (a *app) routes() *echo.Echo {
 	a.claims.Routes(g)
 	g.GET("/jobs", a.listJobRuns, auth.Allow(auth.Admin))
 	g.POST("/jobs/:name/run", a.runJob, auth.Allow(auth.Admin))
+	g.GET("/reports/invariants", a.invariants, auth.Allow(auth.Admin))
 	return e
 }
 
@@ -146,6 +152,14 @@ func (a *app) listJobRuns(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, api.NewPage(page, runs, func(r scheduler.Run) int64 { return r.ID }, toJobRunJSON))
+}
+
+func (a *app) invariants(c echo.Context) error {
+	report, err := journal.Check(c.Request().Context(), a.pool)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, report)
 }
 
 func (a *app) knownJob(name string) bool { return slices.Contains(a.scheduler.Names(), name) }

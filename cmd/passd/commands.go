@@ -11,6 +11,7 @@ import (
 
 	"passd/auth"
 	"passd/db"
+	"passd/journal"
 	"passd/migrations"
 )
 
@@ -108,6 +109,43 @@ func runJobCommand(ctx context.Context, cfg Config, args []string, logger *slog.
 	}
 	if run.Error != nil {
 		return fmt.Errorf("job %s failed: %s", run.Name, *run.Error)
+	}
+	return nil
+}
+
+// checkCommand verifies the money invariants over the whole database and
+// prints the report; a broken invariant is a failure (exit 1).
+func checkCommand(ctx context.Context, cfg Config, args []string) error {
+	fs := flag.NewFlagSet("check", flag.ContinueOnError)
+	cfg.Flags(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	pool, err := db.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	report, err := journal.Check(ctx, pool)
+	if err != nil {
+		return err
+	}
+	enc := json.NewEncoder(os.Stdout)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(report); err != nil {
+		return err
+	}
+	if !report.OK {
+		broken := 0
+		for _, f := range report.Findings {
+			if f.Violations > 0 {
+				broken++
+			}
+		}
+		return fmt.Errorf("%d invariant(s) broken", broken)
 	}
 	return nil
 }

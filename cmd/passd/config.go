@@ -18,7 +18,11 @@ type Config struct {
 	DeadlineDays     int
 	ReleaseSchedule  string
 	DeadlineSchedule string
-	ShutdownTimeout  time.Duration
+	// The money-out jobs.
+	ClaimBatchSchedule  string
+	PayoutBatchSchedule string
+	RemindersSchedule   string
+	ShutdownTimeout     time.Duration
 }
 
 // Default schedules (Europe/Paris). None falls between 02:00 and 03:00,
@@ -26,6 +30,10 @@ type Config struct {
 const (
 	defaultReleaseSchedule  = "*/5 * * * *"
 	defaultDeadlineSchedule = "30 4 * * *"
+	// After the deadline sweep, so that the day's claims travel the same day.
+	defaultClaimBatchSchedule  = "0 5 * * *"
+	defaultPayoutBatchSchedule = "0 6 * * 1"
+	defaultRemindersSchedule   = "0 7 * * *"
 )
 
 // ConfigFromEnv reads the environment.
@@ -35,6 +43,9 @@ func ConfigFromEnv() (Config, error) {
 		Addr:             envOr("PASSD_ADDR", "127.0.0.1:8080"),
 		ReleaseSchedule:  envOr("PASSD_RELEASE_SCHEDULE", defaultReleaseSchedule),
 		DeadlineSchedule: envOr("PASSD_DEADLINE_SCHEDULE", defaultDeadlineSchedule),
+		ClaimBatchSchedule:  envOr("PASSD_CLAIM_BATCH_SCHEDULE", defaultClaimBatchSchedule),
+		PayoutBatchSchedule: envOr("PASSD_PAYOUT_BATCH_SCHEDULE", defaultPayoutBatchSchedule),
+		RemindersSchedule:   envOr("PASSD_REMINDERS_SCHEDULE", defaultRemindersSchedule),
 		DeadlineDays:     90,
 		ShutdownTimeout:  30 * time.Second,
 	}
@@ -62,6 +73,9 @@ func (c *Config) Flags(fs *flag.FlagSet) {
 	fs.IntVar(&c.DeadlineDays, "deadline-days", c.DeadlineDays, "days after the care date before the city pays (env PASSD_DEADLINE_DAYS)")
 	fs.StringVar(&c.ReleaseSchedule, "release-schedule", c.ReleaseSchedule, "cron schedule of the release job, Europe/Paris (env PASSD_RELEASE_SCHEDULE)")
 	fs.StringVar(&c.DeadlineSchedule, "deadline-schedule", c.DeadlineSchedule, "cron schedule of the deadline job, Europe/Paris (env PASSD_DEADLINE_SCHEDULE)")
+	fs.StringVar(&c.ClaimBatchSchedule, "claim-batch-schedule", c.ClaimBatchSchedule, "cron schedule of the claim-batch job (env PASSD_CLAIM_BATCH_SCHEDULE)")
+	fs.StringVar(&c.PayoutBatchSchedule, "payout-batch-schedule", c.PayoutBatchSchedule, "cron schedule of the payout-batch job (env PASSD_PAYOUT_BATCH_SCHEDULE)")
+	fs.StringVar(&c.RemindersSchedule, "reminders-schedule", c.RemindersSchedule, "cron schedule of the reminders job (env PASSD_REMINDERS_SCHEDULE)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "how long in-flight requests and jobs may take to finish on SIGTERM")
 }
 

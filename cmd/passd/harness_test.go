@@ -54,15 +54,21 @@ func newHarness(t *testing.T) *harness {
 		DatabaseURL:      dbtest.NewURL(t),
 		Addr:             "127.0.0.1:0",
 		DeadlineDays:     90,
-		ReleaseSchedule:  "0 4 1 1 *",
-		DeadlineSchedule: "0 4 1 1 *",
-		ShutdownTimeout:  5 * time.Second,
+		ReleaseSchedule:     "0 4 1 1 *",
+		DeadlineSchedule:    "0 4 1 1 *",
+		ClaimBatchSchedule:  "0 4 1 1 *",
+		PayoutBatchSchedule: "0 4 1 1 *",
+		RemindersSchedule:   "0 4 1 1 *",
+		ShutdownTimeout:     5 * time.Second,
 	}
 	a, err := newApp(context.Background(), cfg, testLogger(t), h.now)
 	if err != nil {
 		t.Fatalf("newApp: %v", err)
 	}
 	t.Cleanup(a.close)
+	// Every scenario ends with the money invariants checked over its whole
+	// database (cleanups run last-in first-out: before the pool closes).
+	t.Cleanup(func() { h.checkInvariants(t) })
 	h.app = a
 	h.admin = h.user(t, "admin", auth.Admin, 0)
 	h.coordinator = h.user(t, "coordinator", auth.Coordinator, 0)
@@ -250,6 +256,7 @@ func mustJSON(t *testing.T, v any) string {
 var stateTables = []string{
 	"providers", "users", "patients", "rights_events", "file_number_counters", "invoices", "invoice_lines",
 	"claims", "payouts", "audit_log", "job_runs", "idempotency_keys", "rates",
+	"settings", "claim_batches", "payout_batches", "journal_entries", "reminders",
 }
 
 type state map[string]string

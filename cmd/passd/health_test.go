@@ -3,6 +3,8 @@ package main
 import (
 	"net/http"
 	"testing"
+
+	"passd/migrations"
 )
 
 func TestHealthAndReadinessNeedNoToken(t *testing.T) {
@@ -24,7 +26,7 @@ func TestHealthAndReadinessNeedNoToken(t *testing.T) {
 func TestReadinessFailsOnASchemaBehindTheBinary(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
-	if _, err := h.app.pool.Exec(t.Context(), `DELETE FROM goose_db_version WHERE version_id = 1`); err != nil {
+	if _, err := h.app.pool.Exec(t.Context(), `DELETE FROM goose_db_version WHERE version_id = $1`, migrations.Latest); err != nil {
 		t.Fatal(err)
 	}
 	status, body := h.do(t, "GET", "/readyz", "", "")

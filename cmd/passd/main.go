@@ -7,6 +7,7 @@
 //	passd token create --role R [--provider-id ID] --name N
 //	passd seed-demo [--tokens-file F]
 //	passd run-job NAME              run one job now and print its run
+//	passd check                     verify the money invariants over the database
 package main
 
 import (
@@ -27,10 +28,13 @@ commands:
   token create --role ROLE [--provider-id ID] --name NAME
                                                      create a user and print its token
   seed-demo [--tokens-file FILE]                     load demo data, print demo tokens
-  run-job NAME                                       run a job now (release, deadline)
+  run-job NAME                                       run a job now (release, deadline, claim-batch,
+                                                     payout-batch, reminders)
+  check                                              verify the money invariants; exit 1 if one is broken
 
 Configuration comes from the environment (DATABASE_URL, PASSD_ADDR,
-PASSD_DEADLINE_DAYS, PASSD_RELEASE_SCHEDULE, PASSD_DEADLINE_SCHEDULE);
+PASSD_DEADLINE_DAYS, PASSD_RELEASE_SCHEDULE, PASSD_DEADLINE_SCHEDULE,
+PASSD_CLAIM_BATCH_SCHEDULE, PASSD_PAYOUT_BATCH_SCHEDULE, PASSD_REMINDERS_SCHEDULE);
 flags override it: passd <command> -h lists them.
 `
 
@@ -64,6 +68,8 @@ func run(ctx context.Context, args []string, logger *slog.Logger) error {
 		return seedCommand(ctx, cfg, args[1:], logger)
 	case "run-job":
 		return runJobCommand(ctx, cfg, args[1:], logger)
+	case "check":
+		return checkCommand(ctx, cfg, args[1:])
 	case "help", "-h", "--help":
 		fmt.Print(usage)
 		return nil

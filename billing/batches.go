@@ -1,0 +1,468 @@
+package billing
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/shopspring/decimal"
+
+	"passd/api"
+	"passd/audit"
+	"passd/calendar"
+	"passd/db"
+	"passd/fault"
+	"passd/journal"
+	"passd/money"
+)
+
+// Payout batch statuses.
+const (
+	BatchDraft     = "draft"
+	BatchSubmitted = "submitted"
+	BatchApproved  = "approved"
+	BatchPaid      = "paid"
+	BatchCancelled = "cancelled"
+)
+
+// BatchStatuses lists every batch status, for filters.
+var BatchStatuses = []string{BatchDraft, BatchSubmitted, BatchApproved, BatchPaid, BatchCancelled}
+
+// PayoutBatch is a set of due payouts the régie pays in one SEPA file.
+type PayoutBatch struct {
+	ID             int64
+	Status         string
+	ProviderID     int64 // the filter it was drafted with; 0: every provider
+	PayoutCount    int
+	Total          decimal.Decimal
+	Ceiling        decimal.Decimal
+	CreatedAt      time.Time
+	Creator        string
+	SubmittedAt    *time.Time
+	PreparedBy     string
+	PreparedByID   int64
+	ApprovedAt     *time.Time
+	ApprovedBy     string
+	BudgetOverride bool
+	PaidOn         calendar.Date
+	CancelledAt    *time.Time
+	Providers      []BatchProvider // filled by PayoutBatch, not by lists
+}
+
+// BatchProvider is what one provider receives from a batch.
+type BatchProvider struct {
+	ProviderID  int64
+	Name        string
+	PayoutCount int
+	Amount      decimal.Decimal
+}
+
+const batchColumns = `b.id, b.status, coalesce(b.provider_id, 0), b.payout_count, b.total, b.ceiling, b.created_at, b.creator,
+	b.submitted_at, coalesce(up.name, ''), coalesce(b.prepared_by, 0), b.approved_at, coalesce(ua.name, ''), b.budget_override,
+	b.paid_on, b.cancelled_at`
+
+const batchFrom = ` FROM payout_batches b LEFT JOIN users up ON up.id = b.prepared_by LEFT JOIN users ua ON ua.id = b.approved_by`
+
+func scanBatch(row pgx.Row) (PayoutBatch, error) {
+	var b PayoutBatch
+	err := row.Scan(&b.ID, &b.Status, &b.ProviderID, &b.PayoutCount, &b.Total, &b.Ceiling, &b.CreatedAt, &b.Creator,
+		&b.SubmittedAt, &b.PreparedBy, &b.PreparedByID, &b.ApprovedAt, &b.ApprovedBy, &b.BudgetOverride, &b.PaidOn, &b.CancelledAt)
+	return b, err
+}
+
+// draftChunk is how many due payouts a draft locks at a time.
+const draftChunk = 1000
+
+// DraftPayoutBatch puts due payouts, oldest first, into a new draft batch
+// until the next one would take it over the régie's ceiling. A payout
+// larger than the ceiling on its own can never be batched and is passed
+// over. providerID 0 takes every provider. ok is false when nothing was
+// due. Payouts another process is drafting at the same moment are skipped.
+func (s *Store) DraftPayoutBatch(ctx context.Context, actor audit.Actor, providerID int64) (b PayoutBatch, ok bool, err error) {
+	err = db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		ok = false
+		st, err := readSettings(ctx, tx, false)
+		if err != nil {
+			return err
+		}
+		if providerID != 0 {
+			if _, err := scanProvider(tx.QueryRow(ctx, `SELECT `+providerColumns+` FROM providers WHERE id = $1`, providerID)); err != nil {
+				if errors.Is(err, pgx.ErrNoRows) {
+					return fault.Field("provider_id", "no provider has this id")
+				}
+				return fmt.Errorf("billing: provider %d: %w", providerID, err)
+			}
+		}
+		var ids []int64
+		total := decimal.Zero
+		var after int64
+	fill:
+		for {
+			rows, err := tx.Query(ctx, `
+				SELECT id, amount FROM payouts
+				WHERE status = 'due' AND id > $1 AND amount <= $2 AND ($3::bigint = 0 OR provider_id = $3)
+				ORDER BY id LIMIT $4 FOR UPDATE SKIP LOCKED`, after, st.RegieCeiling, providerID, draftChunk)
+			if err != nil {
+				return fmt.Errorf("billing: due payouts: %w", err)
+			}
+			type due struct {
+				id     int64
+				amount decimal.Decimal
+			}
+			chunk, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (due, error) {
+				var d due
+				err := r.Scan(&d.id, &d.amount)
+				return d, err
+			})
+			if err != nil {
+				return fmt.Errorf("billing: due payouts: %w", err)
+			}
+			for _, d := range chunk {
+				if total.Add(d.amount).GreaterThan(st.RegieCeiling) {
+					break fill
+				}
+				ids, total = append(ids, d.id), total.Add(d.amount)
+				after = d.id
+			}
+			if len(chunk) < draftChunk {
+				break
+			}
+		}
+		if len(ids) == 0 {
+			return nil
+		}
+		now := s.now()
+		var createdBy, filter *int64
+		if actor.UserID != 0 {
+			createdBy = &actor.UserID
+		}
+		if providerID != 0 {
+			filter = &providerID
+		}
+		var id int64
+		if err := tx.QueryRow(ctx, `INSERT INTO payout_batches (provider_id, payout_count, total, ceiling, created_at, created_by, creator)
+			VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`, filter, len(ids), total, st.RegieCeiling, now, createdBy, actor.Name).Scan(&id); err != nil {
+			return fmt.Errorf("billing: insert batch: %w", err)
+		}
+		tag, err := tx.Exec(ctx, `UPDATE payouts SET status = 'batched', batch_id = $2 WHERE id = ANY($1) AND status = 'due'`, ids, id)
+		if err != nil {
+			return fmt.Errorf("billing: batch payouts: %w", err)
+		}
+		if tag.RowsAffected() != int64(len(ids)) {
+			return fmt.Errorf("billing: batch payouts: %d of %d changed", tag.RowsAffected(), len(ids))
+		}
+		batch := api.FormatID(id)
+		entries := make([]audit.Entry, 0, len(ids)+1)
+		entries = append(entries, audit.Entry{Actor: actor, Action: "payout_batch.draft", Entity: "payout_batch", EntityID: batch,
+			After: map[string]any{"status": BatchDraft, "payout_count": len(ids), "total": money.Format(total), "ceiling": money.Format(st.RegieCeiling)}})
+		entries = append(entries, payoutEntries(actor, "payout.batch", ids, PayoutDue, map[string]any{"status": PayoutBatched, "batch_id": batch})...)
+		if err := audit.Append(ctx, tx, entries...); err != nil {
+			return err
+		}
+		b, err = scanBatch(tx.QueryRow(ctx, `SELECT `+batchColumns+batchFrom+` WHERE b.id = $1`, id))
+		if err != nil {
+			return fmt.Errorf("billing: read batch: %w", err)
+		}
+		ok = true
+		return nil
+	})
+	return b, ok, err
+}
+
+func payoutEntries(actor audit.Actor, action string, ids []int64, before string, after map[string]any) []audit.Entry {
+	out := make([]audit.Entry, len(ids))
+	for i, id := range ids {
+		out[i] = audit.Entry{Actor: actor, Action: action, Entity: "payout", EntityID: api.FormatID(id),
+			Before: map[string]any{"status": before}, After: after}
+	}
+	return out
+}
+
+// PayoutBatchJob is the payout-batch job: it drafts one batch of due
+// payouts for finance to review, and returns how many payouts it took.
+func (s *Store) PayoutBatchJob(ctx context.Context) (int64, error) {
+	b, _, err := s.DraftPayoutBatch(ctx, audit.Job("payout-batch"), 0)
+	return int64(b.PayoutCount), err
+}
+
+// lockBatch reads a batch FOR UPDATE: every change to a batch takes this
+// lock first, so two finance users acting on one batch take turns and the
+// second sees what the first did.
+func lockBatch(ctx context.Context, tx pgx.Tx, id int64) (PayoutBatch, error) {
+	b, err := scanBatch(tx.QueryRow(ctx, `SELECT `+batchColumns+batchFrom+` WHERE b.id = $1 FOR UPDATE OF b`, id))
+	if err != nil {
+		return b, db.Translate(fmt.Errorf("billing: payout batch %d: %w", id, err))
+	}
+	return b, nil
+}
+
+func wrongStatus(b PayoutBatch, action string, want ...string) error {
+	return fault.New(fault.Conflict, "payout batch %d is %s; only a %s batch can be %s", b.ID, b.Status, joinOr(want), action).
+		WithKind("batch_status").WithDetail("status", b.Status)
+}
+
+func joinOr(words []string) string {
+	switch len(words) {
+	case 1:
+		return words[0]
+	case 2:
+		return words[0] + " or " + words[1]
+	}
+	return fmt.Sprint(words)
+}
+
+// SubmitPayoutBatch makes the caller the batch's preparer (ordonnateur).
+func (s *Store) SubmitPayoutBatch(ctx context.Context, actor audit.Actor, id int64) (PayoutBatch, error) {
+	return s.changeBatch(ctx, id, func(tx pgx.Tx, b PayoutBatch, now time.Time) error {
+		if b.Status != BatchDraft {
+			return wrongStatus(b, "submitted", BatchDraft)
+		}
+		if _, err := tx.Exec(ctx, `UPDATE payout_batches SET status = 'submitted', submitted_at = $2, prepared_by = $3 WHERE id = $1 AND status = 'draft'`,
+			id, now, actor.UserID); err != nil {
+			return fmt.Errorf("billing: submit batch: %w", err)
+		}
+		return audit.Append(ctx, tx, audit.Entry{Actor: actor, Action: "payout_batch.submit", Entity: "payout_batch", EntityID: api.FormatID(id),
+			Before: map[string]any{"status": BatchDraft}, After: map[string]any{"status": BatchSubmitted, "prepared_by": actor.Name}})
+	})
+}
+
+// Approval is who approves and whether an admin overrides the budget.
+type Approval struct {
+	Actor    audit.Actor
+	IsAdmin  bool
+	Override bool
+}
+
+// ApprovePayoutBatch approves a submitted batch. The approver must not be
+// its preparer (four eyes), and the year's approved and paid payouts plus
+// this batch must stay within the annual budget unless an admin overrides
+// it. Approval freezes the batch.
+func (s *Store) ApprovePayoutBatch(ctx context.Context, ap Approval, id int64) (PayoutBatch, error) {
+	if ap.Override && !ap.IsAdmin {
+		return PayoutBatch{}, fault.New(fault.Forbidden, "only an admin may override the budget").WithField("override")
+	}
+	var out PayoutBatch
+	err := db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		// The settings row is the budget's lock: approvals check the budget
+		// one at a time.
+		st, err := readSettings(ctx, tx, true)
+		if err != nil {
+			return err
+		}
+		b, err := lockBatch(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if b.Status != BatchSubmitted {
+			return wrongStatus(b, "approved", BatchSubmitted)
+		}
+		if b.PreparedByID == ap.Actor.UserID {
+			return fault.New(fault.Forbidden, "the preparer of a batch cannot approve it: another finance user must").WithKind("four_eyes")
+		}
+		now := s.now()
+		year := calendar.Today(now).Year()
+		used, err := budgetUsed(ctx, tx, year)
+		if err != nil {
+			return err
+		}
+		over := used.Add(b.Total).GreaterThan(st.AnnualBudget)
+		if over && !ap.Override {
+			return fault.New(fault.Conflict, "approving %s would take %d's approved and paid payouts to %s, over the annual budget of %s",
+				money.Format(b.Total), year, money.Format(used.Add(b.Total)), money.Format(st.AnnualBudget)).WithKind("budget_exceeded").
+				WithDetail("budget", money.Format(st.AnnualBudget)).WithDetail("used", money.Format(used))
+		}
+		if _, err := tx.Exec(ctx, `UPDATE payout_batches SET status = 'approved', approved_at = $2, approved_by = $3, budget_override = $4
+			WHERE id = $1 AND status = 'submitted'`, id, now, ap.Actor.UserID, over); err != nil {
+			if db.IsConstraint(err, "payout_batches_four_eyes") {
+				return fault.New(fault.Forbidden, "the preparer of a batch cannot approve it").WithKind("four_eyes")
+			}
+			return fmt.Errorf("billing: approve batch: %w", err)
+		}
+		ids, err := batchPayoutIDs(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE payouts SET status = 'approved' WHERE batch_id = $1 AND status = 'batched'`, id); err != nil {
+			return fmt.Errorf("billing: approve payouts: %w", err)
+		}
+		after := map[string]any{"status": BatchApproved, "approved_by": ap.Actor.Name}
+		if over {
+			after["budget_override"] = true
+			after["budget"], after["used_before"] = money.Format(st.AnnualBudget), money.Format(used)
+		}
+		entries := []audit.Entry{{Actor: ap.Actor, Action: "payout_batch.approve", Entity: "payout_batch", EntityID: api.FormatID(id),
+			Before: map[string]any{"status": BatchSubmitted}, After: after}}
+		entries = append(entries, payoutEntries(ap.Actor, "payout.approve", ids, PayoutBatched, map[string]any{"status": PayoutApproved})...)
+		if err := audit.Append(ctx, tx, entries...); err != nil {
+			return err
+		}
+		out, err = readBatch(ctx, tx, id)
+		return err
+	})
+	return out, err
+}
+
+// budgetUsed is what the year's budget already carries: payouts approved
+// in the year and not yet paid, and payouts paid in the year.
+func budgetUsed(ctx context.Context, q db.DBTX, year int) (decimal.Decimal, error) {
+	var used decimal.Decimal
+	err := q.QueryRow(ctx, `
+		SELECT coalesce(sum(p.amount), 0) FROM payouts p JOIN payout_batches b ON b.id = p.batch_id
+		WHERE (p.status = 'approved' AND extract(year FROM b.approved_at AT TIME ZONE 'Europe/Paris') = $1)
+		   OR (p.status = 'paid' AND extract(year FROM p.paid_on) = $1)`, year).Scan(&used)
+	if err != nil {
+		return used, fmt.Errorf("billing: budget used: %w", err)
+	}
+	return used, nil
+}
+
+func batchPayoutIDs(ctx context.Context, tx pgx.Tx, id int64) ([]int64, error) {
+	rows, err := tx.Query(ctx, `SELECT id FROM payouts WHERE batch_id = $1 ORDER BY id`, id)
+	if err != nil {
+		return nil, fmt.Errorf("billing: batch %d payouts: %w", id, err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return nil, fmt.Errorf("billing: batch %d payouts: %w", id, err)
+	}
+	return ids, nil
+}
+
+// CancelPayoutBatch cancels a draft or submitted batch; its payouts are
+// due again and may go into another batch.
+func (s *Store) CancelPayoutBatch(ctx context.Context, actor audit.Actor, id int64) (PayoutBatch, error) {
+	return s.changeBatch(ctx, id, func(tx pgx.Tx, b PayoutBatch, now time.Time) error {
+		if b.Status != BatchDraft && b.Status != BatchSubmitted {
+			return wrongStatus(b, "cancelled", BatchDraft, BatchSubmitted)
+		}
+		ids, err := batchPayoutIDs(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE payouts SET status = 'due', batch_id = NULL WHERE batch_id = $1 AND status = 'batched'`, id); err != nil {
+			return fmt.Errorf("billing: release payouts: %w", err)
+		}
+		if _, err := tx.Exec(ctx, `UPDATE payout_batches SET status = 'cancelled', cancelled_at = $2, cancelled_by = $3 WHERE id = $1`,
+			id, now, nullID(actor.UserID)); err != nil {
+			return fmt.Errorf("billing: cancel batch: %w", err)
+		}
+		entries := []audit.Entry{{Actor: actor, Action: "payout_batch.cancel", Entity: "payout_batch", EntityID: api.FormatID(id),
+			Before: map[string]any{"status": b.Status}, After: map[string]any{"status": BatchCancelled}}}
+		entries = append(entries, payoutEntries(actor, "payout.unbatch", ids, PayoutBatched, map[string]any{"status": PayoutDue, "from_batch_id": api.FormatID(id)})...)
+		return audit.Append(ctx, tx, entries...)
+	})
+}
+
+// MarkPayoutBatchPaid records that the régie paid an approved batch on
+// paidOn: its payouts are paid and the journal moves them out of the bank.
+func (s *Store) MarkPayoutBatchPaid(ctx context.Context, actor audit.Actor, id int64, paidOn calendar.Date) (PayoutBatch, error) {
+	return s.changeBatch(ctx, id, func(tx pgx.Tx, b PayoutBatch, now time.Time) error {
+		if b.Status != BatchApproved {
+			return wrongStatus(b, "marked paid", BatchApproved)
+		}
+		if paidOn.After(calendar.Today(now)) {
+			return fault.Field("paid_on", "paid_on cannot be in the future")
+		}
+		if b.ApprovedAt != nil && paidOn.Before(calendar.Today(*b.ApprovedAt)) {
+			return fault.Field("paid_on", "paid_on cannot be before the approval (%s)", calendar.Today(*b.ApprovedAt))
+		}
+		rows, err := tx.Query(ctx, `UPDATE payouts SET status = 'paid', paid_on = $2 WHERE batch_id = $1 AND status = 'approved'
+			RETURNING id, invoice_id, amount`, id, paidOn)
+		if err != nil {
+			return fmt.Errorf("billing: pay payouts: %w", err)
+		}
+		var postings []journal.Posting
+		var ids []int64
+		for rows.Next() {
+			var p journal.Posting
+			if err := rows.Scan(&p.PayoutID, &p.InvoiceID, &p.Amount); err != nil {
+				rows.Close()
+				return fmt.Errorf("billing: pay payouts: %w", err)
+			}
+			p.Movement = journal.PayoutPaid
+			postings, ids = append(postings, p), append(ids, p.PayoutID)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("billing: pay payouts: %w", err)
+		}
+		if len(ids) != b.PayoutCount {
+			return fmt.Errorf("billing: batch %d: %d of %d payouts paid", id, len(ids), b.PayoutCount)
+		}
+		if _, err := tx.Exec(ctx, `UPDATE payout_batches SET status = 'paid', paid_on = $2, paid_at = $3, paid_by = $4 WHERE id = $1`,
+			id, paidOn, now, nullID(actor.UserID)); err != nil {
+			return fmt.Errorf("billing: pay batch: %w", err)
+		}
+		if err := journal.Post(ctx, tx, now, postings...); err != nil {
+			return err
+		}
+		entries := []audit.Entry{{Actor: actor, Action: "payout_batch.paid", Entity: "payout_batch", EntityID: api.FormatID(id),
+			Before: map[string]any{"status": BatchApproved}, After: map[string]any{"status": BatchPaid, "paid_on": paidOn.String()}}}
+		entries = append(entries, payoutEntries(actor, "payout.paid", ids, PayoutApproved, map[string]any{"status": PayoutPaid, "paid_on": paidOn.String()})...)
+		return audit.Append(ctx, tx, entries...)
+	})
+}
+
+func nullID(id int64) *int64 {
+	if id == 0 {
+		return nil
+	}
+	return &id
+}
+
+// changeBatch runs change on the locked batch in a transaction and returns
+// the batch as it is afterwards.
+func (s *Store) changeBatch(ctx context.Context, id int64, change func(tx pgx.Tx, b PayoutBatch, now time.Time) error) (PayoutBatch, error) {
+	var out PayoutBatch
+	err := db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		b, err := lockBatch(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if err := change(tx, b, s.now()); err != nil {
+			return err
+		}
+		out, err = readBatch(ctx, tx, id)
+		return err
+	})
+	return out, err
+}
+
+func readBatch(ctx context.Context, q db.DBTX, id int64) (PayoutBatch, error) {
+	b, err := scanBatch(q.QueryRow(ctx, `SELECT `+batchColumns+batchFrom+` WHERE b.id = $1`, id))
+	if err != nil {
+		return b, db.Translate(fmt.Errorf("billing: payout batch %d: %w", id, err))
+	}
+	rows, err := q.Query(ctx, `SELECT p.provider_id, pr.name, count(*), sum(p.amount) FROM payouts p JOIN providers pr ON pr.id = p.provider_id
+		WHERE p.batch_id = $1 GROUP BY p.provider_id, pr.name ORDER BY pr.name, p.provider_id`, id)
+	if err != nil {
+		return b, fmt.Errorf("billing: batch %d providers: %w", id, err)
+	}
+	b.Providers, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (BatchProvider, error) {
+		var bp BatchProvider
+		err := r.Scan(&bp.ProviderID, &bp.Name, &bp.PayoutCount, &bp.Amount)
+		return bp, err
+	})
+	if err != nil {
+		return b, fmt.Errorf("billing: batch %d providers: %w", id, err)
+	}
+	return b, nil
+}
+
+// PayoutBatch returns one batch with what each provider receives.
+func (s *Store) PayoutBatch(ctx context.Context, id int64) (PayoutBatch, error) {
+	return readBatch(ctx, s.pool, id)
+}
+
+// PayoutBatches lists batches, newest first; status "" lists all.
+func (s *Store) PayoutBatches(ctx context.Context, status string, page api.PageRequest) ([]PayoutBatch, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+batchColumns+batchFrom+`
+		WHERE ($1 = '' OR b.status = $1) AND ($2::bigint = 0 OR b.id < $2) ORDER BY b.id DESC LIMIT $3`, status, page.Before, page.Limit+1)
+	if err != nil {
+		return nil, db.Translate(fmt.Errorf("billing: list payout batches: %w", err))
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (PayoutBatch, error) { return scanBatch(r) })
+	return out, db.Translate(err)
+}

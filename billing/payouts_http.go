@@ -1,0 +1,603 @@
+package billing
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/labstack/echo/v4"
+	"github.com/shopspring/decimal"
+
+	"passd/api"
+	"passd/auth"
+	"passd/calendar"
+	"passd/db"
+	"passd/fault"
+	"passd/money"
+	"passd/spreadsheet"
+)
+
+// ---- payouts ----
+
+type payoutJSON struct {
+	ID         string         `json:"id"`
+	InvoiceID  string         `json:"invoice_id"`
+	ProviderID string         `json:"provider_id"`
+	ClaimID    *string        `json:"claim_id"`
+	Amount     string         `json:"amount"`
+	Reason     string         `json:"reason"`
+	Note       *string        `json:"cpam_reason"`
+	Status     string         `json:"status"`
+	BatchID    *string        `json:"batch_id"`
+	PaidOn     *calendar.Date `json:"paid_on"`
+	CreatedAt  time.Time      `json:"created_at"`
+}
+
+func optID(id int64) *string {
+	if id == 0 {
+		return nil
+	}
+	s := api.FormatID(id)
+	return &s
+}
+
+func optDate(d calendar.Date) *calendar.Date {
+	if d.IsZero() {
+		return nil
+	}
+	return &d
+}
+
+func toPayoutJSON(p Payout) payoutJSON {
+	return payoutJSON{ID: api.FormatID(p.ID), InvoiceID: api.FormatID(p.InvoiceID), ProviderID: api.FormatID(p.ProviderID),
+		ClaimID: optID(p.ClaimID), Amount: money.Format(p.Amount), Reason: p.Reason, Note: nullable(p.Note), Status: p.Status,
+		BatchID: optID(p.BatchID), PaidOn: optDate(p.PaidOn), CreatedAt: p.CreatedAt.UTC()}
+}
+
+// queryID reads an optional id from the query string.
+func queryID(c echo.Context, name string) (int64, error) {
+	raw := c.QueryParam(name)
+	if raw == "" {
+		return 0, nil
+	}
+	id, err := api.ParseID(raw)
+	if err != nil {
+		return 0, fault.Field(name, "%s must be an id", name)
+	}
+	return id, nil
+}
+
+// wantCSV reads ?format=, which is json (the default) or csv.
+func wantCSV(c echo.Context) (bool, error) {
+	switch c.QueryParam("format") {
+	case "", "json":
+		return false, nil
+	case "csv":
+		return true, nil
+	}
+	return false, fault.Field("format", "format must be json or csv")
+}
+
+func (s *Store) listPayouts(c echo.Context) error {
+	p := auth.From(c)
+	f := PayoutFilter{Status: c.QueryParam("status"), ProviderID: visibleTo(p)}
+	if f.Status != "" && !slices.Contains(PayoutStatuses, f.Status) {
+		return fault.Field("status", "status must be one of %s", strings.Join(PayoutStatuses, ", "))
+	}
+	var err error
+	if f.BatchID, err = queryID(c, "batch_id"); err != nil {
+		return err
+	}
+	if p.Role != auth.Provider {
+		if f.ProviderID, err = queryID(c, "provider_id"); err != nil {
+			return err
+		}
+	}
+	csv, err := wantCSV(c)
+	if err != nil {
+		return err
+	}
+	if csv {
+		return api.Stream(c, "text/csv; charset=utf-8", "paiements-pass.csv", func(w io.Writer) error {
+			return s.PayoutsCSV(c.Request().Context(), f, w)
+		})
+	}
+	page, err := api.ParsePage(c)
+	if err != nil {
+		return err
+	}
+	list, err := s.Payouts(c.Request().Context(), f, page)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, api.NewPage(page, list, func(p Payout) int64 { return p.ID }, toPayoutJSON))
+}
+
+// PayoutsCSV writes every payout f selects, oldest first, for a French
+// spreadsheet.
+func (s *Store) PayoutsCSV(ctx context.Context, f PayoutFilter, out io.Writer) error {
+	return db.InTxOptions(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `SELECT `+payoutColumns+`, pr.name, i.external_ref FROM payouts p
+			JOIN providers pr ON pr.id = p.provider_id JOIN invoices i ON i.id = p.invoice_id
+			WHERE `+payoutWhere+` ORDER BY p.id`, f.Status, f.ProviderID, f.BatchID)
+		if err != nil {
+			return fmt.Errorf("billing: payouts csv: %w", err)
+		}
+		defer rows.Close()
+		w := spreadsheet.NewWriter(out)
+		if err := w.Write("Paiement", "Facture", "Réf. facture", "Prestataire", "Montant", "Motif", "Motif CPAM", "Statut", "Lot", "Payé le", "Dû depuis le"); err != nil {
+			return err
+		}
+		for rows.Next() {
+			var p Payout
+			var name, ref string
+			if err := rows.Scan(&p.ID, &p.InvoiceID, &p.ProviderID, &p.ClaimID, &p.Amount, &p.Reason, &p.Note, &p.Status, &p.BatchID,
+				&p.PaidOn, &p.CreatedAt, &name, &ref); err != nil {
+				return fmt.Errorf("billing: payouts csv: %w", err)
+			}
+			batch := ""
+			if p.BatchID != 0 {
+				batch = api.FormatID(p.BatchID)
+			}
+			if err := w.Write(api.FormatID(p.ID), api.FormatID(p.InvoiceID), spreadsheet.Text(ref), spreadsheet.Text(name),
+				spreadsheet.Amount(p.Amount), payoutReasonFR[p.Reason], spreadsheet.Text(p.Note), payoutStatusFR[p.Status], batch,
+				spreadsheet.Date(p.PaidOn), spreadsheet.Date(calendar.Today(p.CreatedAt))); err != nil {
+				return err
+			}
+		}
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("billing: payouts csv: %w", err)
+		}
+		return w.Flush()
+	})
+}
+
+// French words for the spreadsheets finance staff open.
+var (
+	payoutReasonFR = map[string]string{
+		ReasonTicketModerateur: "ticket modérateur", ReasonRightsRefused: "droits refusés", ReasonNotCovered: "soins hors droits",
+		ReasonDeadlinePassed: "délai dépassé", ReasonPrescribed: "prescription", ReasonCPAMRejected: "rejet CPAM",
+		ReasonCPAMPartial: "paiement partiel CPAM",
+	}
+	payoutStatusFR = map[string]string{PayoutDue: "à payer", PayoutBatched: "dans un lot", PayoutApproved: "approuvé", PayoutPaid: "payé"}
+	batchStatusFR  = map[string]string{BatchDraft: "brouillon", BatchSubmitted: "soumis", BatchApproved: "approuvé", BatchPaid: "payé",
+		BatchCancelled: "annulé"}
+)
+
+// ---- payout batches ----
+
+type batchProviderJSON struct {
+	ProviderID  string `json:"provider_id"`
+	Name        string `json:"name"`
+	PayoutCount int    `json:"payout_count"`
+	Amount      string `json:"amount"`
+}
+
+type payoutBatchJSON struct {
+	ID             string              `json:"id"`
+	Status         string              `json:"status"`
+	ProviderID     *string             `json:"provider_id"`
+	PayoutCount    int                 `json:"payout_count"`
+	Total          string              `json:"total"`
+	Ceiling        string              `json:"ceiling"`
+	CreatedAt      time.Time           `json:"created_at"`
+	CreatedBy      string              `json:"created_by"`
+	SubmittedAt    *time.Time          `json:"submitted_at"`
+	PreparedBy     *string             `json:"prepared_by"`
+	ApprovedAt     *time.Time          `json:"approved_at"`
+	ApprovedBy     *string             `json:"approved_by"`
+	BudgetOverride bool                `json:"budget_override"`
+	PaidOn         *calendar.Date      `json:"paid_on"`
+	CancelledAt    *time.Time          `json:"cancelled_at"`
+	Providers      []batchProviderJSON `json:"providers,omitempty"`
+}
+
+func utc(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}
+
+func toPayoutBatchJSON(b PayoutBatch) payoutBatchJSON {
+	out := payoutBatchJSON{ID: api.FormatID(b.ID), Status: b.Status, ProviderID: optID(b.ProviderID), PayoutCount: b.PayoutCount,
+		Total: money.Format(b.Total), Ceiling: money.Format(b.Ceiling), CreatedAt: b.CreatedAt.UTC(), CreatedBy: b.Creator,
+		SubmittedAt: utc(b.SubmittedAt), PreparedBy: nullable(b.PreparedBy), ApprovedAt: utc(b.ApprovedAt), ApprovedBy: nullable(b.ApprovedBy),
+		BudgetOverride: b.BudgetOverride, PaidOn: optDate(b.PaidOn), CancelledAt: utc(b.CancelledAt)}
+	for _, p := range b.Providers {
+		out.Providers = append(out.Providers, batchProviderJSON{ProviderID: api.FormatID(p.ProviderID), Name: p.Name,
+			PayoutCount: p.PayoutCount, Amount: money.Format(p.Amount)})
+	}
+	return out
+}
+
+type draftRequest struct {
+	ProviderID api.Value `json:"provider_id"`
+}
+
+func (s *Store) draftPayoutBatch(c echo.Context) error {
+	var req draftRequest
+	if err := api.DecodeOptional(c, &req); err != nil {
+		return err
+	}
+	var providerID int64
+	if raw, ok, err := req.ProviderID.OptString("provider_id", 20); err != nil {
+		return err
+	} else if ok {
+		if providerID, err = api.ParseID(raw); err != nil {
+			return fault.Field("provider_id", "provider_id must be an id")
+		}
+	}
+	b, ok, err := s.DraftPayoutBatch(c.Request().Context(), auth.From(c).Actor(), providerID)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return fault.New(fault.Conflict, "there are no due payouts that fit under the régie's ceiling").WithKind("nothing_to_batch")
+	}
+	return c.JSON(http.StatusCreated, toPayoutBatchJSON(b))
+}
+
+func (s *Store) listPayoutBatches(c echo.Context) error {
+	status := c.QueryParam("status")
+	if status != "" && !slices.Contains(BatchStatuses, status) {
+		return fault.Field("status", "status must be one of %s", strings.Join(BatchStatuses, ", "))
+	}
+	csv, err := wantCSV(c)
+	if err != nil {
+		return err
+	}
+	if csv {
+		return api.Stream(c, "text/csv; charset=utf-8", "lots-de-paiement-pass.csv", func(w io.Writer) error {
+			return s.PayoutBatchesCSV(c.Request().Context(), status, w)
+		})
+	}
+	page, err := api.ParsePage(c)
+	if err != nil {
+		return err
+	}
+	list, err := s.PayoutBatches(c.Request().Context(), status, page)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, api.NewPage(page, list, func(b PayoutBatch) int64 { return b.ID }, toPayoutBatchJSON))
+}
+
+// PayoutBatchesCSV writes every batch (of a status, or all), oldest first.
+func (s *Store) PayoutBatchesCSV(ctx context.Context, status string, out io.Writer) error {
+	rows, err := s.pool.Query(ctx, `SELECT `+batchColumns+batchFrom+` WHERE ($1 = '' OR b.status = $1) ORDER BY b.id`, status)
+	if err != nil {
+		return db.Translate(fmt.Errorf("billing: batches csv: %w", err))
+	}
+	defer rows.Close()
+	w := spreadsheet.NewWriter(out)
+	if err := w.Write("Lot", "Statut", "Paiements", "Total", "Plafond", "Créé le", "Créé par", "Préparé par", "Approuvé par",
+		"Approuvé le", "Dépassement du budget", "Payé le"); err != nil {
+		return err
+	}
+	for rows.Next() {
+		b, err := scanBatch(rows)
+		if err != nil {
+			return fmt.Errorf("billing: batches csv: %w", err)
+		}
+		approvedOn := calendar.Date{}
+		if b.ApprovedAt != nil {
+			approvedOn = calendar.Today(*b.ApprovedAt)
+		}
+		override := ""
+		if b.BudgetOverride {
+			override = "oui"
+		}
+		if err := w.Write(api.FormatID(b.ID), batchStatusFR[b.Status], strconv.Itoa(b.PayoutCount), spreadsheet.Amount(b.Total),
+			spreadsheet.Amount(b.Ceiling), spreadsheet.Date(calendar.Today(b.CreatedAt)), spreadsheet.Text(b.Creator),
+			spreadsheet.Text(b.PreparedBy), spreadsheet.Text(b.ApprovedBy), spreadsheet.Date(approvedOn), override,
+			spreadsheet.Date(b.PaidOn)); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("billing: batches csv: %w", err)
+	}
+	return w.Flush()
+}
+
+func (s *Store) getPayoutBatch(c echo.Context) error {
+	id, err := api.PathID(c, "id")
+	if err != nil {
+		return err
+	}
+	b, err := s.PayoutBatch(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toPayoutBatchJSON(b))
+}
+
+func (s *Store) submitPayoutBatch(c echo.Context) error {
+	id, err := api.PathID(c, "id")
+	if err != nil {
+		return err
+	}
+	if err := api.DecodeOptional(c, nil); err != nil {
+		return err
+	}
+	b, err := s.SubmitPayoutBatch(c.Request().Context(), auth.From(c).Actor(), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toPayoutBatchJSON(b))
+}
+
+type approveRequest struct {
+	Override api.Value `json:"override"`
+}
+
+func (s *Store) approvePayoutBatch(c echo.Context) error {
+	id, err := api.PathID(c, "id")
+	if err != nil {
+		return err
+	}
+	var req approveRequest
+	if err := api.DecodeOptional(c, &req); err != nil {
+		return err
+	}
+	override, err := req.Override.Bool("override")
+	if err != nil {
+		return err
+	}
+	p := auth.From(c)
+	b, err := s.ApprovePayoutBatch(c.Request().Context(), Approval{Actor: p.Actor(), IsAdmin: p.Role == auth.Admin, Override: override}, id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toPayoutBatchJSON(b))
+}
+
+func (s *Store) cancelPayoutBatch(c echo.Context) error {
+	id, err := api.PathID(c, "id")
+	if err != nil {
+		return err
+	}
+	if err := api.DecodeOptional(c, nil); err != nil {
+		return err
+	}
+	b, err := s.CancelPayoutBatch(c.Request().Context(), auth.From(c).Actor(), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toPayoutBatchJSON(b))
+}
+
+type paidRequest struct {
+	PaidOn api.Value `json:"paid_on"`
+}
+
+func (s *Store) markPayoutBatchPaid(c echo.Context) error {
+	id, err := api.PathID(c, "id")
+	if err != nil {
+		return err
+	}
+	var req paidRequest
+	if err := api.Decode(c, &req); err != nil {
+		return err
+	}
+	paidOn, err := req.PaidOn.Date("paid_on")
+	if err != nil {
+		return err
+	}
+	b, err := s.MarkPayoutBatchPaid(c.Request().Context(), auth.From(c).Actor(), id, paidOn)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toPayoutBatchJSON(b))
+}
+
+func (s *Store) sepaFile(c echo.Context) error {
+	id, err := api.PathID(c, "id")
+	if err != nil {
+		return err
+	}
+	if _, err := s.CheckSEPA(c.Request().Context(), id); err != nil {
+		return err
+	}
+	return api.Stream(c, "application/xml", fmt.Sprintf("passd-virements-lot-%d.xml", id), func(w io.Writer) error {
+		return s.WriteSEPA(c.Request().Context(), id, w)
+	})
+}
+
+// ---- reports ----
+
+type budgetLineJSON struct {
+	Key       string `json:"key"`
+	Committed string `json:"committed"`
+	Paid      string `json:"paid"`
+}
+
+type budgetJSON struct {
+	Year           int              `json:"year"`
+	Budget         string           `json:"budget"`
+	Committed      string           `json:"committed"`
+	Paid           string           `json:"paid"`
+	Remaining      string           `json:"remaining"`
+	ByProviderKind []budgetLineJSON `json:"by_provider_kind"`
+	ByMonth        []budgetLineJSON `json:"by_month"`
+}
+
+func toBudgetLines(lines []BudgetLine) []budgetLineJSON {
+	out := make([]budgetLineJSON, len(lines))
+	for i, l := range lines {
+		out[i] = budgetLineJSON{Key: l.Key, Committed: money.Format(l.Committed), Paid: money.Format(l.Paid)}
+	}
+	return out
+}
+
+func (s *Store) budgetReport(c echo.Context) error {
+	year := calendar.Today(s.now()).Year()
+	if raw := c.QueryParam("year"); raw != "" {
+		y, err := strconv.Atoi(raw)
+		if err != nil || y < 2000 || y > 2100 || strconv.Itoa(y) != raw {
+			return fault.Field("year", "year must be a year like %d", year)
+		}
+		year = y
+	}
+	b, err := s.BudgetReport(c.Request().Context(), year)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, budgetJSON{Year: b.Year, Budget: money.Format(b.Budget), Committed: money.Format(b.Committed),
+		Paid: money.Format(b.Paid), Remaining: money.Format(b.Remaining), ByProviderKind: toBudgetLines(b.ByKind), ByMonth: toBudgetLines(b.ByMonth)})
+}
+
+type statementPayoutJSON struct {
+	ID         string         `json:"id"`
+	Amount     string         `json:"amount"`
+	Reason     string         `json:"reason"`
+	CPAMReason *string        `json:"cpam_reason"`
+	Status     string         `json:"status"`
+	PaidOn     *calendar.Date `json:"paid_on"`
+}
+
+type statementClaimJSON struct {
+	ID              string         `json:"id"`
+	Amount          string         `json:"amount"`
+	Status          string         `json:"status"`
+	PaidAmount      *string        `json:"paid_amount"`
+	PaidOn          *calendar.Date `json:"paid_on"`
+	RejectionReason *string        `json:"rejection_reason"`
+}
+
+type statementLineJSON struct {
+	InvoiceID         string                `json:"invoice_id"`
+	ExternalRef       string                `json:"external_ref"`
+	PatientFileNumber string                `json:"patient_file_number"`
+	CareDate          calendar.Date         `json:"care_date"`
+	Deadline          calendar.Date         `json:"deadline"`
+	Total             string                `json:"total"`
+	Status            string                `json:"status"`
+	DecisionReason    *string               `json:"decision_reason"`
+	CPAMAmount        *string               `json:"cpam_amount"`
+	CityAmount        *string               `json:"city_amount"`
+	Claim             *statementClaimJSON   `json:"claim"`
+	Payouts           []statementPayoutJSON `json:"payouts"`
+}
+
+func optAmount(d interface{ StringFixed(int32) string }, ok bool) *string {
+	if !ok {
+		return nil
+	}
+	s := d.StringFixed(2)
+	return &s
+}
+
+func toStatementLineJSON(l StatementLine) statementLineJSON {
+	inv := l.Invoice
+	out := statementLineJSON{InvoiceID: api.FormatID(inv.ID), ExternalRef: inv.ExternalRef, PatientFileNumber: inv.PatientFileNumber,
+		CareDate: inv.CareDate, Deadline: inv.Deadline, Total: money.Format(inv.Total), Status: inv.Status,
+		DecisionReason: nullable(inv.DecisionReason), Payouts: []statementPayoutJSON{}}
+	if inv.CPAMAmount != nil {
+		out.CPAMAmount = optAmount(*inv.CPAMAmount, true)
+		out.CityAmount = optAmount(*inv.CityAmount, true)
+	}
+	if l.ClaimID != 0 {
+		out.Claim = &statementClaimJSON{ID: api.FormatID(l.ClaimID), Amount: money.Format(*l.ClaimAmount), Status: l.ClaimStatus,
+			PaidOn: optDate(l.ClaimPaidOn), RejectionReason: nullable(l.ClaimRejection)}
+		if l.ClaimPaidAmount != nil {
+			out.Claim.PaidAmount = optAmount(*l.ClaimPaidAmount, true)
+		}
+	}
+	for _, p := range l.Payouts {
+		out.Payouts = append(out.Payouts, statementPayoutJSON{ID: api.FormatID(p.ID), Amount: money.Format(p.Amount), Reason: p.Reason,
+			CPAMReason: nullable(p.Note), Status: p.Status, PaidOn: optDate(p.PaidOn)})
+	}
+	return out
+}
+
+func (s *Store) statement(c echo.Context) error {
+	p := auth.From(c)
+	today := calendar.Today(s.now())
+	from, to := calendar.NewDate(today.Year(), 1, 1), today
+	var err error
+	if raw := c.QueryParam("from"); raw != "" {
+		if from, err = calendar.Parse(raw); err != nil {
+			return fault.Field("from", "from must be a date YYYY-MM-DD")
+		}
+	}
+	if raw := c.QueryParam("to"); raw != "" {
+		if to, err = calendar.Parse(raw); err != nil {
+			return fault.Field("to", "to must be a date YYYY-MM-DD")
+		}
+	}
+	if to.Before(from) {
+		return fault.Field("to", "to must not be before from")
+	}
+	if from.AddDays(maxStatementDays).Before(to) {
+		return fault.Field("to", "a statement covers at most %d days", maxStatementDays)
+	}
+	csv, err := wantCSV(c)
+	if err != nil {
+		return err
+	}
+	lines, err := s.Statement(c.Request().Context(), p.ProviderID, from, to)
+	if err != nil {
+		return err
+	}
+	if csv {
+		name := fmt.Sprintf("releve-pass-%s-%s.csv", from, to)
+		return api.Stream(c, "text/csv; charset=utf-8", name, func(w io.Writer) error { return writeStatementCSV(w, lines) })
+	}
+	items := make([]statementLineJSON, len(lines))
+	for i, l := range lines {
+		items[i] = toStatementLineJSON(l)
+	}
+	return c.JSON(http.StatusOK, map[string]any{"from": from, "to": to, "items": items})
+}
+
+var invoiceStatusFR = map[string]string{StatusPending: "en attente", StatusReleased: "transmise à la CPAM", StatusCityDue: "à payer par la ville",
+	StatusCancelled: "annulée"}
+
+var claimStatusFR = map[string]string{"queued": "en attente d'envoi", "transmitted": "transmise", "paid": "payée", "rejected": "rejetée"}
+
+func writeStatementCSV(out io.Writer, lines []StatementLine) error {
+	w := spreadsheet.NewWriter(out)
+	if err := w.Write("Facture", "Réf. facture", "Dossier", "Date des soins", "Échéance", "Total", "Statut", "Part CPAM", "Part ville",
+		"Demande CPAM", "Payé par la CPAM", "Payé par la CPAM le", "Motif du rejet CPAM", "Dû par la ville", "Payé par la ville",
+		"Payé par la ville le"); err != nil {
+		return err
+	}
+	for _, l := range lines {
+		inv := l.Invoice
+		cpam, city := "", ""
+		if inv.CPAMAmount != nil {
+			cpam, city = spreadsheet.Amount(*inv.CPAMAmount), spreadsheet.Amount(*inv.CityAmount)
+		}
+		claimPaid := ""
+		if l.ClaimPaidAmount != nil {
+			claimPaid = spreadsheet.Amount(*l.ClaimPaidAmount)
+		}
+		owed, paid := decimal.Zero, decimal.Zero
+		var paidOn calendar.Date
+		for _, p := range l.Payouts {
+			owed = owed.Add(p.Amount)
+			if p.Status == PayoutPaid {
+				paid = paid.Add(p.Amount)
+				if p.PaidOn.After(paidOn) {
+					paidOn = p.PaidOn
+				}
+			}
+		}
+		if err := w.Write(api.FormatID(inv.ID), spreadsheet.Text(inv.ExternalRef), inv.PatientFileNumber, spreadsheet.Date(inv.CareDate),
+			spreadsheet.Date(inv.Deadline), spreadsheet.Amount(inv.Total), invoiceStatusFR[inv.Status], cpam, city,
+			claimStatusFR[l.ClaimStatus], claimPaid, spreadsheet.Date(l.ClaimPaidOn), spreadsheet.Text(l.ClaimRejection),
+			spreadsheet.Amount(owed), spreadsheet.Amount(paid), spreadsheet.Date(paidOn)); err != nil {
+			return err
+		}
+	}
+	return w.Flush()
+}

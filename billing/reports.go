@@ -1,0 +1,170 @@
+package billing
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/shopspring/decimal"
+
+	"passd/calendar"
+	"passd/db"
+)
+
+// BudgetLine is what the budget carries for one provider kind or month.
+type BudgetLine struct {
+	Key       string // a provider kind, or a month "2026-03"
+	Committed decimal.Decimal
+	Paid      decimal.Decimal
+}
+
+// Budget is a year of the PASS budget. A payout counts in the year (and
+// month) it was paid; before that, an approved payout counts when its
+// batch was approved and a due or batched one when it became due.
+type Budget struct {
+	Year      int
+	Budget    decimal.Decimal
+	Committed decimal.Decimal // due + batched + approved
+	Paid      decimal.Decimal
+	Remaining decimal.Decimal // budget − committed − paid; negative when overspent
+	ByKind    []BudgetLine
+	ByMonth   []BudgetLine
+}
+
+// BudgetReport returns the budget of year.
+func (s *Store) BudgetReport(ctx context.Context, year int) (Budget, error) {
+	out := Budget{Year: year, Committed: decimal.Zero, Paid: decimal.Zero}
+	err := db.InTxOptions(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		st, err := readSettings(ctx, tx, false)
+		if err != nil {
+			return err
+		}
+		out.Budget = st.AnnualBudget
+		rows, err := tx.Query(ctx, `
+			WITH x AS (
+				SELECT p.amount, p.status, pr.kind,
+				       CASE p.status WHEN 'paid' THEN p.paid_on
+				                     WHEN 'approved' THEN (b.approved_at AT TIME ZONE 'Europe/Paris')::date
+				                     ELSE (p.created_at AT TIME ZONE 'Europe/Paris')::date END AS on_date
+				FROM payouts p JOIN providers pr ON pr.id = p.provider_id LEFT JOIN payout_batches b ON b.id = p.batch_id)
+			SELECT kind, extract(month FROM on_date)::int,
+			       coalesce(sum(amount) FILTER (WHERE status <> 'paid'), 0), coalesce(sum(amount) FILTER (WHERE status = 'paid'), 0)
+			FROM x WHERE on_date >= make_date($1, 1, 1) AND on_date < make_date($1 + 1, 1, 1)
+			GROUP BY 1, 2`, year)
+		if err != nil {
+			return fmt.Errorf("billing: budget: %w", err)
+		}
+		byKind := map[string]*BudgetLine{}
+		for _, k := range ProviderKinds {
+			out.ByKind = append(out.ByKind, BudgetLine{Key: k, Committed: decimal.Zero, Paid: decimal.Zero})
+		}
+		for i := range out.ByKind {
+			byKind[out.ByKind[i].Key] = &out.ByKind[i]
+		}
+		for m := 1; m <= 12; m++ {
+			out.ByMonth = append(out.ByMonth, BudgetLine{Key: fmt.Sprintf("%04d-%02d", year, m), Committed: decimal.Zero, Paid: decimal.Zero})
+		}
+		for rows.Next() {
+			var kind string
+			var month int
+			var committed, paid decimal.Decimal
+			if err := rows.Scan(&kind, &month, &committed, &paid); err != nil {
+				rows.Close()
+				return fmt.Errorf("billing: budget: %w", err)
+			}
+			if k := byKind[kind]; k != nil {
+				k.Committed, k.Paid = k.Committed.Add(committed), k.Paid.Add(paid)
+			}
+			m := &out.ByMonth[month-1]
+			m.Committed, m.Paid = m.Committed.Add(committed), m.Paid.Add(paid)
+			out.Committed, out.Paid = out.Committed.Add(committed), out.Paid.Add(paid)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("billing: budget: %w", err)
+		}
+		out.Remaining = out.Budget.Sub(out.Committed).Sub(out.Paid)
+		return nil
+	})
+	return out, err
+}
+
+// StatementPayout is one payout of an invoice on a statement.
+type StatementPayout struct {
+	ID      int64
+	Amount  decimal.Decimal
+	Reason  string
+	Note    string
+	Status  string
+	BatchID int64
+	PaidOn  calendar.Date
+}
+
+// StatementLine is one invoice of a provider's statement and where each of
+// its euros stands.
+type StatementLine struct {
+	Invoice         Invoice
+	ClaimID         int64
+	ClaimAmount     *decimal.Decimal
+	ClaimStatus     string
+	ClaimPaidAmount *decimal.Decimal
+	ClaimPaidOn     calendar.Date
+	ClaimRejection  string
+	Payouts         []StatementPayout
+}
+
+// maxStatementDays bounds a statement's period.
+const maxStatementDays = 366
+
+// Statement lists a provider's invoices with care dates from from to to
+// (inclusive), oldest care first.
+func (s *Store) Statement(ctx context.Context, providerID int64, from, to calendar.Date) ([]StatementLine, error) {
+	var out []StatementLine
+	err := db.InTxOptions(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		out = nil
+		rows, err := tx.Query(ctx, `
+			SELECT i.id, i.provider_id, pt.file_number, i.external_ref, i.care_date, i.deadline, i.status, i.total,
+			       coalesce(i.decision_reason, ''), i.cpam_amount, i.city_amount, i.decided_at, i.created_at,
+			       coalesce(c.id, 0), c.amount, coalesce(c.status, ''), c.paid_amount, c.paid_on, coalesce(c.rejection_reason, '')
+			FROM invoices i JOIN patients pt ON pt.id = i.patient_id LEFT JOIN claims c ON c.invoice_id = i.id
+			WHERE i.provider_id = $1 AND i.care_date BETWEEN $2 AND $3
+			ORDER BY i.care_date, i.id`, providerID, from, to)
+		if err != nil {
+			return fmt.Errorf("billing: statement: %w", err)
+		}
+		index := map[int64]int{}
+		var ids []int64
+		out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (StatementLine, error) {
+			var l StatementLine
+			inv := &l.Invoice
+			err := r.Scan(&inv.ID, &inv.ProviderID, &inv.PatientFileNumber, &inv.ExternalRef, &inv.CareDate, &inv.Deadline, &inv.Status,
+				&inv.Total, &inv.DecisionReason, &inv.CPAMAmount, &inv.CityAmount, &inv.DecidedAt, &inv.CreatedAt,
+				&l.ClaimID, &l.ClaimAmount, &l.ClaimStatus, &l.ClaimPaidAmount, &l.ClaimPaidOn, &l.ClaimRejection)
+			return l, err
+		})
+		if err != nil {
+			return fmt.Errorf("billing: statement: %w", err)
+		}
+		for i, l := range out {
+			index[l.Invoice.ID] = i
+			ids = append(ids, l.Invoice.ID)
+		}
+		prows, err := tx.Query(ctx, `SELECT invoice_id, id, amount, reason, coalesce(note, ''), status, coalesce(batch_id, 0), paid_on
+			FROM payouts WHERE invoice_id = ANY($1) ORDER BY id`, ids)
+		if err != nil {
+			return fmt.Errorf("billing: statement payouts: %w", err)
+		}
+		defer prows.Close()
+		for prows.Next() {
+			var invoiceID int64
+			var p StatementPayout
+			if err := prows.Scan(&invoiceID, &p.ID, &p.Amount, &p.Reason, &p.Note, &p.Status, &p.BatchID, &p.PaidOn); err != nil {
+				return fmt.Errorf("billing: statement payouts: %w", err)
+			}
+			l := &out[index[invoiceID]]
+			l.Payouts = append(l.Payouts, p)
+		}
+		return prows.Err()
+	})
+	return out, err
+}

@@ -1,0 +1,377 @@
+package claims
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"iter"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/shopspring/decimal"
+
+	"passd/api"
+	"passd/audit"
+	"passd/calendar"
+	"passd/claims/cpamfile"
+	"passd/db"
+	"passd/fault"
+	"passd/journal"
+	"passd/money"
+)
+
+// PayoutCreator makes the city owe what the CPAM did not pay of a claim.
+// The billing package implements it; cmd wires it.
+type PayoutCreator interface {
+	OweForClaims(ctx context.Context, tx pgx.Tx, actor audit.Actor, claimIDs []int64, amounts []decimal.Decimal, reasons, notes []string) error
+}
+
+// Payout reasons for what the CPAM did not pay.
+const (
+	PayoutCPAMRejected = "cpam_rejected"
+	PayoutCPAMPartial  = "cpam_partial"
+)
+
+// UsePayouts sets who takes over what the CPAM does not pay. It must be
+// called before returns are imported.
+func (s *Store) UsePayouts(p PayoutCreator) { s.payouts = p }
+
+const claimBatchColumns = `b.id, b.claim_count, b.total, b.created_at, b.creator,
+	count(*) FILTER (WHERE c.status = 'transmitted'), count(*) FILTER (WHERE c.status = 'paid'),
+	count(*) FILTER (WHERE c.status = 'rejected'), coalesce(sum(c.paid_amount), 0)`
+
+func scanClaimBatch(row pgx.Row) (ClaimBatch, error) {
+	var b ClaimBatch
+	err := row.Scan(&b.ID, &b.ClaimCount, &b.Total, &b.CreatedAt, &b.Creator, &b.Transmitted, &b.Paid, &b.Rejected, &b.PaidAmount)
+	return b, err
+}
+
+// CreateClaimBatch gathers every queued claim into a new batch and marks
+// them transmitted. ok is false when no claim was queued. Claims another
+// process is batching at the same moment are skipped, never batched twice.
+func (s *Store) CreateClaimBatch(ctx context.Context, actor audit.Actor) (b ClaimBatch, ok bool, err error) {
+	err = db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		ok = false
+		var ids []int64
+		var count int
+		var total decimal.NullDecimal
+		err := tx.QueryRow(ctx, `
+			WITH q AS (SELECT id, amount FROM claims WHERE status = 'queued' ORDER BY id FOR UPDATE SKIP LOCKED)
+			SELECT coalesce(array_agg(id ORDER BY id), '{}'), count(*), sum(amount) FROM q`).Scan(&ids, &count, &total)
+		if err != nil {
+			return fmt.Errorf("claims: queued claims: %w", err)
+		}
+		if count == 0 {
+			return nil
+		}
+		now := s.now()
+		var batchID int64
+		var createdBy *int64
+		if actor.UserID != 0 {
+			createdBy = &actor.UserID
+		}
+		if err := tx.QueryRow(ctx, `INSERT INTO claim_batches (claim_count, total, created_at, created_by, creator)
+			VALUES ($1, $2, $3, $4, $5) RETURNING id`, count, total.Decimal, now, createdBy, actor.Name).Scan(&batchID); err != nil {
+			return fmt.Errorf("claims: insert batch: %w", err)
+		}
+		tag, err := tx.Exec(ctx, `UPDATE claims SET status = 'transmitted', batch_id = $2 WHERE id = ANY($1) AND status = 'queued'`, ids, batchID)
+		if err != nil {
+			return fmt.Errorf("claims: transmit: %w", err)
+		}
+		if tag.RowsAffected() != int64(count) {
+			return fmt.Errorf("claims: transmit: %d of %d claims changed", tag.RowsAffected(), count)
+		}
+		entries := make([]audit.Entry, 0, len(ids)+1)
+		entries = append(entries, audit.Entry{Actor: actor, Action: "claim_batch.create", Entity: "claim_batch", EntityID: api.FormatID(batchID),
+			After: map[string]any{"claim_count": count, "total": money.Format(total.Decimal)}})
+		batch := api.FormatID(batchID)
+		for _, id := range ids {
+			entries = append(entries, audit.Entry{Actor: actor, Action: "claim.transmit", Entity: "claim", EntityID: api.FormatID(id),
+				Before: map[string]any{"status": ClaimQueued}, After: map[string]any{"status": ClaimTransmitted, "batch_id": batch}})
+		}
+		if err := audit.Append(ctx, tx, entries...); err != nil {
+			return err
+		}
+		b = ClaimBatch{ID: batchID, ClaimCount: count, Total: total.Decimal, CreatedAt: now, Creator: actor.Name, Transmitted: count}
+		ok = true
+		return nil
+	})
+	return b, ok, err
+}
+
+// ClaimBatchJob is the claim-batch job: it batches every queued claim and
+// returns how many it transmitted.
+func (s *Store) ClaimBatchJob(ctx context.Context) (int64, error) {
+	b, _, err := s.CreateClaimBatch(ctx, audit.Job("claim-batch"))
+	return int64(b.ClaimCount), err
+}
+
+// ClaimBatch returns one batch with the tally of its claims.
+func (s *Store) ClaimBatch(ctx context.Context, id int64) (ClaimBatch, error) {
+	b, err := scanClaimBatch(s.pool.QueryRow(ctx, `SELECT `+claimBatchColumns+`
+		FROM claim_batches b JOIN claims c ON c.batch_id = b.id WHERE b.id = $1 GROUP BY b.id`, id))
+	if err != nil {
+		return ClaimBatch{}, db.Translate(fmt.Errorf("claims: batch %d: %w", id, err))
+	}
+	return b, nil
+}
+
+// ClaimBatches lists batches, newest first.
+func (s *Store) ClaimBatches(ctx context.Context, page api.PageRequest) ([]ClaimBatch, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+claimBatchColumns+`
+		FROM (SELECT * FROM claim_batches WHERE ($1::bigint = 0 OR id < $1) ORDER BY id DESC LIMIT $2) b
+		JOIN claims c ON c.batch_id = b.id GROUP BY b.id, b.claim_count, b.total, b.created_at, b.creator ORDER BY b.id DESC`,
+		page.Before, page.Limit+1)
+	if err != nil {
+		return nil, db.Translate(fmt.Errorf("claims: list batches: %w", err))
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (ClaimBatch, error) { return scanClaimBatch(r) })
+	return out, db.Translate(err)
+}
+
+// ExportClaimBatch writes batch id with w, streaming its claims from one
+// repeatable-read snapshot.
+func (s *Store) ExportClaimBatch(ctx context.Context, id int64, out io.Writer, w cpamfile.Writer) error {
+	return db.InTxOptions(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		var h cpamfile.Header
+		var batchID int64
+		err := tx.QueryRow(ctx, `SELECT id, created_at, claim_count, total FROM claim_batches WHERE id = $1`, id).
+			Scan(&batchID, &h.CreatedAt, &h.ClaimCount, &h.Total)
+		if err != nil {
+			return db.Translate(fmt.Errorf("claims: batch %d: %w", id, err))
+		}
+		h.BatchID = api.FormatID(batchID)
+		rows, err := tx.Query(ctx, `
+			SELECT c.id, c.invoice_id, i.external_ref, c.amount, c.rate, i.care_date,
+			       pr.kind, pr.name, coalesce(pr.rpps, ''), coalesce(pr.finess, ''),
+			       pt.file_number, pt.last_name, pt.first_name, pt.birth_date, coalesce(pt.nir, ''),
+			       coalesce(pt.rights_regime, ''), coalesce(pt.rights_reference, ''),
+			       l.code, l.label, l.quantity, l.unit_price
+			FROM claims c
+			JOIN invoices i ON i.id = c.invoice_id
+			JOIN providers pr ON pr.id = i.provider_id
+			JOIN patients pt ON pt.id = i.patient_id
+			JOIN invoice_lines l ON l.invoice_id = i.id
+			WHERE c.batch_id = $1
+			ORDER BY c.id, l.position`, id)
+		if err != nil {
+			return fmt.Errorf("claims: export batch %d: %w", id, err)
+		}
+		defer rows.Close()
+		if err := w.Write(out, h, claimsFromRows(rows)); err != nil {
+			return fmt.Errorf("claims: export batch %d: %w", id, err)
+		}
+		return nil
+	})
+}
+
+// claimsFromRows groups the rows of one claim (one per invoice line) into
+// a cpamfile.Claim, yielding each claim as soon as its last line is read.
+func claimsFromRows(rows pgx.Rows) iter.Seq2[cpamfile.Claim, error] {
+	return func(yield func(cpamfile.Claim, error) bool) {
+		var cur cpamfile.Claim
+		var curID int64
+		for rows.Next() {
+			var id, invoiceID int64
+			var c cpamfile.Claim
+			var rate decimal.Decimal
+			var l cpamfile.Line
+			if err := rows.Scan(&id, &invoiceID, &c.ExternalRef, &c.Amount, &rate, &c.CareDate,
+				&c.Provider.Kind, &c.Provider.Name, &c.Provider.RPPS, &c.Provider.FINESS,
+				&c.Patient.FileNumber, &c.Patient.LastName, &c.Patient.FirstName, &c.Patient.BirthDate, &c.Patient.NIR,
+				&c.Regime, &c.DecisionReference, &l.Code, &l.Label, &l.Quantity, &l.UnitPrice); err != nil {
+				yield(cpamfile.Claim{}, err)
+				return
+			}
+			share, _, err := money.Share(money.LineTotal(l.Quantity, l.UnitPrice), rate)
+			if err != nil {
+				yield(cpamfile.Claim{}, fmt.Errorf("claim %d: %w", id, err))
+				return
+			}
+			l.CPAMShare = share
+			if id != curID {
+				if curID != 0 && !yield(cur, nil) {
+					return
+				}
+				c.ID, c.InvoiceID = api.FormatID(id), api.FormatID(invoiceID)
+				cur, curID = c, id
+			}
+			cur.Lines = append(cur.Lines, l)
+		}
+		if err := rows.Err(); err != nil {
+			yield(cpamfile.Claim{}, err)
+			return
+		}
+		if curID != 0 {
+			yield(cur, nil)
+		}
+	}
+}
+
+// Results of one line of a CPAM return.
+const (
+	ReturnPaid       = "paid"         // paid in full
+	ReturnPartial    = "partial"      // paid in part; the city owes the rest
+	ReturnRejected   = "rejected"     // rejected; the city owes the claim
+	ReturnUnchanged  = "unchanged"    // this outcome was already recorded
+	ReturnConflict   = "conflict"     // contradicts the outcome already recorded; nothing changed
+	ReturnNotInBatch = "not_in_batch" // no claim of this batch has this id; nothing changed
+	ReturnInvalid    = "invalid"      // e.g. paid more than claimed; nothing changed
+)
+
+// ReturnResult is what one line of a return did.
+type ReturnResult struct {
+	Line    int
+	ClaimID int64
+	Result  string
+	Message string
+	Owed    decimal.Decimal // what the city now owes for this claim (partial, rejected)
+}
+
+// ImportReturn records the CPAM's answer for claims of batch id. Each line
+// settles its claim once: importing the same return again changes nothing,
+// and a line contradicting an earlier outcome is reported and changes
+// nothing. The lines that settle a claim, their journal postings, the
+// payouts for what the CPAM did not pay and the audit rows are written in
+// one transaction.
+func (s *Store) ImportReturn(ctx context.Context, actor audit.Actor, id int64, lines []cpamfile.ReturnLine) ([]ReturnResult, error) {
+	if s.payouts == nil {
+		return nil, fmt.Errorf("claims: no payout creator wired")
+	}
+	var results []ReturnResult
+	err := db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		results = make([]ReturnResult, len(lines))
+		// Two imports for one batch take turns.
+		var batchID int64
+		if err := tx.QueryRow(ctx, `SELECT id FROM claim_batches WHERE id = $1 FOR UPDATE`, id).Scan(&batchID); err != nil {
+			return db.Translate(fmt.Errorf("claims: batch %d: %w", id, err))
+		}
+		ids := make([]int64, len(lines))
+		for i, l := range lines {
+			ids[i] = l.ClaimID
+		}
+		type state struct {
+			invoiceID  int64
+			amount     decimal.Decimal
+			status     string
+			paidAmount *decimal.Decimal
+			paidOn     calendar.Date
+			reason     string
+		}
+		current := map[int64]*state{}
+		rows, err := tx.Query(ctx, `SELECT id, invoice_id, amount, status, paid_amount, paid_on, coalesce(rejection_reason, '')
+			FROM claims WHERE batch_id = $1 AND id = ANY($2) ORDER BY id FOR UPDATE`, id, ids)
+		if err != nil {
+			return fmt.Errorf("claims: return's claims: %w", err)
+		}
+		for rows.Next() {
+			var cid int64
+			st := &state{}
+			if err := rows.Scan(&cid, &st.invoiceID, &st.amount, &st.status, &st.paidAmount, &st.paidOn, &st.reason); err != nil {
+				rows.Close()
+				return fmt.Errorf("claims: return's claims: %w", err)
+			}
+			current[cid] = st
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("claims: return's claims: %w", err)
+		}
+
+		now := s.now()
+		var upIDs []int64
+		var upStatus, upReasons []string
+		var upPaid []*decimal.Decimal
+		var upPaidOn []*calendar.Date
+		var postings []journal.Posting
+		var owedIDs []int64
+		var owedAmounts []decimal.Decimal
+		var owedReasons, owedNotes []string
+		var entries []audit.Entry
+		for i, l := range lines {
+			r := ReturnResult{Line: l.Line, ClaimID: l.ClaimID}
+			st, found := current[l.ClaimID]
+			switch {
+			case !found:
+				r.Result, r.Message = ReturnNotInBatch, fmt.Sprintf("claim %d is not in batch %d", l.ClaimID, id)
+			case st.status == ClaimPaid || st.status == ClaimRejected:
+				r.Result, r.Message = compareOutcome(l, st.status, st.paidAmount, st.paidOn, st.reason)
+			case l.Outcome == ClaimPaid && l.PaidAmount.GreaterThan(st.amount):
+				r.Result, r.Message = ReturnInvalid, fmt.Sprintf("paid_amount %s is more than the %s claimed", money.Format(l.PaidAmount), money.Format(st.amount))
+			case l.Outcome == ClaimPaid:
+				paid, paidOn := l.PaidAmount, l.PaidOn
+				upIDs, upStatus, upReasons = append(upIDs, l.ClaimID), append(upStatus, ClaimPaid), append(upReasons, "")
+				upPaid, upPaidOn = append(upPaid, &paid), append(upPaidOn, &paidOn)
+				postings = append(postings, journal.Posting{Movement: journal.ClaimPaid, Amount: paid, InvoiceID: st.invoiceID, ClaimID: l.ClaimID})
+				r.Result = ReturnPaid
+				if short := st.amount.Sub(paid); short.IsPositive() {
+					r.Result, r.Owed = ReturnPartial, short
+					postings = append(postings, journal.Posting{Movement: journal.ClaimShortfall, Amount: short, InvoiceID: st.invoiceID, ClaimID: l.ClaimID})
+					owedIDs, owedAmounts = append(owedIDs, l.ClaimID), append(owedAmounts, short)
+					owedReasons, owedNotes = append(owedReasons, PayoutCPAMPartial), append(owedNotes, "")
+				}
+				st.status, st.paidAmount, st.paidOn = ClaimPaid, &paid, paidOn
+				entries = append(entries, audit.Entry{Actor: actor, Action: "claim.paid", Entity: "claim", EntityID: api.FormatID(l.ClaimID),
+					Before: map[string]any{"status": ClaimTransmitted},
+					After:  map[string]any{"status": ClaimPaid, "paid_amount": money.Format(paid), "paid_on": paidOn.String()}})
+			default:
+				upIDs, upStatus, upReasons = append(upIDs, l.ClaimID), append(upStatus, ClaimRejected), append(upReasons, l.Reason)
+				upPaid, upPaidOn = append(upPaid, nil), append(upPaidOn, nil)
+				postings = append(postings, journal.Posting{Movement: journal.ClaimRejected, Amount: st.amount, InvoiceID: st.invoiceID, ClaimID: l.ClaimID})
+				owedIDs, owedAmounts = append(owedIDs, l.ClaimID), append(owedAmounts, st.amount)
+				owedReasons, owedNotes = append(owedReasons, PayoutCPAMRejected), append(owedNotes, l.Reason)
+				r.Result, r.Owed = ReturnRejected, st.amount
+				st.status, st.reason = ClaimRejected, l.Reason
+				entries = append(entries, audit.Entry{Actor: actor, Action: "claim.rejected", Entity: "claim", EntityID: api.FormatID(l.ClaimID),
+					Before: map[string]any{"status": ClaimTransmitted}, After: map[string]any{"status": ClaimRejected, "reason": l.Reason}})
+			}
+			results[i] = r
+		}
+		if len(upIDs) == 0 {
+			return nil
+		}
+		// Guarded: only a transmitted claim of this batch is settled.
+		tag, err := tx.Exec(ctx, `
+			UPDATE claims c SET status = u.status, paid_amount = u.paid, paid_on = u.paid_on,
+			       rejection_reason = nullif(u.reason, ''), settled_at = $7
+			FROM unnest($1::bigint[], $2::text[], $3::numeric[], $4::date[], $5::text[]) AS u (id, status, paid, paid_on, reason)
+			WHERE c.id = u.id AND c.batch_id = $6 AND c.status = 'transmitted'`,
+			upIDs, upStatus, upPaid, upPaidOn, upReasons, id, now)
+		if err != nil {
+			return fmt.Errorf("claims: settle: %w", err)
+		}
+		if tag.RowsAffected() != int64(len(upIDs)) {
+			return fmt.Errorf("claims: settle: %d of %d claims changed", tag.RowsAffected(), len(upIDs))
+		}
+		if err := journal.Post(ctx, tx, now, postings...); err != nil {
+			return err
+		}
+		if err := s.payouts.OweForClaims(ctx, tx, actor, owedIDs, owedAmounts, owedReasons, owedNotes); err != nil {
+			return err
+		}
+		return audit.Append(ctx, tx, entries...)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return results, nil
+}
+
+// compareOutcome tells whether a return line repeats or contradicts the
+// outcome already recorded for its claim.
+func compareOutcome(l cpamfile.ReturnLine, status string, paidAmount *decimal.Decimal, paidOn calendar.Date, reason string) (string, string) {
+	if status == ClaimPaid {
+		if l.Outcome == ClaimPaid && paidAmount != nil && l.PaidAmount.Equal(*paidAmount) && l.PaidOn == paidOn {
+			return ReturnUnchanged, ""
+		}
+		return ReturnConflict, fmt.Sprintf("claim %d was already recorded as paid %s on %s", l.ClaimID, money.Format(*paidAmount), paidOn)
+	}
+	if l.Outcome == ClaimRejected {
+		return ReturnUnchanged, ""
+	}
+	return ReturnConflict, fmt.Sprintf("claim %d was already recorded as rejected (%s)", l.ClaimID, reason)
+}
+
+// errNothingToBatch is the answer when there is nothing to put in a batch.
+func errNothingToBatch(what string) error {
+	return fault.New(fault.Conflict, "there are no %s to put in a batch", what).WithKind("nothing_to_batch")
+}

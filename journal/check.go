@@ -1,0 +1,119 @@
+package journal
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"passd/db"
+)
+
+// A Finding is one invariant and what breaks it.
+type Finding struct {
+	Name        string   `json:"name"`
+	Description string   `json:"description"`
+	Violations  int64    `json:"violations"`
+	Examples    []string `json:"examples"` // at most 10, naming the rows
+}
+
+// Report is the result of Check; OK when no invariant is broken.
+type Report struct {
+	OK       bool      `json:"ok"`
+	Findings []Finding `json:"invariants"`
+}
+
+// invariant is a query returning one text row per violation.
+type invariant struct {
+	name, description, query string
+}
+
+var invariants = []invariant{
+	{"journal_balanced", "every journal transaction sums to zero (debits = credits)", `
+		SELECT 'txn ' || txn_id || ': debit ' || sum(debit) || ', credit ' || sum(credit)
+		FROM journal_entries GROUP BY txn_id HAVING sum(debit) <> sum(credit) ORDER BY txn_id`},
+	{"invoice_settled", "for every decided invoice, Σ claims not rejected (the paid amount once paid) + Σ payouts = total; undecided and cancelled invoices have neither", `
+		WITH c AS (SELECT invoice_id, sum(CASE status WHEN 'paid' THEN paid_amount ELSE amount END) AS s
+		           FROM claims WHERE status <> 'rejected' GROUP BY invoice_id),
+		     p AS (SELECT invoice_id, sum(amount) AS s FROM payouts GROUP BY invoice_id)
+		SELECT 'invoice ' || i.id || ' (' || i.status || '): total ' || i.total || ', claims ' || coalesce(c.s, 0) || ', payouts ' || coalesce(p.s, 0)
+		FROM invoices i LEFT JOIN c ON c.invoice_id = i.id LEFT JOIN p ON p.invoice_id = i.id
+		WHERE CASE WHEN i.status IN ('released', 'city_due') THEN coalesce(c.s, 0) + coalesce(p.s, 0) <> i.total
+		           ELSE c.s IS NOT NULL OR p.s IS NOT NULL END
+		ORDER BY i.id`},
+	{"claim_matches_invoice", "a claim asks the CPAM for exactly the invoice's CPAM share", `
+		SELECT 'claim ' || c.id || ': amount ' || c.amount || ', invoice ' || i.id || ' cpam share ' || coalesce(i.cpam_amount::text, 'none')
+		FROM claims c JOIN invoices i ON i.id = c.invoice_id
+		WHERE i.cpam_amount IS DISTINCT FROM c.amount ORDER BY c.id`},
+	{"payout_in_one_batch", "a payout is in no batch when due, and otherwise in exactly one batch whose status matches its own", `
+		SELECT 'payout ' || p.id || ' (' || p.status || ') in batch ' || coalesce(b.id::text, 'none') || ' (' || coalesce(b.status, 'none') || ')'
+		FROM payouts p LEFT JOIN payout_batches b ON b.id = p.batch_id
+		WHERE NOT CASE p.status WHEN 'due' THEN b.id IS NULL
+		                        WHEN 'batched' THEN b.status IN ('draft', 'submitted')
+		                        WHEN 'approved' THEN b.status = 'approved'
+		                        WHEN 'paid' THEN b.status = 'paid' AND p.paid_on = b.paid_on END
+		ORDER BY p.id`},
+	{"batch_total", "a batch's total and count are those of its payouts (none once cancelled)", `
+		SELECT 'batch ' || b.id || ' (' || b.status || '): total ' || b.total || ' for ' || b.payout_count || ' payouts, payouts sum to ' || coalesce(s.total, 0) || ' for ' || coalesce(s.n, 0)
+		FROM payout_batches b
+		LEFT JOIN (SELECT batch_id, sum(amount) AS total, count(*) AS n FROM payouts WHERE batch_id IS NOT NULL GROUP BY batch_id) s ON s.batch_id = b.id
+		WHERE CASE WHEN b.status = 'cancelled' THEN s.n IS NOT NULL
+		           ELSE s.total IS DISTINCT FROM b.total OR s.n IS DISTINCT FROM b.payout_count END
+		ORDER BY b.id`},
+	{"accounts_match", "each account's balance equals what the tables say is open: cpam_receivable = claims queued or transmitted; provider_payable = those + payouts not paid; pass_expense = all payouts; regie_bank = payouts paid", `
+		WITH j AS (SELECT account, sum(debit) - sum(credit) AS balance FROM journal_entries GROUP BY account),
+		     t AS (
+			SELECT 'cpam_receivable' AS account, (SELECT coalesce(sum(amount), 0) FROM claims WHERE status IN ('queued', 'transmitted')) AS expected
+			UNION ALL SELECT 'provider_payable', -((SELECT coalesce(sum(amount), 0) FROM claims WHERE status IN ('queued', 'transmitted'))
+			                                      + (SELECT coalesce(sum(amount), 0) FROM payouts WHERE status <> 'paid'))
+			UNION ALL SELECT 'pass_expense', (SELECT coalesce(sum(amount), 0) FROM payouts)
+			UNION ALL SELECT 'regie_bank', -(SELECT coalesce(sum(amount), 0) FROM payouts WHERE status = 'paid'))
+		SELECT t.account || ': balance ' || coalesce(j.balance, 0) || ', expected ' || t.expected
+		FROM t LEFT JOIN j ON j.account = t.account
+		WHERE coalesce(j.balance, 0) <> t.expected ORDER BY t.account`},
+}
+
+// Check verifies every invariant over the whole database, in one
+// repeatable-read snapshot so that work in flight cannot show as a false
+// violation.
+func Check(ctx context.Context, b db.TxBeginner) (Report, error) {
+	report := Report{OK: true}
+	err := db.InTxOptions(ctx, b, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		report = Report{OK: true}
+		for _, inv := range invariants {
+			f, err := run(ctx, tx, inv)
+			if err != nil {
+				return err
+			}
+			if f.Violations > 0 {
+				report.OK = false
+			}
+			report.Findings = append(report.Findings, f)
+		}
+		return nil
+	})
+	return report, err
+}
+
+func run(ctx context.Context, tx pgx.Tx, inv invariant) (Finding, error) {
+	f := Finding{Name: inv.name, Description: inv.description, Examples: []string{}}
+	rows, err := tx.Query(ctx, inv.query)
+	if err != nil {
+		return f, fmt.Errorf("journal: check %s: %w", inv.name, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return f, fmt.Errorf("journal: check %s: %w", inv.name, err)
+		}
+		f.Violations++
+		if len(f.Examples) < 10 {
+			f.Examples = append(f.Examples, s)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return f, fmt.Errorf("journal: check %s: %w", inv.name, err)
+	}
+	return f, nil
+}
