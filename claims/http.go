@@ -265,15 +265,15 @@ func (body rightsDecisionBody) validate() (RightsDecision, error) {
 }
 
 type claimJSON struct {
-	ID              string        `json:"id"`
-	InvoiceID       string        `json:"invoice_id"`
-	Amount          string        `json:"amount"`
-	Status          string        `json:"status"`
-	BatchID         *string       `json:"batch_id"`
-	PaidAmount      *string       `json:"paid_amount"`
+	ID              string         `json:"id"`
+	InvoiceID       string         `json:"invoice_id"`
+	Amount          string         `json:"amount"`
+	Status          string         `json:"status"`
+	BatchID         *string        `json:"batch_id"`
+	PaidAmount      *string        `json:"paid_amount"`
 	PaidOn          *calendar.Date `json:"paid_on"`
-	RejectionReason *string       `json:"rejection_reason"`
-	CreatedAt       time.Time     `json:"created_at"`
+	RejectionReason *string        `json:"rejection_reason"`
+	CreatedAt       time.Time      `json:"created_at"`
 }
 
 func toClaimJSON(cl Claim) claimJSON {

@@ -39,15 +39,15 @@ const (
 // ConfigFromEnv reads the environment.
 func ConfigFromEnv() (Config, error) {
 	cfg := Config{
-		DatabaseURL:      os.Getenv("DATABASE_URL"),
-		Addr:             envOr("PASSD_ADDR", "127.0.0.1:8080"),
-		ReleaseSchedule:  envOr("PASSD_RELEASE_SCHEDULE", defaultReleaseSchedule),
-		DeadlineSchedule: envOr("PASSD_DEADLINE_SCHEDULE", defaultDeadlineSchedule),
+		DatabaseURL:         os.Getenv("DATABASE_URL"),
+		Addr:                envOr("PASSD_ADDR", "127.0.0.1:8080"),
+		ReleaseSchedule:     envOr("PASSD_RELEASE_SCHEDULE", defaultReleaseSchedule),
+		DeadlineSchedule:    envOr("PASSD_DEADLINE_SCHEDULE", defaultDeadlineSchedule),
 		ClaimBatchSchedule:  envOr("PASSD_CLAIM_BATCH_SCHEDULE", defaultClaimBatchSchedule),
 		PayoutBatchSchedule: envOr("PASSD_PAYOUT_BATCH_SCHEDULE", defaultPayoutBatchSchedule),
 		RemindersSchedule:   envOr("PASSD_REMINDERS_SCHEDULE", defaultRemindersSchedule),
-		DeadlineDays:     90,
-		ShutdownTimeout:  30 * time.Second,
+		DeadlineDays:        90,
+		ShutdownTimeout:     30 * time.Second,
 	}
 	if s := os.Getenv("PASSD_DEADLINE_DAYS"); s != "" {
 		n, err := strconv.Atoi(s)

@@ -51,9 +51,9 @@ func newHarness(t *testing.T) *harness {
 	h := &harness{}
 	h.clock.Store(defaultNow.UnixNano())
 	cfg := Config{
-		DatabaseURL:      dbtest.NewURL(t),
-		Addr:             "127.0.0.1:0",
-		DeadlineDays:     90,
+		DatabaseURL:         dbtest.NewURL(t),
+		Addr:                "127.0.0.1:0",
+		DeadlineDays:        90,
 		ReleaseSchedule:     "0 4 1 1 *",
 		DeadlineSchedule:    "0 4 1 1 *",
 		ClaimBatchSchedule:  "0 4 1 1 *",
