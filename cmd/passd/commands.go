@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"time"
@@ -115,7 +116,7 @@ func runJobCommand(ctx context.Context, cfg Config, args []string, logger *slog.
 
 // checkCommand verifies the money invariants over the whole database and
 // prints the report; a broken invariant is a failure (exit 1).
-func checkCommand(ctx context.Context, cfg Config, args []string) error {
+func checkCommand(ctx context.Context, cfg Config, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("check", flag.ContinueOnError)
 	cfg.Flags(fs)
 	if err := fs.Parse(args); err != nil {
@@ -133,7 +134,7 @@ func checkCommand(ctx context.Context, cfg Config, args []string) error {
 	if err != nil {
 		return err
 	}
-	enc := json.NewEncoder(os.Stdout)
+	enc := json.NewEncoder(out)
 	enc.SetIndent("", "  ")
 	if err := enc.Encode(report); err != nil {
 		return err

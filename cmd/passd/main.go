@@ -69,7 +69,7 @@ func run(ctx context.Context, args []string, logger *slog.Logger) error {
 	case "run-job":
 		return runJobCommand(ctx, cfg, args[1:], logger)
 	case "check":
-		return checkCommand(ctx, cfg, args[1:])
+		return checkCommand(ctx, cfg, args[1:], os.Stdout)
 	case "help", "-h", "--help":
 		fmt.Print(usage)
 		return nil
