@@ -17,6 +17,7 @@ import (
 	"passd/calendar"
 	"passd/claims"
 	"passd/db/dbtest"
+	"passd/journal"
 )
 
 // clock is a settable test clock, safe for concurrent use.
@@ -273,5 +274,15 @@ func checkMoneyInvariant(t *testing.T, pool *pgxpool.Pool) {
 	}
 	if err := rows.Err(); err != nil {
 		t.Fatal(err)
+	}
+	// And the books: the journal balances and matches the tables.
+	report, err := journal.Check(context.Background(), pool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range report.Findings {
+		if f.Violations > 0 {
+			t.Errorf("invariant %s broken %d time(s): %v", f.Name, f.Violations, f.Examples)
+		}
 	}
 }
