@@ -79,7 +79,7 @@ func (s *Store) PutSettings(ctx context.Context, actor audit.Actor, in Settings)
 		}
 		if _, err := tx.Exec(ctx, `UPDATE settings SET regie_name = $1, regie_iban = $2, regie_bic = $3, regie_ceiling = $4,
 			annual_budget = $5, deadline_days = $6, updated_at = $7, updated_by = $8`,
-			in.RegieName, in.RegieIBAN, in.RegieBIC, in.RegieCeiling, in.AnnualBudget, days, s.now(), actor.UserID); err != nil {
+			in.RegieName, in.RegieIBAN, in.RegieBIC, in.RegieCeiling, in.AnnualBudget, days, s.now(), nullID(actor.UserID)); err != nil {
 			return fmt.Errorf("billing: put settings: %w", err)
 		}
 		if out, err = readSettings(ctx, tx, false); err != nil {

@@ -56,11 +56,27 @@ func demoPatients(today calendar.Date) []demoPatient {
 	}
 }
 
-// demoUsers are created in role order; the provider user acts for the
-// health centre.
-var demoUserNames = map[auth.Role]string{
-	auth.Provider: "demo-provider", auth.Coordinator: "demo-coordinator", auth.CPAMReferent: "demo-cpam-referent",
-	auth.Finance: "demo-finance", auth.Admin: "demo-admin",
+// demoUser is a user the demo creates; the provider user acts for the
+// health centre. Two finance users, because a payout batch needs a second
+// person to approve it.
+type demoUser struct {
+	name string
+	role auth.Role
+}
+
+var demoUsers = []demoUser{
+	{"demo-provider", auth.Provider}, {"demo-coordinator", auth.Coordinator}, {"demo-cpam-referent", auth.CPAMReferent},
+	{"demo-finance", auth.Finance}, {"demo-finance-approver", auth.Finance}, {"demo-admin", auth.Admin},
+}
+
+// demoUserOf is the first demo user of a role.
+func demoUserOf(role auth.Role) string {
+	for _, u := range demoUsers {
+		if u.role == role {
+			return u.name
+		}
+	}
+	return ""
 }
 
 func seedCommand(ctx context.Context, cfg Config, args []string, logger *slog.Logger) error {
@@ -85,8 +101,8 @@ func seedCommand(ctx context.Context, cfg Config, args []string, logger *slog.Lo
 
 // demo is what seeding leaves for the person trying passd.
 type demo struct {
-	principals  map[auth.Role]auth.Principal
-	tokens      map[auth.Role]string
+	principals  map[string]auth.Principal // by user name
+	tokens      map[string]string         // by user name
 	fileNumbers []string
 }
 
@@ -104,24 +120,24 @@ func (a *app) seedDemo(ctx context.Context, tokensFile string) (demo, error) {
 	}
 
 	saved := readTokens(tokensFile)
-	principals := map[auth.Role]auth.Principal{}
-	tokens := map[auth.Role]string{}
-	for _, role := range auth.Roles {
+	principals := map[string]auth.Principal{}
+	tokens := map[string]string{}
+	for _, u := range demoUsers {
 		var providerID int64
-		if role == auth.Provider {
+		if u.role == auth.Provider {
 			providerID = providerIDs[0]
 		}
-		token := saved[role]
+		token := saved[u.name]
 		p, err := a.users.Authenticate(ctx, token)
-		if err != nil || p.Name != demoUserNames[role] {
-			if token, err = a.users.CreateUser(ctx, demoUserNames[role], role, providerID); err != nil {
-				return demo{}, fmt.Errorf("seed user %s: %w", demoUserNames[role], err)
+		if err != nil || p.Name != u.name {
+			if token, err = a.users.CreateUser(ctx, u.name, u.role, providerID); err != nil {
+				return demo{}, fmt.Errorf("seed user %s: %w", u.name, err)
 			}
 			if p, err = a.users.Authenticate(ctx, token); err != nil {
-				return demo{}, fmt.Errorf("seed user %s: %w", demoUserNames[role], err)
+				return demo{}, fmt.Errorf("seed user %s: %w", u.name, err)
 			}
 		}
-		principals[role], tokens[role] = p, token
+		principals[u.name], tokens[u.name] = p, token
 	}
 	if err := writeTokens(tokensFile, tokens); err != nil {
 		return demo{}, err
@@ -130,7 +146,7 @@ func (a *app) seedDemo(ctx context.Context, tokensFile string) (demo, error) {
 	today := calendar.Today(time.Now())
 	var fileNumbers []string
 	for _, dp := range demoPatients(today) {
-		p, err := a.claims.CreatePatient(ctx, principals[auth.Coordinator].Actor(), dp.patient)
+		p, err := a.claims.CreatePatient(ctx, principals[demoUserOf(auth.Coordinator)].Actor(), dp.patient)
 		if id, ok := existingID(err); ok {
 			if p, _, err = a.claims.Patient(ctx, id); err != nil {
 				return demo{}, err
@@ -143,18 +159,28 @@ func (a *app) seedDemo(ctx context.Context, tokensFile string) (demo, error) {
 			continue // seeded before
 		}
 		if dp.request != nil {
-			if _, err := a.claims.RequestRights(ctx, principals[auth.Coordinator].Actor(), p.ID, *dp.request); err != nil {
+			if _, err := a.claims.RequestRights(ctx, principals[demoUserOf(auth.Coordinator)].Actor(), p.ID, *dp.request); err != nil {
 				return demo{}, fmt.Errorf("seed rights request: %w", err)
 			}
 		}
 		if dp.decision != nil {
-			if _, err := a.claims.DecideRights(ctx, principals[auth.CPAMReferent].Actor(), p.ID, *dp.decision); err != nil {
+			if _, err := a.claims.DecideRights(ctx, principals[demoUserOf(auth.CPAMReferent)].Actor(), p.ID, *dp.decision); err != nil {
 				return demo{}, fmt.Errorf("seed rights decision: %w", err)
 			}
 		}
 	}
 
-	provider := principals[auth.Provider]
+	// The régie's account, unless an admin already set one.
+	if st, err := a.billing.Settings(ctx); err != nil {
+		return demo{}, err
+	} else if !st.Complete() {
+		st.RegieName, st.RegieIBAN, st.RegieBIC = "Régie PASS ambulatoire de la Ville", "FR7630001007941234567890185", "BDFEFRPPCCT"
+		if _, err := a.billing.PutSettings(ctx, seeder, st); err != nil {
+			return demo{}, fmt.Errorf("seed settings: %w", err)
+		}
+	}
+
+	provider := principals[demoUserOf(auth.Provider)]
 	consultation := []billing.Line{{Code: "G", Label: "Consultation de médecine générale", Quantity: 1, UnitPrice: decimal.RequireFromString("30.00")}}
 	for i, fileNumber := range fileNumbers {
 		in := billing.NewInvoice{PatientFileNumber: fileNumber, ExternalRef: "DEMO-" + strconv.Itoa(i+1),
@@ -177,9 +203,11 @@ func existingID(err error) (int64, bool) {
 	return 0, false
 }
 
-// readTokens reads "role token" lines; a missing file is no tokens.
-func readTokens(path string) map[auth.Role]string {
-	out := map[auth.Role]string{}
+// readTokens reads "user token" lines; a missing file is no tokens. A
+// file written before there were two finance users names roles: those
+// lines stand for the role's first demo user.
+func readTokens(path string) map[string]string {
+	out := map[string]string{}
 	if path == "" {
 		return out
 	}
@@ -190,15 +218,19 @@ func readTokens(path string) map[auth.Role]string {
 	defer f.Close()
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
-		role, token, ok := strings.Cut(strings.TrimSpace(sc.Text()), " ")
-		if ok {
-			out[auth.Role(role)] = strings.TrimSpace(token)
+		name, token, ok := strings.Cut(strings.TrimSpace(sc.Text()), " ")
+		if !ok {
+			continue
 		}
+		if role, err := auth.ParseRole(name); err == nil {
+			name = demoUserOf(role)
+		}
+		out[name] = strings.TrimSpace(token)
 	}
 	return out
 }
 
-func writeTokens(path string, tokens map[auth.Role]string) error {
+func writeTokens(path string, tokens map[string]string) error {
 	if path == "" {
 		return nil
 	}
@@ -206,8 +238,8 @@ func writeTokens(path string, tokens map[auth.Role]string) error {
 		return fmt.Errorf("seed: tokens file: %w", err)
 	}
 	var b strings.Builder
-	for _, role := range auth.Roles {
-		fmt.Fprintf(&b, "%s %s\n", role, tokens[role])
+	for _, u := range demoUsers {
+		fmt.Fprintf(&b, "%s %s\n", u.name, tokens[u.name])
 	}
 	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
 		return fmt.Errorf("seed: tokens file: %w", err)
@@ -217,11 +249,11 @@ func writeTokens(path string, tokens map[auth.Role]string) error {
 
 func (d demo) print(addr string) {
 	base := "http://" + addr
-	provider := d.tokens[auth.Provider]
+	provider := d.tokens[demoUserOf(auth.Provider)]
 	fmt.Println()
-	fmt.Println("passd demo data is loaded. One token per role (keep them secret):")
-	for _, role := range auth.Roles {
-		fmt.Printf("  %-14s %-18s %s\n", role, d.principals[role].Name, d.tokens[role])
+	fmt.Println("passd demo data is loaded. One token per demo user (keep them secret):")
+	for _, u := range demoUsers {
+		fmt.Printf("  %-14s %-22s %s\n", u.role, u.name, d.tokens[u.name])
 	}
 	fmt.Println()
 	fmt.Println("Try, once the server below is up:")
@@ -230,5 +262,12 @@ func (d demo) print(addr string) {
 	fmt.Printf("    -d '{\"patient_file_number\":\"%s\",\"external_ref\":\"F-'$(date +%%s)'\",\"care_date\":\"%s\",\"lines\":[{\"code\":\"G\",\"label\":\"Consultation\",\"quantity\":1,\"unit_price\":\"30.00\"}]}' \\\n",
 		d.fileNumbers[0], calendar.Today(time.Now()).AddDays(-1))
 	fmt.Printf("    %s/api/v1/invoices\n", base)
+	fmt.Println()
+	fmt.Println("Pay what the city owes: demo-finance drafts and submits a batch, demo-finance-approver approves it:")
+	fin, approver := d.tokens["demo-finance"], d.tokens["demo-finance-approver"]
+	fmt.Printf("  curl -s -X POST -H 'Authorization: Bearer %s' %s/api/v1/payout-batches\n", fin, base)
+	fmt.Printf("  curl -s -X POST -H 'Authorization: Bearer %s' %s/api/v1/payout-batches/ID/submit\n", fin, base)
+	fmt.Printf("  curl -s -X POST -H 'Authorization: Bearer %s' %s/api/v1/payout-batches/ID/approve\n", approver, base)
+	fmt.Printf("  curl -s -H 'Authorization: Bearer %s' %s/api/v1/payout-batches/ID/sepa.xml\n", fin, base)
 	fmt.Println()
 }

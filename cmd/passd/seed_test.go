@@ -66,7 +66,7 @@ func TestSeedDemoIsIdempotent(t *testing.T) {
 		}
 		return out
 	}
-	seed := func() (string, map[auth.Role]string) {
+	seed := func() (string, map[string]string) {
 		t.Helper()
 		out, err := captureStdout(t, func() error { return run(ctx, []string{"seed-demo", "--tokens-file", tokensFile}, logger) })
 		if err != nil {
@@ -77,24 +77,30 @@ func TestSeedDemoIsIdempotent(t *testing.T) {
 
 	out1, tokens1 := seed()
 	after1 := counts()
-	want := map[string]int64{"providers": 6, "users": 5, "tokens": 5, "patients": 4, "invoices": 4}
+	want := map[string]int64{"providers": 6, "users": 6, "tokens": 6, "patients": 4, "invoices": 4}
 	for table, n := range want {
 		if after1[table] != n {
 			t.Errorf("after the first seed: %d %s, want %d", after1[table], table, n)
 		}
 	}
-	if len(tokens1) != len(auth.Roles) {
-		t.Fatalf("tokens file holds %v, want one token per role", tokens1)
+	if len(tokens1) != len(demoUsers) {
+		t.Fatalf("tokens file holds %v, want one token per demo user", tokens1)
 	}
 	store := auth.NewStore(pool)
-	for role, token := range tokens1 {
+	for _, u := range demoUsers {
+		token := tokens1[u.name]
 		p, err := store.Authenticate(ctx, token)
-		if err != nil || p.Role != role || p.Name != demoUserNames[role] {
-			t.Errorf("token of %s authenticates as %+v (%v)", role, p, err)
+		if err != nil || p.Role != u.role || p.Name != u.name {
+			t.Errorf("token of %s authenticates as %+v (%v)", u.name, p, err)
 		}
 		if !strings.Contains(out1, token) {
-			t.Errorf("the seed did not print the %s token", role)
+			t.Errorf("the seed did not print the %s token", u.name)
 		}
+	}
+	var regie string
+	if err := pool.QueryRow(ctx, `SELECT coalesce(regie_name, '') || ' ' || coalesce(regie_iban, '') FROM settings`).Scan(&regie); err != nil ||
+		!strings.Contains(regie, "FR76") {
+		t.Errorf("the demo régie is %q (%v), want an account set so that a SEPA file can be made", regie, err)
 	}
 	if info, err := os.Stat(tokensFile); err != nil || info.Mode().Perm() != 0o600 {
 		t.Errorf("tokens file: %v, mode %v; want 0600", err, info.Mode().Perm())
@@ -134,34 +140,34 @@ func TestSeedDemoIsIdempotent(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, tokens4 := seed()
-	if n := counts()["users"]; n != 5 {
-		t.Errorf("%d users after seeding without the tokens file, want 5", n)
+	if n := counts()["users"]; n != 6 {
+		t.Errorf("%d users after seeding without the tokens file, want 6", n)
 	}
-	for role, token := range tokens4 {
-		if token == tokens1[role] {
-			t.Errorf("role %s: token reused without the file", role)
+	for name, token := range tokens4 {
+		if token == tokens1[name] {
+			t.Errorf("user %s: token reused without the file", name)
 		}
-		if p, err := store.Authenticate(ctx, token); err != nil || p.Role != role {
-			t.Errorf("new token of %s: %+v %v", role, p, err)
+		if p, err := store.Authenticate(ctx, token); err != nil || p.Name != name {
+			t.Errorf("new token of %s: %+v %v", name, p, err)
 		}
 	}
 }
 
-func readTokensFile(t *testing.T, path string) map[auth.Role]string {
+func readTokensFile(t *testing.T, path string) map[string]string {
 	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
 		t.Fatalf("tokens file: %v", err)
 	}
 	defer f.Close()
-	out := map[auth.Role]string{}
+	out := map[string]string{}
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
-		role, token, ok := strings.Cut(sc.Text(), " ")
+		name, token, ok := strings.Cut(sc.Text(), " ")
 		if !ok || token == "" {
 			t.Fatalf("tokens file line %q", sc.Text())
 		}
-		out[auth.Role(role)] = token
+		out[name] = token
 	}
 	return out
 }
