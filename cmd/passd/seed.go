@@ -263,9 +263,10 @@ func (d demo) print(addr string) {
 		d.fileNumbers[0], calendar.Today(time.Now()).AddDays(-1))
 	fmt.Printf("    %s/api/v1/invoices\n", base)
 	fmt.Println()
-	fmt.Println("Pay what the city owes: demo-finance drafts and submits a batch, demo-finance-approver approves it:")
+	fmt.Println("Pay what the city owes. The payout-batch job drafts a batch at start-up and every Monday (or POST")
+	fmt.Println("/payout-batches drafts one); demo-finance submits it, demo-finance-approver approves it:")
 	fin, approver := d.tokens["demo-finance"], d.tokens["demo-finance-approver"]
-	fmt.Printf("  curl -s -X POST -H 'Authorization: Bearer %s' %s/api/v1/payout-batches\n", fin, base)
+	fmt.Printf("  curl -s -H 'Authorization: Bearer %s' %s/api/v1/payout-batches\n", fin, base)
 	fmt.Printf("  curl -s -X POST -H 'Authorization: Bearer %s' %s/api/v1/payout-batches/ID/submit\n", fin, base)
 	fmt.Printf("  curl -s -X POST -H 'Authorization: Bearer %s' %s/api/v1/payout-batches/ID/approve\n", approver, base)
 	fmt.Printf("  curl -s -H 'Authorization: Bearer %s' %s/api/v1/payout-batches/ID/sepa.xml\n", fin, base)
