@@ -161,9 +161,12 @@ func (s *Store) DraftPayoutBatch(ctx context.Context, actor audit.Actor, provide
 		if err := audit.Append(ctx, tx, entries...); err != nil {
 			return err
 		}
-		b, err = scanBatch(tx.QueryRow(ctx, `SELECT `+batchColumns+batchFrom+` WHERE b.id = $1`, id))
+		// readBatch, not scanBatch: the draft is what finance reviews before
+		// submitting it, so it lists what each provider receives, as every
+		// other answer about one batch does.
+		b, err = readBatch(ctx, tx, id)
 		if err != nil {
-			return fmt.Errorf("billing: read batch: %w", err)
+			return err
 		}
 		ok = true
 		return nil

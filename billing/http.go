@@ -18,6 +18,7 @@ import (
 	"passd/fault"
 	"passd/ident"
 	"passd/money"
+	"passd/sepa"
 )
 
 // Routes registers the provider, invoice and payout routes on g, which
@@ -81,6 +82,10 @@ func (r providerRequest) validate() (Provider, error) {
 	if p.Name, err = r.Name.String("name", 200); err != nil {
 		return p, err
 	}
+	// The name is the creditor of the city's SEPA transfers.
+	if sepa.Text(p.Name, 70) == "" {
+		return p, fault.Field("name", "name must contain Latin letters or digits: it is written in SEPA transfers")
+	}
 	rpps, hasRPPS, err := r.RPPS.OptString("rpps", 32)
 	if err != nil {
 		return p, err
@@ -114,7 +119,7 @@ func (r providerRequest) validate() (Provider, error) {
 		return p, err
 	}
 	if p.BIC, err = ident.ParseBIC(bic); err != nil {
-		return p, fault.Field("bic", "bic must be 8 or 11 characters (bank, country, location, branch)")
+		return p, fault.Field("bic", "bic is not a valid BIC: %s", strings.TrimPrefix(err.Error(), "ident: "))
 	}
 	return p, nil
 }

@@ -8,9 +8,11 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"passd/api"
 	"passd/calendar"
 	"passd/db"
 	"passd/fault"
+	"passd/ident"
 	"passd/sepa"
 )
 
@@ -31,6 +33,36 @@ func (s *Store) CheckSEPA(ctx context.Context, id int64) (PayoutBatch, error) {
 	}
 	if !st.Complete() {
 		return b, fault.New(fault.Conflict, "the régie's name, IBAN and BIC must be set in the settings first").WithKind("settings_incomplete")
+	}
+	// Providers are checked when created, but a row written before those
+	// checks (or by hand) would make sepa.Write fail after the answer is
+	// committed to. Say which provider is at fault instead, before streaming.
+	rows, err := s.pool.Query(ctx, `SELECT DISTINCT pr.id, pr.name, pr.bic FROM payouts p JOIN providers pr ON pr.id = p.provider_id
+		WHERE p.batch_id = $1 ORDER BY pr.id`, id)
+	if err != nil {
+		return b, fmt.Errorf("billing: sepa %d providers: %w", id, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var providerID int64
+		var name, bic string
+		if err := rows.Scan(&providerID, &name, &bic); err != nil {
+			return b, fmt.Errorf("billing: sepa %d providers: %w", id, err)
+		}
+		var problem string
+		switch {
+		case sepa.Text(name, 70) == "":
+			problem = "its name has no character a SEPA file can carry"
+		case bic != "" && !validBIC(bic):
+			problem = fmt.Sprintf("its BIC %s is refused by the SEPA schema", bic)
+		default:
+			continue
+		}
+		return b, fault.New(fault.Conflict, "no SEPA file can pay provider %d (%s): %s", providerID, name, problem).
+			WithKind("provider_details").WithDetail("provider_id", api.FormatID(providerID))
+	}
+	if err := rows.Err(); err != nil {
+		return b, fmt.Errorf("billing: sepa %d providers: %w", id, err)
 	}
 	return b, nil
 }
@@ -101,4 +133,9 @@ func transfers(rows pgx.Rows, batchID int64) iter.Seq2[sepa.Transfer, error] {
 			yield(sepa.Transfer{}, err)
 		}
 	}
+}
+
+func validBIC(bic string) bool {
+	_, err := ident.ParseBIC(bic)
+	return err == nil
 }

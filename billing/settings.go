@@ -18,6 +18,7 @@ import (
 	"passd/fault"
 	"passd/ident"
 	"passd/money"
+	"passd/sepa"
 )
 
 // Settings are the city's régie account and limits. RegieName, RegieIBAN
@@ -155,6 +156,12 @@ func (r settingsRequest) validate() (Settings, error) {
 	if st.RegieName, err = r.RegieName.String("regie_name", 70); err != nil {
 		return st, err
 	}
+	// The name is the debtor of every SEPA file, written in the SEPA
+	// character set: a name with nothing left there (other scripts, only
+	// symbols) would make every download fail, so it is refused here.
+	if sepa.Text(st.RegieName, 70) == "" {
+		return st, fault.Field("regie_name", "regie_name must contain Latin letters or digits: it is written in SEPA files")
+	}
 	iban, err := r.RegieIBAN.String("regie_iban", 64)
 	if err != nil {
 		return st, err
@@ -167,7 +174,7 @@ func (r settingsRequest) validate() (Settings, error) {
 		return st, err
 	}
 	if st.RegieBIC, err = ident.ParseBIC(bic); err != nil {
-		return st, fault.Field("regie_bic", "regie_bic must be 8 or 11 characters (bank, country, location, branch)")
+		return st, fault.Field("regie_bic", "regie_bic is not a valid BIC: %s", strings.TrimPrefix(err.Error(), "ident: "))
 	}
 	if st.RegieCeiling, err = r.RegieCeiling.Amount("regie_ceiling"); err != nil {
 		return st, err

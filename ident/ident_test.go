@@ -331,6 +331,12 @@ func TestParseBIC(t *testing.T) {
 		{"BNPA FRPP", "", false},
 		{"BNPAFRPPXX_", "", false},
 		{"BNPAFRPṔ", "", false},
+		// The location code: 0 and 1 cannot start it, O cannot end it.
+		{"AGRIFR1P", "", false},
+		{"AGRIFR0P", "", false},
+		{"AGRIFRPO", "", false},
+		{"AGRIFR2P", "AGRIFR2P", true},
+		{"AGRIFRP0", "AGRIFRP0", true},
 	}
 	for _, tc := range cases {
 		got, err := ParseBIC(tc.in)
@@ -396,7 +402,7 @@ func TestErrorMessagesArePrefixed(t *testing.T) {
 	errs := []error{
 		errNIRChars, errNIRLength, errNIRSex, errNIRYear, errNIRMonth, errNIRDept, errNIRSerial,
 		errNIRKeyForm, errNIRKey, errRPPS, errFINESSLength, errFINESSChars, errIBANChars, errIBANCountry, errIBANCheck,
-		errIBANLength, errIBANSum, errBICLength, errBICForm, errActUnknown, errCIPPrefix, errCIPCheck,
+		errIBANLength, errIBANSum, errBICLength, errBICForm, errBICLocation, errActUnknown, errCIPPrefix, errCIPCheck,
 	}
 	for _, e := range errs {
 		m := e.Error()

@@ -359,6 +359,8 @@ func TestCreateProviderRejectsInvalidRequests(t *testing.T) {
 		field422("missing bic", prov(del("bic")), "bic"),
 		field422("BIC of 9 characters", prov(set("bic", "AGRIFRPP1")), "bic"),
 		field422("BIC with digits in the bank code", prov(set("bic", "AGR1FRPP")), "bic"),
+		field422("BIC the SEPA schema refuses", prov(set("bic", "AGRIFR1P")), "bic"),
+		field422("name with no Latin letter", prov(set("name", "市役所")), "name"),
 		rejection{name: "rpps already registered", body: prov(set("rpps", "10000000001")), status: 409, code: "duplicate_provider", field: "rpps"},
 		rejection{name: "finess already registered", body: prov(del("rpps"), set("finess", "930012345")), status: 409, code: "duplicate_provider", field: "finess"},
 	)
