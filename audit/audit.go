@@ -69,6 +69,37 @@ func Append(ctx context.Context, q db.DBTX, entries ...Entry) error {
 	return nil
 }
 
+// AppendSame writes one row per id for a change that was the same for
+// every entity (a batch of claims transmitted, of payouts approved): the
+// before and after documents are encoded once, so memory does not grow
+// with a row per entity.
+func AppendSame(ctx context.Context, q db.DBTX, actor Actor, action, entity string, ids []int64, before, after any) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	b, err := marshal(before)
+	if err != nil {
+		return fmt.Errorf("audit: %s before: %w", action, err)
+	}
+	a, err := marshal(after)
+	if err != nil {
+		return fmt.Errorf("audit: %s after: %w", action, err)
+	}
+	var actorID *int64
+	if actor.UserID != 0 {
+		actorID = &actor.UserID
+	}
+	docs := jsonbArray([][]byte{b, a})
+	_, err = q.Exec(ctx, `
+		INSERT INTO audit_log (actor_id, actor, action, entity, entity_id, before, after)
+		SELECT $1, $2, $3, $4, id::text, $6::jsonb, $7::jsonb FROM unnest($5::bigint[]) WITH ORDINALITY AS u (id, n) ORDER BY n`,
+		actorID, actor.Name, action, entity, ids, docs[0], docs[1])
+	if err != nil {
+		return fmt.Errorf("audit: append %s: %w", action, err)
+	}
+	return nil
+}
+
 func marshal(v any) ([]byte, error) {
 	if v == nil {
 		return nil, nil

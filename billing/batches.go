@@ -154,11 +154,11 @@ func (s *Store) DraftPayoutBatch(ctx context.Context, actor audit.Actor, provide
 			return fmt.Errorf("billing: batch payouts: %d of %d changed", tag.RowsAffected(), len(ids))
 		}
 		batch := api.FormatID(id)
-		entries := make([]audit.Entry, 0, len(ids)+1)
-		entries = append(entries, audit.Entry{Actor: actor, Action: "payout_batch.draft", Entity: "payout_batch", EntityID: batch,
-			After: map[string]any{"status": BatchDraft, "payout_count": len(ids), "total": money.Format(total), "ceiling": money.Format(st.RegieCeiling)}})
-		entries = append(entries, payoutEntries(actor, "payout.batch", ids, PayoutDue, map[string]any{"status": PayoutBatched, "batch_id": batch})...)
-		if err := audit.Append(ctx, tx, entries...); err != nil {
+		if err := audit.Append(ctx, tx, audit.Entry{Actor: actor, Action: "payout_batch.draft", Entity: "payout_batch", EntityID: batch,
+			After: map[string]any{"status": BatchDraft, "payout_count": len(ids), "total": money.Format(total), "ceiling": money.Format(st.RegieCeiling)}}); err != nil {
+			return err
+		}
+		if err := auditPayouts(ctx, tx, actor, "payout.batch", ids, PayoutDue, map[string]any{"status": PayoutBatched, "batch_id": batch}); err != nil {
 			return err
 		}
 		// readBatch, not scanBatch: the draft is what finance reviews before
@@ -174,13 +174,9 @@ func (s *Store) DraftPayoutBatch(ctx context.Context, actor audit.Actor, provide
 	return b, ok, err
 }
 
-func payoutEntries(actor audit.Actor, action string, ids []int64, before string, after map[string]any) []audit.Entry {
-	out := make([]audit.Entry, len(ids))
-	for i, id := range ids {
-		out[i] = audit.Entry{Actor: actor, Action: action, Entity: "payout", EntityID: api.FormatID(id),
-			Before: map[string]any{"status": before}, After: after}
-	}
-	return out
+// auditPayouts writes the audit rows of payouts that all made the same move.
+func auditPayouts(ctx context.Context, tx pgx.Tx, actor audit.Actor, action string, ids []int64, before string, after map[string]any) error {
+	return audit.AppendSame(ctx, tx, actor, action, "payout", ids, map[string]any{"status": before}, after)
 }
 
 // PayoutBatchJob is the payout-batch job: it drafts one batch of due
@@ -295,10 +291,11 @@ func (s *Store) ApprovePayoutBatch(ctx context.Context, ap Approval, id int64) (
 			after["budget_override"] = true
 			after["budget"], after["used_before"] = money.Format(st.AnnualBudget), money.Format(used)
 		}
-		entries := []audit.Entry{{Actor: ap.Actor, Action: "payout_batch.approve", Entity: "payout_batch", EntityID: api.FormatID(id),
-			Before: map[string]any{"status": BatchSubmitted}, After: after}}
-		entries = append(entries, payoutEntries(ap.Actor, "payout.approve", ids, PayoutBatched, map[string]any{"status": PayoutApproved})...)
-		if err := audit.Append(ctx, tx, entries...); err != nil {
+		if err := audit.Append(ctx, tx, audit.Entry{Actor: ap.Actor, Action: "payout_batch.approve", Entity: "payout_batch", EntityID: api.FormatID(id),
+			Before: map[string]any{"status": BatchSubmitted}, After: after}); err != nil {
+			return err
+		}
+		if err := auditPayouts(ctx, tx, ap.Actor, "payout.approve", ids, PayoutBatched, map[string]any{"status": PayoutApproved}); err != nil {
 			return err
 		}
 		out, err = readBatch(ctx, tx, id)
@@ -351,10 +348,11 @@ func (s *Store) CancelPayoutBatch(ctx context.Context, actor audit.Actor, id int
 			id, now, nullID(actor.UserID)); err != nil {
 			return fmt.Errorf("billing: cancel batch: %w", err)
 		}
-		entries := []audit.Entry{{Actor: actor, Action: "payout_batch.cancel", Entity: "payout_batch", EntityID: api.FormatID(id),
-			Before: map[string]any{"status": b.Status}, After: map[string]any{"status": BatchCancelled}}}
-		entries = append(entries, payoutEntries(actor, "payout.unbatch", ids, PayoutBatched, map[string]any{"status": PayoutDue, "from_batch_id": api.FormatID(id)})...)
-		return audit.Append(ctx, tx, entries...)
+		if err := audit.Append(ctx, tx, audit.Entry{Actor: actor, Action: "payout_batch.cancel", Entity: "payout_batch", EntityID: api.FormatID(id),
+			Before: map[string]any{"status": b.Status}, After: map[string]any{"status": BatchCancelled}}); err != nil {
+			return err
+		}
+		return auditPayouts(ctx, tx, actor, "payout.unbatch", ids, PayoutBatched, map[string]any{"status": PayoutDue, "from_batch_id": api.FormatID(id)})
 	})
 }
 
@@ -401,10 +399,11 @@ func (s *Store) MarkPayoutBatchPaid(ctx context.Context, actor audit.Actor, id i
 		if err := journal.Post(ctx, tx, now, postings...); err != nil {
 			return err
 		}
-		entries := []audit.Entry{{Actor: actor, Action: "payout_batch.paid", Entity: "payout_batch", EntityID: api.FormatID(id),
-			Before: map[string]any{"status": BatchApproved}, After: map[string]any{"status": BatchPaid, "paid_on": paidOn.String()}}}
-		entries = append(entries, payoutEntries(actor, "payout.paid", ids, PayoutApproved, map[string]any{"status": PayoutPaid, "paid_on": paidOn.String()})...)
-		return audit.Append(ctx, tx, entries...)
+		if err := audit.Append(ctx, tx, audit.Entry{Actor: actor, Action: "payout_batch.paid", Entity: "payout_batch", EntityID: api.FormatID(id),
+			Before: map[string]any{"status": BatchApproved}, After: map[string]any{"status": BatchPaid, "paid_on": paidOn.String()}}); err != nil {
+			return err
+		}
+		return auditPayouts(ctx, tx, actor, "payout.paid", ids, PayoutApproved, map[string]any{"status": PayoutPaid, "paid_on": paidOn.String()})
 	})
 }
 

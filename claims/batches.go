@@ -80,15 +80,12 @@ func (s *Store) CreateClaimBatch(ctx context.Context, actor audit.Actor) (b Clai
 		if tag.RowsAffected() != int64(count) {
 			return fmt.Errorf("claims: transmit: %d of %d claims changed", tag.RowsAffected(), count)
 		}
-		entries := make([]audit.Entry, 0, len(ids)+1)
-		entries = append(entries, audit.Entry{Actor: actor, Action: "claim_batch.create", Entity: "claim_batch", EntityID: api.FormatID(batchID),
-			After: map[string]any{"claim_count": count, "total": money.Format(total.Decimal)}})
-		batch := api.FormatID(batchID)
-		for _, id := range ids {
-			entries = append(entries, audit.Entry{Actor: actor, Action: "claim.transmit", Entity: "claim", EntityID: api.FormatID(id),
-				Before: map[string]any{"status": ClaimQueued}, After: map[string]any{"status": ClaimTransmitted, "batch_id": batch}})
+		if err := audit.Append(ctx, tx, audit.Entry{Actor: actor, Action: "claim_batch.create", Entity: "claim_batch", EntityID: api.FormatID(batchID),
+			After: map[string]any{"claim_count": count, "total": money.Format(total.Decimal)}}); err != nil {
+			return err
 		}
-		if err := audit.Append(ctx, tx, entries...); err != nil {
+		if err := audit.AppendSame(ctx, tx, actor, "claim.transmit", "claim", ids,
+			map[string]any{"status": ClaimQueued}, map[string]any{"status": ClaimTransmitted, "batch_id": api.FormatID(batchID)}); err != nil {
 			return err
 		}
 		b = ClaimBatch{ID: batchID, ClaimCount: count, Total: total.Decimal, CreatedAt: now, Creator: actor.Name, Transmitted: count}
