@@ -240,7 +240,7 @@ func (s *Store) draftPayoutBatch(c echo.Context) error {
 		return err
 	}
 	if !ok {
-		return fault.New(fault.Conflict, "there are no due payouts that fit under the régie's ceiling").WithKind("nothing_to_batch")
+		return fault.New(fault.Conflict, "no due payout can be batched: none is due under the régie's ceiling, or another draft is taking them right now").WithKind("nothing_to_batch")
 	}
 	return c.JSON(http.StatusCreated, toPayoutBatchJSON(b))
 }
