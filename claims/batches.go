@@ -234,6 +234,12 @@ func (s *Store) ImportReturn(ctx context.Context, actor audit.Actor, id int64, l
 	if s.payouts == nil {
 		return nil, fmt.Errorf("claims: no payout creator wired")
 	}
+	today := calendar.Today(s.now())
+	for i, l := range lines {
+		if l.Outcome == ClaimPaid && l.PaidOn.After(today) {
+			return nil, fault.Field(fmt.Sprintf("lines[%d].paid_on", i), "paid_on %s is in the future", l.PaidOn)
+		}
+	}
 	var results []ReturnResult
 	err := db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
 		results = make([]ReturnResult, len(lines))

@@ -295,6 +295,7 @@ func TestMalformedReturnsAreRefusedWhole(t *testing.T) {
 		{"unknown outcome", `{"lines":[{"claim_id":"` + id + `","outcome":"maybe"}]}`, "application/json", 422, "invalid", "lines[0].outcome"},
 		{"paid without a date", `{"lines":[{"claim_id":"` + id + `","outcome":"paid","paid_amount":"30.00"}]}`, "application/json", 422, "invalid", "lines[0].paid_on"},
 		{"no lines", `{"lines":[]}`, "application/json", 422, "invalid", "lines"},
+		{"paid tomorrow", returnJSON(t, []string{id, "paid", "30.00", "2026-06-16"}), "application/json", 422, "invalid", "lines[0].paid_on"},
 		{"plain text", "claim_id,outcome\n1,paid", "text/plain", 415, "unsupported_media_type", "content_type"},
 		{"csv without outcome column", "claim_id;paid_amount\r\n" + id + ";30,00\r\n", "text/csv", 422, "invalid", "header"},
 	}
