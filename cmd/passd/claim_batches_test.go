@@ -114,11 +114,11 @@ func TestClaimPaidInFullByTheCPAM(t *testing.T) {
 	status, body = h.do(t, "GET", "/api/v1/claim-batches/999/export", h.referent, "")
 	wantError(t, "unknown batch", status, body, http.StatusNotFound, "not_found", "")
 
-	report := h.importReturn(t, batchID, returnJSON(t, []string{claimID, "paid", "30.00", "2026-06-20"}))
+	report := h.importReturn(t, batchID, returnJSON(t, []string{claimID, "paid", "30.00", "2026-06-12"}))
 	if got := lineResults(t, report); fmt.Sprint(got) != "[paid]" {
 		t.Fatalf("return results = %v", got)
 	}
-	wantFields(t, "paid claim", h.claim(t, claimID), map[string]any{"status": "paid", "paid_amount": "30.00", "paid_on": "2026-06-20"})
+	wantFields(t, "paid claim", h.claim(t, claimID), map[string]any{"status": "paid", "paid_amount": "30.00", "paid_on": "2026-06-12"})
 	if p := h.payoutsOf(t, invoiceID); len(p) != 0 {
 		t.Errorf("a claim paid in full made payouts %v", p)
 	}
@@ -127,7 +127,7 @@ func TestClaimPaidInFullByTheCPAM(t *testing.T) {
 
 	// The same return again changes nothing.
 	before = h.state(t)
-	report = h.importReturn(t, batchID, returnJSON(t, []string{claimID, "paid", "30.00", "2026-06-20"}))
+	report = h.importReturn(t, batchID, returnJSON(t, []string{claimID, "paid", "30.00", "2026-06-12"}))
 	if got := lineResults(t, report); fmt.Sprint(got) != "[unchanged]" {
 		t.Errorf("re-import results = %v", got)
 	}
@@ -140,7 +140,7 @@ func TestClaimPaidInFullByTheCPAM(t *testing.T) {
 		t.Fatalf("statement = %v", st)
 	}
 	wantFields(t, "statement line", lines[0], map[string]any{"invoice_id": invoiceID, "status": "released", "cpam_amount": "30.00", "city_amount": "0.00"})
-	wantFields(t, "statement claim", lines[0]["claim"].(map[string]any), map[string]any{"status": "paid", "paid_amount": "30.00", "paid_on": "2026-06-20"})
+	wantFields(t, "statement claim", lines[0]["claim"].(map[string]any), map[string]any{"status": "paid", "paid_amount": "30.00", "paid_on": "2026-06-12"})
 }
 
 func TestClaimRejectedByTheCPAMIsPaidByTheCity(t *testing.T) {
@@ -206,7 +206,7 @@ func TestClaimPaidInPartLeavesTheRestToTheCity(t *testing.T) {
 	claimID := str(t, claim, "id")
 	batchID := str(t, h.batchClaims(t), "id")
 
-	report := h.importReturn(t, batchID, returnJSON(t, []string{claimID, "paid", "32.50", "2026-06-18"}))
+	report := h.importReturn(t, batchID, returnJSON(t, []string{claimID, "paid", "32.50", "2026-06-11"}))
 	wantFields(t, "partial line", report["lines"].([]any)[0].(map[string]any), map[string]any{"result": "partial", "owed_amount": "7.50"})
 	wantFields(t, "counts", report["counts"].(map[string]any), map[string]any{"partial": 1})
 	wantFields(t, "claim", h.claim(t, claimID), map[string]any{"status": "paid", "paid_amount": "32.50"})
@@ -226,7 +226,7 @@ func TestReturnLinesThatContradictOrMisfireChangeNothing(t *testing.T) {
 	_, open := h.releasedClaim(t, gp, "Dia", "ame", "F-3", "20.00")
 	paidID, rejectedID, openID := str(t, paid, "id"), str(t, rejected, "id"), str(t, open, "id")
 	batchID := str(t, h.batchClaims(t), "id")
-	h.importReturn(t, batchID, returnJSON(t, []string{paidID, "paid", "30.00", "2026-06-20"}, []string{rejectedID, "rejected", "hors droits"}))
+	h.importReturn(t, batchID, returnJSON(t, []string{paidID, "paid", "30.00", "2026-06-12"}, []string{rejectedID, "rejected", "hors droits"}))
 
 	// A claim of another batch is not in this one.
 	_, other := h.releasedClaim(t, gp, "Fall", "ame", "F-4", "10.00")
@@ -235,10 +235,10 @@ func TestReturnLinesThatContradictOrMisfireChangeNothing(t *testing.T) {
 	before := h.state(t)
 	report := h.importReturn(t, batchID, returnJSON(t,
 		[]string{paidID, "rejected", "finalement non"},               // contradicts paid
-		[]string{rejectedID, "paid", "25.00", "2026-06-21"},          // contradicts rejected
-		[]string{str(t, other, "id"), "paid", "10.00", "2026-06-21"}, // other batch
+		[]string{rejectedID, "paid", "25.00", "2026-06-13"},          // contradicts rejected
+		[]string{str(t, other, "id"), "paid", "10.00", "2026-06-13"}, // other batch
 		[]string{"987654", "rejected", "inconnue"},                   // no such claim
-		[]string{openID, "paid", "20.01", "2026-06-21"},              // more than claimed
+		[]string{openID, "paid", "20.01", "2026-06-13"},              // more than claimed
 	))
 	if got := lineResults(t, report); fmt.Sprint(got) != "[conflict conflict not_in_batch not_in_batch invalid]" {
 		t.Errorf("results = %v", got)
@@ -251,7 +251,7 @@ func TestReturnLinesThatContradictOrMisfireChangeNothing(t *testing.T) {
 	h.assertUnchanged(t, "contradicting lines", before)
 
 	// A line that repeats the same paid amount on another day contradicts too.
-	report = h.importReturn(t, batchID, returnJSON(t, []string{paidID, "paid", "30.00", "2026-06-22"}, []string{openID, "paid", "20.00", "2026-06-22"}))
+	report = h.importReturn(t, batchID, returnJSON(t, []string{paidID, "paid", "30.00", "2026-06-14"}, []string{openID, "paid", "20.00", "2026-06-14"}))
 	if got := lineResults(t, report); fmt.Sprint(got) != "[conflict paid]" {
 		t.Errorf("mixed results = %v: good lines apply even beside a conflicting one", got)
 	}
@@ -267,7 +267,7 @@ func TestReturnsCanBeImportedAsCSV(t *testing.T) {
 	batchID := str(t, h.batchClaims(t), "id")
 	// As a French spreadsheet saves it: BOM, ';' and decimal commas.
 	csv := "\ufeffclaim_id;outcome;paid_amount;paid_on;reason\r\n" +
-		str(t, a, "id") + ";paid;30,00;2026-06-20;\r\n" +
+		str(t, a, "id") + ";paid;30,00;2026-06-12;\r\n" +
 		str(t, b, "id") + ";rejected;;;droits clos\r\n"
 	report := h.mustDo(t, http.StatusOK, "POST", "/api/v1/claim-batches/"+batchID+"/returns", h.referent, csv, "Content-Type", "text/csv; charset=utf-8")
 	if got := lineResults(t, report); fmt.Sprint(got) != "[paid rejected]" {
@@ -289,7 +289,7 @@ func TestMalformedReturnsAreRefusedWhole(t *testing.T) {
 		status                  int
 		code, field             string
 	}{
-		{"bad amount on the second line", returnJSON(t, []string{id, "rejected", "x"}, []string{"77", "paid", "12.345", "2026-06-20"}),
+		{"bad amount on the second line", returnJSON(t, []string{id, "rejected", "x"}, []string{"77", "paid", "12.345", "2026-06-12"}),
 			"application/json", 422, "invalid", "lines[1].paid_amount"},
 		{"same claim twice", returnJSON(t, []string{id, "rejected", "x"}, []string{id, "rejected", "y"}), "application/json", 422, "invalid", "lines[1].claim_id"},
 		{"unknown outcome", `{"lines":[{"claim_id":"` + id + `","outcome":"maybe"}]}`, "application/json", 422, "invalid", "lines[0].outcome"},
