@@ -488,11 +488,12 @@ type statementLineJSON struct {
 	Payouts           []statementPayoutJSON `json:"payouts"`
 }
 
-func optAmount(d interface{ StringFixed(int32) string }, ok bool) *string {
-	if !ok {
+// optAmount formats an amount that may be absent.
+func optAmount(d *decimal.Decimal) *string {
+	if d == nil {
 		return nil
 	}
-	s := d.StringFixed(2)
+	s := money.Format(*d)
 	return &s
 }
 
@@ -501,16 +502,11 @@ func toStatementLineJSON(l StatementLine) statementLineJSON {
 	out := statementLineJSON{InvoiceID: api.FormatID(inv.ID), ExternalRef: inv.ExternalRef, PatientFileNumber: inv.PatientFileNumber,
 		CareDate: inv.CareDate, Deadline: inv.Deadline, Total: money.Format(inv.Total), Status: inv.Status,
 		DecisionReason: nullable(inv.DecisionReason), Payouts: []statementPayoutJSON{}}
-	if inv.CPAMAmount != nil {
-		out.CPAMAmount = optAmount(*inv.CPAMAmount, true)
-		out.CityAmount = optAmount(*inv.CityAmount, true)
-	}
+	out.CPAMAmount, out.CityAmount = optAmount(inv.CPAMAmount), optAmount(inv.CityAmount)
 	if l.ClaimID != 0 {
 		out.Claim = &statementClaimJSON{ID: api.FormatID(l.ClaimID), Amount: money.Format(*l.ClaimAmount), Status: l.ClaimStatus,
 			PaidOn: optDate(l.ClaimPaidOn), RejectionReason: nullable(l.ClaimRejection)}
-		if l.ClaimPaidAmount != nil {
-			out.Claim.PaidAmount = optAmount(*l.ClaimPaidAmount, true)
-		}
+		out.Claim.PaidAmount = optAmount(l.ClaimPaidAmount)
 	}
 	for _, p := range l.Payouts {
 		out.Payouts = append(out.Payouts, statementPayoutJSON{ID: api.FormatID(p.ID), Amount: money.Format(p.Amount), Reason: p.Reason,
