@@ -2,7 +2,6 @@ package openapi
 
 import (
 	"bytes"
-	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -61,8 +60,8 @@ func mediaTypeOf(header string, accepted []string) (string, error) {
 		WithKind("unsupported_media_type").WithField("content_type").WithStatus(http.StatusUnsupportedMediaType)
 }
 
-// validate checks the parameters and the JSON body with kin-openapi, on a
-// copy of the request, and answers the first fault (see checkRequest).
+// validate checks the parameters, then the JSON body, with kin-openapi on
+// a copy of the request, and answers the first fault (see checkRequest).
 func (in requestInput) validate(req *http.Request) error {
 	copied := req.Clone(req.Context())
 	// An empty query value is an absent parameter, as c.QueryParam reads it
@@ -74,50 +73,52 @@ func (in requestInput) validate(req *http.Request) error {
 		}
 	}
 	copied.URL.RawQuery = query.Encode()
-	validateBody := in.bodyErr == nil && in.mediaType == mediaTypeJSON
-	if validateBody {
-		copied.Header.Set("Content-Type", in.mediaType)
-		copied.Body = io.NopCloser(bytes.NewReader(in.body))
-		copied.ContentLength = int64(len(in.body))
-		copied.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(in.body)), nil }
-	} else {
-		copied.Body, copied.ContentLength, copied.GetBody = http.NoBody, 0, nil
-	}
-	err := openapi3filter.ValidateRequest(req.Context(), &openapi3filter.RequestValidationInput{
+	copied.Body, copied.ContentLength, copied.GetBody = http.NoBody, 0, nil
+	input := &openapi3filter.RequestValidationInput{
 		Request: copied, PathParams: in.params, Route: in.operation.route,
 		Options: &openapi3filter.Options{
-			ExcludeRequestBody:  !validateBody,
+			// Parameters are few, so all their faults are gathered, to
+			// answer them in the handlers' order; the body is checked
+			// after, failing at its first fault: a body of many faults
+			// costs no more than a valid one.
+			ExcludeRequestBody:  true,
 			MultiError:          true,
 			SkipSettingDefaults: true,
 			// Authentication is the auth middleware's; the role check is Guard's.
 			AuthenticationFunc: openapi3filter.NoopAuthenticationFunc,
 		},
-	})
-	return in.answer(err)
+	}
+	paramsErr := openapi3filter.ValidateRequest(req.Context(), input)
+	var bodyErr error
+	if in.bodyErr == nil && in.mediaType == mediaTypeJSON {
+		copied.Header.Set("Content-Type", in.mediaType)
+		copied.Body, copied.ContentLength = io.NopCloser(bytes.NewReader(in.body)), int64(len(in.body))
+		input.Options = &openapi3filter.Options{SkipSettingDefaults: true}
+		bodyErr = openapi3filter.ValidateRequestBody(req.Context(), input, in.operation.route.Operation.RequestBody.Value)
+	}
+	return in.answer(paramsErr, bodyErr)
 }
 
 // answer turns kin-openapi's findings and the body's framing into the one
 // fault a client gets: path, query, body, then headers.
-func (in requestInput) answer(err error) error {
-	var path, query, body, header []*openapi3filter.RequestError
+func (in requestInput) answer(paramsErr, bodyErr error) error {
+	var path, query, header []*openapi3filter.RequestError
 	var reqErrs openapi3.MultiError
-	if err != nil && !errors.As(err, &reqErrs) {
-		reqErrs = openapi3.MultiError{err}
+	if paramsErr != nil && !errors.As(paramsErr, &reqErrs) {
+		reqErrs = openapi3.MultiError{paramsErr}
 	}
 	for _, e := range reqErrs {
 		var re *openapi3filter.RequestError
-		if !errors.As(e, &re) {
+		if !errors.As(e, &re) || re.Parameter == nil {
 			return fmt.Errorf("openapi: validating %s %s: %w", in.operation.Method, in.operation.Path, e)
 		}
-		switch {
-		case re.Parameter != nil && re.Parameter.In == openapi3.ParameterInPath:
+		switch re.Parameter.In {
+		case openapi3.ParameterInPath:
 			path = append(path, re)
-		case re.Parameter != nil && re.Parameter.In == openapi3.ParameterInQuery:
+		case openapi3.ParameterInQuery:
 			query = append(query, re)
-		case re.Parameter != nil:
-			header = append(header, re)
 		default:
-			body = append(body, re)
+			header = append(header, re)
 		}
 	}
 	switch {
@@ -128,8 +129,8 @@ func (in requestInput) answer(err error) error {
 		return parameterFault(query[0])
 	case in.bodyErr != nil:
 		return in.bodyErr
-	case len(body) > 0:
-		return in.bodyFault(body[0])
+	case bodyErr != nil:
+		return in.bodyFault(bodyErr)
 	case len(header) > 0:
 		return parameterFault(header[0])
 	}
@@ -149,122 +150,124 @@ func parameterFault(re *openapi3filter.RequestError) error {
 	return fault.Field(name, "%s is not valid", name)
 }
 
-// bodyFault names the member at fault of a JSON body. Of several faults,
-// it blames the one a handler checking the members in order meets first:
-// unknown members first (strict decoding refuses them before anything),
-// then members in the order of the schema's required list, then the
-// optional ones by name; array elements in order.
-func (in requestInput) bodyFault(re *openapi3filter.RequestError) error {
-	var faults []*openapi3.SchemaError
-	collectSchemaErrors(re.Err, &faults)
-	if len(faults) == 0 {
-		return fault.New(fault.Invalid, "the body does not match the API contract").WithField("body")
+// bodyFault names the member at fault of a JSON body that breaks its
+// schema. kin-openapi reports the first fault in its own order (members by
+// name); a handler checks them in another, so the fault answered is looked
+// for again in the handlers' order (see locate).
+func (in requestInput) bodyFault(bodyErr error) error {
+	schema := in.operation.route.Operation.RequestBody.Value.Content.Get(mediaTypeJSON).Schema.Value
+	value, err := decodeJSON(in.body)
+	if err != nil {
+		return fmt.Errorf("openapi: decoding a body that was checked already: %w", err)
 	}
-	root := in.operation.route.Operation.RequestBody.Value.Content.Get(mediaTypeJSON).Schema.Value
-	type located struct {
-		err   *openapi3.SchemaError
-		path  []string
-		rank  []int
-		isNew bool // an unknown member
-	}
-	var all []located
-	for _, se := range faults {
-		l := located{err: se, path: se.JSONPointer()}
-		if name, ok := unknownMember(se); ok {
-			l.path, l.isNew = append(l.path, name), true
+	found, ok := locate(schema, value, nil)
+	if !ok {
+		// kin-openapi and a second look disagree: answer kin-openapi's.
+		var se *openapi3.SchemaError
+		if !errors.As(bodyErr, &se) {
+			return fault.New(fault.Invalid, "the body does not match the API contract").WithField("body")
 		}
-		l.rank = rankOf(root, l.path)
-		all = append(all, l)
+		found = located{path: se.JSONPointer(), err: se}
 	}
-	first := slices.MinFunc(all, func(a, b located) int {
-		for i := 0; i < len(a.rank) && i < len(b.rank); i++ {
-			if c := cmp.Compare(a.rank[i], b.rank[i]); c != 0 {
-				return c
+	field := fieldPath(found.path)
+	switch {
+	case found.unknown:
+		return fault.Field(field, "unknown field %q", field).WithKind("unknown_field")
+	case found.err == nil:
+		return fault.Field(field, "%s is required", field)
+	case field == "":
+		return fault.New(fault.Invalid, "the body %s", describe(found.err)).WithField("body")
+	}
+	return fault.Field(field, "%s %s", field, describe(found.err))
+}
+
+// located is a fault in a body: its path, and what it breaks (nil for a
+// missing member or, with unknown, a member the schema does not allow).
+type located struct {
+	path    []string
+	err     *openapi3.SchemaError
+	unknown bool
+}
+
+var failFast = []openapi3.SchemaValidationOption{openapi3.VisitAsRequest(), openapi3.FailFast()}
+
+// locate finds, in a value that breaks schema, the fault that a handler
+// checking the members in order meets first: in an object, an unknown
+// member (strict decoding refuses those before anything), then the members
+// in the order of the required list, then the optional ones by name; in an
+// array, its length, then each element in order. Each subtree is checked
+// failing fast, so the search costs a few passes over the body at most.
+func locate(schema *openapi3.Schema, value any, path []string) (located, bool) {
+	if schema == nil {
+		return located{}, false
+	}
+	object, isObject := value.(map[string]any)
+	array, isArray := value.([]any)
+	switch {
+	case isObject && schema.Type.Permits(openapi3.TypeObject):
+		if closed := schema.AdditionalProperties.Has; closed != nil && !*closed {
+			var unknown []string
+			for name := range object {
+				if _, declared := schema.Properties[name]; !declared {
+					unknown = append(unknown, name)
+				}
+			}
+			if len(unknown) > 0 {
+				return located{path: appendPath(path, slices.Min(unknown)), unknown: true}, true
 			}
 		}
-		return cmp.Compare(len(a.rank), len(b.rank))
-	})
-	field := fieldPath(first.path)
-	if first.isNew {
-		return fault.Field(field, "unknown field %q", field).WithKind("unknown_field")
-	}
-	if field == "" {
-		return fault.New(fault.Invalid, "the body %s", describe(first.err)).WithField("body")
-	}
-	return fault.Field(field, "%s %s", field, describe(first.err))
-}
-
-// collectSchemaErrors flattens kin-openapi's error tree into its schema
-// errors.
-func collectSchemaErrors(err error, out *[]*openapi3.SchemaError) {
-	var me openapi3.MultiError
-	if errors.As(err, &me) {
-		for _, e := range me {
-			collectSchemaErrors(e, out)
+		for _, name := range memberOrder(schema) {
+			member, present := object[name]
+			if !present {
+				if slices.Contains(schema.Required, name) {
+					return located{path: appendPath(path, name)}, true
+				}
+				continue
+			}
+			property := valueOf(schema.Properties[name])
+			if property != nil && property.VisitJSON(member, failFast...) != nil {
+				if found, ok := locate(property, member, appendPath(path, name)); ok {
+					return found, true
+				}
+			}
 		}
-		return
+	case isArray && schema.Type.Permits(openapi3.TypeArray):
+		if uint64(len(array)) < schema.MinItems || schema.MaxItems != nil && uint64(len(array)) > *schema.MaxItems {
+			break
+		}
+		items := valueOf(schema.Items)
+		for i, item := range array {
+			if items != nil && items.VisitJSON(item, failFast...) != nil {
+				if found, ok := locate(items, item, appendPath(path, strconv.Itoa(i))); ok {
+					return found, true
+				}
+			}
+		}
 	}
+	err := schema.VisitJSON(value, openapi3.VisitAsRequest())
 	var se *openapi3.SchemaError
-	if errors.As(err, &se) {
-		*out = append(*out, se)
+	if !errors.As(err, &se) {
+		return located{}, false
 	}
+	return located{path: slices.Clone(path), err: se}, true
 }
 
-// unknownMember returns the first member of an object that its schema
-// does not allow, for an "additionalProperties: false" error.
-func unknownMember(se *openapi3.SchemaError) (string, bool) {
-	object, ok := se.Value.(map[string]any)
-	if se.SchemaField != "properties" || !ok || se.Schema == nil {
-		return "", false
-	}
-	var unknown []string
-	for name := range object {
-		if _, declared := se.Schema.Properties[name]; !declared {
-			unknown = append(unknown, name)
-		}
-	}
-	if len(unknown) == 0 {
-		return "", false
-	}
-	return slices.Min(unknown), true
-}
-
-// rankOf places a path in the order a handler checks members: at each
-// object, unknown members (-1), then the required ones in order, then the
-// optional ones by name; at each array, the index.
-func rankOf(schema *openapi3.Schema, path []string) []int {
-	rank := make([]int, 0, len(path))
-	for _, segment := range path {
-		switch {
-		case schema == nil:
-			rank = append(rank, 0)
-		case schema.Type.Is(openapi3.TypeArray):
-			i, _ := strconv.Atoi(segment)
-			rank = append(rank, i)
-			schema = valueOf(schema.Items)
-		default:
-			rank = append(rank, memberRank(schema, segment))
-			schema = valueOf(schema.Properties[segment])
-		}
-	}
-	return rank
-}
-
-func memberRank(schema *openapi3.Schema, name string) int {
-	if _, declared := schema.Properties[name]; !declared {
-		return -1
-	}
-	if i := slices.Index(schema.Required, name); i >= 0 {
-		return i
-	}
-	optional := make([]string, 0, len(schema.Properties))
-	for p := range schema.Properties {
-		if !slices.Contains(schema.Required, p) {
-			optional = append(optional, p)
+// memberOrder lists an object's members as a handler checks them: the
+// required ones in order, then the optional ones by name.
+func memberOrder(schema *openapi3.Schema) []string {
+	out := slices.Clone(schema.Required)
+	var optional []string
+	for name := range schema.Properties {
+		if !slices.Contains(schema.Required, name) {
+			optional = append(optional, name)
 		}
 	}
 	slices.Sort(optional)
-	return len(schema.Required) + slices.Index(optional, name)
+	return append(out, optional...)
+}
+
+func appendPath(path []string, segment string) []string {
+	return append(slices.Clone(path), segment)
 }
 
 func valueOf(ref *openapi3.SchemaRef) *openapi3.Schema {
