@@ -175,13 +175,15 @@ func (s *Spec) routePrefix(echoPath string) bool {
 // status must be documented for the operation, with the content type and
 // a body that matches the schema. echoPath is the route Echo matched
 // (c.Path()) and params its path parameters. An answer on a route the
-// contract does not have (Echo's own 404) must still be an error document.
+// contract does not have (Echo's own 404) must still be an error document:
+// a 404 or 405, or what authentication answers before any route is known.
 func (s *Spec) CheckResponse(req *http.Request, echoPath string, params map[string]string,
 	status int, header http.Header, body []byte) error {
 	o, ok := s.Operation(req.Method, echoPath)
 	if !ok {
-		if status != http.StatusNotFound && status != http.StatusMethodNotAllowed && status != http.StatusUnauthorized {
-			return fmt.Errorf("openapi: %s %s (no operation) answered %d, where only an error (401, 404, 405) is possible", req.Method, req.URL.Path, status)
+		if !slices.Contains(noRouteStatuses, status) {
+			return fmt.Errorf("openapi: %s %s matches no operation and answered %d, where only an error %v is possible",
+				req.Method, req.URL.Path, status, noRouteStatuses)
 		}
 		return s.checkErrorDocument(header, body)
 	}
@@ -197,6 +199,11 @@ func (s *Spec) CheckResponse(req *http.Request, echoPath string, params map[stri
 	}
 	return nil
 }
+
+// noRouteStatuses are the answers to a path no operation matches: not
+// found, and under /api/v1 authentication's answers, which come first.
+var noRouteStatuses = []int{http.StatusUnauthorized, http.StatusNotFound, http.StatusMethodNotAllowed,
+	http.StatusTooManyRequests, http.StatusServiceUnavailable}
 
 // checkErrorDocument checks a JSON body against the Error schema.
 func (s *Spec) checkErrorDocument(header http.Header, body []byte) error {
