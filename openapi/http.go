@@ -86,10 +86,7 @@ func (s *Spec) checkRequest(c echo.Context, o *Operation) error {
 // may be absent or blank whatever its Content-Type, as api.DecodeOptional
 // allows. It returns the body as read even when its framing is refused.
 func readBody(c echo.Context, required bool, accepted []string) ([]byte, string, error) {
-	header := c.Request().Header.Get(echo.HeaderContentType)
-	var mediaType string
-	var typeErr error
-	mediaType, typeErr = mediaTypeOf(header, accepted)
+	mediaType, typeErr := mediaTypeOf(c.Request().Header.Get(echo.HeaderContentType), accepted)
 	if required && typeErr != nil {
 		return nil, "", typeErr
 	}
