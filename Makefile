@@ -6,7 +6,7 @@
 .DEFAULT_GOAL := help
 ARGS ?= ./...
 
-.PHONY: help build run migrate test vet fmt db-stop
+.PHONY: help build run migrate test vet fmt lint-api db-stop
 
 help: ## list the targets (default)
 	@echo 'usage: make TARGET'
@@ -21,11 +21,14 @@ run: ## build, start/reuse the dev database (./.data), migrate, seed demo data, 
 migrate: ## build and apply migrations to the database make run uses
 	@bash scripts/migrate.sh
 
-test: ## go vet + go test -race against a throwaway PostgreSQL (ARGS='-run TestX ./pkg/')
+test: ## lint-api + go vet + go test -race against a throwaway PostgreSQL (ARGS='-run TestX ./pkg/')
 	@bash scripts/test.sh $(ARGS)
 
 vet: ## go vet ./...
 	go vet ./...
+
+lint-api: ## lint the API contract openapi/openapi.yaml with spectral (installs it with npm ci when missing)
+	@bash scripts/lint-api.sh
 
 fmt: ## check formatting: list Go files gofmt would change, fail if any
 	@bash scripts/fmt.sh

@@ -111,6 +111,14 @@ func DecodeBytes(body []byte, dst any) error {
 	return nil
 }
 
+// CheckObject checks that body is one JSON object as DecodeBytes does
+// (valid UTF-8, no key given twice, nothing after it), for a caller that
+// checks its members another way: the API contract's validator.
+func CheckObject(body []byte) error {
+	var members map[string]json.RawMessage
+	return DecodeBytes(body, &members)
+}
+
 func describe(goType string) string {
 	switch {
 	case strings.HasPrefix(goType, "[]"):

@@ -1,12 +1,9 @@
 package auth
 
 import (
-	"slices"
 	"strings"
 
 	"github.com/labstack/echo/v4"
-
-	"passd/fault"
 )
 
 const principalKey = "passd.principal"
@@ -25,22 +22,6 @@ func (s *Store) Middleware() echo.MiddlewareFunc {
 				return err
 			}
 			c.Set(principalKey, p)
-			return next(c)
-		}
-	}
-}
-
-// Allow lets only the given roles through; others get 403.
-func Allow(roles ...Role) echo.MiddlewareFunc {
-	return func(next echo.HandlerFunc) echo.HandlerFunc {
-		return func(c echo.Context) error {
-			p, ok := c.Get(principalKey).(Principal)
-			if !ok {
-				return errUnauthorized
-			}
-			if !slices.Contains(roles, p.Role) {
-				return fault.New(fault.Forbidden, "the %s role may not do this", p.Role)
-			}
 			return next(c)
 		}
 	}

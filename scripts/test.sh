@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# make test: go vet ./... and go test -race -count=1 against a real
-# PostgreSQL.
+# make test: lint the API contract (scripts/lint-api.sh), then go vet ./...
+# and go test -race -count=1 against a real PostgreSQL.
 #
 #   scripts/test.sh [GO_TEST_ARGS...]     (default: ./...)
 #   e.g. scripts/test.sh -run TestX ./billing/
@@ -10,7 +10,7 @@
 # fsync off), TEST_DATABASE_URL points at its superuser, and the cluster and
 # directory are removed when this script ends, however it ends (tests
 # failing, Ctrl-C, SIGTERM, SIGHUP, a closed output pipe). The exit status
-# is that of go vet / go test.
+# is that of the lint, go vet or go test, the first that fails.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # shellcheck source=scripts/lib/pg.sh
@@ -83,6 +83,7 @@ run() {
 }
 
 ensure_xmllint
+run bash scripts/lint-api.sh
 run go vet ./...
 
 if [[ -n ${TEST_DATABASE_URL:-} ]]; then

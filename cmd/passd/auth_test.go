@@ -8,11 +8,57 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/labstack/echo/v4"
+
 	"passd/auth"
+	"passd/openapi"
 )
 
-// route is one /api/v1 route, the roles allowed on it and a body that a
-// caller of the right role could send.
+// expectedRoles is the role table of PRODUCT.md, written out by hand: the
+// roles of openapi/openapi.yaml (x-roles), which passd enforces, must be
+// exactly these, so that a wrong edit of the contract fails here.
+var expectedRoles = map[string][]auth.Role{
+	"POST /api/v1/providers":                     {auth.Admin},
+	"GET /api/v1/providers":                      {auth.Admin, auth.Finance},
+	"GET /api/v1/providers/{id}":                 {auth.Admin, auth.Finance},
+	"POST /api/v1/patients":                      {auth.Coordinator},
+	"GET /api/v1/patients":                       {auth.Coordinator, auth.CPAMReferent},
+	"GET /api/v1/patients/{id}":                  {auth.Coordinator, auth.CPAMReferent},
+	"GET /api/v1/patients/{id}/access-log":       {auth.Admin},
+	"POST /api/v1/patients/{id}/rights-request":  {auth.Coordinator},
+	"POST /api/v1/patients/{id}/rights-decision": {auth.CPAMReferent},
+	"POST /api/v1/invoices":                      {auth.Provider},
+	"GET /api/v1/invoices":                       {auth.Provider, auth.Coordinator, auth.Finance, auth.Admin},
+	"GET /api/v1/invoices/{id}":                  {auth.Provider, auth.Coordinator, auth.Finance, auth.Admin},
+	"POST /api/v1/invoices/{id}/cancel":          {auth.Provider, auth.Coordinator},
+	"GET /api/v1/claims":                         {auth.CPAMReferent, auth.Finance, auth.Admin},
+	"GET /api/v1/payouts":                        {auth.Finance, auth.Admin, auth.Provider},
+	"GET /api/v1/jobs":                           {auth.Admin},
+	"POST /api/v1/jobs/{name}/run":               {auth.Admin},
+	"POST /api/v1/claim-batches":                 {auth.CPAMReferent},
+	"GET /api/v1/claim-batches":                  {auth.CPAMReferent, auth.Finance, auth.Admin},
+	"GET /api/v1/claim-batches/{id}":             {auth.CPAMReferent, auth.Finance, auth.Admin},
+	"GET /api/v1/claim-batches/{id}/export":      {auth.CPAMReferent},
+	"POST /api/v1/claim-batches/{id}/returns":    {auth.CPAMReferent},
+	"GET /api/v1/reminders":                      {auth.Coordinator},
+	"GET /api/v1/settings":                       {auth.Admin, auth.Finance},
+	"PUT /api/v1/settings":                       {auth.Admin},
+	"POST /api/v1/payout-batches":                {auth.Finance},
+	"GET /api/v1/payout-batches":                 {auth.Finance, auth.Admin},
+	"GET /api/v1/payout-batches/{id}":            {auth.Finance, auth.Admin},
+	"POST /api/v1/payout-batches/{id}/submit":    {auth.Finance},
+	"POST /api/v1/payout-batches/{id}/approve":   {auth.Finance, auth.Admin},
+	"POST /api/v1/payout-batches/{id}/cancel":    {auth.Finance},
+	"POST /api/v1/payout-batches/{id}/paid":      {auth.Finance},
+	"GET /api/v1/payout-batches/{id}/sepa.xml":   {auth.Finance},
+	"GET /api/v1/reports/budget":                 {auth.Finance, auth.Admin},
+	"GET /api/v1/reports/invariants":             {auth.Admin},
+	"GET /api/v1/statement":                      {auth.Provider},
+}
+
+// route is one secured operation of the contract as a request: a path with
+// real ids, the roles allowed on it and a body a caller of the right role
+// could send.
 type route struct {
 	method, path string
 	allowed      []auth.Role
@@ -47,93 +93,120 @@ func newAuthFixture(t *testing.T) authFixture {
 	return f
 }
 
-// routes is the role matrix of PRODUCT.md, route by route.
+// routes is every secured operation of the contract as a request, with the
+// roles of expectedRoles. An operation with no expected roles, or no
+// sample body when it takes one, fails the test: add it to the tables.
 func (f authFixture) routes(t *testing.T) []route {
-	return []route{
-		{"POST", "/api/v1/providers", []auth.Role{auth.Admin},
-			mustJSON(t, map[string]any{"kind": "nurse", "name": "Cabinet B", "rpps": "10000000099", "iban": validIBAN, "bic": validBIC})},
-		{"GET", "/api/v1/providers", []auth.Role{auth.Admin, auth.Finance}, ""},
-		{"GET", "/api/v1/providers/" + f.provider.id, []auth.Role{auth.Admin, auth.Finance}, ""},
-		{"POST", "/api/v1/patients", []auth.Role{auth.Coordinator},
-			mustJSON(t, map[string]any{"last_name": "Nguyen", "first_name": "Van", "birth_date": "1987-05-03"})},
-		{"GET", "/api/v1/patients", []auth.Role{auth.Coordinator, auth.CPAMReferent}, ""},
-		{"GET", "/api/v1/patients/" + f.patient.id, []auth.Role{auth.Coordinator, auth.CPAMReferent}, ""},
-		{"POST", "/api/v1/patients/" + f.patient.id + "/rights-request", []auth.Role{auth.Coordinator},
-			mustJSON(t, map[string]any{"regime": "puma", "filed_on": "2026-06-01"})},
-		{"POST", "/api/v1/patients/" + f.patient.id + "/rights-decision", []auth.Role{auth.CPAMReferent},
-			mustJSON(t, map[string]any{"decision": "refused", "reason": "dossier incomplet"})},
-		{"POST", "/api/v1/invoices", []auth.Role{auth.Provider}, invoiceBody(t, f.patient.fileNumber, "A-2", "2026-06-02")},
-		{"GET", "/api/v1/invoices", []auth.Role{auth.Provider, auth.Coordinator, auth.Finance, auth.Admin}, ""},
-		{"GET", "/api/v1/invoices/" + f.invoice, []auth.Role{auth.Provider, auth.Coordinator, auth.Finance, auth.Admin}, ""},
-		{"POST", "/api/v1/invoices/" + f.invoice + "/cancel", []auth.Role{auth.Provider, auth.Coordinator}, ""},
-		{"GET", "/api/v1/claims", []auth.Role{auth.CPAMReferent, auth.Finance, auth.Admin}, ""},
-		{"GET", "/api/v1/payouts", []auth.Role{auth.Finance, auth.Admin, auth.Provider}, ""},
-		{"GET", "/api/v1/jobs", []auth.Role{auth.Admin}, ""},
-		{"POST", "/api/v1/jobs/release/run", []auth.Role{auth.Admin}, ""},
-		{"POST", "/api/v1/claim-batches", []auth.Role{auth.CPAMReferent}, ""},
-		{"GET", "/api/v1/claim-batches", []auth.Role{auth.CPAMReferent, auth.Finance, auth.Admin}, ""},
-		{"GET", "/api/v1/claim-batches/" + f.claimBatch, []auth.Role{auth.CPAMReferent, auth.Finance, auth.Admin}, ""},
-		{"GET", "/api/v1/claim-batches/" + f.claimBatch + "/export", []auth.Role{auth.CPAMReferent}, ""},
-		{"POST", "/api/v1/claim-batches/" + f.claimBatch + "/returns", []auth.Role{auth.CPAMReferent},
-			mustJSON(t, map[string]any{"lines": []any{map[string]any{"claim_id": "999999", "outcome": "rejected", "reason": "inconnue"}}})},
-		{"GET", "/api/v1/reminders", []auth.Role{auth.Coordinator}, ""},
-		{"GET", "/api/v1/settings", []auth.Role{auth.Admin, auth.Finance}, ""},
-		{"PUT", "/api/v1/settings", []auth.Role{auth.Admin}, mustJSON(t, map[string]any{"regie_name": "Régie PASS", "regie_iban": validIBAN2,
-			"regie_bic": validBIC, "regie_ceiling": "10000.00", "annual_budget": "50000.00"})},
-		{"POST", "/api/v1/payout-batches", []auth.Role{auth.Finance}, ""},
-		{"GET", "/api/v1/payout-batches", []auth.Role{auth.Finance, auth.Admin}, ""},
-		{"GET", "/api/v1/payout-batches/" + f.payoutBatch, []auth.Role{auth.Finance, auth.Admin}, ""},
-		{"POST", "/api/v1/payout-batches/" + f.payoutBatch + "/submit", []auth.Role{auth.Finance}, ""},
-		{"POST", "/api/v1/payout-batches/" + f.payoutBatch + "/approve", []auth.Role{auth.Finance, auth.Admin}, ""},
-		{"POST", "/api/v1/payout-batches/" + f.payoutBatch + "/cancel", []auth.Role{auth.Finance}, ""},
-		{"POST", "/api/v1/payout-batches/" + f.payoutBatch + "/paid", []auth.Role{auth.Finance}, `{"paid_on": "2026-06-15"}`},
-		{"GET", "/api/v1/payout-batches/" + f.payoutBatch + "/sepa.xml", []auth.Role{auth.Finance}, ""},
-		{"GET", "/api/v1/reports/budget", []auth.Role{auth.Finance, auth.Admin}, ""},
-		{"GET", "/api/v1/reports/invariants", []auth.Role{auth.Admin}, ""},
-		{"GET", "/api/v1/statement", []auth.Role{auth.Provider}, ""},
+	t.Helper()
+	bodies := map[string]string{
+		"POST /api/v1/providers": mustJSON(t, map[string]any{"kind": "nurse", "name": "Cabinet B", "rpps": "10000000099",
+			"iban": validIBAN, "bic": validBIC}),
+		"POST /api/v1/patients":                      mustJSON(t, map[string]any{"last_name": "Nguyen", "first_name": "Van", "birth_date": "1987-05-03"}),
+		"POST /api/v1/patients/{id}/rights-request":  mustJSON(t, map[string]any{"regime": "puma", "filed_on": "2026-06-01"}),
+		"POST /api/v1/patients/{id}/rights-decision": mustJSON(t, map[string]any{"decision": "refused", "reason": "dossier incomplet"}),
+		"POST /api/v1/invoices":                      invoiceBody(t, f.patient.fileNumber, "A-2", "2026-06-02"),
+		"POST /api/v1/claim-batches/{id}/returns": mustJSON(t, map[string]any{"lines": []any{
+			map[string]any{"claim_id": "999999", "outcome": "rejected", "reason": "inconnue"}}}),
+		"PUT /api/v1/settings": mustJSON(t, map[string]any{"regie_name": "Régie PASS", "regie_iban": validIBAN2,
+			"regie_bic": validBIC, "regie_ceiling": "10000.00", "annual_budget": "50000.00"}),
+		"POST /api/v1/payout-batches/{id}/paid": `{"paid_on": "2026-06-15"}`,
 	}
-}
-
-// TestTheRoleTableNamesEveryRoute keeps the table above complete: a route
-// added to passd without its roles in the table fails here.
-func TestTheRoleTableNamesEveryRoute(t *testing.T) {
-	t.Parallel()
-	f := newAuthFixture(t)
-	inTable := map[string]bool{}
-	for _, r := range f.routes(t) {
-		inTable[r.method+" "+r.path] = true
-	}
-	paramValue := map[string]string{}
-	for _, r := range f.app.echo.Routes() {
-		if !strings.HasPrefix(r.Path, "/api/v1/") || strings.HasSuffix(r.Path, "*") {
+	// The id each collection's {id} names.
+	ids := map[string]string{"providers": f.provider.id, "patients": f.patient.id, "invoices": f.invoice,
+		"claim-batches": f.claimBatch, "payout-batches": f.payoutBatch}
+	var out []route
+	for _, op := range f.app.contract.Operations() {
+		if op.Public {
 			continue
 		}
-		found := false
-		for key := range inTable {
-			method, path, _ := strings.Cut(key, " ")
-			if method == r.Method && matchRoute(r.Path, path, paramValue) {
-				found = true
-				break
+		key := op.Method + " " + op.Path
+		allowed, ok := expectedRoles[key]
+		if !ok {
+			t.Errorf("%s is in the contract but not in expectedRoles", key)
+			continue
+		}
+		body, hasBody := bodies[key]
+		if op.BodyRequired && !hasBody {
+			t.Errorf("%s takes a body: give it a sample in routes", key)
+		}
+		collection, _, _ := strings.Cut(strings.TrimPrefix(op.Path, "/api/v1/"), "/")
+		path := strings.ReplaceAll(op.Path, "{id}", ids[collection])
+		path = strings.ReplaceAll(path, "{name}", "release")
+		if strings.Contains(path, "{") {
+			t.Errorf("%s: no value for the path parameters of %s", key, path)
+			continue
+		}
+		out = append(out, route{method: op.Method, path: path, allowed: allowed, body: body})
+	}
+	return out
+}
+
+// TestTheContractDeclaresTheExpectedRoles pins the contract's x-roles to
+// the hand-written table: the contract is the one declaration passd obeys,
+// and this is the independent expectation it is checked against.
+func TestTheContractDeclaresTheExpectedRoles(t *testing.T) {
+	t.Parallel()
+	contract, err := openapi.Load(roleNames())
+	if err != nil {
+		t.Fatal(err)
+	}
+	inContract := map[string]bool{}
+	for _, op := range contract.Operations() {
+		key := op.Method + " " + op.Path
+		inContract[key] = true
+		want, expected := expectedRoles[key]
+		switch {
+		case op.Public && expected:
+			t.Errorf("%s is public in the contract (security: []), but expectedRoles gives it roles %v", key, want)
+		case op.Public:
+		case !expected:
+			t.Errorf("%s is in the contract but not in expectedRoles", key)
+		default:
+			got := slices.Clone(op.Roles)
+			wantNames := make([]string, len(want))
+			for i, r := range want {
+				wantNames[i] = string(r)
+			}
+			slices.Sort(got)
+			slices.Sort(wantNames)
+			if !slices.Equal(got, wantNames) {
+				t.Errorf("%s: the contract's x-roles are %v, want %v", key, got, wantNames)
 			}
 		}
-		if !found {
-			t.Errorf("route %s %s is not in the role table", r.Method, r.Path)
+	}
+	for key := range expectedRoles {
+		if !inContract[key] {
+			t.Errorf("%s is in expectedRoles but not in the contract", key)
+		}
+	}
+	for _, public := range []string{"GET /healthz", "GET /readyz", "GET /openapi.yaml"} {
+		if !inContract[public] {
+			t.Errorf("%s is missing from the contract", public)
 		}
 	}
 }
 
-// matchRoute reports whether a concrete path fits an Echo route pattern.
-func matchRoute(pattern, path string, _ map[string]string) bool {
-	ps, xs := strings.Split(pattern, "/"), strings.Split(path, "/")
-	if len(ps) != len(xs) {
-		return false
-	}
-	for i := range ps {
-		if !strings.HasPrefix(ps[i], ":") && ps[i] != xs[i] {
-			return false
+// TestRoutesAndContractAgree: every route Echo serves is an operation of
+// the contract, and every operation is a route. Echo's own catch-alls,
+// which only answer 404, are not routes of passd.
+func TestRoutesAndContractAgree(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	served := map[string]bool{}
+	for _, r := range h.app.echo.Routes() {
+		if r.Method == echo.RouteNotFound {
+			continue
+		}
+		served[r.Method+" "+r.Path] = true
+		if _, ok := h.app.contract.Operation(r.Method, r.Path); !ok {
+			t.Errorf("route %s %s is served but not in openapi/openapi.yaml (the guard refuses it)", r.Method, r.Path)
 		}
 	}
-	return true
+	for _, op := range h.app.contract.Operations() {
+		if !served[op.Method+" "+op.EchoPath] {
+			t.Errorf("%s %s is in openapi/openapi.yaml but no route serves it", op.Method, op.Path)
+		}
+	}
 }
 
 func TestRequestsWithoutAValidTokenAreUnauthorized(t *testing.T) {

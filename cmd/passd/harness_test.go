@@ -19,6 +19,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/labstack/echo/v4"
+
 	"passd/auth"
 	"passd/db/dbtest"
 )
@@ -141,7 +143,31 @@ func (h *harness) doRaw(t *testing.T, method, path, token, body string, headers 
 	if rec.Code >= 500 && rec.Code != http.StatusServiceUnavailable {
 		t.Errorf("%s %s: status %d (a server error is never an answer to a client's request): %s", method, path, rec.Code, rec.Body)
 	}
+	h.checkContract(t, req, rec.Code, rec.Header(), rec.Body.Bytes())
 	return rec
+}
+
+// checkContract fails the test when an answer is not one the API contract
+// (openapi/openapi.yaml) documents for its route: an undocumented status,
+// another content type, or a body that does not match the schema.
+func (h *harness) checkContract(t *testing.T, req *http.Request, status int, header http.Header, body []byte) {
+	t.Helper()
+	checkContract(t, h.app, req, status, header, body)
+}
+
+// checkContract checks one answer of app against its contract, finding the
+// route as Echo does.
+func checkContract(t *testing.T, a *app, req *http.Request, status int, header http.Header, body []byte) {
+	t.Helper()
+	c := a.echo.NewContext(req, nil)
+	a.echo.Router().Find(req.Method, echo.GetPath(req), c)
+	params := map[string]string{}
+	for i, name := range c.ParamNames() {
+		params[name] = c.ParamValues()[i]
+	}
+	if err := a.contract.CheckResponse(req, c.Path(), params, status, header, body); err != nil {
+		t.Errorf("%s %s: the answer breaks the API contract: %v\n%s", req.Method, req.URL, err, body)
+	}
 }
 
 // do sends a request and decodes the JSON object it answers. Every answer

@@ -1,10 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"net/http"
 	"testing"
 
 	"passd/migrations"
+	"passd/openapi"
 )
 
 func TestHealthAndReadinessNeedNoToken(t *testing.T) {
@@ -20,6 +22,19 @@ func TestHealthAndReadinessNeedNoToken(t *testing.T) {
 		}
 		// A bad token does not matter on operations endpoints.
 		h.mustDo(t, http.StatusOK, "GET", c.path, "passd_not-a-token", "")
+	}
+}
+
+// The contract is public: a client needs it before it has a token.
+func TestTheContractIsServed(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	for _, token := range []string{"", "passd_not-a-token"} {
+		rec := h.doRaw(t, "GET", "/openapi.yaml", token, "")
+		if rec.Code != http.StatusOK || rec.Header().Get("Content-Type") != "application/yaml" ||
+			!bytes.Equal(rec.Body.Bytes(), openapi.Document()) {
+			t.Errorf("GET /openapi.yaml: %d %q, want 200 application/yaml with the embedded document", rec.Code, rec.Header().Get("Content-Type"))
+		}
 	}
 }
 

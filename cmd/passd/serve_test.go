@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"io"
 	"net"
 	"net/http"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"passd/auth"
 	"passd/db"
 	"passd/db/dbtest"
+	"passd/openapi"
 )
 
 // TestServeEndToEnd runs `passd serve` as main does, on a real listener:
@@ -70,14 +72,27 @@ func TestServeEndToEnd(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 
+	contract, err := openapi.Load(roleNames())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{"/readyz", "/healthz", "/openapi.yaml"} {
+		resp, err := http.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if checkServed(t, contract, resp, path) != http.StatusOK {
+			t.Errorf("GET %s = %d, want 200", path, resp.StatusCode)
+		}
+	}
+
 	req, _ := http.NewRequest(http.MethodGet, base+"/api/v1/jobs", nil)
 	req.Header.Set("Authorization", "Bearer "+token)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
+	if checkServed(t, contract, resp, "/api/v1/jobs") != http.StatusOK {
 		t.Fatalf("GET /api/v1/jobs = %d", resp.StatusCode)
 	}
 
@@ -102,8 +117,23 @@ func TestServeEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusUnauthorized {
+	if checkServed(t, contract, resp, "/api/v1/invoices") != http.StatusUnauthorized {
 		t.Fatalf("unauthenticated POST = %d, want 401", resp.StatusCode)
 	}
+}
+
+// checkServed reads and closes an answer of the real server, checks it
+// against the contract (echoPath is its route, which has no parameters
+// here) and returns its status.
+func checkServed(t *testing.T, contract *openapi.Spec, resp *http.Response, echoPath string) int {
+	t.Helper()
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		t.Fatalf("%s %s: reading the answer: %v", resp.Request.Method, echoPath, err)
+	}
+	if err := contract.CheckResponse(resp.Request, echoPath, nil, resp.StatusCode, resp.Header, body); err != nil {
+		t.Errorf("%s %s: the answer breaks the API contract: %v", resp.Request.Method, echoPath, err)
+	}
+	return resp.StatusCode
 }

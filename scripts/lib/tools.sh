@@ -58,3 +58,32 @@ ensure_xmllint() {
 		return 1
 	fi
 }
+
+# ensure_node_tools: make the Node tools of the root package.json present in
+# node_modules/ (today spectral, which lints the API contract), installed
+# with `npm ci` from the committed package-lock.json, so every machine gets
+# the same versions. npm runs only when node_modules/ is missing or was
+# installed from another package-lock.json: a stamp in node_modules/ keeps
+# the hash of the lock file it was installed from, so once installed this
+# costs one sha256sum. Install scripts are not run: none of these tools
+# needs one.
+ensure_node_tools() {
+	local root stamp want out rc=0
+	root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+	stamp=$root/node_modules/.passd-package-lock.sha256
+	want=$(sha256sum "$root/package-lock.json" | cut -d' ' -f1)
+	if [[ -f $stamp && $(<"$stamp") == "$want" ]]; then
+		return 0
+	fi
+	if ! command -v npm >/dev/null 2>&1; then
+		tools_apt_install "the API contract is linted with spectral, installed with npm" nodejs npm || return
+	fi
+	tools_log "installing the Node tools of package-lock.json into node_modules/ with npm ci (node_modules/ is missing or stale)"
+	out=$(cd "$root" && npm ci --ignore-scripts --no-audit --no-fund 2>&1) || rc=$?
+	if ((rc != 0)); then
+		printf '%s\n' "$out" >&2
+		tools_log "ERROR: npm ci could not install the Node tools (exit status $rc)"
+		return "$rc"
+	fi
+	printf '%s\n' "$want" >"$stamp"
+}
