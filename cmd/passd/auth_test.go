@@ -58,6 +58,7 @@ func (f authFixture) routes(t *testing.T) []route {
 			mustJSON(t, map[string]any{"last_name": "Nguyen", "first_name": "Van", "birth_date": "1987-05-03"})},
 		{"GET", "/api/v1/patients", []auth.Role{auth.Coordinator, auth.CPAMReferent}, ""},
 		{"GET", "/api/v1/patients/" + f.patient.id, []auth.Role{auth.Coordinator, auth.CPAMReferent}, ""},
+		{"GET", "/api/v1/patients/" + f.patient.id + "/access-log", []auth.Role{auth.Admin}, ""},
 		{"POST", "/api/v1/patients/" + f.patient.id + "/rights-request", []auth.Role{auth.Coordinator},
 			mustJSON(t, map[string]any{"regime": "puma", "filed_on": "2026-06-01"})},
 		{"POST", "/api/v1/patients/" + f.patient.id + "/rights-decision", []auth.Role{auth.CPAMReferent},
@@ -297,6 +298,7 @@ func TestUnknownAndMalformedIDsAreNotFound(t *testing.T) {
 	targets := []target{
 		{"GET", "/api/v1/providers/%s", f.admin, ""},
 		{"GET", "/api/v1/patients/%s", f.coordinator, ""},
+		{"GET", "/api/v1/patients/%s/access-log", f.admin, ""},
 		{"POST", "/api/v1/patients/%s/rights-request", f.coordinator, mustJSON(t, map[string]any{"regime": "puma", "filed_on": "2026-06-01"})},
 		{"POST", "/api/v1/patients/%s/rights-decision", f.referent, mustJSON(t, map[string]any{"decision": "refused", "reason": "x"})},
 		{"GET", "/api/v1/invoices/%s", f.coordinator, ""},

@@ -11,6 +11,7 @@ import (
 	"passd/auth"
 	"passd/db"
 	"passd/db/dbtest"
+	"passd/keyring/keyringtest"
 )
 
 // TestServeEndToEnd runs `passd serve` as main does, on a real listener:
@@ -26,6 +27,7 @@ func TestServeEndToEnd(t *testing.T) {
 	addr := ln.Addr().String()
 	ln.Close()
 	t.Setenv("DATABASE_URL", url)
+	t.Setenv("PASSD_DATA_KEY", keyringtest.Text(t))
 	t.Setenv("PASSD_ADDR", addr)
 
 	ctx := context.Background()
