@@ -153,7 +153,7 @@ func (s *Store) ExportClaimBatch(ctx context.Context, actor audit.Actor, id int6
 			       pt.id, pt.file_number, pt.identity_pending, coalesce(pt.last_name_enc, ''), coalesce(pt.first_name_enc, ''),
 			       coalesce(pt.birth_date_enc, ''), coalesce(pt.nir_enc, ''),
 			       coalesce(pt.rights_regime, ''), coalesce(pt.rights_reference, ''),
-			       l.code, l.label, l.quantity, l.unit_price
+			       l.code, l.quantity, l.unit_price
 			FROM claims c
 			JOIN invoices i ON i.id = c.invoice_id
 			JOIN providers pr ON pr.id = i.provider_id
@@ -189,7 +189,7 @@ func (s *Store) claimsFromRows(rows pgx.Rows) iter.Seq2[cpamfile.Claim, error] {
 			if err := rows.Scan(&id, &invoiceID, &c.ExternalRef, &c.Amount, &rate, &c.CareDate,
 				&c.Provider.Kind, &c.Provider.Name, &c.Provider.RPPS, &c.Provider.FINESS,
 				&pt.ID, &c.Patient.FileNumber, &si.pending, &si.lastName, &si.firstName, &si.birthDate, &si.nirEnc,
-				&c.Regime, &c.DecisionReference, &l.Code, &l.Label, &l.Quantity, &l.UnitPrice); err != nil {
+				&c.Regime, &c.DecisionReference, &l.Code, &l.Quantity, &l.UnitPrice); err != nil {
 				yield(cpamfile.Claim{}, err)
 				return
 			}
