@@ -91,7 +91,7 @@ func sealPending(ctx context.Context, cfg Config, logger *slog.Logger, pool *pgx
 			return cerr
 		}
 		if n > 0 {
-			return fmt.Errorf("%d patient files wait to be encrypted: %w", n, err)
+			return fmt.Errorf("%d patient file(s) wait to be encrypted: %w", n, err)
 		}
 		return nil
 	}
