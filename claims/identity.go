@@ -75,12 +75,18 @@ func (s *Store) sealIdentity(patientID int64, lastName, firstName string, birthD
 	return s.keys.Current(), out, nil
 }
 
+// errUnsealed answers while files opened before identity was encrypted wait
+// for passd migrate or serve (which hold the key) to seal them.
+func errUnsealed() error {
+	return fault.New(fault.Unavailable, "patient files opened before identity was encrypted are not encrypted yet; "+
+		"passd migrate (or a restart of passd serve) with the data key encrypts them").WithKind("identity_unsealed")
+}
+
 // openIdentity decrypts the identity of p in place. Only the values si
 // holds are opened (a list that shows names reads only the names).
 func (s *Store) openIdentity(p *Patient, si sealedIdentity) error {
 	if si.pending {
-		return fault.New(fault.Unavailable, "this file's identity is not encrypted yet; passd migrate (or a restart) encrypts it").
-			WithKind("identity_unsealed")
+		return errUnsealed()
 	}
 	var err error
 	open := func(column, sealed string) string {

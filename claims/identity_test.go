@@ -343,6 +343,13 @@ func TestFilesOpenedBeforeEncryptionAreSealedAtStart(t *testing.T) {
 	if n, err := PendingCount(ctx, pool); err != nil || n != 2 {
 		t.Fatalf("%d files waiting, want 2 (%v)", n, err)
 	}
+	// Until they are sealed, their NIRs have no hash: no file is opened,
+	// which could duplicate one of them.
+	_, err = s.CreatePatient(ctx, coord, NewPatient{LastName: "X", FirstName: "Y", BirthDate: calendar.NewDate(1990, 1, 1), NIR: "290049935012309"})
+	var fe *fault.Error
+	if !errors.As(err, &fe) || fe.Kind != "identity_unsealed" {
+		t.Fatalf("a new file while others wait to be sealed: %v, want identity_unsealed", err)
+	}
 	s.identityBatch = 1
 	if n, err := s.SealPending(ctx, audit.Actor{Name: "passd migrate"}); err != nil || n != 2 {
 		t.Fatalf("sealed %d files, want 2 (%v)", n, err)

@@ -78,6 +78,15 @@ func errDuplicateNIR() *fault.Error {
 func (s *Store) CreatePatient(ctx context.Context, actor audit.Actor, np NewPatient) (Patient, error) {
 	var p Patient
 	err := db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		// A file not sealed yet has no NIR hash: a duplicate of it would go
+		// unseen, so no file is opened until passd has sealed them all.
+		var unsealed bool
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM patients_unsealed)`).Scan(&unsealed); err != nil {
+			return fmt.Errorf("claims: unsealed files: %w", err)
+		}
+		if unsealed {
+			return errUnsealed()
+		}
 		var nirHash []byte
 		if np.NIR != "" {
 			nirHash = s.nirHash(np.NIR)
