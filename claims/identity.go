@@ -52,14 +52,16 @@ type sealedIdentity struct {
 	nirHash                                []byte
 }
 
-// sealIdentity encrypts a file's identity under the current key.
-func (s *Store) sealIdentity(patientID int64, lastName, firstName string, birthDate calendar.Date, nir string) (key string, out sealedIdentity, err error) {
+// sealIdentity encrypts a file's identity with sealer, every value under
+// its one key.
+func (s *Store) sealIdentity(sealer keyring.Sealer, patientID int64, lastName, firstName string, birthDate calendar.Date, nir string) (
+	out sealedIdentity, err error) {
 	seal := func(column, value string) string {
 		if err != nil {
 			return ""
 		}
 		var sealed string
-		sealed, err = s.keys.Seal([]byte(value), identityAAD(column, patientID))
+		sealed, err = sealer.Seal([]byte(value), identityAAD(column, patientID))
 		return sealed
 	}
 	out.lastName = seal(colLastName, lastName)
@@ -70,9 +72,9 @@ func (s *Store) sealIdentity(patientID int64, lastName, firstName string, birthD
 		out.nirHash = s.nirHash(nir)
 	}
 	if err != nil {
-		return "", sealedIdentity{}, fmt.Errorf("claims: seal identity of patient %d: %w", patientID, err)
+		return sealedIdentity{}, fmt.Errorf("claims: seal identity of patient %d: %w", patientID, err)
 	}
-	return s.keys.Current(), out, nil
+	return out, nil
 }
 
 // errUnsealed answers while files opened before identity was encrypted wait
@@ -180,13 +182,14 @@ func (s *Store) sealPendingBatch(ctx context.Context, actor audit.Actor) (int, e
 		if err != nil {
 			return fmt.Errorf("claims: unsealed files: %w", err)
 		}
-		key := s.keys.Current()
+		sealer := s.keys.Sealer()
+		key := sealer.Key()
 		var u identityUpdate
 		var id int64
 		var lastName, firstName, nir string
 		var birth calendar.Date
 		_, err = pgx.ForEachRow(rows, []any{&id, &lastName, &firstName, &birth, &nir}, func() error {
-			_, si, err := s.sealIdentity(id, lastName, firstName, birth, nir)
+			si, err := s.sealIdentity(sealer, id, lastName, firstName, birth, nir)
 			u.add(id, "", si)
 			return err
 		})
@@ -227,11 +230,12 @@ type Rotation struct {
 // re-encrypted once, and a run cut short is resumed by the next. The lookup
 // key is not rotated: NIR hashes stay as they are.
 func (s *Store) RotateKeys(ctx context.Context, actor audit.Actor, progress func(done int)) (Rotation, error) {
-	r := Rotation{Key: s.keys.Current()}
+	sealer := s.keys.Sealer()
+	r := Rotation{Key: sealer.Key()}
 	for _, wait := range []bool{false, true} {
 		var after int64
 		for {
-			n, last, more, err := s.rotateBatch(ctx, actor, r.Key, after, wait)
+			n, last, more, err := s.rotateBatch(ctx, actor, sealer, after, wait)
 			r.Resealed += n
 			if err != nil {
 				return r, err
@@ -251,10 +255,12 @@ func (s *Store) RotateKeys(ctx context.Context, actor audit.Actor, progress func
 	return r, nil
 }
 
-// rotateBatch re-encrypts up to s.identityBatch files after id after that
-// are not under key, skipping the files another transaction holds unless
-// wait. more tells whether the walk should go on from last.
-func (s *Store) rotateBatch(ctx context.Context, actor audit.Actor, key string, after int64, wait bool) (n int, last int64, more bool, err error) {
+// rotateBatch re-encrypts with sealer up to s.identityBatch files after id
+// after that are not under its key, skipping the files another transaction
+// holds unless wait. more tells whether the walk should go on from last.
+func (s *Store) rotateBatch(ctx context.Context, actor audit.Actor, sealer keyring.Sealer, after int64, wait bool) (
+	n int, last int64, more bool, err error) {
+	key := sealer.Key()
 	lock := "FOR UPDATE SKIP LOCKED"
 	if wait {
 		lock = "FOR UPDATE"
@@ -277,7 +283,7 @@ func (s *Store) rotateBatch(ctx context.Context, actor audit.Actor, key string, 
 			if err := s.openIdentity(&p, si); err != nil {
 				return err
 			}
-			_, sealed, err := s.sealIdentity(p.ID, p.LastName, p.FirstName, p.BirthDate, p.NIR)
+			sealed, err := s.sealIdentity(sealer, p.ID, p.LastName, p.FirstName, p.BirthDate, p.NIR)
 			u.add(p.ID, oldKey, sealed)
 			byOldKey[oldKey] = append(byOldKey[oldKey], p.ID)
 			last = p.ID

@@ -246,7 +246,7 @@ func TestRotationReencryptsEveryFileOnceAndResumes(t *testing.T) {
 
 	// A run cut short after its first batch...
 	first := newStore()
-	if n, _, _, err := first.rotateBatch(ctx, rotator, ring.Current(), 0, false); err != nil || n != 2 {
+	if n, _, _, err := first.rotateBatch(ctx, rotator, ring.Sealer(), 0, false); err != nil || n != 2 {
 		t.Fatalf("first batch: %d, %v", n, err)
 	}
 	// ...is resumed by two runs at once, which share the rest.

@@ -113,7 +113,8 @@ func (s *Store) CreatePatient(ctx context.Context, actor audit.Actor, np NewPati
 		if err := tx.QueryRow(ctx, `SELECT nextval(pg_get_serial_sequence('patients', 'id'))`).Scan(&id); err != nil {
 			return fmt.Errorf("claims: patient id: %w", err)
 		}
-		key, si, err := s.sealIdentity(id, np.LastName, np.FirstName, np.BirthDate, np.NIR)
+		sealer := s.keys.Sealer()
+		si, err := s.sealIdentity(sealer, id, np.LastName, np.FirstName, np.BirthDate, np.NIR)
 		if err != nil {
 			return err
 		}
@@ -121,7 +122,7 @@ func (s *Store) CreatePatient(ctx context.Context, actor audit.Actor, np NewPati
 			INSERT INTO patients (id, file_number, identity_key, last_name_enc, first_name_enc, birth_date_enc, nir_enc, nir_hash, created_at)
 			OVERRIDING SYSTEM VALUE
 			VALUES ($1, $2, $3, $4, $5, $6, nullif($7, ''), $8, $9)
-			RETURNING `+patientColumns, id, FileNumber(year, n), key, si.lastName, si.firstName, si.birthDate, si.nirEnc, nirHash, s.now()))
+			RETURNING `+patientColumns, id, FileNumber(year, n), sealer.Key(), si.lastName, si.firstName, si.birthDate, si.nirEnc, nirHash, s.now()))
 		if db.IsConstraint(err, "patients_nir_hash_key") {
 			return errDuplicateNIR()
 		}

@@ -212,14 +212,33 @@ func (r *Ring) Current() string { return r.state.Load().current }
 func (r *Ring) KeyIDs() []string { return slices.Clone(r.state.Load().ids) }
 
 // Seal encrypts plaintext under the current key, bound to aad.
-func (r *Ring) Seal(plaintext, aad []byte) (string, error) {
+func (r *Ring) Seal(plaintext, aad []byte) (string, error) { return r.Sealer().Seal(plaintext, aad) }
+
+// Sealer seals under one key: the ring's current key when it was taken,
+// even if the ring reads its file again meanwhile. Values that must name
+// the same key (the columns of one row) are sealed with one Sealer.
+type Sealer struct {
+	id   string
+	aead cipher.AEAD
+}
+
+// Sealer returns a sealer of the current key.
+func (r *Ring) Sealer() Sealer {
 	st := r.state.Load()
-	nonce := make([]byte, nonceSize, nonceSize+len(plaintext)+16)
+	return Sealer{id: st.current, aead: st.keys[st.current]}
+}
+
+// Key is the id of the key the sealer seals under.
+func (s Sealer) Key() string { return s.id }
+
+// Seal encrypts plaintext under the sealer's key, bound to aad.
+func (s Sealer) Seal(plaintext, aad []byte) (string, error) {
+	nonce := make([]byte, nonceSize, nonceSize+len(plaintext)+s.aead.Overhead())
 	if _, err := rand.Read(nonce); err != nil {
 		return "", fmt.Errorf("keyring: nonce: %w", err)
 	}
-	sealed := st.keys[st.current].Seal(nonce, nonce, plaintext, aad)
-	return sealVersion + "." + st.current + "." + base64.RawURLEncoding.EncodeToString(sealed), nil
+	sealed := s.aead.Seal(nonce, nonce, plaintext, aad)
+	return sealVersion + "." + s.id + "." + base64.RawURLEncoding.EncodeToString(sealed), nil
 }
 
 // Open decrypts a sealed value with the key it names, checking aad.
