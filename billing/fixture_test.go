@@ -18,6 +18,8 @@ import (
 	"passd/claims"
 	"passd/db/dbtest"
 	"passd/journal"
+	"passd/keyring"
+	"passd/keyring/keyringtest"
 )
 
 // clock is a settable test clock, safe for concurrent use.
@@ -41,6 +43,7 @@ func (c *clock) Now() time.Time { return *c.t.Load() }
 // fixture is a database with the stores wired as cmd/ wires them.
 type fixture struct {
 	pool     *pgxpool.Pool
+	keys     *keyring.Ring // every store on this database seals identity with it
 	clock    *clock
 	claims   *claims.Store
 	billing  *billing.Store
@@ -60,8 +63,8 @@ type providerUser struct {
 func newFixture(t *testing.T, today string) *fixture {
 	t.Helper()
 	pool := dbtest.New(t)
-	f := &fixture{pool: pool, clock: newClock(today), users: auth.NewStore(pool), providers: map[string]providerUser{}}
-	f.claims = claims.NewStore(pool, f.clock.Now)
+	f := &fixture{pool: pool, keys: keyringtest.New(t), clock: newClock(today), users: auth.NewStore(pool), providers: map[string]providerUser{}}
+	f.claims = claims.NewStore(pool, f.keys, f.clock.Now)
 	f.billing = billing.NewStore(pool, f.claims, f.claims, billing.Config{DeadlineDays: 90, Now: f.clock.Now, BatchSize: 50})
 	f.staff = f.user(t, "coordinator", auth.Coordinator, 0)
 	f.referent = f.user(t, "referent", auth.CPAMReferent, 0)

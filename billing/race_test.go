@@ -32,7 +32,7 @@ func TestDeadlineRacesRightsDecisions(t *testing.T) {
 		}
 	}
 	referentClock := newClock("2026-04-05")
-	referent := claims.NewStore(f.pool, referentClock.Now)
+	referent := claims.NewStore(f.pool, f.keys, referentClock.Now)
 	f.clock.setDay("2026-04-06")
 
 	ctx := context.Background()
@@ -49,7 +49,7 @@ func TestDeadlineRacesRightsDecisions(t *testing.T) {
 			return
 		}
 		defer pool.Close()
-		files := claims.NewStore(pool, f.clock.Now)
+		files := claims.NewStore(pool, f.keys, f.clock.Now)
 		store := billing.NewStore(pool, files, files, billing.Config{DeadlineDays: 90, Now: f.clock.Now, BatchSize: 25})
 		start.Wait()
 		for range 3 {

@@ -125,9 +125,19 @@ func (s *Store) ClaimBatches(ctx context.Context, page api.PageRequest) ([]Claim
 	return out, db.Translate(err)
 }
 
-// ExportClaimBatch writes batch id with w, streaming its claims from one
-// repeatable-read snapshot.
-func (s *Store) ExportClaimBatch(ctx context.Context, id int64, out io.Writer, w cpamfile.Writer) error {
+// ExportClaimBatch writes batch id with w for actor, streaming its claims
+// from one repeatable-read snapshot. The file names its patients: every
+// file in the batch is logged as read by actor first, in one statement
+// committed before the first byte is written.
+func (s *Store) ExportClaimBatch(ctx context.Context, actor audit.Actor, id int64, out io.Writer, w cpamfile.Writer) error {
+	userID, name := accessActor(actor)
+	if _, err := s.pool.Exec(ctx, `
+		INSERT INTO patient_access_log (at, user_id, user_name, patient_id, purpose)
+		SELECT $2, $3, $4, patient_id, '`+AccessClaimExport+`'
+		FROM (SELECT DISTINCT i.patient_id FROM claims c JOIN invoices i ON i.id = c.invoice_id WHERE c.batch_id = $1 ORDER BY 1) AS p`,
+		id, s.now(), userID, name); err != nil {
+		return db.Translate(fmt.Errorf("claims: export batch %d: access log: %w", id, err))
+	}
 	return db.InTxOptions(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
 		var h cpamfile.Header
 		var batchID int64
@@ -140,9 +150,10 @@ func (s *Store) ExportClaimBatch(ctx context.Context, id int64, out io.Writer, w
 		rows, err := tx.Query(ctx, `
 			SELECT c.id, c.invoice_id, i.external_ref, c.amount, c.rate, i.care_date,
 			       pr.kind, pr.name, coalesce(pr.rpps, ''), coalesce(pr.finess, ''),
-			       pt.file_number, pt.last_name, pt.first_name, pt.birth_date, coalesce(pt.nir, ''),
+			       pt.id, pt.file_number, pt.identity_pending, coalesce(pt.last_name_enc, ''), coalesce(pt.first_name_enc, ''),
+			       coalesce(pt.birth_date_enc, ''), coalesce(pt.nir_enc, ''),
 			       coalesce(pt.rights_regime, ''), coalesce(pt.rights_reference, ''),
-			       l.code, l.label, l.quantity, l.unit_price
+			       l.code, l.quantity, l.unit_price
 			FROM claims c
 			JOIN invoices i ON i.id = c.invoice_id
 			JOIN providers pr ON pr.id = i.provider_id
@@ -154,7 +165,7 @@ func (s *Store) ExportClaimBatch(ctx context.Context, id int64, out io.Writer, w
 			return fmt.Errorf("claims: export batch %d: %w", id, err)
 		}
 		defer rows.Close()
-		if err := w.Write(out, h, claimsFromRows(rows)); err != nil {
+		if err := w.Write(out, h, s.claimsFromRows(rows)); err != nil {
 			return fmt.Errorf("claims: export batch %d: %w", id, err)
 		}
 		return nil
@@ -163,7 +174,8 @@ func (s *Store) ExportClaimBatch(ctx context.Context, id int64, out io.Writer, w
 
 // claimsFromRows groups the rows of one claim (one per invoice line) into
 // a cpamfile.Claim, yielding each claim as soon as its last line is read.
-func claimsFromRows(rows pgx.Rows) iter.Seq2[cpamfile.Claim, error] {
+// The patient's identity is opened once per claim.
+func (s *Store) claimsFromRows(rows pgx.Rows) iter.Seq2[cpamfile.Claim, error] {
 	return func(yield func(cpamfile.Claim, error) bool) {
 		var cur cpamfile.Claim
 		var curID int64
@@ -172,10 +184,12 @@ func claimsFromRows(rows pgx.Rows) iter.Seq2[cpamfile.Claim, error] {
 			var c cpamfile.Claim
 			var rate decimal.Decimal
 			var l cpamfile.Line
+			var pt Patient
+			var si sealedIdentity
 			if err := rows.Scan(&id, &invoiceID, &c.ExternalRef, &c.Amount, &rate, &c.CareDate,
 				&c.Provider.Kind, &c.Provider.Name, &c.Provider.RPPS, &c.Provider.FINESS,
-				&c.Patient.FileNumber, &c.Patient.LastName, &c.Patient.FirstName, &c.Patient.BirthDate, &c.Patient.NIR,
-				&c.Regime, &c.DecisionReference, &l.Code, &l.Label, &l.Quantity, &l.UnitPrice); err != nil {
+				&pt.ID, &c.Patient.FileNumber, &si.pending, &si.lastName, &si.firstName, &si.birthDate, &si.nirEnc,
+				&c.Regime, &c.DecisionReference, &l.Code, &l.Quantity, &l.UnitPrice); err != nil {
 				yield(cpamfile.Claim{}, err)
 				return
 			}
@@ -189,6 +203,11 @@ func claimsFromRows(rows pgx.Rows) iter.Seq2[cpamfile.Claim, error] {
 				if curID != 0 && !yield(cur, nil) {
 					return
 				}
+				if err := s.openIdentity(&pt, si); err != nil {
+					yield(cpamfile.Claim{}, fmt.Errorf("claim %d: %w", id, err))
+					return
+				}
+				c.Patient.LastName, c.Patient.FirstName, c.Patient.BirthDate, c.Patient.NIR = pt.LastName, pt.FirstName, pt.BirthDate, pt.NIR
 				c.ID, c.InvoiceID = api.FormatID(id), api.FormatID(invoiceID)
 				cur, curID = c, id
 			}

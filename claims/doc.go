@@ -18,4 +18,11 @@
 // Invariants: a file number is unique and never reused (a counter per year);
 // an opened decision always carries a regime and a start date; nothing here
 // decides an invoice — billing reads a file's current rights.
+//
+// A file's identity (names, birth date, NIR) is stored only sealed with the
+// store's keyring, each value bound to its column and row (identity.go); the
+// NIR is unique on its keyed hash. Every answer that carries identity is
+// recorded in patient_access_log by the statement or transaction that reads
+// it, so identity never leaves unlogged (access.go). The audit log names a
+// file, never its identity.
 package claims

@@ -28,6 +28,7 @@ func (s *Store) Routes(g *echo.Group) {
 	g.POST("/patients", s.createPatient)
 	g.GET("/patients", s.listPatients)
 	g.GET("/patients/:id", s.getPatient)
+	g.GET("/patients/:id/access-log", s.getAccessLog)
 	g.POST("/patients/:id/rights-request", s.requestRights)
 	g.POST("/patients/:id/rights-decision", s.decideRights)
 	g.GET("/claims", s.listClaims)
@@ -144,7 +145,7 @@ func (s *Store) listPatients(c echo.Context) error {
 	if f.RightsStatus != "" && !slices.Contains([]string{RightsNone, RightsRequested, RightsOpened, RightsRefused}, f.RightsStatus) {
 		return fault.Field("rights_status", "rights_status must be one of none, requested, opened, refused")
 	}
-	list, err := s.Patients(c.Request().Context(), f, page)
+	list, err := s.Patients(c.Request().Context(), auth.From(c).Actor(), f, page)
 	if err != nil {
 		return err
 	}
@@ -156,7 +157,7 @@ func (s *Store) getPatient(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	p, history, err := s.Patient(c.Request().Context(), id)
+	p, history, err := s.Patient(c.Request().Context(), auth.From(c).Actor(), id)
 	if err != nil {
 		return err
 	}
@@ -168,6 +169,41 @@ func (s *Store) getPatient(c echo.Context) error {
 	}
 	out.RightsHistory = &events
 	return c.JSON(http.StatusOK, out)
+}
+
+type patientAccessJSON struct {
+	ID       string    `json:"id"`
+	At       time.Time `json:"at"`
+	UserID   *string   `json:"user_id"`
+	UserName string    `json:"user_name"`
+	Purpose  string    `json:"purpose"`
+}
+
+func toPatientAccessJSON(a PatientAccess) patientAccessJSON {
+	out := patientAccessJSON{ID: api.FormatID(a.ID), At: a.At.UTC(), UserName: a.UserName, Purpose: a.Purpose}
+	if a.UserID != 0 {
+		id := api.FormatID(a.UserID)
+		out.UserID = &id
+	}
+	return out
+}
+
+// getAccessLog lists who read a file's identity. It names no identity
+// itself, so reading it is not logged.
+func (s *Store) getAccessLog(c echo.Context) error {
+	id, err := api.PathID(c, "id")
+	if err != nil {
+		return err
+	}
+	page, err := api.ParsePage(c)
+	if err != nil {
+		return err
+	}
+	list, err := s.AccessLog(c.Request().Context(), id, page)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, api.NewPage(page, list, func(a PatientAccess) int64 { return a.ID }, toPatientAccessJSON))
 }
 
 type rightsRequestBody struct {
@@ -394,7 +430,7 @@ func (s *Store) exportClaimBatch(c echo.Context) error {
 	}
 	name := fmt.Sprintf("passd-claims-%d.%s", id, w.Format())
 	return api.Stream(c, w.ContentType(), name, func(out io.Writer) error {
-		return s.ExportClaimBatch(c.Request().Context(), id, out, w)
+		return s.ExportClaimBatch(c.Request().Context(), auth.From(c).Actor(), id, out, w)
 	})
 }
 

@@ -10,6 +10,8 @@ import (
 	"github.com/shopspring/decimal"
 
 	"passd/api"
+	"passd/audit"
+	"passd/auth"
 	"passd/calendar"
 	"passd/db"
 	"passd/money"
@@ -32,28 +34,45 @@ type Reminder struct {
 // ReminderWindow is how many days before a deadline a file is listed.
 const ReminderWindow = 14
 
-// remindersQuery lists files with no rights application whose pending
-// invoices have a deadline from today ($1) to today + the window ($2),
-// the most urgent first.
-const remindersQuery = `
-	SELECT pt.id, pt.file_number, pt.last_name, pt.first_name, count(*), sum(i.total), min(i.deadline),
-	       (SELECT min(r.reminded_on) FROM reminders r WHERE r.patient_id = pt.id)
-	FROM patients pt JOIN invoices i ON i.patient_id = pt.id AND i.status = 'pending'
-	WHERE pt.rights_status = 'none' AND i.deadline BETWEEN $1 AND $2
-	GROUP BY pt.id
-	ORDER BY min(i.deadline), pt.id`
-
-// Reminders returns the files to chase today.
-func (s *Store) Reminders(ctx context.Context) ([]Reminder, error) {
+// Reminders returns the files to chase today: files with no rights
+// application whose pending invoices have a deadline from today to today +
+// the window, the most urgent first. The list names the patients, so each
+// file listed is logged as read by actor in the same statement.
+func (s *Store) Reminders(ctx context.Context, actor audit.Actor) ([]Reminder, error) {
 	today := calendar.Today(s.now())
-	rows, err := s.pool.Query(ctx, remindersQuery, today, today.AddDays(ReminderWindow))
+	userID, name := accessActor(actor)
+	rows, err := s.pool.Query(ctx, `
+		WITH listed AS (
+			SELECT pt.id, pt.file_number, pt.identity_pending, coalesce(pt.last_name_enc, '') AS last_name_enc,
+			       coalesce(pt.first_name_enc, '') AS first_name_enc, count(*) AS invoices, sum(i.total) AS total,
+			       min(i.deadline) AS earliest,
+			       (SELECT min(r.reminded_on) FROM reminders r WHERE r.patient_id = pt.id) AS first_reminded_on
+			FROM patients pt JOIN invoices i ON i.patient_id = pt.id AND i.status = 'pending'
+			WHERE pt.rights_status = 'none' AND i.deadline BETWEEN $1 AND $2
+			GROUP BY pt.id),
+		logged AS (
+			INSERT INTO patient_access_log (at, user_id, user_name, patient_id, purpose)
+			SELECT $3, $4, $5, id, '`+AccessReminders+`' FROM listed ORDER BY id)
+		SELECT id, file_number, identity_pending, last_name_enc, first_name_enc, invoices, total, earliest, first_reminded_on
+		FROM listed ORDER BY earliest, id`, today, today.AddDays(ReminderWindow), s.now(), userID, name)
 	if err != nil {
 		return nil, db.Translate(fmt.Errorf("claims: reminders: %w", err))
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Reminder, error) {
 		var m Reminder
-		err := r.Scan(&m.PatientID, &m.FileNumber, &m.LastName, &m.FirstName, &m.PendingInvoices, &m.PendingTotal, &m.EarliestDeadline, &m.FirstRemindedOn)
-		return m, err
+		var si sealedIdentity
+		if err := r.Scan(&m.PatientID, &m.FileNumber, &si.pending, &si.lastName, &si.firstName, &m.PendingInvoices, &m.PendingTotal,
+			&m.EarliestDeadline, &m.FirstRemindedOn); err != nil {
+			return m, err
+		}
+		// A reminder names the patient, not the birth date or NIR: only
+		// those two values are opened.
+		p := Patient{ID: m.PatientID}
+		if err := s.openIdentity(&p, si); err != nil {
+			return m, err
+		}
+		m.LastName, m.FirstName = p.LastName, p.FirstName
+		return m, nil
 	})
 	return out, db.Translate(err)
 }
@@ -88,7 +107,7 @@ type reminderJSON struct {
 }
 
 func (s *Store) listReminders(c echo.Context) error {
-	list, err := s.Reminders(c.Request().Context())
+	list, err := s.Reminders(c.Request().Context(), auth.From(c).Actor())
 	if err != nil {
 		return err
 	}

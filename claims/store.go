@@ -16,45 +16,84 @@ import (
 	"passd/db"
 	"passd/fault"
 	"passd/journal"
+	"passd/keyring"
 )
 
-// Store holds patient files, rights and claims in PostgreSQL.
+// Store holds patient files, rights and claims in PostgreSQL. Identity is
+// sealed with keys before it reaches the database and opened after.
 type Store struct {
 	pool    *pgxpool.Pool
+	keys    *keyring.Ring
 	now     func() time.Time
 	payouts PayoutCreator
+	// identityBatch is how many files a transaction of SealPending or
+	// RotateKeys takes.
+	identityBatch int
 }
 
-// NewStore returns a store; now is the clock (injected for tests).
-func NewStore(pool *pgxpool.Pool, now func() time.Time) *Store {
+// NewStore returns a store; keys seal and open identity, now is the clock
+// (injected for tests).
+func NewStore(pool *pgxpool.Pool, keys *keyring.Ring, now func() time.Time) *Store {
 	if now == nil {
 		now = time.Now
 	}
-	return &Store{pool: pool, now: now}
+	return &Store{pool: pool, keys: keys, now: now, identityBatch: identityBatch}
 }
 
-const patientColumns = `id, file_number, last_name, first_name, birth_date, coalesce(nir, ''),
+// patientColumns are a file's columns with its identity still sealed; they
+// read from patients or from a CTE of its rows.
+const patientColumns = `id, file_number, identity_pending, coalesce(last_name_enc, ''), coalesce(first_name_enc, ''),
+	coalesce(birth_date_enc, ''), coalesce(nir_enc, ''),
 	rights_status, coalesce(rights_regime, ''), rights_filed_on, rights_effective_from, rights_effective_to,
 	coalesce(rights_reference, ''), coalesce(rights_reason, ''), rights_decided_at, created_at`
 
-func scanPatient(row pgx.Row) (Patient, error) {
+func scanPatient(row pgx.Row) (Patient, sealedIdentity, error) {
 	var p Patient
-	err := row.Scan(&p.ID, &p.FileNumber, &p.LastName, &p.FirstName, &p.BirthDate, &p.NIR,
+	var si sealedIdentity
+	err := row.Scan(&p.ID, &p.FileNumber, &si.pending, &si.lastName, &si.firstName, &si.birthDate, &si.nirEnc,
 		&p.Rights.Status, &p.Rights.Regime, &p.Rights.FiledOn, &p.Rights.EffectiveFrom, &p.Rights.EffectiveTo,
 		&p.Rights.Reference, &p.Rights.Reason, &p.Rights.DecidedAt, &p.CreatedAt)
-	return p, err
+	return p, si, err
+}
+
+// scanOpenPatient scans a file and opens its identity.
+func (s *Store) scanOpenPatient(row pgx.Row) (Patient, error) {
+	p, si, err := scanPatient(row)
+	if err != nil {
+		return Patient{}, err
+	}
+	if err := s.openIdentity(&p, si); err != nil {
+		return Patient{}, err
+	}
+	return p, nil
+}
+
+// errDuplicateNIR is the answer to a second file for one NIR.
+func errDuplicateNIR() *fault.Error {
+	return fault.New(fault.Conflict, "a file with this NIR already exists").WithField("nir").WithKind("duplicate_nir")
 }
 
 // CreatePatient opens a file and gives it the next file number of the year.
+// A NIR already on a file is found by its keyed hash.
 func (s *Store) CreatePatient(ctx context.Context, actor audit.Actor, np NewPatient) (Patient, error) {
 	var p Patient
 	err := db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		// A file not sealed yet has no NIR hash: a duplicate of it would go
+		// unseen, so no file is opened until passd has sealed them all.
+		var unsealed bool
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM patients_unsealed)`).Scan(&unsealed); err != nil {
+			return fmt.Errorf("claims: unsealed files: %w", err)
+		}
+		if unsealed {
+			return errUnsealed()
+		}
+		var nirHash []byte
 		if np.NIR != "" {
+			nirHash = s.nirHash(np.NIR)
 			var existing int64
-			err := tx.QueryRow(ctx, `SELECT id FROM patients WHERE nir = $1`, np.NIR).Scan(&existing)
+			err := tx.QueryRow(ctx, `SELECT id FROM patients WHERE nir_hash = $1`, nirHash).Scan(&existing)
 			if err == nil {
-				return fault.New(fault.Conflict, "a file with this NIR already exists").WithField("nir").
-					WithKind("duplicate_nir").WithDetail("existing_id", api.FormatID(existing))
+				return errDuplicateNIR().WithDetail("existing_id", api.FormatID(existing))
 			}
 			if !errors.Is(err, pgx.ErrNoRows) {
 				return fmt.Errorf("claims: nir lookup: %w", err)
@@ -69,31 +108,49 @@ func (s *Store) CreatePatient(ctx context.Context, actor audit.Actor, np NewPati
 		if err != nil {
 			return fmt.Errorf("claims: file number: %w", err)
 		}
-		var nir *string
-		if np.NIR != "" {
-			nir = &np.NIR
+		// The id is taken first: each sealed value is bound to its row.
+		var id int64
+		if err := tx.QueryRow(ctx, `SELECT nextval(pg_get_serial_sequence('patients', 'id'))`).Scan(&id); err != nil {
+			return fmt.Errorf("claims: patient id: %w", err)
 		}
-		p, err = scanPatient(tx.QueryRow(ctx, `
-			INSERT INTO patients (file_number, last_name, first_name, birth_date, nir, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6)
-			RETURNING `+patientColumns, FileNumber(year, n), np.LastName, np.FirstName, np.BirthDate, nir, s.now()))
-		if db.IsConstraint(err, "patients_nir_key") {
-			return fault.New(fault.Conflict, "a file with this NIR already exists").WithField("nir").WithKind("duplicate_nir")
+		sealer := s.keys.Sealer()
+		si, err := s.sealIdentity(sealer, id, np.LastName, np.FirstName, np.BirthDate, np.NIR)
+		if err != nil {
+			return err
+		}
+		p, _, err = scanPatient(tx.QueryRow(ctx, `
+			INSERT INTO patients (id, file_number, identity_key, last_name_enc, first_name_enc, birth_date_enc, nir_enc, nir_hash, created_at)
+			OVERRIDING SYSTEM VALUE
+			VALUES ($1, $2, $3, $4, $5, $6, nullif($7, ''), $8, $9)
+			RETURNING `+patientColumns, id, FileNumber(year, n), sealer.Key(), si.lastName, si.firstName, si.birthDate, si.nirEnc, nirHash, s.now()))
+		if db.IsConstraint(err, "patients_nir_hash_key") {
+			return errDuplicateNIR()
 		}
 		if err != nil {
 			return fmt.Errorf("claims: insert patient: %w", err)
 		}
+		p.LastName, p.FirstName, p.BirthDate, p.NIR = np.LastName, np.FirstName, np.BirthDate, normalizeNIR(np.NIR)
 		// The audit row names the file, never the identity: the log is
 		// read by more people than the file itself.
-		return audit.Append(ctx, tx, audit.Entry{Actor: actor, Action: "patient.create", Entity: "patient",
-			EntityID: api.FormatID(p.ID), After: map[string]any{"file_number": p.FileNumber, "rights_status": RightsNone}})
+		if err := audit.Append(ctx, tx, audit.Entry{Actor: actor, Action: "patient.create", Entity: "patient",
+			EntityID: api.FormatID(p.ID), After: map[string]any{"file_number": p.FileNumber, "rights_status": RightsNone}}); err != nil {
+			return err
+		}
+		return logAccess(ctx, tx, s.now(), actor, AccessCreate, p.ID)
 	})
 	return p, db.Translate(err)
 }
 
-// Patient returns one file with its rights history.
-func (s *Store) Patient(ctx context.Context, id int64) (Patient, []RightsEvent, error) {
-	p, err := scanPatient(s.pool.QueryRow(ctx, `SELECT `+patientColumns+` FROM patients WHERE id = $1`, id))
+// Patient returns one file with its rights history; actor's reading of the
+// identity is logged first.
+func (s *Store) Patient(ctx context.Context, actor audit.Actor, id int64) (Patient, []RightsEvent, error) {
+	userID, name := accessActor(actor)
+	p, err := s.scanOpenPatient(s.pool.QueryRow(ctx, `
+		WITH p AS (SELECT * FROM patients WHERE id = $1),
+		logged AS (
+			INSERT INTO patient_access_log (at, user_id, user_name, patient_id, purpose)
+			SELECT $2, $3, $4, id, '`+AccessRead+`' FROM p)
+		SELECT `+patientColumns+` FROM p`, id, s.now(), userID, name))
 	if err != nil {
 		return Patient{}, nil, db.Translate(fmt.Errorf("claims: patient %d: %w", id, err))
 	}
@@ -116,21 +173,40 @@ func (s *Store) Patient(ctx context.Context, id int64) (Patient, []RightsEvent, 
 	return p, history, nil
 }
 
-// PatientFilter narrows a list of files.
+// PatientFilter narrows a list of files. There is no search by name:
+// files are found by file number (and the NIR, through its hash, when a
+// file is opened).
 type PatientFilter struct {
 	RightsStatus string
 	FileNumber   string
 }
 
-// Patients lists files, newest first.
-func (s *Store) Patients(ctx context.Context, f PatientFilter, page api.PageRequest) ([]Patient, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+patientColumns+` FROM patients
-		WHERE ($1 = '' OR rights_status = $1) AND ($2 = '' OR file_number = $2) AND ($3::bigint = 0 OR id < $3)
-		ORDER BY id DESC LIMIT $4`, f.RightsStatus, f.FileNumber, page.Before, page.Limit+1)
+// Patients lists files, newest first: up to page.Limit+1 rows, the extra
+// one only telling that another page exists. Each file of the page
+// (page.Limit at most) is logged as read by actor, in the same statement.
+func (s *Store) Patients(ctx context.Context, actor audit.Actor, f PatientFilter, page api.PageRequest) ([]Patient, error) {
+	userID, name := accessActor(actor)
+	rows, err := s.pool.Query(ctx, `
+		WITH page AS (
+			SELECT * FROM patients
+			WHERE ($1 = '' OR rights_status = $1) AND ($2 = '' OR file_number = $2) AND ($3::bigint = 0 OR id < $3)
+			ORDER BY id DESC LIMIT $4),
+		logged AS (
+			INSERT INTO patient_access_log (at, user_id, user_name, patient_id, purpose)
+			SELECT $5, $6, $7, id, '`+AccessList+`' FROM page ORDER BY id DESC LIMIT $8)
+		SELECT `+patientColumns+` FROM page ORDER BY id DESC`,
+		f.RightsStatus, f.FileNumber, page.Before, page.Limit+1, s.now(), userID, name, page.Limit)
 	if err != nil {
 		return nil, db.Translate(fmt.Errorf("claims: list patients: %w", err))
 	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Patient, error) { return scanPatient(r) })
+	n := 0
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Patient, error) {
+		p, si, err := scanPatient(r)
+		if n++; err != nil || n > page.Limit {
+			return p, err // the extra row: its identity is neither logged nor opened
+		}
+		return p, s.openIdentity(&p, si)
+	})
 	return out, db.Translate(err)
 }
 
@@ -138,7 +214,7 @@ func (s *Store) Patients(ctx context.Context, f PatientFilter, page api.PageRequ
 func (s *Store) RequestRights(ctx context.Context, actor audit.Actor, id int64, req RightsRequest) (Patient, error) {
 	var p Patient
 	err := db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
-		before, err := scanPatient(tx.QueryRow(ctx, `SELECT `+patientColumns+` FROM patients WHERE id = $1 FOR NO KEY UPDATE`, id))
+		before, _, err := scanPatient(tx.QueryRow(ctx, `SELECT `+patientColumns+` FROM patients WHERE id = $1 FOR NO KEY UPDATE`, id))
 		if err != nil {
 			return db.Translate(fmt.Errorf("claims: patient %d: %w", id, err))
 		}
@@ -149,7 +225,7 @@ func (s *Store) RequestRights(ctx context.Context, actor audit.Actor, id int64, 
 		if before.Rights.Status == RightsOpened && (before.Rights.EffectiveTo.IsZero() || !before.Rights.EffectiveTo.Before(today)) {
 			return fault.New(fault.Conflict, "rights are already opened for this file").WithKind("rights_already_opened")
 		}
-		p, err = scanPatient(tx.QueryRow(ctx, `
+		p, err = s.scanOpenPatient(tx.QueryRow(ctx, `
 			UPDATE patients SET rights_status = 'requested', rights_regime = $2, rights_filed_on = $3,
 			       rights_effective_from = NULL, rights_effective_to = NULL, rights_reference = NULL,
 			       rights_reason = NULL, rights_decided_at = NULL
@@ -161,8 +237,12 @@ func (s *Store) RequestRights(ctx context.Context, actor audit.Actor, id int64, 
 			VALUES ($1, 'requested', $2, $3, $4, $5)`, id, req.Regime, req.FiledOn, actor.UserID, s.now()); err != nil {
 			return fmt.Errorf("claims: rights event: %w", err)
 		}
-		return audit.Append(ctx, tx, audit.Entry{Actor: actor, Action: "patient.rights_request", Entity: "patient",
-			EntityID: api.FormatID(id), Before: rightsAudit(before.Rights), After: rightsAudit(p.Rights)})
+		if err := audit.Append(ctx, tx, audit.Entry{Actor: actor, Action: "patient.rights_request", Entity: "patient",
+			EntityID: api.FormatID(id), Before: rightsAudit(before.Rights), After: rightsAudit(p.Rights)}); err != nil {
+			return err
+		}
+		// The answer carries the file's identity.
+		return logAccess(ctx, tx, s.now(), actor, AccessRightsRequest, id)
 	})
 	return p, err
 }
@@ -173,7 +253,7 @@ func (s *Store) RequestRights(ctx context.Context, actor audit.Actor, id int64, 
 func (s *Store) DecideRights(ctx context.Context, actor audit.Actor, id int64, d RightsDecision) (Patient, error) {
 	var p Patient
 	err := db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
-		before, err := scanPatient(tx.QueryRow(ctx, `SELECT `+patientColumns+` FROM patients WHERE id = $1 FOR NO KEY UPDATE`, id))
+		before, _, err := scanPatient(tx.QueryRow(ctx, `SELECT `+patientColumns+` FROM patients WHERE id = $1 FOR NO KEY UPDATE`, id))
 		if err != nil {
 			return db.Translate(fmt.Errorf("claims: patient %d: %w", id, err))
 		}
@@ -188,7 +268,7 @@ func (s *Store) DecideRights(ctx context.Context, actor audit.Actor, id int64, d
 				regime = &before.Rights.Regime
 			}
 		}
-		p, err = scanPatient(tx.QueryRow(ctx, `
+		p, err = s.scanOpenPatient(tx.QueryRow(ctx, `
 			UPDATE patients SET rights_status = $2, rights_regime = $3, rights_effective_from = $4,
 			       rights_effective_to = $5, rights_reference = $6, rights_reason = $7, rights_decided_at = $8
 			WHERE id = $1 RETURNING `+patientColumns, id, d.Decision, regime, from, to, reference, reason, now))
@@ -200,8 +280,12 @@ func (s *Store) DecideRights(ctx context.Context, actor audit.Actor, id int64, d
 			id, d.Decision, regime, from, to, reference, reason, actor.UserID, now); err != nil {
 			return fmt.Errorf("claims: rights event: %w", err)
 		}
-		return audit.Append(ctx, tx, audit.Entry{Actor: actor, Action: "patient.rights_decision", Entity: "patient",
-			EntityID: api.FormatID(id), Before: rightsAudit(before.Rights), After: rightsAudit(p.Rights)})
+		if err := audit.Append(ctx, tx, audit.Entry{Actor: actor, Action: "patient.rights_decision", Entity: "patient",
+			EntityID: api.FormatID(id), Before: rightsAudit(before.Rights), After: rightsAudit(p.Rights)}); err != nil {
+			return err
+		}
+		// The answer carries the file's identity.
+		return logAccess(ctx, tx, now, actor, AccessRightsDecision, id)
 	})
 	return p, err
 }

@@ -11,6 +11,7 @@ import (
 	"passd/calendar"
 	"passd/db/dbtest"
 	"passd/fault"
+	"passd/keyring/keyringtest"
 )
 
 // TestFileNumbersAreUniqueAndCountPerYear creates files concurrently across
@@ -22,7 +23,7 @@ func TestFileNumbersAreUniqueAndCountPerYear(t *testing.T) {
 	var mu sync.Mutex
 	// 23:30 UTC on 31 December is already the new year in Paris.
 	now := time.Date(2026, 12, 31, 22, 0, 0, 0, time.UTC)
-	s := NewStore(pool, func() time.Time { mu.Lock(); defer mu.Unlock(); return now })
+	s := NewStore(pool, keyringtest.New(t), func() time.Time { mu.Lock(); defer mu.Unlock(); return now })
 	var actor audit.Actor
 	if err := pool.QueryRow(ctx, `INSERT INTO users (name, role) VALUES ('c', 'coordinator') RETURNING id`).Scan(&actor.UserID); err != nil {
 		t.Fatal(err)
@@ -72,7 +73,7 @@ func TestRightsHistoryKeepsEveryStep(t *testing.T) {
 	t.Parallel()
 	pool := dbtest.New(t)
 	ctx := context.Background()
-	s := NewStore(pool, func() time.Time { return time.Date(2026, 6, 1, 10, 0, 0, 0, time.UTC) })
+	s := NewStore(pool, keyringtest.New(t), func() time.Time { return time.Date(2026, 6, 1, 10, 0, 0, 0, time.UTC) })
 	var coord, referent audit.Actor
 	_ = pool.QueryRow(ctx, `INSERT INTO users (name, role) VALUES ('c', 'coordinator') RETURNING id`).Scan(&coord.UserID)
 	_ = pool.QueryRow(ctx, `INSERT INTO users (name, role) VALUES ('r', 'cpam_referent') RETURNING id`).Scan(&referent.UserID)
@@ -108,7 +109,7 @@ func TestRightsHistoryKeepsEveryStep(t *testing.T) {
 	if _, err := s.RequestRights(ctx, coord, p.ID, RightsRequest{Regime: "puma", FiledOn: calendar.NewDate(2026, 5, 30)}); !fault.Is(err, fault.Conflict) {
 		t.Fatalf("request while rights are open: %v, want conflict", err)
 	}
-	got, history, err := s.Patient(ctx, p.ID)
+	got, history, err := s.Patient(ctx, coord, p.ID)
 	if err != nil {
 		t.Fatal(err)
 	}

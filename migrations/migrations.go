@@ -53,6 +53,20 @@ func Up(ctx context.Context, pool *pgxpool.Pool) (int, error) {
 	return len(results), nil
 }
 
+// UpTo applies the pending migrations up to version, for tests that need
+// a database as an older passd left it.
+func UpTo(ctx context.Context, pool *pgxpool.Pool, version int64) error {
+	p, db, err := provider(pool)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if _, err := p.UpTo(ctx, version); err != nil {
+		return fmt.Errorf("migrations: up to %d: %w", version, err)
+	}
+	return nil
+}
+
 // Latest is the version of the newest embedded migration, read from the
 // file names ("00001_spine.sql" is version 1).
 var Latest = func() int64 {

@@ -5,7 +5,10 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # shellcheck source=scripts/lib/pg.sh
 source scripts/lib/pg.sh
+# shellcheck source=scripts/lib/datakey.sh
+source scripts/lib/datakey.sh
 
 bash scripts/build.sh
 pg_dev_use_database
+dev_data_key
 exec bin/passd migrate

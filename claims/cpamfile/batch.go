@@ -14,8 +14,10 @@ import (
 // FormatVersion is the version of the claim-batch format written by the
 // JSON and CSV writers. Additive changes (a new field or a new trailing
 // column) keep it; anything a reader of the previous version could
-// misunderstand bumps it.
-const FormatVersion = 1
+// misunderstand bumps it. Version 2 dropped the lines' labels: the
+// provider's own words about the care are more than a claim needs, and the
+// CPAM's referent sees identity and rights, not the care itself.
+const FormatVersion = 2
 
 // FormatName identifies a passd claim batch in the JSON "format" member.
 const FormatName = "passd-claims"
@@ -49,10 +51,10 @@ type Patient struct {
 	NIR        string
 }
 
-// Line is one act of the invoice and the CPAM's share of it.
+// Line is one act of the invoice and the CPAM's share of it: the act's
+// code, not the provider's label of it.
 type Line struct {
 	Code      string
-	Label     string
 	Quantity  int
 	UnitPrice decimal.Decimal
 	CPAMShare decimal.Decimal

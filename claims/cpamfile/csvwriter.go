@@ -31,7 +31,7 @@ var csvColumns = []string{
 	"provider_kind", "provider_name", "provider_rpps", "provider_finess",
 	"patient_file_number", "patient_last_name", "patient_first_name", "patient_birth_date", "patient_nir",
 	"regime", "decision_reference", "care_date", "claim_amount",
-	"line_number", "line_code", "line_label", "line_quantity", "line_unit_price", "line_cpam_share",
+	"line_number", "line_code", "line_quantity", "line_unit_price", "line_cpam_share",
 }
 
 // Write streams the batch, row by row, and checks at the end that the
@@ -64,7 +64,7 @@ func (csvWriter) Write(w io.Writer, h Header, claims iter.Seq2[Claim, error]) er
 				c.Provider.Kind, c.Provider.Name, c.Provider.RPPS, c.Provider.FINESS,
 				c.Patient.FileNumber, c.Patient.LastName, c.Patient.FirstName, c.Patient.BirthDate.String(), c.Patient.NIR,
 				c.Regime, c.DecisionReference, c.CareDate.String(), amount,
-				strconv.Itoa(i + 1), l.Code, l.Label, strconv.Itoa(l.Quantity), money.Format(l.UnitPrice), money.Format(l.CPAMShare),
+				strconv.Itoa(i + 1), l.Code, strconv.Itoa(l.Quantity), money.Format(l.UnitPrice), money.Format(l.CPAMShare),
 			})
 			if err != nil {
 				return fmt.Errorf("cpamfile: writing the batch: %w", err)

@@ -50,7 +50,6 @@ type jsonPatient struct {
 
 type jsonLine struct {
 	Code      string `json:"code"`
-	Label     string `json:"label"`
 	Quantity  int    `json:"quantity"`
 	UnitPrice string `json:"unit_price"`
 	CPAMShare string `json:"cpam_share"`
@@ -120,7 +119,7 @@ func (jsonWriter) Write(w io.Writer, h Header, claims iter.Seq2[Claim, error]) e
 func toJSONClaim(c Claim) jsonClaim {
 	lines := make([]jsonLine, len(c.Lines))
 	for i, l := range c.Lines {
-		lines[i] = jsonLine{Code: l.Code, Label: l.Label, Quantity: l.Quantity,
+		lines[i] = jsonLine{Code: l.Code, Quantity: l.Quantity,
 			UnitPrice: money.Format(l.UnitPrice), CPAMShare: money.Format(l.CPAMShare)}
 	}
 	return jsonClaim{

@@ -9,6 +9,7 @@ import (
 	"iter"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -32,7 +33,7 @@ func date(s string) calendar.Date {
 
 // sampleBatch is two claims: a GP consultation for a patient with accents in
 // both names and no NIR yet, and two nurse acts for a patient with a NIR
-// and a label that needs quoting in CSV.
+// and a provider name that needs quoting in CSV.
 func sampleBatch() (Header, []Claim) {
 	claims := []Claim{
 		{
@@ -41,7 +42,7 @@ func sampleBatch() (Header, []Claim) {
 			Patient: Patient{FileNumber: "PASS-2026-000042", LastName: "NGUYỄN-GARÇON", FirstName: "Zoé",
 				BirthDate: date("1987-03-14")},
 			Regime: "ame", DecisionReference: "AME-93-2026-1187", CareDate: date("2026-09-02"),
-			Lines:  []Line{{Code: "G", Label: "Consultation", Quantity: 1, UnitPrice: dec("30"), CPAMShare: dec("30")}},
+			Lines:  []Line{{Code: "G", Quantity: 1, UnitPrice: dec("30"), CPAMShare: dec("30")}},
 			Amount: dec("30"),
 		},
 		{
@@ -51,8 +52,8 @@ func sampleBatch() (Header, []Claim) {
 				BirthDate: date("1990-12-01"), NIR: "290129912345618"},
 			Regime: "puma", DecisionReference: "PUMA-2026-55", CareDate: date("2026-09-10"),
 			Lines: []Line{
-				{Code: "AMI", Label: "Soin infirmier, pansement", Quantity: 2, UnitPrice: dec("3.15"), CPAMShare: dec("3.78")},
-				{Code: "IFD", Label: "Indemnité forfaitaire de déplacement", Quantity: 1, UnitPrice: dec("2.75"), CPAMShare: dec("1.65")},
+				{Code: "AMI", Quantity: 2, UnitPrice: dec("3.15"), CPAMShare: dec("3.78")},
+				{Code: "IFD", Quantity: 1, UnitPrice: dec("2.75"), CPAMShare: dec("1.65")},
 			},
 			Amount: dec("5.43"),
 		},
@@ -131,7 +132,7 @@ func TestJSONWriterGolden(t *testing.T) {
 	if err := json.Unmarshal(buf.Bytes(), &doc); err != nil {
 		t.Fatalf("output is not valid JSON: %v", err)
 	}
-	if doc.Format != "passd-claims" || doc.FormatVersion != 1 || doc.Batch.ClaimCount != 2 || doc.Batch.Total != "35.43" {
+	if doc.Format != "passd-claims" || doc.FormatVersion != FormatVersion || doc.Batch.ClaimCount != 2 || doc.Batch.Total != "35.43" {
 		t.Errorf("header = %+v", doc)
 	}
 	if doc.Batch.CreatedAt != "2026-11-22T09:30:00Z" {
@@ -175,7 +176,7 @@ func TestCSVWriterGolden(t *testing.T) {
 		t.Errorf("header = %v", rows[0])
 	}
 	for _, row := range rows[1:] {
-		if row[0] != "1" {
+		if row[0] != strconv.Itoa(FormatVersion) {
 			t.Errorf("format_version = %q", row[0])
 		}
 	}

@@ -46,12 +46,16 @@ func newApp(ctx context.Context, cfg Config, logger *slog.Logger, now func() tim
 	if err != nil {
 		return nil, err
 	}
+	keys, err := cfg.keyring()
+	if err != nil {
+		return nil, err
+	}
 	pool, err := db.Open(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return nil, err
 	}
 	a := &app{cfg: cfg, pool: pool, logger: logger, users: auth.NewStore(pool), contract: contract}
-	a.claims = claims.NewStore(pool, now)
+	a.claims = claims.NewStore(pool, keys, now)
 	a.billing = billing.NewStore(pool, a.claims, a.claims, billing.Config{DeadlineDays: cfg.DeadlineDays, Now: now})
 	a.claims.UsePayouts(a.billing)
 	a.scheduler, err = scheduler.New(pool, logger, []scheduler.Job{
@@ -202,6 +206,9 @@ func (a *app) runJob(c echo.Context) error {
 // let running jobs end, close the pool.
 func (a *app) serve(ctx context.Context) error {
 	if _, err := migrations.Up(ctx, a.pool); err != nil {
+		return err
+	}
+	if err := sealPending(ctx, a.cfg, a.logger, a.pool, "serve"); err != nil {
 		return err
 	}
 	srv := &http.Server{Addr: a.cfg.Addr, Handler: a.echo, ReadHeaderTimeout: 10 * time.Second,

@@ -370,6 +370,7 @@ func TestUnknownAndMalformedIDsAreNotFound(t *testing.T) {
 	targets := []target{
 		{"GET", "/api/v1/providers/%s", f.admin, ""},
 		{"GET", "/api/v1/patients/%s", f.coordinator, ""},
+		{"GET", "/api/v1/patients/%s/access-log", f.admin, ""},
 		{"POST", "/api/v1/patients/%s/rights-request", f.coordinator, mustJSON(t, map[string]any{"regime": "puma", "filed_on": "2026-06-01"})},
 		{"POST", "/api/v1/patients/%s/rights-decision", f.referent, mustJSON(t, map[string]any{"decision": "refused", "reason": "x"})},
 		{"GET", "/api/v1/invoices/%s", f.coordinator, ""},

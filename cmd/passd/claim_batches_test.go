@@ -96,7 +96,7 @@ func TestClaimPaidInFullByTheCPAM(t *testing.T) {
 	if err := json.Unmarshal(rec.Body.Bytes(), &export); err != nil {
 		t.Fatalf("export is not JSON: %v", err)
 	}
-	if export.FormatVersion != 1 || export.Batch.ID != batchID || export.Batch.ClaimCount != 1 || export.Batch.Total != "30.00" || len(export.Claims) != 1 {
+	if export.FormatVersion != 2 || export.Batch.ID != batchID || export.Batch.ClaimCount != 1 || export.Batch.Total != "30.00" || len(export.Claims) != 1 {
 		t.Fatalf("export = %+v", export)
 	}
 	c := export.Claims[0]
@@ -106,7 +106,7 @@ func TestClaimPaidInFullByTheCPAM(t *testing.T) {
 	}
 	rec = h.doRaw(t, "GET", "/api/v1/claim-batches/"+batchID+"/export?format=csv", h.referent, "")
 	if rec.Code != http.StatusOK || !strings.HasPrefix(rec.Header().Get("Content-Type"), "text/csv") ||
-		!strings.HasPrefix(rec.Body.String(), "format_version;") || !strings.Contains(rec.Body.String(), "\r\n1;"+batchID+";") {
+		!strings.HasPrefix(rec.Body.String(), "format_version;") || !strings.Contains(rec.Body.String(), "\r\n2;"+batchID+";") {
 		t.Errorf("csv export: %d %s", rec.Code, rec.Body)
 	}
 	status, body = h.do(t, "GET", "/api/v1/claim-batches/"+batchID+"/export?format=b2", h.referent, "")

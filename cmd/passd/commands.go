@@ -33,6 +33,7 @@ func serveCommand(ctx context.Context, cfg Config, args []string, logger *slog.L
 func migrateCommand(ctx context.Context, cfg Config, args []string, logger *slog.Logger) error {
 	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
 	fs.StringVar(&cfg.DatabaseURL, "database-url", cfg.DatabaseURL, "PostgreSQL URL (env DATABASE_URL)")
+	fs.StringVar(&cfg.DataKeyFile, "data-key-file", cfg.DataKeyFile, "keyring file, to encrypt files opened before identity was encrypted (env PASSD_DATA_KEY_FILE)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -49,7 +50,7 @@ func migrateCommand(ctx context.Context, cfg Config, args []string, logger *slog
 		return err
 	}
 	logger.Info("migrations applied", "count", n)
-	return nil
+	return sealPending(ctx, cfg, logger, pool, "migrate")
 }
 
 func tokenCommand(ctx context.Context, cfg Config, args []string) error {

@@ -23,6 +23,10 @@ type Config struct {
 	PayoutBatchSchedule string
 	RemindersSchedule   string
 	ShutdownTimeout     time.Duration
+	// The keyring that seals patient identity: its text, or a file
+	// holding it (see keys_cmd.go). Never a flag: it would show in ps.
+	DataKey     string
+	DataKeyFile string
 }
 
 // Default schedules (Europe/Paris). None falls between 02:00 and 03:00,
@@ -48,6 +52,8 @@ func ConfigFromEnv() (Config, error) {
 		RemindersSchedule:   envOr("PASSD_REMINDERS_SCHEDULE", defaultRemindersSchedule),
 		DeadlineDays:        90,
 		ShutdownTimeout:     30 * time.Second,
+		DataKey:             os.Getenv("PASSD_DATA_KEY"),
+		DataKeyFile:         os.Getenv("PASSD_DATA_KEY_FILE"),
 	}
 	if s := os.Getenv("PASSD_DEADLINE_DAYS"); s != "" {
 		n, err := strconv.Atoi(s)
@@ -77,6 +83,7 @@ func (c *Config) Flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.PayoutBatchSchedule, "payout-batch-schedule", c.PayoutBatchSchedule, "cron schedule of the payout-batch job (env PASSD_PAYOUT_BATCH_SCHEDULE)")
 	fs.StringVar(&c.RemindersSchedule, "reminders-schedule", c.RemindersSchedule, "cron schedule of the reminders job (env PASSD_REMINDERS_SCHEDULE)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "how long in-flight requests and jobs may take to finish on SIGTERM")
+	fs.StringVar(&c.DataKeyFile, "data-key-file", c.DataKeyFile, "file holding the keyring that encrypts patient identity (env PASSD_DATA_KEY_FILE)")
 }
 
 // Validate reports the first setting that cannot work.

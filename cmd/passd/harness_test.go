@@ -23,6 +23,7 @@ import (
 
 	"passd/auth"
 	"passd/db/dbtest"
+	"passd/keyring/keyringtest"
 )
 
 // defaultNow is the harness clock unless a test moves it: a Monday noon in
@@ -62,6 +63,7 @@ func newHarness(t *testing.T) *harness {
 		PayoutBatchSchedule: "0 4 1 1 *",
 		RemindersSchedule:   "0 4 1 1 *",
 		ShutdownTimeout:     5 * time.Second,
+		DataKey:             keyringtest.Text(t),
 	}
 	a, err := newApp(context.Background(), cfg, testLogger(t), h.now)
 	if err != nil {
@@ -282,7 +284,7 @@ func mustJSON(t *testing.T, v any) string {
 var stateTables = []string{
 	"providers", "users", "patients", "rights_events", "file_number_counters", "invoices", "invoice_lines",
 	"claims", "payouts", "audit_log", "job_runs", "idempotency_keys", "rates",
-	"settings", "claim_batches", "payout_batches", "journal_entries", "reminders",
+	"settings", "claim_batches", "payout_batches", "journal_entries", "reminders", "patient_access_log", "patients_unsealed",
 }
 
 type state map[string]string

@@ -8,6 +8,8 @@
 //	passd seed-demo [--tokens-file F]
 //	passd run-job NAME              run one job now and print its run
 //	passd check                     verify the money invariants over the database
+//	passd keygen [--out FILE]       make the keyring that encrypts patient identity
+//	passd rotate-key [--new-key]    re-encrypt patient identity under the current key
 package main
 
 import (
@@ -31,11 +33,16 @@ commands:
   run-job NAME                                       run a job now (release, deadline, claim-batch,
                                                      payout-batch, reminders)
   check                                              verify the money invariants; exit 1 if one is broken
+  keygen [--out FILE | --data-key]                   make a keyring (or one data key) for patient identity
+  rotate-key [--new-key]                             re-encrypt patient identity under the current key;
+                                                     --new-key first adds a key to PASSD_DATA_KEY_FILE
 
 Configuration comes from the environment (DATABASE_URL, PASSD_ADDR,
 PASSD_DEADLINE_DAYS, PASSD_RELEASE_SCHEDULE, PASSD_DEADLINE_SCHEDULE,
 PASSD_CLAIM_BATCH_SCHEDULE, PASSD_PAYOUT_BATCH_SCHEDULE, PASSD_REMINDERS_SCHEDULE);
-flags override it: passd <command> -h lists them.
+flags override it: passd <command> -h lists them. Patient identity is encrypted with
+the keyring in PASSD_DATA_KEY_FILE (a file) or PASSD_DATA_KEY (its text): serve,
+seed-demo, run-job and rotate-key refuse to start without one.
 `
 
 func main() {
@@ -70,6 +77,10 @@ func run(ctx context.Context, args []string, logger *slog.Logger) error {
 		return runJobCommand(ctx, cfg, args[1:], logger)
 	case "check":
 		return checkCommand(ctx, cfg, args[1:], os.Stdout)
+	case "keygen":
+		return keygenCommand(args[1:], os.Stdout)
+	case "rotate-key":
+		return rotateKeyCommand(ctx, cfg, args[1:], logger, os.Stdout)
 	case "help", "-h", "--help":
 		fmt.Print(usage)
 		return nil

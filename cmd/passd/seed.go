@@ -148,7 +148,7 @@ func (a *app) seedDemo(ctx context.Context, tokensFile string) (demo, error) {
 	for _, dp := range demoPatients(today) {
 		p, err := a.claims.CreatePatient(ctx, principals[demoUserOf(auth.Coordinator)].Actor(), dp.patient)
 		if id, ok := existingID(err); ok {
-			if p, _, err = a.claims.Patient(ctx, id); err != nil {
+			if p, _, err = a.claims.Patient(ctx, principals[demoUserOf(auth.Coordinator)].Actor(), id); err != nil {
 				return demo{}, err
 			}
 		} else if err != nil {

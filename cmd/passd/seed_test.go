@@ -13,6 +13,7 @@ import (
 	"passd/auth"
 	"passd/db"
 	"passd/db/dbtest"
+	"passd/keyring/keyringtest"
 )
 
 // captureStdout runs fn with os.Stdout sent to a file and returns what it
@@ -44,6 +45,7 @@ func captureStdout(t *testing.T, fn func() error) (string, error) {
 func TestSeedDemoIsIdempotent(t *testing.T) {
 	url := dbtest.NewURL(t)
 	t.Setenv("DATABASE_URL", url)
+	t.Setenv("PASSD_DATA_KEY", keyringtest.Text(t))
 	t.Setenv("PASSD_ADDR", "127.0.0.1:0")
 	ctx := context.Background()
 	logger := testLogger(t)

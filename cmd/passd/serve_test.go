@@ -13,6 +13,7 @@ import (
 	"passd/db"
 	"passd/db/dbtest"
 	"passd/openapi"
+	"passd/keyring/keyringtest"
 )
 
 // TestServeEndToEnd runs `passd serve` as main does, on a real listener:
@@ -28,6 +29,7 @@ func TestServeEndToEnd(t *testing.T) {
 	addr := ln.Addr().String()
 	ln.Close()
 	t.Setenv("DATABASE_URL", url)
+	t.Setenv("PASSD_DATA_KEY", keyringtest.Text(t))
 	t.Setenv("PASSD_ADDR", addr)
 
 	ctx := context.Background()

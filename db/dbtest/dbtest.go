@@ -66,6 +66,20 @@ func NewURL(t testing.TB) string {
 	if templateErr != nil {
 		t.Fatalf("dbtest: template: %v", templateErr)
 	}
+	return newDatabase(t, server, templateName)
+}
+
+// NewEmptyURL creates a fresh database without any schema and returns its
+// URL, for tests that migrate it step by step as an older passd did.
+func NewEmptyURL(t testing.TB) string {
+	t.Helper()
+	return newDatabase(t, ServerURL(t), "template0")
+}
+
+// newDatabase creates a database copied from template, dropped when the
+// test ends, and returns its URL.
+func newDatabase(t testing.TB, server, template string) string {
+	t.Helper()
 	name := "passd_test_" + randomSuffix()
 	ctx := context.Background()
 	admin, err := pgx.Connect(ctx, server)
@@ -76,7 +90,7 @@ func NewURL(t testing.TB) string {
 	// Another package's process may be copying the same template right now;
 	// PostgreSQL refuses concurrent copies, so retry briefly.
 	for attempt := 0; ; attempt++ {
-		_, err = admin.Exec(ctx, fmt.Sprintf("CREATE DATABASE %s TEMPLATE %s", name, templateName))
+		_, err = admin.Exec(ctx, fmt.Sprintf("CREATE DATABASE %s TEMPLATE %s", name, template))
 		if err == nil || attempt == 50 || !strings.Contains(err.Error(), "being accessed by other users") {
 			break
 		}

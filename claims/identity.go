@@ -1,0 +1,308 @@
+package claims
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"passd/audit"
+	"passd/calendar"
+	"passd/db"
+	"passd/fault"
+	"passd/keyring"
+)
+
+// Identity is sealed column by column (package keyring). Each value's
+// associated data names its column and row, so a value copied to another
+// column or file does not open. The NIR is also kept as its keyed hash,
+// which is what lookups and the uniqueness of a NIR use.
+
+// The identity columns, as named in the associated data.
+const (
+	colLastName  = "last_name"
+	colFirstName = "first_name"
+	colBirthDate = "birth_date"
+	colNIR       = "nir"
+)
+
+// nirHashDomain keeps NIR hashes apart from any other keyed hash.
+const nirHashDomain = "nir"
+
+func identityAAD(column string, patientID int64) []byte {
+	return []byte("passd.patients." + column + "." + strconv.FormatInt(patientID, 10))
+}
+
+// normalizeNIR is the form a NIR is hashed in: no spaces, upper case (as
+// ident.ParseNIR writes it), so that a NIR typed differently still matches.
+func normalizeNIR(nir string) string {
+	return strings.ToUpper(strings.Join(strings.Fields(nir), ""))
+}
+
+// nirHash is the lookup hash of a NIR.
+func (s *Store) nirHash(nir string) []byte { return s.keys.Hash(nirHashDomain, normalizeNIR(nir)) }
+
+// sealedIdentity is a file's identity as stored.
+type sealedIdentity struct {
+	pending                                bool // opened before identity was encrypted, not sealed yet
+	lastName, firstName, birthDate, nirEnc string
+	nirHash                                []byte
+}
+
+// sealIdentity encrypts a file's identity with sealer, every value under
+// its one key.
+func (s *Store) sealIdentity(sealer keyring.Sealer, patientID int64, lastName, firstName string, birthDate calendar.Date, nir string) (
+	out sealedIdentity, err error) {
+	seal := func(column, value string) string {
+		if err != nil {
+			return ""
+		}
+		var sealed string
+		sealed, err = sealer.Seal([]byte(value), identityAAD(column, patientID))
+		return sealed
+	}
+	out.lastName = seal(colLastName, lastName)
+	out.firstName = seal(colFirstName, firstName)
+	out.birthDate = seal(colBirthDate, birthDate.String())
+	if nir != "" {
+		out.nirEnc = seal(colNIR, normalizeNIR(nir))
+		out.nirHash = s.nirHash(nir)
+	}
+	if err != nil {
+		return sealedIdentity{}, fmt.Errorf("claims: seal identity of patient %d: %w", patientID, err)
+	}
+	return out, nil
+}
+
+// errUnsealed answers while files opened before identity was encrypted wait
+// for passd migrate or serve (which hold the key) to seal them.
+func errUnsealed() error {
+	return fault.New(fault.Unavailable, "patient files opened before identity was encrypted are not encrypted yet; "+
+		"passd migrate (or a restart of passd serve) with the data key encrypts them").WithKind("identity_unsealed")
+}
+
+// openIdentity decrypts the identity of p in place. Only the values si
+// holds are opened (a list that shows names reads only the names).
+func (s *Store) openIdentity(p *Patient, si sealedIdentity) error {
+	if si.pending {
+		return errUnsealed()
+	}
+	var err error
+	open := func(column, sealed string) string {
+		if err != nil || sealed == "" {
+			return ""
+		}
+		var plain []byte
+		plain, err = s.keys.Open(sealed, identityAAD(column, p.ID))
+		return string(plain)
+	}
+	p.LastName = open(colLastName, si.lastName)
+	p.FirstName = open(colFirstName, si.firstName)
+	birth := open(colBirthDate, si.birthDate)
+	p.NIR = open(colNIR, si.nirEnc)
+	if err == nil && birth != "" {
+		p.BirthDate, err = calendar.Parse(birth)
+	}
+	if errors.Is(err, keyring.ErrUnknownKey) {
+		fe := fault.New(fault.Unavailable, "this file is encrypted under a key this server does not hold").WithKind("identity_key_missing")
+		fe.Err = err
+		return fe
+	}
+	if err != nil {
+		return fmt.Errorf("claims: open identity of patient %d: %w", p.ID, err)
+	}
+	return nil
+}
+
+// identityUpdate gathers files sealed anew, to write them in one statement.
+type identityUpdate struct {
+	ids                                 []int64
+	oldKeys                             []string // the key each file was under; "" for a file not sealed yet
+	lastNames, firstNames, births, nirs []string
+	hashes                              [][]byte
+}
+
+func (u *identityUpdate) add(id int64, oldKey string, si sealedIdentity) {
+	u.ids, u.oldKeys = append(u.ids, id), append(u.oldKeys, oldKey)
+	u.lastNames, u.firstNames, u.births = append(u.lastNames, si.lastName), append(u.firstNames, si.firstName), append(u.births, si.birthDate)
+	u.nirs, u.hashes = append(u.nirs, si.nirEnc), append(u.hashes, si.nirHash)
+}
+
+// apply writes the files, each only if it is still under the key it was
+// read under, and fails unless every one was written.
+func (u *identityUpdate) apply(ctx context.Context, tx pgx.Tx, key string) error {
+	if len(u.ids) == 0 {
+		return nil
+	}
+	tag, err := tx.Exec(ctx, `
+		UPDATE patients p SET identity_pending = false, identity_key = $1, last_name_enc = u.l, first_name_enc = u.f,
+		       birth_date_enc = u.b, nir_enc = nullif(u.n, ''), nir_hash = u.h
+		FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bytea[]) AS u (id, old, l, f, b, n, h)
+		WHERE p.id = u.id AND coalesce(p.identity_key, '') = u.old`,
+		key, u.ids, u.oldKeys, u.lastNames, u.firstNames, u.births, u.nirs, u.hashes)
+	if err != nil {
+		return fmt.Errorf("claims: seal identity: %w", err)
+	}
+	if tag.RowsAffected() != int64(len(u.ids)) {
+		return fmt.Errorf("claims: seal identity: %d of %d files changed", tag.RowsAffected(), len(u.ids))
+	}
+	return nil
+}
+
+// identityBatch is how many files one transaction seals or re-encrypts
+// (Store.identityBatch, which tests make smaller, defaults to it).
+const identityBatch = 500
+
+// SealPending encrypts the identity of files opened before identity was
+// encrypted (migration 00003 moved it to patients_unsealed), in batches,
+// each in its own transaction with its audit rows, and empties
+// patients_unsealed. Several processes may run it at once: each batch
+// takes rows the others do not hold. It returns how many files it sealed.
+func (s *Store) SealPending(ctx context.Context, actor audit.Actor) (int, error) {
+	total := 0
+	for {
+		n, err := s.sealPendingBatch(ctx, actor)
+		total += n
+		if err != nil || n < s.identityBatch {
+			return total, err
+		}
+	}
+}
+
+func (s *Store) sealPendingBatch(ctx context.Context, actor audit.Actor) (int, error) {
+	var n int
+	err := db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `
+			DELETE FROM patients_unsealed WHERE id IN (
+				SELECT id FROM patients_unsealed ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
+			RETURNING id, last_name, first_name, birth_date, coalesce(nir, '')`, s.identityBatch)
+		if err != nil {
+			return fmt.Errorf("claims: unsealed files: %w", err)
+		}
+		sealer := s.keys.Sealer()
+		key := sealer.Key()
+		var u identityUpdate
+		var id int64
+		var lastName, firstName, nir string
+		var birth calendar.Date
+		_, err = pgx.ForEachRow(rows, []any{&id, &lastName, &firstName, &birth, &nir}, func() error {
+			si, err := s.sealIdentity(sealer, id, lastName, firstName, birth, nir)
+			u.add(id, "", si)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("claims: unsealed files: %w", err)
+		}
+		if err := u.apply(ctx, tx, key); err != nil {
+			return err
+		}
+		n = len(u.ids)
+		return audit.AppendSame(ctx, tx, actor, "patient.seal", "patient", u.ids, nil, map[string]any{"identity_key": key})
+	})
+	return n, err
+}
+
+// PendingCount is how many files still wait for SealPending.
+func PendingCount(ctx context.Context, q db.DBTX) (int64, error) {
+	var n int64
+	if err := q.QueryRow(ctx, `SELECT count(*) FROM patients_unsealed`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("claims: unsealed files: %w", err)
+	}
+	return n, nil
+}
+
+// Rotation is what RotateKeys did.
+type Rotation struct {
+	Key       string // the current key every file should now be under
+	Resealed  int    // files re-encrypted by this run
+	Remaining int64  // files still under another key: written meanwhile by a server with an older ring
+}
+
+// RotateKeys re-encrypts, under the ring's current key, every file sealed
+// under another key, walking the files by id in batches, each batch in its
+// own transaction with one audit row per file. The first walk skips the
+// files another transaction holds; a second walk waits for them, and
+// passes over those that transaction re-encrypted. So RotateKeys may run
+// while passd serves, twice, or in two processes at once: each file is
+// re-encrypted once, and a run cut short is resumed by the next. The lookup
+// key is not rotated: NIR hashes stay as they are.
+func (s *Store) RotateKeys(ctx context.Context, actor audit.Actor, progress func(done int)) (Rotation, error) {
+	sealer := s.keys.Sealer()
+	r := Rotation{Key: sealer.Key()}
+	for _, wait := range []bool{false, true} {
+		var after int64
+		for {
+			n, last, more, err := s.rotateBatch(ctx, actor, sealer, after, wait)
+			r.Resealed += n
+			if err != nil {
+				return r, err
+			}
+			if progress != nil && n > 0 {
+				progress(r.Resealed)
+			}
+			if !more {
+				break
+			}
+			after = last
+		}
+	}
+	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM patients WHERE identity_key <> $1`, r.Key).Scan(&r.Remaining); err != nil {
+		return r, fmt.Errorf("claims: rotation: %w", err)
+	}
+	return r, nil
+}
+
+// rotateBatch re-encrypts with sealer up to s.identityBatch files after id
+// after that are not under its key, skipping the files another transaction
+// holds unless wait. more tells whether the walk should go on from last.
+func (s *Store) rotateBatch(ctx context.Context, actor audit.Actor, sealer keyring.Sealer, after int64, wait bool) (
+	n int, last int64, more bool, err error) {
+	key := sealer.Key()
+	lock := "FOR UPDATE SKIP LOCKED"
+	if wait {
+		lock = "FOR UPDATE"
+	}
+	err = db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		n, last, more = 0, after, false
+		rows, err := tx.Query(ctx, `
+			SELECT id, identity_key, last_name_enc, first_name_enc, birth_date_enc, coalesce(nir_enc, '')
+			FROM patients WHERE id > $1 AND identity_key <> $2
+			ORDER BY id LIMIT $3 `+lock, after, key, s.identityBatch)
+		if err != nil {
+			return fmt.Errorf("claims: rotation: %w", err)
+		}
+		var u identityUpdate
+		byOldKey := map[string][]int64{}
+		var p Patient
+		var oldKey string
+		var si sealedIdentity
+		_, err = pgx.ForEachRow(rows, []any{&p.ID, &oldKey, &si.lastName, &si.firstName, &si.birthDate, &si.nirEnc}, func() error {
+			if err := s.openIdentity(&p, si); err != nil {
+				return err
+			}
+			sealed, err := s.sealIdentity(sealer, p.ID, p.LastName, p.FirstName, p.BirthDate, p.NIR)
+			u.add(p.ID, oldKey, sealed)
+			byOldKey[oldKey] = append(byOldKey[oldKey], p.ID)
+			last = p.ID
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("claims: rotation: %w", err)
+		}
+		if err := u.apply(ctx, tx, key); err != nil {
+			return err
+		}
+		for old, ids := range byOldKey {
+			if err := audit.AppendSame(ctx, tx, actor, "patient.rekey", "patient", ids,
+				map[string]any{"identity_key": old}, map[string]any{"identity_key": key}); err != nil {
+				return err
+			}
+		}
+		n, more = len(u.ids), len(u.ids) == s.identityBatch
+		return nil
+	})
+	return n, last, more, err
+}
