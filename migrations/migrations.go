@@ -53,6 +53,21 @@ func Up(ctx context.Context, pool *pgxpool.Pool) (int, error) {
 	return len(results), nil
 }
 
+// UpTo applies the pending migrations up to and including version, for
+// tests that fill an older schema before migrating it.
+func UpTo(ctx context.Context, pool *pgxpool.Pool, version int64) (int, error) {
+	p, db, err := provider(pool)
+	if err != nil {
+		return 0, err
+	}
+	defer db.Close()
+	results, err := p.UpTo(ctx, version)
+	if err != nil {
+		return len(results), fmt.Errorf("migrations: up to %d: %w", version, err)
+	}
+	return len(results), nil
+}
+
 // Latest is the version of the newest embedded migration, read from the
 // file names ("00001_spine.sql" is version 1).
 var Latest = func() int64 {
