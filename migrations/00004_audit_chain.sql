@@ -51,15 +51,12 @@ RETURN sha256(convert_to(json_build_array(
     action, entity, entity_id, before::text, after::text, encode(prev_hash, 'hex'))::text, 'UTF8'));
 -- +goose StatementEnd
 
--- One row: the last link of the chain. Appending updates it, so appends
--- are serialised (its row lock is held until the appending transaction
--- ends) and a deleted tail shows as a head beyond the last row. prev_hash
--- is the hash before the last append, so that one UPDATE ... RETURNING
--- gives the trigger both ends of the new link.
+-- One row: the last link of the chain. Its row lock, taken by the first
+-- append of a transaction and held until the transaction ends, serialises
+-- appends; and a deleted tail shows as a head beyond the last row.
 CREATE TABLE audit_chain_head (
     id        boolean PRIMARY KEY DEFAULT true CHECK (id),
     chain_seq bigint NOT NULL CHECK (chain_seq >= 0),
-    prev_hash bytea NOT NULL CHECK (octet_length(prev_hash) = 32),
     hash      bytea NOT NULL CHECK (octet_length(hash) = 32)
 );
 
@@ -71,18 +68,16 @@ DO $$
 DECLARE
     r record;
     seq bigint := 0;
-    prev bytea := '\x0000000000000000000000000000000000000000000000000000000000000000';
-    last bytea := prev;
+    last bytea := '\x0000000000000000000000000000000000000000000000000000000000000000';
     h bytea;
 BEGIN
     FOR r IN SELECT * FROM audit_log ORDER BY id LOOP
         seq := seq + 1;
         h := audit_log_hash(seq, r.id, r.at, r.actor_id, r.actor, r.action, r.entity, r.entity_id, r.before, r.after, last);
         UPDATE audit_log SET chain_seq = seq, prev_hash = last, hash = h WHERE id = r.id;
-        prev := last;
         last := h;
     END LOOP;
-    INSERT INTO audit_chain_head (chain_seq, prev_hash, hash) VALUES (seq, prev, last);
+    INSERT INTO audit_chain_head (chain_seq, hash) VALUES (seq, last);
 END;
 $$;
 -- +goose StatementEnd
@@ -97,27 +92,57 @@ ALTER TABLE audit_log
 
 -- Every insert, whatever its path (one row, unnest of many, a future
 -- caller), is chained here; values a caller puts in the chain columns are
--- overwritten. SECURITY DEFINER: the trigger runs as the owner, the only
--- role that may write the head.
+-- overwritten. SECURITY DEFINER: the triggers run as the owner, the only
+-- role that may read or write the head.
+--
+-- The row trigger links each row to the one before: the head, or for the
+-- second and later rows of one statement the row the statement appended
+-- last (visible to a row trigger, and beyond the head, which moves once
+-- per statement). Moving the head per row instead would make a statement
+-- of n rows walk n versions of the head row n times.
 -- +goose StatementBegin
 CREATE FUNCTION audit_log_chain() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, public AS $$
+DECLARE
+    seq bigint;
+    prev bytea;
+    last_seq bigint;
+    last_hash bytea;
 BEGIN
-    UPDATE audit_chain_head
-       SET chain_seq = chain_seq + 1,
-           prev_hash = hash,
-           hash = audit_log_hash(chain_seq + 1, NEW.id, NEW.at, NEW.actor_id, NEW.actor, NEW.action, NEW.entity,
-                                 NEW.entity_id, NEW.before, NEW.after, hash)
-    RETURNING chain_seq, prev_hash, hash INTO NEW.chain_seq, NEW.prev_hash, NEW.hash;
+    SELECT chain_seq, hash INTO seq, prev FROM audit_chain_head FOR UPDATE;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'audit_chain_head has no row' USING ERRCODE = 'data_exception';
     END IF;
+    SELECT chain_seq, hash INTO last_seq, last_hash FROM audit_log
+    WHERE chain_seq > seq ORDER BY chain_seq DESC LIMIT 1;
+    IF FOUND THEN
+        seq := last_seq;
+        prev := last_hash;
+    END IF;
+    NEW.chain_seq := seq + 1;
+    NEW.prev_hash := prev;
+    NEW.hash := audit_log_hash(NEW.chain_seq, NEW.id, NEW.at, NEW.actor_id, NEW.actor, NEW.action, NEW.entity,
+                               NEW.entity_id, NEW.before, NEW.after, NEW.prev_hash);
     RETURN NEW;
 END;
 $$;
 -- +goose StatementEnd
 CREATE TRIGGER audit_log_chain BEFORE INSERT ON audit_log
     FOR EACH ROW EXECUTE FUNCTION audit_log_chain();
+
+-- +goose StatementBegin
+CREATE FUNCTION audit_chain_advance() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, public AS $$
+BEGIN
+    UPDATE audit_chain_head h SET chain_seq = n.chain_seq, hash = n.hash
+    FROM (SELECT chain_seq, hash FROM appended ORDER BY chain_seq DESC LIMIT 1) n;
+    RETURN NULL;
+END;
+$$;
+-- +goose StatementEnd
+CREATE TRIGGER audit_chain_advance AFTER INSERT ON audit_log
+    REFERENCING NEW TABLE AS appended
+    FOR EACH STATEMENT EXECUTE FUNCTION audit_chain_advance();
 
 -- The head as of the caller's snapshot, for verification by a role that
 -- may not read the head table itself.
@@ -127,6 +152,7 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public
 AS $$ SELECT chain_seq, hash FROM audit_chain_head $$;
 -- +goose StatementEnd
 REVOKE ALL ON FUNCTION audit_log_chain() FROM PUBLIC;
+REVOKE ALL ON FUNCTION audit_chain_advance() FROM PUBLIC;
 REVOKE ALL ON FUNCTION audit_chain_head() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION audit_chain_head() TO passd_app;
 
@@ -169,6 +195,8 @@ REVOKE ALL ON SCHEMA public FROM passd_app;
 ALTER DEFAULT PRIVILEGES IN SCHEMA public REVOKE ALL ON TABLES FROM passd_app;
 ALTER DEFAULT PRIVILEGES IN SCHEMA public REVOKE ALL ON SEQUENCES FROM passd_app;
 DROP FUNCTION audit_chain_head();
+DROP TRIGGER audit_chain_advance ON audit_log;
+DROP FUNCTION audit_chain_advance();
 DROP TRIGGER audit_log_chain ON audit_log;
 DROP FUNCTION audit_log_chain();
 DROP TABLE audit_chain_head;
