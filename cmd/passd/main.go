@@ -4,10 +4,13 @@
 //
 //	passd serve                     serve the API and run the jobs
 //	passd migrate                   apply database migrations
-//	passd token create --role R [--provider-id ID] --name N
+//	passd token create --role R [--provider-id ID] --name N [--ttl 90d]
+//	passd token revoke (--id ID | --token T | --token - | --user NAME)
+//	passd token list [--user NAME]
 //	passd seed-demo [--tokens-file F]
 //	passd run-job NAME              run one job now and print its run
 //	passd check                     verify the money invariants over the database
+//	passd audit verify              verify the audit log's hash chain
 package main
 
 import (
@@ -25,16 +28,22 @@ const usage = `usage: passd <command> [flags]
 commands:
   serve                                              serve the API and run the jobs
   migrate                                            apply database migrations
-  token create --role ROLE [--provider-id ID] --name NAME
-                                                     create a user and print its token
+  token create --role ROLE [--provider-id ID] --name NAME [--ttl 90d]
+                                                     create a user and print a new token
+  token revoke (--id ID | --token TOKEN | --token - | --user NAME)
+                                                     revoke a token, or every token of a user
+  token list [--user NAME]                           list tokens (never the tokens themselves)
   seed-demo [--tokens-file FILE]                     load demo data, print demo tokens
   run-job NAME                                       run a job now (release, deadline, claim-batch,
                                                      payout-batch, reminders)
   check                                              verify the money invariants; exit 1 if one is broken
+  audit verify                                       verify the audit log's hash chain; exit 1 if broken
 
 Configuration comes from the environment (DATABASE_URL, PASSD_ADDR,
 PASSD_DEADLINE_DAYS, PASSD_RELEASE_SCHEDULE, PASSD_DEADLINE_SCHEDULE,
-PASSD_CLAIM_BATCH_SCHEDULE, PASSD_PAYOUT_BATCH_SCHEDULE, PASSD_REMINDERS_SCHEDULE);
+PASSD_CLAIM_BATCH_SCHEDULE, PASSD_PAYOUT_BATCH_SCHEDULE, PASSD_REMINDERS_SCHEDULE,
+PASSD_DB_ROLE, PASSD_TOKEN_TTL, PASSD_AUTH_FAILURE_LIMIT, PASSD_AUTH_FAILURE_WINDOW,
+PASSD_TRUSTED_PROXIES);
 flags override it: passd <command> -h lists them.
 `
 
@@ -70,6 +79,8 @@ func run(ctx context.Context, args []string, logger *slog.Logger) error {
 		return runJobCommand(ctx, cfg, args[1:], logger)
 	case "check":
 		return checkCommand(ctx, cfg, args[1:], os.Stdout)
+	case "audit":
+		return auditCommand(ctx, cfg, args[1:], os.Stdout)
 	case "help", "-h", "--help":
 		fmt.Print(usage)
 		return nil
