@@ -158,8 +158,8 @@ func (s *Store) Issue(ctx context.Context, req TokenRequest) (Issued, error) {
 	if err != nil {
 		return Issued{}, err
 	}
-	// Whole seconds: what `passd token list` shows is what is stored.
-	out := Issued{Token: token, ExpiresAt: s.now().Add(ttl).UTC().Truncate(time.Second)}
+	issuedAt := s.now()
+	out := Issued{Token: token, ExpiresAt: issuedAt.Add(ttl).UTC()}
 	err = db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
 		var pid *int64
 		if providerID != 0 {
@@ -200,7 +200,7 @@ func (s *Store) Issue(ctx context.Context, req TokenRequest) (Issued, error) {
 		}
 		out.UserID = userID
 		if err := tx.QueryRow(ctx, `INSERT INTO tokens (user_id, hash, created_at, expires_at) VALUES ($1, $2, $3, $4) RETURNING id`,
-			userID, hash, s.now(), out.ExpiresAt).Scan(&out.ID); err != nil {
+			userID, hash, issuedAt, out.ExpiresAt).Scan(&out.ID); err != nil {
 			return fmt.Errorf("auth: insert token: %w", err)
 		}
 		return audit.Append(ctx, tx, audit.Entry{Actor: audit.Actor{Name: "cli"}, Action: "token.create", Entity: "user", EntityID: fmt.Sprint(userID),
