@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -123,6 +124,7 @@ func (s *Store) Revoke(ctx context.Context, actor audit.Actor, r Revocation) ([]
 	}
 	var revoked []int64
 	err := db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		at := s.now()
 		var where string
 		var arg any
 		switch {
@@ -133,8 +135,7 @@ func (s *Store) Revoke(ctx context.Context, actor audit.Actor, r Revocation) ([]
 		default:
 			where, arg = "u.name = $1", strings.TrimSpace(r.User)
 		}
-		// Lock what is chosen, so that a concurrent revocation writes its
-		// audit rows for other tokens, not the same ones twice.
+		// Does what is named exist at all (a user may have no token)?
 		var found int
 		var userID int64
 		err := tx.QueryRow(ctx, `
@@ -146,11 +147,13 @@ func (s *Store) Revoke(ctx context.Context, actor audit.Actor, r Revocation) ([]
 		if found == 0 {
 			return fault.New(fault.NotFound, "no such token or user")
 		}
+		// The tokens are locked and rechecked, so that of two concurrent
+		// revocations only one revokes (and audits) each token.
 		rows, err := tx.Query(ctx, `
 			UPDATE tokens SET revoked_at = $2
 			WHERE id IN (SELECT t.id FROM tokens t JOIN users u ON u.id = t.user_id WHERE `+where+` AND t.revoked_at IS NULL FOR UPDATE OF t)
 			  AND revoked_at IS NULL
-			RETURNING id`, arg, s.now())
+			RETURNING id`, arg, at)
 		if err != nil {
 			return fmt.Errorf("auth: revoke: %w", err)
 		}
@@ -158,9 +161,10 @@ func (s *Store) Revoke(ctx context.Context, actor audit.Actor, r Revocation) ([]
 		if err != nil {
 			return fmt.Errorf("auth: revoke: %w", err)
 		}
+		slices.Sort(revoked)
 		// Every token chosen belongs to one user.
 		return audit.AppendSame(ctx, tx, actor, "token.revoke", "token", revoked,
-			map[string]any{"revoked_at": nil}, map[string]any{"revoked_at": s.now().UTC(), "user_id": fmt.Sprint(userID)})
+			map[string]any{"revoked_at": nil}, map[string]any{"revoked_at": at.UTC(), "user_id": fmt.Sprint(userID)})
 	})
 	if err != nil {
 		return nil, err
