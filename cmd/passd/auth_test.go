@@ -174,7 +174,7 @@ func TestRequestsWithoutAValidTokenAreUnauthorized(t *testing.T) {
 			// client: from one, the eleventh failure would be a 429
 			// (TestRepeatedFailedAuthenticationsAreThrottled).
 			from := fmt.Sprintf("198.51.%d.%d:1234", i, j)
-			status, body := f.do(t, r.method, r.path, "", r.body, "Authorization", hd.authorization, remoteAddr, from)
+			status, body := f.do(t, r.method, r.path, "", r.body, "Authorization", hd.authorization, remoteAddrPseudoHeader, from)
 			wantError(t, r.method+" "+r.path+" with "+hd.name, status, body, http.StatusUnauthorized, "unauthorized", "")
 		}
 	}

@@ -20,7 +20,7 @@ func TestRepeatedFailedAuthenticationsAreThrottled(t *testing.T) {
 	bad := "passd_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
 
 	for i := range 10 {
-		status, body := h.do(t, "GET", "/api/v1/jobs", bad, "", remoteAddr, attacker)
+		status, body := h.do(t, "GET", "/api/v1/jobs", bad, "", remoteAddrPseudoHeader, attacker)
 		wantError(t, "failure", status, body, http.StatusUnauthorized, "unauthorized", "")
 		if t.Failed() {
 			t.Fatalf("failure %d", i+1)
@@ -28,7 +28,7 @@ func TestRepeatedFailedAuthenticationsAreThrottled(t *testing.T) {
 	}
 	// The eleventh request is refused, even with a valid token, and even
 	// when it claims to come from elsewhere through X-Forwarded-For.
-	for _, headers := range [][]string{{remoteAddr, attacker}, {remoteAddr, attacker, "X-Forwarded-For", "198.51.100.1", "X-Real-Ip", "198.51.100.1"}} {
+	for _, headers := range [][]string{{remoteAddrPseudoHeader, attacker}, {remoteAddrPseudoHeader, attacker, "X-Forwarded-For", "198.51.100.1", "X-Real-Ip", "198.51.100.1"}} {
 		rec := h.doRaw(t, "GET", "/api/v1/jobs", h.admin, "", headers...)
 		status, body := rec.Code, decodeObject(t, "throttled", rec)
 		wantError(t, "throttled", status, body, http.StatusTooManyRequests, "too_many_attempts", "")
@@ -37,33 +37,33 @@ func TestRepeatedFailedAuthenticationsAreThrottled(t *testing.T) {
 		}
 	}
 	// Another address is heard as usual.
-	h.mustDo(t, http.StatusOK, "GET", "/api/v1/jobs", h.admin, "", remoteAddr, neighbour)
-	status, body := h.do(t, "GET", "/api/v1/jobs", bad, "", remoteAddr, neighbour)
+	h.mustDo(t, http.StatusOK, "GET", "/api/v1/jobs", h.admin, "", remoteAddrPseudoHeader, neighbour)
+	status, body := h.do(t, "GET", "/api/v1/jobs", bad, "", remoteAddrPseudoHeader, neighbour)
 	wantError(t, "neighbour's failure", status, body, http.StatusUnauthorized, "unauthorized", "")
 
 	// Successful authentications do not count, nor do they wipe failures.
 	for range 9 {
-		h.do(t, "GET", "/api/v1/jobs", bad, "", remoteAddr, user)
+		h.do(t, "GET", "/api/v1/jobs", bad, "", remoteAddrPseudoHeader, user)
 	}
 	for range 20 {
-		h.mustDo(t, http.StatusOK, "GET", "/api/v1/jobs", h.admin, "", remoteAddr, user)
+		h.mustDo(t, http.StatusOK, "GET", "/api/v1/jobs", h.admin, "", remoteAddrPseudoHeader, user)
 	}
-	status, body = h.do(t, "GET", "/api/v1/jobs", "", "", remoteAddr, user)
+	status, body = h.do(t, "GET", "/api/v1/jobs", "", "", remoteAddrPseudoHeader, user)
 	wantError(t, "tenth failure", status, body, http.StatusUnauthorized, "unauthorized", "")
-	status, body = h.do(t, "GET", "/api/v1/jobs", h.admin, "", remoteAddr, user)
+	status, body = h.do(t, "GET", "/api/v1/jobs", h.admin, "", remoteAddrPseudoHeader, user)
 	wantError(t, "after the tenth failure", status, body, http.StatusTooManyRequests, "too_many_attempts", "")
 
 	// Operations endpoints are not throttled.
-	h.mustDo(t, http.StatusOK, "GET", "/healthz", "", "", remoteAddr, attacker)
+	h.mustDo(t, http.StatusOK, "GET", "/healthz", "", "", remoteAddrPseudoHeader, attacker)
 
 	// Once the minute has passed, the address is heard again.
 	h.setNow(defaultNow.Add(59 * time.Second))
-	rec := h.doRaw(t, "GET", "/api/v1/jobs", h.admin, "", remoteAddr, attacker)
+	rec := h.doRaw(t, "GET", "/api/v1/jobs", h.admin, "", remoteAddrPseudoHeader, attacker)
 	if rec.Code != http.StatusTooManyRequests || rec.Header().Get("Retry-After") != "1" {
 		t.Errorf("a second before the end: %d, Retry-After %q; want 429, 1", rec.Code, rec.Header().Get("Retry-After"))
 	}
 	h.setNow(defaultNow.Add(time.Minute))
-	h.mustDo(t, http.StatusOK, "GET", "/api/v1/jobs", h.admin, "", remoteAddr, attacker)
+	h.mustDo(t, http.StatusOK, "GET", "/api/v1/jobs", h.admin, "", remoteAddrPseudoHeader, attacker)
 }
 
 // Behind a trusted proxy the client is the nearest untrusted address of
