@@ -7,6 +7,7 @@
 package auth
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -61,12 +62,35 @@ func (p Principal) Actor() audit.Actor { return audit.Actor{UserID: p.UserID, Na
 
 // Store reads and writes users and tokens.
 type Store struct {
-	pool *pgxpool.Pool
-	now  func() time.Time
+	pool     *pgxpool.Pool
+	now      func() time.Time
+	tokenTTL time.Duration
+}
+
+// Option configures a Store.
+type Option func(*Store)
+
+// WithClock sets the clock tokens are issued, expired and used by.
+func WithClock(now func() time.Time) Option { return func(s *Store) { s.now = now } }
+
+// WithTokenTTL sets how long the tokens CreateUser issues live; zero keeps
+// DefaultTokenTTL.
+func WithTokenTTL(ttl time.Duration) Option {
+	return func(s *Store) {
+		if ttl != 0 {
+			s.tokenTTL = ttl
+		}
+	}
 }
 
 // NewStore returns a store on pool.
-func NewStore(pool *pgxpool.Pool) *Store { return &Store{pool: pool, now: time.Now} }
+func NewStore(pool *pgxpool.Pool, opts ...Option) *Store {
+	s := &Store{pool: pool, now: time.Now, tokenTTL: DefaultTokenTTL}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
 
 // tokenPrefix makes passd tokens recognisable in a leaked file or a log.
 const tokenPrefix = "passd_"
@@ -88,23 +112,54 @@ func HashToken(token string) []byte {
 }
 
 // CreateUser creates a named user, or reuses the user of that name when its
-// role and provider match, and issues a new token for it. The token is
-// returned once and never stored in clear.
+// role and provider match, and issues a new token for it that lives the
+// store's token TTL. The token is returned once and never stored in clear.
 func (s *Store) CreateUser(ctx context.Context, name string, role Role, providerID int64) (string, error) {
+	issued, err := s.Issue(ctx, TokenRequest{Name: name, Role: role, ProviderID: providerID})
+	return issued.Token, err
+}
+
+// TokenRequest is whom a token is for and how long it lives.
+type TokenRequest struct {
+	Name       string
+	Role       Role
+	ProviderID int64         // the provider a provider user acts for
+	TTL        time.Duration // zero: the store's token TTL
+}
+
+// Issued is a token just issued: the token itself, shown once, and its
+// record.
+type Issued struct {
+	Token     string
+	ID        int64 // the token's id, for passd token list and revoke
+	UserID    int64
+	ExpiresAt time.Time
+}
+
+// Issue creates the named user, or reuses the user of that name when its
+// role and provider match, and issues a new token for it.
+func (s *Store) Issue(ctx context.Context, req TokenRequest) (Issued, error) {
+	name, role, providerID := req.Name, req.Role, req.ProviderID
+	ttl := cmp.Or(req.TTL, s.tokenTTL, DefaultTokenTTL)
+	if err := CheckTTL(ttl); err != nil {
+		return Issued{}, err
+	}
 	name = strings.TrimSpace(name)
 	if name == "" || len(name) > 200 {
-		return "", fault.Field("name", "name is required (at most 200 characters)")
+		return Issued{}, fault.Field("name", "name is required (at most 200 characters)")
 	}
 	if _, err := ParseRole(string(role)); err != nil {
-		return "", err
+		return Issued{}, err
 	}
 	if (role == Provider) != (providerID != 0) {
-		return "", fault.Field("provider_id", "a provider user needs --provider-id, and only a provider user may have one")
+		return Issued{}, fault.Field("provider_id", "a provider user needs --provider-id, and only a provider user may have one")
 	}
 	token, hash, err := NewToken()
 	if err != nil {
-		return "", err
+		return Issued{}, err
 	}
+	issuedAt := s.now()
+	out := Issued{Token: token, ExpiresAt: issuedAt.Add(ttl).UTC()}
 	err = db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
 		var pid *int64
 		if providerID != 0 {
@@ -143,15 +198,18 @@ func (s *Store) CreateUser(ctx context.Context, name string, role Role, provider
 				return fault.New(fault.Conflict, "user %q exists with another role or provider", name).WithField("name")
 			}
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO tokens (user_id, hash) VALUES ($1, $2)`, userID, hash); err != nil {
+		out.UserID = userID
+		if err := tx.QueryRow(ctx, `INSERT INTO tokens (user_id, hash, created_at, expires_at) VALUES ($1, $2, $3, $4) RETURNING id`,
+			userID, hash, issuedAt, out.ExpiresAt).Scan(&out.ID); err != nil {
 			return fmt.Errorf("auth: insert token: %w", err)
 		}
-		return audit.Append(ctx, tx, audit.Entry{Actor: audit.Actor{Name: "cli"}, Action: "token.create", Entity: "user", EntityID: fmt.Sprint(userID)})
+		return audit.Append(ctx, tx, audit.Entry{Actor: audit.Actor{Name: "cli"}, Action: "token.create", Entity: "user", EntityID: fmt.Sprint(userID),
+			After: map[string]any{"token_id": fmt.Sprint(out.ID), "expires_at": out.ExpiresAt}})
 	})
 	if err != nil {
-		return "", err
+		return Issued{}, err
 	}
-	return token, nil
+	return out, nil
 }
 
 // Authenticate returns the principal a token belongs to, or an

@@ -1,9 +1,14 @@
 package auth
 
 import (
+	"net/http"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"passd/fault"
 )
 
 const principalKey = "passd.principal"
@@ -32,4 +37,31 @@ func (s *Store) Middleware() echo.MiddlewareFunc {
 func From(c echo.Context) Principal {
 	p, _ := c.Get(principalKey).(Principal)
 	return p
+}
+
+// Middleware refuses, with 429 and Retry-After, the requests of a client
+// address that failed to authenticate too often, and counts the failures
+// (401 answers) of the requests it lets through. It goes before the
+// authentication middleware, so a refused request costs no database
+// lookup. The address is Echo's RealIP: set the IPExtractor so that it
+// cannot be chosen by the client (X-Forwarded-For) unless a trusted proxy
+// sets it.
+func (t *Throttle) Middleware() echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			addr := c.RealIP()
+			if wait := t.Wait(addr); wait > 0 {
+				seconds := int64((wait + time.Second - 1) / time.Second)
+				c.Response().Header().Set("Retry-After", strconv.FormatInt(seconds, 10))
+				return (&fault.Error{Code: fault.Unauthorized, Status: http.StatusTooManyRequests,
+					Message: "too many failed authentications from this address; retry later"}).
+					WithKind("too_many_attempts").WithDetail("retry_after", strconv.FormatInt(seconds, 10))
+			}
+			err := next(c)
+			if fault.Is(err, fault.Unauthorized) {
+				t.Failed(addr)
+			}
+			return err
+		}
+	}
 }

@@ -320,7 +320,7 @@ func TestFilesOpenedBeforeEncryptionAreSealedAtStart(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(pool.Close)
-	if err := migrations.UpTo(ctx, pool, 2); err != nil {
+	if _, err := migrations.UpTo(ctx, pool, 2); err != nil {
 		t.Fatal(err)
 	}
 	coord := coordinator(t, pool)

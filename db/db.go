@@ -37,6 +37,29 @@ func Open(ctx context.Context, url string) (*pgxpool.Pool, error) {
 	return OpenConfig(ctx, cfg)
 }
 
+// OpenAs is Open for sessions that act as role: every connection starts
+// with the role set (the startup parameter "role", which is SET ROLE before
+// the first query, and what RESET ROLE or DISCARD ALL return to). The
+// connecting user must be a member of role. An empty role opens the pool
+// as the connecting user itself, as Open does.
+func OpenAs(ctx context.Context, url, role string) (*pgxpool.Pool, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("db: parse url: %w", err)
+	}
+	if role != "" {
+		if cfg.ConnConfig.RuntimeParams == nil {
+			cfg.ConnConfig.RuntimeParams = map[string]string{}
+		}
+		cfg.ConnConfig.RuntimeParams["role"] = role
+	}
+	pool, err := OpenConfig(ctx, cfg)
+	if err != nil && role != "" {
+		return nil, fmt.Errorf("db: as role %s: %w", role, err)
+	}
+	return pool, err
+}
+
 // OpenConfig is Open with a parsed configuration.
 func OpenConfig(ctx context.Context, cfg *pgxpool.Config) (*pgxpool.Pool, error) {
 	cfg.AfterConnect = func(ctx context.Context, conn *pgx.Conn) error {

@@ -53,18 +53,19 @@ func Up(ctx context.Context, pool *pgxpool.Pool) (int, error) {
 	return len(results), nil
 }
 
-// UpTo applies the pending migrations up to version, for tests that need
-// a database as an older passd left it.
-func UpTo(ctx context.Context, pool *pgxpool.Pool, version int64) error {
+// UpTo applies the pending migrations up to and including version, for
+// tests that fill an older schema before migrating it.
+func UpTo(ctx context.Context, pool *pgxpool.Pool, version int64) (int, error) {
 	p, db, err := provider(pool)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	defer db.Close()
-	if _, err := p.UpTo(ctx, version); err != nil {
-		return fmt.Errorf("migrations: up to %d: %w", version, err)
+	results, err := p.UpTo(ctx, version)
+	if err != nil {
+		return len(results), fmt.Errorf("migrations: up to %d: %w", version, err)
 	}
-	return nil
+	return len(results), nil
 }
 
 // Latest is the version of the newest embedded migration, read from the

@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/netip"
 	"slices"
 	"time"
 
@@ -29,6 +31,7 @@ type app struct {
 	cfg       Config
 	pool      *pgxpool.Pool
 	users     *auth.Store
+	throttle  *auth.Throttle
 	claims    *claims.Store
 	billing   *billing.Store
 	scheduler *scheduler.Scheduler
@@ -50,11 +53,12 @@ func newApp(ctx context.Context, cfg Config, logger *slog.Logger, now func() tim
 	if err != nil {
 		return nil, err
 	}
-	pool, err := db.Open(ctx, cfg.DatabaseURL)
+	pool, err := db.OpenAs(ctx, cfg.DatabaseURL, cfg.sessionRole())
 	if err != nil {
 		return nil, err
 	}
-	a := &app{cfg: cfg, pool: pool, logger: logger, users: auth.NewStore(pool), contract: contract}
+	a := &app{cfg: cfg, pool: pool, logger: logger, users: auth.NewStore(pool, auth.WithTokenTTL(cfg.TokenTTL)), contract: contract,
+		throttle: auth.NewThrottle(auth.ThrottleConfig{FailureLimit: cfg.AuthFailureLimit, Window: cfg.AuthFailureWindow, Now: now})}
 	a.claims = claims.NewStore(pool, keys, now)
 	a.billing = billing.NewStore(pool, a.claims, a.claims, billing.Config{DeadlineDays: cfg.DeadlineDays, Now: now})
 	a.claims.UsePayouts(a.billing)
@@ -82,6 +86,7 @@ func (a *app) routes() *echo.Echo {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = api.ErrorHandler(a.logger)
+	e.IPExtractor = clientAddress(a.cfg.TrustedProxies)
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true, LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
 		a.logger.Error("panic", "path", c.Path(), "error", err.Error(), "stack", string(stack))
 		return err
@@ -92,7 +97,7 @@ func (a *app) routes() *echo.Echo {
 	e.GET("/readyz", a.ready)
 	e.GET("/openapi.yaml", openapi.Serve)
 
-	g := e.Group("/api/v1", a.users.Middleware(), openapi.Guard(a.contract, func(c echo.Context) string {
+	g := e.Group("/api/v1", a.throttle.Middleware(), a.users.Middleware(), openapi.Guard(a.contract, func(c echo.Context) string {
 		return string(auth.From(c).Role)
 	}))
 	a.billing.Routes(g)
@@ -201,16 +206,26 @@ func (a *app) runJob(c echo.Context) error {
 	return c.JSON(http.StatusOK, toJobRunJSON(run))
 }
 
-// serve applies migrations, starts the jobs and serves until ctx ends, then
-// shuts down in order: stop taking requests and let in-flight ones finish,
-// let running jobs end, close the pool.
+// clientAddress is who a request comes from, for the throttle of failed
+// authentications: the connection's peer, which a client cannot choose.
+// Behind trusted proxies only, the nearest untrusted address of
+// X-Forwarded-For.
+func clientAddress(trusted []netip.Prefix) echo.IPExtractor {
+	if len(trusted) == 0 {
+		return echo.ExtractIPDirect()
+	}
+	opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+	for _, p := range trusted {
+		opts = append(opts, echo.TrustIPRange(&net.IPNet{IP: p.Addr().AsSlice(), Mask: net.CIDRMask(p.Bits(), p.Addr().BitLen())}))
+	}
+	return echo.ExtractIPFromXFFHeader(opts...)
+}
+
+// serve starts the jobs and serves until ctx ends, then shuts down in
+// order: stop taking requests and let in-flight ones finish, let running
+// jobs end, close the pool. Migrations are applied before (serveCommand),
+// as the owner.
 func (a *app) serve(ctx context.Context) error {
-	if _, err := migrations.Up(ctx, a.pool); err != nil {
-		return err
-	}
-	if err := sealPending(ctx, a.cfg, a.logger, a.pool, "serve"); err != nil {
-		return err
-	}
 	srv := &http.Server{Addr: a.cfg.Addr, Handler: a.echo, ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second}
 	errc := make(chan error, 1)

@@ -240,10 +240,14 @@ func TestRequestsWithoutAValidTokenAreUnauthorized(t *testing.T) {
 		{"expired token", "Bearer " + expired},
 	}
 	before := f.state(t)
-	for _, r := range f.routes(t) {
-		for _, hd := range headers {
+	for i, r := range f.routes(t) {
+		for j, hd := range headers {
 			// The header is set by hand: doRaw's token adds "Bearer ".
-			status, body := f.do(t, r.method, r.path, "", r.body, "Authorization", hd.authorization)
+			// Each request comes from its own address, as if from its own
+			// client: from one, the eleventh failure would be a 429
+			// (TestRepeatedFailedAuthenticationsAreThrottled).
+			from := fmt.Sprintf("198.51.%d.%d:1234", i, j)
+			status, body := f.do(t, r.method, r.path, "", r.body, "Authorization", hd.authorization, remoteAddrPseudoHeader, from)
 			wantError(t, r.method+" "+r.path+" with "+hd.name, status, body, http.StatusUnauthorized, "unauthorized", "")
 		}
 	}

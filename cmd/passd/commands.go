@@ -10,7 +10,6 @@ import (
 	"os"
 	"time"
 
-	"passd/auth"
 	"passd/db"
 	"passd/journal"
 	"passd/migrations"
@@ -20,6 +19,12 @@ func serveCommand(ctx context.Context, cfg Config, args []string, logger *slog.L
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	cfg.Flags(fs)
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	if err := migrateAsOwner(ctx, cfg, logger); err != nil {
 		return err
 	}
 	a, err := newApp(ctx, cfg, logger, time.Now)
@@ -40,6 +45,14 @@ func migrateCommand(ctx context.Context, cfg Config, args []string, logger *slog
 	if cfg.DatabaseURL == "" {
 		return cfg.Validate()
 	}
+	return migrateAsOwner(ctx, cfg, logger)
+}
+
+// migrateAsOwner applies pending migrations as the login user, who owns
+// the schema, never as the application's role. Its pool is closed before
+// anything serves. With the schema current it only reads the migrations'
+// record, which a login user that is merely a member of passd_app may do.
+func migrateAsOwner(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	pool, err := db.Open(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return err
@@ -51,39 +64,6 @@ func migrateCommand(ctx context.Context, cfg Config, args []string, logger *slog
 	}
 	logger.Info("migrations applied", "count", n)
 	return sealPending(ctx, cfg, logger, pool, "migrate")
-}
-
-func tokenCommand(ctx context.Context, cfg Config, args []string) error {
-	if len(args) == 0 || args[0] != "create" {
-		return fmt.Errorf("usage: passd token create --role ROLE [--provider-id ID] --name NAME")
-	}
-	fs := flag.NewFlagSet("token create", flag.ContinueOnError)
-	fs.StringVar(&cfg.DatabaseURL, "database-url", cfg.DatabaseURL, "PostgreSQL URL (env DATABASE_URL)")
-	role := fs.String("role", "", "provider, coordinator, cpam_referent, finance or admin")
-	providerID := fs.Int64("provider-id", 0, "the provider a provider user acts for")
-	name := fs.String("name", "", "the user's name")
-	if err := fs.Parse(args[1:]); err != nil {
-		return err
-	}
-	r, err := auth.ParseRole(*role)
-	if err != nil {
-		return fmt.Errorf("--role %q: must be one of provider, coordinator, cpam_referent, finance, admin", *role)
-	}
-	if cfg.DatabaseURL == "" {
-		return cfg.Validate()
-	}
-	pool, err := db.Open(ctx, cfg.DatabaseURL)
-	if err != nil {
-		return err
-	}
-	defer pool.Close()
-	token, err := auth.NewStore(pool).CreateUser(ctx, *name, r, *providerID)
-	if err != nil {
-		return err
-	}
-	// Only the token on stdout, so that scripts can capture it.
-	fmt.Println(token)
-	return nil
 }
 
 func runJobCommand(ctx context.Context, cfg Config, args []string, logger *slog.Logger) error {
@@ -126,7 +106,7 @@ func checkCommand(ctx context.Context, cfg Config, args []string, out io.Writer)
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
-	pool, err := db.Open(ctx, cfg.DatabaseURL)
+	pool, err := db.OpenAs(ctx, cfg.DatabaseURL, cfg.sessionRole())
 	if err != nil {
 		return err
 	}

@@ -4,10 +4,13 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net/netip"
 	"os"
 	"strconv"
 	"strings"
 	"time"
+
+	"passd/auth"
 )
 
 // Config is passd's configuration: environment variables with working
@@ -27,6 +30,20 @@ type Config struct {
 	// holding it (see keys_cmd.go). Never a flag: it would show in ps.
 	DataKey     string
 	DataKeyFile string
+	// DBRole is the role every session of the running application acts
+	// as (SET ROLE at connection); empty means passd_app, "none" means
+	// the login user itself. Migrations run as the login user.
+	DBRole string
+	// TokenTTL is how long tokens issued by token create and seed-demo
+	// live; zero means auth.DefaultTokenTTL.
+	TokenTTL time.Duration
+	// Failed authentications allowed per client address and window
+	// before 429; zero means the auth package's defaults.
+	AuthFailureLimit  int
+	AuthFailureWindow time.Duration
+	// TrustedProxies are the proxies whose X-Forwarded-For names the
+	// client; with none, the client is the connection's peer.
+	TrustedProxies []netip.Prefix
 }
 
 // Default schedules (Europe/Paris). None falls between 02:00 and 03:00,
@@ -62,8 +79,75 @@ func ConfigFromEnv() (Config, error) {
 		}
 		cfg.DeadlineDays = n
 	}
+	cfg.DBRole = os.Getenv("PASSD_DB_ROLE")
+	if s := os.Getenv("PASSD_TOKEN_TTL"); s != "" {
+		ttl, err := auth.ParseTTL(s)
+		if err != nil {
+			return cfg, fmt.Errorf("PASSD_TOKEN_TTL: %w", err)
+		}
+		cfg.TokenTTL = ttl
+	}
+	if s := os.Getenv("PASSD_AUTH_FAILURE_LIMIT"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 {
+			return cfg, fmt.Errorf("PASSD_AUTH_FAILURE_LIMIT: %q is not a positive whole number", s)
+		}
+		cfg.AuthFailureLimit = n
+	}
+	if s := os.Getenv("PASSD_AUTH_FAILURE_WINDOW"); s != "" {
+		d, err := time.ParseDuration(s)
+		if err != nil || d <= 0 {
+			return cfg, fmt.Errorf("PASSD_AUTH_FAILURE_WINDOW: %q is not a positive duration (1m, 30s)", s)
+		}
+		cfg.AuthFailureWindow = d
+	}
+	proxies, err := parsePrefixes(os.Getenv("PASSD_TRUSTED_PROXIES"))
+	if err != nil {
+		return cfg, fmt.Errorf("PASSD_TRUSTED_PROXIES: %w", err)
+	}
+	cfg.TrustedProxies = proxies
 	return cfg, nil
 }
+
+// parsePrefixes reads a comma-separated list of addresses or CIDR ranges.
+func parsePrefixes(list string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, item := range strings.Split(list, ",") {
+		item = strings.TrimSpace(item)
+		if item == "" {
+			continue
+		}
+		if !strings.Contains(item, "/") {
+			addr, err := netip.ParseAddr(item)
+			if err != nil {
+				return nil, fmt.Errorf("%q is not an address or a CIDR range", item)
+			}
+			out = append(out, netip.PrefixFrom(addr, addr.BitLen()))
+			continue
+		}
+		p, err := netip.ParsePrefix(item)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not an address or a CIDR range", item)
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
+}
+
+// sessionRole is the role the application's pools act as ("" for the
+// login user).
+func (c Config) sessionRole() string {
+	switch c.DBRole {
+	case "":
+		return defaultDBRole
+	case "none":
+		return ""
+	}
+	return c.DBRole
+}
+
+// defaultDBRole is the role migration 00004 creates for the application.
+const defaultDBRole = "passd_app"
 
 func envOr(name, def string) string {
 	if v := os.Getenv(name); v != "" {
@@ -84,6 +168,7 @@ func (c *Config) Flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.RemindersSchedule, "reminders-schedule", c.RemindersSchedule, "cron schedule of the reminders job (env PASSD_REMINDERS_SCHEDULE)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "how long in-flight requests and jobs may take to finish on SIGTERM")
 	fs.StringVar(&c.DataKeyFile, "data-key-file", c.DataKeyFile, "file holding the keyring that encrypts patient identity (env PASSD_DATA_KEY_FILE)")
+	fs.StringVar(&c.DBRole, "db-role", c.DBRole, "role the sessions act as; none for the login user (env PASSD_DB_ROLE, default passd_app)")
 }
 
 // Validate reports the first setting that cannot work.
@@ -97,6 +182,14 @@ func (c Config) Validate() error {
 	}
 	if c.DeadlineDays < 1 || c.DeadlineDays > 730 {
 		errs = append(errs, fmt.Sprintf("deadline days must be between 1 and 730, got %d", c.DeadlineDays))
+	}
+	if c.TokenTTL != 0 {
+		if err := auth.CheckTTL(c.TokenTTL); err != nil {
+			errs = append(errs, "token TTL: "+err.Error())
+		}
+	}
+	if c.AuthFailureLimit < 0 || c.AuthFailureWindow < 0 {
+		errs = append(errs, "the failed-authentication limit and window cannot be negative")
 	}
 	if len(errs) > 0 {
 		return errors.New("passd: configuration: " + strings.Join(errs, "; "))

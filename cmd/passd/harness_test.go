@@ -113,6 +113,11 @@ func (h *harness) user(t *testing.T, name string, role auth.Role, providerID int
 
 // ---- requests ----
 
+// remoteAddrPseudoHeader, as a header name to doRaw, sets the client's address
+// instead of a header (httptest's default is 192.0.2.1:1234). Failed
+// authentications are throttled per address.
+const remoteAddrPseudoHeader = ":remote-addr"
+
 // doRaw sends one request through the real handler. headers are name,
 // value pairs; a body gets Content-Type: application/json unless headers
 // set one ("Content-Type", "" sends none).
@@ -133,6 +138,10 @@ func (h *harness) doRaw(t *testing.T, method, path, token, body string, headers 
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	for i := 0; i < len(headers); i += 2 {
+		if headers[i] == remoteAddrPseudoHeader {
+			req.RemoteAddr = headers[i+1]
+			continue
+		}
 		if headers[i+1] == "" {
 			req.Header.Del(headers[i])
 		} else {

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"passd/auth"
+	"passd/db/dbtest"
 )
 
 // Patient identity never reaches the database in plaintext, every answer
@@ -450,7 +451,9 @@ func TestNoIdentityLeavesWhenItsReadCannotBeLogged(t *testing.T) {
 	t.Parallel()
 	l := newLifecycle(t)
 	ctx := context.Background()
-	if _, err := l.app.pool.Exec(ctx, `
+	// Only the owner may add a trigger; the application's role may not.
+	owner := dbtest.Owner(t, l.app.cfg.DatabaseURL)
+	if _, err := owner.Exec(ctx, `
 		CREATE FUNCTION refuse_access_log() RETURNS trigger LANGUAGE plpgsql AS $$
 		BEGIN RAISE EXCEPTION 'the log is full' USING ERRCODE = '57P03'; END; $$;
 		CREATE TRIGGER refuse_access_log BEFORE INSERT ON patient_access_log FOR EACH ROW EXECUTE FUNCTION refuse_access_log();`); err != nil {
@@ -479,7 +482,7 @@ func TestNoIdentityLeavesWhenItsReadCannotBeLogged(t *testing.T) {
 		}
 	}
 	l.assertUnchanged(t, "requests whose access could not be logged", before)
-	if _, err := l.app.pool.Exec(ctx, `DROP TRIGGER refuse_access_log ON patient_access_log`); err != nil {
+	if _, err := owner.Exec(ctx, `DROP TRIGGER refuse_access_log ON patient_access_log`); err != nil {
 		t.Fatal(err)
 	}
 	if got := l.mustDo(t, http.StatusOK, "GET", "/api/v1/patients/"+l.paid.id, l.referent, ""); got["last_name"] != l.paid.last {

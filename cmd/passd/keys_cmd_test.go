@@ -227,7 +227,7 @@ func TestMigrateEncryptsTheFilesOfAnOlderDatabase(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(pool.Close)
-	if err := migrations.UpTo(ctx, pool, 2); err != nil {
+	if _, err := migrations.UpTo(ctx, pool, 2); err != nil {
 		t.Fatal(err)
 	}
 	var id string

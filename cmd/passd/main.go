@@ -4,12 +4,15 @@
 //
 //	passd serve                     serve the API and run the jobs
 //	passd migrate                   apply database migrations
-//	passd token create --role R [--provider-id ID] --name N
+//	passd token create --role R [--provider-id ID] --name N [--ttl 90d]
+//	passd token revoke (--id ID | --token T | --token - | --user NAME)
+//	passd token list [--user NAME]
 //	passd seed-demo [--tokens-file F]
 //	passd run-job NAME              run one job now and print its run
 //	passd check                     verify the money invariants over the database
 //	passd keygen [--out FILE]       make the keyring that encrypts patient identity
 //	passd rotate-key [--new-key]    re-encrypt patient identity under the current key
+//	passd audit verify              verify the audit log's hash chain
 package main
 
 import (
@@ -27,8 +30,11 @@ const usage = `usage: passd <command> [flags]
 commands:
   serve                                              serve the API and run the jobs
   migrate                                            apply database migrations
-  token create --role ROLE [--provider-id ID] --name NAME
-                                                     create a user and print its token
+  token create --role ROLE [--provider-id ID] --name NAME [--ttl 90d]
+                                                     create a user and print a new token
+  token revoke (--id ID | --token TOKEN | --token - | --user NAME)
+                                                     revoke a token, or every token of a user
+  token list [--user NAME]                           list tokens (never the tokens themselves)
   seed-demo [--tokens-file FILE]                     load demo data, print demo tokens
   run-job NAME                                       run a job now (release, deadline, claim-batch,
                                                      payout-batch, reminders)
@@ -36,10 +42,13 @@ commands:
   keygen [--out FILE | --data-key]                   make a keyring (or one data key) for patient identity
   rotate-key [--new-key]                             re-encrypt patient identity under the current key;
                                                      --new-key first adds a key to PASSD_DATA_KEY_FILE
+  audit verify                                       verify the audit log's hash chain; exit 1 if broken
 
 Configuration comes from the environment (DATABASE_URL, PASSD_ADDR,
 PASSD_DEADLINE_DAYS, PASSD_RELEASE_SCHEDULE, PASSD_DEADLINE_SCHEDULE,
-PASSD_CLAIM_BATCH_SCHEDULE, PASSD_PAYOUT_BATCH_SCHEDULE, PASSD_REMINDERS_SCHEDULE);
+PASSD_CLAIM_BATCH_SCHEDULE, PASSD_PAYOUT_BATCH_SCHEDULE, PASSD_REMINDERS_SCHEDULE,
+PASSD_DB_ROLE, PASSD_TOKEN_TTL, PASSD_AUTH_FAILURE_LIMIT, PASSD_AUTH_FAILURE_WINDOW,
+PASSD_TRUSTED_PROXIES);
 flags override it: passd <command> -h lists them. Patient identity is encrypted with
 the keyring in PASSD_DATA_KEY_FILE (a file) or PASSD_DATA_KEY (its text): serve,
 seed-demo, run-job and rotate-key refuse to start without one.
@@ -81,6 +90,8 @@ func run(ctx context.Context, args []string, logger *slog.Logger) error {
 		return keygenCommand(args[1:], os.Stdout)
 	case "rotate-key":
 		return rotateKeyCommand(ctx, cfg, args[1:], logger, os.Stdout)
+	case "audit":
+		return auditCommand(ctx, cfg, args[1:], os.Stdout)
 	case "help", "-h", "--help":
 		fmt.Print(usage)
 		return nil

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strconv"
 	"testing"
+
+	"passd/db/dbtest"
 )
 
 // walk follows next_cursor from the first page of path and returns every
@@ -205,8 +207,10 @@ func reversed(s []string) []string {
 func TestIDsBeyond32BitsKeepWorking(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
+	// Restarting a sequence is the schema owner's, not the application's.
+	owner := dbtest.Owner(t, h.app.cfg.DatabaseURL)
 	for _, table := range []string{"providers", "patients", "invoices", "claims", "payouts", "job_runs"} {
-		if _, err := h.app.pool.Exec(t.Context(), "ALTER TABLE "+table+" ALTER COLUMN id RESTART WITH 3000000000"); err != nil {
+		if _, err := owner.Exec(t.Context(), "ALTER TABLE "+table+" ALTER COLUMN id RESTART WITH 3000000000"); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -12,8 +12,8 @@ import (
 	"passd/auth"
 	"passd/db"
 	"passd/db/dbtest"
-	"passd/openapi"
 	"passd/keyring/keyringtest"
+	"passd/openapi"
 )
 
 // TestServeEndToEnd runs `passd serve` as main does, on a real listener:

@@ -34,6 +34,19 @@ var (
 	templateErr  error
 )
 
+// DefaultRole is the role passd's sessions act as unless PASSD_DB_ROLE
+// names another; migration 00004 creates it.
+const DefaultRole = "passd_app"
+
+// Role is the role the pools of New act as: PASSD_DB_ROLE, or passd_app.
+// Tests thus run with the privileges the application has in production.
+func Role() string {
+	if r := os.Getenv("PASSD_DB_ROLE"); r != "" {
+		return r
+	}
+	return DefaultRole
+}
+
 // ServerURL returns the URL of the test server or fails the test.
 func ServerURL(t testing.TB) string {
 	t.Helper()
@@ -44,12 +57,33 @@ func ServerURL(t testing.TB) string {
 	return url
 }
 
-// New returns a pool on a fresh database holding the current schema. The
-// database is dropped when the test ends.
+// New returns a pool on a fresh database holding the current schema, whose
+// sessions act as the application's role (see Role). The database is
+// dropped when the test ends.
 func New(t testing.TB) *pgxpool.Pool {
 	t.Helper()
+	return open(t, NewURL(t), Role())
+}
+
+// NewOwner is New that also returns a pool on the same database acting as
+// the schema's owner, for a test that must do what the application may
+// not: tamper with the audit log, alter a table.
+func NewOwner(t testing.TB) (app, owner *pgxpool.Pool) {
+	t.Helper()
 	url := NewURL(t)
-	pool, err := db.Open(context.Background(), url)
+	return open(t, url, Role()), open(t, url, "")
+}
+
+// Owner returns a pool acting as the schema's owner on a database of
+// NewURL (the server's user, who ran the migrations).
+func Owner(t testing.TB, url string) *pgxpool.Pool {
+	t.Helper()
+	return open(t, url, "")
+}
+
+func open(t testing.TB, url, role string) *pgxpool.Pool {
+	t.Helper()
+	pool, err := db.OpenAs(context.Background(), url, role)
 	if err != nil {
 		t.Fatalf("dbtest: open: %v", err)
 	}
@@ -66,19 +100,19 @@ func NewURL(t testing.TB) string {
 	if templateErr != nil {
 		t.Fatalf("dbtest: template: %v", templateErr)
 	}
-	return newDatabase(t, server, templateName)
+	return createDatabase(t, server, templateName)
 }
 
-// NewEmptyURL creates a fresh database without any schema and returns its
-// URL, for tests that migrate it step by step as an older passd did.
+// NewEmptyURL creates a fresh database without any migration applied and
+// returns its URL, for tests of the migrations themselves.
 func NewEmptyURL(t testing.TB) string {
 	t.Helper()
-	return newDatabase(t, ServerURL(t), "template0")
+	return createDatabase(t, ServerURL(t), "template0")
 }
 
-// newDatabase creates a database copied from template, dropped when the
+// createDatabase copies template into a new database, dropped when the
 // test ends, and returns its URL.
-func newDatabase(t testing.TB, server, template string) string {
+func createDatabase(t testing.TB, server, template string) string {
 	t.Helper()
 	name := "passd_test_" + randomSuffix()
 	ctx := context.Background()

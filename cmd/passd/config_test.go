@@ -1,0 +1,77 @@
+package main
+
+import (
+	"context"
+	"net/netip"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"passd/db/dbtest"
+	"passd/keyring/keyringtest"
+)
+
+// The settings of this issue's parts, read from the environment.
+// (t.Setenv: not parallel.)
+func TestConfigReadsTheRoleTokenAndThrottleSettings(t *testing.T) {
+	t.Setenv("PASSD_DB_ROLE", "passd_web")
+	t.Setenv("PASSD_TOKEN_TTL", "30d")
+	t.Setenv("PASSD_AUTH_FAILURE_LIMIT", "5")
+	t.Setenv("PASSD_AUTH_FAILURE_WINDOW", "5m")
+	t.Setenv("PASSD_TRUSTED_PROXIES", "10.0.0.0/8, 192.0.2.7,2001:db8::/32")
+	cfg, err := ConfigFromEnv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("192.0.2.7/32"), netip.MustParsePrefix("2001:db8::/32")}
+	if cfg.sessionRole() != "passd_web" || cfg.TokenTTL != 30*24*time.Hour || cfg.AuthFailureLimit != 5 ||
+		cfg.AuthFailureWindow != 5*time.Minute || !slices.Equal(cfg.TrustedProxies, want) {
+		t.Fatalf("config %+v", cfg)
+	}
+	for role, want := range map[string]string{"": "passd_app", "none": "", "passd_web": "passd_web"} {
+		if got := (Config{DBRole: role}).sessionRole(); got != want {
+			t.Errorf("DBRole %q: sessions act as %q, want %q", role, got, want)
+		}
+	}
+	for name, value := range map[string]string{
+		"PASSD_TOKEN_TTL": "0", "PASSD_AUTH_FAILURE_LIMIT": "0", "PASSD_AUTH_FAILURE_WINDOW": "-1m",
+		"PASSD_TRUSTED_PROXIES": "10.0.0.0/33",
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Setenv(name, value)
+			if _, err := ConfigFromEnv(); err == nil || !strings.Contains(err.Error(), name) {
+				t.Errorf("%s=%s: %v, want refused naming the variable", name, value, err)
+			}
+		})
+	}
+}
+
+// The running application's sessions act as passd_app, or as the login
+// user when told "none".
+func TestTheApplicationActsAsItsRole(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	url := dbtest.NewURL(t)
+	// "none": the login user, whatever the server's superuser is called.
+	for role, want := range map[string]string{"": "passd_app", "none": ""} {
+		a, err := newApp(ctx, Config{DatabaseURL: url, Addr: "127.0.0.1:0", DeadlineDays: 90, DBRole: role,
+			ReleaseSchedule: "0 4 1 1 *", DeadlineSchedule: "0 4 1 1 *", ClaimBatchSchedule: "0 4 1 1 *",
+			PayoutBatchSchedule: "0 4 1 1 *", RemindersSchedule: "0 4 1 1 *", DataKey: keyringtest.Text(t)}, testLogger(t), time.Now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var current, session string
+		err = a.pool.QueryRow(ctx, `SELECT current_user, session_user`).Scan(&current, &session)
+		a.close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if role == "none" {
+			want = session
+		}
+		if current != want {
+			t.Errorf("DBRole %q: sessions act as %s, want %s", role, current, want)
+		}
+	}
+}

@@ -1,0 +1,145 @@
+package migrations_test
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"passd/db/dbtest"
+)
+
+// appendOnly are the tables the application may read and append to but
+// never change or empty: the logs.
+var appendOnly = []string{"audit_log", "journal_entries", "patient_access_log"}
+
+// ownerOnly are tables the application may not touch at all, or only
+// read: the chain's bookkeeping (written by a SECURITY DEFINER trigger)
+// and the migrations' record (read by /readyz).
+var ownerOnly = map[string][]string{
+	"audit_chain_head": nil,
+	"goose_db_version": {"SELECT"},
+}
+
+// TestTheApplicationRoleHasExactlyWhatItNeeds walks every table and
+// sequence of the schema, so that a table added by a later migration
+// without its privileges fails here rather than in production.
+func TestTheApplicationRoleHasExactlyWhatItNeeds(t *testing.T) {
+	t.Parallel()
+	app, owner := dbtest.NewOwner(t)
+	ctx := context.Background()
+	role := dbtest.Role()
+
+	var current, session string
+	if err := app.QueryRow(ctx, `SELECT current_user, session_user`).Scan(&current, &session); err != nil {
+		t.Fatal(err)
+	}
+	if current != role || session == role {
+		t.Fatalf("application sessions run as %s (session %s), want the role %s set over the login user", current, session, role)
+	}
+
+	rows, err := owner.Query(ctx, `
+		SELECT c.relname,
+		       has_table_privilege($1, c.oid, 'SELECT'), has_table_privilege($1, c.oid, 'INSERT'),
+		       has_table_privilege($1, c.oid, 'UPDATE'), has_table_privilege($1, c.oid, 'DELETE'),
+		       has_table_privilege($1, c.oid, 'TRUNCATE'), has_table_privilege($1, c.oid, 'REFERENCES'),
+		       has_table_privilege($1, c.oid, 'TRIGGER')
+		FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+		WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
+		ORDER BY c.relname`, role)
+	if err != nil {
+		t.Fatal(err)
+	}
+	privileges := []string{"SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER"}
+	var tables []string
+	for rows.Next() {
+		var name string
+		has := make([]bool, len(privileges))
+		if err := rows.Scan(&name, &has[0], &has[1], &has[2], &has[3], &has[4], &has[5], &has[6]); err != nil {
+			t.Fatal(err)
+		}
+		tables = append(tables, name)
+		want := []string{"SELECT", "INSERT", "UPDATE", "DELETE"}
+		if slices.Contains(appendOnly, name) {
+			want = []string{"SELECT", "INSERT"}
+		} else if w, ok := ownerOnly[name]; ok {
+			want = w
+		}
+		for i, p := range privileges {
+			if has[i] != slices.Contains(want, p) {
+				t.Errorf("table %s: %s has %s = %v, want the privileges %v", name, role, p, has[i], want)
+			}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"audit_log", "audit_chain_head", "invoices", "journal_entries"} {
+		if !slices.Contains(tables, name) {
+			t.Errorf("table %s not found among %v", name, tables)
+		}
+	}
+
+	var missing []string
+	err = owner.QueryRow(ctx, `
+		SELECT coalesce(array_agg(c.relname ORDER BY c.relname), '{}')
+		FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+		WHERE n.nspname = 'public' AND c.relkind = 'S' AND c.relname <> 'goose_db_version_id_seq'
+		  AND NOT CASE WHEN c.relkind = 'S' THEN has_sequence_privilege($1, c.oid, 'USAGE') END`, role).Scan(&missing)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(missing) > 0 {
+		t.Errorf("%s may not use the sequences %v", role, missing)
+	}
+}
+
+// TestTheApplicationCannotRewriteTheAuditLog: as the application's role,
+// an audit row can be added but not changed or removed, whatever the
+// triggers; the owner's head of the chain is out of reach too.
+func TestTheApplicationCannotRewriteTheAuditLog(t *testing.T) {
+	t.Parallel()
+	app := dbtest.New(t)
+	ctx := context.Background()
+	if _, err := app.Exec(ctx, `INSERT INTO audit_log (actor, action, entity, entity_id) VALUES ('test', 'test.append', 'test', '1')`); err != nil {
+		t.Fatalf("the application cannot append to the audit log: %v", err)
+	}
+	for _, sql := range []string{
+		`UPDATE audit_log SET actor = 'someone else'`,
+		`DELETE FROM audit_log`,
+		`TRUNCATE audit_log`,
+		`UPDATE journal_entries SET debit = 0`,
+		`DELETE FROM journal_entries`,
+		`SELECT * FROM audit_chain_head`,
+		`UPDATE audit_chain_head SET chain_seq = 0`,
+		`ALTER TABLE audit_log DISABLE TRIGGER audit_log_chain`,
+		`SET session_replication_role = replica`,
+	} {
+		_, err := app.Exec(ctx, sql)
+		var pgErr *pgconn.PgError
+		if !errors.As(err, &pgErr) || pgErr.Code != "42501" {
+			t.Errorf("%s as the application: %v, want permission denied (42501)", sql, err)
+		}
+	}
+	// RESET ROLE goes back to the role the session started with, not to
+	// the login user.
+	err := pgx.BeginFunc(ctx, app, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `RESET ROLE`); err != nil {
+			return err
+		}
+		var current string
+		if err := tx.QueryRow(ctx, `SELECT current_user`).Scan(&current); err != nil {
+			return err
+		}
+		if current != dbtest.Role() {
+			t.Errorf("after RESET ROLE the session acts as %s, want %s", current, dbtest.Role())
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
