@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -48,13 +49,21 @@ func newApp(ctx context.Context, cfg Config, logger *slog.Logger, now func() tim
 	a.claims = claims.NewStore(pool, now)
 	a.billing = billing.NewStore(pool, a.claims, a.claims, billing.Config{DeadlineDays: cfg.DeadlineDays, Now: now})
 	a.claims.UsePayouts(a.billing)
-	a.scheduler, err = scheduler.New(pool, logger, []scheduler.Job{
+	jobs := []scheduler.Job{
 		{Name: "release", Schedule: cfg.ReleaseSchedule, Run: a.billing.ReleaseJob},
 		{Name: "deadline", Schedule: cfg.DeadlineSchedule, Run: a.billing.DeadlineJob},
 		{Name: "claim-batch", Schedule: cfg.ClaimBatchSchedule, Run: a.claims.ClaimBatchJob},
 		{Name: "payout-batch", Schedule: cfg.PayoutBatchSchedule, Run: a.billing.PayoutBatchJob},
 		{Name: "reminders", Schedule: cfg.RemindersSchedule, Run: a.claims.RemindersJob},
-	}, scheduler.WithClock(now))
+	}
+	// A running job holds a connection for its lock and works with another:
+	// with fewer connections than that for every job plus one for requests,
+	// jobs running at once could take them all and wait forever for more.
+	if need := 2*len(jobs) + 1; int(pool.Config().MaxConns) < need {
+		pool.Close()
+		return nil, fmt.Errorf("passd: the database URL's pool_max_conns=%d is too small: the jobs and the API need at least %d", pool.Config().MaxConns, need)
+	}
+	a.scheduler, err = scheduler.New(pool, logger, jobs, scheduler.WithClock(now))
 	if err != nil {
 		pool.Close()
 		return nil, err
@@ -76,6 +85,9 @@ func (a *app) routes() *echo.Echo {
 		return err
 	}}))
 	e.Use(a.requestLog)
+	if a.cfg.RequestTimeout > 0 {
+		e.Use(a.requestDeadline)
+	}
 
 	e.GET("/healthz", func(c echo.Context) error { return c.JSON(http.StatusOK, map[string]string{"status": "ok"}) })
 	e.GET("/readyz", a.ready)
@@ -101,6 +113,19 @@ func (a *app) requestLog(next echo.HandlerFunc) echo.HandlerFunc {
 		a.logger.Info("request", "method", c.Request().Method, "route", c.Path(), "status", c.Response().Status,
 			"duration_ms", time.Since(start).Milliseconds())
 		return nil
+	}
+}
+
+// requestDeadline bounds the request's context by RequestTimeout: waiting
+// for a connection or an answer from the database then ends in a 503
+// (db.Unavailable) instead of holding the client. Jobs run by hand are
+// detached from it (runJob).
+func (a *app) requestDeadline(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		ctx, cancel := context.WithTimeout(c.Request().Context(), a.cfg.RequestTimeout)
+		defer cancel()
+		c.SetRequest(c.Request().WithContext(ctx))
+		return next(c)
 	}
 }
 
@@ -179,8 +204,9 @@ func (a *app) runJob(c echo.Context) error {
 }
 
 // serve applies migrations, starts the jobs and serves until ctx ends, then
-// shuts down in order: stop taking requests and let in-flight ones finish,
-// let running jobs end, close the pool.
+// shuts down: stop taking requests and starting jobs at once, let in-flight
+// requests finish and running jobs end their batch, and return, after which
+// the caller closes the pool.
 func (a *app) serve(ctx context.Context) error {
 	if _, err := migrations.Up(ctx, a.pool); err != nil {
 		return err
@@ -203,10 +229,22 @@ func (a *app) serve(ctx context.Context) error {
 	a.logger.Info("shutting down")
 	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.cfg.ShutdownTimeout)
 	defer cancel()
-	httpErr := srv.Shutdown(stopCtx)
-	jobErr := a.scheduler.Stop(stopCtx)
+	// Both together: while a slow request finishes, no job may start.
+	var httpErr, jobErr error
+	var stopping sync.WaitGroup
+	stopping.Go(func() { httpErr = srv.Shutdown(stopCtx) })
+	stopping.Go(func() { jobErr = a.scheduler.Stop(stopCtx) })
+	stopping.Wait()
 	if httpErr != nil {
+		// Requests still running are cut: closing their connections cancels
+		// their contexts, so their transactions roll back and release their
+		// connections, and the pool can close.
+		_ = srv.Close()
 		return fmt.Errorf("passd: shutdown: %w", httpErr)
 	}
-	return jobErr
+	if jobErr != nil {
+		return fmt.Errorf("passd: shutdown: %w", jobErr)
+	}
+	a.logger.Info("stopped")
+	return nil
 }

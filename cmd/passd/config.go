@@ -23,6 +23,9 @@ type Config struct {
 	PayoutBatchSchedule string
 	RemindersSchedule   string
 	ShutdownTimeout     time.Duration
+	// RequestTimeout bounds a request, waiting for the database included,
+	// so that an outage is answered 503 in time rather than held; 0: none.
+	RequestTimeout time.Duration
 }
 
 // Default schedules (Europe/Paris). None falls between 02:00 and 03:00,
@@ -36,6 +39,10 @@ const (
 	defaultRemindersSchedule   = "0 7 * * *"
 )
 
+// defaultRequestTimeout leaves a client waiting at most about 5 s for an
+// answer, a 503 when the database is out of reach.
+const defaultRequestTimeout = 4 * time.Second
+
 // ConfigFromEnv reads the environment.
 func ConfigFromEnv() (Config, error) {
 	cfg := Config{
@@ -48,6 +55,7 @@ func ConfigFromEnv() (Config, error) {
 		RemindersSchedule:   envOr("PASSD_REMINDERS_SCHEDULE", defaultRemindersSchedule),
 		DeadlineDays:        90,
 		ShutdownTimeout:     30 * time.Second,
+		RequestTimeout:      defaultRequestTimeout,
 	}
 	if s := os.Getenv("PASSD_DEADLINE_DAYS"); s != "" {
 		n, err := strconv.Atoi(s)
@@ -55,6 +63,13 @@ func ConfigFromEnv() (Config, error) {
 			return cfg, fmt.Errorf("PASSD_DEADLINE_DAYS: %q is not a whole number of days", s)
 		}
 		cfg.DeadlineDays = n
+	}
+	if s := os.Getenv("PASSD_REQUEST_TIMEOUT"); s != "" {
+		d, err := time.ParseDuration(s)
+		if err != nil {
+			return cfg, fmt.Errorf("PASSD_REQUEST_TIMEOUT: %q is not a duration (e.g. 4s)", s)
+		}
+		cfg.RequestTimeout = d
 	}
 	return cfg, nil
 }
@@ -77,6 +92,7 @@ func (c *Config) Flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.PayoutBatchSchedule, "payout-batch-schedule", c.PayoutBatchSchedule, "cron schedule of the payout-batch job (env PASSD_PAYOUT_BATCH_SCHEDULE)")
 	fs.StringVar(&c.RemindersSchedule, "reminders-schedule", c.RemindersSchedule, "cron schedule of the reminders job (env PASSD_REMINDERS_SCHEDULE)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "how long in-flight requests and jobs may take to finish on SIGTERM")
+	fs.DurationVar(&c.RequestTimeout, "request-timeout", c.RequestTimeout, "how long a request may take, waiting for the database included; 0 for no limit (env PASSD_REQUEST_TIMEOUT)")
 }
 
 // Validate reports the first setting that cannot work.
@@ -90,6 +106,9 @@ func (c Config) Validate() error {
 	}
 	if c.DeadlineDays < 1 || c.DeadlineDays > 730 {
 		errs = append(errs, fmt.Sprintf("deadline days must be between 1 and 730, got %d", c.DeadlineDays))
+	}
+	if c.RequestTimeout < 0 {
+		errs = append(errs, fmt.Sprintf("the request timeout must not be negative, got %s", c.RequestTimeout))
 	}
 	if len(errs) > 0 {
 		return errors.New("passd: configuration: " + strings.Join(errs, "; "))
