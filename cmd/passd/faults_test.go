@@ -371,11 +371,11 @@ type restartResult struct {
 }
 
 // TestDatabaseRestartUnderLoad restarts passd's PostgreSQL (a private
-// cluster) in fast and immediate mode, and keeps it down for a while in
-// both modes, while clients submit invoices without pause. Every answer
-// must come within 5 s and be a 201 or a 503 JSON error (a 503 whenever
-// the server is down); passd must recover by itself; every invoice that
-// got a 201 must exist, once.
+// cluster) in fast and immediate mode, keeps it stopped for a while in both
+// modes, then freezes it, while clients submit invoices without pause.
+// Every answer must come within 5 s and be a 201 or a 503 JSON error (a
+// 503 whenever the server is down); passd must recover by itself; every
+// invoice that got a 201 must exist, once.
 func TestDatabaseRestartUnderLoad(t *testing.T) {
 	t.Parallel()
 	cluster := dbtest.NewCluster(t)
@@ -414,19 +414,19 @@ func TestDatabaseRestartUnderLoad(t *testing.T) {
 				results = append(results, restartResult{ref: ref, start: start, end: time.Now(), answer: a})
 				mu.Unlock()
 				if a.status != http.StatusCreated {
-					time.Sleep(20 * time.Millisecond) // a client backs off a little
+					time.Sleep(100 * time.Millisecond) // a client backs off a little
 				}
 			}
 		}()
 	}
-	// waitFor waits until some result started after since satisfies ok.
-	waitFor := func(what string, since time.Time, n int, ok func(restartResult) bool) {
+	// waitFor waits until n results satisfy ok.
+	waitFor := func(what string, n int, ok func(restartResult) bool) {
 		t.Helper()
 		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 			mu.Lock()
 			got := 0
 			for _, r := range results {
-				if r.start.After(since) && ok(r) {
+				if ok(r) {
 					got++
 				}
 			}
@@ -442,26 +442,44 @@ func TestDatabaseRestartUnderLoad(t *testing.T) {
 			}
 		}
 	}
-	created := func(r restartResult) bool { return r.status == http.StatusCreated }
-	unavailable := func(r restartResult) bool { return r.status == http.StatusServiceUnavailable }
+	// createdSince: a 201 to a request sent after since (the server was up).
+	createdSince := func(since time.Time) func(restartResult) bool {
+		return func(r restartResult) bool { return r.status == http.StatusCreated && r.start.After(since) }
+	}
+	// refusedSince: a 503 answered after since (the server was down).
+	refusedSince := func(since time.Time) func(restartResult) bool {
+		return func(r restartResult) bool { return r.status == http.StatusServiceUnavailable && r.end.After(since) }
+	}
 
 	type window struct{ from, to time.Time } // the server was down throughout
 	var downs []window
-	waitFor("warm-up", time.Time{}, 20, created)
+	waitFor("warm-up", 20, createdSince(time.Time{}))
 	for _, mode := range []string{"fast", "immediate"} {
 		before := time.Now()
 		cluster.Restart(t, mode)
-		waitFor("recovery after pg_ctl restart -m "+mode, time.Now(), 5, created)
+		waitFor("recovery after pg_ctl restart -m "+mode, 5, createdSince(time.Now()))
 		t.Logf("pg_ctl restart -m %s took %s", mode, time.Since(before).Round(time.Millisecond))
 	}
-	for _, mode := range []string{"fast", "immediate"} {
-		cluster.Stop(t, mode)
+	// Outages long enough to be seen: stopped for a second or more, then
+	// frozen (a hung server answers nothing; only passd's deadlines end
+	// the wait).
+	for _, outage := range []string{"fast", "immediate", "pause"} {
+		if outage == "pause" {
+			cluster.Pause(t)
+		} else {
+			cluster.Stop(t, outage)
+		}
 		down := time.Now()
-		waitFor("answers while stopped ("+mode+")", down, 5, unavailable)
+		time.Sleep(time.Second)
+		waitFor("answers during the outage ("+outage+")", clients, refusedSince(down))
 		up := time.Now()
-		cluster.Start(t)
+		if outage == "pause" {
+			cluster.Resume(t)
+		} else {
+			cluster.Start(t)
+		}
 		downs = append(downs, window{down, up})
-		waitFor("recovery after a "+mode+" stop", time.Now(), 5, created)
+		waitFor("recovery after the outage ("+outage+")", 5, createdSince(time.Now()))
 	}
 	stop.Store(true)
 	wg.Wait()
@@ -510,25 +528,39 @@ func TestDatabaseRestartUnderLoad(t *testing.T) {
 
 	// Retried with their key, the refused submissions are created now (or
 	// replayed, if their transaction committed before the answer was lost).
-	client := &http.Client{Timeout: 15 * time.Second}
-	ids := map[string]string{}
-	var retried int
+	var retry []string
 	for ref, r := range byRef {
 		if r.status != http.StatusCreated {
-			retried++
-			a := p.send(client, "POST", "/api/v1/invoices", token, body(ref), "Idempotency-Key", ref)
-			if a.status != http.StatusCreated {
-				t.Errorf("retry of %s: %d %s %v, want 201", ref, a.status, a.body, a.err)
-				continue
-			}
-			r.answer = a
+			retry = append(retry, ref)
 		}
+	}
+	refs := make(chan string)
+	for range clients {
+		wg.Go(func() {
+			client := &http.Client{Timeout: 15 * time.Second}
+			for ref := range refs {
+				a := p.send(client, "POST", "/api/v1/invoices", token, body(ref), "Idempotency-Key", ref)
+				mu.Lock()
+				r := byRef[ref]
+				r.answer = a
+				byRef[ref] = r
+				mu.Unlock()
+			}
+		})
+	}
+	for _, ref := range retry {
+		refs <- ref
+	}
+	close(refs)
+	wg.Wait()
+	ids := map[string]string{}
+	for ref, r := range byRef {
 		var inv struct {
 			ID          string `json:"id"`
 			ExternalRef string `json:"external_ref"`
 		}
-		if err := json.Unmarshal(r.body, &inv); err != nil || inv.ExternalRef != ref {
-			t.Errorf("201 for %s: body %s: %v", ref, r.body, err)
+		if r.status != http.StatusCreated || json.Unmarshal(r.body, &inv) != nil || inv.ExternalRef != ref {
+			t.Errorf("%s, finally: %d %s %v, want 201 with the invoice", ref, r.status, r.body, r.err)
 			continue
 		}
 		ids[ref] = inv.ID
@@ -568,5 +600,5 @@ func TestDatabaseRestartUnderLoad(t *testing.T) {
 	t.Logf("database restarts: %d requests from %d clients, %d created, %d answered 503 (%d entirely while the server was down), "+
 		"max latency %s, max 503 latency %s, %d retried with their Idempotency-Key, %d invoices stored once each; violations: %d",
 		len(results), clients, n201, n503, duringDown, maxLatency.Round(time.Millisecond), max503Latency.Round(time.Millisecond),
-		retried, len(stored), len(badStatus)+len(slow)+len(notJSON)+len(lost))
+		len(retry), len(stored), len(badStatus)+len(slow)+len(notJSON)+len(lost))
 }

@@ -166,6 +166,72 @@ func (c *Cluster) Restart(t testing.TB, mode string) {
 	}
 }
 
+// Pause freezes the server (SIGSTOP to the postmaster and every process
+// it started) as a hung machine or a network partition would: connections
+// stay open but nothing answers, and new ones are not accepted. Resume ends
+// it; the test's cleanup resumes a paused server before stopping it.
+func (c *Cluster) Pause(t testing.TB) {
+	t.Helper()
+	pids := c.processes(t)
+	for _, pid := range pids { // the postmaster first: it forks no more
+		if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+			t.Fatalf("dbtest: pause cluster: process %d: %v", pid, err)
+		}
+	}
+	t.Cleanup(func() {
+		for _, pid := range pids {
+			_ = syscall.Kill(pid, syscall.SIGCONT)
+		}
+	})
+}
+
+// Resume lets a paused server run again.
+func (c *Cluster) Resume(t testing.TB) {
+	t.Helper()
+	pids := c.processes(t)
+	for i := len(pids) - 1; i >= 0; i-- {
+		if err := syscall.Kill(pids[i], syscall.SIGCONT); err != nil {
+			t.Fatalf("dbtest: resume cluster: process %d: %v", pids[i], err)
+		}
+	}
+}
+
+// processes returns the postmaster's pid (from postmaster.pid) and those of
+// its children (from /proc).
+func (c *Cluster) processes(t testing.TB) []int {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(c.data, "postmaster.pid"))
+	if err != nil {
+		t.Fatalf("dbtest: cluster is not running: %v", err)
+	}
+	first, _, _ := strings.Cut(string(b), "\n")
+	postmaster, err := strconv.Atoi(strings.TrimSpace(first))
+	if err != nil {
+		t.Fatalf("dbtest: postmaster.pid: %v", err)
+	}
+	pids := []int{postmaster}
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		t.Fatalf("dbtest: list processes: %v", err)
+	}
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		stat, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue // gone meanwhile
+		}
+		// pid (comm) state ppid ...; comm may hold spaces and parentheses.
+		rest := string(stat[bytes.LastIndexByte(stat, ')')+1:])
+		if fields := strings.Fields(rest); len(fields) > 1 && fields[1] == strconv.Itoa(postmaster) {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
+}
+
 func (c *Cluster) logPath() string { return filepath.Join(c.dir, "postgres.log") }
 
 func (c *Cluster) logTail() string {
