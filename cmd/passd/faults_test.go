@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -601,4 +602,234 @@ func TestDatabaseRestartUnderLoad(t *testing.T) {
 		"max latency %s, max 503 latency %s, %d retried with their Idempotency-Key, %d invoices stored once each; violations: %d",
 		len(results), clients, n201, n503, duringDown, maxLatency.Round(time.Millisecond), max503Latency.Round(time.Millisecond),
 		len(retry), len(stored), len(badStatus)+len(slow)+len(notJSON)+len(lost))
+}
+
+// TestReplicasSettleEachInvoiceOnce runs three `passd serve` processes on
+// one database, every job of each scheduled every second, while rights
+// decisions and cancellations (some of them twice at once, by the
+// coordinator and by the provider through different replicas) arrive
+// through all three, and fresh due invoices keep coming for the deadline
+// job. Afterwards every invoice has exactly one outcome — released with
+// its one claim, city_due with its one payout, or cancelled with neither —
+// each cancellation answered 200 is the one that happened, and `passd
+// check` passes.
+func TestReplicasSettleEachInvoiceOnce(t *testing.T) {
+	t.Parallel()
+	url := dbtest.NewURL(t)
+	pool := openPool(t, url)
+	seed := newSeeder(t, pool)
+	rng := newRand(t)
+
+	kinds := []string{billing.KindGP, billing.KindNurse, billing.KindPharmacy}
+	providers := make([]int64, len(kinds))
+	providerTokens := map[int64]string{}
+	for i, kind := range kinds {
+		providers[i] = seed.provider(kind)
+		providerTokens[providers[i]] = seed.user(fmt.Sprintf("provider-%d", i), auth.Provider, providers[i])
+	}
+	coordinator := seed.user("coordinator", auth.Coordinator, 0)
+	referent := seed.user("referent", auth.CPAMReferent, 0)
+	creator := seed.userID("coordinator")
+	patients := seed.patients(60)
+	patientIDs := make([]int64, len(patients))
+	for i, p := range patients {
+		patientIDs[i] = p.id
+	}
+	providerOf := map[int64]int64{}
+	var invoices []int64
+	for _, prov := range providers {
+		// Cared for 20 days ago: pending until the patient's rights are decided.
+		for _, id := range seed.invoices(prov, creator, patientIDs, 2, 20, 90) {
+			providerOf[id] = prov
+			invoices = append(invoices, id)
+		}
+	}
+
+	// Every job every second in each replica. Each replica's pool is kept
+	// small: three share the test server with other tests.
+	every := []string{"PASSD_RELEASE_SCHEDULE=@every 1s", "PASSD_DEADLINE_SCHEDULE=@every 1s", "PASSD_CLAIM_BATCH_SCHEDULE=@every 1s",
+		"PASSD_PAYOUT_BATCH_SCHEDULE=@every 1s", "PASSD_REMINDERS_SCHEDULE=@every 1s"}
+	replicas := make([]*passdProcess, 3)
+	for i := range replicas {
+		replicas[i] = startPassd(t, fmt.Sprintf("replica-%d", i), url+"&pool_max_conns=12", every...)
+	}
+
+	type cancelAnswer struct {
+		invoice int64
+		status  int
+	}
+	var (
+		mu       sync.Mutex
+		cancels  []cancelAnswer
+		failures []string
+		answered = map[int]int{} // status → count
+	)
+	// send sends one request through a random replica; anything but want
+	// (or, for a cancellation, 409 not_pending) is a failure.
+	send := func(client *http.Client, r *rand.Rand, what string, want int, method, path, token, body string) answer {
+		p := replicas[r.IntN(len(replicas))]
+		a := p.send(client, method, path, token, body)
+		mu.Lock()
+		defer mu.Unlock()
+		answered[a.status]++
+		if a.err != nil || (a.status != want && !(want == http.StatusOK && a.status == http.StatusConflict && strings.Contains(string(a.body), "not_pending"))) {
+			failures = append(failures, fmt.Sprintf("%s via %s: %d %s %v", what, p.name, a.status, a.body, a.err))
+		}
+		return a
+	}
+	cancel := func(client *http.Client, r *rand.Rand, id int64, byProvider bool) {
+		token := coordinator
+		if byProvider {
+			token = providerTokens[providerOf[id]]
+		}
+		mu.Lock()
+		if _, ok := providerOf[id]; !ok {
+			t.Errorf("invoice %d has no provider", id)
+		}
+		mu.Unlock()
+		a := send(client, r, fmt.Sprintf("cancel %d", id), http.StatusOK, "POST", fmt.Sprintf("/api/v1/invoices/%d/cancel", id), token, "")
+		mu.Lock()
+		cancels = append(cancels, cancelAnswer{id, a.status})
+		mu.Unlock()
+	}
+
+	// The operations, shuffled: one rights decision per patient (a third
+	// refused, the others opened under the AME, which the CPAM pays in
+	// full), one cancellation for 40 % of the invoices, two at once for
+	// another 10 %.
+	today := time.Now().In(paris(t))
+	var ops []func(*http.Client, *rand.Rand)
+	var decisions, singles, doubles int
+	for i, pt := range patients {
+		body := fmt.Sprintf(`{"decision": "opened", "regime": "ame", "effective_from": %q, "reference": "AME-%d"}`,
+			today.AddDate(0, 0, -60).Format(time.DateOnly), pt.id)
+		if i%3 == 0 {
+			body = `{"decision": "refused", "reason": "résidence non établie"}`
+		}
+		ops = append(ops, func(c *http.Client, r *rand.Rand) {
+			send(c, r, fmt.Sprintf("decision for patient %d", pt.id), http.StatusOK, "POST", fmt.Sprintf("/api/v1/patients/%d/rights-decision", pt.id), referent, body)
+		})
+		decisions++
+	}
+	for _, id := range invoices {
+		switch x := rng.IntN(10); {
+		case x < 4:
+			ops = append(ops, func(c *http.Client, r *rand.Rand) { cancel(c, r, id, r.IntN(2) == 0) })
+			singles++
+		case x == 4:
+			ops = append(ops, func(c *http.Client, r *rand.Rand) {
+				r1, r2 := rand.New(rand.NewPCG(r.Uint64(), 1)), rand.New(rand.NewPCG(r.Uint64(), 2))
+				var both sync.WaitGroup
+				both.Go(func() { cancel(c, r1, id, true) })
+				both.Go(func() { cancel(&http.Client{Timeout: c.Timeout}, r2, id, false) })
+				both.Wait()
+			})
+			doubles++
+		}
+	}
+	rng.Shuffle(len(ops), func(i, j int) { ops[i], ops[j] = ops[j], ops[i] })
+
+	var work sync.WaitGroup
+	queue := make(chan func(*http.Client, *rand.Rand))
+	for w := range 6 {
+		r := rand.New(rand.NewPCG(rng.Uint64(), uint64(w)))
+		work.Go(func() {
+			client := &http.Client{Timeout: 30 * time.Second}
+			for op := range queue {
+				op(client, r)
+			}
+		})
+	}
+	// Meanwhile, waves of invoices already due arrive for the deadline
+	// job, and half of each wave is cancelled at once.
+	const waves, perWave = 8, 24
+	work.Go(func() {
+		r := rand.New(rand.NewPCG(rng.Uint64(), 99))
+		client := &http.Client{Timeout: 30 * time.Second}
+		for w := range waves {
+			prov := providers[w%len(providers)]
+			ids := seed.invoices(prov, creator, patientIDs[:perWave], 1, 120, 90)
+			mu.Lock()
+			for _, id := range ids {
+				providerOf[id] = prov
+			}
+			mu.Unlock()
+			var wave sync.WaitGroup
+			for _, id := range ids[:len(ids)/2] {
+				rid := rand.New(rand.NewPCG(r.Uint64(), uint64(id)))
+				wave.Go(func() { cancel(&http.Client{Timeout: client.Timeout}, rid, id, id%2 == 0) })
+			}
+			wave.Wait()
+			time.Sleep(100 * time.Millisecond)
+		}
+	})
+	for _, op := range ops {
+		queue <- op
+	}
+	close(queue)
+	work.Wait()
+
+	// The jobs settle the rest within a few ticks.
+	pending := func() int64 { return scalar(t, pool, `SELECT count(*) FROM invoices WHERE status = 'pending'`) }
+	for deadline := time.Now().Add(60 * time.Second); pending() > 0; time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d invoices still pending a minute after the last request", pending())
+		}
+	}
+	for _, p := range replicas {
+		p.stop()
+	}
+
+	if len(failures) > 0 {
+		t.Errorf("%d unexpected answers, first: %v", len(failures), failures[:min(len(failures), 10)])
+	}
+	violations := settlementViolations(t, pool, false)
+	// A cancellation answered 200 is the one that happened; a 409 means
+	// the invoice was decided (or cancelled) first.
+	statusOf := map[int64]string{}
+	rows, err := pool.Query(context.Background(), `SELECT id, status FROM invoices`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var id int64
+		var st string
+		if err := rows.Scan(&id, &st); err != nil {
+			t.Fatal(err)
+		}
+		statusOf[id] = st
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	oks := map[int64]int{}
+	for _, c := range cancels {
+		if c.status == http.StatusOK {
+			oks[c.invoice]++
+		}
+	}
+	for _, c := range cancels {
+		switch n := oks[c.invoice]; {
+		case n > 1:
+			violations = append(violations, fmt.Sprintf("invoice %d: %d cancellations answered 200", c.invoice, n))
+		case n == 1 && statusOf[c.invoice] != billing.StatusCancelled:
+			violations = append(violations, fmt.Sprintf("invoice %d: cancellation answered 200, status %s", c.invoice, statusOf[c.invoice]))
+		case n == 0 && statusOf[c.invoice] == billing.StatusCancelled:
+			violations = append(violations, fmt.Sprintf("invoice %d: cancelled, but no cancellation was answered 200", c.invoice))
+		}
+	}
+	reportViolations(t, "settlement", violations)
+	failedRuns := countBy(t, pool, `SELECT name || ': ' || error, count(*) FROM job_runs WHERE error IS NOT NULL GROUP BY 1`)
+	if len(failedRuns) > 0 {
+		t.Errorf("job runs recorded errors: %v", failedRuns)
+	}
+	passdCheck(t, url)
+
+	outcomes := countBy(t, pool, `SELECT status, count(*) FROM invoices GROUP BY status`)
+	runs := countBy(t, pool, `SELECT name, count(*) FROM job_runs GROUP BY name`)
+	claims := scalar(t, pool, `SELECT count(*) FROM claims`)
+	payouts := scalar(t, pool, `SELECT count(*) FROM payouts`)
+	t.Logf("replicas: 3 processes, %d invoices (%d due in %d waves), %d rights decisions, %d single and %d double cancellations "+
+		"(answers by status %v), outcomes %v, %d claims, %d payouts, job runs %v; violations: %d",
+		len(statusOf), waves*perWave, waves, decisions, singles, doubles, answered, outcomes, claims, payouts, runs, len(violations))
 }
