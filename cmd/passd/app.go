@@ -56,12 +56,14 @@ func newApp(ctx context.Context, cfg Config, logger *slog.Logger, now func() tim
 		{Name: "payout-batch", Schedule: cfg.PayoutBatchSchedule, Run: a.billing.PayoutBatchJob},
 		{Name: "reminders", Schedule: cfg.RemindersSchedule, Run: a.claims.RemindersJob},
 	}
-	// A running job holds a connection for its lock and works with another:
-	// with fewer connections than that for every job plus one for requests,
-	// jobs running at once could take them all and wait forever for more.
-	if need := 2*len(jobs) + 1; int(pool.Config().MaxConns) < need {
+	// A running job holds a connection for its lock and works with another.
+	// With no more connections than jobs, jobs ticking together could hold
+	// them all for their locks and wait forever for one to work with. (The
+	// default, db.DefaultMaxConns, lets them all run and requests too.)
+	if need := len(jobs) + 1; int(pool.Config().MaxConns) < need {
 		pool.Close()
-		return nil, fmt.Errorf("passd: the database URL's pool_max_conns=%d is too small: the jobs and the API need at least %d", pool.Config().MaxConns, need)
+		return nil, fmt.Errorf("passd: pool_max_conns=%d in the database URL is too small: the %d jobs alone can deadlock fewer than %d connections",
+			pool.Config().MaxConns, len(jobs), need)
 	}
 	a.scheduler, err = scheduler.New(pool, logger, jobs, scheduler.WithClock(now))
 	if err != nil {

@@ -833,3 +833,47 @@ func TestReplicasSettleEachInvoiceOnce(t *testing.T) {
 		"(answers by status %v), outcomes %v, %d claims, %d payouts, job runs %v; violations: %d",
 		len(statusOf), waves*perWave, waves, decisions, singles, doubles, answered, outcomes, claims, payouts, runs, len(violations))
 }
+
+// TestServeRefusesAPoolTheJobsCanDeadlock: with no more connections than
+// jobs, jobs ticking together hold them all for their locks and wait
+// forever for one to work with (with pgxpool's default of 4 on a small
+// machine, TestReplicasSettleEachInvoiceOnce stalled that way).
+func TestServeRefusesAPoolTheJobsCanDeadlock(t *testing.T) {
+	t.Parallel()
+	url := dbtest.NewURL(t)
+	cfg := Config{DatabaseURL: url + "&pool_max_conns=5", Addr: "127.0.0.1:0", DeadlineDays: 90,
+		ReleaseSchedule: farSchedule, DeadlineSchedule: farSchedule, ClaimBatchSchedule: farSchedule,
+		PayoutBatchSchedule: farSchedule, RemindersSchedule: farSchedule, ShutdownTimeout: time.Second}
+	if _, err := newApp(context.Background(), cfg, testLogger(t), time.Now); err == nil || !strings.Contains(err.Error(), "pool_max_conns=5") {
+		t.Fatalf("newApp with 5 connections for 5 jobs = %v, want an error naming pool_max_conns", err)
+	}
+	cfg.DatabaseURL = url + "&pool_max_conns=6"
+	a, err := newApp(context.Background(), cfg, testLogger(t), time.Now)
+	if err != nil {
+		t.Fatalf("newApp with 6 connections: %v", err)
+	}
+	a.close()
+}
+
+// TestRequestTimeoutIsConfigured reads PASSD_REQUEST_TIMEOUT. (t.Setenv:
+// not parallel.)
+func TestRequestTimeoutIsConfigured(t *testing.T) {
+	t.Setenv("PASSD_REQUEST_TIMEOUT", "")
+	cfg, err := ConfigFromEnv()
+	if err != nil || cfg.RequestTimeout != 4*time.Second {
+		t.Fatalf("default request timeout = %s (%v), want 4s", cfg.RequestTimeout, err)
+	}
+	t.Setenv("PASSD_REQUEST_TIMEOUT", "1500ms")
+	if cfg, err = ConfigFromEnv(); err != nil || cfg.RequestTimeout != 1500*time.Millisecond {
+		t.Fatalf("PASSD_REQUEST_TIMEOUT=1500ms gives %s (%v)", cfg.RequestTimeout, err)
+	}
+	t.Setenv("PASSD_REQUEST_TIMEOUT", "4")
+	if _, err := ConfigFromEnv(); err == nil {
+		t.Fatal("PASSD_REQUEST_TIMEOUT=4 (no unit) accepted")
+	}
+	cfg.RequestTimeout = -time.Second
+	cfg.DatabaseURL = "postgres://x"
+	if err := cfg.Validate(); err == nil {
+		t.Fatal("a negative request timeout passes Validate")
+	}
+}
