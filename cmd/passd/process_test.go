@@ -16,7 +16,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -54,9 +53,11 @@ func passdBinary(t *testing.T) string {
 			return
 		}
 		b.path = filepath.Join(b.dir, "passd")
+		// go test puts its own GOROOT/bin first in the PATH of a test.
 		goTool, err := exec.LookPath("go")
 		if err != nil {
-			goTool = filepath.Join(runtime.GOROOT(), "bin", "go")
+			b.err = err
+			return
 		}
 		args := []string{"build", "-o", b.path}
 		if raceEnabled {
