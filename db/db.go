@@ -201,9 +201,9 @@ func UnavailableFault(err error) *fault.Error {
 }
 
 // Unavailable reports whether err means that the server could not be
-// reached, went away or is shutting down or starting up, or that the caller
-// ran out of time waiting for it: a failure of connectivity that a retry
-// later may not meet. A query that the server refused (a syntax error, a
+// reached, went away, is shutting down or starting up, or that the caller
+// ran out of time waiting for it: a failure of connectivity, which a later
+// retry may get past. A query that the server refused (a syntax error, a
 // constraint, a lost race) is not one, nor is a misuse of a connection:
 // those are bugs or rules broken and must not hide behind a 503.
 func Unavailable(err error) bool {

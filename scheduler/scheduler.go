@@ -48,7 +48,8 @@ type Job struct {
 	// evaluated in Europe/Paris.
 	Schedule string
 	// Run does the work and returns how many rows it touched. It should
-	// return soon after ctx is cancelled. Rows are recorded even with an
+	// return soon after ctx is cancelled, and, if it works in batches,
+	// after the batch at hand once StopRequested(ctx). Rows are recorded even with an
 	// error (a sweep in batches may have committed some).
 	Run func(ctx context.Context) (rows int64, err error)
 }
