@@ -13,6 +13,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"passd/db"
 	"passd/fault"
 )
 
@@ -120,6 +121,11 @@ func toFault(err error) *fault.Error {
 			}
 		}
 		return out
+	}
+	// A store that did not translate its error still must not answer 500
+	// for an outage: the classification is db's, made once.
+	if db.Unavailable(err) {
+		return db.UnavailableFault(err)
 	}
 	return &fault.Error{Code: fault.Internal, Message: "internal error", Err: err}
 }

@@ -12,6 +12,7 @@ import (
 	"passd/audit"
 	"passd/calendar"
 	"passd/db"
+	"passd/scheduler"
 )
 
 // A selector says which pending invoices a job looks at: a condition on
@@ -39,12 +40,16 @@ func (s *Store) DeadlineJob(ctx context.Context) (int64, error) {
 // sweep decides invoices in bounded batches, one transaction each, until
 // a batch finds nothing left. Rows locked by another process running the
 // same or the other sweep are skipped, not waited for: that process is
-// deciding them.
+// deciding them. When passd shuts down, the batch at hand commits and the
+// sweep stops there; the next run decides the rest.
 func (s *Store) sweep(ctx context.Context, job, selector string) (int64, error) {
 	var total int64
 	for {
 		if err := ctx.Err(); err != nil {
 			return total, err
+		}
+		if scheduler.StopRequested(ctx) {
+			return total, nil
 		}
 		var n, seen int
 		err := db.InTx(ctx, s.pool, func(tx pgx.Tx) error {

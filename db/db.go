@@ -8,7 +8,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
+	"net"
+	"strings"
+	"syscall"
 	"time"
 
 	pgxdecimal "github.com/jackc/pgx-shopspring-decimal"
@@ -27,6 +31,19 @@ type DBTX interface {
 	CopyFrom(ctx context.Context, table pgx.Identifier, columns []string, src pgx.CopyFromSource) (int64, error)
 	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
 }
+
+// Pool defaults, used unless the URL says otherwise.
+const (
+	// ConnectTimeout bounds one connection attempt (connect_timeout), so
+	// that a server that does not answer costs a request seconds, not the
+	// kernel's minutes.
+	ConnectTimeout = 2 * time.Second
+	// DefaultMaxConns is the pool size (pool_max_conns). pgxpool's own
+	// default, four on a small machine, is fewer than the connections the
+	// jobs alone hold when they run at once (each holds one for its lock
+	// and one to work).
+	DefaultMaxConns = 16
+)
 
 // Open connects a pool to url and checks that the server answers.
 func Open(ctx context.Context, url string) (*pgxpool.Pool, error) {
@@ -65,6 +82,12 @@ func OpenConfig(ctx context.Context, cfg *pgxpool.Config) (*pgxpool.Pool, error)
 	cfg.AfterConnect = func(ctx context.Context, conn *pgx.Conn) error {
 		pgxdecimal.Register(conn.TypeMap())
 		return nil
+	}
+	if cfg.ConnConfig.ConnectTimeout == 0 {
+		cfg.ConnConfig.ConnectTimeout = ConnectTimeout
+	}
+	if !strings.Contains(cfg.ConnString(), "pool_max_conns") {
+		cfg.MaxConns = DefaultMaxConns
 	}
 	if cfg.ConnConfig.RuntimeParams == nil {
 		cfg.ConnConfig.RuntimeParams = map[string]string{}
@@ -190,26 +213,63 @@ func Translate(err error) error {
 		return &fault.Error{Code: fault.NotFound, Message: "not found", Err: err}
 	}
 	if Unavailable(err) {
-		return &fault.Error{Code: fault.Unavailable, Message: "the database is unavailable, retry later", Err: err}
+		return UnavailableFault(err)
 	}
 	return err
 }
 
-// Unavailable reports whether err means the server cannot be reached or is
-// shutting down, as opposed to a query that failed.
+// UnavailableFault is the fault for an error Unavailable accepts.
+func UnavailableFault(err error) *fault.Error {
+	return &fault.Error{Code: fault.Unavailable, Message: "the database is unavailable or too slow to answer; retry later", Err: err}
+}
+
+// Unavailable reports whether err means that the server could not be
+// reached, went away, is shutting down or starting up, or that the caller
+// ran out of time waiting for it: a failure of connectivity, which a later
+// retry may get past. A query that the server refused (a syntax error, a
+// constraint, a lost race) is not one, nor is a misuse of a connection:
+// those are bugs or rules broken and must not hide behind a 503.
 func Unavailable(err error) bool {
-	if pgErr, ok := PgError(err); ok {
-		switch pgErr.Code {
-		case "57P01", "57P02", "57P03", "08000", "08003", "08006", "08001", "08004":
-			return true
-		}
+	if err == nil {
 		return false
 	}
-	var connErr *pgconn.ConnectError
-	if errors.As(err, &connErr) {
+	if pgErr, ok := PgError(err); ok {
+		return unavailableCode(pgErr.Code)
+	}
+	var connectErr *pgconn.ConnectError
+	switch {
+	case errors.As(err, &connectErr):
+		// Dialling or the start-up exchange failed (refused, no socket, timed
+		// out, reset). A server that answered with an error was handled above.
+		return true
+	case errors.Is(err, pgconn.ErrConnClosed):
+		// The connection had already been found broken.
+		return true
+	case pgconn.Timeout(err), errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		// Out of time, or the client gave up, while waiting for a connection
+		// or an answer.
 		return true
 	}
-	// A request whose client went away, or that ran out of time, did not
-	// fail on the server's account either.
-	return pgconn.SafeToRetry(err) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)
+	return brokenConnection(err)
+}
+
+// unavailableCode reports whether a SQLSTATE says the server is not taking
+// work: class 08 (connection exception), admin_shutdown (57P01),
+// crash_shutdown (57P02), cannot_connect_now (57P03: starting up, shutting
+// down, in recovery) and too_many_connections (53300).
+func unavailableCode(code string) bool {
+	switch code {
+	case "57P01", "57P02", "57P03", "53300":
+		return true
+	}
+	return strings.HasPrefix(code, "08")
+}
+
+// brokenConnection reports whether err is a socket that closed or failed
+// under the driver: end of file mid-message (pgconn returns it bare when the
+// server's process is gone), a reset or a broken pipe.
+func brokenConnection(err error) bool {
+	var netErr net.Error
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.As(err, &netErr) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNREFUSED)
 }

@@ -27,9 +27,11 @@
 //     recorded as "panic: ...": it never takes the process down.
 //   - The scheduler does not retry a failed run; the next tick will. Jobs
 //     retry their own lost serialization races (db.InTx does).
-//   - Stop stops the schedule and waits for every run in progress; it cancels
-//     their contexts only when its own context expires. After Stop no run
-//     starts: RunNow answers fault.Unavailable.
+//   - Stop stops the schedule, tells every run in progress to end after the
+//     batch at hand (StopRequested; a job that ignores it runs to its end)
+//     and waits for them; it cancels their contexts only when its own
+//     context expires. After Stop no run starts: RunNow answers
+//     fault.Unavailable.
 //
 // Each running job holds one pool connection for its lock on top of those it
 // uses itself, so the pool must have more connections than jobs that can run

@@ -48,7 +48,8 @@ type Job struct {
 	// evaluated in Europe/Paris.
 	Schedule string
 	// Run does the work and returns how many rows it touched. It should
-	// return soon after ctx is cancelled. Rows are recorded even with an
+	// return soon after ctx is cancelled, and, if it works in batches,
+	// after the batch at hand once StopRequested(ctx). Rows are recorded even with an
 	// error (a sweep in batches may have committed some).
 	Run func(ctx context.Context) (rows int64, err error)
 }
@@ -95,6 +96,7 @@ type Scheduler struct {
 	mu       sync.Mutex
 	started  bool
 	stopped  bool
+	stopping chan struct{} // closed by Stop: runs in progress should end after the batch at hand
 	nextRun  uint64
 	inflight map[uint64]context.CancelFunc // runs (and the start-up loop) in progress
 	idle     chan struct{}                 // closed when inflight empties; nil when nobody waits
@@ -126,6 +128,7 @@ func New(pool *pgxpool.Pool, logger *slog.Logger, jobs []Job, opts ...Option) (*
 		now:      time.Now,
 		byName:   make(map[string]*job, len(jobs)),
 		inflight: map[uint64]context.CancelFunc{},
+		stopping: make(chan struct{}),
 	}
 	for _, j := range jobs {
 		switch {
@@ -209,12 +212,16 @@ func (s *Scheduler) Start(ctx context.Context) {
 	s.cron.Start()
 }
 
-// Stop stops the schedules and waits for the runs in progress (scheduled,
-// start-up and manual) to end. Their contexts are cancelled only if ctx
-// expires first; Stop then waits for them to return and reports ctx's error.
-// No run starts after Stop.
+// Stop stops the schedules, asks the runs in progress (scheduled, start-up
+// and manual) to end after the batch at hand (see StopRequested), and waits
+// for them. Their contexts are cancelled only if ctx expires first; Stop
+// then waits for them to return and reports ctx's error. No run starts after
+// Stop.
 func (s *Scheduler) Stop(ctx context.Context) error {
 	s.mu.Lock()
+	if !s.stopped {
+		close(s.stopping)
+	}
 	s.stopped = true
 	// No new ticks; a tick already fired finds s.stopped and returns.
 	cronDone := s.cron.Stop().Done()
@@ -235,6 +242,29 @@ func (s *Scheduler) Stop(ctx context.Context) error {
 	}
 	<-cronDone
 	return nil
+}
+
+// stopKey is the context key under which a run finds its scheduler's
+// stopping channel.
+type stopKey struct{}
+
+// StopRequested reports whether the scheduler running the job that was
+// given ctx has been asked to stop. A job that works in batches checks it
+// between them and returns what it has done, without an error: the batch at
+// hand commits, none other starts, and the next run picks up the rest. The
+// job's context is not cancelled for that, so that no transaction is cut;
+// it is only if the shutdown runs out of time. Outside a run it is false.
+func StopRequested(ctx context.Context) bool {
+	stopping, ok := ctx.Value(stopKey{}).(chan struct{})
+	if !ok {
+		return false
+	}
+	select {
+	case <-stopping:
+		return true
+	default:
+		return false
+	}
 }
 
 // cancelRuns cancels the context of every run in progress.
@@ -308,7 +338,7 @@ func (s *Scheduler) background(ctx context.Context, j *job, trigger string) {
 // The returned error is about the scheduling and the bookkeeping, never the
 // job's own failure, which is in Run.Error.
 func (s *Scheduler) execute(parent context.Context, j *job, trigger string) (Run, error) {
-	ctx, cancel := context.WithCancel(parent)
+	ctx, cancel := context.WithCancel(context.WithValue(parent, stopKey{}, s.stopping))
 	defer cancel()
 	done, ok := s.track(cancel)
 	if !ok {
@@ -358,6 +388,7 @@ func (s *Scheduler) execute(parent context.Context, j *job, trigger string) (Run
 		"trigger", run.Trigger,
 		"rows", run.Rows,
 		"duration_ms", end.Sub(start).Milliseconds(),
+		"stop_requested", StopRequested(ctx),
 		"error", jobErr)
 	return run, err
 }

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/netip"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -62,13 +63,23 @@ func newApp(ctx context.Context, cfg Config, logger *slog.Logger, now func() tim
 	a.claims = claims.NewStore(pool, keys, now)
 	a.billing = billing.NewStore(pool, a.claims, a.claims, billing.Config{DeadlineDays: cfg.DeadlineDays, Now: now})
 	a.claims.UsePayouts(a.billing)
-	a.scheduler, err = scheduler.New(pool, logger, []scheduler.Job{
+	jobs := []scheduler.Job{
 		{Name: "release", Schedule: cfg.ReleaseSchedule, Run: a.billing.ReleaseJob},
 		{Name: "deadline", Schedule: cfg.DeadlineSchedule, Run: a.billing.DeadlineJob},
 		{Name: "claim-batch", Schedule: cfg.ClaimBatchSchedule, Run: a.claims.ClaimBatchJob},
 		{Name: "payout-batch", Schedule: cfg.PayoutBatchSchedule, Run: a.billing.PayoutBatchJob},
 		{Name: "reminders", Schedule: cfg.RemindersSchedule, Run: a.claims.RemindersJob},
-	}, scheduler.WithClock(now))
+	}
+	// A running job holds a connection for its lock and works with another.
+	// With no more connections than jobs, jobs ticking together could hold
+	// them all for their locks and wait forever for one to work with. (The
+	// default, db.DefaultMaxConns, lets them all run and requests too.)
+	if need := len(jobs) + 1; int(pool.Config().MaxConns) < need {
+		pool.Close()
+		return nil, fmt.Errorf("passd: pool_max_conns=%d in the database URL is too small: the %d jobs alone can deadlock fewer than %d connections",
+			pool.Config().MaxConns, len(jobs), need)
+	}
+	a.scheduler, err = scheduler.New(pool, logger, jobs, scheduler.WithClock(now))
 	if err != nil {
 		pool.Close()
 		return nil, err
@@ -92,6 +103,9 @@ func (a *app) routes() *echo.Echo {
 		return err
 	}}))
 	e.Use(a.requestLog)
+	if a.cfg.RequestTimeout > 0 {
+		e.Use(a.requestDeadline)
+	}
 
 	e.GET("/healthz", func(c echo.Context) error { return c.JSON(http.StatusOK, map[string]string{"status": "ok"}) })
 	e.GET("/readyz", a.ready)
@@ -129,6 +143,19 @@ func (a *app) requestLog(next echo.HandlerFunc) echo.HandlerFunc {
 		a.logger.Info("request", "method", c.Request().Method, "route", c.Path(), "status", c.Response().Status,
 			"duration_ms", time.Since(start).Milliseconds())
 		return nil
+	}
+}
+
+// requestDeadline bounds the request's context by RequestTimeout: waiting
+// for a connection or an answer from the database then ends in a 503
+// (db.Unavailable) instead of holding the client. Jobs run by hand are
+// detached from it (runJob).
+func (a *app) requestDeadline(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		ctx, cancel := context.WithTimeout(c.Request().Context(), a.cfg.RequestTimeout)
+		defer cancel()
+		c.SetRequest(c.Request().WithContext(ctx))
+		return next(c)
 	}
 }
 
@@ -244,10 +271,22 @@ func (a *app) serve(ctx context.Context) error {
 	a.logger.Info("shutting down")
 	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.cfg.ShutdownTimeout)
 	defer cancel()
-	httpErr := srv.Shutdown(stopCtx)
-	jobErr := a.scheduler.Stop(stopCtx)
+	// Both together: while a slow request finishes, no job may start.
+	var httpErr, jobErr error
+	var stopping sync.WaitGroup
+	stopping.Go(func() { httpErr = srv.Shutdown(stopCtx) })
+	stopping.Go(func() { jobErr = a.scheduler.Stop(stopCtx) })
+	stopping.Wait()
 	if httpErr != nil {
+		// Requests still running are cut: closing their connections cancels
+		// their contexts, so their transactions roll back and release their
+		// connections, and the pool can close.
+		_ = srv.Close()
 		return fmt.Errorf("passd: shutdown: %w", httpErr)
 	}
-	return jobErr
+	if jobErr != nil {
+		return fmt.Errorf("passd: shutdown: %w", jobErr)
+	}
+	a.logger.Info("stopped")
+	return nil
 }

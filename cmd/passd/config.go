@@ -44,6 +44,9 @@ type Config struct {
 	// TrustedProxies are the proxies whose X-Forwarded-For names the
 	// client; with none, the client is the connection's peer.
 	TrustedProxies []netip.Prefix
+	// RequestTimeout bounds a request, waiting for the database included,
+	// so that an outage is answered 503 in time rather than held; 0: none.
+	RequestTimeout time.Duration
 }
 
 // Default schedules (Europe/Paris). None falls between 02:00 and 03:00,
@@ -56,6 +59,10 @@ const (
 	defaultPayoutBatchSchedule = "0 6 * * 1"
 	defaultRemindersSchedule   = "0 7 * * *"
 )
+
+// defaultRequestTimeout leaves a client waiting at most about 5 s for an
+// answer, a 503 when the database is out of reach.
+const defaultRequestTimeout = 4 * time.Second
 
 // ConfigFromEnv reads the environment.
 func ConfigFromEnv() (Config, error) {
@@ -71,6 +78,7 @@ func ConfigFromEnv() (Config, error) {
 		ShutdownTimeout:     30 * time.Second,
 		DataKey:             os.Getenv("PASSD_DATA_KEY"),
 		DataKeyFile:         os.Getenv("PASSD_DATA_KEY_FILE"),
+		RequestTimeout:      defaultRequestTimeout,
 	}
 	if s := os.Getenv("PASSD_DEADLINE_DAYS"); s != "" {
 		n, err := strconv.Atoi(s)
@@ -106,6 +114,13 @@ func ConfigFromEnv() (Config, error) {
 		return cfg, fmt.Errorf("PASSD_TRUSTED_PROXIES: %w", err)
 	}
 	cfg.TrustedProxies = proxies
+	if s := os.Getenv("PASSD_REQUEST_TIMEOUT"); s != "" {
+		d, err := time.ParseDuration(s)
+		if err != nil {
+			return cfg, fmt.Errorf("PASSD_REQUEST_TIMEOUT: %q is not a duration (e.g. 4s)", s)
+		}
+		cfg.RequestTimeout = d
+	}
 	return cfg, nil
 }
 
@@ -169,6 +184,7 @@ func (c *Config) Flags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "how long in-flight requests and jobs may take to finish on SIGTERM")
 	fs.StringVar(&c.DataKeyFile, "data-key-file", c.DataKeyFile, "file holding the keyring that encrypts patient identity (env PASSD_DATA_KEY_FILE)")
 	fs.StringVar(&c.DBRole, "db-role", c.DBRole, "role the sessions act as; none for the login user (env PASSD_DB_ROLE, default passd_app)")
+	fs.DurationVar(&c.RequestTimeout, "request-timeout", c.RequestTimeout, "how long a request may take, waiting for the database included; 0 for no limit (env PASSD_REQUEST_TIMEOUT)")
 }
 
 // Validate reports the first setting that cannot work.
@@ -190,6 +206,9 @@ func (c Config) Validate() error {
 	}
 	if c.AuthFailureLimit < 0 || c.AuthFailureWindow < 0 {
 		errs = append(errs, "the failed-authentication limit and window cannot be negative")
+	}
+	if c.RequestTimeout < 0 {
+		errs = append(errs, fmt.Sprintf("the request timeout must not be negative, got %s", c.RequestTimeout))
 	}
 	if len(errs) > 0 {
 		return errors.New("passd: configuration: " + strings.Join(errs, "; "))

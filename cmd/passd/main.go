@@ -48,7 +48,7 @@ Configuration comes from the environment (DATABASE_URL, PASSD_ADDR,
 PASSD_DEADLINE_DAYS, PASSD_RELEASE_SCHEDULE, PASSD_DEADLINE_SCHEDULE,
 PASSD_CLAIM_BATCH_SCHEDULE, PASSD_PAYOUT_BATCH_SCHEDULE, PASSD_REMINDERS_SCHEDULE,
 PASSD_DB_ROLE, PASSD_TOKEN_TTL, PASSD_AUTH_FAILURE_LIMIT, PASSD_AUTH_FAILURE_WINDOW,
-PASSD_TRUSTED_PROXIES);
+PASSD_TRUSTED_PROXIES, PASSD_REQUEST_TIMEOUT);
 flags override it: passd <command> -h lists them. Patient identity is encrypted with
 the keyring in PASSD_DATA_KEY_FILE (a file) or PASSD_DATA_KEY (its text): serve,
 seed-demo, run-job and rotate-key refuse to start without one.

@@ -1,0 +1,477 @@
+package main
+
+// What the fault tests share: the passd binary, built once per test binary;
+// passd processes started, signalled and killed like a service manager
+// would; their HTTP answers; and set-based seeding in SQL, so that a test
+// can hold thousands of invoices without thousands of requests.
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"passd/audit"
+	"passd/auth"
+	"passd/calendar"
+	"passd/claims"
+	"passd/keyring"
+)
+
+var builtPassd struct {
+	once      sync.Once
+	dir, path string
+	err       error
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if builtPassd.dir != "" {
+		os.RemoveAll(builtPassd.dir)
+	}
+	os.Exit(code)
+}
+
+// passdBinary builds this command once per test binary. It is built with
+// the race detector when the tests are, so that the build reuses the
+// packages go test has just compiled and the processes are checked for
+// races too.
+func passdBinary(t *testing.T) string {
+	t.Helper()
+	b := &builtPassd
+	b.once.Do(func() {
+		if b.dir, b.err = os.MkdirTemp("", "passd-bin-"); b.err != nil {
+			return
+		}
+		b.path = filepath.Join(b.dir, "passd")
+		// go test puts its own GOROOT/bin first in the PATH of a test.
+		goTool, err := exec.LookPath("go")
+		if err != nil {
+			b.err = err
+			return
+		}
+		args := []string{"build", "-o", b.path}
+		if raceEnabled {
+			args = append(args, "-race")
+		}
+		// The working directory of a test is its package's: cmd/passd.
+		out, err := exec.Command(goTool, append(args, ".")...).CombinedOutput()
+		if err != nil {
+			b.err = fmt.Errorf("go build: %w\n%s", err, out)
+		}
+	})
+	if b.err != nil {
+		t.Fatalf("build passd: %v", b.err)
+	}
+	return b.path
+}
+
+// farSchedule never fires during a test; only the start-up runs happen.
+const farSchedule = "0 4 1 1 *"
+
+// passdProcess is one `passd serve` process.
+type passdProcess struct {
+	t    *testing.T
+	name string
+	cmd  *exec.Cmd
+	addr string // host:port
+	base string // http://host:port
+	// exited is closed once the process has exited; state is then set.
+	exited chan struct{}
+	state  *os.ProcessState
+
+	mu    sync.Mutex
+	lines []string // its log (stderr and stdout), line by line
+}
+
+// startPassd starts `passd serve` on databaseURL and waits until it is
+// ready. env (NAME=value) comes after the defaults, which it overrides:
+// every schedule far away, so that only the start-up runs happen.
+func startPassd(t *testing.T, name, databaseURL string, env ...string) *passdProcess {
+	t.Helper()
+	addr := freeAddr(t)
+	cmd := exec.Command(passdBinary(t), "serve")
+	cmd.Env = append(passdEnviron(),
+		"DATABASE_URL="+databaseURL,
+		"PASSD_DATA_KEY="+testDataKey(),
+		"PASSD_ADDR="+addr,
+		"PASSD_RELEASE_SCHEDULE="+farSchedule,
+		"PASSD_DEADLINE_SCHEDULE="+farSchedule,
+		"PASSD_CLAIM_BATCH_SCHEDULE="+farSchedule,
+		"PASSD_PAYOUT_BATCH_SCHEDULE="+farSchedule,
+		"PASSD_REMINDERS_SCHEDULE="+farSchedule,
+	)
+	cmd.Env = append(cmd.Env, env...)
+	p := &passdProcess{t: t, name: name, cmd: cmd, addr: addr, base: "http://" + addr, exited: make(chan struct{})}
+	out, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stdout = cmd.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", name, err)
+	}
+	logged := make(chan struct{})
+	go func() {
+		defer close(logged)
+		sc := bufio.NewScanner(out)
+		sc.Buffer(make([]byte, 64*1024), 1024*1024)
+		for sc.Scan() {
+			p.mu.Lock()
+			p.lines = append(p.lines, sc.Text())
+			p.mu.Unlock()
+		}
+	}()
+	go func() {
+		<-logged // Wait must not close the pipe before everything is read.
+		_ = cmd.Wait()
+		p.state = cmd.ProcessState
+		close(p.exited)
+	}()
+	t.Cleanup(func() {
+		if !p.hasExited() {
+			_ = cmd.Process.Kill()
+		}
+		<-p.exited
+		if races := p.logLines("WARNING: DATA RACE"); len(races) > 0 {
+			t.Errorf("%s: the race detector found %d race(s)", name, len(races))
+		}
+		if t.Failed() {
+			p.dumpLog(40)
+		}
+	})
+	p.waitReady(30 * time.Second)
+	return p
+}
+
+// passdEnviron is our environment without any passd setting, so that the
+// developer's own do not leak into a test.
+func passdEnviron() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "PASSD_") && !strings.HasPrefix(kv, "DATABASE_URL=") {
+			env = append(env, kv)
+		}
+	}
+	return env
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+func (p *passdProcess) waitReady(within time.Duration) {
+	p.t.Helper()
+	client := &http.Client{Timeout: 2 * time.Second}
+	deadline := time.Now().Add(within)
+	for {
+		resp, err := client.Get(p.base + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		if p.hasExited() {
+			p.dumpLog(40)
+			p.t.Fatalf("%s exited before it was ready: %v", p.name, p.state)
+		}
+		if time.Now().After(deadline) {
+			p.dumpLog(40)
+			p.t.Fatalf("%s not ready after %s: %v", p.name, within, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func (p *passdProcess) hasExited() bool {
+	select {
+	case <-p.exited:
+		return true
+	default:
+		return false
+	}
+}
+
+func (p *passdProcess) signal(sig os.Signal) {
+	p.t.Helper()
+	if err := p.cmd.Process.Signal(sig); err != nil && !errors.Is(err, os.ErrProcessDone) {
+		p.t.Fatalf("signal %s: %v", p.name, err)
+	}
+}
+
+// kill sends SIGKILL and waits until the process is gone.
+func (p *passdProcess) kill() {
+	p.t.Helper()
+	p.signal(syscall.SIGKILL)
+	<-p.exited
+}
+
+// wait waits for the process to exit and returns its exit code; it fails
+// the test if that takes longer than within.
+func (p *passdProcess) wait(within time.Duration) int {
+	p.t.Helper()
+	select {
+	case <-p.exited:
+		return p.state.ExitCode()
+	case <-time.After(within):
+		p.dumpLog(40)
+		p.t.Fatalf("%s still running %s after it was told to stop", p.name, within)
+		return -1
+	}
+}
+
+// stop sends SIGTERM and expects a clean exit (status 0).
+func (p *passdProcess) stop() {
+	p.t.Helper()
+	p.signal(syscall.SIGTERM)
+	if code := p.wait(30 * time.Second); code != 0 {
+		p.dumpLog(40)
+		p.t.Errorf("%s exited with status %d after SIGTERM, want 0", p.name, code)
+	}
+}
+
+// logLines returns the lines of the process's log that contain substr.
+func (p *passdProcess) logLines(substr string) []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var out []string
+	for _, l := range p.lines {
+		if strings.Contains(l, substr) {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// waitLog waits until the log has a line containing substr.
+func (p *passdProcess) waitLog(substr string, within time.Duration) {
+	p.t.Helper()
+	for deadline := time.Now().Add(within); len(p.logLines(substr)) == 0; {
+		if time.Now().After(deadline) {
+			p.dumpLog(40)
+			p.t.Fatalf("%s never logged %q", p.name, substr)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func (p *passdProcess) dumpLog(n int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	from := max(0, len(p.lines)-n)
+	p.t.Logf("%s: last %d log lines:\n%s", p.name, len(p.lines)-from, strings.Join(p.lines[from:], "\n"))
+}
+
+// answer is one HTTP exchange with a process.
+type answer struct {
+	status  int
+	body    []byte
+	latency time.Duration
+	err     error // no answer at all
+}
+
+// send sends one request. headers are name, value pairs.
+func (p *passdProcess) send(client *http.Client, method, path, token, body string, headers ...string) answer {
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, p.base+path, rd)
+	if err != nil {
+		return answer{err: err}
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	start := time.Now()
+	resp, err := client.Do(req)
+	if err != nil {
+		return answer{err: err, latency: time.Since(start)}
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return answer{status: resp.StatusCode, body: b, latency: time.Since(start), err: err}
+}
+
+// ---- seeding, set-based ----
+
+// seeder writes test data straight into a database: what the API would
+// have stored, minus the audit of its creation, which no check reads.
+type seeder struct {
+	t     *testing.T
+	pool  *pgxpool.Pool
+	users *auth.Store
+	next  int // for unique RPPS numbers and file numbers
+}
+
+func newSeeder(t *testing.T, pool *pgxpool.Pool) *seeder {
+	return &seeder{t: t, pool: pool, users: auth.NewStore(pool)}
+}
+
+func (s *seeder) exec(sql string, args ...any) {
+	s.t.Helper()
+	if _, err := s.pool.Exec(context.Background(), sql, args...); err != nil {
+		s.t.Fatalf("seed: %v\n%s", err, sql)
+	}
+}
+
+// provider inserts a provider of kind and returns its id.
+func (s *seeder) provider(kind string) int64 {
+	s.t.Helper()
+	s.next++
+	var id int64
+	err := s.pool.QueryRow(context.Background(), `INSERT INTO providers (kind, name, rpps, iban, bic)
+		VALUES ($1, $2, $3, $4, $5) RETURNING id`,
+		kind, fmt.Sprintf("Cabinet %d", s.next), fmt.Sprintf("%011d", 10000000000+s.next), validIBAN, validBIC).Scan(&id)
+	if err != nil {
+		s.t.Fatalf("seed provider: %v", err)
+	}
+	return id
+}
+
+// user creates a user as `passd token create` does and returns its token.
+func (s *seeder) user(name string, role auth.Role, providerID int64) string {
+	s.t.Helper()
+	token, err := s.users.CreateUser(context.Background(), name, role, providerID)
+	if err != nil {
+		s.t.Fatalf("seed user %s: %v", name, err)
+	}
+	return token
+}
+
+// userID returns the id of the user called name.
+func (s *seeder) userID(name string) int64 {
+	s.t.Helper()
+	var id int64
+	if err := s.pool.QueryRow(context.Background(), `SELECT id FROM users WHERE name = $1`, name).Scan(&id); err != nil {
+		s.t.Fatalf("seed: user %s: %v", name, err)
+	}
+	return id
+}
+
+// seededPatient is a patient file, its rights requested.
+type seededPatient struct {
+	id         int64
+	fileNumber string
+}
+
+// patients opens n patient files and records their AME rights
+// application, through the store, since identity is sealed under the key
+// the passd processes of the test are given (testDataKey).
+func (s *seeder) patients(n int) []seededPatient {
+	s.t.Helper()
+	ctx := context.Background()
+	ring, err := keyring.Parse(testDataKey())
+	if err != nil {
+		s.t.Fatalf("seed patients: %v", err)
+	}
+	files := claims.NewStore(s.pool, ring, time.Now)
+	s.user("seeder coordinator", auth.Coordinator, 0)
+	actor := audit.Actor{UserID: s.userID("seeder coordinator"), Name: "seeder coordinator"}
+	out := make([]seededPatient, 0, n)
+	for i := range n {
+		p, err := files.CreatePatient(ctx, actor, claims.NewPatient{LastName: "Patient", FirstName: fmt.Sprintf("Test %d", i),
+			BirthDate: calendar.NewDate(1980, time.January, 1)})
+		if err != nil {
+			s.t.Fatalf("seed patients: %v", err)
+		}
+		if _, err := files.RequestRights(ctx, actor, p.ID, claims.RightsRequest{Regime: "ame", FiledOn: calendar.NewDate(2026, time.January, 1)}); err != nil {
+			s.t.Fatalf("seed patients: rights request: %v", err)
+		}
+		out = append(out, seededPatient{id: p.ID, fileNumber: p.FileNumber})
+	}
+	return out
+}
+
+// testDataKey is the keyring every passd process of this test binary is
+// given, so that the seeder and the processes read the same identity.
+var testDataKey = sync.OnceValue(func() string {
+	text, err := keyring.Generate(time.Now())
+	if err != nil {
+		panic(fmt.Sprintf("keyring: %v", err))
+	}
+	return text
+})
+
+// invoices inserts n pending invoices of 30.00 (one line) per patient,
+// cared for careDaysAgo days before today in Paris, with the deadline
+// deadlineDays after the care date; it returns their ids.
+func (s *seeder) invoices(providerID, createdBy int64, patientIDs []int64, n, careDaysAgo, deadlineDays int) []int64 {
+	s.t.Helper()
+	s.next++
+	rows, err := s.pool.Query(context.Background(), `
+		WITH today AS (SELECT (now() AT TIME ZONE 'Europe/Paris')::date AS d),
+		ins AS (
+			INSERT INTO invoices (provider_id, patient_id, external_ref, care_date, deadline, total, created_by)
+			SELECT $1, p.id, 'seed-' || $6::int || '-' || p.id || '-' || g, today.d - $4::int, today.d - $4::int + $5::int, 30.00, $2
+			FROM unnest($3::bigint[]) AS p (id), generate_series(1, $7::int) g, today
+			RETURNING id, total),
+		lines AS (
+			INSERT INTO invoice_lines (invoice_id, position, code, label, quantity, unit_price)
+			SELECT id, 1, 'G', 'Consultation', 1, total FROM ins)
+		SELECT id FROM ins ORDER BY id`,
+		providerID, createdBy, patientIDs, careDaysAgo, deadlineDays, s.next, n)
+	if err != nil {
+		s.t.Fatalf("seed invoices: %v", err)
+	}
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			s.t.Fatalf("seed invoices: %v", err)
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		s.t.Fatalf("seed invoices: %v", err)
+	}
+	return ids
+}
+
+// scalar runs a query returning one number.
+func scalar(t *testing.T, pool *pgxpool.Pool, sql string, args ...any) int64 {
+	t.Helper()
+	var n int64
+	if err := pool.QueryRow(context.Background(), sql, args...).Scan(&n); err != nil {
+		t.Fatalf("%v\n%s", err, sql)
+	}
+	return n
+}
+
+// passdCheck runs `passd check` on the database and fails the test unless
+// every invariant holds (exit status 0).
+func passdCheck(t *testing.T, databaseURL string) {
+	t.Helper()
+	cmd := exec.Command(passdBinary(t), "check")
+	cmd.Env = append(passdEnviron(), "DATABASE_URL="+databaseURL)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Errorf("passd check: %v\n%s", err, out)
+	}
+}
