@@ -420,7 +420,7 @@ func (s *Store) importReturn(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	lines, err := cpamfile.ParseReturn(c.Request().Header.Get(echo.HeaderContentType), body)
+	lines, err := cpamfile.ParseReturn(api.ContentType(c.Request()), body)
 	if err != nil {
 		return err
 	}
