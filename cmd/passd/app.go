@@ -169,6 +169,10 @@ func (a *app) runJob(c echo.Context) error {
 	if !a.knownJob(name) {
 		return fault.New(fault.NotFound, "no job is called %q", name)
 	}
+	// The body carries nothing: absent or {}, like the other actions.
+	if err := api.DecodeOptional(c, nil); err != nil {
+		return err
+	}
 	// A client that hangs up does not cut the job short: it runs to the end
 	// of its batch like any other run.
 	run, err := a.scheduler.RunNow(context.WithoutCancel(c.Request().Context()), name)
