@@ -175,7 +175,9 @@ func ParsePage(c echo.Context) (PageRequest, error) {
 		p.Limit = n
 	}
 	if s := c.QueryParam("cursor"); s != "" {
-		raw, err := base64.RawURLEncoding.DecodeString(s)
+		// Strict: only the one spelling NewPage gives, not the variants
+		// that differ in the unused bits of the last character.
+		raw, err := base64.RawURLEncoding.Strict().DecodeString(s)
 		if err != nil {
 			return p, fault.Field("cursor", "cursor is not one this server gave")
 		}

@@ -141,6 +141,10 @@ func DecodeBytes(body []byte, dst any) error {
 			return malformed(fmt.Sprintf("malformed JSON at byte %d", syntaxErr.Offset))
 		case strings.HasPrefix(err.Error(), "json: unknown field "):
 			name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+			if name == "" {
+				// A member named "": blame the body, as a 422 names a field.
+				return fault.Field("body", "unknown field \"\" (a member with an empty name)").WithKind("unknown_field")
+			}
 			return fault.Field(name, "unknown field %q", name).WithKind("unknown_field")
 		case errors.Is(err, io.ErrUnexpectedEOF):
 			return malformed("the JSON body ends too early")
