@@ -133,6 +133,9 @@ func FuzzDecodeBytes(f *testing.F) {
 		`{"lines":[[[[[[[]]]]]]]}`, "{\"\\ud800\":1}", `{"name":"a","name":"a"}`, `{}`, `null`} {
 		f.Add([]byte(s))
 	}
+	for _, s := range hostileBodies {
+		f.Add([]byte(s))
+	}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		var p probe
 		err := DecodeBytes(body, &p)
