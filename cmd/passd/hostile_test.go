@@ -363,6 +363,9 @@ func framingCases(t *testing.T, r hostileRoute, valid string) []hostileCase {
 	c := func(name, body string) hostileCase { return hostileCase{name: name, body: body} }
 	deep := strings.Repeat("[", 10000) + strings.Repeat("]", 10000)
 	deepObjects := strings.Repeat(`{"a":`, 10000) + "1" + strings.Repeat("}", 10000)
+	tooLarge := func(name, body string) hostileCase {
+		return hostileCase{name: name, body: body, want: []int{http.StatusRequestEntityTooLarge}}
+	}
 	cases := []hostileCase{
 		c("JSON null", "null"),
 		c("an empty array", "[]"),
@@ -387,15 +390,15 @@ func framingCases(t *testing.T, r hostileRoute, valid string) []hostileCase {
 		c("an unknown member", `{"zz_unknown":1,`+valid[1:]),
 		c("an id smuggled in", `{"id":"1",`+valid[1:]),
 		c("a __proto__ member", `{"__proto__":{"admin":true},`+valid[1:]),
-		c("over 1 MiB of padding", valid+strings.Repeat(" ", api.MaxBody)),
-		c("one byte over 1 MiB", valid+strings.Repeat(" ", api.MaxBody+1-len(valid))),
-		c("a 2 MiB member", `{"zz":"`+strings.Repeat("a", 2<<20)+`",`+valid[1:]),
+		tooLarge("over 1 MiB of padding", valid+strings.Repeat(" ", api.MaxBody)),
+		tooLarge("one byte over 1 MiB", valid+strings.Repeat(" ", api.MaxBody+1-len(valid))),
+		tooLarge("a 2 MiB member", `{"zz":"`+strings.Repeat("a", 2<<20)+`",`+valid[1:]),
 		c("single quotes", strings.ReplaceAll(valid, `"`, `'`)),
 		c("a comment", "/* x */"+valid),
 		c("a trailing comma", valid[:len(valid)-1]+",}"),
 	}
 	if slices.ContainsFunc(r.fields, func(f hostileField) bool { return f.required }) {
-		cases = append(cases, c("an empty object", "{}"))
+		cases = append(cases, c("no body", ""), c("a blank body", " \r\n\t"), c("an empty object", "{}"))
 	}
 	if r.text != "" {
 		enc := func(name, bytes string) hostileCase {
@@ -475,8 +478,8 @@ func optionalBodyCases() []hostileCase {
 		c("an overlong brace", "\xc0\xbb\xc0\xbd"),
 		c("a lone surrogate", `{"\ud800":1}`),
 		c("10 000 nested arrays", `{"zz":`+strings.Repeat("[", 10000)+strings.Repeat("]", 10000)+`}`),
-		c("over 1 MiB of padding", "{}"+strings.Repeat(" ", api.MaxBody)),
-		c("a 2 MiB member", `{"zz":"`+strings.Repeat("a", 2<<20)+`"}`),
+		{name: "over 1 MiB of padding", body: "{}" + strings.Repeat(" ", api.MaxBody), want: []int{http.StatusRequestEntityTooLarge}},
+		{name: "a 2 MiB member", body: `{"zz":"` + strings.Repeat("a", 2<<20) + `"}`, want: []int{http.StatusRequestEntityTooLarge}},
 		c("form data", "reason=x"),
 	}
 }
@@ -593,6 +596,19 @@ func fieldCases(t *testing.T, r hostileRoute) []hostileCase {
 		if f.required {
 			out = append(out, hostileCase{name: f.path + " missing", body: withEdits(t, r.body, deletePath(f.path)), field: f.path})
 		}
+		if strings.Contains(f.path, ".") {
+			// The member twice in its own object, as written and in
+			// another case (the top-level ones are framing cases).
+			key := f.path[strings.LastIndex(f.path, ".")+1:]
+			v := mustJSON(t, valid)
+			for _, twin := range []string{key, strings.ToUpper(key)} {
+				name := "duplicated " + f.path
+				if twin != key {
+					name += " in upper case"
+				}
+				out = append(out, hostileCase{name: name, body: splice(t, r.body, f.path, v+","+strconv.Quote(twin)+":"+v), field: f.path})
+			}
+		}
 	}
 	return out
 }
@@ -698,9 +714,9 @@ func checkRefusal(t *testing.T, c hostileCase, rec *httptest.ResponseRecorder) {
 }
 
 // dottedPath writes a member's path one way, whether it came as
-// "lines[0].code" or as a JSON pointer "/lines/0/code".
+// "lines[0].code", as a JSON pointer "/lines/0/code" or spelt in capitals.
 func dottedPath(p string) string {
-	p = strings.NewReplacer("/", ".", "[", ".", "]", "").Replace(p)
+	p = strings.NewReplacer("/", ".", "[", ".", "]", "").Replace(strings.ToLower(p))
 	return strings.TrimPrefix(p, ".")
 }
 
@@ -847,7 +863,7 @@ func csvReturnCases(valid string) []hostileCase {
 		c("date in the future", withCell(3, "2026-06-16")),
 		c("date SQL injection", withCell(3, "2026-06-10' OR '1'='1")),
 		c("a missing amount", withCell(2, "")),
-		c("over 1 MiB", valid+strings.Repeat(";;;;\r\n", api.MaxBody/6+1)),
+		{name: "over 1 MiB", body: valid + strings.Repeat(";;;;\r\n", api.MaxBody/6+1), want: []int{http.StatusRequestEntityTooLarge}},
 		{name: "CSV in Latin-1", body: valid, ctype: "text/csv; charset=latin1"},
 		{name: "CSV in UTF-16", body: valid, ctype: "text/csv; charset=utf-16"},
 		{name: "text/plain", body: valid, ctype: "text/plain"},
