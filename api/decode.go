@@ -180,6 +180,9 @@ func memberError(prefix string, doc []byte, dst any) error {
 	if !found {
 		return nil
 	}
+	if p.tooDeep {
+		return fault.New(fault.Invalid, "the JSON nests more than %d levels deep", maxDepth).WithKind("malformed_json").WithStatus(http.StatusBadRequest)
+	}
 	path := p.path
 	if prefix != "" {
 		path = prefix + "." + path

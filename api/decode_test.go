@@ -2,6 +2,7 @@ package api
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"passd/fault"
@@ -52,6 +53,25 @@ func TestDecodeBytesNamesTheField(t *testing.T) {
 		}
 		if fe.Kind != tt.kind || fe.Field != tt.field || fe.Status != tt.status {
 			t.Errorf("%s: kind %q field %q status %d, want %q %q %d", tt.body, fe.Kind, fe.Field, fe.Status, tt.kind, tt.field, tt.status)
+		}
+	}
+}
+
+// A body of a million brackets is refused as encoding/json refuses 10 001,
+// without the member check following it down (it once did, recursively,
+// for minutes and hundreds of megabytes).
+func TestDecodeBytesRefusesAMillionBrackets(t *testing.T) {
+	t.Parallel()
+	for _, body := range []string{
+		`{"name":` + strings.Repeat("[", MaxBody-10),
+		strings.Repeat(`{"a":`, MaxBody/5),
+		`{"lines":[` + strings.Repeat(`{"a":[`, MaxBody/7),
+	} {
+		var p probe
+		err := DecodeBytes([]byte(body), &p)
+		var fe *fault.Error
+		if !errors.As(err, &fe) || fe.Kind != "malformed_json" || fe.Status != 400 {
+			t.Errorf("%.20s…: %v, want malformed_json", body, err)
 		}
 	}
 }

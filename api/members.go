@@ -15,7 +15,13 @@ import (
 type memberProblem struct {
 	path      string // the member's JSON path, "lines[1].unit_price"
 	duplicate bool   // it appears twice; otherwise its name is a field's only when case is ignored
+	tooDeep   bool   // the document nests deeper than maxDepth (path is empty)
 }
+
+// maxDepth is encoding/json's own limit: deeper documents are refused by
+// the decoder anyway, and the walk stops there rather than follow a body of
+// a million brackets.
+const maxDepth = 10000
 
 // checkMembers walks doc, whose value is to be decoded into a value of type
 // t (nil: unknown), and reports the first member that appears twice in one
@@ -27,68 +33,89 @@ type memberProblem struct {
 // sign matches "k"). Either would let a client send a value that a
 // reviewer, a proxy or a log reading the first, exactly spelt member would
 // not see. A document that is not valid JSON is left to the decoder.
+//
+// The walk keeps its own stack rather than recurse, so that its memory
+// grows with the depth by a few words per level.
 func checkMembers(doc []byte, t reflect.Type) (memberProblem, bool) {
+	type level struct {
+		path    string
+		object  bool
+		fields  map[string]reflect.Type // the members a struct has; nil: names not checked
+		seen    map[string]bool         // folded names met so far
+		elem    reflect.Type            // an array's element type
+		index   int                     // the next element of an array
+		key     string                  // the member whose value comes next
+		wantKey bool
+	}
+	var stack []*level
+	misnamed := ""
 	dec := json.NewDecoder(bytes.NewReader(doc))
 	dec.UseNumber()
-	misnamed := ""
-	var walk func(path string, t reflect.Type) (dup string, err error)
-	walk = func(path string, t reflect.Type) (string, error) {
+	for {
 		tok, err := dec.Token()
 		if err != nil {
-			return "", err
+			break // the end, or invalid JSON, which the decoder reports
+		}
+		var top *level
+		if len(stack) > 0 {
+			top = stack[len(stack)-1]
 		}
 		switch tok {
-		case json.Delim('{'):
-			fields := jsonFields(t)
-			seen := map[string]bool{}
-			for dec.More() {
-				kt, err := dec.Token()
-				if err != nil {
-					return "", err
-				}
-				key, _ := kt.(string)
-				child := key
-				if path != "" {
-					child = path + "." + key
-				}
+		case json.Delim('{'), json.Delim('['):
+			path, typ := "", t
+			switch {
+			case top == nil:
+			case top.object:
+				path, typ = joinPath(top.path, top.key), top.fields[top.key]
+				top.wantKey = true
+			default:
+				path, typ = fmt.Sprintf("%s[%d]", top.path, top.index), top.elem
+				top.index++
+			}
+			if len(stack) == maxDepth {
+				return memberProblem{tooDeep: true}, true
+			}
+			if tok == json.Delim('{') {
+				stack = append(stack, &level{path: path, object: true, fields: jsonFields(typ), seen: map[string]bool{}, wantKey: true})
+			} else {
+				stack = append(stack, &level{path: path, elem: elemType(typ)})
+			}
+		case json.Delim('}'), json.Delim(']'):
+			stack = stack[:len(stack)-1]
+		default:
+			switch {
+			case top == nil:
+			case top.object && top.wantKey:
+				key, _ := tok.(string)
 				folded := foldName(key)
-				if seen[folded] {
-					return child, nil
+				if top.seen[folded] {
+					return memberProblem{path: joinPath(top.path, key), duplicate: true}, true
 				}
-				seen[folded] = true
-				var childType reflect.Type
-				if fields != nil {
-					ft, exact := fields[key]
-					if !exact && misnamed == "" && foldsOnto(fields, folded) {
-						misnamed = child
+				top.seen[folded] = true
+				if top.fields != nil {
+					if _, exact := top.fields[key]; !exact && misnamed == "" && foldsOnto(top.fields, folded) {
+						misnamed = joinPath(top.path, key)
 					}
-					childType = ft
 				}
-				if dup, err := walk(child, childType); dup != "" || err != nil {
-					return dup, err
-				}
+				top.key, top.wantKey = key, false
+			case top.object:
+				top.wantKey = true
+			default:
+				top.index++
 			}
-			_, err := dec.Token()
-			return "", err
-		case json.Delim('['):
-			elem := elemType(t)
-			for i := 0; dec.More(); i++ {
-				if dup, err := walk(fmt.Sprintf("%s[%d]", path, i), elem); dup != "" || err != nil {
-					return dup, err
-				}
-			}
-			_, err := dec.Token()
-			return "", err
 		}
-		return "", nil
-	}
-	if dup, _ := walk("", t); dup != "" {
-		return memberProblem{path: dup, duplicate: true}, true
 	}
 	if misnamed != "" {
 		return memberProblem{path: misnamed}, true
 	}
 	return memberProblem{}, false
+}
+
+func joinPath(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
 }
 
 var (
