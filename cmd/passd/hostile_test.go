@@ -387,6 +387,7 @@ func framingCases(t *testing.T, r hostileRoute, valid string) []hostileCase {
 		c("UTF-16 without a BOM", utf16Body(valid, binary.LittleEndian)[2:]),
 		c("10 000 nested arrays", `{"zz":`+deep+`,`+valid[1:]),
 		c("10 000 nested objects", `{"zz":`+deepObjects+`,`+valid[1:]),
+		c("a million brackets", `{"zz":`+strings.Repeat("[", api.MaxBody-10)),
 		c("an unknown member", `{"zz_unknown":1,`+valid[1:]),
 		c("an id smuggled in", `{"id":"1",`+valid[1:]),
 		c("a __proto__ member", `{"__proto__":{"admin":true},`+valid[1:]),
