@@ -175,10 +175,11 @@ func ParsePage(c echo.Context) (PageRequest, error) {
 		p.Limit = n
 	}
 	if s := c.QueryParam("cursor"); s != "" {
-		// Strict: only the one spelling NewPage gives, not the variants
-		// that differ in the unused bits of the last character.
-		raw, err := base64.RawURLEncoding.Strict().DecodeString(s)
-		if err != nil {
+		// Only the one spelling NewPage gives: the decoder would also take
+		// line breaks and other values of the unused bits of the last
+		// character for the same position.
+		raw, err := base64.RawURLEncoding.DecodeString(s)
+		if err != nil || base64.RawURLEncoding.EncodeToString(raw) != s {
 			return p, fault.Field("cursor", "cursor is not one this server gave")
 		}
 		id, err := strconv.ParseInt(string(raw), 10, 64)
