@@ -181,8 +181,11 @@ func ParsePage(c echo.Context) (PageRequest, error) {
 		p.Limit = n
 	}
 	if s := c.QueryParam("cursor"); s != "" {
+		// Only the one spelling NewPage gives: the decoder would also take
+		// line breaks and other values of the unused bits of the last
+		// character for the same position.
 		raw, err := base64.RawURLEncoding.DecodeString(s)
-		if err != nil {
+		if err != nil || base64.RawURLEncoding.EncodeToString(raw) != s {
 			return p, fault.Field("cursor", "cursor is not one this server gave")
 		}
 		id, err := strconv.ParseInt(string(raw), 10, 64)

@@ -8,6 +8,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -24,9 +25,9 @@ import (
 const MaxBody = 1 << 20
 
 // Decode reads a JSON object into dst strictly: the content type must be
-// JSON, the body at most 1 MiB of valid UTF-8 holding one object with no
-// unknown or repeated fields. Field values should be of type Value so that
-// their own validation can name the field precisely.
+// JSON in UTF-8, the body at most 1 MiB of valid UTF-8 holding one object
+// with no unknown or repeated fields. Field values should be of type Value
+// so that their own validation can name the field precisely.
 func Decode(c echo.Context, dst any) error {
 	_, err := DecodeRaw(c, dst)
 	return err
@@ -35,18 +36,60 @@ func Decode(c echo.Context, dst any) error {
 // DecodeRaw is Decode that also returns the body as received, for a
 // handler that must fingerprint the request (idempotency).
 func DecodeRaw(c echo.Context, dst any) ([]byte, error) {
-	if ct := c.Request().Header.Get(echo.HeaderContentType); ct != "" {
-		mt, _, err := mime.ParseMediaType(ct)
-		if err != nil || mt != echo.MIMEApplicationJSON {
-			return nil, fault.New(fault.Invalid, "the body must be JSON (Content-Type: application/json)").
-				WithKind("unsupported_media_type").WithStatus(http.StatusUnsupportedMediaType)
+	ct := ContentType(c.Request())
+	// A wrong type is refused before the body is read; a missing one only
+	// once the body is known not to be empty, so that an empty body is
+	// still answered as the malformed JSON it is.
+	if ct != "" {
+		if err := CheckJSONContentType(ct); err != nil {
+			return nil, err
 		}
 	}
 	body, err := ReadBody(c)
 	if err != nil {
 		return nil, err
 	}
-	return body, DecodeBytes(body, dst)
+	return body, DecodeBody(ct, body, dst)
+}
+
+// DecodeBody is Decode on a body already read, sent with contentType.
+func DecodeBody(contentType string, body []byte, dst any) error {
+	if contentType != "" || len(bytes.TrimSpace(body)) > 0 {
+		if err := CheckJSONContentType(contentType); err != nil {
+			return err
+		}
+	}
+	return DecodeBytes(body, dst)
+}
+
+// ContentType returns the Content-Type of a request, "" when there is none.
+// A header sent more than once comes back as its values joined, which no
+// media type parser accepts: a client and passd must not read one body in
+// two ways.
+func ContentType(r *http.Request) string {
+	return strings.Join(r.Header.Values(echo.HeaderContentType), ", ")
+}
+
+// CheckJSONContentType refuses, with 415, a content type other than
+// application/json in UTF-8. JSON has no charset parameter (RFC 8259: it is
+// UTF-8); one naming another encoding says the body is not what passd
+// reads, even when its bytes happen to decode.
+func CheckJSONContentType(contentType string) error {
+	mt, params, err := mime.ParseMediaType(contentType)
+	if err != nil || mt != echo.MIMEApplicationJSON {
+		return fault.New(fault.Invalid, "the body must be JSON (Content-Type: application/json)").
+			WithKind("unsupported_media_type").WithStatus(http.StatusUnsupportedMediaType)
+	}
+	if cs, ok := params["charset"]; ok && !IsUTF8Charset(cs) {
+		return fault.New(fault.Invalid, "the body must be JSON in UTF-8, not %q", cs).
+			WithKind("unsupported_media_type").WithStatus(http.StatusUnsupportedMediaType)
+	}
+	return nil
+}
+
+// IsUTF8Charset reports whether a charset parameter names UTF-8.
+func IsUTF8Charset(charset string) bool {
+	return strings.EqualFold(charset, "utf-8") || strings.EqualFold(charset, "utf8")
 }
 
 // ReadBody reads the request body, refusing more than MaxBody bytes.
@@ -76,8 +119,11 @@ func DecodeBytes(body []byte, dst any) error {
 	if trimmed[0] != '{' {
 		return malformed("the body must be a JSON object")
 	}
-	if path, dup := duplicateKey(trimmed); dup {
-		return fault.Field(path, "%s appears twice", path).WithKind("duplicate_field").WithStatus(http.StatusBadRequest)
+	if hasLoneSurrogate(trimmed) {
+		return malformed("the body holds a lone UTF-16 surrogate escape (such as \\ud800), which is not a character")
+	}
+	if err := memberError("", trimmed, dst); err != nil {
+		return err
 	}
 	dec := json.NewDecoder(bytes.NewReader(trimmed))
 	dec.DisallowUnknownFields()
@@ -95,6 +141,10 @@ func DecodeBytes(body []byte, dst any) error {
 			return malformed(fmt.Sprintf("malformed JSON at byte %d", syntaxErr.Offset))
 		case strings.HasPrefix(err.Error(), "json: unknown field "):
 			name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+			if name == "" {
+				// A member named "": blame the body, as a 422 names a field.
+				return fault.Field("body", "unknown field \"\" (a member with an empty name)").WithKind("unknown_field")
+			}
 			return fault.Field(name, "unknown field %q", name).WithKind("unknown_field")
 		case errors.Is(err, io.ErrUnexpectedEOF):
 			return malformed("the JSON body ends too early")
@@ -130,54 +180,25 @@ func describe(goType string) string {
 	}
 }
 
-// duplicateKey walks the document and reports the first object key that
-// appears twice in one object: encoding/json silently keeps the last, which
-// would let a client smuggle a second value past a reviewer.
-func duplicateKey(doc []byte) (string, bool) {
-	dec := json.NewDecoder(bytes.NewReader(doc))
-	dec.UseNumber()
-	var walk func(path string) (string, bool, error)
-	walk = func(path string) (string, bool, error) {
-		tok, err := dec.Token()
-		if err != nil {
-			return "", false, err
-		}
-		switch tok {
-		case json.Delim('{'):
-			seen := map[string]bool{}
-			for dec.More() {
-				kt, err := dec.Token()
-				if err != nil {
-					return "", false, err
-				}
-				key, _ := kt.(string)
-				child := key
-				if path != "" {
-					child = path + "." + key
-				}
-				if seen[key] {
-					return child, true, nil
-				}
-				seen[key] = true
-				if p, dup, err := walk(child); dup || err != nil {
-					return p, dup, err
-				}
-			}
-			_, err := dec.Token()
-			return "", false, err
-		case json.Delim('['):
-			for i := 0; dec.More(); i++ {
-				if p, dup, err := walk(fmt.Sprintf("%s[%d]", path, i)); dup || err != nil {
-					return p, dup, err
-				}
-			}
-			_, err := dec.Token()
-			return "", false, err
-		}
-		return "", false, nil
+// memberError words what checkMembers finds in doc, naming paths under
+// prefix: a repeated member is malformed JSON (400), a name spelt unlike
+// the field it would match an unknown field (422).
+func memberError(prefix string, doc []byte, dst any) error {
+	p, found := checkMembers(doc, reflect.TypeOf(dst))
+	if !found {
+		return nil
 	}
-	p, dup, _ := walk("")
-	return p, dup
+	if p.tooDeep {
+		return fault.New(fault.Invalid, "the JSON nests more than %d levels deep", maxDepth).WithKind("malformed_json").WithStatus(http.StatusBadRequest)
+	}
+	path := p.path
+	if prefix != "" {
+		path = prefix + "." + path
+	}
+	if p.duplicate {
+		return fault.Field(path, "%s appears twice", path).WithKind("duplicate_field").WithStatus(http.StatusBadRequest)
+	}
+	return fault.Field(path, "unknown field %q: member names are case-sensitive", path).WithKind("unknown_field")
 }
 
 // Value is one JSON field whose type and content are checked after
@@ -348,6 +369,9 @@ func (v Value) Object(field string, dst any) error {
 	if !v.Present() || v.raw[0] != '{' {
 		return fault.Field(field, "%s must be an object", field)
 	}
+	if err := memberError(field, v.raw, dst); err != nil {
+		return err
+	}
 	dec := json.NewDecoder(bytes.NewReader(v.raw))
 	dec.DisallowUnknownFields()
 	err := dec.Decode(dst)
@@ -366,17 +390,24 @@ func (v Value) Object(field string, dst any) error {
 }
 
 // DecodeOptional decodes an optional body into dst: an absent or blank
-// body leaves dst as it is. A nil dst accepts only an empty object.
+// body leaves dst as it is, whatever its content type. A nil dst accepts
+// only an empty object.
 func DecodeOptional(c echo.Context, dst any) error {
 	body, err := ReadBody(c)
 	if err != nil {
 		return err
 	}
+	return DecodeOptionalBody(ContentType(c.Request()), body, dst)
+}
+
+// DecodeOptionalBody is DecodeOptional on a body already read, sent with
+// contentType.
+func DecodeOptionalBody(contentType string, body []byte, dst any) error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil
 	}
 	if dst == nil {
 		dst = &struct{}{}
 	}
-	return DecodeBytes(body, dst)
+	return DecodeBody(contentType, body, dst)
 }

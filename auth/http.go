@@ -17,12 +17,20 @@ const principalKey = "passd.principal"
 func (s *Store) Middleware() echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			header := c.Request().Header.Get(echo.HeaderAuthorization)
-			scheme, token, ok := strings.Cut(header, " ")
-			if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
+			// One header, "Bearer" in any case, spaces, then the token as
+			// issued and nothing else (RFC 6750): two headers or trailing
+			// bytes could be read one way here and another by a proxy or
+			// a log.
+			headers := c.Request().Header.Values(echo.HeaderAuthorization)
+			if len(headers) != 1 {
 				return errUnauthorized
 			}
-			p, err := s.Authenticate(c.Request().Context(), strings.TrimSpace(token))
+			scheme, token, ok := strings.Cut(headers[0], " ")
+			token = strings.TrimLeft(token, " ")
+			if !ok || !strings.EqualFold(scheme, "Bearer") || !isBearerToken(token) {
+				return errUnauthorized
+			}
+			p, err := s.Authenticate(c.Request().Context(), token)
 			if err != nil {
 				return err
 			}
@@ -64,4 +72,20 @@ func (t *Throttle) Middleware() echo.MiddlewareFunc {
 			return err
 		}
 	}
+}
+
+// isBearerToken reports whether s has the syntax of a bearer token
+// (RFC 6750 b64token): letters, digits, "-._~+/", then any "=".
+func isBearerToken(s string) bool {
+	body := strings.TrimRight(s, "=")
+	if body == "" {
+		return false
+	}
+	for i := 0; i < len(body); i++ {
+		c := body[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("-._~+/", c) >= 0) {
+			return false
+		}
+	}
+	return true
 }

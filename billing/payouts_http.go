@@ -227,13 +227,9 @@ func (s *Store) draftPayoutBatch(c echo.Context) error {
 	if err := api.DecodeOptional(c, &req); err != nil {
 		return err
 	}
-	var providerID int64
-	if raw, ok, err := req.ProviderID.OptString("provider_id", 20); err != nil {
+	providerID, err := req.validate()
+	if err != nil {
 		return err
-	} else if ok {
-		if providerID, err = api.ParseID(raw); err != nil {
-			return fault.Field("provider_id", "provider_id must be an id")
-		}
 	}
 	b, ok, err := s.DraftPayoutBatch(c.Request().Context(), auth.From(c).Actor(), providerID)
 	if err != nil {
@@ -348,7 +344,7 @@ func (s *Store) approvePayoutBatch(c echo.Context) error {
 	if err := api.DecodeOptional(c, &req); err != nil {
 		return err
 	}
-	override, err := req.Override.Bool("override")
+	override, err := req.validate()
 	if err != nil {
 		return err
 	}
@@ -388,7 +384,7 @@ func (s *Store) markPayoutBatchPaid(c echo.Context) error {
 	if err := api.Decode(c, &req); err != nil {
 		return err
 	}
-	paidOn, err := req.PaidOn.Date("paid_on")
+	paidOn, err := req.validate()
 	if err != nil {
 		return err
 	}

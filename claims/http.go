@@ -16,7 +16,6 @@ import (
 	"passd/calendar"
 	"passd/claims/cpamfile"
 	"passd/fault"
-	"passd/ident"
 	"passd/money"
 )
 
@@ -102,29 +101,9 @@ func (s *Store) createPatient(c echo.Context) error {
 	if err := api.Decode(c, &req); err != nil {
 		return err
 	}
-	var np NewPatient
-	var err error
-	if np.LastName, err = req.LastName.String("last_name", 100); err != nil {
-		return err
-	}
-	if np.FirstName, err = req.FirstName.String("first_name", 100); err != nil {
-		return err
-	}
-	if np.BirthDate, err = req.BirthDate.Date("birth_date"); err != nil {
-		return err
-	}
-	today := calendar.Today(s.now())
-	if np.BirthDate.After(today) || np.BirthDate.Before(today.AddYears(-130)) {
-		return fault.Field("birth_date", "birth_date must be in the past and plausible")
-	}
-	nir, ok, err := req.NIR.OptString("nir", 32)
+	np, err := req.validate(calendar.Today(s.now()))
 	if err != nil {
 		return err
-	}
-	if ok {
-		if np.NIR, err = ident.ParseNIR(nir); err != nil {
-			return fault.Field("nir", "nir is not a valid NIR: %s", strings.TrimPrefix(err.Error(), "ident: "))
-		}
 	}
 	p, err := s.CreatePatient(c.Request().Context(), auth.From(c).Actor(), np)
 	if err != nil {
@@ -220,11 +199,8 @@ func (s *Store) requestRights(c echo.Context) error {
 	if err := api.Decode(c, &body); err != nil {
 		return err
 	}
-	var req RightsRequest
-	if req.Regime, err = body.Regime.Enum("regime", Regimes...); err != nil {
-		return err
-	}
-	if req.FiledOn, err = body.FiledOn.Date("filed_on"); err != nil {
+	req, err := body.validate()
+	if err != nil {
 		return err
 	}
 	p, err := s.RequestRights(c.Request().Context(), auth.From(c).Actor(), id, req)
@@ -457,7 +433,7 @@ func (s *Store) importReturn(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	lines, err := cpamfile.ParseReturn(c.Request().Header.Get(echo.HeaderContentType), body)
+	lines, err := cpamfile.ParseReturn(api.ContentType(c.Request()), body)
 	if err != nil {
 		return err
 	}

@@ -55,16 +55,20 @@ func connectivityErrors(t *testing.T) map[string]error {
 	cluster.Start(t)
 
 	// A backend ended by pg_terminate_backend, on the shared server.
-	pool := dbtest.New(t)
+	// Only the owner may end a backend: the application's role may not.
+	pool, owner := dbtest.NewOwner(t)
 	conn, err := pool.Acquire(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var pid int
-	if err := conn.QueryRow(ctx, "SELECT pg_backend_pid()").Scan(&pid); err != nil {
-		t.Fatal(err)
+	err = conn.QueryRow(ctx, "SELECT pg_backend_pid()").Scan(&pid)
+	if err == nil {
+		_, err = owner.Exec(ctx, "SELECT pg_terminate_backend($1)", pid)
 	}
-	if _, err := pool.Exec(ctx, "SELECT pg_terminate_backend($1)", pid); err != nil {
+	if err != nil {
+		// Released first: the pool's cleanup waits for every connection.
+		conn.Release()
 		t.Fatal(err)
 	}
 	_, err = conn.Exec(ctx, "SELECT 1")

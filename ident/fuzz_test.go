@@ -32,12 +32,22 @@ func checkCanonical(t *testing.T, name, in, got string, err error, parse func(st
 	}
 }
 
+// hostileIdentifiers seed every identifier fuzzer with what the hostile
+// HTTP suite sends: injections, other scripts' digits, control characters.
+var hostileIdentifiers = []string{
+	"1' OR '1'='1", "1; DROP TABLE invoices; --", "<script>alert(1)</script>", "../../etc/passwd", "%s%s%n%x",
+	"١٢٣٤٥٦٧٨٩٠١", "１２３４５６７８９０１", "10003456789\x00", "\x00", "\xff\xfe", "\xc0\xaf", "\xed\xa0\x80", "1e2", "-1", "\u00a010003456789",
+}
+
 func FuzzParseNIR(f *testing.F) {
 	for _, s := range []string{
 		"185057800608491", "1 85 05 78 006 084 91", "290032A00401234", "172112b03300564",
 		"780309935200148", "880309921604557", "185057800608436", "", "2A", "ſ85057800608491",
 		"1850578006084", "185052C00608491",
 	} {
+		f.Add(s)
+	}
+	for _, s := range hostileIdentifiers {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -67,6 +77,9 @@ func FuzzParseRPPS(f *testing.F) {
 	for _, s := range []string{"10003456789", " 10003456789 ", "1000345678", "1000345678A", ""} {
 		f.Add(s)
 	}
+	for _, s := range hostileIdentifiers {
+		f.Add(s)
+	}
 	f.Fuzz(func(t *testing.T, s string) {
 		got, err := ParseRPPS(s)
 		checkCanonical(t, "ParseRPPS", s, got, err, ParseRPPS)
@@ -78,6 +91,9 @@ func FuzzParseRPPS(f *testing.F) {
 
 func FuzzParseFINESS(f *testing.F) {
 	for _, s := range []string{"930000153", "2A0000011", "2b0000029", "2C0000011", "93000015", ""} {
+		f.Add(s)
+	}
+	for _, s := range hostileIdentifiers {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -95,6 +111,9 @@ func FuzzParseIBAN(f *testing.F) {
 		f.Add(FormatIBAN(s))
 	}
 	for _, s := range []string{"", "FR", "FR00", "FR0130006000011234567890189", "XX12", "fr76 3000 6000 0112 3456 7890 189", "FR76300060000112345678901ſ9"} {
+		f.Add(s)
+	}
+	for _, s := range hostileIdentifiers {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -121,6 +140,9 @@ func FuzzParseBIC(f *testing.F) {
 	for _, s := range []string{"BNPAFRPP", "bnpafrppxxx", "CEPAFRPP751", "BNP1FRPP", "BNPAFRPPX", ""} {
 		f.Add(s)
 	}
+	for _, s := range hostileIdentifiers {
+		f.Add(s)
+	}
 	f.Fuzz(func(t *testing.T, s string) {
 		got, err := ParseBIC(s)
 		checkCanonical(t, "ParseBIC", s, got, err, ParseBIC)
@@ -132,6 +154,9 @@ func FuzzParseBIC(f *testing.F) {
 
 func FuzzParseActCode(f *testing.F) {
 	for _, s := range []string{"ZBQK002", "g", "AMI", "3400935955838", "3400935955837", "0552", "1100012", "", "AMI 1.5", "ſ"} {
+		f.Add(s)
+	}
+	for _, s := range hostileIdentifiers {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {

@@ -2,6 +2,8 @@ package cpamfile
 
 import (
 	"errors"
+	"mime"
+	"net/http"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -55,6 +57,16 @@ func FuzzParseReturn(f *testing.F) {
 	f.Add([]byte(`{"lines":[null,[],"",1]}`))
 	f.Add([]byte("{\"lines\":[{\"reason\":\"\xff\"}]}"))
 	f.Add([]byte(`{"lines":[]} x`))
+	// What the hostile HTTP suite sends: odd encodings, surrogates,
+	// case-folded members, exponents and huge numbers.
+	f.Add([]byte(`{"LINES":[{"claim_id":"1","outcome":"rejected","reason":"x"}]}`))
+	f.Add([]byte(`{"lines":[{"claim_id":"1","CLAIM_ID":"2","outcome":"rejected","reason":"x"}]}`))
+	f.Add([]byte(`{"lines":[{"claim_id":"1","outcome":"rejected","reason":"\ud800"}]}`))
+	f.Add([]byte(`{"lines":[{"claim_id":1e0,"outcome":"paid","paid_amount":"3.0e1","paid_on":"2026-06-10"}]}`))
+	f.Add([]byte(`{"lines":[{"claim_id":9223372036854775808,"outcome":"paid","paid_amount":"1e400","paid_on":"٢٠٢٦-٠٦-١٠"}]}`))
+	f.Add([]byte("\xef\xbb\xbf{\"lines\":[]}"))
+	f.Add([]byte("\xff\xfe{\x00\"\x00l\x00"))
+	f.Add([]byte(`{"lines":` + strings.Repeat("[", 500) + strings.Repeat("]", 500) + `}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		lines, err := ParseReturn("application/json", body)
 		checkParsed(t, lines, err)
@@ -70,8 +82,46 @@ func FuzzParseReturnCSV(f *testing.F) {
 	f.Add([]byte("claim_id;outcome;paid_amount;paid_on\n9223372036854775807;paid;9999999999,99;2200-12-31\n"))
 	f.Add([]byte("claim_id;outcome;reason\n1;rejected;\"unterminated\n"))
 	f.Add([]byte("\n\n;,\n"))
+	f.Add([]byte("claim_id;outcome;reason\r\n1;rejected;refus\xe9\r\n"))
+	f.Add([]byte("claim_id;outcome;reason\r\n=1+1;rejected;x\r\n"))
+	f.Add([]byte("claim_id;outcome;paid_amount;paid_on\r\n1;paid;3,0e1;2026-06-10\r\n"))
+	f.Add([]byte("claim_id;outcome;paid_amount;paid_on\r\n١;paid;1.030,00;10/06/2026\r\n"))
+	f.Add([]byte("\xff\xfec\x00l\x00a\x00i\x00m\x00"))
+	f.Add([]byte("claim_id;out\x00come\r\n1;paid\r\n"))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		lines, err := ParseReturn("text/csv", body)
 		checkParsed(t, lines, err)
+	})
+}
+
+// FuzzParseReturnContentType feeds any content type with a valid return
+// in either format: only JSON or CSV in UTF-8 is read, anything else is a
+// 415 naming content_type.
+func FuzzParseReturnContentType(f *testing.F) {
+	jsonBody := []byte(`{"lines":[{"claim_id":"1","outcome":"rejected","reason":"x"}]}`)
+	csvBody := []byte("claim_id;outcome;reason\r\n1;rejected;x\r\n")
+	for _, ct := range []string{"application/json", "text/csv", "text/csv; charset=utf-8", "text/csv; charset=latin1",
+		"application/json; charset=utf-16", "text/plain", "", "application/json, text/csv", "multipart/form-data; boundary=x",
+		"TEXT/CSV; CHARSET=UTF-8", "text/csv; charset=\"utf-8\"", ";;", "application/vnd.ms-excel"} {
+		f.Add(ct, jsonBody)
+		f.Add(ct, csvBody)
+	}
+	f.Fuzz(func(t *testing.T, contentType string, body []byte) {
+		lines, err := ParseReturn(contentType, body)
+		checkParsed(t, lines, err)
+		var fe *fault.Error
+		if errors.As(err, &fe) && fe.Kind == "unsupported_media_type" {
+			if fe.Status != http.StatusUnsupportedMediaType || fe.Field != "content_type" {
+				t.Fatalf("%q: %#v", contentType, fe)
+			}
+			return
+		}
+		mt, params, perr := mime.ParseMediaType(contentType)
+		if perr != nil || (mt != "application/json" && mt != "text/csv") {
+			t.Fatalf("content type %q was read", contentType)
+		}
+		if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") && !strings.EqualFold(cs, "utf8") {
+			t.Fatalf("content type %q (charset %q) was read", contentType, cs)
+		}
 	})
 }

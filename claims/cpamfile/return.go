@@ -50,7 +50,8 @@ type ReturnLine struct {
 }
 
 // ParseReturn reads a CPAM return file. contentType chooses the parser:
-// application/json or text/csv, parameters such as charset ignored. The
+// application/json or text/csv, in UTF-8 (a charset parameter naming
+// another encoding is refused, other parameters are ignored). The
 // whole file is refused when any line is malformed: the error is a
 // *fault.Error naming the place as a JSON path ("lines[2].paid_amount", the
 // index 0-based and, in a CSV, counting data rows), so that a referent can
@@ -60,7 +61,13 @@ type ReturnLine struct {
 // ParseReturn checks the file only; whether a claim exists, belongs to a
 // transmitted batch or already has an outcome is for the caller.
 func ParseReturn(contentType string, body []byte) ([]ReturnLine, error) {
-	mt, _, err := mime.ParseMediaType(contentType)
+	mt, params, err := mime.ParseMediaType(contentType)
+	if cs, ok := params["charset"]; err == nil && ok && !api.IsUTF8Charset(cs) {
+		// The bytes are read as UTF-8 whatever the label says: a file
+		// labelled otherwise would be misread, so it is refused.
+		return nil, fault.New(fault.Invalid, "a return file must be UTF-8, not %q", cs).
+			WithKind("unsupported_media_type").WithField("content_type").WithStatus(http.StatusUnsupportedMediaType)
+	}
 	switch {
 	case err == nil && mt == "application/json":
 		return parseJSONReturn(body)

@@ -220,9 +220,13 @@ func (a *app) invariants(c echo.Context) error {
 func (a *app) knownJob(name string) bool { return slices.Contains(a.scheduler.Names(), name) }
 
 func (a *app) runJob(c echo.Context) error {
-	name := c.Param("name")
-	if !a.knownJob(name) {
-		return fault.New(fault.NotFound, "no job is called %q", name)
+	body, err := api.ReadBody(c)
+	if err != nil {
+		return err
+	}
+	name, err := jobToRun(a.scheduler.Names(), c.Param("name"), api.ContentType(c.Request()), body)
+	if err != nil {
+		return err
 	}
 	// A client that hangs up does not cut the job short: it runs to the end
 	// of its batch like any other run.

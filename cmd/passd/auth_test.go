@@ -236,6 +236,7 @@ func TestRequestsWithoutAValidTokenAreUnauthorized(t *testing.T) {
 		{"valid token with a suffix", "Bearer " + valid + "A"},
 		{"overlong token", "Bearer passd_" + strings.Repeat("A", 200)},
 		{"two tokens", "Bearer " + valid + " " + valid},
+		{"valid token and a space", "Bearer " + valid + " "},
 		{"revoked token", "Bearer " + revoked},
 		{"expired token", "Bearer " + expired},
 	}
@@ -253,9 +254,9 @@ func TestRequestsWithoutAValidTokenAreUnauthorized(t *testing.T) {
 	}
 	f.assertUnchanged(t, "unauthenticated requests", before)
 
-	// The scheme is case-insensitive (RFC 7235); surrounding spaces in the
-	// token are tolerated.
-	for _, header := range []string{"bearer " + valid, "BEARER " + valid, "Bearer  " + valid + " "} {
+	// The scheme is case-insensitive and may be followed by several spaces
+	// (RFC 6750); nothing may follow the token.
+	for _, header := range []string{"bearer " + valid, "BEARER " + valid, "Bearer  " + valid} {
 		if status, body := f.do(t, "GET", "/api/v1/jobs", "", "", "Authorization", header); status != http.StatusOK {
 			t.Errorf("Authorization %q: status %d, want 200: %v", header, status, body)
 		}

@@ -1,0 +1,34 @@
+package billing
+
+import (
+	"passd/api"
+	"passd/calendar"
+	"passd/fault"
+)
+
+// The checks of the payout-batch request bodies, apart from their
+// handlers so that they can be fuzzed without HTTP. The provider, invoice
+// and settings requests have theirs next to their types.
+
+// validate returns the provider a draft is restricted to, 0 for none.
+func (r draftRequest) validate() (int64, error) {
+	raw, ok, err := r.ProviderID.OptString("provider_id", 20)
+	if err != nil || !ok {
+		return 0, err
+	}
+	id, err := api.ParseID(raw)
+	if err != nil {
+		return 0, fault.Field("provider_id", "provider_id must be an id")
+	}
+	return id, nil
+}
+
+// validate returns whether the approver overrides the annual budget.
+func (r approveRequest) validate() (bool, error) {
+	return r.Override.Bool("override")
+}
+
+// validate returns the day the batch was paid.
+func (r paidRequest) validate() (calendar.Date, error) {
+	return r.PaidOn.Date("paid_on")
+}

@@ -1,0 +1,159 @@
+package claims
+
+import (
+	"errors"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"passd/api"
+	"passd/calendar"
+	"passd/fault"
+	"passd/ident"
+)
+
+// requireFault holds what every refused request body promises: an Invalid
+// *fault.Error that names a field, unless it is about the body as a whole.
+func requireFault(t *testing.T, err error) {
+	t.Helper()
+	var fe *fault.Error
+	if !errors.As(err, &fe) || fe.Code != fault.Invalid || fe.Message == "" {
+		t.Fatalf("err = %#v, want an Invalid *fault.Error with a message", err)
+	}
+	if fe.Field == "" && fe.Status != http.StatusBadRequest && fe.Status != http.StatusUnsupportedMediaType {
+		t.Fatalf("a %d without a field: %v", fe.Status, fe)
+	}
+}
+
+// cleanText reports whether s is what api.Value.String returns.
+func cleanText(s string, max int) bool {
+	return s != "" && s == strings.TrimSpace(s) && utf8.ValidString(s) && utf8.RuneCountInString(s) <= max &&
+		!strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f })
+}
+
+// hostileBodies are what the hostile HTTP suite sends to every route.
+var hostileBodies = []string{
+	`null`, `[]`, `"x"`, ``, `{}`, `{} x`, `{}{}`, "\xef\xbb\xbf{}", "\xff\xfe{\x00}\x00", "{\"zz\":\"caf\xe9\"}",
+	`{"zz":"\ud800"}`, `{"zz":` + strings.Repeat("[", 300) + strings.Repeat("]", 300) + `}`, `{"__proto__":{}}`,
+}
+
+var fuzzToday = calendar.NewDate(2026, time.June, 15)
+
+// FuzzPatientRequest checks POST /patients bodies: an accepted file has
+// clean names, a plausible birth date and a canonical NIR, if any.
+func FuzzPatientRequest(f *testing.F) {
+	for _, b := range []string{
+		`{"last_name":"Diallo","first_name":"Aminata","birth_date":"1990-04-12","nir":"290049935012309"}`,
+		`{"last_name":"Diallo","first_name":"Aminata","birth_date":"1990-04-12","nir":"2 90 04 99 350 123 09"}`,
+		`{"last_name":"Diallo","first_name":"Aminata","birth_date":"1990-04-12"}`,
+		`{"last_name":"Diallo","LAST_NAME":"X","first_name":"A","birth_date":"1990-04-12"}`,
+		`{"last_name":"<script>alert(1)</script>","first_name":"1' OR '1'='1","birth_date":"2026-06-16","nir":"1' OR '1'='1"}`,
+		`{"last_name":"a\ud800","first_name":"\u0000","birth_date":"1895-01-01","nir":290049935012309}`,
+		`{"last_name":"A","first_name":"B","birth_date":"٢٠٢٦-٠١-٠١","nir":"２９００４９９３５０１２３０９"}`,
+	} {
+		f.Add([]byte(b))
+	}
+	for _, b := range hostileBodies {
+		f.Add([]byte(b))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		var r newPatientRequest
+		err := api.DecodeBody("application/json", body, &r)
+		var np NewPatient
+		if err == nil {
+			np, err = r.validate(fuzzToday)
+		}
+		if err != nil {
+			requireFault(t, err)
+			return
+		}
+		if !cleanText(np.LastName, 100) || !cleanText(np.FirstName, 100) {
+			t.Fatalf("accepted names %q %q", np.LastName, np.FirstName)
+		}
+		if np.BirthDate.IsZero() || np.BirthDate.After(fuzzToday) || np.BirthDate.Before(fuzzToday.AddYears(-130)) {
+			t.Fatalf("accepted birth date %v", np.BirthDate)
+		}
+		if np.NIR != "" {
+			if again, err := ident.ParseNIR(np.NIR); err != nil || again != np.NIR {
+				t.Fatalf("accepted NIR %q, which is not canonical", np.NIR)
+			}
+		}
+	})
+}
+
+// FuzzRightsRequest checks POST /patients/{id}/rights-request bodies.
+func FuzzRightsRequest(f *testing.F) {
+	for _, b := range []string{`{"regime":"puma","filed_on":"2026-06-01"}`, `{"regime":"PUMA","filed_on":"2026-06-01"}`,
+		`{"regime":"puma ","filed_on":"2026-06-01"}`, `{"regime":"puma\u0000","filed_on":"2026-06-01"}`, `{"regime":1,"filed_on":20260601}`,
+		`{"regime":"puma","REGIME":"ame","filed_on":"2026-06-01"}`, `{"regime":"puma' OR '1'='1","filed_on":"2026-06-01T00:00:00Z"}`} {
+		f.Add([]byte(b))
+	}
+	for _, b := range hostileBodies {
+		f.Add([]byte(b))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		var r rightsRequestBody
+		err := api.DecodeBody("application/json", body, &r)
+		var req RightsRequest
+		if err == nil {
+			req, err = r.validate()
+		}
+		if err != nil {
+			requireFault(t, err)
+			return
+		}
+		if !slices.Contains(Regimes, req.Regime) || req.FiledOn.IsZero() {
+			t.Fatalf("accepted %+v", req)
+		}
+	})
+}
+
+// FuzzRightsDecision checks POST /patients/{id}/rights-decision bodies: an
+// opening carries a regime, a period in order and a reference, a refusal a
+// reason and nothing of an opening.
+func FuzzRightsDecision(f *testing.F) {
+	for _, b := range []string{
+		`{"decision":"opened","regime":"puma","effective_from":"2026-05-01","effective_to":"2027-04-30","reference":"PUMA-93-1"}`,
+		`{"decision":"opened","regime":"ame","effective_from":"2026-05-01","reference":"R"}`,
+		`{"decision":"refused","reason":"résidence non établie"}`,
+		`{"decision":"refused","reason":"x","regime":"puma"}`,
+		`{"decision":"opened","regime":"puma","effective_from":"2026-05-01","effective_to":"2026-04-30","reference":"R"}`,
+		`{"decision":"OPENED","DECISION":"refused","reason":"x"}`,
+		`{"decision":"opened","regime":"puma","effective_from":"2026-05-01","reference":"\ud800"}`,
+		`{"decision":"refused","reason":"` + strings.Repeat("r", 501) + `"}`,
+		`{"decision":"refused","reason":"\u001b[2J"}`,
+	} {
+		f.Add([]byte(b))
+	}
+	for _, b := range hostileBodies {
+		f.Add([]byte(b))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		var r rightsDecisionBody
+		err := api.DecodeBody("application/json", body, &r)
+		var d RightsDecision
+		if err == nil {
+			d, err = r.validate()
+		}
+		if err != nil {
+			requireFault(t, err)
+			return
+		}
+		switch d.Decision {
+		case RightsOpened:
+			if !slices.Contains(Regimes, d.Regime) || d.EffectiveFrom.IsZero() || !cleanText(d.Reference, 64) || d.Reason != "" ||
+				(!d.EffectiveTo.IsZero() && d.EffectiveTo.Before(d.EffectiveFrom)) {
+				t.Fatalf("accepted opening %+v", d)
+			}
+		case RightsRefused:
+			if !cleanText(d.Reason, 500) || d.Regime != "" || !d.EffectiveFrom.IsZero() || !d.EffectiveTo.IsZero() || d.Reference != "" {
+				t.Fatalf("accepted refusal %+v", d)
+			}
+		default:
+			t.Fatalf("accepted decision %q", d.Decision)
+		}
+	})
+}
