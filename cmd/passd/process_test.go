@@ -23,12 +23,14 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/labstack/echo/v4"
 
 	"passd/audit"
 	"passd/auth"
 	"passd/calendar"
 	"passd/claims"
 	"passd/keyring"
+	"passd/openapi"
 )
 
 var builtPassd struct {
@@ -316,7 +318,50 @@ func (p *passdProcess) send(client *http.Client, method, path, token, body strin
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
+	if err == nil {
+		checkProcessAnswer(p.t, req, resp, b)
+	}
 	return answer{status: resp.StatusCode, body: b, latency: time.Since(start), err: err}
+}
+
+// contractRouter finds, for a request sent to a passd process, the route
+// of the contract it matches, as the in-process tests learn it from Echo.
+var contractRouter = sync.OnceValues(func() (*echo.Echo, error) {
+	spec, err := openapi.Load(roleNames())
+	if err != nil {
+		return nil, err
+	}
+	e := echo.New()
+	for _, o := range spec.Operations() {
+		e.Add(o.Method, o.EchoPath, func(echo.Context) error { return nil })
+	}
+	return e, nil
+})
+
+// checkProcessAnswer checks an answer of a passd process against the
+// contract, as checkContract does for the in-process tests: the fault
+// tests' 503s and 201s are held to the same documents.
+func checkProcessAnswer(t *testing.T, req *http.Request, resp *http.Response, body []byte) {
+	t.Helper()
+	e, err := contractRouter()
+	if err != nil {
+		t.Errorf("contract: %v", err)
+		return
+	}
+	spec, err := openapi.Load(roleNames())
+	if err != nil {
+		t.Errorf("contract: %v", err)
+		return
+	}
+	c := e.NewContext(req, nil)
+	e.Router().Find(req.Method, echo.GetPath(req), c)
+	params := map[string]string{}
+	for i, name := range c.ParamNames() {
+		params[name] = c.ParamValues()[i]
+	}
+	if err := spec.CheckResponse(req, c.Path(), params, resp.StatusCode, resp.Header, body); err != nil {
+		t.Errorf("%s %s: the answer breaks the API contract: %v\n%s", req.Method, req.URL, err, body)
+	}
 }
 
 // ---- seeding, set-based ----
