@@ -46,9 +46,11 @@ type navLink struct {
 }
 
 var navByRole = map[auth.Role][]navLink{
+	// "Saisir une facture", not "Nouvelle facture": the list page has that link, and
+	// one accessible name should lead to one link.
 	auth.Provider: {
 		{Href: "/effecteur/factures", Label: "Mes factures"},
-		{Href: "/effecteur/factures/nouvelle", Label: "Nouvelle facture"},
+		{Href: "/effecteur/factures/nouvelle", Label: "Saisir une facture"},
 		{Href: "/effecteur/releve", Label: "Relevé"},
 	},
 	auth.Coordinator:  {{Href: "/coordination/dossiers", Label: "Dossiers"}},

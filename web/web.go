@@ -115,28 +115,37 @@ func (s *Server) Routes(e *echo.Echo) {
 	if err != nil {
 		panic(err) // the embed directive guarantees the folder
 	}
-	assets := e.Group("/static", securityHeaders)
-	assets.GET("/*", echo.WrapHandler(http.StripPrefix("/static/", http.FileServer(http.FS(static)))))
+	e.GET("/static/*", echo.WrapHandler(http.StripPrefix("/static/", http.FileServer(http.FS(static)))), securityHeaders)
 
-	g := e.Group("", securityHeaders, s.protect, s.pageErrors, s.withCSRF, s.loadSession)
-	g.GET("/", s.home)
-	g.GET("/connexion", s.signInForm)
-	g.POST("/connexion", s.signIn)
-	g.POST("/deconnexion", s.signOut, s.requireRole(auth.Roles...))
+	// Each page gets the middlewares itself rather than through a group:
+	// a group without a prefix would catch every unknown path, and those
+	// answer the API's JSON 404. Forms are small: 1 MiB, as the API's
+	// bodies, checked before anything parses them.
+	common := []echo.MiddlewareFunc{securityHeaders, s.protect, s.pageErrors, middleware.BodyLimit("1M"), s.withCSRF, s.loadSession}
+	page := func(method, path string, h echo.HandlerFunc, roles ...auth.Role) {
+		mw := common
+		if len(roles) > 0 {
+			mw = append(slices.Clip(common), s.requireRole(roles...))
+		}
+		e.Add(method, path, h, mw...)
+	}
+	page(http.MethodGet, "/", s.home)
+	page(http.MethodGet, "/connexion", s.signInForm)
+	page(http.MethodPost, "/connexion", s.signIn)
+	page(http.MethodPost, "/deconnexion", s.signOut, auth.Roles...)
 
-	provider := s.requireRole(auth.Provider)
-	g.GET("/effecteur/factures", s.invoiceList, provider)
-	g.GET("/effecteur/factures/nouvelle", s.newInvoiceForm, provider)
-	g.POST("/effecteur/factures/nouvelle", s.submitInvoice, provider)
-	g.GET("/effecteur/factures/:id", s.invoicePage, provider)
-	g.GET("/effecteur/releve", s.statementPage, provider)
-	g.GET("/effecteur/releve.csv", s.statementCSV, provider)
+	page(http.MethodGet, "/effecteur/factures", s.invoiceList, auth.Provider)
+	page(http.MethodGet, "/effecteur/factures/nouvelle", s.newInvoiceForm, auth.Provider)
+	page(http.MethodPost, "/effecteur/factures/nouvelle", s.submitInvoice, auth.Provider)
+	page(http.MethodGet, "/effecteur/factures/:id", s.invoicePage, auth.Provider)
+	page(http.MethodGet, "/effecteur/releve", s.statementPage, auth.Provider)
+	page(http.MethodGet, "/effecteur/releve.csv", s.statementCSV, auth.Provider)
 
 	// The other roles' homes, until their pages are built.
-	g.GET("/coordination/dossiers", s.comingSoon, s.requireRole(auth.Coordinator))
-	g.GET("/cpam/dossiers", s.comingSoon, s.requireRole(auth.CPAMReferent))
-	g.GET("/finances", s.comingSoon, s.requireRole(auth.Finance))
-	g.GET("/admin", s.comingSoon, s.requireRole(auth.Admin))
+	page(http.MethodGet, "/coordination/dossiers", s.comingSoon, auth.Coordinator)
+	page(http.MethodGet, "/cpam/dossiers", s.comingSoon, auth.CPAMReferent)
+	page(http.MethodGet, "/finances", s.comingSoon, auth.Finance)
+	page(http.MethodGet, "/admin", s.comingSoon, auth.Admin)
 }
 
 // IsPage reports whether a path is served by this package rather than the
@@ -259,6 +268,10 @@ func (s *Server) pageErrors(next echo.HandlerFunc) echo.HandlerFunc {
 			return s.renderError(c, http.StatusNotFound, "Page introuvable", "Cette page n'existe pas, ou vous n'y avez pas accès.")
 		case errors.As(err, &he) && he.Code == http.StatusMethodNotAllowed:
 			return s.renderError(c, http.StatusMethodNotAllowed, "Méthode non permise", "Cette page ne s'ouvre pas ainsi.")
+		case errors.As(err, &he) && he.Code == http.StatusRequestEntityTooLarge:
+			return s.renderError(c, http.StatusRequestEntityTooLarge, "Formulaire trop volumineux", "Ce formulaire dépasse 1 Mio.")
+		case errors.As(err, &he) && he.Code >= 400 && he.Code < 500:
+			return s.renderError(c, he.Code, "Demande refusée", "Cette demande n'est pas valide.")
 		}
 		if s.logger != nil {
 			s.logger.Error("page failed", "path", c.Path(), "error", err.Error())

@@ -255,7 +255,18 @@ func TestWebFormsWithoutTheCSRFTokenAreRefused(t *testing.T) {
 		}
 	}
 
+	// A browser that says where a form comes from: another site is refused.
+	crossSite := h.browser()
+	crossSite.headers["Sec-Fetch-Site"] = "cross-site"
+	if rec := crossSite.do(t, "POST", "/connexion", url.Values{"token": {pr.token}}); rec.Code != http.StatusForbidden {
+		t.Errorf("cross-site sign-in: %d, want 403", rec.Code)
+	}
+
 	b := mustSignIn(t, h, pr.token)
+	huge := url.Values{"_csrf": {b.csrf(t, "/effecteur/factures/nouvelle")}, "label": {strings.Repeat("x", 2<<20)}}
+	if rec := b.do(t, "POST", "/effecteur/factures/nouvelle", huge); rec.Code != http.StatusRequestEntityTooLarge {
+		t.Errorf("a 2 MiB form: %d, want 413", rec.Code)
+	}
 	form := invoiceForm(p.fileNumber, "F-CSRF", today, [][4]string{{"G", "Consultation", "1", "30,00"}})
 	if rec := b.do(t, "POST", "/effecteur/factures/nouvelle", form); rec.Code != http.StatusForbidden {
 		t.Errorf("invoice without the CSRF token: %d, want 403", rec.Code)
