@@ -290,6 +290,18 @@ func (r invoiceRequest) validate() (NewInvoice, error) {
 	return in, nil
 }
 
+// ParseInvoice decodes and validates an invoice body as POST /invoices
+// does (the same JSON, the same rules, the same field names in errors):
+// the web form builds this body from its fields and goes through here, so
+// the rules live in one place.
+func ParseInvoice(body []byte) (NewInvoice, error) {
+	var r invoiceRequest
+	if err := api.DecodeBytes(body, &r); err != nil {
+		return NewInvoice{}, err
+	}
+	return r.validate()
+}
+
 // idempotencyKeyHeader lets a client retry POST /invoices safely.
 const idempotencyKeyHeader = "Idempotency-Key"
 

@@ -513,24 +513,9 @@ func toStatementLineJSON(l StatementLine) statementLineJSON {
 
 func (s *Store) statement(c echo.Context) error {
 	p := auth.From(c)
-	today := calendar.Today(s.now())
-	from, to := calendar.NewDate(today.Year(), 1, 1), today
-	var err error
-	if raw := c.QueryParam("from"); raw != "" {
-		if from, err = calendar.Parse(raw); err != nil {
-			return fault.Field("from", "from must be a date YYYY-MM-DD")
-		}
-	}
-	if raw := c.QueryParam("to"); raw != "" {
-		if to, err = calendar.Parse(raw); err != nil {
-			return fault.Field("to", "to must be a date YYYY-MM-DD")
-		}
-	}
-	if to.Before(from) {
-		return fault.Field("to", "to must not be before from")
-	}
-	if from.AddDays(maxStatementDays).Before(to) {
-		return fault.Field("to", "a statement covers at most %d days", maxStatementDays)
+	from, to, err := StatementPeriod(calendar.Today(s.now()), c.QueryParam("from"), c.QueryParam("to"))
+	if err != nil {
+		return err
 	}
 	csv, err := wantCSV(c)
 	if err != nil {
@@ -541,8 +526,7 @@ func (s *Store) statement(c echo.Context) error {
 		return err
 	}
 	if csv {
-		name := fmt.Sprintf("releve-pass-%s-%s.csv", from, to)
-		return api.Stream(c, "text/csv; charset=utf-8", name, func(w io.Writer) error { return writeStatementCSV(w, lines) })
+		return api.Stream(c, "text/csv; charset=utf-8", StatementFileName(from, to), func(w io.Writer) error { return WriteStatementCSV(w, lines) })
 	}
 	items := make([]statementLineJSON, len(lines))
 	for i, l := range lines {
@@ -551,12 +535,45 @@ func (s *Store) statement(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]any{"from": from, "to": to, "items": items})
 }
 
+// StatementPeriod reads a statement's period from its raw from and to
+// (YYYY-MM-DD, each optional): by default from the first of January to
+// today, never backwards nor longer than 366 days. The errors name the
+// field from or to. The web pages read their period with it too.
+func StatementPeriod(today calendar.Date, rawFrom, rawTo string) (from, to calendar.Date, err error) {
+	from, to = calendar.NewDate(today.Year(), 1, 1), today
+	if rawFrom != "" {
+		if from, err = calendar.Parse(rawFrom); err != nil {
+			return from, to, fault.Field("from", "from must be a date YYYY-MM-DD")
+		}
+	}
+	if rawTo != "" {
+		if to, err = calendar.Parse(rawTo); err != nil {
+			return from, to, fault.Field("to", "to must be a date YYYY-MM-DD")
+		}
+	}
+	if to.Before(from) {
+		return from, to, fault.Field("to", "to must not be before from")
+	}
+	if from.AddDays(maxStatementDays).Before(to) {
+		return from, to, fault.Field("to", "a statement covers at most %d days", maxStatementDays)
+	}
+	return from, to, nil
+}
+
+// StatementFileName is the name a statement's CSV download is saved as.
+func StatementFileName(from, to calendar.Date) string {
+	return fmt.Sprintf("releve-pass-%s-%s.csv", from, to)
+}
+
 var invoiceStatusFR = map[string]string{StatusPending: "en attente", StatusReleased: "transmise à la CPAM", StatusCityDue: "à payer par la ville",
 	StatusCancelled: "annulée"}
 
 var claimStatusFR = map[string]string{"queued": "en attente d'envoi", "transmitted": "transmise", "paid": "payée", "rejected": "rejetée"}
 
-func writeStatementCSV(out io.Writer, lines []StatementLine) error {
+// WriteStatementCSV writes a statement for a French spreadsheet (the
+// spreadsheet package's CSV); GET /statement?format=csv and the web page's
+// download both use it.
+func WriteStatementCSV(out io.Writer, lines []StatementLine) error {
 	w := spreadsheet.NewWriter(out)
 	if err := w.Write("Facture", "Réf. facture", "Dossier", "Date des soins", "Échéance", "Total", "Statut", "Part CPAM", "Part ville",
 		"Demande CPAM", "Payé par la CPAM", "Payé par la CPAM le", "Motif du rejet CPAM", "Dû par la ville", "Payé par la ville",

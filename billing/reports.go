@@ -168,3 +168,37 @@ func (s *Store) Statement(ctx context.Context, providerID int64, from, to calend
 	})
 	return out, err
 }
+
+// Settlement is where the money of a decided invoice stands, as its
+// provider sees it: its claim to the CPAM (if any) and its payouts.
+type Settlement struct {
+	ClaimStatus    string // "" when the invoice has no claim
+	ClaimRejection string
+	Payouts        int // payouts of the invoice
+	PayoutsPaid    int // of which paid
+}
+
+// Settlements returns the settlement of each of ids that has a claim or a
+// payout, keyed by invoice id, in one query (the web list's status badges).
+func (s *Store) Settlements(ctx context.Context, ids []int64) (map[int64]Settlement, error) {
+	rows, err := s.pool.Query(ctx, `
+		SELECT i.id, coalesce(c.status, ''), coalesce(c.rejection_reason, ''),
+		       count(p.id), count(p.id) FILTER (WHERE p.status = 'paid')
+		FROM invoices i LEFT JOIN claims c ON c.invoice_id = i.id LEFT JOIN payouts p ON p.invoice_id = i.id
+		WHERE i.id = ANY($1)
+		GROUP BY i.id, c.status, c.rejection_reason`, ids)
+	if err != nil {
+		return nil, db.Translate(fmt.Errorf("billing: settlements: %w", err))
+	}
+	out := map[int64]Settlement{}
+	var id int64
+	var st Settlement
+	_, err = pgx.ForEachRow(rows, []any{&id, &st.ClaimStatus, &st.ClaimRejection, &st.Payouts, &st.PayoutsPaid}, func() error {
+		out[id] = st
+		return nil
+	})
+	if err != nil {
+		return nil, db.Translate(fmt.Errorf("billing: settlements: %w", err))
+	}
+	return out, nil
+}

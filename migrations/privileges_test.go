@@ -77,7 +77,7 @@ func TestTheApplicationRoleHasExactlyWhatItNeeds(t *testing.T) {
 	if err := rows.Err(); err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"audit_log", "audit_chain_head", "invoices", "journal_entries"} {
+	for _, name := range []string{"audit_log", "audit_chain_head", "invoices", "journal_entries", "web_sessions"} {
 		if !slices.Contains(tables, name) {
 			t.Errorf("table %s not found among %v", name, tables)
 		}

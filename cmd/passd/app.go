@@ -25,6 +25,7 @@ import (
 	"passd/migrations"
 	"passd/openapi"
 	"passd/scheduler"
+	"passd/web"
 )
 
 // app is passd wired together: one pool, the stores, the jobs, the routes.
@@ -39,6 +40,7 @@ type app struct {
 	contract  *openapi.Spec
 	echo      *echo.Echo
 	logger    *slog.Logger
+	now       func() time.Time
 }
 
 // newApp connects to the database and wires every part. now is the clock.
@@ -58,7 +60,7 @@ func newApp(ctx context.Context, cfg Config, logger *slog.Logger, now func() tim
 	if err != nil {
 		return nil, err
 	}
-	a := &app{cfg: cfg, pool: pool, logger: logger, users: auth.NewStore(pool, auth.WithTokenTTL(cfg.TokenTTL)), contract: contract,
+	a := &app{cfg: cfg, pool: pool, logger: logger, now: now, users: auth.NewStore(pool, auth.WithTokenTTL(cfg.TokenTTL)), contract: contract,
 		throttle: auth.NewThrottle(auth.ThrottleConfig{FailureLimit: cfg.AuthFailureLimit, Window: cfg.AuthFailureWindow, Now: now})}
 	a.claims = claims.NewStore(pool, keys, now)
 	a.billing = billing.NewStore(pool, a.claims, a.claims, billing.Config{DeadlineDays: cfg.DeadlineDays, Now: now})
@@ -119,6 +121,9 @@ func (a *app) routes() *echo.Echo {
 	g.GET("/jobs", a.listJobRuns)
 	g.POST("/jobs/:name/run", a.runJob)
 	g.GET("/reports/invariants", a.invariants)
+
+	// The pages in French, outside /api/v1 (package web).
+	web.New(web.Config{Pool: a.pool, Users: a.users, Throttle: a.throttle, Billing: a.billing, Logger: a.logger, Now: a.now}).Routes(e)
 	return e
 }
 

@@ -1,0 +1,105 @@
+package web
+
+import (
+	"strings"
+
+	"github.com/shopspring/decimal"
+
+	"passd/billing"
+	"passd/calendar"
+)
+
+// narrowNBSP separates thousands in French amounts (U+202F, as CLDR's fr
+// locale does), so "1 234,56 €" never wraps inside the number.
+const narrowNBSP = "\u202f"
+
+// nbsp keeps the amount and its currency sign on one line.
+const nbsp = "\u00a0"
+
+// FormatAmount writes an amount the French way: "1 234,56 €", always two
+// decimals, rounded half-up to the cent. It works on the decimal's digits:
+// no float is involved.
+func FormatAmount(d decimal.Decimal) string {
+	s := d.StringFixed(2)
+	sign := ""
+	if strings.HasPrefix(s, "-") {
+		sign, s = "-", s[1:]
+	}
+	units, cents, _ := strings.Cut(s, ".")
+	var b strings.Builder
+	for i, r := range units {
+		if i > 0 && (len(units)-i)%3 == 0 {
+			b.WriteString(narrowNBSP)
+		}
+		b.WriteRune(r)
+	}
+	return sign + b.String() + "," + cents + nbsp + "€"
+}
+
+// FormatDate writes a civil date as dd/mm/yyyy; the zero date is "".
+func FormatDate(d calendar.Date) string {
+	if d.IsZero() {
+		return ""
+	}
+	s := d.String() // YYYY-MM-DD
+	return s[8:10] + "/" + s[5:7] + "/" + s[0:4]
+}
+
+// Badge is an invoice's status as its provider reads it: a French word, a
+// CSS modifier for its colour, and the reason of a CPAM rejection.
+type Badge struct {
+	Label  string
+	Class  string
+	Reason string
+}
+
+// InvoiceBadge says where an invoice stands, from its status and, once it
+// is decided, its settlement: pending is "en attente"; released is
+// "transmise à la CPAM" until the CPAM pays (then "payée", once any
+// payout of the rest is paid too) or rejects the claim ("rejetée" with
+// the CPAM's reason, even after the city has paid the provider, so that the
+// provider sees the rejection); city_due is "à payer par la ville" until
+// every payout is paid; cancelled is "annulée".
+func InvoiceBadge(inv billing.Invoice, st billing.Settlement) Badge {
+	switch inv.Status {
+	case billing.StatusPending:
+		return Badge{Label: "en attente", Class: "pending"}
+	case billing.StatusReleased:
+		switch st.ClaimStatus {
+		case "rejected":
+			return Badge{Label: "rejetée", Class: "rejected", Reason: st.ClaimRejection}
+		case "paid":
+			if st.PayoutsPaid == st.Payouts {
+				return Badge{Label: "payée", Class: "paid"}
+			}
+		}
+		return Badge{Label: "transmise à la CPAM", Class: "released"}
+	case billing.StatusCityDue:
+		if st.Payouts > 0 && st.PayoutsPaid == st.Payouts {
+			return Badge{Label: "payée", Class: "paid"}
+		}
+		return Badge{Label: "à payer par la ville", Class: "city-due"}
+	case billing.StatusCancelled:
+		return Badge{Label: "annulée", Class: "cancelled"}
+	}
+	return Badge{Label: inv.Status, Class: "pending"}
+}
+
+// reasonFR names a decision reason in French.
+var reasonFR = map[string]string{
+	billing.ReasonRightsOpened:   "droits ouverts",
+	billing.ReasonRightsRefused:  "droits refusés",
+	billing.ReasonNotCovered:     "soins hors de la période des droits",
+	billing.ReasonDeadlinePassed: "échéance dépassée",
+	billing.ReasonPrescribed:     "prescription de deux ans",
+	billing.ReasonWithdrawn:      "retirée par l'effecteur",
+	billing.ReasonVoided:         "annulée par la coordination",
+}
+
+// ReasonLabel is a decision reason in French ("" stays "").
+func ReasonLabel(reason string) string {
+	if fr, ok := reasonFR[reason]; ok {
+		return fr
+	}
+	return reason
+}

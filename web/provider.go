@@ -1,0 +1,378 @@
+package web
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+	"github.com/shopspring/decimal"
+
+	"passd/api"
+	"passd/billing"
+	"passd/calendar"
+	"passd/fault"
+	"passd/money"
+)
+
+// ---- the list ----
+
+type invoiceRow struct {
+	Invoice billing.Invoice
+	Badge   Badge
+}
+
+type invoiceListPage struct {
+	Rows       []invoiceRow
+	NextCursor string
+}
+
+func (s *Server) invoiceList(c echo.Context) error {
+	p, _ := principal(c)
+	page, err := api.ParsePage(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	list, err := s.billing.Invoices(ctx, billing.InvoiceFilter{ProviderID: p.ProviderID}, page)
+	if err != nil {
+		return err
+	}
+	next := api.NewPage(page, list, func(inv billing.Invoice) int64 { return inv.ID }, func(inv billing.Invoice) billing.Invoice { return inv })
+	ids := make([]int64, len(next.Items))
+	for i, inv := range next.Items {
+		ids[i] = inv.ID
+	}
+	settled, err := s.billing.Settlements(ctx, ids)
+	if err != nil {
+		return err
+	}
+	out := invoiceListPage{NextCursor: next.NextCursor}
+	for _, inv := range next.Items {
+		out.Rows = append(out.Rows, invoiceRow{Invoice: inv, Badge: InvoiceBadge(inv, settled[inv.ID])})
+	}
+	return s.render(c, http.StatusOK, "invoices.html", "Mes factures", out)
+}
+
+// ---- one invoice ----
+
+type invoicePage struct {
+	Invoice billing.Invoice
+	Badge   Badge
+}
+
+func (s *Server) invoicePage(c echo.Context) error {
+	p, _ := principal(c)
+	id, err := api.PathID(c, "id")
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	// Another provider's invoice is not found, as in the API.
+	inv, err := s.billing.Invoice(ctx, id, p.ProviderID)
+	if err != nil {
+		return err
+	}
+	settled, err := s.billing.Settlements(ctx, []int64{inv.ID})
+	if err != nil {
+		return err
+	}
+	return s.render(c, http.StatusOK, "invoice.html", "Facture "+inv.ExternalRef, invoicePage{Invoice: inv, Badge: InvoiceBadge(inv, settled[inv.ID])})
+}
+
+// ---- the new invoice form ----
+
+// lineForm is one line of the form as typed, with its French errors.
+type lineForm struct {
+	N                                  int // 1-based, for the labels
+	Code, Label, Quantity, UnitPrice   string
+	CodeErr, LabelErr, QtyErr, UnitErr string
+}
+
+type invoiceForm struct {
+	FileNumber, Ref, CareDate string
+	FileErr, RefErr, DateErr  string
+	LinesErr, Summary         string
+	Lines                     []lineForm
+	Total                     string
+	MaxLines                  int
+}
+
+func (f *invoiceForm) number() {
+	for i := range f.Lines {
+		f.Lines[i].N = i + 1
+	}
+	f.Total = FormatAmount(f.total())
+	f.MaxLines = billing.MaxLines
+}
+
+// total adds the lines that already read as valid, for the total shown
+// before sending; the stored total is computed by billing from the
+// validated lines.
+func (f *invoiceForm) total() decimal.Decimal {
+	sum := decimal.Zero
+	for _, l := range f.Lines {
+		q, err := strconv.Atoi(l.Quantity)
+		if err != nil || q < 1 || q > 999 {
+			continue
+		}
+		price, err := money.ParseAmount(frenchDecimal(l.UnitPrice))
+		if err != nil {
+			continue
+		}
+		sum = sum.Add(money.LineTotal(q, price))
+	}
+	return sum
+}
+
+// frenchDecimal accepts the decimal comma French people type ("25,50").
+func frenchDecimal(s string) string { return strings.Replace(strings.TrimSpace(s), ",", ".", 1) }
+
+func (s *Server) newInvoiceForm(c echo.Context) error {
+	f := invoiceForm{Lines: []lineForm{{Quantity: "1"}}}
+	f.number()
+	return s.render(c, http.StatusOK, "invoice_form.html", "Nouvelle facture", f)
+}
+
+// readInvoiceForm reads the posted fields; lines are the repeated fields
+// code, label, quantity and unit_price, in order.
+func readInvoiceForm(c echo.Context) (invoiceForm, error) {
+	values, err := c.FormParams()
+	if err != nil {
+		return invoiceForm{}, fault.New(fault.Invalid, "unreadable form")
+	}
+	f := invoiceForm{FileNumber: strings.TrimSpace(values.Get("patient_file_number")), Ref: strings.TrimSpace(values.Get("external_ref")),
+		CareDate: strings.TrimSpace(values.Get("care_date"))}
+	codes, labels, qtys, prices := values["code"], values["label"], values["quantity"], values["unit_price"]
+	n := max(len(codes), len(labels), len(qtys), len(prices))
+	if n > billing.MaxLines+1 {
+		n = billing.MaxLines + 1 // enough for billing to say there are too many
+	}
+	at := func(list []string, i int) string {
+		if i < len(list) {
+			return strings.TrimSpace(list[i])
+		}
+		return ""
+	}
+	for i := range n {
+		f.Lines = append(f.Lines, lineForm{Code: at(codes, i), Label: at(labels, i), Quantity: at(qtys, i), UnitPrice: at(prices, i)})
+	}
+	return f, nil
+}
+
+// invoiceBody writes the form as the JSON body of POST /invoices, so that
+// billing.ParseInvoice applies the API's rules to it. Blank lines are left
+// out; sent[i] is the form line of the body's line i.
+func (f invoiceForm) invoiceBody() (body []byte, sent []int, err error) {
+	type lineJSON struct {
+		Code      string          `json:"code"`
+		Label     string          `json:"label"`
+		Quantity  json.RawMessage `json:"quantity"`
+		UnitPrice string          `json:"unit_price"`
+	}
+	lines := []lineJSON{}
+	for i, l := range f.Lines {
+		if l.Code == "" && l.Label == "" && l.UnitPrice == "" && (l.Quantity == "" || l.Quantity == "1") {
+			continue
+		}
+		// A whole number goes as a JSON number; anything else as a string,
+		// which the API's rule refuses as not a whole number.
+		qty, err := json.Marshal(l.Quantity)
+		if n, convErr := strconv.Atoi(l.Quantity); convErr == nil && strconv.Itoa(n) == l.Quantity {
+			qty = []byte(l.Quantity)
+		}
+		if err != nil {
+			return nil, nil, fmt.Errorf("web: quantity: %w", err)
+		}
+		lines = append(lines, lineJSON{Code: l.Code, Label: l.Label, Quantity: qty, UnitPrice: frenchDecimal(l.UnitPrice)})
+		sent = append(sent, i)
+	}
+	body, err = json.Marshal(map[string]any{"patient_file_number": f.FileNumber, "external_ref": f.Ref, "care_date": f.CareDate, "lines": lines})
+	if err != nil {
+		return nil, nil, fmt.Errorf("web: invoice body: %w", err)
+	}
+	return body, sent, nil
+}
+
+func (s *Server) submitInvoice(c echo.Context) error {
+	p, _ := principal(c)
+	f, err := readInvoiceForm(c)
+	if err != nil {
+		return err
+	}
+	// Without JavaScript, adding and removing lines are submit buttons.
+	switch action := c.FormValue("action"); {
+	case action == "add-line":
+		if len(f.Lines) < billing.MaxLines {
+			f.Lines = append(f.Lines, lineForm{Quantity: "1"})
+		}
+		f.number()
+		return s.render(c, http.StatusOK, "invoice_form.html", "Nouvelle facture", f)
+	case strings.HasPrefix(action, "remove-line-"):
+		n, err := strconv.Atoi(strings.TrimPrefix(action, "remove-line-"))
+		if err == nil && n >= 1 && n <= len(f.Lines) && len(f.Lines) > 1 {
+			f.Lines = append(f.Lines[:n-1], f.Lines[n:]...)
+		}
+		f.number()
+		return s.render(c, http.StatusOK, "invoice_form.html", "Nouvelle facture", f)
+	}
+
+	body, sent, err := f.invoiceBody()
+	if err != nil {
+		return err
+	}
+	in, err := billing.ParseInvoice(body)
+	if err == nil {
+		_, err = s.billing.CreateInvoice(c.Request().Context(), p.Actor(), p.ProviderID, in, nil,
+			func(billing.Invoice) (billing.Response, error) { return billing.Response{}, nil })
+	}
+	if err != nil {
+		if !f.explain(err, sent) {
+			return err
+		}
+		f.number()
+		return s.render(c, http.StatusUnprocessableEntity, "invoice_form.html", "Nouvelle facture", f)
+	}
+	setFlash(c, "invoice-saved")
+	return c.Redirect(http.StatusSeeOther, "/effecteur/factures")
+}
+
+// explain puts a French message next to the field an error names; false
+// when the error is not the client's (it is then a 500 or 503 page).
+func (f *invoiceForm) explain(err error, sent []int) bool {
+	fe, ok := err.(*fault.Error)
+	if !ok || (fe.Code != fault.Invalid && fe.Code != fault.Conflict) {
+		return false
+	}
+	field := fe.Field
+	switch {
+	case field == "patient_file_number":
+		f.FileErr = "Indiquez le numéro de dossier PASS (32 caractères au plus)."
+		if fe.Kind == "unknown_file_number" {
+			f.FileErr = "Aucun dossier PASS ne porte ce numéro."
+		}
+	case field == "external_ref":
+		f.RefErr = "Indiquez la référence de la facture (64 caractères au plus)."
+		if fe.Code == fault.Conflict {
+			f.RefErr = "Vous avez déjà envoyé une facture avec cette référence."
+		}
+	case field == "care_date":
+		switch {
+		case strings.Contains(fe.Message, "future"):
+			f.DateErr = "La date des soins ne peut pas être dans le futur."
+		case strings.Contains(fe.Message, "two years"):
+			f.DateErr = "La date des soins remonte à plus de deux ans."
+		default:
+			f.DateErr = "Indiquez la date des soins (jj/mm/aaaa)."
+		}
+	case field == "lines":
+		f.LinesErr = "Ajoutez au moins une ligne."
+		if len(sent) > billing.MaxLines {
+			f.LinesErr = fmt.Sprintf("Une facture compte au plus %d lignes.", billing.MaxLines)
+		}
+	case strings.HasPrefix(field, "lines["):
+		var i int
+		var name string
+		if _, err := fmt.Sscanf(field, "lines[%d].", &i); err != nil || i < 0 || i >= len(sent) {
+			f.LinesErr = "Une ligne n'est pas valide."
+			break
+		}
+		_, name, _ = strings.Cut(field, "].")
+		l := &f.Lines[sent[i]]
+		switch name {
+		case "code":
+			l.CodeErr = "Code inconnu : indiquez un code CCAM, NGAP, NABM, LPP ou CIP13."
+		case "label":
+			l.LabelErr = "Indiquez le libellé de l'acte (200 caractères au plus)."
+		case "quantity":
+			l.QtyErr = "Indiquez une quantité entière de 1 à 999."
+		case "unit_price":
+			l.UnitErr = "Indiquez un prix positif d'au plus 100 000,00 €, avec au plus deux décimales (par exemple 25,50)."
+		default:
+			f.LinesErr = "Une ligne n'est pas valide."
+		}
+	default:
+		f.Summary = "La facture n'a pas pu être lue. Vérifiez les champs et recommencez."
+	}
+	if f.Summary == "" {
+		f.Summary = "La facture n'a pas été enregistrée : corrigez le champ signalé."
+	}
+	return true
+}
+
+// ---- the statement ----
+
+type statementRow struct {
+	Line  billing.StatementLine
+	Badge Badge
+}
+
+type statementPage struct {
+	From, To       string // YYYY-MM-DD, for the inputs
+	FromFR, ToFR   string
+	FromErr, ToErr string
+	Rows           []statementRow
+	Total          decimal.Decimal
+	CSV            string
+}
+
+func (s *Server) statementPage(c echo.Context) error {
+	p, _ := principal(c)
+	rawFrom, rawTo := c.QueryParam("du"), c.QueryParam("au")
+	from, to, err := billing.StatementPeriod(calendar.Today(s.now()), rawFrom, rawTo)
+	if err != nil {
+		fe, ok := err.(*fault.Error)
+		if !ok {
+			return err
+		}
+		page := statementPage{From: rawFrom, To: rawTo}
+		switch {
+		case fe.Field == "from":
+			page.FromErr = "Indiquez une date de début valide."
+		case strings.Contains(fe.Message, "before"):
+			page.ToErr = "La date de fin précède la date de début."
+		case strings.Contains(fe.Message, "at most"):
+			page.ToErr = "Un relevé couvre au plus 366 jours."
+		default:
+			page.ToErr = "Indiquez une date de fin valide."
+		}
+		return s.render(c, http.StatusUnprocessableEntity, "statement.html", "Relevé", page)
+	}
+	lines, err := s.billing.Statement(c.Request().Context(), p.ProviderID, from, to)
+	if err != nil {
+		return err
+	}
+	page := statementPage{From: from.String(), To: to.String(), FromFR: FormatDate(from), ToFR: FormatDate(to), Total: decimal.Zero,
+		CSV: "/effecteur/releve.csv?du=" + from.String() + "&au=" + to.String()}
+	for _, l := range lines {
+		st := billing.Settlement{ClaimStatus: l.ClaimStatus, ClaimRejection: l.ClaimRejection, Payouts: len(l.Payouts)}
+		for _, po := range l.Payouts {
+			if po.Status == "paid" {
+				st.PayoutsPaid++
+			}
+		}
+		page.Rows = append(page.Rows, statementRow{Line: l, Badge: InvoiceBadge(l.Invoice, st)})
+		page.Total = page.Total.Add(l.Invoice.Total)
+	}
+	return s.render(c, http.StatusOK, "statement.html", "Relevé", page)
+}
+
+// statementCSV is GET /statement?format=csv for the signed-in provider:
+// the same data and the same writer.
+func (s *Server) statementCSV(c echo.Context) error {
+	p, _ := principal(c)
+	from, to, err := billing.StatementPeriod(calendar.Today(s.now()), c.QueryParam("du"), c.QueryParam("au"))
+	if err != nil {
+		return err
+	}
+	lines, err := s.billing.Statement(c.Request().Context(), p.ProviderID, from, to)
+	if err != nil {
+		return err
+	}
+	return api.Stream(c, "text/csv; charset=utf-8", billing.StatementFileName(from, to), func(w io.Writer) error {
+		return billing.WriteStatementCSV(w, lines)
+	})
+}

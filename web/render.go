@@ -1,0 +1,131 @@
+package web
+
+import (
+	"bytes"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"passd/auth"
+)
+
+// pages holds one template set per page: the layout with that page's
+// "title" and "content".
+type pages map[string]*template.Template
+
+var funcs = template.FuncMap{
+	"amount": FormatAmount,
+	"date":   FormatDate,
+	"reason": ReasonLabel,
+}
+
+func mustParsePages() pages {
+	names, err := fs.Glob(templateFiles, "templates/*.html")
+	if err != nil {
+		panic(err)
+	}
+	out := pages{}
+	for _, name := range names {
+		base := strings.TrimPrefix(name, "templates/")
+		if base == "layout.html" {
+			continue
+		}
+		out[base] = template.Must(template.New(base).Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", name))
+	}
+	return out
+}
+
+// navLink is one entry of the role's navigation.
+type navLink struct {
+	Href, Label string
+	Current     bool
+}
+
+var navByRole = map[auth.Role][]navLink{
+	// "Saisir une facture", not "Nouvelle facture": the list page has that link, and
+	// one accessible name should lead to one link.
+	auth.Provider: {
+		{Href: "/effecteur/factures", Label: "Mes factures"},
+		{Href: "/effecteur/factures/nouvelle", Label: "Saisir une facture"},
+		{Href: "/effecteur/releve", Label: "Relevé"},
+	},
+	auth.Coordinator:  {{Href: "/coordination/dossiers", Label: "Dossiers"}},
+	auth.CPAMReferent: {{Href: "/cpam/dossiers", Label: "Dossiers"}},
+	auth.Finance:      {{Href: "/finances", Label: "Tableau de bord"}},
+	auth.Admin:        {{Href: "/admin", Label: "Administration"}},
+}
+
+// view is what the layout reads; Data is the page's own.
+type view struct {
+	Title  string
+	User   *auth.Principal
+	Role   string
+	CSRF   string
+	Flash  string
+	Nav    []navLink
+	Data   any
+	Status int
+}
+
+var roleFR = map[auth.Role]string{
+	auth.Provider: "effecteur", auth.Coordinator: "coordination", auth.CPAMReferent: "référent CPAM",
+	auth.Finance: "finances", auth.Admin: "administration",
+}
+
+// render writes page with data in the layout. The page is rendered to a
+// buffer first, so a template failure is a clean 500, not half a page.
+func (s *Server) render(c echo.Context, status int, page, title string, data any) error {
+	t, ok := s.pages[page]
+	if !ok {
+		return fmt.Errorf("web: no page %s", page)
+	}
+	v := view{Title: title, Data: data, Status: status}
+	v.CSRF, _ = c.Get(csrfKey).(string)
+	if p, ok := principal(c); ok {
+		v.User, v.Role = &p, roleFR[p.Role]
+		for _, l := range navByRole[p.Role] {
+			l.Current = l.Href == c.Request().URL.Path
+			v.Nav = append(v.Nav, l)
+		}
+	}
+	v.Flash = takeFlash(c)
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout", v); err != nil {
+		return fmt.Errorf("web: render %s: %w", page, err)
+	}
+	return c.HTMLBlob(status, buf.Bytes())
+}
+
+type errorPage struct{ Message string }
+
+func (s *Server) renderError(c echo.Context, status int, title, message string) error {
+	return s.render(c, status, "error.html", title, errorPage{Message: message})
+}
+
+// Flash messages survive one redirect in a short-lived cookie that holds
+// only a key of this table, so no text a client sends is ever shown.
+const flashCookie = "passd_flash"
+
+var flashes = map[string]string{
+	"invoice-saved": "Facture enregistrée.",
+	"signed-out":    "Vous êtes déconnecté.",
+}
+
+func setFlash(c echo.Context, key string) {
+	c.SetCookie(&http.Cookie{Name: flashCookie, Value: key, Path: "/", MaxAge: 60, HttpOnly: true,
+		SameSite: http.SameSiteStrictMode, Secure: overTLS(c)})
+}
+
+func takeFlash(c echo.Context) string {
+	cookie, err := c.Cookie(flashCookie)
+	if err != nil {
+		return ""
+	}
+	c.SetCookie(&http.Cookie{Name: flashCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true,
+		SameSite: http.SameSiteStrictMode, Secure: overTLS(c)})
+	return flashes[cookie.Value]
+}
