@@ -83,6 +83,10 @@ run() {
 }
 
 ensure_xmllint
+# The end-to-end tests (cmd/passd/e2e_test.go) drive Debian's chromium with
+# playwright-core and axe-core from node_modules/.
+ensure_chromium
+ensure_node_tools
 run bash scripts/lint-api.sh
 run go vet ./...
 

@@ -59,14 +59,30 @@ ensure_xmllint() {
 	fi
 }
 
+# ensure_chromium: make Debian's chromium present at /usr/bin/chromium, the
+# browser the end-to-end tests drive with playwright-core (cmd/passd/
+# e2e_test.go, e2e/*.mjs). Playwright's own browser download cannot work
+# here, so the distribution's build is used; the tests fail (never skip)
+# when it is missing. Returns at once when it is there.
+ensure_chromium() {
+	[[ -x /usr/bin/chromium ]] && return 0
+	tools_apt_install "the end-to-end tests drive Debian's chromium with playwright-core" chromium || return
+	if [[ ! -x /usr/bin/chromium ]]; then
+		tools_log "ERROR: chromium was installed but /usr/bin/chromium is still missing"
+		return 1
+	fi
+}
+
 # ensure_node_tools: make the Node tools of the root package.json present in
-# node_modules/ (today spectral, which lints the API contract), installed
-# with `npm ci` from the committed package-lock.json, so every machine gets
-# the same versions. npm runs only when node_modules/ is missing or was
-# installed from another package-lock.json: a stamp in node_modules/ keeps
-# the hash of the lock file it was installed from, so once installed this
-# costs one sha256sum. Install scripts are not run: none of these tools
-# needs one.
+# node_modules/ (spectral, which lints the API contract; playwright-core and
+# axe-core, which the end-to-end tests run in Debian's chromium, see
+# ensure_chromium), installed with `npm ci` from the committed
+# package-lock.json, so every machine gets the same versions. npm runs only
+# when node_modules/ is missing or was installed from another
+# package-lock.json: a stamp in node_modules/ keeps the hash of the lock file
+# it was installed from, so once installed this costs one sha256sum. Install
+# scripts are not run: none of these tools needs one (playwright-core has
+# none, and never downloads a browser).
 ensure_node_tools() {
 	local root stamp want out rc=0
 	root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
