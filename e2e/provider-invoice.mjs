@@ -100,7 +100,7 @@ await scenario('effecteur', async (run) => {
   await page.getByLabel(lineLabel("Code de l'acte", 2), { exact: true }).waitFor();
   const kept = await page.getByLabel(lineLabel('Libellé', 1), { exact: true }).inputValue();
   assert(kept === 'Consultation', `line 1's label reads ${JSON.stringify(kept)} after adding a line`);
-  await fillLine(page, 2, { code: 'PRA', label: 'Prise de sang', quantity: '1', price: '25' });
+  await fillLine(page, 2, { code: 'V', label: 'Visite à domicile', quantity: '1', price: '25' });
   await expectTotal(page, 'Total : 55,00 €');
 
   // A third line, then removed: the total goes back.
@@ -162,7 +162,7 @@ await scenario('effecteur', async (run) => {
   const keptPlain = await form.getByLabel(lineLabel("Code de l'acte", 1), { exact: true }).inputValue();
   assert(keptPlain === 'G', `without JavaScript, line 1's code reads ${JSON.stringify(keptPlain)} after adding a line`);
   await run.check(form, 'sans-js-ligne-ajoutee');
-  await fillLine(form, 2, { code: 'PRA', label: 'Prise de sang', quantity: '1', price: '25' });
+  await fillLine(form, 2, { code: 'V', label: 'Visite à domicile', quantity: '1', price: '25' });
   // The unknown file number: the form comes back with 422, values kept.
   const invalid = form.waitForResponse((r) => r.request().method() === 'POST');
   await form.getByRole('button', { name: 'Envoyer la facture', exact: true }).click();
@@ -172,7 +172,7 @@ await scenario('effecteur', async (run) => {
   const keptRef = await form.getByLabel('Référence de la facture', { exact: true }).inputValue();
   assert(keptRef === `${reference}-sans-js`, `the reference reads ${JSON.stringify(keptRef)} after a refusal`);
   const keptLine = await form.getByLabel(lineLabel('Libellé', 2), { exact: true }).inputValue();
-  assert(keptLine === 'Prise de sang', `line 2's label reads ${JSON.stringify(keptLine)} after a refusal`);
+  assert(keptLine === 'Visite à domicile', `line 2's label reads ${JSON.stringify(keptLine)} after a refusal`);
   await run.check(form, 'sans-js-erreur');
   await plain.close();
 });
