@@ -63,7 +63,7 @@ var navByRole = map[auth.Role][]navLink{
 		{Href: "/effecteur/releve", Label: "Relevé"},
 	},
 	auth.Coordinator:  {{Href: "/coordination/dossiers", Label: "Dossiers"}, {Href: "/coordination/relances", Label: "Relances"}},
-	auth.CPAMReferent: {{Href: "/cpam/dossiers", Label: "Dossiers à décider"}},
+	auth.CPAMReferent: {{Href: "/cpam/dossiers", Label: "Dossiers à décider"}, {Href: "/cpam/lots", Label: "Lots"}},
 	auth.Finance:      {{Href: "/finances", Label: "Tableau de bord"}},
 	auth.Admin:        {{Href: "/admin", Label: "Administration"}},
 }
@@ -123,9 +123,10 @@ var flashes = map[string]string{
 	"invoice-saved": "Facture enregistrée.",
 	"signed-out":    "Vous êtes déconnecté.",
 	// The coordinator's and the referent's pages.
-	"patient-created":  "Dossier créé.",
-	"rights-requested": "Demande de droits enregistrée.",
-	"rights-decided":   "Décision enregistrée.",
+	"patient-created":     "Dossier créé.",
+	"rights-requested":    "Demande de droits enregistrée.",
+	"rights-decided":      "Décision enregistrée.",
+	"claim-batch-created": "Lot créé.",
 }
 
 func setFlash(c echo.Context, key string) {
