@@ -23,6 +23,7 @@ var funcs = template.FuncMap{
 	"reason": ReasonLabel,
 	"rights": RightsLabel,
 	"regime": RegimeLabel,
+	"day":    FormatDay,
 }
 
 func mustParsePages() pages {
