@@ -21,6 +21,7 @@ var funcs = template.FuncMap{
 	"amount": FormatAmount,
 	"date":   FormatDate,
 	"reason": ReasonLabel,
+	"day":    FormatDay,
 }
 
 func mustParsePages() pages {
@@ -55,7 +56,7 @@ var navByRole = map[auth.Role][]navLink{
 	},
 	auth.Coordinator:  {{Href: "/coordination/dossiers", Label: "Dossiers"}},
 	auth.CPAMReferent: {{Href: "/cpam/dossiers", Label: "Dossiers"}},
-	auth.Finance:      {{Href: "/finances", Label: "Tableau de bord"}},
+	auth.Finance:      {{Href: "/finances", Label: "Tableau de bord"}, {Href: "/finances/lots", Label: "Lots de paiement"}},
 	auth.Admin:        {{Href: "/admin", Label: "Administration"}},
 }
 
@@ -111,8 +112,13 @@ func (s *Server) renderError(c echo.Context, status int, title, message string) 
 const flashCookie = "passd_flash"
 
 var flashes = map[string]string{
-	"invoice-saved": "Facture enregistrée.",
-	"signed-out":    "Vous êtes déconnecté.",
+	"invoice-saved":   "Facture enregistrée.",
+	"signed-out":      "Vous êtes déconnecté.",
+	"batch-drafted":   "Lot préparé.",
+	"batch-submitted": "Lot soumis.",
+	"batch-approved":  "Lot approuvé.",
+	"batch-cancelled": "Lot annulé.",
+	"batch-paid":      "Lot marqué payé.",
 }
 
 func setFlash(c echo.Context, key string) {

@@ -144,7 +144,7 @@ func (s *Server) Routes(e *echo.Echo) {
 	// The other roles' homes, until their pages are built.
 	page(http.MethodGet, "/coordination/dossiers", s.comingSoon, auth.Coordinator)
 	page(http.MethodGet, "/cpam/dossiers", s.comingSoon, auth.CPAMReferent)
-	page(http.MethodGet, "/finances", s.comingSoon, auth.Finance)
+	s.financeRoutes(page)
 	page(http.MethodGet, "/admin", s.comingSoon, auth.Admin)
 }
 
