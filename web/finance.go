@@ -187,8 +187,8 @@ func (s *Server) renderBatch(c echo.Context, status int, page batchPage) error {
 	page.CanCancel = b.Status == billing.BatchDraft || b.Status == billing.BatchSubmitted || b.Status == billing.BatchApproved
 	page.CanMarkPaid = b.Status == billing.BatchApproved
 	page.HasSEPA = b.Status == billing.BatchApproved || b.Status == billing.BatchPaid
-	if page.PaidOn == "" {
-		page.PaidOn = calendar.Today(s.now()).String()
+	if page.PaidOn == "" && page.PaidErr == "" {
+		page.PaidOn = calendar.Today(s.now()).String() // a refused date stays as typed, even blank
 	}
 	return s.render(c, status, "finance-batch.html", fmt.Sprintf("Lot de paiement n° %d", b.ID), page)
 }
