@@ -22,6 +22,7 @@ var funcs = template.FuncMap{
 	"date":   FormatDate,
 	"reason": ReasonLabel,
 	"day":    FormatDay,
+	"moment": FormatMoment,
 }
 
 func mustParsePages() pages {
@@ -57,7 +58,7 @@ var navByRole = map[auth.Role][]navLink{
 	auth.Coordinator:  {{Href: "/coordination/dossiers", Label: "Dossiers"}},
 	auth.CPAMReferent: {{Href: "/cpam/dossiers", Label: "Dossiers"}},
 	auth.Finance:      {{Href: "/finances", Label: "Tableau de bord"}, {Href: "/finances/lots", Label: "Lots de paiement"}},
-	auth.Admin:        {{Href: "/admin", Label: "Administration"}},
+	auth.Admin:        {{Href: "/admin", Label: "Administration"}, {Href: "/admin/taches", Label: "Tâches"}},
 }
 
 // view is what the layout reads; Data is the page's own.
@@ -119,6 +120,8 @@ var flashes = map[string]string{
 	"batch-approved":  "Lot approuvé.",
 	"batch-cancelled": "Lot annulé.",
 	"batch-paid":      "Lot marqué payé.",
+	"job-done":        "Tâche exécutée.",
+	"job-failed":      "La tâche a échoué : voyez son erreur ci-dessous.",
 }
 
 func setFlash(c echo.Context, key string) {

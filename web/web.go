@@ -27,6 +27,7 @@ import (
 	"passd/auth"
 	"passd/billing"
 	"passd/fault"
+	"passd/scheduler"
 )
 
 //go:embed templates/*.html
@@ -60,6 +61,7 @@ type Config struct {
 	Users    *auth.Store
 	Throttle *auth.Throttle // failed sign-ins count as failed authentications
 	Billing  *billing.Store
+	Jobs     *scheduler.Scheduler
 	Logger   *slog.Logger
 	Now      func() time.Time
 	Idle     time.Duration // zero: DefaultIdle
@@ -70,6 +72,7 @@ type Server struct {
 	users    *auth.Store
 	throttle *auth.Throttle
 	billing  *billing.Store
+	jobs     *scheduler.Scheduler
 	logger   *slog.Logger
 	now      func() time.Time
 	sessions *sessions
@@ -87,7 +90,7 @@ func New(cfg Config) *Server {
 	if cfg.Idle == 0 {
 		cfg.Idle = DefaultIdle
 	}
-	s := &Server{users: cfg.Users, throttle: cfg.Throttle, billing: cfg.Billing, logger: cfg.Logger, now: cfg.Now,
+	s := &Server{users: cfg.Users, throttle: cfg.Throttle, billing: cfg.Billing, jobs: cfg.Jobs, logger: cfg.Logger, now: cfg.Now,
 		sessions: &sessions{pool: cfg.Pool, now: cfg.Now, idle: cfg.Idle}, pages: mustParsePages()}
 	s.csrf, s.csrfTLS = s.csrfMiddleware(false), s.csrfMiddleware(true)
 	return s
@@ -145,6 +148,7 @@ func (s *Server) Routes(e *echo.Echo) {
 	page(http.MethodGet, "/coordination/dossiers", s.comingSoon, auth.Coordinator)
 	page(http.MethodGet, "/cpam/dossiers", s.comingSoon, auth.CPAMReferent)
 	s.financeRoutes(page)
+	s.adminRoutes(page)
 	page(http.MethodGet, "/admin", s.comingSoon, auth.Admin)
 }
 
