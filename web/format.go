@@ -2,6 +2,7 @@ package web
 
 import (
 	"strings"
+	"time"
 
 	"github.com/shopspring/decimal"
 
@@ -103,3 +104,6 @@ func ReasonLabel(reason string) string {
 	}
 	return reason
 }
+
+// FormatDay writes the Paris day of an instant as dd/mm/yyyy.
+func FormatDay(t time.Time) string { return FormatDate(calendar.Today(t)) }

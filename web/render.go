@@ -24,6 +24,7 @@ var funcs = template.FuncMap{
 	"rights": RightsLabel,
 	"regime": RegimeLabel,
 	"day":    FormatDay,
+	"moment": FormatMoment,
 }
 
 func mustParsePages() pages {
@@ -65,8 +66,8 @@ var navByRole = map[auth.Role][]navLink{
 	},
 	auth.Coordinator:  {{Href: "/coordination/dossiers", Label: "Dossiers"}, {Href: "/coordination/relances", Label: "Relances"}},
 	auth.CPAMReferent: {{Href: "/cpam/dossiers", Label: "Dossiers à décider"}, {Href: "/cpam/lots", Label: "Lots"}},
-	auth.Finance:      {{Href: "/finances", Label: "Tableau de bord"}},
-	auth.Admin:        {{Href: "/admin", Label: "Administration"}},
+	auth.Finance:      {{Href: "/finances", Label: "Tableau de bord"}, {Href: "/finances/lots", Label: "Lots de paiement"}},
+	auth.Admin:        {{Href: "/admin", Label: "Administration"}, {Href: "/admin/taches", Label: "Tâches"}},
 }
 
 // view is what the layout reads; Data is the page's own.
@@ -128,6 +129,14 @@ var flashes = map[string]string{
 	"rights-requested":    "Demande de droits enregistrée.",
 	"rights-decided":      "Décision enregistrée.",
 	"claim-batch-created": "Lot créé.",
+	// The finance and admin pages.
+	"batch-drafted":   "Lot préparé.",
+	"batch-submitted": "Lot soumis.",
+	"batch-approved":  "Lot approuvé.",
+	"batch-cancelled": "Lot annulé.",
+	"batch-paid":      "Lot marqué payé.",
+	"job-done":        "Tâche exécutée.",
+	"job-failed":      "La tâche a échoué : voyez son erreur ci-dessous.",
 }
 
 func setFlash(c echo.Context, key string) {

@@ -50,7 +50,7 @@ func TestWebReferentBatchesClaimsExportsAndImportsTheReturn(t *testing.T) {
 	b := mustSignIn(t, h, h.referent)
 
 	list := b.page(t, http.StatusOK, "/cpam/lots")
-	wantAll(t, "the batches page", list, `<button type="submit">Créer un lot</button>`, "Aucun lot")
+	wantContains(t, "the batches page", list, `<button type="submit">Créer un lot</button>`, "Aucun lot")
 	code, location, body := b.post(t, "/cpam/lots", "/cpam/lots", url.Values{})
 	if code != http.StatusSeeOther || !strings.HasPrefix(location, "/cpam/lots/") {
 		t.Fatalf("create a batch: %d → %q:\n%s", code, location, body)
@@ -68,7 +68,7 @@ func TestWebReferentBatchesClaimsExportsAndImportsTheReturn(t *testing.T) {
 		t.Errorf("a batch with nothing to send: %d", code)
 	}
 	list = b.page(t, http.StatusOK, "/cpam/lots")
-	wantAll(t, "the batches page", list, `href="/cpam/lots/`+batchID+`/export/json">Export JSON</a>`, `href="/cpam/lots/`+batchID+`/export/csv">Export CSV</a>`, "55,00\u00a0€")
+	wantContains(t, "the batches page", list, `href="/cpam/lots/`+batchID+`/export/json">Export JSON</a>`, `href="/cpam/lots/`+batchID+`/export/csv">Export CSV</a>`, "55,00\u00a0€")
 
 	// The exports are the API's, byte for byte.
 	for _, format := range []string{"json", "csv"} {
@@ -80,7 +80,7 @@ func TestWebReferentBatchesClaimsExportsAndImportsTheReturn(t *testing.T) {
 	}
 
 	batch := b.page(t, http.StatusOK, "/cpam/lots/"+batchID)
-	wantAll(t, "the batch page", batch, `<label for="return_file">Fichier retour de la CPAM</label>`, `type="file" id="return_file"`,
+	wantContains(t, "the batch page", batch, `<label for="return_file">Fichier retour de la CPAM</label>`, `type="file" id="return_file"`,
 		`enctype="multipart/form-data"`, `<button type="submit">Importer</button>`)
 
 	rec := b.upload(t, "/cpam/lots/"+batchID, "/cpam/lots/"+batchID+"/retour", "return_file", "retour.csv",
@@ -95,7 +95,7 @@ func TestWebReferentBatchesClaimsExportsAndImportsTheReturn(t *testing.T) {
 	if rec.Code != http.StatusOK {
 		t.Fatalf("import: %d:\n%s", rec.Code, report)
 	}
-	wantAll(t, "the import report", report, "Compte rendu de l'import", "payée : 1", "rejetée : 1", "<td>payée</td>", "<td>rejetée</td>", "25,00\u00a0€")
+	wantContains(t, "the import report", report, "Compte rendu de l'import", "payée : 1", "rejetée : 1", "<td>payée</td>", "<td>rejetée</td>", "25,00\u00a0€")
 	wantFields(t, "paid", h.claim(t, str(t, paid, "id")), map[string]any{"status": "paid", "paid_amount": "30.00"})
 	wantFields(t, "rejected", h.claim(t, str(t, rejected, "id")), map[string]any{"status": "rejected", "rejection_reason": "droits clos"})
 
