@@ -3,6 +3,7 @@ package claims
 import (
 	"strings"
 
+	"passd/api"
 	"passd/calendar"
 	"passd/fault"
 	"passd/ident"
@@ -49,4 +50,35 @@ func (r rightsRequestBody) validate() (RightsRequest, error) {
 	}
 	req.FiledOn, err = r.FiledOn.Date("filed_on")
 	return req, err
+}
+
+// ParseNewPatient applies POST /patients' rules to a JSON body, for callers
+// that build one from something else (the web form); today bounds the
+// birth date.
+func ParseNewPatient(body []byte, today calendar.Date) (NewPatient, error) {
+	var r newPatientRequest
+	if err := api.DecodeBytes(body, &r); err != nil {
+		return NewPatient{}, err
+	}
+	return r.validate(today)
+}
+
+// ParseRightsRequest applies POST /patients/{id}/rights-request's rules to
+// a JSON body.
+func ParseRightsRequest(body []byte) (RightsRequest, error) {
+	var r rightsRequestBody
+	if err := api.DecodeBytes(body, &r); err != nil {
+		return RightsRequest{}, err
+	}
+	return r.validate()
+}
+
+// ParseRightsDecision applies POST /patients/{id}/rights-decision's rules
+// to a JSON body.
+func ParseRightsDecision(body []byte) (RightsDecision, error) {
+	var r rightsDecisionBody
+	if err := api.DecodeBytes(body, &r); err != nil {
+		return RightsDecision{}, err
+	}
+	return r.validate()
 }

@@ -179,6 +179,7 @@ func (s *Store) Patient(ctx context.Context, actor audit.Actor, id int64) (Patie
 type PatientFilter struct {
 	RightsStatus string
 	FileNumber   string
+	NIR          string // looked up by its keyed hash, never in clear
 }
 
 // Patients lists files, newest first: up to page.Limit+1 rows, the extra
@@ -186,16 +187,21 @@ type PatientFilter struct {
 // (page.Limit at most) is logged as read by actor, in the same statement.
 func (s *Store) Patients(ctx context.Context, actor audit.Actor, f PatientFilter, page api.PageRequest) ([]Patient, error) {
 	userID, name := accessActor(actor)
+	var nirHash []byte
+	if f.NIR != "" {
+		nirHash = s.nirHash(f.NIR)
+	}
 	rows, err := s.pool.Query(ctx, `
 		WITH page AS (
 			SELECT * FROM patients
 			WHERE ($1 = '' OR rights_status = $1) AND ($2 = '' OR file_number = $2) AND ($3::bigint = 0 OR id < $3)
+			  AND ($9::bytea IS NULL OR nir_hash = $9)
 			ORDER BY id DESC LIMIT $4),
 		logged AS (
 			INSERT INTO patient_access_log (at, user_id, user_name, patient_id, purpose)
 			SELECT $5, $6, $7, id, '`+AccessList+`' FROM page ORDER BY id DESC LIMIT $8)
 		SELECT `+patientColumns+` FROM page ORDER BY id DESC`,
-		f.RightsStatus, f.FileNumber, page.Before, page.Limit+1, s.now(), userID, name, page.Limit)
+		f.RightsStatus, f.FileNumber, page.Before, page.Limit+1, s.now(), userID, name, page.Limit, nirHash)
 	if err != nil {
 		return nil, db.Translate(fmt.Errorf("claims: list patients: %w", err))
 	}

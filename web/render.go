@@ -21,6 +21,8 @@ var funcs = template.FuncMap{
 	"amount": FormatAmount,
 	"date":   FormatDate,
 	"reason": ReasonLabel,
+	"rights": RightsLabel,
+	"regime": RegimeLabel,
 }
 
 func mustParsePages() pages {
@@ -28,13 +30,20 @@ func mustParsePages() pages {
 	if err != nil {
 		panic(err)
 	}
+	// Files named _*.html hold pieces several pages share; each page is
+	// parsed with them.
+	partials, err := fs.Glob(templateFiles, "templates/_*.html")
+	if err != nil {
+		panic(err)
+	}
 	out := pages{}
 	for _, name := range names {
 		base := strings.TrimPrefix(name, "templates/")
-		if base == "layout.html" {
+		if base == "layout.html" || strings.HasPrefix(base, "_") {
 			continue
 		}
-		out[base] = template.Must(template.New(base).Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", name))
+		files := append([]string{"templates/layout.html", name}, partials...)
+		out[base] = template.Must(template.New(base).Funcs(funcs).ParseFS(templateFiles, files...))
 	}
 	return out
 }
@@ -53,8 +62,8 @@ var navByRole = map[auth.Role][]navLink{
 		{Href: "/effecteur/factures/nouvelle", Label: "Saisir une facture"},
 		{Href: "/effecteur/releve", Label: "Relevé"},
 	},
-	auth.Coordinator:  {{Href: "/coordination/dossiers", Label: "Dossiers"}},
-	auth.CPAMReferent: {{Href: "/cpam/dossiers", Label: "Dossiers"}},
+	auth.Coordinator:  {{Href: "/coordination/dossiers", Label: "Dossiers"}, {Href: "/coordination/relances", Label: "Relances"}},
+	auth.CPAMReferent: {{Href: "/cpam/dossiers", Label: "Dossiers à décider"}},
 	auth.Finance:      {{Href: "/finances", Label: "Tableau de bord"}},
 	auth.Admin:        {{Href: "/admin", Label: "Administration"}},
 }
@@ -113,6 +122,10 @@ const flashCookie = "passd_flash"
 var flashes = map[string]string{
 	"invoice-saved": "Facture enregistrée.",
 	"signed-out":    "Vous êtes déconnecté.",
+	// The coordinator's and the referent's pages.
+	"patient-created":  "Dossier créé.",
+	"rights-requested": "Demande de droits enregistrée.",
+	"rights-decided":   "Décision enregistrée.",
 }
 
 func setFlash(c echo.Context, key string) {

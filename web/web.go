@@ -26,6 +26,7 @@ import (
 
 	"passd/auth"
 	"passd/billing"
+	"passd/claims"
 	"passd/fault"
 )
 
@@ -60,6 +61,7 @@ type Config struct {
 	Users    *auth.Store
 	Throttle *auth.Throttle // failed sign-ins count as failed authentications
 	Billing  *billing.Store
+	Claims   *claims.Store
 	Logger   *slog.Logger
 	Now      func() time.Time
 	Idle     time.Duration // zero: DefaultIdle
@@ -70,6 +72,7 @@ type Server struct {
 	users    *auth.Store
 	throttle *auth.Throttle
 	billing  *billing.Store
+	claims   *claims.Store
 	logger   *slog.Logger
 	now      func() time.Time
 	sessions *sessions
@@ -87,7 +90,7 @@ func New(cfg Config) *Server {
 	if cfg.Idle == 0 {
 		cfg.Idle = DefaultIdle
 	}
-	s := &Server{users: cfg.Users, throttle: cfg.Throttle, billing: cfg.Billing, logger: cfg.Logger, now: cfg.Now,
+	s := &Server{users: cfg.Users, throttle: cfg.Throttle, billing: cfg.Billing, claims: cfg.Claims, logger: cfg.Logger, now: cfg.Now,
 		sessions: &sessions{pool: cfg.Pool, now: cfg.Now, idle: cfg.Idle}, pages: mustParsePages()}
 	s.csrf, s.csrfTLS = s.csrfMiddleware(false), s.csrfMiddleware(true)
 	return s
@@ -141,9 +144,19 @@ func (s *Server) Routes(e *echo.Echo) {
 	page(http.MethodGet, "/effecteur/releve", s.statementPage, auth.Provider)
 	page(http.MethodGet, "/effecteur/releve.csv", s.statementCSV, auth.Provider)
 
+	page(http.MethodGet, "/coordination/dossiers", s.coordinatorFiles, auth.Coordinator)
+	page(http.MethodGet, "/coordination/dossiers/nouveau", s.newPatientForm, auth.Coordinator)
+	page(http.MethodPost, "/coordination/dossiers/nouveau", s.createPatient, auth.Coordinator)
+	page(http.MethodGet, "/coordination/dossiers/:id", s.coordinatorFile, auth.Coordinator)
+	page(http.MethodPost, "/coordination/dossiers/:id/demande", s.requestRights, auth.Coordinator)
+	page(http.MethodGet, "/coordination/dossiers/:id/attestation", s.attestation, auth.Coordinator)
+	page(http.MethodGet, "/coordination/relances", s.reminders, auth.Coordinator)
+
+	page(http.MethodGet, "/cpam/dossiers", s.referentQueue, auth.CPAMReferent)
+	page(http.MethodGet, "/cpam/dossiers/:id", s.referentFile, auth.CPAMReferent)
+	page(http.MethodPost, "/cpam/dossiers/:id/decision", s.decideRights, auth.CPAMReferent)
+
 	// The other roles' homes, until their pages are built.
-	page(http.MethodGet, "/coordination/dossiers", s.comingSoon, auth.Coordinator)
-	page(http.MethodGet, "/cpam/dossiers", s.comingSoon, auth.CPAMReferent)
 	page(http.MethodGet, "/finances", s.comingSoon, auth.Finance)
 	page(http.MethodGet, "/admin", s.comingSoon, auth.Admin)
 }

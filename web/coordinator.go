@@ -1,0 +1,324 @@
+package web
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"passd/api"
+	"passd/calendar"
+	"passd/claims"
+	"passd/fault"
+	"passd/ident"
+)
+
+// The coordinator's pages: find or open a patient file, record its rights
+// application, print its PASS attestation, and chase the files whose
+// invoices near their deadline. Every page that shows an identity reads it
+// through claims.Store, which writes the access log in the same statement.
+
+// rightsFR names a file's rights status in French.
+var rightsFR = map[string]string{
+	claims.RightsNone:      "aucune demande",
+	claims.RightsRequested: "demande déposée",
+	claims.RightsOpened:    "droits ouverts",
+	claims.RightsRefused:   "droits refusés",
+}
+
+// RightsLabel is a rights status in French.
+func RightsLabel(status string) string {
+	if fr, ok := rightsFR[status]; ok {
+		return fr
+	}
+	return status
+}
+
+// regimeFR names a coverage regime in French, in the order of the select.
+var regimeOptions = []option{{"puma", "PUMa"}, {"puma_css", "PUMa + C2S"}, {"ame", "AME"}}
+
+type option struct{ Value, Label string }
+
+// RegimeLabel is a coverage regime in French ("" stays "").
+func RegimeLabel(regime string) string {
+	for _, o := range regimeOptions {
+		if o.Value == regime {
+			return o.Label
+		}
+	}
+	return regime
+}
+
+// AttestationMonths is how long a printed PASS attestation is valid: the
+// time rights usually take to open, after which the coordinator prints a
+// new one.
+const AttestationMonths = 3
+
+// ---- search ----
+
+type searchPage struct {
+	Query    string
+	Searched bool
+	Err      string
+	Results  []claims.Patient
+}
+
+// searchResultsLimit bounds an exact search: a file number or a NIR names
+// one file, so more than a few results is never expected.
+const searchResultsLimit = 20
+
+func (s *Server) coordinatorFiles(c echo.Context) error {
+	p, _ := principal(c)
+	page := searchPage{Query: strings.TrimSpace(c.QueryParam("q"))}
+	if page.Query == "" {
+		return s.render(c, http.StatusOK, "coordinator-files.html", "Dossiers", page)
+	}
+	page.Searched = true
+	var filter claims.PatientFilter
+	if nir, err := ident.ParseNIR(page.Query); err == nil {
+		filter.NIR = nir
+	} else if fileNumberLike(page.Query) {
+		filter.FileNumber = strings.ToUpper(page.Query)
+	} else {
+		page.Err = "Saisissez un numéro de dossier (PASS-2026-000042) ou un NIR complet (15 chiffres)."
+		return s.render(c, http.StatusUnprocessableEntity, "coordinator-files.html", "Dossiers", page)
+	}
+	list, err := s.claims.Patients(c.Request().Context(), p.Actor(), filter, api.PageRequest{Limit: searchResultsLimit})
+	if err != nil {
+		return err
+	}
+	if len(list) > searchResultsLimit {
+		list = list[:searchResultsLimit]
+	}
+	page.Results = list
+	return s.render(c, http.StatusOK, "coordinator-files.html", "Dossiers", page)
+}
+
+// fileNumberLike: at most 32 printable ASCII characters, as file numbers
+// are; anything else is not worth a query.
+func fileNumberLike(q string) bool {
+	if len(q) > 32 {
+		return false
+	}
+	for _, r := range q {
+		if r <= ' ' || r > '~' {
+			return false
+		}
+	}
+	return true
+}
+
+// ---- a new file ----
+
+type patientForm struct {
+	LastName, FirstName, BirthDate, NIR string
+	LastErr, FirstErr, BirthErr, NIRErr string
+	Summary                             string
+}
+
+func (s *Server) newPatientForm(c echo.Context) error {
+	return s.render(c, http.StatusOK, "coordinator-new.html", "Nouveau dossier", patientForm{})
+}
+
+func (s *Server) createPatient(c echo.Context) error {
+	p, _ := principal(c)
+	f := patientForm{LastName: strings.TrimSpace(c.FormValue("last_name")), FirstName: strings.TrimSpace(c.FormValue("first_name")),
+		BirthDate: strings.TrimSpace(c.FormValue("birth_date")), NIR: strings.TrimSpace(c.FormValue("nir"))}
+	// The form becomes the body of POST /patients, so that the API's rules
+	// apply to it; a NIR left blank is left out, as the API allows.
+	fields := map[string]string{"last_name": f.LastName, "first_name": f.FirstName, "birth_date": f.BirthDate}
+	if f.NIR != "" {
+		fields["nir"] = f.NIR
+	}
+	body, err := json.Marshal(fields)
+	if err != nil {
+		return fmt.Errorf("web: patient body: %w", err)
+	}
+	np, err := claims.ParseNewPatient(body, calendar.Today(s.now()))
+	var created claims.Patient
+	if err == nil {
+		created, err = s.claims.CreatePatient(c.Request().Context(), p.Actor(), np)
+	}
+	if err != nil {
+		if !f.explain(err) {
+			return err
+		}
+		return s.render(c, http.StatusUnprocessableEntity, "coordinator-new.html", "Nouveau dossier", f)
+	}
+	setFlash(c, "patient-created")
+	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/coordination/dossiers/%d", created.ID))
+}
+
+// explain puts a French message next to the field an error names; false
+// when the error is not the client's.
+func (f *patientForm) explain(err error) bool {
+	fe, ok := err.(*fault.Error)
+	if !ok || (fe.Code != fault.Invalid && fe.Code != fault.Conflict) {
+		return false
+	}
+	switch fe.Field {
+	case "last_name":
+		f.LastErr = "Indiquez le nom (100 caractères au plus)."
+	case "first_name":
+		f.FirstErr = "Indiquez le prénom (100 caractères au plus)."
+	case "birth_date":
+		f.BirthErr = "Indiquez une date de naissance passée et plausible."
+	case "nir":
+		f.NIRErr = "Ce NIR n'est pas valide : 13 chiffres et la clé (2A et 2B acceptés pour la Corse)."
+		if fe.Kind == "duplicate_nir" {
+			f.NIRErr = "Un dossier existe déjà pour ce NIR : recherchez-le."
+		}
+	default:
+		f.Summary = "Le dossier n'a pas pu être lu. Vérifiez les champs et recommencez."
+	}
+	if f.Summary == "" {
+		f.Summary = "Le dossier n'a pas été créé : corrigez le champ signalé."
+	}
+	return true
+}
+
+// ---- one file, and its rights application ----
+
+type rightsRequestForm struct {
+	Regime, FiledOn       string
+	RegimeErr, FiledOnErr string
+	Summary               string
+}
+
+type filePage struct {
+	Patient claims.Patient
+	History []claims.RightsEvent
+	Regimes []option
+	Form    rightsRequestForm
+}
+
+func (s *Server) coordinatorFile(c echo.Context) error {
+	return s.renderCoordinatorFile(c, http.StatusOK, rightsRequestForm{})
+}
+
+// renderCoordinatorFile reads the file (which logs the read of its
+// identity) and shows it with the application form as typed.
+func (s *Server) renderCoordinatorFile(c echo.Context, status int, form rightsRequestForm) error {
+	p, _ := principal(c)
+	id, err := api.PathID(c, "id")
+	if err != nil {
+		return err
+	}
+	patient, history, err := s.claims.Patient(c.Request().Context(), p.Actor(), id)
+	if err != nil {
+		return err
+	}
+	if form.Regime == "" {
+		form.Regime = patient.Rights.Regime
+	}
+	return s.render(c, status, "coordinator-file.html", "Dossier "+patient.FileNumber,
+		filePage{Patient: patient, History: history, Regimes: regimeOptions, Form: form})
+}
+
+func (s *Server) requestRights(c echo.Context) error {
+	p, _ := principal(c)
+	id, err := api.PathID(c, "id")
+	if err != nil {
+		return err
+	}
+	f := rightsRequestForm{Regime: strings.TrimSpace(c.FormValue("regime")), FiledOn: strings.TrimSpace(c.FormValue("filed_on"))}
+	body, err := json.Marshal(map[string]string{"regime": f.Regime, "filed_on": f.FiledOn})
+	if err != nil {
+		return fmt.Errorf("web: rights request body: %w", err)
+	}
+	req, err := claims.ParseRightsRequest(body)
+	if err == nil {
+		_, err = s.claims.RequestRights(c.Request().Context(), p.Actor(), id, req)
+	}
+	if err != nil {
+		if !f.explain(err) {
+			return err
+		}
+		return s.renderCoordinatorFile(c, http.StatusUnprocessableEntity, f)
+	}
+	setFlash(c, "rights-requested")
+	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/coordination/dossiers/%d", id))
+}
+
+func (f *rightsRequestForm) explain(err error) bool {
+	fe, ok := err.(*fault.Error)
+	if !ok || (fe.Code != fault.Invalid && fe.Code != fault.Conflict) {
+		return false
+	}
+	switch {
+	case fe.Kind == "rights_already_opened":
+		f.Summary = "Les droits de ce dossier sont déjà ouverts : une nouvelle demande n'est possible qu'après leur fin."
+		return true
+	case fe.Field == "regime":
+		f.RegimeErr = "Choisissez le régime demandé."
+	case fe.Field == "filed_on" && strings.Contains(fe.Message, "future"):
+		f.FiledOnErr = "La date de dépôt ne peut pas être dans le futur."
+	case fe.Field == "filed_on":
+		f.FiledOnErr = "Indiquez la date de dépôt de la demande."
+	default:
+		f.Summary = "La demande n'a pas pu être lue. Vérifiez les champs et recommencez."
+		return true
+	}
+	f.Summary = "La demande n'a pas été enregistrée : corrigez le champ signalé."
+	return true
+}
+
+// ---- the attestation ----
+
+type attestationPage struct {
+	Patient  claims.Patient
+	From, To calendar.Date
+}
+
+// attestation is the PASS attestation the patient shows providers: valid
+// from the day it is printed for AttestationMonths months.
+func (s *Server) attestation(c echo.Context) error {
+	p, _ := principal(c)
+	id, err := api.PathID(c, "id")
+	if err != nil {
+		return err
+	}
+	patient, _, err := s.claims.Patient(c.Request().Context(), p.Actor(), id)
+	if err != nil {
+		return err
+	}
+	from := calendar.Today(s.now())
+	to := calendar.FromTime(from.Time().AddDate(0, AttestationMonths, 0)).AddDays(-1)
+	return s.render(c, http.StatusOK, "coordinator-attestation.html", "Attestation PASS "+patient.FileNumber,
+		attestationPage{Patient: patient, From: from, To: to})
+}
+
+// ---- reminders ----
+
+type reminderRow struct {
+	claims.Reminder
+	DaysLeft int
+}
+
+type remindersPage struct {
+	WindowDays int
+	Rows       []reminderRow
+}
+
+// reminders is GET /reminders as a page: the same store call, so the same
+// files, and the same access log.
+func (s *Server) reminders(c echo.Context) error {
+	p, _ := principal(c)
+	list, err := s.claims.Reminders(c.Request().Context(), p.Actor())
+	if err != nil {
+		return err
+	}
+	today := calendar.Today(s.now())
+	page := remindersPage{WindowDays: claims.ReminderWindow}
+	for _, m := range list {
+		page.Rows = append(page.Rows, reminderRow{Reminder: m, DaysLeft: daysBetween(today, m.EarliestDeadline)})
+	}
+	return s.render(c, http.StatusOK, "coordinator-reminders.html", "Relances", page)
+}
+
+// daysBetween counts whole days from a to b (negative when b is earlier).
+func daysBetween(a, b calendar.Date) int {
+	return int(b.Time().Sub(a.Time()).Hours() / 24)
+}

@@ -1,0 +1,172 @@
+package web
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"passd/api"
+	"passd/claims"
+	"passd/fault"
+)
+
+// The CPAM referent's pages: the files awaiting a decision and the
+// decision form. The form becomes the body of POST
+// /patients/{id}/rights-decision and goes through the API's rules.
+
+// queueLimit bounds the queue page; a city files about a thousand
+// applications a year, so the queue is far shorter in practice.
+const queueLimit = 500
+
+// amePriorCoverDays: AME also covers care given up to 90 days before the
+// filing, so the decision form proposes that start (the referent may edit it).
+const amePriorCoverDays = 90
+
+type queuePage struct {
+	Files     []claims.AwaitingFile
+	Truncated bool
+}
+
+func (s *Server) referentQueue(c echo.Context) error {
+	files, err := s.claims.AwaitingDecision(c.Request().Context(), queueLimit+1)
+	if err != nil {
+		return err
+	}
+	page := queuePage{Files: files}
+	if len(files) > queueLimit {
+		page.Files, page.Truncated = files[:queueLimit], true
+	}
+	return s.render(c, http.StatusOK, "referent-queue.html", "Dossiers à décider", page)
+}
+
+type decisionForm struct {
+	Decision, Regime, From, To, Reference, Reason string
+	DecisionErr, RegimeErr, FromErr, ToErr        string
+	ReferenceErr, ReasonErr, Summary              string
+}
+
+type decisionPage struct {
+	Patient   claims.Patient
+	Regimes   []option
+	Decisions []option
+	Form      decisionForm
+}
+
+var decisionOptions = []option{{claims.RightsOpened, "Ouvrir les droits"}, {claims.RightsRefused, "Refuser"}}
+
+func (s *Server) referentFile(c echo.Context) error {
+	return s.renderReferentFile(c, http.StatusOK, nil)
+}
+
+// renderReferentFile reads the file (logging the read of its identity) and
+// shows the decision form: as typed when form is not nil, else proposed
+// from the application.
+func (s *Server) renderReferentFile(c echo.Context, status int, form *decisionForm) error {
+	p, _ := principal(c)
+	id, err := api.PathID(c, "id")
+	if err != nil {
+		return err
+	}
+	patient, _, err := s.claims.Patient(c.Request().Context(), p.Actor(), id)
+	if err != nil {
+		return err
+	}
+	if form == nil {
+		form = proposedDecision(patient.Rights)
+	}
+	return s.render(c, status, "referent-file.html", "Dossier "+patient.FileNumber,
+		decisionPage{Patient: patient, Regimes: regimeOptions, Decisions: decisionOptions, Form: *form})
+}
+
+// proposedDecision fills the form from the application: its regime, and a
+// start on the filing date (90 days earlier for AME).
+func proposedDecision(r claims.Rights) *decisionForm {
+	f := &decisionForm{Decision: claims.RightsOpened, Regime: r.Regime}
+	if !r.FiledOn.IsZero() {
+		from := r.FiledOn
+		if r.Regime == "ame" {
+			from = from.AddDays(-amePriorCoverDays)
+		}
+		f.From = from.String()
+	}
+	return f
+}
+
+func (s *Server) decideRights(c echo.Context) error {
+	p, _ := principal(c)
+	id, err := api.PathID(c, "id")
+	if err != nil {
+		return err
+	}
+	f := decisionForm{Decision: strings.TrimSpace(c.FormValue("decision")), Regime: strings.TrimSpace(c.FormValue("regime")),
+		From: strings.TrimSpace(c.FormValue("effective_from")), To: strings.TrimSpace(c.FormValue("effective_to")),
+		Reference: strings.TrimSpace(c.FormValue("reference")), Reason: strings.TrimSpace(c.FormValue("reason"))}
+	body, err := json.Marshal(f.body())
+	if err != nil {
+		return fmt.Errorf("web: rights decision body: %w", err)
+	}
+	d, err := claims.ParseRightsDecision(body)
+	if err == nil {
+		_, err = s.claims.DecideRights(c.Request().Context(), p.Actor(), id, d)
+	}
+	if err != nil {
+		if !f.explain(err) {
+			return err
+		}
+		return s.renderReferentFile(c, http.StatusUnprocessableEntity, &f)
+	}
+	setFlash(c, "rights-decided")
+	return c.Redirect(http.StatusSeeOther, "/cpam/dossiers")
+}
+
+// body is the API body the form stands for. One form serves both answers,
+// so a refusal leaves out the opening's fields (the regime select always
+// has a value) and an opening leaves out blank optional fields; a reason
+// typed for an opening is sent, for the API's rule to refuse it.
+func (f decisionForm) body() map[string]string {
+	out := map[string]string{"decision": f.Decision}
+	if f.Decision == claims.RightsRefused {
+		out["reason"] = f.Reason
+		return out
+	}
+	out["regime"], out["effective_from"], out["reference"] = f.Regime, f.From, f.Reference
+	if f.To != "" {
+		out["effective_to"] = f.To
+	}
+	if f.Reason != "" {
+		out["reason"] = f.Reason
+	}
+	return out
+}
+
+func (f *decisionForm) explain(err error) bool {
+	fe, ok := err.(*fault.Error)
+	if !ok || (fe.Code != fault.Invalid && fe.Code != fault.Conflict) {
+		return false
+	}
+	switch fe.Field {
+	case "decision":
+		f.DecisionErr = "Choisissez d'ouvrir les droits ou de les refuser."
+	case "regime":
+		f.RegimeErr = "Choisissez le régime ouvert."
+	case "effective_from":
+		f.FromErr = "Indiquez la date de début des droits."
+	case "effective_to":
+		f.ToErr = "Indiquez une date de fin postérieure au début des droits, ou laissez-la vide."
+	case "reference":
+		f.ReferenceErr = "Indiquez la référence de la décision de la CPAM (64 caractères au plus)."
+	case "reason":
+		f.ReasonErr = "Indiquez le motif du refus (500 caractères au plus)."
+		if f.Decision != claims.RightsRefused {
+			f.ReasonErr = "Le motif ne s'indique que pour un refus : videz ce champ pour ouvrir les droits."
+		}
+	default:
+		f.Summary = "La décision n'a pas pu être lue. Vérifiez les champs et recommencez."
+		return true
+	}
+	f.Summary = "La décision n'a pas été enregistrée : corrigez le champ signalé."
+	return true
+}
