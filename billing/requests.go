@@ -1,6 +1,9 @@
 package billing
 
 import (
+	"encoding/json"
+	"fmt"
+
 	"passd/api"
 	"passd/calendar"
 	"passd/fault"
@@ -31,4 +34,20 @@ func (r approveRequest) validate() (bool, error) {
 // validate returns the day the batch was paid.
 func (r paidRequest) validate() (calendar.Date, error) {
 	return r.PaidOn.Date("paid_on")
+}
+
+// ParsePaidOn reads the day a batch was paid as the web form types it
+// (YYYY-MM-DD), with the API's rule and error.
+func ParsePaidOn(raw string) (calendar.Date, error) {
+	var req paidRequest
+	if raw != "" {
+		body, err := json.Marshal(map[string]string{"paid_on": raw})
+		if err != nil {
+			return calendar.Date{}, fmt.Errorf("billing: paid_on: %w", err)
+		}
+		if err := json.Unmarshal(body, &req); err != nil {
+			return calendar.Date{}, fmt.Errorf("billing: paid_on: %w", err)
+		}
+	}
+	return req.validate()
 }

@@ -23,6 +23,8 @@ var funcs = template.FuncMap{
 	"reason": ReasonLabel,
 	"rights": RightsLabel,
 	"regime": RegimeLabel,
+	"day":    FormatDay,
+	"moment": FormatMoment,
 }
 
 func mustParsePages() pages {
@@ -64,8 +66,8 @@ var navByRole = map[auth.Role][]navLink{
 	},
 	auth.Coordinator:  {{Href: "/coordination/dossiers", Label: "Dossiers"}, {Href: "/coordination/relances", Label: "Relances"}},
 	auth.CPAMReferent: {{Href: "/cpam/dossiers", Label: "Dossiers à décider"}},
-	auth.Finance:      {{Href: "/finances", Label: "Tableau de bord"}},
-	auth.Admin:        {{Href: "/admin", Label: "Administration"}},
+	auth.Finance:      {{Href: "/finances", Label: "Tableau de bord"}, {Href: "/finances/lots", Label: "Lots de paiement"}},
+	auth.Admin:        {{Href: "/admin", Label: "Administration"}, {Href: "/admin/taches", Label: "Tâches"}},
 }
 
 // view is what the layout reads; Data is the page's own.
@@ -126,6 +128,13 @@ var flashes = map[string]string{
 	"patient-created":  "Dossier créé.",
 	"rights-requested": "Demande de droits enregistrée.",
 	"rights-decided":   "Décision enregistrée.",
+	"batch-drafted":    "Lot préparé.",
+	"batch-submitted":  "Lot soumis.",
+	"batch-approved":   "Lot approuvé.",
+	"batch-cancelled":  "Lot annulé.",
+	"batch-paid":       "Lot marqué payé.",
+	"job-done":         "Tâche exécutée.",
+	"job-failed":       "La tâche a échoué : voyez son erreur ci-dessous.",
 }
 
 func setFlash(c echo.Context, key string) {

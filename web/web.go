@@ -28,6 +28,7 @@ import (
 	"passd/billing"
 	"passd/claims"
 	"passd/fault"
+	"passd/scheduler"
 )
 
 //go:embed templates/*.html
@@ -62,6 +63,7 @@ type Config struct {
 	Throttle *auth.Throttle // failed sign-ins count as failed authentications
 	Billing  *billing.Store
 	Claims   *claims.Store
+	Jobs     *scheduler.Scheduler
 	Logger   *slog.Logger
 	Now      func() time.Time
 	Idle     time.Duration // zero: DefaultIdle
@@ -73,6 +75,7 @@ type Server struct {
 	throttle *auth.Throttle
 	billing  *billing.Store
 	claims   *claims.Store
+	jobs     *scheduler.Scheduler
 	logger   *slog.Logger
 	now      func() time.Time
 	sessions *sessions
@@ -90,7 +93,7 @@ func New(cfg Config) *Server {
 	if cfg.Idle == 0 {
 		cfg.Idle = DefaultIdle
 	}
-	s := &Server{users: cfg.Users, throttle: cfg.Throttle, billing: cfg.Billing, claims: cfg.Claims, logger: cfg.Logger, now: cfg.Now,
+	s := &Server{users: cfg.Users, throttle: cfg.Throttle, billing: cfg.Billing, claims: cfg.Claims, jobs: cfg.Jobs, logger: cfg.Logger, now: cfg.Now,
 		sessions: &sessions{pool: cfg.Pool, now: cfg.Now, idle: cfg.Idle}, pages: mustParsePages()}
 	s.csrf, s.csrfTLS = s.csrfMiddleware(false), s.csrfMiddleware(true)
 	return s
@@ -157,7 +160,8 @@ func (s *Server) Routes(e *echo.Echo) {
 	page(http.MethodPost, "/cpam/dossiers/:id/decision", s.decideRights, auth.CPAMReferent)
 
 	// The other roles' homes, until their pages are built.
-	page(http.MethodGet, "/finances", s.comingSoon, auth.Finance)
+	s.financeRoutes(page)
+	s.adminRoutes(page)
 	page(http.MethodGet, "/admin", s.comingSoon, auth.Admin)
 }
 

@@ -123,7 +123,7 @@ func (a *app) routes() *echo.Echo {
 	g.GET("/reports/invariants", a.invariants)
 
 	// The pages in French, outside /api/v1 (package web).
-	web.New(web.Config{Pool: a.pool, Users: a.users, Throttle: a.throttle, Billing: a.billing, Claims: a.claims, Logger: a.logger, Now: a.now}).Routes(e)
+	web.New(web.Config{Pool: a.pool, Users: a.users, Throttle: a.throttle, Billing: a.billing, Claims: a.claims, Jobs: a.scheduler, Logger: a.logger, Now: a.now}).Routes(e)
 	return e
 }
 

@@ -1,0 +1,190 @@
+package main
+
+// The finance role's pages, driven as a browser without JavaScript would;
+// what each form stores is compared with what the JSON API answers.
+
+import (
+	"html"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/shopspring/decimal"
+
+	"passd/web"
+)
+
+// post submits a form of path's page (its CSRF token read from from) and
+// returns the answer.
+func (b *browser) post(t *testing.T, from, path string, form url.Values) (int, string, string) {
+	t.Helper()
+	if form == nil {
+		form = url.Values{}
+	}
+	form.Set("_csrf", b.csrf(t, from))
+	rec := b.do(t, "POST", path, form)
+	return rec.Code, rec.Header().Get("Location"), rec.Body.String()
+}
+
+// htmlText undoes the page's HTML escaping, to compare French text.
+func htmlText(body string) string { return html.UnescapeString(body) }
+
+func mustDecimal(t *testing.T, s string) decimal.Decimal {
+	t.Helper()
+	d, err := decimal.NewFromString(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func wantContains(t *testing.T, what, page string, wants ...string) {
+	t.Helper()
+	for _, want := range wants {
+		if !strings.Contains(page, want) {
+			t.Errorf("%s lacks %q:\n%s", what, want, page)
+		}
+	}
+}
+
+func TestWebFinanceBatchFromDraftToPaidAsTheAPIWould(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.setRegie(t, "10000.00", "50000.00")
+	gp := h.newProvider(t, "Dr Martin", "general_practitioner", "10000000001")
+	h.cityDue(t, gp, h.newPatient(t, "Diallo"), "F-WEB", "1200.50", "34.00")
+	preparer := mustSignIn(t, h, h.finance)
+	approver := mustSignIn(t, h, h.newFinance(t, "finance-b"))
+
+	// The dashboard: the budget's bar and figures, what is due by provider.
+	home := preparer.page(t, http.StatusOK, "/finances")
+	wantContains(t, "the dashboard", home, "<h1>Tableau de bord</h1>", "Budget 2026", `<meter id="budget-utilise" min="0" max="50000.00" value="1234.50">`,
+		"Budget annuel", web.FormatAmount(mustDecimal(t, "50000.00")), "Restant", web.FormatAmount(mustDecimal(t, "48765.50")),
+		"<td>Dr Martin</td><td class=\"num\">2</td><td class=\"num\">"+web.FormatAmount(mustDecimal(t, "1234.50"))+"</td>",
+		"brouillon : 0", `href="/finances/paiements.csv"`, `href="/finances/lots"`)
+
+	// Other roles may not open the finance pages.
+	other := mustSignIn(t, h, gp.token)
+	for _, path := range []string{"/finances", "/finances/lots", "/finances/lots.csv", "/finances/paiements.csv"} {
+		wantContains(t, "GET "+path+" as a provider", other.page(t, http.StatusForbidden, path), "Accès refusé")
+	}
+
+	// "Préparer un lot" drafts every due payout, as POST /payout-batches.
+	wantContains(t, "the batches", preparer.page(t, http.StatusOK, "/finances/lots"), "Préparer un lot", "Aucun lot de paiement.", `href="/finances/lots.csv"`)
+	code, loc, body := preparer.post(t, "/finances/lots", "/finances/lots", nil)
+	if code != http.StatusSeeOther || !strings.HasPrefix(loc, "/finances/lots/") {
+		t.Fatalf("Préparer un lot: %d → %q, want 303 → the batch:\n%s", code, loc, body)
+	}
+	id := strings.TrimPrefix(loc, "/finances/lots/")
+	wantFields(t, "the drafted batch", h.mustDo(t, http.StatusOK, "GET", pbPath(id), h.admin, ""),
+		map[string]any{"status": "draft", "payout_count": 2, "total": "1234.50", "created_by": "finance", "provider_id": nil})
+	page := preparer.page(t, http.StatusOK, loc)
+	wantContains(t, "the draft", page, "Lot préparé.", "Lot de paiement n° "+id, "brouillon", "Soumettre", "Annuler le lot", "Dr Martin",
+		web.FormatAmount(mustDecimal(t, "1200.50")), "délai dépassé")
+	if strings.Contains(page, "Approuver</button>") || strings.Contains(page, "Télécharger le fichier SEPA") {
+		t.Error("a draft offers to approve it or its SEPA file")
+	}
+	wantContains(t, "the batches", preparer.page(t, http.StatusOK, "/finances/lots"), `<a href="/finances/lots/`+id+`">Lot n° `+id+`</a>`, "brouillon")
+
+	// Soumettre makes the agent its preparer.
+	if code, loc, body := preparer.post(t, loc, loc+"/soumettre", nil); code != http.StatusSeeOther || loc != "/finances/lots/"+id {
+		t.Fatalf("Soumettre: %d → %q:\n%s", code, loc, body)
+	}
+	wantFields(t, "the submitted batch", h.mustDo(t, http.StatusOK, "GET", pbPath(id), h.admin, ""),
+		map[string]any{"status": "submitted", "prepared_by": "finance"})
+
+	// The preparer may not approve: the French four-eyes message, nothing changed.
+	code, _, body = preparer.post(t, loc, loc+"/approuver", nil)
+	if code != http.StatusForbidden {
+		t.Fatalf("the preparer approves: %d, want 403:\n%s", code, body)
+	}
+	wantContains(t, "the four-eyes refusal", htmlText(body), "Vous avez préparé ce lot : un autre agent doit l'approuver.", "Approuver")
+	wantFields(t, "the batch after the preparer's attempt", h.mustDo(t, http.StatusOK, "GET", pbPath(id), h.admin, ""),
+		map[string]any{"status": "submitted", "approved_by": nil})
+
+	// Another agent approves; the SEPA file is the API's, byte for byte.
+	if code, _, body := approver.post(t, loc, loc+"/approuver", nil); code != http.StatusSeeOther {
+		t.Fatalf("Approuver: %d:\n%s", code, body)
+	}
+	wantFields(t, "the approved batch", h.mustDo(t, http.StatusOK, "GET", pbPath(id), h.admin, ""),
+		map[string]any{"status": "approved", "approved_by": "finance-b", "budget_override": false})
+	wantContains(t, "the approved batch", approver.page(t, http.StatusOK, loc), "Lot approuvé.", "Télécharger le fichier SEPA", "Marquer payé",
+		`<label for="paid_on">Date du paiement</label>`)
+	sepa := approver.do(t, "GET", loc+"/sepa.xml", nil)
+	apiSEPA := h.doRaw(t, "GET", pbPath(id, "sepa.xml"), h.finance, "")
+	if sepa.Code != http.StatusOK || apiSEPA.Code != http.StatusOK || sepa.Body.String() != apiSEPA.Body.String() {
+		t.Errorf("sepa.xml: page %d, API %d; same bytes: %v", sepa.Code, apiSEPA.Code, sepa.Body.String() == apiSEPA.Body.String())
+	}
+
+	// Marquer payé: French errors (422, the date kept), then the API's paid_on.
+	for _, c := range []struct{ paidOn, want string }{
+		{"", "Indiquez la date du paiement (jj/mm/aaaa)."},
+		{"15/06/2026", "Indiquez la date du paiement (jj/mm/aaaa)."},
+		{"2026-06-16", "La date du paiement ne peut pas être dans le futur."},
+		{"2026-01-02", "La date du paiement ne peut pas précéder l'approbation du lot."},
+	} {
+		code, _, body := approver.post(t, loc, loc+"/paye", url.Values{"paid_on": {c.paidOn}})
+		if code != http.StatusUnprocessableEntity {
+			t.Errorf("paid_on %q: %d, want 422", c.paidOn, code)
+		}
+		wantContains(t, "paid_on "+c.paidOn, htmlText(body), c.want, `value="`+c.paidOn+`"`)
+	}
+	wantFields(t, "the batch after refused dates", h.mustDo(t, http.StatusOK, "GET", pbPath(id), h.admin, ""), map[string]any{"status": "approved"})
+	if code, _, body := approver.post(t, loc, loc+"/paye", url.Values{"paid_on": {"2026-06-15"}}); code != http.StatusSeeOther {
+		t.Fatalf("Marquer payé: %d:\n%s", code, body)
+	}
+	wantFields(t, "the paid batch", h.mustDo(t, http.StatusOK, "GET", pbPath(id), h.admin, ""), map[string]any{"status": "paid", "paid_on": "2026-06-15"})
+	wantContains(t, "the paid batch", approver.page(t, http.StatusOK, loc), "Lot marqué payé.", "payé", "15/06/2026")
+
+	// The CSV downloads are the API's, byte for byte.
+	for page, api := range map[string]string{
+		"/finances/lots.csv":                "/api/v1/payout-batches?format=csv",
+		"/finances/paiements.csv":           "/api/v1/payouts?format=csv",
+		"/finances/paiements.csv?lot=" + id: "/api/v1/payouts?format=csv&batch_id=" + id,
+	} {
+		got, want := preparer.do(t, "GET", page, nil), h.doRaw(t, "GET", api, h.finance, "")
+		if got.Code != http.StatusOK || got.Body.String() != want.Body.String() || got.Header().Get("Content-Disposition") != want.Header().Get("Content-Disposition") {
+			t.Errorf("GET %s: %d %q, want the API's %s:\n%s\n---\n%s", page, got.Code, got.Header().Get("Content-Disposition"), api, got.Body.String(), want.Body.String())
+		}
+	}
+	h.checkInvariants(t)
+}
+
+func TestWebFinanceCancelsABatchAndExplainsRefusalsInFrench(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.setRegie(t, "10000.00", "50000.00")
+	b := mustSignIn(t, h, h.finance)
+
+	// Nothing due: the list explains it (409) and stores nothing.
+	before := h.state(t)
+	code, _, body := b.post(t, "/finances/lots", "/finances/lots", nil)
+	if code != http.StatusConflict {
+		t.Fatalf("Préparer un lot with nothing due: %d, want 409", code)
+	}
+	wantContains(t, "nothing to batch", htmlText(body), "Aucun paiement à verser ne peut entrer dans un lot")
+	h.assertUnchanged(t, "nothing to batch", before)
+
+	gp := h.newProvider(t, "Dr Martin", "general_practitioner", "10000000001")
+	h.cityDue(t, gp, h.newPatient(t, "Diallo"), "F-WEB", "40.00")
+	_, loc, _ := b.post(t, "/finances/lots", "/finances/lots", nil)
+	id := strings.TrimPrefix(loc, "/finances/lots/")
+	if code, _, body := b.post(t, loc, loc+"/annuler", nil); code != http.StatusSeeOther {
+		t.Fatalf("Annuler le lot: %d:\n%s", code, body)
+	}
+	wantFields(t, "the cancelled batch", h.mustDo(t, http.StatusOK, "GET", pbPath(id), h.admin, ""), map[string]any{"status": "cancelled"})
+	wantContains(t, "the cancelled batch", b.page(t, http.StatusOK, loc), "Lot annulé.", "annulé")
+
+	// A step the batch's status no longer allows: 409 with a French message.
+	code, _, body = b.post(t, loc, loc+"/soumettre", url.Values{})
+	if code != http.StatusConflict {
+		t.Fatalf("submitting a cancelled batch: %d, want 409", code)
+	}
+	wantContains(t, "submitting a cancelled batch", htmlText(body), "Ce lot a changé d'état entre-temps")
+	// Unknown or malformed batches are the French 404 page.
+	for _, path := range []string{"/finances/lots/999999", "/finances/lots/abc", "/finances/lots/999999/sepa.xml"} {
+		b.page(t, http.StatusNotFound, path)
+	}
+	h.checkInvariants(t)
+}

@@ -1,0 +1,88 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"passd/api"
+	"passd/auth"
+	"passd/calendar"
+	"passd/fault"
+	"passd/scheduler"
+)
+
+// The admin role's pages. /admin/taches lists the job runs and runs a job
+// now, as GET /jobs and POST /jobs/{name}/run do, through the same
+// scheduler.
+
+// jobTriggerLabel is how a run was started, in French.
+var jobTriggerLabel = map[string]string{scheduler.TriggerManual: "à la demande", scheduler.TriggerSchedule: "planifiée",
+	scheduler.TriggerStartup: "au démarrage"}
+
+type jobRunRow struct {
+	Run     scheduler.Run
+	Trigger string
+}
+
+type jobsPage struct {
+	Names      []string
+	Runs       []jobRunRow
+	NextCursor string
+	Error      string
+}
+
+func (s *Server) jobsPage(c echo.Context) error {
+	return s.renderJobs(c, http.StatusOK, "")
+}
+
+func (s *Server) renderJobs(c echo.Context, status int, message string) error {
+	page, err := api.ParsePage(c)
+	if err != nil {
+		return err
+	}
+	runs, err := s.jobs.Runs(c.Request().Context(), "", page.Limit+1, page.Before)
+	if err != nil {
+		return err
+	}
+	next := api.NewPage(page, runs, func(r scheduler.Run) int64 { return r.ID }, func(r scheduler.Run) scheduler.Run { return r })
+	out := jobsPage{Names: s.jobs.Names(), NextCursor: next.NextCursor, Error: message}
+	for _, r := range next.Items {
+		out.Runs = append(out.Runs, jobRunRow{Run: r, Trigger: jobTriggerLabel[r.Trigger]})
+	}
+	return s.render(c, status, "admin-jobs.html", "Tâches planifiées", out)
+}
+
+// runJob is "Lancer maintenant : {job}".
+func (s *Server) runJob(c echo.Context) error {
+	name := c.Param("name")
+	if !slices.Contains(s.jobs.Names(), name) {
+		return fault.New(fault.NotFound, "no job is called %q", name)
+	}
+	// As in the API, leaving the page does not cut the job short.
+	run, err := s.jobs.RunNow(context.WithoutCancel(c.Request().Context()), name)
+	if err != nil {
+		if fe, ok := err.(*fault.Error); ok && fe.Kind == "job_running" {
+			return s.renderJobs(c, http.StatusConflict, "La tâche « "+name+" » est déjà en cours : réessayez quand elle sera terminée.")
+		}
+		return err
+	}
+	if run.Error != nil {
+		setFlash(c, "job-failed")
+	} else {
+		setFlash(c, "job-done")
+	}
+	return c.Redirect(http.StatusSeeOther, "/admin/taches")
+}
+
+// adminRoutes registers the admin role's pages.
+func (s *Server) adminRoutes(page func(method, path string, h echo.HandlerFunc, roles ...auth.Role)) {
+	page(http.MethodGet, "/admin/taches", s.jobsPage, auth.Admin)
+	page(http.MethodPost, "/admin/taches/:name", s.runJob, auth.Admin)
+}
+
+// FormatMoment writes an instant in Paris time as dd/mm/yyyy hh:mm:ss.
+func FormatMoment(t time.Time) string { return t.In(calendar.Paris()).Format("02/01/2006 15:04:05") }

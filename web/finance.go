@@ -1,0 +1,347 @@
+package web
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/shopspring/decimal"
+
+	"passd/api"
+	"passd/auth"
+	"passd/billing"
+	"passd/calendar"
+	"passd/fault"
+	"passd/money"
+)
+
+// The finance role's pages: the dashboard, the payout batches and their
+// steps (draft, submit, approve by another agent, cancel, mark paid), the
+// SEPA file and the CSV exports. Every step calls the billing.Store method
+// its API route calls; the rules (four eyes, budget, statuses) stay there.
+
+// batchStatusLabel is a payout batch's status in French.
+var batchStatusLabel = map[string]string{
+	billing.BatchDraft: "brouillon", billing.BatchSubmitted: "soumis", billing.BatchApproved: "approuvé",
+	billing.BatchPaid: "payé", billing.BatchCancelled: "annulé",
+}
+
+// payoutStatusLabel and payoutReasonLabel are a payout's status and reason in French.
+var (
+	payoutStatusLabel = map[string]string{billing.PayoutDue: "à payer", billing.PayoutBatched: "dans un lot",
+		billing.PayoutApproved: "approuvé", billing.PayoutPaid: "payé"}
+	payoutReasonLabel = map[string]string{
+		billing.ReasonTicketModerateur: "ticket modérateur", billing.ReasonRightsRefused: "droits refusés",
+		billing.ReasonNotCovered: "soins hors droits", billing.ReasonDeadlinePassed: "délai dépassé",
+		billing.ReasonPrescribed: "prescription", billing.ReasonCPAMRejected: "rejet CPAM",
+		billing.ReasonCPAMPartial: "paiement partiel CPAM",
+	}
+)
+
+// fourEyesMessage is what the preparer of a batch reads when approving it.
+const fourEyesMessage = "Vous avez préparé ce lot : un autre agent doit l'approuver."
+
+// ---- the dashboard ----
+
+type batchCount struct {
+	Label string
+	Count int
+}
+
+type financeHome struct {
+	Budget               billing.Budget
+	Used                 decimal.Decimal // committed + paid
+	UsedValue, BudgetMax string          // plain decimals for <meter>, never floats
+	Overspent            bool
+	Due                  []billing.ProviderDue
+	DueTotal             decimal.Decimal
+	Batches              []batchCount
+}
+
+func (s *Server) financeHome(c echo.Context) error {
+	ctx := c.Request().Context()
+	budget, err := s.billing.BudgetReport(ctx, calendar.Today(s.now()).Year())
+	if err != nil {
+		return err
+	}
+	summary, err := s.billing.FinanceSummary(ctx)
+	if err != nil {
+		return err
+	}
+	used := budget.Committed.Add(budget.Paid)
+	page := financeHome{Budget: budget, Used: used, UsedValue: money.Format(decimal.Min(used, budget.Budget)),
+		BudgetMax: money.Format(budget.Budget), Overspent: budget.Remaining.IsNegative(), Due: summary.Due, DueTotal: decimal.Zero}
+	for _, d := range summary.Due {
+		page.DueTotal = page.DueTotal.Add(d.Amount)
+	}
+	for _, st := range billing.BatchStatuses {
+		page.Batches = append(page.Batches, batchCount{Label: batchStatusLabel[st], Count: summary.BatchesByState[st]})
+	}
+	return s.render(c, http.StatusOK, "finance-home.html", "Tableau de bord", page)
+}
+
+// ---- the batches ----
+
+type batchRow struct {
+	Batch  billing.PayoutBatch
+	Status string
+}
+
+type batchListPage struct {
+	Rows       []batchRow
+	NextCursor string
+	Error      string
+}
+
+func (s *Server) payoutBatchList(c echo.Context) error {
+	return s.renderBatchList(c, http.StatusOK, "")
+}
+
+func (s *Server) renderBatchList(c echo.Context, status int, message string) error {
+	page, err := api.ParsePage(c)
+	if err != nil {
+		return err
+	}
+	list, err := s.billing.PayoutBatches(c.Request().Context(), "", page)
+	if err != nil {
+		return err
+	}
+	next := api.NewPage(page, list, func(b billing.PayoutBatch) int64 { return b.ID }, func(b billing.PayoutBatch) billing.PayoutBatch { return b })
+	out := batchListPage{NextCursor: next.NextCursor, Error: message}
+	for _, b := range next.Items {
+		out.Rows = append(out.Rows, batchRow{Batch: b, Status: batchStatusLabel[b.Status]})
+	}
+	return s.render(c, status, "finance-batches.html", "Lots de paiement", out)
+}
+
+// draftPayoutBatch is "Préparer un lot": POST /payout-batches without a
+// provider filter.
+func (s *Server) draftPayoutBatch(c echo.Context) error {
+	p, _ := principal(c)
+	b, ok, err := s.billing.DraftPayoutBatch(c.Request().Context(), p.Actor(), 0)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return s.renderBatchList(c, http.StatusConflict,
+			"Aucun paiement à verser ne peut entrer dans un lot : il n'y en a pas sous le plafond de la régie, ou un autre lot est en cours de préparation.")
+	}
+	setFlash(c, "batch-drafted")
+	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/finances/lots/%d", b.ID))
+}
+
+// ---- one batch ----
+
+type payoutRow struct {
+	Payout         billing.Payout
+	Status, Reason string
+}
+
+type batchPage struct {
+	Batch                                                  billing.PayoutBatch
+	Status                                                 string
+	Payouts                                                []payoutRow
+	More                                                   bool // the batch holds more payouts than the page lists
+	Error                                                  string
+	PaidOn                                                 string
+	PaidErr                                                string
+	CanSubmit, CanApprove, CanCancel, CanMarkPaid, HasSEPA bool
+}
+
+// batchPageLimit is how many of a batch's payouts the page lists; the CSV
+// has them all.
+const batchPageLimit = api.MaxLimit
+
+func (s *Server) payoutBatchPage(c echo.Context) error {
+	return s.renderBatch(c, http.StatusOK, batchPage{})
+}
+
+// renderBatch reads the batch named in the path and renders it with what
+// page already says (an error, the typed date).
+func (s *Server) renderBatch(c echo.Context, status int, page batchPage) error {
+	id, err := api.PathID(c, "id")
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	b, err := s.billing.PayoutBatch(ctx, id)
+	if err != nil {
+		return err
+	}
+	payouts, err := s.billing.Payouts(ctx, billing.PayoutFilter{BatchID: id}, api.PageRequest{Limit: batchPageLimit})
+	if err != nil {
+		return err
+	}
+	if len(payouts) > batchPageLimit {
+		payouts, page.More = payouts[:batchPageLimit], true
+	}
+	page.Batch, page.Status = b, batchStatusLabel[b.Status]
+	for _, po := range payouts {
+		page.Payouts = append(page.Payouts, payoutRow{Payout: po, Status: payoutStatusLabel[po.Status], Reason: payoutReasonLabel[po.Reason]})
+	}
+	page.CanSubmit = b.Status == billing.BatchDraft
+	page.CanApprove = b.Status == billing.BatchSubmitted
+	page.CanCancel = b.Status == billing.BatchDraft || b.Status == billing.BatchSubmitted || b.Status == billing.BatchApproved
+	page.CanMarkPaid = b.Status == billing.BatchApproved
+	page.HasSEPA = b.Status == billing.BatchApproved || b.Status == billing.BatchPaid
+	if page.PaidOn == "" && page.PaidErr == "" {
+		page.PaidOn = calendar.Today(s.now()).String() // a refused date stays as typed, even blank
+	}
+	return s.render(c, status, "finance-batch.html", fmt.Sprintf("Lot de paiement n° %d", b.ID), page)
+}
+
+// batchStep runs one step of a batch and comes back to its page; a refusal
+// the agent can understand is shown there in French.
+func (s *Server) batchStep(flash string, step func(c echo.Context, p auth.Principal, id int64) error) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		p, _ := principal(c)
+		id, err := api.PathID(c, "id")
+		if err != nil {
+			return err
+		}
+		if err := step(c, p, id); err != nil {
+			status, message, ok := explainBatchError(err)
+			if !ok {
+				return err
+			}
+			return s.renderBatch(c, status, batchPage{Error: message})
+		}
+		setFlash(c, flash)
+		return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/finances/lots/%d", id))
+	}
+}
+
+// explainBatchError turns a refusal of billing into a status and a French
+// message; false when the error is not one (it is then a 500 or 503 page).
+func explainBatchError(err error) (int, string, bool) {
+	fe, ok := err.(*fault.Error)
+	if !ok {
+		return 0, "", false
+	}
+	switch {
+	case fe.Kind == "four_eyes":
+		return http.StatusForbidden, fourEyesMessage, true
+	case fe.Kind == "budget_exceeded":
+		return http.StatusConflict, "Approuver ce lot dépasserait le budget annuel du PASS : seul un administrateur peut l'autoriser.", true
+	case fe.Kind == "batch_status":
+		return http.StatusConflict, "Ce lot a changé d'état entre-temps : cette action n'est plus possible.", true
+	case fe.Kind == "settings_incomplete":
+		return http.StatusConflict, "Le nom, l'IBAN et le BIC de la régie doivent d'abord être renseignés dans les paramètres.", true
+	case fe.Code == fault.Conflict:
+		return http.StatusConflict, "Cette action n'est pas possible sur ce lot dans son état actuel.", true
+	}
+	return 0, "", false
+}
+
+func (s *Server) submitPayoutBatch(c echo.Context, p auth.Principal, id int64) error {
+	_, err := s.billing.SubmitPayoutBatch(c.Request().Context(), p.Actor(), id)
+	return err
+}
+
+func (s *Server) approvePayoutBatch(c echo.Context, p auth.Principal, id int64) error {
+	_, err := s.billing.ApprovePayoutBatch(c.Request().Context(), billing.Approval{Actor: p.Actor(), IsAdmin: p.Role == auth.Admin}, id)
+	return err
+}
+
+func (s *Server) cancelPayoutBatch(c echo.Context, p auth.Principal, id int64) error {
+	_, err := s.billing.CancelPayoutBatch(c.Request().Context(), p.Actor(), id)
+	return err
+}
+
+// markPayoutBatchPaid is the form "Marquer payé"; the date goes through
+// the API's parser and the store's checks (not in the future, not before
+// the approval).
+func (s *Server) markPayoutBatchPaid(c echo.Context) error {
+	p, _ := principal(c)
+	id, err := api.PathID(c, "id")
+	if err != nil {
+		return err
+	}
+	raw := strings.TrimSpace(c.FormValue("paid_on"))
+	paidOn, err := billing.ParsePaidOn(raw)
+	if err == nil {
+		_, err = s.billing.MarkPayoutBatchPaid(c.Request().Context(), p.Actor(), id, paidOn)
+	}
+	if err != nil {
+		fe, ok := err.(*fault.Error)
+		if ok && fe.Field == "paid_on" {
+			message := "Indiquez la date du paiement (jj/mm/aaaa)."
+			switch {
+			case strings.Contains(fe.Message, "future"):
+				message = "La date du paiement ne peut pas être dans le futur."
+			case strings.Contains(fe.Message, "before the approval"):
+				message = "La date du paiement ne peut pas précéder l'approbation du lot."
+			}
+			return s.renderBatch(c, http.StatusUnprocessableEntity, batchPage{PaidOn: raw, PaidErr: message})
+		}
+		status, message, ok := explainBatchError(err)
+		if !ok {
+			return err
+		}
+		return s.renderBatch(c, status, batchPage{PaidOn: raw, Error: message})
+	}
+	setFlash(c, "batch-paid")
+	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/finances/lots/%d", id))
+}
+
+// ---- files ----
+
+// batchSEPA is GET /payout-batches/{id}/sepa.xml: the same checks and writer.
+func (s *Server) batchSEPA(c echo.Context) error {
+	id, err := api.PathID(c, "id")
+	if err != nil {
+		return err
+	}
+	if _, err := s.billing.CheckSEPA(c.Request().Context(), id); err != nil {
+		if _, message, ok := explainBatchError(err); ok {
+			return s.renderBatch(c, http.StatusConflict, batchPage{Error: message})
+		}
+		return err
+	}
+	return api.Stream(c, "application/xml", fmt.Sprintf("passd-virements-lot-%d.xml", id), func(w io.Writer) error {
+		return s.billing.WriteSEPA(c.Request().Context(), id, w)
+	})
+}
+
+// payoutsCSV is GET /payouts?format=csv (optionally of one batch).
+func (s *Server) payoutsCSV(c echo.Context) error {
+	f := billing.PayoutFilter{}
+	if raw := c.QueryParam("lot"); raw != "" {
+		id, err := api.ParseID(raw)
+		if err != nil {
+			return fault.Field("lot", "lot must be an id")
+		}
+		f.BatchID = id
+	}
+	return api.Stream(c, "text/csv; charset=utf-8", "paiements-pass.csv", func(w io.Writer) error {
+		return s.billing.PayoutsCSV(c.Request().Context(), f, w)
+	})
+}
+
+// payoutBatchesCSV is GET /payout-batches?format=csv.
+func (s *Server) payoutBatchesCSV(c echo.Context) error {
+	return api.Stream(c, "text/csv; charset=utf-8", "lots-de-paiement-pass.csv", func(w io.Writer) error {
+		return s.billing.PayoutBatchesCSV(c.Request().Context(), "", w)
+	})
+}
+
+// FormatDay writes the Paris day of an instant as dd/mm/yyyy.
+func FormatDay(t time.Time) string { return FormatDate(calendar.Today(t)) }
+
+// financeRoutes registers the finance role's pages.
+func (s *Server) financeRoutes(page func(method, path string, h echo.HandlerFunc, roles ...auth.Role)) {
+	page(http.MethodGet, "/finances", s.financeHome, auth.Finance)
+	page(http.MethodGet, "/finances/paiements.csv", s.payoutsCSV, auth.Finance)
+	page(http.MethodGet, "/finances/lots", s.payoutBatchList, auth.Finance)
+	page(http.MethodPost, "/finances/lots", s.draftPayoutBatch, auth.Finance)
+	page(http.MethodGet, "/finances/lots.csv", s.payoutBatchesCSV, auth.Finance)
+	page(http.MethodGet, "/finances/lots/:id", s.payoutBatchPage, auth.Finance)
+	page(http.MethodGet, "/finances/lots/:id/sepa.xml", s.batchSEPA, auth.Finance)
+	page(http.MethodPost, "/finances/lots/:id/soumettre", s.batchStep("batch-submitted", s.submitPayoutBatch), auth.Finance)
+	page(http.MethodPost, "/finances/lots/:id/approuver", s.batchStep("batch-approved", s.approvePayoutBatch), auth.Finance)
+	page(http.MethodPost, "/finances/lots/:id/annuler", s.batchStep("batch-cancelled", s.cancelPayoutBatch), auth.Finance)
+	page(http.MethodPost, "/finances/lots/:id/paye", s.markPayoutBatchPaid, auth.Finance)
+}
