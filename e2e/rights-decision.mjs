@@ -45,7 +45,7 @@ await scenario('droits', async (run) => {
   await expectText(page, 'aucune demande');
   await run.check(page, 'dossier-cree');
 
-  await page.getByLabel('Régime', { exact: true }).selectOption('ame');
+  await page.getByRole('combobox', { name: 'Régime', exact: true }).selectOption('ame');
   await page.getByLabel('Date de dépôt', { exact: true }).fill(filedOn);
   await submitForm(page, 'Enregistrer la demande');
   await expectText(page, 'Demande de droits enregistrée.');
@@ -74,8 +74,8 @@ await scenario('droits', async (run) => {
   assert(start === ameStart, `"Début des droits" reads ${JSON.stringify(start)} for an AME application filed on ${filedOn}, want ${ameStart} (90 days before)`);
   await run.check(queue, 'cpam-decision');
 
-  await queue.getByLabel('Décision', { exact: true }).selectOption('opened');
-  await queue.getByLabel('Régime', { exact: true }).selectOption('ame');
+  await queue.getByRole('combobox', { name: 'Décision', exact: true }).selectOption('opened');
+  await queue.getByRole('combobox', { name: 'Régime', exact: true }).selectOption('ame');
   await queue.getByLabel('Fin des droits', { exact: true }).fill(rightsTo);
   await queue.getByLabel('Référence de la décision', { exact: true }).fill(`AME-${fileNumber}`);
   await submitForm(queue, 'Enregistrer la décision');
