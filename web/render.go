@@ -65,7 +65,7 @@ var navByRole = map[auth.Role][]navLink{
 		{Href: "/effecteur/releve", Label: "Relevé"},
 	},
 	auth.Coordinator:  {{Href: "/coordination/dossiers", Label: "Dossiers"}, {Href: "/coordination/relances", Label: "Relances"}},
-	auth.CPAMReferent: {{Href: "/cpam/dossiers", Label: "Dossiers à décider"}},
+	auth.CPAMReferent: {{Href: "/cpam/dossiers", Label: "Dossiers à décider"}, {Href: "/cpam/lots", Label: "Lots"}},
 	auth.Finance:      {{Href: "/finances", Label: "Tableau de bord"}, {Href: "/finances/lots", Label: "Lots de paiement"}},
 	auth.Admin:        {{Href: "/admin", Label: "Administration"}, {Href: "/admin/taches", Label: "Tâches"}},
 }
@@ -125,16 +125,17 @@ var flashes = map[string]string{
 	"invoice-saved": "Facture enregistrée.",
 	"signed-out":    "Vous êtes déconnecté.",
 	// The coordinator's and the referent's pages.
-	"patient-created":  "Dossier créé.",
-	"rights-requested": "Demande de droits enregistrée.",
-	"rights-decided":   "Décision enregistrée.",
-	"batch-drafted":    "Lot préparé.",
-	"batch-submitted":  "Lot soumis.",
-	"batch-approved":   "Lot approuvé.",
-	"batch-cancelled":  "Lot annulé.",
-	"batch-paid":       "Lot marqué payé.",
-	"job-done":         "Tâche exécutée.",
-	"job-failed":       "La tâche a échoué : voyez son erreur ci-dessous.",
+	"patient-created":     "Dossier créé.",
+	"rights-requested":    "Demande de droits enregistrée.",
+	"rights-decided":      "Décision enregistrée.",
+	"batch-drafted":       "Lot préparé.",
+	"batch-submitted":     "Lot soumis.",
+	"batch-approved":      "Lot approuvé.",
+	"batch-cancelled":     "Lot annulé.",
+	"batch-paid":          "Lot marqué payé.",
+	"job-done":            "Tâche exécutée.",
+	"job-failed":          "La tâche a échoué : voyez son erreur ci-dessous.",
+	"claim-batch-created": "Lot créé.",
 }
 
 func setFlash(c echo.Context, key string) {

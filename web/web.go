@@ -158,6 +158,11 @@ func (s *Server) Routes(e *echo.Echo) {
 	page(http.MethodGet, "/cpam/dossiers", s.referentQueue, auth.CPAMReferent)
 	page(http.MethodGet, "/cpam/dossiers/:id", s.referentFile, auth.CPAMReferent)
 	page(http.MethodPost, "/cpam/dossiers/:id/decision", s.decideRights, auth.CPAMReferent)
+	page(http.MethodGet, "/cpam/lots", s.claimBatches, auth.CPAMReferent)
+	page(http.MethodPost, "/cpam/lots", s.createClaimBatch, auth.CPAMReferent)
+	page(http.MethodGet, "/cpam/lots/:id", s.claimBatch, auth.CPAMReferent)
+	page(http.MethodGet, "/cpam/lots/:id/export/:format", s.exportClaimBatch, auth.CPAMReferent)
+	page(http.MethodPost, "/cpam/lots/:id/retour", s.importReturn, auth.CPAMReferent)
 
 	// The other roles' homes, until their pages are built.
 	s.financeRoutes(page)

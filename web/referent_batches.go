@@ -1,0 +1,219 @@
+package web
+
+import (
+	"fmt"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"path"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"passd/api"
+	"passd/claims"
+	"passd/claims/cpamfile"
+	"passd/fault"
+)
+
+// The referent's claim batches: create one, download its export (the
+// API's writers), and import the CPAM's return file through the API's
+// parser and store call.
+
+// returnFileField is the form's file input.
+const returnFileField = "return_file"
+
+// returnResultFR names a return line's result in French.
+var returnResultFR = map[string]string{
+	claims.ReturnPaid:       "payée",
+	claims.ReturnPartial:    "payée en partie",
+	claims.ReturnRejected:   "rejetée",
+	claims.ReturnUnchanged:  "déjà enregistrée",
+	claims.ReturnConflict:   "contredit le résultat déjà enregistré",
+	claims.ReturnNotInBatch: "absente du lot",
+	claims.ReturnInvalid:    "invalide",
+}
+
+// ReturnResultLabel is a return line's result in French.
+func ReturnResultLabel(result string) string {
+	if fr, ok := returnResultFR[result]; ok {
+		return fr
+	}
+	return result
+}
+
+type claimBatchesPage struct {
+	Batches    []claims.ClaimBatch
+	NextCursor string
+	Err        string
+}
+
+func (s *Server) claimBatches(c echo.Context) error {
+	return s.renderClaimBatches(c, http.StatusOK, "")
+}
+
+func (s *Server) renderClaimBatches(c echo.Context, status int, message string) error {
+	page, err := api.ParsePage(c)
+	if err != nil {
+		return err
+	}
+	list, err := s.claims.ClaimBatches(c.Request().Context(), page)
+	if err != nil {
+		return err
+	}
+	next := api.NewPage(page, list, func(b claims.ClaimBatch) int64 { return b.ID }, func(b claims.ClaimBatch) claims.ClaimBatch { return b })
+	return s.render(c, status, "referent-batches.html", "Lots de demandes de remboursement",
+		claimBatchesPage{Batches: next.Items, NextCursor: next.NextCursor, Err: message})
+}
+
+func (s *Server) createClaimBatch(c echo.Context) error {
+	p, _ := principal(c)
+	b, ok, err := s.claims.CreateClaimBatch(c.Request().Context(), p.Actor())
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return s.renderClaimBatches(c, http.StatusConflict, "Aucune demande de remboursement n'attend d'être mise en lot.")
+	}
+	setFlash(c, "claim-batch-created")
+	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/cpam/lots/%d", b.ID))
+}
+
+type returnRow struct {
+	claims.ReturnResult
+	Label string
+}
+
+type claimBatchPage struct {
+	Batch     claims.ClaimBatch
+	Imported  bool
+	Counts    []returnCount
+	Rows      []returnRow
+	ImportErr string
+}
+
+type returnCount struct {
+	Label string
+	N     int
+}
+
+func (s *Server) claimBatch(c echo.Context) error {
+	return s.renderClaimBatch(c, http.StatusOK, claimBatchPage{})
+}
+
+func (s *Server) renderClaimBatch(c echo.Context, status int, page claimBatchPage) error {
+	id, err := api.PathID(c, "id")
+	if err != nil {
+		return err
+	}
+	if page.Batch, err = s.claims.ClaimBatch(c.Request().Context(), id); err != nil {
+		return err
+	}
+	return s.render(c, status, "referent-batch.html", fmt.Sprintf("Lot %d", id), page)
+}
+
+// exportClaimBatch is GET /claim-batches/{id}/export for the signed-in
+// referent: the same writers, the same access log.
+func (s *Server) exportClaimBatch(c echo.Context) error {
+	p, _ := principal(c)
+	id, err := api.PathID(c, "id")
+	if err != nil {
+		return err
+	}
+	w, ok := cpamfile.WriterFor(c.Param("format"))
+	if !ok {
+		return fault.New(fault.NotFound, "no such export format")
+	}
+	if _, err := s.claims.ClaimBatch(c.Request().Context(), id); err != nil {
+		return err
+	}
+	return api.Stream(c, w.ContentType(), fmt.Sprintf("passd-claims-%d.%s", id, w.Format()), func(out io.Writer) error {
+		return s.claims.ExportClaimBatch(c.Request().Context(), p.Actor(), id, out, w)
+	})
+}
+
+func (s *Server) importReturn(c echo.Context) error {
+	p, _ := principal(c)
+	id, err := api.PathID(c, "id")
+	if err != nil {
+		return err
+	}
+	fh, err := c.FormFile(returnFileField)
+	if err != nil {
+		return s.renderClaimBatch(c, http.StatusUnprocessableEntity, claimBatchPage{ImportErr: "Choisissez le fichier retour de la CPAM (CSV ou JSON)."})
+	}
+	body, err := readUpload(fh)
+	if err != nil {
+		return err
+	}
+	lines, err := cpamfile.ParseReturn(uploadContentType(fh), body)
+	var results []claims.ReturnResult
+	if err == nil {
+		results, err = s.claims.ImportReturn(c.Request().Context(), p.Actor(), id, lines)
+	}
+	if err != nil {
+		fe, ok := err.(*fault.Error)
+		if !ok || fe.Code != fault.Invalid {
+			return err
+		}
+		return s.renderClaimBatch(c, http.StatusUnprocessableEntity, claimBatchPage{ImportErr: returnFileError(fe)})
+	}
+	page := claimBatchPage{Imported: true}
+	counts := map[string]int{}
+	for _, r := range results {
+		counts[r.Result]++
+		page.Rows = append(page.Rows, returnRow{ReturnResult: r, Label: ReturnResultLabel(r.Result)})
+	}
+	for _, result := range []string{claims.ReturnPaid, claims.ReturnPartial, claims.ReturnRejected, claims.ReturnUnchanged,
+		claims.ReturnConflict, claims.ReturnNotInBatch, claims.ReturnInvalid} {
+		if counts[result] > 0 {
+			page.Counts = append(page.Counts, returnCount{Label: ReturnResultLabel(result), N: counts[result]})
+		}
+	}
+	return s.renderClaimBatch(c, http.StatusOK, page)
+}
+
+func readUpload(fh *multipart.FileHeader) ([]byte, error) {
+	f, err := fh.Open()
+	if err != nil {
+		return nil, fmt.Errorf("web: open upload: %w", err)
+	}
+	defer f.Close()
+	body, err := io.ReadAll(f)
+	if err != nil {
+		return nil, fmt.Errorf("web: read upload: %w", err)
+	}
+	return body, nil
+}
+
+// uploadContentType trusts the file's extension before the browser's
+// label: browsers label a .csv file differently (text/csv,
+// application/vnd.ms-excel, …).
+func uploadContentType(fh *multipart.FileHeader) string {
+	switch strings.ToLower(path.Ext(fh.Filename)) {
+	case ".csv":
+		return "text/csv"
+	case ".json":
+		return "application/json"
+	}
+	return fh.Header.Get("Content-Type")
+}
+
+// returnFileError says in French why a return file was refused, naming
+// where the parser found the problem.
+func returnFileError(fe *fault.Error) string {
+	switch {
+	case fe.Field == "content_type":
+		return "Le fichier retour doit être un fichier CSV ou JSON en UTF-8."
+	case fe.Field == "header":
+		return "La ligne d'en-tête du fichier n'est pas valide (colonnes attendues : claim_id, outcome, paid_amount, paid_on, reason)."
+	case fe.Field == "lines":
+		return "Le fichier ne contient aucune ligne, ou en contient trop."
+	case strings.HasPrefix(fe.Field, "lines["):
+		var i int
+		if _, err := fmt.Sscanf(fe.Field, "lines[%d]", &i); err == nil {
+			return fmt.Sprintf("La ligne %d du fichier n'est pas valide (%s) : corrigez-la et importez le fichier à nouveau ; rien n'a été enregistré.", i+1, fe.Field)
+		}
+	}
+	return "Le fichier retour n'a pas pu être lu ; rien n'a été enregistré."
+}
