@@ -2,7 +2,7 @@
 // runs the deadline job from /admin/taches, so the city owes it. Finance
 // user A drafts a payout batch and submits it; A's own approval is refused
 // in French; finance user B approves it and downloads its SEPA file (the
-// Go test validates the file against the XSD).
+// Go test validates the file against the XSD), then marks it paid.
 //
 // Environment (set by cmd/passd/e2e_more_test.go):
 //   E2E_BASE_URL, E2E_OUT_DIR, E2E_CHROMIUM  as for every scenario (lib.mjs)
@@ -12,9 +12,10 @@
 //   E2E_PROVIDER_NAME    the provider the city owes
 //   E2E_AMOUNT           what it is owed, e.g. 30.00
 //   E2E_DOWNLOAD_DIR     where the SEPA file is saved, as sepa.xml
+//   E2E_PAID_ON          the day the bank paid, YYYY-MM-DD
 
 import { join } from 'node:path';
-import { assert, env, frenchAmount, normalise, pathOf, scenario } from './lib.mjs';
+import { assert, env, frenchAmount, frenchDate, normalise, pathOf, scenario } from './lib.mjs';
 import { bodyText, expectPath, expectText, signIn, submitForm } from './steps.mjs';
 
 const adminToken = env('E2E_ADMIN_TOKEN');
@@ -23,6 +24,7 @@ const financeB = env('E2E_FINANCE_B_TOKEN');
 const providerName = env('E2E_PROVIDER_NAME');
 const amount = frenchAmount(env('E2E_AMOUNT'));
 const downloadDir = env('E2E_DOWNLOAD_DIR');
+const paidOn = env('E2E_PAID_ON');
 const batchPath = /^\/finances\/lots\/\d+$/;
 const fourEyes = "Vous avez préparé ce lot : un autre agent doit l'approuver.";
 
@@ -99,5 +101,14 @@ await scenario('lot-virements', async (run) => {
   await download.saveAs(join(downloadDir, 'sepa.xml'));
   console.log(`the SEPA file: ${download.suggestedFilename()}`);
   await run.check(b.page, 'sepa-telecharge');
+
+  // The bank has paid: B records the day.
+  await b.page.getByLabel('Date du paiement', { exact: true }).fill(paidOn);
+  await submitForm(b.page, 'Marquer payé');
+  // Paid, the batch is closed: nothing left to mark (the Go test reads
+  // the day stored).
+  await b.page.getByRole('button', { name: 'Marquer payé', exact: true }).waitFor({ state: 'detached' });
+  await expectText(b.page, frenchDate(paidOn));
+  await run.check(b.page, 'lot-paye');
   await b.context.close();
 });

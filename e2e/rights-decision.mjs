@@ -58,7 +58,6 @@ await scenario('droits', async (run) => {
   await submitForm(page, 'Rechercher');
   await expectText(page, fileNumber);
   await run.check(page, 'recherche');
-  await coord.context.close();
 
   // The referent: the file is in the queue, its decision form pre-filled.
   const cpam = await signIn(run, referentToken, '/cpam/dossiers');
@@ -88,4 +87,21 @@ await scenario('droits', async (run) => {
   assert(left === 0, `${fileNumber} is still in the referent's queue after the decision`);
   await run.check(queue, 'cpam-file-vide');
   await cpam.context.close();
+
+  // Back to the coordinator: rights open, and the printable attestation.
+  await page.goto(filePath);
+  await expectText(page, 'droits ouverts');
+  await page.getByRole('link', { name: 'Attestation PASS', exact: true }).click();
+  await expectPath(page, `${filePath}/attestation`);
+  for (const want of [fileNumber, 'Nguyen', 'Thi Lan', frenchDate('1985-03-14')]) await expectText(page, want);
+  await run.check(page, 'attestation');
+  // Printed, the page keeps the attestation and drops the navigation.
+  await page.emulateMedia({ media: 'print' });
+  const nav = page.getByRole('navigation');
+  for (let i = 0; i < (await nav.count()); i++) {
+    assert(!(await nav.nth(i).isVisible()), `printed, the attestation still shows a navigation: ${normalise(await nav.nth(i).textContent())}`);
+  }
+  assert(await page.getByText(fileNumber).first().isVisible(), 'printed, the attestation hides its file number');
+  await run.check(page, 'attestation-imprimee');
+  await coord.context.close();
 });

@@ -122,8 +122,8 @@ func TestE2ERelease(t *testing.T) {
 // TestE2EPayoutBatch is scenario 4: an invoice past its deadline becomes
 // the city's to pay once the admin runs the deadline job from the jobs
 // page; finance A drafts and submits a batch and may not approve it;
-// finance B approves; the SEPA file downloaded in the browser validates
-// against the pain.001.001.03 schema.
+// finance B approves and marks it paid; the SEPA file downloaded in the
+// browser validates against the pain.001.001.03 schema.
 func TestE2EPayoutBatch(t *testing.T) {
 	t.Parallel()
 	url := dbtest.NewURL(t)
@@ -148,6 +148,7 @@ func TestE2EPayoutBatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	downloads := t.TempDir()
+	paidOn := calendar.Today(time.Now())
 
 	runE2EScenario(t, "payout-batch.mjs",
 		"E2E_BASE_URL="+p.base,
@@ -157,28 +158,30 @@ func TestE2EPayoutBatch(t *testing.T) {
 		"E2E_PROVIDER_NAME="+providerName,
 		"E2E_AMOUNT=30.00",
 		"E2E_DOWNLOAD_DIR="+downloads,
+		"E2E_PAID_ON="+paidOn.String(),
 	)
 
 	if n := scalar(t, pool, `SELECT count(*) FROM invoices WHERE id = $1 AND status = 'city_due'`, invoices[0]); n != 1 {
 		t.Errorf("the invoice past its deadline is not city_due after the scenario")
 	}
-	// One batch, prepared by A, approved by B, holding the one payout.
+	// One batch, prepared by A, approved by B, paid, holding the one payout.
 	if n := scalar(t, pool, `SELECT count(*) FROM payout_batches b
-		WHERE b.status = 'approved' AND b.total = 30.00 AND b.payout_count = 1
+		WHERE b.status = 'paid' AND b.paid_on = $1::date AND b.total = 30.00 AND b.payout_count = 1
 		  AND b.prepared_by = (SELECT id FROM users WHERE name = 'Agent Finances A')
-		  AND b.approved_by = (SELECT id FROM users WHERE name = 'Agent Finances B')`); n != 1 {
-		t.Errorf("no approved batch of 30.00 prepared by A and approved by B")
+		  AND b.approved_by = (SELECT id FROM users WHERE name = 'Agent Finances B')`, paidOn.String()); n != 1 {
+		t.Errorf("no batch of 30.00 prepared by A, approved by B and paid on %s", paidOn)
 	}
 	if n := scalar(t, pool, `SELECT count(*) FROM payout_batches`); n != 1 {
 		t.Errorf("%d payout batches, want 1", n)
 	}
-	if n := scalar(t, pool, `SELECT count(*) FROM payouts WHERE invoice_id = $1 AND status = 'approved' AND amount = 30.00`, invoices[0]); n != 1 {
-		t.Errorf("the invoice's payout is not approved")
+	if n := scalar(t, pool, `SELECT count(*) FROM payouts WHERE invoice_id = $1 AND status = 'paid' AND amount = 30.00`, invoices[0]); n != 1 {
+		t.Errorf("the invoice's payout is not paid")
 	}
 	for action, actor := range map[string]string{
 		"payout_batch.draft":   "Agent Finances A",
 		"payout_batch.submit":  "Agent Finances A",
 		"payout_batch.approve": "Agent Finances B",
+		"payout_batch.paid":    "Agent Finances B",
 	} {
 		if n := scalar(t, pool, `SELECT count(*) FROM audit_log WHERE action = $1 AND actor = $2`, action, actor); n != 1 {
 			t.Errorf("%d audit rows %s by %s, want 1", n, action, actor)
