@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -322,3 +323,6 @@ func (s *Server) reminders(c echo.Context) error {
 func daysBetween(a, b calendar.Date) int {
 	return int(b.Time().Sub(a.Time()).Hours() / 24)
 }
+
+// FormatDay writes the Paris date of an instant as dd/mm/yyyy.
+func FormatDay(t time.Time) string { return FormatDate(calendar.Today(t)) }

@@ -5,7 +5,6 @@ import (
 	"io"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/shopspring/decimal"
@@ -327,9 +326,6 @@ func (s *Server) payoutBatchesCSV(c echo.Context) error {
 		return s.billing.PayoutBatchesCSV(c.Request().Context(), "", w)
 	})
 }
-
-// FormatDay writes the Paris day of an instant as dd/mm/yyyy.
-func FormatDay(t time.Time) string { return FormatDate(calendar.Today(t)) }
 
 // financeRoutes registers the finance role's pages.
 func (s *Server) financeRoutes(page func(method, path string, h echo.HandlerFunc, roles ...auth.Role)) {
