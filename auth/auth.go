@@ -125,6 +125,7 @@ type TokenRequest struct {
 	Role       Role
 	ProviderID int64         // the provider a provider user acts for
 	TTL        time.Duration // zero: the store's token TTL
+	Actor      audit.Actor   // who issues it, for the audit rows; zero: the CLI
 }
 
 // Issued is a token just issued: the token itself, shown once, and its
@@ -140,6 +141,10 @@ type Issued struct {
 // role and provider match, and issues a new token for it.
 func (s *Store) Issue(ctx context.Context, req TokenRequest) (Issued, error) {
 	name, role, providerID := req.Name, req.Role, req.ProviderID
+	actor := req.Actor
+	if actor == (audit.Actor{}) {
+		actor = audit.Actor{Name: "cli"}
+	}
 	ttl := cmp.Or(req.TTL, s.tokenTTL, DefaultTokenTTL)
 	if err := CheckTTL(ttl); err != nil {
 		return Issued{}, err
@@ -187,7 +192,7 @@ func (s *Store) Issue(ctx context.Context, req TokenRequest) (Issued, error) {
 			if err != nil {
 				return fmt.Errorf("auth: insert user: %w", err)
 			}
-			if err := audit.Append(ctx, tx, audit.Entry{Actor: audit.Actor{Name: "cli"}, Action: "user.create", Entity: "user",
+			if err := audit.Append(ctx, tx, audit.Entry{Actor: actor, Action: "user.create", Entity: "user",
 				EntityID: fmt.Sprint(userID), After: map[string]any{"name": name, "role": role, "provider_id": pid}}); err != nil {
 				return err
 			}
@@ -203,7 +208,7 @@ func (s *Store) Issue(ctx context.Context, req TokenRequest) (Issued, error) {
 			userID, hash, issuedAt, out.ExpiresAt).Scan(&out.ID); err != nil {
 			return fmt.Errorf("auth: insert token: %w", err)
 		}
-		return audit.Append(ctx, tx, audit.Entry{Actor: audit.Actor{Name: "cli"}, Action: "token.create", Entity: "user", EntityID: fmt.Sprint(userID),
+		return audit.Append(ctx, tx, audit.Entry{Actor: actor, Action: "token.create", Entity: "user", EntityID: fmt.Sprint(userID),
 			After: map[string]any{"token_id": fmt.Sprint(out.ID), "expires_at": out.ExpiresAt}})
 	})
 	if err != nil {

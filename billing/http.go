@@ -125,6 +125,16 @@ func (r providerRequest) validate() (Provider, error) {
 	return p, nil
 }
 
+// ParseProvider decodes and validates a provider body as POST /providers
+// does: the admin's web form builds this body and goes through here.
+func ParseProvider(body []byte) (Provider, error) {
+	var r providerRequest
+	if err := api.DecodeBytes(body, &r); err != nil {
+		return Provider{}, err
+	}
+	return r.validate()
+}
+
 func (s *Store) createProvider(c echo.Context) error {
 	var req providerRequest
 	if err := api.Decode(c, &req); err != nil {

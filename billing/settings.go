@@ -196,6 +196,20 @@ func (r settingsRequest) validate() (Settings, error) {
 	return st, nil
 }
 
+// ParseSettings decodes and validates a settings body as PUT /settings
+// does: the admin's web form builds this body and goes through here.
+func ParseSettings(body []byte) (Settings, error) {
+	var r settingsRequest
+	if err := api.DecodeBytes(body, &r); err != nil {
+		return Settings{}, err
+	}
+	return r.validate()
+}
+
+// DefaultDeadlineDays is the deadline in force when the settings leave it
+// unset (DeadlineDays 0).
+func (s *Store) DefaultDeadlineDays() int { return s.deadlineDays }
+
 func (s *Store) getSettings(c echo.Context) error {
 	st, err := s.Settings(c.Request().Context())
 	if err != nil {

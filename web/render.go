@@ -67,7 +67,13 @@ var navByRole = map[auth.Role][]navLink{
 	auth.Coordinator:  {{Href: "/coordination/dossiers", Label: "Dossiers"}, {Href: "/coordination/relances", Label: "Relances"}},
 	auth.CPAMReferent: {{Href: "/cpam/dossiers", Label: "Dossiers à décider"}, {Href: "/cpam/lots", Label: "Lots"}},
 	auth.Finance:      {{Href: "/finances", Label: "Tableau de bord"}, {Href: "/finances/lots", Label: "Lots de paiement"}},
-	auth.Admin:        {{Href: "/admin", Label: "Administration"}, {Href: "/admin/taches", Label: "Tâches"}},
+	auth.Admin: {
+		{Href: "/admin", Label: "Administration"},
+		{Href: "/admin/effecteurs", Label: "Effecteurs"},
+		{Href: "/admin/utilisateurs", Label: "Utilisateurs"},
+		{Href: "/admin/parametres", Label: "Paramètres"},
+		{Href: "/admin/taches", Label: "Tâches"},
+	},
 }
 
 // view is what the layout reads; Data is the page's own.
@@ -130,13 +136,16 @@ var flashes = map[string]string{
 	"rights-decided":      "Décision enregistrée.",
 	"claim-batch-created": "Lot créé.",
 	// The finance and admin pages.
-	"batch-drafted":   "Lot préparé.",
-	"batch-submitted": "Lot soumis.",
-	"batch-approved":  "Lot approuvé.",
-	"batch-cancelled": "Lot annulé.",
-	"batch-paid":      "Lot marqué payé.",
-	"job-done":        "Tâche exécutée.",
-	"job-failed":      "La tâche a échoué : voyez son erreur ci-dessous.",
+	"batch-drafted":    "Lot préparé.",
+	"batch-submitted":  "Lot soumis.",
+	"batch-approved":   "Lot approuvé.",
+	"batch-cancelled":  "Lot annulé.",
+	"batch-paid":       "Lot marqué payé.",
+	"job-done":         "Tâche exécutée.",
+	"job-failed":       "La tâche a échoué : voyez son erreur ci-dessous.",
+	"provider-created": "Effecteur créé.",
+	"token-revoked":    "Jeton révoqué.",
+	"settings-saved":   "Paramètres enregistrés.",
 }
 
 func setFlash(c echo.Context, key string) {

@@ -164,10 +164,8 @@ func (s *Server) Routes(e *echo.Echo) {
 	page(http.MethodGet, "/cpam/lots/:id/export/:format", s.exportClaimBatch, auth.CPAMReferent)
 	page(http.MethodPost, "/cpam/lots/:id/retour", s.importReturn, auth.CPAMReferent)
 
-	// The other roles' homes, until their pages are built.
 	s.financeRoutes(page)
 	s.adminRoutes(page)
-	page(http.MethodGet, "/admin", s.comingSoon, auth.Admin)
 }
 
 // IsPage reports whether a path is served by this package rather than the
@@ -309,8 +307,4 @@ func (s *Server) home(c echo.Context) error {
 		return c.Redirect(http.StatusSeeOther, "/connexion")
 	}
 	return c.Redirect(http.StatusSeeOther, homes[p.Role])
-}
-
-func (s *Server) comingSoon(c echo.Context) error {
-	return s.render(c, http.StatusOK, "soon.html", "Accueil", nil)
 }

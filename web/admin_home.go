@@ -1,0 +1,21 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+)
+
+// adminSection is one link of the admin's home.
+type adminSection struct{ Href, Label, About string }
+
+var adminSections = []adminSection{
+	{Href: "/admin/effecteurs", Label: "Effecteurs", About: "Les effecteurs partenaires et leurs coordonnées bancaires ; en créer un."},
+	{Href: "/admin/utilisateurs", Label: "Utilisateurs et jetons", About: "Les utilisateurs, leurs jetons d'accès ; en émettre, en révoquer."},
+	{Href: "/admin/parametres", Label: "Paramètres", About: "La régie, son plafond, le budget annuel et le délai de paiement."},
+	{Href: "/admin/taches", Label: "Tâches planifiées", About: "Les exécutions des tâches ; en lancer une maintenant."},
+}
+
+func (s *Server) adminHome(c echo.Context) error {
+	return s.render(c, http.StatusOK, "admin-home.html", "Administration", adminSections)
+}

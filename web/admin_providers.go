@@ -1,0 +1,154 @@
+package web
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"passd/api"
+	"passd/billing"
+	"passd/fault"
+)
+
+// /admin/effecteurs: the partner providers and the form that creates one,
+// through billing.ParseProvider and CreateProvider as POST /providers.
+
+// providerKindFR names each provider kind in French.
+var providerKindFR = map[string]string{
+	billing.KindHealthCentre: "Centre de santé",
+	billing.KindGP:           "Médecin généraliste",
+	billing.KindNurse:        "Infirmier",
+	billing.KindPharmacy:     "Pharmacie",
+	billing.KindRadiology:    "Radiologie",
+	billing.KindLaboratory:   "Laboratoire",
+}
+
+// MaskIBAN shows only an IBAN's last four characters: enough to tell two
+// accounts apart on screen, not enough to copy one.
+func MaskIBAN(iban string) string {
+	if len(iban) <= 4 {
+		return "••••"
+	}
+	return "•••• " + iban[len(iban)-4:]
+}
+
+// choice is one option of a select, with whether the form had it chosen.
+type choice struct {
+	Value, Label string
+	Selected     bool
+}
+
+type providerRow struct {
+	billing.Provider
+	KindLabel, MaskedIBAN string
+}
+
+type providerForm struct {
+	Kind, Name, RPPS, FINESS, IBAN, BIC                   string
+	KindErr, NameErr, RPPSErr, FINESSErr, IBANErr, BICErr string
+	Summary                                               string
+}
+
+type providersPage struct {
+	Providers  []providerRow
+	NextCursor string
+	Kinds      []choice
+	Form       providerForm
+}
+
+func (s *Server) adminProviders(c echo.Context) error {
+	return s.renderProviders(c, http.StatusOK, providerForm{})
+}
+
+func (s *Server) renderProviders(c echo.Context, status int, form providerForm) error {
+	page, err := api.ParsePage(c)
+	if err != nil {
+		return err
+	}
+	list, err := s.billing.Providers(c.Request().Context(), page)
+	if err != nil {
+		return err
+	}
+	next := api.NewPage(page, list, func(p billing.Provider) int64 { return p.ID }, func(p billing.Provider) billing.Provider { return p })
+	out := providersPage{NextCursor: next.NextCursor, Form: form}
+	for _, p := range next.Items {
+		out.Providers = append(out.Providers, providerRow{Provider: p, KindLabel: providerKindFR[p.Kind], MaskedIBAN: MaskIBAN(p.IBAN)})
+	}
+	for _, k := range billing.ProviderKinds {
+		out.Kinds = append(out.Kinds, choice{Value: k, Label: providerKindFR[k], Selected: k == form.Kind})
+	}
+	return s.render(c, status, "admin-providers.html", "Effecteurs", out)
+}
+
+func (s *Server) createProvider(c echo.Context) error {
+	p, _ := principal(c)
+	f := providerForm{Kind: strings.TrimSpace(c.FormValue("kind")), Name: strings.TrimSpace(c.FormValue("name")),
+		RPPS: strings.TrimSpace(c.FormValue("rpps")), FINESS: strings.TrimSpace(c.FormValue("finess")),
+		IBAN: strings.TrimSpace(c.FormValue("iban")), BIC: strings.TrimSpace(c.FormValue("bic"))}
+	// The form becomes the body of POST /providers; an identifier left
+	// blank is left out, as the API allows one of the two.
+	fields := map[string]string{"kind": f.Kind, "name": f.Name, "iban": f.IBAN, "bic": f.BIC}
+	if f.RPPS != "" {
+		fields["rpps"] = f.RPPS
+	}
+	if f.FINESS != "" {
+		fields["finess"] = f.FINESS
+	}
+	body, err := json.Marshal(fields)
+	if err != nil {
+		return fmt.Errorf("web: provider body: %w", err)
+	}
+	np, err := billing.ParseProvider(body)
+	if err == nil {
+		_, err = s.billing.CreateProvider(c.Request().Context(), p.Actor(), np)
+	}
+	if err != nil {
+		if !f.explain(err) {
+			return err
+		}
+		return s.renderProviders(c, http.StatusUnprocessableEntity, f)
+	}
+	setFlash(c, "provider-created")
+	return c.Redirect(http.StatusSeeOther, "/admin/effecteurs")
+}
+
+// explain puts a French message next to the field an error names; false
+// when the error is not the client's.
+func (f *providerForm) explain(err error) bool {
+	fe, ok := err.(*fault.Error)
+	if !ok || (fe.Code != fault.Invalid && fe.Code != fault.Conflict) {
+		return false
+	}
+	switch fe.Field {
+	case "kind":
+		f.KindErr = "Choisissez le type d'effecteur."
+	case "name":
+		f.NameErr = "Indiquez le nom (200 caractères au plus, avec des lettres latines ou des chiffres : il figure dans les virements SEPA)."
+	case "rpps":
+		f.RPPSErr = "Le RPPS compte 11 chiffres. Indiquez au moins le RPPS ou le FINESS."
+		if fe.Code == fault.Conflict {
+			f.RPPSErr = "Un effecteur porte déjà ce RPPS."
+		}
+	case "finess":
+		f.FINESSErr = "Le FINESS compte 9 caractères."
+		if fe.Code == fault.Conflict {
+			f.FINESSErr = "Un effecteur porte déjà ce FINESS."
+		}
+	case "iban":
+		f.IBANErr = "Cet IBAN n'est pas valide : vérifiez sa clé et sa longueur."
+	case "bic":
+		f.BICErr = "Ce BIC n'est pas valide : 8 ou 11 caractères."
+	default:
+		f.Summary = "L'effecteur n'a pas pu être lu. Vérifiez les champs et recommencez."
+		if fe.Code == fault.Conflict {
+			f.Summary = "Un effecteur porte déjà ce RPPS ou ce FINESS."
+		}
+	}
+	if f.Summary == "" {
+		f.Summary = "L'effecteur n'a pas été créé : corrigez le champ signalé."
+	}
+	return true
+}

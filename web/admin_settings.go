@@ -1,0 +1,112 @@
+package web
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"passd/billing"
+	"passd/fault"
+	"passd/money"
+)
+
+// /admin/parametres: the régie's account and the limits, through
+// billing.ParseSettings and PutSettings as PUT /settings.
+
+type settingsForm struct {
+	RegieName, RegieIBAN, RegieBIC, RegieCeiling, AnnualBudget, DeadlineDays string
+	NameErr, IBANErr, BICErr, CeilingErr, BudgetErr, DeadlineErr, Summary    string
+	DefaultDeadlineDays                                                      int
+	UpdatedBy                                                                string
+	UpdatedAt                                                                string
+}
+
+func (s *Server) adminSettings(c echo.Context) error {
+	st, err := s.billing.Settings(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	f := settingsForm{RegieName: st.RegieName, RegieIBAN: st.RegieIBAN, RegieBIC: st.RegieBIC,
+		RegieCeiling: money.Format(st.RegieCeiling), AnnualBudget: money.Format(st.AnnualBudget), UpdatedBy: st.UpdatedBy}
+	if st.DeadlineDays > 0 {
+		f.DeadlineDays = strconv.Itoa(st.DeadlineDays)
+	}
+	if st.UpdatedAt != nil {
+		f.UpdatedAt = FormatMoment(*st.UpdatedAt)
+	}
+	return s.renderSettings(c, http.StatusOK, f)
+}
+
+func (s *Server) renderSettings(c echo.Context, status int, f settingsForm) error {
+	f.DefaultDeadlineDays = s.billing.DefaultDeadlineDays()
+	return s.render(c, status, "admin-settings.html", "Paramètres", f)
+}
+
+func (s *Server) saveSettings(c echo.Context) error {
+	p, _ := principal(c)
+	f := settingsForm{RegieName: strings.TrimSpace(c.FormValue("regie_name")), RegieIBAN: strings.TrimSpace(c.FormValue("regie_iban")),
+		RegieBIC: strings.TrimSpace(c.FormValue("regie_bic")), RegieCeiling: strings.TrimSpace(c.FormValue("regie_ceiling")),
+		AnnualBudget: strings.TrimSpace(c.FormValue("annual_budget")), DeadlineDays: strings.TrimSpace(c.FormValue("deadline_days"))}
+	// The form becomes the body of PUT /settings. Amounts may be typed
+	// with a decimal comma; the deadline is a JSON number when it reads as
+	// one and is otherwise sent as typed, so that the API's rule refuses
+	// it; left blank, it is left out (the server's default).
+	fields := map[string]any{"regie_name": f.RegieName, "regie_iban": f.RegieIBAN, "regie_bic": f.RegieBIC,
+		"regie_ceiling": frenchDecimal(f.RegieCeiling), "annual_budget": frenchDecimal(f.AnnualBudget)}
+	if f.DeadlineDays != "" {
+		if n, err := strconv.Atoi(f.DeadlineDays); err == nil {
+			fields["deadline_days"] = n
+		} else {
+			fields["deadline_days"] = f.DeadlineDays
+		}
+	}
+	body, err := json.Marshal(fields)
+	if err != nil {
+		return fmt.Errorf("web: settings body: %w", err)
+	}
+	st, err := billing.ParseSettings(body)
+	if err == nil {
+		_, err = s.billing.PutSettings(c.Request().Context(), p.Actor(), st)
+	}
+	if err != nil {
+		if !f.explain(err) {
+			return err
+		}
+		return s.renderSettings(c, http.StatusUnprocessableEntity, f)
+	}
+	setFlash(c, "settings-saved")
+	return c.Redirect(http.StatusSeeOther, "/admin/parametres")
+}
+
+// explain puts a French message next to the field an error names; false
+// when the error is not the client's.
+func (f *settingsForm) explain(err error) bool {
+	fe, ok := err.(*fault.Error)
+	if !ok || fe.Code != fault.Invalid {
+		return false
+	}
+	switch fe.Field {
+	case "regie_name":
+		f.NameErr = "Indiquez le nom de la régie (70 caractères au plus, avec des lettres latines ou des chiffres : il figure dans les fichiers SEPA)."
+	case "regie_iban":
+		f.IBANErr = "Cet IBAN n'est pas valide : vérifiez sa clé et sa longueur."
+	case "regie_bic":
+		f.BICErr = "Ce BIC n'est pas valide : 8 ou 11 caractères."
+	case "regie_ceiling":
+		f.CeilingErr = "Indiquez un montant positif en euros, au centime près (par exemple 5000,00), d'au plus 9 999 999 999,99 €."
+	case "annual_budget":
+		f.BudgetErr = "Indiquez un montant positif en euros, au centime près (par exemple 120000,00), d'au plus 9 999 999 999,99 €."
+	case "deadline_days":
+		f.DeadlineErr = "Indiquez un nombre entier de jours entre 1 et 3650, ou laissez vide pour le délai par défaut."
+	default:
+		f.Summary = "Les paramètres n'ont pas pu être lus. Vérifiez les champs et recommencez."
+	}
+	if f.Summary == "" {
+		f.Summary = "Les paramètres n'ont pas été enregistrés : corrigez le champ signalé."
+	}
+	return true
+}

@@ -1,0 +1,163 @@
+package web
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"passd/api"
+	"passd/auth"
+	"passd/fault"
+)
+
+// /admin/utilisateurs: the users, their tokens (their records, never the
+// tokens themselves), revoking one, and issuing one through auth.Store as
+// `passd token create` does, with the admin as the audit rows' actor.
+
+type userRow struct {
+	Name, Role, Provider string
+	Tokens               []tokenRow
+}
+
+type tokenRow struct {
+	auth.TokenInfo
+	Active bool
+}
+
+type tokenForm struct {
+	Name, Role, ProviderID        string
+	NameErr, RoleErr, ProviderErr string
+	Summary                       string
+}
+
+type usersPage struct {
+	Users     []*userRow
+	Roles     []choice
+	Providers []choice
+	Form      tokenForm
+}
+
+// issuedPage shows a new token, once.
+type issuedPage struct {
+	Name, Role string
+	Token      string
+	ExpiresAt  string
+}
+
+func (s *Server) adminUsers(c echo.Context) error {
+	return s.renderUsers(c, http.StatusOK, tokenForm{})
+}
+
+func (s *Server) renderUsers(c echo.Context, status int, form tokenForm) error {
+	ctx := c.Request().Context()
+	// Providers for the form's select and the users' rows; the page lists
+	// the newest api.MaxLimit, which a municipal PASS does not outgrow.
+	providers, err := s.billing.Providers(ctx, api.PageRequest{Limit: api.MaxLimit})
+	if err != nil {
+		return err
+	}
+	names := map[int64]string{}
+	out := usersPage{Form: form}
+	for _, p := range providers {
+		names[p.ID] = p.Name
+		id := strconv.FormatInt(p.ID, 10)
+		out.Providers = append(out.Providers, choice{Value: id, Label: p.Name, Selected: id == form.ProviderID})
+	}
+	for _, r := range auth.Roles {
+		out.Roles = append(out.Roles, choice{Value: string(r), Label: roleFR[r], Selected: string(r) == form.Role})
+	}
+	byUser := map[int64]*userRow{}
+	now := s.now()
+	err = s.users.Tokens(ctx, "", func(t auth.TokenInfo) error {
+		u, ok := byUser[t.UserID]
+		if !ok {
+			u = &userRow{Name: t.User, Role: roleFR[t.Role]}
+			if t.ProviderID != 0 {
+				u.Provider = names[t.ProviderID]
+				if u.Provider == "" {
+					p, err := s.billing.Provider(ctx, t.ProviderID)
+					if err != nil {
+						return err
+					}
+					u.Provider, names[t.ProviderID] = p.Name, p.Name
+				}
+			}
+			byUser[t.UserID] = u
+			out.Users = append(out.Users, u)
+		}
+		u.Tokens = append(u.Tokens, tokenRow{TokenInfo: t, Active: t.Active(now)})
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return s.render(c, status, "admin-users.html", "Utilisateurs et jetons", out)
+}
+
+// revokeToken is "Révoquer" on one token.
+func (s *Server) revokeToken(c echo.Context) error {
+	p, _ := principal(c)
+	id, err := api.ParseID(c.Param("id"))
+	if err != nil {
+		return fault.New(fault.NotFound, "no such token")
+	}
+	if _, err := s.users.Revoke(c.Request().Context(), p.Actor(), auth.Revocation{ID: id}); err != nil {
+		return err
+	}
+	setFlash(c, "token-revoked")
+	return c.Redirect(http.StatusSeeOther, "/admin/utilisateurs")
+}
+
+// issueToken issues a token for an existing user or a new one, and shows
+// it once: it is stored only as its hash.
+func (s *Server) issueToken(c echo.Context) error {
+	p, _ := principal(c)
+	f := tokenForm{Name: strings.TrimSpace(c.FormValue("name")), Role: strings.TrimSpace(c.FormValue("role")),
+		ProviderID: strings.TrimSpace(c.FormValue("provider_id"))}
+	req := auth.TokenRequest{Name: f.Name, Role: auth.Role(f.Role), Actor: p.Actor()}
+	var err error
+	if f.ProviderID != "" {
+		if req.ProviderID, err = api.ParseID(f.ProviderID); err != nil {
+			err = fault.Field("provider_id", "provider_id must be an id")
+		}
+	}
+	var issued auth.Issued
+	if err == nil {
+		issued, err = s.users.Issue(c.Request().Context(), req)
+	}
+	if err != nil {
+		if !f.explain(err) {
+			return err
+		}
+		return s.renderUsers(c, http.StatusUnprocessableEntity, f)
+	}
+	return s.render(c, http.StatusOK, "admin-token.html", "Jeton émis",
+		issuedPage{Name: f.Name, Role: roleFR[req.Role], Token: issued.Token, ExpiresAt: FormatMoment(issued.ExpiresAt)})
+}
+
+// explain puts a French message next to the field an error names; false
+// when the error is not the client's.
+func (f *tokenForm) explain(err error) bool {
+	fe, ok := err.(*fault.Error)
+	if !ok || (fe.Code != fault.Invalid && fe.Code != fault.Conflict) {
+		return false
+	}
+	switch {
+	case fe.Field == "name" && fe.Code == fault.Conflict:
+		f.NameErr = "Un utilisateur porte déjà ce nom avec un autre rôle ou un autre effecteur."
+	case fe.Field == "name":
+		f.NameErr = "Indiquez le nom de l'utilisateur (200 caractères au plus)."
+	case fe.Field == "role":
+		f.RoleErr = "Choisissez le rôle."
+	case fe.Field == "provider_id":
+		f.ProviderErr = "Choisissez l'effecteur pour un utilisateur effecteur, et aucun pour les autres rôles."
+	default:
+		f.Summary = "Le jeton n'a pas pu être émis. Vérifiez les champs et recommencez."
+	}
+	if f.Summary == "" {
+		f.Summary = "Le jeton n'a pas été émis : corrigez le champ signalé."
+	}
+	return true
+}
