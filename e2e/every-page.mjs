@@ -1,0 +1,107 @@
+// The accessibility walk of issue 5: every page of the web package, as its
+// role, at a desktop and at a phone-sized viewport, with axe-core on each
+// (lib.mjs: no serious or critical violation), and the error states worth
+// seeing: a form sent back with its errors, the 403 and 404 pages, and a
+// refused sign-in.
+//
+// Environment (set by cmd/passd/e2e_pages_test.go):
+//   E2E_BASE_URL, E2E_OUT_DIR, E2E_CHROMIUM  as for every scenario (lib.mjs)
+//   E2E_PAGES       JSON list of {route, label, role, path, status, landing}
+//                   derived from web/'s GET routes ("" role: signed out)
+//   E2E_TOKENS      JSON object role → token
+//   E2E_MISSING_ID  a provider's page naming an invoice that does not exist
+
+import { assert, env, pathOf, scenario } from './lib.mjs';
+import { expectPath, expectText } from './steps.mjs';
+
+const pages = JSON.parse(env('E2E_PAGES'));
+const tokens = JSON.parse(env('E2E_TOKENS'));
+const missing = env('E2E_MISSING_ID');
+
+const homes = {
+  provider: '/effecteur/factures',
+  coordinator: '/coordination/dossiers',
+  cpam_referent: '/cpam/dossiers',
+  finance: '/finances',
+  admin: '/admin',
+};
+
+const viewports = [
+  { name: 'bureau', size: { width: 1280, height: 800 } },
+  { name: 'telephone', size: { width: 375, height: 667 } },
+];
+
+// open goes to path and checks the answer's status and where it ended.
+async function open(page, path, status, landing = path) {
+  const response = await page.goto(path);
+  assert(response, `${path}: no answer`);
+  assert(response.status() === status, `${path} answered ${response.status()}, want ${status}`);
+  assert(pathOf(page) === landing, `${path} ended on ${pathOf(page)}, want ${landing}`);
+}
+
+// skipBrowserChecks turns off the browser's own form checks (required
+// fields), so that an empty form reaches the server and comes back with
+// the server's errors.
+async function skipBrowserChecks(page) {
+  await page.locator('form').evaluateAll((forms) => forms.forEach((f) => f.setAttribute('novalidate', '')));
+}
+
+// session opens a context at viewport, signed in as role unless role is "".
+async function session(run, role, viewport) {
+  const context = await run.context({ viewport: viewport.size });
+  const page = await context.newPage();
+  if (role !== '') {
+    assert(tokens[role], `no token for the role ${role}`);
+    assert(homes[role], `no home for the role ${role}`);
+    await page.goto('/connexion');
+    await page.getByLabel("Jeton d'accès", { exact: true }).fill(tokens[role]);
+    await page.getByRole('button', { name: 'Se connecter', exact: true }).click();
+    await expectPath(page, homes[role]);
+  }
+  return { context, page };
+}
+
+await scenario('toutes-les-pages', async (run) => {
+  const roles = [...new Set(pages.map((p) => p.role))];
+  for (const viewport of viewports) {
+    for (const role of roles) {
+      const { context, page } = await session(run, role, viewport);
+      for (const visit of pages.filter((p) => p.role === role)) {
+        await open(page, visit.path, visit.status, visit.landing || visit.path);
+        await run.check(page, `${viewport.name}-${visit.label}`);
+      }
+
+      // The error states, once per viewport, each as a role that meets it.
+      if (role === '') {
+        await page.goto('/connexion');
+        await page.getByLabel("Jeton d'accès", { exact: true }).fill('pas-un-jeton');
+        await page.getByRole('button', { name: 'Se connecter', exact: true }).click();
+        await expectText(page, 'Jeton invalide ou expiré.');
+        await run.check(page, `${viewport.name}-connexion-refusee`);
+      }
+      if (role === 'provider') {
+        await open(page, '/admin', 403);
+        await run.check(page, `${viewport.name}-erreur-403`);
+        await open(page, missing, 404);
+        await run.check(page, `${viewport.name}-erreur-404`);
+        // An empty invoice: the form comes back with its errors. The
+        // browser's own checks (required fields) are lifted so that the
+        // server's answer is the one seen.
+        await open(page, '/effecteur/factures/nouvelle', 200);
+        await skipBrowserChecks(page);
+        await page.getByRole('button', { name: 'Envoyer la facture', exact: true }).click();
+        await page.locator('[aria-invalid="true"], .error, [role="alert"]').first().waitFor();
+        await run.check(page, `${viewport.name}-facture-invalide`);
+      }
+      if (role === 'coordinator') {
+        await open(page, '/coordination/dossiers/nouveau', 200);
+        await skipBrowserChecks(page);
+        await page.locator('main form[method="post"] button[type="submit"]').last().click();
+        await page.locator('[aria-invalid="true"], .error, [role="alert"]').first().waitFor();
+        await run.check(page, `${viewport.name}-dossier-invalide`);
+      }
+      await context.close();
+    }
+  }
+  console.log(`${pages.length} page(s) of web/ walked at ${viewports.length} viewports`);
+});
