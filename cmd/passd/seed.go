@@ -256,7 +256,10 @@ func (d demo) print(addr string) {
 		fmt.Printf("  %-14s %-22s %s\n", u.role, u.name, d.tokens[u.name])
 	}
 	fmt.Println()
-	fmt.Println("Try, once the server below is up:")
+	fmt.Printf("In a browser, once the server below is up: open %s/ and paste one of these tokens\n", base)
+	fmt.Println("into \"Jeton d'accès\" (each role lands on its own pages, in French).")
+	fmt.Println()
+	fmt.Println("Or with curl:")
 	fmt.Printf("  curl -s -H 'Authorization: Bearer %s' %s/api/v1/invoices\n", provider, base)
 	fmt.Printf("  curl -s -H 'Authorization: Bearer %s' -H 'Content-Type: application/json' \\\n", provider)
 	fmt.Printf("    -d '{\"patient_file_number\":\"%s\",\"external_ref\":\"F-'$(date +%%s)'\",\"care_date\":\"%s\",\"lines\":[{\"code\":\"G\",\"label\":\"Consultation\",\"quantity\":1,\"unit_price\":\"30.00\"}]}' \\\n",
