@@ -118,8 +118,8 @@ func (s *Server) createProvider(c echo.Context) error {
 // explain puts a French message next to the field an error names; false
 // when the error is not the client's.
 func (f *providerForm) explain(err error) bool {
-	fe, ok := err.(*fault.Error)
-	if !ok || (fe.Code != fault.Invalid && fe.Code != fault.Conflict) {
+	fe, ok := clientFault(err)
+	if !ok {
 		return false
 	}
 	switch fe.Field {

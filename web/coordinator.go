@@ -11,7 +11,6 @@ import (
 	"passd/api"
 	"passd/calendar"
 	"passd/claims"
-	"passd/fault"
 	"passd/ident"
 )
 
@@ -154,8 +153,8 @@ func (s *Server) createPatient(c echo.Context) error {
 // explain puts a French message next to the field an error names; false
 // when the error is not the client's.
 func (f *patientForm) explain(err error) bool {
-	fe, ok := err.(*fault.Error)
-	if !ok || (fe.Code != fault.Invalid && fe.Code != fault.Conflict) {
+	fe, ok := clientFault(err)
+	if !ok {
 		return false
 	}
 	switch fe.Field {
@@ -243,8 +242,8 @@ func (s *Server) requestRights(c echo.Context) error {
 }
 
 func (f *rightsRequestForm) explain(err error) bool {
-	fe, ok := err.(*fault.Error)
-	if !ok || (fe.Code != fault.Invalid && fe.Code != fault.Conflict) {
+	fe, ok := clientFault(err)
+	if !ok {
 		return false
 	}
 	switch {

@@ -243,8 +243,8 @@ func (s *Server) submitInvoice(c echo.Context) error {
 // explain puts a French message next to the field an error names; false
 // when the error is not the client's (it is then a 500 or 503 page).
 func (f *invoiceForm) explain(err error, sent []int) bool {
-	fe, ok := err.(*fault.Error)
-	if !ok || (fe.Code != fault.Invalid && fe.Code != fault.Conflict) {
+	fe, ok := clientFault(err)
+	if !ok {
 		return false
 	}
 	field := fe.Field

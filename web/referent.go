@@ -10,7 +10,6 @@ import (
 
 	"passd/api"
 	"passd/claims"
-	"passd/fault"
 )
 
 // The CPAM referent's pages: the files awaiting a decision and the
@@ -143,8 +142,8 @@ func (f decisionForm) body() map[string]string {
 }
 
 func (f *decisionForm) explain(err error) bool {
-	fe, ok := err.(*fault.Error)
-	if !ok || (fe.Code != fault.Invalid && fe.Code != fault.Conflict) {
+	fe, ok := clientFault(err)
+	if !ok {
 		return false
 	}
 	switch fe.Field {

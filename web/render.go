@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -11,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"passd/auth"
+	"passd/fault"
 )
 
 // pages holds one template set per page: the layout with that page's
@@ -161,4 +163,15 @@ func takeFlash(c echo.Context) string {
 	c.SetCookie(&http.Cookie{Name: flashCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true,
 		SameSite: http.SameSiteStrictMode, Secure: overTLS(c)})
 	return flashes[cookie.Value]
+}
+
+// clientFault returns the fault of an error the client caused by what it
+// typed (invalid, or in conflict with what is stored), which a form
+// explains next to its field; anything else is the error page's to answer.
+func clientFault(err error) (*fault.Error, bool) {
+	var fe *fault.Error
+	if !errors.As(err, &fe) || (fe.Code != fault.Invalid && fe.Code != fault.Conflict) {
+		return nil, false
+	}
+	return fe, true
 }
