@@ -146,7 +146,7 @@ func (s *Store) PayoutsCSV(ctx context.Context, f PayoutFilter, out io.Writer) e
 				batch = api.FormatID(p.BatchID)
 			}
 			if err := w.Write(api.FormatID(p.ID), api.FormatID(p.InvoiceID), spreadsheet.Text(ref), spreadsheet.Text(name),
-				spreadsheet.Amount(p.Amount), payoutReasonFR[p.Reason], spreadsheet.Text(p.Note), payoutStatusFR[p.Status], batch,
+				spreadsheet.Amount(p.Amount), PayoutReasonLabel(p.Reason), spreadsheet.Text(p.Note), PayoutStatusLabel(p.Status), batch,
 				spreadsheet.Date(p.PaidOn), spreadsheet.Date(calendar.Today(p.CreatedAt))); err != nil {
 				return err
 			}
@@ -157,18 +157,6 @@ func (s *Store) PayoutsCSV(ctx context.Context, f PayoutFilter, out io.Writer) e
 		return w.Flush()
 	})
 }
-
-// French words for the spreadsheets finance staff open.
-var (
-	payoutReasonFR = map[string]string{
-		ReasonTicketModerateur: "ticket modérateur", ReasonRightsRefused: "droits refusés", ReasonNotCovered: "soins hors droits",
-		ReasonDeadlinePassed: "délai dépassé", ReasonPrescribed: "prescription", ReasonCPAMRejected: "rejet CPAM",
-		ReasonCPAMPartial: "paiement partiel CPAM",
-	}
-	payoutStatusFR = map[string]string{PayoutDue: "à payer", PayoutBatched: "dans un lot", PayoutApproved: "approuvé", PayoutPaid: "payé"}
-	batchStatusFR  = map[string]string{BatchDraft: "brouillon", BatchSubmitted: "soumis", BatchApproved: "approuvé", BatchPaid: "payé",
-		BatchCancelled: "annulé"}
-)
 
 // ---- payout batches ----
 
@@ -291,7 +279,7 @@ func (s *Store) PayoutBatchesCSV(ctx context.Context, status string, out io.Writ
 		if b.BudgetOverride {
 			override = "oui"
 		}
-		if err := w.Write(api.FormatID(b.ID), batchStatusFR[b.Status], strconv.Itoa(b.PayoutCount), spreadsheet.Amount(b.Total),
+		if err := w.Write(api.FormatID(b.ID), BatchStatusLabel(b.Status), strconv.Itoa(b.PayoutCount), spreadsheet.Amount(b.Total),
 			spreadsheet.Amount(b.Ceiling), spreadsheet.Date(calendar.Today(b.CreatedAt)), spreadsheet.Text(b.Creator),
 			spreadsheet.Text(b.PreparedBy), spreadsheet.Text(b.ApprovedBy), spreadsheet.Date(approvedOn), override,
 			spreadsheet.Date(b.PaidOn)); err != nil {

@@ -22,24 +22,6 @@ import (
 // SEPA file and the CSV exports. Every step calls the billing.Store method
 // its API route calls; the rules (four eyes, budget, statuses) stay there.
 
-// batchStatusLabel is a payout batch's status in French.
-var batchStatusLabel = map[string]string{
-	billing.BatchDraft: "brouillon", billing.BatchSubmitted: "soumis", billing.BatchApproved: "approuvé",
-	billing.BatchPaid: "payé", billing.BatchCancelled: "annulé",
-}
-
-// payoutStatusLabel and payoutReasonLabel are a payout's status and reason in French.
-var (
-	payoutStatusLabel = map[string]string{billing.PayoutDue: "à payer", billing.PayoutBatched: "dans un lot",
-		billing.PayoutApproved: "approuvé", billing.PayoutPaid: "payé"}
-	payoutReasonLabel = map[string]string{
-		billing.ReasonTicketModerateur: "ticket modérateur", billing.ReasonRightsRefused: "droits refusés",
-		billing.ReasonNotCovered: "soins hors droits", billing.ReasonDeadlinePassed: "délai dépassé",
-		billing.ReasonPrescribed: "prescription", billing.ReasonCPAMRejected: "rejet CPAM",
-		billing.ReasonCPAMPartial: "paiement partiel CPAM",
-	}
-)
-
 // fourEyesMessage is what the preparer of a batch reads when approving it.
 const fourEyesMessage = "Vous avez préparé ce lot : un autre agent doit l'approuver."
 
@@ -77,7 +59,7 @@ func (s *Server) financeHome(c echo.Context) error {
 		page.DueTotal = page.DueTotal.Add(d.Amount)
 	}
 	for _, st := range billing.BatchStatuses {
-		page.Batches = append(page.Batches, batchCount{Label: batchStatusLabel[st], Count: summary.BatchesByState[st]})
+		page.Batches = append(page.Batches, batchCount{Label: billing.BatchStatusLabel(st), Count: summary.BatchesByState[st]})
 	}
 	return s.render(c, http.StatusOK, "finance-home.html", "Tableau de bord", page)
 }
@@ -111,7 +93,7 @@ func (s *Server) renderBatchList(c echo.Context, status int, message string) err
 	next := api.NewPage(page, list, func(b billing.PayoutBatch) int64 { return b.ID }, func(b billing.PayoutBatch) billing.PayoutBatch { return b })
 	out := batchListPage{NextCursor: next.NextCursor, Error: message}
 	for _, b := range next.Items {
-		out.Rows = append(out.Rows, batchRow{Batch: b, Status: batchStatusLabel[b.Status]})
+		out.Rows = append(out.Rows, batchRow{Batch: b, Status: billing.BatchStatusLabel(b.Status)})
 	}
 	return s.render(c, status, "finance-batches.html", "Lots de paiement", out)
 }
@@ -177,9 +159,9 @@ func (s *Server) renderBatch(c echo.Context, status int, page batchPage) error {
 	if len(payouts) > batchPageLimit {
 		payouts, page.More = payouts[:batchPageLimit], true
 	}
-	page.Batch, page.Status = b, batchStatusLabel[b.Status]
+	page.Batch, page.Status = b, billing.BatchStatusLabel(b.Status)
 	for _, po := range payouts {
-		page.Payouts = append(page.Payouts, payoutRow{Payout: po, Status: payoutStatusLabel[po.Status], Reason: payoutReasonLabel[po.Reason]})
+		page.Payouts = append(page.Payouts, payoutRow{Payout: po, Status: billing.PayoutStatusLabel(po.Status), Reason: billing.PayoutReasonLabel(po.Reason)})
 	}
 	page.CanSubmit = b.Status == billing.BatchDraft
 	page.CanApprove = b.Status == billing.BatchSubmitted
