@@ -364,10 +364,10 @@ func (s *Store) MarkPayoutBatchPaid(ctx context.Context, actor audit.Actor, id i
 			return wrongStatus(b, "marked paid", BatchApproved)
 		}
 		if paidOn.After(calendar.Today(now)) {
-			return fault.Field("paid_on", "paid_on cannot be in the future")
+			return fault.Field("paid_on", "paid_on cannot be in the future").WithCause(calendar.ErrFuture)
 		}
 		if b.ApprovedAt != nil && paidOn.Before(calendar.Today(*b.ApprovedAt)) {
-			return fault.Field("paid_on", "paid_on cannot be before the approval (%s)", calendar.Today(*b.ApprovedAt))
+			return fault.Field("paid_on", "paid_on cannot be before the approval (%s)", calendar.Today(*b.ApprovedAt)).WithCause(ErrPaidBeforeApproval)
 		}
 		rows, err := tx.Query(ctx, `UPDATE payouts SET status = 'paid', paid_on = $2 WHERE batch_id = $1 AND status = 'approved'
 			RETURNING id, invoice_id, amount`, id, paidOn)

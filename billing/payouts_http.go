@@ -540,10 +540,10 @@ func StatementPeriod(today calendar.Date, rawFrom, rawTo string) (from, to calen
 		}
 	}
 	if to.Before(from) {
-		return from, to, fault.Field("to", "to must not be before from")
+		return from, to, fault.Field("to", "to must not be before from").WithCause(ErrPeriodReversed)
 	}
 	if from.AddDays(maxStatementDays).Before(to) {
-		return from, to, fault.Field("to", "a statement covers at most %d days", maxStatementDays)
+		return from, to, fault.Field("to", "a statement covers at most %d days", maxStatementDays).WithCause(ErrPeriodTooLong)
 	}
 	return from, to, nil
 }

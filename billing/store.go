@@ -164,10 +164,10 @@ func (s *Store) CreateInvoice(ctx context.Context, actor audit.Actor, providerID
 	idem *Idempotency, render func(Invoice) (Response, error)) (Response, error) {
 	today := calendar.Today(s.now())
 	if in.CareDate.After(today) {
-		return Response{}, fault.Field("care_date", "care_date cannot be in the future")
+		return Response{}, fault.Field("care_date", "care_date cannot be in the future").WithCause(calendar.ErrFuture)
 	}
 	if in.CareDate.AddYears(2).Before(today) {
-		return Response{}, fault.Field("care_date", "care_date is more than two years ago")
+		return Response{}, fault.Field("care_date", "care_date is more than two years ago").WithCause(ErrCareTooOld)
 	}
 	var out Response
 	err := db.InTx(ctx, s.pool, func(tx pgx.Tx) error {

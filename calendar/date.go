@@ -24,6 +24,10 @@ const (
 	maxYear = 2200
 )
 
+// ErrFuture is the cause behind a refused date that is after today, so
+// that callers can tell it from a malformed one without reading messages.
+var ErrFuture = errors.New("calendar: date after today")
+
 var (
 	errFormat = errors.New("calendar: date must be YYYY-MM-DD")
 	errYear   = errors.New("calendar: year must be between 1900 and 2200")

@@ -226,7 +226,7 @@ func (s *Store) RequestRights(ctx context.Context, actor audit.Actor, id int64, 
 		}
 		today := calendar.Today(s.now())
 		if req.FiledOn.After(today) {
-			return fault.Field("filed_on", "filed_on cannot be in the future")
+			return fault.Field("filed_on", "filed_on cannot be in the future").WithCause(calendar.ErrFuture)
 		}
 		if before.Rights.Status == RightsOpened && (before.Rights.EffectiveTo.IsZero() || !before.Rights.EffectiveTo.Before(today)) {
 			return fault.New(fault.Conflict, "rights are already opened for this file").WithKind("rights_already_opened")

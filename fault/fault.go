@@ -72,6 +72,10 @@ func (e *Error) WithField(field string) *Error { e.Field = field; return e }
 // WithStatus overrides the HTTP status.
 func (e *Error) WithStatus(status int) *Error { e.Status = status; return e }
 
+// WithCause records the cause, which code may test with errors.Is and
+// clients never see.
+func (e *Error) WithCause(err error) *Error { e.Err = err; return e }
+
 // WithDetail adds an extra member to the JSON error object.
 func (e *Error) WithDetail(key, value string) *Error {
 	if e.Details == nil {

@@ -2,6 +2,7 @@ package web
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -252,7 +253,7 @@ func (f *rightsRequestForm) explain(err error) bool {
 		return true
 	case fe.Field == "regime":
 		f.RegimeErr = "Choisissez le régime demandé."
-	case fe.Field == "filed_on" && strings.Contains(fe.Message, "future"):
+	case fe.Field == "filed_on" && errors.Is(fe, calendar.ErrFuture):
 		f.FiledOnErr = "La date de dépôt ne peut pas être dans le futur."
 	case fe.Field == "filed_on":
 		f.FiledOnErr = "Indiquez la date de dépôt de la demande."

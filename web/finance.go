@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -251,9 +252,9 @@ func (s *Server) markPayoutBatchPaid(c echo.Context) error {
 		if ok && fe.Field == "paid_on" {
 			message := "Indiquez la date du paiement (jj/mm/aaaa)."
 			switch {
-			case strings.Contains(fe.Message, "future"):
+			case errors.Is(fe, calendar.ErrFuture):
 				message = "La date du paiement ne peut pas être dans le futur."
-			case strings.Contains(fe.Message, "before the approval"):
+			case errors.Is(fe, billing.ErrPaidBeforeApproval):
 				message = "La date du paiement ne peut pas précéder l'approbation du lot."
 			}
 			return s.renderBatch(c, http.StatusUnprocessableEntity, batchPage{PaidOn: raw, PaidErr: message})

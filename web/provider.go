@@ -2,6 +2,7 @@ package web
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -261,9 +262,9 @@ func (f *invoiceForm) explain(err error, sent []int) bool {
 		}
 	case field == "care_date":
 		switch {
-		case strings.Contains(fe.Message, "future"):
+		case errors.Is(fe, calendar.ErrFuture):
 			f.DateErr = "La date des soins ne peut pas être dans le futur."
-		case strings.Contains(fe.Message, "two years"):
+		case errors.Is(fe, billing.ErrCareTooOld):
 			f.DateErr = "La date des soins remonte à plus de deux ans."
 		default:
 			f.DateErr = "Indiquez la date des soins (jj/mm/aaaa)."
@@ -332,9 +333,9 @@ func (s *Server) statementPage(c echo.Context) error {
 		switch {
 		case fe.Field == "from":
 			page.FromErr = "Indiquez une date de début valide."
-		case strings.Contains(fe.Message, "before"):
+		case errors.Is(fe, billing.ErrPeriodReversed):
 			page.ToErr = "La date de fin précède la date de début."
-		case strings.Contains(fe.Message, "at most"):
+		case errors.Is(fe, billing.ErrPeriodTooLong):
 			page.ToErr = "Un relevé couvre au plus 366 jours."
 		default:
 			page.ToErr = "Indiquez une date de fin valide."
