@@ -13,8 +13,9 @@ import (
 )
 
 // appendOnly are the tables the application may read and append to but
-// never change or empty: the logs.
-var appendOnly = []string{"audit_log", "journal_entries", "patient_access_log"}
+// never change or empty: the logs, and the deltas of the status counts
+// (folded by the owner's status_counts_compact()).
+var appendOnly = []string{"audit_log", "journal_entries", "patient_access_log", "status_counts"}
 
 // ownerOnly are tables the application may not touch at all, or only
 // read: the chain's bookkeeping (written by a SECURITY DEFINER trigger)
