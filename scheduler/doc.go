@@ -25,6 +25,9 @@
 //     context was cancelled or the job panicked. A row whose finished_at
 //     stays NULL is a run whose process died. A panic is recovered and
 //     recorded as "panic: ...": it never takes the process down.
+//   - Every such run writes one log line ("job run": job, trigger, rows,
+//     duration_ms, outcome, error) and is told to the Observer, if any
+//     (WithObserver: the metrics); skipped runs are neither.
 //   - The scheduler does not retry a failed run; the next tick will. Jobs
 //     retry their own lost serialization races (db.InTx does).
 //   - Stop stops the schedule, tells every run in progress to end after the

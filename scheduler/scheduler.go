@@ -76,6 +76,18 @@ func WithClock(now func() time.Time) Option {
 	return func(s *Scheduler) { s.now = now }
 }
 
+// Observer is told of each run that took its job's lock, once the run's
+// end is recorded (or failed to be): the run as job_runs holds it, and how
+// long the job ran by the scheduler's clock. It is called on the run's
+// goroutine, so it must be quick (count, not write to the database). A
+// run skipped because its job was busy is not a run: it is not told.
+type Observer func(run Run, elapsed time.Duration)
+
+// WithObserver sets the observer of runs, such as the metrics.
+func WithObserver(o Observer) Option {
+	return func(s *Scheduler) { s.observe = o }
+}
+
 // job is a Job with its parsed schedule and its in-process busy flag.
 type job struct {
 	Job
@@ -86,12 +98,13 @@ type job struct {
 // Scheduler runs jobs on their schedules and by hand, one run of a job at a
 // time across every process sharing the database.
 type Scheduler struct {
-	pool   *pgxpool.Pool
-	logger *slog.Logger
-	now    func() time.Time
-	jobs   []*job // in the order given to New
-	byName map[string]*job
-	cron   *cron.Cron
+	pool    *pgxpool.Pool
+	logger  *slog.Logger
+	now     func() time.Time
+	observe Observer // nil: nobody
+	jobs    []*job   // in the order given to New
+	byName  map[string]*job
+	cron    *cron.Cron
 
 	mu       sync.Mutex
 	started  bool
@@ -383,13 +396,23 @@ func (s *Scheduler) execute(parent context.Context, j *job, trigger string) (Run
 	fctx, fcancel := context.WithTimeout(context.WithoutCancel(ctx), finishTimeout)
 	defer fcancel()
 	err = finishRun(fctx, conn, run)
-	s.logger.Info("job run",
+	// The one line per run; a manual run's carries its request's id (the
+	// logger's handler reads it from ctx).
+	level, outcome := slog.LevelInfo, "ok"
+	if jobErr != nil {
+		level, outcome = slog.LevelError, "error"
+	}
+	s.logger.Log(ctx, level, "job run",
 		"job", run.Name,
 		"trigger", run.Trigger,
 		"rows", run.Rows,
 		"duration_ms", end.Sub(start).Milliseconds(),
+		"outcome", outcome,
 		"stop_requested", StopRequested(ctx),
 		"error", jobErr)
+	if s.observe != nil {
+		s.observe(run, end.Sub(start))
+	}
 	return run, err
 }
 
@@ -398,7 +421,7 @@ func (s *Scheduler) call(ctx context.Context, j *job) (rows int64, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("panic: %v", p)
-			s.logger.Error("scheduler: job panicked", "job", j.Name, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			s.logger.ErrorContext(ctx, "scheduler: job panicked", "job", j.Name, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
 		}
 	}()
 	return j.Run(ctx)

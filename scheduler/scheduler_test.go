@@ -58,9 +58,78 @@ func TestRunNowRecordsTheRun(t *testing.T) {
 	if len(lines) != 1 {
 		t.Fatalf("got %d info lines for the run, want 1", len(lines))
 	}
-	want := map[string]string{"job": "sweep", "trigger": "manual", "rows": "7", "duration_ms": "1500", "error": "<nil>"}
+	want := map[string]string{"job": "sweep", "trigger": "manual", "rows": "7", "duration_ms": "1500", "outcome": "ok", "error": "<nil>"}
 	if got := lines[0]; !hasAttrs(got, want) {
 		t.Fatalf("log attrs = %v, want %v", got, want)
+	}
+}
+
+// TestTheObserverIsToldOfEveryRunAndOnlyOfRuns: each run that took the
+// lock is told once, as recorded, with its duration by the injected
+// clock, a failure included; a run refused because the job was busy is
+// not. A failed run logs its one line as an error.
+func TestTheObserverIsToldOfEveryRunAndOnlyOfRuns(t *testing.T) {
+	t.Parallel()
+	pool := dbtest.New(t)
+	ctx := context.Background()
+	t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	var ticks atomic.Int64
+	clock := func() time.Time { return t0.Add(time.Duration(ticks.Add(1)-1) * 250 * time.Millisecond) }
+	type told struct {
+		run     Run
+		elapsed time.Duration
+	}
+	var mu sync.Mutex
+	var seen []told
+	observer := func(run Run, elapsed time.Duration) {
+		mu.Lock()
+		defer mu.Unlock()
+		seen = append(seen, told{run, elapsed})
+	}
+	started, release := make(chan struct{}), make(chan struct{})
+	fail := errors.New("claims: boom")
+	logs := &recorder{}
+	s := newScheduler(t, pool, logs, []Job{
+		{Name: "slow", Schedule: farFuture, Run: func(context.Context) (int64, error) {
+			close(started)
+			<-release
+			return 4, nil
+		}},
+		{Name: "broken", Schedule: farFuture, Run: func(context.Context) (int64, error) { return 2, fail }},
+	}, WithClock(clock), WithObserver(observer))
+
+	done := make(chan error, 1)
+	go func() {
+		_, err := s.RunNow(ctx, "slow")
+		done <- err
+	}()
+	recv(t, started, "the slow run to start")
+	if _, err := s.RunNow(ctx, "slow"); err == nil {
+		t.Fatal("a second run of a busy job was not refused")
+	}
+	close(release)
+	if err := recv(t, done, "the slow run to end"); err != nil {
+		t.Fatal(err)
+	}
+	broken, err := s.RunNow(ctx, "broken")
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	mu.Lock()
+	defer mu.Unlock()
+	if len(seen) != 2 {
+		t.Fatalf("the observer was told of %d runs, want 2 (the refused one is not a run): %+v", len(seen), seen)
+	}
+	if r := seen[0]; r.run.Name != "slow" || r.run.Rows != 4 || r.run.Error != nil || r.run.FinishedAt == nil || r.elapsed != 250*time.Millisecond {
+		t.Errorf("first run told = %+v, %s; want slow, 4 rows, no error, 250ms", r.run, r.elapsed)
+	}
+	if r := seen[1]; !sameRun(r.run, broken) || r.run.Error == nil || *r.run.Error != "claims: boom" || r.run.Rows != 2 {
+		t.Errorf("second run told = %+v, want the recorded %+v with its error", r.run, broken)
+	}
+	failed := logs.find(slog.LevelError, "job run")
+	if len(failed) != 1 || !hasAttrs(failed[0], map[string]string{"job": "broken", "rows": "2", "outcome": "error", "error": "claims: boom"}) {
+		t.Errorf("the failed run's log lines: %v, want one error line with outcome error", failed)
 	}
 }
 
