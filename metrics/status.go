@@ -1,0 +1,138 @@
+package metrics
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/shopspring/decimal"
+
+	"passd/db"
+)
+
+// CompactAbove is how many delta rows of status_counts a scrape tolerates
+// before folding them into one row per status. Submissions append one row
+// each, so at a thousand invoices a minute a scrape every 15 s finds a few
+// hundred.
+const CompactAbove = 1000
+
+// statusTimeout bounds the read of the counts: a scrape never hangs on a
+// database out of reach.
+const statusTimeout = 5 * time.Second
+
+// StatusCount is how many invoices (Kind "invoice") or payouts ("payout")
+// are in Status, and their amount: the invoices' totals, the payouts'
+// amounts.
+type StatusCount struct {
+	Kind   string
+	Status string
+	N      int64
+	Amount decimal.Decimal
+}
+
+// ReadStatusCounts sums the deltas of status_counts per kind and status. It
+// also returns how many delta rows it summed, which tells when to compact.
+func ReadStatusCounts(ctx context.Context, q db.DBTX) (counts []StatusCount, deltas int64, err error) {
+	rows, err := q.Query(ctx, `
+		SELECT kind, status, sum(n)::bigint, sum(amount), count(*)
+		FROM status_counts
+		GROUP BY kind, status
+		ORDER BY kind, status`)
+	if err != nil {
+		return nil, 0, fmt.Errorf("metrics: read the status counts: %w", err)
+	}
+	var c StatusCount
+	var folded int64
+	_, err = pgx.ForEachRow(rows, []any{&c.Kind, &c.Status, &c.N, &c.Amount, &folded}, func() error {
+		counts = append(counts, c)
+		deltas += folded
+		return nil
+	})
+	if err != nil {
+		return nil, 0, fmt.Errorf("metrics: read the status counts: %w", err)
+	}
+	return counts, deltas, nil
+}
+
+// CompactStatusCounts folds the deltas into one row per kind and status
+// (status_counts_compact, migration 00006) and returns how many it folded:
+// 0 when another session was compacting at the same moment.
+func CompactStatusCounts(ctx context.Context, q db.DBTX) (int64, error) {
+	var folded int64
+	if err := q.QueryRow(ctx, `SELECT status_counts_compact()`).Scan(&folded); err != nil {
+		return 0, fmt.Errorf("metrics: compact the status counts: %w", err)
+	}
+	return folded, nil
+}
+
+// statusCollector reads the business gauges from status_counts at each
+// scrape.
+type statusCollector struct {
+	pool   *pgxpool.Pool
+	logger *slog.Logger
+
+	invoices, invoicesAmount, payoutsDue, payoutsDueAmount *prometheus.Desc
+}
+
+// NewStatusCollector reports invoices by status (count and amount) and the
+// payouts the city owes and has not batched yet (count and amount), from
+// status_counts. A failed compaction is logged; the scrape is not failed
+// for it.
+func NewStatusCollector(pool *pgxpool.Pool, logger *slog.Logger) prometheus.Collector {
+	return &statusCollector{
+		pool:   pool,
+		logger: logger,
+		invoices: prometheus.NewDesc("passd_invoices",
+			"Invoices in each status.", []string{"status"}, nil),
+		invoicesAmount: prometheus.NewDesc("passd_invoices_amount_euros",
+			"Sum of the totals of the invoices in each status, in euros.", []string{"status"}, nil),
+		payoutsDue: prometheus.NewDesc("passd_payouts_due",
+			"Payouts the city owes that no batch holds yet (status due).", nil, nil),
+		payoutsDueAmount: prometheus.NewDesc("passd_payouts_due_amount_euros",
+			"Sum of the payouts due, in euros.", nil, nil),
+	}
+}
+
+func (c *statusCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- c.invoices
+	ch <- c.invoicesAmount
+	ch <- c.payoutsDue
+	ch <- c.payoutsDueAmount
+}
+
+func (c *statusCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), statusTimeout)
+	defer cancel()
+	counts, deltas, err := ReadStatusCounts(ctx, c.pool)
+	if err != nil {
+		for _, d := range []*prometheus.Desc{c.invoices, c.invoicesAmount, c.payoutsDue, c.payoutsDueAmount} {
+			ch <- prometheus.NewInvalidMetric(d, err)
+		}
+		return
+	}
+	// Prometheus values are float64: an amount is converted here, for
+	// display only. Below 10^13 euros a sum to the cent prints exactly.
+	due, dueAmount := int64(0), decimal.Zero
+	for _, sc := range counts {
+		switch sc.Kind {
+		case "invoice":
+			ch <- prometheus.MustNewConstMetric(c.invoices, prometheus.GaugeValue, float64(sc.N), sc.Status)
+			ch <- prometheus.MustNewConstMetric(c.invoicesAmount, prometheus.GaugeValue, sc.Amount.InexactFloat64(), sc.Status)
+		case "payout":
+			if sc.Status == "due" {
+				due, dueAmount = sc.N, sc.Amount
+			}
+		}
+	}
+	ch <- prometheus.MustNewConstMetric(c.payoutsDue, prometheus.GaugeValue, float64(due))
+	ch <- prometheus.MustNewConstMetric(c.payoutsDueAmount, prometheus.GaugeValue, dueAmount.InexactFloat64())
+	if deltas > CompactAbove {
+		if _, err := CompactStatusCounts(ctx, c.pool); err != nil {
+			c.logger.Error("metrics: compacting the status counts failed", "error", err.Error())
+		}
+	}
+}
