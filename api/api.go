@@ -65,7 +65,9 @@ func ErrorHandler(logger *slog.Logger) echo.HTTPErrorHandler {
 		fe := toFault(err)
 		status := statusOf(fe)
 		if status >= 500 {
-			logger.Error("request failed", "method", c.Request().Method, "path", c.Path(), "status", status, "error", err.Error())
+			// With the request's context: the line carries its request id.
+			logger.ErrorContext(c.Request().Context(), "request failed", "method", c.Request().Method, "route", c.Path(),
+				"status", status, "error", err.Error())
 		}
 		code := string(fe.Code)
 		if fe.Kind != "" {

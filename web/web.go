@@ -171,7 +171,7 @@ func (s *Server) Routes(e *echo.Echo) {
 // IsPage reports whether a path is served by this package rather than the
 // JSON API (the route-vs-contract test leaves pages aside).
 func IsPage(path string) bool {
-	return !isUnder(path, "/api/") && !slices.Contains([]string{"/healthz", "/readyz", "/openapi.yaml"}, path)
+	return !isUnder(path, "/api/") && !slices.Contains([]string{"/healthz", "/readyz", "/metrics", "/openapi.yaml"}, path)
 }
 
 func isUnder(path, prefix string) bool {
@@ -243,6 +243,10 @@ func (s *Server) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
+// SignedIn returns the user whose session the request carries, if any,
+// once the page's middlewares have run: the request log names who asked.
+func SignedIn(c echo.Context) (auth.Principal, bool) { return principal(c) }
+
 // principal returns the signed-in user, if any.
 func principal(c echo.Context) (auth.Principal, bool) {
 	p, ok := c.Get(principalKey).(auth.Principal)
@@ -294,7 +298,7 @@ func (s *Server) pageErrors(next echo.HandlerFunc) echo.HandlerFunc {
 			return s.renderError(c, he.Code, "Demande refusée", "Cette demande n'est pas valide.")
 		}
 		if s.logger != nil {
-			s.logger.Error("page failed", "path", c.Path(), "error", err.Error())
+			s.logger.ErrorContext(c.Request().Context(), "page failed", "route", c.Path(), "error", err.Error())
 		}
 		return s.renderError(c, http.StatusInternalServerError, "Erreur interne", "Une erreur inattendue est survenue. Elle a été consignée.")
 	}

@@ -22,6 +22,7 @@ import (
 	"passd/db"
 	"passd/fault"
 	"passd/journal"
+	"passd/metrics"
 	"passd/migrations"
 	"passd/openapi"
 	"passd/scheduler"
@@ -40,14 +41,18 @@ type app struct {
 	contract  *openapi.Spec
 	echo      *echo.Echo
 	logger    *slog.Logger
+	metrics   *metrics.Metrics
+	served    map[string]bool // "METHOD path" of every route, for the metrics' route label
 	now       func() time.Time
 }
 
 // newApp connects to the database and wires every part. now is the clock.
+// Lines logged with a request's context carry its request id.
 func newApp(ctx context.Context, cfg Config, logger *slog.Logger, now func() time.Time) (*app, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	logger = slog.New(withRequestIDs(logger.Handler()))
 	contract, err := openapi.Load(roleNames())
 	if err != nil {
 		return nil, err
@@ -60,7 +65,8 @@ func newApp(ctx context.Context, cfg Config, logger *slog.Logger, now func() tim
 	if err != nil {
 		return nil, err
 	}
-	a := &app{cfg: cfg, pool: pool, logger: logger, now: now, users: auth.NewStore(pool, auth.WithTokenTTL(cfg.TokenTTL)), contract: contract,
+	a := &app{cfg: cfg, pool: pool, logger: logger, now: now, metrics: metrics.New(),
+		users: auth.NewStore(pool, auth.WithTokenTTL(cfg.TokenTTL)), contract: contract,
 		throttle: auth.NewThrottle(auth.ThrottleConfig{FailureLimit: cfg.AuthFailureLimit, Window: cfg.AuthFailureWindow, Now: now})}
 	a.claims = claims.NewStore(pool, keys, now)
 	a.billing = billing.NewStore(pool, a.claims, a.claims, billing.Config{DeadlineDays: cfg.DeadlineDays, Now: now})
@@ -81,10 +87,15 @@ func newApp(ctx context.Context, cfg Config, logger *slog.Logger, now func() tim
 		return nil, fmt.Errorf("passd: pool_max_conns=%d in the database URL is too small: the %d jobs alone can deadlock fewer than %d connections",
 			pool.Config().MaxConns, len(jobs), need)
 	}
-	a.scheduler, err = scheduler.New(pool, logger, jobs, scheduler.WithClock(now))
+	a.scheduler, err = scheduler.New(pool, logger, jobs, scheduler.WithClock(now), scheduler.WithObserver(a.observeJob))
 	if err != nil {
 		pool.Close()
 		return nil, err
+	}
+	a.metrics.DeclareJobs(a.scheduler.Names()...)
+	if err := a.metrics.Register(metrics.NewPoolCollector(pool), metrics.NewStatusCollector(pool, logger)); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("passd: metrics: %w", err)
 	}
 	a.echo = a.routes()
 	return a, nil
@@ -100,11 +111,12 @@ func (a *app) routes() *echo.Echo {
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = api.ErrorHandler(a.logger)
 	e.IPExtractor = clientAddress(a.cfg.TrustedProxies)
+	// Outermost, so that a recovered panic is logged and counted too.
+	e.Use(a.observe)
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true, LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
-		a.logger.Error("panic", "path", c.Path(), "error", err.Error(), "stack", string(stack))
+		a.logger.ErrorContext(c.Request().Context(), "panic", "route", c.Path(), "error", err.Error(), "stack", string(stack))
 		return err
 	}}))
-	e.Use(a.requestLog)
 	if a.cfg.RequestTimeout > 0 {
 		e.Use(a.requestDeadline)
 	}
@@ -112,6 +124,7 @@ func (a *app) routes() *echo.Echo {
 	e.GET("/healthz", func(c echo.Context) error { return c.JSON(http.StatusOK, map[string]string{"status": "ok"}) })
 	e.GET("/readyz", a.ready)
 	e.GET("/openapi.yaml", openapi.Serve)
+	e.GET("/metrics", a.serveMetrics())
 
 	g := e.Group("/api/v1", a.throttle.Middleware(), a.users.Middleware(), openapi.Guard(a.contract, func(c echo.Context) string {
 		return string(auth.From(c).Role)
@@ -125,6 +138,7 @@ func (a *app) routes() *echo.Echo {
 	// The pages in French, outside /api/v1 (package web).
 	web.New(web.Config{Pool: a.pool, Users: a.users, Throttle: a.throttle, Billing: a.billing, Claims: a.claims, Jobs: a.scheduler,
 		Logger: a.logger, Now: a.now}).Routes(e)
+	a.served = servedRoutes(e)
 	return e
 }
 
@@ -135,21 +149,6 @@ func roleNames() []string {
 		out[i] = string(r)
 	}
 	return out
-}
-
-// requestLog writes one line per request; never the Authorization header
-// or a body, which may carry a token or a patient's identity.
-func (a *app) requestLog(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		start := time.Now()
-		err := next(c)
-		if err != nil {
-			c.Error(err)
-		}
-		a.logger.Info("request", "method", c.Request().Method, "route", c.Path(), "status", c.Response().Status,
-			"duration_ms", time.Since(start).Milliseconds())
-		return nil
-	}
 }
 
 // requestDeadline bounds the request's context by RequestTimeout: waiting

@@ -180,7 +180,7 @@ func TestTheContractDeclaresTheExpectedRoles(t *testing.T) {
 			t.Errorf("%s is in expectedRoles but not in the contract", key)
 		}
 	}
-	for _, public := range []string{"GET /healthz", "GET /readyz", "GET /openapi.yaml"} {
+	for _, public := range []string{"GET /healthz", "GET /readyz", "GET /metrics", "GET /openapi.yaml"} {
 		if !inContract[public] {
 			t.Errorf("%s is missing from the contract", public)
 		}

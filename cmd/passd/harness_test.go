@@ -51,6 +51,12 @@ type harness struct {
 // creates an admin, a coordinator, a CPAM referent and a finance user.
 func newHarness(t *testing.T) *harness {
 	t.Helper()
+	return newHarnessLogging(t, testLogger(t))
+}
+
+// newHarnessLogging is newHarness with passd's logs sent to logger.
+func newHarnessLogging(t *testing.T, logger *slog.Logger) *harness {
+	t.Helper()
 	h := &harness{}
 	h.clock.Store(defaultNow.UnixNano())
 	cfg := Config{
@@ -65,7 +71,7 @@ func newHarness(t *testing.T) *harness {
 		ShutdownTimeout:     5 * time.Second,
 		DataKey:             keyringtest.Text(t),
 	}
-	a, err := newApp(context.Background(), cfg, testLogger(t), h.now)
+	a, err := newApp(context.Background(), cfg, logger, h.now)
 	if err != nil {
 		t.Fatalf("newApp: %v", err)
 	}
