@@ -262,6 +262,14 @@ func clientAddress(trusted []netip.Prefix) echo.IPExtractor {
 // jobs end, close the pool. Migrations are applied before (serveCommand),
 // as the owner.
 func (a *app) serve(ctx context.Context) error {
+	var profiles *pprofServer
+	if a.cfg.PprofAddr != "" {
+		var err error
+		if profiles, err = startPprof(a.cfg.PprofAddr); err != nil {
+			return err
+		}
+		a.logger.Info("serving profiles", "addr", "http://"+a.cfg.PprofAddr+"/debug/pprof/")
+	}
 	srv := &http.Server{Addr: a.cfg.Addr, Handler: a.echo, ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second}
 	errc := make(chan error, 1)
@@ -274,6 +282,9 @@ func (a *app) serve(ctx context.Context) error {
 		stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.cfg.ShutdownTimeout)
 		defer cancel()
 		_ = a.scheduler.Stop(stopCtx)
+		if profiles != nil {
+			_ = profiles.shutdown(stopCtx)
+		}
 		return fmt.Errorf("passd: listen %s: %w", a.cfg.Addr, err)
 	case <-ctx.Done():
 	}
@@ -281,10 +292,13 @@ func (a *app) serve(ctx context.Context) error {
 	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.cfg.ShutdownTimeout)
 	defer cancel()
 	// Both together: while a slow request finishes, no job may start.
-	var httpErr, jobErr error
+	var httpErr, jobErr, pprofErr error
 	var stopping sync.WaitGroup
 	stopping.Go(func() { httpErr = srv.Shutdown(stopCtx) })
 	stopping.Go(func() { jobErr = a.scheduler.Stop(stopCtx) })
+	if profiles != nil {
+		stopping.Go(func() { pprofErr = profiles.shutdown(stopCtx) })
+	}
 	stopping.Wait()
 	if httpErr != nil {
 		// Requests still running are cut: closing their connections cancels
@@ -295,6 +309,9 @@ func (a *app) serve(ctx context.Context) error {
 	}
 	if jobErr != nil {
 		return fmt.Errorf("passd: shutdown: %w", jobErr)
+	}
+	if pprofErr != nil {
+		return pprofErr
 	}
 	a.logger.Info("stopped")
 	return nil

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net"
 	"net/netip"
 	"os"
 	"strconv"
@@ -47,6 +48,10 @@ type Config struct {
 	// RequestTimeout bounds a request, waiting for the database included,
 	// so that an outage is answered 503 in time rather than held; 0: none.
 	RequestTimeout time.Duration
+	// PprofAddr, when set, is a second listener serving Go's profiles
+	// (/debug/pprof/) for an operator; never the main address, and off
+	// by default.
+	PprofAddr string
 }
 
 // Default schedules (Europe/Paris). None falls between 02:00 and 03:00,
@@ -79,6 +84,7 @@ func ConfigFromEnv() (Config, error) {
 		DataKey:             os.Getenv("PASSD_DATA_KEY"),
 		DataKeyFile:         os.Getenv("PASSD_DATA_KEY_FILE"),
 		RequestTimeout:      defaultRequestTimeout,
+		PprofAddr:           os.Getenv("PASSD_PPROF_ADDR"),
 	}
 	if s := os.Getenv("PASSD_DEADLINE_DAYS"); s != "" {
 		n, err := strconv.Atoi(s)
@@ -184,6 +190,7 @@ func (c *Config) Flags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "how long in-flight requests and jobs may take to finish on SIGTERM")
 	fs.StringVar(&c.DataKeyFile, "data-key-file", c.DataKeyFile, "file holding the keyring that encrypts patient identity (env PASSD_DATA_KEY_FILE)")
 	fs.StringVar(&c.DBRole, "db-role", c.DBRole, "role the sessions act as; none for the login user (env PASSD_DB_ROLE, default passd_app)")
+	fs.StringVar(&c.PprofAddr, "pprof-addr", c.PprofAddr, "address serving /debug/pprof/, e.g. 127.0.0.1:6060; empty: off (env PASSD_PPROF_ADDR)")
 	fs.DurationVar(&c.RequestTimeout, "request-timeout", c.RequestTimeout, "how long a request may take, waiting for the database included; 0 for no limit (env PASSD_REQUEST_TIMEOUT)")
 }
 
@@ -209,6 +216,13 @@ func (c Config) Validate() error {
 	}
 	if c.RequestTimeout < 0 {
 		errs = append(errs, fmt.Sprintf("the request timeout must not be negative, got %s", c.RequestTimeout))
+	}
+	if c.PprofAddr != "" {
+		if _, _, err := net.SplitHostPort(c.PprofAddr); err != nil {
+			errs = append(errs, fmt.Sprintf("the pprof address %q is not host:port", c.PprofAddr))
+		} else if c.PprofAddr == c.Addr {
+			errs = append(errs, "the pprof address must differ from the listen address: profiles are never served on it")
+		}
 	}
 	if len(errs) > 0 {
 		return errors.New("passd: configuration: " + strings.Join(errs, "; "))

@@ -47,6 +47,27 @@ func TestConfigReadsTheRoleTokenAndThrottleSettings(t *testing.T) {
 	}
 }
 
+// PASSD_PPROF_ADDR turns the profiles' listener on; it must be an address
+// of its own. (t.Setenv: not parallel.)
+func TestConfigReadsThePprofAddress(t *testing.T) {
+	cfg, err := ConfigFromEnv()
+	if err != nil || cfg.PprofAddr != "" {
+		t.Fatalf("by default: PprofAddr %q, %v; want off", cfg.PprofAddr, err)
+	}
+	t.Setenv("PASSD_PPROF_ADDR", "127.0.0.1:6060")
+	t.Setenv("DATABASE_URL", "postgres://localhost/passd")
+	if cfg, err = ConfigFromEnv(); err != nil || cfg.PprofAddr != "127.0.0.1:6060" || cfg.Validate() != nil {
+		t.Fatalf("PprofAddr %q, %v, %v", cfg.PprofAddr, err, cfg.Validate())
+	}
+	for _, addr := range []string{"6060", cfg.Addr} {
+		bad := cfg
+		bad.PprofAddr = addr
+		if err := bad.Validate(); err == nil || !strings.Contains(err.Error(), "pprof") {
+			t.Errorf("PprofAddr %q: %v, want refused", addr, err)
+		}
+	}
+}
+
 // The running application's sessions act as passd_app, or as the login
 // user when told "none".
 func TestTheApplicationActsAsItsRole(t *testing.T) {
