@@ -20,9 +20,10 @@ import (
 // hundred.
 const CompactAbove = 1000
 
-// statusTimeout bounds the read of the counts: a scrape never hangs on a
-// database out of reach.
-const statusTimeout = 5 * time.Second
+// statusTimeout bounds the read of the counts (a few rows: milliseconds),
+// so that a scrape is answered within about that even when the database
+// is out of reach, as the API's requests are (PASSD_REQUEST_TIMEOUT).
+const statusTimeout = 2 * time.Second
 
 // StatusCount is how many invoices (Kind "invoice") or payouts ("payout")
 // are in Status, and their amount: the invoices' totals, the payouts'
