@@ -2,13 +2,17 @@ package billing
 
 import (
 	"fmt"
+	"io"
 	"iter"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/shopspring/decimal"
 
+	"passd/calendar"
 	"passd/sepa"
 )
 
@@ -123,5 +127,44 @@ func sliceSeq(ps []sepaPayout) iter.Seq2[sepaPayout, error] {
 				return
 			}
 		}
+	}
+}
+
+// BenchmarkTransfers writes the SEPA file of batches of 1,000, 10,000 and
+// 100,000 payouts of 50 providers, made on the fly, through transfers and
+// sepa.Write to io.Discard, without the database: allocations and bytes
+// per payout stay flat as the batch grows.
+func BenchmarkTransfers(b *testing.B) {
+	const providers = 50
+	for _, n := range []int{1_000, 10_000, 100_000} {
+		b.Run(fmt.Sprintf("payouts=%d", n), func(b *testing.B) {
+			amount := decimal.New(1234, -2)
+			payouts := func(yield func(sepaPayout, error) bool) {
+				for i := range n {
+					id := int64(1 + i*providers/n) // a provider's payouts together
+					if !yield(sepaPayout{providerID: id, name: "Pharmacie de l'Église", iban: "FR7630006000011234567890189",
+						bic: "AGRIFRPP", amount: amount, ref: "F-2026-" + strconv.Itoa(i)}, nil) {
+						return
+					}
+				}
+			}
+			m := sepa.Message{MsgID: "PASSD-PAYOUTS-1", PaymentInfoID: "PASSD-PAYOUTS-1-1", CreatedAt: time.Now(),
+				ExecutionDate: calendar.Today(time.Now()), NbOfTxs: providers, CtrlSum: amount.Mul(decimal.NewFromInt(int64(n))),
+				Debtor: sepa.Debtor{Name: "Régie PASS", IBAN: "FR7630006000011234567890189", BIC: "AGRIFRPPXXX"}}
+			b.ReportAllocs()
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			files := 0
+			for b.Loop() {
+				if err := sepa.Write(io.Discard, m, transfers(payouts, 1)); err != nil {
+					b.Fatal(err)
+				}
+				files++
+			}
+			runtime.ReadMemStats(&after)
+			perPayout := float64(files * n)
+			b.ReportMetric(float64(after.Mallocs-before.Mallocs)/perPayout, "allocs/payout")
+			b.ReportMetric(float64(after.TotalAlloc-before.TotalAlloc)/perPayout, "B/payout")
+		})
 	}
 }
