@@ -17,8 +17,9 @@ import (
 
 // A selector says which pending invoices a job looks at and in which
 // order it walks them. where is a condition on the invoice (i) and its
-// patient (pt), where $2 is today's Paris date and $3, $4 the key (in
-// order) of the last invoice of the previous batch, NULL before the first.
+// patient (pt), where $2 is today's Paris date and $3 (and $4) the key, in
+// that order, of the last invoice of the previous batch, NULL before the
+// first.
 // Both jobs apply the same rule (Decide); they differ only in what brings
 // an invoice up.
 //
@@ -29,25 +30,28 @@ import (
 // order is one an index gives, so that LIMIT stops the scan early.
 type selector struct {
 	where, order string
-	key          func(c *candidate) (any, any)
+	key          func(c *candidate) []any // $3, $4… of the next batch
 }
 
 var (
 	// Patients whose rights were decided: release, refusal, not covered.
-	// Walked by patient (patients_rights_decided_idx), then by each
-	// patient's pending invoices (invoices_pending_patient_idx).
+	// Walked in invoice id order (invoices_status_idx, or the primary key
+	// while nearly every invoice is pending), which keeps the invoices a
+	// batch locks and updates together on disk. Walking by patient
+	// instead scattered each batch over a thousand pages of the table,
+	// each one written whole to the WAL when first locked after a
+	// checkpoint: a sweep of 500,000 invoices took 6 minutes that way.
 	releaseSelector = selector{
-		where: `pt.rights_status IN ('opened', 'refused') AND $2::date IS NOT NULL
-			AND pt.id >= coalesce($3::bigint, 0) AND (pt.id > coalesce($3::bigint, 0) OR i.id > coalesce($4::bigint, 0))`,
-		order: `pt.id, i.id`,
-		key:   func(c *candidate) (any, any) { return c.patientID, c.id },
+		where: `pt.rights_status IN ('opened', 'refused') AND $2::date IS NOT NULL AND i.id > coalesce($3::bigint, 0)`,
+		order: `i.id`,
+		key:   func(c *candidate) []any { return []any{c.id} },
 	}
 	// Invoices whose deadline day is over, walked in deadline order
 	// (invoices_pending_deadline_idx).
 	deadlineSelector = selector{
 		where: `i.deadline < $2::date AND (i.deadline, i.id) > (coalesce($3::date, '-infinity'), coalesce($4::bigint, 0))`,
 		order: `i.deadline, i.id`,
-		key:   func(c *candidate) (any, any) { return c.deadline, c.id },
+		key:   func(c *candidate) []any { return []any{c.deadline, c.id} },
 	}
 )
 
@@ -69,7 +73,7 @@ func (s *Store) DeadlineJob(ctx context.Context) (int64, error) {
 // sweep stops there; the next run decides the rest.
 func (s *Store) sweep(ctx context.Context, job string, sel selector) (int64, error) {
 	var total int64
-	var after [2]any // the key of the last invoice seen, nil before the first batch
+	var after []any // the key of the last invoice seen, nil before the first batch
 	for {
 		if err := ctx.Err(); err != nil {
 			return total, err
@@ -78,7 +82,7 @@ func (s *Store) sweep(ctx context.Context, job string, sel selector) (int64, err
 			return total, nil
 		}
 		var n, seen int
-		var last [2]any
+		var last []any
 		err := db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
 			var err error
 			n, seen, last, err = s.decideBatch(ctx, tx, job, sel, after)
@@ -99,7 +103,6 @@ func (s *Store) sweep(ctx context.Context, job string, sel selector) (int64, err
 
 type candidate struct {
 	id, providerID int64
-	patientID      int64
 	kind           string
 	care, deadline calendar.Date
 	total          decimal.Decimal
@@ -113,11 +116,14 @@ type candidate struct {
 // Decide, and writes in this transaction: the guarded status change, the
 // claims (through ClaimQueue), the payouts and the audit rows — each with
 // one set-based statement for the whole batch.
-func (s *Store) decideBatch(ctx context.Context, tx pgx.Tx, job string, sel selector, after [2]any) (decided, seen int, last [2]any, err error) {
+func (s *Store) decideBatch(ctx context.Context, tx pgx.Tx, job string, sel selector, after []any) (decided, seen int, last []any, err error) {
 	now := s.now()
 	today := calendar.Today(now)
+	if after == nil {
+		after = make([]any, len(sel.key(&candidate{}))) // as many NULLs as the key has parts
+	}
 	rows, err := tx.Query(ctx, `
-		SELECT i.id, i.provider_id, i.patient_id, pr.kind, i.care_date, i.deadline, i.total,
+		SELECT i.id, i.provider_id, pr.kind, i.care_date, i.deadline, i.total,
 		       pt.rights_status, coalesce(pt.rights_regime, ''), pt.rights_effective_from, pt.rights_effective_to,
 		       pt.rights_decided_at
 		FROM invoices i
@@ -126,14 +132,14 @@ func (s *Store) decideBatch(ctx context.Context, tx pgx.Tx, job string, sel sele
 		WHERE i.status = 'pending' AND `+sel.where+`
 		ORDER BY `+sel.order+`
 		LIMIT $1
-		FOR UPDATE OF i SKIP LOCKED`, s.batchSize, today, after[0], after[1])
+		FOR UPDATE OF i SKIP LOCKED`, append([]any{s.batchSize, today}, after...)...)
 	if err != nil {
 		return 0, 0, last, fmt.Errorf("select: %w", err)
 	}
 	cands, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (candidate, error) {
 		var c candidate
 		var decidedAt *time.Time
-		err := r.Scan(&c.id, &c.providerID, &c.patientID, &c.kind, &c.care, &c.deadline, &c.total,
+		err := r.Scan(&c.id, &c.providerID, &c.kind, &c.care, &c.deadline, &c.total,
 			&c.rights.Status, &c.rights.Regime, &c.rights.From, &c.rights.To, &decidedAt)
 		if decidedAt != nil {
 			c.rights.DecidedOn = calendar.Today(*decidedAt)
@@ -146,7 +152,7 @@ func (s *Store) decideBatch(ctx context.Context, tx pgx.Tx, job string, sel sele
 	if len(cands) == 0 {
 		return 0, 0, last, nil
 	}
-	last[0], last[1] = sel.key(&cands[len(cands)-1])
+	last = sel.key(&cands[len(cands)-1])
 	var released []int64
 	var decidedList []*candidate
 	for i := range cands {
