@@ -238,7 +238,8 @@ func (v Value) OptString(field string, max int) (s string, ok bool, err error) {
 	if !v.Present() {
 		return "", false, nil
 	}
-	if err := json.Unmarshal(v.raw, &s); err != nil {
+	s, err = v.text()
+	if err != nil {
 		return "", false, fault.Field(field, "%s must be a string", field)
 	}
 	s = strings.TrimSpace(s)
@@ -251,6 +252,28 @@ func (v Value) OptString(field string, max int) (s string, ok bool, err error) {
 		}
 	}
 	return s, s != "", nil
+}
+
+// text returns the value as a JSON string. A string without escapes, as
+// nearly all are, is its bytes between the quotes: encoding/json would give
+// the same, at the cost of a decoder.
+func (v Value) text() (string, error) {
+	if n := len(v.raw); n >= 2 && v.raw[0] == '"' && v.raw[n-1] == '"' {
+		inner := v.raw[1 : n-1]
+		plain := true
+		for _, c := range inner {
+			if c < 0x20 || c == '"' || c == '\\' {
+				plain = false
+				break
+			}
+		}
+		if plain && utf8.Valid(inner) {
+			return string(inner), nil
+		}
+	}
+	var s string
+	err := json.Unmarshal(v.raw, &s)
+	return s, err
 }
 
 // Int returns a required JSON integer between min and max.
@@ -319,8 +342,8 @@ func (v Value) OptDate(field string) (calendar.Date, error) {
 }
 
 func (v Value) parseDate(field string) (calendar.Date, error) {
-	var s string
-	if err := json.Unmarshal(v.raw, &s); err != nil {
+	s, err := v.text()
+	if err != nil {
 		return calendar.Date{}, fault.Field(field, "%s must be a date string YYYY-MM-DD", field)
 	}
 	d, err := calendar.Parse(s)
@@ -349,15 +372,13 @@ func (v Value) Array(field string) ([]Value, error) {
 	if !v.Present() {
 		return nil, fault.Field(field, "%s is required", field)
 	}
-	var raws []json.RawMessage
-	if v.raw[0] != '[' || json.Unmarshal(v.raw, &raws) != nil {
+	// Each element goes through Value.UnmarshalJSON, null included.
+	var out []Value
+	if v.raw[0] != '[' || json.Unmarshal(v.raw, &out) != nil {
 		return nil, fault.Field(field, "%s must be an array", field)
 	}
-	out := make([]Value, len(raws))
-	for i, r := range raws {
-		if err := out[i].UnmarshalJSON(r); err != nil {
-			return nil, err
-		}
+	if out == nil {
+		out = []Value{}
 	}
 	return out, nil
 }

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -334,6 +335,47 @@ func FuzzParsePage(f *testing.F) {
 		if cursor != "" {
 			if again := base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(p.Before, 10))); again != cursor {
 				t.Fatalf("cursor %q accepted as position %d, whose cursor is %q", cursor, p.Before, again)
+			}
+		}
+	})
+}
+
+// linesProbe names the members of probe's lines, so that the walk checks
+// names below the top level too.
+type linesProbe struct {
+	Name  Value `json:"name"`
+	Lines []struct {
+		Code  Value `json:"code"`
+		Price Value `json:"unit_price"`
+	} `json:"lines"`
+	Inner *struct {
+		A Value `json:"a"`
+	} `json:"inner"`
+}
+
+// FuzzScanTokens: on a valid document, the walk over scanTokens finds what
+// the walk over json.Decoder's tokens finds, for a struct of Values, one
+// that names nested members, and no type at all.
+func FuzzScanTokens(f *testing.F) {
+	for _, s := range hostileBodies {
+		f.Add([]byte(s))
+	}
+	for _, s := range []string{`{"lines":[{"code":"G","CODE":"x"},{"Unit_Price":"1"}]}`, `{"a\"b":1,"a\u0022b":2}`,
+		`{"na\u006de":"x","name":"y"}`, `{"lines":[{"code":"\"}:","code":1}]}`, "{\"\u212a\":1,\"k\":2}", `{"x" : [ 1 , {"y":{}} ] , "Name" : null}`} {
+		f.Add([]byte(s))
+	}
+	types := []reflect.Type{reflect.TypeFor[*probe](), reflect.TypeFor[*linesProbe](), nil}
+	f.Fuzz(func(t *testing.T, doc []byte) {
+		if !json.Valid(doc) {
+			return
+		}
+		for _, typ := range types {
+			dec := json.NewDecoder(bytes.NewReader(doc))
+			dec.UseNumber()
+			want, wantFound := walkMembers(decoderTokens{dec}, typ)
+			got, found := walkMembers(&scanTokens{doc: doc}, typ)
+			if got != want || found != wantFound {
+				t.Fatalf("%q as %v: scanTokens gives %+v %v, json.Decoder %+v %v", doc, typ, got, found, want, wantFound)
 			}
 		}
 	})

@@ -3,9 +3,11 @@ package api
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
+	"io"
 	"reflect"
+	"strconv"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 )
@@ -37,8 +39,49 @@ const maxDepth = 10000
 // The walk keeps its own stack rather than recurse, so that its memory
 // grows with the depth by a few words per level.
 func checkMembers(doc []byte, t reflect.Type) (memberProblem, bool) {
+	// json.Decoder's tokens cost an allocation or more each; a valid
+	// document, as nearly every body is, is read by scanTokens instead,
+	// which gives the same tokens. An invalid one still goes through the
+	// decoder, which stops where it stops.
+	if json.Valid(doc) {
+		return walkMembers(&scanTokens{doc: doc}, t)
+	}
+	dec := json.NewDecoder(bytes.NewReader(doc))
+	dec.UseNumber()
+	return walkMembers(decoderTokens{dec}, t)
+}
+
+// tokenizer gives the tokens of a document one at a time: kind is the
+// delimiter ('{', '}', '[' or ']'), '"' for a string, whose text is name,
+// or 0 for any other value. err is io.EOF after the last token, or the
+// reason the document is not valid JSON.
+type tokenizer interface {
+	next() (kind byte, name string, err error)
+}
+
+// decoderTokens is a tokenizer over json.Decoder, which stops at the first
+// byte that makes the document invalid.
+type decoderTokens struct{ dec *json.Decoder }
+
+func (d decoderTokens) next() (byte, string, error) {
+	tok, err := d.dec.Token()
+	if err != nil {
+		return 0, "", err
+	}
+	switch v := tok.(type) {
+	case json.Delim:
+		return byte(v), "", nil
+	case string:
+		return '"', v, nil
+	}
+	return 0, "", nil
+}
+
+// walkMembers is checkMembers on the tokens of tokens.
+func walkMembers(tokens tokenizer, t reflect.Type) (memberProblem, bool) {
+	// A level's path is built from the stack only when a problem names
+	// it: most documents have none.
 	type level struct {
-		path    string
 		object  bool
 		fields  map[string]reflect.Type // the members a struct has; nil: names not checked
 		seen    map[string]bool         // folded names met so far
@@ -47,54 +90,64 @@ func checkMembers(doc []byte, t reflect.Type) (memberProblem, bool) {
 		key     string                  // the member whose value comes next
 		wantKey bool
 	}
-	var stack []*level
+	var stack []level
+	// path is the path of the value that stack[:n] leads to.
+	path := func(n int) string {
+		p := ""
+		for i := range n {
+			if l := &stack[i]; l.object {
+				p = joinPath(p, l.key)
+			} else {
+				p += "[" + strconv.Itoa(l.index-1) + "]"
+			}
+		}
+		return p
+	}
 	misnamed := ""
-	dec := json.NewDecoder(bytes.NewReader(doc))
-	dec.UseNumber()
 	for {
-		tok, err := dec.Token()
+		kind, name, err := tokens.next()
 		if err != nil {
 			break // the end, or invalid JSON, which the decoder reports
 		}
 		var top *level
 		if len(stack) > 0 {
-			top = stack[len(stack)-1]
+			top = &stack[len(stack)-1]
 		}
-		switch tok {
-		case json.Delim('{'), json.Delim('['):
-			path, typ := "", t
+		switch kind {
+		case '{', '[':
+			typ := t
 			switch {
 			case top == nil:
 			case top.object:
-				path, typ = joinPath(top.path, top.key), top.fields[top.key]
+				typ = top.fields[top.key]
 				top.wantKey = true
 			default:
-				path, typ = fmt.Sprintf("%s[%d]", top.path, top.index), top.elem
+				typ = top.elem
 				top.index++
 			}
 			if len(stack) == maxDepth {
 				return memberProblem{tooDeep: true}, true
 			}
-			if tok == json.Delim('{') {
-				stack = append(stack, &level{path: path, object: true, fields: jsonFields(typ), seen: map[string]bool{}, wantKey: true})
+			if kind == '{' {
+				stack = append(stack, level{object: true, fields: jsonFields(typ), seen: map[string]bool{}, wantKey: true})
 			} else {
-				stack = append(stack, &level{path: path, elem: elemType(typ)})
+				stack = append(stack, level{elem: elemType(typ)})
 			}
-		case json.Delim('}'), json.Delim(']'):
+		case '}', ']':
 			stack = stack[:len(stack)-1]
 		default:
 			switch {
 			case top == nil:
 			case top.object && top.wantKey:
-				key, _ := tok.(string)
+				key := name
 				folded := foldName(key)
 				if top.seen[folded] {
-					return memberProblem{path: joinPath(top.path, key), duplicate: true}, true
+					return memberProblem{path: joinPath(path(len(stack)-1), key), duplicate: true}, true
 				}
 				top.seen[folded] = true
 				if top.fields != nil {
 					if _, exact := top.fields[key]; !exact && misnamed == "" && foldsOnto(top.fields, folded) {
-						misnamed = joinPath(top.path, key)
+						misnamed = joinPath(path(len(stack)-1), key)
 					}
 				}
 				top.key, top.wantKey = key, false
@@ -118,15 +171,90 @@ func joinPath(path, key string) string {
 	return path + "." + key
 }
 
+// scanTokens is a tokenizer for a document known to be valid JSON. It
+// gives the tokens decoderTokens gives, but for the text of string values,
+// which the walk never reads: only member names, known by the colon after
+// them, are unquoted, and those without escapes or non-ASCII bytes (nearly
+// all) without encoding/json.
+type scanTokens struct {
+	doc []byte
+	i   int
+}
+
+func (s *scanTokens) next() (byte, string, error) {
+	for s.i < len(s.doc) {
+		switch c := s.doc[s.i]; c {
+		case ' ', '\t', '\n', '\r', ':', ',':
+			s.i++
+		case '{', '}', '[', ']':
+			s.i++
+			return c, "", nil
+		case '"':
+			start, plain := s.i, true
+			j := s.i + 1
+			for ; s.doc[j] != '"'; j++ {
+				switch {
+				case s.doc[j] == '\\':
+					plain = false
+					j++ // the escaped byte, which may be a quote
+				case s.doc[j] >= utf8.RuneSelf:
+					plain = false
+				}
+			}
+			s.i = j + 1
+			// In a valid document, a string followed by a colon is a name.
+			k := s.i
+			for k < len(s.doc) && isSpace(s.doc[k]) {
+				k++
+			}
+			if k == len(s.doc) || s.doc[k] != ':' {
+				return '"', "", nil // a string value, whose text the walk never reads
+			}
+			if plain {
+				return '"', string(s.doc[start+1 : j]), nil
+			}
+			var name string
+			if err := json.Unmarshal(s.doc[start:s.i], &name); err != nil {
+				return 0, "", err
+			}
+			return '"', name, nil
+		default:
+			for s.i < len(s.doc) && !isSpace(s.doc[s.i]) && s.doc[s.i] != ',' && s.doc[s.i] != ']' && s.doc[s.i] != '}' {
+				s.i++
+			}
+			return 0, "", nil
+		}
+	}
+	return 0, "", io.EOF
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
 var (
 	valueType = reflect.TypeFor[Value]()
 	rawType   = reflect.TypeFor[json.RawMessage]()
 )
 
+// fieldsOf caches jsonFields by type: a body of 100 lines would otherwise
+// reflect over the same line type 100 times. Its maps are only read.
+var fieldsOf sync.Map // reflect.Type → map[string]reflect.Type
+
 // jsonFields returns the JSON names of the fields of struct type t (through
 // pointers) with their types, or nil when t is not a struct whose members
 // encoding/json matches by name.
 func jsonFields(t reflect.Type) map[string]reflect.Type {
+	if t == nil {
+		return nil
+	}
+	if m, ok := fieldsOf.Load(t); ok {
+		return m.(map[string]reflect.Type)
+	}
+	m := fieldsOfType(t)
+	fieldsOf.Store(t, m)
+	return m
+}
+
+func fieldsOfType(t reflect.Type) map[string]reflect.Type {
 	for t != nil && t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
@@ -182,17 +310,27 @@ func foldsOnto(fields map[string]reflect.Type, folded string) bool {
 	return false
 }
 
-// foldName folds a member name as encoding/json does when it matches names:
-// ASCII letters upper-cased, any other rune replaced by the smallest rune of
-// its Unicode simple-folding orbit.
+// foldName folds a member name for comparisons as encoding/json matches
+// names: any non-ASCII rune replaced by the smallest rune of its Unicode
+// simple-folding orbit, then ASCII letters lower-cased. (encoding/json
+// upper-cases them; as no orbit's smallest rune is a lower-case ASCII
+// letter, lower-casing instead puts the same names together, and leaves
+// the usual snake_case name as it is, without a copy.)
 func foldName(name string) string {
+	folded := true
+	for i := 0; i < len(name); i++ {
+		if c := name[i]; c >= utf8.RuneSelf || 'A' <= c && c <= 'Z' {
+			folded = false
+			break
+		}
+	}
+	if folded {
+		return name
+	}
 	var b strings.Builder
 	b.Grow(len(name))
 	for _, r := range name {
-		switch {
-		case 'a' <= r && r <= 'z':
-			r -= 'a' - 'A'
-		case r >= utf8.RuneSelf:
+		if r >= utf8.RuneSelf {
 			for {
 				next := unicode.SimpleFold(r)
 				if next <= r {
@@ -201,6 +339,9 @@ func foldName(name string) string {
 				}
 				r = next
 			}
+		}
+		if 'A' <= r && r <= 'Z' {
+			r += 'a' - 'A'
 		}
 		b.WriteRune(r)
 	}

@@ -60,7 +60,7 @@ type providerUser struct {
 	actor audit.Actor
 }
 
-func newFixture(t *testing.T, today string) *fixture {
+func newFixture(t testing.TB, today string) *fixture {
 	t.Helper()
 	pool := dbtest.New(t)
 	f := &fixture{pool: pool, keys: keyringtest.New(t), clock: newClock(today), users: auth.NewStore(pool), providers: map[string]providerUser{}}
@@ -71,7 +71,7 @@ func newFixture(t *testing.T, today string) *fixture {
 	return f
 }
 
-func (f *fixture) user(t *testing.T, name string, role auth.Role, providerID int64) audit.Actor {
+func (f *fixture) user(t testing.TB, name string, role auth.Role, providerID int64) audit.Actor {
 	t.Helper()
 	ctx := context.Background()
 	token, err := f.users.CreateUser(ctx, name, role, providerID)
@@ -95,7 +95,7 @@ var providerIdents = map[string]billing.Provider{
 }
 
 // provider returns the provider of a kind, creating it and its user once.
-func (f *fixture) provider(t *testing.T, kind string) providerUser {
+func (f *fixture) provider(t testing.TB, kind string) providerUser {
 	t.Helper()
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -113,7 +113,7 @@ func (f *fixture) provider(t *testing.T, kind string) providerUser {
 	return pu
 }
 
-func (f *fixture) patient(t *testing.T) claims.Patient {
+func (f *fixture) patient(t testing.TB) claims.Patient {
 	t.Helper()
 	p, err := f.claims.CreatePatient(context.Background(), f.staff,
 		claims.NewPatient{LastName: "Test", FirstName: "Patient", BirthDate: d("1990-01-01")})

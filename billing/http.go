@@ -247,6 +247,18 @@ const MaxLines = 100
 
 var maxUnitPrice = decimal.RequireFromString("100000.00")
 
+// lineFields names each line and its fields in errors ("lines[2].code"),
+// spelt once for all: validating a line would otherwise format its five
+// names whether or not one is at fault.
+var lineFields = func() (f [MaxLines]struct{ line, code, label, quantity, unitPrice string }) {
+	for i := range f {
+		line := fmt.Sprintf("lines[%d]", i)
+		f[i].line, f[i].code, f[i].label, f[i].quantity, f[i].unitPrice =
+			line, line+".code", line+".label", line+".quantity", line+".unit_price"
+	}
+	return f
+}()
+
 func (r invoiceRequest) validate() (NewInvoice, error) {
 	var in NewInvoice
 	var err error
@@ -269,31 +281,32 @@ func (r invoiceRequest) validate() (NewInvoice, error) {
 	if len(lines) > MaxLines {
 		return in, fault.Field("lines", "an invoice holds at most %d lines", MaxLines)
 	}
+	in.Lines = make([]Line, 0, len(lines))
 	for i, raw := range lines {
-		at := func(f string) string { return fmt.Sprintf("lines[%d].%s", i, f) }
+		at := &lineFields[i]
 		var lr lineRequest
-		if err := raw.Object(fmt.Sprintf("lines[%d]", i), &lr); err != nil {
+		if err := raw.Object(at.line, &lr); err != nil {
 			return in, err
 		}
 		var l Line
-		code, err := lr.Code.String(at("code"), 16)
+		code, err := lr.Code.String(at.code, 16)
 		if err != nil {
 			return in, err
 		}
 		if _, l.Code, err = ident.ParseActCode(code); err != nil {
-			return in, fault.Field(at("code"), "%s is not a CCAM, NGAP, NABM, LPP or CIP13 code", at("code"))
+			return in, fault.Field(at.code, "%s is not a CCAM, NGAP, NABM, LPP or CIP13 code", at.code)
 		}
-		if l.Label, err = lr.Label.String(at("label"), 200); err != nil {
+		if l.Label, err = lr.Label.String(at.label, 200); err != nil {
 			return in, err
 		}
-		if l.Quantity, err = lr.Quantity.Int(at("quantity"), 1, 999); err != nil {
+		if l.Quantity, err = lr.Quantity.Int(at.quantity, 1, 999); err != nil {
 			return in, err
 		}
-		if l.UnitPrice, err = lr.UnitPrice.Amount(at("unit_price")); err != nil {
+		if l.UnitPrice, err = lr.UnitPrice.Amount(at.unitPrice); err != nil {
 			return in, err
 		}
 		if l.UnitPrice.GreaterThan(maxUnitPrice) {
-			return in, fault.Field(at("unit_price"), "%s is above %s", at("unit_price"), money.Format(maxUnitPrice))
+			return in, fault.Field(at.unitPrice, "%s is above %s", at.unitPrice, money.Format(maxUnitPrice))
 		}
 		in.Lines = append(in.Lines, l)
 	}

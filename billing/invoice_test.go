@@ -109,13 +109,3 @@ func TestDecide(t *testing.T) {
 		})
 	}
 }
-
-func BenchmarkSplitLines(b *testing.B) {
-	lines := []billing.Line{{Quantity: 1, UnitPrice: amt("30.00")}, {Quantity: 2, UnitPrice: amt("21.28")}, {Quantity: 3, UnitPrice: amt("3.15")}}
-	rate := amt("0.70")
-	for b.Loop() {
-		if _, err := billing.SplitLines(lines, rate); err != nil {
-			b.Fatal(err)
-		}
-	}
-}

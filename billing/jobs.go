@@ -15,15 +15,44 @@ import (
 	"passd/scheduler"
 )
 
-// A selector says which pending invoices a job looks at: a condition on
-// the invoice (i) and its patient (pt), where $2 is today's Paris date.
+// A selector says which pending invoices a job looks at and in which
+// order it walks them. where is a condition on the invoice (i) and its
+// patient (pt), where $2 is today's Paris date and $3 (and $4) the key, in
+// that order, of the last invoice of the previous batch, NULL before the
+// first.
 // Both jobs apply the same rule (Decide); they differ only in what brings
 // an invoice up.
-const (
+//
+// Each batch starts after the last one's key, so a sweep reads each
+// candidate once: starting every batch from the beginning would re-read the
+// rows decided by earlier batches (or, for a partial index, step over their
+// dead entries), which made a sweep of 500,000 invoices quadratic. The
+// order is one an index gives, so that LIMIT stops the scan early.
+type selector struct {
+	where, order string
+	key          func(c *candidate) []any // $3, $4… of the next batch
+}
+
+var (
 	// Patients whose rights were decided: release, refusal, not covered.
-	releaseSelector = `pt.rights_status IN ('opened', 'refused') AND $2::date IS NOT NULL`
-	// Invoices whose deadline day is over.
-	deadlineSelector = `i.deadline < $2::date`
+	// Walked in invoice id order (invoices_status_idx, or the primary key
+	// while nearly every invoice is pending), which keeps the invoices a
+	// batch locks and updates together on disk. Walking by patient
+	// instead scattered each batch over a thousand pages of the table,
+	// each one written whole to the WAL when first locked after a
+	// checkpoint: a sweep of 500,000 invoices took 6 minutes that way.
+	releaseSelector = selector{
+		where: `pt.rights_status IN ('opened', 'refused') AND $2::date IS NOT NULL AND i.id > coalesce($3::bigint, 0)`,
+		order: `i.id`,
+		key:   func(c *candidate) []any { return []any{c.id} },
+	}
+	// Invoices whose deadline day is over, walked in deadline order
+	// (invoices_pending_deadline_idx).
+	deadlineSelector = selector{
+		where: `i.deadline < $2::date AND (i.deadline, i.id) > (coalesce($3::date, '-infinity'), coalesce($4::bigint, 0))`,
+		order: `i.deadline, i.id`,
+		key:   func(c *candidate) []any { return []any{c.deadline, c.id} },
+	}
 )
 
 // ReleaseJob decides the pending invoices of patients whose rights were
@@ -42,8 +71,9 @@ func (s *Store) DeadlineJob(ctx context.Context) (int64, error) {
 // same or the other sweep are skipped, not waited for: that process is
 // deciding them. When passd shuts down, the batch at hand commits and the
 // sweep stops there; the next run decides the rest.
-func (s *Store) sweep(ctx context.Context, job, selector string) (int64, error) {
+func (s *Store) sweep(ctx context.Context, job string, sel selector) (int64, error) {
 	var total int64
+	var after []any // the key of the last invoice seen, nil before the first batch
 	for {
 		if err := ctx.Err(); err != nil {
 			return total, err
@@ -52,18 +82,22 @@ func (s *Store) sweep(ctx context.Context, job, selector string) (int64, error) 
 			return total, nil
 		}
 		var n, seen int
+		var last []any
 		err := db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
 			var err error
-			n, seen, err = s.decideBatch(ctx, tx, job, selector)
+			n, seen, last, err = s.decideBatch(ctx, tx, job, sel, after)
 			return err
 		})
 		if err != nil {
 			return total, fmt.Errorf("billing: %s sweep: %w", job, err)
 		}
 		total += int64(n)
-		if seen < s.batchSize || n == 0 {
+		// A short batch is the last; a full one moves the key on, even when
+		// none of its invoices could be decided, so the walk always ends.
+		if seen < s.batchSize {
 			return total, nil
 		}
+		after = last
 	}
 }
 
@@ -82,9 +116,12 @@ type candidate struct {
 // Decide, and writes in this transaction: the guarded status change, the
 // claims (through ClaimQueue), the payouts and the audit rows — each with
 // one set-based statement for the whole batch.
-func (s *Store) decideBatch(ctx context.Context, tx pgx.Tx, job, selector string) (decided, seen int, err error) {
+func (s *Store) decideBatch(ctx context.Context, tx pgx.Tx, job string, sel selector, after []any) (decided, seen int, last []any, err error) {
 	now := s.now()
 	today := calendar.Today(now)
+	if after == nil {
+		after = make([]any, len(sel.key(&candidate{}))) // as many NULLs as the key has parts
+	}
 	rows, err := tx.Query(ctx, `
 		SELECT i.id, i.provider_id, pr.kind, i.care_date, i.deadline, i.total,
 		       pt.rights_status, coalesce(pt.rights_regime, ''), pt.rights_effective_from, pt.rights_effective_to,
@@ -92,12 +129,12 @@ func (s *Store) decideBatch(ctx context.Context, tx pgx.Tx, job, selector string
 		FROM invoices i
 		JOIN patients pt ON pt.id = i.patient_id
 		JOIN providers pr ON pr.id = i.provider_id
-		WHERE i.status = 'pending' AND `+selector+`
-		ORDER BY i.id
+		WHERE i.status = 'pending' AND `+sel.where+`
+		ORDER BY `+sel.order+`
 		LIMIT $1
-		FOR UPDATE OF i SKIP LOCKED`, s.batchSize, today)
+		FOR UPDATE OF i SKIP LOCKED`, append([]any{s.batchSize, today}, after...)...)
 	if err != nil {
-		return 0, 0, fmt.Errorf("select: %w", err)
+		return 0, 0, last, fmt.Errorf("select: %w", err)
 	}
 	cands, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (candidate, error) {
 		var c candidate
@@ -110,11 +147,12 @@ func (s *Store) decideBatch(ctx context.Context, tx pgx.Tx, job, selector string
 		return c, err
 	})
 	if err != nil {
-		return 0, 0, fmt.Errorf("select: %w", err)
+		return 0, 0, last, fmt.Errorf("select: %w", err)
 	}
 	if len(cands) == 0 {
-		return 0, 0, nil
+		return 0, 0, last, nil
 	}
+	last = sel.key(&cands[len(cands)-1])
 	var released []int64
 	var decidedList []*candidate
 	for i := range cands {
@@ -132,11 +170,11 @@ func (s *Store) decideBatch(ctx context.Context, tx pgx.Tx, job, selector string
 	}
 	if len(released) > 0 {
 		if err := s.splitReleased(ctx, tx, cands, released); err != nil {
-			return 0, 0, err
+			return 0, 0, last, err
 		}
 	}
 	if len(decidedList) == 0 {
-		return 0, len(cands), nil
+		return 0, len(cands), last, nil
 	}
 
 	n := len(decidedList)
@@ -153,11 +191,11 @@ func (s *Store) decideBatch(ctx context.Context, tx pgx.Tx, job, selector string
 		WHERE i.id = u.id AND i.status = 'pending'
 		RETURNING i.id`, ids, statuses, reasons, cpams, cities, now)
 	if err != nil {
-		return 0, 0, fmt.Errorf("decide: %w", err)
+		return 0, 0, last, fmt.Errorf("decide: %w", err)
 	}
 	updated, err := pgx.CollectRows(urows, pgx.RowTo[int64])
 	if err != nil {
-		return 0, 0, fmt.Errorf("decide: %w", err)
+		return 0, 0, last, fmt.Errorf("decide: %w", err)
 	}
 	done := make(map[int64]bool, len(updated))
 	for _, id := range updated {
@@ -189,15 +227,15 @@ func (s *Store) decideBatch(ctx context.Context, tx pgx.Tx, job, selector string
 				"cpam_amount": c.cpam.StringFixed(2), "city_amount": c.city.StringFixed(2), "regime": c.rights.Regime}})
 	}
 	if err := s.claims.Queue(ctx, tx, actor, claimIDs, claimAmounts, claimRates); err != nil {
-		return 0, 0, err
+		return 0, 0, last, err
 	}
 	if err := owe(ctx, tx, actor, now, owed); err != nil {
-		return 0, 0, err
+		return 0, 0, last, err
 	}
 	if err := audit.Append(ctx, tx, entries...); err != nil {
-		return 0, 0, err
+		return 0, 0, last, err
 	}
-	return len(updated), len(cands), nil
+	return len(updated), len(cands), last, nil
 }
 
 // splitReleased computes the CPAM and city shares of released invoices

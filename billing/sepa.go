@@ -7,6 +7,7 @@ import (
 	"iter"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/shopspring/decimal"
 
 	"passd/api"
 	"passd/calendar"
@@ -95,42 +96,86 @@ func (s *Store) WriteSEPA(ctx context.Context, id int64, out io.Writer) error {
 			NbOfTxs:       providers,
 			CtrlSum:       b.Total,
 		}
+		// One row per payout, a provider's together: transfers adds them up
+		// as they come, so no provider's list of invoices is ever held
+		// whole, here or in PostgreSQL (an array_agg would be).
 		rows, err := tx.Query(ctx, `
-			SELECT p.provider_id, pr.name, pr.iban, pr.bic, sum(p.amount),
-			       array_agg(i.external_ref ORDER BY i.id)
+			SELECT p.provider_id, pr.name, pr.iban, pr.bic, p.amount, i.external_ref
 			FROM payouts p JOIN providers pr ON pr.id = p.provider_id JOIN invoices i ON i.id = p.invoice_id
 			WHERE p.batch_id = $1
-			GROUP BY p.provider_id, pr.name, pr.iban, pr.bic
-			ORDER BY p.provider_id`, id)
+			ORDER BY p.provider_id, i.id`, id)
 		if err != nil {
 			return fmt.Errorf("billing: sepa %d: %w", id, err)
 		}
 		defer rows.Close()
-		if err := sepa.Write(out, m, transfers(rows, id)); err != nil {
+		if err := sepa.Write(out, m, transfers(payoutRows(rows), id)); err != nil {
 			return fmt.Errorf("billing: sepa %d: %w", id, err)
 		}
 		return nil
 	})
 }
 
-func transfers(rows pgx.Rows, batchID int64) iter.Seq2[sepa.Transfer, error] {
-	return func(yield func(sepa.Transfer, error) bool) {
+// sepaPayout is one payout of a batch as its SEPA file needs it.
+type sepaPayout struct {
+	providerID      int64
+	name, iban, bic string
+	amount          decimal.Decimal
+	ref             string // the invoice's external reference
+}
+
+// payoutRows reads the payouts of WriteSEPA's query one at a time.
+func payoutRows(rows pgx.Rows) iter.Seq2[sepaPayout, error] {
+	return func(yield func(sepaPayout, error) bool) {
 		for rows.Next() {
-			var providerID int64
-			var t sepa.Transfer
-			var refs []string
-			if err := rows.Scan(&providerID, &t.CreditorName, &t.IBAN, &t.BIC, &t.Amount, &refs); err != nil {
-				yield(sepa.Transfer{}, err)
+			var p sepaPayout
+			if err := rows.Scan(&p.providerID, &p.name, &p.iban, &p.bic, &p.amount, &p.ref); err != nil {
+				yield(sepaPayout{}, err)
 				return
 			}
-			t.EndToEndID = fmt.Sprintf("PASSD-%d-%d", batchID, providerID)
-			t.Remittance = sepa.Remittance(fmt.Sprintf("PASS lot %d factures ", batchID), refs)
-			if !yield(t, nil) {
+			if !yield(p, nil) {
 				return
 			}
 		}
 		if err := rows.Err(); err != nil {
-			yield(sepa.Transfer{}, err)
+			yield(sepaPayout{}, err)
+		}
+	}
+}
+
+// transfers makes one transfer per provider of payouts, which come with a
+// provider's payouts together: the sum of their amounts, and a remittance
+// text naming their invoices in order. It holds one provider's transfer at
+// a time, and of its invoices only those the text can show, so memory does
+// not grow with the batch. A provider met again after another would give
+// a second transfer with the same EndToEndID, which sepa.Write refuses.
+func transfers(payouts iter.Seq2[sepaPayout, error], batchID int64) iter.Seq2[sepa.Transfer, error] {
+	return func(yield func(sepa.Transfer, error) bool) {
+		prefix := fmt.Sprintf("PASS lot %d factures ", batchID)
+		var t sepa.Transfer
+		var providerID int64
+		var refs *sepa.RemittanceBuilder
+		for p, err := range payouts {
+			if err != nil {
+				yield(sepa.Transfer{}, err)
+				return
+			}
+			if refs == nil || p.providerID != providerID {
+				if refs != nil {
+					t.Remittance = refs.String()
+					if !yield(t, nil) {
+						return
+					}
+				}
+				providerID, refs = p.providerID, sepa.NewRemittance(prefix)
+				t = sepa.Transfer{EndToEndID: fmt.Sprintf("PASSD-%d-%d", batchID, p.providerID),
+					CreditorName: p.name, IBAN: p.iban, BIC: p.bic, Amount: decimal.Zero}
+			}
+			t.Amount = t.Amount.Add(p.amount)
+			refs.Add(p.ref)
+		}
+		if refs != nil {
+			t.Remittance = refs.String()
+			yield(t, nil)
 		}
 	}
 }

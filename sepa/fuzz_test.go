@@ -1,6 +1,7 @@
 package sepa
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -52,6 +53,7 @@ func FuzzText(f *testing.F) {
 func FuzzRemittance(f *testing.F) {
 	f.Add("Factures ", "F-1", "F-2", 30)
 	f.Add("Règlement ", "«x»", "", 200)
+	f.Add("Lot ", "x«", "»y", 60)
 	f.Fuzz(func(t *testing.T, prefix, a, b string, n int) {
 		n = max(n, 0) % 500
 		refs := make([]string, n)
@@ -62,6 +64,38 @@ func FuzzRemittance(f *testing.F) {
 				refs[i] = b
 			}
 		}
-		checkSEPAText(t, Remittance(prefix, refs), maxUstrd)
+		got := Remittance(prefix, refs)
+		checkSEPAText(t, got, maxUstrd)
+		if want := remittanceWhole(prefix, refs); got != want {
+			t.Fatalf("Remittance(%q, %d refs %q/%q) = %q, but from the whole list %q", prefix, n, a, b, got, want)
+		}
 	})
+}
+
+// remittanceWhole is Remittance as it was written before RemittanceBuilder,
+// from the whole list of refs at once: the builder, which keeps only the
+// refs it can show, must give the same text.
+func remittanceWhole(prefix string, refs []string) string {
+	var kept []string
+	for _, r := range refs {
+		if convert(r) != "" {
+			kept = append(kept, r)
+		}
+	}
+	if s := convert(prefix + strings.Join(kept, ", ")); len(s) <= maxUstrd {
+		return s
+	}
+	best := ""
+	for n := 0; n < len(kept); n++ {
+		s := convert(prefix + strings.Join(kept[:n], ", ") + " +" + strconv.Itoa(len(kept)-n))
+		if len(s) > maxUstrd {
+			break
+		}
+		best = s
+	}
+	if best == "" {
+		suffix := " +" + strconv.Itoa(len(kept))
+		best = strings.TrimLeft(Text(prefix, maxUstrd-len(suffix))+suffix, " ")
+	}
+	return best
 }

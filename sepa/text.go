@@ -36,6 +36,9 @@ const quoteMark = 0
 
 // convert is Text without the length limit.
 func convert(s string) string {
+	if clean(s) {
+		return s
+	}
 	// Pass 1: map every rune to SEPA characters, quoteMark or nothing.
 	mapped := make([]byte, 0, len(s))
 	for _, r := range s {
@@ -64,8 +67,10 @@ func convert(s string) string {
 		}
 	}
 
-	// Pass 2: resolve quotes, collapse spaces, trim.
-	out := make([]byte, 0, len(mapped))
+	// Pass 2: resolve quotes, collapse spaces, trim. It writes over mapped
+	// as it reads it: a run of quotes gives at most one space, so the
+	// write position never passes the read position.
+	out := mapped[:0]
 	for i := 0; i < len(mapped); i++ {
 		c := mapped[i]
 		if c == quoteMark {
@@ -90,6 +95,19 @@ func convert(s string) string {
 		out = out[:len(out)-1]
 	}
 	return string(out)
+}
+
+// clean reports whether convert would give s back unchanged: SEPA
+// characters only, no space at either end nor two in a row. Most names
+// and references are, and then cost no allocation.
+func clean(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !isSEPAByte(c) || c == ' ' && (i == 0 || i == len(s)-1 || s[i-1] == ' ') {
+			return false
+		}
+	}
+	return true
 }
 
 // Characters with a SEPA equivalent other than a space.
@@ -166,28 +184,65 @@ const maxUstrd = 140
 // refs that are empty once converted are ignored. If not even the prefix
 // fits beside " +N", the prefix is cut.
 func Remittance(prefix string, refs []string) string {
-	kept := make([]string, 0, len(refs))
+	b := NewRemittance(prefix)
 	for _, r := range refs {
-		if convert(r) != "" {
-			kept = append(kept, r)
-		}
+		b.Add(r)
 	}
-	if s := convert(prefix + strings.Join(kept, ", ")); len(s) <= maxUstrd {
-		return s
+	return b.String()
+}
+
+// RemittanceBuilder builds the same text as Remittance from refs given one
+// at a time, keeping only the refs that can still be shown (about 140
+// characters of them) and counting the others, so that a transfer paying
+// any number of invoices is built in constant memory. Its zero value is not
+// usable: call NewRemittance.
+type RemittanceBuilder struct {
+	prefix string
+	shown  []string // the first refs kept, until they alone pass the limit
+	n      int      // every ref kept, shown or only counted
+	full   bool     // prefix and shown already pass maxUstrd
+}
+
+// NewRemittance starts the remittance text of a transfer.
+func NewRemittance(prefix string) *RemittanceBuilder {
+	return &RemittanceBuilder{prefix: prefix}
+}
+
+// Add names one more invoice; a ref that is empty once converted is
+// ignored, as Remittance ignores it.
+func (b *RemittanceBuilder) Add(ref string) {
+	if convert(ref) == "" {
+		return
+	}
+	b.n++
+	if b.full {
+		return
+	}
+	b.shown = append(b.shown, ref)
+	// Converting a longer text never gives a shorter one, so once the
+	// shown refs alone pass the limit, no later ref can be shown: String
+	// needs only how many there are.
+	b.full = len(convert(b.prefix+strings.Join(b.shown, ", "))) > maxUstrd
+}
+
+// String returns the remittance text.
+func (b *RemittanceBuilder) String() string {
+	if !b.full {
+		return convert(b.prefix + strings.Join(b.shown, ", "))
 	}
 	// Grow the shown list one ref at a time while the whole still fits; the
 	// result is at most 140 characters, so this loop is short.
 	best := ""
-	for n := 0; n < len(kept); n++ {
-		s := convert(prefix + strings.Join(kept[:n], ", ") + " +" + strconv.Itoa(len(kept)-n))
+	for n := 0; n < len(b.shown) && n < b.n; n++ {
+		s := convert(b.prefix + strings.Join(b.shown[:n], ", ") + " +" + strconv.Itoa(b.n-n))
 		if len(s) > maxUstrd {
 			break
 		}
 		best = s
 	}
 	if best == "" {
-		suffix := " +" + strconv.Itoa(len(kept))
-		best = Text(prefix, maxUstrd-len(suffix)) + suffix
+		suffix := " +" + strconv.Itoa(b.n)
+		best = Text(b.prefix, maxUstrd-len(suffix)) + suffix
 		best = strings.TrimLeft(best, " ")
 	}
 	return best

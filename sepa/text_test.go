@@ -131,3 +131,27 @@ func TestRemittanceLongPrefix(t *testing.T) {
 		t.Errorf("Remittance with an oversize ref = %q, want %q", got, "Facture +1")
 	}
 }
+
+// TestRemittanceBuilderKeepsOnlyWhatItShows: a transfer paying 100,000
+// invoices keeps a few dozen refs, not 100,000, and says how many it left
+// out.
+func TestRemittanceBuilderKeepsOnlyWhatItShows(t *testing.T) {
+	t.Parallel()
+	b := NewRemittance("PASS lot 7 factures ")
+	const n = 100_000
+	for i := range n {
+		b.Add(fmt.Sprintf("F-%d", i+1))
+	}
+	if len(b.shown) > maxUstrd/2 {
+		t.Fatalf("the builder holds %d refs; at most %d can be shown", len(b.shown), maxUstrd/2)
+	}
+	got := b.String()
+	head, num, ok := strings.Cut(got, " +")
+	if !ok || !strings.HasPrefix(head, "PASS lot 7 factures F-1, F-2, ") || len(got) > maxUstrd {
+		t.Fatalf("String() = %q", got)
+	}
+	hidden, err := strconv.Atoi(num)
+	if err != nil || hidden+strings.Count(head, ",")+1 != n {
+		t.Fatalf("String() = %q: %s hidden and %d shown do not make %d", got, num, strings.Count(head, ",")+1, n)
+	}
+}

@@ -1,0 +1,129 @@
+package billing_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/shopspring/decimal"
+
+	"passd/billing"
+)
+
+// The benchmarks of the pure paths an invoice goes through: its total, its
+// split, the decision rule and the parsing of its body. They measure, they
+// assert nothing about time: the targets live in make bench.
+
+// benchLines returns n lines as a pharmacy or a health centre writes them:
+// varied quantities and prices, so that the split rounds on some lines.
+func benchLines(n int) []billing.Line {
+	prices := []string{"25.00", "3.15", "21.28", "7.30", "0.35", "112.50", "2.75"}
+	lines := make([]billing.Line, n)
+	for i := range lines {
+		lines[i] = billing.Line{Code: "AMI", Label: "Soin", Quantity: 1 + i%3, UnitPrice: amt(prices[i%len(prices)])}
+	}
+	return lines
+}
+
+var sinkSplit billing.Split
+
+func BenchmarkSplitLines(b *testing.B) {
+	rate := amt("0.65")
+	for _, n := range []int{3, 20} {
+		lines := benchLines(n)
+		b.Run(fmt.Sprintf("lines=%d", n), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				s, err := billing.SplitLines(lines, rate)
+				if err != nil {
+					b.Fatal(err)
+				}
+				sinkSplit = s
+			}
+		})
+	}
+}
+
+var sinkTotal decimal.Decimal
+
+func BenchmarkTotalOf(b *testing.B) {
+	for _, n := range []int{3, 20} {
+		lines := benchLines(n)
+		b.Run(fmt.Sprintf("lines=%d", n), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				sinkTotal = billing.TotalOf(lines)
+			}
+		})
+	}
+}
+
+var sinkOutcome billing.Outcome
+
+// BenchmarkDecide runs the rule on the cases a sweep meets: rights opened
+// in time, refused, none with the deadline passed, and still pending.
+func BenchmarkDecide(b *testing.B) {
+	care, deadline, today := d("2026-08-10"), d("2026-11-08"), d("2026-11-23")
+	cases := []billing.Rights{
+		{Status: "opened", Regime: "puma", From: d("2026-05-01"), DecidedOn: d("2026-10-01")},
+		{Status: "refused", DecidedOn: d("2026-10-01")},
+		{Status: "requested"},
+		{Status: "none"},
+	}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		sinkOutcome = billing.Decide(care, deadline, cases[i%len(cases)], today)
+		i++
+	}
+}
+
+// invoiceBody is a POST /invoices body of n lines, mixing NGAP and CCAM
+// codes.
+func invoiceBody(n int) []byte {
+	codes := []string{"G", "AMI", "YYYY010", "IFD", "B", "C"}
+	var sb strings.Builder
+	sb.WriteString(`{"patient_file_number": "2026-000123", "external_ref": "FAC-2026-11-0042", "care_date": "2026-11-20", "lines": [`)
+	for i := range n {
+		if i > 0 {
+			sb.WriteString(", ")
+		}
+		fmt.Fprintf(&sb, `{"code": %q, "label": "Acte n° %d", "quantity": %d, "unit_price": "%d.%02d"}`, codes[i%len(codes)], i+1, 1+i%3, 3+i*7%90, i*13%100)
+	}
+	sb.WriteString("]}")
+	return []byte(sb.String())
+}
+
+var sinkInvoice billing.NewInvoice
+
+func BenchmarkParseInvoice(b *testing.B) {
+	for _, n := range []int{3, 20} {
+		body := invoiceBody(n)
+		b.Run(fmt.Sprintf("lines=%d", n), func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(body)))
+			for b.Loop() {
+				in, err := billing.ParseInvoice(body)
+				if err != nil {
+					b.Fatal(err)
+				}
+				sinkInvoice = in
+			}
+		})
+	}
+}
+
+var sinkProvider billing.Provider
+
+func BenchmarkParseProvider(b *testing.B) {
+	body := []byte(`{"kind": "pharmacy", "name": "Pharmacie de l’Église", "finess": "750000001",
+		"iban": "FR14 2004 1010 0505 0001 3M02 606", "bic": "PSSTFRPPLYO"}`)
+	b.ReportAllocs()
+	for b.Loop() {
+		p, err := billing.ParseProvider(body)
+		if err != nil {
+			b.Fatal(err)
+		}
+		sinkProvider = p
+	}
+}

@@ -1,0 +1,66 @@
+package openapi
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/labstack/echo/v4"
+
+	"passd/api"
+)
+
+// BenchmarkGuardPostInvoice measures what the contract's guard adds to a
+// POST /invoices: the route lookup, the role and the request's validation
+// against the schema, before a handler that only reads the body. No
+// database: the handler is a stub.
+func BenchmarkGuardPostInvoice(b *testing.B) {
+	spec, err := Load(roles)
+	if err != nil {
+		b.Fatal(err)
+	}
+	e := echo.New()
+	e.HTTPErrorHandler = api.ErrorHandler(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	v1 := e.Group("/api/v1", Guard(spec, func(echo.Context) string { return "provider" }))
+	v1.POST("/invoices", func(c echo.Context) error {
+		if _, err := api.ReadBody(c); err != nil {
+			return err
+		}
+		return c.NoContent(http.StatusNoContent)
+	})
+	for _, n := range []int{3, 20} {
+		body := invoiceBody(n)
+		b.Run(fmt.Sprintf("lines=%d", n), func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(body)))
+			for b.Loop() {
+				req := httptest.NewRequest(http.MethodPost, "/api/v1/invoices", strings.NewReader(body))
+				req.Header.Set(echo.HeaderContentType, echo.MIMEApplicationJSON)
+				rec := httptest.NewRecorder()
+				e.ServeHTTP(rec, req)
+				if rec.Code != http.StatusNoContent {
+					b.Fatalf("status %d: %s", rec.Code, rec.Body)
+				}
+			}
+		})
+	}
+}
+
+// invoiceBody is a valid POST /invoices body of n lines.
+func invoiceBody(n int) string {
+	codes := []string{"G", "AMI", "YYYY010", "IFD", "B", "C"}
+	var sb strings.Builder
+	sb.WriteString(`{"patient_file_number": "2026-000123", "external_ref": "FAC-2026-11-0042", "care_date": "2026-11-20", "lines": [`)
+	for i := range n {
+		if i > 0 {
+			sb.WriteString(", ")
+		}
+		fmt.Fprintf(&sb, `{"code": %q, "label": "Acte n° %d", "quantity": %d, "unit_price": "%d.%02d"}`, codes[i%len(codes)], i+1, 1+i%3, 3+i*7%90, i*13%100)
+	}
+	sb.WriteString("]}")
+	return sb.String()
+}
