@@ -55,11 +55,16 @@ func SealPending(ctx context.Context, q db.DBTX, batch int) (int64, error) {
 	}
 }
 
+// sealTimeout bounds one audit_seal call of RunSealer, which is not cut by
+// the end of its context.
+const sealTimeout = 30 * time.Second
+
 // RunSealer seals pending rows every interval until ctx ends, then
-// returns; a seal under way when ctx ends is rolled back, and the next
-// sealer takes its rows. Several processes may run it on one database. A
-// failure (the database away) is logged once, and its end once, not at
-// every tick.
+// returns. A batch under way when ctx ends is let finish: cut, it would
+// hold the head a moment longer, and a last SealPending run just after
+// would find it locked and seal nothing. Several processes may run it on
+// one database. A failure (the database away) is logged once, and its end
+// once, not at every tick.
 func RunSealer(ctx context.Context, q db.DBTX, interval time.Duration, logger *slog.Logger) {
 	ticker := time.NewTicker(interval)
 	defer ticker.Stop()
@@ -71,23 +76,36 @@ func RunSealer(ctx context.Context, q db.DBTX, interval time.Duration, logger *s
 		case <-ticker.C:
 		}
 		start := time.Now()
-		n, err := SealPending(ctx, q, SealBatch)
+		var sealed int64
+		var err error
+		for ctx.Err() == nil {
+			var n int
+			n, err = sealOnce(context.WithoutCancel(ctx), q)
+			sealed += int64(n)
+			if err != nil || n < SealBatch {
+				break
+			}
+		}
 		switch {
-		case err != nil && ctx.Err() != nil:
-			return // cut short by the end of ctx, not a failure
 		case err != nil:
 			if !failing {
-				logger.Error("audit sealer failing; retrying at each interval", "error", err.Error(), "sealed", n)
+				logger.Error("audit sealer failing; retrying at each interval", "error", err.Error(), "sealed", sealed)
 			}
 			failing = true
 		default:
 			if failing {
-				logger.Info("audit sealer sealing again", "sealed", n)
+				logger.Info("audit sealer sealing again", "sealed", sealed)
 			}
 			failing = false
-			if n > 0 {
-				logger.Debug("audit rows sealed", "sealed", n, "duration_ms", time.Since(start).Milliseconds())
+			if sealed > 0 {
+				logger.Debug("audit rows sealed", "sealed", sealed, "duration_ms", time.Since(start).Milliseconds())
 			}
 		}
 	}
+}
+
+func sealOnce(ctx context.Context, q db.DBTX) (int, error) {
+	ctx, cancel := context.WithTimeout(ctx, sealTimeout)
+	defer cancel()
+	return Seal(ctx, q, SealBatch)
 }

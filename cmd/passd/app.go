@@ -270,8 +270,9 @@ func (a *app) startSealer(ctx context.Context) (stop func(context.Context)) {
 	}()
 	return func(ctx context.Context) {
 		cancel()
-		<-done
-		if ctx.Err() != nil {
+		select {
+		case <-done:
+		case <-ctx.Done():
 			return // out of time: the next sealer to run takes the rows
 		}
 		if n, err := audit.SealPending(ctx, a.pool, audit.SealBatch); err != nil {
