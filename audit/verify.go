@@ -4,18 +4,21 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"passd/db"
 )
 
-// The audit log is a hash chain (migration 00004): each row carries
-// chain_seq (1, 2, 3, … without gaps, in the order rows were appended),
-// prev_hash (the hash of the row before; 32 zero bytes for the first) and
-// hash, SHA-256 over a canonical text of the row and prev_hash, computed by
-// the SQL function audit_log_hash. A one-row head records the last link.
-// A trigger fills all three on every insert, so no caller can forget them.
+// The audit log is a hash chain (migrations 00004 and 00008): each sealed
+// row carries chain_seq (1, 2, 3, … without gaps, in the order rows were
+// sealed), prev_hash (the hash of the row before; 32 zero bytes for the
+// first) and hash, SHA-256 over a canonical text of the row and prev_hash,
+// computed by the SQL function audit_log_hash. A one-row head records the
+// last link. Rows are appended unsealed (all three NULL) and chained
+// shortly after by audit_seal (see Seal); until then they are outside the
+// chain, and Verify counts them apart.
 
 // ProblemKind names how the chain is broken.
 type ProblemKind string
@@ -33,7 +36,7 @@ const (
 	Deleted ProblemKind = "deleted"
 	// TailDeleted: the last rows are missing; the head is further on.
 	TailDeleted ProblemKind = "tail_deleted"
-	// BeyondHead: rows come after the head, appended without the trigger.
+	// BeyondHead: rows come after the head, chained without audit_seal.
 	BeyondHead ProblemKind = "beyond_head"
 	// HeadMismatch: the head is at the last row's number but not its hash.
 	HeadMismatch ProblemKind = "head_mismatch"
@@ -68,7 +71,7 @@ func (p Problem) String() string {
 		}
 		return fmt.Sprintf("rows between seq %d and %d deleted (the last rows; the chain head is at seq %d)", p.FromSeq, p.ToSeq, p.ToSeq)
 	case BeyondHead:
-		return fmt.Sprintf("audit row id=%d seq=%d: after the chain head (seq %d): appended around the chain", p.ID, p.Seq, p.FromSeq)
+		return fmt.Sprintf("audit row id=%d seq=%d: after the chain head (seq %d): chained around the sealer", p.ID, p.Seq, p.FromSeq)
 	case HeadMismatch:
 		return fmt.Sprintf("chain head at seq %d does not hold the hash of audit row id=%d seq=%d", p.Seq, p.ID, p.Seq)
 	}
@@ -80,12 +83,17 @@ func (p Problem) String() string {
 // them all.
 const MaxProblems = 1000
 
-// Report is what Verify found.
+// Report is what Verify found. Rows and the problems are of the sealed
+// chain; Pending rows, not sealed yet, are outside it.
 type Report struct {
 	Rows     int64     `json:"rows"`
 	HeadSeq  int64     `json:"head_seq"`
 	Broken   int64     `json:"broken"`
 	Problems []Problem `json:"problems"`
+	// Pending counts the rows awaiting their seal, the oldest appended at
+	// OldestPending (nil when none).
+	Pending       int64      `json:"pending"`
+	OldestPending *time.Time `json:"oldest_pending,omitempty"`
 }
 
 // OK reports whether the chain is intact.
@@ -101,11 +109,14 @@ func (r *Report) add(p Problem) {
 // genesis is the prev_hash of the first row.
 var genesis = make([]byte, 32)
 
-// Verify reads the whole chain in order, in one read-only snapshot, and
+// Verify reads the whole sealed chain in chain_seq order (the order of
+// sealing, which is not always id order), in one read-only snapshot, and
 // checks that every row hashes to its hash (recomputed by the database's
-// audit_log_hash, the function the trigger used), links to the row before,
+// audit_log_hash, the function audit_seal used), links to the row before,
 // follows it without a gap, and that the last row is the chain head. Rows
-// are streamed: memory does not grow with the log.
+// are streamed: memory does not grow with the log. Rows not sealed yet are
+// counted in Pending, not checked: seal them first (SealPending) to cover
+// them.
 func Verify(ctx context.Context, b db.TxBeginner) (Report, error) {
 	var report Report
 	opts := pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}
@@ -118,7 +129,7 @@ func Verify(ctx context.Context, b db.TxBeginner) (Report, error) {
 		rows, err := tx.Query(ctx, `
 			SELECT chain_seq, id, prev_hash, hash,
 			       hash = audit_log_hash(chain_seq, id, at, actor_id, actor, action, entity, entity_id, before, after, prev_hash)
-			FROM audit_log ORDER BY chain_seq`)
+			FROM audit_log WHERE chain_seq IS NOT NULL ORDER BY chain_seq`)
 		if err != nil {
 			return fmt.Errorf("audit: verify: %w", err)
 		}
@@ -163,6 +174,11 @@ func Verify(ctx context.Context, b db.TxBeginner) (Report, error) {
 		}
 		if err := rows.Err(); err != nil {
 			return fmt.Errorf("audit: verify: %w", err)
+		}
+		rows.Close()
+		if err := tx.QueryRow(ctx, `SELECT count(*), min(at) FROM audit_log WHERE chain_seq IS NULL`).
+			Scan(&report.Pending, &report.OldestPending); err != nil {
+			return fmt.Errorf("audit: verify: unsealed rows: %w", err)
 		}
 		switch {
 		case report.HeadSeq > prevSeq:

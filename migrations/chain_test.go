@@ -1,8 +1,16 @@
 package migrations_test
 
 import (
+	"bytes"
 	"context"
+	"errors"
+	"fmt"
+	"strings"
 	"testing"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/pressly/goose/v3"
 
 	"passd/audit"
 	"passd/db"
@@ -59,7 +67,134 @@ func TestMigratingAPopulatedLogChainsItsRows(t *testing.T) {
 	if err := audit.Append(ctx, app, audit.Entry{Actor: audit.Job("release"), Action: "invoice.decide", Entity: "invoice", EntityID: "8"}); err != nil {
 		t.Fatal(err)
 	}
-	if report, err := audit.Verify(ctx, app); err != nil || !report.OK() || report.Rows != 4 || report.HeadSeq != 4 {
-		t.Fatalf("after an append: %+v, %v", report, err)
+	if report, err := audit.Verify(ctx, app); err != nil || !report.OK() || report.Rows != 3 || report.Pending != 1 {
+		t.Fatalf("after an append: %+v, %v; want the 3 rows chained and 1 pending", report, err)
+	}
+	if n, err := audit.SealPending(ctx, app, audit.SealBatch); err != nil || n != 1 {
+		t.Fatalf("seal: %d, %v", n, err)
+	}
+	if report, err := audit.Verify(ctx, app); err != nil || !report.OK() || report.Rows != 4 || report.HeadSeq != 4 || report.Pending != 0 {
+		t.Fatalf("after an append and its seal: %+v, %v", report, err)
+	}
+}
+
+// TestDeferredSealingContinuesTheChainOf00004 migrates a log chained at
+// insert (00004) to deferred sealing: its rows stay as they were, the
+// sealer chains the new ones after them; and back down, every row is
+// sealed first and chaining at insert resumes.
+func TestDeferredSealingContinuesTheChainOf00004(t *testing.T) {
+	t.Parallel()
+	url := dbtest.NewEmptyURL(t)
+	ctx := context.Background()
+	owner := dbtest.Owner(t, url)
+	if _, err := migrations.UpTo(ctx, owner, sealVersion-1); err != nil {
+		t.Fatal(err)
+	}
+	app, err := db.OpenAs(ctx, url, dbtest.Role())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer app.Close()
+	appendN := func(n int) {
+		t.Helper()
+		for i := range n {
+			if err := audit.Append(ctx, app, audit.Entry{Actor: audit.Job("test"), Action: "test.append", Entity: "test", EntityID: fmt.Sprint(i),
+				After: map[string]any{"i": i}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	appendN(3)
+	var before [][]byte
+	if err := owner.QueryRow(ctx, `SELECT array_agg(hash ORDER BY chain_seq) FROM audit_log`).Scan(&before); err != nil || len(before) != 3 {
+		t.Fatalf("chained at insert under 00004: %d hashes, %v", len(before), err)
+	}
+
+	if _, err := migrations.UpTo(ctx, owner, sealVersion); err != nil {
+		t.Fatal(err)
+	}
+	appendN(2)
+	if report, err := audit.Verify(ctx, app); err != nil || !report.OK() || report.Rows != 3 || report.HeadSeq != 3 || report.Pending != 2 {
+		t.Fatalf("after migrating and 2 appends: %+v, %v; want 3 chained, 2 pending", report, err)
+	}
+	if n, err := audit.SealPending(ctx, app, audit.SealBatch); err != nil || n != 2 {
+		t.Fatalf("seal: %d, %v", n, err)
+	}
+	var after [][]byte
+	if err := owner.QueryRow(ctx, `SELECT array_agg(hash ORDER BY chain_seq) FROM audit_log`).Scan(&after); err != nil || len(after) != 5 {
+		t.Fatalf("after sealing: %d hashes, %v", len(after), err)
+	}
+	for i := range before {
+		if !bytes.Equal(before[i], after[i]) {
+			t.Errorf("row %d of 00004's chain changed its hash", i+1)
+		}
+	}
+	if report, err := audit.Verify(ctx, app); err != nil || !report.OK() || report.Rows != 5 || report.HeadSeq != 5 || report.Pending != 0 {
+		t.Fatalf("after sealing: %+v, %v; want an intact chain of 5", report, err)
+	}
+
+	// Down: the pending rows are sealed before the chain columns are
+	// required again.
+	appendN(2)
+	sqlDB := stdlib.OpenDBFromPool(owner)
+	defer sqlDB.Close()
+	p, err := goose.NewProvider(goose.DialectPostgres, sqlDB, migrations.FS())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.DownTo(ctx, sealVersion-1); err != nil {
+		t.Fatal(err)
+	}
+	appendN(1) // chained at insert again
+	if report, err := audit.Verify(ctx, app); err != nil || !report.OK() || report.Rows != 8 || report.HeadSeq != 8 || report.Pending != 0 {
+		t.Fatalf("after migrating down: %+v, %v; want an intact chain of 8", report, err)
+	}
+	if _, err := migrations.Up(ctx, owner); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// sealVersion is the migration that defers sealing.
+const sealVersion = 8
+
+// TestTheAppendOnlyTriggerLetsOnlySealingThrough: even the owner, whom
+// privileges do not stop, may update an audit row only to seal it (its
+// chain columns from NULL to set, nothing else changed), and never delete
+// one.
+func TestTheAppendOnlyTriggerLetsOnlySealingThrough(t *testing.T) {
+	t.Parallel()
+	app, owner := dbtest.NewOwner(t)
+	ctx := context.Background()
+	for i := range 2 {
+		if err := audit.Append(ctx, app, audit.Entry{Actor: audit.Job("test"), Action: "test.append", Entity: "test", EntityID: fmt.Sprint(i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := audit.Seal(ctx, app, 1); err != nil || n != 1 {
+		t.Fatalf("seal: %d, %v", n, err)
+	}
+	const seal = `chain_seq = 100, prev_hash = decode(repeat('00', 32), 'hex'), hash = decode(repeat('11', 32), 'hex')`
+	for _, sql := range []string{
+		`UPDATE audit_log SET actor = 'someone else' WHERE chain_seq = 1`,
+		`UPDATE audit_log SET chain_seq = 100 WHERE chain_seq = 1`,
+		`UPDATE audit_log SET chain_seq = NULL, prev_hash = NULL, hash = NULL WHERE chain_seq = 1`,
+		`UPDATE audit_log SET ` + seal + `, actor = 'someone else' WHERE chain_seq IS NULL`,
+		`UPDATE audit_log SET ` + seal + `, at = at + interval '1 second' WHERE chain_seq IS NULL`,
+		`UPDATE audit_log SET ` + seal + `, after = '{}' WHERE chain_seq IS NULL`,
+		`DELETE FROM audit_log WHERE chain_seq IS NULL`,
+		`DELETE FROM audit_log WHERE chain_seq = 1`,
+	} {
+		_, err := owner.Exec(ctx, sql)
+		var pgErr *pgconn.PgError
+		if !errors.As(err, &pgErr) || pgErr.Code != "42501" || !strings.Contains(pgErr.Message, "append-only") {
+			t.Errorf("%s as the owner: %v, want the append-only trigger's refusal", sql, err)
+		}
+	}
+	// Half a seal breaks the table's rule.
+	if _, err := owner.Exec(ctx, `UPDATE audit_log SET chain_seq = 100 WHERE chain_seq IS NULL`); err == nil {
+		t.Error("a row with chain_seq but no hashes was accepted")
+	}
+	if tag, err := owner.Exec(ctx, `UPDATE audit_log SET `+seal+` WHERE chain_seq IS NULL`); err != nil || tag.RowsAffected() != 1 {
+		t.Errorf("sealing as the owner: %v, %v; want the row sealed", tag, err)
 	}
 }

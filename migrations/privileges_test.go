@@ -15,15 +15,21 @@ import (
 // appendOnly are the tables the application may read and append to but
 // never change or empty: the logs, and the deltas of the status counts
 // (folded by the owner's status_counts_compact()).
-var appendOnly = []string{"audit_log", "journal_entries", "patient_access_log", "status_counts"}
+var appendOnly = []string{"journal_entries", "patient_access_log", "status_counts"}
 
 // ownerOnly are tables the application may not touch at all, or only
-// read: the chain's bookkeeping (written by a SECURITY DEFINER trigger)
-// and the migrations' record (read by /readyz).
+// read, or (audit_log) append to only by naming some of its columns (see
+// auditInsertColumns): the chain's bookkeeping (written by the SECURITY
+// DEFINER audit_seal) and the migrations' record (read by /readyz).
 var ownerOnly = map[string][]string{
+	"audit_log":        {"SELECT"},
 	"audit_chain_head": nil,
 	"goose_db_version": {"SELECT"},
 }
+
+// auditInsertColumns are the columns of audit_log the application may
+// name in an INSERT: a row's content, not its id, its time or its seal.
+var auditInsertColumns = []string{"actor_id", "actor", "action", "entity", "entity_id", "before", "after"}
 
 // TestTheApplicationRoleHasExactlyWhatItNeeds walks every table and
 // sequence of the schema, so that a table added by a later migration
@@ -84,6 +90,38 @@ func TestTheApplicationRoleHasExactlyWhatItNeeds(t *testing.T) {
 		}
 	}
 
+	// audit_log, column by column: INSERT on the content only, no UPDATE.
+	rows, err = owner.Query(ctx, `
+		SELECT attname, has_column_privilege($1, 'audit_log', attname, 'INSERT'), has_column_privilege($1, 'audit_log', attname, 'UPDATE')
+		FROM pg_attribute WHERE attrelid = 'audit_log'::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum`, role)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var columns []string
+	for rows.Next() {
+		var name string
+		var insert, update bool
+		if err := rows.Scan(&name, &insert, &update); err != nil {
+			t.Fatal(err)
+		}
+		columns = append(columns, name)
+		if insert != slices.Contains(auditInsertColumns, name) || update {
+			t.Errorf("audit_log.%s: %s has INSERT = %v, UPDATE = %v; want INSERT only on %v", name, role, insert, update, auditInsertColumns)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range append(slices.Clone(auditInsertColumns), "id", "at", "chain_seq", "prev_hash", "hash") {
+		if !slices.Contains(columns, name) {
+			t.Errorf("audit_log has no column %s (it has %v)", name, columns)
+		}
+	}
+	var seal bool
+	if err := owner.QueryRow(ctx, `SELECT has_function_privilege($1, 'audit_seal(int)', 'EXECUTE')`, role).Scan(&seal); err != nil || !seal {
+		t.Errorf("%s may call audit_seal: %v, %v; want true", role, seal, err)
+	}
+
 	var missing []string
 	err = owner.QueryRow(ctx, `
 		SELECT coalesce(array_agg(c.relname ORDER BY c.relname), '{}')
@@ -100,7 +138,8 @@ func TestTheApplicationRoleHasExactlyWhatItNeeds(t *testing.T) {
 
 // TestTheApplicationCannotRewriteTheAuditLog: as the application's role,
 // an audit row can be added but not changed or removed, whatever the
-// triggers; the owner's head of the chain is out of reach too.
+// triggers, nor added with its chain columns set; the owner's head of the
+// chain is out of reach too, except through audit_seal.
 func TestTheApplicationCannotRewriteTheAuditLog(t *testing.T) {
 	t.Parallel()
 	app := dbtest.New(t)
@@ -108,15 +147,24 @@ func TestTheApplicationCannotRewriteTheAuditLog(t *testing.T) {
 	if _, err := app.Exec(ctx, `INSERT INTO audit_log (actor, action, entity, entity_id) VALUES ('test', 'test.append', 'test', '1')`); err != nil {
 		t.Fatalf("the application cannot append to the audit log: %v", err)
 	}
+	var sealed int
+	if err := app.QueryRow(ctx, `SELECT audit_seal(10)`).Scan(&sealed); err != nil || sealed != 1 {
+		t.Fatalf("the application seals: %d, %v; want 1 row", sealed, err)
+	}
 	for _, sql := range []string{
+		`INSERT INTO audit_log (actor, action, entity, entity_id, chain_seq, prev_hash, hash)
+			VALUES ('test', 'test.append', 'test', '2', 2, '\x00', '\x00')`,
+		`INSERT INTO audit_log (actor, action, entity, entity_id, chain_seq) VALUES ('test', 'test.append', 'test', '2', 2)`,
+		`COPY audit_log FROM STDIN`,
 		`UPDATE audit_log SET actor = 'someone else'`,
+		`UPDATE audit_log SET chain_seq = NULL, prev_hash = NULL, hash = NULL`,
 		`DELETE FROM audit_log`,
 		`TRUNCATE audit_log`,
 		`UPDATE journal_entries SET debit = 0`,
 		`DELETE FROM journal_entries`,
 		`SELECT * FROM audit_chain_head`,
 		`UPDATE audit_chain_head SET chain_seq = 0`,
-		`ALTER TABLE audit_log DISABLE TRIGGER audit_log_chain`,
+		`ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only`,
 		`SET session_replication_role = replica`,
 	} {
 		_, err := app.Exec(ctx, sql)

@@ -16,6 +16,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"passd/api"
+	"passd/audit"
 	"passd/auth"
 	"passd/billing"
 	"passd/claims"
@@ -257,9 +258,34 @@ func clientAddress(trusted []netip.Prefix) echo.IPExtractor {
 	return echo.ExtractIPFromXFFHeader(opts...)
 }
 
+// startSealer runs the audit sealer (audit.RunSealer) until the returned
+// stop is called; stop then waits for it and seals what the last requests
+// and jobs appended, so that a clean shutdown leaves no row unsealed.
+func (a *app) startSealer(ctx context.Context) (stop func(context.Context)) {
+	sealCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		audit.RunSealer(sealCtx, a.pool, audit.SealInterval, a.logger)
+	}()
+	return func(ctx context.Context) {
+		cancel()
+		select {
+		case <-done:
+		case <-ctx.Done():
+			return // out of time: the next sealer to run takes the rows
+		}
+		if n, err := audit.SealPending(ctx, a.pool, audit.SealBatch); err != nil {
+			a.logger.Error("audit: last seal before stopping", "error", err.Error(), "sealed", n)
+		} else if n > 0 {
+			a.logger.Info("audit rows sealed before stopping", "sealed", n)
+		}
+	}
+}
+
 // serve starts the jobs and serves until ctx ends, then shuts down in
 // order: stop taking requests and let in-flight ones finish, let running
-// jobs end, close the pool. Migrations are applied before (serveCommand),
+// jobs end, seal the audit rows they appended, close the pool. Migrations are applied before (serveCommand),
 // as the owner.
 func (a *app) serve(ctx context.Context) error {
 	var profiles *pprofServer
@@ -276,12 +302,14 @@ func (a *app) serve(ctx context.Context) error {
 	go func() { errc <- srv.ListenAndServe() }()
 	a.logger.Info("serving", "addr", "http://"+a.cfg.Addr)
 	a.scheduler.Start(ctx)
+	stopSealer := a.startSealer(ctx)
 
 	select {
 	case err := <-errc:
 		stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.cfg.ShutdownTimeout)
 		defer cancel()
 		_ = a.scheduler.Stop(stopCtx)
+		stopSealer(stopCtx)
 		if profiles != nil {
 			_ = profiles.shutdown(stopCtx)
 		}
@@ -300,6 +328,8 @@ func (a *app) serve(ctx context.Context) error {
 		stopping.Go(func() { pprofErr = profiles.shutdown(stopCtx) })
 	}
 	stopping.Wait()
+	// Last, once nothing appends any more.
+	stopSealer(stopCtx)
 	if httpErr != nil {
 		// Requests still running are cut: closing their connections cancels
 		// their contexts, so their transactions roll back and release their

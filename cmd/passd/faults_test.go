@@ -22,6 +22,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"passd/audit"
 	"passd/auth"
 	"passd/billing"
 	"passd/db"
@@ -218,6 +219,7 @@ func TestKill9MidSweep(t *testing.T) {
 	if failed > 0 {
 		t.Errorf("%d job runs recorded an error", failed)
 	}
+	auditSealedAndIntact(t, pool)
 	passdCheck(t, url)
 	t.Logf("kill -9: %d processes started, %d killed mid-sweep (%d deadline runs left unfinished), %d due invoices seeded, "+
 		"%d city_due, %d payouts, %d decision audits, %d journal transactions; violations: %d",
@@ -350,10 +352,22 @@ func TestGracefulShutdown(t *testing.T) {
 	if created1 != 1 || createAudits != 1 {
 		t.Errorf("the invoice answered 201 is stored %d time(s) with %d audit row(s), want 1 and 1", created1, createAudits)
 	}
+	auditSealedAndIntact(t, pool)
 	passdCheck(t, url)
 	t.Logf("graceful shutdown: request in flight answered %d in %s, deadline run finished with %d rows (error %v), "+
 		"%d due invoices left for the next run, %d job runs started after SIGTERM, exit status %d",
 		a.status, a.latency.Round(time.Millisecond), rows, runErr, pending, runsAfter-runsBefore, code)
+}
+
+// auditSealedAndIntact checks the audit chain after a passd stopped
+// cleanly: its last seal left no row out, whatever the processes killed
+// before it were sealing, and the chain verifies.
+func auditSealedAndIntact(t *testing.T, pool *pgxpool.Pool) {
+	t.Helper()
+	report, err := audit.Verify(context.Background(), pool)
+	if err != nil || !report.OK() || report.Pending != 0 || report.Rows == 0 {
+		t.Errorf("audit chain after a clean stop: %+v, %v; want intact, every row sealed", report, err)
+	}
 }
 
 func paris(t *testing.T) *time.Location {
