@@ -9,7 +9,7 @@ import (
 	"passd/db"
 )
 
-// Rows are appended unsealed and chained afterwards (migration 00008):
+// Rows are appended unsealed and chained afterwards (migration 00007):
 // inserting takes no lock, so audited writes commit side by side instead
 // of taking turns on the chain's head until each one's commit is flushed.
 // The SQL function audit_seal chains the committed unsealed rows in id

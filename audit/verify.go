@@ -11,7 +11,7 @@ import (
 	"passd/db"
 )
 
-// The audit log is a hash chain (migrations 00004 and 00008): each sealed
+// The audit log is a hash chain (migrations 00004 and 00007): each sealed
 // row carries chain_seq (1, 2, 3, … without gaps, in the order rows were
 // sealed), prev_hash (the hash of the row before; 32 zero bytes for the
 // first) and hash, SHA-256 over a canonical text of the row and prev_hash,

@@ -155,7 +155,7 @@ func TestDeferredSealingContinuesTheChainOf00004(t *testing.T) {
 }
 
 // sealVersion is the migration that defers sealing.
-const sealVersion = 8
+const sealVersion = 7
 
 // TestTheAppendOnlyTriggerLetsOnlySealingThrough: even the owner, whom
 // privileges do not stop, may update an audit row only to seal it (its

@@ -491,7 +491,7 @@ func TestWebProvidersSeeOnlyTheirOwnInvoices(t *testing.T) {
 func TestWebListAndStatementSpeakFrench(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
-	pr := h.newProvider(t, "Cabinet Relevé", "general_practitioner", "10000000008")
+	pr := h.newProvider(t, "Cabinet Relevé", "general_practitioner", "10000000007")
 	opened := h.newPatient(t, "Bernard")
 	refused := h.newPatient(t, "Thomas")
 	h.submit(t, pr, opened, "F-BIG", "2026-06-01", line{"G", "617.28", 2})
