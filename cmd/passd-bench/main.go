@@ -50,7 +50,7 @@ type options struct {
 	phases, pkgs                                          []string
 	clients, sepaPayouts                                  []int
 	submitDuration                                        time.Duration
-	patients, sweepInvoices, releasePatients              int
+	patients, sweepInvoices, releasePatients, repeat      int
 	pgSettings                                            string
 }
 
@@ -68,6 +68,7 @@ func parseFlags(args []string) (options, error) {
 	phases := fs.String("phases", strings.Join(allPhases, ","), "what to measure: "+strings.Join(allPhases, ","))
 	clients := fs.String("clients", "1,8,32", "submit: concurrent clients, one run each")
 	fs.DurationVar(&o.submitDuration, "submit-duration", 20*time.Second, "submit: how long each run lasts")
+	fs.IntVar(&o.repeat, "repeat", 1, "submit: runs of each pgbench/passd pair per concurrency; the median ratio's pair is reported")
 	fs.IntVar(&o.patients, "patients", 2000, "submit: patient files invoiced at random")
 	fs.IntVar(&o.sweepInvoices, "sweep-invoices", 1_000_000, "sweep: pending invoices seeded, half past their deadline")
 	fs.IntVar(&o.releasePatients, "release-patients", 100_000, "sweep: patients whose rights are opened for the release job")
@@ -96,8 +97,8 @@ func parseFlags(args []string) (options, error) {
 		return o, fmt.Errorf("--sepa-payouts: %w", err)
 	}
 	o.pkgs = strings.Fields(*pkgs)
-	if o.submitDuration < time.Second || o.patients < 1 || o.sweepInvoices < 2 || o.releasePatients < 0 {
-		return o, errors.New("--submit-duration must be at least 1s, --patients at least 1, --sweep-invoices at least 2")
+	if o.submitDuration < time.Second || o.patients < 1 || o.sweepInvoices < 2 || o.releasePatients < 0 || o.repeat < 1 {
+		return o, errors.New("--submit-duration must be at least 1s, --patients and --repeat at least 1, --sweep-invoices at least 2")
 	}
 	return o, nil
 }
@@ -156,7 +157,7 @@ func run(ctx context.Context, args []string) error {
 		e.DataKey = string(key)
 	}
 
-	r := &Results{Settings: Settings{Phases: o.phases, Clients: o.clients, SubmitDurationS: o.submitDuration.Seconds(),
+	r := &Results{Settings: Settings{Phases: o.phases, Clients: o.clients, Repeat: o.repeat, SubmitDurationS: o.submitDuration.Seconds(),
 		Patients: o.patients, SweepInvoices: o.sweepInvoices, ReleasePatients: o.releasePatients, SEPAPayouts: o.sepaPayouts,
 		PGSettings: o.pgSettings}}
 	r.Machine = machine(ctx, o.serverURL, o.repo)
@@ -176,7 +177,7 @@ func run(ctx context.Context, args []string) error {
 		}
 		switch phase {
 		case "submit":
-			fail(submitPhase(ctx, e, submitSettings{Clients: o.clients, Duration: o.submitDuration, Patients: o.patients, Script: script},
+			fail(submitPhase(ctx, e, submitSettings{Clients: o.clients, Duration: o.submitDuration, Patients: o.patients, Script: script, Repeat: o.repeat},
 				func(row SubmitRow) { r.Submit = append(r.Submit, row) }))
 		case "sweep":
 			for _, job := range []struct {

@@ -40,6 +40,7 @@ type Machine struct {
 type Settings struct {
 	Phases          []string `json:"phases"`
 	Clients         []int    `json:"clients"`
+	Repeat          int      `json:"repeat"`
 	SubmitDurationS float64  `json:"submit_duration_s"`
 	Patients        int      `json:"patients"`
 	SweepInvoices   int      `json:"sweep_invoices"`
@@ -131,7 +132,11 @@ func (r *Results) writeTable(w io.Writer) {
 		r.Machine.PGVersion, r.Machine.GoVersion, r.Machine.GitCommit)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	if len(r.Submit) > 0 {
-		fmt.Fprintf(w, "Submit: POST /api/v1/invoices (3 lines) vs bench/submit.sql, %.0f s per run, durable commits\n", r.Settings.SubmitDurationS)
+		fmt.Fprintf(w, "Submit: POST /api/v1/invoices (3 lines) vs bench/submit.sql, %.0f s per run, durable commits", r.Settings.SubmitDurationS)
+		if r.Settings.Repeat > 1 {
+			fmt.Fprintf(w, ", the median of %d pairs (ratio range)", r.Settings.Repeat)
+		}
+		fmt.Fprintln(w)
 		fmt.Fprintln(tw, "clients\tpgbench TPS\tpassd TPS\tratio\tpgbench p50/p95/p99 ms\tpassd p50/p95/p99 ms\ttarget")
 		for _, row := range r.Submit {
 			pg, pd := "-", "-"
@@ -147,7 +152,11 @@ func (r *Results) writeTable(w io.Writer) {
 				target = "ratio " + mark(row.Ratio >= targetSubmitRatio, fmt.Sprintf(">= %.2f", targetSubmitRatio)) +
 					", p99 " + mark(row.Passd.Latency.P99 <= targetSubmitP99ms, fmt.Sprintf("<= %.0f ms", targetSubmitP99ms))
 			}
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%.2f\t%s\t%s\t%s\n", row.Clients, pgTPS, pdTPS, row.Ratio, pg, pd, target)
+			ratio := fmt.Sprintf("%.2f", row.Ratio)
+			if len(row.Repeats) > 1 {
+				ratio += fmt.Sprintf(" (%.2f–%.2f)", row.RatioMin, row.RatioMax)
+			}
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", row.Clients, pgTPS, pdTPS, ratio, pg, pd, target)
 		}
 		tw.Flush()
 		fmt.Fprintln(w)

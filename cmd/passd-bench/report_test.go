@@ -128,3 +128,22 @@ func TestJSONHoldsEverySectionInSnakeCase(t *testing.T) {
 		t.Errorf("JSON does not read back the same:\n%+v\n%+v", back.Sweep, r.Sweep)
 	}
 }
+
+func TestSubmitRowStandsForItsPairsByTheMedianRatio(t *testing.T) {
+	t.Parallel()
+	pair := func(pg, pd float64) SubmitPair {
+		return SubmitPair{Pgbench: pgbenchResult{TPS: pg}, Passd: loadResult{TPS: pd}, Ratio: pd / pg}
+	}
+	row := submitRow(32, []SubmitPair{pair(100, 90), pair(100, 50), pair(200, 140), pair(100, 60)})
+	// Ratios 0.9, 0.5, 0.7, 0.6: the lower middle one is 0.6.
+	if row.Ratio != 0.6 || row.Pgbench.TPS != 100 || row.Passd.TPS != 60 || row.RatioMin != 0.5 || row.RatioMax != 0.9 || len(row.Repeats) != 4 {
+		t.Fatalf("row = %+v", row)
+	}
+	one := submitRow(1, []SubmitPair{pair(100, 80)})
+	if one.Ratio != 0.8 || one.RatioMin != 0.8 || one.RatioMax != 0.8 || one.Repeats != nil {
+		t.Fatalf("a single pair: %+v", one)
+	}
+	if empty := submitRow(8, nil); empty.Pgbench != nil || empty.Passd != nil {
+		t.Fatalf("no pair: %+v", empty)
+	}
+}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -10,6 +11,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -197,13 +199,46 @@ func careDate(now time.Time) string {
 	return parisToday(now).AddDate(0, 0, -10).Format(time.DateOnly)
 }
 
-// SubmitRow is one concurrency level of the submit benchmark.
+// SubmitRow is one concurrency level of the submit benchmark: with
+// --repeat, the pair of runs whose ratio is the median, and every pair.
 type SubmitRow struct {
 	Clients int            `json:"clients"`
 	Pgbench *pgbenchResult `json:"pgbench,omitempty"`
 	Passd   *loadResult    `json:"passd,omitempty"`
 	// Ratio is passd's TPS over pgbench's for the same SQL.
-	Ratio float64 `json:"ratio"`
+	Ratio    float64      `json:"ratio"`
+	RatioMin float64      `json:"ratio_min"`
+	RatioMax float64      `json:"ratio_max"`
+	Repeats  []SubmitPair `json:"repeats,omitempty"`
+}
+
+// SubmitPair is pgbench then passd, one after the other, at one
+// concurrency.
+type SubmitPair struct {
+	Pgbench pgbenchResult `json:"pgbench"`
+	Passd   loadResult    `json:"passd"`
+	Ratio   float64       `json:"ratio"`
+}
+
+// submitRow sums pairs up: the pair of median ratio (the lower of the two
+// middle ones) stands for them all, with the range of the ratios beside.
+func submitRow(clients int, pairs []SubmitPair) SubmitRow {
+	row := SubmitRow{Clients: clients}
+	if len(pairs) == 0 {
+		return row
+	}
+	order := make([]int, len(pairs))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(pairs[a].Ratio, pairs[b].Ratio) })
+	mid := pairs[order[(len(order)-1)/2]]
+	row.Pgbench, row.Passd, row.Ratio = &mid.Pgbench, &mid.Passd, mid.Ratio
+	row.RatioMin, row.RatioMax = pairs[order[0]].Ratio, pairs[order[len(order)-1]].Ratio
+	if len(pairs) > 1 {
+		row.Repeats = pairs
+	}
+	return row
 }
 
 // submitSettings are the submit phase's knobs.
@@ -212,6 +247,9 @@ type submitSettings struct {
 	Duration time.Duration
 	Patients int
 	Script   string // bench/submit.sql
+	// Repeat runs each pair that many times, alternating the two sides,
+	// so that a noisy neighbour hits both.
+	Repeat int
 }
 
 // submitPhase seeds a template once, then for each concurrency runs
@@ -238,23 +276,27 @@ func submitPhase(ctx context.Context, e *env, s submitSettings, record func(Subm
 	care := careDate(time.Now())
 
 	for _, clients := range s.Clients {
-		row := SubmitRow{Clients: clients}
-		e.Progress("submit: pgbench, %d client(s), %s", clients, s.Duration)
-		pg, err := submitPgbench(ctx, e, tmpl, fx, care, s, clients)
-		if err != nil {
-			return err
+		var pairs []SubmitPair
+		for rep := 1; rep <= max(1, s.Repeat); rep++ {
+			e.Progress("submit: pgbench, %d client(s), %s (%d/%d)", clients, s.Duration, rep, max(1, s.Repeat))
+			pg, err := submitPgbench(ctx, e, tmpl, fx, care, s, clients)
+			if err != nil {
+				record(submitRow(clients, pairs))
+				return err
+			}
+			e.Progress("submit: passd, %d client(s), %s (%d/%d)", clients, s.Duration, rep, max(1, s.Repeat))
+			lr, err := submitPassd(ctx, e, tmpl, fx, care, s, clients)
+			pair := SubmitPair{Pgbench: pg, Passd: lr}
+			if pg.TPS > 0 {
+				pair.Ratio = lr.TPS / pg.TPS
+			}
+			pairs = append(pairs, pair)
+			if err != nil {
+				record(submitRow(clients, pairs))
+				return err
+			}
 		}
-		row.Pgbench = &pg
-		e.Progress("submit: passd, %d client(s), %s", clients, s.Duration)
-		lr, err := submitPassd(ctx, e, tmpl, fx, care, s, clients)
-		row.Passd = &lr
-		if pg.TPS > 0 {
-			row.Ratio = lr.TPS / pg.TPS
-		}
-		record(row)
-		if err != nil {
-			return err
-		}
+		record(submitRow(clients, pairs))
 	}
 	return nil
 }
