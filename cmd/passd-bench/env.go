@@ -26,6 +26,9 @@ type env struct {
 	Pgbench   string
 	WorkDir   string // logs of passd, pgbench, go test
 	DataKey   string // a keyring from passd keygen
+	// Postmaster is the server's process, for its CPU time; 0 when the
+	// server is not on this machine's /proc.
+	Postmaster int
 	// Progress says what the bench is doing (stderr).
 	Progress func(format string, args ...any)
 

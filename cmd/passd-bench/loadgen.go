@@ -29,6 +29,8 @@ type load struct {
 	CareDate    string // YYYY-MM-DD
 	// RefPrefix makes external_ref unique across runs on one database.
 	RefPrefix string
+	// Postmaster and PassdPID are read for their CPU time (0: not read).
+	Postmaster, PassdPID int
 }
 
 // loadResult is what a load measured. Every latency is kept.
@@ -42,6 +44,7 @@ type loadResult struct {
 	ErrorSamples []string `json:"error_samples,omitempty"`
 	ElapsedS     float64  `json:"elapsed_s"`
 	Latency      Latency  `json:"latency"`
+	CPU          CPU      `json:"cpu"`
 }
 
 // submitLines are the three lines of every invoice, the same as
@@ -92,6 +95,7 @@ func (l load) run(ctx context.Context) (loadResult, error) {
 		return loadResult{}, fmt.Errorf("load: warm-up: %w", err)
 	}
 
+	meter := startCPU(l.Postmaster, l.PassdPID)
 	start := time.Now()
 	deadline := start.Add(l.Duration)
 	for _, w := range workers {
@@ -116,6 +120,7 @@ func (l load) run(ctx context.Context) (loadResult, error) {
 		}
 		lat = append(lat, w.latencies...)
 	}
+	res.CPU = meter.stop(0, res.Created)
 	res.Latency = summarize(lat)
 	if elapsed > 0 {
 		res.TPS = float64(res.Created) / elapsed.Seconds()

@@ -151,6 +151,7 @@ func run(ctx context.Context, args []string) error {
 		Progress: func(format string, args ...any) {
 			fmt.Fprintf(os.Stderr, "passd-bench %s: %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, args...))
 		}}
+	e.Postmaster = postmasterPID(ctx, o.serverURL)
 	if key, err := exec.CommandContext(ctx, e.Passd, "keygen").Output(); err != nil {
 		return fmt.Errorf("passd keygen: %w", err)
 	} else {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"strings"
 	"testing"
 )
@@ -114,5 +115,40 @@ func TestWithRoleSpellsTheSpaceForLibpq(t *testing.T) {
 	got := withRole("postgres://postgres@/db?host=%2Ftmp%2Fx&sslmode=disable", "passd_app")
 	if !strings.Contains(got, "options=-c%20role%3Dpassd_app") || !strings.Contains(got, "host=%2Ftmp%2Fx") {
 		t.Fatalf("withRole = %s", got)
+	}
+}
+
+func TestParseProcStatCountsFromTheLastParenthesis(t *testing.T) {
+	t.Parallel()
+	// A command name may hold spaces and parentheses.
+	stat := "4242 (postgres: passd (x) bench) S 1000 4242 4242 0 -1 4194560 1500 0 0 0 250 50 30 20 20 0 1 0 12345 0 0"
+	st, err := parseProcStat(stat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.ppid != 1000 || st.self != 3.0 || st.reaped != 0.5 {
+		t.Fatalf("parseProcStat = %+v, want ppid 1000, self 3 s, reaped 0.5 s", st)
+	}
+	if _, err := parseProcStat("4242 (x) S 1 2"); err == nil {
+		t.Fatal("a short stat gave no error")
+	}
+	// This very process: its own line parses, and its parent is ours.
+	self, err := readProcStat(os.Getpid())
+	if err != nil || self.ppid != os.Getppid() {
+		t.Fatalf("readProcStat(self) = %+v, %v; want ppid %d", self, err, os.Getppid())
+	}
+}
+
+func TestCPUPerTransaction(t *testing.T) {
+	t.Parallel()
+	c := CPU{PostgresS: 3, ClientS: 0.5, PassdS: 6}
+	c.perTx(2000)
+	if c.PostgresMs != 1.5 || c.ClientMs != 0.25 || c.PassdMs != 3 {
+		t.Fatalf("per transaction: %+v", c)
+	}
+	var none CPU
+	none.perTx(0)
+	if none != (CPU{}) {
+		t.Fatalf("no transaction: %+v", none)
 	}
 }

@@ -29,6 +29,8 @@ type pgbenchRun struct {
 	// LogPrefix is where the per-transaction logs go (-l --log-prefix):
 	// LogPrefix.PID and LogPrefix.PID.THREAD.
 	LogPrefix string
+	// Postmaster is the server's, to read its CPU time (0: not read).
+	Postmaster int
 }
 
 // pgbenchResult is what one run measured.
@@ -37,6 +39,7 @@ type pgbenchResult struct {
 	Transactions int64   `json:"transactions"`
 	Failed       int64   `json:"failed"`
 	Latency      Latency `json:"latency"`
+	CPU          CPU     `json:"cpu"`
 }
 
 // run runs pgbench and reads its summary and its per-transaction logs. A
@@ -64,11 +67,17 @@ func (r pgbenchRun) run(ctx context.Context) (pgbenchResult, error) {
 	cmd := exec.CommandContext(ctx, r.Bin, args...)
 	// pgbench writes its logs in its working directory unless the prefix
 	// is absolute; it is.
+	meter := startCPU(r.Postmaster, 0)
 	out, err := cmd.CombinedOutput()
+	var clientCPU float64
+	if cmd.ProcessState != nil {
+		clientCPU = (cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()).Seconds()
+	}
 	if err != nil {
 		return pgbenchResult{}, fmt.Errorf("pgbench -c %d: %w\n%s", r.Clients, err, tail(string(out), 30))
 	}
 	res, err := parsePgbenchSummary(string(out))
+	res.CPU = meter.stop(clientCPU, res.Transactions)
 	if err != nil {
 		return res, fmt.Errorf("pgbench -c %d: %w\n%s", r.Clients, err, tail(string(out), 30))
 	}

@@ -160,6 +160,17 @@ func (r *Results) writeTable(w io.Writer) {
 		}
 		tw.Flush()
 		fmt.Fprintln(w)
+		fmt.Fprintln(w, "CPU per invoice, ms: PostgreSQL and pgbench, against PostgreSQL, passd and the Go load generator")
+		fmt.Fprintln(tw, "clients\tpgbench side: postgres\tpgbench\tpassd side: postgres\tpassd\tload generator")
+		for _, row := range r.Submit {
+			if row.Pgbench == nil || row.Passd == nil {
+				continue
+			}
+			a, b := row.Pgbench.CPU, row.Passd.CPU
+			fmt.Fprintf(tw, "%d\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\n", row.Clients, a.PostgresMs, a.ClientMs, b.PostgresMs, b.PassdMs, b.ClientMs)
+		}
+		tw.Flush()
+		fmt.Fprintln(w)
 	}
 	if len(r.Sweep) > 0 {
 		fmt.Fprintln(w, "Sweep: the job through passd vs one SQL statement on an identical copy")

@@ -312,7 +312,7 @@ func submitPgbench(ctx context.Context, e *env, tmpl string, fx submitFixture, c
 	}
 	res, err := pgbenchRun{Bin: e.Pgbench, Script: s.Script, ConnURL: withRole(e.dbURL(db), "passd_app"), Clients: clients,
 		Duration: s.Duration, Vars: submitVars(fx, care),
-		LogPrefix: filepath.Join(e.WorkDir, fmt.Sprintf("pgbench-c%d", clients))}.run(ctx)
+		LogPrefix: filepath.Join(e.WorkDir, fmt.Sprintf("pgbench-c%d", clients)), Postmaster: e.Postmaster}.run(ctx)
 	if err != nil {
 		return res, err
 	}
@@ -340,7 +340,8 @@ func submitPassd(ctx context.Context, e *env, tmpl string, fx submitFixture, car
 		return loadResult{}, err
 	}
 	lr, err := load{BaseURL: p.Base, Token: fx.ProviderToken, Clients: clients, Duration: s.Duration,
-		FileNumbers: fx.FileNumbers, CareDate: care, RefPrefix: "LG" + strconv.Itoa(clients)}.run(ctx)
+		FileNumbers: fx.FileNumbers, CareDate: care, RefPrefix: "LG" + strconv.Itoa(clients),
+		Postmaster: e.Postmaster, PassdPID: p.Pid()}.run(ctx)
 	if stopErr := p.stop(); err == nil {
 		err = stopErr
 	}
