@@ -176,9 +176,15 @@ func (r *Results) writeTable(w io.Writer) {
 		fmt.Fprintln(w, "Sweep: the job through passd vs one SQL statement on an identical copy")
 		fmt.Fprintln(tw, "job\tpending\tdecided\tpassd s\traw SQL s\tratio\tpeak RSS MB\ttarget")
 		for _, row := range r.Sweep {
+			ratio, rss := "not measured", "not measured"
+			if row.RawS > 0 {
+				ratio = mark(row.Ratio <= targetSweepRatio, fmt.Sprintf("<= %.0f", targetSweepRatio))
+			}
+			if row.PeakRSSMB > 0 {
+				rss = mark(row.PeakRSSMB <= targetSweepRSSMB, fmt.Sprintf("<= %.0f MB", targetSweepRSSMB))
+			}
 			fmt.Fprintf(tw, "%s\t%d\t%d\t%.2f\t%.2f\t%.2f\t%.0f\tratio %s, RSS %s\n", row.Job, row.Invoices, row.Decided, row.PassdS, row.RawS,
-				row.Ratio, row.PeakRSSMB, mark(row.RawS > 0 && row.Ratio <= targetSweepRatio, fmt.Sprintf("<= %.0f", targetSweepRatio)),
-				mark(row.PeakRSSMB > 0 && row.PeakRSSMB <= targetSweepRSSMB, fmt.Sprintf("<= %.0f MB", targetSweepRSSMB)))
+				row.Ratio, row.PeakRSSMB, ratio, rss)
 		}
 		tw.Flush()
 		fmt.Fprintln(w)

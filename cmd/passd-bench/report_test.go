@@ -72,6 +72,7 @@ func TestTableShowsFiguresAndMisses(t *testing.T) {
 	t.Parallel()
 	r := sampleResults()
 	r.Errors = []string{"sweep release: the two copies differ"}
+	r.Sweep = append(r.Sweep, SweepRow{Job: "timeout", Invoices: 1000000, PassdS: 12, PeakRSSMB: 30})
 	r.evaluate()
 	var b strings.Builder
 	r.writeTable(&b)
@@ -84,6 +85,7 @@ func TestTableShowsFiguresAndMisses(t *testing.T) {
 		"10000    0.400  9000   33           ok",
 		"passd/money  BenchmarkShare  549    264   9",
 		"ERRORS (1): the bench failed",
+		"timeout   1000000  0        12.00    0.00       0.00   30           ratio not measured, RSS ok",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("table lacks %q:\n%s", want, out)

@@ -75,13 +75,12 @@ func sweepPhase(ctx context.Context, e *env, job string, invoices, opened int) (
 	}
 	t0 := time.Now()
 	row.RawDecided, err = rawSweep(ctx, bURL, job)
-	row.RawS = time.Since(t0).Seconds()
 	if err != nil {
-		return row, fmt.Errorf("sweep %s: raw SQL: %w", job, err)
+		// No time and no ratio: a statement cut short measured nothing.
+		return row, fmt.Errorf("sweep %s: raw SQL, after %s: %w", job, time.Since(t0).Round(time.Second), err)
 	}
-	if row.RawS > 0 {
-		row.Ratio = row.PassdS / row.RawS
-	}
+	row.RawS = time.Since(t0).Seconds()
+	row.Ratio = row.PassdS / row.RawS
 
 	sa, err := sweepSummary(ctx, aURL)
 	if err != nil {
