@@ -2,11 +2,13 @@
 #
 #   make test ARGS='-run TestX ./billing/'   passes ARGS to go test (default ./...)
 #   DATABASE_URL=... make run                 uses that database instead of ./.data
+#   make bench BENCH_ARGS='--phases submit --submit-duration 3s'   a quick bench
 
 .DEFAULT_GOAL := help
 ARGS ?= ./...
+BENCH_ARGS ?=
 
-.PHONY: help build run migrate test vet fmt lint-api db-stop
+.PHONY: help build run migrate test bench vet fmt lint-api db-stop
 
 help: ## list the targets (default)
 	@echo 'usage: make TARGET'
@@ -23,6 +25,9 @@ migrate: ## build and apply migrations to the database make run uses
 
 test: ## lint-api + go vet + go test -race against a throwaway PostgreSQL (ARGS='-run TestX ./pkg/')
 	@bash scripts/test.sh $(ARGS)
+
+bench: ## passd vs pgbench/raw SQL on a private durable PostgreSQL; table + bench/results/latest.json (BENCH_ARGS='--phases submit')
+	@bash scripts/bench.sh $(BENCH_ARGS)
 
 vet: ## go vet ./...
 	go vet ./...

@@ -1,0 +1,262 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+)
+
+// Results is everything one `make bench` measured, as written to
+// bench/results/latest.json.
+type Results struct {
+	Machine      Machine     `json:"machine"`
+	Settings     Settings    `json:"settings"`
+	Submit       []SubmitRow `json:"submit"`
+	Sweep        []SweepRow  `json:"sweep"`
+	SEPA         []SEPARow   `json:"sepa"`
+	GoBenchmarks []GoBench   `json:"go_benchmarks"`
+	Targets      []Target    `json:"targets"`
+	// Errors are failures of the bench itself (a run with errors, copies
+	// that differ): they make it exit non-zero. A missed target does not.
+	Errors []string `json:"errors"`
+}
+
+// Machine says where and on what the figures were taken.
+type Machine struct {
+	NProc     int    `json:"nproc"`
+	CPU       string `json:"cpu"`
+	MemoryMB  int64  `json:"memory_mb"`
+	GoVersion string `json:"go_version"`
+	PGVersion string `json:"pg_version"`
+	Date      string `json:"date"`
+	GitCommit string `json:"git_commit"`
+}
+
+// Settings are the sizes and durations of the run.
+type Settings struct {
+	Phases          []string `json:"phases"`
+	Clients         []int    `json:"clients"`
+	Repeat          int      `json:"repeat"`
+	SubmitDurationS float64  `json:"submit_duration_s"`
+	Patients        int      `json:"patients"`
+	SweepInvoices   int      `json:"sweep_invoices"`
+	ReleasePatients int      `json:"release_patients"`
+	SEPAPayouts     []int    `json:"sepa_payouts"`
+	PGSettings      string   `json:"pg_settings"`
+}
+
+// Target is one of issue 6's targets and whether this run met it.
+type Target struct {
+	Name   string  `json:"name"`
+	Want   string  `json:"want"`
+	Value  float64 `json:"value"`
+	Unit   string  `json:"unit"`
+	Met    bool    `json:"met"`
+	Scored bool    `json:"measured"`
+}
+
+// The targets (issue 6), on this kind of 2-core machine.
+const (
+	targetSubmitClients = 32
+	targetSubmitRatio   = 0.60
+	targetSubmitP99ms   = 50.0
+	targetSweepRatio    = 2.0
+	targetSweepRSSMB    = 150.0
+	targetSEPASeconds   = 1.0
+	targetSEPAPayouts   = 10000
+	// The SEPA file is streamed when the largest batch's peak RSS is
+	// within this of the smallest's: a 10 000-payout document held in
+	// memory would add more than that.
+	targetSEPAGrowthMB = 8.0
+)
+
+// evaluate sets r.Targets from what was measured; a target whose
+// measurement is missing is listed as not measured.
+func (r *Results) evaluate() {
+	var t []Target
+	submit := Target{Name: fmt.Sprintf("submit@%d ratio passd/pgbench", targetSubmitClients), Want: fmt.Sprintf(">= %.2f", targetSubmitRatio)}
+	p99 := Target{Name: fmt.Sprintf("submit@%d passd p99", targetSubmitClients), Want: fmt.Sprintf("<= %.0f ms", targetSubmitP99ms), Unit: "ms"}
+	for _, row := range r.Submit {
+		if row.Clients == targetSubmitClients && row.Passd != nil && row.Pgbench != nil {
+			submit.Value, submit.Scored, submit.Met = row.Ratio, true, row.Ratio >= targetSubmitRatio
+			p99.Value, p99.Scored, p99.Met = row.Passd.Latency.P99, true, row.Passd.Latency.P99 <= targetSubmitP99ms
+		}
+	}
+	t = append(t, submit, p99)
+	for _, row := range r.Sweep {
+		t = append(t,
+			Target{Name: "sweep " + row.Job + " ratio passd/raw SQL", Want: fmt.Sprintf("<= %.0f", targetSweepRatio),
+				Value: row.Ratio, Scored: row.RawS > 0, Met: row.RawS > 0 && row.Ratio <= targetSweepRatio},
+			Target{Name: "sweep " + row.Job + " peak RSS", Want: fmt.Sprintf("<= %.0f MB", targetSweepRSSMB), Unit: "MB",
+				Value: row.PeakRSSMB, Scored: row.PeakRSSMB > 0, Met: row.PeakRSSMB > 0 && row.PeakRSSMB <= targetSweepRSSMB})
+	}
+	for _, row := range r.SEPA {
+		if row.Payouts >= targetSEPAPayouts {
+			t = append(t, Target{Name: fmt.Sprintf("sepa %d payouts", row.Payouts), Want: fmt.Sprintf("<= %.0f s", targetSEPASeconds), Unit: "s",
+				Value: row.Seconds, Scored: row.Bytes > 0, Met: row.Bytes > 0 && row.Seconds <= targetSEPASeconds})
+		}
+	}
+	if len(r.SEPA) >= 2 {
+		lo, hi := r.SEPA[0], r.SEPA[0]
+		for _, row := range r.SEPA {
+			if row.Payouts < lo.Payouts {
+				lo = row
+			}
+			if row.Payouts > hi.Payouts {
+				hi = row
+			}
+		}
+		growth := hi.PeakRSSMB - lo.PeakRSSMB
+		t = append(t, Target{Name: fmt.Sprintf("sepa streamed (peak RSS %d vs %d payouts)", hi.Payouts, lo.Payouts),
+			Want: fmt.Sprintf("<= +%.0f MB", targetSEPAGrowthMB), Unit: "MB", Value: growth,
+			Scored: lo.PeakRSSMB > 0 && hi.PeakRSSMB > 0, Met: lo.PeakRSSMB > 0 && hi.PeakRSSMB > 0 && growth <= targetSEPAGrowthMB})
+	}
+	r.Targets = t
+}
+
+// mark is how a table shows a target: "ok", or what was wanted.
+func mark(met bool, want string) string {
+	if met {
+		return "ok"
+	}
+	return "MISSED (" + want + ")"
+}
+
+// writeTable prints the results as plain-text tables.
+func (r *Results) writeTable(w io.Writer) {
+	fmt.Fprintf(w, "passd bench — %s, %d CPU(s) %s, %s, %s, commit %s\n\n", r.Machine.Date, r.Machine.NProc, r.Machine.CPU,
+		r.Machine.PGVersion, r.Machine.GoVersion, r.Machine.GitCommit)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	if len(r.Submit) > 0 {
+		fmt.Fprintf(w, "Submit: POST /api/v1/invoices (3 lines) vs bench/submit.sql, %.0f s per run, durable commits", r.Settings.SubmitDurationS)
+		if r.Settings.Repeat > 1 {
+			fmt.Fprintf(w, ", the median of %d pairs (ratio range)", r.Settings.Repeat)
+		}
+		fmt.Fprintln(w)
+		fmt.Fprintln(tw, "clients\tpgbench TPS\tpassd TPS\tratio\tpgbench p50/p95/p99 ms\tpassd p50/p95/p99 ms\ttarget")
+		for _, row := range r.Submit {
+			pg, pd := "-", "-"
+			pgTPS, pdTPS := "-", "-"
+			if row.Pgbench != nil {
+				pgTPS, pg = fmt.Sprintf("%.0f", row.Pgbench.TPS), lat3(row.Pgbench.Latency)
+			}
+			if row.Passd != nil {
+				pdTPS, pd = fmt.Sprintf("%.0f", row.Passd.TPS), lat3(row.Passd.Latency)
+			}
+			target := ""
+			if row.Clients == targetSubmitClients && row.Passd != nil {
+				target = "ratio " + mark(row.Ratio >= targetSubmitRatio, fmt.Sprintf(">= %.2f", targetSubmitRatio)) +
+					", p99 " + mark(row.Passd.Latency.P99 <= targetSubmitP99ms, fmt.Sprintf("<= %.0f ms", targetSubmitP99ms))
+			}
+			ratio := fmt.Sprintf("%.2f", row.Ratio)
+			if len(row.Repeats) > 1 {
+				ratio += fmt.Sprintf(" (%.2f–%.2f)", row.RatioMin, row.RatioMax)
+			}
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", row.Clients, pgTPS, pdTPS, ratio, pg, pd, target)
+		}
+		tw.Flush()
+		fmt.Fprintln(w)
+		fmt.Fprintln(w, "CPU per invoice, ms: PostgreSQL and pgbench, against PostgreSQL, passd and the Go load generator")
+		fmt.Fprintln(tw, "clients\tpgbench side: postgres\tpgbench\tpassd side: postgres\tpassd\tload generator")
+		for _, row := range r.Submit {
+			if row.Pgbench == nil || row.Passd == nil {
+				continue
+			}
+			a, b := row.Pgbench.CPU, row.Passd.CPU
+			fmt.Fprintf(tw, "%d\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\n", row.Clients, a.PostgresMs, a.ClientMs, b.PostgresMs, b.PassdMs, b.ClientMs)
+		}
+		tw.Flush()
+		fmt.Fprintln(w)
+	}
+	if len(r.Sweep) > 0 {
+		fmt.Fprintln(w, "Sweep: the job through passd vs one SQL statement on an identical copy")
+		fmt.Fprintln(tw, "job\tpending\tdecided\tpassd s\traw SQL s\tratio\tpeak RSS MB\ttarget")
+		for _, row := range r.Sweep {
+			ratio, rss := "not measured", "not measured"
+			if row.RawS > 0 {
+				ratio = mark(row.Ratio <= targetSweepRatio, fmt.Sprintf("<= %.0f", targetSweepRatio))
+			}
+			if row.PeakRSSMB > 0 {
+				rss = mark(row.PeakRSSMB <= targetSweepRSSMB, fmt.Sprintf("<= %.0f MB", targetSweepRSSMB))
+			}
+			fmt.Fprintf(tw, "%s\t%d\t%d\t%.2f\t%.2f\t%.2f\t%.0f\tratio %s, RSS %s\n", row.Job, row.Invoices, row.Decided, row.PassdS, row.RawS,
+				row.Ratio, row.PeakRSSMB, ratio, rss)
+		}
+		tw.Flush()
+		fmt.Fprintln(w)
+	}
+	if len(r.SEPA) > 0 {
+		fmt.Fprintln(w, "SEPA: GET /api/v1/payout-batches/{id}/sepa.xml, streamed to nowhere")
+		fmt.Fprintln(tw, "payouts\ts\tbytes\tpeak RSS MB\ttarget")
+		for _, row := range r.SEPA {
+			target := ""
+			if row.Payouts >= targetSEPAPayouts {
+				target = mark(row.Bytes > 0 && row.Seconds <= targetSEPASeconds, fmt.Sprintf("<= %.0f s", targetSEPASeconds))
+			}
+			fmt.Fprintf(tw, "%d\t%.3f\t%d\t%.0f\t%s\n", row.Payouts, row.Seconds, row.Bytes, row.PeakRSSMB, target)
+		}
+		tw.Flush()
+		fmt.Fprintln(w)
+	}
+	if len(r.GoBenchmarks) > 0 {
+		fmt.Fprintln(w, "Go benchmarks: go test -run '^$' -bench . -benchmem")
+		fmt.Fprintln(tw, "package\tbenchmark\tns/op\tB/op\tallocs/op")
+		for _, b := range r.GoBenchmarks {
+			fmt.Fprintf(tw, "%s\t%s\t%.0f\t%d\t%d\n", b.Package, b.Name, b.NsPerOp, b.BytesPerOp, b.AllocsPerOp)
+		}
+		tw.Flush()
+		fmt.Fprintln(w)
+	}
+	if len(r.Targets) > 0 {
+		fmt.Fprintln(w, "Targets (issue 6)")
+		for _, t := range r.Targets {
+			state := "not measured"
+			if t.Scored {
+				state = fmt.Sprintf("%.2f%s: %s", t.Value, unit(t.Unit), mark(t.Met, t.Want))
+			}
+			fmt.Fprintf(tw, "  %s\t%s\t%s\n", t.Name, t.Want, state)
+		}
+		tw.Flush()
+	}
+	if len(r.Errors) > 0 {
+		fmt.Fprintf(w, "\nERRORS (%d): the bench failed\n", len(r.Errors))
+		for _, e := range r.Errors {
+			fmt.Fprintf(w, "  - %s\n", strings.ReplaceAll(e, "\n", "\n    "))
+		}
+	}
+}
+
+func unit(u string) string {
+	if u == "" {
+		return ""
+	}
+	return " " + u
+}
+
+func lat3(l Latency) string {
+	return fmt.Sprintf("%.1f/%.1f/%.1f", l.P50, l.P95, l.P99)
+}
+
+// writeJSON writes r to path (indented), through a temporary file so that
+// a failed write leaves the previous results whole.
+func (r *Results) writeJSON(path string) error {
+	if r.Errors == nil {
+		r.Errors = []string{}
+	}
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, append(b, '\n'), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}

@@ -1,0 +1,382 @@
+package main
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// submitFixture is what both sides of the submit benchmark need from the
+// seeded database: one provider with its user and token, and patients
+// whose file numbers run from FilePrefix000001 to len(FileNumbers).
+type submitFixture struct {
+	ProviderID     int64
+	ProviderUserID int64
+	ProviderUser   string
+	ProviderToken  string
+	FileNumbers    []string
+	FilePrefix     string
+}
+
+// Names of the users the bench creates.
+const (
+	benchAdmin       = "bench-admin"
+	benchCoordinator = "bench-coordinator"
+	benchProvider    = "bench-provider"
+	benchFinance     = "bench-finance"
+)
+
+// seedSubmit gives the database behind p a pharmacy, its user and token,
+// and patients files, through passd's own CLI and API.
+func seedSubmit(ctx context.Context, e *env, p *passdProc, dbURL string, patients int) (submitFixture, error) {
+	var fx submitFixture
+	adminToken, err := e.token(ctx, dbURL, "admin", benchAdmin, 0)
+	if err != nil {
+		return fx, err
+	}
+	coordToken, err := e.token(ctx, dbURL, "coordinator", benchCoordinator, 0)
+	if err != nil {
+		return fx, err
+	}
+	client := &http.Client{Transport: newTransport(8), Timeout: 30 * time.Second}
+	defer client.CloseIdleConnections()
+
+	var provider struct {
+		ID string `json:"id"`
+	}
+	err = call(ctx, client, http.MethodPost, p.Base+"/api/v1/providers", adminToken, map[string]any{
+		"kind": "pharmacy", "name": "Pharmacie du banc d'essai", "finess": "930012345",
+		"iban": "FR5320041010050500012345623", "bic": "PSSTFRPPPAR",
+	}, http.StatusCreated, &provider)
+	if err != nil {
+		return fx, fmt.Errorf("create the provider: %w", err)
+	}
+	if fx.ProviderID, err = strconv.ParseInt(provider.ID, 10, 64); err != nil {
+		return fx, fmt.Errorf("provider id %q: %w", provider.ID, err)
+	}
+	fx.ProviderUser = benchProvider
+	if fx.ProviderToken, err = e.token(ctx, dbURL, "provider", benchProvider, fx.ProviderID); err != nil {
+		return fx, err
+	}
+
+	fx.FileNumbers = make([]string, patients)
+	errs := make([]error, 8)
+	var wg sync.WaitGroup
+	for w := range errs {
+		wg.Go(func() {
+			for i := w; i < patients && errs[w] == nil; i += len(errs) {
+				var pt struct {
+					FileNumber string `json:"file_number"`
+				}
+				errs[w] = call(ctx, client, http.MethodPost, p.Base+"/api/v1/patients", coordToken, map[string]any{
+					"last_name": "Essai", "first_name": "Patient " + strconv.Itoa(i+1),
+					"birth_date": time.Date(1950, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, i%20000).Format(time.DateOnly),
+				}, http.StatusCreated, &pt)
+				fx.FileNumbers[i] = pt.FileNumber
+			}
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return fx, fmt.Errorf("create the patients: %w", err)
+	}
+	if fx.FilePrefix, err = filePrefix(fx.FileNumbers); err != nil {
+		return fx, err
+	}
+
+	conn, err := pgx.Connect(ctx, dbURL)
+	if err != nil {
+		return fx, fmt.Errorf("connect: %w", err)
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	if err := conn.QueryRow(ctx, `SELECT id FROM users WHERE name = $1`, benchProvider).Scan(&fx.ProviderUserID); err != nil {
+		return fx, fmt.Errorf("the provider user's id: %w", err)
+	}
+	return fx, nil
+}
+
+var fileNumberRe = regexp.MustCompile(`^(PASS-\d{4}-)(\d{6})$`)
+
+// filePrefix checks that the file numbers are one prefix followed by 1 to
+// len(numbers), whatever their order, and returns the prefix: pgbench,
+// which cannot build a string variable, then picks a patient as
+// prefix || lpad(random(1, n)::text, 6, '0').
+func filePrefix(numbers []string) (string, error) {
+	seen := make([]bool, len(numbers)+1)
+	prefix := ""
+	for _, fn := range numbers {
+		m := fileNumberRe.FindStringSubmatch(fn)
+		if m == nil {
+			return "", fmt.Errorf("file number %q is not PASS-YYYY-NNNNNN", fn)
+		}
+		if prefix == "" {
+			prefix = m[1]
+		}
+		n, _ := strconv.Atoi(m[2])
+		if m[1] != prefix || n < 1 || n > len(numbers) || seen[n] {
+			return "", fmt.Errorf("file numbers are not %s000001 to %s%06d (found %q); seed on a fresh database, not across new year", prefix, prefix, len(numbers), fn)
+		}
+		seen[n] = true
+	}
+	if prefix == "" {
+		return "", errors.New("no patient file")
+	}
+	return prefix, nil
+}
+
+// call sends body as JSON with a bearer token and decodes the answer into
+// out; an answer other than want is an error carrying the body.
+func call(ctx context.Context, client *http.Client, method, url, token string, body any, want int, out any) error {
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return err
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, url, rd)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != want {
+		return fmt.Errorf("%s %s: %d, want %d: %s", method, url, resp.StatusCode, want, tail(string(b), 5))
+	}
+	if out != nil {
+		if err := json.Unmarshal(b, out); err != nil {
+			return fmt.Errorf("%s %s: %w", method, url, err)
+		}
+	}
+	return nil
+}
+
+// submitVars are bench/submit.sql's variables (pgbench -D) for fx.
+func submitVars(fx submitFixture, careDate string) map[string]string {
+	return map[string]string{
+		"patients":     strconv.Itoa(len(fx.FileNumbers)),
+		"file_prefix":  fx.FilePrefix,
+		"provider_id":  strconv.FormatInt(fx.ProviderID, 10),
+		"user_id":      strconv.FormatInt(fx.ProviderUserID, 10),
+		"actor":        fx.ProviderUser,
+		"care_date":    careDate,
+		"default_days": strconv.Itoa(passdDeadlineDays),
+	}
+}
+
+// passdDeadlineDays is passd's default PASSD_DEADLINE_DAYS, which the
+// bench does not set.
+const passdDeadlineDays = 90
+
+// careDate is the care date of every benchmark invoice: ten days ago in
+// Paris, well inside what passd accepts.
+func careDate(now time.Time) string {
+	return parisToday(now).AddDate(0, 0, -10).Format(time.DateOnly)
+}
+
+// SubmitRow is one concurrency level of the submit benchmark: with
+// --repeat, the pair of runs whose ratio is the median, and every pair.
+type SubmitRow struct {
+	Clients int            `json:"clients"`
+	Pgbench *pgbenchResult `json:"pgbench,omitempty"`
+	Passd   *loadResult    `json:"passd,omitempty"`
+	// Ratio is passd's TPS over pgbench's for the same SQL.
+	Ratio    float64      `json:"ratio"`
+	RatioMin float64      `json:"ratio_min"`
+	RatioMax float64      `json:"ratio_max"`
+	Repeats  []SubmitPair `json:"repeats,omitempty"`
+}
+
+// SubmitPair is pgbench then passd, one after the other, at one
+// concurrency.
+type SubmitPair struct {
+	Pgbench pgbenchResult `json:"pgbench"`
+	Passd   loadResult    `json:"passd"`
+	Ratio   float64       `json:"ratio"`
+}
+
+// submitRow sums pairs up: the pair of median ratio (the lower of the two
+// middle ones) stands for them all, with the range of the ratios beside.
+func submitRow(clients int, pairs []SubmitPair) SubmitRow {
+	row := SubmitRow{Clients: clients}
+	if len(pairs) == 0 {
+		return row
+	}
+	order := make([]int, len(pairs))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(pairs[a].Ratio, pairs[b].Ratio) })
+	mid := pairs[order[(len(order)-1)/2]]
+	row.Pgbench, row.Passd, row.Ratio = &mid.Pgbench, &mid.Passd, mid.Ratio
+	row.RatioMin, row.RatioMax = pairs[order[0]].Ratio, pairs[order[len(order)-1]].Ratio
+	if len(pairs) > 1 {
+		row.Repeats = pairs
+	}
+	return row
+}
+
+// submitSettings are the submit phase's knobs.
+type submitSettings struct {
+	Clients  []int
+	Duration time.Duration
+	Patients int
+	Script   string // bench/submit.sql
+	// Repeat runs each pair that many times, alternating the two sides,
+	// so that a noisy neighbour hits both.
+	Repeat int
+}
+
+// submitPhase seeds a template once, then for each concurrency runs
+// pgbench on one fresh copy and passd on another, each after a
+// checkpoint, so that neither pays for the other's dirty pages.
+func submitPhase(ctx context.Context, e *env, s submitSettings, record func(SubmitRow)) error {
+	e.Progress("submit: seeding a provider and %d patients", s.Patients)
+	tmpl, err := e.freshDB(ctx, "submit_seed")
+	if err != nil {
+		return err
+	}
+	defer e.dropDB(ctx, tmpl)
+	p, err := e.startPassd(ctx, "submit-seed", e.dbURL(tmpl))
+	if err != nil {
+		return err
+	}
+	fx, err := seedSubmit(ctx, e, p, e.dbURL(tmpl), s.Patients)
+	if stopErr := p.stop(); err == nil {
+		err = stopErr
+	}
+	if err != nil {
+		return fmt.Errorf("submit: seed: %w", err)
+	}
+	care := careDate(time.Now())
+
+	for _, clients := range s.Clients {
+		var pairs []SubmitPair
+		for rep := 1; rep <= max(1, s.Repeat); rep++ {
+			e.Progress("submit: pgbench, %d client(s), %s (%d/%d)", clients, s.Duration, rep, max(1, s.Repeat))
+			pg, err := submitPgbench(ctx, e, tmpl, fx, care, s, clients)
+			if err != nil {
+				record(submitRow(clients, pairs))
+				return err
+			}
+			e.Progress("submit: passd, %d client(s), %s (%d/%d)", clients, s.Duration, rep, max(1, s.Repeat))
+			lr, err := submitPassd(ctx, e, tmpl, fx, care, s, clients)
+			pair := SubmitPair{Pgbench: pg, Passd: lr}
+			if pg.TPS > 0 {
+				pair.Ratio = lr.TPS / pg.TPS
+			}
+			pairs = append(pairs, pair)
+			if err != nil {
+				record(submitRow(clients, pairs))
+				return err
+			}
+		}
+		record(submitRow(clients, pairs))
+	}
+	return nil
+}
+
+func submitPgbench(ctx context.Context, e *env, tmpl string, fx submitFixture, care string, s submitSettings, clients int) (pgbenchResult, error) {
+	db, err := e.cloneDB(ctx, "submit_pgbench", tmpl, "")
+	if err != nil {
+		return pgbenchResult{}, err
+	}
+	defer e.dropDB(ctx, db)
+	if err := e.exec(ctx, "CHECKPOINT"); err != nil {
+		return pgbenchResult{}, err
+	}
+	res, err := pgbenchRun{Bin: e.Pgbench, Script: s.Script, ConnURL: withRole(e.dbURL(db), "passd_app"), Clients: clients,
+		Duration: s.Duration, Vars: submitVars(fx, care),
+		LogPrefix: filepath.Join(e.WorkDir, fmt.Sprintf("pgbench-c%d", clients)), Postmaster: e.Postmaster}.run(ctx)
+	if err != nil {
+		return res, err
+	}
+	if err := checkInvoices(ctx, e.dbURL(db), res.Transactions); err != nil {
+		return res, fmt.Errorf("submit: pgbench -c %d: %w", clients, err)
+	}
+	return res, nil
+}
+
+func submitPassd(ctx context.Context, e *env, tmpl string, fx submitFixture, care string, s submitSettings, clients int) (loadResult, error) {
+	db, err := e.cloneDB(ctx, "submit_passd", tmpl, "")
+	if err != nil {
+		return loadResult{}, err
+	}
+	defer e.dropDB(ctx, db)
+	p, err := e.startPassd(ctx, fmt.Sprintf("submit-c%d", clients), e.dbURL(db))
+	if err != nil {
+		return loadResult{}, err
+	}
+	defer p.kill()
+	if err := waitStartupRuns(ctx, e.dbURL(db), jobNames, time.Minute); err != nil {
+		return loadResult{}, err
+	}
+	if err := e.exec(ctx, "CHECKPOINT"); err != nil {
+		return loadResult{}, err
+	}
+	lr, err := load{BaseURL: p.Base, Token: fx.ProviderToken, Clients: clients, Duration: s.Duration,
+		FileNumbers: fx.FileNumbers, CareDate: care, RefPrefix: "LG" + strconv.Itoa(clients),
+		Postmaster: e.Postmaster, PassdPID: p.Pid()}.run(ctx)
+	if stopErr := p.stop(); err == nil {
+		err = stopErr
+	}
+	if err != nil {
+		return lr, fmt.Errorf("submit: passd with %d client(s): %w", clients, err)
+	}
+	if lr.Errors > 0 {
+		return lr, fmt.Errorf("submit: passd with %d client(s): %d of %d requests not answered 201, e.g. %q",
+			clients, lr.Errors, lr.Requests, lr.ErrorSamples)
+	}
+	// The warm-up's invoices are in the database too, one per client.
+	if err := checkInvoices(ctx, e.dbURL(db), lr.Created+int64(clients)); err != nil {
+		return lr, fmt.Errorf("submit: passd with %d client(s): %w", clients, err)
+	}
+	return lr, nil
+}
+
+// checkInvoices checks that the database holds want invoices, each with
+// its three lines and its one invoice.create audit row: what was counted
+// as done was done, and nothing more.
+func checkInvoices(ctx context.Context, dbURL string, want int64) error {
+	conn, err := pgx.Connect(ctx, dbURL)
+	if err != nil {
+		return fmt.Errorf("connect: %w", err)
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	var invoices, lines, audits int64
+	err = conn.QueryRow(ctx, `SELECT (SELECT count(*) FROM invoices), (SELECT count(*) FROM invoice_lines),
+		(SELECT count(*) FROM audit_log WHERE action = 'invoice.create')`).Scan(&invoices, &lines, &audits)
+	if err != nil {
+		return fmt.Errorf("count invoices: %w", err)
+	}
+	if invoices != want || lines != 3*want || audits != want {
+		return fmt.Errorf("the database holds %d invoices, %d lines, %d invoice.create audit rows; want %d, %d, %d",
+			invoices, lines, audits, want, 3*want, want)
+	}
+	return nil
+}

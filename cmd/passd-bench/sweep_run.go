@@ -1,0 +1,313 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// SweepRow is one job of the sweep benchmark.
+type SweepRow struct {
+	Job      string `json:"job"`
+	Invoices int    `json:"invoices"`
+	Opened   int    `json:"opened_patients"`
+	Expected int64  `json:"expected"`
+	// Decided is what passd's run reported; RawDecided what the SQL did.
+	Decided    int64   `json:"decided"`
+	RawDecided int64   `json:"raw_decided"`
+	PassdS     float64 `json:"passd_s"`
+	RawS       float64 `json:"raw_sql_s"`
+	Ratio      float64 `json:"ratio"`
+	PeakRSSMB  float64 `json:"peak_rss_mb"`
+	// SummaryMatch: both copies ended in the same state.
+	SummaryMatch bool `json:"summary_match"`
+}
+
+// sweepPhase measures one job (deadline or release) on invoices pending
+// invoices, opened of whose patients have rights: passd's run on one
+// database against the one SQL statement on an identical copy.
+func sweepPhase(ctx context.Context, e *env, job string, invoices, opened int) (SweepRow, error) {
+	row := SweepRow{Job: job, Invoices: invoices, Opened: opened}
+	a, err := e.freshDB(ctx, "sweep_"+strings.ReplaceAll(job, "-", "_")+"_a")
+	if err != nil {
+		return row, err
+	}
+	defer e.dropDB(ctx, a)
+	aURL := e.dbURL(a)
+	e.Progress("sweep %s: seeding %d invoices (%d patients with rights)", job, invoices, opened)
+	start := time.Now()
+	if row.Expected, err = seedSweep(ctx, aURL, invoices, opened); err != nil {
+		return row, fmt.Errorf("sweep %s: seed: %w", job, err)
+	}
+	// The token is issued before the copy, so that both copies hold it.
+	adminToken, err := e.token(ctx, aURL, "admin", benchAdmin, 0)
+	if err != nil {
+		return row, err
+	}
+	if err := onDB(ctx, aURL, "VACUUM ANALYZE"); err != nil {
+		return row, err
+	}
+	b, err := e.cloneDB(ctx, "sweep_"+strings.ReplaceAll(job, "-", "_")+"_b", a, "FILE_COPY")
+	if err != nil {
+		return row, err
+	}
+	defer e.dropDB(ctx, b)
+	bURL := e.dbURL(b)
+	e.Progress("sweep %s: seeded and copied in %s; %d invoices to decide", job, time.Since(start).Round(time.Second), row.Expected)
+
+	run, rss, err := passdSweep(ctx, e, job, aURL, adminToken)
+	if err != nil {
+		return row, err
+	}
+	row.Decided, row.PassdS, row.PeakRSSMB = run.Rows, run.Seconds, mb(rss)
+
+	e.Progress("sweep %s: the same in one SQL statement", job)
+	if err := onDB(ctx, bURL, "CHECKPOINT"); err != nil {
+		return row, err
+	}
+	t0 := time.Now()
+	row.RawDecided, err = rawSweep(ctx, bURL, job)
+	if err != nil {
+		// No time and no ratio: a statement cut short measured nothing.
+		return row, fmt.Errorf("sweep %s: raw SQL, after %s: %w", job, time.Since(t0).Round(time.Second), err)
+	}
+	row.RawS = time.Since(t0).Seconds()
+	row.Ratio = row.PassdS / row.RawS
+
+	sa, err := sweepSummary(ctx, aURL)
+	if err != nil {
+		return row, fmt.Errorf("sweep %s: summary of passd's copy: %w", job, err)
+	}
+	sb, err := sweepSummary(ctx, bURL)
+	if err != nil {
+		return row, fmt.Errorf("sweep %s: summary of the raw SQL's copy: %w", job, err)
+	}
+	var problems []string
+	if diff := summaryDiff(sa, sb); diff != "" {
+		problems = append(problems, "the two copies differ after the sweep:\n"+diff)
+	}
+	if row.Decided != row.Expected || row.RawDecided != row.Expected {
+		problems = append(problems, fmt.Sprintf("decided: passd %d, raw SQL %d, seeded to decide %d", row.Decided, row.RawDecided, row.Expected))
+	}
+	row.SummaryMatch = len(problems) == 0
+	if len(problems) > 0 {
+		return row, fmt.Errorf("sweep %s: %s", job, strings.Join(problems, "; "))
+	}
+	return row, nil
+}
+
+// jobRun is a run of a job as job_runs recorded it.
+type jobRun struct {
+	ID      int64
+	Rows    int64
+	Seconds float64
+	Error   *string
+}
+
+// passdSweep starts passd on dbURL without letting its start-up catch-up
+// touch the invoices, then times POST /jobs/{job}/run and reads passd's
+// peak RSS over the run.
+//
+// passd runs every job once as it starts. The bench holds the advisory
+// locks of every job but reminders (the last of the catch-up) while passd
+// starts, so those runs are skipped as "running elsewhere"; reminders'
+// finished run then says the catch-up is over. The reminders it wrote are
+// deleted, so that both copies differ only in job_runs.
+func passdSweep(ctx context.Context, e *env, job, dbURL, adminToken string) (jobRun, int64, error) {
+	locks, err := pgx.Connect(ctx, dbURL)
+	if err != nil {
+		return jobRun{}, 0, fmt.Errorf("connect: %w", err)
+	}
+	defer locks.Close(context.WithoutCancel(ctx))
+	held := jobNames[:len(jobNames)-1]
+	for _, name := range held {
+		var ok bool
+		if err := locks.QueryRow(ctx, `SELECT pg_try_advisory_lock(hashtextextended('passd.job.' || $1, 0))`, name).Scan(&ok); err != nil || !ok {
+			return jobRun{}, 0, fmt.Errorf("hold job %s's lock: %v (taken: %v)", name, err, ok)
+		}
+	}
+	p, err := e.startPassd(ctx, "sweep-"+job, dbURL)
+	if err != nil {
+		return jobRun{}, 0, err
+	}
+	defer p.kill()
+	if err := waitStartupRuns(ctx, dbURL, jobNames[len(jobNames)-1:], 10*time.Minute); err != nil {
+		return jobRun{}, 0, err
+	}
+	if _, err := locks.Exec(ctx, `DELETE FROM reminders`); err != nil {
+		return jobRun{}, 0, fmt.Errorf("delete the start-up reminders: %w", err)
+	}
+	if _, err := locks.Exec(ctx, `SELECT pg_advisory_unlock_all()`); err != nil {
+		return jobRun{}, 0, fmt.Errorf("release the jobs' locks: %w", err)
+	}
+	if _, err := locks.Exec(ctx, `CHECKPOINT`); err != nil {
+		return jobRun{}, 0, err
+	}
+
+	e.Progress("sweep %s: POST /api/v1/jobs/%s/run", job, job)
+	if err := p.resetPeakRSS(); err != nil {
+		return jobRun{}, 0, err
+	}
+	// http.Server's WriteTimeout (60 s) may cut the answer of a long run,
+	// which goes on regardless: the run's own record is what is timed.
+	answered := make(chan error, 1)
+	go func() {
+		client := &http.Client{Transport: newTransport(1)}
+		answered <- call(ctx, client, http.MethodPost, p.Base+"/api/v1/jobs/"+job+"/run", adminToken, nil, http.StatusOK, nil)
+	}()
+	run, err := waitManualRun(ctx, locks, job, 2*time.Hour)
+	if err != nil {
+		return run, 0, err
+	}
+	rss, err := p.peakRSS()
+	if err != nil {
+		return run, 0, err
+	}
+	select {
+	case err := <-answered:
+		if err != nil && run.Seconds < 55 {
+			return run, rss, fmt.Errorf("sweep %s: %w", job, err)
+		}
+	case <-time.After(10 * time.Second):
+		if run.Seconds < 55 {
+			return run, rss, fmt.Errorf("sweep %s: the run is recorded as finished but its answer did not come", job)
+		}
+	}
+	if run.Error != nil {
+		return run, rss, fmt.Errorf("sweep %s: the run failed: %s", job, *run.Error)
+	}
+	var startups int
+	if err := locks.QueryRow(ctx, `SELECT count(*) FROM job_runs WHERE trigger = 'startup' AND name <> 'reminders'`).Scan(&startups); err != nil {
+		return run, rss, err
+	}
+	if startups != 0 {
+		return run, rss, fmt.Errorf("sweep %s: %d start-up run(s) slipped past the held locks; the measurement is void", job, startups)
+	}
+	return run, rss, p.stop()
+}
+
+// waitManualRun waits for the manual run of job to finish and returns it
+// as job_runs recorded it, its time being finished_at - started_at.
+func waitManualRun(ctx context.Context, conn *pgx.Conn, job string, within time.Duration) (jobRun, error) {
+	deadline := time.Now().Add(within)
+	for {
+		var r jobRun
+		var finished bool
+		err := conn.QueryRow(ctx, `SELECT id, rows, error, finished_at IS NOT NULL,
+				coalesce(extract(epoch FROM finished_at - started_at), 0)::float8
+			FROM job_runs WHERE name = $1 AND trigger = 'manual' ORDER BY id DESC LIMIT 1`, job).
+			Scan(&r.ID, &r.Rows, &r.Error, &finished, &r.Seconds)
+		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return r, fmt.Errorf("read job_runs: %w", err)
+		}
+		if finished {
+			return r, nil
+		}
+		if time.Now().After(deadline) {
+			return r, fmt.Errorf("sweep %s: no finished manual run after %s", job, within)
+		}
+		select {
+		case <-ctx.Done():
+			return r, ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// summaryDiff lists the keys whose values differ, "" when none does.
+func summaryDiff(a, b map[string]string) string {
+	keys := maps.Clone(a)
+	maps.Copy(keys, b)
+	var out []string
+	for _, k := range sortedKeys(keys) {
+		va, oka := a[k]
+		vb, okb := b[k]
+		if oka != okb || va != vb {
+			out = append(out, fmt.Sprintf("  %s: passd %s, raw SQL %s", k, orNone(va, oka), orNone(vb, okb)))
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+func orNone(v string, ok bool) string {
+	if !ok {
+		return "(none)"
+	}
+	return strconv.Quote(v)
+}
+
+// SEPARow is one batch size of the SEPA benchmark.
+type SEPARow struct {
+	Payouts   int     `json:"payouts"`
+	Seconds   float64 `json:"seconds"`
+	Bytes     int64   `json:"bytes"`
+	PeakRSSMB float64 `json:"peak_rss_mb"`
+}
+
+// sepaPhase times GET /payout-batches/{id}/sepa.xml for a batch of n
+// payouts, streamed to nowhere, and reads passd's peak RSS meanwhile.
+func sepaPhase(ctx context.Context, e *env, n int) (SEPARow, error) {
+	row := SEPARow{Payouts: n}
+	name, err := e.freshDB(ctx, "sepa")
+	if err != nil {
+		return row, err
+	}
+	defer e.dropDB(ctx, name)
+	dbURL := e.dbURL(name)
+	e.Progress("sepa: seeding a batch of %d payouts", n)
+	batch, err := seedPayoutBatch(ctx, dbURL, n)
+	if err != nil {
+		return row, fmt.Errorf("sepa %d: seed: %w", n, err)
+	}
+	token, err := e.token(ctx, dbURL, "finance", benchFinance, 0)
+	if err != nil {
+		return row, err
+	}
+	p, err := e.startPassd(ctx, "sepa-"+strconv.Itoa(n), dbURL)
+	if err != nil {
+		return row, err
+	}
+	defer p.kill()
+	if err := waitStartupRuns(ctx, dbURL, jobNames, 5*time.Minute); err != nil {
+		return row, err
+	}
+	if err := p.resetPeakRSS(); err != nil {
+		return row, err
+	}
+	client := &http.Client{Transport: newTransport(1), Timeout: 5 * time.Minute}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("%s/api/v1/payout-batches/%d/sepa.xml", p.Base, batch), nil)
+	if err != nil {
+		return row, err
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	start := time.Now()
+	resp, err := client.Do(req)
+	if err != nil {
+		return row, fmt.Errorf("sepa %d: %w", n, err)
+	}
+	row.Bytes, err = io.Copy(io.Discard, resp.Body)
+	row.Seconds = time.Since(start).Seconds()
+	resp.Body.Close()
+	if err != nil {
+		return row, fmt.Errorf("sepa %d: read the file: %w", n, err)
+	}
+	if resp.StatusCode != http.StatusOK || row.Bytes == 0 {
+		return row, fmt.Errorf("sepa %d: %d with %d bytes, want 200 and a file", n, resp.StatusCode, row.Bytes)
+	}
+	rss, err := p.peakRSS()
+	if err != nil {
+		return row, err
+	}
+	row.PeakRSSMB = mb(rss)
+	return row, p.stop()
+}
+
+func mb(bytes int64) float64 { return float64(bytes) / (1 << 20) }
