@@ -65,7 +65,7 @@ func newFixture(t testing.TB, today string) *fixture {
 	pool := dbtest.New(t)
 	f := &fixture{pool: pool, keys: keyringtest.New(t), clock: newClock(today), users: auth.NewStore(pool), providers: map[string]providerUser{}}
 	f.claims = claims.NewStore(pool, f.keys, f.clock.Now)
-	f.billing = billing.NewStore(pool, f.claims, f.claims, billing.Config{DeadlineDays: 90, Now: f.clock.Now, BatchSize: 50})
+	f.billing = billing.NewStore(pool, f.claims, billing.Config{DeadlineDays: 90, Now: f.clock.Now, BatchSize: 50})
 	f.staff = f.user(t, "coordinator", auth.Coordinator, 0)
 	f.referent = f.user(t, "referent", auth.CPAMReferent, 0)
 	return f

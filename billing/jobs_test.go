@@ -15,7 +15,7 @@ func TestSweepsDecideEveryCandidateAcrossBatches(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	f := newFixture(t, "2026-03-11")
-	small := billing.NewStore(f.pool, f.claims, f.claims, billing.Config{DeadlineDays: 90, Now: f.clock.Now, BatchSize: 2})
+	small := billing.NewStore(f.pool, f.claims, billing.Config{DeadlineDays: 90, Now: f.clock.Now, BatchSize: 2})
 
 	// Release: three files with rights decided (3, 2 and 1 invoices) and
 	// one without, whose invoice stays pending.

@@ -50,7 +50,7 @@ func TestDeadlineRacesRightsDecisions(t *testing.T) {
 		}
 		defer pool.Close()
 		files := claims.NewStore(pool, f.keys, f.clock.Now)
-		store := billing.NewStore(pool, files, files, billing.Config{DeadlineDays: 90, Now: f.clock.Now, BatchSize: 25})
+		store := billing.NewStore(pool, files, billing.Config{DeadlineDays: 90, Now: f.clock.Now, BatchSize: 25})
 		start.Wait()
 		for range 3 {
 			var err error

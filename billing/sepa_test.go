@@ -104,7 +104,7 @@ func approvedBatch(t testing.TB, n int) (store *billing.Store, owner *pgxpool.Po
 	ctx := context.Background()
 	f := newFixture(t, "2026-11-23")
 	owner = dbtest.Owner(t, f.pool.Config().ConnString())
-	store = billing.NewStore(f.pool, f.claims, f.claims, billing.Config{Now: f.clock.Now})
+	store = billing.NewStore(f.pool, f.claims, billing.Config{Now: f.clock.Now})
 	if _, err := store.PutSettings(ctx, f.staff, billing.Settings{RegieName: "Régie PASS", RegieIBAN: "FR7630006000011234567890189",
 		RegieBIC: "AGRIFRPPXXX", RegieCeiling: amt("9999999.00"), AnnualBudget: amt("9999999.00")}); err != nil {
 		t.Fatal(err)

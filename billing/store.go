@@ -2,6 +2,7 @@ package billing
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -18,12 +19,6 @@ import (
 	"passd/money"
 )
 
-// PatientFiles resolves the file number written on an invoice. The claims
-// package implements it; cmd wires it.
-type PatientFiles interface {
-	PatientIDByFileNumber(ctx context.Context, q db.DBTX, fileNumber string) (int64, error)
-}
-
 // ClaimQueue creates the CPAM's claims for released invoices, inside the
 // transaction that releases them.
 type ClaimQueue interface {
@@ -33,7 +28,6 @@ type ClaimQueue interface {
 // Store holds providers, invoices and payouts in PostgreSQL.
 type Store struct {
 	pool         *pgxpool.Pool
-	files        PatientFiles
 	claims       ClaimQueue
 	deadlineDays int
 	now          func() time.Time
@@ -48,7 +42,7 @@ type Config struct {
 }
 
 // NewStore returns a store.
-func NewStore(pool *pgxpool.Pool, files PatientFiles, claims ClaimQueue, cfg Config) *Store {
+func NewStore(pool *pgxpool.Pool, claims ClaimQueue, cfg Config) *Store {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -58,7 +52,7 @@ func NewStore(pool *pgxpool.Pool, files PatientFiles, claims ClaimQueue, cfg Con
 	if cfg.DeadlineDays <= 0 {
 		cfg.DeadlineDays = 90
 	}
-	return &Store{pool: pool, files: files, claims: claims, deadlineDays: cfg.DeadlineDays, now: cfg.Now, batchSize: cfg.BatchSize}
+	return &Store{pool: pool, claims: claims, deadlineDays: cfg.DeadlineDays, now: cfg.Now, batchSize: cfg.BatchSize}
 }
 
 // ---- providers ----
@@ -178,23 +172,52 @@ func (s *Store) CreateInvoice(ctx context.Context, actor audit.Actor, providerID
 				return err
 			}
 		}
-		patientID, err := s.files.PatientIDByFileNumber(ctx, tx, in.PatientFileNumber)
-		if err != nil {
-			return err
+		// One round trip for what the invoice needs to know, one for all it
+		// writes: a submission is a few statements, and on a busy pair of
+		// cores each round trip is CPU spent on both sides (issue 6).
+		var patientID *int64
+		var days int
+		if err := tx.QueryRow(ctx, `SELECT (SELECT id FROM patients WHERE file_number = $1), coalesce((SELECT deadline_days FROM settings), 0)`,
+			in.PatientFileNumber).Scan(&patientID, &days); err != nil {
+			return fmt.Errorf("billing: invoice lookups: %w", err)
 		}
-		days, err := s.deadlineDaysIn(ctx, tx)
-		if err != nil {
-			return err
+		if patientID == nil {
+			return fault.Field("patient_file_number", "no patient file has this number").WithKind("unknown_file_number")
+		}
+		if days == 0 {
+			days = s.deadlineDays
 		}
 		total := TotalOf(in.Lines)
 		inv := Invoice{ProviderID: providerID, PatientFileNumber: in.PatientFileNumber, ExternalRef: in.ExternalRef,
 			CareDate: in.CareDate, Deadline: in.CareDate.AddDays(days), Status: StatusPending, Total: total, Lines: in.Lines}
+		after, err := json.Marshal(invoiceAudit(inv))
+		if err != nil {
+			return fmt.Errorf("billing: invoice audit: %w", err)
+		}
+		n := len(in.Lines)
+		positions, codes, labels, quantities, prices := make([]int32, n), make([]string, n), make([]string, n), make([]int32, n), make([]decimal.Decimal, n)
+		for i, l := range in.Lines {
+			positions[i], codes[i], labels[i], quantities[i], prices[i] = int32(i+1), l.Code, l.Label, int32(l.Quantity), l.UnitPrice
+		}
+		// The invoice, its lines and its audit row (the same row audit.Append
+		// writes: entity_id is the id in decimal, no before) in one
+		// statement. A duplicate external_ref inserts nothing at all.
 		err = tx.QueryRow(ctx, `
-			INSERT INTO invoices (provider_id, patient_id, external_ref, care_date, deadline, total, created_by, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-			ON CONFLICT ON CONSTRAINT invoices_external_ref_key DO NOTHING
-			RETURNING id, created_at`,
-			providerID, patientID, in.ExternalRef, inv.CareDate, inv.Deadline, total, actor.UserID, s.now()).Scan(&inv.ID, &inv.CreatedAt)
+			WITH inv AS (
+				INSERT INTO invoices (provider_id, patient_id, external_ref, care_date, deadline, total, created_by, created_at)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+				ON CONFLICT ON CONSTRAINT invoices_external_ref_key DO NOTHING
+				RETURNING id, created_at
+			), lines AS (
+				INSERT INTO invoice_lines (invoice_id, position, code, label, quantity, unit_price)
+				SELECT inv.id, u.* FROM inv, unnest($9::int[], $10::text[], $11::text[], $12::int[], $13::numeric[]) AS u
+			), logged AS (
+				INSERT INTO audit_log (actor_id, actor, action, entity, entity_id, before, after)
+				SELECT $7, $14, 'invoice.create', 'invoice', inv.id::text, NULL, $15::jsonb FROM inv
+			)
+			SELECT id, created_at FROM inv`,
+			providerID, *patientID, in.ExternalRef, inv.CareDate, inv.Deadline, total, actor.UserID, s.now(),
+			positions, codes, labels, quantities, prices, actor.Name, string(after)).Scan(&inv.ID, &inv.CreatedAt)
 		if errors.Is(err, pgx.ErrNoRows) {
 			var existing int64
 			if err := tx.QueryRow(ctx, `SELECT id FROM invoices WHERE provider_id = $1 AND external_ref = $2`, providerID, in.ExternalRef).Scan(&existing); err != nil {
@@ -205,21 +228,6 @@ func (s *Store) CreateInvoice(ctx context.Context, actor audit.Actor, providerID
 		}
 		if err != nil {
 			return fmt.Errorf("billing: insert invoice: %w", err)
-		}
-		n := len(in.Lines)
-		positions, codes, labels, quantities, prices := make([]int32, n), make([]string, n), make([]string, n), make([]int32, n), make([]decimal.Decimal, n)
-		for i, l := range in.Lines {
-			positions[i], codes[i], labels[i], quantities[i], prices[i] = int32(i+1), l.Code, l.Label, int32(l.Quantity), l.UnitPrice
-		}
-		if _, err := tx.Exec(ctx, `
-			INSERT INTO invoice_lines (invoice_id, position, code, label, quantity, unit_price)
-			SELECT $1, * FROM unnest($2::int[], $3::text[], $4::text[], $5::int[], $6::numeric[])`,
-			inv.ID, positions, codes, labels, quantities, prices); err != nil {
-			return fmt.Errorf("billing: insert lines: %w", err)
-		}
-		if err := audit.Append(ctx, tx, audit.Entry{Actor: actor, Action: "invoice.create", Entity: "invoice",
-			EntityID: api.FormatID(inv.ID), After: invoiceAudit(inv)}); err != nil {
-			return err
 		}
 		if out, err = render(inv); err != nil {
 			return err

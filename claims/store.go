@@ -313,20 +313,6 @@ func rightsAudit(r Rights) map[string]any {
 	return out
 }
 
-// PatientIDByFileNumber resolves the file number a provider writes on an
-// invoice. An unknown number is an input error on that field.
-func (s *Store) PatientIDByFileNumber(ctx context.Context, q db.DBTX, fileNumber string) (int64, error) {
-	var id int64
-	err := q.QueryRow(ctx, `SELECT id FROM patients WHERE file_number = $1`, fileNumber).Scan(&id)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return 0, fault.Field("patient_file_number", "no patient file has this number").WithKind("unknown_file_number")
-	}
-	if err != nil {
-		return 0, db.Translate(fmt.Errorf("claims: file number lookup: %w", err))
-	}
-	return id, nil
-}
-
 // Queue creates one queued claim per released invoice, in the caller's
 // transaction (the one that decides the invoices), and posts each to the
 // journal. rates are the rates applied to each invoice's lines. The unique

@@ -70,7 +70,7 @@ func newApp(ctx context.Context, cfg Config, logger *slog.Logger, now func() tim
 		users: auth.NewStore(pool, auth.WithTokenTTL(cfg.TokenTTL)), contract: contract,
 		throttle: auth.NewThrottle(auth.ThrottleConfig{FailureLimit: cfg.AuthFailureLimit, Window: cfg.AuthFailureWindow, Now: now})}
 	a.claims = claims.NewStore(pool, keys, now)
-	a.billing = billing.NewStore(pool, a.claims, a.claims, billing.Config{DeadlineDays: cfg.DeadlineDays, Now: now})
+	a.billing = billing.NewStore(pool, a.claims, billing.Config{DeadlineDays: cfg.DeadlineDays, Now: now})
 	a.claims.UsePayouts(a.billing)
 	jobs := []scheduler.Job{
 		{Name: "release", Schedule: cfg.ReleaseSchedule, Run: a.billing.ReleaseJob},
