@@ -638,6 +638,14 @@ func rawSweep(ctx context.Context, ownerURL, job string) (int64, error) {
 	return decided, nil
 }
 
+// digest is the count of rows and the sum of a 60-bit hash (from md5) of
+// each row's columns: any changed row changes it, bar a chance collision,
+// and unlike an md5 of the rows in order it needs no sort of a million
+// rows nor a string holding them.
+func digest(columns string) string {
+	return `format('rows=%s hash=%s', count(*), coalesce(sum(('x' || left(md5(concat_ws(':', ` + columns + `)), 15))::bit(60)::bigint), 0))`
+}
+
 // summaryQueries each give rows of (key, value) describing the outcome of
 // sweeps without their timestamps or the surrogate ids of new rows: those
 // rows are named by their invoice (and a payout also by its reason), and
@@ -649,24 +657,21 @@ var summaryQueries = []string{
 	        format('count=%s total=%s cpam=%s city=%s decided_at=%s', count(*), sum(total), coalesce(sum(cpam_amount), 0),
 	               coalesce(sum(city_amount), 0), count(decided_at))
 	 FROM invoices GROUP BY status, decision_reason`,
-	`SELECT 'invoices md5', md5(coalesce(string_agg(concat_ws(':', id, status, decision_reason, cpam_amount, city_amount), ',' ORDER BY id), ''))
-	 FROM invoices`,
+	`SELECT 'invoices digest', ` + digest(`id, status, decision_reason, cpam_amount, city_amount`) + ` FROM invoices`,
 	// Claims.
 	`SELECT 'claims ' || status, format('count=%s amount=%s', count(*), sum(amount)) FROM claims GROUP BY status`,
-	`SELECT 'claims md5', md5(coalesce(string_agg(concat_ws(':', invoice_id, amount, rate, status, batch_id, paid_amount, paid_on, rejection_reason),
-	        ',' ORDER BY invoice_id), '')) FROM claims`,
+	`SELECT 'claims digest', ` + digest(`invoice_id, amount, rate, status, batch_id, paid_amount, paid_on, rejection_reason`) + ` FROM claims`,
 	// Payouts.
 	`SELECT 'payouts ' || reason || ' ' || status, format('count=%s amount=%s', count(*), sum(amount)) FROM payouts GROUP BY reason, status`,
-	`SELECT 'payouts md5', md5(coalesce(string_agg(concat_ws(':', p.invoice_id, p.provider_id, p.amount, p.reason, p.status, c.invoice_id, p.note, p.paid_on),
-	        ',' ORDER BY p.invoice_id, p.reason), '')) FROM payouts p LEFT JOIN claims c ON c.id = p.claim_id`,
+	`SELECT 'payouts digest', ` + digest(`p.invoice_id, p.provider_id, p.amount, p.reason, p.status, c.invoice_id, p.note, p.paid_on`) + `
+	 FROM payouts p LEFT JOIN claims c ON c.id = p.claim_id`,
 	// Journal: per movement and account; each transaction two balanced
 	// lines; every line on its claim's or payout's invoice.
 	`SELECT 'journal ' || movement || ' ' || account, format('lines=%s txns=%s debit=%s credit=%s', count(*), count(DISTINCT txn_id), sum(debit), sum(credit))
 	 FROM journal_entries GROUP BY movement, account`,
 	`SELECT 'journal txns not two balanced lines', count(*)::text FROM (
 	     SELECT txn_id FROM journal_entries GROUP BY txn_id HAVING count(*) <> 2 OR sum(debit) <> sum(credit)) t`,
-	`SELECT 'journal md5', md5(coalesce(string_agg(concat_ws(':', e.movement, e.account, e.debit, e.credit, e.invoice_id, c.invoice_id, p.invoice_id, p.reason),
-	        ',' ORDER BY e.movement, e.invoice_id, p.reason, e.account, e.debit, e.credit), ''))
+	`SELECT 'journal digest', ` + digest(`e.movement, e.account, e.debit, e.credit, e.invoice_id, c.invoice_id, p.invoice_id, p.reason`) + `
 	 FROM journal_entries e LEFT JOIN claims c ON c.id = e.claim_id LEFT JOIN payouts p ON p.id = e.payout_id`,
 	`SELECT 'journal lines off their invoice', count(*)::text FROM journal_entries e
 	 LEFT JOIN claims c ON c.id = e.claim_id LEFT JOIN payouts p ON p.id = e.payout_id
@@ -675,9 +680,8 @@ var summaryQueries = []string{
 	// Audit: per action and actor; every row's documents; the rows of new
 	// claims and payouts name the right one; the chain has no gap.
 	`SELECT 'audit ' || action || ' ' || actor, count(*)::text FROM audit_log GROUP BY action, actor`,
-	`SELECT 'audit md5', md5(coalesce(string_agg(concat_ws(':', action, entity, actor, actor_id, key, before::text, after::text),
-	        ',' ORDER BY action, entity, key, before::text, after::text), ''))
-	 FROM (SELECT a.*, CASE WHEN a.entity IN ('claim', 'payout') THEN '' ELSE a.entity_id END AS key FROM audit_log a) a`,
+	`SELECT 'audit digest', ` + digest(`action, entity, actor, actor_id, CASE WHEN entity IN ('claim', 'payout') THEN '' ELSE entity_id END,
+	        before::text, after::text`) + ` FROM audit_log`,
 	`SELECT 'audit rows off their claim or payout', count(*)::text FROM audit_log a
 	 LEFT JOIN claims c ON a.entity = 'claim' AND c.id::text = a.entity_id
 	 LEFT JOIN payouts p ON a.entity = 'payout' AND p.id::text = a.entity_id
