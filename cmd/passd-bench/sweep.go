@@ -101,14 +101,15 @@ type patientRights struct {
 
 var regimes = [3]string{"puma", "puma_css", "ame"}
 
-// patient p's rights. Opened rights were mostly decided in the last ten
-// days, take effect three months before the application and cover the
-// recent care; the invoices past their deadline were mostly decided too
-// late (deadline_passed). One in ten opened patients holds rights that
-// begin (and, but for puma, end) exactly on the care date of one of their
-// recent invoices, so that older care is not covered. One in fifty holds
-// rights decided in time more than two years ago, covering care on either
-// side of the CPAM's limit (prescribed or not).
+// patient p's rights. Opened rights take effect three months before the
+// application and cover all the care; most were decided in time for
+// every invoice, one in five in the last ten days, too late for the
+// invoices past their deadline (deadline_passed). One in ten opened
+// patients, decided lately too, holds rights that begin (and, but for
+// puma, end) exactly on the care date of one of their recent invoices, so
+// that older care is not covered. One in fifty holds rights decided in
+// time more than two years ago, covering care on either side of the
+// CPAM's limit (prescribed or not).
 func (w sweepWorld) patient(p int) patientRights {
 	if o, ok := spread(p, w.patients, w.opened); ok {
 		r := patientRights{status: "opened", openedOrdinal: o, reference: fmt.Sprintf("CPAM-%08d", o)}
@@ -120,7 +121,14 @@ func (w sweepWorld) patient(p int) patientRights {
 		default:
 			r.regime = "ame"
 		}
-		decided := w.today.AddDays(-(o % 10))
+		// Most decisions came in time for every invoice of the file; one
+		// in five came lately: on the deadline day of the patient's first
+		// invoice past its deadline (just in time for it), too late for
+		// the others past theirs.
+		decided := w.today.AddDays(-200 - o%10)
+		if firstPast := p*invoicesPerPatient + p%2; o%5 == 0 && firstPast < w.n {
+			decided = w.invoice(firstPast, r).deadline
+		}
 		r.filedOn = decided.AddDays(-15 - o%30)
 		r.from = r.filedOn.AddDays(-90)
 		if r.regime != "puma" {
@@ -138,6 +146,7 @@ func (w sweepWorld) patient(p int) patientRights {
 				r.to = r.from.AddYears(1).AddDays(-1)
 			}
 		case o%10 == 3 && first+2 < w.n: // puma or puma_css
+			decided = w.today.AddDays(-(o % 10))
 			a, b := w.invoice(first, r).care, w.invoice(first+2, r).care
 			if b.Before(a) {
 				a, b = b, a
