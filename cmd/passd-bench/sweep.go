@@ -1,0 +1,744 @@
+package main
+
+// The sweep benchmark's data and its yardstick: seedSweep fills a fresh
+// database with pending invoices through COPY, rawSweep makes in one SQL
+// statement the state change a job makes through passd, and sweepSummary
+// reads what a sweep left so that the two can be compared.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/shopspring/decimal"
+
+	"passd/audit"
+	"passd/billing"
+	"passd/calendar"
+	"passd/claims"
+	"passd/db"
+	"passd/keyring"
+)
+
+// The shape of the seeded world.
+const (
+	invoicesPerPatient  = 5
+	linesPerInvoice     = 3
+	invoicesPerProvider = 1000
+	// Enough providers that every kind, hence every rate, is present even
+	// in a small test.
+	minProviders = 20
+	// For every twenty patients whose rights are opened, one is refused.
+	refusedPerOpened = 20
+	// The convention's deadline (PASSD_DEADLINE_DAYS' default).
+	deadlineDays = 90
+)
+
+// providerKinds weighs the kinds as a city's partners are: pharmacies and
+// GPs first. Twenty entries, so that minProviders covers them all.
+var providerKinds = [20]string{
+	billing.KindPharmacy, billing.KindGP, billing.KindPharmacy, billing.KindNurse, billing.KindLaboratory,
+	billing.KindPharmacy, billing.KindGP, billing.KindHealthCentre, billing.KindPharmacy, billing.KindGP,
+	billing.KindNurse, billing.KindLaboratory, billing.KindPharmacy, billing.KindGP, billing.KindRadiology,
+	billing.KindPharmacy, billing.KindGP, billing.KindHealthCentre, billing.KindLaboratory, billing.KindNurse,
+}
+
+// actCodes are plausible codes per provider kind (ident.ParseActCode
+// accepts them), so that exports of the seeded claims look like real ones.
+var actCodes = map[string][linesPerInvoice][2]string{
+	billing.KindGP:           {{"GS", "Consultation"}, {"VG", "Visite"}, {"APC", "Avis ponctuel"}},
+	billing.KindHealthCentre: {{"G", "Consultation"}, {"TCG", "Téléconsultation"}, {"C", "Consultation"}},
+	billing.KindNurse:        {{"AMI", "Soin infirmier"}, {"IFD", "Déplacement"}, {"AIS", "Soins"}},
+	billing.KindPharmacy:     {{"3400930000001", "Médicament"}, {"3400930000018", "Médicament"}, {"3400930000025", "Médicament"}},
+	billing.KindRadiology:    {{"ZBQK002", "Radiographie du thorax"}, {"ZCQK004", "Radiographie"}, {"YYYY600", "Forfait"}},
+	billing.KindLaboratory:   {{"0552", "Hémogramme"}, {"1104", "Glycémie"}, {"0323", "Ionogramme"}},
+}
+
+// sweepWorld is the deterministic plan seedSweep writes: which patient has
+// which rights, and which invoice has which provider, dates and lines. It
+// is computed, not stored, so a million invoices cost no memory to plan.
+type sweepWorld struct {
+	today     calendar.Date
+	now       time.Time // the instant "today" was taken at
+	n         int       // invoices
+	patients  int
+	providers int
+	opened    int
+	refused   int
+}
+
+func newSweepWorld(now time.Time, n, opened int) (sweepWorld, error) {
+	patients := (n + invoicesPerPatient - 1) / invoicesPerPatient
+	if n <= 0 || opened < 0 || opened > patients {
+		return sweepWorld{}, fmt.Errorf("bench: seed: %d invoices give %d patients; %d cannot have their rights opened", n, patients, opened)
+	}
+	refused := min(opened/refusedPerOpened, patients-opened)
+	return sweepWorld{today: calendar.Today(now), now: now, n: n, patients: patients,
+		providers: max(minProviders, n/invoicesPerProvider), opened: opened, refused: refused}, nil
+}
+
+// spread reports whether item i of total is one of count items spread
+// evenly over them (exactly count are), and its rank among those.
+func spread(i, total, count int) (rank int, ok bool) {
+	lo := int64(i) * int64(count) / int64(total)
+	hi := int64(i+1) * int64(count) / int64(total)
+	return int(lo), hi > lo
+}
+
+// patientRights is a seeded patient's file.
+type patientRights struct {
+	status        string // none, requested, opened, refused
+	regime        string
+	filedOn       calendar.Date
+	from, to      calendar.Date
+	decidedAt     time.Time // zero when not decided
+	reference     string
+	reason        string
+	oldRights     bool // decided in time long ago, for care either side of the CPAM's two-year limit
+	openedOrdinal int
+}
+
+var regimes = [3]string{"puma", "puma_css", "ame"}
+
+// patient p's rights. Opened rights take effect three months before the
+// application and cover all the care; most were decided in time for
+// every invoice, one in five in the last ten days, too late for the
+// invoices past their deadline (deadline_passed). One in ten opened
+// patients, decided lately too, holds rights that begin (and, but for
+// puma, end) exactly on the care date of one of their recent invoices, so
+// that older care is not covered. One in fifty holds rights decided in
+// time more than two years ago, covering care on either side of the
+// CPAM's limit (prescribed or not).
+func (w sweepWorld) patient(p int) patientRights {
+	if o, ok := spread(p, w.patients, w.opened); ok {
+		r := patientRights{status: "opened", openedOrdinal: o, reference: fmt.Sprintf("CPAM-%08d", o)}
+		switch m := o % 20; {
+		case m < 12:
+			r.regime = "puma"
+		case m < 17:
+			r.regime = "puma_css"
+		default:
+			r.regime = "ame"
+		}
+		// Most decisions came in time for every invoice of the file; one
+		// in five came lately: on the deadline day of the patient's first
+		// invoice past its deadline (just in time for it), too late for
+		// the others past theirs.
+		decided := w.today.AddDays(-200 - o%10)
+		if firstPast := p*invoicesPerPatient + p%2; o%5 == 0 && firstPast < w.n {
+			decided = w.invoice(firstPast, r).deadline
+		}
+		r.filedOn = decided.AddDays(-15 - o%30)
+		r.from = r.filedOn.AddDays(-90)
+		if r.regime != "puma" {
+			r.to = r.from.AddYears(1).AddDays(-1)
+		}
+		// The first two of the patient's invoices that are not past their
+		// deadline (their care date does not depend on the rights).
+		first := p*invoicesPerPatient + 1 - p%2
+		switch {
+		case o%50 == 7:
+			r.oldRights = true
+			decided = w.today.AddDays(-820)
+			r.from, r.filedOn = w.today.AddDays(-1000), w.today.AddDays(-910)
+			if r.regime != "puma" {
+				r.to = r.from.AddYears(1).AddDays(-1)
+			}
+		case o%10 == 3 && first+2 < w.n: // puma or puma_css
+			decided = w.today.AddDays(-(o % 10))
+			a, b := w.invoice(first, r).care, w.invoice(first+2, r).care
+			if b.Before(a) {
+				a, b = b, a
+			}
+			r.from = a
+			if r.regime != "puma" {
+				r.to = b
+			}
+		}
+		r.decidedAt = atParisTime(decided, 10)
+		return r
+	}
+	q := p - int(int64(p)*int64(w.opened)/int64(w.patients)) // rank among the others
+	others := w.patients - w.opened
+	if f, ok := spread(q, others, w.refused); ok {
+		decided := w.today.AddDays(-(f % 10))
+		return patientRights{status: "refused", regime: regimes[f%2*2], filedOn: decided.AddDays(-30),
+			decidedAt: atParisTime(decided, 11), reason: "ressources au-dessus du plafond"}
+	}
+	if q%2 == 0 {
+		return patientRights{status: "requested", regime: regimes[q%3], filedOn: w.today.AddDays(-(q % 60))}
+	}
+	return patientRights{status: "none"}
+}
+
+func atParisTime(d calendar.Date, hour int) time.Time {
+	return time.Date(d.Year(), d.Month(), d.Day(), hour, 0, 0, 0, calendar.Paris())
+}
+
+// invoiceShape is a seeded invoice.
+type invoiceShape struct {
+	patient, provider int // 0-based
+	care, deadline    calendar.Date
+	quantity          [linesPerInvoice]int
+	unitCents         [linesPerInvoice]int64
+}
+
+func (s invoiceShape) totalCents() int64 {
+	var t int64
+	for j := range linesPerInvoice {
+		t += int64(s.quantity[j]) * s.unitCents[j]
+	}
+	return t
+}
+
+// pastDeadline reports whether invoice k's deadline is before today: every
+// even one, so half of them.
+func pastDeadline(k int) bool { return k%2 == 0 }
+
+// invoice k: five per patient in a row; past its deadline (care 91 to 270
+// days ago) or not (care within the last 90 days), alternately; from a
+// provider picked by a hash of k; three lines whose prices make the CPAM's
+// share fall on half cents often enough to exercise the rounding.
+func (w sweepWorld) invoice(k int, rights patientRights) invoiceShape {
+	s := invoiceShape{patient: k / invoicesPerPatient, provider: int(mix(uint64(k)) % uint64(w.providers))}
+	h := k / 2
+	switch {
+	case pastDeadline(k) && rights.oldRights:
+		// Either side of the two-year limit, which depends on the quarter.
+		s.care = w.today.AddDays(-700 - h%200)
+	case pastDeadline(k):
+		s.care = w.today.AddDays(-91 - h%180)
+	default:
+		// Down to a deadline of today, which is not yet past.
+		s.care = w.today.AddDays(-(h % 91))
+	}
+	s.deadline = s.care.AddDays(deadlineDays)
+	for j := range linesPerInvoice {
+		s.quantity[j] = 1 + (k+j)%3
+		s.unitCents[j] = 150 + int64((k*131+j*977)%9850)
+	}
+	return s
+}
+
+// mix is SplitMix64's finaliser: a cheap, well-spread hash.
+func mix(x uint64) uint64 {
+	x += 0x9e3779b97f4a7c15
+	x = (x ^ x>>30) * 0xbf58476d1ce4e5b9
+	x = (x ^ x>>27) * 0x94d049bb133111eb
+	return x ^ x>>31
+}
+
+// expected is how many invoices each job decides on the seeded world: the
+// deadline job every invoice past its deadline, the release job every
+// invoice of a patient whose rights were decided (Decide always settles
+// those: by their content, or deadline_passed).
+func (w sweepWorld) expected() (deadline, release int64) {
+	deadline = int64((w.n + 1) / 2)
+	for p := range w.patients {
+		if st := w.patient(p).status; st == "opened" || st == "refused" {
+			release += int64(min(invoicesPerPatient, w.n-p*invoicesPerPatient))
+		}
+	}
+	return deadline, release
+}
+
+// seedSweep loads with COPY, into the freshly migrated database at ownerURL
+// (owner/superuser URL), n pending invoices of 3 lines each with their
+// providers (and one user each, who created the invoices) and patients (5
+// invoices each); n/2 are past their deadline today (Europe/Paris).
+// `opened` patients get their rights opened (a mix of puma, puma_css and
+// ame, covering their recent care), and a twentieth as many are refused
+// (0 for the deadline case); half the others have applied. Identity is
+// sealed under a throwaway key: no sweep opens it. No audit row is written:
+// the seed is set-up, not a change passd made. Returns how many invoices
+// the job is expected to decide: the deadline job when opened is 0, the
+// release job otherwise.
+func seedSweep(ctx context.Context, ownerURL string, n, opened int) (expected int64, err error) {
+	w, err := newSweepWorld(time.Now(), n, opened)
+	if err != nil {
+		return 0, err
+	}
+	if err := w.seed(ctx, ownerURL); err != nil {
+		return 0, err
+	}
+	deadline, release := w.expected()
+	if opened == 0 {
+		return deadline, nil
+	}
+	return release, nil
+}
+
+func (w sweepWorld) seed(ctx context.Context, ownerURL string) error {
+	keys, err := throwawayKeys(w.now)
+	if err != nil {
+		return err
+	}
+	pool, err := db.Open(ctx, ownerURL)
+	if err != nil {
+		return fmt.Errorf("bench: seed: %w", err)
+	}
+	defer pool.Close()
+	err = pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		var used bool
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM invoices) OR EXISTS (SELECT 1 FROM patients) OR EXISTS (SELECT 1 FROM providers)`).
+			Scan(&used); err != nil {
+			return fmt.Errorf("bench: seed: %w", err)
+		}
+		if used {
+			return errors.New("bench: seed: the database already holds providers, patients or invoices; seedSweep needs a freshly migrated one")
+		}
+		// Generated data, consistent by construction: the superuser skips
+		// the foreign-key triggers of the 4 million rows (the constraints'
+		// checks and the schema's CHECKs still apply).
+		var super bool
+		if err := tx.QueryRow(ctx, `SELECT rolsuper FROM pg_roles WHERE rolname = current_user`).Scan(&super); err != nil {
+			return fmt.Errorf("bench: seed: %w", err)
+		}
+		if super {
+			if _, err := tx.Exec(ctx, `SET LOCAL session_replication_role = replica`); err != nil {
+				return fmt.Errorf("bench: seed: %w", err)
+			}
+		}
+		if err := w.copyProviders(ctx, tx); err != nil {
+			return err
+		}
+		ids := make([]int64, w.providers)
+		for i := range ids {
+			ids[i] = int64(i + 1)
+		}
+		users, err := providerUsers(ctx, tx, "bench-provider-", ids)
+		if err != nil {
+			return err
+		}
+		if err := w.copyPatients(ctx, tx, keys); err != nil {
+			return err
+		}
+		if err := w.copyInvoices(ctx, tx, users); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `
+			SELECT setval(pg_get_serial_sequence('providers', 'id'), $1),
+			       setval(pg_get_serial_sequence('patients', 'id'), $2),
+			       setval(pg_get_serial_sequence('invoices', 'id'), $3)`, w.providers, w.patients, w.n)
+		if err != nil {
+			return fmt.Errorf("bench: seed: sequences: %w", err)
+		}
+		// The next file passd opens follows the seeded ones.
+		if _, err := tx.Exec(ctx, `INSERT INTO file_number_counters (year, last) VALUES ($1, $2)`, w.today.Year(), w.patients); err != nil {
+			return fmt.Errorf("bench: seed: file numbers: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	// Statistics for the planner and a visibility map, as a table that has
+	// lived would have: otherwise the first sweep pays for hint bits.
+	if _, err := pool.Exec(ctx, `VACUUM (ANALYZE) providers, users, patients, invoices, invoice_lines`); err != nil {
+		return fmt.Errorf("bench: seed: vacuum: %w", err)
+	}
+	return nil
+}
+
+// throwawayKeys is a fresh keyring for sealing seeded identity.
+func throwawayKeys(now time.Time) (*keyring.Ring, error) {
+	text, err := keyring.Generate(now)
+	if err != nil {
+		return nil, fmt.Errorf("bench: keyring: %w", err)
+	}
+	ring, err := keyring.Parse(text)
+	if err != nil {
+		return nil, fmt.Errorf("bench: keyring: %w", err)
+	}
+	return ring, nil
+}
+
+// copyRows streams count rows into table through COPY; fill writes row i
+// into the slice it is given, which is reused.
+func copyRows(ctx context.Context, tx pgx.Tx, table string, columns []string, count int, fill func(i int, row []any) error) error {
+	row := make([]any, len(columns))
+	i := 0
+	src := pgx.CopyFromFunc(func() ([]any, error) {
+		if i == count {
+			return nil, nil
+		}
+		clear(row)
+		err := fill(i, row)
+		i++
+		return row, err
+	})
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{table}, columns, src); err != nil {
+		return fmt.Errorf("bench: seed: copy %s: %w", table, err)
+	}
+	return nil
+}
+
+// copyProviders writes providers 1 to w.providers.
+func (w sweepWorld) copyProviders(ctx context.Context, tx pgx.Tx) error {
+	return copyRows(ctx, tx, "providers", []string{"id", "kind", "name", "rpps", "finess", "iban", "bic"}, w.providers,
+		func(i int, row []any) error {
+			id := int64(i + 1)
+			fillProvider(row, id, providerKinds[i%len(providerKinds)])
+			return nil
+		})
+}
+
+// fillProvider writes a provider row (id, kind, name, rpps, finess, iban,
+// bic) whose identifiers derive from its id, so they never collide.
+func fillProvider(row []any, id int64, kind string) {
+	row[0], row[1] = id, kind
+	row[2] = fmt.Sprintf("%s %d (banc d'essai)", kindNames[kind], id)
+	if kind == billing.KindGP || kind == billing.KindNurse {
+		row[3] = fmt.Sprintf("1%010d", id)
+	} else {
+		row[4] = fmt.Sprintf("93%07d", id)
+	}
+	row[5], row[6] = frenchIBAN(id), bics[id%int64(len(bics))]
+}
+
+var kindNames = map[string]string{
+	billing.KindGP: "Dr Martin", billing.KindHealthCentre: "Centre de santé", billing.KindNurse: "Cabinet infirmier",
+	billing.KindPharmacy: "Pharmacie", billing.KindRadiology: "Cabinet de radiologie", billing.KindLaboratory: "Laboratoire",
+}
+
+var bics = [...]string{"AGRIFRPP", "BNPAFRPP", "SOGEFRPP", "CMCIFRPP", "PSSTFRPPPAR", "CEPAFRPP751"}
+
+// providerUsers creates one provider user per provider of ids (named
+// prefix + id), who creates its invoices, and returns them by provider id.
+func providerUsers(ctx context.Context, tx pgx.Tx, prefix string, ids []int64) (map[int64]int64, error) {
+	rows, err := tx.Query(ctx, `
+		INSERT INTO users (name, role, provider_id)
+		SELECT $1 || id, 'provider', id FROM providers WHERE id = ANY($2) ORDER BY id
+		RETURNING provider_id, id`, prefix, ids)
+	if err != nil {
+		return nil, fmt.Errorf("bench: seed: users: %w", err)
+	}
+	users := make(map[int64]int64, len(ids))
+	var provider, user int64
+	_, err = pgx.ForEachRow(rows, []any{&provider, &user}, func() error {
+		users[provider] = user
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("bench: seed: users: %w", err)
+	}
+	return users, nil
+}
+
+// sealedIdentity seals a seeded patient's identity as claims does: each
+// value bound to its column and row (claims.identityAAD).
+func sealedIdentity(sealer keyring.Sealer, id int64, lastName, firstName string, birth calendar.Date) (last, first, birthDate string, err error) {
+	seal := func(column, value string) string {
+		if err != nil {
+			return ""
+		}
+		var s string
+		s, err = sealer.Seal([]byte(value), []byte(fmt.Sprintf("passd.patients.%s.%d", column, id)))
+		return s
+	}
+	last, first, birthDate = seal("last_name", lastName), seal("first_name", firstName), seal("birth_date", birth.String())
+	if err != nil {
+		return "", "", "", fmt.Errorf("bench: seal patient %d: %w", id, err)
+	}
+	return last, first, birthDate, nil
+}
+
+var patientColumns = []string{"id", "file_number", "identity_key", "last_name_enc", "first_name_enc", "birth_date_enc",
+	"rights_status", "rights_regime", "rights_filed_on", "rights_effective_from", "rights_effective_to",
+	"rights_reference", "rights_reason", "rights_decided_at"}
+
+// copyPatients writes patients 1 to w.patients with their rights.
+func (w sweepWorld) copyPatients(ctx context.Context, tx pgx.Tx, keys *keyring.Ring) error {
+	sealer := keys.Sealer()
+	year := w.today.Year()
+	return copyRows(ctx, tx, "patients", patientColumns, w.patients, func(i int, row []any) error {
+		id := int64(i + 1)
+		last, first, birth, err := sealedIdentity(sealer, id, "Bench", fmt.Sprintf("Patient %d", id), calendar.NewDate(1960+i%50, time.Month(1+i%12), 1+i%28))
+		if err != nil {
+			return err
+		}
+		r := w.patient(i)
+		row[0], row[1], row[2], row[3], row[4], row[5] = id, claims.FileNumber(year, i+1), sealer.Key(), last, first, birth
+		row[6], row[7], row[8], row[9], row[10] = r.status, nullText(r.regime), r.filedOn, r.from, r.to
+		row[11], row[12] = nullText(r.reference), nullText(r.reason)
+		if !r.decidedAt.IsZero() {
+			row[13] = r.decidedAt
+		}
+		return nil
+	})
+}
+
+func nullText(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// copyInvoices writes invoices 1 to w.n and their lines.
+func (w sweepWorld) copyInvoices(ctx context.Context, tx pgx.Tx, users map[int64]int64) error {
+	// The patients' rights, computed once: each shapes five invoices.
+	var rights patientRights
+	rightsPatient := -1
+	rightsOf := func(p int) patientRights {
+		if p != rightsPatient {
+			rights, rightsPatient = w.patient(p), p
+		}
+		return rights
+	}
+	err := copyRows(ctx, tx, "invoices", []string{"id", "provider_id", "patient_id", "external_ref", "care_date", "deadline", "total", "created_by", "created_at"},
+		w.n, func(k int, row []any) error {
+			s := w.invoice(k, rightsOf(k/invoicesPerPatient))
+			row[0], row[1], row[2] = int64(k+1), int64(s.provider+1), int64(s.patient+1)
+			row[3], row[4], row[5] = fmt.Sprintf("F%09d", k+1), s.care, s.deadline
+			row[6], row[7], row[8] = decimal.New(s.totalCents(), -2), users[int64(s.provider+1)], atParisTime(s.care, 18)
+			return nil
+		})
+	if err != nil {
+		return err
+	}
+	rightsPatient = -1
+	return copyRows(ctx, tx, "invoice_lines", []string{"invoice_id", "position", "code", "label", "quantity", "unit_price"},
+		w.n*linesPerInvoice, func(i int, row []any) error {
+			k, j := i/linesPerInvoice, i%linesPerInvoice
+			s := w.invoice(k, rightsOf(k/invoicesPerPatient))
+			act := actCodes[providerKinds[s.provider%len(providerKinds)]][j]
+			row[0], row[1], row[2], row[3] = int64(k+1), int32(j+1), act[0], act[1]
+			row[4], row[5] = int32(s.quantity[j]), decimal.New(s.unitCents[j], -2)
+			return nil
+		})
+}
+
+// The selectors of billing/jobs.go, on the candidate's invoice (i) and
+// patient (pt), with n.today for the Paris date.
+var rawSelectors = map[string]string{
+	"release":  `pt.rights_status IN ('opened', 'refused')`,
+	"deadline": `i.deadline < n.today`,
+}
+
+// rawSweepSQL is the job as one statement: billing.Decide in a CASE (same
+// order of tests), billing.SplitLines per line (CPAM share rounded half
+// away from zero to the cent, which numeric's round does, the city the
+// exact remainder), the guarded update, then the rows passd writes after
+// it: claims (claims.Store.Queue), payouts (billing's owe), their journal
+// postings (journal.Post, one transaction id each) and the audit rows of
+// all three with passd's JSON documents. The audit rows go in through one
+// INSERT so that the chain's statement trigger sees them all at once.
+const rawSweepSQL = `
+WITH n AS MATERIALIZED (
+	SELECT now() AS at, (now() AT TIME ZONE 'Europe/Paris')::date AS today, $1::text AS actor
+),
+cand AS MATERIALIZED (
+	SELECT i.id, i.provider_id, i.total, i.care_date, i.deadline, pr.kind, n.today,
+	       pt.rights_status AS rights, coalesce(pt.rights_regime, '') AS regime,
+	       pt.rights_effective_from AS rights_from, pt.rights_effective_to AS rights_to,
+	       (pt.rights_decided_at AT TIME ZONE 'Europe/Paris')::date AS decided_on
+	FROM invoices i
+	JOIN patients pt ON pt.id = i.patient_id
+	JOIN providers pr ON pr.id = i.provider_id
+	CROSS JOIN n
+	WHERE i.status = 'pending' AND %s
+),
+decided AS (
+	SELECT c.*,
+	       CASE WHEN c.rights IN ('opened', 'refused')
+	                 AND (c.decided_on IS NULL OR c.decided_on <= c.deadline OR c.today <= c.deadline) THEN
+	                CASE WHEN c.rights = 'refused' THEN 'rights_refused'
+	                     WHEN NOT (c.rights = 'opened' AND c.care_date >= c.rights_from
+	                               AND (c.rights_to IS NULL OR c.care_date <= c.rights_to)) THEN 'not_covered'
+	                     WHEN c.today >= (date_trunc('quarter', c.care_date) + interval '27 months')::date THEN 'prescribed'
+	                     ELSE 'rights_opened' END
+	            WHEN c.today > c.deadline THEN 'deadline_passed'
+	       END AS reason
+	FROM cand c
+),
+split AS (
+	SELECT d.id, r.rate,
+	       sum(round(l.quantity * l.unit_price * r.rate, 2)) AS cpam,
+	       sum(l.quantity * l.unit_price - round(l.quantity * l.unit_price * r.rate, 2)) AS city
+	FROM decided d
+	JOIN rates r ON r.regime = d.regime AND r.provider_kind = d.kind
+	JOIN invoice_lines l ON l.invoice_id = d.id
+	WHERE d.reason = 'rights_opened'
+	GROUP BY d.id, r.rate
+),
+final AS (
+	-- A released invoice without lines or rate gets 0 + 0, which the
+	-- invoices_decision_complete check refuses, as passd refuses it.
+	SELECT d.id, d.provider_id, d.regime, d.reason,
+	       CASE WHEN d.reason = 'rights_opened' THEN 'released' ELSE 'city_due' END AS status,
+	       CASE WHEN d.reason = 'rights_opened' THEN coalesce(s.cpam, 0) ELSE 0 END::numeric(12,2) AS cpam,
+	       CASE WHEN d.reason = 'rights_opened' THEN coalesce(s.city, 0) ELSE d.total END::numeric(12,2) AS city,
+	       s.rate
+	FROM decided d LEFT JOIN split s ON s.id = d.id
+	WHERE d.reason IS NOT NULL
+),
+upd AS (
+	UPDATE invoices i
+	SET status = f.status, decision_reason = f.reason, cpam_amount = f.cpam, city_amount = f.city, decided_at = n.at
+	FROM final f CROSS JOIN n
+	WHERE i.id = f.id AND i.status = 'pending'
+	RETURNING i.id, f.provider_id, f.status, f.reason, f.cpam, f.city, f.rate, f.regime
+),
+cl AS (
+	INSERT INTO claims (invoice_id, amount, rate, created_at)
+	SELECT u.id, u.cpam, u.rate, n.at FROM upd u CROSS JOIN n WHERE u.cpam > 0
+	RETURNING id, invoice_id, amount
+),
+po AS (
+	INSERT INTO payouts (invoice_id, provider_id, amount, reason, created_at)
+	SELECT u.id, u.provider_id, u.city, CASE WHEN u.status = 'released' THEN 'ticket_moderateur' ELSE u.reason END, n.at
+	FROM upd u CROSS JOIN n WHERE u.city > 0
+	RETURNING id, invoice_id, amount, reason
+),
+postings AS MATERIALIZED (
+	SELECT nextval('journal_txn_seq') AS txn, p.* FROM (
+		SELECT 'claim_queued' AS movement, 'cpam_receivable' AS debit_account, 'provider_payable' AS credit_account,
+		       amount, invoice_id, id AS claim_id, NULL::bigint AS payout_id FROM cl
+		UNION ALL
+		SELECT 'payout_due', 'pass_expense', 'provider_payable', amount, invoice_id, NULL, id FROM po
+	) p
+),
+journal AS (
+	INSERT INTO journal_entries (txn_id, posted_at, movement, account, debit, credit, invoice_id, claim_id, payout_id)
+	SELECT p.txn, n.at, p.movement, p.debit_account, p.amount, 0, p.invoice_id, p.claim_id, p.payout_id FROM postings p CROSS JOIN n
+	UNION ALL
+	SELECT p.txn, n.at, p.movement, p.credit_account, 0, p.amount, p.invoice_id, p.claim_id, p.payout_id FROM postings p CROSS JOIN n
+),
+audit AS (
+	INSERT INTO audit_log (actor, action, entity, entity_id, before, after)
+	SELECT n.actor, 'claim.queue', 'claim', c.id::text, NULL::jsonb,
+	       jsonb_build_object('invoice_id', c.invoice_id::text, 'amount', c.amount::text, 'status', 'queued')
+	FROM cl c CROSS JOIN n
+	UNION ALL
+	SELECT n.actor, 'payout.create', 'payout', p.id::text, NULL::jsonb,
+	       jsonb_build_object('invoice_id', p.invoice_id::text, 'amount', p.amount::text, 'reason', p.reason, 'status', 'due')
+	FROM po p CROSS JOIN n
+	UNION ALL
+	SELECT n.actor, 'invoice.decide', 'invoice', u.id::text, '{"status": "pending"}'::jsonb,
+	       jsonb_build_object('status', u.status, 'decision_reason', u.reason, 'cpam_amount', u.cpam::text,
+	                          'city_amount', u.city::text, 'regime', u.regime)
+	FROM upd u CROSS JOIN n
+)
+SELECT count(*) FROM upd`
+
+// rawSweep runs, as one SQL statement in one transaction on ownerURL, the
+// same state change job ("deadline" or "release") makes through passd:
+// invoice statuses and amounts, claims, payouts, journal entries, audit
+// rows. Returns the invoices decided.
+func rawSweep(ctx context.Context, ownerURL, job string) (int64, error) {
+	selector, ok := rawSelectors[job]
+	if !ok {
+		return 0, fmt.Errorf("bench: raw sweep: no job %q (deadline or release)", job)
+	}
+	conn, err := pgx.Connect(ctx, ownerURL)
+	if err != nil {
+		return 0, fmt.Errorf("bench: raw sweep: %w", err)
+	}
+	defer conn.Close(ctx)
+	var decided int64
+	err = pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+		return tx.QueryRow(ctx, fmt.Sprintf(rawSweepSQL, selector), "job:"+job).Scan(&decided)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("bench: raw %s sweep: %w", job, err)
+	}
+	return decided, nil
+}
+
+// digest is the count of rows and the sum of a 60-bit hash (from md5) of
+// each row's columns: any changed row changes it, bar a chance collision,
+// and unlike an md5 of the rows in order it needs no sort of a million
+// rows nor a string holding them.
+func digest(columns string) string {
+	return `format('rows=%s hash=%s', count(*), coalesce(sum(('x' || left(md5(concat_ws(':', ` + columns + `)), 15))::bit(60)::bigint), 0))`
+}
+
+// summaryQueries each give rows of (key, value) describing the outcome of
+// sweeps without their timestamps or the surrogate ids of new rows: those
+// rows are named by their invoice (and a payout also by its reason), and
+// the links between them (a journal line's claim or payout, an audit row's
+// entity) are checked to point at the row of the same invoice.
+var summaryQueries = []string{
+	// Invoices: per status and reason, counts and sums; every invoice's outcome.
+	`SELECT 'invoices ' || status || ' ' || coalesce(decision_reason, '-'),
+	        format('count=%s total=%s cpam=%s city=%s decided_at=%s', count(*), sum(total), coalesce(sum(cpam_amount), 0),
+	               coalesce(sum(city_amount), 0), count(decided_at))
+	 FROM invoices GROUP BY status, decision_reason`,
+	`SELECT 'invoices digest', ` + digest(`id, status, decision_reason, cpam_amount, city_amount`) + ` FROM invoices`,
+	// Claims.
+	`SELECT 'claims ' || status, format('count=%s amount=%s', count(*), sum(amount)) FROM claims GROUP BY status`,
+	`SELECT 'claims digest', ` + digest(`invoice_id, amount, rate, status, batch_id, paid_amount, paid_on, rejection_reason`) + ` FROM claims`,
+	// Payouts.
+	`SELECT 'payouts ' || reason || ' ' || status, format('count=%s amount=%s', count(*), sum(amount)) FROM payouts GROUP BY reason, status`,
+	`SELECT 'payouts digest', ` + digest(`p.invoice_id, p.provider_id, p.amount, p.reason, p.status, c.invoice_id, p.note, p.paid_on`) + `
+	 FROM payouts p LEFT JOIN claims c ON c.id = p.claim_id`,
+	// Journal: per movement and account; each transaction two balanced
+	// lines; every line on its claim's or payout's invoice.
+	`SELECT 'journal ' || movement || ' ' || account, format('lines=%s txns=%s debit=%s credit=%s', count(*), count(DISTINCT txn_id), sum(debit), sum(credit))
+	 FROM journal_entries GROUP BY movement, account`,
+	`SELECT 'journal txns not two balanced lines', count(*)::text FROM (
+	     SELECT txn_id FROM journal_entries GROUP BY txn_id HAVING count(*) <> 2 OR sum(debit) <> sum(credit)) t`,
+	`SELECT 'journal digest', ` + digest(`e.movement, e.account, e.debit, e.credit, e.invoice_id, c.invoice_id, p.invoice_id, p.reason`) + `
+	 FROM journal_entries e LEFT JOIN claims c ON c.id = e.claim_id LEFT JOIN payouts p ON p.id = e.payout_id`,
+	`SELECT 'journal lines off their invoice', count(*)::text FROM journal_entries e
+	 LEFT JOIN claims c ON c.id = e.claim_id LEFT JOIN payouts p ON p.id = e.payout_id
+	 WHERE (e.claim_id IS NOT NULL AND c.invoice_id IS DISTINCT FROM e.invoice_id)
+	    OR (e.payout_id IS NOT NULL AND p.invoice_id IS DISTINCT FROM e.invoice_id)`,
+	// Audit: per action and actor; every row's documents; the rows of new
+	// claims and payouts name the right one; the chain has no gap.
+	`SELECT 'audit ' || action || ' ' || actor, count(*)::text FROM audit_log GROUP BY action, actor`,
+	`SELECT 'audit digest', ` + digest(`action, entity, actor, actor_id, CASE WHEN entity IN ('claim', 'payout') THEN '' ELSE entity_id END,
+	        before::text, after::text`) + ` FROM audit_log`,
+	`SELECT 'audit rows off their claim or payout', count(*)::text FROM audit_log a
+	 LEFT JOIN claims c ON a.entity = 'claim' AND c.id::text = a.entity_id
+	 LEFT JOIN payouts p ON a.entity = 'payout' AND p.id::text = a.entity_id
+	 WHERE a.action IN ('claim.queue', 'payout.create')
+	   AND (coalesce(c.invoice_id, p.invoice_id)::text IS DISTINCT FROM a.after->>'invoice_id'
+	        OR coalesce(c.amount, p.amount)::text IS DISTINCT FROM a.after->>'amount'
+	        OR (a.entity = 'payout' AND p.reason IS DISTINCT FROM a.after->>'reason'))`,
+	`SELECT 'audit chain', format('rows=%s seq=%s..%s head=%s', count(*), min(chain_seq), max(chain_seq), (SELECT chain_seq FROM audit_chain_head()))
+	 FROM audit_log`,
+}
+
+// sweepSummary reads a summary of the database's state after a sweep
+// (counts and sums per status, payouts, claims, journal, audit rows by
+// action) for comparing the passd copy with the raw-SQL copy; timestamps
+// and generated ids excluded.
+func sweepSummary(ctx context.Context, ownerURL string) (map[string]string, error) {
+	conn, err := pgx.Connect(ctx, ownerURL)
+	if err != nil {
+		return nil, fmt.Errorf("bench: summary: %w", err)
+	}
+	defer conn.Close(ctx)
+	// Audit rows are chained after their commit (migration 00007): passd's
+	// sealer has chained its copy's, nothing has chained the raw SQL's. Seal
+	// what is pending so that both chains can be compared.
+	if _, err := audit.SealPending(ctx, conn, 50_000); err != nil {
+		return nil, fmt.Errorf("bench: summary: seal: %w", err)
+	}
+	out := map[string]string{}
+	// One snapshot for every query.
+	err = pgx.BeginTxFunc(ctx, conn, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		for _, q := range summaryQueries {
+			rows, err := tx.Query(ctx, q)
+			if err != nil {
+				return err
+			}
+			var key, value string
+			if _, err := pgx.ForEachRow(rows, []any{&key, &value}, func() error {
+				out[key] = value
+				return nil
+			}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("bench: summary: %w", err)
+	}
+	return out, nil
+}

@@ -1,0 +1,303 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"passd/audit"
+	"passd/billing"
+	"passd/calendar"
+	"passd/claims"
+	"passd/db"
+	"passd/db/dbtest"
+	"passd/ident"
+	"passd/journal"
+	"passd/keyring/keyringtest"
+)
+
+// TestRawSweepMatchesTheJobs is what makes the benchmark's yardstick
+// trustworthy: on two copies of one seeded database, the job run through
+// billing's store and rawSweep's one statement must leave the same
+// invoices, claims, payouts, journal and audit rows, to the cent.
+func TestRawSweepMatchesTheJobs(t *testing.T) {
+	cases := []struct {
+		name, job string
+		n, opened int
+		// outcomes that must occur, as summary keys
+		want []string
+	}{
+		{name: "deadline without rights", job: "deadline", n: 1000, opened: 0, want: []string{
+			"invoices city_due deadline_passed", "payouts deadline_passed due"}},
+		{name: "deadline", job: "deadline", n: 2000, opened: 200, want: []string{
+			"invoices released rights_opened", "invoices city_due deadline_passed", "invoices city_due prescribed",
+			"claims queued", "payouts ticket_moderateur due", "payouts deadline_passed due", "payouts prescribed due"}},
+		{name: "release", job: "release", n: 2000, opened: 200, want: []string{
+			"invoices released rights_opened", "invoices city_due deadline_passed", "invoices city_due not_covered",
+			"invoices city_due prescribed", "invoices city_due rights_refused",
+			"claims queued", "payouts ticket_moderateur due", "payouts deadline_passed due", "payouts not_covered due",
+			"payouts prescribed due", "payouts rights_refused due"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			a := dbtest.NewURL(t)
+			expected, err := seedSweep(ctx, a, tc.n, tc.opened)
+			if err != nil {
+				t.Fatal(err)
+			}
+			w, err := newSweepWorld(time.Now(), tc.n, tc.opened)
+			if err != nil {
+				t.Fatal(err)
+			}
+			deadline, release := w.expected()
+			// seedSweep's answer is for the bench's pairing: the deadline
+			// job without rights, the release job with.
+			if want := map[bool]int64{true: deadline, false: release}[tc.opened == 0]; expected != want {
+				t.Fatalf("seedSweep expects %d decisions, the world says %d", expected, want)
+			}
+			wantDecided := map[string]int64{"deadline": deadline, "release": release}[tc.job]
+			b := cloneDatabase(t, a)
+
+			decided := runJob(t, a, tc.job)
+			raw, err := rawSweep(ctx, b, tc.job)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if decided != wantDecided || raw != wantDecided {
+				t.Errorf("decided: passd %d, raw SQL %d; want %d", decided, raw, wantDecided)
+			}
+
+			viaPassd, err := sweepSummary(ctx, a)
+			if err != nil {
+				t.Fatal(err)
+			}
+			viaSQL, err := sweepSummary(ctx, b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := diffSummaries(viaPassd, viaSQL); diff != "" {
+				t.Errorf("summaries differ (passd, raw SQL):\n%s", diff)
+			}
+			for _, key := range tc.want {
+				if count(viaPassd[key]) == 0 {
+					t.Errorf("no %q after the %s job: the seed must exercise it (summary: %v)", key, tc.job, viaPassd)
+				}
+			}
+			if v := viaPassd["claims queued"]; tc.opened == 0 && v != "" {
+				t.Errorf("claims queued = %s with no rights opened", v)
+			}
+			for _, check := range []string{"journal txns not two balanced lines", "journal lines off their invoice", "audit rows off their claim or payout"} {
+				if viaPassd[check] != "0" {
+					t.Errorf("%s: %s", check, viaPassd[check])
+				}
+			}
+			for _, u := range []string{a, b} {
+				assertUntouched(t, u, tc.job)
+				assertBooks(t, u)
+			}
+		})
+	}
+}
+
+// runJob runs job through billing's store on url, wired as cmd/passd wires
+// it, as the application's role, with batches small enough to need many.
+func runJob(t *testing.T, u, job string) int64 {
+	t.Helper()
+	ctx := context.Background()
+	pool := openAs(t, u, dbtest.Role())
+	cs := claims.NewStore(pool, keyringtest.New(t), time.Now)
+	bs := billing.NewStore(pool, cs, billing.Config{Now: time.Now, BatchSize: 150})
+	cs.UsePayouts(bs)
+	run := map[string]func(context.Context) (int64, error){"deadline": bs.DeadlineJob, "release": bs.ReleaseJob}[job]
+	n, err := run(ctx)
+	if err != nil {
+		t.Fatalf("%s job: %v", job, err)
+	}
+	return n
+}
+
+// assertUntouched checks that a job decided only what it selects: the
+// deadline job nothing before its deadline, the release job nothing of a
+// patient whose rights are not decided (past its deadline or not).
+func assertUntouched(t *testing.T, u, job string) {
+	t.Helper()
+	cond := map[string]string{
+		"deadline": `i.deadline >= (now() AT TIME ZONE 'Europe/Paris')::date`,
+		"release":  `pt.rights_status NOT IN ('opened', 'refused')`,
+	}[job]
+	pool := openAs(t, u, "")
+	var decided, left int64
+	err := pool.QueryRow(context.Background(), `
+		SELECT count(*) FILTER (WHERE i.status <> 'pending'), count(*) FILTER (WHERE i.status = 'pending')
+		FROM invoices i JOIN patients pt ON pt.id = i.patient_id WHERE `+cond).Scan(&decided, &left)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if decided != 0 || left == 0 {
+		t.Errorf("%s job: %d invoices it does not select were decided, %d left pending (want 0, and some)", job, decided, left)
+	}
+}
+
+// assertBooks runs passd check's invariants and verifies the audit chain.
+func assertBooks(t *testing.T, u string) {
+	t.Helper()
+	ctx := context.Background()
+	pool := openAs(t, u, dbtest.Role())
+	report, err := journal.Check(ctx, pool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !report.OK {
+		t.Errorf("invariants broken: %+v", report.Findings)
+	}
+	chain, err := audit.Verify(ctx, pool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !chain.OK() {
+		t.Errorf("audit chain broken: %+v", chain)
+	}
+}
+
+func openAs(t *testing.T, u, role string) *pgxpool.Pool {
+	t.Helper()
+	pool, err := db.OpenAs(context.Background(), u, role)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	return pool
+}
+
+// cloneDatabase copies the database at u (nobody may be connected to it)
+// into a new one, dropped when the test ends, and returns its URL.
+func cloneDatabase(t *testing.T, u string) string {
+	t.Helper()
+	ctx := context.Background()
+	parsed, err := url.Parse(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	source := strings.TrimPrefix(parsed.Path, "/")
+	clone := source + "_raw"
+	admin, err := pgx.Connect(ctx, dbtest.ServerURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(ctx)
+	if _, err := admin.Exec(ctx, fmt.Sprintf("CREATE DATABASE %s TEMPLATE %s", pgx.Identifier{clone}.Sanitize(), pgx.Identifier{source}.Sanitize())); err != nil {
+		t.Fatalf("clone %s: %v", source, err)
+	}
+	t.Cleanup(func() {
+		conn, err := pgx.Connect(ctx, dbtest.ServerURL(t))
+		if err != nil {
+			t.Logf("drop %s: %v", clone, err)
+			return
+		}
+		defer conn.Close(ctx)
+		if _, err := conn.Exec(ctx, fmt.Sprintf("DROP DATABASE IF EXISTS %s WITH (FORCE)", pgx.Identifier{clone}.Sanitize())); err != nil {
+			t.Logf("drop %s: %v", clone, err)
+		}
+	})
+	parsed.Path = "/" + clone
+	return parsed.String()
+}
+
+// diffSummaries lists the keys whose values differ, one per line.
+func diffSummaries(a, b map[string]string) string {
+	keys := map[string]bool{}
+	for k := range a {
+		keys[k] = true
+	}
+	for k := range b {
+		keys[k] = true
+	}
+	var lines []string
+	for k := range keys {
+		if a[k] != b[k] {
+			lines = append(lines, fmt.Sprintf("  %s: %q vs %q", k, a[k], b[k]))
+		}
+	}
+	slices.Sort(lines)
+	return strings.Join(lines, "\n")
+}
+
+// count reads "count=N" from a summary value; 0 when absent.
+func count(v string) int64 {
+	for _, f := range strings.Fields(v) {
+		if s, ok := strings.CutPrefix(f, "count="); ok {
+			n, _ := strconv.ParseInt(s, 10, 64)
+			return n
+		}
+	}
+	return 0
+}
+
+// TestSeedSweepShape checks what the benchmark relies on: half the
+// invoices past their deadline today, the rights asked for, lines that add
+// up to each total, providers whose identifiers passd would accept.
+func TestSeedSweepShape(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	u := dbtest.NewURL(t)
+	const n, opened = 1001, 60
+	if _, err := seedSweep(ctx, u, n, opened); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := seedSweep(ctx, u, n, opened); err == nil {
+		t.Error("a second seed into the same database was accepted")
+	}
+	pool := openAs(t, u, "")
+	var past, invoices, patients, open, refused, offTotal, kinds int64
+	err := pool.QueryRow(ctx, `
+		SELECT (SELECT count(*) FILTER (WHERE deadline < (now() AT TIME ZONE 'Europe/Paris')::date) FROM invoices),
+		       (SELECT count(*) FROM invoices WHERE status = 'pending'),
+		       (SELECT count(*) FROM patients),
+		       (SELECT count(*) FROM patients WHERE rights_status = 'opened'),
+		       (SELECT count(*) FROM patients WHERE rights_status = 'refused'),
+		       (SELECT count(*) FROM invoices i WHERE total <> (SELECT sum(quantity * unit_price) FROM invoice_lines l WHERE l.invoice_id = i.id)),
+		       (SELECT count(DISTINCT kind) FROM providers)`).Scan(&past, &invoices, &patients, &open, &refused, &offTotal, &kinds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if past != (n+1)/2 || invoices != n || patients != (n+4)/5 || open != opened || refused != opened/20 || offTotal != 0 || kinds != 6 {
+		t.Errorf("past deadline %d of %d pending, %d patients (%d opened, %d refused), %d totals off their lines, %d kinds",
+			past, invoices, patients, open, refused, offTotal, kinds)
+	}
+	rows, err := pool.Query(ctx, `SELECT coalesce(rpps, ''), coalesce(finess, ''), iban, bic FROM providers`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rpps, finess, iban, bic string
+	if _, err := pgx.ForEachRow(rows, []any{&rpps, &finess, &iban, &bic}, func() error {
+		if rpps != "" {
+			if _, err := ident.ParseRPPS(rpps); err != nil {
+				return err
+			}
+		} else if _, err := ident.ParseFINESS(finess); err != nil {
+			return err
+		}
+		if _, err := ident.ParseIBAN(iban); err != nil {
+			return fmt.Errorf("%s: %w", iban, err)
+		}
+		_, err := ident.ParseBIC(bic)
+		return err
+	}); err != nil {
+		t.Error(err)
+	}
+	// The next file passd opens does not collide with a seeded one.
+	cs := claims.NewStore(openAs(t, u, dbtest.Role()), keyringtest.New(t), time.Now)
+	if _, err := cs.CreatePatient(ctx, audit.Actor{Name: "test"}, claims.NewPatient{LastName: "A", FirstName: "B", BirthDate: calendar.NewDate(1990, 1, 1)}); err != nil {
+		t.Errorf("a new file after the seed: %v", err)
+	}
+}
