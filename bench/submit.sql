@@ -1,8 +1,8 @@
--- The SQL that one POST /api/v1/invoices commits (billing.Store.CreateInvoice:
--- one statement for the patient and the deadline days, one for the invoice,
--- its lines and its audit row), statement for statement, for pgbench -M
--- prepared: PostgreSQL's own limit for the same work, which `make bench`
--- sets passd against.
+-- The SQL that one POST /api/v1/invoices commits (billing.Store.CreateInvoice
+-- without an Idempotency-Key: one statement, in its own transaction, looks
+-- up the patient and the deadline days and writes the invoice, its lines and
+-- its audit row), for pgbench -M prepared: PostgreSQL's own limit for the
+-- same work, which `make bench` sets passd against.
 --
 -- Variables (pgbench -D; cmd/passd-bench sets them from the seeded data):
 --   patients      how many patient files; file numbers run 1..patients
@@ -14,15 +14,15 @@
 -- integration test checks that both sides store the same rows.
 \set patient random(1, :patients)
 \set ref random(1, 999999999999)
-BEGIN;
-SELECT (SELECT id FROM patients WHERE file_number = :file_prefix || lpad(:patient::text, 6, '0')) AS patient_id,
-       coalesce((SELECT deadline_days FROM settings), 0) AS days \gset
-WITH inv AS (
+WITH patient AS (
+    SELECT id FROM patients WHERE file_number = :file_prefix || lpad(:patient::text, 6, '0')
+), inv AS (
     INSERT INTO invoices (provider_id, patient_id, external_ref, care_date, deadline, total, created_by, created_at)
-    VALUES (:provider_id, :patient_id, 'PGB-' || :client_id::text || '-' || :ref::text, :care_date::date,
-            :care_date::date + coalesce(nullif(:days::int, 0), :default_days::int), 52.75, :user_id, now())
+    SELECT :provider_id, patient.id, 'PGB-' || :client_id::text || '-' || :ref::text, :care_date::date,
+           :care_date::date + coalesce(nullif((SELECT deadline_days FROM settings), 0), :default_days::int), 52.75, :user_id, now()
+    FROM patient
     ON CONFLICT ON CONSTRAINT invoices_external_ref_key DO NOTHING
-    RETURNING id, created_at
+    RETURNING id, deadline, created_at
 ), lines AS (
     INSERT INTO invoice_lines (invoice_id, position, code, label, quantity, unit_price)
     SELECT inv.id, u.* FROM inv, unnest('{1,2,3}'::int[], '{G,ZBQK002,AMI}'::text[],
@@ -32,11 +32,10 @@ WITH inv AS (
     INSERT INTO audit_log (actor_id, actor, action, entity, entity_id, before, after)
     SELECT :user_id, :actor, 'invoice.create', 'invoice', inv.id::text, NULL, jsonb_build_object(
         'care_date', :care_date::text,
-        'deadline', (:care_date::date + coalesce(nullif(:days::int, 0), :default_days::int))::text,
         'external_ref', 'PGB-' || :client_id::text || '-' || :ref::text,
         'provider_id', :provider_id::text,
         'status', 'pending',
-        'total', '52.75') FROM inv
+        'total', '52.75') || jsonb_build_object('deadline', to_char(inv.deadline, 'YYYY-MM-DD'))
+    FROM inv
 )
-SELECT id AS invoice_id, created_at FROM inv \gset
-COMMIT;
+SELECT id, deadline, created_at FROM inv;

@@ -97,19 +97,6 @@ func settingsAudit(st Settings) map[string]any {
 		"regie_ceiling": money.Format(st.RegieCeiling), "annual_budget": money.Format(st.AnnualBudget), "deadline_days": st.DeadlineDays}
 }
 
-// deadlineDaysIn returns the deadline days in force: the setting, else the
-// server's default.
-func (s *Store) deadlineDaysIn(ctx context.Context, q db.DBTX) (int, error) {
-	var days int
-	if err := q.QueryRow(ctx, `SELECT coalesce(deadline_days, 0) FROM settings`).Scan(&days); err != nil {
-		return 0, fmt.Errorf("billing: deadline days: %w", err)
-	}
-	if days == 0 {
-		days = s.deadlineDays
-	}
-	return days, nil
-}
-
 // ---- HTTP ----
 
 type settingsJSON struct {

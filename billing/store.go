@@ -163,84 +163,105 @@ func (s *Store) CreateInvoice(ctx context.Context, actor audit.Actor, providerID
 	if in.CareDate.AddYears(2).Before(today) {
 		return Response{}, fault.Field("care_date", "care_date is more than two years ago").WithCause(ErrCareTooOld)
 	}
+	if idem == nil {
+		// Nothing to keep beside the invoice: one statement, in a
+		// transaction of its own, is one round trip to the database.
+		inv, err := s.insertInvoice(ctx, s.pool, actor, providerID, in)
+		if err != nil {
+			return Response{}, db.Translate(err)
+		}
+		return render(inv)
+	}
 	var out Response
 	err := db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
-		if idem != nil {
-			replay, found, err := claimIdempotencyKey(ctx, tx, *idem)
-			if err != nil || found {
-				out = replay
-				return err
-			}
+		replay, found, err := claimIdempotencyKey(ctx, tx, *idem)
+		if err != nil || found {
+			out = replay
+			return err
 		}
-		// One round trip for what the invoice needs to know, one for all it
-		// writes: a submission is a few statements, and on a busy pair of
-		// cores each round trip is CPU spent on both sides (issue 6).
-		var patientID *int64
-		var days int
-		if err := tx.QueryRow(ctx, `SELECT (SELECT id FROM patients WHERE file_number = $1), coalesce((SELECT deadline_days FROM settings), 0)`,
-			in.PatientFileNumber).Scan(&patientID, &days); err != nil {
-			return fmt.Errorf("billing: invoice lookups: %w", err)
-		}
-		if patientID == nil {
-			return fault.Field("patient_file_number", "no patient file has this number").WithKind("unknown_file_number")
-		}
-		if days == 0 {
-			days = s.deadlineDays
-		}
-		total := TotalOf(in.Lines)
-		inv := Invoice{ProviderID: providerID, PatientFileNumber: in.PatientFileNumber, ExternalRef: in.ExternalRef,
-			CareDate: in.CareDate, Deadline: in.CareDate.AddDays(days), Status: StatusPending, Total: total, Lines: in.Lines}
-		after, err := json.Marshal(invoiceAudit(inv))
+		inv, err := s.insertInvoice(ctx, tx, actor, providerID, in)
 		if err != nil {
-			return fmt.Errorf("billing: invoice audit: %w", err)
-		}
-		n := len(in.Lines)
-		positions, codes, labels, quantities, prices := make([]int32, n), make([]string, n), make([]string, n), make([]int32, n), make([]decimal.Decimal, n)
-		for i, l := range in.Lines {
-			positions[i], codes[i], labels[i], quantities[i], prices[i] = int32(i+1), l.Code, l.Label, int32(l.Quantity), l.UnitPrice
-		}
-		// The invoice, its lines and its audit row (the same row audit.Append
-		// writes: entity_id is the id in decimal, no before) in one
-		// statement. A duplicate external_ref inserts nothing at all.
-		err = tx.QueryRow(ctx, `
-			WITH inv AS (
-				INSERT INTO invoices (provider_id, patient_id, external_ref, care_date, deadline, total, created_by, created_at)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-				ON CONFLICT ON CONSTRAINT invoices_external_ref_key DO NOTHING
-				RETURNING id, created_at
-			), lines AS (
-				INSERT INTO invoice_lines (invoice_id, position, code, label, quantity, unit_price)
-				SELECT inv.id, u.* FROM inv, unnest($9::int[], $10::text[], $11::text[], $12::int[], $13::numeric[]) AS u
-			), logged AS (
-				INSERT INTO audit_log (actor_id, actor, action, entity, entity_id, before, after)
-				SELECT $7, $14, 'invoice.create', 'invoice', inv.id::text, NULL, $15::jsonb FROM inv
-			)
-			SELECT id, created_at FROM inv`,
-			providerID, *patientID, in.ExternalRef, inv.CareDate, inv.Deadline, total, actor.UserID, s.now(),
-			positions, codes, labels, quantities, prices, actor.Name, string(after)).Scan(&inv.ID, &inv.CreatedAt)
-		if errors.Is(err, pgx.ErrNoRows) {
-			var existing int64
-			if err := tx.QueryRow(ctx, `SELECT id FROM invoices WHERE provider_id = $1 AND external_ref = $2`, providerID, in.ExternalRef).Scan(&existing); err != nil {
-				return fmt.Errorf("billing: duplicate lookup: %w", err)
-			}
-			return fault.New(fault.Conflict, "an invoice with this external_ref already exists").WithField("external_ref").
-				WithKind("duplicate_invoice").WithDetail("existing_id", api.FormatID(existing))
-		}
-		if err != nil {
-			return fmt.Errorf("billing: insert invoice: %w", err)
+			return err
 		}
 		if out, err = render(inv); err != nil {
 			return err
 		}
-		if idem != nil {
-			if _, err := tx.Exec(ctx, `UPDATE idempotency_keys SET status = $3, response = $4 WHERE user_id = $1 AND key = $2`,
-				idem.UserID, idem.Key, out.Status, out.Body); err != nil {
-				return fmt.Errorf("billing: store idempotent response: %w", err)
-			}
+		if _, err := tx.Exec(ctx, `UPDATE idempotency_keys SET status = $3, response = $4 WHERE user_id = $1 AND key = $2`,
+			idem.UserID, idem.Key, out.Status, out.Body); err != nil {
+			return fmt.Errorf("billing: store idempotent response: %w", err)
 		}
 		return nil
 	})
 	return out, db.Translate(err)
+}
+
+// insertInvoice writes the invoice, its lines and its audit row (the row
+// audit.Append would write: entity_id the id in decimal, no before) in one
+// statement, looking up the patient and the deadline days in force as it
+// goes: a submission is the hot path of bursts of pharmacy invoices, and
+// on a busy pair of cores each round trip costs CPU on both sides. An
+// unknown file number or a duplicate external_ref inserts nothing; a
+// second look tells which it was.
+func (s *Store) insertInvoice(ctx context.Context, q db.DBTX, actor audit.Actor, providerID int64, in NewInvoice) (Invoice, error) {
+	total := TotalOf(in.Lines)
+	inv := Invoice{ProviderID: providerID, PatientFileNumber: in.PatientFileNumber, ExternalRef: in.ExternalRef,
+		CareDate: in.CareDate, Status: StatusPending, Total: total, Lines: in.Lines}
+	// The deadline is the database's to compute (the settings may change
+	// it); the statement adds it to the audit document.
+	doc := invoiceAudit(inv)
+	delete(doc, "deadline")
+	after, err := json.Marshal(doc)
+	if err != nil {
+		return Invoice{}, fmt.Errorf("billing: invoice audit: %w", err)
+	}
+	n := len(in.Lines)
+	positions, codes, labels, quantities, prices := make([]int32, n), make([]string, n), make([]string, n), make([]int32, n), make([]decimal.Decimal, n)
+	for i, l := range in.Lines {
+		positions[i], codes[i], labels[i], quantities[i], prices[i] = int32(i+1), l.Code, l.Label, int32(l.Quantity), l.UnitPrice
+	}
+	err = q.QueryRow(ctx, `
+		WITH patient AS (
+			SELECT id FROM patients WHERE file_number = $2
+		), inv AS (
+			INSERT INTO invoices (provider_id, patient_id, external_ref, care_date, deadline, total, created_by, created_at)
+			SELECT $1, patient.id, $3, $4, $4::date + coalesce(nullif((SELECT deadline_days FROM settings), 0), $9::int), $5, $6, $7
+			FROM patient
+			ON CONFLICT ON CONSTRAINT invoices_external_ref_key DO NOTHING
+			RETURNING id, deadline, created_at
+		), lines AS (
+			INSERT INTO invoice_lines (invoice_id, position, code, label, quantity, unit_price)
+			SELECT inv.id, u.* FROM inv, unnest($10::int[], $11::text[], $12::text[], $13::int[], $14::numeric[]) AS u
+		), logged AS (
+			INSERT INTO audit_log (actor_id, actor, action, entity, entity_id, before, after)
+			SELECT $6, $8, 'invoice.create', 'invoice', inv.id::text, NULL,
+			       $15::jsonb || jsonb_build_object('deadline', to_char(inv.deadline, 'YYYY-MM-DD'))
+			FROM inv
+		)
+		SELECT id, deadline, created_at FROM inv`,
+		providerID, in.PatientFileNumber, in.ExternalRef, in.CareDate, total, actor.UserID, s.now(), actor.Name, s.deadlineDays,
+		positions, codes, labels, quantities, prices, string(after)).Scan(&inv.ID, &inv.Deadline, &inv.CreatedAt)
+	if !errors.Is(err, pgx.ErrNoRows) {
+		if err != nil {
+			return Invoice{}, fmt.Errorf("billing: insert invoice: %w", err)
+		}
+		return inv, nil
+	}
+	var patientKnown bool
+	var existing *int64
+	if err := q.QueryRow(ctx, `SELECT EXISTS (SELECT FROM patients WHERE file_number = $1),
+		(SELECT id FROM invoices WHERE provider_id = $2 AND external_ref = $3)`,
+		in.PatientFileNumber, providerID, in.ExternalRef).Scan(&patientKnown, &existing); err != nil {
+		return Invoice{}, fmt.Errorf("billing: invoice refused, looking why: %w", err)
+	}
+	if !patientKnown {
+		return Invoice{}, fault.Field("patient_file_number", "no patient file has this number").WithKind("unknown_file_number")
+	}
+	if existing == nil {
+		// Nothing deletes invoices: the one ON CONFLICT met must be there.
+		return Invoice{}, fmt.Errorf("billing: invoice %q of provider %d neither stored nor found", in.ExternalRef, providerID)
+	}
+	return Invoice{}, fault.New(fault.Conflict, "an invoice with this external_ref already exists").WithField("external_ref").
+		WithKind("duplicate_invoice").WithDetail("existing_id", api.FormatID(*existing))
 }
 
 // claimIdempotencyKey reserves the key for this transaction, or returns the
