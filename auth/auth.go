@@ -65,6 +65,7 @@ type Store struct {
 	pool     *pgxpool.Pool
 	now      func() time.Time
 	tokenTTL time.Duration
+	cache    *principalCache // nil: every request looks its token up
 }
 
 // Option configures a Store.
@@ -79,6 +80,20 @@ func WithTokenTTL(ttl time.Duration) Option {
 	return func(s *Store) {
 		if ttl != 0 {
 			s.tokenTTL = ttl
+		}
+	}
+}
+
+// WithCache keeps the principal of a token that authenticated for ttl, so
+// that a burst of requests with one token (a pharmacy pushing its day's
+// invoices) costs one lookup, not one per request. A token revoked through
+// this store is forgotten at once; revoked by another process (passd token
+// revoke, another replica), it keeps working here for at most ttl. Its
+// expiry is checked at every request. Zero or less: no cache.
+func WithCache(ttl time.Duration) Option {
+	return func(s *Store) {
+		if ttl > 0 {
+			s.cache = &principalCache{ttl: ttl, entries: map[[32]byte]cachedPrincipal{}}
 		}
 	}
 }
@@ -223,14 +238,20 @@ func (s *Store) Authenticate(ctx context.Context, token string) (Principal, erro
 	if !strings.HasPrefix(token, tokenPrefix) || len(token) > 100 {
 		return Principal{}, errUnauthorized
 	}
+	hash := HashToken(token)
+	now := s.now()
+	if p, ok := s.cache.get(hash, now); ok {
+		return p, nil
+	}
 	var p Principal
 	var role string
 	var providerID *int64
+	var expiresAt *time.Time
 	// last_used_at is refreshed at most once a minute, so that reading
 	// does not turn every request into a write of the tokens table.
 	err := s.pool.QueryRow(ctx, `
 		WITH found AS (
-			SELECT t.id, t.last_used_at, u.id AS user_id, u.name, u.role, u.provider_id
+			SELECT t.id, t.last_used_at, t.expires_at, u.id AS user_id, u.name, u.role, u.provider_id
 			FROM tokens t JOIN users u ON u.id = t.user_id
 			WHERE t.hash = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $2)
 		), touched AS (
@@ -238,7 +259,7 @@ func (s *Store) Authenticate(ctx context.Context, token string) (Principal, erro
 			FROM found
 			WHERE tokens.id = found.id AND (found.last_used_at IS NULL OR found.last_used_at < $2 - interval '1 minute')
 		)
-		SELECT user_id, name, role, provider_id FROM found`, HashToken(token), s.now()).Scan(&p.UserID, &p.Name, &role, &providerID)
+		SELECT user_id, name, role, provider_id, expires_at FROM found`, hash, now).Scan(&p.UserID, &p.Name, &role, &providerID, &expiresAt)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Principal{}, errUnauthorized
 	}
@@ -249,6 +270,7 @@ func (s *Store) Authenticate(ctx context.Context, token string) (Principal, erro
 	if providerID != nil {
 		p.ProviderID = *providerID
 	}
+	s.cache.put(hash, p, expiresAt, now)
 	return p, nil
 }
 

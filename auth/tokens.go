@@ -169,5 +169,6 @@ func (s *Store) Revoke(ctx context.Context, actor audit.Actor, r Revocation) ([]
 	if err != nil {
 		return nil, err
 	}
+	s.cache.forget()
 	return revoked, nil
 }

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"path/filepath"
 	"regexp"
@@ -17,6 +18,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"passd/audit"
 )
 
 // submitFixture is what both sides of the submit benchmark need from the
@@ -310,9 +313,22 @@ func submitPgbench(ctx context.Context, e *env, tmpl string, fx submitFixture, c
 	if err := e.exec(ctx, "CHECKPOINT"); err != nil {
 		return pgbenchResult{}, err
 	}
+	// passd serve chains each audit row after its commit (audit.RunSealer);
+	// the same sealer runs beside pgbench, so that both sides leave the
+	// same work done: rows stored and sealed.
+	sealerConn, err := pgx.Connect(ctx, withRole(e.dbURL(db), "passd_app"))
+	if err != nil {
+		return pgbenchResult{}, fmt.Errorf("submit: the sealer's connection: %w", err)
+	}
+	defer sealerConn.Close(context.WithoutCancel(ctx))
+	sealCtx, stopSealer := context.WithCancel(ctx)
+	var sealing sync.WaitGroup
+	sealing.Go(func() { audit.RunSealer(sealCtx, sealerConn, audit.SealInterval, slog.New(slog.DiscardHandler)) })
 	res, err := pgbenchRun{Bin: e.Pgbench, Script: s.Script, ConnURL: withRole(e.dbURL(db), "passd_app"), Clients: clients,
 		Duration: s.Duration, Vars: submitVars(fx, care),
 		LogPrefix: filepath.Join(e.WorkDir, fmt.Sprintf("pgbench-c%d", clients)), Postmaster: e.Postmaster}.run(ctx)
+	stopSealer()
+	sealing.Wait()
 	if err != nil {
 		return res, err
 	}

@@ -67,7 +67,7 @@ func newApp(ctx context.Context, cfg Config, logger *slog.Logger, now func() tim
 		return nil, err
 	}
 	a := &app{cfg: cfg, pool: pool, logger: logger, now: now, metrics: metrics.New(),
-		users: auth.NewStore(pool, auth.WithTokenTTL(cfg.TokenTTL)), contract: contract,
+		users: auth.NewStore(pool, auth.WithTokenTTL(cfg.TokenTTL), auth.WithCache(cfg.TokenCache)), contract: contract,
 		throttle: auth.NewThrottle(auth.ThrottleConfig{FailureLimit: cfg.AuthFailureLimit, Window: cfg.AuthFailureWindow, Now: now})}
 	a.claims = claims.NewStore(pool, keys, now)
 	a.billing = billing.NewStore(pool, a.claims, billing.Config{DeadlineDays: cfg.DeadlineDays, Now: now})

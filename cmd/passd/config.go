@@ -45,6 +45,9 @@ type Config struct {
 	// TrustedProxies are the proxies whose X-Forwarded-For names the
 	// client; with none, the client is the connection's peer.
 	TrustedProxies []netip.Prefix
+	// TokenCache is how long a token's bearer is remembered after a lookup
+	// (auth.WithCache); 0: every request looks its token up.
+	TokenCache time.Duration
 	// RequestTimeout bounds a request, waiting for the database included,
 	// so that an outage is answered 503 in time rather than held; 0: none.
 	RequestTimeout time.Duration
@@ -68,6 +71,11 @@ const (
 // defaultRequestTimeout leaves a client waiting at most about 5 s for an
 // answer, a 503 when the database is out of reach.
 const defaultRequestTimeout = 4 * time.Second
+
+// defaultTokenCache: a burst of requests with one token costs one lookup a
+// second, and a token revoked by another process stops working here within
+// a second.
+const defaultTokenCache = time.Second
 
 // ConfigFromEnv reads the environment.
 func ConfigFromEnv() (Config, error) {
@@ -120,6 +128,13 @@ func ConfigFromEnv() (Config, error) {
 		return cfg, fmt.Errorf("PASSD_TRUSTED_PROXIES: %w", err)
 	}
 	cfg.TrustedProxies = proxies
+	if s := os.Getenv("PASSD_TOKEN_CACHE"); s != "" {
+		d, err := time.ParseDuration(s)
+		if err != nil || d < 0 {
+			return cfg, fmt.Errorf("PASSD_TOKEN_CACHE: %q is not a duration (1s, or 0 for none)", s)
+		}
+		cfg.TokenCache = d
+	}
 	if s := os.Getenv("PASSD_REQUEST_TIMEOUT"); s != "" {
 		d, err := time.ParseDuration(s)
 		if err != nil {
@@ -191,6 +206,7 @@ func (c *Config) Flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.DataKeyFile, "data-key-file", c.DataKeyFile, "file holding the keyring that encrypts patient identity (env PASSD_DATA_KEY_FILE)")
 	fs.StringVar(&c.DBRole, "db-role", c.DBRole, "role the sessions act as; none for the login user (env PASSD_DB_ROLE, default passd_app)")
 	fs.StringVar(&c.PprofAddr, "pprof-addr", c.PprofAddr, "address serving /debug/pprof/, e.g. 127.0.0.1:6060; empty: off (env PASSD_PPROF_ADDR)")
+	fs.DurationVar(&c.TokenCache, "token-cache", c.TokenCache, "how long a token's bearer is remembered after a lookup; 0 for no cache (env PASSD_TOKEN_CACHE)")
 	fs.DurationVar(&c.RequestTimeout, "request-timeout", c.RequestTimeout, "how long a request may take, waiting for the database included; 0 for no limit (env PASSD_REQUEST_TIMEOUT)")
 }
 
