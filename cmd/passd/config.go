@@ -92,6 +92,7 @@ func ConfigFromEnv() (Config, error) {
 		DataKey:             os.Getenv("PASSD_DATA_KEY"),
 		DataKeyFile:         os.Getenv("PASSD_DATA_KEY_FILE"),
 		RequestTimeout:      defaultRequestTimeout,
+		TokenCache:          defaultTokenCache,
 		PprofAddr:           os.Getenv("PASSD_PPROF_ADDR"),
 	}
 	if s := os.Getenv("PASSD_DEADLINE_DAYS"); s != "" {

@@ -36,7 +36,7 @@ func TestConfigReadsTheRoleTokenAndThrottleSettings(t *testing.T) {
 	}
 	for name, value := range map[string]string{
 		"PASSD_TOKEN_TTL": "0", "PASSD_AUTH_FAILURE_LIMIT": "0", "PASSD_AUTH_FAILURE_WINDOW": "-1m",
-		"PASSD_TRUSTED_PROXIES": "10.0.0.0/33",
+		"PASSD_TRUSTED_PROXIES": "10.0.0.0/33", "PASSD_TOKEN_CACHE": "-1s",
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Setenv(name, value)
@@ -44,6 +44,18 @@ func TestConfigReadsTheRoleTokenAndThrottleSettings(t *testing.T) {
 				t.Errorf("%s=%s: %v, want refused naming the variable", name, value, err)
 			}
 		})
+	}
+}
+
+// A token's bearer is remembered a second unless PASSD_TOKEN_CACHE says
+// otherwise, 0 meaning not at all. (t.Setenv: not parallel.)
+func TestConfigReadsTheTokenCache(t *testing.T) {
+	for value, want := range map[string]time.Duration{"": time.Second, "0": 0, "250ms": 250 * time.Millisecond} {
+		t.Setenv("PASSD_TOKEN_CACHE", value)
+		cfg, err := ConfigFromEnv()
+		if err != nil || cfg.TokenCache != want {
+			t.Errorf("PASSD_TOKEN_CACHE=%q: %v, %v; want %v", value, cfg.TokenCache, err, want)
+		}
 	}
 }
 
