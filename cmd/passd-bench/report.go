@@ -173,7 +173,7 @@ func (r *Results) writeTable(w io.Writer) {
 		fmt.Fprintln(w)
 	}
 	if len(r.Sweep) > 0 {
-		fmt.Fprintln(w, "Sweep: the job through passd vs one SQL statement on an identical copy")
+		fmt.Fprintln(w, "Sweep: the job through passd vs one SQL statement on an identical copy, each timed until its audit rows are sealed")
 		fmt.Fprintln(tw, "job\tpending\tdecided\tpassd s\traw SQL s\tratio\tpeak RSS MB\ttarget")
 		for _, row := range r.Sweep {
 			ratio, rss := "not measured", "not measured"
