@@ -61,6 +61,16 @@ func TestSeedPayoutBatchMakesAValidSEPAFile(t *testing.T) {
 	}
 }
 
+func TestSeededActCodesAreValid(t *testing.T) {
+	for kind, acts := range actCodes {
+		for _, act := range acts {
+			if _, _, err := ident.ParseActCode(act[0]); err != nil {
+				t.Errorf("%s: %s: %v", kind, act[0], err)
+			}
+		}
+	}
+}
+
 func TestFrenchIBANIsValid(t *testing.T) {
 	for _, id := range []int64{1, 2, 97, 1000, 123456789, 99_999_999_999} {
 		if _, err := ident.ParseIBAN(frenchIBAN(id)); err != nil {

@@ -51,7 +51,7 @@ var actCodes = map[string][linesPerInvoice][2]string{
 	billing.KindGP:           {{"GS", "Consultation"}, {"VG", "Visite"}, {"APC", "Avis ponctuel"}},
 	billing.KindHealthCentre: {{"G", "Consultation"}, {"TCG", "Téléconsultation"}, {"C", "Consultation"}},
 	billing.KindNurse:        {{"AMI", "Soin infirmier"}, {"IFD", "Déplacement"}, {"AIS", "Soins"}},
-	billing.KindPharmacy:     {{"3400930000001", "Médicament"}, {"3400930000018", "Médicament"}, {"3400930000025", "Médicament"}},
+	billing.KindPharmacy:     {{"3400930000007", "Médicament"}, {"3400930000014", "Médicament"}, {"3400930000021", "Médicament"}},
 	billing.KindRadiology:    {{"ZBQK002", "Radiographie du thorax"}, {"ZCQK004", "Radiographie"}, {"YYYY600", "Forfait"}},
 	billing.KindLaboratory:   {{"0552", "Hémogramme"}, {"1104", "Glycémie"}, {"0323", "Ionogramme"}},
 }
@@ -89,15 +89,14 @@ func spread(i, total, count int) (rank int, ok bool) {
 
 // patientRights is a seeded patient's file.
 type patientRights struct {
-	status        string // none, requested, opened, refused
-	regime        string
-	filedOn       calendar.Date
-	from, to      calendar.Date
-	decidedAt     time.Time // zero when not decided
-	reference     string
-	reason        string
-	oldRights     bool // decided in time long ago, for care either side of the CPAM's two-year limit
-	openedOrdinal int
+	status    string // none, requested, opened, refused
+	regime    string
+	filedOn   calendar.Date
+	from, to  calendar.Date
+	decidedAt time.Time // zero when not decided
+	reference string
+	reason    string
+	oldRights bool // decided in time long ago, for care either side of the CPAM's two-year limit
 }
 
 var regimes = [3]string{"puma", "puma_css", "ame"}
@@ -113,7 +112,7 @@ var regimes = [3]string{"puma", "puma_css", "ame"}
 // CPAM's limit (prescribed or not).
 func (w sweepWorld) patient(p int) patientRights {
 	if o, ok := spread(p, w.patients, w.opened); ok {
-		r := patientRights{status: "opened", openedOrdinal: o, reference: fmt.Sprintf("CPAM-%08d", o)}
+		r := patientRights{status: "opened", reference: fmt.Sprintf("CPAM-%08d", o)}
 		switch m := o % 20; {
 		case m < 12:
 			r.regime = "puma"
