@@ -12,6 +12,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/prometheus/common/expfmt"
 
+	"passd/audit"
+	"passd/db"
 	"passd/db/dbtest"
 	"passd/metrics"
 )
@@ -213,4 +215,63 @@ func BenchmarkObserveRequest(b *testing.B) {
 	for b.Loop() {
 		m.ObserveRequest("POST", "/api/v1/invoices", 201, 2*time.Millisecond)
 	}
+}
+
+// TestTheAuditGaugesFollowTheSealer: rows appended wait in the gauges until
+// the sealer chains them, then the gauges fall back to zero.
+func TestTheAuditGaugesFollowTheSealer(t *testing.T) {
+	t.Parallel()
+	pool := dbtest.New(t)
+	ctx := context.Background()
+	m := metrics.New()
+	if err := m.Register(metrics.NewAuditCollector(pool)); err != nil {
+		t.Fatal(err)
+	}
+	scrape := func() (unsealed, age float64) {
+		t.Helper()
+		families, err := m.Gatherer().Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range families {
+			switch f.GetName() {
+			case "passd_audit_rows_unsealed":
+				unsealed = f.GetMetric()[0].GetGauge().GetValue()
+			case "passd_audit_oldest_unsealed_age_seconds":
+				age = f.GetMetric()[0].GetGauge().GetValue()
+			}
+		}
+		return unsealed, age
+	}
+	if err := sealAll(ctx, pool); err != nil {
+		t.Fatal(err)
+	}
+	if n, age := scrape(); n != 0 || age != 0 {
+		t.Fatalf("nothing pending: unsealed %v, oldest %v s", n, age)
+	}
+	entries := []audit.Entry{
+		{Actor: audit.Job("test"), Action: "test.one", Entity: "test", EntityID: "1"},
+		{Actor: audit.Job("test"), Action: "test.two", Entity: "test", EntityID: "2"},
+		{Actor: audit.Job("test"), Action: "test.three", Entity: "test", EntityID: "3"},
+	}
+	if err := audit.Append(ctx, pool, entries...); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pool.Exec(ctx, `SELECT pg_sleep(0.05)`); err != nil {
+		t.Fatal(err)
+	}
+	if n, age := scrape(); n != 3 || age <= 0 {
+		t.Fatalf("three appended: unsealed %v, oldest %v s; want 3 and an age above 0", n, age)
+	}
+	if err := sealAll(ctx, pool); err != nil {
+		t.Fatal(err)
+	}
+	if n, age := scrape(); n != 0 || age != 0 {
+		t.Fatalf("after sealing: unsealed %v, oldest %v s", n, age)
+	}
+}
+
+func sealAll(ctx context.Context, q db.DBTX) error {
+	_, err := audit.SealPending(ctx, q, audit.SealBatch)
+	return err
 }

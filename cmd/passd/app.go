@@ -94,7 +94,7 @@ func newApp(ctx context.Context, cfg Config, logger *slog.Logger, now func() tim
 		return nil, err
 	}
 	a.metrics.DeclareJobs(a.scheduler.Names()...)
-	if err := a.metrics.Register(metrics.NewPoolCollector(pool), metrics.NewStatusCollector(pool, logger)); err != nil {
+	if err := a.metrics.Register(metrics.NewPoolCollector(pool), metrics.NewStatusCollector(pool, logger), metrics.NewAuditCollector(pool)); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("passd: metrics: %w", err)
 	}
