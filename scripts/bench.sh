@@ -18,6 +18,8 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # shellcheck source=scripts/lib/pg.sh
 source scripts/lib/pg.sh
+# shellcheck source=scripts/lib/group.sh
+source scripts/lib/group.sh
 
 # Children run as jobs in their own process group, so that on INT/TERM the
 # whole group (passd-bench, its passd, pgbench, go test) is stopped before
@@ -38,17 +40,9 @@ pg_settings=(
 )
 
 stop_child() {
-	local i
 	[[ -n $child ]] || return 0
-	if kill -0 -- "-$child" 2>/dev/null; then
-		kill -TERM -- "-$child" 2>/dev/null || true
-		for ((i = 0; i < 300; i++)); do
-			kill -0 -- "-$child" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -KILL -- "-$child" 2>/dev/null || true
-	fi
-	wait "$child" 2>/dev/null || true
+	# SIGTERM, which passd-bench takes as the end of its run.
+	group_stop "$child" TERM 300
 	child=""
 }
 

@@ -15,6 +15,8 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # shellcheck source=scripts/lib/pg.sh
 source scripts/lib/pg.sh
+# shellcheck source=scripts/lib/group.sh
+source scripts/lib/group.sh
 # shellcheck source=scripts/lib/tools.sh
 source scripts/lib/tools.sh
 
@@ -34,18 +36,9 @@ child=""
 exec {orig_stderr}>&2
 
 stop_child() {
-	local i
 	[[ -n $child ]] || return 0
-	if kill -0 -- "-$child" 2>/dev/null; then
-		# SIGINT, as Ctrl-C would send: go and the test binaries stop at once.
-		kill -INT -- "-$child" 2>/dev/null || true
-		for ((i = 0; i < 100; i++)); do
-			kill -0 -- "-$child" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -KILL -- "-$child" 2>/dev/null || true
-	fi
-	wait "$child" 2>/dev/null || true
+	# SIGINT, as Ctrl-C would send: go and the test binaries stop at once.
+	group_stop "$child" INT 100
 	child=""
 }
 
