@@ -3,8 +3,8 @@ package main
 // Scenarios 2 to 4 of issue 5, run like scenario 1 (e2e_test.go): seed a
 // fresh database, start a real `passd serve`, run e2e/<scenario>.mjs in
 // chromium, then check the database. What a scenario starts from is
-// seeded after passd has started, so that the jobs' start-up runs do not
-// do the scenario's work before it.
+// seeded after passd's start-up runs have finished (waitStartupRuns), so
+// that they do not do the scenario's work before it.
 
 import (
 	"bytes"
@@ -39,6 +39,7 @@ func TestE2ERightsDecision(t *testing.T) {
 	today := calendar.Today(time.Now())
 	filedOn, rightsTo := today.AddDays(-10), today.AddDays(355)
 	p := startPassd(t, "passd", url)
+	p.waitStartupRuns(pool)
 
 	runE2EScenario(t, "rights-decision.mjs",
 		"E2E_BASE_URL="+p.base,
@@ -87,6 +88,7 @@ func TestE2ERelease(t *testing.T) {
 	admin := seed.user("Admin Mairie", auth.Admin, 0)
 	referent := seed.user("Marc Référent CPAM", auth.CPAMReferent, 0)
 	p := startPassd(t, "passd", url)
+	p.waitStartupRuns(pool)
 
 	// Through the API, as the referent and the provider would have done:
 	// rights open since before the care date, then a pending invoice.
@@ -135,6 +137,7 @@ func TestE2EPayoutBatch(t *testing.T) {
 	financeA := seed.user("Agent Finances A", auth.Finance, 0)
 	financeB := seed.user("Agent Finances B", auth.Finance, 0)
 	p := startPassd(t, "passd", url)
+	p.waitStartupRuns(pool)
 
 	e2eAPI(t, p.base, admin, http.StatusOK, "PUT", "/api/v1/settings", map[string]any{
 		"regie_name": "Régie PASS de la Ville d'Évry", "regie_iban": validIBAN2, "regie_bic": validBIC,

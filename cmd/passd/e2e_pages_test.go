@@ -155,6 +155,7 @@ func TestE2EEveryPage(t *testing.T) {
 		auth.Admin:        seed.user("Admin Mairie", auth.Admin, 0),
 	}
 	p := startPassd(t, "passd", url)
+	p.waitStartupRuns(pool)
 
 	// Something behind every id: a released claim in a claim batch, a
 	// city-due payout in a payout batch, through the API and the jobs as

@@ -43,6 +43,7 @@ func TestE2EProviderInvoice(t *testing.T) {
 	patient := seed.patients(1)[0]
 	careDate := calendar.Today(time.Now()).AddDays(-3)
 	p := startPassd(t, "passd", url)
+	p.waitStartupRuns(pool)
 
 	runE2EScenario(t, "provider-invoice.mjs",
 		"E2E_BASE_URL="+p.base,

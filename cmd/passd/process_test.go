@@ -520,3 +520,28 @@ func passdCheck(t *testing.T, databaseURL string) {
 		t.Errorf("passd check: %v\n%s", err, out)
 	}
 }
+
+// waitStartupRuns waits until every job's start-up run has finished (each
+// job runs once, one after another, when passd serve starts: see
+// scheduler.Start), so that what a test seeds next is left for the runs the
+// test itself triggers. /readyz answers before those runs end.
+func (p *passdProcess) waitStartupRuns(pool *pgxpool.Pool) {
+	p.t.Helper()
+	jobs := []string{"release", "deadline", "claim-batch", "payout-batch", "reminders"}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var finished int
+		if err := pool.QueryRow(context.Background(), `SELECT count(DISTINCT name) FROM job_runs
+			WHERE trigger = 'startup' AND finished_at IS NOT NULL AND name = ANY($1)`, jobs).Scan(&finished); err != nil {
+			p.t.Fatal(err)
+		}
+		if finished == len(jobs) {
+			return
+		}
+		if p.hasExited() || time.Now().After(deadline) {
+			p.dumpLog(40)
+			p.t.Fatalf("%s: %d of the %d start-up runs finished", p.name, finished, len(jobs))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
