@@ -6,7 +6,6 @@ package api
 import (
 	"encoding/base64"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -15,6 +14,7 @@ import (
 
 	"passd/db"
 	"passd/fault"
+	"passd/ident"
 )
 
 // statusOf maps the error model to HTTP, once.
@@ -71,7 +71,7 @@ func ErrorHandler(logger *slog.Logger) echo.HTTPErrorHandler {
 		}
 		code := string(fe.Code)
 		if fe.Kind != "" {
-			code = fe.Kind
+			code = string(fe.Kind)
 		}
 		body := ErrorBody{Error: ErrorDetail{Code: code, Message: fe.Message, Field: fe.Field, ExistingID: fe.Details["existing_id"]}}
 		for k, v := range fe.Details {
@@ -106,9 +106,9 @@ func toFault(err error) *fault.Error {
 		case http.StatusNotFound:
 			out.Code, out.Message = fault.NotFound, "no such route"
 		case http.StatusMethodNotAllowed:
-			out.Code, out.Kind = fault.Invalid, "method_not_allowed"
+			out.Code, out.Kind = fault.Invalid, fault.KindMethodNotAllowed
 		case http.StatusRequestEntityTooLarge:
-			out.Code, out.Kind, out.Message = fault.Invalid, "body_too_large", "the request body is larger than 1 MiB"
+			out.Code, out.Kind, out.Message = fault.Invalid, fault.KindBodyTooLarge, "the request body is larger than 1 MiB"
 		case http.StatusUnauthorized:
 			out.Code = fault.Unauthorized
 		case http.StatusForbidden:
@@ -136,25 +136,12 @@ func toFault(err error) *fault.Error {
 // cannot name a thing, so it is simply not found.
 func PathID(c echo.Context, name string) (int64, error) {
 	// Only the canonical form names a thing: "+1" or "01" are not ids.
-	id, err := ParseID(c.Param(name))
+	id, err := ident.ParseID(c.Param(name))
 	if err != nil {
 		return 0, fault.New(fault.NotFound, "not found")
 	}
 	return id, nil
 }
-
-// ParseID parses an id given in a query or a body: the canonical decimal
-// form of a positive integer.
-func ParseID(raw string) (int64, error) {
-	id, err := strconv.ParseInt(raw, 10, 64)
-	if err != nil || id <= 0 || strconv.FormatInt(id, 10) != raw {
-		return 0, fmt.Errorf("api: %q is not an id", raw)
-	}
-	return id, nil
-}
-
-// FormatID renders an id for JSON: ids are opaque strings to clients.
-func FormatID(id int64) string { return strconv.FormatInt(id, 10) }
 
 // Page is the shape of every list answer.
 type Page[T any] struct {
@@ -162,23 +149,13 @@ type Page[T any] struct {
 	NextCursor string `json:"next_cursor,omitempty"`
 }
 
-// PageRequest is a keyset position: items with an id below After, newest
-// first, at most Limit of them.
-type PageRequest struct {
-	Limit  int
-	Before int64 // 0 = from the newest
-}
-
-// MaxLimit caps a page.
-const MaxLimit = 500
-
 // ParsePage reads ?limit= and ?cursor=.
-func ParsePage(c echo.Context) (PageRequest, error) {
-	p := PageRequest{Limit: 50}
+func ParsePage(c echo.Context) (db.PageRequest, error) {
+	p := db.PageRequest{Limit: 50}
 	if s := c.QueryParam("limit"); s != "" {
 		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > MaxLimit {
-			return p, fault.Field("limit", "limit must be an integer between 1 and %d", MaxLimit)
+		if err != nil || n < 1 || n > db.MaxLimit {
+			return p, fault.Field("limit", "limit must be an integer between 1 and %d", db.MaxLimit)
 		}
 		p.Limit = n
 	}
@@ -202,7 +179,7 @@ func ParsePage(c echo.Context) (PageRequest, error) {
 // NewPage builds a page from up to Limit+1 rows fetched newest first (the
 // extra row only tells that another page exists), converting each row to
 // its JSON form.
-func NewPage[D, T any](req PageRequest, rows []D, idOf func(D) int64, conv func(D) T) Page[T] {
+func NewPage[D, T any](req db.PageRequest, rows []D, idOf func(D) int64, conv func(D) T) Page[T] {
 	page := Page[T]{Items: make([]T, 0, min(len(rows), req.Limit))}
 	if len(rows) > req.Limit {
 		rows = rows[:req.Limit]
@@ -212,4 +189,19 @@ func NewPage[D, T any](req PageRequest, rows []D, idOf func(D) int64, conv func(
 		page.Items = append(page.Items, conv(r))
 	}
 	return page
+}
+
+// QueryEnum reads an optional filter from the query: "" when absent,
+// otherwise one of allowed, a typed list whose values the error names.
+func QueryEnum[T ~string](c echo.Context, name string, allowed []T) (T, error) {
+	raw := c.QueryParam(name)
+	if raw == "" {
+		return "", nil
+	}
+	for _, a := range allowed {
+		if raw == string(a) {
+			return a, nil
+		}
+	}
+	return "", fault.Field(name, "%s must be one of %s", name, JoinValues(allowed))
 }

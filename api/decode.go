@@ -78,11 +78,11 @@ func CheckJSONContentType(contentType string) error {
 	mt, params, err := mime.ParseMediaType(contentType)
 	if err != nil || mt != echo.MIMEApplicationJSON {
 		return fault.New(fault.Invalid, "the body must be JSON (Content-Type: application/json)").
-			WithKind("unsupported_media_type").WithStatus(http.StatusUnsupportedMediaType)
+			WithKind(fault.KindUnsupportedMediaType).WithStatus(http.StatusUnsupportedMediaType)
 	}
 	if cs, ok := params["charset"]; ok && !IsUTF8Charset(cs) {
 		return fault.New(fault.Invalid, "the body must be JSON in UTF-8, not %q", cs).
-			WithKind("unsupported_media_type").WithStatus(http.StatusUnsupportedMediaType)
+			WithKind(fault.KindUnsupportedMediaType).WithStatus(http.StatusUnsupportedMediaType)
 	}
 	return nil
 }
@@ -96,10 +96,10 @@ func IsUTF8Charset(charset string) bool {
 func ReadBody(c echo.Context) ([]byte, error) {
 	body, err := io.ReadAll(io.LimitReader(c.Request().Body, MaxBody+1))
 	if err != nil {
-		return nil, fault.New(fault.Invalid, "the body could not be read").WithKind("malformed_json").WithStatus(http.StatusBadRequest)
+		return nil, fault.New(fault.Invalid, "the body could not be read").WithKind(fault.KindMalformedJSON).WithStatus(http.StatusBadRequest)
 	}
 	if len(body) > MaxBody {
-		return nil, fault.New(fault.Invalid, "the request body is larger than 1 MiB").WithKind("body_too_large").WithStatus(http.StatusRequestEntityTooLarge)
+		return nil, fault.New(fault.Invalid, "the request body is larger than 1 MiB").WithKind(fault.KindBodyTooLarge).WithStatus(http.StatusRequestEntityTooLarge)
 	}
 	return body, nil
 }
@@ -107,7 +107,7 @@ func ReadBody(c echo.Context) ([]byte, error) {
 // DecodeBytes is Decode on a body already read.
 func DecodeBytes(body []byte, dst any) error {
 	malformed := func(msg string) error {
-		return fault.New(fault.Invalid, "%s", msg).WithKind("malformed_json").WithStatus(http.StatusBadRequest)
+		return fault.New(fault.Invalid, "%s", msg).WithKind(fault.KindMalformedJSON).WithStatus(http.StatusBadRequest)
 	}
 	if !utf8.Valid(body) {
 		return malformed("the body is not valid UTF-8")
@@ -143,9 +143,9 @@ func DecodeBytes(body []byte, dst any) error {
 			name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
 			if name == "" {
 				// A member named "": blame the body, as a 422 names a field.
-				return fault.Field("body", "unknown field \"\" (a member with an empty name)").WithKind("unknown_field")
+				return fault.Field("body", "unknown field \"\" (a member with an empty name)").WithKind(fault.KindUnknownField)
 			}
-			return fault.Field(name, "unknown field %q", name).WithKind("unknown_field")
+			return fault.Field(name, "unknown field %q", name).WithKind(fault.KindUnknownField)
 		case errors.Is(err, io.ErrUnexpectedEOF):
 			return malformed("the JSON body ends too early")
 		default:
@@ -189,16 +189,16 @@ func memberError(prefix string, doc []byte, dst any) error {
 		return nil
 	}
 	if p.tooDeep {
-		return fault.New(fault.Invalid, "the JSON nests more than %d levels deep", maxDepth).WithKind("malformed_json").WithStatus(http.StatusBadRequest)
+		return fault.New(fault.Invalid, "the JSON nests more than %d levels deep", maxDepth).WithKind(fault.KindMalformedJSON).WithStatus(http.StatusBadRequest)
 	}
 	path := p.path
 	if prefix != "" {
 		path = prefix + "." + path
 	}
 	if p.duplicate {
-		return fault.Field(path, "%s appears twice", path).WithKind("duplicate_field").WithStatus(http.StatusBadRequest)
+		return fault.Field(path, "%s appears twice", path).WithKind(fault.KindDuplicateField).WithStatus(http.StatusBadRequest)
 	}
-	return fault.Field(path, "unknown field %q: member names are case-sensitive", path).WithKind("unknown_field")
+	return fault.Field(path, "unknown field %q: member names are case-sensitive", path).WithKind(fault.KindUnknownField)
 }
 
 // Value is one JSON field whose type and content are checked after
@@ -355,16 +355,31 @@ func (v Value) parseDate(field string) (calendar.Date, error) {
 
 // Enum returns a required string among allowed.
 func (v Value) Enum(field string, allowed ...string) (string, error) {
+	return Enum(v, field, allowed...)
+}
+
+// Enum returns v as one of allowed, a typed list (statuses, kinds): the
+// error lists the very values the caller accepts.
+func Enum[T ~string](v Value, field string, allowed ...T) (T, error) {
 	s, err := v.String(field, 64)
 	if err != nil {
 		return "", err
 	}
 	for _, a := range allowed {
-		if s == a {
-			return s, nil
+		if s == string(a) {
+			return a, nil
 		}
 	}
-	return "", fault.Field(field, "%s must be one of %s", field, strings.Join(allowed, ", "))
+	return "", fault.Field(field, "%s must be one of %s", field, JoinValues(allowed))
+}
+
+// JoinValues writes a list of allowed values for an error message: "a, b, c".
+func JoinValues[T ~string](values []T) string {
+	out := make([]string, len(values))
+	for i, v := range values {
+		out[i] = string(v)
+	}
+	return strings.Join(out, ", ")
 }
 
 // Array returns the elements of a required JSON array.
@@ -405,7 +420,7 @@ func (v Value) Object(field string, dst any) error {
 	}
 	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
 		name = field + "." + strings.Trim(name, `"`)
-		return fault.Field(name, "unknown field %q", name).WithKind("unknown_field")
+		return fault.Field(name, "unknown field %q", name).WithKind(fault.KindUnknownField)
 	}
 	return fault.Field(field, "%s is not a valid object", field)
 }

@@ -19,8 +19,10 @@ type probe struct {
 func TestDecodeBytesNamesTheField(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		body, kind, field string
-		status            int
+		body   string
+		kind   fault.Kind
+		field  string
+		status int
 	}{
 		{`{"name":"a","name":"b"}`, "duplicate_field", "name", 400},
 		{`{"inner":{"a":1,"a":2}}`, "duplicate_field", "inner.a", 400},

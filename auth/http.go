@@ -63,7 +63,7 @@ func (t *Throttle) Middleware() echo.MiddlewareFunc {
 				c.Response().Header().Set("Retry-After", strconv.FormatInt(seconds, 10))
 				return (&fault.Error{Code: fault.Unauthorized, Status: http.StatusTooManyRequests,
 					Message: "too many failed authentications from this address; retry later"}).
-					WithKind("too_many_attempts").WithDetail("retry_after", strconv.FormatInt(seconds, 10))
+					WithKind(fault.KindTooManyAttempts).WithDetail("retry_after", strconv.FormatInt(seconds, 10))
 			}
 			err := next(c)
 			if fault.Is(err, fault.Unauthorized) {

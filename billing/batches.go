@@ -9,31 +9,66 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/shopspring/decimal"
 
-	"passd/api"
 	"passd/audit"
 	"passd/calendar"
 	"passd/db"
 	"passd/fault"
+	"passd/ident"
 	"passd/journal"
+	"passd/lifecycle"
 	"passd/money"
+	"passd/settlement"
 )
+
+// BatchStatus is where a payout batch stands.
+type BatchStatus string
 
 // Payout batch statuses.
 const (
-	BatchDraft     = "draft"
-	BatchSubmitted = "submitted"
-	BatchApproved  = "approved"
-	BatchPaid      = "paid"
-	BatchCancelled = "cancelled"
+	BatchDraft     BatchStatus = "draft"
+	BatchSubmitted BatchStatus = "submitted"
+	BatchApproved  BatchStatus = "approved"
+	BatchPaid      BatchStatus = "paid"
+	BatchCancelled BatchStatus = "cancelled"
+)
+
+// BatchAction moves a payout batch.
+type BatchAction string
+
+// Payout batch actions.
+const (
+	BatchSubmit   BatchAction = "submit"    // its preparer hands it over
+	BatchApprove  BatchAction = "approve"   // another user approves it: it is frozen
+	BatchCancel   BatchAction = "cancel"    // its payouts are due again
+	BatchMarkPaid BatchAction = "mark_paid" // the bank has paid it
+)
+
+// BatchMachine is the life of a payout batch; the trigger
+// payout_batches_forward_only holds the same table. An approved batch can
+// no longer be cancelled: its SEPA file may be at the bank.
+var BatchMachine = lifecycle.New([]BatchStatus{BatchDraft, BatchSubmitted, BatchApproved, BatchPaid, BatchCancelled},
+	lifecycle.Edge[BatchStatus, BatchAction]{Action: BatchSubmit, From: []BatchStatus{BatchDraft}, To: BatchSubmitted},
+	lifecycle.Edge[BatchStatus, BatchAction]{Action: BatchApprove, From: []BatchStatus{BatchSubmitted}, To: BatchApproved},
+	lifecycle.Edge[BatchStatus, BatchAction]{Action: BatchCancel, From: []BatchStatus{BatchDraft, BatchSubmitted}, To: BatchCancelled},
+	lifecycle.Edge[BatchStatus, BatchAction]{Action: BatchMarkPaid, From: []BatchStatus{BatchApproved}, To: BatchPaid},
 )
 
 // BatchStatuses lists every batch status, for filters.
-var BatchStatuses = []string{BatchDraft, BatchSubmitted, BatchApproved, BatchPaid, BatchCancelled}
+var BatchStatuses = BatchMachine.States()
+
+// Allowed reports whether a batch in s may take action a.
+func (s BatchStatus) Allowed(a BatchAction) bool { return BatchMachine.Allowed(s, a) }
+
+// Next is where action a takes a batch in s.
+func (s BatchStatus) Next(a BatchAction) (BatchStatus, bool) { return BatchMachine.Next(s, a) }
+
+// HasSEPA reports whether a batch in s has a SEPA file: once approved.
+func (s BatchStatus) HasSEPA() bool { return s == BatchApproved || s == BatchPaid }
 
 // PayoutBatch is a set of due payouts the régie pays in one SEPA file.
 type PayoutBatch struct {
 	ID             int64
-	Status         string
+	Status         BatchStatus
 	ProviderID     int64 // the filter it was drafted with; 0: every provider
 	PayoutCount    int
 	Total          decimal.Decimal
@@ -153,12 +188,12 @@ func (s *Store) DraftPayoutBatch(ctx context.Context, actor audit.Actor, provide
 		if tag.RowsAffected() != int64(len(ids)) {
 			return fmt.Errorf("billing: batch payouts: %d of %d changed", tag.RowsAffected(), len(ids))
 		}
-		batch := api.FormatID(id)
+		batch := ident.FormatID(id)
 		if err := audit.Append(ctx, tx, audit.Entry{Actor: actor, Action: "payout_batch.draft", Entity: "payout_batch", EntityID: batch,
 			After: map[string]any{"status": BatchDraft, "payout_count": len(ids), "total": money.Format(total), "ceiling": money.Format(st.RegieCeiling)}}); err != nil {
 			return err
 		}
-		if err := auditPayouts(ctx, tx, actor, "payout.batch", ids, PayoutDue, map[string]any{"status": PayoutBatched, "batch_id": batch}); err != nil {
+		if err := auditPayouts(ctx, tx, actor, "payout.batch", ids, settlement.PayoutDue, map[string]any{"status": settlement.PayoutBatched, "batch_id": batch}); err != nil {
 			return err
 		}
 		// readBatch, not scanBatch: the draft is what finance reviews before
@@ -175,7 +210,7 @@ func (s *Store) DraftPayoutBatch(ctx context.Context, actor audit.Actor, provide
 }
 
 // auditPayouts writes the audit rows of payouts that all made the same move.
-func auditPayouts(ctx context.Context, tx pgx.Tx, actor audit.Actor, action string, ids []int64, before string, after map[string]any) error {
+func auditPayouts(ctx context.Context, tx pgx.Tx, actor audit.Actor, action string, ids []int64, before settlement.PayoutStatus, after map[string]any) error {
 	return audit.AppendSame(ctx, tx, actor, action, "payout", ids, map[string]any{"status": before}, after)
 }
 
@@ -197,32 +232,46 @@ func lockBatch(ctx context.Context, tx pgx.Tx, id int64) (PayoutBatch, error) {
 	return b, nil
 }
 
-func wrongStatus(b PayoutBatch, action string, want ...string) error {
-	return fault.New(fault.Conflict, "payout batch %d is %s; only a %s batch can be %s", b.ID, b.Status, joinOr(want), action).
-		WithKind("batch_status").WithDetail("status", b.Status)
+// batchVerbs are the past participles of the batch actions, for messages.
+var batchVerbs = map[BatchAction]string{BatchSubmit: "submitted", BatchApprove: "approved", BatchCancel: "cancelled",
+	BatchMarkPaid: "marked paid"}
+
+// checkBatchAction refuses an action the batch's status does not allow,
+// naming the statuses that would, as BatchMachine lists them.
+func checkBatchAction(b PayoutBatch, a BatchAction) error {
+	if b.Status.Allowed(a) {
+		return nil
+	}
+	return fault.New(fault.Conflict, "payout batch %d is %s; only a %s batch can be %s", b.ID, b.Status,
+		joinOr(BatchMachine.From(a)), batchVerbs[a]).WithKind(fault.KindBatchStatus).WithDetail("status", string(b.Status))
 }
 
-func joinOr(words []string) string {
-	switch len(words) {
-	case 1:
-		return words[0]
-	case 2:
-		return words[0] + " or " + words[1]
+func joinOr[S ~string](words []S) string {
+	out := ""
+	for i, w := range words {
+		switch {
+		case i == 0:
+		case i == len(words)-1:
+			out += " or "
+		default:
+			out += ", "
+		}
+		out += string(w)
 	}
-	return fmt.Sprint(words)
+	return out
 }
 
 // SubmitPayoutBatch makes the caller the batch's preparer (ordonnateur).
 func (s *Store) SubmitPayoutBatch(ctx context.Context, actor audit.Actor, id int64) (PayoutBatch, error) {
 	return s.changeBatch(ctx, id, func(tx pgx.Tx, b PayoutBatch, now time.Time) error {
-		if b.Status != BatchDraft {
-			return wrongStatus(b, "submitted", BatchDraft)
+		if err := checkBatchAction(b, BatchSubmit); err != nil {
+			return err
 		}
 		if _, err := tx.Exec(ctx, `UPDATE payout_batches SET status = 'submitted', submitted_at = $2, prepared_by = $3 WHERE id = $1 AND status = 'draft'`,
 			id, now, actor.UserID); err != nil {
 			return fmt.Errorf("billing: submit batch: %w", err)
 		}
-		return audit.Append(ctx, tx, audit.Entry{Actor: actor, Action: "payout_batch.submit", Entity: "payout_batch", EntityID: api.FormatID(id),
+		return audit.Append(ctx, tx, audit.Entry{Actor: actor, Action: "payout_batch.submit", Entity: "payout_batch", EntityID: ident.FormatID(id),
 			Before: map[string]any{"status": BatchDraft}, After: map[string]any{"status": BatchSubmitted, "prepared_by": actor.Name}})
 	})
 }
@@ -254,11 +303,11 @@ func (s *Store) ApprovePayoutBatch(ctx context.Context, ap Approval, id int64) (
 		if err != nil {
 			return err
 		}
-		if b.Status != BatchSubmitted {
-			return wrongStatus(b, "approved", BatchSubmitted)
+		if err := checkBatchAction(b, BatchApprove); err != nil {
+			return err
 		}
 		if b.PreparedByID == ap.Actor.UserID {
-			return fault.New(fault.Forbidden, "the preparer of a batch cannot approve it: another finance user must").WithKind("four_eyes")
+			return fault.New(fault.Forbidden, "the preparer of a batch cannot approve it: another finance user must").WithKind(fault.KindFourEyes)
 		}
 		now := s.now()
 		year := calendar.Today(now).Year()
@@ -269,13 +318,13 @@ func (s *Store) ApprovePayoutBatch(ctx context.Context, ap Approval, id int64) (
 		over := used.Add(b.Total).GreaterThan(st.AnnualBudget)
 		if over && !ap.Override {
 			return fault.New(fault.Conflict, "approving %s would take %d's approved and paid payouts to %s, over the annual budget of %s",
-				money.Format(b.Total), year, money.Format(used.Add(b.Total)), money.Format(st.AnnualBudget)).WithKind("budget_exceeded").
+				money.Format(b.Total), year, money.Format(used.Add(b.Total)), money.Format(st.AnnualBudget)).WithKind(fault.KindBudgetExceeded).
 				WithDetail("budget", money.Format(st.AnnualBudget)).WithDetail("used", money.Format(used))
 		}
 		if _, err := tx.Exec(ctx, `UPDATE payout_batches SET status = 'approved', approved_at = $2, approved_by = $3, budget_override = $4
 			WHERE id = $1 AND status = 'submitted'`, id, now, ap.Actor.UserID, over); err != nil {
 			if db.IsConstraint(err, "payout_batches_four_eyes") {
-				return fault.New(fault.Forbidden, "the preparer of a batch cannot approve it").WithKind("four_eyes")
+				return fault.New(fault.Forbidden, "the preparer of a batch cannot approve it").WithKind(fault.KindFourEyes)
 			}
 			return fmt.Errorf("billing: approve batch: %w", err)
 		}
@@ -291,11 +340,11 @@ func (s *Store) ApprovePayoutBatch(ctx context.Context, ap Approval, id int64) (
 			after["budget_override"] = true
 			after["budget"], after["used_before"] = money.Format(st.AnnualBudget), money.Format(used)
 		}
-		if err := audit.Append(ctx, tx, audit.Entry{Actor: ap.Actor, Action: "payout_batch.approve", Entity: "payout_batch", EntityID: api.FormatID(id),
+		if err := audit.Append(ctx, tx, audit.Entry{Actor: ap.Actor, Action: "payout_batch.approve", Entity: "payout_batch", EntityID: ident.FormatID(id),
 			Before: map[string]any{"status": BatchSubmitted}, After: after}); err != nil {
 			return err
 		}
-		if err := auditPayouts(ctx, tx, ap.Actor, "payout.approve", ids, PayoutBatched, map[string]any{"status": PayoutApproved}); err != nil {
+		if err := auditPayouts(ctx, tx, ap.Actor, "payout.approve", ids, settlement.PayoutBatched, map[string]any{"status": settlement.PayoutApproved}); err != nil {
 			return err
 		}
 		out, err = readBatch(ctx, tx, id)
@@ -334,8 +383,8 @@ func batchPayoutIDs(ctx context.Context, tx pgx.Tx, id int64) ([]int64, error) {
 // due again and may go into another batch.
 func (s *Store) CancelPayoutBatch(ctx context.Context, actor audit.Actor, id int64) (PayoutBatch, error) {
 	return s.changeBatch(ctx, id, func(tx pgx.Tx, b PayoutBatch, now time.Time) error {
-		if b.Status != BatchDraft && b.Status != BatchSubmitted {
-			return wrongStatus(b, "cancelled", BatchDraft, BatchSubmitted)
+		if err := checkBatchAction(b, BatchCancel); err != nil {
+			return err
 		}
 		ids, err := batchPayoutIDs(ctx, tx, id)
 		if err != nil {
@@ -348,11 +397,11 @@ func (s *Store) CancelPayoutBatch(ctx context.Context, actor audit.Actor, id int
 			id, now, nullID(actor.UserID)); err != nil {
 			return fmt.Errorf("billing: cancel batch: %w", err)
 		}
-		if err := audit.Append(ctx, tx, audit.Entry{Actor: actor, Action: "payout_batch.cancel", Entity: "payout_batch", EntityID: api.FormatID(id),
+		if err := audit.Append(ctx, tx, audit.Entry{Actor: actor, Action: "payout_batch.cancel", Entity: "payout_batch", EntityID: ident.FormatID(id),
 			Before: map[string]any{"status": b.Status}, After: map[string]any{"status": BatchCancelled}}); err != nil {
 			return err
 		}
-		return auditPayouts(ctx, tx, actor, "payout.unbatch", ids, PayoutBatched, map[string]any{"status": PayoutDue, "from_batch_id": api.FormatID(id)})
+		return auditPayouts(ctx, tx, actor, "payout.unbatch", ids, settlement.PayoutBatched, map[string]any{"status": settlement.PayoutDue, "from_batch_id": ident.FormatID(id)})
 	})
 }
 
@@ -360,8 +409,8 @@ func (s *Store) CancelPayoutBatch(ctx context.Context, actor audit.Actor, id int
 // paidOn: its payouts are paid and the journal moves them out of the bank.
 func (s *Store) MarkPayoutBatchPaid(ctx context.Context, actor audit.Actor, id int64, paidOn calendar.Date) (PayoutBatch, error) {
 	return s.changeBatch(ctx, id, func(tx pgx.Tx, b PayoutBatch, now time.Time) error {
-		if b.Status != BatchApproved {
-			return wrongStatus(b, "marked paid", BatchApproved)
+		if err := checkBatchAction(b, BatchMarkPaid); err != nil {
+			return err
 		}
 		if paidOn.After(calendar.Today(now)) {
 			return fault.Field("paid_on", "paid_on cannot be in the future").WithCause(calendar.ErrFuture)
@@ -399,11 +448,11 @@ func (s *Store) MarkPayoutBatchPaid(ctx context.Context, actor audit.Actor, id i
 		if err := journal.Post(ctx, tx, now, postings...); err != nil {
 			return err
 		}
-		if err := audit.Append(ctx, tx, audit.Entry{Actor: actor, Action: "payout_batch.paid", Entity: "payout_batch", EntityID: api.FormatID(id),
+		if err := audit.Append(ctx, tx, audit.Entry{Actor: actor, Action: "payout_batch.paid", Entity: "payout_batch", EntityID: ident.FormatID(id),
 			Before: map[string]any{"status": BatchApproved}, After: map[string]any{"status": BatchPaid, "paid_on": paidOn.String()}}); err != nil {
 			return err
 		}
-		return auditPayouts(ctx, tx, actor, "payout.paid", ids, PayoutApproved, map[string]any{"status": PayoutPaid, "paid_on": paidOn.String()})
+		return auditPayouts(ctx, tx, actor, "payout.paid", ids, settlement.PayoutApproved, map[string]any{"status": settlement.PayoutPaid, "paid_on": paidOn.String()})
 	})
 }
 
@@ -459,7 +508,7 @@ func (s *Store) PayoutBatch(ctx context.Context, id int64) (PayoutBatch, error) 
 }
 
 // PayoutBatches lists batches, newest first; status "" lists all.
-func (s *Store) PayoutBatches(ctx context.Context, status string, page api.PageRequest) ([]PayoutBatch, error) {
+func (s *Store) PayoutBatches(ctx context.Context, status BatchStatus, page db.PageRequest) ([]PayoutBatch, error) {
 	rows, err := s.pool.Query(ctx, `SELECT `+batchColumns+batchFrom+`
 		WHERE ($1 = '' OR b.status = $1) AND ($2::bigint = 0 OR b.id < $2) ORDER BY b.id DESC LIMIT $3`, status, page.Before, page.Limit+1)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"passd/db"
+	"passd/settlement"
 )
 
 // ProviderDue is what the city owes one provider and has not yet put in a
@@ -24,15 +25,15 @@ type ProviderDue struct {
 // stand in each status.
 type FinanceSummary struct {
 	Due            []ProviderDue
-	BatchesByState map[string]int
+	BatchesByState map[BatchStatus]int
 }
 
 // FinanceSummary reads both in one snapshot.
 func (s *Store) FinanceSummary(ctx context.Context) (FinanceSummary, error) {
-	out := FinanceSummary{BatchesByState: map[string]int{}}
+	out := FinanceSummary{BatchesByState: map[BatchStatus]int{}}
 	err := db.InTxOptions(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, `SELECT pr.id, pr.name, count(*), sum(p.amount) FROM payouts p JOIN providers pr ON pr.id = p.provider_id
-			WHERE p.status = $1 GROUP BY pr.id, pr.name ORDER BY sum(p.amount) DESC, pr.id`, PayoutDue)
+			WHERE p.status = $1 GROUP BY pr.id, pr.name ORDER BY sum(p.amount) DESC, pr.id`, settlement.PayoutDue)
 		if err != nil {
 			return fmt.Errorf("billing: due by provider: %w", err)
 		}
@@ -47,7 +48,7 @@ func (s *Store) FinanceSummary(ctx context.Context) (FinanceSummary, error) {
 		if err != nil {
 			return fmt.Errorf("billing: batches by status: %w", err)
 		}
-		var status string
+		var status BatchStatus
 		var n int
 		_, err = pgx.ForEachRow(rows, []any{&status, &n}, func() error {
 			out.BatchesByState[status] = n

@@ -23,7 +23,15 @@
 //   - shares are computed per line: CPAM share = line total × rate rounded
 //     half-up to the cent, the city's share is the exact remainder.
 //
+// The statuses are typed values whose machines (InvoiceMachine,
+// BatchMachine, settlement.PayoutMachine) the stores, handlers and pages
+// ask; the triggers hold the same tables (migrations/machines_test.go).
+//
 // The rights of a file are read from the patients table that the claims
 // package writes: that schema is the contract between the two packages,
-// which never import each other.
+// which never import each other. What both need — the money's statuses and
+// reasons, and settlement.Owe — is in package settlement; rights statuses
+// in package rights. billing imports neither claims nor scheduler (its
+// sweeps read shutdown.Requested); its JSON handlers (*http.go) still
+// import Echo, until they move to a transport package.
 package billing

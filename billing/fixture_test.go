@@ -20,6 +20,7 @@ import (
 	"passd/journal"
 	"passd/keyring"
 	"passd/keyring/keyringtest"
+	"passd/settlement"
 )
 
 // clock is a settable test clock, safe for concurrent use.
@@ -170,7 +171,8 @@ func (f *fixture) request(t *testing.T, patientID int64, regime, filed string) {
 
 // ledger is what exists in the database for one invoice.
 type ledger struct {
-	status, reason string
+	status         billing.InvoiceStatus
+	reason         settlement.Reason
 	cpam, city     *decimal.Decimal
 	claims         []decimal.Decimal
 	payouts        []string // "amount reason"

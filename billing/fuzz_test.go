@@ -212,7 +212,7 @@ func FuzzDraftRequest(f *testing.F) {
 			return
 		}
 		raw, given, _ := r.ProviderID.OptString("provider_id", 20)
-		if id < 0 || given != (id > 0) || (given && api.FormatID(id) != raw) {
+		if id < 0 || given != (id > 0) || (given && ident.FormatID(id) != raw) {
 			t.Fatalf("accepted provider %d from %q", id, body)
 		}
 	})

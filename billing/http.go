@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"slices"
 	"strings"
 	"time"
 
@@ -19,6 +18,7 @@ import (
 	"passd/ident"
 	"passd/money"
 	"passd/sepa"
+	"passd/settlement"
 )
 
 // Routes registers the provider, invoice and payout routes on g, which
@@ -61,7 +61,7 @@ type providerJSON struct {
 }
 
 func toProviderJSON(p Provider) providerJSON {
-	return providerJSON{ID: api.FormatID(p.ID), Kind: p.Kind, Name: p.Name, RPPS: nullable(p.RPPS), FINESS: nullable(p.FINESS),
+	return providerJSON{ID: ident.FormatID(p.ID), Kind: p.Kind, Name: p.Name, RPPS: nullable(p.RPPS), FINESS: nullable(p.FINESS),
 		IBAN: p.IBAN, BIC: p.BIC, CreatedAt: p.CreatedAt.UTC()}
 }
 
@@ -191,23 +191,23 @@ type outcomeJSON struct {
 }
 
 type invoiceJSON struct {
-	ID                string        `json:"id"`
-	ProviderID        string        `json:"provider_id"`
-	PatientFileNumber string        `json:"patient_file_number"`
-	ExternalRef       string        `json:"external_ref"`
-	CareDate          calendar.Date `json:"care_date"`
-	Deadline          calendar.Date `json:"deadline"`
-	Status            string        `json:"status"`
-	Total             string        `json:"total"`
-	Lines             []lineJSON    `json:"lines"`
-	DecisionReason    *string       `json:"decision_reason"`
-	Outcome           *outcomeJSON  `json:"outcome"`
-	CreatedAt         time.Time     `json:"created_at"`
-	DecidedAt         *time.Time    `json:"decided_at"`
+	ID                string             `json:"id"`
+	ProviderID        string             `json:"provider_id"`
+	PatientFileNumber string             `json:"patient_file_number"`
+	ExternalRef       string             `json:"external_ref"`
+	CareDate          calendar.Date      `json:"care_date"`
+	Deadline          calendar.Date      `json:"deadline"`
+	Status            InvoiceStatus      `json:"status"`
+	Total             string             `json:"total"`
+	Lines             []lineJSON         `json:"lines"`
+	DecisionReason    *settlement.Reason `json:"decision_reason"`
+	Outcome           *outcomeJSON       `json:"outcome"`
+	CreatedAt         time.Time          `json:"created_at"`
+	DecidedAt         *time.Time         `json:"decided_at"`
 }
 
 func toInvoiceJSON(inv Invoice) invoiceJSON {
-	out := invoiceJSON{ID: api.FormatID(inv.ID), ProviderID: api.FormatID(inv.ProviderID), PatientFileNumber: inv.PatientFileNumber,
+	out := invoiceJSON{ID: ident.FormatID(inv.ID), ProviderID: ident.FormatID(inv.ProviderID), PatientFileNumber: inv.PatientFileNumber,
 		ExternalRef: inv.ExternalRef, CareDate: inv.CareDate, Deadline: inv.Deadline, Status: inv.Status,
 		Total: money.Format(inv.Total), Lines: make([]lineJSON, len(inv.Lines)), CreatedAt: inv.CreatedAt.UTC()}
 	for i, l := range inv.Lines {
@@ -383,9 +383,9 @@ func (s *Store) listInvoices(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	f := InvoiceFilter{Status: c.QueryParam("status"), ProviderID: visibleTo(auth.From(c))}
-	if f.Status != "" && !slices.Contains(Statuses, f.Status) {
-		return fault.Field("status", "status must be one of %s", strings.Join(Statuses, ", "))
+	f := InvoiceFilter{ProviderID: visibleTo(auth.From(c))}
+	if f.Status, err = api.QueryEnum(c, "status", Statuses); err != nil {
+		return err
 	}
 	list, err := s.Invoices(c.Request().Context(), f, page)
 	if err != nil {
@@ -416,9 +416,9 @@ func (s *Store) cancelInvoice(c echo.Context) error {
 		return err
 	}
 	p := auth.From(c)
-	reason := ReasonVoided
+	reason := settlement.Voided
 	if p.Role == auth.Provider {
-		reason = ReasonWithdrawn
+		reason = settlement.Withdrawn
 	}
 	inv, err := s.Cancel(c.Request().Context(), p.Actor(), id, visibleTo(p), reason)
 	if err != nil {

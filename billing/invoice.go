@@ -7,30 +7,49 @@ import (
 	"github.com/shopspring/decimal"
 
 	"passd/calendar"
+	"passd/lifecycle"
 	"passd/money"
+	"passd/rights"
+	"passd/settlement"
 )
+
+// InvoiceStatus is where an invoice stands.
+type InvoiceStatus string
 
 // Invoice statuses.
 const (
-	StatusPending   = "pending"
-	StatusReleased  = "released"
-	StatusCityDue   = "city_due"
-	StatusCancelled = "cancelled"
+	StatusPending   InvoiceStatus = "pending"
+	StatusReleased  InvoiceStatus = "released"
+	StatusCityDue   InvoiceStatus = "city_due"
+	StatusCancelled InvoiceStatus = "cancelled"
+)
+
+// InvoiceAction moves a pending invoice to its one outcome.
+type InvoiceAction string
+
+// Invoice actions.
+const (
+	InvoiceRelease InvoiceAction = "release"  // to the CPAM (its share), the city paying the rest
+	InvoiceOweCity InvoiceAction = "owe_city" // the city pays it all
+	InvoiceCancel  InvoiceAction = "cancel"   // withdrawn or voided
+)
+
+// InvoiceMachine is the life of an invoice: it leaves pending once. The
+// trigger invoices_decided_once holds the same table.
+var InvoiceMachine = lifecycle.New([]InvoiceStatus{StatusPending, StatusReleased, StatusCityDue, StatusCancelled},
+	lifecycle.Edge[InvoiceStatus, InvoiceAction]{Action: InvoiceRelease, From: []InvoiceStatus{StatusPending}, To: StatusReleased},
+	lifecycle.Edge[InvoiceStatus, InvoiceAction]{Action: InvoiceOweCity, From: []InvoiceStatus{StatusPending}, To: StatusCityDue},
+	lifecycle.Edge[InvoiceStatus, InvoiceAction]{Action: InvoiceCancel, From: []InvoiceStatus{StatusPending}, To: StatusCancelled},
 )
 
 // Statuses lists every invoice status, for filters.
-var Statuses = []string{StatusPending, StatusReleased, StatusCityDue, StatusCancelled}
+var Statuses = InvoiceMachine.States()
 
-// Decision reasons.
-const (
-	ReasonRightsOpened   = "rights_opened"
-	ReasonRightsRefused  = "rights_refused"
-	ReasonNotCovered     = "not_covered"
-	ReasonDeadlinePassed = "deadline_passed"
-	ReasonPrescribed     = "prescribed"
-	ReasonWithdrawn      = "withdrawn"
-	ReasonVoided         = "voided"
-)
+// Allowed reports whether an invoice in s may take action a.
+func (s InvoiceStatus) Allowed(a InvoiceAction) bool { return InvoiceMachine.Allowed(s, a) }
+
+// Next is where action a takes an invoice in s.
+func (s InvoiceStatus) Next(a InvoiceAction) (InvoiceStatus, bool) { return InvoiceMachine.Next(s, a) }
 
 // Invoice is a provider's invoice for one patient and one care date.
 type Invoice struct {
@@ -40,10 +59,10 @@ type Invoice struct {
 	ExternalRef       string
 	CareDate          calendar.Date
 	Deadline          calendar.Date
-	Status            string
+	Status            InvoiceStatus
 	Total             decimal.Decimal
 	Lines             []Line
-	DecisionReason    string
+	DecisionReason    settlement.Reason
 	CPAMAmount        *decimal.Decimal // set once decided
 	CityAmount        *decimal.Decimal
 	DecidedAt         *time.Time
@@ -94,7 +113,7 @@ func SplitLines(lines []Line, rate decimal.Decimal) (Split, error) {
 
 // Rights is what billing needs to know of a patient's current rights.
 type Rights struct {
-	Status    string // none, requested, opened, refused
+	Status    rights.Status
 	Regime    string
 	From, To  calendar.Date // To zero: no end
 	DecidedOn calendar.Date // Paris date of the decision; zero when none
@@ -102,14 +121,14 @@ type Rights struct {
 
 // Covers reports whether opened rights cover the care date.
 func (r Rights) Covers(care calendar.Date) bool {
-	return r.Status == "opened" && !care.Before(r.From) && (r.To.IsZero() || !care.After(r.To))
+	return r.Status == rights.Opened && !care.Before(r.From) && (r.To.IsZero() || !care.After(r.To))
 }
 
 // Outcome is a decision for a pending invoice. A zero Outcome means the
 // invoice stays pending.
 type Outcome struct {
-	Status string
-	Reason string
+	Status InvoiceStatus
+	Reason settlement.Reason
 }
 
 // Prescribed reports whether, on day today, an invoice for care given on
@@ -125,23 +144,23 @@ func Prescribed(care, today calendar.Date) bool {
 // invoice by their content; once the deadline has passed without such a
 // decision, the city pays (deadline_passed). Otherwise it stays pending.
 func Decide(care, deadline calendar.Date, r Rights, today calendar.Date) Outcome {
-	decided := r.Status == "opened" || r.Status == "refused"
+	decided := r.Status.Decided()
 	inTime := decided && !r.DecidedOn.After(deadline)
 	pastDeadline := today.After(deadline)
 	switch {
 	case decided && (inTime || !pastDeadline):
 		switch {
-		case r.Status == "refused":
-			return Outcome{StatusCityDue, ReasonRightsRefused}
+		case r.Status == rights.Refused:
+			return Outcome{StatusCityDue, settlement.RightsRefused}
 		case !r.Covers(care):
-			return Outcome{StatusCityDue, ReasonNotCovered}
+			return Outcome{StatusCityDue, settlement.NotCovered}
 		case Prescribed(care, today):
-			return Outcome{StatusCityDue, ReasonPrescribed}
+			return Outcome{StatusCityDue, settlement.Prescribed}
 		default:
-			return Outcome{StatusReleased, ReasonRightsOpened}
+			return Outcome{StatusReleased, settlement.RightsOpened}
 		}
 	case pastDeadline:
-		return Outcome{StatusCityDue, ReasonDeadlinePassed}
+		return Outcome{StatusCityDue, settlement.DeadlinePassed}
 	}
 	return Outcome{}
 }

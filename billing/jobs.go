@@ -8,11 +8,12 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/shopspring/decimal"
 
-	"passd/api"
 	"passd/audit"
 	"passd/calendar"
 	"passd/db"
-	"passd/scheduler"
+	"passd/ident"
+	"passd/settlement"
+	"passd/shutdown"
 )
 
 // A selector says which pending invoices a job looks at and in which
@@ -78,7 +79,7 @@ func (s *Store) sweep(ctx context.Context, job string, sel selector) (int64, err
 		if err := ctx.Err(); err != nil {
 			return total, err
 		}
-		if scheduler.StopRequested(ctx) {
+		if shutdown.Requested(ctx) {
 			return total, nil
 		}
 		var n, seen int
@@ -178,7 +179,7 @@ func (s *Store) decideBatch(ctx context.Context, tx pgx.Tx, job string, sel sele
 	}
 
 	n := len(decidedList)
-	ids, statuses, reasons := make([]int64, n), make([]string, n), make([]string, n)
+	ids, statuses, reasons := make([]int64, n), make([]InvoiceStatus, n), make([]settlement.Reason, n)
 	cpams, cities := make([]decimal.Decimal, n), make([]decimal.Decimal, n)
 	for i, c := range decidedList {
 		ids[i], statuses[i], reasons[i], cpams[i], cities[i] = c.id, c.outcome.Status, c.outcome.Reason, c.cpam, c.city
@@ -205,7 +206,7 @@ func (s *Store) decideBatch(ctx context.Context, tx pgx.Tx, job string, sel sele
 	actor := audit.Job(job)
 	var claimIDs []int64
 	var claimAmounts, claimRates []decimal.Decimal
-	var owed []newPayout
+	var owed []settlement.Owed
 	entries := make([]audit.Entry, 0, len(updated))
 	for _, c := range decidedList {
 		if !done[c.id] {
@@ -217,11 +218,11 @@ func (s *Store) decideBatch(ctx context.Context, tx pgx.Tx, job string, sel sele
 		if c.city.IsPositive() {
 			reason := c.outcome.Reason
 			if c.outcome.Status == StatusReleased {
-				reason = ReasonTicketModerateur
+				reason = settlement.TicketModerateur
 			}
-			owed = append(owed, newPayout{invoiceID: c.id, providerID: c.providerID, amount: c.city, reason: reason})
+			owed = append(owed, settlement.Owed{InvoiceID: c.id, ProviderID: c.providerID, Amount: c.city, Reason: reason})
 		}
-		entries = append(entries, audit.Entry{Actor: actor, Action: "invoice.decide", Entity: "invoice", EntityID: api.FormatID(c.id),
+		entries = append(entries, audit.Entry{Actor: actor, Action: "invoice.decide", Entity: "invoice", EntityID: ident.FormatID(c.id),
 			Before: map[string]any{"status": StatusPending},
 			After: map[string]any{"status": c.outcome.Status, "decision_reason": c.outcome.Reason,
 				"cpam_amount": c.cpam.StringFixed(2), "city_amount": c.city.StringFixed(2), "regime": c.rights.Regime}})
@@ -229,7 +230,7 @@ func (s *Store) decideBatch(ctx context.Context, tx pgx.Tx, job string, sel sele
 	if err := s.claims.Queue(ctx, tx, actor, claimIDs, claimAmounts, claimRates); err != nil {
 		return 0, 0, last, err
 	}
-	if err := owe(ctx, tx, actor, now, owed); err != nil {
+	if err := settlement.Owe(ctx, tx, actor, now, owed); err != nil {
 		return 0, 0, last, err
 	}
 	if err := audit.Append(ctx, tx, entries...); err != nil {

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"passd/billing"
+	"passd/settlement"
 )
 
 // TestSweepsDecideEveryCandidateAcrossBatches runs both sweeps with
@@ -55,7 +56,7 @@ func TestSweepsDecideEveryCandidateAcrossBatches(t *testing.T) {
 		t.Fatalf("deadline: %d decided, %v; want %d", n, err, len(late))
 	}
 	for _, inv := range late {
-		if m := f.ledger(t, inv.ID); m.status != billing.StatusCityDue || m.reason != billing.ReasonDeadlinePassed {
+		if m := f.ledger(t, inv.ID); m.status != billing.StatusCityDue || m.reason != settlement.DeadlinePassed {
 			t.Errorf("invoice %d (deadline %s) is %s %s after the deadline sweep", inv.ID, inv.Deadline, m.status, m.reason)
 		}
 	}

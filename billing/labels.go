@@ -2,23 +2,23 @@ package billing
 
 // French words for what finance staff read: the spreadsheets of this
 // package and the web pages share them, so that a status reads the same
-// in both. An unknown value reads as "".
+// in both. Payouts' statuses and reasons have theirs in package payout.
 var (
-	payoutReasonFR = map[string]string{
-		ReasonTicketModerateur: "ticket modérateur", ReasonRightsRefused: "droits refusés", ReasonNotCovered: "soins hors droits",
-		ReasonDeadlinePassed: "délai dépassé", ReasonPrescribed: "prescription", ReasonCPAMRejected: "rejet CPAM",
-		ReasonCPAMPartial: "paiement partiel CPAM",
-	}
-	payoutStatusFR = map[string]string{PayoutDue: "à payer", PayoutBatched: "dans un lot", PayoutApproved: "approuvé", PayoutPaid: "payé"}
-	batchStatusFR  = map[string]string{BatchDraft: "brouillon", BatchSubmitted: "soumis", BatchApproved: "approuvé", BatchPaid: "payé",
-		BatchCancelled: "annulé"}
+	invoiceStatusFR = map[InvoiceStatus]string{StatusPending: "en attente", StatusReleased: "transmise à la CPAM",
+		StatusCityDue: "à payer par la ville", StatusCancelled: "annulée"}
+	batchStatusFR = map[BatchStatus]string{BatchDraft: "brouillon", BatchSubmitted: "soumis", BatchApproved: "approuvé",
+		BatchPaid: "payé", BatchCancelled: "annulé"}
 )
 
-// PayoutReasonLabel is why the city owes a payout, in French.
-func PayoutReasonLabel(reason string) string { return payoutReasonFR[reason] }
+// Label is an invoice's status in French.
+func (s InvoiceStatus) Label() string { return labelOr(invoiceStatusFR, s) }
 
-// PayoutStatusLabel is a payout's status in French.
-func PayoutStatusLabel(status string) string { return payoutStatusFR[status] }
+// Label is a payout batch's status in French.
+func (s BatchStatus) Label() string { return labelOr(batchStatusFR, s) }
 
-// BatchStatusLabel is a payout batch's status in French.
-func BatchStatusLabel(status string) string { return batchStatusFR[status] }
+func labelOr[K ~string](table map[K]string, k K) string {
+	if fr, ok := table[k]; ok {
+		return fr
+	}
+	return string(k)
+}

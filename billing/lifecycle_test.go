@@ -9,6 +9,7 @@ import (
 	"passd/billing"
 	"passd/db"
 	"passd/fault"
+	"passd/settlement"
 )
 
 var (
@@ -39,8 +40,8 @@ func TestLifecycle(t *testing.T) {
 		kind    string
 		lines   []billing.Line
 		steps   []step
-		status  string
-		reason  string
+		status  billing.InvoiceStatus
+		reason  settlement.Reason
 		claims  []string
 		payouts []string
 	}{
@@ -126,26 +127,26 @@ func TestCancel(t *testing.T) {
 	nurse := f.provider(t, billing.KindNurse)
 
 	withdrawn := f.submit(t, billing.KindGP, p.FileNumber, "2026-03-10")
-	if _, err := f.billing.Cancel(ctx, nurse.actor, withdrawn.ID, nurse.id, billing.ReasonWithdrawn); !fault.Is(err, fault.NotFound) {
+	if _, err := f.billing.Cancel(ctx, nurse.actor, withdrawn.ID, nurse.id, settlement.Withdrawn); !fault.Is(err, fault.NotFound) {
 		t.Fatalf("another provider's cancel: %v, want not found", err)
 	}
-	got, err := f.billing.Cancel(ctx, gp.actor, withdrawn.ID, gp.id, billing.ReasonWithdrawn)
+	got, err := f.billing.Cancel(ctx, gp.actor, withdrawn.ID, gp.id, settlement.Withdrawn)
 	if err != nil || got.Status != "cancelled" || got.DecisionReason != "withdrawn" {
 		t.Fatalf("withdraw: %+v, %v", got, err)
 	}
-	if _, err := f.billing.Cancel(ctx, gp.actor, withdrawn.ID, gp.id, billing.ReasonWithdrawn); !fault.Is(err, fault.Conflict) {
+	if _, err := f.billing.Cancel(ctx, gp.actor, withdrawn.ID, gp.id, settlement.Withdrawn); !fault.Is(err, fault.Conflict) {
 		t.Fatalf("second cancel: %v, want conflict", err)
 	}
 
 	voided := f.submit(t, billing.KindGP, p.FileNumber, "2026-03-09")
-	if got, err := f.billing.Cancel(ctx, f.staff, voided.ID, 0, billing.ReasonVoided); err != nil || got.DecisionReason != "voided" {
+	if got, err := f.billing.Cancel(ctx, f.staff, voided.ID, 0, settlement.Voided); err != nil || got.DecisionReason != "voided" {
 		t.Fatalf("void: %+v, %v", got, err)
 	}
 
 	released := f.submit(t, billing.KindGP, p.FileNumber, "2026-03-08")
 	f.open(t, p.ID, "puma", "2026-01-01", "")
 	f.runRelease(t)
-	if _, err := f.billing.Cancel(ctx, f.staff, released.ID, 0, billing.ReasonVoided); !fault.Is(err, fault.Conflict) {
+	if _, err := f.billing.Cancel(ctx, f.staff, released.ID, 0, settlement.Voided); !fault.Is(err, fault.Conflict) {
 		t.Fatalf("cancel a released invoice: %v, want conflict", err)
 	}
 	// Cancelled invoices are never decided later.

@@ -5,9 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -19,31 +17,33 @@ import (
 	"passd/calendar"
 	"passd/db"
 	"passd/fault"
+	"passd/ident"
 	"passd/money"
+	"passd/settlement"
 	"passd/spreadsheet"
 )
 
 // ---- payouts ----
 
 type payoutJSON struct {
-	ID         string         `json:"id"`
-	InvoiceID  string         `json:"invoice_id"`
-	ProviderID string         `json:"provider_id"`
-	ClaimID    *string        `json:"claim_id"`
-	Amount     string         `json:"amount"`
-	Reason     string         `json:"reason"`
-	Note       *string        `json:"cpam_reason"`
-	Status     string         `json:"status"`
-	BatchID    *string        `json:"batch_id"`
-	PaidOn     *calendar.Date `json:"paid_on"`
-	CreatedAt  time.Time      `json:"created_at"`
+	ID         string                  `json:"id"`
+	InvoiceID  string                  `json:"invoice_id"`
+	ProviderID string                  `json:"provider_id"`
+	ClaimID    *string                 `json:"claim_id"`
+	Amount     string                  `json:"amount"`
+	Reason     settlement.Reason       `json:"reason"`
+	Note       *string                 `json:"cpam_reason"`
+	Status     settlement.PayoutStatus `json:"status"`
+	BatchID    *string                 `json:"batch_id"`
+	PaidOn     *calendar.Date          `json:"paid_on"`
+	CreatedAt  time.Time               `json:"created_at"`
 }
 
 func optID(id int64) *string {
 	if id == 0 {
 		return nil
 	}
-	s := api.FormatID(id)
+	s := ident.FormatID(id)
 	return &s
 }
 
@@ -55,7 +55,7 @@ func optDate(d calendar.Date) *calendar.Date {
 }
 
 func toPayoutJSON(p Payout) payoutJSON {
-	return payoutJSON{ID: api.FormatID(p.ID), InvoiceID: api.FormatID(p.InvoiceID), ProviderID: api.FormatID(p.ProviderID),
+	return payoutJSON{ID: ident.FormatID(p.ID), InvoiceID: ident.FormatID(p.InvoiceID), ProviderID: ident.FormatID(p.ProviderID),
 		ClaimID: optID(p.ClaimID), Amount: money.Format(p.Amount), Reason: p.Reason, Note: nullable(p.Note), Status: p.Status,
 		BatchID: optID(p.BatchID), PaidOn: optDate(p.PaidOn), CreatedAt: p.CreatedAt.UTC()}
 }
@@ -66,7 +66,7 @@ func queryID(c echo.Context, name string) (int64, error) {
 	if raw == "" {
 		return 0, nil
 	}
-	id, err := api.ParseID(raw)
+	id, err := ident.ParseID(raw)
 	if err != nil {
 		return 0, fault.Field(name, "%s must be an id", name)
 	}
@@ -86,11 +86,11 @@ func wantCSV(c echo.Context) (bool, error) {
 
 func (s *Store) listPayouts(c echo.Context) error {
 	p := auth.From(c)
-	f := PayoutFilter{Status: c.QueryParam("status"), ProviderID: visibleTo(p)}
-	if f.Status != "" && !slices.Contains(PayoutStatuses, f.Status) {
-		return fault.Field("status", "status must be one of %s", strings.Join(PayoutStatuses, ", "))
-	}
+	f := PayoutFilter{ProviderID: visibleTo(p)}
 	var err error
+	if f.Status, err = api.QueryEnum(c, "status", settlement.PayoutStatuses); err != nil {
+		return err
+	}
 	if f.BatchID, err = queryID(c, "batch_id"); err != nil {
 		return err
 	}
@@ -143,10 +143,10 @@ func (s *Store) PayoutsCSV(ctx context.Context, f PayoutFilter, out io.Writer) e
 			}
 			batch := ""
 			if p.BatchID != 0 {
-				batch = api.FormatID(p.BatchID)
+				batch = ident.FormatID(p.BatchID)
 			}
-			if err := w.Write(api.FormatID(p.ID), api.FormatID(p.InvoiceID), spreadsheet.Text(ref), spreadsheet.Text(name),
-				spreadsheet.Amount(p.Amount), PayoutReasonLabel(p.Reason), spreadsheet.Text(p.Note), PayoutStatusLabel(p.Status), batch,
+			if err := w.Write(ident.FormatID(p.ID), ident.FormatID(p.InvoiceID), spreadsheet.Text(ref), spreadsheet.Text(name),
+				spreadsheet.Amount(p.Amount), p.Reason.Label(), spreadsheet.Text(p.Note), p.Status.Label(), batch,
 				spreadsheet.Date(p.PaidOn), spreadsheet.Date(calendar.Today(p.CreatedAt))); err != nil {
 				return err
 			}
@@ -169,7 +169,7 @@ type batchProviderJSON struct {
 
 type payoutBatchJSON struct {
 	ID             string              `json:"id"`
-	Status         string              `json:"status"`
+	Status         BatchStatus         `json:"status"`
 	ProviderID     *string             `json:"provider_id"`
 	PayoutCount    int                 `json:"payout_count"`
 	Total          string              `json:"total"`
@@ -195,12 +195,12 @@ func utc(t *time.Time) *time.Time {
 }
 
 func toPayoutBatchJSON(b PayoutBatch) payoutBatchJSON {
-	out := payoutBatchJSON{ID: api.FormatID(b.ID), Status: b.Status, ProviderID: optID(b.ProviderID), PayoutCount: b.PayoutCount,
+	out := payoutBatchJSON{ID: ident.FormatID(b.ID), Status: b.Status, ProviderID: optID(b.ProviderID), PayoutCount: b.PayoutCount,
 		Total: money.Format(b.Total), Ceiling: money.Format(b.Ceiling), CreatedAt: b.CreatedAt.UTC(), CreatedBy: b.Creator,
 		SubmittedAt: utc(b.SubmittedAt), PreparedBy: nullable(b.PreparedBy), ApprovedAt: utc(b.ApprovedAt), ApprovedBy: nullable(b.ApprovedBy),
 		BudgetOverride: b.BudgetOverride, PaidOn: optDate(b.PaidOn), CancelledAt: utc(b.CancelledAt)}
 	for _, p := range b.Providers {
-		out.Providers = append(out.Providers, batchProviderJSON{ProviderID: api.FormatID(p.ProviderID), Name: p.Name,
+		out.Providers = append(out.Providers, batchProviderJSON{ProviderID: ident.FormatID(p.ProviderID), Name: p.Name,
 			PayoutCount: p.PayoutCount, Amount: money.Format(p.Amount)})
 	}
 	return out
@@ -224,15 +224,15 @@ func (s *Store) draftPayoutBatch(c echo.Context) error {
 		return err
 	}
 	if !ok {
-		return fault.New(fault.Conflict, "no due payout can be batched: none is due under the régie's ceiling, or another draft is taking them right now").WithKind("nothing_to_batch")
+		return fault.New(fault.Conflict, "no due payout can be batched: none is due under the régie's ceiling, or another draft is taking them right now").WithKind(fault.KindNothingToBatch)
 	}
 	return c.JSON(http.StatusCreated, toPayoutBatchJSON(b))
 }
 
 func (s *Store) listPayoutBatches(c echo.Context) error {
-	status := c.QueryParam("status")
-	if status != "" && !slices.Contains(BatchStatuses, status) {
-		return fault.Field("status", "status must be one of %s", strings.Join(BatchStatuses, ", "))
+	status, err := api.QueryEnum(c, "status", BatchStatuses)
+	if err != nil {
+		return err
 	}
 	csv, err := wantCSV(c)
 	if err != nil {
@@ -255,7 +255,7 @@ func (s *Store) listPayoutBatches(c echo.Context) error {
 }
 
 // PayoutBatchesCSV writes every batch (of a status, or all), oldest first.
-func (s *Store) PayoutBatchesCSV(ctx context.Context, status string, out io.Writer) error {
+func (s *Store) PayoutBatchesCSV(ctx context.Context, status BatchStatus, out io.Writer) error {
 	rows, err := s.pool.Query(ctx, `SELECT `+batchColumns+batchFrom+` WHERE ($1 = '' OR b.status = $1) ORDER BY b.id`, status)
 	if err != nil {
 		return db.Translate(fmt.Errorf("billing: batches csv: %w", err))
@@ -279,7 +279,7 @@ func (s *Store) PayoutBatchesCSV(ctx context.Context, status string, out io.Writ
 		if b.BudgetOverride {
 			override = "oui"
 		}
-		if err := w.Write(api.FormatID(b.ID), BatchStatusLabel(b.Status), strconv.Itoa(b.PayoutCount), spreadsheet.Amount(b.Total),
+		if err := w.Write(ident.FormatID(b.ID), b.Status.Label(), strconv.Itoa(b.PayoutCount), spreadsheet.Amount(b.Total),
 			spreadsheet.Amount(b.Ceiling), spreadsheet.Date(calendar.Today(b.CreatedAt)), spreadsheet.Text(b.Creator),
 			spreadsheet.Text(b.PreparedBy), spreadsheet.Text(b.ApprovedBy), spreadsheet.Date(approvedOn), override,
 			spreadsheet.Date(b.PaidOn)); err != nil {
@@ -440,21 +440,21 @@ func (s *Store) budgetReport(c echo.Context) error {
 }
 
 type statementPayoutJSON struct {
-	ID         string         `json:"id"`
-	Amount     string         `json:"amount"`
-	Reason     string         `json:"reason"`
-	CPAMReason *string        `json:"cpam_reason"`
-	Status     string         `json:"status"`
-	PaidOn     *calendar.Date `json:"paid_on"`
+	ID         string                  `json:"id"`
+	Amount     string                  `json:"amount"`
+	Reason     settlement.Reason       `json:"reason"`
+	CPAMReason *string                 `json:"cpam_reason"`
+	Status     settlement.PayoutStatus `json:"status"`
+	PaidOn     *calendar.Date          `json:"paid_on"`
 }
 
 type statementClaimJSON struct {
-	ID              string         `json:"id"`
-	Amount          string         `json:"amount"`
-	Status          string         `json:"status"`
-	PaidAmount      *string        `json:"paid_amount"`
-	PaidOn          *calendar.Date `json:"paid_on"`
-	RejectionReason *string        `json:"rejection_reason"`
+	ID              string                 `json:"id"`
+	Amount          string                 `json:"amount"`
+	Status          settlement.ClaimStatus `json:"status"`
+	PaidAmount      *string                `json:"paid_amount"`
+	PaidOn          *calendar.Date         `json:"paid_on"`
+	RejectionReason *string                `json:"rejection_reason"`
 }
 
 type statementLineJSON struct {
@@ -464,8 +464,8 @@ type statementLineJSON struct {
 	CareDate          calendar.Date         `json:"care_date"`
 	Deadline          calendar.Date         `json:"deadline"`
 	Total             string                `json:"total"`
-	Status            string                `json:"status"`
-	DecisionReason    *string               `json:"decision_reason"`
+	Status            InvoiceStatus         `json:"status"`
+	DecisionReason    *settlement.Reason    `json:"decision_reason"`
 	CPAMAmount        *string               `json:"cpam_amount"`
 	CityAmount        *string               `json:"city_amount"`
 	Claim             *statementClaimJSON   `json:"claim"`
@@ -483,17 +483,17 @@ func optAmount(d *decimal.Decimal) *string {
 
 func toStatementLineJSON(l StatementLine) statementLineJSON {
 	inv := l.Invoice
-	out := statementLineJSON{InvoiceID: api.FormatID(inv.ID), ExternalRef: inv.ExternalRef, PatientFileNumber: inv.PatientFileNumber,
+	out := statementLineJSON{InvoiceID: ident.FormatID(inv.ID), ExternalRef: inv.ExternalRef, PatientFileNumber: inv.PatientFileNumber,
 		CareDate: inv.CareDate, Deadline: inv.Deadline, Total: money.Format(inv.Total), Status: inv.Status,
 		DecisionReason: nullable(inv.DecisionReason), Payouts: []statementPayoutJSON{}}
 	out.CPAMAmount, out.CityAmount = optAmount(inv.CPAMAmount), optAmount(inv.CityAmount)
 	if l.ClaimID != 0 {
-		out.Claim = &statementClaimJSON{ID: api.FormatID(l.ClaimID), Amount: money.Format(*l.ClaimAmount), Status: l.ClaimStatus,
+		out.Claim = &statementClaimJSON{ID: ident.FormatID(l.ClaimID), Amount: money.Format(*l.ClaimAmount), Status: l.ClaimStatus,
 			PaidOn: optDate(l.ClaimPaidOn), RejectionReason: nullable(l.ClaimRejection)}
 		out.Claim.PaidAmount = optAmount(l.ClaimPaidAmount)
 	}
 	for _, p := range l.Payouts {
-		out.Payouts = append(out.Payouts, statementPayoutJSON{ID: api.FormatID(p.ID), Amount: money.Format(p.Amount), Reason: p.Reason,
+		out.Payouts = append(out.Payouts, statementPayoutJSON{ID: ident.FormatID(p.ID), Amount: money.Format(p.Amount), Reason: p.Reason,
 			CPAMReason: nullable(p.Note), Status: p.Status, PaidOn: optDate(p.PaidOn)})
 	}
 	return out
@@ -553,11 +553,6 @@ func StatementFileName(from, to calendar.Date) string {
 	return fmt.Sprintf("releve-pass-%s-%s.csv", from, to)
 }
 
-var invoiceStatusFR = map[string]string{StatusPending: "en attente", StatusReleased: "transmise à la CPAM", StatusCityDue: "à payer par la ville",
-	StatusCancelled: "annulée"}
-
-var claimStatusFR = map[string]string{"queued": "en attente d'envoi", "transmitted": "transmise", "paid": "payée", "rejected": "rejetée"}
-
 // WriteStatementCSV writes a statement for a French spreadsheet (the
 // spreadsheet package's CSV); GET /statement?format=csv and the web page's
 // download both use it.
@@ -582,16 +577,16 @@ func WriteStatementCSV(out io.Writer, lines []StatementLine) error {
 		var paidOn calendar.Date
 		for _, p := range l.Payouts {
 			owed = owed.Add(p.Amount)
-			if p.Status == PayoutPaid {
+			if p.Status == settlement.PayoutPaid {
 				paid = paid.Add(p.Amount)
 				if p.PaidOn.After(paidOn) {
 					paidOn = p.PaidOn
 				}
 			}
 		}
-		if err := w.Write(api.FormatID(inv.ID), spreadsheet.Text(inv.ExternalRef), inv.PatientFileNumber, spreadsheet.Date(inv.CareDate),
-			spreadsheet.Date(inv.Deadline), spreadsheet.Amount(inv.Total), invoiceStatusFR[inv.Status], cpam, city,
-			claimStatusFR[l.ClaimStatus], claimPaid, spreadsheet.Date(l.ClaimPaidOn), spreadsheet.Text(l.ClaimRejection),
+		if err := w.Write(ident.FormatID(inv.ID), spreadsheet.Text(inv.ExternalRef), inv.PatientFileNumber, spreadsheet.Date(inv.CareDate),
+			spreadsheet.Date(inv.Deadline), spreadsheet.Amount(inv.Total), inv.Status.Label(), cpam, city,
+			l.ClaimStatus.Label(), claimPaid, spreadsheet.Date(l.ClaimPaidOn), spreadsheet.Text(l.ClaimRejection),
 			spreadsheet.Amount(owed), spreadsheet.Amount(paid), spreadsheet.Date(paidOn)); err != nil {
 			return err
 		}

@@ -98,7 +98,7 @@ func TestDeadlineRacesRightsDecisions(t *testing.T) {
 	outcomes := map[string]int{}
 	for _, id := range invoiceIDs {
 		m := f.ledger(t, id)
-		outcomes[m.status+"/"+m.reason]++
+		outcomes[string(m.status)+"/"+string(m.reason)]++
 		if m.decisionAudits != 1 {
 			t.Errorf("invoice %d has %d decision audit rows", id, m.decisionAudits)
 		}

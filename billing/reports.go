@@ -9,6 +9,7 @@ import (
 
 	"passd/calendar"
 	"passd/db"
+	"passd/settlement"
 )
 
 // BudgetLine is what the budget carries for one provider kind or month.
@@ -93,9 +94,9 @@ func (s *Store) BudgetReport(ctx context.Context, year int) (Budget, error) {
 type StatementPayout struct {
 	ID      int64
 	Amount  decimal.Decimal
-	Reason  string
+	Reason  settlement.Reason
 	Note    string
-	Status  string
+	Status  settlement.PayoutStatus
 	BatchID int64
 	PaidOn  calendar.Date
 }
@@ -106,7 +107,7 @@ type StatementLine struct {
 	Invoice         Invoice
 	ClaimID         int64
 	ClaimAmount     *decimal.Decimal
-	ClaimStatus     string
+	ClaimStatus     settlement.ClaimStatus
 	ClaimPaidAmount *decimal.Decimal
 	ClaimPaidOn     calendar.Date
 	ClaimRejection  string
@@ -172,7 +173,7 @@ func (s *Store) Statement(ctx context.Context, providerID int64, from, to calend
 // Settlement is where the money of a decided invoice stands, as its
 // provider sees it: its claim to the CPAM (if any) and its payouts.
 type Settlement struct {
-	ClaimStatus    string // "" when the invoice has no claim
+	ClaimStatus    settlement.ClaimStatus // "" when the invoice has no claim
 	ClaimRejection string
 	Payouts        int // payouts of the invoice
 	PayoutsPaid    int // of which paid

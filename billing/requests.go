@@ -4,9 +4,9 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"passd/api"
 	"passd/calendar"
 	"passd/fault"
+	"passd/ident"
 )
 
 // The checks of the payout-batch request bodies, apart from their
@@ -19,7 +19,7 @@ func (r draftRequest) validate() (int64, error) {
 	if err != nil || !ok {
 		return 0, err
 	}
-	id, err := api.ParseID(raw)
+	id, err := ident.ParseID(raw)
 	if err != nil {
 		return 0, fault.Field("provider_id", "provider_id must be an id")
 	}

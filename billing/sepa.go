@@ -9,7 +9,6 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/shopspring/decimal"
 
-	"passd/api"
 	"passd/calendar"
 	"passd/db"
 	"passd/fault"
@@ -24,16 +23,16 @@ func (s *Store) CheckSEPA(ctx context.Context, id int64) (PayoutBatch, error) {
 	if err != nil {
 		return b, err
 	}
-	if b.Status != BatchApproved && b.Status != BatchPaid {
+	if !b.Status.HasSEPA() {
 		return b, fault.New(fault.Conflict, "payout batch %d is %s; a SEPA file exists only for an approved batch", id, b.Status).
-			WithKind("batch_status").WithDetail("status", b.Status)
+			WithKind(fault.KindBatchStatus).WithDetail("status", string(b.Status))
 	}
 	st, err := s.Settings(ctx)
 	if err != nil {
 		return b, err
 	}
 	if !st.Complete() {
-		return b, fault.New(fault.Conflict, "the régie's name, IBAN and BIC must be set in the settings first").WithKind("settings_incomplete")
+		return b, fault.New(fault.Conflict, "the régie's name, IBAN and BIC must be set in the settings first").WithKind(fault.KindSettingsIncomplete)
 	}
 	// Providers are checked when created, but a row written before those
 	// checks (or by hand) would make sepa.Write fail after the answer is
@@ -60,7 +59,7 @@ func (s *Store) CheckSEPA(ctx context.Context, id int64) (PayoutBatch, error) {
 			continue
 		}
 		return b, fault.New(fault.Conflict, "no SEPA file can pay provider %d (%s): %s", providerID, name, problem).
-			WithKind("provider_details").WithDetail("provider_id", api.FormatID(providerID))
+			WithKind(fault.KindProviderDetails).WithDetail("provider_id", ident.FormatID(providerID))
 	}
 	if err := rows.Err(); err != nil {
 		return b, fmt.Errorf("billing: sepa %d providers: %w", id, err)

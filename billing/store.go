@@ -11,12 +11,13 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/shopspring/decimal"
 
-	"passd/api"
 	"passd/audit"
 	"passd/calendar"
 	"passd/db"
 	"passd/fault"
+	"passd/ident"
 	"passd/money"
+	"passd/settlement"
 )
 
 // ClaimQueue creates the CPAM's claims for released invoices, inside the
@@ -65,7 +66,7 @@ func scanProvider(row pgx.Row) (Provider, error) {
 	return p, err
 }
 
-func nullable(s string) *string {
+func nullable[T ~string](s T) *T {
 	if s == "" {
 		return nil
 	}
@@ -86,7 +87,7 @@ func (s *Store) CreateProvider(ctx context.Context, actor audit.Actor, p Provide
 				field = "finess"
 			}
 			return fault.New(fault.Conflict, "a provider with this %s already exists", field).WithField(field).
-				WithKind("duplicate_provider").WithDetail("existing_id", api.FormatID(existing))
+				WithKind(fault.KindDuplicateProvider).WithDetail("existing_id", ident.FormatID(existing))
 		}
 		if !errors.Is(err, pgx.ErrNoRows) {
 			return fmt.Errorf("billing: provider lookup: %w", err)
@@ -95,13 +96,13 @@ func (s *Store) CreateProvider(ctx context.Context, actor audit.Actor, p Provide
 			INSERT INTO providers (kind, name, rpps, finess, iban, bic, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
 			RETURNING `+providerColumns, p.Kind, p.Name, nullable(p.RPPS), nullable(p.FINESS), p.IBAN, p.BIC, s.now()))
 		if db.IsConstraint(err, "providers_rpps_key") || db.IsConstraint(err, "providers_finess_key") {
-			return fault.New(fault.Conflict, "a provider with this identifier already exists").WithKind("duplicate_provider")
+			return fault.New(fault.Conflict, "a provider with this identifier already exists").WithKind(fault.KindDuplicateProvider)
 		}
 		if err != nil {
 			return fmt.Errorf("billing: insert provider: %w", err)
 		}
 		return audit.Append(ctx, tx, audit.Entry{Actor: actor, Action: "provider.create", Entity: "provider",
-			EntityID: api.FormatID(out.ID), After: providerAudit(out)})
+			EntityID: ident.FormatID(out.ID), After: providerAudit(out)})
 	})
 	return out, err
 }
@@ -117,7 +118,7 @@ func (s *Store) Provider(ctx context.Context, id int64) (Provider, error) {
 }
 
 // Providers lists providers, newest first.
-func (s *Store) Providers(ctx context.Context, page api.PageRequest) ([]Provider, error) {
+func (s *Store) Providers(ctx context.Context, page db.PageRequest) ([]Provider, error) {
 	rows, err := s.pool.Query(ctx, `SELECT `+providerColumns+` FROM providers WHERE ($1::bigint = 0 OR id < $1) ORDER BY id DESC LIMIT $2`,
 		page.Before, page.Limit+1)
 	if err != nil {
@@ -254,14 +255,14 @@ func (s *Store) insertInvoice(ctx context.Context, q db.DBTX, actor audit.Actor,
 		return Invoice{}, fmt.Errorf("billing: invoice refused, looking why: %w", err)
 	}
 	if !patientKnown {
-		return Invoice{}, fault.Field("patient_file_number", "no patient file has this number").WithKind("unknown_file_number")
+		return Invoice{}, fault.Field("patient_file_number", "no patient file has this number").WithKind(fault.KindUnknownFileNumber)
 	}
 	if existing == nil {
 		// Nothing deletes invoices: the one ON CONFLICT met must be there.
 		return Invoice{}, fmt.Errorf("billing: invoice %q of provider %d neither stored nor found", in.ExternalRef, providerID)
 	}
 	return Invoice{}, fault.New(fault.Conflict, "an invoice with this external_ref already exists").WithField("external_ref").
-		WithKind("duplicate_invoice").WithDetail("existing_id", api.FormatID(*existing))
+		WithKind(fault.KindDuplicateInvoice).WithDetail("existing_id", ident.FormatID(*existing))
 }
 
 // claimIdempotencyKey reserves the key for this transaction, or returns the
@@ -284,14 +285,14 @@ func claimIdempotencyKey(ctx context.Context, tx pgx.Tx, idem Idempotency) (Resp
 	}
 	if string(hash) != string(idem.Hash) {
 		return Response{}, false, fault.New(fault.Invalid, "this Idempotency-Key was already used with another request body").
-			WithKind("idempotency_key_reused").WithField("Idempotency-Key")
+			WithKind(fault.KindIdempotencyKeyReused).WithField("Idempotency-Key")
 	}
 	return r, true, nil
 }
 
 func invoiceAudit(inv Invoice) map[string]any {
 	out := map[string]any{"status": inv.Status, "total": money.Format(inv.Total), "care_date": inv.CareDate.String(),
-		"deadline": inv.Deadline.String(), "external_ref": inv.ExternalRef, "provider_id": api.FormatID(inv.ProviderID)}
+		"deadline": inv.Deadline.String(), "external_ref": inv.ExternalRef, "provider_id": ident.FormatID(inv.ProviderID)}
 	if inv.DecisionReason != "" {
 		out["decision_reason"] = inv.DecisionReason
 	}
@@ -330,12 +331,12 @@ func (s *Store) Invoice(ctx context.Context, id, onlyProvider int64) (Invoice, e
 
 // InvoiceFilter narrows a list of invoices.
 type InvoiceFilter struct {
-	Status     string
+	Status     InvoiceStatus
 	ProviderID int64 // 0: all providers
 }
 
 // Invoices lists invoices with their lines, newest first.
-func (s *Store) Invoices(ctx context.Context, f InvoiceFilter, page api.PageRequest) ([]Invoice, error) {
+func (s *Store) Invoices(ctx context.Context, f InvoiceFilter, page db.PageRequest) ([]Invoice, error) {
 	rows, err := s.pool.Query(ctx, `SELECT `+invoiceColumns+`
 		FROM invoices i JOIN patients p ON p.id = i.patient_id
 		WHERE ($1 = '' OR i.status = $1) AND ($2::bigint = 0 OR i.provider_id = $2) AND ($3::bigint = 0 OR i.id < $3)
@@ -381,7 +382,7 @@ func (s *Store) loadLines(ctx context.Context, list []Invoice) error {
 // Cancel withdraws (its provider) or voids (a coordinator) a pending
 // invoice. onlyProvider non-zero restricts it to that provider's invoices.
 // Anything but a pending invoice is a conflict.
-func (s *Store) Cancel(ctx context.Context, actor audit.Actor, id, onlyProvider int64, reason string) (Invoice, error) {
+func (s *Store) Cancel(ctx context.Context, actor audit.Actor, id, onlyProvider int64, reason settlement.Reason) (Invoice, error) {
 	err := db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
 		var status string
 		err := tx.QueryRow(ctx, `
@@ -397,12 +398,12 @@ func (s *Store) Cancel(ctx context.Context, actor audit.Actor, id, onlyProvider 
 			if err != nil {
 				return fmt.Errorf("billing: cancel lookup: %w", err)
 			}
-			return fault.New(fault.Conflict, "the invoice is %s; only a pending invoice can be cancelled", current).WithKind("not_pending")
+			return fault.New(fault.Conflict, "the invoice is %s; only a pending invoice can be cancelled", current).WithKind(fault.KindNotPending)
 		}
 		if err != nil {
 			return fmt.Errorf("billing: cancel: %w", err)
 		}
-		return audit.Append(ctx, tx, audit.Entry{Actor: actor, Action: "invoice.cancel", Entity: "invoice", EntityID: api.FormatID(id),
+		return audit.Append(ctx, tx, audit.Entry{Actor: actor, Action: "invoice.cancel", Entity: "invoice", EntityID: ident.FormatID(id),
 			Before: map[string]any{"status": StatusPending}, After: map[string]any{"status": StatusCancelled, "decision_reason": reason}})
 	})
 	if err != nil {
@@ -415,7 +416,7 @@ func (s *Store) Cancel(ctx context.Context, actor audit.Actor, id, onlyProvider 
 
 // PayoutFilter narrows a list of payouts.
 type PayoutFilter struct {
-	Status     string
+	Status     settlement.PayoutStatus
 	ProviderID int64
 	BatchID    int64
 }
@@ -432,7 +433,7 @@ func scanPayout(row pgx.Row) (Payout, error) {
 const payoutWhere = `($1 = '' OR p.status = $1) AND ($2::bigint = 0 OR p.provider_id = $2) AND ($3::bigint = 0 OR p.batch_id = $3)`
 
 // Payouts lists payouts, newest first.
-func (s *Store) Payouts(ctx context.Context, f PayoutFilter, page api.PageRequest) ([]Payout, error) {
+func (s *Store) Payouts(ctx context.Context, f PayoutFilter, page db.PageRequest) ([]Payout, error) {
 	rows, err := s.pool.Query(ctx, `SELECT `+payoutColumns+` FROM payouts p
 		WHERE `+payoutWhere+` AND ($4::bigint = 0 OR p.id < $4)
 		ORDER BY p.id DESC LIMIT $5`, f.Status, f.ProviderID, f.BatchID, page.Before, page.Limit+1)

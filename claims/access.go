@@ -7,7 +7,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"passd/api"
 	"passd/audit"
 	"passd/db"
 )
@@ -65,7 +64,7 @@ func logAccess(ctx context.Context, q db.DBTX, at time.Time, actor audit.Actor, 
 
 // AccessLog lists the reads of one file's identity, newest first. An
 // unknown file is not found.
-func (s *Store) AccessLog(ctx context.Context, patientID int64, page api.PageRequest) ([]PatientAccess, error) {
+func (s *Store) AccessLog(ctx context.Context, patientID int64, page db.PageRequest) ([]PatientAccess, error) {
 	var exists bool
 	if err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM patients WHERE id = $1)`, patientID).Scan(&exists); err != nil {
 		return nil, db.Translate(fmt.Errorf("claims: patient %d: %w", patientID, err))

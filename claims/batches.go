@@ -9,31 +9,16 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/shopspring/decimal"
 
-	"passd/api"
 	"passd/audit"
 	"passd/calendar"
 	"passd/claims/cpamfile"
 	"passd/db"
 	"passd/fault"
+	"passd/ident"
 	"passd/journal"
 	"passd/money"
+	"passd/settlement"
 )
-
-// PayoutCreator makes the city owe what the CPAM did not pay of a claim.
-// The billing package implements it; cmd wires it.
-type PayoutCreator interface {
-	OweForClaims(ctx context.Context, tx pgx.Tx, actor audit.Actor, claimIDs []int64, amounts []decimal.Decimal, reasons, notes []string) error
-}
-
-// Payout reasons for what the CPAM did not pay.
-const (
-	PayoutCPAMRejected = "cpam_rejected"
-	PayoutCPAMPartial  = "cpam_partial"
-)
-
-// UsePayouts sets who takes over what the CPAM does not pay. It must be
-// called before returns are imported.
-func (s *Store) UsePayouts(p PayoutCreator) { s.payouts = p }
 
 const claimBatchColumns = `b.id, b.claim_count, b.total, b.created_at, b.creator,
 	count(*) FILTER (WHERE c.status = 'transmitted'), count(*) FILTER (WHERE c.status = 'paid'),
@@ -80,12 +65,12 @@ func (s *Store) CreateClaimBatch(ctx context.Context, actor audit.Actor) (b Clai
 		if tag.RowsAffected() != int64(count) {
 			return fmt.Errorf("claims: transmit: %d of %d claims changed", tag.RowsAffected(), count)
 		}
-		if err := audit.Append(ctx, tx, audit.Entry{Actor: actor, Action: "claim_batch.create", Entity: "claim_batch", EntityID: api.FormatID(batchID),
+		if err := audit.Append(ctx, tx, audit.Entry{Actor: actor, Action: "claim_batch.create", Entity: "claim_batch", EntityID: ident.FormatID(batchID),
 			After: map[string]any{"claim_count": count, "total": money.Format(total.Decimal)}}); err != nil {
 			return err
 		}
 		if err := audit.AppendSame(ctx, tx, actor, "claim.transmit", "claim", ids,
-			map[string]any{"status": ClaimQueued}, map[string]any{"status": ClaimTransmitted, "batch_id": api.FormatID(batchID)}); err != nil {
+			map[string]any{"status": settlement.ClaimQueued}, map[string]any{"status": settlement.ClaimTransmitted, "batch_id": ident.FormatID(batchID)}); err != nil {
 			return err
 		}
 		b = ClaimBatch{ID: batchID, ClaimCount: count, Total: total.Decimal, CreatedAt: now, Creator: actor.Name, Transmitted: count}
@@ -113,7 +98,7 @@ func (s *Store) ClaimBatch(ctx context.Context, id int64) (ClaimBatch, error) {
 }
 
 // ClaimBatches lists batches, newest first.
-func (s *Store) ClaimBatches(ctx context.Context, page api.PageRequest) ([]ClaimBatch, error) {
+func (s *Store) ClaimBatches(ctx context.Context, page db.PageRequest) ([]ClaimBatch, error) {
 	rows, err := s.pool.Query(ctx, `SELECT `+claimBatchColumns+`
 		FROM (SELECT * FROM claim_batches WHERE ($1::bigint = 0 OR id < $1) ORDER BY id DESC LIMIT $2) b
 		JOIN claims c ON c.batch_id = b.id GROUP BY b.id, b.claim_count, b.total, b.created_at, b.creator ORDER BY b.id DESC`,
@@ -146,7 +131,7 @@ func (s *Store) ExportClaimBatch(ctx context.Context, actor audit.Actor, id int6
 		if err != nil {
 			return db.Translate(fmt.Errorf("claims: batch %d: %w", id, err))
 		}
-		h.BatchID = api.FormatID(batchID)
+		h.BatchID = ident.FormatID(batchID)
 		rows, err := tx.Query(ctx, `
 			SELECT c.id, c.invoice_id, i.external_ref, c.amount, c.rate, i.care_date,
 			       pr.kind, pr.name, coalesce(pr.rpps, ''), coalesce(pr.finess, ''),
@@ -208,7 +193,7 @@ func (s *Store) claimsFromRows(rows pgx.Rows) iter.Seq2[cpamfile.Claim, error] {
 					return
 				}
 				c.Patient.LastName, c.Patient.FirstName, c.Patient.BirthDate, c.Patient.NIR = pt.LastName, pt.FirstName, pt.BirthDate, pt.NIR
-				c.ID, c.InvoiceID = api.FormatID(id), api.FormatID(invoiceID)
+				c.ID, c.InvoiceID = ident.FormatID(id), ident.FormatID(invoiceID)
 				cur, curID = c, id
 			}
 			cur.Lines = append(cur.Lines, l)
@@ -250,12 +235,9 @@ type ReturnResult struct {
 // payouts for what the CPAM did not pay and the audit rows are written in
 // one transaction.
 func (s *Store) ImportReturn(ctx context.Context, actor audit.Actor, id int64, lines []cpamfile.ReturnLine) ([]ReturnResult, error) {
-	if s.payouts == nil {
-		return nil, fmt.Errorf("claims: no payout creator wired")
-	}
 	today := calendar.Today(s.now())
 	for i, l := range lines {
-		if l.Outcome == ClaimPaid && l.PaidOn.After(today) {
+		if l.Outcome == settlement.ClaimPaid && l.PaidOn.After(today) {
 			return nil, fault.Field(fmt.Sprintf("lines[%d].paid_on", i), "paid_on %s is in the future", l.PaidOn)
 		}
 	}
@@ -274,7 +256,7 @@ func (s *Store) ImportReturn(ctx context.Context, actor audit.Actor, id int64, l
 		type state struct {
 			invoiceID  int64
 			amount     decimal.Decimal
-			status     string
+			status     settlement.ClaimStatus
 			paidAmount *decimal.Decimal
 			paidOn     calendar.Date
 			reason     string
@@ -301,13 +283,12 @@ func (s *Store) ImportReturn(ctx context.Context, actor audit.Actor, id int64, l
 
 		now := s.now()
 		var upIDs []int64
-		var upStatus, upReasons []string
+		var upStatus []settlement.ClaimStatus
+		var upReasons []string
 		var upPaid []*decimal.Decimal
 		var upPaidOn []*calendar.Date
 		var postings []journal.Posting
-		var owedIDs []int64
-		var owedAmounts []decimal.Decimal
-		var owedReasons, owedNotes []string
+		var owed []settlement.ShortClaim
 		var entries []audit.Entry
 		for i, l := range lines {
 			r := ReturnResult{Line: l.Line, ClaimID: l.ClaimID}
@@ -315,36 +296,34 @@ func (s *Store) ImportReturn(ctx context.Context, actor audit.Actor, id int64, l
 			switch {
 			case !found:
 				r.Result, r.Message = ReturnNotInBatch, fmt.Sprintf("claim %d is not in batch %d", l.ClaimID, id)
-			case st.status == ClaimPaid || st.status == ClaimRejected:
+			case st.status == settlement.ClaimPaid || st.status == settlement.ClaimRejected:
 				r.Result, r.Message = compareOutcome(l, st.status, st.paidAmount, st.paidOn, st.reason)
-			case l.Outcome == ClaimPaid && l.PaidAmount.GreaterThan(st.amount):
+			case l.Outcome == settlement.ClaimPaid && l.PaidAmount.GreaterThan(st.amount):
 				r.Result, r.Message = ReturnInvalid, fmt.Sprintf("paid_amount %s is more than the %s claimed", money.Format(l.PaidAmount), money.Format(st.amount))
-			case l.Outcome == ClaimPaid:
+			case l.Outcome == settlement.ClaimPaid:
 				paid, paidOn := l.PaidAmount, l.PaidOn
-				upIDs, upStatus, upReasons = append(upIDs, l.ClaimID), append(upStatus, ClaimPaid), append(upReasons, "")
+				upIDs, upStatus, upReasons = append(upIDs, l.ClaimID), append(upStatus, settlement.ClaimPaid), append(upReasons, "")
 				upPaid, upPaidOn = append(upPaid, &paid), append(upPaidOn, &paidOn)
 				postings = append(postings, journal.Posting{Movement: journal.ClaimPaid, Amount: paid, InvoiceID: st.invoiceID, ClaimID: l.ClaimID})
 				r.Result = ReturnPaid
 				if short := st.amount.Sub(paid); short.IsPositive() {
 					r.Result, r.Owed = ReturnPartial, short
 					postings = append(postings, journal.Posting{Movement: journal.ClaimShortfall, Amount: short, InvoiceID: st.invoiceID, ClaimID: l.ClaimID})
-					owedIDs, owedAmounts = append(owedIDs, l.ClaimID), append(owedAmounts, short)
-					owedReasons, owedNotes = append(owedReasons, PayoutCPAMPartial), append(owedNotes, "")
+					owed = append(owed, settlement.ShortClaim{ClaimID: l.ClaimID, Amount: short, Reason: settlement.CPAMPartial})
 				}
-				st.status, st.paidAmount, st.paidOn = ClaimPaid, &paid, paidOn
-				entries = append(entries, audit.Entry{Actor: actor, Action: "claim.paid", Entity: "claim", EntityID: api.FormatID(l.ClaimID),
-					Before: map[string]any{"status": ClaimTransmitted},
-					After:  map[string]any{"status": ClaimPaid, "paid_amount": money.Format(paid), "paid_on": paidOn.String()}})
+				st.status, st.paidAmount, st.paidOn = settlement.ClaimPaid, &paid, paidOn
+				entries = append(entries, audit.Entry{Actor: actor, Action: "claim.paid", Entity: "claim", EntityID: ident.FormatID(l.ClaimID),
+					Before: map[string]any{"status": settlement.ClaimTransmitted},
+					After:  map[string]any{"status": settlement.ClaimPaid, "paid_amount": money.Format(paid), "paid_on": paidOn.String()}})
 			default:
-				upIDs, upStatus, upReasons = append(upIDs, l.ClaimID), append(upStatus, ClaimRejected), append(upReasons, l.Reason)
+				upIDs, upStatus, upReasons = append(upIDs, l.ClaimID), append(upStatus, settlement.ClaimRejected), append(upReasons, l.Reason)
 				upPaid, upPaidOn = append(upPaid, nil), append(upPaidOn, nil)
 				postings = append(postings, journal.Posting{Movement: journal.ClaimRejected, Amount: st.amount, InvoiceID: st.invoiceID, ClaimID: l.ClaimID})
-				owedIDs, owedAmounts = append(owedIDs, l.ClaimID), append(owedAmounts, st.amount)
-				owedReasons, owedNotes = append(owedReasons, PayoutCPAMRejected), append(owedNotes, l.Reason)
+				owed = append(owed, settlement.ShortClaim{ClaimID: l.ClaimID, Amount: st.amount, Reason: settlement.CPAMRejected, Note: l.Reason})
 				r.Result, r.Owed = ReturnRejected, st.amount
-				st.status, st.reason = ClaimRejected, l.Reason
-				entries = append(entries, audit.Entry{Actor: actor, Action: "claim.rejected", Entity: "claim", EntityID: api.FormatID(l.ClaimID),
-					Before: map[string]any{"status": ClaimTransmitted}, After: map[string]any{"status": ClaimRejected, "reason": l.Reason}})
+				st.status, st.reason = settlement.ClaimRejected, l.Reason
+				entries = append(entries, audit.Entry{Actor: actor, Action: "claim.rejected", Entity: "claim", EntityID: ident.FormatID(l.ClaimID),
+					Before: map[string]any{"status": settlement.ClaimTransmitted}, After: map[string]any{"status": settlement.ClaimRejected, "reason": l.Reason}})
 			}
 			results[i] = r
 		}
@@ -367,7 +346,7 @@ func (s *Store) ImportReturn(ctx context.Context, actor audit.Actor, id int64, l
 		if err := journal.Post(ctx, tx, now, postings...); err != nil {
 			return err
 		}
-		if err := s.payouts.OweForClaims(ctx, tx, actor, owedIDs, owedAmounts, owedReasons, owedNotes); err != nil {
+		if err := settlement.OweForClaims(ctx, tx, actor, now, owed); err != nil {
 			return err
 		}
 		return audit.Append(ctx, tx, entries...)
@@ -380,14 +359,14 @@ func (s *Store) ImportReturn(ctx context.Context, actor audit.Actor, id int64, l
 
 // compareOutcome tells whether a return line repeats or contradicts the
 // outcome already recorded for its claim.
-func compareOutcome(l cpamfile.ReturnLine, status string, paidAmount *decimal.Decimal, paidOn calendar.Date, reason string) (string, string) {
-	if status == ClaimPaid {
-		if l.Outcome == ClaimPaid && paidAmount != nil && l.PaidAmount.Equal(*paidAmount) && l.PaidOn == paidOn {
+func compareOutcome(l cpamfile.ReturnLine, status settlement.ClaimStatus, paidAmount *decimal.Decimal, paidOn calendar.Date, reason string) (string, string) {
+	if status == settlement.ClaimPaid {
+		if l.Outcome == settlement.ClaimPaid && paidAmount != nil && l.PaidAmount.Equal(*paidAmount) && l.PaidOn == paidOn {
 			return ReturnUnchanged, ""
 		}
 		return ReturnConflict, fmt.Sprintf("claim %d was already recorded as paid %s on %s", l.ClaimID, money.Format(*paidAmount), paidOn)
 	}
-	if l.Outcome == ClaimRejected {
+	if l.Outcome == settlement.ClaimRejected {
 		return ReturnUnchanged, ""
 	}
 	return ReturnConflict, fmt.Sprintf("claim %d was already recorded as rejected (%s)", l.ClaimID, reason)
@@ -395,5 +374,5 @@ func compareOutcome(l cpamfile.ReturnLine, status string, paidAmount *decimal.De
 
 // errNothingToBatch is the answer when there is nothing to put in a batch.
 func errNothingToBatch(what string) error {
-	return fault.New(fault.Conflict, "there are no %s to put in a batch", what).WithKind("nothing_to_batch")
+	return fault.New(fault.Conflict, "there are no %s to put in a batch", what).WithKind(fault.KindNothingToBatch)
 }

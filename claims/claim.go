@@ -6,25 +6,15 @@ import (
 	"github.com/shopspring/decimal"
 
 	"passd/calendar"
+	"passd/settlement"
 )
-
-// Claim statuses.
-const (
-	ClaimQueued      = "queued"
-	ClaimTransmitted = "transmitted"
-	ClaimPaid        = "paid"
-	ClaimRejected    = "rejected"
-)
-
-// ClaimStatuses lists every claim status, for filters.
-var ClaimStatuses = []string{ClaimQueued, ClaimTransmitted, ClaimPaid, ClaimRejected}
 
 // Claim is what the CPAM owes for one released invoice.
 type Claim struct {
 	ID              int64
 	InvoiceID       int64
 	Amount          decimal.Decimal
-	Status          string
+	Status          settlement.ClaimStatus
 	BatchID         int64 // 0 until transmitted
 	PaidAmount      *decimal.Decimal
 	PaidOn          calendar.Date

@@ -3,17 +3,22 @@
 // share of released invoices.
 //
 // A file's rights move like this; every request and decision is kept in the
-// file's history (rights_events), the latest decision is the current one:
+// file's history (rights_events), the latest decision is the current one.
+// The table is rights.Machine (also the trigger patients_rights_transition):
 //
 //	none ──request──► requested ──decision──► opened | refused
 //	  └───────────────decision (no request needed)──────┘
 //	refused ──request──► requested          (a new application)
+//	opened ──request──► requested           (once the rights have ended)
 //
 // A claim is created by billing's release decision, in the transaction that
 // decides the invoice, through Store.Queue; at most one claim exists per
 // invoice (the schema's claims_invoice_key):
 //
 //	queued ─► transmitted (in a claim batch) ─► paid | rejected
+//
+// (settlement.ClaimMachine). What the CPAM does not pay of a claim becomes
+// a payout through settlement.OweForClaims, in the return's transaction.
 //
 // Invariants: a file number is unique and never reused (a counter per year);
 // an opened decision always carries a regime and a start date; nothing here
@@ -25,4 +30,8 @@
 // recorded in patient_access_log by the statement or transaction that reads
 // it, so identity never leaves unlogged (access.go). The audit log names a
 // file, never its identity.
+//
+// Imports: settlement, rights, journal, audit, keyring, db and the parsers;
+// never billing nor scheduler. Its JSON handlers (http.go) still import
+// Echo, until they move to a transport package.
 package claims

@@ -13,6 +13,7 @@ import (
 	"passd/calendar"
 	"passd/fault"
 	"passd/ident"
+	"passd/rights"
 )
 
 // requireFault holds what every refused request body promises: an Invalid
@@ -143,12 +144,12 @@ func FuzzRightsDecision(f *testing.F) {
 			return
 		}
 		switch d.Decision {
-		case RightsOpened:
+		case rights.Opened:
 			if !slices.Contains(Regimes, d.Regime) || d.EffectiveFrom.IsZero() || !cleanText(d.Reference, 64) || d.Reason != "" ||
 				(!d.EffectiveTo.IsZero() && d.EffectiveTo.Before(d.EffectiveFrom)) {
 				t.Fatalf("accepted opening %+v", d)
 			}
-		case RightsRefused:
+		case rights.Refused:
 			if !cleanText(d.Reason, 500) || d.Regime != "" || !d.EffectiveFrom.IsZero() || !d.EffectiveTo.IsZero() || d.Reference != "" {
 				t.Fatalf("accepted refusal %+v", d)
 			}

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -16,7 +15,10 @@ import (
 	"passd/calendar"
 	"passd/claims/cpamfile"
 	"passd/fault"
+	"passd/ident"
 	"passd/money"
+	"passd/rights"
+	"passd/settlement"
 )
 
 // Routes registers the patient, rights and claim routes on g, which must
@@ -52,7 +54,7 @@ type patientJSON struct {
 }
 
 type rightsJSON struct {
-	Status        string        `json:"status"`
+	Status        rights.Status `json:"status"`
 	Regime        string        `json:"regime,omitempty"`
 	FiledOn       calendar.Date `json:"filed_on,omitzero"`
 	EffectiveFrom calendar.Date `json:"effective_from,omitzero"`
@@ -63,7 +65,7 @@ type rightsJSON struct {
 }
 
 type rightsEventJSON struct {
-	Kind          string        `json:"kind"`
+	Kind          rights.Status `json:"kind"`
 	Regime        string        `json:"regime,omitempty"`
 	FiledOn       calendar.Date `json:"filed_on,omitzero"`
 	EffectiveFrom calendar.Date `json:"effective_from,omitzero"`
@@ -76,7 +78,7 @@ type rightsEventJSON struct {
 
 func toPatientJSON(p Patient) patientJSON {
 	out := patientJSON{
-		ID: api.FormatID(p.ID), FileNumber: p.FileNumber, LastName: p.LastName, FirstName: p.FirstName,
+		ID: ident.FormatID(p.ID), FileNumber: p.FileNumber, LastName: p.LastName, FirstName: p.FirstName,
 		BirthDate: p.BirthDate, CreatedAt: p.CreatedAt.UTC(),
 		Rights: rightsJSON{Status: p.Rights.Status, Regime: p.Rights.Regime, FiledOn: p.Rights.FiledOn,
 			EffectiveFrom: p.Rights.EffectiveFrom, EffectiveTo: p.Rights.EffectiveTo,
@@ -117,12 +119,12 @@ func (s *Store) listPatients(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	f := PatientFilter{RightsStatus: c.QueryParam("rights_status"), FileNumber: c.QueryParam("file_number")}
+	f := PatientFilter{FileNumber: c.QueryParam("file_number")}
 	if len(f.FileNumber) > 32 || !utf8.ValidString(f.FileNumber) || strings.ContainsRune(f.FileNumber, 0) {
 		return fault.Field("file_number", "file_number is not a file number")
 	}
-	if f.RightsStatus != "" && !slices.Contains([]string{RightsNone, RightsRequested, RightsOpened, RightsRefused}, f.RightsStatus) {
-		return fault.Field("rights_status", "rights_status must be one of none, requested, opened, refused")
+	if f.RightsStatus, err = api.QueryEnum(c, "rights_status", rights.Statuses); err != nil {
+		return err
 	}
 	list, err := s.Patients(c.Request().Context(), auth.From(c).Actor(), f, page)
 	if err != nil {
@@ -159,9 +161,9 @@ type patientAccessJSON struct {
 }
 
 func toPatientAccessJSON(a PatientAccess) patientAccessJSON {
-	out := patientAccessJSON{ID: api.FormatID(a.ID), At: a.At.UTC(), UserName: a.UserName, Purpose: a.Purpose}
+	out := patientAccessJSON{ID: ident.FormatID(a.ID), At: a.At.UTC(), UserName: a.UserName, Purpose: a.Purpose}
 	if a.UserID != 0 {
-		id := api.FormatID(a.UserID)
+		id := ident.FormatID(a.UserID)
 		out.UserID = &id
 	}
 	return out
@@ -242,10 +244,10 @@ func (s *Store) decideRights(c echo.Context) error {
 func (body rightsDecisionBody) validate() (RightsDecision, error) {
 	var d RightsDecision
 	var err error
-	if d.Decision, err = body.Decision.Enum("decision", RightsOpened, RightsRefused); err != nil {
+	if d.Decision, err = api.Enum(body.Decision, "decision", rights.Opened, rights.Refused); err != nil {
 		return d, err
 	}
-	if d.Decision == RightsRefused {
+	if d.Decision == rights.Refused {
 		opening := []struct {
 			field string
 			value api.Value
@@ -278,22 +280,22 @@ func (body rightsDecisionBody) validate() (RightsDecision, error) {
 }
 
 type claimJSON struct {
-	ID              string         `json:"id"`
-	InvoiceID       string         `json:"invoice_id"`
-	Amount          string         `json:"amount"`
-	Status          string         `json:"status"`
-	BatchID         *string        `json:"batch_id"`
-	PaidAmount      *string        `json:"paid_amount"`
-	PaidOn          *calendar.Date `json:"paid_on"`
-	RejectionReason *string        `json:"rejection_reason"`
-	CreatedAt       time.Time      `json:"created_at"`
+	ID              string                 `json:"id"`
+	InvoiceID       string                 `json:"invoice_id"`
+	Amount          string                 `json:"amount"`
+	Status          settlement.ClaimStatus `json:"status"`
+	BatchID         *string                `json:"batch_id"`
+	PaidAmount      *string                `json:"paid_amount"`
+	PaidOn          *calendar.Date         `json:"paid_on"`
+	RejectionReason *string                `json:"rejection_reason"`
+	CreatedAt       time.Time              `json:"created_at"`
 }
 
 func toClaimJSON(cl Claim) claimJSON {
-	out := claimJSON{ID: api.FormatID(cl.ID), InvoiceID: api.FormatID(cl.InvoiceID), Amount: money.Format(cl.Amount), Status: cl.Status,
+	out := claimJSON{ID: ident.FormatID(cl.ID), InvoiceID: ident.FormatID(cl.InvoiceID), Amount: money.Format(cl.Amount), Status: cl.Status,
 		CreatedAt: cl.CreatedAt.UTC()}
 	if cl.BatchID != 0 {
-		b := api.FormatID(cl.BatchID)
+		b := ident.FormatID(cl.BatchID)
 		out.BatchID = &b
 	}
 	if cl.PaidAmount != nil {
@@ -316,12 +318,12 @@ func (s *Store) listClaims(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	f := ClaimFilter{Status: c.QueryParam("status")}
-	if f.Status != "" && !slices.Contains(ClaimStatuses, f.Status) {
-		return fault.Field("status", "status must be one of queued, transmitted, paid, rejected")
+	var f ClaimFilter
+	if f.Status, err = api.QueryEnum(c, "status", settlement.ClaimStatuses); err != nil {
+		return err
 	}
 	if b := c.QueryParam("batch_id"); b != "" {
-		if f.BatchID, err = api.ParseID(b); err != nil {
+		if f.BatchID, err = ident.ParseID(b); err != nil {
 			return fault.Field("batch_id", "batch_id must be an id")
 		}
 	}
@@ -345,7 +347,7 @@ type claimBatchJSON struct {
 }
 
 func toClaimBatchJSON(b ClaimBatch) claimBatchJSON {
-	return claimBatchJSON{ID: api.FormatID(b.ID), ClaimCount: b.ClaimCount, Total: money.Format(b.Total), CreatedAt: b.CreatedAt.UTC(),
+	return claimBatchJSON{ID: ident.FormatID(b.ID), ClaimCount: b.ClaimCount, Total: money.Format(b.Total), CreatedAt: b.CreatedAt.UTC(),
 		CreatedBy: b.Creator, Transmitted: b.Transmitted, Paid: b.Paid, Rejected: b.Rejected, PaidAmount: money.Format(b.PaidAmount)}
 }
 
@@ -441,10 +443,10 @@ func (s *Store) importReturn(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := returnReportJSON{BatchID: api.FormatID(id), Counts: map[string]int{}, Lines: make([]returnResultJSON, len(results))}
+	out := returnReportJSON{BatchID: ident.FormatID(id), Counts: map[string]int{}, Lines: make([]returnResultJSON, len(results))}
 	for i, r := range results {
 		out.Counts[r.Result]++
-		out.Lines[i] = returnResultJSON{Line: r.Line, ClaimID: api.FormatID(r.ClaimID), Result: r.Result, Message: r.Message}
+		out.Lines[i] = returnResultJSON{Line: r.Line, ClaimID: ident.FormatID(r.ClaimID), Result: r.Result, Message: r.Message}
 		if r.Owed.IsPositive() {
 			owed := money.Format(r.Owed)
 			out.Lines[i].OwedAmount = &owed

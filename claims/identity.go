@@ -81,7 +81,7 @@ func (s *Store) sealIdentity(sealer keyring.Sealer, patientID int64, lastName, f
 // for passd migrate or serve (which hold the key) to seal them.
 func errUnsealed() error {
 	return fault.New(fault.Unavailable, "patient files opened before identity was encrypted are not encrypted yet; "+
-		"passd migrate (or a restart of passd serve) with the data key encrypts them").WithKind("identity_unsealed")
+		"passd migrate (or a restart of passd serve) with the data key encrypts them").WithKind(fault.KindIdentityUnsealed)
 }
 
 // openIdentity decrypts the identity of p in place. Only the values si
@@ -107,7 +107,7 @@ func (s *Store) openIdentity(p *Patient, si sealedIdentity) error {
 		p.BirthDate, err = calendar.Parse(birth)
 	}
 	if errors.Is(err, keyring.ErrUnknownKey) {
-		fe := fault.New(fault.Unavailable, "this file is encrypted under a key this server does not hold").WithKind("identity_key_missing")
+		fe := fault.New(fault.Unavailable, "this file is encrypted under a key this server does not hold").WithKind(fault.KindIdentityKeyMissing)
 		fe.Err = err
 		return fe
 	}

@@ -11,12 +11,12 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"passd/api"
 	"passd/audit"
 	"passd/calendar"
 	"passd/db"
 	"passd/db/dbtest"
 	"passd/fault"
+	"passd/ident"
 	"passd/keyring"
 	"passd/keyring/keyringtest"
 	"passd/migrations"
@@ -160,7 +160,7 @@ func TestNIRIsFoundAndKeptUniqueByItsKeyedHash(t *testing.T) {
 	// The same NIR, spaced and in another case (2A/2B NIRs have letters).
 	_, err = s.CreatePatient(ctx, coord, NewPatient{LastName: "C", FirstName: "D", BirthDate: calendar.NewDate(1991, 1, 1), NIR: "2 90 04 99 350 123 09"})
 	var fe *fault.Error
-	if !errors.As(err, &fe) || fe.Kind != "duplicate_nir" || fe.Details["existing_id"] != api.FormatID(first.ID) {
+	if !errors.As(err, &fe) || fe.Kind != "duplicate_nir" || fe.Details["existing_id"] != ident.FormatID(first.ID) {
 		t.Fatalf("a second file for the NIR: %v, want duplicate_nir naming %d", err, first.ID)
 	}
 	var hash []byte
@@ -384,7 +384,7 @@ func TestTheAccessLogIsAppendOnly(t *testing.T) {
 	if _, _, err := s.Patient(ctx, coord, p.ID); err != nil {
 		t.Fatal(err)
 	}
-	log, err := s.AccessLog(ctx, p.ID, api.PageRequest{Limit: 10})
+	log, err := s.AccessLog(ctx, p.ID, db.PageRequest{Limit: 10})
 	if err != nil || len(log) != 2 || log[0].Purpose != AccessRead || log[1].Purpose != AccessCreate ||
 		log[0].UserID != coord.UserID || log[0].UserName != "coordinator" || !log[0].At.Equal(identityNow) {
 		t.Fatalf("access log %+v, %v", log, err)
@@ -394,7 +394,7 @@ func TestTheAccessLogIsAppendOnly(t *testing.T) {
 			t.Errorf("%s: accepted", sql)
 		}
 	}
-	if _, err := s.AccessLog(ctx, p.ID+1000, api.PageRequest{Limit: 10}); !fault.Is(err, fault.NotFound) {
+	if _, err := s.AccessLog(ctx, p.ID+1000, db.PageRequest{Limit: 10}); !fault.Is(err, fault.NotFound) {
 		t.Fatalf("access log of an unknown file: %v, want not found", err)
 	}
 }

@@ -5,14 +5,7 @@ import (
 	"time"
 
 	"passd/calendar"
-)
-
-// Rights statuses of a patient file.
-const (
-	RightsNone      = "none"
-	RightsRequested = "requested"
-	RightsOpened    = "opened"
-	RightsRefused   = "refused"
+	"passd/rights"
 )
 
 // Regimes the CPAM can open.
@@ -32,7 +25,7 @@ type Patient struct {
 
 // Rights is a file's current rights situation.
 type Rights struct {
-	Status        string
+	Status        rights.Status
 	Regime        string
 	FiledOn       calendar.Date
 	EffectiveFrom calendar.Date
@@ -45,7 +38,7 @@ type Rights struct {
 // RightsEvent is one request or decision in a file's history.
 type RightsEvent struct {
 	ID            int64
-	Kind          string // requested, opened, refused
+	Kind          rights.Status // requested, opened or refused
 	Regime        string
 	FiledOn       calendar.Date
 	EffectiveFrom calendar.Date
@@ -76,7 +69,7 @@ type RightsRequest struct {
 // RightsDecision is the CPAM's answer: opened with a regime and period, or
 // refused with a reason.
 type RightsDecision struct {
-	Decision      string // opened or refused
+	Decision      rights.Status // rights.Opened or rights.Refused
 	Regime        string
 	EffectiveFrom calendar.Date
 	EffectiveTo   calendar.Date

@@ -9,11 +9,11 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/shopspring/decimal"
 
-	"passd/api"
 	"passd/audit"
 	"passd/auth"
 	"passd/calendar"
 	"passd/db"
+	"passd/ident"
 	"passd/money"
 )
 
@@ -114,7 +114,7 @@ func (s *Store) listReminders(c echo.Context) error {
 	today := calendar.Today(s.now())
 	items := make([]reminderJSON, len(list))
 	for i, m := range list {
-		items[i] = reminderJSON{PatientID: api.FormatID(m.PatientID), FileNumber: m.FileNumber, LastName: m.LastName, FirstName: m.FirstName,
+		items[i] = reminderJSON{PatientID: ident.FormatID(m.PatientID), FileNumber: m.FileNumber, LastName: m.LastName, FirstName: m.FirstName,
 			PendingInvoices: m.PendingInvoices, PendingTotal: money.Format(m.PendingTotal), EarliestDeadline: m.EarliestDeadline,
 			DaysLeft: daysBetween(today, m.EarliestDeadline)}
 		if !m.FirstRemindedOn.IsZero() {

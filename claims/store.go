@@ -10,22 +10,23 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/shopspring/decimal"
 
-	"passd/api"
 	"passd/audit"
 	"passd/calendar"
 	"passd/db"
 	"passd/fault"
+	"passd/ident"
 	"passd/journal"
 	"passd/keyring"
+	"passd/rights"
+	"passd/settlement"
 )
 
 // Store holds patient files, rights and claims in PostgreSQL. Identity is
 // sealed with keys before it reaches the database and opened after.
 type Store struct {
-	pool    *pgxpool.Pool
-	keys    *keyring.Ring
-	now     func() time.Time
-	payouts PayoutCreator
+	pool *pgxpool.Pool
+	keys *keyring.Ring
+	now  func() time.Time
 	// identityBatch is how many files a transaction of SealPending or
 	// RotateKeys takes.
 	identityBatch int
@@ -70,7 +71,7 @@ func (s *Store) scanOpenPatient(row pgx.Row) (Patient, error) {
 
 // errDuplicateNIR is the answer to a second file for one NIR.
 func errDuplicateNIR() *fault.Error {
-	return fault.New(fault.Conflict, "a file with this NIR already exists").WithField("nir").WithKind("duplicate_nir")
+	return fault.New(fault.Conflict, "a file with this NIR already exists").WithField("nir").WithKind(fault.KindDuplicateNIR)
 }
 
 // CreatePatient opens a file and gives it the next file number of the year.
@@ -93,7 +94,7 @@ func (s *Store) CreatePatient(ctx context.Context, actor audit.Actor, np NewPati
 			var existing int64
 			err := tx.QueryRow(ctx, `SELECT id FROM patients WHERE nir_hash = $1`, nirHash).Scan(&existing)
 			if err == nil {
-				return errDuplicateNIR().WithDetail("existing_id", api.FormatID(existing))
+				return errDuplicateNIR().WithDetail("existing_id", ident.FormatID(existing))
 			}
 			if !errors.Is(err, pgx.ErrNoRows) {
 				return fmt.Errorf("claims: nir lookup: %w", err)
@@ -133,7 +134,7 @@ func (s *Store) CreatePatient(ctx context.Context, actor audit.Actor, np NewPati
 		// The audit row names the file, never the identity: the log is
 		// read by more people than the file itself.
 		if err := audit.Append(ctx, tx, audit.Entry{Actor: actor, Action: "patient.create", Entity: "patient",
-			EntityID: api.FormatID(p.ID), After: map[string]any{"file_number": p.FileNumber, "rights_status": RightsNone}}); err != nil {
+			EntityID: ident.FormatID(p.ID), After: map[string]any{"file_number": p.FileNumber, "rights_status": rights.None}}); err != nil {
 			return err
 		}
 		return logAccess(ctx, tx, s.now(), actor, AccessCreate, p.ID)
@@ -177,7 +178,7 @@ func (s *Store) Patient(ctx context.Context, actor audit.Actor, id int64) (Patie
 // files are found by file number (and the NIR, through its hash, when a
 // file is opened).
 type PatientFilter struct {
-	RightsStatus string
+	RightsStatus rights.Status
 	FileNumber   string
 	NIR          string // looked up by its keyed hash, never in clear
 }
@@ -185,7 +186,7 @@ type PatientFilter struct {
 // Patients lists files, newest first: up to page.Limit+1 rows, the extra
 // one only telling that another page exists. Each file of the page
 // (page.Limit at most) is logged as read by actor, in the same statement.
-func (s *Store) Patients(ctx context.Context, actor audit.Actor, f PatientFilter, page api.PageRequest) ([]Patient, error) {
+func (s *Store) Patients(ctx context.Context, actor audit.Actor, f PatientFilter, page db.PageRequest) ([]Patient, error) {
 	userID, name := accessActor(actor)
 	var nirHash []byte
 	if f.NIR != "" {
@@ -228,8 +229,8 @@ func (s *Store) RequestRights(ctx context.Context, actor audit.Actor, id int64, 
 		if req.FiledOn.After(today) {
 			return fault.Field("filed_on", "filed_on cannot be in the future").WithCause(calendar.ErrFuture)
 		}
-		if before.Rights.Status == RightsOpened && (before.Rights.EffectiveTo.IsZero() || !before.Rights.EffectiveTo.Before(today)) {
-			return fault.New(fault.Conflict, "rights are already opened for this file").WithKind("rights_already_opened")
+		if before.Rights.Status == rights.Opened && (before.Rights.EffectiveTo.IsZero() || !before.Rights.EffectiveTo.Before(today)) {
+			return fault.New(fault.Conflict, "rights are already opened for this file").WithKind(fault.KindRightsAlreadyOpened)
 		}
 		p, err = s.scanOpenPatient(tx.QueryRow(ctx, `
 			UPDATE patients SET rights_status = 'requested', rights_regime = $2, rights_filed_on = $3,
@@ -244,7 +245,7 @@ func (s *Store) RequestRights(ctx context.Context, actor audit.Actor, id int64, 
 			return fmt.Errorf("claims: rights event: %w", err)
 		}
 		if err := audit.Append(ctx, tx, audit.Entry{Actor: actor, Action: "patient.rights_request", Entity: "patient",
-			EntityID: api.FormatID(id), Before: rightsAudit(before.Rights), After: rightsAudit(p.Rights)}); err != nil {
+			EntityID: ident.FormatID(id), Before: rightsAudit(before.Rights), After: rightsAudit(p.Rights)}); err != nil {
 			return err
 		}
 		// The answer carries the file's identity.
@@ -266,7 +267,7 @@ func (s *Store) DecideRights(ctx context.Context, actor audit.Actor, id int64, d
 		now := s.now()
 		var regime, reference, reason *string
 		var from, to calendar.Date
-		if d.Decision == RightsOpened {
+		if d.Decision == rights.Opened {
 			regime, reference, from, to = &d.Regime, &d.Reference, d.EffectiveFrom, d.EffectiveTo
 		} else {
 			reason = &d.Reason
@@ -287,7 +288,7 @@ func (s *Store) DecideRights(ctx context.Context, actor audit.Actor, id int64, d
 			return fmt.Errorf("claims: rights event: %w", err)
 		}
 		if err := audit.Append(ctx, tx, audit.Entry{Actor: actor, Action: "patient.rights_decision", Entity: "patient",
-			EntityID: api.FormatID(id), Before: rightsAudit(before.Rights), After: rightsAudit(p.Rights)}); err != nil {
+			EntityID: ident.FormatID(id), Before: rightsAudit(before.Rights), After: rightsAudit(p.Rights)}); err != nil {
 			return err
 		}
 		// The answer carries the file's identity.
@@ -337,8 +338,8 @@ func (s *Store) Queue(ctx context.Context, tx pgx.Tx, actor audit.Actor, invoice
 			return audit.Entry{}, err
 		}
 		postings = append(postings, journal.Posting{Movement: journal.ClaimQueued, Amount: amount, InvoiceID: invoiceID, ClaimID: id})
-		return audit.Entry{Actor: actor, Action: "claim.queue", Entity: "claim", EntityID: api.FormatID(id),
-			After: map[string]any{"invoice_id": api.FormatID(invoiceID), "amount": amount.StringFixed(2), "status": ClaimQueued}}, nil
+		return audit.Entry{Actor: actor, Action: "claim.queue", Entity: "claim", EntityID: ident.FormatID(id),
+			After: map[string]any{"invoice_id": ident.FormatID(invoiceID), "amount": amount.StringFixed(2), "status": settlement.ClaimQueued}}, nil
 	})
 	if err != nil {
 		return fmt.Errorf("claims: queue: %w", err)
@@ -351,12 +352,12 @@ func (s *Store) Queue(ctx context.Context, tx pgx.Tx, actor audit.Actor, invoice
 
 // ClaimFilter narrows a list of claims.
 type ClaimFilter struct {
-	Status  string
+	Status  settlement.ClaimStatus
 	BatchID int64
 }
 
 // Claims lists claims, newest first.
-func (s *Store) Claims(ctx context.Context, f ClaimFilter, page api.PageRequest) ([]Claim, error) {
+func (s *Store) Claims(ctx context.Context, f ClaimFilter, page db.PageRequest) ([]Claim, error) {
 	rows, err := s.pool.Query(ctx, `SELECT id, invoice_id, amount, status, coalesce(batch_id, 0), paid_amount, paid_on,
 		coalesce(rejection_reason, ''), created_at FROM claims
 		WHERE ($1 = '' OR status = $1) AND ($2::bigint = 0 OR batch_id = $2) AND ($3::bigint = 0 OR id < $3)

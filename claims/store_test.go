@@ -12,6 +12,7 @@ import (
 	"passd/db/dbtest"
 	"passd/fault"
 	"passd/keyring/keyringtest"
+	"passd/rights"
 )
 
 // TestFileNumbersAreUniqueAndCountPerYear creates files concurrently across
@@ -99,7 +100,7 @@ func TestRightsHistoryKeepsEveryStep(t *testing.T) {
 				EffectiveFrom: calendar.NewDate(2026, 2, 19), EffectiveTo: calendar.NewDate(2027, 5, 19), Reference: "AME-1"})
 		},
 	}
-	wantStatus := []string{"requested", "refused", "requested", "opened"}
+	wantStatus := []rights.Status{rights.Requested, rights.Refused, rights.Requested, rights.Opened}
 	for i, step := range steps {
 		got, err := step()
 		if err != nil || got.Rights.Status != wantStatus[i] {
@@ -116,7 +117,7 @@ func TestRightsHistoryKeepsEveryStep(t *testing.T) {
 	if got.Rights.Regime != "ame" || got.Rights.EffectiveFrom != calendar.NewDate(2026, 2, 19) || got.Rights.Reference != "AME-1" {
 		t.Fatalf("current rights %+v", got.Rights)
 	}
-	var kinds []string
+	var kinds []rights.Status
 	for _, e := range history {
 		kinds = append(kinds, e.Kind)
 	}

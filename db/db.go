@@ -273,3 +273,14 @@ func brokenConnection(err error) bool {
 	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.As(err, &netErr) ||
 		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNREFUSED)
 }
+
+// PageRequest is a keyset position in a list read newest first: the rows
+// with an id below Before (all when 0), at most Limit of them. A store
+// reads Limit+1 rows, so that its caller can tell another page exists.
+type PageRequest struct {
+	Limit  int
+	Before int64
+}
+
+// MaxLimit caps a page.
+const MaxLimit = 500

@@ -1,8 +1,9 @@
 // Scenario 4 of issue 5: an invoice has passed its deadline and the admin
 // runs the deadline job from /admin/taches, so the city owes it. Finance
 // user A drafts a payout batch and submits it; A's own approval is refused
-// in French; finance user B approves it and downloads its SEPA file (the
-// Go test validates the file against the XSD), then marks it paid.
+// in French; finance user B approves it (the approved batch offers no
+// cancel any more) and downloads its SEPA file (the Go test validates the
+// file against the XSD), then marks it paid.
 //
 // Environment (set by cmd/passd/e2e_more_test.go):
 //   E2E_BASE_URL, E2E_OUT_DIR, E2E_CHROMIUM  as for every scenario (lib.mjs)
@@ -92,6 +93,10 @@ await scenario('lot-virements', async (run) => {
   }
   const text = normalise(await b.page.locator('body').textContent());
   assert(!text.includes(fourEyes), `B's approval was refused as if B had prepared the batch`);
+  // Approved, the batch is frozen: its SEPA file may be at the bank, so
+  // the page offers no cancel (billing.BatchMachine; the trigger refuses it).
+  const cancel = b.page.getByRole('button', { name: 'Annuler le lot', exact: true });
+  assert((await cancel.count()) === 0, `the approved batch ${pathOf(b.page)} still offers "Annuler le lot"`);
   await run.check(b.page, 'lot-approuve');
 
   const [download] = await Promise.all([b.page.waitForEvent('download', { timeout: 10_000 }), sepaLink.click()]);

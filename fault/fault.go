@@ -22,10 +22,42 @@ const (
 	Internal     Code = "internal"     // a bug or an unexpected failure (500)
 )
 
+// Kind is a finer, machine-readable reason than Code, given to clients as
+// the error's "code" (e.g. "idempotency_key_reused"). Every kind passd
+// answers is one of these constants.
+type Kind string
+
+// Kinds.
+const (
+	KindUnsupportedMediaType Kind = "unsupported_media_type" // the body is not application/json (or not UTF-8)
+	KindUnknownField         Kind = "unknown_field"          // the body names a member the route does not know
+	KindMalformedJSON        Kind = "malformed_json"         // the body is not one JSON object
+	KindNothingToBatch       Kind = "nothing_to_batch"       // no due payout or queued claim to put in a batch
+	KindFourEyes             Kind = "four_eyes"              // the preparer of a batch cannot approve it
+	KindDuplicateProvider    Kind = "duplicate_provider"     // a provider with this RPPS or FINESS exists
+	KindUnknownFileNumber    Kind = "unknown_file_number"    // no patient file has this number
+	KindTooManyAttempts      Kind = "too_many_attempts"      // too many failed sign-ins: wait
+	KindSettingsIncomplete   Kind = "settings_incomplete"    // the régie's account is not set
+	KindRightsAlreadyOpened  Kind = "rights_already_opened"  // rights are open and current
+	KindProviderDetails      Kind = "provider_details"       // a provider's details cannot go in a SEPA file
+	KindNotPending           Kind = "not_pending"            // only a pending invoice can be cancelled
+	KindIdentityUnsealed     Kind = "identity_unsealed"      // a file's identity is not sealed yet
+	KindIdentityKeyMissing   Kind = "identity_key_missing"   // the key that sealed an identity is not in the keyring
+	KindIdempotencyKeyReused Kind = "idempotency_key_reused" // an Idempotency-Key came back with another body
+	KindDuplicateNIR         Kind = "duplicate_nir"          // a file with this NIR exists
+	KindDuplicateInvoice     Kind = "duplicate_invoice"      // the provider already sent this external_ref
+	KindDuplicateField       Kind = "duplicate_field"        // the body names a member twice
+	KindBudgetExceeded       Kind = "budget_exceeded"        // approving would overspend the annual budget
+	KindBodyTooLarge         Kind = "body_too_large"         // the body is over the limit
+	KindJobRunning           Kind = "job_running"            // the job is running already
+	KindBatchStatus          Kind = "batch_status"           // the batch's status does not allow the action
+	KindMethodNotAllowed     Kind = "method_not_allowed"     // the route exists, not with this method
+)
+
 // Error is a client-facing error.
 type Error struct {
 	Code    Code
-	Kind    string // a finer machine-readable reason, e.g. "idempotency_key_reused"; defaults to Code
+	Kind    Kind // a finer machine-readable reason; defaults to Code
 	Message string
 	Field   string
 	// Status overrides the status derived from Code when non-zero
@@ -38,8 +70,8 @@ type Error struct {
 
 func (e *Error) Error() string {
 	msg := string(e.Code)
-	if e.Kind != "" && e.Kind != string(e.Code) {
-		msg += "/" + e.Kind
+	if e.Kind != "" && string(e.Kind) != string(e.Code) {
+		msg += "/" + string(e.Kind)
 	}
 	if e.Field != "" {
 		msg += " " + e.Field
@@ -64,7 +96,7 @@ func Field(field, format string, args ...any) *Error {
 }
 
 // WithKind sets the fine-grained reason.
-func (e *Error) WithKind(kind string) *Error { e.Kind = kind; return e }
+func (e *Error) WithKind(kind Kind) *Error { e.Kind = kind; return e }
 
 // WithField sets the blamed field.
 func (e *Error) WithField(field string) *Error { e.Field = field; return e }
@@ -96,3 +128,10 @@ func CodeOf(err error) Code {
 
 // Is reports whether err is a fault with the given code.
 func Is(err error, code Code) bool { return err != nil && CodeOf(err) == code }
+
+// As returns err's *Error, wherever it is in the chain.
+func As(err error) (*Error, bool) {
+	var fe *Error
+	ok := errors.As(err, &fe)
+	return fe, ok
+}

@@ -54,10 +54,10 @@ func mediaTypeOf(header string, accepted []string) (string, error) {
 	}
 	if len(accepted) == 1 && accepted[0] == mediaTypeJSON {
 		return "", fault.New(fault.Invalid, "the body must be JSON (Content-Type: application/json)").
-			WithKind("unsupported_media_type").WithStatus(http.StatusUnsupportedMediaType)
+			WithKind(fault.KindUnsupportedMediaType).WithStatus(http.StatusUnsupportedMediaType)
 	}
 	return "", fault.New(fault.Invalid, "the body must be sent as %s", strings.Join(accepted, " or ")).
-		WithKind("unsupported_media_type").WithField("content_type").WithStatus(http.StatusUnsupportedMediaType)
+		WithKind(fault.KindUnsupportedMediaType).WithField("content_type").WithStatus(http.StatusUnsupportedMediaType)
 }
 
 // validate checks the parameters, then the JSON body, with kin-openapi on
@@ -172,7 +172,7 @@ func (in requestInput) bodyFault(bodyErr error) error {
 	field := fieldPath(found.path)
 	switch {
 	case found.unknown:
-		return fault.Field(field, "unknown field %q", field).WithKind("unknown_field")
+		return fault.Field(field, "unknown field %q", field).WithKind(fault.KindUnknownField)
 	case found.err == nil:
 		return fault.Field(field, "%s is required", field)
 	case field == "":

@@ -17,6 +17,7 @@ import (
 
 	"passd/db"
 	"passd/fault"
+	"passd/shutdown"
 )
 
 // Zone is the time zone every schedule is evaluated in.
@@ -257,28 +258,9 @@ func (s *Scheduler) Stop(ctx context.Context) error {
 	return nil
 }
 
-// stopKey is the context key under which a run finds its scheduler's
-// stopping channel.
-type stopKey struct{}
-
-// StopRequested reports whether the scheduler running the job that was
-// given ctx has been asked to stop. A job that works in batches checks it
-// between them and returns what it has done, without an error: the batch at
-// hand commits, none other starts, and the next run picks up the rest. The
-// job's context is not cancelled for that, so that no transaction is cut;
-// it is only if the shutdown runs out of time. Outside a run it is false.
-func StopRequested(ctx context.Context) bool {
-	stopping, ok := ctx.Value(stopKey{}).(chan struct{})
-	if !ok {
-		return false
-	}
-	select {
-	case <-stopping:
-		return true
-	default:
-		return false
-	}
-}
+// StopRequested reports whether the run under ctx has been asked to end
+// after the batch at hand (shutdown.Requested, which the jobs check).
+func StopRequested(ctx context.Context) bool { return shutdown.Requested(ctx) }
 
 // cancelRuns cancels the context of every run in progress.
 func (s *Scheduler) cancelRuns() {
@@ -303,7 +285,7 @@ func (s *Scheduler) RunNow(ctx context.Context, name string) (Run, error) {
 	run, err := s.execute(ctx, j, TriggerManual)
 	switch {
 	case errors.Is(err, errBusyHere), errors.Is(err, errBusyElsewhere):
-		return Run{}, &fault.Error{Code: fault.Conflict, Kind: "job_running",
+		return Run{}, &fault.Error{Code: fault.Conflict, Kind: fault.KindJobRunning,
 			Message: fmt.Sprintf("job %q is already running", name), Err: err}
 	case errors.Is(err, errStopped):
 		return Run{}, &fault.Error{Code: fault.Unavailable, Message: "the scheduler is shutting down", Err: err}
@@ -351,7 +333,7 @@ func (s *Scheduler) background(ctx context.Context, j *job, trigger string) {
 // The returned error is about the scheduling and the bookkeeping, never the
 // job's own failure, which is in Run.Error.
 func (s *Scheduler) execute(parent context.Context, j *job, trigger string) (Run, error) {
-	ctx, cancel := context.WithCancel(context.WithValue(parent, stopKey{}, s.stopping))
+	ctx, cancel := context.WithCancel(shutdown.WithStop(parent, s.stopping))
 	defer cancel()
 	done, ok := s.track(cancel)
 	if !ok {

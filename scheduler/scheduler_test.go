@@ -697,7 +697,7 @@ func sameRun(a, b Run) bool {
 		sameTime(a.FinishedAt, b.FinishedAt) && a.Rows == b.Rows && sameText(a.Error, b.Error)
 }
 
-func assertFault(t *testing.T, err error, code fault.Code, kind, field string) {
+func assertFault(t *testing.T, err error, code fault.Code, kind fault.Kind, field string) {
 	t.Helper()
 	var fe *fault.Error
 	if !errors.As(err, &fe) {

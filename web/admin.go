@@ -65,7 +65,7 @@ func (s *Server) runJob(c echo.Context) error {
 	// As in the API, leaving the page does not cut the job short.
 	run, err := s.jobs.RunNow(context.WithoutCancel(c.Request().Context()), name)
 	if err != nil {
-		if fe, ok := err.(*fault.Error); ok && fe.Kind == "job_running" {
+		if fe, ok := fault.As(err); ok && fe.Kind == fault.KindJobRunning {
 			return s.renderJobs(c, http.StatusConflict, "La tâche « "+name+" » est déjà en cours : réessayez quand elle sera terminée.")
 		}
 		return err

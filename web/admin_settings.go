@@ -85,7 +85,7 @@ func (s *Server) saveSettings(c echo.Context) error {
 // explain puts a French message next to the field an error names; false
 // when the error is not the client's.
 func (f *settingsForm) explain(err error) bool {
-	fe, ok := err.(*fault.Error)
+	fe, ok := fault.As(err)
 	if !ok || fe.Code != fault.Invalid {
 		return false
 	}

@@ -7,9 +7,10 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"passd/api"
 	"passd/auth"
+	"passd/db"
 	"passd/fault"
+	"passd/ident"
 )
 
 // /admin/utilisateurs: the users, their tokens (their records, never the
@@ -53,8 +54,8 @@ func (s *Server) adminUsers(c echo.Context) error {
 func (s *Server) renderUsers(c echo.Context, status int, form tokenForm) error {
 	ctx := c.Request().Context()
 	// Providers for the form's select and the users' rows; the page lists
-	// the newest api.MaxLimit, which a municipal PASS does not outgrow.
-	providers, err := s.billing.Providers(ctx, api.PageRequest{Limit: api.MaxLimit})
+	// the newest db.MaxLimit, which a municipal PASS does not outgrow.
+	providers, err := s.billing.Providers(ctx, db.PageRequest{Limit: db.MaxLimit})
 	if err != nil {
 		return err
 	}
@@ -99,7 +100,7 @@ func (s *Server) renderUsers(c echo.Context, status int, form tokenForm) error {
 // revokeToken is "Révoquer" on one token.
 func (s *Server) revokeToken(c echo.Context) error {
 	p, _ := principal(c)
-	id, err := api.ParseID(c.Param("id"))
+	id, err := ident.ParseID(c.Param("id"))
 	if err != nil {
 		return fault.New(fault.NotFound, "no such token")
 	}
@@ -119,7 +120,7 @@ func (s *Server) issueToken(c echo.Context) error {
 	req := auth.TokenRequest{Name: f.Name, Role: auth.Role(f.Role), Actor: p.Actor()}
 	var err error
 	if f.ProviderID != "" {
-		if req.ProviderID, err = api.ParseID(f.ProviderID); err != nil {
+		if req.ProviderID, err = ident.ParseID(f.ProviderID); err != nil {
 			err = fault.Field("provider_id", "provider_id must be an id")
 		}
 	}

@@ -12,6 +12,8 @@ import (
 	"passd/api"
 	"passd/calendar"
 	"passd/claims"
+	"passd/db"
+	"passd/fault"
 	"passd/ident"
 )
 
@@ -19,22 +21,6 @@ import (
 // application, print its PASS attestation, and chase the files whose
 // invoices near their deadline. Every page that shows an identity reads it
 // through claims.Store, which writes the access log in the same statement.
-
-// rightsFR names a file's rights status in French.
-var rightsFR = map[string]string{
-	claims.RightsNone:      "aucune demande",
-	claims.RightsRequested: "demande déposée",
-	claims.RightsOpened:    "droits ouverts",
-	claims.RightsRefused:   "droits refusés",
-}
-
-// RightsLabel is a rights status in French.
-func RightsLabel(status string) string {
-	if fr, ok := rightsFR[status]; ok {
-		return fr
-	}
-	return status
-}
 
 // regimeFR names a coverage regime in French, in the order of the select.
 var regimeOptions = []option{{"puma", "PUMa"}, {"puma_css", "PUMa + C2S"}, {"ame", "AME"}}
@@ -85,7 +71,7 @@ func (s *Server) coordinatorFiles(c echo.Context) error {
 		page.Err = "Saisissez un numéro de dossier (PASS-2026-000042) ou un NIR complet (15 chiffres)."
 		return s.render(c, http.StatusUnprocessableEntity, "coordinator-files.html", "Dossiers", page)
 	}
-	list, err := s.claims.Patients(c.Request().Context(), p.Actor(), filter, api.PageRequest{Limit: searchResultsLimit})
+	list, err := s.claims.Patients(c.Request().Context(), p.Actor(), filter, db.PageRequest{Limit: searchResultsLimit})
 	if err != nil {
 		return err
 	}
@@ -167,7 +153,7 @@ func (f *patientForm) explain(err error) bool {
 		f.BirthErr = "Indiquez une date de naissance passée et plausible."
 	case "nir":
 		f.NIRErr = "Ce NIR n'est pas valide : 13 chiffres et la clé (2A et 2B acceptés pour la Corse)."
-		if fe.Kind == "duplicate_nir" {
+		if fe.Kind == fault.KindDuplicateNIR {
 			f.NIRErr = "Un dossier existe déjà pour ce NIR : recherchez-le."
 		}
 	default:
@@ -248,7 +234,7 @@ func (f *rightsRequestForm) explain(err error) bool {
 		return false
 	}
 	switch {
-	case fe.Kind == "rights_already_opened":
+	case fe.Kind == fault.KindRightsAlreadyOpened:
 		f.Summary = "Les droits de ce dossier sont déjà ouverts : une nouvelle demande n'est possible qu'après leur fin."
 		return true
 	case fe.Field == "regime":

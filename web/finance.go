@@ -14,7 +14,9 @@ import (
 	"passd/auth"
 	"passd/billing"
 	"passd/calendar"
+	"passd/db"
 	"passd/fault"
+	"passd/ident"
 	"passd/money"
 )
 
@@ -60,7 +62,7 @@ func (s *Server) financeHome(c echo.Context) error {
 		page.DueTotal = page.DueTotal.Add(d.Amount)
 	}
 	for _, st := range billing.BatchStatuses {
-		page.Batches = append(page.Batches, batchCount{Label: billing.BatchStatusLabel(st), Count: summary.BatchesByState[st]})
+		page.Batches = append(page.Batches, batchCount{Label: st.Label(), Count: summary.BatchesByState[st]})
 	}
 	return s.render(c, http.StatusOK, "finance-home.html", "Tableau de bord", page)
 }
@@ -94,7 +96,7 @@ func (s *Server) renderBatchList(c echo.Context, status int, message string) err
 	next := api.NewPage(page, list, func(b billing.PayoutBatch) int64 { return b.ID }, func(b billing.PayoutBatch) billing.PayoutBatch { return b })
 	out := batchListPage{NextCursor: next.NextCursor, Error: message}
 	for _, b := range next.Items {
-		out.Rows = append(out.Rows, batchRow{Batch: b, Status: billing.BatchStatusLabel(b.Status)})
+		out.Rows = append(out.Rows, batchRow{Batch: b, Status: b.Status.Label()})
 	}
 	return s.render(c, status, "finance-batches.html", "Lots de paiement", out)
 }
@@ -135,7 +137,7 @@ type batchPage struct {
 
 // batchPageLimit is how many of a batch's payouts the page lists; the CSV
 // has them all.
-const batchPageLimit = api.MaxLimit
+const batchPageLimit = db.MaxLimit
 
 func (s *Server) payoutBatchPage(c echo.Context) error {
 	return s.renderBatch(c, http.StatusOK, batchPage{})
@@ -153,22 +155,24 @@ func (s *Server) renderBatch(c echo.Context, status int, page batchPage) error {
 	if err != nil {
 		return err
 	}
-	payouts, err := s.billing.Payouts(ctx, billing.PayoutFilter{BatchID: id}, api.PageRequest{Limit: batchPageLimit})
+	payouts, err := s.billing.Payouts(ctx, billing.PayoutFilter{BatchID: id}, db.PageRequest{Limit: batchPageLimit})
 	if err != nil {
 		return err
 	}
 	if len(payouts) > batchPageLimit {
 		payouts, page.More = payouts[:batchPageLimit], true
 	}
-	page.Batch, page.Status = b, billing.BatchStatusLabel(b.Status)
+	page.Batch, page.Status = b, b.Status.Label()
 	for _, po := range payouts {
-		page.Payouts = append(page.Payouts, payoutRow{Payout: po, Status: billing.PayoutStatusLabel(po.Status), Reason: billing.PayoutReasonLabel(po.Reason)})
+		page.Payouts = append(page.Payouts, payoutRow{Payout: po, Status: po.Status.Label(), Reason: po.Reason.Label()})
 	}
-	page.CanSubmit = b.Status == billing.BatchDraft
-	page.CanApprove = b.Status == billing.BatchSubmitted
-	page.CanCancel = b.Status == billing.BatchDraft || b.Status == billing.BatchSubmitted || b.Status == billing.BatchApproved
-	page.CanMarkPaid = b.Status == billing.BatchApproved
-	page.HasSEPA = b.Status == billing.BatchApproved || b.Status == billing.BatchPaid
+	// The buttons are the actions the batch's machine allows: the store
+	// asks the same table before it changes anything.
+	page.CanSubmit = b.Status.Allowed(billing.BatchSubmit)
+	page.CanApprove = b.Status.Allowed(billing.BatchApprove)
+	page.CanCancel = b.Status.Allowed(billing.BatchCancel)
+	page.CanMarkPaid = b.Status.Allowed(billing.BatchMarkPaid)
+	page.HasSEPA = b.Status.HasSEPA()
 	if page.PaidOn == "" && page.PaidErr == "" {
 		page.PaidOn = calendar.Today(s.now()).String() // a refused date stays as typed, even blank
 	}
@@ -199,18 +203,18 @@ func (s *Server) batchStep(flash string, step func(c echo.Context, p auth.Princi
 // explainBatchError turns a refusal of billing into a status and a French
 // message; false when the error is not one (it is then a 500 or 503 page).
 func explainBatchError(err error) (int, string, bool) {
-	fe, ok := err.(*fault.Error)
+	fe, ok := fault.As(err)
 	if !ok {
 		return 0, "", false
 	}
 	switch {
-	case fe.Kind == "four_eyes":
+	case fe.Kind == fault.KindFourEyes:
 		return http.StatusForbidden, fourEyesMessage, true
-	case fe.Kind == "budget_exceeded":
+	case fe.Kind == fault.KindBudgetExceeded:
 		return http.StatusConflict, "Approuver ce lot dépasserait le budget annuel du PASS : seul un administrateur peut l'autoriser.", true
-	case fe.Kind == "batch_status":
+	case fe.Kind == fault.KindBatchStatus:
 		return http.StatusConflict, "Ce lot a changé d'état entre-temps : cette action n'est plus possible.", true
-	case fe.Kind == "settings_incomplete":
+	case fe.Kind == fault.KindSettingsIncomplete:
 		return http.StatusConflict, "Le nom, l'IBAN et le BIC de la régie doivent d'abord être renseignés dans les paramètres.", true
 	case fe.Code == fault.Conflict:
 		return http.StatusConflict, "Cette action n'est pas possible sur ce lot dans son état actuel.", true
@@ -248,7 +252,7 @@ func (s *Server) markPayoutBatchPaid(c echo.Context) error {
 		_, err = s.billing.MarkPayoutBatchPaid(c.Request().Context(), p.Actor(), id, paidOn)
 	}
 	if err != nil {
-		fe, ok := err.(*fault.Error)
+		fe, ok := fault.As(err)
 		if ok && fe.Field == "paid_on" {
 			message := "Indiquez la date du paiement (jj/mm/aaaa)."
 			switch {
@@ -292,7 +296,7 @@ func (s *Server) batchSEPA(c echo.Context) error {
 func (s *Server) payoutsCSV(c echo.Context) error {
 	f := billing.PayoutFilter{}
 	if raw := c.QueryParam("lot"); raw != "" {
-		id, err := api.ParseID(raw)
+		id, err := ident.ParseID(raw)
 		if err != nil {
 			return fault.Field("lot", "lot must be an id")
 		}

@@ -8,6 +8,7 @@ import (
 
 	"passd/billing"
 	"passd/calendar"
+	"passd/settlement"
 )
 
 // narrowNBSP separates thousands in French amounts (U+202F, as CLDR's fr
@@ -64,45 +65,26 @@ type Badge struct {
 func InvoiceBadge(inv billing.Invoice, st billing.Settlement) Badge {
 	switch inv.Status {
 	case billing.StatusPending:
-		return Badge{Label: "en attente", Class: "pending"}
+		return Badge{Label: inv.Status.Label(), Class: "pending"}
 	case billing.StatusReleased:
 		switch st.ClaimStatus {
-		case "rejected":
+		case settlement.ClaimRejected:
 			return Badge{Label: "rejetée", Class: "rejected", Reason: st.ClaimRejection}
-		case "paid":
+		case settlement.ClaimPaid:
 			if st.PayoutsPaid == st.Payouts {
 				return Badge{Label: "payée", Class: "paid"}
 			}
 		}
-		return Badge{Label: "transmise à la CPAM", Class: "released"}
+		return Badge{Label: inv.Status.Label(), Class: "released"}
 	case billing.StatusCityDue:
 		if st.Payouts > 0 && st.PayoutsPaid == st.Payouts {
 			return Badge{Label: "payée", Class: "paid"}
 		}
-		return Badge{Label: "à payer par la ville", Class: "city-due"}
+		return Badge{Label: inv.Status.Label(), Class: "city-due"}
 	case billing.StatusCancelled:
-		return Badge{Label: "annulée", Class: "cancelled"}
+		return Badge{Label: inv.Status.Label(), Class: "cancelled"}
 	}
-	return Badge{Label: inv.Status, Class: "pending"}
-}
-
-// reasonFR names a decision reason in French.
-var reasonFR = map[string]string{
-	billing.ReasonRightsOpened:   "droits ouverts",
-	billing.ReasonRightsRefused:  "droits refusés",
-	billing.ReasonNotCovered:     "soins hors de la période des droits",
-	billing.ReasonDeadlinePassed: "échéance dépassée",
-	billing.ReasonPrescribed:     "prescription de deux ans",
-	billing.ReasonWithdrawn:      "retirée par l'effecteur",
-	billing.ReasonVoided:         "annulée par la coordination",
-}
-
-// ReasonLabel is a decision reason in French ("" stays "").
-func ReasonLabel(reason string) string {
-	if fr, ok := reasonFR[reason]; ok {
-		return fr
-	}
-	return reason
+	return Badge{Label: inv.Status.Label(), Class: "pending"}
 }
 
 // FormatDay writes the Paris day of an instant as dd/mm/yyyy.

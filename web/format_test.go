@@ -43,7 +43,7 @@ func TestFormatDateIsDayMonthYear(t *testing.T) {
 
 func TestInvoiceBadgeSaysWhereTheMoneyStands(t *testing.T) {
 	t.Parallel()
-	inv := func(status string) billing.Invoice { return billing.Invoice{Status: status} }
+	inv := func(status billing.InvoiceStatus) billing.Invoice { return billing.Invoice{Status: status} }
 	cases := []struct {
 		name   string
 		inv    billing.Invoice

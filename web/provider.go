@@ -252,7 +252,7 @@ func (f *invoiceForm) explain(err error, sent []int) bool {
 	switch {
 	case field == "patient_file_number":
 		f.FileErr = "Indiquez le numéro de dossier PASS (32 caractères au plus)."
-		if fe.Kind == "unknown_file_number" {
+		if fe.Kind == fault.KindUnknownFileNumber {
 			f.FileErr = "Aucun dossier PASS ne porte ce numéro."
 		}
 	case field == "external_ref":
@@ -325,7 +325,7 @@ func (s *Server) statementPage(c echo.Context) error {
 	rawFrom, rawTo := c.QueryParam("du"), c.QueryParam("au")
 	from, to, err := billing.StatementPeriod(calendar.Today(s.now()), rawFrom, rawTo)
 	if err != nil {
-		fe, ok := err.(*fault.Error)
+		fe, ok := fault.As(err)
 		if !ok {
 			return err
 		}

@@ -10,6 +10,7 @@ import (
 
 	"passd/api"
 	"passd/claims"
+	"passd/rights"
 )
 
 // The CPAM referent's pages: the files awaiting a decision and the
@@ -54,7 +55,7 @@ type decisionPage struct {
 	Form      decisionForm
 }
 
-var decisionOptions = []option{{claims.RightsOpened, "Ouvrir les droits"}, {claims.RightsRefused, "Refuser"}}
+var decisionOptions = []option{{string(rights.Opened), "Ouvrir les droits"}, {string(rights.Refused), "Refuser"}}
 
 func (s *Server) referentFile(c echo.Context) error {
 	return s.renderReferentFile(c, http.StatusOK, nil)
@@ -83,7 +84,7 @@ func (s *Server) renderReferentFile(c echo.Context, status int, form *decisionFo
 // proposedDecision fills the form from the application: its regime, and a
 // start on the filing date (90 days earlier for AME).
 func proposedDecision(r claims.Rights) *decisionForm {
-	f := &decisionForm{Decision: claims.RightsOpened, Regime: r.Regime}
+	f := &decisionForm{Decision: string(rights.Opened), Regime: r.Regime}
 	if !r.FiledOn.IsZero() {
 		from := r.FiledOn
 		if r.Regime == "ame" {
@@ -127,7 +128,7 @@ func (s *Server) decideRights(c echo.Context) error {
 // typed for an opening is sent, for the API's rule to refuse it.
 func (f decisionForm) body() map[string]string {
 	out := map[string]string{"decision": f.Decision}
-	if f.Decision == claims.RightsRefused {
+	if f.Decision == string(rights.Refused) {
 		out["reason"] = f.Reason
 		return out
 	}
@@ -159,7 +160,7 @@ func (f *decisionForm) explain(err error) bool {
 		f.ReferenceErr = "Indiquez la référence de la décision de la CPAM (64 caractères au plus)."
 	case "reason":
 		f.ReasonErr = "Indiquez le motif du refus (500 caractères au plus)."
-		if f.Decision != claims.RightsRefused {
+		if f.Decision != string(rights.Refused) {
 			f.ReasonErr = "Le motif ne s'indique que pour un refus : videz ce champ pour ouvrir les droits."
 		}
 	default:

@@ -152,7 +152,7 @@ func (s *Server) importReturn(c echo.Context) error {
 		results, err = s.claims.ImportReturn(c.Request().Context(), p.Actor(), id, lines)
 	}
 	if err != nil {
-		fe, ok := err.(*fault.Error)
+		fe, ok := fault.As(err)
 		if !ok || fe.Code != fault.Invalid {
 			return err
 		}

@@ -13,6 +13,8 @@ import (
 
 	"passd/auth"
 	"passd/fault"
+	"passd/rights"
+	"passd/settlement"
 )
 
 // pages holds one template set per page: the layout with that page's
@@ -22,8 +24,8 @@ type pages map[string]*template.Template
 var funcs = template.FuncMap{
 	"amount": FormatAmount,
 	"date":   FormatDate,
-	"reason": ReasonLabel,
-	"rights": RightsLabel,
+	"reason": settlement.Reason.Label,
+	"rights": rights.Status.Label,
 	"regime": RegimeLabel,
 	"day":    FormatDay,
 	"moment": FormatMoment,

@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"passd/fault"
+	"passd/settlement"
 )
 
 // checkParsed holds what ParseReturn promises whatever the input: either
@@ -32,11 +33,11 @@ func checkParsed(t *testing.T, lines []ReturnLine, err error) {
 		}
 		seen[l.ClaimID] = true
 		switch l.Outcome {
-		case OutcomePaid:
+		case settlement.ClaimPaid:
 			if !l.PaidAmount.IsPositive() || l.PaidAmount.Exponent() < -2 || l.PaidOn.IsZero() || l.Reason != "" {
 				t.Fatalf("paid line %+v", l)
 			}
-		case OutcomeRejected:
+		case settlement.ClaimRejected:
 			n := utf8.RuneCountInString(l.Reason)
 			if n < 1 || n > maxReason || strings.TrimSpace(l.Reason) != l.Reason || !utf8.ValidString(l.Reason) ||
 				!l.PaidAmount.IsZero() || !l.PaidOn.IsZero() {

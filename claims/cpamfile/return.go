@@ -19,17 +19,11 @@ import (
 	"passd/api"
 	"passd/calendar"
 	"passd/fault"
+	"passd/settlement"
 )
 
-// Outcome is what the CPAM did with a claim: OutcomePaid or OutcomeRejected.
-type Outcome string
-
-// The outcomes a return line may carry. They are untyped so that they
-// compare with ReturnLine.Outcome (a string) and with Outcome values alike.
-const (
-	OutcomePaid     = "paid"
-	OutcomeRejected = "rejected"
-)
+// Outcomes are what a return line may say the CPAM did with a claim.
+var Outcomes = []settlement.ClaimStatus{settlement.ClaimPaid, settlement.ClaimRejected}
 
 // MaxReturnLines bounds a return file: far above any PASS batch, low enough
 // that a runaway file is refused before the database sees it.
@@ -41,9 +35,9 @@ const maxReason = 500
 // ReturnLine is one line of a CPAM return, checked: a paid line carries a
 // positive amount and a date, a rejected line a reason, never both.
 type ReturnLine struct {
-	Line       int    // 1-based position in the file: the CSV data row number (blank rows not counted), or the JSON array index + 1
-	ClaimID    int64  // the claim's id, as written in the batch's "id"
-	Outcome    string // OutcomePaid or OutcomeRejected
+	Line       int                    // 1-based position in the file: the CSV data row number (blank rows not counted), or the JSON array index + 1
+	ClaimID    int64                  // the claim's id, as written in the batch's "id"
+	Outcome    settlement.ClaimStatus // settlement.ClaimPaid or settlement.ClaimRejected
 	PaidAmount decimal.Decimal
 	PaidOn     calendar.Date
 	Reason     string // trimmed, 1–500 characters
@@ -66,7 +60,7 @@ func ParseReturn(contentType string, body []byte) ([]ReturnLine, error) {
 		// The bytes are read as UTF-8 whatever the label says: a file
 		// labelled otherwise would be misread, so it is refused.
 		return nil, fault.New(fault.Invalid, "a return file must be UTF-8, not %q", cs).
-			WithKind("unsupported_media_type").WithField("content_type").WithStatus(http.StatusUnsupportedMediaType)
+			WithKind(fault.KindUnsupportedMediaType).WithField("content_type").WithStatus(http.StatusUnsupportedMediaType)
 	}
 	switch {
 	case err == nil && mt == "application/json":
@@ -75,7 +69,7 @@ func ParseReturn(contentType string, body []byte) ([]ReturnLine, error) {
 		return parseCSVReturn(body)
 	}
 	return nil, fault.New(fault.Invalid, "a return file must be sent as application/json or text/csv").
-		WithKind("unsupported_media_type").WithField("content_type").WithStatus(http.StatusUnsupportedMediaType)
+		WithKind(fault.KindUnsupportedMediaType).WithField("content_type").WithStatus(http.StatusUnsupportedMediaType)
 }
 
 // rawLine is one return line before its checks. Both parsers fill it, the
@@ -97,10 +91,10 @@ func (r rawLine) check(i int) (ReturnLine, error) {
 	if l.ClaimID, err = claimID(r.ClaimID, at+".claim_id"); err != nil {
 		return ReturnLine{}, err
 	}
-	if l.Outcome, err = r.Outcome.Enum(at+".outcome", OutcomePaid, OutcomeRejected); err != nil {
+	if l.Outcome, err = api.Enum(r.Outcome, at+".outcome", Outcomes...); err != nil {
 		return ReturnLine{}, err
 	}
-	if l.Outcome == OutcomePaid {
+	if l.Outcome == settlement.ClaimPaid {
 		if r.Reason.Present() {
 			return ReturnLine{}, fault.Field(at+".reason", "%s.reason is only for rejected lines", at)
 		}
@@ -334,7 +328,7 @@ func columns(header []string) ([]string, error) {
 		case name == "":
 			return nil, fault.Field("header", "column %d of the header row has no name", i+1)
 		case !known(name):
-			return nil, fault.Field("header", "unknown column %q; the columns are %s", name, strings.Join(returnColumns, ", ")).WithKind("unknown_field")
+			return nil, fault.Field("header", "unknown column %q; the columns are %s", name, strings.Join(returnColumns, ", ")).WithKind(fault.KindUnknownField)
 		case seen[name]:
 			return nil, fault.Field("header", "column %q appears twice", name)
 		}

@@ -13,6 +13,7 @@ import (
 	"passd/calendar"
 	"passd/claims"
 	"passd/db"
+	"passd/settlement"
 )
 
 // The shape of a seeded payout batch: a few providers, each paid for many
@@ -122,7 +123,7 @@ func seedPayoutBatch(ctx context.Context, ownerURL string, n int) (int64, error)
 				total = total.Add(a)
 				row[0], row[1], row[2], row[3] = invoices[i], provider(i), patients[i%nPatients], "S"+strconv.FormatInt(invoices[i], 10)
 				row[4], row[5], row[6] = care, care.AddDays(deadlineDays), a
-				row[7], row[8], row[9], row[10], row[11] = billing.StatusCityDue, billing.ReasonDeadlinePassed, decimal.Zero, a, now
+				row[7], row[8], row[9], row[10], row[11] = billing.StatusCityDue, settlement.DeadlinePassed, decimal.Zero, a, now
 				row[12], row[13] = users[provider(i)], atParisTime(care, 18)
 				return nil
 			}); err != nil {
@@ -147,8 +148,8 @@ func seedPayoutBatch(ctx context.Context, ownerURL string, n int) (int64, error)
 		}
 		if err := copyRows(ctx, tx, "payouts", []string{"invoice_id", "provider_id", "amount", "reason", "status", "batch_id", "created_at"}, n,
 			func(i int, row []any) error {
-				row[0], row[1], row[2], row[3] = invoices[i], provider(i), amount(i), billing.ReasonDeadlinePassed
-				row[4], row[5], row[6] = billing.PayoutApproved, batch, now
+				row[0], row[1], row[2], row[3] = invoices[i], provider(i), amount(i), settlement.DeadlinePassed
+				row[4], row[5], row[6] = settlement.PayoutApproved, batch, now
 				return nil
 			}); err != nil {
 			return err

@@ -117,7 +117,6 @@ func runJob(t *testing.T, u, job string) int64 {
 	pool := openAs(t, u, dbtest.Role())
 	cs := claims.NewStore(pool, keyringtest.New(t), time.Now)
 	bs := billing.NewStore(pool, cs, billing.Config{Now: time.Now, BatchSize: 150})
-	cs.UsePayouts(bs)
 	run := map[string]func(context.Context) (int64, error){"deadline": bs.DeadlineJob, "release": bs.ReleaseJob}[job]
 	n, err := run(ctx)
 	if err != nil {

@@ -71,7 +71,6 @@ func newApp(ctx context.Context, cfg Config, logger *slog.Logger, now func() tim
 		throttle: auth.NewThrottle(auth.ThrottleConfig{FailureLimit: cfg.AuthFailureLimit, Window: cfg.AuthFailureWindow, Now: now})}
 	a.claims = claims.NewStore(pool, keys, now)
 	a.billing = billing.NewStore(pool, a.claims, billing.Config{DeadlineDays: cfg.DeadlineDays, Now: now})
-	a.claims.UsePayouts(a.billing)
 	jobs := []scheduler.Job{
 		{Name: "release", Schedule: cfg.ReleaseSchedule, Run: a.billing.ReleaseJob},
 		{Name: "deadline", Schedule: cfg.DeadlineSchedule, Run: a.billing.DeadlineJob},

@@ -799,14 +799,14 @@ func TestReplicasSettleEachInvoiceOnce(t *testing.T) {
 	violations := settlementViolations(t, pool, false)
 	// A cancellation answered 200 is the one that happened; a 409 means
 	// the invoice was decided (or cancelled) first.
-	statusOf := map[int64]string{}
+	statusOf := map[int64]billing.InvoiceStatus{}
 	rows, err := pool.Query(context.Background(), `SELECT id, status FROM invoices`)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for rows.Next() {
 		var id int64
-		var st string
+		var st billing.InvoiceStatus
 		if err := rows.Scan(&id, &st); err != nil {
 			t.Fatal(err)
 		}

@@ -858,11 +858,11 @@ func TestPayoutsAndBatchesExportAsFrenchSpreadsheets(t *testing.T) {
 	gpPayouts := h.payoutIDsOf(t, gpInv...)
 	nursePayout := h.payoutIDsOf(t, nurseInv...)[0]
 	wantRows := map[string][]string{
-		gpPayouts[0]: {gpPayouts[0], gpInv[0], "E-1", "Dr Martin", "30,00", "délai dépassé", "", "payé", paidBatch, "15/06/2026", "15/06/2026"},
-		gpPayouts[1]: {gpPayouts[1], gpInv[1], "E-2", "Dr Martin", "1234,56", "délai dépassé", "", "payé", paidBatch, "15/06/2026", "15/06/2026"},
+		gpPayouts[0]: {gpPayouts[0], gpInv[0], "E-1", "Dr Martin", "30,00", "échéance dépassée", "", "payé", paidBatch, "15/06/2026", "15/06/2026"},
+		gpPayouts[1]: {gpPayouts[1], gpInv[1], "E-2", "Dr Martin", "1234,56", "échéance dépassée", "", "payé", paidBatch, "15/06/2026", "15/06/2026"},
 		// Text a spreadsheet would read as a formula is neutralised.
-		nursePayout: {nursePayout, nurseInv[0], "'-N-1", "'=Cabinet infirmier", "12,50", "délai dépassé", "", "dans un lot", draftBatch, "", "15/06/2026"},
-		duePayout:   {duePayout, dueInv[0], "L-1", "Dr Martin", "7,05", "délai dépassé", "", "à payer", "", "", "15/06/2026"},
+		nursePayout: {nursePayout, nurseInv[0], "'-N-1", "'=Cabinet infirmier", "12,50", "échéance dépassée", "", "dans un lot", draftBatch, "", "15/06/2026"},
+		duePayout:   {duePayout, dueInv[0], "L-1", "Dr Martin", "7,05", "échéance dépassée", "", "à payer", "", "", "15/06/2026"},
 	}
 	// Oldest first: by payout id.
 	prev := 0

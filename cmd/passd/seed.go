@@ -21,6 +21,7 @@ import (
 	"passd/calendar"
 	"passd/claims"
 	"passd/fault"
+	"passd/rights"
 )
 
 // Demo data: one provider of each kind, four patient files at each step of
@@ -48,11 +49,11 @@ func demoPatients(today calendar.Date) []demoPatient {
 			request: &claims.RightsRequest{Regime: "puma_css", FiledOn: today.AddDays(-20)}},
 		{patient: claims.NewPatient{LastName: "Popescu", FirstName: "Ioana", BirthDate: calendar.NewDate(1992, 7, 21), NIR: "292079912378989"},
 			request: &claims.RightsRequest{Regime: "ame", FiledOn: today.AddDays(-30)},
-			decision: &claims.RightsDecision{Decision: claims.RightsOpened, Regime: "ame", EffectiveFrom: today.AddDays(-120),
+			decision: &claims.RightsDecision{Decision: rights.Opened, Regime: "ame", EffectiveFrom: today.AddDays(-120),
 				EffectiveTo: today.AddDays(-30).AddYears(1), Reference: "AME-93-2026-0042"}},
 		{patient: claims.NewPatient{LastName: "Benali", FirstName: "Karim", BirthDate: calendar.NewDate(1985, 3, 13), NIR: "185031305501228"},
 			request:  &claims.RightsRequest{Regime: "puma", FiledOn: today.AddDays(-40)},
-			decision: &claims.RightsDecision{Decision: claims.RightsRefused, Reason: "résidence stable non établie"}},
+			decision: &claims.RightsDecision{Decision: rights.Refused, Reason: "résidence stable non établie"}},
 	}
 }
 
@@ -155,7 +156,7 @@ func (a *app) seedDemo(ctx context.Context, tokensFile string) (demo, error) {
 			return demo{}, fmt.Errorf("seed patient: %w", err)
 		}
 		fileNumbers = append(fileNumbers, p.FileNumber)
-		if p.Rights.Status != claims.RightsNone {
+		if p.Rights.Status != rights.None {
 			continue // seeded before
 		}
 		if dp.request != nil {

@@ -81,7 +81,7 @@ func TestWebFinanceBatchFromDraftToPaidAsTheAPIWould(t *testing.T) {
 		map[string]any{"status": "draft", "payout_count": 2, "total": "1234.50", "created_by": "finance", "provider_id": nil})
 	page := preparer.page(t, http.StatusOK, loc)
 	wantContains(t, "the draft", page, "Lot préparé.", "Lot de paiement n° "+id, "brouillon", "Soumettre", "Annuler le lot", "Dr Martin",
-		web.FormatAmount(mustDecimal(t, "1200.50")), "délai dépassé")
+		web.FormatAmount(mustDecimal(t, "1200.50")), "échéance dépassée")
 	if strings.Contains(page, "Approuver</button>") || strings.Contains(page, "Télécharger le fichier SEPA") {
 		t.Error("a draft offers to approve it or its SEPA file")
 	}
@@ -109,8 +109,12 @@ func TestWebFinanceBatchFromDraftToPaidAsTheAPIWould(t *testing.T) {
 	}
 	wantFields(t, "the approved batch", h.mustDo(t, http.StatusOK, "GET", pbPath(id), h.admin, ""),
 		map[string]any{"status": "approved", "approved_by": "finance-b", "budget_override": false})
-	wantContains(t, "the approved batch", approver.page(t, http.StatusOK, loc), "Lot approuvé.", "Télécharger le fichier SEPA", "Marquer payé",
+	approved := approver.page(t, http.StatusOK, loc)
+	wantContains(t, "the approved batch", approved, "Lot approuvé.", "Télécharger le fichier SEPA", "Marquer payé",
 		`<label for="paid_on">Date du paiement</label>`)
+	if strings.Contains(approved, "Annuler le lot") {
+		t.Error("the approved batch still offers \"Annuler le lot\", which the store and the trigger refuse")
+	}
 	sepa := approver.do(t, "GET", loc+"/sepa.xml", nil)
 	apiSEPA := h.doRaw(t, "GET", pbPath(id, "sepa.xml"), h.finance, "")
 	if sepa.Code != http.StatusOK || apiSEPA.Code != http.StatusOK || sepa.Body.String() != apiSEPA.Body.String() {
