@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/shopspring/decimal"
 
@@ -17,27 +18,22 @@ import (
 // shareReleased, planDecisions) without a database: what the batch reads
 // goes in, what it would write comes out.
 
-func day(s string) calendar.Date {
-	v, err := calendar.Parse(s)
-	if err != nil {
-		panic(err)
-	}
-	return v
-}
+var cents = decimal.RequireFromString
 
-func cents(s string) decimal.Decimal { return decimal.RequireFromString(s) }
+// june is a day of June 2026, when most of these tests take place.
+func june(d int) calendar.Date { return calendar.NewDate(2026, time.June, d) }
 
 // pendingInvoice is a candidate of a GP unless kind says otherwise, with
 // the default deadline of 90 days after its care.
-func pendingInvoice(id int64, kind, care, total string, r Rights) candidate {
-	return candidate{id: id, providerID: 100 + id, kind: kind, care: day(care), deadline: day(care).AddDays(90), total: cents(total), rights: r}
+func pendingInvoice(id int64, kind string, care calendar.Date, total string, r Rights) candidate {
+	return candidate{id: id, providerID: 100 + id, kind: kind, care: care, deadline: care.AddDays(90), total: cents(total), rights: r}
 }
 
 var (
-	puma = Rights{Status: string(claims.RightsOpened), Regime: "puma", From: day("2026-01-01"), DecidedOn: day("2026-06-15")}
+	puma = Rights{Status: string(claims.RightsOpened), Regime: "puma", From: calendar.NewDate(2026, time.January, 1), DecidedOn: june(15)}
 	// pumaLater opens rights from after the care dates of the tests.
-	pumaLater  = Rights{Status: string(claims.RightsOpened), Regime: "puma", From: day("2026-06-20"), DecidedOn: day("2026-06-15")}
-	refused    = Rights{Status: string(claims.RightsRefused), DecidedOn: day("2026-06-15")}
+	pumaLater  = Rights{Status: string(claims.RightsOpened), Regime: "puma", From: june(20), DecidedOn: june(15)}
+	refused    = Rights{Status: string(claims.RightsRefused), DecidedOn: june(15)}
 	noneYet    = Rights{Status: string(claims.RightsNone)}
 	testRates  = map[[2]string]decimal.Decimal{{"puma", KindGP}: cents("0.7"), {"puma", KindPharmacy}: cents("1")}
 	nickelLine = Line{Quantity: 1, UnitPrice: cents("0.05")}
@@ -50,7 +46,7 @@ type decidedInvoice struct {
 
 func TestDecideCandidates(t *testing.T) {
 	t.Parallel()
-	today := day("2026-07-01")
+	today := calendar.NewDate(2026, time.July, 1)
 	tests := []struct {
 		name    string
 		cands   []candidate
@@ -62,29 +58,29 @@ func TestDecideCandidates(t *testing.T) {
 		{name: "empty batch"},
 		{
 			name:  "no rights yet, before the deadline: stays pending",
-			cands: []candidate{pendingInvoice(1, KindGP, "2026-06-10", "30.00", noneYet)},
+			cands: []candidate{pendingInvoice(1, KindGP, june(10), "30.00", noneYet)},
 		},
 		{
 			name:    "rights refused: the city pays all",
-			cands:   []candidate{pendingInvoice(1, KindGP, "2026-06-10", "30.00", refused)},
+			cands:   []candidate{pendingInvoice(1, KindGP, june(10), "30.00", refused)},
 			want:    map[int64]decidedInvoice{1: {StatusCityDue, ReasonRightsRefused, "0", "30"}},
 			payouts: []string{"1 101 30 " + ReasonRightsRefused},
 		},
 		{
 			name:    "deadline passed without rights",
-			cands:   []candidate{pendingInvoice(1, KindGP, "2026-03-01", "30.00", noneYet)},
+			cands:   []candidate{pendingInvoice(1, KindGP, calendar.NewDate(2026, time.March, 1), "30.00", noneYet)},
 			want:    map[int64]decidedInvoice{1: {StatusCityDue, ReasonDeadlinePassed, "0", "30"}},
 			payouts: []string{"1 101 30 " + ReasonDeadlinePassed},
 		},
 		{
 			name:    "rights opened after the care date",
-			cands:   []candidate{pendingInvoice(1, KindGP, "2026-06-10", "30.00", pumaLater)},
+			cands:   []candidate{pendingInvoice(1, KindGP, june(10), "30.00", pumaLater)},
 			want:    map[int64]decidedInvoice{1: {StatusCityDue, ReasonNotCovered, "0", "30"}},
 			payouts: []string{"1 101 30 " + ReasonNotCovered},
 		},
 		{
 			name:    "released: each line's share rounded half-up to the cent, the city the remainder",
-			cands:   []candidate{pendingInvoice(1, KindGP, "2026-06-10", "0.15", puma)},
+			cands:   []candidate{pendingInvoice(1, KindGP, june(10), "0.15", puma)},
 			lines:   map[int64][]Line{1: {nickelLine, nickelLine, nickelLine}}, // 0.035 → 0.04, three times
 			want:    map[int64]decidedInvoice{1: {StatusReleased, ReasonRightsOpened, "0.12", "0.03"}},
 			claims:  []string{"1 0.12 0.7"},
@@ -92,7 +88,7 @@ func TestDecideCandidates(t *testing.T) {
 		},
 		{
 			name:    "released: one line of three acts is rounded once",
-			cands:   []candidate{pendingInvoice(1, KindGP, "2026-06-10", "0.15", puma)},
+			cands:   []candidate{pendingInvoice(1, KindGP, june(10), "0.15", puma)},
 			lines:   map[int64][]Line{1: {{Quantity: 3, UnitPrice: cents("0.05")}}}, // 0.105 → 0.11
 			want:    map[int64]decidedInvoice{1: {StatusReleased, ReasonRightsOpened, "0.11", "0.04"}},
 			claims:  []string{"1 0.11 0.7"},
@@ -100,23 +96,23 @@ func TestDecideCandidates(t *testing.T) {
 		},
 		{
 			name:   "released at 100%: a claim and no payout",
-			cands:  []candidate{pendingInvoice(1, KindPharmacy, "2026-06-10", "12.34", puma)},
+			cands:  []candidate{pendingInvoice(1, KindPharmacy, june(10), "12.34", puma)},
 			lines:  map[int64][]Line{1: {{Quantity: 2, UnitPrice: cents("6.17")}}},
 			want:   map[int64]decidedInvoice{1: {StatusReleased, ReasonRightsOpened, "12.34", "0"}},
 			claims: []string{"1 12.34 1"},
 		},
 		{
 			name:  "refused with a total of zero: decided, but nothing to pay",
-			cands: []candidate{pendingInvoice(1, KindGP, "2026-06-10", "0.00", refused)},
+			cands: []candidate{pendingInvoice(1, KindGP, june(10), "0.00", refused)},
 			want:  map[int64]decidedInvoice{1: {StatusCityDue, ReasonRightsRefused, "0", "0"}},
 		},
 		{
 			name: "a mixed batch keeps the candidates' order and leaves the undecided alone",
 			cands: []candidate{
-				pendingInvoice(1, KindGP, "2026-06-10", "30.00", puma),
-				pendingInvoice(2, KindGP, "2026-06-10", "30.00", noneYet),
-				pendingInvoice(3, KindGP, "2026-06-10", "25.00", refused),
-				pendingInvoice(4, KindPharmacy, "2026-06-11", "8.00", puma),
+				pendingInvoice(1, KindGP, june(10), "30.00", puma),
+				pendingInvoice(2, KindGP, june(10), "30.00", noneYet),
+				pendingInvoice(3, KindGP, june(10), "25.00", refused),
+				pendingInvoice(4, KindPharmacy, june(11), "8.00", puma),
 			},
 			lines: map[int64][]Line{1: {{Quantity: 1, UnitPrice: cents("30.00")}}, 4: {{Quantity: 1, UnitPrice: cents("8.00")}}},
 			want: map[int64]decidedInvoice{
@@ -188,17 +184,17 @@ func TestDecideCandidates(t *testing.T) {
 // split.
 func TestShareReleasedRefusesWhatDoesNotAddUp(t *testing.T) {
 	t.Parallel()
-	today := day("2026-07-01")
+	today := calendar.NewDate(2026, time.July, 1)
 	tests := []struct {
 		name  string
 		cand  candidate
 		lines []Line
 		want  string
 	}{
-		{"no rate for the regime and kind", pendingInvoice(1, KindNurse, "2026-06-10", "30.00", puma), []Line{{Quantity: 1, UnitPrice: cents("30.00")}}, "no rate"},
-		{"lines short of the total", pendingInvoice(1, KindGP, "2026-06-10", "30.00", puma), []Line{{Quantity: 1, UnitPrice: cents("29.99")}}, "lines add up to 29.99"},
-		{"no lines at all", pendingInvoice(1, KindGP, "2026-06-10", "30.00", puma), nil, "lines add up to 0"},
-		{"a line with a fraction of a cent", pendingInvoice(1, KindGP, "2026-06-10", "0.005", puma), []Line{{Quantity: 1, UnitPrice: cents("0.005")}}, "line 1"},
+		{"no rate for the regime and kind", pendingInvoice(1, KindNurse, june(10), "30.00", puma), []Line{{Quantity: 1, UnitPrice: cents("30.00")}}, "no rate"},
+		{"lines short of the total", pendingInvoice(1, KindGP, june(10), "30.00", puma), []Line{{Quantity: 1, UnitPrice: cents("29.99")}}, "lines add up to 29.99"},
+		{"no lines at all", pendingInvoice(1, KindGP, june(10), "30.00", puma), nil, "lines add up to 0"},
+		{"a line with a fraction of a cent", pendingInvoice(1, KindGP, june(10), "0.005", puma), []Line{{Quantity: 1, UnitPrice: cents("0.005")}}, "line 1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -221,10 +217,10 @@ func TestShareReleasedRefusesWhatDoesNotAddUp(t *testing.T) {
 func TestPlanDecisionsWritesOnlyWhatTheGuardChanged(t *testing.T) {
 	t.Parallel()
 	cands := []candidate{
-		pendingInvoice(1, KindGP, "2026-06-10", "30.00", refused),
-		pendingInvoice(2, KindGP, "2026-06-10", "30.00", refused),
+		pendingInvoice(1, KindGP, june(10), "30.00", refused),
+		pendingInvoice(2, KindGP, june(10), "30.00", refused),
 	}
-	decided, _ := decideCandidates(cands, day("2026-07-01"))
+	decided, _ := decideCandidates(cands, calendar.NewDate(2026, time.July, 1))
 	w := planDecisions(decided, map[int64]bool{2: true}, audit.Job("test"))
 	if len(w.owed) != 1 || w.owed[0].invoiceID != 2 || len(w.claimIDs) != 0 {
 		t.Fatalf("payouts %+v, claims %v; want one payout, for invoice 2", w.owed, w.claimIDs)

@@ -4,12 +4,14 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/shopspring/decimal"
 
 	"passd/audit"
 	"passd/calendar"
 	"passd/claims/cpamfile"
+	"passd/journal"
 )
 
 // TestClassifyReturn covers what the lines of a CPAM return do to their
@@ -17,62 +19,52 @@ import (
 func TestClassifyReturn(t *testing.T) {
 	t.Parallel()
 	amount := decimal.RequireFromString
-	date := func(s string) calendar.Date {
-		d, err := calendar.Parse(s)
-		if err != nil {
-			panic(err)
-		}
-		return d
-	}
+	june := func(d int) calendar.Date { return calendar.NewDate(2026, time.June, d) }
 	paidEarlier := amount("21.00")
 	// The batch's claims as the return finds them.
 	batch := map[int64]returnClaim{
 		1: {invoiceID: 11, amount: amount("21.00"), status: ClaimTransmitted},
 		2: {invoiceID: 12, amount: amount("0.03"), status: ClaimTransmitted},
-		3: {invoiceID: 13, amount: amount("21.00"), status: ClaimPaid, paidAmount: &paidEarlier, paidOn: date("2026-06-01")},
+		3: {invoiceID: 13, amount: amount("21.00"), status: ClaimPaid, paidAmount: &paidEarlier, paidOn: june(1)},
 		4: {invoiceID: 14, amount: amount("21.00"), status: ClaimRejected, reason: "NIR inconnu"},
 	}
-	paid := func(claim int64, amt, on string) cpamfile.ReturnLine {
-		return cpamfile.ReturnLine{ClaimID: claim, Outcome: cpamfile.OutcomePaid, PaidAmount: amount(amt), PaidOn: date(on)}
+	paid := func(claim int64, amt string, on int) cpamfile.ReturnLine {
+		return cpamfile.ReturnLine{ClaimID: claim, Outcome: cpamfile.OutcomePaid, PaidAmount: amount(amt), PaidOn: june(on)}
 	}
 	rejected := func(claim int64, reason string) cpamfile.ReturnLine {
 		return cpamfile.ReturnLine{ClaimID: claim, Outcome: cpamfile.OutcomeRejected, Reason: reason}
+	}
+	// posting is a journal posting on claim id, whose invoice is 10+id.
+	posting := func(m journal.Movement, amt string, claim int64) journal.Posting {
+		return journal.Posting{Movement: m, Amount: amount(amt), InvoiceID: 10 + claim, ClaimID: claim}
 	}
 	tests := []struct {
 		name     string
 		lines    []cpamfile.ReturnLine
 		results  []string // "result owed" of each line
 		settled  []string // "claim status" of each claim the return settles
-		postings []string // "movement amount invoice claim"
+		postings []journal.Posting
 		owed     []string // "claim amount reason note"
 	}{
 		{name: "an empty return"},
 		{
 			name:     "paid in full",
-			lines:    []cpamfile.ReturnLine{paid(1, "21.00", "2026-06-20")},
+			lines:    []cpamfile.ReturnLine{paid(1, "21.00", 20)},
 			results:  []string{ReturnPaid + " 0"},
 			settled:  []string{"1 " + ClaimPaid},
-			postings: []string{"claim_paid 21 11 1"},
+			postings: []journal.Posting{posting(journal.ClaimPaid, "21", 1)},
 		},
 		{
-			name:     "paid one cent short: the city owes the cent",
-			lines:    []cpamfile.ReturnLine{paid(1, "20.99", "2026-06-20")},
-			results:  []string{ReturnPartial + " 0.01"},
-			settled:  []string{"1 " + ClaimPaid},
-			postings: []string{"claim_paid 20.99 11 1", "claim_shortfall 0.01 11 1"},
-			owed:     []string{"1 0.01 " + PayoutCPAMPartial + " "},
-		},
-		{
-			name:     "paid nothing: the city owes all",
-			lines:    []cpamfile.ReturnLine{paid(2, "0", "2026-06-20")},
-			results:  []string{ReturnPartial + " 0.03"},
-			settled:  []string{"2 " + ClaimPaid},
-			postings: []string{"claim_paid 0 12 2", "claim_shortfall 0.03 12 2"},
-			owed:     []string{"2 0.03 " + PayoutCPAMPartial + " "},
+			name:     "paid short, by a cent or by all: the city owes the rest",
+			lines:    []cpamfile.ReturnLine{paid(1, "20.99", 20), paid(2, "0", 20)},
+			results:  []string{ReturnPartial + " 0.01", ReturnPartial + " 0.03"},
+			settled:  []string{"1 " + ClaimPaid, "2 " + ClaimPaid},
+			postings: []journal.Posting{posting(journal.ClaimPaid, "20.99", 1), posting(journal.ClaimShortfall, "0.01", 1), posting(journal.ClaimPaid, "0", 2), posting(journal.ClaimShortfall, "0.03", 2)},
+			owed:     []string{"1 0.01 " + PayoutCPAMPartial + " ", "2 0.03 " + PayoutCPAMPartial + " "},
 		},
 		{
 			name:    "paid one cent more than claimed: invalid, nothing written",
-			lines:   []cpamfile.ReturnLine{paid(2, "0.04", "2026-06-20")},
+			lines:   []cpamfile.ReturnLine{paid(2, "0.04", 20)},
 			results: []string{ReturnInvalid + " 0"},
 		},
 		{
@@ -80,39 +72,39 @@ func TestClassifyReturn(t *testing.T) {
 			lines:    []cpamfile.ReturnLine{rejected(1, "hors délai")},
 			results:  []string{ReturnRejected + " 21"},
 			settled:  []string{"1 " + ClaimRejected},
-			postings: []string{"claim_rejected 21 11 1"},
+			postings: []journal.Posting{posting(journal.ClaimRejected, "21", 1)},
 			owed:     []string{"1 21 " + PayoutCPAMRejected + " hors délai"},
 		},
 		{
 			name:    "a claim of another batch, or of none",
-			lines:   []cpamfile.ReturnLine{paid(99, "1.00", "2026-06-20")},
+			lines:   []cpamfile.ReturnLine{paid(99, "1.00", 20)},
 			results: []string{ReturnNotInBatch + " 0"},
 		},
 		{
 			name:    "an earlier import's outcome repeated",
-			lines:   []cpamfile.ReturnLine{paid(3, "21.00", "2026-06-01"), rejected(4, "another wording")},
+			lines:   []cpamfile.ReturnLine{paid(3, "21.00", 1), rejected(4, "another wording")},
 			results: []string{ReturnUnchanged + " 0", ReturnUnchanged + " 0"},
 		},
 		{
 			name: "an earlier import's outcome contradicted",
-			lines: []cpamfile.ReturnLine{paid(3, "20.00", "2026-06-01"), paid(3, "21.00", "2026-06-02"),
-				rejected(3, "x"), paid(4, "21.00", "2026-06-01")},
+			lines: []cpamfile.ReturnLine{paid(3, "20.00", 1), paid(3, "21.00", 2),
+				rejected(3, "x"), paid(4, "21.00", 1)},
 			results: []string{ReturnConflict + " 0", ReturnConflict + " 0", ReturnConflict + " 0", ReturnConflict + " 0"},
 		},
 		{
 			name:     "a line repeated in one return settles its claim once",
-			lines:    []cpamfile.ReturnLine{paid(1, "20.00", "2026-06-20"), paid(1, "20.00", "2026-06-20")},
+			lines:    []cpamfile.ReturnLine{paid(1, "20.00", 20), paid(1, "20.00", 20)},
 			results:  []string{ReturnPartial + " 1", ReturnUnchanged + " 0"},
 			settled:  []string{"1 " + ClaimPaid},
-			postings: []string{"claim_paid 20 11 1", "claim_shortfall 1 11 1"},
+			postings: []journal.Posting{posting(journal.ClaimPaid, "20", 1), posting(journal.ClaimShortfall, "1", 1)},
 			owed:     []string{"1 1 " + PayoutCPAMPartial + " "},
 		},
 		{
 			name:     "lines contradicting each other in one return: the first settles",
-			lines:    []cpamfile.ReturnLine{rejected(1, "hors délai"), paid(1, "21.00", "2026-06-20"), paid(2, "0.03", "2026-06-20"), rejected(2, "x")},
+			lines:    []cpamfile.ReturnLine{rejected(1, "hors délai"), paid(1, "21.00", 20), paid(2, "0.03", 20), rejected(2, "x")},
 			results:  []string{ReturnRejected + " 21", ReturnConflict + " 0", ReturnPaid + " 0", ReturnConflict + " 0"},
 			settled:  []string{"1 " + ClaimRejected, "2 " + ClaimPaid},
-			postings: []string{"claim_rejected 21 11 1", "claim_paid 0.03 12 2"},
+			postings: []journal.Posting{posting(journal.ClaimRejected, "21", 1), posting(journal.ClaimPaid, "0.03", 2)},
 			owed:     []string{"1 21 " + PayoutCPAMRejected + " hors délai"},
 		},
 	}
@@ -139,11 +131,7 @@ func TestClassifyReturn(t *testing.T) {
 				got = append(got, fmt.Sprintf("%d %s", id, set.statuses[i]))
 			}
 			checkList(t, "settled", got, tt.settled)
-			got = nil
-			for _, p := range set.postings {
-				got = append(got, fmt.Sprintf("%s %s %d %d", p.Movement, p.Amount, p.InvoiceID, p.ClaimID))
-			}
-			checkList(t, "postings", got, tt.postings)
+			checkList(t, "postings", postingsText(set.postings), postingsText(tt.postings))
 			got = nil
 			for i, id := range set.owedIDs {
 				got = append(got, fmt.Sprintf("%d %s %s %s", id, set.owedAmounts[i], set.owedReasons[i], set.owedNotes[i]))
@@ -165,4 +153,12 @@ func checkList(t *testing.T, what string, got, want []string) {
 	if strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Errorf("%s:\n got %q\nwant %q", what, got, want)
 	}
+}
+
+func postingsText(ps []journal.Posting) []string {
+	var out []string
+	for _, p := range ps {
+		out = append(out, fmt.Sprintf("%s %s invoice %d claim %d payout %d", p.Movement, p.Amount, p.InvoiceID, p.ClaimID, p.PayoutID))
+	}
+	return out
 }
