@@ -77,39 +77,41 @@ func (d decoderTokens) next() (byte, string, error) {
 	return 0, "", nil
 }
 
+// memberLevel is an object or an array that walkMembers is inside.
+type memberLevel struct {
+	object  bool
+	fields  map[string]reflect.Type // the members a struct has; nil: names not checked
+	seen    map[string]bool         // folded names met so far
+	elem    reflect.Type            // an array's element type
+	index   int                     // the next element of an array
+	key     string                  // the member whose value comes next
+	wantKey bool
+}
+
+// levelsPath is the path of the value that the levels lead to. walkMembers
+// builds it only when a problem names it: most documents have none.
+func levelsPath(levels []memberLevel) string {
+	p := ""
+	for i := range levels {
+		if l := &levels[i]; l.object {
+			p = joinPath(p, l.key)
+		} else {
+			p += "[" + strconv.Itoa(l.index-1) + "]"
+		}
+	}
+	return p
+}
+
 // walkMembers is checkMembers on the tokens of tokens.
 func walkMembers(tokens tokenizer, t reflect.Type) (memberProblem, bool) {
-	// A level's path is built from the stack only when a problem names
-	// it: most documents have none.
-	type level struct {
-		object  bool
-		fields  map[string]reflect.Type // the members a struct has; nil: names not checked
-		seen    map[string]bool         // folded names met so far
-		elem    reflect.Type            // an array's element type
-		index   int                     // the next element of an array
-		key     string                  // the member whose value comes next
-		wantKey bool
-	}
-	var stack []level
-	// path is the path of the value that stack[:n] leads to.
-	path := func(n int) string {
-		p := ""
-		for i := range n {
-			if l := &stack[i]; l.object {
-				p = joinPath(p, l.key)
-			} else {
-				p += "[" + strconv.Itoa(l.index-1) + "]"
-			}
-		}
-		return p
-	}
+	var stack []memberLevel
 	misnamed := ""
 	for {
 		kind, name, err := tokens.next()
 		if err != nil {
 			break // the end, or invalid JSON, which the decoder reports
 		}
-		var top *level
+		var top *memberLevel
 		if len(stack) > 0 {
 			top = &stack[len(stack)-1]
 		}
@@ -129,9 +131,9 @@ func walkMembers(tokens tokenizer, t reflect.Type) (memberProblem, bool) {
 				return memberProblem{tooDeep: true}, true
 			}
 			if kind == '{' {
-				stack = append(stack, level{object: true, fields: jsonFields(typ), seen: map[string]bool{}, wantKey: true})
+				stack = append(stack, memberLevel{object: true, fields: jsonFields(typ), seen: map[string]bool{}, wantKey: true})
 			} else {
-				stack = append(stack, level{elem: elemType(typ)})
+				stack = append(stack, memberLevel{elem: elemType(typ)})
 			}
 		case '}', ']':
 			stack = stack[:len(stack)-1]
@@ -142,12 +144,12 @@ func walkMembers(tokens tokenizer, t reflect.Type) (memberProblem, bool) {
 				key := name
 				folded := foldName(key)
 				if top.seen[folded] {
-					return memberProblem{path: joinPath(path(len(stack)-1), key), duplicate: true}, true
+					return memberProblem{path: joinPath(levelsPath(stack[:len(stack)-1]), key), duplicate: true}, true
 				}
 				top.seen[folded] = true
 				if top.fields != nil {
 					if _, exact := top.fields[key]; !exact && misnamed == "" && foldsOnto(top.fields, folded) {
-						misnamed = joinPath(path(len(stack)-1), key)
+						misnamed = joinPath(levelsPath(stack[:len(stack)-1]), key)
 					}
 				}
 				top.key, top.wantKey = key, false

@@ -130,70 +130,12 @@ func (s *Store) DraftPayoutBatch(ctx context.Context, actor audit.Actor, provide
 				return fmt.Errorf("billing: provider %d: %w", providerID, err)
 			}
 		}
-		var ids []int64
-		total := decimal.Zero
-		var after int64
-	fill:
-		for {
-			rows, err := tx.Query(ctx, `
-				SELECT id, amount FROM payouts
-				WHERE status = 'due' AND id > $1 AND amount <= $2 AND ($3::bigint = 0 OR provider_id = $3)
-				ORDER BY id LIMIT $4 FOR UPDATE SKIP LOCKED`, after, st.RegieCeiling, providerID, draftChunk)
-			if err != nil {
-				return fmt.Errorf("billing: due payouts: %w", err)
-			}
-			type due struct {
-				id     int64
-				amount decimal.Decimal
-			}
-			chunk, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (due, error) {
-				var d due
-				err := r.Scan(&d.id, &d.amount)
-				return d, err
-			})
-			if err != nil {
-				return fmt.Errorf("billing: due payouts: %w", err)
-			}
-			for _, d := range chunk {
-				if total.Add(d.amount).GreaterThan(st.RegieCeiling) {
-					break fill
-				}
-				ids, total = append(ids, d.id), total.Add(d.amount)
-				after = d.id
-			}
-			if len(chunk) < draftChunk {
-				break
-			}
-		}
-		if len(ids) == 0 {
-			return nil
-		}
-		now := s.now()
-		var createdBy, filter *int64
-		if actor.UserID != 0 {
-			createdBy = &actor.UserID
-		}
-		if providerID != 0 {
-			filter = &providerID
-		}
-		var id int64
-		if err := tx.QueryRow(ctx, `INSERT INTO payout_batches (provider_id, payout_count, total, ceiling, created_at, created_by, creator)
-			VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`, filter, len(ids), total, st.RegieCeiling, now, createdBy, actor.Name).Scan(&id); err != nil {
-			return fmt.Errorf("billing: insert batch: %w", err)
-		}
-		tag, err := tx.Exec(ctx, `UPDATE payouts SET status = 'batched', batch_id = $2 WHERE id = ANY($1) AND status = 'due'`, ids, id)
-		if err != nil {
-			return fmt.Errorf("billing: batch payouts: %w", err)
-		}
-		if tag.RowsAffected() != int64(len(ids)) {
-			return fmt.Errorf("billing: batch payouts: %d of %d changed", tag.RowsAffected(), len(ids))
-		}
-		batch := ident.FormatID(id)
-		if err := audit.Append(ctx, tx, audit.Entry{Actor: actor, Action: "payout_batch.draft", Entity: "payout_batch", EntityID: batch,
-			After: map[string]any{"status": BatchDraft, "payout_count": len(ids), "total": money.Format(total), "ceiling": money.Format(st.RegieCeiling)}}); err != nil {
+		ids, total, err := lockDuePayouts(ctx, tx, providerID, st.RegieCeiling)
+		if err != nil || len(ids) == 0 {
 			return err
 		}
-		if err := auditPayouts(ctx, tx, actor, "payout.batch", ids, settlement.PayoutDue, map[string]any{"status": settlement.PayoutBatched, "batch_id": batch}); err != nil {
+		id, err := s.insertDraft(ctx, tx, actor, providerID, ids, total, st.RegieCeiling)
+		if err != nil {
 			return err
 		}
 		// readBatch, not scanBatch: the draft is what finance reviews before
@@ -207,6 +149,93 @@ func (s *Store) DraftPayoutBatch(ctx context.Context, actor audit.Actor, provide
 		return nil
 	})
 	return b, ok, err
+}
+
+// duePayout is a due payout as a draft reads it.
+type duePayout struct {
+	id     int64
+	amount decimal.Decimal
+}
+
+// lockDuePayouts locks the due payouts of providerID (0: every provider)
+// that a new draft takes, a chunk at a time in id order, oldest first,
+// until one does not fit under ceiling (fitUnderCeiling) or none is left.
+// The query already leaves out the payouts larger than the ceiling alone,
+// so that they fill no chunk. It returns their ids and their total.
+func lockDuePayouts(ctx context.Context, tx pgx.Tx, providerID int64, ceiling decimal.Decimal) ([]int64, decimal.Decimal, error) {
+	var ids []int64
+	total := decimal.Zero
+	var after int64
+	for {
+		rows, err := tx.Query(ctx, `
+			SELECT id, amount FROM payouts
+			WHERE status = 'due' AND id > $1 AND amount <= $2 AND ($3::bigint = 0 OR provider_id = $3)
+			ORDER BY id LIMIT $4 FOR UPDATE SKIP LOCKED`, after, ceiling, providerID, draftChunk)
+		if err != nil {
+			return nil, total, fmt.Errorf("billing: due payouts: %w", err)
+		}
+		chunk, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (duePayout, error) {
+			var d duePayout
+			err := r.Scan(&d.id, &d.amount)
+			return d, err
+		})
+		if err != nil {
+			return nil, total, fmt.Errorf("billing: due payouts: %w", err)
+		}
+		taken, sum, full := fitUnderCeiling(chunk, total, ceiling)
+		ids, total = append(ids, taken...), sum
+		if full || len(chunk) < draftChunk {
+			return ids, total, nil
+		}
+		after = chunk[len(chunk)-1].id
+	}
+}
+
+// fitUnderCeiling takes due payouts, in the order given (oldest first),
+// into a batch that already holds total, as long as the batch stays within
+// ceiling; reaching the ceiling exactly is within. It stops at the first
+// payout that would take the batch over (full), even when a later, smaller
+// one would fit: payouts are paid in the order they fell due. A payout
+// larger than the ceiling on its own, which no batch could ever hold, is
+// passed over. It returns the ids it took and the batch's new total. It is
+// pure.
+func fitUnderCeiling(due []duePayout, total, ceiling decimal.Decimal) (ids []int64, newTotal decimal.Decimal, full bool) {
+	for _, d := range due {
+		if d.amount.GreaterThan(ceiling) {
+			continue
+		}
+		if total.Add(d.amount).GreaterThan(ceiling) {
+			return ids, total, true
+		}
+		ids, total = append(ids, d.id), total.Add(d.amount)
+	}
+	return ids, total, false
+}
+
+// insertDraft writes a draft batch of the payouts ids, which add up to
+// total, moves them into it and audits both. It returns the batch's id.
+func (s *Store) insertDraft(ctx context.Context, tx pgx.Tx, actor audit.Actor, providerID int64, ids []int64, total, ceiling decimal.Decimal) (int64, error) {
+	var id int64
+	if err := tx.QueryRow(ctx, `INSERT INTO payout_batches (provider_id, payout_count, total, ceiling, created_at, created_by, creator)
+		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`, nullID(providerID), len(ids), total, ceiling, s.now(), nullID(actor.UserID), actor.Name).Scan(&id); err != nil {
+		return 0, fmt.Errorf("billing: insert batch: %w", err)
+	}
+	tag, err := tx.Exec(ctx, `UPDATE payouts SET status = 'batched', batch_id = $2 WHERE id = ANY($1) AND status = 'due'`, ids, id)
+	if err != nil {
+		return 0, fmt.Errorf("billing: batch payouts: %w", err)
+	}
+	if tag.RowsAffected() != int64(len(ids)) {
+		return 0, fmt.Errorf("billing: batch payouts: %d of %d changed", tag.RowsAffected(), len(ids))
+	}
+	batch := ident.FormatID(id)
+	if err := audit.Append(ctx, tx, audit.Entry{Actor: actor, Action: "payout_batch.draft", Entity: "payout_batch", EntityID: batch,
+		After: map[string]any{"status": BatchDraft, "payout_count": len(ids), "total": money.Format(total), "ceiling": money.Format(ceiling)}}); err != nil {
+		return 0, err
+	}
+	if err := auditPayouts(ctx, tx, actor, "payout.batch", ids, settlement.PayoutDue, map[string]any{"status": settlement.PayoutBatched, "batch_id": batch}); err != nil {
+		return 0, err
+	}
+	return id, nil
 }
 
 // auditPayouts writes the audit rows of payouts that all made the same move.

@@ -116,10 +116,52 @@ type candidate struct {
 // decideBatch locks up to batchSize pending invoices, decides each with
 // Decide, and writes in this transaction: the guarded status change, the
 // claims (through ClaimQueue), the payouts and the audit rows — each with
-// one set-based statement for the whole batch.
+// one set-based statement for the whole batch. Between the reads and the
+// writes, pure steps (decideCandidates, shareReleased, planDecisions) work
+// out what to write, so that the rule can be tested without a database.
 func (s *Store) decideBatch(ctx context.Context, tx pgx.Tx, job string, sel selector, after []any) (decided, seen int, last []any, err error) {
 	now := s.now()
 	today := calendar.Today(now)
+	cands, err := s.lockCandidates(ctx, tx, sel, today, after)
+	if err != nil {
+		return 0, 0, last, err
+	}
+	if len(cands) == 0 {
+		return 0, 0, last, nil
+	}
+	last = sel.key(&cands[len(cands)-1])
+	decidedList, released := decideCandidates(cands, today)
+	if len(released) > 0 {
+		if err := s.splitReleased(ctx, tx, cands, released); err != nil {
+			return 0, 0, last, err
+		}
+	}
+	if len(decidedList) == 0 {
+		return 0, len(cands), last, nil
+	}
+	done, err := markDecided(ctx, tx, now, decidedList)
+	if err != nil {
+		return 0, 0, last, err
+	}
+	actor := audit.Job(job)
+	w := planDecisions(decidedList, done, actor)
+	if err := s.claims.Queue(ctx, tx, actor, w.claimIDs, w.claimAmounts, w.claimRates); err != nil {
+		return 0, 0, last, err
+	}
+	if err := settlement.Owe(ctx, tx, actor, now, w.owed); err != nil {
+		return 0, 0, last, err
+	}
+	if err := audit.Append(ctx, tx, w.entries...); err != nil {
+		return 0, 0, last, err
+	}
+	return len(done), len(cands), last, nil
+}
+
+// lockCandidates reads and locks the next batch of pending invoices that
+// sel brings up, with their patient's rights: those after the key of the
+// previous batch (nil before the first). Rows another process holds are
+// skipped.
+func (s *Store) lockCandidates(ctx context.Context, tx pgx.Tx, sel selector, today calendar.Date, after []any) ([]candidate, error) {
 	if after == nil {
 		after = make([]any, len(sel.key(&candidate{}))) // as many NULLs as the key has parts
 	}
@@ -135,7 +177,7 @@ func (s *Store) decideBatch(ctx context.Context, tx pgx.Tx, job string, sel sele
 		LIMIT $1
 		FOR UPDATE OF i SKIP LOCKED`, append([]any{s.batchSize, today}, after...)...)
 	if err != nil {
-		return 0, 0, last, fmt.Errorf("select: %w", err)
+		return nil, fmt.Errorf("select: %w", err)
 	}
 	cands, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (candidate, error) {
 		var c candidate
@@ -148,14 +190,17 @@ func (s *Store) decideBatch(ctx context.Context, tx pgx.Tx, job string, sel sele
 		return c, err
 	})
 	if err != nil {
-		return 0, 0, last, fmt.Errorf("select: %w", err)
+		return nil, fmt.Errorf("select: %w", err)
 	}
-	if len(cands) == 0 {
-		return 0, 0, last, nil
-	}
-	last = sel.key(&cands[len(cands)-1])
-	var released []int64
-	var decidedList []*candidate
+	return cands, nil
+}
+
+// decideCandidates applies Decide to each candidate on day today. It
+// returns the candidates it decided, each with its outcome and, unless it
+// is released, its shares (the city's is the whole total), and the ids of
+// the released ones, whose shares depend on their lines (shareReleased).
+// Undecided candidates stay pending. It is pure: no database, no clock.
+func decideCandidates(cands []candidate, today calendar.Date) (decided []*candidate, released []int64) {
 	for i := range cands {
 		c := &cands[i]
 		c.outcome = Decide(c.care, c.deadline, c.rights, today)
@@ -167,80 +212,13 @@ func (s *Store) decideBatch(ctx context.Context, tx pgx.Tx, job string, sel sele
 		default:
 			c.cpam, c.city = decimal.Zero, c.total
 		}
-		decidedList = append(decidedList, c)
+		decided = append(decided, c)
 	}
-	if len(released) > 0 {
-		if err := s.splitReleased(ctx, tx, cands, released); err != nil {
-			return 0, 0, last, err
-		}
-	}
-	if len(decidedList) == 0 {
-		return 0, len(cands), last, nil
-	}
-
-	n := len(decidedList)
-	ids, statuses, reasons := make([]int64, n), make([]InvoiceStatus, n), make([]settlement.Reason, n)
-	cpams, cities := make([]decimal.Decimal, n), make([]decimal.Decimal, n)
-	for i, c := range decidedList {
-		ids[i], statuses[i], reasons[i], cpams[i], cities[i] = c.id, c.outcome.Status, c.outcome.Reason, c.cpam, c.city
-	}
-	// The guard (status = 'pending') is what makes a decision exactly-once
-	// even if a lock were bypassed; only rows it returns get money rows.
-	urows, err := tx.Query(ctx, `
-		UPDATE invoices i SET status = u.status, decision_reason = u.reason, cpam_amount = u.cpam, city_amount = u.city, decided_at = $6
-		FROM unnest($1::bigint[], $2::text[], $3::text[], $4::numeric[], $5::numeric[]) AS u (id, status, reason, cpam, city)
-		WHERE i.id = u.id AND i.status = 'pending'
-		RETURNING i.id`, ids, statuses, reasons, cpams, cities, now)
-	if err != nil {
-		return 0, 0, last, fmt.Errorf("decide: %w", err)
-	}
-	updated, err := pgx.CollectRows(urows, pgx.RowTo[int64])
-	if err != nil {
-		return 0, 0, last, fmt.Errorf("decide: %w", err)
-	}
-	done := make(map[int64]bool, len(updated))
-	for _, id := range updated {
-		done[id] = true
-	}
-
-	actor := audit.Job(job)
-	var claimIDs []int64
-	var claimAmounts, claimRates []decimal.Decimal
-	var owed []settlement.Owed
-	entries := make([]audit.Entry, 0, len(updated))
-	for _, c := range decidedList {
-		if !done[c.id] {
-			continue
-		}
-		if c.cpam.IsPositive() {
-			claimIDs, claimAmounts, claimRates = append(claimIDs, c.id), append(claimAmounts, c.cpam), append(claimRates, c.rate)
-		}
-		if c.city.IsPositive() {
-			reason := c.outcome.Reason
-			if c.outcome.Status == StatusReleased {
-				reason = settlement.TicketModerateur
-			}
-			owed = append(owed, settlement.Owed{InvoiceID: c.id, ProviderID: c.providerID, Amount: c.city, Reason: reason})
-		}
-		entries = append(entries, audit.Entry{Actor: actor, Action: "invoice.decide", Entity: "invoice", EntityID: ident.FormatID(c.id),
-			Before: map[string]any{"status": StatusPending},
-			After: map[string]any{"status": c.outcome.Status, "decision_reason": c.outcome.Reason,
-				"cpam_amount": c.cpam.StringFixed(2), "city_amount": c.city.StringFixed(2), "regime": c.rights.Regime}})
-	}
-	if err := s.claims.Queue(ctx, tx, actor, claimIDs, claimAmounts, claimRates); err != nil {
-		return 0, 0, last, err
-	}
-	if err := settlement.Owe(ctx, tx, actor, now, owed); err != nil {
-		return 0, 0, last, err
-	}
-	if err := audit.Append(ctx, tx, entries...); err != nil {
-		return 0, 0, last, err
-	}
-	return len(updated), len(cands), last, nil
+	return decided, released
 }
 
-// splitReleased computes the CPAM and city shares of released invoices
-// from their lines and the rate of their regime and provider kind.
+// splitReleased reads the rates and the lines of the released invoices
+// and computes their CPAM and city shares (shareReleased).
 func (s *Store) splitReleased(ctx context.Context, tx pgx.Tx, cands []candidate, released []int64) error {
 	rates := map[[2]string]decimal.Decimal{}
 	rrows, err := tx.Query(ctx, `SELECT regime, provider_kind, rate FROM rates`)
@@ -277,6 +255,15 @@ func (s *Store) splitReleased(ctx context.Context, tx pgx.Tx, cands []candidate,
 	if err := lrows.Err(); err != nil {
 		return fmt.Errorf("lines: %w", err)
 	}
+	return shareReleased(cands, rates, lines)
+}
+
+// shareReleased sets the CPAM and city shares of the released candidates:
+// their lines (by invoice id) split by SplitLines at the rate of their
+// regime and provider kind (rates, keyed by both). A released invoice
+// without a rate, or whose lines do not add up to its total, is an error,
+// and the batch writes nothing. It is pure.
+func shareReleased(cands []candidate, rates map[[2]string]decimal.Decimal, lines map[int64][]Line) error {
 	for i := range cands {
 		c := &cands[i]
 		if c.outcome.Status != StatusReleased {
@@ -296,4 +283,74 @@ func (s *Store) splitReleased(ctx context.Context, tx pgx.Tx, cands []candidate,
 		c.cpam, c.city, c.rate = split.CPAM, split.City, rate
 	}
 	return nil
+}
+
+// markDecided writes the outcome and shares of the decided invoices and
+// returns the ids it changed. The guard (status = 'pending') is what makes
+// a decision exactly-once even if a lock were bypassed; only the rows it
+// returns get money rows.
+func markDecided(ctx context.Context, tx pgx.Tx, now time.Time, decided []*candidate) (map[int64]bool, error) {
+	n := len(decided)
+	ids, statuses, reasons := make([]int64, n), make([]InvoiceStatus, n), make([]settlement.Reason, n)
+	cpams, cities := make([]decimal.Decimal, n), make([]decimal.Decimal, n)
+	for i, c := range decided {
+		ids[i], statuses[i], reasons[i], cpams[i], cities[i] = c.id, c.outcome.Status, c.outcome.Reason, c.cpam, c.city
+	}
+	urows, err := tx.Query(ctx, `
+		UPDATE invoices i SET status = u.status, decision_reason = u.reason, cpam_amount = u.cpam, city_amount = u.city, decided_at = $6
+		FROM unnest($1::bigint[], $2::text[], $3::text[], $4::numeric[], $5::numeric[]) AS u (id, status, reason, cpam, city)
+		WHERE i.id = u.id AND i.status = 'pending'
+		RETURNING i.id`, ids, statuses, reasons, cpams, cities, now)
+	if err != nil {
+		return nil, fmt.Errorf("decide: %w", err)
+	}
+	updated, err := pgx.CollectRows(urows, pgx.RowTo[int64])
+	if err != nil {
+		return nil, fmt.Errorf("decide: %w", err)
+	}
+	done := make(map[int64]bool, len(updated))
+	for _, id := range updated {
+		done[id] = true
+	}
+	return done, nil
+}
+
+// decisionWrites is what a batch writes for the invoices it decided,
+// besides their status: the claims of their CPAM shares (invoice ids,
+// amounts and rates, as ClaimQueue takes them), the payouts of their city
+// shares and the audit rows.
+type decisionWrites struct {
+	claimIDs                 []int64
+	claimAmounts, claimRates []decimal.Decimal
+	owed                     []settlement.Owed
+	entries                  []audit.Entry
+}
+
+// planDecisions works out the decisionWrites of the decided candidates
+// whose status change went through (done): a claim for a positive CPAM
+// share, a payout for a positive city share (the ticket modérateur of a
+// released invoice, or the outcome's reason when the city pays it all) and
+// one audit row each. It is pure.
+func planDecisions(decided []*candidate, done map[int64]bool, actor audit.Actor) decisionWrites {
+	w := decisionWrites{entries: make([]audit.Entry, 0, len(done))}
+	for _, c := range decided {
+		if !done[c.id] {
+			continue
+		}
+		if c.cpam.IsPositive() {
+			w.claimIDs, w.claimAmounts, w.claimRates = append(w.claimIDs, c.id), append(w.claimAmounts, c.cpam), append(w.claimRates, c.rate)
+		}
+		if c.city.IsPositive() {
+			reason := c.outcome.Reason
+			if c.outcome.Status == StatusReleased {
+				reason = settlement.TicketModerateur
+			}
+			w.owed = append(w.owed, settlement.Owed{InvoiceID: c.id, ProviderID: c.providerID, Amount: c.city, Reason: reason})
+		}
+		w.entries = append(w.entries, audit.Entry{Actor: actor, Action: "invoice.decide", Entity: "invoice", EntityID: ident.FormatID(c.id),
+			Before: map[string]any{"status": StatusPending},
+			After: map[string]any{"status": c.outcome.Status, "decision_reason": c.outcome.Reason,
+				"cpam_amount": c.cpam.StringFixed(2), "city_amount": c.city.StringFixed(2), "regime": c.rights.Regime}})
+	}
+	return w
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"maps"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/shopspring/decimal"
@@ -233,7 +234,7 @@ type ReturnResult struct {
 // and a line contradicting an earlier outcome is reported and changes
 // nothing. The lines that settle a claim, their journal postings, the
 // payouts for what the CPAM did not pay and the audit rows are written in
-// one transaction.
+// one transaction; what they are is worked out by classifyReturn.
 func (s *Store) ImportReturn(ctx context.Context, actor audit.Actor, id int64, lines []cpamfile.ReturnLine) ([]ReturnResult, error) {
 	today := calendar.Today(s.now())
 	for i, l := range lines {
@@ -243,118 +244,174 @@ func (s *Store) ImportReturn(ctx context.Context, actor audit.Actor, id int64, l
 	}
 	var results []ReturnResult
 	err := db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
-		results = make([]ReturnResult, len(lines))
 		// Two imports for one batch take turns.
 		var batchID int64
 		if err := tx.QueryRow(ctx, `SELECT id FROM claim_batches WHERE id = $1 FOR UPDATE`, id).Scan(&batchID); err != nil {
 			return db.Translate(fmt.Errorf("claims: batch %d: %w", id, err))
 		}
-		ids := make([]int64, len(lines))
-		for i, l := range lines {
-			ids[i] = l.ClaimID
-		}
-		type state struct {
-			invoiceID  int64
-			amount     decimal.Decimal
-			status     settlement.ClaimStatus
-			paidAmount *decimal.Decimal
-			paidOn     calendar.Date
-			reason     string
-		}
-		current := map[int64]*state{}
-		rows, err := tx.Query(ctx, `SELECT id, invoice_id, amount, status, paid_amount, paid_on, coalesce(rejection_reason, '')
-			FROM claims WHERE batch_id = $1 AND id = ANY($2) ORDER BY id FOR UPDATE`, id, ids)
+		current, err := lockReturnClaims(ctx, tx, id, lines)
 		if err != nil {
-			return fmt.Errorf("claims: return's claims: %w", err)
-		}
-		for rows.Next() {
-			var cid int64
-			st := &state{}
-			if err := rows.Scan(&cid, &st.invoiceID, &st.amount, &st.status, &st.paidAmount, &st.paidOn, &st.reason); err != nil {
-				rows.Close()
-				return fmt.Errorf("claims: return's claims: %w", err)
-			}
-			current[cid] = st
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("claims: return's claims: %w", err)
-		}
-
-		now := s.now()
-		var upIDs []int64
-		var upStatus []settlement.ClaimStatus
-		var upReasons []string
-		var upPaid []*decimal.Decimal
-		var upPaidOn []*calendar.Date
-		var postings []journal.Posting
-		var owed []settlement.ShortClaim
-		var entries []audit.Entry
-		for i, l := range lines {
-			r := ReturnResult{Line: l.Line, ClaimID: l.ClaimID}
-			st, found := current[l.ClaimID]
-			switch {
-			case !found:
-				r.Result, r.Message = ReturnNotInBatch, fmt.Sprintf("claim %d is not in batch %d", l.ClaimID, id)
-			case st.status == settlement.ClaimPaid || st.status == settlement.ClaimRejected:
-				r.Result, r.Message = compareOutcome(l, st.status, st.paidAmount, st.paidOn, st.reason)
-			case l.Outcome == settlement.ClaimPaid && l.PaidAmount.GreaterThan(st.amount):
-				r.Result, r.Message = ReturnInvalid, fmt.Sprintf("paid_amount %s is more than the %s claimed", money.Format(l.PaidAmount), money.Format(st.amount))
-			case l.Outcome == settlement.ClaimPaid:
-				paid, paidOn := l.PaidAmount, l.PaidOn
-				upIDs, upStatus, upReasons = append(upIDs, l.ClaimID), append(upStatus, settlement.ClaimPaid), append(upReasons, "")
-				upPaid, upPaidOn = append(upPaid, &paid), append(upPaidOn, &paidOn)
-				postings = append(postings, journal.Posting{Movement: journal.ClaimPaid, Amount: paid, InvoiceID: st.invoiceID, ClaimID: l.ClaimID})
-				r.Result = ReturnPaid
-				if short := st.amount.Sub(paid); short.IsPositive() {
-					r.Result, r.Owed = ReturnPartial, short
-					postings = append(postings, journal.Posting{Movement: journal.ClaimShortfall, Amount: short, InvoiceID: st.invoiceID, ClaimID: l.ClaimID})
-					owed = append(owed, settlement.ShortClaim{ClaimID: l.ClaimID, Amount: short, Reason: settlement.CPAMPartial})
-				}
-				st.status, st.paidAmount, st.paidOn = settlement.ClaimPaid, &paid, paidOn
-				entries = append(entries, audit.Entry{Actor: actor, Action: "claim.paid", Entity: "claim", EntityID: ident.FormatID(l.ClaimID),
-					Before: map[string]any{"status": settlement.ClaimTransmitted},
-					After:  map[string]any{"status": settlement.ClaimPaid, "paid_amount": money.Format(paid), "paid_on": paidOn.String()}})
-			default:
-				upIDs, upStatus, upReasons = append(upIDs, l.ClaimID), append(upStatus, settlement.ClaimRejected), append(upReasons, l.Reason)
-				upPaid, upPaidOn = append(upPaid, nil), append(upPaidOn, nil)
-				postings = append(postings, journal.Posting{Movement: journal.ClaimRejected, Amount: st.amount, InvoiceID: st.invoiceID, ClaimID: l.ClaimID})
-				owed = append(owed, settlement.ShortClaim{ClaimID: l.ClaimID, Amount: st.amount, Reason: settlement.CPAMRejected, Note: l.Reason})
-				r.Result, r.Owed = ReturnRejected, st.amount
-				st.status, st.reason = settlement.ClaimRejected, l.Reason
-				entries = append(entries, audit.Entry{Actor: actor, Action: "claim.rejected", Entity: "claim", EntityID: ident.FormatID(l.ClaimID),
-					Before: map[string]any{"status": settlement.ClaimTransmitted}, After: map[string]any{"status": settlement.ClaimRejected, "reason": l.Reason}})
-			}
-			results[i] = r
-		}
-		if len(upIDs) == 0 {
-			return nil
-		}
-		// Guarded: only a transmitted claim of this batch is settled.
-		tag, err := tx.Exec(ctx, `
-			UPDATE claims c SET status = u.status, paid_amount = u.paid, paid_on = u.paid_on,
-			       rejection_reason = nullif(u.reason, ''), settled_at = $7
-			FROM unnest($1::bigint[], $2::text[], $3::numeric[], $4::date[], $5::text[]) AS u (id, status, paid, paid_on, reason)
-			WHERE c.id = u.id AND c.batch_id = $6 AND c.status = 'transmitted'`,
-			upIDs, upStatus, upPaid, upPaidOn, upReasons, id, now)
-		if err != nil {
-			return fmt.Errorf("claims: settle: %w", err)
-		}
-		if tag.RowsAffected() != int64(len(upIDs)) {
-			return fmt.Errorf("claims: settle: %d of %d claims changed", tag.RowsAffected(), len(upIDs))
-		}
-		if err := journal.Post(ctx, tx, now, postings...); err != nil {
 			return err
 		}
-		if err := settlement.OweForClaims(ctx, tx, actor, now, owed); err != nil {
-			return err
-		}
-		return audit.Append(ctx, tx, entries...)
+		var set returnWrites
+		results, set = classifyReturn(id, lines, current, actor)
+		return s.settle(ctx, tx, id, actor, set)
 	})
 	if err != nil {
 		return nil, err
 	}
 	return results, nil
+}
+
+// returnClaim is a claim of a batch as a return finds it.
+type returnClaim struct {
+	invoiceID  int64
+	amount     decimal.Decimal
+	status     settlement.ClaimStatus
+	paidAmount *decimal.Decimal
+	paidOn     calendar.Date
+	reason     string
+}
+
+// lockReturnClaims reads and locks the claims of batch id that the lines
+// name, by claim id. A line naming another claim finds nothing.
+func lockReturnClaims(ctx context.Context, tx pgx.Tx, id int64, lines []cpamfile.ReturnLine) (map[int64]returnClaim, error) {
+	ids := make([]int64, len(lines))
+	for i, l := range lines {
+		ids[i] = l.ClaimID
+	}
+	current := map[int64]returnClaim{}
+	rows, err := tx.Query(ctx, `SELECT id, invoice_id, amount, status, paid_amount, paid_on, coalesce(rejection_reason, '')
+		FROM claims WHERE batch_id = $1 AND id = ANY($2) ORDER BY id FOR UPDATE`, id, ids)
+	if err != nil {
+		return nil, fmt.Errorf("claims: return's claims: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var cid int64
+		var c returnClaim
+		if err := rows.Scan(&cid, &c.invoiceID, &c.amount, &c.status, &c.paidAmount, &c.paidOn, &c.reason); err != nil {
+			return nil, fmt.Errorf("claims: return's claims: %w", err)
+		}
+		current[cid] = c
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("claims: return's claims: %w", err)
+	}
+	return current, nil
+}
+
+// returnWrites is what a return writes: the claims it settles (the
+// columns of the guarded update), their journal postings, the payouts of
+// what the CPAM did not pay and the audit rows.
+type returnWrites struct {
+	ids      []int64
+	statuses []settlement.ClaimStatus
+	reasons  []string
+	paid     []*decimal.Decimal
+	paidOn   []*calendar.Date
+	postings []journal.Posting
+	owed     []settlement.ShortClaim
+	entries  []audit.Entry
+}
+
+// classifyReturn works out what each line of a return for batch batchID
+// does to its claim, as read (claims, by id): the result of every line,
+// in order, and the settlement to write. A line settles a transmitted
+// claim (paid, partial, rejected); it repeats or contradicts an outcome
+// already recorded, including one an earlier line of the same return
+// recorded (unchanged, conflict); or it changes nothing (not_in_batch,
+// invalid). It is pure: claims is left as it is.
+func classifyReturn(batchID int64, lines []cpamfile.ReturnLine, claims map[int64]returnClaim, actor audit.Actor) ([]ReturnResult, returnWrites) {
+	results := make([]ReturnResult, len(lines))
+	current := maps.Clone(claims)
+	var set returnWrites
+	for i, l := range lines {
+		r := ReturnResult{Line: l.Line, ClaimID: l.ClaimID}
+		c, found := current[l.ClaimID]
+		switch {
+		case !found:
+			r.Result, r.Message = ReturnNotInBatch, fmt.Sprintf("claim %d is not in batch %d", l.ClaimID, batchID)
+		case c.status == settlement.ClaimPaid || c.status == settlement.ClaimRejected:
+			r.Result, r.Message = compareOutcome(l, c.status, c.paidAmount, c.paidOn, c.reason)
+		case l.Outcome == settlement.ClaimPaid && l.PaidAmount.GreaterThan(c.amount):
+			r.Result, r.Message = ReturnInvalid, fmt.Sprintf("paid_amount %s is more than the %s claimed", money.Format(l.PaidAmount), money.Format(c.amount))
+		case l.Outcome == settlement.ClaimPaid:
+			set.pay(&r, l, c, actor)
+			paid := l.PaidAmount
+			c.status, c.paidAmount, c.paidOn = settlement.ClaimPaid, &paid, l.PaidOn
+		default:
+			set.reject(&r, l, c, actor)
+			c.status, c.reason = settlement.ClaimRejected, l.Reason
+		}
+		if found {
+			current[l.ClaimID] = c
+		}
+		results[i] = r
+	}
+	return results, set
+}
+
+// pay settles claim c as paid by line l, in full or in part: the city
+// owes the shortfall.
+func (set *returnWrites) pay(r *ReturnResult, l cpamfile.ReturnLine, c returnClaim, actor audit.Actor) {
+	paid, paidOn := l.PaidAmount, l.PaidOn
+	set.ids, set.statuses, set.reasons = append(set.ids, l.ClaimID), append(set.statuses, settlement.ClaimPaid), append(set.reasons, "")
+	set.paid, set.paidOn = append(set.paid, &paid), append(set.paidOn, &paidOn)
+	set.postings = append(set.postings, journal.Posting{Movement: journal.ClaimPaid, Amount: paid, InvoiceID: c.invoiceID, ClaimID: l.ClaimID})
+	r.Result = ReturnPaid
+	if short := c.amount.Sub(paid); short.IsPositive() {
+		r.Result, r.Owed = ReturnPartial, short
+		set.postings = append(set.postings, journal.Posting{Movement: journal.ClaimShortfall, Amount: short, InvoiceID: c.invoiceID, ClaimID: l.ClaimID})
+		set.owe(l.ClaimID, short, settlement.CPAMPartial, "")
+	}
+	set.entries = append(set.entries, audit.Entry{Actor: actor, Action: "claim.paid", Entity: "claim", EntityID: ident.FormatID(l.ClaimID),
+		Before: map[string]any{"status": settlement.ClaimTransmitted},
+		After:  map[string]any{"status": settlement.ClaimPaid, "paid_amount": money.Format(paid), "paid_on": paidOn.String()}})
+}
+
+// reject settles claim c as rejected by line l: the city owes all of it.
+func (set *returnWrites) reject(r *ReturnResult, l cpamfile.ReturnLine, c returnClaim, actor audit.Actor) {
+	set.ids, set.statuses, set.reasons = append(set.ids, l.ClaimID), append(set.statuses, settlement.ClaimRejected), append(set.reasons, l.Reason)
+	set.paid, set.paidOn = append(set.paid, nil), append(set.paidOn, nil)
+	set.postings = append(set.postings, journal.Posting{Movement: journal.ClaimRejected, Amount: c.amount, InvoiceID: c.invoiceID, ClaimID: l.ClaimID})
+	set.owe(l.ClaimID, c.amount, settlement.CPAMRejected, l.Reason)
+	r.Result, r.Owed = ReturnRejected, c.amount
+	set.entries = append(set.entries, audit.Entry{Actor: actor, Action: "claim.rejected", Entity: "claim", EntityID: ident.FormatID(l.ClaimID),
+		Before: map[string]any{"status": settlement.ClaimTransmitted}, After: map[string]any{"status": settlement.ClaimRejected, "reason": l.Reason}})
+}
+
+func (set *returnWrites) owe(claimID int64, amount decimal.Decimal, reason settlement.Reason, note string) {
+	set.owed = append(set.owed, settlement.ShortClaim{ClaimID: claimID, Amount: amount, Reason: reason, Note: note})
+}
+
+// settle writes a return's settlement on batch id: the claims (guarded:
+// only a transmitted claim of this batch is settled), the journal, the
+// payouts of what the CPAM did not pay and the audit rows.
+func (s *Store) settle(ctx context.Context, tx pgx.Tx, id int64, actor audit.Actor, set returnWrites) error {
+	if len(set.ids) == 0 {
+		return nil
+	}
+	now := s.now()
+	tag, err := tx.Exec(ctx, `
+		UPDATE claims c SET status = u.status, paid_amount = u.paid, paid_on = u.paid_on,
+		       rejection_reason = nullif(u.reason, ''), settled_at = $7
+		FROM unnest($1::bigint[], $2::text[], $3::numeric[], $4::date[], $5::text[]) AS u (id, status, paid, paid_on, reason)
+		WHERE c.id = u.id AND c.batch_id = $6 AND c.status = 'transmitted'`,
+		set.ids, set.statuses, set.paid, set.paidOn, set.reasons, id, now)
+	if err != nil {
+		return fmt.Errorf("claims: settle: %w", err)
+	}
+	if tag.RowsAffected() != int64(len(set.ids)) {
+		return fmt.Errorf("claims: settle: %d of %d claims changed", tag.RowsAffected(), len(set.ids))
+	}
+	if err := journal.Post(ctx, tx, now, set.postings...); err != nil {
+		return err
+	}
+	if err := settlement.OweForClaims(ctx, tx, actor, now, set.owed); err != nil {
+		return err
+	}
+	return audit.Append(ctx, tx, set.entries...)
 }
 
 // compareOutcome tells whether a return line repeats or contradicts the

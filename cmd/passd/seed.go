@@ -109,79 +109,127 @@ type demo struct {
 
 func (a *app) seedDemo(ctx context.Context, tokensFile string) (demo, error) {
 	seeder := audit.Actor{Name: "seed-demo"}
+	providerIDs, err := a.seedProviders(ctx, seeder)
+	if err != nil {
+		return demo{}, err
+	}
+	principals, tokens, err := a.seedUsers(ctx, tokensFile, providerIDs[0])
+	if err != nil {
+		return demo{}, err
+	}
+	today := calendar.Today(time.Now())
+	fileNumbers, err := a.seedPatients(ctx, principals, today)
+	if err != nil {
+		return demo{}, err
+	}
+	if err := a.seedSettings(ctx, seeder); err != nil {
+		return demo{}, err
+	}
+	if err := a.seedInvoices(ctx, principals[demoUserOf(auth.Provider)], fileNumbers, today); err != nil {
+		return demo{}, err
+	}
+	return demo{principals: principals, tokens: tokens, fileNumbers: fileNumbers}, nil
+}
+
+// seedProviders creates the demo providers, or finds them, and returns
+// their ids in the order of demoProviders.
+func (a *app) seedProviders(ctx context.Context, seeder audit.Actor) ([]int64, error) {
 	var providerIDs []int64
 	for _, p := range demoProviders {
 		got, err := a.billing.CreateProvider(ctx, seeder, p)
 		if id, ok := existingID(err); ok {
 			got.ID = id
 		} else if err != nil {
-			return demo{}, fmt.Errorf("seed provider %s: %w", p.Name, err)
+			return nil, fmt.Errorf("seed provider %s: %w", p.Name, err)
 		}
 		providerIDs = append(providerIDs, got.ID)
 	}
+	return providerIDs, nil
+}
 
+// seedUsers authenticates each demo user with its token saved in
+// tokensFile, or creates the user anew when it has none that works, and
+// saves the tokens. The provider user acts for providerID.
+func (a *app) seedUsers(ctx context.Context, tokensFile string, providerID int64) (map[string]auth.Principal, map[string]string, error) {
 	saved := readTokens(tokensFile)
 	principals := map[string]auth.Principal{}
 	tokens := map[string]string{}
 	for _, u := range demoUsers {
-		var providerID int64
+		var forProvider int64
 		if u.role == auth.Provider {
-			providerID = providerIDs[0]
+			forProvider = providerID
 		}
 		token := saved[u.name]
 		p, err := a.users.Authenticate(ctx, token)
 		if err != nil || p.Name != u.name {
-			if token, err = a.users.CreateUser(ctx, u.name, u.role, providerID); err != nil {
-				return demo{}, fmt.Errorf("seed user %s: %w", u.name, err)
+			if token, err = a.users.CreateUser(ctx, u.name, u.role, forProvider); err != nil {
+				return nil, nil, fmt.Errorf("seed user %s: %w", u.name, err)
 			}
 			if p, err = a.users.Authenticate(ctx, token); err != nil {
-				return demo{}, fmt.Errorf("seed user %s: %w", u.name, err)
+				return nil, nil, fmt.Errorf("seed user %s: %w", u.name, err)
 			}
 		}
 		principals[u.name], tokens[u.name] = p, token
 	}
 	if err := writeTokens(tokensFile, tokens); err != nil {
-		return demo{}, err
+		return nil, nil, err
 	}
+	return principals, tokens, nil
+}
 
-	today := calendar.Today(time.Now())
+// seedPatients opens the demo patient files, or finds them, and takes
+// each new one to its step of the rights. It returns their file numbers.
+func (a *app) seedPatients(ctx context.Context, principals map[string]auth.Principal, today calendar.Date) ([]string, error) {
+	coordinator := principals[demoUserOf(auth.Coordinator)].Actor()
+	referent := principals[demoUserOf(auth.CPAMReferent)].Actor()
 	var fileNumbers []string
 	for _, dp := range demoPatients(today) {
-		p, err := a.claims.CreatePatient(ctx, principals[demoUserOf(auth.Coordinator)].Actor(), dp.patient)
+		p, err := a.claims.CreatePatient(ctx, coordinator, dp.patient)
 		if id, ok := existingID(err); ok {
-			if p, _, err = a.claims.Patient(ctx, principals[demoUserOf(auth.Coordinator)].Actor(), id); err != nil {
-				return demo{}, err
+			if p, _, err = a.claims.Patient(ctx, coordinator, id); err != nil {
+				return nil, err
 			}
 		} else if err != nil {
-			return demo{}, fmt.Errorf("seed patient: %w", err)
+			return nil, fmt.Errorf("seed patient: %w", err)
 		}
 		fileNumbers = append(fileNumbers, p.FileNumber)
 		if p.Rights.Status != rights.None {
 			continue // seeded before
 		}
 		if dp.request != nil {
-			if _, err := a.claims.RequestRights(ctx, principals[demoUserOf(auth.Coordinator)].Actor(), p.ID, *dp.request); err != nil {
-				return demo{}, fmt.Errorf("seed rights request: %w", err)
+			if _, err := a.claims.RequestRights(ctx, coordinator, p.ID, *dp.request); err != nil {
+				return nil, fmt.Errorf("seed rights request: %w", err)
 			}
 		}
 		if dp.decision != nil {
-			if _, err := a.claims.DecideRights(ctx, principals[demoUserOf(auth.CPAMReferent)].Actor(), p.ID, *dp.decision); err != nil {
-				return demo{}, fmt.Errorf("seed rights decision: %w", err)
+			if _, err := a.claims.DecideRights(ctx, referent, p.ID, *dp.decision); err != nil {
+				return nil, fmt.Errorf("seed rights decision: %w", err)
 			}
 		}
 	}
+	return fileNumbers, nil
+}
 
-	// The régie's account, unless an admin already set one.
-	if st, err := a.billing.Settings(ctx); err != nil {
-		return demo{}, err
-	} else if !st.Complete() {
-		st.RegieName, st.RegieIBAN, st.RegieBIC = "Régie PASS ambulatoire de la Ville", "FR7630001007941234567890185", "BDFEFRPPCCT"
-		if _, err := a.billing.PutSettings(ctx, seeder, st); err != nil {
-			return demo{}, fmt.Errorf("seed settings: %w", err)
-		}
+// seedSettings sets the régie's account, unless an admin already set one.
+func (a *app) seedSettings(ctx context.Context, seeder audit.Actor) error {
+	st, err := a.billing.Settings(ctx)
+	if err != nil {
+		return err
 	}
+	if st.Complete() {
+		return nil
+	}
+	st.RegieName, st.RegieIBAN, st.RegieBIC = "Régie PASS ambulatoire de la Ville", "FR7630001007941234567890185", "BDFEFRPPCCT"
+	if _, err := a.billing.PutSettings(ctx, seeder, st); err != nil {
+		return fmt.Errorf("seed settings: %w", err)
+	}
+	return nil
+}
 
-	provider := principals[demoUserOf(auth.Provider)]
+// seedInvoices submits, as the provider user, one consultation for each
+// patient file, a week further back for each; one submitted before is
+// left as it is.
+func (a *app) seedInvoices(ctx context.Context, provider auth.Principal, fileNumbers []string, today calendar.Date) error {
 	consultation := []billing.Line{{Code: "G", Label: "Consultation de médecine générale", Quantity: 1, UnitPrice: decimal.RequireFromString("30.00")}}
 	for i, fileNumber := range fileNumbers {
 		in := billing.NewInvoice{PatientFileNumber: fileNumber, ExternalRef: "DEMO-" + strconv.Itoa(i+1),
@@ -189,10 +237,10 @@ func (a *app) seedDemo(ctx context.Context, tokensFile string) (demo, error) {
 		_, err := a.billing.CreateInvoice(ctx, provider.Actor(), provider.ProviderID, in, nil,
 			func(billing.Invoice) (billing.Response, error) { return billing.Response{}, nil })
 		if err != nil && !fault.Is(err, fault.Conflict) {
-			return demo{}, fmt.Errorf("seed invoice: %w", err)
+			return fmt.Errorf("seed invoice: %w", err)
 		}
 	}
-	return demo{principals: principals, tokens: tokens, fileNumbers: fileNumbers}, nil
+	return nil
 }
 
 func existingID(err error) (int64, bool) {
