@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -16,7 +15,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"passd/fault"
+	"passd/fault/faulttest"
 	"passd/money"
 )
 
@@ -31,30 +30,6 @@ var hostileBodies = []string{
 	"{\"name\":\"a\x00b\"}", `{"name":"a\u0000b"}`,
 	`{"name":1e400}`, `{"name":12345678901234567890}`, `{"name":-0}`, `{"lines":` + strings.Repeat("[", 200) + strings.Repeat("]", 200) + `}`,
 	`{} x`, `{}{}`, `{"name":"a"}]`, `null`, `[]`, `"x"`, ``, ` `, `{`, `{"name":}`, `{'name':'a'}`, `{"name":"a",}`,
-}
-
-// checkRefusal holds what every refusal of a request body promises: an
-// Invalid *fault.Error that names a field, unless it is about the body as a
-// whole (malformed, too large, of the wrong type).
-func checkRefusal(t *testing.T, err error) *fault.Error {
-	t.Helper()
-	var fe *fault.Error
-	if !errors.As(err, &fe) || fe.Code != fault.Invalid {
-		t.Fatalf("err = %#v, want an Invalid *fault.Error", err)
-	}
-	switch fe.Status {
-	case http.StatusBadRequest, http.StatusUnsupportedMediaType, http.StatusRequestEntityTooLarge:
-	case 0:
-		if fe.Field == "" {
-			t.Fatalf("a 422 without a field: %v", fe)
-		}
-	default:
-		t.Fatalf("status %d: %v", fe.Status, fe)
-	}
-	if fe.Message == "" {
-		t.Fatalf("no message: %#v", fe)
-	}
-	return fe
 }
 
 // memberNames returns, object by object, the member names of a valid JSON
@@ -117,7 +92,7 @@ func FuzzDecodeBody(f *testing.F) {
 		var p probe
 		err := DecodeBody(contentType, body, &p)
 		if err != nil {
-			checkRefusal(t, err)
+			faulttest.RequireInvalid(t, err)
 			return
 		}
 		if CheckJSONContentType(contentType) != nil {
@@ -178,7 +153,7 @@ func FuzzDecodeOptionalBody(f *testing.F) {
 	f.Fuzz(func(t *testing.T, contentType string, body []byte) {
 		err := DecodeOptionalBody(contentType, body, nil)
 		if err != nil {
-			checkRefusal(t, err)
+			faulttest.RequireInvalid(t, err)
 			return
 		}
 		if len(bytes.TrimSpace(body)) == 0 {
@@ -216,7 +191,7 @@ func FuzzValue(f *testing.F) {
 			if err == nil {
 				return false
 			}
-			if fe := checkRefusal(t, err); fe.Field != "v" && !strings.HasPrefix(fe.Field, "v.") && !strings.HasPrefix(fe.Field, "v[") {
+			if fe := faulttest.RequireInvalid(t, err); fe.Field != "v" && !strings.HasPrefix(fe.Field, "v.") && !strings.HasPrefix(fe.Field, "v[") {
 				t.Fatalf("%s: the error names %q, not v", raw, fe.Field)
 			}
 			return true
@@ -324,7 +299,7 @@ func FuzzParsePage(f *testing.F) {
 		c := e.NewContext(httptest.NewRequest(http.MethodGet, "/?"+q.Encode(), nil), httptest.NewRecorder())
 		p, err := ParsePage(c)
 		if err != nil {
-			if fe := checkRefusal(t, err); fe.Field != "limit" && fe.Field != "cursor" {
+			if fe := faulttest.RequireInvalid(t, err); fe.Field != "limit" && fe.Field != "cursor" {
 				t.Fatalf("the error names %q", fe.Field)
 			}
 			return

@@ -2,8 +2,6 @@ package billing
 
 import (
 	"encoding/json"
-	"errors"
-	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -12,25 +10,10 @@ import (
 	"github.com/shopspring/decimal"
 
 	"passd/api"
-	"passd/fault"
+	"passd/fault/faulttest"
 	"passd/ident"
 	"passd/sepa"
 )
-
-// requireFault holds what every refused request body promises: an Invalid
-// *fault.Error that names a field, unless it is about the body as a whole
-// (malformed, of the wrong type).
-func requireFault(t *testing.T, err error) *fault.Error {
-	t.Helper()
-	var fe *fault.Error
-	if !errors.As(err, &fe) || fe.Code != fault.Invalid || fe.Message == "" {
-		t.Fatalf("err = %#v, want an Invalid *fault.Error with a message", err)
-	}
-	if fe.Field == "" && fe.Status != http.StatusBadRequest && fe.Status != http.StatusUnsupportedMediaType {
-		t.Fatalf("a %d without a field: %v", fe.Status, fe)
-	}
-	return fe
-}
 
 // cleanText reports whether s is what api.Value.String returns: trimmed,
 // non-empty, at most max characters, no control character.
@@ -80,7 +63,7 @@ func FuzzInvoiceRequest(f *testing.F) {
 			in, err = r.validate()
 		}
 		if err != nil {
-			requireFault(t, err)
+			faulttest.RequireInvalid(t, err)
 			return
 		}
 		if !cleanText(in.PatientFileNumber, 32) || !cleanText(in.ExternalRef, 64) || in.CareDate.IsZero() {
@@ -123,7 +106,7 @@ func FuzzProviderRequest(f *testing.F) {
 			p, err = r.validate()
 		}
 		if err != nil {
-			requireFault(t, err)
+			faulttest.RequireInvalid(t, err)
 			return
 		}
 		if !slices.Contains(ProviderKinds, p.Kind) || !cleanText(p.Name, 200) || sepa.Text(p.Name, 70) == "" {
@@ -167,7 +150,7 @@ func FuzzSettingsRequest(f *testing.F) {
 			st, err = r.validate()
 		}
 		if err != nil {
-			requireFault(t, err)
+			faulttest.RequireInvalid(t, err)
 			return
 		}
 		if !cleanText(st.RegieName, 70) || sepa.Text(st.RegieName, 70) == "" {
@@ -208,7 +191,7 @@ func FuzzDraftRequest(f *testing.F) {
 			id, err = r.validate()
 		}
 		if err != nil {
-			requireFault(t, err)
+			faulttest.RequireInvalid(t, err)
 			return
 		}
 		raw, given, _ := r.ProviderID.OptString("provider_id", 20)
@@ -236,7 +219,7 @@ func FuzzApproveRequest(f *testing.F) {
 			override, err = r.validate()
 		}
 		if err != nil {
-			requireFault(t, err)
+			faulttest.RequireInvalid(t, err)
 			return
 		}
 		if override && !strings.Contains(string(body), "true") {
@@ -271,7 +254,7 @@ func FuzzPaidRequest(f *testing.F) {
 			}
 			err = verr
 		}
-		requireFault(t, err)
+		faulttest.RequireInvalid(t, err)
 	})
 }
 

@@ -1,8 +1,6 @@
 package claims
 
 import (
-	"errors"
-	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -11,22 +9,9 @@ import (
 
 	"passd/api"
 	"passd/calendar"
-	"passd/fault"
+	"passd/fault/faulttest"
 	"passd/ident"
 )
-
-// requireFault holds what every refused request body promises: an Invalid
-// *fault.Error that names a field, unless it is about the body as a whole.
-func requireFault(t *testing.T, err error) {
-	t.Helper()
-	var fe *fault.Error
-	if !errors.As(err, &fe) || fe.Code != fault.Invalid || fe.Message == "" {
-		t.Fatalf("err = %#v, want an Invalid *fault.Error with a message", err)
-	}
-	if fe.Field == "" && fe.Status != http.StatusBadRequest && fe.Status != http.StatusUnsupportedMediaType {
-		t.Fatalf("a %d without a field: %v", fe.Status, fe)
-	}
-}
 
 // cleanText reports whether s is what api.Value.String returns.
 func cleanText(s string, max int) bool {
@@ -67,7 +52,7 @@ func FuzzPatientRequest(f *testing.F) {
 			np, err = r.validate(fuzzToday)
 		}
 		if err != nil {
-			requireFault(t, err)
+			faulttest.RequireInvalid(t, err)
 			return
 		}
 		if !cleanText(np.LastName, 100) || !cleanText(np.FirstName, 100) {
@@ -102,7 +87,7 @@ func FuzzRightsRequest(f *testing.F) {
 			req, err = r.validate()
 		}
 		if err != nil {
-			requireFault(t, err)
+			faulttest.RequireInvalid(t, err)
 			return
 		}
 		if !slices.Contains(Regimes, req.Regime) || req.FiledOn.IsZero() {
@@ -139,7 +124,7 @@ func FuzzRightsDecision(f *testing.F) {
 			d, err = r.validate()
 		}
 		if err != nil {
-			requireFault(t, err)
+			faulttest.RequireInvalid(t, err)
 			return
 		}
 		switch d.Decision {
