@@ -5,25 +5,13 @@ import (
 	"strings"
 	"testing"
 	"time"
-	"unicode/utf8"
 
 	"passd/api"
+	"passd/api/apitest"
 	"passd/calendar"
 	"passd/fault/faulttest"
 	"passd/ident"
 )
-
-// cleanText reports whether s is what api.Value.String returns.
-func cleanText(s string, max int) bool {
-	return s != "" && s == strings.TrimSpace(s) && utf8.ValidString(s) && utf8.RuneCountInString(s) <= max &&
-		!strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f })
-}
-
-// hostileBodies are what the hostile HTTP suite sends to every route.
-var hostileBodies = []string{
-	`null`, `[]`, `"x"`, ``, `{}`, `{} x`, `{}{}`, "\xef\xbb\xbf{}", "\xff\xfe{\x00}\x00", "{\"zz\":\"caf\xe9\"}",
-	`{"zz":"\ud800"}`, `{"zz":` + strings.Repeat("[", 300) + strings.Repeat("]", 300) + `}`, `{"__proto__":{}}`,
-}
 
 var fuzzToday = calendar.NewDate(2026, time.June, 15)
 
@@ -41,8 +29,8 @@ func FuzzPatientRequest(f *testing.F) {
 	} {
 		f.Add([]byte(b))
 	}
-	for _, b := range hostileBodies {
-		f.Add([]byte(b))
+	for _, b := range apitest.HostileBodies {
+		f.Add([]byte(b.Body))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		var r newPatientRequest
@@ -55,7 +43,7 @@ func FuzzPatientRequest(f *testing.F) {
 			faulttest.RequireInvalid(t, err)
 			return
 		}
-		if !cleanText(np.LastName, 100) || !cleanText(np.FirstName, 100) {
+		if !apitest.CleanText(np.LastName, 100) || !apitest.CleanText(np.FirstName, 100) {
 			t.Fatalf("accepted names %q %q", np.LastName, np.FirstName)
 		}
 		if np.BirthDate.IsZero() || np.BirthDate.After(fuzzToday) || np.BirthDate.Before(fuzzToday.AddYears(-130)) {
@@ -76,8 +64,8 @@ func FuzzRightsRequest(f *testing.F) {
 		`{"regime":"puma","REGIME":"ame","filed_on":"2026-06-01"}`, `{"regime":"puma' OR '1'='1","filed_on":"2026-06-01T00:00:00Z"}`} {
 		f.Add([]byte(b))
 	}
-	for _, b := range hostileBodies {
-		f.Add([]byte(b))
+	for _, b := range apitest.HostileBodies {
+		f.Add([]byte(b.Body))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		var r rightsRequestBody
@@ -113,8 +101,8 @@ func FuzzRightsDecision(f *testing.F) {
 	} {
 		f.Add([]byte(b))
 	}
-	for _, b := range hostileBodies {
-		f.Add([]byte(b))
+	for _, b := range apitest.HostileBodies {
+		f.Add([]byte(b.Body))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		var r rightsDecisionBody
@@ -129,12 +117,12 @@ func FuzzRightsDecision(f *testing.F) {
 		}
 		switch d.Decision {
 		case RightsOpened:
-			if !slices.Contains(Regimes, d.Regime) || d.EffectiveFrom.IsZero() || !cleanText(d.Reference, 64) || d.Reason != "" ||
+			if !slices.Contains(Regimes, d.Regime) || d.EffectiveFrom.IsZero() || !apitest.CleanText(d.Reference, 64) || d.Reason != "" ||
 				(!d.EffectiveTo.IsZero() && d.EffectiveTo.Before(d.EffectiveFrom)) {
 				t.Fatalf("accepted opening %+v", d)
 			}
 		case RightsRefused:
-			if !cleanText(d.Reason, 500) || d.Regime != "" || !d.EffectiveFrom.IsZero() || !d.EffectiveTo.IsZero() || d.Reference != "" {
+			if !apitest.CleanText(d.Reason, 500) || d.Regime != "" || !d.EffectiveFrom.IsZero() || !d.EffectiveTo.IsZero() || d.Reference != "" {
 				t.Fatalf("accepted refusal %+v", d)
 			}
 		default:
