@@ -14,7 +14,6 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/robfig/cron/v3"
 
-	"passd/db"
 	"passd/db/dbtest"
 	"passd/fault"
 )
@@ -208,7 +207,7 @@ func TestAJobNeverOverlapsAcrossProcesses(t *testing.T) {
 	url := dbtest.NewURL(t)
 	ctx := context.Background()
 	started, release := make(chan struct{}), make(chan struct{})
-	first := newScheduler(t, openPool(t, url), &recorder{}, []Job{
+	first := newScheduler(t, dbtest.Owner(t, url), &recorder{}, []Job{
 		{Name: "sweep", Schedule: farFuture, Run: func(context.Context) (int64, error) {
 			close(started)
 			<-release
@@ -216,7 +215,7 @@ func TestAJobNeverOverlapsAcrossProcesses(t *testing.T) {
 		}},
 	})
 	var secondCalls atomic.Int64
-	second := newScheduler(t, openPool(t, url), &recorder{}, []Job{
+	second := newScheduler(t, dbtest.Owner(t, url), &recorder{}, []Job{
 		{Name: "sweep", Schedule: farFuture, Run: func(context.Context) (int64, error) {
 			secondCalls.Add(1)
 			return 2, nil
@@ -660,16 +659,6 @@ func newScheduler(t *testing.T, pool *pgxpool.Pool, logs *recorder, jobs []Job, 
 		_ = s.Stop(ctx)
 	})
 	return s
-}
-
-func openPool(t *testing.T, url string) *pgxpool.Pool {
-	t.Helper()
-	pool, err := db.Open(context.Background(), url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
-	return pool
 }
 
 func mustRuns(t *testing.T, s *Scheduler, name string) []Run {
