@@ -1,11 +1,13 @@
 // Package apitest holds what the tests of request bodies share: the
 // hostile bodies that the decoders' fuzzers start from and the hostile
-// HTTP suite sends to every route, and the rule a decoded text obeys. It is
-// imported only by _test.go files, and imports nothing of passd, so that
-// package api's own tests may use it.
+// HTTP suite sends to every route, the rule a decoded text obeys, and a
+// valid invoice body for the benchmarks. It is imported only by _test.go
+// files, and imports nothing of passd, so that package api's own tests may
+// use it.
 package apitest
 
 import (
+	"fmt"
 	"strings"
 	"unicode/utf8"
 )
@@ -54,4 +56,21 @@ var HostileBodies = []HostileBody{
 func CleanText(s string, max int) bool {
 	return s != "" && s == strings.TrimSpace(s) && utf8.ValidString(s) && utf8.RuneCountInString(s) <= max &&
 		!strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f })
+}
+
+// InvoiceBody returns a valid POST /invoices body of n lines, mixing NGAP
+// and CCAM codes, for the benchmarks of its decoding and of the contract's
+// guard.
+func InvoiceBody(n int) string {
+	codes := []string{"G", "AMI", "YYYY010", "IFD", "B", "C"}
+	var sb strings.Builder
+	sb.WriteString(`{"patient_file_number": "2026-000123", "external_ref": "FAC-2026-11-0042", "care_date": "2026-11-20", "lines": [`)
+	for i := range n {
+		if i > 0 {
+			sb.WriteString(", ")
+		}
+		fmt.Fprintf(&sb, `{"code": %q, "label": "Acte n° %d", "quantity": %d, "unit_price": "%d.%02d"}`, codes[i%len(codes)], i+1, 1+i%3, 3+i*7%90, i*13%100)
+	}
+	sb.WriteString("]}")
+	return sb.String()
 }
