@@ -3,7 +3,6 @@ package scheduler
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
@@ -11,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/robfig/cron/v3"
 
@@ -521,8 +521,8 @@ func TestRunsListsNewestFirstWithKeysetPaging(t *testing.T) {
 		{"b", 10, ids[4], []int64{ids[1]}},
 	}
 	for _, tt := range tests {
-		if got := page(tt.name, tt.limit, tt.before); fmt.Sprint(got) != fmt.Sprint(tt.want) {
-			t.Errorf("Runs(%q, %d, before %d) = %v, want %v", tt.name, tt.limit, tt.before, got, tt.want)
+		if diff := cmp.Diff(tt.want, page(tt.name, tt.limit, tt.before)); diff != "" {
+			t.Errorf("Runs(%q, %d, before %d) ids (-want +got):\n%s", tt.name, tt.limit, tt.before, diff)
 		}
 	}
 
