@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"passd/api/apitest"
 	"passd/fault"
 )
 
@@ -121,6 +122,26 @@ func TestContentTypesOtherThanJSONInUTF8AreRefused(t *testing.T) {
 	}
 }
 
+// TestHostileBodiesAreRefused keeps apitest.HostileBodies to its promise,
+// on which the fuzzers and the hostile HTTP suite rely: whatever the
+// target, and whether the body is required or optional, each is refused.
+func TestHostileBodiesAreRefused(t *testing.T) {
+	t.Parallel()
+	for _, b := range apitest.HostileBodies {
+		var p probe
+		if err := DecodeBody("application/json", []byte(b.Body), &p); err == nil {
+			t.Errorf("%s: DecodeBody accepted %q", b.Name, b.Body)
+		}
+		var empty struct{}
+		if err := DecodeBody("application/json", []byte(b.Body), &empty); err == nil {
+			t.Errorf("%s: DecodeBody into struct{} accepted %q", b.Name, b.Body)
+		}
+		if err := DecodeOptionalBody("application/json", []byte(b.Body), nil); err == nil {
+			t.Errorf("%s: DecodeOptionalBody accepted %q", b.Name, b.Body)
+		}
+	}
+}
+
 func TestValueArrayAndObjectNameTheElement(t *testing.T) {
 	t.Parallel()
 	var p probe
@@ -155,7 +176,7 @@ func FuzzDecodeBytes(f *testing.F) {
 		`{"lines":[[[[[[[]]]]]]]}`, "{\"\\ud800\":1}", `{"name":"a","name":"a"}`, `{}`, `null`} {
 		f.Add([]byte(s))
 	}
-	for _, s := range hostileBodies {
+	for _, s := range seedBodies {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -16,47 +15,31 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"passd/api/apitest"
 	"passd/db"
-	"passd/fault"
+	"passd/fault/faulttest"
 	"passd/money"
 )
 
-// hostileBodies seed the body fuzzers with what the hostile HTTP suite
-// sends: odd encodings, surrogates, case-folded and repeated members, deep
-// nesting, huge numbers, trailing garbage.
-var hostileBodies = []string{
-	`{"name":"a","lines":[{"a":1}],"inner":{"a":"x"}}`,
-	`{"name":"a","NAME":"b"}`, `{"Name":"a"}`, `{"lineſ":[]}`, `{"inner":{"A":1}}`, `{"lines":[{"a":1,"A":2}]}`,
-	`{"name":"\ud800"}`, `{"name":"\udc00\ud800"}`, `{"name":"\ud83d\ude00"}`, `{"name":"\\ud800"}`, `{"\ud800":1}`,
-	"\xef\xbb\xbf{}", "\xff\xfe{\x00}\x00", "\x00\x00\xfe\xff", "{\"name\":\"caf\xe9\"}", "{\"name\":\"\xc0\xaf\"}",
-	"{\"name\":\"a\x00b\"}", `{"name":"a\u0000b"}`,
-	`{"name":1e400}`, `{"name":12345678901234567890}`, `{"name":-0}`, `{"lines":` + strings.Repeat("[", 200) + strings.Repeat("]", 200) + `}`,
-	`{} x`, `{}{}`, `{"name":"a"}]`, `null`, `[]`, `"x"`, ``, ` `, `{`, `{"name":}`, `{'name':'a'}`, `{"name":"a",}`,
-}
-
-// checkRefusal holds what every refusal of a request body promises: an
-// Invalid *fault.Error that names a field, unless it is about the body as a
-// whole (malformed, too large, of the wrong type).
-func checkRefusal(t *testing.T, err error) *fault.Error {
-	t.Helper()
-	var fe *fault.Error
-	if !errors.As(err, &fe) || fe.Code != fault.Invalid {
-		t.Fatalf("err = %#v, want an Invalid *fault.Error", err)
+// seedBodies seed the body fuzzers: bodies aimed at probe's members
+// (case-folded and repeated names, surrogates, bad bytes in a string, huge
+// numbers, deep nesting, garbage after a valid object, what an optional
+// body may be), then apitest's hostile bodies, which every decoder refuses.
+var seedBodies = func() []string {
+	bodies := []string{
+		`{"name":"a","lines":[{"a":1}],"inner":{"a":"x"}}`,
+		`{"name":"a","NAME":"b"}`, `{"Name":"a"}`, `{"lineſ":[]}`, `{"inner":{"A":1}}`, `{"lines":[{"a":1,"A":2}]}`,
+		`{"name":"\ud800"}`, `{"name":"\udc00\ud800"}`, `{"name":"\ud83d\ude00"}`, `{"name":"\\ud800"}`,
+		"\x00\x00\xfe\xff", "{\"name\":\"caf\xe9\"}", "{\"name\":\"\xc0\xaf\"}",
+		"{\"name\":\"a\x00b\"}", `{"name":"a\u0000b"}`,
+		`{"name":1e400}`, `{"name":12345678901234567890}`, `{"name":-0}`, `{"lines":` + strings.Repeat("[", 200) + strings.Repeat("]", 200) + `}`,
+		`{"name":"a"}]`, ``, ` `, `{"name":}`, `{'name':'a'}`, `{"name":"a",}`,
 	}
-	switch fe.Status {
-	case http.StatusBadRequest, http.StatusUnsupportedMediaType, http.StatusRequestEntityTooLarge:
-	case 0:
-		if fe.Field == "" {
-			t.Fatalf("a 422 without a field: %v", fe)
-		}
-	default:
-		t.Fatalf("status %d: %v", fe.Status, fe)
+	for _, b := range apitest.HostileBodies {
+		bodies = append(bodies, b.Body)
 	}
-	if fe.Message == "" {
-		t.Fatalf("no message: %#v", fe)
-	}
-	return fe
-}
+	return bodies
+}()
 
 // memberNames returns, object by object, the member names of a valid JSON
 // document in their order, repeats included (a map would lose them).
@@ -107,7 +90,7 @@ func memberNames(doc []byte) [][]string {
 // content type, with no lone surrogate, no member twice in one object (case
 // ignored) and only the exact member names of the target.
 func FuzzDecodeBody(f *testing.F) {
-	for _, b := range hostileBodies {
+	for _, b := range seedBodies {
 		f.Add("application/json", []byte(b))
 	}
 	for _, ct := range []string{"", "application/json; charset=utf-8", "application/json; charset=latin1", "text/plain",
@@ -118,7 +101,7 @@ func FuzzDecodeBody(f *testing.F) {
 		var p probe
 		err := DecodeBody(contentType, body, &p)
 		if err != nil {
-			checkRefusal(t, err)
+			faulttest.RequireInvalid(t, err)
 			return
 		}
 		if CheckJSONContentType(contentType) != nil {
@@ -168,7 +151,7 @@ func FuzzDecodeBody(f *testing.F) {
 // FuzzDecodeOptionalBody checks the bodies of actions that carry nothing:
 // only an absent body or an empty JSON object is accepted.
 func FuzzDecodeOptionalBody(f *testing.F) {
-	for _, b := range hostileBodies {
+	for _, b := range seedBodies {
 		f.Add("application/json", []byte(b))
 	}
 	for _, ct := range []string{"", "text/plain", "application/json; charset=utf-16", "application/x-www-form-urlencoded"} {
@@ -179,7 +162,7 @@ func FuzzDecodeOptionalBody(f *testing.F) {
 	f.Fuzz(func(t *testing.T, contentType string, body []byte) {
 		err := DecodeOptionalBody(contentType, body, nil)
 		if err != nil {
-			checkRefusal(t, err)
+			faulttest.RequireInvalid(t, err)
 			return
 		}
 		if len(bytes.TrimSpace(body)) == 0 {
@@ -217,7 +200,7 @@ func FuzzValue(f *testing.F) {
 			if err == nil {
 				return false
 			}
-			if fe := checkRefusal(t, err); fe.Field != "v" && !strings.HasPrefix(fe.Field, "v.") && !strings.HasPrefix(fe.Field, "v[") {
+			if fe := faulttest.RequireInvalid(t, err); fe.Field != "v" && !strings.HasPrefix(fe.Field, "v.") && !strings.HasPrefix(fe.Field, "v[") {
 				t.Fatalf("%s: the error names %q, not v", raw, fe.Field)
 			}
 			return true
@@ -225,8 +208,7 @@ func FuzzValue(f *testing.F) {
 
 		limit := int(max%100) + 1
 		if s, err := v.String("v", limit); !refused(err) {
-			if !isString || s == "" || s != strings.TrimSpace(str) || utf8.RuneCountInString(s) > limit || !utf8.ValidString(s) ||
-				strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+			if !isString || s != strings.TrimSpace(str) || !apitest.CleanText(s, limit) {
 				t.Fatalf("String(%s, %d) = %q", raw, limit, s)
 			}
 		}
@@ -304,7 +286,7 @@ func FuzzParsePage(f *testing.F) {
 		c := e.NewContext(httptest.NewRequest(http.MethodGet, "/?"+q.Encode(), nil), httptest.NewRecorder())
 		p, err := ParsePage(c)
 		if err != nil {
-			if fe := checkRefusal(t, err); fe.Field != "limit" && fe.Field != "cursor" {
+			if fe := faulttest.RequireInvalid(t, err); fe.Field != "limit" && fe.Field != "cursor" {
 				t.Fatalf("the error names %q", fe.Field)
 			}
 			return
@@ -337,7 +319,7 @@ type linesProbe struct {
 // the walk over json.Decoder's tokens finds, for a struct of Values, one
 // that names nested members, and no type at all.
 func FuzzScanTokens(f *testing.F) {
-	for _, s := range hostileBodies {
+	for _, s := range seedBodies {
 		f.Add([]byte(s))
 	}
 	for _, s := range []string{`{"lines":[{"code":"G","CODE":"x"},{"Unit_Price":"1"}]}`, `{"a\"b":1,"a\u0022b":2}`,

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -208,8 +209,8 @@ func TestVerifyNamesEachBreak(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if report.OK() || report.Broken != int64(len(want)) || fmt.Sprint(report.Problems) != fmt.Sprint(want) {
-				t.Fatalf("report %+v, want the problems %v", report, want)
+			if diff := cmp.Diff(want, report.Problems); diff != "" || report.OK() || report.Broken != int64(len(want)) {
+				t.Fatalf("report %+v, want %d broken; problems (-want +got):\n%s", report, len(want), diff)
 			}
 			text := c.text
 			if strings.Contains(text, "%d") {

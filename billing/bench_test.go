@@ -2,11 +2,11 @@ package billing_test
 
 import (
 	"fmt"
-	"strings"
 	"testing"
 
 	"github.com/shopspring/decimal"
 
+	"passd/api/apitest"
 	"passd/billing"
 )
 
@@ -78,27 +78,11 @@ func BenchmarkDecide(b *testing.B) {
 	}
 }
 
-// invoiceBody is a POST /invoices body of n lines, mixing NGAP and CCAM
-// codes.
-func invoiceBody(n int) []byte {
-	codes := []string{"G", "AMI", "YYYY010", "IFD", "B", "C"}
-	var sb strings.Builder
-	sb.WriteString(`{"patient_file_number": "2026-000123", "external_ref": "FAC-2026-11-0042", "care_date": "2026-11-20", "lines": [`)
-	for i := range n {
-		if i > 0 {
-			sb.WriteString(", ")
-		}
-		fmt.Fprintf(&sb, `{"code": %q, "label": "Acte n° %d", "quantity": %d, "unit_price": "%d.%02d"}`, codes[i%len(codes)], i+1, 1+i%3, 3+i*7%90, i*13%100)
-	}
-	sb.WriteString("]}")
-	return []byte(sb.String())
-}
-
 var sinkInvoice billing.NewInvoice
 
 func BenchmarkParseInvoice(b *testing.B) {
 	for _, n := range []int{3, 20} {
-		body := invoiceBody(n)
+		body := []byte(apitest.InvoiceBody(n))
 		b.Run(fmt.Sprintf("lines=%d", n), func(b *testing.B) {
 			b.ReportAllocs()
 			b.SetBytes(int64(len(body)))

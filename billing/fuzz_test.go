@@ -2,54 +2,22 @@ package billing
 
 import (
 	"encoding/json"
-	"errors"
-	"net/http"
 	"slices"
 	"strings"
 	"testing"
-	"unicode/utf8"
 
 	"github.com/shopspring/decimal"
 
 	"passd/api"
-	"passd/fault"
+	"passd/api/apitest"
+	"passd/fault/faulttest"
 	"passd/ident"
 	"passd/sepa"
 )
 
-// requireFault holds what every refused request body promises: an Invalid
-// *fault.Error that names a field, unless it is about the body as a whole
-// (malformed, of the wrong type).
-func requireFault(t *testing.T, err error) *fault.Error {
-	t.Helper()
-	var fe *fault.Error
-	if !errors.As(err, &fe) || fe.Code != fault.Invalid || fe.Message == "" {
-		t.Fatalf("err = %#v, want an Invalid *fault.Error with a message", err)
-	}
-	if fe.Field == "" && fe.Status != http.StatusBadRequest && fe.Status != http.StatusUnsupportedMediaType {
-		t.Fatalf("a %d without a field: %v", fe.Status, fe)
-	}
-	return fe
-}
-
-// cleanText reports whether s is what api.Value.String returns: trimmed,
-// non-empty, at most max characters, no control character.
-func cleanText(s string, max int) bool {
-	return s != "" && s == strings.TrimSpace(s) && utf8.ValidString(s) && utf8.RuneCountInString(s) <= max &&
-		!strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f })
-}
-
 // positiveCents reports whether d is a positive amount in cents, at most max.
 func positiveCents(d, max decimal.Decimal) bool {
 	return d.IsPositive() && d.Equal(d.Truncate(2)) && !d.GreaterThan(max)
-}
-
-// hostileBodies are what the hostile HTTP suite sends, for every body
-// fuzzer: odd encodings, surrogates, case-folded and repeated members,
-// deep nesting, huge numbers, trailing garbage.
-var hostileBodies = []string{
-	`null`, `[]`, `"x"`, ``, `{}`, `{} x`, `{}{}`, "\xef\xbb\xbf{}", "\xff\xfe{\x00}\x00", "{\"zz\":\"caf\xe9\"}",
-	`{"zz":"\ud800"}`, `{"zz":` + strings.Repeat("[", 300) + strings.Repeat("]", 300) + `}`, `{"__proto__":{}}`,
 }
 
 // FuzzInvoiceRequest feeds arbitrary bodies to the submission decoder and
@@ -68,8 +36,8 @@ func FuzzInvoiceRequest(f *testing.F) {
 	f.Add([]byte(`{"patient_file_number":"1' OR '1'='1","external_ref":"\ud800","care_date":"٢٠٢٦-٠٦-٠١","lines":[{"code":"<script>","label":"C","quantity":1E2,"unit_price":"3.0e1"}]}`))
 	f.Add([]byte(`{"patient_file_number":"P","external_ref":"F","care_date":"2026-06-01","lines":[{"code":"G","label":"C","quantity":99999999999999999999,"unit_price":"99999999999999999999"}]}`))
 	f.Add([]byte(`{"patient_file_number":"P","external_ref":"F","care_date":"2026-06-01","lines":[{"code":"G","Code":"C","label":"C","quantity":1,"unit_price":"1"}]}`))
-	for _, b := range hostileBodies {
-		f.Add([]byte(b))
+	for _, b := range apitest.HostileBodies {
+		f.Add([]byte(b.Body))
 	}
 	max := decimal.RequireFromString("9999999999.99")
 	f.Fuzz(func(t *testing.T, body []byte) {
@@ -80,17 +48,17 @@ func FuzzInvoiceRequest(f *testing.F) {
 			in, err = r.validate()
 		}
 		if err != nil {
-			requireFault(t, err)
+			faulttest.RequireInvalid(t, err)
 			return
 		}
-		if !cleanText(in.PatientFileNumber, 32) || !cleanText(in.ExternalRef, 64) || in.CareDate.IsZero() {
+		if !apitest.CleanText(in.PatientFileNumber, 32) || !apitest.CleanText(in.ExternalRef, 64) || in.CareDate.IsZero() {
 			t.Fatalf("accepted %+v", in)
 		}
 		if len(in.Lines) == 0 || len(in.Lines) > MaxLines {
 			t.Fatalf("accepted %d lines", len(in.Lines))
 		}
 		for _, l := range in.Lines {
-			if !positiveCents(l.UnitPrice, maxUnitPrice) || l.Quantity < 1 || l.Quantity > 999 || !cleanText(l.Label, 200) {
+			if !positiveCents(l.UnitPrice, maxUnitPrice) || l.Quantity < 1 || l.Quantity > 999 || !apitest.CleanText(l.Label, 200) {
 				t.Fatalf("accepted line %+v", l)
 			}
 			if _, code, err := ident.ParseActCode(l.Code); err != nil || code != l.Code {
@@ -112,8 +80,8 @@ func FuzzProviderRequest(f *testing.F) {
 	f.Add([]byte(`{"kind":"NURSE","name":"市役所","rpps":"１０００４５６７８９０","iban":"FR76' OR '1'='1","bic":"<script>"}`))
 	f.Add([]byte(`{"kind":"nurse","KIND":"pharmacy","name":"A","rpps":10004567890,"iban":null,"bic":"AGRIFRPP"}`))
 	f.Add([]byte(`{"kind":"nurse","name":"A\u0000","rpps":"10004567890\u0000","finess":"93001234","iban":"FR7630006000011234567890189","bic":"AGRIFR1P"}`))
-	for _, b := range hostileBodies {
-		f.Add([]byte(b))
+	for _, b := range apitest.HostileBodies {
+		f.Add([]byte(b.Body))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		var r providerRequest
@@ -123,10 +91,10 @@ func FuzzProviderRequest(f *testing.F) {
 			p, err = r.validate()
 		}
 		if err != nil {
-			requireFault(t, err)
+			faulttest.RequireInvalid(t, err)
 			return
 		}
-		if !slices.Contains(ProviderKinds, p.Kind) || !cleanText(p.Name, 200) || sepa.Text(p.Name, 70) == "" {
+		if !slices.Contains(ProviderKinds, p.Kind) || !apitest.CleanText(p.Name, 200) || sepa.Text(p.Name, 70) == "" {
 			t.Fatalf("accepted %+v", p)
 		}
 		if p.RPPS == "" && p.FINESS == "" {
@@ -156,8 +124,8 @@ func FuzzSettingsRequest(f *testing.F) {
 	f.Add([]byte(`{"regie_name":"R","regie_iban":"FR1830006000010000098765432","regie_bic":"AGRIFRPP","regie_ceiling":10000,"annual_budget":"5e4","deadline_days":"90"}`))
 	f.Add([]byte(`{"regie_name":"R","regie_iban":"FR1830006000010000098765432","regie_bic":"AGRIFRPP","regie_ceiling":"1e400","annual_budget":"-1","deadline_days":1e2}`))
 	f.Add([]byte(`{"regie_name":"<script>\u0000","REGIE_NAME":"R","regie_iban":"","regie_bic":"AGRIFRPP","regie_ceiling":"0","annual_budget":"0.00","deadline_days":0}`))
-	for _, b := range hostileBodies {
-		f.Add([]byte(b))
+	for _, b := range apitest.HostileBodies {
+		f.Add([]byte(b.Body))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		var r settingsRequest
@@ -167,10 +135,10 @@ func FuzzSettingsRequest(f *testing.F) {
 			st, err = r.validate()
 		}
 		if err != nil {
-			requireFault(t, err)
+			faulttest.RequireInvalid(t, err)
 			return
 		}
-		if !cleanText(st.RegieName, 70) || sepa.Text(st.RegieName, 70) == "" {
+		if !apitest.CleanText(st.RegieName, 70) || sepa.Text(st.RegieName, 70) == "" {
 			t.Fatalf("accepted régie name %q", st.RegieName)
 		}
 		if iban, err := ident.ParseIBAN(st.RegieIBAN); err != nil || iban != st.RegieIBAN {
@@ -196,8 +164,8 @@ func FuzzDraftRequest(f *testing.F) {
 		`{"provider_id":"١"}`, `{"provider_id":"1' OR '1'='1"}`, `{"Provider_ID":"12"}`, `{"provider_id":" 12 "}`} {
 		f.Add("application/json", []byte(b))
 	}
-	for _, b := range hostileBodies {
-		f.Add("application/json", []byte(b))
+	for _, b := range apitest.HostileBodies {
+		f.Add("application/json", []byte(b.Body))
 	}
 	f.Add("text/plain", []byte(`{"provider_id":"12"}`))
 	f.Fuzz(func(t *testing.T, contentType string, body []byte) {
@@ -208,7 +176,7 @@ func FuzzDraftRequest(f *testing.F) {
 			id, err = r.validate()
 		}
 		if err != nil {
-			requireFault(t, err)
+			faulttest.RequireInvalid(t, err)
 			return
 		}
 		raw, given, _ := r.ProviderID.OptString("provider_id", 20)
@@ -225,8 +193,8 @@ func FuzzApproveRequest(f *testing.F) {
 		`{"override":null}`, `{"OVERRIDE":true}`, `{"override":false,"override":true}`, `{"override":[true]}`} {
 		f.Add("application/json", []byte(b))
 	}
-	for _, b := range hostileBodies {
-		f.Add("application/json", []byte(b))
+	for _, b := range apitest.HostileBodies {
+		f.Add("application/json", []byte(b.Body))
 	}
 	f.Fuzz(func(t *testing.T, contentType string, body []byte) {
 		var r approveRequest
@@ -236,7 +204,7 @@ func FuzzApproveRequest(f *testing.F) {
 			override, err = r.validate()
 		}
 		if err != nil {
-			requireFault(t, err)
+			faulttest.RequireInvalid(t, err)
 			return
 		}
 		if override && !strings.Contains(string(body), "true") {
@@ -252,8 +220,8 @@ func FuzzPaidRequest(f *testing.F) {
 		`{"paid_on":"2026-06-15T00:00:00Z"}`, `{"paid_on":null}`, `{"PAID_ON":"2026-06-15"}`, `{"paid_on":"٢٠٢٦-٠٦-١٥"}`} {
 		f.Add([]byte(b))
 	}
-	for _, b := range hostileBodies {
-		f.Add([]byte(b))
+	for _, b := range apitest.HostileBodies {
+		f.Add([]byte(b.Body))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		var r paidRequest
@@ -271,7 +239,7 @@ func FuzzPaidRequest(f *testing.F) {
 			}
 			err = verr
 		}
-		requireFault(t, err)
+		faulttest.RequireInvalid(t, err)
 	})
 }
 

@@ -1,45 +1,18 @@
 package claims
 
 import (
-	"errors"
-	"net/http"
 	"slices"
 	"strings"
 	"testing"
 	"time"
-	"unicode/utf8"
 
 	"passd/api"
+	"passd/api/apitest"
 	"passd/calendar"
-	"passd/fault"
+	"passd/fault/faulttest"
 	"passd/ident"
 	"passd/rights"
 )
-
-// requireFault holds what every refused request body promises: an Invalid
-// *fault.Error that names a field, unless it is about the body as a whole.
-func requireFault(t *testing.T, err error) {
-	t.Helper()
-	var fe *fault.Error
-	if !errors.As(err, &fe) || fe.Code != fault.Invalid || fe.Message == "" {
-		t.Fatalf("err = %#v, want an Invalid *fault.Error with a message", err)
-	}
-	if fe.Field == "" && fe.Status != http.StatusBadRequest && fe.Status != http.StatusUnsupportedMediaType {
-		t.Fatalf("a %d without a field: %v", fe.Status, fe)
-	}
-}
-
-// cleanText reports whether s is what api.Value.String returns.
-func cleanText(s string, max int) bool {
-	return s != "" && s == strings.TrimSpace(s) && utf8.ValidString(s) && utf8.RuneCountInString(s) <= max &&
-		!strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f })
-}
-
-// hostileBodies are what the hostile HTTP suite sends to every route.
-var hostileBodies = []string{
-	`null`, `[]`, `"x"`, ``, `{}`, `{} x`, `{}{}`, "\xef\xbb\xbf{}", "\xff\xfe{\x00}\x00", "{\"zz\":\"caf\xe9\"}",
-	`{"zz":"\ud800"}`, `{"zz":` + strings.Repeat("[", 300) + strings.Repeat("]", 300) + `}`, `{"__proto__":{}}`,
-}
 
 var fuzzToday = calendar.NewDate(2026, time.June, 15)
 
@@ -57,8 +30,8 @@ func FuzzPatientRequest(f *testing.F) {
 	} {
 		f.Add([]byte(b))
 	}
-	for _, b := range hostileBodies {
-		f.Add([]byte(b))
+	for _, b := range apitest.HostileBodies {
+		f.Add([]byte(b.Body))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		var r newPatientRequest
@@ -68,10 +41,10 @@ func FuzzPatientRequest(f *testing.F) {
 			np, err = r.validate(fuzzToday)
 		}
 		if err != nil {
-			requireFault(t, err)
+			faulttest.RequireInvalid(t, err)
 			return
 		}
-		if !cleanText(np.LastName, 100) || !cleanText(np.FirstName, 100) {
+		if !apitest.CleanText(np.LastName, 100) || !apitest.CleanText(np.FirstName, 100) {
 			t.Fatalf("accepted names %q %q", np.LastName, np.FirstName)
 		}
 		if np.BirthDate.IsZero() || np.BirthDate.After(fuzzToday) || np.BirthDate.Before(fuzzToday.AddYears(-130)) {
@@ -92,8 +65,8 @@ func FuzzRightsRequest(f *testing.F) {
 		`{"regime":"puma","REGIME":"ame","filed_on":"2026-06-01"}`, `{"regime":"puma' OR '1'='1","filed_on":"2026-06-01T00:00:00Z"}`} {
 		f.Add([]byte(b))
 	}
-	for _, b := range hostileBodies {
-		f.Add([]byte(b))
+	for _, b := range apitest.HostileBodies {
+		f.Add([]byte(b.Body))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		var r rightsRequestBody
@@ -103,7 +76,7 @@ func FuzzRightsRequest(f *testing.F) {
 			req, err = r.validate()
 		}
 		if err != nil {
-			requireFault(t, err)
+			faulttest.RequireInvalid(t, err)
 			return
 		}
 		if !slices.Contains(Regimes, req.Regime) || req.FiledOn.IsZero() {
@@ -129,8 +102,8 @@ func FuzzRightsDecision(f *testing.F) {
 	} {
 		f.Add([]byte(b))
 	}
-	for _, b := range hostileBodies {
-		f.Add([]byte(b))
+	for _, b := range apitest.HostileBodies {
+		f.Add([]byte(b.Body))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		var r rightsDecisionBody
@@ -140,17 +113,17 @@ func FuzzRightsDecision(f *testing.F) {
 			d, err = r.validate()
 		}
 		if err != nil {
-			requireFault(t, err)
+			faulttest.RequireInvalid(t, err)
 			return
 		}
 		switch d.Decision {
 		case rights.Opened:
-			if !slices.Contains(Regimes, d.Regime) || d.EffectiveFrom.IsZero() || !cleanText(d.Reference, 64) || d.Reason != "" ||
+			if !slices.Contains(Regimes, d.Regime) || d.EffectiveFrom.IsZero() || !apitest.CleanText(d.Reference, 64) || d.Reason != "" ||
 				(!d.EffectiveTo.IsZero() && d.EffectiveTo.Before(d.EffectiveFrom)) {
 				t.Fatalf("accepted opening %+v", d)
 			}
 		case rights.Refused:
-			if !cleanText(d.Reason, 500) || d.Regime != "" || !d.EffectiveFrom.IsZero() || !d.EffectiveTo.IsZero() || d.Reference != "" {
+			if !apitest.CleanText(d.Reason, 500) || d.Regime != "" || !d.EffectiveFrom.IsZero() || !d.EffectiveTo.IsZero() || d.Reference != "" {
 				t.Fatalf("accepted refusal %+v", d)
 			}
 		default:

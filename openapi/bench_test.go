@@ -12,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"passd/api"
+	"passd/api/apitest"
 )
 
 // BenchmarkGuardPostInvoice measures what the contract's guard adds to a
@@ -33,7 +34,7 @@ func BenchmarkGuardPostInvoice(b *testing.B) {
 		return c.NoContent(http.StatusNoContent)
 	})
 	for _, n := range []int{3, 20} {
-		body := invoiceBody(n)
+		body := apitest.InvoiceBody(n)
 		b.Run(fmt.Sprintf("lines=%d", n), func(b *testing.B) {
 			b.ReportAllocs()
 			b.SetBytes(int64(len(body)))
@@ -48,19 +49,4 @@ func BenchmarkGuardPostInvoice(b *testing.B) {
 			}
 		})
 	}
-}
-
-// invoiceBody is a valid POST /invoices body of n lines.
-func invoiceBody(n int) string {
-	codes := []string{"G", "AMI", "YYYY010", "IFD", "B", "C"}
-	var sb strings.Builder
-	sb.WriteString(`{"patient_file_number": "2026-000123", "external_ref": "FAC-2026-11-0042", "care_date": "2026-11-20", "lines": [`)
-	for i := range n {
-		if i > 0 {
-			sb.WriteString(", ")
-		}
-		fmt.Fprintf(&sb, `{"code": %q, "label": "Acte n° %d", "quantity": %d, "unit_price": "%d.%02d"}`, codes[i%len(codes)], i+1, 1+i%3, 3+i*7%90, i*13%100)
-	}
-	sb.WriteString("]}")
-	return sb.String()
 }

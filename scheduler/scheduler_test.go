@@ -3,7 +3,6 @@ package scheduler
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
@@ -11,10 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/robfig/cron/v3"
 
-	"passd/db"
 	"passd/db/dbtest"
 	"passd/fault"
 )
@@ -208,7 +207,7 @@ func TestAJobNeverOverlapsAcrossProcesses(t *testing.T) {
 	url := dbtest.NewURL(t)
 	ctx := context.Background()
 	started, release := make(chan struct{}), make(chan struct{})
-	first := newScheduler(t, openPool(t, url), &recorder{}, []Job{
+	first := newScheduler(t, dbtest.Owner(t, url), &recorder{}, []Job{
 		{Name: "sweep", Schedule: farFuture, Run: func(context.Context) (int64, error) {
 			close(started)
 			<-release
@@ -216,7 +215,7 @@ func TestAJobNeverOverlapsAcrossProcesses(t *testing.T) {
 		}},
 	})
 	var secondCalls atomic.Int64
-	second := newScheduler(t, openPool(t, url), &recorder{}, []Job{
+	second := newScheduler(t, dbtest.Owner(t, url), &recorder{}, []Job{
 		{Name: "sweep", Schedule: farFuture, Run: func(context.Context) (int64, error) {
 			secondCalls.Add(1)
 			return 2, nil
@@ -522,8 +521,8 @@ func TestRunsListsNewestFirstWithKeysetPaging(t *testing.T) {
 		{"b", 10, ids[4], []int64{ids[1]}},
 	}
 	for _, tt := range tests {
-		if got := page(tt.name, tt.limit, tt.before); fmt.Sprint(got) != fmt.Sprint(tt.want) {
-			t.Errorf("Runs(%q, %d, before %d) = %v, want %v", tt.name, tt.limit, tt.before, got, tt.want)
+		if diff := cmp.Diff(tt.want, page(tt.name, tt.limit, tt.before)); diff != "" {
+			t.Errorf("Runs(%q, %d, before %d) ids (-want +got):\n%s", tt.name, tt.limit, tt.before, diff)
 		}
 	}
 
@@ -660,16 +659,6 @@ func newScheduler(t *testing.T, pool *pgxpool.Pool, logs *recorder, jobs []Job, 
 		_ = s.Stop(ctx)
 	})
 	return s
-}
-
-func openPool(t *testing.T, url string) *pgxpool.Pool {
-	t.Helper()
-	pool, err := db.Open(context.Background(), url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
-	return pool
 }
 
 func mustRuns(t *testing.T, s *Scheduler, name string) []Run {

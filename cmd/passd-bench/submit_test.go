@@ -2,60 +2,21 @@ package main
 
 import (
 	"context"
-	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
+	"passd/cmd/passd/passdtest"
 	"passd/db/dbtest"
 	"passd/keyring/keyringtest"
 )
 
-var builtPassd struct {
-	once      sync.Once
-	dir, path string
-	err       error
-}
-
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if builtPassd.dir != "" {
-		os.RemoveAll(builtPassd.dir)
-	}
-	os.Exit(code)
-}
-
-// passdBinary builds cmd/passd once per test binary, with the race
-// detector when the tests have it (the build then reuses their packages).
-func passdBinary(t *testing.T) string {
-	t.Helper()
-	b := &builtPassd
-	b.once.Do(func() {
-		if b.dir, b.err = os.MkdirTemp("", "passd-bench-bin-"); b.err != nil {
-			return
-		}
-		b.path = filepath.Join(b.dir, "passd")
-		args := []string{"build", "-o", b.path}
-		if raceEnabled {
-			args = append(args, "-race")
-		}
-		out, err := exec.Command("go", append(args, "../passd")...).CombinedOutput()
-		if err != nil {
-			b.err = fmt.Errorf("go build: %w\n%s", err, out)
-		}
-	})
-	if b.err != nil {
-		t.Fatalf("build passd: %v", b.err)
-	}
-	return b.path
-}
+func TestMain(m *testing.M) { passdtest.Main(m) }
 
 // pgbenchBinary finds pgbench as scripts/lib/pg.sh finds the server: in
 // PATH, else in the highest /usr/lib/postgresql/*/bin.
@@ -84,7 +45,7 @@ func TestLoadAndScriptStoreTheSameRows(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	dbURL := dbtest.NewURL(t)
-	e := &env{ServerURL: dbtest.ServerURL(t), Passd: passdBinary(t), Pgbench: pgbenchBinary(t), WorkDir: t.TempDir(),
+	e := &env{ServerURL: dbtest.ServerURL(t), Passd: passdtest.Binary(t), Pgbench: pgbenchBinary(t), WorkDir: t.TempDir(),
 		DataKey: keyringtest.Text(t), Progress: t.Logf}
 	p, err := e.startPassd(ctx, "test", dbURL)
 	if err != nil {

@@ -4,12 +4,12 @@ import (
 	"context"
 	"fmt"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -85,8 +85,8 @@ func TestRawSweepMatchesTheJobs(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if diff := diffSummaries(viaPassd, viaSQL); diff != "" {
-				t.Errorf("summaries differ (passd, raw SQL):\n%s", diff)
+			if diff := cmp.Diff(viaPassd, viaSQL); diff != "" {
+				t.Errorf("summaries differ (-passd +raw SQL):\n%s", diff)
 			}
 			for _, key := range tc.want {
 				if count(viaPassd[key]) == 0 {
@@ -210,25 +210,6 @@ func cloneDatabase(t *testing.T, u string) string {
 	})
 	parsed.Path = "/" + clone
 	return parsed.String()
-}
-
-// diffSummaries lists the keys whose values differ, one per line.
-func diffSummaries(a, b map[string]string) string {
-	keys := map[string]bool{}
-	for k := range a {
-		keys[k] = true
-	}
-	for k := range b {
-		keys[k] = true
-	}
-	var lines []string
-	for k := range keys {
-		if a[k] != b[k] {
-			lines = append(lines, fmt.Sprintf("  %s: %q vs %q", k, a[k], b[k]))
-		}
-	}
-	slices.Sort(lines)
-	return strings.Join(lines, "\n")
 }
 
 // count reads "count=N" from a summary value; 0 when absent.

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"passd/db"
 	"passd/db/dbtest"
 )
@@ -115,8 +117,8 @@ func TestClaimPaidInFullByTheCPAM(t *testing.T) {
 	wantError(t, "unknown batch", status, body, http.StatusNotFound, "not_found", "")
 
 	report := h.importReturn(t, batchID, returnJSON(t, []string{claimID, "paid", "30.00", "2026-06-12"}))
-	if got := lineResults(t, report); fmt.Sprint(got) != "[paid]" {
-		t.Fatalf("return results = %v", got)
+	if diff := cmp.Diff([]string{"paid"}, lineResults(t, report)); diff != "" {
+		t.Fatalf("return results (-want +got):\n%s", diff)
 	}
 	wantFields(t, "paid claim", h.claim(t, claimID), map[string]any{"status": "paid", "paid_amount": "30.00", "paid_on": "2026-06-12"})
 	if p := h.payoutsOf(t, invoiceID); len(p) != 0 {
@@ -128,8 +130,8 @@ func TestClaimPaidInFullByTheCPAM(t *testing.T) {
 	// The same return again changes nothing.
 	before = h.state(t)
 	report = h.importReturn(t, batchID, returnJSON(t, []string{claimID, "paid", "30.00", "2026-06-12"}))
-	if got := lineResults(t, report); fmt.Sprint(got) != "[unchanged]" {
-		t.Errorf("re-import results = %v", got)
+	if diff := cmp.Diff([]string{"unchanged"}, lineResults(t, report)); diff != "" {
+		t.Errorf("re-import results (-want +got):\n%s", diff)
 	}
 	h.assertUnchanged(t, "re-import", before)
 
@@ -192,8 +194,8 @@ func TestClaimRejectedByTheCPAMIsPaidByTheCity(t *testing.T) {
 	// A second rejection of the same claim changes nothing.
 	before := h.state(t)
 	report = h.importReturn(t, batchID, returnJSON(t, []string{claimID, "rejected", "assuré inconnu au RNIAM"}))
-	if got := lineResults(t, report); fmt.Sprint(got) != "[unchanged]" {
-		t.Errorf("re-import = %v", got)
+	if diff := cmp.Diff([]string{"unchanged"}, lineResults(t, report)); diff != "" {
+		t.Errorf("re-import (-want +got):\n%s", diff)
 	}
 	h.assertUnchanged(t, "re-import of a rejection", before)
 }
@@ -240,8 +242,8 @@ func TestReturnLinesThatContradictOrMisfireChangeNothing(t *testing.T) {
 		[]string{"987654", "rejected", "inconnue"},                   // no such claim
 		[]string{openID, "paid", "20.01", "2026-06-13"},              // more than claimed
 	))
-	if got := lineResults(t, report); fmt.Sprint(got) != "[conflict conflict not_in_batch not_in_batch invalid]" {
-		t.Errorf("results = %v", got)
+	if diff := cmp.Diff([]string{"conflict", "conflict", "not_in_batch", "not_in_batch", "invalid"}, lineResults(t, report)); diff != "" {
+		t.Errorf("results (-want +got):\n%s", diff)
 	}
 	for i, l := range report["lines"].([]any) {
 		if msg, _ := l.(map[string]any)["message"].(string); msg == "" {
@@ -252,8 +254,8 @@ func TestReturnLinesThatContradictOrMisfireChangeNothing(t *testing.T) {
 
 	// A line that repeats the same paid amount on another day contradicts too.
 	report = h.importReturn(t, batchID, returnJSON(t, []string{paidID, "paid", "30.00", "2026-06-14"}, []string{openID, "paid", "20.00", "2026-06-14"}))
-	if got := lineResults(t, report); fmt.Sprint(got) != "[conflict paid]" {
-		t.Errorf("mixed results = %v: good lines apply even beside a conflicting one", got)
+	if diff := cmp.Diff([]string{"conflict", "paid"}, lineResults(t, report)); diff != "" {
+		t.Errorf("mixed results (-want +got): good lines apply even beside a conflicting one:\n%s", diff)
 	}
 	_ = otherBatch
 }
@@ -270,8 +272,8 @@ func TestReturnsCanBeImportedAsCSV(t *testing.T) {
 		str(t, a, "id") + ";paid;30,00;2026-06-12;\r\n" +
 		str(t, b, "id") + ";rejected;;;droits clos\r\n"
 	report := h.mustDo(t, http.StatusOK, "POST", "/api/v1/claim-batches/"+batchID+"/returns", h.referent, csv, "Content-Type", "text/csv; charset=utf-8")
-	if got := lineResults(t, report); fmt.Sprint(got) != "[paid rejected]" {
-		t.Errorf("results = %v", got)
+	if diff := cmp.Diff([]string{"paid", "rejected"}, lineResults(t, report)); diff != "" {
+		t.Errorf("results (-want +got):\n%s", diff)
 	}
 	wantFields(t, "rejected", h.claim(t, str(t, b, "id")), map[string]any{"status": "rejected", "rejection_reason": "droits clos"})
 }

@@ -32,7 +32,7 @@ import (
 func TestE2ERightsDecision(t *testing.T) {
 	t.Parallel()
 	url := dbtest.NewURL(t)
-	pool := openPool(t, url)
+	pool := dbtest.Owner(t, url)
 	seed := newSeeder(t, pool)
 	coordinator := seed.user("Inès Coordinatrice", auth.Coordinator, 0)
 	referent := seed.user("Marc Référent CPAM", auth.CPAMReferent, 0)
@@ -81,7 +81,7 @@ func TestE2ERightsDecision(t *testing.T) {
 func TestE2ERelease(t *testing.T) {
 	t.Parallel()
 	url := dbtest.NewURL(t)
-	pool := openPool(t, url)
+	pool := dbtest.Owner(t, url)
 	seed := newSeeder(t, pool)
 	provider := seed.provider(billing.KindGP)
 	providerToken := seed.user("Dr Paul Lefèvre", auth.Provider, provider)
@@ -129,7 +129,7 @@ func TestE2ERelease(t *testing.T) {
 func TestE2EPayoutBatch(t *testing.T) {
 	t.Parallel()
 	url := dbtest.NewURL(t)
-	pool := openPool(t, url)
+	pool := dbtest.Owner(t, url)
 	seed := newSeeder(t, pool)
 	provider := seed.provider(billing.KindGP)
 	seed.user("Dr Paul Lefèvre", auth.Provider, provider)

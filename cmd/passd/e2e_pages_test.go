@@ -143,7 +143,7 @@ func TestE2EPagesAreAllWalked(t *testing.T) {
 func TestE2EEveryPage(t *testing.T) {
 	t.Parallel()
 	url := dbtest.NewURL(t)
-	pool := openPool(t, url)
+	pool := dbtest.Owner(t, url)
 	seed := newSeeder(t, pool)
 	provider := seed.provider(billing.KindGP)
 	const providerName = "Dr Claire Martin"

@@ -35,7 +35,7 @@ const e2eChromium = "/usr/bin/chromium"
 func TestE2EProviderInvoice(t *testing.T) {
 	t.Parallel()
 	url := dbtest.NewURL(t)
-	pool := openPool(t, url)
+	pool := dbtest.Owner(t, url)
 	seed := newSeeder(t, pool)
 	provider := seed.provider(billing.KindGP)
 	const userName = "Dr Claire Martin"

@@ -25,20 +25,8 @@ import (
 	"passd/audit"
 	"passd/auth"
 	"passd/billing"
-	"passd/db"
 	"passd/db/dbtest"
 )
-
-// openPool opens a pool of the test's own on a database passd uses.
-func openPool(t *testing.T, url string) *pgxpool.Pool {
-	t.Helper()
-	pool, err := db.Open(context.Background(), url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
-	return pool
-}
 
 // newRand returns a generator whose seed is logged, so that a failure can
 // be replayed.
@@ -127,7 +115,7 @@ func countBy(t *testing.T, pool *pgxpool.Pool, sql string) map[string]int64 {
 func TestKill9MidSweep(t *testing.T) {
 	t.Parallel()
 	url := dbtest.NewURL(t)
-	pool := openPool(t, url)
+	pool := dbtest.Owner(t, url)
 	seed := newSeeder(t, pool)
 	rng := newRand(t)
 	ctx := context.Background()
@@ -234,7 +222,7 @@ func TestKill9MidSweep(t *testing.T) {
 func TestGracefulShutdown(t *testing.T) {
 	t.Parallel()
 	url := dbtest.NewURL(t)
-	pool := openPool(t, url)
+	pool := dbtest.Owner(t, url)
 	seed := newSeeder(t, pool)
 	ctx := context.Background()
 
@@ -395,7 +383,7 @@ func TestDatabaseRestartUnderLoad(t *testing.T) {
 	t.Parallel()
 	cluster := dbtest.NewCluster(t)
 	url := cluster.NewDatabase(t)
-	pool := openPool(t, url)
+	pool := dbtest.Owner(t, url)
 	seed := newSeeder(t, pool)
 	provider := seed.provider(billing.KindNurse)
 	token := seed.user("provider", auth.Provider, provider)
@@ -582,7 +570,7 @@ func TestDatabaseRestartUnderLoad(t *testing.T) {
 	}
 	p.stop()
 
-	pool = openPool(t, url)
+	pool = dbtest.Owner(t, url)
 	stored := map[string]string{}
 	rows, err := pool.Query(context.Background(), `SELECT external_ref, id::text FROM invoices`)
 	if err != nil {
@@ -630,7 +618,7 @@ func TestDatabaseRestartUnderLoad(t *testing.T) {
 func TestReplicasSettleEachInvoiceOnce(t *testing.T) {
 	t.Parallel()
 	url := dbtest.NewURL(t)
-	pool := openPool(t, url)
+	pool := dbtest.Owner(t, url)
 	seed := newSeeder(t, pool)
 	rng := newRand(t)
 

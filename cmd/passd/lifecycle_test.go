@@ -1,20 +1,41 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 )
 
-// wantFields checks members of an object.
+// wantFields checks members of an object decoded from JSON: the members
+// of got named in want, an absent one read as null, must be want's as
+// JSON writes them (so 2 matches the number 2, nil matches null).
 func wantFields(t *testing.T, what string, got map[string]any, want map[string]any) {
 	t.Helper()
-	for k, v := range want {
-		if fmt.Sprint(got[k]) != fmt.Sprint(v) {
-			t.Errorf("%s: %s = %v, want %v (in %v)", what, k, got[k], v, got)
-		}
+	members := make(map[string]any, len(want))
+	for k := range want {
+		members[k] = got[k]
 	}
+	if diff := cmp.Diff(asJSON(t, want), asJSON(t, members)); diff != "" {
+		t.Errorf("%s: members (-want +got):\n%s\nin %v", what, diff, got)
+	}
+}
+
+// asJSON returns v as the harness decodes it from JSON: objects become
+// maps, arrays []any, numbers json.Number.
+func asJSON(t *testing.T, v any) any {
+	t.Helper()
+	dec := json.NewDecoder(strings.NewReader(mustJSON(t, v)))
+	dec.UseNumber()
+	var out any
+	if err := dec.Decode(&out); err != nil {
+		t.Fatalf("asJSON: %v", err)
+	}
+	return out
 }
 
 func wantOutcome(t *testing.T, what string, inv map[string]any, cpam, city string) {

@@ -1,9 +1,10 @@
 package main
 
-// What the fault tests share: the passd binary, built once per test binary;
-// passd processes started, signalled and killed like a service manager
-// would; their HTTP answers; and set-based seeding in SQL, so that a test
-// can hold thousands of invoices without thousands of requests.
+// What the fault tests share: passd processes (of the binary passdtest
+// builds once per test binary) started, signalled and killed like a
+// service manager would; their HTTP answers; and set-based seeding in
+// SQL, so that a test can hold thousands of invoices without thousands of
+// requests.
 
 import (
 	"bufio"
@@ -15,7 +16,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -29,57 +29,12 @@ import (
 	"passd/auth"
 	"passd/calendar"
 	"passd/claims"
+	"passd/cmd/passd/passdtest"
 	"passd/keyring"
 	"passd/openapi"
 )
 
-var builtPassd struct {
-	once      sync.Once
-	dir, path string
-	err       error
-}
-
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if builtPassd.dir != "" {
-		os.RemoveAll(builtPassd.dir)
-	}
-	os.Exit(code)
-}
-
-// passdBinary builds this command once per test binary. It is built with
-// the race detector when the tests are, so that the build reuses the
-// packages go test has just compiled and the processes are checked for
-// races too.
-func passdBinary(t *testing.T) string {
-	t.Helper()
-	b := &builtPassd
-	b.once.Do(func() {
-		if b.dir, b.err = os.MkdirTemp("", "passd-bin-"); b.err != nil {
-			return
-		}
-		b.path = filepath.Join(b.dir, "passd")
-		// go test puts its own GOROOT/bin first in the PATH of a test.
-		goTool, err := exec.LookPath("go")
-		if err != nil {
-			b.err = err
-			return
-		}
-		args := []string{"build", "-o", b.path}
-		if raceEnabled {
-			args = append(args, "-race")
-		}
-		// The working directory of a test is its package's: cmd/passd.
-		out, err := exec.Command(goTool, append(args, ".")...).CombinedOutput()
-		if err != nil {
-			b.err = fmt.Errorf("go build: %w\n%s", err, out)
-		}
-	})
-	if b.err != nil {
-		t.Fatalf("build passd: %v", b.err)
-	}
-	return b.path
-}
+func TestMain(m *testing.M) { passdtest.Main(m) }
 
 // farSchedule never fires during a test; only the start-up runs happen.
 const farSchedule = "0 4 1 1 *"
@@ -105,7 +60,7 @@ type passdProcess struct {
 func startPassd(t *testing.T, name, databaseURL string, env ...string) *passdProcess {
 	t.Helper()
 	addr := freeAddr(t)
-	cmd := exec.Command(passdBinary(t), "serve")
+	cmd := exec.Command(passdtest.Binary(t), "serve")
 	cmd.Env = append(passdEnviron(),
 		"DATABASE_URL="+databaseURL,
 		"PASSD_DATA_KEY="+testDataKey(),
@@ -513,7 +468,7 @@ func scalar(t *testing.T, pool *pgxpool.Pool, sql string, args ...any) int64 {
 // every invariant holds (exit status 0).
 func passdCheck(t *testing.T, databaseURL string) {
 	t.Helper()
-	cmd := exec.Command(passdBinary(t), "check")
+	cmd := exec.Command(passdtest.Binary(t), "check")
 	cmd.Env = append(passdEnviron(), "DATABASE_URL="+databaseURL)
 	out, err := cmd.CombinedOutput()
 	if err != nil {

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 // rejection is a request that must be refused with this status, error code
@@ -250,27 +252,23 @@ func TestCreateInvoiceStoresWhatWasSent(t *testing.T) {
 	want := map[string]any{"provider_id": pr.id, "patient_file_number": p.fileNumber, "external_ref": "S-1",
 		"care_date": "2026-06-01", "deadline": "2026-08-30", "status": "pending", "total": "72.56",
 		"decision_reason": nil, "outcome": nil, "decided_at": nil, "created_at": "2026-06-15T10:00:00Z"}
-	for k, v := range want {
-		if got[k] != v {
-			t.Errorf("%s = %v, want %v", k, got[k], v)
-		}
-	}
+	wantFields(t, "invoice", got, want)
 	// Codes are normalised, labels trimmed; totals are quantity × price.
-	wantLines := []string{"G|Acte G|1|30.00|30.00", "ZBQK002|Acte  zbqk002|2|21.28|42.56"}
+	wantLines := []map[string]any{
+		{"code": "G", "label": "Acte G", "quantity": 1, "unit_price": "30.00", "total": "30.00"},
+		{"code": "ZBQK002", "label": "Acte  zbqk002", "quantity": 2, "unit_price": "21.28", "total": "42.56"},
+	}
 	lines, _ := got["lines"].([]any)
 	if len(lines) != len(wantLines) {
 		t.Fatalf("lines = %v, want %v", lines, wantLines)
 	}
 	for i, l := range lines {
-		m := l.(map[string]any)
-		if s := fmt.Sprintf("%v|%v|%v|%v|%v", m["code"], m["label"], m["quantity"], m["unit_price"], m["total"]); s != wantLines[i] {
-			t.Errorf("line %d = %q, want %q", i, s, wantLines[i])
-		}
+		wantFields(t, fmt.Sprintf("line %d", i), l.(map[string]any), wantLines[i])
 	}
 	// What GET answers is what POST answered.
 	again := h.mustDo(t, http.StatusOK, "GET", "/api/v1/invoices/"+str(t, got, "id"), pr.token, "")
-	if mustJSON(t, again) != mustJSON(t, got) {
-		t.Errorf("GET = %v\nPOST = %v", again, got)
+	if diff := cmp.Diff(got, again); diff != "" {
+		t.Errorf("GET differs from POST (-POST +GET):\n%s", diff)
 	}
 }
 

@@ -1,6 +1,6 @@
-//go:build !race
+//go:build race
 
-package main
+package passdtest
 
 // raceEnabled says the tests run with the race detector.
-const raceEnabled = false
+const raceEnabled = true
