@@ -8,7 +8,7 @@
 ARGS ?= ./...
 BENCH_ARGS ?=
 
-.PHONY: help build run migrate test bench vet fmt lint-api db-stop
+.PHONY: help build run migrate test bench vet lint fmt lint-api db-stop
 
 help: ## list the targets (default)
 	@echo 'usage: make TARGET'
@@ -23,7 +23,7 @@ run: ## build, start/reuse the dev database (./.data), migrate, seed demo data, 
 migrate: ## build and apply migrations to the database make run uses
 	@bash scripts/migrate.sh
 
-test: ## lint-api + go vet + go test -race against a throwaway PostgreSQL (ARGS='-run TestX ./pkg/')
+test: ## lint + lint-api + go vet + go test -race against a throwaway PostgreSQL (ARGS='-run TestX ./pkg/')
 	@bash scripts/test.sh $(ARGS)
 
 bench: ## passd vs pgbench/raw SQL on a private durable PostgreSQL; table + bench/results/latest.json (BENCH_ARGS='--phases submit')
@@ -31,6 +31,9 @@ bench: ## passd vs pgbench/raw SQL on a private durable PostgreSQL; table + benc
 
 vet: ## go vet ./...
 	go vet ./...
+
+lint: ## gofmt check + staticcheck ./... (the version pinned in go.mod, run with go tool)
+	@bash scripts/lint.sh
 
 lint-api: ## lint the API contract openapi/openapi.yaml with spectral (installs it with npm ci when missing)
 	@bash scripts/lint-api.sh

@@ -253,7 +253,7 @@ func TestParis(t *testing.T) {
 	if Paris() == nil || Paris().String() != "Europe/Paris" {
 		t.Fatalf("Paris() = %v", Paris())
 	}
-	if Paris() != Paris() {
+	if first, second := Paris(), Paris(); first != second {
 		t.Fatal("Paris() must load the location once")
 	}
 }

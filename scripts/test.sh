@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# make test: lint the API contract (scripts/lint-api.sh), then go vet ./...
-# and go test -race -count=1 against a real PostgreSQL.
+# make test: lint the Go code (scripts/lint.sh: gofmt, staticcheck) and the
+# API contract (scripts/lint-api.sh), then go vet ./... and
+# go test -race -count=1 against a real PostgreSQL.
 #
 #   scripts/test.sh [GO_TEST_ARGS...]     (default: ./...)
 #   e.g. scripts/test.sh -run TestX ./billing/
@@ -10,7 +11,7 @@
 # fsync off), TEST_DATABASE_URL points at its superuser, and the cluster and
 # directory are removed when this script ends, however it ends (tests
 # failing, Ctrl-C, SIGTERM, SIGHUP, a closed output pipe). The exit status
-# is that of the lint, go vet or go test, the first that fails.
+# is that of the lints, go vet or go test, the first that fails.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # shellcheck source=scripts/lib/pg.sh
@@ -75,6 +76,8 @@ run() {
 	return "$rc"
 }
 
+# The Go lint needs nothing installed here: a finding fails fast.
+run bash scripts/lint.sh
 ensure_xmllint
 # The end-to-end tests (cmd/passd/e2e_test.go) drive Debian's chromium with
 # playwright-core and axe-core from node_modules/.

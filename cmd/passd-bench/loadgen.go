@@ -53,9 +53,6 @@ const submitLines = `[{"code":"G","label":"Consultation de médecine générale"
 	`{"code":"ZBQK002","label":"Radiographie du thorax","quantity":1,"unit_price":"19.95"},` +
 	`{"code":"AMI","label":"Acte infirmier","quantity":2,"unit_price":"3.15"}]`
 
-// submitTotal is the total of submitLines.
-const submitTotal = "52.75"
-
 // newTransport keeps one idle connection per client, so that the load
 // never pays for a TCP handshake once warm, and never uses a proxy.
 func newTransport(clients int) *http.Transport {

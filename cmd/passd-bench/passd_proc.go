@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -192,24 +191,6 @@ func (p *passdProc) logTail(n int) string {
 		return err.Error()
 	}
 	return tail(string(b), n)
-}
-
-// logLines counts the lines of passd's log that contain s.
-func (p *passdProc) logLines(s string) int {
-	f, err := os.Open(p.LogPath)
-	if err != nil {
-		return 0
-	}
-	defer f.Close()
-	n := 0
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64*1024), 1024*1024)
-	for sc.Scan() {
-		if strings.Contains(sc.Text(), s) {
-			n++
-		}
-	}
-	return n
 }
 
 // waitStartupRuns waits until each of jobs has a finished "startup" run

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -20,7 +21,7 @@ import (
 func auditCommand(ctx context.Context, cfg Config, args []string, out io.Writer) error {
 	const usage = "usage: passd audit verify [--database-url URL]"
 	if len(args) == 0 || args[0] != "verify" {
-		return fmt.Errorf(usage)
+		return errors.New(usage)
 	}
 	fs := flag.NewFlagSet("audit verify", flag.ContinueOnError)
 	fs.StringVar(&cfg.DatabaseURL, "database-url", cfg.DatabaseURL, "PostgreSQL URL (env DATABASE_URL)")
@@ -29,7 +30,7 @@ func auditCommand(ctx context.Context, cfg Config, args []string, out io.Writer)
 		return err
 	}
 	if fs.NArg() != 0 {
-		return fmt.Errorf(usage)
+		return errors.New(usage)
 	}
 	if cfg.DatabaseURL == "" {
 		return cfg.Validate()

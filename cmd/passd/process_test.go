@@ -334,13 +334,6 @@ func newSeeder(t *testing.T, pool *pgxpool.Pool) *seeder {
 	return &seeder{t: t, pool: pool, users: auth.NewStore(pool)}
 }
 
-func (s *seeder) exec(sql string, args ...any) {
-	s.t.Helper()
-	if _, err := s.pool.Exec(context.Background(), sql, args...); err != nil {
-		s.t.Fatalf("seed: %v\n%s", err, sql)
-	}
-}
-
 // provider inserts a provider of kind and returns its id.
 func (s *seeder) provider(kind string) int64 {
 	s.t.Helper()
