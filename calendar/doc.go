@@ -7,4 +7,6 @@
 // by one day around DST changes. Date is a plain (year, month, day) value,
 // comparable with ==, whose zero value means "no date". It converts to and
 // from JSON ("2026-11-22", null) and PostgreSQL date columns through pgx.
+//
+// It imports nothing of passd.
 package calendar

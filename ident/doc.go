@@ -10,4 +10,6 @@
 //
 // Errors are short English messages prefixed by "ident:", fit to show to a
 // user next to the offending field.
+//
+// It imports nothing of passd.
 package ident

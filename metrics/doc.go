@@ -18,4 +18,6 @@
 //     change is counted when, and only when, it commits.
 //   - The package knows neither Echo nor the scheduler: cmd/passd feeds it
 //     each request (ObserveRequest) and each job run (ObserveJob).
+//
+// It imports db.
 package metrics

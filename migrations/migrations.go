@@ -1,6 +1,3 @@
-// Package migrations holds passd's schema as numbered SQL files, embedded in
-// the binary and applied by goose under a PostgreSQL advisory lock so that
-// several passd processes starting at once apply each file exactly once.
 package migrations
 
 import (

@@ -5,4 +5,6 @@
 // lost or created by rounding. Amounts are non-negative and carry at most
 // two decimals; this package rejects anything else at the boundary so that
 // the rest of passd can rely on it.
+//
+// It imports nothing of passd.
 package money

@@ -45,4 +45,6 @@
 //	busy here or elsewhere ──► skipped (no row; RunNow: conflict)
 //	lock taken ──► row inserted (started_at) ──► job runs ──► row completed
 //	                                                          (finished_at, rows, error)
+//
+// It imports db, fault, shutdown. It knows no job: cmd/passd registers them.
 package scheduler

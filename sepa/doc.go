@@ -24,4 +24,6 @@
 // checked here. When Write returns an error the output is incomplete (it may
 // stop in the middle of an element) and must be discarded: a bank must never
 // receive it.
+//
+// It imports calendar, ident.
 package sepa

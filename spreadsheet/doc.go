@@ -15,4 +15,6 @@
 //
 // For files exchanged with machines (the CPAM batch), see package
 // claims/cpamfile instead: there a value is data, not something to display.
+//
+// It imports calendar, money.
 package spreadsheet

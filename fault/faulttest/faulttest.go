@@ -1,6 +1,3 @@
-// Package faulttest holds what tests assert of passd's errors, so that the
-// decoders' fuzzers and the validators' tests in every package hold a
-// refusal to one promise. It is imported only by _test.go files.
 package faulttest
 
 import (

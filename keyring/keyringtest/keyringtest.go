@@ -1,5 +1,3 @@
-// Package keyringtest gives tests a fresh keyring of random keys, as
-// httptest gives them a server.
 package keyringtest
 
 import (
