@@ -1,6 +1,8 @@
-// Package api is the plumbing every JSON handler of passd shares: strict
-// request decoding that names the offending field, keyset pagination, and
-// the one place where errors become HTTP statuses. It holds no business rule.
+// Package api is passd's strict JSON: decoding that names the offending
+// member ("lines[2].unit_price"), the shape of an error answer and of a list
+// page, and the one mapping of error codes to HTTP statuses. It imports no
+// HTTP framework (httpapi and web do), so claims/cpamfile reads the CPAM's
+// files with it too. It holds no business rule.
 package api
 
 import (
