@@ -13,7 +13,6 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/labstack/echo/v4"
 	"github.com/shopspring/decimal"
 
 	"passd/calendar"
@@ -23,34 +22,6 @@ import (
 
 // MaxBody is the largest request body passd reads.
 const MaxBody = 1 << 20
-
-// Decode reads a JSON object into dst strictly: the content type must be
-// JSON in UTF-8, the body at most 1 MiB of valid UTF-8 holding one object
-// with no unknown or repeated fields. Field values should be of type Value
-// so that their own validation can name the field precisely.
-func Decode(c echo.Context, dst any) error {
-	_, err := DecodeRaw(c, dst)
-	return err
-}
-
-// DecodeRaw is Decode that also returns the body as received, for a
-// handler that must fingerprint the request (idempotency).
-func DecodeRaw(c echo.Context, dst any) ([]byte, error) {
-	ct := ContentType(c.Request())
-	// A wrong type is refused before the body is read; a missing one only
-	// once the body is known not to be empty, so that an empty body is
-	// still answered as the malformed JSON it is.
-	if ct != "" {
-		if err := CheckJSONContentType(ct); err != nil {
-			return nil, err
-		}
-	}
-	body, err := ReadBody(c)
-	if err != nil {
-		return nil, err
-	}
-	return body, DecodeBody(ct, body, dst)
-}
 
 // DecodeBody is Decode on a body already read, sent with contentType.
 func DecodeBody(contentType string, body []byte, dst any) error {
@@ -62,21 +33,13 @@ func DecodeBody(contentType string, body []byte, dst any) error {
 	return DecodeBytes(body, dst)
 }
 
-// ContentType returns the Content-Type of a request, "" when there is none.
-// A header sent more than once comes back as its values joined, which no
-// media type parser accepts: a client and passd must not read one body in
-// two ways.
-func ContentType(r *http.Request) string {
-	return strings.Join(r.Header.Values(echo.HeaderContentType), ", ")
-}
-
 // CheckJSONContentType refuses, with 415, a content type other than
 // application/json in UTF-8. JSON has no charset parameter (RFC 8259: it is
 // UTF-8); one naming another encoding says the body is not what passd
 // reads, even when its bytes happen to decode.
 func CheckJSONContentType(contentType string) error {
 	mt, params, err := mime.ParseMediaType(contentType)
-	if err != nil || mt != echo.MIMEApplicationJSON {
+	if err != nil || mt != "application/json" {
 		return fault.New(fault.Invalid, "the body must be JSON (Content-Type: application/json)").
 			WithKind(fault.KindUnsupportedMediaType).WithStatus(http.StatusUnsupportedMediaType)
 	}
@@ -90,18 +53,6 @@ func CheckJSONContentType(contentType string) error {
 // IsUTF8Charset reports whether a charset parameter names UTF-8.
 func IsUTF8Charset(charset string) bool {
 	return strings.EqualFold(charset, "utf-8") || strings.EqualFold(charset, "utf8")
-}
-
-// ReadBody reads the request body, refusing more than MaxBody bytes.
-func ReadBody(c echo.Context) ([]byte, error) {
-	body, err := io.ReadAll(io.LimitReader(c.Request().Body, MaxBody+1))
-	if err != nil {
-		return nil, fault.New(fault.Invalid, "the body could not be read").WithKind(fault.KindMalformedJSON).WithStatus(http.StatusBadRequest)
-	}
-	if len(body) > MaxBody {
-		return nil, fault.New(fault.Invalid, "the request body is larger than 1 MiB").WithKind(fault.KindBodyTooLarge).WithStatus(http.StatusRequestEntityTooLarge)
-	}
-	return body, nil
 }
 
 // DecodeBytes is Decode on a body already read.
@@ -423,17 +374,6 @@ func (v Value) Object(field string, dst any) error {
 		return fault.Field(name, "unknown field %q", name).WithKind(fault.KindUnknownField)
 	}
 	return fault.Field(field, "%s is not a valid object", field)
-}
-
-// DecodeOptional decodes an optional body into dst: an absent or blank
-// body leaves dst as it is, whatever its content type. A nil dst accepts
-// only an empty object.
-func DecodeOptional(c echo.Context, dst any) error {
-	body, err := ReadBody(c)
-	if err != nil {
-		return err
-	}
-	return DecodeOptionalBody(ContentType(c.Request()), body, dst)
 }
 
 // DecodeOptionalBody is DecodeOptional on a body already read, sent with

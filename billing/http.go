@@ -15,6 +15,7 @@ import (
 	"passd/auth"
 	"passd/calendar"
 	"passd/fault"
+	"passd/httpapi"
 	"passd/ident"
 	"passd/money"
 	"passd/sepa"
@@ -137,7 +138,7 @@ func ParseProvider(body []byte) (Provider, error) {
 
 func (s *Store) createProvider(c echo.Context) error {
 	var req providerRequest
-	if err := api.Decode(c, &req); err != nil {
+	if err := httpapi.Decode(c, &req); err != nil {
 		return err
 	}
 	p, err := req.validate()
@@ -152,7 +153,7 @@ func (s *Store) createProvider(c echo.Context) error {
 }
 
 func (s *Store) listProviders(c echo.Context) error {
-	page, err := api.ParsePage(c)
+	page, err := httpapi.ParsePage(c)
 	if err != nil {
 		return err
 	}
@@ -164,7 +165,7 @@ func (s *Store) listProviders(c echo.Context) error {
 }
 
 func (s *Store) getProvider(c echo.Context) error {
-	id, err := api.PathID(c, "id")
+	id, err := httpapi.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -331,7 +332,7 @@ const idempotencyKeyHeader = "Idempotency-Key"
 func (s *Store) createInvoice(c echo.Context) error {
 	req := c.Request()
 	var r invoiceRequest
-	body, err := api.DecodeRaw(c, &r)
+	body, err := httpapi.DecodeRaw(c, &r)
 	if err != nil {
 		return err
 	}
@@ -379,12 +380,12 @@ func visibleTo(p auth.Principal) int64 {
 }
 
 func (s *Store) listInvoices(c echo.Context) error {
-	page, err := api.ParsePage(c)
+	page, err := httpapi.ParsePage(c)
 	if err != nil {
 		return err
 	}
 	f := InvoiceFilter{ProviderID: visibleTo(auth.From(c))}
-	if f.Status, err = api.QueryEnum(c, "status", Statuses); err != nil {
+	if f.Status, err = httpapi.QueryEnum(c, "status", Statuses); err != nil {
 		return err
 	}
 	list, err := s.Invoices(c.Request().Context(), f, page)
@@ -395,7 +396,7 @@ func (s *Store) listInvoices(c echo.Context) error {
 }
 
 func (s *Store) getInvoice(c echo.Context) error {
-	id, err := api.PathID(c, "id")
+	id, err := httpapi.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -407,12 +408,12 @@ func (s *Store) getInvoice(c echo.Context) error {
 }
 
 func (s *Store) cancelInvoice(c echo.Context) error {
-	id, err := api.PathID(c, "id")
+	id, err := httpapi.PathID(c, "id")
 	if err != nil {
 		return err
 	}
 	// The body is optional; when given it must be an empty JSON object.
-	if err := api.DecodeOptional(c, nil); err != nil {
+	if err := httpapi.DecodeOptional(c, nil); err != nil {
 		return err
 	}
 	p := auth.From(c)

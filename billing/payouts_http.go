@@ -17,6 +17,7 @@ import (
 	"passd/calendar"
 	"passd/db"
 	"passd/fault"
+	"passd/httpapi"
 	"passd/ident"
 	"passd/money"
 	"passd/settlement"
@@ -88,7 +89,7 @@ func (s *Store) listPayouts(c echo.Context) error {
 	p := auth.From(c)
 	f := PayoutFilter{ProviderID: visibleTo(p)}
 	var err error
-	if f.Status, err = api.QueryEnum(c, "status", settlement.PayoutStatuses); err != nil {
+	if f.Status, err = httpapi.QueryEnum(c, "status", settlement.PayoutStatuses); err != nil {
 		return err
 	}
 	if f.BatchID, err = queryID(c, "batch_id"); err != nil {
@@ -104,11 +105,11 @@ func (s *Store) listPayouts(c echo.Context) error {
 		return err
 	}
 	if csv {
-		return api.Stream(c, "text/csv; charset=utf-8", "paiements-pass.csv", func(w io.Writer) error {
+		return httpapi.Stream(c, "text/csv; charset=utf-8", "paiements-pass.csv", func(w io.Writer) error {
 			return s.PayoutsCSV(c.Request().Context(), f, w)
 		})
 	}
-	page, err := api.ParsePage(c)
+	page, err := httpapi.ParsePage(c)
 	if err != nil {
 		return err
 	}
@@ -212,7 +213,7 @@ type draftRequest struct {
 
 func (s *Store) draftPayoutBatch(c echo.Context) error {
 	var req draftRequest
-	if err := api.DecodeOptional(c, &req); err != nil {
+	if err := httpapi.DecodeOptional(c, &req); err != nil {
 		return err
 	}
 	providerID, err := req.validate()
@@ -230,7 +231,7 @@ func (s *Store) draftPayoutBatch(c echo.Context) error {
 }
 
 func (s *Store) listPayoutBatches(c echo.Context) error {
-	status, err := api.QueryEnum(c, "status", BatchStatuses)
+	status, err := httpapi.QueryEnum(c, "status", BatchStatuses)
 	if err != nil {
 		return err
 	}
@@ -239,11 +240,11 @@ func (s *Store) listPayoutBatches(c echo.Context) error {
 		return err
 	}
 	if csv {
-		return api.Stream(c, "text/csv; charset=utf-8", "lots-de-paiement-pass.csv", func(w io.Writer) error {
+		return httpapi.Stream(c, "text/csv; charset=utf-8", "lots-de-paiement-pass.csv", func(w io.Writer) error {
 			return s.PayoutBatchesCSV(c.Request().Context(), status, w)
 		})
 	}
-	page, err := api.ParsePage(c)
+	page, err := httpapi.ParsePage(c)
 	if err != nil {
 		return err
 	}
@@ -293,7 +294,7 @@ func (s *Store) PayoutBatchesCSV(ctx context.Context, status BatchStatus, out io
 }
 
 func (s *Store) getPayoutBatch(c echo.Context) error {
-	id, err := api.PathID(c, "id")
+	id, err := httpapi.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -305,11 +306,11 @@ func (s *Store) getPayoutBatch(c echo.Context) error {
 }
 
 func (s *Store) submitPayoutBatch(c echo.Context) error {
-	id, err := api.PathID(c, "id")
+	id, err := httpapi.PathID(c, "id")
 	if err != nil {
 		return err
 	}
-	if err := api.DecodeOptional(c, nil); err != nil {
+	if err := httpapi.DecodeOptional(c, nil); err != nil {
 		return err
 	}
 	b, err := s.SubmitPayoutBatch(c.Request().Context(), auth.From(c).Actor(), id)
@@ -324,12 +325,12 @@ type approveRequest struct {
 }
 
 func (s *Store) approvePayoutBatch(c echo.Context) error {
-	id, err := api.PathID(c, "id")
+	id, err := httpapi.PathID(c, "id")
 	if err != nil {
 		return err
 	}
 	var req approveRequest
-	if err := api.DecodeOptional(c, &req); err != nil {
+	if err := httpapi.DecodeOptional(c, &req); err != nil {
 		return err
 	}
 	override, err := req.validate()
@@ -345,11 +346,11 @@ func (s *Store) approvePayoutBatch(c echo.Context) error {
 }
 
 func (s *Store) cancelPayoutBatch(c echo.Context) error {
-	id, err := api.PathID(c, "id")
+	id, err := httpapi.PathID(c, "id")
 	if err != nil {
 		return err
 	}
-	if err := api.DecodeOptional(c, nil); err != nil {
+	if err := httpapi.DecodeOptional(c, nil); err != nil {
 		return err
 	}
 	b, err := s.CancelPayoutBatch(c.Request().Context(), auth.From(c).Actor(), id)
@@ -364,12 +365,12 @@ type paidRequest struct {
 }
 
 func (s *Store) markPayoutBatchPaid(c echo.Context) error {
-	id, err := api.PathID(c, "id")
+	id, err := httpapi.PathID(c, "id")
 	if err != nil {
 		return err
 	}
 	var req paidRequest
-	if err := api.Decode(c, &req); err != nil {
+	if err := httpapi.Decode(c, &req); err != nil {
 		return err
 	}
 	paidOn, err := req.validate()
@@ -384,14 +385,14 @@ func (s *Store) markPayoutBatchPaid(c echo.Context) error {
 }
 
 func (s *Store) sepaFile(c echo.Context) error {
-	id, err := api.PathID(c, "id")
+	id, err := httpapi.PathID(c, "id")
 	if err != nil {
 		return err
 	}
 	if _, err := s.CheckSEPA(c.Request().Context(), id); err != nil {
 		return err
 	}
-	return api.Stream(c, "application/xml", fmt.Sprintf("passd-virements-lot-%d.xml", id), func(w io.Writer) error {
+	return httpapi.Stream(c, "application/xml", fmt.Sprintf("passd-virements-lot-%d.xml", id), func(w io.Writer) error {
 		return s.WriteSEPA(c.Request().Context(), id, w)
 	})
 }
@@ -514,7 +515,7 @@ func (s *Store) statement(c echo.Context) error {
 		return err
 	}
 	if csv {
-		return api.Stream(c, "text/csv; charset=utf-8", StatementFileName(from, to), func(w io.Writer) error { return WriteStatementCSV(w, lines) })
+		return httpapi.Stream(c, "text/csv; charset=utf-8", StatementFileName(from, to), func(w io.Writer) error { return WriteStatementCSV(w, lines) })
 	}
 	items := make([]statementLineJSON, len(lines))
 	for i, l := range lines {

@@ -16,6 +16,7 @@ import (
 	"passd/auth"
 	"passd/db"
 	"passd/fault"
+	"passd/httpapi"
 	"passd/ident"
 	"passd/money"
 	"passd/sepa"
@@ -207,7 +208,7 @@ func (s *Store) getSettings(c echo.Context) error {
 
 func (s *Store) putSettings(c echo.Context) error {
 	var req settingsRequest
-	if err := api.Decode(c, &req); err != nil {
+	if err := httpapi.Decode(c, &req); err != nil {
 		return err
 	}
 	st, err := req.validate()

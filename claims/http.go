@@ -15,6 +15,7 @@ import (
 	"passd/calendar"
 	"passd/claims/cpamfile"
 	"passd/fault"
+	"passd/httpapi"
 	"passd/ident"
 	"passd/money"
 	"passd/rights"
@@ -100,7 +101,7 @@ type newPatientRequest struct {
 
 func (s *Store) createPatient(c echo.Context) error {
 	var req newPatientRequest
-	if err := api.Decode(c, &req); err != nil {
+	if err := httpapi.Decode(c, &req); err != nil {
 		return err
 	}
 	np, err := req.validate(calendar.Today(s.now()))
@@ -115,7 +116,7 @@ func (s *Store) createPatient(c echo.Context) error {
 }
 
 func (s *Store) listPatients(c echo.Context) error {
-	page, err := api.ParsePage(c)
+	page, err := httpapi.ParsePage(c)
 	if err != nil {
 		return err
 	}
@@ -123,7 +124,7 @@ func (s *Store) listPatients(c echo.Context) error {
 	if len(f.FileNumber) > 32 || !utf8.ValidString(f.FileNumber) || strings.ContainsRune(f.FileNumber, 0) {
 		return fault.Field("file_number", "file_number is not a file number")
 	}
-	if f.RightsStatus, err = api.QueryEnum(c, "rights_status", rights.Statuses); err != nil {
+	if f.RightsStatus, err = httpapi.QueryEnum(c, "rights_status", rights.Statuses); err != nil {
 		return err
 	}
 	list, err := s.Patients(c.Request().Context(), auth.From(c).Actor(), f, page)
@@ -134,7 +135,7 @@ func (s *Store) listPatients(c echo.Context) error {
 }
 
 func (s *Store) getPatient(c echo.Context) error {
-	id, err := api.PathID(c, "id")
+	id, err := httpapi.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -172,11 +173,11 @@ func toPatientAccessJSON(a PatientAccess) patientAccessJSON {
 // getAccessLog lists who read a file's identity. It names no identity
 // itself, so reading it is not logged.
 func (s *Store) getAccessLog(c echo.Context) error {
-	id, err := api.PathID(c, "id")
+	id, err := httpapi.PathID(c, "id")
 	if err != nil {
 		return err
 	}
-	page, err := api.ParsePage(c)
+	page, err := httpapi.ParsePage(c)
 	if err != nil {
 		return err
 	}
@@ -193,12 +194,12 @@ type rightsRequestBody struct {
 }
 
 func (s *Store) requestRights(c echo.Context) error {
-	id, err := api.PathID(c, "id")
+	id, err := httpapi.PathID(c, "id")
 	if err != nil {
 		return err
 	}
 	var body rightsRequestBody
-	if err := api.Decode(c, &body); err != nil {
+	if err := httpapi.Decode(c, &body); err != nil {
 		return err
 	}
 	req, err := body.validate()
@@ -222,12 +223,12 @@ type rightsDecisionBody struct {
 }
 
 func (s *Store) decideRights(c echo.Context) error {
-	id, err := api.PathID(c, "id")
+	id, err := httpapi.PathID(c, "id")
 	if err != nil {
 		return err
 	}
 	var body rightsDecisionBody
-	if err := api.Decode(c, &body); err != nil {
+	if err := httpapi.Decode(c, &body); err != nil {
 		return err
 	}
 	d, err := body.validate()
@@ -314,12 +315,12 @@ func toClaimJSON(cl Claim) claimJSON {
 }
 
 func (s *Store) listClaims(c echo.Context) error {
-	page, err := api.ParsePage(c)
+	page, err := httpapi.ParsePage(c)
 	if err != nil {
 		return err
 	}
 	var f ClaimFilter
-	if f.Status, err = api.QueryEnum(c, "status", settlement.ClaimStatuses); err != nil {
+	if f.Status, err = httpapi.QueryEnum(c, "status", settlement.ClaimStatuses); err != nil {
 		return err
 	}
 	if b := c.QueryParam("batch_id"); b != "" {
@@ -352,7 +353,7 @@ func toClaimBatchJSON(b ClaimBatch) claimBatchJSON {
 }
 
 func (s *Store) createClaimBatch(c echo.Context) error {
-	if err := api.DecodeOptional(c, nil); err != nil {
+	if err := httpapi.DecodeOptional(c, nil); err != nil {
 		return err
 	}
 	b, ok, err := s.CreateClaimBatch(c.Request().Context(), auth.From(c).Actor())
@@ -366,7 +367,7 @@ func (s *Store) createClaimBatch(c echo.Context) error {
 }
 
 func (s *Store) listClaimBatches(c echo.Context) error {
-	page, err := api.ParsePage(c)
+	page, err := httpapi.ParsePage(c)
 	if err != nil {
 		return err
 	}
@@ -378,7 +379,7 @@ func (s *Store) listClaimBatches(c echo.Context) error {
 }
 
 func (s *Store) getClaimBatch(c echo.Context) error {
-	id, err := api.PathID(c, "id")
+	id, err := httpapi.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -390,7 +391,7 @@ func (s *Store) getClaimBatch(c echo.Context) error {
 }
 
 func (s *Store) exportClaimBatch(c echo.Context) error {
-	id, err := api.PathID(c, "id")
+	id, err := httpapi.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -407,7 +408,7 @@ func (s *Store) exportClaimBatch(c echo.Context) error {
 		return err
 	}
 	name := fmt.Sprintf("passd-claims-%d.%s", id, w.Format())
-	return api.Stream(c, w.ContentType(), name, func(out io.Writer) error {
+	return httpapi.Stream(c, w.ContentType(), name, func(out io.Writer) error {
 		return s.ExportClaimBatch(c.Request().Context(), auth.From(c).Actor(), id, out, w)
 	})
 }
@@ -427,15 +428,15 @@ type returnReportJSON struct {
 }
 
 func (s *Store) importReturn(c echo.Context) error {
-	id, err := api.PathID(c, "id")
+	id, err := httpapi.PathID(c, "id")
 	if err != nil {
 		return err
 	}
-	body, err := api.ReadBody(c)
+	body, err := httpapi.ReadBody(c)
 	if err != nil {
 		return err
 	}
-	lines, err := cpamfile.ParseReturn(api.ContentType(c.Request()), body)
+	lines, err := cpamfile.ParseReturn(httpapi.ContentType(c.Request()), body)
 	if err != nil {
 		return err
 	}

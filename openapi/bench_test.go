@@ -11,8 +11,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"passd/api"
 	"passd/api/apitest"
+	"passd/httpapi"
 )
 
 // BenchmarkGuardPostInvoice measures what the contract's guard adds to a
@@ -25,10 +25,10 @@ func BenchmarkGuardPostInvoice(b *testing.B) {
 		b.Fatal(err)
 	}
 	e := echo.New()
-	e.HTTPErrorHandler = api.ErrorHandler(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	e.HTTPErrorHandler = httpapi.ErrorHandler(slog.New(slog.NewTextHandler(io.Discard, nil)))
 	v1 := e.Group("/api/v1", Guard(spec, func(echo.Context) string { return "provider" }))
 	v1.POST("/invoices", func(c echo.Context) error {
-		if _, err := api.ReadBody(c); err != nil {
+		if _, err := httpapi.ReadBody(c); err != nil {
 			return err
 		}
 		return c.NoContent(http.StatusNoContent)

@@ -11,6 +11,7 @@ import (
 
 	"passd/api"
 	"passd/fault"
+	"passd/httpapi"
 )
 
 // Guard enforces the contract on every route of the group it is mounted
@@ -64,7 +65,7 @@ func Serve(c echo.Context) error {
 //   - a header that does not fit: 422 naming it.
 //
 // When a request has several faults, the first in that order is answered.
-// The body is read once, at most 1 MiB of it (api.ReadBody), and given back
+// The body is read once, at most 1 MiB of it (httpapi.ReadBody), and given back
 // to the handler as read.
 func (s *Spec) checkRequest(c echo.Context, o *Operation) error {
 	req := c.Request()
@@ -82,15 +83,15 @@ func (s *Spec) checkRequest(c echo.Context, o *Operation) error {
 
 // readBody reads a request body and checks its framing: media type, size,
 // and for JSON that it is one object. A required body is checked for its
-// media type before it is read, as api.DecodeRaw does; an optional one
-// may be absent or blank whatever its Content-Type, as api.DecodeOptional
+// media type before it is read, as httpapi.DecodeRaw does; an optional one
+// may be absent or blank whatever its Content-Type, as httpapi.DecodeOptional
 // allows. It returns the body as read even when its framing is refused.
 func readBody(c echo.Context, required bool, accepted []string) ([]byte, string, error) {
 	mediaType, typeErr := mediaTypeOf(c.Request().Header.Get(echo.HeaderContentType), accepted)
 	if required && typeErr != nil {
 		return nil, "", typeErr
 	}
-	body, err := api.ReadBody(c)
+	body, err := httpapi.ReadBody(c)
 	if err != nil {
 		return nil, "", err
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"passd/api"
+	"passd/httpapi"
 )
 
 var roles = []string{"provider", "coordinator", "cpam_referent", "finance", "admin"}
@@ -29,10 +30,10 @@ type guarded struct {
 func newGuarded(t *testing.T, spec *Spec) *guarded {
 	t.Helper()
 	g := &guarded{echo: echo.New()}
-	g.echo.HTTPErrorHandler = api.ErrorHandler(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	g.echo.HTTPErrorHandler = httpapi.ErrorHandler(slog.New(slog.NewTextHandler(io.Discard, nil)))
 	stub := func(c echo.Context) error {
 		g.reached.Add(1)
-		body, err := api.ReadBody(c)
+		body, err := httpapi.ReadBody(c)
 		if err != nil {
 			return err
 		}

@@ -42,7 +42,7 @@ func mediaTypes(rb *openapi3.RequestBody) []string {
 
 // mediaTypeOf returns which of accepted the Content-Type header names. A
 // body without the header is JSON when the operation takes only JSON, as
-// api.DecodeRaw reads it. The 415 names the field content_type when the
+// httpapi.DecodeRaw reads it. The 415 names the field content_type when the
 // client has a choice to make, as the CPAM return route always did.
 func mediaTypeOf(header string, accepted []string) (string, error) {
 	if header == "" && slices.Equal(accepted, []string{mediaTypeJSON}) {
@@ -123,7 +123,7 @@ func (in requestInput) answer(paramsErr, bodyErr error) error {
 	}
 	switch {
 	case len(path) > 0:
-		// A path that does not fit names nothing, as api.PathID answers.
+		// A path that does not fit names nothing, as httpapi.PathID answers.
 		return fault.New(fault.NotFound, "not found")
 	case len(query) > 0:
 		return parameterFault(query[0])

@@ -12,6 +12,7 @@ import (
 	"passd/auth"
 	"passd/calendar"
 	"passd/fault"
+	"passd/httpapi"
 	"passd/scheduler"
 )
 
@@ -40,7 +41,7 @@ func (s *Server) jobsPage(c echo.Context) error {
 }
 
 func (s *Server) renderJobs(c echo.Context, status int, message string) error {
-	page, err := api.ParsePage(c)
+	page, err := httpapi.ParsePage(c)
 	if err != nil {
 		return err
 	}

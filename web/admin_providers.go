@@ -11,6 +11,7 @@ import (
 	"passd/api"
 	"passd/billing"
 	"passd/fault"
+	"passd/httpapi"
 )
 
 // /admin/effecteurs: the partner providers and the form that creates one,
@@ -64,7 +65,7 @@ func (s *Server) adminProviders(c echo.Context) error {
 }
 
 func (s *Server) renderProviders(c echo.Context, status int, form providerForm) error {
-	page, err := api.ParsePage(c)
+	page, err := httpapi.ParsePage(c)
 	if err != nil {
 		return err
 	}

@@ -9,11 +9,11 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"passd/api"
 	"passd/calendar"
 	"passd/claims"
 	"passd/db"
 	"passd/fault"
+	"passd/httpapi"
 	"passd/ident"
 )
 
@@ -188,7 +188,7 @@ func (s *Server) coordinatorFile(c echo.Context) error {
 // identity) and shows it with the application form as typed.
 func (s *Server) renderCoordinatorFile(c echo.Context, status int, form rightsRequestForm) error {
 	p, _ := principal(c)
-	id, err := api.PathID(c, "id")
+	id, err := httpapi.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -205,7 +205,7 @@ func (s *Server) renderCoordinatorFile(c echo.Context, status int, form rightsRe
 
 func (s *Server) requestRights(c echo.Context) error {
 	p, _ := principal(c)
-	id, err := api.PathID(c, "id")
+	id, err := httpapi.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -262,7 +262,7 @@ type attestationPage struct {
 // from the day it is printed for AttestationMonths months.
 func (s *Server) attestation(c echo.Context) error {
 	p, _ := principal(c)
-	id, err := api.PathID(c, "id")
+	id, err := httpapi.PathID(c, "id")
 	if err != nil {
 		return err
 	}

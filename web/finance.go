@@ -16,6 +16,7 @@ import (
 	"passd/calendar"
 	"passd/db"
 	"passd/fault"
+	"passd/httpapi"
 	"passd/ident"
 	"passd/money"
 )
@@ -85,7 +86,7 @@ func (s *Server) payoutBatchList(c echo.Context) error {
 }
 
 func (s *Server) renderBatchList(c echo.Context, status int, message string) error {
-	page, err := api.ParsePage(c)
+	page, err := httpapi.ParsePage(c)
 	if err != nil {
 		return err
 	}
@@ -146,7 +147,7 @@ func (s *Server) payoutBatchPage(c echo.Context) error {
 // renderBatch reads the batch named in the path and renders it with what
 // page already says (an error, the typed date).
 func (s *Server) renderBatch(c echo.Context, status int, page batchPage) error {
-	id, err := api.PathID(c, "id")
+	id, err := httpapi.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -184,7 +185,7 @@ func (s *Server) renderBatch(c echo.Context, status int, page batchPage) error {
 func (s *Server) batchStep(flash string, step func(c echo.Context, p auth.Principal, id int64) error) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		p, _ := principal(c)
-		id, err := api.PathID(c, "id")
+		id, err := httpapi.PathID(c, "id")
 		if err != nil {
 			return err
 		}
@@ -242,7 +243,7 @@ func (s *Server) cancelPayoutBatch(c echo.Context, p auth.Principal, id int64) e
 // the approval).
 func (s *Server) markPayoutBatchPaid(c echo.Context) error {
 	p, _ := principal(c)
-	id, err := api.PathID(c, "id")
+	id, err := httpapi.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -277,7 +278,7 @@ func (s *Server) markPayoutBatchPaid(c echo.Context) error {
 
 // batchSEPA is GET /payout-batches/{id}/sepa.xml: the same checks and writer.
 func (s *Server) batchSEPA(c echo.Context) error {
-	id, err := api.PathID(c, "id")
+	id, err := httpapi.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -287,7 +288,7 @@ func (s *Server) batchSEPA(c echo.Context) error {
 		}
 		return err
 	}
-	return api.Stream(c, "application/xml", fmt.Sprintf("passd-virements-lot-%d.xml", id), func(w io.Writer) error {
+	return httpapi.Stream(c, "application/xml", fmt.Sprintf("passd-virements-lot-%d.xml", id), func(w io.Writer) error {
 		return s.billing.WriteSEPA(c.Request().Context(), id, w)
 	})
 }
@@ -302,14 +303,14 @@ func (s *Server) payoutsCSV(c echo.Context) error {
 		}
 		f.BatchID = id
 	}
-	return api.Stream(c, "text/csv; charset=utf-8", "paiements-pass.csv", func(w io.Writer) error {
+	return httpapi.Stream(c, "text/csv; charset=utf-8", "paiements-pass.csv", func(w io.Writer) error {
 		return s.billing.PayoutsCSV(c.Request().Context(), f, w)
 	})
 }
 
 // payoutBatchesCSV is GET /payout-batches?format=csv.
 func (s *Server) payoutBatchesCSV(c echo.Context) error {
-	return api.Stream(c, "text/csv; charset=utf-8", "lots-de-paiement-pass.csv", func(w io.Writer) error {
+	return httpapi.Stream(c, "text/csv; charset=utf-8", "lots-de-paiement-pass.csv", func(w io.Writer) error {
 		return s.billing.PayoutBatchesCSV(c.Request().Context(), "", w)
 	})
 }

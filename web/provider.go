@@ -16,6 +16,7 @@ import (
 	"passd/billing"
 	"passd/calendar"
 	"passd/fault"
+	"passd/httpapi"
 	"passd/money"
 )
 
@@ -33,7 +34,7 @@ type invoiceListPage struct {
 
 func (s *Server) invoiceList(c echo.Context) error {
 	p, _ := principal(c)
-	page, err := api.ParsePage(c)
+	page, err := httpapi.ParsePage(c)
 	if err != nil {
 		return err
 	}
@@ -67,7 +68,7 @@ type invoicePage struct {
 
 func (s *Server) invoicePage(c echo.Context) error {
 	p, _ := principal(c)
-	id, err := api.PathID(c, "id")
+	id, err := httpapi.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -373,7 +374,7 @@ func (s *Server) statementCSV(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return api.Stream(c, "text/csv; charset=utf-8", billing.StatementFileName(from, to), func(w io.Writer) error {
+	return httpapi.Stream(c, "text/csv; charset=utf-8", billing.StatementFileName(from, to), func(w io.Writer) error {
 		return billing.WriteStatementCSV(w, lines)
 	})
 }

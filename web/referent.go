@@ -8,8 +8,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"passd/api"
 	"passd/claims"
+	"passd/httpapi"
 	"passd/rights"
 )
 
@@ -66,7 +66,7 @@ func (s *Server) referentFile(c echo.Context) error {
 // from the application.
 func (s *Server) renderReferentFile(c echo.Context, status int, form *decisionForm) error {
 	p, _ := principal(c)
-	id, err := api.PathID(c, "id")
+	id, err := httpapi.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -97,7 +97,7 @@ func proposedDecision(r claims.Rights) *decisionForm {
 
 func (s *Server) decideRights(c echo.Context) error {
 	p, _ := principal(c)
-	id, err := api.PathID(c, "id")
+	id, err := httpapi.PathID(c, "id")
 	if err != nil {
 		return err
 	}

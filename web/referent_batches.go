@@ -14,6 +14,7 @@ import (
 	"passd/claims"
 	"passd/claims/cpamfile"
 	"passd/fault"
+	"passd/httpapi"
 )
 
 // The referent's claim batches: create one, download its export (the
@@ -53,7 +54,7 @@ func (s *Server) claimBatches(c echo.Context) error {
 }
 
 func (s *Server) renderClaimBatches(c echo.Context, status int, message string) error {
-	page, err := api.ParsePage(c)
+	page, err := httpapi.ParsePage(c)
 	if err != nil {
 		return err
 	}
@@ -102,7 +103,7 @@ func (s *Server) claimBatch(c echo.Context) error {
 }
 
 func (s *Server) renderClaimBatch(c echo.Context, status int, page claimBatchPage) error {
-	id, err := api.PathID(c, "id")
+	id, err := httpapi.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -116,7 +117,7 @@ func (s *Server) renderClaimBatch(c echo.Context, status int, page claimBatchPag
 // referent: the same writers, the same access log.
 func (s *Server) exportClaimBatch(c echo.Context) error {
 	p, _ := principal(c)
-	id, err := api.PathID(c, "id")
+	id, err := httpapi.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -127,14 +128,14 @@ func (s *Server) exportClaimBatch(c echo.Context) error {
 	if _, err := s.claims.ClaimBatch(c.Request().Context(), id); err != nil {
 		return err
 	}
-	return api.Stream(c, w.ContentType(), fmt.Sprintf("passd-claims-%d.%s", id, w.Format()), func(out io.Writer) error {
+	return httpapi.Stream(c, w.ContentType(), fmt.Sprintf("passd-claims-%d.%s", id, w.Format()), func(out io.Writer) error {
 		return s.claims.ExportClaimBatch(c.Request().Context(), p.Actor(), id, out, w)
 	})
 }
 
 func (s *Server) importReturn(c echo.Context) error {
 	p, _ := principal(c)
-	id, err := api.PathID(c, "id")
+	id, err := httpapi.PathID(c, "id")
 	if err != nil {
 		return err
 	}

@@ -22,6 +22,7 @@ import (
 	"passd/claims"
 	"passd/db"
 	"passd/fault"
+	"passd/httpapi"
 	"passd/journal"
 	"passd/metrics"
 	"passd/migrations"
@@ -109,7 +110,7 @@ func (a *app) close() { a.pool.Close() }
 func (a *app) routes() *echo.Echo {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
-	e.HTTPErrorHandler = api.ErrorHandler(a.logger)
+	e.HTTPErrorHandler = httpapi.ErrorHandler(a.logger)
 	e.IPExtractor = clientAddress(a.cfg.TrustedProxies)
 	// Outermost, so that a recovered panic is logged and counted too.
 	e.Use(a.observe)
@@ -199,7 +200,7 @@ func toJobRunJSON(r scheduler.Run) jobRunJSON {
 }
 
 func (a *app) listJobRuns(c echo.Context) error {
-	page, err := api.ParsePage(c)
+	page, err := httpapi.ParsePage(c)
 	if err != nil {
 		return err
 	}
@@ -225,11 +226,11 @@ func (a *app) invariants(c echo.Context) error {
 func (a *app) knownJob(name string) bool { return slices.Contains(a.scheduler.Names(), name) }
 
 func (a *app) runJob(c echo.Context) error {
-	body, err := api.ReadBody(c)
+	body, err := httpapi.ReadBody(c)
 	if err != nil {
 		return err
 	}
-	name, err := jobToRun(a.scheduler.Names(), c.Param("name"), api.ContentType(c.Request()), body)
+	name, err := jobToRun(a.scheduler.Names(), c.Param("name"), httpapi.ContentType(c.Request()), body)
 	if err != nil {
 		return err
 	}

@@ -400,7 +400,7 @@ func TestUnknownAndMalformedIDsAreNotFound(t *testing.T) {
 
 // Ids are opaque strings that passd renders in one form. Another spelling
 // of a real id ("+1", "01") is not one of its ids and names nothing, as
-// api.PathID documents.
+// httpapi.PathID documents.
 func TestNonCanonicalIDsAreNotFound(t *testing.T) {
 	t.Parallel()
 	f := newAuthFixture(t)

@@ -1,4 +1,4 @@
-package api_test
+package httpapi_test
 
 import (
 	"context"
@@ -15,6 +15,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"passd/api"
+	"passd/httpapi"
 )
 
 // TestErrorHandlerAnswersAnOutageWith503 checks the safety net: an error a
@@ -36,7 +37,7 @@ func TestErrorHandlerAnswersAnOutageWith503(t *testing.T) {
 	}
 	for _, c := range cases {
 		e := echo.New()
-		e.HTTPErrorHandler = api.ErrorHandler(slog.New(slog.DiscardHandler))
+		e.HTTPErrorHandler = httpapi.ErrorHandler(slog.New(slog.DiscardHandler))
 		e.GET("/x", func(echo.Context) error { return c.err })
 		rec := httptest.NewRecorder()
 		e.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/x", nil))
