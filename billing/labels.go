@@ -1,24 +1,20 @@
 package billing
 
+import "passd/lifecycle"
+
 // French words for what finance staff read: the spreadsheets of this
 // package and the web pages share them, so that a status reads the same
-// in both. Payouts' statuses and reasons have theirs in package payout.
+// in both. Payouts' and claims' statuses and the reasons have theirs in
+// package settlement.
 var (
-	invoiceStatusFR = map[InvoiceStatus]string{StatusPending: "en attente", StatusReleased: "transmise à la CPAM",
+	invoiceStatusFR = lifecycle.Labels[InvoiceStatus]{StatusPending: "en attente", StatusReleased: "transmise à la CPAM",
 		StatusCityDue: "à payer par la ville", StatusCancelled: "annulée"}
-	batchStatusFR = map[BatchStatus]string{BatchDraft: "brouillon", BatchSubmitted: "soumis", BatchApproved: "approuvé",
+	batchStatusFR = lifecycle.Labels[BatchStatus]{BatchDraft: "brouillon", BatchSubmitted: "soumis", BatchApproved: "approuvé",
 		BatchPaid: "payé", BatchCancelled: "annulé"}
 )
 
 // Label is an invoice's status in French.
-func (s InvoiceStatus) Label() string { return labelOr(invoiceStatusFR, s) }
+func (s InvoiceStatus) Label() string { return invoiceStatusFR.Of(s) }
 
 // Label is a payout batch's status in French.
-func (s BatchStatus) Label() string { return labelOr(batchStatusFR, s) }
-
-func labelOr[K ~string](table map[K]string, k K) string {
-	if fr, ok := table[k]; ok {
-		return fr
-	}
-	return string(k)
-}
+func (s BatchStatus) Label() string { return batchStatusFR.Of(s) }

@@ -70,3 +70,16 @@ func (m Machine[S, A]) Actions() []A { return slices.Clone(m.actions) }
 
 // Valid reports whether s is one of the machine's states.
 func (m Machine[S, A]) Valid(s S) bool { return slices.Contains(m.states, s) }
+
+// Labels names each value of a status or reason type in the words people
+// read (French, for passd's pages and spreadsheets).
+type Labels[K ~string] map[K]string
+
+// Of is k's label; a value with none reads as itself, so that a missing
+// label shows rather than hides (each package tests that none is missing).
+func (l Labels[K]) Of(k K) string {
+	if label, ok := l[k]; ok {
+		return label
+	}
+	return string(k)
+}
