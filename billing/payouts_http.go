@@ -1,27 +1,23 @@
 package billing
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"net/http"
 	"strconv"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/labstack/echo/v4"
 	"github.com/shopspring/decimal"
 
 	"passd/api"
 	"passd/auth"
 	"passd/calendar"
-	"passd/db"
 	"passd/fault"
 	"passd/httpapi"
 	"passd/ident"
 	"passd/money"
 	"passd/settlement"
-	"passd/spreadsheet"
 )
 
 // ---- payouts ----
@@ -120,45 +116,6 @@ func (s *Store) listPayouts(c echo.Context) error {
 	return c.JSON(http.StatusOK, api.NewPage(page, list, func(p Payout) int64 { return p.ID }, toPayoutJSON))
 }
 
-// PayoutsCSV writes every payout f selects, oldest first, for a French
-// spreadsheet.
-func (s *Store) PayoutsCSV(ctx context.Context, f PayoutFilter, out io.Writer) error {
-	return db.InTxOptions(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, `SELECT `+payoutColumns+`, pr.name, i.external_ref FROM payouts p
-			JOIN providers pr ON pr.id = p.provider_id JOIN invoices i ON i.id = p.invoice_id
-			WHERE `+payoutWhere+` ORDER BY p.id`, f.Status, f.ProviderID, f.BatchID)
-		if err != nil {
-			return fmt.Errorf("billing: payouts csv: %w", err)
-		}
-		defer rows.Close()
-		w := spreadsheet.NewWriter(out)
-		if err := w.Write("Paiement", "Facture", "Réf. facture", "Prestataire", "Montant", "Motif", "Motif CPAM", "Statut", "Lot", "Payé le", "Dû depuis le"); err != nil {
-			return err
-		}
-		for rows.Next() {
-			var p Payout
-			var name, ref string
-			if err := rows.Scan(&p.ID, &p.InvoiceID, &p.ProviderID, &p.ClaimID, &p.Amount, &p.Reason, &p.Note, &p.Status, &p.BatchID,
-				&p.PaidOn, &p.CreatedAt, &name, &ref); err != nil {
-				return fmt.Errorf("billing: payouts csv: %w", err)
-			}
-			batch := ""
-			if p.BatchID != 0 {
-				batch = ident.FormatID(p.BatchID)
-			}
-			if err := w.Write(ident.FormatID(p.ID), ident.FormatID(p.InvoiceID), spreadsheet.Text(ref), spreadsheet.Text(name),
-				spreadsheet.Amount(p.Amount), p.Reason.Label(), spreadsheet.Text(p.Note), p.Status.Label(), batch,
-				spreadsheet.Date(p.PaidOn), spreadsheet.Date(calendar.Today(p.CreatedAt))); err != nil {
-				return err
-			}
-		}
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("billing: payouts csv: %w", err)
-		}
-		return w.Flush()
-	})
-}
-
 // ---- payout batches ----
 
 type batchProviderJSON struct {
@@ -253,44 +210,6 @@ func (s *Store) listPayoutBatches(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, api.NewPage(page, list, func(b PayoutBatch) int64 { return b.ID }, toPayoutBatchJSON))
-}
-
-// PayoutBatchesCSV writes every batch (of a status, or all), oldest first.
-func (s *Store) PayoutBatchesCSV(ctx context.Context, status BatchStatus, out io.Writer) error {
-	rows, err := s.pool.Query(ctx, `SELECT `+batchColumns+batchFrom+` WHERE ($1 = '' OR b.status = $1) ORDER BY b.id`, status)
-	if err != nil {
-		return db.Translate(fmt.Errorf("billing: batches csv: %w", err))
-	}
-	defer rows.Close()
-	w := spreadsheet.NewWriter(out)
-	if err := w.Write("Lot", "Statut", "Paiements", "Total", "Plafond", "Créé le", "Créé par", "Préparé par", "Approuvé par",
-		"Approuvé le", "Dépassement du budget", "Payé le"); err != nil {
-		return err
-	}
-	for rows.Next() {
-		b, err := scanBatch(rows)
-		if err != nil {
-			return fmt.Errorf("billing: batches csv: %w", err)
-		}
-		approvedOn := calendar.Date{}
-		if b.ApprovedAt != nil {
-			approvedOn = calendar.Today(*b.ApprovedAt)
-		}
-		override := ""
-		if b.BudgetOverride {
-			override = "oui"
-		}
-		if err := w.Write(ident.FormatID(b.ID), b.Status.Label(), strconv.Itoa(b.PayoutCount), spreadsheet.Amount(b.Total),
-			spreadsheet.Amount(b.Ceiling), spreadsheet.Date(calendar.Today(b.CreatedAt)), spreadsheet.Text(b.Creator),
-			spreadsheet.Text(b.PreparedBy), spreadsheet.Text(b.ApprovedBy), spreadsheet.Date(approvedOn), override,
-			spreadsheet.Date(b.PaidOn)); err != nil {
-			return err
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("billing: batches csv: %w", err)
-	}
-	return w.Flush()
 }
 
 func (s *Store) getPayoutBatch(c echo.Context) error {
@@ -522,75 +441,4 @@ func (s *Store) statement(c echo.Context) error {
 		items[i] = toStatementLineJSON(l)
 	}
 	return c.JSON(http.StatusOK, map[string]any{"from": from, "to": to, "items": items})
-}
-
-// StatementPeriod reads a statement's period from its raw from and to
-// (YYYY-MM-DD, each optional): by default from the first of January to
-// today, never backwards nor longer than 366 days. The errors name the
-// field from or to. The web pages read their period with it too.
-func StatementPeriod(today calendar.Date, rawFrom, rawTo string) (from, to calendar.Date, err error) {
-	from, to = calendar.NewDate(today.Year(), 1, 1), today
-	if rawFrom != "" {
-		if from, err = calendar.Parse(rawFrom); err != nil {
-			return from, to, fault.Field("from", "from must be a date YYYY-MM-DD")
-		}
-	}
-	if rawTo != "" {
-		if to, err = calendar.Parse(rawTo); err != nil {
-			return from, to, fault.Field("to", "to must be a date YYYY-MM-DD")
-		}
-	}
-	if to.Before(from) {
-		return from, to, fault.Field("to", "to must not be before from").WithCause(ErrPeriodReversed)
-	}
-	if from.AddDays(maxStatementDays).Before(to) {
-		return from, to, fault.Field("to", "a statement covers at most %d days", maxStatementDays).WithCause(ErrPeriodTooLong)
-	}
-	return from, to, nil
-}
-
-// StatementFileName is the name a statement's CSV download is saved as.
-func StatementFileName(from, to calendar.Date) string {
-	return fmt.Sprintf("releve-pass-%s-%s.csv", from, to)
-}
-
-// WriteStatementCSV writes a statement for a French spreadsheet (the
-// spreadsheet package's CSV); GET /statement?format=csv and the web page's
-// download both use it.
-func WriteStatementCSV(out io.Writer, lines []StatementLine) error {
-	w := spreadsheet.NewWriter(out)
-	if err := w.Write("Facture", "Réf. facture", "Dossier", "Date des soins", "Échéance", "Total", "Statut", "Part CPAM", "Part ville",
-		"Demande CPAM", "Payé par la CPAM", "Payé par la CPAM le", "Motif du rejet CPAM", "Dû par la ville", "Payé par la ville",
-		"Payé par la ville le"); err != nil {
-		return err
-	}
-	for _, l := range lines {
-		inv := l.Invoice
-		cpam, city := "", ""
-		if inv.CPAMAmount != nil {
-			cpam, city = spreadsheet.Amount(*inv.CPAMAmount), spreadsheet.Amount(*inv.CityAmount)
-		}
-		claimPaid := ""
-		if l.ClaimPaidAmount != nil {
-			claimPaid = spreadsheet.Amount(*l.ClaimPaidAmount)
-		}
-		owed, paid := decimal.Zero, decimal.Zero
-		var paidOn calendar.Date
-		for _, p := range l.Payouts {
-			owed = owed.Add(p.Amount)
-			if p.Status == settlement.PayoutPaid {
-				paid = paid.Add(p.Amount)
-				if p.PaidOn.After(paidOn) {
-					paidOn = p.PaidOn
-				}
-			}
-		}
-		if err := w.Write(ident.FormatID(inv.ID), spreadsheet.Text(inv.ExternalRef), inv.PatientFileNumber, spreadsheet.Date(inv.CareDate),
-			spreadsheet.Date(inv.Deadline), spreadsheet.Amount(inv.Total), inv.Status.Label(), cpam, city,
-			l.ClaimStatus.Label(), claimPaid, spreadsheet.Date(l.ClaimPaidOn), spreadsheet.Text(l.ClaimRejection),
-			spreadsheet.Amount(owed), spreadsheet.Amount(paid), spreadsheet.Date(paidOn)); err != nil {
-			return err
-		}
-	}
-	return w.Flush()
 }
