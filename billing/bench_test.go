@@ -6,7 +6,6 @@ import (
 
 	"github.com/shopspring/decimal"
 
-	"passd/api/apitest"
 	"passd/billing"
 )
 
@@ -75,39 +74,5 @@ func BenchmarkDecide(b *testing.B) {
 	for b.Loop() {
 		sinkOutcome = billing.Decide(care, deadline, cases[i%len(cases)], today)
 		i++
-	}
-}
-
-var sinkInvoice billing.NewInvoice
-
-func BenchmarkParseInvoice(b *testing.B) {
-	for _, n := range []int{3, 20} {
-		body := []byte(apitest.InvoiceBody(n))
-		b.Run(fmt.Sprintf("lines=%d", n), func(b *testing.B) {
-			b.ReportAllocs()
-			b.SetBytes(int64(len(body)))
-			for b.Loop() {
-				in, err := billing.ParseInvoice(body)
-				if err != nil {
-					b.Fatal(err)
-				}
-				sinkInvoice = in
-			}
-		})
-	}
-}
-
-var sinkProvider billing.Provider
-
-func BenchmarkParseProvider(b *testing.B) {
-	body := []byte(`{"kind": "pharmacy", "name": "Pharmacie de l’Église", "finess": "750000001",
-		"iban": "FR14 2004 1010 0505 0001 3M02 606", "bic": "PSSTFRPPLYO"}`)
-	b.ReportAllocs()
-	for b.Loop() {
-		p, err := billing.ParseProvider(body)
-		if err != nil {
-			b.Fatal(err)
-		}
-		sinkProvider = p
 	}
 }

@@ -32,6 +32,7 @@
 // which never import each other. What both need — the money's statuses and
 // reasons, and settlement.Owe — is in package settlement; rights statuses
 // in package rights. billing imports neither claims nor scheduler (its
-// sweeps read shutdown.Requested); its JSON handlers (*http.go) still
-// import Echo, until they move to a transport package.
+// sweeps read shutdown.Requested) nor any transport: the JSON handlers are
+// in package httpapi, the pages in web, and both build this package's
+// typed values (Provider, NewInvoice, Settings) and call their Validate.
 package billing

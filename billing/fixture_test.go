@@ -133,10 +133,8 @@ func (f *fixture) submit(t *testing.T, kind, fileNumber, care string, lines ...b
 		lines = []billing.Line{{Code: "G", Label: "Consultation", Quantity: 1, UnitPrice: amt("30.00")}}
 	}
 	pu := f.provider(t, kind)
-	var inv billing.Invoice
-	_, err := f.billing.CreateInvoice(context.Background(), pu.actor, pu.id,
-		billing.NewInvoice{PatientFileNumber: fileNumber, ExternalRef: fmt.Sprintf("T-%d", refs.Add(1)), CareDate: d(care), Lines: lines},
-		nil, func(i billing.Invoice) (billing.Response, error) { inv = i; return billing.Response{Status: 201}, nil })
+	inv, err := f.billing.CreateInvoice(context.Background(), pu.actor, pu.id,
+		billing.NewInvoice{PatientFileNumber: fileNumber, ExternalRef: fmt.Sprintf("T-%d", refs.Add(1)), CareDate: d(care), Lines: lines})
 	if err != nil {
 		t.Fatalf("submit invoice: %v", err)
 	}

@@ -7,10 +7,13 @@ import (
 	"github.com/shopspring/decimal"
 
 	"passd/calendar"
+	"passd/fault"
+	"passd/ident"
 	"passd/lifecycle"
 	"passd/money"
 	"passd/rights"
 	"passd/settlement"
+	"passd/text"
 )
 
 // InvoiceStatus is where an invoice stands.
@@ -163,4 +166,127 @@ func Decide(care, deadline calendar.Date, r Rights, today calendar.Date) Outcome
 		return Outcome{StatusCityDue, settlement.DeadlinePassed}
 	}
 	return Outcome{}
+}
+
+// The bounds of a submission. With quantities ≤ MaxQuantity and unit
+// prices ≤ MaxUnitPrice, the total of MaxLines lines always fits
+// NUMERIC(12,2).
+const (
+	MaxLines        = 100
+	MaxQuantity     = 999
+	MaxFileNumber   = 32  // characters of a patient file number
+	MaxExternalRef  = 64  // characters of the provider's own reference
+	MaxLineLabel    = 200 // characters of a line's label
+	maxActCodeInput = 16  // an act code as typed
+	minQuantity     = 1
+	centDecimals    = 2
+)
+
+// MaxUnitPrice is the highest unit price of a line.
+var MaxUnitPrice = decimal.RequireFromString("100000.00")
+
+// NewInvoice is a submission: the JSON of POST /invoices and the web form
+// both become one, which Validate checks.
+type NewInvoice struct {
+	PatientFileNumber string
+	ExternalRef       string
+	CareDate          calendar.Date
+	Lines             []Line
+}
+
+// LineField names the fields of line i in errors ("lines[2].code").
+type LineField struct{ Line, Code, Label, Quantity, UnitPrice string }
+
+// lineFields spells the names of each line's fields once for all:
+// validating a line would otherwise format its five names whether or not
+// one is at fault.
+var lineFields = func() (f [MaxLines]LineField) {
+	for i := range f {
+		f[i] = newLineField(i)
+	}
+	return f
+}()
+
+func newLineField(i int) LineField {
+	line := fmt.Sprintf("lines[%d]", i)
+	return LineField{line, line + ".code", line + ".label", line + ".quantity", line + ".unit_price"}
+}
+
+// LineFields returns the names of the fields of line i, as errors give
+// them; the JSON decoder names a mistyped member with them.
+func LineFields(i int) LineField {
+	if i >= 0 && i < MaxLines {
+		return lineFields[i]
+	}
+	return newLineField(i)
+}
+
+// Validate checks a submission received on day today and puts its text
+// and act codes in their canonical form. Its errors name the field
+// (patient_file_number, external_ref, lines, lines[2].quantity…,
+// care_date).
+func (in *NewInvoice) Validate(today calendar.Date) error {
+	var err error
+	if in.PatientFileNumber, err = text.Required("patient_file_number", in.PatientFileNumber, MaxFileNumber); err != nil {
+		return err
+	}
+	if in.ExternalRef, err = text.Required("external_ref", in.ExternalRef, MaxExternalRef); err != nil {
+		return err
+	}
+	if in.CareDate.IsZero() {
+		return fault.Field("care_date", "care_date is required")
+	}
+	if len(in.Lines) == 0 {
+		return fault.Field("lines", "lines must hold at least one line")
+	}
+	if len(in.Lines) > MaxLines {
+		return fault.Field("lines", "an invoice holds at most %d lines", MaxLines)
+	}
+	for i := range in.Lines {
+		if err := in.Lines[i].validate(&lineFields[i]); err != nil {
+			return err
+		}
+	}
+	if in.CareDate.After(today) {
+		return fault.Field("care_date", "care_date cannot be in the future").WithCause(calendar.ErrFuture)
+	}
+	if in.CareDate.AddYears(2).Before(today) {
+		return fault.Field("care_date", "care_date is more than two years ago").WithCause(ErrCareTooOld)
+	}
+	return nil
+}
+
+// validate checks one line, whose fields are named at.
+func (l *Line) validate(at *LineField) error {
+	code, err := text.Required(at.Code, l.Code, maxActCodeInput)
+	if err != nil {
+		return err
+	}
+	if _, l.Code, err = ident.ParseActCode(code); err != nil {
+		return fault.Field(at.Code, "%s is not a CCAM, NGAP, NABM, LPP or CIP13 code", at.Code)
+	}
+	if l.Label, err = text.Required(at.Label, l.Label, MaxLineLabel); err != nil {
+		return err
+	}
+	if l.Quantity < minQuantity || l.Quantity > MaxQuantity {
+		return fault.Field(at.Quantity, "%s must be between %d and %d", at.Quantity, minQuantity, MaxQuantity)
+	}
+	if err := checkAmount(at.UnitPrice, l.UnitPrice); err != nil {
+		return err
+	}
+	if l.UnitPrice.GreaterThan(MaxUnitPrice) {
+		return fault.Field(at.UnitPrice, "%s is above %s", at.UnitPrice, money.Format(MaxUnitPrice))
+	}
+	return nil
+}
+
+// checkAmount checks that an amount is positive and in cents.
+func checkAmount(field string, d decimal.Decimal) error {
+	switch {
+	case !d.IsPositive():
+		return fault.Field(field, "%s must be greater than zero", field)
+	case !d.Equal(d.Truncate(centDecimals)):
+		return fault.Field(field, "%s has more than two decimals", field)
+	}
+	return nil
 }

@@ -3,23 +3,18 @@ package billing
 import (
 	"context"
 	"fmt"
-	"net/http"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/labstack/echo/v4"
 	"github.com/shopspring/decimal"
 
-	"passd/api"
 	"passd/audit"
-	"passd/auth"
 	"passd/db"
 	"passd/fault"
-	"passd/httpapi"
 	"passd/ident"
 	"passd/money"
 	"passd/sepa"
+	"passd/text"
 )
 
 // Settings are the city's régie account and limits. RegieName, RegieIBAN
@@ -98,126 +93,69 @@ func settingsAudit(st Settings) map[string]any {
 		"regie_ceiling": money.Format(st.RegieCeiling), "annual_budget": money.Format(st.AnnualBudget), "deadline_days": st.DeadlineDays}
 }
 
-// ---- HTTP ----
-
-type settingsJSON struct {
-	RegieName           string     `json:"regie_name"`
-	RegieIBAN           string     `json:"regie_iban"`
-	RegieBIC            string     `json:"regie_bic"`
-	RegieCeiling        string     `json:"regie_ceiling"`
-	AnnualBudget        string     `json:"annual_budget"`
-	DeadlineDays        int        `json:"deadline_days"`
-	DeadlineDaysDefault bool       `json:"deadline_days_is_default"`
-	UpdatedAt           *time.Time `json:"updated_at"`
-	UpdatedBy           string     `json:"updated_by"`
-}
-
-func (s *Store) toSettingsJSON(st Settings) settingsJSON {
-	out := settingsJSON{RegieName: st.RegieName, RegieIBAN: st.RegieIBAN, RegieBIC: st.RegieBIC,
-		RegieCeiling: money.Format(st.RegieCeiling), AnnualBudget: money.Format(st.AnnualBudget),
-		DeadlineDays: st.DeadlineDays, UpdatedBy: st.UpdatedBy}
-	if st.DeadlineDays == 0 {
-		out.DeadlineDays, out.DeadlineDaysDefault = s.deadlineDays, true
-	}
-	if st.UpdatedAt != nil {
-		t := st.UpdatedAt.UTC()
-		out.UpdatedAt = &t
-	}
-	return out
-}
-
-type settingsRequest struct {
-	RegieName    api.Value `json:"regie_name"`
-	RegieIBAN    api.Value `json:"regie_iban"`
-	RegieBIC     api.Value `json:"regie_bic"`
-	RegieCeiling api.Value `json:"regie_ceiling"`
-	AnnualBudget api.Value `json:"annual_budget"`
-	DeadlineDays api.Value `json:"deadline_days"`
-}
-
-// maxSettingAmount keeps amounts inside NUMERIC(12,2).
-var maxSettingAmount = decimal.RequireFromString("9999999999.99")
-
-func (r settingsRequest) validate() (Settings, error) {
-	var st Settings
-	var err error
-	if st.RegieName, err = r.RegieName.String("regie_name", 70); err != nil {
-		return st, err
-	}
-	// The name is the debtor of every SEPA file, written in the SEPA
-	// character set: a name with nothing left there (other scripts, only
-	// symbols) would make every download fail, so it is refused here.
-	if sepa.Text(st.RegieName, 70) == "" {
-		return st, fault.Field("regie_name", "regie_name must contain Latin letters or digits: it is written in SEPA files")
-	}
-	iban, err := r.RegieIBAN.String("regie_iban", 64)
-	if err != nil {
-		return st, err
-	}
-	if st.RegieIBAN, err = ident.ParseIBAN(iban); err != nil {
-		return st, fault.Field("regie_iban", "regie_iban is not a valid IBAN: %s", strings.TrimPrefix(err.Error(), "ident: "))
-	}
-	bic, err := r.RegieBIC.String("regie_bic", 32)
-	if err != nil {
-		return st, err
-	}
-	if st.RegieBIC, err = ident.ParseBIC(bic); err != nil {
-		return st, fault.Field("regie_bic", "regie_bic is not a valid BIC: %s", strings.TrimPrefix(err.Error(), "ident: "))
-	}
-	if st.RegieCeiling, err = r.RegieCeiling.Amount("regie_ceiling"); err != nil {
-		return st, err
-	}
-	if st.RegieCeiling.GreaterThan(maxSettingAmount) {
-		return st, fault.Field("regie_ceiling", "regie_ceiling must be at most %s", maxSettingAmount)
-	}
-	if st.AnnualBudget, err = r.AnnualBudget.Amount("annual_budget"); err != nil {
-		return st, err
-	}
-	if st.AnnualBudget.GreaterThan(maxSettingAmount) {
-		return st, fault.Field("annual_budget", "annual_budget must be at most %s", maxSettingAmount)
-	}
-	if r.DeadlineDays.Present() {
-		if st.DeadlineDays, err = r.DeadlineDays.Int("deadline_days", 1, 3650); err != nil {
-			return st, err
-		}
-	}
-	return st, nil
-}
-
-// ParseSettings decodes and validates a settings body as PUT /settings
-// does: the admin's web form builds this body and goes through here.
-func ParseSettings(body []byte) (Settings, error) {
-	var r settingsRequest
-	if err := api.DecodeBytes(body, &r); err != nil {
-		return Settings{}, err
-	}
-	return r.validate()
-}
-
 // DefaultDeadlineDays is the deadline in force when the settings leave it
 // unset (DeadlineDays 0).
 func (s *Store) DefaultDeadlineDays() int { return s.deadlineDays }
 
-func (s *Store) getSettings(c echo.Context) error {
-	st, err := s.Settings(c.Request().Context())
-	if err != nil {
+// The bounds of the settings.
+const (
+	MaxRegieName    = 70 // the SEPA files' debtor name
+	MaxDeadlineDays = 3650
+	minDeadlineDays = 1
+)
+
+// MaxSettingAmount keeps the ceiling and the budget inside NUMERIC(12,2).
+var MaxSettingAmount = decimal.RequireFromString("9999999999.99")
+
+// Validate checks settings as an admin typed them and puts the régie's
+// IBAN and BIC in their canonical form. DeadlineDays 0 leaves the
+// server's default. Its errors name the field (regie_name, regie_iban,
+// regie_bic, regie_ceiling, annual_budget, deadline_days).
+func (st *Settings) Validate() error {
+	var err error
+	if st.RegieName, err = text.Required("regie_name", st.RegieName, MaxRegieName); err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, s.toSettingsJSON(st))
+	// The name is the debtor of every SEPA file, written in the SEPA
+	// character set: a name with nothing left there (other scripts, only
+	// symbols) would make every download fail, so it is refused here.
+	if sepa.Text(st.RegieName, MaxRegieName) == "" {
+		return fault.Field("regie_name", "regie_name must contain Latin letters or digits: it is written in SEPA files")
+	}
+	if st.RegieIBAN, err = identifier("regie_iban", "IBAN", st.RegieIBAN, maxIBANInput, ident.ParseIBAN); err != nil {
+		return err
+	}
+	if st.RegieBIC, err = identifier("regie_bic", "BIC", st.RegieBIC, maxIDInput, ident.ParseBIC); err != nil {
+		return err
+	}
+	if err := checkSettingAmount("regie_ceiling", st.RegieCeiling); err != nil {
+		return err
+	}
+	if err := checkSettingAmount("annual_budget", st.AnnualBudget); err != nil {
+		return err
+	}
+	if st.DeadlineDays != 0 {
+		return CheckDeadlineDays(st.DeadlineDays)
+	}
+	return nil
 }
 
-func (s *Store) putSettings(c echo.Context) error {
-	var req settingsRequest
-	if err := httpapi.Decode(c, &req); err != nil {
+func checkSettingAmount(field string, d decimal.Decimal) error {
+	if err := checkAmount(field, d); err != nil {
 		return err
 	}
-	st, err := req.validate()
-	if err != nil {
-		return err
+	if d.GreaterThan(MaxSettingAmount) {
+		return fault.Field(field, "%s must be at most %s", field, MaxSettingAmount)
 	}
-	st, err = s.PutSettings(c.Request().Context(), auth.From(c).Actor(), st)
-	if err != nil {
-		return err
+	return nil
+}
+
+// CheckDeadlineDays checks a deadline given in days. Settings leave it 0
+// for the server's default; a deadline given explicitly, as the JSON and
+// the form may, is checked with this, 0 included.
+func CheckDeadlineDays(days int) error {
+	if days < minDeadlineDays || days > MaxDeadlineDays {
+		return fault.Field("deadline_days", "deadline_days must be between %d and %d", minDeadlineDays, MaxDeadlineDays)
 	}
-	return c.JSON(http.StatusOK, s.toSettingsJSON(st))
+	return nil
 }

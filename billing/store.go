@@ -56,6 +56,10 @@ func NewStore(pool *pgxpool.Pool, claims ClaimQueue, cfg Config) *Store {
 	return &Store{pool: pool, claims: claims, deadlineDays: cfg.DeadlineDays, now: cfg.Now, batchSize: cfg.BatchSize}
 }
 
+// Today is the store's Paris date, by its clock: the day requests are
+// checked against and the default end of reports.
+func (s *Store) Today() calendar.Date { return calendar.Today(s.now()) }
+
 // ---- providers ----
 
 const providerColumns = `id, kind, name, coalesce(rpps, ''), coalesce(finess, ''), iban, bic, created_at`
@@ -130,14 +134,6 @@ func (s *Store) Providers(ctx context.Context, page db.PageRequest) ([]Provider,
 
 // ---- invoices ----
 
-// NewInvoice is a validated submission.
-type NewInvoice struct {
-	PatientFileNumber string
-	ExternalRef       string
-	CareDate          calendar.Date
-	Lines             []Line
-}
-
 // Idempotency identifies a retried request: the caller's key and a hash of
 // the request body.
 type Idempotency struct {
@@ -146,54 +142,60 @@ type Idempotency struct {
 	Hash   []byte
 }
 
-// Response is a stored HTTP answer, replayed for a retried request.
-type Response struct {
-	Status int
-	Body   []byte
+// keptInvoice is the status of an idempotency key whose response holds
+// the invoice as it was created (its JSON in Go's field names), from
+// which the transport writes its answer again. Keys stored before, with
+// an HTTP status and body, are refused rather than replayed.
+const keptInvoice = 1
+
+// CreateInvoice checks a new invoice (Validate, on the store's today) and
+// holds it.
+func (s *Store) CreateInvoice(ctx context.Context, actor audit.Actor, providerID int64, in NewInvoice) (Invoice, error) {
+	if err := in.Validate(s.Today()); err != nil {
+		return Invoice{}, err
+	}
+	// Nothing to keep beside the invoice: one statement, in a transaction
+	// of its own, is one round trip to the database.
+	inv, err := s.insertInvoice(ctx, s.pool, actor, providerID, in)
+	return inv, db.Translate(err)
 }
 
-// CreateInvoice holds a new invoice. With an idempotency key, the first
-// answer is stored in the same transaction and replayed for a retry with
-// the same body; render turns the created invoice into that answer.
-func (s *Store) CreateInvoice(ctx context.Context, actor audit.Actor, providerID int64, in NewInvoice,
-	idem *Idempotency, render func(Invoice) (Response, error)) (Response, error) {
-	today := calendar.Today(s.now())
-	if in.CareDate.After(today) {
-		return Response{}, fault.Field("care_date", "care_date cannot be in the future").WithCause(calendar.ErrFuture)
+// CreateInvoiceOnce is CreateInvoice for a request its client may retry
+// under the same key: the invoice is kept beside the key in the same
+// transaction, and a retry with the same body gets that invoice back,
+// as it was created, with replayed true. A retry that comes while the
+// first is still running waits on the key until it commits.
+func (s *Store) CreateInvoiceOnce(ctx context.Context, actor audit.Actor, providerID int64, in NewInvoice,
+	idem Idempotency) (inv Invoice, replayed bool, err error) {
+	if err := in.Validate(s.Today()); err != nil {
+		return Invoice{}, false, err
 	}
-	if in.CareDate.AddYears(2).Before(today) {
-		return Response{}, fault.Field("care_date", "care_date is more than two years ago").WithCause(ErrCareTooOld)
-	}
-	if idem == nil {
-		// Nothing to keep beside the invoice: one statement, in a
-		// transaction of its own, is one round trip to the database.
-		inv, err := s.insertInvoice(ctx, s.pool, actor, providerID, in)
-		if err != nil {
-			return Response{}, db.Translate(err)
-		}
-		return render(inv)
-	}
-	var out Response
-	err := db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
-		replay, found, err := claimIdempotencyKey(ctx, tx, *idem)
-		if err != nil || found {
-			out = replay
+	err = db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		var kept []byte
+		if kept, replayed, err = claimIdempotencyKey(ctx, tx, idem); err != nil || replayed {
+			if replayed {
+				if err := json.Unmarshal(kept, &inv); err != nil {
+					return fmt.Errorf("billing: read the kept invoice: %w", err)
+				}
+			}
 			return err
 		}
-		inv, err := s.insertInvoice(ctx, tx, actor, providerID, in)
-		if err != nil {
+		if inv, err = s.insertInvoice(ctx, tx, actor, providerID, in); err != nil {
 			return err
 		}
-		if out, err = render(inv); err != nil {
-			return err
+		if kept, err = json.Marshal(inv); err != nil {
+			return fmt.Errorf("billing: keep the created invoice: %w", err)
 		}
 		if _, err := tx.Exec(ctx, `UPDATE idempotency_keys SET status = $3, response = $4 WHERE user_id = $1 AND key = $2`,
-			idem.UserID, idem.Key, out.Status, out.Body); err != nil {
+			idem.UserID, idem.Key, keptInvoice, kept); err != nil {
 			return fmt.Errorf("billing: store idempotent response: %w", err)
 		}
 		return nil
 	})
-	return out, db.Translate(err)
+	if err != nil {
+		return Invoice{}, false, db.Translate(err)
+	}
+	return inv, replayed, nil
 }
 
 // insertInvoice writes the invoice, its lines and its audit row (the row
@@ -265,29 +267,34 @@ func (s *Store) insertInvoice(ctx context.Context, q db.DBTX, actor audit.Actor,
 		WithKind(fault.KindDuplicateInvoice).WithDetail("existing_id", ident.FormatID(*existing))
 }
 
-// claimIdempotencyKey reserves the key for this transaction, or returns the
-// answer stored by the request that used it first. A concurrent request
-// with the same key waits on the primary key until the first commits.
-func claimIdempotencyKey(ctx context.Context, tx pgx.Tx, idem Idempotency) (Response, bool, error) {
+// claimIdempotencyKey reserves the key for this transaction, or returns
+// the invoice kept by the request that used it first (found true). A
+// concurrent request with the same key waits on the primary key until
+// the first commits.
+func claimIdempotencyKey(ctx context.Context, tx pgx.Tx, idem Idempotency) (kept []byte, found bool, err error) {
 	tag, err := tx.Exec(ctx, `INSERT INTO idempotency_keys (user_id, key, request_hash, status, response)
 		VALUES ($1, $2, $3, 0, '') ON CONFLICT DO NOTHING`, idem.UserID, idem.Key, idem.Hash)
 	if err != nil {
-		return Response{}, false, fmt.Errorf("billing: idempotency key: %w", err)
+		return nil, false, fmt.Errorf("billing: idempotency key: %w", err)
 	}
 	if tag.RowsAffected() == 1 {
-		return Response{}, false, nil
+		return nil, false, nil
 	}
 	var hash []byte
-	var r Response
+	var status int
 	if err := tx.QueryRow(ctx, `SELECT request_hash, status, response FROM idempotency_keys WHERE user_id = $1 AND key = $2`,
-		idem.UserID, idem.Key).Scan(&hash, &r.Status, &r.Body); err != nil {
-		return Response{}, false, fmt.Errorf("billing: idempotency replay: %w", err)
+		idem.UserID, idem.Key).Scan(&hash, &status, &kept); err != nil {
+		return nil, false, fmt.Errorf("billing: idempotency replay: %w", err)
 	}
 	if string(hash) != string(idem.Hash) {
-		return Response{}, false, fault.New(fault.Invalid, "this Idempotency-Key was already used with another request body").
+		return nil, false, fault.New(fault.Invalid, "this Idempotency-Key was already used with another request body").
 			WithKind(fault.KindIdempotencyKeyReused).WithField("Idempotency-Key")
 	}
-	return r, true, nil
+	if status != keptInvoice {
+		return nil, false, fault.New(fault.Conflict, "this Idempotency-Key was used before an upgrade of passd; send the request with a new key").
+			WithField("Idempotency-Key")
+	}
+	return kept, true, nil
 }
 
 func invoiceAudit(inv Invoice) map[string]any {

@@ -1,8 +1,6 @@
 package web
 
 import (
-	"encoding/json"
-	"fmt"
 	"net/http"
 	"strings"
 
@@ -15,7 +13,7 @@ import (
 )
 
 // /admin/effecteurs: the partner providers and the form that creates one,
-// through billing.ParseProvider and CreateProvider as POST /providers.
+// through billing.Provider.Validate and CreateProvider as POST /providers.
 
 // providerKindFR names each provider kind in French.
 var providerKindFR = map[string]string{
@@ -89,20 +87,10 @@ func (s *Server) createProvider(c echo.Context) error {
 	f := providerForm{Kind: strings.TrimSpace(c.FormValue("kind")), Name: strings.TrimSpace(c.FormValue("name")),
 		RPPS: strings.TrimSpace(c.FormValue("rpps")), FINESS: strings.TrimSpace(c.FormValue("finess")),
 		IBAN: strings.TrimSpace(c.FormValue("iban")), BIC: strings.TrimSpace(c.FormValue("bic"))}
-	// The form becomes the body of POST /providers; an identifier left
-	// blank is left out, as the API allows one of the two.
-	fields := map[string]string{"kind": f.Kind, "name": f.Name, "iban": f.IBAN, "bic": f.BIC}
-	if f.RPPS != "" {
-		fields["rpps"] = f.RPPS
-	}
-	if f.FINESS != "" {
-		fields["finess"] = f.FINESS
-	}
-	body, err := json.Marshal(fields)
-	if err != nil {
-		return fmt.Errorf("web: provider body: %w", err)
-	}
-	np, err := billing.ParseProvider(body)
+	// The form becomes the provider POST /providers creates, checked by the
+	// same Validate: one identifier of the two may be left blank.
+	np := billing.Provider{Kind: f.Kind, Name: f.Name, RPPS: f.RPPS, FINESS: f.FINESS, IBAN: f.IBAN, BIC: f.BIC}
+	err := np.Validate()
 	if err == nil {
 		_, err = s.billing.CreateProvider(c.Request().Context(), p.Actor(), np)
 	}

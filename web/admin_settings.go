@@ -1,8 +1,6 @@
 package web
 
 import (
-	"encoding/json"
-	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -15,7 +13,7 @@ import (
 )
 
 // /admin/parametres: the régie's account and the limits, through
-// billing.ParseSettings and PutSettings as PUT /settings.
+// billing.Settings.Validate and PutSettings as PUT /settings.
 
 type settingsForm struct {
 	RegieName, RegieIBAN, RegieBIC, RegieCeiling, AnnualBudget, DeadlineDays string
@@ -51,24 +49,10 @@ func (s *Server) saveSettings(c echo.Context) error {
 	f := settingsForm{RegieName: strings.TrimSpace(c.FormValue("regie_name")), RegieIBAN: strings.TrimSpace(c.FormValue("regie_iban")),
 		RegieBIC: strings.TrimSpace(c.FormValue("regie_bic")), RegieCeiling: strings.TrimSpace(c.FormValue("regie_ceiling")),
 		AnnualBudget: strings.TrimSpace(c.FormValue("annual_budget")), DeadlineDays: strings.TrimSpace(c.FormValue("deadline_days"))}
-	// The form becomes the body of PUT /settings. Amounts may be typed
-	// with a decimal comma; the deadline is a JSON number when it reads as
-	// one and is otherwise sent as typed, so that the API's rule refuses
-	// it; left blank, it is left out (the server's default).
-	fields := map[string]any{"regie_name": f.RegieName, "regie_iban": f.RegieIBAN, "regie_bic": f.RegieBIC,
-		"regie_ceiling": frenchDecimal(f.RegieCeiling), "annual_budget": frenchDecimal(f.AnnualBudget)}
-	if f.DeadlineDays != "" {
-		if n, err := strconv.Atoi(f.DeadlineDays); err == nil {
-			fields["deadline_days"] = n
-		} else {
-			fields["deadline_days"] = f.DeadlineDays
-		}
-	}
-	body, err := json.Marshal(fields)
-	if err != nil {
-		return fmt.Errorf("web: settings body: %w", err)
-	}
-	st, err := billing.ParseSettings(body)
+	// The form becomes the settings PUT /settings saves, checked by the same
+	// Validate. Amounts may be typed with a decimal comma; a deadline left
+	// blank is the server's default.
+	st, err := f.settings()
 	if err == nil {
 		_, err = s.billing.PutSettings(c.Request().Context(), p.Actor(), st)
 	}
@@ -109,4 +93,27 @@ func (f *settingsForm) explain(err error) bool {
 		f.Summary = "Les paramètres n'ont pas été enregistrés : corrigez le champ signalé."
 	}
 	return true
+}
+
+// settings reads the typed fields into billing's settings and checks them;
+// an amount or a deadline that does not read as a number is refused under
+// its field, as the API refuses it.
+func (f settingsForm) settings() (billing.Settings, error) {
+	st := billing.Settings{RegieName: f.RegieName, RegieIBAN: f.RegieIBAN, RegieBIC: f.RegieBIC}
+	var err error
+	if st.RegieCeiling, err = formAmount("regie_ceiling", f.RegieCeiling); err != nil {
+		return st, err
+	}
+	if st.AnnualBudget, err = formAmount("annual_budget", f.AnnualBudget); err != nil {
+		return st, err
+	}
+	if f.DeadlineDays != "" {
+		if st.DeadlineDays, err = formInt("deadline_days", f.DeadlineDays); err != nil {
+			return st, err
+		}
+		if err := billing.CheckDeadlineDays(st.DeadlineDays); err != nil {
+			return st, err
+		}
+	}
+	return st, st.Validate()
 }

@@ -239,8 +239,7 @@ func (s *Server) cancelPayoutBatch(c echo.Context, p auth.Principal, id int64) e
 }
 
 // markPayoutBatchPaid is the form "Marquer payé"; the date goes through
-// the API's parser and the store's checks (not in the future, not before
-// the approval).
+// the store's checks (not in the future, not before the approval).
 func (s *Server) markPayoutBatchPaid(c echo.Context) error {
 	p, _ := principal(c)
 	id, err := httpapi.PathID(c, "id")
@@ -248,7 +247,7 @@ func (s *Server) markPayoutBatchPaid(c echo.Context) error {
 		return err
 	}
 	raw := strings.TrimSpace(c.FormValue("paid_on"))
-	paidOn, err := billing.ParsePaidOn(raw)
+	paidOn, err := formDate("paid_on", raw)
 	if err == nil {
 		_, err = s.billing.MarkPayoutBatchPaid(c.Request().Context(), p.Actor(), id, paidOn)
 	}

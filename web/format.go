@@ -1,6 +1,7 @@
 package web
 
 import (
+	"strconv"
 	"strings"
 	"time"
 
@@ -8,6 +9,8 @@ import (
 
 	"passd/billing"
 	"passd/calendar"
+	"passd/fault"
+	"passd/money"
 	"passd/settlement"
 )
 
@@ -89,3 +92,38 @@ func InvoiceBadge(inv billing.Invoice, st billing.Settlement) Badge {
 
 // FormatDay writes the Paris day of an instant as dd/mm/yyyy.
 func FormatDay(t time.Time) string { return FormatDate(calendar.Today(t)) }
+
+// formAmount reads an amount typed in a form, with a decimal point or a
+// decimal comma; an error names field.
+func formAmount(field, raw string) (decimal.Decimal, error) {
+	if raw == "" {
+		return decimal.Decimal{}, fault.Field(field, "%s is required", field)
+	}
+	d, err := money.ParseAmount(frenchDecimal(raw))
+	if err != nil {
+		return decimal.Decimal{}, fault.Field(field, "%s: %s", field, strings.TrimPrefix(err.Error(), "money: "))
+	}
+	return d, nil
+}
+
+// formInt reads a whole number typed in a form; an error names field.
+func formInt(field, raw string) (int, error) {
+	n, err := strconv.Atoi(raw)
+	if err != nil || strconv.Itoa(n) != raw {
+		return 0, fault.Field(field, "%s must be a whole number", field)
+	}
+	return n, nil
+}
+
+// formDate reads a required date typed in a form (YYYY-MM-DD, as a date
+// input sends it); an error names field.
+func formDate(field, raw string) (calendar.Date, error) {
+	if raw == "" {
+		return calendar.Date{}, fault.Field(field, "%s is required", field)
+	}
+	d, err := calendar.Parse(raw)
+	if err != nil {
+		return calendar.Date{}, fault.Field(field, "%s must be a valid date YYYY-MM-DD", field)
+	}
+	return d, nil
+}

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -118,7 +117,7 @@ func (f *invoiceForm) total() decimal.Decimal {
 	sum := decimal.Zero
 	for _, l := range f.Lines {
 		q, err := strconv.Atoi(l.Quantity)
-		if err != nil || q < 1 || q > 999 {
+		if err != nil || q < 1 || q > billing.MaxQuantity {
 			continue
 		}
 		price, err := money.ParseAmount(frenchDecimal(l.UnitPrice))
@@ -165,38 +164,30 @@ func readInvoiceForm(c echo.Context) (invoiceForm, error) {
 	return f, nil
 }
 
-// invoiceBody writes the form as the JSON body of POST /invoices, so that
-// billing.ParseInvoice applies the API's rules to it. Blank lines are left
-// out; sent[i] is the form line of the body's line i.
-func (f invoiceForm) invoiceBody() (body []byte, sent []int, err error) {
-	type lineJSON struct {
-		Code      string          `json:"code"`
-		Label     string          `json:"label"`
-		Quantity  json.RawMessage `json:"quantity"`
-		UnitPrice string          `json:"unit_price"`
-	}
-	lines := []lineJSON{}
+// invoice builds the submission of POST /invoices from the form, for
+// billing to check with the same rules. Blank lines are left out; sent[i]
+// is the form line of the submission's line i. A date, a quantity or a
+// price that does not read as one is refused under its field, as the API
+// refuses it.
+func (f invoiceForm) invoice() (in billing.NewInvoice, sent []int, err error) {
+	in = billing.NewInvoice{PatientFileNumber: f.FileNumber, ExternalRef: f.Ref}
 	for i, l := range f.Lines {
 		if l.Code == "" && l.Label == "" && l.UnitPrice == "" && (l.Quantity == "" || l.Quantity == "1") {
 			continue
 		}
-		// A whole number goes as a JSON number; anything else as a string,
-		// which the API's rule refuses as not a whole number.
-		qty, err := json.Marshal(l.Quantity)
-		if n, convErr := strconv.Atoi(l.Quantity); convErr == nil && strconv.Itoa(n) == l.Quantity {
-			qty = []byte(l.Quantity)
-		}
-		if err != nil {
-			return nil, nil, fmt.Errorf("web: quantity: %w", err)
-		}
-		lines = append(lines, lineJSON{Code: l.Code, Label: l.Label, Quantity: qty, UnitPrice: frenchDecimal(l.UnitPrice)})
+		at := billing.LineFields(len(in.Lines))
 		sent = append(sent, i)
+		line := billing.Line{Code: l.Code, Label: l.Label}
+		if line.Quantity, err = formInt(at.Quantity, l.Quantity); err != nil {
+			return in, sent, err
+		}
+		if line.UnitPrice, err = formAmount(at.UnitPrice, l.UnitPrice); err != nil {
+			return in, sent, err
+		}
+		in.Lines = append(in.Lines, line)
 	}
-	body, err = json.Marshal(map[string]any{"patient_file_number": f.FileNumber, "external_ref": f.Ref, "care_date": f.CareDate, "lines": lines})
-	if err != nil {
-		return nil, nil, fmt.Errorf("web: invoice body: %w", err)
-	}
-	return body, sent, nil
+	in.CareDate, err = formDate("care_date", f.CareDate)
+	return in, sent, err
 }
 
 func (s *Server) submitInvoice(c echo.Context) error {
@@ -222,14 +213,9 @@ func (s *Server) submitInvoice(c echo.Context) error {
 		return s.render(c, http.StatusOK, "invoice_form.html", "Nouvelle facture", f)
 	}
 
-	body, sent, err := f.invoiceBody()
-	if err != nil {
-		return err
-	}
-	in, err := billing.ParseInvoice(body)
+	in, sent, err := f.invoice()
 	if err == nil {
-		_, err = s.billing.CreateInvoice(c.Request().Context(), p.Actor(), p.ProviderID, in, nil,
-			func(billing.Invoice) (billing.Response, error) { return billing.Response{}, nil })
+		_, err = s.billing.CreateInvoice(c.Request().Context(), p.Actor(), p.ProviderID, in)
 	}
 	if err != nil {
 		if !f.explain(err, sent) {

@@ -130,7 +130,7 @@ func (a *app) routes() *echo.Echo {
 	g := e.Group("/api/v1", a.throttle.Middleware(), a.users.Middleware(), openapi.Guard(a.contract, func(c echo.Context) string {
 		return string(auth.From(c).Role)
 	}))
-	a.billing.Routes(g)
+	httpapi.BillingRoutes(g, a.billing)
 	a.claims.Routes(g)
 	g.GET("/jobs", a.listJobRuns)
 	g.POST("/jobs/:name/run", a.runJob)

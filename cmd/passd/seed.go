@@ -234,8 +234,7 @@ func (a *app) seedInvoices(ctx context.Context, provider auth.Principal, fileNum
 	for i, fileNumber := range fileNumbers {
 		in := billing.NewInvoice{PatientFileNumber: fileNumber, ExternalRef: "DEMO-" + strconv.Itoa(i+1),
 			CareDate: today.AddDays(-7 * (i + 1)), Lines: consultation}
-		_, err := a.billing.CreateInvoice(ctx, provider.Actor(), provider.ProviderID, in, nil,
-			func(billing.Invoice) (billing.Response, error) { return billing.Response{}, nil })
+		_, err := a.billing.CreateInvoice(ctx, provider.Actor(), provider.ProviderID, in)
 		if err != nil && !fault.Is(err, fault.Conflict) {
 			return fmt.Errorf("seed invoice: %w", err)
 		}

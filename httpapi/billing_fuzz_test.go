@@ -1,4 +1,4 @@
-package billing
+package httpapi
 
 import (
 	"encoding/json"
@@ -10,6 +10,8 @@ import (
 
 	"passd/api"
 	"passd/api/apitest"
+	"passd/billing"
+	"passd/calendar"
 	"passd/fault/faulttest"
 	"passd/ident"
 	"passd/sepa"
@@ -20,8 +22,22 @@ func positiveCents(d, max decimal.Decimal) bool {
 	return d.IsPositive() && d.Equal(d.Truncate(2)) && !d.GreaterThan(max)
 }
 
+// checkInvoice decodes a body of POST /invoices and checks it as billing
+// does on 1 December 2026.
+func checkInvoice(body []byte) (billing.NewInvoice, error) {
+	var r invoiceRequest
+	if err := api.DecodeBody("application/json", body, &r); err != nil {
+		return billing.NewInvoice{}, err
+	}
+	in, err := r.invoice()
+	if err != nil {
+		return in, err
+	}
+	return in, in.Validate(calendar.NewDate(2026, 12, 1))
+}
+
 // FuzzInvoiceRequest feeds arbitrary bodies to the submission decoder and
-// validator: they must never panic, a refusal names its field, and
+// billing's Validate: they must never panic, a refusal names its field, and
 // whatever they accept must fit the schema (positive amounts with two
 // decimals, a total within NUMERIC(12,2), canonical act codes, clean text).
 func FuzzInvoiceRequest(f *testing.F) {
@@ -41,12 +57,7 @@ func FuzzInvoiceRequest(f *testing.F) {
 	}
 	max := decimal.RequireFromString("9999999999.99")
 	f.Fuzz(func(t *testing.T, body []byte) {
-		var r invoiceRequest
-		err := api.DecodeBody("application/json", body, &r)
-		var in NewInvoice
-		if err == nil {
-			in, err = r.validate()
-		}
+		in, err := checkInvoice(body)
 		if err != nil {
 			faulttest.RequireInvalid(t, err)
 			return
@@ -54,19 +65,19 @@ func FuzzInvoiceRequest(f *testing.F) {
 		if !apitest.CleanText(in.PatientFileNumber, 32) || !apitest.CleanText(in.ExternalRef, 64) || in.CareDate.IsZero() {
 			t.Fatalf("accepted %+v", in)
 		}
-		if len(in.Lines) == 0 || len(in.Lines) > MaxLines {
+		if len(in.Lines) == 0 || len(in.Lines) > billing.MaxLines {
 			t.Fatalf("accepted %d lines", len(in.Lines))
 		}
 		for _, l := range in.Lines {
-			if !positiveCents(l.UnitPrice, maxUnitPrice) || l.Quantity < 1 || l.Quantity > 999 || !apitest.CleanText(l.Label, 200) {
+			if !positiveCents(l.UnitPrice, billing.MaxUnitPrice) || l.Quantity < 1 || l.Quantity > 999 || !apitest.CleanText(l.Label, 200) {
 				t.Fatalf("accepted line %+v", l)
 			}
 			if _, code, err := ident.ParseActCode(l.Code); err != nil || code != l.Code {
 				t.Fatalf("accepted act code %q, which is not canonical", l.Code)
 			}
 		}
-		if TotalOf(in.Lines).GreaterThan(max) {
-			t.Fatalf("accepted a total over NUMERIC(12,2): %s", TotalOf(in.Lines))
+		if billing.TotalOf(in.Lines).GreaterThan(max) {
+			t.Fatalf("accepted a total over NUMERIC(12,2): %s", billing.TotalOf(in.Lines))
 		}
 	})
 }
@@ -86,15 +97,15 @@ func FuzzProviderRequest(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
 		var r providerRequest
 		err := api.DecodeBody("application/json", body, &r)
-		var p Provider
+		var p billing.Provider
 		if err == nil {
-			p, err = r.validate()
+			p, err = r.provider()
 		}
 		if err != nil {
 			faulttest.RequireInvalid(t, err)
 			return
 		}
-		if !slices.Contains(ProviderKinds, p.Kind) || !apitest.CleanText(p.Name, 200) || sepa.Text(p.Name, 70) == "" {
+		if !slices.Contains(billing.ProviderKinds, p.Kind) || !apitest.CleanText(p.Name, 200) || sepa.Text(p.Name, 70) == "" {
 			t.Fatalf("accepted %+v", p)
 		}
 		if p.RPPS == "" && p.FINESS == "" {
@@ -130,9 +141,9 @@ func FuzzSettingsRequest(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
 		var r settingsRequest
 		err := api.DecodeBody("application/json", body, &r)
-		var st Settings
+		var st billing.Settings
 		if err == nil {
-			st, err = r.validate()
+			st, err = r.settings()
 		}
 		if err != nil {
 			faulttest.RequireInvalid(t, err)
@@ -147,7 +158,7 @@ func FuzzSettingsRequest(f *testing.F) {
 		if bic, err := ident.ParseBIC(st.RegieBIC); err != nil || bic != st.RegieBIC {
 			t.Fatalf("accepted BIC %q", st.RegieBIC)
 		}
-		if !positiveCents(st.RegieCeiling, maxSettingAmount) || !positiveCents(st.AnnualBudget, maxSettingAmount) {
+		if !positiveCents(st.RegieCeiling, billing.MaxSettingAmount) || !positiveCents(st.AnnualBudget, billing.MaxSettingAmount) {
 			t.Fatalf("accepted ceiling %s and budget %s", st.RegieCeiling, st.AnnualBudget)
 		}
 		if st.DeadlineDays < 0 || st.DeadlineDays > 3650 {
@@ -173,7 +184,7 @@ func FuzzDraftRequest(f *testing.F) {
 		err := api.DecodeOptionalBody(contentType, body, &r)
 		var id int64
 		if err == nil {
-			id, err = r.validate()
+			id, err = r.providerID()
 		}
 		if err != nil {
 			faulttest.RequireInvalid(t, err)
@@ -201,7 +212,7 @@ func FuzzApproveRequest(f *testing.F) {
 		err := api.DecodeOptionalBody(contentType, body, &r)
 		var override bool
 		if err == nil {
-			override, err = r.validate()
+			override, err = r.Override.Bool("override")
 		}
 		if err != nil {
 			faulttest.RequireInvalid(t, err)
@@ -227,7 +238,7 @@ func FuzzPaidRequest(f *testing.F) {
 		var r paidRequest
 		err := api.DecodeBody("application/json", body, &r)
 		if err == nil {
-			paid, verr := r.validate()
+			paid, verr := r.PaidOn.Date("paid_on")
 			if verr == nil {
 				var sent struct {
 					PaidOn string `json:"paid_on"`

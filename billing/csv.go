@@ -1,0 +1,139 @@
+package billing
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strconv"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/shopspring/decimal"
+
+	"passd/calendar"
+	"passd/db"
+	"passd/ident"
+	"passd/settlement"
+	"passd/spreadsheet"
+)
+
+// The CSV exports, for a French spreadsheet (the spreadsheet package's
+// CSV): the JSON API (?format=csv) and the web pages' downloads write the
+// same files with these.
+
+// PayoutsCSV writes every payout f selects, oldest first, for a French
+// spreadsheet.
+func (s *Store) PayoutsCSV(ctx context.Context, f PayoutFilter, out io.Writer) error {
+	return db.InTxOptions(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `SELECT `+payoutColumns+`, pr.name, i.external_ref FROM payouts p
+			JOIN providers pr ON pr.id = p.provider_id JOIN invoices i ON i.id = p.invoice_id
+			WHERE `+payoutWhere+` ORDER BY p.id`, f.Status, f.ProviderID, f.BatchID)
+		if err != nil {
+			return fmt.Errorf("billing: payouts csv: %w", err)
+		}
+		defer rows.Close()
+		w := spreadsheet.NewWriter(out)
+		if err := w.Write("Paiement", "Facture", "Réf. facture", "Prestataire", "Montant", "Motif", "Motif CPAM", "Statut", "Lot", "Payé le", "Dû depuis le"); err != nil {
+			return err
+		}
+		for rows.Next() {
+			var p Payout
+			var name, ref string
+			if err := rows.Scan(&p.ID, &p.InvoiceID, &p.ProviderID, &p.ClaimID, &p.Amount, &p.Reason, &p.Note, &p.Status, &p.BatchID,
+				&p.PaidOn, &p.CreatedAt, &name, &ref); err != nil {
+				return fmt.Errorf("billing: payouts csv: %w", err)
+			}
+			batch := ""
+			if p.BatchID != 0 {
+				batch = ident.FormatID(p.BatchID)
+			}
+			if err := w.Write(ident.FormatID(p.ID), ident.FormatID(p.InvoiceID), spreadsheet.Text(ref), spreadsheet.Text(name),
+				spreadsheet.Amount(p.Amount), p.Reason.Label(), spreadsheet.Text(p.Note), p.Status.Label(), batch,
+				spreadsheet.Date(p.PaidOn), spreadsheet.Date(calendar.Today(p.CreatedAt))); err != nil {
+				return err
+			}
+		}
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("billing: payouts csv: %w", err)
+		}
+		return w.Flush()
+	})
+}
+
+// PayoutBatchesCSV writes every batch (of a status, or all), oldest first.
+func (s *Store) PayoutBatchesCSV(ctx context.Context, status BatchStatus, out io.Writer) error {
+	rows, err := s.pool.Query(ctx, `SELECT `+batchColumns+batchFrom+` WHERE ($1 = '' OR b.status = $1) ORDER BY b.id`, status)
+	if err != nil {
+		return db.Translate(fmt.Errorf("billing: batches csv: %w", err))
+	}
+	defer rows.Close()
+	w := spreadsheet.NewWriter(out)
+	if err := w.Write("Lot", "Statut", "Paiements", "Total", "Plafond", "Créé le", "Créé par", "Préparé par", "Approuvé par",
+		"Approuvé le", "Dépassement du budget", "Payé le"); err != nil {
+		return err
+	}
+	for rows.Next() {
+		b, err := scanBatch(rows)
+		if err != nil {
+			return fmt.Errorf("billing: batches csv: %w", err)
+		}
+		approvedOn := calendar.Date{}
+		if b.ApprovedAt != nil {
+			approvedOn = calendar.Today(*b.ApprovedAt)
+		}
+		override := ""
+		if b.BudgetOverride {
+			override = "oui"
+		}
+		if err := w.Write(ident.FormatID(b.ID), b.Status.Label(), strconv.Itoa(b.PayoutCount), spreadsheet.Amount(b.Total),
+			spreadsheet.Amount(b.Ceiling), spreadsheet.Date(calendar.Today(b.CreatedAt)), spreadsheet.Text(b.Creator),
+			spreadsheet.Text(b.PreparedBy), spreadsheet.Text(b.ApprovedBy), spreadsheet.Date(approvedOn), override,
+			spreadsheet.Date(b.PaidOn)); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("billing: batches csv: %w", err)
+	}
+	return w.Flush()
+}
+
+// WriteStatementCSV writes a statement for a French spreadsheet (the
+// spreadsheet package's CSV); GET /statement?format=csv and the web page's
+// download both use it.
+func WriteStatementCSV(out io.Writer, lines []StatementLine) error {
+	w := spreadsheet.NewWriter(out)
+	if err := w.Write("Facture", "Réf. facture", "Dossier", "Date des soins", "Échéance", "Total", "Statut", "Part CPAM", "Part ville",
+		"Demande CPAM", "Payé par la CPAM", "Payé par la CPAM le", "Motif du rejet CPAM", "Dû par la ville", "Payé par la ville",
+		"Payé par la ville le"); err != nil {
+		return err
+	}
+	for _, l := range lines {
+		inv := l.Invoice
+		cpam, city := "", ""
+		if inv.CPAMAmount != nil {
+			cpam, city = spreadsheet.Amount(*inv.CPAMAmount), spreadsheet.Amount(*inv.CityAmount)
+		}
+		claimPaid := ""
+		if l.ClaimPaidAmount != nil {
+			claimPaid = spreadsheet.Amount(*l.ClaimPaidAmount)
+		}
+		owed, paid := decimal.Zero, decimal.Zero
+		var paidOn calendar.Date
+		for _, p := range l.Payouts {
+			owed = owed.Add(p.Amount)
+			if p.Status == settlement.PayoutPaid {
+				paid = paid.Add(p.Amount)
+				if p.PaidOn.After(paidOn) {
+					paidOn = p.PaidOn
+				}
+			}
+		}
+		if err := w.Write(ident.FormatID(inv.ID), spreadsheet.Text(inv.ExternalRef), inv.PatientFileNumber, spreadsheet.Date(inv.CareDate),
+			spreadsheet.Date(inv.Deadline), spreadsheet.Amount(inv.Total), inv.Status.Label(), cpam, city,
+			l.ClaimStatus.Label(), claimPaid, spreadsheet.Date(l.ClaimPaidOn), spreadsheet.Text(l.ClaimRejection),
+			spreadsheet.Amount(owed), spreadsheet.Amount(paid), spreadsheet.Date(paidOn)); err != nil {
+			return err
+		}
+	}
+	return w.Flush()
+}

@@ -1,0 +1,123 @@
+package billing_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"passd/billing"
+	"passd/calendar"
+	"passd/fault/faulttest"
+)
+
+// The rules of the typed requests, as the JSON API and the web forms
+// both meet them: each refusal names its field.
+
+func TestProviderValidate(t *testing.T) {
+	t.Parallel()
+	valid := func() billing.Provider {
+		return billing.Provider{Kind: " nurse ", Name: "Cabinet des Lilas", RPPS: "10004567890",
+			IBAN: "fr76 3000 6000 0112 3456 7890 189", BIC: "agrifrpp"}
+	}
+	p := valid()
+	if err := p.Validate(); err != nil {
+		t.Fatalf("valid provider refused: %v", err)
+	}
+	if p.Kind != billing.KindNurse || p.IBAN != "FR7630006000011234567890189" || p.BIC != "AGRIFRPP" {
+		t.Fatalf("not canonical: %+v", p)
+	}
+	tests := []struct {
+		name, field string
+		change      func(*billing.Provider)
+	}{
+		{"unknown kind", "kind", func(p *billing.Provider) { p.Kind = "vet" }},
+		{"no name", "name", func(p *billing.Provider) { p.Name = "  " }},
+		{"long name", "name", func(p *billing.Provider) { p.Name = strings.Repeat("a", billing.MaxProviderName+1) }},
+		{"name outside SEPA", "name", func(p *billing.Provider) { p.Name = "市役所" }},
+		{"no identifier", "rpps", func(p *billing.Provider) { p.RPPS = "" }},
+		{"bad rpps", "rpps", func(p *billing.Provider) { p.RPPS = "123" }},
+		{"bad finess", "finess", func(p *billing.Provider) { p.FINESS = "12" }},
+		{"bad iban", "iban", func(p *billing.Provider) { p.IBAN = "FR76" }},
+		{"control character", "bic", func(p *billing.Provider) { p.BIC = "AGRI\x00FRPP" }},
+	}
+	for _, tt := range tests {
+		p := valid()
+		tt.change(&p)
+		if fe := faulttest.RequireInvalid(t, p.Validate()); fe.Field != tt.field {
+			t.Errorf("%s: field %q, want %q", tt.name, fe.Field, tt.field)
+		}
+	}
+}
+
+func TestNewInvoiceValidate(t *testing.T) {
+	t.Parallel()
+	today := d("2026-06-15")
+	valid := func() billing.NewInvoice {
+		return billing.NewInvoice{PatientFileNumber: "PASS-2026-000001", ExternalRef: "F-1", CareDate: d("2026-06-01"),
+			Lines: []billing.Line{{Code: "g", Label: "Consultation", Quantity: 1, UnitPrice: amt("30.00")}}}
+	}
+	in := valid()
+	if err := in.Validate(today); err != nil || in.Lines[0].Code != "G" {
+		t.Fatalf("valid submission: %v, code %q", err, in.Lines[0].Code)
+	}
+	tests := []struct {
+		name, field string
+		cause       error
+		change      func(*billing.NewInvoice)
+	}{
+		{"no file number", "patient_file_number", nil, func(in *billing.NewInvoice) { in.PatientFileNumber = "" }},
+		{"long reference", "external_ref", nil, func(in *billing.NewInvoice) { in.ExternalRef = strings.Repeat("r", billing.MaxExternalRef+1) }},
+		{"no care date", "care_date", nil, func(in *billing.NewInvoice) { in.CareDate = calendar.Date{} }},
+		{"care tomorrow", "care_date", calendar.ErrFuture, func(in *billing.NewInvoice) { in.CareDate = d("2026-06-16") }},
+		{"care too old", "care_date", billing.ErrCareTooOld, func(in *billing.NewInvoice) { in.CareDate = d("2024-06-14") }},
+		{"no line", "lines", nil, func(in *billing.NewInvoice) { in.Lines = nil }},
+		{"too many lines", "lines", nil, func(in *billing.NewInvoice) { in.Lines = make([]billing.Line, billing.MaxLines+1) }},
+		{"unknown code", "lines[0].code", nil, func(in *billing.NewInvoice) { in.Lines[0].Code = "<script>" }},
+		{"no label", "lines[0].label", nil, func(in *billing.NewInvoice) { in.Lines[0].Label = "" }},
+		{"zero quantity", "lines[0].quantity", nil, func(in *billing.NewInvoice) { in.Lines[0].Quantity = 0 }},
+		{"quantity over", "lines[0].quantity", nil, func(in *billing.NewInvoice) { in.Lines[0].Quantity = billing.MaxQuantity + 1 }},
+		{"zero price", "lines[0].unit_price", nil, func(in *billing.NewInvoice) { in.Lines[0].UnitPrice = amt("0") }},
+		{"tenth of a cent", "lines[0].unit_price", nil, func(in *billing.NewInvoice) { in.Lines[0].UnitPrice = amt("1.005") }},
+		{"price over", "lines[0].unit_price", nil, func(in *billing.NewInvoice) { in.Lines[0].UnitPrice = billing.MaxUnitPrice.Add(amt("0.01")) }},
+	}
+	for _, tt := range tests {
+		in := valid()
+		tt.change(&in)
+		fe := faulttest.RequireInvalid(t, in.Validate(today))
+		if fe.Field != tt.field || (tt.cause != nil && !errors.Is(fe, tt.cause)) {
+			t.Errorf("%s: field %q (%v), want %q", tt.name, fe.Field, fe, tt.field)
+		}
+	}
+}
+
+func TestSettingsValidate(t *testing.T) {
+	t.Parallel()
+	valid := func() billing.Settings {
+		return billing.Settings{RegieName: "Régie PASS", RegieIBAN: "FR1830006000010000098765432", RegieBIC: "AGRIFRPP",
+			RegieCeiling: amt("10000.00"), AnnualBudget: amt("50000.00")}
+	}
+	st := valid()
+	if err := st.Validate(); err != nil {
+		t.Fatalf("valid settings refused: %v", err)
+	}
+	tests := []struct {
+		name, field string
+		change      func(*billing.Settings)
+	}{
+		{"name outside SEPA", "regie_name", func(st *billing.Settings) { st.RegieName = "★" }},
+		{"bad iban", "regie_iban", func(st *billing.Settings) { st.RegieIBAN = "FR00" }},
+		{"bad bic", "regie_bic", func(st *billing.Settings) { st.RegieBIC = "X" }},
+		{"zero ceiling", "regie_ceiling", func(st *billing.Settings) { st.RegieCeiling = amt("0") }},
+		{"budget over", "annual_budget", func(st *billing.Settings) { st.AnnualBudget = billing.MaxSettingAmount.Add(amt("0.01")) }},
+		{"negative deadline", "deadline_days", func(st *billing.Settings) { st.DeadlineDays = -1 }},
+		{"deadline over", "deadline_days", func(st *billing.Settings) { st.DeadlineDays = billing.MaxDeadlineDays + 1 }},
+	}
+	for _, tt := range tests {
+		st := valid()
+		tt.change(&st)
+		if fe := faulttest.RequireInvalid(t, st.Validate()); fe.Field != tt.field {
+			t.Errorf("%s: field %q, want %q", tt.name, fe.Field, tt.field)
+		}
+	}
+	faulttest.RequireInvalid(t, billing.CheckDeadlineDays(0))
+}

@@ -1,0 +1,381 @@
+package httpapi
+
+import (
+	"context"
+	"crypto/sha256"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"passd/api"
+	"passd/auth"
+	"passd/billing"
+	"passd/calendar"
+	"passd/fault"
+	"passd/ident"
+	"passd/money"
+	"passd/settlement"
+)
+
+// billingHandlers serve the JSON routes of billing.
+type billingHandlers struct{ s *billing.Store }
+
+// BillingRoutes registers the provider, invoice, payout, settings and
+// report routes on g, which must already authenticate and enforce the API
+// contract (openapi.Guard): the contract, not this list, says which roles
+// may call each route.
+func BillingRoutes(g *echo.Group, s *billing.Store) {
+	h := billingHandlers{s}
+	g.POST("/providers", h.createProvider)
+	g.GET("/providers", h.listProviders)
+	g.GET("/providers/:id", h.getProvider)
+	g.POST("/invoices", h.createInvoice)
+	g.GET("/invoices", h.listInvoices)
+	g.GET("/invoices/:id", h.getInvoice)
+	g.POST("/invoices/:id/cancel", h.cancelInvoice)
+	g.GET("/payouts", h.listPayouts)
+	g.GET("/settings", h.getSettings)
+	g.PUT("/settings", h.putSettings)
+	g.POST("/payout-batches", h.draftPayoutBatch)
+	g.GET("/payout-batches", h.listPayoutBatches)
+	g.GET("/payout-batches/:id", h.getPayoutBatch)
+	g.POST("/payout-batches/:id/submit", h.submitPayoutBatch)
+	g.POST("/payout-batches/:id/approve", h.approvePayoutBatch)
+	g.POST("/payout-batches/:id/cancel", h.cancelPayoutBatch)
+	g.POST("/payout-batches/:id/paid", h.markPayoutBatchPaid)
+	g.GET("/payout-batches/:id/sepa.xml", h.sepaFile)
+	g.GET("/reports/budget", h.budgetReport)
+	g.GET("/statement", h.statement)
+}
+
+// ---- providers ----
+
+type providerJSON struct {
+	ID        string    `json:"id"`
+	Kind      string    `json:"kind"`
+	Name      string    `json:"name"`
+	RPPS      *string   `json:"rpps"`
+	FINESS    *string   `json:"finess"`
+	IBAN      string    `json:"iban"`
+	BIC       string    `json:"bic"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+func toProviderJSON(p billing.Provider) providerJSON {
+	return providerJSON{ID: ident.FormatID(p.ID), Kind: p.Kind, Name: p.Name, RPPS: nullable(p.RPPS), FINESS: nullable(p.FINESS),
+		IBAN: p.IBAN, BIC: p.BIC, CreatedAt: p.CreatedAt.UTC()}
+}
+
+// providerRequest is the body of POST /providers.
+type providerRequest struct {
+	Kind   api.Value `json:"kind"`
+	Name   api.Value `json:"name"`
+	RPPS   api.Value `json:"rpps"`
+	FINESS api.Value `json:"finess"`
+	IBAN   api.Value `json:"iban"`
+	BIC    api.Value `json:"bic"`
+}
+
+// provider turns the body into a provider and checks it.
+func (r providerRequest) provider() (billing.Provider, error) {
+	var p billing.Provider
+	err := readTexts(member{r.Kind, "kind", &p.Kind}, member{r.Name, "name", &p.Name}, member{r.RPPS, "rpps", &p.RPPS},
+		member{r.FINESS, "finess", &p.FINESS}, member{r.IBAN, "iban", &p.IBAN}, member{r.BIC, "bic", &p.BIC})
+	if err != nil {
+		return p, err
+	}
+	return p, p.Validate()
+}
+
+// member is a string member of a body, read as sent into dst: the
+// domain value's Validate checks it; a member of another JSON type is
+// refused here, naming it.
+type member struct {
+	v    api.Value
+	name string
+	dst  *string
+}
+
+// readTexts reads string members.
+func readTexts(members ...member) error {
+	for _, m := range members {
+		s, err := m.v.Text(m.name)
+		if err != nil {
+			return err
+		}
+		*m.dst = s
+	}
+	return nil
+}
+
+func (h billingHandlers) createProvider(c echo.Context) error {
+	var r providerRequest
+	if err := Decode(c, &r); err != nil {
+		return err
+	}
+	p, err := r.provider()
+	if err != nil {
+		return err
+	}
+	p, err = h.s.CreateProvider(c.Request().Context(), auth.From(c).Actor(), p)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, toProviderJSON(p))
+}
+
+func (h billingHandlers) listProviders(c echo.Context) error {
+	page, err := ParsePage(c)
+	if err != nil {
+		return err
+	}
+	list, err := h.s.Providers(c.Request().Context(), page)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, api.NewPage(page, list, func(p billing.Provider) int64 { return p.ID }, toProviderJSON))
+}
+
+func (h billingHandlers) getProvider(c echo.Context) error {
+	return answerByID(c, h.s.Provider, toProviderJSON)
+}
+
+// answerByID answers a GET of the row of the path's id: get reads it,
+// conv shapes it.
+func answerByID[D, T any](c echo.Context, get func(context.Context, int64) (D, error), conv func(D) T) error {
+	id, err := PathID(c, "id")
+	if err != nil {
+		return err
+	}
+	row, err := get(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, conv(row))
+}
+
+// ---- invoices ----
+
+type lineJSON struct {
+	Code      string `json:"code"`
+	Label     string `json:"label"`
+	Quantity  int    `json:"quantity"`
+	UnitPrice string `json:"unit_price"`
+	Total     string `json:"total"`
+}
+
+type outcomeJSON struct {
+	CPAMAmount string `json:"cpam_amount"`
+	CityAmount string `json:"city_amount"`
+}
+
+type invoiceJSON struct {
+	ID                string                `json:"id"`
+	ProviderID        string                `json:"provider_id"`
+	PatientFileNumber string                `json:"patient_file_number"`
+	ExternalRef       string                `json:"external_ref"`
+	CareDate          calendar.Date         `json:"care_date"`
+	Deadline          calendar.Date         `json:"deadline"`
+	Status            billing.InvoiceStatus `json:"status"`
+	Total             string                `json:"total"`
+	Lines             []lineJSON            `json:"lines"`
+	DecisionReason    *settlement.Reason    `json:"decision_reason"`
+	Outcome           *outcomeJSON          `json:"outcome"`
+	CreatedAt         time.Time             `json:"created_at"`
+	DecidedAt         *time.Time            `json:"decided_at"`
+}
+
+func toInvoiceJSON(inv billing.Invoice) invoiceJSON {
+	out := invoiceJSON{ID: ident.FormatID(inv.ID), ProviderID: ident.FormatID(inv.ProviderID), PatientFileNumber: inv.PatientFileNumber,
+		ExternalRef: inv.ExternalRef, CareDate: inv.CareDate, Deadline: inv.Deadline, Status: inv.Status,
+		Total: money.Format(inv.Total), Lines: make([]lineJSON, len(inv.Lines)), CreatedAt: inv.CreatedAt.UTC()}
+	for i, l := range inv.Lines {
+		out.Lines[i] = lineJSON{Code: l.Code, Label: l.Label, Quantity: l.Quantity, UnitPrice: money.Format(l.UnitPrice), Total: money.Format(l.Total())}
+	}
+	if inv.DecisionReason != "" {
+		reason := inv.DecisionReason
+		out.DecisionReason = &reason
+	}
+	if inv.CPAMAmount != nil && inv.CityAmount != nil {
+		out.Outcome = &outcomeJSON{CPAMAmount: money.Format(*inv.CPAMAmount), CityAmount: money.Format(*inv.CityAmount)}
+	}
+	if inv.DecidedAt != nil {
+		t := inv.DecidedAt.UTC()
+		out.DecidedAt = &t
+	}
+	return out
+}
+
+type invoiceRequest struct {
+	PatientFileNumber api.Value `json:"patient_file_number"`
+	ExternalRef       api.Value `json:"external_ref"`
+	CareDate          api.Value `json:"care_date"`
+	Lines             api.Value `json:"lines"`
+}
+
+type lineRequest struct {
+	Code      api.Value `json:"code"`
+	Label     api.Value `json:"label"`
+	Quantity  api.Value `json:"quantity"`
+	UnitPrice api.Value `json:"unit_price"`
+}
+
+// invoice turns the body into a submission, naming any member of the
+// wrong JSON type; billing checks the rest (NewInvoice.Validate, which
+// CreateInvoice calls).
+func (r invoiceRequest) invoice() (billing.NewInvoice, error) {
+	var in billing.NewInvoice
+	err := readTexts(member{r.PatientFileNumber, "patient_file_number", &in.PatientFileNumber},
+		member{r.ExternalRef, "external_ref", &in.ExternalRef})
+	if err != nil {
+		return in, err
+	}
+	if in.CareDate, err = r.CareDate.Date("care_date"); err != nil {
+		return in, err
+	}
+	lines, err := r.Lines.Array("lines")
+	if err != nil {
+		return in, err
+	}
+	in.Lines = make([]billing.Line, len(lines))
+	for i, raw := range lines {
+		if in.Lines[i], err = readLine(raw, billing.LineFields(i)); err != nil {
+			return in, err
+		}
+	}
+	return in, nil
+}
+
+// readLine reads line i of a body, whose fields are named at.
+func readLine(raw api.Value, at billing.LineField) (billing.Line, error) {
+	var lr lineRequest
+	var l billing.Line
+	if err := raw.Object(at.Line, &lr); err != nil {
+		return l, err
+	}
+	err := readTexts(member{lr.Code, at.Code, &l.Code}, member{lr.Label, at.Label, &l.Label})
+	if err != nil {
+		return l, err
+	}
+	if l.Quantity, err = lr.Quantity.Integer(at.Quantity); err != nil {
+		return l, err
+	}
+	l.UnitPrice, err = lr.UnitPrice.Amount(at.UnitPrice)
+	return l, err
+}
+
+// idempotencyKeyHeader lets a client retry POST /invoices safely.
+const idempotencyKeyHeader = "Idempotency-Key"
+
+// createInvoice holds a submission. With an Idempotency-Key, billing keeps
+// the created invoice beside the key in the same transaction; a retry with
+// the same body gets that invoice back and the same answer, written again
+// from it.
+func (h billingHandlers) createInvoice(c echo.Context) error {
+	req := c.Request()
+	var r invoiceRequest
+	body, err := DecodeRaw(c, &r)
+	if err != nil {
+		return err
+	}
+	in, err := r.invoice()
+	if err != nil {
+		return err
+	}
+	p := auth.From(c)
+	var inv billing.Invoice
+	if key := req.Header.Get(idempotencyKeyHeader); key != "" {
+		if !validIdempotencyKey(key) {
+			return fault.Field(idempotencyKeyHeader, "Idempotency-Key must be 1 to 200 printable ASCII characters")
+		}
+		sum := sha256.Sum256(body)
+		inv, _, err = h.s.CreateInvoiceOnce(req.Context(), p.Actor(), p.ProviderID, in,
+			billing.Idempotency{UserID: p.UserID, Key: key, Hash: sum[:]})
+	} else {
+		inv, err = h.s.CreateInvoice(req.Context(), p.Actor(), p.ProviderID, in)
+	}
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, toInvoiceJSON(inv))
+}
+
+func validIdempotencyKey(key string) bool {
+	if len(key) > 200 {
+		return false
+	}
+	for i := 0; i < len(key); i++ {
+		if key[i] < 0x21 || key[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+// visibleTo returns the provider a caller is restricted to (0: none).
+func visibleTo(p auth.Principal) int64 {
+	if p.Role == auth.Provider {
+		return p.ProviderID
+	}
+	return 0
+}
+
+func (h billingHandlers) listInvoices(c echo.Context) error {
+	page, err := ParsePage(c)
+	if err != nil {
+		return err
+	}
+	f := billing.InvoiceFilter{ProviderID: visibleTo(auth.From(c))}
+	if f.Status, err = QueryEnum(c, "status", billing.Statuses); err != nil {
+		return err
+	}
+	list, err := h.s.Invoices(c.Request().Context(), f, page)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, api.NewPage(page, list, func(inv billing.Invoice) int64 { return inv.ID }, toInvoiceJSON))
+}
+
+func (h billingHandlers) getInvoice(c echo.Context) error {
+	id, err := PathID(c, "id")
+	if err != nil {
+		return err
+	}
+	inv, err := h.s.Invoice(c.Request().Context(), id, visibleTo(auth.From(c)))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toInvoiceJSON(inv))
+}
+
+func (h billingHandlers) cancelInvoice(c echo.Context) error {
+	id, err := PathID(c, "id")
+	if err != nil {
+		return err
+	}
+	// The body is optional; when given it must be an empty JSON object.
+	if err := DecodeOptional(c, nil); err != nil {
+		return err
+	}
+	p := auth.From(c)
+	reason := settlement.Voided
+	if p.Role == auth.Provider {
+		reason = settlement.Withdrawn
+	}
+	inv, err := h.s.Cancel(c.Request().Context(), p.Actor(), id, visibleTo(p), reason)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toInvoiceJSON(inv))
+}
+
+// ---- payouts ----
+
+// nullable is s, or null when empty.
+func nullable[T ~string](s T) *T {
+	if s == "" {
+		return nil
+	}
+	return &s
+}

@@ -1,0 +1,145 @@
+package httpapi
+
+import (
+	"io"
+	"net/http"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+	"github.com/shopspring/decimal"
+
+	"passd/auth"
+	"passd/billing"
+	"passd/calendar"
+	"passd/fault"
+	"passd/ident"
+	"passd/money"
+	"passd/settlement"
+)
+
+// The budget report and the provider's statement.
+
+type budgetLineJSON struct {
+	Key       string `json:"key"`
+	Committed string `json:"committed"`
+	Paid      string `json:"paid"`
+}
+
+type budgetJSON struct {
+	Year           int              `json:"year"`
+	Budget         string           `json:"budget"`
+	Committed      string           `json:"committed"`
+	Paid           string           `json:"paid"`
+	Remaining      string           `json:"remaining"`
+	ByProviderKind []budgetLineJSON `json:"by_provider_kind"`
+	ByMonth        []budgetLineJSON `json:"by_month"`
+}
+
+func toBudgetLines(lines []billing.BudgetLine) []budgetLineJSON {
+	out := make([]budgetLineJSON, len(lines))
+	for i, l := range lines {
+		out[i] = budgetLineJSON{Key: l.Key, Committed: money.Format(l.Committed), Paid: money.Format(l.Paid)}
+	}
+	return out
+}
+
+func (h billingHandlers) budgetReport(c echo.Context) error {
+	year := h.s.Today().Year()
+	if raw := c.QueryParam("year"); raw != "" {
+		y, err := strconv.Atoi(raw)
+		if err != nil || y < 2000 || y > 2100 || strconv.Itoa(y) != raw {
+			return fault.Field("year", "year must be a year like %d", year)
+		}
+		year = y
+	}
+	b, err := h.s.BudgetReport(c.Request().Context(), year)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, budgetJSON{Year: b.Year, Budget: money.Format(b.Budget), Committed: money.Format(b.Committed),
+		Paid: money.Format(b.Paid), Remaining: money.Format(b.Remaining), ByProviderKind: toBudgetLines(b.ByKind), ByMonth: toBudgetLines(b.ByMonth)})
+}
+
+type statementPayoutJSON struct {
+	ID         string                  `json:"id"`
+	Amount     string                  `json:"amount"`
+	Reason     settlement.Reason       `json:"reason"`
+	CPAMReason *string                 `json:"cpam_reason"`
+	Status     settlement.PayoutStatus `json:"status"`
+	PaidOn     *calendar.Date          `json:"paid_on"`
+}
+
+type statementClaimJSON struct {
+	ID              string                 `json:"id"`
+	Amount          string                 `json:"amount"`
+	Status          settlement.ClaimStatus `json:"status"`
+	PaidAmount      *string                `json:"paid_amount"`
+	PaidOn          *calendar.Date         `json:"paid_on"`
+	RejectionReason *string                `json:"rejection_reason"`
+}
+
+type statementLineJSON struct {
+	InvoiceID         string                `json:"invoice_id"`
+	ExternalRef       string                `json:"external_ref"`
+	PatientFileNumber string                `json:"patient_file_number"`
+	CareDate          calendar.Date         `json:"care_date"`
+	Deadline          calendar.Date         `json:"deadline"`
+	Total             string                `json:"total"`
+	Status            billing.InvoiceStatus `json:"status"`
+	DecisionReason    *settlement.Reason    `json:"decision_reason"`
+	CPAMAmount        *string               `json:"cpam_amount"`
+	CityAmount        *string               `json:"city_amount"`
+	Claim             *statementClaimJSON   `json:"claim"`
+	Payouts           []statementPayoutJSON `json:"payouts"`
+}
+
+// optAmount formats an amount that may be absent.
+func optAmount(d *decimal.Decimal) *string {
+	if d == nil {
+		return nil
+	}
+	s := money.Format(*d)
+	return &s
+}
+
+func toStatementLineJSON(l billing.StatementLine) statementLineJSON {
+	inv := l.Invoice
+	out := statementLineJSON{InvoiceID: ident.FormatID(inv.ID), ExternalRef: inv.ExternalRef, PatientFileNumber: inv.PatientFileNumber,
+		CareDate: inv.CareDate, Deadline: inv.Deadline, Total: money.Format(inv.Total), Status: inv.Status,
+		DecisionReason: nullable(inv.DecisionReason), Payouts: []statementPayoutJSON{}}
+	out.CPAMAmount, out.CityAmount = optAmount(inv.CPAMAmount), optAmount(inv.CityAmount)
+	if l.ClaimID != 0 {
+		out.Claim = &statementClaimJSON{ID: ident.FormatID(l.ClaimID), Amount: money.Format(*l.ClaimAmount), Status: l.ClaimStatus,
+			PaidOn: optDate(l.ClaimPaidOn), RejectionReason: nullable(l.ClaimRejection)}
+		out.Claim.PaidAmount = optAmount(l.ClaimPaidAmount)
+	}
+	for _, p := range l.Payouts {
+		out.Payouts = append(out.Payouts, statementPayoutJSON{ID: ident.FormatID(p.ID), Amount: money.Format(p.Amount), Reason: p.Reason,
+			CPAMReason: nullable(p.Note), Status: p.Status, PaidOn: optDate(p.PaidOn)})
+	}
+	return out
+}
+
+func (h billingHandlers) statement(c echo.Context) error {
+	p := auth.From(c)
+	from, to, err := billing.StatementPeriod(h.s.Today(), c.QueryParam("from"), c.QueryParam("to"))
+	if err != nil {
+		return err
+	}
+	csv, err := wantCSV(c)
+	if err != nil {
+		return err
+	}
+	lines, err := h.s.Statement(c.Request().Context(), p.ProviderID, from, to)
+	if err != nil {
+		return err
+	}
+	if csv {
+		return Stream(c, "text/csv; charset=utf-8", billing.StatementFileName(from, to), func(w io.Writer) error { return billing.WriteStatementCSV(w, lines) })
+	}
+	items := make([]statementLineJSON, len(lines))
+	for i, l := range lines {
+		items[i] = toStatementLineJSON(l)
+	}
+	return c.JSON(http.StatusOK, map[string]any{"from": from, "to": to, "items": items})
+}

@@ -1,0 +1,96 @@
+package httpapi
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"passd/api"
+	"passd/auth"
+	"passd/billing"
+	"passd/money"
+)
+
+type settingsJSON struct {
+	RegieName           string     `json:"regie_name"`
+	RegieIBAN           string     `json:"regie_iban"`
+	RegieBIC            string     `json:"regie_bic"`
+	RegieCeiling        string     `json:"regie_ceiling"`
+	AnnualBudget        string     `json:"annual_budget"`
+	DeadlineDays        int        `json:"deadline_days"`
+	DeadlineDaysDefault bool       `json:"deadline_days_is_default"`
+	UpdatedAt           *time.Time `json:"updated_at"`
+	UpdatedBy           string     `json:"updated_by"`
+}
+
+func (h billingHandlers) toSettingsJSON(st billing.Settings) settingsJSON {
+	out := settingsJSON{RegieName: st.RegieName, RegieIBAN: st.RegieIBAN, RegieBIC: st.RegieBIC,
+		RegieCeiling: money.Format(st.RegieCeiling), AnnualBudget: money.Format(st.AnnualBudget),
+		DeadlineDays: st.DeadlineDays, UpdatedBy: st.UpdatedBy, UpdatedAt: utc(st.UpdatedAt)}
+	if st.DeadlineDays == 0 {
+		out.DeadlineDays, out.DeadlineDaysDefault = h.s.DefaultDeadlineDays(), true
+	}
+	return out
+}
+
+// settingsRequest is the body of PUT /settings.
+type settingsRequest struct {
+	RegieName    api.Value `json:"regie_name"`
+	RegieIBAN    api.Value `json:"regie_iban"`
+	RegieBIC     api.Value `json:"regie_bic"`
+	RegieCeiling api.Value `json:"regie_ceiling"`
+	AnnualBudget api.Value `json:"annual_budget"`
+	DeadlineDays api.Value `json:"deadline_days"`
+}
+
+// settings turns the body into settings and checks them. A deadline
+// given is checked as given, 0 included; left out (or null), the
+// server's default applies.
+func (r settingsRequest) settings() (billing.Settings, error) {
+	var st billing.Settings
+	err := readTexts(member{r.RegieName, "regie_name", &st.RegieName}, member{r.RegieIBAN, "regie_iban", &st.RegieIBAN},
+		member{r.RegieBIC, "regie_bic", &st.RegieBIC})
+	if err != nil {
+		return st, err
+	}
+	if st.RegieCeiling, err = r.RegieCeiling.Amount("regie_ceiling"); err != nil {
+		return st, err
+	}
+	if st.AnnualBudget, err = r.AnnualBudget.Amount("annual_budget"); err != nil {
+		return st, err
+	}
+	if r.DeadlineDays.Present() {
+		if st.DeadlineDays, err = r.DeadlineDays.Integer("deadline_days"); err != nil {
+			return st, err
+		}
+		if err := billing.CheckDeadlineDays(st.DeadlineDays); err != nil {
+			return st, err
+		}
+	}
+	return st, st.Validate()
+}
+
+func (h billingHandlers) getSettings(c echo.Context) error {
+	st, err := h.s.Settings(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, h.toSettingsJSON(st))
+}
+
+func (h billingHandlers) putSettings(c echo.Context) error {
+	var r settingsRequest
+	if err := Decode(c, &r); err != nil {
+		return err
+	}
+	st, err := r.settings()
+	if err != nil {
+		return err
+	}
+	st, err = h.s.PutSettings(c.Request().Context(), auth.From(c).Actor(), st)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, h.toSettingsJSON(st))
+}
