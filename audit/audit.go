@@ -56,7 +56,7 @@ func Append(ctx context.Context, q db.DBTX, entries ...Entry) error {
 		}
 	}
 	_, err := q.Exec(ctx, `
-		INSERT INTO audit_log (actor_id, actor, action, entity, entity_id, before, after)
+		`+Insert+`
 		SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[], $7::jsonb[])`,
 		actorIDs, actors, actions, entities, ids, jsonbArray(befores), jsonbArray(afters))
 	if err != nil {
@@ -64,6 +64,13 @@ func Append(ctx context.Context, q db.DBTX, entries ...Entry) error {
 	}
 	return nil
 }
+
+// Insert is the head of the one statement shape an audit row is written
+// with; the rows it takes are (actor_id, actor, action, entity, entity_id,
+// before, after) in that order. Append and AppendSame use it; a store that
+// must write its row inside a larger statement (a submission, in one round
+// trip) selects those columns after it, never its own column list.
+const Insert = `INSERT INTO audit_log (actor_id, actor, action, entity, entity_id, before, after)`
 
 // AppendSame writes one row per id for a change that was the same for
 // every entity (a batch of claims transmitted, of payouts approved): the
@@ -87,7 +94,7 @@ func AppendSame(ctx context.Context, q db.DBTX, actor Actor, action, entity stri
 	}
 	docs := jsonbArray([][]byte{b, a})
 	_, err = q.Exec(ctx, `
-		INSERT INTO audit_log (actor_id, actor, action, entity, entity_id, before, after)
+		`+Insert+`
 		SELECT $1, $2, $3, $4, id::text, $6::jsonb, $7::jsonb FROM unnest($5::bigint[]) WITH ORDINALITY AS u (id, n) ORDER BY n`,
 		actorID, actor.Name, action, entity, ids, docs[0], docs[1])
 	if err != nil {

@@ -235,7 +235,7 @@ func (s *Store) insertInvoice(ctx context.Context, q db.DBTX, actor audit.Actor,
 			INSERT INTO invoice_lines (invoice_id, position, code, label, quantity, unit_price)
 			SELECT inv.id, u.* FROM inv, unnest($10::int[], $11::text[], $12::text[], $13::int[], $14::numeric[]) AS u
 		), logged AS (
-			INSERT INTO audit_log (actor_id, actor, action, entity, entity_id, before, after)
+			`+audit.Insert+`
 			SELECT $6, $8, 'invoice.create', 'invoice', inv.id::text, NULL,
 			       $15::jsonb || jsonb_build_object('deadline', to_char(inv.deadline, 'YYYY-MM-DD'))
 			FROM inv
