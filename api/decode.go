@@ -18,6 +18,7 @@ import (
 	"passd/calendar"
 	"passd/fault"
 	"passd/money"
+	"passd/text"
 )
 
 // MaxBody is the largest request body passd reads.
@@ -186,23 +187,24 @@ func (v Value) String(field string, max int) (string, error) {
 
 // OptString returns an optional JSON string; ok is false when absent or empty.
 func (v Value) OptString(field string, max int) (s string, ok bool, err error) {
+	if s, err = v.Text(field); err != nil {
+		return "", false, err
+	}
+	s, err = text.Clean(field, s, max)
+	return s, err == nil && s != "", err
+}
+
+// Text returns the string as sent, unchecked but for its JSON type ("" when
+// absent), for a caller whose domain value checks it (its Validate).
+func (v Value) Text(field string) (string, error) {
 	if !v.Present() {
-		return "", false, nil
+		return "", nil
 	}
-	s, err = v.text()
+	s, err := v.text()
 	if err != nil {
-		return "", false, fault.Field(field, "%s must be a string", field)
+		return "", fault.Field(field, "%s must be a string", field)
 	}
-	s = strings.TrimSpace(s)
-	if utf8.RuneCountInString(s) > max {
-		return "", false, fault.Field(field, "%s is longer than %d characters", field, max)
-	}
-	for _, r := range s {
-		if r < 0x20 || r == 0x7f {
-			return "", false, fault.Field(field, "%s contains control characters", field)
-		}
-	}
-	return s, s != "", nil
+	return s, nil
 }
 
 // text returns the value as a JSON string. A string without escapes, as
@@ -312,26 +314,15 @@ func (v Value) Enum(field string, allowed ...string) (string, error) {
 // Enum returns v as one of allowed, a typed list (statuses, kinds): the
 // error lists the very values the caller accepts.
 func Enum[T ~string](v Value, field string, allowed ...T) (T, error) {
-	s, err := v.String(field, 64)
+	s, err := v.Text(field)
 	if err != nil {
 		return "", err
 	}
-	for _, a := range allowed {
-		if s == string(a) {
-			return a, nil
-		}
-	}
-	return "", fault.Field(field, "%s must be one of %s", field, JoinValues(allowed))
+	return text.OneOf(field, s, allowed...)
 }
 
 // JoinValues writes a list of allowed values for an error message: "a, b, c".
-func JoinValues[T ~string](values []T) string {
-	out := make([]string, len(values))
-	for i, v := range values {
-		out[i] = string(v)
-	}
-	return strings.Join(out, ", ")
-}
+func JoinValues[T ~string](values []T) string { return text.JoinValues(values) }
 
 // Array returns the elements of a required JSON array.
 func (v Value) Array(field string) ([]Value, error) {
