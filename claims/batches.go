@@ -429,7 +429,7 @@ func compareOutcome(l cpamfile.ReturnLine, status settlement.ClaimStatus, paidAm
 	return ReturnConflict, fmt.Sprintf("claim %d was already recorded as rejected (%s)", l.ClaimID, reason)
 }
 
-// errNothingToBatch is the answer when there is nothing to put in a batch.
-func errNothingToBatch(what string) error {
-	return fault.New(fault.Conflict, "there are no %s to put in a batch", what).WithKind(fault.KindNothingToBatch)
+// NothingToBatch is the answer when CreateClaimBatch finds no queued claim.
+func NothingToBatch() error {
+	return fault.New(fault.Conflict, "there are no queued claims to put in a batch").WithKind(fault.KindNothingToBatch)
 }

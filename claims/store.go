@@ -48,6 +48,10 @@ const patientColumns = `id, file_number, identity_pending, coalesce(last_name_en
 	rights_status, coalesce(rights_regime, ''), rights_filed_on, rights_effective_from, rights_effective_to,
 	coalesce(rights_reference, ''), coalesce(rights_reason, ''), rights_decided_at, created_at`
 
+// Today is the date by the store's clock, which bounds a new file's birth
+// date (NewPatient.Validate).
+func (s *Store) Today() calendar.Date { return calendar.Today(s.now()) }
+
 func scanPatient(row pgx.Row) (Patient, sealedIdentity, error) {
 	var p Patient
 	var si sealedIdentity
