@@ -21,15 +21,11 @@ import (
 	"passd/settlement"
 )
 
+// claimBatchColumns are a batch with the tally of its claims (c), named as
+// ClaimBatch's fields so that pgx.RowToStructByName reads them.
 const claimBatchColumns = `b.id, b.claim_count, b.total, b.created_at, b.creator,
-	count(*) FILTER (WHERE c.status = 'transmitted'), count(*) FILTER (WHERE c.status = 'paid'),
-	count(*) FILTER (WHERE c.status = 'rejected'), coalesce(sum(c.paid_amount), 0)`
-
-func scanClaimBatch(row pgx.Row) (ClaimBatch, error) {
-	var b ClaimBatch
-	err := row.Scan(&b.ID, &b.ClaimCount, &b.Total, &b.CreatedAt, &b.Creator, &b.Transmitted, &b.Paid, &b.Rejected, &b.PaidAmount)
-	return b, err
-}
+	count(*) FILTER (WHERE c.status = 'transmitted') AS transmitted, count(*) FILTER (WHERE c.status = 'paid') AS paid,
+	count(*) FILTER (WHERE c.status = 'rejected') AS rejected, coalesce(sum(c.paid_amount), 0) AS paid_amount`
 
 // CreateClaimBatch gathers every queued claim into a new batch and marks
 // them transmitted. ok is false when no claim was queued. Claims another
@@ -90,8 +86,12 @@ func (s *Store) ClaimBatchJob(ctx context.Context) (int64, error) {
 
 // ClaimBatch returns one batch with the tally of its claims.
 func (s *Store) ClaimBatch(ctx context.Context, id int64) (ClaimBatch, error) {
-	b, err := scanClaimBatch(s.pool.QueryRow(ctx, `SELECT `+claimBatchColumns+`
-		FROM claim_batches b JOIN claims c ON c.batch_id = b.id WHERE b.id = $1 GROUP BY b.id`, id))
+	rows, err := s.pool.Query(ctx, `SELECT `+claimBatchColumns+`
+		FROM claim_batches b JOIN claims c ON c.batch_id = b.id WHERE b.id = $1 GROUP BY b.id`, id)
+	if err != nil {
+		return ClaimBatch{}, db.Translate(fmt.Errorf("claims: batch %d: %w", id, err))
+	}
+	b, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[ClaimBatch])
 	if err != nil {
 		return ClaimBatch{}, db.Translate(fmt.Errorf("claims: batch %d: %w", id, err))
 	}
@@ -107,7 +107,7 @@ func (s *Store) ClaimBatches(ctx context.Context, page db.PageRequest) ([]ClaimB
 	if err != nil {
 		return nil, db.Translate(fmt.Errorf("claims: list batches: %w", err))
 	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (ClaimBatch, error) { return scanClaimBatch(r) })
+	out, err := pgx.CollectRows(rows, pgx.RowToStructByName[ClaimBatch])
 	return out, db.Translate(err)
 }
 
@@ -429,7 +429,7 @@ func compareOutcome(l cpamfile.ReturnLine, status settlement.ClaimStatus, paidAm
 	return ReturnConflict, fmt.Sprintf("claim %d was already recorded as rejected (%s)", l.ClaimID, reason)
 }
 
-// errNothingToBatch is the answer when there is nothing to put in a batch.
-func errNothingToBatch(what string) error {
-	return fault.New(fault.Conflict, "there are no %s to put in a batch", what).WithKind(fault.KindNothingToBatch)
+// NothingToBatch is the answer when CreateClaimBatch finds no queued claim.
+func NothingToBatch() error {
+	return fault.New(fault.Conflict, "there are no queued claims to put in a batch").WithKind(fault.KindNothingToBatch)
 }

@@ -31,7 +31,11 @@
 // it, so identity never leaves unlogged (access.go). The audit log names a
 // file, never its identity.
 //
-// Imports: settlement, rights, journal, audit, keyring, db and the parsers;
-// never billing nor scheduler. Its JSON handlers (http.go) still import
-// Echo, until they move to a transport package.
+// Requests come in as typed values (NewPatient, RightsRequest,
+// RightsDecision) whose Validate holds the rules and the limits (the Max
+// constants of patient.go), whichever transport built them: the JSON
+// handlers in httpapi or the pages in web.
+//
+// Imports: settlement, rights, journal, audit, keyring, db, text and the
+// parsers; never billing, scheduler, Echo nor a transport (api, httpapi).
 package claims

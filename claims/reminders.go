@@ -3,18 +3,13 @@ package claims
 import (
 	"context"
 	"fmt"
-	"net/http"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/labstack/echo/v4"
 	"github.com/shopspring/decimal"
 
 	"passd/audit"
-	"passd/auth"
 	"passd/calendar"
 	"passd/db"
-	"passd/ident"
-	"passd/money"
 )
 
 // Reminder is a patient file whose invoices near their deadline while no
@@ -94,37 +89,8 @@ func (s *Store) RemindersJob(ctx context.Context) (int64, error) {
 	return tag.RowsAffected(), nil
 }
 
-type reminderJSON struct {
-	PatientID        string         `json:"patient_id"`
-	FileNumber       string         `json:"file_number"`
-	LastName         string         `json:"last_name"`
-	FirstName        string         `json:"first_name"`
-	PendingInvoices  int            `json:"pending_invoices"`
-	PendingTotal     string         `json:"pending_total"`
-	EarliestDeadline calendar.Date  `json:"earliest_deadline"`
-	DaysLeft         int            `json:"days_left"`
-	FirstRemindedOn  *calendar.Date `json:"first_reminded_on"`
-}
-
-func (s *Store) listReminders(c echo.Context) error {
-	list, err := s.Reminders(c.Request().Context(), auth.From(c).Actor())
-	if err != nil {
-		return err
-	}
-	today := calendar.Today(s.now())
-	items := make([]reminderJSON, len(list))
-	for i, m := range list {
-		items[i] = reminderJSON{PatientID: ident.FormatID(m.PatientID), FileNumber: m.FileNumber, LastName: m.LastName, FirstName: m.FirstName,
-			PendingInvoices: m.PendingInvoices, PendingTotal: money.Format(m.PendingTotal), EarliestDeadline: m.EarliestDeadline,
-			DaysLeft: daysBetween(today, m.EarliestDeadline)}
-		if !m.FirstRemindedOn.IsZero() {
-			d := m.FirstRemindedOn
-			items[i].FirstRemindedOn = &d
-		}
-	}
-	return c.JSON(http.StatusOK, map[string]any{"window_days": ReminderWindow, "items": items})
-}
-
-func daysBetween(a, b calendar.Date) int {
-	return int(b.Time().Sub(a.Time()).Hours() / 24)
+// DaysLeft counts whole days from today to the earliest deadline
+// (negative once it has passed).
+func (m Reminder) DaysLeft(today calendar.Date) int {
+	return int(m.EarliestDeadline.Time().Sub(today.Time()).Hours() / 24)
 }

@@ -48,6 +48,10 @@ const patientColumns = `id, file_number, identity_pending, coalesce(last_name_en
 	rights_status, coalesce(rights_regime, ''), rights_filed_on, rights_effective_from, rights_effective_to,
 	coalesce(rights_reference, ''), coalesce(rights_reason, ''), rights_decided_at, created_at`
 
+// Today is the date by the store's clock, which bounds a new file's birth
+// date (NewPatient.Validate).
+func (s *Store) Today() calendar.Date { return calendar.Today(s.now()) }
+
 func scanPatient(row pgx.Row) (Patient, sealedIdentity, error) {
 	var p Patient
 	var si sealedIdentity
@@ -156,18 +160,14 @@ func (s *Store) Patient(ctx context.Context, actor audit.Actor, id int64) (Patie
 		return Patient{}, nil, db.Translate(fmt.Errorf("claims: patient %d: %w", id, err))
 	}
 	rows, err := s.pool.Query(ctx, `
-		SELECT e.id, e.kind, coalesce(e.regime, ''), e.filed_on, e.effective_from, e.effective_to,
-		       coalesce(e.reference, ''), coalesce(e.reason, ''), u.name, e.created_at
+		SELECT e.id, e.kind, coalesce(e.regime, '') AS regime, e.filed_on, e.effective_from, e.effective_to,
+		       coalesce(e.reference, '') AS reference, coalesce(e.reason, '') AS reason, u.name AS actor, e.created_at
 		FROM rights_events e JOIN users u ON u.id = e.actor_id
 		WHERE e.patient_id = $1 ORDER BY e.id`, id)
 	if err != nil {
 		return Patient{}, nil, db.Translate(fmt.Errorf("claims: rights history: %w", err))
 	}
-	history, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (RightsEvent, error) {
-		var e RightsEvent
-		err := r.Scan(&e.ID, &e.Kind, &e.Regime, &e.FiledOn, &e.EffectiveFrom, &e.EffectiveTo, &e.Reference, &e.Reason, &e.Actor, &e.CreatedAt)
-		return e, err
-	})
+	history, err := pgx.CollectRows(rows, pgx.RowToStructByName[RightsEvent])
 	if err != nil {
 		return Patient{}, nil, db.Translate(fmt.Errorf("claims: rights history: %w", err))
 	}
@@ -358,18 +358,14 @@ type ClaimFilter struct {
 
 // Claims lists claims, newest first.
 func (s *Store) Claims(ctx context.Context, f ClaimFilter, page db.PageRequest) ([]Claim, error) {
-	rows, err := s.pool.Query(ctx, `SELECT id, invoice_id, amount, status, coalesce(batch_id, 0), paid_amount, paid_on,
-		coalesce(rejection_reason, ''), created_at FROM claims
+	rows, err := s.pool.Query(ctx, `SELECT id, invoice_id, amount, status, coalesce(batch_id, 0) AS batch_id, paid_amount, paid_on,
+		coalesce(rejection_reason, '') AS rejection_reason, created_at FROM claims
 		WHERE ($1 = '' OR status = $1) AND ($2::bigint = 0 OR batch_id = $2) AND ($3::bigint = 0 OR id < $3)
 		ORDER BY id DESC LIMIT $4`,
 		f.Status, f.BatchID, page.Before, page.Limit+1)
 	if err != nil {
 		return nil, db.Translate(fmt.Errorf("claims: list: %w", err))
 	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Claim, error) {
-		var c Claim
-		err := r.Scan(&c.ID, &c.InvoiceID, &c.Amount, &c.Status, &c.BatchID, &c.PaidAmount, &c.PaidOn, &c.RejectionReason, &c.CreatedAt)
-		return c, err
-	})
+	out, err := pgx.CollectRows(rows, pgx.RowToStructByName[Claim])
 	return out, db.Translate(err)
 }

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -112,17 +111,13 @@ func (s *Server) createPatient(c echo.Context) error {
 	p, _ := principal(c)
 	f := patientForm{LastName: strings.TrimSpace(c.FormValue("last_name")), FirstName: strings.TrimSpace(c.FormValue("first_name")),
 		BirthDate: strings.TrimSpace(c.FormValue("birth_date")), NIR: strings.TrimSpace(c.FormValue("nir"))}
-	// The form becomes the body of POST /patients, so that the API's rules
-	// apply to it; a NIR left blank is left out, as the API allows.
-	fields := map[string]string{"last_name": f.LastName, "first_name": f.FirstName, "birth_date": f.BirthDate}
-	if f.NIR != "" {
-		fields["nir"] = f.NIR
+	// The form builds the same request as POST /patients, and the same
+	// rules apply to it; a NIR left blank is an unknown NIR, as the API allows.
+	np := claims.NewPatient{LastName: f.LastName, FirstName: f.FirstName, NIR: f.NIR}
+	var err error
+	if np.BirthDate, err = parseFormDate("birth_date", f.BirthDate); err == nil {
+		err = np.Validate(calendar.Today(s.now()))
 	}
-	body, err := json.Marshal(fields)
-	if err != nil {
-		return fmt.Errorf("web: patient body: %w", err)
-	}
-	np, err := claims.ParseNewPatient(body, calendar.Today(s.now()))
 	var created claims.Patient
 	if err == nil {
 		created, err = s.claims.CreatePatient(c.Request().Context(), p.Actor(), np)
@@ -210,11 +205,10 @@ func (s *Server) requestRights(c echo.Context) error {
 		return err
 	}
 	f := rightsRequestForm{Regime: strings.TrimSpace(c.FormValue("regime")), FiledOn: strings.TrimSpace(c.FormValue("filed_on"))}
-	body, err := json.Marshal(map[string]string{"regime": f.Regime, "filed_on": f.FiledOn})
-	if err != nil {
-		return fmt.Errorf("web: rights request body: %w", err)
+	req := claims.RightsRequest{Regime: f.Regime}
+	if req.FiledOn, err = parseFormDate("filed_on", f.FiledOn); err == nil {
+		err = req.Validate()
 	}
-	req, err := claims.ParseRightsRequest(body)
 	if err == nil {
 		_, err = s.claims.RequestRights(c.Request().Context(), p.Actor(), id, req)
 	}
@@ -299,12 +293,21 @@ func (s *Server) reminders(c echo.Context) error {
 	today := calendar.Today(s.now())
 	page := remindersPage{WindowDays: claims.ReminderWindow}
 	for _, m := range list {
-		page.Rows = append(page.Rows, reminderRow{Reminder: m, DaysLeft: daysBetween(today, m.EarliestDeadline)})
+		page.Rows = append(page.Rows, reminderRow{Reminder: m, DaysLeft: m.DaysLeft(today)})
 	}
 	return s.render(c, http.StatusOK, "coordinator-reminders.html", "Relances", page)
 }
 
-// daysBetween counts whole days from a to b (negative when b is earlier).
-func daysBetween(a, b calendar.Date) int {
-	return int(b.Time().Sub(a.Time()).Hours() / 24)
+// parseFormDate reads a date typed in a form as YYYY-MM-DD (what a date
+// input sends); blank is no date, which Validate then asks for. The error
+// names field, as the API's does.
+func parseFormDate(field, s string) (calendar.Date, error) {
+	if s == "" {
+		return calendar.Date{}, nil
+	}
+	d, err := calendar.Parse(s)
+	if err != nil {
+		return calendar.Date{}, fault.Field(field, "%s must be a valid date YYYY-MM-DD", field)
+	}
+	return d, nil
 }

@@ -1,8 +1,6 @@
 package web
 
 import (
-	"encoding/json"
-	"fmt"
 	"net/http"
 	"strings"
 
@@ -104,11 +102,7 @@ func (s *Server) decideRights(c echo.Context) error {
 	f := decisionForm{Decision: strings.TrimSpace(c.FormValue("decision")), Regime: strings.TrimSpace(c.FormValue("regime")),
 		From: strings.TrimSpace(c.FormValue("effective_from")), To: strings.TrimSpace(c.FormValue("effective_to")),
 		Reference: strings.TrimSpace(c.FormValue("reference")), Reason: strings.TrimSpace(c.FormValue("reason"))}
-	body, err := json.Marshal(f.body())
-	if err != nil {
-		return fmt.Errorf("web: rights decision body: %w", err)
-	}
-	d, err := claims.ParseRightsDecision(body)
+	d, err := f.decision()
 	if err == nil {
 		_, err = s.claims.DecideRights(c.Request().Context(), p.Actor(), id, d)
 	}
@@ -122,24 +116,25 @@ func (s *Server) decideRights(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, "/cpam/dossiers")
 }
 
-// body is the API body the form stands for. One form serves both answers,
-// so a refusal leaves out the opening's fields (the regime select always
-// has a value) and an opening leaves out blank optional fields; a reason
-// typed for an opening is sent, for the API's rule to refuse it.
-func (f decisionForm) body() map[string]string {
-	out := map[string]string{"decision": f.Decision}
-	if f.Decision == string(rights.Refused) {
-		out["reason"] = f.Reason
-		return out
+// decision is the decision the form stands for, validated. One form serves
+// both answers, so a refusal leaves out the opening's fields (the regime
+// select always has a value); a reason typed for an opening is kept, for
+// the rule to refuse it.
+func (f decisionForm) decision() (claims.RightsDecision, error) {
+	d := claims.RightsDecision{Decision: rights.Status(f.Decision)}
+	if d.Decision == rights.Refused {
+		d.Reason = f.Reason
+		return d, d.Validate()
 	}
-	out["regime"], out["effective_from"], out["reference"] = f.Regime, f.From, f.Reference
-	if f.To != "" {
-		out["effective_to"] = f.To
+	d.Regime, d.Reference, d.Reason = f.Regime, f.Reference, f.Reason
+	var err error
+	if d.EffectiveFrom, err = parseFormDate("effective_from", f.From); err != nil {
+		return d, err
 	}
-	if f.Reason != "" {
-		out["reason"] = f.Reason
+	if d.EffectiveTo, err = parseFormDate("effective_to", f.To); err != nil {
+		return d, err
 	}
-	return out
+	return d, d.Validate()
 }
 
 func (f *decisionForm) explain(err error) bool {

@@ -131,7 +131,7 @@ func (a *app) routes() *echo.Echo {
 		return string(auth.From(c).Role)
 	}))
 	httpapi.BillingRoutes(g, a.billing)
-	a.claims.Routes(g)
+	httpapi.ClaimsRoutes(g, a.claims)
 	g.GET("/jobs", a.listJobRuns)
 	g.POST("/jobs/:name/run", a.runJob)
 	g.GET("/reports/invariants", a.invariants)

@@ -1,4 +1,4 @@
-package claims
+package httpapi
 
 import (
 	"slices"
@@ -6,9 +6,9 @@ import (
 	"testing"
 	"time"
 
-	"passd/api"
 	"passd/api/apitest"
 	"passd/calendar"
+	"passd/claims"
 	"passd/fault/faulttest"
 	"passd/ident"
 	"passd/rights"
@@ -34,20 +34,15 @@ func FuzzPatientRequest(f *testing.F) {
 		f.Add([]byte(b.Body))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		var r newPatientRequest
-		err := api.DecodeBody("application/json", body, &r)
-		var np NewPatient
-		if err == nil {
-			np, err = r.validate(fuzzToday)
-		}
+		np, err := decodeNewPatient(body, fuzzToday)
 		if err != nil {
 			faulttest.RequireInvalid(t, err)
 			return
 		}
-		if !apitest.CleanText(np.LastName, 100) || !apitest.CleanText(np.FirstName, 100) {
+		if !apitest.CleanText(np.LastName, claims.MaxNameLength) || !apitest.CleanText(np.FirstName, claims.MaxNameLength) {
 			t.Fatalf("accepted names %q %q", np.LastName, np.FirstName)
 		}
-		if np.BirthDate.IsZero() || np.BirthDate.After(fuzzToday) || np.BirthDate.Before(fuzzToday.AddYears(-130)) {
+		if np.BirthDate.IsZero() || np.BirthDate.After(fuzzToday) || np.BirthDate.Before(fuzzToday.AddYears(-claims.MaxAgeYears)) {
 			t.Fatalf("accepted birth date %v", np.BirthDate)
 		}
 		if np.NIR != "" {
@@ -69,17 +64,12 @@ func FuzzRightsRequest(f *testing.F) {
 		f.Add([]byte(b.Body))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		var r rightsRequestBody
-		err := api.DecodeBody("application/json", body, &r)
-		var req RightsRequest
-		if err == nil {
-			req, err = r.validate()
-		}
+		req, err := decodeRightsRequest(body)
 		if err != nil {
 			faulttest.RequireInvalid(t, err)
 			return
 		}
-		if !slices.Contains(Regimes, req.Regime) || req.FiledOn.IsZero() {
+		if !slices.Contains(claims.Regimes, req.Regime) || req.FiledOn.IsZero() {
 			t.Fatalf("accepted %+v", req)
 		}
 	})
@@ -106,24 +96,19 @@ func FuzzRightsDecision(f *testing.F) {
 		f.Add([]byte(b.Body))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		var r rightsDecisionBody
-		err := api.DecodeBody("application/json", body, &r)
-		var d RightsDecision
-		if err == nil {
-			d, err = r.validate()
-		}
+		d, err := decodeRightsDecision(body)
 		if err != nil {
 			faulttest.RequireInvalid(t, err)
 			return
 		}
 		switch d.Decision {
 		case rights.Opened:
-			if !slices.Contains(Regimes, d.Regime) || d.EffectiveFrom.IsZero() || !apitest.CleanText(d.Reference, 64) || d.Reason != "" ||
+			if !slices.Contains(claims.Regimes, d.Regime) || d.EffectiveFrom.IsZero() || !apitest.CleanText(d.Reference, claims.MaxReferenceLength) || d.Reason != "" ||
 				(!d.EffectiveTo.IsZero() && d.EffectiveTo.Before(d.EffectiveFrom)) {
 				t.Fatalf("accepted opening %+v", d)
 			}
 		case rights.Refused:
-			if !apitest.CleanText(d.Reason, 500) || d.Regime != "" || !d.EffectiveFrom.IsZero() || !d.EffectiveTo.IsZero() || d.Reference != "" {
+			if !apitest.CleanText(d.Reason, claims.MaxReasonLength) || d.Regime != "" || !d.EffectiveFrom.IsZero() || !d.EffectiveTo.IsZero() || d.Reference != "" {
 				t.Fatalf("accepted refusal %+v", d)
 			}
 		default:

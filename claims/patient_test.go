@@ -1,0 +1,101 @@
+package claims
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"passd/calendar"
+	"passd/fault/faulttest"
+	"passd/rights"
+)
+
+var validateToday = calendar.NewDate(2026, time.June, 15)
+
+func TestNewPatientValidate(t *testing.T) {
+	t.Parallel()
+	valid := NewPatient{LastName: " Diallo ", FirstName: "Aminata", BirthDate: calendar.NewDate(1990, time.April, 12), NIR: "2 90 04 99 350 123 09"}
+	np := valid
+	if err := np.Validate(validateToday); err != nil {
+		t.Fatal(err)
+	}
+	if np.LastName != "Diallo" || np.NIR != "290049935012309" {
+		t.Errorf("validated as %+v, want trimmed names and a canonical NIR", np)
+	}
+	for _, c := range []struct {
+		name, field string
+		edit        func(*NewPatient)
+	}{
+		{"blank last name", "last_name", func(p *NewPatient) { p.LastName = "  " }},
+		{"long first name", "first_name", func(p *NewPatient) { p.FirstName = strings.Repeat("é", MaxNameLength+1) }},
+		{"control character", "first_name", func(p *NewPatient) { p.FirstName = "A\u0007" }},
+		{"no birth date", "birth_date", func(p *NewPatient) { p.BirthDate = calendar.Date{} }},
+		{"born tomorrow", "birth_date", func(p *NewPatient) { p.BirthDate = validateToday.AddDays(1) }},
+		{"too old", "birth_date", func(p *NewPatient) { p.BirthDate = validateToday.AddYears(-MaxAgeYears).AddDays(-1) }},
+		{"bad NIR key", "nir", func(p *NewPatient) { p.NIR = "290049935012308" }},
+		{"long NIR", "nir", func(p *NewPatient) { p.NIR = strings.Repeat("1", MaxNIRInput+1) }},
+	} {
+		np := valid
+		c.edit(&np)
+		if fe := faulttest.RequireInvalid(t, np.Validate(validateToday)); fe.Field != c.field {
+			t.Errorf("%s: blames %q, want %q", c.name, fe.Field, c.field)
+		}
+	}
+}
+
+func TestRightsRequestValidate(t *testing.T) {
+	t.Parallel()
+	r := RightsRequest{Regime: " ame ", FiledOn: validateToday}
+	if err := r.Validate(); err != nil || r.Regime != "ame" {
+		t.Fatalf("Validate() = %v, regime %q", err, r.Regime)
+	}
+	for _, c := range []struct {
+		req   RightsRequest
+		field string
+	}{
+		{RightsRequest{FiledOn: validateToday}, "regime"},
+		{RightsRequest{Regime: "cmu", FiledOn: validateToday}, "regime"},
+		{RightsRequest{Regime: "PUMA", FiledOn: validateToday}, "regime"},
+		{RightsRequest{Regime: "puma"}, "filed_on"},
+	} {
+		if fe := faulttest.RequireInvalid(t, c.req.Validate()); fe.Field != c.field {
+			t.Errorf("%+v: blames %q, want %q", c.req, fe.Field, c.field)
+		}
+	}
+}
+
+func TestRightsDecisionValidate(t *testing.T) {
+	t.Parallel()
+	from := calendar.NewDate(2026, time.May, 1)
+	opened := RightsDecision{Decision: rights.Opened, Regime: "puma", EffectiveFrom: from, EffectiveTo: from, Reference: "PUMA-93-1"}
+	refused := RightsDecision{Decision: rights.Refused, Reason: "résidence non établie"}
+	for _, d := range []RightsDecision{opened, refused} {
+		if err := d.Validate(); err != nil {
+			t.Errorf("%+v: %v", d, err)
+		}
+	}
+	for _, c := range []struct {
+		name, field string
+		base        RightsDecision
+		edit        func(*RightsDecision)
+	}{
+		{"no decision", "decision", opened, func(d *RightsDecision) { d.Decision = "" }},
+		{"decision in capitals", "decision", opened, func(d *RightsDecision) { d.Decision = "OPENED" }},
+		{"opened with a reason", "reason", opened, func(d *RightsDecision) { d.Reason = " " }},
+		{"opened without regime", "regime", opened, func(d *RightsDecision) { d.Regime = "" }},
+		{"opened without start", "effective_from", opened, func(d *RightsDecision) { d.EffectiveFrom = calendar.Date{} }},
+		{"end before start", "effective_to", opened, func(d *RightsDecision) { d.EffectiveTo = from.AddDays(-1) }},
+		{"long reference", "reference", opened, func(d *RightsDecision) { d.Reference = strings.Repeat("R", MaxReferenceLength+1) }},
+		{"refused with a regime", "regime", refused, func(d *RightsDecision) { d.Regime = "puma" }},
+		{"refused with an end", "effective_to", refused, func(d *RightsDecision) { d.EffectiveTo = from }},
+		{"refused with a reference", "reference", refused, func(d *RightsDecision) { d.Reference = "X" }},
+		{"refused with a blank reason", "reason", refused, func(d *RightsDecision) { d.Reason = "  " }},
+		{"refused with a long reason", "reason", refused, func(d *RightsDecision) { d.Reason = strings.Repeat("r", MaxReasonLength+1) }},
+	} {
+		d := c.base
+		c.edit(&d)
+		if fe := faulttest.RequireInvalid(t, d.Validate()); fe.Field != c.field {
+			t.Errorf("%s: blames %q, want %q", c.name, fe.Field, c.field)
+		}
+	}
+}

@@ -1,0 +1,98 @@
+package httpapi
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"passd/api"
+	"passd/calendar"
+	"passd/claims"
+	"passd/fault"
+	"passd/ident"
+	"passd/money"
+	"passd/settlement"
+)
+
+// claimsHandlers serves the patient, rights and claim routes over one
+// claims store.
+type claimsHandlers struct {
+	store *claims.Store
+}
+
+// ClaimsRoutes registers the patient, rights and claim routes on g, which
+// must already authenticate and enforce the API contract (openapi.Guard):
+// the contract, not this list, says which roles may call each route (the
+// export, which names patients, is the CPAM referent's only).
+func ClaimsRoutes(g *echo.Group, s *claims.Store) {
+	h := claimsHandlers{store: s}
+	g.POST("/patients", h.createPatient)
+	g.GET("/patients", h.listPatients)
+	g.GET("/patients/:id", h.getPatient)
+	g.GET("/patients/:id/access-log", h.getAccessLog)
+	g.POST("/patients/:id/rights-request", updateRights(decodeRightsRequest, s.RequestRights))
+	g.POST("/patients/:id/rights-decision", updateRights(decodeRightsDecision, s.DecideRights))
+	g.GET("/claims", h.listClaims)
+	g.POST("/claim-batches", h.createClaimBatch)
+	g.GET("/claim-batches", h.listClaimBatches)
+	g.GET("/claim-batches/:id", h.getClaimBatch)
+	g.GET("/claim-batches/:id/export", h.exportClaimBatch)
+	g.POST("/claim-batches/:id/returns", h.importReturn)
+	g.GET("/reminders", h.listReminders)
+}
+
+type claimJSON struct {
+	ID              string                 `json:"id"`
+	InvoiceID       string                 `json:"invoice_id"`
+	Amount          string                 `json:"amount"`
+	Status          settlement.ClaimStatus `json:"status"`
+	BatchID         *string                `json:"batch_id"`
+	PaidAmount      *string                `json:"paid_amount"`
+	PaidOn          *calendar.Date         `json:"paid_on"`
+	RejectionReason *string                `json:"rejection_reason"`
+	CreatedAt       time.Time              `json:"created_at"`
+}
+
+func toClaimJSON(cl claims.Claim) claimJSON {
+	out := claimJSON{ID: ident.FormatID(cl.ID), InvoiceID: ident.FormatID(cl.InvoiceID), Amount: money.Format(cl.Amount), Status: cl.Status,
+		CreatedAt: cl.CreatedAt.UTC()}
+	if cl.BatchID != 0 {
+		b := ident.FormatID(cl.BatchID)
+		out.BatchID = &b
+	}
+	if cl.PaidAmount != nil {
+		p := money.Format(*cl.PaidAmount)
+		out.PaidAmount = &p
+	}
+	if !cl.PaidOn.IsZero() {
+		d := cl.PaidOn
+		out.PaidOn = &d
+	}
+	if cl.RejectionReason != "" {
+		r := cl.RejectionReason
+		out.RejectionReason = &r
+	}
+	return out
+}
+
+func (h claimsHandlers) listClaims(c echo.Context) error {
+	page, err := ParsePage(c)
+	if err != nil {
+		return err
+	}
+	var f claims.ClaimFilter
+	if f.Status, err = QueryEnum(c, "status", settlement.ClaimStatuses); err != nil {
+		return err
+	}
+	if b := c.QueryParam("batch_id"); b != "" {
+		if f.BatchID, err = ident.ParseID(b); err != nil {
+			return fault.Field("batch_id", "batch_id must be an id")
+		}
+	}
+	list, err := h.store.Claims(c.Request().Context(), f, page)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, api.NewPage(page, list, func(cl claims.Claim) int64 { return cl.ID }, toClaimJSON))
+}

@@ -1,0 +1,322 @@
+package httpapi
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/labstack/echo/v4"
+
+	"passd/api"
+	"passd/audit"
+	"passd/auth"
+	"passd/calendar"
+	"passd/claims"
+	"passd/fault"
+	"passd/ident"
+	"passd/money"
+	"passd/rights"
+)
+
+type patientJSON struct {
+	ID            string             `json:"id"`
+	FileNumber    string             `json:"file_number"`
+	LastName      string             `json:"last_name"`
+	FirstName     string             `json:"first_name"`
+	BirthDate     calendar.Date      `json:"birth_date"`
+	NIR           *string            `json:"nir"`
+	Rights        rightsJSON         `json:"rights"`
+	CreatedAt     time.Time          `json:"created_at"`
+	RightsHistory *[]rightsEventJSON `json:"rights_history,omitempty"`
+}
+
+type rightsJSON struct {
+	Status        rights.Status `json:"status"`
+	Regime        string        `json:"regime,omitempty"`
+	FiledOn       calendar.Date `json:"filed_on,omitzero"`
+	EffectiveFrom calendar.Date `json:"effective_from,omitzero"`
+	EffectiveTo   calendar.Date `json:"effective_to,omitzero"`
+	Reference     string        `json:"reference,omitempty"`
+	Reason        string        `json:"reason,omitempty"`
+	DecidedAt     *time.Time    `json:"decided_at,omitempty"`
+}
+
+type rightsEventJSON struct {
+	Kind          rights.Status `json:"kind"`
+	Regime        string        `json:"regime,omitempty"`
+	FiledOn       calendar.Date `json:"filed_on,omitzero"`
+	EffectiveFrom calendar.Date `json:"effective_from,omitzero"`
+	EffectiveTo   calendar.Date `json:"effective_to,omitzero"`
+	Reference     string        `json:"reference,omitempty"`
+	Reason        string        `json:"reason,omitempty"`
+	By            string        `json:"by"`
+	At            time.Time     `json:"at"`
+}
+
+func toPatientJSON(p claims.Patient) patientJSON {
+	out := patientJSON{
+		ID: ident.FormatID(p.ID), FileNumber: p.FileNumber, LastName: p.LastName, FirstName: p.FirstName,
+		BirthDate: p.BirthDate, CreatedAt: p.CreatedAt.UTC(),
+		Rights: rightsJSON{Status: p.Rights.Status, Regime: p.Rights.Regime, FiledOn: p.Rights.FiledOn,
+			EffectiveFrom: p.Rights.EffectiveFrom, EffectiveTo: p.Rights.EffectiveTo,
+			Reference: p.Rights.Reference, Reason: p.Rights.Reason, DecidedAt: p.Rights.DecidedAt},
+	}
+	if p.NIR != "" {
+		nir := p.NIR
+		out.NIR = &nir
+	}
+	return out
+}
+
+func (h claimsHandlers) listPatients(c echo.Context) error {
+	page, err := ParsePage(c)
+	if err != nil {
+		return err
+	}
+	f := claims.PatientFilter{FileNumber: c.QueryParam("file_number")}
+	if len(f.FileNumber) > 32 || !utf8.ValidString(f.FileNumber) || strings.ContainsRune(f.FileNumber, 0) {
+		return fault.Field("file_number", "file_number is not a file number")
+	}
+	if f.RightsStatus, err = QueryEnum(c, "rights_status", rights.Statuses); err != nil {
+		return err
+	}
+	list, err := h.store.Patients(c.Request().Context(), auth.From(c).Actor(), f, page)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, api.NewPage(page, list, func(p claims.Patient) int64 { return p.ID }, toPatientJSON))
+}
+
+func (h claimsHandlers) getPatient(c echo.Context) error {
+	id, err := PathID(c, "id")
+	if err != nil {
+		return err
+	}
+	p, history, err := h.store.Patient(c.Request().Context(), auth.From(c).Actor(), id)
+	if err != nil {
+		return err
+	}
+	out := toPatientJSON(p)
+	events := make([]rightsEventJSON, len(history))
+	for i, e := range history {
+		events[i] = rightsEventJSON{Kind: e.Kind, Regime: e.Regime, FiledOn: e.FiledOn, EffectiveFrom: e.EffectiveFrom,
+			EffectiveTo: e.EffectiveTo, Reference: e.Reference, Reason: e.Reason, By: e.Actor, At: e.CreatedAt.UTC()}
+	}
+	out.RightsHistory = &events
+	return c.JSON(http.StatusOK, out)
+}
+
+type patientAccessJSON struct {
+	ID       string    `json:"id"`
+	At       time.Time `json:"at"`
+	UserID   *string   `json:"user_id"`
+	UserName string    `json:"user_name"`
+	Purpose  string    `json:"purpose"`
+}
+
+func toPatientAccessJSON(a claims.PatientAccess) patientAccessJSON {
+	out := patientAccessJSON{ID: ident.FormatID(a.ID), At: a.At.UTC(), UserName: a.UserName, Purpose: a.Purpose}
+	if a.UserID != 0 {
+		id := ident.FormatID(a.UserID)
+		out.UserID = &id
+	}
+	return out
+}
+
+// getAccessLog lists who read a file's identity. It names no identity
+// itself, so reading it is not logged.
+func (h claimsHandlers) getAccessLog(c echo.Context) error {
+	id, err := PathID(c, "id")
+	if err != nil {
+		return err
+	}
+	page, err := ParsePage(c)
+	if err != nil {
+		return err
+	}
+	list, err := h.store.AccessLog(c.Request().Context(), id, page)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, api.NewPage(page, list, func(a claims.PatientAccess) int64 { return a.ID }, toPatientAccessJSON))
+}
+
+// newPatientBody is POST /patients' body. Its members are api.Values so
+// that a value of the wrong JSON type is blamed on its field; what the
+// values must be is claims.NewPatient.Validate's to say.
+type newPatientBody struct {
+	LastName  api.Value `json:"last_name"`
+	FirstName api.Value `json:"first_name"`
+	BirthDate api.Value `json:"birth_date"`
+	NIR       api.Value `json:"nir"`
+}
+
+// patient turns the body into the domain's request, unvalidated.
+func (b newPatientBody) patient() (claims.NewPatient, error) {
+	var r valueReader
+	np := claims.NewPatient{LastName: r.text(b.LastName, "last_name"), FirstName: r.text(b.FirstName, "first_name"),
+		BirthDate: r.date(b.BirthDate, "birth_date"), NIR: r.text(b.NIR, "nir")}
+	return np, r.err
+}
+
+// valueReader takes a body's Values as the domain's plain strings and
+// dates, checking only their JSON type; it keeps the first error, so that a
+// value built field by field blames the first field at fault.
+type valueReader struct{ err error }
+
+func (r *valueReader) text(v api.Value, field string) string {
+	if r.err != nil {
+		return ""
+	}
+	s, err := v.Text(field)
+	r.err = err
+	return s
+}
+
+func (r *valueReader) date(v api.Value, field string) calendar.Date {
+	if r.err != nil {
+		return calendar.Date{}
+	}
+	d, err := v.OptDate(field)
+	r.err = err
+	return d
+}
+
+// decodeValid decodes a JSON body into its Values (B), turns them into the
+// domain's request (T) with conv and checks it with validate: the one path
+// of every request body of the claims routes, which their fuzzers follow.
+func decodeValid[B, T any](body []byte, conv func(B) (T, error), validate func(*T) error) (T, error) {
+	var b B
+	var v T
+	if err := api.DecodeBytes(body, &b); err != nil {
+		return v, err
+	}
+	v, err := conv(b)
+	if err != nil {
+		return v, err
+	}
+	return v, validate(&v)
+}
+
+// decodeNewPatient reads and validates a POST /patients body; today bounds
+// the birth date.
+func decodeNewPatient(body []byte, today calendar.Date) (claims.NewPatient, error) {
+	return decodeValid(body, newPatientBody.patient, func(np *claims.NewPatient) error { return np.Validate(today) })
+}
+
+func (h claimsHandlers) createPatient(c echo.Context) error {
+	body, err := readJSON(c)
+	if err != nil {
+		return err
+	}
+	np, err := decodeNewPatient(body, h.store.Today())
+	if err != nil {
+		return err
+	}
+	p, err := h.store.CreatePatient(c.Request().Context(), auth.From(c).Actor(), np)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, toPatientJSON(p))
+}
+
+// rightsRequestBody is POST /patients/{id}/rights-request's body.
+type rightsRequestBody struct {
+	Regime  api.Value `json:"regime"`
+	FiledOn api.Value `json:"filed_on"`
+}
+
+// request turns the body into the domain's application, unvalidated.
+func (b rightsRequestBody) request() (claims.RightsRequest, error) {
+	var r valueReader
+	req := claims.RightsRequest{Regime: r.text(b.Regime, "regime"), FiledOn: r.date(b.FiledOn, "filed_on")}
+	return req, r.err
+}
+
+// decodeRightsRequest reads and validates a rights application.
+func decodeRightsRequest(body []byte) (claims.RightsRequest, error) {
+	return decodeValid(body, rightsRequestBody.request, (*claims.RightsRequest).Validate)
+}
+
+// rightsDecisionBody is POST /patients/{id}/rights-decision's body.
+type rightsDecisionBody struct {
+	Decision      api.Value `json:"decision"`
+	Regime        api.Value `json:"regime"`
+	EffectiveFrom api.Value `json:"effective_from"`
+	EffectiveTo   api.Value `json:"effective_to"`
+	Reference     api.Value `json:"reference"`
+	Reason        api.Value `json:"reason"`
+}
+
+// decision turns the body into the domain's decision, unvalidated.
+func (b rightsDecisionBody) decision() (claims.RightsDecision, error) {
+	var r valueReader
+	d := claims.RightsDecision{Decision: rights.Status(r.text(b.Decision, "decision")), Regime: r.text(b.Regime, "regime"),
+		EffectiveFrom: r.date(b.EffectiveFrom, "effective_from"), EffectiveTo: r.date(b.EffectiveTo, "effective_to"),
+		Reference: r.text(b.Reference, "reference"), Reason: r.text(b.Reason, "reason")}
+	return d, r.err
+}
+
+// decodeRightsDecision reads and validates the CPAM's decision.
+func decodeRightsDecision(body []byte) (claims.RightsDecision, error) {
+	return decodeValid(body, rightsDecisionBody.decision, (*claims.RightsDecision).Validate)
+}
+
+// updateRights serves a POST that records something on one file's rights:
+// decode reads and validates the body, record is the store's method; the
+// answer is the file as it now stands.
+func updateRights[T any](decode func([]byte) (T, error),
+	record func(context.Context, audit.Actor, int64, T) (claims.Patient, error)) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id, err := PathID(c, "id")
+		if err != nil {
+			return err
+		}
+		body, err := readJSON(c)
+		if err != nil {
+			return err
+		}
+		v, err := decode(body)
+		if err != nil {
+			return err
+		}
+		p, err := record(c.Request().Context(), auth.From(c).Actor(), id, v)
+		if err != nil {
+			return err
+		}
+		return c.JSON(http.StatusOK, toPatientJSON(p))
+	}
+}
+
+type reminderJSON struct {
+	PatientID        string         `json:"patient_id"`
+	FileNumber       string         `json:"file_number"`
+	LastName         string         `json:"last_name"`
+	FirstName        string         `json:"first_name"`
+	PendingInvoices  int            `json:"pending_invoices"`
+	PendingTotal     string         `json:"pending_total"`
+	EarliestDeadline calendar.Date  `json:"earliest_deadline"`
+	DaysLeft         int            `json:"days_left"`
+	FirstRemindedOn  *calendar.Date `json:"first_reminded_on"`
+}
+
+func (h claimsHandlers) listReminders(c echo.Context) error {
+	list, err := h.store.Reminders(c.Request().Context(), auth.From(c).Actor())
+	if err != nil {
+		return err
+	}
+	today := h.store.Today()
+	items := make([]reminderJSON, len(list))
+	for i, m := range list {
+		items[i] = reminderJSON{PatientID: ident.FormatID(m.PatientID), FileNumber: m.FileNumber, LastName: m.LastName, FirstName: m.FirstName,
+			PendingInvoices: m.PendingInvoices, PendingTotal: money.Format(m.PendingTotal), EarliestDeadline: m.EarliestDeadline,
+			DaysLeft: m.DaysLeft(today)}
+		if !m.FirstRemindedOn.IsZero() {
+			d := m.FirstRemindedOn
+			items[i].FirstRemindedOn = &d
+		}
+	}
+	return c.JSON(http.StatusOK, map[string]any{"window_days": claims.ReminderWindow, "items": items})
+}
