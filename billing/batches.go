@@ -67,23 +67,23 @@ func (s BatchStatus) HasSEPA() bool { return s == BatchApproved || s == BatchPai
 
 // PayoutBatch is a set of due payouts the régie pays in one SEPA file.
 type PayoutBatch struct {
-	ID             int64
-	Status         BatchStatus
-	ProviderID     int64 // the filter it was drafted with; 0: every provider
-	PayoutCount    int
-	Total          decimal.Decimal
-	Ceiling        decimal.Decimal
-	CreatedAt      time.Time
-	Creator        string
-	SubmittedAt    *time.Time
-	PreparedBy     string
-	PreparedByID   int64
-	ApprovedAt     *time.Time
-	ApprovedBy     string
-	BudgetOverride bool
-	PaidOn         calendar.Date
-	CancelledAt    *time.Time
-	Providers      []BatchProvider // filled by PayoutBatch, not by lists
+	ID             int64           `db:"id"`
+	Status         BatchStatus     `db:"status"`
+	ProviderID     int64           `db:"provider_id"` // the filter it was drafted with; 0: every provider
+	PayoutCount    int             `db:"payout_count"`
+	Total          decimal.Decimal `db:"total"`
+	Ceiling        decimal.Decimal `db:"ceiling"`
+	CreatedAt      time.Time       `db:"created_at"`
+	Creator        string          `db:"creator"`
+	SubmittedAt    *time.Time      `db:"submitted_at"`
+	PreparedBy     string          `db:"prepared_by"`
+	PreparedByID   int64           `db:"prepared_by_id"`
+	ApprovedAt     *time.Time      `db:"approved_at"`
+	ApprovedBy     string          `db:"approved_by"`
+	BudgetOverride bool            `db:"budget_override"`
+	PaidOn         calendar.Date   `db:"paid_on"`
+	CancelledAt    *time.Time      `db:"cancelled_at"`
+	Providers      []BatchProvider `db:"-"` // filled by PayoutBatch, not by lists
 }
 
 // BatchProvider is what one provider receives from a batch.
@@ -94,18 +94,13 @@ type BatchProvider struct {
 	Amount      decimal.Decimal
 }
 
-const batchColumns = `b.id, b.status, coalesce(b.provider_id, 0), b.payout_count, b.total, b.ceiling, b.created_at, b.creator,
-	b.submitted_at, coalesce(up.name, ''), coalesce(b.prepared_by, 0), b.approved_at, coalesce(ua.name, ''), b.budget_override,
-	b.paid_on, b.cancelled_at`
+// batchColumns (with batchFrom) are read into a PayoutBatch by name (its
+// db tags).
+const batchColumns = `b.id, b.status, coalesce(b.provider_id, 0) AS provider_id, b.payout_count, b.total, b.ceiling, b.created_at,
+	b.creator, b.submitted_at, coalesce(up.name, '') AS prepared_by, coalesce(b.prepared_by, 0) AS prepared_by_id, b.approved_at,
+	coalesce(ua.name, '') AS approved_by, b.budget_override, b.paid_on, b.cancelled_at`
 
 const batchFrom = ` FROM payout_batches b LEFT JOIN users up ON up.id = b.prepared_by LEFT JOIN users ua ON ua.id = b.approved_by`
-
-func scanBatch(row pgx.Row) (PayoutBatch, error) {
-	var b PayoutBatch
-	err := row.Scan(&b.ID, &b.Status, &b.ProviderID, &b.PayoutCount, &b.Total, &b.Ceiling, &b.CreatedAt, &b.Creator,
-		&b.SubmittedAt, &b.PreparedBy, &b.PreparedByID, &b.ApprovedAt, &b.ApprovedBy, &b.BudgetOverride, &b.PaidOn, &b.CancelledAt)
-	return b, err
-}
 
 // draftChunk is how many due payouts a draft locks at a time.
 const draftChunk = 1000
@@ -123,7 +118,7 @@ func (s *Store) DraftPayoutBatch(ctx context.Context, actor audit.Actor, provide
 			return err
 		}
 		if providerID != 0 {
-			if _, err := scanProvider(tx.QueryRow(ctx, `SELECT `+providerColumns+` FROM providers WHERE id = $1`, providerID)); err != nil {
+			if _, err := db.One[Provider](ctx, tx, `SELECT `+providerColumns+` FROM providers WHERE id = $1`, providerID); err != nil {
 				if errors.Is(err, pgx.ErrNoRows) {
 					return fault.Field("provider_id", "no provider has this id")
 				}
@@ -138,7 +133,7 @@ func (s *Store) DraftPayoutBatch(ctx context.Context, actor audit.Actor, provide
 		if err != nil {
 			return err
 		}
-		// readBatch, not scanBatch: the draft is what finance reviews before
+		// readBatch, not a list's read: the draft is what finance reviews before
 		// submitting it, so it lists what each provider receives, as every
 		// other answer about one batch does.
 		b, err = readBatch(ctx, tx, id)
@@ -254,7 +249,7 @@ func (s *Store) PayoutBatchJob(ctx context.Context) (int64, error) {
 // lock first, so two finance users acting on one batch take turns and the
 // second sees what the first did.
 func lockBatch(ctx context.Context, tx pgx.Tx, id int64) (PayoutBatch, error) {
-	b, err := scanBatch(tx.QueryRow(ctx, `SELECT `+batchColumns+batchFrom+` WHERE b.id = $1 FOR UPDATE OF b`, id))
+	b, err := db.One[PayoutBatch](ctx, tx, `SELECT `+batchColumns+batchFrom+` WHERE b.id = $1 FOR UPDATE OF b`, id)
 	if err != nil {
 		return b, db.Translate(fmt.Errorf("billing: payout batch %d: %w", id, err))
 	}
@@ -511,7 +506,7 @@ func (s *Store) changeBatch(ctx context.Context, id int64, change func(tx pgx.Tx
 }
 
 func readBatch(ctx context.Context, q db.DBTX, id int64) (PayoutBatch, error) {
-	b, err := scanBatch(q.QueryRow(ctx, `SELECT `+batchColumns+batchFrom+` WHERE b.id = $1`, id))
+	b, err := db.One[PayoutBatch](ctx, q, `SELECT `+batchColumns+batchFrom+` WHERE b.id = $1`, id)
 	if err != nil {
 		return b, db.Translate(fmt.Errorf("billing: payout batch %d: %w", id, err))
 	}
@@ -543,6 +538,6 @@ func (s *Store) PayoutBatches(ctx context.Context, status BatchStatus, page db.P
 	if err != nil {
 		return nil, db.Translate(fmt.Errorf("billing: list payout batches: %w", err))
 	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (PayoutBatch, error) { return scanBatch(r) })
+	out, err := pgx.CollectRows(rows, pgx.RowToStructByName[PayoutBatch])
 	return out, db.Translate(err)
 }

@@ -72,7 +72,7 @@ func (s *Store) PayoutBatchesCSV(ctx context.Context, status BatchStatus, out io
 		return err
 	}
 	for rows.Next() {
-		b, err := scanBatch(rows)
+		b, err := pgx.RowToStructByName[PayoutBatch](rows)
 		if err != nil {
 			return fmt.Errorf("billing: batches csv: %w", err)
 		}

@@ -56,20 +56,20 @@ func (s InvoiceStatus) Next(a InvoiceAction) (InvoiceStatus, bool) { return Invo
 
 // Invoice is a provider's invoice for one patient and one care date.
 type Invoice struct {
-	ID                int64
-	ProviderID        int64
-	PatientFileNumber string
-	ExternalRef       string
-	CareDate          calendar.Date
-	Deadline          calendar.Date
-	Status            InvoiceStatus
-	Total             decimal.Decimal
-	Lines             []Line
-	DecisionReason    settlement.Reason
-	CPAMAmount        *decimal.Decimal // set once decided
-	CityAmount        *decimal.Decimal
-	DecidedAt         *time.Time
-	CreatedAt         time.Time
+	ID                int64             `db:"id"`
+	ProviderID        int64             `db:"provider_id"`
+	PatientFileNumber string            `db:"file_number"`
+	ExternalRef       string            `db:"external_ref"`
+	CareDate          calendar.Date     `db:"care_date"`
+	Deadline          calendar.Date     `db:"deadline"`
+	Status            InvoiceStatus     `db:"status"`
+	Total             decimal.Decimal   `db:"total"`
+	Lines             []Line            `db:"-"`
+	DecisionReason    settlement.Reason `db:"decision_reason"`
+	CPAMAmount        *decimal.Decimal  `db:"cpam_amount"` // set once decided
+	CityAmount        *decimal.Decimal  `db:"city_amount"`
+	DecidedAt         *time.Time        `db:"decided_at"`
+	CreatedAt         time.Time         `db:"created_at"`
 }
 
 // Line is one act or product on an invoice.

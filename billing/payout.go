@@ -11,15 +11,15 @@ import (
 
 // Payout is money the city owes a provider for one invoice.
 type Payout struct {
-	ID         int64
-	InvoiceID  int64
-	ProviderID int64
-	ClaimID    int64 // for cpam_rejected and cpam_partial
-	Amount     decimal.Decimal
-	Reason     settlement.Reason
-	Note       string // the CPAM's reason for a rejected claim
-	Status     settlement.PayoutStatus
-	BatchID    int64
-	PaidOn     calendar.Date
-	CreatedAt  time.Time
+	ID         int64                   `db:"id"`
+	InvoiceID  int64                   `db:"invoice_id"`
+	ProviderID int64                   `db:"provider_id"`
+	ClaimID    int64                   `db:"claim_id"` // for cpam_rejected and cpam_partial
+	Amount     decimal.Decimal         `db:"amount"`
+	Reason     settlement.Reason       `db:"reason"`
+	Note       string                  `db:"note"` // the CPAM's reason for a rejected claim
+	Status     settlement.PayoutStatus `db:"status"`
+	BatchID    int64                   `db:"batch_id"`
+	PaidOn     calendar.Date           `db:"paid_on"`
+	CreatedAt  time.Time               `db:"created_at"`
 }

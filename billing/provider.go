@@ -24,14 +24,14 @@ var ProviderKinds = []string{KindHealthCentre, KindGP, KindNurse, KindPharmacy, 
 
 // Provider is a partner provider the city may have to pay.
 type Provider struct {
-	ID        int64
-	Kind      string
-	Name      string
-	RPPS      string // practitioner id, or empty
-	FINESS    string // facility id, or empty
-	IBAN      string
-	BIC       string
-	CreatedAt time.Time
+	ID        int64     `db:"id"`
+	Kind      string    `db:"kind"`
+	Name      string    `db:"name"`
+	RPPS      string    `db:"rpps"`   // practitioner id, or empty
+	FINESS    string    `db:"finess"` // facility id, or empty
+	IBAN      string    `db:"iban"`
+	BIC       string    `db:"bic"`
+	CreatedAt time.Time `db:"created_at"`
 }
 
 // The bounds of a provider's fields. The identifiers are bounded as typed,

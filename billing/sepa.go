@@ -77,7 +77,7 @@ func (s *Store) WriteSEPA(ctx context.Context, id int64, out io.Writer) error {
 		if err != nil {
 			return err
 		}
-		b, err := scanBatch(tx.QueryRow(ctx, `SELECT `+batchColumns+batchFrom+` WHERE b.id = $1`, id))
+		b, err := db.One[PayoutBatch](ctx, tx, `SELECT `+batchColumns+batchFrom+` WHERE b.id = $1`, id)
 		if err != nil {
 			return db.Translate(fmt.Errorf("billing: payout batch %d: %w", id, err))
 		}

@@ -62,13 +62,8 @@ func (s *Store) Today() calendar.Date { return calendar.Today(s.now()) }
 
 // ---- providers ----
 
-const providerColumns = `id, kind, name, coalesce(rpps, ''), coalesce(finess, ''), iban, bic, created_at`
-
-func scanProvider(row pgx.Row) (Provider, error) {
-	var p Provider
-	err := row.Scan(&p.ID, &p.Kind, &p.Name, &p.RPPS, &p.FINESS, &p.IBAN, &p.BIC, &p.CreatedAt)
-	return p, err
-}
+// providerColumns are read into a Provider by name (its db tags).
+const providerColumns = `id, kind, name, coalesce(rpps, '') AS rpps, coalesce(finess, '') AS finess, iban, bic, created_at`
 
 func nullable[T ~string](s T) *T {
 	if s == "" {
@@ -96,9 +91,9 @@ func (s *Store) CreateProvider(ctx context.Context, actor audit.Actor, p Provide
 		if !errors.Is(err, pgx.ErrNoRows) {
 			return fmt.Errorf("billing: provider lookup: %w", err)
 		}
-		out, err = scanProvider(tx.QueryRow(ctx, `
+		out, err = db.One[Provider](ctx, tx, `
 			INSERT INTO providers (kind, name, rpps, finess, iban, bic, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
-			RETURNING `+providerColumns, p.Kind, p.Name, nullable(p.RPPS), nullable(p.FINESS), p.IBAN, p.BIC, s.now()))
+			RETURNING `+providerColumns, p.Kind, p.Name, nullable(p.RPPS), nullable(p.FINESS), p.IBAN, p.BIC, s.now())
 		if db.IsConstraint(err, "providers_rpps_key") || db.IsConstraint(err, "providers_finess_key") {
 			return fault.New(fault.Conflict, "a provider with this identifier already exists").WithKind(fault.KindDuplicateProvider)
 		}
@@ -117,7 +112,7 @@ func providerAudit(p Provider) map[string]any {
 
 // Provider returns one provider.
 func (s *Store) Provider(ctx context.Context, id int64) (Provider, error) {
-	p, err := scanProvider(s.pool.QueryRow(ctx, `SELECT `+providerColumns+` FROM providers WHERE id = $1`, id))
+	p, err := db.One[Provider](ctx, s.pool, `SELECT `+providerColumns+` FROM providers WHERE id = $1`, id)
 	return p, db.Translate(err)
 }
 
@@ -128,7 +123,7 @@ func (s *Store) Providers(ctx context.Context, page db.PageRequest) ([]Provider,
 	if err != nil {
 		return nil, db.Translate(fmt.Errorf("billing: list providers: %w", err))
 	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Provider, error) { return scanProvider(r) })
+	out, err := pgx.CollectRows(rows, pgx.RowToStructByName[Provider])
 	return out, db.Translate(err)
 }
 
@@ -310,22 +305,16 @@ func invoiceAudit(inv Invoice) map[string]any {
 	return out
 }
 
+// invoiceColumns are read into an Invoice by name (its db tags).
 const invoiceColumns = `i.id, i.provider_id, p.file_number, i.external_ref, i.care_date, i.deadline, i.status, i.total,
-	coalesce(i.decision_reason, ''), i.cpam_amount, i.city_amount, i.decided_at, i.created_at`
-
-func scanInvoice(row pgx.Row) (Invoice, error) {
-	var inv Invoice
-	err := row.Scan(&inv.ID, &inv.ProviderID, &inv.PatientFileNumber, &inv.ExternalRef, &inv.CareDate, &inv.Deadline,
-		&inv.Status, &inv.Total, &inv.DecisionReason, &inv.CPAMAmount, &inv.CityAmount, &inv.DecidedAt, &inv.CreatedAt)
-	return inv, err
-}
+	coalesce(i.decision_reason, '') AS decision_reason, i.cpam_amount, i.city_amount, i.decided_at, i.created_at`
 
 // Invoice returns one invoice with its lines. onlyProvider, when non-zero,
 // hides other providers' invoices: to a provider they do not exist.
 func (s *Store) Invoice(ctx context.Context, id, onlyProvider int64) (Invoice, error) {
-	inv, err := scanInvoice(s.pool.QueryRow(ctx, `SELECT `+invoiceColumns+`
+	inv, err := db.One[Invoice](ctx, s.pool, `SELECT `+invoiceColumns+`
 		FROM invoices i JOIN patients p ON p.id = i.patient_id
-		WHERE i.id = $1 AND ($2::bigint = 0 OR i.provider_id = $2)`, id, onlyProvider))
+		WHERE i.id = $1 AND ($2::bigint = 0 OR i.provider_id = $2)`, id, onlyProvider)
 	if err != nil {
 		return Invoice{}, db.Translate(fmt.Errorf("billing: invoice %d: %w", id, err))
 	}
@@ -351,7 +340,7 @@ func (s *Store) Invoices(ctx context.Context, f InvoiceFilter, page db.PageReque
 	if err != nil {
 		return nil, db.Translate(fmt.Errorf("billing: list invoices: %w", err))
 	}
-	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Invoice, error) { return scanInvoice(r) })
+	list, err := pgx.CollectRows(rows, pgx.RowToStructByName[Invoice])
 	if err != nil {
 		return nil, db.Translate(fmt.Errorf("billing: list invoices: %w", err))
 	}
@@ -428,14 +417,9 @@ type PayoutFilter struct {
 	BatchID    int64
 }
 
-const payoutColumns = `p.id, p.invoice_id, p.provider_id, coalesce(p.claim_id, 0), p.amount, p.reason, coalesce(p.note, ''),
-	p.status, coalesce(p.batch_id, 0), p.paid_on, p.created_at`
-
-func scanPayout(row pgx.Row) (Payout, error) {
-	var p Payout
-	err := row.Scan(&p.ID, &p.InvoiceID, &p.ProviderID, &p.ClaimID, &p.Amount, &p.Reason, &p.Note, &p.Status, &p.BatchID, &p.PaidOn, &p.CreatedAt)
-	return p, err
-}
+// payoutColumns are read into a Payout by name (its db tags).
+const payoutColumns = `p.id, p.invoice_id, p.provider_id, coalesce(p.claim_id, 0) AS claim_id, p.amount, p.reason,
+	coalesce(p.note, '') AS note, p.status, coalesce(p.batch_id, 0) AS batch_id, p.paid_on, p.created_at`
 
 const payoutWhere = `($1 = '' OR p.status = $1) AND ($2::bigint = 0 OR p.provider_id = $2) AND ($3::bigint = 0 OR p.batch_id = $3)`
 
@@ -447,6 +431,6 @@ func (s *Store) Payouts(ctx context.Context, f PayoutFilter, page db.PageRequest
 	if err != nil {
 		return nil, db.Translate(fmt.Errorf("billing: list payouts: %w", err))
 	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Payout, error) { return scanPayout(r) })
+	out, err := pgx.CollectRows(rows, pgx.RowToStructByName[Payout])
 	return out, db.Translate(err)
 }

@@ -280,3 +280,15 @@ type PageRequest struct {
 
 // MaxLimit caps a page.
 const MaxLimit = 500
+
+// One runs a query that must return exactly one row and scans it into a T
+// by column name (the struct's db tags), as pgx.RowToStructByName does:
+// pgx.ErrNoRows when there is none, which Translate makes a 404.
+func One[T any](ctx context.Context, q DBTX, sql string, args ...any) (T, error) {
+	rows, err := q.Query(ctx, sql, args...)
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[T])
+}
