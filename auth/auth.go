@@ -34,6 +34,10 @@ const (
 var Roles = []Role{Provider, Coordinator, CPAMReferent, Finance, Admin}
 
 // ParseRole validates a role name.
+
+// MaxUserName bounds a user's name, in bytes.
+const MaxUserName = 200
+
 func ParseRole(s string) (Role, error) {
 	for _, r := range Roles {
 		if string(r) == s {
@@ -159,8 +163,8 @@ func (s *Store) Issue(ctx context.Context, req TokenRequest) (Issued, error) {
 		return Issued{}, err
 	}
 	name = strings.TrimSpace(name)
-	if name == "" || len(name) > 200 {
-		return Issued{}, fault.Field("name", "name is required (at most 200 characters)")
+	if name == "" || len(name) > MaxUserName {
+		return Issued{}, fault.Field("name", "name is required (at most %d characters)", MaxUserName)
 	}
 	if _, err := ParseRole(string(role)); err != nil {
 		return Issued{}, err

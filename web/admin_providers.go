@@ -8,7 +8,6 @@ import (
 
 	"passd/api"
 	"passd/billing"
-	"passd/fault"
 	"passd/httpapi"
 )
 
@@ -107,37 +106,6 @@ func (s *Server) createProvider(c echo.Context) error {
 // explain puts a French message next to the field an error names; false
 // when the error is not the client's.
 func (f *providerForm) explain(err error) bool {
-	fe, ok := clientFault(err)
-	if !ok {
-		return false
-	}
-	switch fe.Field {
-	case "kind":
-		f.KindErr = "Choisissez le type d'effecteur."
-	case "name":
-		f.NameErr = "Indiquez le nom (200 caractères au plus, avec des lettres latines ou des chiffres : il figure dans les virements SEPA)."
-	case "rpps":
-		f.RPPSErr = "Le RPPS compte 11 chiffres. Indiquez au moins le RPPS ou le FINESS."
-		if fe.Code == fault.Conflict {
-			f.RPPSErr = "Un effecteur porte déjà ce RPPS."
-		}
-	case "finess":
-		f.FINESSErr = "Le FINESS compte 9 caractères."
-		if fe.Code == fault.Conflict {
-			f.FINESSErr = "Un effecteur porte déjà ce FINESS."
-		}
-	case "iban":
-		f.IBANErr = "Cet IBAN n'est pas valide : vérifiez sa clé et sa longueur."
-	case "bic":
-		f.BICErr = "Ce BIC n'est pas valide : 8 ou 11 caractères."
-	default:
-		f.Summary = "L'effecteur n'a pas pu être lu. Vérifiez les champs et recommencez."
-		if fe.Code == fault.Conflict {
-			f.Summary = "Un effecteur porte déjà ce RPPS ou ce FINESS."
-		}
-	}
-	if f.Summary == "" {
-		f.Summary = "L'effecteur n'a pas été créé : corrigez le champ signalé."
-	}
-	return true
+	return explainFields(err, "provider", map[string]*string{"kind": &f.KindErr, "name": &f.NameErr, "rpps": &f.RPPSErr,
+		"finess": &f.FINESSErr, "iban": &f.IBANErr, "bic": &f.BICErr}, &f.Summary)
 }

@@ -8,7 +8,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"passd/billing"
-	"passd/fault"
 	"passd/money"
 )
 
@@ -69,30 +68,9 @@ func (s *Server) saveSettings(c echo.Context) error {
 // explain puts a French message next to the field an error names; false
 // when the error is not the client's.
 func (f *settingsForm) explain(err error) bool {
-	fe, ok := fault.As(err)
-	if !ok || fe.Code != fault.Invalid {
-		return false
-	}
-	switch fe.Field {
-	case "regie_name":
-		f.NameErr = "Indiquez le nom de la régie (70 caractères au plus, avec des lettres latines ou des chiffres : il figure dans les fichiers SEPA)."
-	case "regie_iban":
-		f.IBANErr = "Cet IBAN n'est pas valide : vérifiez sa clé et sa longueur."
-	case "regie_bic":
-		f.BICErr = "Ce BIC n'est pas valide : 8 ou 11 caractères."
-	case "regie_ceiling":
-		f.CeilingErr = "Indiquez un montant positif en euros, au centime près (par exemple 5000,00), d'au plus 9 999 999 999,99 €."
-	case "annual_budget":
-		f.BudgetErr = "Indiquez un montant positif en euros, au centime près (par exemple 120000,00), d'au plus 9 999 999 999,99 €."
-	case "deadline_days":
-		f.DeadlineErr = "Indiquez un nombre entier de jours entre 1 et 3650, ou laissez vide pour le délai par défaut."
-	default:
-		f.Summary = "Les paramètres n'ont pas pu être lus. Vérifiez les champs et recommencez."
-	}
-	if f.Summary == "" {
-		f.Summary = "Les paramètres n'ont pas été enregistrés : corrigez le champ signalé."
-	}
-	return true
+	return explainFields(err, "settings", map[string]*string{"regie_name": &f.NameErr, "regie_iban": &f.IBANErr,
+		"regie_bic": &f.BICErr, "regie_ceiling": &f.CeilingErr, "annual_budget": &f.BudgetErr, "deadline_days": &f.DeadlineErr},
+		&f.Summary)
 }
 
 // settings reads the typed fields into billing's settings and checks them;

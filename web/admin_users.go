@@ -141,24 +141,6 @@ func (s *Server) issueToken(c echo.Context) error {
 // explain puts a French message next to the field an error names; false
 // when the error is not the client's.
 func (f *tokenForm) explain(err error) bool {
-	fe, ok := clientFault(err)
-	if !ok {
-		return false
-	}
-	switch {
-	case fe.Field == "name" && fe.Code == fault.Conflict:
-		f.NameErr = "Un utilisateur porte déjà ce nom avec un autre rôle ou un autre effecteur."
-	case fe.Field == "name":
-		f.NameErr = "Indiquez le nom de l'utilisateur (200 caractères au plus)."
-	case fe.Field == "role":
-		f.RoleErr = "Choisissez le rôle."
-	case fe.Field == "provider_id":
-		f.ProviderErr = "Choisissez l'effecteur pour un utilisateur effecteur, et aucun pour les autres rôles."
-	default:
-		f.Summary = "Le jeton n'a pas pu être émis. Vérifiez les champs et recommencez."
-	}
-	if f.Summary == "" {
-		f.Summary = "Le jeton n'a pas été émis : corrigez le champ signalé."
-	}
-	return true
+	return explainFields(err, "token", map[string]*string{"name": &f.NameErr, "role": &f.RoleErr, "provider_id": &f.ProviderErr},
+		&f.Summary)
 }

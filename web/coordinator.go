@@ -1,7 +1,6 @@
 package web
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -135,29 +134,8 @@ func (s *Server) createPatient(c echo.Context) error {
 // explain puts a French message next to the field an error names; false
 // when the error is not the client's.
 func (f *patientForm) explain(err error) bool {
-	fe, ok := clientFault(err)
-	if !ok {
-		return false
-	}
-	switch fe.Field {
-	case "last_name":
-		f.LastErr = "Indiquez le nom (100 caractères au plus)."
-	case "first_name":
-		f.FirstErr = "Indiquez le prénom (100 caractères au plus)."
-	case "birth_date":
-		f.BirthErr = "Indiquez une date de naissance passée et plausible."
-	case "nir":
-		f.NIRErr = "Ce NIR n'est pas valide : 13 chiffres et la clé (2A et 2B acceptés pour la Corse)."
-		if fe.Kind == fault.KindDuplicateNIR {
-			f.NIRErr = "Un dossier existe déjà pour ce NIR : recherchez-le."
-		}
-	default:
-		f.Summary = "Le dossier n'a pas pu être lu. Vérifiez les champs et recommencez."
-	}
-	if f.Summary == "" {
-		f.Summary = "Le dossier n'a pas été créé : corrigez le champ signalé."
-	}
-	return true
+	return explainFields(err, "patient", map[string]*string{"last_name": &f.LastErr, "first_name": &f.FirstErr,
+		"birth_date": &f.BirthErr, "nir": &f.NIRErr}, &f.Summary)
 }
 
 // ---- one file, and its rights application ----
@@ -222,27 +200,10 @@ func (s *Server) requestRights(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/coordination/dossiers/%d", id))
 }
 
+// explain puts a French message next to the field an error names; false
+// when the error is not the client's.
 func (f *rightsRequestForm) explain(err error) bool {
-	fe, ok := clientFault(err)
-	if !ok {
-		return false
-	}
-	switch {
-	case fe.Kind == fault.KindRightsAlreadyOpened:
-		f.Summary = "Les droits de ce dossier sont déjà ouverts : une nouvelle demande n'est possible qu'après leur fin."
-		return true
-	case fe.Field == "regime":
-		f.RegimeErr = "Choisissez le régime demandé."
-	case fe.Field == "filed_on" && errors.Is(fe, calendar.ErrFuture):
-		f.FiledOnErr = "La date de dépôt ne peut pas être dans le futur."
-	case fe.Field == "filed_on":
-		f.FiledOnErr = "Indiquez la date de dépôt de la demande."
-	default:
-		f.Summary = "La demande n'a pas pu être lue. Vérifiez les champs et recommencez."
-		return true
-	}
-	f.Summary = "La demande n'a pas été enregistrée : corrigez le champ signalé."
-	return true
+	return explainFields(err, "rights_request", map[string]*string{"regime": &f.RegimeErr, "filed_on": &f.FiledOnErr}, &f.Summary)
 }
 
 // ---- the attestation ----

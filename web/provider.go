@@ -229,65 +229,38 @@ func (s *Server) submitInvoice(c echo.Context) error {
 }
 
 // explain puts a French message next to the field an error names; false
-// when the error is not the client's (it is then a 500 or 503 page).
+// when the error is not the client's (it is then a 500 or 503 page). A
+// line's field is told on the line the provider typed it on: sent maps the
+// lines sent to the form's rows.
 func (f *invoiceForm) explain(err error, sent []int) bool {
 	fe, ok := clientFault(err)
 	if !ok {
 		return false
 	}
-	field := fe.Field
-	switch {
-	case field == "patient_file_number":
-		f.FileErr = "Indiquez le numéro de dossier PASS (32 caractères au plus)."
-		if fe.Kind == fault.KindUnknownFileNumber {
-			f.FileErr = "Aucun dossier PASS ne porte ce numéro."
+	if !strings.HasPrefix(fe.Field, "lines[") {
+		if !explainFields(err, "invoice", map[string]*string{"patient_file_number": &f.FileErr, "external_ref": &f.RefErr,
+			"care_date": &f.DateErr, "lines": &f.LinesErr}, &f.Summary) {
+			return false
 		}
-	case field == "external_ref":
-		f.RefErr = "Indiquez la référence de la facture (64 caractères au plus)."
-		if fe.Code == fault.Conflict {
-			f.RefErr = "Vous avez déjà envoyé une facture avec cette référence."
+		if fe.Field == "lines" && len(sent) > billing.MaxLines {
+			f.LinesErr = messages[messageKey{"invoice", "lines", "too_many"}]
 		}
-	case field == "care_date":
-		switch {
-		case errors.Is(fe, calendar.ErrFuture):
-			f.DateErr = "La date des soins ne peut pas être dans le futur."
-		case errors.Is(fe, billing.ErrCareTooOld):
-			f.DateErr = "La date des soins remonte à plus de deux ans."
-		default:
-			f.DateErr = "Indiquez la date des soins (jj/mm/aaaa)."
-		}
-	case field == "lines":
-		f.LinesErr = "Ajoutez au moins une ligne."
-		if len(sent) > billing.MaxLines {
-			f.LinesErr = fmt.Sprintf("Une facture compte au plus %d lignes.", billing.MaxLines)
-		}
-	case strings.HasPrefix(field, "lines["):
-		var i int
-		var name string
-		if _, err := fmt.Sscanf(field, "lines[%d].", &i); err != nil || i < 0 || i >= len(sent) {
-			f.LinesErr = "Une ligne n'est pas valide."
-			break
-		}
-		_, name, _ = strings.Cut(field, "].")
-		l := &f.Lines[sent[i]]
-		switch name {
-		case "code":
-			l.CodeErr = "Code inconnu : indiquez un code CCAM, NGAP, NABM, LPP ou CIP13."
-		case "label":
-			l.LabelErr = "Indiquez le libellé de l'acte (200 caractères au plus)."
-		case "quantity":
-			l.QtyErr = "Indiquez une quantité entière de 1 à 999."
-		case "unit_price":
-			l.UnitErr = "Indiquez un prix positif d'au plus 100 000,00 €, avec au plus deux décimales (par exemple 25,50)."
-		default:
-			f.LinesErr = "Une ligne n'est pas valide."
-		}
-	default:
-		f.Summary = "La facture n'a pas pu être lue. Vérifiez les champs et recommencez."
+		return true
 	}
-	if f.Summary == "" {
-		f.Summary = "La facture n'a pas été enregistrée : corrigez le champ signalé."
+	f.Summary = messages[messageKey{"invoice", "", whyNotSaved}]
+	var i int
+	if _, err := fmt.Sscanf(fe.Field, "lines[%d].", &i); err != nil || i < 0 || i >= len(sent) {
+		f.LinesErr = messages[messageKey{"invoice", "line", ""}]
+		return true
 	}
+	_, name, _ := strings.Cut(fe.Field, "].")
+	l := &f.Lines[sent[i]]
+	slot := map[string]*string{"code": &l.CodeErr, "label": &l.LabelErr, "quantity": &l.QtyErr, "unit_price": &l.UnitErr}[name]
+	if slot == nil {
+		f.LinesErr = messages[messageKey{"invoice", "line", ""}]
+		return true
+	}
+	*slot = message("line", name, fe)
 	return true
 }
 

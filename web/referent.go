@@ -137,31 +137,16 @@ func (f decisionForm) decision() (claims.RightsDecision, error) {
 	return d, d.Validate()
 }
 
+// explain puts a French message next to the field an error names; false
+// when the error is not the client's. A reason typed for an opening is
+// told apart from a refusal's missing one.
 func (f *decisionForm) explain(err error) bool {
-	fe, ok := clientFault(err)
-	if !ok {
+	if !explainFields(err, "decision", map[string]*string{"decision": &f.DecisionErr, "regime": &f.RegimeErr,
+		"effective_from": &f.FromErr, "effective_to": &f.ToErr, "reference": &f.ReferenceErr, "reason": &f.ReasonErr}, &f.Summary) {
 		return false
 	}
-	switch fe.Field {
-	case "decision":
-		f.DecisionErr = "Choisissez d'ouvrir les droits ou de les refuser."
-	case "regime":
-		f.RegimeErr = "Choisissez le régime ouvert."
-	case "effective_from":
-		f.FromErr = "Indiquez la date de début des droits."
-	case "effective_to":
-		f.ToErr = "Indiquez une date de fin postérieure au début des droits, ou laissez-la vide."
-	case "reference":
-		f.ReferenceErr = "Indiquez la référence de la décision de la CPAM (64 caractères au plus)."
-	case "reason":
-		f.ReasonErr = "Indiquez le motif du refus (500 caractères au plus)."
-		if f.Decision != string(rights.Refused) {
-			f.ReasonErr = "Le motif ne s'indique que pour un refus : videz ce champ pour ouvrir les droits."
-		}
-	default:
-		f.Summary = "La décision n'a pas pu être lue. Vérifiez les champs et recommencez."
-		return true
+	if f.ReasonErr != "" && f.Decision != string(rights.Refused) {
+		f.ReasonErr = messages[messageKey{"decision", "reason", "not_refusal"}]
 	}
-	f.Summary = "La décision n'a pas été enregistrée : corrigez le champ signalé."
 	return true
 }

@@ -1,0 +1,168 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+
+	"passd/auth"
+	"passd/billing"
+	"passd/calendar"
+	"passd/claims"
+	"passd/fault"
+)
+
+// The French words a form shows where the rules refused what was typed:
+// one table for every page, keyed by the form, the field the domain's error
+// names and, where a field fails in more than one way, what went wrong (a
+// fault.Kind, or one of the causes below). The limits in the words are read
+// from the domains' constants, never written again here.
+type messageKey struct {
+	form, field, why string
+}
+
+// Causes that are not error kinds; "" is the field's usual message.
+const (
+	whyConflict = "conflict"   // the value exists already
+	whyFuture   = "future"     // a date after today
+	whyTooOld   = "too_old"    // care more than two years ago
+	whyNotSaved = "not_saved"  // the form's summary when one field is to blame
+	whyUnread   = "unreadable" // the form's summary when none is
+)
+
+const (
+	ibanMessage = "Cet IBAN n'est pas valide : vérifiez sa clé et sa longueur."
+	bicMessage  = "Ce BIC n'est pas valide : 8 ou 11 caractères."
+)
+
+var messages = map[messageKey]string{
+	{"provider", "kind", ""}: "Choisissez le type d'effecteur.",
+	{"provider", "name", ""}: fmt.Sprintf("Indiquez le nom (%d caractères au plus, avec des lettres latines ou des chiffres : "+
+		"il figure dans les virements SEPA).", billing.MaxProviderName),
+	{"provider", "rpps", ""}:            "Le RPPS compte 11 chiffres. Indiquez au moins le RPPS ou le FINESS.",
+	{"provider", "rpps", whyConflict}:   "Un effecteur porte déjà ce RPPS.",
+	{"provider", "finess", ""}:          "Le FINESS compte 9 caractères.",
+	{"provider", "finess", whyConflict}: "Un effecteur porte déjà ce FINESS.",
+	{"provider", "iban", ""}:            ibanMessage,
+	{"provider", "bic", ""}:             bicMessage,
+	{"provider", "", whyUnread}:         "L'effecteur n'a pas pu être lu. Vérifiez les champs et recommencez.",
+	{"provider", "", whyConflict}:       "Un effecteur porte déjà ce RPPS ou ce FINESS.",
+	{"provider", "", whyNotSaved}:       "L'effecteur n'a pas été créé : corrigez le champ signalé.",
+
+	{"settings", "regie_name", ""}: fmt.Sprintf("Indiquez le nom de la régie (%d caractères au plus, avec des lettres latines "+
+		"ou des chiffres : il figure dans les fichiers SEPA).", billing.MaxRegieName),
+	{"settings", "regie_iban", ""}: ibanMessage,
+	{"settings", "regie_bic", ""}:  bicMessage,
+	{"settings", "regie_ceiling", ""}: fmt.Sprintf("Indiquez un montant positif en euros, au centime près (par exemple 5000,00), "+
+		"d'au plus %s.", FormatAmount(billing.MaxSettingAmount)),
+	{"settings", "annual_budget", ""}: fmt.Sprintf("Indiquez un montant positif en euros, au centime près (par exemple 120000,00), "+
+		"d'au plus %s.", FormatAmount(billing.MaxSettingAmount)),
+	{"settings", "deadline_days", ""}: fmt.Sprintf("Indiquez un nombre entier de jours entre 1 et %d, ou laissez vide pour le délai "+
+		"par défaut.", billing.MaxDeadlineDays),
+	{"settings", "", whyUnread}:   "Les paramètres n'ont pas pu être lus. Vérifiez les champs et recommencez.",
+	{"settings", "", whyNotSaved}: "Les paramètres n'ont pas été enregistrés : corrigez le champ signalé.",
+
+	{"token", "name", ""}:          fmt.Sprintf("Indiquez le nom de l'utilisateur (%d caractères au plus).", auth.MaxUserName),
+	{"token", "name", whyConflict}: "Un utilisateur porte déjà ce nom avec un autre rôle ou un autre effecteur.",
+	{"token", "role", ""}:          "Choisissez le rôle.",
+	{"token", "provider_id", ""}:   "Choisissez l'effecteur pour un utilisateur effecteur, et aucun pour les autres rôles.",
+	{"token", "", whyUnread}:       "Le jeton n'a pas pu être émis. Vérifiez les champs et recommencez.",
+	{"token", "", whyNotSaved}:     "Le jeton n'a pas été émis : corrigez le champ signalé.",
+
+	{"patient", "last_name", ""}:                       fmt.Sprintf("Indiquez le nom (%d caractères au plus).", claims.MaxNameLength),
+	{"patient", "first_name", ""}:                      fmt.Sprintf("Indiquez le prénom (%d caractères au plus).", claims.MaxNameLength),
+	{"patient", "birth_date", ""}:                      "Indiquez une date de naissance passée et plausible.",
+	{"patient", "nir", ""}:                             "Ce NIR n'est pas valide : 13 chiffres et la clé (2A et 2B acceptés pour la Corse).",
+	{"patient", "nir", string(fault.KindDuplicateNIR)}: "Un dossier existe déjà pour ce NIR : recherchez-le.",
+	{"patient", "", whyUnread}:                         "Le dossier n'a pas pu être lu. Vérifiez les champs et recommencez.",
+	{"patient", "", whyNotSaved}:                       "Le dossier n'a pas été créé : corrigez le champ signalé.",
+
+	{"rights_request", "regime", ""}:          "Choisissez le régime demandé.",
+	{"rights_request", "filed_on", ""}:        "Indiquez la date de dépôt de la demande.",
+	{"rights_request", "filed_on", whyFuture}: "La date de dépôt ne peut pas être dans le futur.",
+	{"rights_request", "", string(fault.KindRightsAlreadyOpened)}: "Les droits de ce dossier sont déjà ouverts : une nouvelle " +
+		"demande n'est possible qu'après leur fin.",
+	{"rights_request", "", whyUnread}:   "La demande n'a pas pu être lue. Vérifiez les champs et recommencez.",
+	{"rights_request", "", whyNotSaved}: "La demande n'a pas été enregistrée : corrigez le champ signalé.",
+
+	{"decision", "decision", ""}:       "Choisissez d'ouvrir les droits ou de les refuser.",
+	{"decision", "regime", ""}:         "Choisissez le régime ouvert.",
+	{"decision", "effective_from", ""}: "Indiquez la date de début des droits.",
+	{"decision", "effective_to", ""}:   "Indiquez une date de fin postérieure au début des droits, ou laissez-la vide.",
+	{"decision", "reference", ""}: fmt.Sprintf("Indiquez la référence de la décision de la CPAM (%d caractères au plus).",
+		claims.MaxReferenceLength),
+	{"decision", "reason", ""}:            fmt.Sprintf("Indiquez le motif du refus (%d caractères au plus).", claims.MaxReasonLength),
+	{"decision", "reason", "not_refusal"}: "Le motif ne s'indique que pour un refus : videz ce champ pour ouvrir les droits.",
+	{"decision", "", whyUnread}:           "La décision n'a pas pu être lue. Vérifiez les champs et recommencez.",
+	{"decision", "", whyNotSaved}:         "La décision n'a pas été enregistrée : corrigez le champ signalé.",
+
+	{"invoice", "patient_file_number", ""}: fmt.Sprintf("Indiquez le numéro de dossier PASS (%d caractères au plus).",
+		billing.MaxFileNumber),
+	{"invoice", "patient_file_number", string(fault.KindUnknownFileNumber)}: "Aucun dossier PASS ne porte ce numéro.",
+	{"invoice", "external_ref", ""}:                                         fmt.Sprintf("Indiquez la référence de la facture (%d caractères au plus).", billing.MaxExternalRef),
+	{"invoice", "external_ref", whyConflict}:                                "Vous avez déjà envoyé une facture avec cette référence.",
+	{"invoice", "care_date", ""}:                                            "Indiquez la date des soins (jj/mm/aaaa).",
+	{"invoice", "care_date", whyFuture}:                                     "La date des soins ne peut pas être dans le futur.",
+	{"invoice", "care_date", whyTooOld}:                                     "La date des soins remonte à plus de deux ans.",
+	{"invoice", "lines", ""}:                                                "Ajoutez au moins une ligne.",
+	{"invoice", "lines", "too_many"}:                                        fmt.Sprintf("Une facture compte au plus %d lignes.", billing.MaxLines),
+	{"invoice", "line", ""}:                                                 "Une ligne n'est pas valide.",
+	{"invoice", "", whyUnread}:                                              "La facture n'a pas pu être lue. Vérifiez les champs et recommencez.",
+	{"invoice", "", whyNotSaved}:                                            "La facture n'a pas été enregistrée : corrigez le champ signalé.",
+	{"line", "code", ""}:                                                    "Code inconnu : indiquez un code CCAM, NGAP, NABM, LPP ou CIP13.",
+	{"line", "label", ""}:                                                   fmt.Sprintf("Indiquez le libellé de l'acte (%d caractères au plus).", billing.MaxLineLabel),
+	{"line", "quantity", ""}:                                                fmt.Sprintf("Indiquez une quantité entière de 1 à %d.", billing.MaxQuantity),
+	{"line", "unit_price", ""}: fmt.Sprintf("Indiquez un prix positif d'au plus %s, avec au plus deux décimales (par exemple 25,50).",
+		FormatAmount(billing.MaxUnitPrice)),
+}
+
+// message is what form shows for field when fe refused it: the message of
+// the first of fe's kind, its cause and a conflict that the table has for
+// that field, else the field's usual one ("" when the table has none).
+func message(form, field string, fe *fault.Error) string {
+	for _, why := range whys(fe) {
+		if m, ok := messages[messageKey{form, field, why}]; ok {
+			return m
+		}
+	}
+	return messages[messageKey{form, field, ""}]
+}
+
+// whys lists what went wrong in fe, most precise first.
+func whys(fe *fault.Error) []string {
+	var out []string
+	if fe.Kind != "" {
+		out = append(out, string(fe.Kind))
+	}
+	switch {
+	case errors.Is(fe, calendar.ErrFuture):
+		out = append(out, whyFuture)
+	case errors.Is(fe, billing.ErrCareTooOld):
+		out = append(out, whyTooOld)
+	}
+	if fe.Code == fault.Conflict {
+		out = append(out, whyConflict)
+	}
+	return out
+}
+
+// explainFields puts form's French message for the field err names into
+// that field's slot, and the summary above the form; false when err is not
+// the client's (it is then a 500 or 503 page). An error naming no slot is
+// told in the summary alone.
+func explainFields(err error, form string, slots map[string]*string, summary *string) bool {
+	fe, ok := clientFault(err)
+	if !ok {
+		return false
+	}
+	slot, named := slots[fe.Field]
+	if !named {
+		*summary = message(form, "", fe)
+		if *summary == "" {
+			*summary = messages[messageKey{form, "", whyUnread}]
+		}
+		return true
+	}
+	*slot = message(form, fe.Field, fe)
+	*summary = messages[messageKey{form, "", whyNotSaved}]
+	return true
+}
