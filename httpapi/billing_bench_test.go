@@ -2,10 +2,11 @@ package httpapi
 
 import (
 	"fmt"
+	"testing"
+
 	"passd/api"
 	"passd/api/apitest"
 	"passd/billing"
-	"testing"
 )
 
 var sinkInvoice billing.NewInvoice

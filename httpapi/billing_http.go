@@ -131,10 +131,7 @@ func (h billingHandlers) listProviders(c echo.Context) error {
 		return err
 	}
 	list, err := h.s.Providers(c.Request().Context(), page)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, api.NewPage(page, list, func(p billing.Provider) int64 { return p.ID }, toProviderJSON))
+	return answerPage(c, page, list, err, func(p billing.Provider) int64 { return p.ID }, toProviderJSON)
 }
 
 func (h billingHandlers) getProvider(c echo.Context) error {
@@ -331,10 +328,7 @@ func (h billingHandlers) listInvoices(c echo.Context) error {
 		return err
 	}
 	list, err := h.s.Invoices(c.Request().Context(), f, page)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, api.NewPage(page, list, func(inv billing.Invoice) int64 { return inv.ID }, toInvoiceJSON))
+	return answerPage(c, page, list, err, func(inv billing.Invoice) int64 { return inv.ID }, toInvoiceJSON)
 }
 
 func (h billingHandlers) getInvoice(c echo.Context) error {

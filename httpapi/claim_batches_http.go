@@ -8,7 +8,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"passd/api"
 	"passd/auth"
 	"passd/claims"
 	"passd/claims/cpamfile"
@@ -54,10 +53,7 @@ func (h claimsHandlers) listClaimBatches(c echo.Context) error {
 		return err
 	}
 	list, err := h.store.ClaimBatches(c.Request().Context(), page)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, api.NewPage(page, list, func(b claims.ClaimBatch) int64 { return b.ID }, toClaimBatchJSON))
+	return answerPage(c, page, list, err, func(b claims.ClaimBatch) int64 { return b.ID }, toClaimBatchJSON)
 }
 
 func (h claimsHandlers) getClaimBatch(c echo.Context) error {

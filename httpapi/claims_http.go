@@ -1,12 +1,10 @@
 package httpapi
 
 import (
-	"net/http"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
-	"passd/api"
 	"passd/calendar"
 	"passd/claims"
 	"passd/fault"
@@ -91,8 +89,5 @@ func (h claimsHandlers) listClaims(c echo.Context) error {
 		}
 	}
 	list, err := h.store.Claims(c.Request().Context(), f, page)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, api.NewPage(page, list, func(cl claims.Claim) int64 { return cl.ID }, toClaimJSON))
+	return answerPage(c, page, list, err, func(cl claims.Claim) int64 { return cl.ID }, toClaimJSON)
 }

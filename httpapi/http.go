@@ -227,3 +227,13 @@ func QueryEnum[T ~string](c echo.Context, name string, allowed []T) (T, error) {
 	}
 	return "", fault.Field(name, "%s must be one of %s", name, api.JoinValues(allowed))
 }
+
+// answerPage answers a list read for page (up to Limit+1 rows, newest
+// first) as one page of JSON items, each turned by conv; err is the read's
+// error, answered as any other.
+func answerPage[D, T any](c echo.Context, page db.PageRequest, rows []D, err error, idOf func(D) int64, conv func(D) T) error {
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, api.NewPage(page, rows, idOf, conv))
+}

@@ -83,10 +83,7 @@ func (h claimsHandlers) listPatients(c echo.Context) error {
 		return err
 	}
 	list, err := h.store.Patients(c.Request().Context(), auth.From(c).Actor(), f, page)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, api.NewPage(page, list, func(p claims.Patient) int64 { return p.ID }, toPatientJSON))
+	return answerPage(c, page, list, err, func(p claims.Patient) int64 { return p.ID }, toPatientJSON)
 }
 
 func (h claimsHandlers) getPatient(c echo.Context) error {
@@ -137,10 +134,7 @@ func (h claimsHandlers) getAccessLog(c echo.Context) error {
 		return err
 	}
 	list, err := h.store.AccessLog(c.Request().Context(), id, page)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, api.NewPage(page, list, func(a claims.PatientAccess) int64 { return a.ID }, toPatientAccessJSON))
+	return answerPage(c, page, list, err, func(a claims.PatientAccess) int64 { return a.ID }, toPatientAccessJSON)
 }
 
 // newPatientBody is POST /patients' body. Its members are api.Values so

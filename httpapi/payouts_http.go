@@ -111,10 +111,7 @@ func (h billingHandlers) listPayouts(c echo.Context) error {
 		return err
 	}
 	list, err := h.s.Payouts(c.Request().Context(), f, page)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, api.NewPage(page, list, func(p billing.Payout) int64 { return p.ID }, toPayoutJSON))
+	return answerPage(c, page, list, err, func(p billing.Payout) int64 { return p.ID }, toPayoutJSON)
 }
 
 // ---- payout batches ----
@@ -223,10 +220,7 @@ func (h billingHandlers) listPayoutBatches(c echo.Context) error {
 		return err
 	}
 	list, err := h.s.PayoutBatches(c.Request().Context(), status, page)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, api.NewPage(page, list, func(b billing.PayoutBatch) int64 { return b.ID }, toPayoutBatchJSON))
+	return answerPage(c, page, list, err, func(b billing.PayoutBatch) int64 { return b.ID }, toPayoutBatchJSON)
 }
 
 func (h billingHandlers) getPayoutBatch(c echo.Context) error {
