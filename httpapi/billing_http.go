@@ -79,34 +79,13 @@ type providerRequest struct {
 
 // provider turns the body into a provider and checks it.
 func (r providerRequest) provider() (billing.Provider, error) {
-	var p billing.Provider
-	err := readTexts(member{r.Kind, "kind", &p.Kind}, member{r.Name, "name", &p.Name}, member{r.RPPS, "rpps", &p.RPPS},
-		member{r.FINESS, "finess", &p.FINESS}, member{r.IBAN, "iban", &p.IBAN}, member{r.BIC, "bic", &p.BIC})
-	if err != nil {
-		return p, err
+	var v valueReader
+	p := billing.Provider{Kind: v.text(r.Kind, "kind"), Name: v.text(r.Name, "name"), RPPS: v.text(r.RPPS, "rpps"),
+		FINESS: v.text(r.FINESS, "finess"), IBAN: v.text(r.IBAN, "iban"), BIC: v.text(r.BIC, "bic")}
+	if v.err != nil {
+		return p, v.err
 	}
 	return p, p.Validate()
-}
-
-// member is a string member of a body, read as sent into dst: the
-// domain value's Validate checks it; a member of another JSON type is
-// refused here, naming it.
-type member struct {
-	v    api.Value
-	name string
-	dst  *string
-}
-
-// readTexts reads string members.
-func readTexts(members ...member) error {
-	for _, m := range members {
-		s, err := m.v.Text(m.name)
-		if err != nil {
-			return err
-		}
-		*m.dst = s
-	}
-	return nil
 }
 
 func (h billingHandlers) createProvider(c echo.Context) error {
@@ -222,12 +201,13 @@ type lineRequest struct {
 // wrong JSON type; billing checks the rest (NewInvoice.Validate, which
 // CreateInvoice calls).
 func (r invoiceRequest) invoice() (billing.NewInvoice, error) {
-	var in billing.NewInvoice
-	err := readTexts(member{r.PatientFileNumber, "patient_file_number", &in.PatientFileNumber},
-		member{r.ExternalRef, "external_ref", &in.ExternalRef})
-	if err != nil {
-		return in, err
+	var v valueReader
+	in := billing.NewInvoice{PatientFileNumber: v.text(r.PatientFileNumber, "patient_file_number"),
+		ExternalRef: v.text(r.ExternalRef, "external_ref")}
+	if v.err != nil {
+		return in, v.err
 	}
+	var err error
 	if in.CareDate, err = r.CareDate.Date("care_date"); err != nil {
 		return in, err
 	}
@@ -247,14 +227,15 @@ func (r invoiceRequest) invoice() (billing.NewInvoice, error) {
 // readLine reads line i of a body, whose fields are named at.
 func readLine(raw api.Value, at billing.LineField) (billing.Line, error) {
 	var lr lineRequest
-	var l billing.Line
 	if err := raw.Object(at.Line, &lr); err != nil {
-		return l, err
+		return billing.Line{}, err
 	}
-	err := readTexts(member{lr.Code, at.Code, &l.Code}, member{lr.Label, at.Label, &l.Label})
-	if err != nil {
-		return l, err
+	var v valueReader
+	l := billing.Line{Code: v.text(lr.Code, at.Code), Label: v.text(lr.Label, at.Label)}
+	if v.err != nil {
+		return l, v.err
 	}
+	var err error
 	if l.Quantity, err = lr.Quantity.Integer(at.Quantity); err != nil {
 		return l, err
 	}

@@ -155,29 +155,6 @@ func (b newPatientBody) patient() (claims.NewPatient, error) {
 	return np, r.err
 }
 
-// valueReader takes a body's Values as the domain's plain strings and
-// dates, checking only their JSON type; it keeps the first error, so that a
-// value built field by field blames the first field at fault.
-type valueReader struct{ err error }
-
-func (r *valueReader) text(v api.Value, field string) string {
-	if r.err != nil {
-		return ""
-	}
-	s, err := v.Text(field)
-	r.err = err
-	return s
-}
-
-func (r *valueReader) date(v api.Value, field string) calendar.Date {
-	if r.err != nil {
-		return calendar.Date{}
-	}
-	d, err := v.OptDate(field)
-	r.err = err
-	return d
-}
-
 // decodeValid decodes a JSON body into its Values (B), turns them into the
 // domain's request (T) with conv and checks it with validate: the one path
 // of every request body of the claims routes, which their fuzzers follow.

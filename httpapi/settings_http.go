@@ -48,12 +48,13 @@ type settingsRequest struct {
 // given is checked as given, 0 included; left out (or null), the
 // server's default applies.
 func (r settingsRequest) settings() (billing.Settings, error) {
-	var st billing.Settings
-	err := readTexts(member{r.RegieName, "regie_name", &st.RegieName}, member{r.RegieIBAN, "regie_iban", &st.RegieIBAN},
-		member{r.RegieBIC, "regie_bic", &st.RegieBIC})
-	if err != nil {
-		return st, err
+	var v valueReader
+	st := billing.Settings{RegieName: v.text(r.RegieName, "regie_name"), RegieIBAN: v.text(r.RegieIBAN, "regie_iban"),
+		RegieBIC: v.text(r.RegieBIC, "regie_bic")}
+	if v.err != nil {
+		return st, v.err
 	}
+	var err error
 	if st.RegieCeiling, err = r.RegieCeiling.Amount("regie_ceiling"); err != nil {
 		return st, err
 	}
