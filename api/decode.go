@@ -306,11 +306,6 @@ func (v Value) parseDate(field string) (calendar.Date, error) {
 	return d, nil
 }
 
-// Enum returns a required string among allowed.
-func (v Value) Enum(field string, allowed ...string) (string, error) {
-	return Enum(v, field, allowed...)
-}
-
 // Enum returns v as one of allowed, a typed list (statuses, kinds): the
 // error lists the very values the caller accepts.
 func Enum[T ~string](v Value, field string, allowed ...T) (T, error) {
@@ -320,9 +315,6 @@ func Enum[T ~string](v Value, field string, allowed ...T) (T, error) {
 	}
 	return text.OneOf(field, s, allowed...)
 }
-
-// JoinValues writes a list of allowed values for an error message: "a, b, c".
-func JoinValues[T ~string](values []T) string { return text.JoinValues(values) }
 
 // Array returns the elements of a required JSON array.
 func (v Value) Array(field string) ([]Value, error) {

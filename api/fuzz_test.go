@@ -231,7 +231,7 @@ func FuzzValue(f *testing.F) {
 				t.Fatalf("OptDate(%s) = %v", raw, d)
 			}
 		}
-		if e, err := v.Enum("v", "puma", "puma_css", "ame"); !refused(err) {
+		if e, err := Enum(v, "v", "puma", "puma_css", "ame"); !refused(err) {
 			if e != "puma" && e != "puma_css" && e != "ame" {
 				t.Fatalf("Enum(%s) = %q", raw, e)
 			}

@@ -23,6 +23,7 @@ import (
 	"passd/db"
 	"passd/fault"
 	"passd/ident"
+	"passd/text"
 )
 
 // Decode reads a JSON object into dst strictly: the content type must be
@@ -225,7 +226,7 @@ func QueryEnum[T ~string](c echo.Context, name string, allowed []T) (T, error) {
 			return a, nil
 		}
 	}
-	return "", fault.Field(name, "%s must be one of %s", name, api.JoinValues(allowed))
+	return "", fault.Field(name, "%s must be one of %s", name, text.JoinValues(allowed))
 }
 
 // answerPage answers a list read for page (up to Limit+1 rows, newest

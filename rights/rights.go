@@ -46,12 +46,7 @@ func (s Status) Next(a Action) (Status, bool) { return Machine.Next(s, a) }
 // Decided reports whether the CPAM has answered.
 func (s Status) Decided() bool { return s == Opened || s == Refused }
 
-var statusFR = map[Status]string{None: "aucune demande", Requested: "demande déposée", Opened: "droits ouverts", Refused: "droits refusés"}
+var statusFR = lifecycle.Labels[Status]{None: "aucune demande", Requested: "demande déposée", Opened: "droits ouverts", Refused: "droits refusés"}
 
 // Label is the status in French.
-func (s Status) Label() string {
-	if fr, ok := statusFR[s]; ok {
-		return fr
-	}
-	return string(s)
-}
+func (s Status) Label() string { return statusFR.Of(s) }

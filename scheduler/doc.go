@@ -31,7 +31,7 @@
 //   - The scheduler does not retry a failed run; the next tick will. Jobs
 //     retry their own lost serialization races (db.InTx does).
 //   - Stop stops the schedule, tells every run in progress to end after the
-//     batch at hand (StopRequested; a job that ignores it runs to its end)
+//     batch at hand (shutdown.Requested; a job that ignores it runs to its end)
 //     and waits for them; it cancels their contexts only when its own
 //     context expires. After Stop no run starts: RunNow answers
 //     fault.Unavailable.

@@ -50,7 +50,7 @@ type Job struct {
 	Schedule string
 	// Run does the work and returns how many rows it touched. It should
 	// return soon after ctx is cancelled, and, if it works in batches,
-	// after the batch at hand once StopRequested(ctx). Rows are recorded even with an
+	// after the batch at hand once shutdown.Requested(ctx). Rows are recorded even with an
 	// error (a sweep in batches may have committed some).
 	Run func(ctx context.Context) (rows int64, err error)
 }
@@ -227,7 +227,7 @@ func (s *Scheduler) Start(ctx context.Context) {
 }
 
 // Stop stops the schedules, asks the runs in progress (scheduled, start-up
-// and manual) to end after the batch at hand (see StopRequested), and waits
+// and manual) to end after the batch at hand (see shutdown.Requested), and waits
 // for them. Their contexts are cancelled only if ctx expires first; Stop
 // then waits for them to return and reports ctx's error. No run starts after
 // Stop.
@@ -257,10 +257,6 @@ func (s *Scheduler) Stop(ctx context.Context) error {
 	<-cronDone
 	return nil
 }
-
-// StopRequested reports whether the run under ctx has been asked to end
-// after the batch at hand (shutdown.Requested, which the jobs check).
-func StopRequested(ctx context.Context) bool { return shutdown.Requested(ctx) }
 
 // cancelRuns cancels the context of every run in progress.
 func (s *Scheduler) cancelRuns() {
@@ -390,7 +386,7 @@ func (s *Scheduler) execute(parent context.Context, j *job, trigger string) (Run
 		"rows", run.Rows,
 		"duration_ms", end.Sub(start).Milliseconds(),
 		"outcome", outcome,
-		"stop_requested", StopRequested(ctx),
+		"stop_requested", shutdown.Requested(ctx),
 		"error", jobErr)
 	if s.observe != nil {
 		s.observe(run, end.Sub(start))

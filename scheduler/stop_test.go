@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"passd/db/dbtest"
+	"passd/shutdown"
 )
 
 // TestStopLetsABatchJobEndItsBatch runs a job that works in batches and is
@@ -19,7 +20,7 @@ func TestStopLetsABatchJobEndItsBatch(t *testing.T) {
 	s := newScheduler(t, pool, &recorder{}, []Job{
 		{Name: "sweep", Schedule: farFuture, Run: func(ctx context.Context) (int64, error) {
 			var rows int64
-			for !StopRequested(ctx) {
+			for !shutdown.Requested(ctx) {
 				batches++
 				if batches == 1 {
 					close(inBatch)
@@ -31,8 +32,8 @@ func TestStopLetsABatchJobEndItsBatch(t *testing.T) {
 			return rows, nil
 		}},
 	})
-	if StopRequested(context.Background()) {
-		t.Fatal("StopRequested outside a run = true")
+	if shutdown.Requested(context.Background()) {
+		t.Fatal("shutdown.Requested outside a run = true")
 	}
 	s.Start(context.Background())
 	recv(t, inBatch, "the first batch")
