@@ -7,6 +7,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"passd/billing"
+	"passd/rights"
 )
 
 // The benchmarks of the pure paths an invoice goes through: its total, its
@@ -64,7 +65,7 @@ var sinkOutcome billing.Outcome
 func BenchmarkDecide(b *testing.B) {
 	care, deadline, today := d("2026-08-10"), d("2026-11-08"), d("2026-11-23")
 	cases := []billing.Rights{
-		{Status: "opened", Regime: "puma", From: d("2026-05-01"), DecidedOn: d("2026-10-01")},
+		{Status: "opened", DecidedOn: d("2026-10-01"), Periods: []rights.Period{period(1, rights.PUMa, "2026-05-01", "", "2026-10-01")}},
 		{Status: "refused", DecidedOn: d("2026-10-01")},
 		{Status: "requested"},
 		{Status: "none"},
@@ -72,7 +73,7 @@ func BenchmarkDecide(b *testing.B) {
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
-		sinkOutcome = billing.Decide(care, deadline, cases[i%len(cases)], today)
+		sinkOutcome = billing.Decide(care, deadline, cases[i%len(cases)], today, gpRates)
 		i++
 	}
 }

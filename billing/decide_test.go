@@ -31,12 +31,14 @@ func pendingInvoice(id int64, kind string, care calendar.Date, total string, r R
 }
 
 var (
-	puma = Rights{Status: rights.Opened, Regime: "puma", From: calendar.NewDate(2026, time.January, 1), DecidedOn: june(15)}
+	puma = Rights{Status: rights.Opened, DecidedOn: june(15),
+		Periods: []rights.Period{{DecisionID: 1, Regime: rights.PUMa, From: calendar.NewDate(2026, time.January, 1), Reference: "R1", DecidedOn: june(15)}}}
 	// pumaLater opens rights from after the care dates of the tests.
-	pumaLater  = Rights{Status: rights.Opened, Regime: "puma", From: june(20), DecidedOn: june(15)}
+	pumaLater = Rights{Status: rights.Opened, DecidedOn: june(15),
+		Periods: []rights.Period{{DecisionID: 2, Regime: rights.PUMa, From: june(20), Reference: "R2", DecidedOn: june(15)}}}
 	refused    = Rights{Status: rights.Refused, DecidedOn: june(15)}
 	noneYet    = Rights{Status: rights.None}
-	testRates  = map[[2]string]decimal.Decimal{{"puma", KindGP}: cents("0.7"), {"puma", KindPharmacy}: cents("1")}
+	testRates  = rateTable{{"puma", KindGP}: cents("0.7"), {"puma", KindPharmacy}: cents("1")}
 	nickelLine = Line{Quantity: 1, UnitPrice: cents("0.05")}
 )
 
@@ -86,7 +88,7 @@ func TestDecideCandidates(t *testing.T) {
 			cands:   []candidate{pendingInvoice(1, KindGP, june(10), "0.15", puma)},
 			lines:   map[int64][]Line{1: {nickelLine, nickelLine, nickelLine}}, // 0.035 → 0.04, three times
 			want:    map[int64]decidedInvoice{1: {StatusReleased, settlement.RightsOpened, "0.12", "0.03"}},
-			claims:  []string{"1 0.12 0.7"},
+			claims:  []string{"1 0.12 0.7 R1"},
 			payouts: []string{"1 101 0.03 " + string(settlement.TicketModerateur)},
 		},
 		{
@@ -94,7 +96,7 @@ func TestDecideCandidates(t *testing.T) {
 			cands:   []candidate{pendingInvoice(1, KindGP, june(10), "0.15", puma)},
 			lines:   map[int64][]Line{1: {{Quantity: 3, UnitPrice: cents("0.05")}}}, // 0.105 → 0.11
 			want:    map[int64]decidedInvoice{1: {StatusReleased, settlement.RightsOpened, "0.11", "0.04"}},
-			claims:  []string{"1 0.11 0.7"},
+			claims:  []string{"1 0.11 0.7 R1"},
 			payouts: []string{"1 101 0.04 " + string(settlement.TicketModerateur)},
 		},
 		{
@@ -102,7 +104,7 @@ func TestDecideCandidates(t *testing.T) {
 			cands:  []candidate{pendingInvoice(1, KindPharmacy, june(10), "12.34", puma)},
 			lines:  map[int64][]Line{1: {{Quantity: 2, UnitPrice: cents("6.17")}}},
 			want:   map[int64]decidedInvoice{1: {StatusReleased, settlement.RightsOpened, "12.34", "0"}},
-			claims: []string{"1 12.34 1"},
+			claims: []string{"1 12.34 1 R1"},
 		},
 		{
 			name:  "refused with a total of zero: decided, but nothing to pay",
@@ -123,14 +125,14 @@ func TestDecideCandidates(t *testing.T) {
 				3: {StatusCityDue, settlement.RightsRefused, "0", "25"},
 				4: {StatusReleased, settlement.RightsOpened, "8", "0"},
 			},
-			claims:  []string{"1 21 0.7", "4 8 1"},
+			claims:  []string{"1 21 0.7 R1", "4 8 1 R1"},
 			payouts: []string{"1 101 9 " + string(settlement.TicketModerateur), "3 103 25 " + string(settlement.RightsRefused)},
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			decided, released := decideCandidates(tt.cands, today)
+			decided, released := decideCandidates(tt.cands, today, testRates)
 			if err := shareReleased(tt.cands, testRates, tt.lines); err != nil {
 				t.Fatalf("shareReleased: %v", err)
 			}
@@ -163,8 +165,8 @@ func TestDecideCandidates(t *testing.T) {
 				t.Errorf("released ids %v, want %v", released, wantReleased)
 			}
 			var gotClaims, gotPayouts []string
-			for i, id := range w.claimIDs {
-				gotClaims = append(gotClaims, strings.Join([]string{ident.FormatID(id), w.claimAmounts[i].String(), w.claimRates[i].String()}, " "))
+			for _, c := range w.claims {
+				gotClaims = append(gotClaims, strings.Join([]string{ident.FormatID(c.InvoiceID), c.Amount.String(), c.Rate.String(), c.Period.Reference}, " "))
 			}
 			for _, p := range w.owed {
 				gotPayouts = append(gotPayouts, strings.Join([]string{ident.FormatID(p.InvoiceID), ident.FormatID(p.ProviderID), p.Amount.String(), string(p.Reason)}, " "))
@@ -203,7 +205,7 @@ func TestShareReleasedRefusesWhatDoesNotAddUp(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			cands := []candidate{tt.cand}
-			if _, released := decideCandidates(cands, today); len(released) != 1 {
+			if _, released := decideCandidates(cands, today, testRates); len(released) != 1 {
 				t.Fatalf("released %v, want the one candidate", released)
 			}
 			err := shareReleased(cands, testRates, map[int64][]Line{1: tt.lines})
@@ -223,15 +225,15 @@ func TestPlanDecisionsWritesOnlyWhatTheGuardChanged(t *testing.T) {
 		pendingInvoice(1, KindGP, june(10), "30.00", refused),
 		pendingInvoice(2, KindGP, june(10), "30.00", refused),
 	}
-	decided, _ := decideCandidates(cands, calendar.NewDate(2026, time.July, 1))
+	decided, _ := decideCandidates(cands, calendar.NewDate(2026, time.July, 1), testRates)
 	w := planDecisions(decided, map[int64]bool{2: true}, audit.Job("test"))
-	if len(w.owed) != 1 || w.owed[0].InvoiceID != 2 || len(w.claimIDs) != 0 {
-		t.Fatalf("payouts %+v, claims %v; want one payout, for invoice 2", w.owed, w.claimIDs)
+	if len(w.owed) != 1 || w.owed[0].InvoiceID != 2 || len(w.claims) != 0 {
+		t.Fatalf("payouts %+v, claims %v; want one payout, for invoice 2", w.owed, w.claims)
 	}
 	if len(w.entries) != 1 || w.entries[0].EntityID != "2" {
 		t.Fatalf("audit rows %+v, want one, for invoice 2", w.entries)
 	}
-	if w := planDecisions(decided, map[int64]bool{}, audit.Job("test")); len(w.owed)+len(w.claimIDs)+len(w.entries) != 0 {
+	if w := planDecisions(decided, map[int64]bool{}, audit.Job("test")); len(w.owed)+len(w.claims)+len(w.entries) != 0 {
 		t.Fatalf("nothing changed, yet %+v", w)
 	}
 }

@@ -147,13 +147,31 @@ func (f *fixture) open(t *testing.T, patientID int64, regime, from, to string) {
 	if to != "" {
 		dec.EffectiveTo = d(to)
 	}
+	f.applied(t, patientID, regime, d(from))
 	if _, err := f.claims.DecideRights(context.Background(), f.referent, patientID, dec); err != nil {
 		t.Fatalf("open rights: %v", err)
 	}
 }
 
+// applied records an application filed on filed (today at the latest)
+// when the file has none yet: a decision answers one.
+func (f *fixture) applied(t *testing.T, patientID int64, regime string, filed calendar.Date) {
+	t.Helper()
+	var none bool
+	if err := f.pool.QueryRow(context.Background(), `SELECT rights_filed_on IS NULL FROM patients WHERE id = $1`, patientID).Scan(&none); err != nil {
+		t.Fatal(err)
+	}
+	if today := calendar.Today(f.clock.Now()); filed.After(today) {
+		filed = today
+	}
+	if none {
+		f.request(t, patientID, regime, filed.String())
+	}
+}
+
 func (f *fixture) refuse(t *testing.T, patientID int64) {
 	t.Helper()
+	f.applied(t, patientID, "puma", calendar.Today(f.clock.Now()))
 	if _, err := f.claims.DecideRights(context.Background(), f.referent, patientID,
 		claims.RightsDecision{Decision: "refused", Reason: "conditions not met"}); err != nil {
 		t.Fatalf("refuse rights: %v", err)

@@ -114,24 +114,22 @@ func SplitLines(lines []Line, rate decimal.Decimal) (Split, error) {
 	return s, nil
 }
 
-// Rights is what billing needs to know of a patient's current rights.
+// Rights is what billing needs to know of a patient's rights: the file's
+// latest state and the day of its latest decision, and every opened period
+// not superseded by a correction.
 type Rights struct {
 	Status    rights.Status
-	Regime    string
-	From, To  calendar.Date // To zero: no end
-	DecidedOn calendar.Date // Paris date of the decision; zero when none
-}
-
-// Covers reports whether opened rights cover the care date.
-func (r Rights) Covers(care calendar.Date) bool {
-	return r.Status == rights.Opened && !care.Before(r.From) && (r.To.IsZero() || !care.After(r.To))
+	DecidedOn calendar.Date // Paris date of the latest decision; zero when none
+	Periods   []rights.Period
 }
 
 // Outcome is a decision for a pending invoice. A zero Outcome means the
-// invoice stays pending.
+// invoice stays pending. A released invoice carries the period that
+// released it.
 type Outcome struct {
 	Status InvoiceStatus
 	Reason settlement.Reason
+	Period rights.Period
 }
 
 // Prescribed reports whether, on day today, an invoice for care given on
@@ -143,27 +141,29 @@ func Prescribed(care, today calendar.Date) bool {
 }
 
 // Decide is the one rule that settles a pending invoice, whichever job
-// applies it. Rights decided on or before the deadline day settle the
-// invoice by their content; once the deadline has passed without such a
-// decision, the city pays (deadline_passed). Otherwise it stays pending.
-func Decide(care, deadline calendar.Date, r Rights, today calendar.Date) Outcome {
-	decided := r.Status.Decided()
-	inTime := decided && !r.DecidedOn.After(deadline)
-	pastDeadline := today.After(deadline)
-	switch {
-	case decided && (inTime || !pastDeadline):
-		switch {
-		case r.Status == rights.Refused:
-			return Outcome{StatusCityDue, settlement.RightsRefused}
-		case !r.Covers(care):
-			return Outcome{StatusCityDue, settlement.NotCovered}
-		case Prescribed(care, today):
-			return Outcome{StatusCityDue, settlement.Prescribed}
-		default:
-			return Outcome{StatusReleased, settlement.RightsOpened}
+// applies it. Only what was decided on or before the deadline day counts.
+// An opened period in force on the care date releases the invoice (where
+// two overlap, the one whose CPAM share is larger: rate gives each
+// regime's rate for the invoice's provider), unless the care is too old
+// for the CPAM. Without one, the file's latest decision settles it for the
+// city (refused, or opened for other dates); a file whose latest step is
+// a new application waits. Once the deadline has passed with nothing
+// settling it, the city pays (deadline_passed).
+func Decide(care, deadline calendar.Date, r Rights, today calendar.Date, rate func(rights.Regime) decimal.Decimal) Outcome {
+	if p, ok := rights.InForce(r.Periods, care, deadline, rate); ok {
+		if Prescribed(care, today) {
+			return Outcome{Status: StatusCityDue, Reason: settlement.Prescribed}
 		}
-	case pastDeadline:
-		return Outcome{StatusCityDue, settlement.DeadlinePassed}
+		return Outcome{Status: StatusReleased, Reason: settlement.RightsOpened, Period: p}
+	}
+	if r.Status.Decided() && !r.DecidedOn.After(deadline) {
+		if r.Status == rights.Refused {
+			return Outcome{Status: StatusCityDue, Reason: settlement.RightsRefused}
+		}
+		return Outcome{Status: StatusCityDue, Reason: settlement.NotCovered}
+	}
+	if today.After(deadline) {
+		return Outcome{Status: StatusCityDue, Reason: settlement.DeadlinePassed}
 	}
 	return Outcome{}
 }
@@ -250,8 +250,10 @@ func (in *NewInvoice) Validate(today calendar.Date) error {
 	if in.CareDate.After(today) {
 		return fault.Field("care_date", "care_date cannot be in the future").WithCause(calendar.ErrFuture)
 	}
-	if in.CareDate.AddYears(2).Before(today) {
-		return fault.Field("care_date", "care_date is more than two years ago").WithCause(ErrCareTooOld)
+	// The settings' submission_limit_days is checked where the invoice is
+	// stored; no setting reaches further back than this.
+	if in.CareDate.Before(today.AddDays(-MaxSubmissionLimitDays)) {
+		return fault.Field("care_date", "care_date is more than %d days ago", MaxSubmissionLimitDays).WithCause(ErrCareTooOld)
 	}
 	return nil
 }

@@ -1,12 +1,15 @@
 package billing_test
 
 import (
+	"fmt"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/shopspring/decimal"
 
 	"passd/billing"
 	"passd/calendar"
+	"passd/rights"
 )
 
 func d(s string) calendar.Date {
@@ -68,15 +71,31 @@ func TestPrescribedCountsFromTheQuarterAfterTheCare(t *testing.T) {
 	}
 }
 
+// period is an opened decision: id, regime, from, to ("" none), decided on.
+func period(id int64, regime rights.Regime, from, to, decided string) rights.Period {
+	p := rights.Period{DecisionID: id, Regime: regime, From: d(from), Reference: fmt.Sprintf("REF-%d", id), DecidedOn: d(decided)}
+	if to != "" {
+		p.To = d(to)
+	}
+	return p
+}
+
+// gpRates are a GP's rates by regime, as seeded.
+func gpRates(r rights.Regime) decimal.Decimal {
+	if r == rights.PUMa {
+		return amt("0.70")
+	}
+	return amt("1.00")
+}
+
 func TestDecide(t *testing.T) {
 	t.Parallel()
 	care, deadline := d("2026-06-10"), d("2026-09-08")
 	opened := func(from, to, decided string) billing.Rights {
-		r := billing.Rights{Status: "opened", Regime: "puma", From: d(from), DecidedOn: d(decided)}
-		if to != "" {
-			r.To = d(to)
-		}
-		return r
+		return billing.Rights{Status: "opened", DecidedOn: d(decided), Periods: []rights.Period{period(1, rights.PUMa, from, to, decided)}}
+	}
+	released := func(r billing.Rights) billing.Outcome {
+		return billing.Outcome{Status: "released", Reason: "rights_opened", Period: r.Periods[0]}
 	}
 	refused := billing.Rights{Status: "refused", DecidedOn: d("2026-07-01")}
 	tests := []struct {
@@ -88,22 +107,75 @@ func TestDecide(t *testing.T) {
 		{"no rights, before deadline", billing.Rights{Status: "none"}, "2026-07-01", billing.Outcome{}},
 		{"requested, on the deadline day", billing.Rights{Status: "requested"}, "2026-09-08", billing.Outcome{}},
 		{"requested, the day after the deadline", billing.Rights{Status: "requested"}, "2026-09-09", billing.Outcome{Status: "city_due", Reason: "deadline_passed"}},
-		{"opened, covering, open-ended", opened("2026-06-01", "", "2026-07-01"), "2026-07-01", billing.Outcome{Status: "released", Reason: "rights_opened"}},
-		{"opened, period starts on the care date", opened("2026-06-10", "2027-06-09", "2026-07-01"), "2026-07-01", billing.Outcome{Status: "released", Reason: "rights_opened"}},
-		{"opened, period ends on the care date", opened("2025-06-10", "2026-06-10", "2026-07-01"), "2026-07-01", billing.Outcome{Status: "released", Reason: "rights_opened"}},
+		{"opened, covering, open-ended", opened("2026-06-01", "", "2026-07-01"), "2026-07-01", released(opened("2026-06-01", "", "2026-07-01"))},
+		{"opened, period starts on the care date", opened("2026-06-10", "2027-06-09", "2026-07-01"), "2026-07-01", released(opened("2026-06-10", "2027-06-09", "2026-07-01"))},
+		{"opened, period ends on the care date", opened("2025-06-10", "2026-06-10", "2026-07-01"), "2026-07-01", released(opened("2025-06-10", "2026-06-10", "2026-07-01"))},
 		{"opened, starts after the care", opened("2026-06-11", "", "2026-07-01"), "2026-07-01", billing.Outcome{Status: "city_due", Reason: "not_covered"}},
 		{"opened, ended before the care", opened("2025-01-01", "2026-06-09", "2026-07-01"), "2026-07-01", billing.Outcome{Status: "city_due", Reason: "not_covered"}},
 		{"refused", refused, "2026-07-01", billing.Outcome{Status: "city_due", Reason: "rights_refused"}},
-		{"opened on the deadline day, swept later", opened("2026-06-01", "", "2026-09-08"), "2026-09-20", billing.Outcome{Status: "released", Reason: "rights_opened"}},
+		{"opened on the deadline day, swept later", opened("2026-06-01", "", "2026-09-08"), "2026-09-20", released(opened("2026-06-01", "", "2026-09-08"))},
 		{"opened the day after the deadline", opened("2026-06-01", "", "2026-09-09"), "2026-09-09", billing.Outcome{Status: "city_due", Reason: "deadline_passed"}},
 		{"refused after the deadline", billing.Rights{Status: "refused", DecidedOn: d("2026-09-10")}, "2026-09-10", billing.Outcome{Status: "city_due", Reason: "deadline_passed"}},
 		{"covering, but swept after the two-year limit", opened("2026-06-01", "", "2026-07-01"), "2028-07-01", billing.Outcome{Status: "city_due", Reason: "prescribed"}},
-		{"covering, swept on the last day before the limit", opened("2026-06-01", "", "2026-07-01"), "2028-06-30", billing.Outcome{Status: "released", Reason: "rights_opened"}},
+		{"covering, swept on the last day before the limit", opened("2026-06-01", "", "2026-07-01"), "2028-06-30", released(opened("2026-06-01", "", "2026-07-01"))},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			if got := billing.Decide(care, deadline, tt.rights, d(tt.today)); got != tt.want {
+			if got := billing.Decide(care, deadline, tt.rights, d(tt.today), gpRates); !cmp.Equal(got, tt.want) {
+				t.Fatalf("Decide = %+v, want %+v", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestDecideAgainstThePeriodInForce: with several periods, the invoice is
+// decided against the one in force on its care date, whatever the file's
+// latest decision says.
+func TestDecideAgainstThePeriodInForce(t *testing.T) {
+	t.Parallel()
+	ame1 := period(1, rights.AME, "2025-03-01", "2026-02-28", "2025-03-20")
+	ame2 := period(2, rights.AME, "2026-03-01", "2027-02-28", "2026-03-25")
+	puma := period(3, rights.PUMa, "2026-01-01", "", "2026-01-20")
+	css := period(4, rights.PUMaCSS, "2026-04-01", "2027-03-31", "2026-03-28")
+	late := period(5, rights.PUMaCSS, "2026-01-01", "2026-12-31", "2026-11-20")
+	tests := []struct {
+		name    string
+		care    string
+		status  rights.Status // the file's latest state
+		latest  string        // the day of its latest decision
+		periods []rights.Period
+		today   string
+		want    billing.Outcome
+	}{
+		{"renewal: care in the first AME period", "2026-01-15", "opened", "2026-03-25", []rights.Period{ame1, ame2}, "2026-04-01",
+			billing.Outcome{Status: "released", Reason: "rights_opened", Period: ame1}},
+		{"renewal: care in the second", "2026-03-01", "opened", "2026-03-25", []rights.Period{ame1, ame2}, "2026-04-01",
+			billing.Outcome{Status: "released", Reason: "rights_opened", Period: ame2}},
+		{"on the last day of a period", "2026-02-28", "opened", "2026-03-25", []rights.Period{ame1, ame2}, "2026-04-01",
+			billing.Outcome{Status: "released", Reason: "rights_opened", Period: ame1}},
+		{"gap between two periods", "2026-02-15", "opened", "2026-03-25", []rights.Period{period(1, rights.AME, "2025-03-01", "2026-01-31", "2025-03-20"), ame2}, "2026-04-01",
+			billing.Outcome{Status: "city_due", Reason: "not_covered"}},
+		{"PUMa then CSS: before the CSS, PUMa", "2026-03-15", "opened", "2026-03-28", []rights.Period{puma, css}, "2026-04-10",
+			billing.Outcome{Status: "released", Reason: "rights_opened", Period: puma}},
+		{"PUMa then CSS overlap: the larger CPAM share", "2026-04-01", "opened", "2026-03-28", []rights.Period{puma, css}, "2026-04-10",
+			billing.Outcome{Status: "released", Reason: "rights_opened", Period: css}},
+		{"a later refusal does not undo an earlier period", "2026-01-15", "refused", "2026-03-25", []rights.Period{ame1}, "2026-04-01",
+			billing.Outcome{Status: "released", Reason: "rights_opened", Period: ame1}},
+		{"a renewal applied for: care after the period waits", "2026-03-10", "requested", "", []rights.Period{ame1}, "2026-04-01",
+			billing.Outcome{}},
+		{"a period decided after the deadline does not count", "2026-01-15", "opened", "2026-11-20", []rights.Period{late}, "2026-11-20",
+			billing.Outcome{Status: "city_due", Reason: "deadline_passed"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			care := d(tt.care)
+			r := billing.Rights{Status: tt.status, Periods: tt.periods}
+			if tt.latest != "" {
+				r.DecidedOn = d(tt.latest)
+			}
+			if got := billing.Decide(care, care.AddDays(90), r, d(tt.today), gpRates); !cmp.Equal(got, tt.want) {
 				t.Fatalf("Decide = %+v, want %+v", got, tt.want)
 			}
 		})

@@ -12,6 +12,7 @@ import (
 	"passd/calendar"
 	"passd/db"
 	"passd/ident"
+	"passd/rights"
 	"passd/settlement"
 	"passd/shutdown"
 )
@@ -35,7 +36,8 @@ type selector struct {
 }
 
 var (
-	// Patients whose rights were decided: release, refusal, not covered.
+	// Patients with a decision (the latest, or an earlier period that may
+	// cover older care): release, refusal, not covered.
 	// Walked in invoice id order (invoices_status_idx, or the primary key
 	// while nearly every invoice is pending), which keeps the invoices a
 	// batch locks and updates together on disk. Walking by patient
@@ -43,7 +45,8 @@ var (
 	// each one written whole to the WAL when first locked after a
 	// checkpoint: a sweep of 500,000 invoices took 6 minutes that way.
 	releaseSelector = selector{
-		where: `pt.rights_status IN ('opened', 'refused') AND $2::date IS NOT NULL AND i.id > coalesce($3::bigint, 0)`,
+		where: `(pt.rights_status IN ('opened', 'refused') OR EXISTS (SELECT 1 FROM rights_decisions d WHERE d.patient_id = pt.id))
+			AND $2::date IS NOT NULL AND i.id > coalesce($3::bigint, 0)`,
 		order: `i.id`,
 		key:   func(c *candidate) []any { return []any{c.id} },
 	}
@@ -107,6 +110,7 @@ type candidate struct {
 	kind           string
 	care, deadline calendar.Date
 	total          decimal.Decimal
+	patientID      int64
 	rights         Rights
 	outcome        Outcome
 	cpam, city     decimal.Decimal
@@ -130,9 +134,16 @@ func (s *Store) decideBatch(ctx context.Context, tx pgx.Tx, job string, sel sele
 		return 0, 0, last, nil
 	}
 	last = sel.key(&cands[len(cands)-1])
-	decidedList, released := decideCandidates(cands, today)
+	rates, err := readRates(ctx, tx)
+	if err != nil {
+		return 0, 0, last, err
+	}
+	if err := readPeriods(ctx, tx, cands); err != nil {
+		return 0, 0, last, err
+	}
+	decidedList, released := decideCandidates(cands, today, rates)
 	if len(released) > 0 {
-		if err := s.splitReleased(ctx, tx, cands, released); err != nil {
+		if err := splitReleased(ctx, tx, cands, rates, released); err != nil {
 			return 0, 0, last, err
 		}
 	}
@@ -145,7 +156,7 @@ func (s *Store) decideBatch(ctx context.Context, tx pgx.Tx, job string, sel sele
 	}
 	actor := audit.Job(job)
 	w := planDecisions(decidedList, done, actor)
-	if err := s.claims.Queue(ctx, tx, actor, w.claimIDs, w.claimAmounts, w.claimRates); err != nil {
+	if err := s.claims.Queue(ctx, tx, actor, w.claims); err != nil {
 		return 0, 0, last, err
 	}
 	if err := settlement.Owe(ctx, tx, actor, now, w.owed); err != nil {
@@ -166,9 +177,8 @@ func (s *Store) lockCandidates(ctx context.Context, tx pgx.Tx, sel selector, tod
 		after = make([]any, len(sel.key(&candidate{}))) // as many NULLs as the key has parts
 	}
 	rows, err := tx.Query(ctx, `
-		SELECT i.id, i.provider_id, pr.kind, i.care_date, i.deadline, i.total,
-		       pt.rights_status, coalesce(pt.rights_regime, ''), pt.rights_effective_from, pt.rights_effective_to,
-		       pt.rights_decided_at
+		SELECT i.id, i.provider_id, pr.kind, i.care_date, i.deadline, i.total, i.patient_id,
+		       pt.rights_status, pt.rights_decided_at
 		FROM invoices i
 		JOIN patients pt ON pt.id = i.patient_id
 		JOIN providers pr ON pr.id = i.provider_id
@@ -182,8 +192,8 @@ func (s *Store) lockCandidates(ctx context.Context, tx pgx.Tx, sel selector, tod
 	cands, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (candidate, error) {
 		var c candidate
 		var decidedAt *time.Time
-		err := r.Scan(&c.id, &c.providerID, &c.kind, &c.care, &c.deadline, &c.total,
-			&c.rights.Status, &c.rights.Regime, &c.rights.From, &c.rights.To, &decidedAt)
+		err := r.Scan(&c.id, &c.providerID, &c.kind, &c.care, &c.deadline, &c.total, &c.patientID,
+			&c.rights.Status, &decidedAt)
 		if decidedAt != nil {
 			c.rights.DecidedOn = calendar.Today(*decidedAt)
 		}
@@ -200,10 +210,10 @@ func (s *Store) lockCandidates(ctx context.Context, tx pgx.Tx, sel selector, tod
 // is released, its shares (the city's is the whole total), and the ids of
 // the released ones, whose shares depend on their lines (shareReleased).
 // Undecided candidates stay pending. It is pure: no database, no clock.
-func decideCandidates(cands []candidate, today calendar.Date) (decided []*candidate, released []int64) {
+func decideCandidates(cands []candidate, today calendar.Date, rates rateTable) (decided []*candidate, released []int64) {
 	for i := range cands {
 		c := &cands[i]
-		c.outcome = Decide(c.care, c.deadline, c.rights, today)
+		c.outcome = Decide(c.care, c.deadline, c.rights, today, rates.forKind(c.kind))
 		switch c.outcome.Status {
 		case "":
 			continue
@@ -217,42 +227,80 @@ func decideCandidates(cands []candidate, today calendar.Date) (decided []*candid
 	return decided, released
 }
 
-// splitReleased reads the rates and the lines of the released invoices
-// and computes their CPAM and city shares (shareReleased).
-func (s *Store) splitReleased(ctx context.Context, tx pgx.Tx, cands []candidate, released []int64) error {
-	rates := map[[2]string]decimal.Decimal{}
-	rrows, err := tx.Query(ctx, `SELECT regime, provider_kind, rate FROM rates`)
+// rateTable is the CPAM's share of an act by regime and provider kind.
+type rateTable map[[2]string]decimal.Decimal
+
+// forKind gives the rates of one provider kind by regime (zero where the
+// table has none: shareReleased then refuses to release).
+func (t rateTable) forKind(kind string) func(rights.Regime) decimal.Decimal {
+	return func(r rights.Regime) decimal.Decimal { return t[[2]string{string(r), kind}] }
+}
+
+func readRates(ctx context.Context, tx pgx.Tx) (rateTable, error) {
+	rates := rateTable{}
+	var regime, kind string
+	var rate decimal.Decimal
+	rows, err := tx.Query(ctx, `SELECT regime, provider_kind, rate FROM rates`)
+	if err == nil {
+		_, err = pgx.ForEachRow(rows, []any{&regime, &kind, &rate}, func() error {
+			rates[[2]string{regime, kind}] = rate
+			return nil
+		})
+	}
 	if err != nil {
-		return fmt.Errorf("rates: %w", err)
+		return nil, fmt.Errorf("rates: %w", err)
 	}
-	defer rrows.Close()
-	for rrows.Next() {
-		var regime, kind string
-		var rate decimal.Decimal
-		if err := rrows.Scan(&regime, &kind, &rate); err != nil {
-			return fmt.Errorf("rates: %w", err)
-		}
-		rates[[2]string{regime, kind}] = rate
+	return rates, nil
+}
+
+// readPeriods reads the opened, not superseded periods of the candidates'
+// patients into their rights.
+func readPeriods(ctx context.Context, tx pgx.Tx, cands []candidate) error {
+	patients := make([]int64, 0, len(cands))
+	for i := range cands {
+		patients = append(patients, cands[i].patientID)
 	}
-	if err := rrows.Err(); err != nil {
-		return fmt.Errorf("rates: %w", err)
+	var patientID int64
+	var p rights.Period
+	var decidedAt time.Time
+	byPatient := map[int64][]rights.Period{}
+	rows, err := tx.Query(ctx, `
+		SELECT patient_id, id, regime, effective_from, effective_to, reference, decided_at
+		FROM rights_decisions
+		WHERE patient_id = ANY($1) AND decision = 'opened' AND superseded_at IS NULL
+		ORDER BY patient_id, id`, patients)
+	if err == nil {
+		_, err = pgx.ForEachRow(rows, []any{&patientID, &p.DecisionID, &p.Regime, &p.From, &p.To, &p.Reference, &decidedAt}, func() error {
+			p.DecidedOn = calendar.Today(decidedAt)
+			byPatient[patientID] = append(byPatient[patientID], p)
+			p.To = calendar.Date{} // a NULL end leaves the variable as it was
+			return nil
+		})
 	}
+	if err != nil {
+		return fmt.Errorf("rights periods: %w", err)
+	}
+	for i := range cands {
+		cands[i].rights.Periods = byPatient[cands[i].patientID]
+	}
+	return nil
+}
+
+// splitReleased reads the lines of the released invoices and computes
+// their CPAM and city shares (shareReleased).
+func splitReleased(ctx context.Context, tx pgx.Tx, cands []candidate, rates rateTable, released []int64) error {
 	lines := make(map[int64][]Line, len(released))
-	lrows, err := tx.Query(ctx, `SELECT invoice_id, quantity, unit_price FROM invoice_lines
+	var id int64
+	var l Line
+	rows, err := tx.Query(ctx, `SELECT invoice_id, quantity, unit_price FROM invoice_lines
 		WHERE invoice_id = ANY($1) ORDER BY invoice_id, position`, released)
+	if err == nil {
+		_, err = pgx.ForEachRow(rows, []any{&id, &l.Quantity, &l.UnitPrice}, func() error {
+			lines[id] = append(lines[id], l)
+			return nil
+		})
+	}
 	if err != nil {
-		return fmt.Errorf("lines: %w", err)
-	}
-	defer lrows.Close()
-	for lrows.Next() {
-		var id int64
-		var l Line
-		if err := lrows.Scan(&id, &l.Quantity, &l.UnitPrice); err != nil {
-			return fmt.Errorf("lines: %w", err)
-		}
-		lines[id] = append(lines[id], l)
-	}
-	if err := lrows.Err(); err != nil {
 		return fmt.Errorf("lines: %w", err)
 	}
 	return shareReleased(cands, rates, lines)
@@ -263,15 +311,16 @@ func (s *Store) splitReleased(ctx context.Context, tx pgx.Tx, cands []candidate,
 // regime and provider kind (rates, keyed by both). A released invoice
 // without a rate, or whose lines do not add up to its total, is an error,
 // and the batch writes nothing. It is pure.
-func shareReleased(cands []candidate, rates map[[2]string]decimal.Decimal, lines map[int64][]Line) error {
+func shareReleased(cands []candidate, rates rateTable, lines map[int64][]Line) error {
 	for i := range cands {
 		c := &cands[i]
 		if c.outcome.Status != StatusReleased {
 			continue
 		}
-		rate, ok := rates[[2]string{c.rights.Regime, c.kind}]
+		regime := c.outcome.Period.Regime
+		rate, ok := rates[[2]string{string(regime), c.kind}]
 		if !ok {
-			return fmt.Errorf("no rate for regime %q and provider kind %q", c.rights.Regime, c.kind)
+			return fmt.Errorf("no rate for regime %q and provider kind %q", regime, c.kind)
 		}
 		split, err := SplitLines(lines[c.id], rate)
 		if err != nil {
@@ -320,10 +369,9 @@ func markDecided(ctx context.Context, tx pgx.Tx, now time.Time, decided []*candi
 // amounts and rates, as ClaimQueue takes them), the payouts of their city
 // shares and the audit rows.
 type decisionWrites struct {
-	claimIDs                 []int64
-	claimAmounts, claimRates []decimal.Decimal
-	owed                     []settlement.Owed
-	entries                  []audit.Entry
+	claims  []settlement.NewClaim
+	owed    []settlement.Owed
+	entries []audit.Entry
 }
 
 // planDecisions works out the decisionWrites of the decided candidates
@@ -338,7 +386,7 @@ func planDecisions(decided []*candidate, done map[int64]bool, actor audit.Actor)
 			continue
 		}
 		if c.cpam.IsPositive() {
-			w.claimIDs, w.claimAmounts, w.claimRates = append(w.claimIDs, c.id), append(w.claimAmounts, c.cpam), append(w.claimRates, c.rate)
+			w.claims = append(w.claims, settlement.NewClaim{InvoiceID: c.id, Amount: c.cpam, Rate: c.rate, Period: c.outcome.Period})
 		}
 		if c.city.IsPositive() {
 			reason := c.outcome.Reason
@@ -347,10 +395,13 @@ func planDecisions(decided []*candidate, done map[int64]bool, actor audit.Actor)
 			}
 			w.owed = append(w.owed, settlement.Owed{InvoiceID: c.id, ProviderID: c.providerID, Amount: c.city, Reason: reason})
 		}
+		after := map[string]any{"status": c.outcome.Status, "decision_reason": c.outcome.Reason,
+			"cpam_amount": c.cpam.StringFixed(2), "city_amount": c.city.StringFixed(2)}
+		if c.outcome.Status == StatusReleased {
+			after["regime"], after["rights_decision_id"] = c.outcome.Period.Regime, ident.FormatID(c.outcome.Period.DecisionID)
+		}
 		w.entries = append(w.entries, audit.Entry{Actor: actor, Action: "invoice.decide", Entity: "invoice", EntityID: ident.FormatID(c.id),
-			Before: map[string]any{"status": StatusPending},
-			After: map[string]any{"status": c.outcome.Status, "decision_reason": c.outcome.Reason,
-				"cpam_amount": c.cpam.StringFixed(2), "city_amount": c.city.StringFixed(2), "regime": c.rights.Regime}})
+			Before: map[string]any{"status": StatusPending}, After: after})
 	}
 	return w
 }

@@ -33,6 +33,8 @@ func TestLifecycle(t *testing.T) {
 	}
 	refuse := func(t *testing.T, f *fixture, id int64) { f.refuse(t, id) }
 	request := func(t *testing.T, f *fixture, id int64) { f.request(t, id, "puma", "2026-03-02") }
+	// Filed 26 days after the period's start, inside the AME look-back.
+	requestAME := func(t *testing.T, f *fixture, id int64) { f.request(t, id, "ame", "2026-01-10") }
 
 	// Care on 2026-03-10 (deadline 2026-06-08), submitted 2026-03-11.
 	tests := []struct {
@@ -54,13 +56,13 @@ func TestLifecycle(t *testing.T) {
 		{"puma_css: CPAM pays all, no payout", billing.KindRadiology, []billing.Line{xray},
 			[]step{open("puma_css", "2026-03-01", "2027-02-28"), release}, "released", "rights_opened", []string{"42.56"}, nil},
 		{"ame: CPAM pays all, period start before filing", billing.KindLaboratory, []billing.Line{consultation},
-			[]step{open("ame", "2025-12-15", "2026-12-14"), release}, "released", "rights_opened", []string{"30.00"}, nil},
+			[]step{requestAME, open("ame", "2025-12-15", "2027-01-09"), release}, "released", "rights_opened", []string{"30.00"}, nil},
 		{"refused: the city pays all", billing.KindGP, []billing.Line{consultation},
 			[]step{request, refuse, release}, "city_due", "rights_refused", nil, []string{"30.00 rights_refused"}},
 		{"opened after the care date: not covered", billing.KindGP, []billing.Line{consultation},
 			[]step{open("puma", "2026-03-11", ""), release}, "city_due", "not_covered", nil, []string{"30.00 not_covered"}},
 		{"opened, ended before the care date: not covered", billing.KindGP, []billing.Line{consultation},
-			[]step{open("puma_css", "2025-03-01", "2026-03-09"), release}, "city_due", "not_covered", nil, []string{"30.00 not_covered"}},
+			[]step{open("puma", "2025-03-01", "2026-03-09"), release}, "city_due", "not_covered", nil, []string{"30.00 not_covered"}},
 		{"no rights: still pending on the deadline day", billing.KindGP, []billing.Line{consultation},
 			[]step{request, at("2026-06-08"), deadline, release}, "pending", "", nil, nil},
 		{"no rights: the day after the deadline the city pays", billing.KindGP, []billing.Line{consultation},

@@ -26,6 +26,7 @@ func TestDeadlineRacesRightsDecisions(t *testing.T) {
 	var invoiceIDs []int64
 	for range patients {
 		p := f.patient(t)
+		f.request(t, p.ID, "puma", "2026-01-02")
 		fileIDs = append(fileIDs, p.ID)
 		for range invoicesPerPatient {
 			invoiceIDs = append(invoiceIDs, f.submit(t, billing.KindGP, p.FileNumber, "2026-01-05", consultation, xray).ID)

@@ -13,6 +13,7 @@ import (
 	"passd/fault"
 	"passd/ident"
 	"passd/money"
+	"passd/rights"
 	"passd/sepa"
 	"passd/text"
 )
@@ -27,19 +28,26 @@ type Settings struct {
 	RegieCeiling decimal.Decimal // the most one payout batch may pay
 	AnnualBudget decimal.Decimal // the PASS budget of a calendar year
 	DeadlineDays int             // 0: the server's default
-	UpdatedAt    *time.Time
-	UpdatedBy    string
+	// AMELookbackDays: how long before the filing an AME period may start
+	// (0: rights.DefaultAMELookbackDays). SubmissionLimitDays: how old a care
+	// date may still be submitted (0: DefaultSubmissionLimitDays).
+	AMELookbackDays     int
+	SubmissionLimitDays int
+	UpdatedAt           *time.Time
+	UpdatedBy           string
 }
 
 // Complete reports whether the régie's account is set.
 func (s Settings) Complete() bool { return s.RegieName != "" && s.RegieIBAN != "" && s.RegieBIC != "" }
 
 const settingsColumns = `coalesce(s.regie_name, ''), coalesce(s.regie_iban, ''), coalesce(s.regie_bic, ''),
-	s.regie_ceiling, s.annual_budget, coalesce(s.deadline_days, 0), s.updated_at, coalesce(u.name, '')`
+	s.regie_ceiling, s.annual_budget, coalesce(s.deadline_days, 0), coalesce(s.ame_lookback_days, 0),
+	coalesce(s.submission_limit_days, 0), s.updated_at, coalesce(u.name, '')`
 
 func scanSettings(row pgx.Row) (Settings, error) {
 	var st Settings
-	err := row.Scan(&st.RegieName, &st.RegieIBAN, &st.RegieBIC, &st.RegieCeiling, &st.AnnualBudget, &st.DeadlineDays, &st.UpdatedAt, &st.UpdatedBy)
+	err := row.Scan(&st.RegieName, &st.RegieIBAN, &st.RegieBIC, &st.RegieCeiling, &st.AnnualBudget, &st.DeadlineDays, &st.AMELookbackDays,
+		&st.SubmissionLimitDays, &st.UpdatedAt, &st.UpdatedBy)
 	return st, err
 }
 
@@ -70,13 +78,11 @@ func (s *Store) PutSettings(ctx context.Context, actor audit.Actor, in Settings)
 		if err != nil {
 			return err
 		}
-		var days *int
-		if in.DeadlineDays > 0 {
-			days = &in.DeadlineDays
-		}
 		if _, err := tx.Exec(ctx, `UPDATE settings SET regie_name = $1, regie_iban = $2, regie_bic = $3, regie_ceiling = $4,
-			annual_budget = $5, deadline_days = $6, updated_at = $7, updated_by = $8`,
-			in.RegieName, in.RegieIBAN, in.RegieBIC, in.RegieCeiling, in.AnnualBudget, days, s.now(), nullID(actor.UserID)); err != nil {
+			annual_budget = $5, deadline_days = nullif($6, 0), updated_at = $7, updated_by = $8,
+			ame_lookback_days = nullif($9, 0), submission_limit_days = nullif($10, 0)`,
+			in.RegieName, in.RegieIBAN, in.RegieBIC, in.RegieCeiling, in.AnnualBudget, in.DeadlineDays, s.now(), nullID(actor.UserID),
+			in.AMELookbackDays, in.SubmissionLimitDays); err != nil {
 			return fmt.Errorf("billing: put settings: %w", err)
 		}
 		if out, err = readSettings(ctx, tx, false); err != nil {
@@ -90,7 +96,8 @@ func (s *Store) PutSettings(ctx context.Context, actor audit.Actor, in Settings)
 
 func settingsAudit(st Settings) map[string]any {
 	return map[string]any{"regie_name": st.RegieName, "regie_iban": st.RegieIBAN, "regie_bic": st.RegieBIC,
-		"regie_ceiling": money.Format(st.RegieCeiling), "annual_budget": money.Format(st.AnnualBudget), "deadline_days": st.DeadlineDays}
+		"regie_ceiling": money.Format(st.RegieCeiling), "annual_budget": money.Format(st.AnnualBudget), "deadline_days": st.DeadlineDays,
+		"ame_lookback_days": st.AMELookbackDays, "submission_limit_days": st.SubmissionLimitDays}
 }
 
 // DefaultDeadlineDays is the deadline in force when the settings leave it
@@ -99,9 +106,19 @@ func (s *Store) DefaultDeadlineDays() int { return s.deadlineDays }
 
 // The bounds of the settings.
 const (
-	MaxRegieName    = 70 // the SEPA files' debtor name
-	MaxDeadlineDays = 3650
-	minDeadlineDays = 1
+	MaxRegieName           = 70 // the SEPA files' debtor name
+	MaxDeadlineDays        = 3650
+	minDeadlineDays        = 1
+	MaxAMELookbackDays     = 365
+	MaxSubmissionLimitDays = 3650
+	minSettingDays         = 1
+)
+
+// The defaults of the settings left unset. Care may be submitted up to
+// three years back, so that the CPAM's two-year limit (Prescribed) can
+// still be met by care submitted late.
+const (
+	DefaultSubmissionLimitDays = 1095
 )
 
 // MaxSettingAmount keeps the ceiling and the budget inside NUMERIC(12,2).
@@ -135,9 +152,54 @@ func (st *Settings) Validate() error {
 		return err
 	}
 	if st.DeadlineDays != 0 {
-		return CheckDeadlineDays(st.DeadlineDays)
+		if err := CheckDeadlineDays(st.DeadlineDays); err != nil {
+			return err
+		}
+	}
+	if st.AMELookbackDays != 0 {
+		if err := CheckAMELookbackDays(st.AMELookbackDays); err != nil {
+			return err
+		}
+	}
+	if st.SubmissionLimitDays != 0 {
+		return CheckSubmissionLimitDays(st.SubmissionLimitDays)
 	}
 	return nil
+}
+
+// CheckAMELookbackDays checks an AME look-back given explicitly, 0
+// included (as CheckDeadlineDays).
+func CheckAMELookbackDays(days int) error {
+	return checkDays("ame_lookback_days", days, MaxAMELookbackDays)
+}
+
+// CheckSubmissionLimitDays checks a submission limit given explicitly, 0
+// included (as CheckDeadlineDays).
+func CheckSubmissionLimitDays(days int) error {
+	return checkDays("submission_limit_days", days, MaxSubmissionLimitDays)
+}
+
+func checkDays(field string, days, max int) error {
+	if days < minSettingDays || days > max {
+		return fault.Field(field, "%s must be between %d and %d", field, minSettingDays, max)
+	}
+	return nil
+}
+
+// AMELookback is the AME look-back in force.
+func (st Settings) AMELookback() int {
+	if st.AMELookbackDays == 0 {
+		return rights.DefaultAMELookbackDays
+	}
+	return st.AMELookbackDays
+}
+
+// SubmissionLimit is how many days back a care date may be submitted.
+func (st Settings) SubmissionLimit() int {
+	if st.SubmissionLimitDays == 0 {
+		return DefaultSubmissionLimitDays
+	}
+	return st.SubmissionLimitDays
 }
 
 func checkSettingAmount(field string, d decimal.Decimal) error {

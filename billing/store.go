@@ -23,7 +23,7 @@ import (
 // ClaimQueue creates the CPAM's claims for released invoices, inside the
 // transaction that releases them.
 type ClaimQueue interface {
-	Queue(ctx context.Context, tx pgx.Tx, actor audit.Actor, invoiceIDs []int64, amounts, rates []decimal.Decimal) error
+	Queue(ctx context.Context, tx pgx.Tx, actor audit.Actor, claims []settlement.NewClaim) error
 }
 
 // Store holds providers, invoices and payouts in PostgreSQL.
@@ -220,6 +220,7 @@ func (s *Store) insertInvoice(ctx context.Context, q db.DBTX, actor audit.Actor,
 	err = q.QueryRow(ctx, `
 		WITH patient AS (
 			SELECT id FROM patients WHERE file_number = $2
+			  AND $4::date >= $16::date - coalesce((SELECT submission_limit_days FROM settings), $17::int)
 		), inv AS (
 			INSERT INTO invoices (provider_id, patient_id, external_ref, care_date, deadline, total, created_by, created_at)
 			SELECT $1, patient.id, $3, $4, $4::date + coalesce(nullif((SELECT deadline_days FROM settings), 0), $9::int), $5, $6, $7
@@ -237,7 +238,7 @@ func (s *Store) insertInvoice(ctx context.Context, q db.DBTX, actor audit.Actor,
 		)
 		SELECT id, deadline, created_at FROM inv`,
 		providerID, in.PatientFileNumber, in.ExternalRef, in.CareDate, total, actor.UserID, s.now(), actor.Name, s.deadlineDays,
-		positions, codes, labels, quantities, prices, string(after)).Scan(&inv.ID, &inv.Deadline, &inv.CreatedAt)
+		positions, codes, labels, quantities, prices, string(after), s.Today(), DefaultSubmissionLimitDays).Scan(&inv.ID, &inv.Deadline, &inv.CreatedAt)
 	if !errors.Is(err, pgx.ErrNoRows) {
 		if err != nil {
 			return Invoice{}, fmt.Errorf("billing: insert invoice: %w", err)
@@ -246,13 +247,18 @@ func (s *Store) insertInvoice(ctx context.Context, q db.DBTX, actor audit.Actor,
 	}
 	var patientKnown bool
 	var existing *int64
+	var limitDays int
 	if err := q.QueryRow(ctx, `SELECT EXISTS (SELECT FROM patients WHERE file_number = $1),
-		(SELECT id FROM invoices WHERE provider_id = $2 AND external_ref = $3)`,
-		in.PatientFileNumber, providerID, in.ExternalRef).Scan(&patientKnown, &existing); err != nil {
+		(SELECT id FROM invoices WHERE provider_id = $2 AND external_ref = $3),
+		coalesce((SELECT submission_limit_days FROM settings), $4::int)`,
+		in.PatientFileNumber, providerID, in.ExternalRef, DefaultSubmissionLimitDays).Scan(&patientKnown, &existing, &limitDays); err != nil {
 		return Invoice{}, fmt.Errorf("billing: invoice refused, looking why: %w", err)
 	}
 	if !patientKnown {
 		return Invoice{}, fault.Field("patient_file_number", "no patient file has this number").WithKind(fault.KindUnknownFileNumber)
+	}
+	if in.CareDate.Before(s.Today().AddDays(-limitDays)) {
+		return Invoice{}, fault.Field("care_date", "care_date is more than %d days ago (submission_limit_days)", limitDays).WithCause(ErrCareTooOld)
 	}
 	if existing == nil {
 		// Nothing deletes invoices: the one ON CONFLICT met must be there.

@@ -69,7 +69,7 @@ func TestNewInvoiceValidate(t *testing.T) {
 		{"long reference", "external_ref", nil, func(in *billing.NewInvoice) { in.ExternalRef = strings.Repeat("r", billing.MaxExternalRef+1) }},
 		{"no care date", "care_date", nil, func(in *billing.NewInvoice) { in.CareDate = calendar.Date{} }},
 		{"care tomorrow", "care_date", calendar.ErrFuture, func(in *billing.NewInvoice) { in.CareDate = d("2026-06-16") }},
-		{"care too old", "care_date", billing.ErrCareTooOld, func(in *billing.NewInvoice) { in.CareDate = d("2024-06-14") }},
+		{"care too old", "care_date", billing.ErrCareTooOld, func(in *billing.NewInvoice) { in.CareDate = today.AddDays(-billing.MaxSubmissionLimitDays - 1) }},
 		{"no line", "lines", nil, func(in *billing.NewInvoice) { in.Lines = nil }},
 		{"too many lines", "lines", nil, func(in *billing.NewInvoice) { in.Lines = make([]billing.Line, billing.MaxLines+1) }},
 		{"unknown code", "lines[0].code", nil, func(in *billing.NewInvoice) { in.Lines[0].Code = "<script>" }},

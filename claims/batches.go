@@ -138,7 +138,7 @@ func (s *Store) ExportClaimBatch(ctx context.Context, actor audit.Actor, id int6
 			       pr.kind, pr.name, coalesce(pr.rpps, ''), coalesce(pr.finess, ''),
 			       pt.id, pt.file_number, pt.identity_pending, coalesce(pt.last_name_enc, ''), coalesce(pt.first_name_enc, ''),
 			       coalesce(pt.birth_date_enc, ''), coalesce(pt.nir_enc, ''),
-			       coalesce(pt.rights_regime, ''), coalesce(pt.rights_reference, ''),
+			       coalesce(c.regime, ''), coalesce(c.reference, ''),
 			       l.code, l.quantity, l.unit_price
 			FROM claims c
 			JOIN invoices i ON i.id = c.invoice_id

@@ -6,6 +6,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"passd/calendar"
+	"passd/rights"
 	"passd/settlement"
 )
 
@@ -20,6 +21,11 @@ type Claim struct {
 	PaidOn          calendar.Date
 	RejectionReason string
 	CreatedAt       time.Time
+	// The rights period that released the invoice (0 and empty for claims
+	// queued before periods were kept).
+	RightsDecisionID int64
+	Regime           rights.Regime
+	Reference        string
 }
 
 // ClaimBatch is one transmission of claims to the CPAM.

@@ -12,8 +12,8 @@ import (
 	"passd/text"
 )
 
-// Regimes the CPAM can open.
-var Regimes = []string{"puma", "puma_css", "ame"}
+// Regimes the CPAM can open, as request values.
+var Regimes = []string{string(rights.PUMa), string(rights.PUMaCSS), string(rights.AME)}
 
 // Patient is a PASS patient file.
 type Patient struct {
@@ -25,6 +25,29 @@ type Patient struct {
 	NIR        string // empty when unknown
 	Rights     Rights
 	CreatedAt  time.Time
+	// Decisions is the file's history of decisions, oldest first; only
+	// reading one file (Store.Patient) fills it.
+	Decisions []Decision
+}
+
+// Decision is one CPAM decision on a file: an opened period or a refusal.
+// It is never edited; a correction supersedes it.
+type Decision struct {
+	ID               int64         `db:"id"`
+	Decision         rights.Status `db:"decision"` // rights.Opened or rights.Refused
+	Regime           rights.Regime `db:"regime"`
+	EffectiveFrom    calendar.Date `db:"effective_from"`
+	EffectiveTo      calendar.Date `db:"effective_to"` // zero: no end
+	Reference        string        `db:"reference"`
+	Caisse           string        `db:"caisse"` // the CPAM's 3-digit code, when given
+	Reason           string        `db:"reason"`
+	FiledOn          calendar.Date `db:"filed_on"` // the application it answers
+	DecidedBy        string        `db:"decided_by"`
+	DecidedAt        time.Time     `db:"decided_at"`
+	Supersedes       int64         `db:"supersedes"` // 0: an original decision
+	SupersededAt     *time.Time    `db:"superseded_at"`
+	SupersededBy     string        `db:"superseded_by"`
+	CorrectionReason string        `db:"correction_reason"`
 }
 
 // Rights is a file's current rights situation.
@@ -64,7 +87,16 @@ const (
 	MaxReferenceLength = 64  // the CPAM's reference of an opening
 	MaxReasonLength    = 500 // the CPAM's reason for a refusal
 	MaxAgeYears        = 130 // the oldest plausible birth date, in years before today
+	MaxPeriodAgeYears  = 2   // no period starts more than this many years before its decision
+	MaxPeriodYears     = 1   // how long a CSS or AME period lasts at most
+	CaisseLength       = 3   // the digits of a CPAM's code
 )
+
+// RightsPolicy is what the checks of a decision take from the city's
+// settings.
+type RightsPolicy struct {
+	AMELookbackDays int
+}
 
 // NewPatient is a request to open a file. Validate checks and normalises
 // it; the store takes only a validated one.
@@ -128,7 +160,11 @@ type RightsDecision struct {
 	EffectiveFrom calendar.Date
 	EffectiveTo   calendar.Date // zero: no end
 	Reference     string
+	Caisse        string // optional: the CPAM's 3-digit code
 	Reason        string
+	// ImmediateAdmission is the CSS granted at once: its period starts on
+	// the 1st of the month of filing rather than after the decision.
+	ImmediateAdmission bool
 }
 
 // Validate checks a decision: an opening carries a regime, a start, an end
@@ -139,6 +175,15 @@ func (d *RightsDecision) Validate() error {
 	var err error
 	if d.Decision, err = text.OneOf("decision", string(d.Decision), rights.Opened, rights.Refused); err != nil {
 		return err
+	}
+	if d.Caisse, err = text.Clean("caisse", d.Caisse, CaisseLength+1); err != nil {
+		return err
+	}
+	if d.Caisse != "" && !isDigits(d.Caisse, CaisseLength) {
+		return fault.Field("caisse", "caisse is the CPAM's code: %d digits", CaisseLength)
+	}
+	if d.ImmediateAdmission && (d.Decision != rights.Opened || d.Regime != string(rights.PUMaCSS)) {
+		return fault.Field("immediate_admission", "immediate_admission is only for an opened puma_css")
 	}
 	if d.Decision == rights.Refused {
 		opening := []struct {
@@ -168,4 +213,63 @@ func (d *RightsDecision) Validate() error {
 	}
 	d.Reference, err = text.Required("reference", d.Reference, MaxReferenceLength)
 	return err
+}
+
+func isDigits(s string, n int) bool {
+	if len(s) != n {
+		return false
+	}
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// CheckPeriod checks an opened period against the application it answers
+// (filed on filedOn) and the day of the decision (today), by regime:
+//   - no period starts more than MaxPeriodAgeYears before its decision;
+//   - puma_css starts on the 1st of a month (with immediate admission, the
+//     1st of the month of filing) and lasts at most a year;
+//   - ame ends at most a year after the filing and starts no earlier than
+//     the filing less the AME look-back.
+//
+// Its errors name the field. A refusal has no period: nothing to check.
+func (d *RightsDecision) CheckPeriod(filedOn, today calendar.Date, p RightsPolicy) error {
+	if d.Decision != rights.Opened {
+		return nil
+	}
+	from, to := d.EffectiveFrom, d.EffectiveTo
+	if from.Before(today.AddYears(-MaxPeriodAgeYears)) {
+		return fault.Field("effective_from", "effective_from is more than %d years before the decision", MaxPeriodAgeYears)
+	}
+	switch rights.Regime(d.Regime) {
+	case rights.PUMaCSS:
+		if from.Day() != 1 {
+			return fault.Field("effective_from", "a puma_css period starts on the 1st of a month")
+		}
+		if first := calendar.NewDate(filedOn.Year(), filedOn.Month(), 1); d.ImmediateAdmission && !from.Equal(first) {
+			return fault.Field("effective_from", "with immediate admission, a puma_css period starts on %s, the 1st of the month of filing", first)
+		}
+		return checkEnd(to, from.AddYears(MaxPeriodYears).AddDays(-1), "a puma_css period lasts at most one year")
+	case rights.AME:
+		if earliest := filedOn.AddDays(-p.AMELookbackDays); from.Before(earliest) {
+			return fault.Field("effective_from", "an ame period starts no earlier than %s: the filing (%s) less the %d-day look-back",
+				earliest, filedOn, p.AMELookbackDays)
+		}
+		return checkEnd(to, filedOn.AddYears(MaxPeriodYears).AddDays(-1), "an ame period lasts at most one year from the filing")
+	}
+	return nil
+}
+
+// checkEnd requires an end no later than last.
+func checkEnd(to, last calendar.Date, rule string) error {
+	if to.IsZero() {
+		return fault.Field("effective_to", "effective_to is required: %s", rule)
+	}
+	if to.After(last) {
+		return fault.Field("effective_to", "effective_to is after %s: %s", last, rule)
+	}
+	return nil
 }

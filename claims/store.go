@@ -30,15 +30,33 @@ type Store struct {
 	// identityBatch is how many files a transaction of SealPending or
 	// RotateKeys takes.
 	identityBatch int
+	policy        func(context.Context) (RightsPolicy, error)
+}
+
+// Option configures a Store.
+type Option func(*Store)
+
+// WithPolicy gives the store where it reads the settings that check a
+// decision (the city's settings, which billing keeps); without it the
+// defaults apply.
+func WithPolicy(policy func(context.Context) (RightsPolicy, error)) Option {
+	return func(s *Store) { s.policy = policy }
 }
 
 // NewStore returns a store; keys seal and open identity, now is the clock
 // (injected for tests).
-func NewStore(pool *pgxpool.Pool, keys *keyring.Ring, now func() time.Time) *Store {
+func NewStore(pool *pgxpool.Pool, keys *keyring.Ring, now func() time.Time, opts ...Option) *Store {
 	if now == nil {
 		now = time.Now
 	}
-	return &Store{pool: pool, keys: keys, now: now, identityBatch: identityBatch}
+	s := &Store{pool: pool, keys: keys, now: now, identityBatch: identityBatch,
+		policy: func(context.Context) (RightsPolicy, error) {
+			return RightsPolicy{AMELookbackDays: rights.DefaultAMELookbackDays}, nil
+		}}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
 }
 
 // patientColumns are a file's columns with its identity still sealed; they
@@ -171,7 +189,31 @@ func (s *Store) Patient(ctx context.Context, actor audit.Actor, id int64) (Patie
 	if err != nil {
 		return Patient{}, nil, db.Translate(fmt.Errorf("claims: rights history: %w", err))
 	}
+	if p.Decisions, err = s.decisions(ctx, id); err != nil {
+		return Patient{}, nil, err
+	}
 	return p, history, nil
+}
+
+// decisions reads a file's decisions, oldest first.
+func (s *Store) decisions(ctx context.Context, patientID int64) ([]Decision, error) {
+	rows, err := s.pool.Query(ctx, `
+		SELECT d.id, d.decision, coalesce(d.regime, '') AS regime, d.effective_from, d.effective_to,
+		       coalesce(d.reference, '') AS reference, coalesce(d.caisse, '') AS caisse, coalesce(d.reason, '') AS reason,
+		       d.filed_on, coalesce(u.name, '') AS decided_by, d.decided_at, coalesce(d.supersedes, 0) AS supersedes,
+		       d.superseded_at, coalesce(v.name, '') AS superseded_by, coalesce(d.correction_reason, '') AS correction_reason
+		FROM rights_decisions d
+		LEFT JOIN users u ON u.id = d.decided_by
+		LEFT JOIN users v ON v.id = d.superseded_by
+		WHERE d.patient_id = $1 ORDER BY d.id`, patientID)
+	if err != nil {
+		return nil, db.Translate(fmt.Errorf("claims: decisions: %w", err))
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowToStructByName[Decision])
+	if err != nil {
+		return nil, db.Translate(fmt.Errorf("claims: decisions: %w", err))
+	}
+	return out, nil
 }
 
 // PatientFilter narrows a list of files. There is no search by name:
@@ -221,9 +263,9 @@ func (s *Store) Patients(ctx context.Context, actor audit.Actor, f PatientFilter
 func (s *Store) RequestRights(ctx context.Context, actor audit.Actor, id int64, req RightsRequest) (Patient, error) {
 	var p Patient
 	err := db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
-		before, _, err := scanPatient(tx.QueryRow(ctx, `SELECT `+patientColumns+` FROM patients WHERE id = $1 FOR NO KEY UPDATE`, id))
+		before, err := lockPatient(ctx, tx, id)
 		if err != nil {
-			return db.Translate(fmt.Errorf("claims: patient %d: %w", id, err))
+			return err
 		}
 		today := calendar.Today(s.now())
 		if req.FiledOn.After(today) {
@@ -254,17 +296,35 @@ func (s *Store) RequestRights(ctx context.Context, actor audit.Actor, id int64, 
 	return p, err
 }
 
-// DecideRights records the CPAM's decision. It is allowed with or without
-// an earlier request; the latest decision is the file's current rights. It
-// decides no invoice itself: the release job does, in bounded batches.
+// DecideRights records the CPAM's decision: a new row of the file's
+// history, checked against the application it answers (a file with none
+// is a 409 no_application) and, for an opening, by regime
+// (RightsDecision.CheckPeriod). The latest decision is also the file's
+// current state. It decides no invoice itself: the release job does, in
+// bounded batches.
 func (s *Store) DecideRights(ctx context.Context, actor audit.Actor, id int64, d RightsDecision) (Patient, error) {
+	policy, err := s.policy(ctx)
+	if err != nil {
+		return Patient{}, fmt.Errorf("claims: rights policy: %w", err)
+	}
 	var p Patient
-	err := db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
-		before, _, err := scanPatient(tx.QueryRow(ctx, `SELECT `+patientColumns+` FROM patients WHERE id = $1 FOR NO KEY UPDATE`, id))
+	err = db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		before, err := lockPatient(ctx, tx, id)
 		if err != nil {
-			return db.Translate(fmt.Errorf("claims: patient %d: %w", id, err))
+			return err
 		}
 		now := s.now()
+		if before.Rights.FiledOn.IsZero() {
+			return fault.New(fault.Conflict, "no application is recorded on this file: record the application (rights-request) first").
+				WithKind(fault.KindNoApplication)
+		}
+		if err := d.CheckPeriod(before.Rights.FiledOn, calendar.Today(now), policy); err != nil {
+			return err
+		}
+		decisionID, err := insertDecision(ctx, tx, actor, id, before.Rights.FiledOn, d, now)
+		if err != nil {
+			return err
+		}
 		var regime, reference, reason *string
 		var from, to calendar.Date
 		if d.Decision == rights.Opened {
@@ -287,14 +347,53 @@ func (s *Store) DecideRights(ctx context.Context, actor audit.Actor, id int64, d
 			id, d.Decision, regime, from, to, reference, reason, actor.UserID, now); err != nil {
 			return fmt.Errorf("claims: rights event: %w", err)
 		}
+		after := rightsAudit(p.Rights)
+		after["rights_decision_id"] = ident.FormatID(decisionID)
+		if d.Caisse != "" {
+			after["caisse"] = d.Caisse
+		}
 		if err := audit.Append(ctx, tx, audit.Entry{Actor: actor, Action: "patient.rights_decision", Entity: "patient",
-			EntityID: ident.FormatID(id), Before: rightsAudit(before.Rights), After: rightsAudit(p.Rights)}); err != nil {
+			EntityID: ident.FormatID(id), Before: rightsAudit(before.Rights), After: after}); err != nil {
 			return err
 		}
 		// The answer carries the file's identity.
 		return logAccess(ctx, tx, now, actor, AccessRightsDecision, id)
 	})
 	return p, err
+}
+
+// lockPatient reads a file (identity sealed) and locks it against other
+// changes of its rights until the transaction ends.
+func lockPatient(ctx context.Context, tx pgx.Tx, id int64) (Patient, error) {
+	p, _, err := scanPatient(tx.QueryRow(ctx, `SELECT `+patientColumns+` FROM patients WHERE id = $1 FOR NO KEY UPDATE`, id))
+	if err != nil {
+		return Patient{}, db.Translate(fmt.Errorf("claims: patient %d: %w", id, err))
+	}
+	return p, nil
+}
+
+// insertDecision writes a decision as a new row of the file's history.
+func insertDecision(ctx context.Context, tx pgx.Tx, actor audit.Actor, patientID int64, filedOn calendar.Date, d RightsDecision, at time.Time) (int64, error) {
+	var regime, reference, reason, caisse *string
+	var from, to calendar.Date
+	if d.Decision == rights.Opened {
+		regime, reference, from, to = &d.Regime, &d.Reference, d.EffectiveFrom, d.EffectiveTo
+	} else {
+		reason = &d.Reason
+	}
+	if d.Caisse != "" {
+		caisse = &d.Caisse
+	}
+	var id int64
+	err := tx.QueryRow(ctx, `
+		INSERT INTO rights_decisions (patient_id, decision, regime, effective_from, effective_to, reference, caisse, reason,
+		                              filed_on, decided_by, decided_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, nullif($10, 0), $11) RETURNING id`,
+		patientID, d.Decision, regime, from, to, reference, caisse, reason, filedOn, actor.UserID, at).Scan(&id)
+	if err != nil {
+		return 0, fmt.Errorf("claims: insert decision: %w", err)
+	}
+	return id, nil
 }
 
 func rightsAudit(r Rights) map[string]any {
@@ -315,18 +414,27 @@ func rightsAudit(r Rights) map[string]any {
 }
 
 // Queue creates one queued claim per released invoice, in the caller's
-// transaction (the one that decides the invoices), and posts each to the
-// journal. rates are the rates applied to each invoice's lines. The unique
-// key on invoice_id makes a second claim for an invoice impossible.
-func (s *Store) Queue(ctx context.Context, tx pgx.Tx, actor audit.Actor, invoiceIDs []int64, amounts, rates []decimal.Decimal) error {
-	if len(invoiceIDs) == 0 {
+// transaction (the one that decides the invoices), with the rights period
+// that released it, and posts each to the journal. The unique key on
+// invoice_id makes a second claim for an invoice impossible.
+func (s *Store) Queue(ctx context.Context, tx pgx.Tx, actor audit.Actor, claims []settlement.NewClaim) error {
+	if len(claims) == 0 {
 		return nil
 	}
 	now := s.now()
+	n := len(claims)
+	invoiceIDs, decisionIDs := make([]int64, n), make([]int64, n)
+	amounts, rates := make([]decimal.Decimal, n), make([]decimal.Decimal, n)
+	regimes, references := make([]rights.Regime, n), make([]string, n)
+	for i, c := range claims {
+		invoiceIDs[i], amounts[i], rates[i] = c.InvoiceID, c.Amount, c.Rate
+		decisionIDs[i], regimes[i], references[i] = c.Period.DecisionID, c.Period.Regime, c.Period.Reference
+	}
 	rows, err := tx.Query(ctx, `
-		INSERT INTO claims (invoice_id, amount, rate, created_at)
-		SELECT i, a, r, $4 FROM unnest($1::bigint[], $2::numeric[], $3::numeric[]) AS u (i, a, r)
-		RETURNING id, invoice_id, amount`, invoiceIDs, amounts, rates, now)
+		INSERT INTO claims (invoice_id, amount, rate, rights_decision_id, regime, reference, created_at)
+		SELECT i, a, r, d, g, f, $7
+		FROM unnest($1::bigint[], $2::numeric[], $3::numeric[], $4::bigint[], $5::text[], $6::text[]) AS u (i, a, r, d, g, f)
+		RETURNING id, invoice_id, amount`, invoiceIDs, amounts, rates, decisionIDs, regimes, references, now)
 	if err != nil {
 		return fmt.Errorf("claims: queue: %w", err)
 	}
@@ -359,7 +467,8 @@ type ClaimFilter struct {
 // Claims lists claims, newest first.
 func (s *Store) Claims(ctx context.Context, f ClaimFilter, page db.PageRequest) ([]Claim, error) {
 	rows, err := s.pool.Query(ctx, `SELECT id, invoice_id, amount, status, coalesce(batch_id, 0) AS batch_id, paid_amount, paid_on,
-		coalesce(rejection_reason, '') AS rejection_reason, created_at FROM claims
+		coalesce(rejection_reason, '') AS rejection_reason, created_at,
+		coalesce(rights_decision_id, 0) AS rights_decision_id, coalesce(regime, '') AS regime, coalesce(reference, '') AS reference FROM claims
 		WHERE ($1 = '' OR status = $1) AND ($2::bigint = 0 OR batch_id = $2) AND ($3::bigint = 0 OR id < $3)
 		ORDER BY id DESC LIMIT $4`,
 		f.Status, f.BatchID, page.Before, page.Limit+1)

@@ -2,6 +2,8 @@ package claims
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"strconv"
 	"sync"
 	"testing"
@@ -97,7 +99,7 @@ func TestRightsHistoryKeepsEveryStep(t *testing.T) {
 		},
 		func() (Patient, error) {
 			return s.DecideRights(ctx, referent, p.ID, RightsDecision{Decision: "opened", Regime: "ame",
-				EffectiveFrom: calendar.NewDate(2026, 2, 19), EffectiveTo: calendar.NewDate(2027, 5, 19), Reference: "AME-1"})
+				EffectiveFrom: calendar.NewDate(2026, 4, 20), EffectiveTo: calendar.NewDate(2027, 5, 19), Reference: "AME-1", Caisse: "931"})
 		},
 	}
 	wantStatus := []rights.Status{rights.Requested, rights.Refused, rights.Requested, rights.Opened}
@@ -114,8 +116,18 @@ func TestRightsHistoryKeepsEveryStep(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Rights.Regime != "ame" || got.Rights.EffectiveFrom != calendar.NewDate(2026, 2, 19) || got.Rights.Reference != "AME-1" {
+	if got.Rights.Regime != "ame" || got.Rights.EffectiveFrom != calendar.NewDate(2026, 4, 20) || got.Rights.Reference != "AME-1" {
 		t.Fatalf("current rights %+v", got.Rights)
+	}
+	// Each decision is a row of the file's history, with the application
+	// it answers.
+	var decisions []string
+	for _, d := range got.Decisions {
+		decisions = append(decisions, fmt.Sprintf("%s %s %s %s %s %s by %s", d.Decision, d.Regime, d.EffectiveFrom, d.Reference, d.Caisse, d.FiledOn, d.DecidedBy))
+	}
+	want := []string{"refused     2026-05-01 by r", "opened ame 2026-04-20 AME-1 931 2026-05-20 by r"}
+	if !slices.Equal(decisions, want) {
+		t.Fatalf("decisions %q, want %q", decisions, want)
 	}
 	var kinds []rights.Status
 	for _, e := range history {

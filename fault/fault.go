@@ -48,6 +48,7 @@ const (
 	KindJobRunning           Kind = "job_running"            // the job is running already
 	KindBatchStatus          Kind = "batch_status"           // the batch's status does not allow the action
 	KindMethodNotAllowed     Kind = "method_not_allowed"     // the route exists, not with this method
+	KindNoApplication        Kind = "no_application"         // a decision on a file with no recorded application
 )
 
 // Error is a client-facing error.

@@ -10,6 +10,7 @@ import (
 	"passd/fault"
 	"passd/ident"
 	"passd/money"
+	"passd/rights"
 	"passd/settlement"
 )
 
@@ -50,6 +51,10 @@ type claimJSON struct {
 	PaidOn          *calendar.Date         `json:"paid_on"`
 	RejectionReason *string                `json:"rejection_reason"`
 	CreatedAt       time.Time              `json:"created_at"`
+	// The rights period that released it, kept with the claim.
+	RightsDecisionID *string       `json:"rights_decision_id"`
+	Regime           rights.Regime `json:"regime,omitempty"`
+	Reference        string        `json:"reference,omitempty"`
 }
 
 func toClaimJSON(cl claims.Claim) claimJSON {
@@ -70,6 +75,10 @@ func toClaimJSON(cl claims.Claim) claimJSON {
 	if cl.RejectionReason != "" {
 		r := cl.RejectionReason
 		out.RejectionReason = &r
+	}
+	if cl.RightsDecisionID != 0 {
+		d := ident.FormatID(cl.RightsDecisionID)
+		out.RightsDecisionID, out.Regime, out.Reference = &d, cl.Regime, cl.Reference
 	}
 	return out
 }

@@ -30,6 +30,40 @@ type patientJSON struct {
 	Rights        rightsJSON         `json:"rights"`
 	CreatedAt     time.Time          `json:"created_at"`
 	RightsHistory *[]rightsEventJSON `json:"rights_history,omitempty"`
+	Decisions     *[]decisionJSON    `json:"rights_decisions,omitempty"`
+}
+
+// decisionJSON is one decision of a file's history of periods.
+type decisionJSON struct {
+	ID               string        `json:"id"`
+	Decision         rights.Status `json:"decision"`
+	Regime           rights.Regime `json:"regime,omitempty"`
+	EffectiveFrom    calendar.Date `json:"effective_from,omitzero"`
+	EffectiveTo      calendar.Date `json:"effective_to,omitzero"`
+	Reference        string        `json:"reference,omitempty"`
+	Caisse           string        `json:"caisse,omitempty"`
+	Reason           string        `json:"reason,omitempty"`
+	FiledOn          calendar.Date `json:"filed_on,omitzero"`
+	DecidedBy        string        `json:"decided_by"`
+	DecidedAt        time.Time     `json:"decided_at"`
+	Supersedes       string        `json:"supersedes,omitempty"`
+	SupersededAt     *time.Time    `json:"superseded_at,omitempty"`
+	SupersededBy     string        `json:"superseded_by,omitempty"`
+	CorrectionReason string        `json:"correction_reason,omitempty"`
+}
+
+func toDecisionJSON(d claims.Decision) decisionJSON {
+	out := decisionJSON{ID: ident.FormatID(d.ID), Decision: d.Decision, Regime: d.Regime, EffectiveFrom: d.EffectiveFrom,
+		EffectiveTo: d.EffectiveTo, Reference: d.Reference, Caisse: d.Caisse, Reason: d.Reason, FiledOn: d.FiledOn,
+		DecidedBy: d.DecidedBy, DecidedAt: d.DecidedAt.UTC(), SupersededBy: d.SupersededBy, CorrectionReason: d.CorrectionReason}
+	if d.Supersedes != 0 {
+		out.Supersedes = ident.FormatID(d.Supersedes)
+	}
+	if d.SupersededAt != nil {
+		at := d.SupersededAt.UTC()
+		out.SupersededAt = &at
+	}
+	return out
 }
 
 type rightsJSON struct {
@@ -102,6 +136,11 @@ func (h claimsHandlers) getPatient(c echo.Context) error {
 			EffectiveTo: e.EffectiveTo, Reference: e.Reference, Reason: e.Reason, By: e.Actor, At: e.CreatedAt.UTC()}
 	}
 	out.RightsHistory = &events
+	decisions := make([]decisionJSON, len(p.Decisions))
+	for i, d := range p.Decisions {
+		decisions[i] = toDecisionJSON(d)
+	}
+	out.Decisions = &decisions
 	return c.JSON(http.StatusOK, out)
 }
 
@@ -218,7 +257,9 @@ type rightsDecisionBody struct {
 	EffectiveFrom api.Value `json:"effective_from"`
 	EffectiveTo   api.Value `json:"effective_to"`
 	Reference     api.Value `json:"reference"`
+	Caisse        api.Value `json:"caisse"`
 	Reason        api.Value `json:"reason"`
+	Immediate     api.Value `json:"immediate_admission"`
 }
 
 // decision turns the body into the domain's decision, unvalidated.
@@ -226,7 +267,8 @@ func (b rightsDecisionBody) decision() (claims.RightsDecision, error) {
 	var r valueReader
 	d := claims.RightsDecision{Decision: rights.Status(r.text(b.Decision, "decision")), Regime: r.text(b.Regime, "regime"),
 		EffectiveFrom: r.date(b.EffectiveFrom, "effective_from"), EffectiveTo: r.date(b.EffectiveTo, "effective_to"),
-		Reference: r.text(b.Reference, "reference"), Reason: r.text(b.Reason, "reason")}
+		Reference: r.text(b.Reference, "reference"), Caisse: r.text(b.Caisse, "caisse"), Reason: r.text(b.Reason, "reason"),
+		ImmediateAdmission: r.flag(b.Immediate, "immediate_admission")}
 	return d, r.err
 }
 

@@ -20,6 +20,8 @@ type settingsJSON struct {
 	AnnualBudget        string     `json:"annual_budget"`
 	DeadlineDays        int        `json:"deadline_days"`
 	DeadlineDaysDefault bool       `json:"deadline_days_is_default"`
+	AMELookbackDays     int        `json:"ame_lookback_days"`
+	SubmissionLimitDays int        `json:"submission_limit_days"`
 	UpdatedAt           *time.Time `json:"updated_at"`
 	UpdatedBy           string     `json:"updated_by"`
 }
@@ -27,7 +29,8 @@ type settingsJSON struct {
 func (h billingHandlers) toSettingsJSON(st billing.Settings) settingsJSON {
 	out := settingsJSON{RegieName: st.RegieName, RegieIBAN: st.RegieIBAN, RegieBIC: st.RegieBIC,
 		RegieCeiling: money.Format(st.RegieCeiling), AnnualBudget: money.Format(st.AnnualBudget),
-		DeadlineDays: st.DeadlineDays, UpdatedBy: st.UpdatedBy, UpdatedAt: utc(st.UpdatedAt)}
+		DeadlineDays: st.DeadlineDays, UpdatedBy: st.UpdatedBy, UpdatedAt: utc(st.UpdatedAt),
+		AMELookbackDays: st.AMELookback(), SubmissionLimitDays: st.SubmissionLimit()}
 	if st.DeadlineDays == 0 {
 		out.DeadlineDays, out.DeadlineDaysDefault = h.s.DefaultDeadlineDays(), true
 	}
@@ -42,6 +45,8 @@ type settingsRequest struct {
 	RegieCeiling api.Value `json:"regie_ceiling"`
 	AnnualBudget api.Value `json:"annual_budget"`
 	DeadlineDays api.Value `json:"deadline_days"`
+	AMELookback  api.Value `json:"ame_lookback_days"`
+	SubmitLimit  api.Value `json:"submission_limit_days"`
 }
 
 // settings turns the body into settings and checks them. A deadline
@@ -66,6 +71,22 @@ func (r settingsRequest) settings() (billing.Settings, error) {
 			return st, err
 		}
 		if err := billing.CheckDeadlineDays(st.DeadlineDays); err != nil {
+			return st, err
+		}
+	}
+	if r.AMELookback.Present() {
+		if st.AMELookbackDays, err = r.AMELookback.Integer("ame_lookback_days"); err != nil {
+			return st, err
+		}
+		if err := billing.CheckAMELookbackDays(st.AMELookbackDays); err != nil {
+			return st, err
+		}
+	}
+	if r.SubmitLimit.Present() {
+		if st.SubmissionLimitDays, err = r.SubmitLimit.Integer("submission_limit_days"); err != nil {
+			return st, err
+		}
+		if err := billing.CheckSubmissionLimitDays(st.SubmissionLimitDays); err != nil {
 			return st, err
 		}
 	}

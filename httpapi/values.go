@@ -28,3 +28,12 @@ func (r *valueReader) date(v api.Value, field string) calendar.Date {
 	r.err = err
 	return d
 }
+
+func (r *valueReader) flag(v api.Value, field string) bool {
+	if r.err != nil {
+		return false
+	}
+	b, err := v.Bool(field)
+	r.err = err
+	return b
+}

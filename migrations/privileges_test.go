@@ -20,8 +20,11 @@ var appendOnly = []string{"journal_entries", "patient_access_log", "status_count
 // ownerOnly are tables the application may not touch at all, or only
 // read, or (audit_log) append to only by naming some of its columns (see
 // auditInsertColumns): the chain's bookkeeping (written by the SECURITY
-// DEFINER audit_seal) and the migrations' record (read by /readyz).
+// DEFINER audit_seal) and the migrations' record (read by /readyz). Rights
+// decisions are kept for ever: a correction marks one superseded (UPDATE,
+// which a trigger narrows to that), nothing deletes one.
 var ownerOnly = map[string][]string{
+	"rights_decisions": {"SELECT", "INSERT", "UPDATE"},
 	"audit_log":        {"SELECT"},
 	"audit_chain_head": nil,
 	"goose_db_version": {"SELECT"},

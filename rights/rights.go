@@ -50,3 +50,21 @@ var statusFR = lifecycle.Labels[Status]{None: "aucune demande", Requested: "dema
 
 // Label is the status in French.
 func (s Status) Label() string { return statusFR.Of(s) }
+
+// Regime is what coverage an opened decision gives.
+type Regime string
+
+// Regimes a decision can open (DOMAIN.md).
+const (
+	PUMa    Regime = "puma"     // protection universelle maladie: the AMO rate of each act
+	PUMaCSS Regime = "puma_css" // PUMa with the complémentaire santé solidaire: 100 %
+	AME     Regime = "ame"      // aide médicale de l'État: 100 %
+)
+
+// Regimes lists every regime, for checks and filters.
+var Regimes = []Regime{PUMa, PUMaCSS, AME}
+
+var regimeFR = lifecycle.Labels[Regime]{PUMa: "PUMa", PUMaCSS: "PUMa + CSS", AME: "AME"}
+
+// Label is the regime as French staff name it.
+func (r Regime) Label() string { return regimeFR.Of(r) }

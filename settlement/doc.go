@@ -5,6 +5,6 @@
 //
 // Both billing (which decides invoices) and claims (which reads the CPAM's
 // returns) make the city owe money; they depend on this package, never on
-// each other. It imports audit, journal, ident and lifecycle, nothing of
+// each other. It imports audit, journal, ident, lifecycle and rights, nothing of
 // HTTP.
 package settlement

@@ -24,7 +24,7 @@ type messageKey struct {
 const (
 	whyConflict = "conflict"   // the value exists already
 	whyFuture   = "future"     // a date after today
-	whyTooOld   = "too_old"    // care more than two years ago
+	whyTooOld   = "too_old"    // care older than the submission limit
 	whyNotSaved = "not_saved"  // the form's summary when one field is to blame
 	whyUnread   = "unreadable" // the form's summary when none is
 )
@@ -102,7 +102,7 @@ var messages = map[messageKey]string{
 	{"invoice", "external_ref", whyConflict}:                                "Vous avez déjà envoyé une facture avec cette référence.",
 	{"invoice", "care_date", ""}:                                            "Indiquez la date des soins (jj/mm/aaaa).",
 	{"invoice", "care_date", whyFuture}:                                     "La date des soins ne peut pas être dans le futur.",
-	{"invoice", "care_date", whyTooOld}:                                     "La date des soins remonte à plus de deux ans.",
+	{"invoice", "care_date", whyTooOld}:                                     "La date des soins dépasse le délai de dépôt des factures fixé par la ville.",
 	{"invoice", "lines", ""}:                                                "Ajoutez au moins une ligne.",
 	{"invoice", "lines", "too_many"}:                                        fmt.Sprintf("Une facture compte au plus %d lignes.", billing.MaxLines),
 	{"invoice", "line", ""}:                                                 "Une ligne n'est pas valide.",

@@ -70,7 +70,13 @@ func newApp(ctx context.Context, cfg Config, logger *slog.Logger, now func() tim
 	a := &app{cfg: cfg, pool: pool, logger: logger, now: now, metrics: metrics.New(),
 		users: auth.NewStore(pool, auth.WithTokenTTL(cfg.TokenTTL), auth.WithCache(cfg.TokenCache)), contract: contract,
 		throttle: auth.NewThrottle(auth.ThrottleConfig{FailureLimit: cfg.AuthFailureLimit, Window: cfg.AuthFailureWindow, Now: now})}
-	a.claims = claims.NewStore(pool, keys, now)
+	// A decision is checked against the city's settings, which billing
+	// keeps; the closure reads a.billing when a decision comes, by which
+	// time it is set.
+	a.claims = claims.NewStore(pool, keys, now, claims.WithPolicy(func(ctx context.Context) (claims.RightsPolicy, error) {
+		st, err := a.billing.Settings(ctx)
+		return claims.RightsPolicy{AMELookbackDays: st.AMELookback()}, err
+	}))
 	a.billing = billing.NewStore(pool, a.claims, billing.Config{DeadlineDays: cfg.DeadlineDays, Now: now})
 	jobs := []scheduler.Job{
 		{Name: "release", Schedule: cfg.ReleaseSchedule, Run: a.billing.ReleaseJob},

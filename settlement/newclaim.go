@@ -1,0 +1,18 @@
+package settlement
+
+import (
+	"github.com/shopspring/decimal"
+
+	"passd/rights"
+)
+
+// NewClaim is the CPAM's share of a released invoice, as billing hands it
+// to claims: the amount, the rate applied to the invoice's lines, and the
+// rights period that released it, which the claim keeps for ever (exports
+// and pages read it there, never the file's current rights).
+type NewClaim struct {
+	InvoiceID int64
+	Amount    decimal.Decimal
+	Rate      decimal.Decimal
+	Period    rights.Period
+}
