@@ -48,9 +48,11 @@ func demoPatients(today calendar.Date) []demoPatient {
 		{patient: claims.NewPatient{LastName: "Nguyen", FirstName: "Van", BirthDate: calendar.NewDate(1987, 5, 3), NIR: "187059935045683"},
 			request: &claims.RightsRequest{Regime: "puma_css", FiledOn: today.AddDays(-20)}},
 		{patient: claims.NewPatient{LastName: "Popescu", FirstName: "Ioana", BirthDate: calendar.NewDate(1992, 7, 21), NIR: "292079912378989"},
-			request: &claims.RightsRequest{Regime: "ame", FiledOn: today.AddDays(-30)},
-			decision: &claims.RightsDecision{Decision: rights.Opened, Regime: "ame", EffectiveFrom: today.AddDays(-120),
-				EffectiveTo: today.AddDays(-30).AddYears(1), Reference: "AME-93-2026-0042"}},
+			// Filed 60 days ago; covered from 30 days before the filing (the
+			// AME look-back) for a year from the filing.
+			request: &claims.RightsRequest{Regime: "ame", FiledOn: today.AddDays(-60)},
+			decision: &claims.RightsDecision{Decision: rights.Opened, Regime: "ame", EffectiveFrom: today.AddDays(-90),
+				EffectiveTo: today.AddDays(-60).AddYears(1).AddDays(-1), Reference: "AME-93-2026-0042", Caisse: "931"}},
 		{patient: claims.NewPatient{LastName: "Benali", FirstName: "Karim", BirthDate: calendar.NewDate(1985, 3, 13), NIR: "185031305501228"},
 			request:  &claims.RightsRequest{Regime: "puma", FiledOn: today.AddDays(-40)},
 			decision: &claims.RightsDecision{Decision: rights.Refused, Reason: "résidence stable non établie"}},
