@@ -1,6 +1,7 @@
 package claims
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -35,7 +36,7 @@ type Patient struct {
 type Decision struct {
 	ID               int64         `db:"id"`
 	Decision         rights.Status `db:"decision"` // rights.Opened or rights.Refused
-	Regime           rights.Regime `db:"regime"`
+	Regime           string        `db:"regime"`
 	EffectiveFrom    calendar.Date `db:"effective_from"`
 	EffectiveTo      calendar.Date `db:"effective_to"` // zero: no end
 	Reference        string        `db:"reference"`
@@ -183,7 +184,7 @@ func (d *RightsDecision) Validate() error {
 		return fault.Field("caisse", "caisse is the CPAM's code: %d digits", CaisseLength)
 	}
 	if d.ImmediateAdmission && (d.Decision != rights.Opened || d.Regime != string(rights.PUMaCSS)) {
-		return fault.Field("immediate_admission", "immediate_admission is only for an opened puma_css")
+		return fault.Field("immediate_admission", "immediate_admission is only for an opened puma_css").WithCause(ErrImmediateNotCSS)
 	}
 	if d.Decision == rights.Refused {
 		opening := []struct {
@@ -227,6 +228,18 @@ func isDigits(s string, n int) bool {
 	return true
 }
 
+// The ways a period breaks its regime's rules, as causes of CheckPeriod's
+// errors, so that a page can explain each in its own words.
+var (
+	ErrPeriodTooOld    = errors.New("claims: the period starts more than two years before the decision")
+	ErrCSSStart        = errors.New("claims: a CSS period starts on the 1st of a month")
+	ErrImmediateStart  = errors.New("claims: an immediate CSS starts on the 1st of the month of filing")
+	ErrCSSLength       = errors.New("claims: a CSS period lasts at most one year")
+	ErrAMEStart        = errors.New("claims: an AME period starts no earlier than the filing less the look-back")
+	ErrAMELength       = errors.New("claims: an AME period lasts at most one year from the filing")
+	ErrImmediateNotCSS = errors.New("claims: immediate admission is for a CSS opening only")
+)
+
 // CheckPeriod checks an opened period against the application it answers
 // (filed on filedOn) and the day of the decision (today), by regime:
 //   - no period starts more than MaxPeriodAgeYears before its decision;
@@ -242,34 +255,35 @@ func (d *RightsDecision) CheckPeriod(filedOn, today calendar.Date, p RightsPolic
 	}
 	from, to := d.EffectiveFrom, d.EffectiveTo
 	if from.Before(today.AddYears(-MaxPeriodAgeYears)) {
-		return fault.Field("effective_from", "effective_from is more than %d years before the decision", MaxPeriodAgeYears)
+		return fault.Field("effective_from", "effective_from is more than %d years before the decision", MaxPeriodAgeYears).WithCause(ErrPeriodTooOld)
 	}
 	switch rights.Regime(d.Regime) {
 	case rights.PUMaCSS:
 		if from.Day() != 1 {
-			return fault.Field("effective_from", "a puma_css period starts on the 1st of a month")
+			return fault.Field("effective_from", "a puma_css period starts on the 1st of a month").WithCause(ErrCSSStart)
 		}
 		if first := calendar.NewDate(filedOn.Year(), filedOn.Month(), 1); d.ImmediateAdmission && !from.Equal(first) {
-			return fault.Field("effective_from", "with immediate admission, a puma_css period starts on %s, the 1st of the month of filing", first)
+			return fault.Field("effective_from", "with immediate admission, a puma_css period starts on %s, the 1st of the month of filing", first).
+				WithCause(ErrImmediateStart)
 		}
-		return checkEnd(to, from.AddYears(MaxPeriodYears).AddDays(-1), "a puma_css period lasts at most one year")
+		return checkEnd(to, from.AddYears(MaxPeriodYears).AddDays(-1), "a puma_css period lasts at most one year", ErrCSSLength)
 	case rights.AME:
 		if earliest := filedOn.AddDays(-p.AMELookbackDays); from.Before(earliest) {
 			return fault.Field("effective_from", "an ame period starts no earlier than %s: the filing (%s) less the %d-day look-back",
-				earliest, filedOn, p.AMELookbackDays)
+				earliest, filedOn, p.AMELookbackDays).WithCause(ErrAMEStart)
 		}
-		return checkEnd(to, filedOn.AddYears(MaxPeriodYears).AddDays(-1), "an ame period lasts at most one year from the filing")
+		return checkEnd(to, filedOn.AddYears(MaxPeriodYears).AddDays(-1), "an ame period lasts at most one year from the filing", ErrAMELength)
 	}
 	return nil
 }
 
-// checkEnd requires an end no later than last.
-func checkEnd(to, last calendar.Date, rule string) error {
+// checkEnd requires an end no later than last; cause says which rule.
+func checkEnd(to, last calendar.Date, rule string, cause error) error {
 	if to.IsZero() {
-		return fault.Field("effective_to", "effective_to is required: %s", rule)
+		return fault.Field("effective_to", "effective_to is required: %s", rule).WithCause(cause)
 	}
 	if to.After(last) {
-		return fault.Field("effective_to", "effective_to is after %s: %s", last, rule)
+		return fault.Field("effective_to", "effective_to is after %s: %s", last, rule).WithCause(cause)
 	}
 	return nil
 }

@@ -53,7 +53,7 @@ type decisionJSON struct {
 }
 
 func toDecisionJSON(d claims.Decision) decisionJSON {
-	out := decisionJSON{ID: ident.FormatID(d.ID), Decision: d.Decision, Regime: d.Regime, EffectiveFrom: d.EffectiveFrom,
+	out := decisionJSON{ID: ident.FormatID(d.ID), Decision: d.Decision, Regime: rights.Regime(d.Regime), EffectiveFrom: d.EffectiveFrom,
 		EffectiveTo: d.EffectiveTo, Reference: d.Reference, Caisse: d.Caisse, Reason: d.Reason, FiledOn: d.FiledOn,
 		DecidedBy: d.DecidedBy, DecidedAt: d.DecidedAt.UTC(), SupersededBy: d.SupersededBy, CorrectionReason: d.CorrectionReason}
 	if d.Supersedes != 0 {

@@ -64,7 +64,7 @@ const (
 // Regimes lists every regime, for checks and filters.
 var Regimes = []Regime{PUMa, PUMaCSS, AME}
 
-var regimeFR = lifecycle.Labels[Regime]{PUMa: "PUMa", PUMaCSS: "PUMa + CSS", AME: "AME"}
+var regimeFR = lifecycle.Labels[Regime]{PUMa: "PUMa", PUMaCSS: "PUMa + C2S", AME: "AME"}
 
 // Label is the regime as French staff name it.
 func (r Regime) Label() string { return regimeFR.Of(r) }

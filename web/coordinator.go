@@ -13,6 +13,7 @@ import (
 	"passd/fault"
 	"passd/httpapi"
 	"passd/ident"
+	"passd/rights"
 )
 
 // The coordinator's pages: find or open a patient file, record its rights
@@ -20,20 +21,19 @@ import (
 // invoices near their deadline. Every page that shows an identity reads it
 // through claims.Store, which writes the access log in the same statement.
 
-// regimeFR names a coverage regime in French, in the order of the select.
-var regimeOptions = []option{{"puma", "PUMa"}, {"puma_css", "PUMa + C2S"}, {"ame", "AME"}}
+// regimeOptions are the coverage regimes in French, in the order of the
+// select.
+var regimeOptions = func() (out []option) {
+	for _, r := range rights.Regimes {
+		out = append(out, option{string(r), r.Label()})
+	}
+	return out
+}()
 
 type option struct{ Value, Label string }
 
 // RegimeLabel is a coverage regime in French ("" stays "").
-func RegimeLabel(regime string) string {
-	for _, o := range regimeOptions {
-		if o.Value == regime {
-			return o.Label
-		}
-	}
-	return regime
-}
+func RegimeLabel(regime string) string { return rights.Regime(regime).Label() }
 
 // AttestationMonths is how long a printed PASS attestation is valid: the
 // time rights usually take to open, after which the coordinator prints a

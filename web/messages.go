@@ -9,6 +9,7 @@ import (
 	"passd/calendar"
 	"passd/claims"
 	"passd/fault"
+	"passd/rights"
 )
 
 // The French words a form shows where the rules refused what was typed:
@@ -28,6 +29,17 @@ const (
 	whyNotSaved = "not_saved"  // the form's summary when one field is to blame
 	whyUnread   = "unreadable" // the form's summary when none is
 )
+
+// causes are the domains' errors a page tells apart, with their key in
+// the table.
+var causes = []struct {
+	err error
+	why string
+}{
+	{calendar.ErrFuture, whyFuture}, {billing.ErrCareTooOld, whyTooOld},
+	{claims.ErrPeriodTooOld, "period_too_old"}, {claims.ErrCSSStart, "css_start"}, {claims.ErrImmediateStart, "immediate_start"},
+	{claims.ErrCSSLength, "css_length"}, {claims.ErrAMEStart, "ame_start"}, {claims.ErrAMELength, "ame_length"},
+}
 
 const (
 	ibanMessage = "Cet IBAN n'est pas valide : vérifiez sa clé et sa longueur."
@@ -56,6 +68,10 @@ var messages = map[messageKey]string{
 		"d'au plus %s.", FormatAmount(billing.MaxSettingAmount)),
 	{"settings", "annual_budget", ""}: fmt.Sprintf("Indiquez un montant positif en euros, au centime près (par exemple 120000,00), "+
 		"d'au plus %s.", FormatAmount(billing.MaxSettingAmount)),
+	{"settings", "ame_lookback_days", ""}: fmt.Sprintf("Indiquez un nombre entier de jours entre 1 et %d, ou laissez vide pour "+
+		"le délai réglementaire (%d jours).", billing.MaxAMELookbackDays, rights.DefaultAMELookbackDays),
+	{"settings", "submission_limit_days", ""}: fmt.Sprintf("Indiquez un nombre entier de jours entre 1 et %d, ou laissez vide pour "+
+		"le délai par défaut (%d jours).", billing.MaxSubmissionLimitDays, billing.DefaultSubmissionLimitDays),
 	{"settings", "deadline_days", ""}: fmt.Sprintf("Indiquez un nombre entier de jours entre 1 et %d, ou laissez vide pour le délai "+
 		"par défaut.", billing.MaxDeadlineDays),
 	{"settings", "", whyUnread}:   "Les paramètres n'ont pas pu être lus. Vérifiez les champs et recommencez.",
@@ -92,8 +108,23 @@ var messages = map[messageKey]string{
 		claims.MaxReferenceLength),
 	{"decision", "reason", ""}:            fmt.Sprintf("Indiquez le motif du refus (%d caractères au plus).", claims.MaxReasonLength),
 	{"decision", "reason", "not_refusal"}: "Le motif ne s'indique que pour un refus : videz ce champ pour ouvrir les droits.",
-	{"decision", "", whyUnread}:           "La décision n'a pas pu être lue. Vérifiez les champs et recommencez.",
-	{"decision", "", whyNotSaved}:         "La décision n'a pas été enregistrée : corrigez le champ signalé.",
+	{"decision", "effective_from", "period_too_old"}: fmt.Sprintf("Les droits ne peuvent commencer plus de %d ans avant la décision.",
+		claims.MaxPeriodAgeYears),
+	{"decision", "effective_from", "css_start"}: "Une période de PUMa + CSS commence le 1er d'un mois.",
+	{"decision", "effective_from", "immediate_start"}: "Avec une admission immédiate, la CSS commence le 1er du mois du dépôt " +
+		"de la demande.",
+	{"decision", "effective_to", "css_length"}: "Une période de PUMa + CSS dure au plus un an : indiquez une fin au plus tard " +
+		"la veille du même jour de l'année suivante.",
+	{"decision", "effective_from", "ame_start"}: fmt.Sprintf("Pour l'AME, les droits commencent au plus tôt %d jours (réglage de la "+
+		"ville) avant le dépôt de la demande.", rights.DefaultAMELookbackDays),
+	{"decision", "effective_to", "ame_length"}: "L'AME dure au plus un an à compter du dépôt de la demande : indiquez une fin " +
+		"au plus tard la veille de son premier anniversaire.",
+	{"decision", "caisse", ""}:              fmt.Sprintf("Le code de la caisse compte %d chiffres (par exemple 931), ou laissez-le vide.", claims.CaisseLength),
+	{"decision", "immediate_admission", ""}: "L'admission immédiate ne concerne qu'une ouverture de PUMa + CSS.",
+	{"decision", "", string(fault.KindNoApplication)}: "Aucune demande de droits n'est enregistrée sur ce dossier : " +
+		"la coordination doit d'abord l'enregistrer.",
+	{"decision", "", whyUnread}:   "La décision n'a pas pu être lue. Vérifiez les champs et recommencez.",
+	{"decision", "", whyNotSaved}: "La décision n'a pas été enregistrée : corrigez le champ signalé.",
 
 	{"invoice", "patient_file_number", ""}: fmt.Sprintf("Indiquez le numéro de dossier PASS (%d caractères au plus).",
 		billing.MaxFileNumber),
@@ -133,11 +164,11 @@ func whys(fe *fault.Error) []string {
 	if fe.Kind != "" {
 		out = append(out, string(fe.Kind))
 	}
-	switch {
-	case errors.Is(fe, calendar.ErrFuture):
-		out = append(out, whyFuture)
-	case errors.Is(fe, billing.ErrCareTooOld):
-		out = append(out, whyTooOld)
+	for _, c := range causes {
+		if errors.Is(fe, c.err) {
+			out = append(out, c.why)
+			break
+		}
 	}
 	if fe.Code == fault.Conflict {
 		out = append(out, whyConflict)

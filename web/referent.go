@@ -6,6 +6,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"passd/calendar"
 	"passd/claims"
 	"passd/httpapi"
 	"passd/rights"
@@ -18,10 +19,6 @@ import (
 // queueLimit bounds the queue page; a city files about a thousand
 // applications a year, so the queue is far shorter in practice.
 const queueLimit = 500
-
-// amePriorCoverDays: AME also covers care given up to 90 days before the
-// filing, so the decision form proposes that start (the referent may edit it).
-const amePriorCoverDays = 90
 
 type queuePage struct {
 	Files     []claims.AwaitingFile
@@ -41,9 +38,11 @@ func (s *Server) referentQueue(c echo.Context) error {
 }
 
 type decisionForm struct {
-	Decision, Regime, From, To, Reference, Reason string
-	DecisionErr, RegimeErr, FromErr, ToErr        string
-	ReferenceErr, ReasonErr, Summary              string
+	Decision, Regime, From, To, Reference, Caisse, Reason string
+	Immediate                                             bool
+	DecisionErr, RegimeErr, FromErr, ToErr                string
+	ReferenceErr, CaisseErr, ImmediateErr, ReasonErr      string
+	Summary                                               string
 }
 
 type decisionPage struct {
@@ -73,23 +72,35 @@ func (s *Server) renderReferentFile(c echo.Context, status int, form *decisionFo
 		return err
 	}
 	if form == nil {
-		form = proposedDecision(patient.Rights)
+		st, err := s.billing.Settings(c.Request().Context())
+		if err != nil {
+			return err
+		}
+		form = proposedDecision(patient.Rights, st.AMELookback(), calendar.Today(s.now()))
 	}
 	return s.render(c, status, "referent-file.html", "Dossier "+patient.FileNumber,
 		decisionPage{Patient: patient, Regimes: regimeOptions, Decisions: decisionOptions, Form: *form})
 }
 
-// proposedDecision fills the form from the application: its regime, and a
-// start on the filing date (90 days earlier for AME).
-func proposedDecision(r claims.Rights) *decisionForm {
+// proposedDecision fills the form from the application, as the regime's
+// rules would have it (the referent may edit every field): AME from the
+// filing less the look-back for a year from the filing; CSS from the 1st
+// of next month for a year; PUMa from the filing, with no end.
+func proposedDecision(r claims.Rights, ameLookbackDays int, today calendar.Date) *decisionForm {
 	f := &decisionForm{Decision: string(rights.Opened), Regime: r.Regime}
-	if !r.FiledOn.IsZero() {
-		from := r.FiledOn
-		if r.Regime == "ame" {
-			from = from.AddDays(-amePriorCoverDays)
-		}
-		f.From = from.String()
+	if r.FiledOn.IsZero() {
+		return f
 	}
+	from, to := r.FiledOn, calendar.Date{}
+	switch rights.Regime(r.Regime) {
+	case rights.AME:
+		from, to = r.FiledOn.AddDays(-ameLookbackDays), r.FiledOn.AddYears(claims.MaxPeriodYears).AddDays(-1)
+	case rights.PUMaCSS:
+		from = calendar.NewDate(today.Year(), today.Month(), 1).AddDays(31)
+		from = calendar.NewDate(from.Year(), from.Month(), 1)
+		to = from.AddYears(claims.MaxPeriodYears).AddDays(-1)
+	}
+	f.From, f.To = from.String(), to.String()
 	return f
 }
 
@@ -101,7 +112,8 @@ func (s *Server) decideRights(c echo.Context) error {
 	}
 	f := decisionForm{Decision: strings.TrimSpace(c.FormValue("decision")), Regime: strings.TrimSpace(c.FormValue("regime")),
 		From: strings.TrimSpace(c.FormValue("effective_from")), To: strings.TrimSpace(c.FormValue("effective_to")),
-		Reference: strings.TrimSpace(c.FormValue("reference")), Reason: strings.TrimSpace(c.FormValue("reason"))}
+		Reference: strings.TrimSpace(c.FormValue("reference")), Caisse: strings.TrimSpace(c.FormValue("caisse")),
+		Immediate: c.FormValue("immediate_admission") != "", Reason: strings.TrimSpace(c.FormValue("reason"))}
 	d, err := f.decision()
 	if err == nil {
 		_, err = s.claims.DecideRights(c.Request().Context(), p.Actor(), id, d)
@@ -123,10 +135,10 @@ func (s *Server) decideRights(c echo.Context) error {
 func (f decisionForm) decision() (claims.RightsDecision, error) {
 	d := claims.RightsDecision{Decision: rights.Status(f.Decision)}
 	if d.Decision == rights.Refused {
-		d.Reason = f.Reason
+		d.Reason, d.Caisse = f.Reason, f.Caisse
 		return d, d.Validate()
 	}
-	d.Regime, d.Reference, d.Reason = f.Regime, f.Reference, f.Reason
+	d.Regime, d.Reference, d.Caisse, d.Reason, d.ImmediateAdmission = f.Regime, f.Reference, f.Caisse, f.Reason, f.Immediate
 	var err error
 	if d.EffectiveFrom, err = parseFormDate("effective_from", f.From); err != nil {
 		return d, err
@@ -142,7 +154,8 @@ func (f decisionForm) decision() (claims.RightsDecision, error) {
 // told apart from a refusal's missing one.
 func (f *decisionForm) explain(err error) bool {
 	if !explainFields(err, "decision", map[string]*string{"decision": &f.DecisionErr, "regime": &f.RegimeErr,
-		"effective_from": &f.FromErr, "effective_to": &f.ToErr, "reference": &f.ReferenceErr, "reason": &f.ReasonErr}, &f.Summary) {
+		"effective_from": &f.FromErr, "effective_to": &f.ToErr, "reference": &f.ReferenceErr, "caisse": &f.CaisseErr,
+		"immediate_admission": &f.ImmediateErr, "reason": &f.ReasonErr}, &f.Summary) {
 		return false
 	}
 	if f.ReasonErr != "" && f.Decision != string(rights.Refused) {
