@@ -1,7 +1,7 @@
 // Scenario 2 of issue 5: the coordinator creates a patient file and
 // records its AME rights application; the CPAM referent opens the file
-// from the queue, finds the period start pre-filled 90 days before the
-// filing date, and opens the rights.
+// from the queue, finds the period start pre-filled 30 days (the AME
+// look-back) before the filing date, and opens the rights.
 //
 // Environment (set by cmd/passd/e2e_more_test.go):
 //   E2E_BASE_URL, E2E_OUT_DIR, E2E_CHROMIUM  as for every scenario (lib.mjs)
@@ -18,7 +18,7 @@ const referentToken = env('E2E_REFERENT_TOKEN');
 const filedOn = env('E2E_FILING_DATE');
 const rightsTo = env('E2E_RIGHTS_TO');
 // What the AME rule gives: the period starts 90 days before filing.
-const ameStart = addDays(filedOn, -90);
+const ameStart = addDays(filedOn, -30);
 
 await scenario('droits', async (run) => {
   // The coordinator: a new file, then its rights application.
@@ -70,7 +70,7 @@ await scenario('droits', async (run) => {
   const id = filePath.split('/').pop();
   assert(pathOf(queue) === `/cpam/dossiers/${id}`, `the queue's link leads to ${pathOf(queue)}, want /cpam/dossiers/${id}`);
   const start = await queue.getByLabel('Début des droits', { exact: true }).inputValue();
-  assert(start === ameStart, `"Début des droits" reads ${JSON.stringify(start)} for an AME application filed on ${filedOn}, want ${ameStart} (90 days before)`);
+  assert(start === ameStart, `"Début des droits" reads ${JSON.stringify(start)} for an AME application filed on ${filedOn}, want ${ameStart} (30 days before)`);
   await run.check(queue, 'cpam-decision');
 
   await queue.getByRole('combobox', { name: 'Décision', exact: true }).selectOption('opened');

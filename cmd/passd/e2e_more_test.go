@@ -28,7 +28,8 @@ import (
 
 // TestE2ERightsDecision is scenario 2: the coordinator creates a file and
 // records an AME application; the referent opens the rights from the
-// queue, the period start pre-filled 90 days before the filing date.
+// queue, the period start pre-filled 30 days (the AME look-back) before
+// the filing date.
 func TestE2ERightsDecision(t *testing.T) {
 	t.Parallel()
 	url := dbtest.NewURL(t)
@@ -37,7 +38,8 @@ func TestE2ERightsDecision(t *testing.T) {
 	coordinator := seed.user("Inès Coordinatrice", auth.Coordinator, 0)
 	referent := seed.user("Marc Référent CPAM", auth.CPAMReferent, 0)
 	today := calendar.Today(time.Now())
-	filedOn, rightsTo := today.AddDays(-10), today.AddDays(355)
+	filedOn := today.AddDays(-10)
+	rightsTo := filedOn.AddDays(300) // inside the year from the filing
 	p := startPassd(t, "passd", url)
 	p.waitStartupRuns(pool)
 
@@ -49,7 +51,7 @@ func TestE2ERightsDecision(t *testing.T) {
 		"E2E_RIGHTS_TO="+rightsTo.String(),
 	)
 
-	// One file, created on the page, its AME rights open from 90 days
+	// One file, created on the page, its AME rights open from 30 days
 	// before the filing to the end entered.
 	if n := scalar(t, pool, `SELECT count(*) FROM patients`); n != 1 {
 		t.Fatalf("%d patient files after the scenario, want 1", n)
@@ -57,7 +59,7 @@ func TestE2ERightsDecision(t *testing.T) {
 	if n := scalar(t, pool, `SELECT count(*) FROM patients WHERE rights_status = 'opened' AND rights_regime = 'ame'
 		AND rights_filed_on = $1::date AND rights_effective_from = $2::date AND rights_effective_to = $3::date
 		AND rights_reference = 'AME-' || file_number`,
-		filedOn.String(), filedOn.AddDays(-90).String(), rightsTo.String()); n != 1 {
+		filedOn.String(), filedOn.AddDays(-30).String(), rightsTo.String()); n != 1 {
 		t.Errorf("the file is not stored as decided on the pages (AME filed on %s, open from %s to %s)", filedOn, filedOn.AddDays(-90), rightsTo)
 	}
 	if n := scalar(t, pool, `SELECT count(*) FROM rights_events WHERE kind IN ('requested', 'opened')`); n != 2 {
@@ -96,7 +98,7 @@ func TestE2ERelease(t *testing.T) {
 	careDate := calendar.Today(time.Now()).AddDays(-3)
 	const reference = "E2E-LIBERATION-1"
 	e2eAPI(t, p.base, referent, http.StatusOK, "POST", fmt.Sprintf("/api/v1/patients/%d/rights-decision", patient.id),
-		map[string]any{"decision": "opened", "regime": "ame", "effective_from": careDate.AddDays(-30).String(), "reference": "AME-E2E"})
+		map[string]any{"decision": "opened", "regime": "ame", "effective_from": careDate.AddDays(-30).String(), "effective_to": seededAMEEnd(), "reference": "AME-E2E"})
 	invoice := e2eAPI(t, p.base, providerToken, http.StatusCreated, "POST", "/api/v1/invoices", map[string]any{
 		"patient_file_number": patient.fileNumber, "external_ref": reference, "care_date": careDate.String(),
 		"lines": []map[string]any{{"code": "G", "label": "Consultation", "quantity": 1, "unit_price": "30.00"}}})

@@ -168,7 +168,7 @@ func TestE2EEveryPage(t *testing.T) {
 	opened, waiting := patients[0], patients[1]
 	careDate := calendar.Today(time.Now()).AddDays(-3)
 	e2eAPI(t, p.base, tokens[auth.CPAMReferent], http.StatusOK, "POST", fmt.Sprintf("/api/v1/patients/%d/rights-decision", opened.id),
-		map[string]any{"decision": "opened", "regime": "ame", "effective_from": careDate.AddDays(-30).String(), "reference": "AME-E2E"})
+		map[string]any{"decision": "opened", "regime": "ame", "effective_from": careDate.AddDays(-30).String(), "effective_to": seededAMEEnd(), "reference": "AME-E2E"})
 	invoice := e2eAPI(t, p.base, tokens[auth.Provider], http.StatusCreated, "POST", "/api/v1/invoices", map[string]any{
 		"patient_file_number": opened.fileNumber, "external_ref": "E2E-PAGES-1", "care_date": careDate.String(),
 		"lines": []map[string]any{{"code": "G", "label": "Consultation", "quantity": 1, "unit_price": "30.00"}}})

@@ -698,12 +698,11 @@ func TestReplicasSettleEachInvoiceOnce(t *testing.T) {
 	// refused, the others opened under the AME, which the CPAM pays in
 	// full), one cancellation for 40 % of the invoices, two at once for
 	// another 10 %.
-	today := time.Now().In(paris(t))
 	var ops []func(*http.Client, *rand.Rand)
 	var decisions, singles, doubles int
 	for i, pt := range patients {
-		body := fmt.Sprintf(`{"decision": "opened", "regime": "ame", "effective_from": %q, "reference": "AME-%d"}`,
-			today.AddDate(0, 0, -60).Format(time.DateOnly), pt.id)
+		body := fmt.Sprintf(`{"decision": "opened", "regime": "ame", "effective_from": %q, "effective_to": %q, "reference": "AME-%d"}`,
+			seededFiledOn().AddDays(-30).String(), seededAMEEnd(), pt.id)
 		if i%3 == 0 {
 			body = `{"decision": "refused", "reason": "résidence non établie"}`
 		}

@@ -22,6 +22,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"passd/auth"
+	"passd/calendar"
 	"passd/db/dbtest"
 	"passd/keyring/keyringtest"
 )
@@ -388,16 +389,42 @@ func (h *harness) requestRights(t *testing.T, p patientFixture, regime, filedOn 
 		mustJSON(t, map[string]any{"regime": regime, "filed_on": filedOn}))
 }
 
-// openRights records the referent's opening decision.
+// applied records an application filed on filedOn (today at the latest)
+// when the file has none: a decision answers one.
+func (h *harness) applied(t *testing.T, p patientFixture, regime, filedOn string) {
+	t.Helper()
+	file := h.mustDo(t, http.StatusOK, "GET", "/api/v1/patients/"+p.id, h.referent, "")
+	if rights, _ := file["rights"].(map[string]any); rights["filed_on"] != nil {
+		return
+	}
+	if today := calendar.Today(h.now()).String(); filedOn > today {
+		filedOn = today
+	}
+	h.requestRights(t, p, regime, filedOn)
+}
+
+// openRights records the referent's opening decision, and the application
+// it answers if the file has none.
+// A CSS or AME period lasts a year (from the filing, for AME; the filing
+// is then the period's start).
 func (h *harness) openRights(t *testing.T, p patientFixture, regime, from string) {
 	t.Helper()
-	h.mustDo(t, http.StatusOK, "POST", "/api/v1/patients/"+p.id+"/rights-decision", h.referent,
-		mustJSON(t, map[string]any{"decision": "opened", "regime": regime, "effective_from": from, "reference": "REF-" + p.id}))
+	h.applied(t, p, regime, from)
+	body := map[string]any{"decision": "opened", "regime": regime, "effective_from": from, "reference": "REF-" + p.id}
+	if regime != "puma" {
+		start, err := calendar.Parse(from)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body["effective_to"] = start.AddYears(1).AddDays(-1).String()
+	}
+	h.mustDo(t, http.StatusOK, "POST", "/api/v1/patients/"+p.id+"/rights-decision", h.referent, mustJSON(t, body))
 }
 
 // refuseRights records the referent's refusal.
 func (h *harness) refuseRights(t *testing.T, p patientFixture) {
 	t.Helper()
+	h.applied(t, p, "puma", calendar.Today(h.now()).String())
 	h.mustDo(t, http.StatusOK, "POST", "/api/v1/patients/"+p.id+"/rights-decision", h.referent,
 		mustJSON(t, map[string]any{"decision": "refused", "reason": "résidence non établie"}))
 }

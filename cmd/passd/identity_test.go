@@ -104,7 +104,9 @@ func newLifecycle(t *testing.T) *lifecycle {
 		l.record(auth.CPAMReferent, "rights decision", h.mustDo(t, http.StatusOK, "POST", "/api/v1/patients/"+f.id+"/rights-decision", h.referent, mustJSON(t, body)))
 	}
 	h.requestRights(t, l.paid.patientFixture, "ame", "2026-05-02")
-	decide(l.paid, map[string]any{"decision": "opened", "regime": "ame", "effective_from": "2026-05-01", "reference": "AME-1"})
+	decide(l.paid, map[string]any{"decision": "opened", "regime": "ame", "effective_from": "2026-05-01", "effective_to": "2027-05-01", "reference": "AME-1"})
+	h.requestRights(t, l.rejected.patientFixture, "puma", "2026-05-02")
+	h.requestRights(t, l.refused.patientFixture, "puma", "2026-05-02")
 	decide(l.rejected, map[string]any{"decision": "opened", "regime": "puma", "effective_from": "2026-05-01", "reference": "PUMA-1"})
 	decide(l.refused, map[string]any{"decision": "refused", "reason": "residence non etablie"})
 	h.runJob(t, "release")

@@ -261,7 +261,7 @@ func TestNoPatientIdentityOrTokenInAnyLogLine(t *testing.T) {
 	// Rights and an invoice, then the release job.
 	h.requestRights(t, patientFixture{id: id, fileNumber: fileNumber}, "ame", "2026-06-01")
 	h.mustDo(t, http.StatusOK, "POST", "/api/v1/patients/"+id+"/rights-decision", h.referent,
-		mustJSON(t, map[string]any{"decision": "opened", "regime": "ame", "effective_from": "2026-05-01", "reference": "AME-" + last}))
+		mustJSON(t, map[string]any{"decision": "opened", "regime": "ame", "effective_from": "2026-05-02", "effective_to": "2027-05-31", "reference": "AME-" + last}))
 	h.submit(t, gp, patientFixture{id: id, fileNumber: fileNumber}, "F-1", "2026-06-02")
 	h.runJob(t, "release")
 	if _, err := h.app.scheduler.RunNow(t.Context(), "reminders"); err != nil {

@@ -394,13 +394,21 @@ func (s *seeder) patients(n int) []seededPatient {
 		if err != nil {
 			s.t.Fatalf("seed patients: %v", err)
 		}
-		if _, err := files.RequestRights(ctx, actor, p.ID, claims.RightsRequest{Regime: "ame", FiledOn: calendar.NewDate(2026, time.January, 1)}); err != nil {
+		if _, err := files.RequestRights(ctx, actor, p.ID, claims.RightsRequest{Regime: "ame", FiledOn: seededFiledOn()}); err != nil {
 			s.t.Fatalf("seed patients: rights request: %v", err)
 		}
 		out = append(out, seededPatient{id: p.ID, fileNumber: p.FileNumber})
 	}
 	return out
 }
+
+// seededFiledOn is the filing date of the seeded patients' applications:
+// 30 days ago, so that an AME period answering it may start up to 60 days
+// ago (the look-back).
+func seededFiledOn() calendar.Date { return calendar.Today(time.Now()).AddDays(-30) }
+
+// seededAMEEnd is the last day an AME period answering them may cover.
+func seededAMEEnd() string { return seededFiledOn().AddYears(1).AddDays(-1).String() }
 
 // testDataKey is the keyring every passd process of this test binary is
 // given, so that the seeder and the processes read the same identity.

@@ -186,7 +186,7 @@ func TestCreateInvoiceRejectsInvalidRequests(t *testing.T) {
 		field422("timestamp instead of date", inv(set("care_date", "2026-06-01T00:00:00Z")), "care_date"),
 		field422("care date tomorrow", inv(set("care_date", "2026-06-16")), "care_date"),
 		field422("care date next year", inv(set("care_date", "2027-01-01")), "care_date"),
-		field422("care date two years and a day ago", inv(set("care_date", "2024-06-14")), "care_date"),
+		field422("care date a day beyond the 1095-day submission limit", inv(set("care_date", "2023-06-15")), "care_date"),
 		field422("care date in 1999", inv(set("care_date", "1999-01-01")), "care_date"),
 
 		rejection{name: "unknown file number", body: inv(set("patient_file_number", "PASS-2026-999999")),

@@ -151,8 +151,9 @@ func TestWebCoordinatorFormsExplainTheirErrorsInFrench(t *testing.T) {
 	if code != http.StatusUnprocessableEntity || !strings.Contains(body, "sont déjà ouverts") {
 		t.Errorf("a request on opened rights: %d:\n%s", code, body)
 	}
-	if n := h.count(t, "audit_log", "action = 'patient.rights_request'"); n != 0 {
-		t.Errorf("%d rights requests stored by refused forms", n)
+	// The one request is the application openRights recorded.
+	if n := h.count(t, "audit_log", "action = 'patient.rights_request'"); n != 1 {
+		t.Errorf("%d rights requests stored, want only the one before the opening", n-1)
 	}
 	if rec := b.do(t, "GET", "/coordination/dossiers/999999", nil); rec.Code != http.StatusNotFound {
 		t.Errorf("an unknown file: %d, want 404", rec.Code)
@@ -208,12 +209,13 @@ func TestWebReferentDecidesFromTheQueueAsTheAPIWould(t *testing.T) {
 	wantContains(t, "the decision form", form, "Récent", "demande déposée", `<label for="decision-choice">Décision</label>`,
 		`<option value="opened" selected>Ouvrir les droits</option>`, `<option value="refused">Refuser</option>`,
 		`<label for="regime">Régime</label>`, `<option value="ame" selected>AME</option>`,
-		`<label for="effective_from">Début des droits</label>`, `type="date" id="effective_from" name="effective_from" value="2026-03-03"`,
+		`<label for="effective_from">Début des droits</label>`, `type="date" id="effective_from" name="effective_from" value="2026-05-02"`,
+		`type="date" id="effective_to" name="effective_to" value="2027-05-31"`,
 		`<label for="effective_to">Fin des droits</label>`, `<label for="reference">Référence de la décision</label>`,
 		`<label for="reason">Motif du refus</label>`, "Enregistrer la décision")
 
 	code, location, body := b.post(t, "/cpam/dossiers/"+newer.id, "/cpam/dossiers/"+newer.id+"/decision", url.Values{
-		"decision": {"opened"}, "regime": {"ame"}, "effective_from": {"2026-03-03"}, "effective_to": {"2027-05-31"},
+		"decision": {"opened"}, "regime": {"ame"}, "effective_from": {"2026-05-02"}, "effective_to": {"2027-05-31"},
 		"reference": {"AME-2026-17"}, "reason": {""}})
 	if code != http.StatusSeeOther || location != "/cpam/dossiers" {
 		t.Fatalf("decision: %d → %q:\n%s", code, location, body)
@@ -224,7 +226,7 @@ func TestWebReferentDecidesFromTheQueueAsTheAPIWould(t *testing.T) {
 		t.Error("the decided file is still in the queue")
 	}
 	apiDecision := h.mustDo(t, http.StatusOK, "POST", "/api/v1/patients/"+viaAPI.id+"/rights-decision", h.referent, mustJSON(t, map[string]any{
-		"decision": "opened", "regime": "ame", "effective_from": "2026-03-03", "effective_to": "2027-05-31", "reference": "AME-2026-17"}))
+		"decision": "opened", "regime": "ame", "effective_from": "2026-05-02", "effective_to": "2027-05-31", "reference": "AME-2026-17"}))
 	webRights := h.mustDo(t, http.StatusOK, "GET", "/api/v1/patients/"+newer.id, h.referent, "")["rights"].(map[string]any)
 	apiRights := apiDecision["rights"].(map[string]any)
 	delete(webRights, "decided_at")
