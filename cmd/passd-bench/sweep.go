@@ -249,7 +249,8 @@ func (w sweepWorld) expected() (deadline, release int64) {
 // invoices each); n/2 are past their deadline today (Europe/Paris).
 // `opened` patients get their rights opened (a mix of puma, puma_css and
 // ame, covering their recent care), and a twentieth as many are refused
-// (0 for the deadline case); half the others have applied. Identity is
+// (0 for the deadline case), each decision also a row of rights_decisions,
+// where passd reads the periods; half the others have applied. Identity is
 // sealed under a throwaway key: no sweep opens it. No audit row is written:
 // the seed is set-up, not a change passd made. Returns how many invoices
 // the job is expected to decide: the deadline job when opened is 0, the
@@ -314,13 +315,20 @@ func (w sweepWorld) seed(ctx context.Context, ownerURL string) error {
 		if err := w.copyPatients(ctx, tx, keys); err != nil {
 			return err
 		}
+		if err := w.copyRightsDecisions(ctx, tx); err != nil {
+			return err
+		}
 		if err := w.copyInvoices(ctx, tx, users); err != nil {
 			return err
 		}
+		// setval refuses 0: a world without decisions leaves that sequence
+		// unused (is_called false).
 		_, err = tx.Exec(ctx, `
 			SELECT setval(pg_get_serial_sequence('providers', 'id'), $1),
 			       setval(pg_get_serial_sequence('patients', 'id'), $2),
-			       setval(pg_get_serial_sequence('invoices', 'id'), $3)`, w.providers, w.patients, w.n)
+			       setval(pg_get_serial_sequence('invoices', 'id'), $3),
+			       setval(pg_get_serial_sequence('rights_decisions', 'id'), greatest($4, 1), $4 > 0)`,
+			w.providers, w.patients, w.n, w.opened+w.refused)
 		if err != nil {
 			return fmt.Errorf("bench: seed: sequences: %w", err)
 		}
@@ -335,7 +343,7 @@ func (w sweepWorld) seed(ctx context.Context, ownerURL string) error {
 	}
 	// Statistics for the planner and a visibility map, as a table that has
 	// lived would have: otherwise the first sweep pays for hint bits.
-	if _, err := pool.Exec(ctx, `VACUUM (ANALYZE) providers, users, patients, invoices, invoice_lines`); err != nil {
+	if _, err := pool.Exec(ctx, `VACUUM (ANALYZE) providers, users, patients, rights_decisions, invoices, invoice_lines`); err != nil {
 		return fmt.Errorf("bench: seed: vacuum: %w", err)
 	}
 	return nil
@@ -469,6 +477,38 @@ func (w sweepWorld) copyPatients(ctx context.Context, tx pgx.Tx, keys *keyring.R
 	})
 }
 
+// copyRightsDecisions writes the decision behind each decided patient's
+// rights as passd records it (claims.Store.DecideRights): one row of
+// rights_decisions, numbered 1 to w.opened+w.refused in patient order,
+// holding what the patient's rights_* columns say (an opened period with
+// its regime, dates and reference, or a refusal with its reason; a refusal
+// carries no regime), the application it answers and when it was taken.
+// Nobody seeded took it: decided_by is NULL. passd's sweeps read the
+// periods from here, the file's columns only for its latest state.
+func (w sweepWorld) copyRightsDecisions(ctx context.Context, tx pgx.Tx) error {
+	p := -1 // the patient of the last row written
+	return copyRows(ctx, tx, "rights_decisions", []string{"id", "patient_id", "decision", "regime", "effective_from", "effective_to",
+		"reference", "reason", "filed_on", "decided_at"},
+		w.opened+w.refused, func(i int, row []any) error {
+			var r patientRights
+			for {
+				if p++; p >= w.patients {
+					return fmt.Errorf("bench: seed: decision %d: only %d decided patients", i+1, i)
+				}
+				if r = w.patient(p); r.status == "opened" || r.status == "refused" {
+					break
+				}
+			}
+			row[0], row[1], row[2], row[8], row[9] = int64(i+1), int64(p+1), r.status, r.filedOn, r.decidedAt
+			if r.status == "opened" {
+				row[3], row[4], row[5], row[6] = r.regime, r.from, r.to, r.reference
+			} else {
+				row[7] = r.reason
+			}
+			return nil
+		})
+}
+
 func nullText(s string) any {
 	if s == "" {
 		return nil
@@ -513,26 +553,30 @@ func (w sweepWorld) copyInvoices(ctx context.Context, tx pgx.Tx, users map[int64
 // The selectors of billing/jobs.go, on the candidate's invoice (i) and
 // patient (pt), with n.today for the Paris date.
 var rawSelectors = map[string]string{
-	"release":  `pt.rights_status IN ('opened', 'refused')`,
+	"release":  `(pt.rights_status IN ('opened', 'refused') OR EXISTS (SELECT 1 FROM rights_decisions d WHERE d.patient_id = pt.id))`,
 	"deadline": `i.deadline < n.today`,
 }
 
-// rawSweepSQL is the job as one statement: billing.Decide in a CASE (same
-// order of tests), billing.SplitLines per line (CPAM share rounded half
-// away from zero to the cent, which numeric's round does, the city the
-// exact remainder), the guarded update, then the rows passd writes after
-// it: claims (claims.Store.Queue), payouts (billing's owe), their journal
-// postings (journal.Post, one transaction id each) and the audit rows of
-// all three with passd's JSON documents. The audit rows go in through one
-// INSERT so that the chain's statement trigger sees them all at once.
+// rawSweepSQL is the job as one statement: rights.InForce (the opened, not
+// superseded period covering the care date, decided by the deadline day,
+// with the largest rate for the provider's kind, a missing rate counting
+// as zero; on a tie the latest decision) and billing.Decide in a CASE
+// (same order of tests), billing.SplitLines per line at the period's rate
+// (CPAM share rounded half away from zero to the cent, which numeric's
+// round does, the city the exact remainder), the guarded update, then the
+// rows passd writes after it: claims with the period that released them
+// (claims.Store.Queue), payouts (billing's owe), their journal postings
+// (journal.Post, one transaction id each) and the audit rows of all three
+// with passd's JSON documents (billing's planDecisions: a released
+// invoice's carries its regime and decision). The audit rows go in through
+// one INSERT so that the chain's statement trigger sees them all at once.
 const rawSweepSQL = `
 WITH n AS MATERIALIZED (
 	SELECT now() AS at, (now() AT TIME ZONE 'Europe/Paris')::date AS today, $1::text AS actor
 ),
 cand AS MATERIALIZED (
-	SELECT i.id, i.provider_id, i.total, i.care_date, i.deadline, pr.kind, n.today,
-	       pt.rights_status AS rights, coalesce(pt.rights_regime, '') AS regime,
-	       pt.rights_effective_from AS rights_from, pt.rights_effective_to AS rights_to,
+	SELECT i.id, i.provider_id, i.patient_id, i.total, i.care_date, i.deadline, pr.kind, n.today,
+	       pt.rights_status AS rights,
 	       (pt.rights_decided_at AT TIME ZONE 'Europe/Paris')::date AS decided_on
 	FROM invoices i
 	JOIN patients pt ON pt.id = i.patient_id
@@ -540,18 +584,25 @@ cand AS MATERIALIZED (
 	CROSS JOIN n
 	WHERE i.status = 'pending' AND %s
 ),
+in_force AS (
+	SELECT DISTINCT ON (c.id) c.id, d.id AS decision_id, d.regime, d.reference
+	FROM cand c
+	JOIN rights_decisions d ON d.patient_id = c.patient_id AND d.decision = 'opened' AND d.superseded_at IS NULL
+	     AND d.effective_from <= c.care_date AND (d.effective_to IS NULL OR c.care_date <= d.effective_to)
+	     AND (d.decided_at AT TIME ZONE 'Europe/Paris')::date <= c.deadline
+	LEFT JOIN rates r ON r.regime = d.regime AND r.provider_kind = c.kind
+	ORDER BY c.id, coalesce(r.rate, 0) DESC, d.id DESC
+),
 decided AS (
-	SELECT c.*,
-	       CASE WHEN c.rights IN ('opened', 'refused')
-	                 AND (c.decided_on IS NULL OR c.decided_on <= c.deadline OR c.today <= c.deadline) THEN
-	                CASE WHEN c.rights = 'refused' THEN 'rights_refused'
-	                     WHEN NOT (c.rights = 'opened' AND c.care_date >= c.rights_from
-	                               AND (c.rights_to IS NULL OR c.care_date <= c.rights_to)) THEN 'not_covered'
-	                     WHEN c.today >= (date_trunc('quarter', c.care_date) + interval '27 months')::date THEN 'prescribed'
+	SELECT c.*, f.decision_id, f.regime, f.reference,
+	       CASE WHEN f.decision_id IS NOT NULL THEN
+	                CASE WHEN c.today >= (date_trunc('quarter', c.care_date) + interval '27 months')::date THEN 'prescribed'
 	                     ELSE 'rights_opened' END
+	            WHEN c.rights IN ('opened', 'refused') AND (c.decided_on IS NULL OR c.decided_on <= c.deadline) THEN
+	                CASE WHEN c.rights = 'refused' THEN 'rights_refused' ELSE 'not_covered' END
 	            WHEN c.today > c.deadline THEN 'deadline_passed'
 	       END AS reason
-	FROM cand c
+	FROM cand c LEFT JOIN in_force f ON f.id = c.id
 ),
 split AS (
 	SELECT d.id, r.rate,
@@ -566,11 +617,11 @@ split AS (
 final AS (
 	-- A released invoice without lines or rate gets 0 + 0, which the
 	-- invoices_decision_complete check refuses, as passd refuses it.
-	SELECT d.id, d.provider_id, d.regime, d.reason,
+	SELECT d.id, d.provider_id, d.reason,
 	       CASE WHEN d.reason = 'rights_opened' THEN 'released' ELSE 'city_due' END AS status,
 	       CASE WHEN d.reason = 'rights_opened' THEN coalesce(s.cpam, 0) ELSE 0 END::numeric(12,2) AS cpam,
 	       CASE WHEN d.reason = 'rights_opened' THEN coalesce(s.city, 0) ELSE d.total END::numeric(12,2) AS city,
-	       s.rate
+	       s.rate, d.decision_id, d.regime, d.reference
 	FROM decided d LEFT JOIN split s ON s.id = d.id
 	WHERE d.reason IS NOT NULL
 ),
@@ -579,11 +630,11 @@ upd AS (
 	SET status = f.status, decision_reason = f.reason, cpam_amount = f.cpam, city_amount = f.city, decided_at = n.at
 	FROM final f CROSS JOIN n
 	WHERE i.id = f.id AND i.status = 'pending'
-	RETURNING i.id, f.provider_id, f.status, f.reason, f.cpam, f.city, f.rate, f.regime
+	RETURNING i.id, f.provider_id, f.status, f.reason, f.cpam, f.city, f.rate, f.decision_id, f.regime, f.reference
 ),
 cl AS (
-	INSERT INTO claims (invoice_id, amount, rate, created_at)
-	SELECT u.id, u.cpam, u.rate, n.at FROM upd u CROSS JOIN n WHERE u.cpam > 0
+	INSERT INTO claims (invoice_id, amount, rate, rights_decision_id, regime, reference, created_at)
+	SELECT u.id, u.cpam, u.rate, u.decision_id, u.regime, u.reference, n.at FROM upd u CROSS JOIN n WHERE u.cpam > 0
 	RETURNING id, invoice_id, amount
 ),
 po AS (
@@ -618,7 +669,9 @@ audit AS (
 	UNION ALL
 	SELECT n.actor, 'invoice.decide', 'invoice', u.id::text, '{"status": "pending"}'::jsonb,
 	       jsonb_build_object('status', u.status, 'decision_reason', u.reason, 'cpam_amount', u.cpam::text,
-	                          'city_amount', u.city::text, 'regime', u.regime)
+	                          'city_amount', u.city::text)
+	       || CASE WHEN u.status = 'released' THEN jsonb_build_object('regime', u.regime, 'rights_decision_id', u.decision_id::text)
+	               ELSE '{}'::jsonb END
 	FROM upd u CROSS JOIN n
 )
 SELECT count(*) FROM upd`
@@ -669,7 +722,11 @@ var summaryQueries = []string{
 	`SELECT 'invoices digest', ` + digest(`id, status, decision_reason, cpam_amount, city_amount`) + ` FROM invoices`,
 	// Claims.
 	`SELECT 'claims ' || status, format('count=%s amount=%s', count(*), sum(amount)) FROM claims GROUP BY status`,
-	`SELECT 'claims digest', ` + digest(`invoice_id, amount, rate, status, batch_id, paid_amount, paid_on, rejection_reason`) + ` FROM claims`,
+	`SELECT 'claims digest', ` + digest(`invoice_id, amount, rate, rights_decision_id, regime, reference, status, batch_id, paid_amount, paid_on, rejection_reason`) + ` FROM claims`,
+	// The periods that released them (decision ids are the seed's, the
+	// same in both copies).
+	`SELECT 'claims by period ' || coalesce(regime, '-'), format('count=%s amount=%s decisions=%s', count(*), sum(amount), count(DISTINCT rights_decision_id))
+	 FROM claims GROUP BY regime`,
 	// Payouts.
 	`SELECT 'payouts ' || reason || ' ' || status, format('count=%s amount=%s', count(*), sum(amount)) FROM payouts GROUP BY reason, status`,
 	`SELECT 'payouts digest', ` + digest(`p.invoice_id, p.provider_id, p.amount, p.reason, p.status, c.invoice_id, p.note, p.paid_on`) + `

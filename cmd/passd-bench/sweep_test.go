@@ -32,6 +32,10 @@ func TestRawSweepMatchesTheJobs(t *testing.T) {
 	cases := []struct {
 		name, job string
 		n, opened int
+		// renewals adds to the seed the decisions a file gathers over
+		// time (addRenewals); the count of decisions is then only
+		// bounded below by the world's.
+		renewals bool
 		// outcomes that must occur, as summary keys
 		want []string
 	}{
@@ -45,6 +49,13 @@ func TestRawSweepMatchesTheJobs(t *testing.T) {
 			"invoices city_due prescribed", "invoices city_due rights_refused",
 			"claims queued", "payouts ticket_moderateur due", "payouts deadline_passed due", "payouts not_covered due",
 			"payouts prescribed due", "payouts rights_refused due"}},
+		{name: "release with renewals", job: "release", n: 2000, opened: 200, renewals: true, want: []string{
+			"invoices released rights_opened", "invoices city_due deadline_passed", "invoices city_due not_covered",
+			"invoices city_due prescribed", "invoices city_due rights_refused",
+			"claims by period puma", "claims by period puma_css", "claims by period ame"}},
+		{name: "deadline with renewals", job: "deadline", n: 2000, opened: 200, renewals: true, want: []string{
+			"invoices released rights_opened", "invoices city_due deadline_passed", "invoices city_due prescribed",
+			"claims by period puma", "claims by period puma_css"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -66,6 +77,9 @@ func TestRawSweepMatchesTheJobs(t *testing.T) {
 				t.Fatalf("seedSweep expects %d decisions, the world says %d", expected, want)
 			}
 			wantDecided := map[string]int64{"deadline": deadline, "release": release}[tc.job]
+			if tc.renewals {
+				addRenewals(t, a)
+			}
 			b := cloneDatabase(t, a)
 
 			decided := runJob(t, a, tc.job)
@@ -73,7 +87,13 @@ func TestRawSweepMatchesTheJobs(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if decided != wantDecided || raw != wantDecided {
+			if tc.renewals {
+				// The renewed files of patients who applied again are
+				// brought up too, and some of their invoices decided.
+				if decided != raw || (tc.job == "release" && decided <= wantDecided) || (tc.job == "deadline" && decided != wantDecided) {
+					t.Errorf("decided: passd %d, raw SQL %d; want the same, and for release more than %d", decided, raw, wantDecided)
+				}
+			} else if decided != wantDecided || raw != wantDecided {
 				t.Errorf("decided: passd %d, raw SQL %d; want %d", decided, raw, wantDecided)
 			}
 
@@ -109,6 +129,51 @@ func TestRawSweepMatchesTheJobs(t *testing.T) {
 	}
 }
 
+// addRenewals gives the seeded files the history that one decision each
+// does not have, so that the raw SQL is held to every branch of
+// rights.InForce: by the opened decision's patient id modulo 4, a second
+// period over the same dates of another regime, decided a day later
+// (puma → puma_css, whose rate is larger; puma_css → puma, smaller; ame →
+// puma_css, equal, so the later decision wins), or of the same regime with
+// a new reference, decided at the same time (a tie: the later decision
+// wins), or a period of puma_css covering every care date that was
+// superseded (ignored). Patients who have applied without a decision yet
+// hold an earlier puma period, from 1 000 days ago to 150 days ago,
+// decided then: the release job brings them up by it.
+func addRenewals(t *testing.T, u string) {
+	t.Helper()
+	ctx := context.Background()
+	// A connection closed before the database is cloned.
+	pool, err := pgx.Connect(ctx, u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close(ctx)
+	_, err = pool.Exec(ctx, `
+		INSERT INTO rights_decisions (patient_id, decision, regime, effective_from, effective_to, reference, filed_on, decided_at)
+		SELECT d.patient_id, 'opened',
+		       CASE WHEN d.patient_id % 4 = 1 THEN d.regime WHEN d.regime = 'puma_css' THEN 'puma' ELSE 'puma_css' END,
+		       d.effective_from, d.effective_to, d.reference || '-R', d.filed_on,
+		       d.decided_at + CASE WHEN d.patient_id % 4 = 0 THEN interval '1 day' ELSE interval '0' END
+		FROM rights_decisions d WHERE d.decision = 'opened' AND d.patient_id % 4 IN (0, 1)
+		UNION ALL
+		SELECT d.patient_id, 'opened', 'puma_css', now()::date - 3000, NULL, d.reference || '-X', d.filed_on, d.decided_at - interval '3000 days'
+		FROM rights_decisions d WHERE d.decision = 'opened' AND d.patient_id % 4 = 2
+		UNION ALL
+		SELECT p.id, 'opened', 'puma', now()::date - 1000, now()::date - 150, 'CPAM-OLD-' || p.id, now()::date - 1030, now() - interval '1000 days'
+		FROM patients p WHERE p.rights_status = 'requested'
+		ORDER BY 1`)
+	if err != nil {
+		t.Fatalf("renewals: %v", err)
+	}
+	tag, err := pool.Exec(ctx, `
+		UPDATE rights_decisions SET superseded_at = now(), correction_reason = 'saisie erronée'
+		WHERE reference LIKE '%-X'`)
+	if err != nil || tag.RowsAffected() == 0 {
+		t.Fatalf("superseded renewals: %v (%d rows)", err, tag.RowsAffected())
+	}
+}
+
 // runJob runs job through billing's store on url, wired as cmd/passd wires
 // it, as the application's role, with batches small enough to need many.
 func runJob(t *testing.T, u, job string) int64 {
@@ -132,7 +197,7 @@ func assertUntouched(t *testing.T, u, job string) {
 	t.Helper()
 	cond := map[string]string{
 		"deadline": `i.deadline >= (now() AT TIME ZONE 'Europe/Paris')::date`,
-		"release":  `pt.rights_status NOT IN ('opened', 'refused')`,
+		"release":  `pt.rights_status NOT IN ('opened', 'refused') AND NOT EXISTS (SELECT 1 FROM rights_decisions d WHERE d.patient_id = pt.id)`,
 	}[job]
 	pool := openAs(t, u, "")
 	var decided, left int64
@@ -253,6 +318,27 @@ func TestSeedSweepShape(t *testing.T) {
 	if past != (n+1)/2 || invoices != n || patients != (n+4)/5 || open != opened || refused != opened/20 || offTotal != 0 || kinds != 6 {
 		t.Errorf("past deadline %d of %d pending, %d patients (%d opened, %d refused), %d totals off their lines, %d kinds",
 			past, invoices, patients, open, refused, offTotal, kinds)
+	}
+	// One decision per decided file, saying what the file says, and the
+	// next one passd records does not collide with a seeded one.
+	var decisions, offFile int64
+	err = pool.QueryRow(ctx, `
+		SELECT (SELECT count(*) FROM rights_decisions),
+		       (SELECT count(*) FROM patients p
+		        LEFT JOIN rights_decisions d ON d.patient_id = p.id
+		        WHERE p.rights_status IN ('opened', 'refused')
+		          AND (d.id IS NULL OR (d.decision, d.regime, d.effective_from, d.effective_to, d.reference, d.reason, d.filed_on, d.decided_at)
+		               IS DISTINCT FROM (p.rights_status, CASE WHEN p.rights_status = 'opened' THEN p.rights_regime END,
+		                                 p.rights_effective_from, p.rights_effective_to, p.rights_reference, p.rights_reason,
+		                                 p.rights_filed_on, p.rights_decided_at)))`).Scan(&decisions, &offFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if decisions != open+refused || offFile != 0 {
+		t.Errorf("%d decisions for %d decided files, %d of them off their file", decisions, open+refused, offFile)
+	}
+	if _, err := pool.Exec(ctx, `INSERT INTO rights_decisions (patient_id, decision, reason, decided_at) VALUES (1, 'refused', 'test', now())`); err != nil {
+		t.Errorf("a new decision after the seed: %v", err)
 	}
 	rows, err := pool.Query(ctx, `SELECT coalesce(rpps, ''), coalesce(finess, ''), iban, bic FROM providers`)
 	if err != nil {
