@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"context"
 	"crypto/sha256"
 	"net/http"
 	"time"
@@ -89,19 +88,12 @@ func (r providerRequest) provider() (billing.Provider, error) {
 }
 
 func (h billingHandlers) createProvider(c echo.Context) error {
-	var r providerRequest
-	if err := Decode(c, &r); err != nil {
-		return err
-	}
-	p, err := r.provider()
+	p, err := decodeBody(c, providerRequest.provider)
 	if err != nil {
 		return err
 	}
 	p, err = h.s.CreateProvider(c.Request().Context(), auth.From(c).Actor(), p)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusCreated, toProviderJSON(p))
+	return answerJSON(c, http.StatusCreated, p, err, toProviderJSON)
 }
 
 func (h billingHandlers) listProviders(c echo.Context) error {
@@ -115,20 +107,6 @@ func (h billingHandlers) listProviders(c echo.Context) error {
 
 func (h billingHandlers) getProvider(c echo.Context) error {
 	return answerByID(c, h.s.Provider, toProviderJSON)
-}
-
-// answerByID answers a GET of the row of the path's id: get reads it,
-// conv shapes it.
-func answerByID[D, T any](c echo.Context, get func(context.Context, int64) (D, error), conv func(D) T) error {
-	id, err := PathID(c, "id")
-	if err != nil {
-		return err
-	}
-	row, err := get(c.Request().Context(), id)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, conv(row))
 }
 
 // ---- invoices ----
@@ -273,10 +251,7 @@ func (h billingHandlers) createInvoice(c echo.Context) error {
 	} else {
 		inv, err = h.s.CreateInvoice(req.Context(), p.Actor(), p.ProviderID, in)
 	}
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusCreated, toInvoiceJSON(inv))
+	return answerJSON(c, http.StatusCreated, inv, err, toInvoiceJSON)
 }
 
 func validIdempotencyKey(key string) bool {
@@ -318,10 +293,7 @@ func (h billingHandlers) getInvoice(c echo.Context) error {
 		return err
 	}
 	inv, err := h.s.Invoice(c.Request().Context(), id, visibleTo(auth.From(c)))
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, toInvoiceJSON(inv))
+	return answerJSON(c, http.StatusOK, inv, err, toInvoiceJSON)
 }
 
 func (h billingHandlers) cancelInvoice(c echo.Context) error {
@@ -339,10 +311,7 @@ func (h billingHandlers) cancelInvoice(c echo.Context) error {
 		reason = settlement.Withdrawn
 	}
 	inv, err := h.s.Cancel(c.Request().Context(), p.Actor(), id, visibleTo(p), reason)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, toInvoiceJSON(inv))
+	return answerJSON(c, http.StatusOK, inv, err, toInvoiceJSON)
 }
 
 // ---- payouts ----

@@ -187,10 +187,7 @@ func (h claimsHandlers) createPatient(c echo.Context) error {
 		return err
 	}
 	p, err := h.store.CreatePatient(c.Request().Context(), auth.From(c).Actor(), np)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusCreated, toPatientJSON(p))
+	return answerJSON(c, http.StatusCreated, p, err, toPatientJSON)
 }
 
 // rightsRequestBody is POST /patients/{id}/rights-request's body.
@@ -254,10 +251,7 @@ func updateRights[T any](decode func([]byte) (T, error),
 			return err
 		}
 		p, err := record(c.Request().Context(), auth.From(c).Actor(), id, v)
-		if err != nil {
-			return err
-		}
-		return c.JSON(http.StatusOK, toPatientJSON(p))
+		return answerJSON(c, http.StatusOK, p, err, toPatientJSON)
 	}
 }
 

@@ -250,10 +250,7 @@ func (h billingHandlers) approvePayoutBatch(c echo.Context) error {
 	}
 	p := auth.From(c)
 	b, err := h.s.ApprovePayoutBatch(c.Request().Context(), billing.Approval{Actor: p.Actor(), IsAdmin: p.Role == auth.Admin, Override: override}, id)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, toPayoutBatchJSON(b))
+	return answerJSON(c, http.StatusOK, b, err, toPayoutBatchJSON)
 }
 
 func (h billingHandlers) cancelPayoutBatch(c echo.Context) error {
@@ -271,10 +268,7 @@ func batchStep(c echo.Context, step func(context.Context, audit.Actor, int64) (b
 		return err
 	}
 	b, err := step(c.Request().Context(), auth.From(c).Actor(), id)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, toPayoutBatchJSON(b))
+	return answerJSON(c, http.StatusOK, b, err, toPayoutBatchJSON)
 }
 
 type paidRequest struct {
@@ -295,10 +289,7 @@ func (h billingHandlers) markPayoutBatchPaid(c echo.Context) error {
 		return err
 	}
 	b, err := h.s.MarkPayoutBatchPaid(c.Request().Context(), auth.From(c).Actor(), id, paidOn)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, toPayoutBatchJSON(b))
+	return answerJSON(c, http.StatusOK, b, err, toPayoutBatchJSON)
 }
 
 func (h billingHandlers) sepaFile(c echo.Context) error {

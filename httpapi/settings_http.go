@@ -74,24 +74,14 @@ func (r settingsRequest) settings() (billing.Settings, error) {
 
 func (h billingHandlers) getSettings(c echo.Context) error {
 	st, err := h.s.Settings(c.Request().Context())
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, h.toSettingsJSON(st))
+	return answerJSON(c, http.StatusOK, st, err, h.toSettingsJSON)
 }
 
 func (h billingHandlers) putSettings(c echo.Context) error {
-	var r settingsRequest
-	if err := Decode(c, &r); err != nil {
-		return err
-	}
-	st, err := r.settings()
+	st, err := decodeBody(c, settingsRequest.settings)
 	if err != nil {
 		return err
 	}
 	st, err = h.s.PutSettings(c.Request().Context(), auth.From(c).Actor(), st)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, h.toSettingsJSON(st))
+	return answerJSON(c, http.StatusOK, st, err, h.toSettingsJSON)
 }
