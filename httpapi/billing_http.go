@@ -143,20 +143,13 @@ type invoiceJSON struct {
 func toInvoiceJSON(inv billing.Invoice) invoiceJSON {
 	out := invoiceJSON{ID: ident.FormatID(inv.ID), ProviderID: ident.FormatID(inv.ProviderID), PatientFileNumber: inv.PatientFileNumber,
 		ExternalRef: inv.ExternalRef, CareDate: inv.CareDate, Deadline: inv.Deadline, Status: inv.Status,
-		Total: money.Format(inv.Total), Lines: make([]lineJSON, len(inv.Lines)), CreatedAt: inv.CreatedAt.UTC()}
+		Total: money.Format(inv.Total), Lines: make([]lineJSON, len(inv.Lines)), DecisionReason: nullable(inv.DecisionReason),
+		CreatedAt: inv.CreatedAt.UTC(), DecidedAt: utc(inv.DecidedAt)}
 	for i, l := range inv.Lines {
 		out.Lines[i] = lineJSON{Code: l.Code, Label: l.Label, Quantity: l.Quantity, UnitPrice: money.Format(l.UnitPrice), Total: money.Format(l.Total())}
 	}
-	if inv.DecisionReason != "" {
-		reason := inv.DecisionReason
-		out.DecisionReason = &reason
-	}
 	if inv.CPAMAmount != nil && inv.CityAmount != nil {
 		out.Outcome = &outcomeJSON{CPAMAmount: money.Format(*inv.CPAMAmount), CityAmount: money.Format(*inv.CityAmount)}
-	}
-	if inv.DecidedAt != nil {
-		t := inv.DecidedAt.UTC()
-		out.DecidedAt = &t
 	}
 	return out
 }
@@ -312,14 +305,4 @@ func (h billingHandlers) cancelInvoice(c echo.Context) error {
 	}
 	inv, err := h.s.Cancel(c.Request().Context(), p.Actor(), id, visibleTo(p), reason)
 	return answerJSON(c, http.StatusOK, inv, err, toInvoiceJSON)
-}
-
-// ---- payouts ----
-
-// nullable is s, or null when empty.
-func nullable[T ~string](s T) *T {
-	if s == "" {
-		return nil
-	}
-	return &s
 }

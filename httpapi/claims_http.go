@@ -53,25 +53,9 @@ type claimJSON struct {
 }
 
 func toClaimJSON(cl claims.Claim) claimJSON {
-	out := claimJSON{ID: ident.FormatID(cl.ID), InvoiceID: ident.FormatID(cl.InvoiceID), Amount: money.Format(cl.Amount), Status: cl.Status,
-		CreatedAt: cl.CreatedAt.UTC()}
-	if cl.BatchID != 0 {
-		b := ident.FormatID(cl.BatchID)
-		out.BatchID = &b
-	}
-	if cl.PaidAmount != nil {
-		p := money.Format(*cl.PaidAmount)
-		out.PaidAmount = &p
-	}
-	if !cl.PaidOn.IsZero() {
-		d := cl.PaidOn
-		out.PaidOn = &d
-	}
-	if cl.RejectionReason != "" {
-		r := cl.RejectionReason
-		out.RejectionReason = &r
-	}
-	return out
+	return claimJSON{ID: ident.FormatID(cl.ID), InvoiceID: ident.FormatID(cl.InvoiceID), Amount: money.Format(cl.Amount), Status: cl.Status,
+		BatchID: optID(cl.BatchID), PaidAmount: optAmount(cl.PaidAmount), PaidOn: optDate(cl.PaidOn),
+		RejectionReason: nullable(cl.RejectionReason), CreatedAt: cl.CreatedAt.UTC()}
 }
 
 func (h claimsHandlers) listClaims(c echo.Context) error {

@@ -32,42 +32,40 @@ type patientJSON struct {
 	RightsHistory *[]rightsEventJSON `json:"rights_history,omitempty"`
 }
 
-type rightsJSON struct {
-	Status        rights.Status `json:"status"`
+// rightsTermsJSON are the terms of an application or a decision, which a
+// file's current rights and each event of its history both carry;
+// embedded, its members stand in line with the others.
+type rightsTermsJSON struct {
 	Regime        string        `json:"regime,omitempty"`
 	FiledOn       calendar.Date `json:"filed_on,omitzero"`
 	EffectiveFrom calendar.Date `json:"effective_from,omitzero"`
 	EffectiveTo   calendar.Date `json:"effective_to,omitzero"`
 	Reference     string        `json:"reference,omitempty"`
 	Reason        string        `json:"reason,omitempty"`
-	DecidedAt     *time.Time    `json:"decided_at,omitempty"`
+}
+
+type rightsJSON struct {
+	Status rights.Status `json:"status"`
+	rightsTermsJSON
+	DecidedAt *time.Time `json:"decided_at,omitempty"`
 }
 
 type rightsEventJSON struct {
-	Kind          rights.Status `json:"kind"`
-	Regime        string        `json:"regime,omitempty"`
-	FiledOn       calendar.Date `json:"filed_on,omitzero"`
-	EffectiveFrom calendar.Date `json:"effective_from,omitzero"`
-	EffectiveTo   calendar.Date `json:"effective_to,omitzero"`
-	Reference     string        `json:"reference,omitempty"`
-	Reason        string        `json:"reason,omitempty"`
-	By            string        `json:"by"`
-	At            time.Time     `json:"at"`
+	Kind rights.Status `json:"kind"`
+	rightsTermsJSON
+	By string    `json:"by"`
+	At time.Time `json:"at"`
 }
 
 func toPatientJSON(p claims.Patient) patientJSON {
-	out := patientJSON{
+	return patientJSON{
 		ID: ident.FormatID(p.ID), FileNumber: p.FileNumber, LastName: p.LastName, FirstName: p.FirstName,
 		BirthDate: p.BirthDate, CreatedAt: p.CreatedAt.UTC(),
-		Rights: rightsJSON{Status: p.Rights.Status, Regime: p.Rights.Regime, FiledOn: p.Rights.FiledOn,
-			EffectiveFrom: p.Rights.EffectiveFrom, EffectiveTo: p.Rights.EffectiveTo,
-			Reference: p.Rights.Reference, Reason: p.Rights.Reason, DecidedAt: p.Rights.DecidedAt},
+		Rights: rightsJSON{Status: p.Rights.Status, DecidedAt: p.Rights.DecidedAt, rightsTermsJSON: rightsTermsJSON{
+			Regime: p.Rights.Regime, FiledOn: p.Rights.FiledOn, EffectiveFrom: p.Rights.EffectiveFrom,
+			EffectiveTo: p.Rights.EffectiveTo, Reference: p.Rights.Reference, Reason: p.Rights.Reason}},
+		NIR: nullable(p.NIR),
 	}
-	if p.NIR != "" {
-		nir := p.NIR
-		out.NIR = &nir
-	}
-	return out
 }
 
 func (h claimsHandlers) listPatients(c echo.Context) error {
@@ -98,8 +96,9 @@ func (h claimsHandlers) getPatient(c echo.Context) error {
 	out := toPatientJSON(p)
 	events := make([]rightsEventJSON, len(history))
 	for i, e := range history {
-		events[i] = rightsEventJSON{Kind: e.Kind, Regime: e.Regime, FiledOn: e.FiledOn, EffectiveFrom: e.EffectiveFrom,
-			EffectiveTo: e.EffectiveTo, Reference: e.Reference, Reason: e.Reason, By: e.Actor, At: e.CreatedAt.UTC()}
+		events[i] = rightsEventJSON{Kind: e.Kind, By: e.Actor, At: e.CreatedAt.UTC(), rightsTermsJSON: rightsTermsJSON{
+			Regime: e.Regime, FiledOn: e.FiledOn, EffectiveFrom: e.EffectiveFrom,
+			EffectiveTo: e.EffectiveTo, Reference: e.Reference, Reason: e.Reason}}
 	}
 	out.RightsHistory = &events
 	return c.JSON(http.StatusOK, out)
@@ -114,12 +113,7 @@ type patientAccessJSON struct {
 }
 
 func toPatientAccessJSON(a claims.PatientAccess) patientAccessJSON {
-	out := patientAccessJSON{ID: ident.FormatID(a.ID), At: a.At.UTC(), UserName: a.UserName, Purpose: a.Purpose}
-	if a.UserID != 0 {
-		id := ident.FormatID(a.UserID)
-		out.UserID = &id
-	}
-	return out
+	return patientAccessJSON{ID: ident.FormatID(a.ID), At: a.At.UTC(), UserID: optID(a.UserID), UserName: a.UserName, Purpose: a.Purpose}
 }
 
 // getAccessLog lists who read a file's identity. It names no identity
@@ -277,11 +271,7 @@ func (h claimsHandlers) listReminders(c echo.Context) error {
 	for i, m := range list {
 		items[i] = reminderJSON{PatientID: ident.FormatID(m.PatientID), FileNumber: m.FileNumber, LastName: m.LastName, FirstName: m.FirstName,
 			PendingInvoices: m.PendingInvoices, PendingTotal: money.Format(m.PendingTotal), EarliestDeadline: m.EarliestDeadline,
-			DaysLeft: m.DaysLeft(today)}
-		if !m.FirstRemindedOn.IsZero() {
-			d := m.FirstRemindedOn
-			items[i].FirstRemindedOn = &d
-		}
+			DaysLeft: m.DaysLeft(today), FirstRemindedOn: optDate(m.FirstRemindedOn)}
 	}
 	return c.JSON(http.StatusOK, map[string]any{"window_days": claims.ReminderWindow, "items": items})
 }

@@ -37,21 +37,6 @@ type payoutJSON struct {
 	CreatedAt  time.Time               `json:"created_at"`
 }
 
-func optID(id int64) *string {
-	if id == 0 {
-		return nil
-	}
-	s := ident.FormatID(id)
-	return &s
-}
-
-func optDate(d calendar.Date) *calendar.Date {
-	if d.IsZero() {
-		return nil
-	}
-	return &d
-}
-
 func toPayoutJSON(p billing.Payout) payoutJSON {
 	return payoutJSON{ID: ident.FormatID(p.ID), InvoiceID: ident.FormatID(p.InvoiceID), ProviderID: ident.FormatID(p.ProviderID),
 		ClaimID: optID(p.ClaimID), Amount: money.Format(p.Amount), Reason: p.Reason, Note: nullable(p.Note), Status: p.Status,
@@ -140,14 +125,6 @@ type payoutBatchJSON struct {
 	PaidOn         *calendar.Date      `json:"paid_on"`
 	CancelledAt    *time.Time          `json:"cancelled_at"`
 	Providers      []batchProviderJSON `json:"providers,omitempty"`
-}
-
-func utc(t *time.Time) *time.Time {
-	if t == nil {
-		return nil
-	}
-	u := t.UTC()
-	return &u
 }
 
 func toPayoutBatchJSON(b billing.PayoutBatch) payoutBatchJSON {

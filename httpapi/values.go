@@ -1,8 +1,14 @@
 package httpapi
 
 import (
+	"time"
+
+	"github.com/shopspring/decimal"
+
 	"passd/api"
 	"passd/calendar"
+	"passd/ident"
+	"passd/money"
 )
 
 // valueReader takes a body's Values as the domain's plain strings and
@@ -27,4 +33,50 @@ func (r *valueReader) date(v api.Value, field string) calendar.Date {
 	d, err := v.OptDate(field)
 	r.err = err
 	return d
+}
+
+// The answers' values that may be absent are null when they are: a reader
+// never has to tell an empty string, a zero id or a zero date from a value.
+
+// nullable is s, or null when empty.
+func nullable[T ~string](s T) *T {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// optID is id in its text form, or null when 0.
+func optID(id int64) *string {
+	if id == 0 {
+		return nil
+	}
+	s := ident.FormatID(id)
+	return &s
+}
+
+// optDate is d, or null when zero.
+func optDate(d calendar.Date) *calendar.Date {
+	if d.IsZero() {
+		return nil
+	}
+	return &d
+}
+
+// optAmount formats an amount that may be absent.
+func optAmount(d *decimal.Decimal) *string {
+	if d == nil {
+		return nil
+	}
+	s := money.Format(*d)
+	return &s
+}
+
+// utc is t in UTC, or null when absent.
+func utc(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
 }
