@@ -40,24 +40,6 @@ func ClaimsRoutes(g *echo.Group, s *claims.Store) {
 	g.GET("/reminders", h.listReminders)
 }
 
-type claimJSON struct {
-	ID              string                 `json:"id"`
-	InvoiceID       string                 `json:"invoice_id"`
-	Amount          string                 `json:"amount"`
-	Status          settlement.ClaimStatus `json:"status"`
-	BatchID         *string                `json:"batch_id"`
-	PaidAmount      *string                `json:"paid_amount"`
-	PaidOn          *calendar.Date         `json:"paid_on"`
-	RejectionReason *string                `json:"rejection_reason"`
-	CreatedAt       time.Time              `json:"created_at"`
-}
-
-func toClaimJSON(cl claims.Claim) claimJSON {
-	return claimJSON{ID: ident.FormatID(cl.ID), InvoiceID: ident.FormatID(cl.InvoiceID), Amount: money.Format(cl.Amount), Status: cl.Status,
-		BatchID: optID(cl.BatchID), PaidAmount: optAmount(cl.PaidAmount), PaidOn: optDate(cl.PaidOn),
-		RejectionReason: nullable(cl.RejectionReason), CreatedAt: cl.CreatedAt.UTC()}
-}
-
 func (h claimsHandlers) listClaims(c echo.Context) error {
 	page, err := ParsePage(c)
 	if err != nil {
@@ -74,4 +56,22 @@ func (h claimsHandlers) listClaims(c echo.Context) error {
 	}
 	list, err := h.store.Claims(c.Request().Context(), f, page)
 	return answerPage(c, page, list, err, func(cl claims.Claim) int64 { return cl.ID }, toClaimJSON)
+}
+
+type claimJSON struct {
+	ID              string                 `json:"id"`
+	InvoiceID       string                 `json:"invoice_id"`
+	Amount          string                 `json:"amount"`
+	Status          settlement.ClaimStatus `json:"status"`
+	BatchID         *string                `json:"batch_id"`
+	PaidAmount      *string                `json:"paid_amount"`
+	PaidOn          *calendar.Date         `json:"paid_on"`
+	RejectionReason *string                `json:"rejection_reason"`
+	CreatedAt       time.Time              `json:"created_at"`
+}
+
+func toClaimJSON(cl claims.Claim) claimJSON {
+	return claimJSON{ID: ident.FormatID(cl.ID), InvoiceID: ident.FormatID(cl.InvoiceID), Amount: money.Format(cl.Amount), Status: cl.Status,
+		BatchID: optID(cl.BatchID), PaidAmount: optAmount(cl.PaidAmount), PaidOn: optDate(cl.PaidOn),
+		RejectionReason: nullable(cl.RejectionReason), CreatedAt: cl.CreatedAt.UTC()}
 }
