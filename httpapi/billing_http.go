@@ -174,13 +174,9 @@ type lineRequest struct {
 func (r invoiceRequest) invoice() (billing.NewInvoice, error) {
 	var v valueReader
 	in := billing.NewInvoice{PatientFileNumber: v.text(r.PatientFileNumber, "patient_file_number"),
-		ExternalRef: v.text(r.ExternalRef, "external_ref")}
+		ExternalRef: v.text(r.ExternalRef, "external_ref"), CareDate: v.date(r.CareDate, "care_date")}
 	if v.err != nil {
 		return in, v.err
-	}
-	var err error
-	if in.CareDate, err = r.CareDate.Date("care_date"); err != nil {
-		return in, err
 	}
 	lines, err := r.Lines.Array("lines")
 	if err != nil {
@@ -202,16 +198,9 @@ func readLine(raw api.Value, at billing.LineField) (billing.Line, error) {
 		return billing.Line{}, err
 	}
 	var v valueReader
-	l := billing.Line{Code: v.text(lr.Code, at.Code), Label: v.text(lr.Label, at.Label)}
-	if v.err != nil {
-		return l, v.err
-	}
-	var err error
-	if l.Quantity, err = lr.Quantity.Integer(at.Quantity); err != nil {
-		return l, err
-	}
-	l.UnitPrice, err = lr.UnitPrice.Amount(at.UnitPrice)
-	return l, err
+	l := billing.Line{Code: v.text(lr.Code, at.Code), Label: v.text(lr.Label, at.Label),
+		Quantity: v.integer(lr.Quantity, at.Quantity), UnitPrice: v.amount(lr.UnitPrice, at.UnitPrice)}
+	return l, v.err
 }
 
 // idempotencyKeyHeader lets a client retry POST /invoices safely.

@@ -145,7 +145,7 @@ type newPatientBody struct {
 func (b newPatientBody) patient() (claims.NewPatient, error) {
 	var r valueReader
 	np := claims.NewPatient{LastName: r.text(b.LastName, "last_name"), FirstName: r.text(b.FirstName, "first_name"),
-		BirthDate: r.date(b.BirthDate, "birth_date"), NIR: r.text(b.NIR, "nir")}
+		BirthDate: r.dateOrZero(b.BirthDate, "birth_date"), NIR: r.text(b.NIR, "nir")}
 	return np, r.err
 }
 
@@ -193,7 +193,7 @@ type rightsRequestBody struct {
 // request turns the body into the domain's application, unvalidated.
 func (b rightsRequestBody) request() (claims.RightsRequest, error) {
 	var r valueReader
-	req := claims.RightsRequest{Regime: r.text(b.Regime, "regime"), FiledOn: r.date(b.FiledOn, "filed_on")}
+	req := claims.RightsRequest{Regime: r.text(b.Regime, "regime"), FiledOn: r.dateOrZero(b.FiledOn, "filed_on")}
 	return req, r.err
 }
 
@@ -216,7 +216,7 @@ type rightsDecisionBody struct {
 func (b rightsDecisionBody) decision() (claims.RightsDecision, error) {
 	var r valueReader
 	d := claims.RightsDecision{Decision: rights.Status(r.text(b.Decision, "decision")), Regime: r.text(b.Regime, "regime"),
-		EffectiveFrom: r.date(b.EffectiveFrom, "effective_from"), EffectiveTo: r.date(b.EffectiveTo, "effective_to"),
+		EffectiveFrom: r.dateOrZero(b.EffectiveFrom, "effective_from"), EffectiveTo: r.dateOrZero(b.EffectiveTo, "effective_to"),
 		Reference: r.text(b.Reference, "reference"), Reason: r.text(b.Reason, "reason")}
 	return d, r.err
 }

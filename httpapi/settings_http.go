@@ -50,20 +50,14 @@ type settingsRequest struct {
 func (r settingsRequest) settings() (billing.Settings, error) {
 	var v valueReader
 	st := billing.Settings{RegieName: v.text(r.RegieName, "regie_name"), RegieIBAN: v.text(r.RegieIBAN, "regie_iban"),
-		RegieBIC: v.text(r.RegieBIC, "regie_bic")}
+		RegieBIC: v.text(r.RegieBIC, "regie_bic"), RegieCeiling: v.amount(r.RegieCeiling, "regie_ceiling"),
+		AnnualBudget: v.amount(r.AnnualBudget, "annual_budget")}
 	if v.err != nil {
 		return st, v.err
 	}
-	var err error
-	if st.RegieCeiling, err = r.RegieCeiling.Amount("regie_ceiling"); err != nil {
-		return st, err
-	}
-	if st.AnnualBudget, err = r.AnnualBudget.Amount("annual_budget"); err != nil {
-		return st, err
-	}
 	if r.DeadlineDays.Present() {
-		if st.DeadlineDays, err = r.DeadlineDays.Integer("deadline_days"); err != nil {
-			return st, err
+		if st.DeadlineDays = v.integer(r.DeadlineDays, "deadline_days"); v.err != nil {
+			return st, v.err
 		}
 		if err := billing.CheckDeadlineDays(st.DeadlineDays); err != nil {
 			return st, err
