@@ -237,22 +237,8 @@ func (s *Store) splitReleased(ctx context.Context, tx pgx.Tx, cands []candidate,
 	if err := rrows.Err(); err != nil {
 		return fmt.Errorf("rates: %w", err)
 	}
-	lines := make(map[int64][]Line, len(released))
-	lrows, err := tx.Query(ctx, `SELECT invoice_id, quantity, unit_price FROM invoice_lines
-		WHERE invoice_id = ANY($1) ORDER BY invoice_id, position`, released)
+	lines, err := linesOf(ctx, tx, released)
 	if err != nil {
-		return fmt.Errorf("lines: %w", err)
-	}
-	defer lrows.Close()
-	for lrows.Next() {
-		var id int64
-		var l Line
-		if err := lrows.Scan(&id, &l.Quantity, &l.UnitPrice); err != nil {
-			return fmt.Errorf("lines: %w", err)
-		}
-		lines[id] = append(lines[id], l)
-	}
-	if err := lrows.Err(); err != nil {
 		return fmt.Errorf("lines: %w", err)
 	}
 	return shareReleased(cands, rates, lines)

@@ -217,13 +217,24 @@ func (s *Store) Patients(ctx context.Context, actor audit.Actor, f PatientFilter
 	return out, db.Translate(err)
 }
 
+// lockPatientRights reads a file, its identity still sealed, and locks it
+// for the rest of tx, so that two decisions on its rights cannot interleave.
+// An unknown file is not found.
+func lockPatientRights(ctx context.Context, tx pgx.Tx, id int64) (Patient, error) {
+	p, _, err := scanPatient(tx.QueryRow(ctx, `SELECT `+patientColumns+` FROM patients WHERE id = $1 FOR NO KEY UPDATE`, id))
+	if err != nil {
+		return Patient{}, db.Translate(fmt.Errorf("claims: patient %d: %w", id, err))
+	}
+	return p, nil
+}
+
 // RequestRights records an application filed with the CPAM.
 func (s *Store) RequestRights(ctx context.Context, actor audit.Actor, id int64, req RightsRequest) (Patient, error) {
 	var p Patient
 	err := db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
-		before, _, err := scanPatient(tx.QueryRow(ctx, `SELECT `+patientColumns+` FROM patients WHERE id = $1 FOR NO KEY UPDATE`, id))
+		before, err := lockPatientRights(ctx, tx, id)
 		if err != nil {
-			return db.Translate(fmt.Errorf("claims: patient %d: %w", id, err))
+			return err
 		}
 		today := calendar.Today(s.now())
 		if req.FiledOn.After(today) {
@@ -260,9 +271,9 @@ func (s *Store) RequestRights(ctx context.Context, actor audit.Actor, id int64, 
 func (s *Store) DecideRights(ctx context.Context, actor audit.Actor, id int64, d RightsDecision) (Patient, error) {
 	var p Patient
 	err := db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
-		before, _, err := scanPatient(tx.QueryRow(ctx, `SELECT `+patientColumns+` FROM patients WHERE id = $1 FOR NO KEY UPDATE`, id))
+		before, err := lockPatientRights(ctx, tx, id)
 		if err != nil {
-			return db.Translate(fmt.Errorf("claims: patient %d: %w", id, err))
+			return err
 		}
 		now := s.now()
 		var regime, reference, reason *string
