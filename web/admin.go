@@ -8,11 +8,10 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"passd/api"
 	"passd/auth"
 	"passd/calendar"
+	"passd/db"
 	"passd/fault"
-	"passd/httpapi"
 	"passd/scheduler"
 )
 
@@ -41,15 +40,12 @@ func (s *Server) jobsPage(c echo.Context) error {
 }
 
 func (s *Server) renderJobs(c echo.Context, status int, message string) error {
-	page, err := httpapi.ParsePage(c)
+	next, err := readPage(c, func(ctx context.Context, page db.PageRequest) ([]scheduler.Run, error) {
+		return s.jobs.Runs(ctx, "", page.Limit+1, page.Before)
+	}, func(r scheduler.Run) int64 { return r.ID })
 	if err != nil {
 		return err
 	}
-	runs, err := s.jobs.Runs(c.Request().Context(), "", page.Limit+1, page.Before)
-	if err != nil {
-		return err
-	}
-	next := api.NewPage(page, runs, func(r scheduler.Run) int64 { return r.ID }, func(r scheduler.Run) scheduler.Run { return r })
 	out := jobsPage{Names: s.jobs.Names(), NextCursor: next.NextCursor, Error: message}
 	for _, r := range next.Items {
 		out.Runs = append(out.Runs, jobRunRow{Run: r, Trigger: jobTriggerLabel[r.Trigger]})

@@ -6,9 +6,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"passd/api"
 	"passd/billing"
-	"passd/httpapi"
 )
 
 // /admin/effecteurs: the partner providers and the form that creates one,
@@ -62,15 +60,10 @@ func (s *Server) adminProviders(c echo.Context) error {
 }
 
 func (s *Server) renderProviders(c echo.Context, status int, form providerForm) error {
-	page, err := httpapi.ParsePage(c)
+	next, err := readPage(c, s.billing.Providers, func(p billing.Provider) int64 { return p.ID })
 	if err != nil {
 		return err
 	}
-	list, err := s.billing.Providers(c.Request().Context(), page)
-	if err != nil {
-		return err
-	}
-	next := api.NewPage(page, list, func(p billing.Provider) int64 { return p.ID }, func(p billing.Provider) billing.Provider { return p })
 	out := providersPage{NextCursor: next.NextCursor, Form: form}
 	for _, p := range next.Items {
 		out.Providers = append(out.Providers, providerRow{Provider: p, KindLabel: providerKindFR[p.Kind], MaskedIBAN: MaskIBAN(p.IBAN)})

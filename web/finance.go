@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -10,7 +11,6 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/shopspring/decimal"
 
-	"passd/api"
 	"passd/auth"
 	"passd/billing"
 	"passd/calendar"
@@ -86,15 +86,12 @@ func (s *Server) payoutBatchList(c echo.Context) error {
 }
 
 func (s *Server) renderBatchList(c echo.Context, status int, message string) error {
-	page, err := httpapi.ParsePage(c)
+	next, err := readPage(c, func(ctx context.Context, page db.PageRequest) ([]billing.PayoutBatch, error) {
+		return s.billing.PayoutBatches(ctx, "", page)
+	}, func(b billing.PayoutBatch) int64 { return b.ID })
 	if err != nil {
 		return err
 	}
-	list, err := s.billing.PayoutBatches(c.Request().Context(), "", page)
-	if err != nil {
-		return err
-	}
-	next := api.NewPage(page, list, func(b billing.PayoutBatch) int64 { return b.ID }, func(b billing.PayoutBatch) billing.PayoutBatch { return b })
 	out := batchListPage{NextCursor: next.NextCursor, Error: message}
 	for _, b := range next.Items {
 		out.Rows = append(out.Rows, batchRow{Batch: b, Status: b.Status.Label()})

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -11,9 +12,9 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/shopspring/decimal"
 
-	"passd/api"
 	"passd/billing"
 	"passd/calendar"
+	"passd/db"
 	"passd/fault"
 	"passd/httpapi"
 	"passd/money"
@@ -33,21 +34,17 @@ type invoiceListPage struct {
 
 func (s *Server) invoiceList(c echo.Context) error {
 	p, _ := principal(c)
-	page, err := httpapi.ParsePage(c)
+	next, err := readPage(c, func(ctx context.Context, page db.PageRequest) ([]billing.Invoice, error) {
+		return s.billing.Invoices(ctx, billing.InvoiceFilter{ProviderID: p.ProviderID}, page)
+	}, func(inv billing.Invoice) int64 { return inv.ID })
 	if err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
-	list, err := s.billing.Invoices(ctx, billing.InvoiceFilter{ProviderID: p.ProviderID}, page)
-	if err != nil {
-		return err
-	}
-	next := api.NewPage(page, list, func(inv billing.Invoice) int64 { return inv.ID }, func(inv billing.Invoice) billing.Invoice { return inv })
 	ids := make([]int64, len(next.Items))
 	for i, inv := range next.Items {
 		ids[i] = inv.ID
 	}
-	settled, err := s.billing.Settlements(ctx, ids)
+	settled, err := s.billing.Settlements(c.Request().Context(), ids)
 	if err != nil {
 		return err
 	}

@@ -10,7 +10,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"passd/api"
 	"passd/claims"
 	"passd/claims/cpamfile"
 	"passd/fault"
@@ -54,15 +53,10 @@ func (s *Server) claimBatches(c echo.Context) error {
 }
 
 func (s *Server) renderClaimBatches(c echo.Context, status int, message string) error {
-	page, err := httpapi.ParsePage(c)
+	next, err := readPage(c, s.claims.ClaimBatches, func(b claims.ClaimBatch) int64 { return b.ID })
 	if err != nil {
 		return err
 	}
-	list, err := s.claims.ClaimBatches(c.Request().Context(), page)
-	if err != nil {
-		return err
-	}
-	next := api.NewPage(page, list, func(b claims.ClaimBatch) int64 { return b.ID }, func(b claims.ClaimBatch) claims.ClaimBatch { return b })
 	return s.render(c, status, "referent-batches.html", "Lots de demandes de remboursement",
 		claimBatchesPage{Batches: next.Items, NextCursor: next.NextCursor, Err: message})
 }

@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"html/template"
@@ -11,8 +12,11 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"passd/api"
 	"passd/auth"
+	"passd/db"
 	"passd/fault"
+	"passd/httpapi"
 	"passd/rights"
 	"passd/settlement"
 )
@@ -176,4 +180,19 @@ func clientFault(err error) (*fault.Error, bool) {
 		return nil, false
 	}
 	return fe, true
+}
+
+// readPage reads the page of a list that the query's ?limit= and ?cursor=
+// ask for, as the API's list routes do: read returns up to one row more
+// than the limit, which only tells that a next page exists.
+func readPage[T any](c echo.Context, read func(context.Context, db.PageRequest) ([]T, error), idOf func(T) int64) (api.Page[T], error) {
+	page, err := httpapi.ParsePage(c)
+	if err != nil {
+		return api.Page[T]{}, err
+	}
+	rows, err := read(c.Request().Context(), page)
+	if err != nil {
+		return api.Page[T]{}, err
+	}
+	return api.NewPage(page, rows, idOf, func(row T) T { return row }), nil
 }
