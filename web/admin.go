@@ -67,12 +67,11 @@ func (s *Server) runJob(c echo.Context) error {
 		}
 		return err
 	}
+	flash := "job-done"
 	if run.Error != nil {
-		setFlash(c, "job-failed")
-	} else {
-		setFlash(c, "job-done")
+		flash = "job-failed"
 	}
-	return c.Redirect(http.StatusSeeOther, "/admin/taches")
+	return redirectWithFlash(c, flash, "/admin/taches")
 }
 
 // adminRoutes registers the admin role's pages.

@@ -87,13 +87,9 @@ func (s *Server) createProvider(c echo.Context) error {
 		_, err = s.billing.CreateProvider(c.Request().Context(), p.Actor(), np)
 	}
 	if err != nil {
-		if !f.explain(err) {
-			return err
-		}
-		return s.renderProviders(c, http.StatusUnprocessableEntity, f)
+		return showRefusedForm(err, f.explain, func(status int) error { return s.renderProviders(c, status, f) })
 	}
-	setFlash(c, "provider-created")
-	return c.Redirect(http.StatusSeeOther, "/admin/effecteurs")
+	return redirectWithFlash(c, "provider-created", "/admin/effecteurs")
 }
 
 // explain puts a French message next to the field an error names; false

@@ -122,13 +122,11 @@ func (s *Server) createPatient(c echo.Context) error {
 		created, err = s.claims.CreatePatient(c.Request().Context(), p.Actor(), np)
 	}
 	if err != nil {
-		if !f.explain(err) {
-			return err
-		}
-		return s.render(c, http.StatusUnprocessableEntity, "coordinator-new.html", "Nouveau dossier", f)
+		return showRefusedForm(err, f.explain, func(status int) error {
+			return s.render(c, status, "coordinator-new.html", "Nouveau dossier", f)
+		})
 	}
-	setFlash(c, "patient-created")
-	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/coordination/dossiers/%d", created.ID))
+	return redirectWithFlash(c, "patient-created", fmt.Sprintf("/coordination/dossiers/%d", created.ID))
 }
 
 // explain puts a French message next to the field an error names; false
@@ -191,13 +189,9 @@ func (s *Server) requestRights(c echo.Context) error {
 		_, err = s.claims.RequestRights(c.Request().Context(), p.Actor(), id, req)
 	}
 	if err != nil {
-		if !f.explain(err) {
-			return err
-		}
-		return s.renderCoordinatorFile(c, http.StatusUnprocessableEntity, f)
+		return showRefusedForm(err, f.explain, func(status int) error { return s.renderCoordinatorFile(c, status, f) })
 	}
-	setFlash(c, "rights-requested")
-	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/coordination/dossiers/%d", id))
+	return redirectWithFlash(c, "rights-requested", fmt.Sprintf("/coordination/dossiers/%d", id))
 }
 
 // explain puts a French message next to the field an error names; false

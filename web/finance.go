@@ -111,8 +111,7 @@ func (s *Server) draftPayoutBatch(c echo.Context) error {
 		return s.renderBatchList(c, http.StatusConflict,
 			"Aucun paiement à verser ne peut entrer dans un lot : il n'y en a pas sous le plafond de la régie, ou un autre lot est en cours de préparation.")
 	}
-	setFlash(c, "batch-drafted")
-	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/finances/lots/%d", b.ID))
+	return redirectWithFlash(c, "batch-drafted", fmt.Sprintf("/finances/lots/%d", b.ID))
 }
 
 // ---- one batch ----
@@ -193,8 +192,7 @@ func (s *Server) batchStep(flash string, step func(c echo.Context, p auth.Princi
 			}
 			return s.renderBatch(c, status, batchPage{Error: message})
 		}
-		setFlash(c, flash)
-		return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/finances/lots/%d", id))
+		return redirectWithFlash(c, flash, fmt.Sprintf("/finances/lots/%d", id))
 	}
 }
 
@@ -266,8 +264,7 @@ func (s *Server) markPayoutBatchPaid(c echo.Context) error {
 		}
 		return s.renderBatch(c, status, batchPage{PaidOn: raw, Error: message})
 	}
-	setFlash(c, "batch-paid")
-	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/finances/lots/%d", id))
+	return redirectWithFlash(c, "batch-paid", fmt.Sprintf("/finances/lots/%d", id))
 }
 
 // ---- files ----

@@ -215,14 +215,13 @@ func (s *Server) submitInvoice(c echo.Context) error {
 		_, err = s.billing.CreateInvoice(c.Request().Context(), p.Actor(), p.ProviderID, in)
 	}
 	if err != nil {
-		if !f.explain(err, sent) {
-			return err
-		}
-		f.number()
-		return s.render(c, http.StatusUnprocessableEntity, "invoice_form.html", "Nouvelle facture", f)
+		explain := func(err error) bool { return f.explain(err, sent) }
+		return showRefusedForm(err, explain, func(status int) error {
+			f.number()
+			return s.render(c, status, "invoice_form.html", "Nouvelle facture", f)
+		})
 	}
-	setFlash(c, "invoice-saved")
-	return c.Redirect(http.StatusSeeOther, "/effecteur/factures")
+	return redirectWithFlash(c, "invoice-saved", "/effecteur/factures")
 }
 
 // explain puts a French message next to the field an error names; false

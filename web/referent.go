@@ -107,13 +107,9 @@ func (s *Server) decideRights(c echo.Context) error {
 		_, err = s.claims.DecideRights(c.Request().Context(), p.Actor(), id, d)
 	}
 	if err != nil {
-		if !f.explain(err) {
-			return err
-		}
-		return s.renderReferentFile(c, http.StatusUnprocessableEntity, &f)
+		return showRefusedForm(err, f.explain, func(status int) error { return s.renderReferentFile(c, status, &f) })
 	}
-	setFlash(c, "rights-decided")
-	return c.Redirect(http.StatusSeeOther, "/cpam/dossiers")
+	return redirectWithFlash(c, "rights-decided", "/cpam/dossiers")
 }
 
 // decision is the decision the form stands for, validated. One form serves

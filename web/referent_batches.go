@@ -70,8 +70,7 @@ func (s *Server) createClaimBatch(c echo.Context) error {
 	if !ok {
 		return s.renderClaimBatches(c, http.StatusConflict, "Aucune demande de remboursement n'attend d'être mise en lot.")
 	}
-	setFlash(c, "claim-batch-created")
-	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/cpam/lots/%d", b.ID))
+	return redirectWithFlash(c, "claim-batch-created", fmt.Sprintf("/cpam/lots/%d", b.ID))
 }
 
 type returnRow struct {

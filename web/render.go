@@ -196,3 +196,21 @@ func readPage[T any](c echo.Context, read func(context.Context, db.PageRequest) 
 	}
 	return api.NewPage(page, rows, idOf, func(row T) T { return row }), nil
 }
+
+// redirectWithFlash ends a POST that did what it asked, post/redirect/get:
+// the browser goes to next, which shows the flash once.
+func redirectWithFlash(c echo.Context, flash, next string) error {
+	setFlash(c, flash)
+	return c.Redirect(http.StatusSeeOther, next)
+}
+
+// showRefusedForm answers a form whose save failed with err: when explain
+// finds err to be the client's (and has put its French messages in the
+// form), again shows the form as typed with a 422; any other error is left
+// to the error page.
+func showRefusedForm(err error, explain func(error) bool, again func(status int) error) error {
+	if !explain(err) {
+		return err
+	}
+	return again(http.StatusUnprocessableEntity)
+}
