@@ -158,12 +158,7 @@ func (s *Server) coordinatorFile(c echo.Context) error {
 // renderCoordinatorFile reads the file (which logs the read of its
 // identity) and shows it with the application form as typed.
 func (s *Server) renderCoordinatorFile(c echo.Context, status int, form rightsRequestForm) error {
-	p, _ := principal(c)
-	id, err := httpapi.PathID(c, "id")
-	if err != nil {
-		return err
-	}
-	patient, history, err := s.claims.Patient(c.Request().Context(), p.Actor(), id)
+	patient, history, err := s.pathPatient(c)
 	if err != nil {
 		return err
 	}
@@ -210,12 +205,7 @@ type attestationPage struct {
 // attestation is the PASS attestation the patient shows providers: valid
 // from the day it is printed for AttestationMonths months.
 func (s *Server) attestation(c echo.Context) error {
-	p, _ := principal(c)
-	id, err := httpapi.PathID(c, "id")
-	if err != nil {
-		return err
-	}
-	patient, _, err := s.claims.Patient(c.Request().Context(), p.Actor(), id)
+	patient, _, err := s.pathPatient(c)
 	if err != nil {
 		return err
 	}
@@ -251,6 +241,18 @@ func (s *Server) reminders(c echo.Context) error {
 		page.Rows = append(page.Rows, reminderRow{Reminder: m, DaysLeft: m.DaysLeft(today)})
 	}
 	return s.render(c, http.StatusOK, "coordinator-reminders.html", "Relances", page)
+}
+
+// pathPatient reads the patient file the path's id names, with its rights
+// history, for the signed-in user: claims.Store logs that user's read of
+// the identity in the same statement.
+func (s *Server) pathPatient(c echo.Context) (claims.Patient, []claims.RightsEvent, error) {
+	p, _ := principal(c)
+	id, err := httpapi.PathID(c, "id")
+	if err != nil {
+		return claims.Patient{}, nil, err
+	}
+	return s.claims.Patient(c.Request().Context(), p.Actor(), id)
 }
 
 // parseFormDate reads a date typed in a form as YYYY-MM-DD (what a date

@@ -63,12 +63,7 @@ func (s *Server) referentFile(c echo.Context) error {
 // shows the decision form: as typed when form is not nil, else proposed
 // from the application.
 func (s *Server) renderReferentFile(c echo.Context, status int, form *decisionForm) error {
-	p, _ := principal(c)
-	id, err := httpapi.PathID(c, "id")
-	if err != nil {
-		return err
-	}
-	patient, _, err := s.claims.Patient(c.Request().Context(), p.Actor(), id)
+	patient, _, err := s.pathPatient(c)
 	if err != nil {
 		return err
 	}
