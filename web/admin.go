@@ -8,6 +8,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"passd/api"
 	"passd/auth"
 	"passd/calendar"
 	"passd/db"
@@ -29,10 +30,9 @@ type jobRunRow struct {
 }
 
 type jobsPage struct {
-	Names      []string
-	Runs       []jobRunRow
-	NextCursor string
-	Error      string
+	api.Page[jobRunRow] // the runs, newest first
+	Names               []string
+	Error               string
 }
 
 func (s *Server) jobsPage(c echo.Context) error {
@@ -40,17 +40,16 @@ func (s *Server) jobsPage(c echo.Context) error {
 }
 
 func (s *Server) renderJobs(c echo.Context, status int, message string) error {
-	next, err := readPage(c, func(ctx context.Context, page db.PageRequest) ([]scheduler.Run, error) {
+	runs, err := readPage(c, func(ctx context.Context, page db.PageRequest) ([]scheduler.Run, error) {
 		return s.jobs.Runs(ctx, "", page.Limit+1, page.Before)
-	}, func(r scheduler.Run) int64 { return r.ID })
+	}, func(r scheduler.Run) int64 { return r.ID }, func(r scheduler.Run) jobRunRow {
+		return jobRunRow{Run: r, Trigger: jobTriggerLabel[r.Trigger]}
+	})
 	if err != nil {
 		return err
 	}
-	out := jobsPage{Names: s.jobs.Names(), NextCursor: next.NextCursor, Error: message}
-	for _, r := range next.Items {
-		out.Runs = append(out.Runs, jobRunRow{Run: r, Trigger: jobTriggerLabel[r.Trigger]})
-	}
-	return s.render(c, status, "admin-jobs.html", "Tâches planifiées", out)
+	return s.render(c, status, "admin-jobs.html", "Tâches planifiées",
+		jobsPage{Page: runs, Names: s.jobs.Names(), Error: message})
 }
 
 // runJob is "Lancer maintenant : {job}".

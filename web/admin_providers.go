@@ -6,6 +6,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"passd/api"
 	"passd/billing"
 )
 
@@ -49,10 +50,9 @@ type providerForm struct {
 }
 
 type providersPage struct {
-	Providers  []providerRow
-	NextCursor string
-	Kinds      []choice
-	Form       providerForm
+	api.Page[providerRow] // the providers, newest first
+	Kinds                 []choice
+	Form                  providerForm
 }
 
 func (s *Server) adminProviders(c echo.Context) error {
@@ -60,14 +60,13 @@ func (s *Server) adminProviders(c echo.Context) error {
 }
 
 func (s *Server) renderProviders(c echo.Context, status int, form providerForm) error {
-	next, err := readPage(c, s.billing.Providers, func(p billing.Provider) int64 { return p.ID })
+	providers, err := readPage(c, s.billing.Providers, func(p billing.Provider) int64 { return p.ID }, func(p billing.Provider) providerRow {
+		return providerRow{Provider: p, KindLabel: providerKindFR[p.Kind], MaskedIBAN: MaskIBAN(p.IBAN)}
+	})
 	if err != nil {
 		return err
 	}
-	out := providersPage{NextCursor: next.NextCursor, Form: form}
-	for _, p := range next.Items {
-		out.Providers = append(out.Providers, providerRow{Provider: p, KindLabel: providerKindFR[p.Kind], MaskedIBAN: MaskIBAN(p.IBAN)})
-	}
+	out := providersPage{Page: providers, Form: form}
 	for _, k := range billing.ProviderKinds {
 		out.Kinds = append(out.Kinds, choice{Value: k, Label: providerKindFR[k], Selected: k == form.Kind})
 	}

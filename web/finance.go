@@ -11,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/shopspring/decimal"
 
+	"passd/api"
 	"passd/auth"
 	"passd/billing"
 	"passd/calendar"
@@ -76,9 +77,8 @@ type batchRow struct {
 }
 
 type batchListPage struct {
-	Rows       []batchRow
-	NextCursor string
-	Error      string
+	api.Page[batchRow] // the batches, newest first
+	Error              string
 }
 
 func (s *Server) payoutBatchList(c echo.Context) error {
@@ -86,17 +86,16 @@ func (s *Server) payoutBatchList(c echo.Context) error {
 }
 
 func (s *Server) renderBatchList(c echo.Context, status int, message string) error {
-	next, err := readPage(c, func(ctx context.Context, page db.PageRequest) ([]billing.PayoutBatch, error) {
+	batches, err := readPage(c, func(ctx context.Context, page db.PageRequest) ([]billing.PayoutBatch, error) {
 		return s.billing.PayoutBatches(ctx, "", page)
-	}, func(b billing.PayoutBatch) int64 { return b.ID })
+	}, func(b billing.PayoutBatch) int64 { return b.ID }, func(b billing.PayoutBatch) batchRow {
+		return batchRow{Batch: b, Status: b.Status.Label()}
+	})
 	if err != nil {
 		return err
 	}
-	out := batchListPage{NextCursor: next.NextCursor, Error: message}
-	for _, b := range next.Items {
-		out.Rows = append(out.Rows, batchRow{Batch: b, Status: b.Status.Label()})
-	}
-	return s.render(c, status, "finance-batches.html", "Lots de paiement", out)
+	return s.render(c, status, "finance-batches.html", "Lots de paiement",
+		batchListPage{Page: batches, Error: message})
 }
 
 // draftPayoutBatch is "Préparer un lot": POST /payout-batches without a

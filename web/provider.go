@@ -34,22 +34,22 @@ type invoiceListPage struct {
 
 func (s *Server) invoiceList(c echo.Context) error {
 	p, _ := principal(c)
-	next, err := readPage(c, func(ctx context.Context, page db.PageRequest) ([]billing.Invoice, error) {
+	invoices, err := readPage(c, func(ctx context.Context, page db.PageRequest) ([]billing.Invoice, error) {
 		return s.billing.Invoices(ctx, billing.InvoiceFilter{ProviderID: p.ProviderID}, page)
-	}, func(inv billing.Invoice) int64 { return inv.ID })
+	}, func(inv billing.Invoice) int64 { return inv.ID }, asRead)
 	if err != nil {
 		return err
 	}
-	ids := make([]int64, len(next.Items))
-	for i, inv := range next.Items {
+	ids := make([]int64, len(invoices.Items))
+	for i, inv := range invoices.Items {
 		ids[i] = inv.ID
 	}
 	settled, err := s.billing.Settlements(c.Request().Context(), ids)
 	if err != nil {
 		return err
 	}
-	out := invoiceListPage{NextCursor: next.NextCursor}
-	for _, inv := range next.Items {
+	out := invoiceListPage{NextCursor: invoices.NextCursor}
+	for _, inv := range invoices.Items {
 		out.Rows = append(out.Rows, invoiceRow{Invoice: inv, Badge: InvoiceBadge(inv, settled[inv.ID])})
 	}
 	return s.render(c, http.StatusOK, "invoices.html", "Mes factures", out)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"passd/api"
 	"passd/claims"
 	"passd/claims/cpamfile"
 	"passd/fault"
@@ -43,9 +44,8 @@ func ReturnResultLabel(result string) string {
 }
 
 type claimBatchesPage struct {
-	Batches    []claims.ClaimBatch
-	NextCursor string
-	Err        string
+	api.Page[claims.ClaimBatch] // the batches, newest first
+	Error                       string
 }
 
 func (s *Server) claimBatches(c echo.Context) error {
@@ -53,12 +53,12 @@ func (s *Server) claimBatches(c echo.Context) error {
 }
 
 func (s *Server) renderClaimBatches(c echo.Context, status int, message string) error {
-	next, err := readPage(c, s.claims.ClaimBatches, func(b claims.ClaimBatch) int64 { return b.ID })
+	batches, err := readPage(c, s.claims.ClaimBatches, func(b claims.ClaimBatch) int64 { return b.ID }, asRead)
 	if err != nil {
 		return err
 	}
 	return s.render(c, status, "referent-batches.html", "Lots de demandes de remboursement",
-		claimBatchesPage{Batches: next.Items, NextCursor: next.NextCursor, Err: message})
+		claimBatchesPage{Page: batches, Error: message})
 }
 
 func (s *Server) createClaimBatch(c echo.Context) error {

@@ -184,18 +184,23 @@ func clientFault(err error) (*fault.Error, bool) {
 
 // readPage reads the page of a list that the query's ?limit= and ?cursor=
 // ask for, as the API's list routes do: read returns up to one row more
-// than the limit, which only tells that a next page exists.
-func readPage[T any](c echo.Context, read func(context.Context, db.PageRequest) ([]T, error), idOf func(T) int64) (api.Page[T], error) {
+// than the limit, which only tells that a next page exists, and each row
+// read becomes the page's row by toRow.
+func readPage[D, Row any](c echo.Context, read func(context.Context, db.PageRequest) ([]D, error), idOf func(D) int64,
+	toRow func(D) Row) (api.Page[Row], error) {
 	page, err := httpapi.ParsePage(c)
 	if err != nil {
-		return api.Page[T]{}, err
+		return api.Page[Row]{}, err
 	}
 	rows, err := read(c.Request().Context(), page)
 	if err != nil {
-		return api.Page[T]{}, err
+		return api.Page[Row]{}, err
 	}
-	return api.NewPage(page, rows, idOf, func(row T) T { return row }), nil
+	return api.NewPage(page, rows, idOf, toRow), nil
 }
+
+// asRead is toRow for a list whose rows the page shows as they were read.
+func asRead[T any](row T) T { return row }
 
 // redirectWithFlash ends a POST that did what it asked, post/redirect/get:
 // the browser goes to next, which shows the flash once.
