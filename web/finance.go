@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -26,9 +25,6 @@ import (
 // steps (draft, submit, approve by another agent, cancel, mark paid), the
 // SEPA file and the CSV exports. Every step calls the billing.Store method
 // its API route calls; the rules (four eyes, budget, statuses) stay there.
-
-// fourEyesMessage is what the preparer of a batch reads when approving it.
-const fourEyesMessage = "Vous avez préparé ce lot : un autre agent doit l'approuver."
 
 // ---- the dashboard ----
 
@@ -185,36 +181,33 @@ func (s *Server) batchStep(flash string, step func(c echo.Context, p auth.Princi
 			return err
 		}
 		if err := step(c, p, id); err != nil {
-			status, message, ok := explainBatchError(err)
+			status, refusal, ok := explainBatchError(err)
 			if !ok {
 				return err
 			}
-			return s.renderBatch(c, status, batchPage{Error: message})
+			return s.renderBatch(c, status, batchPage{Error: refusal})
 		}
 		return redirectWithFlash(c, flash, fmt.Sprintf("/finances/lots/%d", id))
 	}
 }
 
-// explainBatchError turns a refusal of billing into a status and a French
-// message; false when the error is not one (it is then a 500 or 503 page).
+// explainBatchError turns a refusal of billing into a status and the
+// batch page's French message for it; false when the table has none (the
+// error is then a 500 or 503 page). Only the four-eyes rule is about who
+// asks (403); every other refusal is about the batch's state (409).
 func explainBatchError(err error) (int, string, bool) {
 	fe, ok := fault.As(err)
 	if !ok {
 		return 0, "", false
 	}
-	switch {
-	case fe.Kind == fault.KindFourEyes:
-		return http.StatusForbidden, fourEyesMessage, true
-	case fe.Kind == fault.KindBudgetExceeded:
-		return http.StatusConflict, "Approuver ce lot dépasserait le budget annuel du PASS : seul un administrateur peut l'autoriser.", true
-	case fe.Kind == fault.KindBatchStatus:
-		return http.StatusConflict, "Ce lot a changé d'état entre-temps : cette action n'est plus possible.", true
-	case fe.Kind == fault.KindSettingsIncomplete:
-		return http.StatusConflict, "Le nom, l'IBAN et le BIC de la régie doivent d'abord être renseignés dans les paramètres.", true
-	case fe.Code == fault.Conflict:
-		return http.StatusConflict, "Cette action n'est pas possible sur ce lot dans son état actuel.", true
+	m := message("payout_batch", "", fe)
+	if m == "" {
+		return 0, "", false
 	}
-	return 0, "", false
+	if fe.Kind == fault.KindFourEyes {
+		return http.StatusForbidden, m, true
+	}
+	return http.StatusConflict, m, true
 }
 
 func (s *Server) submitPayoutBatch(c echo.Context, p auth.Principal, id int64) error {
@@ -248,20 +241,13 @@ func (s *Server) markPayoutBatchPaid(c echo.Context) error {
 	if err != nil {
 		fe, ok := fault.As(err)
 		if ok && fe.Field == "paid_on" {
-			message := "Indiquez la date du paiement (jj/mm/aaaa)."
-			switch {
-			case errors.Is(fe, calendar.ErrFuture):
-				message = "La date du paiement ne peut pas être dans le futur."
-			case errors.Is(fe, billing.ErrPaidBeforeApproval):
-				message = "La date du paiement ne peut pas précéder l'approbation du lot."
-			}
-			return s.renderBatch(c, http.StatusUnprocessableEntity, batchPage{PaidOn: raw, PaidErr: message})
+			return s.renderBatch(c, http.StatusUnprocessableEntity, batchPage{PaidOn: raw, PaidErr: message("payout_batch", "paid_on", fe)})
 		}
-		status, message, ok := explainBatchError(err)
+		status, refusal, ok := explainBatchError(err)
 		if !ok {
 			return err
 		}
-		return s.renderBatch(c, status, batchPage{PaidOn: raw, Error: message})
+		return s.renderBatch(c, status, batchPage{PaidOn: raw, Error: refusal})
 	}
 	return redirectWithFlash(c, "batch-paid", fmt.Sprintf("/finances/lots/%d", id))
 }
@@ -275,8 +261,8 @@ func (s *Server) batchSEPA(c echo.Context) error {
 		return err
 	}
 	if _, err := s.billing.CheckSEPA(c.Request().Context(), id); err != nil {
-		if _, message, ok := explainBatchError(err); ok {
-			return s.renderBatch(c, http.StatusConflict, batchPage{Error: message})
+		if _, refusal, ok := explainBatchError(err); ok {
+			return s.renderBatch(c, http.StatusConflict, batchPage{Error: refusal})
 		}
 		return err
 	}
