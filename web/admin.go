@@ -9,7 +9,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"passd/api"
-	"passd/auth"
 	"passd/calendar"
 	"passd/db"
 	"passd/fault"
@@ -71,20 +70,6 @@ func (s *Server) runJob(c echo.Context) error {
 		flash = "job-failed"
 	}
 	return redirectWithFlash(c, flash, "/admin/taches")
-}
-
-// adminRoutes registers the admin role's pages.
-func (s *Server) adminRoutes(page func(method, path string, h echo.HandlerFunc, roles ...auth.Role)) {
-	page(http.MethodGet, "/admin/taches", s.jobsPage, auth.Admin)
-	page(http.MethodPost, "/admin/taches/:name", s.runJob, auth.Admin)
-	page(http.MethodGet, "/admin", s.adminHome, auth.Admin)
-	page(http.MethodGet, "/admin/effecteurs", s.adminProviders, auth.Admin)
-	page(http.MethodPost, "/admin/effecteurs", s.createProvider, auth.Admin)
-	page(http.MethodGet, "/admin/utilisateurs", s.adminUsers, auth.Admin)
-	page(http.MethodPost, "/admin/utilisateurs", s.issueToken, auth.Admin)
-	page(http.MethodPost, "/admin/utilisateurs/jetons/:id/revoquer", s.revokeToken, auth.Admin)
-	page(http.MethodGet, "/admin/parametres", s.adminSettings, auth.Admin)
-	page(http.MethodPost, "/admin/parametres", s.saveSettings, auth.Admin)
 }
 
 // FormatMoment writes an instant in Paris time as dd/mm/yyyy hh:mm:ss.

@@ -292,18 +292,3 @@ func (s *Server) payoutBatchesCSV(c echo.Context) error {
 		return s.billing.PayoutBatchesCSV(c.Request().Context(), "", w)
 	})
 }
-
-// financeRoutes registers the finance role's pages.
-func (s *Server) financeRoutes(page func(method, path string, h echo.HandlerFunc, roles ...auth.Role)) {
-	page(http.MethodGet, "/finances", s.financeHome, auth.Finance)
-	page(http.MethodGet, "/finances/paiements.csv", s.payoutsCSV, auth.Finance)
-	page(http.MethodGet, "/finances/lots", s.payoutBatchList, auth.Finance)
-	page(http.MethodPost, "/finances/lots", s.draftPayoutBatch, auth.Finance)
-	page(http.MethodGet, "/finances/lots.csv", s.payoutBatchesCSV, auth.Finance)
-	page(http.MethodGet, "/finances/lots/:id", s.payoutBatchPage, auth.Finance)
-	page(http.MethodGet, "/finances/lots/:id/sepa.xml", s.batchSEPA, auth.Finance)
-	page(http.MethodPost, "/finances/lots/:id/soumettre", s.batchStep("batch-submitted", s.submitPayoutBatch), auth.Finance)
-	page(http.MethodPost, "/finances/lots/:id/approuver", s.batchStep("batch-approved", s.approvePayoutBatch), auth.Finance)
-	page(http.MethodPost, "/finances/lots/:id/annuler", s.batchStep("batch-cancelled", s.cancelPayoutBatch), auth.Finance)
-	page(http.MethodPost, "/finances/lots/:id/paye", s.markPayoutBatchPaid, auth.Finance)
-}
