@@ -49,9 +49,18 @@ type providerForm struct {
 	Summary                                               string
 }
 
+// KindChoices are the options of the form's kind select, the typed one
+// selected.
+func (f providerForm) KindChoices() []choice {
+	out := make([]choice, 0, len(billing.ProviderKinds))
+	for _, k := range billing.ProviderKinds {
+		out = append(out, choice{Value: k, Label: providerKindFR[k], Selected: k == f.Kind})
+	}
+	return out
+}
+
 type providersPage struct {
 	api.Page[providerRow] // the providers, newest first
-	Kinds                 []choice
 	Form                  providerForm
 }
 
@@ -66,11 +75,7 @@ func (s *Server) renderProviders(c echo.Context, status int, form providerForm) 
 	if err != nil {
 		return err
 	}
-	out := providersPage{Page: providers, Form: form}
-	for _, k := range billing.ProviderKinds {
-		out.Kinds = append(out.Kinds, choice{Value: k, Label: providerKindFR[k], Selected: k == form.Kind})
-	}
-	return s.render(c, status, "admin-providers.html", "Effecteurs", out)
+	return s.render(c, status, "admin-providers.html", "Effecteurs", providersPage{Page: providers, Form: form})
 }
 
 func (s *Server) createProvider(c echo.Context) error {
