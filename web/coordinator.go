@@ -20,7 +20,7 @@ import (
 // invoices near their deadline. Every page that shows an identity reads it
 // through claims.Store, which writes the access log in the same statement.
 
-// regimeFR names a coverage regime in French, in the order of the select.
+// regimeOptions names each coverage regime in French, in the order of the select.
 var regimeOptions = []option{{"puma", "PUMa"}, {"puma_css", "PUMa + C2S"}, {"ame", "AME"}}
 
 type option struct{ Value, Label string }
@@ -147,7 +147,6 @@ type rightsRequestForm struct {
 type filePage struct {
 	Patient claims.Patient
 	History []claims.RightsEvent
-	Regimes []option
 	Form    rightsRequestForm
 }
 
@@ -166,7 +165,7 @@ func (s *Server) renderCoordinatorFile(c echo.Context, status int, form rightsRe
 		form.Regime = patient.Rights.Regime
 	}
 	return s.render(c, status, "coordinator-file.html", "Dossier "+patient.FileNumber,
-		filePage{Patient: patient, History: history, Regimes: regimeOptions, Form: form})
+		filePage{Patient: patient, History: history, Form: form})
 }
 
 func (s *Server) requestRights(c echo.Context) error {

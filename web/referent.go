@@ -48,7 +48,6 @@ type decisionForm struct {
 
 type decisionPage struct {
 	Patient   claims.Patient
-	Regimes   []option
 	Decisions []option
 	Form      decisionForm
 }
@@ -71,7 +70,7 @@ func (s *Server) renderReferentFile(c echo.Context, status int, form *decisionFo
 		form = proposedDecision(patient.Rights)
 	}
 	return s.render(c, status, "referent-file.html", "Dossier "+patient.FileNumber,
-		decisionPage{Patient: patient, Regimes: regimeOptions, Decisions: decisionOptions, Form: *form})
+		decisionPage{Patient: patient, Decisions: decisionOptions, Form: *form})
 }
 
 // proposedDecision fills the form from the application: its regime, and a

@@ -31,8 +31,11 @@ var funcs = template.FuncMap{
 	"reason": settlement.Reason.Label,
 	"rights": rights.Status.Label,
 	"regime": RegimeLabel,
-	"day":    FormatDay,
-	"moment": FormatMoment,
+	// regimeOptions are the regime select's options, for the
+	// "regime-field" of the coordinator's and the referent's forms.
+	"regimeOptions": func() []option { return regimeOptions },
+	"day":           FormatDay,
+	"moment":        FormatMoment,
 }
 
 func mustParsePages() pages {
