@@ -14,27 +14,26 @@ import (
 	"passd/fault"
 )
 
+// statusOfCode is the HTTP status of each code of the error model; a code
+// not in it (Internal) is a 500.
+var statusOfCode = map[fault.Code]int{
+	fault.Invalid:      http.StatusUnprocessableEntity,
+	fault.NotFound:     http.StatusNotFound,
+	fault.Conflict:     http.StatusConflict,
+	fault.Unauthorized: http.StatusUnauthorized,
+	fault.Forbidden:    http.StatusForbidden,
+	fault.Unavailable:  http.StatusServiceUnavailable,
+}
+
 // StatusOf maps the error model to HTTP, once.
 func StatusOf(fe *fault.Error) int {
 	if fe.Status != 0 {
 		return fe.Status
 	}
-	switch fe.Code {
-	case fault.Invalid:
-		return http.StatusUnprocessableEntity
-	case fault.NotFound:
-		return http.StatusNotFound
-	case fault.Conflict:
-		return http.StatusConflict
-	case fault.Unauthorized:
-		return http.StatusUnauthorized
-	case fault.Forbidden:
-		return http.StatusForbidden
-	case fault.Unavailable:
-		return http.StatusServiceUnavailable
-	default:
-		return http.StatusInternalServerError
+	if status, ok := statusOfCode[fe.Code]; ok {
+		return status
 	}
+	return http.StatusInternalServerError
 }
 
 // ErrorBody is the JSON of every error answer.

@@ -48,12 +48,6 @@ var InvoiceMachine = lifecycle.New([]InvoiceStatus{StatusPending, StatusReleased
 // Statuses lists every invoice status, for filters.
 var Statuses = InvoiceMachine.States()
 
-// Allowed reports whether an invoice in s may take action a.
-func (s InvoiceStatus) Allowed(a InvoiceAction) bool { return InvoiceMachine.Allowed(s, a) }
-
-// Next is where action a takes an invoice in s.
-func (s InvoiceStatus) Next(a InvoiceAction) (InvoiceStatus, bool) { return InvoiceMachine.Next(s, a) }
-
 // Invoice is a provider's invoice for one patient and one care date.
 type Invoice struct {
 	ID                int64             `db:"id"`

@@ -289,17 +289,7 @@ func readPeriods(ctx context.Context, tx pgx.Tx, cands []candidate) error {
 // splitReleased reads the lines of the released invoices and computes
 // their CPAM and city shares (shareReleased).
 func splitReleased(ctx context.Context, tx pgx.Tx, cands []candidate, rates rateTable, released []int64) error {
-	lines := make(map[int64][]Line, len(released))
-	var id int64
-	var l Line
-	rows, err := tx.Query(ctx, `SELECT invoice_id, quantity, unit_price FROM invoice_lines
-		WHERE invoice_id = ANY($1) ORDER BY invoice_id, position`, released)
-	if err == nil {
-		_, err = pgx.ForEachRow(rows, []any{&id, &l.Quantity, &l.UnitPrice}, func() error {
-			lines[id] = append(lines[id], l)
-			return nil
-		})
-	}
+	lines, err := linesOf(ctx, tx, released)
 	if err != nil {
 		return fmt.Errorf("lines: %w", err)
 	}

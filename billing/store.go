@@ -359,26 +359,39 @@ func (s *Store) loadLines(ctx context.Context, list []Invoice) error {
 		return nil
 	}
 	ids := make([]int64, len(list))
-	index := make(map[int64]int, len(list))
 	for i, inv := range list {
 		ids[i] = inv.ID
-		index[inv.ID] = i
 	}
-	rows, err := s.pool.Query(ctx, `SELECT invoice_id, code, label, quantity, unit_price FROM invoice_lines
-		WHERE invoice_id = ANY($1) ORDER BY invoice_id, position`, ids)
+	lines, err := linesOf(ctx, s.pool, ids)
 	if err != nil {
 		return db.Translate(fmt.Errorf("billing: lines: %w", err))
 	}
+	for i := range list {
+		list[i].Lines = lines[list[i].ID]
+	}
+	return nil
+}
+
+// linesOf reads the lines of the given invoices in one query, each
+// invoice's in the order they were submitted. An invoice without lines has
+// none in the map.
+func linesOf(ctx context.Context, q db.DBTX, invoiceIDs []int64) (map[int64][]Line, error) {
+	rows, err := q.Query(ctx, `SELECT invoice_id, code, label, quantity, unit_price FROM invoice_lines
+		WHERE invoice_id = ANY($1) ORDER BY invoice_id, position`, invoiceIDs)
+	if err != nil {
+		return nil, err
+	}
 	defer rows.Close()
+	lines := make(map[int64][]Line, len(invoiceIDs))
 	for rows.Next() {
 		var id int64
 		var l Line
 		if err := rows.Scan(&id, &l.Code, &l.Label, &l.Quantity, &l.UnitPrice); err != nil {
-			return fmt.Errorf("billing: scan line: %w", err)
+			return nil, err
 		}
-		list[index[id]].Lines = append(list[index[id]].Lines, l)
+		lines[id] = append(lines[id], l)
 	}
-	return db.Translate(rows.Err())
+	return lines, rows.Err()
 }
 
 // Cancel withdraws (its provider) or voids (a coordinator) a pending

@@ -259,11 +259,22 @@ func (s *Store) Patients(ctx context.Context, actor audit.Actor, f PatientFilter
 	return out, db.Translate(err)
 }
 
+// lockPatientRights reads a file, its identity still sealed, and locks it
+// for the rest of tx, so that two decisions on its rights cannot interleave.
+// An unknown file is not found.
+func lockPatientRights(ctx context.Context, tx pgx.Tx, id int64) (Patient, error) {
+	p, _, err := scanPatient(tx.QueryRow(ctx, `SELECT `+patientColumns+` FROM patients WHERE id = $1 FOR NO KEY UPDATE`, id))
+	if err != nil {
+		return Patient{}, db.Translate(fmt.Errorf("claims: patient %d: %w", id, err))
+	}
+	return p, nil
+}
+
 // RequestRights records an application filed with the CPAM.
 func (s *Store) RequestRights(ctx context.Context, actor audit.Actor, id int64, req RightsRequest) (Patient, error) {
 	var p Patient
 	err := db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
-		before, err := lockPatient(ctx, tx, id)
+		before, err := lockPatientRights(ctx, tx, id)
 		if err != nil {
 			return err
 		}
@@ -309,7 +320,7 @@ func (s *Store) DecideRights(ctx context.Context, actor audit.Actor, id int64, d
 	}
 	var p Patient
 	err = db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
-		before, err := lockPatient(ctx, tx, id)
+		before, err := lockPatientRights(ctx, tx, id)
 		if err != nil {
 			return err
 		}
@@ -360,16 +371,6 @@ func (s *Store) DecideRights(ctx context.Context, actor audit.Actor, id int64, d
 		return logAccess(ctx, tx, now, actor, AccessRightsDecision, id)
 	})
 	return p, err
-}
-
-// lockPatient reads a file (identity sealed) and locks it against other
-// changes of its rights until the transaction ends.
-func lockPatient(ctx context.Context, tx pgx.Tx, id int64) (Patient, error) {
-	p, _, err := scanPatient(tx.QueryRow(ctx, `SELECT `+patientColumns+` FROM patients WHERE id = $1 FOR NO KEY UPDATE`, id))
-	if err != nil {
-		return Patient{}, db.Translate(fmt.Errorf("claims: patient %d: %w", id, err))
-	}
-	return p, nil
 }
 
 // insertDecision writes a decision as a new row of the file's history.

@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"context"
 	"crypto/sha256"
 	"net/http"
 	"time"
@@ -89,19 +88,12 @@ func (r providerRequest) provider() (billing.Provider, error) {
 }
 
 func (h billingHandlers) createProvider(c echo.Context) error {
-	var r providerRequest
-	if err := Decode(c, &r); err != nil {
-		return err
-	}
-	p, err := r.provider()
+	p, err := decodeBody(c, providerRequest.provider)
 	if err != nil {
 		return err
 	}
 	p, err = h.s.CreateProvider(c.Request().Context(), auth.From(c).Actor(), p)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusCreated, toProviderJSON(p))
+	return answerJSON(c, http.StatusCreated, p, err, toProviderJSON)
 }
 
 func (h billingHandlers) listProviders(c echo.Context) error {
@@ -115,20 +107,6 @@ func (h billingHandlers) listProviders(c echo.Context) error {
 
 func (h billingHandlers) getProvider(c echo.Context) error {
 	return answerByID(c, h.s.Provider, toProviderJSON)
-}
-
-// answerByID answers a GET of the row of the path's id: get reads it,
-// conv shapes it.
-func answerByID[D, T any](c echo.Context, get func(context.Context, int64) (D, error), conv func(D) T) error {
-	id, err := PathID(c, "id")
-	if err != nil {
-		return err
-	}
-	row, err := get(c.Request().Context(), id)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, conv(row))
 }
 
 // ---- invoices ----
@@ -165,20 +143,13 @@ type invoiceJSON struct {
 func toInvoiceJSON(inv billing.Invoice) invoiceJSON {
 	out := invoiceJSON{ID: ident.FormatID(inv.ID), ProviderID: ident.FormatID(inv.ProviderID), PatientFileNumber: inv.PatientFileNumber,
 		ExternalRef: inv.ExternalRef, CareDate: inv.CareDate, Deadline: inv.Deadline, Status: inv.Status,
-		Total: money.Format(inv.Total), Lines: make([]lineJSON, len(inv.Lines)), CreatedAt: inv.CreatedAt.UTC()}
+		Total: money.Format(inv.Total), Lines: make([]lineJSON, len(inv.Lines)), DecisionReason: nullable(inv.DecisionReason),
+		CreatedAt: inv.CreatedAt.UTC(), DecidedAt: utc(inv.DecidedAt)}
 	for i, l := range inv.Lines {
 		out.Lines[i] = lineJSON{Code: l.Code, Label: l.Label, Quantity: l.Quantity, UnitPrice: money.Format(l.UnitPrice), Total: money.Format(l.Total())}
 	}
-	if inv.DecisionReason != "" {
-		reason := inv.DecisionReason
-		out.DecisionReason = &reason
-	}
 	if inv.CPAMAmount != nil && inv.CityAmount != nil {
 		out.Outcome = &outcomeJSON{CPAMAmount: money.Format(*inv.CPAMAmount), CityAmount: money.Format(*inv.CityAmount)}
-	}
-	if inv.DecidedAt != nil {
-		t := inv.DecidedAt.UTC()
-		out.DecidedAt = &t
 	}
 	return out
 }
@@ -203,13 +174,9 @@ type lineRequest struct {
 func (r invoiceRequest) invoice() (billing.NewInvoice, error) {
 	var v valueReader
 	in := billing.NewInvoice{PatientFileNumber: v.text(r.PatientFileNumber, "patient_file_number"),
-		ExternalRef: v.text(r.ExternalRef, "external_ref")}
+		ExternalRef: v.text(r.ExternalRef, "external_ref"), CareDate: v.date(r.CareDate, "care_date")}
 	if v.err != nil {
 		return in, v.err
-	}
-	var err error
-	if in.CareDate, err = r.CareDate.Date("care_date"); err != nil {
-		return in, err
 	}
 	lines, err := r.Lines.Array("lines")
 	if err != nil {
@@ -231,16 +198,9 @@ func readLine(raw api.Value, at billing.LineField) (billing.Line, error) {
 		return billing.Line{}, err
 	}
 	var v valueReader
-	l := billing.Line{Code: v.text(lr.Code, at.Code), Label: v.text(lr.Label, at.Label)}
-	if v.err != nil {
-		return l, v.err
-	}
-	var err error
-	if l.Quantity, err = lr.Quantity.Integer(at.Quantity); err != nil {
-		return l, err
-	}
-	l.UnitPrice, err = lr.UnitPrice.Amount(at.UnitPrice)
-	return l, err
+	l := billing.Line{Code: v.text(lr.Code, at.Code), Label: v.text(lr.Label, at.Label),
+		Quantity: v.integer(lr.Quantity, at.Quantity), UnitPrice: v.amount(lr.UnitPrice, at.UnitPrice)}
+	return l, v.err
 }
 
 // idempotencyKeyHeader lets a client retry POST /invoices safely.
@@ -273,10 +233,7 @@ func (h billingHandlers) createInvoice(c echo.Context) error {
 	} else {
 		inv, err = h.s.CreateInvoice(req.Context(), p.Actor(), p.ProviderID, in)
 	}
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusCreated, toInvoiceJSON(inv))
+	return answerJSON(c, http.StatusCreated, inv, err, toInvoiceJSON)
 }
 
 func validIdempotencyKey(key string) bool {
@@ -318,10 +275,7 @@ func (h billingHandlers) getInvoice(c echo.Context) error {
 		return err
 	}
 	inv, err := h.s.Invoice(c.Request().Context(), id, visibleTo(auth.From(c)))
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, toInvoiceJSON(inv))
+	return answerJSON(c, http.StatusOK, inv, err, toInvoiceJSON)
 }
 
 func (h billingHandlers) cancelInvoice(c echo.Context) error {
@@ -339,18 +293,5 @@ func (h billingHandlers) cancelInvoice(c echo.Context) error {
 		reason = settlement.Withdrawn
 	}
 	inv, err := h.s.Cancel(c.Request().Context(), p.Actor(), id, visibleTo(p), reason)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, toInvoiceJSON(inv))
-}
-
-// ---- payouts ----
-
-// nullable is s, or null when empty.
-func nullable[T ~string](s T) *T {
-	if s == "" {
-		return nil
-	}
-	return &s
+	return answerJSON(c, http.StatusOK, inv, err, toInvoiceJSON)
 }

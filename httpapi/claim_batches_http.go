@@ -57,15 +57,7 @@ func (h claimsHandlers) listClaimBatches(c echo.Context) error {
 }
 
 func (h claimsHandlers) getClaimBatch(c echo.Context) error {
-	id, err := PathID(c, "id")
-	if err != nil {
-		return err
-	}
-	b, err := h.store.ClaimBatch(c.Request().Context(), id)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, toClaimBatchJSON(b))
+	return answerByID(c, h.store.ClaimBatch, toClaimBatchJSON)
 }
 
 func (h claimsHandlers) exportClaimBatch(c echo.Context) error {

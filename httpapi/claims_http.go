@@ -41,48 +41,6 @@ func ClaimsRoutes(g *echo.Group, s *claims.Store) {
 	g.GET("/reminders", h.listReminders)
 }
 
-type claimJSON struct {
-	ID              string                 `json:"id"`
-	InvoiceID       string                 `json:"invoice_id"`
-	Amount          string                 `json:"amount"`
-	Status          settlement.ClaimStatus `json:"status"`
-	BatchID         *string                `json:"batch_id"`
-	PaidAmount      *string                `json:"paid_amount"`
-	PaidOn          *calendar.Date         `json:"paid_on"`
-	RejectionReason *string                `json:"rejection_reason"`
-	CreatedAt       time.Time              `json:"created_at"`
-	// The rights period that released it, kept with the claim.
-	RightsDecisionID *string       `json:"rights_decision_id"`
-	Regime           rights.Regime `json:"regime,omitempty"`
-	Reference        string        `json:"reference,omitempty"`
-}
-
-func toClaimJSON(cl claims.Claim) claimJSON {
-	out := claimJSON{ID: ident.FormatID(cl.ID), InvoiceID: ident.FormatID(cl.InvoiceID), Amount: money.Format(cl.Amount), Status: cl.Status,
-		CreatedAt: cl.CreatedAt.UTC()}
-	if cl.BatchID != 0 {
-		b := ident.FormatID(cl.BatchID)
-		out.BatchID = &b
-	}
-	if cl.PaidAmount != nil {
-		p := money.Format(*cl.PaidAmount)
-		out.PaidAmount = &p
-	}
-	if !cl.PaidOn.IsZero() {
-		d := cl.PaidOn
-		out.PaidOn = &d
-	}
-	if cl.RejectionReason != "" {
-		r := cl.RejectionReason
-		out.RejectionReason = &r
-	}
-	if cl.RightsDecisionID != 0 {
-		d := ident.FormatID(cl.RightsDecisionID)
-		out.RightsDecisionID, out.Regime, out.Reference = &d, cl.Regime, cl.Reference
-	}
-	return out
-}
-
 func (h claimsHandlers) listClaims(c echo.Context) error {
 	page, err := ParsePage(c)
 	if err != nil {
@@ -99,4 +57,28 @@ func (h claimsHandlers) listClaims(c echo.Context) error {
 	}
 	list, err := h.store.Claims(c.Request().Context(), f, page)
 	return answerPage(c, page, list, err, func(cl claims.Claim) int64 { return cl.ID }, toClaimJSON)
+}
+
+type claimJSON struct {
+	ID              string                 `json:"id"`
+	InvoiceID       string                 `json:"invoice_id"`
+	Amount          string                 `json:"amount"`
+	Status          settlement.ClaimStatus `json:"status"`
+	BatchID         *string                `json:"batch_id"`
+	PaidAmount      *string                `json:"paid_amount"`
+	PaidOn          *calendar.Date         `json:"paid_on"`
+	RejectionReason *string                `json:"rejection_reason"`
+	CreatedAt       time.Time              `json:"created_at"`
+	// The rights period that released it, kept with the claim (null for
+	// claims queued before periods were kept).
+	RightsDecisionID *string       `json:"rights_decision_id"`
+	Regime           rights.Regime `json:"regime,omitempty"`
+	Reference        string        `json:"reference,omitempty"`
+}
+
+func toClaimJSON(cl claims.Claim) claimJSON {
+	return claimJSON{ID: ident.FormatID(cl.ID), InvoiceID: ident.FormatID(cl.InvoiceID), Amount: money.Format(cl.Amount), Status: cl.Status,
+		BatchID: optID(cl.BatchID), PaidAmount: optAmount(cl.PaidAmount), PaidOn: optDate(cl.PaidOn),
+		RejectionReason: nullable(cl.RejectionReason), CreatedAt: cl.CreatedAt.UTC(),
+		RightsDecisionID: optID(cl.RightsDecisionID), Regime: cl.Regime, Reference: cl.Reference}
 }

@@ -9,6 +9,7 @@ package httpapi
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"errors"
 	"io"
@@ -237,4 +238,36 @@ func answerPage[D, T any](c echo.Context, page db.PageRequest, rows []D, err err
 		return err
 	}
 	return c.JSON(http.StatusOK, api.NewPage(page, rows, idOf, conv))
+}
+
+// answerJSON answers status with row shaped by conv; err is the error of
+// the call that gave row, answered as any other. It is the last step of
+// every route that answers one row.
+func answerJSON[D, T any](c echo.Context, status int, row D, err error, conv func(D) T) error {
+	if err != nil {
+		return err
+	}
+	return c.JSON(status, conv(row))
+}
+
+// answerByID answers a GET of the row of the path's id: get reads it,
+// conv shapes it.
+func answerByID[D, T any](c echo.Context, get func(context.Context, int64) (D, error), conv func(D) T) error {
+	id, err := PathID(c, "id")
+	if err != nil {
+		return err
+	}
+	row, err := get(c.Request().Context(), id)
+	return answerJSON(c, http.StatusOK, row, err, conv)
+}
+
+// decodeBody reads the request's JSON body into its Values (B), as Decode
+// does, and turns them into the domain's value with conv.
+func decodeBody[B, V any](c echo.Context, conv func(B) (V, error)) (V, error) {
+	var b B
+	if err := Decode(c, &b); err != nil {
+		var none V
+		return none, err
+	}
+	return conv(b)
 }

@@ -66,42 +66,40 @@ func toDecisionJSON(d claims.Decision) decisionJSON {
 	return out
 }
 
-type rightsJSON struct {
-	Status        rights.Status `json:"status"`
+// rightsTermsJSON are the terms of an application or a decision, which a
+// file's current rights and each event of its history both carry;
+// embedded, its members stand in line with the others.
+type rightsTermsJSON struct {
 	Regime        string        `json:"regime,omitempty"`
 	FiledOn       calendar.Date `json:"filed_on,omitzero"`
 	EffectiveFrom calendar.Date `json:"effective_from,omitzero"`
 	EffectiveTo   calendar.Date `json:"effective_to,omitzero"`
 	Reference     string        `json:"reference,omitempty"`
 	Reason        string        `json:"reason,omitempty"`
-	DecidedAt     *time.Time    `json:"decided_at,omitempty"`
+}
+
+type rightsJSON struct {
+	Status rights.Status `json:"status"`
+	rightsTermsJSON
+	DecidedAt *time.Time `json:"decided_at,omitempty"`
 }
 
 type rightsEventJSON struct {
-	Kind          rights.Status `json:"kind"`
-	Regime        string        `json:"regime,omitempty"`
-	FiledOn       calendar.Date `json:"filed_on,omitzero"`
-	EffectiveFrom calendar.Date `json:"effective_from,omitzero"`
-	EffectiveTo   calendar.Date `json:"effective_to,omitzero"`
-	Reference     string        `json:"reference,omitempty"`
-	Reason        string        `json:"reason,omitempty"`
-	By            string        `json:"by"`
-	At            time.Time     `json:"at"`
+	Kind rights.Status `json:"kind"`
+	rightsTermsJSON
+	By string    `json:"by"`
+	At time.Time `json:"at"`
 }
 
 func toPatientJSON(p claims.Patient) patientJSON {
-	out := patientJSON{
+	return patientJSON{
 		ID: ident.FormatID(p.ID), FileNumber: p.FileNumber, LastName: p.LastName, FirstName: p.FirstName,
 		BirthDate: p.BirthDate, CreatedAt: p.CreatedAt.UTC(),
-		Rights: rightsJSON{Status: p.Rights.Status, Regime: p.Rights.Regime, FiledOn: p.Rights.FiledOn,
-			EffectiveFrom: p.Rights.EffectiveFrom, EffectiveTo: p.Rights.EffectiveTo,
-			Reference: p.Rights.Reference, Reason: p.Rights.Reason, DecidedAt: p.Rights.DecidedAt},
+		Rights: rightsJSON{Status: p.Rights.Status, DecidedAt: p.Rights.DecidedAt, rightsTermsJSON: rightsTermsJSON{
+			Regime: p.Rights.Regime, FiledOn: p.Rights.FiledOn, EffectiveFrom: p.Rights.EffectiveFrom,
+			EffectiveTo: p.Rights.EffectiveTo, Reference: p.Rights.Reference, Reason: p.Rights.Reason}},
+		NIR: nullable(p.NIR),
 	}
-	if p.NIR != "" {
-		nir := p.NIR
-		out.NIR = &nir
-	}
-	return out
 }
 
 func (h claimsHandlers) listPatients(c echo.Context) error {
@@ -132,8 +130,9 @@ func (h claimsHandlers) getPatient(c echo.Context) error {
 	out := toPatientJSON(p)
 	events := make([]rightsEventJSON, len(history))
 	for i, e := range history {
-		events[i] = rightsEventJSON{Kind: e.Kind, Regime: e.Regime, FiledOn: e.FiledOn, EffectiveFrom: e.EffectiveFrom,
-			EffectiveTo: e.EffectiveTo, Reference: e.Reference, Reason: e.Reason, By: e.Actor, At: e.CreatedAt.UTC()}
+		events[i] = rightsEventJSON{Kind: e.Kind, By: e.Actor, At: e.CreatedAt.UTC(), rightsTermsJSON: rightsTermsJSON{
+			Regime: e.Regime, FiledOn: e.FiledOn, EffectiveFrom: e.EffectiveFrom,
+			EffectiveTo: e.EffectiveTo, Reference: e.Reference, Reason: e.Reason}}
 	}
 	out.RightsHistory = &events
 	decisions := make([]decisionJSON, len(p.Decisions))
@@ -153,12 +152,7 @@ type patientAccessJSON struct {
 }
 
 func toPatientAccessJSON(a claims.PatientAccess) patientAccessJSON {
-	out := patientAccessJSON{ID: ident.FormatID(a.ID), At: a.At.UTC(), UserName: a.UserName, Purpose: a.Purpose}
-	if a.UserID != 0 {
-		id := ident.FormatID(a.UserID)
-		out.UserID = &id
-	}
-	return out
+	return patientAccessJSON{ID: ident.FormatID(a.ID), At: a.At.UTC(), UserID: optID(a.UserID), UserName: a.UserName, Purpose: a.Purpose}
 }
 
 // getAccessLog lists who read a file's identity. It names no identity
@@ -190,7 +184,7 @@ type newPatientBody struct {
 func (b newPatientBody) patient() (claims.NewPatient, error) {
 	var r valueReader
 	np := claims.NewPatient{LastName: r.text(b.LastName, "last_name"), FirstName: r.text(b.FirstName, "first_name"),
-		BirthDate: r.date(b.BirthDate, "birth_date"), NIR: r.text(b.NIR, "nir")}
+		BirthDate: r.dateOrZero(b.BirthDate, "birth_date"), NIR: r.text(b.NIR, "nir")}
 	return np, r.err
 }
 
@@ -226,10 +220,7 @@ func (h claimsHandlers) createPatient(c echo.Context) error {
 		return err
 	}
 	p, err := h.store.CreatePatient(c.Request().Context(), auth.From(c).Actor(), np)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusCreated, toPatientJSON(p))
+	return answerJSON(c, http.StatusCreated, p, err, toPatientJSON)
 }
 
 // rightsRequestBody is POST /patients/{id}/rights-request's body.
@@ -241,7 +232,7 @@ type rightsRequestBody struct {
 // request turns the body into the domain's application, unvalidated.
 func (b rightsRequestBody) request() (claims.RightsRequest, error) {
 	var r valueReader
-	req := claims.RightsRequest{Regime: r.text(b.Regime, "regime"), FiledOn: r.date(b.FiledOn, "filed_on")}
+	req := claims.RightsRequest{Regime: r.text(b.Regime, "regime"), FiledOn: r.dateOrZero(b.FiledOn, "filed_on")}
 	return req, r.err
 }
 
@@ -266,7 +257,7 @@ type rightsDecisionBody struct {
 func (b rightsDecisionBody) decision() (claims.RightsDecision, error) {
 	var r valueReader
 	d := claims.RightsDecision{Decision: rights.Status(r.text(b.Decision, "decision")), Regime: r.text(b.Regime, "regime"),
-		EffectiveFrom: r.date(b.EffectiveFrom, "effective_from"), EffectiveTo: r.date(b.EffectiveTo, "effective_to"),
+		EffectiveFrom: r.dateOrZero(b.EffectiveFrom, "effective_from"), EffectiveTo: r.dateOrZero(b.EffectiveTo, "effective_to"),
 		Reference: r.text(b.Reference, "reference"), Caisse: r.text(b.Caisse, "caisse"), Reason: r.text(b.Reason, "reason"),
 		ImmediateAdmission: r.flag(b.Immediate, "immediate_admission")}
 	return d, r.err
@@ -296,10 +287,7 @@ func updateRights[T any](decode func([]byte) (T, error),
 			return err
 		}
 		p, err := record(c.Request().Context(), auth.From(c).Actor(), id, v)
-		if err != nil {
-			return err
-		}
-		return c.JSON(http.StatusOK, toPatientJSON(p))
+		return answerJSON(c, http.StatusOK, p, err, toPatientJSON)
 	}
 }
 
@@ -325,11 +313,7 @@ func (h claimsHandlers) listReminders(c echo.Context) error {
 	for i, m := range list {
 		items[i] = reminderJSON{PatientID: ident.FormatID(m.PatientID), FileNumber: m.FileNumber, LastName: m.LastName, FirstName: m.FirstName,
 			PendingInvoices: m.PendingInvoices, PendingTotal: money.Format(m.PendingTotal), EarliestDeadline: m.EarliestDeadline,
-			DaysLeft: m.DaysLeft(today)}
-		if !m.FirstRemindedOn.IsZero() {
-			d := m.FirstRemindedOn
-			items[i].FirstRemindedOn = &d
-		}
+			DaysLeft: m.DaysLeft(today), FirstRemindedOn: optDate(m.FirstRemindedOn)}
 	}
 	return c.JSON(http.StatusOK, map[string]any{"window_days": claims.ReminderWindow, "items": items})
 }

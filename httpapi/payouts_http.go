@@ -37,21 +37,6 @@ type payoutJSON struct {
 	CreatedAt  time.Time               `json:"created_at"`
 }
 
-func optID(id int64) *string {
-	if id == 0 {
-		return nil
-	}
-	s := ident.FormatID(id)
-	return &s
-}
-
-func optDate(d calendar.Date) *calendar.Date {
-	if d.IsZero() {
-		return nil
-	}
-	return &d
-}
-
 func toPayoutJSON(p billing.Payout) payoutJSON {
 	return payoutJSON{ID: ident.FormatID(p.ID), InvoiceID: ident.FormatID(p.InvoiceID), ProviderID: ident.FormatID(p.ProviderID),
 		ClaimID: optID(p.ClaimID), Amount: money.Format(p.Amount), Reason: p.Reason, Note: nullable(p.Note), Status: p.Status,
@@ -140,14 +125,6 @@ type payoutBatchJSON struct {
 	PaidOn         *calendar.Date      `json:"paid_on"`
 	CancelledAt    *time.Time          `json:"cancelled_at"`
 	Providers      []batchProviderJSON `json:"providers,omitempty"`
-}
-
-func utc(t *time.Time) *time.Time {
-	if t == nil {
-		return nil
-	}
-	u := t.UTC()
-	return &u
 }
 
 func toPayoutBatchJSON(b billing.PayoutBatch) payoutBatchJSON {
@@ -250,10 +227,7 @@ func (h billingHandlers) approvePayoutBatch(c echo.Context) error {
 	}
 	p := auth.From(c)
 	b, err := h.s.ApprovePayoutBatch(c.Request().Context(), billing.Approval{Actor: p.Actor(), IsAdmin: p.Role == auth.Admin, Override: override}, id)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, toPayoutBatchJSON(b))
+	return answerJSON(c, http.StatusOK, b, err, toPayoutBatchJSON)
 }
 
 func (h billingHandlers) cancelPayoutBatch(c echo.Context) error {
@@ -271,10 +245,7 @@ func batchStep(c echo.Context, step func(context.Context, audit.Actor, int64) (b
 		return err
 	}
 	b, err := step(c.Request().Context(), auth.From(c).Actor(), id)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, toPayoutBatchJSON(b))
+	return answerJSON(c, http.StatusOK, b, err, toPayoutBatchJSON)
 }
 
 type paidRequest struct {
@@ -295,10 +266,7 @@ func (h billingHandlers) markPayoutBatchPaid(c echo.Context) error {
 		return err
 	}
 	b, err := h.s.MarkPayoutBatchPaid(c.Request().Context(), auth.From(c).Actor(), id, paidOn)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, toPayoutBatchJSON(b))
+	return answerJSON(c, http.StatusOK, b, err, toPayoutBatchJSON)
 }
 
 func (h billingHandlers) sepaFile(c echo.Context) error {

@@ -6,7 +6,6 @@ import (
 	"strconv"
 
 	"github.com/labstack/echo/v4"
-	"github.com/shopspring/decimal"
 
 	"passd/auth"
 	"passd/billing"
@@ -91,15 +90,6 @@ type statementLineJSON struct {
 	CityAmount        *string               `json:"city_amount"`
 	Claim             *statementClaimJSON   `json:"claim"`
 	Payouts           []statementPayoutJSON `json:"payouts"`
-}
-
-// optAmount formats an amount that may be absent.
-func optAmount(d *decimal.Decimal) *string {
-	if d == nil {
-		return nil
-	}
-	s := money.Format(*d)
-	return &s
 }
 
 func toStatementLineJSON(l billing.StatementLine) statementLineJSON {

@@ -49,70 +49,53 @@ type settingsRequest struct {
 	SubmitLimit  api.Value `json:"submission_limit_days"`
 }
 
-// settings turns the body into settings and checks them. A deadline
-// given is checked as given, 0 included; left out (or null), the
-// server's default applies.
+// settings turns the body into settings and checks them. A number of
+// days given is checked as given, 0 included; left out (or null), the
+// default applies.
 func (r settingsRequest) settings() (billing.Settings, error) {
 	var v valueReader
 	st := billing.Settings{RegieName: v.text(r.RegieName, "regie_name"), RegieIBAN: v.text(r.RegieIBAN, "regie_iban"),
-		RegieBIC: v.text(r.RegieBIC, "regie_bic")}
+		RegieBIC: v.text(r.RegieBIC, "regie_bic"), RegieCeiling: v.amount(r.RegieCeiling, "regie_ceiling"),
+		AnnualBudget: v.amount(r.AnnualBudget, "annual_budget")}
 	if v.err != nil {
 		return st, v.err
 	}
 	var err error
-	if st.RegieCeiling, err = r.RegieCeiling.Amount("regie_ceiling"); err != nil {
+	if st.DeadlineDays, err = optionalDays(r.DeadlineDays, "deadline_days", billing.CheckDeadlineDays); err != nil {
 		return st, err
 	}
-	if st.AnnualBudget, err = r.AnnualBudget.Amount("annual_budget"); err != nil {
+	if st.AMELookbackDays, err = optionalDays(r.AMELookback, "ame_lookback_days", billing.CheckAMELookbackDays); err != nil {
 		return st, err
 	}
-	if r.DeadlineDays.Present() {
-		if st.DeadlineDays, err = r.DeadlineDays.Integer("deadline_days"); err != nil {
-			return st, err
-		}
-		if err := billing.CheckDeadlineDays(st.DeadlineDays); err != nil {
-			return st, err
-		}
-	}
-	if r.AMELookback.Present() {
-		if st.AMELookbackDays, err = r.AMELookback.Integer("ame_lookback_days"); err != nil {
-			return st, err
-		}
-		if err := billing.CheckAMELookbackDays(st.AMELookbackDays); err != nil {
-			return st, err
-		}
-	}
-	if r.SubmitLimit.Present() {
-		if st.SubmissionLimitDays, err = r.SubmitLimit.Integer("submission_limit_days"); err != nil {
-			return st, err
-		}
-		if err := billing.CheckSubmissionLimitDays(st.SubmissionLimitDays); err != nil {
-			return st, err
-		}
+	if st.SubmissionLimitDays, err = optionalDays(r.SubmitLimit, "submission_limit_days", billing.CheckSubmissionLimitDays); err != nil {
+		return st, err
 	}
 	return st, st.Validate()
 }
 
+// optionalDays reads a number of days the body may leave out (0 then),
+// checked by check when given.
+func optionalDays(v api.Value, field string, check func(int) error) (int, error) {
+	if !v.Present() {
+		return 0, nil
+	}
+	days, err := v.Integer(field)
+	if err != nil {
+		return 0, err
+	}
+	return days, check(days)
+}
+
 func (h billingHandlers) getSettings(c echo.Context) error {
 	st, err := h.s.Settings(c.Request().Context())
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, h.toSettingsJSON(st))
+	return answerJSON(c, http.StatusOK, st, err, h.toSettingsJSON)
 }
 
 func (h billingHandlers) putSettings(c echo.Context) error {
-	var r settingsRequest
-	if err := Decode(c, &r); err != nil {
-		return err
-	}
-	st, err := r.settings()
+	st, err := decodeBody(c, settingsRequest.settings)
 	if err != nil {
 		return err
 	}
 	st, err = h.s.PutSettings(c.Request().Context(), auth.From(c).Actor(), st)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, h.toSettingsJSON(st))
+	return answerJSON(c, http.StatusOK, st, err, h.toSettingsJSON)
 }

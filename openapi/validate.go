@@ -348,23 +348,26 @@ func describe(se *openapi3.SchemaError) string {
 	return "is not valid"
 }
 
-// typeName is a schema's type for a person: "a string", "an integer".
+// typeNames names each JSON Schema type for a person.
+var typeNames = map[string]string{
+	openapi3.TypeString:  "a string",
+	openapi3.TypeInteger: "a whole number",
+	openapi3.TypeNumber:  "a number",
+	openapi3.TypeBoolean: "true or false",
+	openapi3.TypeArray:   "an array",
+	openapi3.TypeObject:  "an object",
+}
+
+// typeName is a schema's type for a person: "a string", "an integer". A
+// schema of several types (or none) is "a valid value".
 func typeName(s *openapi3.Schema) string {
-	switch {
-	case s.Type.Is(openapi3.TypeString) && s.Format == "date":
+	if s.Type.Is(openapi3.TypeString) && s.Format == "date" {
 		return "a date YYYY-MM-DD"
-	case s.Type.Is(openapi3.TypeString):
-		return "a string"
-	case s.Type.Is(openapi3.TypeInteger):
-		return "a whole number"
-	case s.Type.Is(openapi3.TypeNumber):
-		return "a number"
-	case s.Type.Is(openapi3.TypeBoolean):
-		return "true or false"
-	case s.Type.Is(openapi3.TypeArray):
-		return "an array"
-	case s.Type.Is(openapi3.TypeObject):
-		return "an object"
+	}
+	if s.Type.IsSingle() {
+		if name, ok := typeNames[s.Type.Slice()[0]]; ok {
+			return name
+		}
 	}
 	return "a valid value"
 }

@@ -68,6 +68,17 @@ type Run struct {
 	Error      *string    `json:"error"`
 }
 
+// InUTC returns r with its times in UTC, as the JSON answers and the
+// command line give them whatever the server's time zone.
+func (r Run) InUTC() Run {
+	r.StartedAt = r.StartedAt.UTC()
+	if r.FinishedAt != nil {
+		t := r.FinishedAt.UTC()
+		r.FinishedAt = &t
+	}
+	return r
+}
+
 // Option configures a Scheduler.
 type Option func(*Scheduler)
 

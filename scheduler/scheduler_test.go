@@ -767,3 +767,26 @@ func hasAttrs(got, want map[string]string) bool {
 	}
 	return true
 }
+
+func TestRunInUTC(t *testing.T) {
+	paris, err := time.LoadLocation("Europe/Paris")
+	if err != nil {
+		t.Fatal(err)
+	}
+	started := time.Date(2024, 3, 1, 4, 30, 0, 0, paris)
+	finished := started.Add(time.Minute)
+	r := Run{Name: "sweep", StartedAt: started, FinishedAt: &finished}
+	got := r.InUTC()
+	if got.StartedAt.Location() != time.UTC || !got.StartedAt.Equal(started) {
+		t.Errorf("StartedAt = %v, want %v in UTC", got.StartedAt, started)
+	}
+	if got.FinishedAt.Location() != time.UTC || !got.FinishedAt.Equal(finished) {
+		t.Errorf("FinishedAt = %v, want %v in UTC", got.FinishedAt, finished)
+	}
+	if r.FinishedAt.Location() != paris {
+		t.Error("InUTC changed the run it was called on")
+	}
+	if (Run{}).InUTC().FinishedAt != nil {
+		t.Error("a run in progress gained a FinishedAt")
+	}
+}

@@ -121,6 +121,21 @@ func (x *xmlWriter) leaf(depth int, tag, text string) {
 	x.raw(0, "</", tag, ">\n")
 }
 
+// nestedLeaf writes tags nested one in the other, from depth down, the
+// innermost holding text: nestedLeaf(3, bic, "DbtrAgt", "FinInstnId", "BIC")
+// is <DbtrAgt><FinInstnId><BIC>bic</BIC></FinInstnId></DbtrAgt>, one tag a
+// line. Most of pain.001 is such chains around a single value.
+func (x *xmlWriter) nestedLeaf(depth int, text string, tags ...string) {
+	last := len(tags) - 1
+	for i, tag := range tags[:last] {
+		x.open(depth+i, tag)
+	}
+	x.leaf(depth+last, tags[last], text)
+	for i := last - 1; i >= 0; i-- {
+		x.close(depth+i, tags[i])
+	}
+}
+
 // text writes s escaped by encoding/xml. Most values (identifiers, amounts,
 // names without an apostrophe) need no escaping and are written as they are.
 func (x *xmlWriter) text(s string) {
@@ -158,9 +173,7 @@ func (x *xmlWriter) header(h header) {
 	x.leaf(3, "CreDtTm", h.createdAt)
 	x.leaf(3, "NbOfTxs", h.nbOfTxs)
 	x.leaf(3, "CtrlSum", h.ctrlSum)
-	x.open(3, "InitgPty")
-	x.leaf(4, "Nm", h.name)
-	x.close(3, "InitgPty")
+	x.nestedLeaf(3, h.name, "InitgPty", "Nm")
 	x.close(2, "GrpHdr")
 
 	x.open(2, "PmtInf")
@@ -169,59 +182,33 @@ func (x *xmlWriter) header(h header) {
 	x.leaf(3, "BtchBookg", "true")
 	x.leaf(3, "NbOfTxs", h.nbOfTxs)
 	x.leaf(3, "CtrlSum", h.ctrlSum)
-	x.open(3, "PmtTpInf")
-	x.open(4, "SvcLvl")
-	x.leaf(5, "Cd", "SEPA")
-	x.close(4, "SvcLvl")
-	x.close(3, "PmtTpInf")
+	x.nestedLeaf(3, "SEPA", "PmtTpInf", "SvcLvl", "Cd")
 	x.leaf(3, "ReqdExctnDt", h.executionDate)
-	x.open(3, "Dbtr")
-	x.leaf(4, "Nm", h.name)
-	x.close(3, "Dbtr")
+	x.nestedLeaf(3, h.name, "Dbtr", "Nm")
 	x.open(3, "DbtrAcct")
-	x.open(4, "Id")
-	x.leaf(5, "IBAN", h.iban)
-	x.close(4, "Id")
+	x.nestedLeaf(4, h.iban, "Id", "IBAN")
 	x.leaf(4, "Ccy", "EUR")
 	x.close(3, "DbtrAcct")
-	x.open(3, "DbtrAgt")
-	x.open(4, "FinInstnId")
-	x.leaf(5, "BIC", h.bic)
-	x.close(4, "FinInstnId")
-	x.close(3, "DbtrAgt")
+	x.nestedLeaf(3, h.bic, "DbtrAgt", "FinInstnId", "BIC")
 	x.leaf(3, "ChrgBr", "SLEV")
 }
 
 // transfer writes one CdtTrfTxInf, in the schema's order.
 func (x *xmlWriter) transfer(t txn) {
 	x.open(3, "CdtTrfTxInf")
-	x.open(4, "PmtId")
-	x.leaf(5, "EndToEndId", t.endToEndID)
-	x.close(4, "PmtId")
+	x.nestedLeaf(4, t.endToEndID, "PmtId", "EndToEndId")
 	x.open(4, "Amt")
 	x.raw(5, `<InstdAmt Ccy="EUR">`)
 	x.text(t.amount)
 	x.raw(0, "</InstdAmt>\n")
 	x.close(4, "Amt")
 	if t.bic != "" {
-		x.open(4, "CdtrAgt")
-		x.open(5, "FinInstnId")
-		x.leaf(6, "BIC", t.bic)
-		x.close(5, "FinInstnId")
-		x.close(4, "CdtrAgt")
+		x.nestedLeaf(4, t.bic, "CdtrAgt", "FinInstnId", "BIC")
 	}
-	x.open(4, "Cdtr")
-	x.leaf(5, "Nm", t.name)
-	x.close(4, "Cdtr")
-	x.open(4, "CdtrAcct")
-	x.open(5, "Id")
-	x.leaf(6, "IBAN", t.iban)
-	x.close(5, "Id")
-	x.close(4, "CdtrAcct")
+	x.nestedLeaf(4, t.name, "Cdtr", "Nm")
+	x.nestedLeaf(4, t.iban, "CdtrAcct", "Id", "IBAN")
 	if t.ustrd != "" {
-		x.open(4, "RmtInf")
-		x.leaf(5, "Ustrd", t.ustrd)
-		x.close(4, "RmtInf")
+		x.nestedLeaf(4, t.ustrd, "RmtInf", "Ustrd")
 	}
 	x.close(3, "CdtTrfTxInf")
 }

@@ -34,12 +34,6 @@ var ClaimMachine = lifecycle.New([]ClaimStatus{ClaimQueued, ClaimTransmitted, Cl
 // ClaimStatuses lists every claim status, for filters.
 var ClaimStatuses = ClaimMachine.States()
 
-// Allowed reports whether a claim in s may take action a.
-func (s ClaimStatus) Allowed(a ClaimAction) bool { return ClaimMachine.Allowed(s, a) }
-
-// Next is where action a takes a claim in s.
-func (s ClaimStatus) Next(a ClaimAction) (ClaimStatus, bool) { return ClaimMachine.Next(s, a) }
-
 // Answered reports whether the CPAM has answered the claim.
 func (s ClaimStatus) Answered() bool { return s == ClaimPaid || s == ClaimRejected }
 

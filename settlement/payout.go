@@ -48,12 +48,6 @@ var PayoutMachine = lifecycle.New([]PayoutStatus{PayoutDue, PayoutBatched, Payou
 // PayoutStatuses lists every payout status, for filters.
 var PayoutStatuses = PayoutMachine.States()
 
-// Allowed reports whether a payout in s may take action a.
-func (s PayoutStatus) Allowed(a PayoutAction) bool { return PayoutMachine.Allowed(s, a) }
-
-// Next is where action a takes a payout in s.
-func (s PayoutStatus) Next(a PayoutAction) (PayoutStatus, bool) { return PayoutMachine.Next(s, a) }
-
 // Reason is why money goes where it goes: an invoice's decision reason and
 // a payout's reason share this one vocabulary.
 type Reason string

@@ -9,10 +9,9 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"passd/api"
-	"passd/auth"
 	"passd/calendar"
+	"passd/db"
 	"passd/fault"
-	"passd/httpapi"
 	"passd/scheduler"
 )
 
@@ -30,10 +29,9 @@ type jobRunRow struct {
 }
 
 type jobsPage struct {
-	Names      []string
-	Runs       []jobRunRow
-	NextCursor string
-	Error      string
+	api.Page[jobRunRow] // the runs, newest first
+	Names               []string
+	Error               string
 }
 
 func (s *Server) jobsPage(c echo.Context) error {
@@ -41,20 +39,16 @@ func (s *Server) jobsPage(c echo.Context) error {
 }
 
 func (s *Server) renderJobs(c echo.Context, status int, message string) error {
-	page, err := httpapi.ParsePage(c)
+	runs, err := readPage(c, func(ctx context.Context, page db.PageRequest) ([]scheduler.Run, error) {
+		return s.jobs.Runs(ctx, "", page.Limit+1, page.Before)
+	}, func(r scheduler.Run) int64 { return r.ID }, func(r scheduler.Run) jobRunRow {
+		return jobRunRow{Run: r, Trigger: jobTriggerLabel[r.Trigger]}
+	})
 	if err != nil {
 		return err
 	}
-	runs, err := s.jobs.Runs(c.Request().Context(), "", page.Limit+1, page.Before)
-	if err != nil {
-		return err
-	}
-	next := api.NewPage(page, runs, func(r scheduler.Run) int64 { return r.ID }, func(r scheduler.Run) scheduler.Run { return r })
-	out := jobsPage{Names: s.jobs.Names(), NextCursor: next.NextCursor, Error: message}
-	for _, r := range next.Items {
-		out.Runs = append(out.Runs, jobRunRow{Run: r, Trigger: jobTriggerLabel[r.Trigger]})
-	}
-	return s.render(c, status, "admin-jobs.html", "Tâches planifiées", out)
+	return s.render(c, status, "admin-jobs.html", "Tâches planifiées",
+		jobsPage{Page: runs, Names: s.jobs.Names(), Error: message})
 }
 
 // runJob is "Lancer maintenant : {job}".
@@ -71,26 +65,11 @@ func (s *Server) runJob(c echo.Context) error {
 		}
 		return err
 	}
+	flash := "job-done"
 	if run.Error != nil {
-		setFlash(c, "job-failed")
-	} else {
-		setFlash(c, "job-done")
+		flash = "job-failed"
 	}
-	return c.Redirect(http.StatusSeeOther, "/admin/taches")
-}
-
-// adminRoutes registers the admin role's pages.
-func (s *Server) adminRoutes(page func(method, path string, h echo.HandlerFunc, roles ...auth.Role)) {
-	page(http.MethodGet, "/admin/taches", s.jobsPage, auth.Admin)
-	page(http.MethodPost, "/admin/taches/:name", s.runJob, auth.Admin)
-	page(http.MethodGet, "/admin", s.adminHome, auth.Admin)
-	page(http.MethodGet, "/admin/effecteurs", s.adminProviders, auth.Admin)
-	page(http.MethodPost, "/admin/effecteurs", s.createProvider, auth.Admin)
-	page(http.MethodGet, "/admin/utilisateurs", s.adminUsers, auth.Admin)
-	page(http.MethodPost, "/admin/utilisateurs", s.issueToken, auth.Admin)
-	page(http.MethodPost, "/admin/utilisateurs/jetons/:id/revoquer", s.revokeToken, auth.Admin)
-	page(http.MethodGet, "/admin/parametres", s.adminSettings, auth.Admin)
-	page(http.MethodPost, "/admin/parametres", s.saveSettings, auth.Admin)
+	return redirectWithFlash(c, flash, "/admin/taches")
 }
 
 // FormatMoment writes an instant in Paris time as dd/mm/yyyy hh:mm:ss.

@@ -8,7 +8,6 @@ import (
 
 	"passd/api"
 	"passd/billing"
-	"passd/httpapi"
 )
 
 // /admin/effecteurs: the partner providers and the form that creates one,
@@ -50,11 +49,19 @@ type providerForm struct {
 	Summary                                               string
 }
 
+// KindChoices are the options of the form's kind select, the typed one
+// selected.
+func (f providerForm) KindChoices() []choice {
+	out := make([]choice, 0, len(billing.ProviderKinds))
+	for _, k := range billing.ProviderKinds {
+		out = append(out, choice{Value: k, Label: providerKindFR[k], Selected: k == f.Kind})
+	}
+	return out
+}
+
 type providersPage struct {
-	Providers  []providerRow
-	NextCursor string
-	Kinds      []choice
-	Form       providerForm
+	api.Page[providerRow] // the providers, newest first
+	Form                  providerForm
 }
 
 func (s *Server) adminProviders(c echo.Context) error {
@@ -62,23 +69,13 @@ func (s *Server) adminProviders(c echo.Context) error {
 }
 
 func (s *Server) renderProviders(c echo.Context, status int, form providerForm) error {
-	page, err := httpapi.ParsePage(c)
+	providers, err := readPage(c, s.billing.Providers, func(p billing.Provider) int64 { return p.ID }, func(p billing.Provider) providerRow {
+		return providerRow{Provider: p, KindLabel: providerKindFR[p.Kind], MaskedIBAN: MaskIBAN(p.IBAN)}
+	})
 	if err != nil {
 		return err
 	}
-	list, err := s.billing.Providers(c.Request().Context(), page)
-	if err != nil {
-		return err
-	}
-	next := api.NewPage(page, list, func(p billing.Provider) int64 { return p.ID }, func(p billing.Provider) billing.Provider { return p })
-	out := providersPage{NextCursor: next.NextCursor, Form: form}
-	for _, p := range next.Items {
-		out.Providers = append(out.Providers, providerRow{Provider: p, KindLabel: providerKindFR[p.Kind], MaskedIBAN: MaskIBAN(p.IBAN)})
-	}
-	for _, k := range billing.ProviderKinds {
-		out.Kinds = append(out.Kinds, choice{Value: k, Label: providerKindFR[k], Selected: k == form.Kind})
-	}
-	return s.render(c, status, "admin-providers.html", "Effecteurs", out)
+	return s.render(c, status, "admin-providers.html", "Effecteurs", providersPage{Page: providers, Form: form})
 }
 
 func (s *Server) createProvider(c echo.Context) error {
@@ -94,13 +91,9 @@ func (s *Server) createProvider(c echo.Context) error {
 		_, err = s.billing.CreateProvider(c.Request().Context(), p.Actor(), np)
 	}
 	if err != nil {
-		if !f.explain(err) {
-			return err
-		}
-		return s.renderProviders(c, http.StatusUnprocessableEntity, f)
+		return showRefusedForm(err, f.explain, func(status int) error { return s.renderProviders(c, status, f) })
 	}
-	setFlash(c, "provider-created")
-	return c.Redirect(http.StatusSeeOther, "/admin/effecteurs")
+	return redirectWithFlash(c, "provider-created", "/admin/effecteurs")
 }
 
 // explain puts a French message next to the field an error names; false

@@ -56,13 +56,9 @@ func (s *Server) saveSettings(c echo.Context) error {
 		_, err = s.billing.PutSettings(c.Request().Context(), p.Actor(), st)
 	}
 	if err != nil {
-		if !f.explain(err) {
-			return err
-		}
-		return s.renderSettings(c, http.StatusUnprocessableEntity, f)
+		return showRefusedForm(err, f.explain, func(status int) error { return s.renderSettings(c, status, f) })
 	}
-	setFlash(c, "settings-saved")
-	return c.Redirect(http.StatusSeeOther, "/admin/parametres")
+	return redirectWithFlash(c, "settings-saved", "/admin/parametres")
 }
 
 // explain puts a French message next to the field an error names; false

@@ -107,8 +107,7 @@ func (s *Server) revokeToken(c echo.Context) error {
 	if _, err := s.users.Revoke(c.Request().Context(), p.Actor(), auth.Revocation{ID: id}); err != nil {
 		return err
 	}
-	setFlash(c, "token-revoked")
-	return c.Redirect(http.StatusSeeOther, "/admin/utilisateurs")
+	return redirectWithFlash(c, "token-revoked", "/admin/utilisateurs")
 }
 
 // issueToken issues a token for an existing user or a new one, and shows
@@ -129,10 +128,7 @@ func (s *Server) issueToken(c echo.Context) error {
 		issued, err = s.users.Issue(c.Request().Context(), req)
 	}
 	if err != nil {
-		if !f.explain(err) {
-			return err
-		}
-		return s.renderUsers(c, http.StatusUnprocessableEntity, f)
+		return showRefusedForm(err, f.explain, func(status int) error { return s.renderUsers(c, status, f) })
 	}
 	return s.render(c, http.StatusOK, "admin-token.html", "Jeton émis",
 		issuedPage{Name: f.Name, Role: roleFR[req.Role], Token: issued.Token, ExpiresAt: FormatMoment(issued.ExpiresAt)})

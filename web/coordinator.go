@@ -122,13 +122,11 @@ func (s *Server) createPatient(c echo.Context) error {
 		created, err = s.claims.CreatePatient(c.Request().Context(), p.Actor(), np)
 	}
 	if err != nil {
-		if !f.explain(err) {
-			return err
-		}
-		return s.render(c, http.StatusUnprocessableEntity, "coordinator-new.html", "Nouveau dossier", f)
+		return showRefusedForm(err, f.explain, func(status int) error {
+			return s.render(c, status, "coordinator-new.html", "Nouveau dossier", f)
+		})
 	}
-	setFlash(c, "patient-created")
-	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/coordination/dossiers/%d", created.ID))
+	return redirectWithFlash(c, "patient-created", fmt.Sprintf("/coordination/dossiers/%d", created.ID))
 }
 
 // explain puts a French message next to the field an error names; false
@@ -149,7 +147,6 @@ type rightsRequestForm struct {
 type filePage struct {
 	Patient claims.Patient
 	History []claims.RightsEvent
-	Regimes []option
 	Form    rightsRequestForm
 }
 
@@ -160,12 +157,7 @@ func (s *Server) coordinatorFile(c echo.Context) error {
 // renderCoordinatorFile reads the file (which logs the read of its
 // identity) and shows it with the application form as typed.
 func (s *Server) renderCoordinatorFile(c echo.Context, status int, form rightsRequestForm) error {
-	p, _ := principal(c)
-	id, err := httpapi.PathID(c, "id")
-	if err != nil {
-		return err
-	}
-	patient, history, err := s.claims.Patient(c.Request().Context(), p.Actor(), id)
+	patient, history, err := s.pathPatient(c)
 	if err != nil {
 		return err
 	}
@@ -173,7 +165,7 @@ func (s *Server) renderCoordinatorFile(c echo.Context, status int, form rightsRe
 		form.Regime = patient.Rights.Regime
 	}
 	return s.render(c, status, "coordinator-file.html", "Dossier "+patient.FileNumber,
-		filePage{Patient: patient, History: history, Regimes: regimeOptions, Form: form})
+		filePage{Patient: patient, History: history, Form: form})
 }
 
 func (s *Server) requestRights(c echo.Context) error {
@@ -191,13 +183,9 @@ func (s *Server) requestRights(c echo.Context) error {
 		_, err = s.claims.RequestRights(c.Request().Context(), p.Actor(), id, req)
 	}
 	if err != nil {
-		if !f.explain(err) {
-			return err
-		}
-		return s.renderCoordinatorFile(c, http.StatusUnprocessableEntity, f)
+		return showRefusedForm(err, f.explain, func(status int) error { return s.renderCoordinatorFile(c, status, f) })
 	}
-	setFlash(c, "rights-requested")
-	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/coordination/dossiers/%d", id))
+	return redirectWithFlash(c, "rights-requested", fmt.Sprintf("/coordination/dossiers/%d", id))
 }
 
 // explain puts a French message next to the field an error names; false
@@ -216,12 +204,7 @@ type attestationPage struct {
 // attestation is the PASS attestation the patient shows providers: valid
 // from the day it is printed for AttestationMonths months.
 func (s *Server) attestation(c echo.Context) error {
-	p, _ := principal(c)
-	id, err := httpapi.PathID(c, "id")
-	if err != nil {
-		return err
-	}
-	patient, _, err := s.claims.Patient(c.Request().Context(), p.Actor(), id)
+	patient, _, err := s.pathPatient(c)
 	if err != nil {
 		return err
 	}
@@ -257,6 +240,18 @@ func (s *Server) reminders(c echo.Context) error {
 		page.Rows = append(page.Rows, reminderRow{Reminder: m, DaysLeft: m.DaysLeft(today)})
 	}
 	return s.render(c, http.StatusOK, "coordinator-reminders.html", "Relances", page)
+}
+
+// pathPatient reads the patient file the path's id names, with its rights
+// history, for the signed-in user: claims.Store logs that user's read of
+// the identity in the same statement.
+func (s *Server) pathPatient(c echo.Context) (claims.Patient, []claims.RightsEvent, error) {
+	p, _ := principal(c)
+	id, err := httpapi.PathID(c, "id")
+	if err != nil {
+		return claims.Patient{}, nil, err
+	}
+	return s.claims.Patient(c.Request().Context(), p.Actor(), id)
 }
 
 // parseFormDate reads a date typed in a form as YYYY-MM-DD (what a date

@@ -1,7 +1,7 @@
 package web
 
 import (
-	"errors"
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -25,9 +25,6 @@ import (
 // steps (draft, submit, approve by another agent, cancel, mark paid), the
 // SEPA file and the CSV exports. Every step calls the billing.Store method
 // its API route calls; the rules (four eyes, budget, statuses) stay there.
-
-// fourEyesMessage is what the preparer of a batch reads when approving it.
-const fourEyesMessage = "Vous avez préparé ce lot : un autre agent doit l'approuver."
 
 // ---- the dashboard ----
 
@@ -76,9 +73,8 @@ type batchRow struct {
 }
 
 type batchListPage struct {
-	Rows       []batchRow
-	NextCursor string
-	Error      string
+	api.Page[batchRow] // the batches, newest first
+	Error              string
 }
 
 func (s *Server) payoutBatchList(c echo.Context) error {
@@ -86,20 +82,16 @@ func (s *Server) payoutBatchList(c echo.Context) error {
 }
 
 func (s *Server) renderBatchList(c echo.Context, status int, message string) error {
-	page, err := httpapi.ParsePage(c)
+	batches, err := readPage(c, func(ctx context.Context, page db.PageRequest) ([]billing.PayoutBatch, error) {
+		return s.billing.PayoutBatches(ctx, "", page)
+	}, func(b billing.PayoutBatch) int64 { return b.ID }, func(b billing.PayoutBatch) batchRow {
+		return batchRow{Batch: b, Status: b.Status.Label()}
+	})
 	if err != nil {
 		return err
 	}
-	list, err := s.billing.PayoutBatches(c.Request().Context(), "", page)
-	if err != nil {
-		return err
-	}
-	next := api.NewPage(page, list, func(b billing.PayoutBatch) int64 { return b.ID }, func(b billing.PayoutBatch) billing.PayoutBatch { return b })
-	out := batchListPage{NextCursor: next.NextCursor, Error: message}
-	for _, b := range next.Items {
-		out.Rows = append(out.Rows, batchRow{Batch: b, Status: b.Status.Label()})
-	}
-	return s.render(c, status, "finance-batches.html", "Lots de paiement", out)
+	return s.render(c, status, "finance-batches.html", "Lots de paiement",
+		batchListPage{Page: batches, Error: message})
 }
 
 // draftPayoutBatch is "Préparer un lot": POST /payout-batches without a
@@ -114,8 +106,7 @@ func (s *Server) draftPayoutBatch(c echo.Context) error {
 		return s.renderBatchList(c, http.StatusConflict,
 			"Aucun paiement à verser ne peut entrer dans un lot : il n'y en a pas sous le plafond de la régie, ou un autre lot est en cours de préparation.")
 	}
-	setFlash(c, "batch-drafted")
-	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/finances/lots/%d", b.ID))
+	return redirectWithFlash(c, "batch-drafted", fmt.Sprintf("/finances/lots/%d", b.ID))
 }
 
 // ---- one batch ----
@@ -190,37 +181,33 @@ func (s *Server) batchStep(flash string, step func(c echo.Context, p auth.Princi
 			return err
 		}
 		if err := step(c, p, id); err != nil {
-			status, message, ok := explainBatchError(err)
+			status, refusal, ok := explainBatchError(err)
 			if !ok {
 				return err
 			}
-			return s.renderBatch(c, status, batchPage{Error: message})
+			return s.renderBatch(c, status, batchPage{Error: refusal})
 		}
-		setFlash(c, flash)
-		return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/finances/lots/%d", id))
+		return redirectWithFlash(c, flash, fmt.Sprintf("/finances/lots/%d", id))
 	}
 }
 
-// explainBatchError turns a refusal of billing into a status and a French
-// message; false when the error is not one (it is then a 500 or 503 page).
+// explainBatchError turns a refusal of billing into a status and the
+// batch page's French message for it; false when the table has none (the
+// error is then a 500 or 503 page). Only the four-eyes rule is about who
+// asks (403); every other refusal is about the batch's state (409).
 func explainBatchError(err error) (int, string, bool) {
 	fe, ok := fault.As(err)
 	if !ok {
 		return 0, "", false
 	}
-	switch {
-	case fe.Kind == fault.KindFourEyes:
-		return http.StatusForbidden, fourEyesMessage, true
-	case fe.Kind == fault.KindBudgetExceeded:
-		return http.StatusConflict, "Approuver ce lot dépasserait le budget annuel du PASS : seul un administrateur peut l'autoriser.", true
-	case fe.Kind == fault.KindBatchStatus:
-		return http.StatusConflict, "Ce lot a changé d'état entre-temps : cette action n'est plus possible.", true
-	case fe.Kind == fault.KindSettingsIncomplete:
-		return http.StatusConflict, "Le nom, l'IBAN et le BIC de la régie doivent d'abord être renseignés dans les paramètres.", true
-	case fe.Code == fault.Conflict:
-		return http.StatusConflict, "Cette action n'est pas possible sur ce lot dans son état actuel.", true
+	m := message("payout_batch", "", fe)
+	if m == "" {
+		return 0, "", false
 	}
-	return 0, "", false
+	if fe.Kind == fault.KindFourEyes {
+		return http.StatusForbidden, m, true
+	}
+	return http.StatusConflict, m, true
 }
 
 func (s *Server) submitPayoutBatch(c echo.Context, p auth.Principal, id int64) error {
@@ -254,23 +241,15 @@ func (s *Server) markPayoutBatchPaid(c echo.Context) error {
 	if err != nil {
 		fe, ok := fault.As(err)
 		if ok && fe.Field == "paid_on" {
-			message := "Indiquez la date du paiement (jj/mm/aaaa)."
-			switch {
-			case errors.Is(fe, calendar.ErrFuture):
-				message = "La date du paiement ne peut pas être dans le futur."
-			case errors.Is(fe, billing.ErrPaidBeforeApproval):
-				message = "La date du paiement ne peut pas précéder l'approbation du lot."
-			}
-			return s.renderBatch(c, http.StatusUnprocessableEntity, batchPage{PaidOn: raw, PaidErr: message})
+			return s.renderBatch(c, http.StatusUnprocessableEntity, batchPage{PaidOn: raw, PaidErr: message("payout_batch", "paid_on", fe)})
 		}
-		status, message, ok := explainBatchError(err)
+		status, refusal, ok := explainBatchError(err)
 		if !ok {
 			return err
 		}
-		return s.renderBatch(c, status, batchPage{PaidOn: raw, Error: message})
+		return s.renderBatch(c, status, batchPage{PaidOn: raw, Error: refusal})
 	}
-	setFlash(c, "batch-paid")
-	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/finances/lots/%d", id))
+	return redirectWithFlash(c, "batch-paid", fmt.Sprintf("/finances/lots/%d", id))
 }
 
 // ---- files ----
@@ -282,8 +261,8 @@ func (s *Server) batchSEPA(c echo.Context) error {
 		return err
 	}
 	if _, err := s.billing.CheckSEPA(c.Request().Context(), id); err != nil {
-		if _, message, ok := explainBatchError(err); ok {
-			return s.renderBatch(c, http.StatusConflict, batchPage{Error: message})
+		if _, refusal, ok := explainBatchError(err); ok {
+			return s.renderBatch(c, http.StatusConflict, batchPage{Error: refusal})
 		}
 		return err
 	}
@@ -312,19 +291,4 @@ func (s *Server) payoutBatchesCSV(c echo.Context) error {
 	return httpapi.Stream(c, "text/csv; charset=utf-8", "lots-de-paiement-pass.csv", func(w io.Writer) error {
 		return s.billing.PayoutBatchesCSV(c.Request().Context(), "", w)
 	})
-}
-
-// financeRoutes registers the finance role's pages.
-func (s *Server) financeRoutes(page func(method, path string, h echo.HandlerFunc, roles ...auth.Role)) {
-	page(http.MethodGet, "/finances", s.financeHome, auth.Finance)
-	page(http.MethodGet, "/finances/paiements.csv", s.payoutsCSV, auth.Finance)
-	page(http.MethodGet, "/finances/lots", s.payoutBatchList, auth.Finance)
-	page(http.MethodPost, "/finances/lots", s.draftPayoutBatch, auth.Finance)
-	page(http.MethodGet, "/finances/lots.csv", s.payoutBatchesCSV, auth.Finance)
-	page(http.MethodGet, "/finances/lots/:id", s.payoutBatchPage, auth.Finance)
-	page(http.MethodGet, "/finances/lots/:id/sepa.xml", s.batchSEPA, auth.Finance)
-	page(http.MethodPost, "/finances/lots/:id/soumettre", s.batchStep("batch-submitted", s.submitPayoutBatch), auth.Finance)
-	page(http.MethodPost, "/finances/lots/:id/approuver", s.batchStep("batch-approved", s.approvePayoutBatch), auth.Finance)
-	page(http.MethodPost, "/finances/lots/:id/annuler", s.batchStep("batch-cancelled", s.cancelPayoutBatch), auth.Finance)
-	page(http.MethodPost, "/finances/lots/:id/paye", s.markPayoutBatchPaid, auth.Finance)
 }

@@ -23,11 +23,12 @@ type messageKey struct {
 
 // Causes that are not error kinds; "" is the field's usual message.
 const (
-	whyConflict = "conflict"   // the value exists already
-	whyFuture   = "future"     // a date after today
-	whyTooOld   = "too_old"    // care older than the submission limit
-	whyNotSaved = "not_saved"  // the form's summary when one field is to blame
-	whyUnread   = "unreadable" // the form's summary when none is
+	whyConflict       = "conflict"        // the value exists already
+	whyFuture         = "future"          // a date after today
+	whyTooOld         = "too_old"         // care older than the submission limit
+	whyBeforeApproval = "before_approval" // a payment dated before its batch's approval
+	whyNotSaved       = "not_saved"       // the form's summary when one field is to blame
+	whyUnread         = "unreadable"      // the form's summary when none is
 )
 
 // causes are the domains' errors a page tells apart, with their key in
@@ -36,7 +37,7 @@ var causes = []struct {
 	err error
 	why string
 }{
-	{calendar.ErrFuture, whyFuture}, {billing.ErrCareTooOld, whyTooOld},
+	{calendar.ErrFuture, whyFuture}, {billing.ErrCareTooOld, whyTooOld}, {billing.ErrPaidBeforeApproval, whyBeforeApproval},
 	{claims.ErrPeriodTooOld, "period_too_old"}, {claims.ErrCSSStart, "css_start"}, {claims.ErrImmediateStart, "immediate_start"},
 	{claims.ErrCSSLength, "css_length"}, {claims.ErrAMEStart, "ame_start"}, {claims.ErrAMELength, "ame_length"},
 }
@@ -144,6 +145,19 @@ var messages = map[messageKey]string{
 	{"line", "quantity", ""}:                                                fmt.Sprintf("Indiquez une quantité entière de 1 à %d.", billing.MaxQuantity),
 	{"line", "unit_price", ""}: fmt.Sprintf("Indiquez un prix positif d'au plus %s, avec au plus deux décimales (par exemple 25,50).",
 		FormatAmount(billing.MaxUnitPrice)),
+
+	// A payout batch's page: the refusals of its steps, told above the
+	// batch (billing's kind, else any conflict), and its paid date.
+	{"payout_batch", "", string(fault.KindFourEyes)}: "Vous avez préparé ce lot : un autre agent doit l'approuver.",
+	{"payout_batch", "", string(fault.KindBudgetExceeded)}: "Approuver ce lot dépasserait le budget annuel du PASS : seul un " +
+		"administrateur peut l'autoriser.",
+	{"payout_batch", "", string(fault.KindBatchStatus)}: "Ce lot a changé d'état entre-temps : cette action n'est plus possible.",
+	{"payout_batch", "", string(fault.KindSettingsIncomplete)}: "Le nom, l'IBAN et le BIC de la régie doivent d'abord être " +
+		"renseignés dans les paramètres.",
+	{"payout_batch", "", whyConflict}:              "Cette action n'est pas possible sur ce lot dans son état actuel.",
+	{"payout_batch", "paid_on", ""}:                "Indiquez la date du paiement (jj/mm/aaaa).",
+	{"payout_batch", "paid_on", whyFuture}:         "La date du paiement ne peut pas être dans le futur.",
+	{"payout_batch", "paid_on", whyBeforeApproval}: "La date du paiement ne peut pas précéder l'approbation du lot.",
 }
 
 // message is what form shows for field when fe refused it: the message of

@@ -1,24 +1,32 @@
 package web
 
 import (
+	"errors"
+	"net/http"
 	"strconv"
 	"strings"
 	"testing"
 
 	"passd/billing"
+	"passd/calendar"
 	"passd/claims"
+	"passd/fault"
 )
 
 // TestEveryMessageReadsWell: no message is blank or carries a formatting
 // slip, every form has its two summaries, and the limits come from the
 // domains' constants.
 func TestEveryMessageReadsWell(t *testing.T) {
+	// The invoice's lines share the invoice's summaries; a payout batch's
+	// page tells its refusals above the batch and its paid date beside the
+	// field, with no summary.
+	withoutSummaries := map[string]bool{"line": true, "payout_batch": true}
 	forms := map[string]bool{}
 	for k, m := range messages {
 		if strings.TrimSpace(m) == "" || strings.Contains(m, "%!") {
 			t.Errorf("%+v: %q", k, m)
 		}
-		if k.form != "line" {
+		if !withoutSummaries[k.form] {
 			forms[k.form] = true
 		}
 	}
@@ -37,6 +45,41 @@ func TestEveryMessageReadsWell(t *testing.T) {
 	} {
 		if !strings.Contains(messages[key], strconv.Itoa(limit)+" ") && !strings.HasSuffix(messages[key], strconv.Itoa(limit)+".") {
 			t.Errorf("%+v does not state its limit %d: %q", key, limit, messages[key])
+		}
+	}
+}
+
+// TestBatchRefusalsReadFromTheTable: each refusal of a batch step that the
+// page explains gets its status and the table's message for its kind (any
+// other conflict the general one), and the paid date its field's message
+// for its cause; other errors are left to the error page.
+func TestBatchRefusalsReadFromTheTable(t *testing.T) {
+	for _, tc := range []struct {
+		err    error
+		status int
+		why    string
+	}{
+		{fault.New(fault.Forbidden, "preparer").WithKind(fault.KindFourEyes), http.StatusForbidden, string(fault.KindFourEyes)},
+		{fault.New(fault.Conflict, "budget").WithKind(fault.KindBudgetExceeded), http.StatusConflict, string(fault.KindBudgetExceeded)},
+		{fault.New(fault.Conflict, "status").WithKind(fault.KindBatchStatus), http.StatusConflict, string(fault.KindBatchStatus)},
+		{fault.New(fault.Conflict, "régie").WithKind(fault.KindSettingsIncomplete), http.StatusConflict, string(fault.KindSettingsIncomplete)},
+		{fault.New(fault.Conflict, "other"), http.StatusConflict, whyConflict},
+	} {
+		want := messages[messageKey{"payout_batch", "", tc.why}]
+		status, got, ok := explainBatchError(tc.err)
+		if want == "" || !ok || status != tc.status || got != want {
+			t.Errorf("%v: got %d %q %v, want %d %q", tc.err, status, got, ok, tc.status, want)
+		}
+	}
+	for _, err := range []error{errors.New("boom"), fault.New(fault.Invalid, "bad"), fault.New(fault.Unavailable, "down")} {
+		if _, got, ok := explainBatchError(err); ok {
+			t.Errorf("%v is explained as %q", err, got)
+		}
+	}
+	for cause, why := range map[error]string{nil: "", calendar.ErrFuture: whyFuture, billing.ErrPaidBeforeApproval: whyBeforeApproval} {
+		want := messages[messageKey{"payout_batch", "paid_on", why}]
+		if got := message("payout_batch", "paid_on", fault.Field("paid_on", "paid_on").WithCause(cause)); want == "" || got != want {
+			t.Errorf("paid_on with cause %v: got %q, want %q", cause, got, want)
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -11,9 +12,9 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/shopspring/decimal"
 
-	"passd/api"
 	"passd/billing"
 	"passd/calendar"
+	"passd/db"
 	"passd/fault"
 	"passd/httpapi"
 	"passd/money"
@@ -33,26 +34,22 @@ type invoiceListPage struct {
 
 func (s *Server) invoiceList(c echo.Context) error {
 	p, _ := principal(c)
-	page, err := httpapi.ParsePage(c)
+	invoices, err := readPage(c, func(ctx context.Context, page db.PageRequest) ([]billing.Invoice, error) {
+		return s.billing.Invoices(ctx, billing.InvoiceFilter{ProviderID: p.ProviderID}, page)
+	}, func(inv billing.Invoice) int64 { return inv.ID }, asRead)
 	if err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
-	list, err := s.billing.Invoices(ctx, billing.InvoiceFilter{ProviderID: p.ProviderID}, page)
-	if err != nil {
-		return err
-	}
-	next := api.NewPage(page, list, func(inv billing.Invoice) int64 { return inv.ID }, func(inv billing.Invoice) billing.Invoice { return inv })
-	ids := make([]int64, len(next.Items))
-	for i, inv := range next.Items {
+	ids := make([]int64, len(invoices.Items))
+	for i, inv := range invoices.Items {
 		ids[i] = inv.ID
 	}
-	settled, err := s.billing.Settlements(ctx, ids)
+	settled, err := s.billing.Settlements(c.Request().Context(), ids)
 	if err != nil {
 		return err
 	}
-	out := invoiceListPage{NextCursor: next.NextCursor}
-	for _, inv := range next.Items {
+	out := invoiceListPage{NextCursor: invoices.NextCursor}
+	for _, inv := range invoices.Items {
 		out.Rows = append(out.Rows, invoiceRow{Invoice: inv, Badge: InvoiceBadge(inv, settled[inv.ID])})
 	}
 	return s.render(c, http.StatusOK, "invoices.html", "Mes factures", out)
@@ -218,14 +215,13 @@ func (s *Server) submitInvoice(c echo.Context) error {
 		_, err = s.billing.CreateInvoice(c.Request().Context(), p.Actor(), p.ProviderID, in)
 	}
 	if err != nil {
-		if !f.explain(err, sent) {
-			return err
-		}
-		f.number()
-		return s.render(c, http.StatusUnprocessableEntity, "invoice_form.html", "Nouvelle facture", f)
+		explain := func(err error) bool { return f.explain(err, sent) }
+		return showRefusedForm(err, explain, func(status int) error {
+			f.number()
+			return s.render(c, status, "invoice_form.html", "Nouvelle facture", f)
+		})
 	}
-	setFlash(c, "invoice-saved")
-	return c.Redirect(http.StatusSeeOther, "/effecteur/factures")
+	return redirectWithFlash(c, "invoice-saved", "/effecteur/factures")
 }
 
 // explain puts a French message next to the field an error names; false

@@ -47,7 +47,6 @@ type decisionForm struct {
 
 type decisionPage struct {
 	Patient   claims.Patient
-	Regimes   []option
 	Decisions []option
 	Form      decisionForm
 }
@@ -62,12 +61,7 @@ func (s *Server) referentFile(c echo.Context) error {
 // shows the decision form: as typed when form is not nil, else proposed
 // from the application.
 func (s *Server) renderReferentFile(c echo.Context, status int, form *decisionForm) error {
-	p, _ := principal(c)
-	id, err := httpapi.PathID(c, "id")
-	if err != nil {
-		return err
-	}
-	patient, _, err := s.claims.Patient(c.Request().Context(), p.Actor(), id)
+	patient, _, err := s.pathPatient(c)
 	if err != nil {
 		return err
 	}
@@ -79,7 +73,7 @@ func (s *Server) renderReferentFile(c echo.Context, status int, form *decisionFo
 		form = proposedDecision(patient.Rights, st.AMELookback(), calendar.Today(s.now()))
 	}
 	return s.render(c, status, "referent-file.html", "Dossier "+patient.FileNumber,
-		decisionPage{Patient: patient, Regimes: regimeOptions, Decisions: decisionOptions, Form: *form})
+		decisionPage{Patient: patient, Decisions: decisionOptions, Form: *form})
 }
 
 // proposedDecision fills the form from the application, as the regime's
@@ -119,13 +113,9 @@ func (s *Server) decideRights(c echo.Context) error {
 		_, err = s.claims.DecideRights(c.Request().Context(), p.Actor(), id, d)
 	}
 	if err != nil {
-		if !f.explain(err) {
-			return err
-		}
-		return s.renderReferentFile(c, http.StatusUnprocessableEntity, &f)
+		return showRefusedForm(err, f.explain, func(status int) error { return s.renderReferentFile(c, status, &f) })
 	}
-	setFlash(c, "rights-decided")
-	return c.Redirect(http.StatusSeeOther, "/cpam/dossiers")
+	return redirectWithFlash(c, "rights-decided", "/cpam/dossiers")
 }
 
 // decision is the decision the form stands for, validated. One form serves

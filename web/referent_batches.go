@@ -44,9 +44,8 @@ func ReturnResultLabel(result string) string {
 }
 
 type claimBatchesPage struct {
-	Batches    []claims.ClaimBatch
-	NextCursor string
-	Err        string
+	api.Page[claims.ClaimBatch] // the batches, newest first
+	Error                       string
 }
 
 func (s *Server) claimBatches(c echo.Context) error {
@@ -54,17 +53,12 @@ func (s *Server) claimBatches(c echo.Context) error {
 }
 
 func (s *Server) renderClaimBatches(c echo.Context, status int, message string) error {
-	page, err := httpapi.ParsePage(c)
+	batches, err := readPage(c, s.claims.ClaimBatches, func(b claims.ClaimBatch) int64 { return b.ID }, asRead)
 	if err != nil {
 		return err
 	}
-	list, err := s.claims.ClaimBatches(c.Request().Context(), page)
-	if err != nil {
-		return err
-	}
-	next := api.NewPage(page, list, func(b claims.ClaimBatch) int64 { return b.ID }, func(b claims.ClaimBatch) claims.ClaimBatch { return b })
 	return s.render(c, status, "referent-batches.html", "Lots de demandes de remboursement",
-		claimBatchesPage{Batches: next.Items, NextCursor: next.NextCursor, Err: message})
+		claimBatchesPage{Page: batches, Error: message})
 }
 
 func (s *Server) createClaimBatch(c echo.Context) error {
@@ -76,8 +70,7 @@ func (s *Server) createClaimBatch(c echo.Context) error {
 	if !ok {
 		return s.renderClaimBatches(c, http.StatusConflict, "Aucune demande de remboursement n'attend d'être mise en lot.")
 	}
-	setFlash(c, "claim-batch-created")
-	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/cpam/lots/%d", b.ID))
+	return redirectWithFlash(c, "claim-batch-created", fmt.Sprintf("/cpam/lots/%d", b.ID))
 }
 
 type returnRow struct {

@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"html/template"
@@ -11,8 +12,11 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"passd/api"
 	"passd/auth"
+	"passd/db"
 	"passd/fault"
+	"passd/httpapi"
 	"passd/rights"
 	"passd/settlement"
 )
@@ -27,8 +31,11 @@ var funcs = template.FuncMap{
 	"reason": settlement.Reason.Label,
 	"rights": rights.Status.Label,
 	"regime": RegimeLabel,
-	"day":    FormatDay,
-	"moment": FormatMoment,
+	// regimeOptions are the regime select's options, for the
+	// "regime-field" of the coordinator's and the referent's forms.
+	"regimeOptions": func() []option { return regimeOptions },
+	"day":           FormatDay,
+	"moment":        FormatMoment,
 }
 
 func mustParsePages() pages {
@@ -176,4 +183,42 @@ func clientFault(err error) (*fault.Error, bool) {
 		return nil, false
 	}
 	return fe, true
+}
+
+// readPage reads the page of a list that the query's ?limit= and ?cursor=
+// ask for, as the API's list routes do: read returns up to one row more
+// than the limit, which only tells that a next page exists, and each row
+// read becomes the page's row by toRow.
+func readPage[D, Row any](c echo.Context, read func(context.Context, db.PageRequest) ([]D, error), idOf func(D) int64,
+	toRow func(D) Row) (api.Page[Row], error) {
+	page, err := httpapi.ParsePage(c)
+	if err != nil {
+		return api.Page[Row]{}, err
+	}
+	rows, err := read(c.Request().Context(), page)
+	if err != nil {
+		return api.Page[Row]{}, err
+	}
+	return api.NewPage(page, rows, idOf, toRow), nil
+}
+
+// asRead is toRow for a list whose rows the page shows as they were read.
+func asRead[T any](row T) T { return row }
+
+// redirectWithFlash ends a POST that did what it asked, post/redirect/get:
+// the browser goes to next, which shows the flash once.
+func redirectWithFlash(c echo.Context, flash, next string) error {
+	setFlash(c, flash)
+	return c.Redirect(http.StatusSeeOther, next)
+}
+
+// showRefusedForm answers a form whose save failed with err: when explain
+// finds err to be the client's (and has put its French messages in the
+// form), again shows the form as typed with a 422; any other error is left
+// to the error page.
+func showRefusedForm(err error, explain func(error) bool, again func(status int) error) error {
+	if !explain(err) {
+		return err
+	}
+	return again(http.StatusUnprocessableEntity)
 }

@@ -64,6 +64,5 @@ func (s *Server) signOut(c echo.Context) error {
 		}
 	}
 	c.SetCookie(&http.Cookie{Name: SessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: overTLS(c)})
-	setFlash(c, "signed-out")
-	return c.Redirect(http.StatusSeeOther, "/connexion")
+	return redirectWithFlash(c, "signed-out", "/connexion")
 }

@@ -164,8 +164,28 @@ func (s *Server) Routes(e *echo.Echo) {
 	page(http.MethodGet, "/cpam/lots/:id/export/:format", s.exportClaimBatch, auth.CPAMReferent)
 	page(http.MethodPost, "/cpam/lots/:id/retour", s.importReturn, auth.CPAMReferent)
 
-	s.financeRoutes(page)
-	s.adminRoutes(page)
+	page(http.MethodGet, "/finances", s.financeHome, auth.Finance)
+	page(http.MethodGet, "/finances/paiements.csv", s.payoutsCSV, auth.Finance)
+	page(http.MethodGet, "/finances/lots", s.payoutBatchList, auth.Finance)
+	page(http.MethodPost, "/finances/lots", s.draftPayoutBatch, auth.Finance)
+	page(http.MethodGet, "/finances/lots.csv", s.payoutBatchesCSV, auth.Finance)
+	page(http.MethodGet, "/finances/lots/:id", s.payoutBatchPage, auth.Finance)
+	page(http.MethodGet, "/finances/lots/:id/sepa.xml", s.batchSEPA, auth.Finance)
+	page(http.MethodPost, "/finances/lots/:id/soumettre", s.batchStep("batch-submitted", s.submitPayoutBatch), auth.Finance)
+	page(http.MethodPost, "/finances/lots/:id/approuver", s.batchStep("batch-approved", s.approvePayoutBatch), auth.Finance)
+	page(http.MethodPost, "/finances/lots/:id/annuler", s.batchStep("batch-cancelled", s.cancelPayoutBatch), auth.Finance)
+	page(http.MethodPost, "/finances/lots/:id/paye", s.markPayoutBatchPaid, auth.Finance)
+
+	page(http.MethodGet, "/admin/taches", s.jobsPage, auth.Admin)
+	page(http.MethodPost, "/admin/taches/:name", s.runJob, auth.Admin)
+	page(http.MethodGet, "/admin", s.adminHome, auth.Admin)
+	page(http.MethodGet, "/admin/effecteurs", s.adminProviders, auth.Admin)
+	page(http.MethodPost, "/admin/effecteurs", s.createProvider, auth.Admin)
+	page(http.MethodGet, "/admin/utilisateurs", s.adminUsers, auth.Admin)
+	page(http.MethodPost, "/admin/utilisateurs", s.issueToken, auth.Admin)
+	page(http.MethodPost, "/admin/utilisateurs/jetons/:id/revoquer", s.revokeToken, auth.Admin)
+	page(http.MethodGet, "/admin/parametres", s.adminSettings, auth.Admin)
+	page(http.MethodPost, "/admin/parametres", s.saveSettings, auth.Admin)
 }
 
 // IsPage reports whether a path is served by this package rather than the

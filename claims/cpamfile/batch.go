@@ -101,15 +101,37 @@ func WriterFor(format string) (Writer, bool) {
 	return nil, false
 }
 
-// tally checks claims as they are written and, at the end, that they match
-// the header. Both writers share it so that both refuse the same batches.
-type tally struct {
-	count int
-	total decimal.Decimal
+// eachClaim checks each claim as it comes and hands it to write with its
+// 0-based index; at the end it checks the claims against the header. Both
+// writers go through it so that both refuse the same batches, and stop
+// pulling claims at the first error.
+func eachClaim(h Header, claims iter.Seq2[Claim, error], write func(i int, c Claim) error) error {
+	count, total := 0, decimal.Zero
+	for c, err := range claims {
+		if err != nil {
+			return fmt.Errorf("cpamfile: reading claims: %w", err)
+		}
+		if err := checkClaim(c); err != nil {
+			return err
+		}
+		if err := write(count, c); err != nil {
+			return err
+		}
+		count++
+		total = total.Add(c.Amount)
+	}
+	if count != h.ClaimCount {
+		return fmt.Errorf("cpamfile: batch %s announces %d claims but %d were written", h.BatchID, h.ClaimCount, count)
+	}
+	if !total.Equal(h.Total) {
+		return fmt.Errorf("cpamfile: batch %s announces a total of %s but its claims sum to %s", h.BatchID, h.Total, total)
+	}
+	return nil
 }
 
-// add checks one claim and counts it.
-func (t *tally) add(c Claim) error {
+// checkClaim refuses a claim without lines, with a line a CPAM file cannot
+// carry, or whose amount is not the sum of its lines' CPAM shares.
+func checkClaim(c Claim) error {
 	if len(c.Lines) == 0 {
 		return fmt.Errorf("cpamfile: claim %s has no lines", c.ID)
 	}
@@ -125,19 +147,6 @@ func (t *tally) add(c Claim) error {
 	}
 	if !sum.Equal(c.Amount) {
 		return fmt.Errorf("cpamfile: claim %s: amount %s is not the sum of its lines' CPAM shares (%s)", c.ID, c.Amount, sum)
-	}
-	t.count++
-	t.total = t.total.Add(c.Amount)
-	return nil
-}
-
-// check compares what was written with what the header announced.
-func (t *tally) check(h Header) error {
-	if t.count != h.ClaimCount {
-		return fmt.Errorf("cpamfile: batch %s announces %d claims but %d were written", h.BatchID, h.ClaimCount, t.count)
-	}
-	if !t.total.Equal(h.Total) {
-		return fmt.Errorf("cpamfile: batch %s announces a total of %s but its claims sum to %s", h.BatchID, h.Total, t.total)
 	}
 	return nil
 }

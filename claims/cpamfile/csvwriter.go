@@ -48,14 +48,7 @@ func (csvWriter) Write(w io.Writer, h Header, claims iter.Seq2[Claim, error]) er
 		return fmt.Errorf("cpamfile: writing the batch: %w", err)
 	}
 	version, created := strconv.Itoa(FormatVersion), timestamp(h.CreatedAt)
-	var t tally
-	for c, err := range claims {
-		if err != nil {
-			return fmt.Errorf("cpamfile: reading claims: %w", err)
-		}
-		if err := t.add(c); err != nil {
-			return err
-		}
+	err := eachClaim(h, claims, func(_ int, c Claim) error {
 		amount := money.Format(c.Amount)
 		for i, l := range c.Lines {
 			err := cw.Write([]string{
@@ -70,8 +63,9 @@ func (csvWriter) Write(w io.Writer, h Header, claims iter.Seq2[Claim, error]) er
 				return fmt.Errorf("cpamfile: writing the batch: %w", err)
 			}
 		}
-	}
-	if err := t.check(h); err != nil {
+		return nil
+	})
+	if err != nil {
 		return err
 	}
 	cw.Flush()

@@ -83,30 +83,25 @@ func (jsonWriter) Write(w io.Writer, h Header, claims iter.Seq2[Claim, error]) e
 	bw.Write(batch)
 	bw.WriteString(`,"claims":[`)
 
-	var t tally
-	for c, err := range claims {
-		if err != nil {
-			return fmt.Errorf("cpamfile: reading claims: %w", err)
-		}
-		if err := t.add(c); err != nil {
-			return err
-		}
+	err = eachClaim(h, claims, func(i int, c Claim) error {
 		b, err := json.Marshal(toJSONClaim(c))
 		if err != nil {
 			return fmt.Errorf("cpamfile: encoding claim %s: %w", c.ID, err)
 		}
-		if t.count > 1 {
+		if i > 0 {
 			bw.WriteByte(',')
 		}
 		bw.WriteByte('\n')
 		if _, err := bw.Write(b); err != nil { // bufio keeps the first error; stop early on it
 			return fmt.Errorf("cpamfile: writing the batch: %w", err)
 		}
-	}
-	if err := t.check(h); err != nil {
+		return nil
+	})
+	if err != nil {
 		return err
 	}
-	if t.count > 0 {
+	// eachClaim checked that the header's count is the claims'.
+	if h.ClaimCount > 0 {
 		bw.WriteByte('\n')
 	}
 	bw.WriteString("]}\n")

@@ -187,24 +187,6 @@ func (a *app) ready(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]string{"status": "ready"})
 }
 
-type jobRunJSON struct {
-	Name       string     `json:"name"`
-	Trigger    string     `json:"trigger"`
-	StartedAt  time.Time  `json:"started_at"`
-	FinishedAt *time.Time `json:"finished_at"`
-	Rows       int64      `json:"rows"`
-	Error      *string    `json:"error"`
-}
-
-func toJobRunJSON(r scheduler.Run) jobRunJSON {
-	out := jobRunJSON{Name: r.Name, Trigger: r.Trigger, StartedAt: r.StartedAt.UTC(), Rows: r.Rows, Error: r.Error}
-	if r.FinishedAt != nil {
-		t := r.FinishedAt.UTC()
-		out.FinishedAt = &t
-	}
-	return out
-}
-
 func (a *app) listJobRuns(c echo.Context) error {
 	page, err := httpapi.ParsePage(c)
 	if err != nil {
@@ -218,7 +200,7 @@ func (a *app) listJobRuns(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, api.NewPage(page, runs, func(r scheduler.Run) int64 { return r.ID }, toJobRunJSON))
+	return c.JSON(http.StatusOK, api.NewPage(page, runs, func(r scheduler.Run) int64 { return r.ID }, scheduler.Run.InUTC))
 }
 
 func (a *app) invariants(c echo.Context) error {
@@ -246,7 +228,7 @@ func (a *app) runJob(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, toJobRunJSON(run))
+	return c.JSON(http.StatusOK, run.InUTC())
 }
 
 // clientAddress is who a request comes from, for the throttle of failed

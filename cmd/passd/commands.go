@@ -86,7 +86,7 @@ func runJobCommand(ctx context.Context, cfg Config, args []string, logger *slog.
 	}
 	enc := json.NewEncoder(os.Stdout)
 	enc.SetIndent("", "  ")
-	if err := enc.Encode(toJobRunJSON(run)); err != nil {
+	if err := enc.Encode(run.InUTC()); err != nil {
 		return err
 	}
 	if run.Error != nil {

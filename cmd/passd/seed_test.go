@@ -14,6 +14,7 @@ import (
 	"passd/db"
 	"passd/db/dbtest"
 	"passd/keyring/keyringtest"
+	"passd/scheduler"
 )
 
 // captureStdout runs fn with os.Stdout sent to a file and returns what it
@@ -127,7 +128,7 @@ func TestSeedDemoIsIdempotent(t *testing.T) {
 	if err != nil {
 		t.Fatalf("run-job release: %v\n%s", err, out)
 	}
-	var jr jobRunJSON
+	var jr scheduler.Run
 	if err := json.Unmarshal([]byte(out), &jr); err != nil || jr.Name != "release" || jr.Rows != 2 || jr.Error != nil {
 		t.Errorf("run-job release printed %q (%v), want a run of release with 2 rows", out, err)
 	}
