@@ -90,7 +90,7 @@ const (
 	MaxAgeYears        = 130 // the oldest plausible birth date, in years before today
 	MaxPeriodAgeYears  = 2   // no period starts more than this many years before its decision
 	MaxPeriodYears     = 1   // how long a CSS or AME period lasts at most
-	CaisseLength       = 3   // the digits of a CPAM's code
+	maxCaisseInput     = 8   // a caisse code as typed, spaces included
 )
 
 // RightsPolicy is what the checks of a decision take from the city's
@@ -177,11 +177,13 @@ func (d *RightsDecision) Validate() error {
 	if d.Decision, err = text.OneOf("decision", string(d.Decision), rights.Opened, rights.Refused); err != nil {
 		return err
 	}
-	if d.Caisse, err = text.Clean("caisse", d.Caisse, CaisseLength+1); err != nil {
+	if d.Caisse, err = text.Clean("caisse", d.Caisse, maxCaisseInput); err != nil {
 		return err
 	}
-	if d.Caisse != "" && !isDigits(d.Caisse, CaisseLength) {
-		return fault.Field("caisse", "caisse is the CPAM's code: %d digits", CaisseLength)
+	if d.Caisse != "" {
+		if d.Caisse, err = ident.ParseCaisse(d.Caisse); err != nil {
+			return fault.Field("caisse", "caisse is the CPAM's code: %d digits", ident.CaisseLength)
+		}
 	}
 	if d.ImmediateAdmission && (d.Decision != rights.Opened || d.Regime != string(rights.PUMaCSS)) {
 		return fault.Field("immediate_admission", "immediate_admission is only for an opened puma_css").WithCause(ErrImmediateNotCSS)
@@ -214,18 +216,6 @@ func (d *RightsDecision) Validate() error {
 	}
 	d.Reference, err = text.Required("reference", d.Reference, MaxReferenceLength)
 	return err
-}
-
-func isDigits(s string, n int) bool {
-	if len(s) != n {
-		return false
-	}
-	for _, r := range s {
-		if r < '0' || r > '9' {
-			return false
-		}
-	}
-	return true
 }
 
 // The ways a period breaks its regime's rules, as causes of CheckPeriod's

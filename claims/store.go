@@ -375,22 +375,15 @@ func (s *Store) DecideRights(ctx context.Context, actor audit.Actor, id int64, d
 
 // insertDecision writes a decision as a new row of the file's history.
 func insertDecision(ctx context.Context, tx pgx.Tx, actor audit.Actor, patientID int64, filedOn calendar.Date, d RightsDecision, at time.Time) (int64, error) {
-	var regime, reference, reason, caisse *string
-	var from, to calendar.Date
-	if d.Decision == rights.Opened {
-		regime, reference, from, to = &d.Regime, &d.Reference, d.EffectiveFrom, d.EffectiveTo
-	} else {
-		reason = &d.Reason
-	}
-	if d.Caisse != "" {
-		caisse = &d.Caisse
-	}
+	// A validated decision leaves empty what is not part of it (a
+	// refusal's regime and period, an opening's reason): those are NULL.
 	var id int64
 	err := tx.QueryRow(ctx, `
 		INSERT INTO rights_decisions (patient_id, decision, regime, effective_from, effective_to, reference, caisse, reason,
 		                              filed_on, decided_by, decided_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, nullif($10, 0), $11) RETURNING id`,
-		patientID, d.Decision, regime, from, to, reference, caisse, reason, filedOn, actor.UserID, at).Scan(&id)
+		VALUES ($1, $2, nullif($3, ''), $4, $5, nullif($6, ''), nullif($7, ''), nullif($8, ''), $9, nullif($10, 0), $11)
+		RETURNING id`,
+		patientID, d.Decision, d.Regime, d.EffectiveFrom, d.EffectiveTo, d.Reference, d.Caisse, d.Reason, filedOn, actor.UserID, at).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("claims: insert decision: %w", err)
 	}

@@ -41,3 +41,17 @@ func ParseFINESS(s string) (string, error) {
 	}
 	return s, nil
 }
+
+var errCaisse = errors.New("ident: a caisse code must be 3 digits")
+
+// CaisseLength is the digits of a CPAM's (caisse primaire) code, e.g. 931.
+const CaisseLength = 3
+
+// ParseCaisse validates a CPAM's code: exactly 3 digits.
+func ParseCaisse(s string) (string, error) {
+	s = normalize(s)
+	if len(s) != CaisseLength || !allDigits(s) {
+		return "", errCaisse
+	}
+	return s, nil
+}

@@ -9,6 +9,7 @@ import (
 	"passd/calendar"
 	"passd/claims"
 	"passd/fault"
+	"passd/ident"
 	"passd/rights"
 )
 
@@ -120,7 +121,7 @@ var messages = map[messageKey]string{
 		"ville) avant le dépôt de la demande.", rights.DefaultAMELookbackDays),
 	{"decision", "effective_to", "ame_length"}: "L'AME dure au plus un an à compter du dépôt de la demande : indiquez une fin " +
 		"au plus tard la veille de son premier anniversaire.",
-	{"decision", "caisse", ""}:              fmt.Sprintf("Le code de la caisse compte %d chiffres (par exemple 931), ou laissez-le vide.", claims.CaisseLength),
+	{"decision", "caisse", ""}:              fmt.Sprintf("Le code de la caisse compte %d chiffres (par exemple 931), ou laissez-le vide.", ident.CaisseLength),
 	{"decision", "immediate_admission", ""}: "L'admission immédiate ne concerne qu'une ouverture de PUMa + CSS.",
 	{"decision", "", string(fault.KindNoApplication)}: "Aucune demande de droits n'est enregistrée sur ce dossier : " +
 		"la coordination doit d'abord l'enregistrer.",

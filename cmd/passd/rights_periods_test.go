@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"maps"
 	"net/http"
 	"testing"
 	"time"
@@ -96,14 +97,14 @@ func TestAMERenewalKeepsTheFirstPeriod(t *testing.T) {
 
 	batchID := str(t, h.batchClaims(t), "id")
 	want := map[string]string{first: "ame AME-E1", second: "ame AME-E2"}
-	if got := h.exportedReferences(t, batchID); !equalMaps(got, want) {
+	if got := h.exportedReferences(t, batchID); !maps.Equal(got, want) {
 		t.Fatalf("exported %v, want %v", got, want)
 	}
 
 	// A later refusal changes the file's state, not what was released.
 	h.setNow(at(t, "2026-08-01"))
 	h.refuseRights(t, p)
-	if got := h.exportedReferences(t, batchID); !equalMaps(got, want) {
+	if got := h.exportedReferences(t, batchID); !maps.Equal(got, want) {
 		t.Fatalf("after a refusal, exported %v, want %v", got, want)
 	}
 	file := h.mustDo(t, http.StatusOK, "GET", "/api/v1/patients/"+p.id, h.referent, "")
@@ -115,18 +116,6 @@ func TestAMERenewalKeepsTheFirstPeriod(t *testing.T) {
 		"decision": "opened", "regime": "ame", "effective_from": "2025-06-01", "effective_to": "2026-06-30",
 		"reference": "AME-E1", "caisse": "931", "filed_on": "2025-07-01", "decided_by": "referent"})
 	wantFields(t, "the refusal", decisions[2].(map[string]any), map[string]any{"decision": "refused", "filed_on": "2026-07-02"})
-}
-
-func equalMaps(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if b[k] != v {
-			return false
-		}
-	}
-	return true
 }
 
 // TestRightsDecisionChecksEachRegime: dates that used to be accepted as
