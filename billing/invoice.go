@@ -35,14 +35,22 @@ const (
 	InvoiceRelease InvoiceAction = "release"  // to the CPAM (its share), the city paying the rest
 	InvoiceOweCity InvoiceAction = "owe_city" // the city pays it all
 	InvoiceCancel  InvoiceAction = "cancel"   // withdrawn or voided
+	// A decided invoice is decided again when the rights it was decided
+	// on are corrected, or covering rights are recorded late: its outcome
+	// number goes up by one and the outcome it replaces is kept.
+	InvoiceRedecideRelease InvoiceAction = "redecide_release" // to the CPAM after all (a recovery, or another period)
+	InvoiceRedecideCity    InvoiceAction = "redecide_city"    // to the city after all
 )
 
-// InvoiceMachine is the life of an invoice: it leaves pending once. The
-// trigger invoices_decided_once holds the same table.
+// InvoiceMachine is the life of an invoice: it leaves pending once, and a
+// released or city_due invoice may be decided again (never a cancelled
+// one). The trigger invoices_decided_once holds the same table.
 var InvoiceMachine = lifecycle.New([]InvoiceStatus{StatusPending, StatusReleased, StatusCityDue, StatusCancelled},
 	lifecycle.Edge[InvoiceStatus, InvoiceAction]{Action: InvoiceRelease, From: []InvoiceStatus{StatusPending}, To: StatusReleased},
 	lifecycle.Edge[InvoiceStatus, InvoiceAction]{Action: InvoiceOweCity, From: []InvoiceStatus{StatusPending}, To: StatusCityDue},
 	lifecycle.Edge[InvoiceStatus, InvoiceAction]{Action: InvoiceCancel, From: []InvoiceStatus{StatusPending}, To: StatusCancelled},
+	lifecycle.Edge[InvoiceStatus, InvoiceAction]{Action: InvoiceRedecideRelease, From: []InvoiceStatus{StatusReleased, StatusCityDue}, To: StatusReleased},
+	lifecycle.Edge[InvoiceStatus, InvoiceAction]{Action: InvoiceRedecideCity, From: []InvoiceStatus{StatusReleased, StatusCityDue}, To: StatusCityDue},
 )
 
 // Statuses lists every invoice status, for filters.

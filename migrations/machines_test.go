@@ -74,6 +74,10 @@ func TestEveryMachineAgreesWithTheDatabase(t *testing.T) {
 					city_amount = total, decided_at = now() WHERE id = $1`,
 				billing.InvoiceCancel: `UPDATE invoices SET status = 'cancelled', decision_reason = 'voided', cpam_amount = 0, city_amount = 0,
 					decided_at = now() WHERE id = $1`,
+				billing.InvoiceRedecideRelease: `UPDATE invoices SET status = 'released', decision_reason = 'rights_opened', cpam_amount = 7.00,
+					city_amount = 3.00, decided_at = now(), outcome_no = outcome_no + 1, outcome_cause = 'correction' WHERE id = $1`,
+				billing.InvoiceRedecideCity: `UPDATE invoices SET status = 'city_due', decision_reason = 'not_covered', cpam_amount = 0,
+					city_amount = total, decided_at = now(), outcome_no = outcome_no + 1, outcome_cause = 'correction' WHERE id = $1`,
 			},
 			extra: map[string]string{"back to pending": `UPDATE invoices SET status = 'pending', decision_reason = NULL, cpam_amount = NULL,
 				city_amount = NULL, decided_at = NULL WHERE id = $1`},
@@ -91,6 +95,7 @@ func TestEveryMachineAgreesWithTheDatabase(t *testing.T) {
 					WHERE id = $1`,
 				settlement.ClaimReject: `UPDATE claims SET status = 'rejected', rejection_reason = 'droits fermés', settled_at = now()
 					WHERE id = $1`,
+				settlement.ClaimCancel: `UPDATE claims SET status = 'cancelled', cancelled_at = now() WHERE id = $1`,
 			},
 			extra: map[string]string{"back to queued": `UPDATE claims SET status = 'queued', batch_id = NULL, paid_amount = NULL,
 				paid_on = NULL, rejection_reason = NULL, settled_at = NULL WHERE id = $1`},
@@ -106,6 +111,7 @@ func TestEveryMachineAgreesWithTheDatabase(t *testing.T) {
 				settlement.PayoutUnbatch: `UPDATE payouts SET status = 'due', batch_id = NULL WHERE id = $1`,
 				settlement.PayoutApprove: `UPDATE payouts SET status = 'approved' WHERE id = $1`,
 				settlement.PayoutPay:     `UPDATE payouts SET status = 'paid', paid_on = '2026-02-01' WHERE id = $1`,
+				settlement.PayoutCancel:  `UPDATE payouts SET status = 'cancelled', cancelled_at = now() WHERE id = $1`,
 			},
 			extra: map[string]string{"back to batched": `UPDATE payouts SET status = 'batched', batch_id = 1, paid_on = NULL WHERE id = $1`},
 		})

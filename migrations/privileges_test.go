@@ -15,7 +15,7 @@ import (
 // appendOnly are the tables the application may read and append to but
 // never change or empty: the logs, and the deltas of the status counts
 // (folded by the owner's status_counts_compact()).
-var appendOnly = []string{"journal_entries", "patient_access_log", "status_counts"}
+var appendOnly = []string{"invoice_outcomes", "cpam_refunds", "journal_entries", "patient_access_log", "status_counts"}
 
 // ownerOnly are tables the application may not touch at all, or only
 // read, or (audit_log) append to only by naming some of its columns (see
@@ -24,10 +24,11 @@ var appendOnly = []string{"journal_entries", "patient_access_log", "status_count
 // decisions are kept for ever: a correction marks one superseded (UPDATE,
 // which a trigger narrows to that), nothing deletes one.
 var ownerOnly = map[string][]string{
-	"rights_decisions": {"SELECT", "INSERT", "UPDATE"},
-	"audit_log":        {"SELECT"},
-	"audit_chain_head": nil,
-	"goose_db_version": {"SELECT"},
+	"rights_decisions":    {"SELECT", "INSERT", "UPDATE"},
+	"provider_recoveries": {"SELECT", "INSERT", "UPDATE"},
+	"audit_log":           {"SELECT"},
+	"audit_chain_head":    nil,
+	"goose_db_version":    {"SELECT"},
 }
 
 // auditInsertColumns are the columns of audit_log the application may

@@ -11,6 +11,7 @@ const (
 	ClaimTransmitted ClaimStatus = "transmitted" // sent in a batch, no answer yet
 	ClaimPaid        ClaimStatus = "paid"        // the CPAM paid it, in full or in part
 	ClaimRejected    ClaimStatus = "rejected"    // the CPAM refused it: the city pays
+	ClaimCancelled   ClaimStatus = "cancelled"   // no longer owed after a rights correction (sent: a cancellation line follows)
 )
 
 // ClaimAction moves a claim.
@@ -21,14 +22,16 @@ const (
 	ClaimTransmit ClaimAction = "transmit" // put in a claim batch
 	ClaimPay      ClaimAction = "pay"      // the CPAM's return pays it
 	ClaimReject   ClaimAction = "reject"   // the CPAM's return rejects it
+	ClaimCancel   ClaimAction = "cancel"   // a re-decision no longer owes it
 )
 
 // ClaimMachine is the life of a claim; the trigger claims_forward_only
 // holds the same table.
-var ClaimMachine = lifecycle.New([]ClaimStatus{ClaimQueued, ClaimTransmitted, ClaimPaid, ClaimRejected},
+var ClaimMachine = lifecycle.New([]ClaimStatus{ClaimQueued, ClaimTransmitted, ClaimPaid, ClaimRejected, ClaimCancelled},
 	lifecycle.Edge[ClaimStatus, ClaimAction]{Action: ClaimTransmit, From: []ClaimStatus{ClaimQueued}, To: ClaimTransmitted},
 	lifecycle.Edge[ClaimStatus, ClaimAction]{Action: ClaimPay, From: []ClaimStatus{ClaimTransmitted}, To: ClaimPaid},
 	lifecycle.Edge[ClaimStatus, ClaimAction]{Action: ClaimReject, From: []ClaimStatus{ClaimTransmitted}, To: ClaimRejected},
+	lifecycle.Edge[ClaimStatus, ClaimAction]{Action: ClaimCancel, From: []ClaimStatus{ClaimQueued, ClaimTransmitted}, To: ClaimCancelled},
 )
 
 // ClaimStatuses lists every claim status, for filters.

@@ -19,10 +19,11 @@ type PayoutStatus string
 
 // Payout statuses.
 const (
-	PayoutDue      PayoutStatus = "due"
-	PayoutBatched  PayoutStatus = "batched"
-	PayoutApproved PayoutStatus = "approved"
-	PayoutPaid     PayoutStatus = "paid"
+	PayoutDue       PayoutStatus = "due"
+	PayoutBatched   PayoutStatus = "batched"
+	PayoutApproved  PayoutStatus = "approved"
+	PayoutPaid      PayoutStatus = "paid"
+	PayoutCancelled PayoutStatus = "cancelled" // no longer owed after a re-decision, before any batch
 )
 
 // PayoutAction moves a payout.
@@ -34,15 +35,17 @@ const (
 	PayoutUnbatch PayoutAction = "unbatch" // its draft or submitted batch was cancelled
 	PayoutApprove PayoutAction = "approve" // its batch was approved
 	PayoutPay     PayoutAction = "pay"     // its batch was paid
+	PayoutCancel  PayoutAction = "cancel"  // a re-decision no longer owes it
 )
 
 // PayoutMachine is the life of a payout; the trigger payouts_forward_only holds
 // the same table.
-var PayoutMachine = lifecycle.New([]PayoutStatus{PayoutDue, PayoutBatched, PayoutApproved, PayoutPaid},
+var PayoutMachine = lifecycle.New([]PayoutStatus{PayoutDue, PayoutBatched, PayoutApproved, PayoutPaid, PayoutCancelled},
 	lifecycle.Edge[PayoutStatus, PayoutAction]{Action: PayoutBatch, From: []PayoutStatus{PayoutDue}, To: PayoutBatched},
 	lifecycle.Edge[PayoutStatus, PayoutAction]{Action: PayoutUnbatch, From: []PayoutStatus{PayoutBatched}, To: PayoutDue},
 	lifecycle.Edge[PayoutStatus, PayoutAction]{Action: PayoutApprove, From: []PayoutStatus{PayoutBatched}, To: PayoutApproved},
 	lifecycle.Edge[PayoutStatus, PayoutAction]{Action: PayoutPay, From: []PayoutStatus{PayoutApproved}, To: PayoutPaid},
+	lifecycle.Edge[PayoutStatus, PayoutAction]{Action: PayoutCancel, From: []PayoutStatus{PayoutDue}, To: PayoutCancelled},
 )
 
 // PayoutStatuses lists every payout status, for filters.
