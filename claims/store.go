@@ -420,15 +420,21 @@ func (s *Store) Queue(ctx context.Context, tx pgx.Tx, actor audit.Actor, claims 
 	invoiceIDs, decisionIDs := make([]int64, n), make([]int64, n)
 	amounts, rates := make([]decimal.Decimal, n), make([]decimal.Decimal, n)
 	regimes, references := make([]rights.Regime, n), make([]string, n)
+	kinds, outcomes := make([]settlement.ClaimKind, n), make([]int, n)
 	for i, c := range claims {
 		invoiceIDs[i], amounts[i], rates[i] = c.InvoiceID, c.Amount, c.Rate
 		decisionIDs[i], regimes[i], references[i] = c.Period.DecisionID, c.Period.Regime, c.Period.Reference
+		kinds[i], outcomes[i] = c.Kind, max(c.OutcomeNo, 1)
+		if kinds[i] == "" {
+			kinds[i] = settlement.ClaimOrdinary
+		}
 	}
 	rows, err := tx.Query(ctx, `
-		INSERT INTO claims (invoice_id, amount, rate, rights_decision_id, regime, reference, created_at)
-		SELECT i, a, r, d, g, f, $7
-		FROM unnest($1::bigint[], $2::numeric[], $3::numeric[], $4::bigint[], $5::text[], $6::text[]) AS u (i, a, r, d, g, f)
-		RETURNING id, invoice_id, amount`, invoiceIDs, amounts, rates, decisionIDs, regimes, references, now)
+		INSERT INTO claims (invoice_id, amount, rate, rights_decision_id, regime, reference, created_at, kind, outcome_no)
+		SELECT i, a, r, d, g, f, $7, k, o
+		FROM unnest($1::bigint[], $2::numeric[], $3::numeric[], $4::bigint[], $5::text[], $6::text[], $8::text[], $9::int[])
+		     AS u (i, a, r, d, g, f, k, o)
+		RETURNING id, invoice_id, amount, kind`, invoiceIDs, amounts, rates, decisionIDs, regimes, references, now, kinds, outcomes)
 	if err != nil {
 		return fmt.Errorf("claims: queue: %w", err)
 	}
@@ -436,12 +442,14 @@ func (s *Store) Queue(ctx context.Context, tx pgx.Tx, actor audit.Actor, claims 
 	entries, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (audit.Entry, error) {
 		var id, invoiceID int64
 		var amount decimal.Decimal
-		if err := r.Scan(&id, &invoiceID, &amount); err != nil {
+		var kind string
+		if err := r.Scan(&id, &invoiceID, &amount, &kind); err != nil {
 			return audit.Entry{}, err
 		}
 		postings = append(postings, journal.Posting{Movement: journal.ClaimQueued, Amount: amount, InvoiceID: invoiceID, ClaimID: id})
 		return audit.Entry{Actor: actor, Action: "claim.queue", Entity: "claim", EntityID: ident.FormatID(id),
-			After: map[string]any{"invoice_id": ident.FormatID(invoiceID), "amount": amount.StringFixed(2), "status": settlement.ClaimQueued}}, nil
+			After: map[string]any{"invoice_id": ident.FormatID(invoiceID), "amount": amount.StringFixed(2), "status": settlement.ClaimQueued,
+				"kind": kind}}, nil
 	})
 	if err != nil {
 		return fmt.Errorf("claims: queue: %w", err)

@@ -32,23 +32,43 @@ var invariants = []invariant{
 	{"journal_balanced", "every journal transaction sums to zero (debits = credits)", `
 		SELECT 'txn ' || txn_id || ': debit ' || sum(debit) || ', credit ' || sum(credit)
 		FROM journal_entries GROUP BY txn_id HAVING sum(debit) <> sum(credit) ORDER BY txn_id`},
-	{"invoice_settled", "for every decided invoice, Σ claims not rejected (the paid amount once paid) + Σ payouts = total; undecided and cancelled invoices have neither", `
-		WITH c AS (SELECT invoice_id, sum(CASE status WHEN 'paid' THEN paid_amount ELSE amount END) AS s
-		           FROM claims WHERE status <> 'rejected' GROUP BY invoice_id),
-		     p AS (SELECT invoice_id, sum(amount) AS s FROM payouts GROUP BY invoice_id)
-		SELECT 'invoice ' || i.id || ' (' || i.status || '): total ' || i.total || ', claims ' || coalesce(c.s, 0) || ', payouts ' || coalesce(p.s, 0)
-		FROM invoices i LEFT JOIN c ON c.invoice_id = i.id LEFT JOIN p ON p.invoice_id = i.id
-		WHERE CASE WHEN i.status IN ('released', 'city_due') THEN coalesce(c.s, 0) + coalesce(p.s, 0) <> i.total
+	{"invoice_settled", "for every decided invoice, what the CPAM bears (claims open at their amount, paid at what it paid, less refunds due to it) + what the city bears (payouts not cancelled, less recoveries from the provider) = total; undecided and cancelled invoices have neither", `
+		WITH c AS (SELECT invoice_id, sum(CASE status WHEN 'paid' THEN paid_amount WHEN 'rejected' THEN 0 WHEN 'cancelled' THEN 0 ELSE amount END) AS s
+		           FROM claims GROUP BY invoice_id),
+		     f AS (SELECT invoice_id, sum(amount) AS s FROM cpam_refunds GROUP BY invoice_id),
+		     p AS (SELECT invoice_id, sum(amount) FILTER (WHERE status <> 'cancelled') AS s FROM payouts GROUP BY invoice_id),
+		     r AS (SELECT invoice_id, sum(amount) AS s FROM provider_recoveries GROUP BY invoice_id)
+		SELECT 'invoice ' || i.id || ' (' || i.status || '): total ' || i.total || ', CPAM ' || coalesce(c.s, 0) - coalesce(f.s, 0)
+		       || ', city ' || coalesce(p.s, 0) - coalesce(r.s, 0)
+		FROM invoices i LEFT JOIN c ON c.invoice_id = i.id LEFT JOIN f ON f.invoice_id = i.id
+		     LEFT JOIN p ON p.invoice_id = i.id LEFT JOIN r ON r.invoice_id = i.id
+		WHERE CASE WHEN i.status IN ('released', 'city_due')
+		           THEN coalesce(c.s, 0) - coalesce(f.s, 0) + coalesce(p.s, 0) - coalesce(r.s, 0) <> i.total
 		           ELSE c.s IS NOT NULL OR p.s IS NOT NULL END
 		ORDER BY i.id`},
-	{"claim_matches_invoice", "a claim asks the CPAM for exactly the invoice's CPAM share", `
-		SELECT 'claim ' || c.id || ': amount ' || c.amount || ', invoice ' || i.id || ' cpam share ' || coalesce(i.cpam_amount::text, 'none')
-		FROM claims c JOIN invoices i ON i.id = c.invoice_id
-		WHERE i.cpam_amount IS DISTINCT FROM c.amount ORDER BY c.id`},
+	{"claim_matches_invoice", "a released invoice's current outcome has one claim, asking the CPAM for exactly its CPAM share and not refunded; a city_due one has none; a claim of an earlier outcome is closed (cancelled, rejected, or paid and refunded)", `
+		SELECT 'invoice ' || i.id || ' (' || i.status || ', outcome ' || i.outcome_no || '): cpam share ' || coalesce(i.cpam_amount::text, 'none')
+		       || ', claim ' || coalesce(c.id::text, 'none') || ' (' || coalesce(c.status, '') || ' ' || coalesce(c.amount::text, '') || ')'
+		FROM invoices i
+		LEFT JOIN claims c ON c.invoice_id = i.id
+		WHERE CASE WHEN c.outcome_no = i.outcome_no
+		           THEN i.status <> 'released' OR c.amount <> i.cpam_amount OR EXISTS (SELECT 1 FROM cpam_refunds f WHERE f.claim_id = c.id)
+		           WHEN c.id IS NOT NULL
+		           THEN c.status IN ('queued', 'transmitted') OR (c.status = 'paid' AND NOT EXISTS (SELECT 1 FROM cpam_refunds f WHERE f.claim_id = c.id))
+		           ELSE i.status = 'released' END
+		   OR (i.status = 'released' AND NOT EXISTS (SELECT 1 FROM claims c2 WHERE c2.invoice_id = i.id AND c2.outcome_no = i.outcome_no))
+		ORDER BY i.id, c.id`},
+	{"outcome_history", "an invoice's earlier outcomes are kept, numbered 1 to its current outcome's number less one", `
+		SELECT 'invoice ' || i.id || ': outcome ' || i.outcome_no || ', ' || coalesce(h.n, 0) || ' earlier outcomes up to ' || coalesce(h.top, 0)
+		FROM invoices i LEFT JOIN (SELECT invoice_id, count(*) AS n, max(outcome_no) AS top FROM invoice_outcomes GROUP BY invoice_id) h
+		     ON h.invoice_id = i.id
+		WHERE coalesce(h.n, 0) <> i.outcome_no - 1 OR coalesce(h.top, 0) <> i.outcome_no - 1
+		ORDER BY i.id`},
 	{"payout_in_one_batch", "a payout is in no batch when due, and otherwise in exactly one batch whose status matches its own", `
 		SELECT 'payout ' || p.id || ' (' || p.status || ') in batch ' || coalesce(b.id::text, 'none') || ' (' || coalesce(b.status, 'none') || ')'
 		FROM payouts p LEFT JOIN payout_batches b ON b.id = p.batch_id
 		WHERE NOT CASE p.status WHEN 'due' THEN b.id IS NULL
+		                        WHEN 'cancelled' THEN b.id IS NULL
 		                        WHEN 'batched' THEN b.status IN ('draft', 'submitted')
 		                        WHEN 'approved' THEN b.status = 'approved'
 		                        WHEN 'paid' THEN b.status = 'paid' AND p.paid_on = b.paid_on END
@@ -60,14 +80,23 @@ var invariants = []invariant{
 		WHERE CASE WHEN b.status = 'cancelled' THEN s.n IS NOT NULL
 		           ELSE s.total IS DISTINCT FROM b.total OR s.n IS DISTINCT FROM b.payout_count END
 		ORDER BY b.id`},
-	{"accounts_match", "each account's balance equals what the tables say is open: cpam_receivable = claims queued or transmitted; provider_payable = those + payouts not paid; pass_expense = all payouts; regie_bank = payouts paid", `
-		WITH j AS (SELECT account, sum(debit) - sum(credit) AS balance FROM journal_entries GROUP BY account),
+	{"accounts_match", "each account's balance equals what the tables say is open: cpam_receivable = claims queued or transmitted; cpam_payable = refunds due to the CPAM; provider_payable = open claims + payouts neither paid nor cancelled, less recoveries not yet deducted from a paid batch; pass_expense = payouts not cancelled + refunds − recoveries; regie_bank = payouts paid less recoveries deducted", `
+		WITH open_claims AS (SELECT coalesce(sum(amount), 0) AS v FROM claims WHERE status IN ('queued', 'transmitted')),
+		     owed AS (SELECT coalesce(sum(amount), 0) AS v FROM payouts WHERE status NOT IN ('paid', 'cancelled')),
+		     live AS (SELECT coalesce(sum(amount), 0) AS v FROM payouts WHERE status <> 'cancelled'),
+		     paid AS (SELECT coalesce(sum(amount), 0) AS v FROM payouts WHERE status = 'paid'),
+		     refunds AS (SELECT coalesce(sum(amount), 0) AS v FROM cpam_refunds),
+		     recovered AS (SELECT coalesce(sum(amount), 0) AS v FROM provider_recoveries),
+		     deducted AS (SELECT coalesce(sum(r.amount), 0) AS v FROM provider_recoveries r
+		                  JOIN payout_batches b ON b.id = r.offset_batch_id AND b.status = 'paid'),
+		     j AS (SELECT account, sum(debit) - sum(credit) AS balance FROM journal_entries GROUP BY account),
 		     t AS (
-			SELECT 'cpam_receivable' AS account, (SELECT coalesce(sum(amount), 0) FROM claims WHERE status IN ('queued', 'transmitted')) AS expected
-			UNION ALL SELECT 'provider_payable', -((SELECT coalesce(sum(amount), 0) FROM claims WHERE status IN ('queued', 'transmitted'))
-			                                      + (SELECT coalesce(sum(amount), 0) FROM payouts WHERE status <> 'paid'))
-			UNION ALL SELECT 'pass_expense', (SELECT coalesce(sum(amount), 0) FROM payouts)
-			UNION ALL SELECT 'regie_bank', -(SELECT coalesce(sum(amount), 0) FROM payouts WHERE status = 'paid'))
+			SELECT 'cpam_receivable' AS account, (SELECT v FROM open_claims) AS expected
+			UNION ALL SELECT 'cpam_payable', -(SELECT v FROM refunds)
+			UNION ALL SELECT 'provider_payable', -((SELECT v FROM open_claims) + (SELECT v FROM owed))
+			                                      + (SELECT v FROM recovered) - (SELECT v FROM deducted)
+			UNION ALL SELECT 'pass_expense', (SELECT v FROM live) + (SELECT v FROM refunds) - (SELECT v FROM recovered)
+			UNION ALL SELECT 'regie_bank', -(SELECT v FROM paid) + (SELECT v FROM deducted))
 		SELECT t.account || ': balance ' || coalesce(j.balance, 0) || ', expected ' || t.expected
 		FROM t LEFT JOIN j ON j.account = t.account
 		WHERE coalesce(j.balance, 0) <> t.expected ORDER BY t.account`},

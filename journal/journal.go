@@ -11,7 +11,7 @@ import (
 	"passd/db"
 )
 
-// Account is one of the four accounts of the books.
+// Account is one of the accounts of the books.
 type Account string
 
 const (
@@ -19,6 +19,7 @@ const (
 	CPAMReceivable  Account = "cpam_receivable"
 	PassExpense     Account = "pass_expense"
 	RegieBank       Account = "regie_bank"
+	CPAMPayable     Account = "cpam_payable" // what the city must refund the CPAM
 )
 
 // Movement names what happened to the money.
@@ -32,6 +33,9 @@ const (
 	PayoutDue      Movement = "payout_due"      // Dr pass_expense, Cr provider_payable
 	PayoutPaid     Movement = "payout_paid"     // Dr provider_payable, Cr regie_bank
 	Reversal       Movement = "reversal"        // the mirror of an earlier transaction
+	RefundDue      Movement = "refund_due"      // Dr pass_expense, Cr cpam_payable (the CPAM paid a claim the city now owes)
+	RecoveryDue    Movement = "recovery_due"    // Dr provider_payable, Cr pass_expense (the régie paid what it no longer owes)
+	RecoveryOffset Movement = "recovery_offset" // Dr regie_bank, Cr provider_payable (a recovery deducted from a paid batch)
 )
 
 // accounts is each movement's debit and credit account.
@@ -42,6 +46,9 @@ var accounts = map[Movement][2]Account{
 	ClaimShortfall: {ProviderPayable, CPAMReceivable},
 	PayoutDue:      {PassExpense, ProviderPayable},
 	PayoutPaid:     {ProviderPayable, RegieBank},
+	RefundDue:      {PassExpense, CPAMPayable},
+	RecoveryDue:    {ProviderPayable, PassExpense},
+	RecoveryOffset: {RegieBank, ProviderPayable},
 }
 
 // Posting is one movement of one amount; it becomes one balanced
@@ -117,3 +124,41 @@ func Reverse(ctx context.Context, tx pgx.Tx, txnID int64, at time.Time) (int64, 
 	}
 	return newID, nil
 }
+
+// ReverseAll posts the mirror of the transactions of movement m that
+// belong to the given claims (by is ByClaim) or payouts (ByPayout), one
+// reversing transaction each, with one statement. It returns how many it
+// reversed: a transaction already reversed is not reversed again.
+func ReverseAll(ctx context.Context, q db.DBTX, at time.Time, m Movement, by Owner, ids []int64) (int64, error) {
+	if len(ids) == 0 {
+		return 0, nil
+	}
+	column, ok := ownerColumns[by]
+	if !ok {
+		return 0, fmt.Errorf("journal: reverse by %q", by)
+	}
+	tag, err := q.Exec(ctx, `
+		WITH src AS MATERIALIZED (
+			SELECT DISTINCT e.txn_id FROM journal_entries e
+			WHERE e.movement = $1 AND e.`+column+` = ANY($2)
+			  AND NOT EXISTS (SELECT 1 FROM journal_entries r WHERE r.reverses = e.txn_id)),
+		t AS MATERIALIZED (SELECT txn_id AS old, nextval('journal_txn_seq') AS txn FROM src)
+		INSERT INTO journal_entries (txn_id, posted_at, movement, account, debit, credit, invoice_id, claim_id, payout_id, reverses)
+		SELECT t.txn, $3::timestamptz, 'reversal', e.account, e.credit, e.debit, e.invoice_id, e.claim_id, e.payout_id, e.txn_id
+		FROM journal_entries e JOIN t ON e.txn_id = t.old`, string(m), ids, at)
+	if err != nil {
+		return 0, fmt.Errorf("journal: reverse %s: %w", m, err)
+	}
+	return tag.RowsAffected() / 2, nil
+}
+
+// Owner says what the ids given to ReverseAll are.
+type Owner string
+
+// Owners of journal lines.
+const (
+	ByClaim  Owner = "claim"
+	ByPayout Owner = "payout"
+)
+
+var ownerColumns = map[Owner]string{ByClaim: "claim_id", ByPayout: "payout_id"}

@@ -15,4 +15,6 @@ type NewClaim struct {
 	Amount    decimal.Decimal
 	Rate      decimal.Decimal
 	Period    rights.Period
+	Kind      ClaimKind // ClaimOrdinary when empty
+	OutcomeNo int       // the invoice outcome that claims it; 1 when 0
 }

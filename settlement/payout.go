@@ -80,6 +80,7 @@ type Owed struct {
 	Amount                         decimal.Decimal
 	Reason                         Reason
 	Note                           string // the CPAM's reason for a rejected claim
+	OutcomeNo                      int    // the invoice outcome that owes it; 1 when 0
 }
 
 // Owe inserts payouts as due, posts each to the journal and audits it, in
@@ -92,15 +93,16 @@ func Owe(ctx context.Context, tx pgx.Tx, actor audit.Actor, now time.Time, payou
 	invoices, providers, claimIDs := make([]int64, n), make([]int64, n), make([]int64, n)
 	amounts := make([]decimal.Decimal, n)
 	reasons, notes := make([]string, n), make([]string, n)
+	outcomes := make([]int, n)
 	for i, p := range payouts {
 		invoices[i], providers[i], claimIDs[i] = p.InvoiceID, p.ProviderID, p.ClaimID
-		amounts[i], reasons[i], notes[i] = p.Amount, string(p.Reason), p.Note
+		amounts[i], reasons[i], notes[i], outcomes[i] = p.Amount, string(p.Reason), p.Note, max(p.OutcomeNo, 1)
 	}
 	rows, err := tx.Query(ctx, `
-		INSERT INTO payouts (invoice_id, provider_id, claim_id, amount, reason, note, created_at)
-		SELECT i, p, nullif(c, 0), a, r, nullif(n, ''), $7::timestamptz
-		FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::numeric[], $5::text[], $6::text[]) AS u (i, p, c, a, r, n)
-		RETURNING id, invoice_id, amount, reason`, invoices, providers, claimIDs, amounts, reasons, notes, now)
+		INSERT INTO payouts (invoice_id, provider_id, claim_id, amount, reason, note, created_at, outcome_no)
+		SELECT i, p, nullif(c, 0), a, r, nullif(n, ''), $7::timestamptz, o
+		FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::numeric[], $5::text[], $6::text[], $8::int[]) AS u (i, p, c, a, r, n, o)
+		RETURNING id, invoice_id, amount, reason`, invoices, providers, claimIDs, amounts, reasons, notes, now, outcomes)
 	if err != nil {
 		return fmt.Errorf("payout: insert: %w", err)
 	}
