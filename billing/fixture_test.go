@@ -203,7 +203,8 @@ func (f *fixture) ledger(t *testing.T, invoiceID int64) ledger {
 		invoiceID).Scan(&m.status, &m.reason, &m.cpam, &m.city); err != nil {
 		t.Fatalf("read invoice: %v", err)
 	}
-	rows, err := f.pool.Query(ctx, `SELECT amount FROM claims WHERE invoice_id = $1 ORDER BY id`, invoiceID)
+	rows, err := f.pool.Query(ctx, `SELECT c.amount FROM claims c JOIN invoices i ON i.id = c.invoice_id AND c.outcome_no = i.outcome_no
+		WHERE c.invoice_id = $1 ORDER BY c.id`, invoiceID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -257,12 +258,15 @@ func checkMoneyInvariant(t *testing.T, pool *pgxpool.Pool) {
 	t.Helper()
 	rows, err := pool.Query(context.Background(), `
 		SELECT i.id, i.status, i.total,
-		       coalesce((SELECT sum(amount) FROM claims c WHERE c.invoice_id = i.id), 0) AS claimed,
-		       coalesce((SELECT sum(amount) FROM payouts p WHERE p.invoice_id = i.id), 0) AS paid,
-		       (SELECT count(*) FROM claims c WHERE c.invoice_id = i.id) AS n_claims,
-		       (SELECT count(*) FROM payouts p WHERE p.invoice_id = i.id) AS n_payouts,
+		       coalesce((SELECT sum(amount) FROM claims c WHERE c.invoice_id = i.id AND c.outcome_no = i.outcome_no), 0) AS claimed,
+		       coalesce((SELECT sum(amount) FROM payouts p WHERE p.invoice_id = i.id AND p.status <> 'cancelled'), 0)
+		         - coalesce((SELECT sum(amount) FROM provider_recoveries r WHERE r.invoice_id = i.id), 0) AS paid,
+		       (SELECT count(*) FROM claims c WHERE c.invoice_id = i.id AND c.outcome_no = i.outcome_no) AS n_claims,
+		       (SELECT count(*) FROM payouts p WHERE p.invoice_id = i.id AND p.outcome_no = i.outcome_no AND p.status <> 'cancelled') AS n_payouts,
 		       (SELECT count(*) FROM audit_log a WHERE a.entity = 'invoice' AND a.entity_id = i.id::text
-		          AND a.action IN ('invoice.decide', 'invoice.cancel')) AS n_decisions
+		          AND a.action IN ('invoice.decide', 'invoice.cancel'))
+		         + (SELECT count(*) FROM audit_log a WHERE a.entity = 'invoice' AND a.entity_id = i.id::text
+		          AND a.action = 'invoice.redecide') - (i.outcome_no - 1) AS n_decisions
 		FROM invoices i`)
 	if err != nil {
 		t.Fatal(err)

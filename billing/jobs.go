@@ -21,7 +21,7 @@ import (
 // order it walks them. where is a condition on the invoice (i) and its
 // patient (pt), where $2 is today's Paris date and $3 (and $4) the key, in
 // that order, of the last invoice of the previous batch, NULL before the
-// first.
+// first; args follow the key.
 // Both jobs apply the same rule (Decide); they differ only in what brings
 // an invoice up.
 //
@@ -33,20 +33,16 @@ import (
 type selector struct {
 	where, order string
 	key          func(c *candidate) []any // $3, $4… of the next batch
+	args         []any                    // after the key
 }
 
 var (
-	// Patients with a decision (the latest, or an earlier period that may
-	// cover older care): release, refusal, not covered.
-	// Walked in invoice id order (invoices_status_idx, or the primary key
-	// while nearly every invoice is pending), which keeps the invoices a
-	// batch locks and updates together on disk. Walking by patient
-	// instead scattered each batch over a thousand pages of the table,
-	// each one written whole to the WAL when first locked after a
-	// checkpoint: a sweep of 500,000 invoices took 6 minutes that way.
+	// The pending invoices of the patients whose rights changed ($4),
+	// walked in invoice id order (invoices_pending_patient_idx finds each
+	// patient's), which keeps the invoices a batch locks and updates
+	// together on disk.
 	releaseSelector = selector{
-		where: `(pt.rights_status IN ('opened', 'refused') OR EXISTS (SELECT 1 FROM rights_decisions d WHERE d.patient_id = pt.id))
-			AND $2::date IS NOT NULL AND i.id > coalesce($3::bigint, 0)`,
+		where: `i.patient_id = ANY($4::bigint[]) AND $2::date IS NOT NULL AND i.id > coalesce($3::bigint, 0)`,
 		order: `i.id`,
 		key:   func(c *candidate) []any { return []any{c.id} },
 	}
@@ -59,10 +55,98 @@ var (
 	}
 )
 
-// ReleaseJob decides the pending invoices of patients whose rights were
-// decided. It returns how many invoices it decided.
+// maxChangesPerRun bounds the patients one release run takes from
+// rights_changes; the next run takes the rest.
+const maxChangesPerRun = 50000
+
+// redecideChunk is how many patients' decided invoices one transaction
+// decides again.
+const redecideChunk = 200
+
+// ReleaseCause is kept with an outcome the release job changed: rights
+// recorded or corrected after the invoice was decided.
+const ReleaseCause = "droits enregistrés ou corrigés après la décision de la facture"
+
+// ReleaseJob decides the invoices of the patients whose rights changed
+// since its last run (rights_changes, written in the transaction of each
+// decision, correction, or new invoice on a decided file): their pending
+// invoices (Decide), then their decided ones (Redecide: a late opening
+// claims the CPAM's share back). Work is proportional to what changed, not
+// to the pending invoices. A change is forgotten only once handled, and
+// only as it was read: a change made meanwhile stays for the next run, as
+// do patients with an invoice blocked by a payout in a batch. It returns
+// how many invoices it decided or decided again.
 func (s *Store) ReleaseJob(ctx context.Context) (int64, error) {
-	return s.sweep(ctx, "release", releaseSelector)
+	patients, seqs, err := s.readChanges(ctx)
+	if err != nil || len(patients) == 0 {
+		return 0, err
+	}
+	sel := releaseSelector
+	sel.args = []any{patients}
+	n, err := s.sweep(ctx, "release", sel)
+	if err != nil || shutdown.Requested(ctx) {
+		return n, err
+	}
+	m, blocked, err := s.redecideChanged(ctx, patients)
+	n += m
+	if err != nil || shutdown.Requested(ctx) {
+		return n, err
+	}
+	if _, err := s.pool.Exec(ctx, `
+		DELETE FROM rights_changes r USING unnest($1::bigint[], $2::bigint[]) AS u (patient_id, seq)
+		WHERE r.patient_id = u.patient_id AND r.seq = u.seq AND NOT r.patient_id = ANY($3::bigint[])`,
+		patients, seqs, blocked); err != nil {
+		return n, fmt.Errorf("billing: release: forget changes: %w", err)
+	}
+	return n, nil
+}
+
+// readChanges reads the patients whose rights changed, oldest change
+// first, with the change's sequence number.
+func (s *Store) readChanges(ctx context.Context) (patients, seqs []int64, err error) {
+	rows, err := s.pool.Query(ctx, `SELECT patient_id, seq FROM rights_changes ORDER BY seq LIMIT $1`, maxChangesPerRun)
+	if err != nil {
+		return nil, nil, fmt.Errorf("billing: release: changes: %w", err)
+	}
+	var patient, seq int64
+	_, err = pgx.ForEachRow(rows, []any{&patient, &seq}, func() error {
+		patients, seqs = append(patients, patient), append(seqs, seq)
+		return nil
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("billing: release: changes: %w", err)
+	}
+	return patients, seqs, nil
+}
+
+// redecideChanged decides again the decided invoices of patients, a chunk
+// of patients per transaction. An invoice held by a payout in a batch is
+// left as it is: its patient is returned, to be tried again next run.
+func (s *Store) redecideChanged(ctx context.Context, patients []int64) (int64, []int64, error) {
+	var n int64
+	blocked := []int64{}
+	actor := audit.Job("release")
+	for start := 0; start < len(patients); start += redecideChunk {
+		if shutdown.Requested(ctx) {
+			return n, blocked, nil
+		}
+		chunk := patients[start:min(start+redecideChunk, len(patients))]
+		err := db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
+			res, err := s.RedecidePatients(ctx, tx, actor, chunk, ReleaseCause, false)
+			if err != nil {
+				return err
+			}
+			n += int64(res.Changed)
+			for _, b := range res.Blocked {
+				blocked = append(blocked, b.patientID)
+			}
+			return nil
+		})
+		if err != nil {
+			return n, blocked, fmt.Errorf("billing: release: decide again: %w", err)
+		}
+	}
+	return n, blocked, nil
 }
 
 // DeadlineJob decides the pending invoices whose deadline has passed.
@@ -185,7 +269,7 @@ func (s *Store) lockCandidates(ctx context.Context, tx pgx.Tx, sel selector, tod
 		WHERE i.status = 'pending' AND `+sel.where+`
 		ORDER BY `+sel.order+`
 		LIMIT $1
-		FOR UPDATE OF i SKIP LOCKED`, append([]any{s.batchSize, today}, after...)...)
+		FOR UPDATE OF i SKIP LOCKED`, append(append([]any{s.batchSize, today}, after...), sel.args...)...)
 	if err != nil {
 		return nil, fmt.Errorf("select: %w", err)
 	}

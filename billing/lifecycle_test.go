@@ -69,8 +69,12 @@ func TestLifecycle(t *testing.T) {
 			[]step{request, at("2026-06-09"), deadline}, "city_due", "deadline_passed", nil, []string{"30.00 deadline_passed"}},
 		{"rights opened on the deadline day release it", billing.KindGP, []billing.Line{consultation},
 			[]step{at("2026-06-08"), open("puma", "2026-03-01", ""), at("2026-06-09"), deadline}, "released", "rights_opened", []string{"21.00"}, []string{"9.00 ticket_moderateur"}},
-		{"rights opened the day after the deadline come too late", billing.KindGP, []billing.Line{consultation},
-			[]step{at("2026-06-09"), open("puma", "2026-03-01", ""), release}, "city_due", "deadline_passed", nil, []string{"30.00 deadline_passed"}},
+		{"rights opened the day after the deadline come too late: the city owes it", billing.KindGP, []billing.Line{consultation},
+			[]step{at("2026-06-09"), open("puma", "2026-03-01", ""), deadline}, "city_due", "deadline_passed", nil, []string{"30.00 deadline_passed"}},
+		{"rights opened after the deadline: the CPAM's share is claimed back, the city's payout cut to the ticket modérateur", billing.KindGP,
+			[]billing.Line{consultation},
+			[]step{at("2026-06-09"), open("puma", "2026-03-01", ""), deadline, release}, "released", "rights_opened", []string{"21.00"},
+			[]string{"9.00 ticket_moderateur"}},
 		{"released after the CPAM's two-year limit: prescribed", billing.KindGP, []billing.Line{consultation},
 			[]step{open("puma", "2026-03-01", ""), at("2028-04-01"), release}, "city_due", "prescribed", nil, []string{"30.00 prescribed"}},
 		{"released on the last day of the two years", billing.KindGP, []billing.Line{consultation},
@@ -176,7 +180,9 @@ func TestDatabaseRefusesASecondDecision(t *testing.T) {
 	}{
 		{"redecide", `UPDATE invoices SET status = 'city_due', decision_reason = 'deadline_passed', cpam_amount = 0, city_amount = total WHERE id = $1`, "invoices_decided_once"},
 		{"back to pending", `UPDATE invoices SET status = 'pending', decision_reason = NULL, cpam_amount = NULL, city_amount = NULL, decided_at = NULL WHERE id = $1`, "invoices_decided_once"},
-		{"second claim", `INSERT INTO claims (invoice_id, amount, rate) VALUES ($1, 21.00, 0.7)`, "claims_invoice_key"},
+		{"redecide without keeping the outcome", `UPDATE invoices SET status = 'city_due', decision_reason = 'deadline_passed', cpam_amount = 0,
+			city_amount = total, outcome_no = outcome_no + 1 WHERE id = $1`, "invoices_decided_once"},
+		{"second claim", `INSERT INTO claims (invoice_id, amount, rate) VALUES ($1, 21.00, 0.7)`, "claims_invoice_outcome_key"},
 		{"second decision payout", `INSERT INTO payouts (invoice_id, provider_id, amount, reason) SELECT id, provider_id, total, 'deadline_passed' FROM invoices WHERE id = $1`, "payouts_one_decision_payout"},
 	}
 	for _, a := range attempts {

@@ -226,7 +226,13 @@ func (s *Store) insertInvoice(ctx context.Context, q db.DBTX, actor audit.Actor,
 			SELECT $1, patient.id, $3, $4, $4::date + coalesce(nullif((SELECT deadline_days FROM settings), 0), $9::int), $5, $6, $7
 			FROM patient
 			ON CONFLICT ON CONSTRAINT invoices_external_ref_key DO NOTHING
-			RETURNING id, deadline, created_at
+			RETURNING id, patient_id, deadline, created_at
+		), changed AS (
+			-- A file with a decision already: the release job decides the new
+			-- invoice at its next run.
+			INSERT INTO rights_changes (patient_id, changed_at)
+			SELECT inv.patient_id, $7 FROM inv WHERE EXISTS (SELECT 1 FROM rights_decisions d WHERE d.patient_id = inv.patient_id)
+			ON CONFLICT (patient_id) DO UPDATE SET seq = nextval('rights_changes_seq'), changed_at = EXCLUDED.changed_at
 		), lines AS (
 			INSERT INTO invoice_lines (invoice_id, position, code, label, quantity, unit_price)
 			SELECT inv.id, u.* FROM inv, unnest($10::int[], $11::text[], $12::text[], $13::int[], $14::numeric[]) AS u

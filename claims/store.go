@@ -31,6 +31,7 @@ type Store struct {
 	// RotateKeys takes.
 	identityBatch int
 	policy        func(context.Context) (RightsPolicy, error)
+	redecide      Redecider
 }
 
 // Option configures a Store.
@@ -332,31 +333,15 @@ func (s *Store) DecideRights(ctx context.Context, actor audit.Actor, id int64, d
 		if err := d.CheckPeriod(before.Rights.FiledOn, calendar.Today(now), policy); err != nil {
 			return err
 		}
-		decisionID, err := insertDecision(ctx, tx, actor, id, before.Rights.FiledOn, d, now)
+		decisionID, err := insertDecision(ctx, tx, actor, id, before.Rights.FiledOn, d, now, 0)
 		if err != nil {
 			return err
 		}
-		var regime, reference, reason *string
-		var from, to calendar.Date
-		if d.Decision == rights.Opened {
-			regime, reference, from, to = &d.Regime, &d.Reference, d.EffectiveFrom, d.EffectiveTo
-		} else {
-			reason = &d.Reason
-			if before.Rights.Regime != "" {
-				regime = &before.Rights.Regime
-			}
+		if err := noteRightsChange(ctx, tx, id, now); err != nil {
+			return err
 		}
-		p, err = s.scanOpenPatient(tx.QueryRow(ctx, `
-			UPDATE patients SET rights_status = $2, rights_regime = $3, rights_effective_from = $4,
-			       rights_effective_to = $5, rights_reference = $6, rights_reason = $7, rights_decided_at = $8
-			WHERE id = $1 RETURNING `+patientColumns, id, d.Decision, regime, from, to, reference, reason, now))
-		if err != nil {
-			return fmt.Errorf("claims: decide rights: %w", err)
-		}
-		if _, err := tx.Exec(ctx, `INSERT INTO rights_events (patient_id, kind, regime, effective_from, effective_to,
-			reference, reason, actor_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-			id, d.Decision, regime, from, to, reference, reason, actor.UserID, now); err != nil {
-			return fmt.Errorf("claims: rights event: %w", err)
+		if p, err = s.setCurrentRights(ctx, tx, actor, id, d, before.Rights.Regime, now); err != nil {
+			return err
 		}
 		after := rightsAudit(p.Rights)
 		after["rights_decision_id"] = ident.FormatID(decisionID)
@@ -373,17 +358,62 @@ func (s *Store) DecideRights(ctx context.Context, actor audit.Actor, id int64, d
 	return p, err
 }
 
+// setCurrentRights makes decision d the file's current rights state (the
+// patients row, which lists and filters read) and logs the event. A
+// refusal keeps the regime applied for (priorRegime).
+func (s *Store) setCurrentRights(ctx context.Context, tx pgx.Tx, actor audit.Actor, id int64, d RightsDecision, priorRegime string, now time.Time) (Patient, error) {
+	var regime, reference, reason *string
+	var from, to calendar.Date
+	if d.Decision == rights.Opened {
+		regime, reference, from, to = &d.Regime, &d.Reference, d.EffectiveFrom, d.EffectiveTo
+	} else {
+		reason = &d.Reason
+		if priorRegime != "" {
+			regime = &priorRegime
+		}
+	}
+	p, err := s.scanOpenPatient(tx.QueryRow(ctx, `
+		UPDATE patients SET rights_status = $2, rights_regime = $3, rights_effective_from = $4,
+		       rights_effective_to = $5, rights_reference = $6, rights_reason = $7, rights_decided_at = $8
+		WHERE id = $1 RETURNING `+patientColumns, id, d.Decision, regime, from, to, reference, reason, now))
+	if err != nil {
+		return Patient{}, fmt.Errorf("claims: decide rights: %w", err)
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO rights_events (patient_id, kind, regime, effective_from, effective_to,
+		reference, reason, actor_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+		id, d.Decision, regime, from, to, reference, reason, actor.UserID, now); err != nil {
+		return Patient{}, fmt.Errorf("claims: rights event: %w", err)
+	}
+	return p, nil
+}
+
+// noteRightsChange tells the release job that the file's rights changed:
+// it decides the file's invoices at its next run. The sequence number
+// moves on at each change, so that a run forgets only the change it saw.
+func noteRightsChange(ctx context.Context, tx pgx.Tx, patientID int64, at time.Time) error {
+	_, err := tx.Exec(ctx, `
+		INSERT INTO rights_changes (patient_id, changed_at) VALUES ($1, $2)
+		ON CONFLICT (patient_id) DO UPDATE SET seq = nextval('rights_changes_seq'), changed_at = EXCLUDED.changed_at`, patientID, at)
+	if err != nil {
+		return fmt.Errorf("claims: note rights change: %w", err)
+	}
+	return nil
+}
+
 // insertDecision writes a decision as a new row of the file's history.
-func insertDecision(ctx context.Context, tx pgx.Tx, actor audit.Actor, patientID int64, filedOn calendar.Date, d RightsDecision, at time.Time) (int64, error) {
+// supersedes is the decision it corrects (0: none).
+func insertDecision(ctx context.Context, tx pgx.Tx, actor audit.Actor, patientID int64, filedOn calendar.Date, d RightsDecision, at time.Time,
+	supersedes int64) (int64, error) {
 	// A validated decision leaves empty what is not part of it (a
 	// refusal's regime and period, an opening's reason): those are NULL.
 	var id int64
 	err := tx.QueryRow(ctx, `
 		INSERT INTO rights_decisions (patient_id, decision, regime, effective_from, effective_to, reference, caisse, reason,
-		                              filed_on, decided_by, decided_at)
-		VALUES ($1, $2, nullif($3, ''), $4, $5, nullif($6, ''), nullif($7, ''), nullif($8, ''), $9, nullif($10, 0), $11)
+		                              filed_on, decided_by, decided_at, supersedes)
+		VALUES ($1, $2, nullif($3, ''), $4, $5, nullif($6, ''), nullif($7, ''), nullif($8, ''), $9, nullif($10, 0), $11, nullif($12, 0))
 		RETURNING id`,
-		patientID, d.Decision, d.Regime, d.EffectiveFrom, d.EffectiveTo, d.Reference, d.Caisse, d.Reason, filedOn, actor.UserID, at).Scan(&id)
+		patientID, d.Decision, d.Regime, d.EffectiveFrom, d.EffectiveTo, d.Reference, d.Caisse, d.Reason, filedOn, actor.UserID, at,
+		supersedes).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("claims: insert decision: %w", err)
 	}

@@ -49,6 +49,8 @@ const (
 	KindBatchStatus          Kind = "batch_status"           // the batch's status does not allow the action
 	KindMethodNotAllowed     Kind = "method_not_allowed"     // the route exists, not with this method
 	KindNoApplication        Kind = "no_application"         // a decision on a file with no recorded application
+	KindPayoutBatched        Kind = "payout_batched"         // a correction would undo a payout that sits in a batch
+	KindAlreadySuperseded    Kind = "already_superseded"     // the decision was corrected already: correct the latest one
 )
 
 // Error is a client-facing error.

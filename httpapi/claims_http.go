@@ -32,6 +32,7 @@ func ClaimsRoutes(g *echo.Group, s *claims.Store) {
 	g.GET("/patients/:id/access-log", h.getAccessLog)
 	g.POST("/patients/:id/rights-request", updateRights(decodeRightsRequest, s.RequestRights))
 	g.POST("/patients/:id/rights-decision", updateRights(decodeRightsDecision, s.DecideRights))
+	g.POST("/patients/:id/rights-decisions/:did/correct", h.correctRights)
 	g.GET("/claims", h.listClaims)
 	g.POST("/claim-batches", h.createClaimBatch)
 	g.GET("/claim-batches", h.listClaimBatches)

@@ -268,6 +268,44 @@ func decodeRightsDecision(body []byte) (claims.RightsDecision, error) {
 	return decodeValid(body, rightsDecisionBody.decision, (*claims.RightsDecision).Validate)
 }
 
+// rightsCorrectionBody is POST /patients/{id}/rights-decisions/{did}/correct's body.
+type rightsCorrectionBody struct {
+	rightsDecisionBody
+	CorrectionReason api.Value `json:"correction_reason"`
+}
+
+// correction turns the body into the domain's correction, unvalidated.
+func (b rightsCorrectionBody) correction() (claims.Correction, error) {
+	d, err := b.decision()
+	if err != nil {
+		return claims.Correction{}, err
+	}
+	var r valueReader
+	c := claims.Correction{RightsDecision: d, CorrectionReason: r.text(b.CorrectionReason, "correction_reason")}
+	return c, r.err
+}
+
+func (h claimsHandlers) correctRights(c echo.Context) error {
+	id, err := PathID(c, "id")
+	if err != nil {
+		return err
+	}
+	did, err := PathID(c, "did")
+	if err != nil {
+		return err
+	}
+	body, err := readJSON(c)
+	if err != nil {
+		return err
+	}
+	corr, err := decodeValid(body, rightsCorrectionBody.correction, (*claims.Correction).Validate)
+	if err != nil {
+		return err
+	}
+	p, err := h.store.CorrectRights(c.Request().Context(), auth.From(c).Actor(), id, did, corr)
+	return answerJSON(c, http.StatusOK, p, err, toPatientJSON)
+}
+
 // updateRights serves a POST that records something on one file's rights:
 // decode reads and validates the body, record is the store's method; the
 // answer is the file as it now stands.

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
@@ -71,11 +72,15 @@ func newApp(ctx context.Context, cfg Config, logger *slog.Logger, now func() tim
 		users: auth.NewStore(pool, auth.WithTokenTTL(cfg.TokenTTL), auth.WithCache(cfg.TokenCache)), contract: contract,
 		throttle: auth.NewThrottle(auth.ThrottleConfig{FailureLimit: cfg.AuthFailureLimit, Window: cfg.AuthFailureWindow, Now: now})}
 	// A decision is checked against the city's settings, which billing
-	// keeps; the closure reads a.billing when a decision comes, by which
-	// time it is set.
+	// keeps, and a correction decides billing's invoices again in its own
+	// transaction; the closures read a.billing when a decision comes, by
+	// which time it is set.
 	a.claims = claims.NewStore(pool, keys, now, claims.WithPolicy(func(ctx context.Context) (claims.RightsPolicy, error) {
 		st, err := a.billing.Settings(ctx)
 		return claims.RightsPolicy{AMELookbackDays: st.AMELookback()}, err
+	}), claims.WithRedecider(func(ctx context.Context, tx pgx.Tx, actor audit.Actor, patientID int64, cause string) error {
+		_, err := a.billing.RedecidePatients(ctx, tx, actor, []int64{patientID}, cause, true)
+		return err
 	}))
 	a.billing = billing.NewStore(pool, a.claims, billing.Config{DeadlineDays: cfg.DeadlineDays, Now: now})
 	jobs := []scheduler.Job{

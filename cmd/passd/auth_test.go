@@ -19,42 +19,43 @@ import (
 // roles of openapi/openapi.yaml (x-roles), which passd enforces, must be
 // exactly these, so that a wrong edit of the contract fails here.
 var expectedRoles = map[string][]auth.Role{
-	"POST /api/v1/providers":                     {auth.Admin},
-	"GET /api/v1/providers":                      {auth.Admin, auth.Finance},
-	"GET /api/v1/providers/{id}":                 {auth.Admin, auth.Finance},
-	"POST /api/v1/patients":                      {auth.Coordinator},
-	"GET /api/v1/patients":                       {auth.Coordinator, auth.CPAMReferent},
-	"GET /api/v1/patients/{id}":                  {auth.Coordinator, auth.CPAMReferent},
-	"GET /api/v1/patients/{id}/access-log":       {auth.Admin},
-	"POST /api/v1/patients/{id}/rights-request":  {auth.Coordinator},
-	"POST /api/v1/patients/{id}/rights-decision": {auth.CPAMReferent},
-	"POST /api/v1/invoices":                      {auth.Provider},
-	"GET /api/v1/invoices":                       {auth.Provider, auth.Coordinator, auth.Finance, auth.Admin},
-	"GET /api/v1/invoices/{id}":                  {auth.Provider, auth.Coordinator, auth.Finance, auth.Admin},
-	"POST /api/v1/invoices/{id}/cancel":          {auth.Provider, auth.Coordinator},
-	"GET /api/v1/claims":                         {auth.CPAMReferent, auth.Finance, auth.Admin},
-	"GET /api/v1/payouts":                        {auth.Finance, auth.Admin, auth.Provider},
-	"GET /api/v1/jobs":                           {auth.Admin},
-	"POST /api/v1/jobs/{name}/run":               {auth.Admin},
-	"POST /api/v1/claim-batches":                 {auth.CPAMReferent},
-	"GET /api/v1/claim-batches":                  {auth.CPAMReferent, auth.Finance, auth.Admin},
-	"GET /api/v1/claim-batches/{id}":             {auth.CPAMReferent, auth.Finance, auth.Admin},
-	"GET /api/v1/claim-batches/{id}/export":      {auth.CPAMReferent},
-	"POST /api/v1/claim-batches/{id}/returns":    {auth.CPAMReferent},
-	"GET /api/v1/reminders":                      {auth.Coordinator},
-	"GET /api/v1/settings":                       {auth.Admin, auth.Finance},
-	"PUT /api/v1/settings":                       {auth.Admin},
-	"POST /api/v1/payout-batches":                {auth.Finance},
-	"GET /api/v1/payout-batches":                 {auth.Finance, auth.Admin},
-	"GET /api/v1/payout-batches/{id}":            {auth.Finance, auth.Admin},
-	"POST /api/v1/payout-batches/{id}/submit":    {auth.Finance},
-	"POST /api/v1/payout-batches/{id}/approve":   {auth.Finance, auth.Admin},
-	"POST /api/v1/payout-batches/{id}/cancel":    {auth.Finance},
-	"POST /api/v1/payout-batches/{id}/paid":      {auth.Finance},
-	"GET /api/v1/payout-batches/{id}/sepa.xml":   {auth.Finance},
-	"GET /api/v1/reports/budget":                 {auth.Finance, auth.Admin},
-	"GET /api/v1/reports/invariants":             {auth.Admin},
-	"GET /api/v1/statement":                      {auth.Provider},
+	"POST /api/v1/providers":                                    {auth.Admin},
+	"GET /api/v1/providers":                                     {auth.Admin, auth.Finance},
+	"GET /api/v1/providers/{id}":                                {auth.Admin, auth.Finance},
+	"POST /api/v1/patients":                                     {auth.Coordinator},
+	"GET /api/v1/patients":                                      {auth.Coordinator, auth.CPAMReferent},
+	"GET /api/v1/patients/{id}":                                 {auth.Coordinator, auth.CPAMReferent},
+	"GET /api/v1/patients/{id}/access-log":                      {auth.Admin},
+	"POST /api/v1/patients/{id}/rights-request":                 {auth.Coordinator},
+	"POST /api/v1/patients/{id}/rights-decision":                {auth.CPAMReferent},
+	"POST /api/v1/patients/{id}/rights-decisions/{did}/correct": {auth.CPAMReferent},
+	"POST /api/v1/invoices":                                     {auth.Provider},
+	"GET /api/v1/invoices":                                      {auth.Provider, auth.Coordinator, auth.Finance, auth.Admin},
+	"GET /api/v1/invoices/{id}":                                 {auth.Provider, auth.Coordinator, auth.Finance, auth.Admin},
+	"POST /api/v1/invoices/{id}/cancel":                         {auth.Provider, auth.Coordinator},
+	"GET /api/v1/claims":                                        {auth.CPAMReferent, auth.Finance, auth.Admin},
+	"GET /api/v1/payouts":                                       {auth.Finance, auth.Admin, auth.Provider},
+	"GET /api/v1/jobs":                                          {auth.Admin},
+	"POST /api/v1/jobs/{name}/run":                              {auth.Admin},
+	"POST /api/v1/claim-batches":                                {auth.CPAMReferent},
+	"GET /api/v1/claim-batches":                                 {auth.CPAMReferent, auth.Finance, auth.Admin},
+	"GET /api/v1/claim-batches/{id}":                            {auth.CPAMReferent, auth.Finance, auth.Admin},
+	"GET /api/v1/claim-batches/{id}/export":                     {auth.CPAMReferent},
+	"POST /api/v1/claim-batches/{id}/returns":                   {auth.CPAMReferent},
+	"GET /api/v1/reminders":                                     {auth.Coordinator},
+	"GET /api/v1/settings":                                      {auth.Admin, auth.Finance},
+	"PUT /api/v1/settings":                                      {auth.Admin},
+	"POST /api/v1/payout-batches":                               {auth.Finance},
+	"GET /api/v1/payout-batches":                                {auth.Finance, auth.Admin},
+	"GET /api/v1/payout-batches/{id}":                           {auth.Finance, auth.Admin},
+	"POST /api/v1/payout-batches/{id}/submit":                   {auth.Finance},
+	"POST /api/v1/payout-batches/{id}/approve":                  {auth.Finance, auth.Admin},
+	"POST /api/v1/payout-batches/{id}/cancel":                   {auth.Finance},
+	"POST /api/v1/payout-batches/{id}/paid":                     {auth.Finance},
+	"GET /api/v1/payout-batches/{id}/sepa.xml":                  {auth.Finance},
+	"GET /api/v1/reports/budget":                                {auth.Finance, auth.Admin},
+	"GET /api/v1/reports/invariants":                            {auth.Admin},
+	"GET /api/v1/statement":                                     {auth.Provider},
 }
 
 // route is one secured operation of the contract as a request: a path with
@@ -75,6 +76,7 @@ type authFixture struct {
 	invoice  string
 	// A batch of each kind, so that their routes have something to name.
 	claimBatch, payoutBatch string
+	decision                string // the patient's refusal, for the correction route
 	tokens                  map[auth.Role]string
 }
 
@@ -85,6 +87,8 @@ func newAuthFixture(t *testing.T) authFixture {
 	f.provider = h.newProvider(t, "Dr A", "general_practitioner", "10000000001")
 	f.patient = h.newPatient(t, "Diallo")
 	f.invoice = str(t, h.submit(t, f.provider, f.patient, "A-1", "2026-06-01"), "id")
+	h.refuseRights(t, f.patient)
+	f.decision = latestDecision(t, h, f.patient)
 	h.releasedClaim(t, f.provider, "Ba", "ame", "A-AME", "30.00")
 	f.claimBatch = str(t, h.mustDo(t, http.StatusCreated, "POST", "/api/v1/claim-batches", h.referent, ""), "id")
 	h.cityDue(t, f.provider, h.newPatient(t, "Sy"), "A-DUE", "40.00")
@@ -105,7 +109,9 @@ func (f authFixture) routes(t *testing.T) []route {
 		"POST /api/v1/patients":                      mustJSON(t, map[string]any{"last_name": "Nguyen", "first_name": "Van", "birth_date": "1987-05-03"}),
 		"POST /api/v1/patients/{id}/rights-request":  mustJSON(t, map[string]any{"regime": "puma", "filed_on": "2026-06-01"}),
 		"POST /api/v1/patients/{id}/rights-decision": mustJSON(t, map[string]any{"decision": "refused", "reason": "dossier incomplet"}),
-		"POST /api/v1/invoices":                      invoiceBody(t, f.patient.fileNumber, "A-2", "2026-06-02"),
+		"POST /api/v1/patients/{id}/rights-decisions/{did}/correct": mustJSON(t, map[string]any{"decision": "refused",
+			"reason": "ressources au-dessus du plafond", "correction_reason": "motif mal saisi"}),
+		"POST /api/v1/invoices": invoiceBody(t, f.patient.fileNumber, "A-2", "2026-06-02"),
 		"POST /api/v1/claim-batches/{id}/returns": mustJSON(t, map[string]any{"lines": []any{
 			map[string]any{"claim_id": "999999", "outcome": "rejected", "reason": "inconnue"}}}),
 		"PUT /api/v1/settings": mustJSON(t, map[string]any{"regie_name": "Régie PASS", "regie_iban": validIBAN2,
@@ -133,6 +139,7 @@ func (f authFixture) routes(t *testing.T) []route {
 		collection, _, _ := strings.Cut(strings.TrimPrefix(op.Path, "/api/v1/"), "/")
 		path := strings.ReplaceAll(op.Path, "{id}", ids[collection])
 		path = strings.ReplaceAll(path, "{name}", "release")
+		path = strings.ReplaceAll(path, "{did}", f.decision)
 		if strings.Contains(path, "{") {
 			t.Errorf("%s: no value for the path parameters of %s", key, path)
 			continue

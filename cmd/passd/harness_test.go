@@ -429,6 +429,16 @@ func (h *harness) refuseRights(t *testing.T, p patientFixture) {
 		mustJSON(t, map[string]any{"decision": "refused", "reason": "résidence non établie"}))
 }
 
+// latestDecision is the id of the file's latest rights decision.
+func latestDecision(t *testing.T, h *harness, p patientFixture) string {
+	t.Helper()
+	decisions, _ := h.mustDo(t, http.StatusOK, "GET", "/api/v1/patients/"+p.id, h.coordinator, "")["rights_decisions"].([]any)
+	if len(decisions) == 0 {
+		t.Fatalf("file %s has no rights decision", p.id)
+	}
+	return decisions[len(decisions)-1].(map[string]any)["id"].(string)
+}
+
 // line is one invoice line of a request; price is sent as a JSON string.
 type line struct {
 	code, price string

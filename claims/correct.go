@@ -1,0 +1,195 @@
+package claims
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"passd/audit"
+	"passd/calendar"
+	"passd/db"
+	"passd/fault"
+	"passd/ident"
+	"passd/rights"
+	"passd/text"
+)
+
+// MaxCorrectionReasonLength bounds why a decision is corrected.
+const MaxCorrectionReasonLength = 500
+
+// Correction is a decision corrected: its content as it should have been
+// (an opening may correct a refusal, and the reverse) and why.
+type Correction struct {
+	RightsDecision
+	CorrectionReason string
+}
+
+// Validate checks the corrected content as any decision, and that a reason
+// is given.
+func (c *Correction) Validate() error {
+	if err := c.RightsDecision.Validate(); err != nil {
+		return err
+	}
+	var err error
+	c.CorrectionReason, err = text.Required("correction_reason", c.CorrectionReason, MaxCorrectionReasonLength)
+	return err
+}
+
+// Redecider decides again, in the transaction of a correction, the
+// invoices of the file whose rights were corrected; a payout in a batch
+// not yet paid makes it fail with a 409 naming the batch, and nothing of
+// the correction is stored. billing provides it; cmd/passd wires it
+// (claims does not depend on billing).
+type Redecider func(ctx context.Context, tx pgx.Tx, actor audit.Actor, patientID int64, cause string) error
+
+// WithRedecider gives the store what decides invoices again after a
+// correction. Without it, the next release run does.
+func WithRedecider(r Redecider) Option {
+	return func(s *Store) { s.redecide = r }
+}
+
+// storedDecision is what a correction reads of the decision it corrects.
+type storedDecision struct {
+	id         int64
+	decision   rights.Status
+	regime     string
+	from, to   calendar.Date
+	reference  string
+	filedOn    calendar.Date
+	superseded bool
+	latest     bool // no decision of the file recorded after it still stands
+}
+
+// CorrectRights corrects decision decisionID of file patientID: the
+// corrected content becomes a new decision that supersedes it (the old one
+// stays in the history, marked superseded, with who corrected it and why).
+// The invoices decided on the file are decided again in the same
+// transaction (WithRedecider); its pending ones by the next release run.
+// A decision already corrected cannot be corrected again (409
+// already_superseded): the correction is what stands.
+func (s *Store) CorrectRights(ctx context.Context, actor audit.Actor, patientID, decisionID int64, c Correction) (Patient, error) {
+	policy, err := s.policy(ctx)
+	if err != nil {
+		return Patient{}, fmt.Errorf("claims: rights policy: %w", err)
+	}
+	err = db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		before, err := lockPatientRights(ctx, tx, patientID)
+		if err != nil {
+			return err
+		}
+		old, err := lockDecision(ctx, tx, patientID, decisionID)
+		if err != nil {
+			return err
+		}
+		now := s.now()
+		if err := c.CheckPeriod(old.filedOn, calendar.Today(now), policy); err != nil {
+			return err
+		}
+		newID, err := insertDecision(ctx, tx, actor, patientID, old.filedOn, c.RightsDecision, now, old.id)
+		if err != nil {
+			return err
+		}
+		if err := supersede(ctx, tx, actor, old.id, newID, now, c.CorrectionReason); err != nil {
+			return err
+		}
+		if old.latest {
+			// The file's current state follows its latest decision.
+			if _, err = s.setCurrentRights(ctx, tx, actor, patientID, c.RightsDecision, before.Rights.Regime, now); err != nil {
+				return err
+			}
+		}
+		if err := noteRightsChange(ctx, tx, patientID, now); err != nil {
+			return err
+		}
+		cause := fmt.Sprintf("décision %d corrigée par la décision %d : %s", old.id, newID, c.CorrectionReason)
+		if s.redecide != nil {
+			if err := s.redecide(ctx, tx, actor, patientID, cause); err != nil {
+				return err
+			}
+		}
+		return audit.Append(ctx, tx, audit.Entry{Actor: actor, Action: "patient.rights_correction", Entity: "patient",
+			EntityID: ident.FormatID(patientID), Before: old.audit(), After: correctionAudit(newID, c)})
+	})
+	if err != nil {
+		return Patient{}, err
+	}
+	// The answer is the file as it now stands, read (and logged) as any.
+	p, _, err := s.Patient(ctx, actor, patientID)
+	return p, err
+}
+
+// lockDecision reads and locks decision id of the file; it must exist on
+// that file (else not found) and not be superseded already.
+func lockDecision(ctx context.Context, tx pgx.Tx, patientID, id int64) (storedDecision, error) {
+	var d storedDecision
+	var regime, reference *string
+	var from, to, filed *calendar.Date
+	err := tx.QueryRow(ctx, `
+		SELECT d.id, d.decision, d.regime, d.effective_from, d.effective_to, d.reference, d.filed_on, d.superseded_at IS NOT NULL,
+		       NOT EXISTS (SELECT 1 FROM rights_decisions n WHERE n.patient_id = d.patient_id AND n.id > d.id AND n.superseded_at IS NULL)
+		FROM rights_decisions d WHERE d.id = $1 AND d.patient_id = $2
+		FOR UPDATE`, id, patientID).Scan(&d.id, &d.decision, &regime, &from, &to, &reference, &filed, &d.superseded, &d.latest)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return d, fault.New(fault.NotFound, "file %d has no rights decision %d", patientID, id)
+	}
+	if err != nil {
+		return d, fmt.Errorf("claims: rights decision %d: %w", id, err)
+	}
+	if d.superseded {
+		return d, fault.New(fault.Conflict, "rights decision %d was corrected already: correct the decision that replaced it", id).
+			WithKind(fault.KindAlreadySuperseded)
+	}
+	if regime != nil {
+		d.regime = *regime
+	}
+	if reference != nil {
+		d.reference = *reference
+	}
+	if from != nil {
+		d.from = *from
+	}
+	if to != nil {
+		d.to = *to
+	}
+	if filed != nil {
+		d.filedOn = *filed
+	}
+	return d, nil
+}
+
+func (d storedDecision) audit() map[string]any {
+	out := map[string]any{"rights_decision_id": ident.FormatID(d.id), "decision": d.decision}
+	if d.decision == rights.Opened {
+		out["regime"], out["effective_from"], out["reference"] = d.regime, d.from.String(), d.reference
+		if !d.to.IsZero() {
+			out["effective_to"] = d.to.String()
+		}
+	}
+	return out
+}
+
+func correctionAudit(newID int64, c Correction) map[string]any {
+	out := map[string]any{"rights_decision_id": ident.FormatID(newID), "decision": c.Decision, "correction_reason": c.CorrectionReason}
+	if c.Decision == rights.Opened {
+		out["regime"], out["effective_from"], out["reference"] = c.Regime, c.EffectiveFrom.String(), c.Reference
+		if !c.EffectiveTo.IsZero() {
+			out["effective_to"] = c.EffectiveTo.String()
+		}
+	} else {
+		out["reason"] = c.Reason
+	}
+	return out
+}
+
+// supersede marks decision old superseded by decision newID: the one
+// change the trigger rights_decisions_immutable allows, once.
+func supersede(ctx context.Context, tx pgx.Tx, actor audit.Actor, old, newID int64, at time.Time, reason string) error {
+	if _, err := tx.Exec(ctx, `UPDATE rights_decisions SET superseded_at = $2, superseded_by = nullif($3, 0), correction_reason = $4
+		WHERE id = $1`, old, at, actor.UserID, reason); err != nil {
+		return fmt.Errorf("claims: supersede decision %d by %d: %w", old, newID, err)
+	}
+	return nil
+}
