@@ -72,6 +72,9 @@ type Invoice struct {
 	CityAmount        *decimal.Decimal  `db:"city_amount"`
 	DecidedAt         *time.Time        `db:"decided_at"`
 	CreatedAt         time.Time         `db:"created_at"`
+	OutcomeNo         int               `db:"outcome_no"`    // above 1: decided again
+	OutcomeCause      string            `db:"outcome_cause"` // why it was decided again
+	Timeline          []PastOutcome     `db:"-"`             // every outcome, filled by Store.Invoice only
 }
 
 // Line is one act or product on an invoice.

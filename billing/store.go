@@ -319,7 +319,8 @@ func invoiceAudit(inv Invoice) map[string]any {
 
 // invoiceColumns are read into an Invoice by name (its db tags).
 const invoiceColumns = `i.id, i.provider_id, p.file_number, i.external_ref, i.care_date, i.deadline, i.status, i.total,
-	coalesce(i.decision_reason, '') AS decision_reason, i.cpam_amount, i.city_amount, i.decided_at, i.created_at`
+	coalesce(i.decision_reason, '') AS decision_reason, i.cpam_amount, i.city_amount, i.decided_at, i.created_at,
+	i.outcome_no, coalesce(i.outcome_cause, '') AS outcome_cause`
 
 // Invoice returns one invoice with its lines. onlyProvider, when non-zero,
 // hides other providers' invoices: to a provider they do not exist.
@@ -334,7 +335,43 @@ func (s *Store) Invoice(ctx context.Context, id, onlyProvider int64) (Invoice, e
 	if err := s.loadLines(ctx, list); err != nil {
 		return Invoice{}, err
 	}
-	return list[0], nil
+	inv = list[0]
+	inv.Timeline, err = s.timeline(ctx, inv)
+	return inv, err
+}
+
+// PastOutcome is one outcome of an invoice's history: the earlier ones, kept
+// when the invoice was decided again, and the current one (Current).
+type PastOutcome struct {
+	No         int               `db:"outcome_no"`
+	Status     InvoiceStatus     `db:"status"`
+	Reason     settlement.Reason `db:"decision_reason"`
+	CPAMAmount decimal.Decimal   `db:"cpam_amount"`
+	CityAmount decimal.Decimal   `db:"city_amount"`
+	DecidedAt  time.Time         `db:"decided_at"`
+	Cause      string            `db:"cause"`
+	ReplacedAt *time.Time        `db:"replaced_at"`
+	Current    bool              `db:"-"`
+}
+
+// timeline reads the invoice's earlier outcomes and appends its current
+// one; an undecided invoice has none.
+func (s *Store) timeline(ctx context.Context, inv Invoice) ([]PastOutcome, error) {
+	if inv.DecidedAt == nil {
+		return nil, nil
+	}
+	rows, err := s.pool.Query(ctx, `SELECT outcome_no, status, decision_reason, cpam_amount, city_amount, decided_at,
+		coalesce(cause, '') AS cause, replaced_at
+		FROM invoice_outcomes WHERE invoice_id = $1 ORDER BY outcome_no`, inv.ID)
+	if err != nil {
+		return nil, fmt.Errorf("billing: invoice %d outcomes: %w", inv.ID, err)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowToStructByName[PastOutcome])
+	if err != nil {
+		return nil, fmt.Errorf("billing: invoice %d outcomes: %w", inv.ID, err)
+	}
+	return append(out, PastOutcome{No: inv.OutcomeNo, Status: inv.Status, Reason: inv.DecisionReason, CPAMAmount: *inv.CPAMAmount,
+		CityAmount: *inv.CityAmount, DecidedAt: *inv.DecidedAt, Cause: inv.OutcomeCause, Current: true}), nil
 }
 
 // InvoiceFilter narrows a list of invoices.

@@ -138,13 +138,32 @@ type invoiceJSON struct {
 	Outcome           *outcomeJSON          `json:"outcome"`
 	CreatedAt         time.Time             `json:"created_at"`
 	DecidedAt         *time.Time            `json:"decided_at"`
+	OutcomeNo         int                   `json:"outcome_no"`
+	Timeline          []pastOutcomeJSON     `json:"timeline,omitempty"`
+}
+
+type pastOutcomeJSON struct {
+	No         int                   `json:"outcome_no"`
+	Status     billing.InvoiceStatus `json:"status"`
+	Reason     settlement.Reason     `json:"decision_reason"`
+	CPAMAmount string                `json:"cpam_amount"`
+	CityAmount string                `json:"city_amount"`
+	DecidedAt  time.Time             `json:"decided_at"`
+	Cause      *string               `json:"cause"`
+	ReplacedAt *time.Time            `json:"replaced_at"`
+	Current    bool                  `json:"current"`
 }
 
 func toInvoiceJSON(inv billing.Invoice) invoiceJSON {
 	out := invoiceJSON{ID: ident.FormatID(inv.ID), ProviderID: ident.FormatID(inv.ProviderID), PatientFileNumber: inv.PatientFileNumber,
 		ExternalRef: inv.ExternalRef, CareDate: inv.CareDate, Deadline: inv.Deadline, Status: inv.Status,
 		Total: money.Format(inv.Total), Lines: make([]lineJSON, len(inv.Lines)), DecisionReason: nullable(inv.DecisionReason),
-		CreatedAt: inv.CreatedAt.UTC(), DecidedAt: utc(inv.DecidedAt)}
+		CreatedAt: inv.CreatedAt.UTC(), DecidedAt: utc(inv.DecidedAt), OutcomeNo: inv.OutcomeNo}
+	for _, o := range inv.Timeline {
+		out.Timeline = append(out.Timeline, pastOutcomeJSON{No: o.No, Status: o.Status, Reason: o.Reason, CPAMAmount: money.Format(o.CPAMAmount),
+			CityAmount: money.Format(o.CityAmount), DecidedAt: o.DecidedAt.UTC(), Cause: nullable(o.Cause), ReplacedAt: utc(o.ReplacedAt),
+			Current: o.Current})
+	}
 	for i, l := range inv.Lines {
 		out.Lines[i] = lineJSON{Code: l.Code, Label: l.Label, Quantity: l.Quantity, UnitPrice: money.Format(l.UnitPrice), Total: money.Format(l.Total())}
 	}
