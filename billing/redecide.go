@@ -335,20 +335,26 @@ type redecisionWrites struct {
 
 // planRedecisions works out, for each changed invoice, what its earlier
 // outcome no longer owes and what the new one owes. The city's share is
-// what the CPAM does not bear; what the régie already paid counts toward
-// it: beyond it, the provider is asked back the excess (a recovery); short
-// of it, a new payout owes the rest. Every due payout is cancelled and
+// what the CPAM does not bear; what the city has borne already (paid by
+// the régie, refunded to the CPAM) counts toward it: beyond it, the
+// provider is asked back the excess (a recovery); short of it, a new
+// payout owes the rest. Every due payout is cancelled and
 // owed again as part of that rest, so that one payout carries the new
 // outcome's reason. It is pure.
 func planRedecisions(changed []*decided, money map[int64]invoiceMoney, actor audit.Actor, cause string) redecisionWrites {
 	var w redecisionWrites
 	for _, d := range changed {
 		next := d.outcomeNo + 1
+		// What the city has borne already: what the régie paid, and what it
+		// refunds the CPAM for a claim the CPAM paid the provider (the
+		// provider keeps that money: the city now pays it).
+		borne := money[d.id].paid
 		switch d.cur.ClaimStatus {
 		case settlement.ClaimQueued, settlement.ClaimTransmitted:
 			w.cancelClaims = append(w.cancelClaims, d.claimID)
 		case settlement.ClaimPaid:
 			w.refunds = append(w.refunds, settlement.Refund{ClaimID: d.claimID, InvoiceID: d.id, Amount: d.claimPaid})
+			borne = borne.Add(d.claimPaid)
 		}
 		if d.cpam.IsPositive() {
 			kind := settlement.ClaimOrdinary
@@ -358,9 +364,8 @@ func planRedecisions(changed []*decided, money map[int64]invoiceMoney, actor aud
 			w.claims = append(w.claims, settlement.NewClaim{InvoiceID: d.id, Amount: d.cpam, Rate: d.rate, Period: d.outcome.Period,
 				Kind: kind, OutcomeNo: next})
 		}
-		m := money[d.id]
-		w.cancelPayouts = append(w.cancelPayouts, m.due...)
-		switch diff := d.city.Sub(m.paid); {
+		w.cancelPayouts = append(w.cancelPayouts, money[d.id].due...)
+		switch diff := d.city.Sub(borne); {
 		case diff.IsPositive():
 			reason := d.outcome.Reason
 			if d.outcome.Status == StatusReleased {

@@ -203,7 +203,7 @@ func (s *Store) CreateInvoiceOnce(ctx context.Context, actor audit.Actor, provid
 func (s *Store) insertInvoice(ctx context.Context, q db.DBTX, actor audit.Actor, providerID int64, in NewInvoice) (Invoice, error) {
 	total := TotalOf(in.Lines)
 	inv := Invoice{ProviderID: providerID, PatientFileNumber: in.PatientFileNumber, ExternalRef: in.ExternalRef,
-		CareDate: in.CareDate, Status: StatusPending, Total: total, Lines: in.Lines}
+		CareDate: in.CareDate, Status: StatusPending, Total: total, Lines: in.Lines, OutcomeNo: 1}
 	// The deadline is the database's to compute (the settings may change
 	// it); the statement adds it to the audit document.
 	doc := invoiceAudit(inv)

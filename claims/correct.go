@@ -70,10 +70,10 @@ type storedDecision struct {
 // transaction (WithRedecider); its pending ones by the next release run.
 // A decision already corrected cannot be corrected again (409
 // already_superseded): the correction is what stands.
-func (s *Store) CorrectRights(ctx context.Context, actor audit.Actor, patientID, decisionID int64, c Correction) (Patient, error) {
+func (s *Store) CorrectRights(ctx context.Context, actor audit.Actor, patientID, decisionID int64, c Correction) (Patient, []RightsEvent, error) {
 	policy, err := s.policy(ctx)
 	if err != nil {
-		return Patient{}, fmt.Errorf("claims: rights policy: %w", err)
+		return Patient{}, nil, fmt.Errorf("claims: rights policy: %w", err)
 	}
 	err = db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
 		before, err := lockPatientRights(ctx, tx, patientID)
@@ -114,11 +114,10 @@ func (s *Store) CorrectRights(ctx context.Context, actor audit.Actor, patientID,
 			EntityID: ident.FormatID(patientID), Before: old.audit(), After: correctionAudit(newID, c)})
 	})
 	if err != nil {
-		return Patient{}, err
+		return Patient{}, nil, err
 	}
 	// The answer is the file as it now stands, read (and logged) as any.
-	p, _, err := s.Patient(ctx, actor, patientID)
-	return p, err
+	return s.Patient(ctx, actor, patientID)
 }
 
 // lockDecision reads and locks decision id of the file; it must exist on

@@ -127,6 +127,11 @@ func (h claimsHandlers) getPatient(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	return c.JSON(http.StatusOK, toPatientFileJSON(p, history))
+}
+
+// toPatientFileJSON is a file with its rights history and decisions.
+func toPatientFileJSON(p claims.Patient, history []claims.RightsEvent) patientJSON {
 	out := toPatientJSON(p)
 	events := make([]rightsEventJSON, len(history))
 	for i, e := range history {
@@ -140,7 +145,7 @@ func (h claimsHandlers) getPatient(c echo.Context) error {
 		decisions[i] = toDecisionJSON(d)
 	}
 	out.Decisions = &decisions
-	return c.JSON(http.StatusOK, out)
+	return out
 }
 
 type patientAccessJSON struct {
@@ -302,8 +307,11 @@ func (h claimsHandlers) correctRights(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	p, err := h.store.CorrectRights(c.Request().Context(), auth.From(c).Actor(), id, did, corr)
-	return answerJSON(c, http.StatusOK, p, err, toPatientJSON)
+	p, history, err := h.store.CorrectRights(c.Request().Context(), auth.From(c).Actor(), id, did, corr)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toPatientFileJSON(p, history))
 }
 
 // updateRights serves a POST that records something on one file's rights:

@@ -32,18 +32,18 @@ var invariants = []invariant{
 	{"journal_balanced", "every journal transaction sums to zero (debits = credits)", `
 		SELECT 'txn ' || txn_id || ': debit ' || sum(debit) || ', credit ' || sum(credit)
 		FROM journal_entries GROUP BY txn_id HAVING sum(debit) <> sum(credit) ORDER BY txn_id`},
-	{"invoice_settled", "for every decided invoice, what the CPAM bears (claims open at their amount, paid at what it paid, less refunds due to it) + what the city bears (payouts not cancelled, less recoveries from the provider) = total; undecided and cancelled invoices have neither", `
+	{"invoice_settled", "for every decided invoice, what its provider receives (claims open at their amount, paid at what the CPAM paid; payouts not cancelled, less recoveries) = total, and what the city bears (those payouts, plus refunds due to the CPAM) is the total less the CPAM's net (its claims less those refunds); undecided and cancelled invoices have neither", `
 		WITH c AS (SELECT invoice_id, sum(CASE status WHEN 'paid' THEN paid_amount WHEN 'rejected' THEN 0 WHEN 'cancelled' THEN 0 ELSE amount END) AS s
 		           FROM claims GROUP BY invoice_id),
 		     f AS (SELECT invoice_id, sum(amount) AS s FROM cpam_refunds GROUP BY invoice_id),
 		     p AS (SELECT invoice_id, sum(amount) FILTER (WHERE status <> 'cancelled') AS s FROM payouts GROUP BY invoice_id),
 		     r AS (SELECT invoice_id, sum(amount) AS s FROM provider_recoveries GROUP BY invoice_id)
-		SELECT 'invoice ' || i.id || ' (' || i.status || '): total ' || i.total || ', CPAM ' || coalesce(c.s, 0) - coalesce(f.s, 0)
-		       || ', city ' || coalesce(p.s, 0) - coalesce(r.s, 0)
+		SELECT 'invoice ' || i.id || ' (' || i.status || '): total ' || i.total || ', to the provider ' || coalesce(c.s, 0) + coalesce(p.s, 0) - coalesce(r.s, 0)
+		       || ' (CPAM ' || coalesce(c.s, 0) || ', city ' || coalesce(p.s, 0) - coalesce(r.s, 0) || ', refunded to the CPAM ' || coalesce(f.s, 0) || ')'
 		FROM invoices i LEFT JOIN c ON c.invoice_id = i.id LEFT JOIN f ON f.invoice_id = i.id
 		     LEFT JOIN p ON p.invoice_id = i.id LEFT JOIN r ON r.invoice_id = i.id
 		WHERE CASE WHEN i.status IN ('released', 'city_due')
-		           THEN coalesce(c.s, 0) - coalesce(f.s, 0) + coalesce(p.s, 0) - coalesce(r.s, 0) <> i.total
+		           THEN coalesce(c.s, 0) + coalesce(p.s, 0) - coalesce(r.s, 0) <> i.total OR coalesce(f.s, 0) > coalesce(c.s, 0)
 		           ELSE c.s IS NOT NULL OR p.s IS NOT NULL END
 		ORDER BY i.id`},
 	{"claim_matches_invoice", "a released invoice's current outcome has one claim, asking the CPAM for exactly its CPAM share and not refunded; a city_due one has none; a claim of an earlier outcome is closed (cancelled, rejected, or paid and refunded)", `
