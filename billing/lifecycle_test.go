@@ -161,8 +161,8 @@ func TestCancel(t *testing.T) {
 }
 
 // TestDatabaseRefusesASecondDecision bypasses the Go code: even raw SQL
-// cannot move a decided invoice again or write a second claim or decision
-// payout for it.
+// cannot move a decided invoice again without a new outcome, or write a
+// second claim or decision payout for its outcome.
 func TestDatabaseRefusesASecondDecision(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, "2026-03-11")
@@ -176,7 +176,7 @@ func TestDatabaseRefusesASecondDecision(t *testing.T) {
 	}{
 		{"redecide", `UPDATE invoices SET status = 'city_due', decision_reason = 'deadline_passed', cpam_amount = 0, city_amount = total WHERE id = $1`, "invoices_decided_once"},
 		{"back to pending", `UPDATE invoices SET status = 'pending', decision_reason = NULL, cpam_amount = NULL, city_amount = NULL, decided_at = NULL WHERE id = $1`, "invoices_decided_once"},
-		{"second claim", `INSERT INTO claims (invoice_id, amount, rate) VALUES ($1, 21.00, 0.7)`, "claims_invoice_key"},
+		{"second claim", `INSERT INTO claims (invoice_id, amount, rate) VALUES ($1, 21.00, 0.7)`, "claims_invoice_outcome_key"},
 		{"second decision payout", `INSERT INTO payouts (invoice_id, provider_id, amount, reason) SELECT id, provider_id, total, 'deadline_passed' FROM invoices WHERE id = $1`, "payouts_one_decision_payout"},
 	}
 	for _, a := range attempts {
