@@ -391,7 +391,7 @@ func TestInvariantsReportAndCheckCommand(t *testing.T) {
 	for _, f := range got["invariants"].([]any) {
 		names[fmt.Sprint(f.(map[string]any)["name"])] = true
 	}
-	for _, want := range []string{"journal_balanced", "invoice_settled", "payout_in_one_batch", "batch_total", "accounts_match"} {
+	for _, want := range []string{"journal_balanced", "invoice_settled", "payout_in_one_batch", "batch_total", "batch_offsets", "accounts_match"} {
 		if !names[want] {
 			t.Errorf("the report does not check %s: %v", want, names)
 		}
