@@ -228,15 +228,19 @@ func mix(x uint64) uint64 {
 	return x ^ x>>31
 }
 
-// expected is how many invoices each job decides on the seeded world: the
-// deadline job every invoice past its deadline, the release job every
-// invoice of a patient whose rights were decided (Decide always settles
-// those: by their content, or deadline_passed).
+// expected is how many pending invoices each job decides on the seeded
+// world: the deadline job every invoice past its deadline, the release job
+// every invoice of a patient whose rights were decided (Decide always
+// settles those: by their content, or deadline_passed), among the patients
+// of the changes one run takes (releaseChangesPerRun, in patient order:
+// copyRightsChanges). The release job may then decide some of them again.
 func (w sweepWorld) expected() (deadline, release int64) {
 	deadline = int64((w.n + 1) / 2)
-	for p := range w.patients {
+	changes := 0
+	for p := 0; p < w.patients && changes < releaseChangesPerRun; p++ {
 		if st := w.patient(p).status; st == "opened" || st == "refused" {
 			release += int64(min(invoicesPerPatient, w.n-p*invoicesPerPatient))
+			changes++
 		}
 	}
 	return deadline, release
@@ -249,7 +253,8 @@ func (w sweepWorld) expected() (deadline, release int64) {
 // `opened` patients get their rights opened (a mix of puma, puma_css and
 // ame, covering their recent care), and a twentieth as many are refused
 // (0 for the deadline case), each decision also a row of rights_decisions,
-// where passd reads the periods; half the others have applied. Identity is
+// where passd reads the periods, and a row of rights_changes, where the
+// release job finds the patients to look at; half the others have applied. Identity is
 // sealed under a throwaway key: no sweep opens it. No audit row is written:
 // the seed is set-up, not a change passd made. Returns how many invoices
 // the job is expected to decide: the deadline job when opened is 0, the
@@ -317,6 +322,9 @@ func (w sweepWorld) seed(ctx context.Context, ownerURL string) error {
 		if err := w.copyRightsDecisions(ctx, tx); err != nil {
 			return err
 		}
+		if err := copyRightsChanges(ctx, tx); err != nil {
+			return err
+		}
 		if err := w.copyInvoices(ctx, tx, users); err != nil {
 			return err
 		}
@@ -326,7 +334,8 @@ func (w sweepWorld) seed(ctx context.Context, ownerURL string) error {
 			SELECT setval(pg_get_serial_sequence('providers', 'id'), $1),
 			       setval(pg_get_serial_sequence('patients', 'id'), $2),
 			       setval(pg_get_serial_sequence('invoices', 'id'), $3),
-			       setval(pg_get_serial_sequence('rights_decisions', 'id'), greatest($4, 1), $4 > 0)`,
+			       setval(pg_get_serial_sequence('rights_decisions', 'id'), greatest($4, 1), $4 > 0),
+			       setval('rights_changes_seq', greatest($4, 1), $4 > 0)`,
 			w.providers, w.patients, w.n, w.opened+w.refused)
 		if err != nil {
 			return fmt.Errorf("bench: seed: sequences: %w", err)
@@ -342,7 +351,7 @@ func (w sweepWorld) seed(ctx context.Context, ownerURL string) error {
 	}
 	// Statistics for the planner and a visibility map, as a table that has
 	// lived would have: otherwise the first sweep pays for hint bits.
-	if _, err := pool.Exec(ctx, `VACUUM (ANALYZE) providers, users, patients, rights_decisions, invoices, invoice_lines`); err != nil {
+	if _, err := pool.Exec(ctx, `VACUUM (ANALYZE) providers, users, patients, rights_decisions, rights_changes, invoices, invoice_lines`); err != nil {
 		return fmt.Errorf("bench: seed: vacuum: %w", err)
 	}
 	return nil
@@ -508,6 +517,18 @@ func (w sweepWorld) copyRightsDecisions(ctx context.Context, tx pgx.Tx) error {
 		})
 }
 
+// copyRightsChanges tells the release job of each seeded decision, as
+// claims.noteRightsChange does in the decision's transaction: one change
+// per decided file, when it was decided, numbered as its decision (patient
+// order) so that the changes one run takes are known (expected).
+func copyRightsChanges(ctx context.Context, tx pgx.Tx) error {
+	_, err := tx.Exec(ctx, `INSERT INTO rights_changes (patient_id, seq, changed_at) SELECT patient_id, id, decided_at FROM rights_decisions`)
+	if err != nil {
+		return fmt.Errorf("bench: seed: rights changes: %w", err)
+	}
+	return nil
+}
+
 func nullText(s string) any {
 	if s == "" {
 		return nil
@@ -568,17 +589,23 @@ var summaryQueries = []string{
 	        format('count=%s total=%s cpam=%s city=%s decided_at=%s', count(*), sum(total), coalesce(sum(cpam_amount), 0),
 	               coalesce(sum(city_amount), 0), count(decided_at))
 	 FROM invoices GROUP BY status, decision_reason`,
-	`SELECT 'invoices digest', ` + digest(`id, status, decision_reason, cpam_amount, city_amount`) + ` FROM invoices`,
+	`SELECT 'invoices digest', ` + digest(`id, status, decision_reason, cpam_amount, city_amount, outcome_no, outcome_cause`) + ` FROM invoices`,
+	// The outcomes that decisions made again replaced.
+	`SELECT 'invoice outcomes replaced', ` + digest(`invoice_id, outcome_no, status, decision_reason, cpam_amount, city_amount, cause`) + `
+	 FROM invoice_outcomes`,
 	// Claims.
 	`SELECT 'claims ' || status, format('count=%s amount=%s', count(*), sum(amount)) FROM claims GROUP BY status`,
-	`SELECT 'claims digest', ` + digest(`invoice_id, amount, rate, rights_decision_id, regime, reference, status, batch_id, paid_amount, paid_on, rejection_reason`) + ` FROM claims`,
+	`SELECT 'claims digest', ` + digest(`invoice_id, amount, rate, rights_decision_id, regime, reference, status, batch_id, paid_amount, paid_on,
+	        rejection_reason, kind, outcome_no, cancelled_at IS NULL`) + ` FROM claims`,
+	`SELECT 'claims kind ' || kind, format('count=%s amount=%s', count(*), sum(amount)) FROM claims GROUP BY kind`,
 	// The periods that released them (decision ids are the seed's, the
 	// same in both copies).
 	`SELECT 'claims by period ' || coalesce(regime, '-'), format('count=%s amount=%s decisions=%s', count(*), sum(amount), count(DISTINCT rights_decision_id))
 	 FROM claims GROUP BY regime`,
 	// Payouts.
 	`SELECT 'payouts ' || reason || ' ' || status, format('count=%s amount=%s', count(*), sum(amount)) FROM payouts GROUP BY reason, status`,
-	`SELECT 'payouts digest', ` + digest(`p.invoice_id, p.provider_id, p.amount, p.reason, p.status, c.invoice_id, p.note, p.paid_on`) + `
+	`SELECT 'payouts digest', ` + digest(`p.invoice_id, p.provider_id, p.amount, p.reason, p.status, c.invoice_id, p.note, p.paid_on,
+	        p.outcome_no, p.cancelled_at IS NULL`) + `
 	 FROM payouts p LEFT JOIN claims c ON c.id = p.claim_id`,
 	// Journal: per movement and account; each transaction two balanced
 	// lines; every line on its claim's or payout's invoice.
@@ -586,8 +613,13 @@ var summaryQueries = []string{
 	 FROM journal_entries GROUP BY movement, account`,
 	`SELECT 'journal txns not two balanced lines', count(*)::text FROM (
 	     SELECT txn_id FROM journal_entries GROUP BY txn_id HAVING count(*) <> 2 OR sum(debit) <> sum(credit)) t`,
-	`SELECT 'journal digest', ` + digest(`e.movement, e.account, e.debit, e.credit, e.invoice_id, c.invoice_id, p.invoice_id, p.reason`) + `
+	`SELECT 'journal digest', ` + digest(`e.movement, e.account, e.debit, e.credit, e.invoice_id, c.invoice_id, p.invoice_id, p.reason,
+	        e.reverses IS NULL`) + `
 	 FROM journal_entries e LEFT JOIN claims c ON c.id = e.claim_id LEFT JOIN payouts p ON p.id = e.payout_id`,
+	// Each reversal mirrors the transaction it reverses, line by line.
+	`SELECT 'journal reversals of ' || o.movement, format('lines=%s debit=%s credit=%s', count(*), sum(e.debit), sum(e.credit))
+	 FROM journal_entries e JOIN journal_entries o ON o.txn_id = e.reverses AND o.account = e.account AND o.debit = e.credit AND o.credit = e.debit
+	 GROUP BY o.movement`,
 	`SELECT 'journal lines off their invoice', count(*)::text FROM journal_entries e
 	 LEFT JOIN claims c ON c.id = e.claim_id LEFT JOIN payouts p ON p.id = e.payout_id
 	 WHERE (e.claim_id IS NOT NULL AND c.invoice_id IS DISTINCT FROM e.invoice_id)
@@ -604,6 +636,8 @@ var summaryQueries = []string{
 	   AND (coalesce(c.invoice_id, p.invoice_id)::text IS DISTINCT FROM a.after->>'invoice_id'
 	        OR coalesce(c.amount, p.amount)::text IS DISTINCT FROM a.after->>'amount'
 	        OR (a.entity = 'payout' AND p.reason IS DISTINCT FROM a.after->>'reason'))`,
+	// The changes the release job has not handled yet.
+	`SELECT 'rights changes left', ` + digest(`patient_id, seq`) + ` FROM rights_changes`,
 	`SELECT 'audit chain', format('rows=%s seq=%s..%s head=%s', count(*), min(chain_seq), max(chain_seq), (SELECT chain_seq FROM audit_chain_head()))
 	 FROM audit_log`,
 }
