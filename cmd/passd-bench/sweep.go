@@ -23,6 +23,7 @@ import (
 
 // The shape of the seeded world.
 const (
+	// A backlog's patients have five invoices each.
 	invoicesPerPatient  = 5
 	linesPerInvoice     = 3
 	invoicesPerProvider = 1000
@@ -55,26 +56,54 @@ var actCodes = map[string][linesPerInvoice][2]string{
 	billing.KindLaboratory:   {{"0552", "Hémogramme"}, {"1104", "Glycémie"}, {"0323", "Ionogramme"}},
 }
 
+// worldShape is the world a sweep case seeds.
+type worldShape struct {
+	invoices   int // pending
+	opened     int // patients whose rights are opened
+	perPatient int // invoices per patient
+	// day makes an ordinary day's world rather than a backlog: every
+	// pending invoice is within its deadline (the deadline job decided the
+	// others), the opened patients' rights were decided in the last hours,
+	// covering all their care, and nobody is refused.
+	day bool
+}
+
+// backlog is the world of the deadline and release cases: n invoices, five
+// per patient, half past their deadline, opened patients decided over
+// the last months (and a twentieth as many refused).
+func backlog(n, opened int) worldShape {
+	return worldShape{invoices: n, opened: opened, perPatient: invoicesPerPatient}
+}
+
 // sweepWorld is the deterministic plan seedSweep writes: which patient has
 // which rights, and which invoice has which provider, dates and lines. It
 // is computed, not stored, so a million invoices cost no memory to plan.
 type sweepWorld struct {
-	today     calendar.Date
-	now       time.Time // the instant "today" was taken at
-	n         int       // invoices
-	patients  int
-	providers int
-	opened    int
-	refused   int
+	today      calendar.Date
+	now        time.Time // the instant "today" was taken at
+	n          int       // invoices
+	perPatient int
+	day        bool
+	patients   int
+	providers  int
+	opened     int
+	refused    int
 }
 
-func newSweepWorld(now time.Time, n, opened int) (sweepWorld, error) {
-	patients := (n + invoicesPerPatient - 1) / invoicesPerPatient
+func newSweepWorld(now time.Time, shape worldShape) (sweepWorld, error) {
+	n, opened, per := shape.invoices, shape.opened, shape.perPatient
+	if per < 1 {
+		return sweepWorld{}, fmt.Errorf("bench: seed: %d invoices per patient", per)
+	}
+	patients := (n + per - 1) / per
 	if n <= 0 || opened < 0 || opened > patients {
 		return sweepWorld{}, fmt.Errorf("bench: seed: %d invoices give %d patients; %d cannot have their rights opened", n, patients, opened)
 	}
 	refused := min(opened/refusedPerOpened, patients-opened)
-	return sweepWorld{today: calendar.Today(now), now: now, n: n, patients: patients,
+	if shape.day {
+		refused = 0
+	}
+	return sweepWorld{today: calendar.Today(now), now: now, n: n, perPatient: per, day: shape.day, patients: patients,
 		providers: max(minProviders, n/invoicesPerProvider), opened: opened, refused: refused}, nil
 }
 
@@ -111,21 +140,16 @@ var regimes = [3]string{"puma", "puma_css", "ame"}
 // CPAM's limit (prescribed or not).
 func (w sweepWorld) patient(p int) patientRights {
 	if o, ok := spread(p, w.patients, w.opened); ok {
-		r := patientRights{status: "opened", reference: fmt.Sprintf("CPAM-%08d", o)}
-		switch m := o % 20; {
-		case m < 12:
-			r.regime = "puma"
-		case m < 17:
-			r.regime = "puma_css"
-		default:
-			r.regime = "ame"
+		if w.day {
+			return w.decidedToday(o)
 		}
+		r := patientRights{status: "opened", regime: openedRegime(o), reference: fmt.Sprintf("CPAM-%08d", o)}
 		// Most decisions came in time for every invoice of the file; one
 		// in five came lately: on the deadline day of the patient's first
 		// invoice past its deadline (just in time for it), too late for
 		// the others past theirs.
 		decided := w.today.AddDays(-200 - o%10)
-		if firstPast := p*invoicesPerPatient + p%2; o%5 == 0 && firstPast < w.n {
+		if firstPast := p*w.perPatient + p%2; o%5 == 0 && firstPast < w.n {
 			decided = w.invoice(firstPast, r).deadline
 		}
 		r.filedOn = decided.AddDays(-15 - o%30)
@@ -135,7 +159,7 @@ func (w sweepWorld) patient(p int) patientRights {
 		}
 		// The first two of the patient's invoices that are not past their
 		// deadline (their care date does not depend on the rights).
-		first := p*invoicesPerPatient + 1 - p%2
+		first := p*w.perPatient + 1 - p%2
 		switch {
 		case o%50 == 7:
 			r.oldRights = true
@@ -171,6 +195,34 @@ func (w sweepWorld) patient(p int) patientRights {
 	return patientRights{status: "none"}
 }
 
+// openedRegime is the regime of the o-th opened file: puma for twelve in
+// twenty, puma_css for five, ame for three.
+func openedRegime(o int) string {
+	switch m := o % 20; {
+	case m < 12:
+		return "puma"
+	case m < 17:
+		return "puma_css"
+	default:
+		return "ame"
+	}
+}
+
+// decidedToday is the o-th opened file of an ordinary day: the
+// application made two to six weeks ago, the rights taking effect three
+// months before it (for a year, but for puma), so covering every pending
+// invoice, the decision taken in the last four hours.
+func (w sweepWorld) decidedToday(o int) patientRights {
+	r := patientRights{status: "opened", regime: openedRegime(o), reference: fmt.Sprintf("CPAM-%08d", o)}
+	r.filedOn = w.today.AddDays(-15 - o%30)
+	r.from = r.filedOn.AddDays(-90)
+	if r.regime != "puma" {
+		r.to = r.from.AddYears(1).AddDays(-1)
+	}
+	r.decidedAt = w.now.Add(-time.Duration(1+o%240) * time.Minute).Truncate(time.Second)
+	return r
+}
+
 func atParisTime(d calendar.Date, hour int) time.Time {
 	return time.Date(d.Year(), d.Month(), d.Day(), hour, 0, 0, 0, calendar.Paris())
 }
@@ -191,22 +243,27 @@ func (s invoiceShape) totalCents() int64 {
 	return t
 }
 
-// pastDeadline reports whether invoice k's deadline is before today: every
-// even one, so half of them.
-func pastDeadline(k int) bool { return k%2 == 0 }
+// pastDeadline reports whether invoice k's deadline is before today: in a
+// backlog every even one, so half of them; on an ordinary day none.
+func (w sweepWorld) pastDeadline(k int) bool { return !w.day && k%2 == 0 }
 
-// invoice k: five per patient in a row; past its deadline (care 91 to 270
-// days ago) or not (care within the last 90 days), alternately; from a
-// provider picked by a hash of k; three lines whose prices make the CPAM's
-// share fall on half cents often enough to exercise the rounding.
+// invoice k: w.perPatient per patient in a row; in a backlog, past its
+// deadline (care 91 to 270 days ago) or not (care within the last 90
+// days), alternately; on an ordinary day, care on one of the last 91 days
+// picked by a hash of k; from a provider picked by another hash of k;
+// three lines whose prices make the CPAM's share fall on half cents often
+// enough to exercise the rounding.
 func (w sweepWorld) invoice(k int, rights patientRights) invoiceShape {
-	s := invoiceShape{patient: k / invoicesPerPatient, provider: int(mix(uint64(k)) % uint64(w.providers))}
+	s := invoiceShape{patient: k / w.perPatient, provider: int(mix(uint64(k)) % uint64(w.providers))}
 	h := k / 2
+	if w.day {
+		h = int(mix(^uint64(k)) % 91)
+	}
 	switch {
-	case pastDeadline(k) && rights.oldRights:
+	case w.pastDeadline(k) && rights.oldRights:
 		// Either side of the two-year limit, which depends on the quarter.
 		s.care = w.today.AddDays(-700 - h%200)
-	case pastDeadline(k):
+	case w.pastDeadline(k):
 		s.care = w.today.AddDays(-91 - h%180)
 	default:
 		// Down to a deadline of today, which is not yet past.
@@ -235,11 +292,13 @@ func mix(x uint64) uint64 {
 // of the changes one run takes (releaseChangesPerRun, in patient order:
 // copyRightsChanges). The release job may then decide some of them again.
 func (w sweepWorld) expected() (deadline, release int64) {
-	deadline = int64((w.n + 1) / 2)
+	if !w.day {
+		deadline = int64((w.n + 1) / 2)
+	}
 	changes := 0
 	for p := 0; p < w.patients && changes < releaseChangesPerRun; p++ {
 		if st := w.patient(p).status; st == "opened" || st == "refused" {
-			release += int64(min(invoicesPerPatient, w.n-p*invoicesPerPatient))
+			release += int64(min(w.perPatient, w.n-p*w.perPatient))
 			changes++
 		}
 	}
@@ -247,20 +306,21 @@ func (w sweepWorld) expected() (deadline, release int64) {
 }
 
 // seedSweep loads with COPY, into the freshly migrated database at ownerURL
-// (owner/superuser URL), n pending invoices of 3 lines each with their
-// providers (and one user each, who created the invoices) and patients (5
-// invoices each); n/2 are past their deadline today (Europe/Paris).
-// `opened` patients get their rights opened (a mix of puma, puma_css and
-// ame, covering their recent care), and a twentieth as many are refused
-// (0 for the deadline case), each decision also a row of rights_decisions,
-// where passd reads the periods, and a row of rights_changes, where the
-// release job finds the patients to look at; half the others have applied. Identity is
-// sealed under a throwaway key: no sweep opens it. No audit row is written:
-// the seed is set-up, not a change passd made. Returns how many invoices
-// the job is expected to decide: the deadline job when opened is 0, the
+// (owner/superuser URL), the world shape asks for: its pending invoices of
+// 3 lines each with their providers (and one user each, who created the
+// invoices) and patients (shape.perPatient invoices each); in a backlog
+// half are past their deadline today (Europe/Paris). shape.opened patients
+// get their rights opened (a mix of puma, puma_css and ame, covering their
+// recent care), and in a backlog a twentieth as many are refused, each
+// decision also a row of rights_decisions, where passd reads the periods,
+// and a row of rights_changes, where the release job finds the patients to
+// look at; half the others have applied. Identity is sealed under a
+// throwaway key: no sweep opens it. No audit row is written: the seed is
+// set-up, not a change passd made. Returns how many pending invoices the
+// job is expected to decide: the deadline job when nobody is opened, the
 // release job otherwise.
-func seedSweep(ctx context.Context, ownerURL string, n, opened int) (expected int64, err error) {
-	w, err := newSweepWorld(time.Now(), n, opened)
+func seedSweep(ctx context.Context, ownerURL string, shape worldShape) (expected int64, err error) {
+	w, err := newSweepWorld(time.Now(), shape)
 	if err != nil {
 		return 0, err
 	}
@@ -268,7 +328,7 @@ func seedSweep(ctx context.Context, ownerURL string, n, opened int) (expected in
 		return 0, err
 	}
 	deadline, release := w.expected()
-	if opened == 0 {
+	if shape.opened == 0 {
 		return deadline, nil
 	}
 	return release, nil
@@ -549,7 +609,7 @@ func (w sweepWorld) copyInvoices(ctx context.Context, tx pgx.Tx, users map[int64
 	}
 	err := copyRows(ctx, tx, "invoices", []string{"id", "provider_id", "patient_id", "external_ref", "care_date", "deadline", "total", "created_by", "created_at"},
 		w.n, func(k int, row []any) error {
-			s := w.invoice(k, rightsOf(k/invoicesPerPatient))
+			s := w.invoice(k, rightsOf(k/w.perPatient))
 			row[0], row[1], row[2] = int64(k+1), int64(s.provider+1), int64(s.patient+1)
 			row[3], row[4], row[5] = fmt.Sprintf("F%09d", k+1), s.care, s.deadline
 			row[6], row[7], row[8] = decimal.New(s.totalCents(), -2), users[int64(s.provider+1)], atParisTime(s.care, 18)
@@ -562,7 +622,7 @@ func (w sweepWorld) copyInvoices(ctx context.Context, tx pgx.Tx, users map[int64
 	return copyRows(ctx, tx, "invoice_lines", []string{"invoice_id", "position", "code", "label", "quantity", "unit_price"},
 		w.n*linesPerInvoice, func(i int, row []any) error {
 			k, j := i/linesPerInvoice, i%linesPerInvoice
-			s := w.invoice(k, rightsOf(k/invoicesPerPatient))
+			s := w.invoice(k, rightsOf(k/w.perPatient))
 			act := actCodes[providerKinds[s.provider%len(providerKinds)]][j]
 			row[0], row[1], row[2], row[3] = int64(k+1), int32(j+1), act[0], act[1]
 			row[4], row[5] = int32(s.quantity[j]), decimal.New(s.unitCents[j], -2)

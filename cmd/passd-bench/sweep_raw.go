@@ -178,15 +178,6 @@ cur AS MATERIALIZED (
 	WHERE i.patient_id = ANY($2::bigint[]) AND i.status IN ('released', 'city_due') AND i.decision_reason <> 'prescribed'
 	FOR UPDATE OF i
 ),
-in_force AS (
-	SELECT DISTINCT ON (c.id) c.id, d.id AS decision_id, d.regime, d.reference
-	FROM cur c
-	JOIN rights_decisions d ON d.patient_id = c.patient_id AND d.decision = 'opened' AND d.superseded_at IS NULL
-	     AND d.effective_from <= c.care_date AND (d.effective_to IS NULL OR c.care_date <= d.effective_to)
-	     AND (d.decided_at AT TIME ZONE 'Europe/Paris')::date <= c.today
-	LEFT JOIN rates r ON r.regime = d.regime AND r.provider_kind = c.kind
-	ORDER BY c.id, coalesce(r.rate, 0) DESC, d.id DESC
-),
 redecided AS (
 	SELECT c.*, f.decision_id, f.regime, f.reference,
 	       CASE WHEN f.decision_id IS NOT NULL THEN
@@ -197,7 +188,20 @@ redecided AS (
 	            WHEN c.rights = 'refused' THEN 'rights_refused'
 	            ELSE 'not_covered'
 	       END AS reason
-	FROM cur c LEFT JOIN in_force f ON f.id = c.id
+	FROM cur c
+	-- Per invoice: the invoices were decided in this transaction, after
+	-- the statistics were taken, and a join planned for the one row they
+	-- promise would run the whole search once per invoice.
+	LEFT JOIN LATERAL (
+		SELECT d.id AS decision_id, d.regime, d.reference
+		FROM rights_decisions d
+		LEFT JOIN rates r ON r.regime = d.regime AND r.provider_kind = c.kind
+		WHERE d.patient_id = c.patient_id AND d.decision = 'opened' AND d.superseded_at IS NULL
+		  AND d.effective_from <= c.care_date AND (d.effective_to IS NULL OR c.care_date <= d.effective_to)
+		  AND (d.decided_at AT TIME ZONE 'Europe/Paris')::date <= c.today
+		ORDER BY coalesce(r.rate, 0) DESC, d.id DESC
+		LIMIT 1
+	) f ON true
 ),
 split AS (
 	SELECT d.id, r.rate,

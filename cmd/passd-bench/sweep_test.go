@@ -36,6 +36,9 @@ func TestRawSweepMatchesTheJobs(t *testing.T) {
 		// time (addRenewals); the count of decisions is then only
 		// bounded below by the world's.
 		renewals bool
+		// day seeds an ordinary day (worldShape.day), two invoices per
+		// patient, instead of a backlog: every decided invoice is released.
+		day bool
 		// outcomes that must occur, as summary keys
 		want []string
 	}{
@@ -59,6 +62,9 @@ func TestRawSweepMatchesTheJobs(t *testing.T) {
 			// A renewal decided after the deadline moves released invoices
 			// to its period: their first claim and payout are cancelled.
 			"claims cancelled", "payouts ticket_moderateur cancelled"}},
+		{name: "release on an ordinary day", job: "release", n: 2000, opened: 30, day: true, want: []string{
+			"invoices released rights_opened", "claims by period puma", "claims by period puma_css", "claims by period ame",
+			"payouts ticket_moderateur due"}},
 		{name: "deadline with renewals", job: "deadline", n: 2000, opened: 200, renewals: true, want: []string{
 			"invoices released rights_opened", "invoices city_due deadline_passed", "invoices city_due prescribed",
 			"claims by period puma", "claims by period puma_css"}},
@@ -68,11 +74,15 @@ func TestRawSweepMatchesTheJobs(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
 			a := dbtest.NewURL(t)
-			expected, err := seedSweep(ctx, a, tc.n, tc.opened)
+			shape := backlog(tc.n, tc.opened)
+			if tc.day {
+				shape.perPatient, shape.day = 2, true
+			}
+			expected, err := seedSweep(ctx, a, shape)
 			if err != nil {
 				t.Fatal(err)
 			}
-			w, err := newSweepWorld(time.Now(), tc.n, tc.opened)
+			w, err := newSweepWorld(time.Now(), shape)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -123,6 +133,9 @@ func TestRawSweepMatchesTheJobs(t *testing.T) {
 				if count(viaPassd[key]) == 0 {
 					t.Errorf("no %q after the %s job: the seed must exercise it (summary: %v)", key, tc.job, viaPassd)
 				}
+			}
+			if released := count(viaPassd["invoices released rights_opened"]); tc.day && (released != 2*int64(tc.opened) || raw.Redecided != 0) {
+				t.Errorf("an ordinary day released %d invoices and decided %d again; want %d released, none again", released, raw.Redecided, 2*tc.opened)
 			}
 			if v := viaPassd["claims queued"]; tc.opened == 0 && v != "" {
 				t.Errorf("claims queued = %s with no rights opened", v)
@@ -314,7 +327,7 @@ func count(v string) int64 {
 func TestExpectedReleaseIsOneRun(t *testing.T) {
 	t.Parallel()
 	// 60 000 patients of 5 invoices, 55 000 opened and 2 750 refused.
-	w, err := newSweepWorld(time.Now(), 300_000, 55_000)
+	w, err := newSweepWorld(time.Now(), backlog(300_000, 55_000))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -332,10 +345,10 @@ func TestSeedSweepShape(t *testing.T) {
 	ctx := context.Background()
 	u := dbtest.NewURL(t)
 	const n, opened = 1001, 60
-	if _, err := seedSweep(ctx, u, n, opened); err != nil {
+	if _, err := seedSweep(ctx, u, backlog(n, opened)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := seedSweep(ctx, u, n, opened); err == nil {
+	if _, err := seedSweep(ctx, u, backlog(n, opened)); err == nil {
 		t.Error("a second seed into the same database was accepted")
 	}
 	pool := openAs(t, u, "")
