@@ -382,9 +382,6 @@ func (w sweepWorld) seed(ctx context.Context, ownerURL string) error {
 		if err := w.copyRightsDecisions(ctx, tx); err != nil {
 			return err
 		}
-		if err := copyRightsChanges(ctx, tx); err != nil {
-			return err
-		}
 		if err := w.copyInvoices(ctx, tx, users); err != nil {
 			return err
 		}
@@ -552,10 +549,11 @@ func (w sweepWorld) copyPatients(ctx context.Context, tx pgx.Tx, keys *keyring.R
 // its regime, dates and reference, or a refusal with its reason; a refusal
 // carries no regime), the application it answers and when it was taken.
 // Nobody seeded took it: decided_by is NULL. passd's sweeps read the
-// periods from here, the file's columns only for its latest state.
+// periods from here, the file's columns only for its latest state. Each
+// is then noted for the release job (copyRightsChanges).
 func (w sweepWorld) copyRightsDecisions(ctx context.Context, tx pgx.Tx) error {
 	p := -1 // the patient of the last row written
-	return copyRows(ctx, tx, "rights_decisions", []string{"id", "patient_id", "decision", "regime", "effective_from", "effective_to",
+	err := copyRows(ctx, tx, "rights_decisions", []string{"id", "patient_id", "decision", "regime", "effective_from", "effective_to",
 		"reference", "reason", "filed_on", "decided_at"},
 		w.opened+w.refused, func(i int, row []any) error {
 			var r patientRights
@@ -575,6 +573,10 @@ func (w sweepWorld) copyRightsDecisions(ctx context.Context, tx pgx.Tx) error {
 			}
 			return nil
 		})
+	if err != nil {
+		return err
+	}
+	return copyRightsChanges(ctx, tx)
 }
 
 // copyRightsChanges tells the release job of each seeded decision, as
