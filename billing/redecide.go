@@ -106,38 +106,38 @@ func (s *Store) RedecidePatients(ctx context.Context, tx pgx.Tx, actor audit.Act
 	var res Redecision
 	now := s.now()
 	today := calendar.Today(now)
-	invs, err := lockDecided(ctx, tx, patients)
-	if err != nil || len(invs) == 0 {
-		return res, err
-	}
 	rates, err := readRates(ctx, tx)
 	if err != nil {
 		return res, err
 	}
-	cands := make([]candidate, len(invs))
-	for i := range invs {
-		cands[i] = invs[i].candidate
-	}
-	if err := readPeriods(ctx, tx, cands); err != nil {
+	// A first look without locks: most files' invoices stand (the release
+	// job asks about every file whose rights changed, and the invoices it
+	// has just released are among them), and locking them would write to
+	// each of their rows. Only those whose outcome would change are locked
+	// and looked at again, as they now stand.
+	invs, err := readDecided(ctx, tx, patients, nil)
+	if err != nil {
 		return res, err
 	}
-	var changed []*decided
+	changed, err := redecideAll(ctx, tx, invs, today, rates)
+	if err != nil || len(changed) == 0 {
+		return res, err
+	}
+	ids := make([]int64, len(changed))
+	for i, d := range changed {
+		ids[i] = d.id
+	}
+	if invs, err = readDecided(ctx, tx, nil, ids); err != nil {
+		return res, err
+	}
+	if changed, err = redecideAll(ctx, tx, invs, today, rates); err != nil || len(changed) == 0 {
+		return res, err
+	}
 	var released []int64
-	for i := range invs {
-		d := &invs[i]
-		d.rights.Periods = cands[i].rights.Periods
-		out, ok := Redecide(d.cur, d.care, d.rights, today, rates.forKind(d.kind))
-		if !ok {
-			continue
-		}
-		d.outcome = out
-		if out.Status == StatusReleased {
+	for _, d := range changed {
+		if d.outcome.Status == StatusReleased {
 			released = append(released, d.id)
 		}
-		changed = append(changed, d)
-	}
-	if len(changed) == 0 {
-		return res, nil
 	}
 	money, err := lockMoney(ctx, tx, changed)
 	if err != nil {
@@ -168,17 +168,47 @@ func (s *Store) RedecidePatients(ctx context.Context, tx pgx.Tx, actor audit.Act
 	return res, nil
 }
 
-// lockDecided locks the patients' released and city_due invoices (but the
-// prescribed ones, which never change) with the current outcome's claim,
-// in id order, and locks those claims too.
-func lockDecided(ctx context.Context, tx pgx.Tx, patients []int64) ([]decided, error) {
+// redecideAll applies Redecide to the invoices, against their patients'
+// periods as they now stand, and returns those whose outcome changes, each
+// with its new outcome.
+func redecideAll(ctx context.Context, tx pgx.Tx, invs []decided, today calendar.Date, rates rateTable) ([]*decided, error) {
+	if len(invs) == 0 {
+		return nil, nil
+	}
+	cands := make([]candidate, len(invs))
+	for i := range invs {
+		cands[i] = invs[i].candidate
+	}
+	if err := readPeriods(ctx, tx, cands); err != nil {
+		return nil, err
+	}
+	var changed []*decided
+	for i := range invs {
+		d := &invs[i]
+		d.rights.Periods = cands[i].rights.Periods
+		if out, ok := Redecide(d.cur, d.care, d.rights, today, rates.forKind(d.kind)); ok {
+			d.outcome = out
+			changed = append(changed, d)
+		}
+	}
+	return changed, nil
+}
+
+// readDecided reads the released and city_due invoices (but the prescribed
+// ones, which never change) of the given patients, or, given ids, those
+// invoices locked in id order with their current outcome's claim locked
+// too. Each comes with its current outcome's claim.
+func readDecided(ctx context.Context, tx pgx.Tx, patients, ids []int64) ([]decided, error) {
+	lock := ""
+	if ids != nil {
+		lock = "FOR UPDATE OF i"
+	}
 	rows, err := tx.Query(ctx, `
 		SELECT i.id, i.provider_id, pr.kind, i.care_date, i.deadline, i.total, i.patient_id, pt.rights_status, pt.rights_decided_at,
 		       i.status, i.decision_reason, i.outcome_no
 		FROM invoices i JOIN patients pt ON pt.id = i.patient_id JOIN providers pr ON pr.id = i.provider_id
-		WHERE i.patient_id = ANY($1) AND i.status IN ('released', 'city_due') AND i.decision_reason <> 'prescribed'
-		ORDER BY i.id
-		FOR UPDATE OF i`, patients)
+		WHERE (i.patient_id = ANY($1) OR i.id = ANY($2)) AND i.status IN ('released', 'city_due') AND i.decision_reason <> 'prescribed'
+		ORDER BY i.id `+lock, patients, ids)
 	if err != nil {
 		return nil, fmt.Errorf("billing: lock decided invoices: %w", err)
 	}
@@ -198,18 +228,20 @@ func lockDecided(ctx context.Context, tx pgx.Tx, patients []int64) ([]decided, e
 	if len(invs) == 0 {
 		return nil, nil
 	}
-	ids, outcomes := make([]int64, len(invs)), make([]int, len(invs))
+	invoiceIDs, outcomes := make([]int64, len(invs)), make([]int, len(invs))
 	byID := make(map[int64]*decided, len(invs))
 	for i := range invs {
-		ids[i], outcomes[i] = invs[i].id, invs[i].outcomeNo
+		invoiceIDs[i], outcomes[i] = invs[i].id, invs[i].outcomeNo
 		byID[invs[i].id] = &invs[i]
+	}
+	if lock != "" {
+		lock = "FOR UPDATE OF c"
 	}
 	rows, err = tx.Query(ctx, `
 		SELECT c.invoice_id, c.id, c.status, coalesce(c.rights_decision_id, 0), coalesce(c.paid_amount, 0)
 		FROM claims c JOIN unnest($1::bigint[], $2::int[]) AS u (invoice_id, outcome_no)
 		     ON c.invoice_id = u.invoice_id AND c.outcome_no = u.outcome_no
-		ORDER BY c.id
-		FOR UPDATE OF c`, ids, outcomes)
+		ORDER BY c.id `+lock, invoiceIDs, outcomes)
 	if err != nil {
 		return nil, fmt.Errorf("billing: lock current claims: %w", err)
 	}
