@@ -144,6 +144,9 @@ func (s *Server) Routes(e *echo.Echo) {
 	page(http.MethodGet, "/effecteur/factures/nouvelle", s.newInvoiceForm, auth.Provider)
 	page(http.MethodPost, "/effecteur/factures/nouvelle", s.submitInvoice, auth.Provider)
 	page(http.MethodGet, "/effecteur/factures/:id", s.invoicePage, auth.Provider)
+	// Any invoice, for the roles that read them all (as GET
+	// /api/v1/invoices/{id}); a provider reads its own above.
+	page(http.MethodGet, "/factures/:id", s.invoicePage, auth.Coordinator, auth.Finance, auth.Admin)
 	page(http.MethodGet, "/effecteur/releve", s.statementPage, auth.Provider)
 	page(http.MethodGet, "/effecteur/releve.csv", s.statementCSV, auth.Provider)
 

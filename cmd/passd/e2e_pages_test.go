@@ -189,10 +189,15 @@ func TestE2EEveryPage(t *testing.T) {
 		"/finances/lots/:id":                     fmt.Sprintf("/finances/lots/%v", payoutBatch["id"]),
 	}
 	// The pages whose visitor is not their prefix's role: the root sends a
-	// signed-in user home, the sign-in page is for nobody signed in.
+	// signed-in user home, the sign-in page is for nobody signed in, and
+	// an invoice outside a provider's pages is for the roles that read
+	// them all.
 	special := map[string]e2ePageVisit{
 		"/":          {Label: "racine", Role: string(auth.Provider), Path: "/", Status: http.StatusOK, Landing: "/effecteur/factures"},
 		"/connexion": {Label: "connexion", Path: "/connexion", Status: http.StatusOK},
+		// Any invoice, read by finance (the coordinator and the admin
+		// see the same page).
+		"/factures/:id": {Label: "factures-id", Role: string(auth.Finance), Path: fmt.Sprintf("/factures/%v", invoice["id"]), Status: http.StatusOK},
 	}
 	visits, problems := e2ePagesFor(e2ePageRoutes(), samples, special)
 	if len(problems) > 0 {
