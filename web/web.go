@@ -161,6 +161,8 @@ func (s *Server) Routes(e *echo.Echo) {
 	page(http.MethodGet, "/cpam/dossiers", s.referentQueue, auth.CPAMReferent)
 	page(http.MethodGet, "/cpam/dossiers/:id", s.referentFile, auth.CPAMReferent)
 	page(http.MethodPost, "/cpam/dossiers/:id/decision", s.decideRights, auth.CPAMReferent)
+	page(http.MethodGet, "/cpam/dossiers/:id/decisions/:did/corriger", s.correctionForm, auth.CPAMReferent)
+	page(http.MethodPost, "/cpam/dossiers/:id/decisions/:did/corriger", s.correctRights, auth.CPAMReferent)
 	page(http.MethodGet, "/cpam/lots", s.claimBatches, auth.CPAMReferent)
 	page(http.MethodPost, "/cpam/lots", s.createClaimBatch, auth.CPAMReferent)
 	page(http.MethodGet, "/cpam/lots/:id", s.claimBatch, auth.CPAMReferent)

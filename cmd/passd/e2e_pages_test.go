@@ -178,9 +178,17 @@ func TestE2EEveryPage(t *testing.T) {
 	e2eAPI(t, p.base, tokens[auth.Admin], http.StatusOK, "POST", "/api/v1/jobs/deadline/run", nil)
 	payoutBatch := e2eAPI(t, p.base, tokens[auth.Finance], http.StatusCreated, "POST", "/api/v1/payout-batches", nil)
 
+	file := e2eAPI(t, p.base, tokens[auth.CPAMReferent], http.StatusOK, "GET", fmt.Sprintf("/api/v1/patients/%d", opened.id), nil)
+	decisions, _ := file["rights_decisions"].([]any)
+	if len(decisions) != 1 {
+		t.Fatalf("the opened file has the decisions %v, want one", file["rights_decisions"])
+	}
+	decision := decisions[0].(map[string]any)
+
 	// The pages that take an id, opened on the seeded data. A new one
 	// fails the test until it is given its sample here.
 	samples := map[string]string{
+		"/cpam/dossiers/:id/decisions/:did/corriger": fmt.Sprintf("/cpam/dossiers/%d/decisions/%v/corriger", opened.id, decision["id"]),
 		"/effecteur/factures/:id":                fmt.Sprintf("/effecteur/factures/%v", invoice["id"]),
 		"/coordination/dossiers/:id":             fmt.Sprintf("/coordination/dossiers/%d", waiting.id),
 		"/coordination/dossiers/:id/attestation": fmt.Sprintf("/coordination/dossiers/%d/attestation", opened.id),
