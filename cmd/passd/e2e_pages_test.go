@@ -108,6 +108,10 @@ func e2ePagesFor(routes []string, samples map[string]string, special map[string]
 	return visits, problems
 }
 
+// e2eWalkPerPage is what the walk's guard allows a page: two viewports,
+// a screenshot and axe at each, on a machine busy with other tests.
+const e2eWalkPerPage = 15 * time.Second
+
 // e2eLabel turns a route into a screenshot name.
 func e2eLabel(route string) string {
 	label := strings.NewReplacer("/", "-", ":", "", "*", "", ".", "-").Replace(strings.Trim(route, "/"))
@@ -224,7 +228,9 @@ func TestE2EEveryPage(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	runE2EScenario(t, "every-page.mjs",
+	// The walk grows with the pages: its guard allows each visit, at each
+	// viewport, several seconds on a loaded machine (chromium, axe).
+	runE2EScenarioWithin(t, max(e2eScenarioTimeout, time.Duration(len(visits))*e2eWalkPerPage), "every-page.mjs",
 		"E2E_BASE_URL="+p.base,
 		"E2E_PAGES="+string(pages),
 		"E2E_TOKENS="+string(tokenJSON),
