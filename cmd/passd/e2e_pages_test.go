@@ -193,12 +193,12 @@ func TestE2EEveryPage(t *testing.T) {
 	// fails the test until it is given its sample here.
 	samples := map[string]string{
 		"/cpam/dossiers/:id/decisions/:did/corriger": fmt.Sprintf("/cpam/dossiers/%d/decisions/%v/corriger", opened.id, decision["id"]),
-		"/effecteur/factures/:id":                fmt.Sprintf("/effecteur/factures/%v", invoice["id"]),
-		"/coordination/dossiers/:id":             fmt.Sprintf("/coordination/dossiers/%d", waiting.id),
-		"/coordination/dossiers/:id/attestation": fmt.Sprintf("/coordination/dossiers/%d/attestation", opened.id),
-		"/cpam/dossiers/:id":                     fmt.Sprintf("/cpam/dossiers/%d", waiting.id),
-		"/cpam/lots/:id":                         fmt.Sprintf("/cpam/lots/%v", claimBatch["id"]),
-		"/finances/lots/:id":                     fmt.Sprintf("/finances/lots/%v", payoutBatch["id"]),
+		"/effecteur/factures/:id":                    fmt.Sprintf("/effecteur/factures/%v", invoice["id"]),
+		"/coordination/dossiers/:id":                 fmt.Sprintf("/coordination/dossiers/%d", waiting.id),
+		"/coordination/dossiers/:id/attestation":     fmt.Sprintf("/coordination/dossiers/%d/attestation", opened.id),
+		"/cpam/dossiers/:id":                         fmt.Sprintf("/cpam/dossiers/%d", waiting.id),
+		"/cpam/lots/:id":                             fmt.Sprintf("/cpam/lots/%v", claimBatch["id"]),
+		"/finances/lots/:id":                         fmt.Sprintf("/finances/lots/%v", payoutBatch["id"]),
 	}
 	// The pages whose visitor is not their prefix's role: the root sends a
 	// signed-in user home, the sign-in page is for nobody signed in, and
