@@ -148,7 +148,7 @@ var flashes = map[string]string{
 	"patient-created":     "Dossier créé.",
 	"rights-requested":    "Demande de droits enregistrée.",
 	"rights-decided":      "Décision enregistrée.",
-	"rights-corrected":    "Décision corrigée : les factures déjà décidées du dossier l'ont été à nouveau.",
+	"rights-corrected":    "Décision corrigée. Les factures déjà décidées du dossier ont été décidées à nouveau.",
 	"claim-batch-created": "Lot créé.",
 	// The finance and admin pages.
 	"batch-drafted":    "Lot préparé.",
