@@ -65,13 +65,15 @@ func (s BatchStatus) Next(a BatchAction) (BatchStatus, bool) { return BatchMachi
 // HasSEPA reports whether a batch in s has a SEPA file: once approved.
 func (s BatchStatus) HasSEPA() bool { return s == BatchApproved || s == BatchPaid }
 
-// PayoutBatch is a set of due payouts the régie pays in one SEPA file.
+// PayoutBatch is a set of due payouts the régie pays in one SEPA file,
+// less the recoveries from the same providers deducted from it.
 type PayoutBatch struct {
 	ID             int64           `db:"id"`
 	Status         BatchStatus     `db:"status"`
 	ProviderID     int64           `db:"provider_id"` // the filter it was drafted with; 0: every provider
 	PayoutCount    int             `db:"payout_count"`
-	Total          decimal.Decimal `db:"total"`
+	Total          decimal.Decimal `db:"total"`        // the gross of its payouts: what the ceiling and the budget weigh
+	OffsetTotal    decimal.Decimal `db:"offset_total"` // the recoveries deducted from it
 	Ceiling        decimal.Decimal `db:"ceiling"`
 	CreatedAt      time.Time       `db:"created_at"`
 	Creator        string          `db:"creator"`
@@ -86,17 +88,23 @@ type PayoutBatch struct {
 	Providers      []BatchProvider `db:"-"` // filled by PayoutBatch, not by lists
 }
 
-// BatchProvider is what one provider receives from a batch.
+// Net is what the régie's bank pays out for the batch.
+func (b PayoutBatch) Net() decimal.Decimal { return b.Total.Sub(b.OffsetTotal) }
+
+// BatchProvider is what one provider receives from a batch: the sum of its
+// payouts (Amount), less its recoveries deducted (Offset), is Net.
 type BatchProvider struct {
 	ProviderID  int64
 	Name        string
 	PayoutCount int
 	Amount      decimal.Decimal
+	Offset      decimal.Decimal
+	Net         decimal.Decimal
 }
 
 // batchColumns (with batchFrom) are read into a PayoutBatch by name (its
 // db tags).
-const batchColumns = `b.id, b.status, coalesce(b.provider_id, 0) AS provider_id, b.payout_count, b.total, b.ceiling, b.created_at,
+const batchColumns = `b.id, b.status, coalesce(b.provider_id, 0) AS provider_id, b.payout_count, b.total, b.offset_total, b.ceiling, b.created_at,
 	b.creator, b.submitted_at, coalesce(up.name, '') AS prepared_by, coalesce(b.prepared_by, 0) AS prepared_by_id, b.approved_at,
 	coalesce(ua.name, '') AS approved_by, b.budget_override, b.paid_on, b.cancelled_at`
 
@@ -110,6 +118,9 @@ const draftChunk = 1000
 // larger than the ceiling on its own can never be batched and is passed
 // over. providerID 0 takes every provider. ok is false when nothing was
 // due. Payouts another process is drafting at the same moment are skipped.
+// The open recoveries of the batch's providers, no older than the
+// settings' RecoveryOffset, are deducted from what each receives
+// (pickOffsets); recoveries another draft holds are skipped too.
 func (s *Store) DraftPayoutBatch(ctx context.Context, actor audit.Actor, providerID int64) (b PayoutBatch, ok bool, err error) {
 	err = db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
 		ok = false
@@ -129,7 +140,11 @@ func (s *Store) DraftPayoutBatch(ctx context.Context, actor audit.Actor, provide
 		if err != nil || len(ids) == 0 {
 			return err
 		}
-		id, err := s.insertDraft(ctx, tx, actor, providerID, ids, total, st.RegieCeiling)
+		offsets, err := lockOffsets(ctx, tx, ids, s.Today().AddDays(-st.RecoveryOffset()))
+		if err != nil {
+			return err
+		}
+		id, err := s.insertDraft(ctx, tx, actor, providerID, ids, total, st.RegieCeiling, offsets)
 		if err != nil {
 			return err
 		}
@@ -207,12 +222,96 @@ func fitUnderCeiling(due []duePayout, total, ceiling decimal.Decimal) (ids []int
 	return ids, total, false
 }
 
+// openRecovery is a recovery not yet deducted, as a draft reads it.
+type openRecovery struct {
+	id, providerID int64
+	amount         decimal.Decimal
+}
+
+// offsets are the recoveries a draft deducts and their total.
+type offsets struct {
+	ids   []int64
+	total decimal.Decimal
+}
+
+// lockOffsets locks the open recoveries, created on or after since (Paris
+// days), of the providers of the due payouts ids that a draft takes, and
+// returns those pickOffsets deducts. SKIP LOCKED: a recovery another draft
+// is deducting at this moment is its, and it waits for the next batch.
+func lockOffsets(ctx context.Context, tx pgx.Tx, payoutIDs []int64, since calendar.Date) (offsets, error) {
+	out := offsets{total: decimal.Zero}
+	rows, err := tx.Query(ctx, `SELECT provider_id, sum(amount) FROM payouts WHERE id = ANY($1) GROUP BY provider_id`, payoutIDs)
+	if err != nil {
+		return out, fmt.Errorf("billing: batch providers: %w", err)
+	}
+	gross := map[int64]decimal.Decimal{}
+	var providers []int64
+	var providerID int64
+	var sum decimal.Decimal
+	if _, err := pgx.ForEachRow(rows, []any{&providerID, &sum}, func() error {
+		gross[providerID] = sum
+		providers = append(providers, providerID)
+		return nil
+	}); err != nil {
+		return out, fmt.Errorf("billing: batch providers: %w", err)
+	}
+	rows, err = tx.Query(ctx, `
+		SELECT id, provider_id, amount FROM provider_recoveries
+		WHERE offset_batch_id IS NULL AND provider_id = ANY($1) AND (created_at AT TIME ZONE 'Europe/Paris')::date >= $2
+		ORDER BY created_at, id FOR UPDATE SKIP LOCKED`, providers, since)
+	if err != nil {
+		return out, fmt.Errorf("billing: open recoveries: %w", err)
+	}
+	open, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (openRecovery, error) {
+		var o openRecovery
+		err := r.Scan(&o.id, &o.providerID, &o.amount)
+		return o, err
+	})
+	if err != nil {
+		return out, fmt.Errorf("billing: open recoveries: %w", err)
+	}
+	out.ids, out.total = pickOffsets(gross, open)
+	return out, nil
+}
+
+// minNet is the least a provider may receive from a batch once its
+// recoveries are deducted: a SEPA transfer is of a positive amount.
+var minNet = decimal.New(1, -2)
+
+// pickOffsets chooses, among open recoveries in the order given (oldest
+// first), those a batch deducts from what each provider receives (gross,
+// by provider id): each whole, as long as the provider still receives at
+// least minNet. A recovery that would take its provider below that is
+// passed over (it waits for a larger batch, or a titre de recettes), and a
+// later, smaller one may still be deducted: what is recovered by offset
+// is not owed on a titre. A recovery of a provider the batch does not pay
+// is left. It returns the ids taken and their total. It is pure.
+func pickOffsets(gross map[int64]decimal.Decimal, open []openRecovery) (ids []int64, total decimal.Decimal) {
+	total = decimal.Zero
+	net := make(map[int64]decimal.Decimal, len(gross))
+	for id, g := range gross {
+		net[id] = g
+	}
+	for _, r := range open {
+		left, ok := net[r.providerID]
+		if !ok || left.Sub(r.amount).LessThan(minNet) {
+			continue
+		}
+		net[r.providerID] = left.Sub(r.amount)
+		ids, total = append(ids, r.id), total.Add(r.amount)
+	}
+	return ids, total
+}
+
 // insertDraft writes a draft batch of the payouts ids, which add up to
-// total, moves them into it and audits both. It returns the batch's id.
-func (s *Store) insertDraft(ctx context.Context, tx pgx.Tx, actor audit.Actor, providerID int64, ids []int64, total, ceiling decimal.Decimal) (int64, error) {
+// total, less the recoveries off; moves them into it and audits all three.
+// It returns the batch's id.
+func (s *Store) insertDraft(ctx context.Context, tx pgx.Tx, actor audit.Actor, providerID int64, ids []int64, total, ceiling decimal.Decimal,
+	off offsets) (int64, error) {
 	var id int64
-	if err := tx.QueryRow(ctx, `INSERT INTO payout_batches (provider_id, payout_count, total, ceiling, created_at, created_by, creator)
-		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`, nullID(providerID), len(ids), total, ceiling, s.now(), nullID(actor.UserID), actor.Name).Scan(&id); err != nil {
+	if err := tx.QueryRow(ctx, `INSERT INTO payout_batches (provider_id, payout_count, total, offset_total, ceiling, created_at, created_by, creator)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`, nullID(providerID), len(ids), total, off.total, ceiling, s.now(),
+		nullID(actor.UserID), actor.Name).Scan(&id); err != nil {
 		return 0, fmt.Errorf("billing: insert batch: %w", err)
 	}
 	tag, err := tx.Exec(ctx, `UPDATE payouts SET status = 'batched', batch_id = $2 WHERE id = ANY($1) AND status = 'due'`, ids, id)
@@ -222,15 +321,34 @@ func (s *Store) insertDraft(ctx context.Context, tx pgx.Tx, actor audit.Actor, p
 	if tag.RowsAffected() != int64(len(ids)) {
 		return 0, fmt.Errorf("billing: batch payouts: %d of %d changed", tag.RowsAffected(), len(ids))
 	}
+	if len(off.ids) > 0 {
+		tag, err := tx.Exec(ctx, `UPDATE provider_recoveries SET offset_batch_id = $2 WHERE id = ANY($1) AND offset_batch_id IS NULL`, off.ids, id)
+		if err != nil {
+			return 0, fmt.Errorf("billing: deduct recoveries: %w", err)
+		}
+		if tag.RowsAffected() != int64(len(off.ids)) {
+			return 0, fmt.Errorf("billing: deduct recoveries: %d of %d changed", tag.RowsAffected(), len(off.ids))
+		}
+	}
 	batch := ident.FormatID(id)
 	if err := audit.Append(ctx, tx, audit.Entry{Actor: actor, Action: "payout_batch.draft", Entity: "payout_batch", EntityID: batch,
-		After: map[string]any{"status": BatchDraft, "payout_count": len(ids), "total": money.Format(total), "ceiling": money.Format(ceiling)}}); err != nil {
+		After: map[string]any{"status": BatchDraft, "payout_count": len(ids), "total": money.Format(total), "ceiling": money.Format(ceiling),
+			"offset_total": money.Format(off.total), "net_total": money.Format(total.Sub(off.total))}}); err != nil {
 		return 0, err
 	}
 	if err := auditPayouts(ctx, tx, actor, "payout.batch", ids, settlement.PayoutDue, map[string]any{"status": settlement.PayoutBatched, "batch_id": batch}); err != nil {
 		return 0, err
 	}
-	return id, nil
+	return id, auditRecoveries(ctx, tx, actor, "recovery.deduct", off.ids, nil, map[string]any{"offset_batch_id": batch})
+}
+
+// auditRecoveries writes the audit rows of recoveries that all made the
+// same move.
+func auditRecoveries(ctx context.Context, tx pgx.Tx, actor audit.Actor, action string, ids []int64, before, after any) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	return audit.AppendSame(ctx, tx, actor, action, "provider_recovery", ids, before, after)
 }
 
 // auditPayouts writes the audit rows of payouts that all made the same move.
@@ -417,6 +535,17 @@ func (s *Store) CancelPayoutBatch(ctx context.Context, actor audit.Actor, id int
 		if _, err := tx.Exec(ctx, `UPDATE payouts SET status = 'due', batch_id = NULL WHERE batch_id = $1 AND status = 'batched'`, id); err != nil {
 			return fmt.Errorf("billing: release payouts: %w", err)
 		}
+		// Its recoveries are open again, for the next batch or a titre de
+		// recettes; the batch keeps its offset_total, as it keeps its total,
+		// for the record.
+		rows, err := tx.Query(ctx, `UPDATE provider_recoveries SET offset_batch_id = NULL WHERE offset_batch_id = $1 RETURNING id`, id)
+		if err != nil {
+			return fmt.Errorf("billing: release recoveries: %w", err)
+		}
+		recoveries, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+		if err != nil {
+			return fmt.Errorf("billing: release recoveries: %w", err)
+		}
 		if _, err := tx.Exec(ctx, `UPDATE payout_batches SET status = 'cancelled', cancelled_at = $2, cancelled_by = $3 WHERE id = $1`,
 			id, now, nullID(actor.UserID)); err != nil {
 			return fmt.Errorf("billing: cancel batch: %w", err)
@@ -425,12 +554,18 @@ func (s *Store) CancelPayoutBatch(ctx context.Context, actor audit.Actor, id int
 			Before: map[string]any{"status": b.Status}, After: map[string]any{"status": BatchCancelled}}); err != nil {
 			return err
 		}
-		return auditPayouts(ctx, tx, actor, "payout.unbatch", ids, settlement.PayoutBatched, map[string]any{"status": settlement.PayoutDue, "from_batch_id": ident.FormatID(id)})
+		if err := auditPayouts(ctx, tx, actor, "payout.unbatch", ids, settlement.PayoutBatched, map[string]any{"status": settlement.PayoutDue, "from_batch_id": ident.FormatID(id)}); err != nil {
+			return err
+		}
+		return auditRecoveries(ctx, tx, actor, "recovery.undeduct", recoveries, map[string]any{"offset_batch_id": ident.FormatID(id)},
+			map[string]any{"offset_batch_id": nil})
 	})
 }
 
 // MarkPayoutBatchPaid records that the régie paid an approved batch on
-// paidOn: its payouts are paid and the journal moves them out of the bank.
+// paidOn: its payouts are paid and the journal moves them out of the bank;
+// the recoveries deducted from it are settled (recovery_offset: what the
+// bank did not pay out).
 func (s *Store) MarkPayoutBatchPaid(ctx context.Context, actor audit.Actor, id int64, paidOn calendar.Date) (PayoutBatch, error) {
 	return s.changeBatch(ctx, id, func(tx pgx.Tx, b PayoutBatch, now time.Time) error {
 		if err := checkBatchAction(b, BatchMarkPaid); err != nil {
@@ -465,6 +600,11 @@ func (s *Store) MarkPayoutBatchPaid(ctx context.Context, actor audit.Actor, id i
 		if len(ids) != b.PayoutCount {
 			return fmt.Errorf("billing: batch %d: %d of %d payouts paid", id, len(ids), b.PayoutCount)
 		}
+		recoveries, offsetPostings, err := batchOffsets(ctx, tx, id, b.OffsetTotal)
+		if err != nil {
+			return err
+		}
+		postings = append(postings, offsetPostings...)
 		if _, err := tx.Exec(ctx, `UPDATE payout_batches SET status = 'paid', paid_on = $2, paid_at = $3, paid_by = $4 WHERE id = $1`,
 			id, paidOn, now, nullID(actor.UserID)); err != nil {
 			return fmt.Errorf("billing: pay batch: %w", err)
@@ -476,8 +616,37 @@ func (s *Store) MarkPayoutBatchPaid(ctx context.Context, actor audit.Actor, id i
 			Before: map[string]any{"status": BatchApproved}, After: map[string]any{"status": BatchPaid, "paid_on": paidOn.String()}}); err != nil {
 			return err
 		}
-		return auditPayouts(ctx, tx, actor, "payout.paid", ids, settlement.PayoutApproved, map[string]any{"status": settlement.PayoutPaid, "paid_on": paidOn.String()})
+		if err := auditPayouts(ctx, tx, actor, "payout.paid", ids, settlement.PayoutApproved, map[string]any{"status": settlement.PayoutPaid, "paid_on": paidOn.String()}); err != nil {
+			return err
+		}
+		return auditRecoveries(ctx, tx, actor, "recovery.offset", recoveries, nil,
+			map[string]any{"offset_batch_id": ident.FormatID(id), "paid_on": paidOn.String()})
 	})
+}
+
+// batchOffsets reads the recoveries deducted from batch id, which must add
+// up to its offset total, and returns their ids and their recovery_offset
+// postings.
+func batchOffsets(ctx context.Context, tx pgx.Tx, id int64, want decimal.Decimal) ([]int64, []journal.Posting, error) {
+	rows, err := tx.Query(ctx, `SELECT id, invoice_id, amount FROM provider_recoveries WHERE offset_batch_id = $1 ORDER BY id`, id)
+	if err != nil {
+		return nil, nil, fmt.Errorf("billing: batch %d recoveries: %w", id, err)
+	}
+	var ids []int64
+	var postings []journal.Posting
+	sum := decimal.Zero
+	var recoveryID int64
+	p := journal.Posting{Movement: journal.RecoveryOffset}
+	if _, err := pgx.ForEachRow(rows, []any{&recoveryID, &p.InvoiceID, &p.Amount}, func() error {
+		ids, postings, sum = append(ids, recoveryID), append(postings, p), sum.Add(p.Amount)
+		return nil
+	}); err != nil {
+		return nil, nil, fmt.Errorf("billing: batch %d recoveries: %w", id, err)
+	}
+	if !sum.Equal(want) {
+		return nil, nil, fmt.Errorf("billing: batch %d: recoveries sum to %s, its offset total is %s", id, money.Format(sum), money.Format(want))
+	}
+	return ids, postings, nil
 }
 
 func nullID(id int64) *int64 {
@@ -510,14 +679,18 @@ func readBatch(ctx context.Context, q db.DBTX, id int64) (PayoutBatch, error) {
 	if err != nil {
 		return b, db.Translate(fmt.Errorf("billing: payout batch %d: %w", id, err))
 	}
-	rows, err := q.Query(ctx, `SELECT p.provider_id, pr.name, count(*), sum(p.amount) FROM payouts p JOIN providers pr ON pr.id = p.provider_id
+	rows, err := q.Query(ctx, `
+		WITH r AS (SELECT provider_id, sum(amount) AS offset FROM provider_recoveries WHERE offset_batch_id = $1 GROUP BY provider_id)
+		SELECT p.provider_id, pr.name, count(*), sum(p.amount), coalesce(min(r.offset), 0)
+		FROM payouts p JOIN providers pr ON pr.id = p.provider_id LEFT JOIN r ON r.provider_id = p.provider_id
 		WHERE p.batch_id = $1 GROUP BY p.provider_id, pr.name ORDER BY pr.name, p.provider_id`, id)
 	if err != nil {
 		return b, fmt.Errorf("billing: batch %d providers: %w", id, err)
 	}
 	b.Providers, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (BatchProvider, error) {
 		var bp BatchProvider
-		err := r.Scan(&bp.ProviderID, &bp.Name, &bp.PayoutCount, &bp.Amount)
+		err := r.Scan(&bp.ProviderID, &bp.Name, &bp.PayoutCount, &bp.Amount, &bp.Offset)
+		bp.Net = bp.Amount.Sub(bp.Offset)
 		return bp, err
 	})
 	if err != nil {

@@ -59,7 +59,8 @@ func (s *Store) PayoutsCSV(ctx context.Context, f PayoutFilter, out io.Writer) e
 	})
 }
 
-// PayoutBatchesCSV writes every batch (of a status, or all), oldest first.
+// PayoutBatchesCSV writes every batch (of a status, or all), oldest first:
+// its gross total, the recoveries deducted and the net the bank pays.
 func (s *Store) PayoutBatchesCSV(ctx context.Context, status BatchStatus, out io.Writer) error {
 	rows, err := s.pool.Query(ctx, `SELECT `+batchColumns+batchFrom+` WHERE ($1 = '' OR b.status = $1) ORDER BY b.id`, status)
 	if err != nil {
@@ -68,7 +69,7 @@ func (s *Store) PayoutBatchesCSV(ctx context.Context, status BatchStatus, out io
 	defer rows.Close()
 	w := spreadsheet.NewWriter(out)
 	if err := w.Write("Lot", "Statut", "Paiements", "Total", "Plafond", "Créé le", "Créé par", "Préparé par", "Approuvé par",
-		"Approuvé le", "Dépassement du budget", "Payé le"); err != nil {
+		"Approuvé le", "Dépassement du budget", "Payé le", "Reprises déduites", "Net versé"); err != nil {
 		return err
 	}
 	for rows.Next() {
@@ -87,12 +88,84 @@ func (s *Store) PayoutBatchesCSV(ctx context.Context, status BatchStatus, out io
 		if err := w.Write(ident.FormatID(b.ID), b.Status.Label(), strconv.Itoa(b.PayoutCount), spreadsheet.Amount(b.Total),
 			spreadsheet.Amount(b.Ceiling), spreadsheet.Date(calendar.Today(b.CreatedAt)), spreadsheet.Text(b.Creator),
 			spreadsheet.Text(b.PreparedBy), spreadsheet.Text(b.ApprovedBy), spreadsheet.Date(approvedOn), override,
-			spreadsheet.Date(b.PaidOn)); err != nil {
+			spreadsheet.Date(b.PaidOn), spreadsheet.Amount(b.OffsetTotal), spreadsheet.Amount(b.Net())); err != nil {
 			return err
 		}
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("billing: batches csv: %w", err)
+	}
+	return w.Flush()
+}
+
+// RecoveriesCSV writes every recovery f selects, oldest first. With
+// Status RecoveryTitre it is the list finance issues titres de recettes
+// from: who owes (the provider's name and identifiers), for which invoice,
+// how much, since when.
+func (s *Store) RecoveriesCSV(ctx context.Context, f RecoveryFilter, out io.Writer) error {
+	rows, err := s.pool.Query(ctx, recoverySelect+` ORDER BY x.created_at, x.id`, s.recoveryArgs(f)...)
+	if err != nil {
+		return db.Translate(fmt.Errorf("billing: recoveries csv: %w", err))
+	}
+	defer rows.Close()
+	w := spreadsheet.NewWriter(out)
+	if err := w.Write("Reprise", "Effecteur", "RPPS", "FINESS", "Facture", "Réf. facture", "Montant", "Créée le", "Jours d'attente",
+		"Statut", "Lot"); err != nil {
+		return err
+	}
+	for rows.Next() {
+		r, err := pgx.RowToStructByName[Recovery](rows)
+		if err != nil {
+			return fmt.Errorf("billing: recoveries csv: %w", err)
+		}
+		// Days waiting say how late a recovery is; once deducted it waits
+		// no more, and the batch says where it went.
+		waiting, batch := strconv.Itoa(r.DaysWaiting), ""
+		if r.OffsetBatchID != 0 {
+			waiting, batch = "", ident.FormatID(r.OffsetBatchID)
+		}
+		if err := w.Write(ident.FormatID(r.ID), spreadsheet.Text(r.ProviderName), r.RPPS, r.FINESS, ident.FormatID(r.InvoiceID),
+			spreadsheet.Text(r.ExternalRef), spreadsheet.Amount(r.Amount), spreadsheet.Date(calendar.Today(r.CreatedAt)), waiting,
+			r.Status.Label(), batch); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("billing: recoveries csv: %w", err)
+	}
+	return w.Flush()
+}
+
+// CPAMRefundsCSV writes every refund due to the CPAM, oldest first: what
+// the city must pay back, with the claim the CPAM had paid.
+func (s *Store) CPAMRefundsCSV(ctx context.Context, out io.Writer) error {
+	rows, err := s.pool.Query(ctx, refundSelect+` ORDER BY f.id`)
+	if err != nil {
+		return db.Translate(fmt.Errorf("billing: cpam refunds csv: %w", err))
+	}
+	defer rows.Close()
+	w := spreadsheet.NewWriter(out)
+	if err := w.Write("Remboursement", "Facture", "Réf. facture", "Effecteur", "Demande CPAM", "Lot CPAM", "Payé par la CPAM le",
+		"Montant", "Dû depuis le"); err != nil {
+		return err
+	}
+	for rows.Next() {
+		f, err := pgx.RowToStructByName[CPAMRefund](rows)
+		if err != nil {
+			return fmt.Errorf("billing: cpam refunds csv: %w", err)
+		}
+		batch := ""
+		if f.ClaimBatchID != 0 {
+			batch = ident.FormatID(f.ClaimBatchID)
+		}
+		if err := w.Write(ident.FormatID(f.ID), ident.FormatID(f.InvoiceID), spreadsheet.Text(f.ExternalRef), spreadsheet.Text(f.ProviderName),
+			ident.FormatID(f.ClaimID), batch, spreadsheet.Date(f.ClaimPaidOn), spreadsheet.Amount(f.Amount),
+			spreadsheet.Date(calendar.Today(f.CreatedAt))); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("billing: cpam refunds csv: %w", err)
 	}
 	return w.Flush()
 }

@@ -21,7 +21,12 @@
 //     equals city_amount; at most one claim and one decision payout exist per
 //     invoice (unique keys);
 //   - shares are computed per line: CPAM share = line total × rate rounded
-//     half-up to the cent, the city's share is the exact remainder.
+//     half-up to the cent, the city's share is the exact remainder;
+//   - a payout batch's total is the gross of its payouts, its offset_total
+//     the recoveries from its providers it deducts (each whole, each
+//     provider still receiving at least a cent), and its SEPA file pays
+//     the difference; a recovery is deducted from one batch at a time
+//     (offset_batch_id) and journal.Check holds both sums.
 //
 // The statuses are typed values whose machines (InvoiceMachine,
 // BatchMachine, settlement.PayoutMachine) the stores, handlers and pages

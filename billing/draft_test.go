@@ -1,8 +1,11 @@
 package billing
 
 import (
+	"fmt"
 	"slices"
 	"testing"
+
+	"github.com/shopspring/decimal"
 )
 
 // TestFitUnderCeiling covers the rule of DraftPayoutBatch without a
@@ -43,6 +46,56 @@ func TestFitUnderCeiling(t *testing.T) {
 			ids, total, full := fitUnderCeiling(tt.due, cents(tt.total), cents(tt.ceiling))
 			if !slices.Equal(ids, tt.wantIDs) || !total.Equal(cents(tt.wantTotal)) || full != tt.wantFull {
 				t.Fatalf("fitUnderCeiling = %v, %s, full %v; want %v, %s, full %v", ids, total, full, tt.wantIDs, tt.wantTotal, tt.wantFull)
+			}
+		})
+	}
+}
+
+// TestPickOffsets covers which recoveries a draft deducts, without a
+// database: oldest first, each whole, while the provider still receives at
+// least a cent; one that does not fit is passed over, a later smaller one
+// may be taken; a provider the batch does not pay has nothing deducted.
+func TestPickOffsets(t *testing.T) {
+	t.Parallel()
+	open := func(specs ...string) []openRecovery { // "provider:amount"
+		out := make([]openRecovery, len(specs))
+		for i, s := range specs {
+			var provider int64
+			var amount string
+			if _, err := fmt.Sscanf(s, "%d:%s", &provider, &amount); err != nil {
+				t.Fatal(err)
+			}
+			out[i] = openRecovery{id: int64(i + 1), providerID: provider, amount: cents(amount)}
+		}
+		return out
+	}
+	tests := []struct {
+		name      string
+		gross     map[int64]string
+		open      []openRecovery
+		wantIDs   []int64
+		wantTotal string
+	}{
+		{"nothing to deduct", map[int64]string{1: "50"}, nil, nil, "0"},
+		{"one deducted, the rest paid", map[int64]string{1: "50"}, open("1:21"), []int64{1}, "21"},
+		{"a cent must be left", map[int64]string{1: "30"}, open("1:29.99"), []int64{1}, "29.99"},
+		{"nothing left is refused", map[int64]string{1: "30"}, open("1:30"), nil, "0"},
+		{"larger than the batch waits", map[int64]string{1: "20"}, open("1:30"), nil, "0"},
+		{"oldest first, until the net would go under a cent", map[int64]string{1: "50"}, open("1:20", "1:20", "1:20"), []int64{1, 2}, "40"},
+		{"a later, smaller one still fits", map[int64]string{1: "50"}, open("1:45", "1:10", "1:4"), []int64{1, 3}, "49"},
+		{"each provider on its own net", map[int64]string{1: "50", 2: "10"}, open("2:9", "1:30", "2:5", "1:19"), []int64{1, 2, 4}, "58"},
+		{"a provider not in the batch", map[int64]string{1: "50"}, open("3:1"), nil, "0"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			gross := map[int64]decimal.Decimal{}
+			for id, g := range tt.gross {
+				gross[id] = cents(g)
+			}
+			ids, total := pickOffsets(gross, tt.open)
+			if !slices.Equal(ids, tt.wantIDs) || !total.Equal(cents(tt.wantTotal)) {
+				t.Fatalf("pickOffsets = %v, %s; want %v, %s", ids, total, tt.wantIDs, tt.wantTotal)
 			}
 		})
 	}

@@ -260,7 +260,8 @@ func checkMoneyInvariant(t *testing.T, pool *pgxpool.Pool) {
 		SELECT i.id, i.status, i.total,
 		       coalesce((SELECT sum(amount) FROM claims c WHERE c.invoice_id = i.id AND c.outcome_no = i.outcome_no), 0) AS claimed,
 		       coalesce((SELECT sum(amount) FROM payouts p WHERE p.invoice_id = i.id AND p.status <> 'cancelled'), 0)
-		         - coalesce((SELECT sum(amount) FROM provider_recoveries r WHERE r.invoice_id = i.id), 0) AS paid,
+		         - coalesce((SELECT sum(amount) FROM provider_recoveries r WHERE r.invoice_id = i.id), 0)
+		         + coalesce((SELECT sum(amount) FROM cpam_refunds f WHERE f.invoice_id = i.id), 0) AS paid,
 		       (SELECT count(*) FROM claims c WHERE c.invoice_id = i.id AND c.outcome_no = i.outcome_no) AS n_claims,
 		       (SELECT count(*) FROM payouts p WHERE p.invoice_id = i.id AND p.outcome_no = i.outcome_no AND p.status <> 'cancelled') AS n_payouts,
 		       (SELECT count(*) FROM audit_log a WHERE a.entity = 'invoice' AND a.entity_id = i.id::text

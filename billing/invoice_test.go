@@ -10,6 +10,7 @@ import (
 	"passd/billing"
 	"passd/calendar"
 	"passd/rights"
+	"passd/settlement"
 )
 
 func d(s string) calendar.Date {
@@ -177,6 +178,66 @@ func TestDecideAgainstThePeriodInForce(t *testing.T) {
 			}
 			if got := billing.Decide(care, care.AddDays(90), r, d(tt.today), gpRates); !cmp.Equal(got, tt.want) {
 				t.Fatalf("Decide = %+v, want %+v", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestRedecide is the rule for an invoice already decided once its
+// patient's rights changed: a period in force on the care date, whenever
+// decided, releases it within the CPAM's two years; no period makes a
+// released invoice the city's; a claim the CPAM paid stands.
+func TestRedecide(t *testing.T) {
+	t.Parallel()
+	puma := period(3, rights.PUMa, "2026-01-01", "", "2026-01-20")
+	corrected := period(7, rights.PUMa, "2026-02-01", "", "2026-05-02")
+	late := period(5, rights.PUMaCSS, "2026-01-01", "2026-12-31", "2026-11-20")
+	released := func(id int64, claim string) billing.Current {
+		return billing.Current{Status: "released", Reason: "rights_opened", DecisionID: id, ClaimStatus: settlement.ClaimStatus(claim)}
+	}
+	cityDue := func(reason string) billing.Current {
+		return billing.Current{Status: "city_due", Reason: settlement.Reason(reason)}
+	}
+	tests := []struct {
+		name    string
+		cur     billing.Current
+		care    string
+		status  rights.Status
+		periods []rights.Period
+		today   string
+		want    billing.Outcome
+		changed bool
+	}{
+		{"late CSS: deadline_passed claimed back", cityDue("deadline_passed"), "2026-02-10", "opened", []rights.Period{late}, "2026-12-10",
+			billing.Outcome{Status: "released", Reason: "rights_opened", Period: late}, true},
+		{"refusal corrected into an opening", cityDue("rights_refused"), "2026-03-10", "opened", []rights.Period{puma}, "2026-05-02",
+			billing.Outcome{Status: "released", Reason: "rights_opened", Period: puma}, true},
+		{"not covered, still not covered", cityDue("not_covered"), "2025-12-31", "opened", []rights.Period{puma}, "2026-05-02",
+			billing.Outcome{}, false},
+		{"opening corrected into a refusal", released(3, "queued"), "2026-03-10", "refused", nil, "2026-05-02",
+			billing.Outcome{Status: "city_due", Reason: "rights_refused"}, true},
+		{"period corrected: the care left outside", released(3, "transmitted"), "2026-01-15", "opened", []rights.Period{corrected}, "2026-05-02",
+			billing.Outcome{Status: "city_due", Reason: "not_covered"}, true},
+		{"period corrected: the care still inside, under the new one", released(3, "transmitted"), "2026-03-10", "opened",
+			[]rights.Period{corrected}, "2026-05-02", billing.Outcome{Status: "released", Reason: "rights_opened", Period: corrected}, true},
+		{"the same period: nothing changes", released(3, "queued"), "2026-03-10", "opened", []rights.Period{puma}, "2026-05-02",
+			billing.Outcome{}, false},
+		{"a claim the CPAM paid stands under another period", released(3, "paid"), "2026-03-10", "opened", []rights.Period{corrected},
+			"2026-05-02", billing.Outcome{}, false},
+		{"past the CPAM's two years: nothing to claim back", cityDue("deadline_passed"), "2024-01-10", "opened",
+			[]rights.Period{period(9, rights.PUMa, "2024-01-01", "", "2026-05-01")}, "2026-05-02", billing.Outcome{}, false},
+		{"prescribed stays prescribed", cityDue("prescribed"), "2026-03-10", "opened", []rights.Period{puma}, "2026-05-02",
+			billing.Outcome{}, false},
+		{"care on the corrected period's first day", cityDue("not_covered"), "2026-02-01", "opened", []rights.Period{corrected}, "2026-05-02",
+			billing.Outcome{Status: "released", Reason: "rights_opened", Period: corrected}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			r := billing.Rights{Status: tt.status, Periods: tt.periods}
+			got, changed := billing.Redecide(tt.cur, d(tt.care), r, d(tt.today), gpRates)
+			if changed != tt.changed || !cmp.Equal(got, tt.want) {
+				t.Fatalf("Redecide = %+v, %v; want %+v, %v", got, changed, tt.want, tt.changed)
 			}
 		})
 	}

@@ -165,8 +165,8 @@ func TestCancel(t *testing.T) {
 }
 
 // TestDatabaseRefusesASecondDecision bypasses the Go code: even raw SQL
-// cannot move a decided invoice again or write a second claim or decision
-// payout for it.
+// cannot move a decided invoice again without a new outcome, or write a
+// second claim or decision payout for its outcome.
 func TestDatabaseRefusesASecondDecision(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, "2026-03-11")

@@ -22,14 +22,27 @@ type BudgetLine struct {
 // Budget is a year of the PASS budget. A payout counts in the year (and
 // month) it was paid; before that, an approved payout counts when its
 // batch was approved and a due or batched one when it became due.
+//
+// What a re-decision undoes counts in the year it was recorded, as owed:
+// a recovery from a provider lowers the year's spend when it is created,
+// not when a batch deducts it (RecoveredOffset says how much of it is
+// already deducted from a paid batch, the rest is still to get back, by
+// offset or titre de recettes); a refund due to the CPAM is spend when
+// created. The gross figures (Committed, Paid, Remaining, the lines) are
+// payouts alone, as the approvals weigh them against the budget.
 type Budget struct {
-	Year      int
-	Budget    decimal.Decimal
-	Committed decimal.Decimal // due + batched + approved
-	Paid      decimal.Decimal
-	Remaining decimal.Decimal // budget − committed − paid; negative when overspent
-	ByKind    []BudgetLine
-	ByMonth   []BudgetLine
+	Year            int
+	Budget          decimal.Decimal
+	Committed       decimal.Decimal // due + batched + approved
+	Paid            decimal.Decimal
+	Remaining       decimal.Decimal // budget − committed − paid; negative when overspent
+	Recovered       decimal.Decimal // recoveries from providers recorded in the year
+	RecoveredOffset decimal.Decimal // of which deducted from a paid payout batch
+	CPAMRefunds     decimal.Decimal // refunds due to the CPAM recorded in the year
+	Net             decimal.Decimal // committed + paid + CPAM refunds − recovered
+	NetRemaining    decimal.Decimal // budget − net; negative when overspent
+	ByKind          []BudgetLine
+	ByMonth         []BudgetLine
 }
 
 // BudgetReport returns the budget of year.
@@ -85,6 +98,19 @@ func (s *Store) BudgetReport(ctx context.Context, year int) (Budget, error) {
 			return fmt.Errorf("billing: budget: %w", err)
 		}
 		out.Remaining = out.Budget.Sub(out.Committed).Sub(out.Paid)
+		if err := tx.QueryRow(ctx, `
+			SELECT coalesce(sum(r.amount), 0), coalesce(sum(r.amount) FILTER (WHERE b.status = 'paid'), 0),
+			       (SELECT coalesce(sum(amount), 0) FROM cpam_refunds
+			        WHERE (created_at AT TIME ZONE 'Europe/Paris')::date >= make_date($1, 1, 1)
+			          AND (created_at AT TIME ZONE 'Europe/Paris')::date < make_date($1 + 1, 1, 1))
+			FROM provider_recoveries r LEFT JOIN payout_batches b ON b.id = r.offset_batch_id
+			WHERE (r.created_at AT TIME ZONE 'Europe/Paris')::date >= make_date($1, 1, 1)
+			  AND (r.created_at AT TIME ZONE 'Europe/Paris')::date < make_date($1 + 1, 1, 1)`, year).
+			Scan(&out.Recovered, &out.RecoveredOffset, &out.CPAMRefunds); err != nil {
+			return fmt.Errorf("billing: budget corrections: %w", err)
+		}
+		out.Net = out.Committed.Add(out.Paid).Add(out.CPAMRefunds).Sub(out.Recovered)
+		out.NetRemaining = out.Budget.Sub(out.Net)
 		return nil
 	})
 	return out, err

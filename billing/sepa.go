@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/shopspring/decimal"
@@ -13,6 +14,7 @@ import (
 	"passd/db"
 	"passd/fault"
 	"passd/ident"
+	"passd/money"
 	"passd/sepa"
 )
 
@@ -68,9 +70,11 @@ func (s *Store) CheckSEPA(ctx context.Context, id int64) (PayoutBatch, error) {
 }
 
 // WriteSEPA writes the pain.001.001.03 credit transfer file of batch id:
-// one transfer per provider for the sum of its payouts, streamed from one
-// snapshot. The message id is the batch's, so a bank refuses the same
-// batch sent twice.
+// one transfer per provider for the sum of its payouts less its recoveries
+// deducted from the batch (never less than a cent: DraftPayoutBatch), so
+// the file's control sum is the batch's net; streamed from one snapshot.
+// The message id is the batch's, so a bank refuses the same batch sent
+// twice.
 func (s *Store) WriteSEPA(ctx context.Context, id int64, out io.Writer) error {
 	return db.InTxOptions(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
 		st, err := readSettings(ctx, tx, false)
@@ -93,14 +97,17 @@ func (s *Store) WriteSEPA(ctx context.Context, id int64, out io.Writer) error {
 			ExecutionDate: calendar.NextTargetDay(calendar.Today(now)),
 			Debtor:        sepa.Debtor{Name: st.RegieName, IBAN: st.RegieIBAN, BIC: st.RegieBIC},
 			NbOfTxs:       providers,
-			CtrlSum:       b.Total,
+			CtrlSum:       b.Net(),
 		}
 		// One row per payout, a provider's together: transfers adds them up
 		// as they come, so no provider's list of invoices is ever held
-		// whole, here or in PostgreSQL (an array_agg would be).
+		// whole, here or in PostgreSQL (an array_agg would be). Each row
+		// carries its provider's deduction, a handful of recoveries summed.
 		rows, err := tx.Query(ctx, `
-			SELECT p.provider_id, pr.name, pr.iban, pr.bic, p.amount, i.external_ref
+			WITH r AS (SELECT provider_id, sum(amount) AS offset FROM provider_recoveries WHERE offset_batch_id = $1 GROUP BY provider_id)
+			SELECT p.provider_id, pr.name, pr.iban, pr.bic, p.amount, i.external_ref, coalesce(r.offset, 0)
 			FROM payouts p JOIN providers pr ON pr.id = p.provider_id JOIN invoices i ON i.id = p.invoice_id
+			LEFT JOIN r ON r.provider_id = p.provider_id
 			WHERE p.batch_id = $1
 			ORDER BY p.provider_id, i.id`, id)
 		if err != nil {
@@ -119,7 +126,8 @@ type sepaPayout struct {
 	providerID      int64
 	name, iban, bic string
 	amount          decimal.Decimal
-	ref             string // the invoice's external reference
+	ref             string          // the invoice's external reference
+	offset          decimal.Decimal // what is deducted from the provider's transfer: the same on each of its payouts
 }
 
 // payoutRows reads the payouts of WriteSEPA's query one at a time.
@@ -127,7 +135,7 @@ func payoutRows(rows pgx.Rows) iter.Seq2[sepaPayout, error] {
 	return func(yield func(sepaPayout, error) bool) {
 		for rows.Next() {
 			var p sepaPayout
-			if err := rows.Scan(&p.providerID, &p.name, &p.iban, &p.bic, &p.amount, &p.ref); err != nil {
+			if err := rows.Scan(&p.providerID, &p.name, &p.iban, &p.bic, &p.amount, &p.ref, &p.offset); err != nil {
 				yield(sepaPayout{}, err)
 				return
 			}
@@ -142,30 +150,33 @@ func payoutRows(rows pgx.Rows) iter.Seq2[sepaPayout, error] {
 }
 
 // transfers makes one transfer per provider of payouts, which come with a
-// provider's payouts together: the sum of their amounts, and a remittance
-// text naming their invoices in order. It holds one provider's transfer at
-// a time, and of its invoices only those the text can show, so memory does
-// not grow with the batch. A provider met again after another would give
-// a second transfer with the same EndToEndID, which sepa.Write refuses.
+// provider's payouts together: the sum of their amounts less the
+// provider's deduction, and a remittance text naming their invoices in
+// order, after the deduction when there is one (remittancePrefix). It
+// holds one provider's transfer at a time, and of its invoices only those
+// the text can show, so memory does not grow with the batch. A provider
+// met again after another would give a second transfer with the same
+// EndToEndID, which sepa.Write refuses.
 func transfers(payouts iter.Seq2[sepaPayout, error], batchID int64) iter.Seq2[sepa.Transfer, error] {
 	return func(yield func(sepa.Transfer, error) bool) {
-		prefix := fmt.Sprintf("PASS lot %d factures ", batchID)
 		var t sepa.Transfer
 		var providerID int64
+		var offset decimal.Decimal
 		var refs *sepa.RemittanceBuilder
+		done := func() sepa.Transfer {
+			t.Amount, t.Remittance = t.Amount.Sub(offset), refs.String()
+			return t
+		}
 		for p, err := range payouts {
 			if err != nil {
 				yield(sepa.Transfer{}, err)
 				return
 			}
 			if refs == nil || p.providerID != providerID {
-				if refs != nil {
-					t.Remittance = refs.String()
-					if !yield(t, nil) {
-						return
-					}
+				if refs != nil && !yield(done(), nil) {
+					return
 				}
-				providerID, refs = p.providerID, sepa.NewRemittance(prefix)
+				providerID, offset, refs = p.providerID, p.offset, sepa.NewRemittance(remittancePrefix(batchID, p.offset))
 				t = sepa.Transfer{EndToEndID: fmt.Sprintf("PASSD-%d-%d", batchID, p.providerID),
 					CreditorName: p.name, IBAN: p.iban, BIC: p.bic, Amount: decimal.Zero}
 			}
@@ -173,10 +184,21 @@ func transfers(payouts iter.Seq2[sepaPayout, error], batchID int64) iter.Seq2[se
 			refs.Add(p.ref)
 		}
 		if refs != nil {
-			t.Remittance = refs.String()
-			yield(t, nil)
+			yield(done(), nil)
 		}
 	}
+}
+
+// remittancePrefix starts a transfer's remittance text. A transfer less
+// than the invoices it names says what was deducted, so that the provider
+// can reconcile it ("PASS lot 42 moins reprise 30,00 EUR factures F-1,
+// F-2"); the recovered invoices are on the batch's page and in the
+// recoveries' list, the 140 characters are kept for the invoices paid.
+func remittancePrefix(batchID int64, offset decimal.Decimal) string {
+	if offset.IsZero() {
+		return fmt.Sprintf("PASS lot %d factures ", batchID)
+	}
+	return fmt.Sprintf("PASS lot %d moins reprise %s EUR factures ", batchID, strings.Replace(money.Format(offset), ".", ",", 1))
 }
 
 func validBIC(bic string) bool {

@@ -33,8 +33,12 @@ type Settings struct {
 	// date may still be submitted (0: DefaultSubmissionLimitDays).
 	AMELookbackDays     int
 	SubmissionLimitDays int
-	UpdatedAt           *time.Time
-	UpdatedBy           string
+	// RecoveryOffsetDays: how long a recovery from a provider waits to be
+	// deducted from a payout batch before finance lists it for a titre de
+	// recettes (0: DefaultRecoveryOffsetDays).
+	RecoveryOffsetDays int
+	UpdatedAt          *time.Time
+	UpdatedBy          string
 }
 
 // Complete reports whether the régie's account is set.
@@ -42,12 +46,12 @@ func (s Settings) Complete() bool { return s.RegieName != "" && s.RegieIBAN != "
 
 const settingsColumns = `coalesce(s.regie_name, ''), coalesce(s.regie_iban, ''), coalesce(s.regie_bic, ''),
 	s.regie_ceiling, s.annual_budget, coalesce(s.deadline_days, 0), coalesce(s.ame_lookback_days, 0),
-	coalesce(s.submission_limit_days, 0), s.updated_at, coalesce(u.name, '')`
+	coalesce(s.submission_limit_days, 0), coalesce(s.recovery_offset_days, 0), s.updated_at, coalesce(u.name, '')`
 
 func scanSettings(row pgx.Row) (Settings, error) {
 	var st Settings
 	err := row.Scan(&st.RegieName, &st.RegieIBAN, &st.RegieBIC, &st.RegieCeiling, &st.AnnualBudget, &st.DeadlineDays, &st.AMELookbackDays,
-		&st.SubmissionLimitDays, &st.UpdatedAt, &st.UpdatedBy)
+		&st.SubmissionLimitDays, &st.RecoveryOffsetDays, &st.UpdatedAt, &st.UpdatedBy)
 	return st, err
 }
 
@@ -80,9 +84,9 @@ func (s *Store) PutSettings(ctx context.Context, actor audit.Actor, in Settings)
 		}
 		if _, err := tx.Exec(ctx, `UPDATE settings SET regie_name = $1, regie_iban = $2, regie_bic = $3, regie_ceiling = $4,
 			annual_budget = $5, deadline_days = nullif($6, 0), updated_at = $7, updated_by = $8,
-			ame_lookback_days = nullif($9, 0), submission_limit_days = nullif($10, 0)`,
+			ame_lookback_days = nullif($9, 0), submission_limit_days = nullif($10, 0), recovery_offset_days = nullif($11, 0)`,
 			in.RegieName, in.RegieIBAN, in.RegieBIC, in.RegieCeiling, in.AnnualBudget, in.DeadlineDays, s.now(), nullID(actor.UserID),
-			in.AMELookbackDays, in.SubmissionLimitDays); err != nil {
+			in.AMELookbackDays, in.SubmissionLimitDays, in.RecoveryOffsetDays); err != nil {
 			return fmt.Errorf("billing: put settings: %w", err)
 		}
 		if out, err = readSettings(ctx, tx, false); err != nil {
@@ -97,7 +101,8 @@ func (s *Store) PutSettings(ctx context.Context, actor audit.Actor, in Settings)
 func settingsAudit(st Settings) map[string]any {
 	return map[string]any{"regie_name": st.RegieName, "regie_iban": st.RegieIBAN, "regie_bic": st.RegieBIC,
 		"regie_ceiling": money.Format(st.RegieCeiling), "annual_budget": money.Format(st.AnnualBudget), "deadline_days": st.DeadlineDays,
-		"ame_lookback_days": st.AMELookbackDays, "submission_limit_days": st.SubmissionLimitDays}
+		"ame_lookback_days": st.AMELookbackDays, "submission_limit_days": st.SubmissionLimitDays,
+		"recovery_offset_days": st.RecoveryOffsetDays}
 }
 
 // DefaultDeadlineDays is the deadline in force when the settings leave it
@@ -111,6 +116,7 @@ const (
 	minDeadlineDays        = 1
 	MaxAMELookbackDays     = 365
 	MaxSubmissionLimitDays = 3650
+	MaxRecoveryOffsetDays  = 365 // as the settings' check constraint
 	minSettingDays         = 1
 )
 
@@ -119,6 +125,9 @@ const (
 // still be met by care submitted late.
 const (
 	DefaultSubmissionLimitDays = 1095
+	// DefaultRecoveryOffsetDays is about two monthly payout batches: a
+	// provider still paid by the city sees its recovery deducted by then.
+	DefaultRecoveryOffsetDays = 60
 )
 
 // MaxSettingAmount keeps the ceiling and the budget inside NUMERIC(12,2).
@@ -126,8 +135,10 @@ var MaxSettingAmount = decimal.RequireFromString("9999999999.99")
 
 // Validate checks settings as an admin typed them and puts the régie's
 // IBAN and BIC in their canonical form. DeadlineDays 0 leaves the
-// server's default. Its errors name the field (regie_name, regie_iban,
-// regie_bic, regie_ceiling, annual_budget, deadline_days).
+// server's default, and so does 0 for the other numbers of days. Its
+// errors name the field (regie_name, regie_iban, regie_bic, regie_ceiling,
+// annual_budget, deadline_days, ame_lookback_days, submission_limit_days,
+// recovery_offset_days).
 func (st *Settings) Validate() error {
 	var err error
 	if st.RegieName, err = text.Required("regie_name", st.RegieName, MaxRegieName); err != nil {
@@ -162,7 +173,12 @@ func (st *Settings) Validate() error {
 		}
 	}
 	if st.SubmissionLimitDays != 0 {
-		return CheckSubmissionLimitDays(st.SubmissionLimitDays)
+		if err := CheckSubmissionLimitDays(st.SubmissionLimitDays); err != nil {
+			return err
+		}
+	}
+	if st.RecoveryOffsetDays != 0 {
+		return CheckRecoveryOffsetDays(st.RecoveryOffsetDays)
 	}
 	return nil
 }
@@ -177,6 +193,12 @@ func CheckAMELookbackDays(days int) error {
 // included (as CheckDeadlineDays).
 func CheckSubmissionLimitDays(days int) error {
 	return checkDays("submission_limit_days", days, MaxSubmissionLimitDays)
+}
+
+// CheckRecoveryOffsetDays checks a recovery offset delay given
+// explicitly, 0 included (as CheckDeadlineDays).
+func CheckRecoveryOffsetDays(days int) error {
+	return checkDays("recovery_offset_days", days, MaxRecoveryOffsetDays)
 }
 
 func checkDays(field string, days, max int) error {
@@ -200,6 +222,15 @@ func (st Settings) SubmissionLimit() int {
 		return DefaultSubmissionLimitDays
 	}
 	return st.SubmissionLimitDays
+}
+
+// RecoveryOffset is how many days a recovery may wait for a payout batch
+// to deduct it; past that it is listed for a titre de recettes.
+func (st Settings) RecoveryOffset() int {
+	if st.RecoveryOffsetDays == 0 {
+		return DefaultRecoveryOffsetDays
+	}
+	return st.RecoveryOffsetDays
 }
 
 func checkSettingAmount(field string, d decimal.Decimal) error {

@@ -111,6 +111,8 @@ func TestSettingsValidate(t *testing.T) {
 		{"budget over", "annual_budget", func(st *billing.Settings) { st.AnnualBudget = billing.MaxSettingAmount.Add(amt("0.01")) }},
 		{"negative deadline", "deadline_days", func(st *billing.Settings) { st.DeadlineDays = -1 }},
 		{"deadline over", "deadline_days", func(st *billing.Settings) { st.DeadlineDays = billing.MaxDeadlineDays + 1 }},
+		{"negative recovery delay", "recovery_offset_days", func(st *billing.Settings) { st.RecoveryOffsetDays = -1 }},
+		{"recovery delay over", "recovery_offset_days", func(st *billing.Settings) { st.RecoveryOffsetDays = billing.MaxRecoveryOffsetDays + 1 }},
 	}
 	for _, tt := range tests {
 		st := valid()
@@ -120,4 +122,8 @@ func TestSettingsValidate(t *testing.T) {
 		}
 	}
 	faulttest.RequireInvalid(t, billing.CheckDeadlineDays(0))
+	faulttest.RequireInvalid(t, billing.CheckRecoveryOffsetDays(0))
+	if days := valid().RecoveryOffset(); days != billing.DefaultRecoveryOffsetDays {
+		t.Errorf("unset recovery delay: %d days, want the default %d", days, billing.DefaultRecoveryOffsetDays)
+	}
 }

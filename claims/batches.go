@@ -6,6 +6,7 @@ import (
 	"io"
 	"iter"
 	"maps"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/shopspring/decimal"
@@ -21,19 +22,23 @@ import (
 	"passd/settlement"
 )
 
-// claimBatchColumns are a batch with the tally of its claims (c), named as
+// claimBatchColumns are a batch with the tally of the claims it sent (c,
+// joined on the left: a batch of cancellations only sent none), named as
 // ClaimBatch's fields so that pgx.RowToStructByName reads them.
-const claimBatchColumns = `b.id, b.claim_count, b.total, b.created_at, b.creator,
+const claimBatchColumns = `b.id, b.claim_count, b.cancellation_count, b.total, b.created_at, b.creator,
 	count(*) FILTER (WHERE c.status = 'transmitted') AS transmitted, count(*) FILTER (WHERE c.status = 'paid') AS paid,
-	count(*) FILTER (WHERE c.status = 'rejected') AS rejected, coalesce(sum(c.paid_amount), 0) AS paid_amount`
+	count(*) FILTER (WHERE c.status = 'rejected') AS rejected, count(*) FILTER (WHERE c.status = 'cancelled') AS cancelled,
+	coalesce(sum(c.paid_amount), 0) AS paid_amount`
 
 // CreateClaimBatch gathers every queued claim into a new batch and marks
-// them transmitted. ok is false when no claim was queued. Claims another
-// process is batching at the same moment are skipped, never batched twice.
+// them transmitted, and gives the batch every cancellation still to send
+// (a claim sent earlier, then cancelled). ok is false when there was
+// neither. Claims and cancellations another process is batching at the
+// same moment are skipped, never batched twice.
 func (s *Store) CreateClaimBatch(ctx context.Context, actor audit.Actor) (b ClaimBatch, ok bool, err error) {
 	err = db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
 		ok = false
-		var ids []int64
+		var ids, cancelIDs []int64
 		var count int
 		var total decimal.NullDecimal
 		err := tx.QueryRow(ctx, `
@@ -42,7 +47,17 @@ func (s *Store) CreateClaimBatch(ctx context.Context, actor audit.Actor) (b Clai
 		if err != nil {
 			return fmt.Errorf("claims: queued claims: %w", err)
 		}
-		if count == 0 {
+		// The predicate is claims_cancel_pending_idx's. A cancellation that
+		// another batch took after this statement's snapshot is skipped
+		// (locked) or, once that batch committed, re-checked and dropped.
+		err = tx.QueryRow(ctx, `
+			WITH q AS (SELECT id FROM claims WHERE status = 'cancelled' AND batch_id IS NOT NULL AND cancel_batch_id IS NULL
+			           ORDER BY id FOR UPDATE SKIP LOCKED)
+			SELECT coalesce(array_agg(id ORDER BY id), '{}') FROM q`).Scan(&cancelIDs)
+		if err != nil {
+			return fmt.Errorf("claims: cancellations to send: %w", err)
+		}
+		if count == 0 && len(cancelIDs) == 0 {
 			return nil
 		}
 		now := s.now()
@@ -51,8 +66,8 @@ func (s *Store) CreateClaimBatch(ctx context.Context, actor audit.Actor) (b Clai
 		if actor.UserID != 0 {
 			createdBy = &actor.UserID
 		}
-		if err := tx.QueryRow(ctx, `INSERT INTO claim_batches (claim_count, total, created_at, created_by, creator)
-			VALUES ($1, $2, $3, $4, $5) RETURNING id`, count, total.Decimal, now, createdBy, actor.Name).Scan(&batchID); err != nil {
+		if err := tx.QueryRow(ctx, `INSERT INTO claim_batches (claim_count, cancellation_count, total, created_at, created_by, creator)
+			VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, count, len(cancelIDs), total.Decimal, now, createdBy, actor.Name).Scan(&batchID); err != nil {
 			return fmt.Errorf("claims: insert batch: %w", err)
 		}
 		tag, err := tx.Exec(ctx, `UPDATE claims SET status = 'transmitted', batch_id = $2 WHERE id = ANY($1) AND status = 'queued'`, ids, batchID)
@@ -62,15 +77,28 @@ func (s *Store) CreateClaimBatch(ctx context.Context, actor audit.Actor) (b Clai
 		if tag.RowsAffected() != int64(count) {
 			return fmt.Errorf("claims: transmit: %d of %d claims changed", tag.RowsAffected(), count)
 		}
+		tag, err = tx.Exec(ctx, `UPDATE claims SET cancel_batch_id = $2 WHERE id = ANY($1) AND status = 'cancelled' AND cancel_batch_id IS NULL`,
+			cancelIDs, batchID)
+		if err != nil {
+			return fmt.Errorf("claims: send cancellations: %w", err)
+		}
+		if tag.RowsAffected() != int64(len(cancelIDs)) {
+			return fmt.Errorf("claims: send cancellations: %d of %d claims changed", tag.RowsAffected(), len(cancelIDs))
+		}
 		if err := audit.Append(ctx, tx, audit.Entry{Actor: actor, Action: "claim_batch.create", Entity: "claim_batch", EntityID: ident.FormatID(batchID),
-			After: map[string]any{"claim_count": count, "total": money.Format(total.Decimal)}}); err != nil {
+			After: map[string]any{"claim_count": count, "cancellation_count": len(cancelIDs), "total": money.Format(total.Decimal)}}); err != nil {
 			return err
 		}
 		if err := audit.AppendSame(ctx, tx, actor, "claim.transmit", "claim", ids,
 			map[string]any{"status": settlement.ClaimQueued}, map[string]any{"status": settlement.ClaimTransmitted, "batch_id": ident.FormatID(batchID)}); err != nil {
 			return err
 		}
-		b = ClaimBatch{ID: batchID, ClaimCount: count, Total: total.Decimal, CreatedAt: now, Creator: actor.Name, Transmitted: count}
+		if err := audit.AppendSame(ctx, tx, actor, "claim.cancellation_sent", "claim", cancelIDs,
+			map[string]any{"cancel_batch_id": nil}, map[string]any{"cancel_batch_id": ident.FormatID(batchID)}); err != nil {
+			return err
+		}
+		b = ClaimBatch{ID: batchID, ClaimCount: count, CancellationCount: len(cancelIDs), Total: total.Decimal, CreatedAt: now,
+			Creator: actor.Name, Transmitted: count}
 		ok = true
 		return nil
 	})
@@ -78,16 +106,16 @@ func (s *Store) CreateClaimBatch(ctx context.Context, actor audit.Actor) (b Clai
 }
 
 // ClaimBatchJob is the claim-batch job: it batches every queued claim and
-// returns how many it transmitted.
+// every cancellation to send, and returns how many of both it sent.
 func (s *Store) ClaimBatchJob(ctx context.Context) (int64, error) {
 	b, _, err := s.CreateClaimBatch(ctx, audit.Job("claim-batch"))
-	return int64(b.ClaimCount), err
+	return int64(b.ClaimCount + b.CancellationCount), err
 }
 
 // ClaimBatch returns one batch with the tally of its claims.
 func (s *Store) ClaimBatch(ctx context.Context, id int64) (ClaimBatch, error) {
 	rows, err := s.pool.Query(ctx, `SELECT `+claimBatchColumns+`
-		FROM claim_batches b JOIN claims c ON c.batch_id = b.id WHERE b.id = $1 GROUP BY b.id`, id)
+		FROM claim_batches b LEFT JOIN claims c ON c.batch_id = b.id WHERE b.id = $1 GROUP BY b.id`, id)
 	if err != nil {
 		return ClaimBatch{}, db.Translate(fmt.Errorf("claims: batch %d: %w", id, err))
 	}
@@ -102,7 +130,8 @@ func (s *Store) ClaimBatch(ctx context.Context, id int64) (ClaimBatch, error) {
 func (s *Store) ClaimBatches(ctx context.Context, page db.PageRequest) ([]ClaimBatch, error) {
 	rows, err := s.pool.Query(ctx, `SELECT `+claimBatchColumns+`
 		FROM (SELECT * FROM claim_batches WHERE ($1::bigint = 0 OR id < $1) ORDER BY id DESC LIMIT $2) b
-		JOIN claims c ON c.batch_id = b.id GROUP BY b.id, b.claim_count, b.total, b.created_at, b.creator ORDER BY b.id DESC`,
+		LEFT JOIN claims c ON c.batch_id = b.id
+		GROUP BY b.id, b.claim_count, b.cancellation_count, b.total, b.created_at, b.creator ORDER BY b.id DESC`,
 		page.Before, page.Limit+1)
 	if err != nil {
 		return nil, db.Translate(fmt.Errorf("claims: list batches: %w", err))
@@ -111,30 +140,34 @@ func (s *Store) ClaimBatches(ctx context.Context, page db.PageRequest) ([]ClaimB
 	return out, db.Translate(err)
 }
 
-// ExportClaimBatch writes batch id with w for actor, streaming its claims
-// from one repeatable-read snapshot. The file names its patients: every
-// file in the batch is logged as read by actor first, in one statement
+// ExportClaimBatch writes batch id with w for actor, streaming its claims,
+// then its cancellations, from one repeatable-read snapshot. The file
+// names its patients: every file in the batch (by a claim or a
+// cancellation) is logged as read by actor first, in one statement
 // committed before the first byte is written.
 func (s *Store) ExportClaimBatch(ctx context.Context, actor audit.Actor, id int64, out io.Writer, w cpamfile.Writer) error {
 	userID, name := accessActor(actor)
 	if _, err := s.pool.Exec(ctx, `
 		INSERT INTO patient_access_log (at, user_id, user_name, patient_id, purpose)
 		SELECT $2, $3, $4, patient_id, '`+AccessClaimExport+`'
-		FROM (SELECT DISTINCT i.patient_id FROM claims c JOIN invoices i ON i.id = c.invoice_id WHERE c.batch_id = $1 ORDER BY 1) AS p`,
+		FROM (SELECT i.patient_id FROM claims c JOIN invoices i ON i.id = c.invoice_id WHERE c.batch_id = $1
+		      UNION
+		      SELECT i.patient_id FROM claims c JOIN invoices i ON i.id = c.invoice_id WHERE c.cancel_batch_id = $1
+		      ORDER BY 1) AS p`,
 		id, s.now(), userID, name); err != nil {
 		return db.Translate(fmt.Errorf("claims: export batch %d: access log: %w", id, err))
 	}
 	return db.InTxOptions(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
 		var h cpamfile.Header
 		var batchID int64
-		err := tx.QueryRow(ctx, `SELECT id, created_at, claim_count, total FROM claim_batches WHERE id = $1`, id).
-			Scan(&batchID, &h.CreatedAt, &h.ClaimCount, &h.Total)
+		err := tx.QueryRow(ctx, `SELECT id, created_at, claim_count, cancellation_count, total FROM claim_batches WHERE id = $1`, id).
+			Scan(&batchID, &h.CreatedAt, &h.ClaimCount, &h.CancellationCount, &h.Total)
 		if err != nil {
 			return db.Translate(fmt.Errorf("claims: batch %d: %w", id, err))
 		}
 		h.BatchID = ident.FormatID(batchID)
 		rows, err := tx.Query(ctx, `
-			SELECT c.id, c.invoice_id, i.external_ref, c.amount, c.rate, i.care_date,
+			SELECT c.id, c.kind, c.invoice_id, i.external_ref, c.amount, c.rate, i.care_date,
 			       pr.kind, pr.name, coalesce(pr.rpps, ''), coalesce(pr.finess, ''),
 			       pt.id, pt.file_number, pt.identity_pending, coalesce(pt.last_name_enc, ''), coalesce(pt.first_name_enc, ''),
 			       coalesce(pt.birth_date_enc, ''), coalesce(pt.nir_enc, ''),
@@ -151,11 +184,61 @@ func (s *Store) ExportClaimBatch(ctx context.Context, actor audit.Actor, id int6
 			return fmt.Errorf("claims: export batch %d: %w", id, err)
 		}
 		defer rows.Close()
-		if err := w.Write(out, h, s.claimsFromRows(rows)); err != nil {
+		if err := w.Write(out, h, s.claimsFromRows(rows), s.cancellations(ctx, tx, id)); err != nil {
 			return fmt.Errorf("claims: export batch %d: %w", id, err)
 		}
 		return nil
 	})
+}
+
+// cancellations yields the cancellations batch id carries, each as its
+// claim was sent: the claim's kind, amount, regime and reference, with the
+// patient's identity opened. Its query runs when the writer first pulls,
+// which is after the claims' rows are all read: one transaction reads one
+// result at a time.
+func (s *Store) cancellations(ctx context.Context, tx pgx.Tx, id int64) iter.Seq2[cpamfile.Cancellation, error] {
+	return func(yield func(cpamfile.Cancellation, error) bool) {
+		rows, err := tx.Query(ctx, `
+			SELECT c.id, c.kind, c.batch_id, c.invoice_id, c.amount, c.cancelled_at,
+			       coalesce(c.regime, ''), coalesce(c.reference, ''),
+			       pt.id, pt.file_number, pt.identity_pending, coalesce(pt.last_name_enc, ''), coalesce(pt.first_name_enc, ''),
+			       coalesce(pt.birth_date_enc, ''), coalesce(pt.nir_enc, '')
+			FROM claims c
+			JOIN invoices i ON i.id = c.invoice_id
+			JOIN patients pt ON pt.id = i.patient_id
+			WHERE c.cancel_batch_id = $1
+			ORDER BY c.id`, id)
+		if err != nil {
+			yield(cpamfile.Cancellation{}, fmt.Errorf("cancellations: %w", err))
+			return
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var claimID, sentBatchID, invoiceID int64
+			var cancelledAt time.Time
+			var c cpamfile.Cancellation
+			var pt Patient
+			var si sealedIdentity
+			if err := rows.Scan(&claimID, &c.Kind, &sentBatchID, &invoiceID, &c.Amount, &cancelledAt, &c.Regime, &c.DecisionReference,
+				&pt.ID, &c.Patient.FileNumber, &si.pending, &si.lastName, &si.firstName, &si.birthDate, &si.nirEnc); err != nil {
+				yield(cpamfile.Cancellation{}, fmt.Errorf("cancellations: %w", err))
+				return
+			}
+			if err := s.openIdentity(&pt, si); err != nil {
+				yield(cpamfile.Cancellation{}, fmt.Errorf("cancellation of claim %d: %w", claimID, err))
+				return
+			}
+			c.Patient.LastName, c.Patient.FirstName, c.Patient.BirthDate, c.Patient.NIR = pt.LastName, pt.FirstName, pt.BirthDate, pt.NIR
+			c.ClaimID, c.SentBatchID, c.InvoiceID = ident.FormatID(claimID), ident.FormatID(sentBatchID), ident.FormatID(invoiceID)
+			c.CancelledOn = calendar.Today(cancelledAt)
+			if !yield(c, nil) {
+				return
+			}
+		}
+		if err := rows.Err(); err != nil {
+			yield(cpamfile.Cancellation{}, fmt.Errorf("cancellations: %w", err))
+		}
+	}
 }
 
 // claimsFromRows groups the rows of one claim (one per invoice line) into
@@ -172,7 +255,7 @@ func (s *Store) claimsFromRows(rows pgx.Rows) iter.Seq2[cpamfile.Claim, error] {
 			var l cpamfile.Line
 			var pt Patient
 			var si sealedIdentity
-			if err := rows.Scan(&id, &invoiceID, &c.ExternalRef, &c.Amount, &rate, &c.CareDate,
+			if err := rows.Scan(&id, &c.Kind, &invoiceID, &c.ExternalRef, &c.Amount, &rate, &c.CareDate,
 				&c.Provider.Kind, &c.Provider.Name, &c.Provider.RPPS, &c.Provider.FINESS,
 				&pt.ID, &c.Patient.FileNumber, &si.pending, &si.lastName, &si.firstName, &si.birthDate, &si.nirEnc,
 				&c.Regime, &c.DecisionReference, &l.Code, &l.Quantity, &l.UnitPrice); err != nil {
@@ -218,6 +301,7 @@ const (
 	ReturnConflict   = "conflict"     // contradicts the outcome already recorded; nothing changed
 	ReturnNotInBatch = "not_in_batch" // no claim of this batch has this id; nothing changed
 	ReturnInvalid    = "invalid"      // e.g. paid more than claimed; nothing changed
+	ReturnCancelled  = "cancelled"    // the claim was cancelled after a rights correction; nothing changed
 )
 
 // ReturnResult is what one line of a return did.
@@ -265,23 +349,29 @@ func (s *Store) ImportReturn(ctx context.Context, actor audit.Actor, id int64, l
 
 // returnClaim is a claim of a batch as a return finds it.
 type returnClaim struct {
-	invoiceID  int64
-	amount     decimal.Decimal
-	status     settlement.ClaimStatus
-	paidAmount *decimal.Decimal
-	paidOn     calendar.Date
-	reason     string
+	invoiceID     int64
+	amount        decimal.Decimal
+	status        settlement.ClaimStatus
+	paidAmount    *decimal.Decimal
+	paidOn        calendar.Date
+	reason        string
+	cancelBatchID int64 // the batch that carried its cancellation, if cancelled and sent
 }
 
 // lockReturnClaims reads and locks the claims of batch id that the lines
-// name, by claim id. A line naming another claim finds nothing.
+// name, by claim id. A line naming another claim finds nothing. The lock
+// holds until the return's transaction ends, so a claim read transmitted
+// here is still transmitted when settle writes it: a correction cancelling
+// it (settlement.CancelClaims) waits, and one that committed first is read
+// here as cancelled.
 func lockReturnClaims(ctx context.Context, tx pgx.Tx, id int64, lines []cpamfile.ReturnLine) (map[int64]returnClaim, error) {
 	ids := make([]int64, len(lines))
 	for i, l := range lines {
 		ids[i] = l.ClaimID
 	}
 	current := map[int64]returnClaim{}
-	rows, err := tx.Query(ctx, `SELECT id, invoice_id, amount, status, paid_amount, paid_on, coalesce(rejection_reason, '')
+	rows, err := tx.Query(ctx, `SELECT id, invoice_id, amount, status, paid_amount, paid_on, coalesce(rejection_reason, ''),
+		coalesce(cancel_batch_id, 0)
 		FROM claims WHERE batch_id = $1 AND id = ANY($2) ORDER BY id FOR UPDATE`, id, ids)
 	if err != nil {
 		return nil, fmt.Errorf("claims: return's claims: %w", err)
@@ -290,7 +380,7 @@ func lockReturnClaims(ctx context.Context, tx pgx.Tx, id int64, lines []cpamfile
 	for rows.Next() {
 		var cid int64
 		var c returnClaim
-		if err := rows.Scan(&cid, &c.invoiceID, &c.amount, &c.status, &c.paidAmount, &c.paidOn, &c.reason); err != nil {
+		if err := rows.Scan(&cid, &c.invoiceID, &c.amount, &c.status, &c.paidAmount, &c.paidOn, &c.reason, &c.cancelBatchID); err != nil {
 			return nil, fmt.Errorf("claims: return's claims: %w", err)
 		}
 		current[cid] = c
@@ -321,7 +411,7 @@ type returnWrites struct {
 // claim (paid, partial, rejected); it repeats or contradicts an outcome
 // already recorded, including one an earlier line of the same return
 // recorded (unchanged, conflict); or it changes nothing (not_in_batch,
-// invalid). It is pure: claims is left as it is.
+// invalid, cancelled). It is pure: claims is left as it is.
 func classifyReturn(batchID int64, lines []cpamfile.ReturnLine, claims map[int64]returnClaim, actor audit.Actor) ([]ReturnResult, returnWrites) {
 	results := make([]ReturnResult, len(lines))
 	current := maps.Clone(claims)
@@ -332,6 +422,8 @@ func classifyReturn(batchID int64, lines []cpamfile.ReturnLine, claims map[int64
 		switch {
 		case !found:
 			r.Result, r.Message = ReturnNotInBatch, fmt.Sprintf("claim %d is not in batch %d", l.ClaimID, batchID)
+		case c.status == settlement.ClaimCancelled:
+			r.Result, r.Message = ReturnCancelled, cancelledMessage(l.ClaimID, c.cancelBatchID)
 		case c.status == settlement.ClaimPaid || c.status == settlement.ClaimRejected:
 			r.Result, r.Message = compareOutcome(l, c.status, c.paidAmount, c.paidOn, c.reason)
 		case l.Outcome == settlement.ClaimPaid && l.PaidAmount.GreaterThan(c.amount):
@@ -387,7 +479,11 @@ func (set *returnWrites) owe(claimID int64, amount decimal.Decimal, reason settl
 
 // settle writes a return's settlement on batch id: the claims (guarded:
 // only a transmitted claim of this batch is settled), the journal, the
-// payouts of what the CPAM did not pay and the audit rows.
+// payouts of what the CPAM did not pay and the audit rows. The claims are
+// those lockReturnClaims locked and read transmitted, so none can have
+// been paid or cancelled since; a guard that misses anyway is a bug, and
+// the whole return rolls back rather than post money for a claim it did
+// not settle.
 func (s *Store) settle(ctx context.Context, tx pgx.Tx, id int64, actor audit.Actor, set returnWrites) error {
 	if len(set.ids) == 0 {
 		return nil
@@ -429,7 +525,17 @@ func compareOutcome(l cpamfile.ReturnLine, status settlement.ClaimStatus, paidAm
 	return ReturnConflict, fmt.Sprintf("claim %d was already recorded as rejected (%s)", l.ClaimID, reason)
 }
 
-// NothingToBatch is the answer when CreateClaimBatch finds no queued claim.
+// cancelledMessage says why a return line on a cancelled claim changes
+// nothing, and where the CPAM finds the claim's cancellation.
+func cancelledMessage(claimID, cancelBatchID int64) string {
+	if cancelBatchID == 0 {
+		return fmt.Sprintf("claim %d was cancelled after a rights correction; its cancellation goes to the CPAM in the next claim batch", claimID)
+	}
+	return fmt.Sprintf("claim %d was cancelled after a rights correction; its cancellation went to the CPAM in batch %d", claimID, cancelBatchID)
+}
+
+// NothingToBatch is the answer when CreateClaimBatch finds no queued claim
+// and no cancellation to send.
 func NothingToBatch() error {
-	return fault.New(fault.Conflict, "there are no queued claims to put in a batch").WithKind(fault.KindNothingToBatch)
+	return fault.New(fault.Conflict, "there are no queued claims nor cancellations to put in a batch").WithKind(fault.KindNothingToBatch)
 }

@@ -16,9 +16,15 @@
 // invoice (the schema's claims_invoice_key):
 //
 //	queued ─► transmitted (in a claim batch) ─► paid | rejected
+//	  │           │
+//	  └───────────┴─► cancelled (settlement.CancelClaims, after a rights correction)
 //
 // (settlement.ClaimMachine). What the CPAM does not pay of a claim becomes
-// a payout through settlement.OweForClaims, in the return's transaction.
+// a payout through settlement.OweForClaims, in the return's transaction. A
+// claim cancelled once transmitted is withdrawn by a cancellation line in
+// exactly one later claim batch (cancel_batch_id, set once); one cancelled
+// while queued is never sent. A return line on a cancelled claim changes
+// nothing.
 //
 // Invariants: a file number is unique and never reused (a counter per year);
 // an opened decision always carries a regime and a start date; nothing here

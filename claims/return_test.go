@@ -28,6 +28,10 @@ func TestClassifyReturn(t *testing.T) {
 		2: {invoiceID: 12, amount: amount("0.03"), status: settlement.ClaimTransmitted},
 		3: {invoiceID: 13, amount: amount("21.00"), status: settlement.ClaimPaid, paidAmount: &paidEarlier, paidOn: june(1)},
 		4: {invoiceID: 14, amount: amount("21.00"), status: settlement.ClaimRejected, reason: "NIR inconnu"},
+		// Cancelled by a rights correction: its cancellation waits for the
+		// next batch (5), or went in batch 9 (6).
+		5: {invoiceID: 15, amount: amount("21.00"), status: settlement.ClaimCancelled},
+		6: {invoiceID: 16, amount: amount("21.00"), status: settlement.ClaimCancelled, cancelBatchID: 9},
 	}
 	paid := func(claim int64, amt string, on int) cpamfile.ReturnLine {
 		return cpamfile.ReturnLine{ClaimID: claim, Outcome: settlement.ClaimPaid, PaidAmount: amount(amt), PaidOn: june(on)}
@@ -82,6 +86,11 @@ func TestClassifyReturn(t *testing.T) {
 			results: []string{ReturnNotInBatch + " 0"},
 		},
 		{
+			name:    "a cancelled claim, paid or rejected: reported, nothing written",
+			lines:   []cpamfile.ReturnLine{paid(5, "21.00", 20), rejected(6, "hors droits"), paid(6, "1.00", 20), rejected(5, "x")},
+			results: []string{ReturnCancelled + " 0", ReturnCancelled + " 0", ReturnCancelled + " 0", ReturnCancelled + " 0"},
+		},
+		{
 			name:    "an earlier import's outcome repeated",
 			lines:   []cpamfile.ReturnLine{paid(3, "21.00", 1), rejected(4, "another wording")},
 			results: []string{ReturnUnchanged + " 0", ReturnUnchanged + " 0"},
@@ -121,8 +130,17 @@ func TestClassifyReturn(t *testing.T) {
 				if r.Line != i+1 || r.ClaimID != tt.lines[i].ClaimID {
 					t.Errorf("result %d is of line %d, claim %d", i, r.Line, r.ClaimID)
 				}
-				if (r.Result == ReturnConflict || r.Result == ReturnNotInBatch || r.Result == ReturnInvalid) != (r.Message != "") {
+				if (r.Result == ReturnConflict || r.Result == ReturnNotInBatch || r.Result == ReturnInvalid || r.Result == ReturnCancelled) != (r.Message != "") {
 					t.Errorf("line %d: %s with message %q", r.Line, r.Result, r.Message)
+				}
+				if r.Result == ReturnCancelled {
+					where := "in the next claim batch"
+					if r.ClaimID == 6 {
+						where = "in batch 9"
+					}
+					if !strings.Contains(r.Message, "cancelled after a rights correction") || !strings.Contains(r.Message, where) {
+						t.Errorf("line %d: message %q does not say the claim was cancelled and where its cancellation is (%s)", r.Line, r.Message, where)
+					}
 				}
 				got = append(got, fmt.Sprintf("%s %s", r.Result, r.Owed))
 			}

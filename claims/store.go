@@ -492,18 +492,20 @@ func (s *Store) Queue(ctx context.Context, tx pgx.Tx, actor audit.Actor, claims 
 
 // ClaimFilter narrows a list of claims.
 type ClaimFilter struct {
-	Status  settlement.ClaimStatus
-	BatchID int64
+	Status        settlement.ClaimStatus
+	BatchID       int64 // the batch that sent the claim
+	CancelBatchID int64 // the batch that carried the claim's cancellation
 }
 
 // Claims lists claims, newest first.
 func (s *Store) Claims(ctx context.Context, f ClaimFilter, page db.PageRequest) ([]Claim, error) {
-	rows, err := s.pool.Query(ctx, `SELECT id, invoice_id, amount, status, coalesce(batch_id, 0) AS batch_id, paid_amount, paid_on,
-		coalesce(rejection_reason, '') AS rejection_reason, created_at,
+	rows, err := s.pool.Query(ctx, `SELECT id, invoice_id, kind, amount, status, coalesce(batch_id, 0) AS batch_id, paid_amount, paid_on,
+		coalesce(rejection_reason, '') AS rejection_reason, created_at, cancelled_at, coalesce(cancel_batch_id, 0) AS cancel_batch_id,
 		coalesce(rights_decision_id, 0) AS rights_decision_id, coalesce(regime, '') AS regime, coalesce(reference, '') AS reference FROM claims
-		WHERE ($1 = '' OR status = $1) AND ($2::bigint = 0 OR batch_id = $2) AND ($3::bigint = 0 OR id < $3)
+		WHERE ($1 = '' OR status = $1) AND ($2::bigint = 0 OR batch_id = $2) AND ($5::bigint = 0 OR cancel_batch_id = $5)
+		  AND ($3::bigint = 0 OR id < $3)
 		ORDER BY id DESC LIMIT $4`,
-		f.Status, f.BatchID, page.Before, page.Limit+1)
+		f.Status, f.BatchID, page.Before, page.Limit+1, f.CancelBatchID)
 	if err != nil {
 		return nil, db.Translate(fmt.Errorf("claims: list: %w", err))
 	}

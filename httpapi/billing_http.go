@@ -44,6 +44,8 @@ func BillingRoutes(g *echo.Group, s *billing.Store) {
 	g.POST("/payout-batches/:id/cancel", h.cancelPayoutBatch)
 	g.POST("/payout-batches/:id/paid", h.markPayoutBatchPaid)
 	g.GET("/payout-batches/:id/sepa.xml", h.sepaFile)
+	g.GET("/recoveries", h.listRecoveries)
+	g.GET("/cpam-refunds", h.listCPAMRefunds)
 	g.GET("/reports/budget", h.budgetReport)
 	g.GET("/statement", h.statement)
 }

@@ -17,20 +17,23 @@ import (
 )
 
 type claimBatchJSON struct {
-	ID          string    `json:"id"`
-	ClaimCount  int       `json:"claim_count"`
-	Total       string    `json:"total"`
-	CreatedAt   time.Time `json:"created_at"`
-	CreatedBy   string    `json:"created_by"`
-	Transmitted int       `json:"transmitted"`
-	Paid        int       `json:"paid"`
-	Rejected    int       `json:"rejected"`
-	PaidAmount  string    `json:"paid_amount"`
+	ID                string    `json:"id"`
+	ClaimCount        int       `json:"claim_count"`
+	CancellationCount int       `json:"cancellation_count"`
+	Total             string    `json:"total"`
+	CreatedAt         time.Time `json:"created_at"`
+	CreatedBy         string    `json:"created_by"`
+	Transmitted       int       `json:"transmitted"`
+	Paid              int       `json:"paid"`
+	Rejected          int       `json:"rejected"`
+	Cancelled         int       `json:"cancelled"`
+	PaidAmount        string    `json:"paid_amount"`
 }
 
 func toClaimBatchJSON(b claims.ClaimBatch) claimBatchJSON {
-	return claimBatchJSON{ID: ident.FormatID(b.ID), ClaimCount: b.ClaimCount, Total: money.Format(b.Total), CreatedAt: b.CreatedAt.UTC(),
-		CreatedBy: b.Creator, Transmitted: b.Transmitted, Paid: b.Paid, Rejected: b.Rejected, PaidAmount: money.Format(b.PaidAmount)}
+	return claimBatchJSON{ID: ident.FormatID(b.ID), ClaimCount: b.ClaimCount, CancellationCount: b.CancellationCount,
+		Total: money.Format(b.Total), CreatedAt: b.CreatedAt.UTC(), CreatedBy: b.Creator,
+		Transmitted: b.Transmitted, Paid: b.Paid, Rejected: b.Rejected, Cancelled: b.Cancelled, PaidAmount: money.Format(b.PaidAmount)}
 }
 
 func (h claimsHandlers) createClaimBatch(c echo.Context) error {

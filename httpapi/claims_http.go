@@ -63,6 +63,7 @@ func (h claimsHandlers) listClaims(c echo.Context) error {
 type claimJSON struct {
 	ID              string                 `json:"id"`
 	InvoiceID       string                 `json:"invoice_id"`
+	Kind            settlement.ClaimKind   `json:"kind"`
 	Amount          string                 `json:"amount"`
 	Status          settlement.ClaimStatus `json:"status"`
 	BatchID         *string                `json:"batch_id"`
@@ -70,6 +71,8 @@ type claimJSON struct {
 	PaidOn          *calendar.Date         `json:"paid_on"`
 	RejectionReason *string                `json:"rejection_reason"`
 	CreatedAt       time.Time              `json:"created_at"`
+	CancelledAt     *time.Time             `json:"cancelled_at"`
+	CancelBatchID   *string                `json:"cancel_batch_id"`
 	// The rights period that released it, kept with the claim (null for
 	// claims queued before periods were kept).
 	RightsDecisionID *string       `json:"rights_decision_id"`
@@ -78,8 +81,14 @@ type claimJSON struct {
 }
 
 func toClaimJSON(cl claims.Claim) claimJSON {
-	return claimJSON{ID: ident.FormatID(cl.ID), InvoiceID: ident.FormatID(cl.InvoiceID), Amount: money.Format(cl.Amount), Status: cl.Status,
+	var cancelledAt *time.Time
+	if cl.CancelledAt != nil {
+		at := cl.CancelledAt.UTC()
+		cancelledAt = &at
+	}
+	return claimJSON{ID: ident.FormatID(cl.ID), InvoiceID: ident.FormatID(cl.InvoiceID), Kind: cl.Kind, Amount: money.Format(cl.Amount), Status: cl.Status,
 		BatchID: optID(cl.BatchID), PaidAmount: optAmount(cl.PaidAmount), PaidOn: optDate(cl.PaidOn),
 		RejectionReason: nullable(cl.RejectionReason), CreatedAt: cl.CreatedAt.UTC(),
+		CancelledAt: cancelledAt, CancelBatchID: optID(cl.CancelBatchID),
 		RightsDecisionID: optID(cl.RightsDecisionID), Regime: cl.Regime, Reference: cl.Reference}
 }

@@ -105,7 +105,9 @@ type batchProviderJSON struct {
 	ProviderID  string `json:"provider_id"`
 	Name        string `json:"name"`
 	PayoutCount int    `json:"payout_count"`
-	Amount      string `json:"amount"`
+	Amount      string `json:"amount"` // its payouts
+	Offset      string `json:"offset"` // its recoveries deducted
+	Net         string `json:"net"`    // what its transfer pays
 }
 
 type payoutBatchJSON struct {
@@ -114,6 +116,8 @@ type payoutBatchJSON struct {
 	ProviderID     *string             `json:"provider_id"`
 	PayoutCount    int                 `json:"payout_count"`
 	Total          string              `json:"total"`
+	OffsetTotal    string              `json:"offset_total"`
+	NetTotal       string              `json:"net_total"`
 	Ceiling        string              `json:"ceiling"`
 	CreatedAt      time.Time           `json:"created_at"`
 	CreatedBy      string              `json:"created_by"`
@@ -129,12 +133,12 @@ type payoutBatchJSON struct {
 
 func toPayoutBatchJSON(b billing.PayoutBatch) payoutBatchJSON {
 	out := payoutBatchJSON{ID: ident.FormatID(b.ID), Status: b.Status, ProviderID: optID(b.ProviderID), PayoutCount: b.PayoutCount,
-		Total: money.Format(b.Total), Ceiling: money.Format(b.Ceiling), CreatedAt: b.CreatedAt.UTC(), CreatedBy: b.Creator,
+		Total: money.Format(b.Total), OffsetTotal: money.Format(b.OffsetTotal), NetTotal: money.Format(b.Net()), Ceiling: money.Format(b.Ceiling), CreatedAt: b.CreatedAt.UTC(), CreatedBy: b.Creator,
 		SubmittedAt: utc(b.SubmittedAt), PreparedBy: nullable(b.PreparedBy), ApprovedAt: utc(b.ApprovedAt), ApprovedBy: nullable(b.ApprovedBy),
 		BudgetOverride: b.BudgetOverride, PaidOn: optDate(b.PaidOn), CancelledAt: utc(b.CancelledAt)}
 	for _, p := range b.Providers {
 		out.Providers = append(out.Providers, batchProviderJSON{ProviderID: ident.FormatID(p.ProviderID), Name: p.Name,
-			PayoutCount: p.PayoutCount, Amount: money.Format(p.Amount)})
+			PayoutCount: p.PayoutCount, Amount: money.Format(p.Amount), Offset: money.Format(p.Offset), Net: money.Format(p.Net)})
 	}
 	return out
 }

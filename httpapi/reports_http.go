@@ -30,6 +30,11 @@ type budgetJSON struct {
 	Committed      string           `json:"committed"`
 	Paid           string           `json:"paid"`
 	Remaining      string           `json:"remaining"`
+	Recovered      string           `json:"recovered"`
+	RecoveredOff   string           `json:"recovered_offset"`
+	CPAMRefunds    string           `json:"cpam_refunds"`
+	Net            string           `json:"net"`
+	NetRemaining   string           `json:"net_remaining"`
 	ByProviderKind []budgetLineJSON `json:"by_provider_kind"`
 	ByMonth        []budgetLineJSON `json:"by_month"`
 }
@@ -56,7 +61,9 @@ func (h billingHandlers) budgetReport(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, budgetJSON{Year: b.Year, Budget: money.Format(b.Budget), Committed: money.Format(b.Committed),
-		Paid: money.Format(b.Paid), Remaining: money.Format(b.Remaining), ByProviderKind: toBudgetLines(b.ByKind), ByMonth: toBudgetLines(b.ByMonth)})
+		Paid: money.Format(b.Paid), Remaining: money.Format(b.Remaining), Recovered: money.Format(b.Recovered),
+		RecoveredOff: money.Format(b.RecoveredOffset), CPAMRefunds: money.Format(b.CPAMRefunds), Net: money.Format(b.Net),
+		NetRemaining: money.Format(b.NetRemaining), ByProviderKind: toBudgetLines(b.ByKind), ByMonth: toBudgetLines(b.ByMonth)})
 }
 
 type statementPayoutJSON struct {

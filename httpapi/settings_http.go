@@ -22,6 +22,7 @@ type settingsJSON struct {
 	DeadlineDaysDefault bool       `json:"deadline_days_is_default"`
 	AMELookbackDays     int        `json:"ame_lookback_days"`
 	SubmissionLimitDays int        `json:"submission_limit_days"`
+	RecoveryOffsetDays  int        `json:"recovery_offset_days"`
 	UpdatedAt           *time.Time `json:"updated_at"`
 	UpdatedBy           string     `json:"updated_by"`
 }
@@ -30,7 +31,7 @@ func (h billingHandlers) toSettingsJSON(st billing.Settings) settingsJSON {
 	out := settingsJSON{RegieName: st.RegieName, RegieIBAN: st.RegieIBAN, RegieBIC: st.RegieBIC,
 		RegieCeiling: money.Format(st.RegieCeiling), AnnualBudget: money.Format(st.AnnualBudget),
 		DeadlineDays: st.DeadlineDays, UpdatedBy: st.UpdatedBy, UpdatedAt: utc(st.UpdatedAt),
-		AMELookbackDays: st.AMELookback(), SubmissionLimitDays: st.SubmissionLimit()}
+		AMELookbackDays: st.AMELookback(), SubmissionLimitDays: st.SubmissionLimit(), RecoveryOffsetDays: st.RecoveryOffset()}
 	if st.DeadlineDays == 0 {
 		out.DeadlineDays, out.DeadlineDaysDefault = h.s.DefaultDeadlineDays(), true
 	}
@@ -47,6 +48,7 @@ type settingsRequest struct {
 	DeadlineDays api.Value `json:"deadline_days"`
 	AMELookback  api.Value `json:"ame_lookback_days"`
 	SubmitLimit  api.Value `json:"submission_limit_days"`
+	RecoverAfter api.Value `json:"recovery_offset_days"`
 }
 
 // settings turns the body into settings and checks them. A number of
@@ -68,6 +70,9 @@ func (r settingsRequest) settings() (billing.Settings, error) {
 		return st, err
 	}
 	if st.SubmissionLimitDays, err = optionalDays(r.SubmitLimit, "submission_limit_days", billing.CheckSubmissionLimitDays); err != nil {
+		return st, err
+	}
+	if st.RecoveryOffsetDays, err = optionalDays(r.RecoverAfter, "recovery_offset_days", billing.CheckRecoveryOffsetDays); err != nil {
 		return st, err
 	}
 	return st, st.Validate()

@@ -80,6 +80,19 @@ var invariants = []invariant{
 		WHERE CASE WHEN b.status = 'cancelled' THEN s.n IS NOT NULL
 		           ELSE s.total IS DISTINCT FROM b.total OR s.n IS DISTINCT FROM b.payout_count END
 		ORDER BY b.id`},
+	{"batch_offsets", "a batch's offset_total is the sum of the recoveries deducted from it (none once cancelled), and a recovery is deducted only from a batch that pays its provider more than what is deducted from it", `
+		SELECT 'batch ' || b.id || ' (' || b.status || '): offset_total ' || b.offset_total || ', recoveries deducted sum to ' || coalesce(s.total, 0)
+		FROM payout_batches b
+		LEFT JOIN (SELECT offset_batch_id, sum(amount) AS total FROM provider_recoveries WHERE offset_batch_id IS NOT NULL GROUP BY offset_batch_id) s
+		     ON s.offset_batch_id = b.id
+		WHERE CASE WHEN b.status = 'cancelled' THEN s.total IS NOT NULL ELSE coalesce(s.total, 0) <> b.offset_total END
+		UNION ALL
+		SELECT 'batch ' || r.offset_batch_id || ': provider ' || r.provider_id || ' has ' || r.total || ' deducted from payouts of ' || coalesce(p.total, 0)
+		FROM (SELECT offset_batch_id, provider_id, sum(amount) AS total FROM provider_recoveries WHERE offset_batch_id IS NOT NULL
+		      GROUP BY offset_batch_id, provider_id) r
+		LEFT JOIN (SELECT batch_id, provider_id, sum(amount) AS total FROM payouts WHERE batch_id IS NOT NULL GROUP BY batch_id, provider_id) p
+		     ON p.batch_id = r.offset_batch_id AND p.provider_id = r.provider_id
+		WHERE coalesce(p.total, 0) <= r.total`},
 	{"accounts_match", "each account's balance equals what the tables say is open: cpam_receivable = claims queued or transmitted; cpam_payable = refunds due to the CPAM; provider_payable = open claims + payouts neither paid nor cancelled, less recoveries not yet deducted from a paid batch; pass_expense = payouts not cancelled + refunds − recoveries; regie_bank = payouts paid less recoveries deducted", `
 		WITH open_claims AS (SELECT coalesce(sum(amount), 0) AS v FROM claims WHERE status IN ('queued', 'transmitted')),
 		     owed AS (SELECT coalesce(sum(amount), 0) AS v FROM payouts WHERE status NOT IN ('paid', 'cancelled')),

@@ -207,10 +207,25 @@ CREATE TRIGGER provider_recoveries_fixed BEFORE UPDATE ON provider_recoveries
     FOR EACH ROW EXECUTE FUNCTION provider_recoveries_fixed();
 REVOKE DELETE, TRUNCATE ON provider_recoveries FROM passd_app;
 
--- A batch pays the net of its payouts less the recoveries offset in it.
+-- A batch pays the net of its payouts less the recoveries offset in it,
+-- fixed when drafted as its total is.
 ALTER TABLE payout_batches
     ADD COLUMN offset_total numeric(12,2) NOT NULL DEFAULT 0 CHECK (offset_total >= 0),
     ADD CONSTRAINT payout_batches_offset_under_total CHECK (offset_total <= total);
+-- +goose StatementBegin
+CREATE OR REPLACE FUNCTION payout_batches_forward_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.total <> OLD.total OR NEW.payout_count <> OLD.payout_count OR NEW.offset_total <> OLD.offset_total
+       OR NOT ((OLD.status = 'draft' AND NEW.status IN ('submitted', 'cancelled'))
+            OR (OLD.status = 'submitted' AND NEW.status IN ('approved', 'cancelled'))
+            OR (OLD.status = 'approved' AND NEW.status = 'paid')) THEN
+        RAISE EXCEPTION 'payout batch % cannot go from % to %', OLD.id, OLD.status, NEW.status
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'payout_batches_forward_only';
+    END IF;
+    RETURN NEW;
+END;
+$$;
+-- +goose StatementEnd
 
 -- The journal gains what the city owes the CPAM back.
 ALTER TABLE journal_entries DROP CONSTRAINT journal_entries_account_check,
@@ -246,6 +261,20 @@ DROP SEQUENCE rights_changes_seq;
 DROP INDEX journal_entries_claim_idx, journal_entries_payout_idx, journal_entries_reverses_idx;
 ALTER TABLE journal_entries DROP CONSTRAINT journal_entries_account_check,
     ADD CONSTRAINT journal_entries_account_check CHECK (account IN ('cpam_receivable', 'provider_payable', 'pass_expense', 'regie_bank'));
+-- +goose StatementBegin
+CREATE OR REPLACE FUNCTION payout_batches_forward_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.total <> OLD.total OR NEW.payout_count <> OLD.payout_count
+       OR NOT ((OLD.status = 'draft' AND NEW.status IN ('submitted', 'cancelled'))
+            OR (OLD.status = 'submitted' AND NEW.status IN ('approved', 'cancelled'))
+            OR (OLD.status = 'approved' AND NEW.status = 'paid')) THEN
+        RAISE EXCEPTION 'payout batch % cannot go from % to %', OLD.id, OLD.status, NEW.status
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'payout_batches_forward_only';
+    END IF;
+    RETURN NEW;
+END;
+$$;
+-- +goose StatementEnd
 ALTER TABLE payout_batches DROP CONSTRAINT payout_batches_offset_under_total, DROP COLUMN offset_total;
 DROP TABLE provider_recoveries;
 DROP FUNCTION provider_recoveries_fixed();

@@ -9,6 +9,7 @@ import (
 
 	"passd/billing"
 	"passd/money"
+	"passd/rights"
 )
 
 // /admin/parametres: the régie's account and the limits, through
@@ -16,10 +17,16 @@ import (
 
 type settingsForm struct {
 	RegieName, RegieIBAN, RegieBIC, RegieCeiling, AnnualBudget, DeadlineDays string
-	NameErr, IBANErr, BICErr, CeilingErr, BudgetErr, DeadlineErr, Summary    string
-	DefaultDeadlineDays                                                      int
-	UpdatedBy                                                                string
-	UpdatedAt                                                                string
+	// The other numbers of days, blank for their defaults: without them on
+	// the form, saving it would put every one back to its default.
+	AMELookbackDays, SubmissionLimitDays, RecoveryOffsetDays              string
+	NameErr, IBANErr, BICErr, CeilingErr, BudgetErr, DeadlineErr, Summary string
+	AMELookbackErr, SubmissionLimitErr, RecoveryOffsetErr                 string
+	DefaultDeadlineDays                                                   int
+	DefaultAMELookbackDays, DefaultSubmissionLimitDays                    int
+	DefaultRecoveryOffsetDays                                             int
+	UpdatedBy                                                             string
+	UpdatedAt                                                             string
 }
 
 func (s *Server) adminSettings(c echo.Context) error {
@@ -29,17 +36,26 @@ func (s *Server) adminSettings(c echo.Context) error {
 	}
 	f := settingsForm{RegieName: st.RegieName, RegieIBAN: st.RegieIBAN, RegieBIC: st.RegieBIC,
 		RegieCeiling: money.Format(st.RegieCeiling), AnnualBudget: money.Format(st.AnnualBudget), UpdatedBy: st.UpdatedBy}
-	if st.DeadlineDays > 0 {
-		f.DeadlineDays = strconv.Itoa(st.DeadlineDays)
-	}
+	f.DeadlineDays, f.AMELookbackDays = days(st.DeadlineDays), days(st.AMELookbackDays)
+	f.SubmissionLimitDays, f.RecoveryOffsetDays = days(st.SubmissionLimitDays), days(st.RecoveryOffsetDays)
 	if st.UpdatedAt != nil {
 		f.UpdatedAt = FormatMoment(*st.UpdatedAt)
 	}
 	return s.renderSettings(c, http.StatusOK, f)
 }
 
+// days shows a number of days of the settings, blank for 0 (the default).
+func days(n int) string {
+	if n == 0 {
+		return ""
+	}
+	return strconv.Itoa(n)
+}
+
 func (s *Server) renderSettings(c echo.Context, status int, f settingsForm) error {
 	f.DefaultDeadlineDays = s.billing.DefaultDeadlineDays()
+	f.DefaultAMELookbackDays, f.DefaultSubmissionLimitDays = rights.DefaultAMELookbackDays, billing.DefaultSubmissionLimitDays
+	f.DefaultRecoveryOffsetDays = billing.DefaultRecoveryOffsetDays
 	return s.render(c, status, "admin-settings.html", "Paramètres", f)
 }
 
@@ -47,10 +63,12 @@ func (s *Server) saveSettings(c echo.Context) error {
 	p, _ := principal(c)
 	f := settingsForm{RegieName: strings.TrimSpace(c.FormValue("regie_name")), RegieIBAN: strings.TrimSpace(c.FormValue("regie_iban")),
 		RegieBIC: strings.TrimSpace(c.FormValue("regie_bic")), RegieCeiling: strings.TrimSpace(c.FormValue("regie_ceiling")),
-		AnnualBudget: strings.TrimSpace(c.FormValue("annual_budget")), DeadlineDays: strings.TrimSpace(c.FormValue("deadline_days"))}
+		AnnualBudget: strings.TrimSpace(c.FormValue("annual_budget")), DeadlineDays: strings.TrimSpace(c.FormValue("deadline_days")),
+		AMELookbackDays: strings.TrimSpace(c.FormValue("ame_lookback_days")), SubmissionLimitDays: strings.TrimSpace(c.FormValue("submission_limit_days")),
+		RecoveryOffsetDays: strings.TrimSpace(c.FormValue("recovery_offset_days"))}
 	// The form becomes the settings PUT /settings saves, checked by the same
-	// Validate. Amounts may be typed with a decimal comma; a deadline left
-	// blank is the server's default.
+	// Validate. Amounts may be typed with a decimal comma; a number of days
+	// left blank is its default.
 	st, err := f.settings()
 	if err == nil {
 		_, err = s.billing.PutSettings(c.Request().Context(), p.Actor(), st)
@@ -65,7 +83,8 @@ func (s *Server) saveSettings(c echo.Context) error {
 // when the error is not the client's.
 func (f *settingsForm) explain(err error) bool {
 	return explainFields(err, "settings", map[string]*string{"regie_name": &f.NameErr, "regie_iban": &f.IBANErr,
-		"regie_bic": &f.BICErr, "regie_ceiling": &f.CeilingErr, "annual_budget": &f.BudgetErr, "deadline_days": &f.DeadlineErr},
+		"regie_bic": &f.BICErr, "regie_ceiling": &f.CeilingErr, "annual_budget": &f.BudgetErr, "deadline_days": &f.DeadlineErr,
+		"ame_lookback_days": &f.AMELookbackErr, "submission_limit_days": &f.SubmissionLimitErr, "recovery_offset_days": &f.RecoveryOffsetErr},
 		&f.Summary)
 }
 
@@ -81,11 +100,23 @@ func (f settingsForm) settings() (billing.Settings, error) {
 	if st.AnnualBudget, err = formAmount("annual_budget", f.AnnualBudget); err != nil {
 		return st, err
 	}
-	if f.DeadlineDays != "" {
-		if st.DeadlineDays, err = formInt("deadline_days", f.DeadlineDays); err != nil {
+	for _, d := range []struct {
+		field, raw string
+		dst        *int
+		check      func(int) error
+	}{
+		{"deadline_days", f.DeadlineDays, &st.DeadlineDays, billing.CheckDeadlineDays},
+		{"ame_lookback_days", f.AMELookbackDays, &st.AMELookbackDays, billing.CheckAMELookbackDays},
+		{"submission_limit_days", f.SubmissionLimitDays, &st.SubmissionLimitDays, billing.CheckSubmissionLimitDays},
+		{"recovery_offset_days", f.RecoveryOffsetDays, &st.RecoveryOffsetDays, billing.CheckRecoveryOffsetDays},
+	} {
+		if d.raw == "" {
+			continue
+		}
+		if *d.dst, err = formInt(d.field, d.raw); err != nil {
 			return st, err
 		}
-		if err := billing.CheckDeadlineDays(st.DeadlineDays); err != nil {
+		if err := d.check(*d.dst); err != nil {
 			return st, err
 		}
 	}

@@ -120,7 +120,8 @@ type batchPage struct {
 	Batch                                                  billing.PayoutBatch
 	Status                                                 string
 	Payouts                                                []payoutRow
-	More                                                   bool // the batch holds more payouts than the page lists
+	Recoveries                                             []billing.Recovery // deducted from the batch
+	More                                                   bool               // the batch holds more payouts than the page lists
 	Error                                                  string
 	PaidOn                                                 string
 	PaidErr                                                string
@@ -153,6 +154,11 @@ func (s *Server) renderBatch(c echo.Context, status int, page batchPage) error {
 	}
 	if len(payouts) > batchPageLimit {
 		payouts, page.More = payouts[:batchPageLimit], true
+	}
+	// A batch deducts a few recoveries per provider at most: one page
+	// holds them all.
+	if page.Recoveries, err = s.billing.Recoveries(ctx, billing.RecoveryFilter{BatchID: id}, db.PageRequest{Limit: db.MaxLimit}); err != nil {
+		return err
 	}
 	page.Batch, page.Status = b, b.Status.Label()
 	for _, po := range payouts {
@@ -268,6 +274,78 @@ func (s *Server) batchSEPA(c echo.Context) error {
 	}
 	return httpapi.Stream(c, "application/xml", fmt.Sprintf("passd-virements-lot-%d.xml", id), func(w io.Writer) error {
 		return s.billing.WriteSEPA(c.Request().Context(), id, w)
+	})
+}
+
+// ---- what the city gets back ----
+
+type recoveriesPage struct {
+	Titres, Open         []billing.Recovery
+	TitresTotal          decimal.Decimal
+	MoreTitres, MoreOpen bool // the CSV has them all
+	Refunds              []billing.CPAMRefund
+	RefundsTotal         decimal.Decimal
+	MoreRefunds          bool
+	Days                 int // the settings' recovery_offset_days in force
+}
+
+// recoveriesPageLimit is how many rows each list of the page shows.
+const recoveriesPageLimit = db.MaxLimit
+
+// recoveries is /finances/reprises: the recoveries from providers to put
+// on a titre de recettes, those still waiting for a payout batch, and the
+// refunds due to the CPAM; the data of GET /recoveries and GET
+// /cpam-refunds.
+func (s *Server) recoveries(c echo.Context) error {
+	ctx := c.Request().Context()
+	st, err := s.billing.Settings(ctx)
+	if err != nil {
+		return err
+	}
+	page := recoveriesPage{Days: st.RecoveryOffset(), TitresTotal: decimal.Zero, RefundsTotal: decimal.Zero}
+	limit := db.PageRequest{Limit: recoveriesPageLimit}
+	if page.Titres, err = s.billing.Recoveries(ctx, billing.RecoveryFilter{Status: billing.RecoveryTitre}, limit); err != nil {
+		return err
+	}
+	if page.Open, err = s.billing.Recoveries(ctx, billing.RecoveryFilter{Status: billing.RecoveryOpen}, limit); err != nil {
+		return err
+	}
+	if page.Refunds, err = s.billing.CPAMRefunds(ctx, limit); err != nil {
+		return err
+	}
+	page.Titres, page.MoreTitres = cut(page.Titres, recoveriesPageLimit)
+	page.Open, page.MoreOpen = cut(page.Open, recoveriesPageLimit)
+	page.Refunds, page.MoreRefunds = cut(page.Refunds, recoveriesPageLimit)
+	for _, r := range page.Titres {
+		page.TitresTotal = page.TitresTotal.Add(r.Amount)
+	}
+	for _, f := range page.Refunds {
+		page.RefundsTotal = page.RefundsTotal.Add(f.Amount)
+	}
+	return s.render(c, http.StatusOK, "finance-recoveries.html", "Reprises et remboursements", page)
+}
+
+// cut keeps the first n rows of a list read with one more; more says
+// whether there was one.
+func cut[T any](rows []T, n int) ([]T, bool) {
+	if len(rows) > n {
+		return rows[:n], true
+	}
+	return rows, false
+}
+
+// titresCSV is GET /recoveries?status=titre&format=csv.
+func (s *Server) titresCSV(c echo.Context) error {
+	f := billing.RecoveryFilter{Status: billing.RecoveryTitre}
+	return httpapi.Stream(c, "text/csv; charset=utf-8", httpapi.RecoveriesFileName(f.Status), func(w io.Writer) error {
+		return s.billing.RecoveriesCSV(c.Request().Context(), f, w)
+	})
+}
+
+// cpamRefundsCSV is GET /cpam-refunds?format=csv.
+func (s *Server) cpamRefundsCSV(c echo.Context) error {
+	return httpapi.Stream(c, "text/csv; charset=utf-8", httpapi.CPAMRefundsFileName, func(w io.Writer) error {
+		return s.billing.CPAMRefundsCSV(c.Request().Context(), w)
 	})
 }
 

@@ -74,6 +74,8 @@ var messages = map[messageKey]string{
 		"le délai réglementaire (%d jours).", billing.MaxAMELookbackDays, rights.DefaultAMELookbackDays),
 	{"settings", "submission_limit_days", ""}: fmt.Sprintf("Indiquez un nombre entier de jours entre 1 et %d, ou laissez vide pour "+
 		"le délai par défaut (%d jours).", billing.MaxSubmissionLimitDays, billing.DefaultSubmissionLimitDays),
+	{"settings", "recovery_offset_days", ""}: fmt.Sprintf("Indiquez un nombre entier de jours entre 1 et %d, ou laissez vide pour "+
+		"le délai par défaut (%d jours).", billing.MaxRecoveryOffsetDays, billing.DefaultRecoveryOffsetDays),
 	{"settings", "deadline_days", ""}: fmt.Sprintf("Indiquez un nombre entier de jours entre 1 et %d, ou laissez vide pour le délai "+
 		"par défaut.", billing.MaxDeadlineDays),
 	{"settings", "", whyUnread}:   "Les paramètres n'ont pas pu être lus. Vérifiez les champs et recommencez.",

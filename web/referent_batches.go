@@ -13,6 +13,7 @@ import (
 	"passd/api"
 	"passd/claims"
 	"passd/claims/cpamfile"
+	"passd/db"
 	"passd/fault"
 	"passd/httpapi"
 )
@@ -33,6 +34,7 @@ var returnResultFR = map[string]string{
 	claims.ReturnConflict:   "contredit le résultat déjà enregistré",
 	claims.ReturnNotInBatch: "absente du lot",
 	claims.ReturnInvalid:    "invalide",
+	claims.ReturnCancelled:  "annulée après une correction des droits",
 }
 
 // ReturnResultLabel is a return line's result in French.
@@ -68,7 +70,7 @@ func (s *Server) createClaimBatch(c echo.Context) error {
 		return err
 	}
 	if !ok {
-		return s.renderClaimBatches(c, http.StatusConflict, "Aucune demande de remboursement n'attend d'être mise en lot.")
+		return s.renderClaimBatches(c, http.StatusConflict, "Aucune demande de remboursement ni annulation n'attend d'être mise en lot.")
 	}
 	return redirectWithFlash(c, "claim-batch-created", fmt.Sprintf("/cpam/lots/%d", b.ID))
 }
@@ -79,11 +81,15 @@ type returnRow struct {
 }
 
 type claimBatchPage struct {
-	Batch     claims.ClaimBatch
-	Imported  bool
-	Counts    []returnCount
-	Rows      []returnRow
-	ImportErr string
+	Batch claims.ClaimBatch
+	// The claims whose cancellation the batch carried, the first
+	// maxCancellationsShown of them.
+	Cancellations          []claims.Claim
+	CancellationsTruncated bool
+	Imported               bool
+	Counts                 []returnCount
+	Rows                   []returnRow
+	ImportErr              string
 }
 
 type returnCount struct {
@@ -103,8 +109,20 @@ func (s *Server) renderClaimBatch(c echo.Context, status int, page claimBatchPag
 	if page.Batch, err = s.claims.ClaimBatch(c.Request().Context(), id); err != nil {
 		return err
 	}
+	if page.Batch.CancellationCount > 0 {
+		list, err := s.claims.Claims(c.Request().Context(), claims.ClaimFilter{CancelBatchID: id}, db.PageRequest{Limit: maxCancellationsShown})
+		if err != nil {
+			return err
+		}
+		page.CancellationsTruncated = len(list) > maxCancellationsShown
+		page.Cancellations = list[:min(len(list), maxCancellationsShown)]
+	}
 	return s.render(c, status, "referent-batch.html", fmt.Sprintf("Lot %d", id), page)
 }
+
+// maxCancellationsShown bounds the batch page: corrections are few, and
+// the export lists every cancellation.
+const maxCancellationsShown = 200
 
 // exportClaimBatch is GET /claim-batches/{id}/export for the signed-in
 // referent: the same writers, the same access log.
@@ -159,7 +177,7 @@ func (s *Server) importReturn(c echo.Context) error {
 		page.Rows = append(page.Rows, returnRow{ReturnResult: r, Label: ReturnResultLabel(r.Result)})
 	}
 	for _, result := range []string{claims.ReturnPaid, claims.ReturnPartial, claims.ReturnRejected, claims.ReturnUnchanged,
-		claims.ReturnConflict, claims.ReturnNotInBatch, claims.ReturnInvalid} {
+		claims.ReturnConflict, claims.ReturnNotInBatch, claims.ReturnInvalid, claims.ReturnCancelled} {
 		if counts[result] > 0 {
 			page.Counts = append(page.Counts, returnCount{Label: ReturnResultLabel(result), N: counts[result]})
 		}

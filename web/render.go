@@ -80,7 +80,8 @@ var navByRole = map[auth.Role][]navLink{
 	},
 	auth.Coordinator:  {{Href: "/coordination/dossiers", Label: "Dossiers"}, {Href: "/coordination/relances", Label: "Relances"}},
 	auth.CPAMReferent: {{Href: "/cpam/dossiers", Label: "Dossiers à décider"}, {Href: "/cpam/lots", Label: "Lots"}},
-	auth.Finance:      {{Href: "/finances", Label: "Tableau de bord"}, {Href: "/finances/lots", Label: "Lots de paiement"}},
+	auth.Finance: {{Href: "/finances", Label: "Tableau de bord"}, {Href: "/finances/lots", Label: "Lots de paiement"},
+		{Href: "/finances/reprises", Label: "Reprises et remboursements"}},
 	auth.Admin: {
 		{Href: "/admin", Label: "Administration"},
 		{Href: "/admin/effecteurs", Label: "Effecteurs"},

@@ -180,6 +180,9 @@ func (s *Server) Routes(e *echo.Echo) {
 	page(http.MethodPost, "/finances/lots/:id/approuver", s.batchStep("batch-approved", s.approvePayoutBatch), auth.Finance)
 	page(http.MethodPost, "/finances/lots/:id/annuler", s.batchStep("batch-cancelled", s.cancelPayoutBatch), auth.Finance)
 	page(http.MethodPost, "/finances/lots/:id/paye", s.markPayoutBatchPaid, auth.Finance)
+	page(http.MethodGet, "/finances/reprises", s.recoveries, auth.Finance)
+	page(http.MethodGet, "/finances/titres-de-recettes.csv", s.titresCSV, auth.Finance)
+	page(http.MethodGet, "/finances/remboursements-cpam.csv", s.cpamRefundsCSV, auth.Finance)
 
 	page(http.MethodGet, "/admin/taches", s.jobsPage, auth.Admin)
 	page(http.MethodPost, "/admin/taches/:name", s.runJob, auth.Admin)

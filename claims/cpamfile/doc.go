@@ -1,6 +1,7 @@
 // Package cpamfile reads and writes the files passd exchanges with the CPAM:
-// the claim batch it sends, and the return in which the CPAM says, claim by
-// claim, whether it paid or rejected.
+// the claim batch it sends (claims, and cancellations of claims sent
+// earlier that a rights correction withdrew), and the return in which the
+// CPAM says, claim by claim, whether it paid or rejected.
 //
 // The CPAM's own flows (norme B2 for invoices, NOEMIE for returns) are
 // licensed formats, so passd speaks a documented, versioned format of its
@@ -13,7 +14,10 @@
 //   - every claim has at least one line, and its amount is exactly the sum of
 //     its lines' CPAM shares;
 //   - amounts are non-negative with at most two decimals;
-//   - the batch header's claim count and total equal the claims written.
+//   - every claim and cancellation has a known kind (claim or recovery);
+//   - a cancellation names the earlier batch that sent its claim, and a date;
+//   - the batch header's counts and total equal the claims and the
+//     cancellations written.
 //
 // A writer that finds a broken invariant returns an error after part of the
 // file may already be written: the caller must discard the output.

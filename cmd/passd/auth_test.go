@@ -53,6 +53,8 @@ var expectedRoles = map[string][]auth.Role{
 	"POST /api/v1/payout-batches/{id}/cancel":                   {auth.Finance},
 	"POST /api/v1/payout-batches/{id}/paid":                     {auth.Finance},
 	"GET /api/v1/payout-batches/{id}/sepa.xml":                  {auth.Finance},
+	"GET /api/v1/recoveries":                                    {auth.Finance, auth.Admin},
+	"GET /api/v1/cpam-refunds":                                  {auth.Finance, auth.Admin},
 	"GET /api/v1/reports/budget":                                {auth.Finance, auth.Admin},
 	"GET /api/v1/reports/invariants":                            {auth.Admin},
 	"GET /api/v1/statement":                                     {auth.Provider},

@@ -49,8 +49,10 @@ func TestClaimPaidInFullByTheCPAM(t *testing.T) {
 
 	batch := h.batchClaims(t)
 	batchID := str(t, batch, "id")
-	wantFields(t, "batch", batch, map[string]any{"claim_count": 1, "total": "30.00", "transmitted": 1, "paid": 0, "created_by": "referent"})
-	wantFields(t, "transmitted claim", h.claim(t, claimID), map[string]any{"status": "transmitted", "batch_id": batchID})
+	wantFields(t, "batch", batch, map[string]any{"claim_count": 1, "cancellation_count": 0, "total": "30.00", "transmitted": 1, "paid": 0,
+		"cancelled": 0, "created_by": "referent"})
+	wantFields(t, "transmitted claim", h.claim(t, claimID), map[string]any{"status": "transmitted", "batch_id": batchID, "kind": "claim",
+		"cancelled_at": nil, "cancel_batch_id": nil})
 
 	// Nothing is left to batch: 409, and nothing stored.
 	before := h.state(t)
@@ -72,12 +74,15 @@ func TestClaimPaidInFullByTheCPAM(t *testing.T) {
 	var export struct {
 		FormatVersion int `json:"format_version"`
 		Batch         struct {
-			ID         string `json:"id"`
-			ClaimCount int    `json:"claim_count"`
-			Total      string `json:"total"`
+			ID                string `json:"id"`
+			ClaimCount        int    `json:"claim_count"`
+			CancellationCount int    `json:"cancellation_count"`
+			Total             string `json:"total"`
 		} `json:"batch"`
-		Claims []struct {
+		Cancellations []any `json:"cancellations"`
+		Claims        []struct {
 			ID       string `json:"id"`
+			Kind     string `json:"kind"`
 			Regime   string `json:"regime"`
 			CareDate string `json:"care_date"`
 			Amount   string `json:"amount"`
@@ -98,17 +103,18 @@ func TestClaimPaidInFullByTheCPAM(t *testing.T) {
 	if err := json.Unmarshal(rec.Body.Bytes(), &export); err != nil {
 		t.Fatalf("export is not JSON: %v", err)
 	}
-	if export.FormatVersion != 2 || export.Batch.ID != batchID || export.Batch.ClaimCount != 1 || export.Batch.Total != "30.00" || len(export.Claims) != 1 {
+	if export.FormatVersion != 3 || export.Batch.ID != batchID || export.Batch.ClaimCount != 1 || export.Batch.Total != "30.00" || len(export.Claims) != 1 ||
+		export.Batch.CancellationCount != 0 || export.Cancellations == nil || len(export.Cancellations) != 0 {
 		t.Fatalf("export = %+v", export)
 	}
 	c := export.Claims[0]
-	if c.ID != claimID || c.Amount != "30.00" || c.Regime != "ame" || c.Patient.LastName != "Nguyễn" || c.Patient.NIR != nil ||
+	if c.ID != claimID || c.Kind != "claim" || c.Amount != "30.00" || c.Regime != "ame" || c.Patient.LastName != "Nguyễn" || c.Patient.NIR != nil ||
 		c.Provider.Kind != "general_practitioner" || len(c.Lines) != 1 || c.Lines[0].CPAMShare != "30.00" || c.CareDate != "2026-06-01" {
 		t.Errorf("exported claim = %+v", c)
 	}
 	rec = h.doRaw(t, "GET", "/api/v1/claim-batches/"+batchID+"/export?format=csv", h.referent, "")
 	if rec.Code != http.StatusOK || !strings.HasPrefix(rec.Header().Get("Content-Type"), "text/csv") ||
-		!strings.HasPrefix(rec.Body.String(), "format_version;") || !strings.Contains(rec.Body.String(), "\r\n2;"+batchID+";") {
+		!strings.HasPrefix(rec.Body.String(), "format_version;") || !strings.Contains(rec.Body.String(), "\r\n3;claim;"+batchID+";") {
 		t.Errorf("csv export: %d %s", rec.Code, rec.Body)
 	}
 	status, body = h.do(t, "GET", "/api/v1/claim-batches/"+batchID+"/export?format=b2", h.referent, "")
@@ -385,7 +391,7 @@ func TestInvariantsReportAndCheckCommand(t *testing.T) {
 	for _, f := range got["invariants"].([]any) {
 		names[fmt.Sprint(f.(map[string]any)["name"])] = true
 	}
-	for _, want := range []string{"journal_balanced", "invoice_settled", "payout_in_one_batch", "batch_total", "accounts_match"} {
+	for _, want := range []string{"journal_balanced", "invoice_settled", "payout_in_one_batch", "batch_total", "batch_offsets", "accounts_match"} {
 		if !names[want] {
 			t.Errorf("the report does not check %s: %v", want, names)
 		}

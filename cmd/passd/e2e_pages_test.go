@@ -49,12 +49,14 @@ var e2eRoleByPrefix = map[string]auth.Role{
 // e2eDownloads are GET routes of web/ that answer a file, not a page: axe
 // has nothing to check there (their content is tested elsewhere).
 var e2eDownloads = map[string]bool{
-	"/static/*":                     true,
-	"/effecteur/releve.csv":         true,
-	"/finances/paiements.csv":       true,
-	"/finances/lots.csv":            true,
-	"/finances/lots/:id/sepa.xml":   true,
-	"/cpam/lots/:id/export/:format": true,
+	"/static/*":                         true,
+	"/effecteur/releve.csv":             true,
+	"/finances/paiements.csv":           true,
+	"/finances/lots.csv":                true,
+	"/finances/titres-de-recettes.csv":  true,
+	"/finances/remboursements-cpam.csv": true,
+	"/finances/lots/:id/sepa.xml":       true,
+	"/cpam/lots/:id/export/:format":     true,
 }
 
 // e2ePageRoutes lists web's GET routes, as registered, sorted.

@@ -41,6 +41,7 @@ type hostileRoute struct {
 	pattern string // as registered with Echo, e.g. "/api/v1/invoices/:id/cancel"
 	label   string // tells apart two uses of one route (the JSON and CSV returns)
 	id      string // the :id or :name of the accepted request ("" when the path has none)
+	did     string // the :did (a rights decision of :id) of the accepted request
 	token   string // a token of a role the route accepts
 	other   string // a token of a role the route refuses
 	body    string // a body the route accepts ("" = none)
@@ -60,7 +61,7 @@ func (r hostileRoute) name() string {
 }
 
 func (r hostileRoute) path(id string) string {
-	return strings.NewReplacer(":id", id, ":name", id).Replace(r.pattern)
+	return strings.NewReplacer(":did", r.did, ":id", id, ":name", id).Replace(r.pattern)
 }
 
 func (r hostileRoute) contentType() string {
@@ -725,6 +726,9 @@ func hostileFixture(t *testing.T, h *harness) []hostileRoute {
 	fresh := h.newPatient(t, "Fresh")
 	requested := h.newPatient(t, "Requested")
 	h.requestRights(t, requested, "puma", "2026-06-01")
+	refused := h.newPatient(t, "Refused")
+	h.refuseRights(t, refused)
+	refusal := latestDecision(t, h, refused)
 
 	// A claim transmitted in a batch (its return is the returns' request)
 	// and a queued one (which POST /claim-batches would send).
@@ -774,6 +778,12 @@ func hostileFixture(t *testing.T, h *harness) []hostileRoute {
 				"effective_to": "2027-04-30", "reference": "PUMA-93-1"}),
 			fields: []hostileField{{"decision", enumValue, true}, {"regime", enumValue, true}, {"effective_from", dateValue, true},
 				{"effective_to", dateValue, false}, {"reference", freeText, true}}},
+		{method: "POST", pattern: "/api/v1/patients/:id/rights-decisions/:did/correct", id: refused.id, did: refusal, token: h.referent,
+			other: h.coordinator, text: "correction_reason",
+			body: mustJSON(t, map[string]any{"decision": "opened", "regime": "puma", "effective_from": "2026-05-01",
+				"reference": "PUMA-93-2", "correction_reason": "la résidence est établie"}),
+			fields: []hostileField{{"decision", enumValue, true}, {"regime", enumValue, true}, {"effective_from", dateValue, true},
+				{"reference", freeText, true}, {"correction_reason", freeText, true}}},
 		{method: "POST", pattern: "/api/v1/claim-batches", token: h.referent, other: h.finance},
 		{method: "POST", pattern: "/api/v1/claim-batches/:id/returns", label: "JSON", id: claimBatch, token: h.referent, other: h.finance,
 			body: returnBody,

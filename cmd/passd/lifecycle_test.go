@@ -238,10 +238,18 @@ func TestDeadlinePassedMakesTheCityPay(t *testing.T) {
 	if len(payouts) != 1 || payouts[0]["reason"] != "deadline_passed" || payouts[0]["amount"] != "30.00" {
 		t.Errorf("payouts = %v", payouts)
 	}
-	// Rights opened afterwards change nothing.
+	// Rights opened afterwards do not pay the provider later: the city
+	// paid in time. They claim the CPAM's share back (a recovery claim),
+	// and the city's payout, still due, shrinks to the ticket modérateur.
 	h.openRights(t, p, "puma", "2026-01-01")
-	if run := h.runJob(t, "release"); fmt.Sprint(run["rows"]) != "0" {
-		t.Errorf("release after the deadline decision decided %v", run["rows"])
+	if run := h.runJob(t, "release"); fmt.Sprint(run["rows"]) != "1" {
+		t.Errorf("release after the deadline decision decided %v, want 1 (decided again)", run["rows"])
+	}
+	inv = h.mustDo(t, http.StatusOK, "GET", "/api/v1/invoices/"+id, h.coordinator, "")
+	wantFields(t, "rights opened late", inv, map[string]any{"status": "released", "decision_reason": "rights_opened"})
+	wantOutcome(t, "rights opened late", inv, "21.00", "9.00")
+	if n := h.count(t, "claims", "kind = 'recovery' AND amount = 21.00 AND invoice_id = "+id); n != 1 {
+		t.Errorf("%d recovery claims of 21.00", n)
 	}
 	h.assertMoneyInvariant(t)
 }
@@ -295,20 +303,24 @@ func TestCancellingAnInvoice(t *testing.T) {
 }
 
 // assertMoneyInvariant checks PRODUCT.md's invariant on every decided
-// invoice: total = its claims not rejected + its payouts, and the outcome
-// columns agree with them.
+// invoice: total = the current outcome's claim (not rejected) + what the
+// city bears (payouts not cancelled, less recoveries from the provider,
+// plus refunds to the CPAM), and the outcome columns agree with them; and
+// then the books (journal.Check).
 func (h *harness) assertMoneyInvariant(t *testing.T) {
 	t.Helper()
+	defer h.checkInvariants(t)
 	rows, err := h.app.pool.Query(t.Context(), `
-		SELECT i.id, i.status, i.total::text, i.cpam_amount::text, i.city_amount::text,
-		       coalesce((SELECT sum(amount) FROM claims c WHERE c.invoice_id = i.id AND c.status <> 'rejected'), 0)::text,
-		       coalesce((SELECT sum(amount) FROM payouts p WHERE p.invoice_id = i.id), 0)::text
-		FROM invoices i
-		WHERE i.status <> 'pending' AND (
-		      (i.status <> 'cancelled' AND i.total <> coalesce((SELECT sum(amount) FROM claims c WHERE c.invoice_id = i.id AND c.status <> 'rejected'), 0)
-		                     + coalesce((SELECT sum(amount) FROM payouts p WHERE p.invoice_id = i.id), 0))
-		   OR i.cpam_amount <> coalesce((SELECT sum(amount) FROM claims c WHERE c.invoice_id = i.id AND c.status <> 'rejected'), 0)
-		   OR i.city_amount <> coalesce((SELECT sum(amount) FROM payouts p WHERE p.invoice_id = i.id), 0))`)
+		WITH m AS (
+			SELECT i.id, i.status, i.total, i.cpam_amount, i.city_amount,
+			       coalesce((SELECT sum(amount) FROM claims c WHERE c.invoice_id = i.id AND c.outcome_no = i.outcome_no
+			                 AND c.status NOT IN ('rejected', 'cancelled')), 0) AS claims,
+			       coalesce((SELECT sum(amount) FROM payouts p WHERE p.invoice_id = i.id AND p.status <> 'cancelled'), 0)
+			         - coalesce((SELECT sum(amount) FROM provider_recoveries r WHERE r.invoice_id = i.id), 0)
+			         + coalesce((SELECT sum(amount) FROM cpam_refunds f WHERE f.invoice_id = i.id), 0) AS city
+			FROM invoices i WHERE i.status <> 'pending')
+		SELECT id, status, total::text, cpam_amount::text, city_amount::text, claims::text, city::text FROM m
+		WHERE (status <> 'cancelled' AND total <> claims + city) OR cpam_amount <> claims OR city_amount <> city`)
 	if err != nil {
 		t.Fatal(err)
 	}

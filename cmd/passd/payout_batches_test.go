@@ -898,11 +898,11 @@ func TestPayoutsAndBatchesExportAsFrenchSpreadsheets(t *testing.T) {
 	wantError(t, "format xlsx", status, body, http.StatusUnprocessableEntity, "invalid", "format")
 
 	batchHeader := []string{"Lot", "Statut", "Paiements", "Total", "Plafond", "Créé le", "Créé par", "Préparé par", "Approuvé par",
-		"Approuvé le", "Dépassement du budget", "Payé le"}
+		"Approuvé le", "Dépassement du budget", "Payé le", "Reprises déduites", "Net versé"}
 	rows = csvOf("/api/v1/payout-batches?format=csv", h.admin, "lots-de-paiement-pass.csv")
 	want := [][]string{batchHeader,
-		{paidBatch, "payé", "2", "1264,56", "10000,00", "15/06/2026", "finance", "finance", "finance-b", "15/06/2026", "", "15/06/2026"},
-		{draftBatch, "brouillon", "1", "12,50", "10000,00", "15/06/2026", "finance", "", "", "", "", ""},
+		{paidBatch, "payé", "2", "1264,56", "10000,00", "15/06/2026", "finance", "finance", "finance-b", "15/06/2026", "", "15/06/2026", "0,00", "1264,56"},
+		{draftBatch, "brouillon", "1", "12,50", "10000,00", "15/06/2026", "finance", "", "", "", "", "", "0,00", "12,50"},
 	}
 	if len(rows) != len(want) {
 		t.Fatalf("batches CSV = %q, want %q", rows, want)
