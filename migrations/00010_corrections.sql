@@ -31,6 +31,9 @@ REVOKE UPDATE, DELETE, TRUNCATE ON invoice_outcomes FROM passd_app;
 ALTER TABLE invoices
     ADD COLUMN outcome_no int NOT NULL DEFAULT 1 CHECK (outcome_no >= 1),
     ADD COLUMN outcome_cause text CHECK (length(outcome_cause) BETWEEN 1 AND 500);
+-- A re-decision reads a file's decided invoices: by patient, not by a walk
+-- of every released or city_due invoice.
+CREATE INDEX invoices_decided_patient_idx ON invoices (patient_id, id) WHERE status IN ('released', 'city_due');
 
 -- An invoice leaves pending once (its first outcome). A decided invoice
 -- (released or city_due) may be decided again, one outcome at a time
@@ -352,5 +355,6 @@ BEGIN
 END;
 $$;
 -- +goose StatementEnd
+DROP INDEX invoices_decided_patient_idx;
 ALTER TABLE invoices DROP COLUMN outcome_cause, DROP COLUMN outcome_no;
 DROP TABLE invoice_outcomes;

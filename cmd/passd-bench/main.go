@@ -36,6 +36,12 @@ import (
 
 var allPhases = []string{"submit", "sweep", "sepa", "gobench"}
 
+// allSweepCases are the sweep benchmark's cases: the deadline job and the
+// release job on a backlog (half the invoices past their deadline), and
+// the release job on an ordinary day (a few new decisions among many
+// pending invoices).
+var allSweepCases = []string{"deadline", "release", "release-day"}
+
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -47,10 +53,11 @@ func main() {
 
 type options struct {
 	serverURL, passd, pgbench, out, workDir, repo, script string
-	phases, pkgs                                          []string
+	phases, pkgs, sweepCases                              []string
 	clients, sepaPayouts                                  []int
 	submitDuration                                        time.Duration
 	patients, sweepInvoices, releasePatients, repeat      int
+	dayInvoices, dayDecisions                             int
 	pgSettings                                            string
 }
 
@@ -72,6 +79,11 @@ func parseFlags(args []string) (options, error) {
 	fs.IntVar(&o.patients, "patients", 2000, "submit: patient files invoiced at random")
 	fs.IntVar(&o.sweepInvoices, "sweep-invoices", 1_000_000, "sweep: pending invoices seeded, half past their deadline")
 	fs.IntVar(&o.releasePatients, "release-patients", 100_000, "sweep: patients whose rights are opened for the release job")
+	// An ordinary day: a million invoices waiting, two per patient, and a
+	// thousand opening decisions since the last run; see dayCase.
+	fs.IntVar(&o.dayInvoices, "day-invoices", 1_000_000, "sweep release-day: pending invoices seeded, two per patient, all within their deadline")
+	fs.IntVar(&o.dayDecisions, "day-decisions", 1000, "sweep release-day: patients whose rights were opened since the last run")
+	cases := fs.String("sweep-cases", strings.Join(allSweepCases, ","), "sweep: the cases measured: "+strings.Join(allSweepCases, ","))
 	sepa := fs.String("sepa-payouts", "1000,10000", "sepa: payouts per batch, one run each")
 	pkgs := fs.String("go-bench", "./...", "gobench: packages whose benchmarks run")
 	if err := fs.Parse(args); err != nil {
@@ -82,6 +94,12 @@ func parseFlags(args []string) (options, error) {
 	}
 	if o.serverURL == "" {
 		return o, errors.New("--server-url (or BENCH_SERVER_URL) is not set: run `make bench`, which starts a PostgreSQL for the bench")
+	}
+	o.sweepCases = splitList(*cases)
+	for _, c := range o.sweepCases {
+		if !slices.Contains(allSweepCases, c) {
+			return o, fmt.Errorf("--sweep-cases: unknown case %q (known: %s)", c, strings.Join(allSweepCases, ","))
+		}
 	}
 	o.phases = splitList(*phases)
 	for _, p := range o.phases {
@@ -97,10 +115,26 @@ func parseFlags(args []string) (options, error) {
 		return o, fmt.Errorf("--sepa-payouts: %w", err)
 	}
 	o.pkgs = strings.Fields(*pkgs)
-	if o.submitDuration < time.Second || o.patients < 1 || o.sweepInvoices < 2 || o.releasePatients < 0 || o.repeat < 1 {
-		return o, errors.New("--submit-duration must be at least 1s, --patients and --repeat at least 1, --sweep-invoices at least 2")
+	if o.submitDuration < time.Second || o.patients < 1 || o.sweepInvoices < 2 || o.releasePatients < 0 || o.repeat < 1 ||
+		o.dayInvoices < 2 || o.dayDecisions < 1 {
+		return o, errors.New("--submit-duration must be at least 1s, --patients, --repeat and --day-decisions at least 1, --sweep-invoices and --day-invoices at least 2")
 	}
 	return o, nil
+}
+
+// sweepCasesToRun are the sweep cases asked for, with their worlds.
+func (o options) sweepCasesToRun() []sweepCase {
+	all := map[string]sweepCase{
+		"deadline": {Name: "deadline", Job: "deadline", World: backlog(o.sweepInvoices, 0)},
+		"release":  {Name: "release", Job: "release", World: backlog(o.sweepInvoices, o.releasePatients)},
+		"release-day": {Name: "release-day", Job: "release",
+			World: worldShape{invoices: o.dayInvoices, opened: o.dayDecisions, perPatient: 2, day: true}},
+	}
+	out := make([]sweepCase, 0, len(o.sweepCases))
+	for _, name := range o.sweepCases {
+		out = append(out, all[name])
+	}
+	return out
 }
 
 func splitList(s string) []string {
@@ -159,7 +193,8 @@ func run(ctx context.Context, args []string) error {
 	}
 
 	r := &Results{Settings: Settings{Phases: o.phases, Clients: o.clients, Repeat: o.repeat, SubmitDurationS: o.submitDuration.Seconds(),
-		Patients: o.patients, SweepInvoices: o.sweepInvoices, ReleasePatients: o.releasePatients, SEPAPayouts: o.sepaPayouts,
+		Patients: o.patients, SweepInvoices: o.sweepInvoices, ReleasePatients: o.releasePatients, SweepCases: o.sweepCases,
+		DayInvoices: o.dayInvoices, DayDecisions: o.dayDecisions, SEPAPayouts: o.sepaPayouts,
 		PGSettings: o.pgSettings}}
 	r.Machine = machine(ctx, o.serverURL, o.repo)
 	fail := func(err error) {
@@ -181,11 +216,8 @@ func run(ctx context.Context, args []string) error {
 			fail(submitPhase(ctx, e, submitSettings{Clients: o.clients, Duration: o.submitDuration, Patients: o.patients, Script: script, Repeat: o.repeat},
 				func(row SubmitRow) { r.Submit = append(r.Submit, row) }))
 		case "sweep":
-			for _, job := range []struct {
-				name   string
-				opened int
-			}{{"deadline", 0}, {"release", o.releasePatients}} {
-				row, err := sweepPhase(ctx, e, job.name, o.sweepInvoices, job.opened)
+			for _, c := range o.sweepCasesToRun() {
+				row, err := sweepPhase(ctx, e, c)
 				r.Sweep = append(r.Sweep, row)
 				fail(err)
 			}

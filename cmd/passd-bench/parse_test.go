@@ -98,11 +98,19 @@ func TestFlagsParseListsAndRefuseUnknownPhases(t *testing.T) {
 	if strings.Join(o.phases, ",") != "submit,gobench" || len(o.clients) != 3 || o.clients[2] != 32 || o.submitDuration.Seconds() != 3 {
 		t.Fatalf("options = %+v", o)
 	}
+	// Every sweep case by default, each with its world.
+	cases := o.sweepCasesToRun()
+	if len(cases) != len(allSweepCases) || cases[2].Name != "release-day" || cases[2].Job != "release" ||
+		cases[2].World != (worldShape{invoices: 1_000_000, opened: 1000, perPatient: 2, day: true}) {
+		t.Fatalf("sweep cases = %+v", cases)
+	}
 	for _, bad := range [][]string{
 		{"--server-url", "u", "--phases", "submit,warp"},
 		{"--server-url", "u", "--clients", "1,zero"},
 		{"--server-url", "u", "--clients", "0"},
 		{"--server-url", "u", "--submit-duration", "10ms"},
+		{"--server-url", "u", "--sweep-cases", "release,release-night"},
+		{"--server-url", "u", "--day-decisions", "0"},
 	} {
 		if _, err := parseFlags(bad); err == nil {
 			t.Errorf("parseFlags(%q) gave no error", bad)

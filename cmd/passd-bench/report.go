@@ -45,6 +45,9 @@ type Settings struct {
 	Patients        int      `json:"patients"`
 	SweepInvoices   int      `json:"sweep_invoices"`
 	ReleasePatients int      `json:"release_patients"`
+	SweepCases      []string `json:"sweep_cases"`
+	DayInvoices     int      `json:"day_invoices"`
+	DayDecisions    int      `json:"day_decisions"`
 	SEPAPayouts     []int    `json:"sepa_payouts"`
 	PGSettings      string   `json:"pg_settings"`
 }
@@ -57,6 +60,7 @@ type Target struct {
 	Unit   string  `json:"unit"`
 	Met    bool    `json:"met"`
 	Scored bool    `json:"measured"`
+	short  string  // what a table row calls it, next to the row's figures
 }
 
 // The targets (issue 6), on this kind of 2-core machine.
@@ -66,8 +70,14 @@ const (
 	targetSubmitP99ms   = 50.0
 	targetSweepRatio    = 2.0
 	targetSweepRSSMB    = 150.0
-	targetSEPASeconds   = 1.0
-	targetSEPAPayouts   = 10000
+	// An ordinary day's release run (issue 13, §4): the job alone, before
+	// its audit rows are sealed, against the raw SQL's transaction alone,
+	// and under a second. At this size the sealed figures measure the
+	// sealer's wake-up (audit.SealInterval) more than work.
+	targetDayRunRatio = 2.0
+	targetDayRunS     = 1.0
+	targetSEPASeconds = 1.0
+	targetSEPAPayouts = 10000
 	// The SEPA file is streamed when the largest batch's peak RSS is
 	// within this of the smallest's: a 10 000-payout document held in
 	// memory would add more than that.
@@ -88,11 +98,7 @@ func (r *Results) evaluate() {
 	}
 	t = append(t, submit, p99)
 	for _, row := range r.Sweep {
-		t = append(t,
-			Target{Name: "sweep " + row.Job + " ratio passd/raw SQL", Want: fmt.Sprintf("<= %.0f", targetSweepRatio),
-				Value: row.Ratio, Scored: row.RawS > 0, Met: row.RawS > 0 && row.Ratio <= targetSweepRatio},
-			Target{Name: "sweep " + row.Job + " peak RSS", Want: fmt.Sprintf("<= %.0f MB", targetSweepRSSMB), Unit: "MB",
-				Value: row.PeakRSSMB, Scored: row.PeakRSSMB > 0, Met: row.PeakRSSMB > 0 && row.PeakRSSMB <= targetSweepRSSMB})
+		t = append(t, row.targets()...)
 	}
 	for _, row := range r.SEPA {
 		if row.Payouts >= targetSEPAPayouts {
@@ -116,6 +122,35 @@ func (r *Results) evaluate() {
 			Scored: lo.PeakRSSMB > 0 && hi.PeakRSSMB > 0, Met: lo.PeakRSSMB > 0 && hi.PeakRSSMB > 0 && growth <= targetSEPAGrowthMB})
 	}
 	r.Targets = t
+}
+
+// name is the row's case; results written before cases had names give
+// their job.
+func (row SweepRow) name() string {
+	if row.Case != "" {
+		return row.Case
+	}
+	return row.Job
+}
+
+// targets are the row's targets: a backlog's run to its last sealed audit
+// row against the raw SQL's, an ordinary day's run alone against the raw
+// SQL's transaction alone and against the clock; passd's peak RSS for both.
+func (row SweepRow) targets() []Target {
+	name := "sweep " + row.name()
+	rss := Target{Name: name + " peak RSS", short: "RSS", Want: fmt.Sprintf("<= %.0f MB", targetSweepRSSMB), Unit: "MB",
+		Value: row.PeakRSSMB, Scored: row.PeakRSSMB > 0, Met: row.PeakRSSMB > 0 && row.PeakRSSMB <= targetSweepRSSMB}
+	if !row.OrdinaryDay {
+		return []Target{{Name: name + " ratio passd/raw SQL", short: "ratio", Want: fmt.Sprintf("<= %.0f", targetSweepRatio),
+			Value: row.Ratio, Scored: row.RawS > 0, Met: row.RawS > 0 && row.Ratio <= targetSweepRatio}, rss}
+	}
+	return []Target{
+		{Name: name + " run ratio passd/raw SQL", short: "run ratio", Want: fmt.Sprintf("<= %.0f", targetDayRunRatio),
+			Value: row.RunRatio, Scored: row.RawStatementS > 0, Met: row.RawStatementS > 0 && row.RunRatio <= targetDayRunRatio},
+		{Name: name + " passd run", short: "run", Want: fmt.Sprintf("<= %.0f s", targetDayRunS), Unit: "s",
+			Value: row.PassdJobS, Scored: row.PassdJobS > 0, Met: row.PassdJobS > 0 && row.PassdJobS <= targetDayRunS},
+		rss,
+	}
 }
 
 // mark is how a table shows a target: "ok", or what was wanted.
@@ -173,18 +208,11 @@ func (r *Results) writeTable(w io.Writer) {
 		fmt.Fprintln(w)
 	}
 	if len(r.Sweep) > 0 {
-		fmt.Fprintln(w, "Sweep: the job through passd vs one SQL statement on an identical copy, each timed until its audit rows are sealed")
-		fmt.Fprintln(tw, "job\tpending\tdecided\tpassd s\traw SQL s\tratio\tpeak RSS MB\ttarget")
+		fmt.Fprintln(w, "Sweep: the job through passd vs raw SQL on an identical copy; s: until its audit rows are sealed; run s: the job's run, the raw SQL's transaction")
+		fmt.Fprintln(tw, "case\tpending\tdecided\tpassd s\traw SQL s\tratio\tpassd run s\traw SQL run s\trun ratio\tpeak RSS MB\ttarget")
 		for _, row := range r.Sweep {
-			ratio, rss := "not measured", "not measured"
-			if row.RawS > 0 {
-				ratio = mark(row.Ratio <= targetSweepRatio, fmt.Sprintf("<= %.0f", targetSweepRatio))
-			}
-			if row.PeakRSSMB > 0 {
-				rss = mark(row.PeakRSSMB <= targetSweepRSSMB, fmt.Sprintf("<= %.0f MB", targetSweepRSSMB))
-			}
-			fmt.Fprintf(tw, "%s\t%d\t%d\t%.2f\t%.2f\t%.2f\t%.0f\tratio %s, RSS %s\n", row.Job, row.Invoices, row.Decided, row.PassdS, row.RawS,
-				row.Ratio, row.PeakRSSMB, ratio, rss)
+			fmt.Fprintf(tw, "%s\t%d\t%d\t%.2f\t%.2f\t%.2f\t%.3f\t%.3f\t%.2f\t%.0f\t%s\n", row.name(), row.Invoices, row.Decided,
+				row.PassdS, row.RawS, row.Ratio, row.PassdJobS, row.RawStatementS, row.RunRatio, row.PeakRSSMB, sweepMarks(row.targets()))
 		}
 		tw.Flush()
 		fmt.Fprintln(w)
@@ -228,6 +256,20 @@ func (r *Results) writeTable(w io.Writer) {
 			fmt.Fprintf(w, "  - %s\n", strings.ReplaceAll(e, "\n", "\n    "))
 		}
 	}
+}
+
+// sweepMarks is how the table shows a sweep row's targets: "run ratio ok,
+// RSS MISSED (<= 150 MB)".
+func sweepMarks(targets []Target) string {
+	var out []string
+	for _, t := range targets {
+		state := "not measured"
+		if t.Scored {
+			state = mark(t.Met, t.Want)
+		}
+		out = append(out, t.short+" "+state)
+	}
+	return strings.Join(out, ", ")
 }
 
 func unit(u string) string {

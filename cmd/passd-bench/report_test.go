@@ -22,6 +22,8 @@ func sampleResults() *Results {
 		Sweep: []SweepRow{
 			{Job: "deadline", Invoices: 1000000, Expected: 500000, Decided: 500000, RawDecided: 500000, PassdS: 30, RawS: 20, Ratio: 1.5, PeakRSSMB: 40, SummaryMatch: true},
 			{Job: "release", Invoices: 1000000, Expected: 300000, Decided: 300000, RawDecided: 300000, PassdS: 50, RawS: 20, Ratio: 2.5, PeakRSSMB: 200, SummaryMatch: true},
+			{Case: "release-day", Job: "release", Invoices: 1000000, OrdinaryDay: true, Expected: 2000, Decided: 2000, RawDecided: 2000,
+				PassdJobS: 0.3, PassdS: 0.6, RawStatementS: 0.2, RawS: 0.3, Ratio: 2, RunRatio: 1.5, PeakRSSMB: 30, SummaryMatch: true},
 		},
 		SEPA:         []SEPARow{{Payouts: 1000, Seconds: 0.1, Bytes: 5000, PeakRSSMB: 30}, {Payouts: 10000, Seconds: 0.4, Bytes: 9000, PeakRSSMB: 33}},
 		GoBenchmarks: []GoBench{{Package: "passd/money", Name: "BenchmarkShare", Iterations: 2000000, NsPerOp: 549, BytesPerOp: 264, AllocsPerOp: 9}},
@@ -46,6 +48,9 @@ func TestEvaluateMarksEachTarget(t *testing.T) {
 		"sweep deadline peak RSS":                        true,
 		"sweep release ratio passd/raw SQL":              false, // 2.5 > 2
 		"sweep release peak RSS":                         false, // 200 > 150
+		"sweep release-day run ratio passd/raw SQL":      true,  // the job alone: 0.3 / 0.2
+		"sweep release-day passd run":                    true,
+		"sweep release-day peak RSS":                     true,
 		"sepa 10000 payouts":                             true,
 		"sepa streamed (peak RSS 10000 vs 1000 payouts)": true, // +3 MB
 	}
@@ -85,7 +90,8 @@ func TestTableShowsFiguresAndMisses(t *testing.T) {
 		"10000    0.400  9000   33           ok",
 		"passd/money  BenchmarkShare  549    264   9",
 		"ERRORS (1): the bench failed",
-		"timeout   1000000  0        12.00    0.00       0.00   30           ratio not measured, RSS ok",
+		"release-day  1000000  2000     0.60     0.30       2.00   0.300        0.200          1.50       30           run ratio ok, run ok, RSS ok",
+		"timeout      1000000  0        12.00    0.00       0.00   0.000        0.000          0.00       30           ratio not measured, RSS ok",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("table lacks %q:\n%s", want, out)

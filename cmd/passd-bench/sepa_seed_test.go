@@ -20,7 +20,7 @@ func TestSeedPayoutBatchMakesAValidSEPAFile(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	u := dbtest.NewURL(t)
-	if _, err := seedSweep(ctx, u, 100, 0); err != nil {
+	if _, err := seedSweep(ctx, u, backlog(100, 0)); err != nil {
 		t.Fatal(err)
 	}
 	const n = 1200

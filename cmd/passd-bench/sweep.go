@@ -1,9 +1,8 @@
 package main
 
-// The sweep benchmark's data and its yardstick: seedSweep fills a fresh
-// database with pending invoices through COPY, rawSweep makes in one SQL
-// statement the state change a job makes through passd, and sweepSummary
-// reads what a sweep left so that the two can be compared.
+// The sweep benchmark's data: seedSweep fills a fresh database with
+// pending invoices through COPY, and sweepSummary reads what a sweep left
+// so that passd's copy and the raw SQL's (sweep_raw.go) can be compared.
 
 import (
 	"context"
@@ -24,6 +23,7 @@ import (
 
 // The shape of the seeded world.
 const (
+	// A backlog's patients have five invoices each.
 	invoicesPerPatient  = 5
 	linesPerInvoice     = 3
 	invoicesPerProvider = 1000
@@ -56,26 +56,54 @@ var actCodes = map[string][linesPerInvoice][2]string{
 	billing.KindLaboratory:   {{"0552", "Hémogramme"}, {"1104", "Glycémie"}, {"0323", "Ionogramme"}},
 }
 
+// worldShape is the world a sweep case seeds.
+type worldShape struct {
+	invoices   int // pending
+	opened     int // patients whose rights are opened
+	perPatient int // invoices per patient
+	// day makes an ordinary day's world rather than a backlog: every
+	// pending invoice is within its deadline (the deadline job decided the
+	// others), the opened patients' rights were decided in the last hours,
+	// covering all their care, and nobody is refused.
+	day bool
+}
+
+// backlog is the world of the deadline and release cases: n invoices, five
+// per patient, half past their deadline, opened patients decided over
+// the last months (and a twentieth as many refused).
+func backlog(n, opened int) worldShape {
+	return worldShape{invoices: n, opened: opened, perPatient: invoicesPerPatient}
+}
+
 // sweepWorld is the deterministic plan seedSweep writes: which patient has
 // which rights, and which invoice has which provider, dates and lines. It
 // is computed, not stored, so a million invoices cost no memory to plan.
 type sweepWorld struct {
-	today     calendar.Date
-	now       time.Time // the instant "today" was taken at
-	n         int       // invoices
-	patients  int
-	providers int
-	opened    int
-	refused   int
+	today      calendar.Date
+	now        time.Time // the instant "today" was taken at
+	n          int       // invoices
+	perPatient int
+	day        bool
+	patients   int
+	providers  int
+	opened     int
+	refused    int
 }
 
-func newSweepWorld(now time.Time, n, opened int) (sweepWorld, error) {
-	patients := (n + invoicesPerPatient - 1) / invoicesPerPatient
+func newSweepWorld(now time.Time, shape worldShape) (sweepWorld, error) {
+	n, opened, per := shape.invoices, shape.opened, shape.perPatient
+	if per < 1 {
+		return sweepWorld{}, fmt.Errorf("bench: seed: %d invoices per patient", per)
+	}
+	patients := (n + per - 1) / per
 	if n <= 0 || opened < 0 || opened > patients {
 		return sweepWorld{}, fmt.Errorf("bench: seed: %d invoices give %d patients; %d cannot have their rights opened", n, patients, opened)
 	}
 	refused := min(opened/refusedPerOpened, patients-opened)
-	return sweepWorld{today: calendar.Today(now), now: now, n: n, patients: patients,
+	if shape.day {
+		refused = 0
+	}
+	return sweepWorld{today: calendar.Today(now), now: now, n: n, perPatient: per, day: shape.day, patients: patients,
 		providers: max(minProviders, n/invoicesPerProvider), opened: opened, refused: refused}, nil
 }
 
@@ -112,21 +140,16 @@ var regimes = [3]string{"puma", "puma_css", "ame"}
 // CPAM's limit (prescribed or not).
 func (w sweepWorld) patient(p int) patientRights {
 	if o, ok := spread(p, w.patients, w.opened); ok {
-		r := patientRights{status: "opened", reference: fmt.Sprintf("CPAM-%08d", o)}
-		switch m := o % 20; {
-		case m < 12:
-			r.regime = "puma"
-		case m < 17:
-			r.regime = "puma_css"
-		default:
-			r.regime = "ame"
+		if w.day {
+			return w.decidedToday(o)
 		}
+		r := patientRights{status: "opened", regime: openedRegime(o), reference: fmt.Sprintf("CPAM-%08d", o)}
 		// Most decisions came in time for every invoice of the file; one
 		// in five came lately: on the deadline day of the patient's first
 		// invoice past its deadline (just in time for it), too late for
 		// the others past theirs.
 		decided := w.today.AddDays(-200 - o%10)
-		if firstPast := p*invoicesPerPatient + p%2; o%5 == 0 && firstPast < w.n {
+		if firstPast := p*w.perPatient + p%2; o%5 == 0 && firstPast < w.n {
 			decided = w.invoice(firstPast, r).deadline
 		}
 		r.filedOn = decided.AddDays(-15 - o%30)
@@ -136,7 +159,7 @@ func (w sweepWorld) patient(p int) patientRights {
 		}
 		// The first two of the patient's invoices that are not past their
 		// deadline (their care date does not depend on the rights).
-		first := p*invoicesPerPatient + 1 - p%2
+		first := p*w.perPatient + 1 - p%2
 		switch {
 		case o%50 == 7:
 			r.oldRights = true
@@ -172,6 +195,34 @@ func (w sweepWorld) patient(p int) patientRights {
 	return patientRights{status: "none"}
 }
 
+// openedRegime is the regime of the o-th opened file: puma for twelve in
+// twenty, puma_css for five, ame for three.
+func openedRegime(o int) string {
+	switch m := o % 20; {
+	case m < 12:
+		return "puma"
+	case m < 17:
+		return "puma_css"
+	default:
+		return "ame"
+	}
+}
+
+// decidedToday is the o-th opened file of an ordinary day: the
+// application made two to six weeks ago, the rights taking effect three
+// months before it (for a year, but for puma), so covering every pending
+// invoice, the decision taken in the last four hours.
+func (w sweepWorld) decidedToday(o int) patientRights {
+	r := patientRights{status: "opened", regime: openedRegime(o), reference: fmt.Sprintf("CPAM-%08d", o)}
+	r.filedOn = w.today.AddDays(-15 - o%30)
+	r.from = r.filedOn.AddDays(-90)
+	if r.regime != "puma" {
+		r.to = r.from.AddYears(1).AddDays(-1)
+	}
+	r.decidedAt = w.now.Add(-time.Duration(1+o%240) * time.Minute).Truncate(time.Second)
+	return r
+}
+
 func atParisTime(d calendar.Date, hour int) time.Time {
 	return time.Date(d.Year(), d.Month(), d.Day(), hour, 0, 0, 0, calendar.Paris())
 }
@@ -192,22 +243,27 @@ func (s invoiceShape) totalCents() int64 {
 	return t
 }
 
-// pastDeadline reports whether invoice k's deadline is before today: every
-// even one, so half of them.
-func pastDeadline(k int) bool { return k%2 == 0 }
+// pastDeadline reports whether invoice k's deadline is before today: in a
+// backlog every even one, so half of them; on an ordinary day none.
+func (w sweepWorld) pastDeadline(k int) bool { return !w.day && k%2 == 0 }
 
-// invoice k: five per patient in a row; past its deadline (care 91 to 270
-// days ago) or not (care within the last 90 days), alternately; from a
-// provider picked by a hash of k; three lines whose prices make the CPAM's
-// share fall on half cents often enough to exercise the rounding.
+// invoice k: w.perPatient per patient in a row; in a backlog, past its
+// deadline (care 91 to 270 days ago) or not (care within the last 90
+// days), alternately; on an ordinary day, care on one of the last 91 days
+// picked by a hash of k; from a provider picked by another hash of k;
+// three lines whose prices make the CPAM's share fall on half cents often
+// enough to exercise the rounding.
 func (w sweepWorld) invoice(k int, rights patientRights) invoiceShape {
-	s := invoiceShape{patient: k / invoicesPerPatient, provider: int(mix(uint64(k)) % uint64(w.providers))}
+	s := invoiceShape{patient: k / w.perPatient, provider: int(mix(uint64(k)) % uint64(w.providers))}
 	h := k / 2
+	if w.day {
+		h = int(mix(^uint64(k)) % 91)
+	}
 	switch {
-	case pastDeadline(k) && rights.oldRights:
+	case w.pastDeadline(k) && rights.oldRights:
 		// Either side of the two-year limit, which depends on the quarter.
 		s.care = w.today.AddDays(-700 - h%200)
-	case pastDeadline(k):
+	case w.pastDeadline(k):
 		s.care = w.today.AddDays(-91 - h%180)
 	default:
 		// Down to a deadline of today, which is not yet past.
@@ -229,34 +285,42 @@ func mix(x uint64) uint64 {
 	return x ^ x>>31
 }
 
-// expected is how many invoices each job decides on the seeded world: the
-// deadline job every invoice past its deadline, the release job every
-// invoice of a patient whose rights were decided (Decide always settles
-// those: by their content, or deadline_passed).
+// expected is how many pending invoices each job decides on the seeded
+// world: the deadline job every invoice past its deadline, the release job
+// every invoice of a patient whose rights were decided (Decide always
+// settles those: by their content, or deadline_passed), among the patients
+// of the changes one run takes (releaseChangesPerRun, in patient order:
+// copyRightsChanges). The release job may then decide some of them again.
 func (w sweepWorld) expected() (deadline, release int64) {
-	deadline = int64((w.n + 1) / 2)
-	for p := range w.patients {
+	if !w.day {
+		deadline = int64((w.n + 1) / 2)
+	}
+	changes := 0
+	for p := 0; p < w.patients && changes < releaseChangesPerRun; p++ {
 		if st := w.patient(p).status; st == "opened" || st == "refused" {
-			release += int64(min(invoicesPerPatient, w.n-p*invoicesPerPatient))
+			release += int64(min(w.perPatient, w.n-p*w.perPatient))
+			changes++
 		}
 	}
 	return deadline, release
 }
 
 // seedSweep loads with COPY, into the freshly migrated database at ownerURL
-// (owner/superuser URL), n pending invoices of 3 lines each with their
-// providers (and one user each, who created the invoices) and patients (5
-// invoices each); n/2 are past their deadline today (Europe/Paris).
-// `opened` patients get their rights opened (a mix of puma, puma_css and
-// ame, covering their recent care), and a twentieth as many are refused
-// (0 for the deadline case), each decision also a row of rights_decisions,
-// where passd reads the periods; half the others have applied. Identity is
-// sealed under a throwaway key: no sweep opens it. No audit row is written:
-// the seed is set-up, not a change passd made. Returns how many invoices
-// the job is expected to decide: the deadline job when opened is 0, the
+// (owner/superuser URL), the world shape asks for: its pending invoices of
+// 3 lines each with their providers (and one user each, who created the
+// invoices) and patients (shape.perPatient invoices each); in a backlog
+// half are past their deadline today (Europe/Paris). shape.opened patients
+// get their rights opened (a mix of puma, puma_css and ame, covering their
+// recent care), and in a backlog a twentieth as many are refused, each
+// decision also a row of rights_decisions, where passd reads the periods,
+// and a row of rights_changes, where the release job finds the patients to
+// look at; half the others have applied. Identity is sealed under a
+// throwaway key: no sweep opens it. No audit row is written: the seed is
+// set-up, not a change passd made. Returns how many pending invoices the
+// job is expected to decide: the deadline job when nobody is opened, the
 // release job otherwise.
-func seedSweep(ctx context.Context, ownerURL string, n, opened int) (expected int64, err error) {
-	w, err := newSweepWorld(time.Now(), n, opened)
+func seedSweep(ctx context.Context, ownerURL string, shape worldShape) (expected int64, err error) {
+	w, err := newSweepWorld(time.Now(), shape)
 	if err != nil {
 		return 0, err
 	}
@@ -264,7 +328,7 @@ func seedSweep(ctx context.Context, ownerURL string, n, opened int) (expected in
 		return 0, err
 	}
 	deadline, release := w.expected()
-	if opened == 0 {
+	if shape.opened == 0 {
 		return deadline, nil
 	}
 	return release, nil
@@ -327,7 +391,8 @@ func (w sweepWorld) seed(ctx context.Context, ownerURL string) error {
 			SELECT setval(pg_get_serial_sequence('providers', 'id'), $1),
 			       setval(pg_get_serial_sequence('patients', 'id'), $2),
 			       setval(pg_get_serial_sequence('invoices', 'id'), $3),
-			       setval(pg_get_serial_sequence('rights_decisions', 'id'), greatest($4, 1), $4 > 0)`,
+			       setval(pg_get_serial_sequence('rights_decisions', 'id'), greatest($4, 1), $4 > 0),
+			       setval('rights_changes_seq', greatest($4, 1), $4 > 0)`,
 			w.providers, w.patients, w.n, w.opened+w.refused)
 		if err != nil {
 			return fmt.Errorf("bench: seed: sequences: %w", err)
@@ -343,7 +408,7 @@ func (w sweepWorld) seed(ctx context.Context, ownerURL string) error {
 	}
 	// Statistics for the planner and a visibility map, as a table that has
 	// lived would have: otherwise the first sweep pays for hint bits.
-	if _, err := pool.Exec(ctx, `VACUUM (ANALYZE) providers, users, patients, rights_decisions, invoices, invoice_lines`); err != nil {
+	if _, err := pool.Exec(ctx, `VACUUM (ANALYZE) providers, users, patients, rights_decisions, rights_changes, invoices, invoice_lines`); err != nil {
 		return fmt.Errorf("bench: seed: vacuum: %w", err)
 	}
 	return nil
@@ -484,10 +549,11 @@ func (w sweepWorld) copyPatients(ctx context.Context, tx pgx.Tx, keys *keyring.R
 // its regime, dates and reference, or a refusal with its reason; a refusal
 // carries no regime), the application it answers and when it was taken.
 // Nobody seeded took it: decided_by is NULL. passd's sweeps read the
-// periods from here, the file's columns only for its latest state.
+// periods from here, the file's columns only for its latest state. Each
+// is then noted for the release job (copyRightsChanges).
 func (w sweepWorld) copyRightsDecisions(ctx context.Context, tx pgx.Tx) error {
 	p := -1 // the patient of the last row written
-	return copyRows(ctx, tx, "rights_decisions", []string{"id", "patient_id", "decision", "regime", "effective_from", "effective_to",
+	err := copyRows(ctx, tx, "rights_decisions", []string{"id", "patient_id", "decision", "regime", "effective_from", "effective_to",
 		"reference", "reason", "filed_on", "decided_at"},
 		w.opened+w.refused, func(i int, row []any) error {
 			var r patientRights
@@ -507,6 +573,22 @@ func (w sweepWorld) copyRightsDecisions(ctx context.Context, tx pgx.Tx) error {
 			}
 			return nil
 		})
+	if err != nil {
+		return err
+	}
+	return copyRightsChanges(ctx, tx)
+}
+
+// copyRightsChanges tells the release job of each seeded decision, as
+// claims.noteRightsChange does in the decision's transaction: one change
+// per decided file, when it was decided, numbered as its decision (patient
+// order) so that the changes one run takes are known (expected).
+func copyRightsChanges(ctx context.Context, tx pgx.Tx) error {
+	_, err := tx.Exec(ctx, `INSERT INTO rights_changes (patient_id, seq, changed_at) SELECT patient_id, id, decided_at FROM rights_decisions`)
+	if err != nil {
+		return fmt.Errorf("bench: seed: rights changes: %w", err)
+	}
+	return nil
 }
 
 func nullText(s string) any {
@@ -529,7 +611,7 @@ func (w sweepWorld) copyInvoices(ctx context.Context, tx pgx.Tx, users map[int64
 	}
 	err := copyRows(ctx, tx, "invoices", []string{"id", "provider_id", "patient_id", "external_ref", "care_date", "deadline", "total", "created_by", "created_at"},
 		w.n, func(k int, row []any) error {
-			s := w.invoice(k, rightsOf(k/invoicesPerPatient))
+			s := w.invoice(k, rightsOf(k/w.perPatient))
 			row[0], row[1], row[2] = int64(k+1), int64(s.provider+1), int64(s.patient+1)
 			row[3], row[4], row[5] = fmt.Sprintf("F%09d", k+1), s.care, s.deadline
 			row[6], row[7], row[8] = decimal.New(s.totalCents(), -2), users[int64(s.provider+1)], atParisTime(s.care, 18)
@@ -542,162 +624,12 @@ func (w sweepWorld) copyInvoices(ctx context.Context, tx pgx.Tx, users map[int64
 	return copyRows(ctx, tx, "invoice_lines", []string{"invoice_id", "position", "code", "label", "quantity", "unit_price"},
 		w.n*linesPerInvoice, func(i int, row []any) error {
 			k, j := i/linesPerInvoice, i%linesPerInvoice
-			s := w.invoice(k, rightsOf(k/invoicesPerPatient))
+			s := w.invoice(k, rightsOf(k/w.perPatient))
 			act := actCodes[providerKinds[s.provider%len(providerKinds)]][j]
 			row[0], row[1], row[2], row[3] = int64(k+1), int32(j+1), act[0], act[1]
 			row[4], row[5] = int32(s.quantity[j]), decimal.New(s.unitCents[j], -2)
 			return nil
 		})
-}
-
-// The selectors of billing/jobs.go, on the candidate's invoice (i) and
-// patient (pt), with n.today for the Paris date.
-var rawSelectors = map[string]string{
-	"release":  `(pt.rights_status IN ('opened', 'refused') OR EXISTS (SELECT 1 FROM rights_decisions d WHERE d.patient_id = pt.id))`,
-	"deadline": `i.deadline < n.today`,
-}
-
-// rawSweepSQL is the job as one statement: rights.InForce (the opened, not
-// superseded period covering the care date, decided by the deadline day,
-// with the largest rate for the provider's kind, a missing rate counting
-// as zero; on a tie the latest decision) and billing.Decide in a CASE
-// (same order of tests), billing.SplitLines per line at the period's rate
-// (CPAM share rounded half away from zero to the cent, which numeric's
-// round does, the city the exact remainder), the guarded update, then the
-// rows passd writes after it: claims with the period that released them
-// (claims.Store.Queue), payouts (billing's owe), their journal postings
-// (journal.Post, one transaction id each) and the audit rows of all three
-// with passd's JSON documents (billing's planDecisions: a released
-// invoice's carries its regime and decision). The audit rows go in through
-// one INSERT so that the chain's statement trigger sees them all at once.
-const rawSweepSQL = `
-WITH n AS MATERIALIZED (
-	SELECT now() AS at, (now() AT TIME ZONE 'Europe/Paris')::date AS today, $1::text AS actor
-),
-cand AS MATERIALIZED (
-	SELECT i.id, i.provider_id, i.patient_id, i.total, i.care_date, i.deadline, pr.kind, n.today,
-	       pt.rights_status AS rights,
-	       (pt.rights_decided_at AT TIME ZONE 'Europe/Paris')::date AS decided_on
-	FROM invoices i
-	JOIN patients pt ON pt.id = i.patient_id
-	JOIN providers pr ON pr.id = i.provider_id
-	CROSS JOIN n
-	WHERE i.status = 'pending' AND %s
-),
-in_force AS (
-	SELECT DISTINCT ON (c.id) c.id, d.id AS decision_id, d.regime, d.reference
-	FROM cand c
-	JOIN rights_decisions d ON d.patient_id = c.patient_id AND d.decision = 'opened' AND d.superseded_at IS NULL
-	     AND d.effective_from <= c.care_date AND (d.effective_to IS NULL OR c.care_date <= d.effective_to)
-	     AND (d.decided_at AT TIME ZONE 'Europe/Paris')::date <= c.deadline
-	LEFT JOIN rates r ON r.regime = d.regime AND r.provider_kind = c.kind
-	ORDER BY c.id, coalesce(r.rate, 0) DESC, d.id DESC
-),
-decided AS (
-	SELECT c.*, f.decision_id, f.regime, f.reference,
-	       CASE WHEN f.decision_id IS NOT NULL THEN
-	                CASE WHEN c.today >= (date_trunc('quarter', c.care_date) + interval '27 months')::date THEN 'prescribed'
-	                     ELSE 'rights_opened' END
-	            WHEN c.rights IN ('opened', 'refused') AND (c.decided_on IS NULL OR c.decided_on <= c.deadline) THEN
-	                CASE WHEN c.rights = 'refused' THEN 'rights_refused' ELSE 'not_covered' END
-	            WHEN c.today > c.deadline THEN 'deadline_passed'
-	       END AS reason
-	FROM cand c LEFT JOIN in_force f ON f.id = c.id
-),
-split AS (
-	SELECT d.id, r.rate,
-	       sum(round(l.quantity * l.unit_price * r.rate, 2)) AS cpam,
-	       sum(l.quantity * l.unit_price - round(l.quantity * l.unit_price * r.rate, 2)) AS city
-	FROM decided d
-	JOIN rates r ON r.regime = d.regime AND r.provider_kind = d.kind
-	JOIN invoice_lines l ON l.invoice_id = d.id
-	WHERE d.reason = 'rights_opened'
-	GROUP BY d.id, r.rate
-),
-final AS (
-	-- A released invoice without lines or rate gets 0 + 0, which the
-	-- invoices_decision_complete check refuses, as passd refuses it.
-	SELECT d.id, d.provider_id, d.reason,
-	       CASE WHEN d.reason = 'rights_opened' THEN 'released' ELSE 'city_due' END AS status,
-	       CASE WHEN d.reason = 'rights_opened' THEN coalesce(s.cpam, 0) ELSE 0 END::numeric(12,2) AS cpam,
-	       CASE WHEN d.reason = 'rights_opened' THEN coalesce(s.city, 0) ELSE d.total END::numeric(12,2) AS city,
-	       s.rate, d.decision_id, d.regime, d.reference
-	FROM decided d LEFT JOIN split s ON s.id = d.id
-	WHERE d.reason IS NOT NULL
-),
-upd AS (
-	UPDATE invoices i
-	SET status = f.status, decision_reason = f.reason, cpam_amount = f.cpam, city_amount = f.city, decided_at = n.at
-	FROM final f CROSS JOIN n
-	WHERE i.id = f.id AND i.status = 'pending'
-	RETURNING i.id, f.provider_id, f.status, f.reason, f.cpam, f.city, f.rate, f.decision_id, f.regime, f.reference
-),
-cl AS (
-	INSERT INTO claims (invoice_id, amount, rate, rights_decision_id, regime, reference, created_at)
-	SELECT u.id, u.cpam, u.rate, u.decision_id, u.regime, u.reference, n.at FROM upd u CROSS JOIN n WHERE u.cpam > 0
-	RETURNING id, invoice_id, amount
-),
-po AS (
-	INSERT INTO payouts (invoice_id, provider_id, amount, reason, created_at)
-	SELECT u.id, u.provider_id, u.city, CASE WHEN u.status = 'released' THEN 'ticket_moderateur' ELSE u.reason END, n.at
-	FROM upd u CROSS JOIN n WHERE u.city > 0
-	RETURNING id, invoice_id, amount, reason
-),
-postings AS MATERIALIZED (
-	SELECT nextval('journal_txn_seq') AS txn, p.* FROM (
-		SELECT 'claim_queued' AS movement, 'cpam_receivable' AS debit_account, 'provider_payable' AS credit_account,
-		       amount, invoice_id, id AS claim_id, NULL::bigint AS payout_id FROM cl
-		UNION ALL
-		SELECT 'payout_due', 'pass_expense', 'provider_payable', amount, invoice_id, NULL, id FROM po
-	) p
-),
-journal AS (
-	INSERT INTO journal_entries (txn_id, posted_at, movement, account, debit, credit, invoice_id, claim_id, payout_id)
-	SELECT p.txn, n.at, p.movement, p.debit_account, p.amount, 0, p.invoice_id, p.claim_id, p.payout_id FROM postings p CROSS JOIN n
-	UNION ALL
-	SELECT p.txn, n.at, p.movement, p.credit_account, 0, p.amount, p.invoice_id, p.claim_id, p.payout_id FROM postings p CROSS JOIN n
-),
-audit AS (
-	INSERT INTO audit_log (actor, action, entity, entity_id, before, after)
-	SELECT n.actor, 'claim.queue', 'claim', c.id::text, NULL::jsonb,
-	       jsonb_build_object('invoice_id', c.invoice_id::text, 'amount', c.amount::text, 'status', 'queued')
-	FROM cl c CROSS JOIN n
-	UNION ALL
-	SELECT n.actor, 'payout.create', 'payout', p.id::text, NULL::jsonb,
-	       jsonb_build_object('invoice_id', p.invoice_id::text, 'amount', p.amount::text, 'reason', p.reason, 'status', 'due')
-	FROM po p CROSS JOIN n
-	UNION ALL
-	SELECT n.actor, 'invoice.decide', 'invoice', u.id::text, '{"status": "pending"}'::jsonb,
-	       jsonb_build_object('status', u.status, 'decision_reason', u.reason, 'cpam_amount', u.cpam::text,
-	                          'city_amount', u.city::text)
-	       || CASE WHEN u.status = 'released' THEN jsonb_build_object('regime', u.regime, 'rights_decision_id', u.decision_id::text)
-	               ELSE '{}'::jsonb END
-	FROM upd u CROSS JOIN n
-)
-SELECT count(*) FROM upd`
-
-// rawSweep runs, as one SQL statement in one transaction on ownerURL, the
-// same state change job ("deadline" or "release") makes through passd:
-// invoice statuses and amounts, claims, payouts, journal entries, audit
-// rows. Returns the invoices decided.
-func rawSweep(ctx context.Context, ownerURL, job string) (int64, error) {
-	selector, ok := rawSelectors[job]
-	if !ok {
-		return 0, fmt.Errorf("bench: raw sweep: no job %q (deadline or release)", job)
-	}
-	conn, err := pgx.Connect(ctx, ownerURL)
-	if err != nil {
-		return 0, fmt.Errorf("bench: raw sweep: %w", err)
-	}
-	defer conn.Close(ctx)
-	var decided int64
-	err = pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
-		return tx.QueryRow(ctx, fmt.Sprintf(rawSweepSQL, selector), "job:"+job).Scan(&decided)
-	})
-	if err != nil {
-		return 0, fmt.Errorf("bench: raw %s sweep: %w", job, err)
-	}
-	return decided, nil
 }
 
 // digest is the count of rows and the sum of a 60-bit hash (from md5) of
@@ -719,17 +651,23 @@ var summaryQueries = []string{
 	        format('count=%s total=%s cpam=%s city=%s decided_at=%s', count(*), sum(total), coalesce(sum(cpam_amount), 0),
 	               coalesce(sum(city_amount), 0), count(decided_at))
 	 FROM invoices GROUP BY status, decision_reason`,
-	`SELECT 'invoices digest', ` + digest(`id, status, decision_reason, cpam_amount, city_amount`) + ` FROM invoices`,
+	`SELECT 'invoices digest', ` + digest(`id, status, decision_reason, cpam_amount, city_amount, outcome_no, outcome_cause`) + ` FROM invoices`,
+	// The outcomes that decisions made again replaced.
+	`SELECT 'invoice outcomes replaced', ` + digest(`invoice_id, outcome_no, status, decision_reason, cpam_amount, city_amount, cause`) + `
+	 FROM invoice_outcomes`,
 	// Claims.
 	`SELECT 'claims ' || status, format('count=%s amount=%s', count(*), sum(amount)) FROM claims GROUP BY status`,
-	`SELECT 'claims digest', ` + digest(`invoice_id, amount, rate, rights_decision_id, regime, reference, status, batch_id, paid_amount, paid_on, rejection_reason`) + ` FROM claims`,
+	`SELECT 'claims digest', ` + digest(`invoice_id, amount, rate, rights_decision_id, regime, reference, status, batch_id, paid_amount, paid_on,
+	        rejection_reason, kind, outcome_no, cancelled_at IS NULL`) + ` FROM claims`,
+	`SELECT 'claims kind ' || kind, format('count=%s amount=%s', count(*), sum(amount)) FROM claims GROUP BY kind`,
 	// The periods that released them (decision ids are the seed's, the
 	// same in both copies).
 	`SELECT 'claims by period ' || coalesce(regime, '-'), format('count=%s amount=%s decisions=%s', count(*), sum(amount), count(DISTINCT rights_decision_id))
 	 FROM claims GROUP BY regime`,
 	// Payouts.
 	`SELECT 'payouts ' || reason || ' ' || status, format('count=%s amount=%s', count(*), sum(amount)) FROM payouts GROUP BY reason, status`,
-	`SELECT 'payouts digest', ` + digest(`p.invoice_id, p.provider_id, p.amount, p.reason, p.status, c.invoice_id, p.note, p.paid_on`) + `
+	`SELECT 'payouts digest', ` + digest(`p.invoice_id, p.provider_id, p.amount, p.reason, p.status, c.invoice_id, p.note, p.paid_on,
+	        p.outcome_no, p.cancelled_at IS NULL`) + `
 	 FROM payouts p LEFT JOIN claims c ON c.id = p.claim_id`,
 	// Journal: per movement and account; each transaction two balanced
 	// lines; every line on its claim's or payout's invoice.
@@ -737,8 +675,13 @@ var summaryQueries = []string{
 	 FROM journal_entries GROUP BY movement, account`,
 	`SELECT 'journal txns not two balanced lines', count(*)::text FROM (
 	     SELECT txn_id FROM journal_entries GROUP BY txn_id HAVING count(*) <> 2 OR sum(debit) <> sum(credit)) t`,
-	`SELECT 'journal digest', ` + digest(`e.movement, e.account, e.debit, e.credit, e.invoice_id, c.invoice_id, p.invoice_id, p.reason`) + `
+	`SELECT 'journal digest', ` + digest(`e.movement, e.account, e.debit, e.credit, e.invoice_id, c.invoice_id, p.invoice_id, p.reason,
+	        e.reverses IS NULL`) + `
 	 FROM journal_entries e LEFT JOIN claims c ON c.id = e.claim_id LEFT JOIN payouts p ON p.id = e.payout_id`,
+	// Each reversal mirrors the transaction it reverses, line by line.
+	`SELECT 'journal reversals of ' || o.movement, format('lines=%s debit=%s credit=%s', count(*), sum(e.debit), sum(e.credit))
+	 FROM journal_entries e JOIN journal_entries o ON o.txn_id = e.reverses AND o.account = e.account AND o.debit = e.credit AND o.credit = e.debit
+	 GROUP BY o.movement`,
 	`SELECT 'journal lines off their invoice', count(*)::text FROM journal_entries e
 	 LEFT JOIN claims c ON c.id = e.claim_id LEFT JOIN payouts p ON p.id = e.payout_id
 	 WHERE (e.claim_id IS NOT NULL AND c.invoice_id IS DISTINCT FROM e.invoice_id)
@@ -755,6 +698,8 @@ var summaryQueries = []string{
 	   AND (coalesce(c.invoice_id, p.invoice_id)::text IS DISTINCT FROM a.after->>'invoice_id'
 	        OR coalesce(c.amount, p.amount)::text IS DISTINCT FROM a.after->>'amount'
 	        OR (a.entity = 'payout' AND p.reason IS DISTINCT FROM a.after->>'reason'))`,
+	// The changes the release job has not handled yet.
+	`SELECT 'rights changes left', ` + digest(`patient_id, seq`) + ` FROM rights_changes`,
 	`SELECT 'audit chain', format('rows=%s seq=%s..%s head=%s', count(*), min(chain_seq), max(chain_seq), (SELECT chain_seq FROM audit_chain_head()))
 	 FROM audit_log`,
 }

@@ -16,45 +16,64 @@ import (
 	"passd/audit"
 )
 
-// SweepRow is one job of the sweep benchmark.
+// sweepCase is one row of the sweep benchmark: a job run on a world.
+type sweepCase struct {
+	Name  string // deadline, release, release-day
+	Job   string // the job passd runs
+	World worldShape
+}
+
+// SweepRow is one case of the sweep benchmark.
 type SweepRow struct {
-	Job      string `json:"job"`
-	Invoices int    `json:"invoices"`
-	Opened   int    `json:"opened_patients"`
-	Expected int64  `json:"expected"`
+	Case       string `json:"case"`
+	Job        string `json:"job"`
+	Invoices   int    `json:"invoices"`
+	Opened     int    `json:"opened_patients"`
+	PerPatient int    `json:"invoices_per_patient"`
+	// OrdinaryDay: every pending invoice within its deadline, the opened
+	// patients' rights decided in the last hours (worldShape.day).
+	OrdinaryDay bool  `json:"ordinary_day"`
+	Expected    int64 `json:"expected"`
 	// Decided is what passd's run reported; RawDecided what the SQL did.
-	Decided    int64 `json:"decided"`
-	RawDecided int64 `json:"raw_decided"`
+	// Both count the invoices decided again after their patient's change
+	// (release; RawRedecided of them), besides the pending ones decided.
+	Decided      int64 `json:"decided"`
+	RawDecided   int64 `json:"raw_decided"`
+	RawRedecided int64 `json:"raw_redecided"`
 	// Both sides are timed to the same end: the rows written and their
 	// audit rows sealed. passd's sealer works while its job runs
 	// (PassdJobS is the job's own run, PassdS until the last row is
-	// sealed); the raw SQL's rows are sealed after its statement
-	// (RawStatementS), by the same audit_seal.
+	// sealed); the raw SQL's rows are sealed after its transaction
+	// (RawStatementS, from its start to its commit), by the same
+	// audit_seal. RunRatio compares the two without the sealing:
+	// PassdJobS / RawStatementS.
 	PassdJobS     float64 `json:"passd_job_s"`
 	PassdS        float64 `json:"passd_s"`
 	RawStatementS float64 `json:"raw_sql_statement_s"`
 	RawS          float64 `json:"raw_sql_s"`
 	Ratio         float64 `json:"ratio"`
+	RunRatio      float64 `json:"run_ratio"`
 	PeakRSSMB     float64 `json:"peak_rss_mb"`
 	// SummaryMatch: both copies ended in the same state.
 	SummaryMatch bool `json:"summary_match"`
 }
 
-// sweepPhase measures one job (deadline or release) on invoices pending
-// invoices, opened of whose patients have rights: passd's run on one
-// database against the one SQL statement on an identical copy.
-func sweepPhase(ctx context.Context, e *env, job string, invoices, opened int) (SweepRow, error) {
-	row := SweepRow{Job: job, Invoices: invoices, Opened: opened}
-	a, err := e.freshDB(ctx, "sweep_"+strings.ReplaceAll(job, "-", "_")+"_a")
+// sweepPhase measures one case: passd's run of its job on one database
+// against raw SQL doing the same on an identical copy.
+func sweepPhase(ctx context.Context, e *env, c sweepCase) (SweepRow, error) {
+	w := c.World
+	row := SweepRow{Case: c.Name, Job: c.Job, Invoices: w.invoices, Opened: w.opened, PerPatient: w.perPatient, OrdinaryDay: w.day}
+	name := "sweep_" + strings.ReplaceAll(c.Name, "-", "_")
+	a, err := e.freshDB(ctx, name+"_a")
 	if err != nil {
 		return row, err
 	}
 	defer e.dropDB(ctx, a)
 	aURL := e.dbURL(a)
-	e.Progress("sweep %s: seeding %d invoices (%d patients with rights)", job, invoices, opened)
+	e.Progress("sweep %s: seeding %d invoices (%d patients with rights)", c.Name, w.invoices, w.opened)
 	start := time.Now()
-	if row.Expected, err = seedSweep(ctx, aURL, invoices, opened); err != nil {
-		return row, fmt.Errorf("sweep %s: seed: %w", job, err)
+	if row.Expected, err = seedSweep(ctx, aURL, w); err != nil {
+		return row, fmt.Errorf("sweep %s: seed: %w", c.Name, err)
 	}
 	// The token is issued before the copy, so that both copies hold it.
 	adminToken, err := e.token(ctx, aURL, "admin", benchAdmin, 0)
@@ -64,69 +83,78 @@ func sweepPhase(ctx context.Context, e *env, job string, invoices, opened int) (
 	if err := onDB(ctx, aURL, "VACUUM ANALYZE"); err != nil {
 		return row, err
 	}
-	b, err := e.cloneDB(ctx, "sweep_"+strings.ReplaceAll(job, "-", "_")+"_b", a, "FILE_COPY")
+	b, err := e.cloneDB(ctx, name+"_b", a, "FILE_COPY")
 	if err != nil {
 		return row, err
 	}
 	defer e.dropDB(ctx, b)
 	bURL := e.dbURL(b)
-	e.Progress("sweep %s: seeded and copied in %s; %d invoices to decide", job, time.Since(start).Round(time.Second), row.Expected)
+	e.Progress("sweep %s: seeded and copied in %s; %d invoices to decide", c.Name, time.Since(start).Round(time.Second), row.Expected)
 
-	run, rss, err := passdSweep(ctx, e, job, aURL, adminToken)
+	run, rss, err := passdSweep(ctx, e, c.Job, aURL, adminToken)
 	if err != nil {
 		return row, err
 	}
 	row.Decided, row.PassdJobS, row.PassdS, row.PeakRSSMB = run.Rows, run.Seconds, run.Seconds+run.SealWait, mb(rss)
 
-	e.Progress("sweep %s: the same in one SQL statement", job)
+	e.Progress("sweep %s: the same in raw SQL", c.Name)
 	if err := onDB(ctx, bURL, "CHECKPOINT"); err != nil {
 		return row, err
 	}
-	t0 := time.Now()
-	row.RawDecided, err = rawSweep(ctx, bURL, job)
+	raw, err := rawSweep(ctx, bURL, c.Job)
 	if err != nil {
-		// No time and no ratio: a statement cut short measured nothing.
-		return row, fmt.Errorf("sweep %s: raw SQL, after %s: %w", job, time.Since(t0).Round(time.Second), err)
+		// No time and no ratio: a transaction cut short measured nothing.
+		return row, fmt.Errorf("sweep %s: raw SQL, after %.1f s: %w", c.Name, raw.Seconds, err)
 	}
-	row.RawStatementS = time.Since(t0).Seconds()
-	if err := sealAll(ctx, bURL); err != nil {
-		return row, fmt.Errorf("sweep %s: seal the raw SQL's audit rows: %w", job, err)
+	row.RawDecided, row.RawRedecided, row.RawStatementS = raw.Decided+raw.Redecided, raw.Redecided, raw.Seconds
+	sealing, err := sealAll(ctx, bURL)
+	if err != nil {
+		return row, fmt.Errorf("sweep %s: seal the raw SQL's audit rows: %w", c.Name, err)
 	}
-	row.RawS = time.Since(t0).Seconds()
-	row.Ratio = row.PassdS / row.RawS
+	row.RawS = raw.Seconds + sealing
+	row.Ratio, row.RunRatio = row.PassdS/row.RawS, row.PassdJobS/row.RawStatementS
 
+	err = compareCopies(ctx, &row, raw, aURL, bURL)
+	return row, err
+}
+
+// compareCopies checks that passd's copy (aURL) and the raw SQL's (bURL)
+// ended in the same state, and that both decided what the seed planned.
+func compareCopies(ctx context.Context, row *SweepRow, raw rawRun, aURL, bURL string) error {
 	sa, err := sweepSummary(ctx, aURL)
 	if err != nil {
-		return row, fmt.Errorf("sweep %s: summary of passd's copy: %w", job, err)
+		return fmt.Errorf("sweep %s: summary of passd's copy: %w", row.Case, err)
 	}
 	sb, err := sweepSummary(ctx, bURL)
 	if err != nil {
-		return row, fmt.Errorf("sweep %s: summary of the raw SQL's copy: %w", job, err)
+		return fmt.Errorf("sweep %s: summary of the raw SQL's copy: %w", row.Case, err)
 	}
 	var problems []string
 	if diff := summaryDiff(sa, sb); diff != "" {
 		problems = append(problems, "the two copies differ after the sweep:\n"+diff)
 	}
-	if row.Decided != row.Expected || row.RawDecided != row.Expected {
-		problems = append(problems, fmt.Sprintf("decided: passd %d, raw SQL %d, seeded to decide %d", row.Decided, row.RawDecided, row.Expected))
+	if row.Decided != row.RawDecided || raw.Decided != row.Expected {
+		problems = append(problems, fmt.Sprintf("decided: passd %d, raw SQL %d (%d pending, %d again), seeded to decide %d pending",
+			row.Decided, row.RawDecided, raw.Decided, raw.Redecided, row.Expected))
 	}
 	row.SummaryMatch = len(problems) == 0
 	if len(problems) > 0 {
-		return row, fmt.Errorf("sweep %s: %s", job, strings.Join(problems, "; "))
+		return fmt.Errorf("sweep %s: %s", row.Case, strings.Join(problems, "; "))
 	}
-	return row, nil
+	return nil
 }
 
 // sealAll chains every audit row still awaiting its seal, as passd's
-// sealer would.
-func sealAll(ctx context.Context, dbURL string) error {
+// sealer would, and returns how long that took once connected.
+func sealAll(ctx context.Context, dbURL string) (float64, error) {
 	conn, err := pgx.Connect(ctx, withRole(dbURL, "passd_app"))
 	if err != nil {
-		return fmt.Errorf("connect: %w", err)
+		return 0, fmt.Errorf("connect: %w", err)
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
+	start := time.Now()
 	_, err = audit.SealPending(ctx, conn, audit.SealBatch)
-	return err
+	return time.Since(start).Seconds(), err
 }
 
 // jobRun is a run of a job as job_runs recorded it.

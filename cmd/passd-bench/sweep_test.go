@@ -36,6 +36,9 @@ func TestRawSweepMatchesTheJobs(t *testing.T) {
 		// time (addRenewals); the count of decisions is then only
 		// bounded below by the world's.
 		renewals bool
+		// day seeds an ordinary day (worldShape.day), two invoices per
+		// patient, instead of a backlog: every decided invoice is released.
+		day bool
 		// outcomes that must occur, as summary keys
 		want []string
 	}{
@@ -48,11 +51,20 @@ func TestRawSweepMatchesTheJobs(t *testing.T) {
 			"invoices released rights_opened", "invoices city_due deadline_passed", "invoices city_due not_covered",
 			"invoices city_due prescribed", "invoices city_due rights_refused",
 			"claims queued", "payouts ticket_moderateur due", "payouts deadline_passed due", "payouts not_covered due",
-			"payouts prescribed due", "payouts rights_refused due"}},
+			"payouts prescribed due", "payouts rights_refused due",
+			// Rights decided after some invoices' deadline: decided
+			// deadline_passed, then again, the CPAM's share claimed back.
+			"claims kind recovery", "payouts deadline_passed cancelled"}},
 		{name: "release with renewals", job: "release", n: 2000, opened: 200, renewals: true, want: []string{
 			"invoices released rights_opened", "invoices city_due deadline_passed", "invoices city_due not_covered",
 			"invoices city_due prescribed", "invoices city_due rights_refused",
-			"claims by period puma", "claims by period puma_css", "claims by period ame"}},
+			"claims by period puma", "claims by period puma_css", "claims by period ame",
+			// A renewal decided after the deadline moves released invoices
+			// to its period: their first claim and payout are cancelled.
+			"claims cancelled", "payouts ticket_moderateur cancelled"}},
+		{name: "release on an ordinary day", job: "release", n: 2000, opened: 30, day: true, want: []string{
+			"invoices released rights_opened", "claims by period puma", "claims by period puma_css", "claims by period ame",
+			"payouts ticket_moderateur due"}},
 		{name: "deadline with renewals", job: "deadline", n: 2000, opened: 200, renewals: true, want: []string{
 			"invoices released rights_opened", "invoices city_due deadline_passed", "invoices city_due prescribed",
 			"claims by period puma", "claims by period puma_css"}},
@@ -62,11 +74,15 @@ func TestRawSweepMatchesTheJobs(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
 			a := dbtest.NewURL(t)
-			expected, err := seedSweep(ctx, a, tc.n, tc.opened)
+			shape := backlog(tc.n, tc.opened)
+			if tc.day {
+				shape.perPatient, shape.day = 2, true
+			}
+			expected, err := seedSweep(ctx, a, shape)
 			if err != nil {
 				t.Fatal(err)
 			}
-			w, err := newSweepWorld(time.Now(), tc.n, tc.opened)
+			w, err := newSweepWorld(time.Now(), shape)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -87,14 +103,19 @@ func TestRawSweepMatchesTheJobs(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			// passd's count holds the invoices the release job decided
+			// again besides the pending ones.
+			if decided != raw.Decided+raw.Redecided || (tc.job == "deadline" && raw.Redecided != 0) {
+				t.Errorf("decided: passd %d, raw SQL %d pending and %d again; want the same", decided, raw.Decided, raw.Redecided)
+			}
 			if tc.renewals {
 				// The renewed files of patients who applied again are
 				// brought up too, and some of their invoices decided.
-				if decided != raw || (tc.job == "release" && decided <= wantDecided) || (tc.job == "deadline" && decided != wantDecided) {
-					t.Errorf("decided: passd %d, raw SQL %d; want the same, and for release more than %d", decided, raw, wantDecided)
+				if (tc.job == "release" && raw.Decided <= wantDecided) || (tc.job == "deadline" && raw.Decided != wantDecided) {
+					t.Errorf("decided: raw SQL %d pending; want for release more than %d, for deadline %[2]d", raw.Decided, wantDecided)
 				}
-			} else if decided != wantDecided || raw != wantDecided {
-				t.Errorf("decided: passd %d, raw SQL %d; want %d", decided, raw, wantDecided)
+			} else if raw.Decided != wantDecided {
+				t.Errorf("decided: raw SQL %d pending; want %d", raw.Decided, wantDecided)
 			}
 
 			viaPassd, err := sweepSummary(ctx, a)
@@ -112,6 +133,9 @@ func TestRawSweepMatchesTheJobs(t *testing.T) {
 				if count(viaPassd[key]) == 0 {
 					t.Errorf("no %q after the %s job: the seed must exercise it (summary: %v)", key, tc.job, viaPassd)
 				}
+			}
+			if released := count(viaPassd["invoices released rights_opened"]); tc.day && (released != 2*int64(tc.opened) || raw.Redecided != 0) {
+				t.Errorf("an ordinary day released %d invoices and decided %d again; want %d released, none again", released, raw.Redecided, 2*tc.opened)
 			}
 			if v := viaPassd["claims queued"]; tc.opened == 0 && v != "" {
 				t.Errorf("claims queued = %s with no rights opened", v)
@@ -171,6 +195,15 @@ func addRenewals(t *testing.T, u string) {
 		WHERE reference LIKE '%-X'`)
 	if err != nil || tag.RowsAffected() == 0 {
 		t.Fatalf("superseded renewals: %v (%d rows)", err, tag.RowsAffected())
+	}
+	// Each new decision told the release job, as claims.noteRightsChange does.
+	_, err = pool.Exec(ctx, `
+		INSERT INTO rights_changes (patient_id, changed_at)
+		SELECT patient_id, max(decided_at) FROM rights_decisions WHERE reference LIKE '%-R' OR reference LIKE '%-X' OR reference LIKE 'CPAM-OLD-%'
+		GROUP BY patient_id ORDER BY patient_id
+		ON CONFLICT (patient_id) DO UPDATE SET seq = nextval('rights_changes_seq'), changed_at = EXCLUDED.changed_at`)
+	if err != nil {
+		t.Fatalf("renewals' changes: %v", err)
 	}
 }
 
@@ -288,6 +321,22 @@ func count(v string) int64 {
 	return 0
 }
 
+// TestExpectedReleaseIsOneRun: the release job takes at most
+// releaseChangesPerRun changes a run, so the seed expects only the
+// invoices of the first decided patients' when there are more.
+func TestExpectedReleaseIsOneRun(t *testing.T) {
+	t.Parallel()
+	// 60 000 patients of 5 invoices, 55 000 opened and 2 750 refused.
+	w, err := newSweepWorld(time.Now(), backlog(300_000, 55_000))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, release := w.expected(); release != releaseChangesPerRun*invoicesPerPatient {
+		t.Errorf("release decides %d pending invoices, want %d: the first %d patients' changes", release,
+			releaseChangesPerRun*invoicesPerPatient, releaseChangesPerRun)
+	}
+}
+
 // TestSeedSweepShape checks what the benchmark relies on: half the
 // invoices past their deadline today, the rights asked for, lines that add
 // up to each total, providers whose identifiers passd would accept.
@@ -296,10 +345,10 @@ func TestSeedSweepShape(t *testing.T) {
 	ctx := context.Background()
 	u := dbtest.NewURL(t)
 	const n, opened = 1001, 60
-	if _, err := seedSweep(ctx, u, n, opened); err != nil {
+	if _, err := seedSweep(ctx, u, backlog(n, opened)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := seedSweep(ctx, u, n, opened); err == nil {
+	if _, err := seedSweep(ctx, u, backlog(n, opened)); err == nil {
 		t.Error("a second seed into the same database was accepted")
 	}
 	pool := openAs(t, u, "")
@@ -319,23 +368,26 @@ func TestSeedSweepShape(t *testing.T) {
 		t.Errorf("past deadline %d of %d pending, %d patients (%d opened, %d refused), %d totals off their lines, %d kinds",
 			past, invoices, patients, open, refused, offTotal, kinds)
 	}
-	// One decision per decided file, saying what the file says, and the
-	// next one passd records does not collide with a seeded one.
-	var decisions, offFile int64
+	// One decision per decided file, saying what the file says, and noted
+	// as a change; the next one passd records does not collide with a
+	// seeded one.
+	var decisions, offFile, changes int64
 	err = pool.QueryRow(ctx, `
 		SELECT (SELECT count(*) FROM rights_decisions),
+		       (SELECT count(*) FROM rights_changes c JOIN rights_decisions d ON d.patient_id = c.patient_id AND d.id = c.seq
+		        AND d.decided_at = c.changed_at),
 		       (SELECT count(*) FROM patients p
 		        LEFT JOIN rights_decisions d ON d.patient_id = p.id
 		        WHERE p.rights_status IN ('opened', 'refused')
 		          AND (d.id IS NULL OR (d.decision, d.regime, d.effective_from, d.effective_to, d.reference, d.reason, d.filed_on, d.decided_at)
 		               IS DISTINCT FROM (p.rights_status, CASE WHEN p.rights_status = 'opened' THEN p.rights_regime END,
 		                                 p.rights_effective_from, p.rights_effective_to, p.rights_reference, p.rights_reason,
-		                                 p.rights_filed_on, p.rights_decided_at)))`).Scan(&decisions, &offFile)
+		                                 p.rights_filed_on, p.rights_decided_at)))`).Scan(&decisions, &changes, &offFile)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if decisions != open+refused || offFile != 0 {
-		t.Errorf("%d decisions for %d decided files, %d of them off their file", decisions, open+refused, offFile)
+	if decisions != open+refused || offFile != 0 || changes != decisions {
+		t.Errorf("%d decisions for %d decided files, %d of them off their file, %d noted for the release job", decisions, open+refused, offFile, changes)
 	}
 	if _, err := pool.Exec(ctx, `INSERT INTO rights_decisions (patient_id, decision, reason, decided_at) VALUES (1, 'refused', 'test', now())`); err != nil {
 		t.Errorf("a new decision after the seed: %v", err)
