@@ -1,7 +1,8 @@
 // The accessibility walk of issue 5: every page of the web package, as its
 // role, at a desktop and at a phone-sized viewport, with axe-core on each
 // (lib.mjs: no serious or critical violation), and the error states worth
-// seeing: a form sent back with its errors, the 403 and 404 pages, and a
+// seeing: a form sent back with its errors (the focus on the first field
+// in error, for the referent's correction), the 403 and 404 pages, and a
 // refused sign-in.
 //
 // Environment (set by cmd/passd/e2e_pages_test.go):
@@ -92,6 +93,20 @@ await scenario('toutes-les-pages', async (run) => {
         await page.getByRole('button', { name: 'Envoyer la facture', exact: true }).click();
         await page.locator('[aria-invalid="true"], .error, [role="alert"]').first().waitFor();
         await run.check(page, `${viewport.name}-facture-invalide`);
+      }
+      if (role === 'cpam_referent') {
+        // A correction without its reason: the form comes back with the
+        // error, and the focus on the field to fix.
+        const correction = pages.find((p) => p.route === '/cpam/dossiers/:id/decisions/:did/corriger');
+        assert(correction, 'no correction page among the pages walked');
+        await open(page, correction.path, 200);
+        await skipBrowserChecks(page);
+        await page.getByLabel('Motif de la correction', { exact: true }).fill('');
+        await page.getByRole('button', { name: 'Enregistrer la correction', exact: true }).click();
+        await page.locator('#correction_reason-error').waitFor();
+        const focused = await page.evaluate(() => document.activeElement && document.activeElement.id);
+        assert(focused === 'correction_reason', `after a refused correction the focus is on #${focused}, want #correction_reason`);
+        await run.check(page, `${viewport.name}-correction-invalide`);
       }
       if (role === 'coordinator') {
         await open(page, '/coordination/dossiers/nouveau', 200);

@@ -150,6 +150,9 @@ type filePage struct {
 	Form    rightsRequestForm
 }
 
+// DecisionTable is the file's decisions, read only.
+func (p filePage) DecisionTable() decisionTable { return decisionTable{Decisions: p.Patient.Decisions} }
+
 func (s *Server) coordinatorFile(c echo.Context) error {
 	return s.renderCoordinatorFile(c, http.StatusOK, rightsRequestForm{})
 }

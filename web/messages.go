@@ -130,6 +130,17 @@ var messages = map[messageKey]string{
 	{"decision", "", whyUnread}:   "La décision n'a pas pu être lue. Vérifiez les champs et recommencez.",
 	{"decision", "", whyNotSaved}: "La décision n'a pas été enregistrée : corrigez le champ signalé.",
 
+	// The correction of a decision: its decision fields read the decision
+	// form's messages (borrowed), the rest are its own.
+	{"correction", "correction_reason", ""}: fmt.Sprintf("Indiquez le motif de la correction (%d caractères au plus).",
+		claims.MaxCorrectionReasonLength),
+	{"correction", "", string(fault.KindPayoutBatched)}: "Un lot de paiement pas encore payé contient un paiement de la ville " +
+		"que cette correction annulerait. " + payoutBatchedWhatToDo,
+	{"correction", "", string(fault.KindAlreadySuperseded)}: "Cette décision a déjà été corrigée : c'est sa correction qui est " +
+		"en vigueur. Corrigez plutôt la dernière décision, depuis le dossier.",
+	{"correction", "", whyUnread}:   "La correction n'a pas pu être lue. Vérifiez les champs et recommencez.",
+	{"correction", "", whyNotSaved}: "La correction n'a pas été enregistrée : corrigez le champ signalé.",
+
 	{"invoice", "patient_file_number", ""}: fmt.Sprintf("Indiquez le numéro de dossier PASS (%d caractères au plus).",
 		billing.MaxFileNumber),
 	{"invoice", "patient_file_number", string(fault.KindUnknownFileNumber)}: "Aucun dossier PASS ne porte ce numéro.",
@@ -163,16 +174,49 @@ var messages = map[messageKey]string{
 	{"payout_batch", "paid_on", whyBeforeApproval}: "La date du paiement ne peut pas précéder l'approbation du lot.",
 }
 
+// payoutBatchedWhatToDo ends the refusal of a correction that would undo
+// a payout in a payout batch not yet paid.
+const payoutBatchedWhatToDo = "Les finances doivent d'abord retirer ce paiement du lot en préparation (en annulant le lot), " +
+	"ou attendre que le lot soit payé ; corrigez ensuite la décision. Rien n'a été modifié."
+
+// payoutBatchedMessage refuses a correction for a payout in a batch not
+// yet paid, naming the batch and the invoice the error's details give
+// (the table's general message when they are missing).
+func payoutBatchedMessage(fe *fault.Error) string {
+	batch, invoice := fe.Details["batch_id"], fe.Details["invoice_id"]
+	if batch == "" || invoice == "" {
+		return messages[messageKey{"correction", "", string(fault.KindPayoutBatched)}]
+	}
+	return fmt.Sprintf("Le lot de paiement n° %s, pas encore payé, contient un paiement de la ville pour la facture n° %s, "+
+		"que cette correction annulerait. ", batch, invoice) + payoutBatchedWhatToDo
+}
+
+// borrowed names the forms whose fields are another form's: the table's
+// messages of that form answer for them where they have none of their own.
+var borrowed = map[string]string{"correction": "decision"}
+
 // message is what form shows for field when fe refused it: the message of
 // the first of fe's kind, its cause and a conflict that the table has for
-// that field, else the field's usual one ("" when the table has none).
+// that field, else the field's usual one ("" when the table has none); a
+// form that borrows another's fields falls back on that form's messages.
 func message(form, field string, fe *fault.Error) string {
+	forms := []string{form}
+	if other, ok := borrowed[form]; ok {
+		forms = append(forms, other)
+	}
 	for _, why := range whys(fe) {
-		if m, ok := messages[messageKey{form, field, why}]; ok {
+		for _, f := range forms {
+			if m, ok := messages[messageKey{f, field, why}]; ok {
+				return m
+			}
+		}
+	}
+	for _, f := range forms {
+		if m, ok := messages[messageKey{f, field, ""}]; ok {
 			return m
 		}
 	}
-	return messages[messageKey{form, field, ""}]
+	return ""
 }
 
 // whys lists what went wrong in fe, most precise first.

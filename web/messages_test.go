@@ -83,3 +83,49 @@ func TestBatchRefusalsReadFromTheTable(t *testing.T) {
 		}
 	}
 }
+
+// TestCorrectionRefusalsReadInFrench: a correction's decision fields read
+// the decision form's messages under the correction's summary, its reason
+// has its own, and its refusals of the whole correction say what to do
+// (the batch and the invoice named when the error gives them).
+func TestCorrectionRefusalsReadInFrench(t *testing.T) {
+	notSaved := messages[messageKey{"correction", "", whyNotSaved}]
+	for _, tc := range []struct {
+		name     string
+		err      error
+		slot     func(f *correctionForm) string
+		want     string
+		summary  string
+		decision string
+	}{
+		{"its reason", fault.Field("correction_reason", "required"), func(f *correctionForm) string { return f.CorrectionReasonErr },
+			messages[messageKey{"correction", "correction_reason", ""}], notSaved, "opened"},
+		{"a CSS start", fault.Field("effective_from", "css").WithCause(claims.ErrCSSStart), func(f *correctionForm) string { return f.FromErr },
+			messages[messageKey{"decision", "effective_from", "css_start"}], notSaved, "opened"},
+		{"a reason for an opening", fault.Field("reason", "only for a refusal"), func(f *correctionForm) string { return f.ReasonErr },
+			messages[messageKey{"decision", "reason", "not_refusal"}], notSaved, "opened"},
+		{"a refusal's reason", fault.Field("reason", "required"), func(f *correctionForm) string { return f.ReasonErr },
+			messages[messageKey{"decision", "reason", ""}], notSaved, "refused"},
+		{"corrected already", fault.New(fault.Conflict, "superseded").WithKind(fault.KindAlreadySuperseded), func(f *correctionForm) string { return "" },
+			"", messages[messageKey{"correction", "", string(fault.KindAlreadySuperseded)}], "opened"},
+		{"a batched payout", fault.New(fault.Conflict, "batched").WithKind(fault.KindPayoutBatched).WithDetail("batch_id", "12").WithDetail("invoice_id", "34"),
+			func(f *correctionForm) string { return "" }, "",
+			"Le lot de paiement n° 12, pas encore payé, contient un paiement de la ville pour la facture n° 34, que cette correction annulerait. " +
+				payoutBatchedWhatToDo, "opened"},
+		{"a batched payout, unnamed", fault.New(fault.Conflict, "batched").WithKind(fault.KindPayoutBatched), func(f *correctionForm) string { return "" },
+			"", messages[messageKey{"correction", "", string(fault.KindPayoutBatched)}], "opened"},
+	} {
+		f := correctionForm{decisionForm: decisionForm{Decision: tc.decision}}
+		if !f.explain(tc.err) {
+			t.Errorf("%s: not explained", tc.name)
+			continue
+		}
+		if got := tc.slot(&f); got != tc.want || f.Summary != tc.summary || tc.summary == "" {
+			t.Errorf("%s: field %q, summary %q; want %q, %q", tc.name, got, f.Summary, tc.want, tc.summary)
+		}
+	}
+	f := correctionForm{}
+	if f.explain(errors.New("boom")) || f.explain(fault.New(fault.Unavailable, "down")) {
+		t.Error("an error that is not the client's is explained")
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/shopspring/decimal"
 
+	"passd/auth"
 	"passd/billing"
 	"passd/calendar"
 	"passd/db"
@@ -60,6 +61,15 @@ func (s *Server) invoiceList(c echo.Context) error {
 type invoicePage struct {
 	Invoice billing.Invoice
 	Badge   Badge
+	Back    navLink // where the reader came from: its own list, or its home
+}
+
+// invoiceBack is the link under an invoice, by the reader's role.
+var invoiceBack = map[auth.Role]navLink{
+	auth.Provider:    {Href: "/effecteur/factures", Label: "Retour à mes factures"},
+	auth.Coordinator: {Href: "/coordination/dossiers", Label: "Retour aux dossiers"},
+	auth.Finance:     {Href: "/finances", Label: "Retour au tableau de bord"},
+	auth.Admin:       {Href: "/admin", Label: "Retour à l'administration"},
 }
 
 func (s *Server) invoicePage(c echo.Context) error {
@@ -69,7 +79,8 @@ func (s *Server) invoicePage(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	// Another provider's invoice is not found, as in the API.
+	// Another provider's invoice is not found, as in the API; the other
+	// roles (no provider id) read every invoice.
 	inv, err := s.billing.Invoice(ctx, id, p.ProviderID)
 	if err != nil {
 		return err
@@ -78,7 +89,8 @@ func (s *Server) invoicePage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.render(c, http.StatusOK, "invoice.html", "Facture "+inv.ExternalRef, invoicePage{Invoice: inv, Badge: InvoiceBadge(inv, settled[inv.ID])})
+	return s.render(c, http.StatusOK, "invoice.html", "Facture "+inv.ExternalRef,
+		invoicePage{Invoice: inv, Badge: InvoiceBadge(inv, settled[inv.ID]), Back: invoiceBack[p.Role]})
 }
 
 // ---- the new invoice form ----

@@ -1,6 +1,8 @@
 package web
 
 import (
+	"fmt"
+	"maps"
 	"net/http"
 	"strings"
 
@@ -43,14 +45,32 @@ type decisionForm struct {
 	DecisionErr, RegimeErr, FromErr, ToErr                string
 	ReferenceErr, CaisseErr, ImmediateErr, ReasonErr      string
 	Summary                                               string
+	// Correcting: the fields hold a decision being corrected, not one
+	// proposed from the application (the start's hint says so).
+	Correcting bool
 }
 
 type decisionPage struct {
-	Patient   claims.Patient
-	Decisions []option
-	Form      decisionForm
+	Patient claims.Patient
+	Form    decisionForm
 }
 
+// DecisionTable is the file's decisions, each one still standing with its
+// "Corriger" link.
+func (p decisionPage) DecisionTable() decisionTable {
+	return decisionTable{Decisions: p.Patient.Decisions, CorrectFrom: fmt.Sprintf("/cpam/dossiers/%d/decisions/", p.Patient.ID)}
+}
+
+// decisionTable is what the "decisions" template shows: a file's
+// decisions and, on the referent's page, the path under which each
+// decision not superseded is corrected ("" elsewhere: no link).
+type decisionTable struct {
+	Decisions   []claims.Decision
+	CorrectFrom string
+}
+
+// decisionOptions are the decision select's options, for the
+// "decision-fields" of the decision and the correction forms.
 var decisionOptions = []option{{string(rights.Opened), "Ouvrir les droits"}, {string(rights.Refused), "Refuser"}}
 
 func (s *Server) referentFile(c echo.Context) error {
@@ -73,7 +93,7 @@ func (s *Server) renderReferentFile(c echo.Context, status int, form *decisionFo
 		form = proposedDecision(patient.Rights, st.AMELookback(), calendar.Today(s.now()))
 	}
 	return s.render(c, status, "referent-file.html", "Dossier "+patient.FileNumber,
-		decisionPage{Patient: patient, Decisions: decisionOptions, Form: *form})
+		decisionPage{Patient: patient, Form: *form})
 }
 
 // proposedDecision fills the form from the application, as the regime's
@@ -104,10 +124,7 @@ func (s *Server) decideRights(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	f := decisionForm{Decision: strings.TrimSpace(c.FormValue("decision")), Regime: strings.TrimSpace(c.FormValue("regime")),
-		From: strings.TrimSpace(c.FormValue("effective_from")), To: strings.TrimSpace(c.FormValue("effective_to")),
-		Reference: strings.TrimSpace(c.FormValue("reference")), Caisse: strings.TrimSpace(c.FormValue("caisse")),
-		Immediate: c.FormValue("immediate_admission") != "", Reason: strings.TrimSpace(c.FormValue("reason"))}
+	f := readDecisionForm(c)
 	d, err := f.decision()
 	if err == nil {
 		_, err = s.claims.DecideRights(c.Request().Context(), p.Actor(), id, d)
@@ -116,6 +133,15 @@ func (s *Server) decideRights(c echo.Context) error {
 		return showRefusedForm(err, f.explain, func(status int) error { return s.renderReferentFile(c, status, &f) })
 	}
 	return redirectWithFlash(c, "rights-decided", "/cpam/dossiers")
+}
+
+// readDecisionForm reads the decision's fields as typed (the decision form
+// and the correction form share them).
+func readDecisionForm(c echo.Context) decisionForm {
+	return decisionForm{Decision: strings.TrimSpace(c.FormValue("decision")), Regime: strings.TrimSpace(c.FormValue("regime")),
+		From: strings.TrimSpace(c.FormValue("effective_from")), To: strings.TrimSpace(c.FormValue("effective_to")),
+		Reference: strings.TrimSpace(c.FormValue("reference")), Caisse: strings.TrimSpace(c.FormValue("caisse")),
+		Immediate: c.FormValue("immediate_admission") != "", Reason: strings.TrimSpace(c.FormValue("reason"))}
 }
 
 // decision is the decision the form stands for, validated. One form serves
@@ -142,10 +168,17 @@ func (f decisionForm) decision() (claims.RightsDecision, error) {
 // explain puts a French message next to the field an error names; false
 // when the error is not the client's. A reason typed for an opening is
 // told apart from a refusal's missing one.
-func (f *decisionForm) explain(err error) bool {
-	if !explainFields(err, "decision", map[string]*string{"decision": &f.DecisionErr, "regime": &f.RegimeErr,
+func (f *decisionForm) explain(err error) bool { return f.explainAs("decision", err, nil) }
+
+// explainAs is explain for form, whose own fields (more) come on top of
+// the decision's: the correction form tells the decision's fields as the
+// decision form does and has its own summaries.
+func (f *decisionForm) explainAs(form string, err error, more map[string]*string) bool {
+	slots := map[string]*string{"decision": &f.DecisionErr, "regime": &f.RegimeErr,
 		"effective_from": &f.FromErr, "effective_to": &f.ToErr, "reference": &f.ReferenceErr, "caisse": &f.CaisseErr,
-		"immediate_admission": &f.ImmediateErr, "reason": &f.ReasonErr}, &f.Summary) {
+		"immediate_admission": &f.ImmediateErr, "reason": &f.ReasonErr}
+	maps.Copy(slots, more)
+	if !explainFields(err, form, slots, &f.Summary) {
 		return false
 	}
 	if f.ReasonErr != "" && f.Decision != string(rights.Refused) {

@@ -34,8 +34,11 @@ var funcs = template.FuncMap{
 	// regimeOptions are the regime select's options, for the
 	// "regime-field" of the coordinator's and the referent's forms.
 	"regimeOptions": func() []option { return regimeOptions },
-	"day":           FormatDay,
-	"moment":        FormatMoment,
+	// decisionOptions are the decision select's, for the "decision-fields"
+	// of the referent's decision and correction forms.
+	"decisionOptions": func() []option { return decisionOptions },
+	"day":             FormatDay,
+	"moment":          FormatMoment,
 }
 
 func mustParsePages() pages {
@@ -146,6 +149,7 @@ var flashes = map[string]string{
 	"patient-created":     "Dossier créé.",
 	"rights-requested":    "Demande de droits enregistrée.",
 	"rights-decided":      "Décision enregistrée.",
+	"rights-corrected":    "Décision corrigée. Les factures déjà décidées du dossier ont été décidées à nouveau.",
 	"claim-batch-created": "Lot créé.",
 	// The finance and admin pages.
 	"batch-drafted":    "Lot préparé.",

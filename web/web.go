@@ -144,6 +144,9 @@ func (s *Server) Routes(e *echo.Echo) {
 	page(http.MethodGet, "/effecteur/factures/nouvelle", s.newInvoiceForm, auth.Provider)
 	page(http.MethodPost, "/effecteur/factures/nouvelle", s.submitInvoice, auth.Provider)
 	page(http.MethodGet, "/effecteur/factures/:id", s.invoicePage, auth.Provider)
+	// Any invoice, for the roles that read them all (as GET
+	// /api/v1/invoices/{id}); a provider reads its own above.
+	page(http.MethodGet, "/factures/:id", s.invoicePage, auth.Coordinator, auth.Finance, auth.Admin)
 	page(http.MethodGet, "/effecteur/releve", s.statementPage, auth.Provider)
 	page(http.MethodGet, "/effecteur/releve.csv", s.statementCSV, auth.Provider)
 
@@ -158,6 +161,8 @@ func (s *Server) Routes(e *echo.Echo) {
 	page(http.MethodGet, "/cpam/dossiers", s.referentQueue, auth.CPAMReferent)
 	page(http.MethodGet, "/cpam/dossiers/:id", s.referentFile, auth.CPAMReferent)
 	page(http.MethodPost, "/cpam/dossiers/:id/decision", s.decideRights, auth.CPAMReferent)
+	page(http.MethodGet, "/cpam/dossiers/:id/decisions/:did/corriger", s.correctionForm, auth.CPAMReferent)
+	page(http.MethodPost, "/cpam/dossiers/:id/decisions/:did/corriger", s.correctRights, auth.CPAMReferent)
 	page(http.MethodGet, "/cpam/lots", s.claimBatches, auth.CPAMReferent)
 	page(http.MethodPost, "/cpam/lots", s.createClaimBatch, auth.CPAMReferent)
 	page(http.MethodGet, "/cpam/lots/:id", s.claimBatch, auth.CPAMReferent)

@@ -110,6 +110,10 @@ func e2ePagesFor(routes []string, samples map[string]string, special map[string]
 	return visits, problems
 }
 
+// e2eWalkPerPage is what the walk's guard allows a page: two viewports,
+// a screenshot and axe at each, on a machine busy with other tests.
+const e2eWalkPerPage = 15 * time.Second
+
 // e2eLabel turns a route into a screenshot name.
 func e2eLabel(route string) string {
 	label := strings.NewReplacer("/", "-", ":", "", "*", "", ".", "-").Replace(strings.Trim(route, "/"))
@@ -180,21 +184,34 @@ func TestE2EEveryPage(t *testing.T) {
 	e2eAPI(t, p.base, tokens[auth.Admin], http.StatusOK, "POST", "/api/v1/jobs/deadline/run", nil)
 	payoutBatch := e2eAPI(t, p.base, tokens[auth.Finance], http.StatusCreated, "POST", "/api/v1/payout-batches", nil)
 
+	file := e2eAPI(t, p.base, tokens[auth.CPAMReferent], http.StatusOK, "GET", fmt.Sprintf("/api/v1/patients/%d", opened.id), nil)
+	decisions, _ := file["rights_decisions"].([]any)
+	if len(decisions) != 1 {
+		t.Fatalf("the opened file has the decisions %v, want one", file["rights_decisions"])
+	}
+	decision := decisions[0].(map[string]any)
+
 	// The pages that take an id, opened on the seeded data. A new one
 	// fails the test until it is given its sample here.
 	samples := map[string]string{
-		"/effecteur/factures/:id":                fmt.Sprintf("/effecteur/factures/%v", invoice["id"]),
-		"/coordination/dossiers/:id":             fmt.Sprintf("/coordination/dossiers/%d", waiting.id),
-		"/coordination/dossiers/:id/attestation": fmt.Sprintf("/coordination/dossiers/%d/attestation", opened.id),
-		"/cpam/dossiers/:id":                     fmt.Sprintf("/cpam/dossiers/%d", waiting.id),
-		"/cpam/lots/:id":                         fmt.Sprintf("/cpam/lots/%v", claimBatch["id"]),
-		"/finances/lots/:id":                     fmt.Sprintf("/finances/lots/%v", payoutBatch["id"]),
+		"/cpam/dossiers/:id/decisions/:did/corriger": fmt.Sprintf("/cpam/dossiers/%d/decisions/%v/corriger", opened.id, decision["id"]),
+		"/effecteur/factures/:id":                    fmt.Sprintf("/effecteur/factures/%v", invoice["id"]),
+		"/coordination/dossiers/:id":                 fmt.Sprintf("/coordination/dossiers/%d", waiting.id),
+		"/coordination/dossiers/:id/attestation":     fmt.Sprintf("/coordination/dossiers/%d/attestation", opened.id),
+		"/cpam/dossiers/:id":                         fmt.Sprintf("/cpam/dossiers/%d", waiting.id),
+		"/cpam/lots/:id":                             fmt.Sprintf("/cpam/lots/%v", claimBatch["id"]),
+		"/finances/lots/:id":                         fmt.Sprintf("/finances/lots/%v", payoutBatch["id"]),
 	}
 	// The pages whose visitor is not their prefix's role: the root sends a
-	// signed-in user home, the sign-in page is for nobody signed in.
+	// signed-in user home, the sign-in page is for nobody signed in, and
+	// an invoice outside a provider's pages is for the roles that read
+	// them all.
 	special := map[string]e2ePageVisit{
 		"/":          {Label: "racine", Role: string(auth.Provider), Path: "/", Status: http.StatusOK, Landing: "/effecteur/factures"},
 		"/connexion": {Label: "connexion", Path: "/connexion", Status: http.StatusOK},
+		// Any invoice, read by finance (the coordinator and the admin
+		// see the same page).
+		"/factures/:id": {Label: "factures-id", Role: string(auth.Finance), Path: fmt.Sprintf("/factures/%v", invoice["id"]), Status: http.StatusOK},
 	}
 	visits, problems := e2ePagesFor(e2ePageRoutes(), samples, special)
 	if len(problems) > 0 {
@@ -213,7 +230,9 @@ func TestE2EEveryPage(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	runE2EScenario(t, "every-page.mjs",
+	// The walk grows with the pages: its guard allows each visit, at each
+	// viewport, several seconds on a loaded machine (chromium, axe).
+	runE2EScenarioWithin(t, max(e2eScenarioTimeout, time.Duration(len(visits))*e2eWalkPerPage), "every-page.mjs",
 		"E2E_BASE_URL="+p.base,
 		"E2E_PAGES="+string(pages),
 		"E2E_TOKENS="+string(tokenJSON),

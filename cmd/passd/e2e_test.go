@@ -80,6 +80,13 @@ func TestE2EProviderInvoice(t *testing.T) {
 // set: `PASSD_E2E_SCREENSHOTS=docs/screenshots` refreshes the README's.
 func runE2EScenario(t *testing.T, script string, env ...string) {
 	t.Helper()
+	runE2EScenarioWithin(t, e2eScenarioTimeout, script, env...)
+}
+
+// runE2EScenarioWithin is runE2EScenario with its own guard, for a
+// scenario whose length grows with what it walks.
+func runE2EScenarioWithin(t *testing.T, timeout time.Duration, script string, env ...string) {
+	t.Helper()
 	root, err := filepath.Abs(filepath.Join("..", "..")) // the working directory of a test is cmd/passd
 	if err != nil {
 		t.Fatal(err)
@@ -96,7 +103,7 @@ func runE2EScenario(t *testing.T, script string, env ...string) {
 		}
 		out = dir
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), e2eScenarioTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, node, filepath.Join("e2e", script))
 	cmd.Dir = root
@@ -106,7 +113,7 @@ func runE2EScenario(t *testing.T, script string, env ...string) {
 	start := time.Now()
 	output, err := cmd.CombinedOutput()
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		t.Fatalf("e2e/%s did not finish within %s:\n%s", script, e2eScenarioTimeout, output)
+		t.Fatalf("e2e/%s did not finish within %s:\n%s", script, timeout, output)
 	}
 	if err != nil {
 		t.Fatalf("e2e/%s failed (%v):\n%s", script, err, output)

@@ -94,8 +94,19 @@
     updateTotal();
   }
 
+  // A form sent back with errors: the focus goes to the first field in
+  // error, or else to the message above the form (given tabindex="-1"),
+  // so that a keyboard or screen-reader user starts where the fix is.
+  function focusFirstError() {
+    var field = document.querySelector('main [aria-invalid="true"]');
+    var alert = document.querySelector('main [role="alert"][tabindex="-1"]');
+    var target = field || alert;
+    if (target) { target.focus(); }
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     var form = document.getElementById("invoice-form");
     if (form) { setup(form); }
+    focusFirstError();
   });
 })();
