@@ -104,7 +104,10 @@ func (s *Store) CorrectRights(ctx context.Context, actor audit.Actor, patientID,
 		if err := noteRightsChange(ctx, tx, patientID, now); err != nil {
 			return err
 		}
-		cause := fmt.Sprintf("décision %d corrigée par la décision %d : %s", old.id, newID, c.CorrectionReason)
+		// The cause goes with each invoice, which its provider reads: it
+		// names the decisions, not the referent's free text, which stays
+		// on the file (health and social data, seen by those who need it).
+		cause := fmt.Sprintf("décision %d corrigée par la décision %d", old.id, newID)
 		if s.redecide != nil {
 			if err := s.redecide(ctx, tx, actor, patientID, cause); err != nil {
 				return err
