@@ -98,8 +98,8 @@ func TestWebReferentCorrectsARefusalIntoAnOpening(t *testing.T) {
 	}
 
 	// The invoice, decided again at once: two outcomes, the first
-	// replaced, the second current with the correction as its cause, for
-	// its provider and for finance alike.
+	// replaced, the second current with the correction (the decisions it
+	// names) as its cause, for its provider and for finance alike.
 	got := h.mustDo(t, http.StatusOK, "GET", "/api/v1/invoices/"+inv, h.admin, "")
 	if got["status"] != "released" || fmt.Sprint(got["outcome_no"]) != "2" {
 		t.Fatalf("the invoice after the correction: %v", got)
@@ -111,7 +111,11 @@ func TestWebReferentCorrectsARefusalIntoAnOpening(t *testing.T) {
 		wantContains(t, who+"'s invoice page", page, "Historique de la décision", "Cette facture a été décidée 2 fois",
 			"<td>à payer par la ville</td>", "<td>droits refusés</td>", "<td>première décision</td>", "remplacée le 15/06/2026 12:00:00",
 			"<td>transmise à la CPAM</td>", "<td>droits ouverts</td>", `<td class="num">21,00`+"\u00a0€</td>", `<td class="num">9,00`+"\u00a0€</td>",
-			"résidence établie : pièce reçue après la décision", `<tr class="current">`, "<td>en vigueur</td>")
+			"corrigée par la décision", `<tr class="current">`, "<td>en vigueur</td>")
+		// The referent's own words stay on the file.
+		if strings.Contains(page, "pièce reçue après la décision") {
+			t.Errorf("%s's invoice page shows the referent's reason for the correction", who)
+		}
 		_, history, _ := strings.Cut(page, "Historique de la décision")
 		if n := strings.Count(history, "<tr"); n != 3 {
 			t.Errorf("%s's invoice history has %d table rows, want a header and two outcomes", who, n)
