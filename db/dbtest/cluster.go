@@ -172,8 +172,16 @@ func (c *Cluster) Restart(t testing.TB, mode string) {
 // it; the test's cleanup resumes a paused server before stopping it.
 func (c *Cluster) Pause(t testing.TB) {
 	t.Helper()
+	// The postmaster first: it forks no more. Its children are listed
+	// once it is stopped, so that a backend it forked while the list was
+	// being read is not left running (it would serve its connection
+	// through the "outage").
+	postmaster := c.processes(t)[0]
+	if err := syscall.Kill(postmaster, syscall.SIGSTOP); err != nil {
+		t.Fatalf("dbtest: pause cluster: postmaster %d: %v", postmaster, err)
+	}
 	pids := c.processes(t)
-	for _, pid := range pids { // the postmaster first: it forks no more
+	for _, pid := range pids[1:] {
 		if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
 			t.Fatalf("dbtest: pause cluster: process %d: %v", pid, err)
 		}
