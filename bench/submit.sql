@@ -1,8 +1,10 @@
 -- The SQL that one POST /api/v1/invoices commits (billing.Store.CreateInvoice
 -- without an Idempotency-Key: one statement, in its own transaction, looks
--- up the patient and the deadline days and writes the invoice, its lines and
--- its audit row), for pgbench -M prepared: PostgreSQL's own limit for the
--- same work, which `make bench` sets passd against.
+-- up the patient, the submission limit and the deadline days and writes the
+-- invoice, its lines, its audit row and, for a file with a rights decision,
+-- the change the release job will read), for pgbench -M prepared:
+-- PostgreSQL's own limit for the same work, which `make bench` sets passd
+-- against.
 --
 -- Variables (pgbench -D; cmd/passd-bench sets them from the seeded data):
 --   patients      how many patient files; file numbers run 1..patients
@@ -16,13 +18,18 @@
 \set ref random(1, 999999999999)
 WITH patient AS (
     SELECT id FROM patients WHERE file_number = :file_prefix || lpad(:patient::text, 6, '0')
+      AND :care_date::date >= current_date - coalesce((SELECT submission_limit_days FROM settings), 1095)
 ), inv AS (
     INSERT INTO invoices (provider_id, patient_id, external_ref, care_date, deadline, total, created_by, created_at)
     SELECT :provider_id, patient.id, 'PGB-' || :client_id::text || '-' || :ref::text, :care_date::date,
            :care_date::date + coalesce(nullif((SELECT deadline_days FROM settings), 0), :default_days::int), 52.75, :user_id, now()
     FROM patient
     ON CONFLICT ON CONSTRAINT invoices_external_ref_key DO NOTHING
-    RETURNING id, deadline, created_at
+    RETURNING id, patient_id, deadline, created_at
+), changed AS (
+    INSERT INTO rights_changes (patient_id, changed_at)
+    SELECT inv.patient_id, now() FROM inv WHERE EXISTS (SELECT 1 FROM rights_decisions d WHERE d.patient_id = inv.patient_id)
+    ON CONFLICT (patient_id) DO UPDATE SET seq = nextval('rights_changes_seq'), changed_at = EXCLUDED.changed_at
 ), lines AS (
     INSERT INTO invoice_lines (invoice_id, position, code, label, quantity, unit_price)
     SELECT inv.id, u.* FROM inv, unnest('{1,2,3}'::int[], '{G,ZBQK002,AMI}'::text[],
