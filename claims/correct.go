@@ -53,11 +53,8 @@ func WithRedecider(r Redecider) Option {
 
 // storedDecision is what a correction reads of the decision it corrects.
 type storedDecision struct {
-	id         int64
-	decision   rights.Status
-	regime     string
-	from, to   calendar.Date
-	reference  string
+	id int64
+	RightsDecision
 	filedOn    calendar.Date
 	superseded bool
 	latest     bool // no decision of the file recorded after it still stands
@@ -114,7 +111,7 @@ func (s *Store) CorrectRights(ctx context.Context, actor audit.Actor, patientID,
 			}
 		}
 		return audit.Append(ctx, tx, audit.Entry{Actor: actor, Action: "patient.rights_correction", Entity: "patient",
-			EntityID: ident.FormatID(patientID), Before: old.audit(), After: correctionAudit(newID, c)})
+			EntityID: ident.FormatID(patientID), Before: decisionAudit(old.id, old.RightsDecision), After: correctionAudit(newID, c)})
 	})
 	if err != nil {
 		return Patient{}, nil, err
@@ -126,14 +123,15 @@ func (s *Store) CorrectRights(ctx context.Context, actor audit.Actor, patientID,
 // lockDecision reads and locks decision id of the file; it must exist on
 // that file (else not found) and not be superseded already.
 func lockDecision(ctx context.Context, tx pgx.Tx, patientID, id int64) (storedDecision, error) {
+	// A NULL date (a refusal's period, no filing) scans as the zero date.
 	var d storedDecision
-	var regime, reference *string
-	var from, to, filed *calendar.Date
 	err := tx.QueryRow(ctx, `
-		SELECT d.id, d.decision, d.regime, d.effective_from, d.effective_to, d.reference, d.filed_on, d.superseded_at IS NOT NULL,
+		SELECT d.id, d.decision, coalesce(d.regime, ''), d.effective_from, d.effective_to,
+		       coalesce(d.reference, ''), d.filed_on, d.superseded_at IS NOT NULL,
 		       NOT EXISTS (SELECT 1 FROM rights_decisions n WHERE n.patient_id = d.patient_id AND n.id > d.id AND n.superseded_at IS NULL)
 		FROM rights_decisions d WHERE d.id = $1 AND d.patient_id = $2
-		FOR UPDATE`, id, patientID).Scan(&d.id, &d.decision, &regime, &from, &to, &reference, &filed, &d.superseded, &d.latest)
+		FOR UPDATE`, id, patientID).Scan(&d.id, &d.Decision, &d.Regime, &d.EffectiveFrom, &d.EffectiveTo, &d.Reference, &d.filedOn,
+		&d.superseded, &d.latest)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return d, fault.New(fault.NotFound, "file %d has no rights decision %d", patientID, id)
 	}
@@ -144,43 +142,26 @@ func lockDecision(ctx context.Context, tx pgx.Tx, patientID, id int64) (storedDe
 		return d, fault.New(fault.Conflict, "rights decision %d was corrected already: correct the decision that replaced it", id).
 			WithKind(fault.KindAlreadySuperseded)
 	}
-	if regime != nil {
-		d.regime = *regime
-	}
-	if reference != nil {
-		d.reference = *reference
-	}
-	if from != nil {
-		d.from = *from
-	}
-	if to != nil {
-		d.to = *to
-	}
-	if filed != nil {
-		d.filedOn = *filed
-	}
 	return d, nil
 }
 
-func (d storedDecision) audit() map[string]any {
-	out := map[string]any{"rights_decision_id": ident.FormatID(d.id), "decision": d.decision}
-	if d.decision == rights.Opened {
-		out["regime"], out["effective_from"], out["reference"] = d.regime, d.from.String(), d.reference
-		if !d.to.IsZero() {
-			out["effective_to"] = d.to.String()
+// decisionAudit is decision id as the audit log keeps it: its period when
+// opened.
+func decisionAudit(id int64, d RightsDecision) map[string]any {
+	out := map[string]any{"rights_decision_id": ident.FormatID(id), "decision": d.Decision}
+	if d.Decision == rights.Opened {
+		out["regime"], out["effective_from"], out["reference"] = d.Regime, d.EffectiveFrom.String(), d.Reference
+		if !d.EffectiveTo.IsZero() {
+			out["effective_to"] = d.EffectiveTo.String()
 		}
 	}
 	return out
 }
 
 func correctionAudit(newID int64, c Correction) map[string]any {
-	out := map[string]any{"rights_decision_id": ident.FormatID(newID), "decision": c.Decision, "correction_reason": c.CorrectionReason}
-	if c.Decision == rights.Opened {
-		out["regime"], out["effective_from"], out["reference"] = c.Regime, c.EffectiveFrom.String(), c.Reference
-		if !c.EffectiveTo.IsZero() {
-			out["effective_to"] = c.EffectiveTo.String()
-		}
-	} else {
+	out := decisionAudit(newID, c.RightsDecision)
+	out["correction_reason"] = c.CorrectionReason
+	if c.Decision != rights.Opened {
 		out["reason"] = c.Reason
 	}
 	return out

@@ -55,13 +55,21 @@ func CancelClaims(ctx context.Context, tx pgx.Tx, actor audit.Actor, now time.Ti
 	if err != nil {
 		return fmt.Errorf("settlement: cancel claims: %w", err)
 	}
+	return reverseCancelled(ctx, tx, now, journal.ClaimQueued, journal.ByClaim, ids, entries)
+}
+
+// reverseCancelled finishes cancelling ids, whose guarded update returned
+// one audit entry each: every one of them must have been cancelled (the
+// caller locked them and read them cancellable), and each one's movement m
+// is reversed in the journal, once.
+func reverseCancelled(ctx context.Context, tx pgx.Tx, now time.Time, m journal.Movement, by journal.Owner, ids []int64, entries []audit.Entry) error {
 	if len(entries) != len(ids) {
-		return fmt.Errorf("settlement: cancel claims: %d of %d were open", len(entries), len(ids))
+		return fmt.Errorf("settlement: cancel %ss: %d of %d could be cancelled", by, len(entries), len(ids))
 	}
-	if n, err := journal.ReverseAll(ctx, tx, now, journal.ClaimQueued, journal.ByClaim, ids); err != nil {
+	if n, err := journal.ReverseAll(ctx, tx, now, m, by, ids); err != nil {
 		return err
 	} else if n != int64(len(ids)) {
-		return fmt.Errorf("settlement: cancel claims: reversed %d queueings for %d claims", n, len(ids))
+		return fmt.Errorf("settlement: cancel %ss: reversed %d %s transactions for %d", by, n, m, len(ids))
 	}
 	return audit.Append(ctx, tx, entries...)
 }
@@ -131,15 +139,7 @@ func CancelPayouts(ctx context.Context, tx pgx.Tx, actor audit.Actor, now time.T
 	if err != nil {
 		return fmt.Errorf("settlement: cancel payouts: %w", err)
 	}
-	if len(entries) != len(ids) {
-		return fmt.Errorf("settlement: cancel payouts: %d of %d were due", len(entries), len(ids))
-	}
-	if n, err := journal.ReverseAll(ctx, tx, now, journal.PayoutDue, journal.ByPayout, ids); err != nil {
-		return err
-	} else if n != int64(len(ids)) {
-		return fmt.Errorf("settlement: cancel payouts: reversed %d of %d", n, len(ids))
-	}
-	return audit.Append(ctx, tx, entries...)
+	return reverseCancelled(ctx, tx, now, journal.PayoutDue, journal.ByPayout, ids, entries)
 }
 
 // Recovery is what the régie paid a provider for an invoice and no longer

@@ -38,6 +38,19 @@ const releaseChangesPerRun = 50000
 // with passd's JSON documents (billing's planDecisions: a released
 // invoice's carries its regime and decision). The audit rows go in through
 // one INSERT so that the chain's statement trigger sees them all at once.
+// newPostingsCTE is the journal postings of the claims (cl) and payouts
+// (po) a statement writes, one transaction each, as journal.Post makes
+// them: both raw statements end with it.
+const newPostingsCTE = `postings AS MATERIALIZED (
+	SELECT nextval('journal_txn_seq') AS txn, p.* FROM (
+		SELECT 'claim_queued' AS movement, 'cpam_receivable' AS debit_account, 'provider_payable' AS credit_account,
+		       amount, invoice_id, id AS claim_id, NULL::bigint AS payout_id FROM cl
+		UNION ALL
+		SELECT 'payout_due', 'pass_expense', 'provider_payable', amount, invoice_id, NULL, id FROM po
+	) p
+),
+`
+
 const rawSweepSQL = `
 WITH n AS MATERIALIZED (
 	SELECT now() AS at, (now() AT TIME ZONE 'Europe/Paris')::date AS today, $1::text AS actor
@@ -111,15 +124,7 @@ po AS (
 	FROM upd u CROSS JOIN n WHERE u.city > 0
 	RETURNING id, invoice_id, amount, reason
 ),
-postings AS MATERIALIZED (
-	SELECT nextval('journal_txn_seq') AS txn, p.* FROM (
-		SELECT 'claim_queued' AS movement, 'cpam_receivable' AS debit_account, 'provider_payable' AS credit_account,
-		       amount, invoice_id, id AS claim_id, NULL::bigint AS payout_id FROM cl
-		UNION ALL
-		SELECT 'payout_due', 'pass_expense', 'provider_payable', amount, invoice_id, NULL, id FROM po
-	) p
-),
-journal AS (
+` + newPostingsCTE + `journal AS (
 	INSERT INTO journal_entries (txn_id, posted_at, movement, account, debit, credit, invoice_id, claim_id, payout_id)
 	SELECT p.txn, n.at, p.movement, p.debit_account, p.amount, 0, p.invoice_id, p.claim_id, p.payout_id FROM postings p CROSS JOIN n
 	UNION ALL
@@ -264,15 +269,7 @@ po AS (
 	FROM upd u CROSS JOIN n WHERE u.city > 0
 	RETURNING id, invoice_id, amount, reason
 ),
-postings AS MATERIALIZED (
-	SELECT nextval('journal_txn_seq') AS txn, p.* FROM (
-		SELECT 'claim_queued' AS movement, 'cpam_receivable' AS debit_account, 'provider_payable' AS credit_account,
-		       amount, invoice_id, id AS claim_id, NULL::bigint AS payout_id FROM cl
-		UNION ALL
-		SELECT 'payout_due', 'pass_expense', 'provider_payable', amount, invoice_id, NULL, id FROM po
-	) p
-),
-journal AS (
+` + newPostingsCTE + `journal AS (
 	INSERT INTO journal_entries (txn_id, posted_at, movement, account, debit, credit, invoice_id, claim_id, payout_id, reverses)
 	SELECT r.txn, n.at, 'reversal', e.account, e.credit, e.debit, e.invoice_id, e.claim_id, e.payout_id, e.txn_id
 	FROM journal_entries e JOIN reversed r ON e.txn_id = r.old CROSS JOIN n
