@@ -28,13 +28,16 @@ func benchLines(n int) []billing.Line {
 var sinkSplit billing.Split
 
 func BenchmarkSplitLines(b *testing.B) {
-	rate := amt("0.65")
 	for _, n := range []int{3, 20} {
 		lines := benchLines(n)
+		rates := make([]decimal.Decimal, n)
+		for i := range rates {
+			rates[i] = amt("0.65")
+		}
 		b.Run(fmt.Sprintf("lines=%d", n), func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				s, err := billing.SplitLines(lines, rate)
+				s, err := billing.SplitLines(lines, rates)
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -36,11 +36,30 @@ var (
 	// pumaLater opens rights from after the care dates of the tests.
 	pumaLater = Rights{Status: rights.Opened, DecidedOn: june(15),
 		Periods: []rights.Period{{DecisionID: 2, Regime: rights.PUMa, From: june(20), Reference: "R2", DecidedOn: june(15)}}}
-	refused    = Rights{Status: rights.Refused, DecidedOn: june(15)}
-	noneYet    = Rights{Status: rights.None}
-	testRates  = rateTable{{"puma", KindGP}: cents("0.7"), {"puma", KindPharmacy}: cents("1")}
+	refused   = Rights{Status: rights.Refused, DecidedOn: june(15)}
+	noneYet   = Rights{Status: rights.None}
+	testRates = NewRateBook([]Rate{
+		{Regime: rights.PUMa, Class: KindGP, EffectiveFrom: calendar.NewDate(2000, time.January, 1), Rate: cents("0.7")},
+		{Regime: rights.PUMa, Class: KindPharmacy, EffectiveFrom: calendar.NewDate(2000, time.January, 1), Rate: cents("1")},
+	})
 	nickelLine = Line{Quantity: 1, UnitPrice: cents("0.05")}
 )
+
+// classed gives the lines without a rate class the class of their
+// candidate's kind, as Tariff.Price would for an act outside the
+// catalogue.
+func classed(cands []candidate, lines map[int64][]Line) map[int64][]Line {
+	out := map[int64][]Line{}
+	for _, c := range cands {
+		for _, l := range lines[c.id] {
+			if l.RateClass == "" {
+				l.RateClass = RateClass(c.kind)
+			}
+			out[c.id] = append(out[c.id], l)
+		}
+	}
+	return out
+}
 
 // decidedInvoice is what the batch writes on one invoice.
 type decidedInvoice struct {
@@ -57,7 +76,7 @@ func TestDecideCandidates(t *testing.T) {
 		cands   []candidate
 		lines   map[int64][]Line
 		want    map[int64]decidedInvoice // absent: stays pending
-		claims  []string                 // "invoice amount rate", in candidate order
+		claims  []string                 // "invoice amount rates", in candidate order
 		payouts []string                 // "invoice provider amount reason"
 	}{
 		{name: "empty batch"},
@@ -88,7 +107,7 @@ func TestDecideCandidates(t *testing.T) {
 			cands:   []candidate{pendingInvoice(1, KindGP, june(10), "0.15", puma)},
 			lines:   map[int64][]Line{1: {nickelLine, nickelLine, nickelLine}}, // 0.035 → 0.04, three times
 			want:    map[int64]decidedInvoice{1: {StatusReleased, settlement.RightsOpened, "0.12", "0.03"}},
-			claims:  []string{"1 0.12 0.7 R1"},
+			claims:  []string{"1 0.12 0.7,0.7,0.7 R1"},
 			payouts: []string{"1 101 0.03 " + string(settlement.TicketModerateur)},
 		},
 		{
@@ -133,7 +152,7 @@ func TestDecideCandidates(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			decided, released := decideCandidates(tt.cands, today, testRates)
-			if err := shareReleased(tt.cands, testRates, tt.lines); err != nil {
+			if err := shareReleased(tt.cands, testRates, classed(tt.cands, tt.lines), nil); err != nil {
 				t.Fatalf("shareReleased: %v", err)
 			}
 			done := map[int64]bool{}
@@ -166,7 +185,7 @@ func TestDecideCandidates(t *testing.T) {
 			}
 			var gotClaims, gotPayouts []string
 			for _, c := range w.claims {
-				gotClaims = append(gotClaims, strings.Join([]string{ident.FormatID(c.InvoiceID), c.Amount.String(), c.Rate.String(), c.Period.Reference}, " "))
+				gotClaims = append(gotClaims, strings.Join([]string{ident.FormatID(c.InvoiceID), c.Amount.String(), rateList(c.LineRates), c.Period.Reference}, " "))
 			}
 			for _, p := range w.owed {
 				gotPayouts = append(gotPayouts, strings.Join([]string{ident.FormatID(p.InvoiceID), ident.FormatID(p.ProviderID), p.Amount.String(), string(p.Reason)}, " "))
@@ -182,6 +201,14 @@ func TestDecideCandidates(t *testing.T) {
 			}
 		})
 	}
+}
+
+func rateList(rates []decimal.Decimal) string {
+	out := make([]string, len(rates))
+	for i, r := range rates {
+		out[i] = r.String()
+	}
+	return strings.Join(out, ",")
 }
 
 // TestShareReleasedRefusesWhatDoesNotAddUp: a released invoice the rates
@@ -208,7 +235,7 @@ func TestShareReleasedRefusesWhatDoesNotAddUp(t *testing.T) {
 			if _, released := decideCandidates(cands, today, testRates); len(released) != 1 {
 				t.Fatalf("released %v, want the one candidate", released)
 			}
-			err := shareReleased(cands, testRates, map[int64][]Line{1: tt.lines})
+			err := shareReleased(cands, testRates, classed(cands, map[int64][]Line{1: tt.lines}), nil)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("shareReleased: %v, want an error about %q", err, tt.want)
 			}

@@ -72,17 +72,21 @@ type Invoice struct {
 	CityAmount        *decimal.Decimal  `db:"city_amount"`
 	DecidedAt         *time.Time        `db:"decided_at"`
 	CreatedAt         time.Time         `db:"created_at"`
-	OutcomeNo         int               `db:"outcome_no"`    // above 1: decided again
-	OutcomeCause      string            `db:"outcome_cause"` // why it was decided again
-	Timeline          []PastOutcome     `db:"-"`             // every outcome, filled by Store.Invoice only
+	ReviewStatus      string            `db:"review_status"`  // ReviewFlagged, ReviewAccepted or empty
+	ReviewReasons     []ReviewReason    `db:"review_reasons"` // why it was flagged
+	OutcomeNo         int               `db:"outcome_no"`     // above 1: decided again
+	OutcomeCause      string            `db:"outcome_cause"`  // why it was decided again
+	Timeline          []PastOutcome     `db:"-"`              // every outcome, filled by Store.Invoice only
 }
 
-// Line is one act or product on an invoice.
+// Line is one act or product on an invoice. RateClass is set when the
+// invoice is stored (Tariff.Price), never by the submitter.
 type Line struct {
 	Code      string
 	Label     string
 	Quantity  int
 	UnitPrice decimal.Decimal
+	RateClass RateClass
 }
 
 // Total is quantity × unit price, exact.
@@ -103,13 +107,17 @@ type Split struct {
 	City decimal.Decimal
 }
 
-// SplitLines shares each line by rate (CPAM share rounded half-up to the
-// cent, the city's share the exact remainder) and adds the shares up, so
-// CPAM + City equals the invoice total to the cent.
-func SplitLines(lines []Line, rate decimal.Decimal) (Split, error) {
+// SplitLines shares each line by its rate (rates, one per line: the CPAM
+// share rounded half-up to the cent, the city's share the exact remainder)
+// and adds the shares up, so CPAM + City equals the invoice total to the
+// cent.
+func SplitLines(lines []Line, rates []decimal.Decimal) (Split, error) {
+	if len(rates) != len(lines) {
+		return Split{}, fmt.Errorf("billing: %d rates for %d lines", len(rates), len(lines))
+	}
 	s := Split{CPAM: decimal.Zero, City: decimal.Zero}
 	for i, l := range lines {
-		cpam, city, err := money.Share(l.Total(), rate)
+		cpam, city, err := money.Share(l.Total(), rates[i])
 		if err != nil {
 			return Split{}, fmt.Errorf("billing: line %d: %w", i+1, err)
 		}

@@ -45,7 +45,11 @@ func TestSplitLinesAddsUpToTheCent(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			s, err := billing.SplitLines(tt.lines, amt(tt.rate))
+			rates := make([]decimal.Decimal, len(tt.lines))
+			for i := range rates {
+				rates[i] = amt(tt.rate)
+			}
+			s, err := billing.SplitLines(tt.lines, rates)
 			if err != nil {
 				t.Fatal(err)
 			}

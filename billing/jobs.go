@@ -198,7 +198,7 @@ type candidate struct {
 	rights         Rights
 	outcome        Outcome
 	cpam, city     decimal.Decimal
-	rate           decimal.Decimal // applied to the lines of a released invoice
+	lineRates      []decimal.Decimal // the CPAM's rate of each line of a released invoice
 }
 
 // decideBatch locks up to batchSize pending invoices, decides each with
@@ -218,16 +218,16 @@ func (s *Store) decideBatch(ctx context.Context, tx pgx.Tx, job string, sel sele
 		return 0, 0, last, nil
 	}
 	last = sel.key(&cands[len(cands)-1])
-	rates, err := readRates(ctx, tx)
+	book, err := readRateBook(ctx, tx)
 	if err != nil {
 		return 0, 0, last, err
 	}
 	if err := readPeriods(ctx, tx, cands); err != nil {
 		return 0, 0, last, err
 	}
-	decidedList, released := decideCandidates(cands, today, rates)
+	decidedList, released := decideCandidates(cands, today, book)
 	if len(released) > 0 {
-		if err := splitReleased(ctx, tx, cands, rates, released); err != nil {
+		if err := s.splitReleased(ctx, tx, cands, book, released); err != nil {
 			return 0, 0, last, err
 		}
 	}
@@ -266,7 +266,7 @@ func (s *Store) lockCandidates(ctx context.Context, tx pgx.Tx, sel selector, tod
 		FROM invoices i
 		JOIN patients pt ON pt.id = i.patient_id
 		JOIN providers pr ON pr.id = i.provider_id
-		WHERE i.status = 'pending' AND `+sel.where+`
+		WHERE i.status = 'pending' AND coalesce(i.review_status, '') <> 'flagged' AND `+sel.where+`
 		ORDER BY `+sel.order+`
 		LIMIT $1
 		FOR UPDATE OF i SKIP LOCKED`, append(append([]any{s.batchSize, today}, after...), sel.args...)...)
@@ -294,10 +294,10 @@ func (s *Store) lockCandidates(ctx context.Context, tx pgx.Tx, sel selector, tod
 // is released, its shares (the city's is the whole total), and the ids of
 // the released ones, whose shares depend on their lines (shareReleased).
 // Undecided candidates stay pending. It is pure: no database, no clock.
-func decideCandidates(cands []candidate, today calendar.Date, rates rateTable) (decided []*candidate, released []int64) {
+func decideCandidates(cands []candidate, today calendar.Date, book RateBook) (decided []*candidate, released []int64) {
 	for i := range cands {
 		c := &cands[i]
-		c.outcome = Decide(c.care, c.deadline, c.rights, today, rates.forKind(c.kind))
+		c.outcome = Decide(c.care, c.deadline, c.rights, today, book.KindRate(c.kind, c.care))
 		switch c.outcome.Status {
 		case "":
 			continue
@@ -309,32 +309,6 @@ func decideCandidates(cands []candidate, today calendar.Date, rates rateTable) (
 		decided = append(decided, c)
 	}
 	return decided, released
-}
-
-// rateTable is the CPAM's share of an act by regime and provider kind.
-type rateTable map[[2]string]decimal.Decimal
-
-// forKind gives the rates of one provider kind by regime (zero where the
-// table has none: shareReleased then refuses to release).
-func (t rateTable) forKind(kind string) func(rights.Regime) decimal.Decimal {
-	return func(r rights.Regime) decimal.Decimal { return t[[2]string{string(r), kind}] }
-}
-
-func readRates(ctx context.Context, tx pgx.Tx) (rateTable, error) {
-	rates := rateTable{}
-	var regime, kind string
-	var rate decimal.Decimal
-	rows, err := tx.Query(ctx, `SELECT regime, provider_kind, rate FROM rates`)
-	if err == nil {
-		_, err = pgx.ForEachRow(rows, []any{&regime, &kind, &rate}, func() error {
-			rates[[2]string{regime, kind}] = rate
-			return nil
-		})
-	}
-	if err != nil {
-		return nil, fmt.Errorf("rates: %w", err)
-	}
-	return rates, nil
 }
 
 // readPeriods reads the opened, not superseded periods of the candidates'
@@ -370,40 +344,35 @@ func readPeriods(ctx context.Context, tx pgx.Tx, cands []candidate) error {
 	return nil
 }
 
-// splitReleased reads the lines of the released invoices and computes
-// their CPAM and city shares (shareReleased).
-func splitReleased(ctx context.Context, tx pgx.Tx, cands []candidate, rates rateTable, released []int64) error {
-	lines, err := linesOf(ctx, tx, released)
-	if err != nil {
-		return fmt.Errorf("lines: %w", err)
-	}
-	return shareReleased(cands, rates, lines)
-}
-
 // shareReleased sets the CPAM and city shares of the released candidates:
-// their lines (by invoice id) split by SplitLines at the rate of their
-// regime and provider kind (rates, keyed by both). A released invoice
-// without a rate, or whose lines do not add up to its total, is an error,
-// and the batch writes nothing. It is pure.
-func shareReleased(cands []candidate, rates rateTable, lines map[int64][]Line) error {
+// their lines (by invoice id) split by SplitLines at their rates
+// (RateBook.LineRates: the period's regime, each line's class, the care
+// date, and whether the patient is an adult then, from births). A released
+// invoice with a class without a rate, or whose lines do not add up to its
+// total, is an error, and the batch writes nothing. It is pure.
+func shareReleased(cands []candidate, book RateBook, lines map[int64][]Line, births map[int64]calendar.Date) error {
 	for i := range cands {
 		c := &cands[i]
 		if c.outcome.Status != StatusReleased {
 			continue
 		}
-		regime := c.outcome.Period.Regime
-		rate, ok := rates[[2]string{string(regime), c.kind}]
-		if !ok {
-			return fmt.Errorf("no rate for regime %q and provider kind %q", regime, c.kind)
+		ls := lines[c.id]
+		classes := make([]RateClass, len(ls))
+		for j, l := range ls {
+			classes[j] = l.RateClass
 		}
-		split, err := SplitLines(lines[c.id], rate)
+		rates, err := book.LineRates(c.outcome.Period.Regime, c.care, classes, Adult(births[c.patientID], c.care))
+		if err != nil {
+			return fmt.Errorf("invoice %d: %w", c.id, err)
+		}
+		split, err := SplitLines(ls, rates)
 		if err != nil {
 			return err
 		}
 		if !split.CPAM.Add(split.City).Equal(c.total) {
 			return fmt.Errorf("invoice %d: lines add up to %s, total is %s", c.id, split.CPAM.Add(split.City), c.total)
 		}
-		c.cpam, c.city, c.rate = split.CPAM, split.City, rate
+		c.cpam, c.city, c.lineRates = split.CPAM, split.City, rates
 	}
 	return nil
 }
@@ -460,7 +429,7 @@ func planDecisions(decided []*candidate, done map[int64]bool, actor audit.Actor)
 			continue
 		}
 		if c.cpam.IsPositive() {
-			w.claims = append(w.claims, settlement.NewClaim{InvoiceID: c.id, Amount: c.cpam, Rate: c.rate, Period: c.outcome.Period})
+			w.claims = append(w.claims, settlement.NewClaim{InvoiceID: c.id, Amount: c.cpam, LineRates: c.lineRates, Period: c.outcome.Period})
 		}
 		if c.city.IsPositive() {
 			reason := c.outcome.Reason

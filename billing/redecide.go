@@ -106,7 +106,7 @@ func (s *Store) RedecidePatients(ctx context.Context, tx pgx.Tx, actor audit.Act
 	var res Redecision
 	now := s.now()
 	today := calendar.Today(now)
-	rates, err := readRates(ctx, tx)
+	book, err := readRateBook(ctx, tx)
 	if err != nil {
 		return res, err
 	}
@@ -119,7 +119,7 @@ func (s *Store) RedecidePatients(ctx context.Context, tx pgx.Tx, actor audit.Act
 	if err != nil {
 		return res, err
 	}
-	changed, err := redecideAll(ctx, tx, invs, today, rates)
+	changed, err := redecideAll(ctx, tx, invs, today, book)
 	if err != nil || len(changed) == 0 {
 		return res, err
 	}
@@ -130,7 +130,7 @@ func (s *Store) RedecidePatients(ctx context.Context, tx pgx.Tx, actor audit.Act
 	if invs, err = readDecided(ctx, tx, nil, ids); err != nil {
 		return res, err
 	}
-	if changed, err = redecideAll(ctx, tx, invs, today, rates); err != nil || len(changed) == 0 {
+	if changed, err = redecideAll(ctx, tx, invs, today, book); err != nil || len(changed) == 0 {
 		return res, err
 	}
 	var released []int64
@@ -157,7 +157,7 @@ func (s *Store) RedecidePatients(ctx context.Context, tx pgx.Tx, actor audit.Act
 		kept = append(kept, d)
 	}
 	changed = kept
-	if err := s.shareRedecided(ctx, tx, changed, rates, released); err != nil {
+	if err := s.shareRedecided(ctx, tx, changed, book, released); err != nil {
 		return res, err
 	}
 	w := planRedecisions(changed, money, actor, cause)
@@ -171,7 +171,7 @@ func (s *Store) RedecidePatients(ctx context.Context, tx pgx.Tx, actor audit.Act
 // redecideAll applies Redecide to the invoices, against their patients'
 // periods as they now stand, and returns those whose outcome changes, each
 // with its new outcome.
-func redecideAll(ctx context.Context, tx pgx.Tx, invs []decided, today calendar.Date, rates rateTable) ([]*decided, error) {
+func redecideAll(ctx context.Context, tx pgx.Tx, invs []decided, today calendar.Date, book RateBook) ([]*decided, error) {
 	if len(invs) == 0 {
 		return nil, nil
 	}
@@ -186,7 +186,7 @@ func redecideAll(ctx context.Context, tx pgx.Tx, invs []decided, today calendar.
 	for i := range invs {
 		d := &invs[i]
 		d.rights.Periods = cands[i].rights.Periods
-		if out, ok := Redecide(d.cur, d.care, d.rights, today, rates.forKind(d.kind)); ok {
+		if out, ok := Redecide(d.cur, d.care, d.rights, today, book.KindRate(d.kind, d.care)); ok {
 			d.outcome = out
 			changed = append(changed, d)
 		}
@@ -333,14 +333,15 @@ func lockMoney(ctx context.Context, tx pgx.Tx, changed []*decided) (map[int64]in
 }
 
 // shareRedecided sets the shares of the changed invoices: released ones
-// split by their lines at their new period's rate, the others the city's.
-func (s *Store) shareRedecided(ctx context.Context, tx pgx.Tx, changed []*decided, rates rateTable, released []int64) error {
+// split by their lines at their rates under the new period, the others the
+// city's.
+func (s *Store) shareRedecided(ctx context.Context, tx pgx.Tx, changed []*decided, book RateBook, released []int64) error {
 	cands := make([]candidate, 0, len(changed))
 	for _, d := range changed {
 		cands = append(cands, d.candidate)
 	}
 	if len(released) > 0 {
-		if err := splitReleased(ctx, tx, cands, rates, released); err != nil {
+		if err := s.splitReleased(ctx, tx, cands, book, released); err != nil {
 			return err
 		}
 	}
@@ -393,7 +394,7 @@ func planRedecisions(changed []*decided, money map[int64]invoiceMoney, actor aud
 			if d.cur.Status == StatusCityDue {
 				kind = settlement.ClaimRecovery
 			}
-			w.claims = append(w.claims, settlement.NewClaim{InvoiceID: d.id, Amount: d.cpam, Rate: d.rate, Period: d.outcome.Period,
+			w.claims = append(w.claims, settlement.NewClaim{InvoiceID: d.id, Amount: d.cpam, LineRates: d.lineRates, Period: d.outcome.Period,
 				Kind: kind, OutcomeNo: next})
 		}
 		w.cancelPayouts = append(w.cancelPayouts, money[d.id].due...)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -24,6 +25,7 @@ import (
 // transaction that releases them.
 type ClaimQueue interface {
 	Queue(ctx context.Context, tx pgx.Tx, actor audit.Actor, claims []settlement.NewClaim) error
+	BirthDates
 }
 
 // Store holds providers, invoices and payouts in PostgreSQL.
@@ -33,6 +35,7 @@ type Store struct {
 	deadlineDays int
 	now          func() time.Time
 	batchSize    int
+	cache        tariffCache
 }
 
 // Config is what a Store needs beyond its collaborators.
@@ -193,17 +196,88 @@ func (s *Store) CreateInvoiceOnce(ctx context.Context, actor audit.Actor, provid
 	return inv, replayed, nil
 }
 
-// insertInvoice writes the invoice, its lines and its audit row (the row
+// insertInvoice prices the lines (Tariff.Price, on this process's copy of
+// the tariff) and stores the invoice (storeInvoice). The statement stores
+// nothing when the tariff or the provider's kind has changed since the
+// copy was made: the copy is then reloaded and the invoice priced again.
+func (s *Store) insertInvoice(ctx context.Context, q db.DBTX, actor audit.Actor, providerID int64, in NewInvoice) (Invoice, error) {
+	const attempts = 3
+	for attempt := 0; ; attempt++ {
+		fresh := attempt > 0
+		p, err := s.price(ctx, providerID, in.Lines, fresh)
+		if err != nil {
+			return Invoice{}, err
+		}
+		inv, err := s.storeInvoice(ctx, q, actor, providerID, in, p)
+		if !errors.Is(err, errTariffMoved) || attempt == attempts-1 {
+			return inv, err
+		}
+	}
+}
+
+// priced is a submission's lines as the tariff of version priced them for
+// a provider of kind.
+type priced struct {
+	version int64
+	kind    string
+	classes []RateClass
+	review  []ReviewReason
+}
+
+// price prices lines with the cached tariff (fresh: the database's). A
+// refusal from a copy that is no longer current is checked again on the
+// current one, so that a code just added to the catalogue is not refused
+// by a process that has not seen it yet.
+func (s *Store) price(ctx context.Context, providerID int64, lines []Line, fresh bool) (priced, error) {
+	t, err := s.tariff(ctx, fresh)
+	if err != nil {
+		return priced{}, err
+	}
+	kind, err := s.providerKind(ctx, providerID, fresh)
+	if err != nil {
+		return priced{}, err
+	}
+	classes, review, err := t.Price(kind, lines)
+	if err != nil && !fresh {
+		if v, verr := s.tariffVersion(ctx); verr != nil || v != t.Version {
+			return s.price(ctx, providerID, lines, true)
+		}
+	}
+	if err != nil {
+		return priced{}, err
+	}
+	return priced{version: t.Version, kind: kind, classes: classes, review: review}, nil
+}
+
+// errTariffMoved is storeInvoice's answer when the tariff or the
+// provider's kind it priced with is no longer the database's.
+var errTariffMoved = errors.New("billing: the tariff changed while the invoice was priced")
+
+// storeInvoice writes the invoice, its lines and its audit row (the row
 // audit.Append would write: entity_id the id in decimal, no before) in one
 // statement, looking up the patient and the deadline days in force as it
 // goes: a submission is the hot path of bursts of pharmacy invoices, and
 // on a busy pair of cores each round trip costs CPU on both sides. An
-// unknown file number or a duplicate external_ref inserts nothing; a
-// second look tells which it was.
-func (s *Store) insertInvoice(ctx context.Context, q db.DBTX, actor audit.Actor, providerID int64, in NewInvoice) (Invoice, error) {
+// unknown file number, a duplicate external_ref or a tariff that moved
+// inserts nothing; a second look tells which it was.
+func (s *Store) storeInvoice(ctx context.Context, q db.DBTX, actor audit.Actor, providerID int64, in NewInvoice, p priced) (Invoice, error) {
 	total := TotalOf(in.Lines)
+	lines := slices.Clone(in.Lines)
+	for i := range lines {
+		lines[i].RateClass = p.classes[i]
+	}
 	inv := Invoice{ProviderID: providerID, PatientFileNumber: in.PatientFileNumber, ExternalRef: in.ExternalRef,
-		CareDate: in.CareDate, Status: StatusPending, Total: total, Lines: in.Lines, OutcomeNo: 1}
+		CareDate: in.CareDate, Status: StatusPending, Total: total, Lines: lines, OutcomeNo: 1}
+	var reviewStatus, reviewReasons *string
+	if len(p.review) > 0 {
+		doc, err := json.Marshal(p.review)
+		if err != nil {
+			return Invoice{}, fmt.Errorf("billing: review reasons: %w", err)
+		}
+		flagged, reasons := ReviewFlagged, string(doc)
+		reviewStatus, reviewReasons = &flagged, &reasons
+		inv.ReviewStatus, inv.ReviewReasons = ReviewFlagged, p.review
+	}
 	// The deadline is the database's to compute (the settings may change
 	// it); the statement adds it to the audit document.
 	doc := invoiceAudit(inv)
@@ -212,18 +286,21 @@ func (s *Store) insertInvoice(ctx context.Context, q db.DBTX, actor audit.Actor,
 	if err != nil {
 		return Invoice{}, fmt.Errorf("billing: invoice audit: %w", err)
 	}
-	n := len(in.Lines)
+	n := len(lines)
 	positions, codes, labels, quantities, prices := make([]int32, n), make([]string, n), make([]string, n), make([]int32, n), make([]decimal.Decimal, n)
-	for i, l := range in.Lines {
+	for i, l := range lines {
 		positions[i], codes[i], labels[i], quantities[i], prices[i] = int32(i+1), l.Code, l.Label, int32(l.Quantity), l.UnitPrice
 	}
 	err = q.QueryRow(ctx, `
 		WITH patient AS (
 			SELECT id FROM patients WHERE file_number = $2
 			  AND $4::date >= $16::date - coalesce((SELECT submission_limit_days FROM settings), $17::int)
+			  AND (SELECT version FROM tariff_state) = $18 AND (SELECT kind FROM providers WHERE id = $1) = $19
 		), inv AS (
-			INSERT INTO invoices (provider_id, patient_id, external_ref, care_date, deadline, total, created_by, created_at)
-			SELECT $1, patient.id, $3, $4, $4::date + coalesce(nullif((SELECT deadline_days FROM settings), 0), $9::int), $5, $6, $7
+			INSERT INTO invoices (provider_id, patient_id, external_ref, care_date, deadline, total, created_by, created_at,
+			                      review_status, review_reasons)
+			SELECT $1, patient.id, $3, $4, $4::date + coalesce(nullif((SELECT deadline_days FROM settings), 0), $9::int), $5, $6, $7,
+			       $21, $22::jsonb
 			FROM patient
 			ON CONFLICT ON CONSTRAINT invoices_external_ref_key DO NOTHING
 			RETURNING id, patient_id, deadline, created_at
@@ -234,8 +311,8 @@ func (s *Store) insertInvoice(ctx context.Context, q db.DBTX, actor audit.Actor,
 			SELECT inv.patient_id, $7 FROM inv WHERE EXISTS (SELECT 1 FROM rights_decisions d WHERE d.patient_id = inv.patient_id)
 			ON CONFLICT (patient_id) DO UPDATE SET seq = nextval('rights_changes_seq'), changed_at = EXCLUDED.changed_at
 		), lines AS (
-			INSERT INTO invoice_lines (invoice_id, position, code, label, quantity, unit_price)
-			SELECT inv.id, u.* FROM inv, unnest($10::int[], $11::text[], $12::text[], $13::int[], $14::numeric[]) AS u
+			INSERT INTO invoice_lines (invoice_id, position, code, label, quantity, unit_price, rate_class)
+			SELECT inv.id, u.* FROM inv, unnest($10::int[], $11::text[], $12::text[], $13::int[], $14::numeric[], $20::text[]) AS u
 		), logged AS (
 			`+audit.Insert+`
 			SELECT $6, $8, 'invoice.create', 'invoice', inv.id::text, NULL,
@@ -244,33 +321,45 @@ func (s *Store) insertInvoice(ctx context.Context, q db.DBTX, actor audit.Actor,
 		)
 		SELECT id, deadline, created_at FROM inv`,
 		providerID, in.PatientFileNumber, in.ExternalRef, in.CareDate, total, actor.UserID, s.now(), actor.Name, s.deadlineDays,
-		positions, codes, labels, quantities, prices, string(after), s.Today(), DefaultSubmissionLimitDays).Scan(&inv.ID, &inv.Deadline, &inv.CreatedAt)
+		positions, codes, labels, quantities, prices, string(after), s.Today(), DefaultSubmissionLimitDays,
+		p.version, p.kind, p.classes, reviewStatus, reviewReasons).Scan(&inv.ID, &inv.Deadline, &inv.CreatedAt)
 	if !errors.Is(err, pgx.ErrNoRows) {
 		if err != nil {
 			return Invoice{}, fmt.Errorf("billing: insert invoice: %w", err)
 		}
 		return inv, nil
 	}
+	return Invoice{}, s.whyNotStored(ctx, q, providerID, in, p)
+}
+
+// whyNotStored tells why storeInvoice stored nothing.
+func (s *Store) whyNotStored(ctx context.Context, q db.DBTX, providerID int64, in NewInvoice, p priced) error {
 	var patientKnown bool
 	var existing *int64
 	var limitDays int
+	var version int64
+	var kind string
 	if err := q.QueryRow(ctx, `SELECT EXISTS (SELECT FROM patients WHERE file_number = $1),
 		(SELECT id FROM invoices WHERE provider_id = $2 AND external_ref = $3),
-		coalesce((SELECT submission_limit_days FROM settings), $4::int)`,
-		in.PatientFileNumber, providerID, in.ExternalRef, DefaultSubmissionLimitDays).Scan(&patientKnown, &existing, &limitDays); err != nil {
-		return Invoice{}, fmt.Errorf("billing: invoice refused, looking why: %w", err)
+		coalesce((SELECT submission_limit_days FROM settings), $4::int),
+		(SELECT version FROM tariff_state), (SELECT kind FROM providers WHERE id = $2)`,
+		in.PatientFileNumber, providerID, in.ExternalRef, DefaultSubmissionLimitDays).Scan(&patientKnown, &existing, &limitDays, &version, &kind); err != nil {
+		return fmt.Errorf("billing: invoice refused, looking why: %w", err)
+	}
+	if version != p.version || kind != p.kind {
+		return errTariffMoved
 	}
 	if !patientKnown {
-		return Invoice{}, fault.Field("patient_file_number", "no patient file has this number").WithKind(fault.KindUnknownFileNumber)
+		return fault.Field("patient_file_number", "no patient file has this number").WithKind(fault.KindUnknownFileNumber)
 	}
 	if in.CareDate.Before(s.Today().AddDays(-limitDays)) {
-		return Invoice{}, fault.Field("care_date", "care_date is more than %d days ago (submission_limit_days)", limitDays).WithCause(ErrCareTooOld)
+		return fault.Field("care_date", "care_date is more than %d days ago (submission_limit_days)", limitDays).WithCause(ErrCareTooOld)
 	}
 	if existing == nil {
 		// Nothing deletes invoices: the one ON CONFLICT met must be there.
-		return Invoice{}, fmt.Errorf("billing: invoice %q of provider %d neither stored nor found", in.ExternalRef, providerID)
+		return fmt.Errorf("billing: invoice %q of provider %d neither stored nor found", in.ExternalRef, providerID)
 	}
-	return Invoice{}, fault.New(fault.Conflict, "an invoice with this external_ref already exists").WithField("external_ref").
+	return fault.New(fault.Conflict, "an invoice with this external_ref already exists").WithField("external_ref").
 		WithKind(fault.KindDuplicateInvoice).WithDetail("existing_id", ident.FormatID(*existing))
 }
 
@@ -310,6 +399,9 @@ func invoiceAudit(inv Invoice) map[string]any {
 	if inv.DecisionReason != "" {
 		out["decision_reason"] = inv.DecisionReason
 	}
+	if inv.ReviewStatus != "" {
+		out["review_status"] = inv.ReviewStatus
+	}
 	if inv.CPAMAmount != nil {
 		out["cpam_amount"] = money.Format(*inv.CPAMAmount)
 		out["city_amount"] = money.Format(*inv.CityAmount)
@@ -320,7 +412,8 @@ func invoiceAudit(inv Invoice) map[string]any {
 // invoiceColumns are read into an Invoice by name (its db tags).
 const invoiceColumns = `i.id, i.provider_id, p.file_number, i.external_ref, i.care_date, i.deadline, i.status, i.total,
 	coalesce(i.decision_reason, '') AS decision_reason, i.cpam_amount, i.city_amount, i.decided_at, i.created_at,
-	i.outcome_no, coalesce(i.outcome_cause, '') AS outcome_cause`
+	i.outcome_no, coalesce(i.outcome_cause, '') AS outcome_cause,
+	coalesce(i.review_status, '') AS review_status, i.review_reasons`
 
 // Invoice returns one invoice with its lines. onlyProvider, when non-zero,
 // hides other providers' invoices: to a provider they do not exist.
@@ -378,6 +471,7 @@ func (s *Store) timeline(ctx context.Context, inv Invoice) ([]PastOutcome, error
 type InvoiceFilter struct {
 	Status     InvoiceStatus
 	ProviderID int64 // 0: all providers
+	Flagged    bool  // only pending invoices waiting for the coordinator's review
 }
 
 // Invoices lists invoices with their lines, newest first.
@@ -385,7 +479,8 @@ func (s *Store) Invoices(ctx context.Context, f InvoiceFilter, page db.PageReque
 	rows, err := s.pool.Query(ctx, `SELECT `+invoiceColumns+`
 		FROM invoices i JOIN patients p ON p.id = i.patient_id
 		WHERE ($1 = '' OR i.status = $1) AND ($2::bigint = 0 OR i.provider_id = $2) AND ($3::bigint = 0 OR i.id < $3)
-		ORDER BY i.id DESC LIMIT $4`, f.Status, f.ProviderID, page.Before, page.Limit+1)
+		  AND (NOT $5 OR (i.review_status = 'flagged' AND i.status = 'pending'))
+		ORDER BY i.id DESC LIMIT $4`, f.Status, f.ProviderID, page.Before, page.Limit+1, f.Flagged)
 	if err != nil {
 		return nil, db.Translate(fmt.Errorf("billing: list invoices: %w", err))
 	}
@@ -419,7 +514,7 @@ func (s *Store) loadLines(ctx context.Context, list []Invoice) error {
 // invoice's in the order they were submitted. An invoice without lines has
 // none in the map.
 func linesOf(ctx context.Context, q db.DBTX, invoiceIDs []int64) (map[int64][]Line, error) {
-	rows, err := q.Query(ctx, `SELECT invoice_id, code, label, quantity, unit_price FROM invoice_lines
+	rows, err := q.Query(ctx, `SELECT invoice_id, code, label, quantity, unit_price, rate_class FROM invoice_lines
 		WHERE invoice_id = ANY($1) ORDER BY invoice_id, position`, invoiceIDs)
 	if err != nil {
 		return nil, err
@@ -429,7 +524,7 @@ func linesOf(ctx context.Context, q db.DBTX, invoiceIDs []int64) (map[int64][]Li
 	for rows.Next() {
 		var id int64
 		var l Line
-		if err := rows.Scan(&id, &l.Code, &l.Label, &l.Quantity, &l.UnitPrice); err != nil {
+		if err := rows.Scan(&id, &l.Code, &l.Label, &l.Quantity, &l.UnitPrice, &l.RateClass); err != nil {
 			return nil, err
 		}
 		lines[id] = append(lines[id], l)

@@ -167,7 +167,7 @@ func (s *Store) ExportClaimBatch(ctx context.Context, actor audit.Actor, id int6
 		}
 		h.BatchID = ident.FormatID(batchID)
 		rows, err := tx.Query(ctx, `
-			SELECT c.id, c.kind, c.invoice_id, i.external_ref, c.amount, c.rate, i.care_date,
+			SELECT c.id, c.kind, c.invoice_id, i.external_ref, c.amount, coalesce(c.line_rates[l.position], c.rate), i.care_date,
 			       pr.kind, pr.name, coalesce(pr.rpps, ''), coalesce(pr.finess, ''),
 			       pt.id, pt.file_number, pt.identity_pending, coalesce(pt.last_name_enc, ''), coalesce(pt.first_name_enc, ''),
 			       coalesce(pt.birth_date_enc, ''), coalesce(pt.nir_enc, ''),

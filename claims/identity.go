@@ -77,6 +77,43 @@ func (s *Store) sealIdentity(sealer keyring.Sealer, patientID int64, lastName, f
 	return out, nil
 }
 
+// BirthDates opens the birth dates of patients, for billing's age rule
+// (AME leaves an adult's 15 % drugs to the city). A file whose identity is
+// not sealed yet, or sealed under a key this server does not hold, is left
+// out: billing then counts its patient as an adult, whose line the CPAM
+// cannot reject. Any other failure to open one is an error.
+func (s *Store) BirthDates(ctx context.Context, tx pgx.Tx, patientIDs []int64) (map[int64]calendar.Date, error) {
+	rows, err := tx.Query(ctx, `SELECT id, coalesce(birth_date_enc, '') FROM patients WHERE id = ANY($1) AND NOT identity_pending`, patientIDs)
+	if err != nil {
+		return nil, fmt.Errorf("claims: birth dates: %w", err)
+	}
+	out := make(map[int64]calendar.Date, len(patientIDs))
+	var id int64
+	var sealed string
+	_, err = pgx.ForEachRow(rows, []any{&id, &sealed}, func() error {
+		if sealed == "" {
+			return nil
+		}
+		plain, err := s.keys.Open(sealed, identityAAD(colBirthDate, id))
+		if errors.Is(err, keyring.ErrUnknownKey) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("patient %d: %w", id, err)
+		}
+		d, err := calendar.Parse(string(plain))
+		if err != nil {
+			return fmt.Errorf("patient %d: %w", id, err)
+		}
+		out[id] = d
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("claims: birth dates: %w", err)
+	}
+	return out, nil
+}
+
 // errUnsealed answers while files opened before identity was encrypted wait
 // for passd migrate or serve (which hold the key) to seal them.
 func errUnsealed() error {

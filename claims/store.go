@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -448,11 +449,11 @@ func (s *Store) Queue(ctx context.Context, tx pgx.Tx, actor audit.Actor, claims 
 	now := s.now()
 	n := len(claims)
 	invoiceIDs, decisionIDs := make([]int64, n), make([]int64, n)
-	amounts, rates := make([]decimal.Decimal, n), make([]decimal.Decimal, n)
+	amounts, rates := make([]decimal.Decimal, n), make([]string, n)
 	regimes, references := make([]rights.Regime, n), make([]string, n)
 	kinds, outcomes := make([]settlement.ClaimKind, n), make([]int, n)
 	for i, c := range claims {
-		invoiceIDs[i], amounts[i], rates[i] = c.InvoiceID, c.Amount, c.Rate
+		invoiceIDs[i], amounts[i], rates[i] = c.InvoiceID, c.Amount, rateArray(c.LineRates)
 		decisionIDs[i], regimes[i], references[i] = c.Period.DecisionID, c.Period.Regime, c.Period.Reference
 		kinds[i], outcomes[i] = c.Kind, max(c.OutcomeNo, 1)
 		if kinds[i] == "" {
@@ -460,9 +461,9 @@ func (s *Store) Queue(ctx context.Context, tx pgx.Tx, actor audit.Actor, claims 
 		}
 	}
 	rows, err := tx.Query(ctx, `
-		INSERT INTO claims (invoice_id, amount, rate, rights_decision_id, regime, reference, created_at, kind, outcome_no)
-		SELECT i, a, r, d, g, f, $7, k, o
-		FROM unnest($1::bigint[], $2::numeric[], $3::numeric[], $4::bigint[], $5::text[], $6::text[], $8::text[], $9::int[])
+		INSERT INTO claims (invoice_id, amount, line_rates, rights_decision_id, regime, reference, created_at, kind, outcome_no)
+		SELECT i, a, r::numeric[], d, g, f, $7, k, o
+		FROM unnest($1::bigint[], $2::numeric[], $3::text[], $4::bigint[], $5::text[], $6::text[], $8::text[], $9::int[])
 		     AS u (i, a, r, d, g, f, k, o)
 		RETURNING id, invoice_id, amount, kind`, invoiceIDs, amounts, rates, decisionIDs, regimes, references, now, kinds, outcomes)
 	if err != nil {
@@ -488,6 +489,21 @@ func (s *Store) Queue(ctx context.Context, tx pgx.Tx, actor audit.Actor, claims 
 		return err
 	}
 	return audit.Append(ctx, tx, entries...)
+}
+
+// rateArray writes a claim's line rates as a PostgreSQL array literal: one
+// text per claim, since unnest would flatten an array of arrays.
+func rateArray(rates []decimal.Decimal) string {
+	var b strings.Builder
+	b.WriteByte('{')
+	for i, r := range rates {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(r.String())
+	}
+	b.WriteByte('}')
+	return b.String()
 }
 
 // ClaimFilter narrows a list of claims.

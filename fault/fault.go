@@ -51,6 +51,10 @@ const (
 	KindNoApplication        Kind = "no_application"         // a decision on a file with no recorded application
 	KindPayoutBatched        Kind = "payout_batched"         // a correction would undo a payout that sits in a batch
 	KindAlreadySuperseded    Kind = "already_superseded"     // the decision was corrected already: correct the latest one
+	KindActNotBillable       Kind = "act_not_billable"       // the code is unknown, or the provider's kind may not bill it
+	KindOverCeiling          Kind = "over_ceiling"           // a unit price or a total above its ceiling
+	KindDuplicateRate        Kind = "duplicate_rate"         // a rate of this regime and class already starts that day
+	KindNotFlagged           Kind = "not_flagged"            // the invoice does not wait for a review
 )
 
 // Error is a client-facing error.

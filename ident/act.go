@@ -8,7 +8,7 @@ type ActKind string
 
 const (
 	ActCCAM  ActKind = "ccam"  // medical acts: 4 letters + 3 digits, e.g. ZBQK002
-	ActNGAP  ActKind = "ngap"  // NGAP key letters, e.g. G, AMI, IFD
+	ActNGAP  ActKind = "ngap"  // a key: NGAP letters (G, AMI, IFD) or a pharmacy fee (HD)
 	ActCIP13 ActKind = "cip13" // drugs: 34009 + 7 digits + EAN-13 check digit
 	ActNABM  ActKind = "nabm"  // laboratory acts: 4 digits
 	ActLPP   ActKind = "lpp"   // medical devices: 7 digits
@@ -20,20 +20,16 @@ var (
 	errCIPCheck   = errors.New("ident: cip13 check digit does not match")
 )
 
-// ngapKeys are the NGAP key letters passd recognises. The list is NOT
-// exhaustive: it covers the GP, health-centre, nurse and laboratory acts the
-// PASS partners bill. Add a key here when a partner needs one.
-var ngapKeys = map[string]bool{
-	"G": true, "GS": true, "VG": true, "C": true, "CS": true, "V": true,
-	"VS": true, "APC": true, "TCG": true, "TC": true, "AMI": true,
-	"AMX": true, "AIS": true, "IFD": true, "IFA": true, "IK": true,
-	"MCI": true, "B": true,
-}
+// MaxKey is the length of the longest key: NGAP keys (G, AMI, IFD…) and
+// the pharmacy's fee codes (HD) are one to six letters.
+const MaxKey = 6
 
 // ParseActCode recognises an act code by its shape and returns its kind and
 // canonical (trimmed, upper-case) form. Shapes do not overlap: 7 letters and
-// digits is CCAM, 7 digits LPP, 13 digits CIP13, 4 digits NABM, and a listed
-// key NGAP. Anything else is an error rather than a guess.
+// digits is CCAM, 7 digits LPP, 13 digits CIP13, 4 digits NABM, and one to
+// MaxKey letters a key (ActNGAP: NGAP keys and pharmacy fee codes). Whether
+// a key exists is the acts catalogue's to say (billing.Tariff), not its
+// shape's. Anything else is an error rather than a guess.
 func ParseActCode(s string) (ActKind, string, error) {
 	s = normalize(s)
 	switch {
@@ -51,7 +47,7 @@ func ParseActCode(s string) (ActKind, string, error) {
 			return "", "", errCIPCheck
 		}
 		return ActCIP13, s, nil
-	case ngapKeys[s]:
+	case len(s) >= 1 && len(s) <= MaxKey && allUpper(s):
 		return ActNGAP, s, nil
 	}
 	return "", "", errActUnknown

@@ -374,7 +374,7 @@ func TestParseActCode(t *testing.T) {
 		{"3401935955838", "", "", errCIPPrefix},
 		{"5901234123457", "", "", errCIPPrefix}, // a valid EAN-13 that is not a French drug
 		{"", "", "", errActUnknown},
-		{"Z", "", "", errActUnknown},
+		{"Z", ActNGAP, "Z", nil}, // a key shape: the catalogue refuses it
 		{"ZBQK02", "", "", errActUnknown},
 		{"ZBQK0022", "", "", errActUnknown},
 		{"ZBQ1002", "", "", errActUnknown},
@@ -386,7 +386,10 @@ func TestParseActCode(t *testing.T) {
 		{"110001", "", "", errActUnknown},
 		{"340093595583", "", "", errActUnknown},
 		{"34009359558380", "", "", errActUnknown},
-		{"XYZ", "", "", errActUnknown},
+		{"XYZ", ActNGAP, "XYZ", nil}, // shaped as a key: the catalogue says whether it exists
+		{"HD", ActNGAP, "HD", nil},
+		{"ABCDEFG", "", "", errActUnknown}, // longer than any key
+		{"AB1", "", "", errActUnknown},
 		{"ſ", "", "", errActUnknown},
 	}
 	for _, tc := range cases {

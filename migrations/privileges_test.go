@@ -13,9 +13,9 @@ import (
 )
 
 // appendOnly are the tables the application may read and append to but
-// never change or empty: the logs, and the deltas of the status counts
-// (folded by the owner's status_counts_compact()).
-var appendOnly = []string{"invoice_outcomes", "cpam_refunds", "journal_entries", "patient_access_log", "status_counts"}
+// never change or empty: the logs, the deltas of the status counts
+// (folded by the owner's status_counts_compact()), and the rates' history.
+var appendOnly = []string{"invoice_outcomes", "cpam_refunds", "journal_entries", "patient_access_log", "status_counts", "rates"}
 
 // ownerOnly are tables the application may not touch at all, or only
 // read, or (audit_log) append to only by naming some of its columns (see
@@ -29,6 +29,7 @@ var ownerOnly = map[string][]string{
 	"audit_log":           {"SELECT"},
 	"audit_chain_head":    nil,
 	"goose_db_version":    {"SELECT"},
+	"tariff_state":        {"SELECT", "UPDATE"}, // one row, moved by the tariff's triggers
 }
 
 // auditInsertColumns are the columns of audit_log the application may

@@ -16,5 +16,8 @@
 // For files exchanged with machines (the CPAM batch), see package
 // claims/cpamfile instead: there a value is data, not something to display.
 //
-// It imports calendar, money.
+// ReadTable reads the other way: a table a person saved from a
+// spreadsheet (an import), header first, ',' or ';' between cells.
+//
+// It imports calendar, fault, money.
 package spreadsheet
