@@ -3,6 +3,7 @@ package billing
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -37,8 +38,16 @@ type Settings struct {
 	// deducted from a payout batch before finance lists it for a titre de
 	// recettes (0: DefaultRecoveryOffsetDays).
 	RecoveryOffsetDays int
-	UpdatedAt          *time.Time
-	UpdatedBy          string
+	// InvoiceCeiling: the convention's ceiling on an invoice's total (zero:
+	// DefaultInvoiceCeiling). OverCeiling: what a unit price over its act's
+	// ceiling or a total over InvoiceCeiling gets, OverCeilingRefuse or
+	// OverCeilingReview ("": refuse). DefaultDrugClass: the class of a CIP13
+	// the drug table does not list (0: DefaultDrugClass).
+	InvoiceCeiling   decimal.Decimal
+	OverCeiling      string
+	DefaultDrugClass int
+	UpdatedAt        *time.Time
+	UpdatedBy        string
 }
 
 // Complete reports whether the régie's account is set.
@@ -46,12 +55,13 @@ func (s Settings) Complete() bool { return s.RegieName != "" && s.RegieIBAN != "
 
 const settingsColumns = `coalesce(s.regie_name, ''), coalesce(s.regie_iban, ''), coalesce(s.regie_bic, ''),
 	s.regie_ceiling, s.annual_budget, coalesce(s.deadline_days, 0), coalesce(s.ame_lookback_days, 0),
-	coalesce(s.submission_limit_days, 0), coalesce(s.recovery_offset_days, 0), s.updated_at, coalesce(u.name, '')`
+	coalesce(s.submission_limit_days, 0), coalesce(s.recovery_offset_days, 0), coalesce(s.invoice_ceiling, 0),
+	coalesce(s.over_ceiling, ''), coalesce(s.default_drug_class, 0), s.updated_at, coalesce(u.name, '')`
 
 func scanSettings(row pgx.Row) (Settings, error) {
 	var st Settings
 	err := row.Scan(&st.RegieName, &st.RegieIBAN, &st.RegieBIC, &st.RegieCeiling, &st.AnnualBudget, &st.DeadlineDays, &st.AMELookbackDays,
-		&st.SubmissionLimitDays, &st.RecoveryOffsetDays, &st.UpdatedAt, &st.UpdatedBy)
+		&st.SubmissionLimitDays, &st.RecoveryOffsetDays, &st.InvoiceCeiling, &st.OverCeiling, &st.DefaultDrugClass, &st.UpdatedAt, &st.UpdatedBy)
 	return st, err
 }
 
@@ -84,9 +94,10 @@ func (s *Store) PutSettings(ctx context.Context, actor audit.Actor, in Settings)
 		}
 		if _, err := tx.Exec(ctx, `UPDATE settings SET regie_name = $1, regie_iban = $2, regie_bic = $3, regie_ceiling = $4,
 			annual_budget = $5, deadline_days = nullif($6, 0), updated_at = $7, updated_by = $8,
-			ame_lookback_days = nullif($9, 0), submission_limit_days = nullif($10, 0), recovery_offset_days = nullif($11, 0)`,
+			ame_lookback_days = nullif($9, 0), submission_limit_days = nullif($10, 0), recovery_offset_days = nullif($11, 0),
+			invoice_ceiling = nullif($12, 0), over_ceiling = nullif($13, ''), default_drug_class = nullif($14, 0)`,
 			in.RegieName, in.RegieIBAN, in.RegieBIC, in.RegieCeiling, in.AnnualBudget, in.DeadlineDays, s.now(), nullID(actor.UserID),
-			in.AMELookbackDays, in.SubmissionLimitDays, in.RecoveryOffsetDays); err != nil {
+			in.AMELookbackDays, in.SubmissionLimitDays, in.RecoveryOffsetDays, in.InvoiceCeiling, in.OverCeiling, in.DefaultDrugClass); err != nil {
 			return fmt.Errorf("billing: put settings: %w", err)
 		}
 		if out, err = readSettings(ctx, tx, false); err != nil {
@@ -102,7 +113,8 @@ func settingsAudit(st Settings) map[string]any {
 	return map[string]any{"regie_name": st.RegieName, "regie_iban": st.RegieIBAN, "regie_bic": st.RegieBIC,
 		"regie_ceiling": money.Format(st.RegieCeiling), "annual_budget": money.Format(st.AnnualBudget), "deadline_days": st.DeadlineDays,
 		"ame_lookback_days": st.AMELookbackDays, "submission_limit_days": st.SubmissionLimitDays,
-		"recovery_offset_days": st.RecoveryOffsetDays}
+		"recovery_offset_days": st.RecoveryOffsetDays, "invoice_ceiling": money.Format(st.InvoiceCeiling), "over_ceiling": st.OverCeiling,
+		"default_drug_class": st.DefaultDrugClass}
 }
 
 // DefaultDeadlineDays is the deadline in force when the settings leave it
@@ -138,7 +150,7 @@ var MaxSettingAmount = decimal.RequireFromString("9999999999.99")
 // server's default, and so does 0 for the other numbers of days. Its
 // errors name the field (regie_name, regie_iban, regie_bic, regie_ceiling,
 // annual_budget, deadline_days, ame_lookback_days, submission_limit_days,
-// recovery_offset_days).
+// recovery_offset_days, invoice_ceiling, over_ceiling, default_drug_class).
 func (st *Settings) Validate() error {
 	var err error
 	if st.RegieName, err = text.Required("regie_name", st.RegieName, MaxRegieName); err != nil {
@@ -178,9 +190,54 @@ func (st *Settings) Validate() error {
 		}
 	}
 	if st.RecoveryOffsetDays != 0 {
-		return CheckRecoveryOffsetDays(st.RecoveryOffsetDays)
+		if err := CheckRecoveryOffsetDays(st.RecoveryOffsetDays); err != nil {
+			return err
+		}
+	}
+	return st.validateTariff()
+}
+
+// validateTariff checks the settings of the tariff (zero or empty: the
+// default).
+func (st *Settings) validateTariff() error {
+	if !st.InvoiceCeiling.IsZero() {
+		if err := checkSettingAmount("invoice_ceiling", st.InvoiceCeiling); err != nil {
+			return err
+		}
+	}
+	if st.OverCeiling != "" {
+		if _, err := text.OneOf("over_ceiling", st.OverCeiling, OverCeilingRefuse, OverCeilingReview); err != nil {
+			return err
+		}
+	}
+	if st.DefaultDrugClass != 0 && !slices.Contains(DrugClasses, st.DefaultDrugClass) {
+		return fault.Field("default_drug_class", "default_drug_class must be 100, 65, 30 or 15 (percent)")
 	}
 	return nil
+}
+
+// Ceiling is the convention's ceiling on an invoice's total in force.
+func (st Settings) Ceiling() decimal.Decimal {
+	if st.InvoiceCeiling.IsZero() {
+		return DefaultInvoiceCeiling
+	}
+	return st.InvoiceCeiling
+}
+
+// OverCeilingAction is what an invoice over a ceiling gets.
+func (st Settings) OverCeilingAction() string {
+	if st.OverCeiling == "" {
+		return OverCeilingRefuse
+	}
+	return st.OverCeiling
+}
+
+// DrugClass is the class in force of a CIP13 the drug table does not list.
+func (st Settings) DrugClass() int {
+	if st.DefaultDrugClass == 0 {
+		return DefaultDrugClass
+	}
+	return st.DefaultDrugClass
 }
 
 // CheckAMELookbackDays checks an AME look-back given explicitly, 0
