@@ -52,7 +52,7 @@ func TestCorrectionsRaceJobsAndReturns(t *testing.T) {
 		files[i] = f.patient(t)
 		f.open(t, files[i].ID, "puma", "2026-01-01", "")
 		for day := 1; day <= 2; day++ {
-			f.submit(t, billing.KindGP, files[i].FileNumber, fmt.Sprintf("2026-03-0%d", day), consultation, xray)
+			f.submit(t, billing.KindGP, files[i].FileNumber, fmt.Sprintf("2026-03-0%d", day), consultation, ecg)
 		}
 	}
 	f.runRelease(t)

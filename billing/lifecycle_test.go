@@ -15,9 +15,13 @@ import (
 var (
 	consultation = billing.Line{Code: "G", Label: "Consultation", Quantity: 1, UnitPrice: amt("30.00")}
 	xray         = billing.Line{Code: "ZBQK002", Label: "Radiographie du thorax", Quantity: 2, UnitPrice: amt("21.28")}
-	nurseAct     = billing.Line{Code: "AMI", Label: "Acte infirmier", Quantity: 3, UnitPrice: amt("3.15")}
-	travel       = billing.Line{Code: "IFD", Label: "Déplacement", Quantity: 1, UnitPrice: amt("2.75")}
-	drug         = billing.Line{Code: "3400935955838", Label: "Médicament", Quantity: 2, UnitPrice: amt("7.33")}
+	// ecg is a CCAM act outside the acts catalogue: any kind may bill it,
+	// priced as the billing provider's acts.
+	ecg      = billing.Line{Code: "DEQP003", Label: "Électrocardiogramme", Quantity: 2, UnitPrice: amt("21.28")}
+	labTests = billing.Line{Code: "B", Label: "Biologie", Quantity: 1, UnitPrice: amt("30.00")}
+	nurseAct = billing.Line{Code: "AMI", Label: "Acte infirmier", Quantity: 3, UnitPrice: amt("3.15")}
+	travel   = billing.Line{Code: "IFD", Label: "Déplacement", Quantity: 1, UnitPrice: amt("2.75")}
+	drug     = billing.Line{Code: "3400935955838", Label: "Médicament", Quantity: 2, UnitPrice: amt("7.33")}
 )
 
 // TestLifecycle walks every path of an invoice, checking its status and
@@ -47,7 +51,7 @@ func TestLifecycle(t *testing.T) {
 		claims  []string
 		payouts []string
 	}{
-		{"puma, GP: CPAM 70 %, ticket modérateur to the city", billing.KindGP, []billing.Line{consultation, xray},
+		{"puma, GP: CPAM 70 %, ticket modérateur to the city", billing.KindGP, []billing.Line{consultation, ecg},
 			[]step{request, open("puma", "2026-03-01", ""), release}, "released", "rights_opened", []string{"50.79"}, []string{"21.77 ticket_moderateur"}},
 		{"puma, nurse: 60 %", billing.KindNurse, []billing.Line{nurseAct, travel},
 			[]step{open("puma", "2026-01-01", ""), release}, "released", "rights_opened", []string{"7.32"}, []string{"4.88 ticket_moderateur"}},
@@ -55,7 +59,7 @@ func TestLifecycle(t *testing.T) {
 			[]step{open("puma", "2026-01-01", ""), release}, "released", "rights_opened", []string{"9.53"}, []string{"5.13 ticket_moderateur"}},
 		{"puma_css: CPAM pays all, no payout", billing.KindRadiology, []billing.Line{xray},
 			[]step{open("puma_css", "2026-03-01", "2027-02-28"), release}, "released", "rights_opened", []string{"42.56"}, nil},
-		{"ame: CPAM pays all, period start before filing", billing.KindLaboratory, []billing.Line{consultation},
+		{"ame: CPAM pays all, period start before filing", billing.KindLaboratory, []billing.Line{labTests},
 			[]step{requestAME, open("ame", "2025-12-15", "2027-01-09"), release}, "released", "rights_opened", []string{"30.00"}, nil},
 		{"refused: the city pays all", billing.KindGP, []billing.Line{consultation},
 			[]step{request, refuse, release}, "city_due", "rights_refused", nil, []string{"30.00 rights_refused"}},

@@ -31,7 +31,7 @@ func TestDeadlineRacesRightsDecisions(t *testing.T) {
 		f.request(t, p.ID, "puma", "2026-01-02")
 		fileIDs = append(fileIDs, p.ID)
 		for range invoicesPerPatient {
-			invoiceIDs = append(invoiceIDs, f.submit(t, billing.KindGP, p.FileNumber, "2026-01-05", consultation, xray).ID)
+			invoiceIDs = append(invoiceIDs, f.submit(t, billing.KindGP, p.FileNumber, "2026-01-05", consultation, ecg).ID)
 		}
 	}
 	referentClock := newClock("2026-04-05")

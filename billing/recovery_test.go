@@ -49,12 +49,12 @@ func newRecoveryFixture(t *testing.T, today string) recoveryFixture {
 	return f
 }
 
-// cityDue submits an invoice of one consultation at price for a patient
+// cityDue submits an invoice of one act (a CCAM code any kind may bill) at price for a patient
 // whose rights are refused and runs the release job: the city owes it all.
 func (f recoveryFixture) cityDue(t *testing.T, kind, price string) billing.Invoice {
 	t.Helper()
 	p := f.patient(t)
-	inv := f.submit(t, kind, p.FileNumber, "2026-03-10", billing.Line{Code: "G", Label: "Consultation", Quantity: 1, UnitPrice: amt(price)})
+	inv := f.submit(t, kind, p.FileNumber, "2026-03-10", billing.Line{Code: "YYYY010", Label: "Acte", Quantity: 1, UnitPrice: amt(price)})
 	f.refuse(t, p.ID)
 	f.runRelease(t)
 	if m := f.ledger(t, inv.ID); m.status != billing.StatusCityDue {
