@@ -131,9 +131,9 @@ func (s *Store) Acts(ctx context.Context) ([]Act, error) {
 	return acts, db.Translate(err)
 }
 
-// Act returns one act of the catalogue.
+// Act returns one act of the catalogue, by its code exactly as listed.
 func (s *Store) Act(ctx context.Context, code string) (Act, error) {
-	acts, err := readActs(ctx, s.pool, strings.ToUpper(strings.TrimSpace(code)))
+	acts, err := readActs(ctx, s.pool, code)
 	if err != nil {
 		return Act{}, db.Translate(err)
 	}
@@ -216,7 +216,6 @@ func (s *Store) PutAct(ctx context.Context, actor audit.Actor, a Act) (Act, erro
 // DeleteAct takes an act out of the catalogue: a key is then unknown, a
 // CCAM, NABM or LPP code billed by its format. Invoices keep their lines.
 func (s *Store) DeleteAct(ctx context.Context, actor audit.Actor, code string) error {
-	code = strings.ToUpper(strings.TrimSpace(code))
 	err := db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
 		acts, err := readActs(ctx, tx, code)
 		if err != nil {
@@ -363,7 +362,7 @@ func scanDrug(r pgx.CollectableRow) (Drug, error) {
 // Drug returns one entry of the drug table.
 func (s *Store) Drug(ctx context.Context, cip13 string) (Drug, error) {
 	rows, err := s.pool.Query(ctx, `SELECT d.cip13, d.label, d.drug_class, d.updated_at, coalesce(u.name, '')
-		FROM drugs d LEFT JOIN users u ON u.id = d.updated_by WHERE d.cip13 = $1`, strings.TrimSpace(cip13))
+		FROM drugs d LEFT JOIN users u ON u.id = d.updated_by WHERE d.cip13 = $1`, cip13)
 	if err != nil {
 		return Drug{}, db.Translate(fmt.Errorf("billing: drug: %w", err))
 	}
@@ -447,14 +446,14 @@ func (s *Store) DeleteDrug(ctx context.Context, actor audit.Actor, cip13 string)
 	err := db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
 		var label string
 		var class int
-		err := tx.QueryRow(ctx, `DELETE FROM drugs WHERE cip13 = $1 RETURNING label, drug_class`, strings.TrimSpace(cip13)).Scan(&label, &class)
+		err := tx.QueryRow(ctx, `DELETE FROM drugs WHERE cip13 = $1 RETURNING label, drug_class`, cip13).Scan(&label, &class)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return fault.New(fault.NotFound, "no drug has this CIP13 in the drug table")
 		}
 		if err != nil {
 			return fmt.Errorf("billing: delete drug: %w", err)
 		}
-		return audit.Append(ctx, tx, audit.Entry{Actor: actor, Action: "drug.delete", Entity: "drug", EntityID: strings.TrimSpace(cip13),
+		return audit.Append(ctx, tx, audit.Entry{Actor: actor, Action: "drug.delete", Entity: "drug", EntityID: cip13,
 			Before: map[string]any{"label": label, "class": class}})
 	})
 	return db.Translate(err)

@@ -119,6 +119,7 @@ type lineJSON struct {
 	Quantity  int    `json:"quantity"`
 	UnitPrice string `json:"unit_price"`
 	Total     string `json:"total"`
+	RateClass string `json:"rate_class"`
 }
 
 type outcomeJSON struct {
@@ -127,21 +128,23 @@ type outcomeJSON struct {
 }
 
 type invoiceJSON struct {
-	ID                string                `json:"id"`
-	ProviderID        string                `json:"provider_id"`
-	PatientFileNumber string                `json:"patient_file_number"`
-	ExternalRef       string                `json:"external_ref"`
-	CareDate          calendar.Date         `json:"care_date"`
-	Deadline          calendar.Date         `json:"deadline"`
-	Status            billing.InvoiceStatus `json:"status"`
-	Total             string                `json:"total"`
-	Lines             []lineJSON            `json:"lines"`
-	DecisionReason    *settlement.Reason    `json:"decision_reason"`
-	Outcome           *outcomeJSON          `json:"outcome"`
-	CreatedAt         time.Time             `json:"created_at"`
-	DecidedAt         *time.Time            `json:"decided_at"`
-	OutcomeNo         int                   `json:"outcome_no"`
-	Timeline          []pastOutcomeJSON     `json:"timeline,omitempty"`
+	ID                string                 `json:"id"`
+	ProviderID        string                 `json:"provider_id"`
+	PatientFileNumber string                 `json:"patient_file_number"`
+	ExternalRef       string                 `json:"external_ref"`
+	CareDate          calendar.Date          `json:"care_date"`
+	Deadline          calendar.Date          `json:"deadline"`
+	Status            billing.InvoiceStatus  `json:"status"`
+	Total             string                 `json:"total"`
+	Lines             []lineJSON             `json:"lines"`
+	DecisionReason    *settlement.Reason     `json:"decision_reason"`
+	Outcome           *outcomeJSON           `json:"outcome"`
+	CreatedAt         time.Time              `json:"created_at"`
+	DecidedAt         *time.Time             `json:"decided_at"`
+	OutcomeNo         int                    `json:"outcome_no"`
+	ReviewStatus      *string                `json:"review_status"`
+	ReviewReasons     []billing.ReviewReason `json:"review_reasons,omitempty"`
+	Timeline          []pastOutcomeJSON      `json:"timeline,omitempty"`
 }
 
 type pastOutcomeJSON struct {
@@ -160,14 +163,16 @@ func toInvoiceJSON(inv billing.Invoice) invoiceJSON {
 	out := invoiceJSON{ID: ident.FormatID(inv.ID), ProviderID: ident.FormatID(inv.ProviderID), PatientFileNumber: inv.PatientFileNumber,
 		ExternalRef: inv.ExternalRef, CareDate: inv.CareDate, Deadline: inv.Deadline, Status: inv.Status,
 		Total: money.Format(inv.Total), Lines: make([]lineJSON, len(inv.Lines)), DecisionReason: nullable(inv.DecisionReason),
-		CreatedAt: inv.CreatedAt.UTC(), DecidedAt: utc(inv.DecidedAt), OutcomeNo: inv.OutcomeNo}
+		CreatedAt: inv.CreatedAt.UTC(), DecidedAt: utc(inv.DecidedAt), OutcomeNo: inv.OutcomeNo,
+		ReviewStatus: nullable(inv.ReviewStatus), ReviewReasons: inv.ReviewReasons}
 	for _, o := range inv.Timeline {
 		out.Timeline = append(out.Timeline, pastOutcomeJSON{No: o.No, Status: o.Status, Reason: o.Reason, CPAMAmount: money.Format(o.CPAMAmount),
 			CityAmount: money.Format(o.CityAmount), DecidedAt: o.DecidedAt.UTC(), Cause: nullable(o.Cause), ReplacedAt: utc(o.ReplacedAt),
 			Current: o.Current})
 	}
 	for i, l := range inv.Lines {
-		out.Lines[i] = lineJSON{Code: l.Code, Label: l.Label, Quantity: l.Quantity, UnitPrice: money.Format(l.UnitPrice), Total: money.Format(l.Total())}
+		out.Lines[i] = lineJSON{Code: l.Code, Label: l.Label, Quantity: l.Quantity, UnitPrice: money.Format(l.UnitPrice), Total: money.Format(l.Total()),
+			RateClass: string(l.RateClass)}
 	}
 	if inv.CPAMAmount != nil && inv.CityAmount != nil {
 		out.Outcome = &outcomeJSON{CPAMAmount: money.Format(*inv.CPAMAmount), CityAmount: money.Format(*inv.CityAmount)}
@@ -286,6 +291,11 @@ func (h billingHandlers) listInvoices(c echo.Context) error {
 	if f.Status, err = QueryEnum(c, "status", billing.Statuses); err != nil {
 		return err
 	}
+	review, err := QueryEnum(c, "review", []string{billing.ReviewFlagged})
+	if err != nil {
+		return err
+	}
+	f.Flagged = review == billing.ReviewFlagged
 	list, err := h.s.Invoices(c.Request().Context(), f, page)
 	return answerPage(c, page, list, err, func(inv billing.Invoice) int64 { return inv.ID }, toInvoiceJSON)
 }

@@ -9,6 +9,7 @@ import (
 	"passd/api"
 	"passd/auth"
 	"passd/billing"
+	"passd/fault"
 	"passd/money"
 )
 
@@ -23,6 +24,9 @@ type settingsJSON struct {
 	AMELookbackDays     int        `json:"ame_lookback_days"`
 	SubmissionLimitDays int        `json:"submission_limit_days"`
 	RecoveryOffsetDays  int        `json:"recovery_offset_days"`
+	InvoiceCeiling      string     `json:"invoice_ceiling"`
+	OverCeiling         string     `json:"over_ceiling"`
+	DefaultDrugClass    int        `json:"default_drug_class"`
 	UpdatedAt           *time.Time `json:"updated_at"`
 	UpdatedBy           string     `json:"updated_by"`
 }
@@ -31,7 +35,8 @@ func (h billingHandlers) toSettingsJSON(st billing.Settings) settingsJSON {
 	out := settingsJSON{RegieName: st.RegieName, RegieIBAN: st.RegieIBAN, RegieBIC: st.RegieBIC,
 		RegieCeiling: money.Format(st.RegieCeiling), AnnualBudget: money.Format(st.AnnualBudget),
 		DeadlineDays: st.DeadlineDays, UpdatedBy: st.UpdatedBy, UpdatedAt: utc(st.UpdatedAt),
-		AMELookbackDays: st.AMELookback(), SubmissionLimitDays: st.SubmissionLimit(), RecoveryOffsetDays: st.RecoveryOffset()}
+		AMELookbackDays: st.AMELookback(), SubmissionLimitDays: st.SubmissionLimit(), RecoveryOffsetDays: st.RecoveryOffset(),
+		InvoiceCeiling: money.Format(st.Ceiling()), OverCeiling: st.OverCeilingAction(), DefaultDrugClass: st.DrugClass()}
 	if st.DeadlineDays == 0 {
 		out.DeadlineDays, out.DeadlineDaysDefault = h.s.DefaultDeadlineDays(), true
 	}
@@ -49,6 +54,9 @@ type settingsRequest struct {
 	AMELookback  api.Value `json:"ame_lookback_days"`
 	SubmitLimit  api.Value `json:"submission_limit_days"`
 	RecoverAfter api.Value `json:"recovery_offset_days"`
+	Ceiling      api.Value `json:"invoice_ceiling"`
+	OverCeiling  api.Value `json:"over_ceiling"`
+	DrugClass    api.Value `json:"default_drug_class"`
 }
 
 // settings turns the body into settings and checks them. A number of
@@ -74,6 +82,22 @@ func (r settingsRequest) settings() (billing.Settings, error) {
 	}
 	if st.RecoveryOffsetDays, err = optionalDays(r.RecoverAfter, "recovery_offset_days", billing.CheckRecoveryOffsetDays); err != nil {
 		return st, err
+	}
+	if r.Ceiling.Present() {
+		if st.InvoiceCeiling, err = r.Ceiling.Amount("invoice_ceiling"); err != nil {
+			return st, err
+		}
+	}
+	if st.OverCeiling, err = r.OverCeiling.Text("over_ceiling"); err != nil {
+		return st, err
+	}
+	if r.DrugClass.Present() {
+		if st.DefaultDrugClass, err = r.DrugClass.Integer("default_drug_class"); err != nil {
+			return st, err
+		}
+		if st.DefaultDrugClass == 0 {
+			return st, fault.Field("default_drug_class", "default_drug_class must be 100, 65, 30 or 15 (percent)")
+		}
 	}
 	return st, st.Validate()
 }

@@ -3,16 +3,17 @@ package httpapi
 import (
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/shopspring/decimal"
 
 	"passd/api"
 	"passd/auth"
 	"passd/billing"
 	"passd/calendar"
 	"passd/fault"
-	"passd/money"
 	"passd/rights"
 )
 
@@ -38,16 +39,15 @@ func TariffRoutes(g *echo.Group, s *billing.Store) {
 // ---- acts ----
 
 type actJSON struct {
-	Code          string     `json:"code"`
-	Label         string     `json:"label"`
-	ProviderKinds []string   `json:"provider_kinds"`
-	RateClass     *string    `json:"rate_class"`
-	MaxUnitPrice  *string    `json:"max_unit_price"`
-	DispensingFee bool       `json:"dispensing_fee"`
-	Source        string     `json:"source"`
-	UpdatedAt     time.Time  `json:"updated_at"`
-	UpdatedBy     *string    `json:"updated_by"`
-	_             [0]func() // not comparable: built by toActJSON only
+	Code          string    `json:"code"`
+	Label         string    `json:"label"`
+	ProviderKinds []string  `json:"provider_kinds"`
+	RateClass     *string   `json:"rate_class"`
+	MaxUnitPrice  *string   `json:"max_unit_price"`
+	DispensingFee bool      `json:"dispensing_fee"`
+	Source        string    `json:"source"`
+	UpdatedAt     time.Time `json:"updated_at"`
+	UpdatedBy     *string   `json:"updated_by"`
 }
 
 func toActJSON(a billing.Act) actJSON {
@@ -68,12 +68,8 @@ type actRequest struct {
 func (r actRequest) act(code string) (billing.Act, error) {
 	var v valueReader
 	a := billing.Act{Code: code, Label: v.text(r.Label, "label")}
-	if r.RateClass.Present() && !r.RateClass.Null() {
-		a.RateClass = billing.RateClass(v.text(r.RateClass, "rate_class"))
-	}
-	if r.Source.Present() && !r.Source.Null() {
-		a.Source = v.text(r.Source, "source")
-	}
+	a.RateClass = billing.RateClass(v.text(r.RateClass, "rate_class"))
+	a.Source = v.text(r.Source, "source")
 	if v.err != nil {
 		return a, v.err
 	}
@@ -88,7 +84,7 @@ func (r actRequest) act(code string) (billing.Act, error) {
 		}
 		a.ProviderKinds = append(a.ProviderKinds, kind)
 	}
-	if r.MaxUnitPrice.Present() && !r.MaxUnitPrice.Null() {
+	if r.MaxUnitPrice.Present() {
 		price, err := r.MaxUnitPrice.Amount("max_unit_price")
 		if err != nil {
 			return a, err
@@ -125,11 +121,17 @@ func (h billingHandlers) putAct(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if a.Code != c.Param("code") {
+		return fault.Field("code", "write the code in the path as %s", a.Code)
+	}
 	a, err = h.s.PutAct(c.Request().Context(), auth.From(c).Actor(), a)
 	return answerJSON(c, http.StatusOK, a, err, toActJSON)
 }
 
 func (h billingHandlers) deleteAct(c echo.Context) error {
+	if err := DecodeOptional(c, nil); err != nil {
+		return err
+	}
 	if err := h.s.DeleteAct(c.Request().Context(), auth.From(c).Actor(), c.Param("code")); err != nil {
 		return err
 	}
@@ -230,11 +232,17 @@ func (h billingHandlers) putDrug(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if d.CIP13 != c.Param("cip13") {
+		return fault.Field("cip13", "write the CIP13 in the path as %s", d.CIP13)
+	}
 	d, err = h.s.PutDrug(c.Request().Context(), auth.From(c).Actor(), d)
 	return answerJSON(c, http.StatusOK, d, err, toDrugJSON)
 }
 
 func (h billingHandlers) deleteDrug(c echo.Context) error {
+	if err := DecodeOptional(c, nil); err != nil {
+		return err
+	}
 	if err := h.s.DeleteDrug(c.Request().Context(), auth.From(c).Actor(), c.Param("cip13")); err != nil {
 		return err
 	}
@@ -285,12 +293,29 @@ func (r rateRequest) rate() (billing.Rate, error) {
 	if v.err != nil {
 		return rt, v.err
 	}
-	rate, err := r.Rate.Rate("rate")
+	rate, err := r.Rate.Text("rate")
 	if err != nil {
 		return rt, err
 	}
-	rt.Rate = rate
+	if rt.Rate, err = parseRate(rate); err != nil {
+		return rt, err
+	}
 	return rt, rt.Validate()
+}
+
+// parseRate reads a rate as a decimal string ("0.70"): digits, a dot and
+// at most three decimals, nothing else.
+func parseRate(s string) (decimal.Decimal, error) {
+	bad := fault.Field("rate", "rate must be a decimal string between \"0\" and \"1\" with at most 3 decimals, like \"0.70\"")
+	whole, frac, _ := strings.Cut(s, ".")
+	if whole == "" || len(whole) > 1 || len(frac) > 3 || strings.Trim(whole+frac, "0123456789") != "" {
+		return decimal.Zero, bad
+	}
+	d, err := decimal.NewFromString(s)
+	if err != nil {
+		return decimal.Zero, bad
+	}
+	return d, nil
 }
 
 // listRates answers the rates' history, or with ?on= the rates in force
@@ -338,5 +363,3 @@ func (h billingHandlers) acceptReview(c echo.Context) error {
 	inv, err := h.s.AcceptReview(c.Request().Context(), auth.From(c).Actor(), id)
 	return answerJSON(c, http.StatusOK, inv, err, toInvoiceJSON)
 }
-
-var _ = money.Format

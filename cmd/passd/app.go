@@ -142,6 +142,7 @@ func (a *app) routes() *echo.Echo {
 		return string(auth.From(c).Role)
 	}))
 	httpapi.BillingRoutes(g, a.billing)
+	httpapi.TariffRoutes(g, a.billing)
 	httpapi.ClaimsRoutes(g, a.claims)
 	g.GET("/jobs", a.listJobRuns)
 	g.POST("/jobs/:name/run", a.runJob)

@@ -58,7 +58,23 @@ var expectedRoles = map[string][]auth.Role{
 	"GET /api/v1/reports/budget":                                {auth.Finance, auth.Admin},
 	"GET /api/v1/reports/invariants":                            {auth.Admin},
 	"GET /api/v1/statement":                                     {auth.Provider},
+	"POST /api/v1/invoices/{id}/review":                         {auth.Coordinator},
+	"GET /api/v1/acts":                                          {auth.Admin, auth.Coordinator, auth.Finance, auth.Provider},
+	"POST /api/v1/acts/import":                                  {auth.Admin},
+	"GET /api/v1/acts/{code}":                                   {auth.Admin, auth.Coordinator, auth.Finance, auth.Provider},
+	"PUT /api/v1/acts/{code}":                                   {auth.Admin},
+	"DELETE /api/v1/acts/{code}":                                {auth.Admin},
+	"GET /api/v1/drugs":                                         {auth.Admin, auth.Coordinator, auth.Finance, auth.Provider},
+	"POST /api/v1/drugs/import":                                 {auth.Admin},
+	"GET /api/v1/drugs/{cip13}":                                 {auth.Admin, auth.Coordinator, auth.Finance, auth.Provider},
+	"PUT /api/v1/drugs/{cip13}":                                 {auth.Admin},
+	"DELETE /api/v1/drugs/{cip13}":                              {auth.Admin},
+	"GET /api/v1/rates":                                         {auth.Admin, auth.Coordinator, auth.Finance},
+	"POST /api/v1/rates":                                        {auth.Admin},
 }
+
+// csvRoutes take a CSV file, not JSON.
+var csvRoutes = map[string]bool{"POST /api/v1/acts/import": true, "POST /api/v1/drugs/import": true}
 
 // route is one secured operation of the contract as a request: a path with
 // real ids, the roles allowed on it and a body a caller of the right role
@@ -67,6 +83,7 @@ type route struct {
 	method, path string
 	allowed      []auth.Role
 	body         string
+	headers      []string // the Content-Type of a body that is not JSON
 }
 
 // authFixture is a harness with one provider, its user, a patient and a
@@ -119,6 +136,12 @@ func (f authFixture) routes(t *testing.T) []route {
 		"PUT /api/v1/settings": mustJSON(t, map[string]any{"regie_name": "Régie PASS", "regie_iban": validIBAN2,
 			"regie_bic": validBIC, "regie_ceiling": "10000.00", "annual_budget": "50000.00"}),
 		"POST /api/v1/payout-batches/{id}/paid": `{"paid_on": "2026-06-15"}`,
+		"POST /api/v1/acts/import":              "code;label;provider_kinds\nMCI;Majoration de coordination;nurse health_centre\n",
+		"PUT /api/v1/acts/{code}":               mustJSON(t, map[string]any{"label": "Indemnité kilométrique", "provider_kinds": []string{"nurse"}}),
+		"POST /api/v1/drugs/import":             "cip13;label;class\n3400935955838;Paracétamol 500 mg;65\n",
+		"PUT /api/v1/drugs/{cip13}":             mustJSON(t, map[string]any{"label": "Paracétamol 500 mg", "class": 65}),
+		"POST /api/v1/rates": mustJSON(t, map[string]any{"regime": "puma", "rate_class": "nurse", "effective_from": "2027-01-01",
+			"rate": "0.60", "reason": "arrêté du 1er décembre 2026"}),
 	}
 	// The id each collection's {id} names.
 	ids := map[string]string{"providers": f.provider.id, "patients": f.patient.id, "invoices": f.invoice,
@@ -142,11 +165,17 @@ func (f authFixture) routes(t *testing.T) []route {
 		path := strings.ReplaceAll(op.Path, "{id}", ids[collection])
 		path = strings.ReplaceAll(path, "{name}", "release")
 		path = strings.ReplaceAll(path, "{did}", f.decision)
+		path = strings.ReplaceAll(path, "{code}", "IK")
+		path = strings.ReplaceAll(path, "{cip13}", "3400935955838")
 		if strings.Contains(path, "{") {
 			t.Errorf("%s: no value for the path parameters of %s", key, path)
 			continue
 		}
-		out = append(out, route{method: op.Method, path: path, allowed: allowed, body: body})
+		r := route{method: op.Method, path: path, allowed: allowed, body: body}
+		if csvRoutes[key] {
+			r.headers = []string{"Content-Type", "text/csv"}
+		}
+		out = append(out, r)
 	}
 	return out
 }
@@ -260,7 +289,7 @@ func TestRequestsWithoutAValidTokenAreUnauthorized(t *testing.T) {
 			// client: from one, the eleventh failure would be a 429
 			// (TestRepeatedFailedAuthenticationsAreThrottled).
 			from := fmt.Sprintf("198.51.%d.%d:1234", i, j)
-			status, body := f.do(t, r.method, r.path, "", r.body, "Authorization", hd.authorization, remoteAddrPseudoHeader, from)
+			status, body := f.do(t, r.method, r.path, "", r.body, append([]string{"Authorization", hd.authorization, remoteAddrPseudoHeader, from}, r.headers...)...)
 			wantError(t, r.method+" "+r.path+" with "+hd.name, status, body, http.StatusUnauthorized, "unauthorized", "")
 		}
 	}
@@ -284,7 +313,7 @@ func TestEveryRouteRefusesTheWrongRoles(t *testing.T) {
 			if slices.Contains(r.allowed, role) {
 				continue
 			}
-			status, body := f.do(t, r.method, r.path, f.tokens[role], r.body)
+			status, body := f.do(t, r.method, r.path, f.tokens[role], r.body, r.headers...)
 			wantError(t, r.method+" "+r.path+" as "+string(role), status, body, http.StatusForbidden, "forbidden", "")
 		}
 	}
@@ -296,7 +325,7 @@ func TestEveryRouteLetsTheRightRolesThrough(t *testing.T) {
 	f := newAuthFixture(t)
 	for _, r := range f.routes(t) {
 		for _, role := range r.allowed {
-			rec := f.doRaw(t, r.method, r.path, f.tokens[role], r.body)
+			rec := f.doRaw(t, r.method, r.path, f.tokens[role], r.body, r.headers...)
 			status, body := rec.Code, rec.Body.String()
 			// A second allowed role may meet a conflict (the provider
 			// already exists, the invoice is already cancelled): that is

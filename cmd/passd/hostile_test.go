@@ -61,7 +61,7 @@ func (r hostileRoute) name() string {
 }
 
 func (r hostileRoute) path(id string) string {
-	return strings.NewReplacer(":did", r.did, ":id", id, ":name", id).Replace(r.pattern)
+	return strings.NewReplacer(":did", r.did, ":id", id, ":name", id, ":code", id, ":cip13", id).Replace(r.pattern)
 }
 
 func (r hostileRoute) contentType() string {
@@ -806,7 +806,71 @@ func hostileFixture(t *testing.T, h *harness) []hostileRoute {
 		{method: "POST", pattern: "/api/v1/payout-batches/:id/paid", id: approved, token: h.finance, other: h.admin,
 			body: mustJSON(t, map[string]any{"paid_on": today}), fields: []hostileField{{"paid_on", dateValue, true}}},
 		{method: "POST", pattern: "/api/v1/jobs/:name/run", id: "release", token: h.admin, other: h.finance},
+		{method: "POST", pattern: "/api/v1/invoices/:id/review", id: pending, token: h.coordinator, other: h.admin},
+		{method: "PUT", pattern: "/api/v1/acts/:code", id: "IK", token: h.admin, other: h.coordinator, text: "label",
+			body: mustJSON(t, map[string]any{"label": "Indemnité kilométrique", "provider_kinds": []string{"nurse"}, "max_unit_price": "0.50",
+				"dispensing_fee": false}),
+			fields: []hostileField{{"label", freeText, true}, {"max_unit_price", amountValue, false}, {"dispensing_fee", flagValue, false}}},
+		{method: "DELETE", pattern: "/api/v1/acts/:code", id: "IK", token: h.admin, other: h.finance},
+		{method: "POST", pattern: "/api/v1/acts/import", token: h.admin, other: h.coordinator, ctype: "text/csv",
+			body: "code;label;provider_kinds\r\nMCI;Majoration;nurse\r\n"},
+		{method: "PUT", pattern: "/api/v1/drugs/:cip13", id: "3400935955838", token: h.admin, other: gp.token, text: "label",
+			body:   mustJSON(t, map[string]any{"label": "Paracétamol 500 mg", "class": 65}),
+			fields: []hostileField{{"label", freeText, true}, {"class", countValue, true}}},
+		{method: "DELETE", pattern: "/api/v1/drugs/:cip13", id: "3400935955838", token: h.admin, other: h.coordinator},
+		{method: "POST", pattern: "/api/v1/drugs/import", token: h.admin, other: h.finance, ctype: "text/csv",
+			body: "cip13;label;class\r\n3400935955838;Paracétamol;65\r\n"},
+		{method: "POST", pattern: "/api/v1/rates", token: h.admin, other: h.finance, text: "reason",
+			body: mustJSON(t, map[string]any{"regime": "puma", "rate_class": "nurse", "effective_from": "2027-01-01", "rate": "0.60",
+				"reason": "arrêté du 1er décembre 2026"}),
+			fields: []hostileField{{"regime", enumValue, true}, {"rate_class", enumValue, true}, {"effective_from", dateValue, true},
+				{"rate", idString, true}, {"reason", freeText, true}}},
 	}
+}
+
+// csvImportCases spoil an import of the tariff (acts or drugs). valid is
+// a file the route accepts, a header row then one row of three cells whose
+// first (the code) and third (the kinds, or the class) must be refused
+// when spoilt; the second, a label, is free text.
+func csvImportCases(valid string) []hostileCase {
+	header, row, _ := strings.Cut(valid, "\r\n")
+	row = strings.TrimSuffix(row, "\r\n")
+	cells := strings.Split(row, ";")
+	withCell := func(i int, v string) string {
+		cs := slices.Clone(cells)
+		cs[i] = v
+		return header + "\r\n" + strings.Join(cs, ";") + "\r\n"
+	}
+	c := func(name, body string) hostileCase { return hostileCase{name: name, body: body} }
+	cases := []hostileCase{
+		c("an empty file", ""),
+		c("only separators", ";;\r\n;;\r\n"),
+		c("a header only", header+"\r\n"),
+		c("an unknown column", header+";price\r\n"+row+";1\r\n"),
+		c("a column twice", header+";label\r\n"+row+";x\r\n"),
+		c("mixed separators", strings.Replace(header, ";", ",", 1)+"\r\n"+row+"\r\n"),
+		c("a cell more than the header", header+"\r\n"+row+";x\r\n"),
+		c("the same code twice", valid+row+"\r\n"),
+		c("an unterminated quote", header+"\r\n\""+row+"\r\n"),
+		c("JSON sent as CSV", `{"lines":[]}`),
+		c("UTF-16LE with a BOM", utf16Body(valid, binary.LittleEndian)),
+		c("Latin-1 in a cell", header+"\r\n"+cells[0]+";M\xe9dicament;"+cells[2]+"\r\n"),
+		c("a NUL in the header", strings.Replace(valid, "label", "la\x00bel", 1)),
+		c("a good row then a bad one", valid+withCell(0, "=1+1")[len(header)+2:]),
+		{name: "over 1 MiB", body: valid + strings.Repeat(";;\r\n", api.MaxBody/4+1), want: []int{http.StatusRequestEntityTooLarge}},
+		{name: "text/plain", body: valid, ctype: "text/plain"},
+		{name: "CSV sent as JSON", body: valid, ctype: "application/json"},
+		{name: "no content type", body: valid, noCtype: true},
+	}
+	for _, i := range []int{0, 2} {
+		for _, v := range []struct{ name, value string }{
+			{"empty", ""}, {"a formula", "=1+1"}, {"SQL injection", "1' OR '1'='1"}, {"a script", "<script>alert(1)</script>"},
+			{"a NUL", cells[i] + "\x00"}, {"Arabic-Indic digits", "١٢٣"}, {"5000 characters", strings.Repeat("X", 5000)},
+		} {
+			cases = append(cases, c(fmt.Sprintf("cell %d %s", i+1, v.name), withCell(i, v.value)))
+		}
+	}
+	return cases
 }
 
 // csvReturnCases spoil a CSV return. valid is a return the route accepts,
@@ -931,7 +995,10 @@ func TestHostileRequestsAreRefusedAndStoreNothing(t *testing.T) {
 	for _, r := range routes {
 		rc := casesFor(t, r)
 		if r.ctype == "text/csv" {
-			csv := csvReturnCases(r.body)
+			csv := csvImportCases(r.body)
+			if strings.HasSuffix(r.pattern, "/returns") {
+				csv = csvReturnCases(r.body)
+			}
 			for i := range csv {
 				c := &csv[i]
 				c.route, c.method, c.path, c.token = r.name(), r.method, r.path(r.id), r.token
