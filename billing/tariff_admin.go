@@ -131,8 +131,25 @@ func (s *Store) Acts(ctx context.Context) ([]Act, error) {
 	return acts, db.Translate(err)
 }
 
+// listedCode reports whether code is written as the catalogue lists
+// codes; another spelling (spaces, lower case, a byte no code holds) is
+// not found rather than looked up.
+func listedCode(code string) bool {
+	kind, canonical, err := ident.ParseActCode(code)
+	return err == nil && kind != ident.ActCIP13 && canonical == code
+}
+
+// listedCIP13 is listedCode for the drug table.
+func listedCIP13(cip string) bool {
+	kind, canonical, err := ident.ParseActCode(cip)
+	return err == nil && kind == ident.ActCIP13 && canonical == cip
+}
+
 // Act returns one act of the catalogue, by its code exactly as listed.
 func (s *Store) Act(ctx context.Context, code string) (Act, error) {
+	if !listedCode(code) {
+		return Act{}, fault.New(fault.NotFound, "no act has this code in the catalogue")
+	}
 	acts, err := readActs(ctx, s.pool, code)
 	if err != nil {
 		return Act{}, db.Translate(err)
@@ -216,6 +233,9 @@ func (s *Store) PutAct(ctx context.Context, actor audit.Actor, a Act) (Act, erro
 // DeleteAct takes an act out of the catalogue: a key is then unknown, a
 // CCAM, NABM or LPP code billed by its format. Invoices keep their lines.
 func (s *Store) DeleteAct(ctx context.Context, actor audit.Actor, code string) error {
+	if !listedCode(code) {
+		return fault.New(fault.NotFound, "no act has this code in the catalogue")
+	}
 	err := db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
 		acts, err := readActs(ctx, tx, code)
 		if err != nil {
@@ -361,6 +381,9 @@ func scanDrug(r pgx.CollectableRow) (Drug, error) {
 
 // Drug returns one entry of the drug table.
 func (s *Store) Drug(ctx context.Context, cip13 string) (Drug, error) {
+	if !listedCIP13(cip13) {
+		return Drug{}, fault.New(fault.NotFound, "no drug has this CIP13 in the drug table")
+	}
 	rows, err := s.pool.Query(ctx, `SELECT d.cip13, d.label, d.drug_class, d.updated_at, coalesce(u.name, '')
 		FROM drugs d LEFT JOIN users u ON u.id = d.updated_by WHERE d.cip13 = $1`, cip13)
 	if err != nil {
@@ -384,39 +407,42 @@ func (s *Store) upsertDrugs(ctx context.Context, tx pgx.Tx, actor audit.Actor, d
 	for i, d := range drugs {
 		cips[i], labels[i], classes[i] = d.CIP13, d.Label, int32(d.Class)
 	}
-	rows, err := tx.Query(ctx, `
-		WITH old AS (SELECT cip13, label, drug_class FROM drugs WHERE cip13 = ANY($1) FOR UPDATE)
-		INSERT INTO drugs (cip13, label, drug_class, updated_at, updated_by)
-		SELECT * FROM unnest($1::text[], $2::text[], $3::smallint[]) AS u, (VALUES ($4::timestamptz, $5::bigint)) AS w
-		ON CONFLICT (cip13) DO UPDATE SET label = EXCLUDED.label, drug_class = EXCLUDED.drug_class,
-			updated_at = EXCLUDED.updated_at, updated_by = EXCLUDED.updated_by
-		RETURNING cip13, (SELECT o.label FROM old o WHERE o.cip13 = drugs.cip13), (SELECT o.drug_class FROM old o WHERE o.cip13 = drugs.cip13)`,
-		cips, labels, classes, s.now(), nullID(actor.UserID))
+	type old struct {
+		label string
+		class int
+	}
+	before := map[string]old{}
+	var cip string
+	var o old
+	rows, err := tx.Query(ctx, `SELECT cip13, label, drug_class FROM drugs WHERE cip13 = ANY($1) FOR UPDATE`, cips)
+	if err == nil {
+		_, err = pgx.ForEachRow(rows, []any{&cip, &o.label, &o.class}, func() error {
+			before[cip] = o
+			return nil
+		})
+	}
 	if err != nil {
 		return ImportResult{}, fmt.Errorf("billing: drugs: %w", err)
 	}
-	byCIP := make(map[string]Drug, n)
-	for _, d := range drugs {
-		byCIP[d.CIP13] = d
+	if _, err := tx.Exec(ctx, `
+		INSERT INTO drugs (cip13, label, drug_class, updated_at, updated_by)
+		SELECT * FROM unnest($1::text[], $2::text[], $3::smallint[]) AS u, (VALUES ($4::timestamptz, $5::bigint)) AS w
+		ON CONFLICT (cip13) DO UPDATE SET label = EXCLUDED.label, drug_class = EXCLUDED.drug_class,
+			updated_at = EXCLUDED.updated_at, updated_by = EXCLUDED.updated_by`,
+		cips, labels, classes, s.now(), nullID(actor.UserID)); err != nil {
+		return ImportResult{}, fmt.Errorf("billing: drugs: %w", err)
 	}
 	var res ImportResult
-	var entries []audit.Entry
-	var cip string
-	var oldLabel *string
-	var oldClass *int
-	_, err = pgx.ForEachRow(rows, []any{&cip, &oldLabel, &oldClass}, func() error {
-		e := audit.Entry{Actor: actor, Action: "drug.put", Entity: "drug", EntityID: cip, After: drugAudit(byCIP[cip])}
-		if oldLabel != nil {
+	entries := make([]audit.Entry, 0, n)
+	for _, d := range drugs {
+		e := audit.Entry{Actor: actor, Action: "drug.put", Entity: "drug", EntityID: d.CIP13, After: drugAudit(d)}
+		if o, ok := before[d.CIP13]; ok {
 			res.Updated++
-			e.Before = map[string]any{"label": *oldLabel, "class": *oldClass}
+			e.Before = map[string]any{"label": o.label, "class": o.class}
 		} else {
 			res.Created++
 		}
 		entries = append(entries, e)
-		return nil
-	})
-	if err != nil {
-		return ImportResult{}, fmt.Errorf("billing: drugs: %w", err)
 	}
 	if summary {
 		entries = []audit.Entry{{Actor: actor, Action: "drug.import", Entity: "drug", EntityID: "*",
@@ -443,6 +469,9 @@ func (s *Store) PutDrug(ctx context.Context, actor audit.Actor, d Drug) (Drug, e
 // DeleteDrug takes a drug out of the table: it then takes the default
 // class. Invoices keep the class their lines were priced in.
 func (s *Store) DeleteDrug(ctx context.Context, actor audit.Actor, cip13 string) error {
+	if !listedCIP13(cip13) {
+		return fault.New(fault.NotFound, "no drug has this CIP13 in the drug table")
+	}
 	err := db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
 		var label string
 		var class int

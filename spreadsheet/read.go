@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode/utf8"
 
 	"passd/fault"
 )
@@ -57,6 +58,11 @@ func ReadTable(body []byte, columns, required []string) ([]Row, error) {
 			continue
 		}
 		line, _ := r.FieldPos(0)
+		for _, cell := range rec {
+			if !utf8.ValidString(cell) {
+				return nil, fault.Field("file", "line %d is not in UTF-8: save the file as \"CSV UTF-8\"", line)
+			}
+		}
 		if len(rec) > len(names) {
 			return nil, fault.Field("file", "line %d has %d cells, the header %d", line, len(rec), len(names))
 		}
@@ -89,6 +95,9 @@ func separator(body []byte, columns []string) (rune, error) {
 }
 
 func headerNames(header, columns, required []string) ([]string, error) {
+	if !utf8.ValidString(strings.Join(header, "")) {
+		return nil, fault.Field("header", "the header row is not in UTF-8: save the file as \"CSV UTF-8\"")
+	}
 	names := make([]string, len(header))
 	seen := map[string]bool{}
 	for i, cell := range header {

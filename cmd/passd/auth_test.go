@@ -112,6 +112,9 @@ func newAuthFixture(t *testing.T) authFixture {
 	f.claimBatch = str(t, h.mustDo(t, http.StatusCreated, "POST", "/api/v1/claim-batches", h.referent, ""), "id")
 	h.cityDue(t, f.provider, h.newPatient(t, "Sy"), "A-DUE", "40.00")
 	f.payoutBatch = str(t, h.mustDo(t, http.StatusCreated, "POST", "/api/v1/payout-batches", h.finance, ""), "id")
+	for _, cip := range []string{"3400935955838", "3400930000007"} {
+		h.mustDo(t, http.StatusOK, "PUT", "/api/v1/drugs/"+cip, h.admin, mustJSON(t, map[string]any{"label": "Médicament", "class": 65}))
+	}
 	f.tokens = map[auth.Role]string{auth.Provider: f.provider.token, auth.Coordinator: h.coordinator,
 		auth.CPAMReferent: h.referent, auth.Finance: h.finance, auth.Admin: h.admin}
 	return f
@@ -165,8 +168,14 @@ func (f authFixture) routes(t *testing.T) []route {
 		path := strings.ReplaceAll(op.Path, "{id}", ids[collection])
 		path = strings.ReplaceAll(path, "{name}", "release")
 		path = strings.ReplaceAll(path, "{did}", f.decision)
-		path = strings.ReplaceAll(path, "{code}", "IK")
-		path = strings.ReplaceAll(path, "{cip13}", "3400935955838")
+		// DELETE takes out an entry of its own, which the other routes do
+		// not name.
+		code, cip := "IK", "3400935955838"
+		if op.Method == "DELETE" {
+			code, cip = "IFA", "3400930000007"
+		}
+		path = strings.ReplaceAll(path, "{code}", code)
+		path = strings.ReplaceAll(path, "{cip13}", cip)
 		if strings.Contains(path, "{") {
 			t.Errorf("%s: no value for the path parameters of %s", key, path)
 			continue

@@ -394,7 +394,7 @@ func TestDatabaseRestartUnderLoad(t *testing.T) {
 	p := startPassd(t, "passd", url)
 	body := func(ref string) string {
 		return fmt.Sprintf(`{"patient_file_number": %q, "external_ref": %q, "care_date": %q,
-			"lines": [{"code": "AMI", "label": "Soin", "quantity": 2, "unit_price": "7.50"}]}`, patient.fileNumber, ref, careDate)
+			"lines": [{"code": "AMI", "label": "Soin", "quantity": 2, "unit_price": "3.15"}]}`, patient.fileNumber, ref, careDate)
 	}
 
 	var (

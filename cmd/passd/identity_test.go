@@ -68,7 +68,7 @@ func (l *lifecycle) files() []identityOf {
 // careBody is a POST /invoices body of one line priced price.
 func careBody(t *testing.T, fileNumber, ref, careDate, price string) string {
 	return mustJSON(t, map[string]any{"patient_file_number": fileNumber, "external_ref": ref, "care_date": careDate,
-		"lines": []any{map[string]any{"code": "G", "label": careLabel, "quantity": 1, "unit_price": price}}})
+		"lines": []any{map[string]any{"code": "YYYY010", "label": careLabel, "quantity": 1, "unit_price": price}}})
 }
 
 func newLifecycle(t *testing.T) *lifecycle {

@@ -302,7 +302,7 @@ func TestMetricsStatusGaugesFollowTheLifecycle(t *testing.T) {
 	h.submit(t, nurse, opened, "F-2", "2026-06-02", line{"AMI", "3.15", 3})
 	withdrawn := str(t, h.submit(t, gp, opened, "F-3", "2026-06-03"), "id")
 	h.submit(t, gp, late, "F-4", "2026-03-01", line{"G", "25.00", 1})
-	h.submit(t, nurse, late, "F-5", "2026-02-15", line{"AMI", "12.60", 1})
+	h.submit(t, nurse, late, "F-5", "2026-02-15", line{"AMI", "3.15", 4})
 	h.wantStatusGauges(t, "five submissions")
 
 	h.mustDo(t, http.StatusOK, "POST", "/api/v1/invoices/"+withdrawn+"/cancel", gp.token, "")

@@ -40,6 +40,11 @@ func (h *harness) setRegie(t *testing.T, ceiling, budget string) map[string]any 
 		"regie_ceiling": ceiling, "annual_budget": budget}))
 }
 
+// anyAct is one act at price that every kind of provider may bill: a CCAM
+// code outside the acts catalogue, priced as the provider's acts, without
+// a ceiling of its own.
+func anyAct(price string) line { return line{"YYYY010", price, 1} }
+
 // cityDue submits one invoice per amount for p, all past their deadline,
 // and runs the deadline job: each becomes a due payout of its amount.
 // It returns the invoice ids in order.
@@ -48,7 +53,7 @@ func (h *harness) cityDue(t *testing.T, pr providerFixture, p patientFixture, re
 	var out []string
 	for i, a := range amounts {
 		// 2026-03-01 + 90 days = 2026-05-30, before the harness's today.
-		inv := h.submit(t, pr, p, fmt.Sprintf("%s-%d", refPrefix, i+1), "2026-03-01", line{"G", a, 1})
+		inv := h.submit(t, pr, p, fmt.Sprintf("%s-%d", refPrefix, i+1), "2026-03-01", anyAct(a))
 		out = append(out, str(t, inv, "id"))
 	}
 	h.runJob(t, "deadline")
@@ -65,7 +70,7 @@ func (h *harness) cityDue(t *testing.T, pr providerFixture, p patientFixture, re
 func (h *harness) releasedClaim(t *testing.T, pr providerFixture, lastName, regime, ref, price string) (invoiceID string, claim map[string]any) {
 	t.Helper()
 	p := h.newPatient(t, lastName)
-	inv := h.submit(t, pr, p, ref, "2026-06-01", line{"G", price, 1})
+	inv := h.submit(t, pr, p, ref, "2026-06-01", anyAct(price))
 	invoiceID = str(t, inv, "id")
 	h.openRights(t, p, regime, "2026-05-01")
 	h.runJob(t, "release")

@@ -175,7 +175,7 @@ func TestCPAMReturnWhileFinanceDraftsPayoutBatches(t *testing.T) {
 	for i := range claims {
 		pr := []providerFixture{gp, nurse}[i%2]
 		p := h.newPatient(t, fmt.Sprintf("Patient%02d", i))
-		h.submit(t, pr, p, fmt.Sprintf("AME-%02d", i), "2026-06-01", line{"G", "30.00", 1})
+		h.submit(t, pr, p, fmt.Sprintf("AME-%02d", i), "2026-06-01", anyAct("30.00"))
 		h.openRights(t, p, "ame", "2026-05-01")
 	}
 	h.runJob(t, "release")

@@ -434,8 +434,8 @@ func (s *seeder) invoices(providerID, createdBy int64, patientIDs []int64, n, ca
 			FROM unnest($3::bigint[]) AS p (id), generate_series(1, $7::int) g, today
 			RETURNING id, total),
 		lines AS (
-			INSERT INTO invoice_lines (invoice_id, position, code, label, quantity, unit_price)
-			SELECT id, 1, 'G', 'Consultation', 1, total FROM ins)
+			INSERT INTO invoice_lines (invoice_id, position, code, label, quantity, unit_price, rate_class)
+			SELECT id, 1, 'G', 'Consultation', 1, total, (SELECT kind FROM providers WHERE id = $1) FROM ins)
 		SELECT id FROM ins ORDER BY id`,
 		providerID, createdBy, patientIDs, careDaysAgo, deadlineDays, s.next, n)
 	if err != nil {

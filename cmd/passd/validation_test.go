@@ -193,7 +193,12 @@ func TestCreateInvoiceRejectsInvalidRequests(t *testing.T) {
 			status: 422, code: "unknown_file_number", field: "patient_file_number"},
 		field422("empty lines", inv(set("lines", []any{})), "lines"),
 		field422("101 lines", inv(set("lines", manyLines(101))), "lines"),
-		field422("unknown act code", inv(lineAt(1, set("code", "XYZ"))), "lines[1].code"),
+		rejection{name: "act code outside the catalogue", body: inv(lineAt(1, set("code", "XYZ"))), status: http.StatusUnprocessableEntity,
+			code: "act_not_billable", field: "lines[1].code"},
+		rejection{name: "act code another kind bills", body: inv(lineAt(1, set("code", "AMI"))), status: http.StatusUnprocessableEntity,
+			code: "act_not_billable", field: "lines[1].code"},
+		rejection{name: "unit price over the act's ceiling", body: inv(lineAt(0, set("unit_price", "30.01"))), status: http.StatusUnprocessableEntity,
+			code: "over_ceiling", field: "lines[0].unit_price"},
 		field422("CCAM code too short", inv(lineAt(1, set("code", "ZBQK00"))), "lines[1].code"),
 		field422("CIP13 with a wrong check digit", inv(lineAt(0, set("code", "3400930000001"))), "lines[0].code"),
 		field422("a bad line after a good one", inv(lineAt(1, set("unit_price", "-1"))), "lines[1].unit_price"),
@@ -212,6 +217,11 @@ func TestCreateInvoiceAcceptsTheLimits(t *testing.T) {
 	pr := h.newProvider(t, "Dr A", "general_practitioner", "10000000001")
 	p := h.newPatient(t, "Diallo")
 	valid := invoiceBody(t, p.fileNumber, "L-0", "2026-06-01")
+	// The convention's ceiling on a total (2 000.00 by default) at its
+	// highest, so that the limits of a submission are what is tried.
+	h.mustDo(t, http.StatusOK, "PUT", "/api/v1/settings", h.admin, mustJSON(t, map[string]any{
+		"regie_name": "Régie PASS", "regie_iban": validIBAN2, "regie_bic": validBIC, "regie_ceiling": "10000.00",
+		"annual_budget": "50000.00", "invoice_ceiling": "9999999999.99"}))
 	cases := []struct {
 		name    string
 		edits   []edit
@@ -219,13 +229,14 @@ func TestCreateInvoiceAcceptsTheLimits(t *testing.T) {
 		total   string
 	}{
 		{"100 lines", []edit{set("lines", manyLines(100))}, nil, "100.00"},
-		{"quantity 999 at the maximum price", []edit{lineAt(0, set("quantity", 999)), lineAt(0, set("unit_price", "100000.00"))}, nil, "99900000.00"},
+		{"quantity 999 at the maximum price", []edit{lineAt(0, set("code", "YYYY010")), lineAt(0, set("quantity", 999)),
+			lineAt(0, set("unit_price", "100000.00"))}, nil, "99900000.00"},
 		{"care date today", []edit{set("care_date", today)}, nil, "30.00"},
 		{"care date exactly two years ago", []edit{set("care_date", "2024-06-15")}, nil, "30.00"},
 		{"amount without decimals", []edit{lineAt(0, set("unit_price", "30"))}, nil, "30.00"},
 		{"amount with one decimal", []edit{lineAt(0, set("unit_price", "30.5"))}, nil, "30.50"},
 		{"amount below one euro", []edit{lineAt(0, set("unit_price", "0.01"))}, nil, "0.01"},
-		{"lower-case act code", []edit{lineAt(0, set("code", "ami"))}, nil, "30.00"},
+		{"lower-case act code", []edit{lineAt(0, set("code", "g"))}, nil, "30.00"},
 		{"JSON with a charset", nil, []string{"Content-Type", "application/json; charset=utf-8"}, "30.00"},
 	}
 	for i, c := range cases {
@@ -248,15 +259,15 @@ func TestCreateInvoiceStoresWhatWasSent(t *testing.T) {
 	h := newHarness(t)
 	pr := h.newProvider(t, "Dr A", "general_practitioner", "10000000001")
 	p := h.newPatient(t, "Diallo")
-	got := h.submit(t, pr, p, "S-1", "2026-06-01", line{"G", "30.00", 1}, line{" zbqk002 ", "21.28", 2})
+	got := h.submit(t, pr, p, "S-1", "2026-06-01", line{"G", "30.00", 1}, line{" deqp003 ", "21.28", 2})
 	want := map[string]any{"provider_id": pr.id, "patient_file_number": p.fileNumber, "external_ref": "S-1",
 		"care_date": "2026-06-01", "deadline": "2026-08-30", "status": "pending", "total": "72.56",
 		"decision_reason": nil, "outcome": nil, "decided_at": nil, "created_at": "2026-06-15T10:00:00Z"}
 	wantFields(t, "invoice", got, want)
 	// Codes are normalised, labels trimmed; totals are quantity × price.
 	wantLines := []map[string]any{
-		{"code": "G", "label": "Acte G", "quantity": 1, "unit_price": "30.00", "total": "30.00"},
-		{"code": "ZBQK002", "label": "Acte  zbqk002", "quantity": 2, "unit_price": "21.28", "total": "42.56"},
+		{"code": "G", "label": "Acte G", "quantity": 1, "unit_price": "30.00", "total": "30.00", "rate_class": "general_practitioner"},
+		{"code": "DEQP003", "label": "Acte  deqp003", "quantity": 2, "unit_price": "21.28", "total": "42.56", "rate_class": "general_practitioner"},
 	}
 	lines, _ := got["lines"].([]any)
 	if len(lines) != len(wantLines) {

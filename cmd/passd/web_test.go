@@ -494,7 +494,7 @@ func TestWebListAndStatementSpeakFrench(t *testing.T) {
 	pr := h.newProvider(t, "Cabinet Relevé", "general_practitioner", "10000000007")
 	opened := h.newPatient(t, "Bernard")
 	refused := h.newPatient(t, "Thomas")
-	h.submit(t, pr, opened, "F-BIG", "2026-06-01", line{"G", "617.28", 2})
+	h.submit(t, pr, opened, "F-BIG", "2026-06-01", line{"YYYY010", "617.28", 2})
 	h.submit(t, pr, refused, "F-CITY", "2026-06-02", line{"G", "30.00", 1})
 	h.requestRights(t, opened, "puma", "2026-06-01")
 	h.openRights(t, opened, "puma", "2026-05-01")
