@@ -95,7 +95,7 @@ func (s *Store) PutSettings(ctx context.Context, actor audit.Actor, in Settings)
 		if _, err := tx.Exec(ctx, `UPDATE settings SET regie_name = $1, regie_iban = $2, regie_bic = $3, regie_ceiling = $4,
 			annual_budget = $5, deadline_days = nullif($6, 0), updated_at = $7, updated_by = $8,
 			ame_lookback_days = nullif($9, 0), submission_limit_days = nullif($10, 0), recovery_offset_days = nullif($11, 0),
-			invoice_ceiling = nullif($12, 0), over_ceiling = nullif($13, ''), default_drug_class = nullif($14, 0)`,
+			invoice_ceiling = nullif($12::numeric, 0), over_ceiling = nullif($13::text, ''), default_drug_class = nullif($14::int, 0)`,
 			in.RegieName, in.RegieIBAN, in.RegieBIC, in.RegieCeiling, in.AnnualBudget, in.DeadlineDays, s.now(), nullID(actor.UserID),
 			in.AMELookbackDays, in.SubmissionLimitDays, in.RecoveryOffsetDays, in.InvoiceCeiling, in.OverCeiling, in.DefaultDrugClass); err != nil {
 			return fmt.Errorf("billing: put settings: %w", err)

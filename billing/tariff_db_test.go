@@ -106,6 +106,18 @@ func TestAnAMEAdultsFifteenPercentDrugIsTheCitys(t *testing.T) {
 			t.Errorf("born %s: the claim keeps the rates %s, want %s", tt.birth, rates, tt.rates)
 		}
 	}
+	// Nothing the CPAM covers: released, no claim, the city pays it all.
+	adult, err := f.claims.CreatePatient(ctx, f.staff, claims.NewPatient{LastName: "Ame", FirstName: "Adulte", BirthDate: d("1980-01-01")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	only := f.submit(t, billing.KindPharmacy, adult.FileNumber, "2026-03-10", line(cipListed15, "2.13", 1), line("HD", "1.02", 1))
+	f.open(t, adult.ID, "ame", "2026-03-01", "2027-02-28")
+	f.runRelease(t)
+	if got := f.ledger(t, only.ID); got.status != billing.StatusReleased || !got.cpam.IsZero() || len(got.claims) != 0 ||
+		len(got.payouts) != 1 || got.payouts[0] != "3.15 ticket_moderateur" {
+		t.Errorf("an adult's 15 %% drug alone: %+v, want released, no claim, the city's 3.15", got)
+	}
 	checkMoneyInvariant(t, f.pool)
 }
 

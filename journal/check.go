@@ -46,7 +46,7 @@ var invariants = []invariant{
 		           THEN coalesce(c.s, 0) + coalesce(p.s, 0) - coalesce(r.s, 0) <> i.total OR coalesce(f.s, 0) > coalesce(c.s, 0)
 		           ELSE c.s IS NOT NULL OR p.s IS NOT NULL END
 		ORDER BY i.id`},
-	{"claim_matches_invoice", "a released invoice's current outcome has one claim, asking the CPAM for exactly its CPAM share and not refunded; a city_due one has none; a claim of an earlier outcome is closed (cancelled, rejected, or paid and refunded)", `
+	{"claim_matches_invoice", "a released invoice's current outcome has one claim, asking the CPAM for exactly its CPAM share and not refunded (none when that share is 0: no line the regime covers); a city_due one has none; a claim of an earlier outcome is closed (cancelled, rejected, or paid and refunded)", `
 		SELECT 'invoice ' || i.id || ' (' || i.status || ', outcome ' || i.outcome_no || '): cpam share ' || coalesce(i.cpam_amount::text, 'none')
 		       || ', claim ' || coalesce(c.id::text, 'none') || ' (' || coalesce(c.status, '') || ' ' || coalesce(c.amount::text, '') || ')'
 		FROM invoices i
@@ -55,8 +55,9 @@ var invariants = []invariant{
 		           THEN i.status <> 'released' OR c.amount <> i.cpam_amount OR EXISTS (SELECT 1 FROM cpam_refunds f WHERE f.claim_id = c.id)
 		           WHEN c.id IS NOT NULL
 		           THEN c.status IN ('queued', 'transmitted') OR (c.status = 'paid' AND NOT EXISTS (SELECT 1 FROM cpam_refunds f WHERE f.claim_id = c.id))
-		           ELSE i.status = 'released' END
-		   OR (i.status = 'released' AND NOT EXISTS (SELECT 1 FROM claims c2 WHERE c2.invoice_id = i.id AND c2.outcome_no = i.outcome_no))
+		           ELSE i.status = 'released' AND i.cpam_amount > 0 END
+		   OR (i.status = 'released' AND i.cpam_amount > 0
+		       AND NOT EXISTS (SELECT 1 FROM claims c2 WHERE c2.invoice_id = i.id AND c2.outcome_no = i.outcome_no))
 		ORDER BY i.id, c.id`},
 	{"outcome_history", "an invoice's earlier outcomes are kept, numbered 1 to its current outcome's number less one", `
 		SELECT 'invoice ' || i.id || ': outcome ' || i.outcome_no || ', ' || coalesce(h.n, 0) || ' earlier outcomes up to ' || coalesce(h.top, 0)

@@ -299,7 +299,7 @@ func mustJSON(t *testing.T, v any) string {
 // authenticated request stamps last_used_at.
 var stateTables = []string{
 	"providers", "users", "patients", "rights_events", "file_number_counters", "invoices", "invoice_lines",
-	"claims", "payouts", "audit_log", "job_runs", "idempotency_keys", "rates",
+	"claims", "payouts", "audit_log", "job_runs", "idempotency_keys", "rates", "acts", "drugs", "tariff_state",
 	"settings", "claim_batches", "payout_batches", "journal_entries", "reminders", "patient_access_log", "patients_unsealed",
 }
 

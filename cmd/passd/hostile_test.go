@@ -723,6 +723,16 @@ func hostileFixture(t *testing.T, h *harness) []hostileRoute {
 	gp := h.newProvider(t, "Dr Hostile", "general_practitioner", "10000000001")
 	patient := h.newPatient(t, "Diallo")
 	pending := str(t, h.submit(t, gp, patient, "H-PENDING", "2026-06-01"), "id")
+	// An invoice over the act's ceiling, held for the coordinator's review
+	// while the settings say so; then they refuse again, so that no case
+	// of POST /invoices is held rather than refused.
+	overCeiling := func(action string) {
+		h.mustDo(t, http.StatusOK, "PUT", "/api/v1/settings", h.admin, mustJSON(t, map[string]any{"regie_name": "Régie PASS",
+			"regie_iban": validIBAN2, "regie_bic": validBIC, "regie_ceiling": "10000.00", "annual_budget": "50000.00", "over_ceiling": action}))
+	}
+	overCeiling("review")
+	flagged := str(t, h.submit(t, gp, patient, "H-FLAGGED", "2026-06-01", line{"G", "45.00", 1}), "id")
+	overCeiling("refuse")
 	fresh := h.newPatient(t, "Fresh")
 	requested := h.newPatient(t, "Requested")
 	h.requestRights(t, requested, "puma", "2026-06-01")
@@ -806,7 +816,7 @@ func hostileFixture(t *testing.T, h *harness) []hostileRoute {
 		{method: "POST", pattern: "/api/v1/payout-batches/:id/paid", id: approved, token: h.finance, other: h.admin,
 			body: mustJSON(t, map[string]any{"paid_on": today}), fields: []hostileField{{"paid_on", dateValue, true}}},
 		{method: "POST", pattern: "/api/v1/jobs/:name/run", id: "release", token: h.admin, other: h.finance},
-		{method: "POST", pattern: "/api/v1/invoices/:id/review", id: pending, token: h.coordinator, other: h.admin},
+		{method: "POST", pattern: "/api/v1/invoices/:id/review", id: flagged, token: h.coordinator, other: h.admin},
 		{method: "PUT", pattern: "/api/v1/acts/:code", id: "IK", token: h.admin, other: h.coordinator, text: "label",
 			body: mustJSON(t, map[string]any{"label": "Indemnité kilométrique", "provider_kinds": []string{"nurse"}, "max_unit_price": "0.50",
 				"dispensing_fee": false}),
@@ -1064,7 +1074,7 @@ func TestHostileRequestsAreRefusedAndStoreNothing(t *testing.T) {
 				ctype = []string{"Content-Type", r.contentType()}
 			}
 			rec := h.doRaw(t, r.method, r.path(r.id), r.token, r.body, ctype...)
-			if rec.Code != http.StatusOK && rec.Code != http.StatusCreated {
+			if rec.Code != http.StatusOK && rec.Code != http.StatusCreated && rec.Code != http.StatusNoContent {
 				t.Errorf("%s: the unspoilt request got %d: %s", r.name(), rec.Code, rec.Body)
 			}
 		}
