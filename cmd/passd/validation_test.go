@@ -234,7 +234,7 @@ func TestCreateInvoiceAcceptsTheLimits(t *testing.T) {
 		{"care date today", []edit{set("care_date", today)}, nil, "30.00"},
 		{"care date exactly two years ago", []edit{set("care_date", "2024-06-15")}, nil, "30.00"},
 		{"amount without decimals", []edit{lineAt(0, set("unit_price", "30"))}, nil, "30.00"},
-		{"amount with one decimal", []edit{lineAt(0, set("unit_price", "30.5"))}, nil, "30.50"},
+		{"amount with one decimal", []edit{lineAt(0, set("unit_price", "20.5"))}, nil, "20.50"},
 		{"amount below one euro", []edit{lineAt(0, set("unit_price", "0.01"))}, nil, "0.01"},
 		{"lower-case act code", []edit{lineAt(0, set("code", "g"))}, nil, "30.00"},
 		{"JSON with a charset", nil, []string{"Content-Type", "application/json; charset=utf-8"}, "30.00"},
