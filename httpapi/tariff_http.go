@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"passd/api"
+	"passd/audit"
 	"passd/auth"
 	"passd/billing"
 	"passd/calendar"
@@ -152,12 +154,15 @@ func readCSV(c echo.Context) ([]byte, error) {
 	return ReadBody(c)
 }
 
-func (h billingHandlers) importActs(c echo.Context) error {
+func (h billingHandlers) importActs(c echo.Context) error { return importCSV(c, h.s.ImportActs) }
+
+// importCSV runs an import of a CSV body and answers what it changed.
+func importCSV(c echo.Context, run func(context.Context, audit.Actor, []byte) (billing.ImportResult, error)) error {
 	body, err := readCSV(c)
 	if err != nil {
 		return err
 	}
-	res, err := h.s.ImportActs(c.Request().Context(), auth.From(c).Actor(), body)
+	res, err := run(c.Request().Context(), auth.From(c).Actor(), body)
 	if err != nil {
 		return err
 	}
@@ -249,17 +254,7 @@ func (h billingHandlers) deleteDrug(c echo.Context) error {
 	return c.NoContent(http.StatusNoContent)
 }
 
-func (h billingHandlers) importDrugs(c echo.Context) error {
-	body, err := readCSV(c)
-	if err != nil {
-		return err
-	}
-	res, err := h.s.ImportDrugs(c.Request().Context(), auth.From(c).Actor(), body)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, importJSON{Created: res.Created, Updated: res.Updated})
-}
+func (h billingHandlers) importDrugs(c echo.Context) error { return importCSV(c, h.s.ImportDrugs) }
 
 // ---- rates ----
 

@@ -29,16 +29,16 @@ type Row struct {
 // ("line 3"), with the field header or file.
 func ReadTable(body []byte, columns, required []string) ([]Row, error) {
 	body = bytes.TrimPrefix(body, []byte("\ufeff"))
-	sep, err := separator(body, columns)
+	sep, err := Separator(body, columns)
 	if err != nil {
 		return nil, err
 	}
 	r := csv.NewReader(bytes.NewReader(body))
 	r.Comma, r.FieldsPerRecord, r.TrimLeadingSpace = sep, -1, true
 	var header []string
-	for header == nil || blank(header) {
+	for header == nil || Blank(header) {
 		if header, err = r.Read(); err != nil {
-			return nil, fault.Field("header", "the header row is not valid CSV: %s", reason(err))
+			return nil, fault.Field("header", "the header row is not valid CSV: %s", Reason(err))
 		}
 	}
 	names, err := headerNames(header, columns, required)
@@ -52,9 +52,9 @@ func ReadTable(body []byte, columns, required []string) ([]Row, error) {
 			return rows, nil
 		}
 		if err != nil {
-			return nil, fault.Field("file", "the file is not valid CSV: %s", reason(err))
+			return nil, fault.Field("file", "the file is not valid CSV: %s", Reason(err))
 		}
-		if blank(rec) {
+		if Blank(rec) {
 			continue
 		}
 		line, _ := r.FieldPos(0)
@@ -74,7 +74,10 @@ func ReadTable(body []byte, columns, required []string) ([]Row, error) {
 	}
 }
 
-func separator(body []byte, columns []string) (rune, error) {
+// Separator is the separator of a CSV file, ',' or ';', taken from its
+// first row that is not blank; columns name the header it expects, for
+// the error of an empty file.
+func Separator(body []byte, columns []string) (rune, error) {
 	var first string
 	for line := range strings.Lines(string(body)) {
 		if strings.Trim(line, " \t\r\n;,") != "" {
@@ -122,7 +125,8 @@ func headerNames(header, columns, required []string) ([]string, error) {
 	return names, nil
 }
 
-func blank(rec []string) bool {
+// Blank reports whether a row holds nothing but spaces.
+func Blank(rec []string) bool {
 	for _, cell := range rec {
 		if strings.TrimSpace(cell) != "" {
 			return false
@@ -131,8 +135,8 @@ func blank(rec []string) bool {
 	return true
 }
 
-// reason words an encoding/csv error without its Go prefix.
-func reason(err error) string {
+// Reason words an encoding/csv error without its Go prefix.
+func Reason(err error) string {
 	var pe *csv.ParseError
 	if errors.As(err, &pe) {
 		return fmt.Sprintf("%s at line %d, column %d of the file", pe.Err, pe.Line, pe.Column)

@@ -20,6 +20,7 @@ import (
 	"passd/calendar"
 	"passd/fault"
 	"passd/settlement"
+	"passd/spreadsheet"
 )
 
 // Outcomes are what a return line may say the CPAM did with a claim.
@@ -228,7 +229,7 @@ var returnColumns = []string{"claim_id", "outcome", "paid_amount", "paid_on", "r
 // or only separators) are ignored.
 func parseCSVReturn(body []byte) ([]ReturnLine, error) {
 	body = bytes.TrimPrefix(body, utf8BOM)
-	sep, err := separator(body)
+	sep, err := spreadsheet.Separator(body, returnColumns)
 	if err != nil {
 		return nil, err
 	}
@@ -238,9 +239,9 @@ func parseCSVReturn(body []byte) ([]ReturnLine, error) {
 	r.TrimLeadingSpace = true
 
 	var header []string
-	for header == nil || blank(header) {
+	for header == nil || spreadsheet.Blank(header) {
 		if header, err = r.Read(); err != nil {
-			return nil, fault.Field("header", "the header row is not valid CSV: %s", csvReason(err))
+			return nil, fault.Field("header", "the header row is not valid CSV: %s", spreadsheet.Reason(err))
 		}
 	}
 	cols, err := columns(header)
@@ -256,9 +257,9 @@ func parseCSVReturn(body []byte) ([]ReturnLine, error) {
 		}
 		at := fmt.Sprintf("lines[%d]", i)
 		if err != nil {
-			return nil, fault.Field(at, "%s is not valid CSV: %s", at, csvReason(err))
+			return nil, fault.Field(at, "%s is not valid CSV: %s", at, spreadsheet.Reason(err))
 		}
-		if blank(rec) {
+		if spreadsheet.Blank(rec) {
 			continue
 		}
 		if i == MaxReturnLines {
@@ -289,29 +290,6 @@ func parseCSVReturn(body []byte) ([]ReturnLine, error) {
 		i++
 	}
 	return c.result()
-}
-
-// separator reads the header row (the first line with more than spaces and
-// separators) for ';' or ','. Column names contain neither, so whichever
-// appears is the separator.
-func separator(body []byte) (rune, error) {
-	var first string
-	for line := range strings.Lines(string(body)) {
-		if strings.Trim(line, " \t\r\n;,") != "" {
-			first = line
-			break
-		}
-	}
-	semi, comma := strings.ContainsRune(first, ';'), strings.ContainsRune(first, ',')
-	switch {
-	case first == "":
-		return 0, fault.Field("header", "the file is empty; a header row naming the columns %s is expected", strings.Join(returnColumns, ", "))
-	case semi && comma:
-		return 0, fault.Field("header", "the header row mixes ',' and ';'; separate the columns with one of them")
-	case semi:
-		return ';', nil
-	}
-	return ',', nil
 }
 
 // columns maps each header cell to a known column name, case-insensitively.
@@ -383,22 +361,4 @@ func cellValue(cell string) api.Value {
 	return v
 }
 
-// blank reports whether a record is an empty row, as spreadsheets write
-// below the data (";;;;").
-func blank(rec []string) bool {
-	for _, cell := range rec {
-		if strings.TrimSpace(cell) != "" {
-			return false
-		}
-	}
-	return true
-}
 
-// csvReason words an encoding/csv error without its Go prefix.
-func csvReason(err error) string {
-	var pe *csv.ParseError
-	if errors.As(err, &pe) {
-		return fmt.Sprintf("%s at line %d, column %d of the file", pe.Err, pe.Line, pe.Column)
-	}
-	return err.Error()
-}
