@@ -109,8 +109,6 @@ CREATE TRIGGER acts_tariff_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE 
     FOR EACH STATEMENT EXECUTE FUNCTION tariff_changed();
 CREATE TRIGGER drugs_tariff_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON drugs
     FOR EACH STATEMENT EXECUTE FUNCTION tariff_changed();
-CREATE TRIGGER settings_tariff_changed AFTER UPDATE ON settings
-    FOR EACH STATEMENT EXECUTE FUNCTION tariff_changed();
 
 -- The settings of the tariff: the convention's ceiling on an invoice's
 -- total (NULL: 2 000.00), what a line or total over a ceiling gets
@@ -120,6 +118,10 @@ ALTER TABLE settings
     ADD COLUMN invoice_ceiling numeric(12,2) CHECK (invoice_ceiling > 0),
     ADD COLUMN over_ceiling text CHECK (over_ceiling IN ('refuse', 'review')),
     ADD COLUMN default_drug_class smallint CHECK (default_drug_class IN (100, 65, 30, 15));
+CREATE TRIGGER settings_tariff_changed AFTER UPDATE ON settings
+    FOR EACH ROW WHEN ((OLD.invoice_ceiling, OLD.over_ceiling, OLD.default_drug_class)
+                       IS DISTINCT FROM (NEW.invoice_ceiling, NEW.over_ceiling, NEW.default_drug_class))
+    EXECUTE FUNCTION tariff_changed();
 
 -- Each line keeps the class it was priced in when submitted (a drug's
 -- class can change later; the invoice does not). Lines stored before take
