@@ -48,10 +48,15 @@ type loadResult struct {
 }
 
 // submitLines are the three lines of every invoice, the same as
-// bench/submit.sql's: a consultation, an X-ray, two nurse's acts.
-const submitLines = `[{"code":"G","label":"Consultation de médecine générale","quantity":1,"unit_price":"26.50"},` +
-	`{"code":"ZBQK002","label":"Radiographie du thorax","quantity":1,"unit_price":"19.95"},` +
-	`{"code":"AMI","label":"Acte infirmier","quantity":2,"unit_price":"3.15"}]`
+// bench/submit.sql's, and ones the bench's pharmacy may bill (the acts
+// catalogue, billing.Tariff.Price): two boxes of a drug the drug table
+// does not list (the default class, drug_65), their dispensing fee at its
+// ceiling (priced as the drug line it follows), a medical device (LPP,
+// outside the catalogue: priced as the pharmacy's acts), so stored with
+// the rate classes drug_65, drug_65, pharmacy. Total 52.75.
+const submitLines = `[{"code":"3400930000007","label":"Médicament","quantity":2,"unit_price":"18.60"},` +
+	`{"code":"HD","label":"Honoraire de dispensation","quantity":2,"unit_price":"1.02"},` +
+	`{"code":"1131930","label":"Dispositif médical","quantity":1,"unit_price":"13.51"}]`
 
 // newTransport keeps one idle connection per client, so that the load
 // never pays for a TCP handshake once warm, and never uses a proxy.

@@ -129,10 +129,18 @@ func seedPayoutBatch(ctx context.Context, ownerURL string, n int) (int64, error)
 			}); err != nil {
 			return err
 		}
-		if err := copyRows(ctx, tx, "invoice_lines", []string{"invoice_id", "position", "code", "label", "quantity", "unit_price"}, n,
+		// One line each, an act of its provider's kind without a ceiling,
+		// in the class a submission would give it.
+		classes, err := seedRateClasses(ctx, tx)
+		if err != nil {
+			return err
+		}
+		if err := copyRows(ctx, tx, "invoice_lines", []string{"invoice_id", "position", "code", "label", "quantity", "unit_price", "rate_class"}, n,
 			func(i int, row []any) error {
-				act := actCodes[kind(i)][0]
-				row[0], row[1], row[2], row[3], row[4], row[5] = invoices[i], int32(1), act[0], act[1], int32(1), amount(i)
+				j := soloAct(kind(i))
+				act := actCodes[kind(i)][j]
+				row[0], row[1], row[2], row[3], row[4], row[5] = invoices[i], int32(1), act.code, act.label, int32(1), amount(i)
+				row[6] = string(classes[kind(i)][j])
 				return nil
 			}); err != nil {
 			return err

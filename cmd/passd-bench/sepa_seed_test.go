@@ -10,6 +10,7 @@ import (
 	"passd/db/dbtest"
 	"passd/ident"
 	"passd/journal"
+	"passd/keyring/keyringtest"
 	"passd/sepa"
 )
 
@@ -20,7 +21,7 @@ func TestSeedPayoutBatchMakesAValidSEPAFile(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	u := dbtest.NewURL(t)
-	if _, err := seedSweep(ctx, u, backlog(100, 0)); err != nil {
+	if _, err := seedSweep(ctx, u, backlog(100, 0), keyringtest.New(t)); err != nil {
 		t.Fatal(err)
 	}
 	const n = 1200
@@ -64,8 +65,8 @@ func TestSeedPayoutBatchMakesAValidSEPAFile(t *testing.T) {
 func TestSeededActCodesAreValid(t *testing.T) {
 	for kind, acts := range actCodes {
 		for _, act := range acts {
-			if _, _, err := ident.ParseActCode(act[0]); err != nil {
-				t.Errorf("%s: %s: %v", kind, act[0], err)
+			if _, _, err := ident.ParseActCode(act.code); err != nil {
+				t.Errorf("%s: %s: %v", kind, act.code, err)
 			}
 		}
 	}

@@ -20,19 +20,29 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"passd/audit"
+	"passd/billing"
 )
 
 // submitFixture is what both sides of the submit benchmark need from the
-// seeded database: one provider with its user and token, and patients
-// whose file numbers run from FilePrefix000001 to len(FileNumbers).
+// seeded database: one provider with its kind, user and token, patients
+// whose file numbers run from FilePrefix000001 to len(FileNumbers), and
+// the version of the tariff (tariff_state), which passd names in the
+// statement that stores an invoice and bench/submit.sql does too.
 type submitFixture struct {
 	ProviderID     int64
+	ProviderKind   string
 	ProviderUserID int64
 	ProviderUser   string
 	ProviderToken  string
 	FileNumbers    []string
 	FilePrefix     string
+	TariffVersion  int64
 }
+
+// benchProviderKind is the kind of the submit benchmark's provider: a
+// pharmacy, whose bursts of invoices are the hot path, and the kind that
+// may bill submitLines.
+const benchProviderKind = billing.KindPharmacy
 
 // Names of the users the bench creates.
 const (
@@ -43,7 +53,8 @@ const (
 )
 
 // seedSubmit gives the database behind p a pharmacy, its user and token,
-// and patients files, through passd's own CLI and API.
+// and patients files, through passd's own CLI and API, and reads the
+// tariff's version they leave.
 func seedSubmit(ctx context.Context, e *env, p *passdProc, dbURL string, patients int) (submitFixture, error) {
 	var fx submitFixture
 	adminToken, err := e.token(ctx, dbURL, "admin", benchAdmin, 0)
@@ -61,7 +72,7 @@ func seedSubmit(ctx context.Context, e *env, p *passdProc, dbURL string, patient
 		ID string `json:"id"`
 	}
 	err = call(ctx, client, http.MethodPost, p.Base+"/api/v1/providers", adminToken, map[string]any{
-		"kind": "pharmacy", "name": "Pharmacie du banc d'essai", "finess": "930012345",
+		"kind": benchProviderKind, "name": "Pharmacie du banc d'essai", "finess": "930012345",
 		"iban": "FR5320041010050500012345623", "bic": "PSSTFRPPPAR",
 	}, http.StatusCreated, &provider)
 	if err != nil {
@@ -70,6 +81,7 @@ func seedSubmit(ctx context.Context, e *env, p *passdProc, dbURL string, patient
 	if fx.ProviderID, err = strconv.ParseInt(provider.ID, 10, 64); err != nil {
 		return fx, fmt.Errorf("provider id %q: %w", provider.ID, err)
 	}
+	fx.ProviderKind = benchProviderKind
 	fx.ProviderUser = benchProvider
 	if fx.ProviderToken, err = e.token(ctx, dbURL, "provider", benchProvider, fx.ProviderID); err != nil {
 		return fx, err
@@ -107,6 +119,9 @@ func seedSubmit(ctx context.Context, e *env, p *passdProc, dbURL string, patient
 	defer conn.Close(context.WithoutCancel(ctx))
 	if err := conn.QueryRow(ctx, `SELECT id FROM users WHERE name = $1`, benchProvider).Scan(&fx.ProviderUserID); err != nil {
 		return fx, fmt.Errorf("the provider user's id: %w", err)
+	}
+	if err := conn.QueryRow(ctx, `SELECT version FROM tariff_state`).Scan(&fx.TariffVersion); err != nil {
+		return fx, fmt.Errorf("the tariff's version: %w", err)
 	}
 	return fx, nil
 }
@@ -182,13 +197,15 @@ func call(ctx context.Context, client *http.Client, method, url, token string, b
 // submitVars are bench/submit.sql's variables (pgbench -D) for fx.
 func submitVars(fx submitFixture, careDate string) map[string]string {
 	return map[string]string{
-		"patients":     strconv.Itoa(len(fx.FileNumbers)),
-		"file_prefix":  fx.FilePrefix,
-		"provider_id":  strconv.FormatInt(fx.ProviderID, 10),
-		"user_id":      strconv.FormatInt(fx.ProviderUserID, 10),
-		"actor":        fx.ProviderUser,
-		"care_date":    careDate,
-		"default_days": strconv.Itoa(passdDeadlineDays),
+		"patients":       strconv.Itoa(len(fx.FileNumbers)),
+		"file_prefix":    fx.FilePrefix,
+		"provider_id":    strconv.FormatInt(fx.ProviderID, 10),
+		"user_id":        strconv.FormatInt(fx.ProviderUserID, 10),
+		"actor":          fx.ProviderUser,
+		"care_date":      careDate,
+		"default_days":   strconv.Itoa(passdDeadlineDays),
+		"tariff_version": strconv.FormatInt(fx.TariffVersion, 10),
+		"provider_kind":  fx.ProviderKind,
 	}
 }
 

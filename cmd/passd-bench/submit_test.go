@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"maps"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"passd/billing"
 	"passd/cmd/passd/passdtest"
 	"passd/db/dbtest"
 	"passd/keyring/keyringtest"
@@ -38,9 +40,10 @@ func pgbenchBinary(t *testing.T) string {
 
 // TestLoadAndScriptStoreTheSameRows keeps bench/submit.sql honest: the
 // load generator's invoices, through a real passd, and the script's, in
-// pgbench on the same database, must be stored alike — the same lines,
-// totals, deadline and audit row — so that when CreateInvoice changes what
-// it writes, this fails until the script follows.
+// pgbench on the same database, must be stored alike — the same lines and
+// their rate classes, totals, deadline, review columns and audit row — so
+// that when CreateInvoice changes what it writes, this fails until the
+// script follows.
 func TestLoadAndScriptStoreTheSameRows(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -94,7 +97,8 @@ func TestLoadAndScriptStoreTheSameRows(t *testing.T) {
 		SELECT i.external_ref LIKE 'PGB-%' AS by_pgbench,
 			concat_ws(' | ', i.provider_id, i.care_date, i.deadline, i.total, i.status, i.created_by,
 				i.decision_reason IS NULL, i.cpam_amount IS NULL, i.city_amount IS NULL, i.decided_at IS NULL,
-				(SELECT string_agg(concat_ws(',', l.position, l.code, l.label, l.quantity, l.unit_price), ';' ORDER BY l.position)
+				coalesce(i.review_status, '-'), coalesce(i.review_reasons::text, '-'), i.reviewed_at IS NULL, i.reviewed_by IS NULL,
+				(SELECT string_agg(concat_ws(',', l.position, l.code, l.label, l.quantity, l.unit_price, l.rate_class), ';' ORDER BY l.position)
 				 FROM invoice_lines l WHERE l.invoice_id = i.id),
 				(SELECT string_agg(concat_ws(',', a.actor_id, a.actor, a.action, a.entity, a.before IS NULL,
 					(a.after - 'external_ref')::text, a.after->>'external_ref' = i.external_ref), ';')
@@ -123,5 +127,24 @@ func TestLoadAndScriptStoreTheSameRows(t *testing.T) {
 			t.Fatalf("submit.sql stores an invoice differently from passd:\npassd   %s\npgbench %v", s, stored[true])
 		}
 		t.Logf("both store: %s", s)
+	}
+
+	// The tariff's guard: priced with a tariff or a provider's kind that is
+	// no longer the database's, the script stores nothing, as passd's
+	// statement does (passd then prices again).
+	for _, stale := range []map[string]string{
+		{"tariff_version": strconv.FormatInt(fx.TariffVersion+1, 10)},
+		{"provider_kind": billing.KindNurse},
+	} {
+		vars := submitVars(fx, care)
+		maps.Copy(vars, stale)
+		pg, err := pgbenchRun{Bin: e.Pgbench, Script: "../../bench/submit.sql", ConnURL: withRole(dbURL, "passd_app"),
+			Clients: 1, Count: 1, Vars: vars, LogPrefix: filepath.Join(e.WorkDir, "pgbench-stale")}.run(ctx)
+		if err != nil || pg.Transactions != 1 {
+			t.Fatalf("pgbench with %v: %+v, %v", stale, pg, err)
+		}
+	}
+	if err := checkInvoices(ctx, dbURL, 16); err != nil {
+		t.Fatalf("with a stale tariff or kind: %v", err)
 	}
 }

@@ -45,15 +45,100 @@ var providerKinds = [20]string{
 	billing.KindPharmacy, billing.KindGP, billing.KindHealthCentre, billing.KindLaboratory, billing.KindNurse,
 }
 
+// seedAct is a line the seed bills: a code its provider's kind may bill
+// (the acts catalogue as migrated, or the code's nomenclature), with the
+// catalogue's ceiling on its unit price, in cents, when it has one (0:
+// none). seedRateClasses holds the seed to it through billing.Tariff.Price.
+type seedAct struct {
+	code, label  string
+	ceilingCents int64
+}
+
 // actCodes are plausible codes per provider kind (ident.ParseActCode
-// accepts them), so that exports of the seeded claims look like real ones.
-var actCodes = map[string][linesPerInvoice][2]string{
-	billing.KindGP:           {{"GS", "Consultation"}, {"VG", "Visite"}, {"APC", "Avis ponctuel"}},
-	billing.KindHealthCentre: {{"G", "Consultation"}, {"TCG", "Téléconsultation"}, {"C", "Consultation"}},
-	billing.KindNurse:        {{"AMI", "Soin infirmier"}, {"IFD", "Déplacement"}, {"AIS", "Soins"}},
-	billing.KindPharmacy:     {{"3400930000007", "Médicament"}, {"3400930000014", "Médicament"}, {"3400930000021", "Médicament"}},
-	billing.KindRadiology:    {{"ZBQK002", "Radiographie du thorax"}, {"ZCQK004", "Radiographie"}, {"YYYY600", "Forfait"}},
-	billing.KindLaboratory:   {{"0552", "Hémogramme"}, {"1104", "Glycémie"}, {"0323", "Ionogramme"}},
+// accepts them), so that exports of the seeded claims look like real ones,
+// and lines priced in several classes: a health centre's nurse act is
+// priced as a nurse's, a pharmacy's dispensing fee as the drug it follows
+// (a 15 % one, seedDrugs; the other drug takes the default class).
+var actCodes = map[string][linesPerInvoice]seedAct{
+	billing.KindGP:           {{"GS", "Consultation", 0}, {"VG", "Visite", 0}, {"APC", "Avis ponctuel", 0}},
+	billing.KindHealthCentre: {{"G", "Consultation", 3000}, {"AMX", "Acte infirmier", 0}, {"TCG", "Téléconsultation", 0}},
+	billing.KindNurse:        {{"AMI", "Soin infirmier", 315}, {"IFD", "Déplacement", 275}, {"AIS", "Soins", 0}},
+	billing.KindPharmacy: {{"3400930000007", "Médicament", 0}, {"HD", "Honoraire de dispensation", 102},
+		{"3400930000014", "Médicament", 0}},
+	billing.KindRadiology:  {{"ZBQK002", "Radiographie du thorax", 0}, {"ZCQK004", "Radiographie", 0}, {"YYYY600", "Forfait", 0}},
+	billing.KindLaboratory: {{"0552", "Hémogramme", 0}, {"1104", "Glycémie", 0}, {"0323", "Ionogramme", 0}},
+}
+
+// seedDrugs is the seeded drug table: the pharmacies' first drug is
+// reimbursed at 15 %, which AME does not cover for an adult; their other
+// one is not listed (settings.default_drug_class: 65 %).
+var seedDrugs = []billing.Drug{{CIP13: "3400930000007", Label: "Médicament à service médical rendu faible", Class: 15}}
+
+// soloAct is the first of kind's seed acts that may make an invoice on
+// its own at any price: no ceiling, and not a dispensing fee (which must
+// follow a drug line).
+func soloAct(kind string) int {
+	for j, a := range actCodes[kind] {
+		if a.ceilingCents == 0 {
+			return j
+		}
+	}
+	panic("passd-bench: no seed act of kind " + kind + " without a ceiling")
+}
+
+// seedRateClasses gives each kind's seed lines their rate classes as a
+// submission would (billing.Tariff.Price), against the acts catalogue,
+// drug table and settings the database holds. Each kind's lines are
+// priced at their largest quantity and unit price: a line its kind may not
+// bill, or over a ceiling, is an error, since passd would refuse (or hold
+// for review) an invoice the seed writes as pending.
+func seedRateClasses(ctx context.Context, tx pgx.Tx) (map[string][linesPerInvoice]billing.RateClass, error) {
+	t := billing.Tariff{Acts: map[string]billing.Act{}, DrugClasses: map[string]int{}, OverCeiling: billing.OverCeilingRefuse}
+	var ceiling *decimal.Decimal
+	if err := tx.QueryRow(ctx, `SELECT coalesce(default_drug_class, 0), invoice_ceiling FROM settings`).Scan(&t.DefaultDrugClass, &ceiling); err != nil {
+		return nil, fmt.Errorf("bench: seed: tariff settings: %w", err)
+	}
+	t.InvoiceCeiling = billing.DefaultInvoiceCeiling
+	if ceiling != nil {
+		t.InvoiceCeiling = *ceiling
+	}
+	rows, err := tx.Query(ctx, `SELECT code, label, provider_kinds, coalesce(rate_class, ''), max_unit_price, dispensing_fee FROM acts`)
+	if err != nil {
+		return nil, fmt.Errorf("bench: seed: acts: %w", err)
+	}
+	var a billing.Act
+	if _, err := pgx.ForEachRow(rows, []any{&a.Code, &a.Label, &a.ProviderKinds, &a.RateClass, &a.MaxUnitPrice, &a.DispensingFee}, func() error {
+		t.Acts[a.Code] = a
+		a = billing.Act{}
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("bench: seed: acts: %w", err)
+	}
+	var cip string
+	var class int
+	rows, err = tx.Query(ctx, `SELECT cip13, drug_class FROM drugs`)
+	if err != nil {
+		return nil, fmt.Errorf("bench: seed: drugs: %w", err)
+	}
+	if _, err := pgx.ForEachRow(rows, []any{&cip, &class}, func() error {
+		t.DrugClasses[cip] = class
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("bench: seed: drugs: %w", err)
+	}
+	out := make(map[string][linesPerInvoice]billing.RateClass, len(actCodes))
+	for kind, acts := range actCodes {
+		lines := make([]billing.Line, linesPerInvoice)
+		for j, act := range acts {
+			lines[j] = billing.Line{Code: act.code, Label: act.label, Quantity: maxSeedQuantity, UnitPrice: decimal.New(maxUnitCents(act), -2)}
+		}
+		classes, review, err := t.Price(kind, lines)
+		if err != nil || len(review) > 0 {
+			return nil, fmt.Errorf("bench: seed: the lines of a %s are not what passd accepts: %v %v", kind, err, review)
+		}
+		out[kind] = [linesPerInvoice]billing.RateClass(classes)
+	}
+	return out, nil
 }
 
 // worldShape is the world a sweep case seeds.
@@ -251,8 +336,9 @@ func (w sweepWorld) pastDeadline(k int) bool { return !w.day && k%2 == 0 }
 // deadline (care 91 to 270 days ago) or not (care within the last 90
 // days), alternately; on an ordinary day, care on one of the last 91 days
 // picked by a hash of k; from a provider picked by another hash of k;
-// three lines whose prices make the CPAM's share fall on half cents often
-// enough to exercise the rounding.
+// three lines (actCodes) whose prices make the CPAM's share fall on half
+// cents often enough to exercise the rounding, within the catalogue's
+// ceilings.
 func (w sweepWorld) invoice(k int, rights patientRights) invoiceShape {
 	s := invoiceShape{patient: k / w.perPatient, provider: int(mix(uint64(k)) % uint64(w.providers))}
 	h := k / 2
@@ -270,11 +356,29 @@ func (w sweepWorld) invoice(k int, rights patientRights) invoiceShape {
 		s.care = w.today.AddDays(-(h % 91))
 	}
 	s.deadline = s.care.AddDays(deadlineDays)
+	acts := actCodes[providerKinds[s.provider%len(providerKinds)]]
 	for j := range linesPerInvoice {
-		s.quantity[j] = 1 + (k+j)%3
+		s.quantity[j] = 1 + (k+j)%maxSeedQuantity
 		s.unitCents[j] = 150 + int64((k*131+j*977)%9850)
+		// An act with a ceiling in the catalogue is billed at most at it,
+		// from half of it up.
+		if c := acts[j].ceilingCents; c > 0 {
+			s.unitCents[j] = c - s.unitCents[j]%(c/2)
+		}
 	}
 	return s
+}
+
+// maxSeedQuantity is the largest quantity of a seeded line.
+const maxSeedQuantity = 3
+
+// maxUnitCents is the largest unit price, in cents, invoice gives a line
+// of act.
+func maxUnitCents(act seedAct) int64 {
+	if act.ceilingCents > 0 {
+		return act.ceilingCents
+	}
+	return 150 + 9850 - 1
 }
 
 // mix is SplitMix64's finaliser: a cheap, well-spread hash.
@@ -314,17 +418,21 @@ func (w sweepWorld) expected() (deadline, release int64) {
 // recent care), and in a backlog a twentieth as many are refused, each
 // decision also a row of rights_decisions, where passd reads the periods,
 // and a row of rights_changes, where the release job finds the patients to
-// look at; half the others have applied. Identity is sealed under a
-// throwaway key: no sweep opens it. No audit row is written: the seed is
-// set-up, not a change passd made. Returns how many pending invoices the
-// job is expected to decide: the deadline job when nobody is opened, the
-// release job otherwise.
-func seedSweep(ctx context.Context, ownerURL string, shape worldShape) (expected int64, err error) {
+// look at; half the others have applied. The lines are the provider
+// kind's actCodes, each with the rate class billing.Tariff.Price gives it,
+// and the drug table lists seedDrugs. Identity is sealed under keys, the
+// ring passd runs with: a sweep opens the birth dates of AME patients with
+// a 15 % drug line (billing.AdultAge), and about one patient in five is a
+// minor.
+// No audit row is written: the seed is set-up, not a change passd made.
+// Returns how many pending invoices the job is expected to decide: the
+// deadline job when nobody is opened, the release job otherwise.
+func seedSweep(ctx context.Context, ownerURL string, shape worldShape, keys *keyring.Ring) (expected int64, err error) {
 	w, err := newSweepWorld(time.Now(), shape)
 	if err != nil {
 		return 0, err
 	}
-	if err := w.seed(ctx, ownerURL); err != nil {
+	if err := w.seed(ctx, ownerURL, keys); err != nil {
 		return 0, err
 	}
 	deadline, release := w.expected()
@@ -334,11 +442,7 @@ func seedSweep(ctx context.Context, ownerURL string, shape worldShape) (expected
 	return release, nil
 }
 
-func (w sweepWorld) seed(ctx context.Context, ownerURL string) error {
-	keys, err := throwawayKeys(w.now)
-	if err != nil {
-		return err
-	}
+func (w sweepWorld) seed(ctx context.Context, ownerURL string, keys *keyring.Ring) error {
 	pool, err := db.Open(ctx, ownerURL)
 	if err != nil {
 		return fmt.Errorf("bench: seed: %w", err)
@@ -382,7 +486,14 @@ func (w sweepWorld) seed(ctx context.Context, ownerURL string) error {
 		if err := w.copyRightsDecisions(ctx, tx); err != nil {
 			return err
 		}
-		if err := w.copyInvoices(ctx, tx, users); err != nil {
+		if err := copyDrugs(ctx, tx); err != nil {
+			return err
+		}
+		classes, err := seedRateClasses(ctx, tx)
+		if err != nil {
+			return err
+		}
+		if err := w.copyInvoices(ctx, tx, users, classes); err != nil {
 			return err
 		}
 		// setval refuses 0: a world without decisions leaves that sequence
@@ -408,7 +519,7 @@ func (w sweepWorld) seed(ctx context.Context, ownerURL string) error {
 	}
 	// Statistics for the planner and a visibility map, as a table that has
 	// lived would have: otherwise the first sweep pays for hint bits.
-	if _, err := pool.Exec(ctx, `VACUUM (ANALYZE) providers, users, patients, rights_decisions, rights_changes, invoices, invoice_lines`); err != nil {
+	if _, err := pool.Exec(ctx, `VACUUM (ANALYZE) providers, users, patients, rights_decisions, rights_changes, drugs, invoices, invoice_lines`); err != nil {
 		return fmt.Errorf("bench: seed: vacuum: %w", err)
 	}
 	return nil
@@ -521,13 +632,20 @@ var patientColumns = []string{"id", "file_number", "identity_key", "last_name_en
 	"rights_status", "rights_regime", "rights_filed_on", "rights_effective_from", "rights_effective_to",
 	"rights_reference", "rights_reason", "rights_decided_at"}
 
+// birth is patient p's birth date: born 1960 to 2019, so that about one
+// in five is a minor (AME's rule on 15 % drugs spares them) and some turn
+// eighteen among their care dates.
+func (w sweepWorld) birth(p int) calendar.Date {
+	return calendar.NewDate(1960+p%60, time.Month(1+p%12), 1+p%28)
+}
+
 // copyPatients writes patients 1 to w.patients with their rights.
 func (w sweepWorld) copyPatients(ctx context.Context, tx pgx.Tx, keys *keyring.Ring) error {
 	sealer := keys.Sealer()
 	year := w.today.Year()
 	return copyRows(ctx, tx, "patients", patientColumns, w.patients, func(i int, row []any) error {
 		id := int64(i + 1)
-		last, first, birth, err := sealedIdentity(sealer, id, "Bench", fmt.Sprintf("Patient %d", id), calendar.NewDate(1960+i%50, time.Month(1+i%12), 1+i%28))
+		last, first, birth, err := sealedIdentity(sealer, id, "Bench", fmt.Sprintf("Patient %d", id), w.birth(i))
 		if err != nil {
 			return err
 		}
@@ -598,8 +716,17 @@ func nullText(s string) any {
 	return s
 }
 
-// copyInvoices writes invoices 1 to w.n and their lines.
-func (w sweepWorld) copyInvoices(ctx context.Context, tx pgx.Tx, users map[int64]int64) error {
+// copyDrugs writes seedDrugs into the drug table.
+func copyDrugs(ctx context.Context, tx pgx.Tx) error {
+	return copyRows(ctx, tx, "drugs", []string{"cip13", "label", "drug_class"}, len(seedDrugs), func(i int, row []any) error {
+		row[0], row[1], row[2] = seedDrugs[i].CIP13, seedDrugs[i].Label, int16(seedDrugs[i].Class)
+		return nil
+	})
+}
+
+// copyInvoices writes invoices 1 to w.n and their lines, each with its
+// rate class (classes, by provider kind: seedRateClasses).
+func (w sweepWorld) copyInvoices(ctx context.Context, tx pgx.Tx, users map[int64]int64, classes map[string][linesPerInvoice]billing.RateClass) error {
 	// The patients' rights, computed once: each shapes five invoices.
 	var rights patientRights
 	rightsPatient := -1
@@ -621,13 +748,14 @@ func (w sweepWorld) copyInvoices(ctx context.Context, tx pgx.Tx, users map[int64
 		return err
 	}
 	rightsPatient = -1
-	return copyRows(ctx, tx, "invoice_lines", []string{"invoice_id", "position", "code", "label", "quantity", "unit_price"},
+	return copyRows(ctx, tx, "invoice_lines", []string{"invoice_id", "position", "code", "label", "quantity", "unit_price", "rate_class"},
 		w.n*linesPerInvoice, func(i int, row []any) error {
 			k, j := i/linesPerInvoice, i%linesPerInvoice
 			s := w.invoice(k, rightsOf(k/w.perPatient))
-			act := actCodes[providerKinds[s.provider%len(providerKinds)]][j]
-			row[0], row[1], row[2], row[3] = int64(k+1), int32(j+1), act[0], act[1]
-			row[4], row[5] = int32(s.quantity[j]), decimal.New(s.unitCents[j], -2)
+			kind := providerKinds[s.provider%len(providerKinds)]
+			act := actCodes[kind][j]
+			row[0], row[1], row[2], row[3] = int64(k+1), int32(j+1), act.code, act.label
+			row[4], row[5], row[6] = int32(s.quantity[j]), decimal.New(s.unitCents[j], -2), string(classes[kind][j])
 			return nil
 		})
 }
@@ -657,7 +785,7 @@ var summaryQueries = []string{
 	 FROM invoice_outcomes`,
 	// Claims.
 	`SELECT 'claims ' || status, format('count=%s amount=%s', count(*), sum(amount)) FROM claims GROUP BY status`,
-	`SELECT 'claims digest', ` + digest(`invoice_id, amount, rate, rights_decision_id, regime, reference, status, batch_id, paid_amount, paid_on,
+	`SELECT 'claims digest', ` + digest(`invoice_id, amount, rate, line_rates, rights_decision_id, regime, reference, status, batch_id, paid_amount, paid_on,
 	        rejection_reason, kind, outcome_no, cancelled_at IS NULL`) + ` FROM claims`,
 	`SELECT 'claims kind ' || kind, format('count=%s amount=%s', count(*), sum(amount)) FROM claims GROUP BY kind`,
 	// The periods that released them (decision ids are the seed's, the

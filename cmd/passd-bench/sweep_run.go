@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"passd/audit"
+	"passd/keyring"
 )
 
 // sweepCase is one row of the sweep benchmark: a job run on a world.
@@ -70,9 +71,15 @@ func sweepPhase(ctx context.Context, e *env, c sweepCase) (SweepRow, error) {
 	}
 	defer e.dropDB(ctx, a)
 	aURL := e.dbURL(a)
+	// Identity is sealed under passd's keys: its age rule opens birth
+	// dates, and so does the raw SQL's.
+	keys, err := keyring.Parse(e.DataKey)
+	if err != nil {
+		return row, fmt.Errorf("sweep %s: passd's keyring: %w", c.Name, err)
+	}
 	e.Progress("sweep %s: seeding %d invoices (%d patients with rights)", c.Name, w.invoices, w.opened)
 	start := time.Now()
-	if row.Expected, err = seedSweep(ctx, aURL, w); err != nil {
+	if row.Expected, err = seedSweep(ctx, aURL, w, keys); err != nil {
 		return row, fmt.Errorf("sweep %s: seed: %w", c.Name, err)
 	}
 	// The token is issued before the copy, so that both copies hold it.
@@ -101,7 +108,7 @@ func sweepPhase(ctx context.Context, e *env, c sweepCase) (SweepRow, error) {
 	if err := onDB(ctx, bURL, "CHECKPOINT"); err != nil {
 		return row, err
 	}
-	raw, err := rawSweep(ctx, bURL, c.Job)
+	raw, err := rawSweep(ctx, bURL, c.Job, keys)
 	if err != nil {
 		// No time and no ratio: a transaction cut short measured nothing.
 		return row, fmt.Errorf("sweep %s: raw SQL, after %.1f s: %w", c.Name, raw.Seconds, err)

@@ -21,6 +21,7 @@ import (
 	"passd/db/dbtest"
 	"passd/ident"
 	"passd/journal"
+	"passd/keyring"
 	"passd/keyring/keyringtest"
 )
 
@@ -36,6 +37,11 @@ func TestRawSweepMatchesTheJobs(t *testing.T) {
 		// time (addRenewals); the count of decisions is then only
 		// bounded below by the world's.
 		renewals bool
+		// rates adds changes to the rates' history (addRateChanges).
+		rates bool
+		// flag holds some pending invoices for review (flagForReview),
+		// which neither side may decide.
+		flag bool
 		// day seeds an ordinary day (worldShape.day), two invoices per
 		// patient, instead of a backlog: every decided invoice is released.
 		day bool
@@ -44,10 +50,10 @@ func TestRawSweepMatchesTheJobs(t *testing.T) {
 	}{
 		{name: "deadline without rights", job: "deadline", n: 1000, opened: 0, want: []string{
 			"invoices city_due deadline_passed", "payouts deadline_passed due"}},
-		{name: "deadline", job: "deadline", n: 2000, opened: 200, want: []string{
+		{name: "deadline", job: "deadline", n: 2000, opened: 200, flag: true, want: []string{
 			"invoices released rights_opened", "invoices city_due deadline_passed", "invoices city_due prescribed",
 			"claims queued", "payouts ticket_moderateur due", "payouts deadline_passed due", "payouts prescribed due"}},
-		{name: "release", job: "release", n: 2000, opened: 200, want: []string{
+		{name: "release", job: "release", n: 2000, opened: 200, flag: true, want: []string{
 			"invoices released rights_opened", "invoices city_due deadline_passed", "invoices city_due not_covered",
 			"invoices city_due prescribed", "invoices city_due rights_refused",
 			"claims queued", "payouts ticket_moderateur due", "payouts deadline_passed due", "payouts not_covered due",
@@ -55,7 +61,7 @@ func TestRawSweepMatchesTheJobs(t *testing.T) {
 			// Rights decided after some invoices' deadline: decided
 			// deadline_passed, then again, the CPAM's share claimed back.
 			"claims kind recovery", "payouts deadline_passed cancelled"}},
-		{name: "release with renewals", job: "release", n: 2000, opened: 200, renewals: true, want: []string{
+		{name: "release with renewals", job: "release", n: 2000, opened: 200, renewals: true, rates: true, want: []string{
 			"invoices released rights_opened", "invoices city_due deadline_passed", "invoices city_due not_covered",
 			"invoices city_due prescribed", "invoices city_due rights_refused",
 			"claims by period puma", "claims by period puma_css", "claims by period ame",
@@ -65,7 +71,7 @@ func TestRawSweepMatchesTheJobs(t *testing.T) {
 		{name: "release on an ordinary day", job: "release", n: 2000, opened: 30, day: true, want: []string{
 			"invoices released rights_opened", "claims by period puma", "claims by period puma_css", "claims by period ame",
 			"payouts ticket_moderateur due"}},
-		{name: "deadline with renewals", job: "deadline", n: 2000, opened: 200, renewals: true, want: []string{
+		{name: "deadline with renewals", job: "deadline", n: 2000, opened: 200, renewals: true, rates: true, want: []string{
 			"invoices released rights_opened", "invoices city_due deadline_passed", "invoices city_due prescribed",
 			"claims by period puma", "claims by period puma_css"}},
 	}
@@ -78,7 +84,10 @@ func TestRawSweepMatchesTheJobs(t *testing.T) {
 			if tc.day {
 				shape.perPatient, shape.day = 2, true
 			}
-			expected, err := seedSweep(ctx, a, shape)
+			// The keys passd runs with: its age rule opens the birth dates,
+			// and so does the raw SQL's.
+			keys := keyringtest.New(t)
+			expected, err := seedSweep(ctx, a, shape, keys)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -96,10 +105,19 @@ func TestRawSweepMatchesTheJobs(t *testing.T) {
 			if tc.renewals {
 				addRenewals(t, a)
 			}
+			if tc.rates {
+				addRateChanges(t, a)
+			}
+			var flagged int64
+			if tc.flag {
+				var held int64
+				flagged, held = flagForReview(t, a, tc.job)
+				wantDecided -= held
+			}
 			b := cloneDatabase(t, a)
 
-			decided := runJob(t, a, tc.job)
-			raw, err := rawSweep(ctx, b, tc.job)
+			decided := runJob(t, a, tc.job, keys)
+			raw, err := rawSweep(ctx, b, tc.job, keys)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -139,6 +157,14 @@ func TestRawSweepMatchesTheJobs(t *testing.T) {
 			}
 			if v := viaPassd["claims queued"]; tc.opened == 0 && v != "" {
 				t.Errorf("claims queued = %s with no rights opened", v)
+			}
+			if tc.flag {
+				for _, u := range []string{a, b} {
+					assertFlaggedPending(t, u, flagged)
+				}
+			}
+			if tc.opened > 0 && !tc.day {
+				assertLineRates(t, a, tc.job, tc.rates)
 			}
 			for _, check := range []string{"journal txns not two balanced lines", "journal lines off their invoice", "audit rows off their claim or payout"} {
 				if viaPassd[check] != "0" {
@@ -207,13 +233,141 @@ func addRenewals(t *testing.T, u string) {
 	}
 }
 
+// addRateChanges gives the rates a history, so that the raw SQL is held
+// to the rate in force on each care date (billing.RateBook.At), for a
+// line's class and for the provider's kind that chooses between periods:
+// puma_css pays a nurse's acts 50 % for care of the last 60 days, less
+// than puma's 60 % (a nurse's invoice covered by both goes to puma, and a
+// health centre's nurse act under puma_css is paid 50 %); puma pays a
+// health centre's own acts 80 % for care of the last 150 days (the
+// deadline job's invoices are older than 90); AME pays a minor's 15 %
+// drugs 50 % for care of the last 45 days; and a change to come (GPs
+// under puma, from 30 days on) applies to no care yet.
+func addRateChanges(t *testing.T, u string) {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	_, err = conn.Exec(ctx, `
+		INSERT INTO rates (regime, rate_class, effective_from, rate, reason)
+		SELECT r.regime, r.class, (now() AT TIME ZONE 'Europe/Paris')::date + r.days, r.rate, 'banc d''essai'
+		FROM (VALUES ('puma_css', 'nurse', -60, 0.5), ('puma', 'health_centre', -150, 0.8), ('ame', 'drug_15', -45, 0.5),
+		             ('puma', 'general_practitioner', 30, 0.1)) AS r (regime, class, days, rate)`)
+	if err != nil {
+		t.Fatalf("rate changes: %v", err)
+	}
+}
+
+// flagForReview holds one pending invoice in 37 for the coordinator's
+// review, as a submission over a ceiling under over_ceiling = review
+// stores it, and returns how many it flagged and how many of those job
+// would otherwise have decided: the deadline job's past their deadline,
+// the release job's of a patient with a change to read.
+func flagForReview(t *testing.T, u, job string) (flagged, held int64) {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	selects := map[string]string{
+		"deadline": `i.deadline < (now() AT TIME ZONE 'Europe/Paris')::date`,
+		"release":  `EXISTS (SELECT 1 FROM rights_changes c WHERE c.patient_id = i.patient_id)`,
+	}[job]
+	err = conn.QueryRow(ctx, `
+		WITH f AS (
+			UPDATE invoices i SET review_status = 'flagged',
+			       review_reasons = jsonb_build_array(jsonb_build_object('field', 'total', 'value', i.total::text, 'ceiling', '10.00'))
+			WHERE i.status = 'pending' AND i.id % 37 = 0
+			RETURNING i.id, i.patient_id, i.deadline
+		)
+		SELECT count(*), count(*) FILTER (WHERE `+strings.ReplaceAll(selects, "i.", "f.")+`) FROM f`).Scan(&flagged, &held)
+	if err != nil || flagged == 0 || held == 0 {
+		t.Fatalf("flag for review: %v (%d flagged, %d the %s job would decide)", err, flagged, held, job)
+	}
+	return flagged, held
+}
+
+// assertFlaggedPending checks that the flagged invoices are still pending.
+func assertFlaggedPending(t *testing.T, u string, flagged int64) {
+	t.Helper()
+	var pending int64
+	err := openAs(t, u, "").QueryRow(context.Background(),
+		`SELECT count(*) FROM invoices WHERE review_status = 'flagged' AND status = 'pending'`).Scan(&pending)
+	if err != nil || pending != flagged {
+		t.Errorf("%d flagged invoices pending, want %d (%v)", pending, flagged, err)
+	}
+}
+
+// assertLineRates checks that the job's claims on u hold a rate per line,
+// none a single rate, and that the seed exercised what the raw SQL
+// mirrors: AME's 15 % drugs and their dispensing fees claimed at 0 for an
+// adult and at AME's rate for a minor, lines of one invoice in several
+// classes, a health centre's nurse act priced as a nurse's, and with
+// rateChanges, the rates changed for recent care (the release job's).
+func assertLineRates(t *testing.T, u, job string, rateChanges bool) {
+	t.Helper()
+	pool := openAs(t, u, "")
+	rows, err := pool.Query(context.Background(), `
+		SELECT c.regime || ' ' || pr.kind || ' ' || l.code || ' ' || l.rate_class || ' ' || r.rate, count(*)
+		FROM claims c
+		JOIN invoices i ON i.id = c.invoice_id
+		JOIN providers pr ON pr.id = i.provider_id
+		CROSS JOIN LATERAL unnest(c.line_rates) WITH ORDINALITY AS r (rate, position)
+		JOIN invoice_lines l ON l.invoice_id = c.invoice_id AND l.position = r.position
+		WHERE c.status = 'queued'
+		GROUP BY 1
+		UNION ALL
+		SELECT 'single rate', count(*) FROM claims WHERE rate IS NOT NULL OR line_rates IS NULL
+		UNION ALL
+		SELECT 'line rates off their lines', count(*) FROM claims c
+		WHERE cardinality(c.line_rates) <> (SELECT count(*) FROM invoice_lines l WHERE l.invoice_id = c.invoice_id)`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int64{}
+	var key string
+	var n int64
+	if _, err := pgx.ForEachRow(rows, []any{&key, &n}, func() error {
+		got[key] = n
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if got["single rate"] != 0 || got["line rates off their lines"] != 0 {
+		t.Errorf("%s job: %d claims with a single rate, %d whose line rates are not one per line", job, got["single rate"], got["line rates off their lines"])
+	}
+	want := []string{
+		"ame pharmacy 3400930000007 drug_15 0.000", "ame pharmacy HD drug_15 0.000", // adults
+		"ame pharmacy 3400930000007 drug_15 1.000", "ame pharmacy HD drug_15 1.000", // minors
+		"puma pharmacy 3400930000007 drug_15 0.150", "puma pharmacy 3400930000014 drug_65 0.650",
+		"puma health_centre AMX nurse 0.600", "puma health_centre G health_centre 0.700",
+	}
+	if rateChanges {
+		want = append(want, "puma health_centre G health_centre 0.800")
+		if job == "release" {
+			want = append(want, "ame pharmacy 3400930000007 drug_15 0.500", "puma_css health_centre AMX nurse 0.500")
+		}
+	}
+	for _, k := range want {
+		if got[k] == 0 {
+			t.Errorf("%s job: no claimed line %q: the seed must exercise it (claimed lines: %v)", job, k, got)
+		}
+	}
+}
+
 // runJob runs job through billing's store on url, wired as cmd/passd wires
-// it, as the application's role, with batches small enough to need many.
-func runJob(t *testing.T, u, job string) int64 {
+// it with keys, as the application's role, with batches small enough to
+// need many.
+func runJob(t *testing.T, u, job string, keys *keyring.Ring) int64 {
 	t.Helper()
 	ctx := context.Background()
 	pool := openAs(t, u, dbtest.Role())
-	cs := claims.NewStore(pool, keyringtest.New(t), time.Now)
+	cs := claims.NewStore(pool, keys, time.Now)
 	bs := billing.NewStore(pool, cs, billing.Config{Now: time.Now, BatchSize: 150})
 	run := map[string]func(context.Context) (int64, error){"deadline": bs.DeadlineJob, "release": bs.ReleaseJob}[job]
 	n, err := run(ctx)
@@ -345,10 +499,11 @@ func TestSeedSweepShape(t *testing.T) {
 	ctx := context.Background()
 	u := dbtest.NewURL(t)
 	const n, opened = 1001, 60
-	if _, err := seedSweep(ctx, u, backlog(n, opened)); err != nil {
+	keys := keyringtest.New(t)
+	if _, err := seedSweep(ctx, u, backlog(n, opened), keys); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := seedSweep(ctx, u, backlog(n, opened)); err == nil {
+	if _, err := seedSweep(ctx, u, backlog(n, opened), keys); err == nil {
 		t.Error("a second seed into the same database was accepted")
 	}
 	pool := openAs(t, u, "")
@@ -413,8 +568,35 @@ func TestSeedSweepShape(t *testing.T) {
 	}); err != nil {
 		t.Error(err)
 	}
+	// Each kind's lines in the class billing.Tariff.Price gives them.
+	rows, err = pool.Query(ctx, `
+		SELECT DISTINCT pr.kind, l.code, l.rate_class FROM invoice_lines l
+		JOIN invoices i ON i.id = l.invoice_id JOIN providers pr ON pr.id = i.provider_id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	classes := map[string]string{}
+	var kind, code, class string
+	if _, err := pgx.ForEachRow(rows, []any{&kind, &code, &class}, func() error {
+		classes[kind+" "+code] += class
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"general_practitioner GS": "general_practitioner", "general_practitioner VG": "general_practitioner",
+		"general_practitioner APC": "general_practitioner",
+		"health_centre G":          "health_centre", "health_centre AMX": "nurse", "health_centre TCG": "health_centre",
+		"nurse AMI": "nurse", "nurse IFD": "nurse", "nurse AIS": "nurse",
+		"pharmacy 3400930000007": "drug_15", "pharmacy HD": "drug_15", "pharmacy 3400930000014": "drug_65",
+		"radiology ZBQK002": "radiology", "radiology ZCQK004": "radiology", "radiology YYYY600": "radiology",
+		"laboratory 0552": "laboratory", "laboratory 1104": "laboratory", "laboratory 0323": "laboratory",
+	}
+	if diff := cmp.Diff(want, classes); diff != "" {
+		t.Errorf("rate classes of the seeded lines (-want +got):\n%s", diff)
+	}
 	// The next file passd opens does not collide with a seeded one.
-	cs := claims.NewStore(openAs(t, u, dbtest.Role()), keyringtest.New(t), time.Now)
+	cs := claims.NewStore(openAs(t, u, dbtest.Role()), keys, time.Now)
 	if _, err := cs.CreatePatient(ctx, audit.Actor{Name: "test"}, claims.NewPatient{LastName: "A", FirstName: "B", BirthDate: calendar.NewDate(1990, 1, 1)}); err != nil {
 		t.Errorf("a new file after the seed: %v", err)
 	}
