@@ -360,5 +360,3 @@ func cellValue(cell string) api.Value {
 	}
 	return v
 }
-
-
