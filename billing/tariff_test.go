@@ -248,3 +248,40 @@ func TestARateChangeAppliesFromItsDay(t *testing.T) {
 		t.Error("care before any rate: no error")
 	}
 }
+
+// TestEveryRegimeAndClass: a line of 0.15 in each class under each regime,
+// the CPAM's share rounded half-up to the cent (DOMAIN.md's rates).
+func TestEveryRegimeAndClass(t *testing.T) {
+	t.Parallel()
+	book := billing.NewRateBook(seedRates)
+	// The CPAM's share of 0.15 under puma, by class; puma_css and ame
+	// (a minor's, for the 15 % drug) pay 0.15.
+	puma := map[billing.RateClass]string{
+		billing.KindGP: "0.11", billing.KindHealthCentre: "0.11", billing.KindRadiology: "0.11", // 0.105
+		billing.KindNurse: "0.09", billing.KindLaboratory: "0.09", // 0.09
+		billing.KindPharmacy: "0.10", billing.ClassDrug65: "0.10", // 0.0975
+		billing.ClassDrug100: "0.15", billing.ClassDrug30: "0.05", billing.ClassDrug15: "0.02", // 0.045, 0.0225
+	}
+	if len(puma) != len(billing.RateClasses) {
+		t.Fatalf("the table covers %d classes of %d", len(puma), len(billing.RateClasses))
+	}
+	for _, regime := range rights.Regimes {
+		for _, class := range billing.RateClasses {
+			rates, err := book.LineRates(regime, calendar.NewDate(2026, 3, 10), []billing.RateClass{class}, false)
+			if err != nil {
+				t.Fatalf("%s/%s: %v", regime, class, err)
+			}
+			s, err := billing.SplitLines([]billing.Line{line("X", "0.15", 1)}, rates)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := "0.15"
+			if regime == rights.PUMa {
+				want = puma[class]
+			}
+			if !s.CPAM.Equal(amt(want)) || !s.CPAM.Add(s.City).Equal(amt("0.15")) {
+				t.Errorf("%s/%s: CPAM %s, city %s; want %s", regime, class, s.CPAM, s.City, want)
+			}
+		}
+	}
+}
