@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"passd/billing"
+	"passd/fault"
 	"passd/money"
 	"passd/rights"
 )
@@ -19,12 +20,17 @@ type settingsForm struct {
 	RegieName, RegieIBAN, RegieBIC, RegieCeiling, AnnualBudget, DeadlineDays string
 	// The other numbers of days, blank for their defaults: without them on
 	// the form, saving it would put every one back to its default.
-	AMELookbackDays, SubmissionLimitDays, RecoveryOffsetDays              string
+	AMELookbackDays, SubmissionLimitDays, RecoveryOffsetDays string
+	// The settings of the tariff, blank for their defaults (the over-ceiling
+	// action's blank is refuse), for the same reason.
+	InvoiceCeiling, OverCeiling, DefaultDrugClass                         string
 	NameErr, IBANErr, BICErr, CeilingErr, BudgetErr, DeadlineErr, Summary string
 	AMELookbackErr, SubmissionLimitErr, RecoveryOffsetErr                 string
+	InvoiceCeilingErr, OverCeilingErr, DrugClassErr                       string
 	DefaultDeadlineDays                                                   int
 	DefaultAMELookbackDays, DefaultSubmissionLimitDays                    int
 	DefaultRecoveryOffsetDays                                             int
+	DefaultInvoiceCeiling, DefaultDrugClassLabel                          string
 	UpdatedBy                                                             string
 	UpdatedAt                                                             string
 }
@@ -38,6 +44,10 @@ func (s *Server) adminSettings(c echo.Context) error {
 		RegieCeiling: money.Format(st.RegieCeiling), AnnualBudget: money.Format(st.AnnualBudget), UpdatedBy: st.UpdatedBy}
 	f.DeadlineDays, f.AMELookbackDays = days(st.DeadlineDays), days(st.AMELookbackDays)
 	f.SubmissionLimitDays, f.RecoveryOffsetDays = days(st.SubmissionLimitDays), days(st.RecoveryOffsetDays)
+	if !st.InvoiceCeiling.IsZero() {
+		f.InvoiceCeiling = money.Format(st.InvoiceCeiling)
+	}
+	f.OverCeiling, f.DefaultDrugClass = st.OverCeiling, days(st.DefaultDrugClass)
 	if st.UpdatedAt != nil {
 		f.UpdatedAt = FormatMoment(*st.UpdatedAt)
 	}
@@ -56,6 +66,7 @@ func (s *Server) renderSettings(c echo.Context, status int, f settingsForm) erro
 	f.DefaultDeadlineDays = s.billing.DefaultDeadlineDays()
 	f.DefaultAMELookbackDays, f.DefaultSubmissionLimitDays = rights.DefaultAMELookbackDays, billing.DefaultSubmissionLimitDays
 	f.DefaultRecoveryOffsetDays = billing.DefaultRecoveryOffsetDays
+	f.DefaultInvoiceCeiling, f.DefaultDrugClassLabel = FormatAmount(billing.DefaultInvoiceCeiling), DrugClassLabel(billing.DefaultDrugClass)
 	return s.render(c, status, "admin-settings.html", "Paramètres", f)
 }
 
@@ -65,7 +76,8 @@ func (s *Server) saveSettings(c echo.Context) error {
 		RegieBIC: strings.TrimSpace(c.FormValue("regie_bic")), RegieCeiling: strings.TrimSpace(c.FormValue("regie_ceiling")),
 		AnnualBudget: strings.TrimSpace(c.FormValue("annual_budget")), DeadlineDays: strings.TrimSpace(c.FormValue("deadline_days")),
 		AMELookbackDays: strings.TrimSpace(c.FormValue("ame_lookback_days")), SubmissionLimitDays: strings.TrimSpace(c.FormValue("submission_limit_days")),
-		RecoveryOffsetDays: strings.TrimSpace(c.FormValue("recovery_offset_days"))}
+		RecoveryOffsetDays: strings.TrimSpace(c.FormValue("recovery_offset_days")), InvoiceCeiling: strings.TrimSpace(c.FormValue("invoice_ceiling")),
+		OverCeiling: strings.TrimSpace(c.FormValue("over_ceiling")), DefaultDrugClass: strings.TrimSpace(c.FormValue("default_drug_class"))}
 	// The form becomes the settings PUT /settings saves, checked by the same
 	// Validate. Amounts may be typed with a decimal comma; a number of days
 	// left blank is its default.
@@ -84,7 +96,8 @@ func (s *Server) saveSettings(c echo.Context) error {
 func (f *settingsForm) explain(err error) bool {
 	return explainFields(err, "settings", map[string]*string{"regie_name": &f.NameErr, "regie_iban": &f.IBANErr,
 		"regie_bic": &f.BICErr, "regie_ceiling": &f.CeilingErr, "annual_budget": &f.BudgetErr, "deadline_days": &f.DeadlineErr,
-		"ame_lookback_days": &f.AMELookbackErr, "submission_limit_days": &f.SubmissionLimitErr, "recovery_offset_days": &f.RecoveryOffsetErr},
+		"ame_lookback_days": &f.AMELookbackErr, "submission_limit_days": &f.SubmissionLimitErr, "recovery_offset_days": &f.RecoveryOffsetErr,
+		"invoice_ceiling": &f.InvoiceCeilingErr, "over_ceiling": &f.OverCeilingErr, "default_drug_class": &f.DrugClassErr},
 		&f.Summary)
 }
 
@@ -120,5 +133,44 @@ func (f settingsForm) settings() (billing.Settings, error) {
 			return st, err
 		}
 	}
+	// The tariff's: a ceiling may be typed as French people write amounts
+	// ("2 500,00").
+	st.OverCeiling = f.OverCeiling
+	if f.InvoiceCeiling != "" {
+		if st.InvoiceCeiling, err = formFrenchAmount("invoice_ceiling", f.InvoiceCeiling); err != nil {
+			return st, err
+		}
+		if st.InvoiceCeiling.IsZero() {
+			return st, fault.Field("invoice_ceiling", "invoice_ceiling must be positive")
+		}
+	}
+	if f.DefaultDrugClass != "" {
+		if st.DefaultDrugClass, err = formInt("default_drug_class", f.DefaultDrugClass); err != nil {
+			return st, err
+		}
+		if st.DefaultDrugClass == 0 {
+			return st, fault.Field("default_drug_class", "default_drug_class must be 100, 65, 30 or 15")
+		}
+	}
 	return st, st.Validate()
+}
+
+// OverCeilingChoices are the options of the over-ceiling select; blank
+// (never set) is refuse.
+func (f settingsForm) OverCeilingChoices() []choice {
+	action := f.OverCeiling
+	if action == "" {
+		action = billing.OverCeilingRefuse
+	}
+	return []choice{
+		{Value: billing.OverCeilingRefuse, Label: "Refuser la facture", Selected: action == billing.OverCeilingRefuse},
+		{Value: billing.OverCeilingReview, Label: "La mettre en revue : la coordination l'accepte ou l'annule", Selected: action == billing.OverCeilingReview},
+	}
+}
+
+// DrugClassChoices are the options of the default drug class select,
+// after the blank one (the default).
+func (f settingsForm) DrugClassChoices() []choice {
+	n, _ := strconv.Atoi(f.DefaultDrugClass)
+	return drugClassChoices(n)
 }

@@ -78,8 +78,42 @@ var messages = map[messageKey]string{
 		"le délai par défaut (%d jours).", billing.MaxRecoveryOffsetDays, billing.DefaultRecoveryOffsetDays),
 	{"settings", "deadline_days", ""}: fmt.Sprintf("Indiquez un nombre entier de jours entre 1 et %d, ou laissez vide pour le délai "+
 		"par défaut.", billing.MaxDeadlineDays),
-	{"settings", "", whyUnread}:   "Les paramètres n'ont pas pu être lus. Vérifiez les champs et recommencez.",
-	{"settings", "", whyNotSaved}: "Les paramètres n'ont pas été enregistrés : corrigez le champ signalé.",
+	{"settings", "invoice_ceiling", ""}: fmt.Sprintf("Indiquez un montant positif en euros, au centime près (par exemple 2 500,00), "+
+		"d'au plus %s, ou laissez vide pour le plafond par défaut (%s).", FormatAmount(billing.MaxSettingAmount),
+		FormatAmount(billing.DefaultInvoiceCeiling)),
+	{"settings", "over_ceiling", ""}:       "Choisissez de refuser la facture ou de la mettre en revue.",
+	{"settings", "default_drug_class", ""}: "Choisissez la classe par défaut d'un médicament : 100, 65, 30 ou 15 %.",
+	{"settings", "", whyUnread}:            "Les paramètres n'ont pas pu être lus. Vérifiez les champs et recommencez.",
+	{"settings", "", whyNotSaved}:          "Les paramètres n'ont pas été enregistrés : corrigez le champ signalé.",
+
+	{"act", "code", ""}: "Indiquez une clé NGAP ou un code d'honoraire (lettres), un code CCAM (4 lettres et 3 chiffres), " +
+		"NABM (4 chiffres) ou LPP (7 chiffres). Les médicaments (CIP13) vont dans la table des médicaments.",
+	{"act", "label", ""}:          fmt.Sprintf("Indiquez le libellé de l'acte (%d caractères au plus).", billing.MaxActLabel),
+	{"act", "provider_kinds", ""}: "Cochez au moins un type d'effecteur qui peut facturer cet acte.",
+	{"act", "rate_class", ""}: "Choisissez un type d'effecteur, ou laissez « celle de l'effecteur qui facture ». Un honoraire de " +
+		"dispensation prend le taux du médicament : laissez alors la classe vide.",
+	{"act", "max_unit_price", ""}: fmt.Sprintf("Indiquez un montant positif en euros, au centime près (par exemple 30,00 ou 1 234,50), "+
+		"d'au plus %s, ou laissez vide pour aucun plafond.", FormatAmount(billing.MaxUnitPrice)),
+	{"act", "dispensing_fee", ""}: "Cochez la case pour un honoraire de dispensation, ou laissez-la vide.",
+	{"act", "source", ""}:         fmt.Sprintf("La source compte au plus %d caractères.", billing.MaxActSource),
+	{"act", "", whyUnread}:        "L'acte n'a pas pu être lu. Vérifiez les champs et recommencez.",
+	{"act", "", whyNotSaved}:      "L'acte n'a pas été enregistré : corrigez le champ signalé.",
+
+	{"drug", "cip13", ""}:     "Ce CIP13 n'est pas valide : 13 chiffres, 34009 suivi de 7 chiffres et de la clé.",
+	{"drug", "label", ""}:     fmt.Sprintf("Indiquez le libellé du médicament (%d caractères au plus).", billing.MaxActLabel),
+	{"drug", "class", ""}:     "Choisissez la classe de remboursement : 100, 65, 30 ou 15 %.",
+	{"drug", "", whyUnread}:   "Le médicament n'a pas pu être lu. Vérifiez les champs et recommencez.",
+	{"drug", "", whyNotSaved}: "Le médicament n'a pas été enregistré : corrigez le champ signalé.",
+
+	{"rate", "regime", ""}:         "Choisissez le régime.",
+	{"rate", "rate_class", ""}:     "Choisissez la classe.",
+	{"rate", "effective_from", ""}: "Indiquez la date d'effet (jj/mm/aaaa) : le premier jour de soins auquel le taux s'applique.",
+	{"rate", "effective_from", string(fault.KindDuplicateRate)}: "Un taux de ce régime et de cette classe commence déjà ce jour-là : " +
+		"choisissez un autre jour (l'historique n'est jamais modifié).",
+	{"rate", "rate", ""}:      "Indiquez un taux en pourcentage, de 0 à 100, avec au plus une décimale (par exemple 70 ou 62,5).",
+	{"rate", "reason", ""}:    fmt.Sprintf("Indiquez le motif du changement (%d caractères au plus).", billing.MaxRateNote),
+	{"rate", "", whyUnread}:   "Le changement de taux n'a pas pu être lu. Vérifiez les champs et recommencez.",
+	{"rate", "", whyNotSaved}: "Le changement de taux n'a pas été enregistré : corrigez le champ signalé.",
 
 	{"token", "name", ""}:          fmt.Sprintf("Indiquez le nom de l'utilisateur (%d caractères au plus).", auth.MaxUserName),
 	{"token", "name", whyConflict}: "Un utilisateur porte déjà ce nom avec un autre rôle ou un autre effecteur.",
@@ -155,8 +189,12 @@ var messages = map[messageKey]string{
 	{"invoice", "", whyUnread}:                                              "La facture n'a pas pu être lue. Vérifiez les champs et recommencez.",
 	{"invoice", "", whyNotSaved}:                                            "La facture n'a pas été enregistrée : corrigez le champ signalé.",
 	{"line", "code", ""}:                                                    "Code inconnu : indiquez un code CCAM, NGAP, NABM, LPP ou CIP13.",
-	{"line", "label", ""}:                                                   fmt.Sprintf("Indiquez le libellé de l'acte (%d caractères au plus).", billing.MaxLineLabel),
-	{"line", "quantity", ""}:                                                fmt.Sprintf("Indiquez une quantité entière de 1 à %d.", billing.MaxQuantity),
+	{"line", "code", string(fault.KindActNotBillable)}: "Ce code n'est pas au catalogue des actes, ou votre type d'effecteur ne peut " +
+		"pas le facturer.",
+	{"line", "unit_price", string(fault.KindOverCeiling)}: "Ce prix dépasse le plafond du catalogue des actes pour ce code.",
+	{"invoice", "lines", string(fault.KindOverCeiling)}:   "Le total dépasse le plafond d'une facture fixé par la convention.",
+	{"line", "label", ""}:                                 fmt.Sprintf("Indiquez le libellé de l'acte (%d caractères au plus).", billing.MaxLineLabel),
+	{"line", "quantity", ""}:                              fmt.Sprintf("Indiquez une quantité entière de 1 à %d.", billing.MaxQuantity),
 	{"line", "unit_price", ""}: fmt.Sprintf("Indiquez un prix positif d'au plus %s, avec au plus deux décimales (par exemple 25,50).",
 		FormatAmount(billing.MaxUnitPrice)),
 

@@ -62,6 +62,35 @@ type invoicePage struct {
 	Invoice billing.Invoice
 	Badge   Badge
 	Back    navLink // where the reader came from: its own list, or its home
+	// Review says where the coordinator's review of an invoice over a
+	// ceiling stands ("" when it had none), and why it was held.
+	Review        string
+	ReviewReasons []string
+	ReviewLink    bool // the reader is the coordinator, who decides it
+}
+
+// reviewLabel says in French where an invoice's review stands.
+func reviewLabel(inv billing.Invoice) string {
+	switch {
+	case inv.ReviewStatus == billing.ReviewAccepted:
+		return "acceptée par la coordination après vérification"
+	case inv.ReviewStatus == billing.ReviewFlagged && inv.Status == billing.StatusPending:
+		return "à vérifier par la coordination : elle ne sera pas décidée avant"
+	case inv.ReviewStatus == billing.ReviewFlagged:
+		return "retenue pour vérification"
+	}
+	return ""
+}
+
+// ShowClasses: the lines' rate classes are worth a column when they
+// differ, or when a line is a drug (its class is then its own).
+func (p invoicePage) ShowClasses() bool {
+	for _, l := range p.Invoice.Lines {
+		if l.RateClass.IsDrug() || l.RateClass != p.Invoice.Lines[0].RateClass {
+			return true
+		}
+	}
+	return false
 }
 
 // invoiceBack is the link under an invoice, by the reader's role.
@@ -90,7 +119,9 @@ func (s *Server) invoicePage(c echo.Context) error {
 		return err
 	}
 	return s.render(c, http.StatusOK, "invoice.html", "Facture "+inv.ExternalRef,
-		invoicePage{Invoice: inv, Badge: InvoiceBadge(inv, settled[inv.ID]), Back: invoiceBack[p.Role]})
+		invoicePage{Invoice: inv, Badge: InvoiceBadge(inv, settled[inv.ID]), Back: invoiceBack[p.Role], Review: reviewLabel(inv),
+			ReviewReasons: reviewReasons(inv), ReviewLink: p.Role == auth.Coordinator && inv.ReviewStatus == billing.ReviewFlagged &&
+				inv.Status == billing.StatusPending})
 }
 
 // ---- the new invoice form ----

@@ -39,6 +39,8 @@ var funcs = template.FuncMap{
 	"decisionOptions": func() []option { return decisionOptions },
 	"day":             FormatDay,
 	"moment":          FormatMoment,
+	"drugClass":       DrugClassLabel,
+	"rateClass":       RateClassLabel,
 }
 
 func mustParsePages() pages {
@@ -78,7 +80,8 @@ var navByRole = map[auth.Role][]navLink{
 		{Href: "/effecteur/factures/nouvelle", Label: "Saisir une facture"},
 		{Href: "/effecteur/releve", Label: "Relevé"},
 	},
-	auth.Coordinator:  {{Href: "/coordination/dossiers", Label: "Dossiers"}, {Href: "/coordination/relances", Label: "Relances"}},
+	auth.Coordinator: {{Href: "/coordination/dossiers", Label: "Dossiers"}, {Href: "/coordination/relances", Label: "Relances"},
+		{Href: "/coordination/factures", Label: "Factures à vérifier"}},
 	auth.CPAMReferent: {{Href: "/cpam/dossiers", Label: "Dossiers à décider"}, {Href: "/cpam/lots", Label: "Lots"}},
 	auth.Finance: {{Href: "/finances", Label: "Tableau de bord"}, {Href: "/finances/lots", Label: "Lots de paiement"},
 		{Href: "/finances/reprises", Label: "Reprises et remboursements"}},
@@ -86,6 +89,9 @@ var navByRole = map[auth.Role][]navLink{
 		{Href: "/admin", Label: "Administration"},
 		{Href: "/admin/effecteurs", Label: "Effecteurs"},
 		{Href: "/admin/utilisateurs", Label: "Utilisateurs"},
+		{Href: "/admin/actes", Label: "Actes"},
+		{Href: "/admin/medicaments", Label: "Médicaments"},
+		{Href: "/admin/taux", Label: "Taux"},
 		{Href: "/admin/parametres", Label: "Paramètres"},
 		{Href: "/admin/taches", Label: "Tâches"},
 	},
@@ -162,6 +168,14 @@ var flashes = map[string]string{
 	"provider-created": "Effecteur créé.",
 	"token-revoked":    "Jeton révoqué.",
 	"settings-saved":   "Paramètres enregistrés.",
+	// The tariff's pages, and the coordinator's review.
+	"act-saved":       "Acte enregistré.",
+	"act-deleted":     "Acte retiré du catalogue.",
+	"drug-saved":      "Médicament enregistré.",
+	"drug-deleted":    "Médicament retiré de la table.",
+	"rate-added":      "Changement de taux enregistré.",
+	"review-accepted": "Facture acceptée : elle sera décidée avec les autres.",
+	"invoice-voided":  "Facture annulée.",
 }
 
 func setFlash(c echo.Context, key string) {

@@ -157,6 +157,9 @@ func (s *Server) Routes(e *echo.Echo) {
 	page(http.MethodPost, "/coordination/dossiers/:id/demande", s.requestRights, auth.Coordinator)
 	page(http.MethodGet, "/coordination/dossiers/:id/attestation", s.attestation, auth.Coordinator)
 	page(http.MethodGet, "/coordination/relances", s.reminders, auth.Coordinator)
+	page(http.MethodGet, "/coordination/factures", s.reviewList, auth.Coordinator)
+	page(http.MethodPost, "/coordination/factures/:id/accepter", s.acceptReview, auth.Coordinator)
+	page(http.MethodPost, "/coordination/factures/:id/annuler", s.voidInvoice, auth.Coordinator)
 
 	page(http.MethodGet, "/cpam/dossiers", s.referentQueue, auth.CPAMReferent)
 	page(http.MethodGet, "/cpam/dossiers/:id", s.referentFile, auth.CPAMReferent)
@@ -194,6 +197,16 @@ func (s *Server) Routes(e *echo.Echo) {
 	page(http.MethodPost, "/admin/utilisateurs/jetons/:id/revoquer", s.revokeToken, auth.Admin)
 	page(http.MethodGet, "/admin/parametres", s.adminSettings, auth.Admin)
 	page(http.MethodPost, "/admin/parametres", s.saveSettings, auth.Admin)
+	page(http.MethodGet, "/admin/actes", s.adminActs, auth.Admin)
+	page(http.MethodPost, "/admin/actes", s.putAct, auth.Admin)
+	page(http.MethodPost, "/admin/actes/importer", s.importActs, auth.Admin)
+	page(http.MethodPost, "/admin/actes/:code/supprimer", s.deleteAct, auth.Admin)
+	page(http.MethodGet, "/admin/medicaments", s.adminDrugs, auth.Admin)
+	page(http.MethodPost, "/admin/medicaments", s.putDrug, auth.Admin)
+	page(http.MethodPost, "/admin/medicaments/importer", s.importDrugs, auth.Admin)
+	page(http.MethodPost, "/admin/medicaments/:cip13/supprimer", s.deleteDrug, auth.Admin)
+	page(http.MethodGet, "/admin/taux", s.adminRates, auth.Admin)
+	page(http.MethodPost, "/admin/taux", s.addRate, auth.Admin)
 }
 
 // IsPage reports whether a path is served by this package rather than the

@@ -1,0 +1,124 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"passd/billing"
+	"passd/db"
+	"passd/fault"
+	"passd/httpapi"
+	"passd/settlement"
+)
+
+// /coordination/factures: the invoices held for the coordinator's review
+// (a price or a total over its ceiling, under settings over_ceiling =
+// review). No job decides one until the coordinator accepts it
+// (billing.AcceptReview), or voids it as any pending invoice (Cancel, as
+// POST /invoices/{id}/cancel does for a coordinator).
+
+type reviewRow struct {
+	Invoice  billing.Invoice
+	Provider string
+	Reasons  []string
+}
+
+type reviewPage struct {
+	Rows       []reviewRow
+	NextCursor string
+	Error      string
+}
+
+func (s *Server) reviewList(c echo.Context) error {
+	return s.renderReviewList(c, http.StatusOK, "")
+}
+
+func (s *Server) renderReviewList(c echo.Context, status int, message string) error {
+	invoices, err := readPage(c, func(ctx context.Context, page db.PageRequest) ([]billing.Invoice, error) {
+		return s.billing.Invoices(ctx, billing.InvoiceFilter{Flagged: true}, page)
+	}, func(inv billing.Invoice) int64 { return inv.ID }, asRead)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	page := reviewPage{NextCursor: invoices.NextCursor, Error: message}
+	names := map[int64]string{}
+	for _, inv := range invoices.Items {
+		if _, ok := names[inv.ProviderID]; !ok {
+			pr, err := s.billing.Provider(ctx, inv.ProviderID)
+			if err != nil {
+				return err
+			}
+			names[inv.ProviderID] = pr.Name
+		}
+		page.Rows = append(page.Rows, reviewRow{Invoice: inv, Provider: names[inv.ProviderID], Reasons: reviewReasons(inv)})
+	}
+	return s.render(c, status, "coordinator-review.html", "Factures à vérifier", page)
+}
+
+// reviewReasons are an invoice's review reasons in French.
+func reviewReasons(inv billing.Invoice) []string {
+	out := make([]string, len(inv.ReviewReasons))
+	for i, r := range inv.ReviewReasons {
+		out[i] = ReviewReasonText(r)
+	}
+	return out
+}
+
+// acceptReview is "Accepter": the invoice goes to the jobs' next runs.
+func (s *Server) acceptReview(c echo.Context) error {
+	p, _ := principal(c)
+	id, err := httpapi.PathID(c, "id")
+	if err != nil {
+		return err
+	}
+	if _, err := s.billing.AcceptReview(c.Request().Context(), p.Actor(), id); err != nil {
+		if fault.Is(err, fault.Conflict) {
+			return s.renderReviewList(c, http.StatusConflict, fmt.Sprintf("La facture n° %d n'attend plus de vérification : "+
+				"elle a déjà été acceptée ou annulée.", id))
+		}
+		return err
+	}
+	return redirectWithFlash(c, "review-accepted", "/coordination/factures")
+}
+
+// voidInvoice is "Annuler la facture", after a confirmation: the
+// coordinator voids a pending invoice, as POST /invoices/{id}/cancel.
+func (s *Server) voidInvoice(c echo.Context) error {
+	p, _ := principal(c)
+	id, err := httpapi.PathID(c, "id")
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	inv, err := s.billing.Invoice(ctx, id, 0)
+	if err != nil {
+		return err
+	}
+	if inv.Status != billing.StatusPending {
+		return s.renderReviewList(c, http.StatusConflict, fmt.Sprintf("La facture n° %d est %s : seule une facture en attente "+
+			"peut être annulée.", id, inv.Status.Label()))
+	}
+	if c.FormValue(confirmField) != "oui" {
+		return s.render(c, http.StatusOK, "admin-confirm.html", "Annuler la facture "+inv.ExternalRef, confirmPage{
+			Heading: fmt.Sprintf("Annuler la facture %s (n° %d, %s) ?", inv.ExternalRef, id, FormatAmount(inv.Total)),
+			Warnings: []string{
+				"L'annulation est définitive : ni la CPAM ni la ville ne paieront cette facture.",
+				"L'effecteur la verra annulée ; s'il doit être payé, il enverra une nouvelle facture.",
+			},
+			Action: fmt.Sprintf("/coordination/factures/%d/annuler", id), Button: "Annuler la facture " + inv.ExternalRef,
+			Back: navLink{Href: "/coordination/factures", Label: "Garder la facture et revenir aux factures à vérifier"},
+		})
+	}
+	if _, err := s.billing.Cancel(ctx, p.Actor(), id, 0, settlement.Voided); err != nil {
+		if fault.Is(err, fault.Conflict) {
+			return s.renderReviewList(c, http.StatusConflict, fmt.Sprintf("La facture n° %d a été décidée entre-temps : "+
+				"elle ne peut plus être annulée.", id))
+		}
+		return err
+	}
+	return redirectWithFlash(c, "invoice-voided", "/coordination/factures")
+}
