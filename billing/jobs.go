@@ -87,11 +87,21 @@ func (s *Store) ReleaseJob(ctx context.Context) (int64, error) {
 	if err != nil || shutdown.Requested(ctx) {
 		return n, err
 	}
+	// A pending invoice another process holds (a deadline batch deciding
+	// it on rights read before this change) is not decided yet, so it is
+	// not among the decided ones decided again below: its patient's change
+	// stays for the next run. Looked at before, so that a batch committing
+	// meanwhile is seen by what follows.
+	busy, err := s.lockedPending(ctx, patients)
+	if err != nil {
+		return n, err
+	}
 	m, blocked, err := s.redecideChanged(ctx, patients)
 	n += m
 	if err != nil || shutdown.Requested(ctx) {
 		return n, err
 	}
+	blocked = append(blocked, busy...)
 	if _, err := s.pool.Exec(ctx, `
 		DELETE FROM rights_changes r USING unnest($1::bigint[], $2::bigint[]) AS u (patient_id, seq)
 		WHERE r.patient_id = u.patient_id AND r.seq = u.seq AND NOT r.patient_id = ANY($3::bigint[])`,
@@ -99,6 +109,27 @@ func (s *Store) ReleaseJob(ctx context.Context) (int64, error) {
 		return n, fmt.Errorf("billing: release: forget changes: %w", err)
 	}
 	return n, nil
+}
+
+// lockedPending returns the patients with a pending invoice that another
+// transaction holds now.
+func (s *Store) lockedPending(ctx context.Context, patients []int64) ([]int64, error) {
+	var busy []int64
+	err := db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `
+			WITH pending AS (SELECT id, patient_id FROM invoices WHERE patient_id = ANY($1) AND status = 'pending'),
+			     free AS (SELECT i.id FROM invoices i JOIN pending p ON p.id = i.id FOR UPDATE OF i SKIP LOCKED)
+			SELECT DISTINCT patient_id FROM pending WHERE id NOT IN (SELECT id FROM free)`, patients)
+		if err != nil {
+			return err
+		}
+		busy, err = pgx.CollectRows(rows, pgx.RowTo[int64])
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("billing: release: invoices held elsewhere: %w", err)
+	}
+	return busy, nil
 }
 
 // readChanges reads the patients whose rights changed, oldest change
