@@ -187,6 +187,11 @@ func (s *Server) Routes(e *echo.Echo) {
 	page(http.MethodGet, "/finances/titres-de-recettes.csv", s.titresCSV, auth.Finance)
 	page(http.MethodGet, "/finances/remboursements-cpam.csv", s.cpamRefundsCSV, auth.Finance)
 
+	s.adminRoutes(page)
+}
+
+// adminRoutes registers the admin's pages with page (see Routes).
+func (s *Server) adminRoutes(page func(method, path string, h echo.HandlerFunc, roles ...auth.Role)) {
 	page(http.MethodGet, "/admin/taches", s.jobsPage, auth.Admin)
 	page(http.MethodPost, "/admin/taches/:name", s.runJob, auth.Admin)
 	page(http.MethodGet, "/admin", s.adminHome, auth.Admin)
