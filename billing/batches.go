@@ -2,6 +2,7 @@ package billing
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"time"
@@ -85,7 +86,8 @@ type PayoutBatch struct {
 	BudgetOverride bool            `db:"budget_override"`
 	PaidOn         calendar.Date   `db:"paid_on"`
 	CancelledAt    *time.Time      `db:"cancelled_at"`
-	Providers      []BatchProvider `db:"-"` // filled by PayoutBatch, not by lists
+	SEPASHA256     []byte          `db:"sepa_sha256"` // the SEPA file's, frozen at approval; nil for a batch approved before
+	Providers      []BatchProvider `db:"-"`           // filled by PayoutBatch, not by lists
 }
 
 // Net is what the régie's bank pays out for the batch.
@@ -106,7 +108,7 @@ type BatchProvider struct {
 // db tags).
 const batchColumns = `b.id, b.status, coalesce(b.provider_id, 0) AS provider_id, b.payout_count, b.total, b.offset_total, b.ceiling, b.created_at,
 	b.creator, b.submitted_at, coalesce(up.name, '') AS prepared_by, coalesce(b.prepared_by, 0) AS prepared_by_id, b.approved_at,
-	coalesce(ua.name, '') AS approved_by, b.budget_override, b.paid_on, b.cancelled_at`
+	coalesce(ua.name, '') AS approved_by, b.budget_override, b.paid_on, b.cancelled_at, b.sepa_sha256`
 
 const batchFrom = ` FROM payout_batches b LEFT JOIN users up ON up.id = b.prepared_by LEFT JOIN users ua ON ua.id = b.approved_by`
 
@@ -463,8 +465,15 @@ func (s *Store) ApprovePayoutBatch(ctx context.Context, ap Approval, id int64) (
 				money.Format(b.Total), year, money.Format(used.Add(b.Total)), money.Format(st.AnnualBudget)).WithKind(fault.KindBudgetExceeded).
 				WithDetail("budget", money.Format(st.AnnualBudget)).WithDetail("used", money.Format(used))
 		}
-		if _, err := tx.Exec(ctx, `UPDATE payout_batches SET status = 'approved', approved_at = $2, approved_by = $3, budget_override = $4
-			WHERE id = $1 AND status = 'submitted'`, id, now, ap.Actor.UserID, over); err != nil {
+		frozen, err := freezeSEPA(ctx, tx, st, b, now)
+		if err != nil {
+			return err
+		}
+		m := frozen.m
+		if _, err := tx.Exec(ctx, `UPDATE payout_batches SET status = 'approved', approved_at = $2, approved_by = $3, budget_override = $4,
+			sepa_created_at = $5, sepa_execution_date = $6, debtor_name = $7, debtor_iban = $8, debtor_bic = $9, sepa_sha256 = $10
+			WHERE id = $1 AND status = 'submitted'`, id, now, ap.Actor.UserID, over,
+			m.CreatedAt, m.ExecutionDate, m.Debtor.Name, m.Debtor.IBAN, m.Debtor.BIC, frozen.hash); err != nil {
 			if db.IsConstraint(err, "payout_batches_four_eyes") {
 				return fault.New(fault.Forbidden, "the preparer of a batch cannot approve it").WithKind(fault.KindFourEyes)
 			}
@@ -477,7 +486,7 @@ func (s *Store) ApprovePayoutBatch(ctx context.Context, ap Approval, id int64) (
 		if _, err := tx.Exec(ctx, `UPDATE payouts SET status = 'approved' WHERE batch_id = $1 AND status = 'batched'`, id); err != nil {
 			return fmt.Errorf("billing: approve payouts: %w", err)
 		}
-		after := map[string]any{"status": BatchApproved, "approved_by": ap.Actor.Name}
+		after := map[string]any{"status": BatchApproved, "approved_by": ap.Actor.Name, "sepa_sha256": hex.EncodeToString(frozen.hash)}
 		if over {
 			after["budget_override"] = true
 			after["budget"], after["used_before"] = money.Format(st.AnnualBudget), money.Format(used)

@@ -6,6 +6,7 @@ import (
 	"io"
 	"iter"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/shopspring/decimal"
@@ -29,27 +30,35 @@ func (s *Store) CheckSEPA(ctx context.Context, id int64) (PayoutBatch, error) {
 		return b, fault.New(fault.Conflict, "payout batch %d is %s; a SEPA file exists only for an approved batch", id, b.Status).
 			WithKind(fault.KindBatchStatus).WithDetail("status", string(b.Status))
 	}
+	if b.SEPASHA256 != nil {
+		return b, nil // frozen at approval: the régie and the providers were checked then
+	}
 	st, err := s.Settings(ctx)
 	if err != nil {
 		return b, err
 	}
 	if !st.Complete() {
-		return b, fault.New(fault.Conflict, "the régie's name, IBAN and BIC must be set in the settings first").WithKind(fault.KindSettingsIncomplete)
+		return b, errSettingsIncomplete()
 	}
-	// Providers are checked when created, but a row written before those
-	// checks (or by hand) would make sepa.Write fail after the answer is
-	// committed to. Say which provider is at fault instead, before streaming.
-	rows, err := s.pool.Query(ctx, `SELECT DISTINCT pr.id, pr.name, pr.bic FROM payouts p JOIN providers pr ON pr.id = p.provider_id
+	return b, checkProviders(ctx, s.pool, id)
+}
+
+// checkProviders says which provider of batch id no SEPA file can pay, if
+// any. Providers are checked when created, but a row written before those
+// checks (or by hand) would make sepa.Write fail after the answer is
+// committed to.
+func checkProviders(ctx context.Context, q db.DBTX, id int64) error {
+	rows, err := q.Query(ctx, `SELECT DISTINCT pr.id, pr.name, pr.bic FROM payouts p JOIN providers pr ON pr.id = p.provider_id
 		WHERE p.batch_id = $1 ORDER BY pr.id`, id)
 	if err != nil {
-		return b, fmt.Errorf("billing: sepa %d providers: %w", id, err)
+		return fmt.Errorf("billing: sepa %d providers: %w", id, err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var providerID int64
 		var name, bic string
 		if err := rows.Scan(&providerID, &name, &bic); err != nil {
-			return b, fmt.Errorf("billing: sepa %d providers: %w", id, err)
+			return fmt.Errorf("billing: sepa %d providers: %w", id, err)
 		}
 		var problem string
 		switch {
@@ -60,58 +69,49 @@ func (s *Store) CheckSEPA(ctx context.Context, id int64) (PayoutBatch, error) {
 		default:
 			continue
 		}
-		return b, fault.New(fault.Conflict, "no SEPA file can pay provider %d (%s): %s", providerID, name, problem).
+		return fault.New(fault.Conflict, "no SEPA file can pay provider %d (%s): %s", providerID, name, problem).
 			WithKind(fault.KindProviderDetails).WithDetail("provider_id", ident.FormatID(providerID))
 	}
 	if err := rows.Err(); err != nil {
-		return b, fmt.Errorf("billing: sepa %d providers: %w", id, err)
+		return fmt.Errorf("billing: sepa %d providers: %w", id, err)
 	}
-	return b, nil
+	return nil
+}
+
+// errSettingsIncomplete: no SEPA file without the régie's account.
+func errSettingsIncomplete() error {
+	return fault.New(fault.Conflict, "the régie's name, IBAN and BIC must be set in the settings first").WithKind(fault.KindSettingsIncomplete)
 }
 
 // WriteSEPA writes the pain.001.001.03 credit transfer file of batch id:
 // one transfer per provider for the sum of its payouts less its recoveries
 // deducted from the batch (never less than a cent: DraftPayoutBatch), so
-// the file's control sum is the batch's net; streamed from one snapshot.
-// The message id is the batch's, so a bank refuses the same batch sent
-// twice.
+// the file's control sum is the batch's net. A batch approved since the
+// files are frozen (freezeSEPA) is written from its snapshot only, the
+// same bytes at every download; one approved before is built from the
+// current rows. The message id is the batch's, so a bank refuses the same
+// batch sent twice.
 func (s *Store) WriteSEPA(ctx context.Context, id int64, out io.Writer) error {
 	return db.InTxOptions(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
-		st, err := readSettings(ctx, tx, false)
-		if err != nil {
-			return err
-		}
 		b, err := db.One[PayoutBatch](ctx, tx, `SELECT `+batchColumns+batchFrom+` WHERE b.id = $1`, id)
 		if err != nil {
 			return db.Translate(fmt.Errorf("billing: payout batch %d: %w", id, err))
 		}
-		var providers int
-		if err := tx.QueryRow(ctx, `SELECT count(DISTINCT provider_id) FROM payouts WHERE batch_id = $1`, id).Scan(&providers); err != nil {
-			return fmt.Errorf("billing: sepa %d: %w", id, err)
+		if b.SEPASHA256 != nil {
+			_, err = writeFrozen(ctx, tx, id, out)
+			return err
 		}
-		now := s.now()
-		m := sepa.Message{
-			MsgID:         fmt.Sprintf("PASSD-PAYOUTS-%d", id),
-			PaymentInfoID: fmt.Sprintf("PASSD-PAYOUTS-%d-1", id),
-			CreatedAt:     now,
-			ExecutionDate: calendar.NextTargetDay(calendar.Today(now)),
-			Debtor:        sepa.Debtor{Name: st.RegieName, IBAN: st.RegieIBAN, BIC: st.RegieBIC},
-			NbOfTxs:       providers,
-			CtrlSum:       b.Net(),
-		}
-		// One row per payout, a provider's together: transfers adds them up
-		// as they come, so no provider's list of invoices is ever held
-		// whole, here or in PostgreSQL (an array_agg would be). Each row
-		// carries its provider's deduction, a handful of recoveries summed.
-		rows, err := tx.Query(ctx, `
-			WITH r AS (SELECT provider_id, sum(amount) AS offset FROM provider_recoveries WHERE offset_batch_id = $1 GROUP BY provider_id)
-			SELECT p.provider_id, pr.name, pr.iban, pr.bic, p.amount, i.external_ref, coalesce(r.offset, 0)
-			FROM payouts p JOIN providers pr ON pr.id = p.provider_id JOIN invoices i ON i.id = p.invoice_id
-			LEFT JOIN r ON r.provider_id = p.provider_id
-			WHERE p.batch_id = $1
-			ORDER BY p.provider_id, i.id`, id)
+		st, err := readSettings(ctx, tx, false)
 		if err != nil {
+			return err
+		}
+		m := sepaMessage(id, s.now(), st, 0, b.Net())
+		if err := tx.QueryRow(ctx, `SELECT count(DISTINCT provider_id) FROM payouts WHERE batch_id = $1`, id).Scan(&m.NbOfTxs); err != nil {
 			return fmt.Errorf("billing: sepa %d: %w", id, err)
+		}
+		rows, err := queryPayouts(ctx, tx, id)
+		if err != nil {
+			return err
 		}
 		defer rows.Close()
 		if err := sepa.Write(out, m, transfers(payoutRows(rows), id)); err != nil {
@@ -119,6 +119,38 @@ func (s *Store) WriteSEPA(ctx context.Context, id int64, out io.Writer) error {
 		}
 		return nil
 	})
+}
+
+// sepaMessage is the header of batch id's file, made at now.
+func sepaMessage(id int64, now time.Time, st Settings, transfers int, net decimal.Decimal) sepa.Message {
+	return sepa.Message{
+		MsgID:         fmt.Sprintf("PASSD-PAYOUTS-%d", id),
+		PaymentInfoID: fmt.Sprintf("PASSD-PAYOUTS-%d-1", id),
+		CreatedAt:     now,
+		ExecutionDate: calendar.NextTargetDay(calendar.Today(now)),
+		Debtor:        sepa.Debtor{Name: st.RegieName, IBAN: st.RegieIBAN, BIC: st.RegieBIC},
+		NbOfTxs:       transfers,
+		CtrlSum:       net,
+	}
+}
+
+// queryPayouts reads batch id's payouts for its transfers: one row per
+// payout, a provider's together, so that transfers adds them up as they
+// come and no provider's list of invoices is ever held whole, here or in
+// PostgreSQL (an array_agg would be). Each row carries its provider's
+// deduction, a handful of recoveries summed.
+func queryPayouts(ctx context.Context, tx pgx.Tx, id int64) (pgx.Rows, error) {
+	rows, err := tx.Query(ctx, `
+		WITH r AS (SELECT provider_id, sum(amount) AS offset FROM provider_recoveries WHERE offset_batch_id = $1 GROUP BY provider_id)
+		SELECT p.provider_id, pr.name, pr.iban, pr.bic, p.amount, i.external_ref, coalesce(r.offset, 0)
+		FROM payouts p JOIN providers pr ON pr.id = p.provider_id JOIN invoices i ON i.id = p.invoice_id
+		LEFT JOIN r ON r.provider_id = p.provider_id
+		WHERE p.batch_id = $1
+		ORDER BY p.provider_id, i.id`, id)
+	if err != nil {
+		return nil, fmt.Errorf("billing: sepa %d: %w", id, err)
+	}
+	return rows, nil
 }
 
 // sepaPayout is one payout of a batch as its SEPA file needs it.

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"net/http"
@@ -128,6 +129,7 @@ type payoutBatchJSON struct {
 	BudgetOverride bool                `json:"budget_override"`
 	PaidOn         *calendar.Date      `json:"paid_on"`
 	CancelledAt    *time.Time          `json:"cancelled_at"`
+	SEPASHA256     *string             `json:"sepa_sha256"`
 	Providers      []batchProviderJSON `json:"providers,omitempty"`
 }
 
@@ -136,6 +138,10 @@ func toPayoutBatchJSON(b billing.PayoutBatch) payoutBatchJSON {
 		Total: money.Format(b.Total), OffsetTotal: money.Format(b.OffsetTotal), NetTotal: money.Format(b.Net()), Ceiling: money.Format(b.Ceiling), CreatedAt: b.CreatedAt.UTC(), CreatedBy: b.Creator,
 		SubmittedAt: utc(b.SubmittedAt), PreparedBy: nullable(b.PreparedBy), ApprovedAt: utc(b.ApprovedAt), ApprovedBy: nullable(b.ApprovedBy),
 		BudgetOverride: b.BudgetOverride, PaidOn: optDate(b.PaidOn), CancelledAt: utc(b.CancelledAt)}
+	if b.SEPASHA256 != nil {
+		h := hex.EncodeToString(b.SEPASHA256)
+		out.SEPASHA256 = &h
+	}
 	for _, p := range b.Providers {
 		out.Providers = append(out.Providers, batchProviderJSON{ProviderID: ident.FormatID(p.ProviderID), Name: p.Name,
 			PayoutCount: p.PayoutCount, Amount: money.Format(p.Amount), Offset: money.Format(p.Offset), Net: money.Format(p.Net)})
@@ -278,7 +284,7 @@ func (h billingHandlers) sepaFile(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if _, err := h.s.CheckSEPA(c.Request().Context(), id); err != nil {
+	if _, err := h.s.OpenSEPA(c.Request().Context(), auth.From(c).Actor(), id); err != nil {
 		return err
 	}
 	return Stream(c, "application/xml", fmt.Sprintf("passd-virements-lot-%d.xml", id), func(w io.Writer) error {

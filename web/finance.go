@@ -266,7 +266,8 @@ func (s *Server) batchSEPA(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if _, err := s.billing.CheckSEPA(c.Request().Context(), id); err != nil {
+	p, _ := principal(c)
+	if _, err := s.billing.OpenSEPA(c.Request().Context(), p.Actor(), id); err != nil {
 		if _, refusal, ok := explainBatchError(err); ok {
 			return s.renderBatch(c, http.StatusConflict, batchPage{Error: refusal})
 		}

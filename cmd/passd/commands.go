@@ -10,6 +10,7 @@ import (
 	"os"
 	"time"
 
+	"passd/billing"
 	"passd/db"
 	"passd/journal"
 	"passd/migrations"
@@ -115,6 +116,21 @@ func checkCommand(ctx context.Context, cfg Config, args []string, out io.Writer)
 	if err != nil {
 		return err
 	}
+	// The SEPA files frozen at approval: each written again from its
+	// snapshot must have the SHA-256 approval kept.
+	mismatches, err := billing.NewStore(pool, nil, billing.Config{}).VerifySEPA(ctx)
+	if err != nil {
+		return err
+	}
+	f := journal.Finding{Name: "sepa_files_frozen", Description: "the SEPA file of every batch approved since files are frozen, written again from its snapshot, has the SHA-256 kept at its approval",
+		Violations: int64(len(mismatches)), Examples: []string{}}
+	for i, m := range mismatches {
+		if i < 10 {
+			f.Examples = append(f.Examples, fmt.Sprintf("payout batch %d: kept %s, written %s", m.BatchID, m.Kept, m.Written))
+		}
+	}
+	report.Findings = append(report.Findings, f)
+	report.OK = report.OK && len(mismatches) == 0
 	enc := json.NewEncoder(out)
 	enc.SetIndent("", "  ")
 	if err := enc.Encode(report); err != nil {
