@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"net/http"
@@ -126,6 +127,7 @@ type batchPage struct {
 	PaidOn                                                 string
 	PaidErr                                                string
 	CanSubmit, CanApprove, CanCancel, CanMarkPaid, HasSEPA bool
+	SEPAHash                                               string // the frozen file's SHA-256, hexadecimal
 }
 
 // batchPageLimit is how many of a batch's payouts the page lists; the CSV
@@ -171,6 +173,9 @@ func (s *Server) renderBatch(c echo.Context, status int, page batchPage) error {
 	page.CanCancel = b.Status.Allowed(billing.BatchCancel)
 	page.CanMarkPaid = b.Status.Allowed(billing.BatchMarkPaid)
 	page.HasSEPA = b.Status.HasSEPA()
+	if b.SEPASHA256 != nil {
+		page.SEPAHash = hex.EncodeToString(b.SEPASHA256)
+	}
 	if page.PaidOn == "" && page.PaidErr == "" {
 		page.PaidOn = calendar.Today(s.now()).String() // a refused date stays as typed, even blank
 	}

@@ -243,10 +243,13 @@ func TestPayoutBatchFromDraftToPaidWithFourEyesAndItsSEPAFile(t *testing.T) {
 	h.pbRefused(t, "cancel after approval by the approver", "POST", pbPath(id, "cancel"), approver, "", http.StatusConflict, "batch_status", "")
 	h.pbRefused(t, "approve twice", "POST", pbPath(id, "approve"), h.admin, "", http.StatusConflict, "batch_status", "")
 
-	// The SEPA file, on the Monday of the approval.
-	before := h.state(t)
+	// The SEPA file, on the Monday of the approval: written from what the
+	// approval froze; the download leaves one audit row.
+	downloads := func() int64 { return h.count(t, "audit_log", "action = 'payout_batch.sepa_download'") }
 	doc := h.pbSEPA(t, id)
-	h.assertUnchanged(t, "downloading the SEPA file", before)
+	if n := downloads(); n != 1 {
+		t.Errorf("%d audited downloads, want 1", n)
+	}
 	settings := h.mustDo(t, http.StatusOK, "GET", "/api/v1/settings", h.finance, "")
 	wantFields(t, "group header", map[string]any{"MsgId": doc.GrpHdr.MsgID, "CreDtTm": doc.GrpHdr.CreDtTm, "NbOfTxs": doc.GrpHdr.NbOfTxs,
 		"CtrlSum": doc.GrpHdr.CtrlSum, "InitgPty": doc.GrpHdr.Initiator}, map[string]any{"MsgId": "PASSD-PAYOUTS-" + id,
@@ -298,8 +301,9 @@ func TestPayoutBatchFromDraftToPaidWithFourEyesAndItsSEPAFile(t *testing.T) {
 		}
 	}
 
-	// The execution date is the next TARGET2 business day after today in
-	// Paris, whatever the clock says in UTC.
+	// The execution date is the next TARGET2 business day after the
+	// approval's day in Paris (Monday 15 June: Tuesday 16), frozen with the
+	// file: downloaded on any later day, the file is the same.
 	for _, c := range []struct {
 		now  time.Time
 		want string
@@ -314,8 +318,8 @@ func TestPayoutBatchFromDraftToPaidWithFourEyesAndItsSEPAFile(t *testing.T) {
 		{time.Date(2026, 12, 31, 23, 30, 0, 0, time.UTC), "2027-01-04"}, // 1 January in Paris: next is Monday 4th
 	} {
 		h.setNow(c.now)
-		if got := h.pbSEPA(t, id).PmtInf[0].ReqdExctnDt; got != c.want {
-			t.Errorf("at %s: ReqdExctnDt %s, want %s", c.now, got, c.want)
+		if got := h.pbSEPA(t, id).PmtInf[0].ReqdExctnDt; got != "2026-06-16" {
+			t.Errorf("at %s: ReqdExctnDt %s, want the approval's 2026-06-16 (not %s, the next day after this download)", c.now, got, c.want)
 		}
 	}
 
@@ -348,7 +352,7 @@ func TestPayoutBatchFromDraftToPaidWithFourEyesAndItsSEPAFile(t *testing.T) {
 	h.setNow(time.Date(2026, 12, 24, 10, 0, 0, 0, time.UTC))
 	again := h.pbSEPA(t, id)
 	if again.GrpHdr.MsgID != doc.GrpHdr.MsgID || again.GrpHdr.CtrlSum != "140.10" || len(again.PmtInf[0].Transfers) != 2 ||
-		again.PmtInf[0].ReqdExctnDt != "2026-12-28" {
+		again.PmtInf[0].ReqdExctnDt != "2026-06-16" || again.GrpHdr.CreDtTm != doc.GrpHdr.CreDtTm {
 		t.Errorf("copy of the paid batch's file: %+v", again)
 	}
 	if b := h.mustDo(t, http.StatusOK, "GET", pbPath(id), h.admin, ""); b["status"] != "paid" || len(pbProviders(t, b)) != 2 {
@@ -380,14 +384,16 @@ func TestSEPAFileCarriesOnlyWhatItsSchemaAccepts(t *testing.T) {
 	// Providers whose name or BIC a SEPA file cannot carry. POST /providers
 	// lets such values through today; they are set directly so that this
 	// test does not depend on it.
+	// The approval, which freezes the file, refuses them.
 	odd := h.newProvider(t, "Cabinet Tanaka", "nurse", "10000000002")
 	h.cityDue(t, odd, p, "O", "20.00")
-	oddBatch := str(t, h.pbApproved(t, approver, odd.id), "id")
+	oddBatch := str(t, h.pbDraftFor(t, h.finance, odd.id), "id")
+	h.mustDo(t, http.StatusOK, "POST", pbPath(oddBatch, "submit"), h.finance, "")
 	for _, c := range []struct{ name, bic string }{{"田中クリニック", validBIC}, {"Cabinet Tanaka", "AGRIFR1P"}, {"«»", validBIC}} {
 		if _, err := h.app.pool.Exec(t.Context(), `UPDATE providers SET name = $2, bic = $3 WHERE id = $1`, odd.id, c.name, c.bic); err != nil {
 			t.Fatal(err)
 		}
-		body := h.pbRefused(t, fmt.Sprintf("sepa.xml for %q %s", c.name, c.bic), "GET", pbPath(oddBatch, "sepa.xml"), h.finance, "",
+		body := h.pbRefused(t, fmt.Sprintf("approval for %q %s", c.name, c.bic), "POST", pbPath(oddBatch, "approve"), approver, "",
 			http.StatusConflict, "provider_details", "")
 		if d, _ := body["error"].(map[string]any)["details"].(map[string]any); d["provider_id"] != odd.id {
 			t.Errorf("provider_details = %v, want provider_id %s", body["error"], odd.id)
@@ -396,6 +402,7 @@ func TestSEPAFileCarriesOnlyWhatItsSchemaAccepts(t *testing.T) {
 	if _, err := h.app.pool.Exec(t.Context(), `UPDATE providers SET name = 'Cabinet Tanaka', bic = $2 WHERE id = $1`, odd.id, validBIC); err != nil {
 		t.Fatal(err)
 	}
+	h.mustDo(t, http.StatusOK, "POST", pbPath(oddBatch, "approve"), approver, "")
 	if tr := h.pbSEPA(t, oddBatch).PmtInf[0].Transfers; len(tr) != 1 || tr[0].Name != "Cabinet Tanaka" {
 		t.Errorf("transfer once the provider is fixed = %+v", tr)
 	}
@@ -590,6 +597,7 @@ func TestPayoutBatchApprovalKeepsToTheAnnualBudget(t *testing.T) {
 func TestCancellingAPayoutBatchReturnsItsPayouts(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
+	h.setRegie(t, "10000.00", "50000.00") // approval freezes the SEPA file: it needs the régie's account
 	other := h.newFinance(t, "finance-b")
 	gp := h.newProvider(t, "Dr Martin", "general_practitioner", "10000000001")
 	p := h.newPatient(t, "Diallo")
@@ -656,6 +664,7 @@ func TestCancellingAPayoutBatchReturnsItsPayouts(t *testing.T) {
 func TestPayoutBatchRefusesWhatItsStateForbids(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
+	h.setRegie(t, "10000.00", "50000.00")
 	approver := h.newFinance(t, "finance-b")
 	gp := h.newProvider(t, "Dr Martin", "general_practitioner", "10000000001")
 	p := h.newPatient(t, "Diallo")
