@@ -664,21 +664,23 @@ func TestCancellingAPayoutBatchReturnsItsPayouts(t *testing.T) {
 func TestPayoutBatchRefusesWhatItsStateForbids(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
-	h.setRegie(t, "10000.00", "50000.00")
 	approver := h.newFinance(t, "finance-b")
 	gp := h.newProvider(t, "Dr Martin", "general_practitioner", "10000000001")
 	p := h.newPatient(t, "Diallo")
 	h.cityDue(t, gp, p, "W1", "30.00")
-	approved := str(t, h.pbApproved(t, approver, ""), "id")
+	// No approval before the régie's account is set: approval freezes the
+	// SEPA file, which debits it.
+	approved := str(t, h.pbDraft(t, h.finance, ""), "id")
+	h.mustDo(t, http.StatusOK, "POST", pbPath(approved, "submit"), h.finance, "")
+	h.pbRefused(t, "approval before the settings", "POST", pbPath(approved, "approve"), approver, "", http.StatusConflict, "settings_incomplete", "")
+	h.setRegie(t, "10000.00", "50000.00")
+	h.mustDo(t, http.StatusOK, "POST", pbPath(approved, "approve"), approver, "")
 	h.cityDue(t, gp, p, "W2", "20.00")
 	submitted := str(t, h.pbDraft(t, h.finance, ""), "id")
 	h.mustDo(t, http.StatusOK, "POST", pbPath(submitted, "submit"), h.finance, "")
 	h.cityDue(t, gp, p, "W3", "10.00")
 	draft := str(t, h.pbDraft(t, h.finance, ""), "id")
 
-	// No SEPA file before the régie's account is set.
-	h.pbRefused(t, "sepa.xml before the settings", "GET", pbPath(approved, "sepa.xml"), h.finance, "", http.StatusConflict, "settings_incomplete", "")
-	h.setRegie(t, "10000.00", "50000.00")
 
 	paidToday := `{"paid_on": "` + today + `"}`
 	for _, c := range []struct {
