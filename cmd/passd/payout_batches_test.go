@@ -681,7 +681,6 @@ func TestPayoutBatchRefusesWhatItsStateForbids(t *testing.T) {
 	h.cityDue(t, gp, p, "W3", "10.00")
 	draft := str(t, h.pbDraft(t, h.finance, ""), "id")
 
-
 	paidToday := `{"paid_on": "` + today + `"}`
 	for _, c := range []struct {
 		name, method, path, token, body string
