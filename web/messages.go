@@ -189,14 +189,17 @@ var messages = map[messageKey]string{
 	{"invoice", "", whyUnread}:                                              "La facture n'a pas pu être lue. Vérifiez les champs et recommencez.",
 	{"invoice", "", whyNotSaved}:                                            "La facture n'a pas été enregistrée : corrigez le champ signalé.",
 	{"line", "code", ""}:                                                    "Code inconnu : indiquez un code CCAM, NGAP, NABM, LPP ou CIP13.",
-	{"line", "code", string(fault.KindActNotBillable)}: "Ce code n'est pas au catalogue des actes, ou votre type d'effecteur ne peut " +
-		"pas le facturer.",
-	{"line", "unit_price", string(fault.KindOverCeiling)}: "Ce prix dépasse le plafond du catalogue des actes pour ce code.",
-	{"invoice", "lines", string(fault.KindOverCeiling)}:   "Le total dépasse le plafond d'une facture fixé par la convention.",
-	{"line", "label", ""}:                                 fmt.Sprintf("Indiquez le libellé de l'acte (%d caractères au plus).", billing.MaxLineLabel),
-	{"line", "quantity", ""}:                              fmt.Sprintf("Indiquez une quantité entière de 1 à %d.", billing.MaxQuantity),
+	{"line", "label", ""}:                                                   fmt.Sprintf("Indiquez le libellé de l'acte (%d caractères au plus).", billing.MaxLineLabel),
+	{"line", "quantity", ""}:                                                fmt.Sprintf("Indiquez une quantité entière de 1 à %d.", billing.MaxQuantity),
 	{"line", "unit_price", ""}: fmt.Sprintf("Indiquez un prix positif d'au plus %s, avec au plus deux décimales (par exemple 25,50).",
 		FormatAmount(billing.MaxUnitPrice)),
+	// The tariff's refusals: a code outside the acts catalogue or its
+	// kinds, a price or a total over its ceiling (settings over_ceiling =
+	// refuse).
+	{"line", "code", string(fault.KindActNotBillable)}: "Code inconnu ou non facturable : ce code n'est pas au catalogue des actes, " +
+		"ou votre type d'effecteur ne peut pas le facturer.",
+	{"line", "unit_price", string(fault.KindOverCeiling)}: "Ce prix dépasse le plafond du catalogue des actes pour ce code.",
+	{"invoice", "lines", string(fault.KindOverCeiling)}:   "Le total dépasse le plafond d'une facture fixé par la convention.",
 
 	// A payout batch's page: the refusals of its steps, told above the
 	// batch (billing's kind, else any conflict), and its paid date.
