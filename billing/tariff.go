@@ -157,7 +157,8 @@ func (t *Tariff) Price(kind string, lines []Line) (classes []RateClass, review [
 			}
 			switch {
 			case act.DispensingFee && lastDrug == "":
-				return nil, nil, fault.Field(at.Code, "%s: the dispensing fee %s must follow the drug line it is billed with", at.Code, l.Code)
+				return nil, nil, fault.Field(at.Code, "%s: the dispensing fee %s must follow the drug line it is billed with", at.Code, l.Code).
+					WithKind(fault.KindActNotBillable)
 			case act.DispensingFee:
 				classes[i] = lastDrug
 			case act.RateClass != "":

@@ -365,13 +365,17 @@ func (s *Store) Drugs(ctx context.Context, f DrugFilter, after string, limit int
 		FROM drugs d LEFT JOIN users u ON u.id = d.updated_by
 		WHERE ($1 = 0 OR d.drug_class = $1) AND d.cip13 > $2
 		  AND ($3 = '' OR d.cip13 LIKE $3 || '%' OR lower(d.label) LIKE '%' || lower($3) || '%')
-		ORDER BY d.cip13 LIMIT $4`, f.Class, after, f.Search, limit)
+		ORDER BY d.cip13 LIMIT $4`, f.Class, after, likeLiteral.Replace(f.Search), limit)
 	if err != nil {
 		return nil, db.Translate(fmt.Errorf("billing: drugs: %w", err))
 	}
 	drugs, err := pgx.CollectRows(rows, scanDrug)
 	return drugs, db.Translate(err)
 }
+
+// likeLiteral makes a search text match itself in LIKE: its % and _ are
+// characters, not wildcards (backslash is LIKE's default escape).
+var likeLiteral = strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`)
 
 func scanDrug(r pgx.CollectableRow) (Drug, error) {
 	var d Drug
