@@ -272,6 +272,11 @@ func TestImportsStoreAllOrNothing(t *testing.T) {
 	if res, err = f.billing.ImportDrugs(ctx, admin, []byte(good)); err != nil || res.Created != 0 || res.Updated != 2 {
 		t.Fatalf("import again: %+v, %v", res, err)
 	}
+	for search, want := range map[string]int{"antal": 1, "340093": 2, "%": 0, "_": 0} {
+		if got, err := f.billing.Drugs(ctx, billing.DrugFilter{Search: search}, "", 10); err != nil || len(got) != want {
+			t.Errorf("search %q: %d drugs (%v), want %d", search, len(got), err, want)
+		}
+	}
 	acts := "code;label;provider_kinds;max_unit_price;dispensing_fee\r\nG;Consultation;general_practitioner health_centre;30,00;non\r\n" +
 		"ZZZ;Inconnu;dentist;;\r\n"
 	if _, err := f.billing.ImportActs(ctx, admin, []byte(acts)); !errors.As(err, &fe) || fe.Details["lines"] != "3" {
