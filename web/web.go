@@ -121,7 +121,7 @@ func (s *Server) Routes(e *echo.Echo) {
 	if err != nil {
 		panic(err) // the embed directive guarantees the folder
 	}
-	e.GET("/static/*", echo.WrapHandler(http.StripPrefix("/static/", http.FileServer(http.FS(static)))), securityHeaders)
+	e.GET("/static/*", echo.WrapHandler(http.StripPrefix("/static/", http.FileServer(http.FS(filesOnly{static})))), securityHeaders)
 
 	// Each page gets the middlewares itself rather than through a group:
 	// a group without a prefix would catch every unknown path, and those
@@ -231,6 +231,22 @@ var homes = map[auth.Role]string{
 	auth.CPAMReferent: "/cpam/dossiers",
 	auth.Finance:      "/finances",
 	auth.Admin:        "/admin",
+}
+
+// filesOnly serves the files of an FS and never a directory: a directory
+// is not found, so http.FileServer lists none.
+type filesOnly struct{ fs.FS }
+
+func (f filesOnly) Open(name string) (fs.File, error) {
+	file, err := f.FS.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	if st, err := file.Stat(); err != nil || st.IsDir() {
+		file.Close()
+		return nil, fs.ErrNotExist
+	}
+	return file, nil
 }
 
 // securityHeaders sets the headers every page and static file carries.

@@ -138,7 +138,7 @@ func (a *app) routes() *echo.Echo {
 	e.GET("/openapi.yaml", openapi.Serve)
 	e.GET("/metrics", a.serveMetrics())
 
-	g := e.Group("/api/v1", a.throttle.Middleware(), a.users.Middleware(), openapi.Guard(a.contract, func(c echo.Context) string {
+	g := e.Group("/api/v1", noStore, a.throttle.Middleware(), a.users.Middleware(), openapi.Guard(a.contract, func(c echo.Context) string {
 		return string(auth.From(c).Role)
 	}))
 	httpapi.BillingRoutes(g, a.billing)
@@ -339,4 +339,13 @@ func (a *app) serve(ctx context.Context) error {
 	}
 	a.logger.Info("stopped")
 	return nil
+}
+
+// noStore keeps the API's answers, which carry personal and financial
+// data, out of every cache (browsers', proxies'), errors included.
+func noStore(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		c.Response().Header().Set("Cache-Control", "no-store")
+		return next(c)
+	}
 }
