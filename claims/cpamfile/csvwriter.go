@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	"passd/money"
+	"passd/spreadsheet"
 )
 
 // CSVWriter returns the writer of the CSV claim batch: after a header row,
@@ -18,7 +19,10 @@ import (
 // cancellation; a column that does not apply to the record is empty.
 // Separator ';', decimal point, UTF-8 without BOM, CRLF line ends and RFC
 // 4180 quoting. This file is for machines: to show claims to people in a
-// spreadsheet, use package spreadsheet.
+// spreadsheet, use package spreadsheet. People still open it in one, so
+// its free text (references, names) is written as the finance CSVs write
+// it: a cell that would start a formula gets a leading apostrophe
+// (spreadsheet.Text).
 func CSVWriter() Writer { return csvWriter{} }
 
 type csvWriter struct{}
@@ -62,10 +66,10 @@ func (csvWriter) Write(w io.Writer, h Header, claims iter.Seq2[Claim, error], ca
 		for i, l := range c.Lines {
 			err := cw.Write([]string{
 				version, recordClaim, h.BatchID, created,
-				c.ID, c.Kind, "", c.InvoiceID, c.ExternalRef,
-				c.Provider.Kind, c.Provider.Name, c.Provider.RPPS, c.Provider.FINESS,
-				c.Patient.FileNumber, c.Patient.LastName, c.Patient.FirstName, c.Patient.BirthDate.String(), c.Patient.NIR,
-				c.Regime, c.DecisionReference, c.CareDate.String(), amount, "",
+				c.ID, c.Kind, "", c.InvoiceID, spreadsheet.Text(c.ExternalRef),
+				c.Provider.Kind, spreadsheet.Text(c.Provider.Name), c.Provider.RPPS, c.Provider.FINESS,
+				c.Patient.FileNumber, spreadsheet.Text(c.Patient.LastName), spreadsheet.Text(c.Patient.FirstName), c.Patient.BirthDate.String(), c.Patient.NIR,
+				c.Regime, spreadsheet.Text(c.DecisionReference), c.CareDate.String(), amount, "",
 				strconv.Itoa(i + 1), l.Code, strconv.Itoa(l.Quantity), money.Format(l.UnitPrice), money.Format(l.CPAMShare),
 			})
 			if err != nil {
@@ -82,8 +86,8 @@ func (csvWriter) Write(w io.Writer, h Header, claims iter.Seq2[Claim, error], ca
 			version, recordCancellation, h.BatchID, created,
 			c.ClaimID, c.Kind, c.SentBatchID, c.InvoiceID, "",
 			"", "", "", "",
-			c.Patient.FileNumber, c.Patient.LastName, c.Patient.FirstName, c.Patient.BirthDate.String(), c.Patient.NIR,
-			c.Regime, c.DecisionReference, "", money.Format(c.Amount), c.CancelledOn.String(),
+			c.Patient.FileNumber, spreadsheet.Text(c.Patient.LastName), spreadsheet.Text(c.Patient.FirstName), c.Patient.BirthDate.String(), c.Patient.NIR,
+			c.Regime, spreadsheet.Text(c.DecisionReference), "", money.Format(c.Amount), c.CancelledOn.String(),
 			"", "", "", "", "",
 		})
 		if err != nil {

@@ -253,6 +253,33 @@ func readCSV(t *testing.T, b []byte) ([][]string, map[string]int) {
 	return rows, col
 }
 
+// TestTheCSVNeutralisesFormulas: free text that a spreadsheet would run as
+// a formula is written with a leading apostrophe, as in the finance CSVs.
+func TestTheCSVNeutralisesFormulas(t *testing.T) {
+	t.Parallel()
+	s := sampleBatch()
+	s.claims[0].Patient.LastName = "=HYPERLINK(\"http://x\")"
+	s.claims[0].ExternalRef = "+33 1 23"
+	s.claims[1].Provider.Name = "@SUM(A1)"
+	s.cancels[0].Patient.FirstName = "-1+1"
+	var buf bytes.Buffer
+	if err := s.write(CSVWriter(), &buf, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	rows, col := readCSV(t, buf.Bytes())
+	for _, c := range []struct {
+		row       int
+		name, got string
+	}{
+		{1, "patient_last_name", "'=HYPERLINK(\"http://x\")"}, {1, "external_ref", "'+33 1 23"}, {2, "provider_name", "'@SUM(A1)"},
+		{4, "patient_first_name", "'-1+1"}, {1, "patient_first_name", "Zoé"},
+	} {
+		if rows[c.row][col[c.name]] != c.got {
+			t.Errorf("row %d %s = %q, want %q", c.row, c.name, rows[c.row][col[c.name]], c.got)
+		}
+	}
+}
+
 func TestWritersAgreeOnFormat(t *testing.T) {
 	t.Parallel()
 	for _, tt := range []struct{ format, contentType string }{
