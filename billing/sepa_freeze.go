@@ -45,9 +45,21 @@ func freezeSEPA(ctx context.Context, tx pgx.Tx, st Settings, b PayoutBatch, now 
 	if err != nil {
 		return frozenFile{}, err
 	}
+	// The payouts come a provider's together, by provider: each provider
+	// met is its transfer's, in order.
 	var ts []sepa.Transfer
 	var providers []int64
-	for t, err := range transfers(payoutRows(rows), b.ID) {
+	payouts := func(yield func(sepaPayout, error) bool) {
+		for p, err := range payoutRows(rows) {
+			if err == nil && (len(providers) == 0 || providers[len(providers)-1] != p.providerID) {
+				providers = append(providers, p.providerID)
+			}
+			if !yield(p, err) {
+				return
+			}
+		}
+	}
+	for t, err := range transfers(payouts, b.ID) {
 		if err != nil {
 			rows.Close()
 			return frozenFile{}, fmt.Errorf("billing: sepa %d: %w", b.ID, err)
@@ -58,9 +70,8 @@ func freezeSEPA(ctx context.Context, tx pgx.Tx, st Settings, b PayoutBatch, now 
 	if err := rows.Err(); err != nil {
 		return frozenFile{}, fmt.Errorf("billing: sepa %d: %w", b.ID, err)
 	}
-	if err := tx.QueryRow(ctx, `SELECT array_agg(DISTINCT provider_id ORDER BY provider_id) FROM payouts WHERE batch_id = $1`, b.ID).
-		Scan(&providers); err != nil || len(providers) != len(ts) {
-		return frozenFile{}, fmt.Errorf("billing: sepa %d: %d providers for %d transfers: %v", b.ID, len(providers), len(ts), err)
+	if len(providers) != len(ts) {
+		return frozenFile{}, fmt.Errorf("billing: sepa %d: %d providers for %d transfers", b.ID, len(providers), len(ts))
 	}
 	m := sepaMessage(b.ID, now, st, len(ts), b.Net())
 	sum := sha256.New()
@@ -96,18 +107,19 @@ func slicedTransfers(ts []sepa.Transfer) iter.Seq2[sepa.Transfer, error] {
 // writeFrozen writes batch id's file from its snapshot, and returns the
 // SHA-256 of what it wrote.
 func writeFrozen(ctx context.Context, tx pgx.Tx, id int64, out io.Writer) ([]byte, error) {
-	var m sepa.Message
+	var created time.Time
+	var debtor Settings
 	var net decimal.Decimal
 	var exec calendar.Date
-	if err := tx.QueryRow(ctx, `SELECT sepa_created_at, sepa_execution_date, debtor_name, debtor_iban, debtor_bic, total - offset_total
+	var n int
+	if err := tx.QueryRow(ctx, `SELECT sepa_created_at, sepa_execution_date, debtor_name, debtor_iban, debtor_bic, total - offset_total,
+		(SELECT count(*) FROM payout_batch_transfers WHERE batch_id = $1)
 		FROM payout_batches WHERE id = $1 AND sepa_sha256 IS NOT NULL`, id).
-		Scan(&m.CreatedAt, &exec, &m.Debtor.Name, &m.Debtor.IBAN, &m.Debtor.BIC, &net); err != nil {
+		Scan(&created, &exec, &debtor.RegieName, &debtor.RegieIBAN, &debtor.RegieBIC, &net, &n); err != nil {
 		return nil, fmt.Errorf("billing: sepa %d: snapshot: %w", id, err)
 	}
-	m.MsgID, m.PaymentInfoID, m.ExecutionDate, m.CtrlSum = fmt.Sprintf("PASSD-PAYOUTS-%d", id), fmt.Sprintf("PASSD-PAYOUTS-%d-1", id), exec, net
-	if err := tx.QueryRow(ctx, `SELECT count(*) FROM payout_batch_transfers WHERE batch_id = $1`, id).Scan(&m.NbOfTxs); err != nil {
-		return nil, fmt.Errorf("billing: sepa %d: snapshot: %w", id, err)
-	}
+	m := sepaMessage(id, created, debtor, n, net)
+	m.ExecutionDate = exec // as approval set it, whatever the calendar says now
 	rows, err := tx.Query(ctx, `SELECT end_to_end_id, creditor_name, iban, bic, amount, remittance FROM payout_batch_transfers
 		WHERE batch_id = $1 ORDER BY position`, id)
 	if err != nil {

@@ -180,11 +180,7 @@ func (s *Store) upsertActs(ctx context.Context, tx pgx.Tx, actor audit.Actor, ac
 	rows, err := tx.Query(ctx, `SELECT `+actColumns+` FROM acts a LEFT JOIN users u ON u.id = a.updated_by WHERE a.code = ANY($1) FOR UPDATE OF a`, codes)
 	if err == nil {
 		var olds []Act
-		olds, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Act, error) {
-			var a Act
-			err := r.Scan(&a.Code, &a.Label, &a.ProviderKinds, &a.RateClass, &a.MaxUnitPrice, &a.DispensingFee, &a.Source, &a.UpdatedAt, &a.UpdatedBy)
-			return a, err
-		})
+		olds, err = pgx.CollectRows(rows, scanAct)
 		for _, a := range olds {
 			before[a.Code] = a
 		}
@@ -361,8 +357,7 @@ type DrugFilter struct {
 // Drugs lists the drug table by CIP13, page.After being the last CIP13 of
 // the previous page.
 func (s *Store) Drugs(ctx context.Context, f DrugFilter, after string, limit int) ([]Drug, error) {
-	rows, err := s.pool.Query(ctx, `SELECT d.cip13, d.label, d.drug_class, d.updated_at, coalesce(u.name, '')
-		FROM drugs d LEFT JOIN users u ON u.id = d.updated_by
+	rows, err := s.pool.Query(ctx, `SELECT `+drugColumns+drugFrom+`
 		WHERE ($1 = 0 OR d.drug_class = $1) AND d.cip13 > $2
 		  AND ($3 = '' OR d.cip13 LIKE $3 || '%' OR lower(d.label) LIKE '%' || lower($3) || '%')
 		ORDER BY d.cip13 LIMIT $4`, f.Class, after, likeLiteral.Replace(f.Search), limit)
@@ -377,6 +372,12 @@ func (s *Store) Drugs(ctx context.Context, f DrugFilter, after string, limit int
 // characters, not wildcards (backslash is LIKE's default escape).
 var likeLiteral = strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`)
 
+// drugColumns, from drugFrom, are read into a Drug by scanDrug.
+const (
+	drugColumns = `d.cip13, d.label, d.drug_class, d.updated_at, coalesce(u.name, '')`
+	drugFrom    = ` FROM drugs d LEFT JOIN users u ON u.id = d.updated_by`
+)
+
 func scanDrug(r pgx.CollectableRow) (Drug, error) {
 	var d Drug
 	err := r.Scan(&d.CIP13, &d.Label, &d.Class, &d.UpdatedAt, &d.UpdatedBy)
@@ -388,8 +389,7 @@ func (s *Store) Drug(ctx context.Context, cip13 string) (Drug, error) {
 	if !listedCIP13(cip13) {
 		return Drug{}, fault.New(fault.NotFound, "no drug has this CIP13 in the drug table")
 	}
-	rows, err := s.pool.Query(ctx, `SELECT d.cip13, d.label, d.drug_class, d.updated_at, coalesce(u.name, '')
-		FROM drugs d LEFT JOIN users u ON u.id = d.updated_by WHERE d.cip13 = $1`, cip13)
+	rows, err := s.pool.Query(ctx, `SELECT `+drugColumns+drugFrom+` WHERE d.cip13 = $1`, cip13)
 	if err != nil {
 		return Drug{}, db.Translate(fmt.Errorf("billing: drug: %w", err))
 	}

@@ -6,7 +6,6 @@ import (
 	"sync"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/shopspring/decimal"
 
 	"passd/calendar"
 	"passd/db"
@@ -78,23 +77,14 @@ func (s *Store) providerKind(ctx context.Context, providerID int64, fresh bool) 
 func loadTariff(ctx context.Context, pool db.TxBeginner) (*Tariff, error) {
 	t := &Tariff{Acts: map[string]Act{}, DrugClasses: map[string]int{}}
 	err := db.InTxOptions(ctx, pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
-		var defaultClass *int
-		var ceiling *decimal.Decimal
-		var over *string
-		if err := tx.QueryRow(ctx, `SELECT t.version, s.default_drug_class, s.invoice_ceiling, s.over_ceiling
-			FROM tariff_state t, settings s`).Scan(&t.Version, &defaultClass, &ceiling, &over); err != nil {
+		if err := tx.QueryRow(ctx, `SELECT version FROM tariff_state`).Scan(&t.Version); err != nil {
 			return fmt.Errorf("state: %w", err)
 		}
-		t.DefaultDrugClass, t.InvoiceCeiling, t.OverCeiling = DefaultDrugClass, DefaultInvoiceCeiling, OverCeilingRefuse
-		if defaultClass != nil {
-			t.DefaultDrugClass = *defaultClass
+		st, err := readSettings(ctx, tx, false)
+		if err != nil {
+			return err
 		}
-		if ceiling != nil {
-			t.InvoiceCeiling = *ceiling
-		}
-		if over != nil {
-			t.OverCeiling = *over
-		}
+		t.DefaultDrugClass, t.InvoiceCeiling, t.OverCeiling = st.DrugClass(), st.Ceiling(), st.OverCeilingAction()
 		acts, err := readActs(ctx, tx, "")
 		if err != nil {
 			return err
@@ -123,6 +113,13 @@ func loadTariff(ctx context.Context, pool db.TxBeginner) (*Tariff, error) {
 const actColumns = `a.code, a.label, a.provider_kinds, coalesce(a.rate_class, ''), a.max_unit_price, a.dispensing_fee, a.source,
 	a.updated_at, coalesce(u.name, '')`
 
+// scanAct reads a row of actColumns.
+func scanAct(r pgx.CollectableRow) (Act, error) {
+	var a Act
+	err := r.Scan(&a.Code, &a.Label, &a.ProviderKinds, &a.RateClass, &a.MaxUnitPrice, &a.DispensingFee, &a.Source, &a.UpdatedAt, &a.UpdatedBy)
+	return a, err
+}
+
 // readActs reads the catalogue, or the one act of code when code is set.
 func readActs(ctx context.Context, q db.DBTX, code string) ([]Act, error) {
 	rows, err := q.Query(ctx, `SELECT `+actColumns+` FROM acts a LEFT JOIN users u ON u.id = a.updated_by
@@ -130,11 +127,7 @@ func readActs(ctx context.Context, q db.DBTX, code string) ([]Act, error) {
 	if err != nil {
 		return nil, fmt.Errorf("acts: %w", err)
 	}
-	acts, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Act, error) {
-		var a Act
-		err := r.Scan(&a.Code, &a.Label, &a.ProviderKinds, &a.RateClass, &a.MaxUnitPrice, &a.DispensingFee, &a.Source, &a.UpdatedAt, &a.UpdatedBy)
-		return a, err
-	})
+	acts, err := pgx.CollectRows(rows, scanAct)
 	if err != nil {
 		return nil, fmt.Errorf("acts: %w", err)
 	}

@@ -838,19 +838,27 @@ func hostileFixture(t *testing.T, h *harness) []hostileRoute {
 	}
 }
 
+// csvParts splits a valid CSV body, a header row then one row separated
+// by ';', and returns withCell, which gives the body with cell i of the
+// row replaced.
+func csvParts(valid string) (header, row string, cells []string, withCell func(i int, v string) string) {
+	header, row, _ = strings.Cut(valid, "\r\n")
+	row = strings.TrimSuffix(row, "\r\n")
+	cells = strings.Split(row, ";")
+	withCell = func(i int, v string) string {
+		cs := slices.Clone(cells)
+		cs[i] = v
+		return header + "\r\n" + strings.Join(cs, ";") + "\r\n"
+	}
+	return header, row, cells, withCell
+}
+
 // csvImportCases spoil an import of the tariff (acts or drugs). valid is
 // a file the route accepts, a header row then one row of three cells whose
 // first (the code) and third (the kinds, or the class) must be refused
 // when spoilt; the second, a label, is free text.
 func csvImportCases(valid string) []hostileCase {
-	header, row, _ := strings.Cut(valid, "\r\n")
-	row = strings.TrimSuffix(row, "\r\n")
-	cells := strings.Split(row, ";")
-	withCell := func(i int, v string) string {
-		cs := slices.Clone(cells)
-		cs[i] = v
-		return header + "\r\n" + strings.Join(cs, ";") + "\r\n"
-	}
+	header, row, cells, withCell := csvParts(valid)
 	c := func(name, body string) hostileCase { return hostileCase{name: name, body: body} }
 	cases := []hostileCase{
 		c("an empty file", ""),
@@ -886,14 +894,7 @@ func csvImportCases(valid string) []hostileCase {
 // csvReturnCases spoil a CSV return. valid is a return the route accepts,
 // a header row then one line.
 func csvReturnCases(valid string) []hostileCase {
-	header, row, _ := strings.Cut(valid, "\r\n")
-	row = strings.TrimSuffix(row, "\r\n")
-	cells := strings.Split(row, ";")
-	withCell := func(i int, v string) string {
-		cs := slices.Clone(cells)
-		cs[i] = v
-		return header + "\r\n" + strings.Join(cs, ";") + "\r\n"
-	}
+	header, row, cells, withCell := csvParts(valid)
 	c := func(name, body string) hostileCase { return hostileCase{name: name, body: body} }
 	cases := []hostileCase{
 		c("an empty file", ""),
