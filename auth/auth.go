@@ -151,9 +151,14 @@ type Issued struct {
 }
 
 // Issue creates the named user, or reuses the user of that name when its
-// role and provider match, and issues a new token for it.
+// role and provider match, and issues a new token for it: the operator's
+// way (passd token create, the demo seed), never reachable over HTTP.
 func (s *Store) Issue(ctx context.Context, req TokenRequest) (Issued, error) {
-	name, role, providerID := req.Name, req.Role, req.ProviderID
+	return s.issue(ctx, req, issueOptions{})
+}
+
+func (s *Store) issue(ctx context.Context, req TokenRequest, opts issueOptions) (Issued, error) {
+	name, role, providerID := strings.TrimSpace(req.Name), req.Role, req.ProviderID
 	actor := req.Actor
 	if actor == (audit.Actor{}) {
 		actor = audit.Actor{Name: "cli"}
@@ -162,15 +167,16 @@ func (s *Store) Issue(ctx context.Context, req TokenRequest) (Issued, error) {
 	if err := CheckTTL(ttl); err != nil {
 		return Issued{}, err
 	}
-	name = strings.TrimSpace(name)
 	if name == "" || len(name) > MaxUserName {
 		return Issued{}, fault.Field("name", "name is required (at most %d characters)", MaxUserName)
 	}
-	if _, err := ParseRole(string(role)); err != nil {
-		return Issued{}, err
-	}
-	if (role == Provider) != (providerID != 0) {
-		return Issued{}, fault.Field("provider_id", "a provider user needs --provider-id, and only a provider user may have one")
+	if !opts.existingOnly {
+		if _, err := ParseRole(string(role)); err != nil {
+			return Issued{}, err
+		}
+		if (role == Provider) != (providerID != 0) {
+			return Issued{}, fault.Field("provider_id", "a provider user needs --provider-id, and only a provider user may have one")
+		}
 	}
 	token, hash, err := NewToken()
 	if err != nil {
@@ -179,55 +185,81 @@ func (s *Store) Issue(ctx context.Context, req TokenRequest) (Issued, error) {
 	issuedAt := s.now()
 	out := Issued{Token: token, ExpiresAt: issuedAt.Add(ttl).UTC()}
 	err = db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
-		var pid *int64
-		if providerID != 0 {
-			pid = &providerID
-			var exists bool
-			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM providers WHERE id = $1)`, providerID).Scan(&exists); err != nil {
-				return fmt.Errorf("auth: provider lookup: %w", err)
-			}
-			if !exists {
-				return fault.Field("provider_id", "no provider with id %d", providerID)
-			}
-		}
-		var userID int64
-		var gotRole string
-		var gotProvider *int64
-		err := tx.QueryRow(ctx, `SELECT id, role, provider_id FROM users WHERE name = $1 FOR UPDATE`, name).Scan(&userID, &gotRole, &gotProvider)
-		switch {
-		case errors.Is(err, pgx.ErrNoRows):
-			err = tx.QueryRow(ctx, `INSERT INTO users (name, role, provider_id) VALUES ($1, $2, $3)
-				ON CONFLICT (name) DO NOTHING RETURNING id`, name, role, pid).Scan(&userID)
-			if errors.Is(err, pgx.ErrNoRows) {
-				// Created by someone else a moment ago: let the retry see it.
-				return &fault.Error{Code: fault.Conflict, Message: "user created concurrently, retry", Field: "name"}
-			}
-			if err != nil {
-				return fmt.Errorf("auth: insert user: %w", err)
-			}
-			if err := audit.Append(ctx, tx, audit.Entry{Actor: actor, Action: "user.create", Entity: "user",
-				EntityID: fmt.Sprint(userID), After: map[string]any{"name": name, "role": role, "provider_id": pid}}); err != nil {
-				return err
-			}
-		case err != nil:
-			return fmt.Errorf("auth: user lookup: %w", err)
-		default:
-			if Role(gotRole) != role || (gotProvider == nil) != (pid == nil) || (gotProvider != nil && *gotProvider != providerID) {
-				return fault.New(fault.Conflict, "user %q exists with another role or provider", name).WithField("name")
-			}
+		userID, err := s.userFor(ctx, tx, actor, name, role, providerID, opts)
+		if err != nil {
+			return err
 		}
 		out.UserID = userID
-		if err := tx.QueryRow(ctx, `INSERT INTO tokens (user_id, hash, created_at, expires_at) VALUES ($1, $2, $3, $4) RETURNING id`,
-			userID, hash, issuedAt, out.ExpiresAt).Scan(&out.ID); err != nil {
+		if err := tx.QueryRow(ctx, `INSERT INTO tokens (user_id, hash, created_at, expires_at, issued_by, needs_confirmation)
+			VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
+			userID, hash, issuedAt, out.ExpiresAt, nullUser(actor.UserID), opts.pending).Scan(&out.ID); err != nil {
 			return fmt.Errorf("auth: insert token: %w", err)
 		}
-		return audit.Append(ctx, tx, audit.Entry{Actor: actor, Action: "token.create", Entity: "user", EntityID: fmt.Sprint(userID),
-			After: map[string]any{"token_id": fmt.Sprint(out.ID), "expires_at": out.ExpiresAt}})
+		action := "token.create"
+		if opts.existingOnly {
+			action = "token.reset"
+		}
+		return audit.Append(ctx, tx, audit.Entry{Actor: actor, Action: action, Entity: "user", EntityID: fmt.Sprint(userID),
+			After: map[string]any{"token_id": fmt.Sprint(out.ID), "expires_at": out.ExpiresAt, "user": name,
+				"awaits_second_admin": opts.pending}})
 	})
 	if err != nil {
 		return Issued{}, err
 	}
 	return out, nil
+}
+
+func nullUser(id int64) *int64 {
+	if id == 0 {
+		return nil
+	}
+	return &id
+}
+
+// userFor finds or creates the user a token is issued for, as opts allow.
+func (s *Store) userFor(ctx context.Context, tx pgx.Tx, actor audit.Actor, name string, role Role, providerID int64, opts issueOptions) (int64, error) {
+	var pid *int64
+	if providerID != 0 {
+		pid = &providerID
+		var exists bool
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM providers WHERE id = $1)`, providerID).Scan(&exists); err != nil {
+			return 0, fmt.Errorf("auth: provider lookup: %w", err)
+		}
+		if !exists {
+			return 0, fault.Field("provider_id", "no provider with id %d", providerID)
+		}
+	}
+	var userID int64
+	var gotRole string
+	var gotProvider *int64
+	err := tx.QueryRow(ctx, `SELECT id, role, provider_id FROM users WHERE name = $1 FOR UPDATE`, name).Scan(&userID, &gotRole, &gotProvider)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows) && opts.existingOnly:
+		return 0, fault.New(fault.NotFound, "no such user")
+	case errors.Is(err, pgx.ErrNoRows):
+		err = tx.QueryRow(ctx, `INSERT INTO users (name, role, provider_id) VALUES ($1, $2, $3)
+			ON CONFLICT (name) DO NOTHING RETURNING id`, name, role, pid).Scan(&userID)
+		if errors.Is(err, pgx.ErrNoRows) {
+			// Created by someone else a moment ago: let the retry see it.
+			return 0, &fault.Error{Code: fault.Conflict, Message: "user created concurrently, retry", Field: "name"}
+		}
+		if err != nil {
+			return 0, fmt.Errorf("auth: insert user: %w", err)
+		}
+		return userID, audit.Append(ctx, tx, audit.Entry{Actor: actor, Action: "user.create", Entity: "user",
+			EntityID: fmt.Sprint(userID), After: map[string]any{"name": name, "role": role, "provider_id": pid}})
+	case err != nil:
+		return 0, fmt.Errorf("auth: user lookup: %w", err)
+	case opts.newUserOnly:
+		return 0, fault.New(fault.Conflict, "user %q exists: its holder renews their credential, or an admin resets it", name).
+			WithField("name").WithKind(fault.KindUserExists)
+	case opts.existingOnly:
+		return userID, nil
+	}
+	if Role(gotRole) != role || (gotProvider == nil) != (pid == nil) || (gotProvider != nil && *gotProvider != providerID) {
+		return 0, fault.New(fault.Conflict, "user %q exists with another role or provider", name).WithField("name")
+	}
+	return userID, nil
 }
 
 // Authenticate returns the principal a token belongs to, or an
@@ -252,6 +284,7 @@ func (s *Store) Authenticate(ctx context.Context, token string) (Principal, erro
 			SELECT t.id, t.last_used_at, t.expires_at, u.id AS user_id, u.name, u.role, u.provider_id
 			FROM tokens t JOIN users u ON u.id = t.user_id
 			WHERE t.hash = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $2)
+			  AND (NOT t.needs_confirmation OR t.confirmed_at IS NOT NULL)
 		), touched AS (
 			UPDATE tokens SET last_used_at = $2
 			FROM found

@@ -64,19 +64,24 @@ type TokenInfo struct {
 	ExpiresAt  *time.Time // nil: a token issued before tokens expired
 	LastUsedAt *time.Time
 	RevokedAt  *time.Time
+	IssuedBy   string // the admin who issued it for this user; "" for the CLI or the user itself
+	// AwaitsSecondAdmin: issued by an admin for someone else (a reset, a
+	// new finance or admin user) and not confirmed by another admin yet.
+	AwaitsSecondAdmin bool
 }
 
 // Active reports whether the token still authenticates at now.
 func (t TokenInfo) Active(now time.Time) bool {
-	return t.RevokedAt == nil && (t.ExpiresAt == nil || t.ExpiresAt.After(now))
+	return t.RevokedAt == nil && !t.AwaitsSecondAdmin && (t.ExpiresAt == nil || t.ExpiresAt.After(now))
 }
 
 // Tokens calls fn with every token, oldest first, or only those of the
 // named user when user is not empty. Rows are streamed, not collected.
 func (s *Store) Tokens(ctx context.Context, user string, fn func(TokenInfo) error) error {
 	rows, err := s.pool.Query(ctx, `
-		SELECT t.id, u.id, u.name, u.role, coalesce(u.provider_id, 0), t.created_at, t.expires_at, t.last_used_at, t.revoked_at
-		FROM tokens t JOIN users u ON u.id = t.user_id
+		SELECT t.id, u.id, u.name, u.role, coalesce(u.provider_id, 0), t.created_at, t.expires_at, t.last_used_at, t.revoked_at,
+		       coalesce(ui.name, ''), t.needs_confirmation AND t.confirmed_at IS NULL
+		FROM tokens t JOIN users u ON u.id = t.user_id LEFT JOIN users ui ON ui.id = t.issued_by AND t.issued_by <> t.user_id
 		WHERE $1 = '' OR u.name = $1
 		ORDER BY t.id`, strings.TrimSpace(user))
 	if err != nil {
@@ -86,7 +91,8 @@ func (s *Store) Tokens(ctx context.Context, user string, fn func(TokenInfo) erro
 	for rows.Next() {
 		var t TokenInfo
 		var role string
-		if err := rows.Scan(&t.ID, &t.UserID, &t.User, &role, &t.ProviderID, &t.CreatedAt, &t.ExpiresAt, &t.LastUsedAt, &t.RevokedAt); err != nil {
+		if err := rows.Scan(&t.ID, &t.UserID, &t.User, &role, &t.ProviderID, &t.CreatedAt, &t.ExpiresAt, &t.LastUsedAt, &t.RevokedAt,
+			&t.IssuedBy, &t.AwaitsSecondAdmin); err != nil {
 			return fmt.Errorf("auth: list tokens: %w", err)
 		}
 		t.Role = Role(role)

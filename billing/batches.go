@@ -19,6 +19,7 @@ import (
 	"passd/lifecycle"
 	"passd/money"
 	"passd/settlement"
+	"passd/text"
 )
 
 // BatchStatus is where a payout batch stands.
@@ -84,6 +85,11 @@ type PayoutBatch struct {
 	ApprovedAt     *time.Time      `db:"approved_at"`
 	ApprovedBy     string          `db:"approved_by"`
 	BudgetOverride bool            `db:"budget_override"`
+	// The admin's leave to go over the annual budget, given before the
+	// approval: who, when and why ("" and nil when none).
+	OverrideBy     string          `db:"budget_override_by"`
+	OverrideAt     *time.Time      `db:"budget_override_at"`
+	OverrideReason string          `db:"budget_override_reason"`
 	PaidOn         calendar.Date   `db:"paid_on"`
 	CancelledAt    *time.Time      `db:"cancelled_at"`
 	SEPASHA256     []byte          `db:"sepa_sha256"` // the SEPA file's, frozen at approval; nil for a batch approved before
@@ -108,9 +114,11 @@ type BatchProvider struct {
 // db tags).
 const batchColumns = `b.id, b.status, coalesce(b.provider_id, 0) AS provider_id, b.payout_count, b.total, b.offset_total, b.ceiling, b.created_at,
 	b.creator, b.submitted_at, coalesce(up.name, '') AS prepared_by, coalesce(b.prepared_by, 0) AS prepared_by_id, b.approved_at,
-	coalesce(ua.name, '') AS approved_by, b.budget_override, b.paid_on, b.cancelled_at, b.sepa_sha256`
+	coalesce(ua.name, '') AS approved_by, b.budget_override, b.paid_on, b.cancelled_at, b.sepa_sha256,
+	coalesce(uo.name, '') AS budget_override_by, b.budget_override_at, coalesce(b.budget_override_reason, '') AS budget_override_reason`
 
-const batchFrom = ` FROM payout_batches b LEFT JOIN users up ON up.id = b.prepared_by LEFT JOIN users ua ON ua.id = b.approved_by`
+const batchFrom = ` FROM payout_batches b LEFT JOIN users up ON up.id = b.prepared_by LEFT JOIN users ua ON ua.id = b.approved_by
+	LEFT JOIN users uo ON uo.id = b.budget_override_by`
 
 // draftChunk is how many due payouts a draft locks at a time.
 const draftChunk = 1000
@@ -172,6 +180,8 @@ type duePayout struct {
 // lockDuePayouts locks the due payouts of providerID (0: every provider)
 // that a new draft takes, a chunk at a time in id order, oldest first,
 // until one does not fit under ceiling (fitUnderCeiling) or none is left.
+// A held payout is not due, and a provider whose bank details nobody has
+// confirmed is passed over (the database refuses to batch it too).
 // The query already leaves out the payouts larger than the ceiling alone,
 // so that they fill no chunk. It returns their ids and their total.
 func lockDuePayouts(ctx context.Context, tx pgx.Tx, providerID int64, ceiling decimal.Decimal) ([]int64, decimal.Decimal, error) {
@@ -182,6 +192,7 @@ func lockDuePayouts(ctx context.Context, tx pgx.Tx, providerID int64, ceiling de
 		rows, err := tx.Query(ctx, `
 			SELECT id, amount FROM payouts
 			WHERE status = 'due' AND id > $1 AND amount <= $2 AND ($3::bigint = 0 OR provider_id = $3)
+			  AND provider_id IN (SELECT id FROM providers WHERE bank_change_id IS NOT NULL)
 			ORDER BY id LIMIT $4 FOR UPDATE SKIP LOCKED`, after, ceiling, providerID, draftChunk)
 		if err != nil {
 			return nil, total, fmt.Errorf("billing: due payouts: %w", err)
@@ -420,21 +431,12 @@ func (s *Store) SubmitPayoutBatch(ctx context.Context, actor audit.Actor, id int
 	})
 }
 
-// Approval is who approves and whether an admin overrides the budget.
-type Approval struct {
-	Actor    audit.Actor
-	IsAdmin  bool
-	Override bool
-}
-
-// ApprovePayoutBatch approves a submitted batch. The approver must not be
-// its preparer (four eyes), and the year's approved and paid payouts plus
-// this batch must stay within the annual budget unless an admin overrides
-// it. Approval freezes the batch.
-func (s *Store) ApprovePayoutBatch(ctx context.Context, ap Approval, id int64) (PayoutBatch, error) {
-	if ap.Override && !ap.IsAdmin {
-		return PayoutBatch{}, fault.New(fault.Forbidden, "only an admin may override the budget").WithField("override")
-	}
+// ApprovePayoutBatch approves a submitted batch. The approver is a
+// finance user who did not prepare it (four eyes; the database holds both
+// rules), and the year's approved and paid payouts plus this batch must
+// stay within the annual budget unless an admin gave leave to go over it
+// (OverrideBudget). Approval freezes the batch.
+func (s *Store) ApprovePayoutBatch(ctx context.Context, actor audit.Actor, id int64) (PayoutBatch, error) {
 	var out PayoutBatch
 	err := db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
 		// The settings row is the budget's lock: approvals check the budget
@@ -450,7 +452,7 @@ func (s *Store) ApprovePayoutBatch(ctx context.Context, ap Approval, id int64) (
 		if err := checkBatchAction(b, BatchApprove); err != nil {
 			return err
 		}
-		if b.PreparedByID == ap.Actor.UserID {
+		if b.PreparedByID == actor.UserID {
 			return fault.New(fault.Forbidden, "the preparer of a batch cannot approve it: another finance user must").WithKind(fault.KindFourEyes)
 		}
 		now := s.now()
@@ -460,8 +462,8 @@ func (s *Store) ApprovePayoutBatch(ctx context.Context, ap Approval, id int64) (
 			return err
 		}
 		over := used.Add(b.Total).GreaterThan(st.AnnualBudget)
-		if over && !ap.Override {
-			return fault.New(fault.Conflict, "approving %s would take %d's approved and paid payouts to %s, over the annual budget of %s",
+		if over && b.OverrideAt == nil {
+			return fault.New(fault.Conflict, "approving %s would take %d's approved and paid payouts to %s, over the annual budget of %s: an admin must first give leave to go over it (budget-override)",
 				money.Format(b.Total), year, money.Format(used.Add(b.Total)), money.Format(st.AnnualBudget)).WithKind(fault.KindBudgetExceeded).
 				WithDetail("budget", money.Format(st.AnnualBudget)).WithDetail("used", money.Format(used))
 		}
@@ -472,10 +474,14 @@ func (s *Store) ApprovePayoutBatch(ctx context.Context, ap Approval, id int64) (
 		m := frozen.m
 		if _, err := tx.Exec(ctx, `UPDATE payout_batches SET status = 'approved', approved_at = $2, approved_by = $3, budget_override = $4,
 			sepa_created_at = $5, sepa_execution_date = $6, debtor_name = $7, debtor_iban = $8, debtor_bic = $9, sepa_sha256 = $10
-			WHERE id = $1 AND status = 'submitted'`, id, now, ap.Actor.UserID, over,
+			WHERE id = $1 AND status = 'submitted'`, id, now, actor.UserID, over,
 			m.CreatedAt, m.ExecutionDate, m.Debtor.Name, m.Debtor.IBAN, m.Debtor.BIC, frozen.hash); err != nil {
-			if db.IsConstraint(err, "payout_batches_four_eyes") {
-				return fault.New(fault.Forbidden, "the preparer of a batch cannot approve it").WithKind(fault.KindFourEyes)
+			if db.IsConstraint(err, "payout_batches_four_eyes") || db.IsConstraint(err, "payout_batches_override_four_eyes") {
+				return fault.New(fault.Forbidden, "the preparer of a batch, or the admin who let it go over the budget, cannot approve it").
+					WithKind(fault.KindFourEyes)
+			}
+			if db.IsConstraint(err, "payout_batches_approval_roles") {
+				return fault.New(fault.Forbidden, "only a finance user approves a payout batch").WithKind(fault.KindFourEyes)
 			}
 			return fmt.Errorf("billing: approve batch: %w", err)
 		}
@@ -486,22 +492,62 @@ func (s *Store) ApprovePayoutBatch(ctx context.Context, ap Approval, id int64) (
 		if _, err := tx.Exec(ctx, `UPDATE payouts SET status = 'approved' WHERE batch_id = $1 AND status = 'batched'`, id); err != nil {
 			return fmt.Errorf("billing: approve payouts: %w", err)
 		}
-		after := map[string]any{"status": BatchApproved, "approved_by": ap.Actor.Name, "sepa_sha256": hex.EncodeToString(frozen.hash)}
+		after := map[string]any{"status": BatchApproved, "approved_by": actor.Name, "sepa_sha256": hex.EncodeToString(frozen.hash)}
 		if over {
 			after["budget_override"] = true
 			after["budget"], after["used_before"] = money.Format(st.AnnualBudget), money.Format(used)
+			after["budget_override_by"] = b.OverrideBy
 		}
-		if err := audit.Append(ctx, tx, audit.Entry{Actor: ap.Actor, Action: "payout_batch.approve", Entity: "payout_batch", EntityID: ident.FormatID(id),
+		if err := audit.Append(ctx, tx, audit.Entry{Actor: actor, Action: "payout_batch.approve", Entity: "payout_batch", EntityID: ident.FormatID(id),
 			Before: map[string]any{"status": BatchSubmitted}, After: after}); err != nil {
 			return err
 		}
-		if err := auditPayouts(ctx, tx, ap.Actor, "payout.approve", ids, settlement.PayoutBatched, map[string]any{"status": settlement.PayoutApproved}); err != nil {
+		if err := auditPayouts(ctx, tx, actor, "payout.approve", ids, settlement.PayoutBatched, map[string]any{"status": settlement.PayoutApproved}); err != nil {
 			return err
 		}
 		out, err = readBatch(ctx, tx, id)
 		return err
 	})
 	return out, err
+}
+
+// MaxOverrideReason bounds why an admin lets a batch go over the budget.
+const MaxOverrideReason = 500
+
+// OverrideBudget records an admin's leave for a submitted batch to go over
+// the annual budget, with its reason: the second pair of eyes on an
+// overspend, given before a finance user approves. The admin did not
+// prepare the batch; the leave is given once.
+func (s *Store) OverrideBudget(ctx context.Context, actor audit.Actor, id int64, reason string) (PayoutBatch, error) {
+	reason, err := text.Required("reason", reason, MaxOverrideReason)
+	if err != nil {
+		return PayoutBatch{}, err
+	}
+	return s.changeBatch(ctx, id, func(tx pgx.Tx, b PayoutBatch, now time.Time) error {
+		if b.Status != BatchSubmitted {
+			return fault.New(fault.Conflict, "payout batch %d is %s; leave to go over the budget is given to a submitted batch", b.ID, b.Status).
+				WithKind(fault.KindBatchStatus).WithDetail("status", string(b.Status))
+		}
+		if b.OverrideAt != nil {
+			return fault.New(fault.Conflict, "%s already gave this batch leave to go over the budget", b.OverrideBy).WithKind(fault.KindAlreadyDecided)
+		}
+		if b.PreparedByID == actor.UserID {
+			return fault.New(fault.Forbidden, "the preparer of a batch cannot let it go over the budget").WithKind(fault.KindFourEyes)
+		}
+		var admin bool
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM users WHERE id = $1 AND role = 'admin')`, actor.UserID).Scan(&admin); err != nil {
+			return fmt.Errorf("billing: override: %w", err)
+		}
+		if !admin {
+			return fault.New(fault.Forbidden, "only an admin lets a batch go over the budget").WithKind(fault.KindFourEyes)
+		}
+		if _, err := tx.Exec(ctx, `UPDATE payout_batches SET budget_override_by = $2, budget_override_at = $3, budget_override_reason = $4
+			WHERE id = $1 AND status = 'submitted' AND budget_override_by IS NULL`, id, actor.UserID, now, reason); err != nil {
+			return fmt.Errorf("billing: override: %w", err)
+		}
+		return audit.Append(ctx, tx, audit.Entry{Actor: actor, Action: "payout_batch.budget_override", Entity: "payout_batch",
+			EntityID: ident.FormatID(id), After: map[string]any{"reason": reason, "total": money.Format(b.Total)}})
+	})
 }
 
 // budgetUsed is what the year's budget already carries: payouts approved

@@ -39,7 +39,7 @@ func (s *Store) PayoutsCSV(ctx context.Context, f PayoutFilter, out io.Writer) e
 			var p Payout
 			var name, ref string
 			if err := rows.Scan(&p.ID, &p.InvoiceID, &p.ProviderID, &p.ClaimID, &p.Amount, &p.Reason, &p.Note, &p.Status, &p.BatchID,
-				&p.PaidOn, &p.CreatedAt, &name, &ref); err != nil {
+				&p.PaidOn, &p.CreatedAt, &p.HeldAt, &p.HoldReason, &name, &ref); err != nil {
 				return fmt.Errorf("billing: payouts csv: %w", err)
 			}
 			batch := ""

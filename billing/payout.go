@@ -22,4 +22,6 @@ type Payout struct {
 	BatchID    int64                   `db:"batch_id"`
 	PaidOn     calendar.Date           `db:"paid_on"`
 	CreatedAt  time.Time               `db:"created_at"`
+	HeldAt     *time.Time              `db:"held_at"`
+	HoldReason string                  `db:"hold_reason"`
 }

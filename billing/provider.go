@@ -32,6 +32,9 @@ type Provider struct {
 	IBAN      string    `db:"iban"`
 	BIC       string    `db:"bic"`
 	CreatedAt time.Time `db:"created_at"`
+	// BankConfirmed: a finance user confirmed its bank details; no payout
+	// to it is batched before.
+	BankConfirmed bool `db:"bank_confirmed"`
 }
 
 // The bounds of a provider's fields. The identifiers are bounded as typed,

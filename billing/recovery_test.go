@@ -40,7 +40,7 @@ type recoveryFixture struct {
 func newRecoveryFixture(t *testing.T, today string) recoveryFixture {
 	t.Helper()
 	f := recoveryFixture{fixture: newFixture(t, today)}
-	if _, err := f.billing.PutSettings(context.Background(), f.staff, billing.Settings{RegieName: "Régie PASS",
+	if _, err := f.billing.PutSettings(context.Background(), audit.Actor{Name: "cli"}, billing.Settings{RegieName: "Régie PASS",
 		RegieIBAN: "FR1830006000010000098765432", RegieBIC: "AGRIFRPPXXX", RegieCeiling: amt("10000.00"), AnnualBudget: amt("50000.00")}); err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +81,7 @@ func (f recoveryFixture) approve(t *testing.T, id int64) {
 	if _, err := f.billing.SubmitPayoutBatch(ctx, f.preparer, id); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.billing.ApprovePayoutBatch(ctx, billing.Approval{Actor: f.approver}, id); err != nil {
+	if _, err := f.billing.ApprovePayoutBatch(ctx, f.approver, id); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -364,7 +364,7 @@ func TestOldRecoveryIsListedForATitreDeRecettes(t *testing.T) {
 		t.Fatal(err)
 	}
 	st.RecoveryOffsetDays = 30
-	if _, err := f.billing.PutSettings(ctx, f.staff, st); err != nil {
+	if _, err := f.billing.PutSettings(ctx, audit.Actor{Name: "cli"}, st); err != nil {
 		t.Fatal(err)
 	}
 	first := f.cityDue(t, billing.KindGP, "30.00")

@@ -50,7 +50,13 @@ func TestASEPAFileIsFrozenAtApproval(t *testing.T) {
 	if _, err := store.PutSettings(ctx, audit.Actor{Name: "admin"}, st); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := owner.Exec(ctx, `UPDATE providers SET iban = 'FR7610107001011234567890129', name = 'Mallory' WHERE id = $1`, providers[0]); err != nil {
+	// A confirmed change of the provider's details, as a finance user's
+	// confirmation writes it.
+	if _, err := owner.Exec(ctx, `
+		WITH c AS (INSERT INTO bank_detail_changes (provider_id, name, iban, bic, requested_at, status, decided_at)
+		           SELECT id, 'Mallory', 'FR7610107001011234567890129', bic, now(), 'confirmed', now() FROM providers WHERE id = $1
+		           RETURNING id, name, iban)
+		UPDATE providers SET iban = c.iban, name = c.name, bank_change_id = c.id FROM c WHERE providers.id = $1`, providers[0]); err != nil {
 		t.Fatal(err)
 	}
 	if second := download(); !bytes.Equal(first, second) {

@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/shopspring/decimal"
 
+	"passd/audit"
 	"passd/auth"
 	"passd/billing"
 	"passd/db/dbtest"
@@ -105,7 +106,7 @@ func approvedBatch(t testing.TB, n int) (store *billing.Store, owner *pgxpool.Po
 	f := newFixture(t, "2026-11-23")
 	owner = dbtest.Owner(t, f.pool.Config().ConnString())
 	store = billing.NewStore(f.pool, f.claims, billing.Config{Now: f.clock.Now})
-	if _, err := store.PutSettings(ctx, f.staff, billing.Settings{RegieName: "Régie PASS", RegieIBAN: "FR7630006000011234567890189",
+	if _, err := store.PutSettings(ctx, audit.Actor{Name: "cli"}, billing.Settings{RegieName: "Régie PASS", RegieIBAN: "FR7630006000011234567890189",
 		RegieBIC: "AGRIFRPPXXX", RegieCeiling: amt("9999999.00"), AnnualBudget: amt("9999999.00")}); err != nil {
 		t.Fatal(err)
 	}
@@ -134,7 +135,7 @@ func approvedBatch(t testing.TB, n int) (store *billing.Store, owner *pgxpool.Po
 	if _, err := store.SubmitPayoutBatch(ctx, a, draft.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := store.ApprovePayoutBatch(ctx, billing.Approval{Actor: b}, draft.ID); err != nil {
+	if _, err := store.ApprovePayoutBatch(ctx, b, draft.ID); err != nil {
 		t.Fatal(err)
 	}
 	return store, owner, draft.ID, providers

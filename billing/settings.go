@@ -2,6 +2,7 @@ package billing
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -92,11 +93,18 @@ func (s *Store) PutSettings(ctx context.Context, actor audit.Actor, in Settings)
 		if err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `UPDATE settings SET regie_name = $1, regie_iban = $2, regie_bic = $3, regie_ceiling = $4,
-			annual_budget = $5, deadline_days = nullif($6, 0), updated_at = $7, updated_by = $8,
-			ame_lookback_days = nullif($9, 0), submission_limit_days = nullif($10, 0), recovery_offset_days = nullif($11, 0),
-			invoice_ceiling = nullif($12::numeric, 0), over_ceiling = nullif($13::text, ''), default_drug_class = nullif($14::int, 0)`,
-			in.RegieName, in.RegieIBAN, in.RegieBIC, in.RegieCeiling, in.AnnualBudget, in.DeadlineDays, s.now(), nullID(actor.UserID),
+		// The régie's account changes only once another person confirms
+		// it: here it stays as it is, and the change waits.
+		if err := s.requestRegieChange(ctx, tx, actor, before, BankDetails{in.RegieName, in.RegieIBAN, in.RegieBIC}); err != nil {
+			return err
+		}
+		// The régie's account is not written here: only a confirmed
+		// change writes it (applyBankChange).
+		if _, err := tx.Exec(ctx, `UPDATE settings SET regie_ceiling = $1,
+			annual_budget = $2, deadline_days = nullif($3, 0), updated_at = $4, updated_by = $5,
+			ame_lookback_days = nullif($6, 0), submission_limit_days = nullif($7, 0), recovery_offset_days = nullif($8, 0),
+			invoice_ceiling = nullif($9::numeric, 0), over_ceiling = nullif($10::text, ''), default_drug_class = nullif($11::int, 0)`,
+			in.RegieCeiling, in.AnnualBudget, in.DeadlineDays, s.now(), nullID(actor.UserID),
 			in.AMELookbackDays, in.SubmissionLimitDays, in.RecoveryOffsetDays, in.InvoiceCeiling, in.OverCeiling, in.DefaultDrugClass); err != nil {
 			return fmt.Errorf("billing: put settings: %w", err)
 		}
@@ -107,6 +115,37 @@ func (s *Store) PutSettings(ctx context.Context, actor audit.Actor, in Settings)
 			Before: settingsAudit(before), After: settingsAudit(out)})
 	})
 	return out, err
+}
+
+// requestRegieChange records a change of the régie's account asked for in
+// a PUT of the settings, unless it is the account in force or the change
+// already waiting. The operator's CLI (no user) puts it in force at once.
+func (s *Store) requestRegieChange(ctx context.Context, tx pgx.Tx, actor audit.Actor, cur Settings, next BankDetails) error {
+	old := BankDetails{cur.RegieName, cur.RegieIBAN, cur.RegieBIC}
+	if next == old {
+		return nil
+	}
+	var pending BankDetails
+	err := tx.QueryRow(ctx, `SELECT name, iban, bic FROM bank_detail_changes WHERE provider_id IS NULL AND status = 'pending'`).
+		Scan(&pending.Name, &pending.IBAN, &pending.BIC)
+	if err == nil && pending == next {
+		return nil
+	}
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return fmt.Errorf("billing: pending régie change: %w", err)
+	}
+	var was *BankDetails
+	if cur.Complete() {
+		was = &old
+	}
+	id, err := requestBankChange(ctx, tx, actor, s.now(), 0, was, next)
+	if err != nil {
+		return err
+	}
+	if actor.UserID == 0 {
+		return applyBankChange(ctx, tx, id, BankChange{New: next})
+	}
+	return nil
 }
 
 func settingsAudit(st Settings) map[string]any {

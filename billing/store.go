@@ -66,7 +66,8 @@ func (s *Store) Today() calendar.Date { return calendar.Today(s.now()) }
 // ---- providers ----
 
 // providerColumns are read into a Provider by name (its db tags).
-const providerColumns = `id, kind, name, coalesce(rpps, '') AS rpps, coalesce(finess, '') AS finess, iban, bic, created_at`
+const providerColumns = `id, kind, name, coalesce(rpps, '') AS rpps, coalesce(finess, '') AS finess, iban, bic, created_at,
+	bank_change_id IS NOT NULL AS bank_confirmed`
 
 func nullable[T ~string](s T) *T {
 	if s == "" {
@@ -103,8 +104,24 @@ func (s *Store) CreateProvider(ctx context.Context, actor audit.Actor, p Provide
 		if err != nil {
 			return fmt.Errorf("billing: insert provider: %w", err)
 		}
-		return audit.Append(ctx, tx, audit.Entry{Actor: actor, Action: "provider.create", Entity: "provider",
-			EntityID: ident.FormatID(out.ID), After: providerAudit(out)})
+		if err := audit.Append(ctx, tx, audit.Entry{Actor: actor, Action: "provider.create", Entity: "provider",
+			EntityID: ident.FormatID(out.ID), After: providerAudit(out)}); err != nil {
+			return err
+		}
+		// Its first bank details wait for a finance user's confirmation
+		// (the operator's CLI records them confirmed).
+		details := BankDetails{out.Name, out.IBAN, out.BIC}
+		changeID, err := requestBankChange(ctx, tx, actor, s.now(), out.ID, nil, details)
+		if err != nil {
+			return err
+		}
+		if actor.UserID == 0 {
+			if err := applyBankChange(ctx, tx, changeID, BankChange{ProviderID: out.ID, New: details}); err != nil {
+				return err
+			}
+			out.BankConfirmed = true
+		}
+		return nil
 	})
 	return out, err
 }
@@ -576,7 +593,8 @@ type PayoutFilter struct {
 
 // payoutColumns are read into a Payout by name (its db tags).
 const payoutColumns = `p.id, p.invoice_id, p.provider_id, coalesce(p.claim_id, 0) AS claim_id, p.amount, p.reason,
-	coalesce(p.note, '') AS note, p.status, coalesce(p.batch_id, 0) AS batch_id, p.paid_on, p.created_at`
+	coalesce(p.note, '') AS note, p.status, coalesce(p.batch_id, 0) AS batch_id, p.paid_on, p.created_at, p.held_at,
+	coalesce(p.hold_reason, '') AS hold_reason`
 
 const payoutWhere = `($1 = '' OR p.status = $1) AND ($2::bigint = 0 OR p.provider_id = $2) AND ($3::bigint = 0 OR p.batch_id = $3)`
 

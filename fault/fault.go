@@ -55,6 +55,11 @@ const (
 	KindOverCeiling          Kind = "over_ceiling"           // a unit price or a total above its ceiling
 	KindDuplicateRate        Kind = "duplicate_rate"         // a rate of this regime and class already starts that day
 	KindNotFlagged           Kind = "not_flagged"            // the invoice does not wait for a review
+	KindChangePending        Kind = "change_pending"         // a change of bank details already waits for its confirmation
+	KindAlreadyDecided       Kind = "already_decided"        // the request was confirmed or rejected already
+	KindNotConfirmed         Kind = "not_confirmed"          // a provider's bank details are not confirmed yet
+	KindPayoutStatus         Kind = "payout_status"          // the payout's status does not allow the action
+	KindUserExists           Kind = "user_exists"            // a user of this name exists: renew or reset its credential
 )
 
 // Error is a client-facing error.

@@ -197,29 +197,29 @@ func FuzzDraftRequest(f *testing.F) {
 	})
 }
 
-// FuzzApproveRequest checks POST /payout-batches/{id}/approve bodies: the
-// budget is overridden only by an explicit "override": true.
-func FuzzApproveRequest(f *testing.F) {
-	for _, b := range []string{``, `{}`, `{"override":true}`, `{"override":false}`, `{"override":"true"}`, `{"override":1}`,
-		`{"override":null}`, `{"OVERRIDE":true}`, `{"override":false,"override":true}`, `{"override":[true]}`} {
+// FuzzReasonRequest checks the bodies of a reason (a hold, a void, a
+// budget override, a rejection): a JSON string, or a client error.
+func FuzzReasonRequest(f *testing.F) {
+	for _, b := range []string{``, `{}`, `{"reason":"doublon"}`, `{"reason":""}`, `{"reason":1}`, `{"reason":null}`,
+		`{"REASON":"x"}`, `{"reason":"a","reason":"b"}`, `{"reason":["x"]}`} {
 		f.Add("application/json", []byte(b))
 	}
 	for _, b := range apitest.HostileBodies {
 		f.Add("application/json", []byte(b.Body))
 	}
 	f.Fuzz(func(t *testing.T, contentType string, body []byte) {
-		var r approveRequest
-		err := api.DecodeOptionalBody(contentType, body, &r)
-		var override bool
+		var r reasonRequest
+		err := api.DecodeBody(contentType, body, &r)
+		var reason string
 		if err == nil {
-			override, err = r.Override.Bool("override")
+			reason, err = r.reason()
 		}
 		if err != nil {
 			faulttest.RequireInvalid(t, err)
 			return
 		}
-		if override && !strings.Contains(string(body), "true") {
-			t.Fatalf("override from %q", body)
+		if reason != "" && !strings.Contains(string(body), "reason") {
+			t.Fatalf("reason %q from %q", reason, body)
 		}
 	})
 }

@@ -48,6 +48,7 @@ func BillingRoutes(g *echo.Group, s *billing.Store) {
 	g.GET("/cpam-refunds", h.listCPAMRefunds)
 	g.GET("/reports/budget", h.budgetReport)
 	g.GET("/statement", h.statement)
+	fourEyesRoutes(g, h)
 }
 
 // ---- providers ----
@@ -61,11 +62,14 @@ type providerJSON struct {
 	IBAN      string    `json:"iban"`
 	BIC       string    `json:"bic"`
 	CreatedAt time.Time `json:"created_at"`
+	// BankConfirmed: a finance user confirmed its bank details; until then
+	// no payout to it is batched.
+	BankConfirmed bool `json:"bank_confirmed"`
 }
 
 func toProviderJSON(p billing.Provider) providerJSON {
 	return providerJSON{ID: ident.FormatID(p.ID), Kind: p.Kind, Name: p.Name, RPPS: nullable(p.RPPS), FINESS: nullable(p.FINESS),
-		IBAN: p.IBAN, BIC: p.BIC, CreatedAt: p.CreatedAt.UTC()}
+		IBAN: p.IBAN, BIC: p.BIC, CreatedAt: p.CreatedAt.UTC(), BankConfirmed: p.BankConfirmed}
 }
 
 // providerRequest is the body of POST /providers.
@@ -94,8 +98,17 @@ func (h billingHandlers) createProvider(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	p, err = h.s.CreateProvider(c.Request().Context(), auth.From(c).Actor(), p)
-	return answerJSON(c, http.StatusCreated, p, err, toProviderJSON)
+	ctx := c.Request().Context()
+	if p, err = h.s.CreateProvider(ctx, auth.From(c).Actor(), p); err != nil {
+		return err
+	}
+	// Its details wait for a finance user's confirmation: the answer says
+	// which change to confirm.
+	pending, err := h.s.PendingBankChange(ctx, p.ID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, providerPatchJSON{toProviderJSON(p), optBankChange(pending)})
 }
 
 func (h billingHandlers) listProviders(c echo.Context) error {

@@ -36,12 +36,14 @@ type payoutJSON struct {
 	BatchID    *string                 `json:"batch_id"`
 	PaidOn     *calendar.Date          `json:"paid_on"`
 	CreatedAt  time.Time               `json:"created_at"`
+	HeldAt     *time.Time              `json:"held_at"`
+	HoldReason *string                 `json:"hold_reason"`
 }
 
 func toPayoutJSON(p billing.Payout) payoutJSON {
 	return payoutJSON{ID: ident.FormatID(p.ID), InvoiceID: ident.FormatID(p.InvoiceID), ProviderID: ident.FormatID(p.ProviderID),
 		ClaimID: optID(p.ClaimID), Amount: money.Format(p.Amount), Reason: p.Reason, Note: nullable(p.Note), Status: p.Status,
-		BatchID: optID(p.BatchID), PaidOn: optDate(p.PaidOn), CreatedAt: p.CreatedAt.UTC()}
+		BatchID: optID(p.BatchID), PaidOn: optDate(p.PaidOn), CreatedAt: p.CreatedAt.UTC(), HeldAt: utc(p.HeldAt), HoldReason: nullable(p.HoldReason)}
 }
 
 // queryID reads an optional id from the query string.
@@ -127,6 +129,10 @@ type payoutBatchJSON struct {
 	ApprovedAt     *time.Time          `json:"approved_at"`
 	ApprovedBy     *string             `json:"approved_by"`
 	BudgetOverride bool                `json:"budget_override"`
+	// The admin's leave to go over the budget, given before approval.
+	OverrideBy     *string             `json:"budget_override_by"`
+	OverrideAt     *time.Time          `json:"budget_override_at"`
+	OverrideReason *string             `json:"budget_override_reason"`
 	PaidOn         *calendar.Date      `json:"paid_on"`
 	CancelledAt    *time.Time          `json:"cancelled_at"`
 	SEPASHA256     *string             `json:"sepa_sha256"`
@@ -137,7 +143,8 @@ func toPayoutBatchJSON(b billing.PayoutBatch) payoutBatchJSON {
 	out := payoutBatchJSON{ID: ident.FormatID(b.ID), Status: b.Status, ProviderID: optID(b.ProviderID), PayoutCount: b.PayoutCount,
 		Total: money.Format(b.Total), OffsetTotal: money.Format(b.OffsetTotal), NetTotal: money.Format(b.Net()), Ceiling: money.Format(b.Ceiling), CreatedAt: b.CreatedAt.UTC(), CreatedBy: b.Creator,
 		SubmittedAt: utc(b.SubmittedAt), PreparedBy: nullable(b.PreparedBy), ApprovedAt: utc(b.ApprovedAt), ApprovedBy: nullable(b.ApprovedBy),
-		BudgetOverride: b.BudgetOverride, PaidOn: optDate(b.PaidOn), CancelledAt: utc(b.CancelledAt)}
+		BudgetOverride: b.BudgetOverride, PaidOn: optDate(b.PaidOn), CancelledAt: utc(b.CancelledAt),
+		OverrideBy: nullable(b.OverrideBy), OverrideAt: utc(b.OverrideAt), OverrideReason: nullable(b.OverrideReason)}
 	if b.SEPASHA256 != nil {
 		h := hex.EncodeToString(b.SEPASHA256)
 		out.SEPASHA256 = &h
@@ -218,26 +225,8 @@ func (h billingHandlers) submitPayoutBatch(c echo.Context) error {
 	return batchStep(c, h.s.SubmitPayoutBatch)
 }
 
-type approveRequest struct {
-	Override api.Value `json:"override"`
-}
-
 func (h billingHandlers) approvePayoutBatch(c echo.Context) error {
-	id, err := PathID(c, "id")
-	if err != nil {
-		return err
-	}
-	var req approveRequest
-	if err := DecodeOptional(c, &req); err != nil {
-		return err
-	}
-	override, err := req.Override.Bool("override")
-	if err != nil {
-		return err
-	}
-	p := auth.From(c)
-	b, err := h.s.ApprovePayoutBatch(c.Request().Context(), billing.Approval{Actor: p.Actor(), IsAdmin: p.Role == auth.Admin, Override: override}, id)
-	return answerJSON(c, http.StatusOK, b, err, toPayoutBatchJSON)
+	return batchStep(c, h.s.ApprovePayoutBatch)
 }
 
 func (h billingHandlers) cancelPayoutBatch(c echo.Context) error {

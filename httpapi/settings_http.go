@@ -29,6 +29,9 @@ type settingsJSON struct {
 	DefaultDrugClass    int        `json:"default_drug_class"`
 	UpdatedAt           *time.Time `json:"updated_at"`
 	UpdatedBy           string     `json:"updated_by"`
+	// A change of the régie's account waiting for a finance user's
+	// confirmation; the account above stays in force until then.
+	PendingRegieChange *bankChangeJSON `json:"pending_regie_change"`
 }
 
 func (h billingHandlers) toSettingsJSON(st billing.Settings) settingsJSON {
@@ -117,7 +120,7 @@ func optionalDays(v api.Value, field string, check func(int) error) (int, error)
 
 func (h billingHandlers) getSettings(c echo.Context) error {
 	st, err := h.s.Settings(c.Request().Context())
-	return answerJSON(c, http.StatusOK, st, err, h.toSettingsJSON)
+	return h.answerSettings(c, st, err)
 }
 
 func (h billingHandlers) putSettings(c echo.Context) error {
@@ -126,5 +129,20 @@ func (h billingHandlers) putSettings(c echo.Context) error {
 		return err
 	}
 	st, err = h.s.PutSettings(c.Request().Context(), auth.From(c).Actor(), st)
-	return answerJSON(c, http.StatusOK, st, err, h.toSettingsJSON)
+	return h.answerSettings(c, st, err)
+}
+
+// answerSettings answers the settings with the change of the régie's
+// account that waits, if any.
+func (h billingHandlers) answerSettings(c echo.Context, st billing.Settings, err error) error {
+	if err != nil {
+		return err
+	}
+	pending, err := h.s.PendingBankChange(c.Request().Context(), 0)
+	if err != nil {
+		return err
+	}
+	out := h.toSettingsJSON(st)
+	out.PendingRegieChange = optBankChange(pending)
+	return c.JSON(http.StatusOK, out)
 }

@@ -31,7 +31,15 @@ const machinesFixture = `
 	INSERT INTO claim_batches (id, claim_count, total, created_at, creator) OVERRIDING SYSTEM VALUE VALUES (1, 1, 10.00, now(), 'job');
 	INSERT INTO payout_batches (id, payout_count, total, ceiling, created_at, creator) OVERRIDING SYSTEM VALUE
 		VALUES (1, 1, 10.00, 100.00, now(), 'job');
-	SELECT setval(pg_get_serial_sequence(t, 'id'), 100) FROM unnest('{users,providers,patients,invoices,claim_batches,payout_batches}'::text[]) AS t;`
+	SELECT setval(pg_get_serial_sequence(t, 'id'), 100) FROM unnest('{users,providers,patients,invoices,claim_batches,payout_batches}'::text[]) AS t;` +
+	confirmedBanks
+
+// confirmedBanks confirms the bank details of every provider there, as a
+// finance user would: no payout goes into a batch before (migration 00013).
+const confirmedBanks = `
+	INSERT INTO bank_detail_changes (provider_id, name, iban, bic, requested_at, status, decided_at)
+	SELECT id, name, iban, bic, now(), 'confirmed', now() FROM providers WHERE bank_change_id IS NULL;
+	UPDATE providers p SET bank_change_id = c.id FROM bank_detail_changes c WHERE c.provider_id = p.id AND p.bank_change_id IS NULL;`
 
 // walk is one machine as the database sees it: how to make a fresh row in
 // its first state, and the UPDATE each action runs, without the status
@@ -112,6 +120,8 @@ func TestEveryMachineAgreesWithTheDatabase(t *testing.T) {
 				settlement.PayoutApprove: `UPDATE payouts SET status = 'approved' WHERE id = $1`,
 				settlement.PayoutPay:     `UPDATE payouts SET status = 'paid', paid_on = '2026-02-01' WHERE id = $1`,
 				settlement.PayoutCancel:  `UPDATE payouts SET status = 'cancelled', cancelled_at = now() WHERE id = $1`,
+				settlement.PayoutHold:    `UPDATE payouts SET status = 'held', held_at = now(), hold_reason = 'doublon ?' WHERE id = $1`,
+				settlement.PayoutRelease: `UPDATE payouts SET status = 'due', held_at = NULL, hold_reason = NULL WHERE id = $1`,
 			},
 			extra: map[string]string{"back to batched": `UPDATE payouts SET status = 'batched', batch_id = 1, paid_on = NULL WHERE id = $1`},
 		})

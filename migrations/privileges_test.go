@@ -30,6 +30,10 @@ var ownerOnly = map[string][]string{
 	"audit_chain_head":    nil,
 	"goose_db_version":    {"SELECT"},
 	"tariff_state":        {"SELECT", "UPDATE"}, // one row, moved by the tariff's triggers
+	// Four eyes: a request is decided once (UPDATE, narrowed by a trigger)
+	// and kept for ever.
+	"bank_detail_changes": {"SELECT", "INSERT", "UPDATE"},
+	"payout_voids":        {"SELECT", "INSERT", "UPDATE"},
 }
 
 // auditInsertColumns are the columns of audit_log the application may

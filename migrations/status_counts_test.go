@@ -141,6 +141,7 @@ func TestStatusCountsFollowEveryWrite(t *testing.T) {
 		INSERT INTO payouts (invoice_id, provider_id, amount, reason)
 		SELECT id, provider_id, total, 'deadline_passed' FROM invoices WHERE status = 'city_due'`)
 	wantCountsExact(t, owner, "payouts due")
+	mustExec(t, owner, confirmedBanks)
 	mustExec(t, owner, `
 		WITH b AS (INSERT INTO payout_batches (payout_count, total, ceiling, created_at, creator)
 		           VALUES (2, 630.00, 10000.00, now(), 'test') RETURNING id)

@@ -6,7 +6,7 @@ import "passd/lifecycle"
 // them, so that a status or a reason reads the same everywhere. An unknown
 // value reads as itself.
 var (
-	statusFR = lifecycle.Labels[PayoutStatus]{PayoutDue: "à payer", PayoutBatched: "dans un lot", PayoutApproved: "approuvé", PayoutPaid: "payé", PayoutCancelled: "annulé"}
+	statusFR = lifecycle.Labels[PayoutStatus]{PayoutDue: "à payer", PayoutHeld: "suspendu", PayoutBatched: "dans un lot", PayoutApproved: "approuvé", PayoutPaid: "payé", PayoutCancelled: "annulé"}
 	reasonFR = lifecycle.Labels[Reason]{
 		RightsOpened: "droits ouverts", RightsRefused: "droits refusés", NotCovered: "soins hors de la période des droits",
 		DeadlinePassed: "échéance dépassée", Prescribed: "prescription de deux ans", Withdrawn: "retirée par l'effecteur",

@@ -20,6 +20,7 @@ type PayoutStatus string
 // Payout statuses.
 const (
 	PayoutDue       PayoutStatus = "due"
+	PayoutHeld      PayoutStatus = "held" // put aside by finance, with a reason: never batched until released
 	PayoutBatched   PayoutStatus = "batched"
 	PayoutApproved  PayoutStatus = "approved"
 	PayoutPaid      PayoutStatus = "paid"
@@ -35,17 +36,21 @@ const (
 	PayoutUnbatch PayoutAction = "unbatch" // its draft or submitted batch was cancelled
 	PayoutApprove PayoutAction = "approve" // its batch was approved
 	PayoutPay     PayoutAction = "pay"     // its batch was paid
-	PayoutCancel  PayoutAction = "cancel"  // a re-decision no longer owes it
+	PayoutCancel  PayoutAction = "cancel"  // a re-decision no longer owes it, or a void was confirmed
+	PayoutHold    PayoutAction = "hold"    // finance puts it aside
+	PayoutRelease PayoutAction = "release" // finance takes it back
 )
 
 // PayoutMachine is the life of a payout; the trigger payouts_forward_only holds
 // the same table.
-var PayoutMachine = lifecycle.New([]PayoutStatus{PayoutDue, PayoutBatched, PayoutApproved, PayoutPaid, PayoutCancelled},
+var PayoutMachine = lifecycle.New([]PayoutStatus{PayoutDue, PayoutHeld, PayoutBatched, PayoutApproved, PayoutPaid, PayoutCancelled},
 	lifecycle.Edge[PayoutStatus, PayoutAction]{Action: PayoutBatch, From: []PayoutStatus{PayoutDue}, To: PayoutBatched},
 	lifecycle.Edge[PayoutStatus, PayoutAction]{Action: PayoutUnbatch, From: []PayoutStatus{PayoutBatched}, To: PayoutDue},
 	lifecycle.Edge[PayoutStatus, PayoutAction]{Action: PayoutApprove, From: []PayoutStatus{PayoutBatched}, To: PayoutApproved},
 	lifecycle.Edge[PayoutStatus, PayoutAction]{Action: PayoutPay, From: []PayoutStatus{PayoutApproved}, To: PayoutPaid},
-	lifecycle.Edge[PayoutStatus, PayoutAction]{Action: PayoutCancel, From: []PayoutStatus{PayoutDue}, To: PayoutCancelled},
+	lifecycle.Edge[PayoutStatus, PayoutAction]{Action: PayoutCancel, From: []PayoutStatus{PayoutDue, PayoutHeld}, To: PayoutCancelled},
+	lifecycle.Edge[PayoutStatus, PayoutAction]{Action: PayoutHold, From: []PayoutStatus{PayoutDue}, To: PayoutHeld},
+	lifecycle.Edge[PayoutStatus, PayoutAction]{Action: PayoutRelease, From: []PayoutStatus{PayoutHeld}, To: PayoutDue},
 )
 
 // PayoutStatuses lists every payout status, for filters.

@@ -33,6 +33,9 @@ type settingsForm struct {
 	DefaultInvoiceCeiling, DefaultDrugClassLabel                          string
 	UpdatedBy                                                             string
 	UpdatedAt                                                             string
+	// PendingBy: who asked for the régie's account shown, which waits for a
+	// finance user's confirmation ("" when none waits).
+	PendingBy, PendingAt string
 }
 
 func (s *Server) adminSettings(c echo.Context) error {
@@ -50,6 +53,16 @@ func (s *Server) adminSettings(c echo.Context) error {
 	f.OverCeiling, f.DefaultDrugClass = st.OverCeiling, days(st.DefaultDrugClass)
 	if st.UpdatedAt != nil {
 		f.UpdatedAt = FormatMoment(*st.UpdatedAt)
+	}
+	// The account asked for is what the form shows, so that saving the
+	// form again for another field does not ask for the old one back.
+	pending, err := s.billing.PendingBankChange(c.Request().Context(), 0)
+	if err != nil {
+		return err
+	}
+	if pending != nil {
+		f.RegieName, f.RegieIBAN, f.RegieBIC = pending.New.Name, pending.New.IBAN, pending.New.BIC
+		f.PendingBy, f.PendingAt = pending.RequestedBy, FormatMoment(pending.RequestedAt)
 	}
 	return s.renderSettings(c, http.StatusOK, f)
 }

@@ -14,8 +14,10 @@ import (
 )
 
 // /admin/utilisateurs: the users, their tokens (their records, never the
-// tokens themselves), revoking one, and issuing one through auth.Store as
-// `passd token create` does, with the admin as the audit rows' actor.
+// tokens themselves), revoking one, creating a user with its first token,
+// resetting a user's tokens and confirming a token another admin issued
+// (auth.Store's Enrol, Reset and ConfirmToken: no admin obtains a working
+// token of a user that exists).
 
 type userRow struct {
 	Name, Role, Provider string
@@ -45,6 +47,9 @@ type issuedPage struct {
 	Name, Role string
 	Token      string
 	ExpiresAt  string
+	// AwaitsSecondAdmin: the token works once another admin confirms it;
+	// Reset: it replaces every token the user had.
+	AwaitsSecondAdmin, Reset bool
 }
 
 func (s *Server) adminUsers(c echo.Context) error {
@@ -110,28 +115,55 @@ func (s *Server) revokeToken(c echo.Context) error {
 	return redirectWithFlash(c, "token-revoked", "/admin/utilisateurs")
 }
 
-// issueToken issues a token for an existing user or a new one, and shows
-// it once: it is stored only as its hash.
+// issueToken creates a user and shows its first token, once: it is stored
+// only as its hash. A name already taken is refused (user_exists).
 func (s *Server) issueToken(c echo.Context) error {
 	p, _ := principal(c)
 	f := tokenForm{Name: strings.TrimSpace(c.FormValue("name")), Role: strings.TrimSpace(c.FormValue("role")),
 		ProviderID: strings.TrimSpace(c.FormValue("provider_id"))}
-	req := auth.TokenRequest{Name: f.Name, Role: auth.Role(f.Role), Actor: p.Actor()}
+	req := auth.Enrolment{Name: f.Name, Role: auth.Role(f.Role), Actor: p.Actor()}
 	var err error
 	if f.ProviderID != "" {
 		if req.ProviderID, err = ident.ParseID(f.ProviderID); err != nil {
 			err = fault.Field("provider_id", "provider_id must be an id")
 		}
 	}
-	var issued auth.Issued
+	var enrolled auth.Enrolled
 	if err == nil {
-		issued, err = s.users.Issue(c.Request().Context(), req)
+		enrolled, err = s.users.Enrol(c.Request().Context(), req)
 	}
 	if err != nil {
 		return showRefusedForm(err, f.explain, func(status int) error { return s.renderUsers(c, status, f) })
 	}
 	return s.render(c, http.StatusOK, "admin-token.html", "Jeton émis",
-		issuedPage{Name: f.Name, Role: roleFR[req.Role], Token: issued.Token, ExpiresAt: FormatMoment(issued.ExpiresAt)})
+		issuedPage{Name: f.Name, Role: roleFR[req.Role], Token: enrolled.Token, ExpiresAt: FormatMoment(enrolled.ExpiresAt),
+			AwaitsSecondAdmin: enrolled.Pending})
+}
+
+// resetUser revokes every token of a user and shows the new one, which
+// works once another admin confirms it.
+func (s *Server) resetUser(c echo.Context) error {
+	p, _ := principal(c)
+	name := strings.TrimSpace(c.FormValue("name"))
+	issued, err := s.users.Reset(c.Request().Context(), p.Actor(), name)
+	if err != nil {
+		return err
+	}
+	return s.render(c, http.StatusOK, "admin-token.html", "Jetons réinitialisés",
+		issuedPage{Name: name, Token: issued.Token, ExpiresAt: FormatMoment(issued.ExpiresAt), AwaitsSecondAdmin: true, Reset: true})
+}
+
+// confirmToken is "Confirmer" on a token another admin issued.
+func (s *Server) confirmToken(c echo.Context) error {
+	p, _ := principal(c)
+	id, err := ident.ParseID(c.Param("id"))
+	if err != nil {
+		return fault.New(fault.NotFound, "no such token")
+	}
+	if err := s.users.ConfirmToken(c.Request().Context(), p.Actor(), id); err != nil {
+		return err
+	}
+	return redirectWithFlash(c, "token-confirmed", "/admin/utilisateurs")
 }
 
 // explain puts a French message next to the field an error names; false

@@ -227,7 +227,7 @@ func (s *Server) submitPayoutBatch(c echo.Context, p auth.Principal, id int64) e
 }
 
 func (s *Server) approvePayoutBatch(c echo.Context, p auth.Principal, id int64) error {
-	_, err := s.billing.ApprovePayoutBatch(c.Request().Context(), billing.Approval{Actor: p.Actor(), IsAdmin: p.Role == auth.Admin}, id)
+	_, err := s.billing.ApprovePayoutBatch(c.Request().Context(), p.Actor(), id)
 	return err
 }
 

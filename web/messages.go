@@ -116,7 +116,7 @@ var messages = map[messageKey]string{
 	{"rate", "", whyNotSaved}: "Le changement de taux n'a pas été enregistré : corrigez le champ signalé.",
 
 	{"token", "name", ""}:          fmt.Sprintf("Indiquez le nom de l'utilisateur (%d caractères au plus).", auth.MaxUserName),
-	{"token", "name", whyConflict}: "Un utilisateur porte déjà ce nom avec un autre rôle ou un autre effecteur.",
+	{"token", "name", whyConflict}: "Un utilisateur porte déjà ce nom : il renouvelle lui-même son jeton (page « Mon compte »), ou vous réinitialisez ses jetons ci-dessus.",
 	{"token", "role", ""}:          "Choisissez le rôle.",
 	{"token", "provider_id", ""}:   "Choisissez l'effecteur pour un utilisateur effecteur, et aucun pour les autres rôles.",
 	{"token", "", whyUnread}:       "Le jeton n'a pas pu être émis. Vérifiez les champs et recommencez.",

@@ -167,6 +167,8 @@ var flashes = map[string]string{
 	"job-failed":       "La tâche a échoué : voyez son erreur ci-dessous.",
 	"provider-created": "Effecteur créé.",
 	"token-revoked":    "Jeton révoqué.",
+	"token-confirmed":  "Jeton confirmé : il fonctionne désormais.",
+	"token-rotated":    "Jeton renouvelé.",
 	"settings-saved":   "Paramètres enregistrés.",
 	// The tariff's pages, and the coordinator's review.
 	"act-saved":       "Acte enregistré.",

@@ -130,3 +130,15 @@ func (s *sessions) close(ctx context.Context, id string, p auth.Principal) error
 			EntityID: strconv.FormatInt(p.UserID, 10), Before: map[string]any{"session_id": strconv.FormatInt(sessionID, 10)}})
 	}))
 }
+
+// tokenHash returns the hash of the token a live session was opened with,
+// for a rotation from the account page.
+func (s *sessions) tokenHash(ctx context.Context, id string) ([]byte, error) {
+	var hash []byte
+	err := s.pool.QueryRow(ctx, `SELECT t.hash FROM web_sessions s JOIN tokens t ON t.id = s.token_id WHERE s.hash = $1`,
+		hashSessionID(id)).Scan(&hash)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, errNoSession
+	}
+	return hash, db.Translate(err)
+}

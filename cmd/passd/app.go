@@ -147,6 +147,7 @@ func (a *app) routes() *echo.Echo {
 	g.GET("/jobs", a.listJobRuns)
 	g.POST("/jobs/:name/run", a.runJob)
 	g.GET("/reports/invariants", a.invariants)
+	httpapi.AccountRoutes(g, a.users)
 
 	// The pages in French, outside /api/v1 (package web).
 	web.New(web.Config{Pool: a.pool, Users: a.users, Throttle: a.throttle, Billing: a.billing, Claims: a.claims, Jobs: a.scheduler,

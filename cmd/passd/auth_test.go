@@ -49,7 +49,20 @@ var expectedRoles = map[string][]auth.Role{
 	"GET /api/v1/payout-batches":                                {auth.Finance, auth.Admin},
 	"GET /api/v1/payout-batches/{id}":                           {auth.Finance, auth.Admin},
 	"POST /api/v1/payout-batches/{id}/submit":                   {auth.Finance},
-	"POST /api/v1/payout-batches/{id}/approve":                  {auth.Finance, auth.Admin},
+	"POST /api/v1/payout-batches/{id}/approve":                  {auth.Finance},
+	"POST /api/v1/payout-batches/{id}/budget-override":          {auth.Admin},
+	"PATCH /api/v1/providers/{id}":                              {auth.Admin, auth.Finance},
+	"GET /api/v1/bank-changes":                                  {auth.Finance, auth.Admin},
+	"GET /api/v1/bank-changes/{id}":                             {auth.Finance, auth.Admin},
+	"POST /api/v1/bank-changes/{id}/confirm":                    {auth.Finance},
+	"POST /api/v1/bank-changes/{id}/reject":                     {auth.Finance, auth.Admin},
+	"POST /api/v1/payouts/{id}/hold":                            {auth.Finance},
+	"POST /api/v1/payouts/{id}/release":                         {auth.Finance},
+	"POST /api/v1/payouts/{id}/void":                            {auth.Finance},
+	"GET /api/v1/payout-voids":                                  {auth.Finance},
+	"POST /api/v1/payout-voids/{id}/confirm":                    {auth.Finance},
+	"POST /api/v1/payout-voids/{id}/reject":                     {auth.Finance},
+	"POST /api/v1/me/token":                                     auth.Roles,
 	"POST /api/v1/payout-batches/{id}/cancel":                   {auth.Finance},
 	"POST /api/v1/payout-batches/{id}/paid":                     {auth.Finance},
 	"GET /api/v1/payout-batches/{id}/sepa.xml":                  {auth.Finance},
@@ -96,7 +109,9 @@ type authFixture struct {
 	// A batch of each kind, so that their routes have something to name.
 	claimBatch, payoutBatch string
 	decision                string // the patient's refusal, for the correction route
-	tokens                  map[auth.Role]string
+	// A change of bank details waiting, a due payout and a void asked for.
+	bankChange, payout, payoutVoid string
+	tokens                         map[auth.Role]string
 }
 
 func newAuthFixture(t *testing.T) authFixture {
@@ -112,6 +127,12 @@ func newAuthFixture(t *testing.T) authFixture {
 	f.claimBatch = str(t, h.mustDo(t, http.StatusCreated, "POST", "/api/v1/claim-batches", h.referent, ""), "id")
 	h.cityDue(t, f.provider, h.newPatient(t, "Sy"), "A-DUE", "40.00")
 	f.payoutBatch = str(t, h.mustDo(t, http.StatusCreated, "POST", "/api/v1/payout-batches", h.finance, ""), "id")
+	later := h.cityDue(t, f.provider, h.newPatient(t, "Fall"), "A-LATE", "25.00", "26.00")
+	f.payout = str(t, h.payoutsOf(t, later[0])[0], "id")
+	f.payoutVoid = str(t, h.mustDo(t, http.StatusCreated, "POST", "/api/v1/payouts/"+str(t, h.payoutsOf(t, later[1])[0], "id")+"/void",
+		h.finance, `{"reason": "facture en double"}`), "id")
+	patched := h.mustDo(t, http.StatusOK, "PATCH", "/api/v1/providers/"+f.provider.id, h.admin, mustJSON(t, map[string]any{"iban": validIBAN2}))
+	f.bankChange = str(t, patched["pending_bank_change"].(map[string]any), "id")
 	for _, cip := range []string{"3400935955838", "3400930000007"} {
 		h.mustDo(t, http.StatusOK, "PUT", "/api/v1/drugs/"+cip, h.admin, mustJSON(t, map[string]any{"label": "Médicament", "class": 65}))
 	}
@@ -138,17 +159,23 @@ func (f authFixture) routes(t *testing.T) []route {
 			map[string]any{"claim_id": "999999", "outcome": "rejected", "reason": "inconnue"}}}),
 		"PUT /api/v1/settings": mustJSON(t, map[string]any{"regie_name": "Régie PASS", "regie_iban": validIBAN2,
 			"regie_bic": validBIC, "regie_ceiling": "10000.00", "annual_budget": "50000.00"}),
-		"POST /api/v1/payout-batches/{id}/paid": `{"paid_on": "2026-06-15"}`,
-		"POST /api/v1/acts/import":              "code;label;provider_kinds\nMCI;Majoration de coordination;nurse health_centre\n",
-		"PUT /api/v1/acts/{code}":               mustJSON(t, map[string]any{"label": "Indemnité kilométrique", "provider_kinds": []string{"nurse"}}),
-		"POST /api/v1/drugs/import":             "cip13;label;class\n3400935955838;Paracétamol 500 mg;65\n",
-		"PUT /api/v1/drugs/{cip13}":             mustJSON(t, map[string]any{"label": "Paracétamol 500 mg", "class": 65}),
+		"POST /api/v1/payout-batches/{id}/paid":            `{"paid_on": "2026-06-15"}`,
+		"POST /api/v1/payout-batches/{id}/budget-override": `{"reason": "épidémie hivernale"}`,
+		"PATCH /api/v1/providers/{id}":                     `{"kind": "general_practitioner"}`,
+		"POST /api/v1/bank-changes/{id}/reject":            `{"reason": "RIB illisible"}`,
+		"POST /api/v1/payouts/{id}/hold":                   `{"reason": "à vérifier"}`,
+		"POST /api/v1/payouts/{id}/void":                   `{"reason": "facture en double"}`,
+		"POST /api/v1/acts/import":                         "code;label;provider_kinds\nMCI;Majoration de coordination;nurse health_centre\n",
+		"PUT /api/v1/acts/{code}":                          mustJSON(t, map[string]any{"label": "Indemnité kilométrique", "provider_kinds": []string{"nurse"}}),
+		"POST /api/v1/drugs/import":                        "cip13;label;class\n3400935955838;Paracétamol 500 mg;65\n",
+		"PUT /api/v1/drugs/{cip13}":                        mustJSON(t, map[string]any{"label": "Paracétamol 500 mg", "class": 65}),
 		"POST /api/v1/rates": mustJSON(t, map[string]any{"regime": "puma", "rate_class": "nurse", "effective_from": "2027-01-01",
 			"rate": "0.60", "reason": "arrêté du 1er décembre 2026"}),
 	}
 	// The id each collection's {id} names.
 	ids := map[string]string{"providers": f.provider.id, "patients": f.patient.id, "invoices": f.invoice,
-		"claim-batches": f.claimBatch, "payout-batches": f.payoutBatch}
+		"claim-batches": f.claimBatch, "payout-batches": f.payoutBatch, "bank-changes": f.bankChange, "payouts": f.payout,
+		"payout-voids": f.payoutVoid}
 	var out []route
 	for _, op := range f.app.contract.Operations() {
 		if op.Public {
@@ -334,7 +361,18 @@ func TestEveryRouteLetsTheRightRolesThrough(t *testing.T) {
 	f := newAuthFixture(t)
 	for _, r := range f.routes(t) {
 		for _, role := range r.allowed {
-			rec := f.doRaw(t, r.method, r.path, f.tokens[role], r.body, r.headers...)
+			token := f.tokens[role]
+			if r.path == "/api/v1/me/token" {
+				// Renewing revokes the caller's token: renew one of its own.
+				var provider int64
+				if role == auth.Provider {
+					if _, err := fmt.Sscan(f.provider.id, &provider); err != nil {
+						t.Fatal(err)
+					}
+				}
+				token = f.user(t, "renews-"+string(role), role, provider)
+			}
+			rec := f.doRaw(t, r.method, r.path, token, r.body, r.headers...)
 			status, body := rec.Code, rec.Body.String()
 			// A second allowed role may meet a conflict (the provider
 			// already exists, the invoice is already cancelled): that is

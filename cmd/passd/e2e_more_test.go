@@ -141,9 +141,9 @@ func TestE2EPayoutBatch(t *testing.T) {
 	p := startPassd(t, "passd", url)
 	p.waitStartupRuns(pool)
 
-	e2eAPI(t, p.base, admin, http.StatusOK, "PUT", "/api/v1/settings", map[string]any{
+	confirmRegie(t, p.base, financeB, e2eAPI(t, p.base, admin, http.StatusOK, "PUT", "/api/v1/settings", map[string]any{
 		"regie_name": "Régie PASS de la Ville d'Évry", "regie_iban": validIBAN2, "regie_bic": validBIC,
-		"regie_ceiling": "10000.00", "annual_budget": "50000.00"})
+		"regie_ceiling": "10000.00", "annual_budget": "50000.00"}))
 	// Cared for 20 days ago with a deadline of 5 days, the patient's AME
 	// application still undecided: the deadline job owes it from the city.
 	patient := seed.patients(1)[0]

@@ -44,6 +44,7 @@ var e2eRoleByPrefix = map[string]auth.Role{
 	"/cpam/":        auth.CPAMReferent,
 	"/finances":     auth.Finance,
 	"/admin":        auth.Admin,
+	"/compte":       auth.Coordinator, // every role has one; the coordinator's is walked
 }
 
 // e2eDownloads are GET routes of web/ that answer a file, not a page: axe
@@ -167,9 +168,9 @@ func TestE2EEveryPage(t *testing.T) {
 	// city-due payout in a payout batch, through the API and the jobs as
 	// the people would have done it (seeded after start-up, so that the
 	// jobs' start-up runs do not race it).
-	e2eAPI(t, p.base, tokens[auth.Admin], http.StatusOK, "PUT", "/api/v1/settings", map[string]any{
-		"regie_name": "Régie PASS de la Ville d'Évry", "regie_iban": validIBAN2, "regie_bic": validBIC,
-		"regie_ceiling": "10000.00", "annual_budget": "50000.00"})
+	confirmRegie(t, p.base, seed.user("Contrôle Finances", auth.Finance, 0), e2eAPI(t, p.base, tokens[auth.Admin], http.StatusOK, "PUT",
+		"/api/v1/settings", map[string]any{"regie_name": "Régie PASS de la Ville d'Évry", "regie_iban": validIBAN2, "regie_bic": validBIC,
+			"regie_ceiling": "10000.00", "annual_budget": "50000.00"}))
 	patients := seed.patients(2)
 	opened, waiting := patients[0], patients[1]
 	careDate := calendar.Today(time.Now()).AddDays(-3)

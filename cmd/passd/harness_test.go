@@ -45,7 +45,9 @@ type harness struct {
 	clock atomic.Int64 // unix nanoseconds
 
 	// One user per non-provider role; provider users are made per provider.
-	admin, coordinator, referent, finance string
+	// checker is a second finance user: the other pair of eyes that
+	// confirms bank details and approves batches finance prepared.
+	admin, coordinator, referent, finance, checker string
 }
 
 // newHarness wires passd on a fresh database with the fixed clock and
@@ -85,6 +87,7 @@ func newHarnessLogging(t *testing.T, logger *slog.Logger) *harness {
 	h.coordinator = h.user(t, "coordinator", auth.Coordinator, 0)
 	h.referent = h.user(t, "referent", auth.CPAMReferent, 0)
 	h.finance = h.user(t, "finance", auth.Finance, 0)
+	h.checker = h.user(t, "checker", auth.Finance, 0)
 	return h
 }
 
@@ -363,11 +366,23 @@ func (h *harness) newProvider(t *testing.T, name, kind, rpps string) providerFix
 	body := mustJSON(t, map[string]any{"kind": kind, "name": name, "rpps": rpps, "iban": validIBAN, "bic": validBIC})
 	got := h.mustDo(t, http.StatusCreated, "POST", "/api/v1/providers", h.admin, body)
 	id := str(t, got, "id")
+	h.confirmBank(t, got["pending_bank_change"])
 	var n int64
 	if _, err := fmt.Sscan(id, &n); err != nil {
 		t.Fatalf("provider id %q: %v", id, err)
 	}
 	return providerFixture{id: id, token: h.user(t, "user-of-"+name, auth.Provider, n)}
+}
+
+// confirmBank confirms, as h.checker, the change of bank details an
+// answer says waits (pending_bank_change, pending_regie_change).
+func (h *harness) confirmBank(t *testing.T, pending any) map[string]any {
+	t.Helper()
+	change, ok := pending.(map[string]any)
+	if !ok {
+		t.Fatalf("no change of bank details waits: %v", pending)
+	}
+	return h.mustDo(t, http.StatusOK, "POST", "/api/v1/bank-changes/"+str(t, change, "id")+"/confirm", h.checker, "")
 }
 
 // patientFixture is a patient file opened by the coordinator.

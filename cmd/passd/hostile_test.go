@@ -29,6 +29,7 @@ import (
 
 	"passd/api"
 	"passd/api/apitest"
+	"passd/auth"
 )
 
 // minHostileCases keeps the table from shrinking without anyone noticing.
@@ -551,15 +552,18 @@ func tokenCases(r hostileRoute) []hostileCase {
 		return hostileCase{name: name, auth: []string{}, path: r.path(r.id) + sep + query, body: r.body, want: failed}
 	}
 	tok := r.token
-	return []hostileCase{
+	other := []hostileCase{c("lower-case bearer with another role's token", []string{"bearer " + r.other}, forbidden),
+		c("another role's token", []string{"Bearer " + r.other}, forbidden)}
+	if r.other == "" { // every role may call it
+		other = nil
+	}
+	return append(other, []hostileCase{
 		withQuery("token in the query", "token="+tok),
 		withQuery("access_token in the query", "access_token="+tok),
 		{name: "token in a cookie", auth: []string{}, body: r.body, headers: []string{"Cookie", "token=" + tok}, want: failed},
 		c("Basic credentials", []string{"Basic " + base64.StdEncoding.EncodeToString([]byte("admin:"+tok))}, failed),
 		c("Token scheme", []string{"Token " + tok}, failed),
 		c("no scheme", []string{tok}, failed),
-		c("lower-case bearer with another role's token", []string{"bearer " + r.other}, forbidden),
-		c("another role's token", []string{"Bearer " + r.other}, forbidden),
 		c("two Authorization headers, the token first", []string{"Bearer " + tok, "Bearer passd_x"}, failed),
 		c("two Authorization headers, the token second", []string{"Bearer passd_x", "Bearer " + tok}, failed),
 		c("two tokens in one header", []string{"Bearer " + tok + ", Bearer " + tok}, failed),
@@ -573,7 +577,7 @@ func tokenCases(r hostileRoute) []hostileCase {
 		c("the token upper-cased", []string{"Bearer " + strings.ToUpper(tok)}, failed),
 		c("an empty bearer", []string{"Bearer "}, failed),
 		c("the token as a JSON string", []string{`Bearer "` + tok + `"`}, failed),
-	}
+	}...)
 }
 
 // fieldCases put hostile values in each member of the body, and take the
@@ -722,12 +726,13 @@ func hostileFixture(t *testing.T, h *harness) []hostileRoute {
 	t.Helper()
 	gp := h.newProvider(t, "Dr Hostile", "general_practitioner", "10000000001")
 	patient := h.newPatient(t, "Diallo")
+	h.setRegie(t, "10000.00", "50000.00")
 	pending := str(t, h.submit(t, gp, patient, "H-PENDING", "2026-06-01"), "id")
 	// An invoice over the act's ceiling, held for the coordinator's review
 	// while the settings say so; then they refuse again, so that no case
 	// of POST /invoices is held rather than refused.
 	overCeiling := func(action string) {
-		h.mustDo(t, http.StatusOK, "PUT", "/api/v1/settings", h.admin, mustJSON(t, map[string]any{"regie_name": "Régie PASS",
+		h.mustDo(t, http.StatusOK, "PUT", "/api/v1/settings", h.admin, mustJSON(t, map[string]any{"regie_name": "Régie PASS de la Ville d'Évry",
 			"regie_iban": validIBAN2, "regie_bic": validBIC, "regie_ceiling": "10000.00", "annual_budget": "50000.00", "over_ceiling": action}))
 	}
 	overCeiling("review")
@@ -756,7 +761,26 @@ func hostileFixture(t *testing.T, h *harness) []hostileRoute {
 	draft := str(t, h.pbDraftFor(t, h.finance, due[0].id), "id")
 	submitted := str(t, h.pbDraftFor(t, h.finance, due[1].id), "id")
 	h.mustDo(t, http.StatusOK, "POST", pbPath(submitted, "submit"), h.finance, "")
-	approved := str(t, h.pbApproved(t, h.admin, due[2].id), "id")
+	approved := str(t, h.pbApproved(t, h.checker, due[2].id), "id")
+
+	// Money under four eyes: payouts to hold, release and void, voids to
+	// decide, and changes of bank details to decide.
+	held := h.newProvider(t, "Cabinet H", "nurse", "10000000200")
+	var payouts [5]string
+	for i, inv := range h.cityDue(t, held, h.newPatient(t, "Payé"), "H-HOLD", "11.00", "12.00", "13.00", "14.00", "15.00") {
+		payouts[i] = str(t, h.payoutsOf(t, inv)[0], "id")
+	}
+	h.mustDo(t, http.StatusOK, "POST", "/api/v1/payouts/"+payouts[1]+"/hold", h.finance, `{"reason": "à vérifier"}`)
+	var voids [2]string
+	for i, p := range payouts[3:] {
+		voids[i] = str(t, h.mustDo(t, http.StatusCreated, "POST", "/api/v1/payouts/"+p+"/void", h.finance, `{"reason": "doublon"}`), "id")
+	}
+	var changes [2]string
+	for i, pr := range []providerFixture{due[0], due[1]} {
+		patched := h.mustDo(t, http.StatusOK, "PATCH", "/api/v1/providers/"+pr.id, h.finance, mustJSON(t, map[string]any{"iban": validIBAN2}))
+		changes[i] = str(t, patched["pending_bank_change"].(map[string]any), "id")
+	}
+	renews := h.user(t, "renews", auth.Coordinator, 0)
 
 	invoice := invoiceBody(t, patient.fileNumber, "H-NEW", "2026-06-01", line{"G", "30.00", 1})
 	returnBody := mustJSON(t, map[string]any{"lines": []any{map[string]any{
@@ -802,7 +826,7 @@ func hostileFixture(t *testing.T, h *harness) []hostileRoute {
 		{method: "POST", pattern: "/api/v1/claim-batches/:id/returns", label: "CSV", id: claimBatch, token: h.referent, other: h.finance,
 			body: returnCSV, ctype: "text/csv"},
 		{method: "PUT", pattern: "/api/v1/settings", token: h.admin, other: h.finance, text: "regie_name",
-			body: mustJSON(t, map[string]any{"regie_name": "Régie PASS", "regie_iban": validIBAN2, "regie_bic": validBIC,
+			body: mustJSON(t, map[string]any{"regie_name": "Régie PASS de la Ville d'Évry", "regie_iban": validIBAN2, "regie_bic": validBIC,
 				"regie_ceiling": "10000.00", "annual_budget": "50000.00", "deadline_days": 90}),
 			fields: []hostileField{{"regie_name", freeText, true}, {"regie_iban", idString, true}, {"regie_bic", idString, true},
 				{"regie_ceiling", amountValue, true}, {"annual_budget", amountValue, true}, {"deadline_days", countValue, false}}},
@@ -810,8 +834,23 @@ func hostileFixture(t *testing.T, h *harness) []hostileRoute {
 			body:   mustJSON(t, map[string]any{"provider_id": due[3].id}),
 			fields: []hostileField{{"provider_id", numericID, false}}},
 		{method: "POST", pattern: "/api/v1/payout-batches/:id/submit", id: draft, token: h.finance, other: h.admin},
-		{method: "POST", pattern: "/api/v1/payout-batches/:id/approve", id: submitted, token: h.admin, other: h.coordinator,
-			body: `{"override":false}`, fields: []hostileField{{"override", flagValue, false}}},
+		{method: "POST", pattern: "/api/v1/payout-batches/:id/budget-override", id: submitted, token: h.admin, other: h.finance, text: "reason",
+			body: `{"reason": "épidémie hivernale"}`, fields: []hostileField{{"reason", freeText, true}}},
+		{method: "POST", pattern: "/api/v1/payout-batches/:id/approve", id: submitted, token: h.checker, other: h.coordinator},
+		{method: "PATCH", pattern: "/api/v1/providers/:id", id: held.id, token: h.admin, other: h.coordinator, text: "name",
+			body:   mustJSON(t, map[string]any{"kind": "nurse", "name": "Cabinet H bis", "iban": validIBAN2, "bic": validBIC}),
+			fields: []hostileField{{"kind", enumValue, false}, {"name", freeText, false}, {"iban", idString, false}, {"bic", idString, false}}},
+		{method: "POST", pattern: "/api/v1/bank-changes/:id/confirm", id: changes[0], token: h.checker, other: h.coordinator},
+		{method: "POST", pattern: "/api/v1/bank-changes/:id/reject", id: changes[1], token: h.admin, other: h.coordinator, text: "reason",
+			body: `{"reason": "RIB illisible"}`, fields: []hostileField{{"reason", freeText, true}}},
+		{method: "POST", pattern: "/api/v1/payouts/:id/hold", id: payouts[0], token: h.finance, other: h.admin, text: "reason",
+			body: `{"reason": "facture à vérifier"}`, fields: []hostileField{{"reason", freeText, true}}},
+		{method: "POST", pattern: "/api/v1/payouts/:id/release", id: payouts[1], token: h.finance, other: h.admin},
+		{method: "POST", pattern: "/api/v1/payouts/:id/void", id: payouts[2], token: h.finance, other: h.admin, text: "reason",
+			body: `{"reason": "facture en double"}`, fields: []hostileField{{"reason", freeText, true}}},
+		{method: "POST", pattern: "/api/v1/payout-voids/:id/confirm", id: voids[0], token: h.checker, other: h.admin},
+		{method: "POST", pattern: "/api/v1/payout-voids/:id/reject", id: voids[1], token: h.checker, other: h.admin},
+		{method: "POST", pattern: "/api/v1/me/token", token: renews, other: ""},
 		{method: "POST", pattern: "/api/v1/payout-batches/:id/cancel", id: draft, token: h.finance, other: h.admin},
 		{method: "POST", pattern: "/api/v1/payout-batches/:id/paid", id: approved, token: h.finance, other: h.admin,
 			body: mustJSON(t, map[string]any{"paid_on": today}), fields: []hostileField{{"paid_on", dateValue, true}}},

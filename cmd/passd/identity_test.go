@@ -143,8 +143,12 @@ func (l *lifecycle) reachable(t *testing.T, token string) []recordedAnswer {
 	// identity, nor does the catalogue).
 	const drug = "3400935955838"
 	l.mustDo(t, http.StatusOK, "PUT", "/api/v1/drugs/"+drug, l.admin, `{"label": "Paracétamol 500 mg", "class": 65}`)
+	var bankChange string
+	if err := l.app.pool.QueryRow(t.Context(), `SELECT min(id)::text FROM bank_detail_changes`).Scan(&bankChange); err != nil {
+		t.Fatal(err)
+	}
 	param := map[string]string{"providers": l.gp.id, "patients": l.paid.id, "invoices": l.paid.invoice,
-		"claim-batches": l.claimBatch, "payout-batches": l.payoutBatch, "acts": "G", "drugs": drug}
+		"claim-batches": l.claimBatch, "payout-batches": l.payoutBatch, "acts": "G", "drugs": drug, "bank-changes": bankChange}
 	var out []recordedAnswer
 	for _, r := range l.app.echo.Routes() {
 		if r.Method != http.MethodGet || !strings.HasPrefix(r.Path, "/api/v1/") {

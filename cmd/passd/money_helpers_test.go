@@ -32,12 +32,18 @@ func (h *harness) newFinance(t *testing.T, name string) string {
 	return h.user(t, name, auth.Finance, 0)
 }
 
-// setRegie sets the régie's account, ceiling and budget as the admin.
+// setRegie sets the régie's account, ceiling and budget as the admin, a
+// change of the account confirmed by h.checker.
 func (h *harness) setRegie(t *testing.T, ceiling, budget string) map[string]any {
 	t.Helper()
-	return h.mustDo(t, http.StatusOK, "PUT", "/api/v1/settings", h.admin, mustJSON(t, map[string]any{
+	put := h.mustDo(t, http.StatusOK, "PUT", "/api/v1/settings", h.admin, mustJSON(t, map[string]any{
 		"regie_name": "Régie PASS de la Ville d'Évry", "regie_iban": validIBAN2, "regie_bic": validBIC,
 		"regie_ceiling": ceiling, "annual_budget": budget}))
+	if put["pending_regie_change"] != nil {
+		h.confirmBank(t, put["pending_regie_change"])
+		put = h.mustDo(t, http.StatusOK, "GET", "/api/v1/settings", h.admin, "")
+	}
+	return put
 }
 
 // anyAct is one act at price that every kind of provider may bill: a CCAM

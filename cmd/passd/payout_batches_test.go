@@ -241,7 +241,7 @@ func TestPayoutBatchFromDraftToPaidWithFourEyesAndItsSEPAFile(t *testing.T) {
 	// An approved batch is frozen.
 	h.pbRefused(t, "cancel after approval", "POST", pbPath(id, "cancel"), preparer, "", http.StatusConflict, "batch_status", "")
 	h.pbRefused(t, "cancel after approval by the approver", "POST", pbPath(id, "cancel"), approver, "", http.StatusConflict, "batch_status", "")
-	h.pbRefused(t, "approve twice", "POST", pbPath(id, "approve"), h.admin, "", http.StatusConflict, "batch_status", "")
+	h.pbRefused(t, "approve twice", "POST", pbPath(id, "approve"), h.checker, "", http.StatusConflict, "batch_status", "")
 
 	// The SEPA file, on the Monday of the approval: written from what the
 	// approval froze; the download leaves one audit row.
@@ -371,7 +371,9 @@ func TestSEPAFileCarriesOnlyWhatItsSchemaAccepts(t *testing.T) {
 	// 11-character BIC.
 	longName := "Centre de santé municipal Simone Veil & Associés — Maison pluriprofessionnelle de santé d'Évry"
 	body := mustJSON(t, map[string]any{"kind": "health_centre", "name": longName, "rpps": "10000000001", "iban": validIBAN2, "bic": "PSSTFRPPLYO"})
-	centre := str(t, h.mustDo(t, http.StatusCreated, "POST", "/api/v1/providers", h.admin, body), "id")
+	created := h.mustDo(t, http.StatusCreated, "POST", "/api/v1/providers", h.admin, body)
+	h.confirmBank(t, created["pending_bank_change"])
+	centre := str(t, created, "id")
 	centreUser := providerFixture{id: centre, token: h.user(t, "centre", auth.Provider, int64(mustAtoi(t, centre)))}
 	h.cityDue(t, centreUser, p, "S", "12.34")
 	id := str(t, h.pbApproved(t, approver, centre), "id")
@@ -513,20 +515,28 @@ func TestPayoutBatchApprovalKeepsToTheAnnualBudget(t *testing.T) {
 	if d, _ := body["error"].(map[string]any)["details"].(map[string]any); d["budget"] != "50.00" || d["used"] != "40.00" {
 		t.Errorf("budget_exceeded details = %v, want budget 50.00, used 40.00", body["error"])
 	}
-	h.pbRefused(t, "over the budget, as admin", "POST", pbPath(id, "approve"), h.admin, `{"override": false}`, http.StatusConflict, "budget_exceeded", "")
-	// Only an admin may override.
-	h.pbRefused(t, "finance overrides", "POST", pbPath(id, "approve"), approver, `{"override": true}`, http.StatusForbidden, "forbidden", "override")
-	h.pbRefused(t, "override not a boolean", "POST", pbPath(id, "approve"), h.admin, `{"override": "yes"}`, http.StatusUnprocessableEntity, "invalid", "override")
+	// An admin does not approve; finance does not give leave to overspend.
+	h.pbRefused(t, "over the budget, as admin", "POST", pbPath(id, "approve"), h.admin, "", http.StatusForbidden, "forbidden", "")
+	h.pbRefused(t, "finance overrides", "POST", pbPath(id, "budget-override"), approver, `{"reason": "urgence"}`, http.StatusForbidden, "forbidden", "")
+	h.pbRefused(t, "override without a reason", "POST", pbPath(id, "budget-override"), h.admin, `{"reason": " "}`, http.StatusUnprocessableEntity, "invalid", "reason")
 
-	approved := h.mustDo(t, http.StatusOK, "POST", pbPath(id, "approve"), h.admin, `{"override": true}`)
-	wantFields(t, "overridden", approved, map[string]any{"status": "approved", "approved_by": "admin", "budget_override": true, "total": "30.00"})
+	// The second pair of eyes on an overspend: an admin's leave, with its
+	// reason, then a finance user's approval.
+	leave := h.mustDo(t, http.StatusOK, "POST", pbPath(id, "budget-override"), h.admin, `{"reason": "épidémie de grippe : délibération du 3 juin"}`)
+	wantFields(t, "leave given", leave, map[string]any{"status": "submitted", "budget_override_by": "admin",
+		"budget_override_reason": "épidémie de grippe : délibération du 3 juin", "budget_override": false})
+	h.pbRefused(t, "leave given twice", "POST", pbPath(id, "budget-override"), h.admin, `{"reason": "encore"}`, http.StatusConflict, "already_decided", "")
+	approved := h.mustDo(t, http.StatusOK, "POST", pbPath(id, "approve"), approver, "")
+	wantFields(t, "overridden", approved, map[string]any{"status": "approved", "approved_by": "finance-b", "budget_override": true,
+		"budget_override_by": "admin", "total": "30.00"})
 	var after map[string]any
 	var actor string
 	if err := h.app.pool.QueryRow(t.Context(), `SELECT actor, after FROM audit_log WHERE action = 'payout_batch.approve' AND entity_id = $1`, id).
 		Scan(&actor, &after); err != nil {
 		t.Fatalf("audit of the approval: %v", err)
 	}
-	if actor != "admin" || after["budget_override"] != true || after["budget"] != "50.00" || after["used_before"] != "40.00" {
+	if actor != "finance-b" || after["budget_override"] != true || after["budget"] != "50.00" || after["used_before"] != "40.00" ||
+		after["budget_override_by"] != "admin" {
 		t.Errorf("audit of the overriding approval: actor %s, after %v", actor, after)
 	}
 	var firstAfter map[string]any
@@ -690,7 +700,7 @@ func TestPayoutBatchRefusesWhatItsStateForbids(t *testing.T) {
 		{"submit a submitted batch", "POST", pbPath(submitted, "submit"), h.finance, "", 409, "batch_status", ""},
 		{"submit an approved batch", "POST", pbPath(approved, "submit"), approver, "", 409, "batch_status", ""},
 		{"approve a draft", "POST", pbPath(draft, "approve"), approver, "", 409, "batch_status", ""},
-		{"approve an approved batch", "POST", pbPath(approved, "approve"), h.admin, "", 409, "batch_status", ""},
+		{"approve an approved batch", "POST", pbPath(approved, "approve"), h.checker, "", 409, "batch_status", ""},
 		{"paid on a draft", "POST", pbPath(draft, "paid"), h.finance, paidToday, 409, "batch_status", ""},
 		{"paid on a submitted batch", "POST", pbPath(submitted, "paid"), h.finance, paidToday, 409, "batch_status", ""},
 		{"paid_on in the future", "POST", pbPath(approved, "paid"), h.finance, `{"paid_on": "2026-06-16"}`, 422, "invalid", "paid_on"},
@@ -804,11 +814,19 @@ func TestSettingsAreValidatedAndSetTheDeadline(t *testing.T) {
 	h.pbRefused(t, "finance sets the settings", "PUT", "/api/v1/settings", h.finance, with("deadline_days", 30), http.StatusForbidden, "forbidden", "")
 
 	// A valid PUT, with an IBAN written as on a RIB: stored canonical.
+	// The limits are in force at once; the régie's account waits for a
+	// finance user's confirmation, and is stored canonical.
 	put := h.mustDo(t, http.StatusOK, "PUT", "/api/v1/settings", h.admin, with("regie_iban", "fr18 3000 6000 0100 0009 8765 432"))
+	wantFields(t, "put", put, map[string]any{"regie_name": "", "regie_iban": "", "regie_bic": "",
+		"regie_ceiling": "5000.00", "annual_budget": "120000.00", "deadline_days": 30, "deadline_days_is_default": false,
+		"updated_at": "2026-06-15T10:00:00Z", "updated_by": "admin"})
+	pending, _ := put["pending_regie_change"].(map[string]any)
+	wantFields(t, "pending régie", pending, map[string]any{"status": "pending", "requested_by": "admin", "provider_id": nil,
+		"details": map[string]any{"name": "Régie PASS de la Ville d'Évry", "iban": validIBAN2, "bic": validBIC}})
+	h.confirmBank(t, pending)
 	want := map[string]any{"regie_name": "Régie PASS de la Ville d'Évry", "regie_iban": validIBAN2, "regie_bic": validBIC,
 		"regie_ceiling": "5000.00", "annual_budget": "120000.00", "deadline_days": 30, "deadline_days_is_default": false,
-		"updated_at": "2026-06-15T10:00:00Z", "updated_by": "admin"}
-	wantFields(t, "put", put, want)
+		"updated_at": "2026-06-15T10:00:00Z", "updated_by": "admin", "pending_regie_change": nil}
 	wantFields(t, "get", h.mustDo(t, http.StatusOK, "GET", "/api/v1/settings", h.finance, ""), want)
 	if n := h.count(t, "audit_log", "action = 'settings.update'"); n != 1 {
 		t.Errorf("%d settings.update audit rows, want 1", n)

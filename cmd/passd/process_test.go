@@ -345,7 +345,25 @@ func (s *seeder) provider(kind string) int64 {
 	if err != nil {
 		s.t.Fatalf("seed provider: %v", err)
 	}
+	// Its bank details confirmed, as the operator's CLI records them.
+	if _, err := s.pool.Exec(context.Background(), `
+		WITH c AS (INSERT INTO bank_detail_changes (provider_id, name, iban, bic, requested_at, status, decided_at)
+		           SELECT id, name, iban, bic, now(), 'confirmed', now() FROM providers WHERE id = $1 RETURNING id)
+		UPDATE providers SET bank_change_id = (SELECT id FROM c) WHERE id = $1`, id); err != nil {
+		s.t.Fatalf("seed provider's bank details: %v", err)
+	}
 	return id
+}
+
+// confirmRegie confirms, with a finance token, the change of the régie's
+// account a PUT /settings answer says waits.
+func confirmRegie(t *testing.T, base, finance string, put map[string]any) {
+	t.Helper()
+	change, ok := put["pending_regie_change"].(map[string]any)
+	if !ok {
+		return
+	}
+	e2eAPI(t, base, finance, http.StatusOK, "POST", "/api/v1/bank-changes/"+fmt.Sprint(change["id"])+"/confirm", nil)
 }
 
 // user creates a user as `passd token create` does and returns its token.

@@ -17,7 +17,7 @@ func TestTheSEPAFileIsTheOneApproved(t *testing.T) {
 	h.setRegie(t, "10000.00", "50000.00")
 	nurse := h.newProvider(t, "Cabinet Lilas", "nurse", "10000000061")
 	h.cityDue(t, nurse, h.newPatient(t, "Diallo"), "S", "40.00", "12.50")
-	batch := h.pbApproved(t, h.admin, "")
+	batch := h.pbApproved(t, h.checker, "")
 	id := str(t, batch, "id")
 	download := func() []byte {
 		t.Helper()

@@ -103,7 +103,7 @@ func TestWebAdminIssuesAndRevokesTokens(t *testing.T) {
 
 	page := htmlText(b.page(t, http.StatusOK, "/admin/utilisateurs"))
 	wantContains(t, "the users page", page, "<h2>user-of-Dr Martin</h2>", "Rôle : effecteur — effecteur : Dr Martin",
-		"Rôle : finances", "Émettre le jeton</button>", `<label for="role">Rôle</label>`)
+		"Rôle : finances", "Créer l'utilisateur</button>", `<label for="role">Rôle</label>`, "Réinitialiser ses jetons")
 	for _, token := range []string{h.admin, h.finance, gp.token} {
 		if strings.Contains(page, token) {
 			t.Fatalf("the users page shows a token")
@@ -163,7 +163,8 @@ func TestWebAdminIssuesAndRevokesTokens(t *testing.T) {
 		form url.Values
 		want string
 	}{
-		{url.Values{"name": {"Claire"}, "role": {"finance"}}, "Un utilisateur porte déjà ce nom avec un autre rôle"},
+		{url.Values{"name": {"Claire"}, "role": {"finance"}}, "Un utilisateur porte déjà ce nom : il renouvelle lui-même son jeton"},
+		{url.Values{"name": {"finance"}, "role": {"finance"}}, "Un utilisateur porte déjà ce nom"},
 		{url.Values{"name": {"Paul"}, "role": {"provider"}}, `id="provider_id-error">Choisissez l'effecteur`},
 		{url.Values{"name": {"Paul"}, "role": {"boss"}}, `id="role-error">Choisissez le rôle.`},
 		{url.Values{"name": {" "}, "role": {"finance"}}, `id="name-error">Indiquez le nom`},
@@ -203,12 +204,14 @@ func TestWebAdminSettingsStoreWhatTheAPIWould(t *testing.T) {
 	if code != http.StatusSeeOther || loc != "/admin/parametres" {
 		t.Fatalf("Enregistrer: %d → %q:\n%s", code, loc, body)
 	}
+	page = htmlText(b.page(t, http.StatusOK, "/admin/parametres"))
+	wantContains(t, "the saved settings", page, "Paramètres enregistrés.", `value="10000.50"`, `value="45"`, `value="90"`, "par admin",
+		"a été demandé par admin", `value="Régie PASS d'Évry"`)
+	h.confirmBank(t, h.mustDo(t, http.StatusOK, "GET", "/api/v1/settings", h.admin, "")["pending_regie_change"])
 	got := h.mustDo(t, http.StatusOK, "GET", "/api/v1/settings", h.admin, "")
 	wantFields(t, "the settings", got, map[string]any{"regie_name": "Régie PASS d'Évry", "regie_iban": validIBAN2, "regie_bic": validBIC,
 		"regie_ceiling": "10000.50", "annual_budget": "120000.00", "deadline_days": float64(45), "deadline_days_is_default": false, "updated_by": "admin",
 		"ame_lookback_days": float64(20), "submission_limit_days": float64(400), "recovery_offset_days": float64(90)})
-	page = htmlText(b.page(t, http.StatusOK, "/admin/parametres"))
-	wantContains(t, "the saved settings", page, "Paramètres enregistrés.", `value="10000.50"`, `value="45"`, `value="90"`, "par admin")
 
 	// Blank deadline: the server's default, as when the API leaves it out.
 	form.Set("deadline_days", "")
