@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/netip"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -125,6 +126,7 @@ func (a *app) routes() *echo.Echo {
 	e.IPExtractor = clientAddress(a.cfg.TrustedProxies)
 	// Outermost, so that a recovered panic is logged and counted too.
 	e.Use(a.observe)
+	e.Use(strictTransport(a.cfg.TrustedProxies))
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true, LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
 		a.logger.ErrorContext(c.Request().Context(), "panic", "route", c.Path(), "error", err.Error(), "stack", string(stack))
 		return err
@@ -238,7 +240,8 @@ func (a *app) runJob(c echo.Context) error {
 }
 
 // clientAddress is who a request comes from, for the throttle of failed
-// authentications: the connection's peer, which a client cannot choose.
+// authentications (API and sign-in page, both through Echo's RealIP): the
+// connection's peer, which a client cannot choose.
 // Behind trusted proxies only, the nearest untrusted address of
 // X-Forwarded-For.
 func clientAddress(trusted []netip.Prefix) echo.IPExtractor {
@@ -250,6 +253,72 @@ func clientAddress(trusted []netip.Prefix) echo.IPExtractor {
 		opts = append(opts, echo.TrustIPRange(&net.IPNet{IP: p.Addr().AsSlice(), Mask: net.CIDRMask(p.Bits(), p.Addr().BitLen())}))
 	}
 	return echo.ExtractIPFromXFFHeader(opts...)
+}
+
+// strictTransportSecurity is the HSTS header's value. A year: long enough
+// that a provider who signs in once a month never again starts on plain
+// HTTP, where a token or a session cookie could be read on the way; the
+// value browsers' preload lists ask for, should the city add its domain.
+// Without includeSubDomains: passd does not own the city's other hosts,
+// and some of them may still serve plain HTTP.
+const strictTransportSecurity = "max-age=31536000"
+
+// strictTransport sends Strict-Transport-Security on the answers to
+// requests that came over TLS (cameOverTLS), and never to one that came
+// over plain HTTP: a browser would then hold passd's address to HTTPS,
+// where passd may not be served at all.
+func strictTransport(trusted []netip.Prefix) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			if cameOverTLS(c.Request(), trusted) {
+				c.Response().Header().Set("Strict-Transport-Security", strictTransportSecurity)
+			}
+			return next(c)
+		}
+	}
+}
+
+// cameOverTLS reports whether the request reached passd over TLS: its own
+// connection is TLS, or its peer is one of the trusted proxies and says
+// X-Forwarded-Proto: https. Only the nearest proxy's word counts (the last
+// value, which a proxy that appends adds after whatever the client sent);
+// a client that is not a trusted proxy is never believed.
+func cameOverTLS(r *http.Request, trusted []netip.Prefix) bool {
+	if r.TLS != nil {
+		return true
+	}
+	if !fromTrustedProxy(r.RemoteAddr, trusted) {
+		return false
+	}
+	values := r.Header.Values("X-Forwarded-Proto")
+	if len(values) == 0 {
+		return false
+	}
+	proto := values[len(values)-1]
+	if i := strings.LastIndexByte(proto, ','); i >= 0 {
+		proto = proto[i+1:]
+	}
+	return strings.EqualFold(strings.TrimSpace(proto), "https")
+}
+
+// fromTrustedProxy reports whether the connection's peer (remoteAddr,
+// host:port) lies in one of the trusted ranges.
+func fromTrustedProxy(remoteAddr string, trusted []netip.Prefix) bool {
+	host, _, err := net.SplitHostPort(remoteAddr)
+	if err != nil {
+		host = remoteAddr
+	}
+	addr, err := netip.ParseAddr(host)
+	if err != nil {
+		return false
+	}
+	addr = addr.Unmap()
+	for _, p := range trusted {
+		if p.Contains(addr) {
+			return true
+		}
+	}
+	return false
 }
 
 // startSealer runs the audit sealer (audit.RunSealer) until the returned

@@ -43,7 +43,8 @@ type Config struct {
 	AuthFailureLimit  int
 	AuthFailureWindow time.Duration
 	// TrustedProxies are the proxies whose X-Forwarded-For names the
-	// client; with none, the client is the connection's peer.
+	// client, and whose X-Forwarded-Proto: https earns HSTS; with none,
+	// the client is the connection's peer and only passd's own TLS counts.
 	TrustedProxies []netip.Prefix
 	// TokenCache is how long a token's bearer is remembered after a lookup
 	// (auth.WithCache); 0: every request looks its token up.

@@ -173,3 +173,26 @@ func TestTheClientAddressIsThePeerUnlessAProxyIsTrusted(t *testing.T) {
 		}
 	}
 }
+
+// TestBehindATrustedProxyTheThrottleCountsEachClient: with
+// PASSD_TRUSTED_PROXIES set, the throttle counts by the client address the
+// proxy names (the app's IPExtractor), not by the proxy's, so that the
+// failures of one client do not reach another behind the same proxy.
+func TestBehindATrustedProxyTheThrottleCountsEachClient(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.app.echo.IPExtractor = clientAddress([]netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")})
+	const proxy = "10.0.0.2:4000"
+	bad := "passd_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+	for range 10 {
+		h.do(t, "GET", "/api/v1/jobs", bad, "", remoteAddrPseudoHeader, proxy, "X-Forwarded-For", "203.0.113.40")
+	}
+	status, body := h.do(t, "GET", "/api/v1/jobs", bad, "", remoteAddrPseudoHeader, proxy, "X-Forwarded-For", "203.0.113.40")
+	wantError(t, "the guessing client", status, body, http.StatusTooManyRequests, "too_many_attempts", "")
+	status, body = h.do(t, "GET", "/api/v1/jobs", bad, "", remoteAddrPseudoHeader, proxy, "X-Forwarded-For", "203.0.113.41")
+	wantError(t, "another client behind the proxy", status, body, http.StatusUnauthorized, "unauthorized", "")
+	// The guessing client cannot escape by naming another address before
+	// its own: the proxy appends the real one, which is the one counted.
+	status, body = h.do(t, "GET", "/api/v1/jobs", bad, "", remoteAddrPseudoHeader, proxy, "X-Forwarded-For", "198.51.100.9, 203.0.113.40")
+	wantError(t, "a spoofed first hop", status, body, http.StatusTooManyRequests, "too_many_attempts", "")
+}
