@@ -68,16 +68,16 @@ func (t *Throttle) Middleware() echo.MiddlewareFunc {
 			}
 			t.Failed(addr)
 			if wait > 0 {
-				return tooManyFailures(c, wait)
+				return TooManyFailures(c, wait)
 			}
 			return err
 		}
 	}
 }
 
-// tooManyFailures is the answer to a failed authentication from an address
+// TooManyFailures is the answer to a failed authentication from an address
 // that must wait: 429 with Retry-After, in whole seconds rounded up.
-func tooManyFailures(c echo.Context, wait time.Duration) error {
+func TooManyFailures(c echo.Context, wait time.Duration) error {
 	seconds := RetryAfter(wait)
 	c.Response().Header().Set("Retry-After", strconv.FormatInt(seconds, 10))
 	return (&fault.Error{Code: fault.Unauthorized, Status: http.StatusTooManyRequests,

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -351,13 +352,32 @@ func (a *app) startSealer(ctx context.Context) (stop func(context.Context)) {
 // jobs end, seal the audit rows they appended, close the pool. Migrations are applied before (serveCommand),
 // as the owner.
 func (a *app) serve(ctx context.Context) error {
-	var profiles *pprofServer
+	var asides []*asideServer
+	stopAsides := func(ctx context.Context) error {
+		var errs []error
+		for _, s := range asides {
+			errs = append(errs, s.shutdown(ctx))
+		}
+		return errors.Join(errs...)
+	}
 	if a.cfg.PprofAddr != "" {
-		var err error
-		if profiles, err = startPprof(a.cfg.PprofAddr); err != nil {
+		profiles, err := startPprof(a.cfg.PprofAddr)
+		if err != nil {
 			return err
 		}
+		asides = append(asides, profiles)
 		a.logger.Info("serving profiles", "addr", "http://"+a.cfg.PprofAddr+"/debug/pprof/")
+	}
+	if a.cfg.MetricsAddr != "" {
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", a.metrics.Handler(a.logger, true))
+		private, err := listenAside("metrics", a.cfg.MetricsAddr, mux, 30*time.Second)
+		if err != nil {
+			_ = stopAsides(context.WithoutCancel(ctx))
+			return err
+		}
+		asides = append(asides, private)
+		a.logger.Info("serving metrics with the money series", "addr", "http://"+a.cfg.MetricsAddr+"/metrics")
 	}
 	srv := &http.Server{Addr: a.cfg.Addr, Handler: a.echo, ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second}
@@ -373,9 +393,7 @@ func (a *app) serve(ctx context.Context) error {
 		defer cancel()
 		_ = a.scheduler.Stop(stopCtx)
 		stopSealer(stopCtx)
-		if profiles != nil {
-			_ = profiles.shutdown(stopCtx)
-		}
+		_ = stopAsides(stopCtx)
 		return fmt.Errorf("passd: listen %s: %w", a.cfg.Addr, err)
 	case <-ctx.Done():
 	}
@@ -383,13 +401,11 @@ func (a *app) serve(ctx context.Context) error {
 	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.cfg.ShutdownTimeout)
 	defer cancel()
 	// Both together: while a slow request finishes, no job may start.
-	var httpErr, jobErr, pprofErr error
+	var httpErr, jobErr, asideErr error
 	var stopping sync.WaitGroup
 	stopping.Go(func() { httpErr = srv.Shutdown(stopCtx) })
 	stopping.Go(func() { jobErr = a.scheduler.Stop(stopCtx) })
-	if profiles != nil {
-		stopping.Go(func() { pprofErr = profiles.shutdown(stopCtx) })
-	}
+	stopping.Go(func() { asideErr = stopAsides(stopCtx) })
 	stopping.Wait()
 	// Last, once nothing appends any more.
 	stopSealer(stopCtx)
@@ -403,8 +419,8 @@ func (a *app) serve(ctx context.Context) error {
 	if jobErr != nil {
 		return fmt.Errorf("passd: shutdown: %w", jobErr)
 	}
-	if pprofErr != nil {
-		return pprofErr
+	if asideErr != nil {
+		return asideErr
 	}
 	a.logger.Info("stopped")
 	return nil
