@@ -47,32 +47,46 @@ func From(c echo.Context) Principal {
 	return p
 }
 
-// Middleware refuses, with 429 and Retry-After, the requests of a client
-// address that failed to authenticate too often, and counts the failures
-// (401 answers) of the requests it lets through. It goes before the
-// authentication middleware, so a refused request costs no database
-// lookup. The address is Echo's RealIP: set the IPExtractor so that it
-// cannot be chosen by the client (X-Forwarded-For) unless a trusted proxy
-// sets it.
+// Middleware answers 429, with Retry-After, the failed authentications of
+// a client address that failed too often, and counts every failure (a
+// request that ends unauthenticated). It goes before the authentication
+// middleware and never refuses a request whose token authenticates: an
+// address is often shared (a city hall behind one NAT), and one person
+// guessing there must not lock out everyone else. So a throttled address's
+// request is still looked up; only the unauthenticated ones are refused,
+// with 429 instead of 401 until the window is over. The address is Echo's
+// RealIP: set the IPExtractor so that it cannot be chosen by the client
+// (X-Forwarded-For) unless a trusted proxy sets it.
 func (t *Throttle) Middleware() echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			addr := c.RealIP()
-			if wait := t.Wait(addr); wait > 0 {
-				seconds := int64((wait + time.Second - 1) / time.Second)
-				c.Response().Header().Set("Retry-After", strconv.FormatInt(seconds, 10))
-				return (&fault.Error{Code: fault.Unauthorized, Status: http.StatusTooManyRequests,
-					Message: "too many failed authentications from this address; retry later"}).
-					WithKind(fault.KindTooManyAttempts).WithDetail("retry_after", strconv.FormatInt(seconds, 10))
-			}
+			wait := t.Wait(addr)
 			err := next(c)
-			if fault.Is(err, fault.Unauthorized) {
-				t.Failed(addr)
+			if !fault.Is(err, fault.Unauthorized) || From(c).UserID != 0 {
+				return err
+			}
+			t.Failed(addr)
+			if wait > 0 {
+				return TooManyFailures(c, wait)
 			}
 			return err
 		}
 	}
 }
+
+// TooManyFailures is the answer to a failed authentication from an address
+// that must wait: 429 with Retry-After, in whole seconds rounded up.
+func TooManyFailures(c echo.Context, wait time.Duration) error {
+	seconds := RetryAfter(wait)
+	c.Response().Header().Set("Retry-After", strconv.FormatInt(seconds, 10))
+	return (&fault.Error{Code: fault.Unauthorized, Status: http.StatusTooManyRequests,
+		Message: "too many failed authentications from this address; retry later"}).
+		WithKind(fault.KindTooManyAttempts).WithDetail("retry_after", strconv.FormatInt(seconds, 10))
+}
+
+// RetryAfter is a wait in whole seconds, rounded up, for Retry-After.
+func RetryAfter(wait time.Duration) int64 { return int64((wait + time.Second - 1) / time.Second) }
 
 // isBearerToken reports whether s has the syntax of a bearer token
 // (RFC 6750 b64token): letters, digits, "-._~+/", then any "=".

@@ -18,7 +18,7 @@ const (
 // ThrottleConfig tunes a Throttle; zero fields take the defaults.
 type ThrottleConfig struct {
 	// FailureLimit is how many failed authentications one client address
-	// may make in a window before its requests are refused.
+	// may make in a window before its further failures are answered 429.
 	FailureLimit int
 	// Window starts at a client's first failure; when it has passed, the
 	// client's count starts again from zero.
@@ -32,8 +32,9 @@ type ThrottleConfig struct {
 
 // Throttle counts failed authentications per client address and tells
 // when an address has failed too often. Guessing tokens is hopeless at 256
-// bits; the throttle keeps a client that tries from costing a database
-// lookup per attempt, and makes it visible.
+// bits; the throttle makes a client that tries visible (429s from its
+// address) and tells it to wait (Retry-After). It never refuses a token
+// that authenticates (Middleware): one address is often many people.
 //
 // Hand-written (a map and a list from the standard library): the rate
 // limiters at hand (golang.org/x/time/rate, Echo's RateLimiter) count
@@ -86,8 +87,9 @@ func clientKey(addr string) string {
 	return ip.String()
 }
 
-// Wait returns how long the client at addr must wait before it is heard
-// again; zero when it is not refused.
+// Wait returns how long the client at addr must wait before a failed
+// authentication of its own is answered 401 again rather than 429; zero
+// when it has not failed too often.
 func (t *Throttle) Wait(addr string) time.Duration {
 	now := t.cfg.Now()
 	t.mu.Lock()

@@ -1,9 +1,16 @@
 package auth
 
 import (
+	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"passd/fault"
 )
 
 func TestThrottleRefusesAnAddressAfterTooManyFailuresUntilTheWindowPasses(t *testing.T) {
@@ -82,5 +89,68 @@ func TestThrottleMemoryIsBounded(t *testing.T) {
 	}
 	if th.Wait("10.0.39.15") == 0 {
 		t.Error("the last address is not refused")
+	}
+}
+
+// TestThrottleMiddlewareRefusesOnlyFailures: from an address that failed
+// too often, a request whose token authenticates reaches its handler; a
+// failed one gets 429 with Retry-After and is still counted.
+func TestThrottleMiddlewareRefusesOnlyFailures(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+	th := NewThrottle(ThrottleConfig{FailureLimit: 2, Window: time.Minute, Now: func() time.Time { return now }})
+	// Stands for Store.Middleware: "good" authenticates, anything else fails.
+	authenticate := func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			if c.Request().Header.Get(echo.HeaderAuthorization) != "Bearer good" {
+				return errUnauthorized
+			}
+			c.Set(principalKey, Principal{UserID: 7, Role: Admin})
+			return next(c)
+		}
+	}
+	e := echo.New()
+	e.HTTPErrorHandler = func(err error, c echo.Context) {
+		var fe *fault.Error
+		if errors.As(err, &fe) && fe.Status != 0 {
+			_ = c.NoContent(fe.Status)
+		} else if fault.Is(err, fault.Unauthorized) {
+			_ = c.NoContent(http.StatusUnauthorized)
+		} else {
+			_ = c.NoContent(http.StatusInternalServerError)
+		}
+	}
+	served := 0
+	e.GET("/", func(c echo.Context) error { served++; return c.NoContent(http.StatusNoContent) }, th.Middleware(), authenticate)
+	get := func(token string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest("GET", "/", nil)
+		req.RemoteAddr = "203.0.113.5:4000"
+		req.Header.Set(echo.HeaderAuthorization, "Bearer "+token)
+		rec := httptest.NewRecorder()
+		e.ServeHTTP(rec, req)
+		return rec
+	}
+	for i, want := range []int{401, 401, 429, 429} {
+		if rec := get("bad"); rec.Code != want {
+			t.Fatalf("failure %d: %d, want %d", i+1, rec.Code, want)
+		}
+	}
+	if rec := get("bad"); rec.Header().Get("Retry-After") != "60" {
+		t.Errorf("Retry-After %q, want 60", rec.Header().Get("Retry-After"))
+	}
+	for range 3 {
+		if rec := get("good"); rec.Code != http.StatusNoContent {
+			t.Fatalf("a valid token from the throttled address: %d, want 204", rec.Code)
+		}
+	}
+	if served != 3 {
+		t.Errorf("the handler ran %d times, want 3 (the valid requests only)", served)
+	}
+	if wait := th.Wait("203.0.113.5"); wait != time.Minute {
+		t.Errorf("the address waits %v, want the whole minute", wait)
+	}
+	now = now.Add(time.Minute)
+	if rec := get("bad"); rec.Code != http.StatusUnauthorized {
+		t.Errorf("a failure in a new window: %d, want 401", rec.Code)
 	}
 }

@@ -10,6 +10,9 @@
 //     template ("/api/v1/invoices/:id"), or Unmatched for a path no route
 //     serves; a method is a standard one or "OTHER".
 //   - No metric carries identity: only counts, durations and sums.
+//   - Every series in money is named *_euros (MoneySuffix), and only a
+//     private scrape (Handler with money) shows them: cmd/passd serves
+//     them on PASSD_METRICS_ADDR, or to a scrape with PASSD_METRICS_TOKEN.
 //   - The business gauges cost a handful of rows per scrape, not a count
 //     over millions of invoices: triggers of migration 00006 append deltas
 //     (kind, status, n, amount) to status_counts in the transaction of each

@@ -3,12 +3,15 @@ package metrics
 import (
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 )
 
@@ -102,19 +105,42 @@ func (m *Metrics) Register(cs ...prometheus.Collector) error {
 // Gatherer is the registry, for tests that read the metrics without HTTP.
 func (m *Metrics) Gatherer() prometheus.Gatherer { return m.registry }
 
+// MoneySuffix ends the name of every series that holds an amount of money
+// (passd_invoices_amount_euros, …): what Handler leaves out of a public
+// scrape. A new money series must be named so.
+const MoneySuffix = "_euros"
+
 // Handler serves the registry in the Prometheus text format, the one the
 // API contract describes, whatever the Accept header asks. Scrapes that
 // arrive together share one collection, so a burst of them costs the
 // database one read of the counts. A collector that fails (the database
 // is out of reach) is logged and left out; the rest is served.
-func (m *Metrics) Handler(logger *slog.Logger) http.Handler {
-	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{
+//
+// With money false, the series in euros (MoneySuffix) are left out: how
+// much the city owes and to whom in total is for its own monitoring, not
+// for whoever reaches the public address. Counts and durations stay.
+func (m *Metrics) Handler(logger *slog.Logger, money bool) http.Handler {
+	var g prometheus.Gatherer = m.registry
+	if !money {
+		g = withoutMoney{m.registry}
+	}
+	return promhttp.HandlerFor(g, promhttp.HandlerOpts{
 		ErrorLog:        slog.NewLogLogger(logger.Handler(), slog.LevelError),
 		ErrorHandling:   promhttp.ContinueOnError,
 		Registry:        m.registry,
 		CoalesceGather:  true,
 		AcceptedFormats: []expfmt.Format{expfmt.NewFormat(expfmt.TypeTextPlain)},
 	})
+}
+
+// withoutMoney gathers every family but those in euros.
+type withoutMoney struct{ prometheus.Gatherer }
+
+func (g withoutMoney) Gather() ([]*dto.MetricFamily, error) {
+	families, err := g.Gatherer.Gather()
+	return slices.DeleteFunc(families, func(f *dto.MetricFamily) bool {
+		return strings.HasSuffix(f.GetName(), MoneySuffix)
+	}), err
 }
 
 // ObserveRequest counts one answered request. route is Echo's route

@@ -183,6 +183,46 @@ passd_payouts_due_amount_euros 24.68
 	}
 }
 
+// TestAPublicScrapeShowsNoMoney: the handler without money leaves out
+// every series in euros and keeps the counts; with money it has both.
+func TestAPublicScrapeShowsNoMoney(t *testing.T) {
+	t.Parallel()
+	app, owner := dbtest.NewOwner(t)
+	if _, err := owner.Exec(context.Background(), `
+		INSERT INTO status_counts (kind, status, n, amount) VALUES
+			('invoice', 'city_due', 2, 81.50), ('payout', 'due', 1, 40.75)`); err != nil {
+		t.Fatal(err)
+	}
+	m := metrics.New()
+	if err := m.Register(metrics.NewStatusCollector(app, slog.New(slog.DiscardHandler))); err != nil {
+		t.Fatal(err)
+	}
+	m.ObserveRequest("GET", "/healthz", 200, time.Millisecond)
+	scrape := func(money bool) string {
+		rec := httptest.NewRecorder()
+		m.Handler(slog.New(slog.DiscardHandler), money).ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+		if rec.Code != http.StatusOK {
+			t.Fatalf("scrape (money %v): %d", money, rec.Code)
+		}
+		return rec.Body.String()
+	}
+	counts := []string{`passd_invoices{status="city_due"} 2`, "passd_payouts_due 1", `passd_http_requests_total{method="GET",route="/healthz",status="200"} 1`}
+	public, private := scrape(false), scrape(true)
+	for _, want := range counts {
+		if !strings.Contains(public, want) || !strings.Contains(private, want) {
+			t.Errorf("%q missing from a scrape", want)
+		}
+	}
+	for _, money := range []string{`passd_invoices_amount_euros{status="city_due"} 81.5`, "passd_payouts_due_amount_euros 40.75"} {
+		if !strings.Contains(private, money) {
+			t.Errorf("%q missing from the private scrape", money)
+		}
+	}
+	if strings.Contains(public, metrics.MoneySuffix) || strings.Contains(public, "81.5") || strings.Contains(public, "40.75") {
+		t.Errorf("the public scrape shows money:\n%s", public)
+	}
+}
+
 // TestAScrapeWithoutTheDatabaseServesTheRest: the business gauges are
 // left out and logged, the other metrics are served.
 func TestAScrapeWithoutTheDatabaseServesTheRest(t *testing.T) {
@@ -197,7 +237,7 @@ func TestAScrapeWithoutTheDatabaseServesTheRest(t *testing.T) {
 	m.ObserveRequest("GET", "/healthz", 200, time.Millisecond)
 	pool.Close()
 	rec := httptest.NewRecorder()
-	m.Handler(logger).ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	m.Handler(logger, true).ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
 	body := rec.Body.String()
 	if rec.Code != http.StatusOK || !strings.Contains(body, `passd_http_requests_total{method="GET",route="/healthz",status="200"} 1`) ||
 		strings.Contains(body, "passd_invoices") {

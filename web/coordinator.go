@@ -53,9 +53,18 @@ type searchPage struct {
 // one file, so more than a few results is never expected.
 const searchResultsLimit = 20
 
+// coordinatorFiles is the search form, empty: a search is a POST
+// (searchFiles), so that no NIR or file number is ever in a URL, where a
+// proxy's access log, the browser's history or a Referer would keep it.
 func (s *Server) coordinatorFiles(c echo.Context) error {
+	return s.render(c, http.StatusOK, "coordinator-files.html", "Dossiers", searchPage{})
+}
+
+// searchFiles looks a file up by its number or its NIR, from the form's
+// body, and shows the results in the answer to the POST.
+func (s *Server) searchFiles(c echo.Context) error {
 	p, _ := principal(c)
-	page := searchPage{Query: strings.TrimSpace(c.QueryParam("q"))}
+	page := searchPage{Query: strings.TrimSpace(c.FormValue("q"))}
 	if page.Query == "" {
 		return s.render(c, http.StatusOK, "coordinator-files.html", "Dossiers", page)
 	}

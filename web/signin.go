@@ -9,6 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"passd/auth"
 	"passd/fault"
 )
 
@@ -22,21 +23,26 @@ func (s *Server) signInForm(c echo.Context) error {
 }
 
 // signIn checks the pasted token as the API does (auth.Store.Authenticate,
-// behind the same throttle of failed attempts) and opens a session.
+// behind the same throttle of failed attempts) and opens a session. As in
+// the API, a token that authenticates is never refused because others
+// failed from the same address; a failure from an address that failed too
+// often is answered 429.
 func (s *Server) signIn(c echo.Context) error {
 	addr := c.RealIP()
+	var wait time.Duration
 	if s.throttle != nil {
-		if wait := s.throttle.Wait(addr); wait > 0 {
-			c.Response().Header().Set("Retry-After", strconv.FormatInt(int64((wait+time.Second-1)/time.Second), 10))
-			return s.render(c, http.StatusTooManyRequests, "signin.html", "Connexion",
-				signInPage{Error: "Trop de tentatives depuis cette adresse. Réessayez dans une minute."})
-		}
+		wait = s.throttle.Wait(addr)
 	}
 	token := strings.TrimSpace(c.FormValue("token"))
 	p, err := s.users.Authenticate(c.Request().Context(), token)
 	if fault.Is(err, fault.Unauthorized) {
 		if s.throttle != nil {
 			s.throttle.Failed(addr)
+		}
+		if wait > 0 {
+			c.Response().Header().Set("Retry-After", strconv.FormatInt(auth.RetryAfter(wait), 10))
+			return s.render(c, http.StatusTooManyRequests, "signin.html", "Connexion",
+				signInPage{Error: "Trop de tentatives depuis cette adresse. Réessayez dans une minute."})
 		}
 		return s.render(c, http.StatusUnauthorized, "signin.html", "Connexion", signInPage{Error: "Jeton invalide ou expiré."})
 	}

@@ -151,6 +151,7 @@ func (s *Server) Routes(e *echo.Echo) {
 	page(http.MethodGet, "/effecteur/releve.csv", s.statementCSV, auth.Provider)
 
 	page(http.MethodGet, "/coordination/dossiers", s.coordinatorFiles, auth.Coordinator)
+	page(http.MethodPost, "/coordination/dossiers", s.searchFiles, auth.Coordinator)
 	page(http.MethodGet, "/coordination/dossiers/nouveau", s.newPatientForm, auth.Coordinator)
 	page(http.MethodPost, "/coordination/dossiers/nouveau", s.createPatient, auth.Coordinator)
 	page(http.MethodGet, "/coordination/dossiers/:id", s.coordinatorFile, auth.Coordinator)

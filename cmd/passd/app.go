@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/netip"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -125,6 +127,7 @@ func (a *app) routes() *echo.Echo {
 	e.IPExtractor = clientAddress(a.cfg.TrustedProxies)
 	// Outermost, so that a recovered panic is logged and counted too.
 	e.Use(a.observe)
+	e.Use(strictTransport(a.cfg.TrustedProxies))
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true, LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
 		a.logger.ErrorContext(c.Request().Context(), "panic", "route", c.Path(), "error", err.Error(), "stack", string(stack))
 		return err
@@ -239,7 +242,8 @@ func (a *app) runJob(c echo.Context) error {
 }
 
 // clientAddress is who a request comes from, for the throttle of failed
-// authentications: the connection's peer, which a client cannot choose.
+// authentications (API and sign-in page, both through Echo's RealIP): the
+// connection's peer, which a client cannot choose.
 // Behind trusted proxies only, the nearest untrusted address of
 // X-Forwarded-For.
 func clientAddress(trusted []netip.Prefix) echo.IPExtractor {
@@ -251,6 +255,72 @@ func clientAddress(trusted []netip.Prefix) echo.IPExtractor {
 		opts = append(opts, echo.TrustIPRange(&net.IPNet{IP: p.Addr().AsSlice(), Mask: net.CIDRMask(p.Bits(), p.Addr().BitLen())}))
 	}
 	return echo.ExtractIPFromXFFHeader(opts...)
+}
+
+// strictTransportSecurity is the HSTS header's value. A year: long enough
+// that a provider who signs in once a month never again starts on plain
+// HTTP, where a token or a session cookie could be read on the way; the
+// value browsers' preload lists ask for, should the city add its domain.
+// Without includeSubDomains: passd does not own the city's other hosts,
+// and some of them may still serve plain HTTP.
+const strictTransportSecurity = "max-age=31536000"
+
+// strictTransport sends Strict-Transport-Security on the answers to
+// requests that came over TLS (cameOverTLS), and never to one that came
+// over plain HTTP: a browser would then hold passd's address to HTTPS,
+// where passd may not be served at all.
+func strictTransport(trusted []netip.Prefix) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			if cameOverTLS(c.Request(), trusted) {
+				c.Response().Header().Set("Strict-Transport-Security", strictTransportSecurity)
+			}
+			return next(c)
+		}
+	}
+}
+
+// cameOverTLS reports whether the request reached passd over TLS: its own
+// connection is TLS, or its peer is one of the trusted proxies and says
+// X-Forwarded-Proto: https. Only the nearest proxy's word counts (the last
+// value, which a proxy that appends adds after whatever the client sent);
+// a client that is not a trusted proxy is never believed.
+func cameOverTLS(r *http.Request, trusted []netip.Prefix) bool {
+	if r.TLS != nil {
+		return true
+	}
+	if !fromTrustedProxy(r.RemoteAddr, trusted) {
+		return false
+	}
+	values := r.Header.Values("X-Forwarded-Proto")
+	if len(values) == 0 {
+		return false
+	}
+	proto := values[len(values)-1]
+	if i := strings.LastIndexByte(proto, ','); i >= 0 {
+		proto = proto[i+1:]
+	}
+	return strings.EqualFold(strings.TrimSpace(proto), "https")
+}
+
+// fromTrustedProxy reports whether the connection's peer (remoteAddr,
+// host:port) lies in one of the trusted ranges.
+func fromTrustedProxy(remoteAddr string, trusted []netip.Prefix) bool {
+	host, _, err := net.SplitHostPort(remoteAddr)
+	if err != nil {
+		host = remoteAddr
+	}
+	addr, err := netip.ParseAddr(host)
+	if err != nil {
+		return false
+	}
+	addr = addr.Unmap()
+	for _, p := range trusted {
+		if p.Contains(addr) {
+			return true
+		}
+	}
+	return false
 }
 
 // startSealer runs the audit sealer (audit.RunSealer) until the returned
@@ -283,13 +353,32 @@ func (a *app) startSealer(ctx context.Context) (stop func(context.Context)) {
 // jobs end, seal the audit rows they appended, close the pool. Migrations are applied before (serveCommand),
 // as the owner.
 func (a *app) serve(ctx context.Context) error {
-	var profiles *pprofServer
+	var asides []*asideServer
+	stopAsides := func(ctx context.Context) error {
+		var errs []error
+		for _, s := range asides {
+			errs = append(errs, s.shutdown(ctx))
+		}
+		return errors.Join(errs...)
+	}
 	if a.cfg.PprofAddr != "" {
-		var err error
-		if profiles, err = startPprof(a.cfg.PprofAddr); err != nil {
+		profiles, err := startPprof(a.cfg.PprofAddr)
+		if err != nil {
 			return err
 		}
+		asides = append(asides, profiles)
 		a.logger.Info("serving profiles", "addr", "http://"+a.cfg.PprofAddr+"/debug/pprof/")
+	}
+	if a.cfg.MetricsAddr != "" {
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", a.metrics.Handler(a.logger, true))
+		private, err := listenAside("metrics", a.cfg.MetricsAddr, mux, 30*time.Second)
+		if err != nil {
+			_ = stopAsides(context.WithoutCancel(ctx))
+			return err
+		}
+		asides = append(asides, private)
+		a.logger.Info("serving metrics with the money series", "addr", "http://"+a.cfg.MetricsAddr+"/metrics")
 	}
 	srv := &http.Server{Addr: a.cfg.Addr, Handler: a.echo, ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second}
@@ -305,9 +394,7 @@ func (a *app) serve(ctx context.Context) error {
 		defer cancel()
 		_ = a.scheduler.Stop(stopCtx)
 		stopSealer(stopCtx)
-		if profiles != nil {
-			_ = profiles.shutdown(stopCtx)
-		}
+		_ = stopAsides(stopCtx)
 		return fmt.Errorf("passd: listen %s: %w", a.cfg.Addr, err)
 	case <-ctx.Done():
 	}
@@ -315,13 +402,11 @@ func (a *app) serve(ctx context.Context) error {
 	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.cfg.ShutdownTimeout)
 	defer cancel()
 	// Both together: while a slow request finishes, no job may start.
-	var httpErr, jobErr, pprofErr error
+	var httpErr, jobErr, asideErr error
 	var stopping sync.WaitGroup
 	stopping.Go(func() { httpErr = srv.Shutdown(stopCtx) })
 	stopping.Go(func() { jobErr = a.scheduler.Stop(stopCtx) })
-	if profiles != nil {
-		stopping.Go(func() { pprofErr = profiles.shutdown(stopCtx) })
-	}
+	stopping.Go(func() { asideErr = stopAsides(stopCtx) })
 	stopping.Wait()
 	// Last, once nothing appends any more.
 	stopSealer(stopCtx)
@@ -335,8 +420,8 @@ func (a *app) serve(ctx context.Context) error {
 	if jobErr != nil {
 		return fmt.Errorf("passd: shutdown: %w", jobErr)
 	}
-	if pprofErr != nil {
-		return pprofErr
+	if asideErr != nil {
+		return asideErr
 	}
 	a.logger.Info("stopped")
 	return nil

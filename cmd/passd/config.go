@@ -43,7 +43,8 @@ type Config struct {
 	AuthFailureLimit  int
 	AuthFailureWindow time.Duration
 	// TrustedProxies are the proxies whose X-Forwarded-For names the
-	// client; with none, the client is the connection's peer.
+	// client, and whose X-Forwarded-Proto: https earns HSTS; with none,
+	// the client is the connection's peer and only passd's own TLS counts.
 	TrustedProxies []netip.Prefix
 	// TokenCache is how long a token's bearer is remembered after a lookup
 	// (auth.WithCache); 0: every request looks its token up.
@@ -55,7 +56,19 @@ type Config struct {
 	// (/debug/pprof/) for an operator; never the main address, and off
 	// by default.
 	PprofAddr string
+	// MetricsAddr, when set, is a second listener serving /metrics with
+	// the money series (*_euros), for a scraper on a private network;
+	// the main address's /metrics leaves them out.
+	MetricsAddr string
+	// MetricsToken, when set, lets a scrape of the main address's /metrics
+	// that carries it as a bearer token see the money series too. Never a
+	// flag: it would show in ps.
+	MetricsToken string
 }
+
+// minMetricsTokenLength: a metrics token is as hard to guess as 192
+// random bits in base64 (openssl rand -base64 32 gives 44 characters).
+const minMetricsTokenLength = 32
 
 // Default schedules (Europe/Paris). None falls between 02:00 and 03:00,
 // the hour that does not exist or happens twice when clocks change.
@@ -94,6 +107,8 @@ func ConfigFromEnv() (Config, error) {
 		RequestTimeout:      defaultRequestTimeout,
 		TokenCache:          defaultTokenCache,
 		PprofAddr:           os.Getenv("PASSD_PPROF_ADDR"),
+		MetricsAddr:         os.Getenv("PASSD_METRICS_ADDR"),
+		MetricsToken:        os.Getenv("PASSD_METRICS_TOKEN"),
 	}
 	if s := os.Getenv("PASSD_DEADLINE_DAYS"); s != "" {
 		n, err := strconv.Atoi(s)
@@ -207,6 +222,7 @@ func (c *Config) Flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.DataKeyFile, "data-key-file", c.DataKeyFile, "file holding the keyring that encrypts patient identity (env PASSD_DATA_KEY_FILE)")
 	fs.StringVar(&c.DBRole, "db-role", c.DBRole, "role the sessions act as; none for the login user (env PASSD_DB_ROLE, default passd_app)")
 	fs.StringVar(&c.PprofAddr, "pprof-addr", c.PprofAddr, "address serving /debug/pprof/, e.g. 127.0.0.1:6060; empty: off (env PASSD_PPROF_ADDR)")
+	fs.StringVar(&c.MetricsAddr, "metrics-addr", c.MetricsAddr, "address serving /metrics with the money series, e.g. 127.0.0.1:9090; empty: off (env PASSD_METRICS_ADDR)")
 	fs.DurationVar(&c.TokenCache, "token-cache", c.TokenCache, "how long a token's bearer is remembered after a lookup; 0 for no cache (env PASSD_TOKEN_CACHE)")
 	fs.DurationVar(&c.RequestTimeout, "request-timeout", c.RequestTimeout, "how long a request may take, waiting for the database included; 0 for no limit (env PASSD_REQUEST_TIMEOUT)")
 }
@@ -241,8 +257,29 @@ func (c Config) Validate() error {
 			errs = append(errs, "the pprof address must differ from the listen address: profiles are never served on it")
 		}
 	}
+	if c.MetricsAddr != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+			errs = append(errs, fmt.Sprintf("the metrics address %q is not host:port", c.MetricsAddr))
+		} else if c.MetricsAddr == c.Addr || c.MetricsAddr == c.PprofAddr {
+			errs = append(errs, "the metrics address must differ from the listen and pprof addresses: it shows the money series")
+		}
+	}
+	if c.MetricsToken != "" && (len(c.MetricsToken) < minMetricsTokenLength || !isPrintableASCII(c.MetricsToken)) {
+		errs = append(errs, fmt.Sprintf("PASSD_METRICS_TOKEN must be at least %d printable ASCII characters without spaces (openssl rand -base64 32)", minMetricsTokenLength))
+	}
 	if len(errs) > 0 {
 		return errors.New("passd: configuration: " + strings.Join(errs, "; "))
 	}
 	return nil
+}
+
+// isPrintableASCII: every byte is printable ASCII, none a space, so that
+// the value travels unchanged in an Authorization header.
+func isPrintableASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] <= ' ' || s[i] > '~' {
+			return false
+		}
+	}
+	return true
 }

@@ -108,3 +108,32 @@ func TestTheApplicationActsAsItsRole(t *testing.T) {
 		}
 	}
 }
+
+// PASSD_METRICS_ADDR and PASSD_METRICS_TOKEN are read; the address must be
+// one of its own and the token long enough. (t.Setenv: not parallel.)
+func TestConfigReadsTheMetricsAddressAndToken(t *testing.T) {
+	cfg, err := ConfigFromEnv()
+	if err != nil || cfg.MetricsAddr != "" || cfg.MetricsToken != "" {
+		t.Fatalf("by default: MetricsAddr %q, MetricsToken %q, %v; want neither", cfg.MetricsAddr, cfg.MetricsToken, err)
+	}
+	t.Setenv("PASSD_METRICS_ADDR", "127.0.0.1:9090")
+	t.Setenv("PASSD_METRICS_TOKEN", strings.Repeat("k", minMetricsTokenLength))
+	t.Setenv("DATABASE_URL", "postgres://localhost/passd")
+	if cfg, err = ConfigFromEnv(); err != nil || cfg.MetricsAddr != "127.0.0.1:9090" || cfg.MetricsToken != strings.Repeat("k", 32) || cfg.Validate() != nil {
+		t.Fatalf("MetricsAddr %q, MetricsToken %q, %v, %v", cfg.MetricsAddr, cfg.MetricsToken, err, cfg.Validate())
+	}
+	for _, addr := range []string{"9090", cfg.Addr} {
+		bad := cfg
+		bad.MetricsAddr = addr
+		if err := bad.Validate(); err == nil || !strings.Contains(err.Error(), "metrics address") {
+			t.Errorf("MetricsAddr %q: %v, want refused", addr, err)
+		}
+	}
+	for _, token := range []string{"short", strings.Repeat("k", 31), strings.Repeat("k", 31) + " ", strings.Repeat("é", 20)} {
+		bad := cfg
+		bad.MetricsToken = token
+		if err := bad.Validate(); err == nil || !strings.Contains(err.Error(), "PASSD_METRICS_TOKEN") {
+			t.Errorf("MetricsToken %q: %v, want refused", token, err)
+		}
+	}
+}

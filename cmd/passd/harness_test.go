@@ -73,6 +73,7 @@ func newHarnessLogging(t *testing.T, logger *slog.Logger) *harness {
 		RemindersSchedule:   "0 4 1 1 *",
 		ShutdownTimeout:     5 * time.Second,
 		DataKey:             keyringtest.Text(t),
+		MetricsToken:        testMetricsToken,
 	}
 	a, err := newApp(context.Background(), cfg, logger, h.now)
 	if err != nil {

@@ -275,11 +275,11 @@ func TestNoPatientIdentityOrTokenInAnyLogLine(t *testing.T) {
 		t.Fatal("a bad token signed in")
 	}
 	b = mustSignIn(t, h, h.coordinator)
-	found := b.page(t, http.StatusOK, "/coordination/dossiers?q="+url.QueryEscape(spacedNIR))
+	found := b.search(t, http.StatusOK, spacedNIR)
 	if !strings.Contains(found, fileNumber) {
 		t.Fatalf("the search by NIR did not find the file:\n%s", found)
 	}
-	b.do(t, "GET", "/coordination/dossiers?q="+url.QueryEscape(last+" "+bornFR), nil)
+	b.post(t, "/coordination/dossiers", "/coordination/dossiers", url.Values{"q": {last + " " + bornFR}})
 	b.page(t, http.StatusOK, "/coordination/dossiers/"+id)
 	b.page(t, http.StatusOK, "/coordination/dossiers/"+id+"/attestation")
 	csrf := b.csrf(t, "/coordination/dossiers/nouveau")

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
@@ -17,8 +19,12 @@ import (
 
 	"passd/db"
 	"passd/db/dbtest"
+	"passd/keyring/keyringtest"
 	"passd/metrics"
 )
+
+// testMetricsToken is the harness's PASSD_METRICS_TOKEN.
+const testMetricsToken = "metrics-token-for-the-tests-0123456789"
 
 // scrape is one GET /metrics, parsed.
 type scrape map[string]*dto.MetricFamily
@@ -27,7 +33,18 @@ type scrape map[string]*dto.MetricFamily
 // checked against the contract by doRaw.
 func (h *harness) scrape(t *testing.T, headers ...string) scrape {
 	t.Helper()
-	rec := h.doRaw(t, "GET", "/metrics", "", "", headers...)
+	return h.scrapeWith(t, "", headers...)
+}
+
+// scrapeMoney reads /metrics with the metrics token: the money series too.
+func (h *harness) scrapeMoney(t *testing.T) scrape {
+	t.Helper()
+	return h.scrapeWith(t, testMetricsToken)
+}
+
+func (h *harness) scrapeWith(t *testing.T, token string, headers ...string) scrape {
+	t.Helper()
+	rec := h.doRaw(t, "GET", "/metrics", token, "", headers...)
 	if rec.Code != http.StatusOK {
 		t.Fatalf("GET /metrics: %d %s", rec.Code, rec.Body)
 	}
@@ -86,14 +103,13 @@ func (s scrape) value(name string, labels ...string) float64 {
 	return 0
 }
 
-// TestMetricsArePublicInTheTextFormat: no token is needed, a bad one does
-// not matter, and the format is text whatever the scraper asks.
+// TestMetricsArePublicInTheTextFormat: no token is needed, and the format
+// is text whatever the scraper asks.
 func TestMetricsArePublicInTheTextFormat(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
 	for _, headers := range [][]string{
 		nil,
-		{"Authorization", "Bearer passd_not-a-token"},
 		{"Accept", "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited"},
 		{"Accept", "application/openmetrics-text;version=1.0.0"},
 	} {
@@ -256,7 +272,7 @@ func TestMetricsCountJobRunsAndReadThePool(t *testing.T) {
 // tables themselves.
 func (h *harness) wantStatusGauges(t *testing.T, after string) {
 	t.Helper()
-	s := h.scrape(t)
+	s := h.scrapeMoney(t)
 	ctx := context.Background()
 	for _, status := range []string{"pending", "released", "city_due", "cancelled"} {
 		var n int64
@@ -373,5 +389,125 @@ func TestMetricsStatusCountsStayExactUnderConcurrentSubmissions(t *testing.T) {
 	h.wantStatusGauges(t, "concurrent submissions")
 	if got := h.scrape(t).value("passd_invoices", "status", "pending"); got != providers*each {
 		t.Errorf("pending = %v, want %d", got, providers*each)
+	}
+}
+
+// moneySeries are the series in euros a public scrape must not show.
+var moneySeries = []string{"passd_invoices_amount_euros", "passd_payouts_due_amount_euros"}
+
+// TestMetricsShowMoneyOnlyWithTheMetricsToken: on the main address,
+// /metrics keeps its counts and durations but has no series in euros,
+// unless the scrape carries PASSD_METRICS_TOKEN; a wrong token is a failed
+// authentication; with no token configured, any header is ignored.
+func TestMetricsShowMoneyOnlyWithTheMetricsToken(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	pr := h.newProvider(t, "Dr Euros", "general_practitioner", "10000000011")
+	h.submit(t, pr, h.newPatient(t, "Montant"), "F-1", "2026-06-01", line{"G", "30.00", 1})
+
+	public := h.scrape(t)
+	for _, name := range []string{"passd_invoices", "passd_payouts_due", "passd_http_requests_total", "passd_http_request_duration_seconds"} {
+		if public[name] == nil {
+			t.Errorf("%s missing from the public scrape", name)
+		}
+	}
+	for name := range public {
+		if strings.HasSuffix(name, metrics.MoneySuffix) {
+			t.Errorf("the public scrape shows %s", name)
+		}
+	}
+	private := h.scrapeMoney(t)
+	if got := private.value("passd_invoices_amount_euros", "status", "pending"); got != 30 {
+		t.Errorf("with the token: passd_invoices_amount_euros{status=pending} = %v, want 30", got)
+	}
+	for _, name := range moneySeries {
+		if private[name] == nil {
+			t.Errorf("%s missing with the token", name)
+		}
+	}
+
+	for _, auth := range []string{"Bearer wrong-metrics-token-0123456789abcdef", "Bearer " + h.admin, "Basic " + testMetricsToken} {
+		status, body := h.do(t, "GET", "/metrics", "", "", "Authorization", auth)
+		wantError(t, auth, status, body, http.StatusUnauthorized, "unauthorized", "")
+	}
+	// Two headers, one of them right, are still a wrong answer.
+	req := httptest.NewRequest("GET", "/metrics", nil)
+	req.Header.Add("Authorization", "Bearer "+testMetricsToken)
+	req.Header.Add("Authorization", "Bearer other")
+	rec := httptest.NewRecorder()
+	h.app.echo.ServeHTTP(rec, req)
+	if rec.Code != http.StatusUnauthorized || strings.Contains(rec.Body.String(), metrics.MoneySuffix) {
+		t.Errorf("two Authorization headers: %d", rec.Code)
+	}
+
+	// Without a configured token, a header opens nothing.
+	h.app.cfg.MetricsToken = ""
+	for name := range h.scrapeWith(t, testMetricsToken) {
+		if strings.HasSuffix(name, metrics.MoneySuffix) {
+			t.Errorf("with no token configured, a scrape shows %s", name)
+		}
+	}
+}
+
+// TestMetricsShowMoneyOnTheirOwnListener: with PASSD_METRICS_ADDR, a
+// second listener serves /metrics with the series in euros (and nothing
+// else), while the main address's /metrics still has none.
+func TestMetricsShowMoneyOnTheirOwnListener(t *testing.T) {
+	t.Parallel()
+	cfg := Config{DatabaseURL: dbtest.NewURL(t), Addr: freeAddr(t), MetricsAddr: freeAddr(t), DeadlineDays: 90,
+		ReleaseSchedule: "0 4 1 1 *", DeadlineSchedule: "0 4 1 1 *", ClaimBatchSchedule: "0 4 1 1 *",
+		PayoutBatchSchedule: "0 4 1 1 *", RemindersSchedule: "0 4 1 1 *", ShutdownTimeout: 10 * time.Second,
+		DataKey: keyringtest.Text(t)}
+	a, err := newApp(context.Background(), cfg, testLogger(t), time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.close()
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.serve(ctx) }()
+	defer stop()
+
+	main, private := "http://"+cfg.Addr, "http://"+cfg.MetricsAddr
+	for deadline := time.Now().Add(20 * time.Second); ; {
+		resp, err := http.Get(main + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("passd never served: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	status, body := get(t, private+"/metrics")
+	if status != http.StatusOK {
+		t.Fatalf("GET /metrics on the metrics address: %d", status)
+	}
+	for _, name := range append([]string{"passd_invoices", "passd_http_requests_total"}, moneySeries...) {
+		if !strings.Contains(body, "\n"+name) {
+			t.Errorf("%s missing on the metrics address", name)
+		}
+	}
+	status, body = get(t, main+"/metrics")
+	if status != http.StatusOK || !strings.Contains(body, "passd_invoices") || strings.Contains(body, metrics.MoneySuffix) {
+		t.Errorf("GET /metrics on the main address: %d, money shown: %v", status, strings.Contains(body, metrics.MoneySuffix))
+	}
+	if status, _ := get(t, private+"/api/v1/invoices"); status != http.StatusNotFound {
+		t.Errorf("the API on the metrics address: %d, want 404", status)
+	}
+
+	stop()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("serve returned %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not return after its context ended")
+	}
+	if conn, err := net.Dial("tcp", cfg.MetricsAddr); err == nil {
+		conn.Close()
+		t.Error("the metrics address still accepts connections after passd stopped")
 	}
 }

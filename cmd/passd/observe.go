@@ -3,12 +3,15 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"crypto/subtle"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"passd/auth"
+	"passd/fault"
 	"passd/metrics"
 	"passd/scheduler"
 	"passd/web"
@@ -151,6 +154,33 @@ func (a *app) observeJob(run scheduler.Run, elapsed time.Duration) {
 	a.metrics.ObserveJob(r)
 }
 
-// serveMetrics is GET /metrics: public like /healthz, since scrapers hold
-// no token, and safe so, since it carries only aggregates.
-func (a *app) serveMetrics() echo.HandlerFunc { return echo.WrapHandler(a.metrics.Handler(a.logger)) }
+// serveMetrics is GET /metrics on the main address: public like /healthz,
+// since scrapers hold no passd token, and safe so, since it carries only
+// aggregates, and no money (metrics.MoneySuffix). A scrape carrying
+// PASSD_METRICS_TOKEN as its bearer token sees the money series too; with
+// a token configured, a wrong one is a failed authentication (401, or 429
+// from an address that failed too often), so that a scraper whose token
+// went stale fails loudly rather than losing its series. With no token
+// configured, an Authorization header changes nothing.
+func (a *app) serveMetrics() echo.HandlerFunc {
+	public, private := echo.WrapHandler(a.metrics.Handler(a.logger, false)), echo.WrapHandler(a.metrics.Handler(a.logger, true))
+	return func(c echo.Context) error {
+		want := a.cfg.MetricsToken
+		headers := c.Request().Header.Values(echo.HeaderAuthorization)
+		if want == "" || len(headers) == 0 {
+			return public(c)
+		}
+		scheme, token, _ := strings.Cut(headers[0], " ")
+		if len(headers) == 1 && strings.EqualFold(scheme, "Bearer") &&
+			subtle.ConstantTimeCompare([]byte(strings.TrimLeft(token, " ")), []byte(want)) == 1 {
+			return private(c)
+		}
+		addr := c.RealIP()
+		wait := a.throttle.Wait(addr)
+		a.throttle.Failed(addr)
+		if wait > 0 {
+			return auth.TooManyFailures(c, wait)
+		}
+		return fault.New(fault.Unauthorized, "this is not the metrics token")
+	}
+}

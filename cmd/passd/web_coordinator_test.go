@@ -62,20 +62,18 @@ func TestWebCoordinatorOpensAFileAndFilesItsRightsAsTheAPIWould(t *testing.T) {
 	}
 
 	// Search: by file number, by NIR (typed with spaces, found by its hash), and a miss.
-	found := b.page(t, http.StatusOK, "/coordination/dossiers?q="+url.QueryEscape(fileNumber))
+	found := b.search(t, http.StatusOK, fileNumber)
 	wantContains(t, "the search by file number", found, `href="/coordination/dossiers/`+id+`">`+fileNumber+"</a>", "Durand")
 	spaced := typedNIR[:1] + " " + typedNIR[1:3] + " " + typedNIR[3:5] + " " + typedNIR[5:7] + " " + typedNIR[7:10] + " " + typedNIR[10:13] + " " + typedNIR[13:]
-	found = b.page(t, http.StatusOK, "/coordination/dossiers?q="+url.QueryEscape(spaced))
+	found = b.search(t, http.StatusOK, spaced)
 	wantContains(t, "the search by NIR", found, `href="/coordination/dossiers/`+id+`">`+fileNumber+"</a>")
 	if strings.Contains(found, str(t, viaAPI, "file_number")) {
 		t.Error("the NIR search found the file without that NIR")
 	}
-	miss := b.page(t, http.StatusOK, "/coordination/dossiers?q=PASS-2026-999999")
+	miss := b.search(t, http.StatusOK, "PASS-2026-999999")
 	wantContains(t, "a search that finds nothing", miss, "Aucun dossier ne correspond")
-	if rec := b.do(t, "GET", "/coordination/dossiers?q="+url.QueryEscape("<é> et plus encore"), nil); rec.Code != http.StatusUnprocessableEntity ||
-		!strings.Contains(rec.Body.String(), "Saisissez un numéro de dossier") {
-		t.Errorf("a search for neither a file number nor a NIR: %d", rec.Code)
-	}
+	wantContains(t, "a search for neither a file number nor a NIR", b.search(t, http.StatusUnprocessableEntity, "<é> et plus encore"),
+		"Saisissez un numéro de dossier")
 
 	// The rights application, compared with the API's on the other file.
 	code, location, body = b.post(t, "/coordination/dossiers/"+id, "/coordination/dossiers/"+id+"/demande",
@@ -314,5 +312,71 @@ func TestWebCoordinatorAndReferentPagesAreTheirRolesOnly(t *testing.T) {
 	signedOut := h.browser()
 	if rec := signedOut.do(t, "GET", "/coordination/dossiers/"+p.id, nil); rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/connexion" {
 		t.Errorf("signed out: %d → %q", rec.Code, rec.Header().Get("Location"))
+	}
+}
+
+// search posts the coordinator's search form as a browser does, and fails
+// unless it answers want; it returns the page's text.
+func (b *browser) search(t *testing.T, want int, q string) string {
+	t.Helper()
+	code, _, body := b.post(t, "/coordination/dossiers", "/coordination/dossiers", url.Values{"q": {q}})
+	if code != want {
+		t.Fatalf("search %q: %d, want %d:\n%s", q, code, want, body)
+	}
+	return htmlText(body)
+}
+
+// TestWebSearchIsAPostAndKeepsTheNIROutOfURLsAndLogs: the search form
+// posts (with its CSRF token) to the page itself; a NIR in a query string
+// searches nothing and is read by no one; the request's log line names the
+// route, never what was searched.
+func TestWebSearchIsAPostAndKeepsTheNIROutOfURLsAndLogs(t *testing.T) {
+	t.Parallel()
+	logs := &logCapture{}
+	h := newHarnessLogging(t, logs.logger())
+	theNIR := nir("2900499350123")
+	created := h.mustDo(t, http.StatusCreated, "POST", "/api/v1/patients", h.coordinator,
+		mustJSON(t, map[string]any{"last_name": "Cherché", "first_name": "Inès", "birth_date": "1990-04-29", "nir": theNIR}))
+	fileNumber := str(t, created, "file_number")
+	b := mustSignIn(t, h, h.coordinator)
+
+	home := b.page(t, http.StatusOK, "/coordination/dossiers")
+	wantContains(t, "the search form", home, `<form method="post" action="/coordination/dossiers"`, `name="_csrf"`, `name="q"`)
+	if strings.Contains(home, `method="get"`) {
+		t.Error("a form of the page still sends a GET")
+	}
+
+	reads := h.count(t, "patient_access_log")
+	byURL := b.page(t, http.StatusOK, "/coordination/dossiers?q="+theNIR)
+	if strings.Contains(byURL, fileNumber) || strings.Contains(byURL, theNIR) {
+		t.Error("a NIR in the query string was searched")
+	}
+	if n := h.count(t, "patient_access_log"); n != reads {
+		t.Errorf("a GET with ?q= read %d files", n-reads)
+	}
+
+	found := b.search(t, http.StatusOK, theNIR)
+	wantContains(t, "the search by NIR", found, fileNumber, "Cherché")
+	if rec := b.do(t, "POST", "/coordination/dossiers", url.Values{"q": {theNIR}}); rec.Code != http.StatusForbidden {
+		t.Errorf("a search without the CSRF token: %d, want 403", rec.Code)
+	}
+	referent := mustSignIn(t, h, h.referent)
+	if code, _, _ := referent.post(t, "/cpam/dossiers", "/coordination/dossiers", url.Values{"q": {theNIR}}); code != http.StatusForbidden {
+		t.Errorf("a referent's search: %d, want 403", code)
+	}
+
+	searches := 0
+	for _, line := range logs.withMsg(t, "request") {
+		if line["method"] == "POST" && line["route"] == "/coordination/dossiers" {
+			searches++
+		}
+	}
+	if searches < 2 {
+		t.Errorf("%d request lines for the searches, want one each", searches)
+	}
+	for _, line := range logs.raw() {
+		if strings.Contains(line, theNIR) || strings.Contains(line, theNIR[:13]) {
+			t.Errorf("a log line carries the NIR searched: %s", line)
+		}
 	}
 }
