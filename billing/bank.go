@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"passd/audit"
+	"passd/calendar"
 	"passd/db"
 	"passd/fault"
 	"passd/ident"
@@ -366,12 +367,15 @@ func (s *Store) PendingBankChange(ctx context.Context, providerID int64) (*BankC
 }
 
 // BankDetailsChanged lists when a provider's bank details changed
-// (confirmed changes of an account it already had) between from and to,
-// for the provider's statement.
-func (s *Store) BankDetailsChanged(ctx context.Context, providerID int64, from, to time.Time) ([]BankChange, error) {
+// (confirmed changes of an account it already had) from the day from to
+// the day to, Paris days, for the provider's statement: a change it did
+// not ask for is how a diverted payment shows.
+func (s *Store) BankDetailsChanged(ctx context.Context, providerID int64, from, to calendar.Date) ([]BankChange, error) {
+	start := time.Date(from.Year(), from.Month(), from.Day(), 0, 0, 0, 0, calendar.Paris())
+	end := time.Date(to.Year(), to.Month(), to.Day(), 0, 0, 0, 0, calendar.Paris()).AddDate(0, 0, 1)
 	rows, err := s.pool.Query(ctx, `SELECT `+bankChangeColumns+bankChangeFrom+`
 		WHERE c.provider_id = $1 AND c.status = 'confirmed' AND c.old_iban IS NOT NULL AND c.decided_at >= $2 AND c.decided_at < $3
-		ORDER BY c.decided_at`, providerID, from, to)
+		ORDER BY c.decided_at`, providerID, start, end)
 	if err != nil {
 		return nil, db.Translate(fmt.Errorf("billing: bank changes of provider: %w", err))
 	}

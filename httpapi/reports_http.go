@@ -4,6 +4,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -138,5 +139,28 @@ func (h billingHandlers) statement(c echo.Context) error {
 	for i, l := range lines {
 		items[i] = toStatementLineJSON(l)
 	}
-	return c.JSON(http.StatusOK, map[string]any{"from": from, "to": to, "items": items})
+	changed, err := h.s.BankDetailsChanged(c.Request().Context(), p.ProviderID, from, to)
+	if err != nil {
+		return err
+	}
+	changes := make([]bankDetailsChangedJSON, len(changed))
+	for i, ch := range changed {
+		changes[i] = bankDetailsChangedJSON{ChangedAt: ch.DecidedAt.UTC(), IBANEnding: ibanEnding(ch.New.IBAN)}
+	}
+	return c.JSON(http.StatusOK, map[string]any{"from": from, "to": to, "items": items, "bank_details_changes": changes})
+}
+
+// bankDetailsChangedJSON tells a provider its bank details changed: when,
+// and the end of the IBAN now in force (enough to recognise it).
+type bankDetailsChangedJSON struct {
+	ChangedAt  time.Time `json:"changed_at"`
+	IBANEnding string    `json:"iban_ending"`
+}
+
+// ibanEnding is an IBAN's last four characters.
+func ibanEnding(iban string) string {
+	if len(iban) < 4 {
+		return iban
+	}
+	return iban[len(iban)-4:]
 }

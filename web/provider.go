@@ -317,7 +317,11 @@ type statementPage struct {
 	Rows           []statementRow
 	Total          decimal.Decimal
 	CSV            string
+	BankChanges    []bankNotice // the period's changes of the provider's bank details
 }
+
+// bankNotice is one change of a provider's bank details, for its statement.
+type bankNotice struct{ On, IBANEnding string }
 
 func (s *Server) statementPage(c echo.Context) error {
 	p, _ := principal(c)
@@ -356,6 +360,14 @@ func (s *Server) statementPage(c echo.Context) error {
 		}
 		page.Rows = append(page.Rows, statementRow{Line: l, Badge: InvoiceBadge(l.Invoice, st)})
 		page.Total = page.Total.Add(l.Invoice.Total)
+	}
+	changed, err := s.billing.BankDetailsChanged(c.Request().Context(), p.ProviderID, from, to)
+	if err != nil {
+		return err
+	}
+	for _, ch := range changed {
+		iban := ch.New.IBAN
+		page.BankChanges = append(page.BankChanges, bankNotice{On: FormatMoment(*ch.DecidedAt), IBANEnding: iban[max(len(iban)-4, 0):]})
 	}
 	return s.render(c, http.StatusOK, "statement.html", "Relevé", page)
 }

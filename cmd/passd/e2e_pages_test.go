@@ -202,6 +202,7 @@ func TestE2EEveryPage(t *testing.T) {
 		"/cpam/dossiers/:id":                         fmt.Sprintf("/cpam/dossiers/%d", waiting.id),
 		"/cpam/lots/:id":                             fmt.Sprintf("/cpam/lots/%v", claimBatch["id"]),
 		"/finances/lots/:id":                         fmt.Sprintf("/finances/lots/%v", payoutBatch["id"]),
+		"/admin/effecteurs/:id":                      fmt.Sprintf("/admin/effecteurs/%d", provider),
 	}
 	// The pages whose visitor is not their prefix's role: the root sends a
 	// signed-in user home, the sign-in page is for nobody signed in, and
