@@ -199,9 +199,13 @@ const (
 var MaxUnitPrice = decimal.RequireFromString("100000.00")
 
 // NewInvoice is a submission: the JSON of POST /invoices and the web form
-// both become one, which Validate checks.
+// both become one, which Validate checks. The patient is named by the
+// file number and the birth date of the PASS attestation: both must match
+// one file (Store.CreateInvoice), so that a provider bills only the
+// patients it sees and cannot find out which file numbers exist.
 type NewInvoice struct {
 	PatientFileNumber string
+	BirthDate         calendar.Date
 	ExternalRef       string
 	CareDate          calendar.Date
 	Lines             []Line
@@ -236,12 +240,15 @@ func LineFields(i int) LineField {
 
 // Validate checks a submission received on day today and puts its text
 // and act codes in their canonical form. Its errors name the field
-// (patient_file_number, external_ref, lines, lines[2].quantity…,
-// care_date).
+// (patient_file_number, birth_date, external_ref, lines,
+// lines[2].quantity…, care_date).
 func (in *NewInvoice) Validate(today calendar.Date) error {
 	var err error
 	if in.PatientFileNumber, err = text.Required("patient_file_number", in.PatientFileNumber, MaxFileNumber); err != nil {
 		return err
+	}
+	if in.BirthDate.IsZero() {
+		return fault.Field("birth_date", "birth_date is required")
 	}
 	if in.ExternalRef, err = text.Required("external_ref", in.ExternalRef, MaxExternalRef); err != nil {
 		return err

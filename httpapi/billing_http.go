@@ -182,6 +182,7 @@ func toInvoiceJSON(inv billing.Invoice) invoiceJSON {
 
 type invoiceRequest struct {
 	PatientFileNumber api.Value `json:"patient_file_number"`
+	BirthDate         api.Value `json:"birth_date"`
 	ExternalRef       api.Value `json:"external_ref"`
 	CareDate          api.Value `json:"care_date"`
 	Lines             api.Value `json:"lines"`
@@ -200,7 +201,8 @@ type lineRequest struct {
 func (r invoiceRequest) invoice() (billing.NewInvoice, error) {
 	var v valueReader
 	in := billing.NewInvoice{PatientFileNumber: v.text(r.PatientFileNumber, "patient_file_number"),
-		ExternalRef: v.text(r.ExternalRef, "external_ref"), CareDate: v.date(r.CareDate, "care_date")}
+		BirthDate: v.date(r.BirthDate, "birth_date"), ExternalRef: v.text(r.ExternalRef, "external_ref"),
+		CareDate: v.date(r.CareDate, "care_date")}
 	if v.err != nil {
 		return in, v.err
 	}

@@ -134,12 +134,12 @@ type lineForm struct {
 }
 
 type invoiceForm struct {
-	FileNumber, Ref, CareDate string
-	FileErr, RefErr, DateErr  string
-	LinesErr, Summary         string
-	Lines                     []lineForm
-	Total                     string
-	MaxLines                  int
+	FileNumber, BirthDate, Ref, CareDate string
+	FileErr, BirthErr, RefErr, DateErr   string
+	LinesErr, Summary                    string
+	Lines                                []lineForm
+	Total                                string
+	MaxLines                             int
 }
 
 func (f *invoiceForm) number() {
@@ -185,8 +185,8 @@ func readInvoiceForm(c echo.Context) (invoiceForm, error) {
 	if err != nil {
 		return invoiceForm{}, fault.New(fault.Invalid, "unreadable form")
 	}
-	f := invoiceForm{FileNumber: strings.TrimSpace(values.Get("patient_file_number")), Ref: strings.TrimSpace(values.Get("external_ref")),
-		CareDate: strings.TrimSpace(values.Get("care_date"))}
+	f := invoiceForm{FileNumber: strings.TrimSpace(values.Get("patient_file_number")), BirthDate: strings.TrimSpace(values.Get("birth_date")),
+		Ref: strings.TrimSpace(values.Get("external_ref")), CareDate: strings.TrimSpace(values.Get("care_date"))}
 	codes, labels, qtys, prices := values["code"], values["label"], values["quantity"], values["unit_price"]
 	n := max(len(codes), len(labels), len(qtys), len(prices))
 	if n > billing.MaxLines+1 {
@@ -211,6 +211,10 @@ func readInvoiceForm(c echo.Context) (invoiceForm, error) {
 // refuses it.
 func (f invoiceForm) invoice() (in billing.NewInvoice, sent []int, err error) {
 	in = billing.NewInvoice{PatientFileNumber: f.FileNumber, ExternalRef: f.Ref}
+	// A blank birth date is left to billing, which says it is required.
+	if in.BirthDate, err = parseFormDate("birth_date", f.BirthDate); err != nil {
+		return in, nil, err
+	}
 	for i, l := range f.Lines {
 		if l.Code == "" && l.Label == "" && l.UnitPrice == "" && (l.Quantity == "" || l.Quantity == "1") {
 			continue
@@ -277,7 +281,7 @@ func (f *invoiceForm) explain(err error, sent []int) bool {
 		return false
 	}
 	if !strings.HasPrefix(fe.Field, "lines[") {
-		if !explainFields(err, "invoice", map[string]*string{"patient_file_number": &f.FileErr, "external_ref": &f.RefErr,
+		if !explainFields(err, "invoice", map[string]*string{"patient_file_number": &f.FileErr, "birth_date": &f.BirthErr, "external_ref": &f.RefErr,
 			"care_date": &f.DateErr, "lines": &f.LinesErr}, &f.Summary) {
 			return false
 		}
