@@ -79,6 +79,24 @@ type Invoice struct {
 	Timeline          []PastOutcome     `db:"-"`              // every outcome, filled by Store.Invoice only
 }
 
+// ForProvider is the invoice as its provider sees it: its lines, amounts
+// and where it stands, but nothing that tells the patient's rights status
+// (issue 15 §4): no decision reason (rights opened, refused, not covered,
+// deadline passed…), and no reason or cause in its timeline. The CPAM's
+// and the city's shares stay.
+func (inv Invoice) ForProvider() Invoice {
+	inv.DecisionReason, inv.OutcomeCause = "", ""
+	if inv.Timeline != nil {
+		timeline := make([]PastOutcome, len(inv.Timeline))
+		for i, o := range inv.Timeline {
+			o.Reason, o.Cause = "", ""
+			timeline[i] = o
+		}
+		inv.Timeline = timeline
+	}
+	return inv
+}
+
 // Line is one act or product on an invoice. RateClass is set when the
 // invoice is stored (Tariff.Price), never by the submitter.
 type Line struct {

@@ -615,6 +615,10 @@ type PayoutFilter struct {
 	Status     settlement.PayoutStatus
 	ProviderID int64
 	BatchID    int64
+	// ForProvider leaves out what tells the patient's rights (a payout's
+	// reason: rights refused, not covered…), for the provider's own list
+	// (issue 15 §4).
+	ForProvider bool
 }
 
 // payoutColumns are read into a Payout by name (its db tags).

@@ -67,6 +67,10 @@ type invoicePage struct {
 	Review        string
 	ReviewReasons []string
 	ReviewLink    bool // the reader is the coordinator, who decides it
+	// Reasons shows why it was decided (rights opened, refused…), and
+	// why decided again: not to its provider, whom it would tell the
+	// patient's rights (issue 15 §4).
+	Reasons bool
 }
 
 // reviewLabel says in French where an invoice's review stands.
@@ -114,6 +118,10 @@ func (s *Server) invoicePage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	reasons := p.Role != auth.Provider
+	if !reasons {
+		inv = inv.ForProvider()
+	}
 	settled, err := s.billing.Settlements(ctx, []int64{inv.ID})
 	if err != nil {
 		return err
@@ -121,7 +129,7 @@ func (s *Server) invoicePage(c echo.Context) error {
 	return s.render(c, http.StatusOK, "invoice.html", "Facture "+inv.ExternalRef,
 		invoicePage{Invoice: inv, Badge: InvoiceBadge(inv, settled[inv.ID]), Back: invoiceBack[p.Role], Review: reviewLabel(inv),
 			ReviewReasons: reviewReasons(inv), ReviewLink: p.Role == auth.Coordinator && inv.ReviewStatus == billing.ReviewFlagged &&
-				inv.Status == billing.StatusPending})
+				inv.Status == billing.StatusPending, Reasons: reasons})
 }
 
 // ---- the new invoice form ----

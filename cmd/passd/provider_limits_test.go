@@ -1,7 +1,10 @@
 package main
 
 import (
+	"fmt"
 	"net/http"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -119,5 +122,107 @@ func TestADecomposedReferenceIsADuplicate(t *testing.T) {
 	}
 	if created["external_ref"] != "\u00c9t\u00e9-1" {
 		t.Errorf("stored reference %q, want it as sent", created["external_ref"])
+	}
+}
+
+// rightsMembers are the members that would tell a provider the patient's
+// rights or regime.
+var rightsMembers = []string{"decision_reason", "reason", "cause", "regime", "rights", "rights_status", "rate", "rates", "line_rates"}
+
+// rightsWords are the values and French labels that tell the same.
+var rightsWords = []string{"rights_opened", "rights_refused", "not_covered", "deadline_passed", "prescribed", "ticket_moderateur",
+	"droits ouverts", "droits refusés", "soins hors de la période des droits", "échéance dépassée", "ame", "puma", "css"}
+
+// findMembers lists the paths of v's members named one of names, at any
+// depth.
+func findMembers(v any, path string, names []string) []string {
+	var out []string
+	switch v := v.(type) {
+	case map[string]any:
+		for k, x := range v {
+			if slices.Contains(names, k) {
+				out = append(out, path+"."+k)
+			}
+			out = append(out, findMembers(x, path+"."+k, names)...)
+		}
+	case []any:
+		for i, x := range v {
+			out = append(out, findMembers(x, fmt.Sprintf("%s[%d]", path, i), names)...)
+		}
+	}
+	return out
+}
+
+// TestAProviderLearnsNothingOfThePatientsRights: a provider's answers
+// about its invoices (created, listed, read, cancelled), its payouts
+// (JSON and CSV), its statement and its pages carry the amounts but no
+// decision or payout reason, regime or rights status, whichever way the
+// invoices were decided; the coordinator and finance still see them.
+func TestAProviderLearnsNothingOfThePatientsRights(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.setRegie(t, "10000.00", "50000.00")
+	pr := h.newProvider(t, "Dr A", "general_practitioner", "10000000001")
+
+	released, _ := h.releasedClaim(t, pr, "Ame", "ame", "R-1", "30.00")
+	refused := h.newPatient(t, "Refus")
+	refusedInv := str(t, h.submit(t, pr, refused, "R-2", "2026-06-01"), "id")
+	h.refuseRights(t, refused)
+	h.runJob(t, "release")
+	late := h.cityDue(t, pr, h.newPatient(t, "Tard"), "R-3", "25.00")[0]
+	created := h.mustDo(t, http.StatusCreated, "POST", "/api/v1/invoices", pr.token, invoiceBody(t, h.newPatient(t, "Neuf").fileNumber, "R-4", "2026-06-01"))
+	cancelled := h.mustDo(t, http.StatusOK, "POST", "/api/v1/invoices/"+str(t, created, "id")+"/cancel", pr.token, "")
+
+	for id, want := range map[string]string{released: "rights_opened", refusedInv: "rights_refused", late: "deadline_passed"} {
+		if got := h.mustDo(t, http.StatusOK, "GET", "/api/v1/invoices/"+id, h.coordinator, "")["decision_reason"]; got != want {
+			t.Fatalf("invoice %s decided %v, want %s (the coordinator sees why)", id, got, want)
+		}
+	}
+	if got := h.mustDo(t, http.StatusOK, "GET", "/api/v1/payouts?limit=500", h.finance, ""); len(findMembers(got, "", []string{"reason"})) == 0 {
+		t.Errorf("finance no longer sees the payouts' reasons: %v", got)
+	}
+
+	answers := map[string]any{"created": created, "cancelled": cancelled}
+	answers["list"] = h.mustDo(t, http.StatusOK, "GET", "/api/v1/invoices?limit=500", pr.token, "")
+	for _, id := range []string{released, refusedInv, late} {
+		answers["invoice "+id] = h.mustDo(t, http.StatusOK, "GET", "/api/v1/invoices/"+id, pr.token, "")
+	}
+	answers["payouts"] = h.mustDo(t, http.StatusOK, "GET", "/api/v1/payouts?limit=500", pr.token, "")
+	answers["statement"] = h.mustDo(t, http.StatusOK, "GET", "/api/v1/statement?from=2026-01-01&to=2026-06-15", pr.token, "")
+	for what, a := range answers {
+		if found := findMembers(a, what, rightsMembers); len(found) > 0 {
+			t.Errorf("the provider's %s carries %v", what, found)
+		}
+		for _, word := range rightsWords {
+			if b := mustJSON(t, a); strings.Contains(b, `"`+word+`"`) {
+				t.Errorf("the provider's %s says %q: %s", what, word, b)
+			}
+		}
+	}
+	// The amounts stay: the released invoice's CPAM share, the others' city's.
+	if o, _ := answers["invoice "+released].(map[string]any)["outcome"].(map[string]any); o["cpam_amount"] == nil || o["city_amount"] == nil {
+		t.Errorf("the provider no longer sees the released invoice's shares: %v", answers["invoice "+released])
+	}
+	if n := len(items(t, answers["statement"].(map[string]any))); n != 4 {
+		t.Errorf("the statement lists %d invoices, want 4", n)
+	}
+
+	csv := h.doRaw(t, "GET", "/api/v1/payouts?format=csv", pr.token, "")
+	if csv.Code != http.StatusOK || strings.Contains(csv.Body.String(), "Motif;") || !strings.Contains(csv.Body.String(), "Montant") {
+		t.Errorf("the provider's payouts CSV (%d):\n%s", csv.Code, csv.Body.String())
+	}
+	b := mustSignIn(t, h, pr.token)
+	for _, page := range []string{"/effecteur/factures/" + released, "/effecteur/factures/" + refusedInv, "/effecteur/factures/" + late,
+		"/effecteur/factures", "/effecteur/releve?du=2026-01-01&au=2026-06-15"} {
+		body := b.page(t, http.StatusOK, page)
+		for _, word := range []string{"droits ouverts", "droits refusés", "échéance dépassée", "AME", "PUMa", "Raison"} {
+			if strings.Contains(body, word) {
+				t.Errorf("the provider's page %s says %q", page, word)
+			}
+		}
+	}
+	// The coordinator's page of the same invoice says why.
+	if body := mustSignIn(t, h, h.coordinator).page(t, http.StatusOK, "/factures/"+refusedInv); !strings.Contains(body, "droits refusés") {
+		t.Errorf("the coordinator's invoice page no longer says why it was decided")
 	}
 }
