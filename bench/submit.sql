@@ -1,6 +1,9 @@
 -- The SQL that one POST /api/v1/invoices commits (billing.Store.CreateInvoice
--- without an Idempotency-Key: one statement, in its own transaction, looks
--- up the patient, the submission limit and the deadline days, checks that
+-- without an Idempotency-Key: first the patient's check, claims.Store.Attested,
+-- which reads the file by its number and its sealed birth date, that passd
+-- opens and compares with the one sent (pgbench only reads it); then one
+-- statement, in its own transaction, looks up that file again by its id, the
+-- submission limit and the deadline days, checks that
 -- the tariff and the provider's kind it priced the lines with are still the
 -- database's, and writes the invoice, its lines with their rate classes,
 -- its audit row and, for a file with a rights decision, the change the
@@ -21,8 +24,10 @@
 -- NULL). The integration test checks that both sides store the same rows.
 \set patient random(1, :patients)
 \set ref random(1, 999999999999)
+SELECT id AS patient_id, coalesce(birth_date_enc, '') AS birth_date_enc FROM patients
+WHERE file_number = :file_prefix || lpad(:patient::text, 6, '0') \gset
 WITH patient AS (
-    SELECT id FROM patients WHERE file_number = :file_prefix || lpad(:patient::text, 6, '0')
+    SELECT id FROM patients WHERE id = :patient_id
       AND :care_date::date >= current_date - coalesce((SELECT submission_limit_days FROM settings), 1095)
       AND (SELECT version FROM tariff_state) = :tariff_version AND (SELECT kind FROM providers WHERE id = :provider_id) = :provider_kind
 ), inv AS (

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 
 	"github.com/jackc/pgx/v5"
@@ -21,7 +22,7 @@ import (
 // same files with these.
 
 // PayoutsCSV writes every payout f selects, oldest first, for a French
-// spreadsheet.
+// spreadsheet; without the reason column for a provider (f.ForProvider).
 func (s *Store) PayoutsCSV(ctx context.Context, f PayoutFilter, out io.Writer) error {
 	return db.InTxOptions(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, `SELECT `+payoutColumns+`, pr.name, i.external_ref FROM payouts p
@@ -32,7 +33,12 @@ func (s *Store) PayoutsCSV(ctx context.Context, f PayoutFilter, out io.Writer) e
 		}
 		defer rows.Close()
 		w := spreadsheet.NewWriter(out)
-		if err := w.Write("Paiement", "Facture", "Réf. facture", "Prestataire", "Montant", "Motif", "Motif CPAM", "Statut", "Lot", "Payé le", "Dû depuis le"); err != nil {
+		header := []string{"Paiement", "Facture", "Réf. facture", "Prestataire", "Montant", "Motif", "Motif CPAM", "Statut", "Lot", "Payé le", "Dû depuis le"}
+		const reasonColumn = 5
+		if f.ForProvider {
+			header = slices.Delete(header, reasonColumn, reasonColumn+1)
+		}
+		if err := w.Write(header...); err != nil {
 			return err
 		}
 		for rows.Next() {
@@ -46,9 +52,13 @@ func (s *Store) PayoutsCSV(ctx context.Context, f PayoutFilter, out io.Writer) e
 			if p.BatchID != 0 {
 				batch = ident.FormatID(p.BatchID)
 			}
-			if err := w.Write(ident.FormatID(p.ID), ident.FormatID(p.InvoiceID), spreadsheet.Text(ref), spreadsheet.Text(name),
+			row := []string{ident.FormatID(p.ID), ident.FormatID(p.InvoiceID), spreadsheet.Text(ref), spreadsheet.Text(name),
 				spreadsheet.Amount(p.Amount), p.Reason.Label(), spreadsheet.Text(p.Note), p.Status.Label(), batch,
-				spreadsheet.Date(p.PaidOn), spreadsheet.Date(calendar.Today(p.CreatedAt))); err != nil {
+				spreadsheet.Date(p.PaidOn), spreadsheet.Date(calendar.Today(p.CreatedAt))}
+			if f.ForProvider {
+				row = slices.Delete(row, reasonColumn, reasonColumn+1)
+			}
+			if err := w.Write(row...); err != nil {
 				return err
 			}
 		}

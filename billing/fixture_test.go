@@ -54,6 +54,7 @@ type fixture struct {
 
 	mu        sync.Mutex
 	providers map[string]providerUser
+	births    map[string]calendar.Date // by file number: what submit names
 }
 
 type providerUser struct {
@@ -64,7 +65,8 @@ type providerUser struct {
 func newFixture(t testing.TB, today string) *fixture {
 	t.Helper()
 	pool := dbtest.New(t)
-	f := &fixture{pool: pool, keys: keyringtest.New(t), clock: newClock(today), users: auth.NewStore(pool), providers: map[string]providerUser{}}
+	f := &fixture{pool: pool, keys: keyringtest.New(t), clock: newClock(today), users: auth.NewStore(pool), providers: map[string]providerUser{},
+		births: map[string]calendar.Date{}}
 	f.claims = claims.NewStore(pool, f.keys, f.clock.Now)
 	f.billing = billing.NewStore(pool, f.claims, billing.Config{DeadlineDays: 90, Now: f.clock.Now, BatchSize: 50})
 	f.staff = f.user(t, "coordinator", auth.Coordinator, 0)
@@ -116,12 +118,34 @@ func (f *fixture) provider(t testing.TB, kind string) providerUser {
 
 func (f *fixture) patient(t testing.TB) claims.Patient {
 	t.Helper()
+	return f.patientBorn(t, "Test", "Patient", "1990-01-01")
+}
+
+// patientBorn opens a file for a patient born on birth, which submit then
+// names beside its number.
+func (f *fixture) patientBorn(t testing.TB, lastName, firstName, birth string) claims.Patient {
+	t.Helper()
 	p, err := f.claims.CreatePatient(context.Background(), f.staff,
-		claims.NewPatient{LastName: "Test", FirstName: "Patient", BirthDate: d("1990-01-01")})
+		claims.NewPatient{LastName: lastName, FirstName: firstName, BirthDate: d(birth)})
 	if err != nil {
 		t.Fatalf("create patient: %v", err)
 	}
+	f.mu.Lock()
+	f.births[p.FileNumber] = p.BirthDate
+	f.mu.Unlock()
 	return p
+}
+
+// birthOf is the birth date of a file opened by patientBorn.
+func (f *fixture) birthOf(t testing.TB, fileNumber string) calendar.Date {
+	t.Helper()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	b, ok := f.births[fileNumber]
+	if !ok {
+		t.Fatalf("file %s was not opened by the fixture", fileNumber)
+	}
+	return b
 }
 
 var refs atomic.Int64
@@ -134,7 +158,8 @@ func (f *fixture) submit(t *testing.T, kind, fileNumber, care string, lines ...b
 	}
 	pu := f.provider(t, kind)
 	inv, err := f.billing.CreateInvoice(context.Background(), pu.actor, pu.id,
-		billing.NewInvoice{PatientFileNumber: fileNumber, ExternalRef: fmt.Sprintf("T-%d", refs.Add(1)), CareDate: d(care), Lines: lines})
+		billing.NewInvoice{PatientFileNumber: fileNumber, BirthDate: f.birthOf(t, fileNumber), ExternalRef: fmt.Sprintf("T-%d", refs.Add(1)),
+			CareDate: d(care), Lines: lines})
 	if err != nil {
 		t.Fatalf("submit invoice: %v", err)
 	}

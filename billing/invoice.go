@@ -79,6 +79,24 @@ type Invoice struct {
 	Timeline          []PastOutcome     `db:"-"`              // every outcome, filled by Store.Invoice only
 }
 
+// ForProvider is the invoice as its provider sees it: its lines, amounts
+// and where it stands, but nothing that tells the patient's rights status
+// (issue 15 §4): no decision reason (rights opened, refused, not covered,
+// deadline passed…), and no reason or cause in its timeline. The CPAM's
+// and the city's shares stay.
+func (inv Invoice) ForProvider() Invoice {
+	inv.DecisionReason, inv.OutcomeCause = "", ""
+	if inv.Timeline != nil {
+		timeline := make([]PastOutcome, len(inv.Timeline))
+		for i, o := range inv.Timeline {
+			o.Reason, o.Cause = "", ""
+			timeline[i] = o
+		}
+		inv.Timeline = timeline
+	}
+	return inv
+}
+
 // Line is one act or product on an invoice. RateClass is set when the
 // invoice is stored (Tariff.Price), never by the submitter.
 type Line struct {
@@ -199,9 +217,13 @@ const (
 var MaxUnitPrice = decimal.RequireFromString("100000.00")
 
 // NewInvoice is a submission: the JSON of POST /invoices and the web form
-// both become one, which Validate checks.
+// both become one, which Validate checks. The patient is named by the
+// file number and the birth date of the PASS attestation: both must match
+// one file (Store.CreateInvoice), so that a provider bills only the
+// patients it sees and cannot find out which file numbers exist.
 type NewInvoice struct {
 	PatientFileNumber string
+	BirthDate         calendar.Date
 	ExternalRef       string
 	CareDate          calendar.Date
 	Lines             []Line
@@ -236,12 +258,15 @@ func LineFields(i int) LineField {
 
 // Validate checks a submission received on day today and puts its text
 // and act codes in their canonical form. Its errors name the field
-// (patient_file_number, external_ref, lines, lines[2].quantity…,
-// care_date).
+// (patient_file_number, birth_date, external_ref, lines,
+// lines[2].quantity…, care_date).
 func (in *NewInvoice) Validate(today calendar.Date) error {
 	var err error
 	if in.PatientFileNumber, err = text.Required("patient_file_number", in.PatientFileNumber, MaxFileNumber); err != nil {
 		return err
+	}
+	if in.BirthDate.IsZero() {
+		return fault.Field("birth_date", "birth_date is required")
 	}
 	if in.ExternalRef, err = text.Required("external_ref", in.ExternalRef, MaxExternalRef); err != nil {
 		return err

@@ -26,6 +26,15 @@ import (
 type ClaimQueue interface {
 	Queue(ctx context.Context, tx pgx.Tx, actor audit.Actor, claims []settlement.NewClaim) error
 	BirthDates
+	Attestations
+}
+
+// Attestations checks the patient a submission names: the claims side
+// holds the keys that open birth dates. Attested returns the id of the
+// file numbered fileNumber when birth is its patient's birth date, and ok
+// false, the same whichever is wrong, when no file has both.
+type Attestations interface {
+	Attested(ctx context.Context, q db.DBTX, fileNumber string, birth calendar.Date) (patientID int64, ok bool, err error)
 }
 
 // Store holds providers, invoices and payouts in PostgreSQL.
@@ -164,13 +173,18 @@ type Idempotency struct {
 const keptInvoice = 1
 
 // CreateInvoice checks a new invoice (Validate, on the store's today) and
-// holds it.
+// holds it. A file number that no file has, or a birth date that is not
+// its patient's, is the same refusal (unknown_file_number on
+// patient_file_number), and an external_ref the provider used already is
+// a conflict whatever the patient named: the answers tell a provider
+// nothing of files it does not know.
 func (s *Store) CreateInvoice(ctx context.Context, actor audit.Actor, providerID int64, in NewInvoice) (Invoice, error) {
 	if err := in.Validate(s.Today()); err != nil {
 		return Invoice{}, err
 	}
-	// Nothing to keep beside the invoice: one statement, in a transaction
-	// of its own, is one round trip to the database.
+	// Nothing to keep beside the invoice: the patient's check, then one
+	// statement in a transaction of its own, are two round trips to the
+	// database.
 	inv, err := s.insertInvoice(ctx, s.pool, actor, providerID, in)
 	return inv, db.Translate(err)
 }
@@ -213,11 +227,19 @@ func (s *Store) CreateInvoiceOnce(ctx context.Context, actor audit.Actor, provid
 	return inv, replayed, nil
 }
 
-// insertInvoice prices the lines (Tariff.Price, on this process's copy of
-// the tariff) and stores the invoice (storeInvoice). The statement stores
-// nothing when the tariff or the provider's kind has changed since the
-// copy was made: the copy is then reloaded and the invoice priced again.
+// insertInvoice checks the patient the submission names (Attested),
+// prices the lines (Tariff.Price, on this process's copy of the tariff)
+// and stores the invoice (storeInvoice). The statement stores nothing
+// when the tariff or the provider's kind has changed since the copy was
+// made: the copy is then reloaded and the invoice priced again.
 func (s *Store) insertInvoice(ctx context.Context, q db.DBTX, actor audit.Actor, providerID int64, in NewInvoice) (Invoice, error) {
+	patientID, ok, err := s.claims.Attested(ctx, q, in.PatientFileNumber, in.BirthDate)
+	if err != nil {
+		return Invoice{}, err
+	}
+	if !ok {
+		return Invoice{}, s.whyNotAttested(ctx, q, providerID, in)
+	}
 	const attempts = 3
 	for attempt := 0; ; attempt++ {
 		fresh := attempt > 0
@@ -225,7 +247,7 @@ func (s *Store) insertInvoice(ctx context.Context, q db.DBTX, actor audit.Actor,
 		if err != nil {
 			return Invoice{}, err
 		}
-		inv, err := s.storeInvoice(ctx, q, actor, providerID, in, p)
+		inv, err := s.storeInvoice(ctx, q, actor, providerID, patientID, in, p)
 		if !errors.Is(err, errTariffMoved) || attempt == attempts-1 {
 			return inv, err
 		}
@@ -270,14 +292,15 @@ func (s *Store) price(ctx context.Context, providerID int64, lines []Line, fresh
 // provider's kind it priced with is no longer the database's.
 var errTariffMoved = errors.New("billing: the tariff changed while the invoice was priced")
 
-// storeInvoice writes the invoice, its lines and its audit row (the row
-// audit.Append would write: entity_id the id in decimal, no before) in one
-// statement, looking up the patient and the deadline days in force as it
-// goes: a submission is the hot path of bursts of pharmacy invoices, and
-// on a busy pair of cores each round trip costs CPU on both sides. An
-// unknown file number, a duplicate external_ref or a tariff that moved
+// storeInvoice writes the invoice of the patient patientID (Attested),
+// its lines and its audit row (the row audit.Append would write: entity_id
+// the id in decimal, no before) in one statement, looking up the
+// submission limit and the deadline days in force as it goes: a
+// submission is the hot path of bursts of pharmacy invoices, and on a busy
+// pair of cores each round trip costs CPU on both sides. A care date past
+// the submission limit, a duplicate external_ref or a tariff that moved
 // inserts nothing; a second look tells which it was.
-func (s *Store) storeInvoice(ctx context.Context, q db.DBTX, actor audit.Actor, providerID int64, in NewInvoice, p priced) (Invoice, error) {
+func (s *Store) storeInvoice(ctx context.Context, q db.DBTX, actor audit.Actor, providerID, patientID int64, in NewInvoice, p priced) (Invoice, error) {
 	total := TotalOf(in.Lines)
 	lines := slices.Clone(in.Lines)
 	for i := range lines {
@@ -310,7 +333,7 @@ func (s *Store) storeInvoice(ctx context.Context, q db.DBTX, actor audit.Actor, 
 	}
 	err = q.QueryRow(ctx, `
 		WITH patient AS (
-			SELECT id FROM patients WHERE file_number = $2
+			SELECT id FROM patients WHERE id = $2
 			  AND $4::date >= $16::date - coalesce((SELECT submission_limit_days FROM settings), $17::int)
 			  AND (SELECT version FROM tariff_state) = $18 AND (SELECT kind FROM providers WHERE id = $1) = $19
 		), inv AS (
@@ -337,7 +360,7 @@ func (s *Store) storeInvoice(ctx context.Context, q db.DBTX, actor audit.Actor, 
 			FROM inv
 		)
 		SELECT id, deadline, created_at FROM inv`,
-		providerID, in.PatientFileNumber, in.ExternalRef, in.CareDate, total, actor.UserID, s.now(), actor.Name, s.deadlineDays,
+		providerID, patientID, in.ExternalRef, in.CareDate, total, actor.UserID, s.now(), actor.Name, s.deadlineDays,
 		positions, codes, labels, quantities, prices, string(after), s.Today(), DefaultSubmissionLimitDays,
 		p.version, p.kind, p.classes, reviewStatus, reviewReasons).Scan(&inv.ID, &inv.Deadline, &inv.CreatedAt)
 	if !errors.Is(err, pgx.ErrNoRows) {
@@ -349,35 +372,55 @@ func (s *Store) storeInvoice(ctx context.Context, q db.DBTX, actor audit.Actor, 
 	return Invoice{}, s.whyNotStored(ctx, q, providerID, in, p)
 }
 
-// whyNotStored tells why storeInvoice stored nothing.
+// whyNotStored tells why storeInvoice stored nothing. A duplicate
+// external_ref is told before a care date past the limit, as whyNotAttested
+// tells it before the patient.
 func (s *Store) whyNotStored(ctx context.Context, q db.DBTX, providerID int64, in NewInvoice, p priced) error {
-	var patientKnown bool
 	var existing *int64
 	var limitDays int
 	var version int64
 	var kind string
-	if err := q.QueryRow(ctx, `SELECT EXISTS (SELECT FROM patients WHERE file_number = $1),
-		(SELECT id FROM invoices WHERE provider_id = $2 AND external_ref = $3),
-		coalesce((SELECT submission_limit_days FROM settings), $4::int),
-		(SELECT version FROM tariff_state), (SELECT kind FROM providers WHERE id = $2)`,
-		in.PatientFileNumber, providerID, in.ExternalRef, DefaultSubmissionLimitDays).Scan(&patientKnown, &existing, &limitDays, &version, &kind); err != nil {
+	if err := q.QueryRow(ctx, `SELECT (SELECT id FROM invoices WHERE provider_id = $1 AND external_ref = $2),
+		coalesce((SELECT submission_limit_days FROM settings), $3::int),
+		(SELECT version FROM tariff_state), (SELECT kind FROM providers WHERE id = $1)`,
+		providerID, in.ExternalRef, DefaultSubmissionLimitDays).Scan(&existing, &limitDays, &version, &kind); err != nil {
 		return fmt.Errorf("billing: invoice refused, looking why: %w", err)
 	}
 	if version != p.version || kind != p.kind {
 		return errTariffMoved
 	}
-	if !patientKnown {
-		return fault.Field("patient_file_number", "no patient file has this number").WithKind(fault.KindUnknownFileNumber)
+	if existing != nil {
+		return duplicateInvoice(*existing)
 	}
 	if in.CareDate.Before(s.Today().AddDays(-limitDays)) {
 		return fault.Field("care_date", "care_date is more than %d days ago (submission_limit_days)", limitDays).WithCause(ErrCareTooOld)
 	}
-	if existing == nil {
-		// Nothing deletes invoices: the one ON CONFLICT met must be there.
-		return fmt.Errorf("billing: invoice %q of provider %d neither stored nor found", in.ExternalRef, providerID)
+	// Nothing deletes invoices: the one ON CONFLICT met must be there.
+	return fmt.Errorf("billing: invoice %q of provider %d neither stored nor found", in.ExternalRef, providerID)
+}
+
+// whyNotAttested is the refusal of a submission whose file number and
+// birth date match no file (Attested): an external_ref the provider used
+// already is the conflict it would be for a file that exists, anything
+// else is the one answer of an unknown file, whichever of the two was
+// wrong.
+func (s *Store) whyNotAttested(ctx context.Context, q db.DBTX, providerID int64, in NewInvoice) error {
+	var existing int64
+	err := q.QueryRow(ctx, `SELECT id FROM invoices WHERE provider_id = $1 AND external_ref = $2`, providerID, in.ExternalRef).Scan(&existing)
+	switch {
+	case err == nil:
+		return duplicateInvoice(existing)
+	case !errors.Is(err, pgx.ErrNoRows):
+		return fmt.Errorf("billing: invoice refused, looking for its external_ref: %w", err)
 	}
+	return fault.Field("patient_file_number", "no patient file has this number and this birth date").WithKind(fault.KindUnknownFileNumber)
+}
+
+// duplicateInvoice is the conflict of an external_ref the provider used
+// already for its invoice existing.
+func duplicateInvoice(existing int64) error {
 	return fault.New(fault.Conflict, "an invoice with this external_ref already exists").WithField("external_ref").
-		WithKind(fault.KindDuplicateInvoice).WithDetail("existing_id", ident.FormatID(*existing))
+		WithKind(fault.KindDuplicateInvoice).WithDetail("existing_id", ident.FormatID(existing))
 }
 
 // claimIdempotencyKey reserves the key for this transaction, or returns
@@ -589,6 +632,10 @@ type PayoutFilter struct {
 	Status     settlement.PayoutStatus
 	ProviderID int64
 	BatchID    int64
+	// ForProvider leaves out what tells the patient's rights (a payout's
+	// reason: rights refused, not covered…), for the provider's own list
+	// (issue 15 §4).
+	ForProvider bool
 }
 
 // payoutColumns are read into a Payout by name (its db tags).

@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"passd/billing"
-	"passd/claims"
 	"passd/fault"
 	"passd/rights"
 )
@@ -81,10 +80,7 @@ func TestAnAMEAdultsFifteenPercentDrugIsTheCitys(t *testing.T) {
 		{"2008-03-10", "16.70", "9.45", "{0.000,0.000,1.000,1.000}"},
 		{"2008-03-11", "26.15", "0", "{1.000,1.000,1.000,1.000}"},
 	} {
-		p, err := f.claims.CreatePatient(ctx, f.staff, claims.NewPatient{LastName: "Ame", FirstName: "Test", BirthDate: d(tt.birth)})
-		if err != nil {
-			t.Fatal(err)
-		}
+		p := f.patientBorn(t, "Ame", "Test", tt.birth)
 		inv := f.submit(t, billing.KindPharmacy, p.FileNumber, "2026-03-10", lines...)
 		wantClasses := []billing.RateClass{billing.ClassDrug15, billing.ClassDrug15, billing.ClassDrug65, billing.ClassDrug65}
 		for i, l := range inv.Lines {
@@ -107,10 +103,7 @@ func TestAnAMEAdultsFifteenPercentDrugIsTheCitys(t *testing.T) {
 		}
 	}
 	// Nothing the CPAM covers: released, no claim, the city pays it all.
-	adult, err := f.claims.CreatePatient(ctx, f.staff, claims.NewPatient{LastName: "Ame", FirstName: "Adulte", BirthDate: d("1980-01-01")})
-	if err != nil {
-		t.Fatal(err)
-	}
+	adult := f.patientBorn(t, "Ame", "Adulte", "1980-01-01")
 	only := f.submit(t, billing.KindPharmacy, adult.FileNumber, "2026-03-10", line(cipListed15, "2.13", 1), line("HD", "1.02", 1))
 	f.open(t, adult.ID, "ame", "2026-03-01", "2027-02-28")
 	f.runRelease(t)
@@ -217,7 +210,7 @@ func TestAnotherProcessSeesTheTariffAnAdminChanged(t *testing.T) {
 	pharmacy := f.provider(t, billing.KindPharmacy)
 	submit := func(ref string, lines ...billing.Line) (billing.Invoice, error) {
 		return other.CreateInvoice(ctx, pharmacy.actor, pharmacy.id,
-			billing.NewInvoice{PatientFileNumber: p.FileNumber, ExternalRef: ref, CareDate: d("2026-03-10"), Lines: lines})
+			billing.NewInvoice{PatientFileNumber: p.FileNumber, BirthDate: p.BirthDate, ExternalRef: ref, CareDate: d("2026-03-10"), Lines: lines})
 	}
 	inv, err := submit("P-1", line(cipUnlisted, "7.33", 1))
 	if err != nil || inv.Lines[0].RateClass != billing.ClassDrug65 {

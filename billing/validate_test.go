@@ -53,7 +53,7 @@ func TestNewInvoiceValidate(t *testing.T) {
 	t.Parallel()
 	today := d("2026-06-15")
 	valid := func() billing.NewInvoice {
-		return billing.NewInvoice{PatientFileNumber: "PASS-2026-000001", ExternalRef: "F-1", CareDate: d("2026-06-01"),
+		return billing.NewInvoice{PatientFileNumber: "PASS-2026-000001", BirthDate: d("1990-04-12"), ExternalRef: "F-1", CareDate: d("2026-06-01"),
 			Lines: []billing.Line{{Code: "g", Label: "Consultation", Quantity: 1, UnitPrice: amt("30.00")}}}
 	}
 	in := valid()
@@ -66,6 +66,8 @@ func TestNewInvoiceValidate(t *testing.T) {
 		change      func(*billing.NewInvoice)
 	}{
 		{"no file number", "patient_file_number", nil, func(in *billing.NewInvoice) { in.PatientFileNumber = "" }},
+		{"no birth date", "birth_date", nil, func(in *billing.NewInvoice) { in.BirthDate = calendar.Date{} }},
+		{"reference with a bidi override", "external_ref", nil, func(in *billing.NewInvoice) { in.ExternalRef = "F-1\u202e" }},
 		{"long reference", "external_ref", nil, func(in *billing.NewInvoice) { in.ExternalRef = strings.Repeat("r", billing.MaxExternalRef+1) }},
 		{"no care date", "care_date", nil, func(in *billing.NewInvoice) { in.CareDate = calendar.Date{} }},
 		{"care tomorrow", "care_date", calendar.ErrFuture, func(in *billing.NewInvoice) { in.CareDate = d("2026-06-16") }},

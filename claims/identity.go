@@ -114,6 +114,48 @@ func (s *Store) BirthDates(ctx context.Context, tx pgx.Tx, patientIDs []int64) (
 	return out, nil
 }
 
+// Attested returns the id of the file numbered fileNumber when birth is
+// its patient's birth date: a provider's invoice names both, as the
+// patient's PASS attestation shows them, so that a provider bills only
+// the patients it sees. ok is false, and nothing tells which, when no file
+// has this number or its birth date is another. A file opened before
+// identity was encrypted is checked against patients_unsealed; one sealed
+// under a key this server does not hold cannot be checked (unavailable).
+func (s *Store) Attested(ctx context.Context, q db.DBTX, fileNumber string, birth calendar.Date) (patientID int64, ok bool, err error) {
+	var sealed string
+	err = q.QueryRow(ctx, `SELECT id, coalesce(birth_date_enc, '') FROM patients WHERE file_number = $1`, fileNumber).Scan(&patientID, &sealed)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, fmt.Errorf("claims: attestation: %w", err)
+	}
+	var born calendar.Date
+	if sealed == "" {
+		err = q.QueryRow(ctx, `SELECT birth_date FROM patients_unsealed WHERE id = $1`, patientID).Scan(&born)
+		if err != nil {
+			return 0, false, fmt.Errorf("claims: attestation of an unsealed file: %w", err)
+		}
+	} else {
+		plain, err := s.keys.Open(sealed, identityAAD(colBirthDate, patientID))
+		if errors.Is(err, keyring.ErrUnknownKey) {
+			fe := fault.New(fault.Unavailable, "this file is encrypted under a key this server does not hold").WithKind(fault.KindIdentityKeyMissing)
+			fe.Err = err
+			return 0, false, fe
+		}
+		if err != nil {
+			return 0, false, fmt.Errorf("claims: attestation of patient %d: %w", patientID, err)
+		}
+		if born, err = calendar.Parse(string(plain)); err != nil {
+			return 0, false, fmt.Errorf("claims: attestation of patient %d: %w", patientID, err)
+		}
+	}
+	if born != birth {
+		return 0, false, nil
+	}
+	return patientID, true, nil
+}
+
 // errUnsealed answers while files opened before identity was encrypted wait
 // for passd migrate or serve (which hold the key) to seal them.
 func errUnsealed() error {

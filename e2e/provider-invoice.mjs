@@ -9,6 +9,7 @@
 //   E2E_PROVIDER_TOKEN  a provider user's token
 //   E2E_PROVIDER_USER   that user's name, shown in every page's header
 //   E2E_FILE_NUMBER     a patient file's number
+//   E2E_BIRTH_DATE      its patient's birth date, YYYY-MM-DD (the attestation's)
 //   E2E_CARE_DATE       the care date to enter, YYYY-MM-DD
 //   E2E_CHROMIUM        the browser (default /usr/bin/chromium)
 
@@ -17,6 +18,7 @@ import { assert, env, frenchAmount, frenchDate, normalise, pathOf, scenario } fr
 const token = env('E2E_PROVIDER_TOKEN');
 const userName = env('E2E_PROVIDER_USER');
 const fileNumber = env('E2E_FILE_NUMBER');
+const birthDate = env('E2E_BIRTH_DATE');
 const careDate = env('E2E_CARE_DATE');
 const reference = `E2E-${Date.now()}`;
 
@@ -90,6 +92,7 @@ await scenario('effecteur', async (run) => {
   await page.getByRole('link', { name: 'Nouvelle facture', exact: true }).click();
   await expectPath(page, '/effecteur/factures/nouvelle');
   await page.getByLabel('Numéro de dossier PASS', { exact: true }).fill(fileNumber);
+  await page.getByLabel('Date de naissance du patient', { exact: true }).fill(birthDate);
   await page.getByLabel('Référence de la facture', { exact: true }).fill(reference);
   await page.getByLabel('Date des soins', { exact: true }).fill(careDate);
   await fillLine(page, 1, { code: 'G', label: 'Consultation', quantity: '2', price: '15' });
@@ -154,6 +157,7 @@ await scenario('effecteur', async (run) => {
   // A file number no file has: the server's refusal, not the browser's
   // own checks (which run without JavaScript too), is what is tested.
   await form.getByLabel('Numéro de dossier PASS', { exact: true }).fill('PASS-1999-999999');
+  await form.getByLabel('Date de naissance du patient', { exact: true }).fill(birthDate);
   await form.getByLabel('Référence de la facture', { exact: true }).fill(`${reference}-sans-js`);
   await form.getByLabel('Date des soins', { exact: true }).fill(careDate);
   await fillLine(form, 1, { code: 'G', label: 'Consultation', quantity: '1', price: '30' });

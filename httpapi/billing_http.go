@@ -140,7 +140,17 @@ type outcomeJSON struct {
 	CityAmount string `json:"city_amount"`
 }
 
+// invoiceJSON is an invoice as the staff see it: with why it was decided.
 type invoiceJSON struct {
+	providerInvoiceJSON
+	DecisionReason *settlement.Reason `json:"decision_reason"`
+	Timeline       []pastOutcomeJSON  `json:"timeline,omitempty"`
+}
+
+// providerInvoiceJSON is an invoice as its provider sees it
+// (billing.Invoice.ForProvider): its amounts and where it stands, no
+// member that tells the patient's rights.
+type providerInvoiceJSON struct {
 	ID                string                 `json:"id"`
 	ProviderID        string                 `json:"provider_id"`
 	PatientFileNumber string                 `json:"patient_file_number"`
@@ -150,38 +160,54 @@ type invoiceJSON struct {
 	Status            billing.InvoiceStatus  `json:"status"`
 	Total             string                 `json:"total"`
 	Lines             []lineJSON             `json:"lines"`
-	DecisionReason    *settlement.Reason     `json:"decision_reason"`
 	Outcome           *outcomeJSON           `json:"outcome"`
 	CreatedAt         time.Time              `json:"created_at"`
 	DecidedAt         *time.Time             `json:"decided_at"`
 	OutcomeNo         int                    `json:"outcome_no"`
 	ReviewStatus      *string                `json:"review_status"`
 	ReviewReasons     []billing.ReviewReason `json:"review_reasons,omitempty"`
-	Timeline          []pastOutcomeJSON      `json:"timeline,omitempty"`
+	Timeline          []providerOutcomeJSON  `json:"timeline,omitempty"`
 }
 
+// pastOutcomeJSON is an outcome of an invoice's timeline, with its reason
+// and cause; providerOutcomeJSON the same without them.
 type pastOutcomeJSON struct {
+	providerOutcomeJSON
+	Reason settlement.Reason `json:"decision_reason"`
+	Cause  *string           `json:"cause"`
+}
+
+type providerOutcomeJSON struct {
 	No         int                   `json:"outcome_no"`
 	Status     billing.InvoiceStatus `json:"status"`
-	Reason     settlement.Reason     `json:"decision_reason"`
 	CPAMAmount string                `json:"cpam_amount"`
 	CityAmount string                `json:"city_amount"`
 	DecidedAt  time.Time             `json:"decided_at"`
-	Cause      *string               `json:"cause"`
 	ReplacedAt *time.Time            `json:"replaced_at"`
 	Current    bool                  `json:"current"`
 }
 
 func toInvoiceJSON(inv billing.Invoice) invoiceJSON {
-	out := invoiceJSON{ID: ident.FormatID(inv.ID), ProviderID: ident.FormatID(inv.ProviderID), PatientFileNumber: inv.PatientFileNumber,
+	out := invoiceJSON{providerInvoiceJSON: toProviderInvoiceJSON(inv), DecisionReason: nullable(inv.DecisionReason)}
+	for i, o := range inv.Timeline {
+		out.Timeline = append(out.Timeline, pastOutcomeJSON{providerOutcomeJSON: out.providerInvoiceJSON.Timeline[i], Reason: o.Reason,
+			Cause: nullable(o.Cause)})
+	}
+	out.providerInvoiceJSON.Timeline = nil
+	return out
+}
+
+// toProviderInvoiceJSON writes inv's members that its provider sees;
+// the caller passes inv.ForProvider() when it answers a provider.
+func toProviderInvoiceJSON(inv billing.Invoice) providerInvoiceJSON {
+	out := providerInvoiceJSON{ID: ident.FormatID(inv.ID), ProviderID: ident.FormatID(inv.ProviderID), PatientFileNumber: inv.PatientFileNumber,
 		ExternalRef: inv.ExternalRef, CareDate: inv.CareDate, Deadline: inv.Deadline, Status: inv.Status,
-		Total: money.Format(inv.Total), Lines: make([]lineJSON, len(inv.Lines)), DecisionReason: nullable(inv.DecisionReason),
+		Total: money.Format(inv.Total), Lines: make([]lineJSON, len(inv.Lines)),
 		CreatedAt: inv.CreatedAt.UTC(), DecidedAt: utc(inv.DecidedAt), OutcomeNo: inv.OutcomeNo,
 		ReviewStatus: nullable(inv.ReviewStatus), ReviewReasons: inv.ReviewReasons}
 	for _, o := range inv.Timeline {
-		out.Timeline = append(out.Timeline, pastOutcomeJSON{No: o.No, Status: o.Status, Reason: o.Reason, CPAMAmount: money.Format(o.CPAMAmount),
-			CityAmount: money.Format(o.CityAmount), DecidedAt: o.DecidedAt.UTC(), Cause: nullable(o.Cause), ReplacedAt: utc(o.ReplacedAt),
-			Current: o.Current})
+		out.Timeline = append(out.Timeline, providerOutcomeJSON{No: o.No, Status: o.Status, CPAMAmount: money.Format(o.CPAMAmount),
+			CityAmount: money.Format(o.CityAmount), DecidedAt: o.DecidedAt.UTC(), ReplacedAt: utc(o.ReplacedAt), Current: o.Current})
 	}
 	for i, l := range inv.Lines {
 		out.Lines[i] = lineJSON{Code: l.Code, Label: l.Label, Quantity: l.Quantity, UnitPrice: money.Format(l.UnitPrice), Total: money.Format(l.Total()),
@@ -193,8 +219,18 @@ func toInvoiceJSON(inv billing.Invoice) invoiceJSON {
 	return out
 }
 
+// invoiceView is how the caller sees an invoice: a provider without what
+// tells the patient's rights (issue 15 §4), the other roles whole.
+func invoiceView(p auth.Principal) func(billing.Invoice) any {
+	if p.Role == auth.Provider {
+		return func(inv billing.Invoice) any { return toProviderInvoiceJSON(inv.ForProvider()) }
+	}
+	return func(inv billing.Invoice) any { return toInvoiceJSON(inv) }
+}
+
 type invoiceRequest struct {
 	PatientFileNumber api.Value `json:"patient_file_number"`
+	BirthDate         api.Value `json:"birth_date"`
 	ExternalRef       api.Value `json:"external_ref"`
 	CareDate          api.Value `json:"care_date"`
 	Lines             api.Value `json:"lines"`
@@ -213,7 +249,8 @@ type lineRequest struct {
 func (r invoiceRequest) invoice() (billing.NewInvoice, error) {
 	var v valueReader
 	in := billing.NewInvoice{PatientFileNumber: v.text(r.PatientFileNumber, "patient_file_number"),
-		ExternalRef: v.text(r.ExternalRef, "external_ref"), CareDate: v.date(r.CareDate, "care_date")}
+		BirthDate: v.date(r.BirthDate, "birth_date"), ExternalRef: v.text(r.ExternalRef, "external_ref"),
+		CareDate: v.date(r.CareDate, "care_date")}
 	if v.err != nil {
 		return in, v.err
 	}
@@ -272,7 +309,7 @@ func (h billingHandlers) createInvoice(c echo.Context) error {
 	} else {
 		inv, err = h.s.CreateInvoice(req.Context(), p.Actor(), p.ProviderID, in)
 	}
-	return answerJSON(c, http.StatusCreated, inv, err, toInvoiceJSON)
+	return answerJSON(c, http.StatusCreated, inv, err, invoiceView(p))
 }
 
 func validIdempotencyKey(key string) bool {
@@ -300,7 +337,8 @@ func (h billingHandlers) listInvoices(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	f := billing.InvoiceFilter{ProviderID: visibleTo(auth.From(c))}
+	p := auth.From(c)
+	f := billing.InvoiceFilter{ProviderID: visibleTo(p)}
 	if f.Status, err = QueryEnum(c, "status", billing.Statuses); err != nil {
 		return err
 	}
@@ -310,7 +348,7 @@ func (h billingHandlers) listInvoices(c echo.Context) error {
 	}
 	f.Flagged = review == billing.ReviewFlagged
 	list, err := h.s.Invoices(c.Request().Context(), f, page)
-	return answerPage(c, page, list, err, func(inv billing.Invoice) int64 { return inv.ID }, toInvoiceJSON)
+	return answerPage(c, page, list, err, func(inv billing.Invoice) int64 { return inv.ID }, invoiceView(p))
 }
 
 func (h billingHandlers) getInvoice(c echo.Context) error {
@@ -318,8 +356,9 @@ func (h billingHandlers) getInvoice(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	inv, err := h.s.Invoice(c.Request().Context(), id, visibleTo(auth.From(c)))
-	return answerJSON(c, http.StatusOK, inv, err, toInvoiceJSON)
+	p := auth.From(c)
+	inv, err := h.s.Invoice(c.Request().Context(), id, visibleTo(p))
+	return answerJSON(c, http.StatusOK, inv, err, invoiceView(p))
 }
 
 func (h billingHandlers) cancelInvoice(c echo.Context) error {
@@ -337,5 +376,5 @@ func (h billingHandlers) cancelInvoice(c echo.Context) error {
 		reason = settlement.Withdrawn
 	}
 	inv, err := h.s.Cancel(c.Request().Context(), p.Actor(), id, visibleTo(p), reason)
-	return answerJSON(c, http.StatusOK, inv, err, toInvoiceJSON)
+	return answerJSON(c, http.StatusOK, inv, err, invoiceView(p))
 }

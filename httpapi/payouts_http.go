@@ -30,7 +30,7 @@ type payoutJSON struct {
 	ProviderID string                  `json:"provider_id"`
 	ClaimID    *string                 `json:"claim_id"`
 	Amount     string                  `json:"amount"`
-	Reason     settlement.Reason       `json:"reason"`
+	Reason     *settlement.Reason      `json:"reason,omitempty"` // absent for a provider: it tells the patient's rights
 	Note       *string                 `json:"cpam_reason"`
 	Status     settlement.PayoutStatus `json:"status"`
 	BatchID    *string                 `json:"batch_id"`
@@ -42,7 +42,7 @@ type payoutJSON struct {
 
 func toPayoutJSON(p billing.Payout) payoutJSON {
 	return payoutJSON{ID: ident.FormatID(p.ID), InvoiceID: ident.FormatID(p.InvoiceID), ProviderID: ident.FormatID(p.ProviderID),
-		ClaimID: optID(p.ClaimID), Amount: money.Format(p.Amount), Reason: p.Reason, Note: nullable(p.Note), Status: p.Status,
+		ClaimID: optID(p.ClaimID), Amount: money.Format(p.Amount), Reason: nullable(p.Reason), Note: nullable(p.Note), Status: p.Status,
 		BatchID: optID(p.BatchID), PaidOn: optDate(p.PaidOn), CreatedAt: p.CreatedAt.UTC(), HeldAt: utc(p.HeldAt), HoldReason: nullable(p.HoldReason)}
 }
 
@@ -84,6 +84,8 @@ func (h billingHandlers) listPayouts(c echo.Context) error {
 		if f.ProviderID, err = queryID(c, "provider_id"); err != nil {
 			return err
 		}
+	} else {
+		f.ForProvider = true
 	}
 	csv, err := wantCSV(c)
 	if err != nil {
@@ -99,7 +101,17 @@ func (h billingHandlers) listPayouts(c echo.Context) error {
 		return err
 	}
 	list, err := h.s.Payouts(c.Request().Context(), f, page)
-	return answerPage(c, page, list, err, func(p billing.Payout) int64 { return p.ID }, toPayoutJSON)
+	conv := toPayoutJSON
+	if f.ForProvider {
+		// Neither why the city pays (it tells the patient's rights) nor
+		// why finance holds a payout is the provider's to read.
+		conv = func(p billing.Payout) payoutJSON {
+			out := toPayoutJSON(p)
+			out.Reason, out.HoldReason = nil, nil
+			return out
+		}
+	}
+	return answerPage(c, page, list, err, func(p billing.Payout) int64 { return p.ID }, conv)
 }
 
 // ---- payout batches ----

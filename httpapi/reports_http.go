@@ -67,10 +67,13 @@ func (h billingHandlers) budgetReport(c echo.Context) error {
 		NetRemaining: money.Format(b.NetRemaining), ByProviderKind: toBudgetLines(b.ByKind), ByMonth: toBudgetLines(b.ByMonth)})
 }
 
+// A statement is its provider's: like a provider's invoice
+// (billing.Invoice.ForProvider), it carries no decision or payout reason,
+// which would tell the patient's rights (issue 15 §4).
+
 type statementPayoutJSON struct {
 	ID         string                  `json:"id"`
 	Amount     string                  `json:"amount"`
-	Reason     settlement.Reason       `json:"reason"`
 	CPAMReason *string                 `json:"cpam_reason"`
 	Status     settlement.PayoutStatus `json:"status"`
 	PaidOn     *calendar.Date          `json:"paid_on"`
@@ -93,7 +96,6 @@ type statementLineJSON struct {
 	Deadline          calendar.Date         `json:"deadline"`
 	Total             string                `json:"total"`
 	Status            billing.InvoiceStatus `json:"status"`
-	DecisionReason    *settlement.Reason    `json:"decision_reason"`
 	CPAMAmount        *string               `json:"cpam_amount"`
 	CityAmount        *string               `json:"city_amount"`
 	Claim             *statementClaimJSON   `json:"claim"`
@@ -103,8 +105,7 @@ type statementLineJSON struct {
 func toStatementLineJSON(l billing.StatementLine) statementLineJSON {
 	inv := l.Invoice
 	out := statementLineJSON{InvoiceID: ident.FormatID(inv.ID), ExternalRef: inv.ExternalRef, PatientFileNumber: inv.PatientFileNumber,
-		CareDate: inv.CareDate, Deadline: inv.Deadline, Total: money.Format(inv.Total), Status: inv.Status,
-		DecisionReason: nullable(inv.DecisionReason), Payouts: []statementPayoutJSON{}}
+		CareDate: inv.CareDate, Deadline: inv.Deadline, Total: money.Format(inv.Total), Status: inv.Status, Payouts: []statementPayoutJSON{}}
 	out.CPAMAmount, out.CityAmount = optAmount(inv.CPAMAmount), optAmount(inv.CityAmount)
 	if l.ClaimID != 0 {
 		out.Claim = &statementClaimJSON{ID: ident.FormatID(l.ClaimID), Amount: money.Format(*l.ClaimAmount), Status: l.ClaimStatus,
@@ -112,7 +113,7 @@ func toStatementLineJSON(l billing.StatementLine) statementLineJSON {
 		out.Claim.PaidAmount = optAmount(l.ClaimPaidAmount)
 	}
 	for _, p := range l.Payouts {
-		out.Payouts = append(out.Payouts, statementPayoutJSON{ID: ident.FormatID(p.ID), Amount: money.Format(p.Amount), Reason: p.Reason,
+		out.Payouts = append(out.Payouts, statementPayoutJSON{ID: ident.FormatID(p.ID), Amount: money.Format(p.Amount),
 			CPAMReason: nullable(p.Note), Status: p.Status, PaidOn: optDate(p.PaidOn)})
 	}
 	return out

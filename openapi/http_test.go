@@ -95,7 +95,7 @@ func loadSpec(t *testing.T) *Spec {
 	return spec
 }
 
-const validInvoice = `{"patient_file_number":"PASS-2026-000001","external_ref":"F-1","care_date":"2026-06-01",` +
+const validInvoice = `{"patient_file_number":"PASS-2026-000001","birth_date":"1990-04-12","external_ref":"F-1","care_date":"2026-06-01",` +
 	`"lines":[{"code":"G","label":"Consultation","quantity":1,"unit_price":"30.00"},{"code":"C","label":"Acte","quantity":2,"unit_price":"25.00"}]}`
 
 func TestGuardLetsOnlyTheContractsRolesThrough(t *testing.T) {
@@ -203,7 +203,7 @@ func TestGuardAnswersAsTheHandlersDo(t *testing.T) {
 		{"a missing member", "provider", "POST", "/api/v1/invoices", swap(`"label":"Acte",`, ``), nil, 422, "invalid", "lines[1].label"},
 		{"null for a string", "provider", "POST", "/api/v1/invoices", swap(`"F-1"`, `null`), nil, 422, "invalid", "external_ref"},
 		{"a line that is not an object", "provider", "POST", "/api/v1/invoices", swap(`]}`, `,7]}`), nil, 422, "invalid", "lines[2]"},
-		{"no lines", "provider", "POST", "/api/v1/invoices", `{"patient_file_number":"P","external_ref":"R","care_date":"2026-06-01","lines":[]}`, nil, 422, "invalid", "lines"},
+		{"no lines", "provider", "POST", "/api/v1/invoices", `{"patient_file_number":"P","birth_date":"1990-04-12","external_ref":"R","care_date":"2026-06-01","lines":[]}`, nil, 422, "invalid", "lines"},
 		{"a quantity of 1000", "provider", "POST", "/api/v1/invoices", swap(`"quantity":2`, `"quantity":1000`), nil, 422, "invalid", "lines[1].quantity"},
 		{"a date in French", "provider", "POST", "/api/v1/invoices", swap(`"2026-06-01"`, `"01/06/2026"`), nil, 422, "invalid", "care_date"},
 		{"Idempotency-Key too long", "provider", "POST", "/api/v1/invoices", validInvoice, []string{"Idempotency-Key", strings.Repeat("k", 201)}, 422, "invalid", "Idempotency-Key"},

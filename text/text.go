@@ -6,24 +6,44 @@ package text
 
 import (
 	"strings"
+	"unicode"
 	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 
 	"passd/fault"
 )
 
-// Clean returns s trimmed of surrounding spaces once it holds at most max
-// characters and no control character; "" is accepted.
+// Clean returns s trimmed of surrounding spaces and in Unicode's composed
+// form (NFC) once it holds at most max characters, no control character
+// (C0, DEL or C1) and no format character (category Cf: bidi overrides
+// and isolates, zero-width spaces and joiners, marks, byte order marks);
+// "" is accepted. Those characters are refused rather than removed: they
+// do not show, so a name or a reference holding one could pass for
+// another, or be shown reordered ("U+202E"). The composed form is what
+// duplicates are looked up by, so that an "é" typed as one character or
+// as "e" and its accent is one value.
 func Clean(field, s string, max int) (string, error) {
 	s = strings.TrimSpace(s)
+	for _, r := range s {
+		if isControl(r) {
+			return "", fault.Field(field, "%s contains control characters", field)
+		}
+		if unicode.Is(unicode.Cf, r) {
+			return "", fault.Field(field, "%s contains invisible formatting characters", field)
+		}
+	}
+	s = norm.NFC.String(s)
 	if utf8.RuneCountInString(s) > max {
 		return "", fault.Field(field, "%s is longer than %d characters", field, max)
 	}
-	for _, r := range s {
-		if r < 0x20 || r == 0x7f {
-			return "", fault.Field(field, "%s contains control characters", field)
-		}
-	}
 	return s, nil
+}
+
+// isControl reports whether r is a control character: C0, DEL or C1
+// (U+0080 to U+009F, which a text decoded as Latin-1 by mistake carries).
+func isControl(r rune) bool {
+	return r < 0x20 || (r >= 0x7f && r <= 0x9f)
 }
 
 // Required is Clean for a value that must not be blank.

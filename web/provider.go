@@ -67,6 +67,10 @@ type invoicePage struct {
 	Review        string
 	ReviewReasons []string
 	ReviewLink    bool // the reader is the coordinator, who decides it
+	// Reasons shows why it was decided (rights opened, refused…), and
+	// why decided again: not to its provider, whom it would tell the
+	// patient's rights (issue 15 §4).
+	Reasons bool
 }
 
 // reviewLabel says in French where an invoice's review stands.
@@ -114,6 +118,10 @@ func (s *Server) invoicePage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	reasons := p.Role != auth.Provider
+	if !reasons {
+		inv = inv.ForProvider()
+	}
 	settled, err := s.billing.Settlements(ctx, []int64{inv.ID})
 	if err != nil {
 		return err
@@ -121,7 +129,7 @@ func (s *Server) invoicePage(c echo.Context) error {
 	return s.render(c, http.StatusOK, "invoice.html", "Facture "+inv.ExternalRef,
 		invoicePage{Invoice: inv, Badge: InvoiceBadge(inv, settled[inv.ID]), Back: invoiceBack[p.Role], Review: reviewLabel(inv),
 			ReviewReasons: reviewReasons(inv), ReviewLink: p.Role == auth.Coordinator && inv.ReviewStatus == billing.ReviewFlagged &&
-				inv.Status == billing.StatusPending})
+				inv.Status == billing.StatusPending, Reasons: reasons})
 }
 
 // ---- the new invoice form ----
@@ -134,12 +142,12 @@ type lineForm struct {
 }
 
 type invoiceForm struct {
-	FileNumber, Ref, CareDate string
-	FileErr, RefErr, DateErr  string
-	LinesErr, Summary         string
-	Lines                     []lineForm
-	Total                     string
-	MaxLines                  int
+	FileNumber, BirthDate, Ref, CareDate string
+	FileErr, BirthErr, RefErr, DateErr   string
+	LinesErr, Summary                    string
+	Lines                                []lineForm
+	Total                                string
+	MaxLines                             int
 }
 
 func (f *invoiceForm) number() {
@@ -185,8 +193,8 @@ func readInvoiceForm(c echo.Context) (invoiceForm, error) {
 	if err != nil {
 		return invoiceForm{}, fault.New(fault.Invalid, "unreadable form")
 	}
-	f := invoiceForm{FileNumber: strings.TrimSpace(values.Get("patient_file_number")), Ref: strings.TrimSpace(values.Get("external_ref")),
-		CareDate: strings.TrimSpace(values.Get("care_date"))}
+	f := invoiceForm{FileNumber: strings.TrimSpace(values.Get("patient_file_number")), BirthDate: strings.TrimSpace(values.Get("birth_date")),
+		Ref: strings.TrimSpace(values.Get("external_ref")), CareDate: strings.TrimSpace(values.Get("care_date"))}
 	codes, labels, qtys, prices := values["code"], values["label"], values["quantity"], values["unit_price"]
 	n := max(len(codes), len(labels), len(qtys), len(prices))
 	if n > billing.MaxLines+1 {
@@ -211,6 +219,10 @@ func readInvoiceForm(c echo.Context) (invoiceForm, error) {
 // refuses it.
 func (f invoiceForm) invoice() (in billing.NewInvoice, sent []int, err error) {
 	in = billing.NewInvoice{PatientFileNumber: f.FileNumber, ExternalRef: f.Ref}
+	// A blank birth date is left to billing, which says it is required.
+	if in.BirthDate, err = parseFormDate("birth_date", f.BirthDate); err != nil {
+		return in, nil, err
+	}
 	for i, l := range f.Lines {
 		if l.Code == "" && l.Label == "" && l.UnitPrice == "" && (l.Quantity == "" || l.Quantity == "1") {
 			continue
@@ -277,7 +289,7 @@ func (f *invoiceForm) explain(err error, sent []int) bool {
 		return false
 	}
 	if !strings.HasPrefix(fe.Field, "lines[") {
-		if !explainFields(err, "invoice", map[string]*string{"patient_file_number": &f.FileErr, "external_ref": &f.RefErr,
+		if !explainFields(err, "invoice", map[string]*string{"patient_file_number": &f.FileErr, "birth_date": &f.BirthErr, "external_ref": &f.RefErr,
 			"care_date": &f.DateErr, "lines": &f.LinesErr}, &f.Summary) {
 			return false
 		}

@@ -24,8 +24,10 @@ type load struct {
 	// Duration bounds the measured part; with 0, each client sends Count.
 	Duration time.Duration
 	Count    int
-	// FileNumbers are the patients' file numbers, picked at random.
+	// FileNumbers are the patients' file numbers, picked at random, and
+	// BirthDates their birth dates (YYYY-MM-DD), sent beside them.
 	FileNumbers []string
+	BirthDates  []string
 	CareDate    string // YYYY-MM-DD
 	// RefPrefix makes external_ref unique across runs on one database.
 	RefPrefix string
@@ -75,8 +77,8 @@ func newTransport(clients int) *http.Transport {
 // its clock), then measures. An error is returned only when the load
 // could not run; answers other than 201 are counted in Errors.
 func (l load) run(ctx context.Context) (loadResult, error) {
-	if l.Clients < 1 || len(l.FileNumbers) == 0 {
-		return loadResult{}, errors.New("load: no clients or no file numbers")
+	if l.Clients < 1 || len(l.FileNumbers) == 0 || len(l.BirthDates) != len(l.FileNumbers) {
+		return loadResult{}, errors.New("load: no clients, no file numbers, or not one birth date per file number")
 	}
 	transport := newTransport(l.Clients)
 	defer transport.CloseIdleConnections()
@@ -194,8 +196,11 @@ func (w *loadWorker) post(ctx context.Context) (status int, msg string, err erro
 	// A fresh buffer each time: the transport may still hold the last
 	// request's body when an answer came before the body was read.
 	b := make([]byte, 0, 512)
+	patient := w.rng.IntN(len(w.l.FileNumbers))
 	b = append(b, `{"patient_file_number":"`...)
-	b = append(b, w.l.FileNumbers[w.rng.IntN(len(w.l.FileNumbers))]...)
+	b = append(b, w.l.FileNumbers[patient]...)
+	b = append(b, `","birth_date":"`...)
+	b = append(b, w.l.BirthDates[patient]...)
 	b = append(b, `","external_ref":"`...)
 	b = append(b, w.l.RefPrefix...)
 	b = strconv.AppendInt(append(b, '-'), int64(w.id), 10)

@@ -25,7 +25,8 @@ import (
 
 // submitFixture is what both sides of the submit benchmark need from the
 // seeded database: one provider with its kind, user and token, patients
-// whose file numbers run from FilePrefix000001 to len(FileNumbers), and
+// whose file numbers run from FilePrefix000001 to len(FileNumbers), each
+// with its birth date (BirthDates[i] is FileNumbers[i]'s), and
 // the version of the tariff (tariff_state), which passd names in the
 // statement that stores an invoice and bench/submit.sql does too.
 type submitFixture struct {
@@ -35,6 +36,7 @@ type submitFixture struct {
 	ProviderUser   string
 	ProviderToken  string
 	FileNumbers    []string
+	BirthDates     []string // YYYY-MM-DD, which an invoice names beside the file number
 	FilePrefix     string
 	TariffVersion  int64
 }
@@ -87,7 +89,7 @@ func seedSubmit(ctx context.Context, e *env, p *passdProc, dbURL string, patient
 		return fx, err
 	}
 
-	fx.FileNumbers = make([]string, patients)
+	fx.FileNumbers, fx.BirthDates = make([]string, patients), make([]string, patients)
 	errs := make([]error, 8)
 	var wg sync.WaitGroup
 	for w := range errs {
@@ -96,11 +98,11 @@ func seedSubmit(ctx context.Context, e *env, p *passdProc, dbURL string, patient
 				var pt struct {
 					FileNumber string `json:"file_number"`
 				}
+				birth := time.Date(1950, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, i%20000).Format(time.DateOnly)
 				errs[w] = call(ctx, client, http.MethodPost, p.Base+"/api/v1/patients", coordToken, map[string]any{
-					"last_name": "Essai", "first_name": "Patient " + strconv.Itoa(i+1),
-					"birth_date": time.Date(1950, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, i%20000).Format(time.DateOnly),
+					"last_name": "Essai", "first_name": "Patient " + strconv.Itoa(i+1), "birth_date": birth,
 				}, http.StatusCreated, &pt)
-				fx.FileNumbers[i] = pt.FileNumber
+				fx.FileNumbers[i], fx.BirthDates[i] = pt.FileNumber, birth
 			}
 		})
 	}
@@ -373,7 +375,7 @@ func submitPassd(ctx context.Context, e *env, tmpl string, fx submitFixture, car
 		return loadResult{}, err
 	}
 	lr, err := load{BaseURL: p.Base, Token: fx.ProviderToken, Clients: clients, Duration: s.Duration,
-		FileNumbers: fx.FileNumbers, CareDate: care, RefPrefix: "LG" + strconv.Itoa(clients),
+		FileNumbers: fx.FileNumbers, BirthDates: fx.BirthDates, CareDate: care, RefPrefix: "LG" + strconv.Itoa(clients),
 		Postmaster: e.Postmaster, PassdPID: p.Pid()}.run(ctx)
 	if stopErr := p.stop(); err == nil {
 		err = stopErr

@@ -62,7 +62,7 @@ func TestLoadAndScriptStoreTheSameRows(t *testing.T) {
 	care := careDate(time.Now())
 
 	lr, err := load{BaseURL: p.Base, Token: fx.ProviderToken, Clients: 2, Count: 3, FileNumbers: fx.FileNumbers,
-		CareDate: care, RefPrefix: "LG"}.run(ctx)
+		BirthDates: fx.BirthDates, CareDate: care, RefPrefix: "LG"}.run(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}

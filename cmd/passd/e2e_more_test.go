@@ -100,7 +100,7 @@ func TestE2ERelease(t *testing.T) {
 	e2eAPI(t, p.base, referent, http.StatusOK, "POST", fmt.Sprintf("/api/v1/patients/%d/rights-decision", patient.id),
 		map[string]any{"decision": "opened", "regime": "ame", "effective_from": careDate.AddDays(-30).String(), "effective_to": seededAMEEnd(), "reference": "AME-E2E"})
 	invoice := e2eAPI(t, p.base, providerToken, http.StatusCreated, "POST", "/api/v1/invoices", map[string]any{
-		"patient_file_number": patient.fileNumber, "external_ref": reference, "care_date": careDate.String(),
+		"patient_file_number": patient.fileNumber, "birth_date": patient.birthDate, "external_ref": reference, "care_date": careDate.String(),
 		"lines": []map[string]any{{"code": "G", "label": "Consultation", "quantity": 1, "unit_price": "30.00"}}})
 
 	runE2EScenario(t, "release.mjs",

@@ -177,7 +177,7 @@ func TestE2EEveryPage(t *testing.T) {
 	e2eAPI(t, p.base, tokens[auth.CPAMReferent], http.StatusOK, "POST", fmt.Sprintf("/api/v1/patients/%d/rights-decision", opened.id),
 		map[string]any{"decision": "opened", "regime": "ame", "effective_from": careDate.AddDays(-30).String(), "effective_to": seededAMEEnd(), "reference": "AME-E2E"})
 	invoice := e2eAPI(t, p.base, tokens[auth.Provider], http.StatusCreated, "POST", "/api/v1/invoices", map[string]any{
-		"patient_file_number": opened.fileNumber, "external_ref": "E2E-PAGES-1", "care_date": careDate.String(),
+		"patient_file_number": opened.fileNumber, "birth_date": opened.birthDate, "external_ref": "E2E-PAGES-1", "care_date": careDate.String(),
 		"lines": []map[string]any{{"code": "G", "label": "Consultation", "quantity": 1, "unit_price": "30.00"}}})
 	e2eAPI(t, p.base, tokens[auth.Admin], http.StatusOK, "POST", "/api/v1/jobs/release/run", nil)
 	claimBatch := e2eAPI(t, p.base, tokens[auth.CPAMReferent], http.StatusCreated, "POST", "/api/v1/claim-batches", nil)

@@ -50,6 +50,7 @@ func TestE2EProviderInvoice(t *testing.T) {
 		"E2E_PROVIDER_TOKEN="+token,
 		"E2E_PROVIDER_USER="+userName,
 		"E2E_FILE_NUMBER="+patient.fileNumber,
+		"E2E_BIRTH_DATE="+patient.birthDate,
 		"E2E_CARE_DATE="+careDate.String(),
 	)
 

@@ -249,9 +249,9 @@ func TestGracefulShutdown(t *testing.T) {
 	go func() {
 		client := &http.Client{Timeout: 90 * time.Second}
 		answered <- p.send(client, "POST", "/api/v1/invoices", token,
-			fmt.Sprintf(`{"patient_file_number": %q, "external_ref": "during-shutdown", "care_date": %q,
+			fmt.Sprintf(`{"patient_file_number": %q, "birth_date": %q, "external_ref": "during-shutdown", "care_date": %q,
 				"lines": [{"code": "G", "label": "Consultation", "quantity": 1, "unit_price": "30.00"}]}`,
-				patients[0].fileNumber, time.Now().In(paris(t)).AddDate(0, 0, -3).Format(time.DateOnly)))
+				patients[0].fileNumber, patients[0].birthDate, time.Now().In(paris(t)).AddDate(0, 0, -3).Format(time.DateOnly)))
 	}()
 	dbName := scalar(t, pool, `SELECT oid::bigint FROM pg_database WHERE datname = current_database()`)
 	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(10 * time.Millisecond) {
@@ -393,8 +393,8 @@ func TestDatabaseRestartUnderLoad(t *testing.T) {
 
 	p := startPassd(t, "passd", url)
 	body := func(ref string) string {
-		return fmt.Sprintf(`{"patient_file_number": %q, "external_ref": %q, "care_date": %q,
-			"lines": [{"code": "AMI", "label": "Soin", "quantity": 2, "unit_price": "3.15"}]}`, patient.fileNumber, ref, careDate)
+		return fmt.Sprintf(`{"patient_file_number": %q, "birth_date": %q, "external_ref": %q, "care_date": %q,
+			"lines": [{"code": "AMI", "label": "Soin", "quantity": 2, "unit_price": "3.15"}]}`, patient.fileNumber, patient.birthDate, ref, careDate)
 	}
 
 	var (

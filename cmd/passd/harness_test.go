@@ -391,10 +391,14 @@ type patientFixture struct {
 	id, fileNumber string
 }
 
+// testBirthDate is the birth date of every file newPatient opens, which
+// invoiceBody names beside the file number (the PASS attestation's two).
+const testBirthDate = "1990-04-12"
+
 func (h *harness) newPatient(t *testing.T, lastName string) patientFixture {
 	t.Helper()
 	got := h.mustDo(t, http.StatusCreated, "POST", "/api/v1/patients", h.coordinator,
-		mustJSON(t, map[string]any{"last_name": lastName, "first_name": "Test", "birth_date": "1990-04-12"}))
+		mustJSON(t, map[string]any{"last_name": lastName, "first_name": "Test", "birth_date": testBirthDate}))
 	return patientFixture{id: str(t, got, "id"), fileNumber: str(t, got, "file_number")}
 }
 
@@ -461,7 +465,7 @@ type line struct {
 	quantity    int
 }
 
-// invoiceBody is a valid POST /invoices body.
+// invoiceBody is a valid POST /invoices body for a file newPatient opened.
 func invoiceBody(t *testing.T, fileNumber, ref, careDate string, lines ...line) string {
 	t.Helper()
 	if len(lines) == 0 {
@@ -471,7 +475,8 @@ func invoiceBody(t *testing.T, fileNumber, ref, careDate string, lines ...line) 
 	for i, l := range lines {
 		ls[i] = map[string]any{"code": l.code, "label": "Acte " + l.code, "quantity": l.quantity, "unit_price": l.price}
 	}
-	return mustJSON(t, map[string]any{"patient_file_number": fileNumber, "external_ref": ref, "care_date": careDate, "lines": ls})
+	return mustJSON(t, map[string]any{"patient_file_number": fileNumber, "birth_date": testBirthDate, "external_ref": ref, "care_date": careDate,
+		"lines": ls})
 }
 
 // submit posts an invoice as the provider and returns the created invoice.

@@ -82,7 +82,7 @@ type hostileField struct {
 type valueKind int
 
 const (
-	freeText    valueKind = iota // a string checked for length and control characters only
+	freeText    valueKind = iota // a string checked for length, control and format characters only
 	enumValue                    // one of a few words
 	idString                     // an identifier: NIR, RPPS, FINESS, IBAN, BIC, act code, file number, id
 	numericID                    // an id of ours, written as a string of digits
@@ -163,6 +163,10 @@ func hostileValues(f hostileField, valid any) []hostileValue {
 			hostileValue{"a control character", s + "\u0007"},
 			hostileValue{"an escaped NUL", s + "\u0000"},
 			hostileValue{"an escape character", "\u001b[2J" + s},
+			hostileValue{"a C1 control", s + "\u0085x"},
+			hostileValue{"a right-to-left override", s + "\u202egpj.exe"},
+			hostileValue{"a zero-width space", s + "\u200b"},
+			hostileValue{"a byte order mark", "\ufeff" + s},
 			hostileValue{"5000 characters", strings.Repeat("x", 5000)},
 		)
 	case enumValue:
@@ -795,7 +799,7 @@ func hostileFixture(t *testing.T, h *harness) []hostileRoute {
 			fields: []hostileField{{"kind", enumValue, true}, {"name", freeText, true}, {"rpps", idString, false},
 				{"finess", idString, false}, {"iban", idString, true}, {"bic", idString, true}}},
 		{method: "POST", pattern: "/api/v1/invoices", token: gp.token, other: h.coordinator, text: "external_ref", body: invoice,
-			fields: []hostileField{{"patient_file_number", idString, true}, {"external_ref", freeText, true},
+			fields: []hostileField{{"patient_file_number", idString, true}, {"birth_date", dateValue, true}, {"external_ref", freeText, true},
 				{"care_date", dateValue, true}, {"lines[0].code", idString, true}, {"lines[0].label", freeText, true},
 				{"lines[0].quantity", countValue, true}, {"lines[0].unit_price", amountValue, true}}},
 		{method: "POST", pattern: "/api/v1/invoices/:id/cancel", id: pending, token: gp.token, other: h.finance},

@@ -66,8 +66,8 @@ func (l *lifecycle) files() []identityOf {
 }
 
 // careBody is a POST /invoices body of one line priced price.
-func careBody(t *testing.T, fileNumber, ref, careDate, price string) string {
-	return mustJSON(t, map[string]any{"patient_file_number": fileNumber, "external_ref": ref, "care_date": careDate,
+func careBody(t *testing.T, f identityOf, ref, careDate, price string) string {
+	return mustJSON(t, map[string]any{"patient_file_number": f.fileNumber, "birth_date": f.birth, "external_ref": ref, "care_date": careDate,
 		"lines": []any{map[string]any{"code": "YYYY010", "label": careLabel, "quantity": 1, "unit_price": price}}})
 }
 
@@ -92,7 +92,7 @@ func newLifecycle(t *testing.T) *lifecycle {
 	l.pending = open("Ploiuytr", "Mjnhbgvf", "1999-12-31", "292079912378989")
 
 	submit := func(f *identityOf, ref, careDate, price string) {
-		f.invoice = str(t, h.mustDo(t, http.StatusCreated, "POST", "/api/v1/invoices", l.gp.token, careBody(t, f.fileNumber, ref, careDate, price)), "id")
+		f.invoice = str(t, h.mustDo(t, http.StatusCreated, "POST", "/api/v1/invoices", l.gp.token, careBody(t, *f, ref, careDate, price)), "id")
 	}
 	submit(&l.paid, "F-1", "2026-06-01", "30.00")
 	submit(&l.rejected, "F-2", "2026-06-01", "30.00")

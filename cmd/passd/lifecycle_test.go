@@ -75,9 +75,15 @@ func TestReleasedInvoiceIsSplitBetweenTheCPAMAndTheCity(t *testing.T) {
 	wantFields(t, "run", run, map[string]any{"name": "release", "trigger": "manual", "rows": 1, "error": nil,
 		"started_at": "2026-06-15T11:00:00Z", "finished_at": "2026-06-15T11:00:00Z"})
 
-	got := h.mustDo(t, http.StatusOK, "GET", "/api/v1/invoices/"+id, gp.token, "")
+	got := h.mustDo(t, http.StatusOK, "GET", "/api/v1/invoices/"+id, h.coordinator, "")
 	wantFields(t, "released", got, map[string]any{"status": "released", "decision_reason": "rights_opened", "total": "72.56",
 		"decided_at": "2026-06-15T11:00:00Z"})
+	// Its provider sees the shares, not why (issue 15 §4).
+	got = h.mustDo(t, http.StatusOK, "GET", "/api/v1/invoices/"+id, gp.token, "")
+	wantFields(t, "released, for its provider", got, map[string]any{"status": "released", "total": "72.56", "decided_at": "2026-06-15T11:00:00Z"})
+	if _, ok := got["decision_reason"]; ok {
+		t.Errorf("the provider reads why its invoice was decided: %v", got)
+	}
 	// Per line at the GP rate 0.70 under puma: 30.00 → 21.00; 42.56 → 29.792 → 29.79.
 	wantOutcome(t, "released", got, "50.79", "21.77")
 
@@ -180,7 +186,7 @@ func TestRefusedRightsMakeTheCityPayTheWholeInvoice(t *testing.T) {
 	if run := h.runJob(t, "release"); fmt.Sprint(run["rows"]) != "1" {
 		t.Fatalf("release decided %v, want 1", run["rows"])
 	}
-	inv := h.mustDo(t, http.StatusOK, "GET", "/api/v1/invoices/"+id, gp.token, "")
+	inv := h.mustDo(t, http.StatusOK, "GET", "/api/v1/invoices/"+id, h.coordinator, "")
 	wantFields(t, "refused", inv, map[string]any{"status": "city_due", "decision_reason": "rights_refused"})
 	wantOutcome(t, "refused", inv, "0.00", "72.56")
 	payouts := items(t, h.mustDo(t, http.StatusOK, "GET", "/api/v1/payouts", h.finance, ""))
@@ -204,10 +210,10 @@ func TestCareBeforeTheRightsIsNotCovered(t *testing.T) {
 	h.openRights(t, p, "puma", "2026-06-01")
 	h.runJob(t, "release")
 
-	inv := h.mustDo(t, http.StatusOK, "GET", "/api/v1/invoices/"+before, gp.token, "")
+	inv := h.mustDo(t, http.StatusOK, "GET", "/api/v1/invoices/"+before, h.coordinator, "")
 	wantFields(t, "day before the rights", inv, map[string]any{"status": "city_due", "decision_reason": "not_covered"})
 	wantOutcome(t, "day before the rights", inv, "0.00", "30.00")
-	inv = h.mustDo(t, http.StatusOK, "GET", "/api/v1/invoices/"+first, gp.token, "")
+	inv = h.mustDo(t, http.StatusOK, "GET", "/api/v1/invoices/"+first, h.coordinator, "")
 	wantFields(t, "first day of the rights", inv, map[string]any{"status": "released", "decision_reason": "rights_opened"})
 	wantOutcome(t, "first day of the rights", inv, "21.00", "9.00")
 	h.assertMoneyInvariant(t)
@@ -234,9 +240,14 @@ func TestDeadlinePassedMakesTheCityPay(t *testing.T) {
 	inv := h.mustDo(t, http.StatusOK, "GET", "/api/v1/invoices/"+id, h.coordinator, "")
 	wantFields(t, "past deadline", inv, map[string]any{"status": "city_due", "decision_reason": "deadline_passed"})
 	wantOutcome(t, "past deadline", inv, "0.00", "30.00")
-	payouts := items(t, h.mustDo(t, http.StatusOK, "GET", "/api/v1/payouts", gp.token, ""))
+	payouts := items(t, h.mustDo(t, http.StatusOK, "GET", "/api/v1/payouts", h.finance, ""))
 	if len(payouts) != 1 || payouts[0]["reason"] != "deadline_passed" || payouts[0]["amount"] != "30.00" {
 		t.Errorf("payouts = %v", payouts)
+	}
+	// Its provider sees the amount, not the reason (issue 15 §4).
+	payouts = items(t, h.mustDo(t, http.StatusOK, "GET", "/api/v1/payouts", gp.token, ""))
+	if len(payouts) != 1 || payouts[0]["amount"] != "30.00" || payouts[0]["reason"] != nil {
+		t.Errorf("the provider's payouts = %v", payouts)
 	}
 	// Rights opened afterwards do not pay the provider later: the city
 	// paid in time. They claim the CPAM's share back (a recovery claim),
@@ -272,9 +283,10 @@ func TestCancellingAnInvoice(t *testing.T) {
 	})
 
 	got := h.mustDo(t, http.StatusOK, "POST", "/api/v1/invoices/"+withdrawn+"/cancel", gp.token, "{}")
-	wantFields(t, "withdrawn", got, map[string]any{"id": withdrawn, "status": "cancelled", "decision_reason": "withdrawn",
-		"decided_at": "2026-06-15T10:00:00Z"})
+	wantFields(t, "withdrawn", got, map[string]any{"id": withdrawn, "status": "cancelled", "decided_at": "2026-06-15T10:00:00Z"})
 	wantOutcome(t, "withdrawn", got, "0.00", "0.00")
+	got = h.mustDo(t, http.StatusOK, "GET", "/api/v1/invoices/"+withdrawn, h.coordinator, "")
+	wantFields(t, "withdrawn, for the coordinator", got, map[string]any{"status": "cancelled", "decision_reason": "withdrawn"})
 	got = h.mustDo(t, http.StatusOK, "POST", "/api/v1/invoices/"+voided+"/cancel", h.coordinator, "")
 	wantFields(t, "voided", got, map[string]any{"id": voided, "status": "cancelled", "decision_reason": "voided"})
 	wantOutcome(t, "voided", got, "0.00", "0.00")

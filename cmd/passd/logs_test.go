@@ -262,7 +262,8 @@ func TestNoPatientIdentityOrTokenInAnyLogLine(t *testing.T) {
 	h.requestRights(t, patientFixture{id: id, fileNumber: fileNumber}, "ame", "2026-06-01")
 	h.mustDo(t, http.StatusOK, "POST", "/api/v1/patients/"+id+"/rights-decision", h.referent,
 		mustJSON(t, map[string]any{"decision": "opened", "regime": "ame", "effective_from": "2026-05-02", "effective_to": "2027-05-31", "reference": "AME-" + last}))
-	h.submit(t, gp, patientFixture{id: id, fileNumber: fileNumber}, "F-1", "2026-06-02")
+	h.mustDo(t, http.StatusCreated, "POST", "/api/v1/invoices", gp.token,
+		withEdits(t, invoiceBody(t, fileNumber, "F-1", "2026-06-02"), set("birth_date", born)))
 	h.runJob(t, "release")
 	if _, err := h.app.scheduler.RunNow(t.Context(), "reminders"); err != nil {
 		t.Fatal(err)

@@ -912,10 +912,12 @@ func TestPayoutsAndBatchesExportAsFrenchSpreadsheets(t *testing.T) {
 	if rows := csvOf("/api/v1/payouts?format=csv&batch_id="+draftBatch, h.finance, "paiements-pass.csv"); len(rows) != 2 || rows[1][0] != nursePayout {
 		t.Errorf("draft batch's payouts CSV = %q", rows)
 	}
-	// A provider gets only its own payouts, whatever it asks for.
+	// A provider gets only its own payouts, whatever it asks for, and not
+	// their reasons, which tell the patient's rights (issue 15 §4).
+	providerHeader := slices.DeleteFunc(slices.Clone(payoutHeader), func(c string) bool { return c == "Motif" })
 	for _, q := range []string{"", "&provider_id=" + gp.id} {
 		rows := csvOf("/api/v1/payouts?format=csv"+q, nurse.token, "paiements-pass.csv")
-		if len(rows) != 2 || !slices.Equal(rows[0], payoutHeader) || rows[1][0] != nursePayout {
+		if len(rows) != 2 || !slices.Equal(rows[0], providerHeader) || rows[1][0] != nursePayout {
 			t.Errorf("nurse's payouts CSV (%q) = %q, want its one payout", q, rows)
 		}
 	}

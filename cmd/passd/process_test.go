@@ -390,6 +390,7 @@ func (s *seeder) userID(name string) int64 {
 type seededPatient struct {
 	id         int64
 	fileNumber string
+	birthDate  string // YYYY-MM-DD, which an invoice names beside the file number
 }
 
 // patients opens n patient files and records their AME rights
@@ -415,7 +416,7 @@ func (s *seeder) patients(n int) []seededPatient {
 		if _, err := files.RequestRights(ctx, actor, p.ID, claims.RightsRequest{Regime: "ame", FiledOn: seededFiledOn()}); err != nil {
 			s.t.Fatalf("seed patients: rights request: %v", err)
 		}
-		out = append(out, seededPatient{id: p.ID, fileNumber: p.FileNumber})
+		out = append(out, seededPatient{id: p.ID, fileNumber: p.FileNumber, birthDate: p.BirthDate.String()})
 	}
 	return out
 }

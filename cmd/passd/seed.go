@@ -104,9 +104,9 @@ func seedCommand(ctx context.Context, cfg Config, args []string, logger *slog.Lo
 
 // demo is what seeding leaves for the person trying passd.
 type demo struct {
-	principals  map[string]auth.Principal // by user name
-	tokens      map[string]string         // by user name
-	fileNumbers []string
+	principals map[string]auth.Principal // by user name
+	tokens     map[string]string         // by user name
+	files      []claims.Patient          // the demo patient files, with the birth dates their invoices name
 }
 
 func (a *app) seedDemo(ctx context.Context, tokensFile string) (demo, error) {
@@ -120,17 +120,17 @@ func (a *app) seedDemo(ctx context.Context, tokensFile string) (demo, error) {
 		return demo{}, err
 	}
 	today := calendar.Today(time.Now())
-	fileNumbers, err := a.seedPatients(ctx, principals, today)
+	files, err := a.seedPatients(ctx, principals, today)
 	if err != nil {
 		return demo{}, err
 	}
 	if err := a.seedSettings(ctx, seeder); err != nil {
 		return demo{}, err
 	}
-	if err := a.seedInvoices(ctx, principals[demoUserOf(auth.Provider)], fileNumbers, today); err != nil {
+	if err := a.seedInvoices(ctx, principals[demoUserOf(auth.Provider)], files, today); err != nil {
 		return demo{}, err
 	}
-	return demo{principals: principals, tokens: tokens, fileNumbers: fileNumbers}, nil
+	return demo{principals: principals, tokens: tokens, files: files}, nil
 }
 
 // seedProviders creates the demo providers, or finds them, and returns
@@ -180,11 +180,11 @@ func (a *app) seedUsers(ctx context.Context, tokensFile string, providerID int64
 }
 
 // seedPatients opens the demo patient files, or finds them, and takes
-// each new one to its step of the rights. It returns their file numbers.
-func (a *app) seedPatients(ctx context.Context, principals map[string]auth.Principal, today calendar.Date) ([]string, error) {
+// each new one to its step of the rights. It returns the files.
+func (a *app) seedPatients(ctx context.Context, principals map[string]auth.Principal, today calendar.Date) ([]claims.Patient, error) {
 	coordinator := principals[demoUserOf(auth.Coordinator)].Actor()
 	referent := principals[demoUserOf(auth.CPAMReferent)].Actor()
-	var fileNumbers []string
+	var files []claims.Patient
 	for _, dp := range demoPatients(today) {
 		p, err := a.claims.CreatePatient(ctx, coordinator, dp.patient)
 		if id, ok := existingID(err); ok {
@@ -194,7 +194,7 @@ func (a *app) seedPatients(ctx context.Context, principals map[string]auth.Princ
 		} else if err != nil {
 			return nil, fmt.Errorf("seed patient: %w", err)
 		}
-		fileNumbers = append(fileNumbers, p.FileNumber)
+		files = append(files, p)
 		if p.Rights.Status != rights.None {
 			continue // seeded before
 		}
@@ -209,7 +209,7 @@ func (a *app) seedPatients(ctx context.Context, principals map[string]auth.Princ
 			}
 		}
 	}
-	return fileNumbers, nil
+	return files, nil
 }
 
 // seedSettings sets the régie's account, unless an admin already set one.
@@ -229,12 +229,13 @@ func (a *app) seedSettings(ctx context.Context, seeder audit.Actor) error {
 }
 
 // seedInvoices submits, as the provider user, one consultation for each
-// patient file, a week further back for each; one submitted before is
-// left as it is.
-func (a *app) seedInvoices(ctx context.Context, provider auth.Principal, fileNumbers []string, today calendar.Date) error {
+// patient file (named by its number and birth date, as a provider copies
+// them from the PASS attestation), a week further back for each; one
+// submitted before is left as it is.
+func (a *app) seedInvoices(ctx context.Context, provider auth.Principal, files []claims.Patient, today calendar.Date) error {
 	consultation := []billing.Line{{Code: "G", Label: "Consultation de médecine générale", Quantity: 1, UnitPrice: decimal.RequireFromString("30.00")}}
-	for i, fileNumber := range fileNumbers {
-		in := billing.NewInvoice{PatientFileNumber: fileNumber, ExternalRef: "DEMO-" + strconv.Itoa(i+1),
+	for i, file := range files {
+		in := billing.NewInvoice{PatientFileNumber: file.FileNumber, BirthDate: file.BirthDate, ExternalRef: "DEMO-" + strconv.Itoa(i+1),
 			CareDate: today.AddDays(-7 * (i + 1)), Lines: consultation}
 		_, err := a.billing.CreateInvoice(ctx, provider.Actor(), provider.ProviderID, in)
 		if err != nil && !fault.Is(err, fault.Conflict) {
@@ -312,8 +313,8 @@ func (d demo) print(addr string) {
 	fmt.Println("Or with curl:")
 	fmt.Printf("  curl -s -H 'Authorization: Bearer %s' %s/api/v1/invoices\n", provider, base)
 	fmt.Printf("  curl -s -H 'Authorization: Bearer %s' -H 'Content-Type: application/json' \\\n", provider)
-	fmt.Printf("    -d '{\"patient_file_number\":\"%s\",\"external_ref\":\"F-'$(date +%%s)'\",\"care_date\":\"%s\",\"lines\":[{\"code\":\"G\",\"label\":\"Consultation\",\"quantity\":1,\"unit_price\":\"30.00\"}]}' \\\n",
-		d.fileNumbers[0], calendar.Today(time.Now()).AddDays(-1))
+	fmt.Printf("    -d '{\"patient_file_number\":\"%s\",\"birth_date\":\"%s\",\"external_ref\":\"F-'$(date +%%s)'\",\"care_date\":\"%s\",\"lines\":[{\"code\":\"G\",\"label\":\"Consultation\",\"quantity\":1,\"unit_price\":\"30.00\"}]}' \\\n",
+		d.files[0].FileNumber, d.files[0].BirthDate, calendar.Today(time.Now()).AddDays(-1))
 	fmt.Printf("    %s/api/v1/invoices\n", base)
 	fmt.Println()
 	fmt.Println("Pay what the city owes. The payout-batch job drafts a batch at start-up and every Monday (or POST")

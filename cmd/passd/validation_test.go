@@ -136,6 +136,11 @@ func TestCreateInvoiceRejectsInvalidRequests(t *testing.T) {
 		field422("quantity as a string", qty0("2"), "lines[0].quantity"),
 
 		field422("missing patient_file_number", inv(del("patient_file_number")), "patient_file_number"),
+		field422("missing birth_date", inv(del("birth_date")), "birth_date"),
+		field422("null birth_date", inv(set("birth_date", nil)), "birth_date"),
+		field422("birth_date as a number", inv(set("birth_date", 19900412)), "birth_date"),
+		field422("French birth date", inv(set("birth_date", "12/04/1990")), "birth_date"),
+		field422("30 February birth", inv(set("birth_date", "1990-02-30")), "birth_date"),
 		field422("missing external_ref", inv(del("external_ref")), "external_ref"),
 		field422("missing care_date", inv(del("care_date")), "care_date"),
 		field422("missing lines", inv(del("lines")), "lines"),
@@ -191,6 +196,10 @@ func TestCreateInvoiceRejectsInvalidRequests(t *testing.T) {
 
 		rejection{name: "unknown file number", body: inv(set("patient_file_number", "PASS-2026-999999")),
 			status: 422, code: "unknown_file_number", field: "patient_file_number"},
+		rejection{name: "another birth date", body: inv(set("birth_date", "1990-04-13")),
+			status: 422, code: "unknown_file_number", field: "patient_file_number"},
+		field422("a bidi override in external_ref", inv(set("external_ref", "V-1\u202e")), "external_ref"),
+		field422("a zero-width space in a label", inv(lineAt(0, set("label", "Consul\u200btation"))), "lines[0].label"),
 		field422("empty lines", inv(set("lines", []any{})), "lines"),
 		field422("101 lines", inv(set("lines", manyLines(101))), "lines"),
 		rejection{name: "act code outside the catalogue", body: inv(lineAt(1, set("code", "XYZ"))), status: http.StatusUnprocessableEntity,

@@ -56,8 +56,12 @@ func TestWebReferentCorrectsARefusalIntoAnOpening(t *testing.T) {
 
 	// Decided once: the invoice's history is one line.
 	once := provider.page(t, http.StatusOK, "/effecteur/factures/"+inv)
+	// Its provider sees the shares, not why (the patient's rights: issue 15 §4).
 	wantContains(t, "the invoice decided once", once, "Historique de la décision", "Décidée une seule fois, le 15/06/2026",
-		"à payer par la ville (droits refusés), part CPAM 0,00\u00a0€, part ville 30,00\u00a0€.")
+		"à payer par la ville, part CPAM 0,00\u00a0€, part ville 30,00\u00a0€.")
+	if strings.Contains(once, "droits refusés") {
+		t.Errorf("the provider's invoice page tells the patient's rights were refused")
+	}
 
 	// The file: the refusal stands, with its "Corriger".
 	file := b.page(t, http.StatusOK, "/cpam/dossiers/"+p.id)
@@ -98,8 +102,9 @@ func TestWebReferentCorrectsARefusalIntoAnOpening(t *testing.T) {
 	}
 
 	// The invoice, decided again at once: two outcomes, the first
-	// replaced, the second current with the correction (the decisions it
-	// names) as its cause, for its provider and for finance alike.
+	// replaced, the second current, for its provider and for finance
+	// alike; finance also sees why each was decided, the correction (the
+	// decisions it names) as the second's cause, its provider does not.
 	got := h.mustDo(t, http.StatusOK, "GET", "/api/v1/invoices/"+inv, h.admin, "")
 	if got["status"] != "released" || fmt.Sprint(got["outcome_no"]) != "2" {
 		t.Fatalf("the invoice after the correction: %v", got)
@@ -109,9 +114,15 @@ func TestWebReferentCorrectsARefusalIntoAnOpening(t *testing.T) {
 		"finance":  mustSignIn(t, h, h.finance).page(t, http.StatusOK, "/factures/"+inv),
 	} {
 		wantContains(t, who+"'s invoice page", page, "Historique de la décision", "Cette facture a été décidée 2 fois",
-			"<td>à payer par la ville</td>", "<td>droits refusés</td>", "<td>première décision</td>", "remplacée le 15/06/2026 12:00:00",
-			"<td>transmise à la CPAM</td>", "<td>droits ouverts</td>", `<td class="num">21,00`+"\u00a0€</td>", `<td class="num">9,00`+"\u00a0€</td>",
-			"corrigée par la décision", `<tr class="current">`, "<td>en vigueur</td>")
+			"<td>à payer par la ville</td>", "remplacée le 15/06/2026 12:00:00",
+			"<td>transmise à la CPAM</td>", `<td class="num">21,00`+"\u00a0€</td>", `<td class="num">9,00`+"\u00a0€</td>",
+			`<tr class="current">`, "<td>en vigueur</td>")
+		reasons := []string{"<td>droits refusés</td>", "<td>première décision</td>", "<td>droits ouverts</td>", "corrigée par la décision"}
+		for _, r := range reasons {
+			if shown := strings.Contains(page, r); shown != (who == "finance") {
+				t.Errorf("%s's invoice page shows %q: %v", who, r, shown)
+			}
+		}
 		// The referent's own words stay on the file.
 		if strings.Contains(page, "pièce reçue après la décision") {
 			t.Errorf("%s's invoice page shows the referent's reason for the correction", who)

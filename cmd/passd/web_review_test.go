@@ -156,7 +156,7 @@ func TestWebProviderFormExplainsACeilingInFrench(t *testing.T) {
 		{"G", "45,00", "unit_price", "Ce prix dépasse le plafond du catalogue des actes pour ce code."},
 		{"AMI", "3,15", "code", "votre type d'effecteur ne peut pas le facturer"},
 	} {
-		form := url.Values{"patient_file_number": {p.fileNumber}, "external_ref": {"F-" + c.code}, "care_date": {"2026-06-10"},
+		form := url.Values{"patient_file_number": {p.fileNumber}, "birth_date": {testBirthDate}, "external_ref": {"F-" + c.code}, "care_date": {"2026-06-10"},
 			"code": {c.code}, "label": {"Acte"}, "quantity": {"1"}, "unit_price": {c.price}}
 		code, _, body := b.post(t, "/effecteur/factures/nouvelle", "/effecteur/factures/nouvelle", form)
 		if code != http.StatusUnprocessableEntity || !strings.Contains(htmlText(body), c.want) {

@@ -287,7 +287,7 @@ func TestWebFormsWithoutTheCSRFTokenAreRefused(t *testing.T) {
 // invoiceForm is the new invoice form as a browser posts it; each line is
 // code, label, quantity, unit price.
 func invoiceForm(fileNumber, ref, careDate string, lines [][4]string) url.Values {
-	f := url.Values{"patient_file_number": {fileNumber}, "external_ref": {ref}, "care_date": {careDate}, "action": {"send"}}
+	f := url.Values{"patient_file_number": {fileNumber}, "birth_date": {testBirthDate}, "external_ref": {ref}, "care_date": {careDate}, "action": {"send"}}
 	for _, l := range lines {
 		f.Add("code", l[0])
 		f.Add("label", l[1])
@@ -428,7 +428,7 @@ func TestWebInvoiceFormExplainsItsErrorsInFrench(t *testing.T) {
 		lines               [][4]string
 		want                string
 	}{
-		{"unknown file", "PASS-1999-000001", "F-1", today, [][4]string{ok}, "Aucun dossier PASS ne porte ce numéro."},
+		{"unknown file", "PASS-1999-000001", "F-1", today, [][4]string{ok}, "Aucun dossier PASS ne porte ce numéro avec cette date de naissance"},
 		{"no file number", "", "F-1", today, [][4]string{ok}, "Indiquez le numéro de dossier PASS"},
 		{"no reference", p.fileNumber, "", today, [][4]string{ok}, "Indiquez la référence de la facture"},
 		{"duplicate reference", p.fileNumber, "F-DUP", today, [][4]string{ok}, "Vous avez déjà envoyé une facture avec cette référence."},
@@ -461,6 +461,17 @@ func TestWebInvoiceFormExplainsItsErrorsInFrench(t *testing.T) {
 		}
 		if c.ref != "" && !strings.Contains(body, `value="`+c.ref+`"`) {
 			t.Errorf("%s: the reference was not kept", c.name)
+		}
+	}
+	// A wrong birth date is told as an unknown file; none is asked for.
+	for birth, want := range map[string]string{"1990-04-13": "Aucun dossier PASS ne porte ce numéro avec cette date de naissance",
+		"": "Indiquez la date de naissance du patient"} {
+		form := invoiceForm(p.fileNumber, "F-1", today, [][4]string{ok})
+		form.Set("birth_date", birth)
+		form.Set("_csrf", csrf)
+		rec := b.do(t, "POST", "/effecteur/factures/nouvelle", form)
+		if body := html.UnescapeString(rec.Body.String()); rec.Code != http.StatusUnprocessableEntity || !strings.Contains(body, want) {
+			t.Errorf("birth date %q: %d, want 422 with %q:\n%s", birth, rec.Code, want, body)
 		}
 	}
 	if n := h.count(t, "invoices"); n != 1 {
