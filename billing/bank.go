@@ -104,6 +104,11 @@ func (s *Store) BankChanges(ctx context.Context, f BankChangeFilter, page db.Pag
 		WHERE ($1 = '' OR c.status = $1) AND ($2::bigint = 0 OR c.provider_id = $2) AND (NOT $3 OR c.provider_id IS NULL)
 		  AND ($4::bigint = 0 OR c.id < $4)
 		ORDER BY c.id DESC LIMIT $5`, string(f.Status), f.Provider, f.Regie, page.Before, page.Limit+1)
+	return collectBankChanges(rows, err)
+}
+
+// collectBankChanges reads the rows of a query of bankChangeColumns.
+func collectBankChanges(rows pgx.Rows, err error) ([]BankChange, error) {
 	if err != nil {
 		return nil, db.Translate(fmt.Errorf("billing: bank changes: %w", err))
 	}
@@ -376,17 +381,5 @@ func (s *Store) BankDetailsChanged(ctx context.Context, providerID int64, from, 
 	rows, err := s.pool.Query(ctx, `SELECT `+bankChangeColumns+bankChangeFrom+`
 		WHERE c.provider_id = $1 AND c.status = 'confirmed' AND c.old_iban IS NOT NULL AND c.decided_at >= $2 AND c.decided_at < $3
 		ORDER BY c.decided_at`, providerID, start, end)
-	if err != nil {
-		return nil, db.Translate(fmt.Errorf("billing: bank changes of provider: %w", err))
-	}
-	defer rows.Close()
-	var out []BankChange
-	for rows.Next() {
-		c, err := scanBankChange(rows)
-		if err != nil {
-			return nil, fmt.Errorf("billing: bank changes of provider: %w", err)
-		}
-		out = append(out, c)
-	}
-	return out, db.Translate(rows.Err())
+	return collectBankChanges(rows, err)
 }

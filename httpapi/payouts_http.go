@@ -248,15 +248,7 @@ func (h billingHandlers) cancelPayoutBatch(c echo.Context) error {
 // batchStep answers a step of the batch of the path that takes no body
 // (an empty object at most).
 func batchStep(c echo.Context, step func(context.Context, audit.Actor, int64) (billing.PayoutBatch, error)) error {
-	id, err := PathID(c, "id")
-	if err != nil {
-		return err
-	}
-	if err := DecodeOptional(c, nil); err != nil {
-		return err
-	}
-	b, err := step(c.Request().Context(), auth.From(c).Actor(), id)
-	return answerJSON(c, http.StatusOK, b, err, toPayoutBatchJSON)
+	return decided(c, step, toPayoutBatchJSON)
 }
 
 type paidRequest struct {
