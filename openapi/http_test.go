@@ -48,6 +48,7 @@ func newGuarded(t *testing.T, spec *Spec) *guarded {
 	v1.POST("/jobs/:name/run", stub)
 	v1.POST("/claim-batches/:id/returns", stub)
 	v1.POST("/payout-batches/:id/approve", stub)
+	v1.PUT("/acts/:code", stub)
 	v1.GET("/reports/budget", stub)
 	v1.GET("/not-in-the-contract", stub)
 	return g
@@ -225,7 +226,8 @@ func TestGuardAnswersAsTheHandlersDo(t *testing.T) {
 		{"a limit that is no number", "coordinator", "GET", "/api/v1/invoices?limit=abc", "", nil, 422, "invalid", "limit"},
 		{"a year far away", "admin", "GET", "/api/v1/reports/budget?year=99999", "", nil, 422, "invalid", "year"},
 		{"a member in an empty body", "coordinator", "POST", "/api/v1/invoices/1/cancel", `{"by":"x"}`, nil, 422, "unknown_field", "by"},
-		{"a string for a boolean", "admin", "POST", "/api/v1/payout-batches/1/approve", `{"override":"yes"}`, nil, 422, "invalid", "override"},
+		{"a string for a boolean", "admin", "PUT", "/api/v1/acts/IK", `{"label":"IK","provider_kinds":["nurse"],"dispensing_fee":"yes"}`, nil, 422, "invalid", "dispensing_fee"},
+		{"a body where none is taken", "finance", "POST", "/api/v1/payout-batches/1/approve", `{"override":true}`, nil, 422, "unknown_field", "override"},
 		{"a return as text", "cpam_referent", "POST", "/api/v1/claim-batches/1/returns", "claim_id,outcome\n1,paid",
 			[]string{"Content-Type", "text/plain"}, 415, "unsupported_media_type", "content_type"},
 		{"a return without content type", "cpam_referent", "POST", "/api/v1/claim-batches/1/returns", `{"lines":[]}`,
@@ -262,7 +264,7 @@ func TestGuardLetsThroughWhatTheHandlersAccept(t *testing.T) {
 	}{
 		{"JSON with a charset", "provider", "POST", "/api/v1/invoices", validInvoice, []string{"Content-Type", "application/json; charset=utf-8"}},
 		{"JSON without a content type", "provider", "POST", "/api/v1/invoices", validInvoice, []string{"Content-Type", ""}},
-		{"null for an optional member", "admin", "POST", "/api/v1/payout-batches/1/approve", `{"override":null}`, nil},
+		{"null for an optional member", "admin", "PUT", "/api/v1/acts/IK", `{"label":"IK","provider_kinds":["nurse"],"max_unit_price":null}`, nil},
 		{"no body where it is optional", "coordinator", "POST", "/api/v1/invoices/1/cancel", "", nil},
 		{"a blank optional body of any type", "coordinator", "POST", "/api/v1/invoices/1/cancel", " \n", []string{"Content-Type", "text/plain"}},
 		{"an empty object", "coordinator", "POST", "/api/v1/invoices/1/cancel", "{}", nil},

@@ -171,8 +171,11 @@ func seedPayoutBatch(ctx context.Context, ownerURL string, n int) (int64, error)
 			SELECT txn, $2::timestamptz, 'payout_due', 'provider_payable', 0, amount, invoice_id, id FROM p`, batch, now); err != nil {
 			return fmt.Errorf("bench: payout batch: journal: %w", err)
 		}
+		// The régie's account as a finance user's confirmation writes it.
 		if _, err := tx.Exec(ctx, `
-			UPDATE settings SET regie_name = $1, regie_iban = $2, regie_bic = $3,
+			WITH c AS (INSERT INTO bank_detail_changes (name, iban, bic, requested_at, status, decided_at)
+			           VALUES ($1, $2, $3, now(), 'confirmed', now()) RETURNING id)
+			UPDATE settings SET regie_name = $1, regie_iban = $2, regie_bic = $3, regie_bank_change_id = (SELECT id FROM c),
 			       regie_ceiling = greatest(regie_ceiling, $4),
 			       annual_budget = greatest(annual_budget, (SELECT sum(amount) FROM payouts WHERE status IN ('approved', 'paid')))`,
 			benchRegieName, benchRegieIBAN, benchRegieBIC, total); err != nil {

@@ -392,18 +392,16 @@ func TestSEPAFileCarriesOnlyWhatItsSchemaAccepts(t *testing.T) {
 	oddBatch := str(t, h.pbDraftFor(t, h.finance, odd.id), "id")
 	h.mustDo(t, http.StatusOK, "POST", pbPath(oddBatch, "submit"), h.finance, "")
 	for _, c := range []struct{ name, bic string }{{"田中クリニック", validBIC}, {"Cabinet Tanaka", "AGRIFR1P"}, {"«»", validBIC}} {
-		if _, err := h.app.pool.Exec(t.Context(), `UPDATE providers SET name = $2, bic = $3 WHERE id = $1`, odd.id, c.name, c.bic); err != nil {
-			t.Fatal(err)
-		}
+		// Details the API would refuse, written as a confirmed change so
+		// that the table takes them.
+		setProviderDetails(t, h, odd.id, c.name, c.bic)
 		body := h.pbRefused(t, fmt.Sprintf("approval for %q %s", c.name, c.bic), "POST", pbPath(oddBatch, "approve"), approver, "",
 			http.StatusConflict, "provider_details", "")
 		if d, _ := body["error"].(map[string]any)["details"].(map[string]any); d["provider_id"] != odd.id {
 			t.Errorf("provider_details = %v, want provider_id %s", body["error"], odd.id)
 		}
 	}
-	if _, err := h.app.pool.Exec(t.Context(), `UPDATE providers SET name = 'Cabinet Tanaka', bic = $2 WHERE id = $1`, odd.id, validBIC); err != nil {
-		t.Fatal(err)
-	}
+	setProviderDetails(t, h, odd.id, "Cabinet Tanaka", validBIC)
 	h.mustDo(t, http.StatusOK, "POST", pbPath(oddBatch, "approve"), approver, "")
 	if tr := h.pbSEPA(t, oddBatch).PmtInf[0].Transfers; len(tr) != 1 || tr[0].Name != "Cabinet Tanaka" {
 		t.Errorf("transfer once the provider is fixed = %+v", tr)
@@ -952,5 +950,17 @@ func TestPayoutsAndBatchesExportAsFrenchSpreadsheets(t *testing.T) {
 	rec := h.doRaw(t, "GET", "/api/v1/payout-batches", h.finance, "")
 	if err := json.Unmarshal(rec.Body.Bytes(), &list); err != nil || len(list.Items) != 2 || list.Items[0].ID != draftBatch || list.Items[1].Total != "1264.56" {
 		t.Errorf("batches JSON = %s (%v)", rec.Body, err)
+	}
+}
+
+// setProviderDetails writes a provider's name and BIC as a confirmed
+// change of its bank details would, whatever they are.
+func setProviderDetails(t *testing.T, h *harness, id, name, bic string) {
+	t.Helper()
+	if _, err := h.app.pool.Exec(t.Context(), `
+		WITH c AS (INSERT INTO bank_detail_changes (provider_id, name, iban, bic, requested_at, status, decided_at)
+		           SELECT id, $2, iban, $3, now(), 'confirmed', now() FROM providers WHERE id = $1 RETURNING id)
+		UPDATE providers SET name = $2, bic = $3, bank_change_id = (SELECT id FROM c) WHERE id = $1`, id, name, bic); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -54,7 +54,7 @@ func TestWebAdminCreatesAProviderAsTheAPIWould(t *testing.T) {
 
 	// The list masks the IBAN but for its last four characters.
 	page = htmlText(b.page(t, http.StatusOK, "/admin/effecteurs"))
-	wantContains(t, "the list", page, "Effecteur créé.", "<td>Dr Martin</td>", "<td>Médecin généraliste</td>",
+	wantContains(t, "the list", page, "Effecteur créé.", ">Dr Martin</a> <span class=\"badge\">coordonnées à confirmer</span></td>", "<td>Médecin généraliste</td>",
 		"<td>10000000001</td>", "<td>•••• "+validIBAN[len(validIBAN)-4:]+"</td>")
 	if strings.Contains(page, validIBAN) {
 		t.Errorf("the list shows the whole IBAN")
