@@ -96,4 +96,7 @@ else
 	pg_log "TEST_DATABASE_URL=$TEST_DATABASE_URL"
 fi
 
-run go test -race -count=1 "$@"
+# The cmd/passd package runs its browser walks and fault tests in about
+# 5 minutes, 8 on a loaded machine: past go test's default of 10, a slow
+# CI machine would fail on time, not on a defect.
+run go test -race -count=1 -timeout 30m "$@"
