@@ -22,6 +22,7 @@ import (
 	"passd/audit"
 	"passd/auth"
 	"passd/billing"
+	"passd/calendar"
 	"passd/claims"
 	"passd/db"
 	"passd/fault"
@@ -30,6 +31,7 @@ import (
 	"passd/metrics"
 	"passd/migrations"
 	"passd/openapi"
+	"passd/programme"
 	"passd/scheduler"
 	"passd/web"
 )
@@ -151,6 +153,7 @@ func (a *app) routes() *echo.Echo {
 	g.POST("/jobs/:name/run", a.runJob)
 	g.GET("/reports/invariants", a.invariants)
 	httpapi.AccountRoutes(g, a.users)
+	httpapi.ProgrammeRoutes(g, programme.NewStore(a.pool), func() calendar.Date { return calendar.Today(a.now()) })
 
 	// The pages in French, outside /api/v1 (package web).
 	web.New(web.Config{Pool: a.pool, Users: a.users, Throttle: a.throttle, Billing: a.billing, Claims: a.claims, Jobs: a.scheduler,

@@ -63,6 +63,7 @@ var expectedRoles = map[string][]auth.Role{
 	"POST /api/v1/payout-voids/{id}/confirm":                    {auth.Finance},
 	"POST /api/v1/payout-voids/{id}/reject":                     {auth.Finance},
 	"POST /api/v1/me/token":                                     auth.Roles,
+	"GET /api/v1/reports/programme":                             {auth.Coordinator, auth.Finance, auth.Admin},
 	"POST /api/v1/payout-batches/{id}/cancel":                   {auth.Finance},
 	"POST /api/v1/payout-batches/{id}/paid":                     {auth.Finance},
 	"GET /api/v1/payout-batches/{id}/sepa.xml":                  {auth.Finance},

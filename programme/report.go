@@ -1,0 +1,386 @@
+// Package programme computes the PASS programme's own figures, the yearly
+// evaluation a steering committee and elected officials read: the people
+// followed, their rights, the care, the money, over a period and beside
+// the same period a year before. Aggregates only, never an identity; a
+// count of people under SmallCell is suppressed wherever it is shown, so
+// that nobody can be singled out.
+package programme
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/shopspring/decimal"
+
+	"passd/calendar"
+	"passd/db"
+	"passd/fault"
+)
+
+// SmallCell is the smallest count of people a figure shows: fewer is
+// shown as "< 5" (the suppression threshold statistical offices use for
+// health data).
+const SmallCell = 5
+
+// People is a count of people, suppressed under SmallCell.
+type People int64
+
+// Suppressed reports whether the count is too small to be shown.
+func (p People) Suppressed() bool { return p > 0 && p < SmallCell }
+
+// String is the count as shown: "< 5" when suppressed.
+func (p People) String() string {
+	if p.Suppressed() {
+		return fmt.Sprintf("< %d", SmallCell)
+	}
+	return strconv.FormatInt(int64(p), 10)
+}
+
+// MarshalJSON writes a suppressed count as the string "< 5", any other as
+// a number: a reader can never recover a small count.
+func (p People) MarshalJSON() ([]byte, error) {
+	if p.Suppressed() {
+		return json.Marshal(p.String())
+	}
+	return []byte(strconv.FormatInt(int64(p), 10)), nil
+}
+
+// Period is the days a report covers, both included.
+type Period struct {
+	From, To calendar.Date
+}
+
+// Year is a calendar year's period.
+func Year(y int) Period {
+	return Period{From: calendar.NewDate(y, time.January, 1), To: calendar.NewDate(y, time.December, 31)}
+}
+
+// MaxPeriodDays bounds a report's period.
+const MaxPeriodDays = 3 * 366
+
+// ParsePeriod reads ?year= or ?from=&to= (one of the two), for a report
+// whose default is the year of today.
+func ParsePeriod(today calendar.Date, year, from, to string) (Period, error) {
+	if year != "" {
+		if from != "" || to != "" {
+			return Period{}, fault.Field("year", "give a year or a period (from, to), not both")
+		}
+		y, err := strconv.Atoi(year)
+		if err != nil || y < 2000 || y > 2100 || strconv.Itoa(y) != year {
+			return Period{}, fault.Field("year", "year must be a year between 2000 and 2100")
+		}
+		return Year(y), nil
+	}
+	if from == "" && to == "" {
+		return Year(today.Year()), nil
+	}
+	f, err := calendar.Parse(from)
+	if err != nil {
+		return Period{}, fault.Field("from", "from must be a date (YYYY-MM-DD)")
+	}
+	t, err := calendar.Parse(to)
+	if err != nil {
+		return Period{}, fault.Field("to", "to must be a date (YYYY-MM-DD)")
+	}
+	if t.Before(f) {
+		return Period{}, fault.Field("to", "to is before from")
+	}
+	if f.AddDays(MaxPeriodDays).Before(t) {
+		return Period{}, fault.Field("to", "a report covers at most %d days", MaxPeriodDays)
+	}
+	return Period{From: f, To: t}, nil
+}
+
+// Before is the same period a year earlier.
+func (p Period) Before() Period { return Period{From: p.From.AddYears(-1), To: p.To.AddYears(-1)} }
+
+// Figures are one period's figures.
+type Figures struct {
+	Period Period
+	People PeopleFigures
+	Rights RightsFigures
+	Care   CareFigures
+	Money  MoneyFigures
+}
+
+// Month is a figure of one month of the period ("2026-03").
+type Month struct {
+	Month string
+	Count People
+}
+
+// PeopleFigures: the files opened and the files active (an invoice for
+// care in the period, or an application or decision in it).
+type PeopleFigures struct {
+	FilesOpened, FilesActive People
+	OpenedByMonth            []Month
+}
+
+// RightsFigures: applications filed, the decisions of the period (as they
+// stand after corrections), and how long they took.
+type RightsFigures struct {
+	Applications People
+	Opened       map[string]People // by regime
+	Refused      People
+	// AcceptanceRate is opened / decided, in percent to one decimal ("" when
+	// nothing was decided).
+	AcceptanceRate string
+	// Days from filing to decision of the decisions with a filing date.
+	DelayMedian, DelayP90            *int
+	WithinDays35Pct, WithinDays90Pct string
+	// Waiting: files whose application awaits its decision at the end of the
+	// period, by how long: "0-34", "35-89", "90+" days.
+	Waiting map[string]People
+}
+
+// Amounts is a count of invoices and what they add up to.
+type Amounts struct {
+	Count  int64
+	Amount decimal.Decimal
+}
+
+// CareFigures: the invoices for care in the period, by provider kind, by
+// status, and the decided ones by reason.
+type CareFigures struct {
+	Invoices Amounts
+	ByKind   map[string]Amounts
+	ByStatus map[string]Amounts
+	ByReason map[string]Amounts
+	// ReleasedPct and CityPct are the shares of the decided invoices'
+	// amount the CPAM and the city bear, in percent to one decimal.
+	ReleasedPct, CityPct string
+}
+
+// MoneyFigures: what moved in the period, and the year's budget.
+type MoneyFigures struct {
+	PaidByCPAM, PaidByCity, Recovered decimal.Decimal
+	// CityNetCost is what the city paid less what it recovered; per
+	// person followed (files active), to the cent ("" with nobody).
+	CityNetCost          decimal.Decimal
+	CityNetCostPerPerson string
+	Budget, BudgetUsed   decimal.Decimal
+	BudgetLeft           decimal.Decimal
+}
+
+// Report is a period's figures beside the same period a year before.
+type Report struct {
+	Current, Previous Figures
+}
+
+// Store reads the figures.
+type Store struct{ pool *pgxpool.Pool }
+
+// NewStore returns a store on pool.
+func NewStore(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
+
+// Report computes the figures of p and of the year before, in one
+// read-only snapshot: the two stand on the same data.
+func (s *Store) Report(ctx context.Context, p Period) (Report, error) {
+	var out Report
+	err := db.InTxOptions(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		var err error
+		if out.Current, err = figures(ctx, tx, p); err != nil {
+			return err
+		}
+		out.Previous, err = figures(ctx, tx, p.Before())
+		return err
+	})
+	return out, err
+}
+
+func figures(ctx context.Context, tx pgx.Tx, p Period) (Figures, error) {
+	f := Figures{Period: p}
+	for _, step := range []func(context.Context, pgx.Tx, Period, *Figures) error{people, rightsFigures, care, money} {
+		if err := step(ctx, tx, p, &f); err != nil {
+			return f, err
+		}
+	}
+	return f, nil
+}
+
+// parisDay is the SQL of an instant's Paris day.
+const parisDay = `(%s AT TIME ZONE 'Europe/Paris')::date`
+
+func people(ctx context.Context, tx pgx.Tx, p Period, f *Figures) error {
+	err := tx.QueryRow(ctx, `
+		SELECT (SELECT count(*) FROM patients WHERE `+fmt.Sprintf(parisDay, "created_at")+` BETWEEN $1 AND $2),
+		       (SELECT count(*) FROM (
+		            SELECT patient_id FROM invoices WHERE care_date BETWEEN $1 AND $2
+		            UNION SELECT patient_id FROM rights_events WHERE `+fmt.Sprintf(parisDay, "created_at")+` BETWEEN $1 AND $2) a)`,
+		p.From, p.To).Scan(&f.People.FilesOpened, &f.People.FilesActive)
+	if err != nil {
+		return fmt.Errorf("programme: people: %w", err)
+	}
+	rows, err := tx.Query(ctx, `
+		SELECT to_char(m, 'YYYY-MM'), (SELECT count(*) FROM patients
+		        WHERE date_trunc('month', `+fmt.Sprintf(parisDay, "created_at")+`) = m AND `+fmt.Sprintf(parisDay, "created_at")+` BETWEEN $1 AND $2)
+		FROM generate_series(date_trunc('month', $1::date), $2::date, interval '1 month') AS m ORDER BY m`, p.From, p.To)
+	if err != nil {
+		return fmt.Errorf("programme: people by month: %w", err)
+	}
+	f.People.OpenedByMonth, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Month, error) {
+		var m Month
+		err := r.Scan(&m.Month, &m.Count)
+		return m, err
+	})
+	if err != nil {
+		return fmt.Errorf("programme: people by month: %w", err)
+	}
+	return nil
+}
+
+func rightsFigures(ctx context.Context, tx pgx.Tx, p Period, f *Figures) error {
+	r := &f.Rights
+	r.Opened = map[string]People{"puma": 0, "puma_css": 0, "ame": 0}
+	err := tx.QueryRow(ctx, `SELECT count(*) FROM rights_events WHERE kind = 'requested' AND `+fmt.Sprintf(parisDay, "created_at")+` BETWEEN $1 AND $2`,
+		p.From, p.To).Scan(&r.Applications)
+	if err != nil {
+		return fmt.Errorf("programme: applications: %w", err)
+	}
+	// The decisions of the period as they stand: a corrected one counts
+	// as its correction.
+	rows, err := tx.Query(ctx, `
+		SELECT decision, coalesce(regime, ''), count(*) FROM rights_decisions
+		WHERE superseded_at IS NULL AND `+fmt.Sprintf(parisDay, "decided_at")+` BETWEEN $1 AND $2
+		GROUP BY 1, 2`, p.From, p.To)
+	if err != nil {
+		return fmt.Errorf("programme: decisions: %w", err)
+	}
+	var opened, refused int64
+	for rows.Next() {
+		var decision, regime string
+		var n int64
+		if err := rows.Scan(&decision, &regime, &n); err != nil {
+			rows.Close()
+			return fmt.Errorf("programme: decisions: %w", err)
+		}
+		if decision == "opened" {
+			r.Opened[regime] += People(n)
+			opened += n
+		} else {
+			refused += n
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("programme: decisions: %w", err)
+	}
+	r.Refused = People(refused)
+	r.AcceptanceRate = percent(opened, opened+refused)
+	var within35, within90, timed int64
+	err = tx.QueryRow(ctx, `
+		WITH d AS (SELECT `+fmt.Sprintf(parisDay, "decided_at")+` - filed_on AS days FROM rights_decisions
+		           WHERE superseded_at IS NULL AND filed_on IS NOT NULL AND `+fmt.Sprintf(parisDay, "decided_at")+` BETWEEN $1 AND $2)
+		SELECT count(*), count(*) FILTER (WHERE days <= 35), count(*) FILTER (WHERE days <= 90),
+		       percentile_disc(0.5) WITHIN GROUP (ORDER BY days), percentile_disc(0.9) WITHIN GROUP (ORDER BY days)
+		FROM d`, p.From, p.To).Scan(&timed, &within35, &within90, &r.DelayMedian, &r.DelayP90)
+	if err != nil {
+		return fmt.Errorf("programme: delays: %w", err)
+	}
+	r.WithinDays35Pct, r.WithinDays90Pct = percent(within35, timed), percent(within90, timed)
+	var young, middle, old int64
+	err = tx.QueryRow(ctx, `
+		SELECT count(*) FILTER (WHERE $1::date - rights_filed_on < 35),
+		       count(*) FILTER (WHERE $1::date - rights_filed_on BETWEEN 35 AND 89),
+		       count(*) FILTER (WHERE $1::date - rights_filed_on >= 90)
+		FROM patients WHERE rights_status = 'requested' AND rights_filed_on <= $1`, p.To).Scan(&young, &middle, &old)
+	if err != nil {
+		return fmt.Errorf("programme: waiting: %w", err)
+	}
+	r.Waiting = map[string]People{"0-34": People(young), "35-89": People(middle), "90+": People(old)}
+	return nil
+}
+
+func care(ctx context.Context, tx pgx.Tx, p Period, f *Figures) error {
+	c := &f.Care
+	c.ByKind, c.ByStatus, c.ByReason = map[string]Amounts{}, map[string]Amounts{}, map[string]Amounts{}
+	rows, err := tx.Query(ctx, `
+		SELECT pr.kind, i.status, coalesce(i.decision_reason, ''), count(*), sum(i.total),
+		       coalesce(sum(i.cpam_amount), 0), coalesce(sum(i.city_amount), 0)
+		FROM invoices i JOIN providers pr ON pr.id = i.provider_id
+		WHERE i.care_date BETWEEN $1 AND $2
+		GROUP BY 1, 2, 3`, p.From, p.To)
+	if err != nil {
+		return fmt.Errorf("programme: care: %w", err)
+	}
+	defer rows.Close()
+	c.Invoices.Amount = decimal.Zero
+	cpam, city := decimal.Zero, decimal.Zero
+	for rows.Next() {
+		var kind, status, reason string
+		var a Amounts
+		var cpamPart, cityPart decimal.Decimal
+		if err := rows.Scan(&kind, &status, &reason, &a.Count, &a.Amount, &cpamPart, &cityPart); err != nil {
+			return fmt.Errorf("programme: care: %w", err)
+		}
+		c.Invoices = add(c.Invoices, a)
+		c.ByKind[kind] = add(c.ByKind[kind], a)
+		c.ByStatus[status] = add(c.ByStatus[status], a)
+		if reason != "" && status != "cancelled" {
+			c.ByReason[reason] = add(c.ByReason[reason], a)
+		}
+		cpam, city = cpam.Add(cpamPart), city.Add(cityPart)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("programme: care: %w", err)
+	}
+	c.ReleasedPct, c.CityPct = share(cpam, cpam.Add(city)), share(city, cpam.Add(city))
+	return nil
+}
+
+func add(a, b Amounts) Amounts {
+	if a.Amount.IsZero() && a.Count == 0 {
+		a.Amount = decimal.Zero
+	}
+	return Amounts{Count: a.Count + b.Count, Amount: a.Amount.Add(b.Amount)}
+}
+
+func money(ctx context.Context, tx pgx.Tx, p Period, f *Figures) error {
+	m := &f.Money
+	err := tx.QueryRow(ctx, `
+		SELECT (SELECT coalesce(sum(paid_amount), 0) FROM claims WHERE status = 'paid' AND paid_on BETWEEN $1 AND $2)
+		         - (SELECT coalesce(sum(r.amount), 0) FROM cpam_refunds r WHERE `+fmt.Sprintf(parisDay, "r.created_at")+` BETWEEN $1 AND $2),
+		       (SELECT coalesce(sum(amount), 0) FROM payouts WHERE status = 'paid' AND paid_on BETWEEN $1 AND $2),
+		       (SELECT coalesce(sum(amount), 0) FROM provider_recoveries WHERE `+fmt.Sprintf(parisDay, "created_at")+` BETWEEN $1 AND $2),
+		       (SELECT annual_budget FROM settings)`, p.From, p.To).Scan(&m.PaidByCPAM, &m.PaidByCity, &m.Recovered, &m.Budget)
+	if err != nil {
+		return fmt.Errorf("programme: money: %w", err)
+	}
+	// The budget of the period's last year, used as the budget report
+	// counts it: approved in the year and not paid, or paid in the year.
+	year := p.To.Year()
+	err = tx.QueryRow(ctx, `
+		SELECT coalesce(sum(p.amount), 0) FROM payouts p JOIN payout_batches b ON b.id = p.batch_id
+		WHERE (p.status = 'approved' AND extract(year FROM b.approved_at AT TIME ZONE 'Europe/Paris') = $1)
+		   OR (p.status = 'paid' AND extract(year FROM p.paid_on) = $1)`, year).Scan(&m.BudgetUsed)
+	if err != nil {
+		return fmt.Errorf("programme: budget: %w", err)
+	}
+	m.BudgetLeft = m.Budget.Sub(m.BudgetUsed)
+	m.CityNetCost = m.PaidByCity.Sub(m.Recovered)
+	if n := int64(f.People.FilesActive); n > 0 {
+		m.CityNetCostPerPerson = m.CityNetCost.DivRound(decimal.NewFromInt(n), 2).StringFixed(2)
+	}
+	return nil
+}
+
+// percent is part / whole in percent to one decimal, "" when whole is 0.
+func percent(part, whole int64) string {
+	if whole == 0 {
+		return ""
+	}
+	return decimal.NewFromInt(part*100).DivRound(decimal.NewFromInt(whole), 1).StringFixed(1)
+}
+
+// share is part / whole of amounts in percent to one decimal.
+func share(part, whole decimal.Decimal) string {
+	if whole.IsZero() {
+		return ""
+	}
+	return part.Mul(decimal.NewFromInt(100)).DivRound(whole, 1).StringFixed(1)
+}
