@@ -28,10 +28,13 @@ const (
 	CPAMReferent Role = "cpam_referent"
 	Finance      Role = "finance"
 	Admin        Role = "admin"
+	// Observer reads the programme's figures and nothing else: an elected
+	// official, the ARS, the CPAM's management.
+	Observer Role = "observer"
 )
 
 // Roles lists every role, in the order demo tokens are printed.
-var Roles = []Role{Provider, Coordinator, CPAMReferent, Finance, Admin}
+var Roles = []Role{Provider, Coordinator, CPAMReferent, Finance, Admin, Observer}
 
 // ParseRole validates a role name.
 
@@ -44,7 +47,7 @@ func ParseRole(s string) (Role, error) {
 			return r, nil
 		}
 	}
-	return "", fault.Field("role", "role must be one of provider, coordinator, cpam_referent, finance, admin")
+	return "", fault.Field("role", "role must be one of provider, coordinator, cpam_referent, finance, admin, observer")
 }
 
 // Principal is the authenticated caller of a request.

@@ -40,6 +40,7 @@ var funcs = template.FuncMap{
 	"day":             FormatDay,
 	"moment":          FormatMoment,
 	"mask":            MaskIBAN,
+	"add":             func(a, b int) int { return a + b },
 	"drugClass":       DrugClassLabel,
 	"rateClass":       RateClassLabel,
 }
@@ -87,6 +88,7 @@ var navByRole = map[auth.Role][]navLink{
 	auth.Finance: {{Href: "/finances", Label: "Tableau de bord"}, {Href: "/finances/lots", Label: "Lots de paiement"},
 		{Href: "/finances/reprises", Label: "Reprises et remboursements"},
 		{Href: "/finances/coordonnees", Label: "Coordonnées bancaires"}},
+	auth.Observer: {{Href: "/bilan", Label: "Bilan du programme"}},
 	auth.Admin: {
 		{Href: "/admin", Label: "Administration"},
 		{Href: "/admin/effecteurs", Label: "Effecteurs"},
@@ -113,7 +115,7 @@ type view struct {
 
 var roleFR = map[auth.Role]string{
 	auth.Provider: "effecteur", auth.Coordinator: "coordination", auth.CPAMReferent: "référent CPAM",
-	auth.Finance: "finances", auth.Admin: "administration",
+	auth.Finance: "finances", auth.Admin: "administration", auth.Observer: "observateur",
 }
 
 // render writes page with data in the layout. The page is rendered to a

@@ -28,6 +28,7 @@ import (
 	"passd/billing"
 	"passd/claims"
 	"passd/fault"
+	"passd/programme"
 	"passd/scheduler"
 )
 
@@ -78,10 +79,12 @@ type Server struct {
 	jobs     *scheduler.Scheduler
 	logger   *slog.Logger
 	now      func() time.Time
-	sessions *sessions
-	pages    pages
-	csrf     echo.MiddlewareFunc // cookie without Secure (plain HTTP)
-	csrfTLS  echo.MiddlewareFunc // cookie with Secure (the request came over TLS)
+	// programme reads the programme's figures for /bilan.
+	programme *programme.Store
+	sessions  *sessions
+	pages     pages
+	csrf      echo.MiddlewareFunc // cookie without Secure (plain HTTP)
+	csrfTLS   echo.MiddlewareFunc // cookie with Secure (the request came over TLS)
 }
 
 // New builds the pages' server; it panics only on a template that does not
@@ -94,7 +97,7 @@ func New(cfg Config) *Server {
 		cfg.Idle = DefaultIdle
 	}
 	s := &Server{users: cfg.Users, throttle: cfg.Throttle, billing: cfg.Billing, claims: cfg.Claims, jobs: cfg.Jobs, logger: cfg.Logger, now: cfg.Now,
-		sessions: &sessions{pool: cfg.Pool, now: cfg.Now, idle: cfg.Idle}, pages: mustParsePages()}
+		sessions: &sessions{pool: cfg.Pool, now: cfg.Now, idle: cfg.Idle}, pages: mustParsePages(), programme: programme.NewStore(cfg.Pool)}
 	s.csrf, s.csrfTLS = s.csrfMiddleware(false), s.csrfMiddleware(true)
 	return s
 }
@@ -209,6 +212,7 @@ func (s *Server) adminRoutes(page func(method, path string, h echo.HandlerFunc, 
 	page(http.MethodPost, "/admin/utilisateurs/jetons/:id/confirmer", s.confirmToken, auth.Admin)
 	page(http.MethodPost, "/admin/utilisateurs/reinitialiser", s.resetUser, auth.Admin)
 	page(http.MethodGet, "/compte", s.accountPage, auth.Roles...)
+	page(http.MethodGet, "/bilan", s.programmePage, auth.Coordinator, auth.Finance, auth.Admin, auth.Observer)
 	page(http.MethodPost, "/compte/jeton", s.rotateToken, auth.Roles...)
 	page(http.MethodGet, "/admin/parametres", s.adminSettings, auth.Admin)
 	page(http.MethodPost, "/admin/parametres", s.saveSettings, auth.Admin)
@@ -241,6 +245,7 @@ var homes = map[auth.Role]string{
 	auth.CPAMReferent: "/cpam/dossiers",
 	auth.Finance:      "/finances",
 	auth.Admin:        "/admin",
+	auth.Observer:     "/bilan",
 }
 
 // filesOnly serves the files of an FS and never a directory: a directory

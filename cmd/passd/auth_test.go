@@ -63,7 +63,7 @@ var expectedRoles = map[string][]auth.Role{
 	"POST /api/v1/payout-voids/{id}/confirm":                    {auth.Finance},
 	"POST /api/v1/payout-voids/{id}/reject":                     {auth.Finance},
 	"POST /api/v1/me/token":                                     auth.Roles,
-	"GET /api/v1/reports/programme":                             {auth.Coordinator, auth.Finance, auth.Admin},
+	"GET /api/v1/reports/programme":                             {auth.Coordinator, auth.Finance, auth.Admin, auth.Observer},
 	"POST /api/v1/payout-batches/{id}/cancel":                   {auth.Finance},
 	"POST /api/v1/payout-batches/{id}/paid":                     {auth.Finance},
 	"GET /api/v1/payout-batches/{id}/sepa.xml":                  {auth.Finance},
@@ -138,7 +138,7 @@ func newAuthFixture(t *testing.T) authFixture {
 		h.mustDo(t, http.StatusOK, "PUT", "/api/v1/drugs/"+cip, h.admin, mustJSON(t, map[string]any{"label": "Médicament", "class": 65}))
 	}
 	f.tokens = map[auth.Role]string{auth.Provider: f.provider.token, auth.Coordinator: h.coordinator,
-		auth.CPAMReferent: h.referent, auth.Finance: h.finance, auth.Admin: h.admin}
+		auth.CPAMReferent: h.referent, auth.Finance: h.finance, auth.Admin: h.admin, auth.Observer: h.user(t, "observer", auth.Observer, 0)}
 	return f
 }
 

@@ -45,6 +45,7 @@ var e2eRoleByPrefix = map[string]auth.Role{
 	"/finances":     auth.Finance,
 	"/admin":        auth.Admin,
 	"/compte":       auth.Coordinator, // every role has one; the coordinator's is walked
+	"/bilan":        auth.Observer,
 }
 
 // e2eDownloads are GET routes of web/ that answer a file, not a page: axe
@@ -160,6 +161,7 @@ func TestE2EEveryPage(t *testing.T) {
 		auth.CPAMReferent: seed.user("Marc Référent CPAM", auth.CPAMReferent, 0),
 		auth.Finance:      seed.user("Agent Finances", auth.Finance, 0),
 		auth.Admin:        seed.user("Admin Mairie", auth.Admin, 0),
+		auth.Observer:     seed.user("Élue au conseil municipal", auth.Observer, 0),
 	}
 	p := startPassd(t, "passd", url)
 	p.waitStartupRuns(pool)

@@ -80,7 +80,7 @@ func TestSeedDemoIsIdempotent(t *testing.T) {
 
 	out1, tokens1 := seed()
 	after1 := counts()
-	want := map[string]int64{"providers": 6, "users": 6, "tokens": 6, "patients": 4, "invoices": 4}
+	want := map[string]int64{"providers": 6, "users": 7, "tokens": 7, "patients": 4, "invoices": 4}
 	for table, n := range want {
 		if after1[table] != n {
 			t.Errorf("after the first seed: %d %s, want %d", after1[table], table, n)
@@ -143,8 +143,8 @@ func TestSeedDemoIsIdempotent(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, tokens4 := seed()
-	if n := counts()["users"]; n != 6 {
-		t.Errorf("%d users after seeding without the tokens file, want 6", n)
+	if n := counts()["users"]; n != 7 {
+		t.Errorf("%d users after seeding without the tokens file, want 7", n)
 	}
 	for name, token := range tokens4 {
 		if token == tokens1[name] {

@@ -63,7 +63,7 @@ func tokenFlags(name string, cfg *Config) *flag.FlagSet {
 // capture it; its id and expiry go to stderr.
 func tokenCreate(ctx context.Context, cfg Config, args []string, out, info io.Writer) error {
 	fs := tokenFlags("create", &cfg)
-	role := fs.String("role", "", "provider, coordinator, cpam_referent, finance or admin")
+	role := fs.String("role", "", "provider, coordinator, cpam_referent, finance, admin or observer")
 	providerID := fs.Int64("provider-id", 0, "the provider a provider user acts for")
 	name := fs.String("name", "", "the user's name")
 	ttl := cfg.TokenTTL
@@ -83,7 +83,7 @@ func tokenCreate(ctx context.Context, cfg Config, args []string, out, info io.Wr
 	}
 	r, err := auth.ParseRole(*role)
 	if err != nil {
-		return fmt.Errorf("--role %q: must be one of provider, coordinator, cpam_referent, finance, admin", *role)
+		return fmt.Errorf("--role %q: must be one of provider, coordinator, cpam_referent, finance, admin, observer", *role)
 	}
 	store, closePool, err := tokenStore(ctx, cfg)
 	if err != nil {
