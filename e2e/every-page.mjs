@@ -25,6 +25,7 @@ const homes = {
   cpam_referent: '/cpam/dossiers',
   finance: '/finances',
   admin: '/admin',
+  observer: '/bilan',
 };
 
 const viewports = [
