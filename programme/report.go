@@ -271,7 +271,7 @@ func rightsFigures(ctx context.Context, tx pgx.Tx, p Period, f *Figures) error {
 		return fmt.Errorf("programme: decisions: %w", err)
 	}
 	r.Refused = People(refused)
-	r.AcceptanceRate = percent(opened, opened+refused)
+	r.AcceptanceRate = peoplePercent(opened, opened+refused)
 	var within35, within90, timed int64
 	err = tx.QueryRow(ctx, `
 		WITH d AS (SELECT `+fmt.Sprintf(parisDay, "decided_at")+` - filed_on AS days FROM rights_decisions
@@ -282,7 +282,11 @@ func rightsFigures(ctx context.Context, tx pgx.Tx, p Period, f *Figures) error {
 	if err != nil {
 		return fmt.Errorf("programme: delays: %w", err)
 	}
-	r.WithinDays35Pct, r.WithinDays90Pct = percent(within35, timed), percent(within90, timed)
+	r.WithinDays35Pct, r.WithinDays90Pct = peoplePercent(within35, timed), peoplePercent(within90, timed)
+	if timed < SmallCell {
+		// Of one to four decisions, a median is someone's own delay.
+		r.DelayMedian, r.DelayP90 = nil, nil
+	}
 	var young, middle, old int64
 	err = tx.QueryRow(ctx, `
 		SELECT count(*) FILTER (WHERE $1::date - rights_filed_on < 35),
@@ -363,15 +367,19 @@ func money(ctx context.Context, tx pgx.Tx, p Period, f *Figures) error {
 	}
 	m.BudgetLeft = m.Budget.Sub(m.BudgetUsed)
 	m.CityNetCost = m.PaidByCity.Sub(m.Recovered)
-	if n := int64(f.People.FilesActive); n > 0 {
+	// Shared among fewer than five people, the cost per person would tell
+	// what one person's care cost.
+	if n := int64(f.People.FilesActive); n >= SmallCell {
 		m.CityNetCostPerPerson = m.CityNetCost.DivRound(decimal.NewFromInt(n), 2).StringFixed(2)
 	}
 	return nil
 }
 
-// percent is part / whole in percent to one decimal, "" when whole is 0.
-func percent(part, whole int64) string {
-	if whole == 0 {
+// peoplePercent is part / whole of people in percent to one decimal, ""
+// when whole is under SmallCell: a share of one to four people would tell
+// the suppressed counts it is made of (one of two is 50.0).
+func peoplePercent(part, whole int64) string {
+	if whole < SmallCell {
 		return ""
 	}
 	return decimal.NewFromInt(part*100).DivRound(decimal.NewFromInt(whole), 1).StringFixed(1)
