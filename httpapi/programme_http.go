@@ -2,8 +2,9 @@ package httpapi
 
 import (
 	"io"
+	"maps"
 	"net/http"
-	"sort"
+	"slices"
 
 	"github.com/labstack/echo/v4"
 	"github.com/shopspring/decimal"
@@ -155,10 +156,10 @@ func writeProgrammeCSV(w io.Writer, r programme.Report) error {
 		{"Argent", "Enveloppe budgétaire", amount(cur.Money.Budget), amount(prev.Money.Budget)},
 		{"Argent", "Budget utilisé", amount(cur.Money.BudgetUsed), amount(prev.Money.BudgetUsed)},
 	}
-	for _, regime := range sortedKeys(cur.Rights.Opened) {
+	for _, regime := range slices.Sorted(maps.Keys(cur.Rights.Opened)) {
 		rows = append(rows, row{"Droits", "Ouverts (" + regime + ")", people(cur.Rights.Opened[regime]), people(prev.Rights.Opened[regime])})
 	}
-	for _, kind := range sortedKeys(cur.Care.ByKind) {
+	for _, kind := range slices.Sorted(maps.Keys(cur.Care.ByKind)) {
 		rows = append(rows, row{"Soins", "Montant (" + kind + ")", amount(cur.Care.ByKind[kind].Amount), amount(prev.Care.ByKind[kind].Amount)})
 	}
 	for _, r := range rows {
@@ -170,12 +171,3 @@ func writeProgrammeCSV(w io.Writer, r programme.Report) error {
 }
 
 func spreadsheetInt(n int64) string { return decimal.NewFromInt(n).String() }
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}

@@ -1,8 +1,9 @@
 package web
 
 import (
+	"maps"
 	"net/http"
-	"sort"
+	"slices"
 	"strconv"
 
 	"github.com/labstack/echo/v4"
@@ -113,7 +114,7 @@ func (s *Server) programmePage(c echo.Context) error {
 			Hidden: m.Count.Suppressed()}
 	}
 	var kinds []chartValue
-	for _, k := range sortedKinds(cur.Care.ByKind) {
+	for _, k := range slices.Sorted(maps.Keys(cur.Care.ByKind)) {
 		a := cur.Care.ByKind[k]
 		kinds = append(kinds, chartValue{Label: providerKindFR[k], Value: euros(a.Amount), Size: a.Amount})
 	}
@@ -163,13 +164,4 @@ func makeChart(id, title, unit string, values []chartValue) chart {
 		c.Bars = append(c.Bars, bar{Label: v.Label, Value: v.Value, Length: length, Pos: i*barStep + 2})
 	}
 	return c
-}
-
-func sortedKinds[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
