@@ -47,6 +47,7 @@ type figuresJSON struct {
 		DelayP90        *int                        `json:"delay_p90_days"`
 		WithinDays35Pct *string                     `json:"decided_within_35_days_pct"`
 		WithinDays90Pct *string                     `json:"decided_within_90_days_pct"`
+		Distribution    map[string]programme.People `json:"delay_distribution_days"`
 		Waiting         map[string]programme.People `json:"waiting_by_age_days"`
 	} `json:"rights"`
 	Care struct {
@@ -93,7 +94,7 @@ func toFiguresJSON(f programme.Figures) figuresJSON {
 	out.Rights.Applications, out.Rights.Opened, out.Rights.Refused, out.Rights.Waiting = r.Applications, r.Opened, r.Refused, r.Waiting
 	out.Rights.AcceptanceRate, out.Rights.WithinDays35Pct, out.Rights.WithinDays90Pct =
 		nullable(r.AcceptanceRate), nullable(r.WithinDays35Pct), nullable(r.WithinDays90Pct)
-	out.Rights.DelayMedian, out.Rights.DelayP90 = r.DelayMedian, r.DelayP90
+	out.Rights.DelayMedian, out.Rights.DelayP90, out.Rights.Distribution = r.DelayMedian, r.DelayP90, r.DelayDistribution
 	out.Care.Invoices = toAmountsJSON(f.Care.Invoices)
 	out.Care.ByKind, out.Care.ByStatus, out.Care.ByReason = amountsMap(f.Care.ByKind), amountsMap(f.Care.ByStatus), amountsMap(f.Care.ByReason)
 	out.Care.ReleasedPct, out.Care.CityPct = nullable(f.Care.ReleasedPct), nullable(f.Care.CityPct)

@@ -133,6 +133,9 @@ type RightsFigures struct {
 	// Days from filing to decision of the decisions with a filing date.
 	DelayMedian, DelayP90            *int
 	WithinDays35Pct, WithinDays90Pct string
+	// DelayDistribution: the decisions by days from filing, "0-35",
+	// "36-90" and "91+" (the thresholds of the shares above).
+	DelayDistribution map[string]People
 	// Waiting: files whose application awaits its decision at the end of the
 	// period, by how long: "0-34", "35-89", "90+" days.
 	Waiting map[string]People
@@ -283,6 +286,7 @@ func rightsFigures(ctx context.Context, tx pgx.Tx, p Period, f *Figures) error {
 		return fmt.Errorf("programme: delays: %w", err)
 	}
 	r.WithinDays35Pct, r.WithinDays90Pct = peoplePercent(within35, timed), peoplePercent(within90, timed)
+	r.DelayDistribution = map[string]People{"0-35": People(within35), "36-90": People(within90 - within35), "91+": People(timed - within90)}
 	if timed < SmallCell {
 		// Of one to four decisions, a median is someone's own delay.
 		r.DelayMedian, r.DelayP90 = nil, nil

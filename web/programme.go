@@ -118,8 +118,14 @@ func (s *Server) programmePage(c echo.Context) error {
 		a := cur.Care.ByKind[k]
 		kinds = append(kinds, chartValue{Label: providerKindFR[k], Value: euros(a.Amount), Size: a.Amount})
 	}
+	var delays []chartValue
+	for _, k := range []string{"0-35", "36-90", "91+"} {
+		n := cur.Rights.DelayDistribution[k]
+		delays = append(delays, chartValue{Label: k + " jours", Value: n.String(), Size: decimal.NewFromInt(int64(n)), Hidden: n.Suppressed()})
+	}
 	page.Charts = []chart{
 		makeChart("dossiers-par-mois", "Dossiers ouverts par mois", "dossiers", months),
+		makeChart("delai-droits", "Délai entre la demande de droits et la décision", "décisions", delays),
 		makeChart("depense-par-type", "Montant des soins par type d'effecteur", "euros", kinds),
 	}
 	for _, reg := range regimeOrder {

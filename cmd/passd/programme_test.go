@@ -75,7 +75,8 @@ func TestTheProgrammeFiguresOfAHandMadeYear(t *testing.T) {
 		"opened_by_regime": map[string]any{"ame": "< 5", "puma": "< 5", "puma_css": "< 5"}, "refused": "< 5",
 		"acceptance_rate_pct": "80.0", "delay_median_days": 22, "delay_p90_days": 130,
 		"decided_within_35_days_pct": "60.0", "decided_within_90_days_pct": "80.0",
-		"waiting_by_age_days": map[string]any{"0-34": "< 5", "35-89": "< 5", "90+": 0}})
+		"delay_distribution_days": map[string]any{"0-35": "< 5", "36-90": "< 5", "91+": "< 5"},
+		"waiting_by_age_days":     map[string]any{"0-34": "< 5", "35-89": "< 5", "90+": 0}})
 	wantFields(t, "care", cur["care"].(map[string]any), map[string]any{
 		"invoices": map[string]any{"count": 5, "amount": "150.00"},
 		"by_provider_kind": map[string]any{"general_practitioner": map[string]any{"count": 3, "amount": "120.00"},

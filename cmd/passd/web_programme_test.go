@@ -29,7 +29,7 @@ func TestTheObserverSeesTheProgrammeAndNothingElse(t *testing.T) {
 		`<svg role="img" aria-labelledby="dossiers-par-mois-titre"`, "<td>juin</td><td>6</td>", "<td>Médecin généraliste</td><td>150,00",
 		"<td>en attente</td><td>6 — 150,00", "<td>0-34 jours</td><td>0</td>", "<td>90+ jours</td><td>6</td>")
 	// Under five, a cell says "< 5" and draws no bar.
-	wantContains(t, "a suppressed cell", page, "<td>PUMa</td><td>0</td>")
+	wantContains(t, "a suppressed cell", page, "<td>PUMa</td><td>0</td>", `aria-labelledby="delai-droits-titre"`, "<td>0-35 jours</td><td>0</td>")
 	if code := b.do(t, "GET", "/bilan?annee=deux", nil).Code; code != http.StatusUnprocessableEntity {
 		t.Errorf("a year that is no year: %d", code)
 	}
