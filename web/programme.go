@@ -58,13 +58,11 @@ var statusFR = map[string]string{"pending": "en attente", "released": "transmise
 var regimeOrder = []string{"puma", "puma_css", "ame"}
 
 func (s *Server) programmePage(c echo.Context) error {
-	today := calendar.Today(s.now())
-	year := today.Year()
-	page := programmePage{}
+	year := calendar.Today(s.now()).Year()
 	if raw := c.QueryParam("annee"); raw != "" {
 		y, err := strconv.Atoi(raw)
 		if err != nil || y < 2000 || y > 2100 {
-			page.YearErr = "Indiquez une année entre 2000 et 2100."
+			page := programmePage{YearErr: "Indiquez une année entre 2000 et 2100."}
 			return s.render(c, http.StatusUnprocessableEntity, "programme.html", "Bilan du programme", page)
 		}
 		year = y
@@ -73,15 +71,22 @@ func (s *Server) programmePage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	page.Year, page.PrevYear = year, year-1
-	cur, prev := r.Current, r.Previous
-	euros := func(d decimal.Decimal) string { return FormatAmount(d) }
-	pct := func(s string) string {
-		if s == "" {
-			return "—"
-		}
-		return s + " %"
+	page := programmePage{Year: year, PrevYear: year - 1, Tiles: programmeTiles(r.Current, r.Previous), Charts: programmeCharts(r.Current)}
+	page.Regimes, page.Waiting, page.Statuses = programmeTables(r.Current, r.Previous)
+	return s.render(c, http.StatusOK, "programme.html", "Bilan du programme", page)
+}
+
+// orDash shows a figure, or "—" for one not shown (nothing to divide, or
+// drawn from fewer than five people).
+func orDash(s, suffix string) string {
+	if s == "" {
+		return "—"
 	}
+	return s + suffix
+}
+
+// programmeTiles are the page's headline figures beside the year before's.
+func programmeTiles(cur, prev programme.Figures) []tile {
 	days := func(d *int) string {
 		if d == nil {
 			return "—"
@@ -93,54 +98,66 @@ func (s *Server) programmePage(c echo.Context) error {
 			return "—"
 		}
 		d, _ := decimal.NewFromString(s)
-		return euros(d)
+		return FormatAmount(d)
 	}
-	page.Tiles = []tile{
+	return []tile{
 		{"Dossiers ouverts", cur.People.FilesOpened.String(), prev.People.FilesOpened.String()},
 		{"Personnes suivies", cur.People.FilesActive.String(), prev.People.FilesActive.String()},
 		{"Demandes de droits déposées", cur.Rights.Applications.String(), prev.Rights.Applications.String()},
-		{"Taux d'acceptation", pct(cur.Rights.AcceptanceRate), pct(prev.Rights.AcceptanceRate)},
+		{"Taux d'acceptation", orDash(cur.Rights.AcceptanceRate, " %"), orDash(prev.Rights.AcceptanceRate, " %")},
 		{"Délai médian jusqu'à la décision", days(cur.Rights.DelayMedian), days(prev.Rights.DelayMedian)},
-		{"Décidés sous 35 jours", pct(cur.Rights.WithinDays35Pct), pct(prev.Rights.WithinDays35Pct)},
-		{"Payé par la CPAM", euros(cur.Money.PaidByCPAM), euros(prev.Money.PaidByCPAM)},
-		{"Payé par la ville", euros(cur.Money.PaidByCity), euros(prev.Money.PaidByCity)},
+		{"Décidés sous 35 jours", orDash(cur.Rights.WithinDays35Pct, " %"), orDash(prev.Rights.WithinDays35Pct, " %")},
+		{"Payé par la CPAM", FormatAmount(cur.Money.PaidByCPAM), FormatAmount(prev.Money.PaidByCPAM)},
+		{"Payé par la ville", FormatAmount(cur.Money.PaidByCity), FormatAmount(prev.Money.PaidByCity)},
 		{"Coût net par personne suivie", perPerson(cur.Money.CityNetCostPerPerson), perPerson(prev.Money.CityNetCostPerPerson)},
-		{"Budget utilisé / enveloppe", euros(cur.Money.BudgetUsed) + " / " + euros(cur.Money.Budget), euros(prev.Money.BudgetUsed)},
+		{"Budget utilisé / enveloppe", FormatAmount(cur.Money.BudgetUsed) + " / " + FormatAmount(cur.Money.Budget), FormatAmount(prev.Money.BudgetUsed)},
+	}
+}
+
+// programmeCharts are the period's charts: files by month, the delay to
+// rights, care by provider kind.
+func programmeCharts(cur programme.Figures) []chart {
+	people := func(label string, n programme.People) chartValue {
+		return chartValue{Label: label, Value: n.String(), Size: decimal.NewFromInt(int64(n)), Hidden: n.Suppressed()}
 	}
 	months := make([]chartValue, len(cur.People.OpenedByMonth))
 	for i, m := range cur.People.OpenedByMonth {
 		t, _ := calendar.Parse(m.Month + "-01")
-		months[i] = chartValue{Label: monthFR[t.Month()-1], Value: m.Count.String(), Size: decimal.NewFromInt(int64(m.Count)),
-			Hidden: m.Count.Suppressed()}
+		months[i] = people(monthFR[t.Month()-1], m.Count)
+	}
+	var delays []chartValue
+	for _, k := range []string{"0-35", "36-90", "91+"} {
+		delays = append(delays, people(k+" jours", cur.Rights.DelayDistribution[k]))
 	}
 	var kinds []chartValue
 	for _, k := range slices.Sorted(maps.Keys(cur.Care.ByKind)) {
 		a := cur.Care.ByKind[k]
-		kinds = append(kinds, chartValue{Label: providerKindFR[k], Value: euros(a.Amount), Size: a.Amount})
+		kinds = append(kinds, chartValue{Label: providerKindFR[k], Value: FormatAmount(a.Amount), Size: a.Amount})
 	}
-	var delays []chartValue
-	for _, k := range []string{"0-35", "36-90", "91+"} {
-		n := cur.Rights.DelayDistribution[k]
-		delays = append(delays, chartValue{Label: k + " jours", Value: n.String(), Size: decimal.NewFromInt(int64(n)), Hidden: n.Suppressed()})
-	}
-	page.Charts = []chart{
+	return []chart{
 		makeChart("dossiers-par-mois", "Dossiers ouverts par mois", "dossiers", months),
 		makeChart("delai-droits", "Délai entre la demande de droits et la décision", "décisions", delays),
 		makeChart("depense-par-type", "Montant des soins par type d'effecteur", "euros", kinds),
 	}
+}
+
+// programmeTables are the decisions by regime, the files waiting by age and
+// the invoices by outcome, each beside the year before.
+func programmeTables(cur, prev programme.Figures) (regimes, waiting, statuses []tile) {
 	for _, reg := range regimeOrder {
-		page.Regimes = append(page.Regimes, tile{RegimeLabel(reg), cur.Rights.Opened[reg].String(), prev.Rights.Opened[reg].String()})
+		regimes = append(regimes, tile{RegimeLabel(reg), cur.Rights.Opened[reg].String(), prev.Rights.Opened[reg].String()})
 	}
-	page.Regimes = append(page.Regimes, tile{"Refus", cur.Rights.Refused.String(), prev.Rights.Refused.String()})
+	regimes = append(regimes, tile{"Refus", cur.Rights.Refused.String(), prev.Rights.Refused.String()})
 	for _, age := range []string{"0-34", "35-89", "90+"} {
-		page.Waiting = append(page.Waiting, tile{age + " jours", cur.Rights.Waiting[age].String(), prev.Rights.Waiting[age].String()})
+		waiting = append(waiting, tile{age + " jours", cur.Rights.Waiting[age].String(), prev.Rights.Waiting[age].String()})
+	}
+	invoices := func(a programme.Amounts) string {
+		return strconv.FormatInt(a.Count, 10) + " — " + FormatAmount(a.Amount)
 	}
 	for _, st := range []string{"pending", "released", "city_due", "cancelled"} {
-		page.Statuses = append(page.Statuses, tile{statusFR[st],
-			strconv.FormatInt(cur.Care.ByStatus[st].Count, 10) + " — " + euros(cur.Care.ByStatus[st].Amount),
-			strconv.FormatInt(prev.Care.ByStatus[st].Count, 10) + " — " + euros(prev.Care.ByStatus[st].Amount)})
+		statuses = append(statuses, tile{statusFR[st], invoices(cur.Care.ByStatus[st]), invoices(prev.Care.ByStatus[st])})
 	}
-	return s.render(c, http.StatusOK, "programme.html", "Bilan du programme", page)
+	return regimes, waiting, statuses
 }
 
 var monthFR = []string{"janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc."}
