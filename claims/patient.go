@@ -24,8 +24,11 @@ type Patient struct {
 	FirstName  string
 	BirthDate  calendar.Date
 	NIR        string // empty when unknown
-	Rights     Rights
-	CreatedAt  time.Time
+	// CommuneCode is the INSEE code of the commune the person lives in,
+	// empty when unknown or of no fixed address.
+	CommuneCode string
+	Rights      Rights
+	CreatedAt   time.Time
 	// Decisions is the file's history of decisions, oldest first; only
 	// reading one file (Store.Patient) fills it.
 	Decisions []Decision
@@ -106,6 +109,8 @@ type NewPatient struct {
 	FirstName string
 	BirthDate calendar.Date
 	NIR       string // empty when unknown
+	// CommuneCode is optional: ParseCommune's form.
+	CommuneCode string
 }
 
 // Validate trims the names, checks them, bounds the birth date by today
@@ -124,6 +129,9 @@ func (np *NewPatient) Validate(today calendar.Date) error {
 	}
 	if np.BirthDate.After(today) || np.BirthDate.Before(today.AddYears(-MaxAgeYears)) {
 		return fault.Field("birth_date", "birth_date must be in the past and plausible")
+	}
+	if np.CommuneCode, err = ParseCommune(np.CommuneCode); err != nil {
+		return err
 	}
 	if np.NIR, err = text.Clean("nir", np.NIR, MaxNIRInput); err != nil || np.NIR == "" {
 		return err
@@ -276,4 +284,20 @@ func checkEnd(to, last calendar.Date, rule string, cause error) error {
 		return fault.Field("effective_to", "effective_to is after %s: %s", last, rule).WithCause(cause)
 	}
 	return nil
+}
+
+// maxCommuneInput bounds the commune code as typed, spaces included.
+const maxCommuneInput = 16
+
+// ParseCommune checks an optional commune code (the field commune_code):
+// empty stays empty, anything else must be an INSEE code.
+func ParseCommune(raw string) (string, error) {
+	code, err := text.Clean("commune_code", raw, maxCommuneInput)
+	if err != nil || code == "" {
+		return "", err
+	}
+	if code, err = ident.ParseCommune(code); err != nil {
+		return "", fault.Field("commune_code", "commune_code is not a commune's INSEE code: %s", strings.TrimPrefix(err.Error(), "ident: "))
+	}
+	return code, nil
 }

@@ -66,7 +66,7 @@ func NewStore(pool *pgxpool.Pool, keys *keyring.Ring, now func() time.Time, opts
 const patientColumns = `id, file_number, identity_pending, coalesce(last_name_enc, ''), coalesce(first_name_enc, ''),
 	coalesce(birth_date_enc, ''), coalesce(nir_enc, ''),
 	rights_status, coalesce(rights_regime, ''), rights_filed_on, rights_effective_from, rights_effective_to,
-	coalesce(rights_reference, ''), coalesce(rights_reason, ''), rights_decided_at, created_at`
+	coalesce(rights_reference, ''), coalesce(rights_reason, ''), rights_decided_at, created_at, coalesce(commune_code, '')`
 
 // Today is the date by the store's clock, which bounds a new file's birth
 // date (NewPatient.Validate).
@@ -77,7 +77,7 @@ func scanPatient(row pgx.Row) (Patient, sealedIdentity, error) {
 	var si sealedIdentity
 	err := row.Scan(&p.ID, &p.FileNumber, &si.pending, &si.lastName, &si.firstName, &si.birthDate, &si.nirEnc,
 		&p.Rights.Status, &p.Rights.Regime, &p.Rights.FiledOn, &p.Rights.EffectiveFrom, &p.Rights.EffectiveTo,
-		&p.Rights.Reference, &p.Rights.Reason, &p.Rights.DecidedAt, &p.CreatedAt)
+		&p.Rights.Reference, &p.Rights.Reason, &p.Rights.DecidedAt, &p.CreatedAt, &p.CommuneCode)
 	return p, si, err
 }
 
@@ -144,10 +144,10 @@ func (s *Store) CreatePatient(ctx context.Context, actor audit.Actor, np NewPati
 			return err
 		}
 		p, _, err = scanPatient(tx.QueryRow(ctx, `
-			INSERT INTO patients (id, file_number, identity_key, last_name_enc, first_name_enc, birth_date_enc, nir_enc, nir_hash, created_at)
+			INSERT INTO patients (id, file_number, identity_key, last_name_enc, first_name_enc, birth_date_enc, nir_enc, nir_hash, created_at, commune_code)
 			OVERRIDING SYSTEM VALUE
-			VALUES ($1, $2, $3, $4, $5, $6, nullif($7, ''), $8, $9)
-			RETURNING `+patientColumns, id, FileNumber(year, n), sealer.Key(), si.lastName, si.firstName, si.birthDate, si.nirEnc, nirHash, s.now()))
+			VALUES ($1, $2, $3, $4, $5, $6, nullif($7, ''), $8, $9, nullif($10, ''))
+			RETURNING `+patientColumns, id, FileNumber(year, n), sealer.Key(), si.lastName, si.firstName, si.birthDate, si.nirEnc, nirHash, s.now(), np.CommuneCode))
 		if db.IsConstraint(err, "patients_nir_hash_key") {
 			return errDuplicateNIR()
 		}

@@ -29,6 +29,7 @@ func ClaimsRoutes(g *echo.Group, s *claims.Store) {
 	g.POST("/patients", h.createPatient)
 	g.GET("/patients", h.listPatients)
 	g.GET("/patients/:id", h.getPatient)
+	g.PATCH("/patients/:id", h.patchPatient)
 	g.GET("/patients/:id/access-log", h.getAccessLog)
 	g.POST("/patients/:id/rights-request", updateRights(decodeRightsRequest, s.RequestRights))
 	g.POST("/patients/:id/rights-decision", updateRights(decodeRightsDecision, s.DecideRights))

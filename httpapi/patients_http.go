@@ -27,6 +27,7 @@ type patientJSON struct {
 	FirstName     string             `json:"first_name"`
 	BirthDate     calendar.Date      `json:"birth_date"`
 	NIR           *string            `json:"nir"`
+	CommuneCode   *string            `json:"commune_code"`
 	Rights        rightsJSON         `json:"rights"`
 	CreatedAt     time.Time          `json:"created_at"`
 	RightsHistory *[]rightsEventJSON `json:"rights_history,omitempty"`
@@ -98,7 +99,7 @@ func toPatientJSON(p claims.Patient) patientJSON {
 		Rights: rightsJSON{Status: p.Rights.Status, DecidedAt: p.Rights.DecidedAt, rightsTermsJSON: rightsTermsJSON{
 			Regime: p.Rights.Regime, FiledOn: p.Rights.FiledOn, EffectiveFrom: p.Rights.EffectiveFrom,
 			EffectiveTo: p.Rights.EffectiveTo, Reference: p.Rights.Reference, Reason: p.Rights.Reason}},
-		NIR: nullable(p.NIR),
+		NIR: nullable(p.NIR), CommuneCode: nullable(p.CommuneCode),
 	}
 }
 
@@ -183,13 +184,14 @@ type newPatientBody struct {
 	FirstName api.Value `json:"first_name"`
 	BirthDate api.Value `json:"birth_date"`
 	NIR       api.Value `json:"nir"`
+	Commune   api.Value `json:"commune_code"`
 }
 
 // patient turns the body into the domain's request, unvalidated.
 func (b newPatientBody) patient() (claims.NewPatient, error) {
 	var r valueReader
 	np := claims.NewPatient{LastName: r.text(b.LastName, "last_name"), FirstName: r.text(b.FirstName, "first_name"),
-		BirthDate: r.dateOrZero(b.BirthDate, "birth_date"), NIR: r.text(b.NIR, "nir")}
+		BirthDate: r.dateOrZero(b.BirthDate, "birth_date"), NIR: r.text(b.NIR, "nir"), CommuneCode: r.text(b.Commune, "commune_code")}
 	return np, r.err
 }
 
@@ -362,4 +364,35 @@ func (h claimsHandlers) listReminders(c echo.Context) error {
 			DaysLeft: m.DaysLeft(today), FirstRemindedOn: optDate(m.FirstRemindedOn)}
 	}
 	return c.JSON(http.StatusOK, map[string]any{"window_days": claims.ReminderWindow, "items": items})
+}
+
+// patientPatchBody is PATCH /patients/{id}'s body: the commune, the one
+// thing of a file that changes without a decision ("" clears it).
+type patientPatchBody struct {
+	Commune api.Value `json:"commune_code"`
+}
+
+func (h claimsHandlers) patchPatient(c echo.Context) error {
+	id, err := PathID(c, "id")
+	if err != nil {
+		return err
+	}
+	code, err := decodeBody(c, func(b patientPatchBody) (string, error) {
+		if !b.Commune.Present() {
+			return "", fault.Field("commune_code", `commune_code is required ("" clears it)`)
+		}
+		raw, err := b.Commune.Text("commune_code")
+		if err != nil {
+			return "", err
+		}
+		return claims.ParseCommune(raw)
+	})
+	if err != nil {
+		return err
+	}
+	p, history, err := h.store.SetCommune(c.Request().Context(), auth.From(c).Actor(), id, code)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toPatientFileJSON(p, history))
 }

@@ -417,3 +417,20 @@ func TestErrorMessagesArePrefixed(t *testing.T) {
 		t.Errorf("errNIRKey = %q", errNIRKey)
 	}
 }
+
+func TestParseCommune(t *testing.T) {
+	for in, want := range map[string]string{
+		"56121": "56121", " 75056 ": "75056", "2a004": "2A004", "2B033": "2B033",
+		"97411": "97411", "97502": "97502", "98818": "98818", "01001": "01001",
+	} {
+		if got, err := ParseCommune(in); err != nil || got != want {
+			t.Errorf("ParseCommune(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "5612", "561210", "00123", "20004", "96001", "97911", "98101",
+		"2C004", "56000", "97400", "5612A", "2A00B", "56 12"} {
+		if got, err := ParseCommune(in); err == nil {
+			t.Errorf("ParseCommune(%q) = %q, want an error", in, got)
+		}
+	}
+}

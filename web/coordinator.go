@@ -106,9 +106,9 @@ func fileNumberLike(q string) bool {
 // ---- a new file ----
 
 type patientForm struct {
-	LastName, FirstName, BirthDate, NIR string
-	LastErr, FirstErr, BirthErr, NIRErr string
-	Summary                             string
+	LastName, FirstName, BirthDate, NIR, Commune string
+	LastErr, FirstErr, BirthErr, NIRErr          string
+	CommuneErr, Summary                          string
 }
 
 func (s *Server) newPatientForm(c echo.Context) error {
@@ -118,10 +118,11 @@ func (s *Server) newPatientForm(c echo.Context) error {
 func (s *Server) createPatient(c echo.Context) error {
 	p, _ := principal(c)
 	f := patientForm{LastName: strings.TrimSpace(c.FormValue("last_name")), FirstName: strings.TrimSpace(c.FormValue("first_name")),
-		BirthDate: strings.TrimSpace(c.FormValue("birth_date")), NIR: strings.TrimSpace(c.FormValue("nir"))}
+		BirthDate: strings.TrimSpace(c.FormValue("birth_date")), NIR: strings.TrimSpace(c.FormValue("nir")),
+		Commune: strings.TrimSpace(c.FormValue("commune_code"))}
 	// The form builds the same request as POST /patients, and the same
 	// rules apply to it; a NIR left blank is an unknown NIR, as the API allows.
-	np := claims.NewPatient{LastName: f.LastName, FirstName: f.FirstName, NIR: f.NIR}
+	np := claims.NewPatient{LastName: f.LastName, FirstName: f.FirstName, NIR: f.NIR, CommuneCode: f.Commune}
 	var err error
 	if np.BirthDate, err = parseFormDate("birth_date", f.BirthDate); err == nil {
 		err = np.Validate(calendar.Today(s.now()))
@@ -142,7 +143,7 @@ func (s *Server) createPatient(c echo.Context) error {
 // when the error is not the client's.
 func (f *patientForm) explain(err error) bool {
 	return explainFields(err, "patient", map[string]*string{"last_name": &f.LastErr, "first_name": &f.FirstErr,
-		"birth_date": &f.BirthErr, "nir": &f.NIRErr}, &f.Summary)
+		"birth_date": &f.BirthErr, "nir": &f.NIRErr, "commune_code": &f.CommuneErr}, &f.Summary)
 }
 
 // ---- one file, and its rights application ----
@@ -157,18 +158,26 @@ type filePage struct {
 	Patient claims.Patient
 	History []claims.RightsEvent
 	Form    rightsRequestForm
+	Commune communeForm
+}
+
+// communeForm sets the commune the person lives in, for the programme's
+// figures by commune.
+type communeForm struct {
+	Code, Err, Summary string
 }
 
 // DecisionTable is the file's decisions, read only.
 func (p filePage) DecisionTable() decisionTable { return decisionTable{Decisions: p.Patient.Decisions} }
 
 func (s *Server) coordinatorFile(c echo.Context) error {
-	return s.renderCoordinatorFile(c, http.StatusOK, rightsRequestForm{})
+	return s.renderCoordinatorFile(c, http.StatusOK, rightsRequestForm{}, nil)
 }
 
 // renderCoordinatorFile reads the file (which logs the read of its
-// identity) and shows it with the application form as typed.
-func (s *Server) renderCoordinatorFile(c echo.Context, status int, form rightsRequestForm) error {
+// identity) and shows it with the application form as typed, and the
+// commune form as typed when commune is not nil.
+func (s *Server) renderCoordinatorFile(c echo.Context, status int, form rightsRequestForm, commune *communeForm) error {
 	patient, history, err := s.pathPatient(c)
 	if err != nil {
 		return err
@@ -176,8 +185,11 @@ func (s *Server) renderCoordinatorFile(c echo.Context, status int, form rightsRe
 	if form.Regime == "" {
 		form.Regime = patient.Rights.Regime
 	}
-	return s.render(c, status, "coordinator-file.html", "Dossier "+patient.FileNumber,
-		filePage{Patient: patient, History: history, Form: form})
+	page := filePage{Patient: patient, History: history, Form: form, Commune: communeForm{Code: patient.CommuneCode}}
+	if commune != nil {
+		page.Commune = *commune
+	}
+	return s.render(c, status, "coordinator-file.html", "Dossier "+patient.FileNumber, page)
 }
 
 func (s *Server) requestRights(c echo.Context) error {
@@ -195,9 +207,31 @@ func (s *Server) requestRights(c echo.Context) error {
 		_, err = s.claims.RequestRights(c.Request().Context(), p.Actor(), id, req)
 	}
 	if err != nil {
-		return showRefusedForm(err, f.explain, func(status int) error { return s.renderCoordinatorFile(c, status, f) })
+		return showRefusedForm(err, f.explain, func(status int) error { return s.renderCoordinatorFile(c, status, f, nil) })
 	}
 	return redirectWithFlash(c, "rights-requested", fmt.Sprintf("/coordination/dossiers/%d", id))
+}
+
+func (s *Server) setCommune(c echo.Context) error {
+	p, _ := principal(c)
+	id, err := httpapi.PathID(c, "id")
+	if err != nil {
+		return err
+	}
+	f := communeForm{Code: strings.TrimSpace(c.FormValue("commune_code"))}
+	code, err := claims.ParseCommune(f.Code)
+	if err == nil {
+		_, _, err = s.claims.SetCommune(c.Request().Context(), p.Actor(), id, code)
+	}
+	if err != nil {
+		explain := func(err error) bool {
+			return explainFields(err, "commune", map[string]*string{"commune_code": &f.Err}, &f.Summary)
+		}
+		return showRefusedForm(err, explain, func(status int) error {
+			return s.renderCoordinatorFile(c, status, rightsRequestForm{}, &f)
+		})
+	}
+	return redirectWithFlash(c, "commune-set", fmt.Sprintf("/coordination/dossiers/%d", id))
 }
 
 // explain puts a French message next to the field an error names; false

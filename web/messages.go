@@ -32,6 +32,10 @@ const (
 	whyUnread         = "unreadable"      // the form's summary when none is
 )
 
+// communeHelp says what a commune code is, where one was refused.
+const communeHelp = "Ce code commune n'est pas valide : indiquez le code INSEE de la commune (5 caractères, " +
+	"par exemple 56121 pour Lorient, 2A004 pour Ajaccio, 97411 pour Saint-Denis de La Réunion), pas le code postal."
+
 // causes are the domains' errors a page tells apart, with their key in
 // the table.
 var causes = []struct {
@@ -127,6 +131,10 @@ var messages = map[messageKey]string{
 	{"patient", "birth_date", ""}:                      "Indiquez une date de naissance passée et plausible.",
 	{"patient", "nir", ""}:                             "Ce NIR n'est pas valide : 13 chiffres et la clé (2A et 2B acceptés pour la Corse).",
 	{"patient", "nir", string(fault.KindDuplicateNIR)}: "Un dossier existe déjà pour ce NIR : recherchez-le.",
+	{"patient", "commune_code", ""}:                    communeHelp,
+	{"commune", "commune_code", ""}:                    communeHelp,
+	{"commune", "", whyUnread}:                         "La commune n'a pas pu être lue. Vérifiez le code et recommencez.",
+	{"commune", "", whyNotSaved}:                       "La commune n'a pas été enregistrée : corrigez le code.",
 	{"patient", "", whyUnread}:                         "Le dossier n'a pas pu être lu. Vérifiez les champs et recommencez.",
 	{"patient", "", whyNotSaved}:                       "Le dossier n'a pas été créé : corrigez le champ signalé.",
 

@@ -158,6 +158,7 @@ var flashes = map[string]string{
 	// The coordinator's and the referent's pages.
 	"patient-created":     "Dossier créé.",
 	"rights-requested":    "Demande de droits enregistrée.",
+	"commune-set":         "Commune de résidence enregistrée.",
 	"rights-decided":      "Décision enregistrée.",
 	"rights-corrected":    "Décision corrigée. Les factures déjà décidées du dossier ont été décidées à nouveau.",
 	"claim-batch-created": "Lot créé.",

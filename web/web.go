@@ -159,6 +159,7 @@ func (s *Server) Routes(e *echo.Echo) {
 	page(http.MethodPost, "/coordination/dossiers/nouveau", s.createPatient, auth.Coordinator)
 	page(http.MethodGet, "/coordination/dossiers/:id", s.coordinatorFile, auth.Coordinator)
 	page(http.MethodPost, "/coordination/dossiers/:id/demande", s.requestRights, auth.Coordinator)
+	page(http.MethodPost, "/coordination/dossiers/:id/commune", s.setCommune, auth.Coordinator)
 	page(http.MethodGet, "/coordination/dossiers/:id/attestation", s.attestation, auth.Coordinator)
 	page(http.MethodGet, "/coordination/relances", s.reminders, auth.Coordinator)
 	page(http.MethodGet, "/coordination/factures", s.reviewList, auth.Coordinator)
