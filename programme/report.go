@@ -106,19 +106,21 @@ type Figures struct {
 	Rights RightsFigures
 	Care   CareFigures
 	Money  MoneyFigures
+	// ByMonth: people and care month by month.
+	ByMonth []MonthFigures
+	Places  PlacesFigures
 }
 
-// Month is a figure of one month of the period ("2026-03").
-type Month struct {
-	Month string
-	Count People
+// PlacesFigures: the people followed in the period by the commune on their
+// file (UnknownCommune when none), for the territorial diagnosis.
+type PlacesFigures struct {
+	ByCommune map[string]People
 }
 
 // PeopleFigures: the files opened and the files active (an invoice for
 // care in the period, or an application or decision in it).
 type PeopleFigures struct {
 	FilesOpened, FilesActive People
-	OpenedByMonth            []Month
 }
 
 // RightsFigures: applications filed, the decisions of the period (as they
@@ -154,6 +156,8 @@ type CareFigures struct {
 	ByKind   map[string]Amounts
 	ByStatus map[string]Amounts
 	ByReason map[string]Amounts
+	// ByProvider: each provider's invoices, the largest amount first.
+	ByProvider []ProviderAmounts
 	// ReleasedPct and CityPct are the shares of the decided invoices'
 	// amount the CPAM and the city bear, in percent to one decimal.
 	ReleasedPct, CityPct string
@@ -168,6 +172,9 @@ type MoneyFigures struct {
 	CityNetCostPerPerson string
 	Budget, BudgetUsed   decimal.Decimal
 	BudgetLeft           decimal.Decimal
+	// BudgetByMonth: the burn-down of the period's last year, from
+	// January to the period's last month.
+	BudgetByMonth []BudgetMonth
 }
 
 // Report is a period's figures beside the same period a year before.
@@ -198,7 +205,7 @@ func (s *Store) Report(ctx context.Context, p Period) (Report, error) {
 
 func figures(ctx context.Context, tx pgx.Tx, p Period) (Figures, error) {
 	f := Figures{Period: p}
-	for _, step := range []func(context.Context, pgx.Tx, Period, *Figures) error{people, rightsFigures, care, money} {
+	for _, step := range []func(context.Context, pgx.Tx, Period, *Figures) error{people, rightsFigures, care, byProvider, money, burnDown, byMonth, places} {
 		if err := step(ctx, tx, p, &f); err != nil {
 			return f, err
 		}
@@ -218,21 +225,6 @@ func people(ctx context.Context, tx pgx.Tx, p Period, f *Figures) error {
 		p.From, p.To).Scan(&f.People.FilesOpened, &f.People.FilesActive)
 	if err != nil {
 		return fmt.Errorf("programme: people: %w", err)
-	}
-	rows, err := tx.Query(ctx, `
-		SELECT to_char(m, 'YYYY-MM'), (SELECT count(*) FROM patients
-		        WHERE date_trunc('month', `+fmt.Sprintf(parisDay, "created_at")+`) = m AND `+fmt.Sprintf(parisDay, "created_at")+` BETWEEN $1 AND $2)
-		FROM generate_series(date_trunc('month', $1::date), $2::date, interval '1 month') AS m ORDER BY m`, p.From, p.To)
-	if err != nil {
-		return fmt.Errorf("programme: people by month: %w", err)
-	}
-	f.People.OpenedByMonth, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Month, error) {
-		var m Month
-		err := r.Scan(&m.Month, &m.Count)
-		return m, err
-	})
-	if err != nil {
-		return fmt.Errorf("programme: people by month: %w", err)
 	}
 	return nil
 }

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"testing"
 
+	"github.com/shopspring/decimal"
+
 	"passd/fault"
 )
 
@@ -66,4 +68,25 @@ func fieldOf(err error) string {
 		return fe.Field
 	}
 	return err.Error()
+}
+
+func TestChangesFromTheYearBeforeHideWhatSuppressionHides(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		got, want string
+	}{
+		{PeopleChange(12, 7), "+5"}, {PeopleChange(7, 12), "-5"}, {PeopleChange(0, 0), "0"}, {PeopleChange(9, 0), "+9"},
+		// 12 - "< 5" would tell the suppressed count.
+		{PeopleChange(12, 3), ""}, {PeopleChange(4, 40), ""},
+		{CountChange(3, 10), "-7"},
+		{AmountChange(decimal.RequireFromString("150.00"), decimal.RequireFromString("29.50")), "+120.50"},
+		{AmountChange(decimal.Zero, decimal.RequireFromString("0.01")), "-0.01"},
+		{AmountChange(decimal.Zero, decimal.Zero), "0.00"},
+		{PointsChange("80.0", "77.5"), "+2.5"}, {PointsChange("60.0", "100.0"), "-40.0"}, {PointsChange("", "50.0"), ""},
+		{PointsChange("50.0", ""), ""},
+	} {
+		if c.got != c.want {
+			t.Errorf("got %q, want %q", c.got, c.want)
+		}
+	}
 }

@@ -18,9 +18,10 @@ import (
 // chart's numbers in a table beside it. Counts of people under 5 show as
 // "< 5", and draw no bar: a bar's height would tell the count.
 
-// tile is one figure with the year before's.
+// tile is one figure with the year before's and the change between them
+// ("" where either is hidden).
 type tile struct {
-	Label, Value, Previous string
+	Label, Value, Previous, Change string
 }
 
 // bar is one bar of a chart: its label, the number shown, and its length
@@ -30,11 +31,13 @@ type bar struct {
 	Length, Pos  int
 }
 
-// chart is a bar chart and the table that carries the same numbers.
+// chart is a bar chart and the table that carries the same numbers, under
+// the table's two column heads.
 type chart struct {
-	ID, Title, Unit string
-	Bars            []bar
-	Height          int
+	ID, Title            string
+	LabelHead, ValueHead string
+	Bars                 []bar
+	Height               int
 }
 
 const (
@@ -47,9 +50,12 @@ type programmePage struct {
 	YearErr        string
 	Tiles          []tile
 	Charts         []chart
+	BurnDown       burnDown
 	Regimes        []tile // opened by regime, with the year before
 	Waiting        []tile
 	Statuses       []tile
+	Communes       []tile // people followed by commune (no year before)
+	Providers      []tile // care by provider (no year before)
 }
 
 var statusFR = map[string]string{"pending": "en attente", "released": "transmises à la CPAM", "city_due": "payées par la ville",
@@ -71,9 +77,17 @@ func (s *Server) programmePage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	page := programmePage{Year: year, PrevYear: year - 1, Tiles: programmeTiles(r.Current, r.Previous), Charts: programmeCharts(r.Current)}
+	return s.render(c, http.StatusOK, "programme.html", "Bilan du programme", newProgrammePage(r, year, calendar.Today(s.now())))
+}
+
+// newProgrammePage lays out the report of year; months after today's
+// are left off the burn-down (nothing has happened in them yet).
+func newProgrammePage(r programme.Report, year int, today calendar.Date) programmePage {
+	page := programmePage{Year: year, PrevYear: year - 1, Tiles: programmeTiles(r.Current, r.Previous), Charts: programmeCharts(r.Current, today),
+		BurnDown: newBurnDown(r.Current.Money, today)}
 	page.Regimes, page.Waiting, page.Statuses = programmeTables(r.Current, r.Previous)
-	return s.render(c, http.StatusOK, "programme.html", "Bilan du programme", page)
+	page.Communes, page.Providers = placesAndProviders(r.Current)
+	return page
 }
 
 // orDash shows a figure, or "—" for one not shown (nothing to divide, or
@@ -100,30 +114,65 @@ func programmeTiles(cur, prev programme.Figures) []tile {
 		d, _ := decimal.NewFromString(s)
 		return FormatAmount(d)
 	}
+	people := func(label string, c, p programme.People) tile {
+		return tile{label, c.String(), p.String(), programme.PeopleChange(c, p)}
+	}
+	pct := func(label, c, p string) tile {
+		return tile{label, orDash(c, " %"), orDash(p, " %"), orDash(programme.PointsChange(c, p), " pt")}
+	}
+	amount := func(label string, c, p decimal.Decimal) tile {
+		d, _ := decimal.NewFromString(programme.AmountChange(c, p))
+		return tile{label, FormatAmount(c), FormatAmount(p), signedAmount(d)}
+	}
+	delay := func(c, p *int) tile {
+		t := tile{"Délai médian jusqu'à la décision", days(c), days(p), ""}
+		if c != nil && p != nil {
+			t.Change = programme.CountChange(int64(*c), int64(*p)) + " j"
+		}
+		return t
+	}
+	net := tile{"Coût net par personne suivie", perPerson(cur.Money.CityNetCostPerPerson), perPerson(prev.Money.CityNetCostPerPerson), ""}
+	if c, p := cur.Money.CityNetCostPerPerson, prev.Money.CityNetCostPerPerson; c != "" && p != "" {
+		net.Change = signedAmount(decimal.RequireFromString(c).Sub(decimal.RequireFromString(p)))
+	}
 	return []tile{
-		{"Dossiers ouverts", cur.People.FilesOpened.String(), prev.People.FilesOpened.String()},
-		{"Personnes suivies", cur.People.FilesActive.String(), prev.People.FilesActive.String()},
-		{"Demandes de droits déposées", cur.Rights.Applications.String(), prev.Rights.Applications.String()},
-		{"Taux d'acceptation", orDash(cur.Rights.AcceptanceRate, " %"), orDash(prev.Rights.AcceptanceRate, " %")},
-		{"Délai médian jusqu'à la décision", days(cur.Rights.DelayMedian), days(prev.Rights.DelayMedian)},
-		{"Décidés sous 35 jours", orDash(cur.Rights.WithinDays35Pct, " %"), orDash(prev.Rights.WithinDays35Pct, " %")},
-		{"Payé par la CPAM", FormatAmount(cur.Money.PaidByCPAM), FormatAmount(prev.Money.PaidByCPAM)},
-		{"Payé par la ville", FormatAmount(cur.Money.PaidByCity), FormatAmount(prev.Money.PaidByCity)},
-		{"Coût net par personne suivie", perPerson(cur.Money.CityNetCostPerPerson), perPerson(prev.Money.CityNetCostPerPerson)},
-		{"Budget utilisé / enveloppe", FormatAmount(cur.Money.BudgetUsed) + " / " + FormatAmount(cur.Money.Budget), FormatAmount(prev.Money.BudgetUsed)},
+		people("Dossiers ouverts", cur.People.FilesOpened, prev.People.FilesOpened),
+		people("Personnes suivies", cur.People.FilesActive, prev.People.FilesActive),
+		people("Demandes de droits déposées", cur.Rights.Applications, prev.Rights.Applications),
+		pct("Taux d'acceptation", cur.Rights.AcceptanceRate, prev.Rights.AcceptanceRate),
+		delay(cur.Rights.DelayMedian, prev.Rights.DelayMedian),
+		pct("Décidés sous 35 jours", cur.Rights.WithinDays35Pct, prev.Rights.WithinDays35Pct),
+		amount("Payé par la CPAM", cur.Money.PaidByCPAM, prev.Money.PaidByCPAM),
+		amount("Payé par la ville", cur.Money.PaidByCity, prev.Money.PaidByCity),
+		net,
+		{"Budget utilisé / enveloppe", FormatAmount(cur.Money.BudgetUsed) + " / " + FormatAmount(cur.Money.Budget), FormatAmount(prev.Money.BudgetUsed),
+			signedAmount(cur.Money.BudgetUsed.Sub(prev.Money.BudgetUsed))},
 	}
 }
 
-// programmeCharts are the period's charts: files by month, the delay to
-// rights, care by provider kind.
-func programmeCharts(cur programme.Figures) []chart {
+// signedAmount is a change in euros, in the French form, with its sign.
+func signedAmount(d decimal.Decimal) string {
+	if d.IsPositive() {
+		return "+" + FormatAmount(d)
+	}
+	return FormatAmount(d)
+}
+
+// programmeCharts are the period's charts: files and invoices by month (up
+// to this month), the delay to rights, care by provider kind.
+func programmeCharts(cur programme.Figures, today calendar.Date) []chart {
 	people := func(label string, n programme.People) chartValue {
 		return chartValue{Label: label, Value: n.String(), Size: decimal.NewFromInt(int64(n)), Hidden: n.Suppressed()}
 	}
-	months := make([]chartValue, len(cur.People.OpenedByMonth))
-	for i, m := range cur.People.OpenedByMonth {
-		t, _ := calendar.Parse(m.Month + "-01")
-		months[i] = people(monthFR[t.Month()-1], m.Count)
+	var opened, invoices []chartValue
+	for _, m := range cur.ByMonth {
+		if m.Month > today.String()[:7] {
+			break // a month to come has nothing to show yet
+		}
+		label := monthLabel(m.Month)
+		opened = append(opened, people(label, m.FilesOpened))
+		invoices = append(invoices, chartValue{Label: label, Value: strconv.FormatInt(m.Invoices.Count, 10) + " — " + FormatAmount(m.Invoices.Amount),
+			Size: decimal.NewFromInt(m.Invoices.Count)})
 	}
 	var delays []chartValue
 	for _, k := range []string{"0-35", "36-90", "91+"} {
@@ -135,27 +184,58 @@ func programmeCharts(cur programme.Figures) []chart {
 		kinds = append(kinds, chartValue{Label: providerKindFR[k], Value: FormatAmount(a.Amount), Size: a.Amount})
 	}
 	return []chart{
-		makeChart("dossiers-par-mois", "Dossiers ouverts par mois", "dossiers", months),
-		makeChart("delai-droits", "Délai entre la demande de droits et la décision", "décisions", delays),
-		makeChart("depense-par-type", "Montant des soins par type d'effecteur", "euros", kinds),
+		makeChart("dossiers-par-mois", "Dossiers ouverts par mois", "Mois", "Dossiers ouverts", opened),
+		makeChart("factures-par-mois", "Factures par mois de soins", "Mois", "Factures — montant", invoices),
+		makeChart("delai-droits", "Délai entre la demande de droits et la décision", "Délai", "Décisions", delays),
+		makeChart("depense-par-type", "Montant des soins par type d'effecteur", "Type d'effecteur", "Montant", kinds),
 	}
+}
+
+// monthLabel is "2026-03" as "mars 2026".
+func monthLabel(month string) string {
+	t, err := calendar.Parse(month + "-01")
+	if err != nil {
+		return month
+	}
+	return monthFR[t.Month()-1] + " " + strconv.Itoa(t.Year())
+}
+
+// placesAndProviders are the people followed by commune and the care by
+// provider, the period's alone.
+func placesAndProviders(cur programme.Figures) (communes, providers []tile) {
+	for _, code := range slices.Sorted(maps.Keys(cur.Places.ByCommune)) {
+		label := code
+		if code == programme.UnknownCommune {
+			label = "Commune non renseignée"
+		}
+		communes = append(communes, tile{Label: label, Value: cur.Places.ByCommune[code].String()})
+	}
+	for _, p := range cur.Care.ByProvider {
+		providers = append(providers, tile{Label: p.Name + " (" + providerKindFR[p.Kind] + ")",
+			Value: strconv.FormatInt(p.Count, 10) + " — " + FormatAmount(p.Amount)})
+	}
+	return communes, providers
 }
 
 // programmeTables are the decisions by regime, the files waiting by age and
 // the invoices by outcome, each beside the year before.
 func programmeTables(cur, prev programme.Figures) (regimes, waiting, statuses []tile) {
 	for _, reg := range regimeOrder {
-		regimes = append(regimes, tile{RegimeLabel(reg), cur.Rights.Opened[reg].String(), prev.Rights.Opened[reg].String()})
+		c, p := cur.Rights.Opened[reg], prev.Rights.Opened[reg]
+		regimes = append(regimes, tile{RegimeLabel(reg), c.String(), p.String(), programme.PeopleChange(c, p)})
 	}
-	regimes = append(regimes, tile{"Refus", cur.Rights.Refused.String(), prev.Rights.Refused.String()})
+	regimes = append(regimes, tile{"Refus", cur.Rights.Refused.String(), prev.Rights.Refused.String(),
+		programme.PeopleChange(cur.Rights.Refused, prev.Rights.Refused)})
 	for _, age := range []string{"0-34", "35-89", "90+"} {
-		waiting = append(waiting, tile{age + " jours", cur.Rights.Waiting[age].String(), prev.Rights.Waiting[age].String()})
+		c, p := cur.Rights.Waiting[age], prev.Rights.Waiting[age]
+		waiting = append(waiting, tile{age + " jours", c.String(), p.String(), programme.PeopleChange(c, p)})
 	}
 	invoices := func(a programme.Amounts) string {
 		return strconv.FormatInt(a.Count, 10) + " — " + FormatAmount(a.Amount)
 	}
 	for _, st := range []string{"pending", "released", "city_due", "cancelled"} {
-		statuses = append(statuses, tile{statusFR[st], invoices(cur.Care.ByStatus[st]), invoices(prev.Care.ByStatus[st])})
+		c, p := cur.Care.ByStatus[st], prev.Care.ByStatus[st]
+		statuses = append(statuses, tile{statusFR[st], invoices(c), invoices(p), programme.CountChange(c.Count, p.Count)})
 	}
 	return regimes, waiting, statuses
 }
@@ -171,8 +251,8 @@ type chartValue struct {
 }
 
 // makeChart scales values to bars: the largest is chartSpan long.
-func makeChart(id, title, unit string, values []chartValue) chart {
-	c := chart{ID: id, Title: title, Unit: unit, Height: len(values)*barStep + 4}
+func makeChart(id, title, labelHead, valueHead string, values []chartValue) chart {
+	c := chart{ID: id, Title: title, LabelHead: labelHead, ValueHead: valueHead, Height: len(values)*barStep + 4}
 	most := decimal.Zero
 	for _, v := range values {
 		if !v.Hidden {

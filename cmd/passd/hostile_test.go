@@ -809,7 +809,7 @@ func hostileFixture(t *testing.T, h *harness) []hostileRoute {
 			fields: []hostileField{{"last_name", freeText, true}, {"first_name", freeText, true}, {"birth_date", dateValue, true},
 				{"nir", idString, false}, {"commune_code", idString, false}}},
 		{method: "PATCH", pattern: "/api/v1/patients/:id", id: fresh.id, token: h.coordinator, other: h.referent,
-			body: `{"commune_code": "2A004"}`, fields: []hostileField{{"commune_code", idString, true}}},
+			body: `{"commune_code": "2A004"}`, fields: []hostileField{{"commune_code", idString, false}}},
 		{method: "POST", pattern: "/api/v1/patients/:id/rights-request", id: fresh.id, token: h.coordinator, other: h.referent,
 			body:   mustJSON(t, map[string]any{"regime": "puma", "filed_on": "2026-06-01"}),
 			fields: []hostileField{{"regime", enumValue, true}, {"filed_on", dateValue, true}}},

@@ -23,6 +23,15 @@ func TestTheProgrammeFiguresOfAHandMadeYear(t *testing.T) {
 	for i := 1; i <= 7; i++ {
 		p[i] = h.newPatient(t, "Patient"+string(rune('A'+i-1)))
 	}
+	// Five live in Lorient (56121), one in Lanester (56098), one has no
+	// commune on file; one moved and was corrected.
+	for i, code := range []string{"", "56121", "56121", "56121", "56121", "56098", "56098"} {
+		if i > 0 {
+			h.mustDo(t, http.StatusOK, "PATCH", "/api/v1/patients/"+p[i].id, h.coordinator, `{"commune_code": "`+code+`"}`)
+		}
+	}
+	h.mustDo(t, http.StatusOK, "PATCH", "/api/v1/patients/"+p[5].id, h.coordinator, `{"commune_code": " 56121 "}`)
+	h.mustDo(t, http.StatusOK, "PATCH", "/api/v1/patients/"+p[7].id, h.coordinator, `{"commune_code": ""}`)
 	for _, d := range []struct {
 		i              int
 		regime, filed  string
@@ -65,11 +74,13 @@ func TestTheProgrammeFiguresOfAHandMadeYear(t *testing.T) {
 	cur := report["current"].(map[string]any)
 	months := make([]any, 6)
 	for i := range months {
-		months[i] = map[string]any{"month": "2026-0" + string(rune('1'+i)), "count": 0}
+		months[i] = map[string]any{"month": "2026-0" + string(rune('1'+i)), "files_opened": 0, "files_active": 0,
+			"invoices": map[string]any{"count": 0, "amount": "0.00"}}
 	}
-	months[5] = map[string]any{"month": "2026-06", "count": 7}
-	wantFields(t, "people", cur["people"].(map[string]any), map[string]any{"files_opened": 7, "files_active": 7,
-		"files_opened_by_month": months})
+	months[5] = map[string]any{"month": "2026-06", "files_opened": 7, "files_active": 7, "invoices": map[string]any{"count": 5, "amount": "150.00"}}
+	wantFields(t, "people", cur, map[string]any{"by_month": months})
+	wantFields(t, "people", cur["people"].(map[string]any), map[string]any{"files_opened": 7, "files_active": 7})
+	wantFields(t, "places", cur["places"].(map[string]any), map[string]any{"by_commune": map[string]any{"56121": 5, "56098": "< 5", "unknown": "< 5"}})
 	// Fewer than five people in a cell: "< 5".
 	wantFields(t, "rights", cur["rights"].(map[string]any), map[string]any{"applications": 7,
 		"opened_by_regime": map[string]any{"ame": "< 5", "puma": "< 5", "puma_css": "< 5"}, "refused": "< 5",
@@ -85,7 +96,16 @@ func TestTheProgrammeFiguresOfAHandMadeYear(t *testing.T) {
 			"pending": map[string]any{"count": 1, "amount": "10.00"}, "cancelled": map[string]any{"count": 1, "amount": "40.00"}},
 		"by_reason": map[string]any{"rights_opened": map[string]any{"count": 2, "amount": "80.00"},
 			"rights_refused": map[string]any{"count": 1, "amount": "20.00"}},
+		"by_provider": []any{map[string]any{"name": "Dr A", "kind": "general_practitioner", "count": 3, "amount": "120.00"},
+			map[string]any{"name": "Cabinet B", "kind": "nurse", "count": 2, "amount": "30.00"}},
 		"cpam_share_pct": "65.0", "city_share_pct": "35.0"})
+	// The burn-down: the city's 35.00, paid in June, out of 50 000.00.
+	budget := make([]any, 6)
+	for i := range budget {
+		budget[i] = map[string]any{"month": "2026-0" + string(rune('1'+i)), "used": "0.00", "left": "50000.00"}
+	}
+	budget[5] = map[string]any{"month": "2026-06", "used": "35.00", "left": "49965.00"}
+	wantFields(t, "burn-down", cur["money"].(map[string]any), map[string]any{"budget_by_month": budget})
 	wantFields(t, "money", cur["money"].(map[string]any), map[string]any{"paid_by_cpam": "65.00", "paid_by_city": "35.00",
 		"recovered": "0.00", "city_net_cost": "35.00", "city_net_cost_per_person": "5.00", "budget": "50000.00",
 		"budget_used": "35.00", "budget_left": "49965.00"})
@@ -101,8 +121,10 @@ func TestTheProgrammeFiguresOfAHandMadeYear(t *testing.T) {
 	if rec.Code != http.StatusOK {
 		t.Fatalf("csv: %d %s", rec.Code, rec.Body)
 	}
-	for _, row := range []string{"Personnes;Dossiers ouverts;7;0", "Droits;Refus;< 5;0", "Droits;Taux d'acceptation (%);80.0;",
-		"Soins;Montant des factures;150,00;0,00", "Argent;Coût net par personne suivie;5.00;", "Droits;Ouverts (ame);< 5;0"} {
+	for _, row := range []string{"Personnes;Dossiers ouverts;7;0;7\r\n", "Droits;Refus;< 5;0;\r\n", "Droits;Taux d'acceptation (%);80.0;;\r\n",
+		"Soins;Montant des factures;150,00;0,00;150,00\r\n", "Argent;Coût net par personne suivie;5.00;;\r\n", "Droits;Ouverts (ame);< 5;0;\r\n",
+		"Soins;Factures;5;0;5\r\n", "Par mois;2026-06 personnes suivies;7;;\r\n", "Par effecteur;Dr A (general_practitioner);120,00;;\r\n",
+		"Par commune;56121;5;;\r\n", "Par commune;unknown;< 5;;\r\n", "Budget par mois;2026-06 restant;49965,00;;\r\n"} {
 		if !strings.Contains(rec.Body.String(), row) {
 			t.Errorf("the CSV lacks %q:\n%s", row, rec.Body)
 		}

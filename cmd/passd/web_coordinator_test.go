@@ -380,3 +380,46 @@ func TestWebSearchIsAPostAndKeepsTheNIROutOfURLsAndLogs(t *testing.T) {
 		}
 	}
 }
+
+// TestWebCoordinatorRecordsTheCommuneOfAFile: the commune (INSEE code) is
+// typed on the new file form or later on the file; a postal code or junk
+// is refused with the French explanation and nothing changes.
+func TestWebCoordinatorRecordsTheCommuneOfAFile(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	b := mustSignIn(t, h, h.coordinator)
+	code, _, body := b.post(t, "/coordination/dossiers/nouveau", "/coordination/dossiers/nouveau",
+		url.Values{"last_name": {"Le Goff"}, "first_name": {"Anne"}, "birth_date": {"1970-02-03"}, "commune_code": {"75000"}})
+	wantContains(t, "a postal code", strings.ReplaceAll(body, "&#39;", "'"), "pas le code postal", `id="commune_code-error"`,
+		`aria-invalid="true"`, `value="75000"`, `value="Le Goff"`)
+	if code != http.StatusUnprocessableEntity || h.count(t, "patients") != 0 {
+		t.Fatalf("a postal code (75000: no commune is numbered 000) gives %d", code)
+	}
+	code, location, body := b.post(t, "/coordination/dossiers/nouveau", "/coordination/dossiers/nouveau",
+		url.Values{"last_name": {"Le Goff"}, "first_name": {"Anne"}, "birth_date": {"1970-02-03"}, "commune_code": {"56121"}})
+	if code != http.StatusSeeOther {
+		t.Fatalf("create with a commune: %d\n%s", code, body)
+	}
+	id := strings.TrimPrefix(location, "/coordination/dossiers/")
+	if got := h.mustDo(t, http.StatusOK, "GET", "/api/v1/patients/"+id, h.coordinator, "")["commune_code"]; got != "56121" {
+		t.Errorf("stored commune %v, want 56121", got)
+	}
+	wantContains(t, "the file page", b.page(t, http.StatusOK, location), `<h2 id="commune">Commune de résidence</h2>`, `value="56121"`)
+	code, _, body = b.post(t, location, location+"/commune", url.Values{"commune_code": {"2C004"}})
+	if code != http.StatusUnprocessableEntity || !strings.Contains(body, "Ce code commune n&#39;est pas valide") {
+		t.Errorf("a commune that is none: %d\n%s", code, body)
+	}
+	code, _, _ = b.post(t, location, location+"/commune", url.Values{"commune_code": {"2a004"}})
+	if code != http.StatusSeeOther {
+		t.Fatalf("a Corsican commune: %d", code)
+	}
+	if got := h.mustDo(t, http.StatusOK, "GET", "/api/v1/patients/"+id, h.coordinator, "")["commune_code"]; got != "2A004" {
+		t.Errorf("stored commune %v, want 2A004", got)
+	}
+	if n := h.count(t, "audit_log", "action = 'patient.commune'"); n != 1 {
+		t.Errorf("%d patient.commune audit rows, want 1 (the refused change stores none)", n)
+	}
+	if n := h.count(t, "audit_log", "action = 'patient.commune' AND after::text LIKE '%2A004%'"); n != 0 {
+		t.Error("the audit row names the commune")
+	}
+}

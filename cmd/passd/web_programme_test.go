@@ -2,6 +2,7 @@ package main
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 
 	"passd/auth"
@@ -26,8 +27,15 @@ func TestTheObserverSeesTheProgrammeAndNothingElse(t *testing.T) {
 	}
 	page := htmlText(b.page(t, http.StatusOK, "/bilan"))
 	wantContains(t, "the programme's page", page, "<h1>Bilan du programme 2026</h1>", "Dossiers ouverts", "<strong class=\"tile-value\">6</strong>",
-		`<svg role="img" aria-labelledby="dossiers-par-mois-titre"`, "<td>juin</td><td>6</td>", "<td>Médecin généraliste</td><td>150,00",
+		`<svg role="img" aria-labelledby="dossiers-par-mois-titre"`, "<td>juin 2026</td><td>6</td>", "<td>Médecin généraliste</td><td>150,00",
 		"<td>en attente</td><td>6 — 150,00", "<td>0-34 jours</td><td>0</td>", "<td>90+ jours</td><td>6</td>")
+	// Six people followed, none with a commune on file; each provider's
+	// care; the budget month by month, up to this month (June).
+	wantContains(t, "the breakdowns", page, "<td>Commune non renseignée</td><td>6</td>", "<td>Dr A (Médecin généraliste)</td><td>6 — 150,00",
+		`aria-labelledby="budget-titre budget-legende"`, `class="left"`, "<td>juin 2026</td><td>0,00", "<td>mai 2026</td>")
+	if strings.Contains(page, "<td>juil. 2026</td>") {
+		t.Error("the burn-down shows July, which has not come yet")
+	}
 	// Under five, a cell says "< 5" and draws no bar.
 	wantContains(t, "a suppressed cell", page, "<td>PUMa</td><td>0</td>", `aria-labelledby="delai-droits-titre"`, "<td>0-35 jours</td><td>0</td>")
 	if code := b.do(t, "GET", "/bilan?annee=deux", nil).Code; code != http.StatusUnprocessableEntity {
