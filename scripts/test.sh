@@ -82,6 +82,9 @@ ensure_xmllint
 # The end-to-end tests (cmd/passd/e2e_test.go) drive Debian's chromium with
 # playwright-core and axe-core from node_modules/.
 ensure_chromium
+# passd report prints its PDF with that chromium; its test reads the PDF
+# with poppler's pdfinfo and pdftotext.
+ensure_poppler
 ensure_node_tools
 run bash scripts/lint-api.sh
 run go vet ./...

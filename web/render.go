@@ -59,7 +59,7 @@ func mustParsePages() pages {
 	out := pages{}
 	for _, name := range names {
 		base := strings.TrimPrefix(name, "templates/")
-		if base == "layout.html" || strings.HasPrefix(base, "_") {
+		if base == "layout.html" || strings.HasPrefix(base, "_") || strings.HasPrefix(base, "print-") {
 			continue
 		}
 		files := append([]string{"templates/layout.html", name}, partials...)

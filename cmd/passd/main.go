@@ -43,6 +43,8 @@ commands:
   rotate-key [--new-key]                             re-encrypt patient identity under the current key;
                                                      --new-key first adds a key to PASSD_DATA_KEY_FILE
   audit verify                                       verify the audit log's hash chain; exit 1 if broken
+  report [--year YYYY] --out FILE.pdf                the programme's yearly report (/bilan) as an A4 PDF,
+                                                     printed by headless Chromium (PASSD_CHROMIUM)
 
 Configuration comes from the environment (DATABASE_URL, PASSD_ADDR,
 PASSD_DEADLINE_DAYS, PASSD_RELEASE_SCHEDULE, PASSD_DEADLINE_SCHEDULE,
@@ -92,6 +94,8 @@ func run(ctx context.Context, args []string, logger *slog.Logger) error {
 		return rotateKeyCommand(ctx, cfg, args[1:], logger, os.Stdout)
 	case "audit":
 		return auditCommand(ctx, cfg, args[1:], os.Stdout)
+	case "report":
+		return reportCommand(ctx, cfg, args[1:], os.Stdout)
 	case "help", "-h", "--help":
 		fmt.Print(usage)
 		return nil

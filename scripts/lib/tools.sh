@@ -73,6 +73,18 @@ ensure_chromium() {
 	fi
 }
 
+# ensure_poppler: make pdfinfo and pdftotext (Debian's poppler-utils)
+# present: the test of `passd report` reads the PDF it prints, its page
+# count and the text of each page. Returns at once when they are there.
+ensure_poppler() {
+	command -v pdftotext >/dev/null 2>&1 && command -v pdfinfo >/dev/null 2>&1 && return 0
+	tools_apt_install "the test of passd report reads its PDF with pdfinfo and pdftotext" poppler-utils || return
+	if ! command -v pdftotext >/dev/null 2>&1; then
+		tools_log "ERROR: poppler-utils was installed but pdftotext is still not in PATH ($PATH)"
+		return 1
+	fi
+}
+
 # ensure_node_tools: make the Node tools of the root package.json present in
 # node_modules/ (spectral, which lints the API contract; playwright-core and
 # axe-core, which the end-to-end tests run in Debian's chromium, see

@@ -1,0 +1,51 @@
+package web
+
+import (
+	"fmt"
+	"html/template"
+	"io"
+	"io/fs"
+	"strings"
+	"sync"
+
+	"passd/calendar"
+	"passd/programme"
+)
+
+// The printed annual report: the /bilan page's figures in a document of
+// their own, with its stylesheet inside (the PDF is made from a file, with
+// no server to fetch one from).
+
+type reportDoc struct {
+	Page                        programmePage
+	Convention, Period, Printed string
+	CSS                         template.CSS
+}
+
+var reportTemplate = sync.OnceValues(func() (*template.Template, error) {
+	return template.New("report").Funcs(funcs).ParseFS(templateFiles, "templates/print-programme.html", "templates/_programme.html")
+})
+
+// RenderProgrammeReport writes the year's report r as a standalone HTML
+// document for printing: convention names the programme (the régie's
+// name), today dates the edition and ends the months shown.
+func RenderProgrammeReport(w io.Writer, r programme.Report, year int, convention string, today calendar.Date) error {
+	t, err := reportTemplate()
+	if err != nil {
+		return fmt.Errorf("web: report template: %w", err)
+	}
+	css, err := fs.ReadFile(staticFiles, "static/passd.css")
+	if err != nil {
+		return fmt.Errorf("web: report stylesheet: %w", err)
+	}
+	p := r.Current.Period
+	doc := reportDoc{Page: newProgrammePage(r, year, today), Convention: strings.TrimSpace(convention),
+		Period: "Du " + FormatDate(p.From) + " au " + FormatDate(p.To), Printed: FormatDate(today), CSS: template.CSS(css)}
+	if doc.Convention == "" {
+		doc.Convention = "PASS ambulatoire"
+	}
+	if err := t.ExecuteTemplate(w, "report", doc); err != nil {
+		return fmt.Errorf("web: render the report: %w", err)
+	}
+	return nil
+}
