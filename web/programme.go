@@ -118,7 +118,11 @@ func programmeTiles(cur, prev programme.Figures) []tile {
 		return tile{label, c.String(), p.String(), programme.PeopleChange(c, p)}
 	}
 	pct := func(label, c, p string) tile {
-		return tile{label, orDash(c, " %"), orDash(p, " %"), orDash(programme.PointsChange(c, p), " pt")}
+		t := tile{label, orDash(c, " %"), orDash(p, " %"), ""}
+		if d := programme.PointsChange(c, p); d != "" {
+			t.Change = d + " pt"
+		}
+		return t
 	}
 	amount := func(label string, c, p decimal.Decimal) tile {
 		d, _ := decimal.NewFromString(programme.AmountChange(c, p))

@@ -44,10 +44,10 @@ type demoPatient struct {
 
 func demoPatients(today calendar.Date) []demoPatient {
 	return []demoPatient{
-		{patient: claims.NewPatient{LastName: "Diallo", FirstName: "Aminata", BirthDate: calendar.NewDate(1990, 4, 12), NIR: "290049935012309"}},
-		{patient: claims.NewPatient{LastName: "Nguyen", FirstName: "Van", BirthDate: calendar.NewDate(1987, 5, 3), NIR: "187059935045683"},
+		{patient: claims.NewPatient{LastName: "Diallo", FirstName: "Aminata", BirthDate: calendar.NewDate(1990, 4, 12), NIR: "290049935012309", CommuneCode: "93048"}},
+		{patient: claims.NewPatient{LastName: "Nguyen", FirstName: "Van", BirthDate: calendar.NewDate(1987, 5, 3), NIR: "187059935045683", CommuneCode: "93066"},
 			request: &claims.RightsRequest{Regime: "puma_css", FiledOn: today.AddDays(-20)}},
-		{patient: claims.NewPatient{LastName: "Popescu", FirstName: "Ioana", BirthDate: calendar.NewDate(1992, 7, 21), NIR: "292079912378989"},
+		{patient: claims.NewPatient{LastName: "Popescu", FirstName: "Ioana", BirthDate: calendar.NewDate(1992, 7, 21), NIR: "292079912378989", CommuneCode: "93048"},
 			// Filed 60 days ago; covered from 30 days before the filing (the
 			// AME look-back) for a year from the filing.
 			request: &claims.RightsRequest{Regime: "ame", FiledOn: today.AddDays(-60)},
