@@ -10,7 +10,6 @@ import (
 
 	"passd/billing"
 	"passd/fault"
-	"passd/money"
 )
 
 // /admin/actes: the acts catalogue (who may bill each code, how it is
@@ -92,7 +91,7 @@ func (s *Server) adminActs(c echo.Context) error {
 		f = actForm{Code: a.Code, Label: a.Label, Kinds: a.ProviderKinds, RateClass: string(a.RateClass), DispensingFee: a.DispensingFee,
 			Source: a.Source}
 		if a.MaxUnitPrice != nil {
-			f.MaxUnitPrice = strings.Replace(money.Format(*a.MaxUnitPrice), ".", ",", 1)
+			f.MaxUnitPrice = inputAmount(*a.MaxUnitPrice)
 		}
 	}
 	return s.renderActs(c, http.StatusOK, f, importOutcome{})

@@ -9,7 +9,6 @@ import (
 
 	"passd/billing"
 	"passd/fault"
-	"passd/money"
 	"passd/rights"
 )
 
@@ -44,11 +43,11 @@ func (s *Server) adminSettings(c echo.Context) error {
 		return err
 	}
 	f := settingsForm{RegieName: st.RegieName, RegieIBAN: st.RegieIBAN, RegieBIC: st.RegieBIC,
-		RegieCeiling: money.Format(st.RegieCeiling), AnnualBudget: money.Format(st.AnnualBudget), UpdatedBy: st.UpdatedBy}
+		RegieCeiling: inputAmount(st.RegieCeiling), AnnualBudget: inputAmount(st.AnnualBudget), UpdatedBy: st.UpdatedBy}
 	f.DeadlineDays, f.AMELookbackDays = days(st.DeadlineDays), days(st.AMELookbackDays)
 	f.SubmissionLimitDays, f.RecoveryOffsetDays = days(st.SubmissionLimitDays), days(st.RecoveryOffsetDays)
 	if !st.InvoiceCeiling.IsZero() {
-		f.InvoiceCeiling = money.Format(st.InvoiceCeiling)
+		f.InvoiceCeiling = inputAmount(st.InvoiceCeiling)
 	}
 	f.OverCeiling, f.DefaultDrugClass = st.OverCeiling, days(st.DefaultDrugClass)
 	if st.UpdatedAt != nil {
@@ -120,10 +119,10 @@ func (f *settingsForm) explain(err error) bool {
 func (f settingsForm) settings() (billing.Settings, error) {
 	st := billing.Settings{RegieName: f.RegieName, RegieIBAN: f.RegieIBAN, RegieBIC: f.RegieBIC}
 	var err error
-	if st.RegieCeiling, err = formAmount("regie_ceiling", f.RegieCeiling); err != nil {
+	if st.RegieCeiling, err = formFrenchAmount("regie_ceiling", f.RegieCeiling); err != nil {
 		return st, err
 	}
-	if st.AnnualBudget, err = formAmount("annual_budget", f.AnnualBudget); err != nil {
+	if st.AnnualBudget, err = formFrenchAmount("annual_budget", f.AnnualBudget); err != nil {
 		return st, err
 	}
 	for _, d := range []struct {

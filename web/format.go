@@ -41,6 +41,12 @@ func FormatAmount(d decimal.Decimal) string {
 	return sign + b.String() + "," + cents + nbsp + "€"
 }
 
+// inputAmount is an amount as a form shows it for editing, in the French
+// form without the currency ("50 000,00"), which formFrenchAmount reads back.
+func inputAmount(d decimal.Decimal) string {
+	return strings.TrimSuffix(FormatAmount(d), nbsp+"€")
+}
+
 // FormatDate writes a civil date as dd/mm/yyyy; the zero date is "".
 func FormatDate(d calendar.Date) string {
 	if d.IsZero() {
@@ -93,13 +99,14 @@ func InvoiceBadge(inv billing.Invoice, st billing.Settlement) Badge {
 // FormatDay writes the Paris day of an instant as dd/mm/yyyy.
 func FormatDay(t time.Time) string { return FormatDate(calendar.Today(t)) }
 
-// formAmount reads an amount typed in a form, with a decimal point or a
-// decimal comma; an error names field.
+// formAmount reads an amount in the plain form ("1234.50"); forms read
+// what people type with formFrenchAmount, which ends here. An error names
+// field.
 func formAmount(field, raw string) (decimal.Decimal, error) {
 	if raw == "" {
 		return decimal.Decimal{}, fault.Field(field, "%s is required", field)
 	}
-	d, err := money.ParseAmount(frenchDecimal(raw))
+	d, err := money.ParseAmount(raw)
 	if err != nil {
 		return decimal.Decimal{}, fault.Field(field, "%s: %s", field, strings.TrimPrefix(err.Error(), "money: "))
 	}

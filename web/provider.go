@@ -168,7 +168,7 @@ func (f *invoiceForm) total() decimal.Decimal {
 		if err != nil || q < 1 || q > billing.MaxQuantity {
 			continue
 		}
-		price, err := money.ParseAmount(frenchDecimal(l.UnitPrice))
+		price, err := formFrenchAmount("unit_price", l.UnitPrice)
 		if err != nil {
 			continue
 		}
@@ -176,9 +176,6 @@ func (f *invoiceForm) total() decimal.Decimal {
 	}
 	return sum
 }
-
-// frenchDecimal accepts the decimal comma French people type ("25,50").
-func frenchDecimal(s string) string { return strings.Replace(strings.TrimSpace(s), ",", ".", 1) }
 
 func (s *Server) newInvoiceForm(c echo.Context) error {
 	f := invoiceForm{Lines: []lineForm{{Quantity: "1"}}}
@@ -233,7 +230,7 @@ func (f invoiceForm) invoice() (in billing.NewInvoice, sent []int, err error) {
 		if line.Quantity, err = formInt(at.Quantity, l.Quantity); err != nil {
 			return in, sent, err
 		}
-		if line.UnitPrice, err = formAmount(at.UnitPrice, l.UnitPrice); err != nil {
+		if line.UnitPrice, err = formFrenchAmount(at.UnitPrice, l.UnitPrice); err != nil {
 			return in, sent, err
 		}
 		in.Lines = append(in.Lines, line)

@@ -198,14 +198,18 @@ func TestWebAdminSettingsStoreWhatTheAPIWould(t *testing.T) {
 		`<label for="recovery_offset_days">Délai de reprise sur les paiements (jours)</label>`, "Laissez vide pour 60 jours.")
 
 	form := url.Values{"regie_name": {"Régie PASS d'Évry"}, "regie_iban": {validIBAN2}, "regie_bic": {validBIC},
-		"regie_ceiling": {"10000,50"}, "annual_budget": {"120000"}, "deadline_days": {"45"}, "ame_lookback_days": {"20"},
+		// Amounts as French people type them: grouped by a space (plain or
+		// no-break), a decimal comma, or neither.
+		"regie_ceiling": {"10 000,50"}, "annual_budget": {"120\u00a0000"}, "deadline_days": {"45"}, "ame_lookback_days": {"20"},
 		"submission_limit_days": {"400"}, "recovery_offset_days": {"90"}}
 	code, loc, body := b.post(t, "/admin/parametres", "/admin/parametres", form)
 	if code != http.StatusSeeOther || loc != "/admin/parametres" {
 		t.Fatalf("Enregistrer: %d → %q:\n%s", code, loc, body)
 	}
 	page = htmlText(b.page(t, http.StatusOK, "/admin/parametres"))
-	wantContains(t, "the saved settings", page, "Paramètres enregistrés.", `value="10000.50"`, `value="45"`, `value="90"`, "par admin",
+	// Prefilled in the French form, which reads back as it was.
+	wantContains(t, "the saved settings", page, "Paramètres enregistrés.", "value=\"10\u202f000,50\"", "value=\"120\u202f000,00\"",
+		`value="45"`, `value="90"`, "par admin",
 		"a été demandé par admin", `value="Régie PASS d'Évry"`)
 	h.confirmBank(t, h.mustDo(t, http.StatusOK, "GET", "/api/v1/settings", h.admin, "")["pending_regie_change"])
 	got := h.mustDo(t, http.StatusOK, "GET", "/api/v1/settings", h.admin, "")

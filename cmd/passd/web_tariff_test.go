@@ -430,10 +430,10 @@ func TestWebAdminSettingsKeepTheTariffSettings(t *testing.T) {
 	// The page shows them as saved, so that saving it again, for another
 	// field, keeps them.
 	page = htmlText(b.page(t, http.StatusOK, "/admin/parametres"))
-	wantContains(t, "the saved settings", page, `id="invoice_ceiling" name="invoice_ceiling" value="2500.00"`,
+	wantContains(t, "the saved settings", page, "id=\"invoice_ceiling\" name=\"invoice_ceiling\" value=\"2\u202f500,00\"",
 		`<option value="review" selected>`, `<option value="30" selected>`)
 	again := shownForm(page)
-	if again.Get("invoice_ceiling") != "2500.00" || again.Get("over_ceiling") != "review" || again.Get("regie_name") != "Régie PASS" {
+	if again.Get("invoice_ceiling") != "2\u202f500,00" || again.Get("over_ceiling") != "review" || again.Get("regie_name") != "Régie PASS" {
 		t.Fatalf("the form as shown: %v", again)
 	}
 	again.Set("deadline_days", "45")
