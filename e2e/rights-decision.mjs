@@ -73,11 +73,10 @@ await scenario('droits', async (run) => {
   assert(start === ameStart, `"Début des droits" reads ${JSON.stringify(start)} for an AME application filed on ${filedOn}, want ${ameStart} (30 days before)`);
   await run.check(queue, 'cpam-decision');
 
-  await queue.getByRole('combobox', { name: 'Décision', exact: true }).selectOption('opened');
   await queue.getByRole('combobox', { name: 'Régime', exact: true }).selectOption('ame');
   await queue.getByLabel('Fin des droits', { exact: true }).fill(rightsTo);
   await queue.getByLabel('Référence de la décision', { exact: true }).fill(`AME-${fileNumber}`);
-  await submitForm(queue, 'Enregistrer la décision');
+  await submitForm(queue, 'Ouvrir les droits');
   await expectText(queue, 'Décision enregistrée.');
   await run.check(queue, 'decision-enregistree');
 

@@ -50,9 +50,11 @@ type decisionForm struct {
 	Correcting bool
 }
 
+// decisionPage is a file with its two decision forms: Open, the opening
+// (proposed from the application, or as typed), and Refuse, the refusal.
 type decisionPage struct {
-	Patient claims.Patient
-	Form    decisionForm
+	Patient      claims.Patient
+	Open, Refuse decisionForm
 }
 
 // DecisionTable is the file's decisions, each one still standing with its
@@ -78,22 +80,27 @@ func (s *Server) referentFile(c echo.Context) error {
 }
 
 // renderReferentFile reads the file (logging the read of its identity) and
-// shows the decision form: as typed when form is not nil, else proposed
-// from the application.
+// shows its two decision forms: the one form stands for as typed (when not
+// nil), the other as proposed from the application.
 func (s *Server) renderReferentFile(c echo.Context, status int, form *decisionForm) error {
 	patient, _, err := s.pathPatient(c)
 	if err != nil {
 		return err
 	}
-	if form == nil {
-		st, err := s.billing.Settings(c.Request().Context())
-		if err != nil {
-			return err
-		}
-		form = proposedDecision(patient.Rights, st.AMELookback(), calendar.Today(s.now()))
+	st, err := s.billing.Settings(c.Request().Context())
+	if err != nil {
+		return err
 	}
-	return s.render(c, status, "referent-file.html", "Dossier "+patient.FileNumber,
-		decisionPage{Patient: patient, Form: *form})
+	page := decisionPage{Patient: patient, Open: *proposedDecision(patient.Rights, st.AMELookback(), calendar.Today(s.now())),
+		Refuse: decisionForm{Decision: string(rights.Refused)}}
+	switch {
+	case form == nil:
+	case form.Decision == string(rights.Refused):
+		page.Refuse = *form
+	default:
+		page.Open = *form
+	}
+	return s.render(c, status, "referent-file.html", "Dossier "+patient.FileNumber, page)
 }
 
 // proposedDecision fills the form from the application, as the regime's

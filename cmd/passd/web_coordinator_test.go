@@ -204,13 +204,19 @@ func TestWebReferentDecidesFromTheQueueAsTheAPIWould(t *testing.T) {
 	}
 
 	form := b.page(t, http.StatusOK, "/cpam/dossiers/"+newer.id)
-	wantContains(t, "the decision form", form, "Récent", "demande déposée", `<label for="decision-choice">Décision</label>`,
-		`<option value="opened" selected>Ouvrir les droits</option>`, `<option value="refused">Refuser</option>`,
+	wantContains(t, "the decision forms", form, "Récent", "demande déposée", `<h3 id="ouverture">Ouvrir les droits</h3>`,
+		`<input type="hidden" name="decision" value="opened">`, `<input type="hidden" name="decision" value="refused">`,
 		`<label for="regime">Régime</label>`, `<option value="ame" selected>AME</option>`,
 		`<label for="effective_from">Début des droits</label>`, `type="date" id="effective_from" name="effective_from" value="2026-05-02"`,
 		`type="date" id="effective_to" name="effective_to" value="2027-05-31"`,
 		`<label for="effective_to">Fin des droits</label>`, `<label for="reference">Référence de la décision</label>`,
-		`<label for="reason">Motif du refus</label>`, "Enregistrer la décision")
+		`<label for="reason">Motif du refus</label>`, `<button type="submit">Ouvrir les droits</button>`,
+		`<button type="submit">Refuser les droits</button>`, `<p class="hint" id="reference-hint">`)
+	// Each form has its own decision's fields only.
+	opening, refusal, _ := strings.Cut(form[strings.Index(form, `<h3 id="ouverture">`):], `<h3 id="refus">`)
+	if strings.Contains(opening, `name="reason"`) || strings.Contains(refusal, `name="effective_from"`) || strings.Contains(refusal, `name="regime"`) {
+		t.Error("a decision form shows the other decision's fields")
+	}
 
 	code, location, body := b.post(t, "/cpam/dossiers/"+newer.id, "/cpam/dossiers/"+newer.id+"/decision", url.Values{
 		"decision": {"opened"}, "regime": {"ame"}, "effective_from": {"2026-05-02"}, "effective_to": {"2027-05-31"},
