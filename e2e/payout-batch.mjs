@@ -43,8 +43,8 @@ await scenario('lot-virements', async (run) => {
   // The admin runs the deadline job: the invoice becomes the city's to pay.
   const admin = await signIn(run, adminToken, '/admin');
   await admin.page.goto('/admin/taches');
-  await submitForm(admin.page, 'Lancer maintenant : deadline');
-  await admin.page.getByRole('button', { name: 'Lancer maintenant : deadline', exact: true }).waitFor();
+  await submitForm(admin.page, 'Lancer maintenant : Échéance : factures à payer par la ville');
+  await admin.page.getByRole('button', { name: 'Lancer maintenant : Échéance : factures à payer par la ville', exact: true }).waitFor();
   await run.check(admin.page, 'deadline-lancee');
   await admin.context.close();
 

@@ -34,9 +34,9 @@ await scenario('liberation', async (run) => {
   await admin.page.goto('/admin/taches');
   await expectPath(admin.page, '/admin/taches');
   await run.check(admin.page, 'taches');
-  await submitForm(admin.page, 'Lancer maintenant : release');
+  await submitForm(admin.page, 'Lancer maintenant : Libération des factures dont les droits sont ouverts');
   // The job ran: the page comes back with the button (and its new run).
-  await admin.page.getByRole('button', { name: 'Lancer maintenant : release', exact: true }).waitFor();
+  await admin.page.getByRole('button', { name: 'Lancer maintenant : Libération des factures dont les droits sont ouverts', exact: true }).waitFor();
   await run.check(admin.page, 'release-lancee');
   await admin.context.close();
 

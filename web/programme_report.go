@@ -1,6 +1,7 @@
 package web
 
 import (
+	"embed"
 	"fmt"
 	"html/template"
 	"io"
@@ -22,8 +23,19 @@ type reportDoc struct {
 	CSS                         template.CSS
 }
 
+// printFiles are documents made to be printed from a file, not served:
+// the Content-Security-Policy of the pages (no inline style) does not
+// apply to them, and their stylesheet is inside.
+//
+//go:embed print/*.html
+var printFiles embed.FS
+
 var reportTemplate = sync.OnceValues(func() (*template.Template, error) {
-	return template.New("report").Funcs(funcs).ParseFS(templateFiles, "templates/print-programme.html", "templates/_programme.html")
+	t, err := template.New("report").Funcs(funcs).ParseFS(printFiles, "print/programme.html")
+	if err != nil {
+		return nil, err
+	}
+	return t.ParseFS(templateFiles, "templates/_programme.html")
 })
 
 // RenderProgrammeReport writes the year's report r as a standalone HTML

@@ -41,6 +41,8 @@ var funcs = template.FuncMap{
 	"moment":          FormatMoment,
 	"mask":            MaskIBAN,
 	"add":             func(a, b int) int { return a + b },
+	"job":             JobLabel,
+	"actor":           ActorLabel,
 	"drugClass":       DrugClassLabel,
 	"rateClass":       RateClassLabel,
 }
@@ -59,7 +61,7 @@ func mustParsePages() pages {
 	out := pages{}
 	for _, name := range names {
 		base := strings.TrimPrefix(name, "templates/")
-		if base == "layout.html" || strings.HasPrefix(base, "_") || strings.HasPrefix(base, "print-") {
+		if base == "layout.html" || strings.HasPrefix(base, "_") {
 			continue
 		}
 		files := append([]string{"templates/layout.html", name}, partials...)

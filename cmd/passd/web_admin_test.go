@@ -5,6 +5,8 @@ package main
 import (
 	"net/http"
 	"testing"
+
+	"passd/web"
 )
 
 func TestWebAdminRunsAJobNowAsTheAPIWould(t *testing.T) {
@@ -12,10 +14,14 @@ func TestWebAdminRunsAJobNowAsTheAPIWould(t *testing.T) {
 	h := newHarness(t)
 	b := mustSignIn(t, h, h.admin)
 
-	page := b.page(t, http.StatusOK, "/admin/taches")
+	page := htmlText(b.page(t, http.StatusOK, "/admin/taches"))
 	wantContains(t, "the jobs page", page, "<h1>Tâches planifiées</h1>", "Aucune tâche n'a encore été exécutée.")
+	// Each job by what it does, in French, never by its internal name.
 	for _, name := range h.app.scheduler.Names() {
-		wantContains(t, "the jobs page", page, `<form method="post" action="/admin/taches/`+name+`">`, "Lancer maintenant : "+name+"</button>")
+		if web.JobLabel(name) == name {
+			t.Errorf("job %s has no French label", name)
+		}
+		wantContains(t, "the jobs page", page, `<form method="post" action="/admin/taches/`+name+`">`, "Lancer maintenant : "+web.JobLabel(name)+"</button>")
 	}
 
 	code, loc, body := b.post(t, "/admin/taches", "/admin/taches/release", nil)
@@ -28,7 +34,7 @@ func TestWebAdminRunsAJobNowAsTheAPIWould(t *testing.T) {
 		t.Fatalf("runs after one click: %v, want one", runs)
 	}
 	wantFields(t, "the run", runs[0], map[string]any{"name": "release", "trigger": "manual", "error": nil})
-	wantContains(t, "the jobs page after a run", b.page(t, http.StatusOK, "/admin/taches"), "Tâche exécutée.", "<td>release</td>", "<td>à la demande</td>", "15/06/2026")
+	wantContains(t, "the jobs page after a run", b.page(t, http.StatusOK, "/admin/taches"), "Tâche exécutée.", "<td>Libération des factures dont les droits sont ouverts</td>", "<td>à la demande</td>", "15/06/2026")
 
 	// An unknown job is the French 404 page and runs nothing.
 	if code, _, _ := b.post(t, "/admin/taches", "/admin/taches/nope", nil); code != http.StatusNotFound {

@@ -105,7 +105,7 @@ func TestWebAdminAddsReplacesAndDeletesAnAct(t *testing.T) {
 
 	// The edit link fills the form; saving it again replaces the act.
 	edit := htmlText(b.page(t, http.StatusOK, "/admin/actes?modifier=ZZT"))
-	wantContains(t, "the edit form", edit, `id="code" name="code" value="ZZT"`, `value="1234,50"`, `value="nurse" checked`,
+	wantContains(t, "the edit form", edit, `id="code" name="code" value="ZZT"`, "value=\"1\u202f234,50\"", `value="nurse" checked`,
 		`value="health_centre" checked`, `<option value="nurse" selected>`)
 	form = url.Values{"code": {"ZZT"}, "label": {"Acte de test remplacé"}, "provider_kinds": {"pharmacy"}, "rate_class": {""},
 		"max_unit_price": {""}, "dispensing_fee": {"oui"}}
