@@ -26,10 +26,38 @@ type ProviderDue struct {
 type FinanceSummary struct {
 	Due            []ProviderDue
 	BatchesByState map[BatchStatus]int
+	// Stages: the payouts not yet paid, and those paid in year, by where
+	// they stand, in the order money moves; every stage is there, empty or
+	// not, so that the dashboard's figures add up with the batches'.
+	Stages []PayoutStage
 }
 
-// FinanceSummary reads both in one snapshot.
-func (s *Store) FinanceSummary(ctx context.Context) (FinanceSummary, error) {
+// PayoutStage is the payouts at one step of their way out of the régie.
+type PayoutStage struct {
+	Stage  Stage
+	Count  int
+	Amount decimal.Decimal
+}
+
+// Stage is where a payout stands: its status, and for a batched one, its
+// batch's.
+type Stage string
+
+const (
+	StageDue       Stage = "due"               // owed, in no batch yet
+	StageHeld      Stage = "held"              // put aside by finance
+	StageDraft     Stage = "batched_draft"     // in a batch being prepared
+	StageSubmitted Stage = "batched_submitted" // in a batch awaiting approval
+	StageApproved  Stage = "approved"          // approved, to be transferred
+	StagePaid      Stage = "paid"              // paid in the year asked for
+)
+
+// Stages is the order money moves through them.
+var Stages = []Stage{StageDue, StageHeld, StageDraft, StageSubmitted, StageApproved, StagePaid}
+
+// FinanceSummary reads them in one snapshot; the paid stage counts the
+// payouts paid in year.
+func (s *Store) FinanceSummary(ctx context.Context, year int) (FinanceSummary, error) {
 	out := FinanceSummary{BatchesByState: map[BatchStatus]int{}}
 	err := db.InTxOptions(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, `SELECT pr.id, pr.name, count(*), sum(p.amount) FROM payouts p JOIN providers pr ON pr.id = p.provider_id
@@ -43,6 +71,9 @@ func (s *Store) FinanceSummary(ctx context.Context) (FinanceSummary, error) {
 		})
 		if err != nil {
 			return fmt.Errorf("billing: due by provider: %w", err)
+		}
+		if out.Stages, err = payoutStages(ctx, tx, year); err != nil {
+			return err
 		}
 		rows, err = tx.Query(ctx, `SELECT status, count(*) FROM payout_batches GROUP BY status`)
 		if err != nil {
@@ -60,4 +91,32 @@ func (s *Store) FinanceSummary(ctx context.Context) (FinanceSummary, error) {
 		return nil
 	})
 	return out, err
+}
+
+func payoutStages(ctx context.Context, tx pgx.Tx, year int) ([]PayoutStage, error) {
+	rows, err := tx.Query(ctx, `
+		SELECT CASE WHEN p.status = 'batched' THEN 'batched_' || b.status ELSE p.status END, count(*), sum(p.amount)
+		FROM payouts p LEFT JOIN payout_batches b ON b.id = p.batch_id
+		WHERE p.status IN ('due', 'held', 'batched', 'approved') OR (p.status = 'paid' AND extract(year FROM p.paid_on) = $1)
+		GROUP BY 1`, year)
+	if err != nil {
+		return nil, fmt.Errorf("billing: payout stages: %w", err)
+	}
+	found := map[Stage]PayoutStage{}
+	var st PayoutStage
+	_, err = pgx.ForEachRow(rows, []any{&st.Stage, &st.Count, &st.Amount}, func() error {
+		found[st.Stage] = st
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("billing: payout stages: %w", err)
+	}
+	out := make([]PayoutStage, len(Stages))
+	for i, stage := range Stages {
+		out[i] = PayoutStage{Stage: stage, Amount: decimal.Zero}
+		if f, ok := found[stage]; ok {
+			out[i] = f
+		}
+	}
+	return out, nil
 }

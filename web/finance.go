@@ -42,6 +42,21 @@ type financeHome struct {
 	Due                  []billing.ProviderDue
 	DueTotal             decimal.Decimal
 	Batches              []batchCount
+	Stages               []stageRow
+}
+
+// stageRow is one step of the payouts' way out, in French.
+type stageRow struct {
+	Label  string
+	Count  int
+	Amount decimal.Decimal
+}
+
+// stageLabels say where payouts stand, as finance says it.
+var stageLabels = map[billing.Stage]string{
+	billing.StageDue: "À mettre dans un lot", billing.StageHeld: "Mis de côté (suspendus)",
+	billing.StageDraft: "Dans un lot en préparation", billing.StageSubmitted: "Dans un lot soumis, à approuver",
+	billing.StageApproved: "Approuvés, à virer", billing.StagePaid: "Payés cette année",
 }
 
 func (s *Server) financeHome(c echo.Context) error {
@@ -50,7 +65,7 @@ func (s *Server) financeHome(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	summary, err := s.billing.FinanceSummary(ctx)
+	summary, err := s.billing.FinanceSummary(ctx, calendar.Today(s.now()).Year())
 	if err != nil {
 		return err
 	}
@@ -59,6 +74,9 @@ func (s *Server) financeHome(c echo.Context) error {
 		BudgetMax: money.Format(budget.Budget), Overspent: budget.Remaining.IsNegative(), Due: summary.Due, DueTotal: decimal.Zero}
 	for _, d := range summary.Due {
 		page.DueTotal = page.DueTotal.Add(d.Amount)
+	}
+	for _, st := range summary.Stages {
+		page.Stages = append(page.Stages, stageRow{Label: stageLabels[st.Stage], Count: st.Count, Amount: st.Amount})
 	}
 	for _, st := range billing.BatchStatuses {
 		page.Batches = append(page.Batches, batchCount{Label: st.Label(), Count: summary.BatchesByState[st]})

@@ -7,6 +7,7 @@ import (
 	"html"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -62,7 +63,8 @@ func TestWebFinanceBatchFromDraftToPaidAsTheAPIWould(t *testing.T) {
 	wantContains(t, "the dashboard", home, "<h1>Tableau de bord</h1>", "Budget 2026", `<meter id="budget-utilise" min="0" max="50000.00" value="1234.50">`,
 		"Budget annuel", web.FormatAmount(mustDecimal(t, "50000.00")), "Restant", web.FormatAmount(mustDecimal(t, "48765.50")),
 		"<td>Dr Martin</td><td class=\"num\">2</td><td class=\"num\">"+web.FormatAmount(mustDecimal(t, "1234.50"))+"</td>",
-		"brouillon : 0", `href="/finances/paiements.csv"`, `href="/finances/lots"`)
+		"brouillon : 0", `href="/finances/paiements.csv"`, `href="/finances/lots"`,
+		"<td>À mettre dans un lot</td><td class=\"num\">2</td>")
 
 	// Other roles may not open the finance pages.
 	other := mustSignIn(t, h, gp.token)
@@ -86,6 +88,13 @@ func TestWebFinanceBatchFromDraftToPaidAsTheAPIWould(t *testing.T) {
 		t.Error("a draft offers to approve it or its SEPA file")
 	}
 	wantContains(t, "the batches", preparer.page(t, http.StatusOK, "/finances/lots"), `<a href="/finances/lots/`+id+`">Lot n° `+id+`</a>`, "brouillon")
+	// The dashboard agrees with the draft: nothing left to batch, the
+	// 1 234,50 in a batch being prepared.
+	stage := func(label string, n int, amount string) string {
+		return "<td>" + label + "</td><td class=\"num\">" + strconv.Itoa(n) + "</td><td class=\"num\">" + web.FormatAmount(mustDecimal(t, amount)) + "</td>"
+	}
+	wantContains(t, "the dashboard with a draft", htmlText(preparer.page(t, http.StatusOK, "/finances")), stage("À mettre dans un lot", 0, "0.00"),
+		stage("Dans un lot en préparation", 2, "1234.50"), stage("Approuvés, à virer", 0, "0.00"), "Aucun paiement en attente d'un lot.")
 
 	// Soumettre makes the agent its preparer.
 	if code, loc, body := preparer.post(t, loc, loc+"/soumettre", nil); code != http.StatusSeeOther || loc != "/finances/lots/"+id {
