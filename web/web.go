@@ -142,6 +142,8 @@ func (s *Server) Routes(e *echo.Echo) {
 	page(http.MethodGet, "/connexion", s.signInForm)
 	page(http.MethodPost, "/connexion", s.signIn)
 	page(http.MethodPost, "/deconnexion", s.signOut, auth.Roles...)
+	// The glossary holds no data: anyone may read it, signed in or not.
+	page(http.MethodGet, "/aide/glossaire", s.glossary)
 
 	page(http.MethodGet, "/effecteur/factures", s.invoiceList, auth.Provider)
 	page(http.MethodGet, "/effecteur/factures/nouvelle", s.newInvoiceForm, auth.Provider)
@@ -389,4 +391,9 @@ func (s *Server) home(c echo.Context) error {
 		return c.Redirect(http.StatusSeeOther, "/connexion")
 	}
 	return c.Redirect(http.StatusSeeOther, homes[p.Role])
+}
+
+// glossary explains the words of the trade the pages use.
+func (s *Server) glossary(c echo.Context) error {
+	return s.render(c, http.StatusOK, "glossary.html", "Glossaire", nil)
 }

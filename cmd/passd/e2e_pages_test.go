@@ -213,6 +213,8 @@ func TestE2EEveryPage(t *testing.T) {
 	special := map[string]e2ePageVisit{
 		"/":          {Label: "racine", Role: string(auth.Provider), Path: "/", Status: http.StatusOK, Landing: "/effecteur/factures"},
 		"/connexion": {Label: "connexion", Path: "/connexion", Status: http.StatusOK},
+		// The glossary is for anyone, read here by a provider.
+		"/aide/glossaire": {Label: "glossaire", Role: string(auth.Provider), Path: "/aide/glossaire", Status: http.StatusOK},
 		// Any invoice, read by finance (the coordinator and the admin
 		// see the same page).
 		"/factures/:id": {Label: "factures-id", Role: string(auth.Finance), Path: fmt.Sprintf("/factures/%v", invoice["id"]), Status: http.StatusOK},

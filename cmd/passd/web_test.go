@@ -542,3 +542,18 @@ func TestWebListAndStatementSpeakFrench(t *testing.T) {
 		t.Errorf("backwards period: %d", bad.Code)
 	}
 }
+
+// TestWebGlossaryExplainsTheWordsOfTheTrade: the glossary is open to
+// anyone, every page links to it, and the pages that use a word link to
+// its entry.
+func TestWebGlossaryExplainsTheWordsOfTheTrade(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	page := htmlText(h.browser().page(t, http.StatusOK, "/aide/glossaire"))
+	for _, term := range []string{"pass", "cpam", "puma", "css", "ame", "ticket-moderateur", "effecteur", "nir", "regie", "reprise", "titre-de-recettes"} {
+		wantContains(t, "the glossary", page, `<dt id="`+term+`">`)
+	}
+	b := mustSignIn(t, h, h.finance)
+	wantContains(t, "the finance dashboard", b.page(t, http.StatusOK, "/finances"), `<a href="/aide/glossaire">Glossaire`,
+		`<a href="/aide/glossaire#regie">régie</a>`, `<p class="lead">`)
+}
