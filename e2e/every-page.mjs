@@ -30,7 +30,7 @@ const homes = {
 
 const viewports = [
   { name: 'bureau', size: { width: 1280, height: 800 } },
-  { name: 'telephone', size: { width: 375, height: 667 } },
+  { name: 'telephone', size: { width: 390, height: 844 } },
 ];
 
 // open goes to path and checks the answer's status and where it ended.
@@ -65,12 +65,16 @@ async function session(run, role, viewport) {
 
 await scenario('toutes-les-pages', async (run) => {
   const roles = [...new Set(pages.map((p) => p.role))];
+  const sideways = []; // pages wider than their window
   for (const viewport of viewports) {
     for (const role of roles) {
       const { context, page } = await session(run, role, viewport);
       for (const visit of pages.filter((p) => p.role === role)) {
         await open(page, visit.path, visit.status, visit.landing || visit.path);
         await run.check(page, `${viewport.name}-${visit.label}`);
+        // No page scrolls sideways: a table too wide scrolls in its own box.
+        const [wide, room] = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
+        if (wide > room) sideways.push(`${visit.path} at ${viewport.name} is ${wide} px wide in a ${room} px window`);
       }
 
       // The error states, once per viewport, each as a role that meets it.
@@ -119,5 +123,6 @@ await scenario('toutes-les-pages', async (run) => {
       await context.close();
     }
   }
+  assert(sideways.length === 0, `pages that scroll sideways:\n${sideways.join('\n')}`);
   console.log(`${pages.length} page(s) of web/ walked at ${viewports.length} viewports`);
 });
