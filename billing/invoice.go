@@ -261,63 +261,79 @@ func LineFields(i int) LineField {
 // (patient_file_number, birth_date, external_ref, lines,
 // lines[2].quantity…, care_date).
 func (in *NewInvoice) Validate(today calendar.Date) error {
-	var err error
-	if in.PatientFileNumber, err = text.Required("patient_file_number", in.PatientFileNumber, MaxFileNumber); err != nil {
-		return err
-	}
-	if in.BirthDate.IsZero() {
-		return fault.Field("birth_date", "birth_date is required")
-	}
-	if in.ExternalRef, err = text.Required("external_ref", in.ExternalRef, MaxExternalRef); err != nil {
-		return err
-	}
-	if in.CareDate.IsZero() {
-		return fault.Field("care_date", "care_date is required")
-	}
-	if len(in.Lines) == 0 {
-		return fault.Field("lines", "lines must hold at least one line")
-	}
-	if len(in.Lines) > MaxLines {
-		return fault.Field("lines", "an invoice holds at most %d lines", MaxLines)
-	}
-	for i := range in.Lines {
-		if err := in.Lines[i].validate(&lineFields[i]); err != nil {
-			return err
-		}
-	}
-	if in.CareDate.After(today) {
-		return fault.Field("care_date", "care_date cannot be in the future").WithCause(calendar.ErrFuture)
-	}
-	// The settings' submission_limit_days is checked where the invoice is
-	// stored; no setting reaches further back than this.
-	if in.CareDate.Before(today.AddDays(-MaxSubmissionLimitDays)) {
-		return fault.Field("care_date", "care_date is more than %d days ago", MaxSubmissionLimitDays).WithCause(ErrCareTooOld)
+	if problems := in.Problems(today); len(problems) > 0 {
+		return problems[0]
 	}
 	return nil
 }
 
-// validate checks one line, whose fields are named at.
-func (l *Line) validate(at *LineField) error {
-	code, err := text.Required(at.Code, l.Code, maxActCodeInput)
-	if err != nil {
-		return err
+// Problems checks every field of a submission, as Validate does, and
+// returns each one's error, in Validate's order: a form shows them all at
+// once rather than one per attempt. A field has one error at most.
+func (in *NewInvoice) Problems(today calendar.Date) []error {
+	var out []error
+	keep := func(err error) {
+		if err != nil {
+			out = append(out, err)
+		}
 	}
-	if _, l.Code, err = ident.ParseActCode(code); err != nil {
-		return fault.Field(at.Code, "%s is not a CCAM, NGAP, NABM, LPP or CIP13 code", at.Code)
+	var err error
+	in.PatientFileNumber, err = text.Required("patient_file_number", in.PatientFileNumber, MaxFileNumber)
+	keep(err)
+	if in.BirthDate.IsZero() {
+		keep(fault.Field("birth_date", "birth_date is required"))
+	}
+	in.ExternalRef, err = text.Required("external_ref", in.ExternalRef, MaxExternalRef)
+	keep(err)
+	if in.CareDate.IsZero() {
+		keep(fault.Field("care_date", "care_date is required"))
+	}
+	switch {
+	case len(in.Lines) == 0:
+		keep(fault.Field("lines", "lines must hold at least one line"))
+	case len(in.Lines) > MaxLines:
+		keep(fault.Field("lines", "an invoice holds at most %d lines", MaxLines))
+	default:
+		for i := range in.Lines {
+			out = append(out, in.Lines[i].problems(&lineFields[i])...)
+		}
+	}
+	switch {
+	case in.CareDate.IsZero():
+	case in.CareDate.After(today):
+		keep(fault.Field("care_date", "care_date cannot be in the future").WithCause(calendar.ErrFuture))
+	case in.CareDate.Before(today.AddDays(-MaxSubmissionLimitDays)):
+		// The settings' submission_limit_days is checked where the
+		// invoice is stored; no setting reaches further back than this.
+		keep(fault.Field("care_date", "care_date is more than %d days ago", MaxSubmissionLimitDays).WithCause(ErrCareTooOld))
+	}
+	return out
+}
+
+// problems checks one line, whose fields are named at: each field's error.
+func (l *Line) problems(at *LineField) []error {
+	var out []error
+	code, err := text.Required(at.Code, l.Code, maxActCodeInput)
+	if err == nil {
+		if _, l.Code, err = ident.ParseActCode(code); err != nil {
+			err = fault.Field(at.Code, "%s is not a CCAM, NGAP, NABM, LPP or CIP13 code", at.Code)
+		}
+	}
+	if err != nil {
+		out = append(out, err)
 	}
 	if l.Label, err = text.Required(at.Label, l.Label, MaxLineLabel); err != nil {
-		return err
+		out = append(out, err)
 	}
 	if l.Quantity < minQuantity || l.Quantity > MaxQuantity {
-		return fault.Field(at.Quantity, "%s must be between %d and %d", at.Quantity, minQuantity, MaxQuantity)
+		out = append(out, fault.Field(at.Quantity, "%s must be between %d and %d", at.Quantity, minQuantity, MaxQuantity))
 	}
 	if err := checkAmount(at.UnitPrice, l.UnitPrice); err != nil {
-		return err
+		out = append(out, err)
+	} else if l.UnitPrice.GreaterThan(MaxUnitPrice) {
+		out = append(out, fault.Field(at.UnitPrice, "%s is above %s", at.UnitPrice, money.Format(MaxUnitPrice)))
 	}
-	if l.UnitPrice.GreaterThan(MaxUnitPrice) {
-		return fault.Field(at.UnitPrice, "%s is above %s", at.UnitPrice, money.Format(MaxUnitPrice))
-	}
-	return nil
+	return out
 }
 
 // checkAmount checks that an amount is positive and in cents.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -150,6 +151,34 @@ type invoiceForm struct {
 	MaxLines                             int
 }
 
+// problemLink is one entry of a form's error summary: the message, and the
+// id of the field it is about.
+type problemLink struct{ ID, Message string }
+
+// Problems is the error summary: each field's message, in the form's
+// order, linking to the field.
+func (f invoiceForm) Problems() []problemLink {
+	var out []problemLink
+	add := func(id, msg string) {
+		if msg != "" {
+			out = append(out, problemLink{id, msg})
+		}
+	}
+	add("patient_file_number", f.FileErr)
+	add("birth_date", f.BirthErr)
+	add("external_ref", f.RefErr)
+	add("care_date", f.DateErr)
+	add("lines", f.LinesErr)
+	for _, l := range f.Lines {
+		n := strconv.Itoa(l.N)
+		add("code-"+n, l.CodeErr)
+		add("label-"+n, l.LabelErr)
+		add("quantity-"+n, l.QtyErr)
+		add("unit_price-"+n, l.UnitErr)
+	}
+	return out
+}
+
 func (f *invoiceForm) number() {
 	for i := range f.Lines {
 		f.Lines[i].N = i + 1
@@ -212,14 +241,20 @@ func readInvoiceForm(c echo.Context) (invoiceForm, error) {
 // invoice builds the submission of POST /invoices from the form, for
 // billing to check with the same rules. Blank lines are left out; sent[i]
 // is the form line of the submission's line i. A date, a quantity or a
-// price that does not read as one is refused under its field, as the API
-// refuses it.
-func (f invoiceForm) invoice() (in billing.NewInvoice, sent []int, err error) {
+// price that does not read as one is a problem of its field, as the API
+// refuses it; problems are every field's, the form's reading first, then
+// billing's rules on the rest (one per field).
+func (f invoiceForm) invoice(today calendar.Date) (in billing.NewInvoice, sent []int, problems []error) {
 	in = billing.NewInvoice{PatientFileNumber: f.FileNumber, ExternalRef: f.Ref}
-	// A blank birth date is left to billing, which says it is required.
-	if in.BirthDate, err = parseFormDate("birth_date", f.BirthDate); err != nil {
-		return in, nil, err
+	keep := func(err error) {
+		if err != nil {
+			problems = append(problems, err)
+		}
 	}
+	var err error
+	// A blank birth date is left to billing, which says it is required.
+	in.BirthDate, err = parseFormDate("birth_date", f.BirthDate)
+	keep(err)
 	for i, l := range f.Lines {
 		if l.Code == "" && l.Label == "" && l.UnitPrice == "" && (l.Quantity == "" || l.Quantity == "1") {
 			continue
@@ -227,16 +262,31 @@ func (f invoiceForm) invoice() (in billing.NewInvoice, sent []int, err error) {
 		at := billing.LineFields(len(in.Lines))
 		sent = append(sent, i)
 		line := billing.Line{Code: l.Code, Label: l.Label}
-		if line.Quantity, err = formInt(at.Quantity, l.Quantity); err != nil {
-			return in, sent, err
-		}
-		if line.UnitPrice, err = formFrenchAmount(at.UnitPrice, l.UnitPrice); err != nil {
-			return in, sent, err
-		}
+		line.Quantity, err = formInt(at.Quantity, l.Quantity)
+		keep(err)
+		line.UnitPrice, err = formFrenchAmount(at.UnitPrice, l.UnitPrice)
+		keep(err)
 		in.Lines = append(in.Lines, line)
 	}
-	in.CareDate, err = formDate("care_date", f.CareDate)
-	return in, sent, err
+	if f.CareDate != "" {
+		in.CareDate, err = formDate("care_date", f.CareDate)
+		keep(err)
+	}
+	checked := in
+	checked.Lines = slices.Clone(in.Lines)
+	seen := map[string]bool{}
+	for _, p := range problems {
+		if fe, ok := fault.As(p); ok {
+			seen[fe.Field] = true
+		}
+	}
+	for _, p := range checked.Problems(today) {
+		if fe, ok := fault.As(p); ok && !seen[fe.Field] {
+			seen[fe.Field] = true
+			problems = append(problems, p)
+		}
+	}
+	return in, sent, problems
 }
 
 func (s *Server) submitInvoice(c echo.Context) error {
@@ -262,10 +312,17 @@ func (s *Server) submitInvoice(c echo.Context) error {
 		return s.render(c, http.StatusOK, "invoice_form.html", "Nouvelle facture", f)
 	}
 
-	in, sent, err := f.invoice()
-	if err == nil {
-		_, err = s.billing.CreateInvoice(c.Request().Context(), p.Actor(), p.ProviderID, in)
+	in, sent, problems := f.invoice(calendar.Today(s.now()))
+	if len(problems) > 0 {
+		// Every field's problem at once, under its field and in the
+		// summary, so that one submission shows all there is to fix.
+		for _, p := range problems {
+			f.explain(p, sent)
+		}
+		f.number()
+		return s.render(c, http.StatusUnprocessableEntity, "invoice_form.html", "Nouvelle facture", f)
 	}
+	_, err = s.billing.CreateInvoice(c.Request().Context(), p.Actor(), p.ProviderID, in)
 	if err != nil {
 		explain := func(err error) bool { return f.explain(err, sent) }
 		return showRefusedForm(err, explain, func(status int) error {

@@ -479,6 +479,50 @@ func TestWebInvoiceFormExplainsItsErrorsInFrench(t *testing.T) {
 	}
 }
 
+// TestWebInvoiceFormShowsEveryErrorAtOnce: an invoice sent with several
+// mistakes comes back with each one under its field (aria-invalid, tied by
+// aria-describedby), all listed in a summary at the top that links to the
+// fields, and everything typed kept.
+func TestWebInvoiceFormShowsEveryErrorAtOnce(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	pr := h.newProvider(t, "Cabinet Tout", "general_practitioner", "10000000006")
+	b := mustSignIn(t, h, pr.token)
+	csrf := b.csrf(t, "/effecteur/factures/nouvelle")
+	form := invoiceForm("", "", "2026-06-16", [][4]string{{"G", "", "0", "25,00"}, {"ZZ1", "Acte", "2", "dix"}})
+	form.Set("birth_date", "")
+	form.Set("_csrf", csrf)
+	rec := b.do(t, "POST", "/effecteur/factures/nouvelle", form)
+	body := html.UnescapeString(rec.Body.String())
+	if rec.Code != http.StatusUnprocessableEntity {
+		t.Fatalf("a form full of mistakes: %d", rec.Code)
+	}
+	summary := body[strings.Index(body, `<div class="error-summary"`):]
+	summary = summary[:strings.Index(summary, "</div>")]
+	for _, id := range []string{"patient_file_number", "birth_date", "external_ref", "care_date", "label-1", "quantity-1", "code-2", "unit_price-2"} {
+		wantContains(t, "the error summary", summary, `<a href="#`+id+`">`)
+		wantContains(t, "the field "+id, body, `id="`+id+`-error"`)
+		field := body[strings.Index(body, `id="`+id+`"`):]
+		field = field[:strings.Index(field, ">")]
+		if !strings.Contains(field, `aria-invalid="true"`) || !strings.Contains(field, `aria-describedby="`+id+`-error"`) {
+			t.Errorf("the field %s is not marked invalid and tied to its message: %s", id, field)
+		}
+	}
+	if n := strings.Count(summary, "<li>"); n != 8 {
+		t.Errorf("the summary lists %d problems, want 8:\n%s", n, summary)
+	}
+	// The valid fields are not flagged; what was typed is kept.
+	wantContains(t, "the kept values", body, `value="25,00"`, `value="dix"`, `value="ZZ1"`, `value="2026-06-16"`)
+	for _, id := range []string{"code-1", "unit_price-1", "label-2", "quantity-2"} {
+		if strings.Contains(body, `id="`+id+`-error"`) {
+			t.Errorf("the valid field %s has an error", id)
+		}
+	}
+	if n := h.count(t, "invoices"); n != 0 {
+		t.Errorf("%d invoices stored", n)
+	}
+}
+
 func TestWebProvidersSeeOnlyTheirOwnInvoices(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
