@@ -8,7 +8,7 @@
 ARGS ?= ./...
 BENCH_ARGS ?=
 
-.PHONY: help build run migrate test bench vet lint fmt lint-api db-stop
+.PHONY: help build run migrate test bench vet lint fmt lint-api db-stop docs
 
 help: ## list the targets (default)
 	@echo 'usage: make TARGET'
@@ -43,3 +43,6 @@ fmt: ## check formatting: list Go files gofmt would change, fail if any
 
 db-stop: ## stop the private dev PostgreSQL cluster in ./.data (data kept)
 	@bash scripts/db.sh stop
+
+docs: ## write docs/configuration.md from the configuration code (a test fails when it is stale)
+	go run ./cmd/passd config docs > docs/configuration.md

@@ -13,6 +13,7 @@
 //	passd keygen [--out FILE]       make the keyring that encrypts patient identity
 //	passd rotate-key [--new-key]    re-encrypt patient identity under the current key
 //	passd audit verify              verify the audit log's hash chain
+//	passd config check              validate the configuration, print its settings
 package main
 
 import (
@@ -43,6 +44,9 @@ commands:
   rotate-key [--new-key]                             re-encrypt patient identity under the current key;
                                                      --new-key first adds a key to PASSD_DATA_KEY_FILE
   audit verify                                       verify the audit log's hash chain; exit 1 if broken
+  config check [--env-file FILE]                     validate the configuration as start-up does; print
+                                                     each setting, its source, secrets masked
+  version                                            print passd's version (also --version)
 
 Configuration comes from the environment (DATABASE_URL, PASSD_ADDR,
 PASSD_DEADLINE_DAYS, PASSD_RELEASE_SCHEDULE, PASSD_DEADLINE_SCHEDULE,
@@ -92,6 +96,11 @@ func run(ctx context.Context, args []string, logger *slog.Logger) error {
 		return rotateKeyCommand(ctx, cfg, args[1:], logger, os.Stdout)
 	case "audit":
 		return auditCommand(ctx, cfg, args[1:], os.Stdout)
+	case "config":
+		return configCommand(args[1:], os.Stdout)
+	case "version", "--version":
+		fmt.Println("passd", version)
+		return nil
 	case "help", "-h", "--help":
 		fmt.Print(usage)
 		return nil
