@@ -8,7 +8,7 @@
 ARGS ?= ./...
 BENCH_ARGS ?=
 
-.PHONY: help build run migrate test bench vet lint fmt lint-api db-stop docs
+.PHONY: help build run migrate test bench vet lint fmt lint-api db-stop docs release
 
 help: ## list the targets (default)
 	@echo 'usage: make TARGET'
@@ -46,3 +46,7 @@ db-stop: ## stop the private dev PostgreSQL cluster in ./.data (data kept)
 
 docs: ## write docs/configuration.md from the configuration code (a test fails when it is stale)
 	go run ./cmd/passd config docs > docs/configuration.md
+	go run ./cmd/passd config env > packaging/passd.env
+
+release: ## build the Debian package (static passd, systemd unit, /etc/passd/passd.env) into dist/ with nfpm
+	@bash scripts/release.sh

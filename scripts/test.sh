@@ -83,6 +83,8 @@ ensure_xmllint
 # playwright-core and axe-core from node_modules/.
 ensure_chromium
 ensure_node_tools
+# The package's tests (packaging/) verify its unit and install it.
+ensure_package_tools
 run bash scripts/lint-api.sh
 run go vet ./...
 

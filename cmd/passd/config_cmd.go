@@ -13,11 +13,12 @@ import (
 )
 
 // configCommand is passd config check (validate the configuration as
-// start-up does and print each setting with its source) and passd config
-// docs (print docs/configuration.md).
+// start-up does and print each setting with its source), passd config
+// docs (print docs/configuration.md) and passd config env (print the
+// package's /etc/passd/passd.env).
 func configCommand(args []string, out io.Writer) error {
 	if len(args) == 0 {
-		return fmt.Errorf("usage: passd config (check [--env-file FILE] [flags] | docs)")
+		return fmt.Errorf("usage: passd config (check [--env-file FILE] [flags] | docs | env)")
 	}
 	switch args[0] {
 	case "check":
@@ -25,8 +26,11 @@ func configCommand(args []string, out io.Writer) error {
 	case "docs":
 		_, err := io.WriteString(out, configDocs())
 		return err
+	case "env":
+		_, err := io.WriteString(out, configEnvFile())
+		return err
 	}
-	return fmt.Errorf("passd config: unknown subcommand %q (check, docs)", args[0])
+	return fmt.Errorf("passd config: unknown subcommand %q (check, docs, env)", args[0])
 }
 
 // Where a setting's value came from.
@@ -199,4 +203,65 @@ and 03:00, the hour that does not exist or happens twice when clocks change.
 		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", env, fl, def, strings.ReplaceAll(s.Doc, "|", "\\|"))
 	}
 	return b.String()
+}
+
+// packagedValues are the settings the Debian package sets in its
+// /etc/passd/passd.env: the local PostgreSQL over its socket as the passd
+// user (peer authentication), and the keyring its postinst makes.
+var packagedValues = map[string]string{
+	"DATABASE_URL":        "postgres:///passd?host=/run/postgresql",
+	"PASSD_DATA_KEY_FILE": "/etc/passd/datakey",
+}
+
+// configEnvFile is packaging/passd.env: every setting with its use and
+// default, commented out but for packagedValues.
+func configEnvFile() string {
+	defaults, err := configFrom(func(string) (string, bool) { return "", false })
+	if err != nil {
+		panic(err) // the defaults are constants: a test reaches this first
+	}
+	var b strings.Builder
+	b.WriteString(`# /etc/passd/passd.env: passd's settings, read by passd.service (systemd's
+# EnvironmentFile=: KEY=VALUE, no shell). Written by make docs from
+# cmd/passd/settings.go. Each setting is shown with its default, commented
+# out; /usr/share/doc/passd/configuration.md says more. After an edit:
+#   passd config check --env-file /etc/passd/passd.env
+#   systemctl restart passd
+`)
+	for _, s := range settings {
+		if s.Env == "" {
+			continue
+		}
+		b.WriteString("\n")
+		for _, line := range wrap(strings.ReplaceAll(s.Doc, "`", ""), 74) {
+			b.WriteString("# " + line + "\n")
+		}
+		if v, ok := packagedValues[s.Env]; ok {
+			fmt.Fprintf(&b, "%s=%s\n", s.Env, v)
+			continue
+		}
+		def := s.value(defaults)
+		if def == "(empty)" || s.Secret {
+			def = ""
+		}
+		fmt.Fprintf(&b, "#%s=%s\n", s.Env, def)
+	}
+	return b.String()
+}
+
+// wrap splits text into lines of at most width bytes, at spaces.
+func wrap(text string, width int) []string {
+	var lines []string
+	line := ""
+	for _, w := range strings.Fields(text) {
+		if line != "" && len(line)+1+len(w) > width {
+			lines = append(lines, line)
+			line = ""
+		}
+		if line != "" {
+			line += " "
+		}
+		line += w
+	}
+	return append(lines, line)
 }

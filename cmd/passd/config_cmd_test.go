@@ -140,7 +140,8 @@ func TestSettingsTableIsTheConfiguration(t *testing.T) {
 	}
 }
 
-// docs/configuration.md is what make docs writes from the code today.
+// docs/configuration.md and the package's passd.env are what make docs
+// writes from the code today.
 func TestConfigurationPageIsCurrent(t *testing.T) {
 	t.Parallel()
 	got, err := os.ReadFile("../../docs/configuration.md")
