@@ -44,7 +44,7 @@ var settings = []setting{
 	{Env: "PASSD_ADDR", Flag: "addr", value: func(c Config) string { return orEmpty(c.Addr) },
 		Doc: "Address the API and the pages listen on. Keep it on the loopback behind a TLS reverse proxy (see PASSD_TRUSTED_PROXIES)."},
 	{Env: "PASSD_DEADLINE_DAYS", Flag: "deadline-days", value: func(c Config) string { return strconv.Itoa(c.DeadlineDays) },
-		Doc: "Days after the care date until which rights can still release an invoice (1 to 730); the first deadline sweep after it makes the invoice due by the city."},
+		Doc: "Days after the care date until which rights can still release an invoice (1 to 730); the first deadline sweep after it makes the invoice due by the city. `deadline_days` in the settings, once an admin sets it, overrides it for invoices submitted after that."},
 	{Env: "PASSD_RELEASE_SCHEDULE", Flag: "release-schedule", value: func(c Config) string { return c.ReleaseSchedule },
 		Doc: "Cron schedule (Europe/Paris) of the release job, which decides the invoices of the files whose rights changed since its last run."},
 	{Env: "PASSD_DEADLINE_SCHEDULE", Flag: "deadline-schedule", value: func(c Config) string { return c.DeadlineSchedule },
@@ -62,7 +62,7 @@ var settings = []setting{
 	{Env: "PASSD_DATA_KEY", Secret: true, value: func(c Config) string { return maskSecret(c.DataKey) },
 		Doc: "The keyring's text itself, instead of a file. Never a flag: it would show in ps."},
 	{Env: "PASSD_DB_ROLE", Flag: "db-role", value: func(c Config) string { return orEmpty(c.DBRole) },
-		Doc: "Role every session acts as (SET ROLE); empty means passd_app, `none` the login user itself. Migrations run as the login user."},
+		Doc: "Role every session acts as (SET ROLE); empty means `passd_app`, `none` the login user itself. Migrations run as the login user (security.md, the database role)."},
 	{Env: "PASSD_TOKEN_TTL", value: func(c Config) string {
 		ttl := c.TokenTTL
 		if ttl == 0 {
@@ -73,13 +73,13 @@ var settings = []setting{
 		}
 		return ttl.String()
 	},
-		Doc: "Lifetime of the tokens passd token create and seed-demo issue: days (`90d`) or a duration (`12h`)."},
+		Doc: "Lifetime of the tokens passd token create (its `--ttl` overrides it) and seed-demo issue: days (`90d`) or a duration (`12h`, `30m`), from `1m` to `730d`."},
 	{Env: "PASSD_AUTH_FAILURE_LIMIT", value: func(c Config) string {
 		if c.AuthFailureLimit == 0 {
 			return strconv.Itoa(auth.DefaultFailureLimit)
 		}
 		return strconv.Itoa(c.AuthFailureLimit)
-	}, Doc: "Failed authentications allowed per client address and window before 429."},
+	}, Doc: "Failed authentications allowed per client address (an IPv6 client by its /64) within PASSD_AUTH_FAILURE_WINDOW; past it, that address's failures get 429 until the window is over (valid tokens are still served)."},
 	{Env: "PASSD_AUTH_FAILURE_WINDOW", value: func(c Config) string { return durOr(c.AuthFailureWindow, auth.DefaultFailureWindow) },
 		Doc: "The window of PASSD_AUTH_FAILURE_LIMIT."},
 	{Env: "PASSD_TRUSTED_PROXIES", value: func(c Config) string {
@@ -88,9 +88,9 @@ var settings = []setting{
 			s = append(s, p.String())
 		}
 		return orEmpty(strings.Join(s, ","))
-	}, Doc: "Comma-separated addresses or CIDR ranges of the reverse proxies whose X-Forwarded-For names the client and whose X-Forwarded-Proto: https earns HSTS."},
+	}, Doc: "Comma-separated addresses or CIDR ranges of the reverse proxies whose X-Forwarded-For names the client (for the throttle) and whose X-Forwarded-Proto: https earns HSTS; empty: the client is the TCP peer."},
 	{Env: "PASSD_TOKEN_CACHE", Flag: "token-cache", value: func(c Config) string { return c.TokenCache.String() },
-		Doc: "How long a token's bearer is remembered after a lookup; `0` looks every request's token up. A token revoked elsewhere stops working within it."},
+		Doc: "How long a token's bearer is remembered after a lookup: a token revoked by another process (`passd token revoke`, another replica) keeps working here that long at most, one revoked through this server stops at once; `0` looks every request's token up."},
 	{Env: "PASSD_REQUEST_TIMEOUT", Flag: "request-timeout", value: func(c Config) string { return c.RequestTimeout.String() },
 		Doc: "How long a request may take, waiting for the database included (an outage is answered 503 in time); `0` for no limit."},
 	{Env: "PASSD_PPROF_ADDR", Flag: "pprof-addr", value: func(c Config) string { return orEmpty(c.PprofAddr) },
