@@ -175,19 +175,49 @@ func checkBinary(t *testing.T, root string) {
 	}
 }
 
-// checkMigrate: the installed passd migrates an empty database of the
-// test cluster to the newest schema, and config check accepts the shipped
-// configuration file once DATABASE_URL and the keyring are given.
+// installSQL is the SQL operations.md gives to make passd's database, in
+// its first sql block.
+func installSQL(t *testing.T) string {
+	b, err := os.ReadFile("../docs/operations.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(b), "\n```sql\n")
+	sql, _, ok2 := strings.Cut(rest, "\n```")
+	if !ok || !ok2 {
+		t.Fatal("docs/operations.md has no sql block")
+	}
+	return sql
+}
+
+// checkMigrate: on a cluster of its own, the database made as
+// operations.md says; the installed passd, as the role passd, migrates it
+// to the newest schema and checks it (acting as passd_app), and config
+// check accepts the shipped configuration file once DATABASE_URL and the
+// keyring are given.
 func checkMigrate(t *testing.T, root string) {
 	bin := filepath.Join(root, "usr/bin/passd")
-	url := dbtest.NewEmptyURL(t)
+	cluster := dbtest.NewCluster(t)
+	ctx := context.Background()
+	admin, err := db.Open(ctx, cluster.URL("postgres"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	for _, stmt := range strings.Split(installSQL(t), ";") {
+		if stmt = strings.TrimSpace(stmt); stmt != "" {
+			if _, err := admin.Exec(ctx, stmt); err != nil {
+				t.Fatalf("operations.md's %q: %v", stmt, err)
+			}
+		}
+	}
+	url := strings.Replace(cluster.URL("passd"), "postgres@", "passd@", 1)
 	keyFile := filepath.Join(t.TempDir(), "datakey")
 	if err := os.WriteFile(keyFile, []byte(keyringtest.Text(t)), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	env := []string{"DATABASE_URL=" + url, "PASSD_DATA_KEY_FILE=" + keyFile, "PASSD_DATA_KEY="}
 	run(t, env, bin, "migrate")
-	ctx := context.Background()
 	pool, err := db.Open(ctx, url)
 	if err != nil {
 		t.Fatal(err)
@@ -196,6 +226,7 @@ func checkMigrate(t *testing.T, root string) {
 	if ok, err := migrations.Current(ctx, pool); err != nil || !ok {
 		t.Fatalf("after passd migrate the schema is not current (%v)", err)
 	}
+	run(t, env, bin, "check")
 	envFile := filepath.Join(root, "etc/passd/passd.env.dpkg-new")
 	out := run(t, env, bin, "config", "check", "--env-file", envFile)
 	if !strings.Contains(out, "ok: passd would start") || !regexp.MustCompile(`(?m)^PASSD_ADDR +127\.0\.0\.1:8080 +default$`).MatchString(out) {
