@@ -58,6 +58,9 @@ trap 'exit 143' TERM
 trap 'exit 129' HUP
 
 ensure_pgbackrest
+if ! command -v curl >/dev/null 2>&1; then
+	tools_apt_install "the backup drill writes invoices through the API with curl" curl
+fi
 pg_ensure_bindir
 pg_ensure_os_user
 psql=$(pg_client psql)
