@@ -8,11 +8,11 @@
 ARGS ?= ./...
 BENCH_ARGS ?=
 
-.PHONY: help build run migrate test bench vet lint fmt lint-api db-stop
+.PHONY: help build run migrate test bench vet lint fmt lint-api db-stop docs release backup-drill
 
 help: ## list the targets (default)
 	@echo 'usage: make TARGET'
-	@awk 'BEGIN { FS = ":.*## " } /^[a-zA-Z0-9_-]+:.*## / { printf "  %-8s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
+	@awk 'BEGIN { FS = ":.*## " } /^[a-zA-Z0-9_-]+:.*## / { printf "  %-13s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
 
 build: ## build cmd/passd into bin/passd
 	@bash scripts/build.sh
@@ -43,3 +43,13 @@ fmt: ## check formatting: list Go files gofmt would change, fail if any
 
 db-stop: ## stop the private dev PostgreSQL cluster in ./.data (data kept)
 	@bash scripts/db.sh stop
+
+docs: ## write docs/configuration.md and packaging/passd.env from the configuration code (a test fails when stale)
+	go run ./cmd/passd config docs > docs/configuration.md
+	go run ./cmd/passd config env > packaging/passd.env
+
+release: ## build the Debian package (static passd, systemd unit, /etc/passd/passd.env) into dist/ with nfpm
+	@bash scripts/release.sh
+
+backup-drill: ## back a private cluster up with pgBackRest under load, restore it to a point in time, check passd on it (also run by make test)
+	@bash scripts/backup-drill.sh

@@ -482,3 +482,10 @@ func (c cronLogger) Info(msg string, kv ...any) {
 func (c cronLogger) Error(err error, msg string, kv ...any) {
 	c.l.Error("scheduler: cron: "+msg, append(kv, "error", err)...)
 }
+
+// CheckSchedule reports whether spec parses as New would parse it, so that
+// passd config check refuses what start-up would refuse.
+func CheckSchedule(spec string) error {
+	_, err := parseSchedule(spec)
+	return err
+}

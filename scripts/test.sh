@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make test: lint the Go code (scripts/lint.sh: gofmt, staticcheck) and the
 # API contract (scripts/lint-api.sh), then go vet ./... and
-# go test -race -count=1 against a real PostgreSQL.
+# go test -race -count=1 against a real PostgreSQL, then (for ./..., the
+# default) the backup drill, scripts/backup-drill.sh.
 #
 #   scripts/test.sh [GO_TEST_ARGS...]     (default: ./...)
 #   e.g. scripts/test.sh -run TestX ./billing/
@@ -86,6 +87,8 @@ ensure_chromium
 # with poppler's pdfinfo and pdftotext.
 ensure_poppler
 ensure_node_tools
+# The package's tests (packaging/) verify its unit and install it.
+ensure_package_tools
 run bash scripts/lint-api.sh
 run go vet ./...
 
@@ -103,3 +106,10 @@ fi
 # 5 minutes, 8 on a loaded machine: past go test's default of 10, a slow
 # CI machine would fail on time, not on a defect.
 run go test -race -count=1 -timeout 30m "$@"
+
+# The whole suite (make test) also rehearses the backup and the restore to
+# a point in time (make backup-drill, on a cluster of its own); a targeted
+# run (scripts/test.sh -run TestX ./pkg/) leaves it out.
+if [[ "$*" == ./... ]]; then
+	run bash scripts/backup-drill.sh
+fi

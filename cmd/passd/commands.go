@@ -22,7 +22,8 @@ func serveCommand(ctx context.Context, cfg Config, args []string, logger *slog.L
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if err := cfg.Validate(); err != nil {
+	// What passd config check checks, before the database is touched.
+	if err := checkConfig(cfg); err != nil {
 		return err
 	}
 	if err := migrateAsOwner(ctx, cfg, logger); err != nil {

@@ -64,6 +64,8 @@ type Config struct {
 	// that carries it as a bearer token see the money series too. Never a
 	// flag: it would show in ps.
 	MetricsToken string
+	// Chromium prints passd report's PDF.
+	Chromium string
 }
 
 // minMetricsTokenLength: a metrics token is as hard to guess as 192
@@ -92,8 +94,22 @@ const defaultTokenCache = time.Second
 
 // ConfigFromEnv reads the environment.
 func ConfigFromEnv() (Config, error) {
+	return configFrom(os.LookupEnv)
+}
+
+// configFrom reads the configuration through lookup, the environment or
+// what passd config check puts in front of it (an env file, a record of
+// where each setting came from).
+func configFrom(lookup func(string) (string, bool)) (Config, error) {
+	getenv := func(name string) string { v, _ := lookup(name); return v }
+	envOr := func(name, def string) string {
+		if v := getenv(name); v != "" {
+			return v
+		}
+		return def
+	}
 	cfg := Config{
-		DatabaseURL:         os.Getenv("DATABASE_URL"),
+		DatabaseURL:         getenv("DATABASE_URL"),
 		Addr:                envOr("PASSD_ADDR", "127.0.0.1:8080"),
 		ReleaseSchedule:     envOr("PASSD_RELEASE_SCHEDULE", defaultReleaseSchedule),
 		DeadlineSchedule:    envOr("PASSD_DEADLINE_SCHEDULE", defaultDeadlineSchedule),
@@ -102,56 +118,57 @@ func ConfigFromEnv() (Config, error) {
 		RemindersSchedule:   envOr("PASSD_REMINDERS_SCHEDULE", defaultRemindersSchedule),
 		DeadlineDays:        90,
 		ShutdownTimeout:     30 * time.Second,
-		DataKey:             os.Getenv("PASSD_DATA_KEY"),
-		DataKeyFile:         os.Getenv("PASSD_DATA_KEY_FILE"),
+		DataKey:             getenv("PASSD_DATA_KEY"),
+		DataKeyFile:         getenv("PASSD_DATA_KEY_FILE"),
 		RequestTimeout:      defaultRequestTimeout,
 		TokenCache:          defaultTokenCache,
-		PprofAddr:           os.Getenv("PASSD_PPROF_ADDR"),
-		MetricsAddr:         os.Getenv("PASSD_METRICS_ADDR"),
-		MetricsToken:        os.Getenv("PASSD_METRICS_TOKEN"),
+		PprofAddr:           getenv("PASSD_PPROF_ADDR"),
+		MetricsAddr:         getenv("PASSD_METRICS_ADDR"),
+		MetricsToken:        getenv("PASSD_METRICS_TOKEN"),
+		Chromium:            envOr("PASSD_CHROMIUM", defaultChromium),
 	}
-	if s := os.Getenv("PASSD_DEADLINE_DAYS"); s != "" {
+	if s := getenv("PASSD_DEADLINE_DAYS"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil {
 			return cfg, fmt.Errorf("PASSD_DEADLINE_DAYS: %q is not a whole number of days", s)
 		}
 		cfg.DeadlineDays = n
 	}
-	cfg.DBRole = os.Getenv("PASSD_DB_ROLE")
-	if s := os.Getenv("PASSD_TOKEN_TTL"); s != "" {
+	cfg.DBRole = getenv("PASSD_DB_ROLE")
+	if s := getenv("PASSD_TOKEN_TTL"); s != "" {
 		ttl, err := auth.ParseTTL(s)
 		if err != nil {
 			return cfg, fmt.Errorf("PASSD_TOKEN_TTL: %w", err)
 		}
 		cfg.TokenTTL = ttl
 	}
-	if s := os.Getenv("PASSD_AUTH_FAILURE_LIMIT"); s != "" {
+	if s := getenv("PASSD_AUTH_FAILURE_LIMIT"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 {
 			return cfg, fmt.Errorf("PASSD_AUTH_FAILURE_LIMIT: %q is not a positive whole number", s)
 		}
 		cfg.AuthFailureLimit = n
 	}
-	if s := os.Getenv("PASSD_AUTH_FAILURE_WINDOW"); s != "" {
+	if s := getenv("PASSD_AUTH_FAILURE_WINDOW"); s != "" {
 		d, err := time.ParseDuration(s)
 		if err != nil || d <= 0 {
 			return cfg, fmt.Errorf("PASSD_AUTH_FAILURE_WINDOW: %q is not a positive duration (1m, 30s)", s)
 		}
 		cfg.AuthFailureWindow = d
 	}
-	proxies, err := parsePrefixes(os.Getenv("PASSD_TRUSTED_PROXIES"))
+	proxies, err := parsePrefixes(getenv("PASSD_TRUSTED_PROXIES"))
 	if err != nil {
 		return cfg, fmt.Errorf("PASSD_TRUSTED_PROXIES: %w", err)
 	}
 	cfg.TrustedProxies = proxies
-	if s := os.Getenv("PASSD_TOKEN_CACHE"); s != "" {
+	if s := getenv("PASSD_TOKEN_CACHE"); s != "" {
 		d, err := time.ParseDuration(s)
 		if err != nil || d < 0 {
 			return cfg, fmt.Errorf("PASSD_TOKEN_CACHE: %q is not a duration (1s, or 0 for none)", s)
 		}
 		cfg.TokenCache = d
 	}
-	if s := os.Getenv("PASSD_REQUEST_TIMEOUT"); s != "" {
+	if s := getenv("PASSD_REQUEST_TIMEOUT"); s != "" {
 		d, err := time.ParseDuration(s)
 		if err != nil {
 			return cfg, fmt.Errorf("PASSD_REQUEST_TIMEOUT: %q is not a duration (e.g. 4s)", s)
@@ -200,13 +217,6 @@ func (c Config) sessionRole() string {
 
 // defaultDBRole is the role migration 00004 creates for the application.
 const defaultDBRole = "passd_app"
-
-func envOr(name, def string) string {
-	if v := os.Getenv(name); v != "" {
-		return v
-	}
-	return def
-}
 
 // Flags registers the flags that override the environment on fs.
 func (c *Config) Flags(fs *flag.FlagSet) {

@@ -13,6 +13,7 @@
 //	passd keygen [--out FILE]       make the keyring that encrypts patient identity
 //	passd rotate-key [--new-key]    re-encrypt patient identity under the current key
 //	passd audit verify              verify the audit log's hash chain
+//	passd config check              validate the configuration, print its settings
 package main
 
 import (
@@ -45,6 +46,9 @@ commands:
   audit verify                                       verify the audit log's hash chain; exit 1 if broken
   report [--year YYYY] --out FILE.pdf                the programme's yearly report (/bilan) as an A4 PDF,
                                                      printed by headless Chromium (PASSD_CHROMIUM)
+  config check [--env-file FILE]                     validate the configuration as start-up does; print
+                                                     each setting, its source, secrets masked
+  version                                            print passd's version (also --version)
 
 Configuration comes from the environment (DATABASE_URL, PASSD_ADDR,
 PASSD_DEADLINE_DAYS, PASSD_RELEASE_SCHEDULE, PASSD_DEADLINE_SCHEDULE,
@@ -96,6 +100,11 @@ func run(ctx context.Context, args []string, logger *slog.Logger) error {
 		return auditCommand(ctx, cfg, args[1:], os.Stdout)
 	case "report":
 		return reportCommand(ctx, cfg, args[1:], os.Stdout)
+	case "config":
+		return configCommand(args[1:], os.Stdout)
+	case "version", "--version":
+		fmt.Println("passd", version)
+		return nil
 	case "help", "-h", "--help":
 		fmt.Print(usage)
 		return nil

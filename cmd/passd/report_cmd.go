@@ -40,7 +40,7 @@ func reportCommand(ctx context.Context, cfg Config, args []string, out io.Writer
 	today := calendar.Today(time.Now())
 	year := fs.Int("year", today.Year(), "the calendar year the report covers")
 	outPath := fs.String("out", "", "the PDF file to write")
-	chromium := fs.String("chromium", envOr("PASSD_CHROMIUM", defaultChromium), "the headless Chromium that prints the PDF (env PASSD_CHROMIUM)")
+	chromium := fs.String("chromium", cfg.Chromium, "the headless Chromium that prints the PDF (env PASSD_CHROMIUM)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

@@ -115,3 +115,31 @@ ensure_node_tools() {
 	fi
 	printf '%s\n' "$want" >"$stamp"
 }
+
+# ensure_package_tools: make systemd-analyze (Debian's systemd) and
+# dpkg-deb present: the package's tests (packaging/package_test.go) verify
+# its unit with systemd-analyze and read and install the package with
+# dpkg; they fail (never skip) when either is missing.
+ensure_package_tools() {
+	local -a want=()
+	command -v systemd-analyze >/dev/null 2>&1 || want+=(systemd)
+	command -v dpkg-deb >/dev/null 2>&1 || want+=(dpkg)
+	((${#want[@]})) || return 0
+	tools_apt_install "the package's tests verify its systemd unit and install it with dpkg" "${want[@]}" || return
+	if ! command -v systemd-analyze >/dev/null 2>&1 || ! command -v dpkg-deb >/dev/null 2>&1; then
+		tools_log "ERROR: ${want[*]} installed, but systemd-analyze or dpkg-deb is still not in PATH ($PATH)"
+		return 1
+	fi
+}
+
+# ensure_pgbackrest: make Debian's pgbackrest present: the backup drill
+# (scripts/backup-drill.sh, make backup-drill) backs the test cluster up
+# with it and restores it to a point in time.
+ensure_pgbackrest() {
+	command -v pgbackrest >/dev/null 2>&1 && return 0
+	tools_apt_install "the backup drill backs up and restores a cluster with pgbackrest" pgbackrest || return
+	if ! command -v pgbackrest >/dev/null 2>&1; then
+		tools_log "ERROR: pgbackrest was installed but is still not in PATH ($PATH)"
+		return 1
+	fi
+}
