@@ -262,7 +262,7 @@ func readDecided(ctx context.Context, tx pgx.Tx, patients, ids []int64) ([]decid
 // invoiceMoney is what the city has paid or owes on one invoice.
 type invoiceMoney struct {
 	due       []int64         // payouts due, in no batch
-	paid      decimal.Decimal // paid by the régie, less what is already being recovered
+	paid      decimal.Decimal // borne by the city: paid by the régie and refunded to the CPAM, less what is being recovered
 	inBatch   int64           // a payout in a batch not yet paid, and its batch
 	batchID   int64
 	batchStat string
@@ -277,8 +277,9 @@ func (m invoiceMoney) blocked(invoiceID int64) (Blocked, bool) {
 }
 
 // lockMoney locks the payouts of the changed invoices and reads, for each,
-// what is due, what was paid (less recoveries already recorded) and the
-// first payout sitting in an unpaid batch.
+// what is due, what the city has borne (paid, refunded to the CPAM, less
+// recoveries already recorded) and the first payout sitting in an unpaid
+// batch.
 func lockMoney(ctx context.Context, tx pgx.Tx, changed []*decided) (map[int64]invoiceMoney, error) {
 	ids := make([]int64, len(changed))
 	for i, d := range changed {
@@ -315,6 +316,23 @@ func lockMoney(ctx context.Context, tx pgx.Tx, changed []*decided) (map[int64]in
 	})
 	if err != nil {
 		return nil, fmt.Errorf("billing: lock payouts: %w", err)
+	}
+	// A refund due to the CPAM for an earlier outcome's paid claim is
+	// money the city bears (the provider kept what the CPAM paid): an
+	// outcome that moves back to the CPAM counts it, or the provider
+	// would keep the CPAM's first payment and receive its second too.
+	rows, err = tx.Query(ctx, `SELECT invoice_id, sum(amount) FROM cpam_refunds WHERE invoice_id = ANY($1) GROUP BY invoice_id`, ids)
+	if err != nil {
+		return nil, fmt.Errorf("billing: refunds: %w", err)
+	}
+	_, err = pgx.ForEachRow(rows, []any{&invoiceID, &amount}, func() error {
+		m := out[invoiceID]
+		m.paid = m.paid.Add(amount)
+		out[invoiceID] = m
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("billing: refunds: %w", err)
 	}
 	rows, err = tx.Query(ctx, `SELECT invoice_id, sum(amount) FROM provider_recoveries WHERE invoice_id = ANY($1) GROUP BY invoice_id`, ids)
 	if err != nil {

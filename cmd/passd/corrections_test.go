@@ -232,3 +232,39 @@ func TestCorrectionRefundsWhatTheCPAMPaid(t *testing.T) {
 	wantLines(t, "payouts", h.payoutLines(t, inv), "9.00 rights_refused due", "9.00 ticket_moderateur cancelled")
 	h.checkInvariants(t)
 }
+
+// TestCorrectionBackAndForthAfterTheCPAMPaid: rights opened, the CPAM pays
+// its share, the opening is corrected to a refusal (a refund due to the
+// CPAM), then the refusal corrected back to an opening: what moved still
+// equals the invoice's outcome.
+func TestCorrectionBackAndForthAfterTheCPAMPaid(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	gp := h.newProvider(t, "Dr Allerretour", "general_practitioner", "10000000025")
+	p := h.newPatient(t, "Retour")
+	h.openRights(t, p, "puma", "2026-05-01")
+	inv := str(t, h.submit(t, gp, p, "P-2", "2026-06-01", line{"G", "30.00", 1}), "id")
+	h.runJob(t, "release")
+	batch := str(t, h.mustDo(t, http.StatusCreated, "POST", "/api/v1/claim-batches", h.referent, ""), "id")
+	claimID := str(t, items(t, h.mustDo(t, http.StatusOK, "GET", "/api/v1/claims?batch_id="+batch, h.referent, ""))[0], "id")
+	h.importReturn(t, batch, returnJSON(t, []string{claimID, "paid", "21.00", "2026-06-12"}))
+	if status, body := h.correct(t, p, latestDecision(t, h, p), map[string]any{"decision": "refused", "reason": "ressources",
+		"correction_reason": "droits ouverts par erreur"}); status != http.StatusOK {
+		t.Fatalf("correction to a refusal: %d %v", status, body)
+	}
+	h.checkInvariants(t)
+	if status, body := h.correct(t, p, latestDecision(t, h, p), map[string]any{"decision": "opened", "regime": "puma",
+		"effective_from": "2026-05-01", "reference": "PUMA-BACK", "correction_reason": "la résidence était établie"}); status != http.StatusOK {
+		t.Fatalf("correction back to an opening: %d %v", status, body)
+	}
+	// The CPAM owes its 21.00 again (a recovery claim); the city has
+	// already borne the 21.00 it refunded and owes no more than its 9.00
+	// share: the provider, who kept the CPAM's first 21.00, gives back
+	// the 12.00 beyond it.
+	wantLines(t, "claims", h.claimLines(t, inv), "21.00 claim paid", "21.00 recovery queued")
+	wantLines(t, "payouts", h.payoutLines(t, inv), "9.00 rights_refused cancelled", "9.00 ticket_moderateur cancelled")
+	if n := h.count(t, "provider_recoveries", "invoice_id = "+inv+" AND amount = 12.00"); n != 1 {
+		t.Errorf("%d recoveries of 12.00 from the provider, want 1", n)
+	}
+	h.checkInvariants(t)
+}
