@@ -617,20 +617,30 @@ func (s *Store) CancelPayoutBatch(ctx context.Context, actor audit.Actor, id int
 	})
 }
 
+// CheckPaid says whether b may be marked paid on paidOn, today: approved,
+// on a day neither in the future nor before its approval. A page asks for
+// a confirmation only of what passes.
+func (b PayoutBatch) CheckPaid(paidOn, today calendar.Date) error {
+	if err := checkBatchAction(b, BatchMarkPaid); err != nil {
+		return err
+	}
+	if paidOn.After(today) {
+		return fault.Field("paid_on", "paid_on cannot be in the future").WithCause(calendar.ErrFuture)
+	}
+	if b.ApprovedAt != nil && paidOn.Before(calendar.Today(*b.ApprovedAt)) {
+		return fault.Field("paid_on", "paid_on cannot be before the approval (%s)", calendar.Today(*b.ApprovedAt)).WithCause(ErrPaidBeforeApproval)
+	}
+	return nil
+}
+
 // MarkPayoutBatchPaid records that the régie paid an approved batch on
 // paidOn: its payouts are paid and the journal moves them out of the bank;
 // the recoveries deducted from it are settled (recovery_offset: what the
 // bank did not pay out).
 func (s *Store) MarkPayoutBatchPaid(ctx context.Context, actor audit.Actor, id int64, paidOn calendar.Date) (PayoutBatch, error) {
 	return s.changeBatch(ctx, id, func(tx pgx.Tx, b PayoutBatch, now time.Time) error {
-		if err := checkBatchAction(b, BatchMarkPaid); err != nil {
+		if err := b.CheckPaid(paidOn, calendar.Today(now)); err != nil {
 			return err
-		}
-		if paidOn.After(calendar.Today(now)) {
-			return fault.Field("paid_on", "paid_on cannot be in the future").WithCause(calendar.ErrFuture)
-		}
-		if b.ApprovedAt != nil && paidOn.Before(calendar.Today(*b.ApprovedAt)) {
-			return fault.Field("paid_on", "paid_on cannot be before the approval (%s)", calendar.Today(*b.ApprovedAt)).WithCause(ErrPaidBeforeApproval)
 		}
 		rows, err := tx.Query(ctx, `UPDATE payouts SET status = 'paid', paid_on = $2 WHERE batch_id = $1 AND status = 'approved'
 			RETURNING id, invoice_id, amount`, id, paidOn)

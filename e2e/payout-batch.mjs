@@ -85,6 +85,12 @@ await scenario('lot-virements', async (run) => {
   const b = await signIn(run, financeB, '/finances');
   await b.page.goto(batch);
   await submitForm(b.page, 'Approuver');
+  // The confirmation says what will follow, with the figures and the two
+  // people; nothing is approved before it is confirmed.
+  const batchNo = batch.split('/').pop();
+  await expectText(b.page, `Approuver le lot n° ${batchNo} :`);
+  await run.check(b.page, 'approbation-a-confirmer');
+  await submitForm(b.page, `Approuver le lot n° ${batchNo}`);
   const sepaLink = b.page.getByRole('link', { name: 'Télécharger le fichier SEPA', exact: true });
   try {
     await sepaLink.waitFor({ timeout: 5_000 });
@@ -110,6 +116,8 @@ await scenario('lot-virements', async (run) => {
   // The bank has paid: B records the day.
   await b.page.getByLabel('Date du paiement', { exact: true }).fill(paidOn);
   await submitForm(b.page, 'Marquer payé');
+  await expectText(b.page, `Marquer le lot n° ${batchNo} payé le ${frenchDate(paidOn)}`);
+  await submitForm(b.page, `Marquer le lot n° ${batchNo} payé`);
   // Paid, the batch is closed: nothing left to mark (the Go test reads
   // the day stored).
   await b.page.getByRole('button', { name: 'Marquer payé', exact: true }).waitFor({ state: 'detached' });

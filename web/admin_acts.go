@@ -153,7 +153,12 @@ type confirmPage struct {
 	Action   string // where the confirmed form posts
 	Button   string
 	Back     navLink
+	// Hidden carries what the first form held (a date, a decision's
+	// fields) to the confirmed one.
+	Hidden []hiddenField
 }
+
+type hiddenField struct{ Name, Value string }
 
 // confirmField is the field of a confirmed form: without it, a delete
 // button only asks.

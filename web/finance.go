@@ -202,12 +202,23 @@ func (s *Server) renderBatch(c echo.Context, status int, page batchPage) error {
 
 // batchStep runs one step of a batch and comes back to its page; a refusal
 // the agent can understand is shown there in French.
-func (s *Server) batchStep(flash string, step func(c echo.Context, p auth.Principal, id int64) error) echo.HandlerFunc {
+func (s *Server) batchStep(flash string, step func(c echo.Context, p auth.Principal, id int64) error, confirm batchConfirmation) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		p, _ := principal(c)
 		id, err := httpapi.PathID(c, "id")
 		if err != nil {
 			return err
+		}
+		if confirm != nil && c.FormValue(confirmField) != "oui" {
+			b, err := s.billing.PayoutBatch(c.Request().Context(), id)
+			if err != nil {
+				return err
+			}
+			// A step billing would refuse (the preparer approving, a
+			// batch no longer open) is refused at once, not asked about.
+			if page, ask := confirm(b, p); ask {
+				return s.render(c, http.StatusOK, "admin-confirm.html", page.Heading, page)
+			}
 		}
 		if err := step(c, p, id); err != nil {
 			status, refusal, ok := explainBatchError(err)
@@ -244,6 +255,49 @@ func (s *Server) submitPayoutBatch(c echo.Context, p auth.Principal, id int64) e
 	return err
 }
 
+// batchConfirmation is the page that asks before an irreversible step of
+// a batch, with its figures, and whether to ask (false: billing refuses
+// the step, which says why); nil: the step needs no confirmation.
+type batchConfirmation func(b billing.PayoutBatch, p auth.Principal) (confirmPage, bool)
+
+// batchFigures is "12 virements, 1 234,56 €, vers 5 effecteurs".
+func batchFigures(b billing.PayoutBatch) string {
+	plural := func(n int, one, many string) string {
+		if n == 1 {
+			return "1 " + one
+		}
+		return fmt.Sprintf("%d %s", n, many)
+	}
+	return fmt.Sprintf("%s, %s, vers %s", plural(b.PayoutCount, "virement", "virements"), FormatAmount(b.Net()),
+		plural(len(b.Providers), "effecteur", "effecteurs"))
+}
+
+func batchBack(b billing.PayoutBatch) navLink {
+	return navLink{Href: fmt.Sprintf("/finances/lots/%d", b.ID), Label: fmt.Sprintf("Revenir au lot n° %d sans rien changer", b.ID)}
+}
+
+func confirmApproval(b billing.PayoutBatch, p auth.Principal) (confirmPage, bool) {
+	return confirmPage{
+		Heading: fmt.Sprintf("Approuver le lot n° %d : %s ?", b.ID, batchFigures(b)),
+		Warnings: []string{
+			fmt.Sprintf("Contrôle à quatre yeux : le lot a été préparé par %s ; vous, %s, l'approuvez.", ActorLabel(b.PreparedBy), p.Name),
+			"Le fichier de virements SEPA est figé à l'approbation : il ne pourra plus changer, seulement être téléchargé.",
+			fmt.Sprintf("Le budget de l'année compte désormais ces %s.", FormatAmount(b.Total)),
+		},
+		Action: fmt.Sprintf("/finances/lots/%d/approuver", b.ID), Button: fmt.Sprintf("Approuver le lot n° %d", b.ID), Back: batchBack(b),
+	}, b.Status == billing.BatchSubmitted && b.PreparedByID != p.UserID
+}
+
+func confirmBatchCancel(b billing.PayoutBatch, _ auth.Principal) (confirmPage, bool) {
+	return confirmPage{
+		Heading: fmt.Sprintf("Annuler le lot n° %d (%s) ?", b.ID, batchFigures(b)),
+		Warnings: []string{
+			"Le lot est annulé pour de bon ; ses paiements reviennent « à mettre dans un lot » et entreront dans le prochain.",
+		},
+		Action: fmt.Sprintf("/finances/lots/%d/annuler", b.ID), Button: fmt.Sprintf("Annuler le lot n° %d", b.ID), Back: batchBack(b),
+	}, b.Status == billing.BatchDraft || b.Status == billing.BatchSubmitted
+}
+
 func (s *Server) approvePayoutBatch(c echo.Context, p auth.Principal, id int64) error {
 	_, err := s.billing.ApprovePayoutBatch(c.Request().Context(), p.Actor(), id)
 	return err
@@ -264,6 +318,23 @@ func (s *Server) markPayoutBatchPaid(c echo.Context) error {
 	}
 	raw := strings.TrimSpace(c.FormValue("paid_on"))
 	paidOn, err := formDate("paid_on", raw)
+	var b billing.PayoutBatch
+	if err == nil && c.FormValue(confirmField) != "oui" {
+		if b, err = s.billing.PayoutBatch(c.Request().Context(), id); err == nil {
+			err = b.CheckPaid(paidOn, calendar.Today(s.now()))
+		}
+	}
+	if err == nil && c.FormValue(confirmField) != "oui" {
+		return s.render(c, http.StatusOK, "admin-confirm.html", "Marquer le lot payé", confirmPage{
+			Heading: fmt.Sprintf("Marquer le lot n° %d payé le %s : %s ?", b.ID, FormatDate(paidOn), batchFigures(b)),
+			Warnings: []string{
+				"Dites-le une fois la banque de la régie ayant exécuté les virements : les effecteurs verront leurs factures payées.",
+				"Un lot payé ne change plus ; une erreur se corrige par une reprise sur l'effecteur.",
+			},
+			Action: fmt.Sprintf("/finances/lots/%d/paye", b.ID), Button: fmt.Sprintf("Marquer le lot n° %d payé", b.ID), Back: batchBack(b),
+			Hidden: []hiddenField{{"paid_on", raw}},
+		})
+	}
 	if err == nil {
 		_, err = s.billing.MarkPayoutBatchPaid(c.Request().Context(), p.Actor(), id, paidOn)
 	}

@@ -112,9 +112,19 @@ func TestWebFinanceBatchFromDraftToPaidAsTheAPIWould(t *testing.T) {
 	wantFields(t, "the batch after the preparer's attempt", h.mustDo(t, http.StatusOK, "GET", pbPath(id), h.admin, ""),
 		map[string]any{"status": "submitted", "approved_by": nil})
 
-	// Another agent approves; the SEPA file is the API's, byte for byte.
-	if code, _, body := approver.post(t, loc, loc+"/approuver", nil); code != http.StatusSeeOther {
-		t.Fatalf("Approuver: %d:\n%s", code, body)
+	// Another agent approves, through a page that says what will follow
+	// and changes nothing until confirmed; the SEPA file is the API's,
+	// byte for byte.
+	code, _, body = approver.post(t, loc, loc+"/approuver", nil)
+	wantContains(t, "the approval's confirmation", htmlText(body), "Approuver le lot n° "+id+" : 2 virements, "+web.FormatAmount(mustDecimal(t, "1234.50"))+
+		", vers 1 effecteur ?", "préparé par finance ; vous, finance-b, l'approuvez", `<input type="hidden" name="confirme" value="oui">`,
+		`href="/finances/lots/`+id+`"`)
+	if code != http.StatusOK {
+		t.Fatalf("Approuver asks first: %d", code)
+	}
+	wantFields(t, "the batch before the confirmation", h.mustDo(t, http.StatusOK, "GET", pbPath(id), h.admin, ""), map[string]any{"status": "submitted"})
+	if code, _, body := approver.post(t, loc, loc+"/approuver", url.Values{"confirme": {"oui"}}); code != http.StatusSeeOther {
+		t.Fatalf("Approuver, confirmed: %d:\n%s", code, body)
 	}
 	wantFields(t, "the approved batch", h.mustDo(t, http.StatusOK, "GET", pbPath(id), h.admin, ""),
 		map[string]any{"status": "approved", "approved_by": "finance-b", "budget_override": false})
@@ -144,8 +154,14 @@ func TestWebFinanceBatchFromDraftToPaidAsTheAPIWould(t *testing.T) {
 		wantContains(t, "paid_on "+c.paidOn, htmlText(body), c.want, `value="`+c.paidOn+`"`)
 	}
 	wantFields(t, "the batch after refused dates", h.mustDo(t, http.StatusOK, "GET", pbPath(id), h.admin, ""), map[string]any{"status": "approved"})
-	if code, _, body := approver.post(t, loc, loc+"/paye", url.Values{"paid_on": {"2026-06-15"}}); code != http.StatusSeeOther {
-		t.Fatalf("Marquer payé: %d:\n%s", code, body)
+	code, _, body = approver.post(t, loc, loc+"/paye", url.Values{"paid_on": {"2026-06-15"}})
+	wantContains(t, "the payment's confirmation", htmlText(body), "Marquer le lot n° "+id+" payé le 15/06/2026 : 2 virements",
+		`<input type="hidden" name="paid_on" value="2026-06-15">`)
+	if code != http.StatusOK {
+		t.Fatalf("Marquer payé asks first: %d", code)
+	}
+	if code, _, body := approver.post(t, loc, loc+"/paye", url.Values{"paid_on": {"2026-06-15"}, "confirme": {"oui"}}); code != http.StatusSeeOther {
+		t.Fatalf("Marquer payé, confirmed: %d:\n%s", code, body)
 	}
 	wantFields(t, "the paid batch", h.mustDo(t, http.StatusOK, "GET", pbPath(id), h.admin, ""), map[string]any{"status": "paid", "paid_on": "2026-06-15"})
 	wantContains(t, "the paid batch", approver.page(t, http.StatusOK, loc), "Lot marqué payé.", "payé", "15/06/2026")
@@ -183,8 +199,14 @@ func TestWebFinanceCancelsABatchAndExplainsRefusalsInFrench(t *testing.T) {
 	h.cityDue(t, gp, h.newPatient(t, "Diallo"), "F-WEB", "40.00")
 	_, loc, _ := b.post(t, "/finances/lots", "/finances/lots", nil)
 	id := strings.TrimPrefix(loc, "/finances/lots/")
-	if code, _, body := b.post(t, loc, loc+"/annuler", nil); code != http.StatusSeeOther {
-		t.Fatalf("Annuler le lot: %d:\n%s", code, body)
+	code, _, body = b.post(t, loc, loc+"/annuler", nil)
+	wantContains(t, "the cancel's confirmation", htmlText(body), "Annuler le lot n° "+id+" (1 virement, "+web.FormatAmount(mustDecimal(t, "40.00"))+
+		", vers 1 effecteur) ?", "reviennent « à mettre dans un lot »")
+	if code != http.StatusOK {
+		t.Fatalf("Annuler le lot asks first: %d", code)
+	}
+	if code, _, body := b.post(t, loc, loc+"/annuler", url.Values{"confirme": {"oui"}}); code != http.StatusSeeOther {
+		t.Fatalf("Annuler le lot, confirmed: %d:\n%s", code, body)
 	}
 	wantFields(t, "the cancelled batch", h.mustDo(t, http.StatusOK, "GET", pbPath(id), h.admin, ""), map[string]any{"status": "cancelled"})
 	wantContains(t, "the cancelled batch", b.page(t, http.StatusOK, loc), "Lot annulé.", "annulé")
