@@ -106,6 +106,17 @@ func (s *Store) Tokens(ctx context.Context, user string, fn func(TokenInfo) erro
 	return nil
 }
 
+// TokenHolder names the user of token id and its role, for a page that
+// asks before revoking it; an unknown token is not found.
+func (s *Store) TokenHolder(ctx context.Context, id int64) (string, Role, error) {
+	var name, role string
+	err := s.pool.QueryRow(ctx, `SELECT u.name, u.role FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.id = $1`, id).Scan(&name, &role)
+	if err != nil {
+		return "", "", db.Translate(fmt.Errorf("auth: token %d: %w", id, err))
+	}
+	return name, Role(role), nil
+}
+
 // Revocation says which tokens to revoke: exactly one of a token's id,
 // the token itself, or every token of a user.
 type Revocation struct {

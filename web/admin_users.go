@@ -1,6 +1,7 @@
 package web
 
 import (
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -108,6 +109,21 @@ func (s *Server) revokeToken(c echo.Context) error {
 	id, err := ident.ParseID(c.Param("id"))
 	if err != nil {
 		return fault.New(fault.NotFound, "no such token")
+	}
+	if c.FormValue(confirmField) != "oui" {
+		name, role, err := s.users.TokenHolder(c.Request().Context(), id)
+		if err != nil {
+			return err
+		}
+		return s.render(c, http.StatusOK, "admin-confirm.html", "Révoquer un jeton", confirmPage{
+			Heading: fmt.Sprintf("Révoquer le jeton n° %d de %s (%s) ?", id, name, roleFR[role]),
+			Warnings: []string{
+				"Le jeton cesse de fonctionner aussitôt, et les sessions ouvertes avec lui prennent fin.",
+				"Une révocation est définitive : pour rendre l'accès, réinitialisez ses jetons (un autre administrateur confirmera le nouveau).",
+			},
+			Action: fmt.Sprintf("/admin/utilisateurs/jetons/%d/revoquer", id), Button: fmt.Sprintf("Révoquer le jeton n° %d", id),
+			Back: navLink{Href: "/admin/utilisateurs", Label: "Garder le jeton et revenir aux utilisateurs"},
+		})
 	}
 	if _, err := s.users.Revoke(c.Request().Context(), p.Actor(), auth.Revocation{ID: id}); err != nil {
 		return err

@@ -139,9 +139,18 @@ func TestWebAdminIssuesAndRevokesTokens(t *testing.T) {
 	}
 	path := "/admin/utilisateurs/jetons/" + strconv.FormatInt(id, 10) + "/revoquer"
 	wantContains(t, "the users page", page, `action="`+path+`"`)
-	code, loc, body := b.post(t, "/admin/utilisateurs", path, nil)
+	code, _, body = b.post(t, "/admin/utilisateurs", path, nil)
+	wantContains(t, "the revocation's confirmation", htmlText(body), "Révoquer le jeton n° "+strconv.FormatInt(id, 10)+" de Claire (coordination) ?",
+		"prennent fin")
+	if code != http.StatusOK {
+		t.Fatalf("Révoquer asks first: %d", code)
+	}
+	if code, _ := h.do(t, "GET", "/api/v1/reminders", token, ""); code != http.StatusOK {
+		t.Errorf("the token before the confirmation: %d, want 200", code)
+	}
+	code, loc, body := b.post(t, "/admin/utilisateurs", path, url.Values{"confirme": {"oui"}})
 	if code != http.StatusSeeOther || loc != "/admin/utilisateurs" {
-		t.Fatalf("Révoquer: %d → %q:\n%s", code, loc, body)
+		t.Fatalf("Révoquer, confirmed: %d → %q:\n%s", code, loc, body)
 	}
 	if code, _ := h.do(t, "GET", "/api/v1/reminders", token, ""); code != http.StatusUnauthorized {
 		t.Errorf("a revoked token: %d, want 401", code)
