@@ -287,7 +287,7 @@ func (s *Store) Authenticate(ctx context.Context, token string) (Principal, erro
 			SELECT t.id, t.last_used_at, t.expires_at, u.id AS user_id, u.name, u.role, u.provider_id
 			FROM tokens t JOIN users u ON u.id = t.user_id
 			WHERE t.hash = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $2)
-			  AND (NOT t.needs_confirmation OR t.confirmed_at IS NOT NULL)
+			  AND (NOT t.needs_confirmation OR t.confirmed_at IS NOT NULL) AND u.disabled_at IS NULL
 		), touched AS (
 			UPDATE tokens SET last_used_at = $2
 			FROM found

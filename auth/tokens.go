@@ -68,11 +68,14 @@ type TokenInfo struct {
 	// AwaitsSecondAdmin: issued by an admin for someone else (a reset, a
 	// new finance or admin user) and not confirmed by another admin yet.
 	AwaitsSecondAdmin bool
+	// UserDisabledAt: the user was disabled (nil: enabled); none of their
+	// tokens authenticates.
+	UserDisabledAt *time.Time
 }
 
 // Active reports whether the token still authenticates at now.
 func (t TokenInfo) Active(now time.Time) bool {
-	return t.RevokedAt == nil && !t.AwaitsSecondAdmin && (t.ExpiresAt == nil || t.ExpiresAt.After(now))
+	return t.RevokedAt == nil && !t.AwaitsSecondAdmin && t.UserDisabledAt == nil && (t.ExpiresAt == nil || t.ExpiresAt.After(now))
 }
 
 // Tokens calls fn with every token, oldest first, or only those of the
@@ -80,7 +83,7 @@ func (t TokenInfo) Active(now time.Time) bool {
 func (s *Store) Tokens(ctx context.Context, user string, fn func(TokenInfo) error) error {
 	rows, err := s.pool.Query(ctx, `
 		SELECT t.id, u.id, u.name, u.role, coalesce(u.provider_id, 0), t.created_at, t.expires_at, t.last_used_at, t.revoked_at,
-		       coalesce(ui.name, ''), t.needs_confirmation AND t.confirmed_at IS NULL
+		       coalesce(ui.name, ''), t.needs_confirmation AND t.confirmed_at IS NULL, u.disabled_at
 		FROM tokens t JOIN users u ON u.id = t.user_id LEFT JOIN users ui ON ui.id = t.issued_by AND t.issued_by <> t.user_id
 		WHERE $1 = '' OR u.name = $1
 		ORDER BY t.id`, strings.TrimSpace(user))
@@ -92,7 +95,7 @@ func (s *Store) Tokens(ctx context.Context, user string, fn func(TokenInfo) erro
 		var t TokenInfo
 		var role string
 		if err := rows.Scan(&t.ID, &t.UserID, &t.User, &role, &t.ProviderID, &t.CreatedAt, &t.ExpiresAt, &t.LastUsedAt, &t.RevokedAt,
-			&t.IssuedBy, &t.AwaitsSecondAdmin); err != nil {
+			&t.IssuedBy, &t.AwaitsSecondAdmin, &t.UserDisabledAt); err != nil {
 			return fmt.Errorf("auth: list tokens: %w", err)
 		}
 		t.Role = Role(role)

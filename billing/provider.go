@@ -35,6 +35,9 @@ type Provider struct {
 	// BankConfirmed: a finance user confirmed its bank details; no payout
 	// to it is batched before.
 	BankConfirmed bool `db:"bank_confirmed"`
+	// DeactivatedAt: the provider left the programme (nil: it works with
+	// it). It sends no new invoice; what it is owed is still paid.
+	DeactivatedAt *time.Time `db:"deactivated_at"`
 }
 
 // The bounds of a provider's fields. The identifiers are bounded as typed,

@@ -76,7 +76,7 @@ func (s *Store) Today() calendar.Date { return calendar.Today(s.now()) }
 
 // providerColumns are read into a Provider by name (its db tags).
 const providerColumns = `id, kind, name, coalesce(rpps, '') AS rpps, coalesce(finess, '') AS finess, iban, bic, created_at,
-	bank_change_id IS NOT NULL AS bank_confirmed`
+	bank_change_id IS NOT NULL AS bank_confirmed, deactivated_at`
 
 func nullable[T ~string](s T) *T {
 	if s == "" {
@@ -233,6 +233,13 @@ func (s *Store) CreateInvoiceOnce(ctx context.Context, actor audit.Actor, provid
 // when the tariff or the provider's kind has changed since the copy was
 // made: the copy is then reloaded and the invoice priced again.
 func (s *Store) insertInvoice(ctx context.Context, q db.DBTX, actor audit.Actor, providerID int64, in NewInvoice) (Invoice, error) {
+	var inactive bool
+	if err := q.QueryRow(ctx, `SELECT deactivated_at IS NOT NULL FROM providers WHERE id = $1`, providerID).Scan(&inactive); err != nil {
+		return Invoice{}, db.Translate(fmt.Errorf("billing: provider %d: %w", providerID, err))
+	}
+	if inactive {
+		return Invoice{}, errProviderInactive
+	}
 	patientID, ok, err := s.claims.Attested(ctx, q, in.PatientFileNumber, in.BirthDate)
 	if err != nil {
 		return Invoice{}, err

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 
@@ -8,6 +9,7 @@ import (
 
 	"passd/api"
 	"passd/billing"
+	"passd/httpapi"
 )
 
 // /admin/effecteurs: the partner providers and the form that creates one,
@@ -101,4 +103,41 @@ func (s *Server) createProvider(c echo.Context) error {
 func (f *providerForm) explain(err error) bool {
 	return explainFields(err, "provider", map[string]*string{"kind": &f.KindErr, "name": &f.NameErr, "rpps": &f.RPPSErr,
 		"finess": &f.FINESSErr, "iban": &f.IBANErr, "bic": &f.BICErr}, &f.Summary)
+}
+
+// setProviderActive is the buttons "Désactiver l'effecteur" (asked first)
+// and "Réactiver l'effecteur".
+func (s *Server) setProviderActive(active bool) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		p, _ := principal(c)
+		id, err := httpapi.PathID(c, "id")
+		if err != nil {
+			return err
+		}
+		ctx := c.Request().Context()
+		if !active && c.FormValue(confirmField) != "oui" {
+			pr, err := s.billing.Provider(ctx, id)
+			if err != nil {
+				return err
+			}
+			return s.render(c, http.StatusOK, "admin-confirm.html", "Désactiver un effecteur", confirmPage{
+				Heading: fmt.Sprintf("Désactiver l'effecteur %s ?", pr.Name),
+				Warnings: []string{
+					"Il ne peut plus envoyer de facture ; ses utilisateurs gardent l'accès à ses factures et à son relevé.",
+					"Ses factures en attente suivent leur cours, et ce que la ville lui doit lui est payé.",
+					"Vous pourrez le réactiver.",
+				},
+				Action: fmt.Sprintf("/admin/effecteurs/%d/desactiver", id), Button: "Désactiver l'effecteur",
+				Back: navLink{Href: fmt.Sprintf("/admin/effecteurs/%d", id), Label: "Ne rien changer et revenir à sa fiche"},
+			})
+		}
+		if _, err := s.billing.SetProviderActive(ctx, p.Actor(), id, active); err != nil {
+			return err
+		}
+		flash := "provider-deactivated"
+		if active {
+			flash = "provider-reactivated"
+		}
+		return redirectWithFlash(c, flash, fmt.Sprintf("/admin/effecteurs/%d", id))
+	}
 }

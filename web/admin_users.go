@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -21,7 +22,9 @@ import (
 // token of a user that exists).
 
 type userRow struct {
+	ID                   int64
 	Name, Role, Provider string
+	Disabled             *time.Time // when the user was disabled; nil: enabled
 	Tokens               []tokenRow
 }
 
@@ -80,7 +83,7 @@ func (s *Server) renderUsers(c echo.Context, status int, form tokenForm) error {
 	err = s.users.Tokens(ctx, "", func(t auth.TokenInfo) error {
 		u, ok := byUser[t.UserID]
 		if !ok {
-			u = &userRow{Name: t.User, Role: roleFR[t.Role]}
+			u = &userRow{ID: t.UserID, Name: t.User, Role: roleFR[t.Role], Disabled: t.UserDisabledAt}
 			if t.ProviderID != 0 {
 				u.Provider = names[t.ProviderID]
 				if u.Provider == "" {
@@ -187,4 +190,37 @@ func (s *Server) confirmToken(c echo.Context) error {
 func (f *tokenForm) explain(err error) bool {
 	return explainFields(err, "token", map[string]*string{"name": &f.NameErr, "role": &f.RoleErr, "provider_id": &f.ProviderErr},
 		&f.Summary)
+}
+
+// setUserEnabled is the buttons "Désactiver" (asked first) and
+// "Réactiver" of a user.
+func (s *Server) setUserEnabled(enabled bool) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		p, _ := principal(c)
+		id, err := ident.ParseID(c.Param("id"))
+		if err != nil {
+			return fault.New(fault.NotFound, "no such user")
+		}
+		if !enabled && c.FormValue(confirmField) != "oui" && id != p.UserID {
+			return s.render(c, http.StatusOK, "admin-confirm.html", "Désactiver un utilisateur", confirmPage{
+				Heading: fmt.Sprintf("Désactiver l'utilisateur n° %d ?", id),
+				Warnings: []string{
+					"Aucun de ses jetons ne fonctionne plus, dès maintenant ; ses sessions ouvertes prennent fin.",
+					"Son nom reste dans l'historique. Vous pourrez le réactiver : ses jetons encore valides fonctionneront de nouveau.",
+				},
+				Action: fmt.Sprintf("/admin/utilisateurs/%d/desactiver", id), Button: "Désactiver l'utilisateur",
+				Back: navLink{Href: "/admin/utilisateurs", Label: "Ne rien changer et revenir aux utilisateurs"},
+			})
+		}
+		if err := s.users.SetUserEnabled(c.Request().Context(), p.Actor(), id, enabled); err != nil {
+			if fault.Is(err, fault.Conflict) {
+				return s.renderUsers(c, http.StatusConflict, tokenForm{Summary: "Vous ne pouvez pas vous désactiver vous-même : un autre administrateur le peut."})
+			}
+			return err
+		}
+		if enabled {
+			return redirectWithFlash(c, "user-enabled", "/admin/utilisateurs")
+		}
+		return redirectWithFlash(c, "user-disabled", "/admin/utilisateurs")
+	}
 }

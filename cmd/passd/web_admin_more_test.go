@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"passd/auth"
 )
 
 func TestWebAdminHomeLinksEverySection(t *testing.T) {
@@ -249,5 +251,74 @@ func TestWebAdminSettingsStoreWhatTheAPIWould(t *testing.T) {
 	}
 	if n := h.count(t, "audit_log", "action = 'settings.update'"); n != 2 {
 		t.Errorf("%d settings.update audit rows, want 2", n)
+	}
+}
+
+// TestWebAdminDisablesUsersAndDeactivatesProviders: what exists is switched
+// off and on again, never deleted: a disabled user's tokens stop at once
+// and work again once enabled; a deactivated provider sends no invoice but
+// keeps its history; each change asks first and is audited; an admin
+// cannot disable themselves.
+func TestWebAdminDisablesUsersAndDeactivatesProviders(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	b := mustSignIn(t, h, h.admin)
+	claire := h.user(t, "Claire", auth.Coordinator, 0)
+	var claireID, adminID int64
+	if err := h.app.pool.QueryRow(t.Context(), `SELECT (SELECT id FROM users WHERE name = 'Claire'), (SELECT id FROM users WHERE name = 'admin')`).
+		Scan(&claireID, &adminID); err != nil {
+		t.Fatal(err)
+	}
+	disable := "/admin/utilisateurs/" + strconv.FormatInt(claireID, 10) + "/desactiver"
+	wantContains(t, "the users page", b.page(t, http.StatusOK, "/admin/utilisateurs"), `action="`+disable+`"`)
+	code, _, body := b.post(t, "/admin/utilisateurs", disable, nil)
+	if code != http.StatusOK || !strings.Contains(htmlText(body), "Aucun de ses jetons ne fonctionne plus") {
+		t.Fatalf("Désactiver asks first: %d\n%s", code, body)
+	}
+	h.mustDo(t, http.StatusOK, "GET", "/api/v1/reminders", claire, "")
+	if code, _, body := b.post(t, "/admin/utilisateurs", disable, url.Values{"confirme": {"oui"}}); code != http.StatusSeeOther {
+		t.Fatalf("Désactiver, confirmed: %d\n%s", code, body)
+	}
+	if code, _ := h.do(t, "GET", "/api/v1/reminders", claire, ""); code != http.StatusUnauthorized {
+		t.Errorf("a disabled user's token: %d, want 401", code)
+	}
+	wantContains(t, "the users page", htmlText(b.page(t, http.StatusOK, "/admin/utilisateurs")), "Utilisateur désactivé", "désactivé le",
+		`aria-label="Réactiver Claire"`)
+	if code, _, _ := b.post(t, "/admin/utilisateurs", "/admin/utilisateurs/"+strconv.FormatInt(claireID, 10)+"/reactiver", nil); code != http.StatusSeeOther {
+		t.Fatalf("Réactiver: %d", code)
+	}
+	h.mustDo(t, http.StatusOK, "GET", "/api/v1/reminders", claire, "")
+	code, _, body = b.post(t, "/admin/utilisateurs", "/admin/utilisateurs/"+strconv.FormatInt(adminID, 10)+"/desactiver", url.Values{"confirme": {"oui"}})
+	if code != http.StatusConflict || !strings.Contains(htmlText(body), "Vous ne pouvez pas vous désactiver vous-même") {
+		t.Errorf("an admin disables themselves: %d", code)
+	}
+	if code, _, _ := b.post(t, "/admin/utilisateurs", "/admin/utilisateurs/999999/reactiver", nil); code != http.StatusNotFound {
+		t.Errorf("an unknown user: %d, want 404", code)
+	}
+	if n := h.count(t, "audit_log", "action IN ('user.disable', 'user.enable')"); n != 2 {
+		t.Errorf("%d user.disable/enable audit rows, want 2", n)
+	}
+
+	gp := h.newProvider(t, "Dr Partie", "general_practitioner", "10000000007")
+	p := h.newPatient(t, "Suivi")
+	h.submit(t, gp, p, "D-1", today)
+	page := "/admin/effecteurs/" + gp.id
+	code, _, body = b.post(t, page, page+"/desactiver", nil)
+	if code != http.StatusOK || !strings.Contains(htmlText(body), "Désactiver l'effecteur Dr Partie ?") {
+		t.Fatalf("Désactiver l'effecteur asks first: %d\n%s", code, body)
+	}
+	if code, _, _ := b.post(t, page, page+"/desactiver", url.Values{"confirme": {"oui"}}); code != http.StatusSeeOther {
+		t.Fatalf("Désactiver l'effecteur, confirmed: %d", code)
+	}
+	wantContains(t, "the provider's page", htmlText(b.page(t, http.StatusOK, page)), "Effecteur désactivé", "Réactiver l'effecteur")
+	status, resp := h.do(t, "POST", "/api/v1/invoices", gp.token, invoiceBody(t, p.fileNumber, "D-2", today))
+	wantError(t, "an invoice of a deactivated provider", status, resp, http.StatusForbidden, "forbidden", "")
+	h.mustDo(t, http.StatusOK, "GET", "/api/v1/invoices", gp.token, "") // its history stays readable
+	if code, _, _ := b.post(t, page, page+"/reactiver", nil); code != http.StatusSeeOther {
+		t.Fatalf("Réactiver l'effecteur: %d", code)
+	}
+	h.mustDo(t, http.StatusCreated, "POST", "/api/v1/invoices", gp.token, invoiceBody(t, p.fileNumber, "D-2", today))
+	if n := h.count(t, "audit_log", "action IN ('provider.deactivate', 'provider.reactivate')"); n != 2 {
+		t.Errorf("%d provider.deactivate/reactivate audit rows, want 2", n)
 	}
 }
