@@ -9,8 +9,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"passd/calendar"
 	"passd/keyring"
 )
@@ -35,7 +33,7 @@ type ReportRow struct {
 	Bytes   int64   `json:"bytes"`
 }
 
-// reportPhase seeds a programme of patients files and invoices on a fresh
+// reportPhase seeds a programme of patient files and invoices on a fresh
 // database, starts passd on it and times runs+1 answers of the report of
 // reportYear, the first apart.
 func reportPhase(ctx context.Context, e *env, patients, invoices, runs int) (ReportRow, error) {
@@ -69,8 +67,8 @@ func reportPhase(ctx context.Context, e *env, patients, invoices, runs int) (Rep
 	if err != nil {
 		return row, err
 	}
-	defer p.kill()
 	defer locks.Close(context.WithoutCancel(ctx))
+	defer p.kill()
 	times, err := timeReport(ctx, p.Base, token, w.year, runs+1, &row)
 	if err != nil {
 		return row, err
@@ -78,35 +76,6 @@ func reportPhase(ctx context.Context, e *env, patients, invoices, runs int) (Rep
 	row.FirstS = times[0].Seconds()
 	row.MedianS, row.MaxS = medianMax(times[1:])
 	return row, p.stop()
-}
-
-// startQuietPassd starts passd on dbURL while holding the advisory locks
-// of every job but reminders (the last of its start-up catch-up), so that
-// no job changes the seeded data; it returns once the catch-up is over,
-// with the connection holding the locks.
-func (e *env) startQuietPassd(ctx context.Context, name, dbURL string) (*passdProc, *pgx.Conn, error) {
-	locks, err := pgx.Connect(ctx, dbURL)
-	if err != nil {
-		return nil, nil, fmt.Errorf("connect: %w", err)
-	}
-	for _, job := range jobNames[:len(jobNames)-1] {
-		var ok bool
-		if err := locks.QueryRow(ctx, `SELECT pg_try_advisory_lock(hashtextextended('passd.job.' || $1, 0))`, job).Scan(&ok); err != nil || !ok {
-			locks.Close(ctx)
-			return nil, nil, fmt.Errorf("hold job %s's lock: %v (taken: %v)", job, err, ok)
-		}
-	}
-	p, err := e.startPassd(ctx, name, dbURL)
-	if err != nil {
-		locks.Close(ctx)
-		return nil, nil, err
-	}
-	if err := waitStartupRuns(ctx, dbURL, jobNames[len(jobNames)-1:], 10*time.Minute); err != nil {
-		p.kill()
-		locks.Close(ctx)
-		return nil, nil, err
-	}
-	return p, locks, nil
 }
 
 // timeReport asks for the year's report n times, one after the other, and
