@@ -1,8 +1,11 @@
 package programme
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -26,6 +29,7 @@ type MonthFigures struct {
 type ProviderAmounts struct {
 	Name, Kind string
 	Amounts
+	id int64 // orders two providers of one name
 }
 
 // BudgetMonth is one month of the burn-down of the year's budget: what was
@@ -45,16 +49,17 @@ func byMonth(ctx context.Context, tx pgx.Tx, p Period, f *Figures) error {
 		opened AS (
 		    SELECT date_trunc('month', (created_at AT TIME ZONE 'Europe/Paris'))::date AS m, count(*) AS n
 		    FROM patients WHERE (created_at AT TIME ZONE 'Europe/Paris')::date BETWEEN $1 AND $2 GROUP BY 1),
+		inv AS (
+		    SELECT date_trunc('month', care_date)::date AS m, patient_id, count(*) AS n, sum(total) AS amount
+		    FROM invoices WHERE care_date BETWEEN $1 AND $2 GROUP BY 1, 2),
 		active AS (
-		    SELECT m, count(DISTINCT patient_id) AS n FROM (
-		        SELECT date_trunc('month', care_date)::date AS m, patient_id FROM invoices WHERE care_date BETWEEN $1 AND $2
-		        UNION ALL
+		    SELECT m, count(*) AS n FROM (
+		        SELECT m, patient_id FROM inv
+		        UNION
 		        SELECT date_trunc('month', (created_at AT TIME ZONE 'Europe/Paris'))::date, patient_id FROM rights_events
 		        WHERE (created_at AT TIME ZONE 'Europe/Paris')::date BETWEEN $1 AND $2) a
 		    GROUP BY m),
-		care AS (
-		    SELECT date_trunc('month', care_date)::date AS m, count(*) AS n, sum(total) AS amount
-		    FROM invoices WHERE care_date BETWEEN $1 AND $2 GROUP BY 1)
+		care AS (SELECT m, sum(n) AS n, sum(amount) AS amount FROM inv GROUP BY m)
 		SELECT to_char(months.m, 'YYYY-MM'), coalesce(opened.n, 0), coalesce(active.n, 0), coalesce(care.n, 0), coalesce(care.amount, 0)
 		FROM months LEFT JOIN opened USING (m) LEFT JOIN active USING (m) LEFT JOIN care USING (m)
 		ORDER BY months.m`, p.From, p.To)
@@ -72,34 +77,42 @@ func byMonth(ctx context.Context, tx pgx.Tx, p Period, f *Figures) error {
 	return nil
 }
 
-func byProvider(ctx context.Context, tx pgx.Tx, p Period, f *Figures) error {
-	rows, err := tx.Query(ctx, `
-		SELECT pr.name, pr.kind, count(*), sum(i.total)
-		FROM invoices i JOIN providers pr ON pr.id = i.provider_id
-		WHERE i.care_date BETWEEN $1 AND $2
-		GROUP BY pr.id ORDER BY sum(i.total) DESC, pr.name, pr.id`, p.From, p.To)
+// byProvider names the providers of amounts (care's figures by provider
+// id) and orders them, the largest amount first.
+func byProvider(ctx context.Context, tx pgx.Tx, amounts map[int64]Amounts, f *Figures) error {
+	ids := make([]int64, 0, len(amounts))
+	for id := range amounts {
+		ids = append(ids, id)
+	}
+	rows, err := tx.Query(ctx, `SELECT id, name, kind FROM providers WHERE id = ANY($1)`, ids)
 	if err != nil {
 		return fmt.Errorf("programme: by provider: %w", err)
 	}
 	f.Care.ByProvider, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (ProviderAmounts, error) {
 		var a ProviderAmounts
-		err := r.Scan(&a.Name, &a.Kind, &a.Count, &a.Amount)
+		var id int64
+		err := r.Scan(&id, &a.Name, &a.Kind)
+		a.Amounts, a.id = amounts[id], id
 		return a, err
 	})
 	if err != nil {
 		return fmt.Errorf("programme: by provider: %w", err)
 	}
+	slices.SortFunc(f.Care.ByProvider, func(a, b ProviderAmounts) int {
+		return cmp.Or(b.Amount.Cmp(a.Amount), strings.Compare(a.Name, b.Name), cmp.Compare(a.id, b.id))
+	})
 	return nil
 }
 
-// places counts the people followed in the period (FilesActive's files)
-// by the commune on their file.
+// places counts the people followed in the period (the files active: an
+// invoice for care in the period, or an application or decision in it) by
+// the commune on their file; FilesActive is their sum.
 func places(ctx context.Context, tx pgx.Tx, p Period, f *Figures) error {
 	rows, err := tx.Query(ctx, `
 		SELECT coalesce(pt.commune_code, ''), count(*)
-		FROM patients pt
-		WHERE pt.id IN (SELECT patient_id FROM invoices WHERE care_date BETWEEN $1 AND $2
-		                UNION SELECT patient_id FROM rights_events WHERE (created_at AT TIME ZONE 'Europe/Paris')::date BETWEEN $1 AND $2)
+		FROM (SELECT patient_id FROM invoices WHERE care_date BETWEEN $1 AND $2 GROUP BY patient_id
+		      UNION SELECT patient_id FROM rights_events WHERE (created_at AT TIME ZONE 'Europe/Paris')::date BETWEEN $1 AND $2) a
+		JOIN patients pt ON pt.id = a.patient_id
 		GROUP BY 1`, p.From, p.To)
 	if err != nil {
 		return fmt.Errorf("programme: places: %w", err)
@@ -116,6 +129,7 @@ func places(ctx context.Context, tx pgx.Tx, p Period, f *Figures) error {
 			code = UnknownCommune
 		}
 		f.Places.ByCommune[code] = n
+		f.People.FilesActive += n
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("programme: places: %w", err)
@@ -133,13 +147,14 @@ func burnDown(ctx context.Context, tx pgx.Tx, p Period, f *Figures) error {
 		WITH months AS (
 		    SELECT m::date AS m FROM generate_series(make_date($1, 1, 1), $2::date, interval '1 month') AS m),
 		used AS (
-		    SELECT date_trunc('month', CASE WHEN p.status = 'paid' THEN p.paid_on
-		                                    ELSE (b.approved_at AT TIME ZONE 'Europe/Paris')::date END)::date AS m,
-		           sum(p.amount) AS amount
-		    FROM payouts p JOIN payout_batches b ON b.id = p.batch_id
-		    WHERE (p.status = 'approved' AND extract(year FROM b.approved_at AT TIME ZONE 'Europe/Paris') = $1)
-		       OR (p.status = 'paid' AND extract(year FROM p.paid_on) = $1)
-		    GROUP BY 1)
+		    SELECT m, sum(amount) AS amount FROM (
+		        SELECT date_trunc('month', (b.approved_at AT TIME ZONE 'Europe/Paris'))::date AS m, p.amount
+		        FROM payouts p JOIN payout_batches b ON b.id = p.batch_id
+		        WHERE p.status = 'approved' AND extract(year FROM b.approved_at AT TIME ZONE 'Europe/Paris') = $1::int
+		        UNION ALL
+		        SELECT date_trunc('month', p.paid_on)::date, p.amount FROM payouts p
+		        WHERE p.status = 'paid' AND p.paid_on BETWEEN make_date($1::int, 1, 1) AND $2::date) u
+		    GROUP BY m)
 		SELECT to_char(months.m, 'YYYY-MM'), coalesce(used.amount, 0)
 		FROM months LEFT JOIN used USING (m) ORDER BY months.m`, year, calendar.NewDate(year, time.December, 31))
 	if err != nil {

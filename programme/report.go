@@ -193,6 +193,12 @@ func NewStore(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
 func (s *Store) Report(ctx context.Context, p Period) (Report, error) {
 	var out Report
 	err := db.InTxOptions(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		// A period's dates decide each query's plan (a year is half the
+		// invoices): a plan cached for other dates may sort what it should
+		// hash, so each is planned for its own.
+		if _, err := tx.Exec(ctx, `SET LOCAL plan_cache_mode = force_custom_plan`); err != nil {
+			return fmt.Errorf("programme: %w", err)
+		}
 		var err error
 		if out.Current, err = figures(ctx, tx, p); err != nil {
 			return err
@@ -205,7 +211,7 @@ func (s *Store) Report(ctx context.Context, p Period) (Report, error) {
 
 func figures(ctx context.Context, tx pgx.Tx, p Period) (Figures, error) {
 	f := Figures{Period: p}
-	for _, step := range []func(context.Context, pgx.Tx, Period, *Figures) error{people, rightsFigures, care, byProvider, money, burnDown, byMonth, places} {
+	for _, step := range []func(context.Context, pgx.Tx, Period, *Figures) error{people, places, rightsFigures, care, money, burnDown, byMonth} {
 		if err := step(ctx, tx, p, &f); err != nil {
 			return f, err
 		}
@@ -218,11 +224,8 @@ const parisDay = `(%s AT TIME ZONE 'Europe/Paris')::date`
 
 func people(ctx context.Context, tx pgx.Tx, p Period, f *Figures) error {
 	err := tx.QueryRow(ctx, `
-		SELECT (SELECT count(*) FROM patients WHERE `+fmt.Sprintf(parisDay, "created_at")+` BETWEEN $1 AND $2),
-		       (SELECT count(*) FROM (
-		            SELECT patient_id FROM invoices WHERE care_date BETWEEN $1 AND $2
-		            UNION SELECT patient_id FROM rights_events WHERE `+fmt.Sprintf(parisDay, "created_at")+` BETWEEN $1 AND $2) a)`,
-		p.From, p.To).Scan(&f.People.FilesOpened, &f.People.FilesActive)
+		SELECT count(*) FROM patients WHERE `+fmt.Sprintf(parisDay, "created_at")+` BETWEEN $1 AND $2`,
+		p.From, p.To).Scan(&f.People.FilesOpened)
 	if err != nil {
 		return fmt.Errorf("programme: people: %w", err)
 	}
@@ -300,24 +303,27 @@ func care(ctx context.Context, tx pgx.Tx, p Period, f *Figures) error {
 	c := &f.Care
 	c.ByKind, c.ByStatus, c.ByReason = map[string]Amounts{}, map[string]Amounts{}, map[string]Amounts{}
 	rows, err := tx.Query(ctx, `
-		SELECT pr.kind, i.status, coalesce(i.decision_reason, ''), count(*), sum(i.total),
+		SELECT pr.id, pr.kind, i.status, coalesce(i.decision_reason, ''), count(*), sum(i.total),
 		       coalesce(sum(i.cpam_amount), 0), coalesce(sum(i.city_amount), 0)
 		FROM invoices i JOIN providers pr ON pr.id = i.provider_id
 		WHERE i.care_date BETWEEN $1 AND $2
-		GROUP BY 1, 2, 3`, p.From, p.To)
+		GROUP BY 1, 2, 3, 4`, p.From, p.To)
 	if err != nil {
 		return fmt.Errorf("programme: care: %w", err)
 	}
 	defer rows.Close()
 	c.Invoices.Amount = decimal.Zero
 	cpam, city := decimal.Zero, decimal.Zero
+	providers := map[int64]Amounts{}
 	for rows.Next() {
+		var providerID int64
 		var kind, status, reason string
 		var a Amounts
 		var cpamPart, cityPart decimal.Decimal
-		if err := rows.Scan(&kind, &status, &reason, &a.Count, &a.Amount, &cpamPart, &cityPart); err != nil {
+		if err := rows.Scan(&providerID, &kind, &status, &reason, &a.Count, &a.Amount, &cpamPart, &cityPart); err != nil {
 			return fmt.Errorf("programme: care: %w", err)
 		}
+		providers[providerID] = add(providers[providerID], a)
 		c.Invoices = add(c.Invoices, a)
 		c.ByKind[kind] = add(c.ByKind[kind], a)
 		c.ByStatus[status] = add(c.ByStatus[status], a)
@@ -330,7 +336,7 @@ func care(ctx context.Context, tx pgx.Tx, p Period, f *Figures) error {
 		return fmt.Errorf("programme: care: %w", err)
 	}
 	c.ReleasedPct, c.CityPct = share(cpam, cpam.Add(city)), share(city, cpam.Add(city))
-	return nil
+	return byProvider(ctx, tx, providers, f)
 }
 
 func add(a, b Amounts) Amounts {
@@ -352,12 +358,17 @@ func money(ctx context.Context, tx pgx.Tx, p Period, f *Figures) error {
 		return fmt.Errorf("programme: money: %w", err)
 	}
 	// The budget of the period's last year, used as the budget report
-	// counts it: approved in the year and not paid, or paid in the year.
+	// counts it: approved in the year and not paid, or paid in the year
+	// (two disjoint sets, each read by its index: an OR across the join
+	// would read every payout).
 	year := p.To.Year()
 	err = tx.QueryRow(ctx, `
-		SELECT coalesce(sum(p.amount), 0) FROM payouts p JOIN payout_batches b ON b.id = p.batch_id
-		WHERE (p.status = 'approved' AND extract(year FROM b.approved_at AT TIME ZONE 'Europe/Paris') = $1)
-		   OR (p.status = 'paid' AND extract(year FROM p.paid_on) = $1)`, year).Scan(&m.BudgetUsed)
+		SELECT coalesce(sum(amount), 0) FROM (
+		    SELECT p.amount FROM payouts p JOIN payout_batches b ON b.id = p.batch_id
+		    WHERE p.status = 'approved' AND extract(year FROM b.approved_at AT TIME ZONE 'Europe/Paris') = $1::int
+		    UNION ALL
+		    SELECT p.amount FROM payouts p JOIN payout_batches b ON b.id = p.batch_id
+		    WHERE p.status = 'paid' AND p.paid_on BETWEEN make_date($1::int, 1, 1) AND make_date($1::int, 12, 31)) used`, year).Scan(&m.BudgetUsed)
 	if err != nil {
 		return fmt.Errorf("programme: budget: %w", err)
 	}

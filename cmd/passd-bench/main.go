@@ -8,6 +8,8 @@
 //   - sweep: the deadline and release jobs through passd against one SQL
 //     statement doing the same on an identical copy, with passd's peak RSS;
 //   - sepa: the SEPA file of a payout batch, its time and passd's peak RSS;
+//   - report: the programme's yearly report (GET /reports/programme) on
+//     two years of files and invoices;
 //   - gobench: the Go benchmarks of the repository.
 //
 // A missed target is reported, not failed; an error (a request refused, a
@@ -34,7 +36,7 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-var allPhases = []string{"submit", "sweep", "sepa", "gobench"}
+var allPhases = []string{"submit", "sweep", "sepa", "report", "gobench"}
 
 // allSweepCases are the sweep benchmark's cases: the deadline job and the
 // release job on a backlog (half the invoices past their deadline), and
@@ -58,6 +60,7 @@ type options struct {
 	submitDuration                                        time.Duration
 	patients, sweepInvoices, releasePatients, repeat      int
 	dayInvoices, dayDecisions                             int
+	reportPatients, reportInvoices, reportRuns            int
 	pgSettings                                            string
 }
 
@@ -84,6 +87,9 @@ func parseFlags(args []string) (options, error) {
 	fs.IntVar(&o.dayInvoices, "day-invoices", 1_000_000, "sweep release-day: pending invoices seeded, two per patient, all within their deadline")
 	fs.IntVar(&o.dayDecisions, "day-decisions", 1000, "sweep release-day: patients whose rights were opened since the last run")
 	cases := fs.String("sweep-cases", strings.Join(allSweepCases, ","), "sweep: the cases measured: "+strings.Join(allSweepCases, ","))
+	fs.IntVar(&o.reportPatients, "report-patients", 100_000, "report: patient files seeded")
+	fs.IntVar(&o.reportInvoices, "report-invoices", 1_000_000, "report: invoices seeded, over the report's year and the year before")
+	fs.IntVar(&o.reportRuns, "report-runs", 5, "report: answers timed after the first")
 	sepa := fs.String("sepa-payouts", "1000,10000", "sepa: payouts per batch, one run each")
 	pkgs := fs.String("go-bench", "./...", "gobench: packages whose benchmarks run")
 	if err := fs.Parse(args); err != nil {
@@ -116,8 +122,8 @@ func parseFlags(args []string) (options, error) {
 	}
 	o.pkgs = strings.Fields(*pkgs)
 	if o.submitDuration < time.Second || o.patients < 1 || o.sweepInvoices < 2 || o.releasePatients < 0 || o.repeat < 1 ||
-		o.dayInvoices < 2 || o.dayDecisions < 1 {
-		return o, errors.New("--submit-duration must be at least 1s, --patients, --repeat and --day-decisions at least 1, --sweep-invoices and --day-invoices at least 2")
+		o.dayInvoices < 2 || o.dayDecisions < 1 || o.reportPatients < 1 || o.reportInvoices < o.reportPatients || o.reportRuns < 1 {
+		return o, errors.New("--submit-duration must be at least 1s, --patients, --repeat, --day-decisions, --report-patients and --report-runs at least 1, --sweep-invoices and --day-invoices at least 2, --report-invoices at least --report-patients")
 	}
 	return o, nil
 }
@@ -195,6 +201,7 @@ func run(ctx context.Context, args []string) error {
 	r := &Results{Settings: Settings{Phases: o.phases, Clients: o.clients, Repeat: o.repeat, SubmitDurationS: o.submitDuration.Seconds(),
 		Patients: o.patients, SweepInvoices: o.sweepInvoices, ReleasePatients: o.releasePatients, SweepCases: o.sweepCases,
 		DayInvoices: o.dayInvoices, DayDecisions: o.dayDecisions, SEPAPayouts: o.sepaPayouts,
+		ReportPatients: o.reportPatients, ReportInvoices: o.reportInvoices, ReportRuns: o.reportRuns,
 		PGSettings: o.pgSettings}}
 	r.Machine = machine(ctx, o.serverURL, o.repo)
 	fail := func(err error) {
@@ -227,6 +234,10 @@ func run(ctx context.Context, args []string) error {
 				r.SEPA = append(r.SEPA, row)
 				fail(err)
 			}
+		case "report":
+			row, err := reportPhase(ctx, e, o.reportPatients, o.reportInvoices, o.reportRuns)
+			r.Report = append(r.Report, row)
+			fail(err)
 		case "gobench":
 			e.Progress("gobench: go test -run '^$' -bench . -benchmem %s", strings.Join(o.pkgs, " "))
 			benches, err := goBenchPhase(ctx, e, o.repo, o.serverURL, o.pkgs)

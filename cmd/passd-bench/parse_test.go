@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -98,6 +99,10 @@ func TestFlagsParseListsAndRefuseUnknownPhases(t *testing.T) {
 	if strings.Join(o.phases, ",") != "submit,gobench" || len(o.clients) != 3 || o.clients[2] != 32 || o.submitDuration.Seconds() != 3 {
 		t.Fatalf("options = %+v", o)
 	}
+	// The report's world is the by default.
+	if o.reportPatients != 100_000 || o.reportInvoices != 1_000_000 || o.reportRuns != 5 || !slices.Equal(o.phases, []string{"submit", "gobench"}) {
+		t.Fatalf("report options = %+v", o)
+	}
 	// Every sweep case by default, each with its world.
 	cases := o.sweepCasesToRun()
 	if len(cases) != len(allSweepCases) || cases[2].Name != "release-day" || cases[2].Job != "release" ||
@@ -111,6 +116,9 @@ func TestFlagsParseListsAndRefuseUnknownPhases(t *testing.T) {
 		{"--server-url", "u", "--submit-duration", "10ms"},
 		{"--server-url", "u", "--sweep-cases", "release,release-night"},
 		{"--server-url", "u", "--day-decisions", "0"},
+		{"--server-url", "u", "--report-patients", "0"},
+		{"--server-url", "u", "--report-patients", "10", "--report-invoices", "9"},
+		{"--server-url", "u", "--report-runs", "0"},
 	} {
 		if _, err := parseFlags(bad); err == nil {
 			t.Errorf("parseFlags(%q) gave no error", bad)

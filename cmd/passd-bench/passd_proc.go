@@ -77,6 +77,35 @@ func (e *env) startPassd(ctx context.Context, name, dbURL string) (*passdProc, e
 	return p, nil
 }
 
+// startQuietPassd starts passd on dbURL while holding the advisory locks
+// of every job but reminders (the last of its start-up catch-up), so that
+// no job changes the seeded data; it returns once the catch-up is over,
+// with the connection holding the locks.
+func (e *env) startQuietPassd(ctx context.Context, name, dbURL string) (*passdProc, *pgx.Conn, error) {
+	locks, err := pgx.Connect(ctx, dbURL)
+	if err != nil {
+		return nil, nil, fmt.Errorf("connect: %w", err)
+	}
+	for _, job := range jobNames[:len(jobNames)-1] {
+		var ok bool
+		if err := locks.QueryRow(ctx, `SELECT pg_try_advisory_lock(hashtextextended('passd.job.' || $1, 0))`, job).Scan(&ok); err != nil || !ok {
+			locks.Close(context.WithoutCancel(ctx))
+			return nil, nil, fmt.Errorf("hold job %s's lock: %v (taken: %v)", job, err, ok)
+		}
+	}
+	p, err := e.startPassd(ctx, name, dbURL)
+	if err != nil {
+		locks.Close(context.WithoutCancel(ctx))
+		return nil, nil, err
+	}
+	if err := waitStartupRuns(ctx, dbURL, jobNames[len(jobNames)-1:], 10*time.Minute); err != nil {
+		p.kill()
+		locks.Close(context.WithoutCancel(ctx))
+		return nil, nil, err
+	}
+	return p, locks, nil
+}
+
 func freeAddr() (string, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

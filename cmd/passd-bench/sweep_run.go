@@ -185,26 +185,12 @@ type jobRun struct {
 // finished run then says the catch-up is over. The reminders it wrote are
 // deleted, so that both copies differ only in job_runs.
 func passdSweep(ctx context.Context, e *env, job, dbURL, adminToken string) (jobRun, int64, error) {
-	locks, err := pgx.Connect(ctx, dbURL)
+	p, locks, err := e.startQuietPassd(ctx, "sweep-"+job, dbURL)
 	if err != nil {
-		return jobRun{}, 0, fmt.Errorf("connect: %w", err)
+		return jobRun{}, 0, err
 	}
 	defer locks.Close(context.WithoutCancel(ctx))
-	held := jobNames[:len(jobNames)-1]
-	for _, name := range held {
-		var ok bool
-		if err := locks.QueryRow(ctx, `SELECT pg_try_advisory_lock(hashtextextended('passd.job.' || $1, 0))`, name).Scan(&ok); err != nil || !ok {
-			return jobRun{}, 0, fmt.Errorf("hold job %s's lock: %v (taken: %v)", name, err, ok)
-		}
-	}
-	p, err := e.startPassd(ctx, "sweep-"+job, dbURL)
-	if err != nil {
-		return jobRun{}, 0, err
-	}
 	defer p.kill()
-	if err := waitStartupRuns(ctx, dbURL, jobNames[len(jobNames)-1:], 10*time.Minute); err != nil {
-		return jobRun{}, 0, err
-	}
 	if _, err := locks.Exec(ctx, `DELETE FROM reminders`); err != nil {
 		return jobRun{}, 0, fmt.Errorf("delete the start-up reminders: %w", err)
 	}
