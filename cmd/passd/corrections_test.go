@@ -209,17 +209,26 @@ func TestLateRightsRecoverWhatTheCityPaid(t *testing.T) {
 // opening is corrected into a refusal: the city refunds the CPAM, and owes
 // the provider only what it has not received (the provider keeps the
 // CPAM's payment, the city pays it instead).
+// paidByTheCPAM opens PUMa rights on a new file, has a GP of that RPPS
+// bill it a 30.00 consultation, and the CPAM pay its 21.00 share: the
+// file, the invoice and the claim.
+func (h *harness) paidByTheCPAM(t *testing.T, rpps string) (p patientFixture, invoiceID, claimID string) {
+	t.Helper()
+	gp := h.newProvider(t, "Dr "+rpps, "general_practitioner", rpps)
+	p = h.newPatient(t, "Paye"+rpps)
+	h.openRights(t, p, "puma", "2026-05-01")
+	invoiceID = str(t, h.submit(t, gp, p, "P-"+rpps, "2026-06-01", line{"G", "30.00", 1}), "id")
+	h.runJob(t, "release")
+	batch := str(t, h.mustDo(t, http.StatusCreated, "POST", "/api/v1/claim-batches", h.referent, ""), "id")
+	claimID = str(t, items(t, h.mustDo(t, http.StatusOK, "GET", "/api/v1/claims?batch_id="+batch, h.referent, ""))[0], "id")
+	h.importReturn(t, batch, returnJSON(t, []string{claimID, "paid", "21.00", "2026-06-12"}))
+	return p, invoiceID, claimID
+}
+
 func TestCorrectionRefundsWhatTheCPAMPaid(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
-	gp := h.newProvider(t, "Dr Rembourse", "general_practitioner", "10000000024")
-	p := h.newPatient(t, "Paye")
-	h.openRights(t, p, "puma", "2026-05-01")
-	inv := str(t, h.submit(t, gp, p, "P-1", "2026-06-01", line{"G", "30.00", 1}), "id")
-	h.runJob(t, "release")
-	batch := str(t, h.mustDo(t, http.StatusCreated, "POST", "/api/v1/claim-batches", h.referent, ""), "id")
-	claimID := str(t, items(t, h.mustDo(t, http.StatusOK, "GET", "/api/v1/claims?batch_id="+batch, h.referent, ""))[0], "id")
-	h.importReturn(t, batch, returnJSON(t, []string{claimID, "paid", "21.00", "2026-06-12"}))
+	p, inv, claimID := h.paidByTheCPAM(t, "10000000024")
 
 	if status, body := h.correct(t, p, latestDecision(t, h, p), map[string]any{"decision": "refused", "reason": "ressources",
 		"correction_reason": "droits ouverts par erreur"}); status != http.StatusOK {
@@ -240,14 +249,7 @@ func TestCorrectionRefundsWhatTheCPAMPaid(t *testing.T) {
 func TestCorrectionBackAndForthAfterTheCPAMPaid(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
-	gp := h.newProvider(t, "Dr Allerretour", "general_practitioner", "10000000025")
-	p := h.newPatient(t, "Retour")
-	h.openRights(t, p, "puma", "2026-05-01")
-	inv := str(t, h.submit(t, gp, p, "P-2", "2026-06-01", line{"G", "30.00", 1}), "id")
-	h.runJob(t, "release")
-	batch := str(t, h.mustDo(t, http.StatusCreated, "POST", "/api/v1/claim-batches", h.referent, ""), "id")
-	claimID := str(t, items(t, h.mustDo(t, http.StatusOK, "GET", "/api/v1/claims?batch_id="+batch, h.referent, ""))[0], "id")
-	h.importReturn(t, batch, returnJSON(t, []string{claimID, "paid", "21.00", "2026-06-12"}))
+	p, inv, _ := h.paidByTheCPAM(t, "10000000025")
 	if status, body := h.correct(t, p, latestDecision(t, h, p), map[string]any{"decision": "refused", "reason": "ressources",
 		"correction_reason": "droits ouverts par erreur"}); status != http.StatusOK {
 		t.Fatalf("correction to a refusal: %d %v", status, body)
