@@ -539,15 +539,42 @@ type InvoiceFilter struct {
 	Status     InvoiceStatus
 	ProviderID int64 // 0: all providers
 	Flagged    bool  // only pending invoices waiting for the coordinator's review
+	// CareFrom and CareTo bound the care date (zero: unbounded).
+	CareFrom, CareTo calendar.Date
+}
+
+// invoiceFilterSQL is the WHERE of InvoiceFilter, its values $1 to $6.
+const invoiceFilterSQL = `($1 = '' OR i.status = $1) AND ($2::bigint = 0 OR i.provider_id = $2)
+		  AND (NOT $3 OR (i.review_status = 'flagged' AND i.status = 'pending'))
+		  AND ($4::date IS NULL OR i.care_date >= $4) AND ($5::date IS NULL OR i.care_date <= $5)`
+
+func (f InvoiceFilter) args() []any {
+	var from, to *calendar.Date
+	if !f.CareFrom.IsZero() {
+		from = &f.CareFrom
+	}
+	if !f.CareTo.IsZero() {
+		to = &f.CareTo
+	}
+	return []any{f.Status, f.ProviderID, f.Flagged, from, to}
+}
+
+// CountInvoices is how many invoices f matches, for a list that says it.
+func (s *Store) CountInvoices(ctx context.Context, f InvoiceFilter) (int64, error) {
+	var n int64
+	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM invoices i WHERE `+invoiceFilterSQL, f.args()...).Scan(&n)
+	if err != nil {
+		return 0, db.Translate(fmt.Errorf("billing: count invoices: %w", err))
+	}
+	return n, nil
 }
 
 // Invoices lists invoices with their lines, newest first.
 func (s *Store) Invoices(ctx context.Context, f InvoiceFilter, page db.PageRequest) ([]Invoice, error) {
 	rows, err := s.pool.Query(ctx, `SELECT `+invoiceColumns+`
 		FROM invoices i JOIN patients p ON p.id = i.patient_id
-		WHERE ($1 = '' OR i.status = $1) AND ($2::bigint = 0 OR i.provider_id = $2) AND ($3::bigint = 0 OR i.id < $3)
-		  AND (NOT $5 OR (i.review_status = 'flagged' AND i.status = 'pending'))
-		ORDER BY i.id DESC LIMIT $4`, f.Status, f.ProviderID, page.Before, page.Limit+1, f.Flagged)
+		WHERE `+invoiceFilterSQL+` AND ($6::bigint = 0 OR i.id < $6)
+		ORDER BY i.id DESC LIMIT $7`, append(f.args(), page.Before, page.Limit+1)...)
 	if err != nil {
 		return nil, db.Translate(fmt.Errorf("billing: list invoices: %w", err))
 	}

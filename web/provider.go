@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"html/template"
 	"io"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -32,14 +34,66 @@ type invoiceRow struct {
 type invoiceListPage struct {
 	Rows       []invoiceRow
 	NextCursor string
+	// The filters as typed (they live in the query string: no identity
+	// is among them), the choices of status, how many invoices match, and
+	// the query string that keeps the filters on the next page.
+	Status, From, To, FilterErr string
+	Statuses                    []choice
+	Matching                    int64
+	Filtered                    bool
+	Query                       template.URL
+}
+
+// readInvoiceFilter reads the list's filters (?statut=, ?du=, ?au=, care
+// dates YYYY-MM-DD); a value that reads as none is a French message, and
+// the list shows everything it would otherwise.
+func readInvoiceFilter(c echo.Context, out *invoiceListPage) billing.InvoiceFilter {
+	out.Status, out.From, out.To = c.QueryParam("statut"), c.QueryParam("du"), c.QueryParam("au")
+	var f billing.InvoiceFilter
+	if slices.Contains(billing.Statuses, billing.InvoiceStatus(out.Status)) {
+		f.Status = billing.InvoiceStatus(out.Status)
+	} else if out.Status != "" {
+		out.FilterErr, out.Status = "Ce statut n'existe pas : toutes les factures sont montrées.", ""
+	}
+	for _, d := range []struct {
+		raw string
+		dst *calendar.Date
+	}{{out.From, &f.CareFrom}, {out.To, &f.CareTo}} {
+		if d.raw == "" {
+			continue
+		}
+		day, err := calendar.Parse(d.raw)
+		if err != nil {
+			out.FilterErr = "Indiquez les dates de soins au format jj/mm/aaaa."
+			continue
+		}
+		*d.dst = day
+	}
+	for _, st := range billing.Statuses {
+		out.Statuses = append(out.Statuses, choice{Value: string(st), Label: st.Label(), Selected: string(st) == out.Status})
+	}
+	q := url.Values{}
+	for k, v := range map[string]string{"statut": out.Status, "du": out.From, "au": out.To} {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	out.Filtered, out.Query = len(q) > 0, template.URL(q.Encode())
+	return f
 }
 
 func (s *Server) invoiceList(c echo.Context) error {
 	p, _ := principal(c)
+	var out invoiceListPage
+	filter := readInvoiceFilter(c, &out)
+	filter.ProviderID = p.ProviderID
 	invoices, err := readPage(c, func(ctx context.Context, page db.PageRequest) ([]billing.Invoice, error) {
-		return s.billing.Invoices(ctx, billing.InvoiceFilter{ProviderID: p.ProviderID}, page)
+		return s.billing.Invoices(ctx, filter, page)
 	}, func(inv billing.Invoice) int64 { return inv.ID }, asRead)
 	if err != nil {
+		return err
+	}
+	if out.Matching, err = s.billing.CountInvoices(c.Request().Context(), filter); err != nil {
 		return err
 	}
 	ids := make([]int64, len(invoices.Items))
@@ -50,7 +104,7 @@ func (s *Server) invoiceList(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := invoiceListPage{NextCursor: invoices.NextCursor}
+	out.NextCursor = invoices.NextCursor
 	for _, inv := range invoices.Items {
 		out.Rows = append(out.Rows, invoiceRow{Invoice: inv, Badge: InvoiceBadge(inv, settled[inv.ID])})
 	}

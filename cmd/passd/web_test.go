@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -600,4 +601,40 @@ func TestWebGlossaryExplainsTheWordsOfTheTrade(t *testing.T) {
 	b := mustSignIn(t, h, h.finance)
 	wantContains(t, "the finance dashboard", b.page(t, http.StatusOK, "/finances"), `<a href="/aide/glossaire">Glossaire`,
 		`<a href="/aide/glossaire#regie">régie</a>`, `<p class="lead">`)
+}
+
+// TestWebInvoiceListFiltersCountsAndPages: the provider's list filters by
+// status and care period from the query string, says how many invoices
+// match, and pages through them keeping the filters.
+func TestWebInvoiceListFiltersCountsAndPages(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	pr := h.newProvider(t, "Cabinet Liste", "general_practitioner", "10000000008")
+	p := h.newPatient(t, "Liste")
+	for i, on := range []string{"2026-05-02", "2026-05-20", "2026-06-01"} {
+		h.submit(t, pr, p, "L-"+strconv.Itoa(i+1), on)
+	}
+	withdrawn := str(t, h.submit(t, pr, p, "L-4", "2026-06-02"), "id")
+	h.mustDo(t, http.StatusOK, "POST", "/api/v1/invoices/"+withdrawn+"/cancel", pr.token, "")
+	b := mustSignIn(t, h, pr.token)
+
+	page := htmlText(b.page(t, http.StatusOK, "/effecteur/factures?statut=pending&du=2026-05-01&au=2026-05-31"))
+	wantContains(t, "the filtered list", page, "2 factures correspondant aux filtres", ">L-1</a>", ">L-2</a>",
+		`<option value="pending" selected>`, `value="2026-05-01"`)
+	for _, ref := range []string{">L-3</a>", ">L-4</a>"} {
+		if strings.Contains(page, ref) {
+			t.Errorf("the filtered list shows %s", ref)
+		}
+	}
+	wantContains(t, "the cancelled", htmlText(b.page(t, http.StatusOK, "/effecteur/factures?statut=cancelled")), "1 facture correspondant", ">L-4</a>")
+	// A page of one, then the next: the filters go along.
+	first := htmlText(b.page(t, http.StatusOK, "/effecteur/factures?statut=pending&limit=1"))
+	next := regexp.MustCompile(`href="(/effecteur/factures\?cursor=[^"]+)"`).FindStringSubmatch(first)
+	if next == nil || !strings.Contains(next[1], "statut=pending") {
+		t.Fatalf("the next page's link keeps no filter: %v", next)
+	}
+	if second := htmlText(b.page(t, http.StatusOK, next[1])); !strings.Contains(second, ">L-2</a>") || strings.Contains(second, ">L-3</a>") {
+		t.Errorf("the second page of pending invoices:\n%s", second)
+	}
+	wantContains(t, "a status that is none", htmlText(b.page(t, http.StatusOK, "/effecteur/factures?statut=bidon")), "Ce statut n'existe pas", "4 factures.")
 }
