@@ -154,6 +154,9 @@ func (s *Store) CreatePatient(ctx context.Context, actor audit.Actor, np NewPati
 		if err != nil {
 			return fmt.Errorf("claims: insert patient: %w", err)
 		}
+		if err := writeTerms(ctx, tx, []int64{id}, [][]int32{si.terms}); err != nil {
+			return err
+		}
 		p.LastName, p.FirstName, p.BirthDate, p.NIR = np.LastName, np.FirstName, np.BirthDate, normalizeNIR(np.NIR)
 		// The audit row names the file, never the identity: the log is
 		// read by more people than the file itself.
