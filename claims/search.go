@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"regexp"
 	"slices"
 	"strconv"
@@ -267,46 +268,106 @@ func (s *Store) searchIDs(ctx context.Context, limit int, sql string, args ...an
 	return ids, false, nil
 }
 
-// searchIdentity finds the files holding every term of q, newest first,
-// opens each candidate's names or birth date and keeps those that match,
-// until it has one more than limit.
+// searchBatch is how many files holding its rarest term searchIdentity
+// reads at a time (Store.searchBatch, which tests make smaller, defaults
+// to it).
+const searchBatch = 200
+
+// searchIdentity finds the files holding every term of q, newest first, a
+// batch at a time, opens each candidate's names or birth date and keeps
+// those that match, until it has one more than limit. The index is walked
+// from its rarest term (an index-only scan, in id order, that stops with
+// the batch), and the batch is narrowed to the files holding the other
+// terms too: a search reads about as many rows as it shows, rather than
+// every file that shares a trigram with it.
 func (s *Store) searchIdentity(ctx context.Context, q Search, limit int) ([]int64, bool, error) {
-	terms := s.queryTerms(q)
-	rows, err := s.pool.Query(ctx, `
-		SELECT p.id, p.identity_pending, coalesce(p.last_name_enc, ''), coalesce(p.first_name_enc, ''), coalesce(p.birth_date_enc, '')
-		FROM (SELECT patient_id FROM patient_search_terms WHERE term = ANY($1) GROUP BY patient_id HAVING count(*) = $2) c
-		JOIN patients p ON p.id = c.patient_id
-		ORDER BY p.id DESC`, terms, len(terms))
-	if err != nil {
-		return nil, false, fmt.Errorf("claims: search: %w", err)
+	terms, err := s.rarestFirst(ctx, s.queryTerms(q))
+	if err != nil || len(terms) == 0 {
+		return nil, false, err
 	}
-	defer rows.Close()
 	var ids []int64
-	for rows.Next() {
-		var p Patient
-		var si sealedIdentity
-		if err := rows.Scan(&p.ID, &si.pending, &si.lastName, &si.firstName, &si.birthDate); err != nil {
+	before := int64(math.MaxInt64)
+	for {
+		rows, err := s.pool.Query(ctx, `
+			SELECT patient_id FROM patient_search_terms WHERE term = $1 AND patient_id < $2
+			ORDER BY patient_id DESC LIMIT $3`, terms[0], before, s.searchBatch)
+		if err != nil {
 			return nil, false, fmt.Errorf("claims: search: %w", err)
 		}
+		batch, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+		if err != nil {
+			return nil, false, fmt.Errorf("claims: search: %w", err)
+		}
+		matched, err := s.confirm(ctx, q, batch, terms[1:])
+		if err != nil {
+			return nil, false, err
+		}
+		if ids = append(ids, matched...); len(ids) > limit {
+			return ids[:limit], true, nil
+		}
+		if len(batch) < s.searchBatch {
+			return ids, false, nil
+		}
+		before = batch[len(batch)-1]
+	}
+}
+
+// rarestFirst orders terms by how many files hold each, counted up to one
+// batch: past that, any of them fills the walk's first batch, and the cap
+// keeps the count of a common trigram cheap.
+func (s *Store) rarestFirst(ctx context.Context, terms []int32) ([]int32, error) {
+	if len(terms) < 2 {
+		return terms, nil
+	}
+	rows, err := s.pool.Query(ctx, `
+		SELECT r.term FROM unnest($1::integer[]) AS r (term)
+		ORDER BY (SELECT count(*) FROM (SELECT FROM patient_search_terms u WHERE u.term = r.term LIMIT $2) c), r.term`, terms, s.searchBatch)
+	if err != nil {
+		return nil, fmt.Errorf("claims: search: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowTo[int32])
+	if err != nil {
+		return nil, fmt.Errorf("claims: search: %w", err)
+	}
+	return out, nil
+}
+
+// confirm keeps, of the files of batch, those holding every term of
+// rest, then opens their names or birth date (only what q needs) and
+// returns those that match q, newest first.
+func (s *Store) confirm(ctx context.Context, q Search, batch []int64, rest []int32) ([]int64, error) {
+	if len(batch) == 0 {
+		return nil, nil
+	}
+	rows, err := s.pool.Query(ctx, `
+		SELECT id, identity_pending, coalesce(last_name_enc, ''), coalesce(first_name_enc, ''), coalesce(birth_date_enc, '')
+		FROM patients p WHERE id = ANY($1)
+		  AND (SELECT count(*) FROM patient_search_terms u WHERE u.patient_id = p.id AND u.term = ANY($2)) = cardinality($2::integer[])
+		ORDER BY id DESC`, batch, rest)
+	if err != nil {
+		return nil, fmt.Errorf("claims: search: %w", err)
+	}
+	var ids []int64
+	var p Patient
+	var si sealedIdentity
+	_, err = pgx.ForEachRow(rows, []any{&p.ID, &si.pending, &si.lastName, &si.firstName, &si.birthDate}, func() error {
 		if q.BirthDate.IsZero() {
 			si.birthDate = "" // only what the match needs is opened
 		} else {
 			si.lastName, si.firstName = "", ""
 		}
 		if err := s.openIdentity(&p, si); err != nil {
-			return nil, false, err
+			return err
 		}
-		if !q.matches(p) {
-			continue
+		if q.matches(p) {
+			ids = append(ids, p.ID)
 		}
-		if ids = append(ids, p.ID); len(ids) > limit {
-			return ids[:limit], true, nil
-		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("claims: search: %w", err)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, false, fmt.Errorf("claims: search: %w", err)
-	}
-	return ids, false, nil
+	return ids, nil
 }
 
 // lastInvoiceColumn is the care date of a file's last invoice that was not

@@ -169,8 +169,19 @@ func TestSearchFindsFilesByPartOfANameBirthDateFileNumberOrNIR(t *testing.T) {
 		t.Errorf("%d reads of Louis logged (%v), want 3: one per search that returned the file", logged, err)
 	}
 
+	// Read a candidate at a time, the walk finds the same files.
+	f.store.searchBatch = 1
+	f.wantFound(t, "éloïse", "Eloise", "Martin")
+	f.wantFound(t, "heloise", "Martin")
+	f.wantFound(t, "17/05/1990", "Eloise", "De La Fontaine")
+	res, more, err := f.store.SearchPatients(context.Background(), f.coord, Search{Name: []string{"loi"}}, 1)
+	if err != nil || len(res) != 1 || !more || res[0].ID != f.ids["Martin"] {
+		t.Errorf("a name search past its limit: %+v, more %v, %v; want Martin and more", res, more, err)
+	}
+	f.store.searchBatch = searchBatch
+
 	// Past the limit, more says so.
-	res, more, err := f.store.SearchPatients(context.Background(), f.coord, Search{FileNumber: "PASS"}, 3)
+	res, more, err = f.store.SearchPatients(context.Background(), f.coord, Search{FileNumber: "PASS"}, 3)
 	if err != nil || len(res) != 3 || !more || res[0].ID != f.ids["Louis"] {
 		t.Errorf("a search past its limit: %d files, more %v, %v; want 3 newest first and more", len(res), more, err)
 	}

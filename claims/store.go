@@ -31,8 +31,10 @@ type Store struct {
 	// identityBatch is how many files a transaction of SealPending or
 	// RotateKeys takes.
 	identityBatch int
-	policy        func(context.Context) (RightsPolicy, error)
-	redecide      Redecider
+	// searchBatch is how many candidates a search reads at a time.
+	searchBatch int
+	policy      func(context.Context) (RightsPolicy, error)
+	redecide    Redecider
 }
 
 // Option configures a Store.
@@ -51,7 +53,7 @@ func NewStore(pool *pgxpool.Pool, keys *keyring.Ring, now func() time.Time, opts
 	if now == nil {
 		now = time.Now
 	}
-	s := &Store{pool: pool, keys: keys, now: now, identityBatch: identityBatch,
+	s := &Store{pool: pool, keys: keys, now: now, identityBatch: identityBatch, searchBatch: searchBatch,
 		policy: func(context.Context) (RightsPolicy, error) {
 			return RightsPolicy{AMELookbackDays: rights.DefaultAMELookbackDays}, nil
 		}}
