@@ -223,9 +223,9 @@ func (s *Store) decisions(ctx context.Context, patientID int64) ([]Decision, err
 	return out, nil
 }
 
-// PatientFilter narrows a list of files. There is no search by name:
-// files are found by file number (and the NIR, through its hash, when a
-// file is opened).
+// PatientFilter narrows a list of files (GET /patients): by file number
+// or NIR (through its hash), never by name; the coordinator's search by
+// name or birth date is SearchPatients.
 type PatientFilter struct {
 	RightsStatus rights.Status
 	FileNumber   string
