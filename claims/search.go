@@ -423,18 +423,28 @@ type FileRow struct {
 
 // Files lists files newest first, those whose rights are status when it
 // is not empty: up to page.Limit+1 rows, the extra one only telling that
-// another page exists; total is how many files the filter matches.
+// another page exists; total is how many files the filter matches. The
+// conditions are written only when set, so that each query is a walk of an
+// index (the primary key, or rights_status's) rather than a scan.
 func (s *Store) Files(ctx context.Context, status rights.Status, page db.PageRequest) (list []FileRow, total int64, err error) {
-	err = s.pool.QueryRow(ctx, `SELECT count(*) FROM patients WHERE $1 = '' OR rights_status = $1`, status).Scan(&total)
-	if err != nil {
+	where, args := "true", []any{}
+	if status != "" {
+		args = append(args, status)
+		where = "rights_status = $1"
+	}
+	if err = s.pool.QueryRow(ctx, `SELECT count(*) FROM patients WHERE `+where, args...).Scan(&total); err != nil {
 		return nil, 0, db.Translate(fmt.Errorf("claims: files: %w", err))
 	}
+	if page.Before != 0 {
+		args = append(args, page.Before)
+		where += fmt.Sprintf(" AND id < $%d", len(args))
+	}
+	args = append(args, page.Limit+1)
 	rows, err := s.pool.Query(ctx, `
 		SELECT id, file_number, rights_status, created_at, `+lastInvoiceColumn+`
-		FROM (SELECT id, file_number, rights_status, created_at FROM patients
-		      WHERE ($1 = '' OR rights_status = $1) AND ($2::bigint = 0 OR id < $2)
-		      ORDER BY id DESC LIMIT $3) page
-		ORDER BY id DESC`, status, page.Before, page.Limit+1)
+		FROM (SELECT id, file_number, rights_status, created_at FROM patients WHERE `+where+`
+		      ORDER BY id DESC LIMIT $`+fmt.Sprint(len(args))+`) page
+		ORDER BY id DESC`, args...)
 	if err != nil {
 		return nil, 0, db.Translate(fmt.Errorf("claims: files: %w", err))
 	}

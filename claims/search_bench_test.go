@@ -1,6 +1,7 @@
 package claims
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math/rand/v2"
@@ -12,8 +13,10 @@ import (
 
 	"passd/audit"
 	"passd/calendar"
+	"passd/db"
 	"passd/db/dbtest"
 	"passd/keyring/keyringtest"
+	"passd/rights"
 )
 
 // benchFiles is how many files the search benchmark searches: the issue's
@@ -136,6 +139,30 @@ func BenchmarkSearchPatients(b *testing.B) {
 				b.Fatalf("%q found nothing", tc.q)
 			}
 			b.ReportMetric(float64(found), "files/op")
+		})
+	}
+	benchFileList(b, s, owner)
+}
+
+// benchFileList is the work list's first page over the same files, with
+// its count, unfiltered and filtered by rights.
+func benchFileList(b *testing.B, s *Store, owner *pgxpool.Pool) {
+	ctx := context.Background()
+	if _, err := s.pool.Exec(ctx, `UPDATE patients SET rights_status = 'requested', rights_regime = 'ame', rights_filed_on = '2026-01-02'
+		WHERE id % 10 = 0`); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := owner.Exec(ctx, `VACUUM ANALYZE patients`); err != nil { // as autovacuum would
+		b.Fatal(err)
+	}
+	for _, status := range []rights.Status{"", rights.Requested} {
+		b.Run("list_"+string(cmp.Or(status, "all")), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if list, total, err := s.Files(ctx, status, db.PageRequest{Limit: 50}); err != nil || len(list) != 51 || total == 0 {
+					b.Fatalf("%d files of %d: %v", len(list), total, err)
+				}
+			}
 		})
 	}
 }

@@ -36,6 +36,7 @@ CREATE INDEX patients_file_number_trgm_idx ON patients USING gin (file_number gi
 CREATE INDEX invoices_patient_care_idx ON invoices (patient_id, care_date);
 
 -- +goose Down
+-- pg_trgm stays: it holds no data, and it may have been there before.
 DROP INDEX invoices_patient_care_idx;
 DROP INDEX patients_file_number_trgm_idx;
 DROP INDEX patients_search_pending_idx;
