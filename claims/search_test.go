@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -299,4 +302,46 @@ func TestFilesListsNewestFirstByRightsWithoutIdentity(t *testing.T) {
 	if err := pool.QueryRow(ctx, `SELECT count(*) FROM patient_access_log`).Scan(&after); err != nil || after != reads {
 		t.Errorf("the list logged %d reads of identity (%v), want none: it shows none", after-reads, err)
 	}
+}
+
+// FuzzParseSearch: whatever is typed, ParseSearch names one kind of search
+// or refuses with the field, and what it keeps is what the index holds.
+func FuzzParseSearch(f *testing.F) {
+	for _, seed := range []string{"éloïse", "LOÏ", "17/05/1990", "1990-05-17", "290049935012309", "PASS-2026-0000", "42", "<é> et",
+		"E\u0301lodie", "Œdipe", "\u202eevil", "%_\\", strings.Repeat("a", 80)} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, typed string) {
+		q, err := ParseSearch(typed)
+		if err != nil {
+			if fe, ok := fault.As(err); !ok || fe.Field != "q" {
+				t.Fatalf("ParseSearch(%q): %v, want an error naming q", typed, err)
+			}
+			return
+		}
+		kinds := 0
+		for _, set := range []bool{q.Name != nil, !q.BirthDate.IsZero(), q.FileNumber != "", q.NIR != ""} {
+			if set {
+				kinds++
+			}
+		}
+		if kinds != 1 {
+			t.Fatalf("ParseSearch(%q) = %+v: %d kinds of search, want 1", typed, q, kinds)
+		}
+		long := false
+		for _, w := range q.Name {
+			long = long || utf8.RuneCountInString(w) >= MinSearchLength
+			for _, r := range w {
+				if !unicode.IsLetter(r) || unicode.ToLower(r) != r {
+					t.Fatalf("ParseSearch(%q): word %q holds %q", typed, w, r)
+				}
+			}
+		}
+		if q.Name != nil && !long {
+			t.Fatalf("ParseSearch(%q) = %q: no word of %d letters", typed, q.Name, MinSearchLength)
+		}
+		if q.FileNumber != "" && (len(q.FileNumber) < MinSearchLength || strings.ToUpper(q.FileNumber) != q.FileNumber) {
+			t.Fatalf("ParseSearch(%q): file number part %q", typed, q.FileNumber)
+		}
+	})
 }
