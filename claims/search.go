@@ -37,12 +37,17 @@ import (
 // The domains of the search terms' keyed hashes, apart from the NIR's.
 const (
 	nameGramDomain  = "name-gram"
+	nameWholeDomain = "name-whole"
 	birthDateDomain = "birth-date"
 )
 
 // MinSearchLength is the shortest part of a name or of a file number a
-// search takes: a trigram, the unit both indexes hold.
+// search takes: a trigram, the unit both indexes hold. A shorter name
+// (Ly, Do, Ng) is found when typed whole.
 const MinSearchLength = 3
+
+// minWholeName is the shortest name a search takes typed whole.
+const minWholeName = 2
 
 // MaxSearchInput bounds what the search box takes, in characters.
 const MaxSearchInput = 64
@@ -51,12 +56,13 @@ const MaxSearchInput = 64
 // page can say it in its own words.
 var (
 	ErrSearchEmpty    = errors.New("claims: nothing to search for")
-	ErrSearchTooShort = errors.New("claims: a name or a file number is searched by 3 letters or more")
+	ErrSearchTooShort = errors.New("claims: a name or a file number is searched by 3 letters or more, or a 2-letter name whole")
 )
 
 // Search is what a coordinator looks files up by: one of its fields.
 type Search struct {
 	Name       []string      // folded words (foldWords), one of MinSearchLength letters at least
+	WholeName  string        // a folded last or first name typed whole, when shorter words are all there is
 	BirthDate  calendar.Date // a whole birth date
 	FileNumber string        // part of a file number, upper case
 	NIR        string        // a whole NIR, canonical
@@ -68,7 +74,8 @@ var dateTyped = regexp.MustCompile(`^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$`)
 
 // ParseSearch reads what was typed in the search box: a date (17/05/1990
 // or 1990-05-17) is a birth date, a valid NIR a NIR, anything holding a
-// digit part of a file number, anything else a name or part of one.
+// digit part of a file number, anything else a name or part of one (or,
+// when none of its words has three letters, a short name typed whole).
 func ParseSearch(q string) (Search, error) {
 	q = strings.TrimSpace(q)
 	if q == "" {
@@ -96,10 +103,13 @@ func ParseSearch(q string) (Search, error) {
 		return Search{FileNumber: strings.ToUpper(q)}, nil
 	}
 	words := foldWords(q)
-	if !slices.ContainsFunc(words, func(w string) bool { return len([]rune(w)) >= MinSearchLength }) {
-		return Search{}, fault.Field("q", "q holds no word of %d letters", MinSearchLength).WithCause(ErrSearchTooShort)
+	if slices.ContainsFunc(words, func(w string) bool { return len([]rune(w)) >= MinSearchLength }) {
+		return Search{Name: words}, nil
 	}
-	return Search{Name: words}, nil
+	if whole := strings.Join(words, ""); len([]rune(whole)) >= minWholeName {
+		return Search{WholeName: whole}, nil
+	}
+	return Search{}, fault.Field("q", "q holds no word of %d letters", MinSearchLength).WithCause(ErrSearchTooShort)
 }
 
 // letterFold turns the letters NFD leaves whole into what a French
@@ -153,11 +163,14 @@ func (s *Store) term(domain, value string) int32 {
 }
 
 // identityTerms are the search terms of an identity: the trigrams of its
-// folded last and first names and its birth date, each once.
+// folded last and first names, each of them whole, and its birth date,
+// each once.
 func (s *Store) identityTerms(lastName, firstName string, birth calendar.Date) []int32 {
 	out := []int32{s.term(birthDateDomain, birth.String())}
 	for _, name := range []string{lastName, firstName} {
-		for _, g := range trigrams(foldName(name)) {
+		folded := foldName(name)
+		out = append(out, s.term(nameWholeDomain, folded))
+		for _, g := range trigrams(folded) {
 			out = append(out, s.term(nameGramDomain, g))
 		}
 	}
@@ -167,10 +180,13 @@ func (s *Store) identityTerms(lastName, firstName string, birth calendar.Date) [
 
 // queryTerms are the terms every file a search finds holds: the trigrams
 // of its words (those shorter than a trigram are only checked once the
-// candidates are opened), or its birth date's.
+// candidates are opened), the whole name's, or the birth date's.
 func (s *Store) queryTerms(q Search) []int32 {
 	if !q.BirthDate.IsZero() {
 		return []int32{s.term(birthDateDomain, q.BirthDate.String())}
+	}
+	if q.WholeName != "" {
+		return []int32{s.term(nameWholeDomain, q.WholeName)}
 	}
 	var out []int32
 	for _, w := range q.Name {
@@ -183,12 +199,16 @@ func (s *Store) queryTerms(q Search) []int32 {
 }
 
 // matches tells whether an opened identity is what q asks for: each word
-// in the folded last or first name, or the birth date itself.
+// in the folded last or first name, the whole name one of them, or the
+// birth date itself.
 func (q Search) matches(p Patient) bool {
 	if !q.BirthDate.IsZero() {
 		return p.BirthDate == q.BirthDate
 	}
 	last, first := foldName(p.LastName), foldName(p.FirstName)
+	if q.WholeName != "" {
+		return last == q.WholeName || first == q.WholeName
+	}
 	for _, w := range q.Name {
 		if !strings.Contains(last, w) && !strings.Contains(first, w) {
 			return false
@@ -237,7 +257,7 @@ func (s *Store) SearchPatients(ctx context.Context, actor audit.Actor, q Search,
 	case q.FileNumber != "":
 		ids, more, err = s.searchIDs(ctx, limit, `SELECT id FROM patients WHERE file_number LIKE $1 ORDER BY id DESC LIMIT $2`,
 			"%"+likeEscaper.Replace(q.FileNumber)+"%", limit+1)
-	case q.Name != nil || !q.BirthDate.IsZero():
+	case q.Name != nil || q.WholeName != "" || !q.BirthDate.IsZero():
 		ids, more, err = s.searchIdentity(ctx, q, limit)
 	default:
 		return nil, false, fault.Field("q", "q is empty").WithCause(ErrSearchEmpty)

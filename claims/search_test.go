@@ -68,8 +68,10 @@ func TestParseSearchTellsWhatWasTyped(t *testing.T) {
 		{"31/02/1990", Search{FileNumber: "31/02/1990"}, nil}, // no such day: a file number part, which finds nothing
 		{"", Search{}, ErrSearchEmpty},
 		{"   ", Search{}, ErrSearchEmpty},
-		{"lo", Search{}, ErrSearchTooShort},
-		{"<é> et", Search{}, ErrSearchTooShort},
+		{"lo", Search{WholeName: "lo"}, nil},
+		{"Dô An", Search{WholeName: "doan"}, nil},
+		{"é", Search{}, ErrSearchTooShort},
+		{"<é> ;", Search{}, ErrSearchTooShort},
 		{"42", Search{}, ErrSearchTooShort},
 	}
 	for _, tc := range cases {
@@ -81,7 +83,7 @@ func TestParseSearchTellsWhatWasTyped(t *testing.T) {
 			continue
 		}
 		if err != nil || !slices.Equal(got.Name, tc.want.Name) || got.BirthDate != tc.want.BirthDate ||
-			got.FileNumber != tc.want.FileNumber || got.NIR != tc.want.NIR {
+			got.FileNumber != tc.want.FileNumber || got.NIR != tc.want.NIR || got.WholeName != tc.want.WholeName {
 			t.Errorf("ParseSearch(%q) = %+v, %v; want %+v", tc.in, got, err, tc.want)
 		}
 	}
@@ -104,6 +106,7 @@ func newSearchFixture(t *testing.T, pool *pgxpool.Pool, ring *keyring.Ring) sear
 		{LastName: "Martin", FirstName: "Héloïse", BirthDate: calendar.NewDate(1985, 3, 1)},
 		{LastName: "De La Fontaine", FirstName: "Jean-Pierre", BirthDate: calendar.NewDate(1990, 5, 17)},
 		{LastName: "Louis", FirstName: "Ana", BirthDate: calendar.NewDate(2001, 1, 2)},
+		{LastName: "Lê", FirstName: "Văn", BirthDate: calendar.NewDate(1970, 7, 7)},
 	} {
 		p, err := f.store.CreatePatient(context.Background(), f.coord, np)
 		if err != nil {
@@ -153,11 +156,15 @@ func TestSearchFindsFilesByPartOfANameBirthDateFileNumberOrNIR(t *testing.T) {
 	f.wantFound(t, "jean pierre", "De La Fontaine")
 	f.wantFound(t, "lafontaine", "De La Fontaine")
 	f.wantFound(t, "fontaines")
+	f.wantFound(t, "LE", "Lê") // a short name, typed whole, found whole only
+	f.wantFound(t, "van", "Lê")
+	f.wantFound(t, "lo")
+	f.wantFound(t, "an") // not Ana: a short name is found whole
 	f.wantFound(t, "17/05/1990", "Eloise", "De La Fontaine")
 	f.wantFound(t, "1985-03-01", "Martin")
 	f.wantFound(t, "02/01/1999")
 	f.wantFound(t, "290049935012309", "Eloise")
-	f.wantFound(t, "PASS-2026", "Eloise", "Martin", "De La Fontaine", "Louis")
+	f.wantFound(t, "PASS-2026", "Eloise", "Martin", "De La Fontaine", "Louis", "Lê")
 	f.wantFound(t, "000004", "Louis")
 	f.wantFound(t, "6-000004", "Louis")
 	f.wantFound(t, "6-00000_") // _ is a character typed, not LIKE's wildcard
@@ -177,6 +184,7 @@ func TestSearchFindsFilesByPartOfANameBirthDateFileNumberOrNIR(t *testing.T) {
 	f.wantFound(t, "éloïse", "Eloise", "Martin")
 	f.wantFound(t, "heloise", "Martin")
 	f.wantFound(t, "17/05/1990", "Eloise", "De La Fontaine")
+	f.wantFound(t, "le", "Lê")
 	res, more, err := f.store.SearchPatients(context.Background(), f.coord, Search{Name: []string{"loi"}}, 1)
 	if err != nil || len(res) != 1 || !more || res[0].ID != f.ids["Martin"] {
 		t.Errorf("a name search past its limit: %+v, more %v, %v; want Martin and more", res, more, err)
@@ -185,7 +193,7 @@ func TestSearchFindsFilesByPartOfANameBirthDateFileNumberOrNIR(t *testing.T) {
 
 	// Past the limit, more says so.
 	res, more, err = f.store.SearchPatients(context.Background(), f.coord, Search{FileNumber: "PASS"}, 3)
-	if err != nil || len(res) != 3 || !more || res[0].ID != f.ids["Louis"] {
+	if err != nil || len(res) != 3 || !more || res[0].ID != f.ids["Lê"] {
 		t.Errorf("a search past its limit: %d files, more %v, %v; want 3 newest first and more", len(res), more, err)
 	}
 }
@@ -249,7 +257,7 @@ func TestSearchTermsFollowSealingAndRotation(t *testing.T) {
 	ring := mustParse(t, oldText+entry+"\n")
 	rotated := NewStore(pool, ring, func() time.Time { return identityNow })
 	rotated.identityBatch = 2
-	if r, err := rotated.RotateKeys(ctx, audit.Actor{Name: "passd rotate-key"}, nil); err != nil || r.Resealed != 5 {
+	if r, err := rotated.RotateKeys(ctx, audit.Actor{Name: "passd rotate-key"}, nil); err != nil || r.Resealed != 6 {
 		t.Fatalf("rotation: %+v, %v", r, err)
 	}
 	if after := termsText(t, pool); after != before {
@@ -283,12 +291,12 @@ func TestFilesListsNewestFirstByRightsWithoutIdentity(t *testing.T) {
 	if err := pool.QueryRow(ctx, `SELECT count(*) FROM patient_access_log`).Scan(&reads); err != nil {
 		t.Fatal(err)
 	}
-	list, total, err := f.store.Files(ctx, "", db.PageRequest{Limit: 2})
-	if err != nil || total != 4 || len(list) != 3 || list[0].ID != f.ids["Louis"] || list[1].ID != f.ids["De La Fontaine"] {
+	list, total, err := f.store.Files(ctx, "", db.PageRequest{Limit: 3})
+	if err != nil || total != 5 || len(list) != 4 || list[0].ID != f.ids["Lê"] || list[2].ID != f.ids["De La Fontaine"] {
 		t.Fatalf("first page: %+v, %d, %v", list, total, err)
 	}
-	list, total, err = f.store.Files(ctx, "", db.PageRequest{Limit: 2, Before: list[1].ID})
-	if err != nil || total != 4 || len(list) != 2 || list[0].ID != f.ids["Martin"] || list[1].ID != f.ids["Eloise"] {
+	list, total, err = f.store.Files(ctx, "", db.PageRequest{Limit: 3, Before: list[2].ID})
+	if err != nil || total != 5 || len(list) != 2 || list[0].ID != f.ids["Martin"] || list[1].ID != f.ids["Eloise"] {
 		t.Fatalf("second page: %+v, %d, %v", list, total, err)
 	}
 	if !list[1].LastInvoice.IsZero() || list[0].RightsStatus != rights.Requested {
@@ -320,7 +328,7 @@ func FuzzParseSearch(f *testing.F) {
 			return
 		}
 		kinds := 0
-		for _, set := range []bool{q.Name != nil, !q.BirthDate.IsZero(), q.FileNumber != "", q.NIR != ""} {
+		for _, set := range []bool{q.Name != nil, q.WholeName != "", !q.BirthDate.IsZero(), q.FileNumber != "", q.NIR != ""} {
 			if set {
 				kinds++
 			}

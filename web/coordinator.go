@@ -108,7 +108,7 @@ func (s *Server) searchFiles(c echo.Context) error {
 		case errors.Is(err, claims.ErrSearchEmpty):
 			page.Err = "Saisissez un nom, une date de naissance, un numéro de dossier ou un NIR."
 		case errors.Is(err, claims.ErrSearchTooShort):
-			page.Err = "Saisissez au moins 3 lettres du nom, ou 3 caractères du numéro de dossier."
+			page.Err = "Saisissez au moins 3 lettres du nom (ou un nom de 2 lettres en entier), ou 3 caractères du numéro de dossier."
 		case fault.Is(err, fault.Invalid):
 			page.Err = fmt.Sprintf("Saisissez au plus %d caractères.", claims.MaxSearchInput)
 		default:

@@ -73,7 +73,7 @@ func TestWebCoordinatorOpensAFileAndFilesItsRightsAsTheAPIWould(t *testing.T) {
 	}
 	miss := b.search(t, http.StatusOK, "PASS-2026-999999")
 	wantContains(t, "a search that finds nothing", miss, "Aucun dossier ne correspond")
-	wantContains(t, "a search with no word of 3 letters", b.search(t, http.StatusUnprocessableEntity, "<é> et"),
+	wantContains(t, "a search with no word of 3 letters", b.search(t, http.StatusUnprocessableEntity, "<é> ;"),
 		"Saisissez au moins 3 lettres du nom")
 
 	// The rights application, compared with the API's on the other file.
