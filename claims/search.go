@@ -27,12 +27,13 @@ import (
 // The coordinator's search. Names and birth dates are sealed, so the
 // database finds them through a blind index (patient_search_terms, see
 // migration 00018): the keyed hash of each trigram of a file's folded
-// names, and of its birth date, cut to 32 bits. A search asks for the
-// files holding every term of what was typed, then opens those candidates
-// and keeps the ones that really match: the cut hash lets a few strangers
-// through, which is also what keeps one term from naming one trigram for
-// sure. The terms are written wherever identity is sealed (sealIdentity's
-// callers), with the lookup key, which rotation does not change.
+// names, of each name whole, and of its birth date, cut to 32 bits. A
+// search asks for the files holding every term of what was typed, then
+// opens those candidates and keeps the ones that really match: the cut
+// hash lets a few strangers through, which is also what keeps one term
+// from naming one trigram for sure. The terms are written wherever
+// identity is sealed (sealIdentity's callers), with the lookup key, which
+// rotation does not change.
 
 // The domains of the search terms' keyed hashes, apart from the NIR's.
 const (

@@ -4,8 +4,8 @@
 --
 -- Names and birth dates are searched through a keyed blind index: for
 -- each file, the HMAC (under the ring's lookup key, which never reaches
--- the database) of each trigram of its folded last and first names and of
--- its birth date, cut to 32 bits. A search looks up the terms of what was
+-- the database) of each trigram of its folded last and first names, of
+-- each of them whole and of its birth date, cut to 32 bits. A search looks up the terms of what was
 -- typed, then passd opens the candidates and keeps those that match: the
 -- cut makes false positives possible, and they cost only a decryption.
 -- passd writes the terms wherever it seals identity (a new file, the
