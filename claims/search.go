@@ -29,11 +29,14 @@ import (
 // migration 00018): the keyed hash of each trigram of a file's folded
 // names, of each name whole, and of its birth date, cut to 32 bits. A
 // search asks for the files holding every term of what was typed, then
-// opens those candidates and keeps the ones that really match: the cut
-// hash lets a few strangers through, which is also what keeps one term
-// from naming one trigram for sure. The terms are written wherever
-// identity is sealed (sealIdentity's callers), with the lookup key, which
-// rotation does not change.
+// opens those candidates and keeps the ones that really match (the cut
+// hash may let a stranger through). Without the key, the index tells which
+// files share a trigram, a name or a birth date, never what it is, though
+// someone holding a copy of the database could guess common trigrams from
+// how often they occur: the price of searching sealed names, which the
+// access control of the database, and the access log, still bound. The
+// terms are written wherever identity is sealed (sealIdentity's callers),
+// with the lookup key, which rotation does not change.
 
 // The domains of the search terms' keyed hashes, apart from the NIR's.
 const (
@@ -157,8 +160,7 @@ func trigrams(word string) []string {
 }
 
 // term is the keyed hash of value, cut to 32 bits: enough to find a few
-// candidates among a million, few enough that equal terms do not prove
-// equal trigrams.
+// candidates among a million, and a small index.
 func (s *Store) term(domain, value string) int32 {
 	return int32(binary.BigEndian.Uint32(s.keys.Hash(domain, value)))
 }
