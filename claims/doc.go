@@ -37,6 +37,13 @@
 // it, so identity never leaves unlogged (access.go). The audit log names a
 // file, never its identity.
 //
+// A file is found by part of a name or by its birth date through a blind
+// index (patient_search_terms: keyed hashes of the folded names' trigrams,
+// of each name whole and of the birth date, cut to 32 bits), which every write of sealed
+// identity rewrites (a new file, SealPending, RotateKeys); what the index
+// gives is confirmed by opening the candidates, and only what is returned
+// is logged (search.go). The work list (Files) carries no identity.
+//
 // Requests come in as typed values (NewPatient, RightsRequest,
 // RightsDecision) whose Validate holds the rules and the limits (the Max
 // constants of patient.go), whichever transport built them: the JSON

@@ -50,6 +50,7 @@ type sealedIdentity struct {
 	pending                                bool // opened before identity was encrypted, not sealed yet
 	lastName, firstName, birthDate, nirEnc string
 	nirHash                                []byte
+	terms                                  []int32 // the search terms (identityTerms), by the lookup key
 }
 
 // sealIdentity encrypts a file's identity with sealer, every value under
@@ -71,6 +72,7 @@ func (s *Store) sealIdentity(sealer keyring.Sealer, patientID int64, lastName, f
 		out.nirEnc = seal(colNIR, normalizeNIR(nir))
 		out.nirHash = s.nirHash(nir)
 	}
+	out.terms = s.identityTerms(lastName, firstName, birthDate)
 	if err != nil {
 		return sealedIdentity{}, fmt.Errorf("claims: seal identity of patient %d: %w", patientID, err)
 	}
@@ -202,23 +204,26 @@ type identityUpdate struct {
 	oldKeys                             []string // the key each file was under; "" for a file not sealed yet
 	lastNames, firstNames, births, nirs []string
 	hashes                              [][]byte
+	terms                               [][]int32
 }
 
 func (u *identityUpdate) add(id int64, oldKey string, si sealedIdentity) {
 	u.ids, u.oldKeys = append(u.ids, id), append(u.oldKeys, oldKey)
 	u.lastNames, u.firstNames, u.births = append(u.lastNames, si.lastName), append(u.firstNames, si.firstName), append(u.births, si.birthDate)
 	u.nirs, u.hashes = append(u.nirs, si.nirEnc), append(u.hashes, si.nirHash)
+	u.terms = append(u.terms, si.terms)
 }
 
 // apply writes the files, each only if it is still under the key it was
-// read under, and fails unless every one was written.
+// read under, with their search terms anew, and fails unless every one was
+// written.
 func (u *identityUpdate) apply(ctx context.Context, tx pgx.Tx, key string) error {
 	if len(u.ids) == 0 {
 		return nil
 	}
 	tag, err := tx.Exec(ctx, `
 		UPDATE patients p SET identity_pending = false, identity_key = $1, last_name_enc = u.l, first_name_enc = u.f,
-		       birth_date_enc = u.b, nir_enc = nullif(u.n, ''), nir_hash = u.h
+		       birth_date_enc = u.b, nir_enc = nullif(u.n, ''), nir_hash = u.h, search_pending = false
 		FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bytea[]) AS u (id, old, l, f, b, n, h)
 		WHERE p.id = u.id AND coalesce(p.identity_key, '') = u.old`,
 		key, u.ids, u.oldKeys, u.lastNames, u.firstNames, u.births, u.nirs, u.hashes)
@@ -228,7 +233,7 @@ func (u *identityUpdate) apply(ctx context.Context, tx pgx.Tx, key string) error
 	if tag.RowsAffected() != int64(len(u.ids)) {
 		return fmt.Errorf("claims: seal identity: %d of %d files changed", tag.RowsAffected(), len(u.ids))
 	}
-	return nil
+	return writeTerms(ctx, tx, u.ids, u.terms)
 }
 
 // identityBatch is how many files one transaction seals or re-encrypts
@@ -240,15 +245,73 @@ const identityBatch = 500
 // each in its own transaction with its audit rows, and empties
 // patients_unsealed. Several processes may run it at once: each batch
 // takes rows the others do not hold. It returns how many files it sealed.
+// It then writes the search terms of the files sealed before there were
+// any (indexPending), as both need the keys and run where they are.
 func (s *Store) SealPending(ctx context.Context, actor audit.Actor) (int, error) {
 	total := 0
 	for {
 		n, err := s.sealPendingBatch(ctx, actor)
 		total += n
-		if err != nil || n < s.identityBatch {
+		if err != nil {
 			return total, err
 		}
+		if n < s.identityBatch {
+			break
+		}
 	}
+	return total, s.indexPending(ctx)
+}
+
+// indexPending writes the search terms of the files migration 00018 found
+// sealed (search_pending), in batches, walking them by id. A file sealed
+// under a key the ring does not hold is passed over and stays pending,
+// for the next start: it cannot be searched by name meanwhile, but it
+// does not keep the server from starting.
+func (s *Store) indexPending(ctx context.Context) error {
+	var after int64
+	for {
+		n, last, err := s.indexPendingBatch(ctx, after)
+		if err != nil || n < s.identityBatch {
+			return err
+		}
+		after = last
+	}
+}
+
+// indexPendingBatch indexes up to s.identityBatch pending files after id
+// after; n is how many it read, last the last one's id.
+func (s *Store) indexPendingBatch(ctx context.Context, after int64) (n int, last int64, err error) {
+	err = db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		n, last = 0, after
+		rows, err := tx.Query(ctx, `
+			SELECT id, last_name_enc, first_name_enc, birth_date_enc FROM patients
+			WHERE search_pending AND id > $1 ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED`, after, s.identityBatch)
+		if err != nil {
+			return fmt.Errorf("claims: search index: %w", err)
+		}
+		var ids []int64
+		var terms [][]int32
+		var p Patient
+		var si sealedIdentity
+		_, err = pgx.ForEachRow(rows, []any{&p.ID, &si.lastName, &si.firstName, &si.birthDate}, func() error {
+			n, last = n+1, p.ID
+			if err := s.openIdentity(&p, si); fault.Is(err, fault.Unavailable) {
+				return nil
+			} else if err != nil {
+				return err
+			}
+			ids, terms = append(ids, p.ID), append(terms, s.identityTerms(p.LastName, p.FirstName, p.BirthDate))
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("claims: search index: %w", err)
+		}
+		if _, err := tx.Exec(ctx, `UPDATE patients SET search_pending = false WHERE id = ANY($1)`, ids); err != nil {
+			return fmt.Errorf("claims: search index: %w", err)
+		}
+		return writeTerms(ctx, tx, ids, terms)
+	})
+	return n, last, err
 }
 
 func (s *Store) sealPendingBatch(ctx context.Context, actor audit.Actor) (int, error) {
@@ -307,7 +370,8 @@ type Rotation struct {
 // passes over those that transaction re-encrypted. So RotateKeys may run
 // while passd serves, twice, or in two processes at once: each file is
 // re-encrypted once, and a run cut short is resumed by the next. The lookup
-// key is not rotated: NIR hashes stay as they are.
+// key is not rotated: NIR hashes stay as they are, and each file's search
+// terms are written anew with its identity, by that same key.
 func (s *Store) RotateKeys(ctx context.Context, actor audit.Actor, progress func(done int)) (Rotation, error) {
 	sealer := s.keys.Sealer()
 	r := Rotation{Key: sealer.Key()}

@@ -31,8 +31,10 @@ type Store struct {
 	// identityBatch is how many files a transaction of SealPending or
 	// RotateKeys takes.
 	identityBatch int
-	policy        func(context.Context) (RightsPolicy, error)
-	redecide      Redecider
+	// searchBatch is how many candidates a search reads at a time.
+	searchBatch int
+	policy      func(context.Context) (RightsPolicy, error)
+	redecide    Redecider
 }
 
 // Option configures a Store.
@@ -51,7 +53,7 @@ func NewStore(pool *pgxpool.Pool, keys *keyring.Ring, now func() time.Time, opts
 	if now == nil {
 		now = time.Now
 	}
-	s := &Store{pool: pool, keys: keys, now: now, identityBatch: identityBatch,
+	s := &Store{pool: pool, keys: keys, now: now, identityBatch: identityBatch, searchBatch: searchBatch,
 		policy: func(context.Context) (RightsPolicy, error) {
 			return RightsPolicy{AMELookbackDays: rights.DefaultAMELookbackDays}, nil
 		}}
@@ -154,6 +156,9 @@ func (s *Store) CreatePatient(ctx context.Context, actor audit.Actor, np NewPati
 		if err != nil {
 			return fmt.Errorf("claims: insert patient: %w", err)
 		}
+		if err := writeTerms(ctx, tx, []int64{id}, [][]int32{si.terms}); err != nil {
+			return err
+		}
 		p.LastName, p.FirstName, p.BirthDate, p.NIR = np.LastName, np.FirstName, np.BirthDate, normalizeNIR(np.NIR)
 		// The audit row names the file, never the identity: the log is
 		// read by more people than the file itself.
@@ -218,9 +223,9 @@ func (s *Store) decisions(ctx context.Context, patientID int64) ([]Decision, err
 	return out, nil
 }
 
-// PatientFilter narrows a list of files. There is no search by name:
-// files are found by file number (and the NIR, through its hash, when a
-// file is opened).
+// PatientFilter narrows a list of files (GET /patients): by file number
+// or NIR (through its hash), never by name; the coordinator's search by
+// name or birth date is SearchPatients.
 type PatientFilter struct {
 	RightsStatus rights.Status
 	FileNumber   string

@@ -58,6 +58,17 @@ await scenario('droits', async (run) => {
   await submitForm(page, 'Rechercher');
   await expectText(page, fileNumber);
   await run.check(page, 'recherche');
+  // And by part of the name, typed without its capital, then with an
+  // accent and capitals the name does not have: neither counts.
+  for (const typed of ['guye', 'NGUYÊN']) {
+    await page.goto('/coordination/dossiers');
+    await page.getByLabel('Rechercher un dossier', { exact: true }).fill(typed);
+    await submitForm(page, 'Rechercher');
+    const found = page.getByRole('link', { name: fileNumber, exact: true });
+    assert((await found.count()) === 1, `the search for ${JSON.stringify(typed)} links ${await found.count()} time(s) ${fileNumber}, want 1; it reads: ${normalise(await page.locator('body').textContent()).slice(0, 400)}`);
+    await expectText(page, 'Nguyen');
+  }
+  await run.check(page, 'recherche-nom');
 
   // The referent: the file is in the queue, its decision form pre-filled.
   const cpam = await signIn(run, referentToken, '/cpam/dossiers');

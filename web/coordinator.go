@@ -1,8 +1,11 @@
 package web
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -12,8 +15,8 @@ import (
 	"passd/db"
 	"passd/fault"
 	"passd/httpapi"
-	"passd/ident"
 	"passd/rights"
+	"passd/text"
 )
 
 // The coordinator's pages: find or open a patient file, record its rights
@@ -40,67 +43,84 @@ func RegimeLabel(regime string) string { return rights.Regime(regime).Label() }
 // new one.
 const AttestationMonths = 3
 
-// ---- search ----
+// ---- search, and the files to work through ----
 
-type searchPage struct {
+// filesPage is the coordinator's home: the search form, what a search
+// found (a POST), or the list of files to work through (a GET).
+type filesPage struct {
 	Query    string
 	Searched bool
 	Err      string
-	Results  []claims.Patient
+	Results  []claims.SearchResult
+	More     bool // more files match than searchResultsLimit
+	List     fileList
 }
 
-// searchResultsLimit bounds an exact search: a file number or a NIR names
-// one file, so more than a few results is never expected.
+// fileList is the work list: file numbers and rights, no identity, so that
+// reading it all day reads no one's identity; opening a file does, and is
+// logged.
+type fileList struct {
+	Status     string
+	Statuses   []option
+	Rows       []claims.FileRow
+	Total      int64
+	NextCursor string
+}
+
+// searchResultsLimit bounds what a search shows: past it, the coordinator
+// types more of the name rather than reading on.
 const searchResultsLimit = 20
 
-// coordinatorFiles is the search form, empty: a search is a POST
-// (searchFiles), so that no NIR or file number is ever in a URL, where a
-// proxy's access log, the browser's history or a Referer would keep it.
+// coordinatorFiles is the search form, empty, above the files newest
+// first, filtered by ?statut= and paged by ?cursor=. Filters go in the
+// query string; identity never does: a search is a POST (searchFiles), so
+// that no name, birth date or NIR is ever in a URL, where a proxy's access
+// log, the browser's history or a Referer would keep it.
 func (s *Server) coordinatorFiles(c echo.Context) error {
-	return s.render(c, http.StatusOK, "coordinator-files.html", "Dossiers", searchPage{})
-}
-
-// searchFiles looks a file up by its number or its NIR, from the form's
-// body, and shows the results in the answer to the POST.
-func (s *Server) searchFiles(c echo.Context) error {
-	p, _ := principal(c)
-	page := searchPage{Query: strings.TrimSpace(c.FormValue("q"))}
-	if page.Query == "" {
-		return s.render(c, http.StatusOK, "coordinator-files.html", "Dossiers", page)
+	list := fileList{Status: c.QueryParam("statut"), Statuses: []option{{"", "Tous"}}}
+	for _, st := range rights.Statuses {
+		list.Statuses = append(list.Statuses, option{string(st), st.Label()})
 	}
-	page.Searched = true
-	var filter claims.PatientFilter
-	if nir, err := ident.ParseNIR(page.Query); err == nil {
-		filter.NIR = nir
-	} else if fileNumberLike(page.Query) {
-		filter.FileNumber = strings.ToUpper(page.Query)
-	} else {
-		page.Err = "Saisissez un numéro de dossier (PASS-2026-000042) ou un NIR complet (15 chiffres)."
-		return s.render(c, http.StatusUnprocessableEntity, "coordinator-files.html", "Dossiers", page)
+	if list.Status != "" && !slices.Contains(rights.Statuses, rights.Status(list.Status)) {
+		return fault.Field("statut", "statut is one of %s", text.JoinValues(rights.Statuses))
 	}
-	list, err := s.claims.Patients(c.Request().Context(), p.Actor(), filter, db.PageRequest{Limit: searchResultsLimit})
+	var total int64
+	page, err := readPage(c, func(ctx context.Context, page db.PageRequest) (rows []claims.FileRow, err error) {
+		rows, total, err = s.claims.Files(ctx, rights.Status(list.Status), page)
+		return rows, err
+	}, func(f claims.FileRow) int64 { return f.ID }, asRead)
 	if err != nil {
 		return err
 	}
-	if len(list) > searchResultsLimit {
-		list = list[:searchResultsLimit]
-	}
-	page.Results = list
-	return s.render(c, http.StatusOK, "coordinator-files.html", "Dossiers", page)
+	list.Rows, list.Total, list.NextCursor = page.Items, total, page.NextCursor
+	return s.render(c, http.StatusOK, "coordinator-files.html", "Dossiers", filesPage{List: list})
 }
 
-// fileNumberLike: at most 32 printable ASCII characters, as file numbers
-// are; anything else is not worth a query.
-func fileNumberLike(q string) bool {
-	if len(q) > 32 {
-		return false
-	}
-	for _, r := range q {
-		if r <= ' ' || r > '~' {
-			return false
+// searchFiles looks files up by what the form's body holds (claims.ParseSearch
+// tells a name, a birth date, a file number and a NIR apart), and shows
+// them in the answer to the POST.
+func (s *Server) searchFiles(c echo.Context) error {
+	p, _ := principal(c)
+	page := filesPage{Query: strings.TrimSpace(c.FormValue("q")), Searched: true}
+	q, err := claims.ParseSearch(page.Query)
+	if err != nil {
+		switch {
+		case errors.Is(err, claims.ErrSearchEmpty):
+			page.Err = "Saisissez un nom, une date de naissance, un numéro de dossier ou un NIR."
+		case errors.Is(err, claims.ErrSearchTooShort):
+			page.Err = "Saisissez au moins 3 lettres du nom (ou un nom de 2 lettres en entier), ou 3 caractères du numéro de dossier."
+		case fault.Is(err, fault.Invalid):
+			page.Err = fmt.Sprintf("Saisissez au plus %d caractères.", claims.MaxSearchInput)
+		default:
+			return err
 		}
+		return s.render(c, http.StatusUnprocessableEntity, "coordinator-files.html", "Dossiers", page)
 	}
-	return true
+	page.Results, page.More, err = s.claims.SearchPatients(c.Request().Context(), p.Actor(), q, searchResultsLimit)
+	if err != nil {
+		return err
+	}
+	return s.render(c, http.StatusOK, "coordinator-files.html", "Dossiers", page)
 }
 
 // ---- a new file ----
