@@ -32,12 +32,11 @@ CREATE INDEX patients_search_pending_idx ON patients (id) WHERE search_pending;
 CREATE EXTENSION IF NOT EXISTS pg_trgm;
 CREATE INDEX patients_file_number_trgm_idx ON patients USING gin (file_number gin_trgm_ops);
 
--- Search results and the work list show each file's last invoice.
-CREATE INDEX invoices_patient_care_idx ON invoices (patient_id, care_date);
+-- Search results and the work list show each file's last invoice, read
+-- through invoices_patient_care_idx (migration 00016).
 
 -- +goose Down
 -- pg_trgm stays: it holds no data, and it may have been there before.
-DROP INDEX invoices_patient_care_idx;
 DROP INDEX patients_file_number_trgm_idx;
 DROP INDEX patients_search_pending_idx;
 ALTER TABLE patients DROP COLUMN search_pending;
