@@ -1,28 +1,39 @@
-// The screenshots under docs/screenshots/: a page of each role as a user
-// sees it on a fresh `make run`, at desktop and phone widths. Not a test
-// (the scenarios are); run by hand when a page changes:
+// The screenshots under docs/screenshots/: each role's main page as a user
+// sees it on a fresh `make run`, at desktop (1280 px) and phone (390 px)
+// widths. Not a test (the scenarios are); run by hand when a page changes:
 //
-//   make run            # in one terminal
+//   make run            # in one terminal, then in another:
 //   E2E_BASE_URL=http://127.0.0.1:8080 E2E_OUT_DIR=docs/screenshots \
-//   E2E_TOKEN_OBSERVER=passd_… node e2e/docs-screenshots.mjs
+//   E2E_TOKENS_FILE=.data/demo-tokens node e2e/docs-screenshots.mjs
 //
-// with the token `make run` printed for demo-observer.
+// .data/demo-tokens is where `make run` keeps the demo users' tokens.
+import { readFileSync } from 'node:fs';
 import { Run, env } from './lib.mjs';
 import { signIn } from './steps.mjs';
 
 const shots = [
-  { name: 'bilan', token: 'E2E_TOKEN_OBSERVER', home: '/bilan', path: '/bilan' },
+  { name: 'bilan', user: 'demo-observer', home: '/bilan', path: '/bilan' },
+  { name: 'effecteur-factures', user: 'demo-provider', home: '/effecteur/factures', path: '/effecteur/factures' },
+  { name: 'coordination-dossiers', user: 'demo-coordinator', home: '/coordination/dossiers', path: '/coordination/dossiers' },
+  { name: 'cpam-dossiers', user: 'demo-cpam-referent', home: '/cpam/dossiers', path: '/cpam/dossiers' },
+  { name: 'finances', user: 'demo-finance', home: '/finances', path: '/finances' },
+  { name: 'admin-utilisateurs', user: 'demo-admin', home: '/admin', path: '/admin/utilisateurs' },
 ];
+
+const tokens = Object.fromEntries(
+  readFileSync(env('E2E_TOKENS_FILE'), 'utf8').split('\n').filter(Boolean).map((line) => line.trim().split(/\s+/)),
+);
 
 const run = await new Run('docs').start();
 try {
   for (const shot of shots) {
-    const { page } = await signIn(run, env(shot.token), shot.home);
+    const { page, context } = await signIn(run, tokens[shot.user], shot.home);
     await page.goto(shot.path);
     await page.screenshot({ path: `${run.outDir}/${shot.name}-bureau.png`, fullPage: true });
     await page.setViewportSize({ width: 390, height: 844 });
     await page.screenshot({ path: `${run.outDir}/${shot.name}-telephone.png`, fullPage: true });
     console.log(`${shot.name}: ${run.outDir}/${shot.name}-bureau.png, ${shot.name}-telephone.png`);
+    await context.close();
   }
 } finally {
   await run.browser.close();

@@ -29,7 +29,6 @@ type amountsJSON struct {
 type monthJSON struct {
 	Month       string           `json:"month"`
 	FilesOpened programme.People `json:"files_opened"`
-	FilesActive programme.People `json:"files_active"`
 	Invoices    amountsJSON      `json:"invoices"`
 }
 
@@ -109,7 +108,7 @@ func toFiguresJSON(f programme.Figures) figuresJSON {
 	out.People.FilesOpened, out.People.FilesActive = f.People.FilesOpened, f.People.FilesActive
 	out.ByMonth = make([]monthJSON, len(f.ByMonth))
 	for i, m := range f.ByMonth {
-		out.ByMonth[i] = monthJSON{Month: m.Month, FilesOpened: m.FilesOpened, FilesActive: m.FilesActive, Invoices: toAmountsJSON(m.Invoices)}
+		out.ByMonth[i] = monthJSON{Month: m.Month, FilesOpened: m.FilesOpened, Invoices: toAmountsJSON(m.Invoices)}
 	}
 	out.Places.ByCommune = f.Places.ByCommune
 	out.Care.ByProvider = make([]providerAmountsJSON, len(f.Care.ByProvider))
@@ -227,7 +226,6 @@ func breakdownRows(cur programme.Figures) []csvRow {
 	var rows []csvRow
 	for _, m := range cur.ByMonth {
 		rows = append(rows, csvRow{"Par mois", m.Month + " dossiers ouverts", m.FilesOpened.String(), "", ""},
-			csvRow{"Par mois", m.Month + " personnes suivies", m.FilesActive.String(), "", ""},
 			csvRow{"Par mois", m.Month + " factures", spreadsheetInt(m.Invoices.Count), "", ""},
 			csvRow{"Par mois", m.Month + " montant des factures", spreadsheet.Amount(m.Invoices.Amount), "", ""})
 	}

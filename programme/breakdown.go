@@ -14,13 +14,14 @@ import (
 	"passd/calendar"
 )
 
-// MonthFigures is one month of the period: the files opened, the people
-// followed (a file with care or a rights event in the month) and the
-// invoices for care in it.
+// MonthFigures is one month of the period: the files opened and the
+// invoices for care in it. The people followed are counted over the
+// period, not month by month: each month's would cost a pass over the
+// invoices the report cannot afford on a million of them (make bench).
 type MonthFigures struct {
-	Month                    string // "2026-03"
-	FilesOpened, FilesActive People
-	Invoices                 Amounts
+	Month       string // "2026-03"
+	FilesOpened People
+	Invoices    Amounts
 }
 
 // ProviderAmounts is one provider's invoices for care in the period. A
@@ -42,33 +43,23 @@ type BudgetMonth struct {
 // UnknownCommune keys the people whose file names no commune.
 const UnknownCommune = "unknown"
 
+// byMonth lays the period out month by month: the files opened and the
+// invoices for care in the month.
 func byMonth(ctx context.Context, tx pgx.Tx, p Period, f *Figures) error {
 	rows, err := tx.Query(ctx, `
-		WITH months AS (
-		    SELECT m::date AS m FROM generate_series(date_trunc('month', $1::date), $2::date, interval '1 month') AS m),
-		opened AS (
-		    SELECT date_trunc('month', (created_at AT TIME ZONE 'Europe/Paris'))::date AS m, count(*) AS n
-		    FROM patients WHERE (created_at AT TIME ZONE 'Europe/Paris')::date BETWEEN $1 AND $2 GROUP BY 1),
-		inv AS (
-		    SELECT date_trunc('month', care_date)::date AS m, patient_id, count(*) AS n, sum(total) AS amount
-		    FROM invoices WHERE care_date BETWEEN $1 AND $2 GROUP BY 1, 2),
-		active AS (
-		    SELECT m, count(*) AS n FROM (
-		        SELECT m, patient_id FROM inv
-		        UNION
-		        SELECT date_trunc('month', (created_at AT TIME ZONE 'Europe/Paris'))::date, patient_id FROM rights_events
-		        WHERE (created_at AT TIME ZONE 'Europe/Paris')::date BETWEEN $1 AND $2) a
-		    GROUP BY m),
-		care AS (SELECT m, sum(n) AS n, sum(amount) AS amount FROM inv GROUP BY m)
-		SELECT to_char(months.m, 'YYYY-MM'), coalesce(opened.n, 0), coalesce(active.n, 0), coalesce(care.n, 0), coalesce(care.amount, 0)
-		FROM months LEFT JOIN opened USING (m) LEFT JOIN active USING (m) LEFT JOIN care USING (m)
-		ORDER BY months.m`, p.From, p.To)
+		SELECT to_char(m, 'YYYY-MM'), coalesce(o.n, 0), coalesce(i.n, 0), coalesce(i.amount, 0)
+		FROM generate_series(date_trunc('month', $1::date), $2::date, interval '1 month') AS m
+		LEFT JOIN (SELECT date_trunc('month', (created_at AT TIME ZONE 'Europe/Paris')::date) AS month, count(*) AS n FROM patients
+		           WHERE (created_at AT TIME ZONE 'Europe/Paris')::date BETWEEN $1 AND $2 GROUP BY 1) o ON o.month = m
+		LEFT JOIN (SELECT date_trunc('month', care_date) AS month, count(*) AS n, sum(total) AS amount FROM invoices
+		           WHERE care_date BETWEEN $1 AND $2 GROUP BY 1) i ON i.month = m
+		ORDER BY m`, p.From, p.To)
 	if err != nil {
 		return fmt.Errorf("programme: by month: %w", err)
 	}
 	f.ByMonth, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (MonthFigures, error) {
 		var m MonthFigures
-		err := r.Scan(&m.Month, &m.FilesOpened, &m.FilesActive, &m.Invoices.Count, &m.Invoices.Amount)
+		err := r.Scan(&m.Month, &m.FilesOpened, &m.Invoices.Count, &m.Invoices.Amount)
 		return m, err
 	})
 	if err != nil {

@@ -9,8 +9,10 @@ package programme
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -189,29 +191,70 @@ type Store struct{ pool *pgxpool.Pool }
 func NewStore(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
 
 // Report computes the figures of p and of the year before, in one
-// read-only snapshot: the two stand on the same data.
+// read-only snapshot: the two stand on the same data. The year before is
+// read at the same time on a second connection that imports the first's
+// snapshot (pg_export_snapshot), so the report takes as long as its
+// longer half.
 func (s *Store) Report(ctx context.Context, p Period) (Report, error) {
 	var out Report
-	err := db.InTxOptions(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+	err := readOnly(ctx, s.pool, "", func(tx pgx.Tx) error {
+		var snapshot string
+		if err := tx.QueryRow(ctx, `SELECT pg_export_snapshot()`).Scan(&snapshot); err != nil {
+			return fmt.Errorf("programme: export snapshot: %w", err)
+		}
+		previous := make(chan error, 1)
+		go func() {
+			previous <- readOnly(ctx, s.pool, snapshot, func(tx pgx.Tx) error {
+				var err error
+				out.Previous, err = figures(ctx, tx, p.Before(), false)
+				return err
+			})
+		}()
+		var err error
+		out.Current, err = figures(ctx, tx, p, true)
+		// The snapshot lives as long as this transaction: wait for the
+		// other half before it ends.
+		return errors.Join(err, <-previous)
+	})
+	return out, err
+}
+
+// readOnly runs fn in a repeatable-read, read-only transaction, on the
+// snapshot named (when not "") exported by another one.
+func readOnly(ctx context.Context, pool *pgxpool.Pool, snapshot string, fn func(pgx.Tx) error) error {
+	return db.InTxOptions(ctx, pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		if snapshot != "" {
+			// SET TRANSACTION takes no parameter: the id, which
+			// PostgreSQL made of hex digits and dashes, goes in as a
+			// literal once it is checked to be that.
+			if strings.Trim(snapshot, "0123456789ABCDEF-") != "" {
+				return fmt.Errorf("programme: snapshot id %q", snapshot)
+			}
+			if _, err := tx.Exec(ctx, `SET TRANSACTION SNAPSHOT '`+snapshot+`'`); err != nil {
+				return fmt.Errorf("programme: import snapshot: %w", err)
+			}
+		}
 		// A period's dates decide each query's plan (a year is half the
 		// invoices): a plan cached for other dates may sort what it should
 		// hash, so each is planned for its own.
 		if _, err := tx.Exec(ctx, `SET LOCAL plan_cache_mode = force_custom_plan`); err != nil {
 			return fmt.Errorf("programme: %w", err)
 		}
-		var err error
-		if out.Current, err = figures(ctx, tx, p); err != nil {
-			return err
-		}
-		out.Previous, err = figures(ctx, tx, p.Before())
-		return err
+		return fn(tx)
 	})
-	return out, err
 }
 
-func figures(ctx context.Context, tx pgx.Tx, p Period) (Figures, error) {
-	f := Figures{Period: p}
-	for _, step := range []func(context.Context, pgx.Tx, Period, *Figures) error{people, places, rightsFigures, care, money, burnDown, byMonth} {
+// figures computes p's figures; with breakdowns, also month by month (the
+// files, the budget's burn-down): the year before is read for its
+// headline figures only, which is what the report sets beside the year's.
+func figures(ctx context.Context, tx pgx.Tx, p Period, breakdowns bool) (Figures, error) {
+	f := Figures{Period: p, ByMonth: []MonthFigures{}}
+	f.Money.BudgetByMonth = []BudgetMonth{}
+	steps := []func(context.Context, pgx.Tx, Period, *Figures) error{people, places, rightsFigures, care, money}
+	if breakdowns {
+		steps = append(steps, burnDown, byMonth)
+	}
+	for _, step := range steps {
 		if err := step(ctx, tx, p, &f); err != nil {
 			return f, err
 		}

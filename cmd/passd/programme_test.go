@@ -74,10 +74,10 @@ func TestTheProgrammeFiguresOfAHandMadeYear(t *testing.T) {
 	cur := report["current"].(map[string]any)
 	months := make([]any, 6)
 	for i := range months {
-		months[i] = map[string]any{"month": "2026-0" + string(rune('1'+i)), "files_opened": 0, "files_active": 0,
+		months[i] = map[string]any{"month": "2026-0" + string(rune('1'+i)), "files_opened": 0,
 			"invoices": map[string]any{"count": 0, "amount": "0.00"}}
 	}
-	months[5] = map[string]any{"month": "2026-06", "files_opened": 7, "files_active": 7, "invoices": map[string]any{"count": 5, "amount": "150.00"}}
+	months[5] = map[string]any{"month": "2026-06", "files_opened": 7, "invoices": map[string]any{"count": 5, "amount": "150.00"}}
 	wantFields(t, "people", cur, map[string]any{"by_month": months})
 	wantFields(t, "people", cur["people"].(map[string]any), map[string]any{"files_opened": 7, "files_active": 7})
 	wantFields(t, "places", cur["places"].(map[string]any), map[string]any{"by_commune": map[string]any{"56121": 5, "56098": "< 5", "unknown": "< 5"}})
@@ -123,7 +123,7 @@ func TestTheProgrammeFiguresOfAHandMadeYear(t *testing.T) {
 	}
 	for _, row := range []string{"Personnes;Dossiers ouverts;7;0;7\r\n", "Droits;Refus;< 5;0;\r\n", "Droits;Taux d'acceptation (%);80.0;;\r\n",
 		"Soins;Montant des factures;150,00;0,00;150,00\r\n", "Argent;Coût net par personne suivie;5.00;;\r\n", "Droits;Ouverts (ame);< 5;0;\r\n",
-		"Soins;Factures;5;0;5\r\n", "Par mois;2026-06 personnes suivies;7;;\r\n", "Par effecteur;Dr A (general_practitioner);120,00;;\r\n",
+		"Soins;Factures;5;0;5\r\n", "Par mois;2026-06 dossiers ouverts;7;;\r\n", "Par mois;2026-06 montant des factures;150,00;;\r\n", "Par effecteur;Dr A (general_practitioner);120,00;;\r\n",
 		"Par commune;56121;5;;\r\n", "Par commune;unknown;< 5;;\r\n", "Budget par mois;2026-06 restant;49965,00;;\r\n"} {
 		if !strings.Contains(rec.Body.String(), row) {
 			t.Errorf("the CSV lacks %q:\n%s", row, rec.Body)
