@@ -64,7 +64,24 @@ type Config struct {
 	// that carries it as a bearer token see the money series too. Never a
 	// flag: it would show in ps.
 	MetricsToken string
+	// The CCAS–SOS Médecins convention's jobs: the e-mails of the outbox
+	// (sent through SMTP; no SMTPAddr, none sent) and the anonymisation of
+	// closed cases. Empty schedules take the defaults.
+	ReferralNotifySchedule    string
+	ReferralRetentionSchedule string
+	SMTPAddr, SMTPFrom        string
+	SMTPUsername              string
+	SMTPPassword              string // never a flag: it would show in ps
+	// PublicURL is passd's address as its users reach it, written in the
+	// e-mails.
+	PublicURL string
 }
+
+// Default schedules of the convention's jobs (Europe/Paris).
+const (
+	defaultReferralNotifySchedule    = "*/5 * * * *"
+	defaultReferralRetentionSchedule = "15 4 * * *"
+)
 
 // minMetricsTokenLength: a metrics token is as hard to guess as 192
 // random bits in base64 (openssl rand -base64 32 gives 44 characters).
@@ -93,22 +110,29 @@ const defaultTokenCache = time.Second
 // ConfigFromEnv reads the environment.
 func ConfigFromEnv() (Config, error) {
 	cfg := Config{
-		DatabaseURL:         os.Getenv("DATABASE_URL"),
-		Addr:                envOr("PASSD_ADDR", "127.0.0.1:8080"),
-		ReleaseSchedule:     envOr("PASSD_RELEASE_SCHEDULE", defaultReleaseSchedule),
-		DeadlineSchedule:    envOr("PASSD_DEADLINE_SCHEDULE", defaultDeadlineSchedule),
-		ClaimBatchSchedule:  envOr("PASSD_CLAIM_BATCH_SCHEDULE", defaultClaimBatchSchedule),
-		PayoutBatchSchedule: envOr("PASSD_PAYOUT_BATCH_SCHEDULE", defaultPayoutBatchSchedule),
-		RemindersSchedule:   envOr("PASSD_REMINDERS_SCHEDULE", defaultRemindersSchedule),
-		DeadlineDays:        90,
-		ShutdownTimeout:     30 * time.Second,
-		DataKey:             os.Getenv("PASSD_DATA_KEY"),
-		DataKeyFile:         os.Getenv("PASSD_DATA_KEY_FILE"),
-		RequestTimeout:      defaultRequestTimeout,
-		TokenCache:          defaultTokenCache,
-		PprofAddr:           os.Getenv("PASSD_PPROF_ADDR"),
-		MetricsAddr:         os.Getenv("PASSD_METRICS_ADDR"),
-		MetricsToken:        os.Getenv("PASSD_METRICS_TOKEN"),
+		DatabaseURL:               os.Getenv("DATABASE_URL"),
+		Addr:                      envOr("PASSD_ADDR", "127.0.0.1:8080"),
+		ReleaseSchedule:           envOr("PASSD_RELEASE_SCHEDULE", defaultReleaseSchedule),
+		DeadlineSchedule:          envOr("PASSD_DEADLINE_SCHEDULE", defaultDeadlineSchedule),
+		ClaimBatchSchedule:        envOr("PASSD_CLAIM_BATCH_SCHEDULE", defaultClaimBatchSchedule),
+		PayoutBatchSchedule:       envOr("PASSD_PAYOUT_BATCH_SCHEDULE", defaultPayoutBatchSchedule),
+		RemindersSchedule:         envOr("PASSD_REMINDERS_SCHEDULE", defaultRemindersSchedule),
+		DeadlineDays:              90,
+		ShutdownTimeout:           30 * time.Second,
+		DataKey:                   os.Getenv("PASSD_DATA_KEY"),
+		DataKeyFile:               os.Getenv("PASSD_DATA_KEY_FILE"),
+		RequestTimeout:            defaultRequestTimeout,
+		TokenCache:                defaultTokenCache,
+		PprofAddr:                 os.Getenv("PASSD_PPROF_ADDR"),
+		MetricsAddr:               os.Getenv("PASSD_METRICS_ADDR"),
+		MetricsToken:              os.Getenv("PASSD_METRICS_TOKEN"),
+		ReferralNotifySchedule:    envOr("PASSD_REFERRAL_NOTIFY_SCHEDULE", defaultReferralNotifySchedule),
+		ReferralRetentionSchedule: envOr("PASSD_REFERRAL_RETENTION_SCHEDULE", defaultReferralRetentionSchedule),
+		SMTPAddr:                  os.Getenv("PASSD_SMTP_ADDR"),
+		SMTPFrom:                  envOr("PASSD_SMTP_FROM", "passd@localhost"),
+		SMTPUsername:              os.Getenv("PASSD_SMTP_USERNAME"),
+		SMTPPassword:              os.Getenv("PASSD_SMTP_PASSWORD"),
+		PublicURL:                 os.Getenv("PASSD_PUBLIC_URL"),
 	}
 	if s := os.Getenv("PASSD_DEADLINE_DAYS"); s != "" {
 		n, err := strconv.Atoi(s)
