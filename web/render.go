@@ -89,6 +89,10 @@ var navByRole = map[auth.Role][]navLink{
 		{Href: "/finances/reprises", Label: "Reprises et remboursements"},
 		{Href: "/finances/coordonnees", Label: "Coordonnées bancaires"}},
 	auth.Observer: {{Href: "/bilan", Label: "Bilan du programme"}},
+	auth.SocialWorker: {{Href: "/ccas", Label: "À traiter"}, {Href: "/ccas/demandes/nouvelle", Label: "Demander une intervention"},
+		{Href: "/ccas/annuaire", Label: "Annuaire"}},
+	auth.Doctor: {{Href: "/sos", Label: "À traiter"}, {Href: "/sos/alertes/nouvelle", Label: "Alerter le CCAS"},
+		{Href: "/sos/annuaire", Label: "Annuaire"}},
 	auth.Admin: {
 		{Href: "/admin", Label: "Administration"},
 		{Href: "/admin/effecteurs", Label: "Effecteurs"},
@@ -116,6 +120,7 @@ type view struct {
 var roleFR = map[auth.Role]string{
 	auth.Provider: "effecteur", auth.Coordinator: "coordination", auth.CPAMReferent: "référent CPAM",
 	auth.Finance: "finances", auth.Admin: "administration", auth.Observer: "observateur",
+	auth.SocialWorker: "travail social (CCAS)", auth.Doctor: "médecin (SOS Médecins)",
 }
 
 // render writes page with data in the layout. The page is rendered to a
@@ -186,6 +191,13 @@ var flashes = map[string]string{
 	"rate-added":      "Changement de taux enregistré.",
 	"review-accepted": "Facture acceptée : elle sera décidée avec les autres.",
 	"invoice-voided":  "Facture annulée.",
+	// The CCAS–SOS Médecins convention's pages.
+	"referral-sent":      "Demande envoyée : les référents de SOS Médecins sont prévenus.",
+	"alert-sent":         "Alerte envoyée : les référents du CCAS sont prévenus.",
+	"referral-answered":  "Réponse enregistrée : le CCAS est prévenu.",
+	"referral-outcome":   "Retour d'intervention enregistré : le CCAS est prévenu.",
+	"alert-acknowledged": "Alerte prise en charge : SOS Médecins est prévenu.",
+	"alert-followed-up":  "Suivi enregistré : SOS Médecins est prévenu.",
 }
 
 func setFlash(c echo.Context, key string) {

@@ -29,6 +29,7 @@ import (
 	"passd/claims"
 	"passd/fault"
 	"passd/programme"
+	"passd/referrals"
 	"passd/scheduler"
 )
 
@@ -65,9 +66,11 @@ type Config struct {
 	Billing  *billing.Store
 	Claims   *claims.Store
 	Jobs     *scheduler.Scheduler
-	Logger   *slog.Logger
-	Now      func() time.Time
-	Idle     time.Duration // zero: DefaultIdle
+	// Referrals: the CCAS–SOS Médecins convention's pages (/ccas, /sos).
+	Referrals *referrals.Store
+	Logger    *slog.Logger
+	Now       func() time.Time
+	Idle      time.Duration // zero: DefaultIdle
 }
 
 // Server serves the pages.
@@ -81,6 +84,7 @@ type Server struct {
 	now      func() time.Time
 	// programme reads the programme's figures for /bilan.
 	programme *programme.Store
+	referrals *referrals.Store
 	sessions  *sessions
 	pages     pages
 	csrf      echo.MiddlewareFunc // cookie without Secure (plain HTTP)
@@ -97,7 +101,8 @@ func New(cfg Config) *Server {
 		cfg.Idle = DefaultIdle
 	}
 	s := &Server{users: cfg.Users, throttle: cfg.Throttle, billing: cfg.Billing, claims: cfg.Claims, jobs: cfg.Jobs, logger: cfg.Logger, now: cfg.Now,
-		sessions: &sessions{pool: cfg.Pool, now: cfg.Now, idle: cfg.Idle}, pages: mustParsePages(), programme: programme.NewStore(cfg.Pool)}
+		sessions: &sessions{pool: cfg.Pool, now: cfg.Now, idle: cfg.Idle}, pages: mustParsePages(), programme: programme.NewStore(cfg.Pool),
+		referrals: cfg.Referrals}
 	s.csrf, s.csrfTLS = s.csrfMiddleware(false), s.csrfMiddleware(true)
 	return s
 }
@@ -192,6 +197,7 @@ func (s *Server) Routes(e *echo.Echo) {
 	page(http.MethodGet, "/finances/remboursements-cpam.csv", s.cpamRefundsCSV, auth.Finance)
 
 	s.adminRoutes(page)
+	s.referralRoutes(page)
 }
 
 // adminRoutes registers the admin's pages with page (see Routes).
@@ -246,6 +252,8 @@ var homes = map[auth.Role]string{
 	auth.Finance:      "/finances",
 	auth.Admin:        "/admin",
 	auth.Observer:     "/bilan",
+	auth.SocialWorker: "/ccas",
+	auth.Doctor:       "/sos",
 }
 
 // filesOnly serves the files of an FS and never a directory: a directory

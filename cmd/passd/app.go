@@ -165,7 +165,7 @@ func (a *app) routes() *echo.Echo {
 
 	// The pages in French, outside /api/v1 (package web).
 	web.New(web.Config{Pool: a.pool, Users: a.users, Throttle: a.throttle, Billing: a.billing, Claims: a.claims, Jobs: a.scheduler,
-		Logger: a.logger, Now: a.now}).Routes(e)
+		Referrals: a.referrals, Logger: a.logger, Now: a.now}).Routes(e)
 	a.served = servedRoutes(e)
 	return e
 }

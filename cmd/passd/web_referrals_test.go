@@ -1,0 +1,108 @@
+package main
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+// postForm sends a page's form with its CSRF token, as a browser would.
+func (b *browser) postForm(t *testing.T, page, action string, form url.Values) (int, string) {
+	t.Helper()
+	form.Set("_csrf", b.csrf(t, page))
+	rec := b.do(t, "POST", action, form)
+	return rec.Code, rec.Header().Get("Location")
+}
+
+// TestWebAReferralThroughThePages: the social worker sends a referral from
+// its form, the doctor finds it to handle, accepts it and records its
+// outcome, and the social worker reads the feedback; a form sent back
+// explains its error in French.
+func TestWebAReferralThroughThePages(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	f := h.newConvention(t, "Évry")
+	social, doctor := mustSignIn(t, h, f.social), mustSignIn(t, h, f.doctor)
+	if rec := social.do(t, "GET", "/", nil); rec.Header().Get("Location") != "/ccas" {
+		t.Errorf("the social worker's home: %q", rec.Header().Get("Location"))
+	}
+	form := url.Values{"urgency": {"today"}, "place": {"ccas"}, "reason": {"no_care"}, "last_name": {"Quenardel"},
+		"address": {"12 rue des Lilas"}}
+	status, _ := social.postForm(t, "/ccas/demandes/nouvelle", "/ccas/demandes/nouvelle", form)
+	if status != http.StatusUnprocessableEntity {
+		t.Fatalf("an address for a visit at the CCAS: %d", status)
+	}
+	form.Set("place", "address")
+	status, next := social.postForm(t, "/ccas/demandes/nouvelle", "/ccas/demandes/nouvelle", form)
+	if status != http.StatusSeeOther || !strings.HasPrefix(next, "/ccas/dossiers/") {
+		t.Fatalf("the referral's form: %d → %q", status, next)
+	}
+	id := strings.TrimPrefix(next, "/ccas/dossiers/")
+	wantContains(t, "the referral's page", social.page(t, http.StatusOK, next), "Demande d'intervention n° "+id, "Quenardel",
+		"Sans soins depuis longtemps", "Demande envoyée")
+
+	home := doctor.page(t, http.StatusOK, "/sos")
+	wantContains(t, "the doctor's list", home, "Quenardel", `href="/sos/dossiers/`+id+`"`)
+	status, _ = doctor.postForm(t, "/sos/dossiers/"+id, "/sos/dossiers/"+id+"/reponse", url.Values{"decision": {"decline"}})
+	if status != http.StatusUnprocessableEntity {
+		t.Errorf("a decline without its reason: %d", status)
+	}
+	if status, _ = doctor.postForm(t, "/sos/dossiers/"+id, "/sos/dossiers/"+id+"/reponse", url.Values{"decision": {"accept"}}); status != http.StatusSeeOther {
+		t.Fatalf("accept: %d", status)
+	}
+	status, _ = doctor.postForm(t, "/sos/dossiers/"+id, "/sos/dossiers/"+id+"/issue",
+		url.Values{"outcome": {"hospital"}, "on": {today}, "note": {"Adressée aux urgences de Corbeil."}})
+	if status != http.StatusSeeOther {
+		t.Fatalf("the outcome: %d", status)
+	}
+	wantContains(t, "the feedback the CCAS reads", social.page(t, http.StatusOK, "/ccas/dossiers/"+id), "Orientée vers l'hôpital le 15/06/2026",
+		"Adressée aux urgences de Corbeil.", "Acceptée par SOS Médecins")
+	// The other side's pages and the other convention's cases are closed.
+	if code := doctor.do(t, "GET", "/ccas", nil).Code; code != http.StatusForbidden {
+		t.Errorf("the doctor opens /ccas: %d", code)
+	}
+	other := mustSignIn(t, h, h.newConvention(t, "Grigny").doctor)
+	if code := other.do(t, "GET", "/sos/dossiers/"+id, nil).Code; code != http.StatusNotFound {
+		t.Errorf("another association opens the referral: %d", code)
+	}
+}
+
+// TestWebAnAlertThroughThePages: the doctor alerts the CCAS with the
+// person's consent (refused without), the CCAS acknowledges and follows up,
+// and the doctor reads the follow-up; both read the directory.
+func TestWebAnAlertThroughThePages(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	f := h.newConvention(t, "Évry")
+	social, doctor := mustSignIn(t, h, f.social), mustSignIn(t, h, f.doctor)
+	form := url.Values{"reason": {"isolation"}, "last_name": {"Trévidic"}, "phone": {"06 11 22 33 44"}}
+	status, _ := doctor.postForm(t, "/sos/alertes/nouvelle", "/sos/alertes/nouvelle", form)
+	if status != http.StatusUnprocessableEntity {
+		t.Fatalf("an alert without consent: %d", status)
+	}
+	for k, v := range map[string]string{"basis": "consent", "consent_on": today, "consent_how": "written", "consent_by": "person"} {
+		form.Set(k, v)
+	}
+	status, next := doctor.postForm(t, "/sos/alertes/nouvelle", "/sos/alertes/nouvelle", form)
+	if status != http.StatusSeeOther {
+		t.Fatalf("the alert's form: %d", status)
+	}
+	id := strings.TrimPrefix(next, "/sos/dossiers/")
+	wantContains(t, "the CCAS's list", social.page(t, http.StatusOK, "/ccas"), "Trévidic", "Alerte")
+	page := social.page(t, http.StatusOK, "/ccas/dossiers/"+id)
+	wantContains(t, "the alert's page", page, "Consentement de la personne", "15/06/2026, écrit, donné par : la personne elle-même",
+		"Prendre en charge", "as2-évry")
+	if status, _ = social.postForm(t, "/ccas/dossiers/"+id, "/ccas/dossiers/"+id+"/prise-en-charge", url.Values{"assign_to": {f.colleagueID}}); status != http.StatusSeeOther {
+		t.Fatalf("acknowledge: %d", status)
+	}
+	if status, _ = social.postForm(t, "/ccas/dossiers/"+id, "/ccas/dossiers/"+id+"/suivi",
+		url.Values{"step": {"home_help"}, "note": {"Aide à domicile trois fois par semaine."}}); status != http.StatusSeeOther {
+		t.Fatalf("follow-up: %d", status)
+	}
+	wantContains(t, "the follow-up the doctor reads", doctor.page(t, http.StatusOK, "/sos/dossiers/"+id), "Prise en charge par le CCAS",
+		"Aide à domicile mise en place", "Aide à domicile trois fois par semaine.", "Suivie par")
+	for b, path := range map[*browser]string{social: "/ccas/annuaire", doctor: "/sos/annuaire"} {
+		wantContains(t, "the directory "+path, b.page(t, http.StatusOK, path), "Référente CCAS Évry", "Dr Référent Évry", "ccas@évry.example")
+	}
+}
