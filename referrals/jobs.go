@@ -29,7 +29,7 @@ func (s *Store) RetentionJob(ctx context.Context) (int64, error) {
 				       decline_reason = NULL, exception_reason = CASE WHEN basis = 'consent' THEN NULL ELSE '(anonymisé)' END
 				WHERE id IN (SELECT id FROM referral_cases
 					WHERE anonymised_at IS NULL AND closed_at IS NOT NULL
-					  AND closed_at < $1 - make_interval(months => (SELECT referral_retention_months FROM settings))
+					  AND closed_at < $1::timestamptz - make_interval(months => (SELECT referral_retention_months FROM settings))
 					ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED)
 				RETURNING id`, now, retentionBatch)
 			if err != nil {

@@ -406,3 +406,55 @@ func TestOnlyTheOrganisationsKindMakesAUser(t *testing.T) {
 		}
 	}
 }
+
+// TestClosedCasesAreAnonymisedAfterTheRetentionPeriod: the daily job
+// empties the identity and every free text of the cases closed more than
+// referral_retention_months (12 by default) ago, and only those; their
+// categories, dates and outcomes stay for the indicators.
+func TestClosedCasesAreAnonymisedAfterTheRetentionPeriod(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	f := h.newConvention(t, "Évry")
+	closed := str(t, h.mustDo(t, http.StatusCreated, "POST", "/api/v1/referrals", f.social, referralBody(t, "Quenardel")), "id")
+	h.mustDo(t, http.StatusOK, "POST", "/api/v1/referrals/"+closed+"/answer", f.doctor, `{"decision": "decline", "reason": "Pas de médecin."}`)
+	open := str(t, h.mustDo(t, http.StatusCreated, "POST", "/api/v1/alerts", f.doctor, alertBody(t, "Trévidic")), "id")
+	h.setNow(defaultNow.AddDate(0, 6, 0))
+	later := str(t, h.mustDo(t, http.StatusCreated, "POST", "/api/v1/referrals", f.social, referralBody(t, "Bréhat")), "id")
+	h.mustDo(t, http.StatusOK, "POST", "/api/v1/referrals/"+later+"/answer", f.doctor, `{"decision": "accept"}`)
+	h.mustDo(t, http.StatusOK, "POST", "/api/v1/referrals/"+later+"/outcome", f.doctor, `{"outcome": "no_answer", "on": "2026-12-15", "note": "Volets clos."}`)
+
+	// Eleven months after the first closed: nothing is due.
+	h.setNow(defaultNow.AddDate(0, 11, 0))
+	if run := h.runJob(t, "referral-retention"); fmt.Sprint(run["rows"]) != "0" {
+		t.Errorf("eleven months on, the job anonymised %v cases", run["rows"])
+	}
+	h.setNow(defaultNow.AddDate(1, 0, 1))
+	if run := h.runJob(t, "referral-retention"); fmt.Sprint(run["rows"]) != "1" {
+		t.Errorf("a year and a day on, the job anonymised %v cases, want 1", run["rows"])
+	}
+	gone := h.mustDo(t, http.StatusOK, "GET", "/api/v1/referrals/"+closed, f.social, "")
+	if gone["person"] != nil || gone["anonymised_at"] == nil || gone["decline_reason"] != nil || gone["reason"] != "isolation" {
+		t.Errorf("the anonymised referral: %v", gone)
+	}
+	timeline := gone["timeline"].([]any)
+	if last := timeline[len(timeline)-1].(map[string]any); last["kind"] != "anonymised" {
+		t.Errorf("the last step is %v", last)
+	}
+	for _, e := range timeline {
+		if e.(map[string]any)["note"] != nil {
+			t.Errorf("a step keeps its note: %v", e)
+		}
+	}
+	for _, kept := range []string{"/api/v1/alerts/" + open, "/api/v1/referrals/" + later} {
+		token := f.doctor
+		if got := h.mustDo(t, http.StatusOK, "GET", kept, token, ""); got["person"] == nil {
+			t.Errorf("%s lost its person too early", kept)
+		}
+	}
+	if n := h.count(t, "audit_log", "action = 'case.anonymise'", "entity_id = '"+closed+"'"); n != 1 {
+		t.Errorf("%d audit rows for the anonymisation, want 1", n)
+	}
+	if run := h.runJob(t, "referral-retention"); fmt.Sprint(run["rows"]) != "0" {
+		t.Errorf("a second run anonymised %v cases again", run["rows"])
+	}
+}
