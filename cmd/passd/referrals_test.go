@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"passd/auth"
 )
@@ -457,4 +458,49 @@ func TestClosedCasesAreAnonymisedAfterTheRetentionPeriod(t *testing.T) {
 	if run := h.runJob(t, "referral-retention"); fmt.Sprint(run["rows"]) != "0" {
 		t.Errorf("a second run anonymised %v cases again", run["rows"])
 	}
+}
+
+// TestTheConventionsIndicatorsOfAHandMadeYear: seven referrals (six
+// answered one to six hours after sending, five visits recorded) and two
+// alerts (one followed up), read back as the steering committee's figures
+// with the small cells suppressed.
+func TestTheConventionsIndicatorsOfAHandMadeYear(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	f := h.newConvention(t, "Évry")
+	var ids []string
+	for i := range 7 {
+		ids = append(ids, str(t, h.mustDo(t, http.StatusCreated, "POST", "/api/v1/referrals", f.social, referralBody(t, fmt.Sprint("Nom", i))), "id"))
+	}
+	for i, id := range ids[:6] {
+		h.setNow(defaultNow.Add(time.Duration(i+1) * time.Hour))
+		if i == 5 {
+			h.mustDo(t, http.StatusOK, "POST", "/api/v1/referrals/"+id+"/answer", f.doctor, `{"decision": "decline", "reason": "Pas de médecin."}`)
+			continue
+		}
+		h.mustDo(t, http.StatusOK, "POST", "/api/v1/referrals/"+id+"/answer", f.doctor, `{"decision": "accept"}`)
+		h.mustDo(t, http.StatusOK, "POST", "/api/v1/referrals/"+id+"/outcome", f.doctor, `{"outcome": "visit_done", "on": "2026-06-15"}`)
+	}
+	alerts := []string{str(t, h.mustDo(t, http.StatusCreated, "POST", "/api/v1/alerts", f.doctor, alertBody(t, "A")), "id"),
+		str(t, h.mustDo(t, http.StatusCreated, "POST", "/api/v1/alerts", f.doctor, alertBody(t, "B")), "id")}
+	h.mustDo(t, http.StatusOK, "POST", "/api/v1/alerts/"+alerts[0]+"/acknowledge", f.social, `{}`)
+	h.mustDo(t, http.StatusOK, "POST", "/api/v1/alerts/"+alerts[0]+"/follow-up", f.social, `{"step": "contacted"}`)
+
+	got := h.mustDo(t, http.StatusOK, "GET", "/api/v1/reports/referrals?year=2026", h.coordinator, "")
+	want := map[string]any{
+		"from": "2026-01-01", "to": "2026-12-31",
+		"by_month": []any{map[string]any{"month": "2026-06", "referrals": float64(7), "alerts": "< 5"}},
+		"referrals": map[string]any{"sent": float64(7), "answered": float64(6), "first_answer_median_hours": float64(4),
+			"with_feedback": float64(5), "with_feedback_pct": "71.4", "outcomes": map[string]any{"visit_done": float64(5), "declined": "< 5"}},
+		"alerts": map[string]any{"sent": "< 5", "answered": "< 5", "first_answer_median_hours": nil, "with_feedback": "< 5",
+			"with_feedback_pct": nil, "outcomes": map[string]any{"contacted": "< 5"}, "by_basis": map[string]any{"consent": "< 5"}},
+	}
+	if g, w := mustJSON(t, got), mustJSON(t, want); g != w {
+		t.Errorf("the indicators:\n got %s\nwant %s", g, w)
+	}
+	for _, token := range []string{h.finance, h.admin, h.user(t, "observer", auth.Observer, 0)} {
+		h.mustDo(t, http.StatusOK, "GET", "/api/v1/reports/referrals", token, "")
+	}
+	status, body := h.do(t, "GET", "/api/v1/reports/referrals?year=deux", h.admin, "")
+	wantError(t, "a year that is no year", status, body, http.StatusUnprocessableEntity, "invalid", "year")
 }
