@@ -37,6 +37,7 @@ func ReferralRoutes(g *echo.Group, s *referrals.Store, today func() calendar.Dat
 	g.GET("/alerts/:id", h.get(referrals.KindAlert))
 	g.POST("/alerts/:id/acknowledge", h.acknowledge)
 	g.POST("/alerts/:id/follow-up", h.followUp)
+	g.POST("/alerts/:id/informed", h.informed)
 	g.GET("/reports/referrals", func(c echo.Context) error { return h.indicators(c, today()) })
 }
 
@@ -376,6 +377,19 @@ func (h referralHandlers) followUp(c echo.Context) error {
 	})
 }
 
+type informedBody struct {
+	InformedOn api.Value `json:"informed_on"`
+}
+
+func (h referralHandlers) informed(c echo.Context) error {
+	return stepOf(c, func(b informedBody, r *valueReader) func(context.Context, referrals.Viewer, int64) (referrals.Case, error) {
+		on := r.dateOrZero(b.InformedOn, "informed_on")
+		return func(ctx context.Context, v referrals.Viewer, id int64) (referrals.Case, error) {
+			return h.store.RecordInformed(ctx, v, id, on)
+		}
+	})
+}
+
 type personJSON struct {
 	LastName  string  `json:"last_name"`
 	FirstName string  `json:"first_name"`
@@ -409,6 +423,7 @@ type caseJSON struct {
 	ConsentHow      *string        `json:"consent_how"`
 	ConsentBy       *string        `json:"consent_by"`
 	ExceptionReason *string        `json:"exception_reason"`
+	InformedOn      *calendar.Date `json:"informed_on"`
 	DeclineReason   *string        `json:"decline_reason"`
 	Outcome         *string        `json:"outcome"`
 	OutcomeOn       *calendar.Date `json:"outcome_on"`
@@ -426,7 +441,7 @@ func toCaseJSON(cs referrals.Case) caseJSON {
 	out := caseJSON{ID: ident.FormatID(cs.ID), Kind: string(cs.Kind), ConventionID: ident.FormatID(cs.ConventionID), CCAS: cs.CCAS,
 		Association: cs.Association, Status: string(cs.Status), Reason: string(cs.Reason), Urgency: nullable(string(cs.Urgency)),
 		Place: nullable(string(cs.Place)), Basis: nullable(string(cs.Basis)), ConsentOn: cs.ConsentOn, ConsentHow: nullable(cs.ConsentHow),
-		ConsentBy: nullable(cs.ConsentBy), ExceptionReason: nullable(cs.ExceptionReason), DeclineReason: nullable(cs.DeclineReason),
+		ConsentBy: nullable(cs.ConsentBy), ExceptionReason: nullable(cs.ExceptionReason), InformedOn: cs.InformedOn, DeclineReason: nullable(cs.DeclineReason),
 		Outcome: nullable(string(cs.Outcome)), OutcomeOn: cs.OutcomeOn, PASSFileNumber: nullable(cs.PASSFileNumber),
 		AssignedTo: nullable(cs.AssignedTo), CreatedBy: cs.CreatedBy, CreatedAt: cs.CreatedAt.UTC(), FirstAnswerAt: utc(cs.FirstAnswerAt),
 		ClosedAt: utc(cs.ClosedAt), AnonymisedAt: utc(cs.AnonymisedAt), Timeline: []eventJSON{}}

@@ -89,7 +89,7 @@ CREATE TABLE referral_cases (
     consent_how     text CHECK (consent_how IN ('oral', 'written')),
     consent_by      text CHECK (consent_by IN ('person', 'legal_representative', 'trusted_person')),
     exception_reason text CHECK (length(exception_reason) BETWEEN 1 AND 500),
-    informed_on     date,
+    informed_on     date CHECK (informed_on IS NULL OR basis IN ('emergency', 'impossible_to_inform')),
     decline_reason  text CHECK (length(decline_reason) BETWEEN 1 AND 500),
     outcome         text CHECK (outcome IN ('visit_done', 'hospital', 'pass', 'no_answer')),
     outcome_on      date,
@@ -127,7 +127,7 @@ CREATE TABLE referral_events (
     at         timestamptz NOT NULL,
     user_id    bigint REFERENCES users (id),
     kind       text NOT NULL CHECK (kind IN ('sent', 'accepted', 'declined', 'outcome', 'acknowledged', 'assigned', 'follow_up',
-        'pass_linked', 'anonymised')),
+        'pass_linked', 'informed', 'anonymised')),
     detail     text NOT NULL DEFAULT '' CHECK (length(detail) <= 64),
     note       text NOT NULL DEFAULT '' CHECK (length(note) <= 500)
 );

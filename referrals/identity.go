@@ -8,6 +8,9 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
+	"passd/audit"
 	"passd/db"
 	"passd/fault"
 	"passd/keyring"
@@ -108,4 +111,66 @@ func (s *Store) AccessLog(ctx context.Context, caseID int64) ([]Access, error) {
 		out = append(out, a)
 	}
 	return out, rows.Err()
+}
+
+// rotateBatch bounds the cases one transaction re-seals.
+const rotateBatch = 500
+
+// RotateKeys re-seals, under the ring's current key, every case identity
+// sealed under another key (passd rotate-key, after the patient files), in
+// batches, each in its own transaction with its audit rows; cases another
+// transaction holds are left for the next run. It returns how many it
+// re-sealed and how many remain under another key.
+func (s *Store) RotateKeys(ctx context.Context, actor audit.Actor) (resealed int, remaining int64, err error) {
+	sealer := s.keys.Sealer()
+	for {
+		var ids []int64
+		err := db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
+			ids = ids[:0]
+			rows, err := tx.Query(ctx, `SELECT id, identity_enc FROM referral_cases
+				WHERE identity_enc IS NOT NULL AND identity_key <> $1 ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED`, sealer.Key(), rotateBatch)
+			if err != nil {
+				return fmt.Errorf("referrals: rotation: %w", err)
+			}
+			type sealedCase struct {
+				id     int64
+				sealed string
+			}
+			list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (sealedCase, error) {
+				var c sealedCase
+				err := r.Scan(&c.id, &c.sealed)
+				return c, err
+			})
+			if err != nil {
+				return fmt.Errorf("referrals: rotation: %w", err)
+			}
+			for _, c := range list {
+				person, err := s.open(c.id, c.sealed)
+				if err != nil {
+					return err
+				}
+				sealed, key, err := s.seal(c.id, *person)
+				if err != nil {
+					return err
+				}
+				if _, err := tx.Exec(ctx, `UPDATE referral_cases SET identity_enc = $2, identity_key = $3 WHERE id = $1`, c.id, sealed, key); err != nil {
+					return fmt.Errorf("referrals: rotation: %w", err)
+				}
+				ids = append(ids, c.id)
+			}
+			return audit.AppendSame(ctx, tx, actor, "case.reseal", "referral_case", ids, nil, map[string]any{"identity_key": sealer.Key()})
+		})
+		resealed += len(ids)
+		if err != nil {
+			return resealed, 0, err
+		}
+		if len(ids) < rotateBatch {
+			break
+		}
+	}
+	err = s.pool.QueryRow(ctx, `SELECT count(*) FROM referral_cases WHERE identity_enc IS NOT NULL AND identity_key <> $1`, sealer.Key()).Scan(&remaining)
+	if err != nil {
+		return resealed, 0, fmt.Errorf("referrals: rotation: %w", err)
+	}
+	return resealed, remaining, nil
 }

@@ -238,3 +238,29 @@ func (s *Store) LinkPASSFile(ctx context.Context, v Viewer, id int64, fileNumber
 		return change{event: "pass_linked", detail: fileNumber, set: map[string]any{"pass_file_number": fileNumber}}, nil
 	})
 }
+
+// RecordInformed records the day the person was informed of an alert sent
+// under an exception (DOMAIN.md: informed afterwards), once.
+func (s *Store) RecordInformed(ctx context.Context, v Viewer, id int64, on calendar.Date) (Case, error) {
+	if v.Side != SideAssociation {
+		return Case{}, fault.New(fault.Forbidden, "only the association records that the person was informed")
+	}
+	if on.IsZero() {
+		return Case{}, fault.Field("informed_on", "informed_on (the day the person was informed) is required")
+	}
+	if on.After(s.today()) {
+		return Case{}, fault.Field("informed_on", "informed_on is in the future")
+	}
+	return s.step(ctx, v, KindAlert, id, "informed", func(_ context.Context, _ pgx.Tx, c Case, _ time.Time) (change, error) {
+		if c.Basis == BasisConsent {
+			return change{}, fault.New(fault.Conflict, "this alert was sent with the person's consent: there is nothing to inform afterwards").WithField("basis")
+		}
+		if c.InformedOn != nil {
+			return change{}, fault.New(fault.Conflict, "the person's information is recorded already").WithField("informed_on")
+		}
+		if on.Before(calendar.Today(c.CreatedAt)) {
+			return change{}, fault.Field("informed_on", "informed_on is before the alert")
+		}
+		return change{event: "informed", detail: on.String(), set: map[string]any{"informed_on": on}}, nil
+	})
+}

@@ -37,6 +37,7 @@ func (s *Server) referralRoutes(page func(method, path string, h echo.HandlerFun
 	page(http.MethodGet, "/sos/dossiers/:id", s.referralCase, auth.Doctor)
 	page(http.MethodPost, "/sos/dossiers/:id/reponse", s.answerReferral, auth.Doctor)
 	page(http.MethodPost, "/sos/dossiers/:id/issue", s.referralOutcome, auth.Doctor)
+	page(http.MethodPost, "/sos/dossiers/:id/information", s.alertInformed, auth.Doctor)
 	page(http.MethodGet, "/sos/annuaire", s.referralDirectory, auth.Doctor)
 }
 
@@ -76,7 +77,7 @@ var (
 		"trusted_person": "Sa personne de confiance"}
 	eventFR = map[string]string{"sent": "Envoyée", "accepted": "Acceptée par SOS Médecins", "declined": "Refusée par SOS Médecins",
 		"outcome": "Retour d'intervention", "acknowledged": "Prise en charge par le CCAS", "follow_up": "Suivi du CCAS",
-		"pass_linked": "Dossier PASS ouvert", "anonymised": "Données personnelles effacées (durée de conservation écoulée)"}
+		"pass_linked": "Dossier PASS ouvert", "informed": "Personne informée de l'alerte", "anonymised": "Données personnelles effacées (durée de conservation écoulée)"}
 )
 
 // choices turns a French table into a select's options, in order.
@@ -184,6 +185,7 @@ var referralFieldFR = map[string]string{
 	"on":               "Indiquez la date de l'intervention (pas dans le futur, pas avant la demande).",
 	"assign_to":        "Choisissez un travailleur social de votre CCAS.",
 	"step":             "Choisissez l'étape du suivi.",
+	"informed_on":      "Indiquez le jour où la personne a été informée (pas dans le futur, pas avant l'alerte).",
 	"status":           "Ce dossier a changé d'état entre-temps : rechargez la page.",
 }
 
@@ -290,10 +292,13 @@ type casePage struct {
 	Events      []caseEvent
 	// The step the viewer may take, with its form's choices and errors.
 	CanAnswer, CanRecordOutcome, CanAcknowledge, CanFollowUp bool
-	Outcomes, Workers, Steps                                 []choice
-	Errors                                                   map[string]string
-	Summary                                                  string
-	Today                                                    string
+	// CanRecordInformed: an alert sent under an exception whose person
+	// is not recorded as informed yet.
+	CanRecordInformed        bool
+	Outcomes, Workers, Steps []choice
+	Errors                   map[string]string
+	Summary                  string
+	Today                    string
 }
 
 // referralCase shows a case to the side that sent or received it.
@@ -331,6 +336,8 @@ func (s *Server) caseActions(ctx context.Context, p auth.Principal, page *casePa
 	case p.Role == auth.Doctor && cs.Kind == referrals.KindReferral:
 		page.CanAnswer, page.CanRecordOutcome = cs.Status == referrals.StatusSent, cs.Status == referrals.StatusAccepted
 		page.Outcomes = choices(referrals.Outcomes, outcomeFR, "")
+	case p.Role == auth.Doctor && cs.Kind == referrals.KindAlert:
+		page.CanRecordInformed = cs.Basis != referrals.BasisConsent && cs.InformedOn == nil
 	case p.Role == auth.SocialWorker && cs.Kind == referrals.KindAlert:
 		page.CanAcknowledge, page.CanFollowUp = cs.Status == referrals.StatusSent, cs.Status == referrals.StatusAcknowledged
 		page.Steps = choices(referrals.FollowUps, followUpFR, "")
@@ -360,6 +367,13 @@ func caseFacts(cs referrals.Case) []caseFact {
 		}
 		if cs.ExceptionReason != "" {
 			facts = append(facts, caseFact{"Motif de l'exception", cs.ExceptionReason})
+		}
+		if cs.Basis != referrals.BasisConsent {
+			informed := "pas encore"
+			if cs.InformedOn != nil {
+				informed = "le " + FormatDate(*cs.InformedOn)
+			}
+			facts = append(facts, caseFact{"Personne informée", informed})
 		}
 	}
 	if cs.AssignedTo != "" {
@@ -438,6 +452,16 @@ func (s *Server) referralOutcome(c echo.Context) error {
 		}
 		in.On = on
 		return s.referrals.RecordOutcome(ctx, v, id, in)
+	})
+}
+
+func (s *Server) alertInformed(c echo.Context) error {
+	return s.caseStep(c, "alert-informed", func(ctx context.Context, v referrals.Viewer, id int64) (referrals.Case, error) {
+		on, err := calendar.Parse(c.FormValue("informed_on"))
+		if err != nil {
+			return referrals.Case{}, fault.Field("informed_on", "informed_on must be a date")
+		}
+		return s.referrals.RecordInformed(ctx, v, id, on)
 	})
 }
 

@@ -198,6 +198,7 @@ var flashes = map[string]string{
 	"referral-outcome":   "Retour d'intervention enregistré : le CCAS est prévenu.",
 	"alert-acknowledged": "Alerte prise en charge : SOS Médecins est prévenu.",
 	"alert-followed-up":  "Suivi enregistré : SOS Médecins est prévenu.",
+	"alert-informed":     "Information de la personne enregistrée.",
 }
 
 func setFlash(c echo.Context, key string) {

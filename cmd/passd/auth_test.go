@@ -102,6 +102,7 @@ var expectedRoles = map[string][]auth.Role{
 	"GET /api/v1/alerts/{id}":                 {auth.SocialWorker, auth.Doctor},
 	"POST /api/v1/alerts/{id}/acknowledge":    {auth.SocialWorker},
 	"POST /api/v1/alerts/{id}/follow-up":      {auth.SocialWorker},
+	"POST /api/v1/alerts/{id}/informed":       {auth.Doctor},
 	"GET /api/v1/reports/referrals":           {auth.Coordinator, auth.Finance, auth.Admin, auth.Observer},
 }
 
@@ -211,6 +212,7 @@ func (f authFixture) routes(t *testing.T) []route {
 		"POST /api/v1/alerts":                     alertBody(t, "Le Goff"),
 		"POST /api/v1/alerts/{id}/acknowledge":    `{}`,
 		"POST /api/v1/alerts/{id}/follow-up":      `{"step": "contacted"}`,
+		"POST /api/v1/alerts/{id}/informed":       `{"informed_on": "2026-06-15"}`,
 	}
 	// The id each collection's {id} names.
 	ids := map[string]string{"providers": f.provider.id, "patients": f.patient.id, "invoices": f.invoice,

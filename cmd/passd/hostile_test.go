@@ -905,6 +905,8 @@ func referralHostileRoutes(t *testing.T, h *harness, fileNumber string) []hostil
 		return str(t, h.mustDo(t, http.StatusCreated, "POST", "/api/v1/alerts", c.doctor, alertBody(t, "Hostile")), "id")
 	}
 	newAlert, acknowledged := alert(), alert()
+	exception := str(t, h.mustDo(t, http.StatusCreated, "POST", "/api/v1/alerts", c.doctor, mustJSON(t, map[string]any{"reason": "isolation",
+		"basis": "emergency", "exception_reason": "Personne inconsciente.", "last_name": "Hostile"})), "id")
 	h.mustDo(t, http.StatusOK, "POST", "/api/v1/alerts/"+acknowledged+"/acknowledge", c.social, `{}`)
 	person := []hostileField{{"last_name", freeText, true}, {"first_name", freeText, false}, {"birth", idString, false},
 		{"phone", idString, false}, {"note", freeText, false}}
@@ -942,6 +944,8 @@ func referralHostileRoutes(t *testing.T, h *harness, fileNumber string) []hostil
 				{"exception_reason", freeText, true}}, person...)},
 		{method: "POST", pattern: "/api/v1/alerts/:id/acknowledge", id: newAlert, token: c.social, other: c.doctor,
 			body: mustJSON(t, map[string]any{"assign_to": c.colleagueID}), fields: []hostileField{{"assign_to", numericID, false}}},
+		{method: "POST", pattern: "/api/v1/alerts/:id/informed", id: exception, token: c.doctor, other: c.social,
+			body: `{"informed_on": "2026-06-15"}`, fields: []hostileField{{"informed_on", dateValue, true}}},
 		{method: "POST", pattern: "/api/v1/alerts/:id/follow-up", id: acknowledged, token: c.social, other: c.doctor, text: "note",
 			body:   `{"step": "home_help", "note": "Aide à domicile mise en place."}`,
 			fields: []hostileField{{"step", enumValue, true}, {"note", freeText, false}}},

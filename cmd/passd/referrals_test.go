@@ -10,7 +10,11 @@ import (
 	"testing"
 	"time"
 
+	"passd/audit"
 	"passd/auth"
+	"passd/httpapi"
+	"passd/keyring"
+	"passd/referrals"
 )
 
 // conventionFixture is a local convention made through the API: a CCAS and
@@ -240,6 +244,19 @@ func TestAnAlertNeedsConsentOrARecordedException(t *testing.T) {
 	if emergency["basis"] != "emergency" || emergency["exception_reason"] != "Personne confuse, seule, sans chauffage" || emergency["consent_on"] != nil {
 		t.Errorf("an alert under an exception: %v", emergency)
 	}
+	// The person is informed afterwards: recorded once, never for an alert
+	// sent with consent, never in the future.
+	id := str(t, emergency, "id")
+	status, body := h.do(t, "POST", "/api/v1/alerts/"+str(t, withConsent, "id")+"/informed", f.doctor, `{"informed_on": "2026-06-15"}`)
+	wantError(t, "informed after consent", status, body, http.StatusConflict, "conflict", "basis")
+	status, body = h.do(t, "POST", "/api/v1/alerts/"+id+"/informed", f.doctor, `{"informed_on": "2026-06-16"}`)
+	wantError(t, "informed tomorrow", status, body, http.StatusUnprocessableEntity, "invalid", "informed_on")
+	informed := h.mustDo(t, http.StatusOK, "POST", "/api/v1/alerts/"+id+"/informed", f.doctor, `{"informed_on": "2026-06-15"}`)
+	if informed["informed_on"] != today {
+		t.Errorf("informed: %v", informed)
+	}
+	status, body = h.do(t, "POST", "/api/v1/alerts/"+id+"/informed", f.doctor, `{"informed_on": "2026-06-15"}`)
+	wantError(t, "informed twice", status, body, http.StatusConflict, "conflict", "informed_on")
 }
 
 // TestAnAlertIsFollowedUpAndTheAssociationReadsIt: the CCAS acknowledges
@@ -503,4 +520,36 @@ func TestTheConventionsIndicatorsOfAHandMadeYear(t *testing.T) {
 	}
 	status, body := h.do(t, "GET", "/api/v1/reports/referrals?year=deux", h.admin, "")
 	wantError(t, "a year that is no year", status, body, http.StatusUnprocessableEntity, "invalid", "year")
+}
+
+// TestReferralIdentityFollowsAKeyRotation: passd rotate-key's step for the
+// convention re-seals each case's identity under the new current key, once.
+func TestReferralIdentityFollowsAKeyRotation(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	f := h.newConvention(t, "Évry")
+	id := orgID(t, str(t, h.mustDo(t, http.StatusCreated, "POST", "/api/v1/referrals", f.social, referralBody(t, "Quenardel")), "id"))
+	keyID, entry, err := keyring.NewDataKey(h.now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ring, err := keyring.Parse(h.app.cfg.DataKey + "\n" + entry + "\ncurrent=" + keyID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := referrals.NewStore(h.app.pool, ring, h.now)
+	ctx := context.Background()
+	for run, want := range []int{1, 0} {
+		moved, left, err := store.RotateKeys(ctx, audit.Actor{Name: "passd rotate-key"})
+		if err != nil || moved != want || left != 0 {
+			t.Errorf("rotation %d: %d re-sealed, %d left, %v; want %d, 0", run+1, moved, left, err, want)
+		}
+	}
+	if n := h.count(t, "referral_cases", "identity_key = '"+keyID+"'"); n != 1 {
+		t.Errorf("%d cases under the new key, want 1", n)
+	}
+	c, err := store.Case(ctx, httpapi.ViewerOf(auth.Principal{UserID: 0, Name: "dr", Role: auth.Doctor, OrganisationID: orgID(t, f.association)}), "", id)
+	if err != nil || c.Person == nil || c.Person.LastName != "Quenardel" {
+		t.Errorf("the case under the new key reads %+v, %v", c.Person, err)
+	}
 }

@@ -102,6 +102,17 @@ func TestWebAnAlertThroughThePages(t *testing.T) {
 	}
 	wantContains(t, "the follow-up the doctor reads", doctor.page(t, http.StatusOK, "/sos/dossiers/"+id), "Prise en charge par le CCAS",
 		"Aide à domicile mise en place", "Aide à domicile trois fois par semaine.", "Suivie par")
+	// An alert under an exception: the doctor records that the person was
+	// informed afterwards.
+	emergency := str(t, h.mustDo(t, http.StatusCreated, "POST", "/api/v1/alerts", f.doctor, mustJSON(t, map[string]any{"reason": "dependency",
+		"basis": "emergency", "exception_reason": "Personne confuse, seule, sans chauffage", "last_name": "Le Goff"})), "id")
+	wantContains(t, "the exception's page", doctor.page(t, http.StatusOK, "/sos/dossiers/"+emergency), "Urgence (sans consentement préalable)",
+		"Personne informée", "pas encore", "Enregistrer l'information")
+	if status, _ = doctor.postForm(t, "/sos/dossiers/"+emergency, "/sos/dossiers/"+emergency+"/information", url.Values{"informed_on": {today}}); status != http.StatusSeeOther {
+		t.Fatalf("informed: %d", status)
+	}
+	wantContains(t, "the exception's page once informed", doctor.page(t, http.StatusOK, "/sos/dossiers/"+emergency), "le 15/06/2026",
+		"Personne informée de l'alerte")
 	for b, path := range map[*browser]string{social: "/ccas/annuaire", doctor: "/sos/annuaire"} {
 		wantContains(t, "the directory "+path, b.page(t, http.StatusOK, path), "Référente CCAS Évry", "Dr Référent Évry", "ccas@évry.example")
 	}
