@@ -486,6 +486,24 @@ func (s *Server) followUpAlert(c echo.Context) error {
 	})
 }
 
+// organisationChoices are the organisations for the admin's user form.
+func (s *Server) organisationChoices(ctx context.Context, selected string) ([]choice, error) {
+	orgs, err := s.referrals.Organisations(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]choice, len(orgs))
+	for i, o := range orgs {
+		id := ident.FormatID(o.ID)
+		kind := "CCAS"
+		if o.Kind == referrals.OrgAssociation {
+			kind = "SOS Médecins"
+		}
+		out[i] = choice{Value: id, Label: o.Name + " (" + kind + ")", Selected: id == selected}
+	}
+	return out, nil
+}
+
 type directoryPage struct {
 	Base        string
 	Conventions []referrals.Convention

@@ -117,3 +117,34 @@ func TestWebAnAlertThroughThePages(t *testing.T) {
 		wantContains(t, "the directory "+path, b.page(t, http.StatusOK, path), "Référente CCAS Évry", "Dr Référent Évry", "ccas@évry.example")
 	}
 }
+
+// TestWebTheAdminMakesASocialWorkerOfACCAS: the users' form names the
+// organisation of a social worker or a doctor; without it, or with the
+// other kind, nothing is made and the form says why in French.
+func TestWebTheAdminMakesASocialWorkerOfACCAS(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	f := h.newConvention(t, "Évry")
+	admin := mustSignIn(t, h, h.admin)
+	wantContains(t, "the users' form", admin.page(t, http.StatusOK, "/admin/utilisateurs"), "CCAS Évry (CCAS)", "SOS Médecins Évry (SOS Médecins)")
+	before := h.count(t, "users")
+	for _, org := range []string{"", f.association} {
+		form := url.Values{"name": {"Nouvelle assistante sociale"}, "role": {"social_worker"}, "organisation_id": {org}}
+		form.Set("_csrf", admin.csrf(t, "/admin/utilisateurs"))
+		rec := admin.do(t, "POST", "/admin/utilisateurs", form)
+		if rec.Code != http.StatusUnprocessableEntity || !strings.Contains(htmlText(rec.Body.String()), "Choisissez le CCAS d'un travailleur social") {
+			t.Errorf("a social worker of organisation %q: %d\n%s", org, rec.Code, rec.Body.String())
+		}
+	}
+	if n := h.count(t, "users"); n != before {
+		t.Errorf("%d users after refused forms, want %d", n, before)
+	}
+	form := url.Values{"name": {"Nouvelle assistante sociale"}, "role": {"social_worker"}, "organisation_id": {f.ccas}}
+	form.Set("_csrf", admin.csrf(t, "/admin/utilisateurs"))
+	if rec := admin.do(t, "POST", "/admin/utilisateurs", form); rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "passd_") {
+		t.Fatalf("a social worker of the CCAS: %d\n%s", rec.Code, rec.Body.String())
+	}
+	if n := h.count(t, "users", "role = 'social_worker'", "organisation_id = "+f.ccas); n != 3 {
+		t.Errorf("%d social workers of the CCAS, want 3", n)
+	}
+}
