@@ -39,6 +39,8 @@ func (s *Server) referralRoutes(page func(method, path string, h echo.HandlerFun
 	page(http.MethodPost, "/sos/dossiers/:id/issue", s.referralOutcome, auth.Doctor)
 	page(http.MethodPost, "/sos/dossiers/:id/information", s.alertInformed, auth.Doctor)
 	page(http.MethodGet, "/sos/annuaire", s.referralDirectory, auth.Doctor)
+	page(http.MethodGet, "/coordination/orientations", s.orientations, auth.Coordinator)
+	page(http.MethodPost, "/coordination/orientations/:id", s.linkOrientation, auth.Coordinator)
 }
 
 // referralBase is a side's prefix: /ccas or /sos.
@@ -186,6 +188,7 @@ var referralFieldFR = map[string]string{
 	"assign_to":        "Choisissez un travailleur social de votre CCAS.",
 	"step":             "Choisissez l'étape du suivi.",
 	"informed_on":      "Indiquez le jour où la personne a été informée (pas dans le futur, pas avant l'alerte).",
+	"file_number":      "Indiquez le numéro d'un dossier PASS existant : ouvrez d'abord le dossier de la personne.",
 	"status":           "Ce dossier a changé d'état entre-temps : rechargez la page.",
 }
 
@@ -538,4 +541,65 @@ func init() {
 		return selectFieldData{Name: name, Label: label, Blank: blank, Choices: choices, Err: err}
 	}
 	funcs["caseTable"] = func(label string, rows []caseRow) caseTableData { return caseTableData{Label: label, Rows: rows} }
+}
+
+// orientationRow is a referral SOS Médecins oriented to the PASS.
+type orientationRow struct {
+	ID                     int64
+	Person, Birth, Phone   string
+	Association, OutcomeOn string
+	FileNumber             string
+}
+
+type orientationsPage struct {
+	Rows    []orientationRow
+	Errors  map[string]string
+	Failed  int64 // the row whose form was refused
+	Summary string
+}
+
+// orientations lists, for the coordinator, the people SOS Médecins
+// oriented to the PASS: who to open a file for, and the form that links
+// the file's number to the referral.
+func (s *Server) orientations(c echo.Context) error {
+	return s.renderOrientations(c, http.StatusOK, orientationsPage{Errors: map[string]string{}})
+}
+
+func (s *Server) renderOrientations(c echo.Context, status int, page orientationsPage) error {
+	_, v := viewer(c)
+	list, err := s.referrals.Cases(c.Request().Context(), v, referrals.Filter{Kind: referrals.KindReferral}, db.PageRequest{Limit: 100})
+	if err != nil {
+		return err
+	}
+	for i, cs := range list {
+		if i == 100 {
+			break
+		}
+		row := orientationRow{ID: cs.ID, Association: cs.Association, FileNumber: cs.PASSFileNumber, Person: "(données effacées)"}
+		if cs.OutcomeOn != nil {
+			row.OutcomeOn = FormatDate(*cs.OutcomeOn)
+		}
+		if p := cs.Person; p != nil {
+			row.Person, row.Birth, row.Phone = strings.TrimSpace(p.LastName+" "+p.FirstName), p.Birth, p.Phone
+		}
+		page.Rows = append(page.Rows, row)
+	}
+	return s.render(c, status, "coordinator-orientations.html", "Orientations SOS Médecins", page)
+}
+
+// linkOrientation records the PASS file opened for an oriented person.
+func (s *Server) linkOrientation(c echo.Context) error {
+	_, v := viewer(c)
+	id, err := httpapi.PathID(c, "id")
+	if err != nil {
+		return err
+	}
+	if _, err := s.referrals.LinkPASSFile(c.Request().Context(), v, id, c.FormValue("file_number")); err != nil {
+		page := orientationsPage{Errors: map[string]string{}, Failed: id}
+		if !explainReferral(err, page.Errors, &page.Summary) {
+			return err
+		}
+		return s.renderOrientations(c, http.StatusUnprocessableEntity, page)
+	}
+	return redirectWithFlash(c, "orientation-linked", "/coordination/orientations")
 }

@@ -83,7 +83,8 @@ var navByRole = map[auth.Role][]navLink{
 		{Href: "/effecteur/releve", Label: "Relevé"},
 	},
 	auth.Coordinator: {{Href: "/coordination/dossiers", Label: "Dossiers"}, {Href: "/coordination/relances", Label: "Relances"},
-		{Href: "/coordination/factures", Label: "Factures à vérifier"}},
+		{Href: "/coordination/factures", Label: "Factures à vérifier"},
+		{Href: "/coordination/orientations", Label: "Orientations SOS Médecins"}},
 	auth.CPAMReferent: {{Href: "/cpam/dossiers", Label: "Dossiers à décider"}, {Href: "/cpam/lots", Label: "Lots"}},
 	auth.Finance: {{Href: "/finances", Label: "Tableau de bord"}, {Href: "/finances/lots", Label: "Lots de paiement"},
 		{Href: "/finances/reprises", Label: "Reprises et remboursements"},
@@ -199,6 +200,7 @@ var flashes = map[string]string{
 	"alert-acknowledged": "Alerte prise en charge : SOS Médecins est prévenu.",
 	"alert-followed-up":  "Suivi enregistré : SOS Médecins est prévenu.",
 	"alert-informed":     "Information de la personne enregistrée.",
+	"orientation-linked": "Dossier PASS rattaché à l'orientation.",
 }
 
 func setFlash(c echo.Context, key string) {

@@ -148,3 +148,28 @@ func TestWebTheAdminMakesASocialWorkerOfACCAS(t *testing.T) {
 		t.Errorf("%d social workers of the CCAS, want 3", n)
 	}
 }
+
+// TestWebTheCoordinatorLinksAnOrientationToAFile: a referral SOS Médecins
+// oriented to the PASS is on the coordinator's page with the person; the
+// form refuses an unknown file number in French and links a real one.
+func TestWebTheCoordinatorLinksAnOrientationToAFile(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	f := h.newConvention(t, "Évry")
+	id := str(t, h.mustDo(t, http.StatusCreated, "POST", "/api/v1/referrals", f.social, referralBody(t, "Quenardel")), "id")
+	h.mustDo(t, http.StatusOK, "POST", "/api/v1/referrals/"+id+"/answer", f.doctor, `{"decision": "accept"}`)
+	h.mustDo(t, http.StatusOK, "POST", "/api/v1/referrals/"+id+"/outcome", f.doctor, `{"outcome": "pass", "on": "2026-06-15"}`)
+	coord := mustSignIn(t, h, h.coordinator)
+	wantContains(t, "the orientations", coord.page(t, http.StatusOK, "/coordination/orientations"), "Quenardel Odette", "1941",
+		"SOS Médecins Évry", "Numéro du dossier de Quenardel Odette")
+	status, _ := coord.postForm(t, "/coordination/orientations", "/coordination/orientations/"+id, url.Values{"file_number": {"2026-999999"}})
+	if status != http.StatusUnprocessableEntity {
+		t.Errorf("an unknown file: %d", status)
+	}
+	p := h.newPatient(t, "Quenardel")
+	if status, _ = coord.postForm(t, "/coordination/orientations", "/coordination/orientations/"+id, url.Values{"file_number": {p.fileNumber}}); status != http.StatusSeeOther {
+		t.Fatalf("link: %d", status)
+	}
+	page := coord.page(t, http.StatusOK, "/coordination/orientations")
+	wantContains(t, "the linked orientation", page, p.fileNumber, "Dossier PASS rattaché")
+}
