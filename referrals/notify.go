@@ -2,7 +2,9 @@ package referrals
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
+	"net"
 	"net/mail"
 	"net/smtp"
 	"strings"
@@ -132,17 +134,58 @@ func truncate(s string, n int) string {
 	return s[:n]
 }
 
+// sendTimeout bounds one message's exchange with the server, so that a
+// relay that stops answering cannot hold the job (and its lock) for ever.
+const sendTimeout = 30 * time.Second
+
+// send delivers one message as smtp.SendMail does (STARTTLS when offered,
+// then PLAIN when configured), over a connection with a deadline.
 func (m Mailer) send(to, subject string, now time.Time) error {
 	if _, err := mail.ParseAddress(to); err != nil {
 		return fmt.Errorf("referrals: recipient: %w", err)
 	}
-	var a smtp.Auth
-	if m.Username != "" {
-		host, _, _ := strings.Cut(m.Addr, ":")
-		a = smtp.PlainAuth("", m.Username, m.Password, host)
-	}
-	if err := smtp.SendMail(m.Addr, a, m.From, []string{to}, m.body(to, subject, now)); err != nil {
+	host, _, _ := strings.Cut(m.Addr, ":")
+	conn, err := net.DialTimeout("tcp", m.Addr, sendTimeout)
+	if err != nil {
 		return fmt.Errorf("referrals: send mail: %w", err)
 	}
+	defer conn.Close()
+	if err := conn.SetDeadline(time.Now().Add(sendTimeout)); err != nil {
+		return fmt.Errorf("referrals: send mail: %w", err)
+	}
+	c, err := smtp.NewClient(conn, host)
+	if err != nil {
+		return fmt.Errorf("referrals: send mail: %w", err)
+	}
+	defer c.Close()
+	if ok, _ := c.Extension("STARTTLS"); ok {
+		if err := c.StartTLS(&tls.Config{ServerName: host, MinVersion: tls.VersionTLS12}); err != nil {
+			return fmt.Errorf("referrals: send mail: %w", err)
+		}
+	}
+	if m.Username != "" {
+		if err := c.Auth(smtp.PlainAuth("", m.Username, m.Password, host)); err != nil {
+			return fmt.Errorf("referrals: send mail: %w", err)
+		}
+	}
+	if err := c.Mail(m.From); err != nil {
+		return fmt.Errorf("referrals: send mail: %w", err)
+	}
+	if err := c.Rcpt(to); err != nil {
+		return fmt.Errorf("referrals: send mail: %w", err)
+	}
+	w, err := c.Data()
+	if err != nil {
+		return fmt.Errorf("referrals: send mail: %w", err)
+	}
+	if _, err := w.Write(m.body(to, subject, now)); err != nil {
+		return fmt.Errorf("referrals: send mail: %w", err)
+	}
+	if err := w.Close(); err != nil {
+		return fmt.Errorf("referrals: send mail: %w", err)
+	}
+	// The server has accepted the message: a failed QUIT must not send it
+	// again.
+	_ = c.Quit()
 	return nil
 }
