@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"net"
+	"net/mail"
 	"net/netip"
 	"os"
 	"strconv"
@@ -291,10 +292,30 @@ func (c Config) Validate() error {
 	if c.MetricsToken != "" && (len(c.MetricsToken) < minMetricsTokenLength || !isPrintableASCII(c.MetricsToken)) {
 		errs = append(errs, fmt.Sprintf("PASSD_METRICS_TOKEN must be at least %d printable ASCII characters without spaces (openssl rand -base64 32)", minMetricsTokenLength))
 	}
+	errs = append(errs, c.smtpProblems()...)
 	if len(errs) > 0 {
 		return errors.New("passd: configuration: " + strings.Join(errs, "; "))
 	}
 	return nil
+}
+
+// smtpProblems checks the convention's e-mail settings: a relay as
+// host:port, a sender that is an address, and credentials only in pairs.
+func (c Config) smtpProblems() []string {
+	if c.SMTPAddr == "" {
+		return nil
+	}
+	var errs []string
+	if _, _, err := net.SplitHostPort(c.SMTPAddr); err != nil {
+		errs = append(errs, fmt.Sprintf("PASSD_SMTP_ADDR %q is not host:port", c.SMTPAddr))
+	}
+	if a, err := mail.ParseAddress(c.SMTPFrom); err != nil || a.Address != c.SMTPFrom {
+		errs = append(errs, fmt.Sprintf("PASSD_SMTP_FROM %q is not an e-mail address", c.SMTPFrom))
+	}
+	if (c.SMTPUsername == "") != (c.SMTPPassword == "") {
+		errs = append(errs, "PASSD_SMTP_USERNAME and PASSD_SMTP_PASSWORD go together")
+	}
+	return errs
 }
 
 // isPrintableASCII: every byte is printable ASCII, none a space, so that
