@@ -41,6 +41,7 @@ func (s *Server) referralRoutes(page func(method, path string, h echo.HandlerFun
 	page(http.MethodGet, "/sos/annuaire", s.referralDirectory, auth.Doctor)
 	page(http.MethodGet, "/coordination/orientations", s.orientations, auth.Coordinator)
 	page(http.MethodPost, "/coordination/orientations/:id", s.linkOrientation, auth.Coordinator)
+	s.adminConventionRoutes(page)
 }
 
 // referralBase is a side's prefix: /ccas or /sos.
@@ -189,7 +190,16 @@ var referralFieldFR = map[string]string{
 	"step":             "Choisissez l'étape du suivi.",
 	"informed_on":      "Indiquez le jour où la personne a été informée (pas dans le futur, pas avant l'alerte).",
 	"file_number":      "Indiquez le numéro d'un dossier PASS existant : ouvrez d'abord le dossier de la personne.",
-	"status":           "Ce dossier a changé d'état entre-temps : rechargez la page.",
+	// The admin's conventions page.
+	"kind":           "Choisissez le type d'organisme.",
+	"name":           "Indiquez le nom (200 caractères au plus) ; un organisme de ce nom ne doit pas déjà exister.",
+	"ccas_id":        "Choisissez un CCAS.",
+	"association_id": "Choisissez une association SOS Médecins ; ces deux organismes ne doivent pas déjà avoir de convention.",
+	"signed_on":      "Indiquez la date de signature de la convention.",
+	"side":           "Choisissez le côté du référent.",
+	"title":          "La fonction tient en 200 caractères au plus.",
+	"email":          "Indiquez une adresse électronique (nom@exemple.fr).",
+	"status":         "Ce dossier a changé d'état entre-temps : rechargez la page.",
 }
 
 // explainReferral puts a client fault's French message under its field;
@@ -523,11 +533,12 @@ func (s *Server) referralDirectory(c echo.Context) error {
 	return s.render(c, http.StatusOK, "referral-directory.html", "Annuaire des référents", directoryPage{Base: referralBase(p), Conventions: list})
 }
 
-// selectFieldData is what the "select-field" template reads.
+// selectFieldData is what the "select-field" template reads: ID is the
+// element's id (its Name unless a page has several such selects).
 type selectFieldData struct {
-	Name, Label, Blank string
-	Choices            []choice
-	Err                string
+	ID, Name, Label, Blank string
+	Choices                []choice
+	Err                    string
 }
 
 type caseTableData struct {
@@ -538,8 +549,12 @@ type caseTableData struct {
 // The convention's templates' own functions, kept beside their pages.
 func init() {
 	funcs["selectField"] = func(name, label, blank string, choices []choice, err string) selectFieldData {
-		return selectFieldData{Name: name, Label: label, Blank: blank, Choices: choices, Err: err}
+		return selectFieldData{ID: name, Name: name, Label: label, Blank: blank, Choices: choices, Err: err}
 	}
+	funcs["selectFieldFor"] = func(id, name, label, blank string, choices []choice, err string) selectFieldData {
+		return selectFieldData{ID: id, Name: name, Label: label, Blank: blank, Choices: choices, Err: err}
+	}
+	funcs["dict"] = func() map[string]string { return map[string]string{} }
 	funcs["caseTable"] = func(label string, rows []caseRow) caseTableData { return caseTableData{Label: label, Rows: rows} }
 }
 

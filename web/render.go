@@ -103,6 +103,7 @@ var navByRole = map[auth.Role][]navLink{
 		{Href: "/admin/taux", Label: "Taux"},
 		{Href: "/admin/parametres", Label: "Paramètres"},
 		{Href: "/admin/taches", Label: "Tâches"},
+		{Href: "/admin/conventions", Label: "Conventions"},
 	},
 }
 
@@ -193,14 +194,17 @@ var flashes = map[string]string{
 	"review-accepted": "Facture acceptée : elle sera décidée avec les autres.",
 	"invoice-voided":  "Facture annulée.",
 	// The CCAS–SOS Médecins convention's pages.
-	"referral-sent":      "Demande envoyée : les référents de SOS Médecins sont prévenus.",
-	"alert-sent":         "Alerte envoyée : les référents du CCAS sont prévenus.",
-	"referral-answered":  "Réponse enregistrée : le CCAS est prévenu.",
-	"referral-outcome":   "Retour d'intervention enregistré : le CCAS est prévenu.",
-	"alert-acknowledged": "Alerte prise en charge : SOS Médecins est prévenu.",
-	"alert-followed-up":  "Suivi enregistré : SOS Médecins est prévenu.",
-	"alert-informed":     "Information de la personne enregistrée.",
-	"orientation-linked": "Dossier PASS rattaché à l'orientation.",
+	"referral-sent":        "Demande envoyée : les référents de SOS Médecins sont prévenus.",
+	"alert-sent":           "Alerte envoyée : les référents du CCAS sont prévenus.",
+	"referral-answered":    "Réponse enregistrée : le CCAS est prévenu.",
+	"referral-outcome":     "Retour d'intervention enregistré : le CCAS est prévenu.",
+	"alert-acknowledged":   "Alerte prise en charge : SOS Médecins est prévenu.",
+	"alert-followed-up":    "Suivi enregistré : SOS Médecins est prévenu.",
+	"alert-informed":       "Information de la personne enregistrée.",
+	"orientation-linked":   "Dossier PASS rattaché à l'orientation.",
+	"organisation-created": "Organisme enregistré.",
+	"convention-created":   "Convention enregistrée.",
+	"referent-added":       "Référent ajouté.",
 }
 
 func setFlash(c echo.Context, key string) {

@@ -173,3 +173,47 @@ func TestWebTheCoordinatorLinksAnOrientationToAFile(t *testing.T) {
 	page := coord.page(t, http.StatusOK, "/coordination/orientations")
 	wantContains(t, "the linked orientation", page, p.fileNumber, "Dossier PASS rattaché")
 }
+
+// TestWebTheAdminRecordsAConventionAndItsReferents: organisations, a
+// convention between them and a referent, from /admin/conventions, as the
+// API would store them; a form refused says why and stores nothing.
+func TestWebTheAdminRecordsAConventionAndItsReferents(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	admin := mustSignIn(t, h, h.admin)
+	const page = "/admin/conventions"
+	before := h.state(t)
+	if status, _ := admin.postForm(t, page, "/admin/conventions/organismes", url.Values{"kind": {"ccas"}, "name": {" "}}); status != http.StatusUnprocessableEntity {
+		t.Errorf("an organisation without a name: %d", status)
+	}
+	if status, _ := admin.postForm(t, page, "/admin/conventions", url.Values{"ccas_id": {""}, "signed_on": {today}}); status != http.StatusUnprocessableEntity {
+		t.Errorf("a convention without its CCAS: %d", status)
+	}
+	h.assertUnchanged(t, "refused forms", before)
+	for kind, name := range map[string]string{"ccas": "CCAS de Corbeil", "sos_medecins": "SOS Médecins Corbeil"} {
+		if status, _ := admin.postForm(t, page, "/admin/conventions/organismes", url.Values{"kind": {kind}, "name": {name}}); status != http.StatusSeeOther {
+			t.Fatalf("organisation %s: %d", name, status)
+		}
+	}
+	orgs := items(t, h.mustDo(t, http.StatusOK, "GET", "/api/v1/organisations", h.admin, ""))
+	ids := map[string]string{}
+	for _, o := range orgs {
+		ids[str(t, o, "kind")] = str(t, o, "id")
+	}
+	if status, _ := admin.postForm(t, page, "/admin/conventions", url.Values{"ccas_id": {ids["ccas"]}, "association_id": {ids["sos_medecins"]},
+		"signed_on": {"2026-03-01"}}); status != http.StatusSeeOther {
+		t.Fatalf("the convention: %d", status)
+	}
+	convention := str(t, items(t, h.mustDo(t, http.StatusOK, "GET", "/api/v1/conventions", h.admin, ""))[0], "id")
+	if status, _ := admin.postForm(t, page, "/admin/conventions/"+convention+"/referents", url.Values{"side": {"sos_medecins"},
+		"name": {"Dr Morel"}, "email": {"pas une adresse"}}); status != http.StatusUnprocessableEntity {
+		t.Errorf("a referent with a bad e-mail: %d", status)
+	}
+	if status, _ := admin.postForm(t, page, "/admin/conventions/"+convention+"/referents", url.Values{"side": {"sos_medecins"},
+		"name": {"Dr Morel"}, "title": {"Médecin référent"}, "phone": {"3624"}, "email": {"morel@sos.example"}}); status != http.StatusSeeOther {
+		t.Fatalf("the referent: %d", status)
+	}
+	wantContains(t, "the conventions page", admin.page(t, http.StatusOK, page), "CCAS de Corbeil – SOS Médecins Corbeil", "Signée le 01/03/2026",
+		"SOS Médecins : Dr Morel, Médecin référent — tél. 3624 — morel@sos.example")
+	wantContains(t, "the admin's home", admin.page(t, http.StatusOK, "/admin"), `href="/admin/conventions"`)
+}
