@@ -117,6 +117,33 @@ CREATE TABLE referral_cases (
         AND (anonymised_at IS NULL OR closed_at IS NOT NULL))
 );
 CREATE INDEX referral_cases_convention_idx ON referral_cases (convention_id, id);
+
+-- A case only moves forward (sent → accepted | declined | acknowledged →
+-- closed), never changes what it is, whose or when it was sent, and an
+-- identity once emptied never comes back: the stores' rules, held here too.
+-- +goose StatementBegin
+CREATE FUNCTION referral_cases_forward_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.status <> OLD.status AND NOT (
+        (OLD.status = 'sent' AND NEW.status IN ('accepted', 'declined', 'acknowledged'))
+        OR (OLD.status IN ('accepted', 'acknowledged') AND NEW.status = 'closed')) THEN
+        RAISE EXCEPTION 'case %: % cannot become %', OLD.id, OLD.status, NEW.status
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'referral_cases_forward_only';
+    END IF;
+    IF (NEW.kind, NEW.convention_id, NEW.created_by, NEW.created_at, NEW.reason)
+        IS DISTINCT FROM (OLD.kind, OLD.convention_id, OLD.created_by, OLD.created_at, OLD.reason)
+        OR (OLD.first_answer_at IS NOT NULL AND NEW.first_answer_at IS DISTINCT FROM OLD.first_answer_at)
+        OR (OLD.outcome IS NOT NULL AND (NEW.outcome, NEW.outcome_on) IS DISTINCT FROM (OLD.outcome, OLD.outcome_on))
+        OR (OLD.anonymised_at IS NOT NULL AND (NEW.identity_enc IS NOT NULL OR NEW.anonymised_at IS DISTINCT FROM OLD.anonymised_at)) THEN
+        RAISE EXCEPTION 'case %: what was recorded does not change', OLD.id
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'referral_cases_forward_only';
+    END IF;
+    RETURN NEW;
+END;
+$$;
+-- +goose StatementEnd
+CREATE TRIGGER referral_cases_forward_only BEFORE UPDATE ON referral_cases
+    FOR EACH ROW EXECUTE FUNCTION referral_cases_forward_only();
 CREATE INDEX referral_cases_retention_idx ON referral_cases (closed_at) WHERE anonymised_at IS NULL AND closed_at IS NOT NULL;
 
 -- Each step of a case, for its timeline. The note is the step's free text
@@ -169,6 +196,7 @@ DROP TABLE referral_outbox;
 DROP TABLE referral_access_log;
 DROP TABLE referral_events;
 DROP TABLE referral_cases;
+DROP FUNCTION referral_cases_forward_only();
 ALTER TABLE settings DROP COLUMN referral_retention_months;
 DROP TRIGGER users_organisation_kind ON users;
 DROP FUNCTION users_organisation_kind();
