@@ -122,7 +122,7 @@ type view struct {
 var roleFR = map[auth.Role]string{
 	auth.Provider: "effecteur", auth.Coordinator: "coordination", auth.CPAMReferent: "référent CPAM",
 	auth.Finance: "finances", auth.Admin: "administration", auth.Observer: "observateur",
-	auth.SocialWorker: "travail social (CCAS)", auth.Doctor: "médecin (SOS Médecins)",
+	auth.SocialWorker: "travail social, CCAS", auth.Doctor: "médecin, SOS Médecins",
 }
 
 // render writes page with data in the layout. The page is rendered to a
