@@ -155,6 +155,9 @@ type personForm struct {
 	LastName, FirstName, Birth, Phone, Address, Note string
 	Errors                                           map[string]string
 	Summary                                          string
+	// The address's label and hint: a referral keeps it for a home visit
+	// only, an alert when the CCAS needs it to reach the person.
+	AddressLabel, AddressHint string
 }
 
 func readPersonForm(c echo.Context) personForm {
@@ -230,6 +233,7 @@ func (s *Server) newReferralForm(c echo.Context) error {
 }
 
 func (s *Server) renderReferralForm(c echo.Context, status int, f personForm, urgency, place, reason string) error {
+	f.AddressLabel, f.AddressHint = "Adresse", "Seulement si la visite a lieu au domicile de la personne."
 	return s.render(c, status, "referral-new.html", "Nouvelle demande d'intervention", referralFormPage{personForm: f,
 		Urgencies: choices(referrals.Urgencies, urgencyFR, urgency), Places: choices(referrals.Places, placeFR, place),
 		Reasons: choices(referrals.ReferralReasons, caseReasonFR, reason)})
@@ -260,6 +264,7 @@ func (s *Server) newAlertForm(c echo.Context) error {
 }
 
 func (s *Server) renderAlertForm(c echo.Context, status int, f alertFormPage, reason, basis, how, by string) error {
+	f.AddressLabel, f.AddressHint = "Adresse (facultative)", "Seulement si le CCAS en a besoin pour joindre la personne."
 	f.Reasons = choices(referrals.AlertReasons, caseReasonFR, reason)
 	f.Bases = choices(referrals.Bases, basisFR, basis)
 	f.Hows = choices(referrals.ConsentHows, consentHowFR, how)
