@@ -115,13 +115,14 @@ var messages = map[messageKey]string{
 	{"rate", "", whyUnread}:   "Le changement de taux n'a pas pu être lu. Vérifiez les champs et recommencez.",
 	{"rate", "", whyNotSaved}: "Le changement de taux n'a pas été enregistré : corrigez le champ signalé.",
 
-	{"token", "name", ""}:            fmt.Sprintf("Indiquez le nom de l'utilisateur (%d caractères au plus).", auth.MaxUserName),
-	{"token", "name", whyConflict}:   "Un utilisateur porte déjà ce nom : il renouvelle lui-même son jeton (page « Mon compte »), ou vous réinitialisez ses jetons ci-dessus.",
-	{"token", "role", ""}:            "Choisissez le rôle.",
-	{"token", "provider_id", ""}:     "Choisissez l'effecteur pour un utilisateur effecteur, et aucun pour les autres rôles.",
+	{"token", "name", ""}:          fmt.Sprintf("Indiquez le nom de l'utilisateur (%d caractères au plus).", auth.MaxUserName),
+	{"token", "name", whyConflict}: "Un utilisateur porte déjà ce nom : il renouvelle lui-même son jeton (page « Mon compte »), ou vous réinitialisez ses jetons ci-dessus.",
+	{"token", "role", ""}:          "Choisissez le rôle.",
+	{"token", "provider_id", ""}:   "Choisissez l'effecteur pour un utilisateur effecteur, et aucun pour les autres rôles.",
+	{"token", "", whyUnread}:       "Le jeton n'a pas pu être émis. Vérifiez les champs et recommencez.",
+	{"token", "", whyNotSaved}:     "Le jeton n'a pas été émis : corrigez le champ signalé.",
+	// A social worker's CCAS, a doctor's association (issue 17).
 	{"token", "organisation_id", ""}: "Choisissez le CCAS d'un travailleur social ou l'association SOS Médecins d'un médecin, et aucun organisme pour les autres rôles.",
-	{"token", "", whyUnread}:         "Le jeton n'a pas pu être émis. Vérifiez les champs et recommencez.",
-	{"token", "", whyNotSaved}:       "Le jeton n'a pas été émis : corrigez le champ signalé.",
 
 	{"patient", "last_name", ""}:                       fmt.Sprintf("Indiquez le nom (%d caractères au plus).", claims.MaxNameLength),
 	{"patient", "first_name", ""}:                      fmt.Sprintf("Indiquez le prénom (%d caractères au plus).", claims.MaxNameLength),

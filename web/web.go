@@ -66,11 +66,12 @@ type Config struct {
 	Billing  *billing.Store
 	Claims   *claims.Store
 	Jobs     *scheduler.Scheduler
+	Logger   *slog.Logger
+	Now      func() time.Time
+	Idle     time.Duration // zero: DefaultIdle
+
 	// Referrals: the CCAS–SOS Médecins convention's pages (/ccas, /sos).
 	Referrals *referrals.Store
-	Logger    *slog.Logger
-	Now       func() time.Time
-	Idle      time.Duration // zero: DefaultIdle
 }
 
 // Server serves the pages.
@@ -101,8 +102,8 @@ func New(cfg Config) *Server {
 		cfg.Idle = DefaultIdle
 	}
 	s := &Server{users: cfg.Users, throttle: cfg.Throttle, billing: cfg.Billing, claims: cfg.Claims, jobs: cfg.Jobs, logger: cfg.Logger, now: cfg.Now,
-		sessions: &sessions{pool: cfg.Pool, now: cfg.Now, idle: cfg.Idle}, pages: mustParsePages(), programme: programme.NewStore(cfg.Pool),
-		referrals: cfg.Referrals}
+		sessions: &sessions{pool: cfg.Pool, now: cfg.Now, idle: cfg.Idle}, pages: mustParsePages(), programme: programme.NewStore(cfg.Pool)}
+	s.referrals = cfg.Referrals
 	s.csrf, s.csrfTLS = s.csrfMiddleware(false), s.csrfMiddleware(true)
 	return s
 }

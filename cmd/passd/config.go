@@ -111,30 +111,29 @@ const defaultTokenCache = time.Second
 // ConfigFromEnv reads the environment.
 func ConfigFromEnv() (Config, error) {
 	cfg := Config{
-		DatabaseURL:               os.Getenv("DATABASE_URL"),
-		Addr:                      envOr("PASSD_ADDR", "127.0.0.1:8080"),
-		ReleaseSchedule:           envOr("PASSD_RELEASE_SCHEDULE", defaultReleaseSchedule),
-		DeadlineSchedule:          envOr("PASSD_DEADLINE_SCHEDULE", defaultDeadlineSchedule),
-		ClaimBatchSchedule:        envOr("PASSD_CLAIM_BATCH_SCHEDULE", defaultClaimBatchSchedule),
-		PayoutBatchSchedule:       envOr("PASSD_PAYOUT_BATCH_SCHEDULE", defaultPayoutBatchSchedule),
-		RemindersSchedule:         envOr("PASSD_REMINDERS_SCHEDULE", defaultRemindersSchedule),
-		DeadlineDays:              90,
-		ShutdownTimeout:           30 * time.Second,
-		DataKey:                   os.Getenv("PASSD_DATA_KEY"),
-		DataKeyFile:               os.Getenv("PASSD_DATA_KEY_FILE"),
-		RequestTimeout:            defaultRequestTimeout,
-		TokenCache:                defaultTokenCache,
-		PprofAddr:                 os.Getenv("PASSD_PPROF_ADDR"),
-		MetricsAddr:               os.Getenv("PASSD_METRICS_ADDR"),
-		MetricsToken:              os.Getenv("PASSD_METRICS_TOKEN"),
-		ReferralNotifySchedule:    envOr("PASSD_REFERRAL_NOTIFY_SCHEDULE", defaultReferralNotifySchedule),
-		ReferralRetentionSchedule: envOr("PASSD_REFERRAL_RETENTION_SCHEDULE", defaultReferralRetentionSchedule),
-		SMTPAddr:                  os.Getenv("PASSD_SMTP_ADDR"),
-		SMTPFrom:                  envOr("PASSD_SMTP_FROM", "passd@localhost"),
-		SMTPUsername:              os.Getenv("PASSD_SMTP_USERNAME"),
-		SMTPPassword:              os.Getenv("PASSD_SMTP_PASSWORD"),
-		PublicURL:                 os.Getenv("PASSD_PUBLIC_URL"),
+		DatabaseURL:         os.Getenv("DATABASE_URL"),
+		Addr:                envOr("PASSD_ADDR", "127.0.0.1:8080"),
+		ReleaseSchedule:     envOr("PASSD_RELEASE_SCHEDULE", defaultReleaseSchedule),
+		DeadlineSchedule:    envOr("PASSD_DEADLINE_SCHEDULE", defaultDeadlineSchedule),
+		ClaimBatchSchedule:  envOr("PASSD_CLAIM_BATCH_SCHEDULE", defaultClaimBatchSchedule),
+		PayoutBatchSchedule: envOr("PASSD_PAYOUT_BATCH_SCHEDULE", defaultPayoutBatchSchedule),
+		RemindersSchedule:   envOr("PASSD_REMINDERS_SCHEDULE", defaultRemindersSchedule),
+		DeadlineDays:        90,
+		ShutdownTimeout:     30 * time.Second,
+		DataKey:             os.Getenv("PASSD_DATA_KEY"),
+		DataKeyFile:         os.Getenv("PASSD_DATA_KEY_FILE"),
+		RequestTimeout:      defaultRequestTimeout,
+		TokenCache:          defaultTokenCache,
+		PprofAddr:           os.Getenv("PASSD_PPROF_ADDR"),
+		MetricsAddr:         os.Getenv("PASSD_METRICS_ADDR"),
+		MetricsToken:        os.Getenv("PASSD_METRICS_TOKEN"),
 	}
+	// The CCAS–SOS Médecins convention (issue 17): its jobs and e-mails.
+	cfg.ReferralNotifySchedule = envOr("PASSD_REFERRAL_NOTIFY_SCHEDULE", defaultReferralNotifySchedule)
+	cfg.ReferralRetentionSchedule = envOr("PASSD_REFERRAL_RETENTION_SCHEDULE", defaultReferralRetentionSchedule)
+	cfg.SMTPAddr, cfg.SMTPFrom = os.Getenv("PASSD_SMTP_ADDR"), envOr("PASSD_SMTP_FROM", "passd@localhost")
+	cfg.SMTPUsername, cfg.SMTPPassword = os.Getenv("PASSD_SMTP_USERNAME"), os.Getenv("PASSD_SMTP_PASSWORD")
+	cfg.PublicURL = os.Getenv("PASSD_PUBLIC_URL")
 	if s := os.Getenv("PASSD_DEADLINE_DAYS"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil {
