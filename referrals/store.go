@@ -55,6 +55,9 @@ func visible(v Viewer) (string, error) {
 	case SideAssociation:
 		return "cv.association_id = $1", nil
 	case SideCoordinator:
+		// The coordinator belongs to no organisation ($1 is 0): it sees
+		// the people the association oriented to the PASS, whatever the
+		// convention.
 		return "rc.kind = 'referral' AND rc.outcome = 'pass' AND $1::bigint = 0", nil
 	}
 	return "", fault.New(fault.Forbidden, "this role sees no referral or alert")
