@@ -15,6 +15,7 @@
 //	            └───decline (reason)──► declined
 //	alert:    sent ──acknowledge (a social worker assigned)──► acknowledged
 //	                 ──follow-ups (contacted, rights started, home help)──► … ──closed──► closed
+//	          (under an exception, the day its person was informed is recorded once, in any status)
 //
 // Invariants:
 //   - each side sees only the cases of its organisation's conventions it
@@ -27,5 +28,8 @@
 //     something to do or read, an outbox row naming no person, in the same
 //     transaction; the notify job sends the e-mails;
 //   - a closed case keeps the identity for the setting
-//     referral_retention_months, then the retention job empties it.
+//     referral_retention_months, then the retention job empties it;
+//   - the database holds the order of the steps too (a trigger of
+//     migration 00017): a case only moves forward, and an identity once
+//     emptied never comes back.
 package referrals
