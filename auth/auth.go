@@ -31,10 +31,16 @@ const (
 	// Observer reads the programme's figures and nothing else: an elected
 	// official, the ARS, the CPAM's management.
 	Observer Role = "observer"
+	// SocialWorker works for a CCAS/CIAS: refers people to SOS Médecins and
+	// follows up its alerts. Doctor is a doctor of a local SOS Médecins
+	// association: answers referrals and alerts the CCAS. Both act for
+	// their organisation (Principal.OrganisationID).
+	SocialWorker Role = "social_worker"
+	Doctor       Role = "doctor"
 )
 
 // Roles lists every role, in the order demo tokens are printed.
-var Roles = []Role{Provider, Coordinator, CPAMReferent, Finance, Admin, Observer}
+var Roles = []Role{Provider, Coordinator, CPAMReferent, Finance, Admin, Observer, SocialWorker, Doctor}
 
 // ParseRole validates a role name.
 
@@ -47,7 +53,7 @@ func ParseRole(s string) (Role, error) {
 			return r, nil
 		}
 	}
-	return "", fault.Field("role", "role must be one of provider, coordinator, cpam_referent, finance, admin, observer")
+	return "", fault.Field("role", "role must be one of provider, coordinator, cpam_referent, finance, admin, observer, social_worker, doctor")
 }
 
 // Principal is the authenticated caller of a request.
@@ -56,7 +62,13 @@ type Principal struct {
 	Name       string
 	Role       Role
 	ProviderID int64 // set only for the provider role
+	// OrganisationID is the CCAS or SOS Médecins association a social
+	// worker or a doctor acts for; set only for those roles.
+	OrganisationID int64
 }
+
+// HasOrganisation reports whether a role acts for an organisation.
+func (r Role) HasOrganisation() bool { return r == SocialWorker || r == Doctor }
 
 // Actor is the principal as the audit log names it.
 func (p Principal) Actor() audit.Actor { return audit.Actor{UserID: p.UserID, Name: p.Name} }
@@ -128,9 +140,14 @@ func HashToken(token string) []byte {
 }
 
 // CreateUser creates a named user, or reuses the user of that name when its
-// role and provider match, and issues a new token for it that lives the
+// role and provider match (providerID names the organisation of a social
+// worker or a doctor), and issues a new token for it that lives the
 // store's token TTL. The token is returned once and never stored in clear.
 func (s *Store) CreateUser(ctx context.Context, name string, role Role, providerID int64) (string, error) {
+	if role.HasOrganisation() {
+		issued, err := s.Issue(ctx, TokenRequest{Name: name, Role: role, OrganisationID: providerID})
+		return issued.Token, err
+	}
 	issued, err := s.Issue(ctx, TokenRequest{Name: name, Role: role, ProviderID: providerID})
 	return issued.Token, err
 }
@@ -139,9 +156,12 @@ func (s *Store) CreateUser(ctx context.Context, name string, role Role, provider
 type TokenRequest struct {
 	Name       string
 	Role       Role
-	ProviderID int64         // the provider a provider user acts for
-	TTL        time.Duration // zero: the store's token TTL
-	Actor      audit.Actor   // who issues it, for the audit rows; zero: the CLI
+	ProviderID int64 // the provider a provider user acts for
+	// OrganisationID: the CCAS or association a social worker or doctor
+	// acts for.
+	OrganisationID int64
+	TTL            time.Duration // zero: the store's token TTL
+	Actor          audit.Actor   // who issues it, for the audit rows; zero: the CLI
 }
 
 // Issued is a token just issued: the token itself, shown once, and its
@@ -180,6 +200,9 @@ func (s *Store) issue(ctx context.Context, req TokenRequest, opts issueOptions) 
 		if (role == Provider) != (providerID != 0) {
 			return Issued{}, fault.Field("provider_id", "a provider user needs --provider-id, and only a provider user may have one")
 		}
+		if role.HasOrganisation() != (req.OrganisationID != 0) {
+			return Issued{}, fault.Field("organisation_id", "a social worker or a doctor needs --organisation-id, and only they may have one")
+		}
 	}
 	token, hash, err := NewToken()
 	if err != nil {
@@ -188,7 +211,10 @@ func (s *Store) issue(ctx context.Context, req TokenRequest, opts issueOptions) 
 	issuedAt := s.now()
 	out := Issued{Token: token, ExpiresAt: issuedAt.Add(ttl).UTC()}
 	err = db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
-		userID, err := s.userFor(ctx, tx, actor, name, role, providerID, opts)
+		if err := checkOrganisation(ctx, tx, role, req.OrganisationID); err != nil {
+			return err
+		}
+		userID, err := s.userFor(ctx, tx, actor, userKey{name, role, providerID, req.OrganisationID}, opts)
 		if err != nil {
 			return err
 		}
@@ -219,8 +245,42 @@ func nullUser(id int64) *int64 {
 	return &id
 }
 
+// userKey is who a token is for: a user's name, role and what it acts for.
+type userKey struct {
+	name           string
+	role           Role
+	providerID     int64
+	organisationID int64
+}
+
+// checkOrganisation refuses an organisation that does not exist or is not
+// of the role's kind (a social worker's is a CCAS, a doctor's an
+// association).
+func checkOrganisation(ctx context.Context, tx pgx.Tx, role Role, organisationID int64) error {
+	if organisationID == 0 {
+		return nil
+	}
+	kind := "sos_medecins"
+	if role == SocialWorker {
+		kind = "ccas"
+	}
+	var exists bool
+	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM organisations WHERE id = $1 AND kind = $2)`, organisationID, kind).Scan(&exists); err != nil {
+		return fmt.Errorf("auth: organisation lookup: %w", err)
+	}
+	if !exists {
+		return fault.Field("organisation_id", "no %s organisation with id %d", kind, organisationID)
+	}
+	return nil
+}
+
 // userFor finds or creates the user a token is issued for, as opts allow.
-func (s *Store) userFor(ctx context.Context, tx pgx.Tx, actor audit.Actor, name string, role Role, providerID int64, opts issueOptions) (int64, error) {
+func (s *Store) userFor(ctx context.Context, tx pgx.Tx, actor audit.Actor, key userKey, opts issueOptions) (int64, error) {
+	name, role, providerID := key.name, key.role, key.providerID
+	var oid *int64
+	if key.organisationID != 0 {
+		oid = &key.organisationID
+	}
 	var pid *int64
 	if providerID != 0 {
 		pid = &providerID
@@ -234,14 +294,14 @@ func (s *Store) userFor(ctx context.Context, tx pgx.Tx, actor audit.Actor, name 
 	}
 	var userID int64
 	var gotRole string
-	var gotProvider *int64
-	err := tx.QueryRow(ctx, `SELECT id, role, provider_id FROM users WHERE name = $1 FOR UPDATE`, name).Scan(&userID, &gotRole, &gotProvider)
+	var gotProvider, gotOrganisation *int64
+	err := tx.QueryRow(ctx, `SELECT id, role, provider_id, organisation_id FROM users WHERE name = $1 FOR UPDATE`, name).Scan(&userID, &gotRole, &gotProvider, &gotOrganisation)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows) && opts.existingOnly:
 		return 0, fault.New(fault.NotFound, "no such user")
 	case errors.Is(err, pgx.ErrNoRows):
-		err = tx.QueryRow(ctx, `INSERT INTO users (name, role, provider_id) VALUES ($1, $2, $3)
-			ON CONFLICT (name) DO NOTHING RETURNING id`, name, role, pid).Scan(&userID)
+		err = tx.QueryRow(ctx, `INSERT INTO users (name, role, provider_id, organisation_id) VALUES ($1, $2, $3, $4)
+			ON CONFLICT (name) DO NOTHING RETURNING id`, name, role, pid, oid).Scan(&userID)
 		if errors.Is(err, pgx.ErrNoRows) {
 			// Created by someone else a moment ago: let the retry see it.
 			return 0, &fault.Error{Code: fault.Conflict, Message: "user created concurrently, retry", Field: "name"}
@@ -249,8 +309,12 @@ func (s *Store) userFor(ctx context.Context, tx pgx.Tx, actor audit.Actor, name 
 		if err != nil {
 			return 0, fmt.Errorf("auth: insert user: %w", err)
 		}
+		after := map[string]any{"name": name, "role": role, "provider_id": pid}
+		if oid != nil {
+			after["organisation_id"] = oid
+		}
 		return userID, audit.Append(ctx, tx, audit.Entry{Actor: actor, Action: "user.create", Entity: "user",
-			EntityID: fmt.Sprint(userID), After: map[string]any{"name": name, "role": role, "provider_id": pid}})
+			EntityID: fmt.Sprint(userID), After: after})
 	case err != nil:
 		return 0, fmt.Errorf("auth: user lookup: %w", err)
 	case opts.newUserOnly:
@@ -259,7 +323,8 @@ func (s *Store) userFor(ctx context.Context, tx pgx.Tx, actor audit.Actor, name 
 	case opts.existingOnly:
 		return userID, nil
 	}
-	if Role(gotRole) != role || (gotProvider == nil) != (pid == nil) || (gotProvider != nil && *gotProvider != providerID) {
+	if Role(gotRole) != role || (gotProvider == nil) != (pid == nil) || (gotProvider != nil && *gotProvider != providerID) ||
+		(gotOrganisation == nil) != (oid == nil) || (gotOrganisation != nil && *gotOrganisation != key.organisationID) {
 		return 0, fault.New(fault.Conflict, "user %q exists with another role or provider", name).WithField("name")
 	}
 	return userID, nil
@@ -278,13 +343,13 @@ func (s *Store) Authenticate(ctx context.Context, token string) (Principal, erro
 	}
 	var p Principal
 	var role string
-	var providerID *int64
+	var providerID, organisationID *int64
 	var expiresAt *time.Time
 	// last_used_at is refreshed at most once a minute, so that reading
 	// does not turn every request into a write of the tokens table.
 	err := s.pool.QueryRow(ctx, `
 		WITH found AS (
-			SELECT t.id, t.last_used_at, t.expires_at, u.id AS user_id, u.name, u.role, u.provider_id
+			SELECT t.id, t.last_used_at, t.expires_at, u.id AS user_id, u.name, u.role, u.provider_id, u.organisation_id
 			FROM tokens t JOIN users u ON u.id = t.user_id
 			WHERE t.hash = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $2)
 			  AND (NOT t.needs_confirmation OR t.confirmed_at IS NOT NULL) AND u.disabled_at IS NULL
@@ -293,7 +358,7 @@ func (s *Store) Authenticate(ctx context.Context, token string) (Principal, erro
 			FROM found
 			WHERE tokens.id = found.id AND (found.last_used_at IS NULL OR found.last_used_at < $2 - interval '1 minute')
 		)
-		SELECT user_id, name, role, provider_id, expires_at FROM found`, hash, now).Scan(&p.UserID, &p.Name, &role, &providerID, &expiresAt)
+		SELECT user_id, name, role, provider_id, organisation_id, expires_at FROM found`, hash, now).Scan(&p.UserID, &p.Name, &role, &providerID, &organisationID, &expiresAt)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Principal{}, errUnauthorized
 	}
@@ -303,6 +368,9 @@ func (s *Store) Authenticate(ctx context.Context, token string) (Principal, erro
 	p.Role = Role(role)
 	if providerID != nil {
 		p.ProviderID = *providerID
+	}
+	if organisationID != nil {
+		p.OrganisationID = *organisationID
 	}
 	s.cache.put(hash, p, expiresAt, now)
 	return p, nil

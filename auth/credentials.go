@@ -34,8 +34,10 @@ type Enrolment struct {
 	Name       string
 	Role       Role
 	ProviderID int64
-	TTL        time.Duration // zero: the store's token TTL
-	Actor      audit.Actor   // the admin
+	// OrganisationID: the CCAS or association of a social worker or doctor.
+	OrganisationID int64
+	TTL            time.Duration // zero: the store's token TTL
+	Actor          audit.Actor   // the admin
 }
 
 // Enrolled is a new user's first credential, shown once. Pending: it works

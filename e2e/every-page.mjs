@@ -26,6 +26,8 @@ const homes = {
   finance: '/finances',
   admin: '/admin',
   observer: '/bilan',
+  social_worker: '/ccas',
+  doctor: '/sos',
 };
 
 const viewports = [

@@ -15,7 +15,8 @@ import (
 // appendOnly are the tables the application may read and append to but
 // never change or empty: the logs, the deltas of the status counts
 // (folded by the owner's status_counts_compact()), and the rates' history.
-var appendOnly = []string{"invoice_outcomes", "cpam_refunds", "journal_entries", "patient_access_log", "status_counts", "rates", "payout_batch_transfers"}
+var appendOnly = []string{"invoice_outcomes", "cpam_refunds", "journal_entries", "patient_access_log", "status_counts", "rates", "payout_batch_transfers",
+	"referral_access_log"}
 
 // ownerOnly are tables the application may not touch at all, or only
 // read, or (audit_log) append to only by naming some of its columns (see

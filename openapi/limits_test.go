@@ -11,6 +11,7 @@ import (
 	"passd/billing"
 	"passd/claims"
 	"passd/openapi"
+	"passd/referrals"
 )
 
 // TestTheContractStatesTheDomainsLimits: each limit is stated once, in Go
@@ -37,6 +38,12 @@ func TestTheContractStatesTheDomainsLimits(t *testing.T) {
 		{"RightsDecision", "reference", "maxLength", claims.MaxReferenceLength},
 		{"RightsDecision", "reason", "maxLength", claims.MaxReasonLength},
 		{"Access", "user_name", "maxLength", auth.MaxUserName},
+		{"NewReferral", "last_name", "maxLength", referrals.MaxName},
+		{"NewReferral", "phone", "maxLength", referrals.MaxPhone},
+		{"NewReferral", "address", "maxLength", referrals.MaxAddress},
+		{"NewReferral", "note", "maxLength", referrals.MaxNote},
+		{"NewAlert", "exception_reason", "maxLength", referrals.MaxNote},
+		{"ReferralAnswer", "reason", "maxLength", referrals.MaxNote},
 	} {
 		p := property(t, doc, b.schema, b.property)
 		if p == nil {

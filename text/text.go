@@ -24,6 +24,11 @@ import (
 // duplicates are looked up by, so that an "é" typed as one character or
 // as "e" and its accent is one value.
 func Clean(field, s string, max int) (string, error) {
+	// A JSON body is valid UTF-8 (package api checks it); a form's value
+	// may not be, and PostgreSQL would refuse it with a 500.
+	if !utf8.ValidString(s) {
+		return "", fault.Field(field, "%s is not valid UTF-8", field)
+	}
 	s = strings.TrimSpace(s)
 	for _, r := range s {
 		if isControl(r) {

@@ -98,3 +98,12 @@ func FuzzClean(f *testing.F) {
 		}
 	})
 }
+
+// TestCleanRefusesInvalidUTF8: a form may send bytes that are no text.
+func TestCleanRefusesInvalidUTF8(t *testing.T) {
+	for _, s := range []string{"\xf6", "Ren\xe9", "a\xc0\xafb"} {
+		if _, err := Clean("name", s, 100); err == nil {
+			t.Errorf("Clean(%q) accepted it", s)
+		}
+	}
+}

@@ -17,6 +17,7 @@ var adminSections = []adminSection{
 	{Href: "/admin/taux", Label: "Taux", About: "Les taux de remboursement de la CPAM par régime et par classe, leur historique ; enregistrer un changement."},
 	{Href: "/admin/parametres", Label: "Paramètres", About: "La régie, son plafond, le budget annuel, les délais et les plafonds des factures."},
 	{Href: "/admin/taches", Label: "Tâches planifiées", About: "Les exécutions des tâches ; en lancer une maintenant."},
+	{Href: "/admin/conventions", Label: "Conventions CCAS – SOS Médecins", About: "Les CCAS, les associations SOS Médecins, leurs conventions et leurs référents."},
 }
 
 func (s *Server) adminHome(c echo.Context) error {

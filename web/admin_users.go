@@ -36,14 +36,20 @@ type tokenRow struct {
 type tokenForm struct {
 	Name, Role, ProviderID        string
 	NameErr, RoleErr, ProviderErr string
-	Summary                       string
+	// OrganisationID: the CCAS or association of a social worker or a
+	// doctor (issue 17).
+	OrganisationID, OrganisationErr string
+	Summary                         string
 }
 
 type usersPage struct {
 	Users     []*userRow
 	Roles     []choice
 	Providers []choice
-	Form      tokenForm
+	// Organisations: the CCAS and SOS Médecins associations, for a social
+	// worker's or a doctor's user.
+	Organisations []choice
+	Form          tokenForm
 }
 
 // issuedPage shows a new token, once.
@@ -77,6 +83,9 @@ func (s *Server) renderUsers(c echo.Context, status int, form tokenForm) error {
 	}
 	for _, r := range auth.Roles {
 		out.Roles = append(out.Roles, choice{Value: string(r), Label: roleFR[r], Selected: string(r) == form.Role})
+	}
+	if out.Organisations, err = s.organisationChoices(ctx, form.OrganisationID); err != nil {
+		return err
 	}
 	byUser := map[int64]*userRow{}
 	now := s.now()
@@ -139,12 +148,17 @@ func (s *Server) revokeToken(c echo.Context) error {
 func (s *Server) issueToken(c echo.Context) error {
 	p, _ := principal(c)
 	f := tokenForm{Name: strings.TrimSpace(c.FormValue("name")), Role: strings.TrimSpace(c.FormValue("role")),
-		ProviderID: strings.TrimSpace(c.FormValue("provider_id"))}
+		ProviderID: strings.TrimSpace(c.FormValue("provider_id")), OrganisationID: strings.TrimSpace(c.FormValue("organisation_id"))}
 	req := auth.Enrolment{Name: f.Name, Role: auth.Role(f.Role), Actor: p.Actor()}
 	var err error
 	if f.ProviderID != "" {
 		if req.ProviderID, err = ident.ParseID(f.ProviderID); err != nil {
 			err = fault.Field("provider_id", "provider_id must be an id")
+		}
+	}
+	if f.OrganisationID != "" && err == nil {
+		if req.OrganisationID, err = ident.ParseID(f.OrganisationID); err != nil {
+			err = fault.Field("organisation_id", "organisation_id must be an id")
 		}
 	}
 	var enrolled auth.Enrolled
@@ -188,8 +202,8 @@ func (s *Server) confirmToken(c echo.Context) error {
 // explain puts a French message next to the field an error names; false
 // when the error is not the client's.
 func (f *tokenForm) explain(err error) bool {
-	return explainFields(err, "token", map[string]*string{"name": &f.NameErr, "role": &f.RoleErr, "provider_id": &f.ProviderErr},
-		&f.Summary)
+	return explainFields(err, "token", map[string]*string{"name": &f.NameErr, "role": &f.RoleErr, "provider_id": &f.ProviderErr,
+		"organisation_id": &f.OrganisationErr}, &f.Summary)
 }
 
 // setUserEnabled is the buttons "Désactiver" (asked first) and

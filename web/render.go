@@ -85,12 +85,17 @@ var navByRole = map[auth.Role][]navLink{
 		{Href: "/effecteur/releve", Label: "Relevé"},
 	},
 	auth.Coordinator: {{Href: "/coordination/dossiers", Label: "Dossiers"}, {Href: "/coordination/relances", Label: "Relances"},
-		{Href: "/coordination/factures", Label: "Factures à vérifier"}},
+		{Href: "/coordination/factures", Label: "Factures à vérifier"},
+		{Href: "/coordination/orientations", Label: "Orientations SOS Médecins"}},
 	auth.CPAMReferent: {{Href: "/cpam/dossiers", Label: "Dossiers à décider"}, {Href: "/cpam/lots", Label: "Lots"}},
 	auth.Finance: {{Href: "/finances", Label: "Tableau de bord"}, {Href: "/finances/lots", Label: "Lots de paiement"},
 		{Href: "/finances/reprises", Label: "Reprises et remboursements"},
 		{Href: "/finances/coordonnees", Label: "Coordonnées bancaires"}},
 	auth.Observer: {{Href: "/bilan", Label: "Bilan du programme"}},
+	auth.SocialWorker: {{Href: "/ccas", Label: "À traiter"}, {Href: "/ccas/demandes/nouvelle", Label: "Demander une intervention"},
+		{Href: "/ccas/annuaire", Label: "Annuaire"}},
+	auth.Doctor: {{Href: "/sos", Label: "À traiter"}, {Href: "/sos/alertes/nouvelle", Label: "Alerter le CCAS"},
+		{Href: "/sos/annuaire", Label: "Annuaire"}},
 	auth.Admin: {
 		{Href: "/admin", Label: "Administration"},
 		{Href: "/admin/effecteurs", Label: "Effecteurs"},
@@ -100,6 +105,7 @@ var navByRole = map[auth.Role][]navLink{
 		{Href: "/admin/taux", Label: "Taux"},
 		{Href: "/admin/parametres", Label: "Paramètres"},
 		{Href: "/admin/taches", Label: "Tâches"},
+		{Href: "/admin/conventions", Label: "Conventions"},
 	},
 }
 
@@ -118,6 +124,7 @@ type view struct {
 var roleFR = map[auth.Role]string{
 	auth.Provider: "effecteur", auth.Coordinator: "coordination", auth.CPAMReferent: "référent CPAM",
 	auth.Finance: "finances", auth.Admin: "administration", auth.Observer: "observateur",
+	auth.SocialWorker: "travail social, CCAS", auth.Doctor: "médecin, SOS Médecins",
 }
 
 // render writes page with data in the layout. The page is rendered to a
@@ -193,6 +200,18 @@ var flashes = map[string]string{
 	"rate-added":      "Changement de taux enregistré.",
 	"review-accepted": "Facture acceptée : elle sera décidée avec les autres.",
 	"invoice-voided":  "Facture annulée.",
+	// The CCAS–SOS Médecins convention's pages.
+	"referral-sent":        "Demande envoyée : les référents de SOS Médecins sont prévenus.",
+	"alert-sent":           "Alerte envoyée : les référents du CCAS sont prévenus.",
+	"referral-answered":    "Réponse enregistrée : le CCAS est prévenu.",
+	"referral-outcome":     "Retour d'intervention enregistré : le CCAS est prévenu.",
+	"alert-acknowledged":   "Alerte prise en charge : SOS Médecins est prévenu.",
+	"alert-followed-up":    "Suivi enregistré : SOS Médecins est prévenu.",
+	"alert-informed":       "Information de la personne enregistrée.",
+	"orientation-linked":   "Dossier PASS rattaché à l'orientation.",
+	"organisation-created": "Organisme enregistré.",
+	"convention-created":   "Convention enregistrée.",
+	"referent-added":       "Référent ajouté.",
 }
 
 func setFlash(c echo.Context, key string) {

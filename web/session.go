@@ -86,11 +86,11 @@ func (s *sessions) open(ctx context.Context, token string, p auth.Principal) (st
 func (s *sessions) principal(ctx context.Context, id string) (auth.Principal, error) {
 	var p auth.Principal
 	var role string
-	var providerID *int64
+	var providerID, organisationID *int64
 	now := s.now()
 	err := s.pool.QueryRow(ctx, `
 		WITH found AS (
-			SELECT s.id, s.last_seen_at, u.id AS user_id, u.name, u.role, u.provider_id
+			SELECT s.id, s.last_seen_at, u.id AS user_id, u.name, u.role, u.provider_id, u.organisation_id
 			FROM web_sessions s JOIN tokens t ON t.id = s.token_id JOIN users u ON u.id = t.user_id
 			WHERE s.hash = $1 AND s.expires_at > $2
 			  AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $2)
@@ -99,8 +99,8 @@ func (s *sessions) principal(ctx context.Context, id string) (auth.Principal, er
 			FROM found
 			WHERE web_sessions.id = found.id AND found.last_seen_at < $2 - interval '1 minute'
 		)
-		SELECT user_id, name, role, provider_id FROM found`, hashSessionID(id), now, s.idle.Seconds()).
-		Scan(&p.UserID, &p.Name, &role, &providerID)
+		SELECT user_id, name, role, provider_id, organisation_id FROM found`, hashSessionID(id), now, s.idle.Seconds()).
+		Scan(&p.UserID, &p.Name, &role, &providerID, &organisationID)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return p, errNoSession
 	}
@@ -110,6 +110,9 @@ func (s *sessions) principal(ctx context.Context, id string) (auth.Principal, er
 	p.Role = auth.Role(role)
 	if providerID != nil {
 		p.ProviderID = *providerID
+	}
+	if organisationID != nil {
+		p.OrganisationID = *organisationID
 	}
 	return p, nil
 }

@@ -29,6 +29,7 @@ import (
 	"passd/claims"
 	"passd/fault"
 	"passd/programme"
+	"passd/referrals"
 	"passd/scheduler"
 )
 
@@ -68,6 +69,9 @@ type Config struct {
 	Logger   *slog.Logger
 	Now      func() time.Time
 	Idle     time.Duration // zero: DefaultIdle
+
+	// Referrals: the CCAS–SOS Médecins convention's pages (/ccas, /sos).
+	Referrals *referrals.Store
 }
 
 // Server serves the pages.
@@ -81,6 +85,7 @@ type Server struct {
 	now      func() time.Time
 	// programme reads the programme's figures for /bilan.
 	programme *programme.Store
+	referrals *referrals.Store
 	sessions  *sessions
 	pages     pages
 	csrf      echo.MiddlewareFunc // cookie without Secure (plain HTTP)
@@ -98,6 +103,7 @@ func New(cfg Config) *Server {
 	}
 	s := &Server{users: cfg.Users, throttle: cfg.Throttle, billing: cfg.Billing, claims: cfg.Claims, jobs: cfg.Jobs, logger: cfg.Logger, now: cfg.Now,
 		sessions: &sessions{pool: cfg.Pool, now: cfg.Now, idle: cfg.Idle}, pages: mustParsePages(), programme: programme.NewStore(cfg.Pool)}
+	s.referrals = cfg.Referrals
 	s.csrf, s.csrfTLS = s.csrfMiddleware(false), s.csrfMiddleware(true)
 	return s
 }
@@ -195,6 +201,7 @@ func (s *Server) Routes(e *echo.Echo) {
 	page(http.MethodGet, "/finances/remboursements-cpam.csv", s.cpamRefundsCSV, auth.Finance)
 
 	s.adminRoutes(page)
+	s.referralRoutes(page)
 }
 
 // adminRoutes registers the admin's pages with page (see Routes).
@@ -253,6 +260,8 @@ var homes = map[auth.Role]string{
 	auth.Finance:      "/finances",
 	auth.Admin:        "/admin",
 	auth.Observer:     "/bilan",
+	auth.SocialWorker: "/ccas",
+	auth.Doctor:       "/sos",
 }
 
 // filesOnly serves the files of an FS and never a directory: a directory

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -32,6 +33,7 @@ import (
 	"passd/migrations"
 	"passd/openapi"
 	"passd/programme"
+	"passd/referrals"
 	"passd/scheduler"
 	"passd/web"
 )
@@ -44,6 +46,7 @@ type app struct {
 	throttle  *auth.Throttle
 	claims    *claims.Store
 	billing   *billing.Store
+	referrals *referrals.Store
 	scheduler *scheduler.Scheduler
 	contract  *openapi.Spec
 	echo      *echo.Echo
@@ -87,12 +90,16 @@ func newApp(ctx context.Context, cfg Config, logger *slog.Logger, now func() tim
 		return err
 	}))
 	a.billing = billing.NewStore(pool, a.claims, billing.Config{DeadlineDays: cfg.DeadlineDays, Now: now})
+	a.referrals = referrals.NewStore(pool, keys, now)
+	mailer := referrals.Mailer{Addr: cfg.SMTPAddr, From: cfg.SMTPFrom, Username: cfg.SMTPUsername, Password: cfg.SMTPPassword, Link: cfg.PublicURL}
 	jobs := []scheduler.Job{
 		{Name: "release", Schedule: cfg.ReleaseSchedule, Run: a.billing.ReleaseJob},
 		{Name: "deadline", Schedule: cfg.DeadlineSchedule, Run: a.billing.DeadlineJob},
 		{Name: "claim-batch", Schedule: cfg.ClaimBatchSchedule, Run: a.claims.ClaimBatchJob},
 		{Name: "payout-batch", Schedule: cfg.PayoutBatchSchedule, Run: a.billing.PayoutBatchJob},
 		{Name: "reminders", Schedule: cfg.RemindersSchedule, Run: a.claims.RemindersJob},
+		{Name: "referral-notify", Schedule: cmp.Or(cfg.ReferralNotifySchedule, defaultReferralNotifySchedule), Run: a.referrals.NotifyJob(mailer)},
+		{Name: "referral-retention", Schedule: cmp.Or(cfg.ReferralRetentionSchedule, defaultReferralRetentionSchedule), Run: a.referrals.RetentionJob},
 	}
 	// A running job holds a connection for its lock and works with another.
 	// With no more connections than jobs, jobs ticking together could hold
@@ -154,10 +161,11 @@ func (a *app) routes() *echo.Echo {
 	g.GET("/reports/invariants", a.invariants)
 	httpapi.AccountRoutes(g, a.users)
 	httpapi.ProgrammeRoutes(g, programme.NewStore(a.pool), func() calendar.Date { return calendar.Today(a.now()) })
+	httpapi.ReferralRoutes(g, a.referrals, func() calendar.Date { return calendar.Today(a.now()) })
 
 	// The pages in French, outside /api/v1 (package web).
 	web.New(web.Config{Pool: a.pool, Users: a.users, Throttle: a.throttle, Billing: a.billing, Claims: a.claims, Jobs: a.scheduler,
-		Logger: a.logger, Now: a.now}).Routes(e)
+		Referrals: a.referrals, Logger: a.logger, Now: a.now}).Routes(e)
 	a.served = servedRoutes(e)
 	return e
 }

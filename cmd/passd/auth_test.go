@@ -86,6 +86,25 @@ var expectedRoles = map[string][]auth.Role{
 	"DELETE /api/v1/drugs/{cip13}":                              {auth.Admin},
 	"GET /api/v1/rates":                                         {auth.Admin, auth.Coordinator, auth.Finance},
 	"POST /api/v1/rates":                                        {auth.Admin},
+	// The CCAS–SOS Médecins convention (issue 17).
+	"POST /api/v1/organisations":              {auth.Admin},
+	"GET /api/v1/organisations":               {auth.Admin},
+	"POST /api/v1/conventions":                {auth.Admin},
+	"GET /api/v1/conventions":                 {auth.Admin, auth.SocialWorker, auth.Doctor},
+	"POST /api/v1/conventions/{id}/referents": {auth.Admin},
+	"POST /api/v1/referrals":                  {auth.SocialWorker},
+	"GET /api/v1/referrals":                   {auth.SocialWorker, auth.Doctor, auth.Coordinator},
+	"GET /api/v1/referrals/{id}":              {auth.SocialWorker, auth.Doctor, auth.Coordinator},
+	"POST /api/v1/referrals/{id}/answer":      {auth.Doctor},
+	"POST /api/v1/referrals/{id}/outcome":     {auth.Doctor},
+	"POST /api/v1/referrals/{id}/pass-file":   {auth.Coordinator},
+	"POST /api/v1/alerts":                     {auth.Doctor},
+	"GET /api/v1/alerts":                      {auth.SocialWorker, auth.Doctor},
+	"GET /api/v1/alerts/{id}":                 {auth.SocialWorker, auth.Doctor},
+	"POST /api/v1/alerts/{id}/acknowledge":    {auth.SocialWorker},
+	"POST /api/v1/alerts/{id}/follow-up":      {auth.SocialWorker},
+	"POST /api/v1/alerts/{id}/informed":       {auth.Doctor},
+	"GET /api/v1/reports/referrals":           {auth.Coordinator, auth.Finance, auth.Admin, auth.Observer},
 }
 
 // csvRoutes take a CSV file, not JSON.
@@ -114,6 +133,10 @@ type authFixture struct {
 	// A change of bank details waiting, a due payout and a void asked for.
 	bankChange, payout, payoutVoid string
 	tokens                         map[auth.Role]string
+	// A convention with a referral oriented to the PASS and an alert.
+	convention      conventionFixture
+	referral, alert string
+	organisationOf  map[auth.Role]int64
 }
 
 func newAuthFixture(t *testing.T) authFixture {
@@ -138,8 +161,15 @@ func newAuthFixture(t *testing.T) authFixture {
 	for _, cip := range []string{"3400935955838", "3400930000007"} {
 		h.mustDo(t, http.StatusOK, "PUT", "/api/v1/drugs/"+cip, h.admin, mustJSON(t, map[string]any{"label": "Médicament", "class": 65}))
 	}
+	f.convention = h.newConvention(t, "Évry")
+	f.referral = str(t, h.mustDo(t, http.StatusCreated, "POST", "/api/v1/referrals", f.convention.social, referralBody(t, "Quenardel")), "id")
+	h.mustDo(t, http.StatusOK, "POST", "/api/v1/referrals/"+f.referral+"/answer", f.convention.doctor, `{"decision": "accept"}`)
+	h.mustDo(t, http.StatusOK, "POST", "/api/v1/referrals/"+f.referral+"/outcome", f.convention.doctor, `{"outcome": "pass", "on": "2026-06-15"}`)
+	f.alert = str(t, h.mustDo(t, http.StatusCreated, "POST", "/api/v1/alerts", f.convention.doctor, alertBody(t, "Trévidic")), "id")
+	f.organisationOf = map[auth.Role]int64{auth.SocialWorker: orgID(t, f.convention.ccas), auth.Doctor: orgID(t, f.convention.association)}
 	f.tokens = map[auth.Role]string{auth.Provider: f.provider.token, auth.Coordinator: h.coordinator,
-		auth.CPAMReferent: h.referent, auth.Finance: h.finance, auth.Admin: h.admin, auth.Observer: h.user(t, "observer", auth.Observer, 0)}
+		auth.CPAMReferent: h.referent, auth.Finance: h.finance, auth.Admin: h.admin, auth.Observer: h.user(t, "observer", auth.Observer, 0),
+		auth.SocialWorker: f.convention.social, auth.Doctor: f.convention.doctor}
 	return f
 }
 
@@ -174,11 +204,22 @@ func (f authFixture) routes(t *testing.T) []route {
 		"PUT /api/v1/drugs/{cip13}":                        mustJSON(t, map[string]any{"label": "Paracétamol 500 mg", "class": 65}),
 		"POST /api/v1/rates": mustJSON(t, map[string]any{"regime": "puma", "rate_class": "nurse", "effective_from": "2027-01-01",
 			"rate": "0.60", "reason": "arrêté du 1er décembre 2026"}),
+		"POST /api/v1/organisations":              `{"kind": "ccas", "name": "CCAS de Ris-Orangis"}`,
+		"POST /api/v1/conventions":                mustJSON(t, map[string]any{"ccas_id": f.convention.ccas, "association_id": f.convention.association, "signed_on": "2026-01-15"}),
+		"POST /api/v1/conventions/{id}/referents": `{"side": "ccas", "name": "Mme Renaud", "email": "renaud@ccas.example"}`,
+		"POST /api/v1/referrals":                  referralBody(t, "Bréhat"),
+		"POST /api/v1/referrals/{id}/answer":      `{"decision": "accept"}`,
+		"POST /api/v1/referrals/{id}/outcome":     `{"outcome": "visit_done", "on": "2026-06-15"}`,
+		"POST /api/v1/referrals/{id}/pass-file":   mustJSON(t, map[string]any{"file_number": f.patient.fileNumber}),
+		"POST /api/v1/alerts":                     alertBody(t, "Le Goff"),
+		"POST /api/v1/alerts/{id}/acknowledge":    `{}`,
+		"POST /api/v1/alerts/{id}/follow-up":      `{"step": "contacted"}`,
+		"POST /api/v1/alerts/{id}/informed":       `{"informed_on": "2026-06-15"}`,
 	}
 	// The id each collection's {id} names.
 	ids := map[string]string{"providers": f.provider.id, "patients": f.patient.id, "invoices": f.invoice,
 		"claim-batches": f.claimBatch, "payout-batches": f.payoutBatch, "bank-changes": f.bankChange, "payouts": f.payout,
-		"payout-voids": f.payoutVoid}
+		"payout-voids": f.payoutVoid, "conventions": f.convention.id, "referrals": f.referral, "alerts": f.alert}
 	var out []route
 	for _, op := range f.app.contract.Operations() {
 		if op.Public {
@@ -373,6 +414,9 @@ func TestEveryRouteLetsTheRightRolesThrough(t *testing.T) {
 						t.Fatal(err)
 					}
 				}
+				if role.HasOrganisation() {
+					provider = f.organisationOf[role]
+				}
 				token = f.user(t, "renews-"+string(role), role, provider)
 			}
 			rec := f.doRaw(t, r.method, r.path, token, r.body, r.headers...)
@@ -474,6 +518,11 @@ func TestUnknownAndMalformedIDsAreNotFound(t *testing.T) {
 		{"POST", "/api/v1/invoices/%s/cancel", f.coordinator, ""},
 		{"POST", "/api/v1/invoices/%s/cancel", f.provider.token, ""},
 		{"POST", "/api/v1/jobs/%s/run", f.admin, ""},
+		{"GET", "/api/v1/referrals/%s", f.convention.doctor, ""},
+		{"POST", "/api/v1/referrals/%s/answer", f.convention.doctor, `{"decision": "accept"}`},
+		{"GET", "/api/v1/alerts/%s", f.convention.social, ""},
+		{"POST", "/api/v1/alerts/%s/acknowledge", f.convention.social, `{}`},
+		{"POST", "/api/v1/conventions/%s/referents", f.admin, `{"side": "ccas", "name": "Mme Renaud"}`},
 	}
 	before := f.state(t)
 	for _, tg := range targets {

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"net"
+	"net/mail"
 	"net/netip"
 	"os"
 	"strconv"
@@ -66,7 +67,24 @@ type Config struct {
 	MetricsToken string
 	// Chromium prints passd report's PDF.
 	Chromium string
+	// The CCAS–SOS Médecins convention's jobs: the e-mails of the outbox
+	// (sent through SMTP; no SMTPAddr, none sent) and the anonymisation of
+	// closed cases. Empty schedules take the defaults.
+	ReferralNotifySchedule    string
+	ReferralRetentionSchedule string
+	SMTPAddr, SMTPFrom        string
+	SMTPUsername              string
+	SMTPPassword              string // never a flag: it would show in ps
+	// PublicURL is passd's address as its users reach it, written in the
+	// e-mails.
+	PublicURL string
 }
+
+// Default schedules of the convention's jobs (Europe/Paris).
+const (
+	defaultReferralNotifySchedule    = "*/5 * * * *"
+	defaultReferralRetentionSchedule = "15 4 * * *"
+)
 
 // minMetricsTokenLength: a metrics token is as hard to guess as 192
 // random bits in base64 (openssl rand -base64 32 gives 44 characters).
@@ -127,6 +145,12 @@ func configFrom(lookup func(string) (string, bool)) (Config, error) {
 		MetricsToken:        getenv("PASSD_METRICS_TOKEN"),
 		Chromium:            envOr("PASSD_CHROMIUM", defaultChromium),
 	}
+	// The CCAS–SOS Médecins convention (issue 17): its jobs and e-mails.
+	cfg.ReferralNotifySchedule = envOr("PASSD_REFERRAL_NOTIFY_SCHEDULE", defaultReferralNotifySchedule)
+	cfg.ReferralRetentionSchedule = envOr("PASSD_REFERRAL_RETENTION_SCHEDULE", defaultReferralRetentionSchedule)
+	cfg.SMTPAddr, cfg.SMTPFrom = getenv("PASSD_SMTP_ADDR"), envOr("PASSD_SMTP_FROM", "passd@localhost")
+	cfg.SMTPUsername, cfg.SMTPPassword = getenv("PASSD_SMTP_USERNAME"), getenv("PASSD_SMTP_PASSWORD")
+	cfg.PublicURL = getenv("PASSD_PUBLIC_URL")
 	if s := getenv("PASSD_DEADLINE_DAYS"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil {
@@ -277,10 +301,30 @@ func (c Config) Validate() error {
 	if c.MetricsToken != "" && (len(c.MetricsToken) < minMetricsTokenLength || !isPrintableASCII(c.MetricsToken)) {
 		errs = append(errs, fmt.Sprintf("PASSD_METRICS_TOKEN must be at least %d printable ASCII characters without spaces (openssl rand -base64 32)", minMetricsTokenLength))
 	}
+	errs = append(errs, c.smtpProblems()...)
 	if len(errs) > 0 {
 		return errors.New("passd: configuration: " + strings.Join(errs, "; "))
 	}
 	return nil
+}
+
+// smtpProblems checks the convention's e-mail settings: a relay as
+// host:port, a sender that is an address, and credentials only in pairs.
+func (c Config) smtpProblems() []string {
+	if c.SMTPAddr == "" {
+		return nil
+	}
+	var errs []string
+	if _, _, err := net.SplitHostPort(c.SMTPAddr); err != nil {
+		errs = append(errs, fmt.Sprintf("PASSD_SMTP_ADDR %q is not host:port", c.SMTPAddr))
+	}
+	if a, err := mail.ParseAddress(c.SMTPFrom); err != nil || a.Address != c.SMTPFrom {
+		errs = append(errs, fmt.Sprintf("PASSD_SMTP_FROM %q is not an e-mail address", c.SMTPFrom))
+	}
+	if (c.SMTPUsername == "") != (c.SMTPPassword == "") {
+		errs = append(errs, "PASSD_SMTP_USERNAME and PASSD_SMTP_PASSWORD go together")
+	}
+	return errs
 }
 
 // isPrintableASCII: every byte is printable ASCII, none a space, so that

@@ -122,7 +122,8 @@ func checkConfig(cfg Config) error {
 	}
 	for name, spec := range map[string]string{"PASSD_RELEASE_SCHEDULE": cfg.ReleaseSchedule, "PASSD_DEADLINE_SCHEDULE": cfg.DeadlineSchedule,
 		"PASSD_CLAIM_BATCH_SCHEDULE": cfg.ClaimBatchSchedule, "PASSD_PAYOUT_BATCH_SCHEDULE": cfg.PayoutBatchSchedule,
-		"PASSD_REMINDERS_SCHEDULE": cfg.RemindersSchedule} {
+		"PASSD_REMINDERS_SCHEDULE": cfg.RemindersSchedule, "PASSD_REFERRAL_NOTIFY_SCHEDULE": cfg.ReferralNotifySchedule,
+		"PASSD_REFERRAL_RETENTION_SCHEDULE": cfg.ReferralRetentionSchedule} {
 		if err := scheduler.CheckSchedule(spec); err != nil {
 			return fmt.Errorf("passd: configuration: %s %q: %w", name, spec, err)
 		}

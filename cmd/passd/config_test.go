@@ -137,3 +137,25 @@ func TestConfigReadsTheMetricsAddressAndToken(t *testing.T) {
 		}
 	}
 }
+
+// TestTheSMTPSettingsAreChecked: a relay is host:port, the sender an
+// address, and a user name comes with its password.
+func TestTheSMTPSettingsAreChecked(t *testing.T) {
+	base := Config{DatabaseURL: "postgres://x", Addr: "127.0.0.1:8080", DeadlineDays: 90, SMTPAddr: "smtp.ville.example:587", SMTPFrom: "passd@ville.example"}
+	if err := base.Validate(); err != nil {
+		t.Fatalf("good SMTP settings: %v", err)
+	}
+	for name, edit := range map[string]func(*Config){
+		"no port":                    func(c *Config) { c.SMTPAddr = "smtp.ville.example" },
+		"a sender that is a name":    func(c *Config) { c.SMTPFrom = "passd" },
+		"a user name, no password":   func(c *Config) { c.SMTPUsername = "passd" },
+		"a password, no user name":   func(c *Config) { c.SMTPPassword = "secret" },
+		"a sender with display name": func(c *Config) { c.SMTPFrom = "Passd <passd@ville.example>" },
+	} {
+		c := base
+		edit(&c)
+		if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "PASSD_SMTP") {
+			t.Errorf("%s: %v, want an error naming PASSD_SMTP_…", name, err)
+		}
+	}
+}

@@ -46,6 +46,8 @@ var e2eRoleByPrefix = map[string]auth.Role{
 	"/admin":        auth.Admin,
 	"/compte":       auth.Coordinator, // every role has one; the coordinator's is walked
 	"/bilan":        auth.Observer,
+	"/ccas":         auth.SocialWorker,
+	"/sos":          auth.Doctor,
 }
 
 // e2eDownloads are GET routes of web/ that answer a file, not a page: axe
@@ -163,6 +165,9 @@ func TestE2EEveryPage(t *testing.T) {
 		auth.Admin:        seed.user("Admin Mairie", auth.Admin, 0),
 		auth.Observer:     seed.user("Élue au conseil municipal", auth.Observer, 0),
 	}
+	ccas, association := seed.convention()
+	tokens[auth.SocialWorker] = seed.user("Assistante sociale du CCAS", auth.SocialWorker, ccas)
+	tokens[auth.Doctor] = seed.user("Dr SOS Médecins", auth.Doctor, association)
 	p := startPassd(t, "passd", url)
 	p.waitStartupRuns(pool)
 
@@ -193,6 +198,11 @@ func TestE2EEveryPage(t *testing.T) {
 		t.Fatalf("the opened file has the decisions %v, want one", file["rights_decisions"])
 	}
 	decision := decisions[0].(map[string]any)
+	referral := e2eAPI(t, p.base, tokens[auth.SocialWorker], http.StatusCreated, "POST", "/api/v1/referrals", map[string]any{
+		"urgency": "today", "place": "ccas", "reason": "precarity", "last_name": "Lefèvre", "first_name": "Odette", "birth": "1938"})
+	alert := e2eAPI(t, p.base, tokens[auth.Doctor], http.StatusCreated, "POST", "/api/v1/alerts", map[string]any{
+		"reason": "isolation", "basis": "consent", "consent_on": calendar.Today(time.Now()).String(), "consent_how": "oral",
+		"consent_by": "person", "last_name": "Haddad"})
 
 	// The pages that take an id, opened on the seeded data. A new one
 	// fails the test until it is given its sample here.
@@ -205,6 +215,9 @@ func TestE2EEveryPage(t *testing.T) {
 		"/cpam/lots/:id":                             fmt.Sprintf("/cpam/lots/%v", claimBatch["id"]),
 		"/finances/lots/:id":                         fmt.Sprintf("/finances/lots/%v", payoutBatch["id"]),
 		"/admin/effecteurs/:id":                      fmt.Sprintf("/admin/effecteurs/%d", provider),
+		// The doctor answers the referral; the social worker acknowledges the alert.
+		"/sos/dossiers/:id":  fmt.Sprintf("/sos/dossiers/%v", referral["id"]),
+		"/ccas/dossiers/:id": fmt.Sprintf("/ccas/dossiers/%v", alert["id"]),
 	}
 	// The pages whose visitor is not their prefix's role: the root sends a
 	// signed-in user home, the sign-in page is for nobody signed in, and

@@ -841,16 +841,17 @@ func TestReplicasSettleEachInvoiceOnce(t *testing.T) {
 func TestServeRefusesAPoolTheJobsCanDeadlock(t *testing.T) {
 	t.Parallel()
 	url := dbtest.NewURL(t)
-	cfg := Config{DatabaseURL: url + "&pool_max_conns=5", Addr: "127.0.0.1:0", DeadlineDays: 90,
+	// Seven jobs: the five of the money and the convention's two (issue 17).
+	cfg := Config{DatabaseURL: url + "&pool_max_conns=7", Addr: "127.0.0.1:0", DeadlineDays: 90,
 		ReleaseSchedule: farSchedule, DeadlineSchedule: farSchedule, ClaimBatchSchedule: farSchedule,
 		PayoutBatchSchedule: farSchedule, RemindersSchedule: farSchedule, ShutdownTimeout: time.Second, DataKey: testDataKey()}
-	if _, err := newApp(context.Background(), cfg, testLogger(t), time.Now); err == nil || !strings.Contains(err.Error(), "pool_max_conns=5") {
-		t.Fatalf("newApp with 5 connections for 5 jobs = %v, want an error naming pool_max_conns", err)
+	if _, err := newApp(context.Background(), cfg, testLogger(t), time.Now); err == nil || !strings.Contains(err.Error(), "pool_max_conns=7") {
+		t.Fatalf("newApp with 7 connections for 7 jobs = %v, want an error naming pool_max_conns", err)
 	}
-	cfg.DatabaseURL = url + "&pool_max_conns=6"
+	cfg.DatabaseURL = url + "&pool_max_conns=8"
 	a, err := newApp(context.Background(), cfg, testLogger(t), time.Now)
 	if err != nil {
-		t.Fatalf("newApp with 6 connections: %v", err)
+		t.Fatalf("newApp with 8 connections: %v", err)
 	}
 	a.close()
 }

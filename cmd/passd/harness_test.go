@@ -305,6 +305,7 @@ var stateTables = []string{
 	"providers", "users", "patients", "rights_events", "file_number_counters", "invoices", "invoice_lines",
 	"claims", "payouts", "audit_log", "job_runs", "idempotency_keys", "rates", "acts", "drugs", "tariff_state",
 	"settings", "claim_batches", "payout_batches", "journal_entries", "reminders", "patient_access_log", "patients_unsealed",
+	"organisations", "conventions", "convention_referents", "referral_cases", "referral_events", "referral_access_log", "referral_outbox",
 }
 
 type state map[string]string

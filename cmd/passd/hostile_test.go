@@ -792,7 +792,7 @@ func hostileFixture(t *testing.T, h *harness) []hostileRoute {
 	returnCSV := "claim_id;outcome;paid_amount;paid_on\r\n" + str(t, sent, "id") + ";paid;" +
 		strings.Replace(str(t, sent, "amount"), ".", ",", 1) + ";2026-06-10\r\n"
 
-	return []hostileRoute{
+	return append([]hostileRoute{
 		{method: "POST", pattern: "/api/v1/providers", token: h.admin, other: h.finance, text: "name",
 			body: mustJSON(t, map[string]any{"kind": "nurse", "name": "Cabinet des Lilas", "rpps": "10004567890", "finess": "930012345",
 				"iban": validIBAN, "bic": validBIC}),
@@ -881,6 +881,77 @@ func hostileFixture(t *testing.T, h *harness) []hostileRoute {
 				"reason": "arrêté du 1er décembre 2026"}),
 			fields: []hostileField{{"regime", enumValue, true}, {"rate_class", enumValue, true}, {"effective_from", dateValue, true},
 				{"rate", idString, true}, {"reason", freeText, true}}},
+	}, referralHostileRoutes(t, h, patient.fileNumber)...)
+}
+
+// referralHostileRoutes are the CCAS–SOS Médecins convention's write
+// routes, each with a case in the state its request needs.
+func referralHostileRoutes(t *testing.T, h *harness, fileNumber string) []hostileRoute {
+	t.Helper()
+	c := h.newConvention(t, "Hostile")
+	freeCCAS := str(t, h.mustDo(t, http.StatusCreated, "POST", "/api/v1/organisations", h.admin, `{"kind": "ccas", "name": "CCAS libre"}`), "id")
+	freeSOS := str(t, h.mustDo(t, http.StatusCreated, "POST", "/api/v1/organisations", h.admin, `{"kind": "sos_medecins", "name": "SOS libre"}`), "id")
+	referral := func(steps ...string) string {
+		id := str(t, h.mustDo(t, http.StatusCreated, "POST", "/api/v1/referrals", c.social, referralBody(t, "Hostile")), "id")
+		for _, body := range steps {
+			path := "/api/v1/referrals/" + id + "/answer"
+			if strings.Contains(body, "outcome") {
+				path = "/api/v1/referrals/" + id + "/outcome"
+			}
+			h.mustDo(t, http.StatusOK, "POST", path, c.doctor, body)
+		}
+		return id
+	}
+	sent, accepted := referral(), referral(`{"decision": "accept"}`)
+	oriented := referral(`{"decision": "accept"}`, `{"outcome": "pass", "on": "2026-06-15"}`)
+	alert := func() string {
+		return str(t, h.mustDo(t, http.StatusCreated, "POST", "/api/v1/alerts", c.doctor, alertBody(t, "Hostile")), "id")
+	}
+	newAlert, acknowledged := alert(), alert()
+	exception := str(t, h.mustDo(t, http.StatusCreated, "POST", "/api/v1/alerts", c.doctor, mustJSON(t, map[string]any{"reason": "isolation",
+		"basis": "emergency", "exception_reason": "Personne inconsciente.", "last_name": "Hostile"})), "id")
+	h.mustDo(t, http.StatusOK, "POST", "/api/v1/alerts/"+acknowledged+"/acknowledge", c.social, `{}`)
+	person := []hostileField{{"last_name", freeText, true}, {"first_name", freeText, false}, {"birth", idString, false},
+		{"phone", idString, false}, {"note", freeText, false}}
+	return []hostileRoute{
+		{method: "POST", pattern: "/api/v1/organisations", token: h.admin, other: h.finance, text: "name",
+			body:   `{"kind": "sos_medecins", "name": "SOS Médecins Essonne"}`,
+			fields: []hostileField{{"kind", enumValue, true}, {"name", freeText, true}}},
+		{method: "POST", pattern: "/api/v1/conventions", token: h.admin, other: h.coordinator,
+			body:   mustJSON(t, map[string]any{"ccas_id": freeCCAS, "association_id": freeSOS, "signed_on": "2026-01-15"}),
+			fields: []hostileField{{"ccas_id", numericID, true}, {"association_id", numericID, true}, {"signed_on", dateValue, true}}},
+		{method: "POST", pattern: "/api/v1/conventions/:id/referents", id: c.id, token: h.admin, other: c.social, text: "name",
+			body: `{"side": "ccas", "name": "Mme Renaud", "title": "Travailleuse sociale", "phone": "01 60 00 00 02", "email": "renaud@ccas.example"}`,
+			fields: []hostileField{{"side", enumValue, true}, {"name", freeText, true}, {"title", freeText, false},
+				{"phone", idString, false}, {"email", idString, false}}},
+		{method: "POST", pattern: "/api/v1/referrals", token: c.social, other: c.doctor, text: "note",
+			body: mustJSON(t, map[string]any{"convention_id": c.id, "urgency": "today", "place": "address", "reason": "no_care",
+				"last_name": "Bréhat", "first_name": "Yann", "birth": "1947", "phone": "0612345678", "address": "3 allée des Tilleuls",
+				"note": "Pas vu de médecin depuis deux ans."}),
+			fields: append([]hostileField{{"convention_id", numericID, false}, {"urgency", enumValue, true}, {"place", enumValue, true},
+				{"reason", enumValue, true}, {"address", freeText, true}}, person...)},
+		{method: "POST", pattern: "/api/v1/referrals/:id/answer", id: sent, token: c.doctor, other: c.social, text: "reason",
+			body:   `{"decision": "decline", "reason": "Aucun médecin disponible."}`,
+			fields: []hostileField{{"decision", enumValue, true}, {"reason", freeText, true}}},
+		{method: "POST", pattern: "/api/v1/referrals/:id/outcome", id: accepted, token: c.doctor, other: c.social, text: "note",
+			body:   `{"outcome": "hospital", "on": "2026-06-15", "note": "Adressée aux urgences."}`,
+			fields: []hostileField{{"outcome", enumValue, true}, {"on", dateValue, true}, {"note", freeText, false}}},
+		{method: "POST", pattern: "/api/v1/referrals/:id/pass-file", id: oriented, token: h.coordinator, other: c.doctor,
+			body:   mustJSON(t, map[string]any{"file_number": fileNumber}),
+			fields: []hostileField{{"file_number", idString, true}}},
+		{method: "POST", pattern: "/api/v1/alerts", token: c.doctor, other: c.social, text: "exception_reason",
+			body: mustJSON(t, map[string]any{"convention_id": c.id, "reason": "dependency", "basis": "impossible_to_inform",
+				"exception_reason": "Personne hors d'état d'exprimer sa volonté.", "last_name": "Kerbrat", "first_name": "Anne",
+				"birth": "1938-02-11", "phone": "+33 6 12 34 56 78", "note": "Logement insalubre."}),
+			fields: append([]hostileField{{"convention_id", numericID, false}, {"reason", enumValue, true}, {"basis", enumValue, true},
+				{"exception_reason", freeText, true}}, person...)},
+		{method: "POST", pattern: "/api/v1/alerts/:id/acknowledge", id: newAlert, token: c.social, other: c.doctor,
+			body: mustJSON(t, map[string]any{"assign_to": c.colleagueID}), fields: []hostileField{{"assign_to", numericID, false}}},
+		{method: "POST", pattern: "/api/v1/alerts/:id/informed", id: exception, token: c.doctor, other: c.social,
+			body: `{"informed_on": "2026-06-15"}`, fields: []hostileField{{"informed_on", dateValue, true}}},
+		{method: "POST", pattern: "/api/v1/alerts/:id/follow-up", id: acknowledged, token: c.social, other: c.doctor, text: "note",
+			body:   `{"step": "home_help", "note": "Aide à domicile mise en place."}`,
+			fields: []hostileField{{"step", enumValue, true}, {"note", freeText, false}}},
 	}
 }
 

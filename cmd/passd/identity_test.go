@@ -148,7 +148,8 @@ func (l *lifecycle) reachable(t *testing.T, token string) []recordedAnswer {
 		t.Fatal(err)
 	}
 	param := map[string]string{"providers": l.gp.id, "patients": l.paid.id, "invoices": l.paid.invoice,
-		"claim-batches": l.claimBatch, "payout-batches": l.payoutBatch, "acts": "G", "drugs": drug, "bank-changes": bankChange}
+		"claim-batches": l.claimBatch, "payout-batches": l.payoutBatch, "acts": "G", "drugs": drug, "bank-changes": bankChange,
+		"referrals": "1", "alerts": "1"} // the referrals' routes refuse finance and the CPAM's referent
 	var out []recordedAnswer
 	for _, r := range l.app.echo.Routes() {
 		if r.Method != http.MethodGet || !strings.HasPrefix(r.Path, "/api/v1/") {

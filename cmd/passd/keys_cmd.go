@@ -17,6 +17,7 @@ import (
 	"passd/db"
 	"passd/keyring"
 	"passd/migrations"
+	"passd/referrals"
 )
 
 // errNoDataKey is the refusal of every command that reads or writes
@@ -152,6 +153,13 @@ func rotateKeyCommand(ctx context.Context, cfg Config, args []string, logger *sl
 	if err != nil {
 		return err
 	}
+	// The convention's cases seal their person's identity with the same ring.
+	cases, casesLeft, err := referrals.NewStore(pool, ring, time.Now).RotateKeys(ctx, actor)
+	if err != nil {
+		return err
+	}
+	logger.Info("re-encrypted the referrals' and alerts' identities", "cases", cases, "remaining", casesLeft, "key", ring.Current())
+	rot.Remaining += casesLeft
 	enc := json.NewEncoder(out)
 	enc.SetIndent("", "  ")
 	if err := enc.Encode(map[string]any{"key": rot.Key, "reencrypted": rot.Resealed, "remaining": rot.Remaining}); err != nil {

@@ -520,3 +520,24 @@ func (p *passdProcess) waitStartupRuns(pool *pgxpool.Pool) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// convention inserts a CCAS and an SOS Médecins association bound by a
+// convention, each with a referent, and returns the two organisations'
+// ids (for the social worker's and the doctor's users).
+func (s *seeder) convention() (ccas, association int64) {
+	s.t.Helper()
+	ctx := context.Background()
+	s.next++
+	err := s.pool.QueryRow(ctx, `
+		WITH c AS (INSERT INTO organisations (kind, name) VALUES ('ccas', 'CCAS ' || $1) RETURNING id),
+		     a AS (INSERT INTO organisations (kind, name) VALUES ('sos_medecins', 'SOS Médecins ' || $1) RETURNING id),
+		     cv AS (INSERT INTO conventions (ccas_id, association_id, signed_on) SELECT c.id, a.id, '2025-09-01' FROM c, a RETURNING id),
+		     r AS (INSERT INTO convention_referents (convention_id, side, name, phone, email)
+		           SELECT cv.id, v.side, v.name, '3624', v.email FROM cv,
+		             (VALUES ('ccas', 'Sophie Lambert', 'ccas@ville.example'), ('sos_medecins', 'Dr Julien Morel', 'sos@sos.example')) AS v (side, name, email))
+		SELECT c.id, a.id FROM c, a`, fmt.Sprint("seed ", s.next)).Scan(&ccas, &association)
+	if err != nil {
+		s.t.Fatalf("seed convention: %v", err)
+	}
+	return ccas, association
+}

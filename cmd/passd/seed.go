@@ -70,6 +70,7 @@ type demoUser struct {
 var demoUsers = []demoUser{
 	{"demo-provider", auth.Provider}, {"demo-coordinator", auth.Coordinator}, {"demo-cpam-referent", auth.CPAMReferent},
 	{"demo-finance", auth.Finance}, {"demo-finance-approver", auth.Finance}, {"demo-admin", auth.Admin}, {"demo-observer", auth.Observer},
+	{"demo-social-worker", auth.SocialWorker}, {"demo-doctor", auth.Doctor},
 }
 
 // demoUserOf is the first demo user of a role.
@@ -115,8 +116,15 @@ func (a *app) seedDemo(ctx context.Context, tokensFile string) (demo, error) {
 	if err != nil {
 		return demo{}, err
 	}
-	principals, tokens, err := a.seedUsers(ctx, tokensFile, providerIDs[0])
+	orgs, err := a.seedConvention(ctx, seeder)
 	if err != nil {
+		return demo{}, err
+	}
+	principals, tokens, err := a.seedUsers(ctx, tokensFile, providerIDs[0], orgs)
+	if err != nil {
+		return demo{}, err
+	}
+	if err := a.seedCases(ctx, principals[demoUserOf(auth.SocialWorker)], principals[demoUserOf(auth.Doctor)]); err != nil {
 		return demo{}, err
 	}
 	today := calendar.Today(time.Now())
@@ -152,7 +160,7 @@ func (a *app) seedProviders(ctx context.Context, seeder audit.Actor) ([]int64, e
 // seedUsers authenticates each demo user with its token saved in
 // tokensFile, or creates the user anew when it has none that works, and
 // saves the tokens. The provider user acts for providerID.
-func (a *app) seedUsers(ctx context.Context, tokensFile string, providerID int64) (map[string]auth.Principal, map[string]string, error) {
+func (a *app) seedUsers(ctx context.Context, tokensFile string, providerID int64, orgs map[auth.Role]int64) (map[string]auth.Principal, map[string]string, error) {
 	saved := readTokens(tokensFile)
 	principals := map[string]auth.Principal{}
 	tokens := map[string]string{}
@@ -160,6 +168,9 @@ func (a *app) seedUsers(ctx context.Context, tokensFile string, providerID int64
 		var forProvider int64
 		if u.role == auth.Provider {
 			forProvider = providerID
+		}
+		if u.role.HasOrganisation() {
+			forProvider = orgs[u.role] // CreateUser's organisation for these roles
 		}
 		token := saved[u.name]
 		p, err := a.users.Authenticate(ctx, token)

@@ -57,7 +57,8 @@ func TestSeedDemoIsIdempotent(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(pool.Close)
-	tables := []string{"providers", "users", "tokens", "patients", "rights_events", "invoices", "invoice_lines", "claims", "payouts"}
+	tables := []string{"providers", "users", "tokens", "patients", "rights_events", "invoices", "invoice_lines", "claims", "payouts",
+		"organisations", "conventions", "convention_referents", "referral_cases"}
 	counts := func() map[string]int64 {
 		out := map[string]int64{}
 		for _, table := range tables {
@@ -80,7 +81,8 @@ func TestSeedDemoIsIdempotent(t *testing.T) {
 
 	out1, tokens1 := seed()
 	after1 := counts()
-	want := map[string]int64{"providers": 6, "users": 7, "tokens": 7, "patients": 4, "invoices": 4}
+	want := map[string]int64{"providers": 6, "users": 9, "tokens": 9, "patients": 4, "invoices": 4,
+		"organisations": 2, "conventions": 1, "convention_referents": 2, "referral_cases": 2}
 	for table, n := range want {
 		if after1[table] != n {
 			t.Errorf("after the first seed: %d %s, want %d", after1[table], table, n)
@@ -143,8 +145,8 @@ func TestSeedDemoIsIdempotent(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, tokens4 := seed()
-	if n := counts()["users"]; n != 7 {
-		t.Errorf("%d users after seeding without the tokens file, want 7", n)
+	if n := counts()["users"]; n != int64(len(demoUsers)) {
+		t.Errorf("%d users after seeding without the tokens file, want %d", n, len(demoUsers))
 	}
 	for name, token := range tokens4 {
 		if token == tokens1[name] {

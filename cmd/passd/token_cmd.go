@@ -19,7 +19,7 @@ import (
 )
 
 const tokenUsage = `usage:
-  passd token create --role ROLE [--provider-id ID] --name NAME [--ttl 90d]
+  passd token create --role ROLE [--provider-id ID | --organisation-id ID] --name NAME [--ttl 90d]
   passd token revoke (--id ID | --token TOKEN | --token - | --user NAME)
   passd token list [--user NAME]`
 
@@ -63,8 +63,9 @@ func tokenFlags(name string, cfg *Config) *flag.FlagSet {
 // capture it; its id and expiry go to stderr.
 func tokenCreate(ctx context.Context, cfg Config, args []string, out, info io.Writer) error {
 	fs := tokenFlags("create", &cfg)
-	role := fs.String("role", "", "provider, coordinator, cpam_referent, finance, admin or observer")
+	role := fs.String("role", "", "provider, coordinator, cpam_referent, finance, admin, observer, social_worker or doctor")
 	providerID := fs.Int64("provider-id", 0, "the provider a provider user acts for")
+	organisationID := fs.Int64("organisation-id", 0, "the CCAS or SOS Médecins association a social worker or doctor acts for")
 	name := fs.String("name", "", "the user's name")
 	ttl := cfg.TokenTTL
 	if ttl == 0 {
@@ -83,14 +84,14 @@ func tokenCreate(ctx context.Context, cfg Config, args []string, out, info io.Wr
 	}
 	r, err := auth.ParseRole(*role)
 	if err != nil {
-		return fmt.Errorf("--role %q: must be one of provider, coordinator, cpam_referent, finance, admin, observer", *role)
+		return fmt.Errorf("--role %q: must be one of provider, coordinator, cpam_referent, finance, admin, observer, social_worker, doctor", *role)
 	}
 	store, closePool, err := tokenStore(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer closePool()
-	issued, err := store.Issue(ctx, auth.TokenRequest{Name: *name, Role: r, ProviderID: *providerID, TTL: ttl})
+	issued, err := store.Issue(ctx, auth.TokenRequest{Name: *name, Role: r, ProviderID: *providerID, OrganisationID: *organisationID, TTL: ttl})
 	if err != nil {
 		return err
 	}
