@@ -11,6 +11,7 @@ import (
 
 	"passd/calendar"
 	"passd/programme"
+	"passd/referrals"
 )
 
 // /bilan: the programme's figures for the steering committee, as tiles,
@@ -56,6 +57,15 @@ type programmePage struct {
 	Statuses       []tile
 	Communes       []tile // people followed by commune (no year before)
 	Providers      []tile // care by provider (no year before)
+	// Convention: the CCAS–SOS Médecins cases of the year, each way.
+	Convention []conventionRow
+}
+
+// conventionRow is one direction of the convention's cases: the columns
+// of the table, and its outcomes.
+type conventionRow struct {
+	Label, Sent, Answered, Delay, Feedback string
+	Outcomes                               []tile
 }
 
 var statusFR = map[string]string{"pending": "en attente", "released": "transmises à la CPAM", "city_due": "payées par la ville",
@@ -73,11 +83,20 @@ func (s *Server) programmePage(c echo.Context) error {
 		}
 		year = y
 	}
-	r, err := s.programme.Report(c.Request().Context(), programme.Year(year))
+	ctx := c.Request().Context()
+	r, err := s.programme.Report(ctx, programme.Year(year))
 	if err != nil {
 		return err
 	}
-	return s.render(c, http.StatusOK, "programme.html", "Bilan du programme", newProgrammePage(r, year, calendar.Today(s.now())))
+	page := newProgrammePage(r, year, calendar.Today(s.now()))
+	if s.referrals != nil {
+		ind, err := s.referrals.Indicators(ctx, programme.Year(year))
+		if err != nil {
+			return err
+		}
+		page.Convention = conventionRows(ind)
+	}
+	return s.render(c, http.StatusOK, "programme.html", "Bilan du programme", page)
 }
 
 // newProgrammePage lays out the report of year; months after today's
@@ -271,4 +290,30 @@ func makeChart(id, title, labelHead, valueHead string, values []chartValue) char
 		c.Bars = append(c.Bars, bar{Label: v.Label, Value: v.Value, Length: length, Pos: i*barStep + 2})
 	}
 	return c
+}
+
+// conventionRows lays out the convention's indicators, suppressed as the
+// report's: a count under five is "< 5", a share or a delay of so few "—".
+func conventionRows(ind referrals.Indicators) []conventionRow {
+	row := func(label string, f referrals.Flow, outcome func(string) string) conventionRow {
+		r := conventionRow{Label: label, Sent: f.Sent.String(), Answered: f.Answered.String(), Delay: "—", Feedback: orDash(f.FeedbackPct, " %")}
+		if f.DelayMedianHours != nil {
+			r.Delay = strconv.Itoa(*f.DelayMedianHours) + " h"
+		}
+		for _, k := range slices.Sorted(maps.Keys(f.Outcomes)) {
+			r.Outcomes = append(r.Outcomes, tile{Label: outcome(k), Value: f.Outcomes[k].String()})
+		}
+		return r
+	}
+	referral := func(k string) string {
+		if l, ok := outcomeFR[referrals.Outcome(k)]; ok {
+			return l
+		}
+		return caseStatusFR[referrals.Status(k)]
+	}
+	alert := func(k string) string { return followUpFR[referrals.FollowUp(k)] }
+	return []conventionRow{
+		row("Demandes d'intervention du CCAS à SOS Médecins", ind.Referrals, referral),
+		row("Alertes de SOS Médecins au CCAS", ind.Alerts, alert),
+	}
 }

@@ -36,6 +36,9 @@ func TestTheObserverSeesTheProgrammeAndNothingElse(t *testing.T) {
 	if strings.Contains(page, "<td>juil. 2026</td>") {
 		t.Error("the burn-down shows July, which has not come yet")
 	}
+	// The convention's cases, each way, with the programme's.
+	wantContains(t, "the convention's figures", htmlText(page), "<h2>Le CCAS et SOS Médecins</h2>",
+		"<td>Demandes d'intervention du CCAS à SOS Médecins</td><td>0</td>", "<td>Alertes de SOS Médecins au CCAS</td><td>0</td>")
 	// Under five, a cell says "< 5" and draws no bar.
 	wantContains(t, "a suppressed cell", page, "<td>PUMa</td><td>0</td>", `aria-labelledby="delai-droits-titre"`, "<td>0-35 jours</td><td>0</td>")
 	if code := b.do(t, "GET", "/bilan?annee=deux", nil).Code; code != http.StatusUnprocessableEntity {
