@@ -18,6 +18,14 @@ const shots = [
   { name: 'cpam-dossiers', user: 'demo-cpam-referent', home: '/cpam/dossiers', path: '/cpam/dossiers' },
   { name: 'finances', user: 'demo-finance', home: '/finances', path: '/finances' },
   { name: 'admin-utilisateurs', user: 'demo-admin', home: '/admin', path: '/admin/utilisateurs' },
+  // The convention's two sides: what waits for each, and a case opened.
+  { name: 'ccas-a-traiter', user: 'demo-social-worker', home: '/ccas', path: '/ccas' },
+  { name: 'ccas-alerte', user: 'demo-social-worker', home: '/ccas', path: '/ccas', open: /^\/ccas\/dossiers\/\d+$/ },
+  { name: 'sos-a-traiter', user: 'demo-doctor', home: '/sos', path: '/sos' },
+  { name: 'sos-demande', user: 'demo-doctor', home: '/sos', path: '/sos', open: /^\/sos\/dossiers\/\d+$/ },
+  { name: 'sos-nouvelle-alerte', user: 'demo-doctor', home: '/sos', path: '/sos/alertes/nouvelle' },
+  // A coordinator finds a file by part of a name, without its accent.
+  { name: 'coordination-recherche', user: 'demo-coordinator', home: '/coordination/dossiers', path: '/coordination/dossiers', search: 'popes' },
 ];
 
 const tokens = Object.fromEntries(
@@ -29,6 +37,18 @@ try {
   for (const shot of shots) {
     const { page, context } = await signIn(run, tokens[shot.user], shot.home);
     await page.goto(shot.path);
+    if (shot.open) {
+      // The first link to a case on the list.
+      const hrefs = await page.locator('main a').evaluateAll((as) => as.map((a) => a.getAttribute('href')));
+      const href = hrefs.find((h) => shot.open.test(h || ''));
+      if (!href) throw new Error(`${shot.path} links to no case: ${hrefs.join(' ')}`);
+      await page.goto(href);
+    }
+    if (shot.search) {
+      await page.getByLabel('Rechercher un dossier', { exact: true }).fill(shot.search);
+      await page.getByRole('button', { name: 'Rechercher', exact: true }).click();
+      await page.waitForLoadState('load');
+    }
     await page.screenshot({ path: `${run.outDir}/${shot.name}-bureau.png`, fullPage: true });
     await page.setViewportSize({ width: 390, height: 844 });
     await page.screenshot({ path: `${run.outDir}/${shot.name}-telephone.png`, fullPage: true });
