@@ -145,12 +145,7 @@ func configFrom(lookup func(string) (string, bool)) (Config, error) {
 		MetricsToken:        getenv("PASSD_METRICS_TOKEN"),
 		Chromium:            envOr("PASSD_CHROMIUM", defaultChromium),
 	}
-	// The CCAS–SOS Médecins convention (issue 17): its jobs and e-mails.
-	cfg.ReferralNotifySchedule = envOr("PASSD_REFERRAL_NOTIFY_SCHEDULE", defaultReferralNotifySchedule)
-	cfg.ReferralRetentionSchedule = envOr("PASSD_REFERRAL_RETENTION_SCHEDULE", defaultReferralRetentionSchedule)
-	cfg.SMTPAddr, cfg.SMTPFrom = getenv("PASSD_SMTP_ADDR"), envOr("PASSD_SMTP_FROM", "passd@localhost")
-	cfg.SMTPUsername, cfg.SMTPPassword = getenv("PASSD_SMTP_USERNAME"), getenv("PASSD_SMTP_PASSWORD")
-	cfg.PublicURL = getenv("PASSD_PUBLIC_URL")
+	cfg.readConvention(getenv, envOr)
 	if s := getenv("PASSD_DEADLINE_DAYS"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil {
@@ -306,6 +301,16 @@ func (c Config) Validate() error {
 		return errors.New("passd: configuration: " + strings.Join(errs, "; "))
 	}
 	return nil
+}
+
+// readConvention reads the CCAS–SOS Médecins convention's settings
+// (issue 17): its jobs' schedules and the e-mails' relay.
+func (c *Config) readConvention(getenv func(string) string, envOr func(string, string) string) {
+	c.ReferralNotifySchedule = envOr("PASSD_REFERRAL_NOTIFY_SCHEDULE", defaultReferralNotifySchedule)
+	c.ReferralRetentionSchedule = envOr("PASSD_REFERRAL_RETENTION_SCHEDULE", defaultReferralRetentionSchedule)
+	c.SMTPAddr, c.SMTPFrom = getenv("PASSD_SMTP_ADDR"), envOr("PASSD_SMTP_FROM", "passd@localhost")
+	c.SMTPUsername, c.SMTPPassword = getenv("PASSD_SMTP_USERNAME"), getenv("PASSD_SMTP_PASSWORD")
+	c.PublicURL = getenv("PASSD_PUBLIC_URL")
 }
 
 // smtpProblems checks the convention's e-mail settings: a relay as
