@@ -1,6 +1,6 @@
 // The accessibility walk of issue 5: every page of the web package, as its
 // role, at a desktop and at a phone-sized viewport, with axe-core on each
-// (lib.mjs: no serious or critical violation), and the error states worth
+// (lib.mjs: no violation of a WCAG 2.1 A or AA rule), and the error states worth
 // seeing: a form sent back with its errors (the focus on the first field
 // in error, for the referent's correction), the 403 and 404 pages, and a
 // refused sign-in.
