@@ -9,7 +9,7 @@
 //   E2E_INVOICE_REF     the reference of its pending invoice
 
 import { assert, env, normalise, scenario } from './lib.mjs';
-import { expectPath, expectText, signIn, submitForm } from './steps.mjs';
+import { expectPath, signIn, submitForm } from './steps.mjs';
 
 const adminToken = env('E2E_ADMIN_TOKEN');
 const providerToken = env('E2E_PROVIDER_TOKEN');
@@ -44,7 +44,8 @@ await scenario('liberation', async (run) => {
   await provider.page.reload();
   const after = await invoiceRow(provider.page);
   assert(after.includes('transmise à la CPAM'), `after the release, the row of ${reference} reads ${JSON.stringify(after)}, want "transmise à la CPAM"`);
-  await expectText(provider.page, 'transmise à la CPAM');
+  // The badge, not the list's filter, which offers the same words.
+  await provider.page.locator('td .badge', { hasText: 'transmise à la CPAM' }).first().waitFor({ timeout: 5_000 });
   await run.check(provider.page, 'effecteur-transmise');
   await provider.context.close();
 });

@@ -14,6 +14,9 @@ var jobLabels = map[string]string{
 	"claim-batch":  "Lot de demandes de remboursement à la CPAM",
 	"payout-batch": "Brouillon du lot de paiement des effecteurs",
 	"reminders":    "Relance des dossiers proches de l'échéance",
+	// The CCAS–SOS Médecins convention's.
+	"referral-notify":    "Courriels aux référents de la convention",
+	"referral-retention": "Effacement des personnes des orientations closes",
 }
 
 // JobLabel is a scheduled job in French; a job without one shows its name.
