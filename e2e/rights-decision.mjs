@@ -88,6 +88,10 @@ await scenario('droits', async (run) => {
   await queue.getByLabel('Fin des droits', { exact: true }).fill(rightsTo);
   await queue.getByLabel('Référence de la décision', { exact: true }).fill(`AME-${fileNumber}`);
   await submitForm(queue, 'Ouvrir les droits');
+  // The decision is confirmed on a page that says what follows.
+  await expectText(queue, 'Ouvrir les droits AME de ce dossier');
+  await run.check(queue, 'decision-a-confirmer');
+  await submitForm(queue, 'Enregistrer la décision');
   await expectText(queue, 'Décision enregistrée.');
   await run.check(queue, 'decision-enregistree');
 

@@ -133,6 +133,9 @@ func (s *Server) decideRights(c echo.Context) error {
 	}
 	f := readDecisionForm(c)
 	d, err := f.decision()
+	if err == nil && c.FormValue(confirmField) != "oui" {
+		return s.render(c, http.StatusOK, "admin-confirm.html", "Confirmer la décision", confirmDecision(id, d, f))
+	}
 	if err == nil {
 		_, err = s.claims.DecideRights(c.Request().Context(), p.Actor(), id, d)
 	}
@@ -140,6 +143,35 @@ func (s *Server) decideRights(c echo.Context) error {
 		return showRefusedForm(err, f.explain, func(status int) error { return s.renderReferentFile(c, status, &f) })
 	}
 	return redirectWithFlash(c, "rights-decided", "/cpam/dossiers")
+}
+
+// confirmDecision is the page that asks before a decision is recorded:
+// what it says, and what will follow for the file's invoices. The fields
+// go along, hidden, to the confirmed form.
+func confirmDecision(id int64, d claims.RightsDecision, f decisionForm) confirmPage {
+	page := confirmPage{
+		Action: fmt.Sprintf("/cpam/dossiers/%d/decision", id), Button: "Enregistrer la décision",
+		Back: navLink{Href: fmt.Sprintf("/cpam/dossiers/%d", id), Label: "Revenir au dossier sans rien enregistrer"},
+		Hidden: []hiddenField{{"decision", f.Decision}, {"regime", f.Regime}, {"effective_from", f.From}, {"effective_to", f.To},
+			{"reference", f.Reference}, {"caisse", f.Caisse}, {"reason", f.Reason}},
+	}
+	if f.Immediate {
+		page.Hidden = append(page.Hidden, hiddenField{"immediate_admission", "1"})
+	}
+	fix := "Une décision ne se modifie pas : une erreur se corrige ensuite par une nouvelle décision qui la remplace, et les factures suivent."
+	if d.Decision == rights.Refused {
+		page.Heading = "Refuser les droits de ce dossier (motif : " + d.Reason + ") ?"
+		page.Warnings = []string{"Les factures en attente du dossier seront payées par la ville.", fix}
+		return page
+	}
+	period := "à partir du " + FormatDate(d.EffectiveFrom) + ", sans fin"
+	if !d.EffectiveTo.IsZero() {
+		period = "du " + FormatDate(d.EffectiveFrom) + " au " + FormatDate(d.EffectiveTo)
+	}
+	page.Heading = fmt.Sprintf("Ouvrir les droits %s de ce dossier %s (référence %s) ?", RegimeLabel(d.Regime), period, d.Reference)
+	page.Warnings = []string{"Les factures en attente du dossier dont la date des soins tombe dans la période seront transmises à la CPAM " +
+		"au prochain passage de la libération ; les autres resteront à la charge de la ville à leur échéance.", fix}
+	return page
 }
 
 // readDecisionForm reads the decision's fields as typed (the decision form

@@ -219,9 +219,18 @@ func TestWebReferentDecidesFromTheQueueAsTheAPIWould(t *testing.T) {
 		t.Error("a decision form shows the other decision's fields")
 	}
 
-	code, location, body := b.post(t, "/cpam/dossiers/"+newer.id, "/cpam/dossiers/"+newer.id+"/decision", url.Values{
-		"decision": {"opened"}, "regime": {"ame"}, "effective_from": {"2026-05-02"}, "effective_to": {"2027-05-31"},
-		"reference": {"AME-2026-17"}, "reason": {""}})
+	decision := url.Values{"decision": {"opened"}, "regime": {"ame"}, "effective_from": {"2026-05-02"}, "effective_to": {"2027-05-31"},
+		"reference": {"AME-2026-17"}, "reason": {""}}
+	// The decision is confirmed first, on a page that says what it is and
+	// what follows for the invoices, and carries its fields along.
+	code, _, body := b.post(t, "/cpam/dossiers/"+newer.id, "/cpam/dossiers/"+newer.id+"/decision", decision)
+	wantContains(t, "the decision's confirmation", htmlText(body), "Ouvrir les droits AME de ce dossier du 02/05/2026 au 31/05/2027 (référence AME-2026-17) ?",
+		"seront transmises à la CPAM", `<input type="hidden" name="effective_to" value="2027-05-31">`)
+	if code != http.StatusOK || h.count(t, "rights_decisions") != 0 {
+		t.Fatalf("the decision before its confirmation: %d, %d decisions", code, h.count(t, "rights_decisions"))
+	}
+	decision.Set("confirme", "oui")
+	code, location, body := b.post(t, "/cpam/dossiers/"+newer.id, "/cpam/dossiers/"+newer.id+"/decision", decision)
 	if code != http.StatusSeeOther || location != "/cpam/dossiers" {
 		t.Fatalf("decision: %d → %q:\n%s", code, location, body)
 	}
@@ -242,7 +251,7 @@ func TestWebReferentDecidesFromTheQueueAsTheAPIWould(t *testing.T) {
 
 	// A refusal sends only the reason, whatever the opening's fields hold.
 	code, _, body = b.post(t, "/cpam/dossiers/"+older.id, "/cpam/dossiers/"+older.id+"/decision", url.Values{
-		"decision": {"refused"}, "regime": {"puma"}, "effective_from": {"2026-05-01"}, "reason": {"résidence non établie"}})
+		"decision": {"refused"}, "regime": {"puma"}, "effective_from": {"2026-05-01"}, "reason": {"résidence non établie"}, "confirme": {"oui"}})
 	if code != http.StatusSeeOther {
 		t.Fatalf("refusal: %d:\n%s", code, body)
 	}
