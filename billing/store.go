@@ -679,6 +679,16 @@ const payoutColumns = `p.id, p.invoice_id, p.provider_id, coalesce(p.claim_id, 0
 
 const payoutWhere = `($1 = '' OR p.status = $1) AND ($2::bigint = 0 OR p.provider_id = $2) AND ($3::bigint = 0 OR p.batch_id = $3)`
 
+// CountPayouts is how many payouts f matches, for a list that says it.
+func (s *Store) CountPayouts(ctx context.Context, f PayoutFilter) (int64, error) {
+	var n int64
+	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM payouts p WHERE `+payoutWhere, f.Status, f.ProviderID, f.BatchID).Scan(&n)
+	if err != nil {
+		return 0, db.Translate(fmt.Errorf("billing: count payouts: %w", err))
+	}
+	return n, nil
+}
+
 // Payouts lists payouts, newest first.
 func (s *Store) Payouts(ctx context.Context, f PayoutFilter, page db.PageRequest) ([]Payout, error) {
 	rows, err := s.pool.Query(ctx, `SELECT `+payoutColumns+` FROM payouts p

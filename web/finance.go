@@ -4,8 +4,12 @@ import (
 	"context"
 	"encoding/hex"
 	"fmt"
+	"html/template"
 	"io"
 	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -20,6 +24,7 @@ import (
 	"passd/httpapi"
 	"passd/ident"
 	"passd/money"
+	"passd/settlement"
 )
 
 // The finance role's pages: the dashboard, the payout batches and their
@@ -446,7 +451,8 @@ func (s *Server) cpamRefundsCSV(c echo.Context) error {
 
 // payoutsCSV is GET /payouts?format=csv (optionally of one batch).
 func (s *Server) payoutsCSV(c echo.Context) error {
-	f := billing.PayoutFilter{}
+	var page payoutListPage
+	f := readPayoutFilter(c, &page)
 	if raw := c.QueryParam("lot"); raw != "" {
 		id, err := ident.ParseID(raw)
 		if err != nil {
@@ -464,4 +470,85 @@ func (s *Server) payoutBatchesCSV(c echo.Context) error {
 	return httpapi.Stream(c, "text/csv; charset=utf-8", "lots-de-paiement-pass.csv", func(w io.Writer) error {
 		return s.billing.PayoutBatchesCSV(c.Request().Context(), "", w)
 	})
+}
+
+// ---- the payouts ----
+
+// payoutListPage is /finances/paiements: every payout, filtered by status
+// and provider from the query string, counted, paged, and downloadable as
+// filtered.
+type payoutListPage struct {
+	Rows                []payoutListRow
+	NextCursor          string
+	Status, Provider    string
+	Statuses, Providers []choice
+	Matching            int64
+	Filtered            bool
+	Query               template.URL
+	FilterErr           string
+}
+
+type payoutListRow struct {
+	Payout         billing.Payout
+	Provider       string
+	Status, Reason string
+}
+
+// readPayoutFilter reads ?statut= and ?effecteur=; a value that reads as
+// none is said, and the list shows everything it would otherwise.
+func readPayoutFilter(c echo.Context, out *payoutListPage) billing.PayoutFilter {
+	var f billing.PayoutFilter
+	out.Status, out.Provider = c.QueryParam("statut"), c.QueryParam("effecteur")
+	if slices.Contains(settlement.PayoutStatuses, settlement.PayoutStatus(out.Status)) {
+		f.Status = settlement.PayoutStatus(out.Status)
+	} else if out.Status != "" {
+		out.FilterErr, out.Status = "Ce statut n'existe pas : tous les paiements sont montrés.", ""
+	}
+	if out.Provider != "" {
+		id, err := ident.ParseID(out.Provider)
+		if err != nil {
+			out.FilterErr, out.Provider = "Cet effecteur n'existe pas : tous les paiements sont montrés.", ""
+		}
+		f.ProviderID = id
+	}
+	q := url.Values{}
+	for k, v := range map[string]string{"statut": out.Status, "effecteur": out.Provider} {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	out.Filtered, out.Query = len(q) > 0, template.URL(q.Encode())
+	return f
+}
+
+func (s *Server) payoutList(c echo.Context) error {
+	var out payoutListPage
+	f := readPayoutFilter(c, &out)
+	ctx := c.Request().Context()
+	providers, err := s.billing.Providers(ctx, db.PageRequest{Limit: db.MaxLimit})
+	if err != nil {
+		return err
+	}
+	names := map[int64]string{}
+	for _, p := range providers {
+		names[p.ID] = p.Name
+		id := strconv.FormatInt(p.ID, 10)
+		out.Providers = append(out.Providers, choice{Value: id, Label: p.Name, Selected: id == out.Provider})
+	}
+	for _, st := range settlement.PayoutStatuses {
+		out.Statuses = append(out.Statuses, choice{Value: string(st), Label: st.Label(), Selected: string(st) == out.Status})
+	}
+	list, err := readPage(c, func(ctx context.Context, page db.PageRequest) ([]billing.Payout, error) {
+		return s.billing.Payouts(ctx, f, page)
+	}, func(p billing.Payout) int64 { return p.ID }, func(p billing.Payout) payoutListRow {
+		return payoutListRow{Payout: p, Provider: names[p.ProviderID], Status: p.Status.Label(), Reason: p.Reason.Label()}
+	})
+	if err != nil {
+		return err
+	}
+	if out.Matching, err = s.billing.CountPayouts(ctx, f); err != nil {
+		return err
+	}
+	out.Rows, out.NextCursor = list.Items, list.NextCursor
+	return s.render(c, http.StatusOK, "finance-payouts.html", "Paiements aux effecteurs", out)
 }

@@ -88,7 +88,7 @@ var navByRole = map[auth.Role][]navLink{
 		{Href: "/coordination/factures", Label: "Factures à vérifier"},
 		{Href: "/coordination/orientations", Label: "Orientations SOS Médecins"}},
 	auth.CPAMReferent: {{Href: "/cpam/dossiers", Label: "Dossiers à décider"}, {Href: "/cpam/lots", Label: "Lots"}},
-	auth.Finance: {{Href: "/finances", Label: "Tableau de bord"}, {Href: "/finances/lots", Label: "Lots de paiement"},
+	auth.Finance: {{Href: "/finances", Label: "Tableau de bord"}, {Href: "/finances/paiements", Label: "Paiements"}, {Href: "/finances/lots", Label: "Lots de paiement"},
 		{Href: "/finances/reprises", Label: "Reprises et remboursements"},
 		{Href: "/finances/coordonnees", Label: "Coordonnées bancaires"}},
 	auth.Observer: {{Href: "/bilan", Label: "Bilan du programme"}},

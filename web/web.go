@@ -187,6 +187,7 @@ func (s *Server) Routes(e *echo.Echo) {
 
 	page(http.MethodGet, "/finances", s.financeHome, auth.Finance)
 	page(http.MethodGet, "/finances/paiements.csv", s.payoutsCSV, auth.Finance)
+	page(http.MethodGet, "/finances/paiements", s.payoutList, auth.Finance)
 	page(http.MethodGet, "/finances/lots", s.payoutBatchList, auth.Finance)
 	page(http.MethodPost, "/finances/lots", s.draftPayoutBatch, auth.Finance)
 	page(http.MethodGet, "/finances/lots.csv", s.payoutBatchesCSV, auth.Finance)

@@ -7,6 +7,7 @@ import (
 	"html"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -222,4 +223,41 @@ func TestWebFinanceCancelsABatchAndExplainsRefusalsInFrench(t *testing.T) {
 		b.page(t, http.StatusNotFound, path)
 	}
 	h.checkInvariants(t)
+}
+
+// TestWebFinancePayoutsFilterCountAndDownload: /finances/paiements filters
+// the payouts by provider and status from the query string, says how many
+// match, pages through them with the filters kept, and its CSV holds
+// exactly what is filtered.
+func TestWebFinancePayoutsFilterCountAndDownload(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.setRegie(t, "10000.00", "50000.00")
+	gp := h.newProvider(t, "Dr Martin", "general_practitioner", "10000000001")
+	nurse := h.newProvider(t, "Cabinet Lilas", "nurse", "10000000002")
+	h.cityDue(t, gp, h.newPatient(t, "Diallo"), "F-1", "40.00")
+	h.cityDue(t, gp, h.newPatient(t, "Nguyen"), "F-2", "25.00")
+	h.cityDue(t, nurse, h.newPatient(t, "Popescu"), "F-3", "12.00")
+	b := mustSignIn(t, h, h.finance)
+	wantContains(t, "the finance menu", b.page(t, http.StatusOK, "/finances"), `<a href="/finances/paiements">Paiements</a>`)
+
+	page := htmlText(b.page(t, http.StatusOK, "/finances/paiements?statut=due&effecteur="+gp.id))
+	wantContains(t, "the filtered payouts", page, "2 paiements correspondant aux filtres", "<td>Dr Martin</td>",
+		`<option value="`+gp.id+`" selected>Dr Martin</option>`, `href="/finances/paiements.csv?effecteur=`+gp.id+`&statut=due"`)
+	if strings.Contains(page, "<td>Cabinet Lilas</td>") {
+		t.Error("the list filtered on Dr Martin shows another provider's payout")
+	}
+	first := htmlText(b.page(t, http.StatusOK, "/finances/paiements?effecteur="+gp.id+"&limit=1"))
+	next := regexp.MustCompile(`href="(/finances/paiements\?cursor=[^"]+)"`).FindStringSubmatch(first)
+	if next == nil || !strings.Contains(next[1], "effecteur="+gp.id) {
+		t.Fatalf("the next page's link keeps no filter: %v", next)
+	}
+	if second := htmlText(b.page(t, http.StatusOK, next[1])); strings.Contains(second, "<td>Cabinet Lilas</td>") || !strings.Contains(second, "<td>Dr Martin</td>") {
+		t.Errorf("the second page of Dr Martin's payouts:\n%s", second)
+	}
+	csv := b.do(t, "GET", "/finances/paiements.csv?effecteur="+gp.id+"&statut=due", nil)
+	if csv.Code != http.StatusOK || strings.Count(csv.Body.String(), "\r\n") != 3 || strings.Contains(csv.Body.String(), "Cabinet Lilas") {
+		t.Errorf("the filtered CSV (%d):\n%s", csv.Code, csv.Body)
+	}
+	wantContains(t, "a filter that is none", htmlText(b.page(t, http.StatusOK, "/finances/paiements?statut=bidon")), "Ce statut n'existe pas", "3 paiements.")
 }
