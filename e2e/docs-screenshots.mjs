@@ -24,6 +24,14 @@ const shots = [
   { name: 'sos-a-traiter', user: 'demo-doctor', home: '/sos', path: '/sos' },
   { name: 'sos-demande', user: 'demo-doctor', home: '/sos', path: '/sos', open: /^\/sos\/dossiers\/\d+$/ },
   { name: 'sos-nouvelle-alerte', user: 'demo-doctor', home: '/sos', path: '/sos/alertes/nouvelle' },
+  // A finance officer filters the payouts, then the other one approves the
+  // batch through its confirmation (the first submits the draft the
+  // payout-batch job made at start-up).
+  { name: 'finances-paiements-filtres', user: 'demo-finance', home: '/finances', path: '/finances/paiements?statut=batched' },
+  { name: 'finances-lot-soumis', user: 'demo-finance', home: '/finances', path: '/finances/lots', open: /^\/finances\/lots\/\d+$/,
+    click: 'Soumettre' },
+  { name: 'finances-approbation-a-confirmer', user: 'demo-finance-approver', home: '/finances', path: '/finances/lots',
+    open: /^\/finances\/lots\/\d+$/, click: 'Approuver' },
   // A coordinator finds a file by part of a name, without its accent.
   { name: 'coordination-recherche', user: 'demo-coordinator', home: '/coordination/dossiers', path: '/coordination/dossiers', search: 'popes' },
 ];
@@ -43,6 +51,13 @@ try {
       const href = hrefs.find((h) => shot.open.test(h || ''));
       if (!href) throw new Error(`${shot.path} links to no case: ${hrefs.join(' ')}`);
       await page.goto(href);
+    }
+    if (shot.click) {
+      const button = page.getByRole('button', { name: shot.click, exact: true });
+      if ((await button.count()) === 1) {
+        await button.click();
+        await page.waitForLoadState('load');
+      }
     }
     if (shot.search) {
       await page.getByLabel('Rechercher un dossier', { exact: true }).fill(shot.search);

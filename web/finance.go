@@ -287,7 +287,7 @@ func confirmApproval(b billing.PayoutBatch, p auth.Principal) (confirmPage, bool
 		Warnings: []string{
 			fmt.Sprintf("Contrôle à quatre yeux : le lot a été préparé par %s ; vous, %s, l'approuvez.", ActorLabel(b.PreparedBy), p.Name),
 			"Le fichier de virements SEPA est figé à l'approbation : il ne pourra plus changer, seulement être téléchargé.",
-			fmt.Sprintf("Le budget de l'année compte désormais ces %s.", FormatAmount(b.Total)),
+			fmt.Sprintf("Le budget de l'année comptera ces %s comme utilisés.", FormatAmount(b.Total)),
 		},
 		Action: fmt.Sprintf("/finances/lots/%d/approuver", b.ID), Button: fmt.Sprintf("Approuver le lot n° %d", b.ID), Back: batchBack(b),
 	}, b.Status == billing.BatchSubmitted && b.PreparedByID != p.UserID
