@@ -770,6 +770,16 @@ func (s *Store) PayoutBatch(ctx context.Context, id int64) (PayoutBatch, error) 
 }
 
 // PayoutBatches lists batches, newest first; status "" lists all.
+// CountPayoutBatches is how many batches have status ("" for all).
+func (s *Store) CountPayoutBatches(ctx context.Context, status BatchStatus) (int64, error) {
+	var n int64
+	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM payout_batches WHERE $1 = '' OR status = $1`, status).Scan(&n)
+	if err != nil {
+		return 0, db.Translate(fmt.Errorf("billing: count payout batches: %w", err))
+	}
+	return n, nil
+}
+
 func (s *Store) PayoutBatches(ctx context.Context, status BatchStatus, page db.PageRequest) ([]PayoutBatch, error) {
 	rows, err := s.pool.Query(ctx, `SELECT `+batchColumns+batchFrom+`
 		WHERE ($1 = '' OR b.status = $1) AND ($2::bigint = 0 OR b.id < $2) ORDER BY b.id DESC LIMIT $3`, status, page.Before, page.Limit+1)

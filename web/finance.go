@@ -99,6 +99,7 @@ type batchRow struct {
 type batchListPage struct {
 	api.Page[batchRow] // the batches, newest first
 	Error              string
+	Filter             statusFilter
 }
 
 func (s *Server) payoutBatchList(c echo.Context) error {
@@ -106,16 +107,20 @@ func (s *Server) payoutBatchList(c echo.Context) error {
 }
 
 func (s *Server) renderBatchList(c echo.Context, status int, message string) error {
+	only, filter := readStatusFilter(c, billing.BatchStatuses, billing.BatchStatus.Label)
 	batches, err := readPage(c, func(ctx context.Context, page db.PageRequest) ([]billing.PayoutBatch, error) {
-		return s.billing.PayoutBatches(ctx, "", page)
+		return s.billing.PayoutBatches(ctx, only, page)
 	}, func(b billing.PayoutBatch) int64 { return b.ID }, func(b billing.PayoutBatch) batchRow {
 		return batchRow{Batch: b, Status: b.Status.Label()}
 	})
 	if err != nil {
 		return err
 	}
+	if filter.Matching, err = s.billing.CountPayoutBatches(c.Request().Context(), only); err != nil {
+		return err
+	}
 	return s.render(c, status, "finance-batches.html", "Lots de paiement",
-		batchListPage{Page: batches, Error: message})
+		batchListPage{Page: batches, Error: message, Filter: filter})
 }
 
 // draftPayoutBatch is "Préparer un lot": POST /payout-batches without a
@@ -468,7 +473,8 @@ func (s *Server) payoutsCSV(c echo.Context) error {
 // payoutBatchesCSV is GET /payout-batches?format=csv.
 func (s *Server) payoutBatchesCSV(c echo.Context) error {
 	return httpapi.Stream(c, "text/csv; charset=utf-8", "lots-de-paiement-pass.csv", func(w io.Writer) error {
-		return s.billing.PayoutBatchesCSV(c.Request().Context(), "", w)
+		only, _ := readStatusFilter(c, billing.BatchStatuses, billing.BatchStatus.Label)
+		return s.billing.PayoutBatchesCSV(c.Request().Context(), only, w)
 	})
 }
 

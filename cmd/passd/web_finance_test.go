@@ -211,6 +211,14 @@ func TestWebFinanceCancelsABatchAndExplainsRefusalsInFrench(t *testing.T) {
 	}
 	wantFields(t, "the cancelled batch", h.mustDo(t, http.StatusOK, "GET", pbPath(id), h.admin, ""), map[string]any{"status": "cancelled"})
 	wantContains(t, "the cancelled batch", b.page(t, http.StatusOK, loc), "Lot annulé.", "annulé")
+	// The list filters by status, counts, and its CSV holds what is filtered.
+	wantContains(t, "the cancelled batches", htmlText(b.page(t, http.StatusOK, "/finances/lots?statut=cancelled")), "1 ligne correspondant au filtre.",
+		`<a href="/finances/lots/`+id+`">Lot n° `+id+`</a>`, `<option value="cancelled" selected>`, `href="/finances/lots.csv?statut=cancelled"`)
+	wantContains(t, "the draft batches", htmlText(b.page(t, http.StatusOK, "/finances/lots?statut=draft")), "0 lignes correspondant au filtre.",
+		"Aucun lot de ce statut.")
+	if csv := b.do(t, "GET", "/finances/lots.csv?statut=draft", nil); csv.Code != http.StatusOK || strings.Count(csv.Body.String(), "\r\n") != 1 {
+		t.Errorf("the CSV of the draft batches (none): %d\n%s", csv.Code, csv.Body)
+	}
 
 	// A step the batch's status no longer allows: 409 with a French message.
 	code, _, body = b.post(t, loc, loc+"/soumettre", url.Values{})

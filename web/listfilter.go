@@ -1,0 +1,41 @@
+package web
+
+import (
+	"html/template"
+	"net/url"
+	"slices"
+
+	"github.com/labstack/echo/v4"
+)
+
+// statusFilter is a list's filter by status, read from ?statut= (filters
+// live in the query string, never an identity): the choices of the select,
+// the query string that keeps it on the next page and in the CSV link, and
+// how many rows it matches.
+type statusFilter struct {
+	Status    string
+	Statuses  []choice
+	Matching  int64
+	Filtered  bool
+	Query     template.URL
+	FilterErr string
+}
+
+// readStatusFilter reads ?statut= among all; a value that is none is said,
+// and the list shows every row.
+func readStatusFilter[T ~string](c echo.Context, all []T, label func(T) string) (T, statusFilter) {
+	f := statusFilter{Status: c.QueryParam("statut")}
+	var chosen T
+	if slices.Contains(all, T(f.Status)) {
+		chosen = T(f.Status)
+	} else if f.Status != "" {
+		f.FilterErr, f.Status = "Ce statut n'existe pas : toutes les lignes sont montrées.", ""
+	}
+	for _, st := range all {
+		f.Statuses = append(f.Statuses, choice{Value: string(st), Label: label(st), Selected: string(st) == f.Status})
+	}
+	if f.Status != "" {
+		f.Filtered, f.Query = true, template.URL(url.Values{"statut": {f.Status}}.Encode())
+	}
+	return chosen, f
+}
