@@ -322,6 +322,16 @@ func (s *Scheduler) Runs(ctx context.Context, name string, limit int, beforeID i
 	return listRuns(ctx, s.pool, name, limit, beforeID)
 }
 
+// CountRuns is how many runs are recorded, of the named job or of all.
+func (s *Scheduler) CountRuns(ctx context.Context, name string) (int64, error) {
+	var n int64
+	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM job_runs WHERE $1 = '' OR name = $1`, name).Scan(&n)
+	if err != nil {
+		return 0, db.Translate(fmt.Errorf("scheduler: count runs: %w", err))
+	}
+	return n, nil
+}
+
 // background runs j for the schedule or the start-up catch-up, where nobody
 // waits for the answer: a busy job is skipped quietly, other failures to
 // start are logged.

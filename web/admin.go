@@ -32,6 +32,7 @@ type jobsPage struct {
 	api.Page[jobRunRow] // the runs, newest first
 	Names               []string
 	Error               string
+	Filter              statusFilter // by job (?statut= names it)
 }
 
 func (s *Server) jobsPage(c echo.Context) error {
@@ -39,16 +40,20 @@ func (s *Server) jobsPage(c echo.Context) error {
 }
 
 func (s *Server) renderJobs(c echo.Context, status int, message string) error {
+	only, filter := readFilter(c, "tache", "Tâche", s.jobs.Names(), JobLabel)
 	runs, err := readPage(c, func(ctx context.Context, page db.PageRequest) ([]scheduler.Run, error) {
-		return s.jobs.Runs(ctx, "", page.Limit+1, page.Before)
+		return s.jobs.Runs(ctx, only, page.Limit+1, page.Before)
 	}, func(r scheduler.Run) int64 { return r.ID }, func(r scheduler.Run) jobRunRow {
 		return jobRunRow{Run: r, Trigger: jobTriggerLabel[r.Trigger]}
 	})
 	if err != nil {
 		return err
 	}
+	if filter.Matching, err = s.jobs.CountRuns(c.Request().Context(), only); err != nil {
+		return err
+	}
 	return s.render(c, status, "admin-jobs.html", "Tâches planifiées",
-		jobsPage{Page: runs, Names: s.jobs.Names(), Error: message})
+		jobsPage{Page: runs, Names: s.jobs.Names(), Error: message, Filter: filter})
 }
 
 // runJob is "Lancer maintenant : {job}".

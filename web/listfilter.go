@@ -13,6 +13,8 @@ import (
 // the query string that keeps it on the next page and in the CSV link, and
 // how many rows it matches.
 type statusFilter struct {
+	Param     string // the query parameter: statut, or tache for the jobs
+	Label     string // the select's label
 	Status    string
 	Statuses  []choice
 	Matching  int64
@@ -24,18 +26,23 @@ type statusFilter struct {
 // readStatusFilter reads ?statut= among all; a value that is none is said,
 // and the list shows every row.
 func readStatusFilter[T ~string](c echo.Context, all []T, label func(T) string) (T, statusFilter) {
-	f := statusFilter{Status: c.QueryParam("statut")}
+	return readFilter(c, "statut", "Statut", all, label)
+}
+
+// readFilter reads ?param= among all, a select labelled label.
+func readFilter[T ~string](c echo.Context, param, selectLabel string, all []T, label func(T) string) (T, statusFilter) {
+	f := statusFilter{Param: param, Label: selectLabel, Status: c.QueryParam(param)}
 	var chosen T
 	if slices.Contains(all, T(f.Status)) {
 		chosen = T(f.Status)
 	} else if f.Status != "" {
-		f.FilterErr, f.Status = "Ce statut n'existe pas : toutes les lignes sont montrées.", ""
+		f.FilterErr, f.Status = "Ce filtre ne correspond à rien : toutes les lignes sont montrées.", ""
 	}
 	for _, st := range all {
 		f.Statuses = append(f.Statuses, choice{Value: string(st), Label: label(st), Selected: string(st) == f.Status})
 	}
 	if f.Status != "" {
-		f.Filtered, f.Query = true, template.URL(url.Values{"statut": {f.Status}}.Encode())
+		f.Filtered, f.Query = true, template.URL(url.Values{param: {f.Status}}.Encode())
 	}
 	return chosen, f
 }

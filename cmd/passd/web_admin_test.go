@@ -35,6 +35,10 @@ func TestWebAdminRunsAJobNowAsTheAPIWould(t *testing.T) {
 	}
 	wantFields(t, "the run", runs[0], map[string]any{"name": "release", "trigger": "manual", "error": nil})
 	wantContains(t, "the jobs page after a run", b.page(t, http.StatusOK, "/admin/taches"), "Tâche exécutée.", "<td>Libération des factures dont les droits sont ouverts</td>", "<td>à la demande</td>", "15/06/2026")
+	// The runs filter by job, and say how many there are.
+	wantContains(t, "the release's runs", htmlText(b.page(t, http.StatusOK, "/admin/taches?tache=release")), "1 ligne correspondant au filtre.",
+		`<option value="release" selected>Libération des factures dont les droits sont ouverts</option>`)
+	wantContains(t, "the deadline's runs", htmlText(b.page(t, http.StatusOK, "/admin/taches?tache=deadline")), "0 lignes correspondant au filtre.")
 
 	// An unknown job is the French 404 page and runs nothing.
 	if code, _, _ := b.post(t, "/admin/taches", "/admin/taches/nope", nil); code != http.StatusNotFound {
