@@ -146,6 +146,26 @@ func (s *Store) Provider(ctx context.Context, id int64) (Provider, error) {
 }
 
 // Providers lists providers, newest first.
+// ProvidersOfKind lists the providers of kind ("" for all), newest first.
+func (s *Store) ProvidersOfKind(ctx context.Context, kind string, page db.PageRequest) ([]Provider, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+providerColumns+` FROM providers
+		WHERE ($1 = '' OR kind = $1) AND ($2::bigint = 0 OR id < $2) ORDER BY id DESC LIMIT $3`, kind, page.Before, page.Limit+1)
+	if err != nil {
+		return nil, db.Translate(fmt.Errorf("billing: list providers: %w", err))
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowToStructByName[Provider])
+	return out, db.Translate(err)
+}
+
+// CountProviders is how many providers are of kind ("" for all).
+func (s *Store) CountProviders(ctx context.Context, kind string) (int64, error) {
+	var n int64
+	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM providers WHERE $1 = '' OR kind = $1`, kind).Scan(&n); err != nil {
+		return 0, db.Translate(fmt.Errorf("billing: count providers: %w", err))
+	}
+	return n, nil
+}
+
 func (s *Store) Providers(ctx context.Context, page db.PageRequest) ([]Provider, error) {
 	rows, err := s.pool.Query(ctx, `SELECT `+providerColumns+` FROM providers WHERE ($1::bigint = 0 OR id < $1) ORDER BY id DESC LIMIT $2`,
 		page.Before, page.Limit+1)

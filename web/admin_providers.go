@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strings"
@@ -9,6 +10,7 @@ import (
 
 	"passd/api"
 	"passd/billing"
+	"passd/db"
 	"passd/httpapi"
 )
 
@@ -64,6 +66,7 @@ func (f providerForm) KindChoices() []choice {
 type providersPage struct {
 	api.Page[providerRow] // the providers, newest first
 	Form                  providerForm
+	Filter                statusFilter // by kind (?type=)
 }
 
 func (s *Server) adminProviders(c echo.Context) error {
@@ -71,13 +74,19 @@ func (s *Server) adminProviders(c echo.Context) error {
 }
 
 func (s *Server) renderProviders(c echo.Context, status int, form providerForm) error {
-	providers, err := readPage(c, s.billing.Providers, func(p billing.Provider) int64 { return p.ID }, func(p billing.Provider) providerRow {
+	kind, filter := readFilter(c, "type", "Type d'effecteur", billing.ProviderKinds, func(k string) string { return providerKindFR[k] })
+	providers, err := readPage(c, func(ctx context.Context, page db.PageRequest) ([]billing.Provider, error) {
+		return s.billing.ProvidersOfKind(ctx, kind, page)
+	}, func(p billing.Provider) int64 { return p.ID }, func(p billing.Provider) providerRow {
 		return providerRow{Provider: p, KindLabel: providerKindFR[p.Kind], MaskedIBAN: MaskIBAN(p.IBAN)}
 	})
 	if err != nil {
 		return err
 	}
-	return s.render(c, status, "admin-providers.html", "Effecteurs", providersPage{Page: providers, Form: form})
+	if filter.Matching, err = s.billing.CountProviders(c.Request().Context(), kind); err != nil {
+		return err
+	}
+	return s.render(c, status, "admin-providers.html", "Effecteurs", providersPage{Page: providers, Form: form, Filter: filter})
 }
 
 func (s *Server) createProvider(c echo.Context) error {

@@ -300,6 +300,13 @@ func TestWebAdminDisablesUsersAndDeactivatesProviders(t *testing.T) {
 	}
 
 	gp := h.newProvider(t, "Dr Partie", "general_practitioner", "10000000007")
+	h.newProvider(t, "Cabinet Filtre", "nurse", "10000000009")
+	// The providers' list filters by kind and counts what matches.
+	nurses := htmlText(b.page(t, http.StatusOK, "/admin/effecteurs?type=nurse"))
+	wantContains(t, "the nurses", nurses, "1 ligne correspondant au filtre.", "Cabinet Filtre", `<option value="nurse" selected>Infirmier</option>`)
+	if strings.Contains(nurses, "Dr Partie") {
+		t.Error("the nurses' list shows a GP")
+	}
 	p := h.newPatient(t, "Suivi")
 	h.submit(t, gp, p, "D-1", today)
 	page := "/admin/effecteurs/" + gp.id
