@@ -181,7 +181,7 @@ func (s *Server) invoicePage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.render(c, http.StatusOK, "invoice.html", "Facture "+inv.ExternalRef,
+	return s.render(c, http.StatusOK, "invoice.html", "Facture "+inv.ExternalRef+" du "+FormatDate(inv.CareDate),
 		invoicePage{Invoice: inv, Badge: InvoiceBadge(inv, settled[inv.ID]), Back: invoiceBack[p.Role], Review: reviewLabel(inv),
 			ReviewReasons: reviewReasons(inv), ReviewLink: p.Role == auth.Coordinator && inv.ReviewStatus == billing.ReviewFlagged &&
 				inv.Status == billing.StatusPending, Reasons: reasons})
