@@ -561,6 +561,26 @@ type InvoiceFilter struct {
 	Flagged    bool  // only pending invoices waiting for the coordinator's review
 	// CareFrom and CareTo bound the care date (zero: unbounded).
 	CareFrom, CareTo calendar.Date
+	// Order: by receipt, newest first (""), or by care date, either way.
+	// After is where the previous page of a care-date order ended.
+	Order InvoiceOrder
+	After InvoiceKey
+}
+
+// InvoiceOrder is the order of a list of invoices.
+type InvoiceOrder string
+
+// Orders of a list of invoices other than by receipt.
+const (
+	ByCareDateDesc InvoiceOrder = "care_desc"
+	ByCareDateAsc  InvoiceOrder = "care_asc"
+)
+
+// InvoiceKey is an invoice's place in a care-date order: its care date,
+// then its id among invoices of the same day.
+type InvoiceKey struct {
+	CareDate calendar.Date
+	ID       int64
 }
 
 // invoiceFilterSQL is the WHERE of InvoiceFilter, its values $1 to $6.
@@ -591,10 +611,21 @@ func (s *Store) CountInvoices(ctx context.Context, f InvoiceFilter) (int64, erro
 
 // Invoices lists invoices with their lines, newest first.
 func (s *Store) Invoices(ctx context.Context, f InvoiceFilter, page db.PageRequest) ([]Invoice, error) {
+	// Keyset paging in each order: by id, or by (care date, id) past the
+	// previous page's last row.
+	keyset, order := `($6::bigint = 0 OR i.id < $6)`, `i.id DESC`
+	args := append(f.args(), page.Before, page.Limit+1)
+	if f.Order == ByCareDateDesc || f.Order == ByCareDateAsc {
+		keyset, order = `($6::bigint = 0 OR (i.care_date, i.id) < ($8::date, $6))`, `i.care_date DESC, i.id DESC`
+		if f.Order == ByCareDateAsc {
+			keyset, order = `($6::bigint = 0 OR (i.care_date, i.id) > ($8::date, $6))`, `i.care_date, i.id`
+		}
+		args = append(f.args(), f.After.ID, page.Limit+1, f.After.CareDate)
+	}
 	rows, err := s.pool.Query(ctx, `SELECT `+invoiceColumns+`
 		FROM invoices i JOIN patients p ON p.id = i.patient_id
-		WHERE `+invoiceFilterSQL+` AND ($6::bigint = 0 OR i.id < $6)
-		ORDER BY i.id DESC LIMIT $7`, append(f.args(), page.Before, page.Limit+1)...)
+		WHERE `+invoiceFilterSQL+` AND `+keyset+`
+		ORDER BY `+order+` LIMIT $7`, args...)
 	if err != nil {
 		return nil, db.Translate(fmt.Errorf("billing: list invoices: %w", err))
 	}

@@ -21,6 +21,7 @@ import (
 	"passd/db"
 	"passd/fault"
 	"passd/httpapi"
+	"passd/ident"
 	"passd/money"
 )
 
@@ -42,7 +43,15 @@ type invoiceListPage struct {
 	Matching                    int64
 	Filtered                    bool
 	Query                       template.URL
+	// Sort: "" (by receipt), "soins" or "soins-asc" (by care date); the
+	// column's link switches it; Next is the next page's address.
+	Sort     string
+	SortNext template.URL // the care-date column's link
+	Next     template.URL
 }
+
+// invoiceSorts are the orders the list offers, by their ?tri= value.
+var invoiceSorts = map[string]billing.InvoiceOrder{"soins": billing.ByCareDateDesc, "soins-asc": billing.ByCareDateAsc}
 
 // readInvoiceFilter reads the list's filters (?statut=, ?du=, ?au=, care
 // dates YYYY-MM-DD); a value that reads as none is a French message, and
@@ -78,8 +87,39 @@ func readInvoiceFilter(c echo.Context, out *invoiceListPage) billing.InvoiceFilt
 			q.Set(k, v)
 		}
 	}
-	out.Filtered, out.Query = len(q) > 0, template.URL(q.Encode())
+	out.Filtered = len(q) > 0
+	readInvoiceSort(c, &f, out, q)
 	return f
+}
+
+// readInvoiceSort reads ?tri= and, for a care-date order, ?apres= (the
+// previous page's last row, "YYYY-MM-DD.id"), and writes the links that
+// keep the filters q: the column's, which switches the order, and Query,
+// which the next page adds to.
+func readInvoiceSort(c echo.Context, f *billing.InvoiceFilter, out *invoiceListPage, q url.Values) {
+	if order, ok := invoiceSorts[c.QueryParam("tri")]; ok {
+		out.Sort, f.Order = c.QueryParam("tri"), order
+		if day, id, found := strings.Cut(c.QueryParam("apres"), "."); found {
+			d, errD := calendar.Parse(day)
+			n, errN := ident.ParseID(id)
+			if errD == nil && errN == nil {
+				f.After = billing.InvoiceKey{CareDate: d, ID: n}
+			}
+		}
+	}
+	toggle := url.Values{}
+	for k, v := range q {
+		toggle[k] = v
+	}
+	toggle.Set("tri", "soins")
+	if out.Sort == "soins" {
+		toggle.Set("tri", "soins-asc")
+	}
+	out.SortNext = template.URL(toggle.Encode())
+	if out.Sort != "" {
+		q.Set("tri", out.Sort)
+	}
+	out.Query = template.URL(q.Encode())
 }
 
 func (s *Server) invoiceList(c echo.Context) error {
@@ -105,6 +145,14 @@ func (s *Server) invoiceList(c echo.Context) error {
 		return err
 	}
 	out.NextCursor = invoices.NextCursor
+	if out.NextCursor != "" {
+		out.Next = template.URL("cursor=" + out.NextCursor)
+		if filter.Order != "" {
+			// A care-date order pages past its last row, not below an id.
+			last := invoices.Items[len(invoices.Items)-1]
+			out.Next = template.URL("apres=" + url.QueryEscape(last.CareDate.String()+"."+strconv.FormatInt(last.ID, 10)))
+		}
+	}
 	for _, inv := range invoices.Items {
 		out.Rows = append(out.Rows, invoiceRow{Invoice: inv, Badge: InvoiceBadge(inv, settled[inv.ID])})
 	}

@@ -637,4 +637,27 @@ func TestWebInvoiceListFiltersCountsAndPages(t *testing.T) {
 		t.Errorf("the second page of pending invoices:\n%s", second)
 	}
 	wantContains(t, "a status that is none", htmlText(b.page(t, http.StatusOK, "/effecteur/factures?statut=bidon")), "Ce statut n'existe pas", "4 factures.")
+
+	// Sorted by care date, oldest first, a page of one at a time: the
+	// pages follow the order and keep the filter.
+	var seen []string
+	path := "/effecteur/factures?statut=pending&tri=soins-asc&limit=1"
+	for range 4 {
+		page := htmlText(b.page(t, http.StatusOK, path))
+		if ref := regexp.MustCompile(`>(L-\d)</a>`).FindStringSubmatch(page); ref != nil {
+			seen = append(seen, ref[1])
+		}
+		next := regexp.MustCompile(`href="(/effecteur/factures\?apres=[^"]+)"`).FindStringSubmatch(page)
+		if next == nil {
+			break
+		}
+		path = next[1] + "&limit=1"
+	}
+	if strings.Join(seen, " ") != "L-1 L-2 L-3" {
+		t.Errorf("pending invoices by care date, oldest first, a page at a time: %v", seen)
+	}
+	newest := htmlText(b.page(t, http.StatusOK, "/effecteur/factures?tri=soins"))
+	if strings.Index(newest, ">L-4</a>") > strings.Index(newest, ">L-1</a>") || !strings.Contains(newest, `aria-sort="descending"`) {
+		t.Error("by care date, newest first, L-4 (02/06) does not come before L-1 (02/05)")
+	}
 }
