@@ -50,6 +50,7 @@ type usersPage struct {
 	// worker's or a doctor's user.
 	Organisations []choice
 	Form          tokenForm
+	Filter        statusFilter // by role (?role=)
 }
 
 // issuedPage shows a new token, once.
@@ -87,6 +88,8 @@ func (s *Server) renderUsers(c echo.Context, status int, form tokenForm) error {
 	if out.Organisations, err = s.organisationChoices(ctx, form.OrganisationID); err != nil {
 		return err
 	}
+	only, filter := readFilter(c, "role", "Rôle", auth.Roles, func(r auth.Role) string { return roleFR[r] })
+	out.Filter = filter
 	byUser := map[int64]*userRow{}
 	now := s.now()
 	err = s.users.Tokens(ctx, "", func(t auth.TokenInfo) error {
@@ -104,7 +107,9 @@ func (s *Server) renderUsers(c echo.Context, status int, form tokenForm) error {
 				}
 			}
 			byUser[t.UserID] = u
-			out.Users = append(out.Users, u)
+			if only == "" || t.Role == only {
+				out.Users = append(out.Users, u)
+			}
 		}
 		u.Tokens = append(u.Tokens, tokenRow{TokenInfo: t, Active: t.Active(now)})
 		return nil
@@ -112,6 +117,7 @@ func (s *Server) renderUsers(c echo.Context, status int, form tokenForm) error {
 	if err != nil {
 		return err
 	}
+	out.Filter.Matching = int64(len(out.Users))
 	return s.render(c, status, "admin-users.html", "Utilisateurs et jetons", out)
 }
 

@@ -295,6 +295,12 @@ func TestWebAdminDisablesUsersAndDeactivatesProviders(t *testing.T) {
 	if code, _, _ := b.post(t, "/admin/utilisateurs", "/admin/utilisateurs/999999/reactiver", nil); code != http.StatusNotFound {
 		t.Errorf("an unknown user: %d, want 404", code)
 	}
+	// The users filter by role.
+	coordinators := htmlText(b.page(t, http.StatusOK, "/admin/utilisateurs?role=coordinator"))
+	wantContains(t, "the coordinators", coordinators, "<h2>Claire</h2>", `<option value="coordinator" selected>`, "correspondant au filtre")
+	if strings.Contains(coordinators, "<h2>admin</h2>") {
+		t.Error("the coordinators' list shows the admin")
+	}
 	if n := h.count(t, "audit_log", "action IN ('user.disable', 'user.enable')"); n != 2 {
 		t.Errorf("%d user.disable/enable audit rows, want 2", n)
 	}
