@@ -69,6 +69,45 @@ func (s *Store) PayoutsCSV(ctx context.Context, f PayoutFilter, out io.Writer) e
 	})
 }
 
+// InvoicesCSV writes every invoice f selects, in f's order (newest first
+// by default), for a French spreadsheet: what a list of invoices shows.
+func (s *Store) InvoicesCSV(ctx context.Context, f InvoiceFilter, out io.Writer) error {
+	order := `i.id DESC`
+	switch f.Order {
+	case ByCareDateDesc:
+		order = `i.care_date DESC, i.id DESC`
+	case ByCareDateAsc:
+		order = `i.care_date, i.id`
+	}
+	rows, err := s.pool.Query(ctx, `SELECT i.external_ref, p.file_number, i.care_date, i.total, i.status, i.deadline
+		FROM invoices i JOIN patients p ON p.id = i.patient_id WHERE `+invoiceFilterSQL+` ORDER BY `+order, f.args()...)
+	if err != nil {
+		return db.Translate(fmt.Errorf("billing: invoices csv: %w", err))
+	}
+	defer rows.Close()
+	w := spreadsheet.NewWriter(out)
+	if err := w.Write("Référence", "Dossier", "Date des soins", "Montant", "Statut", "Échéance"); err != nil {
+		return err
+	}
+	for rows.Next() {
+		var ref, file string
+		var care, deadline calendar.Date
+		var total decimal.Decimal
+		var status InvoiceStatus
+		if err := rows.Scan(&ref, &file, &care, &total, &status, &deadline); err != nil {
+			return fmt.Errorf("billing: invoices csv: %w", err)
+		}
+		if err := w.Write(spreadsheet.Text(ref), spreadsheet.Text(file), spreadsheet.Date(care), spreadsheet.Amount(total), status.Label(),
+			spreadsheet.Date(deadline)); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("billing: invoices csv: %w", err)
+	}
+	return w.Flush()
+}
+
 // PayoutBatchesCSV writes every batch (of a status, or all), oldest first:
 // its gross total, the recoveries deducted and the net the bank pays.
 func (s *Store) PayoutBatchesCSV(ctx context.Context, status BatchStatus, out io.Writer) error {

@@ -159,6 +159,18 @@ func (s *Server) invoiceList(c echo.Context) error {
 	return s.render(c, http.StatusOK, "invoices.html", "Mes factures", out)
 }
 
+// invoiceListCSV is the list's download: exactly what it filters, in its
+// order.
+func (s *Server) invoiceListCSV(c echo.Context) error {
+	p, _ := principal(c)
+	var out invoiceListPage
+	filter := readInvoiceFilter(c, &out)
+	filter.ProviderID, filter.After = p.ProviderID, billing.InvoiceKey{}
+	return httpapi.Stream(c, "text/csv; charset=utf-8", "mes-factures.csv", func(w io.Writer) error {
+		return s.billing.InvoicesCSV(c.Request().Context(), filter, w)
+	})
+}
+
 // ---- one invoice ----
 
 type invoicePage struct {

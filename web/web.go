@@ -152,6 +152,7 @@ func (s *Server) Routes(e *echo.Echo) {
 	page(http.MethodGet, "/aide/glossaire", s.glossary)
 
 	page(http.MethodGet, "/effecteur/factures", s.invoiceList, auth.Provider)
+	page(http.MethodGet, "/effecteur/factures.csv", s.invoiceListCSV, auth.Provider)
 	page(http.MethodGet, "/effecteur/factures/nouvelle", s.newInvoiceForm, auth.Provider)
 	page(http.MethodPost, "/effecteur/factures/nouvelle", s.submitInvoice, auth.Provider)
 	page(http.MethodGet, "/effecteur/factures/:id", s.invoicePage, auth.Provider)

@@ -55,6 +55,7 @@ var e2eRoleByPrefix = map[string]auth.Role{
 var e2eDownloads = map[string]bool{
 	"/static/*":                         true,
 	"/effecteur/releve.csv":             true,
+	"/effecteur/factures.csv":           true,
 	"/finances/paiements.csv":           true,
 	"/finances/lots.csv":                true,
 	"/finances/titres-de-recettes.csv":  true,

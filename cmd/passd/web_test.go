@@ -627,6 +627,11 @@ func TestWebInvoiceListFiltersCountsAndPages(t *testing.T) {
 		}
 	}
 	wantContains(t, "the cancelled", htmlText(b.page(t, http.StatusOK, "/effecteur/factures?statut=cancelled")), "1 facture correspondant", ">L-4</a>")
+	csv := b.do(t, "GET", "/effecteur/factures.csv?statut=pending&du=2026-05-01&au=2026-05-31", nil)
+	if body := csv.Body.String(); csv.Code != http.StatusOK || strings.Count(body, "\r\n") != 3 || !strings.Contains(body, "L-1;") ||
+		strings.Contains(body, "L-3;") {
+		t.Errorf("the CSV of the filtered list (%d):\n%s", csv.Code, body)
+	}
 	// A page of one, then the next: the filters go along.
 	first := htmlText(b.page(t, http.StatusOK, "/effecteur/factures?statut=pending&limit=1"))
 	next := regexp.MustCompile(`href="(/effecteur/factures\?cursor=[^"]+)"`).FindStringSubmatch(first)
