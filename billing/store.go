@@ -721,6 +721,12 @@ type PayoutFilter struct {
 	// reason: rights refused, not covered…), for the provider's own list
 	// (issue 15 §4).
 	ForProvider bool
+	// ByAmount lists the largest first (by id among equal amounts), from
+	// past AfterAmount/AfterID, the previous page's last row; false: the
+	// newest first.
+	ByAmount    bool
+	AfterAmount decimal.Decimal
+	AfterID     int64
 }
 
 // payoutColumns are read into a Payout by name (its db tags).
@@ -742,6 +748,16 @@ func (s *Store) CountPayouts(ctx context.Context, f PayoutFilter) (int64, error)
 
 // Payouts lists payouts, newest first.
 func (s *Store) Payouts(ctx context.Context, f PayoutFilter, page db.PageRequest) ([]Payout, error) {
+	if f.ByAmount {
+		rows, err := s.pool.Query(ctx, `SELECT `+payoutColumns+` FROM payouts p
+			WHERE `+payoutWhere+` AND ($4::bigint = 0 OR (p.amount, p.id) < ($6::numeric, $4))
+			ORDER BY p.amount DESC, p.id DESC LIMIT $5`, f.Status, f.ProviderID, f.BatchID, f.AfterID, page.Limit+1, f.AfterAmount)
+		if err != nil {
+			return nil, db.Translate(fmt.Errorf("billing: list payouts: %w", err))
+		}
+		out, err := pgx.CollectRows(rows, pgx.RowToStructByName[Payout])
+		return out, db.Translate(err)
+	}
 	rows, err := s.pool.Query(ctx, `SELECT `+payoutColumns+` FROM payouts p
 		WHERE `+payoutWhere+` AND ($4::bigint = 0 OR p.id < $4)
 		ORDER BY p.id DESC LIMIT $5`, f.Status, f.ProviderID, f.BatchID, page.Before, page.Limit+1)

@@ -492,6 +492,8 @@ type payoutListPage struct {
 	Filtered            bool
 	Query               template.URL
 	FilterErr           string
+	ByAmount            bool         // ?tri=montant: the largest first
+	SortLink, Next      template.URL // the amount column's link; the next page's
 }
 
 type payoutListRow struct {
@@ -523,7 +525,27 @@ func readPayoutFilter(c echo.Context, out *payoutListPage) billing.PayoutFilter 
 			q.Set(k, v)
 		}
 	}
-	out.Filtered, out.Query = len(q) > 0, template.URL(q.Encode())
+	out.Filtered = len(q) > 0
+	// ?tri=montant lists the largest first; ?apres=amount.id is where the
+	// previous page of that order ended.
+	sort := url.Values{}
+	for k, v := range q {
+		sort[k] = v
+	}
+	if c.QueryParam("tri") == "montant" {
+		f.ByAmount, out.ByAmount = true, true
+		q.Set("tri", "montant")
+		if amount, id, found := strings.Cut(c.QueryParam("apres"), "_"); found {
+			a, errA := money.ParseAmount(amount)
+			n, errN := ident.ParseID(id)
+			if errA == nil && errN == nil {
+				f.AfterAmount, f.AfterID = a, n
+			}
+		}
+	} else {
+		sort.Set("tri", "montant")
+	}
+	out.SortLink, out.Query = template.URL(sort.Encode()), template.URL(q.Encode())
 	return f
 }
 
@@ -556,5 +578,12 @@ func (s *Server) payoutList(c echo.Context) error {
 		return err
 	}
 	out.Rows, out.NextCursor = list.Items, list.NextCursor
+	if out.NextCursor != "" {
+		out.Next = template.URL("cursor=" + out.NextCursor)
+		if f.ByAmount {
+			last := list.Items[len(list.Items)-1].Payout
+			out.Next = template.URL("apres=" + url.QueryEscape(money.Format(last.Amount)+"_"+strconv.FormatInt(last.ID, 10)))
+		}
+	}
 	return s.render(c, http.StatusOK, "finance-payouts.html", "Paiements aux effecteurs", out)
 }

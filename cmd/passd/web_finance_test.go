@@ -268,4 +268,22 @@ func TestWebFinancePayoutsFilterCountAndDownload(t *testing.T) {
 		t.Errorf("the filtered CSV (%d):\n%s", csv.Code, csv.Body)
 	}
 	wantContains(t, "a filter that is none", htmlText(b.page(t, http.StatusOK, "/finances/paiements?statut=bidon")), "Ce statut n'existe pas", "3 paiements.")
+
+	// The largest first, a page of one at a time, past each page's last row.
+	var amounts []string
+	path := "/finances/paiements?tri=montant&limit=1"
+	for range 4 {
+		page := htmlText(b.page(t, http.StatusOK, path))
+		if m := regexp.MustCompile(`<td class="num">([0-9,]+)\x{a0}€</td>`).FindStringSubmatch(page); m != nil {
+			amounts = append(amounts, m[1])
+		}
+		next := regexp.MustCompile(`href="(/finances/paiements\?apres=[^"]+)"`).FindStringSubmatch(page)
+		if next == nil {
+			break
+		}
+		path = next[1] + "&limit=1"
+	}
+	if strings.Join(amounts, " ") != "40,00 25,00 12,00" {
+		t.Errorf("the payouts by amount, a page at a time: %v", amounts)
+	}
 }
