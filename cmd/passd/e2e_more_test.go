@@ -123,6 +123,40 @@ func TestE2ERelease(t *testing.T) {
 	passdCheck(t, url)
 }
 
+// TestE2EWorkAllDay runs issue 20's forms and lists in the browser
+// (e2e/work-all-day.mjs) and reads what the pages saved.
+func TestE2EWorkAllDay(t *testing.T) {
+	t.Parallel()
+	url := dbtest.NewURL(t)
+	pool := dbtest.Owner(t, url)
+	seed := newSeeder(t, pool)
+	provider := seed.provider(billing.KindGP)
+	providerToken := seed.user("Dr Liste", auth.Provider, provider)
+	admin := seed.user("Admin Mairie", auth.Admin, 0)
+	p := startPassd(t, "passd", url)
+	p.waitStartupRuns(pool)
+	// The régie as an admin set it before; the scenario changes the budget.
+	e2eAPI(t, p.base, admin, http.StatusOK, "PUT", "/api/v1/settings", map[string]any{"regie_name": "Régie PASS",
+		"regie_iban": validIBAN2, "regie_bic": validBIC, "regie_ceiling": "10000.00", "annual_budget": "1000.00"})
+	patient := seed.patients(1)[0]
+	today := calendar.Today(time.Now())
+	for i, daysAgo := range []int{20, 10, 3} { // L-1 the oldest care, L-3 the newest
+		e2eAPI(t, p.base, providerToken, http.StatusCreated, "POST", "/api/v1/invoices", map[string]any{
+			"patient_file_number": patient.fileNumber, "birth_date": patient.birthDate, "external_ref": fmt.Sprintf("L-%d", i+1),
+			"care_date": today.AddDays(-daysAgo).String(),
+			"lines":     []map[string]any{{"code": "G", "label": "Consultation", "quantity": 1, "unit_price": "30.00"}}})
+	}
+
+	runE2EScenario(t, "work-all-day.mjs", "E2E_BASE_URL="+p.base, "E2E_ADMIN_TOKEN="+admin, "E2E_PROVIDER_TOKEN="+providerToken)
+
+	if n := scalar(t, pool, `SELECT count(*) FROM settings WHERE annual_budget = 50000.00`); n != 1 {
+		t.Error("the budget typed 50 000,00 is not stored as 50000.00")
+	}
+	if n := scalar(t, pool, `SELECT count(*) FROM invoices`); n != 3 {
+		t.Errorf("%d invoices, want the 3 seeded (the empty form stores none)", n)
+	}
+}
+
 // TestE2EPayoutBatch is scenario 4: an invoice past its deadline becomes
 // the city's to pay once the admin runs the deadline job from the jobs
 // page; finance A drafts and submits a batch and may not approve it;
