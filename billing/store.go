@@ -146,10 +146,24 @@ func (s *Store) Provider(ctx context.Context, id int64) (Provider, error) {
 }
 
 // Providers lists providers, newest first.
-// ProvidersOfKind lists the providers of kind ("" for all), newest first.
-func (s *Store) ProvidersOfKind(ctx context.Context, kind string, page db.PageRequest) ([]Provider, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+providerColumns+` FROM providers
-		WHERE ($1 = '' OR kind = $1) AND ($2::bigint = 0 OR id < $2) ORDER BY id DESC LIMIT $3`, kind, page.Before, page.Limit+1)
+// ProviderOrder is the order of a list of providers: the newest first
+// (""), or by name with the place where the previous page ended.
+type ProviderOrder struct {
+	ByName    bool
+	AfterName string
+	AfterID   int64
+}
+
+// ProvidersOfKind lists the providers of kind ("" for all) in order.
+func (s *Store) ProvidersOfKind(ctx context.Context, kind string, order ProviderOrder, page db.PageRequest) ([]Provider, error) {
+	sql, args := `SELECT `+providerColumns+` FROM providers
+		WHERE ($1 = '' OR kind = $1) AND ($2::bigint = 0 OR id < $2) ORDER BY id DESC LIMIT $3`, []any{kind, page.Before, page.Limit + 1}
+	if order.ByName {
+		sql, args = `SELECT `+providerColumns+` FROM providers
+			WHERE ($1 = '' OR kind = $1) AND ($2::bigint = 0 OR (name, id) > ($4, $2)) ORDER BY name, id LIMIT $3`,
+			[]any{kind, order.AfterID, page.Limit + 1, order.AfterName}
+	}
+	rows, err := s.pool.Query(ctx, sql, args...)
 	if err != nil {
 		return nil, db.Translate(fmt.Errorf("billing: list providers: %w", err))
 	}

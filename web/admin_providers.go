@@ -3,8 +3,13 @@ package web
 import (
 	"context"
 	"fmt"
+	"html/template"
+	"io"
 	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
@@ -12,6 +17,8 @@ import (
 	"passd/billing"
 	"passd/db"
 	"passd/httpapi"
+	"passd/ident"
+	"passd/spreadsheet"
 )
 
 // /admin/effecteurs: the partner providers and the form that creates one,
@@ -67,6 +74,8 @@ type providersPage struct {
 	api.Page[providerRow] // the providers, newest first
 	Form                  providerForm
 	Filter                statusFilter // by kind (?type=)
+	ByName                bool         // ?tri=nom: by name
+	SortLink, Next, Query template.URL // the name column's link, the next page's, the filters'
 }
 
 func (s *Server) adminProviders(c echo.Context) error {
@@ -75,8 +84,9 @@ func (s *Server) adminProviders(c echo.Context) error {
 
 func (s *Server) renderProviders(c echo.Context, status int, form providerForm) error {
 	kind, filter := readFilter(c, "type", "Type d'effecteur", billing.ProviderKinds, func(k string) string { return providerKindFR[k] })
+	order, links := readProviderOrder(c, filter)
 	providers, err := readPage(c, func(ctx context.Context, page db.PageRequest) ([]billing.Provider, error) {
-		return s.billing.ProvidersOfKind(ctx, kind, page)
+		return s.billing.ProvidersOfKind(ctx, kind, order, page)
 	}, func(p billing.Provider) int64 { return p.ID }, func(p billing.Provider) providerRow {
 		return providerRow{Provider: p, KindLabel: providerKindFR[p.Kind], MaskedIBAN: MaskIBAN(p.IBAN)}
 	})
@@ -86,7 +96,15 @@ func (s *Server) renderProviders(c echo.Context, status int, form providerForm) 
 	if filter.Matching, err = s.billing.CountProviders(c.Request().Context(), kind); err != nil {
 		return err
 	}
-	return s.render(c, status, "admin-providers.html", "Effecteurs", providersPage{Page: providers, Form: form, Filter: filter})
+	links.Page, links.Form, links.Filter = providers, form, filter
+	if providers.NextCursor != "" {
+		links.Next = template.URL("cursor=" + providers.NextCursor)
+		if order.ByName {
+			last := providers.Items[len(providers.Items)-1].Provider
+			links.Next = template.URL(url.Values{"apres": {last.Name + "\x00" + strconv.FormatInt(last.ID, 10)}}.Encode())
+		}
+	}
+	return s.render(c, status, "admin-providers.html", "Effecteurs", links)
 }
 
 func (s *Server) createProvider(c echo.Context) error {
@@ -149,4 +167,59 @@ func (s *Server) setProviderActive(active bool) echo.HandlerFunc {
 		}
 		return redirectWithFlash(c, flash, fmt.Sprintf("/admin/effecteurs/%d", id))
 	}
+}
+
+// readProviderOrder reads ?tri=nom and ?apres= (the previous page's last
+// row: its name, a NUL, its id) and the links that keep the filter.
+func readProviderOrder(c echo.Context, filter statusFilter) (billing.ProviderOrder, providersPage) {
+	var order billing.ProviderOrder
+	var page providersPage
+	q, _ := url.ParseQuery(string(filter.Query))
+	toggle, _ := url.ParseQuery(string(filter.Query))
+	if c.QueryParam("tri") == "nom" {
+		order.ByName, page.ByName = true, true
+		q.Set("tri", "nom")
+		// What a client sends here reaches SQL: a name that is no text
+		// (invalid UTF-8, too long) is ignored, as the database would refuse it.
+		if name, id, found := strings.Cut(c.QueryParam("apres"), "\x00"); found && utf8.ValidString(name) && len(name) <= 4*billing.MaxProviderName {
+			if n, err := ident.ParseID(id); err == nil {
+				order.AfterName, order.AfterID = name, n
+			}
+		}
+	} else {
+		toggle.Set("tri", "nom")
+	}
+	page.SortLink, page.Query = template.URL(toggle.Encode()), template.URL(q.Encode())
+	return order, page
+}
+
+// providersCSV is the list's download: exactly what it filters, in its
+// order, the IBANs masked as on the page.
+func (s *Server) providersCSV(c echo.Context) error {
+	kind, filter := readFilter(c, "type", "Type d'effecteur", billing.ProviderKinds, func(k string) string { return providerKindFR[k] })
+	order, _ := readProviderOrder(c, filter)
+	order.AfterID, order.AfterName = 0, ""
+	list, err := s.billing.ProvidersOfKind(c.Request().Context(), kind, order, db.PageRequest{Limit: db.MaxLimit})
+	if err != nil {
+		return err
+	}
+	return httpapi.Stream(c, "text/csv; charset=utf-8", "effecteurs.csv", func(w io.Writer) error {
+		out := spreadsheet.NewWriter(w)
+		if err := out.Write("Nom", "Type", "RPPS", "FINESS", "IBAN", "BIC", "Participation"); err != nil {
+			return err
+		}
+		for i, p := range list {
+			if i == db.MaxLimit {
+				break // the page's bound; a PASS has far fewer providers
+			}
+			state := "active"
+			if p.DeactivatedAt != nil {
+				state = "désactivé"
+			}
+			if err := out.Write(spreadsheet.Text(p.Name), providerKindFR[p.Kind], p.RPPS, p.FINESS, MaskIBAN(p.IBAN), p.BIC, state); err != nil {
+				return err
+			}
+		}
+		return out.Flush()
+	})
 }

@@ -212,6 +212,7 @@ func (s *Server) adminRoutes(page func(method, path string, h echo.HandlerFunc, 
 	page(http.MethodPost, "/admin/taches/:name", s.runJob, auth.Admin)
 	page(http.MethodGet, "/admin", s.adminHome, auth.Admin)
 	page(http.MethodGet, "/admin/effecteurs", s.adminProviders, auth.Admin)
+	page(http.MethodGet, "/admin/effecteurs.csv", s.providersCSV, auth.Admin)
 	page(http.MethodGet, "/admin/effecteurs/:id", s.providerPage, auth.Admin)
 	page(http.MethodPost, "/admin/effecteurs/:id", s.updateProvider, auth.Admin)
 	page(http.MethodGet, "/finances/coordonnees", s.bankChanges, auth.Finance)

@@ -56,6 +56,7 @@ var e2eDownloads = map[string]bool{
 	"/static/*":                         true,
 	"/effecteur/releve.csv":             true,
 	"/effecteur/factures.csv":           true,
+	"/admin/effecteurs.csv":             true,
 	"/finances/paiements.csv":           true,
 	"/finances/lots.csv":                true,
 	"/finances/titres-de-recettes.csv":  true,

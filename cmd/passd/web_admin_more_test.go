@@ -7,6 +7,7 @@ package main
 import (
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -313,6 +314,29 @@ func TestWebAdminDisablesUsersAndDeactivatesProviders(t *testing.T) {
 	if strings.Contains(nurses, "Dr Partie") {
 		t.Error("the nurses' list shows a GP")
 	}
+	// By name, a page of one at a time; the CSV holds what is filtered; a
+	// page cursor that is no text is ignored, not a 500.
+	var names []string
+	path := "/admin/effecteurs?tri=nom&limit=1"
+	for range 3 {
+		page := htmlText(b.page(t, http.StatusOK, path))
+		if m := regexp.MustCompile(`<a href="/admin/effecteurs/\d+">([^<]+)</a>`).FindStringSubmatch(page); m != nil {
+			names = append(names, m[1])
+		}
+		next := regexp.MustCompile(`href="(/admin/effecteurs\?apres=[^"]+)"`).FindStringSubmatch(page)
+		if next == nil {
+			break
+		}
+		path = next[1] + "&limit=1"
+	}
+	if strings.Join(names, "|") != "Cabinet Filtre|Dr Partie" {
+		t.Errorf("the providers by name, a page at a time: %q", names)
+	}
+	if csv := b.do(t, "GET", "/admin/effecteurs.csv?type=nurse", nil); csv.Code != http.StatusOK || !strings.Contains(csv.Body.String(), "Cabinet Filtre;Infirmier") ||
+		strings.Contains(csv.Body.String(), "Dr Partie") {
+		t.Errorf("the CSV of the nurses (%d):\n%s", csv.Code, csv.Body)
+	}
+	b.page(t, http.StatusOK, "/admin/effecteurs?tri=nom&apres=%FF%FE%00"+gp.id)
 	p := h.newPatient(t, "Suivi")
 	h.submit(t, gp, p, "D-1", today)
 	page := "/admin/effecteurs/" + gp.id
