@@ -2,8 +2,10 @@ package web
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -12,7 +14,9 @@ import (
 	"passd/calendar"
 	"passd/db"
 	"passd/fault"
+	"passd/httpapi"
 	"passd/scheduler"
+	"passd/spreadsheet"
 )
 
 // The admin role's pages. /admin/taches lists the job runs and runs a job
@@ -79,3 +83,33 @@ func (s *Server) runJob(c echo.Context) error {
 
 // FormatMoment writes an instant in Paris time as dd/mm/yyyy hh:mm:ss.
 func FormatMoment(t time.Time) string { return t.In(calendar.Paris()).Format("02/01/2006 15:04:05") }
+
+// jobRunsCSV is the runs' download: those of the job filtered, newest
+// first, up to the scheduler's largest page.
+func (s *Server) jobRunsCSV(c echo.Context) error {
+	only, _ := readFilter(c, "tache", "Tâche", s.jobs.Names(), JobLabel)
+	runs, err := s.jobs.Runs(c.Request().Context(), only, scheduler.MaxRunsLimit, 0)
+	if err != nil {
+		return err
+	}
+	return httpapi.Stream(c, "text/csv; charset=utf-8", "taches.csv", func(w io.Writer) error {
+		out := spreadsheet.NewWriter(w)
+		if err := out.Write("Tâche", "Déclenchement", "Début", "Fin", "Lignes", "Erreur"); err != nil {
+			return err
+		}
+		for _, r := range runs {
+			end, failure := "", ""
+			if r.FinishedAt != nil {
+				end = FormatMoment(*r.FinishedAt)
+			}
+			if r.Error != nil {
+				failure = spreadsheet.Text(*r.Error)
+			}
+			if err := out.Write(JobLabel(r.Name), jobTriggerLabel[r.Trigger], FormatMoment(r.StartedAt), end,
+				strconv.FormatInt(r.Rows, 10), failure); err != nil {
+				return err
+			}
+		}
+		return out.Flush()
+	})
+}

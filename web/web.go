@@ -209,6 +209,7 @@ func (s *Server) Routes(e *echo.Echo) {
 // adminRoutes registers the admin's pages with page (see Routes).
 func (s *Server) adminRoutes(page func(method, path string, h echo.HandlerFunc, roles ...auth.Role)) {
 	page(http.MethodGet, "/admin/taches", s.jobsPage, auth.Admin)
+	page(http.MethodGet, "/admin/taches.csv", s.jobRunsCSV, auth.Admin)
 	page(http.MethodPost, "/admin/taches/:name", s.runJob, auth.Admin)
 	page(http.MethodGet, "/admin", s.adminHome, auth.Admin)
 	page(http.MethodGet, "/admin/effecteurs", s.adminProviders, auth.Admin)

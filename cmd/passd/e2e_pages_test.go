@@ -57,6 +57,7 @@ var e2eDownloads = map[string]bool{
 	"/effecteur/releve.csv":             true,
 	"/effecteur/factures.csv":           true,
 	"/admin/effecteurs.csv":             true,
+	"/admin/taches.csv":                 true,
 	"/finances/paiements.csv":           true,
 	"/finances/lots.csv":                true,
 	"/finances/titres-de-recettes.csv":  true,

@@ -4,6 +4,7 @@ package main
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 
 	"passd/web"
@@ -39,6 +40,10 @@ func TestWebAdminRunsAJobNowAsTheAPIWould(t *testing.T) {
 	wantContains(t, "the release's runs", htmlText(b.page(t, http.StatusOK, "/admin/taches?tache=release")), "1 ligne correspondant au filtre.",
 		`<option value="release" selected>Libération des factures dont les droits sont ouverts</option>`)
 	wantContains(t, "the deadline's runs", htmlText(b.page(t, http.StatusOK, "/admin/taches?tache=deadline")), "0 lignes correspondant au filtre.")
+	if csv := b.do(t, "GET", "/admin/taches.csv?tache=release", nil); csv.Code != http.StatusOK || strings.Count(csv.Body.String(), "\r\n") != 2 ||
+		!strings.Contains(csv.Body.String(), "Libération des factures dont les droits sont ouverts;à la demande;") {
+		t.Errorf("the CSV of the release's runs (%d):\n%s", csv.Code, csv.Body)
+	}
 
 	// An unknown job is the French 404 page and runs nothing.
 	if code, _, _ := b.post(t, "/admin/taches", "/admin/taches/nope", nil); code != http.StatusNotFound {
