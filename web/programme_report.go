@@ -11,6 +11,7 @@ import (
 
 	"passd/calendar"
 	"passd/programme"
+	"passd/referrals"
 )
 
 // The printed annual report: the /bilan page's figures in a document of
@@ -38,10 +39,11 @@ var reportTemplate = sync.OnceValues(func() (*template.Template, error) {
 	return t.ParseFS(templateFiles, "templates/_programme.html")
 })
 
-// RenderProgrammeReport writes the year's report r as a standalone HTML
-// document for printing: convention names the programme (the régie's
-// name), today dates the edition and ends the months shown.
-func RenderProgrammeReport(w io.Writer, r programme.Report, year int, convention string, today calendar.Date) error {
+// RenderProgrammeReport writes the year's report r, with the CCAS–SOS
+// Médecins convention's figures ind, as a standalone HTML document for
+// printing: convention names the programme (the régie's name), today
+// dates the edition and ends the months shown.
+func RenderProgrammeReport(w io.Writer, r programme.Report, ind referrals.Indicators, year int, convention string, today calendar.Date) error {
 	t, err := reportTemplate()
 	if err != nil {
 		return fmt.Errorf("web: report template: %w", err)
@@ -51,7 +53,9 @@ func RenderProgrammeReport(w io.Writer, r programme.Report, year int, convention
 		return fmt.Errorf("web: report stylesheet: %w", err)
 	}
 	p := r.Current.Period
-	doc := reportDoc{Page: newProgrammePage(r, year, today), Convention: strings.TrimSpace(convention),
+	page := newProgrammePage(r, year, today)
+	page.Convention = conventionRows(ind)
+	doc := reportDoc{Page: page, Convention: strings.TrimSpace(convention),
 		Period: "Du " + FormatDate(p.From) + " au " + FormatDate(p.To), Printed: FormatDate(today), CSS: template.CSS(css)}
 	if doc.Convention == "" {
 		doc.Convention = "PASS ambulatoire"

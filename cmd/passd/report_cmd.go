@@ -16,6 +16,7 @@ import (
 	"passd/calendar"
 	"passd/db"
 	"passd/programme"
+	"passd/referrals"
 	"passd/web"
 )
 
@@ -66,8 +67,14 @@ func reportCommand(ctx context.Context, cfg Config, args []string, out io.Writer
 	if err != nil {
 		return err
 	}
+	// The convention's figures are aggregates: no identity is read, so no
+	// keyring is needed.
+	ind, err := referrals.NewStore(pool, nil, time.Now).Indicators(ctx, programme.Year(*year))
+	if err != nil {
+		return err
+	}
 	var page bytes.Buffer
-	if err := web.RenderProgrammeReport(&page, r, *year, settings.RegieName, today); err != nil {
+	if err := web.RenderProgrammeReport(&page, r, ind, *year, settings.RegieName, today); err != nil {
 		return err
 	}
 	if err := printPDF(ctx, *chromium, page.Bytes(), *outPath); err != nil {

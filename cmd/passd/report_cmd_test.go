@@ -51,7 +51,8 @@ func TestReportCommandPrintsTheYearAsAnA4PDF(t *testing.T) {
 	}
 	all := strings.Join(text, "\n")
 	wantContains(t, "the report", all, "Bilan du programme 2026", "Dossiers ouverts", "Budget restant au fil de l'année",
-		"Personnes suivies par commune", "91228", "Soins par effecteur", "Dr A (Médecin généraliste)")
+		"Personnes suivies par commune", "91228", "Soins par effecteur", "Dr A (Médecin généraliste)",
+		"Le CCAS et SOS Médecins")
 
 	// Without --out, or with a year that is none, it refuses.
 	for _, args := range [][]string{{"report"}, {"report", "--year", "1999", "--out", pdf}, {"report", "--out", pdf, "extra"}} {
