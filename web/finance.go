@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -484,16 +483,17 @@ func (s *Server) payoutBatchesCSV(c echo.Context) error {
 // and provider from the query string, counted, paged, and downloadable as
 // filtered.
 type payoutListPage struct {
-	Rows                []payoutListRow
-	NextCursor          string
-	Status, Provider    string
-	Statuses, Providers []choice
-	Matching            int64
-	Filtered            bool
-	Query               template.URL
-	FilterErr           string
-	ByAmount            bool         // ?tri=montant: the largest first
-	SortLink, Next      template.URL // the amount column's link; the next page's
+	Rows             []payoutListRow
+	NextCursor       string
+	Status, Provider string
+	StatusFilter     statusFilter // its select, id "statut"
+	Providers        []choice
+	Matching         int64
+	Filtered         bool
+	Query            template.URL
+	FilterErr        string
+	ByAmount         bool         // ?tri=montant: the largest first
+	SortLink, Next   template.URL // the amount column's link; the next page's
 }
 
 type payoutListRow struct {
@@ -506,11 +506,10 @@ type payoutListRow struct {
 // none is said, and the list shows everything it would otherwise.
 func readPayoutFilter(c echo.Context, out *payoutListPage) billing.PayoutFilter {
 	var f billing.PayoutFilter
-	out.Status, out.Provider = c.QueryParam("statut"), c.QueryParam("effecteur")
-	if slices.Contains(settlement.PayoutStatuses, settlement.PayoutStatus(out.Status)) {
-		f.Status = settlement.PayoutStatus(out.Status)
-	} else if out.Status != "" {
-		out.FilterErr, out.Status = "Ce statut n'existe pas : tous les paiements sont montrés.", ""
+	f.Status, out.StatusFilter = readStatusFilter(c, settlement.PayoutStatuses, settlement.PayoutStatus.Label)
+	out.StatusFilter.ID, out.Status, out.Provider = "statut", out.StatusFilter.Status, c.QueryParam("effecteur")
+	if out.StatusFilter.FilterErr != "" {
+		out.FilterErr = "Ce statut n'existe pas : tous les paiements sont montrés."
 	}
 	if out.Provider != "" {
 		id, err := ident.ParseID(out.Provider)
@@ -562,9 +561,6 @@ func (s *Server) payoutList(c echo.Context) error {
 		names[p.ID] = p.Name
 		id := strconv.FormatInt(p.ID, 10)
 		out.Providers = append(out.Providers, choice{Value: id, Label: p.Name, Selected: id == out.Provider})
-	}
-	for _, st := range settlement.PayoutStatuses {
-		out.Statuses = append(out.Statuses, choice{Value: string(st), Label: st.Label(), Selected: string(st) == out.Status})
 	}
 	list, err := readPage(c, func(ctx context.Context, page db.PageRequest) ([]billing.Payout, error) {
 		return s.billing.Payouts(ctx, f, page)

@@ -15,6 +15,7 @@ import (
 type statusFilter struct {
 	Param     string // the query parameter: statut, or tache for the jobs
 	Label     string // the select's label
+	ID        string // the select's id: filtre-<param>, apart from a form's fields
 	Status    string
 	Statuses  []choice
 	Matching  int64
@@ -31,7 +32,7 @@ func readStatusFilter[T ~string](c echo.Context, all []T, label func(T) string) 
 
 // readFilter reads ?param= among all, a select labelled label.
 func readFilter[T ~string](c echo.Context, param, selectLabel string, all []T, label func(T) string) (T, statusFilter) {
-	f := statusFilter{Param: param, Label: selectLabel, Status: c.QueryParam(param)}
+	f := statusFilter{Param: param, Label: selectLabel, ID: "filtre-" + param, Status: c.QueryParam(param)}
 	var chosen T
 	if slices.Contains(all, T(f.Status)) {
 		chosen = T(f.Status)

@@ -39,7 +39,7 @@ type invoiceListPage struct {
 	// is among them), the choices of status, how many invoices match, and
 	// the query string that keeps the filters on the next page.
 	Status, From, To, FilterErr string
-	Statuses                    []choice
+	StatusFilter                statusFilter // its select, id "statut" as the page has no other
 	Matching                    int64
 	Filtered                    bool
 	Query                       template.URL
@@ -59,10 +59,10 @@ var invoiceSorts = map[string]billing.InvoiceOrder{"soins": billing.ByCareDateDe
 func readInvoiceFilter(c echo.Context, out *invoiceListPage) billing.InvoiceFilter {
 	out.Status, out.From, out.To = c.QueryParam("statut"), c.QueryParam("du"), c.QueryParam("au")
 	var f billing.InvoiceFilter
-	if slices.Contains(billing.Statuses, billing.InvoiceStatus(out.Status)) {
-		f.Status = billing.InvoiceStatus(out.Status)
-	} else if out.Status != "" {
-		out.FilterErr, out.Status = "Ce statut n'existe pas : toutes les factures sont montrées.", ""
+	f.Status, out.StatusFilter = readStatusFilter(c, billing.Statuses, billing.InvoiceStatus.Label)
+	out.StatusFilter.ID, out.Status = "statut", out.StatusFilter.Status
+	if out.StatusFilter.FilterErr != "" {
+		out.FilterErr = "Ce statut n'existe pas : toutes les factures sont montrées."
 	}
 	for _, d := range []struct {
 		raw string
@@ -77,9 +77,6 @@ func readInvoiceFilter(c echo.Context, out *invoiceListPage) billing.InvoiceFilt
 			continue
 		}
 		*d.dst = day
-	}
-	for _, st := range billing.Statuses {
-		out.Statuses = append(out.Statuses, choice{Value: string(st), Label: st.Label(), Selected: string(st) == out.Status})
 	}
 	q := url.Values{}
 	for k, v := range map[string]string{"statut": out.Status, "du": out.From, "au": out.To} {

@@ -9,13 +9,10 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -248,36 +245,5 @@ func TestE2EPayoutBatch(t *testing.T) {
 // returns the decoded answer, failing the test unless it has status want.
 func e2eAPI(t *testing.T, base, token string, want int, method, path string, body any) map[string]any {
 	t.Helper()
-	var payload io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		payload = bytes.NewReader(b)
-	}
-	req, err := http.NewRequest(method, base+path, payload)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+token)
-	req.Header.Set("Content-Type", "application/json")
-	client := &http.Client{Timeout: 30 * time.Second}
-	resp, err := client.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	got, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatalf("%s %s: read the answer: %v", method, path, err)
-	}
-	if resp.StatusCode != want {
-		t.Fatalf("%s %s answered %d, want %d: %s", method, path, resp.StatusCode, want, strings.TrimSpace(string(got)))
-	}
-	var out map[string]any
-	if err := json.Unmarshal(got, &out); err != nil {
-		t.Fatalf("%s %s: the answer is not a JSON object: %v\n%s", method, path, err, got)
-	}
-	return out
+	return object(t, call(t, base, token, want, method, path, body))
 }
