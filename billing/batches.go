@@ -769,7 +769,6 @@ func (s *Store) PayoutBatch(ctx context.Context, id int64) (PayoutBatch, error) 
 	return readBatch(ctx, s.pool, id)
 }
 
-// PayoutBatches lists batches, newest first; status "" lists all.
 // CountPayoutBatches is how many batches have status ("" for all).
 func (s *Store) CountPayoutBatches(ctx context.Context, status BatchStatus) (int64, error) {
 	var n int64
@@ -780,9 +779,12 @@ func (s *Store) CountPayoutBatches(ctx context.Context, status BatchStatus) (int
 	return n, nil
 }
 
+// PayoutBatches lists batches, newest first (or oldest first, as page
+// says); status "" lists all.
 func (s *Store) PayoutBatches(ctx context.Context, status BatchStatus, page db.PageRequest) ([]PayoutBatch, error) {
+	keyset, order := page.IDKeyset("b.id", 2)
 	rows, err := s.pool.Query(ctx, `SELECT `+batchColumns+batchFrom+`
-		WHERE ($1 = '' OR b.status = $1) AND ($2::bigint = 0 OR b.id < $2) ORDER BY b.id DESC LIMIT $3`, status, page.Before, page.Limit+1)
+		WHERE ($1 = '' OR b.status = $1) AND `+keyset+` ORDER BY `+order+` LIMIT $3`, status, page.IDKeysetArg(), page.Limit+1)
 	if err != nil {
 		return nil, db.Translate(fmt.Errorf("billing: list payout batches: %w", err))
 	}

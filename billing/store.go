@@ -627,8 +627,8 @@ func (s *Store) CountInvoices(ctx context.Context, f InvoiceFilter) (int64, erro
 func (s *Store) Invoices(ctx context.Context, f InvoiceFilter, page db.PageRequest) ([]Invoice, error) {
 	// Keyset paging in each order: by id, or by (care date, id) past the
 	// previous page's last row.
-	keyset, order := `($6::bigint = 0 OR i.id < $6)`, `i.id DESC`
-	args := append(f.args(), page.Before, page.Limit+1)
+	keyset, order := page.IDKeyset("i.id", 6)
+	args := append(f.args(), page.IDKeysetArg(), page.Limit+1)
 	if f.Order == ByCareDateDesc || f.Order == ByCareDateAsc {
 		keyset, order = `($6::bigint = 0 OR (i.care_date, i.id) < ($8::date, $6))`, `i.care_date DESC, i.id DESC`
 		if f.Order == ByCareDateAsc {

@@ -126,18 +126,28 @@ func (s *Store) ClaimBatch(ctx context.Context, id int64) (ClaimBatch, error) {
 	return b, nil
 }
 
-// ClaimBatches lists batches, newest first.
+// ClaimBatches lists batches, newest first (or oldest first, as page says).
 func (s *Store) ClaimBatches(ctx context.Context, page db.PageRequest) ([]ClaimBatch, error) {
+	keyset, order := page.IDKeyset("id", 1)
 	rows, err := s.pool.Query(ctx, `SELECT `+claimBatchColumns+`
-		FROM (SELECT * FROM claim_batches WHERE ($1::bigint = 0 OR id < $1) ORDER BY id DESC LIMIT $2) b
+		FROM (SELECT * FROM claim_batches WHERE `+keyset+` ORDER BY `+order+` LIMIT $2) b
 		LEFT JOIN claims c ON c.batch_id = b.id
-		GROUP BY b.id, b.claim_count, b.cancellation_count, b.total, b.created_at, b.creator ORDER BY b.id DESC`,
-		page.Before, page.Limit+1)
+		GROUP BY b.id, b.claim_count, b.cancellation_count, b.total, b.created_at, b.creator ORDER BY b.`+order,
+		page.IDKeysetArg(), page.Limit+1)
 	if err != nil {
 		return nil, db.Translate(fmt.Errorf("claims: list batches: %w", err))
 	}
 	out, err := pgx.CollectRows(rows, pgx.RowToStructByName[ClaimBatch])
 	return out, db.Translate(err)
+}
+
+// CountClaimBatches is how many batches there are, for the list's count.
+func (s *Store) CountClaimBatches(ctx context.Context) (int64, error) {
+	var n int64
+	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM claim_batches`).Scan(&n); err != nil {
+		return 0, db.Translate(fmt.Errorf("claims: count batches: %w", err))
+	}
+	return n, nil
 }
 
 // ExportClaimBatch writes batch id with w for actor, streaming its claims,

@@ -444,7 +444,29 @@ type FileRow struct {
 	LastInvoice  calendar.Date // the care date of its last invoice not cancelled; zero: none
 }
 
-// Files lists files newest first, those whose rights are status when it
+// EachFile calls fn on every file whose rights are status ("" all), newest
+// first or oldest first, from one query: a download of the list as
+// filtered. It reads no identity, as the list shows none.
+func (s *Store) EachFile(ctx context.Context, status rights.Status, oldestFirst bool, fn func(FileRow) error) error {
+	order := "id DESC"
+	if oldestFirst {
+		order = "id ASC"
+	}
+	rows, err := s.pool.Query(ctx, `
+		SELECT id, file_number, rights_status, created_at, `+lastInvoiceColumn+`
+		FROM patients page WHERE ($1 = '' OR rights_status = $1) ORDER BY `+order, status)
+	if err != nil {
+		return db.Translate(fmt.Errorf("claims: every file: %w", err))
+	}
+	var f FileRow
+	_, err = pgx.ForEachRow(rows, []any{&f.ID, &f.FileNumber, &f.RightsStatus, &f.CreatedAt, &f.LastInvoice}, func() error { return fn(f) })
+	if err != nil {
+		return db.Translate(fmt.Errorf("claims: every file: %w", err))
+	}
+	return nil
+}
+
+// Files lists files newest first (or oldest first, as page says), those whose rights are status when it
 // is not empty: up to page.Limit+1 rows, the extra one only telling that
 // another page exists; total is how many files the filter matches. The
 // conditions are written only when set, so that each query is a walk of an
@@ -458,16 +480,14 @@ func (s *Store) Files(ctx context.Context, status rights.Status, page db.PageReq
 	if err = s.pool.QueryRow(ctx, `SELECT count(*) FROM patients WHERE `+where, args...).Scan(&total); err != nil {
 		return nil, 0, db.Translate(fmt.Errorf("claims: files: %w", err))
 	}
-	if page.Before != 0 {
-		args = append(args, page.Before)
-		where += fmt.Sprintf(" AND id < $%d", len(args))
-	}
+	args = append(args, page.IDKeysetArg())
+	keyset, order := page.IDKeyset("id", len(args))
 	args = append(args, page.Limit+1)
 	rows, err := s.pool.Query(ctx, `
 		SELECT id, file_number, rights_status, created_at, `+lastInvoiceColumn+`
-		FROM (SELECT id, file_number, rights_status, created_at FROM patients WHERE `+where+`
-		      ORDER BY id DESC LIMIT $`+fmt.Sprint(len(args))+`) page
-		ORDER BY id DESC`, args...)
+		FROM (SELECT id, file_number, rights_status, created_at FROM patients WHERE `+where+` AND `+keyset+`
+		      ORDER BY `+order+` LIMIT $`+fmt.Sprint(len(args))+`) page
+		ORDER BY `+order, args...)
 	if err != nil {
 		return nil, 0, db.Translate(fmt.Errorf("claims: files: %w", err))
 	}

@@ -306,6 +306,25 @@ func TestFilesListsNewestFirstByRightsWithoutIdentity(t *testing.T) {
 	if err != nil || total != 1 || len(list) != 1 || list[0].ID != f.ids["Martin"] {
 		t.Fatalf("requested: %+v, %d, %v", list, total, err)
 	}
+	// Oldest first, the second page starting after the first's last row.
+	list, _, err = f.store.Files(ctx, "", db.PageRequest{Limit: 2, OldestFirst: true})
+	if err != nil || len(list) != 3 || list[0].ID != f.ids["Eloise"] || list[1].ID != f.ids["Martin"] {
+		t.Fatalf("oldest first: %+v, %v", list, err)
+	}
+	list, _, err = f.store.Files(ctx, "", db.PageRequest{Limit: 2, OldestFirst: true, After: list[1].ID})
+	if err != nil || len(list) != 3 || list[0].ID <= f.ids["Martin"] || list[0].ID > list[1].ID || list[1].ID > list[2].ID {
+		t.Fatalf("oldest first, second page: %+v, %v", list, err)
+	}
+	var every []int64
+	err = f.store.EachFile(ctx, "", true, func(r FileRow) error { every = append(every, r.ID); return nil })
+	if err != nil || len(every) != 5 || every[0] != f.ids["Eloise"] || every[4] != f.ids["Lê"] {
+		t.Fatalf("every file, oldest first: %v, %v", every, err)
+	}
+	every = nil
+	err = f.store.EachFile(ctx, rights.Requested, false, func(r FileRow) error { every = append(every, r.ID); return nil })
+	if err != nil || len(every) != 1 || every[0] != f.ids["Martin"] {
+		t.Fatalf("every requested file: %v, %v", every, err)
+	}
 	var after int
 	if err := pool.QueryRow(ctx, `SELECT count(*) FROM patient_access_log`).Scan(&after); err != nil || after != reads {
 		t.Errorf("the list logged %d reads of identity (%v), want none: it shows none", after-reads, err)

@@ -273,9 +273,31 @@ func brokenConnection(err error) bool {
 // PageRequest is a keyset position in a list read newest first: the rows
 // with an id below Before (all when 0), at most Limit of them. A store
 // reads Limit+1 rows, so that its caller can tell another page exists.
+// With OldestFirst the list reads the other way: the rows with an id above
+// After, lowest first.
 type PageRequest struct {
-	Limit  int
-	Before int64
+	Limit       int
+	Before      int64
+	After       int64
+	OldestFirst bool
+}
+
+// IDKeyset is the page's condition on the id column col, its argument
+// written $n, and the ORDER BY that walks col's index in the page's
+// direction: a store appends p.IDKeysetArg() as its nth argument.
+func (p PageRequest) IDKeyset(col string, n int) (cond, order string) {
+	if p.OldestFirst {
+		return fmt.Sprintf("($%d::bigint = 0 OR %s > $%d)", n, col, n), col + " ASC"
+	}
+	return fmt.Sprintf("($%d::bigint = 0 OR %s < $%d)", n, col, n), col + " DESC"
+}
+
+// IDKeysetArg is the argument IDKeyset's condition reads.
+func (p PageRequest) IDKeysetArg() int64 {
+	if p.OldestFirst {
+		return p.After
+	}
+	return p.Before
 }
 
 // MaxLimit caps a page.

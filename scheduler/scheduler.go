@@ -319,7 +319,19 @@ func (s *Scheduler) Runs(ctx context.Context, name string, limit int, beforeID i
 	if beforeID < 0 {
 		return nil, fault.Field("before_id", "must not be negative")
 	}
-	return listRuns(ctx, s.pool, name, limit, beforeID)
+	return listRuns(ctx, s.pool, name, db.PageRequest{Limit: limit, Before: beforeID})
+}
+
+// RunsPage is Runs in page's order: a page of the admin's list, which can
+// read the oldest first. page.Limit is bounded as Runs bounds limit.
+func (s *Scheduler) RunsPage(ctx context.Context, name string, page db.PageRequest) ([]Run, error) {
+	if name != "" && s.byName[name] == nil {
+		return nil, fault.New(fault.NotFound, "no job named %q", name).WithField("name")
+	}
+	if page.Limit < 1 || page.Limit > MaxRunsLimit {
+		return nil, fault.Field("limit", "must be between 1 and %d", MaxRunsLimit)
+	}
+	return listRuns(ctx, s.pool, name, page)
 }
 
 // CountRuns is how many runs are recorded, of the named job or of all.

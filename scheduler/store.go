@@ -3,7 +3,6 @@ package scheduler
 import (
 	"context"
 	"fmt"
-	"math"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -62,35 +61,19 @@ func finishRun(ctx context.Context, q db.DBTX, r Run) error {
 	return nil
 }
 
-// Two queries rather than one with an optional name filter, so that each
-// walks its index (the primary key, or job_runs_name_idx) backwards and stops
-// after limit rows.
-const (
-	listAllRuns = `
-SELECT id, name, trigger, started_at, finished_at, rows, error
-FROM job_runs
-WHERE id < $1
-ORDER BY id DESC
-LIMIT $2`
-	listJobRuns = `
-SELECT id, name, trigger, started_at, finished_at, rows, error
-FROM job_runs
-WHERE name = $3 AND id < $1
-ORDER BY id DESC
-LIMIT $2`
-)
-
-// listRuns returns up to limit runs with an id below beforeID (0: no bound),
-// newest first, of one job or (name "") of all.
-func listRuns(ctx context.Context, q db.DBTX, name string, limit int, beforeID int64) ([]Run, error) {
-	if beforeID == 0 {
-		beforeID = math.MaxInt64
-	}
-	sql, args := listAllRuns, []any{beforeID, limit}
+// listRuns returns up to page.Limit runs in page's order (newest first,
+// or oldest first), of one job or (name "") of all. The name condition is
+// written only when set, so that each query walks its index (the primary
+// key, or job_runs_name_idx) and stops after the page's rows.
+func listRuns(ctx context.Context, q db.DBTX, name string, page db.PageRequest) ([]Run, error) {
+	keyset, order := page.IDKeyset("id", 1)
+	where, args := keyset, []any{page.IDKeysetArg(), page.Limit}
 	if name != "" {
-		sql, args = listJobRuns, append(args, name)
+		where, args = "name = $3 AND "+keyset, append(args, name)
 	}
-	rows, err := q.Query(ctx, sql, args...)
+	rows, err := q.Query(ctx, `
+SELECT id, name, trigger, started_at, finished_at, rows, error
+FROM job_runs WHERE `+where+` ORDER BY `+order+` LIMIT $2`, args...)
 	if err != nil {
 		return nil, db.Translate(fmt.Errorf("scheduler: list runs: %w", err))
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"time"
@@ -36,7 +37,8 @@ type jobsPage struct {
 	api.Page[jobRunRow] // the runs, newest first
 	Names               []string
 	Error               string
-	Filter              statusFilter // by job (?statut= names it)
+	Filter              statusFilter // by job (?tache= names it)
+	Order               listOrder    // by start: ?tri=anciens reads the oldest first
 }
 
 func (s *Server) jobsPage(c echo.Context) error {
@@ -45,8 +47,11 @@ func (s *Server) jobsPage(c echo.Context) error {
 
 func (s *Server) renderJobs(c echo.Context, status int, message string) error {
 	only, filter := readFilter(c, "tache", "Tâche", s.jobs.Names(), JobLabel)
-	runs, err := readPage(c, func(ctx context.Context, page db.PageRequest) ([]scheduler.Run, error) {
-		return s.jobs.Runs(ctx, only, page.Limit+1, page.Before)
+	order := readListOrder(c, "Début", url.Values{"tache": {only}})
+	filter.Sort = order.Sort()
+	runs, err := readOrderedPage(c, order, func(ctx context.Context, page db.PageRequest) ([]scheduler.Run, error) {
+		page.Limit++
+		return s.jobs.RunsPage(ctx, only, page)
 	}, func(r scheduler.Run) int64 { return r.ID }, func(r scheduler.Run) jobRunRow {
 		return jobRunRow{Run: r, Trigger: jobTriggerLabel[r.Trigger]}
 	})
@@ -57,7 +62,7 @@ func (s *Server) renderJobs(c echo.Context, status int, message string) error {
 		return err
 	}
 	return s.render(c, status, "admin-jobs.html", "Tâches planifiées",
-		jobsPage{Page: runs, Names: s.jobs.Names(), Error: message, Filter: filter})
+		jobsPage{Page: runs, Names: s.jobs.Names(), Error: message, Filter: filter, Order: order})
 }
 
 // runJob is "Lancer maintenant : {job}".

@@ -1,18 +1,28 @@
 package web
 
 import (
+	"cmp"
+	"context"
 	"fmt"
+	"html/template"
+	"io"
 	"net/http"
+	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"golang.org/x/text/collate"
+	"golang.org/x/text/language"
 
 	"passd/auth"
 	"passd/db"
 	"passd/fault"
+	"passd/httpapi"
 	"passd/ident"
+	"passd/spreadsheet"
 )
 
 // /admin/utilisateurs: the users, their tokens (their records, never the
@@ -51,6 +61,8 @@ type usersPage struct {
 	Organisations []choice
 	Form          tokenForm
 	Filter        statusFilter // by role (?role=)
+	ByName        bool         // ?tri=nom: by name rather than newest first
+	SortLink      template.URL // the other order, the filter kept
 }
 
 // issuedPage shows a new token, once.
@@ -89,36 +101,115 @@ func (s *Server) renderUsers(c echo.Context, status int, form tokenForm) error {
 		return err
 	}
 	only, filter := readFilter(c, "role", "Rôle", auth.Roles, func(r auth.Role) string { return roleFR[r] })
-	out.Filter = filter
+	out.ByName = c.QueryParam("tri") == "nom"
+	if out.ByName {
+		filter.Sort = "nom"
+	}
+	out.Filter, out.SortLink = filter, usersSortLink(filter.Status, !out.ByName)
+	if out.Users, err = s.userRows(ctx, names, only, out.ByName); err != nil {
+		return err
+	}
+	out.Filter.Matching = int64(len(out.Users))
+	return s.render(c, status, "admin-users.html", "Utilisateurs et jetons", out)
+}
+
+// usersSortLink is the query of the users listed with role (""
+// all), by name or newest first.
+func usersSortLink(role string, byName bool) template.URL {
+	q := url.Values{}
+	if role != "" {
+		q.Set("role", role)
+	}
+	if byName {
+		q.Set("tri", "nom")
+	}
+	return template.URL(q.Encode())
+}
+
+// userRows are the users, with their tokens, of role only ("" all):
+// newest first, or by name (letters compared without case or accents).
+// names holds the providers' names, completed as rows need them.
+func (s *Server) userRows(ctx context.Context, providers map[int64]string, only auth.Role, byName bool) ([]*userRow, error) {
+	var users []*userRow
 	byUser := map[int64]*userRow{}
 	now := s.now()
-	err = s.users.Tokens(ctx, "", func(t auth.TokenInfo) error {
+	err := s.users.Tokens(ctx, "", func(t auth.TokenInfo) error {
 		u, ok := byUser[t.UserID]
 		if !ok {
 			u = &userRow{ID: t.UserID, Name: t.User, Role: roleFR[t.Role], Disabled: t.UserDisabledAt}
 			if t.ProviderID != 0 {
-				u.Provider = names[t.ProviderID]
+				u.Provider = providers[t.ProviderID]
 				if u.Provider == "" {
 					p, err := s.billing.Provider(ctx, t.ProviderID)
 					if err != nil {
 						return err
 					}
-					u.Provider, names[t.ProviderID] = p.Name, p.Name
+					u.Provider, providers[t.ProviderID] = p.Name, p.Name
 				}
 			}
 			byUser[t.UserID] = u
 			if only == "" || t.Role == only {
-				out.Users = append(out.Users, u)
+				users = append(users, u)
 			}
 		}
 		u.Tokens = append(u.Tokens, tokenRow{TokenInfo: t, Active: t.Active(now)})
 		return nil
 	})
 	if err != nil {
+		return nil, err
+	}
+	// French collation (x/text): accents and case second, as a directory.
+	names := collate.New(language.French, collate.IgnoreCase, collate.Loose)
+	slices.SortStableFunc(users, func(a, b *userRow) int {
+		if byName {
+			if c := names.CompareString(a.Name, b.Name); c != 0 {
+				return c
+			}
+		}
+		return cmp.Compare(b.ID, a.ID)
+	})
+	return users, nil
+}
+
+// usersCSV downloads the users as the page lists them, filtered and
+// sorted: each with its role, provider, state and credentials' use.
+func (s *Server) usersCSV(c echo.Context) error {
+	ctx := c.Request().Context()
+	only, _ := readFilter(c, "role", "Rôle", auth.Roles, func(r auth.Role) string { return roleFR[r] })
+	users, err := s.userRows(ctx, map[int64]string{}, only, c.QueryParam("tri") == "nom")
+	if err != nil {
 		return err
 	}
-	out.Filter.Matching = int64(len(out.Users))
-	return s.render(c, status, "admin-users.html", "Utilisateurs et jetons", out)
+	return httpapi.Stream(c, "text/csv; charset=utf-8", "utilisateurs-pass.csv", func(w io.Writer) error {
+		out := spreadsheet.NewWriter(w)
+		if err := out.Write("Nom", "Rôle", "Effecteur", "État", "Jetons actifs", "Jetons", "Dernier usage"); err != nil {
+			return err
+		}
+		for _, u := range users {
+			state, active, last := "actif", 0, ""
+			if u.Disabled != nil {
+				state = "désactivé le " + FormatMoment(*u.Disabled)
+			}
+			var lastUse time.Time
+			for _, t := range u.Tokens {
+				if t.Active {
+					active++
+				}
+				if t.LastUsedAt != nil && t.LastUsedAt.After(lastUse) {
+					lastUse = *t.LastUsedAt
+				}
+			}
+			if !lastUse.IsZero() {
+				last = FormatMoment(lastUse)
+			}
+			err := out.Write(spreadsheet.Text(u.Name), u.Role, spreadsheet.Text(u.Provider), state,
+				strconv.Itoa(active), strconv.Itoa(len(u.Tokens)), last)
+			if err != nil {
+				return err
+			}
+		}
+		return out.Flush()
+	})
 }
 
 // revokeToken is "Révoquer" on one token.

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 
@@ -16,6 +18,7 @@ import (
 	"passd/fault"
 	"passd/httpapi"
 	"passd/rights"
+	"passd/spreadsheet"
 	"passd/text"
 )
 
@@ -65,6 +68,7 @@ type fileList struct {
 	Rows       []claims.FileRow
 	Total      int64
 	NextCursor string
+	Order      listOrder // by opening date
 }
 
 // searchResultsLimit bounds what a search shows: past it, the coordinator
@@ -84,8 +88,9 @@ func (s *Server) coordinatorFiles(c echo.Context) error {
 	if list.Status != "" && !slices.Contains(rights.Statuses, rights.Status(list.Status)) {
 		return fault.Field("statut", "statut is one of %s", text.JoinValues(rights.Statuses))
 	}
+	list.Order = readListOrder(c, "Ouvert le", url.Values{"statut": {list.Status}})
 	var total int64
-	page, err := readPage(c, func(ctx context.Context, page db.PageRequest) (rows []claims.FileRow, err error) {
+	page, err := readOrderedPage(c, list.Order, func(ctx context.Context, page db.PageRequest) (rows []claims.FileRow, err error) {
 		rows, total, err = s.claims.Files(ctx, rights.Status(list.Status), page)
 		return rows, err
 	}, func(f claims.FileRow) int64 { return f.ID }, asRead)
@@ -94,6 +99,32 @@ func (s *Server) coordinatorFiles(c echo.Context) error {
 	}
 	list.Rows, list.Total, list.NextCursor = page.Items, total, page.NextCursor
 	return s.render(c, http.StatusOK, "coordinator-files.html", "Dossiers", filesPage{List: list})
+}
+
+// filesCSV downloads the files as the list shows them, filtered and
+// ordered: their numbers, rights and dates, no identity.
+func (s *Server) filesCSV(c echo.Context) error {
+	status := rights.Status(c.QueryParam("statut"))
+	if status != "" && !slices.Contains(rights.Statuses, status) {
+		return fault.Field("statut", "statut is one of %s", text.JoinValues(rights.Statuses))
+	}
+	return httpapi.Stream(c, "text/csv; charset=utf-8", "dossiers-pass.csv", func(w io.Writer) error {
+		out := spreadsheet.NewWriter(w)
+		if err := out.Write("Dossier", "Droits", "Ouvert le", "Dernière facture"); err != nil {
+			return err
+		}
+		err := s.claims.EachFile(c.Request().Context(), status, c.QueryParam("tri") == oldestFirst, func(f claims.FileRow) error {
+			last := ""
+			if !f.LastInvoice.IsZero() {
+				last = spreadsheet.Date(f.LastInvoice)
+			}
+			return out.Write(f.FileNumber, f.RightsStatus.Label(), spreadsheet.Date(calendar.Today(f.CreatedAt)), last)
+		})
+		if err != nil {
+			return err
+		}
+		return out.Flush()
+	})
 }
 
 // searchFiles looks files up by what the form's body holds (claims.ParseSearch

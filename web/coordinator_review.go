@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
+	"strconv"
 
 	"github.com/labstack/echo/v4"
 
@@ -30,6 +32,8 @@ type reviewPage struct {
 	Rows       []reviewRow
 	NextCursor string
 	Error      string
+	Filter     statusFilter // by provider (?effecteur=)
+	Order      listOrder    // by receipt: the oldest first to clear the backlog
 }
 
 func (s *Server) reviewList(c echo.Context) error {
@@ -37,24 +41,39 @@ func (s *Server) reviewList(c echo.Context) error {
 }
 
 func (s *Server) renderReviewList(c echo.Context, status int, message string) error {
-	invoices, err := readPage(c, func(ctx context.Context, page db.PageRequest) ([]billing.Invoice, error) {
-		return s.billing.Invoices(ctx, billing.InvoiceFilter{Flagged: true}, page)
+	ctx := c.Request().Context()
+	// The providers name the rows and the filter's choices; a PASS has far
+	// fewer than a page's bound.
+	providers, err := s.billing.Providers(ctx, db.PageRequest{Limit: db.MaxLimit})
+	if err != nil {
+		return err
+	}
+	names, ids := map[string]string{}, []string{}
+	for _, p := range providers {
+		id := strconv.FormatInt(p.ID, 10)
+		names[id] = p.Name
+		ids = append(ids, id)
+	}
+	provider, filter := readFilter(c, "effecteur", "Effecteur", ids, func(id string) string { return names[id] })
+	f := billing.InvoiceFilter{Flagged: true}
+	if provider != "" {
+		f.ProviderID, _ = strconv.ParseInt(provider, 10, 64)
+	}
+	order := readListOrder(c, "Reçue le", url.Values{"effecteur": {provider}})
+	filter.Sort = order.Sort()
+	invoices, err := readOrderedPage(c, order, func(ctx context.Context, page db.PageRequest) ([]billing.Invoice, error) {
+		return s.billing.Invoices(ctx, f, page)
 	}, func(inv billing.Invoice) int64 { return inv.ID }, asRead)
 	if err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
-	page := reviewPage{NextCursor: invoices.NextCursor, Error: message}
-	names := map[int64]string{}
+	if filter.Matching, err = s.billing.CountInvoices(ctx, f); err != nil {
+		return err
+	}
+	page := reviewPage{NextCursor: invoices.NextCursor, Error: message, Filter: filter, Order: order}
 	for _, inv := range invoices.Items {
-		if _, ok := names[inv.ProviderID]; !ok {
-			pr, err := s.billing.Provider(ctx, inv.ProviderID)
-			if err != nil {
-				return err
-			}
-			names[inv.ProviderID] = pr.Name
-		}
-		page.Rows = append(page.Rows, reviewRow{Invoice: inv, Provider: names[inv.ProviderID], Reasons: reviewReasons(inv)})
+		name := names[strconv.FormatInt(inv.ProviderID, 10)]
+		page.Rows = append(page.Rows, reviewRow{Invoice: inv, Provider: name, Reasons: reviewReasons(inv)})
 	}
 	return s.render(c, status, "coordinator-review.html", "Factures à vérifier", page)
 }

@@ -96,9 +96,10 @@ type batchRow struct {
 }
 
 type batchListPage struct {
-	api.Page[batchRow] // the batches, newest first
+	api.Page[batchRow] // the batches, newest first unless Order says
 	Error              string
 	Filter             statusFilter
+	Order              listOrder
 }
 
 func (s *Server) payoutBatchList(c echo.Context) error {
@@ -107,7 +108,9 @@ func (s *Server) payoutBatchList(c echo.Context) error {
 
 func (s *Server) renderBatchList(c echo.Context, status int, message string) error {
 	only, filter := readStatusFilter(c, billing.BatchStatuses, billing.BatchStatus.Label)
-	batches, err := readPage(c, func(ctx context.Context, page db.PageRequest) ([]billing.PayoutBatch, error) {
+	order := readListOrder(c, "Créé le", url.Values{"statut": {filter.Status}})
+	filter.Sort = order.Sort()
+	batches, err := readOrderedPage(c, order, func(ctx context.Context, page db.PageRequest) ([]billing.PayoutBatch, error) {
 		return s.billing.PayoutBatches(ctx, only, page)
 	}, func(b billing.PayoutBatch) int64 { return b.ID }, func(b billing.PayoutBatch) batchRow {
 		return batchRow{Batch: b, Status: b.Status.Label()}
@@ -119,7 +122,7 @@ func (s *Server) renderBatchList(c echo.Context, status int, message string) err
 		return err
 	}
 	return s.render(c, status, "finance-batches.html", "Lots de paiement",
-		batchListPage{Page: batches, Error: message, Filter: filter})
+		batchListPage{Page: batches, Error: message, Filter: filter, Order: order})
 }
 
 // draftPayoutBatch is "Préparer un lot": POST /payout-batches without a

@@ -22,6 +22,7 @@ type statusFilter struct {
 	Filtered  bool
 	Query     template.URL
 	FilterErr string
+	Sort      string // the list's ?tri=, kept by the filter's form
 }
 
 // readStatusFilter reads ?statut= among all; a value that is none is said,

@@ -2,8 +2,11 @@ package web
 
 import (
 	"fmt"
+	"html/template"
 	"maps"
 	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -18,23 +21,49 @@ import (
 // decision form. The form becomes the body of POST
 // /patients/{id}/rights-decision and goes through the API's rules.
 
-// queueLimit bounds the queue page; a city files about a thousand
-// applications a year, so the queue is far shorter in practice.
-const queueLimit = 500
-
 type queuePage struct {
-	Files     []claims.AwaitingFile
-	Truncated bool
+	Files  []claims.AwaitingFile
+	Filter statusFilter // by requested regime (?regime=)
+	Next   template.URL // the next page's query: the filter and where it starts
 }
 
+// referentQueue lists the files awaiting a decision, the oldest filing
+// first, filtered by regime and paged past ?apres=<date>_<id>, the
+// previous page's last (a value that is none starts at the first).
 func (s *Server) referentQueue(c echo.Context) error {
-	files, err := s.claims.AwaitingDecision(c.Request().Context(), queueLimit+1)
+	regime, filter := readFilter(c, "regime", "Régime demandé", rights.Regimes, rights.Regime.Label)
+	var after claims.QueueKey
+	if date, id, ok := strings.Cut(c.QueryParam("apres"), "_"); ok {
+		d, derr := calendar.Parse(date)
+		n, nerr := strconv.ParseInt(id, 10, 64)
+		if derr == nil && nerr == nil && n > 0 {
+			after = claims.QueueKey{FiledOn: d, ID: n}
+		}
+	}
+	size, err := httpapi.ParsePage(c) // ?limit=, as every list reads it
 	if err != nil {
 		return err
 	}
-	page := queuePage{Files: files}
-	if len(files) > queueLimit {
-		page.Files, page.Truncated = files[:queueLimit], true
+	ctx := c.Request().Context()
+	files, err := s.claims.AwaitingDecision(ctx, regime, after, size.Limit+1)
+	if err != nil {
+		return err
+	}
+	if filter.Matching, err = s.claims.CountAwaitingDecision(ctx, regime); err != nil {
+		return err
+	}
+	page := queuePage{Files: files, Filter: filter}
+	if len(files) > size.Limit {
+		page.Files = files[:size.Limit]
+		last := page.Files[size.Limit-1]
+		q := url.Values{"apres": {last.FiledOn.String() + "_" + strconv.FormatInt(last.ID, 10)}}
+		if regime != "" {
+			q.Set("regime", string(regime))
+		}
+		if c.QueryParam("limit") != "" {
+			q.Set("limit", strconv.Itoa(size.Limit))
+		}
+		page.Next = template.URL(q.Encode())
 	}
 	return s.render(c, http.StatusOK, "referent-queue.html", "Dossiers à décider", page)
 }

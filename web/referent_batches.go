@@ -46,8 +46,10 @@ func ReturnResultLabel(result string) string {
 }
 
 type claimBatchesPage struct {
-	api.Page[claims.ClaimBatch] // the batches, newest first
+	api.Page[claims.ClaimBatch] // the batches, newest first unless Order says
 	Error                       string
+	Order                       listOrder
+	Count                       int64
 }
 
 func (s *Server) claimBatches(c echo.Context) error {
@@ -55,12 +57,17 @@ func (s *Server) claimBatches(c echo.Context) error {
 }
 
 func (s *Server) renderClaimBatches(c echo.Context, status int, message string) error {
-	batches, err := readPage(c, s.claims.ClaimBatches, func(b claims.ClaimBatch) int64 { return b.ID }, asRead)
+	order := readListOrder(c, "Créé le", nil)
+	batches, err := readOrderedPage(c, order, s.claims.ClaimBatches, func(b claims.ClaimBatch) int64 { return b.ID }, asRead)
+	if err != nil {
+		return err
+	}
+	count, err := s.claims.CountClaimBatches(c.Request().Context())
 	if err != nil {
 		return err
 	}
 	return s.render(c, status, "referent-batches.html", "Lots de demandes de remboursement",
-		claimBatchesPage{Page: batches, Error: message})
+		claimBatchesPage{Page: batches, Error: message, Order: order, Count: count})
 }
 
 func (s *Server) createClaimBatch(c echo.Context) error {

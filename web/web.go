@@ -164,6 +164,7 @@ func (s *Server) Routes(e *echo.Echo) {
 
 	page(http.MethodGet, "/coordination/dossiers", s.coordinatorFiles, auth.Coordinator)
 	page(http.MethodPost, "/coordination/dossiers", s.searchFiles, auth.Coordinator)
+	page(http.MethodGet, "/coordination/dossiers.csv", s.filesCSV, auth.Coordinator)
 	page(http.MethodGet, "/coordination/dossiers/nouveau", s.newPatientForm, auth.Coordinator)
 	page(http.MethodPost, "/coordination/dossiers/nouveau", s.createPatient, auth.Coordinator)
 	page(http.MethodGet, "/coordination/dossiers/:id", s.coordinatorFile, auth.Coordinator)
@@ -221,6 +222,7 @@ func (s *Server) adminRoutes(page func(method, path string, h echo.HandlerFunc, 
 	page(http.MethodPost, "/finances/coordonnees/:id/refuser", s.rejectBankChange, auth.Finance)
 	page(http.MethodPost, "/admin/effecteurs", s.createProvider, auth.Admin)
 	page(http.MethodGet, "/admin/utilisateurs", s.adminUsers, auth.Admin)
+	page(http.MethodGet, "/admin/utilisateurs.csv", s.usersCSV, auth.Admin)
 	page(http.MethodPost, "/admin/utilisateurs", s.issueToken, auth.Admin)
 	page(http.MethodPost, "/admin/utilisateurs/jetons/:id/revoquer", s.revokeToken, auth.Admin)
 	page(http.MethodPost, "/admin/utilisateurs/:id/desactiver", s.setUserEnabled(false), auth.Admin)

@@ -57,6 +57,8 @@ var e2eDownloads = map[string]bool{
 	"/effecteur/releve.csv":             true,
 	"/effecteur/factures.csv":           true,
 	"/admin/effecteurs.csv":             true,
+	"/admin/utilisateurs.csv":           true,
+	"/coordination/dossiers.csv":        true,
 	"/admin/taches.csv":                 true,
 	"/finances/paiements.csv":           true,
 	"/finances/lots.csv":                true,

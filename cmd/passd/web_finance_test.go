@@ -219,6 +219,15 @@ func TestWebFinanceCancelsABatchAndExplainsRefusalsInFrench(t *testing.T) {
 	if csv := b.do(t, "GET", "/finances/lots.csv?statut=draft", nil); csv.Code != http.StatusOK || strings.Count(csv.Body.String(), "\r\n") != 1 {
 		t.Errorf("the CSV of the draft batches (none): %d\n%s", csv.Code, csv.Body)
 	}
+	// Oldest first from the date column's head, a page at a time.
+	h.cityDue(t, gp, h.newPatient(t, "Sow"), "F-WEB-2", "25.00")
+	_, second, _ := b.post(t, "/finances/lots", "/finances/lots", nil)
+	first := b.page(t, http.StatusOK, "/finances/lots?tri=anciens&limit=1")
+	wantContains(t, "the batches, oldest first", first, `<a href="/finances/lots/`+id+`">`, `aria-sort="ascending"`)
+	if strings.Contains(first, `href="`+second+`"`) {
+		t.Errorf("the oldest batch's page shows the newer one")
+	}
+	wantContains(t, "the batches, oldest first, page 2", b.page(t, http.StatusOK, nextLink(t, "the batches", first)), `<a href="`+second+`">`)
 
 	// A step the batch's status no longer allows: 409 with a French message.
 	code, _, body = b.post(t, loc, loc+"/soumettre", url.Values{})

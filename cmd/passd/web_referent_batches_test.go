@@ -68,6 +68,8 @@ func TestWebReferentBatchesClaimsExportsAndImportsTheReturn(t *testing.T) {
 		t.Errorf("a batch with nothing to send: %d", code)
 	}
 	list = b.page(t, http.StatusOK, "/cpam/lots")
+	wantContains(t, "the batches page's count and order", htmlText(b.page(t, http.StatusOK, "/cpam/lots?tri=anciens")), "1 lot.",
+		`aria-sort="ascending"`, `href="/cpam/lots/`+batchID+`"`)
 	wantContains(t, "the batches page", list, `href="/cpam/lots/`+batchID+`/export/json">Export JSON</a>`, `href="/cpam/lots/`+batchID+`/export/csv">Export CSV</a>`, "55,00\u00a0€")
 
 	// The exports are the API's, byte for byte.

@@ -128,7 +128,7 @@ func TestWebFilesListFiltersByRightsAndPagesWithoutReadingIdentity(t *testing.T)
 	requested := b.page(t, http.StatusOK, "/coordination/dossiers?statut=requested&limit=1")
 	wantContains(t, "the requested files", requested, "2 dossiers", `<option value="requested" selected>demande déposée</option>`)
 	wantResults(t, "the requested files", requested, files, files[3])
-	next = regexp.MustCompile(`href="(/coordination/dossiers\?statut=requested&(?:amp;)?cursor=[^"]+)" rel="next">Suivant`).FindStringSubmatch(requested)
+	next = regexp.MustCompile(`href="(/coordination/dossiers\?cursor=[^"&]+&(?:amp;)?statut=requested)" rel="next">Suivant`).FindStringSubmatch(requested)
 	if next == nil {
 		t.Fatalf("no Suivant link keeping the filter:\n%s", requested)
 	}
@@ -136,6 +136,28 @@ func TestWebFilesListFiltersByRightsAndPagesWithoutReadingIdentity(t *testing.T)
 	wantResults(t, "the requested files, page 2", requested, files, files[1])
 	if strings.Contains(requested, "rel=\"next\"") {
 		t.Error("a Suivant link after the last file")
+	}
+	// Oldest first, from the column's head, the filter kept on the next page.
+	oldest := b.page(t, http.StatusOK, "/coordination/dossiers?limit=2")
+	head := regexp.MustCompile(`<a href="\?([^"]+)" title="Les plus anciens d(?:'|&#39;)abord">Ouvert le ↓</a>`).FindStringSubmatch(oldest)
+	if head == nil {
+		t.Fatalf("no head to sort by opening date:\n%s", oldest)
+	}
+	oldest = b.page(t, http.StatusOK, "/coordination/dossiers?"+strings.ReplaceAll(head[1], "&amp;", "&")+"&limit=2")
+	wantContains(t, "the oldest first", oldest, `aria-sort="ascending"`, "Ouvert le ↑")
+	wantResults(t, "the oldest first", oldest, files, files[0], files[1])
+	next = regexp.MustCompile(`href="(/coordination/dossiers\?cursor=[^"&]+&(?:amp;)?tri=anciens)" rel="next">Suivant`).FindStringSubmatch(oldest)
+	if next == nil {
+		t.Fatalf("no Suivant link keeping the order:\n%s", oldest)
+	}
+	oldest = b.page(t, http.StatusOK, strings.ReplaceAll(next[1], "&amp;", "&")+"&limit=2")
+	wantResults(t, "the oldest first, page 2", oldest, files, files[2], files[3])
+	// The CSV holds what is filtered, in the list's order, and no identity.
+	csv := b.do(t, "GET", "/coordination/dossiers.csv?statut=requested&tri=anciens", nil)
+	body := csv.Body.String()
+	if csv.Code != http.StatusOK || strings.Count(body, "\r\n") != 3 || strings.Index(body, files[1].fileNumber) > strings.Index(body, files[3].fileNumber) ||
+		!strings.Contains(body, files[3].fileNumber+";demande déposée;") || !strings.Contains(body, ";05/06/2026") || strings.Contains(body, "Quatre") {
+		t.Errorf("the CSV of the requested files, oldest first (%d):\n%s", csv.Code, body)
 	}
 	b.page(t, http.StatusBadRequest, "/coordination/dossiers?statut=ouverts")
 	if n := h.count(t, "patient_access_log"); n != reads {

@@ -1,0 +1,169 @@
+package main
+
+// The lists issue 20 asks to filter, sort and page, beyond the provider's
+// invoices, the payouts and the files (tested beside their pages): the
+// coordinator's review, the referent's queue and claim batches, the
+// finance batches, the admin's job runs and users, each driven as a
+// browser without JavaScript would.
+
+import (
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// nextLink is the href of a page's rel="next" link, its &amp; read as &.
+func nextLink(t *testing.T, what, page string) string {
+	t.Helper()
+	m := regexp.MustCompile(`<a href="([^"]+)" rel="next">`).FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("%s: no next page's link:\n%s", what, page)
+	}
+	return strings.ReplaceAll(m[1], "&amp;", "&")
+}
+
+// orderOf is the order in which the page names each of refs (-1: absent).
+func orderOf(page string, refs ...string) []int {
+	var at []int
+	for _, r := range refs {
+		at = append(at, strings.Index(page, r))
+	}
+	return at
+}
+
+// inOrder reports whether every ref is on page, each after the one before.
+func inOrder(page string, refs ...string) bool {
+	at := orderOf(page, refs...)
+	for i, n := range at {
+		if n < 0 || (i > 0 && n < at[i-1]) {
+			return false
+		}
+	}
+	return true
+}
+
+func TestWebReviewListFiltersByProviderAndReadsTheOldestFirst(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	reviewSettings(t, h, "50,00")
+	gp := h.newProvider(t, "Dr Plafond", "general_practitioner", "10000000051")
+	other := h.newProvider(t, "Dr Autre", "general_practitioner", "10000000069")
+	p := h.newPatient(t, "Revue")
+	for _, ref := range []string{"REV-1", "REV-2", "REV-3"} {
+		h.submit(t, gp, p, ref, "2026-06-10", line{"G", "45.00", 1})
+	}
+	h.submit(t, other, p, "AUT-1", "2026-06-11", line{"G", "45.00", 1})
+	b := mustSignIn(t, h, h.coordinator)
+
+	all := htmlText(b.page(t, http.StatusOK, "/coordination/factures"))
+	wantContains(t, "the review list", all, "4 lignes.", `<select id="filtre-effecteur" name="effecteur">`, `aria-sort="descending"`)
+	if !inOrder(all, "AUT-1", "REV-3", "REV-1") {
+		t.Errorf("the review list, newest first: %v", orderOf(all, "AUT-1", "REV-3", "REV-1"))
+	}
+	page := b.page(t, http.StatusOK, "/coordination/factures?effecteur="+gp.id+"&tri=anciens&limit=2")
+	wantContains(t, "Dr Plafond's, oldest first", htmlText(page), "3 lignes correspondant au filtre.", `aria-sort="ascending"`,
+		`<input type="hidden" name="tri" value="anciens">`)
+	if !inOrder(page, "REV-1", "REV-2") || strings.Contains(page, "REV-3") || strings.Contains(page, "AUT-1") {
+		t.Errorf("Dr Plafond's first page, oldest first:\n%s", page)
+	}
+	page = b.page(t, http.StatusOK, nextLink(t, "Dr Plafond's", page))
+	if !strings.Contains(page, "REV-3") || strings.Contains(page, "REV-2") || strings.Contains(page, "AUT-1") {
+		t.Errorf("Dr Plafond's second page keeps the filter and the order:\n%s", page)
+	}
+	// A provider that is none shows every row and says so, never a 500.
+	wantContains(t, "an unknown provider", htmlText(b.page(t, http.StatusOK, "/coordination/factures?effecteur=999")),
+		"Ce filtre ne correspond à rien", "4 lignes.")
+}
+
+func TestWebReferentQueueFiltersByRegimeAndPages(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	var files []patientFixture
+	for i, regime := range []string{"ame", "puma", "ame", "ame"} {
+		p := h.newPatient(t, "File"+string(rune('A'+i)))
+		// Filed on different days, the newest file the earliest filing.
+		h.requestRights(t, p, regime, []string{"2026-06-04", "2026-06-03", "2026-06-02", "2026-06-01"}[i])
+		files = append(files, p)
+	}
+	b := mustSignIn(t, h, h.referent)
+	all := htmlText(b.page(t, http.StatusOK, "/cpam/dossiers"))
+	wantContains(t, "the queue", all, "4 lignes.", `<select id="filtre-regime" name="regime">`)
+	if !inOrder(all, files[3].fileNumber, files[2].fileNumber, files[1].fileNumber, files[0].fileNumber) {
+		t.Errorf("the queue, the oldest filing first: %v", orderOf(all, files[3].fileNumber, files[2].fileNumber, files[1].fileNumber, files[0].fileNumber))
+	}
+	ame := h.count(t, "patients", "rights_regime = 'ame' AND rights_status = 'requested'")
+	if ame != 3 {
+		t.Fatalf("%d AME applications, want 3", ame)
+	}
+	// A page at a time, the filter kept.
+	var seen []string
+	path := "/cpam/dossiers?regime=ame&limit=1"
+	for range 4 {
+		body := b.page(t, http.StatusOK, path)
+		wantContains(t, "the AME files", htmlText(body), "3 lignes correspondant au filtre.", `<option value="ame" selected>`)
+		for _, f := range files {
+			if strings.Contains(body, ">"+f.fileNumber+"<") {
+				seen = append(seen, f.fileNumber)
+			}
+		}
+		if !strings.Contains(body, `rel="next"`) {
+			break
+		}
+		path = nextLink(t, "the AME files", body)
+	}
+	if strings.Join(seen, " ") != files[3].fileNumber+" "+files[2].fileNumber+" "+files[0].fileNumber {
+		t.Errorf("the AME files, a page at a time: %v", seen)
+	}
+	// A page that starts after the second oldest AME filing holds the third.
+	after := b.page(t, http.StatusOK, "/cpam/dossiers?regime=ame&apres=2026-06-02_"+files[2].id)
+	if !strings.Contains(after, ">"+files[0].fileNumber+"<") || strings.Contains(after, ">"+files[2].fileNumber+"<") ||
+		strings.Contains(after, ">"+files[3].fileNumber+"<") {
+		t.Errorf("the AME files after the second:\n%s", after)
+	}
+	// A place that reads as none starts at the first, never a 500.
+	wantContains(t, "a broken place", b.page(t, http.StatusOK, "/cpam/dossiers?apres=hier_%FF"), files[3].fileNumber)
+}
+
+func TestWebAdminListsTurnTheirOrderAndDownloadTheUsers(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	for _, name := range []string{"release", "deadline", "release"} {
+		h.runJob(t, name)
+	}
+	b := mustSignIn(t, h, h.admin)
+	// The job runs, the oldest first, the job's filter kept on the next page.
+	page := b.page(t, http.StatusOK, "/admin/taches?tache=release&tri=anciens&limit=1")
+	wantContains(t, "the release's runs, oldest first", htmlText(page), "2 lignes correspondant au filtre.", "Début ↑")
+	next := nextLink(t, "the release's runs", page)
+	if !strings.Contains(next, "tache=release") || !strings.Contains(next, "tri=anciens") {
+		t.Errorf("the next page's link %q drops the filter or the order", next)
+	}
+	firstID := regexp.MustCompile(`/admin/taches\?cursor=([^&"]+)`).FindStringSubmatch(next)
+	page = b.page(t, http.StatusOK, next)
+	if strings.Contains(page, `rel="next"`) {
+		t.Errorf("a third page of two runs (after %v)", firstID)
+	}
+	wantContains(t, "the second run", htmlText(page), "Libération des factures dont les droits sont ouverts")
+
+	// The users by name, French order (accents second), and their CSV.
+	for _, name := range []string{"Émile", "Zoé", "eric"} {
+		h.user(t, name, "coordinator", 0)
+	}
+	byName := htmlText(b.page(t, http.StatusOK, "/admin/utilisateurs?role=coordinator&tri=nom"))
+	if !inOrder(byName, "<h2>Émile</h2>", "<h2>eric</h2>", "<h2>Zoé</h2>") {
+		t.Errorf("the coordinators by name: %v", orderOf(byName, "<h2>Émile</h2>", "<h2>eric</h2>", "<h2>Zoé</h2>"))
+	}
+	wantContains(t, "the coordinators by name", byName, "Classés par nom", `<input type="hidden" name="tri" value="nom">`,
+		`href="/admin/utilisateurs.csv?role=coordinator&tri=nom"`)
+	newest := htmlText(b.page(t, http.StatusOK, "/admin/utilisateurs?role=coordinator"))
+	if !inOrder(newest, "<h2>eric</h2>", "<h2>Zoé</h2>", "<h2>Émile</h2>") {
+		t.Errorf("the coordinators newest first: %v", orderOf(newest, "<h2>eric</h2>", "<h2>Zoé</h2>", "<h2>Émile</h2>"))
+	}
+	csv := b.do(t, "GET", "/admin/utilisateurs.csv?role=coordinator&tri=nom", nil)
+	body := csv.Body.String()
+	if csv.Code != http.StatusOK || strings.Count(body, "\r\n") != 5 || !strings.HasPrefix(strings.TrimPrefix(body, "\ufeff"), "Nom;Rôle;Effecteur;État;Jetons actifs;Jetons;Dernier usage\r\n") ||
+		!inOrder(body, "Émile;coordination;;actif;1;1;", "eric;", "Zoé;") || strings.Contains(body, "admin;") {
+		t.Errorf("the coordinators' CSV (%d):\n%s", csv.Code, body)
+	}
+}
