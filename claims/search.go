@@ -335,16 +335,24 @@ func (s *Store) searchIdentity(ctx context.Context, q Search, limit int) ([]int6
 	}
 }
 
-// rarestFirst orders terms by how many files hold each, counted up to one
-// batch: past that, any of them fills the walk's first batch, and the cap
-// keeps the count of a common trigram cheap.
+// rarityBatches is how many batches' worth of files rarestFirst counts
+// each term up to. A term held by more than a batch fills the walk's first
+// batch, but when few files hold every term the walk reads the whole of
+// its first term's files: among common terms the rarest (a first name's
+// trigram rather than a common surname's) still makes the shorter walk.
+// The cap keeps counting a very common trigram cheap (an index-only scan).
+const rarityBatches = 10
+
+// rarestFirst orders terms by how many files hold each, counted up to
+// rarityBatches batches.
 func (s *Store) rarestFirst(ctx context.Context, terms []int32) ([]int32, error) {
 	if len(terms) < 2 {
 		return terms, nil
 	}
 	rows, err := s.pool.Query(ctx, `
 		SELECT r.term FROM unnest($1::integer[]) AS r (term)
-		ORDER BY (SELECT count(*) FROM (SELECT FROM patient_search_terms u WHERE u.term = r.term LIMIT $2) c), r.term`, terms, s.searchBatch)
+		ORDER BY (SELECT count(*) FROM (SELECT FROM patient_search_terms u WHERE u.term = r.term LIMIT $2) c), r.term`, terms,
+		s.searchBatch*rarityBatches)
 	if err != nil {
 		return nil, fmt.Errorf("claims: search: %w", err)
 	}

@@ -10,6 +10,9 @@
 //   - sepa: the SEPA file of a payout batch, its time and passd's peak RSS;
 //   - report: the programme's yearly report (GET /reports/programme) on
 //     two years of files and invoices;
+//   - search: the coordinator's search form (POST /coordination/dossiers)
+//     over 100 000 files, by part of a name, a birth date, part of a file
+//     number or a NIR;
 //   - gobench: the Go benchmarks of the repository.
 //
 // A missed target is reported, not failed; an error (a request refused, a
@@ -36,7 +39,7 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-var allPhases = []string{"submit", "sweep", "sepa", "report", "gobench"}
+var allPhases = []string{"submit", "sweep", "sepa", "report", "search", "gobench"}
 
 // allSweepCases are the sweep benchmark's cases: the deadline job and the
 // release job on a backlog (half the invoices past their deadline), and
@@ -61,6 +64,7 @@ type options struct {
 	patients, sweepInvoices, releasePatients, repeat      int
 	dayInvoices, dayDecisions                             int
 	reportPatients, reportInvoices, reportRuns            int
+	searchPatients, searchQueries                         int
 	pgSettings                                            string
 }
 
@@ -90,6 +94,8 @@ func parseFlags(args []string) (options, error) {
 	fs.IntVar(&o.reportPatients, "report-patients", 100_000, "report: patient files seeded")
 	fs.IntVar(&o.reportInvoices, "report-invoices", 1_000_000, "report: invoices seeded, over the report's year and the year before")
 	fs.IntVar(&o.reportRuns, "report-runs", 5, "report: answers timed after the first")
+	fs.IntVar(&o.searchPatients, "search-patients", 100_000, "search: patient files seeded")
+	fs.IntVar(&o.searchQueries, "search-queries", 200, "search: queries timed per case")
 	sepa := fs.String("sepa-payouts", "1000,10000", "sepa: payouts per batch, one run each")
 	pkgs := fs.String("go-bench", "./...", "gobench: packages whose benchmarks run")
 	if err := fs.Parse(args); err != nil {
@@ -122,8 +128,9 @@ func parseFlags(args []string) (options, error) {
 	}
 	o.pkgs = strings.Fields(*pkgs)
 	if o.submitDuration < time.Second || o.patients < 1 || o.sweepInvoices < 2 || o.releasePatients < 0 || o.repeat < 1 ||
-		o.dayInvoices < 2 || o.dayDecisions < 1 || o.reportPatients < 1 || o.reportInvoices < o.reportPatients || o.reportRuns < 1 {
-		return o, errors.New("--submit-duration must be at least 1s, --patients, --repeat, --day-decisions, --report-patients and --report-runs at least 1, --sweep-invoices and --day-invoices at least 2, --report-invoices at least --report-patients")
+		o.dayInvoices < 2 || o.dayDecisions < 1 || o.reportPatients < 1 || o.reportInvoices < o.reportPatients || o.reportRuns < 1 ||
+		o.searchPatients < 1 || o.searchQueries < 1 {
+		return o, errors.New("--submit-duration must be at least 1s, --patients, --repeat, --day-decisions, --report-patients, --report-runs, --search-patients and --search-queries at least 1, --sweep-invoices and --day-invoices at least 2, --report-invoices at least --report-patients")
 	}
 	return o, nil
 }
@@ -202,6 +209,7 @@ func run(ctx context.Context, args []string) error {
 		Patients: o.patients, SweepInvoices: o.sweepInvoices, ReleasePatients: o.releasePatients, SweepCases: o.sweepCases,
 		DayInvoices: o.dayInvoices, DayDecisions: o.dayDecisions, SEPAPayouts: o.sepaPayouts,
 		ReportPatients: o.reportPatients, ReportInvoices: o.reportInvoices, ReportRuns: o.reportRuns,
+		SearchPatients: o.searchPatients, SearchQueries: o.searchQueries,
 		PGSettings: o.pgSettings}}
 	r.Machine = machine(ctx, o.serverURL, o.repo)
 	fail := func(err error) {
@@ -237,6 +245,10 @@ func run(ctx context.Context, args []string) error {
 		case "report":
 			row, err := reportPhase(ctx, e, o.reportPatients, o.reportInvoices, o.reportRuns)
 			r.Report = append(r.Report, row)
+			fail(err)
+		case "search":
+			rows, err := searchPhase(ctx, e, o.searchPatients, o.searchQueries)
+			r.Search = append(r.Search, rows...)
 			fail(err)
 		case "gobench":
 			e.Progress("gobench: go test -run '^$' -bench . -benchmem %s", strings.Join(o.pkgs, " "))

@@ -103,6 +103,10 @@ func TestFlagsParseListsAndRefuseUnknownPhases(t *testing.T) {
 	if o.reportPatients != 100_000 || o.reportInvoices != 1_000_000 || o.reportRuns != 5 || !slices.Equal(o.phases, []string{"submit", "gobench"}) {
 		t.Fatalf("report options = %+v", o)
 	}
+	// So is the search's: 100 000 files, 200 queries per case.
+	if o.searchPatients != 100_000 || o.searchQueries != 200 {
+		t.Fatalf("search options = %+v", o)
+	}
 	// Every sweep case by default, each with its world.
 	cases := o.sweepCasesToRun()
 	if len(cases) != len(allSweepCases) || cases[2].Name != "release-day" || cases[2].Job != "release" ||
@@ -119,6 +123,8 @@ func TestFlagsParseListsAndRefuseUnknownPhases(t *testing.T) {
 		{"--server-url", "u", "--report-patients", "0"},
 		{"--server-url", "u", "--report-patients", "10", "--report-invoices", "9"},
 		{"--server-url", "u", "--report-runs", "0"},
+		{"--server-url", "u", "--search-patients", "0"},
+		{"--server-url", "u", "--search-queries", "0"},
 	} {
 		if _, err := parseFlags(bad); err == nil {
 			t.Errorf("parseFlags(%q) gave no error", bad)
