@@ -18,6 +18,11 @@ const shots = [
   { name: 'cpam-dossiers', user: 'demo-cpam-referent', home: '/cpam/dossiers', path: '/cpam/dossiers' },
   { name: 'finances', user: 'demo-finance', home: '/finances', path: '/finances' },
   { name: 'admin-utilisateurs', user: 'demo-admin', home: '/admin', path: '/admin/utilisateurs' },
+  { name: 'admin-effecteurs', user: 'demo-admin', home: '/admin', path: '/admin/effecteurs?tri=nom' },
+  { name: 'admin-taches', user: 'demo-admin', home: '/admin', path: '/admin/taches' },
+  { name: 'coordination-factures', user: 'demo-coordinator', home: '/coordination/dossiers', path: '/coordination/factures' },
+  { name: 'cpam-lots', user: 'demo-cpam-referent', home: '/cpam/dossiers', path: '/cpam/lots' },
+  { name: 'finances-lots', user: 'demo-finance', home: '/finances', path: '/finances/lots?tri=anciens' },
   // The convention's two sides: what waits for each, and a case opened.
   { name: 'ccas-a-traiter', user: 'demo-social-worker', home: '/ccas', path: '/ccas' },
   { name: 'ccas-alerte', user: 'demo-social-worker', home: '/ccas', path: '/ccas', open: /^\/ccas\/dossiers\/\d+$/ },

@@ -3,17 +3,21 @@ package web
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
 	"passd/billing"
+	"passd/calendar"
 	"passd/db"
 	"passd/fault"
 	"passd/httpapi"
 	"passd/settlement"
+	"passd/spreadsheet"
 )
 
 // /coordination/factures: the invoices held for the coordinator's review
@@ -42,25 +46,10 @@ func (s *Server) reviewList(c echo.Context) error {
 
 func (s *Server) renderReviewList(c echo.Context, status int, message string) error {
 	ctx := c.Request().Context()
-	// The providers name the rows and the filter's choices; a PASS has far
-	// fewer than a page's bound.
-	providers, err := s.billing.Providers(ctx, db.PageRequest{Limit: db.MaxLimit})
+	f, filter, order, names, err := s.readReviewFilter(c)
 	if err != nil {
 		return err
 	}
-	names, ids := map[string]string{}, []string{}
-	for _, p := range providers {
-		id := strconv.FormatInt(p.ID, 10)
-		names[id] = p.Name
-		ids = append(ids, id)
-	}
-	provider, filter := readFilter(c, "effecteur", "Effecteur", ids, func(id string) string { return names[id] })
-	f := billing.InvoiceFilter{Flagged: true}
-	if provider != "" {
-		f.ProviderID, _ = strconv.ParseInt(provider, 10, 64)
-	}
-	order := readListOrder(c, "Reçue le", url.Values{"effecteur": {provider}})
-	filter.Sort = order.Sort()
 	invoices, err := readOrderedPage(c, order, func(ctx context.Context, page db.PageRequest) ([]billing.Invoice, error) {
 		return s.billing.Invoices(ctx, f, page)
 	}, func(inv billing.Invoice) int64 { return inv.ID }, asRead)
@@ -76,6 +65,57 @@ func (s *Server) renderReviewList(c echo.Context, status int, message string) er
 		page.Rows = append(page.Rows, reviewRow{Invoice: inv, Provider: name, Reasons: reviewReasons(inv)})
 	}
 	return s.render(c, status, "coordinator-review.html", "Factures à vérifier", page)
+}
+
+// readReviewFilter reads the review list's filter by provider (?effecteur=)
+// and its order, with the providers' names by id.
+func (s *Server) readReviewFilter(c echo.Context) (billing.InvoiceFilter, statusFilter, listOrder, map[string]string, error) {
+	// The providers name the rows and the filter's choices; a PASS has far
+	// fewer than a page's bound.
+	providers, err := s.billing.Providers(c.Request().Context(), db.PageRequest{Limit: db.MaxLimit})
+	if err != nil {
+		return billing.InvoiceFilter{}, statusFilter{}, listOrder{}, nil, err
+	}
+	names, ids := map[string]string{}, []string{}
+	for _, p := range providers {
+		id := strconv.FormatInt(p.ID, 10)
+		names[id] = p.Name
+		ids = append(ids, id)
+	}
+	provider, filter := readFilter(c, "effecteur", "Effecteur", ids, func(id string) string { return names[id] })
+	f := billing.InvoiceFilter{Flagged: true}
+	if provider != "" {
+		f.ProviderID, _ = strconv.ParseInt(provider, 10, 64)
+	}
+	order := readListOrder(c, "Reçue le", url.Values{"effecteur": {provider}})
+	filter.Sort = order.Sort()
+	return f, filter, order, names, nil
+}
+
+// reviewCSV downloads the invoices held for review as the list shows
+// them, filtered and ordered.
+func (s *Server) reviewCSV(c echo.Context) error {
+	f, _, order, names, err := s.readReviewFilter(c)
+	if err != nil {
+		return err
+	}
+	return httpapi.Stream(c, "text/csv; charset=utf-8", "factures-a-verifier.csv", func(w io.Writer) error {
+		out := spreadsheet.NewWriter(w)
+		if err := out.Write("Facture", "Effecteur", "Dossier", "Date des soins", "Reçue le", "Montant", "Motifs"); err != nil {
+			return err
+		}
+		err := eachRow(c.Request().Context(), order, func(ctx context.Context, page db.PageRequest) ([]billing.Invoice, error) {
+			return s.billing.Invoices(ctx, f, page)
+		}, func(inv billing.Invoice) int64 { return inv.ID }, func(inv billing.Invoice) error {
+			return out.Write(spreadsheet.Text(inv.ExternalRef), spreadsheet.Text(names[strconv.FormatInt(inv.ProviderID, 10)]), inv.PatientFileNumber,
+				spreadsheet.Date(inv.CareDate), spreadsheet.Date(calendar.Today(inv.CreatedAt)), spreadsheet.Amount(inv.Total),
+				strings.Join(reviewReasons(inv), " ; "))
+		})
+		if err != nil {
+			return err
+		}
+		return out.Flush()
+	})
 }
 
 // reviewReasons are an invoice's review reasons in French.

@@ -80,3 +80,34 @@ func (o listOrder) page(p db.PageRequest) db.PageRequest {
 	}
 	return p
 }
+
+// eachRow reads a list a page of db.MaxLimit at a time, in order's
+// direction, and calls fn on each row: a download of all that is filtered,
+// read by the same keyset as the pages.
+func eachRow[D any](ctx context.Context, order listOrder, read func(context.Context, db.PageRequest) ([]D, error),
+	idOf func(D) int64, fn func(D) error) error {
+	page := order.page(db.PageRequest{Limit: db.MaxLimit})
+	for {
+		rows, err := read(ctx, page)
+		if err != nil {
+			return err
+		}
+		more := len(rows) > page.Limit
+		if more {
+			rows = rows[:page.Limit]
+		}
+		for _, r := range rows {
+			if err := fn(r); err != nil {
+				return err
+			}
+		}
+		if !more {
+			return nil
+		}
+		if last := idOf(rows[len(rows)-1]); page.OldestFirst {
+			page.After = last
+		} else {
+			page.Before = last
+		}
+	}
+}

@@ -3,6 +3,7 @@ package web
 import (
 	"fmt"
 	"html/template"
+	"io"
 	"maps"
 	"net/http"
 	"net/url"
@@ -13,8 +14,10 @@ import (
 
 	"passd/calendar"
 	"passd/claims"
+	"passd/db"
 	"passd/httpapi"
 	"passd/rights"
+	"passd/spreadsheet"
 )
 
 // The CPAM referent's pages: the files awaiting a decision and the
@@ -66,6 +69,36 @@ func (s *Server) referentQueue(c echo.Context) error {
 		page.Next = template.URL(q.Encode())
 	}
 	return s.render(c, http.StatusOK, "referent-queue.html", "Dossiers à décider", page)
+}
+
+// queueCSV downloads the files awaiting a decision, of the regime
+// filtered, the oldest filing first: numbers, regimes and dates, no
+// identity, as the queue shows.
+func (s *Server) queueCSV(c echo.Context) error {
+	regime, _ := readFilter(c, "regime", "Régime demandé", rights.Regimes, rights.Regime.Label)
+	return httpapi.Stream(c, "text/csv; charset=utf-8", "dossiers-a-decider.csv", func(w io.Writer) error {
+		out := spreadsheet.NewWriter(w)
+		if err := out.Write("Dossier", "Régime demandé", "Déposée le"); err != nil {
+			return err
+		}
+		var after claims.QueueKey
+		for {
+			files, err := s.claims.AwaitingDecision(c.Request().Context(), regime, after, db.MaxLimit)
+			if err != nil {
+				return err
+			}
+			for _, f := range files {
+				if err := out.Write(f.FileNumber, RegimeLabel(f.Regime), spreadsheet.Date(f.FiledOn)); err != nil {
+					return err
+				}
+			}
+			if len(files) < db.MaxLimit {
+				return out.Flush()
+			}
+			last := files[len(files)-1]
+			after = claims.QueueKey{FiledOn: last.FiledOn, ID: last.ID}
+		}
+	})
 }
 
 type decisionForm struct {

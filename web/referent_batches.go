@@ -6,16 +6,19 @@ import (
 	"mime/multipart"
 	"net/http"
 	"path"
+	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
 
 	"passd/api"
+	"passd/calendar"
 	"passd/claims"
 	"passd/claims/cpamfile"
 	"passd/db"
 	"passd/fault"
 	"passd/httpapi"
+	"passd/spreadsheet"
 )
 
 // The referent's claim batches: create one, download its export (the
@@ -68,6 +71,28 @@ func (s *Server) renderClaimBatches(c echo.Context, status int, message string) 
 	}
 	return s.render(c, status, "referent-batches.html", "Lots de demandes de remboursement",
 		claimBatchesPage{Page: batches, Error: message, Order: order, Count: count})
+}
+
+// claimBatchesCSV downloads the batches as the list shows them, in its
+// order: each batch's claims, amount and what the CPAM's returns said.
+func (s *Server) claimBatchesCSV(c echo.Context) error {
+	order := readListOrder(c, "Créé le", nil)
+	return httpapi.Stream(c, "text/csv; charset=utf-8", "lots-cpam.csv", func(w io.Writer) error {
+		out := spreadsheet.NewWriter(w)
+		err := out.Write("Lot", "Créé le", "Demandes", "Montant", "Payées", "Montant payé", "Rejetées", "Annulées", "Annulations")
+		if err != nil {
+			return err
+		}
+		err = eachRow(c.Request().Context(), order, s.claims.ClaimBatches, func(b claims.ClaimBatch) int64 { return b.ID }, func(b claims.ClaimBatch) error {
+			return out.Write(strconv.FormatInt(b.ID, 10), spreadsheet.Date(calendar.Today(b.CreatedAt)), strconv.Itoa(b.ClaimCount),
+				spreadsheet.Amount(b.Total), strconv.Itoa(b.Paid), spreadsheet.Amount(b.PaidAmount), strconv.Itoa(b.Rejected),
+				strconv.Itoa(b.Cancelled), strconv.Itoa(b.CancellationCount))
+		})
+		if err != nil {
+			return err
+		}
+		return out.Flush()
+	})
 }
 
 func (s *Server) createClaimBatch(c echo.Context) error {

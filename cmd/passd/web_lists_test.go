@@ -71,6 +71,12 @@ func TestWebReviewListFiltersByProviderAndReadsTheOldestFirst(t *testing.T) {
 	if !strings.Contains(page, "REV-3") || strings.Contains(page, "REV-2") || strings.Contains(page, "AUT-1") {
 		t.Errorf("Dr Plafond's second page keeps the filter and the order:\n%s", page)
 	}
+	// The CSV holds what is filtered, in the list's order.
+	csv := b.do(t, "GET", "/coordination/factures.csv?effecteur="+gp.id+"&tri=anciens", nil)
+	if body := csv.Body.String(); csv.Code != http.StatusOK || strings.Count(body, "\r\n") != 4 || !inOrder(body, "REV-1;Dr Plafond;", "REV-2;", "REV-3;") ||
+		strings.Contains(body, "AUT-1") || !strings.Contains(body, ";10/06/2026;15/06/2026;45,00;Ligne 1 : prix unitaire") {
+		t.Errorf("the CSV of Dr Plafond's invoices to check (%d):\n%s", csv.Code, body)
+	}
 	// A provider that is none shows every row and says so, never a 500.
 	wantContains(t, "an unknown provider", htmlText(b.page(t, http.StatusOK, "/coordination/factures?effecteur=999")),
 		"Ce filtre ne correspond à rien", "4 lignes.")
@@ -120,6 +126,11 @@ func TestWebReferentQueueFiltersByRegimeAndPages(t *testing.T) {
 	if !strings.Contains(after, ">"+files[0].fileNumber+"<") || strings.Contains(after, ">"+files[2].fileNumber+"<") ||
 		strings.Contains(after, ">"+files[3].fileNumber+"<") {
 		t.Errorf("the AME files after the second:\n%s", after)
+	}
+	csv := b.do(t, "GET", "/cpam/dossiers.csv?regime=ame", nil)
+	if body := csv.Body.String(); csv.Code != http.StatusOK || strings.Count(body, "\r\n") != 4 ||
+		!inOrder(body, files[3].fileNumber+";AME;01/06/2026", files[2].fileNumber, files[0].fileNumber) || strings.Contains(body, files[1].fileNumber) {
+		t.Errorf("the CSV of the AME applications (%d):\n%s", csv.Code, body)
 	}
 	// A place that reads as none starts at the first, never a 500.
 	wantContains(t, "a broken place", b.page(t, http.StatusOK, "/cpam/dossiers?apres=hier_%FF"), files[3].fileNumber)

@@ -69,7 +69,11 @@ func TestWebReferentBatchesClaimsExportsAndImportsTheReturn(t *testing.T) {
 	}
 	list = b.page(t, http.StatusOK, "/cpam/lots")
 	wantContains(t, "the batches page's count and order", htmlText(b.page(t, http.StatusOK, "/cpam/lots?tri=anciens")), "1 lot.",
-		`aria-sort="ascending"`, `href="/cpam/lots/`+batchID+`"`)
+		`aria-sort="ascending"`, `href="/cpam/lots/`+batchID+`"`, `href="/cpam/lots.csv?tri=anciens"`)
+	if csv := b.do(t, "GET", "/cpam/lots.csv", nil); csv.Code != http.StatusOK || strings.Count(csv.Body.String(), "\r\n") != 2 ||
+		!strings.Contains(csv.Body.String(), "\r\n"+batchID+";") {
+		t.Errorf("the batches' CSV (%d):\n%s", csv.Code, csv.Body)
+	}
 	wantContains(t, "the batches page", list, `href="/cpam/lots/`+batchID+`/export/json">Export JSON</a>`, `href="/cpam/lots/`+batchID+`/export/csv">Export CSV</a>`, "55,00\u00a0€")
 
 	// The exports are the API's, byte for byte.
