@@ -153,8 +153,8 @@ func inTx(ctx context.Context, b TxBeginner, opts pgx.TxOptions, fn func(tx pgx.
 }
 
 // retryTx reports whether a transaction that failed with err may run
-// again: a lost race always; on a pool, a failed connection or a server
-// that turned read-only, unless the commit may have reached the server
+// again: a lost race always; on a pool, a connection that failed or was
+// refused (not one that timed out) or a server that turned read-only, unless the commit may have reached the server
 // (then it may have committed: the caller gets a 503 and decides) or the
 // caller asked for a read-only transaction (a write in it is a bug). A
 // caller out of time is not kept waiting.
@@ -167,6 +167,10 @@ func retryTx(ctx context.Context, err error, pooled, committing bool, opts pgx.T
 	}
 	if IsReadOnlyServer(err) {
 		return opts.AccessMode != pgx.ReadOnly
+	}
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) || pgconn.Timeout(err) {
+		// Slow, not gone: another try would be as slow.
+		return false
 	}
 	return Unavailable(err)
 }

@@ -249,3 +249,51 @@ func TestPoolDropsAConnectionWhoseServerTurnedReadOnly(t *testing.T) {
 		t.Fatalf("Exec once the server takes writes again: %v", err)
 	}
 }
+
+// A transaction whose pooled connection's server process is gone (the
+// old primary died under it) runs again on a new connection: nothing of it
+// was sent for commit, so the request succeeds instead of answering 503.
+func TestInTxRetriesWhenItsConnectionBrokeBeforeTheCommit(t *testing.T) {
+	t.Parallel()
+	s := newReadOnlyServer(t)
+	ctx := context.Background()
+	cfg, err := pgxpool.ParseConfig(s.url + "&pool_max_conns=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Under load no connection idles the second after which pgxpool pings
+	// it before lending it: the dead one is lent as it is.
+	cfg.ShouldPing = func(context.Context, pgxpool.ShouldPingParams) bool { return false }
+	pool, err := db.OpenConfig(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	c, err := pool.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	warm := []uint32{c.Conn().PgConn().PID()}
+	c.Release()
+	if _, err := s.admin.Exec(ctx, `SELECT pg_terminate_backend($1)`, warm[0]); err != nil {
+		t.Fatal(err)
+	}
+	s.waitGone("the terminated session", warm)
+	attempts := 0
+	err = db.InTx(ctx, pool, func(tx pgx.Tx) error {
+		attempts++
+		_, err := tx.Exec(ctx, `INSERT INTO failover_probe (attempt, pid) VALUES ($1, pg_backend_pid())`, attempts)
+		return err
+	})
+	if err != nil || attempts != 1 {
+		t.Fatalf("InTx after the server ended its connection: %v after %d runs of fn; want success after 1 (BEGIN fails on the dead one)", err, attempts)
+	}
+	var rows int
+	if err := s.admin.QueryRow(ctx, `SELECT count(*) FROM failover_probe`).Scan(&rows); err != nil {
+		t.Fatal(err)
+	}
+	if rows != 1 {
+		t.Fatalf("failover_probe holds %d rows, want 1", rows)
+	}
+	t.Logf("%d attempts", attempts)
+}
