@@ -8,11 +8,11 @@
 ARGS ?= ./...
 BENCH_ARGS ?=
 
-.PHONY: help build run migrate test bench vet lint fmt lint-api db-stop docs release backup-drill
+.PHONY: help build run migrate test bench vet lint fmt lint-api db-stop docs release backup-drill failover-drill
 
 help: ## list the targets (default)
 	@echo 'usage: make TARGET'
-	@awk 'BEGIN { FS = ":.*## " } /^[a-zA-Z0-9_-]+:.*## / { printf "  %-13s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
+	@awk 'BEGIN { FS = ":.*## " } /^[a-zA-Z0-9_-]+:.*## / { printf "  %-15s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
 
 build: ## build cmd/passd into bin/passd
 	@bash scripts/build.sh
@@ -53,3 +53,6 @@ release: ## build the Debian package (static passd, systemd unit, /etc/passd/pas
 
 backup-drill: ## back a private cluster up with pgBackRest under load, restore it to a point in time, check passd on it (also run by make test)
 	@bash scripts/backup-drill.sh
+
+failover-drill: ## kill a private primary under load, promote its synchronous standby, check passd lost no acknowledged write and serves again unaided (also run by make test)
+	@bash scripts/failover-drill.sh

@@ -79,6 +79,13 @@ func OpenConfig(ctx context.Context, cfg *pgxpool.Config) (*pgxpool.Pool, error)
 		pgxdecimal.Register(conn.TypeMap())
 		return nil
 	}
+	if cfg.AfterRelease == nil {
+		// A connection whose server stopped taking writes (demoted to a
+		// standby, or made read-only for a switchover) would fail every
+		// write it is lent for: it leaves the pool instead, and the next
+		// connection goes to whichever server target_session_attrs finds.
+		cfg.AfterRelease = func(conn *pgx.Conn) bool { return !ServerReadOnly(conn.PgConn()) }
+	}
 	if cfg.ConnConfig.ConnectTimeout == 0 {
 		cfg.ConnConfig.ConnectTimeout = ConnectTimeout
 	}
@@ -114,8 +121,10 @@ const maxAttempts = 8
 // InTx runs fn in a transaction and commits it. When PostgreSQL aborts the
 // transaction for a serialization failure or a deadlock, the whole
 // transaction is retried with jittered backoff: those are races lost, not
-// business errors. fn must therefore have no side effects outside the
-// transaction.
+// business errors. On a pool it is also retried, on another connection,
+// when its connection failed or its server turned read-only (a failover)
+// before the commit was sent: nothing of it was committed. fn must
+// therefore have no side effects outside the transaction.
 func InTx(ctx context.Context, b TxBeginner, fn func(tx pgx.Tx) error) error {
 	return inTx(ctx, b, pgx.TxOptions{}, fn)
 }
@@ -126,10 +135,12 @@ func InTxOptions(ctx context.Context, b TxBeginner, opts pgx.TxOptions, fn func(
 }
 
 func inTx(ctx context.Context, b TxBeginner, opts pgx.TxOptions, fn func(tx pgx.Tx) error) error {
+	_, pooled := b.(*pgxpool.Pool)
 	var err error
 	for attempt := 1; ; attempt++ {
-		err = beginFunc(ctx, b, opts, fn)
-		if err == nil || !Retryable(err) || attempt == maxAttempts {
+		var committing bool
+		committing, err = beginFunc(ctx, b, pooled, opts, fn)
+		if err == nil || attempt == maxAttempts || !retryTx(ctx, err, pooled, committing, opts) {
 			return Translate(err)
 		}
 		backoff := time.Duration(attempt*attempt)*5*time.Millisecond + time.Duration(rand.IntN(10))*time.Millisecond
@@ -141,9 +152,33 @@ func inTx(ctx context.Context, b TxBeginner, opts pgx.TxOptions, fn func(tx pgx.
 	}
 }
 
-func beginFunc(ctx context.Context, b TxBeginner, opts pgx.TxOptions, fn func(tx pgx.Tx) error) error {
+// retryTx reports whether a transaction that failed with err may run
+// again: a lost race always; on a pool, a connection that failed or was
+// refused (not one that timed out) or a server that turned read-only, unless the commit may have reached the server
+// (then it may have committed: the caller gets a 503 and decides) or the
+// caller asked for a read-only transaction (a write in it is a bug). A
+// caller out of time is not kept waiting.
+func retryTx(ctx context.Context, err error, pooled, committing bool, opts pgx.TxOptions) bool {
+	if Retryable(err) {
+		return true
+	}
+	if !pooled || ctx.Err() != nil || (committing && !pgconn.SafeToRetry(err)) {
+		return false
+	}
+	if IsReadOnlyServer(err) {
+		return opts.AccessMode != pgx.ReadOnly
+	}
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) || pgconn.Timeout(err) {
+		// Slow, not gone: another try would be as slow.
+		return false
+	}
+	return Unavailable(err)
+}
+
+// beginFunc runs fn in one transaction. committing reports that the
+// failure, if any, came from the commit.
+func beginFunc(ctx context.Context, b TxBeginner, pooled bool, opts pgx.TxOptions, fn func(tx pgx.Tx) error) (committing bool, err error) {
 	var tx pgx.Tx
-	var err error
 	if p, ok := b.(interface {
 		BeginTx(context.Context, pgx.TxOptions) (pgx.Tx, error)
 	}); ok {
@@ -152,16 +187,23 @@ func beginFunc(ctx context.Context, b TxBeginner, opts pgx.TxOptions, fn func(tx
 		tx, err = b.Begin(ctx)
 	}
 	if err != nil {
-		return Translate(fmt.Errorf("db: begin: %w", err))
+		return false, Translate(fmt.Errorf("db: begin: %w", err))
 	}
-	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
+	defer func() {
+		// The pool destroys a closed connection instead of keeping it:
+		// one on a server that refuses writes must not serve the retry.
+		if pooled && IsReadOnlyServer(err) && opts.AccessMode != pgx.ReadOnly {
+			_ = tx.Conn().Close(context.WithoutCancel(ctx))
+		}
+		_ = tx.Rollback(context.WithoutCancel(ctx))
+	}()
 	if err := fn(tx); err != nil {
-		return err
+		return false, err
 	}
 	if err := tx.Commit(ctx); err != nil {
-		return Translate(fmt.Errorf("db: commit: %w", err))
+		return true, Translate(fmt.Errorf("db: commit: %w", err))
 	}
-	return nil
+	return false, nil
 }
 
 // SQLSTATEs the stores care about.
@@ -171,6 +213,9 @@ const (
 	CheckViolation       = "23514"
 	SerializationFailure = "40001"
 	DeadlockDetected     = "40P01"
+	// ReadOnlySQLTransaction is a write refused by a server that takes
+	// none: a standby, or a primary demoted or made read-only.
+	ReadOnlySQLTransaction = "25006"
 )
 
 // PgError returns the PostgreSQL error inside err, if any.
@@ -186,6 +231,23 @@ func PgError(err error) (*pgconn.PgError, bool) {
 func Retryable(err error) bool {
 	pgErr, ok := PgError(err)
 	return ok && (pgErr.Code == SerializationFailure || pgErr.Code == DeadlockDetected)
+}
+
+// IsReadOnlyServer reports whether err is a write refused because the
+// transaction is read-only (25006). passd connects with
+// target_session_attrs=read-write and writes only in read-write
+// transactions, so this is its server having stopped taking writes.
+func IsReadOnlyServer(err error) bool {
+	pgErr, ok := PgError(err)
+	return ok && pgErr.Code == ReadOnlySQLTransaction
+}
+
+// ServerReadOnly reports whether the server of conn said, the last time it
+// reported its settings, that it takes no writes: a hot standby, or
+// default_transaction_read_only on (PostgreSQL 14 and later report both
+// whenever they change).
+func ServerReadOnly(conn *pgconn.PgConn) bool {
+	return conn.ParameterStatus("in_hot_standby") == "on" || conn.ParameterStatus("default_transaction_read_only") == "on"
 }
 
 // IsConstraint reports whether err violates the named constraint.
@@ -220,7 +282,8 @@ func UnavailableFault(err error) *fault.Error {
 }
 
 // Unavailable reports whether err means that the server could not be
-// reached, went away, is shutting down or starting up, or that the caller
+// reached, went away, is shutting down or starting up, no longer takes
+// writes (failed over: 25006, see IsReadOnlyServer), or that the caller
 // ran out of time waiting for it: a failure of connectivity, which a later
 // retry may get past. A query that the server refused (a syntax error, a
 // constraint, a lost race) is not one, nor is a misuse of a connection:
@@ -252,10 +315,11 @@ func Unavailable(err error) bool {
 // unavailableCode reports whether a SQLSTATE says the server is not taking
 // work: class 08 (connection exception), admin_shutdown (57P01),
 // crash_shutdown (57P02), cannot_connect_now (57P03: starting up, shutting
-// down, in recovery) and too_many_connections (53300).
+// down, in recovery), too_many_connections (53300) and
+// read_only_sql_transaction (25006: no longer the primary).
 func unavailableCode(code string) bool {
 	switch code {
-	case "57P01", "57P02", "57P03", "53300":
+	case "57P01", "57P02", "57P03", "53300", ReadOnlySQLTransaction:
 		return true
 	}
 	return strings.HasPrefix(code, "08")

@@ -2,7 +2,8 @@
 # make test: lint the Go code (scripts/lint.sh: gofmt, staticcheck) and the
 # API contract (scripts/lint-api.sh), then go vet ./... and
 # go test -race -count=1 against a real PostgreSQL, then (for ./..., the
-# default) the backup drill, scripts/backup-drill.sh.
+# default) the backup drill, scripts/backup-drill.sh, and the failover
+# drill, scripts/failover-drill.sh.
 #
 #   scripts/test.sh [GO_TEST_ARGS...]     (default: ./...)
 #   e.g. scripts/test.sh -run TestX ./billing/
@@ -108,8 +109,10 @@ fi
 run go test -race -count=1 -timeout 30m "$@"
 
 # The whole suite (make test) also rehearses the backup and the restore to
-# a point in time (make backup-drill, on a cluster of its own); a targeted
-# run (scripts/test.sh -run TestX ./pkg/) leaves it out.
+# a point in time (make backup-drill, on a cluster of its own) and the
+# failover to a standby (make failover-drill, on two clusters of its own);
+# a targeted run (scripts/test.sh -run TestX ./pkg/) leaves them out.
 if [[ "$*" == ./... ]]; then
 	run bash scripts/backup-drill.sh
+	run bash scripts/failover-drill.sh
 fi
