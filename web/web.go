@@ -190,6 +190,13 @@ func (s *Server) Routes(e *echo.Echo) {
 	page(http.MethodGet, "/cpam/lots/:id/export/:format", s.exportClaimBatch, auth.CPAMReferent)
 	page(http.MethodPost, "/cpam/lots/:id/retour", s.importReturn, auth.CPAMReferent)
 
+	s.financeRoutes(page)
+	s.adminRoutes(page)
+	s.referralRoutes(page)
+}
+
+// financeRoutes registers the finance officers' pages with page (see Routes).
+func (s *Server) financeRoutes(page func(method, path string, h echo.HandlerFunc, roles ...auth.Role)) {
 	page(http.MethodGet, "/finances", s.financeHome, auth.Finance)
 	page(http.MethodGet, "/finances/paiements.csv", s.payoutsCSV, auth.Finance)
 	page(http.MethodGet, "/finances/paiements", s.payoutList, auth.Finance)
@@ -205,9 +212,6 @@ func (s *Server) Routes(e *echo.Echo) {
 	page(http.MethodGet, "/finances/reprises", s.recoveries, auth.Finance)
 	page(http.MethodGet, "/finances/titres-de-recettes.csv", s.titresCSV, auth.Finance)
 	page(http.MethodGet, "/finances/remboursements-cpam.csv", s.cpamRefundsCSV, auth.Finance)
-
-	s.adminRoutes(page)
-	s.referralRoutes(page)
 }
 
 // adminRoutes registers the admin's pages with page (see Routes).
