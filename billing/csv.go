@@ -27,7 +27,7 @@ func (s *Store) PayoutsCSV(ctx context.Context, f PayoutFilter, out io.Writer) e
 	return db.InTxOptions(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, `SELECT `+payoutColumns+`, pr.name, i.external_ref FROM payouts p
 			JOIN providers pr ON pr.id = p.provider_id JOIN invoices i ON i.id = p.invoice_id
-			WHERE `+payoutWhere+` ORDER BY p.id`, f.Status, f.ProviderID, f.BatchID)
+			WHERE `+payoutWhere+` ORDER BY p.id`, f.args()...)
 		if err != nil {
 			return fmt.Errorf("billing: payouts csv: %w", err)
 		}

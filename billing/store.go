@@ -731,6 +731,7 @@ type PayoutFilter struct {
 	Status     settlement.PayoutStatus
 	ProviderID int64
 	BatchID    int64
+	Reason     settlement.Reason // "": every reason
 	// ForProvider leaves out what tells the patient's rights (a payout's
 	// reason: rights refused, not covered…), for the provider's own list
 	// (issue 15 §4).
@@ -748,12 +749,16 @@ const payoutColumns = `p.id, p.invoice_id, p.provider_id, coalesce(p.claim_id, 0
 	coalesce(p.note, '') AS note, p.status, coalesce(p.batch_id, 0) AS batch_id, p.paid_on, p.created_at, p.held_at,
 	coalesce(p.hold_reason, '') AS hold_reason`
 
-const payoutWhere = `($1 = '' OR p.status = $1) AND ($2::bigint = 0 OR p.provider_id = $2) AND ($3::bigint = 0 OR p.batch_id = $3)`
+// payoutWhere is the WHERE of PayoutFilter, its values (args) $1 to $4.
+const payoutWhere = `($1 = '' OR p.status = $1) AND ($2::bigint = 0 OR p.provider_id = $2) AND ($3::bigint = 0 OR p.batch_id = $3)
+	AND ($4 = '' OR p.reason = $4)`
+
+func (f PayoutFilter) args() []any { return []any{f.Status, f.ProviderID, f.BatchID, f.Reason} }
 
 // CountPayouts is how many payouts f matches, for a list that says it.
 func (s *Store) CountPayouts(ctx context.Context, f PayoutFilter) (int64, error) {
 	var n int64
-	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM payouts p WHERE `+payoutWhere, f.Status, f.ProviderID, f.BatchID).Scan(&n)
+	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM payouts p WHERE `+payoutWhere, f.args()...).Scan(&n)
 	if err != nil {
 		return 0, db.Translate(fmt.Errorf("billing: count payouts: %w", err))
 	}
@@ -764,8 +769,8 @@ func (s *Store) CountPayouts(ctx context.Context, f PayoutFilter) (int64, error)
 func (s *Store) Payouts(ctx context.Context, f PayoutFilter, page db.PageRequest) ([]Payout, error) {
 	if f.ByAmount {
 		rows, err := s.pool.Query(ctx, `SELECT `+payoutColumns+` FROM payouts p
-			WHERE `+payoutWhere+` AND ($4::bigint = 0 OR (p.amount, p.id) < ($6::numeric, $4))
-			ORDER BY p.amount DESC, p.id DESC LIMIT $5`, f.Status, f.ProviderID, f.BatchID, f.AfterID, page.Limit+1, f.AfterAmount)
+			WHERE `+payoutWhere+` AND ($5::bigint = 0 OR (p.amount, p.id) < ($7::numeric, $5))
+			ORDER BY p.amount DESC, p.id DESC LIMIT $6`, append(f.args(), f.AfterID, page.Limit+1, f.AfterAmount)...)
 		if err != nil {
 			return nil, db.Translate(fmt.Errorf("billing: list payouts: %w", err))
 		}
@@ -773,8 +778,8 @@ func (s *Store) Payouts(ctx context.Context, f PayoutFilter, page db.PageRequest
 		return out, db.Translate(err)
 	}
 	rows, err := s.pool.Query(ctx, `SELECT `+payoutColumns+` FROM payouts p
-		WHERE `+payoutWhere+` AND ($4::bigint = 0 OR p.id < $4)
-		ORDER BY p.id DESC LIMIT $5`, f.Status, f.ProviderID, f.BatchID, page.Before, page.Limit+1)
+		WHERE `+payoutWhere+` AND ($5::bigint = 0 OR p.id < $5)
+		ORDER BY p.id DESC LIMIT $6`, append(f.args(), page.Before, page.Limit+1)...)
 	if err != nil {
 		return nil, db.Translate(fmt.Errorf("billing: list payouts: %w", err))
 	}

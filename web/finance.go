@@ -490,6 +490,7 @@ type payoutListPage struct {
 	NextCursor       string
 	Status, Provider string
 	StatusFilter     statusFilter // its select, id "statut"
+	ReasonFilter     statusFilter // by reason (?motif=)
 	Providers        []choice
 	Matching         int64
 	Filtered         bool
@@ -505,14 +506,18 @@ type payoutListRow struct {
 	Status, Reason string
 }
 
-// readPayoutFilter reads ?statut= and ?effecteur=; a value that reads as
-// none is said, and the list shows everything it would otherwise.
+// readPayoutFilter reads ?statut=, ?effecteur= and ?motif=; a value that
+// reads as none is said, and the list shows everything it would otherwise.
 func readPayoutFilter(c echo.Context, out *payoutListPage) billing.PayoutFilter {
 	var f billing.PayoutFilter
 	f.Status, out.StatusFilter = readStatusFilter(c, settlement.PayoutStatuses, settlement.PayoutStatus.Label)
 	out.StatusFilter.ID, out.Status, out.Provider = "statut", out.StatusFilter.Status, c.QueryParam("effecteur")
 	if out.StatusFilter.FilterErr != "" {
 		out.FilterErr = "Ce statut n'existe pas : tous les paiements sont montrés."
+	}
+	f.Reason, out.ReasonFilter = readFilter(c, "motif", "Motif", settlement.Reasons, settlement.Reason.Label)
+	if out.ReasonFilter.FilterErr != "" {
+		out.FilterErr = "Ce motif n'existe pas : tous les paiements sont montrés."
 	}
 	if out.Provider != "" {
 		id, err := ident.ParseID(out.Provider)
@@ -522,7 +527,7 @@ func readPayoutFilter(c echo.Context, out *payoutListPage) billing.PayoutFilter 
 		f.ProviderID = id
 	}
 	q := url.Values{}
-	for k, v := range map[string]string{"statut": out.Status, "effecteur": out.Provider} {
+	for k, v := range map[string]string{"statut": out.Status, "effecteur": out.Provider, "motif": out.ReasonFilter.Status} {
 		if v != "" {
 			q.Set(k, v)
 		}

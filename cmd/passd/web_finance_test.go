@@ -277,11 +277,23 @@ func TestWebFinancePayoutsFilterCountAndDownload(t *testing.T) {
 		t.Errorf("the filtered CSV (%d):\n%s", csv.Code, csv.Body)
 	}
 	wantContains(t, "a filter that is none", htmlText(b.page(t, http.StatusOK, "/finances/paiements?statut=bidon")), "Ce statut n'existe pas", "3 paiements.")
+	// By reason: the refusal's payout apart from the deadline's.
+	h.refusedCityDue(t, gp, "Refus", "R-1")
+	refused := htmlText(b.page(t, http.StatusOK, "/finances/paiements?motif=rights_refused"))
+	wantContains(t, "the refusals' payouts", refused, "1 paiement correspondant aux filtres", `<option value="rights_refused" selected>droits refusés</option>`,
+		`href="/finances/paiements.csv?motif=rights_refused"`, "<td>droits refusés</td>")
+	if strings.Contains(refused, "<td>échéance dépassée</td>") {
+		t.Error("the refusals' payouts list a deadline's")
+	}
+	if csv := b.do(t, "GET", "/finances/paiements.csv?motif=deadline_passed", nil); csv.Code != http.StatusOK || strings.Count(csv.Body.String(), "\r\n") != 4 {
+		t.Errorf("the deadline's payouts' CSV (%d):\n%s", csv.Code, csv.Body)
+	}
+	wantContains(t, "a reason that is none", htmlText(b.page(t, http.StatusOK, "/finances/paiements?motif=bidon")), "Ce motif n'existe pas", "4 paiements.")
 
 	// The largest first, a page of one at a time, past each page's last row.
 	var amounts []string
 	path := "/finances/paiements?tri=montant&limit=1"
-	for range 4 {
+	for range 5 {
 		page := htmlText(b.page(t, http.StatusOK, path))
 		if m := regexp.MustCompile(`<td class="num">([0-9,]+)\x{a0}€</td>`).FindStringSubmatch(page); m != nil {
 			amounts = append(amounts, m[1])
@@ -292,7 +304,7 @@ func TestWebFinancePayoutsFilterCountAndDownload(t *testing.T) {
 		}
 		path = next[1] + "&limit=1"
 	}
-	if strings.Join(amounts, " ") != "40,00 25,00 12,00" {
+	if strings.Join(amounts, " ") != "40,00 30,00 25,00 12,00" {
 		t.Errorf("the payouts by amount, a page at a time: %v", amounts)
 	}
 }
