@@ -130,14 +130,17 @@ start_passd() {
 }
 
 stop_passd() {
-	kill "$passd_pid" && wait "$passd_pid" || true
+	# passd exits 0 on SIGTERM; a passd already gone is no failure here.
+	if kill "$passd_pid"; then
+		wait "$passd_pid" || true
+	fi
 	passd_pid=""
 }
 
 # writer N: POST invoices until $dir/stop exists; one line per invoice:
 # sent_ns acked_ns http_status invoice_id.
 writer() {
-	local n=$1 i=0 sent body out status id
+	local n=$1 i=0 sent out status id
 	while [[ ! -e $dir/stop ]]; do
 		i=$((i + 1))
 		sent=$(now_ns)
