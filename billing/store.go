@@ -749,6 +749,29 @@ const payoutColumns = `p.id, p.invoice_id, p.provider_id, coalesce(p.claim_id, 0
 	coalesce(p.note, '') AS note, p.status, coalesce(p.batch_id, 0) AS batch_id, p.paid_on, p.created_at, p.held_at,
 	coalesce(p.hold_reason, '') AS hold_reason`
 
+// InvoiceName is how people name an invoice: the provider's reference
+// and the care date.
+type InvoiceName struct {
+	ExternalRef string
+	CareDate    calendar.Date
+}
+
+// InvoiceNames names the invoices ids, for lists of what refers to them
+// (payouts, recoveries): one query for a page.
+func (s *Store) InvoiceNames(ctx context.Context, ids []int64) (map[int64]InvoiceName, error) {
+	rows, err := s.pool.Query(ctx, `SELECT id, external_ref, care_date FROM invoices WHERE id = ANY($1)`, ids)
+	if err != nil {
+		return nil, db.Translate(fmt.Errorf("billing: invoice names: %w", err))
+	}
+	out := make(map[int64]InvoiceName, len(ids))
+	var id int64
+	var n InvoiceName
+	if _, err := pgx.ForEachRow(rows, []any{&id, &n.ExternalRef, &n.CareDate}, func() error { out[id] = n; return nil }); err != nil {
+		return nil, db.Translate(fmt.Errorf("billing: invoice names: %w", err))
+	}
+	return out, nil
+}
+
 // payoutWhere is the WHERE of PayoutFilter, its values (args) $1 to $4.
 const payoutWhere = `($1 = '' OR p.status = $1) AND ($2::bigint = 0 OR p.provider_id = $2) AND ($3::bigint = 0 OR p.batch_id = $3)
 	AND ($4 = '' OR p.reason = $4)`

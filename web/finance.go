@@ -144,6 +144,7 @@ func (s *Server) draftPayoutBatch(c echo.Context) error {
 
 type payoutRow struct {
 	Payout         billing.Payout
+	Invoice        billing.InvoiceName
 	Status, Reason string
 }
 
@@ -193,8 +194,12 @@ func (s *Server) renderBatch(c echo.Context, status int, page batchPage) error {
 		return err
 	}
 	page.Batch, page.Status = b, b.Status.Label()
+	invoices, err := s.payoutInvoices(ctx, payouts)
+	if err != nil {
+		return err
+	}
 	for _, po := range payouts {
-		page.Payouts = append(page.Payouts, payoutRow{Payout: po, Status: po.Status.Label(), Reason: po.Reason.Label()})
+		page.Payouts = append(page.Payouts, payoutRow{Payout: po, Invoice: invoices[po.InvoiceID], Status: po.Status.Label(), Reason: po.Reason.Label()})
 	}
 	// The buttons are the actions the batch's machine allows: the store
 	// asks the same table before it changes anything.
@@ -482,6 +487,15 @@ func (s *Server) payoutBatchesCSV(c echo.Context) error {
 
 // ---- the payouts ----
 
+// payoutInvoices names the invoices of payouts, as people know them.
+func (s *Server) payoutInvoices(ctx context.Context, payouts []billing.Payout) (map[int64]billing.InvoiceName, error) {
+	ids := make([]int64, len(payouts))
+	for i, p := range payouts {
+		ids[i] = p.InvoiceID
+	}
+	return s.billing.InvoiceNames(ctx, ids)
+}
+
 // payoutListPage is /finances/paiements: every payout, filtered by status
 // and provider from the query string, counted, paged, and downloadable as
 // filtered.
@@ -502,6 +516,7 @@ type payoutListPage struct {
 
 type payoutListRow struct {
 	Payout         billing.Payout
+	Invoice        billing.InvoiceName
 	Provider       string
 	Status, Reason string
 }
@@ -582,6 +597,17 @@ func (s *Server) payoutList(c echo.Context) error {
 		return err
 	}
 	out.Rows, out.NextCursor = list.Items, list.NextCursor
+	payouts := make([]billing.Payout, len(out.Rows))
+	for i, r := range out.Rows {
+		payouts[i] = r.Payout
+	}
+	invoices, err := s.payoutInvoices(ctx, payouts)
+	if err != nil {
+		return err
+	}
+	for i := range out.Rows {
+		out.Rows[i].Invoice = invoices[out.Rows[i].Payout.InvoiceID]
+	}
 	if out.NextCursor != "" {
 		out.Next = template.URL("cursor=" + out.NextCursor)
 		if f.ByAmount {

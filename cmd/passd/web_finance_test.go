@@ -84,7 +84,7 @@ func TestWebFinanceBatchFromDraftToPaidAsTheAPIWould(t *testing.T) {
 		map[string]any{"status": "draft", "payout_count": 2, "total": "1234.50", "created_by": "finance", "provider_id": nil})
 	page := preparer.page(t, http.StatusOK, loc)
 	wantContains(t, "the draft", page, "Lot préparé.", "Lot de paiement n° "+id, "brouillon", "Soumettre", "Annuler le lot", "Dr Martin",
-		web.FormatAmount(mustDecimal(t, "1200.50")), "échéance dépassée")
+		web.FormatAmount(mustDecimal(t, "1200.50")), "échéance dépassée", ">F-WEB-1</a> du 01/03/2026</td>")
 	if strings.Contains(page, "Approuver</button>") || strings.Contains(page, "Télécharger le fichier SEPA") {
 		t.Error("a draft offers to approve it or its SEPA file")
 	}
@@ -259,7 +259,7 @@ func TestWebFinancePayoutsFilterCountAndDownload(t *testing.T) {
 	wantContains(t, "the finance menu", b.page(t, http.StatusOK, "/finances"), `<a href="/finances/paiements">Paiements</a>`)
 
 	page := htmlText(b.page(t, http.StatusOK, "/finances/paiements?statut=due&effecteur="+gp.id))
-	wantContains(t, "the filtered payouts", page, "2 paiements correspondant aux filtres", "<td>Dr Martin</td>",
+	wantContains(t, "the filtered payouts", page, "2 paiements correspondant aux filtres", "<td>Dr Martin</td>", ">F-1-1</a> du 01/03/2026</td>",
 		`<option value="`+gp.id+`" selected>Dr Martin</option>`, `href="/finances/paiements.csv?effecteur=`+gp.id+`&statut=due"`)
 	if strings.Contains(page, "<td>Cabinet Lilas</td>") {
 		t.Error("the list filtered on Dr Martin shows another provider's payout")
