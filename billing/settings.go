@@ -47,8 +47,12 @@ type Settings struct {
 	InvoiceCeiling   decimal.Decimal
 	OverCeiling      string
 	DefaultDrugClass int
-	UpdatedAt        *time.Time
-	UpdatedBy        string
+	// ReferralRetentionMonths: how long a closed referral or alert keeps
+	// its identity and free texts before the retention job empties them
+	// (0: DefaultReferralRetentionMonths).
+	ReferralRetentionMonths int
+	UpdatedAt               *time.Time
+	UpdatedBy               string
 }
 
 // Complete reports whether the régie's account is set.
@@ -57,12 +61,13 @@ func (s Settings) Complete() bool { return s.RegieName != "" && s.RegieIBAN != "
 const settingsColumns = `coalesce(s.regie_name, ''), coalesce(s.regie_iban, ''), coalesce(s.regie_bic, ''),
 	s.regie_ceiling, s.annual_budget, coalesce(s.deadline_days, 0), coalesce(s.ame_lookback_days, 0),
 	coalesce(s.submission_limit_days, 0), coalesce(s.recovery_offset_days, 0), coalesce(s.invoice_ceiling, 0),
-	coalesce(s.over_ceiling, ''), coalesce(s.default_drug_class, 0), s.updated_at, coalesce(u.name, '')`
+	coalesce(s.over_ceiling, ''), coalesce(s.default_drug_class, 0), s.referral_retention_months, s.updated_at, coalesce(u.name, '')`
 
 func scanSettings(row pgx.Row) (Settings, error) {
 	var st Settings
 	err := row.Scan(&st.RegieName, &st.RegieIBAN, &st.RegieBIC, &st.RegieCeiling, &st.AnnualBudget, &st.DeadlineDays, &st.AMELookbackDays,
-		&st.SubmissionLimitDays, &st.RecoveryOffsetDays, &st.InvoiceCeiling, &st.OverCeiling, &st.DefaultDrugClass, &st.UpdatedAt, &st.UpdatedBy)
+		&st.SubmissionLimitDays, &st.RecoveryOffsetDays, &st.InvoiceCeiling, &st.OverCeiling, &st.DefaultDrugClass, &st.ReferralRetentionMonths,
+		&st.UpdatedAt, &st.UpdatedBy)
 	return st, err
 }
 
@@ -103,9 +108,11 @@ func (s *Store) PutSettings(ctx context.Context, actor audit.Actor, in Settings)
 		if _, err := tx.Exec(ctx, `UPDATE settings SET regie_ceiling = $1,
 			annual_budget = $2, deadline_days = nullif($3, 0), updated_at = $4, updated_by = $5,
 			ame_lookback_days = nullif($6, 0), submission_limit_days = nullif($7, 0), recovery_offset_days = nullif($8, 0),
-			invoice_ceiling = nullif($9::numeric, 0), over_ceiling = nullif($10::text, ''), default_drug_class = nullif($11::int, 0)`,
+			invoice_ceiling = nullif($9::numeric, 0), over_ceiling = nullif($10::text, ''), default_drug_class = nullif($11::int, 0),
+			referral_retention_months = $12`,
 			in.RegieCeiling, in.AnnualBudget, in.DeadlineDays, s.now(), nullID(actor.UserID),
-			in.AMELookbackDays, in.SubmissionLimitDays, in.RecoveryOffsetDays, in.InvoiceCeiling, in.OverCeiling, in.DefaultDrugClass); err != nil {
+			in.AMELookbackDays, in.SubmissionLimitDays, in.RecoveryOffsetDays, in.InvoiceCeiling, in.OverCeiling, in.DefaultDrugClass,
+			in.RetentionMonths()); err != nil {
 			return fmt.Errorf("billing: put settings: %w", err)
 		}
 		if out, err = readSettings(ctx, tx, false); err != nil {
@@ -153,7 +160,7 @@ func settingsAudit(st Settings) map[string]any {
 		"regie_ceiling": money.Format(st.RegieCeiling), "annual_budget": money.Format(st.AnnualBudget), "deadline_days": st.DeadlineDays,
 		"ame_lookback_days": st.AMELookbackDays, "submission_limit_days": st.SubmissionLimitDays,
 		"recovery_offset_days": st.RecoveryOffsetDays, "invoice_ceiling": money.Format(st.InvoiceCeiling), "over_ceiling": st.OverCeiling,
-		"default_drug_class": st.DefaultDrugClass}
+		"default_drug_class": st.DefaultDrugClass, "referral_retention_months": st.ReferralRetentionMonths}
 }
 
 // DefaultDeadlineDays is the deadline in force when the settings leave it
@@ -169,7 +176,31 @@ const (
 	MaxSubmissionLimitDays = 3650
 	MaxRecoveryOffsetDays  = 365 // as the settings' check constraint
 	minSettingDays         = 1
+	// MaxReferralRetentionMonths is the settings' check constraint (ten
+	// years): past it a referral is kept longer than its purpose needs.
+	MaxReferralRetentionMonths = 120
 )
+
+// DefaultReferralRetentionMonths is how long closed referrals keep their
+// identity when the settings leave it unset: a year, enough to answer a
+// question about the case (issue 17).
+const DefaultReferralRetentionMonths = 12
+
+// RetentionMonths is the referral retention in force.
+func (st Settings) RetentionMonths() int {
+	if st.ReferralRetentionMonths == 0 {
+		return DefaultReferralRetentionMonths
+	}
+	return st.ReferralRetentionMonths
+}
+
+// CheckReferralRetentionMonths checks a referral retention typed by an admin.
+func CheckReferralRetentionMonths(months int) error {
+	if months < 1 || months > MaxReferralRetentionMonths {
+		return fault.Field("referral_retention_months", "referral_retention_months must be between 1 and %d", MaxReferralRetentionMonths)
+	}
+	return nil
+}
 
 // The defaults of the settings left unset. Care may be submitted up to
 // three years back, so that the CPAM's two-year limit (Prescribed) can
@@ -189,7 +220,8 @@ var MaxSettingAmount = decimal.RequireFromString("9999999999.99")
 // server's default, and so does 0 for the other numbers of days. Its
 // errors name the field (regie_name, regie_iban, regie_bic, regie_ceiling,
 // annual_budget, deadline_days, ame_lookback_days, submission_limit_days,
-// recovery_offset_days, invoice_ceiling, over_ceiling, default_drug_class).
+// recovery_offset_days, invoice_ceiling, over_ceiling, default_drug_class,
+// referral_retention_months).
 func (st *Settings) Validate() error {
 	var err error
 	if st.RegieName, err = text.Required("regie_name", st.RegieName, MaxRegieName); err != nil {
@@ -230,6 +262,11 @@ func (st *Settings) Validate() error {
 	}
 	if st.RecoveryOffsetDays != 0 {
 		if err := CheckRecoveryOffsetDays(st.RecoveryOffsetDays); err != nil {
+			return err
+		}
+	}
+	if st.ReferralRetentionMonths != 0 {
+		if err := CheckReferralRetentionMonths(st.ReferralRetentionMonths); err != nil {
 			return err
 		}
 	}

@@ -27,6 +27,7 @@ type settingsJSON struct {
 	InvoiceCeiling      string     `json:"invoice_ceiling"`
 	OverCeiling         string     `json:"over_ceiling"`
 	DefaultDrugClass    int        `json:"default_drug_class"`
+	RetentionMonths     int        `json:"referral_retention_months"`
 	UpdatedAt           *time.Time `json:"updated_at"`
 	UpdatedBy           string     `json:"updated_by"`
 	// A change of the régie's account waiting for a finance user's
@@ -39,7 +40,8 @@ func (h billingHandlers) toSettingsJSON(st billing.Settings) settingsJSON {
 		RegieCeiling: money.Format(st.RegieCeiling), AnnualBudget: money.Format(st.AnnualBudget),
 		DeadlineDays: st.DeadlineDays, UpdatedBy: st.UpdatedBy, UpdatedAt: utc(st.UpdatedAt),
 		AMELookbackDays: st.AMELookback(), SubmissionLimitDays: st.SubmissionLimit(), RecoveryOffsetDays: st.RecoveryOffset(),
-		InvoiceCeiling: money.Format(st.Ceiling()), OverCeiling: st.OverCeilingAction(), DefaultDrugClass: st.DrugClass()}
+		InvoiceCeiling: money.Format(st.Ceiling()), OverCeiling: st.OverCeilingAction(), DefaultDrugClass: st.DrugClass(),
+		RetentionMonths: st.RetentionMonths()}
 	if st.DeadlineDays == 0 {
 		out.DeadlineDays, out.DeadlineDaysDefault = h.s.DefaultDeadlineDays(), true
 	}
@@ -60,6 +62,7 @@ type settingsRequest struct {
 	Ceiling      api.Value `json:"invoice_ceiling"`
 	OverCeiling  api.Value `json:"over_ceiling"`
 	DrugClass    api.Value `json:"default_drug_class"`
+	Retention    api.Value `json:"referral_retention_months"`
 }
 
 // settings turns the body into settings and checks them. A number of
@@ -84,6 +87,9 @@ func (r settingsRequest) settings() (billing.Settings, error) {
 		return st, err
 	}
 	if st.RecoveryOffsetDays, err = optionalDays(r.RecoverAfter, "recovery_offset_days", billing.CheckRecoveryOffsetDays); err != nil {
+		return st, err
+	}
+	if st.ReferralRetentionMonths, err = optionalDays(r.Retention, "referral_retention_months", billing.CheckReferralRetentionMonths); err != nil {
 		return st, err
 	}
 	if r.Ceiling.Present() {

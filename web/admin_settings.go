@@ -20,6 +20,9 @@ type settingsForm struct {
 	// The other numbers of days, blank for their defaults: without them on
 	// the form, saving it would put every one back to its default.
 	AMELookbackDays, SubmissionLimitDays, RecoveryOffsetDays string
+	// RetentionMonths: how long closed referrals keep their identity.
+	RetentionMonths, RetentionErr string
+	DefaultRetentionMonths        int
 	// The settings of the tariff, blank for their defaults (the over-ceiling
 	// action's blank is refuse), for the same reason.
 	InvoiceCeiling, OverCeiling, DefaultDrugClass                         string
@@ -46,6 +49,7 @@ func (s *Server) adminSettings(c echo.Context) error {
 		RegieCeiling: inputAmount(st.RegieCeiling), AnnualBudget: inputAmount(st.AnnualBudget), UpdatedBy: st.UpdatedBy}
 	f.DeadlineDays, f.AMELookbackDays = days(st.DeadlineDays), days(st.AMELookbackDays)
 	f.SubmissionLimitDays, f.RecoveryOffsetDays = days(st.SubmissionLimitDays), days(st.RecoveryOffsetDays)
+	f.RetentionMonths = days(st.ReferralRetentionMonths)
 	if !st.InvoiceCeiling.IsZero() {
 		f.InvoiceCeiling = inputAmount(st.InvoiceCeiling)
 	}
@@ -77,7 +81,7 @@ func days(n int) string {
 func (s *Server) renderSettings(c echo.Context, status int, f settingsForm) error {
 	f.DefaultDeadlineDays = s.billing.DefaultDeadlineDays()
 	f.DefaultAMELookbackDays, f.DefaultSubmissionLimitDays = rights.DefaultAMELookbackDays, billing.DefaultSubmissionLimitDays
-	f.DefaultRecoveryOffsetDays = billing.DefaultRecoveryOffsetDays
+	f.DefaultRecoveryOffsetDays, f.DefaultRetentionMonths = billing.DefaultRecoveryOffsetDays, billing.DefaultReferralRetentionMonths
 	f.DefaultInvoiceCeiling, f.DefaultDrugClassLabel = FormatAmount(billing.DefaultInvoiceCeiling), DrugClassLabel(billing.DefaultDrugClass)
 	return s.render(c, status, "admin-settings.html", "Paramètres", f)
 }
@@ -89,7 +93,8 @@ func (s *Server) saveSettings(c echo.Context) error {
 		AnnualBudget: strings.TrimSpace(c.FormValue("annual_budget")), DeadlineDays: strings.TrimSpace(c.FormValue("deadline_days")),
 		AMELookbackDays: strings.TrimSpace(c.FormValue("ame_lookback_days")), SubmissionLimitDays: strings.TrimSpace(c.FormValue("submission_limit_days")),
 		RecoveryOffsetDays: strings.TrimSpace(c.FormValue("recovery_offset_days")), InvoiceCeiling: strings.TrimSpace(c.FormValue("invoice_ceiling")),
-		OverCeiling: strings.TrimSpace(c.FormValue("over_ceiling")), DefaultDrugClass: strings.TrimSpace(c.FormValue("default_drug_class"))}
+		OverCeiling: strings.TrimSpace(c.FormValue("over_ceiling")), DefaultDrugClass: strings.TrimSpace(c.FormValue("default_drug_class")),
+		RetentionMonths: strings.TrimSpace(c.FormValue("referral_retention_months"))}
 	// The form becomes the settings PUT /settings saves, checked by the same
 	// Validate. Amounts may be typed with a decimal comma; a number of days
 	// left blank is its default.
@@ -109,7 +114,8 @@ func (f *settingsForm) explain(err error) bool {
 	return explainFields(err, "settings", map[string]*string{"regie_name": &f.NameErr, "regie_iban": &f.IBANErr,
 		"regie_bic": &f.BICErr, "regie_ceiling": &f.CeilingErr, "annual_budget": &f.BudgetErr, "deadline_days": &f.DeadlineErr,
 		"ame_lookback_days": &f.AMELookbackErr, "submission_limit_days": &f.SubmissionLimitErr, "recovery_offset_days": &f.RecoveryOffsetErr,
-		"invoice_ceiling": &f.InvoiceCeilingErr, "over_ceiling": &f.OverCeilingErr, "default_drug_class": &f.DrugClassErr},
+		"invoice_ceiling": &f.InvoiceCeilingErr, "over_ceiling": &f.OverCeilingErr, "default_drug_class": &f.DrugClassErr,
+		"referral_retention_months": &f.RetentionErr},
 		&f.Summary)
 }
 
@@ -134,6 +140,7 @@ func (f settingsForm) settings() (billing.Settings, error) {
 		{"ame_lookback_days", f.AMELookbackDays, &st.AMELookbackDays, billing.CheckAMELookbackDays},
 		{"submission_limit_days", f.SubmissionLimitDays, &st.SubmissionLimitDays, billing.CheckSubmissionLimitDays},
 		{"recovery_offset_days", f.RecoveryOffsetDays, &st.RecoveryOffsetDays, billing.CheckRecoveryOffsetDays},
+		{"referral_retention_months", f.RetentionMonths, &st.ReferralRetentionMonths, billing.CheckReferralRetentionMonths},
 	} {
 		if d.raw == "" {
 			continue

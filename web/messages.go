@@ -80,6 +80,8 @@ var messages = map[messageKey]string{
 		"le délai par défaut (%d jours).", billing.MaxSubmissionLimitDays, billing.DefaultSubmissionLimitDays),
 	{"settings", "recovery_offset_days", ""}: fmt.Sprintf("Indiquez un nombre entier de jours entre 1 et %d, ou laissez vide pour "+
 		"le délai par défaut (%d jours).", billing.MaxRecoveryOffsetDays, billing.DefaultRecoveryOffsetDays),
+	{"settings", "referral_retention_months", ""}: fmt.Sprintf("Indiquez un nombre entier de mois entre 1 et %d, ou laissez vide "+
+		"pour la durée par défaut (%d mois).", billing.MaxReferralRetentionMonths, billing.DefaultReferralRetentionMonths),
 	{"settings", "deadline_days", ""}: fmt.Sprintf("Indiquez un nombre entier de jours entre 1 et %d, ou laissez vide pour le délai "+
 		"par défaut.", billing.MaxDeadlineDays),
 	{"settings", "invoice_ceiling", ""}: fmt.Sprintf("Indiquez un montant positif en euros, au centime près (par exemple 2 500,00), "+

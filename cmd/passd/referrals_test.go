@@ -477,6 +477,32 @@ func TestClosedCasesAreAnonymisedAfterTheRetentionPeriod(t *testing.T) {
 	}
 }
 
+// TestTheRetentionPeriodIsASetting: an admin shortens the retention in the
+// settings (PUT /settings, as /admin/parametres), and the job follows it;
+// a period outside 1 to 120 months is refused, naming the field.
+func TestTheRetentionPeriodIsASetting(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	f := h.newConvention(t, "Évry")
+	closed := str(t, h.mustDo(t, http.StatusCreated, "POST", "/api/v1/referrals", f.social, referralBody(t, "Quenardel")), "id")
+	h.mustDo(t, http.StatusOK, "POST", "/api/v1/referrals/"+closed+"/answer", f.doctor, `{"decision": "decline", "reason": "Pas de médecin."}`)
+	for _, bad := range []int{0, 121} {
+		status, body := h.do(t, "PUT", "/api/v1/settings", h.admin, mustJSON(t, map[string]any{"regie_name": "Régie PASS", "regie_iban": validIBAN2,
+			"regie_bic": validBIC, "regie_ceiling": "10000.00", "annual_budget": "50000.00", "referral_retention_months": bad}))
+		wantError(t, fmt.Sprintf("a retention of %d months", bad), status, body, http.StatusUnprocessableEntity, "invalid", "referral_retention_months")
+	}
+	h.setNow(defaultNow.AddDate(0, 7, 0))
+	if run := h.runJob(t, "referral-retention"); fmt.Sprint(run["rows"]) != "0" {
+		t.Errorf("seven months on, under the default year, the job anonymised %v cases", run["rows"])
+	}
+	h.putSettingsWith(t, map[string]any{"referral_retention_months": 6})
+	wantFields(t, "the settings", h.mustDo(t, http.StatusOK, "GET", "/api/v1/settings", h.admin, ""),
+		map[string]any{"referral_retention_months": float64(6)})
+	if run := h.runJob(t, "referral-retention"); fmt.Sprint(run["rows"]) != "1" {
+		t.Errorf("seven months on, under six months' retention, the job anonymised %v cases, want 1", run["rows"])
+	}
+}
+
 // TestTheConventionsIndicatorsOfAHandMadeYear: seven referrals (six
 // answered one to six hours after sending, five visits recorded) and two
 // alerts (one followed up), read back as the steering committee's figures

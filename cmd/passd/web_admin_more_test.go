@@ -207,13 +207,14 @@ func TestWebAdminSettingsStoreWhatTheAPIWould(t *testing.T) {
 	wantContains(t, "the settings page", page, `<label for="regie_name">Nom de la régie</label>`, `<label for="regie_iban">IBAN de la régie</label>`,
 		`<label for="regie_ceiling">Plafond d'un lot de paiement (€)</label>`, `<label for="annual_budget">Budget annuel (€)</label>`,
 		`<label for="deadline_days">Délai de paiement (jours)</label>`, "Enregistrer les paramètres</button>",
-		`<label for="recovery_offset_days">Délai de reprise sur les paiements (jours)</label>`, "Laissez vide pour 60 jours.")
+		`<label for="recovery_offset_days">Délai de reprise sur les paiements (jours)</label>`, "Laissez vide pour 60 jours.",
+		`<label for="referral_retention_months">Conservation des orientations et alertes closes (mois)</label>`, `value="12"`, "Laissez vide pour 12 mois.")
 
 	form := url.Values{"regie_name": {"Régie PASS d'Évry"}, "regie_iban": {validIBAN2}, "regie_bic": {validBIC},
 		// Amounts as French people type them: grouped by a space (plain or
 		// no-break), a decimal comma, or neither.
 		"regie_ceiling": {"10 000,50"}, "annual_budget": {"120\u00a0000"}, "deadline_days": {"45"}, "ame_lookback_days": {"20"},
-		"submission_limit_days": {"400"}, "recovery_offset_days": {"90"}}
+		"submission_limit_days": {"400"}, "recovery_offset_days": {"90"}, "referral_retention_months": {"24"}}
 	code, loc, body := b.post(t, "/admin/parametres", "/admin/parametres", form)
 	if code != http.StatusSeeOther || loc != "/admin/parametres" {
 		t.Fatalf("Enregistrer: %d → %q:\n%s", code, loc, body)
@@ -221,25 +222,29 @@ func TestWebAdminSettingsStoreWhatTheAPIWould(t *testing.T) {
 	page = htmlText(b.page(t, http.StatusOK, "/admin/parametres"))
 	// Prefilled in the French form, which reads back as it was.
 	wantContains(t, "the saved settings", page, "Paramètres enregistrés.", "value=\"10\u202f000,50\"", "value=\"120\u202f000,00\"",
-		`value="45"`, `value="90"`, "par admin",
+		`value="45"`, `value="90"`, `value="24"`, "par admin",
 		"a été demandé par admin", `value="Régie PASS d'Évry"`)
 	h.confirmBank(t, h.mustDo(t, http.StatusOK, "GET", "/api/v1/settings", h.admin, "")["pending_regie_change"])
 	got := h.mustDo(t, http.StatusOK, "GET", "/api/v1/settings", h.admin, "")
 	wantFields(t, "the settings", got, map[string]any{"regie_name": "Régie PASS d'Évry", "regie_iban": validIBAN2, "regie_bic": validBIC,
 		"regie_ceiling": "10000.50", "annual_budget": "120000.00", "deadline_days": float64(45), "deadline_days_is_default": false, "updated_by": "admin",
-		"ame_lookback_days": float64(20), "submission_limit_days": float64(400), "recovery_offset_days": float64(90)})
+		"ame_lookback_days": float64(20), "submission_limit_days": float64(400), "recovery_offset_days": float64(90),
+		"referral_retention_months": float64(24)})
 
 	// Blank deadline: the server's default, as when the API leaves it out.
 	form.Set("deadline_days", "")
 	form.Set("recovery_offset_days", "")
+	form.Set("referral_retention_months", "")
 	if code, _, body := b.post(t, "/admin/parametres", "/admin/parametres", form); code != http.StatusSeeOther {
 		t.Fatalf("a blank deadline: %d:\n%s", code, body)
 	}
 	wantFields(t, "the settings", h.mustDo(t, http.StatusOK, "GET", "/api/v1/settings", h.admin, ""),
-		map[string]any{"deadline_days_is_default": true, "recovery_offset_days": float64(60), "ame_lookback_days": float64(20)})
+		map[string]any{"deadline_days_is_default": true, "recovery_offset_days": float64(60), "ame_lookback_days": float64(20),
+			"referral_retention_months": float64(12)})
 
 	for field, bad := range map[string]string{"regie_ceiling": "-5", "annual_budget": "beaucoup", "deadline_days": "dix",
-		"regie_iban": "FR00", "regie_name": "★", "recovery_offset_days": "366", "ame_lookback_days": "0"} {
+		"regie_iban": "FR00", "regie_name": "★", "recovery_offset_days": "366", "ame_lookback_days": "0",
+		"referral_retention_months": "121"} {
 		f := url.Values{}
 		for k, v := range form {
 			f[k] = v
