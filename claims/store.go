@@ -518,15 +518,27 @@ type ClaimFilter struct {
 	CancelBatchID int64 // the batch that carried the claim's cancellation
 }
 
-// Claims lists claims, newest first.
+// CountClaims is how many claims f matches, for a list that says it.
+func (s *Store) CountClaims(ctx context.Context, f ClaimFilter) (int64, error) {
+	var n int64
+	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM claims WHERE ($1 = '' OR status = $1) AND ($2::bigint = 0 OR batch_id = $2)
+		AND ($3::bigint = 0 OR cancel_batch_id = $3)`, f.Status, f.BatchID, f.CancelBatchID).Scan(&n)
+	if err != nil {
+		return 0, db.Translate(fmt.Errorf("claims: count: %w", err))
+	}
+	return n, nil
+}
+
+// Claims lists claims, newest first (or oldest first, as page says).
 func (s *Store) Claims(ctx context.Context, f ClaimFilter, page db.PageRequest) ([]Claim, error) {
+	keyset, order := page.IDKeyset("id", 3)
 	rows, err := s.pool.Query(ctx, `SELECT id, invoice_id, kind, amount, status, coalesce(batch_id, 0) AS batch_id, paid_amount, paid_on,
 		coalesce(rejection_reason, '') AS rejection_reason, created_at, cancelled_at, coalesce(cancel_batch_id, 0) AS cancel_batch_id,
 		coalesce(rights_decision_id, 0) AS rights_decision_id, coalesce(regime, '') AS regime, coalesce(reference, '') AS reference FROM claims
 		WHERE ($1 = '' OR status = $1) AND ($2::bigint = 0 OR batch_id = $2) AND ($5::bigint = 0 OR cancel_batch_id = $5)
-		  AND ($3::bigint = 0 OR id < $3)
-		ORDER BY id DESC LIMIT $4`,
-		f.Status, f.BatchID, page.Before, page.Limit+1, f.CancelBatchID)
+		  AND `+keyset+`
+		ORDER BY `+order+` LIMIT $4`,
+		f.Status, f.BatchID, page.IDKeysetArg(), page.Limit+1, f.CancelBatchID)
 	if err != nil {
 		return nil, db.Translate(fmt.Errorf("claims: list: %w", err))
 	}

@@ -86,6 +86,20 @@ func (o listOrder) page(p db.PageRequest) db.PageRequest {
 // read by the same keyset as the pages.
 func eachRow[D any](ctx context.Context, order listOrder, read func(context.Context, db.PageRequest) ([]D, error),
 	idOf func(D) int64, fn func(D) error) error {
+	return eachPage(ctx, order, read, idOf, func(rows []D) error {
+		for _, r := range rows {
+			if err := fn(r); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// eachPage is eachRow a page at a time, for rows that need something read
+// for the whole page (names, in one query).
+func eachPage[D any](ctx context.Context, order listOrder, read func(context.Context, db.PageRequest) ([]D, error),
+	idOf func(D) int64, fn func([]D) error) error {
 	page := order.page(db.PageRequest{Limit: db.MaxLimit})
 	for {
 		rows, err := read(ctx, page)
@@ -96,10 +110,8 @@ func eachRow[D any](ctx context.Context, order listOrder, read func(context.Cont
 		if more {
 			rows = rows[:page.Limit]
 		}
-		for _, r := range rows {
-			if err := fn(r); err != nil {
-				return err
-			}
+		if err := fn(rows); err != nil {
+			return err
 		}
 		if !more {
 			return nil

@@ -87,7 +87,7 @@ var navByRole = map[auth.Role][]navLink{
 	auth.Coordinator: {{Href: "/coordination/dossiers", Label: "Dossiers"}, {Href: "/coordination/relances", Label: "Relances"},
 		{Href: "/coordination/factures", Label: "Factures à vérifier"},
 		{Href: "/coordination/orientations", Label: "Orientations SOS Médecins"}},
-	auth.CPAMReferent: {{Href: "/cpam/dossiers", Label: "Dossiers à décider"}, {Href: "/cpam/lots", Label: "Lots"}},
+	auth.CPAMReferent: {{Href: "/cpam/dossiers", Label: "Dossiers à décider"}, {Href: "/cpam/demandes", Label: "Demandes"}, {Href: "/cpam/lots", Label: "Lots"}},
 	auth.Finance: {{Href: "/finances", Label: "Tableau de bord"}, {Href: "/finances/paiements", Label: "Paiements"}, {Href: "/finances/lots", Label: "Lots de paiement"},
 		{Href: "/finances/reprises", Label: "Reprises et remboursements"},
 		{Href: "/finances/coordonnees", Label: "Coordonnées bancaires"}},

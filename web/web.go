@@ -183,6 +183,8 @@ func (s *Server) Routes(e *echo.Echo) {
 	page(http.MethodPost, "/cpam/dossiers/:id/decision", s.decideRights, auth.CPAMReferent)
 	page(http.MethodGet, "/cpam/dossiers/:id/decisions/:did/corriger", s.correctionForm, auth.CPAMReferent)
 	page(http.MethodPost, "/cpam/dossiers/:id/decisions/:did/corriger", s.correctRights, auth.CPAMReferent)
+	page(http.MethodGet, "/cpam/demandes", s.claimList, auth.CPAMReferent)
+	page(http.MethodGet, "/cpam/demandes.csv", s.claimsCSV, auth.CPAMReferent)
 	page(http.MethodGet, "/cpam/lots", s.claimBatches, auth.CPAMReferent)
 	page(http.MethodGet, "/cpam/lots.csv", s.claimBatchesCSV, auth.CPAMReferent)
 	page(http.MethodPost, "/cpam/lots", s.createClaimBatch, auth.CPAMReferent)

@@ -62,6 +62,7 @@ var e2eDownloads = map[string]bool{
 	"/coordination/factures.csv":        true,
 	"/cpam/dossiers.csv":                true,
 	"/cpam/lots.csv":                    true,
+	"/cpam/demandes.csv":                true,
 	"/admin/taches.csv":                 true,
 	"/finances/paiements.csv":           true,
 	"/finances/lots.csv":                true,

@@ -8,6 +8,7 @@ package main
 
 import (
 	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
 	"testing"
@@ -177,4 +178,40 @@ func TestWebAdminListsTurnTheirOrderAndDownloadTheUsers(t *testing.T) {
 		!inOrder(body, "Émile;coordination;;actif;1;1;", "eric;", "Zoé;") || strings.Contains(body, "admin;") {
 		t.Errorf("the coordinators' CSV (%d):\n%s", csv.Code, body)
 	}
+}
+
+func TestWebReferentClaimsListFiltersByStatusAndBatch(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	gp := h.newProvider(t, "Dr Lot", "general_practitioner", "10000000033")
+	h.releasedClaim(t, gp, "Ba", "ame", "F-1", "30.00")
+	h.releasedClaim(t, gp, "Cissé", "puma", "F-2", "25.00")
+	b := mustSignIn(t, h, h.referent)
+	_, location, _ := b.post(t, "/cpam/lots", "/cpam/lots", url.Values{})
+	batchID := strings.TrimPrefix(location, "/cpam/lots/")
+	h.releasedClaim(t, gp, "Diop", "ame", "F-3", "20.00")
+
+	all := htmlText(b.page(t, http.StatusOK, "/cpam/demandes"))
+	wantContains(t, "the claims", all, "3 demandes.", `<a href="/cpam/demandes" aria-current="page">`, "<td>F-1 du 01/06/2026</td>", "pas encore envoyée",
+		`<a href="/cpam/lots/`+batchID+`">lot n° `+batchID+`</a>`, "transmise", "<td>en attente d'envoi</td>")
+	if !inOrder(all, "F-3 du", "F-2 du", "F-1 du") {
+		t.Errorf("the claims, newest first: %v", orderOf(all, "F-3 du", "F-2 du", "F-1 du"))
+	}
+	queued := htmlText(b.page(t, http.StatusOK, "/cpam/demandes?statut=queued"))
+	wantContains(t, "the queued claims", queued, "1 demande correspondant aux filtres", "F-3 du")
+	if strings.Contains(queued, "F-1 du") {
+		t.Error("the queued claims list a transmitted one")
+	}
+	page := b.page(t, http.StatusOK, "/cpam/demandes?lot="+batchID+"&tri=anciens&limit=1")
+	wantContains(t, "the batch's claims, oldest first", htmlText(page), "2 demandes correspondant aux filtres", "F-1 du", `aria-sort="ascending"`)
+	page = b.page(t, http.StatusOK, nextLink(t, "the batch's claims", page))
+	if !strings.Contains(page, "F-2 du") || strings.Contains(page, "F-1 du") || strings.Contains(page, "F-3 du") {
+		t.Errorf("the batch's claims, second page:\n%s", page)
+	}
+	csv := b.do(t, "GET", "/cpam/demandes.csv?lot="+batchID+"&tri=anciens", nil)
+	if body := csv.Body.String(); csv.Code != http.StatusOK || strings.Count(body, "\r\n") != 3 || !inOrder(body, "F-1;01/06/2026;AME;30,00;transmise;"+batchID, "F-2;") ||
+		strings.Contains(body, "F-3;") {
+		t.Errorf("the batch's claims' CSV (%d):\n%s", csv.Code, body)
+	}
+	wantContains(t, "a batch that is none", htmlText(b.page(t, http.StatusOK, "/cpam/demandes?lot=abc")), "Ce lot n'existe pas", "3 demandes.")
 }
