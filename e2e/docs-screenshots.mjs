@@ -22,6 +22,7 @@ const shots = [
   { name: 'admin-taches', user: 'demo-admin', home: '/admin', path: '/admin/taches' },
   { name: 'coordination-factures', user: 'demo-coordinator', home: '/coordination/dossiers', path: '/coordination/factures' },
   { name: 'cpam-lots', user: 'demo-cpam-referent', home: '/cpam/dossiers', path: '/cpam/lots' },
+  { name: 'cpam-demandes', user: 'demo-cpam-referent', home: '/cpam/dossiers', path: '/cpam/demandes' },
   { name: 'finances-lots', user: 'demo-finance', home: '/finances', path: '/finances/lots?tri=anciens' },
   // The convention's two sides: what waits for each, and a case opened.
   { name: 'ccas-a-traiter', user: 'demo-social-worker', home: '/ccas', path: '/ccas' },
