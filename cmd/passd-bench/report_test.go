@@ -181,3 +181,52 @@ func TestReportTargetWantsTheFullSizeAndScoresTheMedian(t *testing.T) {
 		}
 	}
 }
+
+func TestSubmitRowTakesTheLeanRunOfTheMedianSchemaRatio(t *testing.T) {
+	t.Parallel()
+	pair := func(pg, lean, pd float64) SubmitPair {
+		return SubmitPair{Pgbench: pgbenchResult{TPS: pg}, Lean: &pgbenchResult{TPS: lean}, Passd: loadResult{TPS: pd},
+			Ratio: pd / pg, SchemaRatio: pg / lean}
+	}
+	// Ratios 0.5, 0.8, 0.6 (median 0.6: the third pair); schema ratios
+	// 0.5, 0.25, 0.4 (median 0.4: the third pair too).
+	row := submitRow(32, []SubmitPair{pair(100, 200, 50), pair(100, 400, 80), pair(200, 500, 120)})
+	if row.Ratio != 0.6 || row.Lean.TPS != 500 || row.SchemaRatio != 0.4 || row.SchemaRatioMin != 0.25 || row.SchemaRatioMax != 0.5 {
+		t.Fatalf("row = %+v", row)
+	}
+	row = submitRow(32, []SubmitPair{pair(100, 200, 50), pair(100, 400, 80), pair(200, 250, 120)})
+	// Schema ratios 0.5, 0.25, 0.8: the median is the first pair's, not passd's median pair's.
+	if row.Ratio != 0.6 || row.Passd.TPS != 120 || row.Lean.TPS != 200 || row.SchemaRatio != 0.5 {
+		t.Fatalf("row = %+v", row)
+	}
+	if plain := submitRow(1, []SubmitPair{{Pgbench: pgbenchResult{TPS: 100}, Passd: loadResult{TPS: 80}, Ratio: 0.8}}); plain.Lean != nil || plain.SchemaRatio != 0 {
+		t.Fatalf("no lean run: %+v", plain)
+	}
+}
+
+func TestTableShowsTheLeanYardstick(t *testing.T) {
+	t.Parallel()
+	r := sampleResults()
+	r.Submit[1].Lean = &pgbenchResult{TPS: 4000, Latency: Latency{P50: 7, P95: 9, P99: 12.5}}
+	r.Submit[1].SchemaRatio = 0.5
+	var b strings.Builder
+	r.writeTable(&b)
+	out := b.String()
+	for _, want := range []string{
+		"clients  lean TPS  lean p50/p95/p99 ms  same SQL TPS  same SQL/lean  passd/same SQL",
+		"32       4000      7.0/9.0/12.5         2000          0.50           0.50",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("table lacks %q:\n%s", want, out)
+		}
+	}
+	if !strings.Contains(out, "Yardsticks:") {
+		t.Errorf("no yardstick table:\n%s", out)
+	}
+	// Without a lean run, no yardstick table.
+	b.Reset()
+	sampleResults().writeTable(&b)
+	if strings.Contains(b.String(), "Yardsticks:") {
+		t.Errorf("a yardstick table without a lean run:\n%s", b.String())
+	}
+}
