@@ -23,7 +23,7 @@ func sampleResults() *Results {
 			{Job: "deadline", Invoices: 1000000, Expected: 500000, Decided: 500000, RawDecided: 500000, PassdS: 30, RawS: 20, Ratio: 1.5, PeakRSSMB: 40, SummaryMatch: true},
 			{Job: "release", Invoices: 1000000, Expected: 300000, Decided: 300000, RawDecided: 300000, PassdS: 50, RawS: 20, Ratio: 2.5, PeakRSSMB: 200, SummaryMatch: true},
 			{Case: "release-day", Job: "release", Invoices: 1000000, OrdinaryDay: true, Expected: 2000, Decided: 2000, RawDecided: 2000,
-				PassdJobS: 0.3, PassdS: 0.6, RawStatementS: 0.2, RawS: 0.3, Ratio: 2, RunRatio: 1.5, PeakRSSMB: 30, SummaryMatch: true},
+				PassdJobS: 0.3, PassdS: 0.6, RawStatementS: 0.2, RawS: 0.3, RawSealS: 0.1, Ratio: 2, RatioUnsealed: 3, RunRatio: 1.5, PeakRSSMB: 30, SummaryMatch: true},
 		},
 		SEPA: []SEPARow{{Payouts: 1000, Seconds: 0.1, Bytes: 5000, PeakRSSMB: 30}, {Payouts: 10000, Seconds: 0.4, Bytes: 9000, PeakRSSMB: 33}},
 		Report: []ReportRow{{Year: 2026, Patients: 100000, Invoices: 1000000, YearInvoices: 608630, SeedS: 40, FirstS: 1.2, Runs: 5,
@@ -93,9 +93,9 @@ func TestTableShowsFiguresAndMisses(t *testing.T) {
 		"10000    0.400  9000   33           ok",
 		"passd/money  BenchmarkShare  549    264   9",
 		"ERRORS (1): the bench failed",
-		"release-day  1000000  2000     0.60     0.30       2.00   0.300        0.200          1.50       30           run ratio ok, run ok, RSS ok",
+		"release-day  1000000  2000     0.60     0.30       2.00   0.10        3.00            0.300        0.200          1.50       30           run ratio ok, run ok, RSS ok",
 		"2026  100000  1000000   608630       40      1.200    5        0.850     1.100  3988   ok",
-		"timeout      1000000  0        12.00    0.00       0.00   0.000        0.000          0.00       30           ratio not measured, RSS ok",
+		"timeout      1000000  0        12.00    0.00       0.00   0.00        0.00            0.000        0.000          0.00       30           ratio not measured, RSS ok",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("table lacks %q:\n%s", want, out)
