@@ -191,10 +191,11 @@ type jobRun struct {
 // peak RSS over the run.
 //
 // passd runs every job once as it starts. The bench holds the advisory
-// locks of every job but reminders (the last of the catch-up) while passd
-// starts, so those runs are skipped as "running elsewhere"; reminders'
-// finished run then says the catch-up is over. The reminders it wrote are
-// deleted, so that both copies differ only in job_runs.
+// locks of the jobs that decide invoices or move money (heldJobs) while
+// passd starts, so those runs are skipped as "running elsewhere"; the
+// finished runs of the others (reminders, the referrals' jobs) then say
+// the catch-up is over. The reminders it wrote are deleted, so that both
+// copies differ only in job_runs.
 func passdSweep(ctx context.Context, e *env, job, dbURL, adminToken string) (jobRun, int64, error) {
 	p, locks, err := e.startQuietPassd(ctx, "sweep-"+job, dbURL)
 	if err != nil {
@@ -261,7 +262,7 @@ func passdSweep(ctx context.Context, e *env, job, dbURL, adminToken string) (job
 		return run, rss, fmt.Errorf("sweep %s: the run failed: %s", job, *run.Error)
 	}
 	var startups int
-	if err := locks.QueryRow(ctx, `SELECT count(*) FROM job_runs WHERE trigger = 'startup' AND name <> 'reminders'`).Scan(&startups); err != nil {
+	if err := locks.QueryRow(ctx, `SELECT count(*) FROM job_runs WHERE trigger = 'startup' AND name = ANY($1)`, heldJobs).Scan(&startups); err != nil {
 		return run, rss, err
 	}
 	if startups != 0 {
