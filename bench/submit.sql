@@ -3,11 +3,11 @@
 -- which reads the file by its number and its sealed birth date, that passd
 -- opens and compares with the one sent (pgbench only reads it); then one
 -- statement, in its own transaction, looks up that file again by its id, the
--- submission limit and the deadline days, checks that
--- the tariff and the provider's kind it priced the lines with are still the
--- database's, and writes the invoice, its lines with their rate classes,
--- its audit row and, for a file with a rights decision, the change the
--- release job will read), for pgbench -M prepared: PostgreSQL's own limit
+-- submission limit and the deadline days, checks that the tariff and the
+-- provider's kind it priced the lines with are still the database's and
+-- that the provider is still active, and writes the invoice, its lines with
+-- their rate classes, its audit row and, for a file with a rights decision,
+-- the change the release job will read), for pgbench -M prepared: PostgreSQL's own limit
 -- for the same work, which `make bench` sets passd against.
 --
 -- Variables (pgbench -D; cmd/passd-bench sets them from the seeded data):
@@ -29,7 +29,8 @@ WHERE file_number = :file_prefix || lpad(:patient::text, 6, '0') \gset
 WITH patient AS (
     SELECT id FROM patients WHERE id = :patient_id
       AND :care_date::date >= current_date - coalesce((SELECT submission_limit_days FROM settings), 1095)
-      AND (SELECT version FROM tariff_state) = :tariff_version AND (SELECT kind FROM providers WHERE id = :provider_id) = :provider_kind
+      AND (SELECT version FROM tariff_state) = :tariff_version
+      AND (SELECT kind FROM providers WHERE id = :provider_id AND deactivated_at IS NULL) = :provider_kind
 ), inv AS (
     INSERT INTO invoices (provider_id, patient_id, external_ref, care_date, deadline, total, created_by, created_at,
                           review_status, review_reasons)

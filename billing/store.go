@@ -267,13 +267,25 @@ func (s *Store) CreateInvoiceOnce(ctx context.Context, actor audit.Actor, provid
 // when the tariff or the provider's kind has changed since the copy was
 // made: the copy is then reloaded and the invoice priced again.
 func (s *Store) insertInvoice(ctx context.Context, q db.DBTX, actor audit.Actor, providerID int64, in NewInvoice) (Invoice, error) {
-	var inactive bool
-	if err := q.QueryRow(ctx, `SELECT deactivated_at IS NOT NULL FROM providers WHERE id = $1`, providerID).Scan(&inactive); err != nil {
-		return Invoice{}, db.Translate(fmt.Errorf("billing: provider %d: %w", providerID, err))
+	inv, err := s.attestAndStore(ctx, q, actor, providerID, in)
+	if err == nil {
+		return inv, nil
 	}
-	if inactive {
+	// storeInvoice's statement stores nothing for a deactivated provider;
+	// reading deactivated_at only when a submission is refused saves a round
+	// trip on every one that is not, and a deactivated provider is told so
+	// before any other refusal. If the read fails (an aborted transaction),
+	// the first error is the one to tell.
+	var inactive bool
+	if q.QueryRow(ctx, `SELECT deactivated_at IS NOT NULL FROM providers WHERE id = $1`, providerID).Scan(&inactive) == nil && inactive {
 		return Invoice{}, errProviderInactive
 	}
+	return Invoice{}, err
+}
+
+// attestAndStore is insertInvoice but for the provider's deactivation,
+// which it tells only as a refusal that has no other reason.
+func (s *Store) attestAndStore(ctx context.Context, q db.DBTX, actor audit.Actor, providerID int64, in NewInvoice) (Invoice, error) {
 	patientID, ok, err := s.claims.Attested(ctx, q, in.PatientFileNumber, in.BirthDate)
 	if err != nil {
 		return Invoice{}, err
@@ -376,7 +388,8 @@ func (s *Store) storeInvoice(ctx context.Context, q db.DBTX, actor audit.Actor, 
 		WITH patient AS (
 			SELECT id FROM patients WHERE id = $2
 			  AND $4::date >= $16::date - coalesce((SELECT submission_limit_days FROM settings), $17::int)
-			  AND (SELECT version FROM tariff_state) = $18 AND (SELECT kind FROM providers WHERE id = $1) = $19
+			  AND (SELECT version FROM tariff_state) = $18
+			  AND (SELECT kind FROM providers WHERE id = $1 AND deactivated_at IS NULL) = $19
 		), inv AS (
 			INSERT INTO invoices (provider_id, patient_id, external_ref, care_date, deadline, total, created_by, created_at,
 			                      review_status, review_reasons)
@@ -413,19 +426,24 @@ func (s *Store) storeInvoice(ctx context.Context, q db.DBTX, actor audit.Actor, 
 	return Invoice{}, s.whyNotStored(ctx, q, providerID, in, p)
 }
 
-// whyNotStored tells why storeInvoice stored nothing. A duplicate
-// external_ref is told before a care date past the limit, as whyNotAttested
-// tells it before the patient.
+// whyNotStored tells why storeInvoice stored nothing. A deactivated
+// provider is told first; a duplicate external_ref before a care date
+// past the limit, as whyNotAttested tells it before the patient.
 func (s *Store) whyNotStored(ctx context.Context, q db.DBTX, providerID int64, in NewInvoice, p priced) error {
 	var existing *int64
 	var limitDays int
 	var version int64
 	var kind string
+	var inactive bool
 	if err := q.QueryRow(ctx, `SELECT (SELECT id FROM invoices WHERE provider_id = $1 AND external_ref = $2),
 		coalesce((SELECT submission_limit_days FROM settings), $3::int),
-		(SELECT version FROM tariff_state), (SELECT kind FROM providers WHERE id = $1)`,
-		providerID, in.ExternalRef, DefaultSubmissionLimitDays).Scan(&existing, &limitDays, &version, &kind); err != nil {
+		(SELECT version FROM tariff_state), p.kind, p.deactivated_at IS NOT NULL FROM providers p WHERE p.id = $1`,
+		providerID, in.ExternalRef, DefaultSubmissionLimitDays).Scan(&existing, &limitDays, &version, &kind, &inactive); err != nil {
 		return fmt.Errorf("billing: invoice refused, looking why: %w", err)
+	}
+	// Deactivated: no new price would store it.
+	if inactive {
+		return errProviderInactive
 	}
 	if version != p.version || kind != p.kind {
 		return errTariffMoved

@@ -58,6 +58,7 @@ func main() {
 
 type options struct {
 	serverURL, passd, pgbench, out, workDir, repo, script string
+	leanScript, leanSchema                                string
 	phases, pkgs, sweepCases                              []string
 	clients, sepaPayouts                                  []int
 	submitDuration                                        time.Duration
@@ -78,6 +79,8 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&o.workDir, "work-dir", "bench/results/run", "where the logs of passd, pgbench and go test go (emptied first)")
 	fs.StringVar(&o.repo, "repo", ".", "the repository, for git and go test")
 	fs.StringVar(&o.script, "submit-script", "bench/submit.sql", "the pgbench script of one POST /invoices")
+	fs.StringVar(&o.leanScript, "lean-script", "bench/submit_lean.sql", "submit: the lean yardstick's pgbench script, the same rows on --lean-schema (\"\": not run)")
+	fs.StringVar(&o.leanSchema, "lean-schema", "bench/lean_schema.sql", "submit: the lean yardstick's schema, applied to a database of its own")
 	fs.StringVar(&o.pgSettings, "pg-settings", os.Getenv("BENCH_PG_SETTINGS"), "the server's settings, recorded with the results")
 	phases := fs.String("phases", strings.Join(allPhases, ","), "what to measure: "+strings.Join(allPhases, ","))
 	clients := fs.String("clients", "1,8,32", "submit: concurrent clients, one run each")
@@ -194,6 +197,12 @@ func run(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	leanScript := o.leanScript
+	if leanScript != "" {
+		if leanScript, err = filepath.Abs(leanScript); err != nil {
+			return err
+		}
+	}
 	e := &env{ServerURL: o.serverURL, Passd: o.passd, Pgbench: o.pgbench, WorkDir: workDir,
 		Progress: func(format string, args ...any) {
 			fmt.Fprintf(os.Stderr, "passd-bench %s: %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, args...))
@@ -228,7 +237,8 @@ func run(ctx context.Context, args []string) error {
 		}
 		switch phase {
 		case "submit":
-			fail(submitPhase(ctx, e, submitSettings{Clients: o.clients, Duration: o.submitDuration, Patients: o.patients, Script: script, Repeat: o.repeat},
+			fail(submitPhase(ctx, e, submitSettings{Clients: o.clients, Duration: o.submitDuration, Patients: o.patients, Script: script, Repeat: o.repeat,
+				LeanScript: leanScript, LeanSchema: o.leanSchema},
 				func(row SubmitRow) { r.Submit = append(r.Submit, row) }))
 		case "sweep":
 			for _, c := range o.sweepCasesToRun() {

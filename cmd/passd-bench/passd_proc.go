@@ -24,7 +24,13 @@ import (
 const neverSchedule = "0 0 30 2 *"
 
 // jobNames are passd's jobs, in the order its start-up catch-up runs them.
-var jobNames = []string{"release", "deadline", "claim-batch", "payout-batch", "reminders"}
+var jobNames = []string{"release", "deadline", "claim-batch", "payout-batch", "reminders", "referral-notify", "referral-retention"}
+
+// heldJobs are the jobs whose start-up runs startQuietPassd keeps from
+// running: those that decide invoices and move money. The ones after them
+// (reminders, whose rows the sweep deletes, and the referrals' jobs, which
+// touch neither) run, and their end says the catch-up is over.
+var heldJobs = jobNames[:4]
 
 // passdProc is one `passd serve` child process.
 type passdProc struct {
@@ -58,6 +64,8 @@ func (e *env) startPassd(ctx context.Context, name, dbURL string) (*passdProc, e
 		"PASSD_CLAIM_BATCH_SCHEDULE="+neverSchedule,
 		"PASSD_PAYOUT_BATCH_SCHEDULE="+neverSchedule,
 		"PASSD_REMINDERS_SCHEDULE="+neverSchedule,
+		"PASSD_REFERRAL_NOTIFY_SCHEDULE="+neverSchedule,
+		"PASSD_REFERRAL_RETENTION_SCHEDULE="+neverSchedule,
 	)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
@@ -78,15 +86,14 @@ func (e *env) startPassd(ctx context.Context, name, dbURL string) (*passdProc, e
 }
 
 // startQuietPassd starts passd on dbURL while holding the advisory locks
-// of every job but reminders (the last of its start-up catch-up), so that
-// no job changes the seeded data; it returns once the catch-up is over,
-// with the connection holding the locks.
+// of heldJobs, so that no job changes the seeded invoices; it returns once
+// the catch-up is over, with the connection holding the locks.
 func (e *env) startQuietPassd(ctx context.Context, name, dbURL string) (*passdProc, *pgx.Conn, error) {
 	locks, err := pgx.Connect(ctx, dbURL)
 	if err != nil {
 		return nil, nil, fmt.Errorf("connect: %w", err)
 	}
-	for _, job := range jobNames[:len(jobNames)-1] {
+	for _, job := range heldJobs {
 		var ok bool
 		if err := locks.QueryRow(ctx, `SELECT pg_try_advisory_lock(hashtextextended('passd.job.' || $1, 0))`, job).Scan(&ok); err != nil || !ok {
 			locks.Close(context.WithoutCancel(ctx))
@@ -98,7 +105,7 @@ func (e *env) startQuietPassd(ctx context.Context, name, dbURL string) (*passdPr
 		locks.Close(context.WithoutCancel(ctx))
 		return nil, nil, err
 	}
-	if err := waitStartupRuns(ctx, dbURL, jobNames[len(jobNames)-1:], 10*time.Minute); err != nil {
+	if err := waitStartupRuns(ctx, dbURL, jobNames[len(heldJobs):], 10*time.Minute); err != nil {
 		p.kill()
 		locks.Close(context.WithoutCancel(ctx))
 		return nil, nil, err

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"text/tabwriter"
 )
@@ -214,52 +215,16 @@ func (r *Results) writeTable(w io.Writer) {
 		r.Machine.PGVersion, r.Machine.GoVersion, r.Machine.GitCommit)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	if len(r.Submit) > 0 {
-		fmt.Fprintf(w, "Submit: POST /api/v1/invoices (3 lines) vs bench/submit.sql, %.0f s per run, durable commits", r.Settings.SubmitDurationS)
-		if r.Settings.Repeat > 1 {
-			fmt.Fprintf(w, ", the median of %d pairs (ratio range)", r.Settings.Repeat)
-		}
-		fmt.Fprintln(w)
-		fmt.Fprintln(tw, "clients\tpgbench TPS\tpassd TPS\tratio\tpgbench p50/p95/p99 ms\tpassd p50/p95/p99 ms\ttarget")
-		for _, row := range r.Submit {
-			pg, pd := "-", "-"
-			pgTPS, pdTPS := "-", "-"
-			if row.Pgbench != nil {
-				pgTPS, pg = fmt.Sprintf("%.0f", row.Pgbench.TPS), lat3(row.Pgbench.Latency)
-			}
-			if row.Passd != nil {
-				pdTPS, pd = fmt.Sprintf("%.0f", row.Passd.TPS), lat3(row.Passd.Latency)
-			}
-			target := ""
-			if row.Clients == targetSubmitClients && row.Passd != nil {
-				target = "ratio " + mark(row.Ratio >= targetSubmitRatio, fmt.Sprintf(">= %.2f", targetSubmitRatio)) +
-					", p99 " + mark(row.Passd.Latency.P99 <= targetSubmitP99ms, fmt.Sprintf("<= %.0f ms", targetSubmitP99ms))
-			}
-			ratio := fmt.Sprintf("%.2f", row.Ratio)
-			if len(row.Repeats) > 1 {
-				ratio += fmt.Sprintf(" (%.2f–%.2f)", row.RatioMin, row.RatioMax)
-			}
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", row.Clients, pgTPS, pdTPS, ratio, pg, pd, target)
-		}
-		tw.Flush()
-		fmt.Fprintln(w)
-		fmt.Fprintln(w, "CPU per invoice, ms: PostgreSQL and pgbench, against PostgreSQL, passd and the Go load generator")
-		fmt.Fprintln(tw, "clients\tpgbench side: postgres\tpgbench\tpassd side: postgres\tpassd\tload generator")
-		for _, row := range r.Submit {
-			if row.Pgbench == nil || row.Passd == nil {
-				continue
-			}
-			a, b := row.Pgbench.CPU, row.Passd.CPU
-			fmt.Fprintf(tw, "%d\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\n", row.Clients, a.PostgresMs, a.ClientMs, b.PostgresMs, b.PassdMs, b.ClientMs)
-		}
-		tw.Flush()
-		fmt.Fprintln(w)
+		r.writeSubmitTables(w, tw)
 	}
 	if len(r.Sweep) > 0 {
-		fmt.Fprintln(w, "Sweep: the job through passd vs raw SQL on an identical copy; s: until its audit rows are sealed; run s: the job's run, the raw SQL's transaction")
-		fmt.Fprintln(tw, "case\tpending\tdecided\tpassd s\traw SQL s\tratio\tpassd run s\traw SQL run s\trun ratio\tpeak RSS MB\ttarget")
+		fmt.Fprintln(w, "Sweep: the job through passd vs raw SQL on an identical copy; s: until its audit rows are sealed; run s: the job's run, the raw SQL's transaction;")
+		fmt.Fprintln(w, "raw seal s: the raw SQL's sealing alone; ratio unsealed: passd s / raw SQL run s, against the raw SQL left unsealed")
+		fmt.Fprintln(tw, "case\tpending\tdecided\tpassd s\traw SQL s\tratio\traw seal s\tratio unsealed\tpassd run s\traw SQL run s\trun ratio\tpeak RSS MB\ttarget")
 		for _, row := range r.Sweep {
-			fmt.Fprintf(tw, "%s\t%d\t%d\t%.2f\t%.2f\t%.2f\t%.3f\t%.3f\t%.2f\t%.0f\t%s\n", row.name(), row.Invoices, row.Decided,
-				row.PassdS, row.RawS, row.Ratio, row.PassdJobS, row.RawStatementS, row.RunRatio, row.PeakRSSMB, sweepMarks(row.targets()))
+			fmt.Fprintf(tw, "%s\t%d\t%d\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%.3f\t%.3f\t%.2f\t%.0f\t%s\n", row.name(), row.Invoices, row.Decided,
+				row.PassdS, row.RawS, row.Ratio, row.RawSealS, row.RatioUnsealed, row.PassdJobS, row.RawStatementS, row.RunRatio, row.PeakRSSMB,
+				sweepMarks(row.targets()))
 		}
 		tw.Flush()
 		fmt.Fprintln(w)
@@ -320,6 +285,71 @@ func (r *Results) writeTable(w io.Writer) {
 			fmt.Fprintf(w, "  - %s\n", strings.ReplaceAll(e, "\n", "\n    "))
 		}
 	}
+}
+
+// writeSubmitTables prints the submit rows: passd against the same SQL in
+// pgbench, the CPU each side spent, and the yardsticks' own comparison
+// when the lean one was measured.
+func (r *Results) writeSubmitTables(w io.Writer, tw *tabwriter.Writer) {
+	fmt.Fprintf(w, "Submit: POST /api/v1/invoices (3 lines) vs bench/submit.sql, %.0f s per run, durable commits", r.Settings.SubmitDurationS)
+	if r.Settings.Repeat > 1 {
+		fmt.Fprintf(w, ", the median of %d pairs (ratio range)", r.Settings.Repeat)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(tw, "clients\tpgbench TPS\tpassd TPS\tratio\tpgbench p50/p95/p99 ms\tpassd p50/p95/p99 ms\ttarget")
+	for _, row := range r.Submit {
+		pg, pd := "-", "-"
+		pgTPS, pdTPS := "-", "-"
+		if row.Pgbench != nil {
+			pgTPS, pg = fmt.Sprintf("%.0f", row.Pgbench.TPS), lat3(row.Pgbench.Latency)
+		}
+		if row.Passd != nil {
+			pdTPS, pd = fmt.Sprintf("%.0f", row.Passd.TPS), lat3(row.Passd.Latency)
+		}
+		target := ""
+		if row.Clients == targetSubmitClients && row.Passd != nil {
+			target = "ratio " + mark(row.Ratio >= targetSubmitRatio, fmt.Sprintf(">= %.2f", targetSubmitRatio)) +
+				", p99 " + mark(row.Passd.Latency.P99 <= targetSubmitP99ms, fmt.Sprintf("<= %.0f ms", targetSubmitP99ms))
+		}
+		ratio := fmt.Sprintf("%.2f", row.Ratio)
+		if len(row.Repeats) > 1 {
+			ratio += fmt.Sprintf(" (%.2f–%.2f)", row.RatioMin, row.RatioMax)
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", row.Clients, pgTPS, pdTPS, ratio, pg, pd, target)
+	}
+	tw.Flush()
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "CPU per invoice, ms: PostgreSQL and pgbench, against PostgreSQL, passd and the Go load generator")
+	fmt.Fprintln(tw, "clients\tpgbench side: postgres\tpgbench\tpassd side: postgres\tpassd\tload generator")
+	for _, row := range r.Submit {
+		if row.Pgbench == nil || row.Passd == nil {
+			continue
+		}
+		a, b := row.Pgbench.CPU, row.Passd.CPU
+		fmt.Fprintf(tw, "%d\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\n", row.Clients, a.PostgresMs, a.ClientMs, b.PostgresMs, b.PassdMs, b.ClientMs)
+	}
+	tw.Flush()
+	fmt.Fprintln(w)
+	if !slices.ContainsFunc(r.Submit, func(row SubmitRow) bool { return row.Lean != nil }) {
+		return
+	}
+	fmt.Fprintln(w, "Yardsticks: bench/submit.sql on passd's schema vs bench/submit_lean.sql on bench/lean_schema.sql (the same rows; no triggers, checks or indexes but keys), pgbench")
+	fmt.Fprintln(tw, "clients\tlean TPS\tlean p50/p95/p99 ms\tsame SQL TPS\tsame SQL/lean\tpassd/same SQL")
+	for _, row := range r.Submit {
+		if row.Lean == nil {
+			continue
+		}
+		schema := fmt.Sprintf("%.2f", row.SchemaRatio)
+		if len(row.Repeats) > 1 {
+			schema += fmt.Sprintf(" (%.2f–%.2f)", row.SchemaRatioMin, row.SchemaRatioMax)
+		}
+		// The same SQL's TPS of the lean run's own repetition, which the
+		// schema ratio compares; passd's ratio is its own median's.
+		fmt.Fprintf(tw, "%d\t%.0f\t%s\t%.0f\t%s\t%.2f\n", row.Clients, row.Lean.TPS, lat3(row.Lean.Latency),
+			row.Lean.TPS*row.SchemaRatio, schema, row.Ratio)
+	}
+	tw.Flush()
+	fmt.Fprintln(w)
 }
 
 // writeSearchTable prints the search's cases, one row each.

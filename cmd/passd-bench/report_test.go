@@ -23,7 +23,7 @@ func sampleResults() *Results {
 			{Job: "deadline", Invoices: 1000000, Expected: 500000, Decided: 500000, RawDecided: 500000, PassdS: 30, RawS: 20, Ratio: 1.5, PeakRSSMB: 40, SummaryMatch: true},
 			{Job: "release", Invoices: 1000000, Expected: 300000, Decided: 300000, RawDecided: 300000, PassdS: 50, RawS: 20, Ratio: 2.5, PeakRSSMB: 200, SummaryMatch: true},
 			{Case: "release-day", Job: "release", Invoices: 1000000, OrdinaryDay: true, Expected: 2000, Decided: 2000, RawDecided: 2000,
-				PassdJobS: 0.3, PassdS: 0.6, RawStatementS: 0.2, RawS: 0.3, Ratio: 2, RunRatio: 1.5, PeakRSSMB: 30, SummaryMatch: true},
+				PassdJobS: 0.3, PassdS: 0.6, RawStatementS: 0.2, RawS: 0.3, RawSealS: 0.1, Ratio: 2, RatioUnsealed: 3, RunRatio: 1.5, PeakRSSMB: 30, SummaryMatch: true},
 		},
 		SEPA: []SEPARow{{Payouts: 1000, Seconds: 0.1, Bytes: 5000, PeakRSSMB: 30}, {Payouts: 10000, Seconds: 0.4, Bytes: 9000, PeakRSSMB: 33}},
 		Report: []ReportRow{{Year: 2026, Patients: 100000, Invoices: 1000000, YearInvoices: 608630, SeedS: 40, FirstS: 1.2, Runs: 5,
@@ -93,9 +93,9 @@ func TestTableShowsFiguresAndMisses(t *testing.T) {
 		"10000    0.400  9000   33           ok",
 		"passd/money  BenchmarkShare  549    264   9",
 		"ERRORS (1): the bench failed",
-		"release-day  1000000  2000     0.60     0.30       2.00   0.300        0.200          1.50       30           run ratio ok, run ok, RSS ok",
+		"release-day  1000000  2000     0.60     0.30       2.00   0.10        3.00            0.300        0.200          1.50       30           run ratio ok, run ok, RSS ok",
 		"2026  100000  1000000   608630       40      1.200    5        0.850     1.100  3988   ok",
-		"timeout      1000000  0        12.00    0.00       0.00   0.000        0.000          0.00       30           ratio not measured, RSS ok",
+		"timeout      1000000  0        12.00    0.00       0.00   0.00        0.00            0.000        0.000          0.00       30           ratio not measured, RSS ok",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("table lacks %q:\n%s", want, out)
@@ -179,5 +179,54 @@ func TestReportTargetWantsTheFullSizeAndScoresTheMedian(t *testing.T) {
 		if strings.HasPrefix(tg.Name, "report") {
 			t.Errorf("target %+v for a small world", tg)
 		}
+	}
+}
+
+func TestSubmitRowTakesTheLeanRunOfTheMedianSchemaRatio(t *testing.T) {
+	t.Parallel()
+	pair := func(pg, lean, pd float64) SubmitPair {
+		return SubmitPair{Pgbench: pgbenchResult{TPS: pg}, Lean: &pgbenchResult{TPS: lean}, Passd: loadResult{TPS: pd},
+			Ratio: pd / pg, SchemaRatio: pg / lean}
+	}
+	// Ratios 0.5, 0.8, 0.6 (median 0.6: the third pair); schema ratios
+	// 0.5, 0.25, 0.4 (median 0.4: the third pair too).
+	row := submitRow(32, []SubmitPair{pair(100, 200, 50), pair(100, 400, 80), pair(200, 500, 120)})
+	if row.Ratio != 0.6 || row.Lean.TPS != 500 || row.SchemaRatio != 0.4 || row.SchemaRatioMin != 0.25 || row.SchemaRatioMax != 0.5 {
+		t.Fatalf("row = %+v", row)
+	}
+	row = submitRow(32, []SubmitPair{pair(100, 200, 50), pair(100, 400, 80), pair(200, 250, 120)})
+	// Schema ratios 0.5, 0.25, 0.8: the median is the first pair's, not passd's median pair's.
+	if row.Ratio != 0.6 || row.Passd.TPS != 120 || row.Lean.TPS != 200 || row.SchemaRatio != 0.5 {
+		t.Fatalf("row = %+v", row)
+	}
+	if plain := submitRow(1, []SubmitPair{{Pgbench: pgbenchResult{TPS: 100}, Passd: loadResult{TPS: 80}, Ratio: 0.8}}); plain.Lean != nil || plain.SchemaRatio != 0 {
+		t.Fatalf("no lean run: %+v", plain)
+	}
+}
+
+func TestTableShowsTheLeanYardstick(t *testing.T) {
+	t.Parallel()
+	r := sampleResults()
+	r.Submit[1].Lean = &pgbenchResult{TPS: 4000, Latency: Latency{P50: 7, P95: 9, P99: 12.5}}
+	r.Submit[1].SchemaRatio = 0.5
+	var b strings.Builder
+	r.writeTable(&b)
+	out := b.String()
+	for _, want := range []string{
+		"clients  lean TPS  lean p50/p95/p99 ms  same SQL TPS  same SQL/lean  passd/same SQL",
+		"32       4000      7.0/9.0/12.5         2000          0.50           0.50",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("table lacks %q:\n%s", want, out)
+		}
+	}
+	if !strings.Contains(out, "Yardsticks:") {
+		t.Errorf("no yardstick table:\n%s", out)
+	}
+	// Without a lean run, no yardstick table.
+	b.Reset()
+	sampleResults().writeTable(&b)
+	if strings.Contains(b.String(), "Yardsticks:") {
+		t.Errorf("a yardstick table without a lean run:\n%s", b.String())
 	}
 }

@@ -228,39 +228,69 @@ type SubmitRow struct {
 	Pgbench *pgbenchResult `json:"pgbench,omitempty"`
 	Passd   *loadResult    `json:"passd,omitempty"`
 	// Ratio is passd's TPS over pgbench's for the same SQL.
-	Ratio    float64      `json:"ratio"`
-	RatioMin float64      `json:"ratio_min"`
-	RatioMax float64      `json:"ratio_max"`
-	Repeats  []SubmitPair `json:"repeats,omitempty"`
+	Ratio    float64 `json:"ratio"`
+	RatioMin float64 `json:"ratio_min"`
+	RatioMax float64 `json:"ratio_max"`
+	// Lean is the lean yardstick's run (bench/submit_lean.sql on
+	// bench/lean_schema.sql) of the repetition whose SchemaRatio is the
+	// median: the same SQL's TPS over the lean script's, what passd's
+	// schema and its statement's checks cost. Absent when not measured.
+	Lean           *pgbenchResult `json:"lean,omitempty"`
+	SchemaRatio    float64        `json:"schema_ratio,omitempty"`
+	SchemaRatioMin float64        `json:"schema_ratio_min,omitempty"`
+	SchemaRatioMax float64        `json:"schema_ratio_max,omitempty"`
+	Repeats        []SubmitPair   `json:"repeats,omitempty"`
 }
 
-// SubmitPair is pgbench then passd, one after the other, at one
-// concurrency.
+// SubmitPair is pgbench, the lean yardstick then passd, one after the
+// other, at one concurrency.
 type SubmitPair struct {
-	Pgbench pgbenchResult `json:"pgbench"`
-	Passd   loadResult    `json:"passd"`
-	Ratio   float64       `json:"ratio"`
+	Pgbench pgbenchResult  `json:"pgbench"`
+	Lean    *pgbenchResult `json:"lean,omitempty"`
+	Passd   loadResult     `json:"passd"`
+	Ratio   float64        `json:"ratio"`
+	// SchemaRatio is Pgbench's TPS over Lean's.
+	SchemaRatio float64 `json:"schema_ratio,omitempty"`
 }
 
 // submitRow sums pairs up: the pair of median ratio (the lower of the two
-// middle ones) stands for them all, with the range of the ratios beside.
+// middle ones) stands for them all, with the range of the ratios beside;
+// the lean yardstick's run is that of the median schema ratio, which may
+// be another repetition's.
 func submitRow(clients int, pairs []SubmitPair) SubmitRow {
 	row := SubmitRow{Clients: clients}
 	if len(pairs) == 0 {
 		return row
 	}
-	order := make([]int, len(pairs))
-	for i := range order {
-		order[i] = i
+	mid, lo, hi := medianOf(pairs, func(p SubmitPair) float64 { return p.Ratio })
+	row.Pgbench, row.Passd, row.Ratio = &pairs[mid].Pgbench, &pairs[mid].Passd, pairs[mid].Ratio
+	row.RatioMin, row.RatioMax = pairs[lo].Ratio, pairs[hi].Ratio
+	var leaned []SubmitPair
+	for _, p := range pairs {
+		if p.Lean != nil {
+			leaned = append(leaned, p)
+		}
 	}
-	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(pairs[a].Ratio, pairs[b].Ratio) })
-	mid := pairs[order[(len(order)-1)/2]]
-	row.Pgbench, row.Passd, row.Ratio = &mid.Pgbench, &mid.Passd, mid.Ratio
-	row.RatioMin, row.RatioMax = pairs[order[0]].Ratio, pairs[order[len(order)-1]].Ratio
+	if len(leaned) > 0 {
+		mid, lo, hi := medianOf(leaned, func(p SubmitPair) float64 { return p.SchemaRatio })
+		row.Lean, row.SchemaRatio = leaned[mid].Lean, leaned[mid].SchemaRatio
+		row.SchemaRatioMin, row.SchemaRatioMax = leaned[lo].SchemaRatio, leaned[hi].SchemaRatio
+	}
 	if len(pairs) > 1 {
 		row.Repeats = pairs
 	}
 	return row
+}
+
+// medianOf gives the indexes of the median (the lower of the two middle
+// ones), the lowest and the highest of xs by key; xs is not empty.
+func medianOf[T any](xs []T, key func(T) float64) (mid, lo, hi int) {
+	order := make([]int, len(xs))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(key(xs[a]), key(xs[b])) })
+	return order[(len(order)-1)/2], order[0], order[len(order)-1]
 }
 
 // submitSettings are the submit phase's knobs.
@@ -269,6 +299,9 @@ type submitSettings struct {
 	Duration time.Duration
 	Patients int
 	Script   string // bench/submit.sql
+	// LeanScript and LeanSchema are the lean yardstick's script and schema
+	// (bench/submit_lean.sql, bench/lean_schema.sql); "" skips it.
+	LeanScript, LeanSchema string
 	// Repeat runs each pair that many times, alternating the two sides,
 	// so that a noisy neighbour hits both.
 	Repeat int
@@ -306,9 +339,22 @@ func submitPhase(ctx context.Context, e *env, s submitSettings, record func(Subm
 				record(submitRow(clients, pairs))
 				return err
 			}
+			pair := SubmitPair{Pgbench: pg}
+			if s.LeanScript != "" {
+				e.Progress("submit: pgbench on the lean schema, %d client(s), %s (%d/%d)", clients, s.Duration, rep, max(1, s.Repeat))
+				lean, err := submitLean(ctx, e, fx, care, s, clients)
+				if err != nil {
+					record(submitRow(clients, pairs))
+					return err
+				}
+				pair.Lean = &lean
+				if lean.TPS > 0 {
+					pair.SchemaRatio = pg.TPS / lean.TPS
+				}
+			}
 			e.Progress("submit: passd, %d client(s), %s (%d/%d)", clients, s.Duration, rep, max(1, s.Repeat))
 			lr, err := submitPassd(ctx, e, tmpl, fx, care, s, clients)
-			pair := SubmitPair{Pgbench: pg, Passd: lr}
+			pair.Passd = lr
 			if pg.TPS > 0 {
 				pair.Ratio = lr.TPS / pg.TPS
 			}
