@@ -29,6 +29,9 @@ type env struct {
 	// Postmaster is the server's process, for its CPU time; 0 when the
 	// server is not on this machine's /proc.
 	Postmaster int
+	// Profile: passd serves its profiles (PASSD_PPROF_ADDR), and the
+	// submit phase takes a CPU profile of each passd run.
+	Profile bool
 	// Progress says what the bench is doing (stderr).
 	Progress func(format string, args ...any)
 

@@ -59,6 +59,7 @@ func main() {
 type options struct {
 	serverURL, passd, pgbench, out, workDir, repo, script string
 	leanScript, leanSchema                                string
+	profile                                               bool
 	phases, pkgs, sweepCases                              []string
 	clients, sepaPayouts                                  []int
 	submitDuration                                        time.Duration
@@ -79,6 +80,7 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&o.workDir, "work-dir", "bench/results/run", "where the logs of passd, pgbench and go test go (emptied first)")
 	fs.StringVar(&o.repo, "repo", ".", "the repository, for git and go test")
 	fs.StringVar(&o.script, "submit-script", "bench/submit.sql", "the pgbench script of one POST /invoices")
+	fs.BoolVar(&o.profile, "profile", false, "submit: take a CPU profile of passd during each of its runs, into the run directory (passd-submit-cN.pprof)")
 	fs.StringVar(&o.leanScript, "lean-script", "bench/submit_lean.sql", "submit: the lean yardstick's pgbench script, the same rows on --lean-schema (\"\": not run)")
 	fs.StringVar(&o.leanSchema, "lean-schema", "bench/lean_schema.sql", "submit: the lean yardstick's schema, applied to a database of its own")
 	fs.StringVar(&o.pgSettings, "pg-settings", os.Getenv("BENCH_PG_SETTINGS"), "the server's settings, recorded with the results")
@@ -203,7 +205,7 @@ func run(ctx context.Context, args []string) error {
 			return err
 		}
 	}
-	e := &env{ServerURL: o.serverURL, Passd: o.passd, Pgbench: o.pgbench, WorkDir: workDir,
+	e := &env{ServerURL: o.serverURL, Passd: o.passd, Pgbench: o.pgbench, WorkDir: workDir, Profile: o.profile,
 		Progress: func(format string, args ...any) {
 			fmt.Fprintf(os.Stderr, "passd-bench %s: %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, args...))
 		}}

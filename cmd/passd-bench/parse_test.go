@@ -99,6 +99,13 @@ func TestFlagsParseListsAndRefuseUnknownPhases(t *testing.T) {
 	if strings.Join(o.phases, ",") != "submit,gobench" || len(o.clients) != 3 || o.clients[2] != 32 || o.submitDuration.Seconds() != 3 {
 		t.Fatalf("options = %+v", o)
 	}
+	// No profile unless asked: the profiler's own cost stays out of figures.
+	if o.profile {
+		t.Fatal("--profile is on by default")
+	}
+	if p, err := parseFlags([]string{"--server-url", "u", "--profile"}); err != nil || !p.profile {
+		t.Fatalf("--profile: %+v, %v", p.profile, err)
+	}
 	// The report's world is the by default.
 	if o.reportPatients != 100_000 || o.reportInvoices != 1_000_000 || o.reportRuns != 5 || !slices.Equal(o.phases, []string{"submit", "gobench"}) {
 		t.Fatalf("report options = %+v", o)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -36,6 +37,7 @@ var heldJobs = jobNames[:4]
 type passdProc struct {
 	cmd     *exec.Cmd
 	Base    string // http://127.0.0.1:port
+	Pprof   string // http://127.0.0.1:port of its profiles; "" without env.Profile
 	LogPath string
 	exited  chan struct{}
 	waitErr error
@@ -67,12 +69,23 @@ func (e *env) startPassd(ctx context.Context, name, dbURL string) (*passdProc, e
 		"PASSD_REFERRAL_NOTIFY_SCHEDULE="+neverSchedule,
 		"PASSD_REFERRAL_RETENTION_SCHEDULE="+neverSchedule,
 	)
+	var pprofAddr string
+	if e.Profile {
+		if pprofAddr, err = freeAddr(); err != nil {
+			logf.Close()
+			return nil, err
+		}
+		cmd.Env = append(cmd.Env, "PASSD_PPROF_ADDR="+pprofAddr)
+	}
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
 		logf.Close()
 		return nil, fmt.Errorf("start passd: %w", err)
 	}
 	p := &passdProc{cmd: cmd, Base: "http://" + addr, LogPath: logPath, exited: make(chan struct{})}
+	if pprofAddr != "" {
+		p.Pprof = "http://" + pprofAddr
+	}
 	go func() {
 		p.waitErr = cmd.Wait()
 		logf.Close()
@@ -258,4 +271,31 @@ func waitStartupRuns(ctx context.Context, dbURL string, jobs []string, within ti
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
+}
+
+// fetchProfile writes a CPU profile of passd, taken over d from now, to
+// path (go tool pprof reads it).
+func fetchProfile(ctx context.Context, pprofBase, path string, d time.Duration) error {
+	seconds := max(1, int(d/time.Second))
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", pprofBase, seconds), nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("cpu profile: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("cpu profile: %s", resp.Status)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		f.Close()
+		return fmt.Errorf("cpu profile: %w", err)
+	}
+	return f.Close()
 }

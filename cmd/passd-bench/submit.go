@@ -420,9 +420,20 @@ func submitPassd(ctx context.Context, e *env, tmpl string, fx submitFixture, car
 	if err := e.exec(ctx, "CHECKPOINT"); err != nil {
 		return loadResult{}, err
 	}
+	profiled := make(chan error, 1)
+	if p.Pprof != "" {
+		// The profile covers the load's run, its first second left out.
+		path := filepath.Join(e.WorkDir, fmt.Sprintf("passd-submit-c%d.pprof", clients))
+		go func() { profiled <- fetchProfile(ctx, p.Pprof, path, s.Duration-time.Second) }()
+	} else {
+		profiled <- nil
+	}
 	lr, err := load{BaseURL: p.Base, Token: fx.ProviderToken, Clients: clients, Duration: s.Duration,
 		FileNumbers: fx.FileNumbers, BirthDates: fx.BirthDates, CareDate: care, RefPrefix: "LG" + strconv.Itoa(clients),
 		Postmaster: e.Postmaster, PassdPID: p.Pid()}.run(ctx)
+	if profErr := <-profiled; err == nil {
+		err = profErr
+	}
 	if stopErr := p.stop(); err == nil {
 		err = stopErr
 	}
