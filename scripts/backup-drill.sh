@@ -24,11 +24,9 @@ source scripts/lib/pg.sh
 # shellcheck source=scripts/lib/tools.sh
 source scripts/lib/tools.sh
 
-log() { printf 'backup-drill: %s\n' "$*" >&2; }
-fail() {
-	log "FAILED: $*"
-	exit 1
-}
+drill_name=backup-drill
+# shellcheck source=scripts/lib/drill.sh
+source scripts/lib/drill.sh
 
 dir=""
 passd_pid=""
@@ -72,8 +70,6 @@ bin=$dir/bin/passd
 
 # pgbr ARGS...: pgBackRest as the cluster's owner, with the drill's config.
 pgbr() { pg_as_owner pgbackrest --config="$conf" --stanza="$stanza" "$@"; }
-now_ns() { date +%s%N; }
-secs() { awk -v ns="$1" 'BEGIN { printf "%.1f", ns / 1e9 }'; }
 
 # setup_cluster: initdb, pgBackRest's configuration, WAL archiving on.
 setup_cluster() {
@@ -106,28 +102,8 @@ CONF
 	pgbr check
 }
 
-# start_passd URL KEYFILE: serve on a loopback port; sets base. A port
-# taken by someone else makes passd exit: another is tried.
-start_passd() {
-	local port try
-	for try in 1 2 3 4 5; do
-		port=$((20000 + RANDOM % 40000))
-		base=http://127.0.0.1:$port
-		DATABASE_URL=$1 PASSD_DATA_KEY_FILE=$2 PASSD_ADDR=127.0.0.1:$port \
-			"$bin" serve >>"$dir/passd.log" 2>&1 &
-		passd_pid=$!
-		for _ in $(seq 150); do
-			curl -fsS "$base/readyz" >/dev/null 2>&1 && return 0
-			kill -0 "$passd_pid" 2>/dev/null || break
-			sleep 0.2
-		done
-		if kill -0 "$passd_pid" 2>/dev/null; then break; fi
-		wait "$passd_pid" || true
-		log "passd exited at start (try $try); trying another port"
-	done
-	tail -n 20 "$dir/passd.log" >&2
-	fail "passd did not become ready on $base"
-}
+# start_passd URL KEYFILE: serve on a loopback port; sets base.
+start_passd() { drill_start_passd "$1" "$2"; }
 
 stop_passd() {
 	# passd exits 0 on SIGTERM; a passd already gone is no failure here.
@@ -198,8 +174,6 @@ prepare_passd() {
 		fail "seed-demo left no provider token or demo file (see $dir/seed.out)"
 }
 
-# sql URL QUERY: one psql query, unaligned, tuples only.
-sql() { "$psql" -X -q -A -t -v ON_ERROR_STOP=1 -d "$1" -c "$2"; }
 
 # restore_to TARGET: the cluster's disk is gone; restore the last backup
 # before TARGET into a new data directory and replay the archived WAL up to

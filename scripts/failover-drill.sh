@@ -28,11 +28,9 @@ source scripts/lib/tools.sh
 # How long passd may take to answer 201 again after the promotion.
 FAILOVER_RECOVERY_MAX=${FAILOVER_RECOVERY_MAX:-10}
 
-log() { printf 'failover-drill: %s\n' "$*" >&2; }
-fail() {
-	log "FAILED: $*"
-	exit 1
-}
+drill_name=failover-drill
+# shellcheck source=scripts/lib/drill.sh
+source scripts/lib/drill.sh
 
 dir=""
 passd_pid=""
@@ -72,10 +70,6 @@ dir=$(pg_tmp_create)
 pg_prepare_owned_dir "$dir"
 bin=$dir/bin/passd
 
-now_ns() { date +%s%N; }
-secs() { awk -v ns="$1" 'BEGIN { printf "%.1f", ns / 1e9 }'; }
-# sql URL QUERY: one psql query, unaligned, tuples only.
-sql() { "$psql" -X -q -A -t -v ON_ERROR_STOP=1 -d "$1" -c "$2"; }
 
 # The settings both servers share. fsync is off: the machine does not
 # crash in the drill, only the server; what a commit waits for is the
@@ -107,26 +101,7 @@ setup_clusters() {
 # start_passd: serve on a loopback port; sets base. A port taken by
 # someone else makes passd exit: another is tried. The deadline is one day,
 # so that the sweep decides the drill's invoices (cared for 5 days ago).
-start_passd() {
-	local port try
-	for try in 1 2 3 4 5; do
-		port=$((20000 + RANDOM % 40000))
-		base=http://127.0.0.1:$port
-		DATABASE_URL=$url PASSD_DATA_KEY_FILE=$dir/datakey PASSD_ADDR=127.0.0.1:$port PASSD_DEADLINE_DAYS=1 \
-			"$bin" serve >>"$dir/passd.log" 2>&1 &
-		passd_pid=$!
-		for _ in $(seq 150); do
-			curl -fsS "$base/readyz" >/dev/null 2>&1 && return 0
-			kill -0 "$passd_pid" 2>/dev/null || break
-			sleep 0.2
-		done
-		if kill -0 "$passd_pid" 2>/dev/null; then break; fi
-		wait "$passd_pid" || true
-		log "passd exited at start (try $try); trying another port"
-	done
-	tail -n 20 "$dir/passd.log" >&2
-	fail "passd did not become ready on $base"
-}
+start_passd() { drill_start_passd "$url" "$dir/datakey" PASSD_DEADLINE_DAYS=1; }
 
 # prepare_passd: build passd, make its database and keyring on the
 # primary (the standby follows), migrate, seed the demo data.

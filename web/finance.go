@@ -194,7 +194,7 @@ func (s *Server) renderBatch(c echo.Context, status int, page batchPage) error {
 		return err
 	}
 	page.Batch, page.Status = b, b.Status.Label()
-	invoices, err := s.payoutInvoices(ctx, payouts)
+	invoices, err := invoiceNamesOf(ctx, s, payouts, func(p billing.Payout) int64 { return p.InvoiceID })
 	if err != nil {
 		return err
 	}
@@ -487,11 +487,12 @@ func (s *Server) payoutBatchesCSV(c echo.Context) error {
 
 // ---- the payouts ----
 
-// payoutInvoices names the invoices of payouts, as people know them.
-func (s *Server) payoutInvoices(ctx context.Context, payouts []billing.Payout) (map[int64]billing.InvoiceName, error) {
-	ids := make([]int64, len(payouts))
-	for i, p := range payouts {
-		ids[i] = p.InvoiceID
+// invoiceNamesOf names the invoices rows refer to (payouts, claims), as
+// people know them: one query for a page.
+func invoiceNamesOf[T any](ctx context.Context, s *Server, rows []T, invoiceID func(T) int64) (map[int64]billing.InvoiceName, error) {
+	ids := make([]int64, len(rows))
+	for i, r := range rows {
+		ids[i] = invoiceID(r)
 	}
 	return s.billing.InvoiceNames(ctx, ids)
 }
@@ -597,11 +598,7 @@ func (s *Server) payoutList(c echo.Context) error {
 		return err
 	}
 	out.Rows, out.NextCursor = list.Items, list.NextCursor
-	payouts := make([]billing.Payout, len(out.Rows))
-	for i, r := range out.Rows {
-		payouts[i] = r.Payout
-	}
-	invoices, err := s.payoutInvoices(ctx, payouts)
+	invoices, err := invoiceNamesOf(ctx, s, out.Rows, func(r payoutListRow) int64 { return r.Payout.InvoiceID })
 	if err != nil {
 		return err
 	}

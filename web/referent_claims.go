@@ -64,11 +64,7 @@ func (s *Server) claimList(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	found := make([]claims.Claim, len(list.Items))
-	for i, r := range list.Items {
-		found[i] = r.Claim
-	}
-	names, err := s.claimInvoices(ctx, found)
+	names, err := invoiceNamesOf(ctx, s, list.Items, func(r claimRow) int64 { return r.Claim.InvoiceID })
 	if err != nil {
 		return err
 	}
@@ -94,7 +90,7 @@ func (s *Server) claimsCSV(c echo.Context) error {
 		}
 		read := func(ctx context.Context, p db.PageRequest) ([]claims.Claim, error) { return s.claims.Claims(ctx, f, p) }
 		err = eachPage(c.Request().Context(), page.Order, read, func(cl claims.Claim) int64 { return cl.ID }, func(list []claims.Claim) error {
-			names, err := s.claimInvoices(c.Request().Context(), list)
+			names, err := invoiceNamesOf(c.Request().Context(), s, list, func(cl claims.Claim) int64 { return cl.InvoiceID })
 			if err != nil {
 				return err
 			}
@@ -110,15 +106,6 @@ func (s *Server) claimsCSV(c echo.Context) error {
 		}
 		return out.Flush()
 	})
-}
-
-// claimInvoices names the invoices of claims, as people know them.
-func (s *Server) claimInvoices(ctx context.Context, list []claims.Claim) (map[int64]billing.InvoiceName, error) {
-	ids := make([]int64, len(list))
-	for i, cl := range list {
-		ids[i] = cl.InvoiceID
-	}
-	return s.billing.InvoiceNames(ctx, ids)
 }
 
 // writeClaimLine is one claim of the CSV.
