@@ -71,9 +71,13 @@ func newHarnessLogging(t *testing.T, logger *slog.Logger) *harness {
 		ClaimBatchSchedule:  "0 4 1 1 *",
 		PayoutBatchSchedule: "0 4 1 1 *",
 		RemindersSchedule:   "0 4 1 1 *",
-		ShutdownTimeout:     5 * time.Second,
-		DataKey:             keyringtest.Text(t),
-		MetricsToken:        testMetricsToken,
+		// Left to their defaults, the convention's jobs would fire on the
+		// wall clock in the middle of a scenario.
+		ReferralNotifySchedule:    "0 4 1 1 *",
+		ReferralRetentionSchedule: "0 4 1 1 *",
+		ShutdownTimeout:           5 * time.Second,
+		DataKey:                   keyringtest.Text(t),
+		MetricsToken:              testMetricsToken,
 	}
 	a, err := newApp(context.Background(), cfg, logger, h.now)
 	if err != nil {

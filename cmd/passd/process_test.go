@@ -70,6 +70,11 @@ func startPassd(t *testing.T, name, databaseURL string, env ...string) *passdPro
 		"PASSD_CLAIM_BATCH_SCHEDULE="+farSchedule,
 		"PASSD_PAYOUT_BATCH_SCHEDULE="+farSchedule,
 		"PASSD_REMINDERS_SCHEDULE="+farSchedule,
+		// The convention's jobs too: the notify job's default (every five
+		// minutes) once fired between a test's count of job runs and its
+		// SIGTERM, and the test took it for a run started after the signal.
+		"PASSD_REFERRAL_NOTIFY_SCHEDULE="+farSchedule,
+		"PASSD_REFERRAL_RETENTION_SCHEDULE="+farSchedule,
 	)
 	cmd.Env = append(cmd.Env, env...)
 	p := &passdProcess{t: t, name: name, cmd: cmd, addr: addr, base: "http://" + addr, exited: make(chan struct{})}

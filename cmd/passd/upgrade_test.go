@@ -90,7 +90,8 @@ func serveBinary(t *testing.T, bin, url string) (base string, stop func()) {
 	cmd := exec.Command(bin, "serve")
 	cmd.Env = append(passdEnviron(), "DATABASE_URL="+url, "PASSD_DATA_KEY="+testDataKey(), "PASSD_ADDR="+addr,
 		"PASSD_RELEASE_SCHEDULE="+farSchedule, "PASSD_DEADLINE_SCHEDULE="+farSchedule, "PASSD_CLAIM_BATCH_SCHEDULE="+farSchedule,
-		"PASSD_PAYOUT_BATCH_SCHEDULE="+farSchedule, "PASSD_REMINDERS_SCHEDULE="+farSchedule)
+		"PASSD_PAYOUT_BATCH_SCHEDULE="+farSchedule, "PASSD_REMINDERS_SCHEDULE="+farSchedule,
+		"PASSD_REFERRAL_NOTIFY_SCHEDULE="+farSchedule, "PASSD_REFERRAL_RETENTION_SCHEDULE="+farSchedule)
 	var log bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &log, &log
 	if err := cmd.Start(); err != nil {
