@@ -58,7 +58,7 @@ func CleanText(s string, max int) bool {
 func InvoiceBody(n int) string {
 	codes := []string{"G", "AMI", "YYYY010", "IFD", "B", "C"}
 	var sb strings.Builder
-	sb.WriteString(`{"patient_file_number": "2026-000123", "external_ref": "FAC-2026-11-0042", "care_date": "2026-11-20", "lines": [`)
+	sb.WriteString(`{"patient_file_number": "2026-000123", "birth_date": "1980-04-12", "external_ref": "FAC-2026-11-0042", "care_date": "2026-11-20", "lines": [`)
 	for i := range n {
 		if i > 0 {
 			sb.WriteString(", ")
