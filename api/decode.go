@@ -57,7 +57,11 @@ func IsUTF8Charset(charset string) bool {
 }
 
 // DecodeBytes is Decode on a body already read.
-func DecodeBytes(body []byte, dst any) error {
+func DecodeBytes(body []byte, dst any) error { return decodeBytes(body, dst, false) }
+
+// decodeBytes is DecodeBytes, reading numbers as json.Number when
+// useNumber is set.
+func decodeBytes(body []byte, dst any, useNumber bool) error {
 	malformed := func(msg string) error {
 		return fault.New(fault.Invalid, "%s", msg).WithKind(fault.KindMalformedJSON).WithStatus(http.StatusBadRequest)
 	}
@@ -79,6 +83,9 @@ func DecodeBytes(body []byte, dst any) error {
 	}
 	dec := json.NewDecoder(bytes.NewReader(trimmed))
 	dec.DisallowUnknownFields()
+	if useNumber {
+		dec.UseNumber()
+	}
 	if err := dec.Decode(dst); err != nil {
 		var typeErr *json.UnmarshalTypeError
 		var syntaxErr *json.SyntaxError
@@ -115,10 +122,15 @@ func DecodeBytes(body []byte, dst any) error {
 
 // CheckObject checks that body is one JSON object as DecodeBytes does
 // (valid UTF-8, no key given twice, nothing after it), for a caller that
-// checks its members another way: the API contract's validator.
-func CheckObject(body []byte) error {
-	var members map[string]json.RawMessage
-	return DecodeBytes(body, &members)
+// checks its members another way: the API contract's validator. It returns
+// the object with its numbers as json.Number, as that validator reads JSON,
+// so that the body is decoded once for both.
+func CheckObject(body []byte) (map[string]any, error) {
+	var members map[string]any
+	if err := decodeBytes(body, &members, true); err != nil {
+		return nil, err
+	}
+	return members, nil
 }
 
 func describe(goType string) string {

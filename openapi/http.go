@@ -74,9 +74,9 @@ func (s *Spec) checkRequest(c echo.Context, o *Operation) error {
 		in.params[name] = c.ParamValues()[i]
 	}
 	if rb := o.route.Operation.RequestBody; rb != nil && rb.Value != nil {
-		body, mediaType, err := readBody(c, rb.Value.Required, mediaTypes(rb.Value))
+		body, value, mediaType, err := readBody(c, rb.Value.Required, o.mediaTypes)
 		req.Body = io.NopCloser(bytes.NewReader(body))
-		in.body, in.mediaType, in.bodyErr = body, mediaType, err
+		in.body, in.mediaType, in.bodyErr = value, mediaType, err
 	}
 	return in.validate(req)
 }
@@ -85,27 +85,30 @@ func (s *Spec) checkRequest(c echo.Context, o *Operation) error {
 // and for JSON that it is one object. A required body is checked for its
 // media type before it is read, as httpapi.DecodeRaw does; an optional one
 // may be absent or blank whatever its Content-Type, as httpapi.DecodeOptional
-// allows. It returns the body as read even when its framing is refused.
-func readBody(c echo.Context, required bool, accepted []string) ([]byte, string, error) {
+// allows. It returns the body as read even when its framing is refused,
+// and a JSON body that is one object decoded.
+func readBody(c echo.Context, required bool, accepted []string) ([]byte, map[string]any, string, error) {
 	mediaType, typeErr := mediaTypeOf(c.Request().Header.Get(echo.HeaderContentType), accepted)
 	if required && typeErr != nil {
-		return nil, "", typeErr
+		return nil, nil, "", typeErr
 	}
 	body, err := httpapi.ReadBody(c)
 	if err != nil {
-		return nil, "", err
+		return nil, nil, "", err
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
 		if required && mediaType == echo.MIMEApplicationJSON {
-			return body, mediaType, api.CheckObject(body)
+			_, err := api.CheckObject(body)
+			return body, nil, mediaType, err
 		}
-		return body, "", nil
+		return body, nil, "", nil
 	}
 	if typeErr != nil {
-		return body, "", typeErr
+		return body, nil, "", typeErr
 	}
 	if mediaType == echo.MIMEApplicationJSON {
-		return body, mediaType, api.CheckObject(body)
+		value, err := api.CheckObject(body)
+		return body, value, mediaType, err
 	}
-	return body, mediaType, nil
+	return body, nil, mediaType, nil
 }

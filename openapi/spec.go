@@ -45,6 +45,10 @@ type Operation struct {
 	// BodyRequired is set when the operation needs a request body.
 	BodyRequired bool
 	route        *routers.Route
+	// What checkRequest needs of the operation, computed once at Load.
+	mediaTypes  []string // the media types its request body may have
+	bodySchema  *openapi3.Schema
+	bodyOptions []openapi3.SchemaValidationOption
 }
 
 // Load returns the contract of the embedded openapi.yaml; roles are every
@@ -85,13 +89,25 @@ func parseDocument(data []byte) (*openapi3.T, error) {
 func newSpec(doc *openapi3.T, roles []string) (*Spec, error) {
 	var err error
 	s := &Spec{doc: doc, byRoute: map[string]*Operation{}}
+	// The options openapi3filter.ValidateRequestBody would validate a JSON
+	// body with, given checkRequest's (defaults not set, first fault only).
+	bodyOptions := []openapi3.SchemaValidationOption{openapi3.VisitAsRequest()}
+	if doc.IsOpenAPI31OrLater() {
+		bodyOptions = append(bodyOptions, openapi3.EnableJSONSchema2020())
+	}
 	for _, path := range doc.Paths.InMatchingOrder() {
 		item := doc.Paths.Value(path)
 		for method, op := range item.Operations() {
 			o := &Operation{Method: method, Path: path, EchoPath: echoPath(path),
 				Public: op.Security != nil && len(*op.Security) == 0,
 				route:  &routers.Route{Spec: doc, Path: path, PathItem: item, Method: method, Operation: op}}
-			o.BodyRequired = op.RequestBody != nil && op.RequestBody.Value != nil && op.RequestBody.Value.Required
+			if rb := op.RequestBody; rb != nil && rb.Value != nil {
+				o.BodyRequired = rb.Value.Required
+				o.mediaTypes = mediaTypes(rb.Value)
+				if mt := rb.Value.Content.Get(mediaTypeJSON); mt != nil && mt.Schema != nil {
+					o.bodySchema, o.bodyOptions = mt.Schema.Value, bodyOptions
+				}
+			}
 			if o.Roles, err = operationRoles(op, roles); err != nil {
 				return nil, fmt.Errorf("openapi: %s %s: %w", method, path, err)
 			}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"mime"
 	"net/http"
 	"slices"
@@ -25,9 +24,9 @@ const mediaTypeJSON = "application/json"
 type requestInput struct {
 	operation *Operation
 	params    map[string]string
-	body      []byte
-	mediaType string // "" when the body is absent or not to be validated
-	bodyErr   error  // the body's framing, refused
+	body      map[string]any // a JSON body, decoded as kin-openapi decodes it
+	mediaType string         // "" when the body is absent or not to be validated
+	bodyErr   error          // the body's framing, refused
 }
 
 // mediaTypes lists the media types a request body may have.
@@ -60,8 +59,9 @@ func mediaTypeOf(header string, accepted []string) (string, error) {
 		WithKind(fault.KindUnsupportedMediaType).WithField("content_type").WithStatus(http.StatusUnsupportedMediaType)
 }
 
-// validate checks the parameters, then the JSON body, with kin-openapi on
-// a copy of the request, and answers the first fault (see checkRequest).
+// validate checks the parameters with kin-openapi on a copy of the
+// request, then the JSON body against its schema, and answers the first
+// fault (see checkRequest).
 func (in requestInput) validate(req *http.Request) error {
 	copied := req.Clone(req.Context())
 	// An empty query value is an absent parameter, as c.QueryParam reads it
@@ -90,11 +90,11 @@ func (in requestInput) validate(req *http.Request) error {
 	}
 	paramsErr := openapi3filter.ValidateRequest(req.Context(), input)
 	var bodyErr error
-	if in.bodyErr == nil && in.mediaType == mediaTypeJSON {
-		copied.Header.Set("Content-Type", in.mediaType)
-		copied.Body, copied.ContentLength = io.NopCloser(bytes.NewReader(in.body)), int64(len(in.body))
-		input.Options = &openapi3filter.Options{SkipSettingDefaults: true}
-		bodyErr = openapi3filter.ValidateRequestBody(req.Context(), input, in.operation.route.Operation.RequestBody.Value)
+	if o := in.operation; in.bodyErr == nil && in.mediaType == mediaTypeJSON && o.bodySchema != nil {
+		// This is what openapi3filter.ValidateRequestBody does with a JSON
+		// body, but on the value api.CheckObject decoded already: that
+		// function would decode the body a second time.
+		bodyErr = o.bodySchema.VisitJSON(in.body, o.bodyOptions...)
 	}
 	return in.answer(paramsErr, bodyErr)
 }
@@ -155,12 +155,8 @@ func parameterFault(re *openapi3filter.RequestError) error {
 // name); a handler checks them in another, so the fault answered is looked
 // for again in the handlers' order (see locate).
 func (in requestInput) bodyFault(bodyErr error) error {
-	schema := in.operation.route.Operation.RequestBody.Value.Content.Get(mediaTypeJSON).Schema.Value
-	value, err := decodeJSON(in.body)
-	if err != nil {
-		return fmt.Errorf("openapi: decoding a body that was checked already: %w", err)
-	}
-	found, ok := locate(schema, value, nil)
+	// VisitJSON leaves the value as it was (defaults are not set).
+	found, ok := locate(in.operation.bodySchema, in.body, nil)
 	if !ok {
 		// kin-openapi and a second look disagree: answer kin-openapi's.
 		var se *openapi3.SchemaError
