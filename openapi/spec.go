@@ -49,6 +49,9 @@ type Operation struct {
 	mediaTypes  []string // the media types its request body may have
 	bodySchema  *openapi3.Schema
 	bodyOptions []openapi3.SchemaValidationOption
+	// hasParameters is set when the operation or its path declares
+	// parameters.
+	hasParameters bool
 }
 
 // Load returns the contract of the embedded openapi.yaml; roles are every
@@ -108,6 +111,7 @@ func newSpec(doc *openapi3.T, roles []string) (*Spec, error) {
 					o.bodySchema, o.bodyOptions = mt.Schema.Value, bodyOptions
 				}
 			}
+			o.hasParameters = len(op.Parameters) > 0 || len(item.Parameters) > 0
 			if o.Roles, err = operationRoles(op, roles); err != nil {
 				return nil, fmt.Errorf("openapi: %s %s: %w", method, path, err)
 			}

@@ -59,23 +59,48 @@ func mediaTypeOf(header string, accepted []string) (string, error) {
 		WithKind(fault.KindUnsupportedMediaType).WithField("content_type").WithStatus(http.StatusUnsupportedMediaType)
 }
 
-// validate checks the parameters with kin-openapi on a copy of the
-// request, then the JSON body against its schema, and answers the first
-// fault (see checkRequest).
+// validate checks the parameters with kin-openapi, then the JSON body
+// against its schema, and answers the first fault (see checkRequest).
 func (in requestInput) validate(req *http.Request) error {
-	copied := req.Clone(req.Context())
-	// An empty query value is an absent parameter, as c.QueryParam reads it
-	// (?status= lists everything).
-	query := copied.URL.Query()
-	for name, values := range query {
-		if !slices.ContainsFunc(values, func(v string) bool { return v != "" }) {
-			query.Del(name)
-		}
+	var paramsErr error
+	if in.operation.hasParameters {
+		paramsErr = in.validateParameters(req)
 	}
-	copied.URL.RawQuery = query.Encode()
+	var bodyErr error
+	if o := in.operation; in.bodyErr == nil && in.mediaType == mediaTypeJSON && o.bodySchema != nil {
+		// This is what openapi3filter.ValidateRequestBody does with a JSON
+		// body, but on the value api.CheckObject decoded already: that
+		// function would decode the body a second time.
+		bodyErr = o.bodySchema.VisitJSON(in.body, o.bodyOptions...)
+	}
+	return in.answer(paramsErr, bodyErr)
+}
+
+// validateParameters checks the path and query parameters and the headers
+// with kin-openapi, on a copy of the request without its body. Without
+// parameters to check, that function could only refuse a security scheme
+// the document does not declare, which Load refuses already: validate
+// skips it then.
+func (in requestInput) validateParameters(req *http.Request) error {
+	// kin-openapi only reads the request (it sets no defaults): a shallow
+	// copy will do.
+	copied := *req
+	if req.URL.RawQuery != "" {
+		// An empty query value is an absent parameter, as c.QueryParam
+		// reads it (?status= lists everything).
+		query := req.URL.Query()
+		for name, values := range query {
+			if !slices.ContainsFunc(values, func(v string) bool { return v != "" }) {
+				query.Del(name)
+			}
+		}
+		u := *req.URL
+		u.RawQuery = query.Encode()
+		copied.URL = &u
+	}
 	copied.Body, copied.ContentLength, copied.GetBody = http.NoBody, 0, nil
-	input := &openapi3filter.RequestValidationInput{
-		Request: copied, PathParams: in.params, Route: in.operation.route,
+	return openapi3filter.ValidateRequest(req.Context(), &openapi3filter.RequestValidationInput{
+		Request: &copied, PathParams: in.params, Route: in.operation.route,
 		Options: &openapi3filter.Options{
 			// Parameters are few, so all their faults are gathered, to
 			// answer them in the handlers' order; the body is checked
@@ -87,16 +112,7 @@ func (in requestInput) validate(req *http.Request) error {
 			// Authentication is the auth middleware's; the role check is Guard's.
 			AuthenticationFunc: openapi3filter.NoopAuthenticationFunc,
 		},
-	}
-	paramsErr := openapi3filter.ValidateRequest(req.Context(), input)
-	var bodyErr error
-	if o := in.operation; in.bodyErr == nil && in.mediaType == mediaTypeJSON && o.bodySchema != nil {
-		// This is what openapi3filter.ValidateRequestBody does with a JSON
-		// body, but on the value api.CheckObject decoded already: that
-		// function would decode the body a second time.
-		bodyErr = o.bodySchema.VisitJSON(in.body, o.bodyOptions...)
-	}
-	return in.answer(paramsErr, bodyErr)
+	})
 }
 
 // answer turns kin-openapi's findings and the body's framing into the one
