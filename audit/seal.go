@@ -2,6 +2,7 @@ package audit
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -55,6 +56,24 @@ func SealPending(ctx context.Context, q db.DBTX, batch int) (int64, error) {
 	}
 }
 
+// SealAll is SealPending for each convention of the pool (every one, or
+// the one it is bound to): each keeps its own chain.
+func SealAll(ctx context.Context, p *db.Pool, batch int) (int64, error) {
+	tenants, err := p.Tenants(ctx)
+	if err != nil {
+		return 0, err
+	}
+	var total int64
+	for _, t := range tenants {
+		n, err := SealPending(db.WithTenant(ctx, t), p, batch)
+		total += n
+		if err != nil {
+			return total, fmt.Errorf("audit: seal convention %d: %w", t, err)
+		}
+	}
+	return total, nil
+}
+
 // sealTimeout bounds one audit_seal call of RunSealer, which is not cut by
 // the end of its context.
 const sealTimeout = 30 * time.Second
@@ -65,7 +84,7 @@ const sealTimeout = 30 * time.Second
 // would find it locked and seal nothing. Several processes may run it on
 // one database. A failure (the database away) is logged once, and its end
 // once, not at every tick.
-func RunSealer(ctx context.Context, q db.DBTX, interval time.Duration, logger *slog.Logger) {
+func RunSealer(ctx context.Context, p *db.Pool, interval time.Duration, logger *slog.Logger) {
 	ticker := time.NewTicker(interval)
 	defer ticker.Stop()
 	failing := false
@@ -76,16 +95,7 @@ func RunSealer(ctx context.Context, q db.DBTX, interval time.Duration, logger *s
 		case <-ticker.C:
 		}
 		start := time.Now()
-		var sealed int64
-		var err error
-		for ctx.Err() == nil {
-			var n int
-			n, err = sealOnce(context.WithoutCancel(ctx), q)
-			sealed += int64(n)
-			if err != nil || n < SealBatch {
-				break
-			}
-		}
+		sealed, err := sealConventions(context.WithoutCancel(ctx), ctx.Err, p)
 		switch {
 		case err != nil:
 			if !failing {
@@ -102,6 +112,32 @@ func RunSealer(ctx context.Context, q db.DBTX, interval time.Duration, logger *s
 			}
 		}
 	}
+}
+
+// sealConventions seals what waits in each convention, batch after batch,
+// until stopped says to stop. One convention's failure does not keep the
+// next from being sealed; the errors are joined.
+func sealConventions(ctx context.Context, stopped func() error, p *db.Pool) (int64, error) {
+	tenants, err := p.Tenants(ctx)
+	if err != nil {
+		return 0, err
+	}
+	var sealed int64
+	var errs error
+	for _, t := range tenants {
+		tctx := db.WithTenant(ctx, t)
+		for stopped() == nil {
+			n, err := sealOnce(tctx, p)
+			sealed += int64(n)
+			if err != nil {
+				errs = errors.Join(errs, fmt.Errorf("convention %d: %w", t, err))
+			}
+			if err != nil || n < SealBatch {
+				break
+			}
+		}
+	}
+	return sealed, errs
 }
 
 func sealOnce(ctx context.Context, q db.DBTX) (int, error) {

@@ -25,7 +25,7 @@ import (
 // appendRows writes n audit rows through both insert paths, as the
 // application does: one Append of several entries per row pair, and
 // AppendSame for a batch.
-func appendRows(t *testing.T, pool *pgxpool.Pool, n int) {
+func appendRows(t *testing.T, pool db.DBTX, n int) {
 	t.Helper()
 	ctx := context.Background()
 	actor := audit.Actor{UserID: 0, Name: "tester"}
@@ -53,7 +53,7 @@ func appendRows(t *testing.T, pool *pgxpool.Pool, n int) {
 }
 
 // seal chains every row appended so far, as passd serve's sealer would.
-func seal(t *testing.T, pool *pgxpool.Pool) int64 {
+func seal(t *testing.T, pool db.DBTX) int64 {
 	t.Helper()
 	n, err := audit.SealPending(context.Background(), pool, audit.SealBatch)
 	if err != nil {
@@ -79,7 +79,7 @@ func tamper(t *testing.T, owner *pgxpool.Pool, sql string, args ...any) {
 	}
 }
 
-func idAt(t *testing.T, pool *pgxpool.Pool, seq int64) int64 {
+func idAt(t *testing.T, pool db.DBTX, seq int64) int64 {
 	t.Helper()
 	var id int64
 	if err := pool.QueryRow(context.Background(), `SELECT id FROM audit_log WHERE chain_seq = $1`, seq).Scan(&id); err != nil {

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"passd/audit"
 	"passd/db"
@@ -65,6 +64,9 @@ type Principal struct {
 	// OrganisationID is the CCAS or SOS Médecins association a social
 	// worker or a doctor acts for; set only for those roles.
 	OrganisationID int64
+	// Tenant is the convention the user belongs to: every statement of the
+	// user's requests acts in it (db.WithTenant).
+	Tenant int64
 }
 
 // HasOrganisation reports whether a role acts for an organisation.
@@ -75,7 +77,7 @@ func (p Principal) Actor() audit.Actor { return audit.Actor{UserID: p.UserID, Na
 
 // Store reads and writes users and tokens.
 type Store struct {
-	pool     *pgxpool.Pool
+	pool     *db.Pool
 	now      func() time.Time
 	tokenTTL time.Duration
 	cache    *principalCache // nil: every request looks its token up
@@ -112,7 +114,7 @@ func WithCache(ttl time.Duration) Option {
 }
 
 // NewStore returns a store on pool.
-func NewStore(pool *pgxpool.Pool, opts ...Option) *Store {
+func NewStore(pool *db.Pool, opts ...Option) *Store {
 	s := &Store{pool: pool, now: time.Now, tokenTTL: DefaultTokenTTL}
 	for _, o := range opts {
 		o(s)
@@ -347,9 +349,10 @@ func (s *Store) Authenticate(ctx context.Context, token string) (Principal, erro
 	var expiresAt *time.Time
 	// last_used_at is refreshed at most once a minute, so that reading
 	// does not turn every request into a write of the tokens table.
-	err := s.pool.QueryRow(ctx, `
+	// The token names its convention (db.TokenDoor), in the same round trip.
+	err := s.pool.QueryRow(db.ThroughDoor(ctx, db.TokenDoor, hash), `
 		WITH found AS (
-			SELECT t.id, t.last_used_at, t.expires_at, u.id AS user_id, u.name, u.role, u.provider_id, u.organisation_id
+			SELECT t.id, t.last_used_at, t.expires_at, u.id AS user_id, u.name, u.role, u.provider_id, u.organisation_id, u.tenant_id
 			FROM tokens t JOIN users u ON u.id = t.user_id
 			WHERE t.hash = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $2)
 			  AND (NOT t.needs_confirmation OR t.confirmed_at IS NOT NULL) AND u.disabled_at IS NULL
@@ -358,7 +361,8 @@ func (s *Store) Authenticate(ctx context.Context, token string) (Principal, erro
 			FROM found
 			WHERE tokens.id = found.id AND (found.last_used_at IS NULL OR found.last_used_at < $2 - interval '1 minute')
 		)
-		SELECT user_id, name, role, provider_id, organisation_id, expires_at FROM found`, hash, now).Scan(&p.UserID, &p.Name, &role, &providerID, &organisationID, &expiresAt)
+		SELECT user_id, name, role, provider_id, organisation_id, expires_at, tenant_id FROM found`, hash, now).
+		Scan(&p.UserID, &p.Name, &role, &providerID, &organisationID, &expiresAt, &p.Tenant)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Principal{}, errUnauthorized
 	}

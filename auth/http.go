@@ -2,6 +2,7 @@ package auth
 
 import (
 	"net/http"
+	"passd/db"
 	"strconv"
 	"strings"
 	"time"
@@ -35,6 +36,8 @@ func (s *Store) Middleware() echo.MiddlewareFunc {
 				return err
 			}
 			c.Set(principalKey, p)
+			// Everything the request does acts in its user's convention.
+			c.SetRequest(c.Request().WithContext(db.WithTenant(c.Request().Context(), p.Tenant)))
 			return next(c)
 		}
 	}

@@ -3,6 +3,7 @@ package billing_test
 import (
 	"context"
 	"fmt"
+	"passd/db/dbtest"
 	"sync"
 	"testing"
 
@@ -27,12 +28,12 @@ func (f *fixture) process(t *testing.T) (*billing.Store, *claims.Store) {
 	}
 	t.Cleanup(pool.Close)
 	var b *billing.Store
-	c := claims.NewStore(pool, f.keys, f.clock.Now, claims.WithRedecider(
+	c := claims.NewStore(db.NewPool(pool).Bind(dbtest.Convention), f.keys, f.clock.Now, claims.WithRedecider(
 		func(ctx context.Context, tx pgx.Tx, actor audit.Actor, patientID int64, cause string) error {
 			_, err := b.RedecidePatients(ctx, tx, actor, []int64{patientID}, cause, true)
 			return err
 		}))
-	b = billing.NewStore(pool, c, billing.Config{DeadlineDays: 90, Now: f.clock.Now, BatchSize: 7})
+	b = billing.NewStore(db.NewPool(pool).Bind(dbtest.Convention), c, billing.Config{DeadlineDays: 90, Now: f.clock.Now, BatchSize: 7})
 	return b, c
 }
 

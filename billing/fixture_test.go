@@ -3,12 +3,12 @@ package billing_test
 import (
 	"context"
 	"fmt"
+	"passd/db"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/shopspring/decimal"
 
 	"passd/audit"
@@ -43,7 +43,7 @@ func (c *clock) Now() time.Time { return *c.t.Load() }
 
 // fixture is a database with the stores wired as cmd/ wires them.
 type fixture struct {
-	pool     *pgxpool.Pool
+	pool     *db.Pool
 	keys     *keyring.Ring // every store on this database seals identity with it
 	clock    *clock
 	claims   *claims.Store
@@ -279,7 +279,7 @@ func (f *fixture) runDeadline(t *testing.T) int64 {
 // checkMoneyInvariant asserts over the whole database: every decided
 // invoice's claims plus payouts equal its total, at most one claim and one
 // decision payout per invoice, and exactly one decision audit row.
-func checkMoneyInvariant(t *testing.T, pool *pgxpool.Pool) {
+func checkMoneyInvariant(t *testing.T, pool *db.Pool) {
 	t.Helper()
 	rows, err := pool.Query(context.Background(), `
 		SELECT i.id, i.status, i.total,

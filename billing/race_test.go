@@ -2,6 +2,7 @@ package billing_test
 
 import (
 	"context"
+	"passd/db/dbtest"
 	"sync"
 	"testing"
 
@@ -52,8 +53,8 @@ func TestDeadlineRacesRightsDecisions(t *testing.T) {
 			return
 		}
 		defer pool.Close()
-		files := claims.NewStore(pool, f.keys, f.clock.Now)
-		store := billing.NewStore(pool, files, billing.Config{DeadlineDays: 90, Now: f.clock.Now, BatchSize: 25})
+		files := claims.NewStore(db.NewPool(pool).Bind(dbtest.Convention), f.keys, f.clock.Now)
+		store := billing.NewStore(db.NewPool(pool).Bind(dbtest.Convention), files, billing.Config{DeadlineDays: 90, Now: f.clock.Now, BatchSize: 25})
 		start.Wait()
 		for range 3 {
 			var err error

@@ -11,7 +11,6 @@ import (
 	"testing"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/shopspring/decimal"
 
 	"passd/audit"
@@ -140,7 +139,7 @@ func (f recoveryFixture) recover(t *testing.T, invoiceID int64, share string) in
 }
 
 // offsetBatch is the batch a recovery is deducted from (0: none).
-func offsetBatch(t *testing.T, pool *pgxpool.Pool, recoveryID int64) int64 {
+func offsetBatch(t *testing.T, pool db.DBTX, recoveryID int64) int64 {
 	t.Helper()
 	var batch *int64
 	if err := pool.QueryRow(context.Background(), `SELECT offset_batch_id FROM provider_recoveries WHERE id = $1`, recoveryID).Scan(&batch); err != nil {
@@ -153,7 +152,7 @@ func offsetBatch(t *testing.T, pool *pgxpool.Pool, recoveryID int64) int64 {
 }
 
 // checkBooks fails the test when journal.Check finds an invariant broken.
-func checkBooks(t *testing.T, pool *pgxpool.Pool) {
+func checkBooks(t *testing.T, pool db.TxBeginner) {
 	t.Helper()
 	report, err := journal.Check(context.Background(), pool)
 	if err != nil {
@@ -491,7 +490,7 @@ func TestDraftsRacingNeverTakeOneRecoveryTwice(t *testing.T) {
 				return
 			}
 			defer pool.Close()
-			store := billing.NewStore(pool, f.claims, billing.Config{DeadlineDays: 90, Now: f.clock.Now})
+			store := billing.NewStore(db.NewPool(pool).Bind(dbtest.Convention), f.claims, billing.Config{DeadlineDays: 90, Now: f.clock.Now})
 			start.Wait()
 			if _, _, err := store.DraftPayoutBatch(ctx, f.preparer, 0); err != nil {
 				errs <- err

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/shopspring/decimal"
 
 	"passd/audit"
@@ -39,7 +38,7 @@ type Attestations interface {
 
 // Store holds providers, invoices and payouts in PostgreSQL.
 type Store struct {
-	pool         *pgxpool.Pool
+	pool         *db.Pool
 	claims       ClaimQueue
 	deadlineDays int
 	now          func() time.Time
@@ -55,7 +54,7 @@ type Config struct {
 }
 
 // NewStore returns a store.
-func NewStore(pool *pgxpool.Pool, claims ClaimQueue, cfg Config) *Store {
+func NewStore(pool *db.Pool, claims ClaimQueue, cfg Config) *Store {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}

@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"passd/audit"
 	"passd/calendar"
 	"passd/db"
@@ -25,7 +23,7 @@ import (
 var identityNow = time.Date(2026, 6, 1, 10, 0, 0, 0, time.UTC)
 
 // coordinator inserts a coordinator user and returns it as an actor.
-func coordinator(t *testing.T, pool *pgxpool.Pool) audit.Actor {
+func coordinator(t *testing.T, pool db.DBTX) audit.Actor {
 	t.Helper()
 	a := audit.Actor{Name: "coordinator"}
 	if err := pool.QueryRow(context.Background(), `INSERT INTO users (name, role) VALUES ($1, 'coordinator') RETURNING id`, a.Name).
@@ -36,7 +34,7 @@ func coordinator(t *testing.T, pool *pgxpool.Pool) audit.Actor {
 }
 
 // rawText is every row of table as PostgreSQL prints it.
-func rawText(t *testing.T, pool *pgxpool.Pool, table string) string {
+func rawText(t *testing.T, pool db.DBTX, table string) string {
 	t.Helper()
 	var s string
 	if err := pool.QueryRow(context.Background(), `SELECT coalesce(string_agg(t::text, E'\n'), '') FROM `+table+` t`).Scan(&s); err != nil {
@@ -46,7 +44,7 @@ func rawText(t *testing.T, pool *pgxpool.Pool, table string) string {
 }
 
 // assertNoPlaintext fails if any of the values appears in any table.
-func assertNoPlaintext(t *testing.T, pool *pgxpool.Pool, values ...string) {
+func assertNoPlaintext(t *testing.T, pool db.DBTX, values ...string) {
 	t.Helper()
 	for _, table := range []string{"patients", "patients_unsealed", "audit_log", "rights_events", "patient_access_log"} {
 		text := strings.ToLower(rawText(t, pool, table))
@@ -336,7 +334,7 @@ func TestFilesOpenedBeforeEncryptionAreSealedAtStart(t *testing.T) {
 	if _, err := migrations.Up(ctx, pool); err != nil {
 		t.Fatal(err)
 	}
-	s := NewStore(pool, keyringtest.New(t), func() time.Time { return identityNow })
+	s := NewStore(db.NewPool(pool).Bind(dbtest.Convention), keyringtest.New(t), func() time.Time { return identityNow })
 	if _, _, err := s.Patient(ctx, coord, a); !fault.Is(err, fault.Unavailable) {
 		t.Fatalf("a file not sealed yet: %v, want unavailable", err)
 	}

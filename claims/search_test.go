@@ -10,8 +10,6 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"passd/audit"
 	"passd/calendar"
 	"passd/db"
@@ -91,13 +89,13 @@ func TestParseSearchTellsWhatWasTyped(t *testing.T) {
 
 // searchFixture is a store with files whose names share trigrams.
 type searchFixture struct {
-	pool  *pgxpool.Pool
+	pool  *db.Pool
 	store *Store
 	coord audit.Actor
 	ids   map[string]int64 // by last name
 }
 
-func newSearchFixture(t *testing.T, pool *pgxpool.Pool, ring *keyring.Ring) searchFixture {
+func newSearchFixture(t *testing.T, pool *db.Pool, ring *keyring.Ring) searchFixture {
 	t.Helper()
 	f := searchFixture{pool: pool, store: NewStore(pool, ring, func() time.Time { return identityNow }), ids: map[string]int64{}}
 	f.coord = coordinator(t, pool)
@@ -220,11 +218,12 @@ func TestSearchTermsFollowSealingAndRotation(t *testing.T) {
 		t.Fatal(err)
 	}
 	oldText := ringText(t)
-	sealer := NewStore(pool, mustParse(t, oldText), func() time.Time { return identityNow })
+	app := db.NewPool(pool).Bind(dbtest.Convention)
+	sealer := NewStore(app, mustParse(t, oldText), func() time.Time { return identityNow })
 	if _, err := sealer.SealPending(ctx, audit.Actor{Name: "passd migrate"}); err != nil {
 		t.Fatal(err)
 	}
-	f := newSearchFixture(t, pool, mustParse(t, oldText))
+	f := newSearchFixture(t, app, mustParse(t, oldText))
 	f.store.identityBatch = 2
 	f.wantFound(t, "lefevre", "Lefèvre")
 	f.wantFound(t, "12/04/1990", "Lefèvre")
@@ -255,7 +254,7 @@ func TestSearchTermsFollowSealingAndRotation(t *testing.T) {
 		t.Fatal(err)
 	}
 	ring := mustParse(t, oldText+entry+"\n")
-	rotated := NewStore(pool, ring, func() time.Time { return identityNow })
+	rotated := NewStore(app, ring, func() time.Time { return identityNow })
 	rotated.identityBatch = 2
 	if r, err := rotated.RotateKeys(ctx, audit.Actor{Name: "passd rotate-key"}, nil); err != nil || r.Resealed != 6 {
 		t.Fatalf("rotation: %+v, %v", r, err)
@@ -269,7 +268,7 @@ func TestSearchTermsFollowSealingAndRotation(t *testing.T) {
 }
 
 // termsText is the search index, in order.
-func termsText(t *testing.T, pool *pgxpool.Pool) string {
+func termsText(t *testing.T, pool db.DBTX) string {
 	t.Helper()
 	var s string
 	if err := pool.QueryRow(context.Background(),

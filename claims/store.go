@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/shopspring/decimal"
 
 	"passd/audit"
@@ -25,7 +24,7 @@ import (
 // Store holds patient files, rights and claims in PostgreSQL. Identity is
 // sealed with keys before it reaches the database and opened after.
 type Store struct {
-	pool *pgxpool.Pool
+	pool *db.Pool
 	keys *keyring.Ring
 	now  func() time.Time
 	// identityBatch is how many files a transaction of SealPending or
@@ -49,7 +48,7 @@ func WithPolicy(policy func(context.Context) (RightsPolicy, error)) Option {
 
 // NewStore returns a store; keys seal and open identity, now is the clock
 // (injected for tests).
-func NewStore(pool *pgxpool.Pool, keys *keyring.Ring, now func() time.Time, opts ...Option) *Store {
+func NewStore(pool *db.Pool, keys *keyring.Ring, now func() time.Time, opts ...Option) *Store {
 	if now == nil {
 		now = time.Now
 	}

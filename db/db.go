@@ -136,6 +136,9 @@ func InTxOptions(ctx context.Context, b TxBeginner, opts pgx.TxOptions, fn func(
 
 func inTx(ctx context.Context, b TxBeginner, opts pgx.TxOptions, fn func(tx pgx.Tx) error) error {
 	_, pooled := b.(*pgxpool.Pool)
+	if _, ok := b.(*Pool); ok {
+		pooled = true
+	}
 	var err error
 	for attempt := 1; ; attempt++ {
 		var committing bool

@@ -2,13 +2,13 @@ package metrics
 
 import (
 	"context"
+	"passd/db"
 
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
 type auditCollector struct {
-	pool              *pgxpool.Pool
+	pool              *db.Pool
 	unsealed, waiting *prometheus.Desc
 }
 
@@ -17,7 +17,7 @@ type auditCollector struct {
 // grows, or an oldest row that ages, says the sealer is stuck or gone, and
 // that those rows are not yet tamper-evident. The partial index on unsealed
 // rows makes the read as small as the backlog.
-func NewAuditCollector(pool *pgxpool.Pool) prometheus.Collector {
+func NewAuditCollector(pool *db.Pool) prometheus.Collector {
 	return &auditCollector{
 		pool: pool,
 		unsealed: prometheus.NewDesc("passd_audit_rows_unsealed",

@@ -101,7 +101,7 @@ func TestThePoolIsReadAtEachScrape(t *testing.T) {
 	t.Parallel()
 	pool := dbtest.New(t)
 	m := metrics.New()
-	if err := m.Register(metrics.NewPoolCollector(pool)); err != nil {
+	if err := m.Register(metrics.NewPoolCollector(pool.Pool)); err != nil {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
@@ -119,7 +119,7 @@ func TestThePoolIsReadAtEachScrape(t *testing.T) {
 			t.Errorf("missing %s in\n%s", line, text)
 		}
 	}
-	if err := m.Register(metrics.NewPoolCollector(pool)); err == nil {
+	if err := m.Register(metrics.NewPoolCollector(pool.Pool)); err == nil {
 		t.Error("a second pool collector was registered over the first")
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/shopspring/decimal"
 
@@ -73,7 +72,7 @@ func CompactStatusCounts(ctx context.Context, q db.DBTX) (int64, error) {
 // statusCollector reads the business gauges from status_counts at each
 // scrape.
 type statusCollector struct {
-	pool   *pgxpool.Pool
+	pool   *db.Pool
 	logger *slog.Logger
 
 	invoices, invoicesAmount, payoutsDue, payoutsDueAmount *prometheus.Desc
@@ -83,7 +82,7 @@ type statusCollector struct {
 // payouts the city owes and has not batched yet (count and amount), from
 // status_counts. A failed compaction is logged; the scrape is not failed
 // for it.
-func NewStatusCollector(pool *pgxpool.Pool, logger *slog.Logger) prometheus.Collector {
+func NewStatusCollector(pool *db.Pool, logger *slog.Logger) prometheus.Collector {
 	return &statusCollector{
 		pool:   pool,
 		logger: logger,

@@ -40,11 +40,7 @@ func TestMigratingAPopulatedLogChainsItsRows(t *testing.T) {
 	if _, err := migrations.Up(ctx, owner); err != nil {
 		t.Fatal(err)
 	}
-	app, err := db.OpenAs(ctx, url, dbtest.Role())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer app.Close()
+	app := dbtest.App(t, url)
 	report, err := audit.Verify(ctx, app)
 	if err != nil || !report.OK() || report.Rows != 3 || report.HeadSeq != 3 {
 		t.Fatalf("after migrating: %+v, %v; want an intact chain of the 3 rows", report, err)

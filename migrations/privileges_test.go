@@ -30,7 +30,10 @@ var ownerOnly = map[string][]string{
 	"audit_log":           {"SELECT"},
 	"audit_chain_head":    nil,
 	"goose_db_version":    {"SELECT"},
-	"tariff_state":        {"SELECT", "UPDATE"}, // one row, moved by the tariff's triggers
+	// The conventions: the jobs read the list; only the platform's
+	// operator, as the owner, adds one (passd convention create).
+	"tenants":      {"SELECT"},
+	"tariff_state": {"SELECT", "UPDATE"}, // one row, moved by the tariff's triggers
 	// Four eyes: a request is decided once (UPDATE, narrowed by a trigger)
 	// and kept for ever.
 	"bank_detail_changes": {"SELECT", "INSERT", "UPDATE"},

@@ -9,7 +9,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"passd/db"
 	"passd/db/dbtest"
@@ -277,11 +276,7 @@ func TestMigratingCountsTheRowsAlreadyThere(t *testing.T) {
 		t.Errorf("%d statuses have a row, want all 8 (zero included)", statuses)
 	}
 	// And the triggers count what follows.
-	app, err := pgxpool.New(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer app.Close()
+	app := dbtest.App(t, url)
 	mustExec(t, app, invoiceRows(50, 3))
 	wantCountsExact(t, app, "inserts after the migration")
 }

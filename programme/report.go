@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/shopspring/decimal"
 
 	"passd/calendar"
@@ -185,10 +184,10 @@ type Report struct {
 }
 
 // Store reads the figures.
-type Store struct{ pool *pgxpool.Pool }
+type Store struct{ pool *db.Pool }
 
 // NewStore returns a store on pool.
-func NewStore(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
+func NewStore(pool *db.Pool) *Store { return &Store{pool: pool} }
 
 // Report computes the figures of p and of the year before, in one
 // read-only snapshot: the two stand on the same data. The year before is
@@ -221,7 +220,7 @@ func (s *Store) Report(ctx context.Context, p Period) (Report, error) {
 
 // readOnly runs fn in a repeatable-read, read-only transaction, on the
 // snapshot named (when not "") exported by another one.
-func readOnly(ctx context.Context, pool *pgxpool.Pool, snapshot string, fn func(pgx.Tx) error) error {
+func readOnly(ctx context.Context, pool *db.Pool, snapshot string, fn func(pgx.Tx) error) error {
 	return db.InTxOptions(ctx, pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
 		if snapshot != "" {
 			// SET TRANSACTION takes no parameter: the id, which

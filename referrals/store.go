@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"passd/audit"
 	"passd/calendar"
@@ -34,13 +33,13 @@ type Viewer struct {
 
 // Store reads and writes referrals, alerts and their conventions.
 type Store struct {
-	pool *pgxpool.Pool
+	pool *db.Pool
 	keys *keyring.Ring
 	now  func() time.Time
 }
 
 // NewStore returns a store on pool that seals identity with keys.
-func NewStore(pool *pgxpool.Pool, keys *keyring.Ring, now func() time.Time) *Store {
+func NewStore(pool *db.Pool, keys *keyring.Ring, now func() time.Time) *Store {
 	return &Store{pool: pool, keys: keys, now: now}
 }
 

@@ -59,7 +59,10 @@ type Job struct {
 // while the run is in progress (or if its process died); Error is nil when
 // the job succeeded.
 type Run struct {
-	ID         int64      `json:"-"`
+	ID int64 `json:"-"`
+	// Tenant is the convention the run worked for: each job runs for each
+	// convention apart, and records its run in it.
+	Tenant     int64      `json:"-"`
 	Name       string     `json:"name"`
 	Trigger    string     `json:"trigger"`
 	StartedAt  time.Time  `json:"started_at"`
@@ -110,7 +113,7 @@ type job struct {
 // Scheduler runs jobs on their schedules and by hand, one run of a job at a
 // time across every process sharing the database.
 type Scheduler struct {
-	pool    *pgxpool.Pool
+	pool    *db.Pool
 	logger  *slog.Logger
 	now     func() time.Time
 	observe Observer // nil: nobody
@@ -136,7 +139,7 @@ var (
 
 // New checks the jobs — names non-empty and unique, a Run, a schedule that
 // parses — and returns a scheduler that runs nothing until Start or RunNow.
-func New(pool *pgxpool.Pool, logger *slog.Logger, jobs []Job, opts ...Option) (*Scheduler, error) {
+func New(pool *db.Pool, logger *slog.Logger, jobs []Job, opts ...Option) (*Scheduler, error) {
 	if pool == nil {
 		return nil, errors.New("scheduler: nil pool")
 	}
@@ -289,7 +292,11 @@ func (s *Scheduler) RunNow(ctx context.Context, name string) (Run, error) {
 	if j == nil {
 		return Run{}, fault.New(fault.NotFound, "no job named %q", name).WithField("name")
 	}
-	run, err := s.execute(ctx, j, TriggerManual)
+	tenant, ok := s.tenantOf(ctx)
+	if !ok {
+		return Run{}, errors.New("scheduler: a manual run names no convention")
+	}
+	run, err := s.execute(ctx, j, tenant, TriggerManual)
 	switch {
 	case errors.Is(err, errBusyHere), errors.Is(err, errBusyElsewhere):
 		return Run{}, &fault.Error{Code: fault.Conflict, Kind: fault.KindJobRunning,
@@ -348,21 +355,50 @@ func (s *Scheduler) CountRuns(ctx context.Context, name string) (int64, error) {
 // waits for the answer: a busy job is skipped quietly, other failures to
 // start are logged.
 func (s *Scheduler) background(ctx context.Context, j *job, trigger string) {
-	_, err := s.execute(ctx, j, trigger)
-	switch {
-	case err == nil:
-	case errors.Is(err, errBusyHere), errors.Is(err, errBusyElsewhere), errors.Is(err, errStopped):
-		s.logger.Debug("scheduler: run skipped", "job", j.Name, "trigger", trigger, "reason", err.Error())
-	default:
-		s.logger.Error("scheduler: run failed to start or to be recorded", "job", j.Name, "trigger", trigger, "error", err)
+	tenants, err := s.tenants(ctx)
+	if err != nil {
+		s.logger.Error("scheduler: list the conventions", "job", j.Name, "trigger", trigger, "error", err)
+		return
 	}
+	// One run per convention, each recorded in its own: one convention's
+	// failure is its run's error, and the next convention runs all the same.
+	for _, tenant := range tenants {
+		_, err := s.execute(ctx, j, tenant, trigger)
+		switch {
+		case err == nil:
+		case errors.Is(err, errStopped):
+			return
+		case errors.Is(err, errBusyHere), errors.Is(err, errBusyElsewhere):
+			s.logger.Debug("scheduler: run skipped", "job", j.Name, "convention", tenant, "trigger", trigger, "reason", err.Error())
+		default:
+			s.logger.Error("scheduler: run failed to start or to be recorded", "job", j.Name, "convention", tenant, "trigger", trigger, "error", err)
+		}
+	}
+}
+
+// tenantOf is the convention a manual run is for: the context's, or the
+// one the pool is bound to.
+func (s *Scheduler) tenantOf(ctx context.Context) (int64, bool) {
+	if t, ok := db.TenantOf(ctx); ok {
+		return t, true
+	}
+	return s.pool.Bound(), s.pool.Bound() != 0
+}
+
+// tenants lists the conventions a scheduled run goes through: every one on
+// the deployment, or the pool's own when it is bound to one.
+func (s *Scheduler) tenants(ctx context.Context) ([]int64, error) {
+	if t, ok := db.TenantOf(ctx); ok {
+		return []int64{t}, nil
+	}
+	return s.pool.Tenants(ctx)
 }
 
 // execute runs j once if it is free here and elsewhere, and records the run.
 // The returned error is about the scheduling and the bookkeeping, never the
 // job's own failure, which is in Run.Error.
-func (s *Scheduler) execute(parent context.Context, j *job, trigger string) (Run, error) {
-	ctx, cancel := context.WithCancel(shutdown.WithStop(parent, s.stopping))
+func (s *Scheduler) execute(parent context.Context, j *job, tenant int64, trigger string) (Run, error) {
+	ctx, cancel := context.WithCancel(shutdown.WithStop(db.WithTenant(parent, tenant), s.stopping))
 	defer cancel()
 	done, ok := s.track(cancel)
 	if !ok {
@@ -378,7 +414,7 @@ func (s *Scheduler) execute(parent context.Context, j *job, trigger string) (Run
 	if err != nil {
 		return Run{}, fmt.Errorf("scheduler: acquire a connection for job %s: %w", j.Name, err)
 	}
-	locked, err := tryLock(ctx, conn, j.Name)
+	locked, err := tryLock(ctx, conn, j.Name, tenant)
 	if err != nil || !locked {
 		conn.Release()
 		if err == nil {
@@ -386,13 +422,15 @@ func (s *Scheduler) execute(parent context.Context, j *job, trigger string) (Run
 		}
 		return Run{}, err
 	}
-	defer s.release(ctx, conn, j.Name)
+	defer s.release(ctx, conn, j.Name, tenant)
 
 	// Timestamps are kept to the microsecond, as PostgreSQL stores them, so
 	// the Run returned equals the Run listed later.
 	start := s.now()
-	run := Run{Name: j.Name, Trigger: trigger, StartedAt: start.Truncate(time.Microsecond)}
-	if run.ID, err = insertRun(ctx, conn, run.Name, run.Trigger, run.StartedAt); err != nil {
+	run := Run{Name: j.Name, Tenant: tenant, Trigger: trigger, StartedAt: start.Truncate(time.Microsecond)}
+	// The run is recorded in its convention (job_runs is under row-level
+	// security), through the pool: the locking connection sets none.
+	if run.ID, err = insertRun(ctx, s.pool, run.Name, run.Trigger, run.StartedAt); err != nil {
 		return Run{}, err
 	}
 	rows, jobErr := s.call(ctx, j)
@@ -406,7 +444,7 @@ func (s *Scheduler) execute(parent context.Context, j *job, trigger string) (Run
 	// The run happened: record its end even if ctx was cancelled meanwhile.
 	fctx, fcancel := context.WithTimeout(context.WithoutCancel(ctx), finishTimeout)
 	defer fcancel()
-	err = finishRun(fctx, conn, run)
+	err = finishRun(fctx, s.pool, run)
 	// The one line per run; a manual run's carries its request's id (the
 	// logger's handler reads it from ctx).
 	level, outcome := slog.LevelInfo, "ok"
@@ -415,6 +453,7 @@ func (s *Scheduler) execute(parent context.Context, j *job, trigger string) (Run
 	}
 	s.logger.Log(ctx, level, "job run",
 		"job", run.Name,
+		"convention", run.Tenant,
 		"trigger", run.Trigger,
 		"rows", run.Rows,
 		"duration_ms", end.Sub(start).Milliseconds(),
@@ -441,10 +480,10 @@ func (s *Scheduler) call(ctx context.Context, j *job) (rows int64, err error) {
 // release unlocks the job and returns the connection to the pool. If the
 // unlock fails the session is closed instead, which drops the lock with it:
 // a connection still holding a job's lock must never go back to the pool.
-func (s *Scheduler) release(ctx context.Context, conn *pgxpool.Conn, name string) {
+func (s *Scheduler) release(ctx context.Context, conn *pgxpool.Conn, name string, tenant int64) {
 	uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), finishTimeout)
 	defer cancel()
-	ok, err := unlock(uctx, conn, name)
+	ok, err := unlock(uctx, conn, name, tenant)
 	if err != nil || !ok {
 		s.logger.Error("scheduler: unlock failed, closing the connection", "job", name, "error", err, "held", ok)
 		_ = conn.Conn().Close(uctx)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"passd/db"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -11,7 +12,6 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/robfig/cron/v3"
 
 	"passd/db/dbtest"
@@ -207,7 +207,7 @@ func TestAJobNeverOverlapsAcrossProcesses(t *testing.T) {
 	url := dbtest.NewURL(t)
 	ctx := context.Background()
 	started, release := make(chan struct{}), make(chan struct{})
-	first := newScheduler(t, dbtest.Owner(t, url), &recorder{}, []Job{
+	first := newScheduler(t, dbtest.App(t, url), &recorder{}, []Job{
 		{Name: "sweep", Schedule: farFuture, Run: func(context.Context) (int64, error) {
 			close(started)
 			<-release
@@ -215,7 +215,7 @@ func TestAJobNeverOverlapsAcrossProcesses(t *testing.T) {
 		}},
 	})
 	var secondCalls atomic.Int64
-	second := newScheduler(t, dbtest.Owner(t, url), &recorder{}, []Job{
+	second := newScheduler(t, dbtest.App(t, url), &recorder{}, []Job{
 		{Name: "sweep", Schedule: farFuture, Run: func(context.Context) (int64, error) {
 			secondCalls.Add(1)
 			return 2, nil
@@ -442,7 +442,7 @@ func TestBackgroundRunIsSkippedWhenAnotherProcessRunsTheJob(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer other.Release()
-	if _, err := other.Exec(ctx, `SELECT pg_advisory_lock(hashtextextended('passd.job.sweep', 0))`); err != nil {
+	if _, err := other.Exec(ctx, `SELECT pg_advisory_lock(hashtextextended('passd.job.sweep.1', 0))`); err != nil {
 		t.Fatal(err)
 	}
 	var calls atomic.Int64
@@ -647,7 +647,7 @@ func TestAnIntervalScheduleFires(t *testing.T) {
 
 // newScheduler builds a scheduler whose logs go to logs and which is stopped
 // when the test ends.
-func newScheduler(t *testing.T, pool *pgxpool.Pool, logs *recorder, jobs []Job, opts ...Option) *Scheduler {
+func newScheduler(t *testing.T, pool *db.Pool, logs *recorder, jobs []Job, opts ...Option) *Scheduler {
 	t.Helper()
 	s, err := New(pool, slog.New(logs), jobs, opts...)
 	if err != nil {

@@ -3,6 +3,7 @@ package scheduler
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -13,14 +14,16 @@ import (
 // lockKey is the text hashed into the job's advisory lock key. The hash is
 // computed by PostgreSQL (hashtextextended), so every process derives the
 // same bigint whatever its build.
-func lockKey(name string) string { return "passd.job." + name }
+func lockKey(name string, tenant int64) string {
+	return "passd.job." + name + "." + strconv.FormatInt(tenant, 10)
+}
 
 // tryLock takes the job's session-level advisory lock on q, which must be a
 // dedicated connection: the lock belongs to the session, not to a
 // transaction, and lasts until unlock or the end of the session.
-func tryLock(ctx context.Context, q db.DBTX, name string) (bool, error) {
+func tryLock(ctx context.Context, q db.DBTX, name string, tenant int64) (bool, error) {
 	var ok bool
-	err := q.QueryRow(ctx, `SELECT pg_try_advisory_lock(hashtextextended($1, 0))`, lockKey(name)).Scan(&ok)
+	err := q.QueryRow(ctx, `SELECT pg_try_advisory_lock(hashtextextended($1, 0))`, lockKey(name, tenant)).Scan(&ok)
 	if err != nil {
 		return false, fmt.Errorf("scheduler: lock job %s: %w", name, err)
 	}
@@ -29,9 +32,9 @@ func tryLock(ctx context.Context, q db.DBTX, name string) (bool, error) {
 
 // unlock releases the lock taken by tryLock on the same session. It reports
 // false when the session did not hold it.
-func unlock(ctx context.Context, q db.DBTX, name string) (bool, error) {
+func unlock(ctx context.Context, q db.DBTX, name string, tenant int64) (bool, error) {
 	var ok bool
-	err := q.QueryRow(ctx, `SELECT pg_advisory_unlock(hashtextextended($1, 0))`, lockKey(name)).Scan(&ok)
+	err := q.QueryRow(ctx, `SELECT pg_advisory_unlock(hashtextextended($1, 0))`, lockKey(name, tenant)).Scan(&ok)
 	if err != nil {
 		return false, fmt.Errorf("scheduler: unlock job %s: %w", name, err)
 	}
@@ -72,7 +75,7 @@ func listRuns(ctx context.Context, q db.DBTX, name string, page db.PageRequest) 
 		where, args = "name = $3 AND "+keyset, append(args, name)
 	}
 	rows, err := q.Query(ctx, `
-SELECT id, name, trigger, started_at, finished_at, rows, error
+SELECT id, tenant_id AS tenant, name, trigger, started_at, finished_at, rows, error
 FROM job_runs WHERE `+where+` ORDER BY `+order+` LIMIT $2`, args...)
 	if err != nil {
 		return nil, db.Translate(fmt.Errorf("scheduler: list runs: %w", err))

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"passd/audit"
 	"passd/auth"
@@ -21,7 +20,7 @@ import (
 // sessions keeps the browser sessions in web_sessions. A session's id is
 // 32 random bytes shown once, in the cookie, and stored as its SHA-256.
 type sessions struct {
-	pool *pgxpool.Pool
+	pool *db.Pool
 	now  func() time.Time
 	idle time.Duration
 }
@@ -88,9 +87,12 @@ func (s *sessions) principal(ctx context.Context, id string) (auth.Principal, er
 	var role string
 	var providerID, organisationID *int64
 	now := s.now()
-	err := s.pool.QueryRow(ctx, `
+	hash := hashSessionID(id)
+	// The session names its convention (db.SessionDoor), in the same round
+	// trip.
+	err := s.pool.QueryRow(db.ThroughDoor(ctx, db.SessionDoor, hash), `
 		WITH found AS (
-			SELECT s.id, s.last_seen_at, u.id AS user_id, u.name, u.role, u.provider_id, u.organisation_id
+			SELECT s.id, s.last_seen_at, u.id AS user_id, u.name, u.role, u.provider_id, u.organisation_id, u.tenant_id
 			FROM web_sessions s JOIN tokens t ON t.id = s.token_id JOIN users u ON u.id = t.user_id
 			WHERE s.hash = $1 AND s.expires_at > $2
 			  AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $2)
@@ -99,8 +101,8 @@ func (s *sessions) principal(ctx context.Context, id string) (auth.Principal, er
 			FROM found
 			WHERE web_sessions.id = found.id AND found.last_seen_at < $2 - interval '1 minute'
 		)
-		SELECT user_id, name, role, provider_id, organisation_id FROM found`, hashSessionID(id), now, s.idle.Seconds()).
-		Scan(&p.UserID, &p.Name, &role, &providerID, &organisationID)
+		SELECT user_id, name, role, provider_id, organisation_id, tenant_id FROM found`, hash, now, s.idle.Seconds()).
+		Scan(&p.UserID, &p.Name, &role, &providerID, &organisationID, &p.Tenant)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return p, errNoSession
 	}

@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"net/http"
+	"passd/db"
 	"strconv"
 	"strings"
 	"time"
@@ -49,7 +50,7 @@ func (s *Server) signIn(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	id, _, err := s.sessions.open(c.Request().Context(), token, p)
+	id, _, err := s.sessions.open(db.WithTenant(c.Request().Context(), p.Tenant), token, p)
 	if errors.Is(err, errNoSession) {
 		return s.render(c, http.StatusUnauthorized, "signin.html", "Connexion", signInPage{Error: "Jeton invalide ou expiré."})
 	}

@@ -17,10 +17,10 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"passd/db"
 	"slices"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
@@ -60,7 +60,7 @@ const ContentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 
 
 // Config is what the pages need from the rest of passd.
 type Config struct {
-	Pool     *pgxpool.Pool
+	Pool     *db.Pool
 	Users    *auth.Store
 	Throttle *auth.Throttle // failed sign-ins count as failed authentications
 	Billing  *billing.Store
@@ -343,6 +343,8 @@ func (s *Server) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
 			switch {
 			case err == nil:
 				c.Set(principalKey, p)
+				// Everything the page does acts in its user's convention.
+				c.SetRequest(c.Request().WithContext(db.WithTenant(c.Request().Context(), p.Tenant)))
 			case !errors.Is(err, errNoSession):
 				return err
 			}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"passd/db"
 	"testing"
 	"time"
 
@@ -111,7 +112,7 @@ func TestSeedProgrammeGivesEveryFigure(t *testing.T) {
 	if err := seedProgramme(ctx, u, w, keyringtest.New(t)); err == nil {
 		t.Error("a second seed into the same database was accepted")
 	}
-	r, err := programme.NewStore(openAs(t, u, dbtest.Role())).Report(ctx, programme.Year(w.year))
+	r, err := programme.NewStore(db.NewPool(openAs(t, u, dbtest.Role())).Bind(dbtest.Convention)).Report(ctx, programme.Year(w.year))
 	if err != nil {
 		t.Fatal(err)
 	}

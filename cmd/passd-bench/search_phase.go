@@ -268,7 +268,7 @@ func explainSearches(ctx context.Context, dbURL string, keys *keyring.Ring, w se
 		return fmt.Errorf("search: explain: %w", err)
 	}
 	defer pool.Close()
-	store := claims.NewStore(pool, keys, time.Now)
+	store := claims.NewStore(db.NewPool(pool).Bind(benchConvention), keys, time.Now)
 	for ci, name := range allSearchCases {
 		qs, err := w.queries(ci, 1)
 		if err != nil {

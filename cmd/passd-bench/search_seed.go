@@ -166,7 +166,7 @@ func seedSearch(ctx context.Context, ownerURL string, w searchWorld, keys *keyri
 	if err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error { return w.copyFiles(ctx, tx) }); err != nil {
 		return err
 	}
-	sealed, err := claims.NewStore(pool, keys, time.Now).SealPending(ctx, audit.Actor{Name: "passd-bench"})
+	sealed, err := claims.NewStore(db.NewPool(pool).Bind(benchConvention), keys, time.Now).SealPending(ctx, audit.Actor{Name: "passd-bench"})
 	if err != nil {
 		return fmt.Errorf("bench: search seed: seal: %w", err)
 	}

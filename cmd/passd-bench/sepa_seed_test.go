@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"passd/db"
 	"testing"
 	"time"
 
@@ -35,7 +36,7 @@ func TestSeedPayoutBatchMakesAValidSEPAFile(t *testing.T) {
 	}
 
 	pool := openAs(t, u, dbtest.Role())
-	store := billing.NewStore(pool, nil, billing.Config{Now: time.Now})
+	store := billing.NewStore(db.NewPool(pool).Bind(dbtest.Convention), nil, billing.Config{Now: time.Now})
 	b, err := store.CheckSEPA(ctx, id)
 	if err != nil {
 		t.Fatalf("check sepa: %v", err)

@@ -7,9 +7,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"io"
 	"log/slog"
 	"net/http"
+	passddb "passd/db"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -381,14 +383,16 @@ func submitPgbench(ctx context.Context, e *env, tmpl string, fx submitFixture, c
 	// passd serve chains each audit row after its commit (audit.RunSealer);
 	// the same sealer runs beside pgbench, so that both sides leave the
 	// same work done: rows stored and sealed.
-	sealerConn, err := pgx.Connect(ctx, withRole(e.dbURL(db), "passd_app"))
+	sealerPool, err := pgxpool.New(ctx, withRole(e.dbURL(db), "passd_app")+"&pool_max_conns=1")
 	if err != nil {
 		return pgbenchResult{}, fmt.Errorf("submit: the sealer's connection: %w", err)
 	}
-	defer sealerConn.Close(context.WithoutCancel(ctx))
+	defer sealerPool.Close()
 	sealCtx, stopSealer := context.WithCancel(ctx)
 	var sealing sync.WaitGroup
-	sealing.Go(func() { audit.RunSealer(sealCtx, sealerConn, audit.SealInterval, slog.New(slog.DiscardHandler)) })
+	sealing.Go(func() {
+		audit.RunSealer(sealCtx, passddb.NewPool(sealerPool).Bind(benchConvention), audit.SealInterval, slog.New(slog.DiscardHandler))
+	})
 	res, err := pgbenchRun{Bin: e.Pgbench, Script: s.Script, ConnURL: withRole(e.dbURL(db), "passd_app"), Clients: clients,
 		Duration: s.Duration, Vars: submitVars(fx, care),
 		LogPrefix: filepath.Join(e.WorkDir, fmt.Sprintf("pgbench-c%d", clients)), Postmaster: e.Postmaster}.run(ctx)

@@ -367,8 +367,8 @@ func runJob(t *testing.T, u, job string, keys *keyring.Ring) int64 {
 	t.Helper()
 	ctx := context.Background()
 	pool := openAs(t, u, dbtest.Role())
-	cs := claims.NewStore(pool, keys, time.Now)
-	bs := billing.NewStore(pool, cs, billing.Config{Now: time.Now, BatchSize: 150})
+	cs := claims.NewStore(db.NewPool(pool).Bind(dbtest.Convention), keys, time.Now)
+	bs := billing.NewStore(db.NewPool(pool).Bind(dbtest.Convention), cs, billing.Config{Now: time.Now, BatchSize: 150})
 	run := map[string]func(context.Context) (int64, error){"deadline": bs.DeadlineJob, "release": bs.ReleaseJob}[job]
 	n, err := run(ctx)
 	if err != nil {
@@ -596,7 +596,7 @@ func TestSeedSweepShape(t *testing.T) {
 		t.Errorf("rate classes of the seeded lines (-want +got):\n%s", diff)
 	}
 	// The next file passd opens does not collide with a seeded one.
-	cs := claims.NewStore(openAs(t, u, dbtest.Role()), keys, time.Now)
+	cs := claims.NewStore(db.NewPool(openAs(t, u, dbtest.Role())).Bind(dbtest.Convention), keys, time.Now)
 	if _, err := cs.CreatePatient(ctx, audit.Actor{Name: "test"}, claims.NewPatient{LastName: "A", FirstName: "B", BirthDate: calendar.NewDate(1990, 1, 1)}); err != nil {
 		t.Errorf("a new file after the seed: %v", err)
 	}

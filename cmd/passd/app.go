@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
@@ -41,7 +40,7 @@ import (
 // app is passd wired together: one pool, the stores, the jobs, the routes.
 type app struct {
 	cfg       Config
-	pool      *pgxpool.Pool
+	pool      *db.Pool
 	users     *auth.Store
 	throttle  *auth.Throttle
 	claims    *claims.Store
@@ -71,10 +70,13 @@ func newApp(ctx context.Context, cfg Config, logger *slog.Logger, now func() tim
 	if err != nil {
 		return nil, err
 	}
-	pool, err := db.OpenAs(ctx, cfg.DatabaseURL, cfg.sessionRole())
+	raw, err := db.OpenAs(ctx, cfg.DatabaseURL, cfg.sessionRole())
 	if err != nil {
 		return nil, err
 	}
+	// The server's pool is bound to no convention: a request acts in its
+	// user's, a job run in the convention it runs for.
+	pool := db.NewPool(raw)
 	a := &app{cfg: cfg, pool: pool, logger: logger, now: now, metrics: metrics.New(),
 		users: auth.NewStore(pool, auth.WithTokenTTL(cfg.TokenTTL), auth.WithCache(cfg.TokenCache)), contract: contract,
 		throttle: auth.NewThrottle(auth.ThrottleConfig{FailureLimit: cfg.AuthFailureLimit, Window: cfg.AuthFailureWindow, Now: now})}
@@ -116,7 +118,7 @@ func newApp(ctx context.Context, cfg Config, logger *slog.Logger, now func() tim
 		return nil, err
 	}
 	a.metrics.DeclareJobs(a.scheduler.Names()...)
-	if err := a.metrics.Register(metrics.NewPoolCollector(pool), metrics.NewStatusCollector(pool, logger), metrics.NewAuditCollector(pool)); err != nil {
+	if err := a.metrics.Register(metrics.NewPoolCollector(raw), metrics.NewStatusCollector(pool, logger), metrics.NewAuditCollector(pool)); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("passd: metrics: %w", err)
 	}
@@ -198,7 +200,7 @@ func (a *app) ready(c echo.Context) error {
 	if err := a.pool.Ping(ctx); err != nil {
 		return fault.New(fault.Unavailable, "the database is unreachable")
 	}
-	current, err := migrations.Current(ctx, a.pool)
+	current, err := migrations.Current(ctx, a.pool.Pool)
 	if err != nil {
 		return fault.New(fault.Unavailable, "the schema version cannot be read")
 	}
@@ -351,7 +353,7 @@ func (a *app) startSealer(ctx context.Context) (stop func(context.Context)) {
 		case <-ctx.Done():
 			return // out of time: the next sealer to run takes the rows
 		}
-		if n, err := audit.SealPending(ctx, a.pool, audit.SealBatch); err != nil {
+		if n, err := audit.SealAll(ctx, a.pool, audit.SealBatch); err != nil {
 			a.logger.Error("audit: last seal before stopping", "error", err.Error(), "sealed", n)
 		} else if n > 0 {
 			a.logger.Info("audit rows sealed before stopping", "sealed", n)

@@ -26,6 +26,7 @@ func auditCommand(ctx context.Context, cfg Config, args []string, out io.Writer)
 	fs := flag.NewFlagSet("audit verify", flag.ContinueOnError)
 	fs.StringVar(&cfg.DatabaseURL, "database-url", cfg.DatabaseURL, "PostgreSQL URL (env DATABASE_URL)")
 	fs.StringVar(&cfg.DBRole, "db-role", cfg.DBRole, "role the sessions act as (env PASSD_DB_ROLE)")
+	named := conventionFlag(fs)
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
@@ -36,11 +37,30 @@ func auditCommand(ctx context.Context, cfg Config, args []string, out io.Writer)
 		return cfg.Validate()
 	}
 	// Sealing and reading the chain need only what the application may do.
-	pool, err := db.OpenAs(ctx, cfg.DatabaseURL, cfg.sessionRole())
+	raw, err := db.OpenAs(ctx, cfg.DatabaseURL, cfg.sessionRole())
 	if err != nil {
 		return err
 	}
-	defer pool.Close()
+	defer raw.Close()
+	// Each convention keeps its own chain.
+	pools, err := conventionPools(ctx, db.NewPool(raw), *named)
+	if err != nil {
+		return err
+	}
+	var broken error
+	for _, pool := range pools {
+		if len(pools) > 1 {
+			fmt.Fprintf(out, "convention %d:\n", pool.Bound())
+		}
+		if err := verifyChain(ctx, pool, out); err != nil {
+			broken = errors.Join(broken, fmt.Errorf("convention %d: %w", pool.Bound(), err))
+		}
+	}
+	return broken
+}
+
+// verifyChain seals what waits and verifies one convention's audit chain.
+func verifyChain(ctx context.Context, pool *db.Pool, out io.Writer) error {
 	sealed, err := audit.SealPending(ctx, pool, audit.SealBatch)
 	if err != nil {
 		return err

@@ -62,7 +62,7 @@ func TestAuditVerifyCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer app.Close()
-	users := auth.NewStore(app)
+	users := auth.NewStore(db.NewPool(app).Bind(dbtest.Convention))
 	for i := range 3 {
 		if _, err := users.CreateUser(ctx, fmt.Sprint("user-", i), auth.Admin, 0); err != nil {
 			t.Fatal(err)

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"errors"
+	"slices"
 	"context"
 	"encoding/json"
 	"flag"
@@ -65,12 +67,22 @@ func migrateAsOwner(ctx context.Context, cfg Config, logger *slog.Logger) error 
 		return err
 	}
 	logger.Info("migrations applied", "count", n)
-	return sealPending(ctx, cfg, logger, pool, "migrate")
+	pools, err := conventionPools(ctx, db.NewPool(pool), "")
+	if err != nil {
+		return err
+	}
+	for _, p := range pools {
+		if err := sealPending(ctx, cfg, logger, p, "migrate"); err != nil {
+			return fmt.Errorf("convention %d: %w", p.Bound(), err)
+		}
+	}
+	return nil
 }
 
 func runJobCommand(ctx context.Context, cfg Config, args []string, logger *slog.Logger) error {
 	fs := flag.NewFlagSet("run-job", flag.ContinueOnError)
 	cfg.Flags(fs)
+	named := conventionFlag(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -82,19 +94,28 @@ func runJobCommand(ctx context.Context, cfg Config, args []string, logger *slog.
 		return err
 	}
 	defer a.close()
-	run, err := a.scheduler.RunNow(ctx, fs.Arg(0))
+	pools, err := conventionPools(ctx, a.pool, *named)
 	if err != nil {
 		return err
 	}
+	// One run per convention; one's failure does not keep the next from
+	// running.
+	var failed error
 	enc := json.NewEncoder(os.Stdout)
 	enc.SetIndent("", "  ")
-	if err := enc.Encode(run.InUTC()); err != nil {
-		return err
+	for _, p := range pools {
+		run, err := a.scheduler.RunNow(db.WithTenant(ctx, p.Bound()), fs.Arg(0))
+		if err != nil {
+			return err
+		}
+		if err := enc.Encode(run.InUTC()); err != nil {
+			return err
+		}
+		if run.Error != nil {
+			failed = errors.Join(failed, fmt.Errorf("job %s failed for convention %d: %s", run.Name, p.Bound(), *run.Error))
+		}
 	}
-	if run.Error != nil {
-		return fmt.Errorf("job %s failed: %s", run.Name, *run.Error)
-	}
-	return nil
+	return failed
 }
 
 // checkCommand verifies the money invariants over the whole database and
@@ -102,36 +123,32 @@ func runJobCommand(ctx context.Context, cfg Config, args []string, logger *slog.
 func checkCommand(ctx context.Context, cfg Config, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("check", flag.ContinueOnError)
 	cfg.Flags(fs)
+	named := conventionFlag(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
-	pool, err := db.OpenAs(ctx, cfg.DatabaseURL, cfg.sessionRole())
+	raw, err := db.OpenAs(ctx, cfg.DatabaseURL, cfg.sessionRole())
 	if err != nil {
 		return err
 	}
-	defer pool.Close()
-	report, err := journal.Check(ctx, pool)
+	defer raw.Close()
+	pools, err := conventionPools(ctx, db.NewPool(raw), *named)
 	if err != nil {
 		return err
 	}
-	// The SEPA files frozen at approval: each written again from its
-	// snapshot must have the SHA-256 approval kept.
-	mismatches, err := billing.NewStore(pool, nil, billing.Config{}).VerifySEPA(ctx)
-	if err != nil {
-		return err
-	}
-	f := journal.Finding{Name: "sepa_files_frozen", Description: "the SEPA file of every batch approved since files are frozen, written again from its snapshot, has the SHA-256 kept at its approval",
-		Violations: int64(len(mismatches)), Examples: []string{}}
-	for i, m := range mismatches {
-		if i < 10 {
-			f.Examples = append(f.Examples, fmt.Sprintf("payout batch %d: kept %s, written %s", m.BatchID, m.Kept, m.Written))
+	// One report: each invariant's violations summed over the conventions,
+	// its examples naming theirs when there are several.
+	var report journal.Report
+	for _, pool := range pools {
+		r, err := checkConvention(ctx, pool)
+		if err != nil {
+			return fmt.Errorf("convention %d: %w", pool.Bound(), err)
 		}
+		report = mergeReports(report, r, pool.Bound(), len(pools) > 1)
 	}
-	report.Findings = append(report.Findings, f)
-	report.OK = report.OK && len(mismatches) == 0
 	enc := json.NewEncoder(out)
 	enc.SetIndent("", "  ")
 	if err := enc.Encode(report); err != nil {
@@ -147,4 +164,55 @@ func checkCommand(ctx context.Context, cfg Config, args []string, out io.Writer)
 		return fmt.Errorf("%d invariant(s) broken", broken)
 	}
 	return nil
+}
+
+// mergeReports adds one convention's report to the sum.
+func mergeReports(sum, r journal.Report, tenant int64, several bool) journal.Report {
+	if sum.Findings == nil {
+		sum.OK = true
+	}
+	sum.OK = sum.OK && r.OK
+	for _, f := range r.Findings {
+		if several {
+			for i, e := range f.Examples {
+				f.Examples[i] = fmt.Sprintf("convention %d: %s", tenant, e)
+			}
+		}
+		i := slices.IndexFunc(sum.Findings, func(g journal.Finding) bool { return g.Name == f.Name })
+		if i < 0 {
+			sum.Findings = append(sum.Findings, f)
+			continue
+		}
+		sum.Findings[i].Violations += f.Violations
+		sum.Findings[i].Examples = append(sum.Findings[i].Examples, f.Examples...)
+		if len(sum.Findings[i].Examples) > 10 {
+			sum.Findings[i].Examples = sum.Findings[i].Examples[:10]
+		}
+	}
+	return sum
+}
+
+// checkConvention checks one convention's money invariants and its frozen
+// SEPA files.
+func checkConvention(ctx context.Context, pool *db.Pool) (journal.Report, error) {
+	report, err := journal.Check(ctx, pool)
+	if err != nil {
+		return report, err
+	}
+	// The SEPA files frozen at approval: each written again from its
+	// snapshot must have the SHA-256 approval kept.
+	mismatches, err := billing.NewStore(pool, nil, billing.Config{}).VerifySEPA(ctx)
+	if err != nil {
+		return report, err
+	}
+	f := journal.Finding{Name: "sepa_files_frozen", Description: "the SEPA file of every batch approved since files are frozen, written again from its snapshot, has the SHA-256 kept at its approval",
+		Violations: int64(len(mismatches)), Examples: []string{}}
+	for i, m := range mismatches {
+		if i < 10 {
+			f.Examples = append(f.Examples, fmt.Sprintf("payout batch %d: kept %s, written %s", m.BatchID, m.Kept, m.Written))
+		}
+	}
+	report.Findings = append(report.Findings, f)
+	report.OK = report.OK && len(mismatches) == 0
+	return report, nil
 }

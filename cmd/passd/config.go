@@ -36,6 +36,9 @@ type Config struct {
 	// as (SET ROLE at connection); empty means passd_app, "none" means
 	// the login user itself. Migrations run as the login user.
 	DBRole string
+	// Convention is the convention a command acts on (--convention): its
+	// number or its name; empty for the only one (or every one).
+	Convention string
 	// TokenTTL is how long tokens issued by token create and seed-demo
 	// live; zero means auth.DefaultTokenTTL.
 	TokenTTL time.Duration

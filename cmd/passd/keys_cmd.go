@@ -10,8 +10,6 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"passd/audit"
 	"passd/claims"
 	"passd/db"
@@ -84,7 +82,7 @@ func keygenCommand(args []string, out io.Writer) error {
 
 // sealPending encrypts the identity of files opened before identity was
 // encrypted. Without a key it only refuses when there are such files.
-func sealPending(ctx context.Context, cfg Config, logger *slog.Logger, pool *pgxpool.Pool, command string) error {
+func sealPending(ctx context.Context, cfg Config, logger *slog.Logger, pool *db.Pool, command string) error {
 	ring, err := cfg.keyring()
 	if errors.Is(err, errNoDataKey) {
 		n, cerr := claims.PendingCount(ctx, pool)
@@ -134,32 +132,59 @@ func rotateKeyCommand(ctx context.Context, cfg Config, args []string, logger *sl
 	if err != nil {
 		return err
 	}
-	pool, err := db.Open(ctx, cfg.DatabaseURL)
+	raw, err := db.Open(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return err
 	}
-	defer pool.Close()
-	if current, err := migrations.Current(ctx, pool); err != nil {
+	defer raw.Close()
+	if current, err := migrations.Current(ctx, raw); err != nil {
 		return err
 	} else if !current {
 		return errors.New("the database schema is behind this binary; run passd migrate first")
 	}
+	pools, err := conventionPools(ctx, db.NewPool(raw), "")
+	if err != nil {
+		return err
+	}
+	// Each convention's files, one convention after another, under the one
+	// ring of the deployment.
+	var total claims.Rotation
+	for _, pool := range pools {
+		rot, err := rotateConvention(ctx, pool, ring, logger)
+		if err != nil {
+			return fmt.Errorf("convention %d: %w", pool.Bound(), err)
+		}
+		total.Key = rot.Key
+		total.Resealed += rot.Resealed
+		total.Remaining += rot.Remaining
+	}
+	return reportRotation(out, total)
+}
+
+// rotateConvention re-encrypts one convention's files and cases.
+func rotateConvention(ctx context.Context, pool *db.Pool, ring *keyring.Ring, logger *slog.Logger) (claims.Rotation, error) {
 	store := claims.NewStore(pool, ring, time.Now)
 	actor := audit.Actor{Name: "passd rotate-key"}
 	if _, err := store.SealPending(ctx, actor); err != nil {
-		return err
+		return claims.Rotation{}, err
 	}
 	rot, err := store.RotateKeys(ctx, actor, func(done int) { logger.Info("re-encrypting", "files", done, "key", ring.Current()) })
 	if err != nil {
-		return err
+		return rot, err
 	}
 	// The convention's cases seal their person's identity with the same ring.
 	cases, casesLeft, err := referrals.NewStore(pool, ring, time.Now).RotateKeys(ctx, actor)
 	if err != nil {
-		return err
+		return rot, err
 	}
 	logger.Info("re-encrypted the referrals' and alerts' identities", "cases", cases, "remaining", casesLeft, "key", ring.Current())
 	rot.Remaining += casesLeft
+	return rot, nil
+}
+
+// reportRotation prints what rotate-key did; files left under an older key
+// are a failure to act on.
+func reportRotation(out io.Writer, rot claims.Rotation) error {
 	enc := json.NewEncoder(out)
 	enc.SetIndent("", "  ")
 	if err := enc.Encode(map[string]any{"key": rot.Key, "reencrypted": rot.Resealed, "remaining": rot.Remaining}); err != nil {

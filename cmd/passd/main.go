@@ -46,6 +46,9 @@ commands:
   audit verify                                       verify the audit log's hash chain; exit 1 if broken
   report [--year YYYY] --out FILE.pdf                the programme's yearly report (/bilan) as an A4 PDF,
                                                      printed by headless Chromium (PASSD_CHROMIUM)
+  convention create --name NAME                      add a convention (a city or CCAS) to the deployment,
+                                                     with a copy of the oldest one's tariff
+  convention list                                    list the conventions: number and name
   config check [--env-file FILE]                     validate the configuration as start-up does; print
                                                      each setting, its source, secrets masked
   version                                            print passd's version (also --version)
@@ -55,7 +58,8 @@ PASSD_DEADLINE_DAYS, PASSD_RELEASE_SCHEDULE, PASSD_DEADLINE_SCHEDULE,
 PASSD_CLAIM_BATCH_SCHEDULE, PASSD_PAYOUT_BATCH_SCHEDULE, PASSD_REMINDERS_SCHEDULE,
 PASSD_DB_ROLE, PASSD_TOKEN_TTL, PASSD_AUTH_FAILURE_LIMIT, PASSD_AUTH_FAILURE_WINDOW,
 PASSD_TRUSTED_PROXIES, PASSD_REQUEST_TIMEOUT, PASSD_PPROF_ADDR);
-flags override it: passd <command> -h lists them. Patient identity is encrypted with
+flags override it: passd <command> -h lists them. On a deployment of several
+conventions, the commands on data take --convention (number or name). Patient identity is encrypted with
 the keyring in PASSD_DATA_KEY_FILE (a file) or PASSD_DATA_KEY (its text): serve,
 seed-demo, run-job and rotate-key refuse to start without one.
 `
@@ -100,6 +104,8 @@ func run(ctx context.Context, args []string, logger *slog.Logger) error {
 		return auditCommand(ctx, cfg, args[1:], os.Stdout)
 	case "report":
 		return reportCommand(ctx, cfg, args[1:], os.Stdout)
+	case "convention":
+		return conventionCommand(ctx, cfg, args[1:], os.Stdout)
 	case "config":
 		return configCommand(args[1:], os.Stdout)
 	case "version", "--version":

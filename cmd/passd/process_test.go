@@ -11,18 +11,20 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"io"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
+	"passd/db"
+	"passd/db/dbtest"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/labstack/echo/v4"
 
 	"passd/audit"
@@ -336,7 +338,7 @@ type seeder struct {
 }
 
 func newSeeder(t *testing.T, pool *pgxpool.Pool) *seeder {
-	return &seeder{t: t, pool: pool, users: auth.NewStore(pool)}
+	return &seeder{t: t, pool: pool, users: auth.NewStore(db.NewPool(pool).Bind(dbtest.Convention))}
 }
 
 // provider inserts a provider of kind and returns its id.
@@ -408,7 +410,7 @@ func (s *seeder) patients(n int) []seededPatient {
 	if err != nil {
 		s.t.Fatalf("seed patients: %v", err)
 	}
-	files := claims.NewStore(s.pool, ring, time.Now)
+	files := claims.NewStore(db.NewPool(s.pool).Bind(dbtest.Convention), ring, time.Now)
 	s.user("seeder coordinator", auth.Coordinator, 0)
 	actor := audit.Actor{UserID: s.userID("seeder coordinator"), Name: "seeder coordinator"}
 	out := make([]seededPatient, 0, n)
@@ -480,7 +482,7 @@ func (s *seeder) invoices(providerID, createdBy int64, patientIDs []int64, n, ca
 }
 
 // scalar runs a query returning one number.
-func scalar(t *testing.T, pool *pgxpool.Pool, sql string, args ...any) int64 {
+func scalar(t *testing.T, pool db.DBTX, sql string, args ...any) int64 {
 	t.Helper()
 	var n int64
 	if err := pool.QueryRow(context.Background(), sql, args...).Scan(&n); err != nil {
@@ -505,7 +507,7 @@ func passdCheck(t *testing.T, databaseURL string) {
 // job runs once, one after another, when passd serve starts: see
 // scheduler.Start), so that what a test seeds next is left for the runs the
 // test itself triggers. /readyz answers before those runs end.
-func (p *passdProcess) waitStartupRuns(pool *pgxpool.Pool) {
+func (p *passdProcess) waitStartupRuns(pool db.DBTX) {
 	p.t.Helper()
 	jobs := []string{"release", "deadline", "claim-batch", "payout-batch", "reminders"}
 	deadline := time.Now().Add(30 * time.Second)

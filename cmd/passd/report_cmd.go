@@ -42,6 +42,7 @@ func reportCommand(ctx context.Context, cfg Config, args []string, out io.Writer
 	year := fs.Int("year", today.Year(), "the calendar year the report covers")
 	outPath := fs.String("out", "", "the PDF file to write")
 	chromium := fs.String("chromium", cfg.Chromium, "the headless Chromium that prints the PDF (env PASSD_CHROMIUM)")
+	named := conventionFlag(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -54,11 +55,15 @@ func reportCommand(ctx context.Context, cfg Config, args []string, out io.Writer
 	if cfg.DatabaseURL == "" {
 		return cfg.Validate()
 	}
-	pool, err := db.OpenAs(ctx, cfg.DatabaseURL, cfg.sessionRole())
+	raw, err := db.OpenAs(ctx, cfg.DatabaseURL, cfg.sessionRole())
 	if err != nil {
 		return err
 	}
-	defer pool.Close()
+	defer raw.Close()
+	pool, err := conventionPool(ctx, db.NewPool(raw), *named)
+	if err != nil {
+		return err
+	}
 	r, err := programme.NewStore(pool).Report(ctx, programme.Year(*year))
 	if err != nil {
 		return err

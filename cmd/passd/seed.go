@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"passd/db"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -95,7 +96,12 @@ func seedCommand(ctx context.Context, cfg Config, args []string, logger *slog.Lo
 		return err
 	}
 	defer a.close()
-	d, err := a.seedDemo(ctx, *tokensFile)
+	// The demo is the first convention's.
+	pools, err := conventionPools(ctx, a.pool, "")
+	if err != nil {
+		return err
+	}
+	d, err := a.seedDemo(db.WithTenant(ctx, pools[0].Bound()), *tokensFile)
 	if err != nil {
 		return err
 	}

@@ -91,7 +91,7 @@ func TestSeedDemoIsIdempotent(t *testing.T) {
 	if len(tokens1) != len(demoUsers) {
 		t.Fatalf("tokens file holds %v, want one token per demo user", tokens1)
 	}
-	store := auth.NewStore(pool)
+	store := auth.NewStore(db.NewPool(pool).Bind(dbtest.Convention))
 	for _, u := range demoUsers {
 		token := tokens1[u.name]
 		p, err := store.Authenticate(ctx, token)

@@ -38,7 +38,7 @@ func TestServeEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer pool.Close()
-	token, err := auth.NewStore(pool).CreateUser(ctx, "admin", auth.Admin, 0)
+	token, err := auth.NewStore(db.NewPool(pool).Bind(dbtest.Convention)).CreateUser(ctx, "admin", auth.Admin, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -45,17 +45,24 @@ func tokenStore(ctx context.Context, cfg Config) (*auth.Store, func(), error) {
 	if cfg.DatabaseURL == "" {
 		return nil, nil, cfg.Validate()
 	}
-	pool, err := db.OpenAs(ctx, cfg.DatabaseURL, cfg.sessionRole())
+	raw, err := db.OpenAs(ctx, cfg.DatabaseURL, cfg.sessionRole())
 	if err != nil {
 		return nil, nil, err
 	}
-	return auth.NewStore(pool, auth.WithTokenTTL(cfg.TokenTTL)), pool.Close, nil
+	// A user, and so a token, belongs to one convention.
+	pool, err := conventionPool(ctx, db.NewPool(raw), cfg.Convention)
+	if err != nil {
+		raw.Close()
+		return nil, nil, err
+	}
+	return auth.NewStore(pool, auth.WithTokenTTL(cfg.TokenTTL)), raw.Close, nil
 }
 
 func tokenFlags(name string, cfg *Config) *flag.FlagSet {
 	fs := flag.NewFlagSet("token "+name, flag.ContinueOnError)
 	fs.StringVar(&cfg.DatabaseURL, "database-url", cfg.DatabaseURL, "PostgreSQL URL (env DATABASE_URL)")
 	fs.StringVar(&cfg.DBRole, "db-role", cfg.DBRole, "role the sessions act as (env PASSD_DB_ROLE)")
+	fs.StringVar(&cfg.Convention, "convention", cfg.Convention, "the convention (its number or name) the user belongs to; default: the only one")
 	return fs
 }
 

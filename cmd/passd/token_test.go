@@ -32,7 +32,7 @@ func TestTokenCreatePrintsOnlyTheToken(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer pool.Close()
-	p, err := auth.NewStore(pool).Authenticate(ctx, token)
+	p, err := auth.NewStore(db.NewPool(pool).Bind(dbtest.Convention)).Authenticate(ctx, token)
 	if err != nil || p.Name != "Alice Martin" || p.Role != auth.Finance || p.ProviderID != 0 {
 		t.Fatalf("token authenticates as %+v, %v", p, err)
 	}

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -50,25 +51,39 @@ func ServerURL(t testing.TB) string {
 	return url
 }
 
+// Convention is the convention of a fresh database: migration 00021 makes
+// the database as it stood the first one.
+const Convention = 1
+
 // New returns a pool on a fresh database holding the current schema, whose
-// sessions act as the application's role (see Role). The database is
-// dropped when the test ends.
-func New(t testing.TB) *pgxpool.Pool {
+// sessions act as the application's role (see Role), bound to the
+// database's one convention. The database is dropped when the test ends.
+func New(t testing.TB) *db.Pool {
 	t.Helper()
-	return open(t, NewURL(t), Role())
+	return App(t, NewURL(t))
+}
+
+// App returns a pool acting as the application's role on a database of
+// NewURL, bound to its first convention.
+func App(t testing.TB, url string) *db.Pool {
+	t.Helper()
+	return db.NewPool(open(t, url, Role())).Bind(Convention)
 }
 
 // NewOwner is New that also returns a pool on the same database acting as
 // the schema's owner, for a test that must do what the application may
 // not: tamper with the audit log, alter a table.
-func NewOwner(t testing.TB) (app, owner *pgxpool.Pool) {
+func NewOwner(t testing.TB) (app *db.Pool, owner *pgxpool.Pool) {
 	t.Helper()
 	url := NewURL(t)
-	return open(t, url, Role()), open(t, url, "")
+	return App(t, url), open(t, url, "")
 }
 
 // Owner returns a pool acting as the schema's owner on a database of
-// NewURL (the server's user, who ran the migrations).
+// NewURL (the server's user, who ran the migrations). Its sessions are set
+// to the first convention, so that the rows a test writes directly are
+// that convention's (the owner, a superuser here, is not held by row-level
+// security; a test pool may set a session's convention, passd never does).
 func Owner(t testing.TB, url string) *pgxpool.Pool {
 	t.Helper()
 	return open(t, url, "")
@@ -76,7 +91,16 @@ func Owner(t testing.TB, url string) *pgxpool.Pool {
 
 func open(t testing.TB, url, role string) *pgxpool.Pool {
 	t.Helper()
-	pool, err := db.OpenAs(context.Background(), url, role)
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		t.Fatalf("dbtest: parse url: %v", err)
+	}
+	if role == "" {
+		cfg.ConnConfig.RuntimeParams["passd.tenant"] = strconv.Itoa(Convention)
+	} else {
+		cfg.ConnConfig.RuntimeParams["role"] = role
+	}
+	pool, err := db.OpenConfig(context.Background(), cfg)
 	if err != nil {
 		t.Fatalf("dbtest: open: %v", err)
 	}
