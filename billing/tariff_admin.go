@@ -193,7 +193,7 @@ func (s *Store) upsertActs(ctx context.Context, tx pgx.Tx, actor audit.Actor, ac
 		if _, err := tx.Exec(ctx, `
 			INSERT INTO acts (code, label, provider_kinds, rate_class, max_unit_price, dispensing_fee, source, updated_at, updated_by)
 			VALUES ($1, $2, $3, nullif($4, ''), $5, $6, $7, $8, $9)
-			ON CONFLICT (code) DO UPDATE SET label = EXCLUDED.label, provider_kinds = EXCLUDED.provider_kinds,
+			ON CONFLICT (tenant_id, code) DO UPDATE SET label = EXCLUDED.label, provider_kinds = EXCLUDED.provider_kinds,
 				rate_class = EXCLUDED.rate_class, max_unit_price = EXCLUDED.max_unit_price, dispensing_fee = EXCLUDED.dispensing_fee,
 				source = EXCLUDED.source, updated_at = EXCLUDED.updated_at, updated_by = EXCLUDED.updated_by`,
 			a.Code, a.Label, a.ProviderKinds, string(a.RateClass), a.MaxUnitPrice, a.DispensingFee, a.Source, s.now(), nullID(actor.UserID)); err != nil {
@@ -431,7 +431,7 @@ func (s *Store) upsertDrugs(ctx context.Context, tx pgx.Tx, actor audit.Actor, d
 	if _, err := tx.Exec(ctx, `
 		INSERT INTO drugs (cip13, label, drug_class, updated_at, updated_by)
 		SELECT * FROM unnest($1::text[], $2::text[], $3::smallint[]) AS u, (VALUES ($4::timestamptz, $5::bigint)) AS w
-		ON CONFLICT (cip13) DO UPDATE SET label = EXCLUDED.label, drug_class = EXCLUDED.drug_class,
+		ON CONFLICT (tenant_id, cip13) DO UPDATE SET label = EXCLUDED.label, drug_class = EXCLUDED.drug_class,
 			updated_at = EXCLUDED.updated_at, updated_by = EXCLUDED.updated_by`,
 		cips, labels, classes, s.now(), nullID(actor.UserID)); err != nil {
 		return ImportResult{}, fmt.Errorf("billing: drugs: %w", err)

@@ -129,7 +129,7 @@ func (s *Store) CreatePatient(ctx context.Context, actor audit.Actor, np NewPati
 		var n int
 		err := tx.QueryRow(ctx, `
 			INSERT INTO file_number_counters (year, last) VALUES ($1, 1)
-			ON CONFLICT (year) DO UPDATE SET last = file_number_counters.last + 1
+			ON CONFLICT (tenant_id, year) DO UPDATE SET last = file_number_counters.last + 1
 			RETURNING last`, year).Scan(&n)
 		if err != nil {
 			return fmt.Errorf("claims: file number: %w", err)

@@ -213,6 +213,20 @@ func (p *Pool) BeginTx(ctx context.Context, opts pgx.TxOptions) (pgx.Tx, error) 
 	return tx, nil
 }
 
+// SetConvention sets, in tx, the tenant the context names (or the pool is
+// bound to): for a transaction begun on the raw pool because its first
+// statement must be another (SET TRANSACTION SNAPSHOT).
+func (p *Pool) SetConvention(ctx context.Context, tx pgx.Tx) error {
+	set, setArgs, ok := p.setTenant(ctx)
+	if !ok {
+		return nil
+	}
+	if _, err := tx.Exec(ctx, set, setArgs...); err != nil {
+		return fmt.Errorf("db: set the convention: %w", err)
+	}
+	return nil
+}
+
 // batchRows are the rows of a scoped query: closing them also ends the
 // batch, which gives the connection back.
 type batchRows struct {

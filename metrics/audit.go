@@ -3,6 +3,7 @@ package metrics
 import (
 	"context"
 	"passd/db"
+	"strconv"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -21,9 +22,9 @@ func NewAuditCollector(pool *db.Pool) prometheus.Collector {
 	return &auditCollector{
 		pool: pool,
 		unsealed: prometheus.NewDesc("passd_audit_rows_unsealed",
-			"Audit rows committed but not yet chained by the sealer.", nil, nil),
+			"Audit rows committed but not yet chained by the sealer.", []string{"convention"}, nil),
 		waiting: prometheus.NewDesc("passd_audit_oldest_unsealed_age_seconds",
-			"How long the oldest unsealed audit row has waited for its seal; 0 when none waits.", nil, nil),
+			"How long the oldest unsealed audit row has waited for its seal; 0 when none waits.", []string{"convention"}, nil),
 	}
 }
 
@@ -35,15 +36,25 @@ func (c *auditCollector) Describe(ch chan<- *prometheus.Desc) {
 func (c *auditCollector) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), statusTimeout)
 	defer cancel()
-	var n int64
-	var age float64
-	err := c.pool.QueryRow(ctx, `SELECT count(*), coalesce(extract(epoch FROM now() - min(at)), 0)::float8
-		FROM audit_log WHERE chain_seq IS NULL`).Scan(&n, &age)
+	tenants, err := c.pool.Tenants(ctx)
 	if err != nil {
 		ch <- prometheus.NewInvalidMetric(c.unsealed, err)
 		ch <- prometheus.NewInvalidMetric(c.waiting, err)
 		return
 	}
-	ch <- prometheus.MustNewConstMetric(c.unsealed, prometheus.GaugeValue, float64(n))
-	ch <- prometheus.MustNewConstMetric(c.waiting, prometheus.GaugeValue, max(age, 0))
+	// Each convention's chain is sealed apart: each its own backlog.
+	for _, t := range tenants {
+		var n int64
+		var age float64
+		err := c.pool.QueryRow(db.WithTenant(ctx, t), `SELECT count(*), coalesce(extract(epoch FROM now() - min(at)), 0)::float8
+			FROM audit_log WHERE chain_seq IS NULL`).Scan(&n, &age)
+		if err != nil {
+			ch <- prometheus.NewInvalidMetric(c.unsealed, err)
+			ch <- prometheus.NewInvalidMetric(c.waiting, err)
+			return
+		}
+		convention := strconv.FormatInt(t, 10)
+		ch <- prometheus.MustNewConstMetric(c.unsealed, prometheus.GaugeValue, float64(n), convention)
+		ch <- prometheus.MustNewConstMetric(c.waiting, prometheus.GaugeValue, max(age, 0), convention)
+	}
 }

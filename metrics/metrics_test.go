@@ -150,22 +150,22 @@ func TestTheStatusGaugesSumTheDeltasAndCompactThem(t *testing.T) {
 	want := `
 # HELP passd_invoices Invoices in each status.
 # TYPE passd_invoices gauge
-passd_invoices{status="cancelled"} 0
-passd_invoices{status="city_due"} 3
-passd_invoices{status="pending"} 997
-passd_invoices{status="released"} 0
+passd_invoices{convention="1",status="cancelled"} 0
+passd_invoices{convention="1",status="city_due"} 3
+passd_invoices{convention="1",status="pending"} 997
+passd_invoices{convention="1",status="released"} 0
 # HELP passd_invoices_amount_euros Sum of the totals of the invoices in each status, in euros.
 # TYPE passd_invoices_amount_euros gauge
-passd_invoices_amount_euros{status="cancelled"} 0
-passd_invoices_amount_euros{status="city_due"} 37.02
-passd_invoices_amount_euros{status="pending"} 12302.98
-passd_invoices_amount_euros{status="released"} 0
+passd_invoices_amount_euros{convention="1",status="cancelled"} 0
+passd_invoices_amount_euros{convention="1",status="city_due"} 37.02
+passd_invoices_amount_euros{convention="1",status="pending"} 12302.98
+passd_invoices_amount_euros{convention="1",status="released"} 0
 # HELP passd_payouts_due Payouts the city owes that no batch holds yet (status due).
 # TYPE passd_payouts_due gauge
-passd_payouts_due 2
+passd_payouts_due{convention="1"} 2
 # HELP passd_payouts_due_amount_euros Sum of the payouts due, in euros.
 # TYPE passd_payouts_due_amount_euros gauge
-passd_payouts_due_amount_euros 24.68
+passd_payouts_due_amount_euros{convention="1"} 24.68
 `
 	names := []string{"passd_invoices", "passd_invoices_amount_euros", "passd_payouts_due", "passd_payouts_due_amount_euros"}
 	if err := testutil.GatherAndCompare(m.Gatherer(), strings.NewReader(want), names...); err != nil {
@@ -206,14 +206,14 @@ func TestAPublicScrapeShowsNoMoney(t *testing.T) {
 		}
 		return rec.Body.String()
 	}
-	counts := []string{`passd_invoices{status="city_due"} 2`, "passd_payouts_due 1", `passd_http_requests_total{method="GET",route="/healthz",status="200"} 1`}
+	counts := []string{`passd_invoices{convention="1",status="city_due"} 2`, `passd_payouts_due{convention="1"} 1`, `passd_http_requests_total{method="GET",route="/healthz",status="200"} 1`}
 	public, private := scrape(false), scrape(true)
 	for _, want := range counts {
 		if !strings.Contains(public, want) || !strings.Contains(private, want) {
 			t.Errorf("%q missing from a scrape", want)
 		}
 	}
-	for _, money := range []string{`passd_invoices_amount_euros{status="city_due"} 81.5`, "passd_payouts_due_amount_euros 40.75"} {
+	for _, money := range []string{`passd_invoices_amount_euros{convention="1",status="city_due"} 81.5`, `passd_payouts_due_amount_euros{convention="1"} 40.75`} {
 		if !strings.Contains(private, money) {
 			t.Errorf("%q missing from the private scrape", money)
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -87,13 +88,13 @@ func NewStatusCollector(pool *db.Pool, logger *slog.Logger) prometheus.Collector
 		pool:   pool,
 		logger: logger,
 		invoices: prometheus.NewDesc("passd_invoices",
-			"Invoices in each status.", []string{"status"}, nil),
+			"Invoices in each status.", []string{"convention", "status"}, nil),
 		invoicesAmount: prometheus.NewDesc("passd_invoices_amount_euros",
-			"Sum of the totals of the invoices in each status, in euros.", []string{"status"}, nil),
+			"Sum of the totals of the invoices in each status, in euros.", []string{"convention", "status"}, nil),
 		payoutsDue: prometheus.NewDesc("passd_payouts_due",
-			"Payouts the city owes that no batch holds yet (status due).", nil, nil),
+			"Payouts the city owes that no batch holds yet (status due).", []string{"convention"}, nil),
 		payoutsDueAmount: prometheus.NewDesc("passd_payouts_due_amount_euros",
-			"Sum of the payouts due, in euros.", nil, nil),
+			"Sum of the payouts due, in euros.", []string{"convention"}, nil),
 	}
 }
 
@@ -104,9 +105,24 @@ func (c *statusCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.payoutsDueAmount
 }
 
+// Collect reports each convention's gauges under its number (the label
+// convention): the metrics are the platform's, which runs them all.
 func (c *statusCollector) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), statusTimeout)
 	defer cancel()
+	tenants, err := c.pool.Tenants(ctx)
+	if err != nil {
+		for _, d := range []*prometheus.Desc{c.invoices, c.invoicesAmount, c.payoutsDue, c.payoutsDueAmount} {
+			ch <- prometheus.NewInvalidMetric(d, err)
+		}
+		return
+	}
+	for _, t := range tenants {
+		c.collect(db.WithTenant(ctx, t), strconv.FormatInt(t, 10), ch)
+	}
+}
+
+func (c *statusCollector) collect(ctx context.Context, convention string, ch chan<- prometheus.Metric) {
 	counts, deltas, err := ReadStatusCounts(ctx, c.pool)
 	if err != nil {
 		for _, d := range []*prometheus.Desc{c.invoices, c.invoicesAmount, c.payoutsDue, c.payoutsDueAmount} {
@@ -120,16 +136,16 @@ func (c *statusCollector) Collect(ch chan<- prometheus.Metric) {
 	for _, sc := range counts {
 		switch sc.Kind {
 		case "invoice":
-			ch <- prometheus.MustNewConstMetric(c.invoices, prometheus.GaugeValue, float64(sc.N), sc.Status)
-			ch <- prometheus.MustNewConstMetric(c.invoicesAmount, prometheus.GaugeValue, sc.Amount.InexactFloat64(), sc.Status)
+			ch <- prometheus.MustNewConstMetric(c.invoices, prometheus.GaugeValue, float64(sc.N), convention, sc.Status)
+			ch <- prometheus.MustNewConstMetric(c.invoicesAmount, prometheus.GaugeValue, sc.Amount.InexactFloat64(), convention, sc.Status)
 		case "payout":
 			if sc.Status == "due" {
 				due, dueAmount = sc.N, sc.Amount
 			}
 		}
 	}
-	ch <- prometheus.MustNewConstMetric(c.payoutsDue, prometheus.GaugeValue, float64(due))
-	ch <- prometheus.MustNewConstMetric(c.payoutsDueAmount, prometheus.GaugeValue, dueAmount.InexactFloat64())
+	ch <- prometheus.MustNewConstMetric(c.payoutsDue, prometheus.GaugeValue, float64(due), convention)
+	ch <- prometheus.MustNewConstMetric(c.payoutsDueAmount, prometheus.GaugeValue, dueAmount.InexactFloat64(), convention)
 	if deltas > CompactAbove {
 		if _, err := CompactStatusCounts(ctx, c.pool); err != nil {
 			c.logger.Error("metrics: compacting the status counts failed", "error", err.Error())

@@ -34,6 +34,9 @@ AS $$ SELECT nullif(current_setting('passd.tenant', true), '')::bigint $$;
 -- functions, owned by passd_door (which no login role can become but the
 -- migrating one), return the tenant of a token or a web session, and
 -- nothing else; the policies of those tables let passd_door see every row.
+-- Like passd_app (00004), passd_door is made here when the migrating role
+-- may create roles; otherwise the database's administrator makes it first
+-- and makes the owner a member (operations.md).
 -- +goose StatementBegin
 DO $$
 BEGIN
@@ -43,6 +46,9 @@ BEGIN
         EXCEPTION WHEN duplicate_object OR unique_violation THEN
             NULL;
         END;
+    END IF;
+    IF NOT pg_has_role(current_user, 'passd_door', 'MEMBER') THEN
+        EXECUTE format('GRANT passd_door TO %I', current_user);
     END IF;
 END;
 $$;
@@ -262,8 +268,7 @@ AS $$ SELECT tenant_id FROM web_sessions WHERE hash = session_hash $$;
 -- +goose StatementEnd
 GRANT SELECT (hash, tenant_id) ON tokens TO passd_door;
 GRANT SELECT (hash, tenant_id) ON web_sessions TO passd_door;
-GRANT USAGE ON SCHEMA public TO passd_door;
-GRANT passd_door TO current_user;
+GRANT USAGE, CREATE ON SCHEMA public TO passd_door;
 ALTER FUNCTION passd_tenant_of_token(bytea) OWNER TO passd_door;
 ALTER FUNCTION passd_tenant_of_session(bytea) OWNER TO passd_door;
 REVOKE ALL ON FUNCTION passd_tenant_of_token(bytea), passd_tenant_of_session(bytea) FROM PUBLIC;
@@ -353,14 +358,14 @@ $$;
 CREATE FUNCTION passd_tenant_create(tenant_name text) RETURNS bigint LANGUAGE plpgsql
 SET search_path = pg_catalog, public AS $$
 DECLARE
-    source bigint := (SELECT min(id) FROM tenants);
+    origin bigint := (SELECT min(id) FROM tenants);
     created bigint;
 BEGIN
     INSERT INTO tenants (name) VALUES (tenant_name) RETURNING id INTO created;
-    PERFORM set_config('passd.tenant', source::text, true);
-    CREATE TEMP TABLE seed_rates ON COMMIT DROP AS SELECT * FROM rates WHERE tenant_id = source;
-    CREATE TEMP TABLE seed_acts ON COMMIT DROP AS SELECT * FROM acts WHERE tenant_id = source;
-    CREATE TEMP TABLE seed_drugs ON COMMIT DROP AS SELECT * FROM drugs WHERE tenant_id = source;
+    PERFORM set_config('passd.tenant', origin::text, true);
+    CREATE TEMP TABLE seed_rates ON COMMIT DROP AS SELECT * FROM rates WHERE tenant_id = origin;
+    CREATE TEMP TABLE seed_acts ON COMMIT DROP AS SELECT * FROM acts WHERE tenant_id = origin;
+    CREATE TEMP TABLE seed_drugs ON COMMIT DROP AS SELECT * FROM drugs WHERE tenant_id = origin;
     UPDATE seed_rates SET tenant_id = created, created_by = NULL;
     UPDATE seed_acts SET tenant_id = created, updated_by = NULL;
     UPDATE seed_drugs SET tenant_id = created, updated_by = NULL;
@@ -458,7 +463,7 @@ DROP FUNCTION passd_tenant_create(text);
 DROP FUNCTION passd_tenant_of_token(bytea), passd_tenant_of_session(bytea);
 REVOKE SELECT (hash, tenant_id) ON tokens FROM passd_door;
 REVOKE SELECT (hash, tenant_id) ON web_sessions FROM passd_door;
-REVOKE USAGE ON SCHEMA public FROM passd_door;
+REVOKE USAGE, CREATE ON SCHEMA public FROM passd_door;
 DROP INDEX invoices_tenant_idx;
 ALTER TABLE organisations DROP CONSTRAINT organisations_name_key, ADD CONSTRAINT organisations_name_key UNIQUE (name);
 DROP INDEX bank_detail_changes_one_pending;

@@ -221,7 +221,9 @@ func (s *Store) Report(ctx context.Context, p Period) (Report, error) {
 // readOnly runs fn in a repeatable-read, read-only transaction, on the
 // snapshot named (when not "") exported by another one.
 func readOnly(ctx context.Context, pool *db.Pool, snapshot string, fn func(pgx.Tx) error) error {
-	return db.InTxOptions(ctx, pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+	// Begun on the raw pool: an imported snapshot must come first, and the
+	// convention is set right after it.
+	return db.InTxOptions(ctx, pool.Pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
 		if snapshot != "" {
 			// SET TRANSACTION takes no parameter: the id, which
 			// PostgreSQL made of hex digits and dashes, goes in as a
@@ -232,6 +234,9 @@ func readOnly(ctx context.Context, pool *db.Pool, snapshot string, fn func(pgx.T
 			if _, err := tx.Exec(ctx, `SET TRANSACTION SNAPSHOT '`+snapshot+`'`); err != nil {
 				return fmt.Errorf("programme: import snapshot: %w", err)
 			}
+		}
+		if err := pool.SetConvention(ctx, tx); err != nil {
+			return fmt.Errorf("programme: %w", err)
 		}
 		// A period's dates decide each query's plan (a year is half the
 		// invoices): a plan cached for other dates may sort what it should

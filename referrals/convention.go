@@ -46,7 +46,7 @@ func (s *Store) CreateOrganisation(ctx context.Context, actor audit.Actor, kind,
 	o := Organisation{Kind: k, Name: name, CreatedAt: s.now()}
 	err = db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
 		err := tx.QueryRow(ctx, `INSERT INTO organisations (kind, name, created_at) VALUES ($1, $2, $3)
-			ON CONFLICT (name) DO NOTHING RETURNING id`, k, name, o.CreatedAt).Scan(&o.ID)
+			ON CONFLICT (tenant_id, name) DO NOTHING RETURNING id`, k, name, o.CreatedAt).Scan(&o.ID)
 		if err == pgx.ErrNoRows {
 			return fault.New(fault.Conflict, "an organisation of this name exists").WithField("name")
 		}

@@ -39,8 +39,17 @@ type env struct {
 	dbSeq    atomic.Int64
 }
 
-// dbURL is the URL of database name on the bench server.
+// dbURL is the URL of database name on the bench server for the bench's
+// own sessions (seeding, pgbench, the raw SQL): they act in the bench's one
+// convention for the whole session (passd.tenant), as passd never does.
+// PostgreSQL's yardsticks are thus spared the per-transaction set_config
+// passd pays for: the comparison can only be stricter.
 func (e *env) dbURL(name string) string {
+	return withOption(e.passdURL(name), "-c passd.tenant="+strconv.Itoa(benchConvention))
+}
+
+// passdURL is the URL of database name with no convention for the session.
+func (e *env) passdURL(name string) string {
 	u, err := url.Parse(e.ServerURL)
 	if err != nil {
 		panic(fmt.Sprintf("passd-bench: server URL: %v", err)) // checked in main
@@ -49,16 +58,44 @@ func (e *env) dbURL(name string) string {
 	return u.String()
 }
 
-// withRole is url acting as role from its first statement on, as passd's
-// sessions do: pgbench then runs with passd_app's rights, not the
-// superuser's.
-func withRole(dbURL, role string) string {
+// forPassd is a bench URL as passd itself is given it: without the
+// session's convention, which passd sets in each transaction instead.
+func forPassd(dbURL string) string {
 	u, err := url.Parse(dbURL)
 	if err != nil {
 		return dbURL
 	}
 	q := u.Query()
-	q.Set("options", "-c role="+role)
+	var kept []string
+	for _, o := range strings.Split(q.Get("options"), "-c ") {
+		if o = strings.TrimSpace(o); o != "" && !strings.HasPrefix(o, "passd.tenant=") {
+			kept = append(kept, "-c "+o)
+		}
+	}
+	if len(kept) == 0 {
+		q.Del("options")
+	} else {
+		q.Set("options", strings.Join(kept, " "))
+	}
+	u.RawQuery = strings.ReplaceAll(q.Encode(), "+", "%20")
+	return u.String()
+}
+
+// withRole is url acting as role from its first statement on, as passd's
+// sessions do: pgbench then runs with passd_app's rights, not the
+// superuser's.
+func withRole(dbURL, role string) string {
+	return withOption(dbURL, "-c role="+role)
+}
+
+// withOption adds a server option (-c name=value) to url's options.
+func withOption(dbURL, option string) string {
+	u, err := url.Parse(dbURL)
+	if err != nil {
+		return dbURL
+	}
+	q := u.Query()
+	q.Set("options", strings.TrimSpace(q.Get("options")+" "+option))
 	// libpq reads %20 as a space, not +.
 	u.RawQuery = strings.ReplaceAll(q.Encode(), "+", "%20")
 	return u.String()
@@ -142,7 +179,7 @@ func onDB(ctx context.Context, dbURL string, stmts ...string) error {
 // stderr goes to the work directory's passd-cli.log.
 func (e *env) passdCmd(ctx context.Context, dbURL string, args ...string) (string, error) {
 	cmd := exec.CommandContext(ctx, e.Passd, args...)
-	cmd.Env = append(cleanEnviron(), "DATABASE_URL="+dbURL, "PASSD_DATA_KEY="+e.DataKey)
+	cmd.Env = append(cleanEnviron(), "DATABASE_URL="+forPassd(dbURL), "PASSD_DATA_KEY="+e.DataKey)
 	logf, err := os.OpenFile(filepath.Join(e.WorkDir, "passd-cli.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
 	if err != nil {
 		return "", err

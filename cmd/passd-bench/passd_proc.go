@@ -58,7 +58,7 @@ func (e *env) startPassd(ctx context.Context, name, dbURL string) (*passdProc, e
 	}
 	cmd := exec.Command(e.Passd, "serve")
 	cmd.Env = append(cleanEnviron(),
-		"DATABASE_URL="+dbURL,
+		"DATABASE_URL="+forPassd(dbURL),
 		"PASSD_DATA_KEY="+e.DataKey,
 		"PASSD_ADDR="+addr,
 		"PASSD_RELEASE_SCHEDULE="+neverSchedule,

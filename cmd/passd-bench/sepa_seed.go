@@ -90,7 +90,7 @@ func seedPayoutBatch(ctx context.Context, ownerURL string, n int) (int64, error)
 		var last int
 		if err := tx.QueryRow(ctx, `
 			INSERT INTO file_number_counters (year, last) VALUES ($1, $2)
-			ON CONFLICT (year) DO UPDATE SET last = file_number_counters.last + $2 RETURNING last`, today.Year(), nPatients).Scan(&last); err != nil {
+			ON CONFLICT (tenant_id, year) DO UPDATE SET last = file_number_counters.last + $2 RETURNING last`, today.Year(), nPatients).Scan(&last); err != nil {
 			return fmt.Errorf("bench: payout batch: file numbers: %w", err)
 		}
 		sealer := keys.Sealer()

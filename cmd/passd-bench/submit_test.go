@@ -47,7 +47,7 @@ func pgbenchBinary(t *testing.T) string {
 func TestLoadAndScriptStoreTheSameRows(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	dbURL := dbtest.NewURL(t)
+	dbURL := withOption(dbtest.NewURL(t), "-c passd.tenant="+strconv.Itoa(benchConvention))
 	e := &env{ServerURL: dbtest.ServerURL(t), Passd: passdtest.Binary(t), Pgbench: pgbenchBinary(t), WorkDir: t.TempDir(),
 		DataKey: keyringtest.Text(t), Progress: t.Logf}
 	p, err := e.startPassd(ctx, "test", dbURL)

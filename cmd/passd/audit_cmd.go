@@ -52,9 +52,11 @@ func auditCommand(ctx context.Context, cfg Config, args []string, out io.Writer)
 		if len(pools) > 1 {
 			fmt.Fprintf(out, "convention %d:\n", pool.Bound())
 		}
-		if err := verifyChain(ctx, pool, out); err != nil {
-			broken = errors.Join(broken, fmt.Errorf("convention %d: %w", pool.Bound(), err))
+		err := verifyChain(ctx, pool, out)
+		if err != nil && len(pools) > 1 {
+			err = fmt.Errorf("convention %d: %w", pool.Bound(), err)
 		}
+		broken = errors.Join(broken, err)
 	}
 	return broken
 }

@@ -338,7 +338,7 @@ func TestRequestsWithoutAValidTokenAreUnauthorized(t *testing.T) {
 	revoked := f.user(t, "revoked", auth.Admin, 0)
 	expired := f.user(t, "expired", auth.Admin, 0)
 	for token, column := range map[string]string{revoked: "revoked_at", expired: "expires_at"} {
-		if _, err := f.app.pool.Exec(ctx, `UPDATE tokens SET `+column+` = $2 WHERE hash = $1`,
+		if _, err := f.pool.Exec(ctx, `UPDATE tokens SET `+column+` = $2 WHERE hash = $1`,
 			auth.HashToken(token), f.now().Add(-1)); err != nil {
 			t.Fatal(err)
 		}

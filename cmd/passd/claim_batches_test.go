@@ -12,7 +12,6 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"passd/db"
 	"passd/db/dbtest"
 )
 
@@ -189,7 +188,7 @@ func TestClaimRejectedByTheCPAMIsPaidByTheCity(t *testing.T) {
 
 	// The journal moved the claim off the CPAM and onto the city's budget.
 	var movements string
-	if err := h.app.pool.QueryRow(context.Background(), `SELECT string_agg(DISTINCT movement, ',' ORDER BY movement) FROM journal_entries
+	if err := h.pool.QueryRow(context.Background(), `SELECT string_agg(DISTINCT movement, ',' ORDER BY movement) FROM journal_entries
 		WHERE invoice_id = $1`, invoiceID).Scan(&movements); err != nil {
 		t.Fatal(err)
 	}
@@ -404,7 +403,7 @@ func TestInvariantsReportAndCheckCommand(t *testing.T) {
 	if err := checkCommand(ctx, cfg, nil, io.Discard); err != nil {
 		t.Fatalf("passd check on an empty database: %v", err)
 	}
-	pool, err := db.Open(ctx, url)
+	pool, err := dbtest.OpenOwner(ctx, url)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -45,7 +45,7 @@ func (h *harness) correctToCityDue(t *testing.T, tx pgx.Tx, invoiceID string) {
 	if _, err := tx.Exec(ctx, `UPDATE patients SET rights_regime = 'puma', rights_reference = 'PUMA-CORRIGÉ' WHERE id = $1`, patientID); err != nil {
 		t.Fatalf("correct invoice %s: %v", invoiceID, err)
 	}
-	res, err := h.app.billing.RedecidePatients(ctx, tx, audit.Actor{Name: "referent"}, []int64{patientID}, "droits corrigés", true)
+	res, err := h.app.billing.RedecidePatients(inConvention(ctx), tx, audit.Actor{Name: "referent"}, []int64{patientID}, "droits corrigés", true)
 	if err != nil || res.Changed != 1 {
 		t.Fatalf("correct invoice %s: %+v, %v", invoiceID, res, err)
 	}
@@ -54,7 +54,7 @@ func (h *harness) correctToCityDue(t *testing.T, tx pgx.Tx, invoiceID string) {
 // withdraw is correctToCityDue in a transaction of its own.
 func (h *harness) withdraw(t *testing.T, invoiceIDs ...string) {
 	t.Helper()
-	err := pgx.BeginFunc(context.Background(), h.app.pool, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(context.Background(), h.pool, func(tx pgx.Tx) error {
 		for _, id := range invoiceIDs {
 			h.correctToCityDue(t, tx, id)
 		}
@@ -149,7 +149,7 @@ func TestTransmittedClaimCancelledIsWithdrawnInTheNextBatchOnce(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			<-start
-			b, ok, err := h.app.claims.CreateClaimBatch(ctx, audit.Job("claim-batch"))
+			b, ok, err := h.app.claims.CreateClaimBatch(inConvention(ctx), audit.Job("claim-batch"))
 			if err != nil {
 				t.Errorf("run %d: %v", i, err)
 			}
@@ -304,7 +304,7 @@ func TestReturnWaitsForACorrectionInFlight(t *testing.T) {
 	claimID := mustID(t, str(t, c, "id"))
 	batchID := mustID(t, str(t, h.batchClaims(t), "id"))
 
-	tx, err := h.app.pool.Begin(ctx)
+	tx, err := h.pool.Begin(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -321,7 +321,7 @@ func TestReturnWaitsForACorrectionInFlight(t *testing.T) {
 	}
 	done := make(chan outcome, 1)
 	go func() {
-		r, err := h.app.claims.ImportReturn(ctx, audit.Actor{Name: "referent"}, batchID, []cpamfile.ReturnLine{
+		r, err := h.app.claims.ImportReturn(inConvention(ctx), audit.Actor{Name: "referent"}, batchID, []cpamfile.ReturnLine{
 			{Line: 1, ClaimID: claimID, Outcome: settlement.ClaimPaid, PaidAmount: decimal.RequireFromString("30.00"), PaidOn: calendar.NewDate(2026, 6, 12)}})
 		done <- outcome{r, err}
 	}()
@@ -329,7 +329,7 @@ func TestReturnWaitsForACorrectionInFlight(t *testing.T) {
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		var waiting int
-		if err := h.app.pool.QueryRow(ctx, `SELECT count(DISTINCT pid) FROM pg_locks WHERE NOT granted AND $1 = ANY (pg_blocking_pids(pid))`,
+		if err := h.pool.QueryRow(ctx, `SELECT count(DISTINCT pid) FROM pg_locks WHERE NOT granted AND $1 = ANY (pg_blocking_pids(pid))`,
 			correction).Scan(&waiting); err != nil {
 			t.Fatal(err)
 		}

@@ -1,15 +1,15 @@
 package main
 
 import (
-	"errors"
-	"slices"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
+	"slices"
 	"time"
 
 	"passd/billing"

@@ -49,7 +49,7 @@ func (h *harness) payoutLines(t *testing.T, invoiceID string) []string {
 // claimLines are an invoice's claims as "amount kind status", oldest first.
 func (h *harness) claimLines(t *testing.T, invoiceID string) []string {
 	t.Helper()
-	rows, err := h.app.pool.Query(context.Background(), `SELECT amount::text || ' ' || kind || ' ' || status FROM claims
+	rows, err := h.pool.Query(context.Background(), `SELECT amount::text || ' ' || kind || ' ' || status FROM claims
 		WHERE invoice_id = $1 ORDER BY id`, invoiceID)
 	if err != nil {
 		t.Fatal(err)

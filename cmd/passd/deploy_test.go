@@ -61,7 +61,7 @@ func TestServingAsALoginRoleThatIsOnlyAMemberOfPassdApp(t *testing.T) {
 	if err := a.pool.QueryRow(ctx, `SELECT current_user, session_user`).Scan(&current, &session); err != nil || current != "passd_app" || session != login {
 		t.Fatalf("sessions act as %s for %s (%v), want passd_app for %s", current, session, err, login)
 	}
-	token, err := a.users.CreateUser(ctx, "admin", auth.Admin, 0)
+	token, err := a.users.CreateUser(inConvention(ctx), "admin", auth.Admin, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

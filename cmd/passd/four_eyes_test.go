@@ -129,7 +129,7 @@ func TestAResetWorksOnceASecondAdminConfirmsIt(t *testing.T) {
 	}
 	token := tokenOnPage(t, body)
 	var id string
-	if err := h.app.pool.QueryRow(t.Context(), `SELECT id::text FROM tokens WHERE needs_confirmation AND confirmed_at IS NULL`).Scan(&id); err != nil {
+	if err := h.pool.QueryRow(t.Context(), `SELECT id::text FROM tokens WHERE needs_confirmation AND confirmed_at IS NULL`).Scan(&id); err != nil {
 		t.Fatal(err)
 	}
 	path := "/admin/utilisateurs/jetons/" + id + "/confirmer"
@@ -211,7 +211,7 @@ func TestABankDetailsChangeIsConfirmedByAnotherPerson(t *testing.T) {
 		t.Errorf("%d bank_details audit rows, want a request and a decision per change", n)
 	}
 	// Nobody edits the details by SQL either: the table refuses.
-	if _, err := h.app.pool.Exec(t.Context(), `UPDATE providers SET iban = $1 WHERE id = $2`, "FR7610107001011234567890129", gp.id); err == nil {
+	if _, err := h.pool.Exec(t.Context(), `UPDATE providers SET iban = $1 WHERE id = $2`, "FR7610107001011234567890129", gp.id); err == nil {
 		t.Fatal("a provider's IBAN changed without a confirmed change")
 	}
 }

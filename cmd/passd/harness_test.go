@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"passd/db"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -41,7 +42,10 @@ const (
 )
 
 type harness struct {
-	app   *app
+	app *app
+	// pool is the app's pool bound to the database's one convention: what
+	// a test reads or writes directly.
+	pool  *db.Pool
 	clock atomic.Int64 // unix nanoseconds
 
 	// One user per non-provider role; provider users are made per provider.
@@ -55,6 +59,12 @@ type harness struct {
 func newHarness(t *testing.T) *harness {
 	t.Helper()
 	return newHarnessLogging(t, testLogger(t))
+}
+
+// inConvention is ctx acting in the test database's one convention, for a
+// test that calls a store of passd's directly (a request acts in its user's).
+func inConvention(ctx context.Context) context.Context {
+	return db.WithTenant(ctx, dbtest.Convention)
 }
 
 // newHarnessLogging is newHarness with passd's logs sent to logger.
@@ -83,6 +93,9 @@ func newHarnessLogging(t *testing.T, logger *slog.Logger) *harness {
 	if err != nil {
 		t.Fatalf("newApp: %v", err)
 	}
+	// What a test reads or writes directly acts in the database's one
+	// convention; passd's own pool is bound to none.
+	h.pool = a.pool.Bind(dbtest.Convention)
 	t.Cleanup(a.close)
 	// Every scenario ends with the money invariants checked over its whole
 	// database (cleanups run last-in first-out: before the pool closes).
@@ -119,7 +132,7 @@ func (w testWriter) Write(p []byte) (int, error) {
 // does) and returns its token.
 func (h *harness) user(t *testing.T, name string, role auth.Role, providerID int64) string {
 	t.Helper()
-	token, err := h.app.users.CreateUser(context.Background(), name, role, providerID)
+	token, err := h.app.users.CreateUser(inConvention(context.Background()), name, role, providerID)
 	if err != nil {
 		t.Fatalf("create user %s: %v", name, err)
 	}
@@ -321,7 +334,7 @@ func (h *harness) state(t *testing.T) state {
 	for _, table := range stateTables {
 		var n int64
 		var digest string
-		err := h.app.pool.QueryRow(ctx, fmt.Sprintf(
+		err := h.pool.QueryRow(ctx, fmt.Sprintf(
 			`SELECT count(*), coalesce(md5(string_agg(t::text, '|' ORDER BY t::text)), '') FROM %s t`, table)).Scan(&n, &digest)
 		if err != nil {
 			t.Fatalf("state of %s: %v", table, err)
@@ -351,7 +364,7 @@ func (h *harness) count(t *testing.T, table string, where ...string) int64 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
 	var n int64
-	if err := h.app.pool.QueryRow(context.Background(), q).Scan(&n); err != nil {
+	if err := h.pool.QueryRow(context.Background(), q).Scan(&n); err != nil {
 		t.Fatalf("count %s: %v", table, err)
 	}
 	return n

@@ -1079,7 +1079,7 @@ func (h *harness) stateAtOnce(t *testing.T) state {
 			table, table))
 	}
 	parts = append(parts, `SELECT 'tokens', count(*)::text FROM tokens`)
-	rows, err := h.app.pool.Query(t.Context(), strings.Join(parts, " UNION ALL "))
+	rows, err := h.pool.Query(t.Context(), strings.Join(parts, " UNION ALL "))
 	if err != nil {
 		t.Fatalf("state: %v", err)
 	}

@@ -71,7 +71,7 @@ func TestIdempotencyKeysBelongToTheirUser(t *testing.T) {
 	// A colleague of A with the same key is not replayed A's answer: the
 	// request is judged on its own, and the external_ref is taken.
 	var aID int64
-	if err := h.app.pool.QueryRow(t.Context(), "SELECT id FROM providers WHERE rpps = '10000000001'").Scan(&aID); err != nil {
+	if err := h.pool.QueryRow(t.Context(), "SELECT id FROM providers WHERE rpps = '10000000001'").Scan(&aID); err != nil {
 		t.Fatal(err)
 	}
 	colleague := h.user(t, "colleague-of-a", auth.Provider, aID)

@@ -144,7 +144,7 @@ func (l *lifecycle) reachable(t *testing.T, token string) []recordedAnswer {
 	const drug = "3400935955838"
 	l.mustDo(t, http.StatusOK, "PUT", "/api/v1/drugs/"+drug, l.admin, `{"label": "Paracétamol 500 mg", "class": 65}`)
 	var bankChange string
-	if err := l.app.pool.QueryRow(t.Context(), `SELECT min(id)::text FROM bank_detail_changes`).Scan(&bankChange); err != nil {
+	if err := l.pool.QueryRow(t.Context(), `SELECT min(id)::text FROM bank_detail_changes`).Scan(&bankChange); err != nil {
 		t.Fatal(err)
 	}
 	param := map[string]string{"providers": l.gp.id, "patients": l.paid.id, "invoices": l.paid.invoice,
@@ -297,7 +297,7 @@ func TestNoTableHoldsPlaintextIdentity(t *testing.T) {
 	for _, f := range l.files() {
 		identity = append(identity, f.values()...)
 	}
-	rows, err := l.app.pool.Query(ctx, `SELECT table_name FROM information_schema.tables
+	rows, err := l.pool.Query(ctx, `SELECT table_name FROM information_schema.tables
 		WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY 1`)
 	if err != nil {
 		t.Fatal(err)
@@ -315,7 +315,7 @@ func TestNoTableHoldsPlaintextIdentity(t *testing.T) {
 	}
 	for _, table := range tables {
 		var text string
-		if err := l.app.pool.QueryRow(ctx, `SELECT coalesce(string_agg(t::text, E'\n'), '') FROM `+table+` t`).Scan(&text); err != nil {
+		if err := l.pool.QueryRow(ctx, `SELECT coalesce(string_agg(t::text, E'\n'), '') FROM `+table+` t`).Scan(&text); err != nil {
 			t.Fatal(err)
 		}
 		if found := leaks(text, identity); len(found) > 0 {

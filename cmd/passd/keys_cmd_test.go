@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"passd/auth"
-	"passd/db"
 	"passd/db/dbtest"
 	"passd/keyring"
 	"passd/keyring/keyringtest"
@@ -149,7 +148,7 @@ func TestRotateKeyReencryptsEveryFileWhileTheServerReads(t *testing.T) {
 		t.Fatal(err)
 	}
 	server, do := serveWith(t)
-	token, err := server.users.CreateUser(ctx, "coordinator-2", auth.Coordinator, 0)
+	token, err := server.users.CreateUser(inConvention(ctx), "coordinator-2", auth.Coordinator, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -222,7 +221,7 @@ func TestRotateKeyReencryptsEveryFileWhileTheServerReads(t *testing.T) {
 func TestMigrateEncryptsTheFilesOfAnOlderDatabase(t *testing.T) {
 	url := dbtest.NewEmptyURL(t)
 	ctx := context.Background()
-	pool, err := db.Open(ctx, url)
+	pool, err := dbtest.OpenOwner(ctx, url)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -253,7 +252,7 @@ func TestMigrateEncryptsTheFilesOfAnOlderDatabase(t *testing.T) {
 		t.Fatalf("patients after migrate: %q (%v)", plain, err)
 	}
 	server, do := serveWith(t)
-	token, err := server.users.CreateUser(ctx, "coordinator", auth.Coordinator, 0)
+	token, err := server.users.CreateUser(inConvention(ctx), "coordinator", auth.Coordinator, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

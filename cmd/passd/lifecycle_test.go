@@ -322,7 +322,7 @@ func TestCancellingAnInvoice(t *testing.T) {
 func (h *harness) assertMoneyInvariant(t *testing.T) {
 	t.Helper()
 	defer h.checkInvariants(t)
-	rows, err := h.app.pool.Query(t.Context(), `
+	rows, err := h.pool.Query(t.Context(), `
 		WITH m AS (
 			SELECT i.id, i.status, i.total, i.cpam_amount, i.city_amount,
 			       coalesce((SELECT sum(amount) FROM claims c WHERE c.invoice_id = i.id AND c.outcome_no = i.outcome_no

@@ -206,7 +206,7 @@ func TestEachRequestLogsOneLineWithItsRequestID(t *testing.T) {
 // principal looks a token's user up, as the API does.
 func (h *harness) principal(t *testing.T, token string) (p struct{ UserID int64 }) {
 	t.Helper()
-	got, err := h.app.users.Authenticate(t.Context(), token)
+	got, err := h.app.users.Authenticate(inConvention(t.Context()), token)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -265,7 +265,7 @@ func TestNoPatientIdentityOrTokenInAnyLogLine(t *testing.T) {
 	h.mustDo(t, http.StatusCreated, "POST", "/api/v1/invoices", gp.token,
 		withEdits(t, invoiceBody(t, fileNumber, "F-1", "2026-06-02"), set("birth_date", born)))
 	h.runJob(t, "release")
-	if _, err := h.app.scheduler.RunNow(t.Context(), "reminders"); err != nil {
+	if _, err := h.app.scheduler.RunNow(inConvention(t.Context()), "reminders"); err != nil {
 		t.Fatal(err)
 	}
 

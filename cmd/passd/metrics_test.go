@@ -277,7 +277,7 @@ func (h *harness) wantStatusGauges(t *testing.T, after string) {
 	for _, status := range []string{"pending", "released", "city_due", "cancelled"} {
 		var n int64
 		var amount string
-		if err := h.app.pool.QueryRow(ctx, `SELECT count(*), coalesce(sum(total), 0)::numeric(16,2)::text FROM invoices WHERE status = $1`,
+		if err := h.pool.QueryRow(ctx, `SELECT count(*), coalesce(sum(total), 0)::numeric(16,2)::text FROM invoices WHERE status = $1`,
 			status).Scan(&n, &amount); err != nil {
 			t.Fatal(err)
 		}
@@ -290,7 +290,7 @@ func (h *harness) wantStatusGauges(t *testing.T, after string) {
 	}
 	var n int64
 	var amount string
-	if err := h.app.pool.QueryRow(ctx, `SELECT count(*), coalesce(sum(amount), 0)::numeric(16,2)::text FROM payouts WHERE status = 'due'`).
+	if err := h.pool.QueryRow(ctx, `SELECT count(*), coalesce(sum(amount), 0)::numeric(16,2)::text FROM payouts WHERE status = 'due'`).
 		Scan(&n, &amount); err != nil {
 		t.Fatal(err)
 	}
@@ -377,7 +377,7 @@ func TestMetricsStatusCountsStayExactUnderConcurrentSubmissions(t *testing.T) {
 			default:
 			}
 			h.doRaw(t, "GET", "/metrics", "", "")
-			if _, err := metrics.CompactStatusCounts(context.Background(), h.app.pool); err != nil {
+			if _, err := metrics.CompactStatusCounts(context.Background(), h.pool); err != nil {
 				t.Errorf("compaction: %v", err)
 				return
 			}

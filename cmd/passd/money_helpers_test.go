@@ -14,7 +14,7 @@ import (
 // checkInvariants fails the test when any money invariant is broken.
 func (h *harness) checkInvariants(t *testing.T) {
 	t.Helper()
-	report, err := journal.Check(context.Background(), h.app.pool)
+	report, err := journal.Check(context.Background(), h.pool)
 	if err != nil {
 		t.Errorf("invariant check: %v", err)
 		return

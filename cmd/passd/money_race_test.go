@@ -298,7 +298,7 @@ func TestCPAMReturnWhileFinanceDraftsPayoutBatches(t *testing.T) {
 // force when they were drafted), and that no payout is counted twice.
 func (h *harness) assertBatchesHoldTheirPayouts(t *testing.T, ceiling string) {
 	t.Helper()
-	rows, err := h.app.pool.Query(t.Context(), `
+	rows, err := h.pool.Query(t.Context(), `
 		SELECT b.id, b.status, b.payout_count, b.total::text, b.ceiling::text,
 		       (SELECT count(*) FROM payouts p WHERE p.batch_id = b.id), (SELECT coalesce(sum(amount), 0)::text FROM payouts p WHERE p.batch_id = b.id)
 		FROM payout_batches b ORDER BY b.id`)
@@ -424,7 +424,7 @@ func TestConcurrentDraftsNeverShareAPayout(t *testing.T) {
 		perBatch[batch]++
 	}
 	var audit []string
-	rows, err := h.app.pool.Query(t.Context(), `
+	rows, err := h.pool.Query(t.Context(), `
 		SELECT entity_id || ' ' || (array_agg(after->>'batch_id' ORDER BY id) FILTER (WHERE action = 'payout.batch'))[count(*) FILTER (WHERE action = 'payout.batch')]
 		       || ' ' || (count(*) FILTER (WHERE action = 'payout.batch') - count(*) FILTER (WHERE action = 'payout.unbatch'))
 		FROM audit_log WHERE entity = 'payout' AND action IN ('payout.batch', 'payout.unbatch') GROUP BY entity_id`)

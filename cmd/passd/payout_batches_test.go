@@ -76,7 +76,7 @@ func pbProviders(t *testing.T, batch map[string]any) []map[string]any {
 // the database holds them.
 func (h *harness) pbPayoutStatuses(t *testing.T) map[string]string {
 	t.Helper()
-	rows, err := h.app.pool.Query(t.Context(), `SELECT id::text, status || ' ' || coalesce(batch_id::text, '-') FROM payouts ORDER BY id`)
+	rows, err := h.pool.Query(t.Context(), `SELECT id::text, status || ' ' || coalesce(batch_id::text, '-') FROM payouts ORDER BY id`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -529,7 +529,7 @@ func TestPayoutBatchApprovalKeepsToTheAnnualBudget(t *testing.T) {
 		"budget_override_by": "admin", "total": "30.00"})
 	var after map[string]any
 	var actor string
-	if err := h.app.pool.QueryRow(t.Context(), `SELECT actor, after FROM audit_log WHERE action = 'payout_batch.approve' AND entity_id = $1`, id).
+	if err := h.pool.QueryRow(t.Context(), `SELECT actor, after FROM audit_log WHERE action = 'payout_batch.approve' AND entity_id = $1`, id).
 		Scan(&actor, &after); err != nil {
 		t.Fatalf("audit of the approval: %v", err)
 	}
@@ -538,7 +538,7 @@ func TestPayoutBatchApprovalKeepsToTheAnnualBudget(t *testing.T) {
 		t.Errorf("audit of the overriding approval: actor %s, after %v", actor, after)
 	}
 	var firstAfter map[string]any
-	if err := h.app.pool.QueryRow(t.Context(), `SELECT after FROM audit_log WHERE action = 'payout_batch.approve' AND entity_id = $1`,
+	if err := h.pool.QueryRow(t.Context(), `SELECT after FROM audit_log WHERE action = 'payout_batch.approve' AND entity_id = $1`,
 		first["id"]).Scan(&firstAfter); err != nil || firstAfter["budget_override"] != nil {
 		t.Errorf("audit of the approval within the budget: %v, %v", firstAfter, err)
 	}
@@ -957,7 +957,7 @@ func TestPayoutsAndBatchesExportAsFrenchSpreadsheets(t *testing.T) {
 // change of its bank details would, whatever they are.
 func setProviderDetails(t *testing.T, h *harness, id, name, bic string) {
 	t.Helper()
-	if _, err := h.app.pool.Exec(t.Context(), `
+	if _, err := h.pool.Exec(t.Context(), `
 		WITH c AS (INSERT INTO bank_detail_changes (provider_id, name, iban, bic, requested_at, status, decided_at)
 		           SELECT id, $2, iban, $3, now(), 'confirmed', now() FROM providers WHERE id = $1 RETURNING id)
 		UPDATE providers SET name = $2, bic = $3, bank_change_id = (SELECT id FROM c) WHERE id = $1`, id, name, bic); err != nil {

@@ -32,7 +32,7 @@ func idOf(t *testing.T, s string) int64 {
 func (h *harness) patientOf(t *testing.T, invoiceID string) patientFixture {
 	t.Helper()
 	var id int64
-	if err := h.app.pool.QueryRow(context.Background(), `SELECT patient_id FROM invoices WHERE id = $1`, idOf(t, invoiceID)).Scan(&id); err != nil {
+	if err := h.pool.QueryRow(context.Background(), `SELECT patient_id FROM invoices WHERE id = $1`, idOf(t, invoiceID)).Scan(&id); err != nil {
 		t.Fatal(err)
 	}
 	return patientFixture{id: fmt.Sprint(id)}

@@ -114,7 +114,7 @@ func TestTheNotifyJobMailsTheReferentsAndNamesNobody(t *testing.T) {
 	f := h.newConvention(t, "Évry")
 	id := str(t, h.mustDo(t, http.StatusCreated, "POST", "/api/v1/referrals", f.social, referralBody(t, "Quenardel")), "id")
 	h.mustDo(t, http.StatusOK, "POST", "/api/v1/referrals/"+id+"/answer", f.doctor, `{"decision": "accept"}`)
-	ctx := context.Background()
+	ctx := inConvention(context.Background())
 
 	// The wired job has no SMTP server configured: nothing is sent.
 	if run := h.runJob(t, "referral-notify"); fmt.Sprint(run["rows"]) != "0" {

@@ -58,7 +58,7 @@ func (h *harness) newConvention(t *testing.T, name string) conventionFixture {
 	}
 	f.social = h.user(t, "as-"+slug, auth.SocialWorker, orgID(t, f.ccas))
 	f.colleague = h.user(t, "as2-"+slug, auth.SocialWorker, orgID(t, f.ccas))
-	if err := h.app.pool.QueryRow(context.Background(), `SELECT id::text FROM users WHERE name = $1`, "as2-"+slug).Scan(&f.colleagueID); err != nil {
+	if err := h.pool.QueryRow(context.Background(), `SELECT id::text FROM users WHERE name = $1`, "as2-"+slug).Scan(&f.colleagueID); err != nil {
 		t.Fatal(err)
 	}
 	f.doctor = h.user(t, "dr-"+slug, auth.Doctor, orgID(t, f.association))
@@ -131,7 +131,7 @@ func TestAReferralFromTheCCASToSOSMedecins(t *testing.T) {
 	}
 	// Sent → the association's referent; accepted, done → the CCAS's.
 	var to []string
-	rows, err := h.app.pool.Query(context.Background(), `SELECT recipient FROM referral_outbox WHERE case_id = $1 ORDER BY id`, orgID(t, id))
+	rows, err := h.pool.Query(context.Background(), `SELECT recipient FROM referral_outbox WHERE case_id = $1 ORDER BY id`, orgID(t, id))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -381,11 +381,11 @@ func TestReferralIdentityIsSealedAndEveryReadLogged(t *testing.T) {
 	h.mustDo(t, http.StatusOK, "GET", "/api/v1/referrals/"+id, f.doctor, "")
 	h.mustDo(t, http.StatusOK, "GET", "/api/v1/referrals", f.social, "")
 	var dump string
-	if err := h.app.pool.QueryRow(context.Background(), `SELECT string_agg(t::text, '|') FROM referral_cases t`).Scan(&dump); err != nil {
+	if err := h.pool.QueryRow(context.Background(), `SELECT string_agg(t::text, '|') FROM referral_cases t`).Scan(&dump); err != nil {
 		t.Fatal(err)
 	}
 	var audit string
-	if err := h.app.pool.QueryRow(context.Background(), `SELECT string_agg(t::text, '|') FROM audit_log t`).Scan(&audit); err != nil {
+	if err := h.pool.QueryRow(context.Background(), `SELECT string_agg(t::text, '|') FROM audit_log t`).Scan(&audit); err != nil {
 		t.Fatal(err)
 	}
 	for _, secret := range []string{"Quenardel", "Odette", "06 12 34 56 78", "Lilas", "Vit seule"} {
@@ -393,7 +393,7 @@ func TestReferralIdentityIsSealedAndEveryReadLogged(t *testing.T) {
 			t.Errorf("%q is stored in clear", secret)
 		}
 	}
-	got, err := h.app.referrals.AccessLog(context.Background(), orgID(t, id))
+	got, err := h.app.referrals.AccessLog(inConvention(context.Background()), orgID(t, id))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -417,7 +417,7 @@ func TestOnlyTheOrganisationsKindMakesAUser(t *testing.T) {
 		role auth.Role
 		org  string
 	}{{auth.SocialWorker, f.association}, {auth.Doctor, f.ccas}, {auth.Doctor, "0"}, {auth.Coordinator, f.ccas}} {
-		_, err := h.app.users.Issue(context.Background(), auth.TokenRequest{Name: fmt.Sprint("x-", c.role, c.org), Role: c.role,
+		_, err := h.app.users.Issue(inConvention(context.Background()), auth.TokenRequest{Name: fmt.Sprint("x-", c.role, c.org), Role: c.role,
 			OrganisationID: orgID(t, c.org)})
 		if err == nil {
 			t.Errorf("a %s of organisation %s was made", c.role, c.org)
@@ -563,7 +563,7 @@ func TestReferralIdentityFollowsAKeyRotation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	store := referrals.NewStore(h.app.pool, ring, h.now)
+	store := referrals.NewStore(h.pool, ring, h.now)
 	ctx := context.Background()
 	for run, want := range []int{1, 0} {
 		moved, left, err := store.RotateKeys(ctx, audit.Actor{Name: "passd rotate-key"})

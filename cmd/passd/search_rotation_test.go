@@ -25,7 +25,7 @@ func TestRotateKeyRewritesTheSearchIndex(t *testing.T) {
 		t.Fatal(err)
 	}
 	server, do := serveWith(t)
-	token, err := server.users.CreateUser(ctx, "coordinator-2", auth.Coordinator, 0)
+	token, err := server.users.CreateUser(inConvention(ctx), "coordinator-2", auth.Coordinator, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -52,7 +52,7 @@ func TestSeedDemoIsIdempotent(t *testing.T) {
 	logger := testLogger(t)
 	tokensFile := filepath.Join(t.TempDir(), "state", "tokens")
 
-	pool, err := db.Open(ctx, url)
+	pool, err := dbtest.OpenOwner(ctx, url)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -33,7 +33,7 @@ func TestServeEndToEnd(t *testing.T) {
 	t.Setenv("PASSD_ADDR", addr)
 
 	ctx := context.Background()
-	pool, err := db.Open(ctx, url)
+	pool, err := dbtest.OpenOwner(ctx, url)
 	if err != nil {
 		t.Fatal(err)
 	}

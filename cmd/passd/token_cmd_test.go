@@ -13,7 +13,6 @@ import (
 
 	"passd/audit"
 	"passd/auth"
-	"passd/db"
 	"passd/db/dbtest"
 	"passd/keyring/keyringtest"
 )
@@ -21,7 +20,7 @@ import (
 // tokenTimes reads a token's expires_at and last_used_at.
 func tokenTimes(t *testing.T, h *harness, token string) (expires time.Time, lastUsed *time.Time) {
 	t.Helper()
-	err := h.app.pool.QueryRow(context.Background(), `SELECT expires_at, last_used_at FROM tokens WHERE hash = $1`,
+	err := h.pool.QueryRow(context.Background(), `SELECT expires_at, last_used_at FROM tokens WHERE hash = $1`,
 		auth.HashToken(token)).Scan(&expires, &lastUsed)
 	if err != nil {
 		t.Fatal(err)
@@ -80,7 +79,7 @@ func TestTokenCommandsThroughTheAPI(t *testing.T) {
 	}
 
 	// An expired token is refused: issued two hours ago for an hour.
-	past := auth.NewStore(h.app.pool, auth.WithClock(func() time.Time { return time.Now().Add(-2 * time.Hour) }))
+	past := auth.NewStore(h.pool, auth.WithClock(func() time.Time { return time.Now().Add(-2 * time.Hour) }))
 	expired, err := past.Issue(ctx, auth.TokenRequest{Name: "Alex", Role: auth.Finance, TTL: time.Hour})
 	if err != nil {
 		t.Fatal(err)
@@ -160,7 +159,7 @@ func TestTokenTTLComesFromTheEnvironmentAndRefusesNonsense(t *testing.T) {
 	if err != nil {
 		t.Fatalf("token create: %v", err)
 	}
-	pool, err := db.Open(ctx, url)
+	pool, err := dbtest.OpenOwner(ctx, url)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -207,26 +206,26 @@ func TestSeedDemoReplacesExpiredAndRevokedTokens(t *testing.T) {
 	}
 	t.Cleanup(a.close)
 	file := filepath.Join(t.TempDir(), "tokens")
-	if _, err := a.seedDemo(ctx, file); err != nil {
+	if _, err := a.seedDemo(inConvention(ctx), file); err != nil {
 		t.Fatal(err)
 	}
 	first := readTokensFile(t, file)
 	for name, token := range first {
 		var expires time.Time
-		if err := a.pool.QueryRow(ctx, `SELECT expires_at FROM tokens WHERE hash = $1`, auth.HashToken(token)).Scan(&expires); err != nil {
+		if err := a.pool.QueryRow(inConvention(ctx), `SELECT expires_at FROM tokens WHERE hash = $1`, auth.HashToken(token)).Scan(&expires); err != nil {
 			t.Fatal(err)
 		}
 		if time.Until(expires) < 89*24*time.Hour {
 			t.Errorf("demo token of %s expires %v, want in 90 days", name, expires)
 		}
 	}
-	if _, err := a.users.Revoke(ctx, audit.Actor{Name: "test"}, auth.Revocation{Token: first["demo-finance"]}); err != nil {
+	if _, err := a.users.Revoke(inConvention(ctx), audit.Actor{Name: "test"}, auth.Revocation{Token: first["demo-finance"]}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.pool.Exec(ctx, `UPDATE tokens SET expires_at = now() - interval '1 second' WHERE hash = $1`, auth.HashToken(first["demo-admin"])); err != nil {
+	if _, err := a.pool.Exec(inConvention(ctx), `UPDATE tokens SET expires_at = now() - interval '1 second' WHERE hash = $1`, auth.HashToken(first["demo-admin"])); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.seedDemo(ctx, file); err != nil {
+	if _, err := a.seedDemo(inConvention(ctx), file); err != nil {
 		t.Fatal(err)
 	}
 	second := readTokensFile(t, file)
@@ -235,7 +234,7 @@ func TestSeedDemoReplacesExpiredAndRevokedTokens(t *testing.T) {
 		if (second[u.name] != first[u.name]) != replaced {
 			t.Errorf("%s: token replaced = %v, want %v", u.name, second[u.name] != first[u.name], replaced)
 		}
-		if p, err := a.users.Authenticate(ctx, second[u.name]); err != nil || p.Name != u.name {
+		if p, err := a.users.Authenticate(inConvention(ctx), second[u.name]); err != nil || p.Name != u.name {
 			t.Errorf("%s: the saved token authenticates as %+v, %v", u.name, p, err)
 		}
 	}

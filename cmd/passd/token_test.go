@@ -27,7 +27,7 @@ func TestTokenCreatePrintsOnlyTheToken(t *testing.T) {
 	if strings.ContainsAny(token, " \n\t") || !strings.HasPrefix(token, "passd_") || len(token) < len("passd_")+43 {
 		t.Fatalf("stdout = %q, want one token line of at least 256 bits", out)
 	}
-	pool, err := db.Open(ctx, url)
+	pool, err := dbtest.OpenOwner(ctx, url)
 	if err != nil {
 		t.Fatal(err)
 	}

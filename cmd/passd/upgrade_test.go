@@ -20,7 +20,6 @@ import (
 
 	"passd/calendar"
 	"passd/cmd/passd/passdtest"
-	"passd/db"
 	"passd/db/dbtest"
 	"passd/migrations"
 )
@@ -257,7 +256,7 @@ func payPayouts(t *testing.T, base string, tok map[string]string, today calendar
 func emptyTables(t *testing.T, url string) []string {
 	t.Helper()
 	ctx := context.Background()
-	pool, err := db.Open(ctx, url)
+	pool, err := dbtest.OpenOwner(ctx, url)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -314,7 +313,7 @@ func TestUpgradeFromThePreviousVersion(t *testing.T) {
 	current := passdtest.Binary(t)
 	runBinary(t, current, url, "migrate")
 	ctx := context.Background()
-	pool, err := db.Open(ctx, url)
+	pool, err := dbtest.OpenOwner(ctx, url)
 	if err != nil {
 		t.Fatal(err)
 	}

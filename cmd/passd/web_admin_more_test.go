@@ -137,7 +137,7 @@ func TestWebAdminIssuesAndRevokesTokens(t *testing.T) {
 
 	// Revoking it, as the admin: the token stops working.
 	var id int64
-	if err := h.app.pool.QueryRow(t.Context(), `SELECT t.id FROM tokens t JOIN users u ON u.id = t.user_id WHERE u.name = 'Claire'`).Scan(&id); err != nil {
+	if err := h.pool.QueryRow(t.Context(), `SELECT t.id FROM tokens t JOIN users u ON u.id = t.user_id WHERE u.name = 'Claire'`).Scan(&id); err != nil {
 		t.Fatal(err)
 	}
 	path := "/admin/utilisateurs/jetons/" + strconv.FormatInt(id, 10) + "/revoquer"
@@ -271,7 +271,7 @@ func TestWebAdminDisablesUsersAndDeactivatesProviders(t *testing.T) {
 	b := mustSignIn(t, h, h.admin)
 	claire := h.user(t, "Claire", auth.Coordinator, 0)
 	var claireID, adminID int64
-	if err := h.app.pool.QueryRow(t.Context(), `SELECT (SELECT id FROM users WHERE name = 'Claire'), (SELECT id FROM users WHERE name = 'admin')`).
+	if err := h.pool.QueryRow(t.Context(), `SELECT (SELECT id FROM users WHERE name = 'Claire'), (SELECT id FROM users WHERE name = 'admin')`).
 		Scan(&claireID, &adminID); err != nil {
 		t.Fatal(err)
 	}

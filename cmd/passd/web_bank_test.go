@@ -42,7 +42,7 @@ func TestWebBankDetailsUnderFourEyes(t *testing.T) {
 	list := htmlText(fin.page(t, http.StatusOK, "/finances/coordonnees"))
 	wantContains(t, "finance's list", list, "Dr Martin", validIBAN2, "Confirmer le changement n°")
 	var id string
-	if err := h.app.pool.QueryRow(t.Context(), `SELECT id::text FROM bank_detail_changes WHERE status = 'pending'`).Scan(&id); err != nil {
+	if err := h.pool.QueryRow(t.Context(), `SELECT id::text FROM bank_detail_changes WHERE status = 'pending'`).Scan(&id); err != nil {
 		t.Fatal(err)
 	}
 	if code, loc, body := fin.post(t, "/finances/coordonnees", "/finances/coordonnees/"+id+"/confirmer", nil); code != http.StatusSeeOther || loc != "/finances/coordonnees" {

@@ -185,7 +185,7 @@ func (h *harness) correctionState(t *testing.T) state {
 	delete(out, "patient_access_log")
 	for _, table := range []string{"rights_decisions", "invoice_outcomes", "rights_changes"} {
 		var digest string
-		if err := h.app.pool.QueryRow(context.Background(), fmt.Sprintf(
+		if err := h.pool.QueryRow(context.Background(), fmt.Sprintf(
 			`SELECT count(*) || ' rows ' || coalesce(md5(string_agg(t::text, '|' ORDER BY t::text)), '') FROM %s t`, table)).Scan(&digest); err != nil {
 			t.Fatalf("state of %s: %v", table, err)
 		}

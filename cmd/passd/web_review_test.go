@@ -35,7 +35,7 @@ func invoiceStatus(t *testing.T, h *harness, id string) billing.Invoice {
 	if err != nil {
 		t.Fatalf("invoice id %q: %v", id, err)
 	}
-	inv, err := h.app.billing.Invoice(context.Background(), n, 0)
+	inv, err := h.app.billing.Invoice(inConvention(context.Background()), n, 0)
 	if err != nil {
 		t.Fatalf("invoice %s: %v", id, err)
 	}

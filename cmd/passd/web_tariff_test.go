@@ -91,7 +91,7 @@ func TestWebAdminAddsReplacesAndDeletesAnAct(t *testing.T) {
 	if code != http.StatusSeeOther || loc != "/admin/actes" {
 		t.Fatalf("Enregistrer l'acte: %d → %q:\n%s", code, loc, body)
 	}
-	a, err := h.app.billing.Act(ctx, "ZZT")
+	a, err := h.app.billing.Act(inConvention(ctx), "ZZT")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +112,7 @@ func TestWebAdminAddsReplacesAndDeletesAnAct(t *testing.T) {
 	if code, _, body := b.post(t, "/admin/actes", "/admin/actes", form); code != http.StatusSeeOther {
 		t.Fatalf("replacing the act: %d:\n%s", code, body)
 	}
-	if a, err = h.app.billing.Act(ctx, "ZZT"); err != nil || a.Label != "Acte de test remplacé" || a.MaxUnitPrice != nil || !a.DispensingFee ||
+	if a, err = h.app.billing.Act(inConvention(ctx), "ZZT"); err != nil || a.Label != "Acte de test remplacé" || a.MaxUnitPrice != nil || !a.DispensingFee ||
 		!slices.Equal(a.ProviderKinds, []string{"pharmacy"}) || a.RateClass != "" {
 		t.Errorf("the replaced act: %+v, %v", a, err)
 	}
@@ -154,14 +154,14 @@ func TestWebAdminAddsReplacesAndDeletesAnAct(t *testing.T) {
 	wantContains(t, "the confirmation", body, "Retirer l'acte ZZT (Acte de test remplacé) du catalogue ?",
 		"Une clé NGAP absente du catalogue est refusée", "Les factures déjà reçues gardent leurs lignes", `name="confirme" value="oui"`,
 		"Retirer l'acte ZZT</button>", `<a href="/admin/actes">Garder l'acte`)
-	if _, err := h.app.billing.Act(ctx, "ZZT"); err != nil {
+	if _, err := h.app.billing.Act(inConvention(ctx), "ZZT"); err != nil {
 		t.Fatalf("the act is gone before the confirmation: %v", err)
 	}
 	code, loc, body = b.post(t, "/admin/actes", "/admin/actes/ZZT/supprimer", url.Values{"confirme": {"oui"}})
 	if code != http.StatusSeeOther || loc != "/admin/actes" {
 		t.Fatalf("confirmed delete: %d → %q:\n%s", code, loc, body)
 	}
-	if _, err := h.app.billing.Act(ctx, "ZZT"); !fault.Is(err, fault.NotFound) {
+	if _, err := h.app.billing.Act(inConvention(ctx), "ZZT"); !fault.Is(err, fault.NotFound) {
 		t.Errorf("the deleted act: %v, want not found", err)
 	}
 	page = htmlText(b.page(t, http.StatusOK, "/admin/actes"))
@@ -225,11 +225,11 @@ func TestWebAdminImportsActsWholeOrNotAtAll(t *testing.T) {
 		t.Fatalf("the fixed file: %d:\n%s", rec.Code, body)
 	}
 	wantContains(t, "the import's result", body, "Import terminé : 1 créé, 1 modifié.", "<td>ZZA</td>", "31,00\u00a0€")
-	a, err := h.app.billing.Act(ctx, "ZZA")
+	a, err := h.app.billing.Act(inConvention(ctx), "ZZA")
 	if err != nil || a.MaxUnitPrice == nil || a.MaxUnitPrice.StringFixed(2) != "10.00" || !slices.Equal(a.ProviderKinds, []string{"nurse"}) {
 		t.Errorf("the imported act: %+v, %v", a, err)
 	}
-	if g, err := h.app.billing.Act(ctx, "G"); err != nil || g.MaxUnitPrice == nil || g.MaxUnitPrice.StringFixed(2) != "31.00" || g.Source != "revalorisation" {
+	if g, err := h.app.billing.Act(inConvention(ctx), "G"); err != nil || g.MaxUnitPrice == nil || g.MaxUnitPrice.StringFixed(2) != "31.00" || g.Source != "revalorisation" {
 		t.Errorf("the replaced G: %+v, %v", g, err)
 	}
 	if n := h.count(t, "audit_log", "action = 'act.import'"); n != 2 {
@@ -257,10 +257,10 @@ func TestWebAdminKeepsTheDrugTable(t *testing.T) {
 	}
 	wantContains(t, "the import's result", body, "Import terminé : 55 créés, 0 modifié.")
 	first := cip13(t, "340093000000")
-	if d, err := h.app.billing.Drug(ctx, first); err != nil || d.Class != 65 || d.Label != "Médicament 00" {
+	if d, err := h.app.billing.Drug(inConvention(ctx), first); err != nil || d.Class != 65 || d.Label != "Médicament 00" {
 		t.Errorf("the first drug: %+v, %v", d, err)
 	}
-	if d, err := h.app.billing.Drug(ctx, cip13(t, "340093000001")); err != nil || d.Class != 30 {
+	if d, err := h.app.billing.Drug(inConvention(ctx), cip13(t, "340093000001")); err != nil || d.Class != 30 {
 		t.Errorf("a drug of class \"30 %%\": %+v, %v", d, err)
 	}
 
@@ -294,7 +294,7 @@ func TestWebAdminKeepsTheDrugTable(t *testing.T) {
 	if code != http.StatusSeeOther || loc != "/admin/medicaments" {
 		t.Fatalf("Enregistrer le médicament: %d → %q:\n%s", code, loc, body)
 	}
-	if d, err := h.app.billing.Drug(ctx, first); err != nil || d.Class != 100 || d.Label != "Paracétamol 500 mg" || d.UpdatedBy != "admin" {
+	if d, err := h.app.billing.Drug(inConvention(ctx), first); err != nil || d.Class != 100 || d.Label != "Paracétamol 500 mg" || d.UpdatedBy != "admin" {
 		t.Errorf("the replaced drug: %+v, %v", d, err)
 	}
 	before := h.tariffState(t)
@@ -320,13 +320,13 @@ func TestWebAdminKeepsTheDrugTable(t *testing.T) {
 	if code != http.StatusOK || !strings.Contains(htmlText(body), "dans la classe par défaut : 65\u00a0% (au lieu de 100\u00a0%)") {
 		t.Fatalf("Supprimer: %d:\n%s", code, body)
 	}
-	if _, err := h.app.billing.Drug(ctx, first); err != nil {
+	if _, err := h.app.billing.Drug(inConvention(ctx), first); err != nil {
 		t.Fatalf("the drug is gone before the confirmation: %v", err)
 	}
 	if code, loc, _ := b.post(t, "/admin/medicaments", "/admin/medicaments/"+first+"/supprimer", url.Values{"confirme": {"oui"}}); code != http.StatusSeeOther || loc != "/admin/medicaments" {
 		t.Fatalf("confirmed delete: %d → %q", code, loc)
 	}
-	if _, err := h.app.billing.Drug(ctx, first); !fault.Is(err, fault.NotFound) {
+	if _, err := h.app.billing.Drug(inConvention(ctx), first); !fault.Is(err, fault.NotFound) {
 		t.Errorf("the deleted drug: %v, want not found", err)
 	}
 	wantContains(t, "after the delete", htmlText(b.page(t, http.StatusOK, "/admin/medicaments")), "Médicament retiré de la table.")
@@ -343,7 +343,7 @@ func TestWebAdminAddsARateInPercent(t *testing.T) {
 	if code != http.StatusSeeOther || loc != "/admin/taux" {
 		t.Fatalf("Enregistrer le changement de taux: %d → %q:\n%s", code, loc, body)
 	}
-	history, err := h.app.billing.Rates(ctx)
+	history, err := h.app.billing.Rates(inConvention(ctx))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -367,7 +367,7 @@ func TestWebAdminAddsARateInPercent(t *testing.T) {
 	if code, _, body := b.post(t, "/admin/taux", "/admin/taux", form); code != http.StatusSeeOther {
 		t.Fatalf("70 %%: %d:\n%s", code, body)
 	}
-	if history, err = h.app.billing.Rates(ctx); err != nil {
+	if history, err = h.app.billing.Rates(inConvention(ctx)); err != nil {
 		t.Fatal(err)
 	}
 	if r := rateOn(history, rights.PUMa, billing.KindNurse, calendar.NewDate(2026, 9, 1)); r.StringFixed(3) != "0.700" {
@@ -442,7 +442,7 @@ func TestWebAdminSettingsKeepTheTariffSettings(t *testing.T) {
 	}
 	wantTariffSettings(t, h, "2500.00", "review", 30)
 	// The régie's account waits for finance's confirmation: still unset.
-	if st, err := h.app.billing.Settings(ctx); err != nil || st.DeadlineDays != 45 || st.RegieName != "" {
+	if st, err := h.app.billing.Settings(inConvention(ctx)); err != nil || st.DeadlineDays != 45 || st.RegieName != "" {
 		t.Errorf("the other settings: %+v, %v", st, err)
 	}
 
@@ -470,7 +470,7 @@ func TestWebAdminSettingsKeepTheTariffSettings(t *testing.T) {
 
 func wantTariffSettings(t *testing.T, h *harness, ceiling, over string, class int) {
 	t.Helper()
-	st, err := h.app.billing.Settings(context.Background())
+	st, err := h.app.billing.Settings(inConvention(context.Background()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -529,7 +529,7 @@ func (h *harness) tariffState(t *testing.T) state {
 	for name, from := range map[string]string{"acts": "acts", "drugs": "drugs", "rates": "rates", "settings": "settings",
 		"audit_log": "(SELECT * FROM audit_log WHERE entity IN ('act', 'drug', 'rate', 'settings', 'invoice'))"} {
 		var digest string
-		if err := h.app.pool.QueryRow(context.Background(), fmt.Sprintf(
+		if err := h.pool.QueryRow(context.Background(), fmt.Sprintf(
 			`SELECT count(*) || ' ' || coalesce(md5(string_agg(t::text, '|' ORDER BY t::text)), '') FROM %s t`, from)).Scan(&digest); err != nil {
 			t.Fatalf("state of %s: %v", name, err)
 		}

@@ -229,7 +229,7 @@ func TestWebSessionsEndWhenIdleOrWhenTheTokenIsRevoked(t *testing.T) {
 
 	h.setNow(defaultNow)
 	b = mustSignIn(t, h, h.referent)
-	if _, err := h.app.pool.Exec(context.Background(), `UPDATE tokens SET revoked_at = $1 WHERE hash = sha256(convert_to($2, 'UTF8'))`,
+	if _, err := h.pool.Exec(context.Background(), `UPDATE tokens SET revoked_at = $1 WHERE hash = sha256(convert_to($2, 'UTF8'))`,
 		defaultNow, h.referent); err != nil {
 		t.Fatal(err)
 	}

@@ -80,10 +80,8 @@ func NewOwner(t testing.TB) (app *db.Pool, owner *pgxpool.Pool) {
 }
 
 // Owner returns a pool acting as the schema's owner on a database of
-// NewURL (the server's user, who ran the migrations). Its sessions are set
-// to the first convention, so that the rows a test writes directly are
-// that convention's (the owner, a superuser here, is not held by row-level
-// security; a test pool may set a session's convention, passd never does).
+// NewURL (the server's user, who ran the migrations), its sessions set to
+// the first convention (see open).
 func Owner(t testing.TB, url string) *pgxpool.Pool {
 	t.Helper()
 	return open(t, url, "")
@@ -96,6 +94,10 @@ func open(t testing.TB, url, role string) *pgxpool.Pool {
 		t.Fatalf("dbtest: parse url: %v", err)
 	}
 	if role == "" {
+		// Its sessions are the first convention's, so that the rows a test
+		// writes directly are that convention's (a superuser here, the
+		// owner is not held by row-level security; a test pool may set a
+		// session's convention, passd never does).
 		cfg.ConnConfig.RuntimeParams["passd.tenant"] = strconv.Itoa(Convention)
 	} else {
 		cfg.ConnConfig.RuntimeParams["role"] = role
@@ -266,4 +268,16 @@ func randomSuffix() string {
 	b := make([]byte, 8)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// OpenOwner opens a pool acting as the schema's owner on url, its sessions
+// set to the first convention as Owner's are, for a test that closes it
+// itself.
+func OpenOwner(ctx context.Context, url string) (*pgxpool.Pool, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, err
+	}
+	cfg.ConnConfig.RuntimeParams["passd.tenant"] = strconv.Itoa(Convention)
+	return db.OpenConfig(ctx, cfg)
 }

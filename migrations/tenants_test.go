@@ -1,0 +1,174 @@
+package migrations_test
+
+import (
+	"context"
+	"slices"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"passd/db"
+	"passd/db/dbtest"
+)
+
+// Conventions (issue 18): every table but the list of conventions and the
+// migrations' record belongs to one, and PostgreSQL itself keeps each
+// convention's rows from the others, whatever the query says.
+
+// globalTables hold no convention's rows.
+var globalTables = []string{"tenants", "goose_db_version"}
+
+// tenantTables lists the tables of the schema that carry tenant_id.
+func tenantTables(t *testing.T, owner *pgxpool.Pool) []string {
+	t.Helper()
+	rows, err := owner.Query(context.Background(), `
+		SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+		WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') ORDER BY c.relname`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return slices.DeleteFunc(all, func(name string) bool { return slices.Contains(globalTables, name) })
+}
+
+func TestEveryTableIsHeldByRowLevelSecurity(t *testing.T) {
+	t.Parallel()
+	_, owner := dbtest.NewOwner(t)
+	ctx := context.Background()
+	tables := tenantTables(t, owner)
+	if len(tables) < 43 {
+		t.Fatalf("%d tables, want the 43 of the schema at least: %v", len(tables), tables)
+	}
+	for _, table := range tables {
+		var hasColumn, enabled, forced, policy bool
+		err := owner.QueryRow(ctx, `
+			SELECT EXISTS (SELECT FROM pg_attribute WHERE attrelid = c.oid AND attname = 'tenant_id' AND attnotnull),
+			       c.relrowsecurity, c.relforcerowsecurity,
+			       EXISTS (SELECT FROM pg_policies p WHERE p.tablename = c.relname AND p.schemaname = 'public')
+			FROM pg_class c WHERE c.oid = ('public.' || $1)::regclass`, table).Scan(&hasColumn, &enabled, &forced, &policy)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !hasColumn || !enabled || !forced || !policy {
+			t.Errorf("table %s: tenant_id NOT NULL %v, row-level security %v, forced %v, a policy %v; want all",
+				table, hasColumn, enabled, forced, policy)
+		}
+	}
+	// The application's role owns nothing and bypasses nothing.
+	var bypass bool
+	var owned int
+	if err := owner.QueryRow(ctx, `SELECT rolbypassrls, (SELECT count(*) FROM pg_class WHERE relowner = r.oid)
+		FROM pg_roles r WHERE rolname = $1`, dbtest.Role()).Scan(&bypass, &owned); err != nil {
+		t.Fatal(err)
+	}
+	if bypass || owned != 0 {
+		t.Errorf("%s: BYPASSRLS %v, owns %d relations; want neither", dbtest.Role(), bypass, owned)
+	}
+}
+
+// TestAQueryThatForgetsItsConventionSeesNothingOfAnother is the second line
+// alone: statements that name no convention at all, run as the
+// application's role, in convention A over a database where B has rows in
+// every table.
+func TestAQueryThatForgetsItsConventionSeesNothingOfAnother(t *testing.T) {
+	t.Parallel()
+	url := dbtest.NewURL(t)
+	owner := dbtest.Owner(t, url)
+	ctx := context.Background()
+	var b int64
+	if err := owner.QueryRow(ctx, `SELECT passd_tenant_create('Ville B')`).Scan(&b); err != nil {
+		t.Fatal(err)
+	}
+	tables := tenantTables(t, owner)
+	// B's rows: those it was created with (settings, tariff, chain head,
+	// rates, acts, drugs) and a few written as B below.
+	app := db.NewPool(dbtest.App(t, url).Pool) // bound to nothing
+	inA := db.WithTenant(ctx, dbtest.Convention)
+	inB := db.WithTenant(ctx, b)
+	mustExec := func(ctx context.Context, sql string, args ...any) {
+		t.Helper()
+		if _, err := app.Exec(ctx, sql, args...); err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+	}
+	mustExec(inB, `INSERT INTO organisations (kind, name) VALUES ('ccas', 'CCAS de B')`)
+	mustExec(inB, `INSERT INTO providers (name, kind, rpps, iban, bic) VALUES ('Pharmacie de B', 'pharmacy', '10000000009', 'FR7630006000011234567890189', 'AGRIFRPPXXX')`)
+	mustExec(inB, `INSERT INTO users (name, role) VALUES ('admin-b', 'admin')`)
+	mustExec(inB, `INSERT INTO job_runs (name, trigger, started_at) VALUES ('deadline', 'manual', now())`)
+	mustExec(inB, `INSERT INTO audit_log (actor, action, entity, entity_id) VALUES ('test', 'user.create', 'user', 'admin-b')`)
+
+	withRows := 0
+	for _, table := range tables {
+		quoted := pgx.Identifier{table}.Sanitize()
+		var ofB int64
+		if err := owner.QueryRow(ctx, `SELECT count(*) FROM `+quoted+` WHERE tenant_id = $1`, b).Scan(&ofB); err != nil {
+			t.Fatal(err)
+		}
+		if ofB > 0 {
+			withRows++
+		}
+		var readable bool
+		if err := owner.QueryRow(ctx, `SELECT has_table_privilege($1, ('public.' || $2)::regclass, 'SELECT')`, dbtest.Role(), table).Scan(&readable); err != nil {
+			t.Fatal(err)
+		}
+		if !readable {
+			continue // the application cannot read it at all (audit_chain_head)
+		}
+		// In A, with no condition on the convention: nothing of B.
+		var seen int64
+		if err := app.QueryRow(inA, `SELECT count(*) FROM `+quoted+` WHERE tenant_id = $1`, b).Scan(&seen); err != nil {
+			t.Fatal(err)
+		}
+		if seen != 0 {
+			t.Errorf("table %s: convention A sees %d of B's %d rows", table, seen, ofB)
+		}
+		// In B: all of them.
+		if err := app.QueryRow(inB, `SELECT count(*) FROM `+quoted).Scan(&seen); err != nil {
+			t.Fatal(err)
+		}
+		if seen != ofB {
+			t.Errorf("table %s: convention B sees %d of its %d rows", table, seen, ofB)
+		}
+		// With no convention set: nothing at all (fail closed).
+		if err := app.QueryRow(ctx, `SELECT count(*) FROM `+quoted).Scan(&seen); err != nil {
+			t.Fatal(err)
+		}
+		if seen != 0 {
+			t.Errorf("table %s: a session with no convention sees %d rows", table, seen)
+		}
+	}
+	if withRows < 10 {
+		t.Errorf("B has rows in %d tables only; the test means little", withRows)
+	}
+
+	// Writes: none without a convention, none into another's.
+	if _, err := app.Exec(ctx, `INSERT INTO organisations (kind, name) VALUES ('ccas', 'CCAS sans convention')`); err == nil {
+		t.Error("an insert with no convention set was stored")
+	}
+	if _, err := app.Exec(inA, `INSERT INTO organisations (kind, name, tenant_id) VALUES ('ccas', 'CCAS glissé', $1)`, b); err == nil {
+		t.Error("convention A wrote a row into B")
+	}
+	tag, err := app.Exec(inA, `UPDATE providers SET name = 'Pris par A' WHERE rpps = '10000000009'`)
+	if err != nil || tag.RowsAffected() != 0 {
+		t.Errorf("convention A's update of B's provider: %v, %v; want nothing changed", tag, err)
+	}
+	tag, err = app.Exec(inA, `DELETE FROM users WHERE name = 'admin-b'`)
+	if err != nil || tag.RowsAffected() != 0 {
+		t.Errorf("convention A's delete of B's user: %v, %v; want nothing removed", tag, err)
+	}
+	// A session-level setting is not how passd works, and a transaction's
+	// own setting ends with it: the pooled connection keeps nothing.
+	for range 4 {
+		var setting string
+		if err := app.Pool.QueryRow(ctx, `SELECT coalesce(current_setting('passd.tenant', true), '')`).Scan(&setting); err != nil {
+			t.Fatal(err)
+		}
+		if setting != "" {
+			t.Fatalf("a pooled connection kept the convention %q after its transaction", setting)
+		}
+	}
+}
