@@ -189,7 +189,7 @@ func TestRotateKeyReencryptsEveryFileWhileTheServerReads(t *testing.T) {
 		t.Fatalf("key file after rotation: %v %v", err, info.Mode().Perm())
 	}
 	var stale int
-	if err := server.pool.QueryRow(ctx, `SELECT count(*) FROM patients WHERE identity_key <> $1`, report.Key).Scan(&stale); err != nil || stale != 0 {
+	if err := server.pool.QueryRow(inConvention(ctx), `SELECT count(*) FROM patients WHERE identity_key <> $1`, report.Key).Scan(&stale); err != nil || stale != 0 {
 		t.Fatalf("%d files under the old key (%v)", stale, err)
 	}
 

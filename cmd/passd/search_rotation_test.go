@@ -45,7 +45,7 @@ func TestRotateKeyRewritesTheSearchIndex(t *testing.T) {
 		t.Fatal("the demo files are not found by name before the rotation")
 	}
 
-	if _, err := server.pool.Exec(ctx, `DELETE FROM patient_search_terms WHERE patient_id = $1::bigint`, str(t, lost, "id")); err != nil {
+	if _, err := server.pool.Exec(inConvention(ctx), `DELETE FROM patient_search_terms WHERE patient_id = $1::bigint`, str(t, lost, "id")); err != nil {
 		t.Fatal(err)
 	}
 	if strings.Contains(search(lost), link(lost)) {

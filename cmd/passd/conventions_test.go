@@ -1,0 +1,236 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+
+	"passd/auth"
+	"passd/db"
+	"passd/db/dbtest"
+)
+
+// Conventions (issue 18 §1): two cities on one deployment. Everything of
+// one is out of the other's reach through the API: its ids name nothing
+// (404), its lists show nothing of it, and nothing of it changes.
+
+// conventionB is a second convention on the harness's database, with a
+// user of each role a route of the hostile table needs.
+type conventionB struct {
+	id     int64
+	pool   *db.Pool
+	tokens map[string]string // by the A token whose role (and provider or organisation kind) it mirrors
+}
+
+func newConventionB(t *testing.T, h *harness) *conventionB {
+	t.Helper()
+	ctx := context.Background()
+	owner := db.NewPool(dbtest.Owner(t, h.app.cfg.DatabaseURL))
+	id, err := createConvention(ctx, owner, "Ville B")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &conventionB{id: id, pool: h.app.pool.Bind(id), tokens: map[string]string{}}
+}
+
+// mirror returns a token of B's for a user of the role of A's token: a
+// provider user acts for a provider of B's, a social worker or a doctor for
+// an organisation of B's.
+func (b *conventionB) mirror(t *testing.T, h *harness, tokenA string) string {
+	t.Helper()
+	if tok, ok := b.tokens[tokenA]; ok {
+		return tok
+	}
+	ctx := context.Background()
+	p, err := h.app.users.Authenticate(ctx, tokenA)
+	if err != nil {
+		t.Fatalf("A's token: %v", err)
+	}
+	req := auth.TokenRequest{Name: fmt.Sprintf("b-%d", len(b.tokens)), Role: p.Role}
+	if p.ProviderID != 0 {
+		var kind string
+		if err := h.pool.QueryRow(ctx, `SELECT kind FROM providers WHERE id = $1`, p.ProviderID).Scan(&kind); err != nil {
+			t.Fatal(err)
+		}
+		if err := b.pool.QueryRow(ctx, `INSERT INTO providers (name, kind, rpps, iban, bic) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
+			"Effecteur de B "+req.Name, kind, fmt.Sprintf("2%010d", len(b.tokens)), validIBAN, validBIC).Scan(&req.ProviderID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if p.OrganisationID != 0 {
+		var kind string
+		if err := h.pool.QueryRow(ctx, `SELECT kind FROM organisations WHERE id = $1`, p.OrganisationID).Scan(&kind); err != nil {
+			t.Fatal(err)
+		}
+		if err := b.pool.QueryRow(ctx, `INSERT INTO organisations (kind, name) VALUES ($1, $2) RETURNING id`,
+			kind, "Organisation de B "+req.Name).Scan(&req.OrganisationID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	issued, err := auth.NewStore(b.pool).Issue(ctx, req)
+	if err != nil {
+		t.Fatalf("B's %s: %v", p.Role, err)
+	}
+	got, err := h.app.users.Authenticate(ctx, issued.Token)
+	if err != nil || got.Tenant != b.id || got.Role != p.Role {
+		t.Fatalf("B's token authenticates as %+v, %v; want a %s of convention %d", got, err, p.Role, b.id)
+	}
+	b.tokens[tokenA] = issued.Token
+	return issued.Token
+}
+
+func TestAnotherConventionReachesNothingOfThisOne(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	routes := hostileFixture(t, h) // every write route, a request it accepts, on A's rows
+	observerA := h.user(t, "observer-a", auth.Observer, 0)
+	b := newConventionB(t, h)
+	baseline := h.stateAtOnce(t)
+
+	// Every write route naming A's rows, sent by B's user of the role that
+	// may use it, with the body A's user would send: A's ids name nothing.
+	for _, r := range routes {
+		// A code of the tariff (:code, :cip13) names B's own act or drug
+		// (B's tariff began as a copy of A's), a job's :name B's own job.
+		if !strings.Contains(r.pattern, ":") || strings.Contains(r.pattern, ":code") || strings.Contains(r.pattern, ":cip13") ||
+			strings.Contains(r.pattern, ":name") {
+			continue
+		}
+		t.Run(r.name(), func(t *testing.T) {
+			ctype := []string{}
+			if r.body != "" {
+				ctype = []string{"Content-Type", r.contentType()}
+			}
+			rec := h.doRaw(t, r.method, r.path(r.id), b.mirror(t, h, r.token), r.body, ctype...)
+			if rec.Code != http.StatusNotFound {
+				t.Errorf("%s as convention B on A's %q: %d %s; want 404", r.name(), r.id, rec.Code, rec.Body)
+			}
+		})
+	}
+	// The routes that name no row: what B's user sends acts in B. An
+	// invoice naming A's patient file is for a file B does not know.
+	for _, r := range routes {
+		if strings.Contains(r.pattern, ":") || r.pattern != "/api/v1/invoices" {
+			continue
+		}
+		rec := h.doRaw(t, r.method, r.pattern, b.mirror(t, h, r.token), r.body, "Content-Type", r.contentType())
+		if rec.Code < 400 || rec.Code >= 500 {
+			t.Errorf("an invoice of B's provider for A's patient file: %d %s; want a 4xx", rec.Code, rec.Body)
+		}
+	}
+
+	// Every GET route, with A's ids where it takes one, as B's users of
+	// every role: an id of A's is a 404 (or the role's 403); a list shows
+	// nothing of A's.
+	var fileNumbers, providerNames []string
+	collect := func(sql string, into *[]string) {
+		rows, err := h.pool.Query(t.Context(), sql)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var s string
+			if err := rows.Scan(&s); err != nil {
+				t.Fatal(err)
+			}
+			*into = append(*into, s)
+		}
+	}
+	collect(`SELECT file_number FROM patients`, &fileNumbers)
+	collect(`SELECT name FROM providers`, &providerNames)
+	if len(fileNumbers) == 0 || len(providerNames) == 0 {
+		t.Fatal("convention A has no files or no providers: the test means nothing")
+	}
+	ids := idsOfA(t, h)
+	readers := map[string]string{}
+	for _, r := range routes {
+		readers[string(mustRole(t, h, r.token))] = b.mirror(t, h, r.token)
+	}
+	readers[string(auth.Observer)] = b.mirror(t, h, observerA)
+	gets := 0
+	for _, route := range h.app.echo.Routes() {
+		if route.Method != http.MethodGet || !strings.HasPrefix(route.Path, "/api/v1/") || strings.HasSuffix(route.Path, "*") {
+			continue
+		}
+		segs := strings.Split(route.Path, "/")
+		named, code := false, false
+		for i, s := range segs {
+			if s == ":code" || s == ":cip13" {
+				segs[i], code = ids[segs[i-1]], true // B's own copy of the tariff, if B has it: not A's row
+				continue
+			}
+			if strings.HasPrefix(s, ":") {
+				v, ok := ids[segs[i-1]]
+				if !ok {
+					t.Fatalf("route %s: no id of A's for %s; add one to idsOfA", route.Path, segs[i-1])
+				}
+				segs[i], named = v, true
+			}
+		}
+		path := strings.Join(segs, "/")
+		for role, token := range readers {
+			gets++
+			rec := h.doRaw(t, "GET", path, token, "")
+			switch {
+			case rec.Code == http.StatusForbidden, code && rec.Code == http.StatusNotFound:
+			case named && rec.Code != http.StatusNotFound:
+				t.Errorf("GET %s as B's %s: %d; want 404 (or 403)", path, role, rec.Code)
+			case !named && rec.Code != http.StatusOK:
+				t.Errorf("GET %s as B's %s: %d %s; want 200", path, role, rec.Code, rec.Body)
+			case !named:
+				for _, v := range append(append([]string{}, fileNumbers...), providerNames...) {
+					if strings.Contains(rec.Body.String(), v) {
+						t.Errorf("GET %s as B's %s shows A's %q", path, role, v)
+					}
+				}
+			}
+		}
+	}
+	t.Logf("%d write routes and %d GET requests as convention %d on convention 1's rows", len(routes), gets, b.id)
+
+	after := h.stateAtOnce(t)
+	for table, before := range baseline {
+		if after[table] != before {
+			t.Errorf("convention A's table %s changed (%s -> %s)", table, before, after[table])
+		}
+	}
+}
+
+// mustRole is the role of a token of A's.
+func mustRole(t *testing.T, h *harness, token string) auth.Role {
+	t.Helper()
+	p, err := h.app.users.Authenticate(context.Background(), token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p.Role
+}
+
+// idsOfA names a row of A's for each kind of id a GET route takes.
+func idsOfA(t *testing.T, h *harness) map[string]string {
+	t.Helper()
+	ids := map[string]string{"acts": "G", "drugs": "3400935955838"}
+	for segment, sql := range map[string]string{
+		"providers":      `SELECT min(id)::text FROM providers`,
+		"patients":       `SELECT min(id)::text FROM patients`,
+		"invoices":       `SELECT min(id)::text FROM invoices`,
+		"claim-batches":  `SELECT min(id)::text FROM claim_batches`,
+		"payout-batches": `SELECT min(id)::text FROM payout_batches`,
+		"bank-changes":   `SELECT min(id)::text FROM bank_detail_changes`,
+		"referrals":      `SELECT coalesce(min(id)::text, '1') FROM referral_cases`,
+		"alerts":         `SELECT coalesce(min(id)::text, '1') FROM referral_cases`,
+	} {
+		var id *string
+		if err := h.pool.QueryRow(t.Context(), sql).Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		if id == nil {
+			t.Fatalf("convention A has no row for /%s/:id", segment)
+		}
+		ids[segment] = *id
+	}
+	return ids
+}
