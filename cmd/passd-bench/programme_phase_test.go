@@ -101,7 +101,7 @@ func TestReportInvoicesReadsTheYearsCount(t *testing.T) {
 func TestSeedProgrammeGivesEveryFigure(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	u := dbtest.NewURL(t)
+	u := benchDBURL(t)
 	w, err := newProgrammeWorld(calendar.Today(time.Now()), 2000, 20_000)
 	if err != nil {
 		t.Fatal(err)

@@ -21,7 +21,7 @@ import (
 func TestSeedPayoutBatchMakesAValidSEPAFile(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	u := dbtest.NewURL(t)
+	u := benchDBURL(t)
 	if _, err := seedSweep(ctx, u, backlog(100, 0), keyringtest.New(t)); err != nil {
 		t.Fatal(err)
 	}

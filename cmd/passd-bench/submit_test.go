@@ -44,10 +44,16 @@ func pgbenchBinary(t *testing.T) string {
 // their rate classes, totals, deadline, review columns and audit row — so
 // that when CreateInvoice changes what it writes, this fails until the
 // script follows.
+// benchDBURL is a fresh database's URL as the bench's own sessions use it
+// (env.dbURL): acting in the bench's one convention.
+func benchDBURL(t *testing.T) string {
+	return withOption(dbtest.NewURL(t), "-c passd.tenant="+strconv.Itoa(benchConvention))
+}
+
 func TestLoadAndScriptStoreTheSameRows(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	dbURL := withOption(dbtest.NewURL(t), "-c passd.tenant="+strconv.Itoa(benchConvention))
+	dbURL := benchDBURL(t)
 	e := &env{ServerURL: dbtest.ServerURL(t), Passd: passdtest.Binary(t), Pgbench: pgbenchBinary(t), WorkDir: t.TempDir(),
 		DataKey: keyringtest.Text(t), Progress: t.Logf}
 	p, err := e.startPassd(ctx, "test", dbURL)

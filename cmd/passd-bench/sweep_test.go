@@ -79,7 +79,7 @@ func TestRawSweepMatchesTheJobs(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
-			a := dbtest.NewURL(t)
+			a := benchDBURL(t)
 			shape := backlog(tc.n, tc.opened)
 			if tc.day {
 				shape.perPatient, shape.day = 2, true
@@ -497,7 +497,7 @@ func TestExpectedReleaseIsOneRun(t *testing.T) {
 func TestSeedSweepShape(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	u := dbtest.NewURL(t)
+	u := benchDBURL(t)
 	const n, opened = 1001, 60
 	keys := keyringtest.New(t)
 	if _, err := seedSweep(ctx, u, backlog(n, opened), keys); err != nil {

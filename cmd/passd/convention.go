@@ -83,7 +83,10 @@ func conventionCommand(ctx context.Context, cfg Config, args []string, out io.Wr
 	}
 	fs := flag.NewFlagSet("convention "+args[0], flag.ContinueOnError)
 	fs.StringVar(&cfg.DatabaseURL, "database-url", cfg.DatabaseURL, "PostgreSQL URL (env DATABASE_URL)")
-	name := fs.String("name", "", "the convention's name: the city or CCAS, as its pages and reports show it")
+	var name string
+	if args[0] == "create" {
+		fs.StringVar(&name, "name", "", "the convention's name: the city or CCAS, as its pages and reports show it")
+	}
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
@@ -101,11 +104,11 @@ func conventionCommand(ctx context.Context, cfg Config, args []string, out io.Wr
 	if args[0] == "list" {
 		return listConventions(ctx, raw.Query, out)
 	}
-	id, err := createConvention(ctx, db.NewPool(raw), *name)
+	id, err := createConvention(ctx, db.NewPool(raw), name)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "convention %d created: %s\n", id, strings.TrimSpace(*name))
+	fmt.Fprintf(out, "convention %d created: %s\n", id, strings.TrimSpace(name))
 	return nil
 }
 

@@ -234,3 +234,69 @@ func idsOfA(t *testing.T, h *harness) map[string]string {
 	}
 	return ids
 }
+
+// TestConventionCommands creates a second convention as an operator would,
+// gives it a user, and checks what the commands then ask for and do.
+func TestConventionCommands(t *testing.T) {
+	asPassdMain()
+	t.Parallel()
+	url := dbtest.NewURL(t)
+	owner := dbtest.Owner(t, url)
+	ctx := context.Background()
+
+	stdout, stderr, code := runPassd(t, url, "convention", "create", "--name", "Ville de Saint-Denis")
+	if code != 0 || stdout != "convention 2 created: Ville de Saint-Denis\n" {
+		t.Fatalf("convention create: exit %d, stdout %q, stderr %s", code, stdout, stderr)
+	}
+	if _, stderr, code := runPassd(t, url, "convention", "create", "--name", "Ville de Saint-Denis"); code != 1 ||
+		!strings.Contains(stderr, "already named") {
+		t.Errorf("a second convention of the same name: exit %d, %s; want 1 and why", code, stderr)
+	}
+	if _, stderr, code := runPassd(t, url, "convention", "create"); code != 1 || !strings.Contains(stderr, "--name is required") {
+		t.Errorf("a convention with no name: exit %d, %s; want 1 and why", code, stderr)
+	}
+	stdout, _, code = runPassd(t, url, "convention", "list")
+	if code != 0 || !strings.HasPrefix(stdout, "1\t") || !strings.Contains(stdout, "\n2\tVille de Saint-Denis\n") {
+		t.Errorf("convention list: exit %d, %q", code, stdout)
+	}
+	// What B starts with: its own settings, chain head and tariff state,
+	// and a copy of A's tariff.
+	for table, want := range map[string]int64{"settings": 1, "tariff_state": 1, "audit_chain_head": 1} {
+		var n int64
+		if err := owner.QueryRow(ctx, `SELECT count(*) FROM `+table+` WHERE tenant_id = 2`).Scan(&n); err != nil || n != want {
+			t.Errorf("%s of convention 2: %d rows, %v; want %d", table, n, err, want)
+		}
+	}
+	var actsA, actsB, ratesA, ratesB int64
+	if err := owner.QueryRow(ctx, `SELECT count(*) FILTER (WHERE tenant_id = 1), count(*) FILTER (WHERE tenant_id = 2) FROM acts`).Scan(&actsA, &actsB); err != nil {
+		t.Fatal(err)
+	}
+	if err := owner.QueryRow(ctx, `SELECT count(*) FILTER (WHERE tenant_id = 1), count(*) FILTER (WHERE tenant_id = 2) FROM rates`).Scan(&ratesA, &ratesB); err != nil {
+		t.Fatal(err)
+	}
+	if actsA == 0 || actsB != actsA || ratesA == 0 || ratesB != ratesA {
+		t.Errorf("tariff copied: %d acts and %d rates of B for %d and %d of A", actsB, ratesB, actsA, ratesA)
+	}
+
+	// With two conventions, a command on data must be told which.
+	if _, stderr, code := runPassd(t, url, "token", "create", "--role", "admin", "--name", "Sans convention"); code != 1 ||
+		!strings.Contains(stderr, "holds 2 conventions") {
+		t.Errorf("token create with two conventions and none named: exit %d, %s", code, stderr)
+	}
+	token, stderr, code := runPassd(t, url, "token", "create", "--convention", "Ville de Saint-Denis", "--role", "admin", "--name", "Admin B")
+	if code != 0 {
+		t.Fatalf("token create in B: exit %d, %s", code, stderr)
+	}
+	p, err := auth.NewStore(dbtest.App(t, url)).Authenticate(ctx, strings.TrimSpace(token))
+	if err != nil || p.Tenant != 2 || p.Role != auth.Admin {
+		t.Errorf("B's admin authenticates as %+v, %v; want an admin of convention 2", p, err)
+	}
+	// The commands over the whole database go through both.
+	if stdout, stderr, code := runPassd(t, url, "audit", "verify"); code != 0 ||
+		!strings.Contains(stdout, "convention 1:\n") || !strings.Contains(stdout, "convention 2:\n") {
+		t.Errorf("audit verify: exit %d, %s %s", code, stdout, stderr)
+	}
+	if _, stderr, code := runPassd(t, url, "check"); code != 0 {
+		t.Errorf("check over two conventions: exit %d, %s", code, stderr)
+	}
+}

@@ -234,7 +234,7 @@ func (c *docChecker) checkMake(args []string) string {
 // command names in the usage it prints.
 func (c *docChecker) checkPassd(args []string) string {
 	path := 1
-	if len(args) > 1 && slices.Contains([]string{"token", "audit", "config"}, args[0]) {
+	if len(args) > 1 && slices.Contains([]string{"token", "audit", "config", "convention"}, args[0]) {
 		path = 2
 	}
 	if len(args) < path {
