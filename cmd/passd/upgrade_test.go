@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/jackc/pgx/v5"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -320,6 +321,26 @@ func TestUpgradeFromThePreviousVersion(t *testing.T) {
 	defer pool.Close()
 	if ok, err := migrations.Current(ctx, pool); err != nil || !ok {
 		t.Fatalf("the upgraded schema is not current (%v)", err)
+	}
+	// The city's database became the deployment's first convention: every
+	// row of every table is convention 1's.
+	var conventions int64
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM tenants`).Scan(&conventions); err != nil || conventions != 1 {
+		t.Fatalf("%d conventions after the upgrade (%v), want the one", conventions, err)
+	}
+	tables, err := pool.Query(ctx, `SELECT table_name FROM information_schema.columns WHERE table_schema = 'public' AND column_name = 'tenant_id'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names, err := pgx.CollectRows(tables, pgx.RowTo[string])
+	if err != nil || len(names) < 43 {
+		t.Fatalf("%d tables with tenant_id (%v), want every table", len(names), err)
+	}
+	for _, table := range names {
+		var others int64
+		if err := pool.QueryRow(ctx, `SELECT count(*) FROM `+pgx.Identifier{table}.Sanitize()+` WHERE tenant_id <> 1`).Scan(&others); err != nil || others != 0 {
+			t.Errorf("table %s: %d rows of another convention after the upgrade (%v)", table, others, err)
+		}
 	}
 	runBinary(t, current, url, "audit", "verify")
 	passdCheck(t, url)
