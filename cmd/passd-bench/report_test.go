@@ -44,11 +44,12 @@ func TestEvaluateMarksEachTarget(t *testing.T) {
 		got[tg.Name] = tg.Met
 	}
 	want := map[string]bool{
-		"submit@32 ratio passd/pgbench":                  false, // 0.5 < 0.60
-		"submit@32 passd p99":                            false, // 70.5 > 50
+		"submit@32 ratio passd/pgbench":                  false, // 0.5 < 0.80
+		"submit@32 passd p99":                            false, // 70.5 > 30
+		"submit@1 ratio passd/pgbench":                   true,  // 0.8 >= 0.70
 		"sweep deadline ratio passd/raw SQL":             true,
 		"sweep deadline peak RSS":                        true,
-		"sweep release ratio passd/raw SQL":              false, // 2.5 > 2
+		"sweep release ratio passd/raw SQL":              false, // 2.5 > 1.5
 		"sweep release peak RSS":                         false, // 200 > 150
 		"sweep release-day run ratio passd/raw SQL":      true,  // the job alone: 0.3 / 0.2
 		"sweep release-day passd run":                    true,
@@ -66,8 +67,8 @@ func TestEvaluateSaysWhatWasNotMeasured(t *testing.T) {
 	t.Parallel()
 	r := &Results{Submit: []SubmitRow{{Clients: 8, Pgbench: &pgbenchResult{TPS: 1}, Passd: &loadResult{TPS: 1}, Ratio: 1}}}
 	r.evaluate()
-	if len(r.Targets) != 2 {
-		t.Fatalf("targets %+v, want the two submit@32 ones", r.Targets)
+	if len(r.Targets) != 3 {
+		t.Fatalf("targets %+v, want the two submit@32 ones and submit@1", r.Targets)
 	}
 	for _, tg := range r.Targets {
 		if tg.Scored || tg.Met {
@@ -87,9 +88,9 @@ func TestTableShowsFiguresAndMisses(t *testing.T) {
 	out := b.String()
 	for _, want := range []string{
 		"clients  pgbench TPS  passd TPS  ratio",
-		"32       2000         1000       0.50   15.0/30.0/40.0          30.0/50.0/70.5        ratio MISSED (>= 0.60), p99 MISSED (<= 50 ms)",
+		"32       2000         1000       0.50   15.0/30.0/40.0          30.0/50.0/70.5        ratio MISSED (>= 0.80), p99 MISSED (<= 30 ms)",
 		"deadline", "ratio ok, RSS ok",
-		"ratio MISSED (<= 2), RSS MISSED (<= 150 MB)",
+		"ratio MISSED (<= 1.5), RSS MISSED (<= 150 MB)",
 		"10000    0.400  9000   33           ok",
 		"passd/money  BenchmarkShare  549    264   9",
 		"ERRORS (1): the bench failed",
