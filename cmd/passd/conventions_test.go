@@ -170,26 +170,29 @@ func TestAnotherConventionReachesNothingOfThisOne(t *testing.T) {
 				segs[i], named = v, true
 			}
 		}
-		path := strings.Join(segs, "/")
+		base := strings.Join(segs, "/")
 		for role, token := range readers {
-			gets++
-			rec := h.doRaw(t, "GET", path, token, "")
-			switch {
-			case rec.Code == http.StatusForbidden, code && rec.Code == http.StatusNotFound:
-			case named && rec.Code != http.StatusNotFound:
-				t.Errorf("GET %s as B's %s: %d; want 404 (or 403)", path, role, rec.Code)
-			case !named && rec.Code != http.StatusOK:
-				t.Errorf("GET %s as B's %s: %d %s; want 200", path, role, rec.Code, rec.Body)
-			case !named:
-				for _, v := range append(append([]string{}, fileNumbers...), providerNames...) {
-					if strings.Contains(rec.Body.String(), v) {
-						t.Errorf("GET %s as B's %s shows A's %q", path, role, v)
+			for _, path := range []string{base, base + "?format=csv"} {
+				gets++
+				rec := h.doRaw(t, "GET", path, token, "")
+				switch {
+				case rec.Code == http.StatusForbidden, code && rec.Code == http.StatusNotFound:
+				case named && rec.Code != http.StatusNotFound:
+					t.Errorf("GET %s as B's %s: %d; want 404 (or 403)", path, role, rec.Code)
+				case !named && rec.Code != http.StatusOK:
+					t.Errorf("GET %s as B's %s: %d %s; want 200", path, role, rec.Code, rec.Body)
+				case !named:
+					for _, v := range append(append([]string{}, fileNumbers...), providerNames...) {
+						if strings.Contains(rec.Body.String(), v) {
+							t.Errorf("GET %s as B's %s shows A's %q", path, role, v)
+						}
 					}
 				}
 			}
 		}
 	}
-	t.Logf("%d write routes and %d GET requests as convention %d on convention 1's rows", len(routes), gets, b.id)
+	gets += webPagesOfA(t, h, ids, readers)
+	t.Logf("%d write routes and %d GET requests (API, its CSVs and the pages) as convention %d on convention 1's rows", len(routes), gets, b.id)
 
 	after := h.stateAtOnce(t)
 	for table, before := range baseline {
@@ -197,6 +200,47 @@ func TestAnotherConventionReachesNothingOfThisOne(t *testing.T) {
 			t.Errorf("convention A's table %s changed (%s -> %s)", table, before, after[table])
 		}
 	}
+}
+
+// webPagesOfA opens, signed in as each of B's users, every page that names
+// a row by its id, with A's ids: each is a 404 (or the role's 403) page.
+func webPagesOfA(t *testing.T, h *harness, ids map[string]string, readers map[string]string) int {
+	t.Helper()
+	var decision *string
+	if err := h.pool.QueryRow(t.Context(), `SELECT min(id)::text FROM rights_decisions`).Scan(&decision); err != nil || decision == nil {
+		t.Fatalf("convention A has no rights decision (%v)", err)
+	}
+	byPrefix := map[string]string{
+		"/admin/effecteurs/": ids["providers"], "/ccas/dossiers/": ids["referrals"], "/sos/dossiers/": ids["referrals"],
+		"/coordination/dossiers/": ids["patients"], "/cpam/dossiers/": ids["patients"], "/cpam/lots/": ids["claim-batches"],
+		"/effecteur/factures/": ids["invoices"], "/factures/": ids["invoices"], "/finances/lots/": ids["payout-batches"],
+	}
+	browsers := map[string]*browser{}
+	for role, token := range readers {
+		browsers[role] = mustSignIn(t, h, token)
+	}
+	pages := 0
+	for _, route := range h.app.echo.Routes() {
+		if route.Method != http.MethodGet || strings.HasPrefix(route.Path, "/api/") || !strings.Contains(route.Path, ":") {
+			continue
+		}
+		path := ""
+		for prefix, id := range byPrefix {
+			if strings.HasPrefix(route.Path, prefix+":id") {
+				path = strings.NewReplacer(":id", id, ":did", *decision, ":format", "csv").Replace(route.Path)
+			}
+		}
+		if path == "" {
+			t.Fatalf("page %s: no id of A's for it; add one to webPagesOfA", route.Path)
+		}
+		for role, b := range browsers {
+			pages++
+			if rec := b.do(t, "GET", path, nil); rec.Code != http.StatusNotFound && rec.Code != http.StatusForbidden {
+				t.Errorf("page %s as B's %s: %d; want 404 (or 403)", path, role, rec.Code)
+			}
+		}
+	}
+	return pages
 }
 
 // mustRole is the role of a token of A's.
