@@ -58,6 +58,17 @@ func TestEveryTableIsHeldByRowLevelSecurity(t *testing.T) {
 				table, hasColumn, enabled, forced, policy)
 		}
 	}
+	// A view would read its tables as its owner, past the policies, unless
+	// it runs as its caller; a materialized view cannot: none may exist.
+	var crossing []string
+	rows, err := owner.Query(ctx, `SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+		WHERE n.nspname = 'public' AND (c.relkind = 'm' OR (c.relkind = 'v' AND NOT coalesce(c.reloptions @> '{security_invoker=true}', false)))`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if crossing, err = pgx.CollectRows(rows, pgx.RowTo[string]); err != nil || len(crossing) != 0 {
+		t.Errorf("views that would read past the conventions' policies: %v (%v); a view must be security_invoker", crossing, err)
+	}
 	// The application's role owns nothing and bypasses nothing.
 	var bypass bool
 	var owned int
