@@ -253,6 +253,13 @@ func ServerReadOnly(conn *pgconn.PgConn) bool {
 	return conn.ParameterStatus("in_hot_standby") == "on" || conn.ParameterStatus("default_transaction_read_only") == "on"
 }
 
+// IsUndefinedTable reports whether err is PostgreSQL's "relation does not
+// exist" (42P01).
+func IsUndefinedTable(err error) bool {
+	pgErr, ok := PgError(err)
+	return ok && pgErr.Code == "42P01"
+}
+
 // IsConstraint reports whether err violates the named constraint.
 func IsConstraint(err error, name string) bool {
 	pgErr, ok := PgError(err)

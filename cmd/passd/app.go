@@ -77,6 +77,10 @@ func newApp(ctx context.Context, cfg Config, logger *slog.Logger, now func() tim
 	// The server's pool is bound to no convention: a request acts in its
 	// user's, a job run in the convention it runs for.
 	pool := db.NewPool(raw)
+	if err := checkRowSecurity(ctx, pool, logger); err != nil {
+		raw.Close()
+		return nil, err
+	}
 	a := &app{cfg: cfg, pool: pool, logger: logger, now: now, metrics: metrics.New(),
 		users: auth.NewStore(pool, auth.WithTokenTTL(cfg.TokenTTL), auth.WithCache(cfg.TokenCache)), contract: contract,
 		throttle: auth.NewThrottle(auth.ThrottleConfig{FailureLimit: cfg.AuthFailureLimit, Window: cfg.AuthFailureWindow, Now: now})}
@@ -127,6 +131,32 @@ func newApp(ctx context.Context, cfg Config, logger *slog.Logger, now func() tim
 }
 
 func (a *app) close() { a.pool.Close() }
+
+// checkRowSecurity refuses a database role that row-level security does
+// not hold (a superuser, or BYPASSRLS: PASSD_DB_ROLE=none with such a
+// login) on a deployment of several conventions, where it would see them
+// all: the conventions' separation rests on it. With one convention it is
+// only said.
+func checkRowSecurity(ctx context.Context, pool *db.Pool, logger *slog.Logger) error {
+	var bypass bool
+	var conventions int64
+	err := pool.Pool.QueryRow(ctx, `SELECT r.rolsuper OR r.rolbypassrls, (SELECT count(*) FROM tenants)
+		FROM pg_roles r WHERE r.rolname = current_user`).Scan(&bypass, &conventions)
+	if db.IsUndefinedTable(err) {
+		return nil // a schema from before conventions: passd migrate comes first
+	}
+	if err != nil {
+		return fmt.Errorf("passd: check the database role: %w", err)
+	}
+	switch {
+	case bypass && conventions > 1:
+		return fmt.Errorf("passd: the database role passd acts as bypasses row-level security (a superuser or BYPASSRLS): "+
+			"on a deployment of %d conventions it would see them all; act as passd_app (PASSD_DB_ROLE)", conventions)
+	case bypass:
+		logger.Warn("the database role passd acts as bypasses row-level security (a superuser or BYPASSRLS); act as passd_app (PASSD_DB_ROLE) before adding a second convention")
+	}
+	return nil
+}
 
 // routes builds the HTTP handler. Every /api/v1 route authenticates, then
 // passes the API contract's guard: the roles of openapi/openapi.yaml, the

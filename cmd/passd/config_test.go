@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"net/netip"
+	"passd/db"
 	"slices"
 	"strings"
 	"testing"
@@ -82,6 +83,36 @@ func TestConfigReadsThePprofAddress(t *testing.T) {
 
 // The running application's sessions act as passd_app, or as the login
 // user when told "none".
+// TestARoleThatBypassesRowSecurityIsRefusedWithSeveralConventions: acting
+// as the login user (here the cluster's superuser) would see every
+// convention; passd refuses to start so once there are two.
+func TestARoleThatBypassesRowSecurityIsRefusedWithSeveralConventions(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	url := dbtest.NewURL(t)
+	cfg := func(role string) Config {
+		return Config{DatabaseURL: url, Addr: "127.0.0.1:0", DeadlineDays: 90, DBRole: role,
+			ReleaseSchedule: "0 4 1 1 *", DeadlineSchedule: "0 4 1 1 *", ClaimBatchSchedule: "0 4 1 1 *",
+			PayoutBatchSchedule: "0 4 1 1 *", RemindersSchedule: "0 4 1 1 *", DataKey: keyringtest.Text(t)}
+	}
+	a, err := newApp(ctx, cfg("none"), testLogger(t), time.Now)
+	if err != nil {
+		t.Fatalf("one convention, as the superuser: %v; want a warning only", err)
+	}
+	a.close()
+	if _, err := createConvention(ctx, db.NewPool(dbtest.Owner(t, url)), "Ville B"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := newApp(ctx, cfg("none"), testLogger(t), time.Now); err == nil || !strings.Contains(err.Error(), "bypasses row-level security") {
+		t.Fatalf("two conventions, as the superuser: %v; want a refusal", err)
+	}
+	a, err = newApp(ctx, cfg(""), testLogger(t), time.Now)
+	if err != nil {
+		t.Fatalf("two conventions, as passd_app: %v", err)
+	}
+	a.close()
+}
+
 func TestTheApplicationActsAsItsRole(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
