@@ -53,178 +53,37 @@ BEGIN
 END;
 $$;
 -- +goose StatementEnd
-ALTER TABLE providers ADD COLUMN tenant_id bigint NOT NULL DEFAULT 1;
-ALTER TABLE providers ALTER COLUMN tenant_id SET DEFAULT passd_tenant();
-ALTER TABLE providers ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON providers USING (tenant_id = passd_tenant()) WITH CHECK (tenant_id = passd_tenant());
-ALTER TABLE users ADD COLUMN tenant_id bigint NOT NULL DEFAULT 1;
-ALTER TABLE users ALTER COLUMN tenant_id SET DEFAULT passd_tenant();
-ALTER TABLE users ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON users USING (tenant_id = passd_tenant() OR current_user = 'passd_door') WITH CHECK (tenant_id = passd_tenant());
-ALTER TABLE tokens ADD COLUMN tenant_id bigint NOT NULL DEFAULT 1;
-ALTER TABLE tokens ALTER COLUMN tenant_id SET DEFAULT passd_tenant();
-ALTER TABLE tokens ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON tokens USING (tenant_id = passd_tenant() OR current_user = 'passd_door') WITH CHECK (tenant_id = passd_tenant());
-ALTER TABLE file_number_counters ADD COLUMN tenant_id bigint NOT NULL DEFAULT 1;
-ALTER TABLE file_number_counters ALTER COLUMN tenant_id SET DEFAULT passd_tenant();
-ALTER TABLE file_number_counters ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON file_number_counters USING (tenant_id = passd_tenant()) WITH CHECK (tenant_id = passd_tenant());
-ALTER TABLE patients ADD COLUMN tenant_id bigint NOT NULL DEFAULT 1;
-ALTER TABLE patients ALTER COLUMN tenant_id SET DEFAULT passd_tenant();
-ALTER TABLE patients ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON patients USING (tenant_id = passd_tenant()) WITH CHECK (tenant_id = passd_tenant());
-ALTER TABLE rights_events ADD COLUMN tenant_id bigint NOT NULL DEFAULT 1;
-ALTER TABLE rights_events ALTER COLUMN tenant_id SET DEFAULT passd_tenant();
-ALTER TABLE rights_events ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON rights_events USING (tenant_id = passd_tenant()) WITH CHECK (tenant_id = passd_tenant());
-ALTER TABLE rates ADD COLUMN tenant_id bigint NOT NULL DEFAULT 1;
-ALTER TABLE rates ALTER COLUMN tenant_id SET DEFAULT passd_tenant();
-ALTER TABLE rates ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON rates USING (tenant_id = passd_tenant()) WITH CHECK (tenant_id = passd_tenant());
-ALTER TABLE invoices ADD COLUMN tenant_id bigint NOT NULL DEFAULT 1;
-ALTER TABLE invoices ALTER COLUMN tenant_id SET DEFAULT passd_tenant();
-ALTER TABLE invoices ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON invoices USING (tenant_id = passd_tenant()) WITH CHECK (tenant_id = passd_tenant());
-ALTER TABLE invoice_lines ADD COLUMN tenant_id bigint NOT NULL DEFAULT 1;
-ALTER TABLE invoice_lines ALTER COLUMN tenant_id SET DEFAULT passd_tenant();
-ALTER TABLE invoice_lines ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON invoice_lines USING (tenant_id = passd_tenant()) WITH CHECK (tenant_id = passd_tenant());
-ALTER TABLE claims ADD COLUMN tenant_id bigint NOT NULL DEFAULT 1;
-ALTER TABLE claims ALTER COLUMN tenant_id SET DEFAULT passd_tenant();
-ALTER TABLE claims ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON claims USING (tenant_id = passd_tenant()) WITH CHECK (tenant_id = passd_tenant());
-ALTER TABLE payouts ADD COLUMN tenant_id bigint NOT NULL DEFAULT 1;
-ALTER TABLE payouts ALTER COLUMN tenant_id SET DEFAULT passd_tenant();
-ALTER TABLE payouts ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON payouts USING (tenant_id = passd_tenant()) WITH CHECK (tenant_id = passd_tenant());
-ALTER TABLE audit_log ADD COLUMN tenant_id bigint NOT NULL DEFAULT 1;
-ALTER TABLE audit_log ALTER COLUMN tenant_id SET DEFAULT passd_tenant();
-ALTER TABLE audit_log ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON audit_log USING (tenant_id = passd_tenant()) WITH CHECK (tenant_id = passd_tenant());
-ALTER TABLE job_runs ADD COLUMN tenant_id bigint NOT NULL DEFAULT 1;
-ALTER TABLE job_runs ALTER COLUMN tenant_id SET DEFAULT passd_tenant();
-ALTER TABLE job_runs ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON job_runs USING (tenant_id = passd_tenant()) WITH CHECK (tenant_id = passd_tenant());
-ALTER TABLE idempotency_keys ADD COLUMN tenant_id bigint NOT NULL DEFAULT 1;
-ALTER TABLE idempotency_keys ALTER COLUMN tenant_id SET DEFAULT passd_tenant();
-ALTER TABLE idempotency_keys ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON idempotency_keys USING (tenant_id = passd_tenant()) WITH CHECK (tenant_id = passd_tenant());
-ALTER TABLE settings ADD COLUMN tenant_id bigint NOT NULL DEFAULT 1;
-ALTER TABLE settings ALTER COLUMN tenant_id SET DEFAULT passd_tenant();
-ALTER TABLE settings ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON settings USING (tenant_id = passd_tenant()) WITH CHECK (tenant_id = passd_tenant());
-ALTER TABLE claim_batches ADD COLUMN tenant_id bigint NOT NULL DEFAULT 1;
-ALTER TABLE claim_batches ALTER COLUMN tenant_id SET DEFAULT passd_tenant();
-ALTER TABLE claim_batches ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON claim_batches USING (tenant_id = passd_tenant()) WITH CHECK (tenant_id = passd_tenant());
-ALTER TABLE payout_batches ADD COLUMN tenant_id bigint NOT NULL DEFAULT 1;
-ALTER TABLE payout_batches ALTER COLUMN tenant_id SET DEFAULT passd_tenant();
-ALTER TABLE payout_batches ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON payout_batches USING (tenant_id = passd_tenant()) WITH CHECK (tenant_id = passd_tenant());
-ALTER TABLE journal_entries ADD COLUMN tenant_id bigint NOT NULL DEFAULT 1;
-ALTER TABLE journal_entries ALTER COLUMN tenant_id SET DEFAULT passd_tenant();
-ALTER TABLE journal_entries ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON journal_entries USING (tenant_id = passd_tenant()) WITH CHECK (tenant_id = passd_tenant());
-ALTER TABLE reminders ADD COLUMN tenant_id bigint NOT NULL DEFAULT 1;
-ALTER TABLE reminders ALTER COLUMN tenant_id SET DEFAULT passd_tenant();
-ALTER TABLE reminders ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON reminders USING (tenant_id = passd_tenant()) WITH CHECK (tenant_id = passd_tenant());
-ALTER TABLE patients_unsealed ADD COLUMN tenant_id bigint NOT NULL DEFAULT 1;
-ALTER TABLE patients_unsealed ALTER COLUMN tenant_id SET DEFAULT passd_tenant();
-ALTER TABLE patients_unsealed ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON patients_unsealed USING (tenant_id = passd_tenant()) WITH CHECK (tenant_id = passd_tenant());
-ALTER TABLE patient_access_log ADD COLUMN tenant_id bigint NOT NULL DEFAULT 1;
-ALTER TABLE patient_access_log ALTER COLUMN tenant_id SET DEFAULT passd_tenant();
-ALTER TABLE patient_access_log ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON patient_access_log USING (tenant_id = passd_tenant()) WITH CHECK (tenant_id = passd_tenant());
-ALTER TABLE audit_chain_head ADD COLUMN tenant_id bigint NOT NULL DEFAULT 1;
-ALTER TABLE audit_chain_head ALTER COLUMN tenant_id SET DEFAULT passd_tenant();
-ALTER TABLE audit_chain_head ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON audit_chain_head USING (tenant_id = passd_tenant()) WITH CHECK (tenant_id = passd_tenant());
-ALTER TABLE web_sessions ADD COLUMN tenant_id bigint NOT NULL DEFAULT 1;
-ALTER TABLE web_sessions ALTER COLUMN tenant_id SET DEFAULT passd_tenant();
-ALTER TABLE web_sessions ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON web_sessions USING (tenant_id = passd_tenant() OR current_user = 'passd_door') WITH CHECK (tenant_id = passd_tenant());
-ALTER TABLE status_counts ADD COLUMN tenant_id bigint NOT NULL DEFAULT 1;
-ALTER TABLE status_counts ALTER COLUMN tenant_id SET DEFAULT passd_tenant();
-ALTER TABLE status_counts ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON status_counts USING (tenant_id = passd_tenant()) WITH CHECK (tenant_id = passd_tenant());
-ALTER TABLE rights_decisions ADD COLUMN tenant_id bigint NOT NULL DEFAULT 1;
-ALTER TABLE rights_decisions ALTER COLUMN tenant_id SET DEFAULT passd_tenant();
-ALTER TABLE rights_decisions ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON rights_decisions USING (tenant_id = passd_tenant()) WITH CHECK (tenant_id = passd_tenant());
-ALTER TABLE invoice_outcomes ADD COLUMN tenant_id bigint NOT NULL DEFAULT 1;
-ALTER TABLE invoice_outcomes ALTER COLUMN tenant_id SET DEFAULT passd_tenant();
-ALTER TABLE invoice_outcomes ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON invoice_outcomes USING (tenant_id = passd_tenant()) WITH CHECK (tenant_id = passd_tenant());
-ALTER TABLE cpam_refunds ADD COLUMN tenant_id bigint NOT NULL DEFAULT 1;
-ALTER TABLE cpam_refunds ALTER COLUMN tenant_id SET DEFAULT passd_tenant();
-ALTER TABLE cpam_refunds ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON cpam_refunds USING (tenant_id = passd_tenant()) WITH CHECK (tenant_id = passd_tenant());
-ALTER TABLE provider_recoveries ADD COLUMN tenant_id bigint NOT NULL DEFAULT 1;
-ALTER TABLE provider_recoveries ALTER COLUMN tenant_id SET DEFAULT passd_tenant();
-ALTER TABLE provider_recoveries ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON provider_recoveries USING (tenant_id = passd_tenant()) WITH CHECK (tenant_id = passd_tenant());
-ALTER TABLE rights_changes ADD COLUMN tenant_id bigint NOT NULL DEFAULT 1;
-ALTER TABLE rights_changes ALTER COLUMN tenant_id SET DEFAULT passd_tenant();
-ALTER TABLE rights_changes ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON rights_changes USING (tenant_id = passd_tenant()) WITH CHECK (tenant_id = passd_tenant());
-ALTER TABLE acts ADD COLUMN tenant_id bigint NOT NULL DEFAULT 1;
-ALTER TABLE acts ALTER COLUMN tenant_id SET DEFAULT passd_tenant();
-ALTER TABLE acts ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON acts USING (tenant_id = passd_tenant()) WITH CHECK (tenant_id = passd_tenant());
-ALTER TABLE drugs ADD COLUMN tenant_id bigint NOT NULL DEFAULT 1;
-ALTER TABLE drugs ALTER COLUMN tenant_id SET DEFAULT passd_tenant();
-ALTER TABLE drugs ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON drugs USING (tenant_id = passd_tenant()) WITH CHECK (tenant_id = passd_tenant());
-ALTER TABLE tariff_state ADD COLUMN tenant_id bigint NOT NULL DEFAULT 1;
-ALTER TABLE tariff_state ALTER COLUMN tenant_id SET DEFAULT passd_tenant();
-ALTER TABLE tariff_state ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON tariff_state USING (tenant_id = passd_tenant()) WITH CHECK (tenant_id = passd_tenant());
-ALTER TABLE payout_batch_transfers ADD COLUMN tenant_id bigint NOT NULL DEFAULT 1;
-ALTER TABLE payout_batch_transfers ALTER COLUMN tenant_id SET DEFAULT passd_tenant();
-ALTER TABLE payout_batch_transfers ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON payout_batch_transfers USING (tenant_id = passd_tenant()) WITH CHECK (tenant_id = passd_tenant());
-ALTER TABLE bank_detail_changes ADD COLUMN tenant_id bigint NOT NULL DEFAULT 1;
-ALTER TABLE bank_detail_changes ALTER COLUMN tenant_id SET DEFAULT passd_tenant();
-ALTER TABLE bank_detail_changes ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON bank_detail_changes USING (tenant_id = passd_tenant()) WITH CHECK (tenant_id = passd_tenant());
-ALTER TABLE payout_voids ADD COLUMN tenant_id bigint NOT NULL DEFAULT 1;
-ALTER TABLE payout_voids ALTER COLUMN tenant_id SET DEFAULT passd_tenant();
-ALTER TABLE payout_voids ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON payout_voids USING (tenant_id = passd_tenant()) WITH CHECK (tenant_id = passd_tenant());
-ALTER TABLE organisations ADD COLUMN tenant_id bigint NOT NULL DEFAULT 1;
-ALTER TABLE organisations ALTER COLUMN tenant_id SET DEFAULT passd_tenant();
-ALTER TABLE organisations ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON organisations USING (tenant_id = passd_tenant()) WITH CHECK (tenant_id = passd_tenant());
-ALTER TABLE conventions ADD COLUMN tenant_id bigint NOT NULL DEFAULT 1;
-ALTER TABLE conventions ALTER COLUMN tenant_id SET DEFAULT passd_tenant();
-ALTER TABLE conventions ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON conventions USING (tenant_id = passd_tenant()) WITH CHECK (tenant_id = passd_tenant());
-ALTER TABLE convention_referents ADD COLUMN tenant_id bigint NOT NULL DEFAULT 1;
-ALTER TABLE convention_referents ALTER COLUMN tenant_id SET DEFAULT passd_tenant();
-ALTER TABLE convention_referents ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON convention_referents USING (tenant_id = passd_tenant()) WITH CHECK (tenant_id = passd_tenant());
-ALTER TABLE referral_cases ADD COLUMN tenant_id bigint NOT NULL DEFAULT 1;
-ALTER TABLE referral_cases ALTER COLUMN tenant_id SET DEFAULT passd_tenant();
-ALTER TABLE referral_cases ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON referral_cases USING (tenant_id = passd_tenant()) WITH CHECK (tenant_id = passd_tenant());
-ALTER TABLE referral_events ADD COLUMN tenant_id bigint NOT NULL DEFAULT 1;
-ALTER TABLE referral_events ALTER COLUMN tenant_id SET DEFAULT passd_tenant();
-ALTER TABLE referral_events ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON referral_events USING (tenant_id = passd_tenant()) WITH CHECK (tenant_id = passd_tenant());
-ALTER TABLE referral_access_log ADD COLUMN tenant_id bigint NOT NULL DEFAULT 1;
-ALTER TABLE referral_access_log ALTER COLUMN tenant_id SET DEFAULT passd_tenant();
-ALTER TABLE referral_access_log ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON referral_access_log USING (tenant_id = passd_tenant()) WITH CHECK (tenant_id = passd_tenant());
-ALTER TABLE referral_outbox ADD COLUMN tenant_id bigint NOT NULL DEFAULT 1;
-ALTER TABLE referral_outbox ALTER COLUMN tenant_id SET DEFAULT passd_tenant();
-ALTER TABLE referral_outbox ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON referral_outbox USING (tenant_id = passd_tenant()) WITH CHECK (tenant_id = passd_tenant());
-ALTER TABLE patient_search_terms ADD COLUMN tenant_id bigint NOT NULL DEFAULT 1;
-ALTER TABLE patient_search_terms ALTER COLUMN tenant_id SET DEFAULT passd_tenant();
-ALTER TABLE patient_search_terms ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON patient_search_terms USING (tenant_id = passd_tenant()) WITH CHECK (tenant_id = passd_tenant());
+
+-- Every table is the convention's. The rows already there are the first
+-- convention's (a constant default adds the column without rewriting the
+-- table); new rows take the transaction's. The door's two tables (tokens
+-- and web sessions) also let passd_door see every row.
+-- +goose StatementBegin
+DO $$
+DECLARE
+    t text;
+    door text;
+BEGIN
+    FOREACH t IN ARRAY ARRAY[
+    'providers', 'users', 'tokens', 'file_number_counters', 'patients', 'rights_events',
+    'rates', 'invoices', 'invoice_lines', 'claims', 'payouts', 'audit_log', 'job_runs',
+    'idempotency_keys', 'settings', 'claim_batches', 'payout_batches', 'journal_entries',
+    'reminders', 'patients_unsealed', 'patient_access_log', 'audit_chain_head', 'web_sessions',
+    'status_counts', 'rights_decisions', 'invoice_outcomes', 'cpam_refunds',
+    'provider_recoveries', 'rights_changes', 'acts', 'drugs', 'tariff_state',
+    'payout_batch_transfers', 'bank_detail_changes', 'payout_voids', 'organisations',
+    'conventions', 'convention_referents', 'referral_cases', 'referral_events',
+    'referral_access_log', 'referral_outbox', 'patient_search_terms'
+    ] LOOP
+        door := CASE WHEN t IN ('tokens', 'web_sessions') THEN ' OR current_user = ''passd_door''' ELSE '' END;
+        EXECUTE format('ALTER TABLE %I ADD COLUMN tenant_id bigint NOT NULL DEFAULT 1', t);
+        EXECUTE format('ALTER TABLE %I ALTER COLUMN tenant_id SET DEFAULT passd_tenant()', t);
+        EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY', t);
+        EXECUTE format('CREATE POLICY tenant_isolation ON %I USING (tenant_id = passd_tenant()%s) WITH CHECK (tenant_id = passd_tenant())', t, door);
+    END LOOP;
+END;
+$$;
+-- +goose StatementEnd
 
 -- Keys that were the deployment's are the convention's: two cities may
 -- both work with the same pharmacy, number their files from 1 each year,
@@ -483,134 +342,28 @@ DROP INDEX providers_finess_key;
 CREATE UNIQUE INDEX providers_finess_key ON providers (finess) WHERE finess IS NOT NULL AND rpps IS NULL;
 DROP INDEX providers_rpps_key;
 CREATE UNIQUE INDEX providers_rpps_key ON providers (rpps) WHERE rpps IS NOT NULL;
-DROP POLICY tenant_isolation ON patient_search_terms;
-ALTER TABLE patient_search_terms NO FORCE ROW LEVEL SECURITY, DISABLE ROW LEVEL SECURITY;
-ALTER TABLE patient_search_terms DROP COLUMN tenant_id;
-DROP POLICY tenant_isolation ON referral_outbox;
-ALTER TABLE referral_outbox NO FORCE ROW LEVEL SECURITY, DISABLE ROW LEVEL SECURITY;
-ALTER TABLE referral_outbox DROP COLUMN tenant_id;
-DROP POLICY tenant_isolation ON referral_access_log;
-ALTER TABLE referral_access_log NO FORCE ROW LEVEL SECURITY, DISABLE ROW LEVEL SECURITY;
-ALTER TABLE referral_access_log DROP COLUMN tenant_id;
-DROP POLICY tenant_isolation ON referral_events;
-ALTER TABLE referral_events NO FORCE ROW LEVEL SECURITY, DISABLE ROW LEVEL SECURITY;
-ALTER TABLE referral_events DROP COLUMN tenant_id;
-DROP POLICY tenant_isolation ON referral_cases;
-ALTER TABLE referral_cases NO FORCE ROW LEVEL SECURITY, DISABLE ROW LEVEL SECURITY;
-ALTER TABLE referral_cases DROP COLUMN tenant_id;
-DROP POLICY tenant_isolation ON convention_referents;
-ALTER TABLE convention_referents NO FORCE ROW LEVEL SECURITY, DISABLE ROW LEVEL SECURITY;
-ALTER TABLE convention_referents DROP COLUMN tenant_id;
-DROP POLICY tenant_isolation ON conventions;
-ALTER TABLE conventions NO FORCE ROW LEVEL SECURITY, DISABLE ROW LEVEL SECURITY;
-ALTER TABLE conventions DROP COLUMN tenant_id;
-DROP POLICY tenant_isolation ON organisations;
-ALTER TABLE organisations NO FORCE ROW LEVEL SECURITY, DISABLE ROW LEVEL SECURITY;
-ALTER TABLE organisations DROP COLUMN tenant_id;
-DROP POLICY tenant_isolation ON payout_voids;
-ALTER TABLE payout_voids NO FORCE ROW LEVEL SECURITY, DISABLE ROW LEVEL SECURITY;
-ALTER TABLE payout_voids DROP COLUMN tenant_id;
-DROP POLICY tenant_isolation ON bank_detail_changes;
-ALTER TABLE bank_detail_changes NO FORCE ROW LEVEL SECURITY, DISABLE ROW LEVEL SECURITY;
-ALTER TABLE bank_detail_changes DROP COLUMN tenant_id;
-DROP POLICY tenant_isolation ON payout_batch_transfers;
-ALTER TABLE payout_batch_transfers NO FORCE ROW LEVEL SECURITY, DISABLE ROW LEVEL SECURITY;
-ALTER TABLE payout_batch_transfers DROP COLUMN tenant_id;
-DROP POLICY tenant_isolation ON tariff_state;
-ALTER TABLE tariff_state NO FORCE ROW LEVEL SECURITY, DISABLE ROW LEVEL SECURITY;
-ALTER TABLE tariff_state DROP COLUMN tenant_id;
-DROP POLICY tenant_isolation ON drugs;
-ALTER TABLE drugs NO FORCE ROW LEVEL SECURITY, DISABLE ROW LEVEL SECURITY;
-ALTER TABLE drugs DROP COLUMN tenant_id;
-DROP POLICY tenant_isolation ON acts;
-ALTER TABLE acts NO FORCE ROW LEVEL SECURITY, DISABLE ROW LEVEL SECURITY;
-ALTER TABLE acts DROP COLUMN tenant_id;
-DROP POLICY tenant_isolation ON rights_changes;
-ALTER TABLE rights_changes NO FORCE ROW LEVEL SECURITY, DISABLE ROW LEVEL SECURITY;
-ALTER TABLE rights_changes DROP COLUMN tenant_id;
-DROP POLICY tenant_isolation ON provider_recoveries;
-ALTER TABLE provider_recoveries NO FORCE ROW LEVEL SECURITY, DISABLE ROW LEVEL SECURITY;
-ALTER TABLE provider_recoveries DROP COLUMN tenant_id;
-DROP POLICY tenant_isolation ON cpam_refunds;
-ALTER TABLE cpam_refunds NO FORCE ROW LEVEL SECURITY, DISABLE ROW LEVEL SECURITY;
-ALTER TABLE cpam_refunds DROP COLUMN tenant_id;
-DROP POLICY tenant_isolation ON invoice_outcomes;
-ALTER TABLE invoice_outcomes NO FORCE ROW LEVEL SECURITY, DISABLE ROW LEVEL SECURITY;
-ALTER TABLE invoice_outcomes DROP COLUMN tenant_id;
-DROP POLICY tenant_isolation ON rights_decisions;
-ALTER TABLE rights_decisions NO FORCE ROW LEVEL SECURITY, DISABLE ROW LEVEL SECURITY;
-ALTER TABLE rights_decisions DROP COLUMN tenant_id;
-DROP POLICY tenant_isolation ON status_counts;
-ALTER TABLE status_counts NO FORCE ROW LEVEL SECURITY, DISABLE ROW LEVEL SECURITY;
-ALTER TABLE status_counts DROP COLUMN tenant_id;
-DROP POLICY tenant_isolation ON web_sessions;
-ALTER TABLE web_sessions NO FORCE ROW LEVEL SECURITY, DISABLE ROW LEVEL SECURITY;
-ALTER TABLE web_sessions DROP COLUMN tenant_id;
-DROP POLICY tenant_isolation ON audit_chain_head;
-ALTER TABLE audit_chain_head NO FORCE ROW LEVEL SECURITY, DISABLE ROW LEVEL SECURITY;
-ALTER TABLE audit_chain_head DROP COLUMN tenant_id;
-DROP POLICY tenant_isolation ON patient_access_log;
-ALTER TABLE patient_access_log NO FORCE ROW LEVEL SECURITY, DISABLE ROW LEVEL SECURITY;
-ALTER TABLE patient_access_log DROP COLUMN tenant_id;
-DROP POLICY tenant_isolation ON patients_unsealed;
-ALTER TABLE patients_unsealed NO FORCE ROW LEVEL SECURITY, DISABLE ROW LEVEL SECURITY;
-ALTER TABLE patients_unsealed DROP COLUMN tenant_id;
-DROP POLICY tenant_isolation ON reminders;
-ALTER TABLE reminders NO FORCE ROW LEVEL SECURITY, DISABLE ROW LEVEL SECURITY;
-ALTER TABLE reminders DROP COLUMN tenant_id;
-DROP POLICY tenant_isolation ON journal_entries;
-ALTER TABLE journal_entries NO FORCE ROW LEVEL SECURITY, DISABLE ROW LEVEL SECURITY;
-ALTER TABLE journal_entries DROP COLUMN tenant_id;
-DROP POLICY tenant_isolation ON payout_batches;
-ALTER TABLE payout_batches NO FORCE ROW LEVEL SECURITY, DISABLE ROW LEVEL SECURITY;
-ALTER TABLE payout_batches DROP COLUMN tenant_id;
-DROP POLICY tenant_isolation ON claim_batches;
-ALTER TABLE claim_batches NO FORCE ROW LEVEL SECURITY, DISABLE ROW LEVEL SECURITY;
-ALTER TABLE claim_batches DROP COLUMN tenant_id;
-DROP POLICY tenant_isolation ON settings;
-ALTER TABLE settings NO FORCE ROW LEVEL SECURITY, DISABLE ROW LEVEL SECURITY;
-ALTER TABLE settings DROP COLUMN tenant_id;
-DROP POLICY tenant_isolation ON idempotency_keys;
-ALTER TABLE idempotency_keys NO FORCE ROW LEVEL SECURITY, DISABLE ROW LEVEL SECURITY;
-ALTER TABLE idempotency_keys DROP COLUMN tenant_id;
-DROP POLICY tenant_isolation ON job_runs;
-ALTER TABLE job_runs NO FORCE ROW LEVEL SECURITY, DISABLE ROW LEVEL SECURITY;
-ALTER TABLE job_runs DROP COLUMN tenant_id;
-DROP POLICY tenant_isolation ON audit_log;
-ALTER TABLE audit_log NO FORCE ROW LEVEL SECURITY, DISABLE ROW LEVEL SECURITY;
-ALTER TABLE audit_log DROP COLUMN tenant_id;
-DROP POLICY tenant_isolation ON payouts;
-ALTER TABLE payouts NO FORCE ROW LEVEL SECURITY, DISABLE ROW LEVEL SECURITY;
-ALTER TABLE payouts DROP COLUMN tenant_id;
-DROP POLICY tenant_isolation ON claims;
-ALTER TABLE claims NO FORCE ROW LEVEL SECURITY, DISABLE ROW LEVEL SECURITY;
-ALTER TABLE claims DROP COLUMN tenant_id;
-DROP POLICY tenant_isolation ON invoice_lines;
-ALTER TABLE invoice_lines NO FORCE ROW LEVEL SECURITY, DISABLE ROW LEVEL SECURITY;
-ALTER TABLE invoice_lines DROP COLUMN tenant_id;
-DROP POLICY tenant_isolation ON invoices;
-ALTER TABLE invoices NO FORCE ROW LEVEL SECURITY, DISABLE ROW LEVEL SECURITY;
-ALTER TABLE invoices DROP COLUMN tenant_id;
-DROP POLICY tenant_isolation ON rates;
-ALTER TABLE rates NO FORCE ROW LEVEL SECURITY, DISABLE ROW LEVEL SECURITY;
-ALTER TABLE rates DROP COLUMN tenant_id;
-DROP POLICY tenant_isolation ON rights_events;
-ALTER TABLE rights_events NO FORCE ROW LEVEL SECURITY, DISABLE ROW LEVEL SECURITY;
-ALTER TABLE rights_events DROP COLUMN tenant_id;
-DROP POLICY tenant_isolation ON patients;
-ALTER TABLE patients NO FORCE ROW LEVEL SECURITY, DISABLE ROW LEVEL SECURITY;
-ALTER TABLE patients DROP COLUMN tenant_id;
-DROP POLICY tenant_isolation ON file_number_counters;
-ALTER TABLE file_number_counters NO FORCE ROW LEVEL SECURITY, DISABLE ROW LEVEL SECURITY;
-ALTER TABLE file_number_counters DROP COLUMN tenant_id;
-DROP POLICY tenant_isolation ON tokens;
-ALTER TABLE tokens NO FORCE ROW LEVEL SECURITY, DISABLE ROW LEVEL SECURITY;
-ALTER TABLE tokens DROP COLUMN tenant_id;
-DROP POLICY tenant_isolation ON users;
-ALTER TABLE users NO FORCE ROW LEVEL SECURITY, DISABLE ROW LEVEL SECURITY;
-ALTER TABLE users DROP COLUMN tenant_id;
-DROP POLICY tenant_isolation ON providers;
-ALTER TABLE providers NO FORCE ROW LEVEL SECURITY, DISABLE ROW LEVEL SECURITY;
-ALTER TABLE providers DROP COLUMN tenant_id;
+-- +goose StatementBegin
+DO $$
+DECLARE
+    t text;
+BEGIN
+    FOREACH t IN ARRAY ARRAY[
+    'providers', 'users', 'tokens', 'file_number_counters', 'patients', 'rights_events',
+    'rates', 'invoices', 'invoice_lines', 'claims', 'payouts', 'audit_log', 'job_runs',
+    'idempotency_keys', 'settings', 'claim_batches', 'payout_batches', 'journal_entries',
+    'reminders', 'patients_unsealed', 'patient_access_log', 'audit_chain_head', 'web_sessions',
+    'status_counts', 'rights_decisions', 'invoice_outcomes', 'cpam_refunds',
+    'provider_recoveries', 'rights_changes', 'acts', 'drugs', 'tariff_state',
+    'payout_batch_transfers', 'bank_detail_changes', 'payout_voids', 'organisations',
+    'conventions', 'convention_referents', 'referral_cases', 'referral_events',
+    'referral_access_log', 'referral_outbox', 'patient_search_terms'
+    ] LOOP
+        EXECUTE format('DROP POLICY tenant_isolation ON %I', t);
+        EXECUTE format('ALTER TABLE %I NO FORCE ROW LEVEL SECURITY, DISABLE ROW LEVEL SECURITY', t);
+        EXECUTE format('ALTER TABLE %I DROP COLUMN tenant_id', t);
+    END LOOP;
+END;
+$$;
+-- +goose StatementEnd
 DROP FUNCTION passd_tenant();
 DROP TABLE tenants;
