@@ -3,6 +3,7 @@ package migrations_test
 import (
 	"context"
 	"slices"
+	"strconv"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -181,5 +182,63 @@ func TestAQueryThatForgetsItsConventionSeesNothingOfAnother(t *testing.T) {
 		if setting != "" {
 			t.Fatalf("a pooled connection kept the convention %q after its transaction", setting)
 		}
+	}
+}
+
+// TestTheApplicationCreatesAConventionAndStaysInItsOwn: passd_tenant_create
+// is the platform administrator's (migration 00022), called by the
+// application's role in a transaction of the administrator's own
+// convention. The function moves passd.tenant to do its work; the caller's
+// next statements must still act in the caller's convention.
+func TestTheApplicationCreatesAConventionAndStaysInItsOwn(t *testing.T) {
+	t.Parallel()
+	app, owner := dbtest.NewOwner(t)
+	ctx := context.Background()
+	var created, audited int64
+	var during string
+	err := db.InTx(db.WithTenant(ctx, dbtest.Convention), app, func(tx pgx.Tx) error {
+		if err := tx.QueryRow(ctx, `SELECT passd_tenant_create('Ville C')`).Scan(&created); err != nil {
+			return err
+		}
+		if err := tx.QueryRow(ctx, `SELECT current_setting('passd.tenant')`).Scan(&during); err != nil {
+			return err
+		}
+		return tx.QueryRow(ctx, `INSERT INTO audit_log (actor, action, entity, entity_id) VALUES ('test', 'convention.create', 'convention', $1)
+			RETURNING tenant_id`, strconv.FormatInt(created, 10)).Scan(&audited)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := strconv.FormatInt(dbtest.Convention, 10); during != want {
+		t.Errorf("after passd_tenant_create, the caller's transaction acts in convention %q, want %q", during, want)
+	}
+	if audited != dbtest.Convention {
+		t.Errorf("the caller's audit row went to convention %d, want %d", audited, dbtest.Convention)
+	}
+	if created == dbtest.Convention {
+		t.Fatalf("the new convention is %d, the caller's own", created)
+	}
+	// The new convention has what it needs to work, seen from inside it.
+	inC := db.WithTenant(ctx, created)
+	for _, table := range []string{"settings", "tariff_state", "rates", "acts"} {
+		var n int64
+		if err := app.QueryRow(inC, `SELECT count(*) FROM `+table).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 || (n != 1 && (table == "settings" || table == "tariff_state")) {
+			t.Errorf("convention %d has %d rows in %s, want one (settings) or some (tariff)", created, n, table)
+		}
+	}
+	var ofRates, copied int64
+	if err := owner.QueryRow(ctx, `SELECT count(*) FILTER (WHERE tenant_id = $1), count(*) FILTER (WHERE tenant_id = $2) FROM rates`,
+		dbtest.Convention, created).Scan(&ofRates, &copied); err != nil {
+		t.Fatal(err)
+	}
+	if copied != ofRates {
+		t.Errorf("convention %d got %d rates, convention 1 has %d", created, copied, ofRates)
+	}
+	// The application may create conventions, not write the list itself.
+	if _, err := app.Exec(db.WithTenant(ctx, dbtest.Convention), `INSERT INTO tenants (name) VALUES ('Ville D')`); err == nil {
+		t.Error("the application's role inserted into tenants directly")
 	}
 }
