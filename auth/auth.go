@@ -36,10 +36,15 @@ const (
 	// their organisation (Principal.OrganisationID).
 	SocialWorker Role = "social_worker"
 	Doctor       Role = "doctor"
+	// PlatformAdmin runs the deployment, not a city: lists the conventions
+	// and creates new ones (/plateforme). It reads and writes nothing of a
+	// convention's data and has no API route. Only the operator makes one
+	// (passd token create): an admin of a convention cannot enrol it.
+	PlatformAdmin Role = "platform_admin"
 )
 
 // Roles lists every role, in the order demo tokens are printed.
-var Roles = []Role{Provider, Coordinator, CPAMReferent, Finance, Admin, Observer, SocialWorker, Doctor}
+var Roles = []Role{Provider, Coordinator, CPAMReferent, Finance, Admin, Observer, SocialWorker, Doctor, PlatformAdmin}
 
 // ParseRole validates a role name.
 
@@ -52,7 +57,7 @@ func ParseRole(s string) (Role, error) {
 			return r, nil
 		}
 	}
-	return "", fault.Field("role", "role must be one of provider, coordinator, cpam_referent, finance, admin, observer, social_worker, doctor")
+	return "", fault.Field("role", "role must be one of provider, coordinator, cpam_referent, finance, admin, observer, social_worker, doctor, platform_admin")
 }
 
 // Principal is the authenticated caller of a request.

@@ -54,6 +54,11 @@ func (s *Store) Enrol(ctx context.Context, e Enrolment) (Enrolled, error) {
 	if e.Actor.UserID == 0 {
 		return Enrolled{}, fault.New(fault.Forbidden, "a user is enrolled by a signed-in admin")
 	}
+	if e.Role == PlatformAdmin {
+		// The platform's administrator acts over every convention: an
+		// admin of one cannot make one (passd token create can).
+		return Enrolled{}, fault.Field("role", "a platform administrator is created by the operator (passd token create), not by an admin")
+	}
 	req := TokenRequest(e)
 	pending := needsSecondAdmin(e.Role)
 	issued, err := s.issue(ctx, req, issueOptions{newUserOnly: true, pending: pending})

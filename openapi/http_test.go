@@ -17,7 +17,7 @@ import (
 	"passd/httpapi"
 )
 
-var roles = []string{"provider", "coordinator", "cpam_referent", "finance", "admin", "observer", "social_worker", "doctor"}
+var roles = []string{"provider", "coordinator", "cpam_referent", "finance", "admin", "observer", "social_worker", "doctor", "platform_admin"}
 
 // guarded is an Echo app with the guard on /api/v1 and stub handlers that
 // record what reached them. The caller's role is the X-Role header.

@@ -15,6 +15,11 @@ import (
 	"passd/web"
 )
 
+// conventionRoles are the roles of a convention's users: every role but
+// the platform administrator, which has no API route at all (it renews its
+// credential on its account page).
+var conventionRoles = slices.DeleteFunc(slices.Clone(auth.Roles), func(r auth.Role) bool { return r == auth.PlatformAdmin })
+
 // expectedRoles is the role table of PRODUCT.md, written out by hand: the
 // roles of openapi/openapi.yaml (x-roles), which passd enforces, must be
 // exactly these, so that a wrong edit of the contract fails here.
@@ -63,7 +68,7 @@ var expectedRoles = map[string][]auth.Role{
 	"GET /api/v1/payout-voids":                                  {auth.Finance},
 	"POST /api/v1/payout-voids/{id}/confirm":                    {auth.Finance},
 	"POST /api/v1/payout-voids/{id}/reject":                     {auth.Finance},
-	"POST /api/v1/me/token":                                     auth.Roles,
+	"POST /api/v1/me/token":                                     conventionRoles,
 	"GET /api/v1/reports/programme":                             {auth.Coordinator, auth.Finance, auth.Admin, auth.Observer},
 	"POST /api/v1/payout-batches/{id}/cancel":                   {auth.Finance},
 	"POST /api/v1/payout-batches/{id}/paid":                     {auth.Finance},
@@ -169,7 +174,8 @@ func newAuthFixture(t *testing.T) authFixture {
 	f.organisationOf = map[auth.Role]int64{auth.SocialWorker: orgID(t, f.convention.ccas), auth.Doctor: orgID(t, f.convention.association)}
 	f.tokens = map[auth.Role]string{auth.Provider: f.provider.token, auth.Coordinator: h.coordinator,
 		auth.CPAMReferent: h.referent, auth.Finance: h.finance, auth.Admin: h.admin, auth.Observer: h.user(t, "observer", auth.Observer, 0),
-		auth.SocialWorker: f.convention.social, auth.Doctor: f.convention.doctor}
+		auth.SocialWorker: f.convention.social, auth.Doctor: f.convention.doctor,
+		auth.PlatformAdmin: h.user(t, "platform-admin", auth.PlatformAdmin, 0)}
 	return f
 }
 

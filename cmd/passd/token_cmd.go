@@ -70,7 +70,7 @@ func tokenFlags(name string, cfg *Config) *flag.FlagSet {
 // capture it; its id and expiry go to stderr.
 func tokenCreate(ctx context.Context, cfg Config, args []string, out, info io.Writer) error {
 	fs := tokenFlags("create", &cfg)
-	role := fs.String("role", "", "provider, coordinator, cpam_referent, finance, admin, observer, social_worker or doctor")
+	role := fs.String("role", "", "provider, coordinator, cpam_referent, finance, admin, observer, social_worker, doctor or platform_admin")
 	providerID := fs.Int64("provider-id", 0, "the provider a provider user acts for")
 	organisationID := fs.Int64("organisation-id", 0, "the CCAS or SOS Médecins association a social worker or doctor acts for")
 	name := fs.String("name", "", "the user's name")
@@ -91,7 +91,7 @@ func tokenCreate(ctx context.Context, cfg Config, args []string, out, info io.Wr
 	}
 	r, err := auth.ParseRole(*role)
 	if err != nil {
-		return fmt.Errorf("--role %q: must be one of provider, coordinator, cpam_referent, finance, admin, observer, social_worker, doctor", *role)
+		return fmt.Errorf("--role %q: must be one of provider, coordinator, cpam_referent, finance, admin, observer, social_worker, doctor, platform_admin", *role)
 	}
 	store, closePool, err := tokenStore(ctx, cfg)
 	if err != nil {
