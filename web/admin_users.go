@@ -95,6 +95,9 @@ func (s *Server) renderUsers(c echo.Context, status int, form tokenForm) error {
 		out.Providers = append(out.Providers, choice{Value: id, Label: p.Name, Selected: id == form.ProviderID})
 	}
 	for _, r := range auth.Roles {
+		if r == auth.PlatformAdmin {
+			continue // the operator's to create (auth.Enrol refuses it)
+		}
 		out.Roles = append(out.Roles, choice{Value: string(r), Label: roleFR[r], Selected: string(r) == form.Role})
 	}
 	if out.Organisations, err = s.organisationChoices(ctx, form.OrganisationID); err != nil {

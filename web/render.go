@@ -91,7 +91,8 @@ var navByRole = map[auth.Role][]navLink{
 	auth.Finance: {{Href: "/finances", Label: "Tableau de bord"}, {Href: "/finances/paiements", Label: "Paiements"}, {Href: "/finances/lots", Label: "Lots de paiement"},
 		{Href: "/finances/reprises", Label: "Reprises et remboursements"},
 		{Href: "/finances/coordonnees", Label: "Coordonnées bancaires"}},
-	auth.Observer: {{Href: "/bilan", Label: "Bilan du programme"}},
+	auth.Observer:      {{Href: "/bilan", Label: "Bilan du programme"}},
+	auth.PlatformAdmin: {{Href: "/plateforme", Label: "Conventions"}},
 	auth.SocialWorker: {{Href: "/ccas", Label: "À traiter"}, {Href: "/ccas/demandes/nouvelle", Label: "Demander une intervention"},
 		{Href: "/ccas/annuaire", Label: "Annuaire"}},
 	auth.Doctor: {{Href: "/sos", Label: "À traiter"}, {Href: "/sos/alertes/nouvelle", Label: "Alerter le CCAS"},
@@ -125,6 +126,7 @@ var roleFR = map[auth.Role]string{
 	auth.Provider: "effecteur", auth.Coordinator: "coordination", auth.CPAMReferent: "référent CPAM",
 	auth.Finance: "finances", auth.Admin: "administration", auth.Observer: "observateur",
 	auth.SocialWorker: "travail social, CCAS", auth.Doctor: "médecin, SOS Médecins",
+	auth.PlatformAdmin: "administrateur de la plateforme",
 }
 
 // render writes page with data in the layout. The page is rendered to a
@@ -212,6 +214,8 @@ var flashes = map[string]string{
 	"organisation-created": "Organisme enregistré.",
 	"convention-created":   "Convention enregistrée.",
 	"referent-added":       "Référent ajouté.",
+	// The platform administrator's page.
+	"tenant-created": "Convention créée : l'exploitant peut maintenant lui donner ses utilisateurs.",
 }
 
 func setFlash(c echo.Context, key string) {

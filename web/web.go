@@ -28,6 +28,7 @@ import (
 	"passd/billing"
 	"passd/claims"
 	"passd/fault"
+	"passd/platform"
 	"passd/programme"
 	"passd/referrals"
 	"passd/scheduler"
@@ -90,6 +91,8 @@ type Server struct {
 	pages     pages
 	csrf      echo.MiddlewareFunc // cookie without Secure (plain HTTP)
 	csrfTLS   echo.MiddlewareFunc // cookie with Secure (the request came over TLS)
+	// platform lists and creates the conventions for /plateforme.
+	platform *platform.Store
 }
 
 // New builds the pages' server; it panics only on a template that does not
@@ -104,6 +107,7 @@ func New(cfg Config) *Server {
 	s := &Server{users: cfg.Users, throttle: cfg.Throttle, billing: cfg.Billing, claims: cfg.Claims, jobs: cfg.Jobs, logger: cfg.Logger, now: cfg.Now,
 		sessions: &sessions{pool: cfg.Pool, now: cfg.Now, idle: cfg.Idle}, pages: mustParsePages(), programme: programme.NewStore(cfg.Pool)}
 	s.referrals = cfg.Referrals
+	s.platform = platform.NewStore(cfg.Pool)
 	s.csrf, s.csrfTLS = s.csrfMiddleware(false), s.csrfMiddleware(true)
 	return s
 }
@@ -195,6 +199,7 @@ func (s *Server) Routes(e *echo.Echo) {
 	s.financeRoutes(page)
 	s.adminRoutes(page)
 	s.referralRoutes(page)
+	s.platformRoutes(page)
 }
 
 // financeRoutes registers the finance officers' pages with page (see Routes).
@@ -269,14 +274,15 @@ func isUnder(path, prefix string) bool {
 
 // homes is each role's first page.
 var homes = map[auth.Role]string{
-	auth.Provider:     "/effecteur/factures",
-	auth.Coordinator:  "/coordination/dossiers",
-	auth.CPAMReferent: "/cpam/dossiers",
-	auth.Finance:      "/finances",
-	auth.Admin:        "/admin",
-	auth.Observer:     "/bilan",
-	auth.SocialWorker: "/ccas",
-	auth.Doctor:       "/sos",
+	auth.Provider:      "/effecteur/factures",
+	auth.Coordinator:   "/coordination/dossiers",
+	auth.CPAMReferent:  "/cpam/dossiers",
+	auth.Finance:       "/finances",
+	auth.Admin:         "/admin",
+	auth.Observer:      "/bilan",
+	auth.SocialWorker:  "/ccas",
+	auth.Doctor:        "/sos",
+	auth.PlatformAdmin: "/plateforme",
 }
 
 // filesOnly serves the files of an FS and never a directory: a directory
