@@ -28,6 +28,7 @@ const homes = {
   observer: '/bilan',
   social_worker: '/ccas',
   doctor: '/sos',
+  platform_admin: '/plateforme',
 };
 
 const viewports = [

@@ -48,6 +48,7 @@ var e2eRoleByPrefix = map[string]auth.Role{
 	"/bilan":        auth.Observer,
 	"/ccas":         auth.SocialWorker,
 	"/sos":          auth.Doctor,
+	"/plateforme":   auth.PlatformAdmin,
 }
 
 // e2eDownloads are GET routes of web/ that answer a file, not a page: axe
@@ -167,12 +168,13 @@ func TestE2EEveryPage(t *testing.T) {
 	provider := seed.provider(billing.KindGP)
 	const providerName = "Dr Claire Martin"
 	tokens := map[auth.Role]string{
-		auth.Provider:     seed.user(providerName, auth.Provider, provider),
-		auth.Coordinator:  seed.user("Inès Coordinatrice", auth.Coordinator, 0),
-		auth.CPAMReferent: seed.user("Marc Référent CPAM", auth.CPAMReferent, 0),
-		auth.Finance:      seed.user("Agent Finances", auth.Finance, 0),
-		auth.Admin:        seed.user("Admin Mairie", auth.Admin, 0),
-		auth.Observer:     seed.user("Élue au conseil municipal", auth.Observer, 0),
+		auth.Provider:      seed.user(providerName, auth.Provider, provider),
+		auth.Coordinator:   seed.user("Inès Coordinatrice", auth.Coordinator, 0),
+		auth.CPAMReferent:  seed.user("Marc Référent CPAM", auth.CPAMReferent, 0),
+		auth.Finance:       seed.user("Agent Finances", auth.Finance, 0),
+		auth.Admin:         seed.user("Admin Mairie", auth.Admin, 0),
+		auth.Observer:      seed.user("Élue au conseil municipal", auth.Observer, 0),
+		auth.PlatformAdmin: seed.user("Exploitant de la plateforme", auth.PlatformAdmin, 0),
 	}
 	ccas, association := seed.convention()
 	tokens[auth.SocialWorker] = seed.user("Assistante sociale du CCAS", auth.SocialWorker, ccas)

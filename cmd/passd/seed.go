@@ -71,7 +71,7 @@ type demoUser struct {
 var demoUsers = []demoUser{
 	{"demo-provider", auth.Provider}, {"demo-coordinator", auth.Coordinator}, {"demo-cpam-referent", auth.CPAMReferent},
 	{"demo-finance", auth.Finance}, {"demo-finance-approver", auth.Finance}, {"demo-admin", auth.Admin}, {"demo-observer", auth.Observer},
-	{"demo-social-worker", auth.SocialWorker}, {"demo-doctor", auth.Doctor},
+	{"demo-social-worker", auth.SocialWorker}, {"demo-doctor", auth.Doctor}, {"demo-platform-admin", auth.PlatformAdmin},
 }
 
 // demoUserOf is the first demo user of a role.

@@ -81,7 +81,7 @@ func TestSeedDemoIsIdempotent(t *testing.T) {
 
 	out1, tokens1 := seed()
 	after1 := counts()
-	want := map[string]int64{"providers": 6, "users": 9, "tokens": 9, "patients": 4, "invoices": 4,
+	want := map[string]int64{"providers": 6, "users": 10, "tokens": 10, "patients": 4, "invoices": 4,
 		"organisations": 2, "conventions": 1, "convention_referents": 2, "referral_cases": 2}
 	for table, n := range want {
 		if after1[table] != n {
