@@ -116,6 +116,19 @@ await scenario('toutes-les-pages', async (run) => {
         assert(focused === 'correction_reason', `after a refused correction the focus is on #${focused}, want #correction_reason`);
         await run.check(page, `${viewport.name}-correction-invalide`);
       }
+      if (role === 'platform_admin') {
+        // A convention without a name comes back with its error; with one,
+        // the confirmation page (not confirmed: nothing is created).
+        await open(page, '/plateforme', 200);
+        await skipBrowserChecks(page);
+        await page.getByRole('button', { name: 'Créer la convention', exact: true }).click();
+        await page.locator('#name-error').waitFor();
+        await run.check(page, `${viewport.name}-convention-invalide`);
+        await page.getByLabel('Nom de la convention', { exact: true }).fill('Ville de Corbeil-Essonnes');
+        await page.getByRole('button', { name: 'Créer la convention', exact: true }).click();
+        await expectText(page, 'une copie du barème de la convention n° 1');
+        await run.check(page, `${viewport.name}-convention-confirmation`);
+      }
       if (role === 'coordinator') {
         await open(page, '/coordination/dossiers/nouveau', 200);
         await skipBrowserChecks(page);
