@@ -105,13 +105,19 @@ func (s *Store) Rotate(ctx context.Context, p Principal, current []byte) (Issued
 func (s *Store) Reset(ctx context.Context, actor audit.Actor, name string) (Issued, error) {
 	name = strings.TrimSpace(name)
 	var userID int64
-	if err := s.pool.QueryRow(ctx, `SELECT id FROM users WHERE name = $1`, name).Scan(&userID); errors.Is(err, pgx.ErrNoRows) {
+	var role Role
+	if err := s.pool.QueryRow(ctx, `SELECT id, role FROM users WHERE name = $1`, name).Scan(&userID, &role); errors.Is(err, pgx.ErrNoRows) {
 		return Issued{}, fault.New(fault.NotFound, "no such user")
 	} else if err != nil {
 		return Issued{}, db.Translate(fmt.Errorf("auth: reset: %w", err))
 	}
 	if userID == actor.UserID {
 		return Issued{}, fault.New(fault.Forbidden, "renew your own credential from your account page, not by a reset").WithField("name")
+	}
+	if role == PlatformAdmin {
+		// Two admins of one convention must not take over the account
+		// that acts over every convention: the operator issues it anew.
+		return Issued{}, fault.New(fault.Forbidden, "a platform administrator's credential is reset by the operator (passd token create)").WithField("name")
 	}
 	if _, err := s.Revoke(ctx, actor, Revocation{User: name}); err != nil {
 		return Issued{}, err

@@ -123,4 +123,14 @@ func TestWebOnlyThePlatformAdminReachesThePlatformPage(t *testing.T) {
 	if n := h.count(t, "users", "role = 'platform_admin'"); n != 0 {
 		t.Errorf("%d platform administrators after the admin's attempt, want 0", n)
 	}
+	// Nor take one over by a reset (which a second admin would confirm).
+	platformAdmin := h.user(t, "Exploitant", auth.PlatformAdmin, 0)
+	tokens := h.count(t, "tokens")
+	if code, _, body := admin.post(t, "/admin/utilisateurs", "/admin/utilisateurs/reinitialiser", url.Values{"name": {"Exploitant"}}); code != http.StatusForbidden {
+		t.Errorf("an admin resetting the platform administrator: %d, want 403:\n%s", code, body)
+	}
+	if n := h.count(t, "tokens"); n != tokens {
+		t.Errorf("%d tokens after the refused reset, want %d", n, tokens)
+	}
+	mustSignIn(t, h, platformAdmin).page(t, http.StatusOK, "/plateforme")
 }
