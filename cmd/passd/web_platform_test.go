@@ -90,7 +90,8 @@ func TestWebPlatformAdminCreatesAConventionThroughTheConfirmation(t *testing.T) 
 		t.Errorf("%d conventions, want 2", n)
 	}
 
-	// The platform administrator opens no convention's page.
+	// Its account page works as everyone's; it opens no convention's page.
+	b.page(t, http.StatusOK, "/compte")
 	b.page(t, http.StatusForbidden, "/admin")
 	b.page(t, http.StatusForbidden, "/bilan")
 }
