@@ -209,14 +209,23 @@ $$;
 -- +goose StatementEnd
 
 -- A new convention, as the platform's operator creates it (passd
--- convention create, run as the schema's owner): its own settings, an empty
--- audit chain, and the tariff (rates, acts, drugs) of the oldest
--- convention as its starting point, which its admin then keeps. Each part
--- is written with the new convention set, as the policies require.
+-- convention create, as the schema's owner) or its administrator (the page
+-- /plateforme, as passd_app): its own settings, an empty audit chain, and
+-- the tariff (rates, acts, drugs) of the oldest convention as its starting
+-- point, which its admin then keeps. Each part is written with the new
+-- convention set, as the policies require. SECURITY DEFINER: it runs as
+-- its owner (the schema's), who alone may insert into tenants. It moves the transaction's passd.tenant to the oldest
+-- convention and then to the new one; called from an application
+-- transaction, it must give the caller its own convention back, or the
+-- caller's next statements (its audit row) would be written into the new
+-- convention. So it saves the setting first and restores it before
+-- returning (set_config(…, true) lasts until the transaction ends; an
+-- error aborts the transaction, and the setting with it).
 -- +goose StatementBegin
 CREATE FUNCTION passd_tenant_create(tenant_name text) RETURNS bigint LANGUAGE plpgsql
-SET search_path = pg_catalog, public AS $$
+SECURITY DEFINER SET search_path = pg_catalog, public AS $$
 DECLARE
+    caller text := coalesce(current_setting('passd.tenant', true), '');
     origin bigint := (SELECT min(id) FROM tenants);
     created bigint;
 BEGIN
@@ -236,11 +245,20 @@ BEGIN
     INSERT INTO acts SELECT * FROM seed_acts;
     INSERT INTO drugs SELECT * FROM seed_drugs;
     DROP TABLE seed_rates, seed_acts, seed_drugs;
+    PERFORM set_config('passd.tenant', caller, true);
     RETURN created;
 END;
 $$;
 -- +goose StatementEnd
 REVOKE ALL ON FUNCTION passd_tenant_create(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION passd_tenant_create(text) TO passd_app;
+
+-- The platform's administrator (issue 18 §1): a role that runs the
+-- deployment rather than a city, and creates conventions from its page
+-- (/plateforme) instead of the owner's `passd convention create`.
+ALTER TABLE users DROP CONSTRAINT users_role_check,
+    ADD CONSTRAINT users_role_check CHECK (role IN ('provider', 'coordinator', 'cpam_referent', 'finance', 'admin', 'observer',
+        'social_worker', 'doctor', 'platform_admin'));
 
 -- +goose Down
 -- +goose StatementBegin
@@ -318,6 +336,11 @@ BEGIN
 END;
 $$;
 -- +goose StatementEnd
+-- A platform administrator left makes the check fail (its validation sees
+-- every row, whatever the policies): disable and remove them first.
+ALTER TABLE users DROP CONSTRAINT users_role_check,
+    ADD CONSTRAINT users_role_check CHECK (role IN ('provider', 'coordinator', 'cpam_referent', 'finance', 'admin', 'observer',
+        'social_worker', 'doctor'));
 DROP FUNCTION passd_tenant_create(text);
 DROP FUNCTION passd_tenant_of_token(bytea), passd_tenant_of_session(bytea);
 REVOKE SELECT (hash, tenant_id) ON tokens FROM passd_door;

@@ -186,7 +186,7 @@ func TestAQueryThatForgetsItsConventionSeesNothingOfAnother(t *testing.T) {
 }
 
 // TestTheApplicationCreatesAConventionAndStaysInItsOwn: passd_tenant_create
-// is the platform administrator's (migration 00022), called by the
+// is the platform administrator's (migration 00021), called by the
 // application's role in a transaction of the administrator's own
 // convention. The function moves passd.tenant to do its work; the caller's
 // next statements must still act in the caller's convention.

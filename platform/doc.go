@@ -7,7 +7,7 @@
 //     and names them only: reading it reveals nothing of a convention's
 //     data;
 //   - a convention is created by passd_tenant_create (migrations 00021,
-//     00022), which gives it its settings, an empty audit chain and a copy
+//     00021), which gives it its settings, an empty audit chain and a copy
 //     of the oldest convention's tariff, and leaves the caller's
 //     transaction in the caller's own convention, where the audit row of
 //     the creation is written, in the same transaction;
