@@ -112,6 +112,11 @@ await scenario('toutes-les-pages', async (run) => {
         await page.getByLabel('Motif de la correction', { exact: true }).fill('');
         await page.getByRole('button', { name: 'Enregistrer la correction', exact: true }).click();
         await page.locator('#correction_reason-error').waitFor();
+        // The message is in the page as soon as it is parsed; the focus
+        // moves at DOMContentLoaded (passd.js), a moment later: give it
+        // that moment, then check where it is.
+        await page.waitForFunction(() => document.activeElement && document.activeElement.id === 'correction_reason',
+          null, { timeout: 5000 }).catch(() => {});
         const focused = await page.evaluate(() => document.activeElement && document.activeElement.id);
         assert(focused === 'correction_reason', `after a refused correction the focus is on #${focused}, want #correction_reason`);
         await run.check(page, `${viewport.name}-correction-invalide`);
