@@ -30,6 +30,11 @@ CREATE FUNCTION passd_tenant() RETURNS bigint LANGUAGE sql STABLE PARALLEL SAFE
 AS $$ SELECT nullif(current_setting('passd.tenant', true), '')::bigint $$;
 -- +goose StatementEnd
 
+-- Every SECURITY DEFINER function here searches pg_temp last: first, a
+-- caller's temporary table of the same name (tenants, rates…) would be
+-- used in its place, with the owner's rights (PostgreSQL searches pg_temp
+-- first unless it is named).
+--
 -- The door: a request names its convention only by its credential. These
 -- functions, owned by passd_door (which no login role can become but the
 -- migrating one), return the tenant of a token or a web session, and
@@ -117,12 +122,12 @@ CREATE INDEX invoices_tenant_idx ON invoices (tenant_id, status);
 
 -- +goose StatementBegin
 CREATE FUNCTION passd_tenant_of_token(token_hash bytea) RETURNS bigint
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
 AS $$ SELECT tenant_id FROM tokens WHERE hash = token_hash $$;
 -- +goose StatementEnd
 -- +goose StatementBegin
 CREATE FUNCTION passd_tenant_of_session(session_hash bytea) RETURNS bigint
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
 AS $$ SELECT tenant_id FROM web_sessions WHERE hash = session_hash $$;
 -- +goose StatementEnd
 GRANT SELECT (hash, tenant_id) ON tokens TO passd_door;
@@ -130,6 +135,8 @@ GRANT SELECT (hash, tenant_id) ON web_sessions TO passd_door;
 GRANT USAGE, CREATE ON SCHEMA public TO passd_door;
 ALTER FUNCTION passd_tenant_of_token(bytea) OWNER TO passd_door;
 ALTER FUNCTION passd_tenant_of_session(bytea) OWNER TO passd_door;
+-- CREATE was needed to take the functions over, and for nothing else.
+REVOKE CREATE ON SCHEMA public FROM passd_door;
 REVOKE ALL ON FUNCTION passd_tenant_of_token(bytea), passd_tenant_of_session(bytea) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION passd_tenant_of_token(bytea), passd_tenant_of_session(bytea) TO passd_app;
 
@@ -138,12 +145,12 @@ GRANT EXECUTE ON FUNCTION passd_tenant_of_token(bytea), passd_tenant_of_session(
 -- owner (who, as a superuser, would see every convention's rows).
 -- +goose StatementBegin
 CREATE OR REPLACE FUNCTION audit_chain_head() RETURNS TABLE (chain_seq bigint, hash bytea)
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
 AS $$ SELECT chain_seq, hash FROM audit_chain_head WHERE tenant_id = passd_tenant() $$;
 -- +goose StatementEnd
 -- +goose StatementBegin
 CREATE OR REPLACE FUNCTION audit_seal(max_rows int) RETURNS int LANGUAGE plpgsql SECURITY DEFINER
-SET search_path = pg_catalog, public AS $$
+SET search_path = pg_catalog, public, pg_temp AS $$
 DECLARE
     tenant bigint := passd_tenant();
     seq bigint;
@@ -189,7 +196,7 @@ $$;
 -- +goose StatementEnd
 -- +goose StatementBegin
 CREATE OR REPLACE FUNCTION status_counts_compact() RETURNS bigint
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
 DECLARE
     tenant bigint := passd_tenant();
     folded bigint;
@@ -223,7 +230,7 @@ $$;
 -- error aborts the transaction, and the setting with it).
 -- +goose StatementBegin
 CREATE FUNCTION passd_tenant_create(tenant_name text) RETURNS bigint LANGUAGE plpgsql
-SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
 DECLARE
     caller text := coalesce(current_setting('passd.tenant', true), '');
     origin bigint := (SELECT min(id) FROM tenants);
@@ -234,17 +241,17 @@ BEGIN
     CREATE TEMP TABLE seed_rates ON COMMIT DROP AS SELECT * FROM rates WHERE tenant_id = origin;
     CREATE TEMP TABLE seed_acts ON COMMIT DROP AS SELECT * FROM acts WHERE tenant_id = origin;
     CREATE TEMP TABLE seed_drugs ON COMMIT DROP AS SELECT * FROM drugs WHERE tenant_id = origin;
-    UPDATE seed_rates SET tenant_id = created, created_by = NULL;
-    UPDATE seed_acts SET tenant_id = created, updated_by = NULL;
-    UPDATE seed_drugs SET tenant_id = created, updated_by = NULL;
+    UPDATE pg_temp.seed_rates SET tenant_id = created, created_by = NULL;
+    UPDATE pg_temp.seed_acts SET tenant_id = created, updated_by = NULL;
+    UPDATE pg_temp.seed_drugs SET tenant_id = created, updated_by = NULL;
     PERFORM set_config('passd.tenant', created::text, true);
     INSERT INTO settings DEFAULT VALUES;
     INSERT INTO tariff_state DEFAULT VALUES;
     INSERT INTO audit_chain_head (chain_seq, hash) VALUES (0, '\x0000000000000000000000000000000000000000000000000000000000000000');
-    INSERT INTO rates SELECT * FROM seed_rates;
-    INSERT INTO acts SELECT * FROM seed_acts;
-    INSERT INTO drugs SELECT * FROM seed_drugs;
-    DROP TABLE seed_rates, seed_acts, seed_drugs;
+    INSERT INTO rates SELECT * FROM pg_temp.seed_rates;
+    INSERT INTO acts SELECT * FROM pg_temp.seed_acts;
+    INSERT INTO drugs SELECT * FROM pg_temp.seed_drugs;
+    DROP TABLE pg_temp.seed_rates, pg_temp.seed_acts, pg_temp.seed_drugs;
     PERFORM set_config('passd.tenant', caller, true);
     RETURN created;
 END;
@@ -263,7 +270,7 @@ ALTER TABLE users DROP CONSTRAINT users_role_check,
 -- +goose Down
 -- +goose StatementBegin
 CREATE OR REPLACE FUNCTION status_counts_compact() RETURNS bigint
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
 DECLARE
     folded bigint;
 BEGIN
@@ -291,12 +298,12 @@ $$;
 -- +goose StatementEnd
 -- +goose StatementBegin
 CREATE OR REPLACE FUNCTION audit_chain_head() RETURNS TABLE (chain_seq bigint, hash bytea)
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
 AS $$ SELECT chain_seq, hash FROM audit_chain_head $$;
 -- +goose StatementEnd
 -- +goose StatementBegin
 CREATE OR REPLACE FUNCTION audit_seal(max_rows int) RETURNS int LANGUAGE plpgsql SECURITY DEFINER
-SET search_path = pg_catalog, public AS $$
+SET search_path = pg_catalog, public, pg_temp AS $$
 DECLARE
     seq bigint;
     last bytea;
@@ -345,7 +352,7 @@ DROP FUNCTION passd_tenant_create(text);
 DROP FUNCTION passd_tenant_of_token(bytea), passd_tenant_of_session(bytea);
 REVOKE SELECT (hash, tenant_id) ON tokens FROM passd_door;
 REVOKE SELECT (hash, tenant_id) ON web_sessions FROM passd_door;
-REVOKE USAGE, CREATE ON SCHEMA public FROM passd_door;
+REVOKE USAGE ON SCHEMA public FROM passd_door;
 DROP INDEX invoices_tenant_idx;
 ALTER TABLE organisations DROP CONSTRAINT organisations_name_key, ADD CONSTRAINT organisations_name_key UNIQUE (name);
 DROP INDEX bank_detail_changes_one_pending;

@@ -2,6 +2,7 @@ package migrations_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strconv"
 	"testing"
@@ -240,5 +241,47 @@ func TestTheApplicationCreatesAConventionAndStaysInItsOwn(t *testing.T) {
 	// The application may create conventions, not write the list itself.
 	if _, err := app.Exec(db.WithTenant(ctx, dbtest.Convention), `INSERT INTO tenants (name) VALUES ('Ville D')`); err == nil {
 		t.Error("the application's role inserted into tenants directly")
+	}
+}
+
+// TestTheOwnersFunctionsIgnoreTheCallersTemporaryTables: PostgreSQL looks
+// in a session's temporary schema first unless told otherwise, so a
+// SECURITY DEFINER function naming "tenants" could work on a temporary
+// table the application made, with the owner's rights (and its triggers).
+// Every such function searches pg_temp last.
+func TestTheOwnersFunctionsIgnoreTheCallersTemporaryTables(t *testing.T) {
+	t.Parallel()
+	url := dbtest.NewURL(t)
+	owner := dbtest.Owner(t, url)
+	app := dbtest.App(t, url)
+	ctx := context.Background()
+	var created int64
+	var sealed int
+	err := db.InTx(ctx, app, func(tx pgx.Tx) error {
+		for _, sql := range []string{
+			`CREATE TEMP TABLE tenants (id bigint, name text, created_at timestamptz)`,
+			`CREATE TEMP TABLE audit_chain_head (id boolean, chain_seq bigint, hash bytea, tenant_id bigint)`,
+			`INSERT INTO pg_temp.audit_chain_head VALUES (true, 0, '\x00', 1)`,
+			`INSERT INTO audit_log (actor, action, entity, entity_id) VALUES ('test', 'test.planted', 'test', '1')`,
+		} {
+			if _, err := tx.Exec(ctx, sql); err != nil {
+				return fmt.Errorf("%s: %w", sql, err)
+			}
+		}
+		if err := tx.QueryRow(ctx, `SELECT passd_tenant_create('Ville piégée')`).Scan(&created); err != nil {
+			return err
+		}
+		return tx.QueryRow(ctx, `SELECT audit_seal(10)`).Scan(&sealed)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var name string
+	if err := owner.QueryRow(ctx, `SELECT name FROM public.tenants WHERE id = $1`, created).Scan(&name); err != nil || name != "Ville piégée" {
+		t.Errorf("the convention created: %q, %v; want it in public.tenants", name, err)
+	}
+	var seq int64
+	if err := owner.QueryRow(ctx, `SELECT chain_seq FROM public.audit_chain_head WHERE tenant_id = 1`).Scan(&seq); err != nil || seq == 0 || sealed == 0 {
+		t.Errorf("the seal moved the real head to %d (%d sealed, %v); want it past 0", seq, sealed, err)
 	}
 }
