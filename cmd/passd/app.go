@@ -132,26 +132,37 @@ func newApp(ctx context.Context, cfg Config, logger *slog.Logger, now func() tim
 
 func (a *app) close() { a.pool.Close() }
 
+// refuseRowSecurityBypass fails when the pool's role bypasses row-level
+// security on a deployment of several conventions, and reports whether it
+// bypasses it.
+func refuseRowSecurityBypass(ctx context.Context, pool *db.Pool) (bool, error) {
+	var bypass bool
+	var conventions int64
+	err := pool.Pool.QueryRow(ctx, `SELECT r.rolsuper OR r.rolbypassrls, (SELECT count(*) FROM tenants)
+		FROM pg_roles r WHERE r.rolname = current_user`).Scan(&bypass, &conventions)
+	if db.IsUndefinedTable(err) {
+		return false, nil // a schema from before conventions: passd migrate comes first
+	}
+	if err != nil {
+		return false, fmt.Errorf("passd: check the database role: %w", err)
+	}
+	if bypass && conventions > 1 {
+		return true, fmt.Errorf("passd: the database role passd acts as bypasses row-level security (a superuser or BYPASSRLS): "+
+			"on a deployment of %d conventions it would see them all; act as passd_app (PASSD_DB_ROLE)", conventions)
+	}
+	return bypass, nil
+}
+
 // checkRowSecurity refuses a database role that row-level security does
 // not hold (a superuser, or BYPASSRLS: PASSD_DB_ROLE=none with such a
 // login) on a deployment of several conventions, where it would see them
 // all: the conventions' separation rests on it. With one convention it is
 // only said.
 func checkRowSecurity(ctx context.Context, pool *db.Pool, logger *slog.Logger) error {
-	var bypass bool
-	var conventions int64
-	err := pool.Pool.QueryRow(ctx, `SELECT r.rolsuper OR r.rolbypassrls, (SELECT count(*) FROM tenants)
-		FROM pg_roles r WHERE r.rolname = current_user`).Scan(&bypass, &conventions)
-	if db.IsUndefinedTable(err) {
-		return nil // a schema from before conventions: passd migrate comes first
-	}
-	if err != nil {
-		return fmt.Errorf("passd: check the database role: %w", err)
-	}
+	bypass, err := refuseRowSecurityBypass(ctx, pool)
 	switch {
-	case bypass && conventions > 1:
-		return fmt.Errorf("passd: the database role passd acts as bypasses row-level security (a superuser or BYPASSRLS): "+
-			"on a deployment of %d conventions it would see them all; act as passd_app (PASSD_DB_ROLE)", conventions)
+	case err != nil:
+		return err
 	case bypass:
 		logger.Warn("the database role passd acts as bypasses row-level security (a superuser or BYPASSRLS); act as passd_app (PASSD_DB_ROLE) before adding a second convention")
 	}

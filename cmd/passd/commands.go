@@ -67,7 +67,15 @@ func migrateAsOwner(ctx context.Context, cfg Config, logger *slog.Logger) error 
 		return err
 	}
 	logger.Info("migrations applied", "count", n)
-	pools, err := conventionPools(ctx, db.NewPool(pool), "")
+	// The files still to encrypt are sealed as the application's role, one
+	// convention after another: row-level security holds that role, not a
+	// superuser owner, which would see every convention's files at once.
+	app, err := db.OpenAs(ctx, cfg.DatabaseURL, cfg.sessionRole())
+	if err != nil {
+		return err
+	}
+	defer app.Close()
+	pools, err := conventionPools(ctx, db.NewPool(app), "")
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 
@@ -33,6 +34,9 @@ func conventionFlag(fs *flag.FlagSet) *string {
 // conventionPools returns pool bound to the convention named, or to every
 // convention when named is "".
 func conventionPools(ctx context.Context, pool *db.Pool, named string) ([]*db.Pool, error) {
+	if _, err := refuseRowSecurityBypass(ctx, pool); err != nil {
+		return nil, err
+	}
 	if named != "" {
 		p, err := conventionPool(ctx, pool, named)
 		if err != nil {
@@ -54,6 +58,9 @@ func conventionPools(ctx context.Context, pool *db.Pool, named string) ([]*db.Po
 // conventionPool returns pool bound to the convention named, or to the only
 // one when named is "" (several: the operator must name one).
 func conventionPool(ctx context.Context, pool *db.Pool, named string) (*db.Pool, error) {
+	if _, err := refuseRowSecurityBypass(ctx, pool); err != nil {
+		return nil, err
+	}
 	if named == "" {
 		ids, err := db.Tenants(ctx, pool)
 		if err != nil {
@@ -64,8 +71,15 @@ func conventionPool(ctx context.Context, pool *db.Pool, named string) (*db.Pool,
 		}
 		return pool.Bind(ids[0]), nil
 	}
+	// A number names a convention by its number only, never one that would
+	// be named with digits.
+	named = strings.TrimSpace(named)
+	query := `SELECT id FROM tenants WHERE name = $1`
+	if _, err := strconv.ParseInt(named, 10, 64); err == nil {
+		query = `SELECT id FROM tenants WHERE id::text = $1`
+	}
 	var id int64
-	err := pool.Pool.QueryRow(ctx, `SELECT id FROM tenants WHERE id::text = $1 OR name = $1`, strings.TrimSpace(named)).Scan(&id)
+	err := pool.Pool.QueryRow(ctx, query, named).Scan(&id)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, fmt.Errorf("no convention %q (passd convention list)", named)
 	}
@@ -117,7 +131,7 @@ func conventionCommand(ctx context.Context, cfg Config, args []string, out io.Wr
 // migration 00021).
 func createConvention(ctx context.Context, owner *db.Pool, name string) (int64, error) {
 	name = strings.TrimSpace(name)
-	if name == "" || len(name) > 200 {
+	if name == "" || utf8.RuneCountInString(name) > 200 {
 		return 0, errors.New("convention create: --name is required (1 to 200 characters)")
 	}
 	var id int64

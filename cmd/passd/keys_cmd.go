@@ -132,7 +132,9 @@ func rotateKeyCommand(ctx context.Context, cfg Config, args []string, logger *sl
 	if err != nil {
 		return err
 	}
-	raw, err := db.Open(ctx, cfg.DatabaseURL)
+	// As the application's role, which row-level security holds: each
+	// convention's files are re-encrypted in their convention.
+	raw, err := db.OpenAs(ctx, cfg.DatabaseURL, cfg.sessionRole())
 	if err != nil {
 		return err
 	}
