@@ -177,18 +177,25 @@ func (p *Pool) SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults {
 	return br
 }
 
-// CopyFrom copies in a transaction of the context's tenant.
+// CopyFrom copies in a transaction of the context's tenant. It is not
+// retried: src may be read once only.
 func (p *Pool) CopyFrom(ctx context.Context, table pgx.Identifier, columns []string, src pgx.CopyFromSource) (int64, error) {
 	if _, _, ok := p.setTenant(ctx); !ok {
 		return p.Pool.CopyFrom(ctx, table, columns, src)
 	}
-	var n int64
-	err := InTx(ctx, p, func(tx pgx.Tx) error {
-		var err error
-		n, err = tx.CopyFrom(ctx, table, columns, src)
-		return err
-	})
-	return n, err
+	tx, err := p.Begin(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
+	n, err := tx.CopyFrom(ctx, table, columns, src)
+	if err != nil {
+		return 0, err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return 0, fmt.Errorf("db: commit the copy: %w", err)
+	}
+	return n, nil
 }
 
 // Begin starts a transaction acting in the context's tenant.

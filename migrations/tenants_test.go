@@ -204,7 +204,7 @@ func TestTheApplicationCreatesAConventionAndStaysInItsOwn(t *testing.T) {
 		if err := tx.QueryRow(ctx, `SELECT current_setting('passd.tenant')`).Scan(&during); err != nil {
 			return err
 		}
-		return tx.QueryRow(ctx, `INSERT INTO audit_log (actor, action, entity, entity_id) VALUES ('test', 'convention.create', 'convention', $1)
+		return tx.QueryRow(ctx, `INSERT INTO audit_log (actor, action, entity, entity_id) VALUES ('test', 'tenant.create', 'tenant', $1)
 			RETURNING tenant_id`, strconv.FormatInt(created, 10)).Scan(&audited)
 	})
 	if err != nil {

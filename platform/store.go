@@ -73,7 +73,7 @@ func (s *Store) CreateConvention(ctx context.Context, actor audit.Actor, name st
 		if err := tx.QueryRow(ctx, `SELECT name, created_at FROM tenants WHERE id = $1`, out.ID).Scan(&out.Name, &out.CreatedAt); err != nil {
 			return err
 		}
-		return audit.Append(ctx, tx, audit.Entry{Actor: actor, Action: "convention.create", Entity: "convention",
+		return audit.Append(ctx, tx, audit.Entry{Actor: actor, Action: "tenant.create", Entity: "tenant",
 			EntityID: strconv.FormatInt(out.ID, 10), After: map[string]any{"name": out.Name}})
 	})
 	if db.IsConstraint(err, "tenants_name_key") {

@@ -56,7 +56,7 @@ func TestWebPlatformAdminCreatesAConventionThroughTheConfirmation(t *testing.T) 
 	}
 	wantContains(t, "the platform page after the creation", htmlText(b.page(t, http.StatusOK, "/plateforme")),
 		"Convention créée", `<td class="num">`+strconv.FormatInt(created, 10)+`</td><th scope="row">`+name+`</th>`)
-	if n := h.count(t, "audit_log", "action = 'convention.create'", "entity_id = '"+strconv.FormatInt(created, 10)+"'"); n != 1 {
+	if n := h.count(t, "audit_log", "action = 'tenant.create'", "entity_id = '"+strconv.FormatInt(created, 10)+"'"); n != 1 {
 		t.Errorf("%d audit rows of the creation in the administrator's convention, want 1", n)
 	}
 	inNew := db.WithTenant(context.Background(), created)
