@@ -310,8 +310,11 @@ func (s *Store) userFor(ctx context.Context, tx pgx.Tx, actor audit.Actor, key u
 		err = tx.QueryRow(ctx, `INSERT INTO users (name, role, provider_id, organisation_id) VALUES ($1, $2, $3, $4)
 			ON CONFLICT (name) DO NOTHING RETURNING id`, name, role, pid, oid).Scan(&userID)
 		if errors.Is(err, pgx.ErrNoRows) {
-			// Created by someone else a moment ago: let the retry see it.
-			return 0, &fault.Error{Code: fault.Conflict, Message: "user created concurrently, retry", Field: "name"}
+			// The name is taken: a moment ago by someone else (a retry
+			// sees the user), or in another convention, whose users this
+			// one cannot see (names are the deployment's). The answer is
+			// the same for both, and says nothing of the other convention.
+			return 0, &fault.Error{Code: fault.Conflict, Message: "this user name is taken on this deployment; if it was just created here, retry", Field: "name"}
 		}
 		if err != nil {
 			return 0, fmt.Errorf("auth: insert user: %w", err)
