@@ -100,8 +100,9 @@ split AS (
 // (billing's owe), their journal postings (journal.Post, one transaction
 // id each) and the audit rows of all three with passd's JSON documents
 // (billing's planDecisions: a released invoice's carries its regime and
-// decision). The audit rows go in through one INSERT so that the chain's
-// statement trigger sees them all at once. $1 is the actor, $2 and $3 the
+// decision). The audit rows go in through one INSERT, as passd writes
+// them; they are chained after the commit (audit_seal, migration 00007),
+// and the bench times that sealing apart. $1 is the actor, $2 and $3 the
 // birth dates rawBirths opened.
 const rawSweepSQL = `
 WITH n AS MATERIALIZED (
