@@ -101,13 +101,21 @@ func (p *Pool) setTenant(ctx context.Context) (string, []any, bool) {
 // single Sync: PostgreSQL runs them in one implicit transaction, so the
 // setting holds for sql and ends with it, in one round trip.
 func (p *Pool) scoped(ctx context.Context, sql string, args []any) (pgx.BatchResults, bool, error) {
+	b := &pgx.Batch{}
+	b.Queue(sql, args...)
+	return p.sendScoped(ctx, b.QueuedQueries)
+}
+
+// sendScoped sends the tenant's setting, then queued, in one batch, and
+// reads the setting's result: what is left to read is queued's.
+func (p *Pool) sendScoped(ctx context.Context, queued []*pgx.QueuedQuery) (pgx.BatchResults, bool, error) {
 	set, setArgs, ok := p.setTenant(ctx)
 	if !ok {
 		return nil, false, nil
 	}
 	b := &pgx.Batch{}
 	b.Queue(set, setArgs...)
-	b.Queue(sql, args...)
+	b.QueuedQueries = append(b.QueuedQueries, queued...)
 	br := p.Pool.SendBatch(ctx, b)
 	if _, err := br.Exec(); err != nil {
 		_ = br.Close()
@@ -152,9 +160,6 @@ func (p *Pool) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, er
 
 // QueryRow runs sql in the context's tenant; see pgx.Conn.QueryRow.
 func (p *Pool) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
-	if _, _, ok := p.setTenant(ctx); !ok {
-		return p.Pool.QueryRow(ctx, sql, args...)
-	}
 	rows, err := p.Query(ctx, sql, args...)
 	return batchRow{rows: rows, err: err}
 }
@@ -162,17 +167,12 @@ func (p *Pool) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
 // SendBatch runs b in the context's tenant, in one implicit transaction as
 // pgx sends a batch.
 func (p *Pool) SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults {
-	set, setArgs, ok := p.setTenant(ctx)
-	if !ok {
+	br, ok, err := p.sendScoped(ctx, b.QueuedQueries)
+	switch {
+	case !ok:
 		return p.Pool.SendBatch(ctx, b)
-	}
-	scoped := &pgx.Batch{}
-	scoped.Queue(set, setArgs...)
-	scoped.QueuedQueries = append(scoped.QueuedQueries, b.QueuedQueries...)
-	br := p.Pool.SendBatch(ctx, scoped)
-	if _, err := br.Exec(); err != nil {
-		_ = br.Close()
-		return failedBatch{err: fmt.Errorf("db: set the convention: %w", err)}
+	case err != nil:
+		return failedBatch{err: err}
 	}
 	return br
 }
@@ -269,7 +269,8 @@ func (r *batchRows) Err() error {
 	return r.err
 }
 
-// batchRow is QueryRow's answer: the first row, or pgx.ErrNoRows.
+// batchRow is QueryRow's answer, as pgx's: the first row, or
+// pgx.ErrNoRows.
 type batchRow struct {
 	rows pgx.Rows
 	err  error

@@ -377,17 +377,9 @@ DO $$
 DECLARE
     t text;
 BEGIN
-    FOREACH t IN ARRAY ARRAY[
-    'providers', 'users', 'tokens', 'file_number_counters', 'patients', 'rights_events',
-    'rates', 'invoices', 'invoice_lines', 'claims', 'payouts', 'audit_log', 'job_runs',
-    'idempotency_keys', 'settings', 'claim_batches', 'payout_batches', 'journal_entries',
-    'reminders', 'patients_unsealed', 'patient_access_log', 'audit_chain_head', 'web_sessions',
-    'status_counts', 'rights_decisions', 'invoice_outcomes', 'cpam_refunds',
-    'provider_recoveries', 'rights_changes', 'acts', 'drugs', 'tariff_state',
-    'payout_batch_transfers', 'bank_detail_changes', 'payout_voids', 'organisations',
-    'conventions', 'convention_referents', 'referral_cases', 'referral_events',
-    'referral_access_log', 'referral_outbox', 'patient_search_terms'
-    ] LOOP
+    -- The tables the Up gave its policy.
+    FOR t IN SELECT c.relname FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid
+             WHERE p.polname = 'tenant_isolation' AND c.relnamespace = 'public'::regnamespace LOOP
         EXECUTE format('DROP POLICY tenant_isolation ON %I', t);
         EXECUTE format('ALTER TABLE %I NO FORCE ROW LEVEL SECURITY, DISABLE ROW LEVEL SECURITY', t);
         EXECUTE format('ALTER TABLE %I DROP COLUMN tenant_id', t);

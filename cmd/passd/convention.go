@@ -8,11 +8,11 @@ import (
 	"io"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 
 	"passd/db"
+	"passd/platform"
 )
 
 // A deployment hosts one convention (a city or a CCAS) or several (issue
@@ -116,7 +116,14 @@ func conventionCommand(ctx context.Context, cfg Config, args []string, out io.Wr
 	}
 	defer raw.Close()
 	if args[0] == "list" {
-		return listConventions(ctx, raw.Query, out)
+		list, err := platform.NewStore(db.NewPool(raw)).Conventions(ctx)
+		if err != nil {
+			return fmt.Errorf("convention list: %w", err)
+		}
+		for _, c := range list {
+			fmt.Fprintf(out, "%d\t%s\n", c.ID, c.Name)
+		}
+		return nil
 	}
 	id, err := createConvention(ctx, db.NewPool(raw), name)
 	if err != nil {
@@ -130,12 +137,12 @@ func conventionCommand(ctx context.Context, cfg Config, args []string, out io.Wr
 // chain and a copy of the oldest convention's tariff (passd_tenant_create,
 // migration 00021).
 func createConvention(ctx context.Context, owner *db.Pool, name string) (int64, error) {
-	name = strings.TrimSpace(name)
-	if name == "" || utf8.RuneCountInString(name) > 200 {
-		return 0, errors.New("convention create: --name is required (1 to 200 characters)")
+	name, err := platform.CheckName(name)
+	if err != nil {
+		return 0, fmt.Errorf("convention create: --name is required (1 to %d characters)", platform.MaxName)
 	}
 	var id int64
-	err := db.InTx(ctx, owner, func(tx pgx.Tx) error {
+	err = db.InTx(ctx, owner, func(tx pgx.Tx) error {
 		return tx.QueryRow(ctx, `SELECT passd_tenant_create($1)`, name).Scan(&id)
 	})
 	if db.IsConstraint(err, "tenants_name_key") {
@@ -145,23 +152,4 @@ func createConvention(ctx context.Context, owner *db.Pool, name string) (int64, 
 		return 0, fmt.Errorf("convention create: %w", err)
 	}
 	return id, nil
-}
-
-func listConventions(ctx context.Context, query func(context.Context, string, ...any) (pgx.Rows, error), out io.Writer) error {
-	rows, err := query(ctx, `SELECT id, name FROM tenants ORDER BY id`)
-	if err != nil {
-		return fmt.Errorf("convention list: %w", err)
-	}
-	type convention struct {
-		ID   int64
-		Name string
-	}
-	list, err := pgx.CollectRows(rows, pgx.RowToStructByPos[convention])
-	if err != nil {
-		return fmt.Errorf("convention list: %w", err)
-	}
-	for _, c := range list {
-		fmt.Fprintf(out, "%s\t%s\n", strconv.FormatInt(c.ID, 10), c.Name)
-	}
-	return nil
 }
