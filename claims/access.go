@@ -66,7 +66,7 @@ func logAccess(ctx context.Context, q db.DBTX, at time.Time, actor audit.Actor, 
 // unknown file is not found.
 func (s *Store) AccessLog(ctx context.Context, patientID int64, page db.PageRequest) ([]PatientAccess, error) {
 	var exists bool
-	if err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM patients WHERE id = $1)`, patientID).Scan(&exists); err != nil {
+	if err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM patients WHERE id = $1 AND tenant_id = passd_tenant())`, patientID).Scan(&exists); err != nil {
 		return nil, db.Translate(fmt.Errorf("claims: patient %d: %w", patientID, err))
 	}
 	if !exists {
@@ -74,7 +74,7 @@ func (s *Store) AccessLog(ctx context.Context, patientID int64, page db.PageRequ
 	}
 	rows, err := s.pool.Query(ctx, `
 		SELECT id, at, coalesce(user_id, 0), user_name, purpose FROM patient_access_log
-		WHERE patient_id = $1 AND ($2::bigint = 0 OR id < $2)
+		WHERE patient_id = $1 AND ($2::bigint = 0 OR id < $2) AND tenant_id = passd_tenant()
 		ORDER BY id DESC LIMIT $3`, patientID, page.Before, page.Limit+1)
 	if err != nil {
 		return nil, db.Translate(fmt.Errorf("claims: access log: %w", err))

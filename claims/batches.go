@@ -42,7 +42,7 @@ func (s *Store) CreateClaimBatch(ctx context.Context, actor audit.Actor) (b Clai
 		var count int
 		var total decimal.NullDecimal
 		err := tx.QueryRow(ctx, `
-			WITH q AS (SELECT id, amount FROM claims WHERE status = 'queued' ORDER BY id FOR UPDATE SKIP LOCKED)
+			WITH q AS (SELECT id, amount FROM claims WHERE status = 'queued' AND tenant_id = passd_tenant() ORDER BY id FOR UPDATE SKIP LOCKED)
 			SELECT coalesce(array_agg(id ORDER BY id), '{}'), count(*), sum(amount) FROM q`).Scan(&ids, &count, &total)
 		if err != nil {
 			return fmt.Errorf("claims: queued claims: %w", err)
@@ -52,6 +52,7 @@ func (s *Store) CreateClaimBatch(ctx context.Context, actor audit.Actor) (b Clai
 		// (locked) or, once that batch committed, re-checked and dropped.
 		err = tx.QueryRow(ctx, `
 			WITH q AS (SELECT id FROM claims WHERE status = 'cancelled' AND batch_id IS NOT NULL AND cancel_batch_id IS NULL
+			             AND tenant_id = passd_tenant()
 			           ORDER BY id FOR UPDATE SKIP LOCKED)
 			SELECT coalesce(array_agg(id ORDER BY id), '{}') FROM q`).Scan(&cancelIDs)
 		if err != nil {
@@ -70,14 +71,15 @@ func (s *Store) CreateClaimBatch(ctx context.Context, actor audit.Actor) (b Clai
 			VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, count, len(cancelIDs), total.Decimal, now, createdBy, actor.Name).Scan(&batchID); err != nil {
 			return fmt.Errorf("claims: insert batch: %w", err)
 		}
-		tag, err := tx.Exec(ctx, `UPDATE claims SET status = 'transmitted', batch_id = $2 WHERE id = ANY($1) AND status = 'queued'`, ids, batchID)
+		tag, err := tx.Exec(ctx, `UPDATE claims SET status = 'transmitted', batch_id = $2 WHERE id = ANY($1) AND status = 'queued' AND tenant_id = passd_tenant()`, ids, batchID)
 		if err != nil {
 			return fmt.Errorf("claims: transmit: %w", err)
 		}
 		if tag.RowsAffected() != int64(count) {
 			return fmt.Errorf("claims: transmit: %d of %d claims changed", tag.RowsAffected(), count)
 		}
-		tag, err = tx.Exec(ctx, `UPDATE claims SET cancel_batch_id = $2 WHERE id = ANY($1) AND status = 'cancelled' AND cancel_batch_id IS NULL`,
+		tag, err = tx.Exec(ctx, `UPDATE claims SET cancel_batch_id = $2 WHERE id = ANY($1) AND status = 'cancelled' AND cancel_batch_id IS NULL
+			  AND tenant_id = passd_tenant()`,
 			cancelIDs, batchID)
 		if err != nil {
 			return fmt.Errorf("claims: send cancellations: %w", err)
@@ -115,7 +117,8 @@ func (s *Store) ClaimBatchJob(ctx context.Context) (int64, error) {
 // ClaimBatch returns one batch with the tally of its claims.
 func (s *Store) ClaimBatch(ctx context.Context, id int64) (ClaimBatch, error) {
 	rows, err := s.pool.Query(ctx, `SELECT `+claimBatchColumns+`
-		FROM claim_batches b LEFT JOIN claims c ON c.batch_id = b.id WHERE b.id = $1 GROUP BY b.id`, id)
+		FROM claim_batches b LEFT JOIN claims c ON c.batch_id = b.id AND c.tenant_id = passd_tenant()
+		WHERE b.id = $1 AND b.tenant_id = passd_tenant() GROUP BY b.id`, id)
 	if err != nil {
 		return ClaimBatch{}, db.Translate(fmt.Errorf("claims: batch %d: %w", id, err))
 	}
@@ -130,8 +133,8 @@ func (s *Store) ClaimBatch(ctx context.Context, id int64) (ClaimBatch, error) {
 func (s *Store) ClaimBatches(ctx context.Context, page db.PageRequest) ([]ClaimBatch, error) {
 	keyset, order := page.IDKeyset("id", 1)
 	rows, err := s.pool.Query(ctx, `SELECT `+claimBatchColumns+`
-		FROM (SELECT * FROM claim_batches WHERE `+keyset+` ORDER BY `+order+` LIMIT $2) b
-		LEFT JOIN claims c ON c.batch_id = b.id
+		FROM (SELECT * FROM claim_batches WHERE tenant_id = passd_tenant() AND `+keyset+` ORDER BY `+order+` LIMIT $2) b
+		LEFT JOIN claims c ON c.batch_id = b.id AND c.tenant_id = passd_tenant()
 		GROUP BY b.id, b.claim_count, b.cancellation_count, b.total, b.created_at, b.creator ORDER BY b.`+order,
 		page.IDKeysetArg(), page.Limit+1)
 	if err != nil {
@@ -144,7 +147,7 @@ func (s *Store) ClaimBatches(ctx context.Context, page db.PageRequest) ([]ClaimB
 // CountClaimBatches is how many batches there are, for the list's count.
 func (s *Store) CountClaimBatches(ctx context.Context) (int64, error) {
 	var n int64
-	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM claim_batches`).Scan(&n); err != nil {
+	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM claim_batches WHERE tenant_id = passd_tenant()`).Scan(&n); err != nil {
 		return 0, db.Translate(fmt.Errorf("claims: count batches: %w", err))
 	}
 	return n, nil
@@ -160,9 +163,11 @@ func (s *Store) ExportClaimBatch(ctx context.Context, actor audit.Actor, id int6
 	if _, err := s.pool.Exec(ctx, `
 		INSERT INTO patient_access_log (at, user_id, user_name, patient_id, purpose)
 		SELECT $2, $3, $4, patient_id, '`+AccessClaimExport+`'
-		FROM (SELECT i.patient_id FROM claims c JOIN invoices i ON i.id = c.invoice_id WHERE c.batch_id = $1
+		FROM (SELECT i.patient_id FROM claims c JOIN invoices i ON i.id = c.invoice_id AND i.tenant_id = passd_tenant()
+		      WHERE c.batch_id = $1 AND c.tenant_id = passd_tenant()
 		      UNION
-		      SELECT i.patient_id FROM claims c JOIN invoices i ON i.id = c.invoice_id WHERE c.cancel_batch_id = $1
+		      SELECT i.patient_id FROM claims c JOIN invoices i ON i.id = c.invoice_id AND i.tenant_id = passd_tenant()
+		      WHERE c.cancel_batch_id = $1 AND c.tenant_id = passd_tenant()
 		      ORDER BY 1) AS p`,
 		id, s.now(), userID, name); err != nil {
 		return db.Translate(fmt.Errorf("claims: export batch %d: access log: %w", id, err))
@@ -170,7 +175,7 @@ func (s *Store) ExportClaimBatch(ctx context.Context, actor audit.Actor, id int6
 	return db.InTxOptions(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
 		var h cpamfile.Header
 		var batchID int64
-		err := tx.QueryRow(ctx, `SELECT id, created_at, claim_count, cancellation_count, total FROM claim_batches WHERE id = $1`, id).
+		err := tx.QueryRow(ctx, `SELECT id, created_at, claim_count, cancellation_count, total FROM claim_batches WHERE id = $1 AND tenant_id = passd_tenant()`, id).
 			Scan(&batchID, &h.CreatedAt, &h.ClaimCount, &h.CancellationCount, &h.Total)
 		if err != nil {
 			return db.Translate(fmt.Errorf("claims: batch %d: %w", id, err))
@@ -184,11 +189,11 @@ func (s *Store) ExportClaimBatch(ctx context.Context, actor audit.Actor, id int6
 			       coalesce(c.regime, ''), coalesce(c.reference, ''),
 			       l.code, l.quantity, l.unit_price
 			FROM claims c
-			JOIN invoices i ON i.id = c.invoice_id
-			JOIN providers pr ON pr.id = i.provider_id
-			JOIN patients pt ON pt.id = i.patient_id
-			JOIN invoice_lines l ON l.invoice_id = i.id
-			WHERE c.batch_id = $1
+			JOIN invoices i ON i.id = c.invoice_id AND i.tenant_id = passd_tenant()
+			JOIN providers pr ON pr.id = i.provider_id AND pr.tenant_id = passd_tenant()
+			JOIN patients pt ON pt.id = i.patient_id AND pt.tenant_id = passd_tenant()
+			JOIN invoice_lines l ON l.invoice_id = i.id AND l.tenant_id = passd_tenant()
+			WHERE c.batch_id = $1 AND c.tenant_id = passd_tenant()
 			ORDER BY c.id, l.position`, id)
 		if err != nil {
 			return fmt.Errorf("claims: export batch %d: %w", id, err)
@@ -214,9 +219,9 @@ func (s *Store) cancellations(ctx context.Context, tx pgx.Tx, id int64) iter.Seq
 			       pt.id, pt.file_number, pt.identity_pending, coalesce(pt.last_name_enc, ''), coalesce(pt.first_name_enc, ''),
 			       coalesce(pt.birth_date_enc, ''), coalesce(pt.nir_enc, '')
 			FROM claims c
-			JOIN invoices i ON i.id = c.invoice_id
-			JOIN patients pt ON pt.id = i.patient_id
-			WHERE c.cancel_batch_id = $1
+			JOIN invoices i ON i.id = c.invoice_id AND i.tenant_id = passd_tenant()
+			JOIN patients pt ON pt.id = i.patient_id AND pt.tenant_id = passd_tenant()
+			WHERE c.cancel_batch_id = $1 AND c.tenant_id = passd_tenant()
 			ORDER BY c.id`, id)
 		if err != nil {
 			yield(cpamfile.Cancellation{}, fmt.Errorf("cancellations: %w", err))
@@ -340,7 +345,7 @@ func (s *Store) ImportReturn(ctx context.Context, actor audit.Actor, id int64, l
 	err := db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
 		// Two imports for one batch take turns.
 		var batchID int64
-		if err := tx.QueryRow(ctx, `SELECT id FROM claim_batches WHERE id = $1 FOR UPDATE`, id).Scan(&batchID); err != nil {
+		if err := tx.QueryRow(ctx, `SELECT id FROM claim_batches WHERE id = $1 AND tenant_id = passd_tenant() FOR UPDATE`, id).Scan(&batchID); err != nil {
 			return db.Translate(fmt.Errorf("claims: batch %d: %w", id, err))
 		}
 		current, err := lockReturnClaims(ctx, tx, id, lines)
@@ -382,7 +387,7 @@ func lockReturnClaims(ctx context.Context, tx pgx.Tx, id int64, lines []cpamfile
 	current := map[int64]returnClaim{}
 	rows, err := tx.Query(ctx, `SELECT id, invoice_id, amount, status, paid_amount, paid_on, coalesce(rejection_reason, ''),
 		coalesce(cancel_batch_id, 0)
-		FROM claims WHERE batch_id = $1 AND id = ANY($2) ORDER BY id FOR UPDATE`, id, ids)
+		FROM claims WHERE batch_id = $1 AND id = ANY($2) AND tenant_id = passd_tenant() ORDER BY id FOR UPDATE`, id, ids)
 	if err != nil {
 		return nil, fmt.Errorf("claims: return's claims: %w", err)
 	}
@@ -503,7 +508,7 @@ func (s *Store) settle(ctx context.Context, tx pgx.Tx, id int64, actor audit.Act
 		UPDATE claims c SET status = u.status, paid_amount = u.paid, paid_on = u.paid_on,
 		       rejection_reason = nullif(u.reason, ''), settled_at = $7
 		FROM unnest($1::bigint[], $2::text[], $3::numeric[], $4::date[], $5::text[]) AS u (id, status, paid, paid_on, reason)
-		WHERE c.id = u.id AND c.batch_id = $6 AND c.status = 'transmitted'`,
+		WHERE c.id = u.id AND c.batch_id = $6 AND c.status = 'transmitted' AND c.tenant_id = passd_tenant()`,
 		set.ids, set.statuses, set.paid, set.paidOn, set.reasons, id, now)
 	if err != nil {
 		return fmt.Errorf("claims: settle: %w", err)

@@ -19,14 +19,14 @@ import (
 func (s *Store) SetCommune(ctx context.Context, actor audit.Actor, id int64, code string) (Patient, []RightsEvent, error) {
 	err := db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
 		var before string
-		err := tx.QueryRow(ctx, `SELECT coalesce(commune_code, '') FROM patients WHERE id = $1 FOR NO KEY UPDATE`, id).Scan(&before)
+		err := tx.QueryRow(ctx, `SELECT coalesce(commune_code, '') FROM patients WHERE id = $1 AND tenant_id = passd_tenant() FOR NO KEY UPDATE`, id).Scan(&before)
 		if err != nil {
 			return db.Translate(fmt.Errorf("claims: patient %d: %w", id, err))
 		}
 		if before == code {
 			return nil
 		}
-		if _, err := tx.Exec(ctx, `UPDATE patients SET commune_code = nullif($2, '') WHERE id = $1`, id, code); err != nil {
+		if _, err := tx.Exec(ctx, `UPDATE patients SET commune_code = nullif($2, '') WHERE id = $1 AND tenant_id = passd_tenant()`, id, code); err != nil {
 			return fmt.Errorf("claims: set commune: %w", err)
 		}
 		return audit.Append(ctx, tx, audit.Entry{Actor: actor, Action: "patient.commune", Entity: "patient",

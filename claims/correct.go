@@ -128,8 +128,9 @@ func lockDecision(ctx context.Context, tx pgx.Tx, patientID, id int64) (storedDe
 	err := tx.QueryRow(ctx, `
 		SELECT d.id, d.decision, coalesce(d.regime, ''), d.effective_from, d.effective_to,
 		       coalesce(d.reference, ''), d.filed_on, d.superseded_at IS NOT NULL,
-		       NOT EXISTS (SELECT 1 FROM rights_decisions n WHERE n.patient_id = d.patient_id AND n.id > d.id AND n.superseded_at IS NULL)
-		FROM rights_decisions d WHERE d.id = $1 AND d.patient_id = $2
+		       NOT EXISTS (SELECT 1 FROM rights_decisions n WHERE n.patient_id = d.patient_id AND n.id > d.id AND n.superseded_at IS NULL
+		                   AND n.tenant_id = passd_tenant())
+		FROM rights_decisions d WHERE d.id = $1 AND d.patient_id = $2 AND d.tenant_id = passd_tenant()
 		FOR UPDATE`, id, patientID).Scan(&d.id, &d.Decision, &d.Regime, &d.EffectiveFrom, &d.EffectiveTo, &d.Reference, &d.filedOn,
 		&d.superseded, &d.latest)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -171,7 +172,7 @@ func correctionAudit(newID int64, c Correction) map[string]any {
 // change the trigger rights_decisions_immutable allows, once.
 func supersede(ctx context.Context, tx pgx.Tx, actor audit.Actor, old, newID int64, at time.Time, reason string) error {
 	if _, err := tx.Exec(ctx, `UPDATE rights_decisions SET superseded_at = $2, superseded_by = nullif($3, 0), correction_reason = $4
-		WHERE id = $1`, old, at, actor.UserID, reason); err != nil {
+		WHERE id = $1 AND tenant_id = passd_tenant()`, old, at, actor.UserID, reason); err != nil {
 		return fmt.Errorf("claims: supersede decision %d by %d: %w", old, newID, err)
 	}
 	return nil

@@ -85,7 +85,7 @@ func (s *Store) sealIdentity(sealer keyring.Sealer, patientID int64, lastName, f
 // out: billing then counts its patient as an adult, whose line the CPAM
 // cannot reject. Any other failure to open one is an error.
 func (s *Store) BirthDates(ctx context.Context, tx pgx.Tx, patientIDs []int64) (map[int64]calendar.Date, error) {
-	rows, err := tx.Query(ctx, `SELECT id, coalesce(birth_date_enc, '') FROM patients WHERE id = ANY($1) AND NOT identity_pending`, patientIDs)
+	rows, err := tx.Query(ctx, `SELECT id, coalesce(birth_date_enc, '') FROM patients WHERE id = ANY($1) AND NOT identity_pending AND tenant_id = passd_tenant()`, patientIDs)
 	if err != nil {
 		return nil, fmt.Errorf("claims: birth dates: %w", err)
 	}
@@ -125,7 +125,7 @@ func (s *Store) BirthDates(ctx context.Context, tx pgx.Tx, patientIDs []int64) (
 // under a key this server does not hold cannot be checked (unavailable).
 func (s *Store) Attested(ctx context.Context, q db.DBTX, fileNumber string, birth calendar.Date) (patientID int64, ok bool, err error) {
 	var sealed string
-	err = q.QueryRow(ctx, `SELECT id, coalesce(birth_date_enc, '') FROM patients WHERE file_number = $1`, fileNumber).Scan(&patientID, &sealed)
+	err = q.QueryRow(ctx, `SELECT id, coalesce(birth_date_enc, '') FROM patients WHERE file_number = $1 AND tenant_id = passd_tenant()`, fileNumber).Scan(&patientID, &sealed)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return 0, false, nil
 	}
@@ -134,7 +134,7 @@ func (s *Store) Attested(ctx context.Context, q db.DBTX, fileNumber string, birt
 	}
 	var born calendar.Date
 	if sealed == "" {
-		err = q.QueryRow(ctx, `SELECT birth_date FROM patients_unsealed WHERE id = $1`, patientID).Scan(&born)
+		err = q.QueryRow(ctx, `SELECT birth_date FROM patients_unsealed WHERE id = $1 AND tenant_id = passd_tenant()`, patientID).Scan(&born)
 		if err != nil {
 			return 0, false, fmt.Errorf("claims: attestation of an unsealed file: %w", err)
 		}
@@ -225,7 +225,7 @@ func (u *identityUpdate) apply(ctx context.Context, tx pgx.Tx, key string) error
 		UPDATE patients p SET identity_pending = false, identity_key = $1, last_name_enc = u.l, first_name_enc = u.f,
 		       birth_date_enc = u.b, nir_enc = nullif(u.n, ''), nir_hash = u.h, search_pending = false
 		FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bytea[]) AS u (id, old, l, f, b, n, h)
-		WHERE p.id = u.id AND coalesce(p.identity_key, '') = u.old`,
+		WHERE p.id = u.id AND coalesce(p.identity_key, '') = u.old AND p.tenant_id = passd_tenant()`,
 		key, u.ids, u.oldKeys, u.lastNames, u.firstNames, u.births, u.nirs, u.hashes)
 	if err != nil {
 		return fmt.Errorf("claims: seal identity: %w", err)
@@ -285,7 +285,7 @@ func (s *Store) indexPendingBatch(ctx context.Context, after int64) (n int, last
 		n, last = 0, after
 		rows, err := tx.Query(ctx, `
 			SELECT id, last_name_enc, first_name_enc, birth_date_enc FROM patients
-			WHERE search_pending AND id > $1 ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED`, after, s.identityBatch)
+			WHERE search_pending AND id > $1 AND tenant_id = passd_tenant() ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED`, after, s.identityBatch)
 		if err != nil {
 			return fmt.Errorf("claims: search index: %w", err)
 		}
@@ -306,7 +306,7 @@ func (s *Store) indexPendingBatch(ctx context.Context, after int64) (n int, last
 		if err != nil {
 			return fmt.Errorf("claims: search index: %w", err)
 		}
-		if _, err := tx.Exec(ctx, `UPDATE patients SET search_pending = false WHERE id = ANY($1)`, ids); err != nil {
+		if _, err := tx.Exec(ctx, `UPDATE patients SET search_pending = false WHERE id = ANY($1) AND tenant_id = passd_tenant()`, ids); err != nil {
 			return fmt.Errorf("claims: search index: %w", err)
 		}
 		return writeTerms(ctx, tx, ids, terms)
@@ -318,8 +318,9 @@ func (s *Store) sealPendingBatch(ctx context.Context, actor audit.Actor) (int, e
 	var n int
 	err := db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, `
-			DELETE FROM patients_unsealed WHERE id IN (
-				SELECT id FROM patients_unsealed ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
+			DELETE FROM patients_unsealed WHERE patients_unsealed.tenant_id = passd_tenant() AND id IN (
+				SELECT id FROM patients_unsealed WHERE patients_unsealed.tenant_id = passd_tenant()
+				ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
 			RETURNING id, last_name, first_name, birth_date, coalesce(nir, '')`, s.identityBatch)
 		if err != nil {
 			return fmt.Errorf("claims: unsealed files: %w", err)
@@ -392,7 +393,7 @@ func (s *Store) RotateKeys(ctx context.Context, actor audit.Actor, progress func
 			after = last
 		}
 	}
-	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM patients WHERE identity_key <> $1`, r.Key).Scan(&r.Remaining); err != nil {
+	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM patients WHERE identity_key <> $1 AND tenant_id = passd_tenant()`, r.Key).Scan(&r.Remaining); err != nil {
 		return r, fmt.Errorf("claims: rotation: %w", err)
 	}
 	return r, nil
@@ -412,7 +413,7 @@ func (s *Store) rotateBatch(ctx context.Context, actor audit.Actor, sealer keyri
 		n, last, more = 0, after, false
 		rows, err := tx.Query(ctx, `
 			SELECT id, identity_key, last_name_enc, first_name_enc, birth_date_enc, coalesce(nir_enc, '')
-			FROM patients WHERE id > $1 AND identity_key <> $2
+			FROM patients WHERE id > $1 AND identity_key <> $2 AND tenant_id = passd_tenant()
 			ORDER BY id LIMIT $3 `+lock, after, key, s.identityBatch)
 		if err != nil {
 			return fmt.Errorf("claims: rotation: %w", err)

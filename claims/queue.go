@@ -35,6 +35,7 @@ func (s *Store) AwaitingDecision(ctx context.Context, regime rights.Regime, afte
 	rows, err := s.pool.Query(ctx, `
 		SELECT id, file_number, coalesce(rights_regime, ''), rights_filed_on
 		FROM patients WHERE rights_status = 'requested' AND ($1 = '' OR rights_regime = $1)
+		  AND tenant_id = passd_tenant()
 		  AND ($2::bigint = 0 OR (rights_filed_on, id) > ($3::date, $2))
 		ORDER BY rights_filed_on, id LIMIT $4`, regime, after.ID, after.FiledOn, limit)
 	if err != nil {
@@ -52,7 +53,8 @@ func (s *Store) AwaitingDecision(ctx context.Context, regime rights.Regime, afte
 // when it is not "".
 func (s *Store) CountAwaitingDecision(ctx context.Context, regime rights.Regime) (int64, error) {
 	var n int64
-	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM patients WHERE rights_status = 'requested' AND ($1 = '' OR rights_regime = $1)`,
+	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM patients WHERE rights_status = 'requested' AND ($1 = '' OR rights_regime = $1)
+		AND tenant_id = passd_tenant()`,
 		regime).Scan(&n)
 	if err != nil {
 		return 0, db.Translate(fmt.Errorf("claims: count awaiting decision: %w", err))

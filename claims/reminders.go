@@ -41,9 +41,9 @@ func (s *Store) Reminders(ctx context.Context, actor audit.Actor) ([]Reminder, e
 			SELECT pt.id, pt.file_number, pt.identity_pending, coalesce(pt.last_name_enc, '') AS last_name_enc,
 			       coalesce(pt.first_name_enc, '') AS first_name_enc, count(*) AS invoices, sum(i.total) AS total,
 			       min(i.deadline) AS earliest,
-			       (SELECT min(r.reminded_on) FROM reminders r WHERE r.patient_id = pt.id) AS first_reminded_on
-			FROM patients pt JOIN invoices i ON i.patient_id = pt.id AND i.status = 'pending'
-			WHERE pt.rights_status = 'none' AND i.deadline BETWEEN $1 AND $2
+			       (SELECT min(r.reminded_on) FROM reminders r WHERE r.patient_id = pt.id AND r.tenant_id = passd_tenant()) AS first_reminded_on
+			FROM patients pt JOIN invoices i ON i.patient_id = pt.id AND i.status = 'pending' AND i.tenant_id = passd_tenant()
+			WHERE pt.rights_status = 'none' AND i.deadline BETWEEN $1 AND $2 AND pt.tenant_id = passd_tenant()
 			GROUP BY pt.id),
 		logged AS (
 			INSERT INTO patient_access_log (at, user_id, user_name, patient_id, purpose)
@@ -79,8 +79,8 @@ func (s *Store) RemindersJob(ctx context.Context) (int64, error) {
 	tag, err := s.pool.Exec(ctx, `
 		INSERT INTO reminders (patient_id, reminded_on, pending_invoices, earliest_deadline)
 		SELECT pt.id, $1, count(*), min(i.deadline)
-		FROM patients pt JOIN invoices i ON i.patient_id = pt.id AND i.status = 'pending'
-		WHERE pt.rights_status = 'none' AND i.deadline BETWEEN $1 AND $2
+		FROM patients pt JOIN invoices i ON i.patient_id = pt.id AND i.status = 'pending' AND i.tenant_id = passd_tenant()
+		WHERE pt.rights_status = 'none' AND i.deadline BETWEEN $1 AND $2 AND pt.tenant_id = passd_tenant()
 		GROUP BY pt.id
 		ON CONFLICT (patient_id, reminded_on) DO NOTHING`, today, today.AddDays(ReminderWindow))
 	if err != nil {

@@ -229,7 +229,7 @@ func writeTerms(ctx context.Context, q db.DBTX, ids []int64, terms [][]int32) er
 			fileIDs, flat = append(fileIDs, id), append(flat, t)
 		}
 	}
-	if _, err := q.Exec(ctx, `DELETE FROM patient_search_terms WHERE patient_id = ANY($1)`, ids); err != nil {
+	if _, err := q.Exec(ctx, `DELETE FROM patient_search_terms WHERE patient_id = ANY($1) AND tenant_id = passd_tenant()`, ids); err != nil {
 		return fmt.Errorf("claims: search terms: %w", err)
 	}
 	_, err := q.Exec(ctx, `INSERT INTO patient_search_terms (patient_id, term) SELECT * FROM unnest($1::bigint[], $2::integer[])`,
@@ -256,9 +256,9 @@ func (s *Store) SearchPatients(ctx context.Context, actor audit.Actor, q Search,
 	var ids []int64
 	switch {
 	case q.NIR != "":
-		ids, more, err = s.searchIDs(ctx, limit, `SELECT id FROM patients WHERE nir_hash = $1`, s.nirHash(q.NIR))
+		ids, more, err = s.searchIDs(ctx, limit, `SELECT id FROM patients WHERE nir_hash = $1 AND tenant_id = passd_tenant()`, s.nirHash(q.NIR))
 	case q.FileNumber != "":
-		ids, more, err = s.searchIDs(ctx, limit, `SELECT id FROM patients WHERE file_number LIKE $1 ORDER BY id DESC LIMIT $2`,
+		ids, more, err = s.searchIDs(ctx, limit, `SELECT id FROM patients WHERE file_number LIKE $1 AND tenant_id = passd_tenant() ORDER BY id DESC LIMIT $2`,
 			"%"+likeEscaper.Replace(q.FileNumber)+"%", limit+1)
 	case q.Name != nil || q.WholeName != "" || !q.BirthDate.IsZero():
 		ids, more, err = s.searchIdentity(ctx, q, limit)
@@ -312,7 +312,7 @@ func (s *Store) searchIdentity(ctx context.Context, q Search, limit int) ([]int6
 	before := int64(math.MaxInt64)
 	for {
 		rows, err := s.pool.Query(ctx, `
-			SELECT patient_id FROM patient_search_terms WHERE term = $1 AND patient_id < $2
+			SELECT patient_id FROM patient_search_terms WHERE term = $1 AND patient_id < $2 AND tenant_id = passd_tenant()
 			ORDER BY patient_id DESC LIMIT $3`, terms[0], before, s.searchBatch)
 		if err != nil {
 			return nil, false, fmt.Errorf("claims: search: %w", err)
@@ -351,7 +351,7 @@ func (s *Store) rarestFirst(ctx context.Context, terms []int32) ([]int32, error)
 	}
 	rows, err := s.pool.Query(ctx, `
 		SELECT r.term FROM unnest($1::integer[]) AS r (term)
-		ORDER BY (SELECT count(*) FROM (SELECT FROM patient_search_terms u WHERE u.term = r.term LIMIT $2) c), r.term`, terms,
+		ORDER BY (SELECT count(*) FROM (SELECT FROM patient_search_terms u WHERE u.term = r.term AND u.tenant_id = passd_tenant() LIMIT $2) c), r.term`, terms,
 		s.searchBatch*rarityBatches)
 	if err != nil {
 		return nil, fmt.Errorf("claims: search: %w", err)
@@ -372,8 +372,9 @@ func (s *Store) confirm(ctx context.Context, q Search, batch []int64, rest []int
 	}
 	rows, err := s.pool.Query(ctx, `
 		SELECT id, identity_pending, coalesce(last_name_enc, ''), coalesce(first_name_enc, ''), coalesce(birth_date_enc, '')
-		FROM patients p WHERE id = ANY($1)
-		  AND (SELECT count(*) FROM patient_search_terms u WHERE u.patient_id = p.id AND u.term = ANY($2)) = cardinality($2::integer[])
+		FROM patients p WHERE id = ANY($1) AND p.tenant_id = passd_tenant()
+		  AND (SELECT count(*) FROM patient_search_terms u WHERE u.patient_id = p.id AND u.term = ANY($2)
+		                                                      AND u.tenant_id = passd_tenant()) = cardinality($2::integer[])
 		ORDER BY id DESC`, batch, rest)
 	if err != nil {
 		return nil, fmt.Errorf("claims: search: %w", err)
@@ -403,14 +404,14 @@ func (s *Store) confirm(ctx context.Context, q Search, batch []int64, rest []int
 
 // lastInvoiceColumn is the care date of a file's last invoice that was not
 // cancelled, NULL when none; it reads from a relation with the file's id.
-const lastInvoiceColumn = `(SELECT max(i.care_date) FROM invoices i WHERE i.patient_id = page.id AND i.status <> 'cancelled')`
+const lastInvoiceColumn = `(SELECT max(i.care_date) FROM invoices i WHERE i.patient_id = page.id AND i.status <> 'cancelled' AND i.tenant_id = passd_tenant())`
 
 // searchResults reads the files ids names, newest first, with their last
 // invoice, and logs actor's read of each in the same statement.
 func (s *Store) searchResults(ctx context.Context, actor audit.Actor, ids []int64) ([]SearchResult, error) {
 	userID, name := accessActor(actor)
 	rows, err := s.pool.Query(ctx, `
-		WITH page AS (SELECT * FROM patients WHERE id = ANY($1)),
+		WITH page AS (SELECT * FROM patients WHERE id = ANY($1) AND tenant_id = passd_tenant()),
 		logged AS (
 			INSERT INTO patient_access_log (at, user_id, user_name, patient_id, purpose)
 			SELECT $2, $3, $4, id, '`+AccessList+`' FROM page)
@@ -462,7 +463,7 @@ func (s *Store) EachFile(ctx context.Context, status rights.Status, oldestFirst 
 	}
 	rows, err := s.pool.Query(ctx, `
 		SELECT id, file_number, rights_status, created_at, `+lastInvoiceColumn+`
-		FROM patients page WHERE ($1 = '' OR rights_status = $1) ORDER BY `+order, status)
+		FROM patients page WHERE ($1 = '' OR rights_status = $1) AND page.tenant_id = passd_tenant() ORDER BY `+order, status)
 	if err != nil {
 		return db.Translate(fmt.Errorf("claims: every file: %w", err))
 	}
@@ -485,7 +486,7 @@ func (s *Store) Files(ctx context.Context, status rights.Status, page db.PageReq
 		args = append(args, status)
 		where = "rights_status = $1"
 	}
-	if err = s.pool.QueryRow(ctx, `SELECT count(*) FROM patients WHERE `+where, args...).Scan(&total); err != nil {
+	if err = s.pool.QueryRow(ctx, `SELECT count(*) FROM patients WHERE tenant_id = passd_tenant() AND `+where, args...).Scan(&total); err != nil {
 		return nil, 0, db.Translate(fmt.Errorf("claims: files: %w", err))
 	}
 	args = append(args, page.IDKeysetArg())
@@ -493,7 +494,7 @@ func (s *Store) Files(ctx context.Context, status rights.Status, page db.PageReq
 	args = append(args, page.Limit+1)
 	rows, err := s.pool.Query(ctx, `
 		SELECT id, file_number, rights_status, created_at, `+lastInvoiceColumn+`
-		FROM (SELECT id, file_number, rights_status, created_at FROM patients WHERE `+where+` AND `+keyset+`
+		FROM (SELECT id, file_number, rights_status, created_at FROM patients WHERE tenant_id = passd_tenant() AND `+where+` AND `+keyset+`
 		      ORDER BY `+order+` LIMIT $`+fmt.Sprint(len(args))+`) page
 		ORDER BY `+order, args...)
 	if err != nil {

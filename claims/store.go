@@ -107,7 +107,7 @@ func (s *Store) CreatePatient(ctx context.Context, actor audit.Actor, np NewPati
 		// A file not sealed yet has no NIR hash: a duplicate of it would go
 		// unseen, so no file is opened until passd has sealed them all.
 		var unsealed bool
-		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM patients_unsealed)`).Scan(&unsealed); err != nil {
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM patients_unsealed WHERE tenant_id = passd_tenant())`).Scan(&unsealed); err != nil {
 			return fmt.Errorf("claims: unsealed files: %w", err)
 		}
 		if unsealed {
@@ -117,7 +117,7 @@ func (s *Store) CreatePatient(ctx context.Context, actor audit.Actor, np NewPati
 		if np.NIR != "" {
 			nirHash = s.nirHash(np.NIR)
 			var existing int64
-			err := tx.QueryRow(ctx, `SELECT id FROM patients WHERE nir_hash = $1`, nirHash).Scan(&existing)
+			err := tx.QueryRow(ctx, `SELECT id FROM patients WHERE nir_hash = $1 AND tenant_id = passd_tenant()`, nirHash).Scan(&existing)
 			if err == nil {
 				return errDuplicateNIR().WithDetail("existing_id", ident.FormatID(existing))
 			}
@@ -175,7 +175,7 @@ func (s *Store) CreatePatient(ctx context.Context, actor audit.Actor, np NewPati
 func (s *Store) Patient(ctx context.Context, actor audit.Actor, id int64) (Patient, []RightsEvent, error) {
 	userID, name := accessActor(actor)
 	p, err := s.scanOpenPatient(s.pool.QueryRow(ctx, `
-		WITH p AS (SELECT * FROM patients WHERE id = $1),
+		WITH p AS (SELECT * FROM patients WHERE id = $1 AND tenant_id = passd_tenant()),
 		logged AS (
 			INSERT INTO patient_access_log (at, user_id, user_name, patient_id, purpose)
 			SELECT $2, $3, $4, id, '`+AccessRead+`' FROM p)
@@ -186,8 +186,8 @@ func (s *Store) Patient(ctx context.Context, actor audit.Actor, id int64) (Patie
 	rows, err := s.pool.Query(ctx, `
 		SELECT e.id, e.kind, coalesce(e.regime, '') AS regime, e.filed_on, e.effective_from, e.effective_to,
 		       coalesce(e.reference, '') AS reference, coalesce(e.reason, '') AS reason, u.name AS actor, e.created_at
-		FROM rights_events e JOIN users u ON u.id = e.actor_id
-		WHERE e.patient_id = $1 ORDER BY e.id`, id)
+		FROM rights_events e JOIN users u ON u.id = e.actor_id AND u.tenant_id = passd_tenant()
+		WHERE e.patient_id = $1 AND e.tenant_id = passd_tenant() ORDER BY e.id`, id)
 	if err != nil {
 		return Patient{}, nil, db.Translate(fmt.Errorf("claims: rights history: %w", err))
 	}
@@ -209,9 +209,9 @@ func (s *Store) decisions(ctx context.Context, patientID int64) ([]Decision, err
 		       d.filed_on, coalesce(u.name, '') AS decided_by, d.decided_at, coalesce(d.supersedes, 0) AS supersedes,
 		       d.superseded_at, coalesce(v.name, '') AS superseded_by, coalesce(d.correction_reason, '') AS correction_reason
 		FROM rights_decisions d
-		LEFT JOIN users u ON u.id = d.decided_by
-		LEFT JOIN users v ON v.id = d.superseded_by
-		WHERE d.patient_id = $1 ORDER BY d.id`, patientID)
+		LEFT JOIN users u ON u.id = d.decided_by AND u.tenant_id = passd_tenant()
+		LEFT JOIN users v ON v.id = d.superseded_by AND v.tenant_id = passd_tenant()
+		WHERE d.patient_id = $1 AND d.tenant_id = passd_tenant() ORDER BY d.id`, patientID)
 	if err != nil {
 		return nil, db.Translate(fmt.Errorf("claims: decisions: %w", err))
 	}
@@ -244,7 +244,7 @@ func (s *Store) Patients(ctx context.Context, actor audit.Actor, f PatientFilter
 		WITH page AS (
 			SELECT * FROM patients
 			WHERE ($1 = '' OR rights_status = $1) AND ($2 = '' OR file_number = $2) AND ($3::bigint = 0 OR id < $3)
-			  AND ($9::bytea IS NULL OR nir_hash = $9)
+			  AND ($9::bytea IS NULL OR nir_hash = $9) AND tenant_id = passd_tenant()
 			ORDER BY id DESC LIMIT $4),
 		logged AS (
 			INSERT INTO patient_access_log (at, user_id, user_name, patient_id, purpose)
@@ -269,7 +269,7 @@ func (s *Store) Patients(ctx context.Context, actor audit.Actor, f PatientFilter
 // for the rest of tx, so that two decisions on its rights cannot interleave.
 // An unknown file is not found.
 func lockPatientRights(ctx context.Context, tx pgx.Tx, id int64) (Patient, error) {
-	p, _, err := scanPatient(tx.QueryRow(ctx, `SELECT `+patientColumns+` FROM patients WHERE id = $1 FOR NO KEY UPDATE`, id))
+	p, _, err := scanPatient(tx.QueryRow(ctx, `SELECT `+patientColumns+` FROM patients WHERE id = $1 AND tenant_id = passd_tenant() FOR NO KEY UPDATE`, id))
 	if err != nil {
 		return Patient{}, db.Translate(fmt.Errorf("claims: patient %d: %w", id, err))
 	}
@@ -295,7 +295,7 @@ func (s *Store) RequestRights(ctx context.Context, actor audit.Actor, id int64, 
 			UPDATE patients SET rights_status = 'requested', rights_regime = $2, rights_filed_on = $3,
 			       rights_effective_from = NULL, rights_effective_to = NULL, rights_reference = NULL,
 			       rights_reason = NULL, rights_decided_at = NULL
-			WHERE id = $1 RETURNING `+patientColumns, id, req.Regime, req.FiledOn))
+			WHERE id = $1 AND tenant_id = passd_tenant() RETURNING `+patientColumns, id, req.Regime, req.FiledOn))
 		if err != nil {
 			return fmt.Errorf("claims: request rights: %w", err)
 		}
@@ -380,7 +380,7 @@ func (s *Store) setCurrentRights(ctx context.Context, tx pgx.Tx, actor audit.Act
 	p, err := s.scanOpenPatient(tx.QueryRow(ctx, `
 		UPDATE patients SET rights_status = $2, rights_regime = $3, rights_effective_from = $4,
 		       rights_effective_to = $5, rights_reference = $6, rights_reason = $7, rights_decided_at = $8
-		WHERE id = $1 RETURNING `+patientColumns, id, d.Decision, regime, from, to, reference, reason, now))
+		WHERE id = $1 AND tenant_id = passd_tenant() RETURNING `+patientColumns, id, d.Decision, regime, from, to, reference, reason, now))
 	if err != nil {
 		return Patient{}, fmt.Errorf("claims: decide rights: %w", err)
 	}
@@ -521,7 +521,7 @@ type ClaimFilter struct {
 func (s *Store) CountClaims(ctx context.Context, f ClaimFilter) (int64, error) {
 	var n int64
 	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM claims WHERE ($1 = '' OR status = $1) AND ($2::bigint = 0 OR batch_id = $2)
-		AND ($3::bigint = 0 OR cancel_batch_id = $3)`, f.Status, f.BatchID, f.CancelBatchID).Scan(&n)
+		AND ($3::bigint = 0 OR cancel_batch_id = $3) AND tenant_id = passd_tenant()`, f.Status, f.BatchID, f.CancelBatchID).Scan(&n)
 	if err != nil {
 		return 0, db.Translate(fmt.Errorf("claims: count: %w", err))
 	}
@@ -535,7 +535,7 @@ func (s *Store) Claims(ctx context.Context, f ClaimFilter, page db.PageRequest) 
 		coalesce(rejection_reason, '') AS rejection_reason, created_at, cancelled_at, coalesce(cancel_batch_id, 0) AS cancel_batch_id,
 		coalesce(rights_decision_id, 0) AS rights_decision_id, coalesce(regime, '') AS regime, coalesce(reference, '') AS reference FROM claims
 		WHERE ($1 = '' OR status = $1) AND ($2::bigint = 0 OR batch_id = $2) AND ($5::bigint = 0 OR cancel_batch_id = $5)
-		  AND `+keyset+`
+		  AND tenant_id = passd_tenant() AND `+keyset+`
 		ORDER BY `+order+` LIMIT $4`,
 		f.Status, f.BatchID, page.IDKeysetArg(), page.Limit+1, f.CancelBatchID)
 	if err != nil {
