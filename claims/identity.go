@@ -351,7 +351,7 @@ func (s *Store) sealPendingBatch(ctx context.Context, actor audit.Actor) (int, e
 // PendingCount is how many files still wait for SealPending.
 func PendingCount(ctx context.Context, q db.DBTX) (int64, error) {
 	var n int64
-	if err := q.QueryRow(ctx, `SELECT count(*) FROM patients_unsealed`).Scan(&n); err != nil {
+	if err := q.QueryRow(ctx, `SELECT count(*) FROM patients_unsealed WHERE tenant_id = passd_tenant()`).Scan(&n); err != nil {
 		return 0, fmt.Errorf("claims: unsealed files: %w", err)
 	}
 	return n, nil

@@ -338,7 +338,7 @@ func TestFilesOpenedBeforeEncryptionAreSealedAtStart(t *testing.T) {
 	if _, _, err := s.Patient(ctx, coord, a); !fault.Is(err, fault.Unavailable) {
 		t.Fatalf("a file not sealed yet: %v, want unavailable", err)
 	}
-	if n, err := PendingCount(ctx, pool); err != nil || n != 2 {
+	if n, err := PendingCount(ctx, db.NewPool(pool).Bind(dbtest.Convention)); err != nil || n != 2 {
 		t.Fatalf("%d files waiting, want 2 (%v)", n, err)
 	}
 	// Until they are sealed, their NIRs have no hash: no file is opened,

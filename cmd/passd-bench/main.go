@@ -13,6 +13,8 @@
 //   - search: the coordinator's search form (POST /coordination/dossiers)
 //     over 100 000 files, by part of a name, a birth date, part of a file
 //     number or a NIR;
+//   - conventions: every job (`passd run-job`) over a million invoices held
+//     by one convention, then shared by ten (issue 18 §3);
 //   - gobench: the Go benchmarks of the repository.
 //
 // A missed target is reported, not failed; an error (a request refused, a
@@ -43,7 +45,7 @@ import (
 // 00021 makes the first; the bench creates no other).
 const benchConvention = 1
 
-var allPhases = []string{"submit", "sweep", "sepa", "report", "search", "gobench"}
+var allPhases = []string{"submit", "sweep", "sepa", "report", "search", "conventions", "gobench"}
 
 // allSweepCases are the sweep benchmark's cases: the deadline job and the
 // release job on a backlog (half the invoices past their deadline), and
@@ -71,6 +73,7 @@ type options struct {
 	dayInvoices, dayDecisions                             int
 	reportPatients, reportInvoices, reportRuns            int
 	searchPatients, searchQueries                         int
+	conventions, conventionsInvoices                      int
 	pgSettings                                            string
 }
 
@@ -105,6 +108,8 @@ func parseFlags(args []string) (options, error) {
 	fs.IntVar(&o.reportRuns, "report-runs", 5, "report: answers timed after the first")
 	fs.IntVar(&o.searchPatients, "search-patients", 100_000, "search: patient files seeded")
 	fs.IntVar(&o.searchQueries, "search-queries", 200, "search: queries timed per case")
+	fs.IntVar(&o.conventions, "conventions", 10, "conventions: how many conventions share the invoices")
+	fs.IntVar(&o.conventionsInvoices, "conventions-invoices", 1_000_000, "conventions: pending invoices in all, half past their deadline")
 	sepa := fs.String("sepa-payouts", "1000,10000", "sepa: payouts per batch, one run each")
 	pkgs := fs.String("go-bench", "./...", "gobench: packages whose benchmarks run")
 	if err := fs.Parse(args); err != nil {
@@ -138,8 +143,8 @@ func parseFlags(args []string) (options, error) {
 	o.pkgs = strings.Fields(*pkgs)
 	if o.submitDuration < time.Second || o.patients < 1 || o.sweepInvoices < 2 || o.releasePatients < 0 || o.repeat < 1 ||
 		o.dayInvoices < 2 || o.dayDecisions < 1 || o.reportPatients < 1 || o.reportInvoices < o.reportPatients || o.reportRuns < 1 ||
-		o.searchPatients < 1 || o.searchQueries < 1 {
-		return o, errors.New("--submit-duration must be at least 1s, --patients, --repeat, --day-decisions, --report-patients, --report-runs, --search-patients and --search-queries at least 1, --sweep-invoices and --day-invoices at least 2, --report-invoices at least --report-patients")
+		o.searchPatients < 1 || o.searchQueries < 1 || o.conventions < 2 || o.conventionsInvoices < 2*o.conventions {
+		return o, errors.New("--submit-duration must be at least 1s, --patients, --repeat, --day-decisions, --report-patients, --report-runs, --search-patients and --search-queries at least 1, --sweep-invoices and --day-invoices at least 2, --report-invoices at least --report-patients, --conventions at least 2 and --conventions-invoices at least twice that")
 	}
 	return o, nil
 }
@@ -225,6 +230,7 @@ func run(ctx context.Context, args []string) error {
 		DayInvoices: o.dayInvoices, DayDecisions: o.dayDecisions, SEPAPayouts: o.sepaPayouts,
 		ReportPatients: o.reportPatients, ReportInvoices: o.reportInvoices, ReportRuns: o.reportRuns,
 		SearchPatients: o.searchPatients, SearchQueries: o.searchQueries,
+		Conventions: o.conventions, ConventionsInvoices: o.conventionsInvoices,
 		PGSettings: o.pgSettings}}
 	r.Machine = machine(ctx, o.serverURL, o.repo)
 	fail := func(err error) {
@@ -265,6 +271,10 @@ func run(ctx context.Context, args []string) error {
 		case "search":
 			rows, err := searchPhase(ctx, e, o.searchPatients, o.searchQueries)
 			r.Search = append(r.Search, rows...)
+			fail(err)
+		case "conventions":
+			row, err := conventionsPhase(ctx, e, o.conventions, o.conventionsInvoices)
+			r.Conventions = append(r.Conventions, row)
 			fail(err)
 		case "gobench":
 			e.Progress("gobench: go test -run '^$' -bench . -benchmem %s", strings.Join(o.pkgs, " "))

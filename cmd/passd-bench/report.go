@@ -14,15 +14,16 @@ import (
 // Results is everything one `make bench` measured, as written to
 // bench/results/latest.json.
 type Results struct {
-	Machine      Machine     `json:"machine"`
-	Settings     Settings    `json:"settings"`
-	Submit       []SubmitRow `json:"submit"`
-	Sweep        []SweepRow  `json:"sweep"`
-	SEPA         []SEPARow   `json:"sepa"`
-	Report       []ReportRow `json:"report"`
-	Search       []SearchRow `json:"search"`
-	GoBenchmarks []GoBench   `json:"go_benchmarks"`
-	Targets      []Target    `json:"targets"`
+	Machine      Machine          `json:"machine"`
+	Settings     Settings         `json:"settings"`
+	Submit       []SubmitRow      `json:"submit"`
+	Sweep        []SweepRow       `json:"sweep"`
+	SEPA         []SEPARow        `json:"sepa"`
+	Report       []ReportRow      `json:"report"`
+	Search       []SearchRow      `json:"search"`
+	Conventions  []ConventionsRow `json:"conventions"`
+	GoBenchmarks []GoBench        `json:"go_benchmarks"`
+	Targets      []Target         `json:"targets"`
 	// Errors are failures of the bench itself (a run with errors, copies
 	// that differ): they make it exit non-zero. A missed target does not.
 	Errors []string `json:"errors"`
@@ -41,23 +42,25 @@ type Machine struct {
 
 // Settings are the sizes and durations of the run.
 type Settings struct {
-	Phases          []string `json:"phases"`
-	Clients         []int    `json:"clients"`
-	Repeat          int      `json:"repeat"`
-	SubmitDurationS float64  `json:"submit_duration_s"`
-	Patients        int      `json:"patients"`
-	SweepInvoices   int      `json:"sweep_invoices"`
-	ReleasePatients int      `json:"release_patients"`
-	SweepCases      []string `json:"sweep_cases"`
-	DayInvoices     int      `json:"day_invoices"`
-	DayDecisions    int      `json:"day_decisions"`
-	SEPAPayouts     []int    `json:"sepa_payouts"`
-	ReportPatients  int      `json:"report_patients"`
-	ReportInvoices  int      `json:"report_invoices"`
-	ReportRuns      int      `json:"report_runs"`
-	SearchPatients  int      `json:"search_patients"`
-	SearchQueries   int      `json:"search_queries"`
-	PGSettings      string   `json:"pg_settings"`
+	Phases              []string `json:"phases"`
+	Clients             []int    `json:"clients"`
+	Repeat              int      `json:"repeat"`
+	SubmitDurationS     float64  `json:"submit_duration_s"`
+	Patients            int      `json:"patients"`
+	SweepInvoices       int      `json:"sweep_invoices"`
+	ReleasePatients     int      `json:"release_patients"`
+	SweepCases          []string `json:"sweep_cases"`
+	DayInvoices         int      `json:"day_invoices"`
+	DayDecisions        int      `json:"day_decisions"`
+	SEPAPayouts         []int    `json:"sepa_payouts"`
+	ReportPatients      int      `json:"report_patients"`
+	ReportInvoices      int      `json:"report_invoices"`
+	ReportRuns          int      `json:"report_runs"`
+	SearchPatients      int      `json:"search_patients"`
+	SearchQueries       int      `json:"search_queries"`
+	Conventions         int      `json:"conventions"`
+	ConventionsInvoices int      `json:"conventions_invoices"`
+	PGSettings          string   `json:"pg_settings"`
 }
 
 // Target is one of the issues' targets and whether this run met it.
@@ -103,6 +106,10 @@ const (
 	// 95th percentile under 100 ms, through passd's pages.
 	targetSearchP95ms    = 100.0
 	targetSearchPatients = 100_000
+	// Ten conventions of 100 000 invoices against one of 1 000 000 (issue
+	// 18 §3): the jobs' total time within 1.2 times.
+	targetConventionsRatio    = 1.2
+	targetConventionsInvoices = 1_000_000
 )
 
 // evaluate sets r.Targets from what was measured; a target whose
@@ -158,7 +165,20 @@ func (r *Results) evaluate() {
 			t = append(t, target)
 		}
 	}
+	for _, row := range r.Conventions {
+		if row.Invoices >= targetConventionsInvoices {
+			t = append(t, row.target())
+		}
+	}
 	r.Targets = t
+}
+
+// target is the row's target: the jobs' total time over the conventions
+// against one convention of the same size.
+func (row ConventionsRow) target() Target {
+	scored := row.One.TotalS > 0 && row.Many.TotalS > 0
+	return Target{Name: fmt.Sprintf("jobs over %d conventions of %d invoices vs one of %d", row.Conventions, row.Invoices/row.Conventions, row.Invoices),
+		Want: fmt.Sprintf("<= %.1f", targetConventionsRatio), Value: row.Ratio, Scored: scored, Met: scored && row.Ratio <= targetConventionsRatio}
 }
 
 // target is the row's target, when it was measured at its size: the 95th
@@ -269,6 +289,9 @@ func (r *Results) writeTable(w io.Writer) {
 	if len(r.Search) > 0 {
 		r.writeSearchTable(w, tw)
 	}
+	if len(r.Conventions) > 0 {
+		r.writeConventionsTable(w, tw)
+	}
 	if len(r.GoBenchmarks) > 0 {
 		fmt.Fprintln(w, "Go benchmarks: go test -run '^$' -bench . -benchmem")
 		fmt.Fprintln(tw, "package\tbenchmark\tns/op\tB/op\tallocs/op")
@@ -360,6 +383,24 @@ func (r *Results) writeSubmitTables(w io.Writer, tw *tabwriter.Writer) {
 		// schema ratio compares; passd's ratio is its own median's.
 		fmt.Fprintf(tw, "%d\t%.0f\t%s\t%.0f\t%s\t%.2f\n", row.Clients, row.Lean.TPS, lat3(row.Lean.Latency),
 			row.Lean.TPS*row.SchemaRatio, schema, row.Ratio)
+	}
+	tw.Flush()
+	fmt.Fprintln(w)
+}
+
+// writeConventionsTable prints each world's jobs, then the comparison.
+func (r *Results) writeConventionsTable(w io.Writer, tw *tabwriter.Writer) {
+	fmt.Fprintln(w, "Conventions: every job by `passd run-job` (one run per convention), then its audit rows sealed; s summed over the conventions")
+	fmt.Fprintln(tw, "conventions	invoices each	job	rows	run s	seal s	wall s")
+	for _, row := range r.Conventions {
+		for _, world := range []ConventionsWorld{row.One, row.Many} {
+			for _, j := range world.Jobs {
+				fmt.Fprintf(tw, "%d\t%d\t%s\t%d\t%.2f\t%.2f\t%.2f\n", world.Conventions, world.InvoicesEach, j.Name, j.Rows, j.RunS, j.SealS, j.WallS)
+			}
+			fmt.Fprintf(tw, "%d\t%d\tall\t\t\t\t%.2f total\n", world.Conventions, world.InvoicesEach, world.TotalS)
+		}
+		t := row.target()
+		fmt.Fprintf(tw, "ratio\t%.2f\t\t\t\t\t%s\n", row.Ratio, mark(t.Met, t.Want))
 	}
 	tw.Flush()
 	fmt.Fprintln(w)

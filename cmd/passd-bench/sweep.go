@@ -95,14 +95,14 @@ func soloAct(kind string) int {
 func seedRateClasses(ctx context.Context, tx pgx.Tx) (map[string][linesPerInvoice]billing.RateClass, error) {
 	t := billing.Tariff{Acts: map[string]billing.Act{}, DrugClasses: map[string]int{}, OverCeiling: billing.OverCeilingRefuse}
 	var ceiling *decimal.Decimal
-	if err := tx.QueryRow(ctx, `SELECT coalesce(default_drug_class, 0), invoice_ceiling FROM settings`).Scan(&t.DefaultDrugClass, &ceiling); err != nil {
+	if err := tx.QueryRow(ctx, `SELECT coalesce(default_drug_class, 0), invoice_ceiling FROM settings WHERE tenant_id = passd_tenant()`).Scan(&t.DefaultDrugClass, &ceiling); err != nil {
 		return nil, fmt.Errorf("bench: seed: tariff settings: %w", err)
 	}
 	t.InvoiceCeiling = billing.DefaultInvoiceCeiling
 	if ceiling != nil {
 		t.InvoiceCeiling = *ceiling
 	}
-	rows, err := tx.Query(ctx, `SELECT code, label, provider_kinds, coalesce(rate_class, ''), max_unit_price, dispensing_fee FROM acts`)
+	rows, err := tx.Query(ctx, `SELECT code, label, provider_kinds, coalesce(rate_class, ''), max_unit_price, dispensing_fee FROM acts WHERE tenant_id = passd_tenant()`)
 	if err != nil {
 		return nil, fmt.Errorf("bench: seed: acts: %w", err)
 	}
@@ -116,7 +116,7 @@ func seedRateClasses(ctx context.Context, tx pgx.Tx) (map[string][linesPerInvoic
 	}
 	var cip string
 	var class int
-	rows, err = tx.Query(ctx, `SELECT cip13, drug_class FROM drugs`)
+	rows, err = tx.Query(ctx, `SELECT cip13, drug_class FROM drugs WHERE tenant_id = passd_tenant()`)
 	if err != nil {
 		return nil, fmt.Errorf("bench: seed: drugs: %w", err)
 	}
@@ -173,6 +173,10 @@ type sweepWorld struct {
 	providers  int
 	opened     int
 	refused    int
+	// tenant is the convention the world is seeded into (0: the bench's
+	// session's, the first); base is added to every id it writes, so that
+	// several worlds share one database's sequences (conventions phase).
+	tenant, base int64
 }
 
 func newSweepWorld(now time.Time, shape worldShape) (sweepWorld, error) {
@@ -449,8 +453,16 @@ func (w sweepWorld) seed(ctx context.Context, ownerURL string, keys *keyring.Rin
 	}
 	defer pool.Close()
 	err = pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		if w.tenant != 0 {
+			if _, err := tx.Exec(ctx, `SELECT set_config('passd.tenant', $1::text, true)`, w.tenant); err != nil {
+				return fmt.Errorf("bench: seed: convention: %w", err)
+			}
+		}
+		// The seed runs as the owner, whom row-level security does not
+		// hold: it names its convention in each statement, as passd does.
 		var used bool
-		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM invoices) OR EXISTS (SELECT 1 FROM patients) OR EXISTS (SELECT 1 FROM providers)`).
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM invoices WHERE tenant_id = passd_tenant())
+			OR EXISTS (SELECT 1 FROM patients WHERE tenant_id = passd_tenant()) OR EXISTS (SELECT 1 FROM providers WHERE tenant_id = passd_tenant())`).
 			Scan(&used); err != nil {
 			return fmt.Errorf("bench: seed: %w", err)
 		}
@@ -474,7 +486,7 @@ func (w sweepWorld) seed(ctx context.Context, ownerURL string, keys *keyring.Rin
 		}
 		ids := make([]int64, w.providers)
 		for i := range ids {
-			ids[i] = int64(i + 1)
+			ids[i] = w.base + int64(i+1)
 		}
 		users, err := providerUsers(ctx, tx, "bench-provider-", ids)
 		if err != nil {
@@ -504,7 +516,7 @@ func (w sweepWorld) seed(ctx context.Context, ownerURL string, keys *keyring.Rin
 			       setval(pg_get_serial_sequence('invoices', 'id'), $3),
 			       setval(pg_get_serial_sequence('rights_decisions', 'id'), greatest($4, 1), $4 > 0),
 			       setval('rights_changes_seq', greatest($4, 1), $4 > 0)`,
-			w.providers, w.patients, w.n, w.opened+w.refused)
+			w.base+int64(w.providers), w.base+int64(w.patients), w.base+int64(w.n), w.base+int64(w.opened+w.refused))
 		if err != nil {
 			return fmt.Errorf("bench: seed: sequences: %w", err)
 		}
@@ -562,7 +574,7 @@ func copyRows(ctx context.Context, tx pgx.Tx, table string, columns []string, co
 func (w sweepWorld) copyProviders(ctx context.Context, tx pgx.Tx) error {
 	return copyRows(ctx, tx, "providers", []string{"id", "kind", "name", "rpps", "finess", "iban", "bic"}, w.providers,
 		func(i int, row []any) error {
-			id := int64(i + 1)
+			id := w.base + int64(i+1)
 			fillProvider(row, id, providerKinds[i%len(providerKinds)])
 			return nil
 		})
@@ -644,7 +656,7 @@ func (w sweepWorld) copyPatients(ctx context.Context, tx pgx.Tx, keys *keyring.R
 	sealer := keys.Sealer()
 	year := w.today.Year()
 	return copyRows(ctx, tx, "patients", patientColumns, w.patients, func(i int, row []any) error {
-		id := int64(i + 1)
+		id := w.base + int64(i+1)
 		last, first, birth, err := sealedIdentity(sealer, id, "Bench", fmt.Sprintf("Patient %d", id), w.birth(i))
 		if err != nil {
 			return err
@@ -683,7 +695,7 @@ func (w sweepWorld) copyRightsDecisions(ctx context.Context, tx pgx.Tx) error {
 					break
 				}
 			}
-			row[0], row[1], row[2], row[8], row[9] = int64(i+1), int64(p+1), r.status, r.filedOn, r.decidedAt
+			row[0], row[1], row[2], row[8], row[9] = w.base+int64(i+1), w.base+int64(p+1), r.status, r.filedOn, r.decidedAt
 			if r.status == "opened" {
 				row[3], row[4], row[5], row[6] = r.regime, r.from, r.to, r.reference
 			} else {
@@ -702,7 +714,8 @@ func (w sweepWorld) copyRightsDecisions(ctx context.Context, tx pgx.Tx) error {
 // per decided file, when it was decided, numbered as its decision (patient
 // order) so that the changes one run takes are known (expected).
 func copyRightsChanges(ctx context.Context, tx pgx.Tx) error {
-	_, err := tx.Exec(ctx, `INSERT INTO rights_changes (patient_id, seq, changed_at) SELECT patient_id, id, decided_at FROM rights_decisions`)
+	_, err := tx.Exec(ctx, `INSERT INTO rights_changes (patient_id, seq, changed_at)
+		SELECT patient_id, id, decided_at FROM rights_decisions WHERE tenant_id = passd_tenant()`)
 	if err != nil {
 		return fmt.Errorf("bench: seed: rights changes: %w", err)
 	}
@@ -739,9 +752,9 @@ func (w sweepWorld) copyInvoices(ctx context.Context, tx pgx.Tx, users map[int64
 	err := copyRows(ctx, tx, "invoices", []string{"id", "provider_id", "patient_id", "external_ref", "care_date", "deadline", "total", "created_by", "created_at"},
 		w.n, func(k int, row []any) error {
 			s := w.invoice(k, rightsOf(k/w.perPatient))
-			row[0], row[1], row[2] = int64(k+1), int64(s.provider+1), int64(s.patient+1)
+			row[0], row[1], row[2] = w.base+int64(k+1), w.base+int64(s.provider+1), w.base+int64(s.patient+1)
 			row[3], row[4], row[5] = fmt.Sprintf("F%09d", k+1), s.care, s.deadline
-			row[6], row[7], row[8] = decimal.New(s.totalCents(), -2), users[int64(s.provider+1)], atParisTime(s.care, 18)
+			row[6], row[7], row[8] = decimal.New(s.totalCents(), -2), users[w.base+int64(s.provider+1)], atParisTime(s.care, 18)
 			return nil
 		})
 	if err != nil {
@@ -754,7 +767,7 @@ func (w sweepWorld) copyInvoices(ctx context.Context, tx pgx.Tx, users map[int64
 			s := w.invoice(k, rightsOf(k/w.perPatient))
 			kind := providerKinds[s.provider%len(providerKinds)]
 			act := actCodes[kind][j]
-			row[0], row[1], row[2], row[3] = int64(k+1), int32(j+1), act.code, act.label
+			row[0], row[1], row[2], row[3] = w.base+int64(k+1), int32(j+1), act.code, act.label
 			row[4], row[5], row[6] = int32(s.quantity[j]), decimal.New(s.unitCents[j], -2), string(classes[kind][j])
 			return nil
 		})

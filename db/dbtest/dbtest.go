@@ -281,3 +281,32 @@ func OpenOwner(ctx context.Context, url string) (*pgxpool.Pool, error) {
 	cfg.ConnConfig.RuntimeParams["passd.tenant"] = strconv.Itoa(Convention)
 	return db.OpenConfig(ctx, cfg)
 }
+
+// SetRowSecurity turns row-level security on or off on every table of the
+// database owner acts on, for a test that proves the stores keep the
+// conventions apart by their own queries: with it off, only each
+// statement's tenant_id = passd_tenant() does (issue 18, "enforced twice").
+// FORCE stays set, so turning it back on restores the schema as migrated.
+func SetRowSecurity(t testing.TB, owner *pgxpool.Pool, on bool) {
+	t.Helper()
+	ctx := context.Background()
+	rows, err := owner.Query(ctx, `SELECT DISTINCT c.relname FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid ORDER BY 1`)
+	if err != nil {
+		t.Fatalf("dbtest: tables under row-level security: %v", err)
+	}
+	tables, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil || len(tables) == 0 {
+		t.Fatalf("dbtest: tables under row-level security: %d, %v", len(tables), err)
+	}
+	action := "DISABLE"
+	if on {
+		action = "ENABLE"
+	}
+	batch := &pgx.Batch{}
+	for _, table := range tables {
+		batch.Queue(fmt.Sprintf("ALTER TABLE %s %s ROW LEVEL SECURITY", pgx.Identifier{table}.Sanitize(), action))
+	}
+	if err := owner.SendBatch(ctx, batch).Close(); err != nil {
+		t.Fatalf("dbtest: %s row-level security: %v", action, err)
+	}
+}
