@@ -139,7 +139,7 @@ func ForEntity(ctx context.Context, q db.DBTX, entity, id string) ([]Row, error)
 	rows, err := q.Query(ctx, `
 		SELECT id, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'), actor, action, entity, entity_id,
 		       coalesce(before, 'null'::jsonb)::text, coalesce(after, 'null'::jsonb)::text
-		FROM audit_log WHERE entity = $1 AND entity_id = $2 ORDER BY id`, entity, id)
+		FROM audit_log WHERE entity = $1 AND entity_id = $2 AND tenant_id = passd_tenant() ORDER BY id`, entity, id)
 	if err != nil {
 		return nil, fmt.Errorf("audit: read: %w", err)
 	}

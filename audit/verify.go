@@ -129,7 +129,7 @@ func Verify(ctx context.Context, b db.TxBeginner) (Report, error) {
 		rows, err := tx.Query(ctx, `
 			SELECT chain_seq, id, prev_hash, hash,
 			       hash = audit_log_hash(chain_seq, id, at, actor_id, actor, action, entity, entity_id, before, after, prev_hash)
-			FROM audit_log WHERE chain_seq IS NOT NULL ORDER BY chain_seq`)
+			FROM audit_log WHERE chain_seq IS NOT NULL AND tenant_id = passd_tenant() ORDER BY chain_seq`)
 		if err != nil {
 			return fmt.Errorf("audit: verify: %w", err)
 		}
@@ -176,7 +176,7 @@ func Verify(ctx context.Context, b db.TxBeginner) (Report, error) {
 			return fmt.Errorf("audit: verify: %w", err)
 		}
 		rows.Close()
-		if err := tx.QueryRow(ctx, `SELECT count(*), min(at) FROM audit_log WHERE chain_seq IS NULL`).
+		if err := tx.QueryRow(ctx, `SELECT count(*), min(at) FROM audit_log WHERE chain_seq IS NULL AND tenant_id = passd_tenant()`).
 			Scan(&report.Pending, &report.OldestPending); err != nil {
 			return fmt.Errorf("audit: verify: unsealed rows: %w", err)
 		}

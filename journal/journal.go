@@ -104,7 +104,7 @@ func Post(ctx context.Context, q db.DBTX, at time.Time, postings ...Posting) err
 // transaction is reversed at most once.
 func Reverse(ctx context.Context, tx pgx.Tx, txnID int64, at time.Time) (int64, error) {
 	var already bool
-	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM journal_entries WHERE reverses = $1)`, txnID).Scan(&already); err != nil {
+	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM journal_entries WHERE reverses = $1 AND tenant_id = passd_tenant())`, txnID).Scan(&already); err != nil {
 		return 0, fmt.Errorf("journal: reverse %d: %w", txnID, err)
 	}
 	if already {
@@ -116,7 +116,7 @@ func Reverse(ctx context.Context, tx pgx.Tx, txnID int64, at time.Time) (int64, 
 		ins AS (
 			INSERT INTO journal_entries (txn_id, posted_at, movement, account, debit, credit, invoice_id, claim_id, payout_id, reverses)
 			SELECT t.txn, $2::timestamptz, 'reversal', e.account, e.credit, e.debit, e.invoice_id, e.claim_id, e.payout_id, e.txn_id
-			FROM journal_entries e, t WHERE e.txn_id = $1 AND e.reverses IS NULL
+			FROM journal_entries e, t WHERE e.txn_id = $1 AND e.reverses IS NULL AND e.tenant_id = passd_tenant()
 			RETURNING txn_id)
 		SELECT txn_id FROM ins LIMIT 1`, txnID, at).Scan(&newID)
 	if err != nil {
@@ -140,12 +140,12 @@ func ReverseAll(ctx context.Context, q db.DBTX, at time.Time, m Movement, by Own
 	tag, err := q.Exec(ctx, `
 		WITH src AS MATERIALIZED (
 			SELECT DISTINCT e.txn_id FROM journal_entries e
-			WHERE e.movement = $1 AND e.`+column+` = ANY($2)
-			  AND NOT EXISTS (SELECT 1 FROM journal_entries r WHERE r.reverses = e.txn_id)),
+			WHERE e.movement = $1 AND e.tenant_id = passd_tenant() AND e.`+column+` = ANY($2)
+			  AND NOT EXISTS (SELECT 1 FROM journal_entries r WHERE r.reverses = e.txn_id AND r.tenant_id = passd_tenant())),
 		t AS MATERIALIZED (SELECT txn_id AS old, nextval('journal_txn_seq') AS txn FROM src)
 		INSERT INTO journal_entries (txn_id, posted_at, movement, account, debit, credit, invoice_id, claim_id, payout_id, reverses)
 		SELECT t.txn, $3::timestamptz, 'reversal', e.account, e.credit, e.debit, e.invoice_id, e.claim_id, e.payout_id, e.txn_id
-		FROM journal_entries e JOIN t ON e.txn_id = t.old`, string(m), ids, at)
+		FROM journal_entries e JOIN t ON e.txn_id = t.old WHERE e.tenant_id = passd_tenant()`, string(m), ids, at)
 	if err != nil {
 		return 0, fmt.Errorf("journal: reverse %s: %w", m, err)
 	}

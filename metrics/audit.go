@@ -47,7 +47,7 @@ func (c *auditCollector) Collect(ch chan<- prometheus.Metric) {
 		var n int64
 		var age float64
 		err := c.pool.QueryRow(db.WithTenant(ctx, t), `SELECT count(*), coalesce(extract(epoch FROM now() - min(at)), 0)::float8
-			FROM audit_log WHERE chain_seq IS NULL`).Scan(&n, &age)
+			FROM audit_log WHERE chain_seq IS NULL AND tenant_id = passd_tenant()`).Scan(&n, &age)
 		if err != nil {
 			ch <- prometheus.NewInvalidMetric(c.unsealed, err)
 			ch <- prometheus.NewInvalidMetric(c.waiting, err)

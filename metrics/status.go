@@ -40,7 +40,7 @@ type StatusCount struct {
 func ReadStatusCounts(ctx context.Context, q db.DBTX) (counts []StatusCount, deltas int64, err error) {
 	rows, err := q.Query(ctx, `
 		SELECT kind, status, sum(n)::bigint, sum(amount), count(*)
-		FROM status_counts
+		FROM status_counts WHERE tenant_id = passd_tenant()
 		GROUP BY kind, status
 		ORDER BY kind, status`)
 	if err != nil {

@@ -50,9 +50,9 @@ func byMonth(ctx context.Context, tx pgx.Tx, p Period, f *Figures) error {
 		SELECT to_char(m, 'YYYY-MM'), coalesce(o.n, 0), coalesce(i.n, 0), coalesce(i.amount, 0)
 		FROM generate_series(date_trunc('month', $1::date), $2::date, interval '1 month') AS m
 		LEFT JOIN (SELECT date_trunc('month', (created_at AT TIME ZONE 'Europe/Paris')::date) AS month, count(*) AS n FROM patients
-		           WHERE (created_at AT TIME ZONE 'Europe/Paris')::date BETWEEN $1 AND $2 GROUP BY 1) o ON o.month = m
+		           WHERE (created_at AT TIME ZONE 'Europe/Paris')::date BETWEEN $1 AND $2 AND patients.tenant_id = passd_tenant() GROUP BY 1) o ON o.month = m
 		LEFT JOIN (SELECT date_trunc('month', care_date) AS month, count(*) AS n, sum(total) AS amount FROM invoices
-		           WHERE care_date BETWEEN $1 AND $2 GROUP BY 1) i ON i.month = m
+		           WHERE care_date BETWEEN $1 AND $2 AND invoices.tenant_id = passd_tenant() GROUP BY 1) i ON i.month = m
 		ORDER BY m`, p.From, p.To)
 	if err != nil {
 		return fmt.Errorf("programme: by month: %w", err)
@@ -75,7 +75,7 @@ func byProvider(ctx context.Context, tx pgx.Tx, amounts map[int64]Amounts, f *Fi
 	for id := range amounts {
 		ids = append(ids, id)
 	}
-	rows, err := tx.Query(ctx, `SELECT id, name, kind FROM providers WHERE id = ANY($1)`, ids)
+	rows, err := tx.Query(ctx, `SELECT id, name, kind FROM providers WHERE id = ANY($1) AND tenant_id = passd_tenant()`, ids)
 	if err != nil {
 		return fmt.Errorf("programme: by provider: %w", err)
 	}
@@ -101,9 +101,9 @@ func byProvider(ctx context.Context, tx pgx.Tx, amounts map[int64]Amounts, f *Fi
 func places(ctx context.Context, tx pgx.Tx, p Period, f *Figures) error {
 	rows, err := tx.Query(ctx, `
 		SELECT coalesce(pt.commune_code, ''), count(*)
-		FROM (SELECT patient_id FROM invoices WHERE care_date BETWEEN $1 AND $2 GROUP BY patient_id
-		      UNION SELECT patient_id FROM rights_events WHERE (created_at AT TIME ZONE 'Europe/Paris')::date BETWEEN $1 AND $2) a
-		JOIN patients pt ON pt.id = a.patient_id
+		FROM (SELECT patient_id FROM invoices WHERE care_date BETWEEN $1 AND $2 AND invoices.tenant_id = passd_tenant() GROUP BY patient_id
+		      UNION SELECT patient_id FROM rights_events WHERE (created_at AT TIME ZONE 'Europe/Paris')::date BETWEEN $1 AND $2 AND rights_events.tenant_id = passd_tenant()) a
+		JOIN patients pt ON pt.id = a.patient_id AND pt.tenant_id = passd_tenant()
 		GROUP BY 1`, p.From, p.To)
 	if err != nil {
 		return fmt.Errorf("programme: places: %w", err)
@@ -140,11 +140,11 @@ func burnDown(ctx context.Context, tx pgx.Tx, p Period, f *Figures) error {
 		used AS (
 		    SELECT m, sum(amount) AS amount FROM (
 		        SELECT date_trunc('month', (b.approved_at AT TIME ZONE 'Europe/Paris'))::date AS m, p.amount
-		        FROM payouts p JOIN payout_batches b ON b.id = p.batch_id
-		        WHERE p.status = 'approved' AND extract(year FROM b.approved_at AT TIME ZONE 'Europe/Paris') = $1::int
+		        FROM payouts p JOIN payout_batches b ON b.id = p.batch_id AND b.tenant_id = passd_tenant()
+		        WHERE p.status = 'approved' AND extract(year FROM b.approved_at AT TIME ZONE 'Europe/Paris') = $1::int AND p.tenant_id = passd_tenant()
 		        UNION ALL
 		        SELECT date_trunc('month', p.paid_on)::date, p.amount FROM payouts p
-		        WHERE p.status = 'paid' AND p.paid_on BETWEEN make_date($1::int, 1, 1) AND $2::date) u
+		        WHERE p.status = 'paid' AND p.paid_on BETWEEN make_date($1::int, 1, 1) AND $2::date AND p.tenant_id = passd_tenant()) u
 		    GROUP BY m)
 		SELECT to_char(months.m, 'YYYY-MM'), coalesce(used.amount, 0)
 		FROM months LEFT JOIN used USING (m) ORDER BY months.m`, year, calendar.NewDate(year, time.December, 31))

@@ -271,7 +271,7 @@ const parisDay = `(%s AT TIME ZONE 'Europe/Paris')::date`
 
 func people(ctx context.Context, tx pgx.Tx, p Period, f *Figures) error {
 	err := tx.QueryRow(ctx, `
-		SELECT count(*) FROM patients WHERE `+fmt.Sprintf(parisDay, "created_at")+` BETWEEN $1 AND $2`,
+		SELECT count(*) FROM patients WHERE tenant_id = passd_tenant() AND `+fmt.Sprintf(parisDay, "created_at")+` BETWEEN $1 AND $2`,
 		p.From, p.To).Scan(&f.People.FilesOpened)
 	if err != nil {
 		return fmt.Errorf("programme: people: %w", err)
@@ -282,7 +282,7 @@ func people(ctx context.Context, tx pgx.Tx, p Period, f *Figures) error {
 func rightsFigures(ctx context.Context, tx pgx.Tx, p Period, f *Figures) error {
 	r := &f.Rights
 	r.Opened = map[string]People{"puma": 0, "puma_css": 0, "ame": 0}
-	err := tx.QueryRow(ctx, `SELECT count(*) FROM rights_events WHERE kind = 'requested' AND `+fmt.Sprintf(parisDay, "created_at")+` BETWEEN $1 AND $2`,
+	err := tx.QueryRow(ctx, `SELECT count(*) FROM rights_events WHERE kind = 'requested' AND tenant_id = passd_tenant() AND `+fmt.Sprintf(parisDay, "created_at")+` BETWEEN $1 AND $2`,
 		p.From, p.To).Scan(&r.Applications)
 	if err != nil {
 		return fmt.Errorf("programme: applications: %w", err)
@@ -291,7 +291,7 @@ func rightsFigures(ctx context.Context, tx pgx.Tx, p Period, f *Figures) error {
 	// as its correction.
 	rows, err := tx.Query(ctx, `
 		SELECT decision, coalesce(regime, ''), count(*) FROM rights_decisions
-		WHERE superseded_at IS NULL AND `+fmt.Sprintf(parisDay, "decided_at")+` BETWEEN $1 AND $2
+		WHERE superseded_at IS NULL AND tenant_id = passd_tenant() AND `+fmt.Sprintf(parisDay, "decided_at")+` BETWEEN $1 AND $2
 		GROUP BY 1, 2`, p.From, p.To)
 	if err != nil {
 		return fmt.Errorf("programme: decisions: %w", err)
@@ -320,7 +320,7 @@ func rightsFigures(ctx context.Context, tx pgx.Tx, p Period, f *Figures) error {
 	var within35, within90, timed int64
 	err = tx.QueryRow(ctx, `
 		WITH d AS (SELECT `+fmt.Sprintf(parisDay, "decided_at")+` - filed_on AS days FROM rights_decisions
-		           WHERE superseded_at IS NULL AND filed_on IS NOT NULL AND `+fmt.Sprintf(parisDay, "decided_at")+` BETWEEN $1 AND $2)
+		           WHERE superseded_at IS NULL AND filed_on IS NOT NULL AND tenant_id = passd_tenant() AND `+fmt.Sprintf(parisDay, "decided_at")+` BETWEEN $1 AND $2)
 		SELECT count(*), count(*) FILTER (WHERE days <= 35), count(*) FILTER (WHERE days <= 90),
 		       percentile_disc(0.5) WITHIN GROUP (ORDER BY days), percentile_disc(0.9) WITHIN GROUP (ORDER BY days)
 		FROM d`, p.From, p.To).Scan(&timed, &within35, &within90, &r.DelayMedian, &r.DelayP90)
@@ -338,7 +338,7 @@ func rightsFigures(ctx context.Context, tx pgx.Tx, p Period, f *Figures) error {
 		SELECT count(*) FILTER (WHERE $1::date - rights_filed_on < 35),
 		       count(*) FILTER (WHERE $1::date - rights_filed_on BETWEEN 35 AND 89),
 		       count(*) FILTER (WHERE $1::date - rights_filed_on >= 90)
-		FROM patients WHERE rights_status = 'requested' AND rights_filed_on <= $1`, p.To).Scan(&young, &middle, &old)
+		FROM patients WHERE rights_status = 'requested' AND rights_filed_on <= $1 AND tenant_id = passd_tenant()`, p.To).Scan(&young, &middle, &old)
 	if err != nil {
 		return fmt.Errorf("programme: waiting: %w", err)
 	}
@@ -352,8 +352,8 @@ func care(ctx context.Context, tx pgx.Tx, p Period, f *Figures) error {
 	rows, err := tx.Query(ctx, `
 		SELECT pr.id, pr.kind, i.status, coalesce(i.decision_reason, ''), count(*), sum(i.total),
 		       coalesce(sum(i.cpam_amount), 0), coalesce(sum(i.city_amount), 0)
-		FROM invoices i JOIN providers pr ON pr.id = i.provider_id
-		WHERE i.care_date BETWEEN $1 AND $2
+		FROM invoices i JOIN providers pr ON pr.id = i.provider_id AND pr.tenant_id = passd_tenant()
+		WHERE i.care_date BETWEEN $1 AND $2 AND i.tenant_id = passd_tenant()
 		GROUP BY 1, 2, 3, 4`, p.From, p.To)
 	if err != nil {
 		return fmt.Errorf("programme: care: %w", err)
@@ -396,11 +396,11 @@ func add(a, b Amounts) Amounts {
 func money(ctx context.Context, tx pgx.Tx, p Period, f *Figures) error {
 	m := &f.Money
 	err := tx.QueryRow(ctx, `
-		SELECT (SELECT coalesce(sum(paid_amount), 0) FROM claims WHERE status = 'paid' AND paid_on BETWEEN $1 AND $2)
-		         - (SELECT coalesce(sum(r.amount), 0) FROM cpam_refunds r WHERE `+fmt.Sprintf(parisDay, "r.created_at")+` BETWEEN $1 AND $2),
-		       (SELECT coalesce(sum(amount), 0) FROM payouts WHERE status = 'paid' AND paid_on BETWEEN $1 AND $2),
-		       (SELECT coalesce(sum(amount), 0) FROM provider_recoveries WHERE `+fmt.Sprintf(parisDay, "created_at")+` BETWEEN $1 AND $2),
-		       (SELECT annual_budget FROM settings)`, p.From, p.To).Scan(&m.PaidByCPAM, &m.PaidByCity, &m.Recovered, &m.Budget)
+		SELECT (SELECT coalesce(sum(paid_amount), 0) FROM claims WHERE status = 'paid' AND paid_on BETWEEN $1 AND $2 AND claims.tenant_id = passd_tenant())
+		         - (SELECT coalesce(sum(r.amount), 0) FROM cpam_refunds r WHERE r.tenant_id = passd_tenant() AND `+fmt.Sprintf(parisDay, "r.created_at")+` BETWEEN $1 AND $2),
+		       (SELECT coalesce(sum(amount), 0) FROM payouts WHERE status = 'paid' AND paid_on BETWEEN $1 AND $2 AND payouts.tenant_id = passd_tenant()),
+		       (SELECT coalesce(sum(amount), 0) FROM provider_recoveries WHERE provider_recoveries.tenant_id = passd_tenant() AND `+fmt.Sprintf(parisDay, "created_at")+` BETWEEN $1 AND $2),
+		       (SELECT annual_budget FROM settings WHERE tenant_id = passd_tenant())`, p.From, p.To).Scan(&m.PaidByCPAM, &m.PaidByCity, &m.Recovered, &m.Budget)
 	if err != nil {
 		return fmt.Errorf("programme: money: %w", err)
 	}
@@ -411,11 +411,11 @@ func money(ctx context.Context, tx pgx.Tx, p Period, f *Figures) error {
 	year := p.To.Year()
 	err = tx.QueryRow(ctx, `
 		SELECT coalesce(sum(amount), 0) FROM (
-		    SELECT p.amount FROM payouts p JOIN payout_batches b ON b.id = p.batch_id
-		    WHERE p.status = 'approved' AND extract(year FROM b.approved_at AT TIME ZONE 'Europe/Paris') = $1::int
+		    SELECT p.amount FROM payouts p JOIN payout_batches b ON b.id = p.batch_id AND b.tenant_id = passd_tenant()
+		    WHERE p.status = 'approved' AND extract(year FROM b.approved_at AT TIME ZONE 'Europe/Paris') = $1::int AND p.tenant_id = passd_tenant()
 		    UNION ALL
-		    SELECT p.amount FROM payouts p JOIN payout_batches b ON b.id = p.batch_id
-		    WHERE p.status = 'paid' AND p.paid_on BETWEEN make_date($1::int, 1, 1) AND make_date($1::int, 12, 31)) used`, year).Scan(&m.BudgetUsed)
+		    SELECT p.amount FROM payouts p JOIN payout_batches b ON b.id = p.batch_id AND b.tenant_id = passd_tenant()
+		    WHERE p.status = 'paid' AND p.paid_on BETWEEN make_date($1::int, 1, 1) AND make_date($1::int, 12, 31) AND p.tenant_id = passd_tenant()) used`, year).Scan(&m.BudgetUsed)
 	if err != nil {
 		return fmt.Errorf("programme: budget: %w", err)
 	}

@@ -344,7 +344,7 @@ func (s *Scheduler) RunsPage(ctx context.Context, name string, page db.PageReque
 // CountRuns is how many runs are recorded, of the named job or of all.
 func (s *Scheduler) CountRuns(ctx context.Context, name string) (int64, error) {
 	var n int64
-	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM job_runs WHERE $1 = '' OR name = $1`, name).Scan(&n)
+	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM job_runs WHERE ($1 = '' OR name = $1) AND tenant_id = passd_tenant()`, name).Scan(&n)
 	if err != nil {
 		return 0, db.Translate(fmt.Errorf("scheduler: count runs: %w", err))
 	}

@@ -56,7 +56,7 @@ func insertRun(ctx context.Context, q db.DBTX, name, trigger string, startedAt t
 // finishRun records the end of run r.
 func finishRun(ctx context.Context, q db.DBTX, r Run) error {
 	_, err := q.Exec(ctx,
-		`UPDATE job_runs SET finished_at = $2, rows = $3, error = $4 WHERE id = $1`,
+		`UPDATE job_runs SET finished_at = $2, rows = $3, error = $4 WHERE id = $1 AND tenant_id = passd_tenant()`,
 		r.ID, r.FinishedAt, r.Rows, r.Error)
 	if err != nil {
 		return fmt.Errorf("scheduler: record the end of job %s run %d: %w", r.Name, r.ID, err)
@@ -76,7 +76,7 @@ func listRuns(ctx context.Context, q db.DBTX, name string, page db.PageRequest) 
 	}
 	rows, err := q.Query(ctx, `
 SELECT id, tenant_id AS tenant, name, trigger, started_at, finished_at, rows, error
-FROM job_runs WHERE `+where+` ORDER BY `+order+` LIMIT $2`, args...)
+FROM job_runs WHERE tenant_id = passd_tenant() AND `+where+` ORDER BY `+order+` LIMIT $2`, args...)
 	if err != nil {
 		return nil, db.Translate(fmt.Errorf("scheduler: list runs: %w", err))
 	}
