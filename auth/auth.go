@@ -272,7 +272,7 @@ func checkOrganisation(ctx context.Context, tx pgx.Tx, role Role, organisationID
 		kind = "ccas"
 	}
 	var exists bool
-	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM organisations WHERE id = $1 AND kind = $2)`, organisationID, kind).Scan(&exists); err != nil {
+	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM organisations WHERE id = $1 AND kind = $2 AND tenant_id = passd_tenant())`, organisationID, kind).Scan(&exists); err != nil {
 		return fmt.Errorf("auth: organisation lookup: %w", err)
 	}
 	if !exists {
@@ -292,7 +292,7 @@ func (s *Store) userFor(ctx context.Context, tx pgx.Tx, actor audit.Actor, key u
 	if providerID != 0 {
 		pid = &providerID
 		var exists bool
-		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM providers WHERE id = $1)`, providerID).Scan(&exists); err != nil {
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM providers WHERE id = $1 AND tenant_id = passd_tenant())`, providerID).Scan(&exists); err != nil {
 			return 0, fmt.Errorf("auth: provider lookup: %w", err)
 		}
 		if !exists {
@@ -302,7 +302,7 @@ func (s *Store) userFor(ctx context.Context, tx pgx.Tx, actor audit.Actor, key u
 	var userID int64
 	var gotRole string
 	var gotProvider, gotOrganisation *int64
-	err := tx.QueryRow(ctx, `SELECT id, role, provider_id, organisation_id FROM users WHERE name = $1 FOR UPDATE`, name).Scan(&userID, &gotRole, &gotProvider, &gotOrganisation)
+	err := tx.QueryRow(ctx, `SELECT id, role, provider_id, organisation_id FROM users WHERE name = $1 AND tenant_id = passd_tenant() FOR UPDATE`, name).Scan(&userID, &gotRole, &gotProvider, &gotOrganisation)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows) && opts.existingOnly:
 		return 0, fault.New(fault.NotFound, "no such user")
@@ -361,13 +361,13 @@ func (s *Store) Authenticate(ctx context.Context, token string) (Principal, erro
 	err := s.pool.QueryRow(db.ThroughDoor(ctx, db.TokenDoor, hash), `
 		WITH found AS (
 			SELECT t.id, t.last_used_at, t.expires_at, u.id AS user_id, u.name, u.role, u.provider_id, u.organisation_id, u.tenant_id
-			FROM tokens t JOIN users u ON u.id = t.user_id
-			WHERE t.hash = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $2)
+			FROM tokens t JOIN users u ON u.id = t.user_id AND u.tenant_id = passd_tenant()
+			WHERE t.hash = $1 AND t.tenant_id = passd_tenant() AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $2)
 			  AND (NOT t.needs_confirmation OR t.confirmed_at IS NOT NULL) AND u.disabled_at IS NULL
 		), touched AS (
 			UPDATE tokens SET last_used_at = $2
 			FROM found
-			WHERE tokens.id = found.id AND (found.last_used_at IS NULL OR found.last_used_at < $2 - interval '1 minute')
+			WHERE tokens.id = found.id AND tokens.tenant_id = passd_tenant() AND (found.last_used_at IS NULL OR found.last_used_at < $2 - interval '1 minute')
 		)
 		SELECT user_id, name, role, provider_id, organisation_id, expires_at, tenant_id FROM found`, hash, now).
 		Scan(&p.UserID, &p.Name, &role, &providerID, &organisationID, &expiresAt, &p.Tenant)

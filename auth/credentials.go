@@ -77,7 +77,7 @@ func (s *Store) Rotate(ctx context.Context, p Principal, current []byte) (Issued
 	out := Issued{Token: token, UserID: p.UserID, ExpiresAt: now.Add(s.tokenTTL).UTC()}
 	err = db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
 		var oldID int64
-		err := tx.QueryRow(ctx, `UPDATE tokens SET revoked_at = $3 WHERE hash = $1 AND user_id = $2 AND revoked_at IS NULL RETURNING id`,
+		err := tx.QueryRow(ctx, `UPDATE tokens SET revoked_at = $3 WHERE hash = $1 AND user_id = $2 AND revoked_at IS NULL AND tenant_id = passd_tenant() RETURNING id`,
 			current, p.UserID, now).Scan(&oldID)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return errUnauthorized
@@ -106,7 +106,7 @@ func (s *Store) Reset(ctx context.Context, actor audit.Actor, name string) (Issu
 	name = strings.TrimSpace(name)
 	var userID int64
 	var role Role
-	if err := s.pool.QueryRow(ctx, `SELECT id, role FROM users WHERE name = $1`, name).Scan(&userID, &role); errors.Is(err, pgx.ErrNoRows) {
+	if err := s.pool.QueryRow(ctx, `SELECT id, role FROM users WHERE name = $1 AND tenant_id = passd_tenant()`, name).Scan(&userID, &role); errors.Is(err, pgx.ErrNoRows) {
 		return Issued{}, fault.New(fault.NotFound, "no such user")
 	} else if err != nil {
 		return Issued{}, db.Translate(fmt.Errorf("auth: reset: %w", err))
@@ -140,8 +140,9 @@ func (s *Store) ConfirmToken(ctx context.Context, actor audit.Actor, id int64) e
 		err := tx.QueryRow(ctx, `
 			SELECT t.user_id, u.name, coalesce(t.issued_by, 0), coalesce(ui.name, ''), t.needs_confirmation, t.revoked_at IS NOT NULL,
 			       t.confirmed_at IS NOT NULL
-			FROM tokens t JOIN users u ON u.id = t.user_id LEFT JOIN users ui ON ui.id = t.issued_by
-			WHERE t.id = $1 FOR UPDATE OF t`, id).Scan(&userID, &userName, &issuedBy, &issuer, &pending, &revoked, &confirmed)
+			FROM tokens t JOIN users u ON u.id = t.user_id AND u.tenant_id = passd_tenant()
+			LEFT JOIN users ui ON ui.id = t.issued_by AND ui.tenant_id = passd_tenant()
+			WHERE t.id = $1 AND t.tenant_id = passd_tenant() FOR UPDATE OF t`, id).Scan(&userID, &userName, &issuedBy, &issuer, &pending, &revoked, &confirmed)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return fault.New(fault.NotFound, "no such token")
 		}
@@ -157,13 +158,13 @@ func (s *Store) ConfirmToken(ctx context.Context, actor audit.Actor, id int64) e
 			return fault.New(fault.Forbidden, "a credential is confirmed by an admin who neither issued nor holds it").WithKind(fault.KindFourEyes)
 		}
 		var admin bool
-		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM users WHERE id = $1 AND role = 'admin')`, actor.UserID).Scan(&admin); err != nil {
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM users WHERE id = $1 AND role = 'admin' AND tenant_id = passd_tenant())`, actor.UserID).Scan(&admin); err != nil {
 			return fmt.Errorf("auth: confirm token: %w", err)
 		}
 		if !admin {
 			return fault.New(fault.Forbidden, "only an admin confirms a credential").WithKind(fault.KindFourEyes)
 		}
-		if _, err := tx.Exec(ctx, `UPDATE tokens SET confirmed_at = $2, confirmed_by = $3 WHERE id = $1 AND confirmed_at IS NULL`,
+		if _, err := tx.Exec(ctx, `UPDATE tokens SET confirmed_at = $2, confirmed_by = $3 WHERE id = $1 AND confirmed_at IS NULL AND tenant_id = passd_tenant()`,
 			id, s.now(), actor.UserID); err != nil {
 			return fmt.Errorf("auth: confirm token: %w", err)
 		}

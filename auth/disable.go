@@ -26,7 +26,7 @@ func (s *Store) SetUserEnabled(ctx context.Context, actor audit.Actor, userID in
 	err := db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
 		var name string
 		var disabled bool
-		err := tx.QueryRow(ctx, `SELECT name, disabled_at IS NOT NULL FROM users WHERE id = $1 FOR UPDATE`, userID).Scan(&name, &disabled)
+		err := tx.QueryRow(ctx, `SELECT name, disabled_at IS NOT NULL FROM users WHERE id = $1 AND tenant_id = passd_tenant() FOR UPDATE`, userID).Scan(&name, &disabled)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return fault.New(fault.NotFound, "no such user")
 		}
@@ -37,7 +37,7 @@ func (s *Store) SetUserEnabled(ctx context.Context, actor audit.Actor, userID in
 			return nil
 		}
 		if _, err := tx.Exec(ctx, `UPDATE users SET disabled_at = CASE WHEN $2 THEN NULL ELSE $3::timestamptz END,
-			disabled_by = CASE WHEN $2 THEN NULL ELSE $4::bigint END WHERE id = $1`, userID, enabled, s.now(), actor.UserID); err != nil {
+			disabled_by = CASE WHEN $2 THEN NULL ELSE $4::bigint END WHERE id = $1 AND tenant_id = passd_tenant()`, userID, enabled, s.now(), actor.UserID); err != nil {
 			return fmt.Errorf("auth: set user %d enabled: %w", userID, err)
 		}
 		action := "user.disable"

@@ -84,8 +84,9 @@ func (s *Store) Tokens(ctx context.Context, user string, fn func(TokenInfo) erro
 	rows, err := s.pool.Query(ctx, `
 		SELECT t.id, u.id, u.name, u.role, coalesce(u.provider_id, 0), t.created_at, t.expires_at, t.last_used_at, t.revoked_at,
 		       coalesce(ui.name, ''), t.needs_confirmation AND t.confirmed_at IS NULL, u.disabled_at
-		FROM tokens t JOIN users u ON u.id = t.user_id LEFT JOIN users ui ON ui.id = t.issued_by AND t.issued_by <> t.user_id
-		WHERE $1 = '' OR u.name = $1
+		FROM tokens t JOIN users u ON u.id = t.user_id AND u.tenant_id = passd_tenant()
+		LEFT JOIN users ui ON ui.id = t.issued_by AND t.issued_by <> t.user_id AND ui.tenant_id = passd_tenant()
+		WHERE ($1 = '' OR u.name = $1) AND t.tenant_id = passd_tenant()
 		ORDER BY t.id`, strings.TrimSpace(user))
 	if err != nil {
 		return db.Translate(fmt.Errorf("auth: list tokens: %w", err))
@@ -113,7 +114,8 @@ func (s *Store) Tokens(ctx context.Context, user string, fn func(TokenInfo) erro
 // asks before revoking it; an unknown token is not found.
 func (s *Store) TokenHolder(ctx context.Context, id int64) (string, Role, error) {
 	var name, role string
-	err := s.pool.QueryRow(ctx, `SELECT u.name, u.role FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.id = $1`, id).Scan(&name, &role)
+	err := s.pool.QueryRow(ctx, `SELECT u.name, u.role FROM tokens t JOIN users u ON u.id = t.user_id AND u.tenant_id = passd_tenant()
+		WHERE t.id = $1 AND t.tenant_id = passd_tenant()`, id).Scan(&name, &role)
 	if err != nil {
 		return "", "", db.Translate(fmt.Errorf("auth: token %d: %w", id, err))
 	}
@@ -159,8 +161,8 @@ func (s *Store) Revoke(ctx context.Context, actor audit.Actor, r Revocation) ([]
 		var found int
 		var userID int64
 		err := tx.QueryRow(ctx, `
-			SELECT count(*), coalesce(min(u.id), 0) FROM users u LEFT JOIN tokens t ON t.user_id = u.id
-			WHERE `+where, arg).Scan(&found, &userID)
+			SELECT count(*), coalesce(min(u.id), 0) FROM users u LEFT JOIN tokens t ON t.user_id = u.id AND t.tenant_id = passd_tenant()
+			WHERE u.tenant_id = passd_tenant() AND `+where, arg).Scan(&found, &userID)
 		if err != nil {
 			return fmt.Errorf("auth: revoke: %w", err)
 		}
@@ -171,7 +173,8 @@ func (s *Store) Revoke(ctx context.Context, actor audit.Actor, r Revocation) ([]
 		// revocations only one revokes (and audits) each token.
 		rows, err := tx.Query(ctx, `
 			UPDATE tokens SET revoked_at = $2
-			WHERE id IN (SELECT t.id FROM tokens t JOIN users u ON u.id = t.user_id WHERE `+where+` AND t.revoked_at IS NULL FOR UPDATE OF t)
+			WHERE tokens.tenant_id = passd_tenant() AND id IN (SELECT t.id FROM tokens t JOIN users u ON u.id = t.user_id AND u.tenant_id = passd_tenant()
+				WHERE t.tenant_id = passd_tenant() AND `+where+` AND t.revoked_at IS NULL FOR UPDATE OF t)
 			  AND revoked_at IS NULL
 			RETURNING id`, arg, at)
 		if err != nil {

@@ -61,7 +61,7 @@ func (s *Store) CreateOrganisation(ctx context.Context, actor audit.Actor, kind,
 
 // Organisations lists every organisation, by name.
 func (s *Store) Organisations(ctx context.Context) ([]Organisation, error) {
-	rows, err := s.pool.Query(ctx, `SELECT id, kind, name, created_at FROM organisations ORDER BY name, id`)
+	rows, err := s.pool.Query(ctx, `SELECT id, kind, name, created_at FROM organisations WHERE tenant_id = passd_tenant() ORDER BY name, id`)
 	if err != nil {
 		return nil, db.Translate(fmt.Errorf("referrals: organisations: %w", err))
 	}
@@ -108,7 +108,7 @@ func (s *Store) CreateConvention(ctx context.Context, actor audit.Actor, ccasID,
 			kind  OrgKind
 		}{{"ccas_id", ccasID, OrgCCAS}, {"association_id", associationID, OrgAssociation}} {
 			var ok bool
-			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM organisations WHERE id = $1 AND kind = $2)`, o.id, o.kind).Scan(&ok); err != nil {
+			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM organisations WHERE id = $1 AND kind = $2 AND tenant_id = passd_tenant())`, o.id, o.kind).Scan(&ok); err != nil {
 				return fmt.Errorf("referrals: convention: %w", err)
 			}
 			if !ok {
@@ -163,7 +163,7 @@ func (s *Store) AddReferent(ctx context.Context, actor audit.Actor, conventionID
 	}
 	err = db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
 		err := tx.QueryRow(ctx, `INSERT INTO convention_referents (convention_id, side, name, title, phone, email, created_at)
-			SELECT id, $2, $3, $4, $5, $6, $7 FROM conventions WHERE id = $1 RETURNING id`,
+			SELECT id, $2, $3, $4, $5, $6, $7 FROM conventions WHERE id = $1 AND tenant_id = passd_tenant() RETURNING id`,
 			conventionID, r.Side, r.Name, r.Title, r.Phone, r.Email, s.now()).Scan(&r.ID)
 		if err == pgx.ErrNoRows {
 			return fault.New(fault.NotFound, "no such convention")
@@ -206,8 +206,9 @@ func (s *Store) Conventions(ctx context.Context, side Side, organisationID int64
 
 func (s *Store) conventions(ctx context.Context, cond string, arg int64) ([]Convention, error) {
 	rows, err := s.pool.Query(ctx, `SELECT cv.id, cv.ccas_id, oc.name, cv.association_id, oa.name, cv.signed_on
-		FROM conventions cv JOIN organisations oc ON oc.id = cv.ccas_id JOIN organisations oa ON oa.id = cv.association_id
-		WHERE `+cond+` ORDER BY cv.id`, arg)
+		FROM conventions cv JOIN organisations oc ON oc.id = cv.ccas_id AND oc.tenant_id = passd_tenant()
+		JOIN organisations oa ON oa.id = cv.association_id AND oa.tenant_id = passd_tenant()
+		WHERE cv.tenant_id = passd_tenant() AND `+cond+` ORDER BY cv.id`, arg)
 	if err != nil {
 		return nil, db.Translate(fmt.Errorf("referrals: conventions: %w", err))
 	}
@@ -221,7 +222,7 @@ func (s *Store) conventions(ctx context.Context, cond string, arg int64) ([]Conv
 	}
 	for i := range list {
 		rows, err := s.pool.Query(ctx, `SELECT id, side, name, title, phone, email FROM convention_referents
-			WHERE convention_id = $1 ORDER BY side, id`, list[i].ID)
+			WHERE convention_id = $1 AND tenant_id = passd_tenant() ORDER BY side, id`, list[i].ID)
 		if err != nil {
 			return nil, db.Translate(fmt.Errorf("referrals: referents: %w", err))
 		}
@@ -246,7 +247,7 @@ type Member struct {
 // SocialWorkers lists the social workers of a CCAS, for the
 // acknowledgement's choice of who follows an alert.
 func (s *Store) SocialWorkers(ctx context.Context, organisationID int64) ([]Member, error) {
-	rows, err := s.pool.Query(ctx, `SELECT id, name FROM users WHERE role = 'social_worker' AND organisation_id = $1 ORDER BY name`, organisationID)
+	rows, err := s.pool.Query(ctx, `SELECT id, name FROM users WHERE role = 'social_worker' AND organisation_id = $1 AND tenant_id = passd_tenant() ORDER BY name`, organisationID)
 	if err != nil {
 		return nil, db.Translate(fmt.Errorf("referrals: social workers: %w", err))
 	}

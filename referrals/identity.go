@@ -97,7 +97,7 @@ type Access struct {
 // AccessLog lists who read a case's identity, oldest first: for the tests
 // and an inquiry (no route shows it yet).
 func (s *Store) AccessLog(ctx context.Context, caseID int64) ([]Access, error) {
-	rows, err := s.pool.Query(ctx, `SELECT user_name, purpose FROM referral_access_log WHERE case_id = $1 ORDER BY id`, caseID)
+	rows, err := s.pool.Query(ctx, `SELECT user_name, purpose FROM referral_access_log WHERE case_id = $1 AND tenant_id = passd_tenant() ORDER BY id`, caseID)
 	if err != nil {
 		return nil, fmt.Errorf("referrals: access log: %w", err)
 	}
@@ -128,7 +128,7 @@ func (s *Store) RotateKeys(ctx context.Context, actor audit.Actor) (resealed int
 		err := db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
 			ids = ids[:0]
 			rows, err := tx.Query(ctx, `SELECT id, identity_enc FROM referral_cases
-				WHERE identity_enc IS NOT NULL AND identity_key <> $1 ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED`, sealer.Key(), rotateBatch)
+				WHERE identity_enc IS NOT NULL AND identity_key <> $1 AND tenant_id = passd_tenant() ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED`, sealer.Key(), rotateBatch)
 			if err != nil {
 				return fmt.Errorf("referrals: rotation: %w", err)
 			}
@@ -153,7 +153,7 @@ func (s *Store) RotateKeys(ctx context.Context, actor audit.Actor) (resealed int
 				if err != nil {
 					return err
 				}
-				if _, err := tx.Exec(ctx, `UPDATE referral_cases SET identity_enc = $2, identity_key = $3 WHERE id = $1`, c.id, sealed, key); err != nil {
+				if _, err := tx.Exec(ctx, `UPDATE referral_cases SET identity_enc = $2, identity_key = $3 WHERE id = $1 AND tenant_id = passd_tenant()`, c.id, sealed, key); err != nil {
 					return fmt.Errorf("referrals: rotation: %w", err)
 				}
 				ids = append(ids, c.id)
@@ -168,7 +168,7 @@ func (s *Store) RotateKeys(ctx context.Context, actor audit.Actor) (resealed int
 			break
 		}
 	}
-	err = s.pool.QueryRow(ctx, `SELECT count(*) FROM referral_cases WHERE identity_enc IS NOT NULL AND identity_key <> $1`, sealer.Key()).Scan(&remaining)
+	err = s.pool.QueryRow(ctx, `SELECT count(*) FROM referral_cases WHERE identity_enc IS NOT NULL AND identity_key <> $1 AND tenant_id = passd_tenant()`, sealer.Key()).Scan(&remaining)
 	if err != nil {
 		return resealed, 0, fmt.Errorf("referrals: rotation: %w", err)
 	}

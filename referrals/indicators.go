@@ -50,7 +50,7 @@ type Flow struct {
 
 // periodCases selects the cases sent in the period, in Paris's calendar.
 const periodCases = `SELECT * FROM referral_cases
-	WHERE (created_at AT TIME ZONE 'Europe/Paris')::date BETWEEN $1 AND $2`
+	WHERE (created_at AT TIME ZONE 'Europe/Paris')::date BETWEEN $1 AND $2 AND tenant_id = passd_tenant()`
 
 // Indicators computes the figures of the cases sent in p.
 func (s *Store) Indicators(ctx context.Context, p programme.Period) (Indicators, error) {
@@ -92,7 +92,7 @@ func flow(ctx context.Context, tx pgx.Tx, p programme.Period, kind Kind) (Flow, 
 	var median *float64
 	err := tx.QueryRow(ctx, `SELECT count(*), count(first_answer_at),
 			percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM first_answer_at - created_at) / 3600),
-			count(*) FILTER (WHERE outcome IS NOT NULL OR EXISTS (SELECT 1 FROM referral_events e WHERE e.case_id = c.id AND e.kind = 'follow_up'))
+			count(*) FILTER (WHERE outcome IS NOT NULL OR EXISTS (SELECT 1 FROM referral_events e WHERE e.case_id = c.id AND e.kind = 'follow_up' AND e.tenant_id = passd_tenant()))
 		FROM (`+periodCases+`) c WHERE kind = $3`, p.From, p.To, kind).Scan(&f.Sent, &f.Answered, &median, &f.WithFeedback)
 	if err != nil {
 		return f, fmt.Errorf("referrals: indicators of %s: %w", kind, err)
@@ -108,7 +108,7 @@ func flow(ctx context.Context, tx pgx.Tx, p programme.Period, kind Kind) (Flow, 
 		FROM (` + periodCases + `) c WHERE kind = 'referral' AND (outcome IS NOT NULL OR status = 'declined') GROUP BY o`
 	if kind == KindAlert {
 		outcomes = `SELECT e.detail, count(DISTINCT c.id) FROM (` + periodCases + `) c
-			JOIN referral_events e ON e.case_id = c.id AND e.kind = 'follow_up' WHERE c.kind = 'alert' GROUP BY e.detail`
+			JOIN referral_events e ON e.case_id = c.id AND e.kind = 'follow_up' AND e.tenant_id = passd_tenant() WHERE c.kind = 'alert' GROUP BY e.detail`
 	}
 	if f.Outcomes, err = countBy(ctx, tx, outcomes, p); err != nil {
 		return f, err

@@ -27,9 +27,9 @@ func (s *Store) RetentionJob(ctx context.Context) (int64, error) {
 			rows, err := tx.Query(ctx, `
 				UPDATE referral_cases SET identity_enc = NULL, identity_key = NULL, anonymised_at = $1,
 				       decline_reason = NULL, exception_reason = CASE WHEN basis = 'consent' THEN NULL ELSE '(anonymisé)' END
-				WHERE id IN (SELECT id FROM referral_cases
-					WHERE anonymised_at IS NULL AND closed_at IS NOT NULL
-					  AND closed_at < $1::timestamptz - make_interval(months => (SELECT referral_retention_months FROM settings))
+				WHERE referral_cases.tenant_id = passd_tenant() AND id IN (SELECT id FROM referral_cases
+					WHERE referral_cases.tenant_id = passd_tenant() AND anonymised_at IS NULL AND closed_at IS NOT NULL
+					  AND closed_at < $1::timestamptz - make_interval(months => (SELECT referral_retention_months FROM settings WHERE settings.tenant_id = passd_tenant()))
 					ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED)
 				RETURNING id`, now, retentionBatch)
 			if err != nil {
@@ -43,7 +43,7 @@ func (s *Store) RetentionJob(ctx context.Context) (int64, error) {
 			if n == 0 {
 				return nil
 			}
-			if _, err := tx.Exec(ctx, `UPDATE referral_events SET note = '' WHERE case_id = ANY($1) AND note <> ''`, ids); err != nil {
+			if _, err := tx.Exec(ctx, `UPDATE referral_events SET note = '' WHERE case_id = ANY($1) AND note <> '' AND tenant_id = passd_tenant()`, ids); err != nil {
 				return fmt.Errorf("referrals: retention: %w", err)
 			}
 			if _, err := tx.Exec(ctx, `INSERT INTO referral_events (case_id, at, kind) SELECT id, $2, 'anonymised' FROM unnest($1::bigint[]) AS id`,

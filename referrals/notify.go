@@ -21,7 +21,7 @@ func notify(ctx context.Context, tx pgx.Tx, at time.Time, caseID, conventionID i
 	_, err := tx.Exec(ctx, `
 		INSERT INTO referral_outbox (case_id, recipient, subject, created_at)
 		SELECT $1, email, $2, $3 FROM convention_referents
-		WHERE convention_id = $4 AND side = $5 AND email <> '' ORDER BY id`, caseID, subject, at, conventionID, side)
+		WHERE convention_id = $4 AND side = $5 AND email <> '' AND tenant_id = passd_tenant() ORDER BY id`, caseID, subject, at, conventionID, side)
 	if err != nil {
 		return fmt.Errorf("referrals: outbox: %w", err)
 	}
@@ -92,7 +92,7 @@ func (s *Store) NotifyJob(m Mailer) func(ctx context.Context) (int64, error) {
 		err := db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
 			sent = 0
 			rows, err := tx.Query(ctx, `SELECT id, recipient, subject FROM referral_outbox
-				WHERE sent_at IS NULL AND attempts < $1 ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED`, maxAttempts, notifyBatch)
+				WHERE sent_at IS NULL AND attempts < $1 AND tenant_id = passd_tenant() ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED`, maxAttempts, notifyBatch)
 			if err != nil {
 				return fmt.Errorf("referrals: outbox: %w", err)
 			}
@@ -113,9 +113,9 @@ func (s *Store) NotifyJob(m Mailer) func(ctx context.Context) (int64, error) {
 				sendErr := m.send(msg.to, msg.subject, now)
 				if sendErr == nil {
 					sent++
-					_, err = tx.Exec(ctx, `UPDATE referral_outbox SET sent_at = $2, attempts = attempts + 1, last_error = NULL WHERE id = $1`, msg.id, now)
+					_, err = tx.Exec(ctx, `UPDATE referral_outbox SET sent_at = $2, attempts = attempts + 1, last_error = NULL WHERE id = $1 AND tenant_id = passd_tenant()`, msg.id, now)
 				} else {
-					_, err = tx.Exec(ctx, `UPDATE referral_outbox SET attempts = attempts + 1, last_error = $2 WHERE id = $1`, msg.id, truncate(sendErr.Error(), 500))
+					_, err = tx.Exec(ctx, `UPDATE referral_outbox SET attempts = attempts + 1, last_error = $2 WHERE id = $1 AND tenant_id = passd_tenant()`, msg.id, truncate(sendErr.Error(), 500))
 				}
 				if err != nil {
 					return fmt.Errorf("referrals: outbox: %w", err)

@@ -84,7 +84,7 @@ func apply(ctx context.Context, tx pgx.Tx, id int64, set map[string]any) error {
 		args = append(args, val)
 		sql += fmt.Sprintf("%s = $%d", k, len(args))
 	}
-	if _, err := tx.Exec(ctx, `UPDATE referral_cases SET `+sql+` WHERE id = $1`, args...); err != nil {
+	if _, err := tx.Exec(ctx, fmt.Sprintf(`UPDATE referral_cases SET %s WHERE id = $1 AND tenant_id = passd_tenant()`, sql), args...); err != nil {
 		return fmt.Errorf("referrals: update case %d: %w", id, err)
 	}
 	return nil
@@ -175,7 +175,7 @@ func (s *Store) Acknowledge(ctx context.Context, v Viewer, id int64, in Acknowle
 			return change{}, wrongStatus(c, "acknowledged")
 		}
 		var name string
-		err := tx.QueryRow(ctx, `SELECT name FROM users WHERE id = $1 AND role = 'social_worker' AND organisation_id = $2`,
+		err := tx.QueryRow(ctx, `SELECT name FROM users WHERE id = $1 AND role = 'social_worker' AND organisation_id = $2 AND tenant_id = passd_tenant()`,
 			assignee, v.OrganisationID).Scan(&name)
 		if err != nil {
 			return change{}, fault.Field("assign_to", "assign_to must be a social worker of your CCAS")
@@ -229,7 +229,7 @@ func (s *Store) LinkPASSFile(ctx context.Context, v Viewer, id int64, fileNumber
 			return change{}, fault.New(fault.Conflict, "this referral is linked to file %s already", c.PASSFileNumber).WithField("file_number")
 		}
 		var exists bool
-		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM patients WHERE file_number = $1)`, fileNumber).Scan(&exists); err != nil {
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM patients WHERE file_number = $1 AND tenant_id = passd_tenant())`, fileNumber).Scan(&exists); err != nil {
 			return change{}, fmt.Errorf("referrals: file lookup: %w", err)
 		}
 		if !exists {

@@ -69,7 +69,7 @@ func conventionFor(ctx context.Context, tx pgx.Tx, v Viewer, id int64) (int64, e
 	if v.Side == SideAssociation {
 		column = "association_id"
 	}
-	rows, err := tx.Query(ctx, `SELECT id FROM conventions WHERE `+column+` = $1 AND ($2 = 0 OR id = $2) ORDER BY id`, v.OrganisationID, id)
+	rows, err := tx.Query(ctx, `SELECT id FROM conventions WHERE tenant_id = passd_tenant() AND `+column+` = $1 AND ($2 = 0 OR id = $2) ORDER BY id`, v.OrganisationID, id)
 	if err != nil {
 		return 0, fmt.Errorf("referrals: convention: %w", err)
 	}
@@ -209,9 +209,12 @@ const caseColumns = `rc.id, rc.kind, rc.convention_id, oc.name, oa.name, rc.stat
 	coalesce(rc.exception_reason, ''), rc.informed_on, coalesce(rc.decline_reason, ''), coalesce(rc.outcome, ''), rc.outcome_on,
 	coalesce(rc.pass_file_number, ''), coalesce(ua.name, ''), uc.name, rc.created_at, rc.first_answer_at, rc.closed_at, rc.anonymised_at`
 
-const caseFrom = ` FROM referral_cases rc JOIN conventions cv ON cv.id = rc.convention_id
-	JOIN organisations oc ON oc.id = cv.ccas_id JOIN organisations oa ON oa.id = cv.association_id
-	JOIN users uc ON uc.id = rc.created_by LEFT JOIN users ua ON ua.id = rc.assigned_to`
+const caseFrom = ` FROM referral_cases rc
+	JOIN conventions cv ON cv.id = rc.convention_id AND cv.tenant_id = passd_tenant() AND rc.tenant_id = passd_tenant()
+	JOIN organisations oc ON oc.id = cv.ccas_id AND oc.tenant_id = passd_tenant()
+	JOIN organisations oa ON oa.id = cv.association_id AND oa.tenant_id = passd_tenant()
+	JOIN users uc ON uc.id = rc.created_by AND uc.tenant_id = passd_tenant()
+	LEFT JOIN users ua ON ua.id = rc.assigned_to AND ua.tenant_id = passd_tenant()`
 
 func scanCase(row pgx.Row, sealed *string) (Case, error) {
 	var c Case
@@ -254,7 +257,8 @@ func (s *Store) read(ctx context.Context, tx pgx.Tx, v Viewer, id int64, purpose
 
 func events(ctx context.Context, tx pgx.Tx, id int64) ([]Event, error) {
 	rows, err := tx.Query(ctx, `SELECT e.at, coalesce(u.name, 'passd'), e.kind, e.detail, e.note
-		FROM referral_events e LEFT JOIN users u ON u.id = e.user_id WHERE e.case_id = $1 ORDER BY e.id`, id)
+		FROM referral_events e LEFT JOIN users u ON u.id = e.user_id AND u.tenant_id = passd_tenant()
+		WHERE e.case_id = $1 AND e.tenant_id = passd_tenant() ORDER BY e.id`, id)
 	if err != nil {
 		return nil, fmt.Errorf("referrals: events of case %d: %w", id, err)
 	}

@@ -53,14 +53,14 @@ func (s *sessions) open(ctx context.Context, token string, p auth.Principal) (st
 	now := s.now()
 	expires := now.Add(s.idle)
 	err = db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `DELETE FROM web_sessions WHERE expires_at <= $1`, now); err != nil {
+		if _, err := tx.Exec(ctx, `DELETE FROM web_sessions WHERE expires_at <= $1 AND tenant_id = passd_tenant()`, now); err != nil {
 			return fmt.Errorf("web: forget expired sessions: %w", err)
 		}
 		var sessionID int64
 		err := tx.QueryRow(ctx, `
 			INSERT INTO web_sessions (hash, token_id, created_at, last_seen_at, expires_at)
 			SELECT $1, t.id, $2, $2, $3 FROM tokens t
-			WHERE t.hash = $4 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $2)
+			WHERE t.hash = $4 AND t.tenant_id = passd_tenant() AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $2)
 			RETURNING id`, hash, now, expires, auth.HashToken(token)).Scan(&sessionID)
 		if errors.Is(err, pgx.ErrNoRows) {
 			// Revoked between Authenticate and here.
@@ -93,13 +93,14 @@ func (s *sessions) principal(ctx context.Context, id string) (auth.Principal, er
 	err := s.pool.QueryRow(db.ThroughDoor(ctx, db.SessionDoor, hash), `
 		WITH found AS (
 			SELECT s.id, s.last_seen_at, u.id AS user_id, u.name, u.role, u.provider_id, u.organisation_id, u.tenant_id
-			FROM web_sessions s JOIN tokens t ON t.id = s.token_id JOIN users u ON u.id = t.user_id
-			WHERE s.hash = $1 AND s.expires_at > $2
+			FROM web_sessions s JOIN tokens t ON t.id = s.token_id AND t.tenant_id = passd_tenant()
+			JOIN users u ON u.id = t.user_id AND u.tenant_id = passd_tenant()
+			WHERE s.hash = $1 AND s.tenant_id = passd_tenant() AND s.expires_at > $2
 			  AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $2)
 		), touched AS (
 			UPDATE web_sessions SET last_seen_at = $2, expires_at = $2 + make_interval(secs => $3)
 			FROM found
-			WHERE web_sessions.id = found.id AND found.last_seen_at < $2 - interval '1 minute'
+			WHERE web_sessions.id = found.id AND web_sessions.tenant_id = passd_tenant() AND found.last_seen_at < $2 - interval '1 minute'
 		)
 		SELECT user_id, name, role, provider_id, organisation_id, tenant_id FROM found`, hash, now, s.idle.Seconds()).
 		Scan(&p.UserID, &p.Name, &role, &providerID, &organisationID, &p.Tenant)
@@ -124,7 +125,7 @@ func (s *sessions) principal(ctx context.Context, id string) (auth.Principal, er
 func (s *sessions) close(ctx context.Context, id string, p auth.Principal) error {
 	return db.Translate(db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
 		var sessionID int64
-		err := tx.QueryRow(ctx, `DELETE FROM web_sessions WHERE hash = $1 RETURNING id`, hashSessionID(id)).Scan(&sessionID)
+		err := tx.QueryRow(ctx, `DELETE FROM web_sessions WHERE hash = $1 AND tenant_id = passd_tenant() RETURNING id`, hashSessionID(id)).Scan(&sessionID)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return nil
 		}
@@ -140,7 +141,8 @@ func (s *sessions) close(ctx context.Context, id string, p auth.Principal) error
 // for a rotation from the account page.
 func (s *sessions) tokenHash(ctx context.Context, id string) ([]byte, error) {
 	var hash []byte
-	err := s.pool.QueryRow(ctx, `SELECT t.hash FROM web_sessions s JOIN tokens t ON t.id = s.token_id WHERE s.hash = $1`,
+	err := s.pool.QueryRow(ctx, `SELECT t.hash FROM web_sessions s JOIN tokens t ON t.id = s.token_id AND t.tenant_id = passd_tenant()
+		WHERE s.hash = $1 AND s.tenant_id = passd_tenant()`,
 		hashSessionID(id)).Scan(&hash)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, errNoSession
