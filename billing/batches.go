@@ -117,8 +117,10 @@ const batchColumns = `b.id, b.status, coalesce(b.provider_id, 0) AS provider_id,
 	coalesce(ua.name, '') AS approved_by, b.budget_override, b.paid_on, b.cancelled_at, b.sepa_sha256,
 	coalesce(uo.name, '') AS budget_override_by, b.budget_override_at, coalesce(b.budget_override_reason, '') AS budget_override_reason`
 
-const batchFrom = ` FROM payout_batches b LEFT JOIN users up ON up.id = b.prepared_by LEFT JOIN users ua ON ua.id = b.approved_by
-	LEFT JOIN users uo ON uo.id = b.budget_override_by`
+const batchFrom = ` FROM payout_batches b
+	LEFT JOIN users up ON up.id = b.prepared_by AND up.tenant_id = passd_tenant()
+	LEFT JOIN users ua ON ua.id = b.approved_by AND ua.tenant_id = passd_tenant()
+	LEFT JOIN users uo ON uo.id = b.budget_override_by AND uo.tenant_id = passd_tenant()`
 
 // draftChunk is how many due payouts a draft locks at a time.
 const draftChunk = 1000
@@ -139,7 +141,8 @@ func (s *Store) DraftPayoutBatch(ctx context.Context, actor audit.Actor, provide
 			return err
 		}
 		if providerID != 0 {
-			if _, err := db.One[Provider](ctx, tx, `SELECT `+providerColumns+` FROM providers WHERE id = $1`, providerID); err != nil {
+			if _, err := db.One[Provider](ctx, tx, `SELECT `+providerColumns+` FROM providers WHERE id = $1 AND tenant_id = passd_tenant()`,
+				providerID); err != nil {
 				if errors.Is(err, pgx.ErrNoRows) {
 					return fault.Field("provider_id", "no provider has this id")
 				}
@@ -191,8 +194,8 @@ func lockDuePayouts(ctx context.Context, tx pgx.Tx, providerID int64, ceiling de
 	for {
 		rows, err := tx.Query(ctx, `
 			SELECT id, amount FROM payouts
-			WHERE status = 'due' AND id > $1 AND amount <= $2 AND ($3::bigint = 0 OR provider_id = $3)
-			  AND provider_id IN (SELECT id FROM providers WHERE bank_change_id IS NOT NULL)
+			WHERE status = 'due' AND id > $1 AND amount <= $2 AND ($3::bigint = 0 OR provider_id = $3) AND payouts.tenant_id = passd_tenant()
+			  AND provider_id IN (SELECT id FROM providers WHERE bank_change_id IS NOT NULL AND providers.tenant_id = passd_tenant())
 			ORDER BY id LIMIT $4 FOR UPDATE SKIP LOCKED`, after, ceiling, providerID, draftChunk)
 		if err != nil {
 			return nil, total, fmt.Errorf("billing: due payouts: %w", err)
@@ -253,7 +256,7 @@ type offsets struct {
 // is deducting at this moment is its, and it waits for the next batch.
 func lockOffsets(ctx context.Context, tx pgx.Tx, payoutIDs []int64, since calendar.Date) (offsets, error) {
 	out := offsets{total: decimal.Zero}
-	rows, err := tx.Query(ctx, `SELECT provider_id, sum(amount) FROM payouts WHERE id = ANY($1) GROUP BY provider_id`, payoutIDs)
+	rows, err := tx.Query(ctx, `SELECT provider_id, sum(amount) FROM payouts WHERE id = ANY($1) AND tenant_id = passd_tenant() GROUP BY provider_id`, payoutIDs)
 	if err != nil {
 		return out, fmt.Errorf("billing: batch providers: %w", err)
 	}
@@ -271,6 +274,7 @@ func lockOffsets(ctx context.Context, tx pgx.Tx, payoutIDs []int64, since calend
 	rows, err = tx.Query(ctx, `
 		SELECT id, provider_id, amount FROM provider_recoveries
 		WHERE offset_batch_id IS NULL AND provider_id = ANY($1) AND (created_at AT TIME ZONE 'Europe/Paris')::date >= $2
+		  AND tenant_id = passd_tenant()
 		ORDER BY created_at, id FOR UPDATE SKIP LOCKED`, providers, since)
 	if err != nil {
 		return out, fmt.Errorf("billing: open recoveries: %w", err)
@@ -327,7 +331,8 @@ func (s *Store) insertDraft(ctx context.Context, tx pgx.Tx, actor audit.Actor, p
 		nullID(actor.UserID), actor.Name).Scan(&id); err != nil {
 		return 0, fmt.Errorf("billing: insert batch: %w", err)
 	}
-	tag, err := tx.Exec(ctx, `UPDATE payouts SET status = 'batched', batch_id = $2 WHERE id = ANY($1) AND status = 'due'`, ids, id)
+	tag, err := tx.Exec(ctx, `UPDATE payouts SET status = 'batched', batch_id = $2
+		WHERE id = ANY($1) AND status = 'due' AND tenant_id = passd_tenant()`, ids, id)
 	if err != nil {
 		return 0, fmt.Errorf("billing: batch payouts: %w", err)
 	}
@@ -335,7 +340,8 @@ func (s *Store) insertDraft(ctx context.Context, tx pgx.Tx, actor audit.Actor, p
 		return 0, fmt.Errorf("billing: batch payouts: %d of %d changed", tag.RowsAffected(), len(ids))
 	}
 	if len(off.ids) > 0 {
-		tag, err := tx.Exec(ctx, `UPDATE provider_recoveries SET offset_batch_id = $2 WHERE id = ANY($1) AND offset_batch_id IS NULL`, off.ids, id)
+		tag, err := tx.Exec(ctx, `UPDATE provider_recoveries SET offset_batch_id = $2
+			WHERE id = ANY($1) AND offset_batch_id IS NULL AND tenant_id = passd_tenant()`, off.ids, id)
 		if err != nil {
 			return 0, fmt.Errorf("billing: deduct recoveries: %w", err)
 		}
@@ -380,7 +386,7 @@ func (s *Store) PayoutBatchJob(ctx context.Context) (int64, error) {
 // lock first, so two finance users acting on one batch take turns and the
 // second sees what the first did.
 func lockBatch(ctx context.Context, tx pgx.Tx, id int64) (PayoutBatch, error) {
-	b, err := db.One[PayoutBatch](ctx, tx, `SELECT `+batchColumns+batchFrom+` WHERE b.id = $1 FOR UPDATE OF b`, id)
+	b, err := db.One[PayoutBatch](ctx, tx, `SELECT `+batchColumns+batchFrom+` WHERE b.id = $1 AND b.tenant_id = passd_tenant() FOR UPDATE OF b`, id)
 	if err != nil {
 		return b, db.Translate(fmt.Errorf("billing: payout batch %d: %w", id, err))
 	}
@@ -422,7 +428,8 @@ func (s *Store) SubmitPayoutBatch(ctx context.Context, actor audit.Actor, id int
 		if err := checkBatchAction(b, BatchSubmit); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `UPDATE payout_batches SET status = 'submitted', submitted_at = $2, prepared_by = $3 WHERE id = $1 AND status = 'draft'`,
+		if _, err := tx.Exec(ctx, `UPDATE payout_batches SET status = 'submitted', submitted_at = $2, prepared_by = $3
+			WHERE id = $1 AND status = 'draft' AND tenant_id = passd_tenant()`,
 			id, now, actor.UserID); err != nil {
 			return fmt.Errorf("billing: submit batch: %w", err)
 		}
@@ -474,7 +481,7 @@ func (s *Store) ApprovePayoutBatch(ctx context.Context, actor audit.Actor, id in
 		m := frozen.m
 		if _, err := tx.Exec(ctx, `UPDATE payout_batches SET status = 'approved', approved_at = $2, approved_by = $3, budget_override = $4,
 			sepa_created_at = $5, sepa_execution_date = $6, debtor_name = $7, debtor_iban = $8, debtor_bic = $9, sepa_sha256 = $10
-			WHERE id = $1 AND status = 'submitted'`, id, now, actor.UserID, over,
+			WHERE id = $1 AND status = 'submitted' AND tenant_id = passd_tenant()`, id, now, actor.UserID, over,
 			m.CreatedAt, m.ExecutionDate, m.Debtor.Name, m.Debtor.IBAN, m.Debtor.BIC, frozen.hash); err != nil {
 			if db.IsConstraint(err, "payout_batches_four_eyes") || db.IsConstraint(err, "payout_batches_override_four_eyes") {
 				return fault.New(fault.Forbidden, "the preparer of a batch, or the admin who let it go over the budget, cannot approve it").
@@ -489,7 +496,7 @@ func (s *Store) ApprovePayoutBatch(ctx context.Context, actor audit.Actor, id in
 		if err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `UPDATE payouts SET status = 'approved' WHERE batch_id = $1 AND status = 'batched'`, id); err != nil {
+		if _, err := tx.Exec(ctx, `UPDATE payouts SET status = 'approved' WHERE batch_id = $1 AND status = 'batched' AND tenant_id = passd_tenant()`, id); err != nil {
 			return fmt.Errorf("billing: approve payouts: %w", err)
 		}
 		after := map[string]any{"status": BatchApproved, "approved_by": actor.Name, "sepa_sha256": hex.EncodeToString(frozen.hash)}
@@ -535,14 +542,14 @@ func (s *Store) OverrideBudget(ctx context.Context, actor audit.Actor, id int64,
 			return fault.New(fault.Forbidden, "the preparer of a batch cannot let it go over the budget").WithKind(fault.KindFourEyes)
 		}
 		var admin bool
-		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM users WHERE id = $1 AND role = 'admin')`, actor.UserID).Scan(&admin); err != nil {
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM users WHERE id = $1 AND role = 'admin' AND tenant_id = passd_tenant())`, actor.UserID).Scan(&admin); err != nil {
 			return fmt.Errorf("billing: override: %w", err)
 		}
 		if !admin {
 			return fault.New(fault.Forbidden, "only an admin lets a batch go over the budget").WithKind(fault.KindFourEyes)
 		}
 		if _, err := tx.Exec(ctx, `UPDATE payout_batches SET budget_override_by = $2, budget_override_at = $3, budget_override_reason = $4
-			WHERE id = $1 AND status = 'submitted' AND budget_override_by IS NULL`, id, actor.UserID, now, reason); err != nil {
+			WHERE id = $1 AND status = 'submitted' AND budget_override_by IS NULL AND tenant_id = passd_tenant()`, id, actor.UserID, now, reason); err != nil {
 			return fmt.Errorf("billing: override: %w", err)
 		}
 		return audit.Append(ctx, tx, audit.Entry{Actor: actor, Action: "payout_batch.budget_override", Entity: "payout_batch",
@@ -555,9 +562,10 @@ func (s *Store) OverrideBudget(ctx context.Context, actor audit.Actor, id int64,
 func budgetUsed(ctx context.Context, q db.DBTX, year int) (decimal.Decimal, error) {
 	var used decimal.Decimal
 	err := q.QueryRow(ctx, `
-		SELECT coalesce(sum(p.amount), 0) FROM payouts p JOIN payout_batches b ON b.id = p.batch_id
-		WHERE (p.status = 'approved' AND extract(year FROM b.approved_at AT TIME ZONE 'Europe/Paris') = $1)
-		   OR (p.status = 'paid' AND extract(year FROM p.paid_on) = $1)`, year).Scan(&used)
+		SELECT coalesce(sum(p.amount), 0) FROM payouts p JOIN payout_batches b ON b.id = p.batch_id AND b.tenant_id = passd_tenant()
+		WHERE ((p.status = 'approved' AND extract(year FROM b.approved_at AT TIME ZONE 'Europe/Paris') = $1)
+		   OR (p.status = 'paid' AND extract(year FROM p.paid_on) = $1))
+		  AND p.tenant_id = passd_tenant()`, year).Scan(&used)
 	if err != nil {
 		return used, fmt.Errorf("billing: budget used: %w", err)
 	}
@@ -565,7 +573,7 @@ func budgetUsed(ctx context.Context, q db.DBTX, year int) (decimal.Decimal, erro
 }
 
 func batchPayoutIDs(ctx context.Context, tx pgx.Tx, id int64) ([]int64, error) {
-	rows, err := tx.Query(ctx, `SELECT id FROM payouts WHERE batch_id = $1 ORDER BY id`, id)
+	rows, err := tx.Query(ctx, `SELECT id FROM payouts WHERE batch_id = $1 AND tenant_id = passd_tenant() ORDER BY id`, id)
 	if err != nil {
 		return nil, fmt.Errorf("billing: batch %d payouts: %w", id, err)
 	}
@@ -587,13 +595,15 @@ func (s *Store) CancelPayoutBatch(ctx context.Context, actor audit.Actor, id int
 		if err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `UPDATE payouts SET status = 'due', batch_id = NULL WHERE batch_id = $1 AND status = 'batched'`, id); err != nil {
+		if _, err := tx.Exec(ctx, `UPDATE payouts SET status = 'due', batch_id = NULL
+			WHERE batch_id = $1 AND status = 'batched' AND tenant_id = passd_tenant()`, id); err != nil {
 			return fmt.Errorf("billing: release payouts: %w", err)
 		}
 		// Its recoveries are open again, for the next batch or a titre de
 		// recettes; the batch keeps its offset_total, as it keeps its total,
 		// for the record.
-		rows, err := tx.Query(ctx, `UPDATE provider_recoveries SET offset_batch_id = NULL WHERE offset_batch_id = $1 RETURNING id`, id)
+		rows, err := tx.Query(ctx, `UPDATE provider_recoveries SET offset_batch_id = NULL
+			WHERE offset_batch_id = $1 AND tenant_id = passd_tenant() RETURNING id`, id)
 		if err != nil {
 			return fmt.Errorf("billing: release recoveries: %w", err)
 		}
@@ -601,7 +611,8 @@ func (s *Store) CancelPayoutBatch(ctx context.Context, actor audit.Actor, id int
 		if err != nil {
 			return fmt.Errorf("billing: release recoveries: %w", err)
 		}
-		if _, err := tx.Exec(ctx, `UPDATE payout_batches SET status = 'cancelled', cancelled_at = $2, cancelled_by = $3 WHERE id = $1`,
+		if _, err := tx.Exec(ctx, `UPDATE payout_batches SET status = 'cancelled', cancelled_at = $2, cancelled_by = $3
+			WHERE id = $1 AND tenant_id = passd_tenant()`,
 			id, now, nullID(actor.UserID)); err != nil {
 			return fmt.Errorf("billing: cancel batch: %w", err)
 		}
@@ -642,7 +653,8 @@ func (s *Store) MarkPayoutBatchPaid(ctx context.Context, actor audit.Actor, id i
 		if err := b.CheckPaid(paidOn, calendar.Today(now)); err != nil {
 			return err
 		}
-		rows, err := tx.Query(ctx, `UPDATE payouts SET status = 'paid', paid_on = $2 WHERE batch_id = $1 AND status = 'approved'
+		rows, err := tx.Query(ctx, `UPDATE payouts SET status = 'paid', paid_on = $2
+			WHERE batch_id = $1 AND status = 'approved' AND tenant_id = passd_tenant()
 			RETURNING id, invoice_id, amount`, id, paidOn)
 		if err != nil {
 			return fmt.Errorf("billing: pay payouts: %w", err)
@@ -670,7 +682,8 @@ func (s *Store) MarkPayoutBatchPaid(ctx context.Context, actor audit.Actor, id i
 			return err
 		}
 		postings = append(postings, offsetPostings...)
-		if _, err := tx.Exec(ctx, `UPDATE payout_batches SET status = 'paid', paid_on = $2, paid_at = $3, paid_by = $4 WHERE id = $1`,
+		if _, err := tx.Exec(ctx, `UPDATE payout_batches SET status = 'paid', paid_on = $2, paid_at = $3, paid_by = $4
+			WHERE id = $1 AND tenant_id = passd_tenant()`,
 			id, paidOn, now, nullID(actor.UserID)); err != nil {
 			return fmt.Errorf("billing: pay batch: %w", err)
 		}
@@ -693,7 +706,8 @@ func (s *Store) MarkPayoutBatchPaid(ctx context.Context, actor audit.Actor, id i
 // up to its offset total, and returns their ids and their recovery_offset
 // postings.
 func batchOffsets(ctx context.Context, tx pgx.Tx, id int64, want decimal.Decimal) ([]int64, []journal.Posting, error) {
-	rows, err := tx.Query(ctx, `SELECT id, invoice_id, amount FROM provider_recoveries WHERE offset_batch_id = $1 ORDER BY id`, id)
+	rows, err := tx.Query(ctx, `SELECT id, invoice_id, amount FROM provider_recoveries
+		WHERE offset_batch_id = $1 AND tenant_id = passd_tenant() ORDER BY id`, id)
 	if err != nil {
 		return nil, nil, fmt.Errorf("billing: batch %d recoveries: %w", id, err)
 	}
@@ -740,15 +754,16 @@ func (s *Store) changeBatch(ctx context.Context, id int64, change func(tx pgx.Tx
 }
 
 func readBatch(ctx context.Context, q db.DBTX, id int64) (PayoutBatch, error) {
-	b, err := db.One[PayoutBatch](ctx, q, `SELECT `+batchColumns+batchFrom+` WHERE b.id = $1`, id)
+	b, err := db.One[PayoutBatch](ctx, q, `SELECT `+batchColumns+batchFrom+` WHERE b.id = $1 AND b.tenant_id = passd_tenant()`, id)
 	if err != nil {
 		return b, db.Translate(fmt.Errorf("billing: payout batch %d: %w", id, err))
 	}
 	rows, err := q.Query(ctx, `
-		WITH r AS (SELECT provider_id, sum(amount) AS offset FROM provider_recoveries WHERE offset_batch_id = $1 GROUP BY provider_id)
+		WITH r AS (SELECT provider_id, sum(amount) AS offset FROM provider_recoveries
+			WHERE offset_batch_id = $1 AND provider_recoveries.tenant_id = passd_tenant() GROUP BY provider_id)
 		SELECT p.provider_id, pr.name, count(*), sum(p.amount), coalesce(min(r.offset), 0)
-		FROM payouts p JOIN providers pr ON pr.id = p.provider_id LEFT JOIN r ON r.provider_id = p.provider_id
-		WHERE p.batch_id = $1 GROUP BY p.provider_id, pr.name ORDER BY pr.name, p.provider_id`, id)
+		FROM payouts p JOIN providers pr ON pr.id = p.provider_id AND pr.tenant_id = passd_tenant() LEFT JOIN r ON r.provider_id = p.provider_id
+		WHERE p.batch_id = $1 AND p.tenant_id = passd_tenant() GROUP BY p.provider_id, pr.name ORDER BY pr.name, p.provider_id`, id)
 	if err != nil {
 		return b, fmt.Errorf("billing: batch %d providers: %w", id, err)
 	}
@@ -772,7 +787,7 @@ func (s *Store) PayoutBatch(ctx context.Context, id int64) (PayoutBatch, error) 
 // CountPayoutBatches is how many batches have status ("" for all).
 func (s *Store) CountPayoutBatches(ctx context.Context, status BatchStatus) (int64, error) {
 	var n int64
-	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM payout_batches WHERE $1 = '' OR status = $1`, status).Scan(&n)
+	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM payout_batches WHERE ($1 = '' OR status = $1) AND tenant_id = passd_tenant()`, status).Scan(&n)
 	if err != nil {
 		return 0, db.Translate(fmt.Errorf("billing: count payout batches: %w", err))
 	}
@@ -784,7 +799,7 @@ func (s *Store) CountPayoutBatches(ctx context.Context, status BatchStatus) (int
 func (s *Store) PayoutBatches(ctx context.Context, status BatchStatus, page db.PageRequest) ([]PayoutBatch, error) {
 	keyset, order := page.IDKeyset("b.id", 2)
 	rows, err := s.pool.Query(ctx, `SELECT `+batchColumns+batchFrom+`
-		WHERE ($1 = '' OR b.status = $1) AND `+keyset+` ORDER BY `+order+` LIMIT $3`, status, page.IDKeysetArg(), page.Limit+1)
+		WHERE ($1 = '' OR b.status = $1) AND b.tenant_id = passd_tenant() AND `+keyset+` ORDER BY `+order+` LIMIT $3`, status, page.IDKeysetArg(), page.Limit+1)
 	if err != nil {
 		return nil, db.Translate(fmt.Errorf("billing: list payout batches: %w", err))
 	}

@@ -26,8 +26,9 @@ import (
 func (s *Store) PayoutsCSV(ctx context.Context, f PayoutFilter, out io.Writer) error {
 	return db.InTxOptions(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, `SELECT `+payoutColumns+`, pr.name, i.external_ref FROM payouts p
-			JOIN providers pr ON pr.id = p.provider_id JOIN invoices i ON i.id = p.invoice_id
-			WHERE `+payoutWhere+` ORDER BY p.id`, f.args()...)
+			JOIN providers pr ON pr.id = p.provider_id AND pr.tenant_id = passd_tenant()
+			JOIN invoices i ON i.id = p.invoice_id AND i.tenant_id = passd_tenant()
+			WHERE p.tenant_id = passd_tenant() AND `+payoutWhere+` ORDER BY p.id`, f.args()...)
 		if err != nil {
 			return fmt.Errorf("billing: payouts csv: %w", err)
 		}
@@ -80,7 +81,8 @@ func (s *Store) InvoicesCSV(ctx context.Context, f InvoiceFilter, out io.Writer)
 		order = `i.care_date, i.id`
 	}
 	rows, err := s.pool.Query(ctx, `SELECT i.external_ref, p.file_number, i.care_date, i.total, i.status, i.deadline
-		FROM invoices i JOIN patients p ON p.id = i.patient_id WHERE `+invoiceFilterSQL+` ORDER BY `+order, f.args()...)
+		FROM invoices i JOIN patients p ON p.id = i.patient_id AND p.tenant_id = passd_tenant()
+		WHERE i.tenant_id = passd_tenant() AND `+invoiceFilterSQL+` ORDER BY `+order, f.args()...)
 	if err != nil {
 		return db.Translate(fmt.Errorf("billing: invoices csv: %w", err))
 	}
@@ -111,7 +113,7 @@ func (s *Store) InvoicesCSV(ctx context.Context, f InvoiceFilter, out io.Writer)
 // PayoutBatchesCSV writes every batch (of a status, or all), oldest first:
 // its gross total, the recoveries deducted and the net the bank pays.
 func (s *Store) PayoutBatchesCSV(ctx context.Context, status BatchStatus, out io.Writer) error {
-	rows, err := s.pool.Query(ctx, `SELECT `+batchColumns+batchFrom+` WHERE ($1 = '' OR b.status = $1) ORDER BY b.id`, status)
+	rows, err := s.pool.Query(ctx, `SELECT `+batchColumns+batchFrom+` WHERE ($1 = '' OR b.status = $1) AND b.tenant_id = passd_tenant() ORDER BY b.id`, status)
 	if err != nil {
 		return db.Translate(fmt.Errorf("billing: batches csv: %w", err))
 	}

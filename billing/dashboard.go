@@ -60,8 +60,8 @@ var Stages = []Stage{StageDue, StageHeld, StageDraft, StageSubmitted, StageAppro
 func (s *Store) FinanceSummary(ctx context.Context, year int) (FinanceSummary, error) {
 	out := FinanceSummary{BatchesByState: map[BatchStatus]int{}}
 	err := db.InTxOptions(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, `SELECT pr.id, pr.name, count(*), sum(p.amount) FROM payouts p JOIN providers pr ON pr.id = p.provider_id
-			WHERE p.status = $1 GROUP BY pr.id, pr.name ORDER BY sum(p.amount) DESC, pr.id`, settlement.PayoutDue)
+		rows, err := tx.Query(ctx, `SELECT pr.id, pr.name, count(*), sum(p.amount) FROM payouts p JOIN providers pr ON pr.id = p.provider_id AND pr.tenant_id = passd_tenant()
+			WHERE p.status = $1 AND p.tenant_id = passd_tenant() GROUP BY pr.id, pr.name ORDER BY sum(p.amount) DESC, pr.id`, settlement.PayoutDue)
 		if err != nil {
 			return fmt.Errorf("billing: due by provider: %w", err)
 		}
@@ -75,7 +75,7 @@ func (s *Store) FinanceSummary(ctx context.Context, year int) (FinanceSummary, e
 		if out.Stages, err = payoutStages(ctx, tx, year); err != nil {
 			return err
 		}
-		rows, err = tx.Query(ctx, `SELECT status, count(*) FROM payout_batches GROUP BY status`)
+		rows, err = tx.Query(ctx, `SELECT status, count(*) FROM payout_batches WHERE tenant_id = passd_tenant() GROUP BY status`)
 		if err != nil {
 			return fmt.Errorf("billing: batches by status: %w", err)
 		}
@@ -96,8 +96,9 @@ func (s *Store) FinanceSummary(ctx context.Context, year int) (FinanceSummary, e
 func payoutStages(ctx context.Context, tx pgx.Tx, year int) ([]PayoutStage, error) {
 	rows, err := tx.Query(ctx, `
 		SELECT CASE WHEN p.status = 'batched' THEN 'batched_' || b.status ELSE p.status END, count(*), sum(p.amount)
-		FROM payouts p LEFT JOIN payout_batches b ON b.id = p.batch_id
-		WHERE p.status IN ('due', 'held', 'batched', 'approved') OR (p.status = 'paid' AND extract(year FROM p.paid_on) = $1)
+		FROM payouts p LEFT JOIN payout_batches b ON b.id = p.batch_id AND b.tenant_id = passd_tenant()
+		WHERE (p.status IN ('due', 'held', 'batched', 'approved') OR (p.status = 'paid' AND extract(year FROM p.paid_on) = $1))
+			AND p.tenant_id = passd_tenant()
 		GROUP BY 1`, year)
 	if err != nil {
 		return nil, fmt.Errorf("billing: payout stages: %w", err)

@@ -23,7 +23,7 @@ var errProviderInactive = fault.New(fault.Forbidden, "this provider has left the
 func (s *Store) SetProviderActive(ctx context.Context, actor audit.Actor, id int64, active bool) (Provider, error) {
 	var out Provider
 	err := db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
-		cur, err := db.One[Provider](ctx, tx, `SELECT `+providerColumns+` FROM providers WHERE id = $1 FOR UPDATE`, id)
+		cur, err := db.One[Provider](ctx, tx, `SELECT `+providerColumns+` FROM providers WHERE id = $1 AND tenant_id = passd_tenant() FOR UPDATE`, id)
 		if err != nil {
 			return err
 		}
@@ -32,7 +32,7 @@ func (s *Store) SetProviderActive(ctx context.Context, actor audit.Actor, id int
 			return nil
 		}
 		out, err = db.One[Provider](ctx, tx, `UPDATE providers SET deactivated_at = CASE WHEN $2 THEN NULL ELSE $3::timestamptz END
-			WHERE id = $1 RETURNING `+providerColumns, id, active, s.now())
+			WHERE id = $1 AND tenant_id = passd_tenant() RETURNING `+providerColumns, id, active, s.now())
 		if err != nil {
 			return fmt.Errorf("billing: set provider %d active: %w", id, err)
 		}

@@ -104,7 +104,7 @@ func (s *Store) ReleaseJob(ctx context.Context) (int64, error) {
 	blocked = append(blocked, busy...)
 	if _, err := s.pool.Exec(ctx, `
 		DELETE FROM rights_changes r USING unnest($1::bigint[], $2::bigint[]) AS u (patient_id, seq)
-		WHERE r.patient_id = u.patient_id AND r.seq = u.seq AND NOT r.patient_id = ANY($3::bigint[])`,
+		WHERE r.patient_id = u.patient_id AND r.seq = u.seq AND NOT r.patient_id = ANY($3::bigint[]) AND r.tenant_id = passd_tenant()`,
 		patients, seqs, blocked); err != nil {
 		return n, fmt.Errorf("billing: release: forget changes: %w", err)
 	}
@@ -117,8 +117,9 @@ func (s *Store) lockedPending(ctx context.Context, patients []int64) ([]int64, e
 	var busy []int64
 	err := db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, `
-			WITH pending AS (SELECT id, patient_id FROM invoices WHERE patient_id = ANY($1) AND status = 'pending'),
-			     free AS (SELECT i.id FROM invoices i JOIN pending p ON p.id = i.id FOR UPDATE OF i SKIP LOCKED)
+			WITH pending AS (SELECT id, patient_id FROM invoices
+			                 WHERE patient_id = ANY($1) AND status = 'pending' AND invoices.tenant_id = passd_tenant()),
+			     free AS (SELECT i.id FROM invoices i JOIN pending p ON p.id = i.id WHERE i.tenant_id = passd_tenant() FOR UPDATE OF i SKIP LOCKED)
 			SELECT DISTINCT patient_id FROM pending WHERE id NOT IN (SELECT id FROM free)`, patients)
 		if err != nil {
 			return err
@@ -135,7 +136,7 @@ func (s *Store) lockedPending(ctx context.Context, patients []int64) ([]int64, e
 // readChanges reads the patients whose rights changed, oldest change
 // first, with the change's sequence number.
 func (s *Store) readChanges(ctx context.Context) (patients, seqs []int64, err error) {
-	rows, err := s.pool.Query(ctx, `SELECT patient_id, seq FROM rights_changes ORDER BY seq LIMIT $1`, maxChangesPerRun)
+	rows, err := s.pool.Query(ctx, `SELECT patient_id, seq FROM rights_changes WHERE tenant_id = passd_tenant() ORDER BY seq LIMIT $1`, maxChangesPerRun)
 	if err != nil {
 		return nil, nil, fmt.Errorf("billing: release: changes: %w", err)
 	}
@@ -295,9 +296,9 @@ func (s *Store) lockCandidates(ctx context.Context, tx pgx.Tx, sel selector, tod
 		SELECT i.id, i.provider_id, pr.kind, i.care_date, i.deadline, i.total, i.patient_id,
 		       pt.rights_status, pt.rights_decided_at
 		FROM invoices i
-		JOIN patients pt ON pt.id = i.patient_id
-		JOIN providers pr ON pr.id = i.provider_id
-		WHERE i.status = 'pending' AND coalesce(i.review_status, '') <> 'flagged' AND `+sel.where+`
+		JOIN patients pt ON pt.id = i.patient_id AND pt.tenant_id = passd_tenant()
+		JOIN providers pr ON pr.id = i.provider_id AND pr.tenant_id = passd_tenant()
+		WHERE i.status = 'pending' AND coalesce(i.review_status, '') <> 'flagged' AND i.tenant_id = passd_tenant() AND `+sel.where+`
 		ORDER BY `+sel.order+`
 		LIMIT $1
 		FOR UPDATE OF i SKIP LOCKED`, append(append([]any{s.batchSize, today}, after...), sel.args...)...)
@@ -356,7 +357,7 @@ func readPeriods(ctx context.Context, tx pgx.Tx, cands []candidate) error {
 	rows, err := tx.Query(ctx, `
 		SELECT patient_id, id, regime, effective_from, effective_to, reference, decided_at
 		FROM rights_decisions
-		WHERE patient_id = ANY($1) AND decision = 'opened' AND superseded_at IS NULL
+		WHERE patient_id = ANY($1) AND decision = 'opened' AND superseded_at IS NULL AND tenant_id = passd_tenant()
 		ORDER BY patient_id, id`, patients)
 	if err == nil {
 		_, err = pgx.ForEachRow(rows, []any{&patientID, &p.DecisionID, &p.Regime, &p.From, &p.To, &p.Reference, &decidedAt}, func() error {
@@ -422,7 +423,7 @@ func markDecided(ctx context.Context, tx pgx.Tx, now time.Time, decided []*candi
 	urows, err := tx.Query(ctx, `
 		UPDATE invoices i SET status = u.status, decision_reason = u.reason, cpam_amount = u.cpam, city_amount = u.city, decided_at = $6
 		FROM unnest($1::bigint[], $2::text[], $3::text[], $4::numeric[], $5::numeric[]) AS u (id, status, reason, cpam, city)
-		WHERE i.id = u.id AND i.status = 'pending'
+		WHERE i.id = u.id AND i.status = 'pending' AND i.tenant_id = passd_tenant()
 		RETURNING i.id`, ids, statuses, reasons, cpams, cities, now)
 	if err != nil {
 		return nil, fmt.Errorf("decide: %w", err)

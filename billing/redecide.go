@@ -206,8 +206,11 @@ func readDecided(ctx context.Context, tx pgx.Tx, patients, ids []int64) ([]decid
 	rows, err := tx.Query(ctx, `
 		SELECT i.id, i.provider_id, pr.kind, i.care_date, i.deadline, i.total, i.patient_id, pt.rights_status, pt.rights_decided_at,
 		       i.status, i.decision_reason, i.outcome_no
-		FROM invoices i JOIN patients pt ON pt.id = i.patient_id JOIN providers pr ON pr.id = i.provider_id
+		FROM invoices i
+		JOIN patients pt ON pt.id = i.patient_id AND pt.tenant_id = passd_tenant()
+		JOIN providers pr ON pr.id = i.provider_id AND pr.tenant_id = passd_tenant()
 		WHERE (i.patient_id = ANY($1) OR i.id = ANY($2)) AND i.status IN ('released', 'city_due') AND i.decision_reason <> 'prescribed'
+		  AND i.tenant_id = passd_tenant()
 		ORDER BY i.id `+lock, patients, ids)
 	if err != nil {
 		return nil, fmt.Errorf("billing: lock decided invoices: %w", err)
@@ -241,6 +244,7 @@ func readDecided(ctx context.Context, tx pgx.Tx, patients, ids []int64) ([]decid
 		SELECT c.invoice_id, c.id, c.status, coalesce(c.rights_decision_id, 0), coalesce(c.paid_amount, 0)
 		FROM claims c JOIN unnest($1::bigint[], $2::int[]) AS u (invoice_id, outcome_no)
 		     ON c.invoice_id = u.invoice_id AND c.outcome_no = u.outcome_no
+		WHERE c.tenant_id = passd_tenant()
 		ORDER BY c.id `+lock, invoiceIDs, outcomes)
 	if err != nil {
 		return nil, fmt.Errorf("billing: lock current claims: %w", err)
@@ -288,8 +292,8 @@ func lockMoney(ctx context.Context, tx pgx.Tx, changed []*decided) (map[int64]in
 	out := make(map[int64]invoiceMoney, len(changed))
 	rows, err := tx.Query(ctx, `
 		SELECT p.invoice_id, p.id, p.status, p.amount, coalesce(p.batch_id, 0), coalesce(b.status, '')
-		FROM payouts p LEFT JOIN payout_batches b ON b.id = p.batch_id
-		WHERE p.invoice_id = ANY($1) AND p.status <> 'cancelled'
+		FROM payouts p LEFT JOIN payout_batches b ON b.id = p.batch_id AND b.tenant_id = passd_tenant()
+		WHERE p.invoice_id = ANY($1) AND p.status <> 'cancelled' AND p.tenant_id = passd_tenant()
 		ORDER BY p.id
 		FOR UPDATE OF p`, ids)
 	if err != nil {
@@ -321,7 +325,7 @@ func lockMoney(ctx context.Context, tx pgx.Tx, changed []*decided) (map[int64]in
 	// money the city bears (the provider kept what the CPAM paid): an
 	// outcome that moves back to the CPAM counts it, or the provider
 	// would keep the CPAM's first payment and receive its second too.
-	rows, err = tx.Query(ctx, `SELECT invoice_id, sum(amount) FROM cpam_refunds WHERE invoice_id = ANY($1) GROUP BY invoice_id`, ids)
+	rows, err = tx.Query(ctx, `SELECT invoice_id, sum(amount) FROM cpam_refunds WHERE invoice_id = ANY($1) AND tenant_id = passd_tenant() GROUP BY invoice_id`, ids)
 	if err != nil {
 		return nil, fmt.Errorf("billing: refunds: %w", err)
 	}
@@ -334,7 +338,8 @@ func lockMoney(ctx context.Context, tx pgx.Tx, changed []*decided) (map[int64]in
 	if err != nil {
 		return nil, fmt.Errorf("billing: refunds: %w", err)
 	}
-	rows, err = tx.Query(ctx, `SELECT invoice_id, sum(amount) FROM provider_recoveries WHERE invoice_id = ANY($1) GROUP BY invoice_id`, ids)
+	rows, err = tx.Query(ctx, `SELECT invoice_id, sum(amount) FROM provider_recoveries
+		WHERE invoice_id = ANY($1) AND tenant_id = passd_tenant() GROUP BY invoice_id`, ids)
 	if err != nil {
 		return nil, fmt.Errorf("billing: recoveries: %w", err)
 	}
@@ -454,7 +459,7 @@ func (s *Store) writeRedecisions(ctx context.Context, tx pgx.Tx, actor audit.Act
 		       decided_at = $8, outcome_no = i.outcome_no + 1, outcome_cause = u.cause
 		FROM unnest($1::bigint[], $2::int[], $3::text[], $4::text[], $5::numeric[], $6::numeric[], $7::text[])
 		     AS u (id, outcome_no, status, reason, cpam, city, cause)
-		WHERE i.id = u.id AND i.outcome_no = u.outcome_no AND i.status IN ('released', 'city_due')`,
+		WHERE i.id = u.id AND i.outcome_no = u.outcome_no AND i.status IN ('released', 'city_due') AND i.tenant_id = passd_tenant()`,
 		ids, outcomes, statuses, reasons, cpams, cities, causes, now)
 	if err != nil {
 		return fmt.Errorf("billing: redecide: %w", err)

@@ -31,11 +31,11 @@ func (s *Store) AcceptReview(ctx context.Context, actor audit.Actor, id int64) (
 		var patientID int64
 		err := tx.QueryRow(ctx, `
 			UPDATE invoices SET review_status = 'accepted', reviewed_at = $2, reviewed_by = $3
-			WHERE id = $1 AND review_status = 'flagged' AND status = 'pending'
+			WHERE id = $1 AND review_status = 'flagged' AND status = 'pending' AND tenant_id = passd_tenant()
 			RETURNING patient_id`, id, now, nullID(actor.UserID)).Scan(&patientID)
 		if errors.Is(err, pgx.ErrNoRows) {
 			var status, review string
-			err := tx.QueryRow(ctx, `SELECT status, coalesce(review_status, '') FROM invoices WHERE id = $1`, id).Scan(&status, &review)
+			err := tx.QueryRow(ctx, `SELECT status, coalesce(review_status, '') FROM invoices WHERE id = $1 AND tenant_id = passd_tenant()`, id).Scan(&status, &review)
 			if errors.Is(err, pgx.ErrNoRows) {
 				return fault.New(fault.NotFound, "not found")
 			}
@@ -51,7 +51,7 @@ func (s *Store) AcceptReview(ctx context.Context, actor audit.Actor, id int64) (
 		// held: it is told again.
 		if _, err := tx.Exec(ctx, `
 			INSERT INTO rights_changes (patient_id, changed_at)
-			SELECT $1, $2 WHERE EXISTS (SELECT 1 FROM rights_decisions d WHERE d.patient_id = $1)
+			SELECT $1, $2 WHERE EXISTS (SELECT 1 FROM rights_decisions d WHERE d.patient_id = $1 AND d.tenant_id = passd_tenant())
 			ON CONFLICT (patient_id) DO UPDATE SET seq = nextval('rights_changes_seq'), changed_at = EXCLUDED.changed_at`,
 			patientID, now); err != nil {
 			return fmt.Errorf("billing: accept review: %w", err)

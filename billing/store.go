@@ -90,7 +90,8 @@ func (s *Store) CreateProvider(ctx context.Context, actor audit.Actor, p Provide
 	var out Provider
 	err := db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
 		var existing int64
-		err := tx.QueryRow(ctx, `SELECT id FROM providers WHERE ($1 <> '' AND rpps = $1) OR ($1 = '' AND rpps IS NULL AND finess = $2)`,
+		err := tx.QueryRow(ctx, `SELECT id FROM providers
+			WHERE (($1 <> '' AND rpps = $1) OR ($1 = '' AND rpps IS NULL AND finess = $2)) AND tenant_id = passd_tenant()`,
 			p.RPPS, p.FINESS).Scan(&existing)
 		if err == nil {
 			field := "rpps"
@@ -140,7 +141,7 @@ func providerAudit(p Provider) map[string]any {
 
 // Provider returns one provider.
 func (s *Store) Provider(ctx context.Context, id int64) (Provider, error) {
-	p, err := db.One[Provider](ctx, s.pool, `SELECT `+providerColumns+` FROM providers WHERE id = $1`, id)
+	p, err := db.One[Provider](ctx, s.pool, `SELECT `+providerColumns+` FROM providers WHERE id = $1 AND tenant_id = passd_tenant()`, id)
 	return p, db.Translate(err)
 }
 
@@ -156,10 +157,11 @@ type ProviderOrder struct {
 // ProvidersOfKind lists the providers of kind ("" for all) in order.
 func (s *Store) ProvidersOfKind(ctx context.Context, kind string, order ProviderOrder, page db.PageRequest) ([]Provider, error) {
 	sql, args := `SELECT `+providerColumns+` FROM providers
-		WHERE ($1 = '' OR kind = $1) AND ($2::bigint = 0 OR id < $2) ORDER BY id DESC LIMIT $3`, []any{kind, page.Before, page.Limit + 1}
+		WHERE ($1 = '' OR kind = $1) AND ($2::bigint = 0 OR id < $2) AND tenant_id = passd_tenant() ORDER BY id DESC LIMIT $3`, []any{kind, page.Before, page.Limit + 1}
 	if order.ByName {
 		sql, args = `SELECT `+providerColumns+` FROM providers
-			WHERE ($1 = '' OR kind = $1) AND ($2::bigint = 0 OR (name, id) > ($4, $2)) ORDER BY name, id LIMIT $3`,
+			WHERE ($1 = '' OR kind = $1) AND ($2::bigint = 0 OR (name, id) > ($4, $2)) AND tenant_id = passd_tenant()
+			ORDER BY name, id LIMIT $3`,
 			[]any{kind, order.AfterID, page.Limit + 1, order.AfterName}
 	}
 	rows, err := s.pool.Query(ctx, sql, args...)
@@ -173,14 +175,15 @@ func (s *Store) ProvidersOfKind(ctx context.Context, kind string, order Provider
 // CountProviders is how many providers are of kind ("" for all).
 func (s *Store) CountProviders(ctx context.Context, kind string) (int64, error) {
 	var n int64
-	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM providers WHERE $1 = '' OR kind = $1`, kind).Scan(&n); err != nil {
+	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM providers WHERE ($1 = '' OR kind = $1) AND tenant_id = passd_tenant()`, kind).Scan(&n); err != nil {
 		return 0, db.Translate(fmt.Errorf("billing: count providers: %w", err))
 	}
 	return n, nil
 }
 
 func (s *Store) Providers(ctx context.Context, page db.PageRequest) ([]Provider, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+providerColumns+` FROM providers WHERE ($1::bigint = 0 OR id < $1) ORDER BY id DESC LIMIT $2`,
+	rows, err := s.pool.Query(ctx, `SELECT `+providerColumns+` FROM providers WHERE ($1::bigint = 0 OR id < $1) AND tenant_id = passd_tenant()
+		ORDER BY id DESC LIMIT $2`,
 		page.Before, page.Limit+1)
 	if err != nil {
 		return nil, db.Translate(fmt.Errorf("billing: list providers: %w", err))
@@ -248,7 +251,8 @@ func (s *Store) CreateInvoiceOnce(ctx context.Context, actor audit.Actor, provid
 		if kept, err = json.Marshal(inv); err != nil {
 			return fmt.Errorf("billing: keep the created invoice: %w", err)
 		}
-		if _, err := tx.Exec(ctx, `UPDATE idempotency_keys SET status = $3, response = $4 WHERE user_id = $1 AND key = $2`,
+		if _, err := tx.Exec(ctx, `UPDATE idempotency_keys SET status = $3, response = $4
+			WHERE user_id = $1 AND key = $2 AND tenant_id = passd_tenant()`,
 			idem.UserID, idem.Key, keptInvoice, kept); err != nil {
 			return fmt.Errorf("billing: store idempotent response: %w", err)
 		}
@@ -276,7 +280,7 @@ func (s *Store) insertInvoice(ctx context.Context, q db.DBTX, actor audit.Actor,
 	// before any other refusal. If the read fails (an aborted transaction),
 	// the first error is the one to tell.
 	var inactive bool
-	if q.QueryRow(ctx, `SELECT deactivated_at IS NOT NULL FROM providers WHERE id = $1`, providerID).Scan(&inactive) == nil && inactive {
+	if q.QueryRow(ctx, `SELECT deactivated_at IS NOT NULL FROM providers WHERE id = $1 AND tenant_id = passd_tenant()`, providerID).Scan(&inactive) == nil && inactive {
 		return Invoice{}, errProviderInactive
 	}
 	return Invoice{}, err
@@ -385,14 +389,14 @@ func (s *Store) storeInvoice(ctx context.Context, q db.DBTX, actor audit.Actor, 
 	}
 	err = q.QueryRow(ctx, `
 		WITH patient AS (
-			SELECT id FROM patients WHERE id = $2
-			  AND $4::date >= $16::date - coalesce((SELECT submission_limit_days FROM settings), $17::int)
-			  AND (SELECT version FROM tariff_state) = $18
-			  AND (SELECT kind FROM providers WHERE id = $1 AND deactivated_at IS NULL) = $19
+			SELECT id FROM patients WHERE id = $2 AND patients.tenant_id = passd_tenant()
+			  AND $4::date >= $16::date - coalesce((SELECT submission_limit_days FROM settings WHERE settings.tenant_id = passd_tenant()), $17::int)
+			  AND (SELECT version FROM tariff_state WHERE tariff_state.tenant_id = passd_tenant()) = $18
+			  AND (SELECT kind FROM providers WHERE id = $1 AND deactivated_at IS NULL AND providers.tenant_id = passd_tenant()) = $19
 		), inv AS (
 			INSERT INTO invoices (provider_id, patient_id, external_ref, care_date, deadline, total, created_by, created_at,
 			                      review_status, review_reasons)
-			SELECT $1, patient.id, $3, $4, $4::date + coalesce(nullif((SELECT deadline_days FROM settings), 0), $9::int), $5, $6, $7,
+			SELECT $1, patient.id, $3, $4, $4::date + coalesce(nullif((SELECT deadline_days FROM settings WHERE settings.tenant_id = passd_tenant()), 0), $9::int), $5, $6, $7,
 			       $21, $22::jsonb
 			FROM patient
 			ON CONFLICT ON CONSTRAINT invoices_external_ref_key DO NOTHING
@@ -401,7 +405,8 @@ func (s *Store) storeInvoice(ctx context.Context, q db.DBTX, actor audit.Actor, 
 			-- A file with a decision already: the release job decides the new
 			-- invoice at its next run.
 			INSERT INTO rights_changes (patient_id, changed_at)
-			SELECT inv.patient_id, $7 FROM inv WHERE EXISTS (SELECT 1 FROM rights_decisions d WHERE d.patient_id = inv.patient_id)
+			SELECT inv.patient_id, $7 FROM inv
+			WHERE EXISTS (SELECT 1 FROM rights_decisions d WHERE d.patient_id = inv.patient_id AND d.tenant_id = passd_tenant())
 			ON CONFLICT (patient_id) DO UPDATE SET seq = nextval('rights_changes_seq'), changed_at = EXCLUDED.changed_at
 		), lines AS (
 			INSERT INTO invoice_lines (invoice_id, position, code, label, quantity, unit_price, rate_class)
@@ -434,9 +439,10 @@ func (s *Store) whyNotStored(ctx context.Context, q db.DBTX, providerID int64, i
 	var version int64
 	var kind string
 	var inactive bool
-	if err := q.QueryRow(ctx, `SELECT (SELECT id FROM invoices WHERE provider_id = $1 AND external_ref = $2),
-		coalesce((SELECT submission_limit_days FROM settings), $3::int),
-		(SELECT version FROM tariff_state), p.kind, p.deactivated_at IS NOT NULL FROM providers p WHERE p.id = $1`,
+	if err := q.QueryRow(ctx, `SELECT (SELECT id FROM invoices WHERE provider_id = $1 AND external_ref = $2 AND invoices.tenant_id = passd_tenant()),
+		coalesce((SELECT submission_limit_days FROM settings WHERE settings.tenant_id = passd_tenant()), $3::int),
+		(SELECT version FROM tariff_state WHERE tariff_state.tenant_id = passd_tenant()), p.kind, p.deactivated_at IS NOT NULL
+		FROM providers p WHERE p.id = $1 AND p.tenant_id = passd_tenant()`,
 		providerID, in.ExternalRef, DefaultSubmissionLimitDays).Scan(&existing, &limitDays, &version, &kind, &inactive); err != nil {
 		return fmt.Errorf("billing: invoice refused, looking why: %w", err)
 	}
@@ -464,7 +470,8 @@ func (s *Store) whyNotStored(ctx context.Context, q db.DBTX, providerID int64, i
 // wrong.
 func (s *Store) whyNotAttested(ctx context.Context, q db.DBTX, providerID int64, in NewInvoice) error {
 	var existing int64
-	err := q.QueryRow(ctx, `SELECT id FROM invoices WHERE provider_id = $1 AND external_ref = $2`, providerID, in.ExternalRef).Scan(&existing)
+	err := q.QueryRow(ctx, `SELECT id FROM invoices WHERE provider_id = $1 AND external_ref = $2 AND tenant_id = passd_tenant()`,
+		providerID, in.ExternalRef).Scan(&existing)
 	switch {
 	case err == nil:
 		return duplicateInvoice(existing)
@@ -496,7 +503,7 @@ func claimIdempotencyKey(ctx context.Context, tx pgx.Tx, idem Idempotency) (kept
 	}
 	var hash []byte
 	var status int
-	if err := tx.QueryRow(ctx, `SELECT request_hash, status, response FROM idempotency_keys WHERE user_id = $1 AND key = $2`,
+	if err := tx.QueryRow(ctx, `SELECT request_hash, status, response FROM idempotency_keys WHERE user_id = $1 AND key = $2 AND tenant_id = passd_tenant()`,
 		idem.UserID, idem.Key).Scan(&hash, &status, &kept); err != nil {
 		return nil, false, fmt.Errorf("billing: idempotency replay: %w", err)
 	}
@@ -537,8 +544,8 @@ const invoiceColumns = `i.id, i.provider_id, p.file_number, i.external_ref, i.ca
 // hides other providers' invoices: to a provider they do not exist.
 func (s *Store) Invoice(ctx context.Context, id, onlyProvider int64) (Invoice, error) {
 	inv, err := db.One[Invoice](ctx, s.pool, `SELECT `+invoiceColumns+`
-		FROM invoices i JOIN patients p ON p.id = i.patient_id
-		WHERE i.id = $1 AND ($2::bigint = 0 OR i.provider_id = $2)`, id, onlyProvider)
+		FROM invoices i JOIN patients p ON p.id = i.patient_id AND p.tenant_id = passd_tenant()
+		WHERE i.id = $1 AND ($2::bigint = 0 OR i.provider_id = $2) AND i.tenant_id = passd_tenant()`, id, onlyProvider)
 	if err != nil {
 		return Invoice{}, db.Translate(fmt.Errorf("billing: invoice %d: %w", id, err))
 	}
@@ -573,7 +580,7 @@ func (s *Store) timeline(ctx context.Context, inv Invoice) ([]PastOutcome, error
 	}
 	rows, err := s.pool.Query(ctx, `SELECT outcome_no, status, decision_reason, cpam_amount, city_amount, decided_at,
 		coalesce(cause, '') AS cause, replaced_at
-		FROM invoice_outcomes WHERE invoice_id = $1 ORDER BY outcome_no`, inv.ID)
+		FROM invoice_outcomes WHERE invoice_id = $1 AND tenant_id = passd_tenant() ORDER BY outcome_no`, inv.ID)
 	if err != nil {
 		return nil, fmt.Errorf("billing: invoice %d outcomes: %w", inv.ID, err)
 	}
@@ -633,7 +640,7 @@ func (f InvoiceFilter) args() []any {
 // CountInvoices is how many invoices f matches, for a list that says it.
 func (s *Store) CountInvoices(ctx context.Context, f InvoiceFilter) (int64, error) {
 	var n int64
-	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM invoices i WHERE `+invoiceFilterSQL, f.args()...).Scan(&n)
+	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM invoices i WHERE i.tenant_id = passd_tenant() AND `+invoiceFilterSQL, f.args()...).Scan(&n)
 	if err != nil {
 		return 0, db.Translate(fmt.Errorf("billing: count invoices: %w", err))
 	}
@@ -654,8 +661,8 @@ func (s *Store) Invoices(ctx context.Context, f InvoiceFilter, page db.PageReque
 		args = append(f.args(), f.After.ID, page.Limit+1, f.After.CareDate)
 	}
 	rows, err := s.pool.Query(ctx, `SELECT `+invoiceColumns+`
-		FROM invoices i JOIN patients p ON p.id = i.patient_id
-		WHERE `+invoiceFilterSQL+` AND `+keyset+`
+		FROM invoices i JOIN patients p ON p.id = i.patient_id AND p.tenant_id = passd_tenant()
+		WHERE i.tenant_id = passd_tenant() AND `+invoiceFilterSQL+` AND `+keyset+`
 		ORDER BY `+order+` LIMIT $7`, args...)
 	if err != nil {
 		return nil, db.Translate(fmt.Errorf("billing: list invoices: %w", err))
@@ -691,7 +698,7 @@ func (s *Store) loadLines(ctx context.Context, list []Invoice) error {
 // none in the map.
 func linesOf(ctx context.Context, q db.DBTX, invoiceIDs []int64) (map[int64][]Line, error) {
 	rows, err := q.Query(ctx, `SELECT invoice_id, code, label, quantity, unit_price, rate_class FROM invoice_lines
-		WHERE invoice_id = ANY($1) ORDER BY invoice_id, position`, invoiceIDs)
+		WHERE invoice_id = ANY($1) AND tenant_id = passd_tenant() ORDER BY invoice_id, position`, invoiceIDs)
 	if err != nil {
 		return nil, err
 	}
@@ -716,11 +723,12 @@ func (s *Store) Cancel(ctx context.Context, actor audit.Actor, id, onlyProvider 
 		var status string
 		err := tx.QueryRow(ctx, `
 			UPDATE invoices SET status = 'cancelled', decision_reason = $3, cpam_amount = 0, city_amount = 0, decided_at = $4
-			WHERE id = $1 AND ($2::bigint = 0 OR provider_id = $2) AND status = 'pending'
+			WHERE id = $1 AND ($2::bigint = 0 OR provider_id = $2) AND status = 'pending' AND tenant_id = passd_tenant()
 			RETURNING status`, id, onlyProvider, reason, s.now()).Scan(&status)
 		if errors.Is(err, pgx.ErrNoRows) {
 			var current string
-			err := tx.QueryRow(ctx, `SELECT status FROM invoices WHERE id = $1 AND ($2::bigint = 0 OR provider_id = $2)`, id, onlyProvider).Scan(&current)
+			err := tx.QueryRow(ctx, `SELECT status FROM invoices WHERE id = $1 AND ($2::bigint = 0 OR provider_id = $2) AND tenant_id = passd_tenant()`,
+				id, onlyProvider).Scan(&current)
 			if errors.Is(err, pgx.ErrNoRows) {
 				return fault.New(fault.NotFound, "not found")
 			}
@@ -776,7 +784,7 @@ type InvoiceName struct {
 // InvoiceNames names the invoices ids, for lists of what refers to them
 // (payouts, recoveries): one query for a page.
 func (s *Store) InvoiceNames(ctx context.Context, ids []int64) (map[int64]InvoiceName, error) {
-	rows, err := s.pool.Query(ctx, `SELECT id, external_ref, care_date FROM invoices WHERE id = ANY($1)`, ids)
+	rows, err := s.pool.Query(ctx, `SELECT id, external_ref, care_date FROM invoices WHERE id = ANY($1) AND tenant_id = passd_tenant()`, ids)
 	if err != nil {
 		return nil, db.Translate(fmt.Errorf("billing: invoice names: %w", err))
 	}
@@ -798,7 +806,7 @@ func (f PayoutFilter) args() []any { return []any{f.Status, f.ProviderID, f.Batc
 // CountPayouts is how many payouts f matches, for a list that says it.
 func (s *Store) CountPayouts(ctx context.Context, f PayoutFilter) (int64, error) {
 	var n int64
-	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM payouts p WHERE `+payoutWhere, f.args()...).Scan(&n)
+	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM payouts p WHERE p.tenant_id = passd_tenant() AND `+payoutWhere, f.args()...).Scan(&n)
 	if err != nil {
 		return 0, db.Translate(fmt.Errorf("billing: count payouts: %w", err))
 	}
@@ -809,7 +817,7 @@ func (s *Store) CountPayouts(ctx context.Context, f PayoutFilter) (int64, error)
 func (s *Store) Payouts(ctx context.Context, f PayoutFilter, page db.PageRequest) ([]Payout, error) {
 	if f.ByAmount {
 		rows, err := s.pool.Query(ctx, `SELECT `+payoutColumns+` FROM payouts p
-			WHERE `+payoutWhere+` AND ($5::bigint = 0 OR (p.amount, p.id) < ($7::numeric, $5))
+			WHERE p.tenant_id = passd_tenant() AND `+payoutWhere+` AND ($5::bigint = 0 OR (p.amount, p.id) < ($7::numeric, $5))
 			ORDER BY p.amount DESC, p.id DESC LIMIT $6`, append(f.args(), f.AfterID, page.Limit+1, f.AfterAmount)...)
 		if err != nil {
 			return nil, db.Translate(fmt.Errorf("billing: list payouts: %w", err))
@@ -818,7 +826,7 @@ func (s *Store) Payouts(ctx context.Context, f PayoutFilter, page db.PageRequest
 		return out, db.Translate(err)
 	}
 	rows, err := s.pool.Query(ctx, `SELECT `+payoutColumns+` FROM payouts p
-		WHERE `+payoutWhere+` AND ($5::bigint = 0 OR p.id < $5)
+		WHERE p.tenant_id = passd_tenant() AND `+payoutWhere+` AND ($5::bigint = 0 OR p.id < $5)
 		ORDER BY p.id DESC LIMIT $6`, append(f.args(), page.Before, page.Limit+1)...)
 	if err != nil {
 		return nil, db.Translate(fmt.Errorf("billing: list payouts: %w", err))
