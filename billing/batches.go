@@ -111,7 +111,8 @@ type BatchProvider struct {
 }
 
 // batchColumns (with batchFrom) are read into a PayoutBatch by name (its
-// db tags).
+// db tags). batchFrom ends in its WHERE, the convention's: a caller adds
+// its own conditions with AND.
 const batchColumns = `b.id, b.status, coalesce(b.provider_id, 0) AS provider_id, b.payout_count, b.total, b.offset_total, b.ceiling, b.created_at,
 	b.creator, b.submitted_at, coalesce(up.name, '') AS prepared_by, coalesce(b.prepared_by, 0) AS prepared_by_id, b.approved_at,
 	coalesce(ua.name, '') AS approved_by, b.budget_override, b.paid_on, b.cancelled_at, b.sepa_sha256,
@@ -120,7 +121,8 @@ const batchColumns = `b.id, b.status, coalesce(b.provider_id, 0) AS provider_id,
 const batchFrom = ` FROM payout_batches b
 	LEFT JOIN users up ON up.id = b.prepared_by AND up.tenant_id = passd_tenant()
 	LEFT JOIN users ua ON ua.id = b.approved_by AND ua.tenant_id = passd_tenant()
-	LEFT JOIN users uo ON uo.id = b.budget_override_by AND uo.tenant_id = passd_tenant()`
+	LEFT JOIN users uo ON uo.id = b.budget_override_by AND uo.tenant_id = passd_tenant()
+	WHERE b.tenant_id = passd_tenant()`
 
 // draftChunk is how many due payouts a draft locks at a time.
 const draftChunk = 1000
@@ -386,7 +388,7 @@ func (s *Store) PayoutBatchJob(ctx context.Context) (int64, error) {
 // lock first, so two finance users acting on one batch take turns and the
 // second sees what the first did.
 func lockBatch(ctx context.Context, tx pgx.Tx, id int64) (PayoutBatch, error) {
-	b, err := db.One[PayoutBatch](ctx, tx, `SELECT `+batchColumns+batchFrom+` WHERE b.id = $1 AND b.tenant_id = passd_tenant() FOR UPDATE OF b`, id)
+	b, err := db.One[PayoutBatch](ctx, tx, `SELECT `+batchColumns+batchFrom+` AND b.id = $1 FOR UPDATE OF b`, id)
 	if err != nil {
 		return b, db.Translate(fmt.Errorf("billing: payout batch %d: %w", id, err))
 	}
@@ -754,7 +756,7 @@ func (s *Store) changeBatch(ctx context.Context, id int64, change func(tx pgx.Tx
 }
 
 func readBatch(ctx context.Context, q db.DBTX, id int64) (PayoutBatch, error) {
-	b, err := db.One[PayoutBatch](ctx, q, `SELECT `+batchColumns+batchFrom+` WHERE b.id = $1 AND b.tenant_id = passd_tenant()`, id)
+	b, err := db.One[PayoutBatch](ctx, q, `SELECT `+batchColumns+batchFrom+` AND b.id = $1`, id)
 	if err != nil {
 		return b, db.Translate(fmt.Errorf("billing: payout batch %d: %w", id, err))
 	}
@@ -799,7 +801,7 @@ func (s *Store) CountPayoutBatches(ctx context.Context, status BatchStatus) (int
 func (s *Store) PayoutBatches(ctx context.Context, status BatchStatus, page db.PageRequest) ([]PayoutBatch, error) {
 	keyset, order := page.IDKeyset("b.id", 2)
 	rows, err := s.pool.Query(ctx, `SELECT `+batchColumns+batchFrom+`
-		WHERE ($1 = '' OR b.status = $1) AND b.tenant_id = passd_tenant() AND `+keyset+` ORDER BY `+order+` LIMIT $3`, status, page.IDKeysetArg(), page.Limit+1)
+		AND ($1 = '' OR b.status = $1) AND `+keyset+` ORDER BY `+order+` LIMIT $3`, status, page.IDKeysetArg(), page.Limit+1)
 	if err != nil {
 		return nil, db.Translate(fmt.Errorf("billing: list payout batches: %w", err))
 	}

@@ -93,7 +93,7 @@ func errSettingsIncomplete() error {
 // batch sent twice.
 func (s *Store) WriteSEPA(ctx context.Context, id int64, out io.Writer) error {
 	return db.InTxOptions(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
-		b, err := db.One[PayoutBatch](ctx, tx, `SELECT `+batchColumns+batchFrom+` WHERE b.id = $1`, id)
+		b, err := db.One[PayoutBatch](ctx, tx, `SELECT `+batchColumns+batchFrom+` AND b.id = $1`, id)
 		if err != nil {
 			return db.Translate(fmt.Errorf("billing: payout batch %d: %w", id, err))
 		}

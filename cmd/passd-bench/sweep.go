@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -454,7 +455,7 @@ func (w sweepWorld) seed(ctx context.Context, ownerURL string, keys *keyring.Rin
 	defer pool.Close()
 	err = pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
 		if w.tenant != 0 {
-			if _, err := tx.Exec(ctx, `SELECT set_config('passd.tenant', $1::text, true)`, w.tenant); err != nil {
+			if _, err := tx.Exec(ctx, `SELECT set_config('passd.tenant', $1, true)`, strconv.FormatInt(w.tenant, 10)); err != nil {
 				return fmt.Errorf("bench: seed: convention: %w", err)
 			}
 		}
