@@ -64,7 +64,10 @@ const MaxBankChangeReason = 500
 const bankChangeColumns = `c.id, coalesce(c.provider_id, 0), c.name, c.iban, c.bic, c.old_name, c.old_iban, c.old_bic,
 	coalesce(ur.name, ''), c.requested_at, c.status, coalesce(ud.name, ''), c.decided_at, coalesce(c.reason, '')`
 
-const bankChangeFrom = ` FROM bank_detail_changes c LEFT JOIN users ur ON ur.id = c.requested_by LEFT JOIN users ud ON ud.id = c.decided_by`
+const bankChangeFrom = ` FROM bank_detail_changes c
+	LEFT JOIN users ur ON ur.id = c.requested_by AND ur.tenant_id = passd_tenant()
+	LEFT JOIN users ud ON ud.id = c.decided_by AND ud.tenant_id = passd_tenant()
+	WHERE c.tenant_id = passd_tenant()`
 
 func scanBankChange(row pgx.Row) (BankChange, error) {
 	var c BankChange
@@ -101,7 +104,7 @@ type BankChangeFilter struct {
 // BankChanges lists changes of bank details, newest first.
 func (s *Store) BankChanges(ctx context.Context, f BankChangeFilter, page db.PageRequest) ([]BankChange, error) {
 	rows, err := s.pool.Query(ctx, `SELECT `+bankChangeColumns+bankChangeFrom+`
-		WHERE ($1 = '' OR c.status = $1) AND ($2::bigint = 0 OR c.provider_id = $2) AND (NOT $3 OR c.provider_id IS NULL)
+		AND ($1 = '' OR c.status = $1) AND ($2::bigint = 0 OR c.provider_id = $2) AND (NOT $3 OR c.provider_id IS NULL)
 		  AND ($4::bigint = 0 OR c.id < $4)
 		ORDER BY c.id DESC LIMIT $5`, string(f.Status), f.Provider, f.Regie, page.Before, page.Limit+1)
 	return collectBankChanges(rows, err)
@@ -126,7 +129,7 @@ func collectBankChanges(rows pgx.Rows, err error) ([]BankChange, error) {
 
 // BankChange returns one change.
 func (s *Store) BankChange(ctx context.Context, id int64) (BankChange, error) {
-	c, err := scanBankChange(s.pool.QueryRow(ctx, `SELECT `+bankChangeColumns+bankChangeFrom+` WHERE c.id = $1`, id))
+	c, err := scanBankChange(s.pool.QueryRow(ctx, `SELECT `+bankChangeColumns+bankChangeFrom+` AND c.id = $1`, id))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return c, fault.New(fault.NotFound, "no such bank details change")
 	}
@@ -203,7 +206,7 @@ func (s *Store) decideBankChange(ctx context.Context, actor audit.Actor, id int6
 		var c BankChange
 		var requestedBy *int64
 		var status string
-		err := tx.QueryRow(ctx, `SELECT coalesce(provider_id, 0), name, iban, bic, requested_by, status FROM bank_detail_changes WHERE id = $1 FOR UPDATE`,
+		err := tx.QueryRow(ctx, `SELECT coalesce(provider_id, 0), name, iban, bic, requested_by, status FROM bank_detail_changes WHERE id = $1 AND tenant_id = passd_tenant() FOR UPDATE`,
 			id).Scan(&c.ProviderID, &c.New.Name, &c.New.IBAN, &c.New.BIC, &requestedBy, &status)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return fault.New(fault.NotFound, "no such bank details change")
@@ -220,7 +223,7 @@ func (s *Store) decideBankChange(ctx context.Context, actor audit.Actor, id int6
 			}
 		}
 		if _, err := tx.Exec(ctx, `UPDATE bank_detail_changes SET status = $2, decided_by = $3, decided_at = $4, reason = nullif($5, '')
-			WHERE id = $1 AND status = 'pending'`, id, string(to), nullID(actor.UserID), now, reason); err != nil {
+			WHERE id = $1 AND status = 'pending' AND tenant_id = passd_tenant()`, id, string(to), nullID(actor.UserID), now, reason); err != nil {
 			if db.IsConstraint(err, "bank_detail_changes_four_eyes") {
 				return fault.New(fault.Forbidden, "the requester of a change of bank details cannot confirm it").WithKind(fault.KindFourEyes)
 			}
@@ -240,7 +243,7 @@ func (s *Store) decideBankChange(ctx context.Context, actor audit.Actor, id int6
 			Before: map[string]any{"status": status}, After: after}); err != nil {
 			return err
 		}
-		out, err = scanBankChange(tx.QueryRow(ctx, `SELECT `+bankChangeColumns+bankChangeFrom+` WHERE c.id = $1`, id))
+		out, err = scanBankChange(tx.QueryRow(ctx, `SELECT `+bankChangeColumns+bankChangeFrom+` AND c.id = $1`, id))
 		return err
 	})
 	return out, db.Translate(err)
@@ -253,7 +256,7 @@ func checkConfirmer(ctx context.Context, tx pgx.Tx, actor audit.Actor, requested
 			WithKind(fault.KindFourEyes)
 	}
 	var finance bool
-	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM users WHERE id = $1 AND role = 'finance')`, actor.UserID).Scan(&finance); err != nil {
+	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM users WHERE id = $1 AND role = 'finance' AND tenant_id = passd_tenant())`, actor.UserID).Scan(&finance); err != nil {
 		return fmt.Errorf("billing: confirmer: %w", err)
 	}
 	if !finance {
@@ -267,10 +270,10 @@ func checkConfirmer(ctx context.Context, tx pgx.Tx, actor audit.Actor, requested
 func applyBankChange(ctx context.Context, tx pgx.Tx, id int64, c BankChange) error {
 	var err error
 	if c.ProviderID != 0 {
-		_, err = tx.Exec(ctx, `UPDATE providers SET name = $2, iban = $3, bic = $4, bank_change_id = $5 WHERE id = $1`,
+		_, err = tx.Exec(ctx, `UPDATE providers SET name = $2, iban = $3, bic = $4, bank_change_id = $5 WHERE id = $1 AND tenant_id = passd_tenant()`,
 			c.ProviderID, c.New.Name, c.New.IBAN, c.New.BIC, id)
 	} else {
-		_, err = tx.Exec(ctx, `UPDATE settings SET regie_name = $1, regie_iban = $2, regie_bic = $3, regie_bank_change_id = $4`,
+		_, err = tx.Exec(ctx, `UPDATE settings SET regie_name = $1, regie_iban = $2, regie_bic = $3, regie_bank_change_id = $4 WHERE tenant_id = passd_tenant()`,
 			c.New.Name, c.New.IBAN, c.New.BIC, id)
 	}
 	if err != nil {
@@ -293,7 +296,7 @@ func (s *Store) UpdateProvider(ctx context.Context, actor audit.Actor, id int64,
 	var out Provider
 	var change *BankChange
 	err := db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
-		cur, err := db.One[Provider](ctx, tx, `SELECT `+providerColumns+` FROM providers WHERE id = $1 FOR UPDATE`, id)
+		cur, err := db.One[Provider](ctx, tx, `SELECT `+providerColumns+` FROM providers WHERE id = $1 AND tenant_id = passd_tenant() FOR UPDATE`, id)
 		if err != nil {
 			return db.Translate(err)
 		}
@@ -325,7 +328,7 @@ func (s *Store) UpdateProvider(ctx context.Context, actor audit.Actor, id int64,
 			if err != nil {
 				return err
 			}
-			c, err := scanBankChange(tx.QueryRow(ctx, `SELECT `+bankChangeColumns+bankChangeFrom+` WHERE c.id = $1`, changeID))
+			c, err := scanBankChange(tx.QueryRow(ctx, `SELECT `+bankChangeColumns+bankChangeFrom+` AND c.id = $1`, changeID))
 			if err != nil {
 				return fmt.Errorf("billing: read bank change: %w", err)
 			}
@@ -336,7 +339,7 @@ func (s *Store) UpdateProvider(ctx context.Context, actor audit.Actor, id int64,
 			}
 			change = &c
 		}
-		out, err = db.One[Provider](ctx, tx, `SELECT `+providerColumns+` FROM providers WHERE id = $1`, id)
+		out, err = db.One[Provider](ctx, tx, `SELECT `+providerColumns+` FROM providers WHERE id = $1 AND tenant_id = passd_tenant()`, id)
 		return err
 	})
 	return out, change, db.Translate(err)
@@ -344,7 +347,7 @@ func (s *Store) UpdateProvider(ctx context.Context, actor audit.Actor, id int64,
 
 // updateIdentity changes a provider's kind, RPPS and FINESS.
 func updateIdentity(ctx context.Context, tx pgx.Tx, actor audit.Actor, cur, next Provider) error {
-	_, err := tx.Exec(ctx, `UPDATE providers SET kind = $2, rpps = $3, finess = $4 WHERE id = $1`,
+	_, err := tx.Exec(ctx, `UPDATE providers SET kind = $2, rpps = $3, finess = $4 WHERE id = $1 AND tenant_id = passd_tenant()`,
 		cur.ID, next.Kind, nullable(next.RPPS), nullable(next.FINESS))
 	if db.IsConstraint(err, "providers_rpps_key") || db.IsConstraint(err, "providers_finess_key") {
 		return fault.New(fault.Conflict, "a provider with this identifier already exists").WithKind(fault.KindDuplicateProvider)
@@ -361,7 +364,7 @@ func updateIdentity(ctx context.Context, tx pgx.Tx, actor audit.Actor, cur, next
 // régie's) bank details that waits for its confirmation, if any.
 func (s *Store) PendingBankChange(ctx context.Context, providerID int64) (*BankChange, error) {
 	c, err := scanBankChange(s.pool.QueryRow(ctx, `SELECT `+bankChangeColumns+bankChangeFrom+`
-		WHERE c.status = 'pending' AND coalesce(c.provider_id, 0) = $1`, providerID))
+		AND c.status = 'pending' AND coalesce(c.provider_id, 0) = $1`, providerID))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, nil
 	}
@@ -379,7 +382,7 @@ func (s *Store) BankDetailsChanged(ctx context.Context, providerID int64, from, 
 	start := time.Date(from.Year(), from.Month(), from.Day(), 0, 0, 0, 0, calendar.Paris())
 	end := time.Date(to.Year(), to.Month(), to.Day(), 0, 0, 0, 0, calendar.Paris()).AddDate(0, 0, 1)
 	rows, err := s.pool.Query(ctx, `SELECT `+bankChangeColumns+bankChangeFrom+`
-		WHERE c.provider_id = $1 AND c.status = 'confirmed' AND c.old_iban IS NOT NULL AND c.decided_at >= $2 AND c.decided_at < $3
+		AND c.provider_id = $1 AND c.status = 'confirmed' AND c.old_iban IS NOT NULL AND c.decided_at >= $2 AND c.decided_at < $3
 		ORDER BY c.decided_at`, providerID, start, end)
 	return collectBankChanges(rows, err)
 }

@@ -52,7 +52,7 @@ func (s *Store) movePayout(ctx context.Context, actor audit.Actor, id int64, to 
 	var out Payout
 	err := db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `UPDATE payouts SET status = $2, held_at = CASE WHEN $2 = 'held' THEN $4::timestamptz END,
-			hold_reason = nullif($5, '') WHERE id = $1 AND status = $3`, id, string(to), string(from), s.now(), reason)
+			hold_reason = nullif($5, '') WHERE id = $1 AND status = $3 AND tenant_id = passd_tenant()`, id, string(to), string(from), s.now(), reason)
 		if err != nil {
 			return fmt.Errorf("billing: %s: %w", action, err)
 		}
@@ -80,7 +80,7 @@ func (s *Store) movePayout(ctx context.Context, actor audit.Actor, id int64, to 
 }
 
 func readPayout(ctx context.Context, q db.DBTX, id int64) (Payout, error) {
-	p, err := db.One[Payout](ctx, q, `SELECT `+payoutColumns+` FROM payouts p WHERE p.id = $1`, id)
+	p, err := db.One[Payout](ctx, q, `SELECT `+payoutColumns+` FROM payouts p WHERE p.id = $1 AND p.tenant_id = passd_tenant()`, id)
 	return p, db.Translate(err)
 }
 
@@ -114,12 +114,14 @@ type PayoutVoid struct {
 const voidColumns = `v.id, v.payout_id, p.invoice_id, p.amount, v.reason, ur.name AS requested_by, v.requested_at, v.status,
 	coalesce(ud.name, '') AS decided_by, v.decided_at`
 
-const voidFrom = ` FROM payout_voids v JOIN payouts p ON p.id = v.payout_id JOIN users ur ON ur.id = v.requested_by
-	LEFT JOIN users ud ON ud.id = v.decided_by`
+const voidFrom = ` FROM payout_voids v JOIN payouts p ON p.id = v.payout_id AND p.tenant_id = passd_tenant()
+	JOIN users ur ON ur.id = v.requested_by AND ur.tenant_id = passd_tenant()
+	LEFT JOIN users ud ON ud.id = v.decided_by AND ud.tenant_id = passd_tenant()
+	WHERE v.tenant_id = passd_tenant()`
 
 // PayoutVoids lists requests to void payouts, newest first.
 func (s *Store) PayoutVoids(ctx context.Context, status VoidStatus, page db.PageRequest) ([]PayoutVoid, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+voidColumns+voidFrom+` WHERE ($1 = '' OR v.status = $1) AND ($2::bigint = 0 OR v.id < $2)
+	rows, err := s.pool.Query(ctx, `SELECT `+voidColumns+voidFrom+` AND ($1 = '' OR v.status = $1) AND ($2::bigint = 0 OR v.id < $2)
 		ORDER BY v.id DESC LIMIT $3`, string(status), page.Before, page.Limit+1)
 	if err != nil {
 		return nil, db.Translate(fmt.Errorf("billing: payout voids: %w", err))
@@ -129,7 +131,7 @@ func (s *Store) PayoutVoids(ctx context.Context, status VoidStatus, page db.Page
 }
 
 func readVoid(ctx context.Context, q db.DBTX, id int64) (PayoutVoid, error) {
-	v, err := db.One[PayoutVoid](ctx, q, `SELECT `+voidColumns+voidFrom+` WHERE v.id = $1`, id)
+	v, err := db.One[PayoutVoid](ctx, q, `SELECT `+voidColumns+voidFrom+` AND v.id = $1`, id)
 	return v, db.Translate(err)
 }
 
@@ -169,7 +171,7 @@ func (s *Store) RequestVoid(ctx context.Context, actor audit.Actor, payoutID int
 // of a city_due invoice's current outcome, the only money of that invoice
 // still live.
 func voidable(ctx context.Context, tx pgx.Tx, payoutID int64) (Payout, error) {
-	p, err := db.One[Payout](ctx, tx, `SELECT `+payoutColumns+` FROM payouts p WHERE p.id = $1 FOR UPDATE`, payoutID)
+	p, err := db.One[Payout](ctx, tx, `SELECT `+payoutColumns+` FROM payouts p WHERE p.id = $1 AND p.tenant_id = passd_tenant() FOR UPDATE`, payoutID)
 	if err != nil {
 		return p, db.Translate(err)
 	}
@@ -181,14 +183,14 @@ func voidable(ctx context.Context, tx pgx.Tx, payoutID int64) (Payout, error) {
 	var outcome, otherPayouts, openClaims int
 	err = tx.QueryRow(ctx, `
 		SELECT i.status, i.outcome_no,
-		       (SELECT count(*) FROM payouts o WHERE o.invoice_id = i.id AND o.id <> $2 AND o.status <> 'cancelled'),
-		       (SELECT count(*) FROM claims c WHERE c.invoice_id = i.id AND c.status IN ('queued', 'transmitted', 'paid'))
-		FROM invoices i WHERE i.id = $1 FOR UPDATE OF i`, p.InvoiceID, p.ID).Scan(&status, &outcome, &otherPayouts, &openClaims)
+		       (SELECT count(*) FROM payouts o WHERE o.invoice_id = i.id AND o.id <> $2 AND o.status <> 'cancelled' AND o.tenant_id = passd_tenant()),
+		       (SELECT count(*) FROM claims c WHERE c.invoice_id = i.id AND c.status IN ('queued', 'transmitted', 'paid') AND c.tenant_id = passd_tenant())
+		FROM invoices i WHERE i.id = $1 AND i.tenant_id = passd_tenant() FOR UPDATE OF i`, p.InvoiceID, p.ID).Scan(&status, &outcome, &otherPayouts, &openClaims)
 	if err != nil {
 		return p, fmt.Errorf("billing: voidable: %w", err)
 	}
 	var payoutOutcome int
-	if err := tx.QueryRow(ctx, `SELECT outcome_no FROM payouts WHERE id = $1`, p.ID).Scan(&payoutOutcome); err != nil {
+	if err := tx.QueryRow(ctx, `SELECT outcome_no FROM payouts WHERE id = $1 AND tenant_id = passd_tenant()`, p.ID).Scan(&payoutOutcome); err != nil {
 		return p, fmt.Errorf("billing: voidable: %w", err)
 	}
 	if status != string(StatusCityDue) || payoutOutcome != outcome || otherPayouts != 0 || openClaims != 0 {
@@ -214,7 +216,7 @@ func (s *Store) decideVoid(ctx context.Context, actor audit.Actor, id int64, to 
 	err := db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
 		var payoutID, requestedBy int64
 		var status, reason string
-		err := tx.QueryRow(ctx, `SELECT payout_id, requested_by, status, reason FROM payout_voids WHERE id = $1 FOR UPDATE`, id).
+		err := tx.QueryRow(ctx, `SELECT payout_id, requested_by, status, reason FROM payout_voids WHERE id = $1 AND tenant_id = passd_tenant() FOR UPDATE`, id).
 			Scan(&payoutID, &requestedBy, &status, &reason)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return fault.New(fault.NotFound, "no such void request")
@@ -234,7 +236,7 @@ func (s *Store) decideVoid(ctx context.Context, actor audit.Actor, id int64, to 
 				return err
 			}
 		}
-		if _, err := tx.Exec(ctx, `UPDATE payout_voids SET status = $2, decided_by = $3, decided_at = $4 WHERE id = $1 AND status = 'pending'`,
+		if _, err := tx.Exec(ctx, `UPDATE payout_voids SET status = $2, decided_by = $3, decided_at = $4 WHERE id = $1 AND status = 'pending' AND tenant_id = passd_tenant()`,
 			id, string(to), actor.UserID, now); err != nil {
 			return fmt.Errorf("billing: decide void: %w", err)
 		}
@@ -255,7 +257,7 @@ func voidPayout(ctx context.Context, tx pgx.Tx, actor audit.Actor, now time.Time
 	if err != nil {
 		return err
 	}
-	if _, err := tx.Exec(ctx, `UPDATE payouts SET status = 'cancelled', cancelled_at = $2 WHERE id = $1 AND status IN ('due', 'held')`,
+	if _, err := tx.Exec(ctx, `UPDATE payouts SET status = 'cancelled', cancelled_at = $2 WHERE id = $1 AND status IN ('due', 'held') AND tenant_id = passd_tenant()`,
 		payoutID, now); err != nil {
 		return fmt.Errorf("billing: void payout: %w", err)
 	}
@@ -265,7 +267,7 @@ func voidPayout(ctx context.Context, tx pgx.Tx, actor audit.Actor, now time.Time
 		return fmt.Errorf("billing: void payout %d: reversed %d transactions", payoutID, n)
 	}
 	if _, err := tx.Exec(ctx, `UPDATE invoices SET status = 'cancelled', decision_reason = 'voided', cpam_amount = 0, city_amount = 0,
-		decided_at = $2, outcome_no = outcome_no + 1, outcome_cause = $3 WHERE id = $1 AND status = 'city_due'`,
+		decided_at = $2, outcome_no = outcome_no + 1, outcome_cause = $3 WHERE id = $1 AND status = 'city_due' AND tenant_id = passd_tenant()`,
 		p.InvoiceID, now, "payout voided: "+reason); err != nil {
 		return fmt.Errorf("billing: void invoice: %w", err)
 	}

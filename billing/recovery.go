@@ -79,10 +79,12 @@ const recoverySelect = `
 		       coalesce(b.status, '') AS offset_batch_status,
 		       CASE WHEN r.offset_batch_id IS NOT NULL THEN 'offset' WHEN w.days > s.days THEN 'titre' ELSE 'open' END AS status,
 		       w.days AS days_waiting
-		FROM provider_recoveries r JOIN providers pr ON pr.id = r.provider_id JOIN invoices i ON i.id = r.invoice_id
-		LEFT JOIN payout_batches b ON b.id = r.offset_batch_id
-		CROSS JOIN (SELECT coalesce(recovery_offset_days, $2::int) AS days FROM settings) s
-		CROSS JOIN LATERAL (SELECT $1::date - (r.created_at AT TIME ZONE 'Europe/Paris')::date AS days) w) x
+		FROM provider_recoveries r JOIN providers pr ON pr.id = r.provider_id AND pr.tenant_id = passd_tenant()
+		JOIN invoices i ON i.id = r.invoice_id AND i.tenant_id = passd_tenant()
+		LEFT JOIN payout_batches b ON b.id = r.offset_batch_id AND b.tenant_id = passd_tenant()
+		CROSS JOIN (SELECT coalesce(recovery_offset_days, $2::int) AS days FROM settings WHERE settings.tenant_id = passd_tenant()) s
+		CROSS JOIN LATERAL (SELECT $1::date - (r.created_at AT TIME ZONE 'Europe/Paris')::date AS days) w
+		WHERE r.tenant_id = passd_tenant()) x
 	WHERE ($3 = '' OR x.status = $3) AND ($4::bigint = 0 OR x.provider_id = $4) AND ($5::bigint = 0 OR x.offset_batch_id = $5)`
 
 func (s *Store) recoveryArgs(f RecoveryFilter) []any {
@@ -118,12 +120,14 @@ type CPAMRefund struct {
 const refundSelect = `
 	SELECT f.id, f.invoice_id, i.external_ref, i.provider_id, pr.name AS provider_name, f.claim_id,
 	       coalesce(c.batch_id, 0) AS claim_batch_id, c.paid_on AS claim_paid_on, f.amount, f.created_at
-	FROM cpam_refunds f JOIN claims c ON c.id = f.claim_id JOIN invoices i ON i.id = f.invoice_id
-	JOIN providers pr ON pr.id = i.provider_id`
+	FROM cpam_refunds f JOIN claims c ON c.id = f.claim_id AND c.tenant_id = passd_tenant()
+	JOIN invoices i ON i.id = f.invoice_id AND i.tenant_id = passd_tenant()
+	JOIN providers pr ON pr.id = i.provider_id AND pr.tenant_id = passd_tenant()
+	WHERE f.tenant_id = passd_tenant()`
 
 // CPAMRefunds lists the refunds due to the CPAM, newest first.
 func (s *Store) CPAMRefunds(ctx context.Context, page db.PageRequest) ([]CPAMRefund, error) {
-	rows, err := s.pool.Query(ctx, refundSelect+` WHERE ($1::bigint = 0 OR f.id < $1) ORDER BY f.id DESC LIMIT $2`, page.Before, page.Limit+1)
+	rows, err := s.pool.Query(ctx, refundSelect+` AND ($1::bigint = 0 OR f.id < $1) ORDER BY f.id DESC LIMIT $2`, page.Before, page.Limit+1)
 	if err != nil {
 		return nil, db.Translate(fmt.Errorf("billing: list cpam refunds: %w", err))
 	}

@@ -60,7 +60,9 @@ func (s *Store) BudgetReport(ctx context.Context, year int) (Budget, error) {
 				       CASE p.status WHEN 'paid' THEN p.paid_on
 				                     WHEN 'approved' THEN (b.approved_at AT TIME ZONE 'Europe/Paris')::date
 				                     ELSE (p.created_at AT TIME ZONE 'Europe/Paris')::date END AS on_date
-				FROM payouts p JOIN providers pr ON pr.id = p.provider_id LEFT JOIN payout_batches b ON b.id = p.batch_id)
+				FROM payouts p JOIN providers pr ON pr.id = p.provider_id AND pr.tenant_id = passd_tenant()
+				LEFT JOIN payout_batches b ON b.id = p.batch_id AND b.tenant_id = passd_tenant()
+				WHERE p.tenant_id = passd_tenant())
 			SELECT kind, extract(month FROM on_date)::int,
 			       coalesce(sum(amount) FILTER (WHERE status <> 'paid'), 0), coalesce(sum(amount) FILTER (WHERE status = 'paid'), 0)
 			FROM x WHERE on_date >= make_date($1, 1, 1) AND on_date < make_date($1 + 1, 1, 1)
@@ -101,10 +103,12 @@ func (s *Store) BudgetReport(ctx context.Context, year int) (Budget, error) {
 		if err := tx.QueryRow(ctx, `
 			SELECT coalesce(sum(r.amount), 0), coalesce(sum(r.amount) FILTER (WHERE b.status = 'paid'), 0),
 			       (SELECT coalesce(sum(amount), 0) FROM cpam_refunds
-			        WHERE (created_at AT TIME ZONE 'Europe/Paris')::date >= make_date($1, 1, 1)
+			        WHERE cpam_refunds.tenant_id = passd_tenant()
+			          AND (created_at AT TIME ZONE 'Europe/Paris')::date >= make_date($1, 1, 1)
 			          AND (created_at AT TIME ZONE 'Europe/Paris')::date < make_date($1 + 1, 1, 1))
-			FROM provider_recoveries r LEFT JOIN payout_batches b ON b.id = r.offset_batch_id
-			WHERE (r.created_at AT TIME ZONE 'Europe/Paris')::date >= make_date($1, 1, 1)
+			FROM provider_recoveries r LEFT JOIN payout_batches b ON b.id = r.offset_batch_id AND b.tenant_id = passd_tenant()
+			WHERE r.tenant_id = passd_tenant()
+			  AND (r.created_at AT TIME ZONE 'Europe/Paris')::date >= make_date($1, 1, 1)
 			  AND (r.created_at AT TIME ZONE 'Europe/Paris')::date < make_date($1 + 1, 1, 1)`, year).
 			Scan(&out.Recovered, &out.RecoveredOffset, &out.CPAMRefunds); err != nil {
 			return fmt.Errorf("billing: budget corrections: %w", err)
@@ -153,8 +157,9 @@ func (s *Store) Statement(ctx context.Context, providerID int64, from, to calend
 			SELECT i.id, i.provider_id, pt.file_number, i.external_ref, i.care_date, i.deadline, i.status, i.total,
 			       coalesce(i.decision_reason, ''), i.cpam_amount, i.city_amount, i.decided_at, i.created_at,
 			       coalesce(c.id, 0), c.amount, coalesce(c.status, ''), c.paid_amount, c.paid_on, coalesce(c.rejection_reason, '')
-			FROM invoices i JOIN patients pt ON pt.id = i.patient_id LEFT JOIN claims c ON c.invoice_id = i.id
-			WHERE i.provider_id = $1 AND i.care_date BETWEEN $2 AND $3
+			FROM invoices i JOIN patients pt ON pt.id = i.patient_id AND pt.tenant_id = passd_tenant()
+			LEFT JOIN claims c ON c.invoice_id = i.id AND c.tenant_id = passd_tenant()
+			WHERE i.provider_id = $1 AND i.care_date BETWEEN $2 AND $3 AND i.tenant_id = passd_tenant()
 			ORDER BY i.care_date, i.id`, providerID, from, to)
 		if err != nil {
 			return fmt.Errorf("billing: statement: %w", err)
@@ -177,7 +182,7 @@ func (s *Store) Statement(ctx context.Context, providerID int64, from, to calend
 			ids = append(ids, l.Invoice.ID)
 		}
 		prows, err := tx.Query(ctx, `SELECT invoice_id, id, amount, reason, coalesce(note, ''), status, coalesce(batch_id, 0), paid_on
-			FROM payouts WHERE invoice_id = ANY($1) ORDER BY id`, ids)
+			FROM payouts WHERE invoice_id = ANY($1) AND tenant_id = passd_tenant() ORDER BY id`, ids)
 		if err != nil {
 			return fmt.Errorf("billing: statement payouts: %w", err)
 		}
@@ -211,8 +216,9 @@ func (s *Store) Settlements(ctx context.Context, ids []int64) (map[int64]Settlem
 	rows, err := s.pool.Query(ctx, `
 		SELECT i.id, coalesce(c.status, ''), coalesce(c.rejection_reason, ''),
 		       count(p.id), count(p.id) FILTER (WHERE p.status = 'paid')
-		FROM invoices i LEFT JOIN claims c ON c.invoice_id = i.id LEFT JOIN payouts p ON p.invoice_id = i.id
-		WHERE i.id = ANY($1)
+		FROM invoices i LEFT JOIN claims c ON c.invoice_id = i.id AND c.tenant_id = passd_tenant()
+		LEFT JOIN payouts p ON p.invoice_id = i.id AND p.tenant_id = passd_tenant()
+		WHERE i.id = ANY($1) AND i.tenant_id = passd_tenant()
 		GROUP BY i.id, c.status, c.rejection_reason`, ids)
 	if err != nil {
 		return nil, db.Translate(fmt.Errorf("billing: settlements: %w", err))

@@ -48,8 +48,9 @@ func (s *Store) CheckSEPA(ctx context.Context, id int64) (PayoutBatch, error) {
 // checks (or by hand) would make sepa.Write fail after the answer is
 // committed to.
 func checkProviders(ctx context.Context, q db.DBTX, id int64) error {
-	rows, err := q.Query(ctx, `SELECT DISTINCT pr.id, pr.name, pr.bic FROM payouts p JOIN providers pr ON pr.id = p.provider_id
-		WHERE p.batch_id = $1 ORDER BY pr.id`, id)
+	rows, err := q.Query(ctx, `SELECT DISTINCT pr.id, pr.name, pr.bic FROM payouts p
+		JOIN providers pr ON pr.id = p.provider_id AND pr.tenant_id = passd_tenant()
+		WHERE p.batch_id = $1 AND p.tenant_id = passd_tenant() ORDER BY pr.id`, id)
 	if err != nil {
 		return fmt.Errorf("billing: sepa %d providers: %w", id, err)
 	}
@@ -106,7 +107,7 @@ func (s *Store) WriteSEPA(ctx context.Context, id int64, out io.Writer) error {
 			return err
 		}
 		m := sepaMessage(id, s.now(), st, 0, b.Net())
-		if err := tx.QueryRow(ctx, `SELECT count(DISTINCT provider_id) FROM payouts WHERE batch_id = $1`, id).Scan(&m.NbOfTxs); err != nil {
+		if err := tx.QueryRow(ctx, `SELECT count(DISTINCT provider_id) FROM payouts WHERE batch_id = $1 AND tenant_id = passd_tenant()`, id).Scan(&m.NbOfTxs); err != nil {
 			return fmt.Errorf("billing: sepa %d: %w", id, err)
 		}
 		rows, err := queryPayouts(ctx, tx, id)
@@ -141,11 +142,13 @@ func sepaMessage(id int64, now time.Time, st Settings, transfers int, net decima
 // deduction, a handful of recoveries summed.
 func queryPayouts(ctx context.Context, tx pgx.Tx, id int64) (pgx.Rows, error) {
 	rows, err := tx.Query(ctx, `
-		WITH r AS (SELECT provider_id, sum(amount) AS offset FROM provider_recoveries WHERE offset_batch_id = $1 GROUP BY provider_id)
+		WITH r AS (SELECT provider_id, sum(amount) AS offset FROM provider_recoveries
+			WHERE offset_batch_id = $1 AND provider_recoveries.tenant_id = passd_tenant() GROUP BY provider_id)
 		SELECT p.provider_id, pr.name, pr.iban, pr.bic, p.amount, i.external_ref, coalesce(r.offset, 0)
-		FROM payouts p JOIN providers pr ON pr.id = p.provider_id JOIN invoices i ON i.id = p.invoice_id
+		FROM payouts p JOIN providers pr ON pr.id = p.provider_id AND pr.tenant_id = passd_tenant()
+		JOIN invoices i ON i.id = p.invoice_id AND i.tenant_id = passd_tenant()
 		LEFT JOIN r ON r.provider_id = p.provider_id
-		WHERE p.batch_id = $1
+		WHERE p.batch_id = $1 AND p.tenant_id = passd_tenant()
 		ORDER BY p.provider_id, i.id`, id)
 	if err != nil {
 		return nil, fmt.Errorf("billing: sepa %d: %w", id, err)

@@ -113,15 +113,15 @@ func writeFrozen(ctx context.Context, tx pgx.Tx, id int64, out io.Writer) ([]byt
 	var exec calendar.Date
 	var n int
 	if err := tx.QueryRow(ctx, `SELECT sepa_created_at, sepa_execution_date, debtor_name, debtor_iban, debtor_bic, total - offset_total,
-		(SELECT count(*) FROM payout_batch_transfers WHERE batch_id = $1)
-		FROM payout_batches WHERE id = $1 AND sepa_sha256 IS NOT NULL`, id).
+		(SELECT count(*) FROM payout_batch_transfers WHERE batch_id = $1 AND payout_batch_transfers.tenant_id = passd_tenant())
+		FROM payout_batches WHERE id = $1 AND sepa_sha256 IS NOT NULL AND payout_batches.tenant_id = passd_tenant()`, id).
 		Scan(&created, &exec, &debtor.RegieName, &debtor.RegieIBAN, &debtor.RegieBIC, &net, &n); err != nil {
 		return nil, fmt.Errorf("billing: sepa %d: snapshot: %w", id, err)
 	}
 	m := sepaMessage(id, created, debtor, n, net)
 	m.ExecutionDate = exec // as approval set it, whatever the calendar says now
 	rows, err := tx.Query(ctx, `SELECT end_to_end_id, creditor_name, iban, bic, amount, remittance FROM payout_batch_transfers
-		WHERE batch_id = $1 ORDER BY position`, id)
+		WHERE batch_id = $1 AND tenant_id = passd_tenant() ORDER BY position`, id)
 	if err != nil {
 		return nil, fmt.Errorf("billing: sepa %d: snapshot: %w", id, err)
 	}
@@ -179,7 +179,7 @@ type SEPAMismatch struct {
 func (s *Store) VerifySEPA(ctx context.Context) ([]SEPAMismatch, error) {
 	var out []SEPAMismatch
 	err := db.InTxOptions(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, `SELECT id, sepa_sha256 FROM payout_batches WHERE sepa_sha256 IS NOT NULL ORDER BY id`)
+		rows, err := tx.Query(ctx, `SELECT id, sepa_sha256 FROM payout_batches WHERE sepa_sha256 IS NOT NULL AND tenant_id = passd_tenant() ORDER BY id`)
 		if err != nil {
 			return err
 		}

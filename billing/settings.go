@@ -79,7 +79,8 @@ func (s *Store) Settings(ctx context.Context) (Settings, error) {
 // readSettings reads the one settings row; lock takes it FOR UPDATE, which
 // serialises the approvals that check the budget against each other.
 func readSettings(ctx context.Context, q db.DBTX, lock bool) (Settings, error) {
-	sql := `SELECT ` + settingsColumns + ` FROM settings s LEFT JOIN users u ON u.id = s.updated_by`
+	sql := `SELECT ` + settingsColumns + ` FROM settings s LEFT JOIN users u ON u.id = s.updated_by AND u.tenant_id = passd_tenant()
+		WHERE s.tenant_id = passd_tenant()`
 	if lock {
 		sql += ` FOR UPDATE OF s`
 	}
@@ -109,7 +110,7 @@ func (s *Store) PutSettings(ctx context.Context, actor audit.Actor, in Settings)
 			annual_budget = $2, deadline_days = nullif($3, 0), updated_at = $4, updated_by = $5,
 			ame_lookback_days = nullif($6, 0), submission_limit_days = nullif($7, 0), recovery_offset_days = nullif($8, 0),
 			invoice_ceiling = nullif($9::numeric, 0), over_ceiling = nullif($10::text, ''), default_drug_class = nullif($11::int, 0),
-			referral_retention_months = $12`,
+			referral_retention_months = $12 WHERE tenant_id = passd_tenant()`,
 			in.RegieCeiling, in.AnnualBudget, in.DeadlineDays, s.now(), nullID(actor.UserID),
 			in.AMELookbackDays, in.SubmissionLimitDays, in.RecoveryOffsetDays, in.InvoiceCeiling, in.OverCeiling, in.DefaultDrugClass,
 			in.RetentionMonths()); err != nil {
@@ -133,7 +134,7 @@ func (s *Store) requestRegieChange(ctx context.Context, tx pgx.Tx, actor audit.A
 		return nil
 	}
 	var pending BankDetails
-	err := tx.QueryRow(ctx, `SELECT name, iban, bic FROM bank_detail_changes WHERE provider_id IS NULL AND status = 'pending'`).
+	err := tx.QueryRow(ctx, `SELECT name, iban, bic FROM bank_detail_changes WHERE provider_id IS NULL AND status = 'pending' AND tenant_id = passd_tenant()`).
 		Scan(&pending.Name, &pending.IBAN, &pending.BIC)
 	if err == nil && pending == next {
 		return nil

@@ -177,7 +177,8 @@ func (s *Store) upsertActs(ctx context.Context, tx pgx.Tx, actor audit.Actor, ac
 		codes[i] = a.Code
 	}
 	before := map[string]Act{}
-	rows, err := tx.Query(ctx, `SELECT `+actColumns+` FROM acts a LEFT JOIN users u ON u.id = a.updated_by WHERE a.code = ANY($1) FOR UPDATE OF a`, codes)
+	rows, err := tx.Query(ctx, `SELECT `+actColumns+` FROM acts a LEFT JOIN users u ON u.id = a.updated_by AND u.tenant_id = passd_tenant()
+		WHERE a.code = ANY($1) AND a.tenant_id = passd_tenant() FOR UPDATE OF a`, codes)
 	if err == nil {
 		var olds []Act
 		olds, err = pgx.CollectRows(rows, scanAct)
@@ -240,7 +241,7 @@ func (s *Store) DeleteAct(ctx context.Context, actor audit.Actor, code string) e
 		if len(acts) == 0 {
 			return fault.New(fault.NotFound, "no act has this code in the catalogue")
 		}
-		if _, err := tx.Exec(ctx, `DELETE FROM acts WHERE code = $1`, code); err != nil {
+		if _, err := tx.Exec(ctx, `DELETE FROM acts WHERE code = $1 AND tenant_id = passd_tenant()`, code); err != nil {
 			return fmt.Errorf("billing: delete act %s: %w", code, err)
 		}
 		return audit.Append(ctx, tx, audit.Entry{Actor: actor, Action: "act.delete", Entity: "act", EntityID: code, Before: actAudit(acts[0])})
@@ -358,7 +359,7 @@ type DrugFilter struct {
 // the previous page.
 func (s *Store) Drugs(ctx context.Context, f DrugFilter, after string, limit int) ([]Drug, error) {
 	rows, err := s.pool.Query(ctx, `SELECT `+drugColumns+drugFrom+`
-		WHERE ($1 = 0 OR d.drug_class = $1) AND d.cip13 > $2
+		AND ($1 = 0 OR d.drug_class = $1) AND d.cip13 > $2
 		  AND ($3 = '' OR d.cip13 LIKE $3 || '%' OR lower(d.label) LIKE '%' || lower($3) || '%')
 		ORDER BY d.cip13 LIMIT $4`, f.Class, after, likeLiteral.Replace(f.Search), limit)
 	if err != nil {
@@ -375,7 +376,7 @@ var likeLiteral = strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`)
 // drugColumns, from drugFrom, are read into a Drug by scanDrug.
 const (
 	drugColumns = `d.cip13, d.label, d.drug_class, d.updated_at, coalesce(u.name, '')`
-	drugFrom    = ` FROM drugs d LEFT JOIN users u ON u.id = d.updated_by`
+	drugFrom    = ` FROM drugs d LEFT JOIN users u ON u.id = d.updated_by AND u.tenant_id = passd_tenant() WHERE d.tenant_id = passd_tenant()`
 )
 
 func scanDrug(r pgx.CollectableRow) (Drug, error) {
@@ -389,7 +390,7 @@ func (s *Store) Drug(ctx context.Context, cip13 string) (Drug, error) {
 	if !listedCIP13(cip13) {
 		return Drug{}, fault.New(fault.NotFound, "no drug has this CIP13 in the drug table")
 	}
-	rows, err := s.pool.Query(ctx, `SELECT `+drugColumns+drugFrom+` WHERE d.cip13 = $1`, cip13)
+	rows, err := s.pool.Query(ctx, `SELECT `+drugColumns+drugFrom+` AND d.cip13 = $1`, cip13)
 	if err != nil {
 		return Drug{}, db.Translate(fmt.Errorf("billing: drug: %w", err))
 	}
@@ -418,7 +419,7 @@ func (s *Store) upsertDrugs(ctx context.Context, tx pgx.Tx, actor audit.Actor, d
 	before := map[string]old{}
 	var cip string
 	var o old
-	rows, err := tx.Query(ctx, `SELECT cip13, label, drug_class FROM drugs WHERE cip13 = ANY($1) FOR UPDATE`, cips)
+	rows, err := tx.Query(ctx, `SELECT cip13, label, drug_class FROM drugs WHERE cip13 = ANY($1) AND tenant_id = passd_tenant() FOR UPDATE`, cips)
 	if err == nil {
 		_, err = pgx.ForEachRow(rows, []any{&cip, &o.label, &o.class}, func() error {
 			before[cip] = o
@@ -479,7 +480,7 @@ func (s *Store) DeleteDrug(ctx context.Context, actor audit.Actor, cip13 string)
 	err := db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
 		var label string
 		var class int
-		err := tx.QueryRow(ctx, `DELETE FROM drugs WHERE cip13 = $1 RETURNING label, drug_class`, cip13).Scan(&label, &class)
+		err := tx.QueryRow(ctx, `DELETE FROM drugs WHERE cip13 = $1 AND tenant_id = passd_tenant() RETURNING label, drug_class`, cip13).Scan(&label, &class)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return fault.New(fault.NotFound, "no drug has this CIP13 in the drug table")
 		}
@@ -571,7 +572,7 @@ func (s *Store) AddRate(ctx context.Context, actor audit.Actor, r Rate) (Rate, e
 	}
 	err := db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
 		var prev *decimal.Decimal
-		if err := tx.QueryRow(ctx, `SELECT (SELECT rate FROM rates WHERE regime = $1 AND rate_class = $2 AND effective_from <= $3
+		if err := tx.QueryRow(ctx, `SELECT (SELECT rate FROM rates WHERE regime = $1 AND rate_class = $2 AND effective_from <= $3 AND tenant_id = passd_tenant()
 			ORDER BY effective_from DESC LIMIT 1)`, r.Regime, r.Class, r.EffectiveFrom).Scan(&prev); err != nil {
 			return fmt.Errorf("billing: rate: %w", err)
 		}

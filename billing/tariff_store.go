@@ -46,7 +46,7 @@ func (s *Store) tariff(ctx context.Context, fresh bool) (*Tariff, error) {
 // tariffVersion is the database's current tariff version.
 func (s *Store) tariffVersion(ctx context.Context) (int64, error) {
 	var v int64
-	if err := s.pool.QueryRow(ctx, `SELECT version FROM tariff_state`).Scan(&v); err != nil {
+	if err := s.pool.QueryRow(ctx, `SELECT version FROM tariff_state WHERE tenant_id = passd_tenant()`).Scan(&v); err != nil {
 		return 0, db.Translate(fmt.Errorf("billing: tariff version: %w", err))
 	}
 	return v, nil
@@ -60,7 +60,7 @@ func (s *Store) providerKind(ctx context.Context, providerID int64, fresh bool) 
 	if ok && !fresh {
 		return kind, nil
 	}
-	if err := s.pool.QueryRow(ctx, `SELECT kind FROM providers WHERE id = $1`, providerID).Scan(&kind); err != nil {
+	if err := s.pool.QueryRow(ctx, `SELECT kind FROM providers WHERE id = $1 AND tenant_id = passd_tenant()`, providerID).Scan(&kind); err != nil {
 		return "", db.Translate(fmt.Errorf("billing: provider %d: %w", providerID, err))
 	}
 	s.cache.mu.Lock()
@@ -77,7 +77,7 @@ func (s *Store) providerKind(ctx context.Context, providerID int64, fresh bool) 
 func loadTariff(ctx context.Context, pool db.TxBeginner) (*Tariff, error) {
 	t := &Tariff{Acts: map[string]Act{}, DrugClasses: map[string]int{}}
 	err := db.InTxOptions(ctx, pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
-		if err := tx.QueryRow(ctx, `SELECT version FROM tariff_state`).Scan(&t.Version); err != nil {
+		if err := tx.QueryRow(ctx, `SELECT version FROM tariff_state WHERE tenant_id = passd_tenant()`).Scan(&t.Version); err != nil {
 			return fmt.Errorf("state: %w", err)
 		}
 		st, err := readSettings(ctx, tx, false)
@@ -94,7 +94,7 @@ func loadTariff(ctx context.Context, pool db.TxBeginner) (*Tariff, error) {
 		}
 		var cip string
 		var class int
-		rows, err := tx.Query(ctx, `SELECT cip13, drug_class FROM drugs`)
+		rows, err := tx.Query(ctx, `SELECT cip13, drug_class FROM drugs WHERE tenant_id = passd_tenant()`)
 		if err != nil {
 			return fmt.Errorf("drugs: %w", err)
 		}
@@ -122,8 +122,8 @@ func scanAct(r pgx.CollectableRow) (Act, error) {
 
 // readActs reads the catalogue, or the one act of code when code is set.
 func readActs(ctx context.Context, q db.DBTX, code string) ([]Act, error) {
-	rows, err := q.Query(ctx, `SELECT `+actColumns+` FROM acts a LEFT JOIN users u ON u.id = a.updated_by
-		WHERE $1 = '' OR a.code = $1 ORDER BY a.code`, code)
+	rows, err := q.Query(ctx, `SELECT `+actColumns+` FROM acts a LEFT JOIN users u ON u.id = a.updated_by AND u.tenant_id = passd_tenant()
+		WHERE a.tenant_id = passd_tenant() AND ($1 = '' OR a.code = $1) ORDER BY a.code`, code)
 	if err != nil {
 		return nil, fmt.Errorf("acts: %w", err)
 	}
@@ -145,7 +145,8 @@ func readRateBook(ctx context.Context, q db.DBTX) (RateBook, error) {
 
 func readRates(ctx context.Context, q db.DBTX) ([]Rate, error) {
 	rows, err := q.Query(ctx, `SELECT r.regime, r.rate_class, r.effective_from, r.rate, r.reason, r.created_at, coalesce(u.name, '')
-		FROM rates r LEFT JOIN users u ON u.id = r.created_by
+		FROM rates r LEFT JOIN users u ON u.id = r.created_by AND u.tenant_id = passd_tenant()
+		WHERE r.tenant_id = passd_tenant()
 		ORDER BY r.regime, r.rate_class, r.effective_from`)
 	if err != nil {
 		return nil, fmt.Errorf("rates: %w", err)

@@ -153,8 +153,8 @@ func OweForClaims(ctx context.Context, tx pgx.Tx, actor audit.Actor, now time.Ti
 		ids[i] = s.ClaimID
 	}
 	rows, err := tx.Query(ctx, `
-		SELECT c.id, i.id, i.provider_id FROM claims c JOIN invoices i ON i.id = c.invoice_id
-		WHERE c.id = ANY($1)`, ids)
+		SELECT c.id, i.id, i.provider_id FROM claims c JOIN invoices i ON i.id = c.invoice_id AND i.tenant_id = passd_tenant()
+		WHERE c.id = ANY($1) AND c.tenant_id = passd_tenant()`, ids)
 	if err != nil {
 		return fmt.Errorf("payout: claims' invoices: %w", err)
 	}

@@ -38,7 +38,7 @@ func CancelClaims(ctx context.Context, tx pgx.Tx, actor audit.Actor, now time.Ti
 	}
 	rows, err := tx.Query(ctx, `
 		UPDATE claims SET status = 'cancelled', cancelled_at = $2
-		WHERE id = ANY($1) AND status IN ('queued', 'transmitted')
+		WHERE id = ANY($1) AND status IN ('queued', 'transmitted') AND tenant_id = passd_tenant()
 		RETURNING id, invoice_id, amount, batch_id IS NOT NULL`, ids, now)
 	if err != nil {
 		return fmt.Errorf("settlement: cancel claims: %w", err)
@@ -123,7 +123,7 @@ func CancelPayouts(ctx context.Context, tx pgx.Tx, actor audit.Actor, now time.T
 		return nil
 	}
 	rows, err := tx.Query(ctx, `
-		UPDATE payouts SET status = 'cancelled', cancelled_at = $2 WHERE id = ANY($1) AND status = 'due'
+		UPDATE payouts SET status = 'cancelled', cancelled_at = $2 WHERE id = ANY($1) AND status = 'due' AND tenant_id = passd_tenant()
 		RETURNING id, invoice_id, amount`, ids, now)
 	if err != nil {
 		return fmt.Errorf("settlement: cancel payouts: %w", err)
