@@ -10,6 +10,7 @@ import (
 	"context"
 	"fmt"
 	"os/exec"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -181,9 +182,16 @@ func runJobEverywhere(ctx context.Context, e *env, conn *pgx.Conn, name string, 
 	if runs != len(tenants) {
 		return j, fmt.Errorf("conventions: %s ran %d time(s) without error over %d convention(s)", job, runs, len(tenants))
 	}
+	// One connection, as passd's sealer keeps its pool's: connecting anew
+	// for each convention would time the bench's connections.
+	sealer, err := pgx.Connect(ctx, withRole(e.passdURL(name), "passd_app"))
+	if err != nil {
+		return j, fmt.Errorf("conventions: connect the sealer: %w", err)
+	}
+	defer sealer.Close(context.WithoutCancel(ctx))
 	start = time.Now()
 	for _, tenant := range tenants {
-		if err := sealConvention(ctx, e.passdURL(name), tenant); err != nil {
+		if err := sealConvention(ctx, sealer, tenant); err != nil {
 			return j, fmt.Errorf("conventions: seal convention %d's audit rows after %s: %w", tenant, job, err)
 		}
 	}
@@ -192,13 +200,11 @@ func runJobEverywhere(ctx context.Context, e *env, conn *pgx.Conn, name string, 
 }
 
 // sealConvention chains the audit rows of one convention still awaiting
-// their seal, acting as passd_app in that convention.
-func sealConvention(ctx context.Context, passdURL string, tenant int64) error {
-	conn, err := pgx.Connect(ctx, withOption(withRole(passdURL, "passd_app"), fmt.Sprintf("-c passd.tenant=%d", tenant)))
-	if err != nil {
-		return fmt.Errorf("connect: %w", err)
+// their seal, on conn (acting as passd_app), in that convention.
+func sealConvention(ctx context.Context, conn *pgx.Conn, tenant int64) error {
+	if _, err := conn.Exec(ctx, `SELECT set_config('passd.tenant', $1, false)`, strconv.FormatInt(tenant, 10)); err != nil {
+		return err
 	}
-	defer conn.Close(context.WithoutCancel(ctx))
-	_, err = audit.SealPending(ctx, conn, audit.SealBatch)
+	_, err := audit.SealPending(ctx, conn, audit.SealBatch)
 	return err
 }
