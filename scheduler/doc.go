@@ -13,9 +13,10 @@
 //   - A job never overlaps itself. In the process, one flag per job is shared
 //     by the schedule, the start-up catch-up and RunNow. Across processes on
 //     one database, a run holds the session-level advisory lock
-//     hashtextextended('passd.job.'||name, 0) on a connection of its own for
-//     its whole duration; the lock dies with the session, so a crashed
-//     process never leaves a job locked.
+//     hashtextextended('passd.job.'||name||'.'||convention, 0), one per
+//     convention, on a connection of its own for its whole duration; the
+//     lock dies with the session, so a crashed process never leaves a job
+//     locked.
 //   - A scheduled or start-up run that finds its job busy (here or in another
 //     process) is skipped without a trace but a debug log: the other run does
 //     the work. RunNow answers a fault.Conflict with kind "job_running".

@@ -389,7 +389,7 @@ func TestStopCancelsRunsWhenItsContextExpires(t *testing.T) {
 	}
 	var free bool
 	if err := pool.QueryRow(context.Background(),
-		`SELECT pg_try_advisory_lock(hashtextextended('passd.job.stubborn', 0))`).Scan(&free); err != nil {
+		`SELECT pg_try_advisory_lock(hashtextextended('passd.job.stubborn.1', 0))`).Scan(&free); err != nil {
 		t.Fatal(err)
 	}
 	if !free {

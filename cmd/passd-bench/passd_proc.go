@@ -108,7 +108,7 @@ func (e *env) startQuietPassd(ctx context.Context, name, dbURL string) (*passdPr
 	}
 	for _, job := range heldJobs {
 		var ok bool
-		if err := locks.QueryRow(ctx, `SELECT pg_try_advisory_lock(hashtextextended('passd.job.' || $1, 0))`, job).Scan(&ok); err != nil || !ok {
+		if err := locks.QueryRow(ctx, `SELECT pg_try_advisory_lock(hashtextextended('passd.job.' || $1 || '.' || $2, 0))`, job, strconv.Itoa(benchConvention)).Scan(&ok); err != nil || !ok {
 			locks.Close(context.WithoutCancel(ctx))
 			return nil, nil, fmt.Errorf("hold job %s's lock: %v (taken: %v)", job, err, ok)
 		}
