@@ -16,6 +16,11 @@ import (
 // transaction sees and writes the rows of the tenant it set, and with none
 // set it sees nothing and can write nothing.
 //
+// The stores name the tenant as well, in every statement on a tenant
+// table (tenant_id = passd_tenant(), beside each table): a second line that
+// holds where row-level security would not, a role that bypasses it or a
+// policy gone (migrations/scoping_test.go checks the code for it).
+//
 // The setting is made inside each transaction, with set_config(…, true),
 // never for a session: a pooled connection carries no convention from one
 // use to the next. Pool does it for every statement and transaction it
