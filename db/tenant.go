@@ -214,13 +214,9 @@ func (p *Pool) BeginTx(ctx context.Context, opts pgx.TxOptions) (pgx.Tx, error) 
 	if err != nil {
 		return nil, err
 	}
-	set, setArgs, ok := p.setTenant(ctx)
-	if !ok {
-		return tx, nil
-	}
-	if _, err := tx.Exec(ctx, set, setArgs...); err != nil {
+	if err := p.SetConvention(ctx, tx); err != nil {
 		_ = tx.Rollback(context.WithoutCancel(ctx))
-		return nil, fmt.Errorf("db: set the convention: %w", err)
+		return nil, err
 	}
 	return tx, nil
 }

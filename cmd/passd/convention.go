@@ -34,15 +34,15 @@ func conventionFlag(fs *flag.FlagSet) *string {
 // conventionPools returns pool bound to the convention named, or to every
 // convention when named is "".
 func conventionPools(ctx context.Context, pool *db.Pool, named string) ([]*db.Pool, error) {
-	if _, err := refuseRowSecurityBypass(ctx, pool); err != nil {
-		return nil, err
-	}
 	if named != "" {
-		p, err := conventionPool(ctx, pool, named)
+		p, err := conventionPool(ctx, pool, named) // which refuses a bypassing role itself
 		if err != nil {
 			return nil, err
 		}
 		return []*db.Pool{p}, nil
+	}
+	if _, err := refuseRowSecurityBypass(ctx, pool); err != nil {
+		return nil, err
 	}
 	ids, err := db.Tenants(ctx, pool)
 	if err != nil {
