@@ -38,6 +38,9 @@ const shots = [
     click: 'Soumettre' },
   { name: 'finances-approbation-a-confirmer', user: 'demo-finance-approver', home: '/finances', path: '/finances/lots',
     open: /^\/finances\/lots\/\d+$/, click: 'Approuver' },
+  // …and confirms it: the batch is approved, its SEPA file can be downloaded.
+  { name: 'finances-lot-approuve', user: 'demo-finance-approver', home: '/finances', path: '/finances/lots',
+    open: /^\/finances\/lots\/\d+$/, click: 'Approuver', confirm: /^Approuver le lot n° \d+$/ },
   // A coordinator finds a file by part of a name, without its accent.
   { name: 'coordination-recherche', user: 'demo-coordinator', home: '/coordination/dossiers', path: '/coordination/dossiers', search: 'popes' },
 ];
@@ -64,6 +67,11 @@ try {
         await button.click();
         await page.waitForLoadState('load');
       }
+    }
+    if (shot.confirm) {
+      // The confirmation page's own button; nothing is done before it.
+      await page.getByRole('button', { name: shot.confirm }).click();
+      await page.waitForLoadState('load');
     }
     if (shot.search) {
       await page.getByLabel('Rechercher un dossier', { exact: true }).fill(shot.search);

@@ -69,6 +69,8 @@ async function session(run, role, viewport) {
 await scenario('toutes-les-pages', async (run) => {
   const roles = [...new Set(pages.map((p) => p.role))];
   const sideways = []; // pages wider than their window
+  const internal = []; // pages showing one of passd's own names (a job's actor name)
+  const aimless = []; // pages that do not open with a sentence saying what they are for
   for (const viewport of viewports) {
     for (const role of roles) {
       const { context, page } = await session(run, role, viewport);
@@ -78,6 +80,11 @@ await scenario('toutes-les-pages', async (run) => {
         // No page scrolls sideways: a table too wide scrolls in its own box.
         const [wide, room] = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
         if (wide > room) sideways.push(`${visit.path} at ${viewport.name} is ${wide} px wide in a ${room} px window`);
+        // A job acts as "job:NAME" in the audit; a page names it in French.
+        const shown = (await page.locator('body').innerText()).match(/\bjob:[a-z-]+/g);
+        if (shown) internal.push(`${visit.path} shows ${[...new Set(shown)].join(', ')}`);
+        // Each page opens with one sentence on what it is for (its lead).
+        if (visit.status === 200 && (await page.locator('main h1 ~ p.lead').count()) === 0) aimless.push(visit.path);
       }
 
       // The error states, once per viewport, each as a role that meets it.
@@ -145,5 +152,8 @@ await scenario('toutes-les-pages', async (run) => {
     }
   }
   assert(sideways.length === 0, `pages that scroll sideways:\n${sideways.join('\n')}`);
+  // Both said at once: one walk is long enough.
+  const unsaid = [...new Set(aimless)].map((path) => `${path} has no sentence under its title saying what it is for`);
+  assert(unsaid.length + internal.length === 0, `pages that fail their reader:\n${[...unsaid, ...internal].join('\n')}`);
   console.log(`${pages.length} page(s) of web/ walked at ${viewports.length} viewports`);
 });

@@ -339,7 +339,7 @@ func (s *Server) renderCase(c echo.Context, status int, errs map[string]string, 
 		Summary: summary, Today: calendar.Today(s.now()).String()}
 	page.Facts, page.Person = caseFacts(cs), personFacts(cs.Person)
 	for _, e := range cs.Events {
-		page.Events = append(page.Events, caseEvent{At: FormatMoment(e.At), By: e.By, What: eventFR[e.Kind], Detail: eventDetailFR(e), Note: e.Note})
+		page.Events = append(page.Events, caseEvent{At: FormatMoment(e.At), By: ActorLabel(e.By), What: eventFR[e.Kind], Detail: eventDetailFR(e), Note: e.Note})
 	}
 	if err := s.caseActions(ctx, p, &page); err != nil {
 		return err

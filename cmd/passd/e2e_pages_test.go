@@ -201,7 +201,14 @@ func TestE2EEveryPage(t *testing.T) {
 	claimBatch := e2eAPI(t, p.base, tokens[auth.CPAMReferent], http.StatusCreated, "POST", "/api/v1/claim-batches", nil)
 	seed.invoices(provider, seed.userID(providerName), []int64{waiting.id}, 1, 20, 5)
 	e2eAPI(t, p.base, tokens[auth.Admin], http.StatusOK, "POST", "/api/v1/jobs/deadline/run", nil)
-	payoutBatch := e2eAPI(t, p.base, tokens[auth.Finance], http.StatusCreated, "POST", "/api/v1/payout-batches", nil)
+	// The payout batch is the job's draft, so that the walk sees how a
+	// page names a job (never as its actor name, job:payout-batch).
+	e2eAPI(t, p.base, tokens[auth.Admin], http.StatusOK, "POST", "/api/v1/jobs/payout-batch/run", nil)
+	drafted, _ := e2eAPI(t, p.base, tokens[auth.Finance], http.StatusOK, "GET", "/api/v1/payout-batches", nil)["items"].([]any)
+	if len(drafted) != 1 {
+		t.Fatalf("the payout-batch job drafted %d batches, want 1", len(drafted))
+	}
+	payoutBatch := drafted[0].(map[string]any)
 
 	file := e2eAPI(t, p.base, tokens[auth.CPAMReferent], http.StatusOK, "GET", fmt.Sprintf("/api/v1/patients/%d", opened.id), nil)
 	decisions, _ := file["rights_decisions"].([]any)
