@@ -7,11 +7,13 @@ package main
 // browser without JavaScript would.
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 // nextLink is the href of a page's rel="next" link, its &amp; read as &.
@@ -214,4 +216,35 @@ func TestWebReferentClaimsListFiltersByStatusAndBatch(t *testing.T) {
 		t.Errorf("the batch's claims' CSV (%d):\n%s", csv.Code, body)
 	}
 	wantContains(t, "a batch that is none", htmlText(b.page(t, http.StatusOK, "/cpam/demandes?lot=abc")), "Ce lot n'existe pas", "3 demandes.")
+}
+
+// TestWebAdminJobRunsDownloadInTheListsOrder: the runs' CSV holds the
+// job filtered, in the order the list reads (?tri=anciens: oldest first),
+// and the page's link asks for both.
+func TestWebAdminJobRunsDownloadInTheListsOrder(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	for i, name := range []string{"release", "deadline", "release", "release"} {
+		h.setNow(defaultNow.Add(time.Duration(i) * time.Minute))
+		h.runJob(t, name)
+	}
+	b := mustSignIn(t, h, h.admin)
+	// The page's link downloads the runs in its order, its filter kept.
+	wantContains(t, "the release's runs, oldest first", htmlText(b.page(t, http.StatusOK, "/admin/taches?tache=release&tri=anciens")),
+		`href="/admin/taches.csv?tache=release&tri=anciens"`)
+	wantContains(t, "the runs, newest first", htmlText(b.page(t, http.StatusOK, "/admin/taches")), `href="/admin/taches.csv"`)
+	starts := func(body string) []string {
+		return regexp.MustCompile(`;15/06/2026 12:0\d:00;`).FindAllString(body, -1)
+	}
+	for query, want := range map[string]string{
+		"tache=release&tri=anciens": "[;15/06/2026 12:00:00; ;15/06/2026 12:02:00; ;15/06/2026 12:03:00;]",
+		"tache=release":             "[;15/06/2026 12:03:00; ;15/06/2026 12:02:00; ;15/06/2026 12:00:00;]",
+		"tri=anciens":               "[;15/06/2026 12:00:00; ;15/06/2026 12:01:00; ;15/06/2026 12:02:00; ;15/06/2026 12:03:00;]",
+		"":                          "[;15/06/2026 12:03:00; ;15/06/2026 12:02:00; ;15/06/2026 12:01:00; ;15/06/2026 12:00:00;]",
+	} {
+		csv := b.do(t, "GET", "/admin/taches.csv?"+query, nil)
+		if got := fmt.Sprint(starts(csv.Body.String())); csv.Code != http.StatusOK || got != want {
+			t.Errorf("the runs' CSV of %q (%d) starts %s, want %s:\n%s", query, csv.Code, got, want, csv.Body)
+		}
+	}
 }
