@@ -129,14 +129,63 @@ func (s *Store) ClaimBatch(ctx context.Context, id int64) (ClaimBatch, error) {
 	return b, nil
 }
 
-// ClaimBatches lists batches, newest first (or oldest first, as page says).
-func (s *Store) ClaimBatches(ctx context.Context, page db.PageRequest) ([]ClaimBatch, error) {
-	keyset, order := page.IDKeyset("id", 1)
+// claimBatchFilterSQL is the WHERE of BatchFilter on claim_batches b, its
+// values $1 to $4 (BatchFilter.args): a batch is open while one of its
+// claims is transmitted, and has rejections once one is rejected.
+const claimBatchFilterSQL = `($1::boolean IS NULL OR $1 = EXISTS (SELECT 1 FROM claims w
+		  WHERE w.batch_id = b.id AND w.status = 'transmitted' AND w.tenant_id = passd_tenant()))
+		AND ($2::boolean IS NULL OR $2 = EXISTS (SELECT 1 FROM claims r
+		  WHERE r.batch_id = b.id AND r.status = 'rejected' AND r.tenant_id = passd_tenant()))
+		AND ($3::date IS NULL OR (b.created_at AT TIME ZONE 'Europe/Paris')::date >= $3)
+		AND ($4::date IS NULL OR (b.created_at AT TIME ZONE 'Europe/Paris')::date <= $4)`
+
+// args are claimBatchFilterSQL's values: whether the batch is open, and
+// has rejections (nil: either), and the days it was created between (nil:
+// unbounded). A status or a choice of rejections that is none is refused
+// rather than read as every batch.
+func (f BatchFilter) args() ([]any, error) {
+	var open, rejected *bool
+	switch f.Status {
+	case "":
+	case settlement.ClaimBatchOpen, settlement.ClaimBatchSettled:
+		isOpen := f.Status == settlement.ClaimBatchOpen
+		open = &isOpen
+	default:
+		return nil, fault.Field("status", "no claim batch status %q", f.Status)
+	}
+	switch f.Rejections {
+	case "":
+	case WithRejections, WithoutRejections:
+		hasRejections := f.Rejections == WithRejections
+		rejected = &hasRejections
+	default:
+		return nil, fault.Field("rejections", "no choice of rejections %q", f.Rejections)
+	}
+	var from, to *calendar.Date
+	if !f.CreatedFrom.IsZero() {
+		from = &f.CreatedFrom
+	}
+	if !f.CreatedTo.IsZero() {
+		to = &f.CreatedTo
+	}
+	return []any{open, rejected, from, to}, nil
+}
+
+// ClaimBatches lists the batches f matches, newest first (or oldest first,
+// as page says). The page is cut from the batches before their claims are
+// tallied, so a page reads its own batches' claims only.
+func (s *Store) ClaimBatches(ctx context.Context, f BatchFilter, page db.PageRequest) ([]ClaimBatch, error) {
+	args, err := f.args()
+	if err != nil {
+		return nil, err
+	}
+	keyset, order := page.IDKeyset("b.id", 5)
 	rows, err := s.pool.Query(ctx, `SELECT `+claimBatchColumns+`
-		FROM (SELECT * FROM claim_batches WHERE tenant_id = passd_tenant() AND `+keyset+` ORDER BY `+order+` LIMIT $2) b
+		FROM (SELECT * FROM claim_batches b WHERE b.tenant_id = passd_tenant() AND `+claimBatchFilterSQL+`
+		      AND `+keyset+` ORDER BY `+order+` LIMIT $6) b
 		LEFT JOIN claims c ON c.batch_id = b.id AND c.tenant_id = passd_tenant()
-		GROUP BY b.id, b.claim_count, b.cancellation_count, b.total, b.created_at, b.creator ORDER BY b.`+order,
-		page.IDKeysetArg(), page.Limit+1)
+		GROUP BY b.id, b.claim_count, b.cancellation_count, b.total, b.created_at, b.creator ORDER BY `+order,
+		append(args, page.IDKeysetArg(), page.Limit+1)...)
 	if err != nil {
 		return nil, db.Translate(fmt.Errorf("claims: list batches: %w", err))
 	}
@@ -144,10 +193,15 @@ func (s *Store) ClaimBatches(ctx context.Context, page db.PageRequest) ([]ClaimB
 	return out, db.Translate(err)
 }
 
-// CountClaimBatches is how many batches there are, for the list's count.
-func (s *Store) CountClaimBatches(ctx context.Context) (int64, error) {
+// CountClaimBatches is how many batches f matches, for the list's count.
+func (s *Store) CountClaimBatches(ctx context.Context, f BatchFilter) (int64, error) {
+	args, err := f.args()
+	if err != nil {
+		return 0, err
+	}
 	var n int64
-	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM claim_batches WHERE tenant_id = passd_tenant()`).Scan(&n); err != nil {
+	err = s.pool.QueryRow(ctx, `SELECT count(*) FROM claim_batches b WHERE b.tenant_id = passd_tenant() AND `+claimBatchFilterSQL, args...).Scan(&n)
+	if err != nil {
 		return 0, db.Translate(fmt.Errorf("claims: count batches: %w", err))
 	}
 	return n, nil

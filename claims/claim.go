@@ -48,3 +48,48 @@ type ClaimBatch struct {
 	Transmitted, Paid, Rejected, Cancelled int
 	PaidAmount                             decimal.Decimal
 }
+
+// Status is where the batch stands: open while one of its claims awaits
+// the CPAM's answer.
+func (b ClaimBatch) Status() settlement.ClaimBatchStatus {
+	return settlement.ClaimBatchStatusOf(b.Transmitted)
+}
+
+// BatchFilter narrows a list of claim batches; its zero value is every
+// batch. A batch's state is read from its claims as they stand.
+type BatchFilter struct {
+	// Status: open while a claim of the batch still awaits the CPAM's
+	// answer (transmitted); settled once none does, each paid (in full or
+	// in part), rejected or cancelled since, a batch of cancellations only
+	// included (settlement.ClaimBatchStatusOf); "" either.
+	Status settlement.ClaimBatchStatus
+	// Rejections: whether the CPAM rejected a claim of the batch; "" either.
+	Rejections BatchRejections
+	// CreatedFrom and CreatedTo bound the day the batch was created, in
+	// Paris, both included (zero: unbounded).
+	CreatedFrom, CreatedTo calendar.Date
+}
+
+// BatchRejections narrows claim batches by whether the CPAM rejected any
+// of their claims.
+type BatchRejections string
+
+// The rejections a list of claim batches can ask for.
+const (
+	WithRejections    BatchRejections = "with"    // at least one claim rejected
+	WithoutRejections BatchRejections = "without" // no claim rejected, so far
+)
+
+// BatchRejectionsChoices lists them, for filters.
+var BatchRejectionsChoices = []BatchRejections{WithRejections, WithoutRejections}
+
+// Label is the choice in French.
+func (r BatchRejections) Label() string {
+	switch r {
+	case WithRejections:
+		return "avec rejets"
+	case WithoutRejections:
+		return "sans rejet"
+	}
+	return string(r)
+}

@@ -55,7 +55,7 @@ func (h claimsHandlers) listClaimBatches(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	list, err := h.store.ClaimBatches(c.Request().Context(), page)
+	list, err := h.store.ClaimBatches(c.Request().Context(), claims.BatchFilter{}, page)
 	return answerPage(c, page, list, err, func(b claims.ClaimBatch) int64 { return b.ID }, toClaimBatchJSON)
 }
 

@@ -63,6 +63,9 @@ var ClaimBatchMachine = lifecycle.New([]ClaimBatchStatus{ClaimBatchOpen, ClaimBa
 	lifecycle.Edge[ClaimBatchStatus, ClaimBatchAction]{Action: ClaimBatchSettle, From: []ClaimBatchStatus{ClaimBatchOpen}, To: ClaimBatchSettled},
 )
 
+// ClaimBatchStatuses lists every claim batch status, for filters.
+var ClaimBatchStatuses = ClaimBatchMachine.States()
+
 // ClaimBatchStatusOf is the status of a batch with transmitted claims still
 // awaiting an answer.
 func ClaimBatchStatusOf(transmitted int) ClaimBatchStatus {

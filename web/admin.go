@@ -46,13 +46,8 @@ func (s *Server) jobsPage(c echo.Context) error {
 }
 
 func (s *Server) renderJobs(c echo.Context, status int, message string) error {
-	only, filter := readFilter(c, "tache", "Tâche", s.jobs.Names(), JobLabel)
-	order := readListOrder(c, "Début", url.Values{"tache": {only}})
-	filter.Sort = order.Sort()
-	runs, err := readOrderedPage(c, order, func(ctx context.Context, page db.PageRequest) ([]scheduler.Run, error) {
-		page.Limit++
-		return s.jobs.RunsPage(ctx, only, page)
-	}, func(r scheduler.Run) int64 { return r.ID }, func(r scheduler.Run) jobRunRow {
+	only, filter, order := s.readJobRunsFilter(c)
+	runs, err := readOrderedPage(c, order, s.jobRunsOf(only), func(r scheduler.Run) int64 { return r.ID }, func(r scheduler.Run) jobRunRow {
 		return jobRunRow{Run: r, Trigger: jobTriggerLabel[r.Trigger]}
 	})
 	if err != nil {
@@ -63,6 +58,25 @@ func (s *Server) renderJobs(c echo.Context, status int, message string) error {
 	}
 	return s.render(c, status, "admin-jobs.html", "Tâches planifiées",
 		jobsPage{Page: runs, Names: s.jobs.Names(), Error: message, Filter: filter, Order: order})
+}
+
+// readJobRunsFilter reads the runs' filter by job (?tache=) and their
+// order by start (?tri=), for the list and its download alike.
+func (s *Server) readJobRunsFilter(c echo.Context) (string, statusFilter, listOrder) {
+	only, filter := readFilter(c, "tache", "Tâche", s.jobs.Names(), JobLabel)
+	order := readListOrder(c, "Début", url.Values{"tache": {only}})
+	filter.Sort = order.Sort()
+	return only, filter, order
+}
+
+// jobRunsOf reads a page of the runs of job only ("" every job). The
+// scheduler's limit is the rows it returns, where a list's read returns
+// one more than its page to tell whether another follows.
+func (s *Server) jobRunsOf(only string) func(context.Context, db.PageRequest) ([]scheduler.Run, error) {
+	return func(ctx context.Context, page db.PageRequest) ([]scheduler.Run, error) {
+		page.Limit++
+		return s.jobs.RunsPage(ctx, only, page)
+	}
 }
 
 // runJob is "Lancer maintenant : {job}".
@@ -89,20 +103,16 @@ func (s *Server) runJob(c echo.Context) error {
 // FormatMoment writes an instant in Paris time as dd/mm/yyyy hh:mm:ss.
 func FormatMoment(t time.Time) string { return t.In(calendar.Paris()).Format("02/01/2006 15:04:05") }
 
-// jobRunsCSV is the runs' download: those of the job filtered, newest
-// first, up to the scheduler's largest page.
+// jobRunsCSV is the runs' download: those of the job filtered, in the
+// list's order, read a page at a time by the list's keyset.
 func (s *Server) jobRunsCSV(c echo.Context) error {
-	only, _ := readFilter(c, "tache", "Tâche", s.jobs.Names(), JobLabel)
-	runs, err := s.jobs.Runs(c.Request().Context(), only, scheduler.MaxRunsLimit, 0)
-	if err != nil {
-		return err
-	}
+	only, _, order := s.readJobRunsFilter(c)
 	return httpapi.Stream(c, "text/csv; charset=utf-8", "taches.csv", func(w io.Writer) error {
 		out := spreadsheet.NewWriter(w)
 		if err := out.Write("Tâche", "Déclenchement", "Début", "Fin", "Lignes", "Erreur"); err != nil {
 			return err
 		}
-		for _, r := range runs {
+		err := eachRow(c.Request().Context(), order, s.jobRunsOf(only), func(r scheduler.Run) int64 { return r.ID }, func(r scheduler.Run) error {
 			end, failure := "", ""
 			if r.FinishedAt != nil {
 				end = FormatMoment(*r.FinishedAt)
@@ -110,10 +120,10 @@ func (s *Server) jobRunsCSV(c echo.Context) error {
 			if r.Error != nil {
 				failure = spreadsheet.Text(*r.Error)
 			}
-			if err := out.Write(JobLabel(r.Name), jobTriggerLabel[r.Trigger], FormatMoment(r.StartedAt), end,
-				strconv.FormatInt(r.Rows, 10), failure); err != nil {
-				return err
-			}
+			return out.Write(JobLabel(r.Name), jobTriggerLabel[r.Trigger], FormatMoment(r.StartedAt), end, strconv.FormatInt(r.Rows, 10), failure)
+		})
+		if err != nil {
+			return err
 		}
 		return out.Flush()
 	})

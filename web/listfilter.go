@@ -6,6 +6,8 @@ import (
 	"slices"
 
 	"github.com/labstack/echo/v4"
+
+	"passd/calendar"
 )
 
 // statusFilter is a list's filter by status, read from ?statut= (filters
@@ -47,4 +49,40 @@ func readFilter[T ~string](c echo.Context, param, selectLabel string, all []T, l
 		f.Filtered, f.Query = true, template.URL(url.Values{param: {f.Status}}.Encode())
 	}
 	return chosen, f
+}
+
+// periodFilter is a list's filter on a period of days, read from ?du= and
+// ?au= (YYYY-MM-DD, as a date input sends them), both days included.
+type periodFilter struct {
+	From, To       string        // as typed, for the form's inputs
+	FromDay, ToDay calendar.Date // as read; zero: unbounded
+	FromErr, ToErr bool          // the input is said to be wrong
+	FilterErr      string
+}
+
+// readPeriod reads ?du= and ?au= for a period of what ("de soins"): a day
+// that reads as none is said and left unbounded; a period that ends
+// before it starts is said, and ignored.
+func readPeriod(c echo.Context, what string) periodFilter {
+	p := periodFilter{From: c.QueryParam("du"), To: c.QueryParam("au")}
+	for _, d := range []struct {
+		raw string
+		day *calendar.Date
+		bad *bool
+	}{{p.From, &p.FromDay, &p.FromErr}, {p.To, &p.ToDay, &p.ToErr}} {
+		if d.raw == "" {
+			continue
+		}
+		day, err := calendar.Parse(d.raw)
+		if err != nil {
+			*d.bad, p.FilterErr = true, "Indiquez les dates "+what+" au format jj/mm/aaaa."
+			continue
+		}
+		*d.day = day
+	}
+	if !p.FromDay.IsZero() && !p.ToDay.IsZero() && p.FromDay.After(p.ToDay) {
+		p.FromDay, p.ToDay, p.ToErr = calendar.Date{}, calendar.Date{}, true
+		p.FilterErr = "La date de fin précède la date de début : la période est ignorée."
+	}
+	return p
 }

@@ -57,26 +57,17 @@ var invoiceSorts = map[string]billing.InvoiceOrder{"soins": billing.ByCareDateDe
 // dates YYYY-MM-DD); a value that reads as none is a French message, and
 // the list shows everything it would otherwise.
 func readInvoiceFilter(c echo.Context, out *invoiceListPage) billing.InvoiceFilter {
-	out.Status, out.From, out.To = c.QueryParam("statut"), c.QueryParam("du"), c.QueryParam("au")
+	out.From, out.To = c.QueryParam("du"), c.QueryParam("au")
 	var f billing.InvoiceFilter
 	f.Status, out.StatusFilter = readStatusFilter(c, billing.Statuses, billing.InvoiceStatus.Label)
 	out.StatusFilter.ID, out.Status = "statut", out.StatusFilter.Status
 	if out.StatusFilter.FilterErr != "" {
 		out.FilterErr = "Ce statut n'existe pas : toutes les factures sont montrées."
 	}
-	for _, d := range []struct {
-		raw string
-		dst *calendar.Date
-	}{{out.From, &f.CareFrom}, {out.To, &f.CareTo}} {
-		if d.raw == "" {
-			continue
-		}
-		day, err := calendar.Parse(d.raw)
-		if err != nil {
-			out.FilterErr = "Indiquez les dates de soins au format jj/mm/aaaa."
-			continue
-		}
-		*d.dst = day
+	period := readPeriod(c, "de soins")
+	f.CareFrom, f.CareTo = period.FromDay, period.ToDay
+	if period.FilterErr != "" {
+		out.FilterErr = period.FilterErr
 	}
 	q := url.Values{}
 	for k, v := range map[string]string{"statut": out.Status, "du": out.From, "au": out.To} {

@@ -1,10 +1,12 @@
 package web
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"mime/multipart"
 	"net/http"
+	"net/url"
 	"path"
 	"strconv"
 	"strings"
@@ -18,6 +20,7 @@ import (
 	"passd/db"
 	"passd/fault"
 	"passd/httpapi"
+	"passd/settlement"
 	"passd/spreadsheet"
 )
 
@@ -53,6 +56,44 @@ type claimBatchesPage struct {
 	Error                       string
 	Order                       listOrder
 	Count                       int64
+	// The filters, from the query string: the CPAM's return (?statut=),
+	// the rejections (?rejets=) and the days of creation (?du=, ?au=);
+	// FilterErr says what read as none, and is left out.
+	Status, Rejections statusFilter
+	Period             periodFilter
+	FilterErr          string
+	Filtered           bool
+}
+
+// readClaimBatchFilter reads the list's filters and its order; the links
+// it writes keep what was read, not what was ignored.
+func readClaimBatchFilter(c echo.Context) (claims.BatchFilter, claimBatchesPage) {
+	var f claims.BatchFilter
+	var page claimBatchesPage
+	f.Status, page.Status = readStatusFilter(c, settlement.ClaimBatchStatuses, settlement.ClaimBatchStatus.Label)
+	page.Status.Label = "Retour de la CPAM"
+	f.Rejections, page.Rejections = readFilter(c, "rejets", "Rejets", claims.BatchRejectionsChoices, claims.BatchRejections.Label)
+	page.Period = readPeriod(c, "de création")
+	f.CreatedFrom, f.CreatedTo = page.Period.FromDay, page.Period.ToDay
+	var said []string
+	if page.Status.FilterErr != "" || page.Rejections.FilterErr != "" {
+		said = append(said, "Ce filtre ne correspond à rien : il est ignoré.")
+	}
+	if page.Period.FilterErr != "" {
+		said = append(said, page.Period.FilterErr)
+	}
+	page.FilterErr = strings.Join(said, " ")
+	page.Filtered = f != claims.BatchFilter{}
+	page.Order = readListOrder(c, "Créé le", url.Values{"statut": {page.Status.Status}, "rejets": {page.Rejections.Status},
+		"du": {f.CreatedFrom.String()}, "au": {f.CreatedTo.String()}})
+	return f, page
+}
+
+// claimBatchesOf reads a page of the batches f matches.
+func (s *Server) claimBatchesOf(f claims.BatchFilter) func(context.Context, db.PageRequest) ([]claims.ClaimBatch, error) {
+	return func(ctx context.Context, page db.PageRequest) ([]claims.ClaimBatch, error) {
+		return s.claims.ClaimBatches(ctx, f, page)
+	}
 }
 
 func (s *Server) claimBatches(c echo.Context) error {
@@ -60,33 +101,33 @@ func (s *Server) claimBatches(c echo.Context) error {
 }
 
 func (s *Server) renderClaimBatches(c echo.Context, status int, message string) error {
-	order := readListOrder(c, "Créé le", nil)
-	batches, err := readOrderedPage(c, order, s.claims.ClaimBatches, func(b claims.ClaimBatch) int64 { return b.ID }, asRead)
+	f, page := readClaimBatchFilter(c)
+	batches, err := readOrderedPage(c, page.Order, s.claimBatchesOf(f), func(b claims.ClaimBatch) int64 { return b.ID }, asRead)
 	if err != nil {
 		return err
 	}
-	count, err := s.claims.CountClaimBatches(c.Request().Context())
-	if err != nil {
+	if page.Count, err = s.claims.CountClaimBatches(c.Request().Context(), f); err != nil {
 		return err
 	}
-	return s.render(c, status, "referent-batches.html", "Lots de demandes de remboursement",
-		claimBatchesPage{Page: batches, Error: message, Order: order, Count: count})
+	page.Page, page.Error = batches, message
+	return s.render(c, status, "referent-batches.html", "Lots de demandes de remboursement", page)
 }
 
-// claimBatchesCSV downloads the batches as the list shows them, in its
-// order: each batch's claims, amount and what the CPAM's returns said.
+// claimBatchesCSV downloads the batches as the list shows them, filtered
+// and in its order: each batch's claims, amount and what the CPAM's
+// returns said.
 func (s *Server) claimBatchesCSV(c echo.Context) error {
-	order := readListOrder(c, "Créé le", nil)
+	f, page := readClaimBatchFilter(c)
 	return httpapi.Stream(c, "text/csv; charset=utf-8", "lots-cpam.csv", func(w io.Writer) error {
 		out := spreadsheet.NewWriter(w)
-		err := out.Write("Lot", "Créé le", "Demandes", "Montant", "Payées", "Montant payé", "Rejetées", "Annulées", "Annulations")
+		err := out.Write("Lot", "Créé le", "Demandes", "Montant", "Payées", "Montant payé", "Rejetées", "Annulées", "Annulations", "Retour de la CPAM")
 		if err != nil {
 			return err
 		}
-		err = eachRow(c.Request().Context(), order, s.claims.ClaimBatches, func(b claims.ClaimBatch) int64 { return b.ID }, func(b claims.ClaimBatch) error {
+		err = eachRow(c.Request().Context(), page.Order, s.claimBatchesOf(f), func(b claims.ClaimBatch) int64 { return b.ID }, func(b claims.ClaimBatch) error {
 			return out.Write(strconv.FormatInt(b.ID, 10), spreadsheet.Date(calendar.Today(b.CreatedAt)), strconv.Itoa(b.ClaimCount),
 				spreadsheet.Amount(b.Total), strconv.Itoa(b.Paid), spreadsheet.Amount(b.PaidAmount), strconv.Itoa(b.Rejected),
-				strconv.Itoa(b.Cancelled), strconv.Itoa(b.CancellationCount))
+				strconv.Itoa(b.Cancelled), strconv.Itoa(b.CancellationCount), b.Status().Label())
 		})
 		if err != nil {
 			return err

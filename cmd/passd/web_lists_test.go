@@ -7,11 +7,13 @@ package main
 // browser without JavaScript would.
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 // nextLink is the href of a page's rel="next" link, its &amp; read as &.
@@ -214,4 +216,164 @@ func TestWebReferentClaimsListFiltersByStatusAndBatch(t *testing.T) {
 		t.Errorf("the batch's claims' CSV (%d):\n%s", csv.Code, body)
 	}
 	wantContains(t, "a batch that is none", htmlText(b.page(t, http.StatusOK, "/cpam/demandes?lot=abc")), "Ce lot n'existe pas", "3 demandes.")
+}
+
+// fourClaimBatches makes four claim batches on four Paris days (the
+// second at 00:30 in Paris on the 12th, still the 11th in UTC) and imports
+// their returns: the first has one claim paid, one rejected (settled, with
+// rejections); the second its claim paid (settled, none); the third one
+// rejected, one awaited (open, with rejections); the fourth its claim
+// awaited (open, none). It returns their ids, oldest first.
+func (h *harness) fourClaimBatches(t *testing.T) []string {
+	t.Helper()
+	gp := h.newProvider(t, "Dr Lots", "general_practitioner", "10000000033")
+	var batches []string
+	var claimIDs [][]string
+	for i, created := range []time.Time{at(t, "2026-06-10"), time.Date(2026, 6, 11, 22, 30, 0, 0, time.UTC), at(t, "2026-06-13"), defaultNow} {
+		h.setNow(created)
+		var ids []string
+		for j := range []int{2, 1, 2, 1}[i] {
+			_, c := h.releasedClaim(t, gp, fmt.Sprintf("Lot%c%c", 'A'+i, 'a'+j), "ame", fmt.Sprintf("B%d-%d", i+1, j+1), "30.00")
+			ids = append(ids, str(t, c, "id"))
+		}
+		batches, claimIDs = append(batches, str(t, h.batchClaims(t), "id")), append(claimIDs, ids)
+	}
+	h.setNow(defaultNow)
+	h.importReturn(t, batches[0], returnJSON(t, []string{claimIDs[0][0], "paid", "30.00", "2026-06-14"}, []string{claimIDs[0][1], "rejected", "droits clos"}))
+	h.importReturn(t, batches[1], returnJSON(t, []string{claimIDs[1][0], "paid", "30.00", "2026-06-14"}))
+	h.importReturn(t, batches[2], returnJSON(t, []string{claimIDs[2][0], "rejected", "hors période"}))
+	return batches
+}
+
+func TestWebReferentClaimBatchesFilterByReturnRejectionsAndPeriod(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	batches := h.fourClaimBatches(t)
+	b := mustSignIn(t, h, h.referent)
+	lot := func(i int) string { return `href="/cpam/lots/` + batches[i] + `">` }
+	// listed is the batches a page lists, by their number (1 to 4).
+	listed := func(page string) (out []int) {
+		for i := range batches {
+			if strings.Contains(page, lot(i)) {
+				out = append(out, i+1)
+			}
+		}
+		return out
+	}
+
+	all := htmlText(b.page(t, http.StatusOK, "/cpam/lots"))
+	wantContains(t, "the batches", all, "4 lots.", `<select id="filtre-statut" name="statut">`, `<label for="filtre-statut">Retour de la CPAM</label>`,
+		`<select id="filtre-rejets" name="rejets">`, `<label for="filtre-du">Créés du</label>`, "<td>soldé</td>", "<td>en attente du retour</td>")
+	if !inOrder(all, lot(3), lot(2), lot(1), lot(0)) {
+		t.Errorf("the batches, newest first: %v", orderOf(all, lot(3), lot(2), lot(1), lot(0)))
+	}
+	for _, c := range []struct {
+		query string
+		want  []int
+	}{
+		{"statut=open", []int{3, 4}},
+		{"statut=settled", []int{1, 2}},
+		{"rejets=with", []int{1, 3}},
+		{"rejets=without", []int{2, 4}},
+		{"statut=settled&rejets=with", []int{1}},
+		{"du=2026-06-12&au=2026-06-13", []int{2, 3}},
+		{"au=2026-06-11", []int{1}},
+		{"du=2026-06-12&statut=settled", []int{2}},
+		{"du=2026-06-16", nil},
+	} {
+		page := htmlText(b.page(t, http.StatusOK, "/cpam/lots?"+c.query))
+		if got := listed(page); fmt.Sprint(got) != fmt.Sprint(c.want) {
+			t.Errorf("%s lists the batches %v, want %v", c.query, got, c.want)
+		}
+		count := fmt.Sprintf("%d lot%s correspondant aux filtres", len(c.want), map[bool]string{true: "s"}[len(c.want) != 1])
+		wantContains(t, c.query, page, count, `<a href="/cpam/lots">tout afficher</a>`)
+		csv := b.do(t, "GET", "/cpam/lots.csv?"+c.query, nil)
+		if body := csv.Body.String(); csv.Code != http.StatusOK || strings.Count(body, "\r\n") != 1+len(c.want) {
+			t.Errorf("the CSV of %s (%d), want %d batches:\n%s", c.query, csv.Code, len(c.want), body)
+		}
+	}
+	wantContains(t, "nothing matches", htmlText(b.page(t, http.StatusOK, "/cpam/lots?du=2026-06-16")), "Aucun lot ne correspond à ces filtres.",
+		`<input type="date" id="filtre-du" name="du" value="2026-06-16">`)
+
+	// A page of one, oldest first: the filter and the order go along to
+	// the next page and to the CSV, which holds the filtered batches in
+	// the list's order.
+	page := b.page(t, http.StatusOK, "/cpam/lots?rejets=with&tri=anciens&limit=1")
+	wantContains(t, "the batches with rejections, oldest first", htmlText(page), "2 lots correspondant aux filtres", `aria-sort="ascending"`,
+		`<option value="with" selected>avec rejets</option>`, `<input type="hidden" name="tri" value="anciens">`,
+		`href="/cpam/lots.csv?rejets=with&tri=anciens"`)
+	if got := listed(page); fmt.Sprint(got) != "[1]" {
+		t.Errorf("the first page of the batches with rejections lists %v", got)
+	}
+	next := nextLink(t, "the batches with rejections", page)
+	if !strings.Contains(next, "rejets=with") || !strings.Contains(next, "tri=anciens") {
+		t.Errorf("the next page's link %q drops the filter or the order", next)
+	}
+	page = b.page(t, http.StatusOK, next)
+	if got := listed(page); fmt.Sprint(got) != "[3]" || strings.Contains(page, `rel="next"`) {
+		t.Errorf("the second page of the batches with rejections lists %v (or has a next page)", got)
+	}
+	csv := b.do(t, "GET", "/cpam/lots.csv?rejets=with&tri=anciens", nil)
+	if body := csv.Body.String(); csv.Code != http.StatusOK || strings.Count(body, "\r\n") != 3 ||
+		!inOrder(body, "\r\n"+batches[0]+";10/06/2026;2;60,00;1;30,00;1;0;0;soldé\r\n", "\r\n"+batches[2]+";13/06/2026;2;60,00;0;0,00;1;0;0;en attente du retour\r\n") {
+		t.Errorf("the CSV of the batches with rejections, oldest first (%d):\n%s", csv.Code, body)
+	}
+	// The period's links keep its days; the head's link keeps the filters.
+	wantContains(t, "a period", htmlText(b.page(t, http.StatusOK, "/cpam/lots?du=2026-06-12&au=2026-06-13")),
+		`href="/cpam/lots.csv?au=2026-06-13&du=2026-06-12"`, `href="?au=2026-06-13&du=2026-06-12&tri=anciens"`)
+}
+
+// TestWebReferentClaimBatchesSayAFilterThatReadsAsNone: a filter that
+// reads as none is said and left out, on the page and in its CSV, never a
+// 500.
+func TestWebReferentClaimBatchesSayAFilterThatReadsAsNone(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.fourClaimBatches(t)
+	b := mustSignIn(t, h, h.referent)
+	for query, said := range map[string]string{
+		"statut=bidon":                "Ce filtre ne correspond à rien : il est ignoré.",
+		"rejets=peut-etre":            "Ce filtre ne correspond à rien : il est ignoré.",
+		"du=hier":                     "Indiquez les dates de création au format jj/mm/aaaa.",
+		"du=2026-06-14&au=2026-06-10": "La date de fin précède la date de début : la période est ignorée.",
+	} {
+		page := htmlText(b.page(t, http.StatusOK, "/cpam/lots?"+query))
+		wantContains(t, query, page, said, "4 lots.", `href="/cpam/lots.csv"`)
+		if csv := b.do(t, "GET", "/cpam/lots.csv?"+query, nil); csv.Code != http.StatusOK || strings.Count(csv.Body.String(), "\r\n") != 5 {
+			t.Errorf("the CSV of %s (%d):\n%s", query, csv.Code, csv.Body)
+		}
+	}
+	wantContains(t, "a day that reads as none", b.page(t, http.StatusOK, "/cpam/lots?du=hier&au=2026-06-12"),
+		`value="hier" aria-invalid="true" aria-describedby="filtre-erreur"`, `id="filtre-erreur"`, "2 lots correspondant aux filtres")
+}
+
+// TestWebAdminJobRunsDownloadInTheListsOrder: the runs' CSV holds the
+// job filtered, in the order the list reads (?tri=anciens: oldest first),
+// and the page's link asks for both.
+func TestWebAdminJobRunsDownloadInTheListsOrder(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	for i, name := range []string{"release", "deadline", "release", "release"} {
+		h.setNow(defaultNow.Add(time.Duration(i) * time.Minute))
+		h.runJob(t, name)
+	}
+	b := mustSignIn(t, h, h.admin)
+	// The page's link downloads the runs in its order, its filter kept.
+	wantContains(t, "the release's runs, oldest first", htmlText(b.page(t, http.StatusOK, "/admin/taches?tache=release&tri=anciens")),
+		`href="/admin/taches.csv?tache=release&tri=anciens"`)
+	wantContains(t, "the runs, newest first", htmlText(b.page(t, http.StatusOK, "/admin/taches")), `href="/admin/taches.csv"`)
+	starts := func(body string) []string {
+		return regexp.MustCompile(`;15/06/2026 12:0\d:00;`).FindAllString(body, -1)
+	}
+	for query, want := range map[string]string{
+		"tache=release&tri=anciens": "[;15/06/2026 12:00:00; ;15/06/2026 12:02:00; ;15/06/2026 12:03:00;]",
+		"tache=release":             "[;15/06/2026 12:03:00; ;15/06/2026 12:02:00; ;15/06/2026 12:00:00;]",
+		"tri=anciens":               "[;15/06/2026 12:00:00; ;15/06/2026 12:01:00; ;15/06/2026 12:02:00; ;15/06/2026 12:03:00;]",
+		"":                          "[;15/06/2026 12:03:00; ;15/06/2026 12:02:00; ;15/06/2026 12:01:00; ;15/06/2026 12:00:00;]",
+	} {
+		csv := b.do(t, "GET", "/admin/taches.csv?"+query, nil)
+		if got := fmt.Sprint(starts(csv.Body.String())); csv.Code != http.StatusOK || got != want {
+			t.Errorf("the runs' CSV of %q (%d) starts %s, want %s:\n%s", query, csv.Code, got, want, csv.Body)
+		}
+	}
 }

@@ -642,6 +642,8 @@ func TestWebInvoiceListFiltersCountsAndPages(t *testing.T) {
 		t.Errorf("the second page of pending invoices:\n%s", second)
 	}
 	wantContains(t, "a status that is none", htmlText(b.page(t, http.StatusOK, "/effecteur/factures?statut=bidon")), "Ce statut n'existe pas", "4 factures.")
+	wantContains(t, "a period that ends before it starts", htmlText(b.page(t, http.StatusOK, "/effecteur/factures?du=2026-05-31&au=2026-05-01")),
+		"La date de fin précède la date de début : la période est ignorée.", "4 factures")
 
 	// Sorted by care date, oldest first, a page of one at a time: the
 	// pages follow the order and keep the filter.
