@@ -36,6 +36,14 @@ const viewports = [
   { name: 'telephone', size: { width: 390, height: 844 } },
 ];
 
+// The trade's words and their glossary anchors (web/glossary.go says the
+// same): a page using one links it.
+const glossaryTerms = [
+  ['pass', /\bPASS(?![-\p{L}\p{N}])/u], ['puma', /\bPUMa\b/], ['css', /\bCSS\b/], ['ame', /\bAME\b/],
+  ['ticket-moderateur', /ticket modérateur/i], ['nir', /\bNIR\b/], ['regie', /(^|[^\p{L}])régie(?![\p{L}])/iu],
+  ['sepa', /\bSEPA\b/], ['titre-de-recettes', /titres? de recettes/i], ['ccas', /\bCCAS\b/],
+];
+
 // open goes to path and checks the answer's status and where it ended.
 async function open(page, path, status, landing = path) {
   const response = await page.goto(path);
@@ -71,6 +79,7 @@ await scenario('toutes-les-pages', async (run) => {
   const sideways = []; // pages wider than their window
   const internal = []; // pages showing one of passd's own names (a job's actor name)
   const aimless = []; // pages that do not open with a sentence saying what they are for
+  const unexplained = []; // a word of the glossary on a page that does not link it
   for (const viewport of viewports) {
     for (const role of roles) {
       const { context, page } = await session(run, role, viewport);
@@ -85,6 +94,14 @@ await scenario('toutes-les-pages', async (run) => {
         if (shown) internal.push(`${visit.path} shows ${[...new Set(shown)].join(', ')}`);
         // Each page opens with one sentence on what it is for (its lead).
         if (visit.status === 200 && (await page.locator('main h1 ~ p.lead').count()) === 0) aimless.push(visit.path);
+        if (visit.status === 200 && visit.path !== '/aide/glossaire') {
+          const text = await page.locator('main').innerText();
+          for (const [id, word] of glossaryTerms) {
+            if (word.test(text) && (await page.locator(`a[href="/aide/glossaire#${id}"]`).count()) === 0) {
+              unexplained.push(`${visit.path} uses ${id} without linking /aide/glossaire#${id}`);
+            }
+          }
+        }
       }
 
       // The error states, once per viewport, each as a role that meets it.
@@ -152,8 +169,9 @@ await scenario('toutes-les-pages', async (run) => {
     }
   }
   assert(sideways.length === 0, `pages that scroll sideways:\n${sideways.join('\n')}`);
-  // Both said at once: one walk is long enough.
+  // All said at once: one walk is long enough.
   const unsaid = [...new Set(aimless)].map((path) => `${path} has no sentence under its title saying what it is for`);
-  assert(unsaid.length + internal.length === 0, `pages that fail their reader:\n${[...unsaid, ...internal].join('\n')}`);
+  const problems = [...unsaid, ...new Set(unexplained), ...internal];
+  assert(problems.length === 0, `pages that fail their reader:\n${problems.join('\n')}`);
   console.log(`${pages.length} page(s) of web/ walked at ${viewports.length} viewports`);
 });

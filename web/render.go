@@ -120,6 +120,10 @@ type view struct {
 	Nav    []navLink
 	Data   any
 	Status int
+	// Content is the page's "content" rendered, and Terms the glossary's
+	// words it uses, which the layout's foot links.
+	Content template.HTML
+	Terms   []glossaryTerm
 }
 
 var roleFR = map[auth.Role]string{
@@ -146,7 +150,15 @@ func (s *Server) render(c echo.Context, status int, page, title string, data any
 		}
 	}
 	v.Flash = takeFlash(c)
-	var buf bytes.Buffer
+	var content, buf bytes.Buffer
+	if err := t.ExecuteTemplate(&content, "content", v); err != nil {
+		return fmt.Errorf("web: render %s: %w", page, err)
+	}
+	// The content is the template's own output, escaped as it was written.
+	v.Content = template.HTML(content.String())
+	if page != "glossary.html" {
+		v.Terms = termsIn(content.Bytes())
+	}
 	if err := t.ExecuteTemplate(&buf, "layout", v); err != nil {
 		return fmt.Errorf("web: render %s: %w", page, err)
 	}
