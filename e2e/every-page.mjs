@@ -127,23 +127,30 @@ await scenario('toutes-les-pages', async (run) => {
         await run.check(page, `${viewport.name}-facture-invalide`);
       }
       if (role === 'cpam_referent') {
-        // A correction without its reason: the form comes back with the
+        // A correction without its reason, in each of the page's two
+        // forms (an opening's, a refusal's): the form comes back with the
         // error, and the focus on the field to fix.
         const correction = pages.find((p) => p.route === '/cpam/dossiers/:id/decisions/:did/corriger');
         assert(correction, 'no correction page among the pages walked');
-        await open(page, correction.path, 200);
-        await skipBrowserChecks(page);
-        await page.getByLabel('Motif de la correction', { exact: true }).fill('');
-        await page.getByRole('button', { name: 'Enregistrer la correction', exact: true }).click();
-        await page.locator('#correction_reason-error').waitFor();
-        // The message is in the page as soon as it is parsed; the focus
-        // moves at DOMContentLoaded (passd.js), a moment later: give it
-        // that moment, then check where it is.
-        await page.waitForFunction(() => document.activeElement && document.activeElement.id === 'correction_reason',
-          null, { timeout: 5000 }).catch(() => {});
-        const focused = await page.evaluate(() => document.activeElement && document.activeElement.id);
-        assert(focused === 'correction_reason', `after a refused correction the focus is on #${focused}, want #correction_reason`);
-        await run.check(page, `${viewport.name}-correction-invalide`);
+        for (const { form, field, label, shot } of [
+          { form: 'Corriger en ouverture des droits', field: 'correction_reason', label: 'Motif de la correction', shot: 'correction-invalide' },
+          { form: 'Corriger en refus', field: 'reason', label: 'Motif du refus', shot: 'correction-refus-invalide' },
+        ]) {
+          await open(page, correction.path, 200);
+          await skipBrowserChecks(page);
+          const sent = page.getByRole('form', { name: form, exact: true });
+          await sent.getByLabel(label, { exact: true }).fill('');
+          await sent.getByRole('button', { name: form, exact: true }).click();
+          await page.locator(`#${field}-error`).waitFor();
+          // The message is in the page as soon as it is parsed; the focus
+          // moves at DOMContentLoaded (passd.js), a moment later: give it
+          // that moment, then check where it is.
+          await page.waitForFunction((id) => document.activeElement && document.activeElement.id === id,
+            field, { timeout: 5000 }).catch(() => {});
+          const focused = await page.evaluate(() => document.activeElement && document.activeElement.id);
+          assert(focused === field, `after a refused correction (${form}) the focus is on #${focused}, want #${field}`);
+          await run.check(page, `${viewport.name}-${shot}`);
+        }
       }
       if (role === 'platform_admin') {
         // A convention without a name comes back with its error; with one,

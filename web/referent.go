@@ -133,10 +133,6 @@ type decisionTable struct {
 	CorrectFrom string
 }
 
-// decisionOptions are the decision select's options, for the
-// "decision-fields" of the decision and the correction forms.
-var decisionOptions = []option{{string(rights.Opened), "Ouvrir les droits"}, {string(rights.Refused), "Refuser"}}
-
 func (s *Server) referentFile(c echo.Context) error {
 	return s.renderReferentFile(c, http.StatusOK, nil)
 }
@@ -236,8 +232,8 @@ func confirmDecision(id int64, d claims.RightsDecision, f decisionForm) confirmP
 	return page
 }
 
-// readDecisionForm reads the decision's fields as typed (the decision form
-// and the correction form share them).
+// readDecisionForm reads the decision's fields as typed (the decision forms
+// and the correction forms share them).
 func readDecisionForm(c echo.Context) decisionForm {
 	return decisionForm{Decision: strings.TrimSpace(c.FormValue("decision")), Regime: strings.TrimSpace(c.FormValue("regime")),
 		From: strings.TrimSpace(c.FormValue("effective_from")), To: strings.TrimSpace(c.FormValue("effective_to")),
@@ -245,10 +241,10 @@ func readDecisionForm(c echo.Context) decisionForm {
 		Immediate: c.FormValue("immediate_admission") != "", Reason: strings.TrimSpace(c.FormValue("reason"))}
 }
 
-// decision is the decision the form stands for, validated. One form serves
-// both answers, so a refusal leaves out the opening's fields (the regime
-// select always has a value); a reason typed for an opening is kept, for
-// the rule to refuse it.
+// decision is the decision the form stands for, validated. The value holds
+// both answers' fields, so a refusal leaves out the opening's (a request
+// not made by the pages may send them); a reason sent with an opening is
+// kept, for the rule to refuse it.
 func (f decisionForm) decision() (claims.RightsDecision, error) {
 	d := claims.RightsDecision{Decision: rights.Status(f.Decision)}
 	if d.Decision == rights.Refused {

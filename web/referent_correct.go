@@ -14,25 +14,38 @@ import (
 	"passd/rights"
 )
 
-// The CPAM referent's correction of a decision: the decision form again,
-// filled with the decision corrected, and the reason of the correction.
-// The form becomes the body of POST
-// /patients/{id}/rights-decisions/{did}/correct and goes through the same
-// rules and store call (claims.Store.CorrectRights), which decides the
-// file's invoices again in its transaction.
+// The CPAM referent's correction of a decision: the decision's two forms
+// again (an opening, a refusal), the one of the corrected decision's kind
+// filled with it, each with the reason of the correction. A form becomes
+// the body of POST /patients/{id}/rights-decisions/{did}/correct and goes
+// through the same rules and store call (claims.Store.CorrectRights),
+// which decides the file's invoices again in its transaction.
 
 type correctionForm struct {
 	decisionForm
 	CorrectionReason, CorrectionReasonErr string
 }
 
+// IDPrefix starts the ids of the refusal form's fields that the opening
+// form has too (its caisse, its correction reason), so that every id of
+// the page is its own, as the decision page names its refusal's caisse.
+func (f correctionForm) IDPrefix() string {
+	if f.Decision == string(rights.Refused) {
+		return "refusal-"
+	}
+	return ""
+}
+
 type correctionPage struct {
 	Patient claims.Patient
 	Old     claims.Decision
-	Form    correctionForm
-	// Closed: the decision was corrected already, so the form is not
-	// shown (the summary says which decision to correct instead).
-	Closed bool
+	// Open and Refuse are the two forms: the one of Old's kind filled
+	// with it, the other as the decision page proposes it; a refused post
+	// puts what was typed in its own.
+	Open, Refuse correctionForm
+	// Closed, when not empty, says that the decision was corrected
+	// already and which to correct instead: no form is shown.
+	Closed string
 }
 
 func (s *Server) correctionForm(c echo.Context) error {
@@ -40,8 +53,9 @@ func (s *Server) correctionForm(c echo.Context) error {
 }
 
 // renderCorrection reads the file (logging the read of its identity) and
-// its decision, and shows the correction form: as typed when form is not
-// nil, else filled with the decision as it stands.
+// its decision, and shows the two correction forms: the one form stands
+// for as typed when not nil, the other (or both) filled by
+// correctionForms.
 func (s *Server) renderCorrection(c echo.Context, status int, form *correctionForm) error {
 	patient, _, err := s.pathPatient(c)
 	if err != nil {
@@ -55,20 +69,23 @@ func (s *Server) renderCorrection(c echo.Context, status int, form *correctionFo
 	if !ok {
 		return fault.New(fault.NotFound, "file %d has no rights decision %d", patient.ID, did)
 	}
+	st, err := s.billing.Settings(c.Request().Context())
+	if err != nil {
+		return err
+	}
 	page := correctionPage{Patient: patient, Old: old}
-	switch {
-	case form != nil:
-		page.Form = *form
-	default:
-		st, err := s.billing.Settings(c.Request().Context())
-		if err != nil {
-			return err
+	page.Open, page.Refuse = correctionForms(old, patient.Rights, st.AMELookback(), calendar.Today(s.now()))
+	if form != nil {
+		typed := *form
+		typed.Correcting = typed.Decision == string(old.Decision)
+		if typed.Decision == string(rights.Refused) {
+			page.Refuse = typed
+		} else {
+			page.Open = typed
 		}
-		page.Form = correctionFormOf(old, patient.Rights, st.AMELookback(), calendar.Today(s.now()))
 	}
 	if old.SupersededAt != nil {
-		page.Closed = true
-		page.Form.Summary = messages[messageKey{"correction", "", string(fault.KindAlreadySuperseded)}]
+		page.Closed = messages[messageKey{"correction", "", string(fault.KindAlreadySuperseded)}]
 		if status == http.StatusOK {
 			status = http.StatusConflict
 		}
@@ -85,19 +102,18 @@ func findDecision(decisions []claims.Decision, id int64) (claims.Decision, bool)
 	return claims.Decision{}, false
 }
 
-// correctionFormOf fills the form with decision d as it stands. A refusal
-// has no opening's fields: those are proposed as on the decision form,
-// from the application the refusal answered, for a refusal corrected into
-// an opening (a refusal sends only its reason, so they change nothing
-// else).
-func correctionFormOf(d claims.Decision, r claims.Rights, ameLookbackDays int, today calendar.Date) correctionForm {
-	f := decisionForm{Decision: string(d.Decision), Regime: d.Regime, Reference: d.Reference, Caisse: d.Caisse, Reason: d.Reason,
+// correctionForms fills the two forms: the one of d's kind with d as it
+// stands (Correcting), the other as the decision page would propose it:
+// for an opening, the one proposed from the application d answered (its
+// regime, d's filing); for a refusal, an empty reason.
+func correctionForms(d claims.Decision, r claims.Rights, ameLookbackDays int, today calendar.Date) (open, refuse correctionForm) {
+	asIs := decisionForm{Decision: string(d.Decision), Regime: d.Regime, Reference: d.Reference, Caisse: d.Caisse, Reason: d.Reason,
 		From: d.EffectiveFrom.String(), To: d.EffectiveTo.String(), Correcting: true}
 	if d.Decision == rights.Refused {
 		proposed := proposedDecision(claims.Rights{Regime: r.Regime, FiledOn: d.FiledOn}, ameLookbackDays, today)
-		f.Regime, f.From, f.To = proposed.Regime, proposed.From, proposed.To
+		return correctionForm{decisionForm: *proposed}, correctionForm{decisionForm: asIs}
 	}
-	return correctionForm{decisionForm: f}
+	return correctionForm{decisionForm: asIs}, correctionForm{decisionForm: decisionForm{Decision: string(rights.Refused)}}
 }
 
 func (s *Server) correctRights(c echo.Context) error {
@@ -111,7 +127,6 @@ func (s *Server) correctRights(c echo.Context) error {
 		return err
 	}
 	f := correctionForm{decisionForm: readDecisionForm(c), CorrectionReason: strings.TrimSpace(c.FormValue("correction_reason"))}
-	f.Correcting = true
 	// The same typed value as the API's: the decision as the decision form
 	// builds it, then the correction's own rules.
 	d, err := f.decision()

@@ -34,17 +34,14 @@ var funcs = template.FuncMap{
 	// regimeOptions are the regime select's options, for the
 	// "regime-field" of the coordinator's and the referent's forms.
 	"regimeOptions": func() []option { return regimeOptions },
-	// decisionOptions are the decision select's, for the "decision-fields"
-	// of the referent's decision and correction forms.
-	"decisionOptions": func() []option { return decisionOptions },
-	"day":             FormatDay,
-	"moment":          FormatMoment,
-	"mask":            MaskIBAN,
-	"add":             func(a, b int) int { return a + b },
-	"job":             JobLabel,
-	"actor":           ActorLabel,
-	"drugClass":       DrugClassLabel,
-	"rateClass":       RateClassLabel,
+	"day":           FormatDay,
+	"moment":        FormatMoment,
+	"mask":          MaskIBAN,
+	"add":           func(a, b int) int { return a + b },
+	"job":           JobLabel,
+	"actor":         ActorLabel,
+	"drugClass":     DrugClassLabel,
+	"rateClass":     RateClassLabel,
 }
 
 func mustParsePages() pages {

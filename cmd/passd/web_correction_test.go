@@ -46,6 +46,49 @@ func anOpening(reason string) url.Values {
 
 var correctLinks = regexp.MustCompile(`<a href="/cpam/dossiers/\d+/decisions/(\d+)/corriger"`)
 
+// correctionForms cuts the correction page into its two forms, the
+// opening's and the refusal's, and checks what every page of the two
+// holds: each form posts its decision, hidden, has its own decision's
+// fields only, and no id of the page is used twice.
+func correctionForms(t *testing.T, page string) (opening, refusal string) {
+	t.Helper()
+	start := strings.Index(page, `<h3 id="correction-ouverture">`)
+	if start < 0 || !strings.Contains(page, `<h3 id="correction-refus">`) {
+		t.Fatalf("the correction page lacks its two forms:\n%s", page)
+	}
+	opening, refusal, _ = strings.Cut(page[start:], `<h3 id="correction-refus">`)
+	refusal, _, _ = strings.Cut(refusal, "</section>")
+	wantContains(t, "the opening's correction form", opening, `<input type="hidden" name="decision" value="opened">`,
+		`name="regime"`, `name="effective_from"`, `name="reference"`, `<label for="caisse">`, `<label for="correction_reason">Motif de la correction</label>`,
+		`<button type="submit" aria-describedby="correction-effects">Corriger en ouverture des droits</button>`)
+	wantContains(t, "the refusal's correction form", refusal, `<input type="hidden" name="decision" value="refused">`,
+		`<label for="reason">Motif du refus</label>`, `<label for="refusal-caisse">`,
+		`<label for="refusal-correction_reason">Motif de la correction</label>`,
+		`<button type="submit" aria-describedby="correction-effects">Corriger en refus</button>`)
+	if strings.Contains(opening, `name="reason"`) {
+		t.Error("the opening's correction form has a refusal's reason")
+	}
+	for _, field := range []string{"regime", "effective_from", "effective_to", "immediate_admission", "reference"} {
+		if strings.Contains(refusal, `name="`+field+`"`) {
+			t.Errorf("the refusal's correction form has the opening's %s", field)
+		}
+	}
+	if n := strings.Count(page, `name="decision"`); n != 2 || strings.Contains(page, "decision-choice") {
+		t.Errorf("the correction page names its decision %d times, want twice, hidden, and no select", n)
+	}
+	seen := map[string]bool{}
+	for _, m := range pageIDs.FindAllStringSubmatch(page, -1) {
+		if seen[m[1]] {
+			t.Errorf("the correction page uses id %q twice", m[1])
+		}
+		seen[m[1]] = true
+	}
+	wantContains(t, "the correction page", page, `id="correction-effects"`, "Ce qui suivra l'enregistrement")
+	return opening, refusal
+}
+
+var pageIDs = regexp.MustCompile(`\sid="([^"]+)"`)
+
 func TestWebReferentCorrectsARefusalIntoAnOpening(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
@@ -70,16 +113,22 @@ func TestWebReferentCorrectsARefusalIntoAnOpening(t *testing.T) {
 	}
 	wantContains(t, "the file", file, `aria-label="Corriger la décision du `, ">Corriger</a>", "en vigueur")
 
-	// The form: the refusal as it stands, its fields labelled, and what
-	// will follow beside the button.
+	// The page: two forms, an opening then a refusal, each with its own
+	// fields; the refusal's filled with the refusal as it stands, the
+	// opening's with what the decision page proposes (PUMa from the
+	// filing); what will follow, named by both buttons.
 	form := b.page(t, http.StatusOK, correctionPath(p, refusal))
-	wantContains(t, "the correction form", form, "La décision à corriger", "résidence non établie",
-		`<option value="refused" selected>Refuser</option>`, `<label for="reason">Motif du refus</label>`,
-		`>résidence non établie</textarea>`, `<label for="correction_reason">Motif de la correction</label>`,
-		`<textarea id="correction_reason" name="correction_reason"`, `<label for="effective_from">Début des droits</label>`,
-		`<option value="puma" selected>PUMa</option>`, "Ce qui suivra l'enregistrement",
-		"les factures du dossier déjà décidées le sont à nouveau", "réclamé à l'effecteur",
-		`<button type="submit" aria-describedby="correction-effects">Enregistrer la correction</button>`)
+	wantContains(t, "the correction page", form, "La décision à corriger", "résidence non établie",
+		"les factures du dossier déjà décidées le sont à nouveau", "réclamé à l'effecteur")
+	opening, refusing := correctionForms(t, form)
+	wantContains(t, "the refusal's correction form", refusing, "Ce formulaire part de la décision à corriger",
+		`>résidence non établie</textarea>`, `<textarea id="refusal-correction_reason" name="correction_reason"`)
+	wantContains(t, "the opening's correction form", opening, `<label for="effective_from">Début des droits</label>`,
+		`<option value="puma" selected>PUMa</option>`, `name="effective_from" value="2026-06-01"`, `name="reference" value=""`,
+		`<textarea id="correction_reason" name="correction_reason"`, "Proposé selon le régime")
+	if strings.Contains(opening, "Ce formulaire part de la décision à corriger") {
+		t.Error("the opening's form says it holds the refusal corrected")
+	}
 
 	code, location, body := b.post(t, correctionPath(p, refusal), correctionPath(p, refusal), anOpening("résidence établie : pièce reçue après la décision"))
 	if code != http.StatusSeeOther || location != "/cpam/dossiers/"+p.id+"#decisions" {
@@ -141,8 +190,8 @@ func TestWebReferentCorrectsARefusalIntoAnOpening(t *testing.T) {
 	// which decision to correct, and a post changes nothing.
 	again := b.page(t, http.StatusConflict, correctionPath(p, refusal))
 	wantContains(t, "the corrected decision's page", again, "Cette décision a déjà été corrigée", "Corrigez plutôt la dernière décision")
-	if strings.Contains(again, "Enregistrer la correction") {
-		t.Error("the corrected decision's page still offers its form")
+	if strings.Contains(again, "<form method=\"post\" action=\""+correctionPath(p, refusal)) || strings.Contains(again, `name="correction_reason"`) {
+		t.Error("the corrected decision's page still offers its forms")
 	}
 	if n := h.count(t, "audit_log", "action = 'patient.rights_correction'"); n != 1 {
 		t.Errorf("%d patient.rights_correction audit rows, want 1", n)
@@ -169,8 +218,15 @@ func TestWebCorrectionBlockedByABatchedPayoutChangesNothing(t *testing.T) {
 		fmt.Sprintf("Le lot de paiement n° %s, pas encore payé, contient un paiement de la ville pour la facture n° %s", batch, inv),
 		"Les finances doivent d'abord retirer ce paiement du lot en préparation (en annulant le lot), ou attendre que le lot soit payé",
 		"Rien n'a été modifié.",
-		// What was typed is kept, to send again once the batch is settled.
-		`<option value="opened" selected>Ouvrir les droits</option>`, `value="PUMA-2026-1"`, ">résidence établie</textarea>")
+		`id="correction-summary" tabindex="-1"`)
+	// What was typed is kept in the opening's form, to send again once
+	// the batch is settled; the refusal's still holds the refusal.
+	opening, refusing := correctionForms(t, body)
+	wantContains(t, "the opening's form sent back", opening, "Le lot de paiement n° "+batch, `value="PUMA-2026-1"`, ">résidence établie</textarea>")
+	wantContains(t, "the refusal's form beside it", refusing, ">résidence non établie</textarea>")
+	if strings.Contains(refusing, `role="alert"`) {
+		t.Error("the refusal's form, not sent, shows the refusal of the opening's")
+	}
 	h.assertCorrectionStateUnchanged(t, before)
 	if got := h.mustDo(t, http.StatusOK, "GET", "/api/v1/invoices/"+inv, h.admin, ""); got["status"] != "city_due" || fmt.Sprint(got["outcome_no"]) != "1" {
 		t.Errorf("the invoice after the refused correction: %v", got)
@@ -214,14 +270,26 @@ func TestWebCorrectionFormExplainsItsErrorsInFrench(t *testing.T) {
 	did := latestDecision(t, h, p)
 	b := mustSignIn(t, h, h.referent)
 	path := correctionPath(p, did)
-	form := b.page(t, http.StatusOK, path)
-	wantContains(t, "the opening's correction form", form, `<option value="opened" selected>Ouvrir les droits</option>`,
+	// The opening's form holds the opening; the refusal's is empty.
+	opening, refusing := correctionForms(t, b.page(t, http.StatusOK, path))
+	wantContains(t, "the opening's correction form", opening, "Ce formulaire part de la décision à corriger",
 		`<option value="puma_css" selected>`, `name="effective_from" value="2026-07-01"`, `name="effective_to" value="2027-06-30"`,
-		`name="reference" value="CSS-1"`)
+		`name="reference" value="CSS-1"`, "Celui de la décision corrigée")
+	wantContains(t, "the refusal's correction form", refusing, `aria-describedby="reason-hint"></textarea>`,
+		`name="caisse" value=""`, `name="correction_reason" maxlength="500" rows="3" required aria-describedby="refusal-correction_reason-hint"></textarea>`)
 
-	with := func(change map[string]string) url.Values {
+	// Each form as the page sends it, with changes.
+	opened := func(change map[string]string) url.Values {
 		v := url.Values{"decision": {"opened"}, "regime": {"puma_css"}, "effective_from": {"2026-07-01"}, "effective_to": {"2027-06-30"},
-			"reference": {"CSS-1"}, "correction_reason": {"période mal saisie"}}
+			"reference": {"CSS-1"}, "caisse": {""}, "correction_reason": {"période mal saisie"}}
+		for k, x := range change {
+			v.Set(k, x)
+		}
+		return v
+	}
+	refused := func(change map[string]string) url.Values {
+		v := url.Values{"decision": {"refused"}, "reason": {"ressources au-dessus du plafond"}, "caisse": {""},
+			"correction_reason": {"la CPAM a refusé"}}
 		for k, x := range change {
 			v.Set(k, x)
 		}
@@ -230,14 +298,26 @@ func TestWebCorrectionFormExplainsItsErrorsInFrench(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
 		form  url.Values
-		field string
+		field string // the field's id, marked; "" when the form has no field for it
 		want  string
+		typed string // what was typed, shown again in its form
 	}{
-		{"no correction reason", with(map[string]string{"correction_reason": "  "}), "correction_reason", "Indiquez le motif de la correction (500 caractères au plus)."},
-		{"a reason for an opening", with(map[string]string{"reason": "x"}), "reason", "Le motif ne s'indique que pour un refus"},
-		{"no reference", with(map[string]string{"reference": ""}), "reference", "Indiquez la référence de la décision de la CPAM"},
-		{"a CSS not from the 1st", with(map[string]string{"effective_from": "2026-07-02"}), "effective_from", "Une période de PUMa + CSS commence le 1er d'un mois."},
-		{"a refusal without a reason", with(map[string]string{"decision": "refused"}), "reason", "Indiquez le motif du refus"},
+		{"no correction reason", opened(map[string]string{"correction_reason": "  "}), "correction_reason",
+			"Indiquez le motif de la correction (500 caractères au plus).", `name="reference" value="CSS-1"`},
+		{"no reference", opened(map[string]string{"reference": ""}), "reference", "Indiquez la référence de la décision de la CPAM",
+			">période mal saisie</textarea>"},
+		{"a CSS not from the 1st", opened(map[string]string{"effective_from": "2026-07-02"}), "effective_from",
+			"Une période de PUMa + CSS commence le 1er d'un mois.", `name="effective_from" value="2026-07-02"`},
+		{"a caisse that is none", opened(map[string]string{"caisse": "9a"}), "caisse", "Le code de la caisse compte 3 chiffres",
+			`name="caisse" value="9a"`},
+		{"a reason sent with an opening", opened(map[string]string{"reason": "x"}), "", "Le motif ne s'indique que pour un refus",
+			`name="reference" value="CSS-1"`},
+		{"a refusal without a reason", refused(map[string]string{"reason": ""}), "reason", "Indiquez le motif du refus",
+			">la CPAM a refusé</textarea>"},
+		{"a refusal without a correction reason", refused(map[string]string{"correction_reason": ""}), "refusal-correction_reason",
+			"Indiquez le motif de la correction (500 caractères au plus).", ">ressources au-dessus du plafond</textarea>"},
+		{"a refusal's caisse that is none", refused(map[string]string{"caisse": "12"}), "refusal-caisse",
+			"Le code de la caisse compte 3 chiffres", `name="caisse" value="12"`},
 	} {
 		code, _, body := b.post(t, path, path, tc.form)
 		body = htmlText(body)
@@ -245,8 +325,25 @@ func TestWebCorrectionFormExplainsItsErrorsInFrench(t *testing.T) {
 			t.Errorf("%s: %d, want 422:\n%s", tc.name, code, body)
 			continue
 		}
-		wantContains(t, tc.name, body, "La correction n'a pas été enregistrée : corrigez le champ signalé.", tc.want,
-			`id="`+tc.field+`-error"`, `aria-invalid="true"`)
+		// The form sent comes back as typed, its summary on top and its
+		// field marked; the other holds what the page first showed.
+		opening, refusing := correctionForms(t, body)
+		sent, other := opening, refusing
+		if tc.form.Get("decision") == "refused" {
+			sent, other = refusing, opening
+		}
+		wantContains(t, tc.name, sent, "La correction n'a pas été enregistrée : corrigez le champ signalé.", tc.want, tc.typed)
+		if tc.field != "" {
+			wantContains(t, tc.name, sent, `id="`+tc.field+`-error"`, `id="`+tc.field+`" `, tc.field+`-error" aria-invalid="true"`)
+		}
+		if strings.Contains(other, `class="error"`) || strings.Contains(other, `aria-invalid`) {
+			t.Errorf("%s: the form not sent shows an error:\n%s", tc.name, other)
+		}
+		if tc.form.Get("decision") == "refused" {
+			wantContains(t, tc.name+": the opening's form beside it", other, `name="reference" value="CSS-1"`, `name="effective_from" value="2026-07-01"`)
+		} else {
+			wantContains(t, tc.name+": the refusal's form beside it", other, `aria-describedby="reason-hint"></textarea>`)
+		}
 	}
 	if n := h.count(t, "rights_decisions", "superseded_at IS NOT NULL"); n != 0 {
 		t.Errorf("%d decisions superseded by refused forms", n)
