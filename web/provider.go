@@ -253,10 +253,6 @@ type invoiceForm struct {
 	MaxLines                             int
 }
 
-// problemLink is one entry of a form's error summary: the message, and the
-// id of the field it is about.
-type problemLink struct{ ID, Message string }
-
 // Problems is the error summary: each field's message, in the form's
 // order, linking to the field.
 func (f invoiceForm) Problems() []problemLink {
