@@ -24,6 +24,8 @@ const shots = [
   { name: 'cpam-lots', user: 'demo-cpam-referent', home: '/cpam/dossiers', path: '/cpam/lots' },
   { name: 'cpam-demandes', user: 'demo-cpam-referent', home: '/cpam/dossiers', path: '/cpam/demandes' },
   { name: 'finances-lots', user: 'demo-finance', home: '/finances', path: '/finances/lots?tri=anciens' },
+  { name: 'plateforme', user: 'demo-platform-admin', home: '/plateforme', path: '/plateforme' },
+  { name: 'cpam-decision', user: 'demo-cpam-referent', home: '/cpam/dossiers', path: '/cpam/dossiers', open: /^\/cpam\/dossiers\/\d+$/ },
   // The convention's two sides: what waits for each, and a case opened.
   { name: 'ccas-a-traiter', user: 'demo-social-worker', home: '/ccas', path: '/ccas' },
   { name: 'ccas-alerte', user: 'demo-social-worker', home: '/ccas', path: '/ccas', open: /^\/ccas\/dossiers\/\d+$/ },
