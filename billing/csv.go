@@ -110,10 +110,15 @@ func (s *Store) InvoicesCSV(ctx context.Context, f InvoiceFilter, out io.Writer)
 	return w.Flush()
 }
 
-// PayoutBatchesCSV writes every batch (of a status, or all), oldest first:
+// PayoutBatchesCSV writes every batch (of a status, or all), oldest first
+// (newest first when newestFirst, the pages' default order):
 // its gross total, the recoveries deducted and the net the bank pays.
-func (s *Store) PayoutBatchesCSV(ctx context.Context, status BatchStatus, out io.Writer) error {
-	rows, err := s.pool.Query(ctx, `SELECT `+batchColumns+batchFrom+` AND ($1 = '' OR b.status = $1) ORDER BY b.id`, status)
+func (s *Store) PayoutBatchesCSV(ctx context.Context, status BatchStatus, newestFirst bool, out io.Writer) error {
+	order := "b.id"
+	if newestFirst {
+		order = "b.id DESC"
+	}
+	rows, err := s.pool.Query(ctx, `SELECT `+batchColumns+batchFrom+` AND ($1 = '' OR b.status = $1) ORDER BY `+order, status)
 	if err != nil {
 		return db.Translate(fmt.Errorf("billing: batches csv: %w", err))
 	}

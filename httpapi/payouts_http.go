@@ -218,7 +218,7 @@ func (h billingHandlers) listPayoutBatches(c echo.Context) error {
 	}
 	if csv {
 		return Stream(c, "text/csv; charset=utf-8", "lots-de-paiement-pass.csv", func(w io.Writer) error {
-			return h.s.PayoutBatchesCSV(c.Request().Context(), status, w)
+			return h.s.PayoutBatchesCSV(c.Request().Context(), status, false, w)
 		})
 	}
 	page, err := ParsePage(c)

@@ -480,8 +480,10 @@ func (s *Server) payoutsCSV(c echo.Context) error {
 // payoutBatchesCSV is GET /payout-batches?format=csv.
 func (s *Server) payoutBatchesCSV(c echo.Context) error {
 	return httpapi.Stream(c, "text/csv; charset=utf-8", "lots-de-paiement-pass.csv", func(w io.Writer) error {
-		only, _ := readStatusFilter(c, billing.BatchStatuses, billing.BatchStatus.Label)
-		return s.billing.PayoutBatchesCSV(c.Request().Context(), only, w)
+		only, filter := readStatusFilter(c, billing.BatchStatuses, billing.BatchStatus.Label)
+		// In the list's order: newest first unless it was turned.
+		order := readListOrder(c, "Créé le", url.Values{"statut": {filter.Status}})
+		return s.billing.PayoutBatchesCSV(c.Request().Context(), only, !order.Oldest, w)
 	})
 }
 

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -228,6 +229,18 @@ func TestWebFinanceCancelsABatchAndExplainsRefusalsInFrench(t *testing.T) {
 		t.Errorf("the oldest batch's page shows the newer one")
 	}
 	wantContains(t, "the batches, oldest first, page 2", b.page(t, http.StatusOK, nextLink(t, "the batches", first)), `<a href="`+second+`">`)
+	// The CSV follows the list's order: newest first, or oldest when turned.
+	secondID := strings.TrimPrefix(second, "/finances/lots/")
+	for query, want := range map[string][]string{"": {secondID, id}, "?tri=anciens": {id, secondID}} {
+		lines := strings.Split(strings.TrimSpace(b.do(t, "GET", "/finances/lots.csv"+query, nil).Body.String()), "\r\n")
+		var got []string
+		for _, line := range lines[1:] {
+			got = append(got, strings.SplitN(line, ";", 2)[0])
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("/finances/lots.csv%s lists the batches %v, want %v:\n%s", query, got, want, strings.Join(lines, "\n"))
+		}
+	}
 
 	// A step the batch's status no longer allows: 409 with a French message.
 	code, _, body = b.post(t, loc, loc+"/soumettre", url.Values{})
