@@ -115,31 +115,47 @@ type NewPatient struct {
 
 // Validate trims the names, checks them, bounds the birth date by today
 // (in the past, at most MaxAgeYears ago) and turns the NIR, if any, into
-// its canonical form. The error names the field at fault.
+// its canonical form. The error names the field at fault: the first of
+// Problems.
 func (np *NewPatient) Validate(today calendar.Date) error {
-	var err error
-	if np.LastName, err = text.Required("last_name", np.LastName, MaxNameLength); err != nil {
-		return err
-	}
-	if np.FirstName, err = text.Required("first_name", np.FirstName, MaxNameLength); err != nil {
-		return err
-	}
-	if np.BirthDate.IsZero() {
-		return fault.Field("birth_date", "birth_date is required")
-	}
-	if np.BirthDate.After(today) || np.BirthDate.Before(today.AddYears(-MaxAgeYears)) {
-		return fault.Field("birth_date", "birth_date must be in the past and plausible")
-	}
-	if np.CommuneCode, err = ParseCommune(np.CommuneCode); err != nil {
-		return err
-	}
-	if np.NIR, err = text.Clean("nir", np.NIR, MaxNIRInput); err != nil || np.NIR == "" {
-		return err
-	}
-	if np.NIR, err = ident.ParseNIR(np.NIR); err != nil {
-		return fault.Field("nir", "nir is not a valid NIR: %s", strings.TrimPrefix(err.Error(), "ident: "))
+	if problems := np.Problems(today); len(problems) > 0 {
+		return problems[0]
 	}
 	return nil
+}
+
+// Problems checks every field of the request, as Validate does, and
+// returns each one's error, in Validate's order (last_name, first_name,
+// birth_date, commune_code, nir): a form shows them all at once rather
+// than one per attempt. A field has one error at most.
+func (np *NewPatient) Problems(today calendar.Date) []error {
+	var out []error
+	keep := func(err error) {
+		if err != nil {
+			out = append(out, err)
+		}
+	}
+	var err error
+	np.LastName, err = text.Required("last_name", np.LastName, MaxNameLength)
+	keep(err)
+	np.FirstName, err = text.Required("first_name", np.FirstName, MaxNameLength)
+	keep(err)
+	switch {
+	case np.BirthDate.IsZero():
+		keep(fault.Field("birth_date", "birth_date is required"))
+	case np.BirthDate.After(today) || np.BirthDate.Before(today.AddYears(-MaxAgeYears)):
+		keep(fault.Field("birth_date", "birth_date must be in the past and plausible"))
+	}
+	np.CommuneCode, err = ParseCommune(np.CommuneCode)
+	keep(err)
+	if np.NIR, err = text.Clean("nir", np.NIR, MaxNIRInput); err != nil || np.NIR == "" {
+		keep(err)
+		return out
+	}
+	if np.NIR, err = ident.ParseNIR(np.NIR); err != nil {
+		keep(fault.Field("nir", "nir is not a valid NIR: %s", strings.TrimPrefix(err.Error(), "ident: ")))
+	}
+	return out
 }
 
 // RightsRequest records that an application was filed with the CPAM.

@@ -1,6 +1,7 @@
 package claims
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -40,6 +41,39 @@ func TestNewPatientValidate(t *testing.T) {
 		if fe := faulttest.RequireInvalid(t, np.Validate(validateToday)); fe.Field != c.field {
 			t.Errorf("%s: blames %q, want %q", c.name, fe.Field, c.field)
 		}
+	}
+}
+
+// TestNewPatientProblemsTellsEveryField: a request wrong in every field
+// has each field's error once, in Validate's order, Validate's error is
+// the first, and the fields that pass are still normalised.
+func TestNewPatientProblemsTellsEveryField(t *testing.T) {
+	t.Parallel()
+	np := NewPatient{LastName: " ", FirstName: "A\u0007", BirthDate: validateToday.AddDays(1), NIR: "290049935012308", CommuneCode: "561"}
+	wantFields(t, "every field wrong", np.Problems(validateToday), "last_name", "first_name", "birth_date", "commune_code", "nir")
+	again := NewPatient{LastName: " ", FirstName: "A\u0007", NIR: "290049935012308"}
+	if fe := faulttest.RequireInvalid(t, again.Validate(validateToday)); fe.Field != "last_name" {
+		t.Errorf("Validate blames %q, want the first problem's field, last_name", fe.Field)
+	}
+	some := NewPatient{LastName: " Diallo ", BirthDate: validateToday.AddYears(-30), NIR: " 2 90 04 99 350 123 09 "}
+	wantFields(t, "no first name", some.Problems(validateToday), "first_name")
+	if some.LastName != "Diallo" || some.NIR != "290049935012309" {
+		t.Errorf("checked as %+v, want the valid fields normalised", some)
+	}
+	valid := NewPatient{LastName: "Diallo", FirstName: "Aminata", BirthDate: validateToday.AddYears(-30)}
+	wantFields(t, "a valid request", valid.Problems(validateToday))
+}
+
+// wantFields checks that problems are errors of the invalid kind, one for
+// each of fields, in that order.
+func wantFields(t *testing.T, what string, problems []error, fields ...string) {
+	t.Helper()
+	var got []string
+	for _, p := range problems {
+		got = append(got, faulttest.RequireInvalid(t, p).Field)
+	}
+	if !slices.Equal(got, fields) {
+		t.Errorf("%s: problems of %q, want %q", what, got, fields)
 	}
 }
 

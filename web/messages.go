@@ -140,7 +140,7 @@ var messages = map[messageKey]string{
 	{"commune", "", whyUnread}:                         "La commune n'a pas pu être lue. Vérifiez le code et recommencez.",
 	{"commune", "", whyNotSaved}:                       "La commune n'a pas été enregistrée : corrigez le code.",
 	{"patient", "", whyUnread}:                         "Le dossier n'a pas pu être lu. Vérifiez les champs et recommencez.",
-	{"patient", "", whyNotSaved}:                       "Le dossier n'a pas été créé : corrigez le champ signalé.",
+	{"patient", "", whyNotSaved}:                       "Le dossier n'a pas été créé : corrigez les champs signalés.",
 
 	{"rights_request", "regime", ""}:          "Choisissez le régime demandé.",
 	{"rights_request", "filed_on", ""}:        "Indiquez la date de dépôt de la demande.",

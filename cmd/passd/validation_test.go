@@ -331,6 +331,11 @@ func TestCreatePatientRejectsInvalidRequests(t *testing.T) {
 		field422("NIR of 14 characters", pat(set("nir", "29004993501230")), "nir"),
 		field422("NIR with a bad sex digit", pat(set("nir", nir("3900499350123"))), "nir"),
 		field422("NIR as a number", pat(set("nir", raw("290049935012309"))), "nir"),
+		// Several fields wrong: the first in the rules' order, as ever
+		// (the pages tell them all).
+		field422("every field wrong", pat(set("last_name", " "), set("first_name", " "), set("birth_date", "2026-06-16"),
+			set("commune_code", "561"), set("nir", badKey)), "last_name"),
+		field422("birth date and NIR wrong", pat(set("birth_date", "2026-06-16"), set("nir", badKey)), "birth_date"),
 		rejection{name: "NIR already on file", body: pat(set("nir", existing)), status: 409, code: "duplicate_nir", field: "nir"},
 		rejection{name: "NIR already on file, written with spaces", body: pat(set("nir", existing[:1]+" "+existing[1:3]+" "+existing[3:])),
 			status: 409, code: "duplicate_nir", field: "nir"},
