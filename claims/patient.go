@@ -195,51 +195,98 @@ type RightsDecision struct {
 // Validate checks a decision: an opening carries a regime, a start, an end
 // not before it (or none) and a reference, and no reason; a refusal a
 // reason and nothing of an opening. Which field is blamed first does not
-// depend on anything but the decision.
+// depend on anything but the decision: the first of Problems.
 func (d *RightsDecision) Validate() error {
-	var err error
-	if d.Decision, err = text.OneOf("decision", string(d.Decision), rights.Opened, rights.Refused); err != nil {
-		return err
+	if problems := d.Problems(); len(problems) > 0 {
+		return problems[0]
 	}
-	if d.Caisse, err = text.Clean("caisse", d.Caisse, maxCaisseInput); err != nil {
-		return err
-	}
-	if d.Caisse != "" {
-		if d.Caisse, err = ident.ParseCaisse(d.Caisse); err != nil {
-			return fault.Field("caisse", "caisse is the CPAM's code: %d digits", ident.CaisseLength)
+	return nil
+}
+
+// Problems checks every field of a decision, as Validate does, and returns
+// each one's error, in Validate's order (decision, caisse,
+// immediate_admission, then the refusal's or the opening's fields): a form
+// shows them all at once. A field has one error at most; a decision that
+// is neither an opening nor a refusal says nothing of the fields that
+// depend on it.
+func (d *RightsDecision) Problems() []error {
+	var out []error
+	keep := func(err error) {
+		if err != nil {
+			out = append(out, err)
 		}
+	}
+	decision, err := text.OneOf("decision", string(d.Decision), rights.Opened, rights.Refused)
+	d.Decision = decision
+	keep(err)
+	keep(d.cleanCaisse())
+	if err != nil {
+		return out
 	}
 	if d.ImmediateAdmission && (d.Decision != rights.Opened || d.Regime != string(rights.PUMaCSS)) {
-		return fault.Field("immediate_admission", "immediate_admission is only for an opened puma_css").WithCause(ErrImmediateNotCSS)
+		keep(fault.Field("immediate_admission", "immediate_admission is only for an opened puma_css").WithCause(ErrImmediateNotCSS))
 	}
 	if d.Decision == rights.Refused {
-		opening := []struct {
-			field string
-			given bool
-		}{{"regime", d.Regime != ""}, {"effective_from", !d.EffectiveFrom.IsZero()}, {"effective_to", !d.EffectiveTo.IsZero()},
-			{"reference", d.Reference != ""}}
-		for _, o := range opening {
-			if o.given {
-				return fault.Field(o.field, "%s is not part of a refusal", o.field)
-			}
-		}
-		d.Reason, err = text.Required("reason", d.Reason, MaxReasonLength)
+		return append(out, d.refusalProblems()...)
+	}
+	return append(out, d.openingProblems()...)
+}
+
+// cleanCaisse puts the caisse code, if any, in its canonical form.
+func (d *RightsDecision) cleanCaisse() error {
+	var err error
+	if d.Caisse, err = text.Clean("caisse", d.Caisse, maxCaisseInput); err != nil || d.Caisse == "" {
 		return err
+	}
+	if d.Caisse, err = ident.ParseCaisse(d.Caisse); err != nil {
+		return fault.Field("caisse", "caisse is the CPAM's code: %d digits", ident.CaisseLength)
+	}
+	return nil
+}
+
+// refusalProblems checks a refusal: no field of an opening, and a reason.
+func (d *RightsDecision) refusalProblems() []error {
+	var out []error
+	for _, o := range []struct {
+		field string
+		given bool
+	}{{"regime", d.Regime != ""}, {"effective_from", !d.EffectiveFrom.IsZero()}, {"effective_to", !d.EffectiveTo.IsZero()},
+		{"reference", d.Reference != ""}} {
+		if o.given {
+			out = append(out, fault.Field(o.field, "%s is not part of a refusal", o.field))
+		}
+	}
+	var err error
+	if d.Reason, err = text.Required("reason", d.Reason, MaxReasonLength); err != nil {
+		out = append(out, err)
+	}
+	return out
+}
+
+// openingProblems checks an opening: no reason, a regime, a start, an end
+// not before it (or none) and a reference.
+func (d *RightsDecision) openingProblems() []error {
+	var out []error
+	keep := func(err error) {
+		if err != nil {
+			out = append(out, err)
+		}
 	}
 	if d.Reason != "" {
-		return fault.Field("reason", "reason is only for a refusal")
+		keep(fault.Field("reason", "reason is only for a refusal"))
 	}
-	if d.Regime, err = text.OneOf("regime", d.Regime, Regimes...); err != nil {
-		return err
-	}
-	if d.EffectiveFrom.IsZero() {
-		return fault.Field("effective_from", "effective_from is required")
-	}
-	if !d.EffectiveTo.IsZero() && d.EffectiveTo.Before(d.EffectiveFrom) {
-		return fault.Field("effective_to", "effective_to must not be before effective_from")
+	regime, err := text.OneOf("regime", d.Regime, Regimes...)
+	d.Regime = regime
+	keep(err)
+	switch {
+	case d.EffectiveFrom.IsZero():
+		keep(fault.Field("effective_from", "effective_from is required"))
+	case !d.EffectiveTo.IsZero() && d.EffectiveTo.Before(d.EffectiveFrom):
+		keep(fault.Field("effective_to", "effective_to must not be before effective_from"))
 	}
 	d.Reference, err = text.Required("reference", d.Reference, MaxReferenceLength)
-	return err
+	keep(err)
+	return out
 }
 
 // The ways a period breaks its regime's rules, as causes of CheckPeriod's

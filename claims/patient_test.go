@@ -133,3 +133,37 @@ func TestRightsDecisionValidate(t *testing.T) {
 		}
 	}
 }
+
+// TestRightsDecisionProblemsTellsEveryField: an opening or a refusal
+// wrong in several fields has each field's error once, in Validate's
+// order, and Validate's error is the first; a correction adds its reason's.
+func TestRightsDecisionProblemsTellsEveryField(t *testing.T) {
+	t.Parallel()
+	from := calendar.NewDate(2026, time.May, 1)
+	opening := RightsDecision{Decision: rights.Opened, Regime: "puma", Caisse: "93", Reason: "x", ImmediateAdmission: true,
+		EffectiveFrom: from, EffectiveTo: from.AddDays(-1), Reference: " "}
+	wantFields(t, "an opening", opening.Problems(), "caisse", "immediate_admission", "reason", "effective_to", "reference")
+	opening = RightsDecision{Decision: rights.Opened, Regime: "cmu", Caisse: " 931 "}
+	wantFields(t, "an opening without a period", opening.Problems(), "regime", "effective_from", "reference")
+	if opening.Caisse != "931" {
+		t.Errorf("caisse %q, want it trimmed", opening.Caisse)
+	}
+	refusal := RightsDecision{Decision: rights.Refused, Regime: "puma", EffectiveTo: from, Reference: "R", Reason: " "}
+	wantFields(t, "a refusal", refusal.Problems(), "regime", "effective_to", "reference", "reason")
+	none := RightsDecision{Decision: "maybe", Caisse: "x", Reason: "r", Regime: "cmu"}
+	wantFields(t, "neither", none.Problems(), "decision", "caisse")
+	again := RightsDecision{Decision: rights.Refused, Regime: "puma", Reference: "R"}
+	if fe := faulttest.RequireInvalid(t, again.Validate()); fe.Field != "regime" {
+		t.Errorf("Validate blames %q, want the first problem's field, regime", fe.Field)
+	}
+
+	corr := Correction{RightsDecision: RightsDecision{Decision: rights.Refused}, CorrectionReason: "  "}
+	wantFields(t, "a correction", corr.Problems(), "reason", "correction_reason")
+	if fe := faulttest.RequireInvalid(t, corr.Validate()); fe.Field != "reason" {
+		t.Errorf("Validate blames %q, want the decision's first, reason", fe.Field)
+	}
+	corr = Correction{RightsDecision: RightsDecision{Decision: rights.Refused, Reason: " r "}, CorrectionReason: " erreur "}
+	if err := corr.Validate(); err != nil || corr.Reason != "r" || corr.CorrectionReason != "erreur" {
+		t.Errorf("a valid correction: %v, %+v", err, corr)
+	}
+}

@@ -174,7 +174,7 @@ var messages = map[messageKey]string{
 	{"decision", "", string(fault.KindNoApplication)}: "Aucune demande de droits n'est enregistrée sur ce dossier : " +
 		"la coordination doit d'abord l'enregistrer.",
 	{"decision", "", whyUnread}:   "La décision n'a pas pu être lue. Vérifiez les champs et recommencez.",
-	{"decision", "", whyNotSaved}: "La décision n'a pas été enregistrée : corrigez le champ signalé.",
+	{"decision", "", whyNotSaved}: "La décision n'a pas été enregistrée : corrigez les champs signalés.",
 
 	// The correction of a decision: its decision fields read the decision
 	// form's messages (borrowed), the rest are its own.
@@ -185,7 +185,7 @@ var messages = map[messageKey]string{
 	{"correction", "", string(fault.KindAlreadySuperseded)}: "Cette décision a déjà été corrigée : c'est sa correction qui est " +
 		"en vigueur. Corrigez plutôt la dernière décision, depuis le dossier.",
 	{"correction", "", whyUnread}:   "La correction n'a pas pu être lue. Vérifiez les champs et recommencez.",
-	{"correction", "", whyNotSaved}: "La correction n'a pas été enregistrée : corrigez le champ signalé.",
+	{"correction", "", whyNotSaved}: "La correction n'a pas été enregistrée : corrigez les champs signalés.",
 
 	{"invoice", "patient_file_number", ""}: fmt.Sprintf("Indiquez le numéro de dossier PASS (%d caractères au plus).",
 		billing.MaxFileNumber),

@@ -464,6 +464,12 @@ func TestRightsDecisionRejectsInvalidRequests(t *testing.T) {
 		field422("effective_from on 30 February", open(set("effective_from", "2026-02-30")), "effective_from"),
 		field422("effective_to in French", open(set("effective_to", "30/04/2027")), "effective_to"),
 		field422("effective_to before effective_from", open(set("effective_to", "2026-04-30")), "effective_to"),
+		// Several fields wrong: the first in the rules' order, as ever
+		// (the pages tell them all).
+		field422("opened with every field wrong", open(set("regime", "cmu"), del("effective_from"), set("reference", " "),
+			set("caisse", "9a"), set("reason", "x")), "caisse"),
+		field422("opened with regime and reference wrong", open(set("regime", "cmu"), set("reference", " ")), "regime"),
+		field422("refused with a regime and no reason", refuse(set("regime", "puma"), del("reason")), "regime"),
 	)
 	h.assertRejected(t, "POST", "/api/v1/patients/"+p.id+"/rights-decision", h.referent, cases)
 

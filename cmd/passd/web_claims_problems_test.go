@@ -72,3 +72,92 @@ func TestWebNewFileShowsEveryErrorAtOnce(t *testing.T) {
 		t.Errorf("%d files after refused forms, want %d", n, before)
 	}
 }
+
+// TestWebDecisionFormsShowEveryErrorAtOnce: the referent's opening and
+// refusal, each sent with several mistakes, come back with all of them in
+// the form sent, and none in the other form of the page.
+func TestWebDecisionFormsShowEveryErrorAtOnce(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	p := h.newPatient(t, "Erreurs")
+	h.requestRights(t, p, "puma", "2026-06-01")
+	b := mustSignIn(t, h, h.referent)
+	path := "/cpam/dossiers/" + p.id
+	code, _, body := b.post(t, path, path+"/decision", url.Values{"decision": {"opened"}, "regime": {"cmu"},
+		"effective_from": {""}, "effective_to": {"2026-05-01"}, "immediate_admission": {"1"}, "reference": {" "}, "caisse": {"9a"}})
+	body = htmlText(body)
+	if code != http.StatusUnprocessableEntity {
+		t.Fatalf("an opening full of mistakes: %d, want 422:\n%s", code, body)
+	}
+	if n := strings.Count(body, `id="problemes-titre"`); n != 1 {
+		t.Errorf("the page has %d error summaries, want 1", n)
+	}
+	opening, refusal, _ := strings.Cut(body[strings.Index(body, `<h3 id="ouverture">`):], `<h3 id="refus">`)
+	wantEachFieldTold(t, "the opening", opening, "regime", "effective_from", "immediate_admission", "reference", "caisse")
+	wantContains(t, "the opening", opening, "La décision n'a pas été enregistrée : corrigez les champs signalés.",
+		"Choisissez le régime ouvert.", "Indiquez la date de début des droits.", "L'admission immédiate ne concerne",
+		"Indiquez la référence de la décision", "Le code de la caisse compte 3 chiffres",
+		`value="2026-05-01"`, `value="9a"`, `id="immediate_admission" name="immediate_admission" value="1" aria-describedby="immediate_admission-hint immediate_admission-error" checked`)
+	if strings.Contains(refusal, `class="error"`) || strings.Contains(refusal, "aria-invalid") {
+		t.Errorf("the refusal's form, not sent, shows an error:\n%s", refusal)
+	}
+
+	code, _, body = b.post(t, path, path+"/decision", url.Values{"decision": {"refused"}, "reason": {" "}, "caisse": {"12"}})
+	body = htmlText(body)
+	if code != http.StatusUnprocessableEntity {
+		t.Fatalf("a refusal full of mistakes: %d, want 422:\n%s", code, body)
+	}
+	if n := strings.Count(body, `id="problemes-titre"`); n != 1 {
+		t.Errorf("the page has %d error summaries, want 1", n)
+	}
+	opening, refusal, _ = strings.Cut(body[strings.Index(body, `<h3 id="ouverture">`):], `<h3 id="refus">`)
+	wantEachFieldTold(t, "the refusal", refusal, "reason", "refusal-caisse")
+	wantContains(t, "the refusal", refusal, "Indiquez le motif du refus", `value="12"`)
+	if strings.Contains(opening, `class="error"`) || strings.Contains(opening, "aria-invalid") {
+		t.Errorf("the opening's form, not sent, shows an error:\n%s", opening)
+	}
+	if n := h.count(t, "rights_decisions"); n != 0 {
+		t.Errorf("%d decisions stored by refused forms", n)
+	}
+}
+
+// TestWebCorrectionFormsShowEveryErrorAtOnce: a correction into an
+// opening or a refusal, sent with several mistakes, shows all of them,
+// the correction's reason among them, in the form sent only.
+func TestWebCorrectionFormsShowEveryErrorAtOnce(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	p := h.newPatient(t, "Erreurs")
+	h.requestRights(t, p, "puma", "2026-06-01")
+	h.mustDo(t, http.StatusOK, "POST", "/api/v1/patients/"+p.id+"/rights-decision", h.referent,
+		mustJSON(t, map[string]any{"decision": "refused", "reason": "résidence non établie"}))
+	b := mustSignIn(t, h, h.referent)
+	path := correctionPath(p, latestDecision(t, h, p))
+	code, _, body := b.post(t, path, path, url.Values{"decision": {"opened"}, "regime": {"puma"}, "effective_from": {"2026-06-01"},
+		"reference": {""}, "caisse": {"9a"}, "correction_reason": {" "}})
+	body = htmlText(body)
+	if code != http.StatusUnprocessableEntity {
+		t.Fatalf("an opening full of mistakes: %d, want 422:\n%s", code, body)
+	}
+	opening, refusal := correctionForms(t, body)
+	wantEachFieldTold(t, "the opening", opening, "reference", "caisse", "correction_reason")
+	wantContains(t, "the opening", opening, "La correction n'a pas été enregistrée : corrigez les champs signalés.",
+		"Indiquez le motif de la correction", `value="9a"`)
+	if strings.Contains(refusal, `class="error"`) || strings.Contains(refusal, "aria-invalid") {
+		t.Errorf("the refusal's form, not sent, shows an error:\n%s", refusal)
+	}
+
+	code, _, body = b.post(t, path, path, url.Values{"decision": {"refused"}, "reason": {""}, "caisse": {"12"}, "correction_reason": {""}})
+	body = htmlText(body)
+	if code != http.StatusUnprocessableEntity {
+		t.Fatalf("a refusal full of mistakes: %d, want 422:\n%s", code, body)
+	}
+	opening, refusal = correctionForms(t, body)
+	wantEachFieldTold(t, "the refusal", refusal, "reason", "refusal-caisse", "refusal-correction_reason")
+	if strings.Contains(opening, `class="error"`) || strings.Contains(opening, "aria-invalid") {
+		t.Errorf("the opening's form, not sent, shows an error:\n%s", opening)
+	}
+	if n := h.count(t, "rights_decisions", "superseded_at IS NOT NULL"); n != 0 {
+		t.Errorf("%d decisions superseded by refused forms", n)
+	}
+}
