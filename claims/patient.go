@@ -165,16 +165,27 @@ type RightsRequest struct {
 }
 
 // Validate checks the regime (one of Regimes) and that a filing date is
-// given; the store checks it is not in the future, by its clock.
+// given; the store checks it is not in the future, by its clock. The
+// error is the first of Problems.
 func (r *RightsRequest) Validate() error {
-	var err error
-	if r.Regime, err = text.OneOf("regime", r.Regime, Regimes...); err != nil {
-		return err
-	}
-	if r.FiledOn.IsZero() {
-		return fault.Field("filed_on", "filed_on is required")
+	if problems := r.Problems(); len(problems) > 0 {
+		return problems[0]
 	}
 	return nil
+}
+
+// Problems checks both fields, as Validate does, and returns each one's
+// error (regime, then filed_on): a form shows them all at once.
+func (r *RightsRequest) Problems() []error {
+	var out []error
+	regime, err := text.OneOf("regime", r.Regime, Regimes...)
+	if r.Regime = regime; err != nil {
+		out = append(out, err)
+	}
+	if r.FiledOn.IsZero() {
+		out = append(out, fault.Field("filed_on", "filed_on is required"))
+	}
+	return out
 }
 
 // RightsDecision is the CPAM's answer: opened with a regime and period, or

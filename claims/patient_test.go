@@ -98,6 +98,22 @@ func TestRightsRequestValidate(t *testing.T) {
 	}
 }
 
+// TestRightsRequestProblemsTellsBothFields: an application wrong in both
+// fields has both errors, the regime's first, as Validate answers.
+func TestRightsRequestProblemsTellsBothFields(t *testing.T) {
+	t.Parallel()
+	r := RightsRequest{Regime: "cmu"}
+	wantFields(t, "both wrong", r.Problems(), "regime", "filed_on")
+	if fe := faulttest.RequireInvalid(t, r.Validate()); fe.Field != "regime" {
+		t.Errorf("Validate blames %q, want regime", fe.Field)
+	}
+	r = RightsRequest{Regime: " ame "}
+	wantFields(t, "no filing date", r.Problems(), "filed_on")
+	if r.Regime != "ame" {
+		t.Errorf("regime %q, want it trimmed", r.Regime)
+	}
+}
+
 func TestRightsDecisionValidate(t *testing.T) {
 	t.Parallel()
 	from := calendar.NewDate(2026, time.May, 1)

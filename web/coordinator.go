@@ -255,15 +255,15 @@ func (s *Server) requestRights(c echo.Context) error {
 		return err
 	}
 	f := rightsRequestForm{Regime: strings.TrimSpace(c.FormValue("regime")), FiledOn: strings.TrimSpace(c.FormValue("filed_on"))}
+	again := func(status int) error { return s.renderCoordinatorFile(c, status, f, nil) }
+	// Both fields' problems are told at once.
 	req := claims.RightsRequest{Regime: f.Regime}
-	if req.FiledOn, err = parseFormDate("filed_on", f.FiledOn); err == nil {
-		err = req.Validate()
+	req.FiledOn, err = parseFormDate("filed_on", f.FiledOn)
+	if problems := eachFieldOnce([]error{err}, req.Problems()); len(problems) > 0 {
+		return showRefusedFields(problems, f.explain, again)
 	}
-	if err == nil {
-		_, err = s.claims.RequestRights(c.Request().Context(), p.Actor(), id, req)
-	}
-	if err != nil {
-		return showRefusedForm(err, f.explain, func(status int) error { return s.renderCoordinatorFile(c, status, f, nil) })
+	if _, err = s.claims.RequestRights(c.Request().Context(), p.Actor(), id, req); err != nil {
+		return showRefusedForm(err, func(err error) bool { return f.explain(err) }, again)
 	}
 	return redirectWithFlash(c, "rights-requested", fmt.Sprintf("/coordination/dossiers/%d", id))
 }
@@ -290,10 +290,15 @@ func (s *Server) setCommune(c echo.Context) error {
 	return redirectWithFlash(c, "commune-set", fmt.Sprintf("/coordination/dossiers/%d", id))
 }
 
-// explain puts a French message next to the field an error names; false
-// when the error is not the client's.
-func (f *rightsRequestForm) explain(err error) bool {
-	return explainFields(err, "rights_request", map[string]*string{"regime": &f.RegimeErr, "filed_on": &f.FiledOnErr}, &f.Summary)
+// explain puts the French message of each error next to its field; false
+// when one is not the client's.
+func (f *rightsRequestForm) explain(errs ...error) bool {
+	return explainEach(errs, "rights_request", map[string]*string{"regime": &f.RegimeErr, "filed_on": &f.FiledOnErr}, &f.Summary)
+}
+
+// Problems is the error summary: each field's message, linking to it.
+func (f rightsRequestForm) Problems() []problemLink {
+	return fieldProblems("regime", f.RegimeErr, "filed_on", f.FiledOnErr)
 }
 
 // ---- the attestation ----

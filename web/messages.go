@@ -148,7 +148,7 @@ var messages = map[messageKey]string{
 	{"rights_request", "", string(fault.KindRightsAlreadyOpened)}: "Les droits de ce dossier sont déjà ouverts : une nouvelle " +
 		"demande n'est possible qu'après leur fin.",
 	{"rights_request", "", whyUnread}:   "La demande n'a pas pu être lue. Vérifiez les champs et recommencez.",
-	{"rights_request", "", whyNotSaved}: "La demande n'a pas été enregistrée : corrigez le champ signalé.",
+	{"rights_request", "", whyNotSaved}: "La demande n'a pas été enregistrée : corrigez les champs signalés.",
 
 	{"decision", "decision", ""}:       "Choisissez d'ouvrir les droits ou de les refuser.",
 	{"decision", "regime", ""}:         "Choisissez le régime ouvert.",

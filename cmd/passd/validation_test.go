@@ -421,6 +421,8 @@ func TestRightsRequestRejectsInvalidRequests(t *testing.T) {
 		field422("filed on 31 April", req(set("filed_on", "2026-04-31")), "filed_on"),
 		field422("French filed_on", req(set("filed_on", "01/06/2026")), "filed_on"),
 		field422("filed tomorrow", req(set("filed_on", "2026-06-16")), "filed_on"),
+		// Both wrong: the regime, as ever (the page tells both).
+		field422("unknown regime, no filed_on", req(set("regime", "cmu"), del("filed_on")), "regime"),
 	)
 	h.assertRejected(t, "POST", "/api/v1/patients/"+p.id+"/rights-request", h.coordinator, cases)
 	h.assertRejected(t, "POST", "/api/v1/patients/"+opened.id+"/rights-request", h.coordinator, []rejection{

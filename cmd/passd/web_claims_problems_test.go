@@ -161,3 +161,37 @@ func TestWebCorrectionFormsShowEveryErrorAtOnce(t *testing.T) {
 		t.Errorf("%d decisions superseded by refused forms", n)
 	}
 }
+
+// TestWebRightsRequestShowsEveryErrorAtOnce: an application with no
+// regime and no filing date tells both, in its own form only.
+func TestWebRightsRequestShowsEveryErrorAtOnce(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	p := h.newPatient(t, "Demande")
+	b := mustSignIn(t, h, h.coordinator)
+	path := "/coordination/dossiers/" + p.id
+	for _, tc := range []struct {
+		name     string
+		filedOn  string
+		dateWant string
+	}{
+		{"no filing date", "", "Indiquez la date de dépôt de la demande."},
+		{"a filing date that is none", "01/06/2026", "Indiquez la date de dépôt de la demande."},
+	} {
+		code, _, body := b.post(t, path, path+"/demande", url.Values{"regime": {"css"}, "filed_on": {tc.filedOn}})
+		body = htmlText(body)
+		if code != http.StatusUnprocessableEntity {
+			t.Fatalf("%s: %d, want 422:\n%s", tc.name, code, body)
+		}
+		wantEachFieldTold(t, tc.name, body, "regime", "filed_on")
+		wantContains(t, tc.name, body, "La demande n'a pas été enregistrée : corrigez les champs signalés.",
+			"Choisissez le régime demandé.", tc.dateWant, `value="`+tc.filedOn+`"`)
+		commune := body[strings.Index(body, `<h2 id="commune">`):]
+		if strings.Contains(commune, `class="error"`) || strings.Contains(commune, "aria-invalid") {
+			t.Errorf("%s: the commune's form, not sent, shows an error", tc.name)
+		}
+	}
+	if n := h.count(t, "audit_log", "action = 'patient.rights_request'"); n != 0 {
+		t.Errorf("%d rights requests stored by refused forms", n)
+	}
+}
