@@ -28,14 +28,23 @@ type Correction struct {
 }
 
 // Validate checks the corrected content as any decision, and that a reason
-// is given.
+// is given: the first of Problems.
 func (c *Correction) Validate() error {
-	if err := c.RightsDecision.Validate(); err != nil {
-		return err
+	if problems := c.Problems(); len(problems) > 0 {
+		return problems[0]
 	}
+	return nil
+}
+
+// Problems is the decision's problems, then the reason's, as Validate
+// checks them: a form shows them all at once.
+func (c *Correction) Problems() []error {
+	out := c.RightsDecision.Problems()
 	var err error
-	c.CorrectionReason, err = text.Required("correction_reason", c.CorrectionReason, MaxCorrectionReasonLength)
-	return err
+	if c.CorrectionReason, err = text.Required("correction_reason", c.CorrectionReason, MaxCorrectionReasonLength); err != nil {
+		out = append(out, err)
+	}
+	return out
 }
 
 // Redecider decides again, in the transaction of a correction, the

@@ -115,31 +115,47 @@ type NewPatient struct {
 
 // Validate trims the names, checks them, bounds the birth date by today
 // (in the past, at most MaxAgeYears ago) and turns the NIR, if any, into
-// its canonical form. The error names the field at fault.
+// its canonical form. The error names the field at fault: the first of
+// Problems.
 func (np *NewPatient) Validate(today calendar.Date) error {
-	var err error
-	if np.LastName, err = text.Required("last_name", np.LastName, MaxNameLength); err != nil {
-		return err
-	}
-	if np.FirstName, err = text.Required("first_name", np.FirstName, MaxNameLength); err != nil {
-		return err
-	}
-	if np.BirthDate.IsZero() {
-		return fault.Field("birth_date", "birth_date is required")
-	}
-	if np.BirthDate.After(today) || np.BirthDate.Before(today.AddYears(-MaxAgeYears)) {
-		return fault.Field("birth_date", "birth_date must be in the past and plausible")
-	}
-	if np.CommuneCode, err = ParseCommune(np.CommuneCode); err != nil {
-		return err
-	}
-	if np.NIR, err = text.Clean("nir", np.NIR, MaxNIRInput); err != nil || np.NIR == "" {
-		return err
-	}
-	if np.NIR, err = ident.ParseNIR(np.NIR); err != nil {
-		return fault.Field("nir", "nir is not a valid NIR: %s", strings.TrimPrefix(err.Error(), "ident: "))
+	if problems := np.Problems(today); len(problems) > 0 {
+		return problems[0]
 	}
 	return nil
+}
+
+// Problems checks every field of the request, as Validate does, and
+// returns each one's error, in Validate's order (last_name, first_name,
+// birth_date, commune_code, nir): a form shows them all at once rather
+// than one per attempt. A field has one error at most.
+func (np *NewPatient) Problems(today calendar.Date) []error {
+	var out []error
+	keep := func(err error) {
+		if err != nil {
+			out = append(out, err)
+		}
+	}
+	var err error
+	np.LastName, err = text.Required("last_name", np.LastName, MaxNameLength)
+	keep(err)
+	np.FirstName, err = text.Required("first_name", np.FirstName, MaxNameLength)
+	keep(err)
+	switch {
+	case np.BirthDate.IsZero():
+		keep(fault.Field("birth_date", "birth_date is required"))
+	case np.BirthDate.After(today) || np.BirthDate.Before(today.AddYears(-MaxAgeYears)):
+		keep(fault.Field("birth_date", "birth_date must be in the past and plausible"))
+	}
+	np.CommuneCode, err = ParseCommune(np.CommuneCode)
+	keep(err)
+	if np.NIR, err = text.Clean("nir", np.NIR, MaxNIRInput); err != nil || np.NIR == "" {
+		keep(err)
+		return out
+	}
+	if np.NIR, err = ident.ParseNIR(np.NIR); err != nil {
+		keep(fault.Field("nir", "nir is not a valid NIR: %s", strings.TrimPrefix(err.Error(), "ident: ")))
+	}
+	return out
 }
 
 // RightsRequest records that an application was filed with the CPAM.
@@ -149,16 +165,27 @@ type RightsRequest struct {
 }
 
 // Validate checks the regime (one of Regimes) and that a filing date is
-// given; the store checks it is not in the future, by its clock.
+// given; the store checks it is not in the future, by its clock. The
+// error is the first of Problems.
 func (r *RightsRequest) Validate() error {
-	var err error
-	if r.Regime, err = text.OneOf("regime", r.Regime, Regimes...); err != nil {
-		return err
-	}
-	if r.FiledOn.IsZero() {
-		return fault.Field("filed_on", "filed_on is required")
+	if problems := r.Problems(); len(problems) > 0 {
+		return problems[0]
 	}
 	return nil
+}
+
+// Problems checks both fields, as Validate does, and returns each one's
+// error (regime, then filed_on): a form shows them all at once.
+func (r *RightsRequest) Problems() []error {
+	var out []error
+	regime, err := text.OneOf("regime", r.Regime, Regimes...)
+	if r.Regime = regime; err != nil {
+		out = append(out, err)
+	}
+	if r.FiledOn.IsZero() {
+		out = append(out, fault.Field("filed_on", "filed_on is required"))
+	}
+	return out
 }
 
 // RightsDecision is the CPAM's answer: opened with a regime and period, or
@@ -179,51 +206,98 @@ type RightsDecision struct {
 // Validate checks a decision: an opening carries a regime, a start, an end
 // not before it (or none) and a reference, and no reason; a refusal a
 // reason and nothing of an opening. Which field is blamed first does not
-// depend on anything but the decision.
+// depend on anything but the decision: the first of Problems.
 func (d *RightsDecision) Validate() error {
-	var err error
-	if d.Decision, err = text.OneOf("decision", string(d.Decision), rights.Opened, rights.Refused); err != nil {
-		return err
+	if problems := d.Problems(); len(problems) > 0 {
+		return problems[0]
 	}
-	if d.Caisse, err = text.Clean("caisse", d.Caisse, maxCaisseInput); err != nil {
-		return err
-	}
-	if d.Caisse != "" {
-		if d.Caisse, err = ident.ParseCaisse(d.Caisse); err != nil {
-			return fault.Field("caisse", "caisse is the CPAM's code: %d digits", ident.CaisseLength)
+	return nil
+}
+
+// Problems checks every field of a decision, as Validate does, and returns
+// each one's error, in Validate's order (decision, caisse,
+// immediate_admission, then the refusal's or the opening's fields): a form
+// shows them all at once. A field has one error at most; a decision that
+// is neither an opening nor a refusal says nothing of the fields that
+// depend on it.
+func (d *RightsDecision) Problems() []error {
+	var out []error
+	keep := func(err error) {
+		if err != nil {
+			out = append(out, err)
 		}
+	}
+	decision, err := text.OneOf("decision", string(d.Decision), rights.Opened, rights.Refused)
+	d.Decision = decision
+	keep(err)
+	keep(d.cleanCaisse())
+	if err != nil {
+		return out
 	}
 	if d.ImmediateAdmission && (d.Decision != rights.Opened || d.Regime != string(rights.PUMaCSS)) {
-		return fault.Field("immediate_admission", "immediate_admission is only for an opened puma_css").WithCause(ErrImmediateNotCSS)
+		keep(fault.Field("immediate_admission", "immediate_admission is only for an opened puma_css").WithCause(ErrImmediateNotCSS))
 	}
 	if d.Decision == rights.Refused {
-		opening := []struct {
-			field string
-			given bool
-		}{{"regime", d.Regime != ""}, {"effective_from", !d.EffectiveFrom.IsZero()}, {"effective_to", !d.EffectiveTo.IsZero()},
-			{"reference", d.Reference != ""}}
-		for _, o := range opening {
-			if o.given {
-				return fault.Field(o.field, "%s is not part of a refusal", o.field)
-			}
-		}
-		d.Reason, err = text.Required("reason", d.Reason, MaxReasonLength)
+		return append(out, d.refusalProblems()...)
+	}
+	return append(out, d.openingProblems()...)
+}
+
+// cleanCaisse puts the caisse code, if any, in its canonical form.
+func (d *RightsDecision) cleanCaisse() error {
+	var err error
+	if d.Caisse, err = text.Clean("caisse", d.Caisse, maxCaisseInput); err != nil || d.Caisse == "" {
 		return err
+	}
+	if d.Caisse, err = ident.ParseCaisse(d.Caisse); err != nil {
+		return fault.Field("caisse", "caisse is the CPAM's code: %d digits", ident.CaisseLength)
+	}
+	return nil
+}
+
+// refusalProblems checks a refusal: no field of an opening, and a reason.
+func (d *RightsDecision) refusalProblems() []error {
+	var out []error
+	for _, o := range []struct {
+		field string
+		given bool
+	}{{"regime", d.Regime != ""}, {"effective_from", !d.EffectiveFrom.IsZero()}, {"effective_to", !d.EffectiveTo.IsZero()},
+		{"reference", d.Reference != ""}} {
+		if o.given {
+			out = append(out, fault.Field(o.field, "%s is not part of a refusal", o.field))
+		}
+	}
+	var err error
+	if d.Reason, err = text.Required("reason", d.Reason, MaxReasonLength); err != nil {
+		out = append(out, err)
+	}
+	return out
+}
+
+// openingProblems checks an opening: no reason, a regime, a start, an end
+// not before it (or none) and a reference.
+func (d *RightsDecision) openingProblems() []error {
+	var out []error
+	keep := func(err error) {
+		if err != nil {
+			out = append(out, err)
+		}
 	}
 	if d.Reason != "" {
-		return fault.Field("reason", "reason is only for a refusal")
+		keep(fault.Field("reason", "reason is only for a refusal"))
 	}
-	if d.Regime, err = text.OneOf("regime", d.Regime, Regimes...); err != nil {
-		return err
-	}
-	if d.EffectiveFrom.IsZero() {
-		return fault.Field("effective_from", "effective_from is required")
-	}
-	if !d.EffectiveTo.IsZero() && d.EffectiveTo.Before(d.EffectiveFrom) {
-		return fault.Field("effective_to", "effective_to must not be before effective_from")
+	regime, err := text.OneOf("regime", d.Regime, Regimes...)
+	d.Regime = regime
+	keep(err)
+	switch {
+	case d.EffectiveFrom.IsZero():
+		keep(fault.Field("effective_from", "effective_from is required"))
+	case !d.EffectiveTo.IsZero() && d.EffectiveTo.Before(d.EffectiveFrom):
+		keep(fault.Field("effective_to", "effective_to must not be before effective_from"))
 	}
 	d.Reference, err = text.Required("reference", d.Reference, MaxReferenceLength)
-	return err
+	keep(err)
+	return out
 }
 
 // The ways a period breaks its regime's rules, as causes of CheckPeriod's

@@ -1,6 +1,7 @@
 package claims
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -43,6 +44,39 @@ func TestNewPatientValidate(t *testing.T) {
 	}
 }
 
+// TestNewPatientProblemsTellsEveryField: a request wrong in every field
+// has each field's error once, in Validate's order, Validate's error is
+// the first, and the fields that pass are still normalised.
+func TestNewPatientProblemsTellsEveryField(t *testing.T) {
+	t.Parallel()
+	np := NewPatient{LastName: " ", FirstName: "A\u0007", BirthDate: validateToday.AddDays(1), NIR: "290049935012308", CommuneCode: "561"}
+	wantFields(t, "every field wrong", np.Problems(validateToday), "last_name", "first_name", "birth_date", "commune_code", "nir")
+	again := NewPatient{LastName: " ", FirstName: "A\u0007", NIR: "290049935012308"}
+	if fe := faulttest.RequireInvalid(t, again.Validate(validateToday)); fe.Field != "last_name" {
+		t.Errorf("Validate blames %q, want the first problem's field, last_name", fe.Field)
+	}
+	some := NewPatient{LastName: " Diallo ", BirthDate: validateToday.AddYears(-30), NIR: " 2 90 04 99 350 123 09 "}
+	wantFields(t, "no first name", some.Problems(validateToday), "first_name")
+	if some.LastName != "Diallo" || some.NIR != "290049935012309" {
+		t.Errorf("checked as %+v, want the valid fields normalised", some)
+	}
+	valid := NewPatient{LastName: "Diallo", FirstName: "Aminata", BirthDate: validateToday.AddYears(-30)}
+	wantFields(t, "a valid request", valid.Problems(validateToday))
+}
+
+// wantFields checks that problems are errors of the invalid kind, one for
+// each of fields, in that order.
+func wantFields(t *testing.T, what string, problems []error, fields ...string) {
+	t.Helper()
+	var got []string
+	for _, p := range problems {
+		got = append(got, faulttest.RequireInvalid(t, p).Field)
+	}
+	if !slices.Equal(got, fields) {
+		t.Errorf("%s: problems of %q, want %q", what, got, fields)
+	}
+}
+
 func TestRightsRequestValidate(t *testing.T) {
 	t.Parallel()
 	r := RightsRequest{Regime: " ame ", FiledOn: validateToday}
@@ -61,6 +95,22 @@ func TestRightsRequestValidate(t *testing.T) {
 		if fe := faulttest.RequireInvalid(t, c.req.Validate()); fe.Field != c.field {
 			t.Errorf("%+v: blames %q, want %q", c.req, fe.Field, c.field)
 		}
+	}
+}
+
+// TestRightsRequestProblemsTellsBothFields: an application wrong in both
+// fields has both errors, the regime's first, as Validate answers.
+func TestRightsRequestProblemsTellsBothFields(t *testing.T) {
+	t.Parallel()
+	r := RightsRequest{Regime: "cmu"}
+	wantFields(t, "both wrong", r.Problems(), "regime", "filed_on")
+	if fe := faulttest.RequireInvalid(t, r.Validate()); fe.Field != "regime" {
+		t.Errorf("Validate blames %q, want regime", fe.Field)
+	}
+	r = RightsRequest{Regime: " ame "}
+	wantFields(t, "no filing date", r.Problems(), "filed_on")
+	if r.Regime != "ame" {
+		t.Errorf("regime %q, want it trimmed", r.Regime)
 	}
 }
 
@@ -97,5 +147,39 @@ func TestRightsDecisionValidate(t *testing.T) {
 		if fe := faulttest.RequireInvalid(t, d.Validate()); fe.Field != c.field {
 			t.Errorf("%s: blames %q, want %q", c.name, fe.Field, c.field)
 		}
+	}
+}
+
+// TestRightsDecisionProblemsTellsEveryField: an opening or a refusal
+// wrong in several fields has each field's error once, in Validate's
+// order, and Validate's error is the first; a correction adds its reason's.
+func TestRightsDecisionProblemsTellsEveryField(t *testing.T) {
+	t.Parallel()
+	from := calendar.NewDate(2026, time.May, 1)
+	opening := RightsDecision{Decision: rights.Opened, Regime: "puma", Caisse: "93", Reason: "x", ImmediateAdmission: true,
+		EffectiveFrom: from, EffectiveTo: from.AddDays(-1), Reference: " "}
+	wantFields(t, "an opening", opening.Problems(), "caisse", "immediate_admission", "reason", "effective_to", "reference")
+	opening = RightsDecision{Decision: rights.Opened, Regime: "cmu", Caisse: " 931 "}
+	wantFields(t, "an opening without a period", opening.Problems(), "regime", "effective_from", "reference")
+	if opening.Caisse != "931" {
+		t.Errorf("caisse %q, want it trimmed", opening.Caisse)
+	}
+	refusal := RightsDecision{Decision: rights.Refused, Regime: "puma", EffectiveTo: from, Reference: "R", Reason: " "}
+	wantFields(t, "a refusal", refusal.Problems(), "regime", "effective_to", "reference", "reason")
+	none := RightsDecision{Decision: "maybe", Caisse: "x", Reason: "r", Regime: "cmu"}
+	wantFields(t, "neither", none.Problems(), "decision", "caisse")
+	again := RightsDecision{Decision: rights.Refused, Regime: "puma", Reference: "R"}
+	if fe := faulttest.RequireInvalid(t, again.Validate()); fe.Field != "regime" {
+		t.Errorf("Validate blames %q, want the first problem's field, regime", fe.Field)
+	}
+
+	corr := Correction{RightsDecision: RightsDecision{Decision: rights.Refused}, CorrectionReason: "  "}
+	wantFields(t, "a correction", corr.Problems(), "reason", "correction_reason")
+	if fe := faulttest.RequireInvalid(t, corr.Validate()); fe.Field != "reason" {
+		t.Errorf("Validate blames %q, want the decision's first, reason", fe.Field)
+	}
+	corr = Correction{RightsDecision: RightsDecision{Decision: rights.Refused, Reason: " r "}, CorrectionReason: " erreur "}
+	if err := corr.Validate(); err != nil || corr.Reason != "r" || corr.CorrectionReason != "erreur" {
+		t.Errorf("a valid correction: %v, %+v", err, corr)
 	}
 }

@@ -171,30 +171,35 @@ func (s *Server) createPatient(c echo.Context) error {
 	f := patientForm{LastName: strings.TrimSpace(c.FormValue("last_name")), FirstName: strings.TrimSpace(c.FormValue("first_name")),
 		BirthDate: strings.TrimSpace(c.FormValue("birth_date")), NIR: strings.TrimSpace(c.FormValue("nir")),
 		Commune: strings.TrimSpace(c.FormValue("commune_code"))}
+	again := func(status int) error { return s.render(c, status, "coordinator-new.html", "Nouveau dossier", f) }
 	// The form builds the same request as POST /patients, and the same
-	// rules apply to it; a NIR left blank is an unknown NIR, as the API allows.
+	// rules apply to it; a NIR left blank is an unknown NIR, as the API
+	// allows. Every field's problem is told at once.
 	np := claims.NewPatient{LastName: f.LastName, FirstName: f.FirstName, NIR: f.NIR, CommuneCode: f.Commune}
 	var err error
-	if np.BirthDate, err = parseFormDate("birth_date", f.BirthDate); err == nil {
-		err = np.Validate(calendar.Today(s.now()))
+	np.BirthDate, err = parseFormDate("birth_date", f.BirthDate)
+	if problems := eachFieldOnce([]error{err}, np.Problems(calendar.Today(s.now()))); len(problems) > 0 {
+		return showRefusedFields(problems, f.explain, again)
 	}
-	var created claims.Patient
-	if err == nil {
-		created, err = s.claims.CreatePatient(c.Request().Context(), p.Actor(), np)
-	}
+	created, err := s.claims.CreatePatient(c.Request().Context(), p.Actor(), np)
 	if err != nil {
-		return showRefusedForm(err, f.explain, func(status int) error {
-			return s.render(c, status, "coordinator-new.html", "Nouveau dossier", f)
-		})
+		return showRefusedForm(err, func(err error) bool { return f.explain(err) }, again)
 	}
 	return redirectWithFlash(c, "patient-created", fmt.Sprintf("/coordination/dossiers/%d", created.ID))
 }
 
-// explain puts a French message next to the field an error names; false
-// when the error is not the client's.
-func (f *patientForm) explain(err error) bool {
-	return explainFields(err, "patient", map[string]*string{"last_name": &f.LastErr, "first_name": &f.FirstErr,
+// explain puts the French message of each error next to the field it
+// names; false when one is not the client's.
+func (f *patientForm) explain(errs ...error) bool {
+	return explainEach(errs, "patient", map[string]*string{"last_name": &f.LastErr, "first_name": &f.FirstErr,
 		"birth_date": &f.BirthErr, "nir": &f.NIRErr, "commune_code": &f.CommuneErr}, &f.Summary)
+}
+
+// Problems is the error summary: each field's message, in the form's
+// order, linking to the field.
+func (f patientForm) Problems() []problemLink {
+	return fieldProblems("last_name", f.LastErr, "first_name", f.FirstErr, "birth_date", f.BirthErr, "nir", f.NIRErr,
+		"commune_code", f.CommuneErr)
 }
 
 // ---- one file, and its rights application ----
@@ -250,15 +255,15 @@ func (s *Server) requestRights(c echo.Context) error {
 		return err
 	}
 	f := rightsRequestForm{Regime: strings.TrimSpace(c.FormValue("regime")), FiledOn: strings.TrimSpace(c.FormValue("filed_on"))}
+	again := func(status int) error { return s.renderCoordinatorFile(c, status, f, nil) }
+	// Both fields' problems are told at once.
 	req := claims.RightsRequest{Regime: f.Regime}
-	if req.FiledOn, err = parseFormDate("filed_on", f.FiledOn); err == nil {
-		err = req.Validate()
+	req.FiledOn, err = parseFormDate("filed_on", f.FiledOn)
+	if problems := eachFieldOnce([]error{err}, req.Problems()); len(problems) > 0 {
+		return showRefusedFields(problems, f.explain, again)
 	}
-	if err == nil {
-		_, err = s.claims.RequestRights(c.Request().Context(), p.Actor(), id, req)
-	}
-	if err != nil {
-		return showRefusedForm(err, f.explain, func(status int) error { return s.renderCoordinatorFile(c, status, f, nil) })
+	if _, err = s.claims.RequestRights(c.Request().Context(), p.Actor(), id, req); err != nil {
+		return showRefusedForm(err, func(err error) bool { return f.explain(err) }, again)
 	}
 	return redirectWithFlash(c, "rights-requested", fmt.Sprintf("/coordination/dossiers/%d", id))
 }
@@ -285,10 +290,15 @@ func (s *Server) setCommune(c echo.Context) error {
 	return redirectWithFlash(c, "commune-set", fmt.Sprintf("/coordination/dossiers/%d", id))
 }
 
-// explain puts a French message next to the field an error names; false
-// when the error is not the client's.
-func (f *rightsRequestForm) explain(err error) bool {
-	return explainFields(err, "rights_request", map[string]*string{"regime": &f.RegimeErr, "filed_on": &f.FiledOnErr}, &f.Summary)
+// explain puts the French message of each error next to its field; false
+// when one is not the client's.
+func (f *rightsRequestForm) explain(errs ...error) bool {
+	return explainEach(errs, "rights_request", map[string]*string{"regime": &f.RegimeErr, "filed_on": &f.FiledOnErr}, &f.Summary)
+}
+
+// Problems is the error summary: each field's message, linking to it.
+func (f rightsRequestForm) Problems() []problemLink {
+	return fieldProblems("regime", f.RegimeErr, "filed_on", f.FiledOnErr)
 }
 
 // ---- the attestation ----

@@ -140,7 +140,7 @@ var messages = map[messageKey]string{
 	{"commune", "", whyUnread}:                         "La commune n'a pas pu être lue. Vérifiez le code et recommencez.",
 	{"commune", "", whyNotSaved}:                       "La commune n'a pas été enregistrée : corrigez le code.",
 	{"patient", "", whyUnread}:                         "Le dossier n'a pas pu être lu. Vérifiez les champs et recommencez.",
-	{"patient", "", whyNotSaved}:                       "Le dossier n'a pas été créé : corrigez le champ signalé.",
+	{"patient", "", whyNotSaved}:                       "Le dossier n'a pas été créé : corrigez les champs signalés.",
 
 	{"rights_request", "regime", ""}:          "Choisissez le régime demandé.",
 	{"rights_request", "filed_on", ""}:        "Indiquez la date de dépôt de la demande.",
@@ -148,7 +148,7 @@ var messages = map[messageKey]string{
 	{"rights_request", "", string(fault.KindRightsAlreadyOpened)}: "Les droits de ce dossier sont déjà ouverts : une nouvelle " +
 		"demande n'est possible qu'après leur fin.",
 	{"rights_request", "", whyUnread}:   "La demande n'a pas pu être lue. Vérifiez les champs et recommencez.",
-	{"rights_request", "", whyNotSaved}: "La demande n'a pas été enregistrée : corrigez le champ signalé.",
+	{"rights_request", "", whyNotSaved}: "La demande n'a pas été enregistrée : corrigez les champs signalés.",
 
 	{"decision", "decision", ""}:       "Choisissez d'ouvrir les droits ou de les refuser.",
 	{"decision", "regime", ""}:         "Choisissez le régime ouvert.",
@@ -174,7 +174,7 @@ var messages = map[messageKey]string{
 	{"decision", "", string(fault.KindNoApplication)}: "Aucune demande de droits n'est enregistrée sur ce dossier : " +
 		"la coordination doit d'abord l'enregistrer.",
 	{"decision", "", whyUnread}:   "La décision n'a pas pu être lue. Vérifiez les champs et recommencez.",
-	{"decision", "", whyNotSaved}: "La décision n'a pas été enregistrée : corrigez le champ signalé.",
+	{"decision", "", whyNotSaved}: "La décision n'a pas été enregistrée : corrigez les champs signalés.",
 
 	// The correction of a decision: its decision fields read the decision
 	// form's messages (borrowed), the rest are its own.
@@ -185,7 +185,7 @@ var messages = map[messageKey]string{
 	{"correction", "", string(fault.KindAlreadySuperseded)}: "Cette décision a déjà été corrigée : c'est sa correction qui est " +
 		"en vigueur. Corrigez plutôt la dernière décision, depuis le dossier.",
 	{"correction", "", whyUnread}:   "La correction n'a pas pu être lue. Vérifiez les champs et recommencez.",
-	{"correction", "", whyNotSaved}: "La correction n'a pas été enregistrée : corrigez le champ signalé.",
+	{"correction", "", whyNotSaved}: "La correction n'a pas été enregistrée : corrigez les champs signalés.",
 
 	{"invoice", "patient_file_number", ""}: fmt.Sprintf("Indiquez le numéro de dossier PASS (%d caractères au plus).",
 		billing.MaxFileNumber),

@@ -190,15 +190,17 @@ func (s *Server) decideRights(c echo.Context) error {
 		return err
 	}
 	f := readDecisionForm(c)
-	d, err := f.decision()
-	if err == nil && c.FormValue(confirmField) != "oui" {
+	again := func(status int) error { return s.renderReferentFile(c, status, &f) }
+	// Every field's problem is told at once, in the form that was sent.
+	d, read := f.decision()
+	if problems := eachFieldOnce(read, d.Problems()); len(problems) > 0 {
+		return showRefusedFields(problems, f.explain, again)
+	}
+	if c.FormValue(confirmField) != "oui" {
 		return s.render(c, http.StatusOK, "admin-confirm.html", "Confirmer la décision", confirmDecision(id, d, f))
 	}
-	if err == nil {
-		_, err = s.claims.DecideRights(c.Request().Context(), p.Actor(), id, d)
-	}
-	if err != nil {
-		return showRefusedForm(err, f.explain, func(status int) error { return s.renderReferentFile(c, status, &f) })
+	if _, err = s.claims.DecideRights(c.Request().Context(), p.Actor(), id, d); err != nil {
+		return showRefusedForm(err, func(err error) bool { return f.explain(err) }, again)
 	}
 	return redirectWithFlash(c, "rights-decided", "/cpam/dossiers")
 }
@@ -241,45 +243,54 @@ func readDecisionForm(c echo.Context) decisionForm {
 		Immediate: c.FormValue("immediate_admission") != "", Reason: strings.TrimSpace(c.FormValue("reason"))}
 }
 
-// decision is the decision the form stands for, validated. The value holds
-// both answers' fields, so a refusal leaves out the opening's (a request
-// not made by the pages may send them); a reason sent with an opening is
-// kept, for the rule to refuse it.
-func (f decisionForm) decision() (claims.RightsDecision, error) {
+// decision is the decision the form stands for, as typed, for its rules
+// to check (Problems), and the problems of reading it: a date that does
+// not read as one. The value holds both answers' fields, so a refusal
+// leaves out the opening's (a request not made by the pages may send
+// them); a reason sent with an opening is kept, for the rule to refuse it.
+func (f decisionForm) decision() (claims.RightsDecision, []error) {
 	d := claims.RightsDecision{Decision: rights.Status(f.Decision)}
 	if d.Decision == rights.Refused {
 		d.Reason, d.Caisse = f.Reason, f.Caisse
-		return d, d.Validate()
+		return d, nil
 	}
 	d.Regime, d.Reference, d.Caisse, d.Reason, d.ImmediateAdmission = f.Regime, f.Reference, f.Caisse, f.Reason, f.Immediate
-	var err error
-	if d.EffectiveFrom, err = parseFormDate("effective_from", f.From); err != nil {
-		return d, err
-	}
-	if d.EffectiveTo, err = parseFormDate("effective_to", f.To); err != nil {
-		return d, err
-	}
-	return d, d.Validate()
+	var fromErr, toErr error
+	d.EffectiveFrom, fromErr = parseFormDate("effective_from", f.From)
+	d.EffectiveTo, toErr = parseFormDate("effective_to", f.To)
+	return d, []error{fromErr, toErr}
 }
 
-// explain puts a French message next to the field an error names; false
-// when the error is not the client's. A reason typed for an opening is
-// told apart from a refusal's missing one.
-func (f *decisionForm) explain(err error) bool { return f.explainAs("decision", err, nil) }
+// explain puts the French message of each error next to its field; false
+// when one is not the client's. A reason typed for an opening is told
+// apart from a refusal's missing one.
+func (f *decisionForm) explain(errs ...error) bool { return f.explainAs("decision", nil, errs...) }
 
 // explainAs is explain for form, whose own fields (more) come on top of
 // the decision's: the correction form tells the decision's fields as the
 // decision form does and has its own summaries.
-func (f *decisionForm) explainAs(form string, err error, more map[string]*string) bool {
+func (f *decisionForm) explainAs(form string, more map[string]*string, errs ...error) bool {
 	slots := map[string]*string{"decision": &f.DecisionErr, "regime": &f.RegimeErr,
 		"effective_from": &f.FromErr, "effective_to": &f.ToErr, "reference": &f.ReferenceErr, "caisse": &f.CaisseErr,
 		"immediate_admission": &f.ImmediateErr, "reason": &f.ReasonErr}
 	maps.Copy(slots, more)
-	if !explainFields(err, form, slots, &f.Summary) {
+	if !explainEach(errs, form, slots, &f.Summary) {
 		return false
 	}
 	if f.ReasonErr != "" && f.Decision != string(rights.Refused) {
 		f.ReasonErr = messages[messageKey{"decision", "reason", "not_refusal"}]
 	}
 	return true
+}
+
+// Problems is the error summary of the form: each field's message, in the
+// form's order, linking to the field by its id (the refusal's caisse has
+// its own). A decision that is none, or a reason sent with an opening,
+// has no field in the form: it is told above it, not linked.
+func (f decisionForm) Problems() []problemLink {
+	if f.Decision == string(rights.Refused) {
+		return fieldProblems("reason", f.ReasonErr, "refusal-caisse", f.CaisseErr)
+	}
+	return fieldProblems("regime", f.RegimeErr, "effective_from", f.FromErr, "effective_to", f.ToErr,
+		"immediate_admission", f.ImmediateErr, "reference", f.ReferenceErr, "caisse", f.CaisseErr)
 }

@@ -128,16 +128,14 @@ func (s *Server) correctRights(c echo.Context) error {
 	}
 	f := correctionForm{decisionForm: readDecisionForm(c), CorrectionReason: strings.TrimSpace(c.FormValue("correction_reason"))}
 	// The same typed value as the API's: the decision as the decision form
-	// builds it, then the correction's own rules.
-	d, err := f.decision()
+	// builds it, with the correction's own rules; every field's problem
+	// is told at once.
+	d, read := f.decision()
 	corr := claims.Correction{RightsDecision: d, CorrectionReason: f.CorrectionReason}
-	if err == nil {
-		err = corr.Validate()
+	if problems := eachFieldOnce(read, corr.Problems()); len(problems) > 0 {
+		return showRefusedFields(problems, f.explain, func(status int) error { return s.renderCorrection(c, status, &f) })
 	}
-	if err == nil {
-		_, _, err = s.claims.CorrectRights(c.Request().Context(), p.Actor(), id, did, corr)
-	}
-	if err != nil {
+	if _, _, err = s.claims.CorrectRights(c.Request().Context(), p.Actor(), id, did, corr); err != nil {
 		if !f.explain(err) {
 			return err
 		}
@@ -150,16 +148,24 @@ func (s *Server) correctRights(c echo.Context) error {
 	return redirectWithFlash(c, "rights-corrected", fmt.Sprintf("/cpam/dossiers/%d#decisions", id))
 }
 
-// explain puts the French message of a refused correction next to its
-// field, or above the form for a refusal of the whole correction (a
-// payout in a batch not yet paid names the batch); false when the error
-// is not the client's.
-func (f *correctionForm) explain(err error) bool {
-	if !f.explainAs("correction", err, map[string]*string{"correction_reason": &f.CorrectionReasonErr}) {
+// explain puts the French message of each error of a refused correction
+// next to its field, or above the form for a refusal of the whole
+// correction (a payout in a batch not yet paid names the batch); false
+// when one is not the client's.
+func (f *correctionForm) explain(errs ...error) bool {
+	if !f.explainAs("correction", map[string]*string{"correction_reason": &f.CorrectionReasonErr}, errs...) {
 		return false
 	}
-	if fe, _ := fault.As(err); fe.Kind == fault.KindPayoutBatched {
-		f.Summary = payoutBatchedMessage(fe)
+	for _, err := range errs {
+		if fe, _ := fault.As(err); fe.Kind == fault.KindPayoutBatched {
+			f.Summary = payoutBatchedMessage(fe)
+		}
 	}
 	return true
+}
+
+// Problems is the error summary of the form: the decision's fields', then
+// the correction reason's, each linking to its field.
+func (f correctionForm) Problems() []problemLink {
+	return append(f.decisionForm.Problems(), fieldProblems(f.IDPrefix()+"correction_reason", f.CorrectionReasonErr)...)
 }

@@ -331,6 +331,11 @@ func TestCreatePatientRejectsInvalidRequests(t *testing.T) {
 		field422("NIR of 14 characters", pat(set("nir", "29004993501230")), "nir"),
 		field422("NIR with a bad sex digit", pat(set("nir", nir("3900499350123"))), "nir"),
 		field422("NIR as a number", pat(set("nir", raw("290049935012309"))), "nir"),
+		// Several fields wrong: the first in the rules' order, as ever
+		// (the pages tell them all).
+		field422("every field wrong", pat(set("last_name", " "), set("first_name", " "), set("birth_date", "2026-06-16"),
+			set("commune_code", "561"), set("nir", badKey)), "last_name"),
+		field422("birth date and NIR wrong", pat(set("birth_date", "2026-06-16"), set("nir", badKey)), "birth_date"),
 		rejection{name: "NIR already on file", body: pat(set("nir", existing)), status: 409, code: "duplicate_nir", field: "nir"},
 		rejection{name: "NIR already on file, written with spaces", body: pat(set("nir", existing[:1]+" "+existing[1:3]+" "+existing[3:])),
 			status: 409, code: "duplicate_nir", field: "nir"},
@@ -416,6 +421,8 @@ func TestRightsRequestRejectsInvalidRequests(t *testing.T) {
 		field422("filed on 31 April", req(set("filed_on", "2026-04-31")), "filed_on"),
 		field422("French filed_on", req(set("filed_on", "01/06/2026")), "filed_on"),
 		field422("filed tomorrow", req(set("filed_on", "2026-06-16")), "filed_on"),
+		// Both wrong: the regime, as ever (the page tells both).
+		field422("unknown regime, no filed_on", req(set("regime", "cmu"), del("filed_on")), "regime"),
 	)
 	h.assertRejected(t, "POST", "/api/v1/patients/"+p.id+"/rights-request", h.coordinator, cases)
 	h.assertRejected(t, "POST", "/api/v1/patients/"+opened.id+"/rights-request", h.coordinator, []rejection{
@@ -459,6 +466,12 @@ func TestRightsDecisionRejectsInvalidRequests(t *testing.T) {
 		field422("effective_from on 30 February", open(set("effective_from", "2026-02-30")), "effective_from"),
 		field422("effective_to in French", open(set("effective_to", "30/04/2027")), "effective_to"),
 		field422("effective_to before effective_from", open(set("effective_to", "2026-04-30")), "effective_to"),
+		// Several fields wrong: the first in the rules' order, as ever
+		// (the pages tell them all).
+		field422("opened with every field wrong", open(set("regime", "cmu"), del("effective_from"), set("reference", " "),
+			set("caisse", "9a"), set("reason", "x")), "caisse"),
+		field422("opened with regime and reference wrong", open(set("regime", "cmu"), set("reference", " ")), "regime"),
+		field422("refused with a regime and no reason", refuse(set("regime", "puma"), del("reason")), "regime"),
 	)
 	h.assertRejected(t, "POST", "/api/v1/patients/"+p.id+"/rights-decision", h.referent, cases)
 

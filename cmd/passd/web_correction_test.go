@@ -332,7 +332,7 @@ func TestWebCorrectionFormExplainsItsErrorsInFrench(t *testing.T) {
 		if tc.form.Get("decision") == "refused" {
 			sent, other = refusing, opening
 		}
-		wantContains(t, tc.name, sent, "La correction n'a pas été enregistrée : corrigez le champ signalé.", tc.want, tc.typed)
+		wantContains(t, tc.name, sent, "La correction n'a pas été enregistrée : corrigez les champs signalés.", tc.want, tc.typed)
 		if tc.field != "" {
 			wantContains(t, tc.name, sent, `id="`+tc.field+`-error"`, `id="`+tc.field+`" `, tc.field+`-error" aria-invalid="true"`)
 		}
