@@ -64,7 +64,7 @@ var messages = map[messageKey]string{
 	{"provider", "bic", ""}:             bicMessage,
 	{"provider", "", whyUnread}:         "L'effecteur n'a pas pu être lu. Vérifiez les champs et recommencez.",
 	{"provider", "", whyConflict}:       "Un effecteur porte déjà ce RPPS ou ce FINESS.",
-	{"provider", "", whyNotSaved}:       "L'effecteur n'a pas été créé : corrigez le champ signalé.",
+	{"provider", "", whyNotSaved}:       "L'effecteur n'a pas été enregistré : corrigez les champs signalés.",
 
 	{"settings", "regie_name", ""}: fmt.Sprintf("Indiquez le nom de la régie (%d caractères au plus, avec des lettres latines "+
 		"ou des chiffres : il figure dans les fichiers SEPA).", billing.MaxRegieName),
