@@ -162,3 +162,27 @@ func TestProviderProblems(t *testing.T) {
 		t.Errorf("no identifier: %v", problems)
 	}
 }
+
+// TestSettingsProblems: settings wrong in several fields name each of
+// them once, in Validate's order, Validate's first error first.
+func TestSettingsProblems(t *testing.T) {
+	t.Parallel()
+	wrong := billing.Settings{RegieName: "★", RegieIBAN: "FR00", RegieBIC: "X", RegieCeiling: amt("0"),
+		AnnualBudget: billing.MaxSettingAmount.Add(amt("0.01")), DeadlineDays: -1, AMELookbackDays: billing.MaxAMELookbackDays + 1,
+		SubmissionLimitDays: -1, RecoveryOffsetDays: billing.MaxRecoveryOffsetDays + 1, ReferralRetentionMonths: -1,
+		InvoiceCeiling: amt("-1"), OverCeiling: "ignore", DefaultDrugClass: 50}
+	st := wrong
+	problems := st.Problems()
+	var fields []string
+	for _, err := range problems {
+		fields = append(fields, faulttest.RequireInvalid(t, err).Field)
+	}
+	want := "regie_name,regie_iban,regie_bic,regie_ceiling,annual_budget,deadline_days,ame_lookback_days,submission_limit_days," +
+		"recovery_offset_days,referral_retention_months,invoice_ceiling,over_ceiling,default_drug_class"
+	if got := strings.Join(fields, ","); got != want {
+		t.Errorf("fields %s,\nwant %s", got, want)
+	}
+	if err := wrong.Validate(); err == nil || err.Error() != problems[0].Error() {
+		t.Errorf("Validate answers %v, not the first problem %v", err, problems[0])
+	}
+}

@@ -90,7 +90,7 @@ var messages = map[messageKey]string{
 	{"settings", "over_ceiling", ""}:       "Choisissez de refuser la facture ou de la mettre en revue.",
 	{"settings", "default_drug_class", ""}: "Choisissez la classe par défaut d'un médicament : 100, 65, 30 ou 15 %.",
 	{"settings", "", whyUnread}:            "Les paramètres n'ont pas pu être lus. Vérifiez les champs et recommencez.",
-	{"settings", "", whyNotSaved}:          "Les paramètres n'ont pas été enregistrés : corrigez le champ signalé.",
+	{"settings", "", whyNotSaved}:          "Les paramètres n'ont pas été enregistrés : corrigez les champs signalés.",
 
 	{"act", "code", ""}: "Indiquez une clé NGAP ou un code d'honoraire (lettres), un code CCAM (4 lettres et 3 chiffres), " +
 		"NABM (4 chiffres) ou LPP (7 chiffres). Les médicaments (CIP13) vont dans la table des médicaments.",

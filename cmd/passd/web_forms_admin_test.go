@@ -84,3 +84,34 @@ func TestWebProviderFormsShowEveryErrorAtOnce(t *testing.T) {
 		t.Errorf("%d bank changes asked by a refused edit", n)
 	}
 }
+
+// TestWebSettingsFormShowsEveryErrorAtOnce: the settings refused for
+// fields the form cannot read and fields billing's rules refuse, all at
+// once; nothing is saved.
+func TestWebSettingsFormShowsEveryErrorAtOnce(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	b := mustSignIn(t, h, h.admin)
+	form := url.Values{"regie_name": {"★"}, "regie_iban": {"FR00"}, "regie_bic": {validBIC}, "regie_ceiling": {"-5"},
+		"annual_budget": {"beaucoup"}, "deadline_days": {"dix"}, "ame_lookback_days": {"0"}, "submission_limit_days": {"30"},
+		"recovery_offset_days": {"366"}, "referral_retention_months": {"121"}, "invoice_ceiling": {"0"},
+		"over_ceiling": {"ignore"}, "default_drug_class": {"50"}}
+	code, _, body := b.post(t, "/admin/parametres", "/admin/parametres", form)
+	if code != http.StatusUnprocessableEntity {
+		t.Fatalf("settings wrong everywhere: %d, want 422", code)
+	}
+	wantEveryFieldRefused(t, "the settings", body, []string{"regie_name", "regie_iban", "regie_ceiling", "annual_budget",
+		"deadline_days", "ame_lookback_days", "recovery_offset_days", "referral_retention_months", "invoice_ceiling",
+		"over_ceiling", "default_drug_class"},
+		map[string]string{"regie_name": "Indiquez le nom de la régie", "regie_iban": "Cet IBAN n'est pas valide",
+			"annual_budget": "Indiquez un montant positif", "deadline_days": "Indiquez un nombre entier de jours",
+			"over_ceiling": "Choisissez de refuser"})
+	page := htmlText(body)
+	wantContains(t, "the settings", page, "corrigez les champs signalés", `value="★"`, `value="-5"`, `value="beaucoup"`,
+		`value="dix"`, `value="366"`, `value="121"`, `value="30"`)
+	// The hint stays tied to its field beside the error.
+	wantContains(t, "the settings", page, `aria-describedby="deadline_days-hint deadline_days-error"`)
+	if n := h.count(t, "audit_log", "action = 'settings.update'"); n != 0 {
+		t.Errorf("%d settings.update audit rows, want 0", n)
+	}
+}
