@@ -115,3 +115,55 @@ func TestWebSettingsFormShowsEveryErrorAtOnce(t *testing.T) {
 		t.Errorf("%d settings.update audit rows, want 0", n)
 	}
 }
+
+// TestWebReferralAndAlertFormsShowEveryErrorAtOnce: the social worker's
+// referral and the doctor's alert, refused for several fields at once;
+// what was typed comes back, and no case is stored. The API still answers
+// the first field's error.
+func TestWebReferralAndAlertFormsShowEveryErrorAtOnce(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	f := h.newConvention(t, "Évry")
+	social, doctor := mustSignIn(t, h, f.social), mustSignIn(t, h, f.doctor)
+	form := url.Values{"urgency": {"later"}, "place": {"ccas"}, "reason": {""}, "last_name": {" "}, "birth": {"2099"},
+		"phone": {"appelez-moi"}, "address": {"12 rue des Lilas"}, "note": {"Seule depuis l'hiver"}}
+	form.Set("_csrf", social.csrf(t, "/ccas/demandes/nouvelle"))
+	rec := social.do(t, "POST", "/ccas/demandes/nouvelle", form)
+	if rec.Code != http.StatusUnprocessableEntity {
+		t.Fatalf("a referral wrong everywhere: %d, want 422", rec.Code)
+	}
+	wantEveryFieldRefused(t, "the referral", rec.Body.String(), []string{"urgency", "reason", "last_name", "birth", "phone", "address"},
+		map[string]string{"urgency": "Choisissez l'urgence.", "reason": "Choisissez le motif.", "last_name": "Indiquez le nom",
+			"birth": "Indiquez une année", "phone": "Le téléphone ne contient", "address": "L'adresse est demandée"})
+	wantContains(t, "the referral", htmlText(rec.Body.String()), "Rien n'a été enregistré : corrigez les champs signalés.",
+		`value="2099"`, `value="appelez-moi"`, `value="12 rue des Lilas"`, "Seule depuis l'hiver</textarea>",
+		`<option value="ccas" selected>`)
+
+	form = url.Values{"reason": {"no_care"}, "basis": {"consent"}, "consent_on": {"hier"}, "consent_how": {""}, "consent_by": {"person"},
+		"exception_reason": {"urgence"}, "last_name": {"Trévidic"}, "phone": {"06+11"}}
+	form.Set("_csrf", doctor.csrf(t, "/sos/alertes/nouvelle"))
+	rec = doctor.do(t, "POST", "/sos/alertes/nouvelle", form)
+	if rec.Code != http.StatusUnprocessableEntity {
+		t.Fatalf("an alert wrong everywhere: %d, want 422", rec.Code)
+	}
+	wantEveryFieldRefused(t, "the alert", rec.Body.String(), []string{"reason", "consent_on", "consent_how", "exception_reason", "phone"},
+		map[string]string{"reason": "Choisissez le motif.", "consent_on": "Indiquez la date du consentement",
+			"consent_how": "Indiquez comment", "exception_reason": "Expliquez pourquoi"})
+	wantContains(t, "the alert", htmlText(rec.Body.String()), "Rien n'a été enregistré : corrigez les champs signalés.",
+		`value="hier"`, `value="Trévidic"`, `value="06+11"`, "urgence</textarea>", `<option value="person" selected>`)
+	if n := h.count(t, "referral_cases"); n != 0 {
+		t.Errorf("%d cases stored by refused forms", n)
+	}
+
+	// The API answers the first field's error, as before.
+	status, body := h.do(t, "POST", "/api/v1/referrals", f.social, mustJSON(t, map[string]any{"urgency": "later", "place": "ccas",
+		"last_name": " ", "phone": "appelez-moi"}))
+	if e, _ := body["error"].(map[string]any); status != http.StatusUnprocessableEntity || e["field"] != "urgency" {
+		t.Errorf("the API's referral: %d %v, want 422 on urgency", status, body)
+	}
+	status, body = h.do(t, "POST", "/api/v1/alerts", f.doctor, mustJSON(t, map[string]any{"reason": "isolation", "basis": "consent",
+		"last_name": "Le Goff", "phone": "appelez-moi"}))
+	if e, _ := body["error"].(map[string]any); status != http.StatusUnprocessableEntity || e["field"] != "consent_on" {
+		t.Errorf("the API's alert: %d %v, want 422 on consent_on", status, body)
+	}
+}
