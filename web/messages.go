@@ -92,10 +92,6 @@ var messages = map[messageKey]string{
 	{"settings", "", whyUnread}:            "Les paramètres n'ont pas pu être lus. Vérifiez les champs et recommencez.",
 	{"settings", "", whyNotSaved}:          "Les paramètres n'ont pas été enregistrés : corrigez les champs signalés.",
 
-	// The referral and alert forms: their fields' words are referralFieldFR's.
-	{"referral", "", whyNotSaved}: "Rien n'a été enregistré : corrigez les champs signalés.",
-	{"alert", "", whyNotSaved}:    "Rien n'a été enregistré : corrigez les champs signalés.",
-
 	{"act", "code", ""}: "Indiquez une clé NGAP ou un code d'honoraire (lettres), un code CCAM (4 lettres et 3 chiffres), " +
 		"NABM (4 chiffres) ou LPP (7 chiffres). Les médicaments (CIP13) vont dans la table des médicaments.",
 	{"act", "label", ""}:          fmt.Sprintf("Indiquez le libellé de l'acte (%d caractères au plus).", billing.MaxActLabel),

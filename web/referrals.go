@@ -247,7 +247,7 @@ func (s *Server) createReferral(c echo.Context) error {
 	again := func(status int) error { return s.renderReferralForm(c, status, f, urgency, place, reason) }
 	// Every field's problem at once; the store's (no convention) after.
 	if problems := in.Problems(calendar.Today(s.now())); len(problems) > 0 {
-		return showEveryProblem(problems, f.explainEach("referral"), again)
+		return showEveryProblem(problems, f.explainEach, again)
 	}
 	cs, err := s.referrals.CreateReferral(c.Request().Context(), v, in)
 	if err != nil {
@@ -269,19 +269,21 @@ func (f personForm) problemsOf(ids ...string) []problemLink {
 	return fieldProblems(pairs...)
 }
 
+// referralNotSaved heads the summary of a referral or an alert refused
+// for its fields (their words are referralFieldFR's).
+const referralNotSaved = "Rien n'a été enregistré : corrigez les champs signalés."
+
 // explainEach puts each of a form's errors under its field, the summary
-// saying that nothing was saved (form's sentence in the messages table);
-// false when one of them is not the client's.
-func (f *personForm) explainEach(form string) func([]error) bool {
-	return func(errs []error) bool {
-		for _, err := range errs {
-			if !explainReferral(err, f.Errors, &f.Summary) {
-				return false
-			}
+// saying that nothing was saved; false when one of them is not the
+// client's.
+func (f *personForm) explainEach(errs []error) bool {
+	for _, err := range errs {
+		if !explainReferral(err, f.Errors, &f.Summary) {
+			return false
 		}
-		f.Summary = messages[messageKey{form, "", whyNotSaved}]
-		return true
 	}
+	f.Summary = referralNotSaved
+	return true
 }
 
 // Problems is the referral form's error summary.
@@ -325,7 +327,7 @@ func (s *Server) createAlert(c echo.Context) error {
 		}
 	}
 	if problems = withoutSeenFields(problems, in.Problems(calendar.Today(s.now()))); len(problems) > 0 {
-		return showEveryProblem(problems, f.explainEach("alert"), again)
+		return showEveryProblem(problems, f.explainEach, again)
 	}
 	cs, err := s.referrals.CreateAlert(c.Request().Context(), v, in)
 	if err != nil {
