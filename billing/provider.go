@@ -52,50 +52,71 @@ const (
 // identifiers in their canonical form. Its errors name the field (kind,
 // name, rpps, finess, iban, bic).
 func (p *Provider) Validate() error {
-	var err error
-	if p.Kind, err = text.OneOf("kind", p.Kind, ProviderKinds...); err != nil {
-		return err
-	}
-	if p.Name, err = text.Required("name", p.Name, MaxProviderName); err != nil {
-		return err
-	}
-	// The name is the creditor of the city's SEPA transfers.
-	if sepa.Text(p.Name, 70) == "" {
-		return fault.Field("name", "name must contain Latin letters or digits: it is written in SEPA transfers")
-	}
-	if err := p.validateIDs(); err != nil {
-		return err
-	}
-	if p.IBAN, err = identifier("iban", "IBAN", p.IBAN, maxIBANInput, ident.ParseIBAN); err != nil {
-		return err
-	}
-	p.BIC, err = identifier("bic", "BIC", p.BIC, maxIDInput, ident.ParseBIC)
-	return err
-}
-
-// validateIDs checks the RPPS and the FINESS, one at least.
-func (p *Provider) validateIDs() error {
-	rpps, err := text.Clean("rpps", p.RPPS, maxIDInput)
-	if err != nil {
-		return err
-	}
-	finess, err := text.Clean("finess", p.FINESS, maxIDInput)
-	if err != nil {
-		return err
-	}
-	if rpps == "" && finess == "" {
-		return fault.Field("rpps", "at least one of rpps (11 digits) or finess (9 characters) is required")
-	}
-	p.RPPS, p.FINESS = "", ""
-	if rpps != "" {
-		if p.RPPS, err = ident.ParseRPPS(rpps); err != nil {
-			return fault.Field("rpps", "rpps must be 11 digits")
-		}
-	}
-	if finess != "" {
-		if p.FINESS, err = ident.ParseFINESS(finess); err != nil {
-			return fault.Field("finess", "finess must be 9 characters")
-		}
+	if problems := p.Problems(); len(problems) > 0 {
+		return problems[0]
 	}
 	return nil
+}
+
+// Problems checks every field of a provider, as Validate does, and
+// returns each one's error, in Validate's order: a form shows them all at
+// once rather than one per attempt. A field has one error at most.
+func (p *Provider) Problems() []error {
+	var out []error
+	keep := func(err error) {
+		if err != nil {
+			out = append(out, err)
+		}
+	}
+	var err error
+	p.Kind, err = text.OneOf("kind", p.Kind, ProviderKinds...)
+	keep(err)
+	p.Name, err = text.Required("name", p.Name, MaxProviderName)
+	// The name is the creditor of the city's SEPA transfers.
+	if err == nil && sepa.Text(p.Name, 70) == "" {
+		err = fault.Field("name", "name must contain Latin letters or digits: it is written in SEPA transfers")
+	}
+	keep(err)
+	out = append(out, p.idProblems()...)
+	p.IBAN, err = identifier("iban", "IBAN", p.IBAN, maxIBANInput, ident.ParseIBAN)
+	keep(err)
+	p.BIC, err = identifier("bic", "BIC", p.BIC, maxIDInput, ident.ParseBIC)
+	keep(err)
+	return out
+}
+
+// idProblems checks the RPPS and the FINESS, one at least: text that is no
+// identifier first (the RPPS's, then the FINESS's), then a value that does
+// not parse, as Validate has always told them.
+func (p *Provider) idProblems() []error {
+	rpps, rppsErr := text.Clean("rpps", p.RPPS, maxIDInput)
+	finess, finessErr := text.Clean("finess", p.FINESS, maxIDInput)
+	if rppsErr == nil && finessErr == nil && rpps == "" && finess == "" {
+		return []error{fault.Field("rpps", "at least one of rpps (11 digits) or finess (9 characters) is required")}
+	}
+	var out []error
+	for _, err := range []error{rppsErr, finessErr} {
+		if err != nil {
+			out = append(out, err)
+		}
+	}
+	if rppsErr == nil {
+		p.RPPS = ""
+		if rpps != "" {
+			var err error
+			if p.RPPS, err = ident.ParseRPPS(rpps); err != nil {
+				out = append(out, fault.Field("rpps", "rpps must be 11 digits"))
+			}
+		}
+	}
+	if finessErr == nil {
+		p.FINESS = ""
+		if finess != "" {
+			var err error
+			if p.FINESS, err = ident.ParseFINESS(finess); err != nil {
+				out = append(out, fault.Field("finess", "finess must be 9 characters"))
+			}
+		}
+	}
+	return out
 }

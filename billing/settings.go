@@ -224,73 +224,70 @@ var MaxSettingAmount = decimal.RequireFromString("9999999999.99")
 // recovery_offset_days, invoice_ceiling, over_ceiling, default_drug_class,
 // referral_retention_months).
 func (st *Settings) Validate() error {
-	var err error
-	if st.RegieName, err = text.Required("regie_name", st.RegieName, MaxRegieName); err != nil {
-		return err
+	if problems := st.Problems(); len(problems) > 0 {
+		return problems[0]
 	}
+	return nil
+}
+
+// Problems checks every field of the settings, as Validate does, and
+// returns each one's error, in Validate's order: a form shows them all at
+// once rather than one per attempt. A field has one error at most.
+func (st *Settings) Problems() []error {
+	var out []error
+	keep := func(err error) {
+		if err != nil {
+			out = append(out, err)
+		}
+	}
+	var err error
+	st.RegieName, err = text.Required("regie_name", st.RegieName, MaxRegieName)
 	// The name is the debtor of every SEPA file, written in the SEPA
 	// character set: a name with nothing left there (other scripts, only
 	// symbols) would make every download fail, so it is refused here.
-	if sepa.Text(st.RegieName, MaxRegieName) == "" {
-		return fault.Field("regie_name", "regie_name must contain Latin letters or digits: it is written in SEPA files")
+	if err == nil && sepa.Text(st.RegieName, MaxRegieName) == "" {
+		err = fault.Field("regie_name", "regie_name must contain Latin letters or digits: it is written in SEPA files")
 	}
-	if st.RegieIBAN, err = identifier("regie_iban", "IBAN", st.RegieIBAN, maxIBANInput, ident.ParseIBAN); err != nil {
-		return err
-	}
-	if st.RegieBIC, err = identifier("regie_bic", "BIC", st.RegieBIC, maxIDInput, ident.ParseBIC); err != nil {
-		return err
-	}
-	if err := checkSettingAmount("regie_ceiling", st.RegieCeiling); err != nil {
-		return err
-	}
-	if err := checkSettingAmount("annual_budget", st.AnnualBudget); err != nil {
-		return err
-	}
-	if st.DeadlineDays != 0 {
-		if err := CheckDeadlineDays(st.DeadlineDays); err != nil {
-			return err
+	keep(err)
+	st.RegieIBAN, err = identifier("regie_iban", "IBAN", st.RegieIBAN, maxIBANInput, ident.ParseIBAN)
+	keep(err)
+	st.RegieBIC, err = identifier("regie_bic", "BIC", st.RegieBIC, maxIDInput, ident.ParseBIC)
+	keep(err)
+	keep(checkSettingAmount("regie_ceiling", st.RegieCeiling))
+	keep(checkSettingAmount("annual_budget", st.AnnualBudget))
+	for _, d := range []struct {
+		n     int
+		check func(int) error
+	}{
+		{st.DeadlineDays, CheckDeadlineDays}, {st.AMELookbackDays, CheckAMELookbackDays},
+		{st.SubmissionLimitDays, CheckSubmissionLimitDays}, {st.RecoveryOffsetDays, CheckRecoveryOffsetDays},
+		{st.ReferralRetentionMonths, CheckReferralRetentionMonths},
+	} {
+		if d.n != 0 {
+			keep(d.check(d.n))
 		}
 	}
-	if st.AMELookbackDays != 0 {
-		if err := CheckAMELookbackDays(st.AMELookbackDays); err != nil {
-			return err
-		}
-	}
-	if st.SubmissionLimitDays != 0 {
-		if err := CheckSubmissionLimitDays(st.SubmissionLimitDays); err != nil {
-			return err
-		}
-	}
-	if st.RecoveryOffsetDays != 0 {
-		if err := CheckRecoveryOffsetDays(st.RecoveryOffsetDays); err != nil {
-			return err
-		}
-	}
-	if st.ReferralRetentionMonths != 0 {
-		if err := CheckReferralRetentionMonths(st.ReferralRetentionMonths); err != nil {
-			return err
-		}
-	}
-	return st.validateTariff()
+	return append(out, st.tariffProblems()...)
 }
 
-// validateTariff checks the settings of the tariff (zero or empty: the
+// tariffProblems checks the settings of the tariff (zero or empty: the
 // default).
-func (st *Settings) validateTariff() error {
+func (st *Settings) tariffProblems() []error {
+	var out []error
 	if !st.InvoiceCeiling.IsZero() {
 		if err := checkSettingAmount("invoice_ceiling", st.InvoiceCeiling); err != nil {
-			return err
+			out = append(out, err)
 		}
 	}
 	if st.OverCeiling != "" {
 		if _, err := text.OneOf("over_ceiling", st.OverCeiling, OverCeilingRefuse, OverCeilingReview); err != nil {
-			return err
+			out = append(out, err)
 		}
 	}
 	if st.DefaultDrugClass != 0 && !slices.Contains(DrugClasses, st.DefaultDrugClass) {
-		return fault.Field("default_drug_class", "default_drug_class must be 100, 65, 30 or 15 (percent)")
+		out = append(out, fault.Field("default_drug_class", "default_drug_class must be 100, 65, 30 or 15 (percent)"))
 	}
-	return nil
+	return out
 }
 
 // Ceiling is the convention's ceiling on an invoice's total in force.

@@ -129,3 +129,60 @@ func TestSettingsValidate(t *testing.T) {
 		t.Errorf("unset recovery delay: %d days, want the default %d", days, billing.DefaultRecoveryOffsetDays)
 	}
 }
+
+// TestProviderProblems: a provider wrong in several fields names each of
+// them once, in Validate's order, Validate's first error first.
+func TestProviderProblems(t *testing.T) {
+	t.Parallel()
+	wrong := billing.Provider{Kind: "vet", Name: " ", RPPS: "123", FINESS: "12", IBAN: "FR76", BIC: "X"}
+	p := wrong
+	problems := p.Problems()
+	var fields []string
+	for _, err := range problems {
+		fields = append(fields, faulttest.RequireInvalid(t, err).Field)
+	}
+	if got, want := strings.Join(fields, ","), "kind,name,rpps,finess,iban,bic"; got != want {
+		t.Errorf("fields %s, want %s", got, want)
+	}
+	if err := wrong.Validate(); err == nil || err.Error() != problems[0].Error() {
+		t.Errorf("Validate answers %v, not the first problem %v", err, problems[0])
+	}
+	// Text that is no identifier comes before one that does not parse, as
+	// Validate has always answered; neither left blank is the RPPS's alone.
+	p = billing.Provider{Kind: "nurse", Name: "Cabinet", RPPS: "123", FINESS: "12\x00", IBAN: "FR7630006000011234567890189", BIC: "AGRIFRPP"}
+	fields = nil
+	for _, err := range p.Problems() {
+		fields = append(fields, faulttest.RequireInvalid(t, err).Field)
+	}
+	if got := strings.Join(fields, ","); got != "finess,rpps" {
+		t.Errorf("fields %s, want finess,rpps", got)
+	}
+	p = billing.Provider{Kind: "nurse", Name: "Cabinet", IBAN: "FR7630006000011234567890189", BIC: "AGRIFRPP"}
+	if problems := p.Problems(); len(problems) != 1 || faulttest.RequireInvalid(t, problems[0]).Field != "rpps" {
+		t.Errorf("no identifier: %v", problems)
+	}
+}
+
+// TestSettingsProblems: settings wrong in several fields name each of
+// them once, in Validate's order, Validate's first error first.
+func TestSettingsProblems(t *testing.T) {
+	t.Parallel()
+	wrong := billing.Settings{RegieName: "★", RegieIBAN: "FR00", RegieBIC: "X", RegieCeiling: amt("0"),
+		AnnualBudget: billing.MaxSettingAmount.Add(amt("0.01")), DeadlineDays: -1, AMELookbackDays: billing.MaxAMELookbackDays + 1,
+		SubmissionLimitDays: -1, RecoveryOffsetDays: billing.MaxRecoveryOffsetDays + 1, ReferralRetentionMonths: -1,
+		InvoiceCeiling: amt("-1"), OverCeiling: "ignore", DefaultDrugClass: 50}
+	st := wrong
+	problems := st.Problems()
+	var fields []string
+	for _, err := range problems {
+		fields = append(fields, faulttest.RequireInvalid(t, err).Field)
+	}
+	want := "regie_name,regie_iban,regie_bic,regie_ceiling,annual_budget,deadline_days,ame_lookback_days,submission_limit_days," +
+		"recovery_offset_days,referral_retention_months,invoice_ceiling,over_ceiling,default_drug_class"
+	if got := strings.Join(fields, ","); got != want {
+		t.Errorf("fields %s,\nwant %s", got, want)
+	}
+	if err := wrong.Validate(); err == nil || err.Error() != problems[0].Error() {
+		t.Errorf("Validate answers %v, not the first problem %v", err, problems[0])
+	}
+}

@@ -1,6 +1,7 @@
 package referrals
 
 import (
+	"slices"
 	"strconv"
 	"time"
 
@@ -144,37 +145,41 @@ type Identity struct {
 }
 
 // cleanIdentity checks and cleans the identity's free text; address says
-// whether the address is required (a home visit), allowed, or not kept.
-func cleanIdentity(in Identity, today calendar.Date, address string) (Identity, error) {
-	var out Identity
+// whether the address is required (a home visit), allowed, or not kept
+// (and "" leaves it unchecked: where the visit happens is unknown).
+// problems holds each field's error, the first one Validate-like callers
+// answer.
+func cleanIdentity(in Identity, today calendar.Date, address string) (out Identity, problems []error) {
+	keep := func(err error) {
+		if err != nil {
+			problems = append(problems, err)
+		}
+	}
 	var err error
-	if out.LastName, err = text.Required("last_name", in.LastName, MaxName); err != nil {
-		return out, err
-	}
-	if out.FirstName, err = text.Clean("first_name", in.FirstName, MaxName); err != nil {
-		return out, err
-	}
-	if out.Birth, err = cleanBirth(in.Birth, today); err != nil {
-		return out, err
-	}
-	if out.Phone, err = cleanPhone(in.Phone); err != nil {
-		return out, err
-	}
-	if out.Note, err = text.Clean("note", in.Note, MaxNote); err != nil {
-		return out, err
-	}
+	out.LastName, err = text.Required("last_name", in.LastName, MaxName)
+	keep(err)
+	out.FirstName, err = text.Clean("first_name", in.FirstName, MaxName)
+	keep(err)
+	out.Birth, err = cleanBirth(in.Birth, today)
+	keep(err)
+	out.Phone, err = cleanPhone(in.Phone)
+	keep(err)
+	out.Note, err = text.Clean("note", in.Note, MaxNote)
+	keep(err)
 	switch address {
 	case "required":
 		out.Address, err = text.Required("address", in.Address, MaxAddress)
+		keep(err)
 	case "optional":
 		out.Address, err = text.Clean("address", in.Address, MaxAddress)
-	default:
+		keep(err)
+	case "none":
 		// Data minimisation: a visit at the CCAS needs no address.
 		if in.Address != "" {
-			err = fault.Field("address", "address is kept only for a visit at the person's address")
+			keep(fault.Field("address", "address is kept only for a visit at the person's address"))
 		}
 	}
-	return out, err
+	return out, problems
 }
 
 // cleanBirth accepts a birth year (4 digits) or date, neither in the future
@@ -231,23 +236,51 @@ type referral struct {
 }
 
 func (n NewReferral) check(today calendar.Date) (referral, error) {
-	var r referral
+	r, problems := n.checked(today)
+	return r, first(problems)
+}
+
+// Problems checks every field of a referral, as CreateReferral does, and
+// returns each one's error, the one CreateReferral answers first: a form
+// shows them all at once rather than one per attempt. A field has one
+// error at most.
+func (n NewReferral) Problems(today calendar.Date) []error {
+	_, problems := n.checked(today)
+	return problems
+}
+
+func (n NewReferral) checked(today calendar.Date) (r referral, problems []error) {
+	keep := func(err error) {
+		if err != nil {
+			problems = append(problems, err)
+		}
+	}
 	var err error
-	if r.urgency, err = text.OneOf("urgency", n.Urgency, Urgencies...); err != nil {
-		return r, err
-	}
-	if r.place, err = text.OneOf("place", n.Place, Places...); err != nil {
-		return r, err
-	}
-	if r.reason, err = text.OneOf("reason", n.Reason, ReferralReasons...); err != nil {
-		return r, err
-	}
+	r.urgency, err = text.OneOf("urgency", n.Urgency, Urgencies...)
+	keep(err)
+	r.place, err = text.OneOf("place", n.Place, Places...)
+	keep(err)
+	r.reason, err = text.OneOf("reason", n.Reason, ReferralReasons...)
+	keep(err)
+	// The address follows the place: unchecked while the place is unknown.
 	address := "none"
-	if r.place == PlaceAddress {
+	switch {
+	case !slices.Contains(Places, r.place):
+		address = ""
+	case r.place == PlaceAddress:
 		address = "required"
 	}
-	r.person, err = cleanIdentity(n.Person, today, address)
-	return r, err
+	person, personProblems := cleanIdentity(n.Person, today, address)
+	r.person = person
+	return r, append(problems, personProblems...)
+}
+
+// first is the first of problems, nil when there is none.
+func first(problems []error) error {
+	if len(problems) == 0 {
+		return nil
+	}
+	return problems[0]
 }
 
 // NewAlert is a doctor's alert to the CCAS, with its lawful basis.
@@ -278,56 +311,87 @@ type alert struct {
 // exception (DOMAIN.md: consent, except in an emergency or where informing
 // the person is impossible).
 func (n NewAlert) check(today calendar.Date) (alert, error) {
-	var a alert
-	var err error
-	if a.reason, err = text.OneOf("reason", n.Reason, AlertReasons...); err != nil {
-		return a, err
-	}
-	if n.Basis == "" {
-		return a, fault.Field("basis", "an alert needs the person's consent (basis consent) or an exception (emergency, impossible_to_inform) with its reason")
-	}
-	if a.basis, err = text.OneOf("basis", n.Basis, Bases...); err != nil {
-		return a, err
-	}
-	if a.basis == BasisConsent {
-		if err := a.checkConsent(n, today); err != nil {
-			return a, err
-		}
-	} else {
-		if n.ConsentHow != "" || n.ConsentBy != "" || !n.ConsentOn.IsZero() {
-			return a, fault.Field("basis", "an exception records no consent: give basis consent, or an exception without consent_on, consent_how, consent_by")
-		}
-		reason, err := text.Required("exception_reason", n.ExceptionReason, MaxNote)
-		if err != nil {
-			return a, err
-		}
-		a.exceptionReason = &reason
-	}
-	a.person, err = cleanIdentity(n.Person, today, "optional")
-	return a, err
+	a, problems := n.checked(today)
+	return a, first(problems)
 }
 
-func (a *alert) checkConsent(n NewAlert, today calendar.Date) error {
-	if n.ConsentOn.IsZero() {
-		return fault.Field("consent_on", "consent_on (the day consent was given) is required")
+// Problems checks every field of an alert, as CreateAlert does, and
+// returns each one's error, the one CreateAlert answers first: a form
+// shows them all at once rather than one per attempt. A field has one
+// error at most.
+func (n NewAlert) Problems(today calendar.Date) []error {
+	_, problems := n.checked(today)
+	return problems
+}
+
+func (n NewAlert) checked(today calendar.Date) (a alert, problems []error) {
+	var err error
+	if a.reason, err = text.OneOf("reason", n.Reason, AlertReasons...); err != nil {
+		problems = append(problems, err)
 	}
-	if n.ConsentOn.After(today) || n.ConsentOn.Before(today.AddDays(-366)) {
-		return fault.Field("consent_on", "consent_on must be within the last year, not in the future")
+	// The consent's fields follow the basis: unchecked while it is unknown.
+	switch {
+	case n.Basis == "":
+		problems = append(problems, fault.Field("basis", "an alert needs the person's consent (basis consent) or an exception "+
+			"(emergency, impossible_to_inform) with its reason"))
+	default:
+		if a.basis, err = text.OneOf("basis", n.Basis, Bases...); err != nil {
+			problems = append(problems, err)
+		} else if a.basis == BasisConsent {
+			problems = append(problems, a.checkConsent(n, today)...)
+		} else {
+			problems = append(problems, a.checkException(n)...)
+		}
+	}
+	person, personProblems := cleanIdentity(n.Person, today, "optional")
+	a.person = person
+	return a, append(problems, personProblems...)
+}
+
+// checkConsent checks an alert with the person's consent: each field's
+// error, in the order CreateAlert has always answered them.
+func (a *alert) checkConsent(n NewAlert, today calendar.Date) []error {
+	var problems []error
+	switch {
+	case n.ConsentOn.IsZero():
+		problems = append(problems, fault.Field("consent_on", "consent_on (the day consent was given) is required"))
+	case n.ConsentOn.After(today) || n.ConsentOn.Before(today.AddDays(-366)):
+		problems = append(problems, fault.Field("consent_on", "consent_on must be within the last year, not in the future"))
 	}
 	how, err := text.OneOf("consent_how", n.ConsentHow, ConsentHows...)
 	if err != nil {
-		return err
+		problems = append(problems, err)
 	}
 	by, err := text.OneOf("consent_by", n.ConsentBy, ConsentBys...)
 	if err != nil {
-		return err
+		problems = append(problems, err)
 	}
 	if n.ExceptionReason != "" {
-		return fault.Field("exception_reason", "an alert with consent records no exception")
+		problems = append(problems, fault.Field("exception_reason", "an alert with consent records no exception"))
 	}
-	on := n.ConsentOn
-	a.consentOn, a.consentHow, a.consentBy = &on, &how, &by
-	return nil
+	if len(problems) == 0 {
+		on := n.ConsentOn
+		a.consentOn, a.consentHow, a.consentBy = &on, &how, &by
+	}
+	return problems
+}
+
+// checkException checks an alert under an exception: it records no
+// consent, and why consent could not be asked.
+func (a *alert) checkException(n NewAlert) []error {
+	var problems []error
+	if n.ConsentHow != "" || n.ConsentBy != "" || !n.ConsentOn.IsZero() {
+		problems = append(problems, fault.Field("basis", "an exception records no consent: give basis consent, or an exception "+
+			"without consent_on, consent_how, consent_by"))
+	}
+	reason, err := text.Required("exception_reason", n.ExceptionReason, MaxNote)
+	if err != nil {
+		return append(problems, err)
+	}
+	if len(problems) == 0 {
+		a.exceptionReason = &reason
+	}
+	return problems
 }
 
 // Answer is the association's answer to a referral: accepted, or declined

@@ -1,6 +1,7 @@
 package referrals
 
 import (
+	"strings"
 	"testing"
 
 	"passd/calendar"
@@ -93,3 +94,51 @@ func fieldOf(err error) string {
 	}
 	return fe.Field
 }
+
+// fieldsOf names the field of each of errs, in order.
+func fieldsOf(errs []error) string {
+	var out []string
+	for _, err := range errs {
+		out = append(out, fieldOf(err))
+	}
+	return strings.Join(out, ",")
+}
+
+// TestProblemsNameEveryField: a referral or an alert wrong in several
+// fields names each once, the one check answers first; the fields that
+// follow another (the address the place, the consent the basis) are left
+// alone while that one is unknown.
+func TestProblemsNameEveryField(t *testing.T) {
+	person := Identity{LastName: " ", Birth: "2027", Phone: "appelez", Address: "3 allée des Tilleuls"}
+	for _, c := range []struct {
+		name     string
+		problems []error
+		check    error
+		want     string
+	}{
+		{"a referral", NewReferral{Urgency: "later", Place: "ccas", Reason: "", Person: person}.Problems(today),
+			second(NewReferral{Urgency: "later", Place: "ccas", Reason: "", Person: person}.check(today)),
+			"urgency,reason,last_name,birth,phone,address"},
+		{"a referral to an unknown place", NewReferral{Urgency: "today", Place: "parc", Reason: "isolation", Person: person}.Problems(today),
+			second(NewReferral{Urgency: "today", Place: "parc", Reason: "isolation", Person: person}.check(today)),
+			"place,last_name,birth,phone"},
+		{"an alert with consent", NewAlert{Reason: "no_care", Basis: "consent", ConsentHow: "fax", ExceptionReason: "x", Person: person}.Problems(today),
+			second(NewAlert{Reason: "no_care", Basis: "consent", ConsentHow: "fax", ExceptionReason: "x", Person: person}.check(today)),
+			"reason,consent_on,consent_how,consent_by,exception_reason,last_name,birth,phone"},
+		{"an exception with a consent", NewAlert{Reason: "isolation", Basis: "emergency", ConsentBy: "person"}.Problems(today),
+			second(NewAlert{Reason: "isolation", Basis: "emergency", ConsentBy: "person"}.check(today)),
+			"basis,exception_reason,last_name"},
+		{"no basis", NewAlert{Reason: "isolation", ConsentHow: "fax", Person: Identity{LastName: "Le Goff"}}.Problems(today),
+			second(NewAlert{Reason: "isolation", ConsentHow: "fax", Person: Identity{LastName: "Le Goff"}}.check(today)),
+			"basis"},
+	} {
+		if got := fieldsOf(c.problems); got != c.want {
+			t.Errorf("%s: %s, want %s", c.name, got, c.want)
+		}
+		if c.check == nil || c.check.Error() != c.problems[0].Error() {
+			t.Errorf("%s: check answers %v, not the first problem %v", c.name, c.check, c.problems[0])
+		}
+	}
+}
+
+func second[T any](_ T, err error) error { return err }

@@ -109,27 +109,57 @@ func (s *Server) renderProviders(c echo.Context, status int, form providerForm) 
 
 func (s *Server) createProvider(c echo.Context) error {
 	p, _ := principal(c)
-	f := providerForm{Kind: strings.TrimSpace(c.FormValue("kind")), Name: strings.TrimSpace(c.FormValue("name")),
-		RPPS: strings.TrimSpace(c.FormValue("rpps")), FINESS: strings.TrimSpace(c.FormValue("finess")),
-		IBAN: strings.TrimSpace(c.FormValue("iban")), BIC: strings.TrimSpace(c.FormValue("bic"))}
+	f := readProviderForm(c)
+	again := func(status int) error { return s.renderProviders(c, status, f) }
 	// The form becomes the provider POST /providers creates, checked by the
-	// same Validate: one identifier of the two may be left blank.
-	np := billing.Provider{Kind: f.Kind, Name: f.Name, RPPS: f.RPPS, FINESS: f.FINESS, IBAN: f.IBAN, BIC: f.BIC}
-	err := np.Validate()
-	if err == nil {
-		_, err = s.billing.CreateProvider(c.Request().Context(), p.Actor(), np)
+	// same rules: one identifier of the two may be left blank. Every field's
+	// problem is told at once; the store's (a taken RPPS) after.
+	np, problems := f.provider()
+	if len(problems) > 0 {
+		return showEveryProblem(problems, f.explainEach, again)
 	}
-	if err != nil {
-		return showRefusedForm(err, f.explain, func(status int) error { return s.renderProviders(c, status, f) })
+	if _, err := s.billing.CreateProvider(c.Request().Context(), p.Actor(), np); err != nil {
+		return showRefusedForm(err, f.explain, again)
 	}
 	return redirectWithFlash(c, "provider-created", "/admin/effecteurs")
+}
+
+// readProviderForm reads the provider's fields, as the create and the edit
+// forms both send them.
+func readProviderForm(c echo.Context) providerForm {
+	return providerForm{Kind: strings.TrimSpace(c.FormValue("kind")), Name: strings.TrimSpace(c.FormValue("name")),
+		RPPS: strings.TrimSpace(c.FormValue("rpps")), FINESS: strings.TrimSpace(c.FormValue("finess")),
+		IBAN: strings.TrimSpace(c.FormValue("iban")), BIC: strings.TrimSpace(c.FormValue("bic"))}
+}
+
+// provider is the provider the form describes, in billing's canonical
+// form, and every problem billing's rules find in it.
+func (f providerForm) provider() (billing.Provider, []error) {
+	p := billing.Provider{Kind: f.Kind, Name: f.Name, RPPS: f.RPPS, FINESS: f.FINESS, IBAN: f.IBAN, BIC: f.BIC}
+	return p, p.Problems()
+}
+
+// Problems is the error summary: each field's message, in the form's
+// order, linking to the field.
+func (f providerForm) Problems() []problemLink {
+	return fieldProblems("kind", f.KindErr, "name", f.NameErr, "rpps", f.RPPSErr, "finess", f.FINESSErr,
+		"iban", f.IBANErr, "bic", f.BICErr)
+}
+
+func (f *providerForm) slots() map[string]*string {
+	return map[string]*string{"kind": &f.KindErr, "name": &f.NameErr, "rpps": &f.RPPSErr, "finess": &f.FINESSErr,
+		"iban": &f.IBANErr, "bic": &f.BICErr}
 }
 
 // explain puts a French message next to the field an error names; false
 // when the error is not the client's.
 func (f *providerForm) explain(err error) bool {
-	return explainFields(err, "provider", map[string]*string{"kind": &f.KindErr, "name": &f.NameErr, "rpps": &f.RPPSErr,
-		"finess": &f.FINESSErr, "iban": &f.IBANErr, "bic": &f.BICErr}, &f.Summary)
+	return explainFields(err, "provider", f.slots(), &f.Summary)
+}
+
+// explainEach puts each of errs next to its field.
+func (f *providerForm) explainEach(errs []error) bool {
+	return explainEach(errs, "provider", f.slots(), &f.Summary)
 }
 
 // setProviderActive is the buttons "Désactiver l'effecteur" (asked first)

@@ -96,41 +96,64 @@ func (s *Server) saveSettings(c echo.Context) error {
 		OverCeiling: strings.TrimSpace(c.FormValue("over_ceiling")), DefaultDrugClass: strings.TrimSpace(c.FormValue("default_drug_class")),
 		RetentionMonths: strings.TrimSpace(c.FormValue("referral_retention_months"))}
 	// The form becomes the settings PUT /settings saves, checked by the same
-	// Validate. Amounts may be typed with a decimal comma; a number of days
-	// left blank is its default.
-	st, err := f.settings()
-	if err == nil {
-		_, err = s.billing.PutSettings(c.Request().Context(), p.Actor(), st)
+	// rules. Amounts may be typed with a decimal comma; a number of days
+	// left blank is its default. Every field's problem is told at once.
+	again := func(status int) error { return s.renderSettings(c, status, f) }
+	st, problems := f.settings()
+	if len(problems) > 0 {
+		return showEveryProblem(problems, f.explainEach, again)
 	}
-	if err != nil {
-		return showRefusedForm(err, f.explain, func(status int) error { return s.renderSettings(c, status, f) })
+	if _, err := s.billing.PutSettings(c.Request().Context(), p.Actor(), st); err != nil {
+		return showRefusedForm(err, f.explain, again)
 	}
 	return redirectWithFlash(c, "settings-saved", "/admin/parametres")
+}
+
+func (f *settingsForm) slots() map[string]*string {
+	return map[string]*string{"regie_name": &f.NameErr, "regie_iban": &f.IBANErr,
+		"regie_bic": &f.BICErr, "regie_ceiling": &f.CeilingErr, "annual_budget": &f.BudgetErr, "deadline_days": &f.DeadlineErr,
+		"ame_lookback_days": &f.AMELookbackErr, "submission_limit_days": &f.SubmissionLimitErr, "recovery_offset_days": &f.RecoveryOffsetErr,
+		"invoice_ceiling": &f.InvoiceCeilingErr, "over_ceiling": &f.OverCeilingErr, "default_drug_class": &f.DrugClassErr,
+		"referral_retention_months": &f.RetentionErr}
 }
 
 // explain puts a French message next to the field an error names; false
 // when the error is not the client's.
 func (f *settingsForm) explain(err error) bool {
-	return explainFields(err, "settings", map[string]*string{"regie_name": &f.NameErr, "regie_iban": &f.IBANErr,
-		"regie_bic": &f.BICErr, "regie_ceiling": &f.CeilingErr, "annual_budget": &f.BudgetErr, "deadline_days": &f.DeadlineErr,
-		"ame_lookback_days": &f.AMELookbackErr, "submission_limit_days": &f.SubmissionLimitErr, "recovery_offset_days": &f.RecoveryOffsetErr,
-		"invoice_ceiling": &f.InvoiceCeilingErr, "over_ceiling": &f.OverCeilingErr, "default_drug_class": &f.DrugClassErr,
-		"referral_retention_months": &f.RetentionErr},
-		&f.Summary)
+	return explainFields(err, "settings", f.slots(), &f.Summary)
 }
 
-// settings reads the typed fields into billing's settings and checks them;
-// an amount or a deadline that does not read as a number is refused under
-// its field, as the API refuses it.
-func (f settingsForm) settings() (billing.Settings, error) {
-	st := billing.Settings{RegieName: f.RegieName, RegieIBAN: f.RegieIBAN, RegieBIC: f.RegieBIC}
+// explainEach puts each of errs next to its field.
+func (f *settingsForm) explainEach(errs []error) bool {
+	return explainEach(errs, "settings", f.slots(), &f.Summary)
+}
+
+// Problems is the error summary: each field's message, in the form's
+// order (the ids of admin-settings.html's inputs), linking to the field.
+func (f settingsForm) Problems() []problemLink {
+	return fieldProblems("regie_name", f.NameErr, "regie_iban", f.IBANErr, "regie_bic", f.BICErr,
+		"regie_ceiling", f.CeilingErr, "annual_budget", f.BudgetErr, "deadline_days", f.DeadlineErr,
+		"ame_lookback_days", f.AMELookbackErr, "submission_limit_days", f.SubmissionLimitErr,
+		"recovery_offset_days", f.RecoveryOffsetErr, "referral_retention_months", f.RetentionErr,
+		"invoice_ceiling", f.InvoiceCeilingErr, "over_ceiling", f.OverCeilingErr, "default_drug_class", f.DrugClassErr)
+}
+
+// settings reads the typed fields into billing's settings and checks them:
+// problems are every field's, the form's reading first (an amount or a
+// number that does not read as one, as the API refuses it; a number typed
+// as 0, which would be the default), then billing's rules on the rest.
+func (f settingsForm) settings() (st billing.Settings, problems []error) {
+	st = billing.Settings{RegieName: f.RegieName, RegieIBAN: f.RegieIBAN, RegieBIC: f.RegieBIC}
+	keep := func(err error) {
+		if err != nil {
+			problems = append(problems, err)
+		}
+	}
 	var err error
-	if st.RegieCeiling, err = formFrenchAmount("regie_ceiling", f.RegieCeiling); err != nil {
-		return st, err
-	}
-	if st.AnnualBudget, err = formFrenchAmount("annual_budget", f.AnnualBudget); err != nil {
-		return st, err
-	}
+	st.RegieCeiling, err = formFrenchAmount("regie_ceiling", f.RegieCeiling)
+	keep(err)
+	st.AnnualBudget, err = formFrenchAmount("annual_budget", f.AnnualBudget)
+	keep(err)
 	for _, d := range []struct {
 		field, raw string
 		dst        *int
@@ -145,33 +168,41 @@ func (f settingsForm) settings() (billing.Settings, error) {
 		if d.raw == "" {
 			continue
 		}
-		if *d.dst, err = formInt(d.field, d.raw); err != nil {
-			return st, err
+		if *d.dst, err = formInt(d.field, d.raw); err == nil {
+			err = d.check(*d.dst)
 		}
-		if err := d.check(*d.dst); err != nil {
-			return st, err
-		}
+		keep(err)
 	}
-	// The tariff's: a ceiling may be typed as French people write amounts
-	// ("2 500,00").
+	problems = append(problems, f.tariff(&st)...)
+	return st, withoutSeenFields(problems, st.Problems())
+}
+
+// tariff reads the tariff's fields into st, a problem for each that does
+// not read: a ceiling may be typed as French people write amounts
+// ("2 500,00"); a ceiling or a class of 0 is no default, but a mistake.
+func (f settingsForm) tariff(st *billing.Settings) []error {
+	var out []error
 	st.OverCeiling = f.OverCeiling
+	var err error
 	if f.InvoiceCeiling != "" {
-		if st.InvoiceCeiling, err = formFrenchAmount("invoice_ceiling", f.InvoiceCeiling); err != nil {
-			return st, err
+		st.InvoiceCeiling, err = formFrenchAmount("invoice_ceiling", f.InvoiceCeiling)
+		if err == nil && st.InvoiceCeiling.IsZero() {
+			err = fault.Field("invoice_ceiling", "invoice_ceiling must be positive")
 		}
-		if st.InvoiceCeiling.IsZero() {
-			return st, fault.Field("invoice_ceiling", "invoice_ceiling must be positive")
+		if err != nil {
+			out = append(out, err)
 		}
 	}
 	if f.DefaultDrugClass != "" {
-		if st.DefaultDrugClass, err = formInt("default_drug_class", f.DefaultDrugClass); err != nil {
-			return st, err
+		st.DefaultDrugClass, err = formInt("default_drug_class", f.DefaultDrugClass)
+		if err == nil && st.DefaultDrugClass == 0 {
+			err = fault.Field("default_drug_class", "default_drug_class must be 100, 65, 30 or 15")
 		}
-		if st.DefaultDrugClass == 0 {
-			return st, fault.Field("default_drug_class", "default_drug_class must be 100, 65, 30 or 15")
+		if err != nil {
+			out = append(out, err)
 		}
 	}
-	return st, st.Validate()
+	return out
 }
 
 // OverCeilingChoices are the options of the over-ceiling select; blank

@@ -2,7 +2,6 @@ package web
 
 import (
 	"net/http"
-	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -64,13 +63,17 @@ func (s *Server) updateProvider(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	f := providerForm{Kind: strings.TrimSpace(c.FormValue("kind")), Name: strings.TrimSpace(c.FormValue("name")),
-		RPPS: strings.TrimSpace(c.FormValue("rpps")), FINESS: strings.TrimSpace(c.FormValue("finess")),
-		IBAN: strings.TrimSpace(c.FormValue("iban")), BIC: strings.TrimSpace(c.FormValue("bic"))}
+	f := readProviderForm(c)
+	again := func(status int) error { return s.renderProviderPage(c, status, &f) }
+	// Every field is sent, so the provider the form describes is the one
+	// UpdateProvider would check: its problems are all told at once.
+	if _, problems := f.provider(); len(problems) > 0 {
+		return showEveryProblem(problems, f.explainEach, again)
+	}
 	patch := billing.ProviderPatch{Kind: &f.Kind, Name: &f.Name, RPPS: &f.RPPS, FINESS: &f.FINESS, IBAN: &f.IBAN, BIC: &f.BIC}
 	_, change, err := s.billing.UpdateProvider(c.Request().Context(), p.Actor(), id, patch)
 	if err != nil {
-		return showRefusedForm(err, f.explain, func(status int) error { return s.renderProviderPage(c, status, &f) })
+		return showRefusedForm(err, f.explain, again)
 	}
 	flash := "provider-updated"
 	if change != nil {

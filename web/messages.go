@@ -64,7 +64,7 @@ var messages = map[messageKey]string{
 	{"provider", "bic", ""}:             bicMessage,
 	{"provider", "", whyUnread}:         "L'effecteur n'a pas pu être lu. Vérifiez les champs et recommencez.",
 	{"provider", "", whyConflict}:       "Un effecteur porte déjà ce RPPS ou ce FINESS.",
-	{"provider", "", whyNotSaved}:       "L'effecteur n'a pas été créé : corrigez le champ signalé.",
+	{"provider", "", whyNotSaved}:       "L'effecteur n'a pas été enregistré : corrigez les champs signalés.",
 
 	{"settings", "regie_name", ""}: fmt.Sprintf("Indiquez le nom de la régie (%d caractères au plus, avec des lettres latines "+
 		"ou des chiffres : il figure dans les fichiers SEPA).", billing.MaxRegieName),
@@ -90,7 +90,7 @@ var messages = map[messageKey]string{
 	{"settings", "over_ceiling", ""}:       "Choisissez de refuser la facture ou de la mettre en revue.",
 	{"settings", "default_drug_class", ""}: "Choisissez la classe par défaut d'un médicament : 100, 65, 30 ou 15 %.",
 	{"settings", "", whyUnread}:            "Les paramètres n'ont pas pu être lus. Vérifiez les champs et recommencez.",
-	{"settings", "", whyNotSaved}:          "Les paramètres n'ont pas été enregistrés : corrigez le champ signalé.",
+	{"settings", "", whyNotSaved}:          "Les paramètres n'ont pas été enregistrés : corrigez les champs signalés.",
 
 	{"act", "code", ""}: "Indiquez une clé NGAP ou un code d'honoraire (lettres), un code CCAM (4 lettres et 3 chiffres), " +
 		"NABM (4 chiffres) ou LPP (7 chiffres). Les médicaments (CIP13) vont dans la table des médicaments.",

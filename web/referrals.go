@@ -243,14 +243,52 @@ func (s *Server) createReferral(c echo.Context) error {
 	_, v := viewer(c)
 	f := readPersonForm(c)
 	urgency, place, reason := c.FormValue("urgency"), c.FormValue("place"), c.FormValue("reason")
-	cs, err := s.referrals.CreateReferral(c.Request().Context(), v, referrals.NewReferral{Urgency: urgency, Place: place, Reason: reason,
-		Person: f.identity()})
+	in := referrals.NewReferral{Urgency: urgency, Place: place, Reason: reason, Person: f.identity()}
+	again := func(status int) error { return s.renderReferralForm(c, status, f, urgency, place, reason) }
+	// Every field's problem at once; the store's (no convention) after.
+	if problems := in.Problems(calendar.Today(s.now())); len(problems) > 0 {
+		return showEveryProblem(problems, f.explainEach, again)
+	}
+	cs, err := s.referrals.CreateReferral(c.Request().Context(), v, in)
 	if err != nil {
-		return showRefusedForm(err, func(err error) bool { return explainReferral(err, f.Errors, &f.Summary) }, func(status int) error {
-			return s.renderReferralForm(c, status, f, urgency, place, reason)
-		})
+		return showRefusedForm(err, func(err error) bool { return explainReferral(err, f.Errors, &f.Summary) }, again)
 	}
 	return redirectWithFlash(c, "referral-sent", fmt.Sprintf("/ccas/dossiers/%d", cs.ID))
+}
+
+// personFieldIDs are the ids of the person's inputs, in the form's order.
+var personFieldIDs = []string{"last_name", "first_name", "birth", "phone", "address", "note"}
+
+// problemsOf is the error summary of a form whose fields are ids, in
+// order: each one's message, linking to it.
+func (f personForm) problemsOf(ids ...string) []problemLink {
+	pairs := make([]string, 0, 2*len(ids))
+	for _, id := range ids {
+		pairs = append(pairs, id, f.Errors[id])
+	}
+	return fieldProblems(pairs...)
+}
+
+// referralNotSaved heads the summary of a referral or an alert refused
+// for its fields (their words are referralFieldFR's).
+const referralNotSaved = "Rien n'a été enregistré : corrigez les champs signalés."
+
+// explainEach puts each of a form's errors under its field, the summary
+// saying that nothing was saved; false when one of them is not the
+// client's.
+func (f *personForm) explainEach(errs []error) bool {
+	for _, err := range errs {
+		if !explainReferral(err, f.Errors, &f.Summary) {
+			return false
+		}
+	}
+	f.Summary = referralNotSaved
+	return true
+}
+
+// Problems is the referral form's error summary.
+func (p referralFormPage) Problems() []problemLink {
+	return p.problemsOf(append([]string{"urgency", "place", "reason"}, personFieldIDs...)...)
 }
 
 type alertFormPage struct {
@@ -277,22 +315,31 @@ func (s *Server) createAlert(c echo.Context) error {
 	f := alertFormPage{personForm: readPersonForm(c), ConsentOn: c.FormValue("consent_on"), Exception: c.FormValue("exception_reason")}
 	reason, basis, how, by := c.FormValue("reason"), c.FormValue("basis"), c.FormValue("consent_how"), c.FormValue("consent_by")
 	in := referrals.NewAlert{Reason: reason, Basis: basis, ConsentHow: how, ConsentBy: by, ExceptionReason: f.Exception, Person: f.identity()}
-	var err error
+	again := func(status int) error { return s.renderAlertForm(c, status, f, reason, basis, how, by) }
+	// Every field's problem at once: a consent date that does not read as
+	// one is its field's, the referrals' rules tell the others; the
+	// store's (no convention) after.
+	var problems []error
 	if f.ConsentOn != "" {
+		var err error
 		if in.ConsentOn, err = calendar.Parse(f.ConsentOn); err != nil {
-			err = fault.Field("consent_on", "consent_on must be a date")
+			problems = append(problems, fault.Field("consent_on", "consent_on must be a date"))
 		}
 	}
-	var cs referrals.Case
-	if err == nil {
-		cs, err = s.referrals.CreateAlert(c.Request().Context(), v, in)
+	if problems = withoutSeenFields(problems, in.Problems(calendar.Today(s.now()))); len(problems) > 0 {
+		return showEveryProblem(problems, f.explainEach, again)
 	}
+	cs, err := s.referrals.CreateAlert(c.Request().Context(), v, in)
 	if err != nil {
-		return showRefusedForm(err, func(err error) bool { return explainReferral(err, f.Errors, &f.Summary) }, func(status int) error {
-			return s.renderAlertForm(c, status, f, reason, basis, how, by)
-		})
+		return showRefusedForm(err, func(err error) bool { return explainReferral(err, f.Errors, &f.Summary) }, again)
 	}
 	return redirectWithFlash(c, "alert-sent", fmt.Sprintf("/sos/dossiers/%d", cs.ID))
+}
+
+// Problems is the alert form's error summary.
+func (p alertFormPage) Problems() []problemLink {
+	return p.problemsOf(append([]string{"reason", "basis", "consent_on", "consent_how", "consent_by", "exception_reason"},
+		personFieldIDs...)...)
 }
 
 // caseFact is a line of a case's facts.
