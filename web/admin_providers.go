@@ -116,7 +116,7 @@ func (s *Server) createProvider(c echo.Context) error {
 	// problem is told at once; the store's (a taken RPPS) after.
 	np, problems := f.provider()
 	if len(problems) > 0 {
-		return showEveryProblem(problems, f.explainEach, again)
+		return showRefusedFields(problems, f.explainEach, again)
 	}
 	if _, err := s.billing.CreateProvider(c.Request().Context(), p.Actor(), np); err != nil {
 		return showRefusedForm(err, f.explain, again)
@@ -158,7 +158,7 @@ func (f *providerForm) explain(err error) bool {
 }
 
 // explainEach puts each of errs next to its field.
-func (f *providerForm) explainEach(errs []error) bool {
+func (f *providerForm) explainEach(errs ...error) bool {
 	return explainEach(errs, "provider", f.slots(), &f.Summary)
 }
 

@@ -101,7 +101,7 @@ func (s *Server) saveSettings(c echo.Context) error {
 	again := func(status int) error { return s.renderSettings(c, status, f) }
 	st, problems := f.settings()
 	if len(problems) > 0 {
-		return showEveryProblem(problems, f.explainEach, again)
+		return showRefusedFields(problems, f.explainEach, again)
 	}
 	if _, err := s.billing.PutSettings(c.Request().Context(), p.Actor(), st); err != nil {
 		return showRefusedForm(err, f.explain, again)
@@ -124,7 +124,7 @@ func (f *settingsForm) explain(err error) bool {
 }
 
 // explainEach puts each of errs next to its field.
-func (f *settingsForm) explainEach(errs []error) bool {
+func (f *settingsForm) explainEach(errs ...error) bool {
 	return explainEach(errs, "settings", f.slots(), &f.Summary)
 }
 
@@ -174,7 +174,7 @@ func (f settingsForm) settings() (st billing.Settings, problems []error) {
 		keep(err)
 	}
 	problems = append(problems, f.tariff(&st)...)
-	return st, withoutSeenFields(problems, st.Problems())
+	return st, eachFieldOnce(problems, st.Problems())
 }
 
 // tariff reads the tariff's fields into st, a problem for each that does

@@ -68,7 +68,7 @@ func (s *Server) updateProvider(c echo.Context) error {
 	// Every field is sent, so the provider the form describes is the one
 	// UpdateProvider would check: its problems are all told at once.
 	if _, problems := f.provider(); len(problems) > 0 {
-		return showEveryProblem(problems, f.explainEach, again)
+		return showRefusedFields(problems, f.explainEach, again)
 	}
 	patch := billing.ProviderPatch{Kind: &f.Kind, Name: &f.Name, RPPS: &f.RPPS, FINESS: &f.FINESS, IBAN: &f.IBAN, BIC: &f.BIC}
 	_, change, err := s.billing.UpdateProvider(c.Request().Context(), p.Actor(), id, patch)

@@ -247,7 +247,7 @@ func (s *Server) createReferral(c echo.Context) error {
 	again := func(status int) error { return s.renderReferralForm(c, status, f, urgency, place, reason) }
 	// Every field's problem at once; the store's (no convention) after.
 	if problems := in.Problems(calendar.Today(s.now())); len(problems) > 0 {
-		return showEveryProblem(problems, f.explainEach, again)
+		return showRefusedFields(problems, f.explainEach, again)
 	}
 	cs, err := s.referrals.CreateReferral(c.Request().Context(), v, in)
 	if err != nil {
@@ -276,7 +276,7 @@ const referralNotSaved = "Rien n'a été enregistré : corrigez les champs signa
 // explainEach puts each of a form's errors under its field, the summary
 // saying that nothing was saved; false when one of them is not the
 // client's.
-func (f *personForm) explainEach(errs []error) bool {
+func (f *personForm) explainEach(errs ...error) bool {
 	for _, err := range errs {
 		if !explainReferral(err, f.Errors, &f.Summary) {
 			return false
@@ -326,8 +326,8 @@ func (s *Server) createAlert(c echo.Context) error {
 			problems = append(problems, fault.Field("consent_on", "consent_on must be a date"))
 		}
 	}
-	if problems = withoutSeenFields(problems, in.Problems(calendar.Today(s.now()))); len(problems) > 0 {
-		return showEveryProblem(problems, f.explainEach, again)
+	if problems = eachFieldOnce(problems, in.Problems(calendar.Today(s.now()))); len(problems) > 0 {
+		return showRefusedFields(problems, f.explainEach, again)
 	}
 	cs, err := s.referrals.CreateAlert(c.Request().Context(), v, in)
 	if err != nil {
