@@ -187,6 +187,35 @@ func (s *Store) Issue(ctx context.Context, req TokenRequest) (Issued, error) {
 	return s.issue(ctx, req, issueOptions{})
 }
 
+// Problems checks every field of a request for a new user, in the order
+// the error of a refused issue names the first: the name, the role, and
+// the provider or organisation the role needs (and no other role may
+// have). A form shows them all at once.
+func (req TokenRequest) Problems() []error {
+	var out []error
+	if err := checkUserName(strings.TrimSpace(req.Name)); err != nil {
+		out = append(out, err)
+	}
+	if _, err := ParseRole(string(req.Role)); err != nil {
+		// Which provider or organisation is needed depends on the role.
+		return append(out, err)
+	}
+	if (req.Role == Provider) != (req.ProviderID != 0) {
+		out = append(out, fault.Field("provider_id", "a provider user needs --provider-id, and only a provider user may have one"))
+	}
+	if req.Role.HasOrganisation() != (req.OrganisationID != 0) {
+		out = append(out, fault.Field("organisation_id", "a social worker or a doctor needs --organisation-id, and only they may have one"))
+	}
+	return out
+}
+
+func checkUserName(name string) error {
+	if name == "" || len(name) > MaxUserName {
+		return fault.Field("name", "name is required (at most %d characters)", MaxUserName)
+	}
+	return nil
+}
+
 func (s *Store) issue(ctx context.Context, req TokenRequest, opts issueOptions) (Issued, error) {
 	name, role, providerID := strings.TrimSpace(req.Name), req.Role, req.ProviderID
 	actor := req.Actor
@@ -197,19 +226,12 @@ func (s *Store) issue(ctx context.Context, req TokenRequest, opts issueOptions) 
 	if err := CheckTTL(ttl); err != nil {
 		return Issued{}, err
 	}
-	if name == "" || len(name) > MaxUserName {
-		return Issued{}, fault.Field("name", "name is required (at most %d characters)", MaxUserName)
-	}
-	if !opts.existingOnly {
-		if _, err := ParseRole(string(role)); err != nil {
+	if opts.existingOnly {
+		if err := checkUserName(name); err != nil {
 			return Issued{}, err
 		}
-		if (role == Provider) != (providerID != 0) {
-			return Issued{}, fault.Field("provider_id", "a provider user needs --provider-id, and only a provider user may have one")
-		}
-		if role.HasOrganisation() != (req.OrganisationID != 0) {
-			return Issued{}, fault.Field("organisation_id", "a social worker or a doctor needs --organisation-id, and only they may have one")
-		}
+	} else if problems := req.Problems(); len(problems) > 0 {
+		return Issued{}, problems[0]
 	}
 	token, hash, err := NewToken()
 	if err != nil {

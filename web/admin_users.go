@@ -250,23 +250,26 @@ func (s *Server) issueToken(c echo.Context) error {
 	f := tokenForm{Name: strings.TrimSpace(c.FormValue("name")), Role: strings.TrimSpace(c.FormValue("role")),
 		ProviderID: strings.TrimSpace(c.FormValue("provider_id")), OrganisationID: strings.TrimSpace(c.FormValue("organisation_id"))}
 	req := auth.Enrolment{Name: f.Name, Role: auth.Role(f.Role), Actor: p.Actor()}
+	again := func(status int) error { return s.renderUsers(c, status, f) }
+	var read []error
 	var err error
 	if f.ProviderID != "" {
 		if req.ProviderID, err = ident.ParseID(f.ProviderID); err != nil {
-			err = fault.Field("provider_id", "provider_id must be an id")
+			read = append(read, fault.Field("provider_id", "provider_id must be an id"))
 		}
 	}
-	if f.OrganisationID != "" && err == nil {
+	if f.OrganisationID != "" {
 		if req.OrganisationID, err = ident.ParseID(f.OrganisationID); err != nil {
-			err = fault.Field("organisation_id", "organisation_id must be an id")
+			read = append(read, fault.Field("organisation_id", "organisation_id must be an id"))
 		}
 	}
-	var enrolled auth.Enrolled
-	if err == nil {
-		enrolled, err = s.users.Enrol(c.Request().Context(), req)
+	// Every field's problem at once; Enrol checks the same again.
+	if problems := eachFieldOnce(read, auth.TokenRequest(req).Problems()); len(problems) > 0 {
+		return showRefusedFields(problems, f.explain, again)
 	}
+	enrolled, err := s.users.Enrol(c.Request().Context(), req)
 	if err != nil {
-		return showRefusedForm(err, f.explain, func(status int) error { return s.renderUsers(c, status, f) })
+		return showRefusedForm(err, func(err error) bool { return f.explain(err) }, again)
 	}
 	return s.render(c, http.StatusOK, "admin-token.html", "Jeton émis",
 		issuedPage{Name: f.Name, Role: roleFR[req.Role], Token: enrolled.Token, ExpiresAt: FormatMoment(enrolled.ExpiresAt),
@@ -301,9 +304,15 @@ func (s *Server) confirmToken(c echo.Context) error {
 
 // explain puts a French message next to the field an error names; false
 // when the error is not the client's.
-func (f *tokenForm) explain(err error) bool {
-	return explainFields(err, "token", map[string]*string{"name": &f.NameErr, "role": &f.RoleErr, "provider_id": &f.ProviderErr,
+func (f *tokenForm) explain(errs ...error) bool {
+	return explainEach(errs, "token", map[string]*string{"name": &f.NameErr, "role": &f.RoleErr, "provider_id": &f.ProviderErr,
 		"organisation_id": &f.OrganisationErr}, &f.Summary)
+}
+
+// Problems is the error summary: each field's message, in the form's
+// order, linking to the field.
+func (f tokenForm) Problems() []problemLink {
+	return fieldProblems("name", f.NameErr, "role", f.RoleErr, "provider_id", f.ProviderErr, "organisation_id", f.OrganisationErr)
 }
 
 // setUserEnabled is the buttons "Désactiver" (asked first) and

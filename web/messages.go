@@ -126,7 +126,7 @@ var messages = map[messageKey]string{
 	{"token", "role", ""}:          "Choisissez le rôle.",
 	{"token", "provider_id", ""}:   "Choisissez l'effecteur pour un utilisateur effecteur, et aucun pour les autres rôles.",
 	{"token", "", whyUnread}:       "Le jeton n'a pas pu être émis. Vérifiez les champs et recommencez.",
-	{"token", "", whyNotSaved}:     "Le jeton n'a pas été émis : corrigez le champ signalé.",
+	{"token", "", whyNotSaved}:     "Le jeton n'a pas été émis : corrigez les champs signalés.",
 	// A social worker's CCAS, a doctor's association (issue 17).
 	{"token", "organisation_id", ""}: "Choisissez le CCAS d'un travailleur social ou l'association SOS Médecins d'un médecin, et aucun organisme pour les autres rôles.",
 

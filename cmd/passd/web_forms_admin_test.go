@@ -167,3 +167,31 @@ func TestWebReferralAndAlertFormsShowEveryErrorAtOnce(t *testing.T) {
 		t.Errorf("the API's alert: %d %v, want 422 on consent_on", status, body)
 	}
 }
+
+// TestWebUserFormShowsEveryErrorAtOnce: the admin's new user, refused for
+// its name, its provider and its organisation at once; the API's
+// enrolment still names the first field, and nothing is stored.
+func TestWebUserFormShowsEveryErrorAtOnce(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	b := mustSignIn(t, h, h.admin)
+	before := h.count(t, "users")
+	form := url.Values{"name": {""}, "role": {"provider"}, "provider_id": {""}, "organisation_id": {"abc"}}
+	code, _, body := b.post(t, "/admin/utilisateurs", "/admin/utilisateurs", form)
+	if code != http.StatusUnprocessableEntity {
+		t.Fatalf("a user with three fields wrong: %d, want 422", code)
+	}
+	wantEveryFieldRefused(t, "three fields wrong", body, []string{"name", "provider_id", "organisation_id"},
+		map[string]string{"name": "Indiquez le nom de l'utilisateur", "provider_id": "Choisissez l'effecteur"})
+	wantContains(t, "three fields wrong", htmlText(body), "corrigez les champs signalés", `<option value="provider" selected>`)
+
+	// An unknown role: its own message, and no guess at what it needs.
+	code, _, body = b.post(t, "/admin/utilisateurs", "/admin/utilisateurs", url.Values{"name": {"Quelqu'un"}, "role": {"pirate"}, "provider_id": {"1"}})
+	if code != http.StatusUnprocessableEntity {
+		t.Fatalf("an unknown role: %d, want 422", code)
+	}
+	wantEveryFieldRefused(t, "an unknown role", body, []string{"role"}, map[string]string{"role": "Choisissez le rôle."})
+	if n := h.count(t, "users"); n != before {
+		t.Errorf("refused forms stored %d users", n-before)
+	}
+}
