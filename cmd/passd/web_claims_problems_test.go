@@ -13,35 +13,6 @@ import (
 	"testing"
 )
 
-// wantEachFieldTold checks a refused form's page (HTML unescaped): one
-// error summary on the page, listing exactly ids, each linked; each field
-// marked aria-invalid and described by its message.
-func wantEachFieldTold(t *testing.T, what, body string, ids ...string) {
-	t.Helper()
-	if n := strings.Count(body, `id="problemes-titre"`); n != 1 {
-		t.Fatalf("%s: %d error summaries, want 1:\n%s", what, n, body)
-	}
-	summary := body[strings.Index(body, `<div class="error-summary"`):]
-	summary = summary[:strings.Index(summary, "</div>")]
-	if n := strings.Count(summary, "<li>"); n != len(ids) {
-		t.Errorf("%s: the summary lists %d problems, want %d:\n%s", what, n, len(ids), summary)
-	}
-	for _, id := range ids {
-		wantContains(t, what+": the error summary", summary, `<a href="#`+id+`">`)
-		wantContains(t, what+": the field "+id, body, `id="`+id+`-error"`)
-		at := strings.Index(body, `id="`+id+`"`)
-		if at < 0 {
-			t.Errorf("%s: no field %s", what, id)
-			continue
-		}
-		field := body[at:]
-		field = field[:strings.Index(field, ">")]
-		if !strings.Contains(field, `aria-invalid="true"`) || !strings.Contains(field, id+`-error"`) {
-			t.Errorf("%s: the field %s is not marked invalid and tied to its message: %s", what, id, field)
-		}
-	}
-}
-
 func TestWebNewFileShowsEveryErrorAtOnce(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
@@ -53,7 +24,7 @@ func TestWebNewFileShowsEveryErrorAtOnce(t *testing.T) {
 	if code != http.StatusUnprocessableEntity {
 		t.Fatalf("a file full of mistakes: %d, want 422:\n%s", code, body)
 	}
-	wantEachFieldTold(t, "the new file", body, "last_name", "birth_date", "nir", "commune_code")
+	wantEveryFieldRefused(t, "the new file", body, []string{"last_name", "birth_date", "nir", "commune_code"}, nil)
 	wantContains(t, "the new file", body, "Le dossier n'a pas été créé : corrigez les champs signalés.", "Indiquez le nom",
 		"Indiquez une date de naissance passée et plausible.", "Ce NIR n'est pas valide", "pas le code postal",
 		`value="Amina"`, `value="2030-01-01"`, `value="290049935012300"`, `value="561"`,
@@ -67,7 +38,7 @@ func TestWebNewFileShowsEveryErrorAtOnce(t *testing.T) {
 	if code != http.StatusUnprocessableEntity {
 		t.Fatalf("an unreadable birth date: %d, want 422", code)
 	}
-	wantEachFieldTold(t, "an unreadable birth date", htmlText(body), "first_name", "birth_date")
+	wantEveryFieldRefused(t, "an unreadable birth date", htmlText(body), []string{"first_name", "birth_date"}, nil)
 	if n := h.count(t, "patients"); n != before {
 		t.Errorf("%d files after refused forms, want %d", n, before)
 	}
@@ -93,7 +64,7 @@ func TestWebDecisionFormsShowEveryErrorAtOnce(t *testing.T) {
 		t.Errorf("the page has %d error summaries, want 1", n)
 	}
 	opening, refusal, _ := strings.Cut(body[strings.Index(body, `<h3 id="ouverture">`):], `<h3 id="refus">`)
-	wantEachFieldTold(t, "the opening", opening, "regime", "effective_from", "immediate_admission", "reference", "caisse")
+	wantEveryFieldRefused(t, "the opening", opening, []string{"regime", "effective_from", "immediate_admission", "reference", "caisse"}, nil)
 	wantContains(t, "the opening", opening, "La décision n'a pas été enregistrée : corrigez les champs signalés.",
 		"Choisissez le régime ouvert.", "Indiquez la date de début des droits.", "L'admission immédiate ne concerne",
 		"Indiquez la référence de la décision", "Le code de la caisse compte 3 chiffres",
@@ -111,7 +82,7 @@ func TestWebDecisionFormsShowEveryErrorAtOnce(t *testing.T) {
 		t.Errorf("the page has %d error summaries, want 1", n)
 	}
 	opening, refusal, _ = strings.Cut(body[strings.Index(body, `<h3 id="ouverture">`):], `<h3 id="refus">`)
-	wantEachFieldTold(t, "the refusal", refusal, "reason", "refusal-caisse")
+	wantEveryFieldRefused(t, "the refusal", refusal, []string{"reason", "refusal-caisse"}, nil)
 	wantContains(t, "the refusal", refusal, "Indiquez le motif du refus", `value="12"`)
 	if strings.Contains(opening, `class="error"`) || strings.Contains(opening, "aria-invalid") {
 		t.Errorf("the opening's form, not sent, shows an error:\n%s", opening)
@@ -140,7 +111,7 @@ func TestWebCorrectionFormsShowEveryErrorAtOnce(t *testing.T) {
 		t.Fatalf("an opening full of mistakes: %d, want 422:\n%s", code, body)
 	}
 	opening, refusal := correctionForms(t, body)
-	wantEachFieldTold(t, "the opening", opening, "reference", "caisse", "correction_reason")
+	wantEveryFieldRefused(t, "the opening", opening, []string{"reference", "caisse", "correction_reason"}, nil)
 	wantContains(t, "the opening", opening, "La correction n'a pas été enregistrée : corrigez les champs signalés.",
 		"Indiquez le motif de la correction", `value="9a"`)
 	if strings.Contains(refusal, `class="error"`) || strings.Contains(refusal, "aria-invalid") {
@@ -153,7 +124,7 @@ func TestWebCorrectionFormsShowEveryErrorAtOnce(t *testing.T) {
 		t.Fatalf("a refusal full of mistakes: %d, want 422:\n%s", code, body)
 	}
 	opening, refusal = correctionForms(t, body)
-	wantEachFieldTold(t, "the refusal", refusal, "reason", "refusal-caisse", "refusal-correction_reason")
+	wantEveryFieldRefused(t, "the refusal", refusal, []string{"reason", "refusal-caisse", "refusal-correction_reason"}, nil)
 	if strings.Contains(opening, `class="error"`) || strings.Contains(opening, "aria-invalid") {
 		t.Errorf("the opening's form, not sent, shows an error:\n%s", opening)
 	}
@@ -183,7 +154,7 @@ func TestWebRightsRequestShowsEveryErrorAtOnce(t *testing.T) {
 		if code != http.StatusUnprocessableEntity {
 			t.Fatalf("%s: %d, want 422:\n%s", tc.name, code, body)
 		}
-		wantEachFieldTold(t, tc.name, body, "regime", "filed_on")
+		wantEveryFieldRefused(t, tc.name, body, []string{"regime", "filed_on"}, nil)
 		wantContains(t, tc.name, body, "La demande n'a pas été enregistrée : corrigez les champs signalés.",
 			"Choisissez le régime demandé.", tc.dateWant, `value="`+tc.filedOn+`"`)
 		commune := body[strings.Index(body, `<h2 id="commune">`):]

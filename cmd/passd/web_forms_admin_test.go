@@ -14,10 +14,13 @@ import (
 // wantEveryFieldRefused checks a refused form's page: each of ids has its
 // message (id-error, holding want[id] when given), its input marked
 // aria-invalid and described by the message, and a link in the error
-// summary; the summary lists nothing else.
+// summary; the summary, the page's only one, lists nothing else.
 func wantEveryFieldRefused(t *testing.T, what, body string, ids []string, want map[string]string) {
 	t.Helper()
 	body = htmlText(body)
+	if n := strings.Count(body, `id="problemes-titre"`); n != 1 {
+		t.Fatalf("%s: %d error summaries, want 1:\n%s", what, n, body)
+	}
 	start := strings.Index(body, `<div class="error-summary"`)
 	if start < 0 {
 		t.Fatalf("%s: no error summary:\n%s", what, body)
