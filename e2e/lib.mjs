@@ -1,19 +1,17 @@
 // What every end-to-end scenario shares: Debian's chromium driven by
-// playwright-core, a screenshot per step, axe-core on every page, and the
+// playwright-core, a screenshot per step, axe (@axe-core/playwright) on every page, and the
 // few assertions the scenarios need (playwright-core has no `expect`).
 //
 // A scenario is run by cmd/passd/e2e_test.go against a real `passd serve`,
 // with its settings in E2E_* environment variables (see README.md, "The
 // pages, tested in a browser"). It prints one line per step and exits 1 on
-// the first failure, or after the last step when axe found serious or
-// critical violations.
+// the first failure, or after the last step when axe found a violation of
+// a WCAG 2.1 A or AA rule.
 
 import { chromium } from 'playwright-core';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { AxeBuilder } from '@axe-core/playwright';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { createRequire } from 'node:module';
-
-const require = createRequire(import.meta.url);
 
 // The flags the machines' chromium needs (.library/env/machines/go-svc.md):
 // without the background-networking ones it keeps trying to reach Google's
@@ -133,30 +131,26 @@ export class Run {
   }
 
   async axe(page, label) {
-    const source = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
-    const found = await page.evaluate(async (axeSource) => {
-      if (!window.axe) {
-        // Evaluated for the DevTools protocol, not by the page: allowed
-        // under script-src 'self' (checked against a strict-CSP page).
-        (0, eval)(axeSource);
-      }
-      // The WCAG 2.1 A and AA rules, the bar RGAA (the French public
-      // services' standard) is built on; best practices are left out.
-      const result = await window.axe.run(document, {
-        resultTypes: ['violations'],
-        runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
-      });
-      return result.violations.map((v) => ({
+    // @axe-core/playwright puts axe into the page through the DevTools
+    // protocol, which the page's CSP (script-src 'self') does not govern.
+    // The WCAG 2.1 A and AA rules, the bar RGAA (the French public
+    // services' standard) is built on; best practices are left out.
+    // It gathers its results in a blank page it opens and closes: the page
+    // a failure shows is still this one.
+    const last = this.lastPage;
+    const result = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
+    this.lastPage = last;
+    // Every violation of those rules fails, whatever axe's impact.
+    for (const v of result.violations) {
+      this.violations.push({
+        step: `${this.step} ${label}`,
+        path: pathOf(page),
         id: v.id,
         impact: v.impact,
         help: v.help,
         helpUrl: v.helpUrl,
         nodes: v.nodes.map((n) => `${n.target.join(' ')}: ${n.failureSummary.replace(/\s+/g, ' ')}`),
-      }));
-    }, source);
-    // Every violation of those rules fails, whatever axe's impact.
-    for (const v of found) {
-      this.violations.push({ step: `${this.step} ${label}`, path: pathOf(page), ...v });
+      });
     }
   }
 

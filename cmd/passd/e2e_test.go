@@ -130,7 +130,7 @@ func requireE2ETools(t *testing.T, root string) {
 	if _, err := os.Stat(e2eChromium); err != nil {
 		t.Fatalf("the end-to-end tests need Debian's chromium at %s: %v; %s", e2eChromium, err, install)
 	}
-	for _, pkg := range []string{"playwright-core", "axe-core"} {
+	for _, pkg := range []string{"playwright-core", "@axe-core/playwright", "axe-core"} {
 		if _, err := os.Stat(filepath.Join(root, "node_modules", pkg, "package.json")); err != nil {
 			t.Fatalf("the end-to-end tests need the npm package %s in node_modules/: %v; %s", pkg, err, install)
 		}

@@ -87,7 +87,7 @@ ensure_poppler() {
 
 # ensure_node_tools: make the Node tools of the root package.json present in
 # node_modules/ (spectral, which lints the API contract; playwright-core and
-# axe-core, which the end-to-end tests run in Debian's chromium, see
+# @axe-core/playwright, which the end-to-end tests run in Debian's chromium, see
 # ensure_chromium), installed with `npm ci` from the committed
 # package-lock.json, so every machine gets the same versions. npm runs only
 # when node_modules/ is missing or was installed from another
