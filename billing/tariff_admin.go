@@ -37,25 +37,56 @@ const rateScale = 3
 // Validate checks an act as an admin typed it and puts its code and kinds
 // in their canonical form. Its errors name the field (code, label,
 // provider_kinds, rate_class, max_unit_price, dispensing_fee, source).
-func (a *Act) Validate() error {
-	code, err := text.Required("code", a.Code, maxActCodeInput)
-	if err != nil {
-		return err
+func (a *Act) Validate() error { return firstProblem(a.Problems()) }
+
+// Problems checks every field of an act, as Validate does, and returns
+// each one's error in Validate's order: a form shows them all at once.
+func (a *Act) Problems() []error {
+	var out []error
+	if code, err := text.Required("code", a.Code, maxActCodeInput); err != nil {
+		out = append(out, err)
+	} else if nomenclature, canonical, err := ident.ParseActCode(code); err != nil || nomenclature == ident.ActCIP13 {
+		out = append(out, fault.Field("code", "code must be an NGAP key or fee code (letters), a CCAM, NABM or LPP code; drugs go in the drug table"))
+	} else {
+		a.Code = canonical
 	}
-	nomenclature, code, err := ident.ParseActCode(code)
-	if err != nil || nomenclature == ident.ActCIP13 {
-		return fault.Field("code", "code must be an NGAP key or fee code (letters), a CCAM, NABM or LPP code; drugs go in the drug table")
-	}
-	a.Code = code
+	var err error
 	if a.Label, err = text.Required("label", a.Label, MaxActLabel); err != nil {
-		return err
+		out = append(out, err)
 	}
+	if err := a.checkKinds(); err != nil {
+		out = append(out, err)
+	}
+	if a.RateClass != "" {
+		if _, err := text.OneOf("rate_class", string(a.RateClass), ProviderKinds...); err != nil {
+			out = append(out, fault.Field("rate_class", "rate_class must be empty (the billing provider's kind) or a provider kind: %s", strings.Join(ProviderKinds, ", ")))
+		} else if a.DispensingFee {
+			out = append(out, fault.Field("rate_class", "a dispensing fee is priced as the drug it follows: leave rate_class empty"))
+		}
+	}
+	if a.MaxUnitPrice != nil {
+		if err := checkAmount("max_unit_price", *a.MaxUnitPrice); err != nil {
+			out = append(out, err)
+		} else if a.MaxUnitPrice.GreaterThan(MaxUnitPrice) {
+			out = append(out, fault.Field("max_unit_price", "max_unit_price is above %s", money.Format(MaxUnitPrice)))
+		}
+	}
+	if a.Source, err = text.Clean("source", a.Source, MaxActSource); err != nil {
+		out = append(out, err)
+	}
+	return out
+}
+
+// checkKinds checks the kinds of provider that may bill an act and keeps
+// each once, in its canonical spelling.
+func (a *Act) checkKinds() error {
 	if len(a.ProviderKinds) == 0 {
 		return fault.Field("provider_kinds", "provider_kinds must name at least one kind of provider")
 	}
 	kinds := make([]string, 0, len(a.ProviderKinds))
 	for _, k := range a.ProviderKinds {
-		if k, err = text.OneOf("provider_kinds", strings.TrimSpace(k), ProviderKinds...); err != nil {
+		k, err := text.OneOf("provider_kinds", strings.TrimSpace(k), ProviderKinds...)
+		if err != nil {
 			return err
 		}
 		if !slices.Contains(kinds, k) {
@@ -63,66 +94,69 @@ func (a *Act) Validate() error {
 		}
 	}
 	a.ProviderKinds = kinds
-	if a.RateClass != "" {
-		if _, err := text.OneOf("rate_class", string(a.RateClass), ProviderKinds...); err != nil {
-			return fault.Field("rate_class", "rate_class must be empty (the billing provider's kind) or a provider kind: %s", strings.Join(ProviderKinds, ", "))
-		}
-		if a.DispensingFee {
-			return fault.Field("rate_class", "a dispensing fee is priced as the drug it follows: leave rate_class empty")
-		}
+	return nil
+}
+
+// firstProblem is the first of problems, nil when there is none.
+func firstProblem(problems []error) error {
+	if len(problems) == 0 {
+		return nil
 	}
-	if a.MaxUnitPrice != nil {
-		if err := checkAmount("max_unit_price", *a.MaxUnitPrice); err != nil {
-			return err
-		}
-		if a.MaxUnitPrice.GreaterThan(MaxUnitPrice) {
-			return fault.Field("max_unit_price", "max_unit_price is above %s", money.Format(MaxUnitPrice))
-		}
-	}
-	a.Source, err = text.Clean("source", a.Source, MaxActSource)
-	return err
+	return problems[0]
 }
 
 // Validate checks a drug entry and puts its CIP13 in canonical form. Its
 // errors name the field (cip13, label, class).
-func (d *Drug) Validate() error {
-	code, err := text.Required("cip13", d.CIP13, maxActCodeInput)
-	if err != nil {
-		return err
-	}
-	if nomenclature, code, err := ident.ParseActCode(code); err != nil || nomenclature != ident.ActCIP13 {
-		return fault.Field("cip13", "cip13 must be 34009 + 7 digits + its check digit")
+func (d *Drug) Validate() error { return firstProblem(d.Problems()) }
+
+// Problems checks every field of a drug entry, as Validate does, and
+// returns each one's error in Validate's order.
+func (d *Drug) Problems() []error {
+	var out []error
+	if code, err := text.Required("cip13", d.CIP13, maxActCodeInput); err != nil {
+		out = append(out, err)
+	} else if nomenclature, canonical, err := ident.ParseActCode(code); err != nil || nomenclature != ident.ActCIP13 {
+		out = append(out, fault.Field("cip13", "cip13 must be 34009 + 7 digits + its check digit"))
 	} else {
-		d.CIP13 = code
+		d.CIP13 = canonical
 	}
+	var err error
 	if d.Label, err = text.Required("label", d.Label, MaxActLabel); err != nil {
-		return err
+		out = append(out, err)
 	}
 	if !slices.Contains(DrugClasses, d.Class) {
-		return fault.Field("class", "class must be 100, 65, 30 or 15 (percent)")
+		out = append(out, fault.Field("class", "class must be 100, 65, 30 or 15 (percent)"))
 	}
-	return nil
+	return out
 }
 
 // Validate checks a rate change. Its errors name the field (regime,
 // rate_class, effective_from, rate, reason).
-func (r *Rate) Validate() error {
-	regime, err := text.OneOf("regime", string(r.Regime), rights.Regimes...)
-	if err != nil {
-		return err
+func (r *Rate) Validate() error { return firstProblem(r.Problems()) }
+
+// Problems checks every field of a rate change, as Validate does, and
+// returns each one's error in Validate's order.
+func (r *Rate) Problems() []error {
+	var out []error
+	if regime, err := text.OneOf("regime", string(r.Regime), rights.Regimes...); err != nil {
+		out = append(out, err)
+	} else {
+		r.Regime = regime
 	}
-	r.Regime = regime
+	var err error
 	if r.Class, err = text.OneOf("rate_class", string(r.Class), RateClasses...); err != nil {
-		return err
+		out = append(out, err)
 	}
 	if r.EffectiveFrom.IsZero() {
-		return fault.Field("effective_from", "effective_from is required")
+		out = append(out, fault.Field("effective_from", "effective_from is required"))
 	}
 	if r.Rate.IsNegative() || r.Rate.GreaterThan(decimal.NewFromInt(1)) || !r.Rate.Equal(r.Rate.Truncate(rateScale)) {
-		return fault.Field("rate", "rate must be between 0 and 1 with at most 3 decimals (0.70 for 70 %%)")
+		out = append(out, fault.Field("rate", "rate must be between 0 and 1 with at most 3 decimals (0.70 for 70 %%)"))
 	}
-	r.Reason, err = text.Required("reason", r.Reason, MaxRateNote)
-	return err
+	if r.Reason, err = text.Required("reason", r.Reason, MaxRateNote); err != nil {
+		out = append(out, err)
+	}
+	return out
 }
 
 // Acts lists the catalogue by code.

@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/labstack/echo/v4"
-	"github.com/shopspring/decimal"
 
 	"passd/billing"
 	"passd/fault"
@@ -123,26 +122,37 @@ func (s *Server) putAct(c echo.Context) error {
 	// a ceiling left blank is no ceiling.
 	a := billing.Act{Code: f.Code, Label: f.Label, ProviderKinds: f.Kinds, RateClass: billing.RateClass(f.RateClass),
 		DispensingFee: f.DispensingFee, Source: f.Source}
+	again := func(status int) error { return s.renderActs(c, status, f, importOutcome{}) }
+	var read []error
 	if f.MaxUnitPrice != "" {
-		var price decimal.Decimal
-		if price, err = formFrenchAmount("max_unit_price", f.MaxUnitPrice); err == nil {
+		if price, err := formFrenchAmount("max_unit_price", f.MaxUnitPrice); err != nil {
+			read = append(read, err)
+		} else {
 			a.MaxUnitPrice = &price
 		}
 	}
-	if err == nil {
-		_, err = s.billing.PutAct(c.Request().Context(), p.Actor(), a)
+	// Every field's problem at once; PutAct checks the same again.
+	if problems := eachFieldOnce(read, a.Problems()); len(problems) > 0 {
+		return showRefusedFields(problems, f.explain, again)
 	}
-	if err != nil {
-		return showRefusedForm(err, f.explain, func(status int) error { return s.renderActs(c, status, f, importOutcome{}) })
+	if _, err := s.billing.PutAct(c.Request().Context(), p.Actor(), a); err != nil {
+		return showRefusedForm(err, func(err error) bool { return f.explain(err) }, again)
 	}
 	return redirectWithFlash(c, "act-saved", "/admin/actes")
 }
 
 // explain puts a French message next to the field an error names; false
 // when the error is not the client's.
-func (f *actForm) explain(err error) bool {
-	return explainFields(err, "act", map[string]*string{"code": &f.CodeErr, "label": &f.LabelErr, "provider_kinds": &f.KindsErr,
+func (f *actForm) explain(errs ...error) bool {
+	return explainEach(errs, "act", map[string]*string{"code": &f.CodeErr, "label": &f.LabelErr, "provider_kinds": &f.KindsErr,
 		"rate_class": &f.ClassErr, "max_unit_price": &f.PriceErr, "dispensing_fee": &f.FeeErr, "source": &f.SrcErr}, &f.Summary)
+}
+
+// Problems is the error summary: each field's message, in the form's
+// order, linking to the field (the kinds' first box).
+func (f actForm) Problems() []problemLink {
+	return fieldProblems("code", f.CodeErr, "label", f.LabelErr, "provider_kinds-0", f.KindsErr, "rate_class", f.ClassErr,
+		"max_unit_price", f.PriceErr, "dispensing_fee", f.FeeErr, "source", f.SrcErr)
 }
 
 // confirmPage asks before an action that cannot be undone: what follows

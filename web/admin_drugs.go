@@ -111,22 +111,35 @@ func (s *Server) putDrug(c echo.Context) error {
 	f := drugForm{CIP13: strings.TrimSpace(c.FormValue("cip13")), Label: strings.TrimSpace(c.FormValue("label")),
 		Class: strings.TrimSpace(c.FormValue("class"))}
 	d := billing.Drug{CIP13: f.CIP13, Label: f.Label}
-	var err error
+	again := func(status int) error { return s.renderDrugs(c, status, f, importOutcome{}) }
+	var read []error
 	if f.Class == "" {
-		err = fault.Field("class", "class is required")
-	} else if d.Class, err = formInt("class", f.Class); err == nil {
-		_, err = s.billing.PutDrug(c.Request().Context(), p.Actor(), d)
+		read = append(read, fault.Field("class", "class is required"))
+	} else if class, err := formInt("class", f.Class); err != nil {
+		read = append(read, err)
+	} else {
+		d.Class = class
 	}
-	if err != nil {
-		return showRefusedForm(err, f.explain, func(status int) error { return s.renderDrugs(c, status, f, importOutcome{}) })
+	// Every field's problem at once; PutDrug checks the same again.
+	if problems := eachFieldOnce(read, d.Problems()); len(problems) > 0 {
+		return showRefusedFields(problems, f.explain, again)
+	}
+	if _, err := s.billing.PutDrug(c.Request().Context(), p.Actor(), d); err != nil {
+		return showRefusedForm(err, func(err error) bool { return f.explain(err) }, again)
 	}
 	return redirectWithFlash(c, "drug-saved", "/admin/medicaments")
 }
 
 // explain puts a French message next to the field an error names; false
 // when the error is not the client's.
-func (f *drugForm) explain(err error) bool {
-	return explainFields(err, "drug", map[string]*string{"cip13": &f.CIP13Err, "label": &f.LabelErr, "class": &f.ClassErr}, &f.Summary)
+func (f *drugForm) explain(errs ...error) bool {
+	return explainEach(errs, "drug", map[string]*string{"cip13": &f.CIP13Err, "label": &f.LabelErr, "class": &f.ClassErr}, &f.Summary)
+}
+
+// Problems is the error summary: each field's message, in the form's
+// order, linking to the field.
+func (f drugForm) Problems() []problemLink {
+	return fieldProblems("cip13", f.CIP13Err, "label", f.LabelErr, "class", f.ClassErr)
 }
 
 func (s *Server) deleteDrug(c echo.Context) error {

@@ -107,21 +107,34 @@ func (s *Server) addRate(c echo.Context) error {
 	// The form becomes the rate AddRate records, checked by the same
 	// Validate; the rate is typed in percent, as people say it.
 	r := billing.Rate{Regime: rights.Regime(f.Regime), Class: billing.RateClass(f.Class), Reason: f.Reason}
+	again := func(status int) error { return s.renderRates(c, status, f) }
+	var read []error
 	var err error
-	if r.EffectiveFrom, err = formDate("effective_from", f.EffectiveFrom); err == nil {
-		if r.Rate, err = formPercent("rate", f.Rate); err == nil {
-			_, err = s.billing.AddRate(c.Request().Context(), p.Actor(), r)
-		}
+	if r.EffectiveFrom, err = formDate("effective_from", f.EffectiveFrom); err != nil {
+		read = append(read, err)
 	}
-	if err != nil {
-		return showRefusedForm(err, f.explain, func(status int) error { return s.renderRates(c, status, f) })
+	if r.Rate, err = formPercent("rate", f.Rate); err != nil {
+		read = append(read, err)
+	}
+	// Every field's problem at once; AddRate checks the same again.
+	if problems := eachFieldOnce(read, r.Problems()); len(problems) > 0 {
+		return showRefusedFields(problems, f.explain, again)
+	}
+	if _, err := s.billing.AddRate(c.Request().Context(), p.Actor(), r); err != nil {
+		return showRefusedForm(err, func(err error) bool { return f.explain(err) }, again)
 	}
 	return redirectWithFlash(c, "rate-added", "/admin/taux")
 }
 
 // explain puts a French message next to the field an error names; false
 // when the error is not the client's.
-func (f *rateForm) explain(err error) bool {
-	return explainFields(err, "rate", map[string]*string{"regime": &f.RegimeErr, "rate_class": &f.ClassErr,
+func (f *rateForm) explain(errs ...error) bool {
+	return explainEach(errs, "rate", map[string]*string{"regime": &f.RegimeErr, "rate_class": &f.ClassErr,
 		"effective_from": &f.FromErr, "rate": &f.RateErr, "reason": &f.ReasonErr}, &f.Summary)
+}
+
+// Problems is the error summary: each field's message, in the form's
+// order, linking to the field.
+func (f rateForm) Problems() []problemLink {
+	return fieldProblems("regime", f.RegimeErr, "rate_class", f.ClassErr, "effective_from", f.FromErr, "rate", f.RateErr, "reason", f.ReasonErr)
 }

@@ -103,13 +103,13 @@ var messages = map[messageKey]string{
 	{"act", "dispensing_fee", ""}: "Cochez la case pour un honoraire de dispensation, ou laissez-la vide.",
 	{"act", "source", ""}:         fmt.Sprintf("La source compte au plus %d caractères.", billing.MaxActSource),
 	{"act", "", whyUnread}:        "L'acte n'a pas pu être lu. Vérifiez les champs et recommencez.",
-	{"act", "", whyNotSaved}:      "L'acte n'a pas été enregistré : corrigez le champ signalé.",
+	{"act", "", whyNotSaved}:      "L'acte n'a pas été enregistré : corrigez les champs signalés.",
 
 	{"drug", "cip13", ""}:     "Ce CIP13 n'est pas valide : 13 chiffres, 34009 suivi de 7 chiffres et de la clé.",
 	{"drug", "label", ""}:     fmt.Sprintf("Indiquez le libellé du médicament (%d caractères au plus).", billing.MaxActLabel),
 	{"drug", "class", ""}:     "Choisissez la classe de remboursement : 100, 65, 30 ou 15 %.",
 	{"drug", "", whyUnread}:   "Le médicament n'a pas pu être lu. Vérifiez les champs et recommencez.",
-	{"drug", "", whyNotSaved}: "Le médicament n'a pas été enregistré : corrigez le champ signalé.",
+	{"drug", "", whyNotSaved}: "Le médicament n'a pas été enregistré : corrigez les champs signalés.",
 
 	{"rate", "regime", ""}:         "Choisissez le régime.",
 	{"rate", "rate_class", ""}:     "Choisissez la classe.",
@@ -119,7 +119,7 @@ var messages = map[messageKey]string{
 	{"rate", "rate", ""}:      "Indiquez un taux en pourcentage, de 0 à 100, avec au plus une décimale (par exemple 70 ou 62,5).",
 	{"rate", "reason", ""}:    fmt.Sprintf("Indiquez le motif du changement (%d caractères au plus).", billing.MaxRateNote),
 	{"rate", "", whyUnread}:   "Le changement de taux n'a pas pu être lu. Vérifiez les champs et recommencez.",
-	{"rate", "", whyNotSaved}: "Le changement de taux n'a pas été enregistré : corrigez le champ signalé.",
+	{"rate", "", whyNotSaved}: "Le changement de taux n'a pas été enregistré : corrigez les champs signalés.",
 
 	{"token", "name", ""}:          fmt.Sprintf("Indiquez le nom de l'utilisateur (%d caractères au plus).", auth.MaxUserName),
 	{"token", "name", whyConflict}: "Un utilisateur porte déjà ce nom : il renouvelle lui-même son jeton (page « Mon compte »), ou vous réinitialisez ses jetons ci-dessus.",
@@ -201,7 +201,7 @@ var messages = map[messageKey]string{
 	{"invoice", "lines", "too_many"}:         fmt.Sprintf("Une facture compte au plus %d lignes.", billing.MaxLines),
 	{"invoice", "line", ""}:                  "Une ligne n'est pas valide.",
 	{"invoice", "", whyUnread}:               "La facture n'a pas pu être lue. Vérifiez les champs et recommencez.",
-	{"invoice", "", whyNotSaved}:             "La facture n'a pas été enregistrée : corrigez le champ signalé.",
+	{"invoice", "", whyNotSaved}:             "La facture n'a pas été enregistrée : corrigez les champs signalés.",
 	{"line", "code", ""}:                     "Code inconnu : indiquez un code CCAM, NGAP, NABM, LPP ou CIP13.",
 	{"line", "label", ""}:                    fmt.Sprintf("Indiquez le libellé de l'acte (%d caractères au plus).", billing.MaxLineLabel),
 	{"line", "quantity", ""}:                 fmt.Sprintf("Indiquez une quantité entière de 1 à %d.", billing.MaxQuantity),

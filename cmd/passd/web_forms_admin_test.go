@@ -12,9 +12,10 @@ import (
 )
 
 // wantEveryFieldRefused checks a refused form's page: each of ids has its
-// message (id-error, holding want[id] when given), its input marked
-// aria-invalid and described by the message, and a link in the error
-// summary; the summary, the page's only one, lists nothing else.
+// input marked aria-invalid and described by its message (an element whose
+// id ends in -error, holding want[id] when given), and a link in the error
+// summary; the summary, the page's only one, lists nothing else. A box of
+// a group (provider_kinds-0) shares the group's message.
 func wantEveryFieldRefused(t *testing.T, what, body string, ids []string, want map[string]string) {
 	t.Helper()
 	body = htmlText(body)
@@ -29,7 +30,6 @@ func wantEveryFieldRefused(t *testing.T, what, body string, ids []string, want m
 	summary = summary[:strings.Index(summary, "</div>")]
 	for _, id := range ids {
 		wantContains(t, what+": the error summary", summary, `<a href="#`+id+`">`)
-		wantContains(t, what+": the field "+id, body, `id="`+id+`-error">`+want[id])
 		at := strings.Index(body, `id="`+id+`"`)
 		if at < 0 {
 			t.Errorf("%s: no input %s", what, id)
@@ -37,14 +37,20 @@ func wantEveryFieldRefused(t *testing.T, what, body string, ids []string, want m
 		}
 		input := body[strings.LastIndex(body[:at], "<"):]
 		input = input[:strings.Index(input, ">")]
-		describedBy := ""
+		message := ""
 		if i := strings.Index(input, `aria-describedby="`); i >= 0 {
-			describedBy = input[i+len(`aria-describedby="`):]
-			describedBy = describedBy[:strings.Index(describedBy, `"`)]
+			describedBy := input[i+len(`aria-describedby="`):]
+			for _, ref := range strings.Fields(describedBy[:strings.Index(describedBy, `"`)]) {
+				if strings.HasSuffix(ref, "-error") {
+					message = ref
+				}
+			}
 		}
-		if !strings.Contains(input, `aria-invalid="true"`) || !strings.Contains(" "+describedBy+" ", " "+id+"-error ") {
+		if !strings.Contains(input, `aria-invalid="true"`) || message == "" {
 			t.Errorf("%s: the field %s is not marked invalid and tied to its message: %s", what, id, input)
+			continue
 		}
+		wantContains(t, what+": the field "+id, body, `id="`+message+`">`+want[id])
 	}
 	if n := strings.Count(summary, "<li>"); n != len(ids) {
 		t.Errorf("%s: the summary lists %d problems, want %d:\n%s", what, n, len(ids), summary)
@@ -196,5 +202,36 @@ func TestWebUserFormShowsEveryErrorAtOnce(t *testing.T) {
 	wantEveryFieldRefused(t, "an unknown role", body, []string{"role"}, map[string]string{"role": "Choisissez le rôle."})
 	if n := h.count(t, "users"); n != before {
 		t.Errorf("refused forms stored %d users", n-before)
+	}
+}
+
+// TestWebTariffFormsShowEveryErrorAtOnce: the admin's act, drug and rate
+// forms, refused for several fields at once, tell each; nothing is stored.
+func TestWebTariffFormsShowEveryErrorAtOnce(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	b := mustSignIn(t, h, h.admin)
+	before := [3]int64{h.count(t, "acts"), h.count(t, "drugs"), h.count(t, "rates")}
+	cases := []struct {
+		path string
+		form url.Values
+		ids  []string
+	}{
+		{"/admin/actes", url.Values{"code": {"34009300000100"}, "label": {""}, "max_unit_price": {"beaucoup"}},
+			[]string{"code", "label", "provider_kinds-0", "max_unit_price"}},
+		{"/admin/medicaments", url.Values{"cip13": {"12"}, "label": {""}, "class": {"40"}}, []string{"cip13", "label", "class"}},
+		{"/admin/taux", url.Values{"regime": {"aucun"}, "rate_class": {"nurse"}, "effective_from": {""}, "rate": {"150"}, "reason": {""}},
+			[]string{"regime", "effective_from", "rate", "reason"}},
+	}
+	for _, tc := range cases {
+		code, _, body := b.post(t, tc.path, tc.path, tc.form)
+		if code != http.StatusUnprocessableEntity {
+			t.Fatalf("%s with several fields wrong: %d, want 422", tc.path, code)
+		}
+		wantEveryFieldRefused(t, tc.path, body, tc.ids, nil)
+		wantContains(t, tc.path, htmlText(body), "corrigez les champs signalés")
+	}
+	if after := [3]int64{h.count(t, "acts"), h.count(t, "drugs"), h.count(t, "rates")}; after != before {
+		t.Errorf("refused forms changed the tariff: %v, then %v", before, after)
 	}
 }
