@@ -36,15 +36,12 @@ type Organisation struct {
 
 // CreateOrganisation records a CCAS or an association.
 func (s *Store) CreateOrganisation(ctx context.Context, actor audit.Actor, kind, name string) (Organisation, error) {
-	k, err := text.OneOf("kind", kind, OrgKinds...)
-	if err != nil {
-		return Organisation{}, err
-	}
-	if name, err = text.Required("name", name, 200); err != nil {
-		return Organisation{}, err
+	k, name, problems := checkOrganisation(kind, name)
+	if len(problems) > 0 {
+		return Organisation{}, problems[0]
 	}
 	o := Organisation{Kind: k, Name: name, CreatedAt: s.now()}
-	err = db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
+	err := db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
 		err := tx.QueryRow(ctx, `INSERT INTO organisations (kind, name, created_at) VALUES ($1, $2, $3)
 			ON CONFLICT (tenant_id, name) DO NOTHING RETURNING id`, k, name, o.CreatedAt).Scan(&o.ID)
 		if err == pgx.ErrNoRows {
@@ -139,29 +136,11 @@ type NewReferent struct {
 
 // AddReferent names a referent on one side of a convention.
 func (s *Store) AddReferent(ctx context.Context, actor audit.Actor, conventionID int64, in NewReferent) (Convention, error) {
-	var r Referent
-	var err error
-	if r.Side, err = text.OneOf("side", in.Side, SideCCAS, SideAssociation); err != nil {
-		return Convention{}, err
+	r, problems := in.checked()
+	if len(problems) > 0 {
+		return Convention{}, problems[0]
 	}
-	if r.Name, err = text.Required("name", in.Name, 200); err != nil {
-		return Convention{}, err
-	}
-	if r.Title, err = text.Clean("title", in.Title, 200); err != nil {
-		return Convention{}, err
-	}
-	if r.Phone, err = cleanPhone(in.Phone); err != nil {
-		return Convention{}, err
-	}
-	if r.Email, err = text.Clean("email", in.Email, 254); err != nil {
-		return Convention{}, err
-	}
-	if r.Email != "" {
-		if a, err := mail.ParseAddress(r.Email); err != nil || a.Address != r.Email {
-			return Convention{}, fault.Field("email", "email must be an e-mail address (name@example.fr)")
-		}
-	}
-	err = db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
+	err := db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
 		err := tx.QueryRow(ctx, `INSERT INTO convention_referents (convention_id, side, name, title, phone, email, created_at)
 			SELECT id, $2, $3, $4, $5, $6, $7 FROM conventions WHERE id = $1 AND tenant_id = passd_tenant() RETURNING id`,
 			conventionID, r.Side, r.Name, r.Title, r.Phone, r.Email, s.now()).Scan(&r.ID)
@@ -257,4 +236,56 @@ func (s *Store) SocialWorkers(ctx context.Context, organisationID int64) ([]Memb
 		return m, err
 	})
 	return out, db.Translate(err)
+}
+
+// OrganisationProblems checks every field of a new organisation, as
+// CreateOrganisation does (which answers the first): a form shows them
+// all at once.
+func OrganisationProblems(kind, name string) []error {
+	_, _, problems := checkOrganisation(kind, name)
+	return problems
+}
+
+func checkOrganisation(kind, name string) (OrgKind, string, []error) {
+	var problems []error
+	k, err := text.OneOf("kind", kind, OrgKinds...)
+	if err != nil {
+		problems = append(problems, err)
+	}
+	if name, err = text.Required("name", name, 200); err != nil {
+		problems = append(problems, err)
+	}
+	return k, name, problems
+}
+
+// Problems checks every field of a referent, as AddReferent does (which
+// answers the first): a form shows them all at once.
+func (in NewReferent) Problems() []error {
+	_, problems := in.checked()
+	return problems
+}
+
+func (in NewReferent) checked() (r Referent, problems []error) {
+	keep := func(err error) {
+		if err != nil {
+			problems = append(problems, err)
+		}
+	}
+	var err error
+	r.Side, err = text.OneOf("side", in.Side, SideCCAS, SideAssociation)
+	keep(err)
+	r.Name, err = text.Required("name", in.Name, 200)
+	keep(err)
+	r.Title, err = text.Clean("title", in.Title, 200)
+	keep(err)
+	r.Phone, err = cleanPhone(in.Phone)
+	keep(err)
+	if r.Email, err = text.Clean("email", in.Email, 254); err != nil {
+		keep(err)
+	} else if r.Email != "" {
+		if a, err := mail.ParseAddress(r.Email); err != nil || a.Address != r.Email {
+			keep(fault.Field("email", "email must be an e-mail address (name@example.fr)"))
+		}
+	}
+	return r, problems
 }

@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"slices"
 
 	"github.com/labstack/echo/v4"
 
@@ -31,22 +32,71 @@ type adminConventionsPage struct {
 	CCAS, Associations []choice
 	Kinds, Sides       []choice
 	// The form refused ("organisation", "convention" or a convention's
-	// id), its errors and summary.
+	// id), its errors, its summary, and what was typed in it (by field).
 	Failed  string
 	Errors  map[string]string
 	Summary string
+	Typed   map[string]string
+}
+
+// Problems is the error summary: each field's message, linking to the
+// field of the form refused (a referent's fields carry its convention).
+func (p adminConventionsPage) Problems() []problemLink {
+	var pairs []string
+	switch p.Failed {
+	case "":
+		return nil
+	case "organisation":
+		pairs = []string{"kind", p.Errors["kind"], "org-name", p.Errors["name"]}
+	case "convention":
+		pairs = []string{"ccas_id", p.Errors["ccas_id"], "association_id", p.Errors["association_id"], "signed_on", p.Errors["signed_on"]}
+	default:
+		for _, field := range []string{"side", "name", "title", "phone", "email"} {
+			pairs = append(pairs, field+"-"+p.Failed, p.Errors[field])
+		}
+	}
+	return fieldProblems(pairs...)
+}
+
+// SidesFor is the referent form's sides for convention id, the one typed
+// selected when that form was refused.
+func (p adminConventionsPage) SidesFor(id string) []choice { return p.chosen(id, "side", p.Sides) }
+
+// chosen is choices with the one typed in field of the form refused
+// selected.
+func (p adminConventionsPage) chosen(form, field string, list []choice) []choice {
+	if p.Failed != form {
+		return list
+	}
+	out := slices.Clone(list)
+	for i := range out {
+		out[i].Selected = out[i].Value == p.Typed[field]
+	}
+	return out
 }
 
 var orgKindFR = map[referrals.OrgKind]string{referrals.OrgCCAS: "CCAS ou CIAS", referrals.OrgAssociation: "Association SOS Médecins"}
 
 func (s *Server) adminConventions(c echo.Context) error {
-	return s.renderAdminConventions(c, http.StatusOK, "", nil)
+	return s.renderAdminConventions(c, http.StatusOK, "")
 }
 
-func (s *Server) renderAdminConventions(c echo.Context, status int, failed string, err error) error {
-	page := adminConventionsPage{Failed: failed, Errors: map[string]string{}}
-	if err != nil && !explainReferral(err, page.Errors, &page.Summary) {
-		return err
+// renderAdminConventions shows the page, with the errors of the form
+// failed when there are some, and what was typed in it kept.
+func (s *Server) renderAdminConventions(c echo.Context, status int, failed string, errs ...error) error {
+	page := adminConventionsPage{Failed: failed, Errors: map[string]string{}, Typed: map[string]string{}}
+	for _, err := range errs {
+		if !explainReferral(err, page.Errors, &page.Summary) {
+			return err
+		}
+	}
+	if len(errs) > 0 {
+		page.Summary = referralNotSaved
+		if values, err := c.FormParams(); err == nil {
+			for field := range values {
+				page.Typed[field] = values.Get(field)
+			}
+		}
 	}
 	ctx := c.Request().Context()
 	var lerr error
@@ -64,24 +114,32 @@ func (s *Server) renderAdminConventions(c echo.Context, status int, failed strin
 			page.Associations = append(page.Associations, ch)
 		}
 	}
-	page.Kinds = choices(referrals.OrgKinds, orgKindFR, "")
+	page.Kinds = page.chosen("organisation", "kind", choices(referrals.OrgKinds, orgKindFR, ""))
 	page.Sides = choices([]referrals.Side{referrals.SideCCAS, referrals.SideAssociation},
 		map[referrals.Side]string{referrals.SideCCAS: "CCAS", referrals.SideAssociation: "SOS Médecins"}, "")
+	page.CCAS = page.chosen("convention", "ccas_id", page.CCAS)
+	page.Associations = page.chosen("convention", "association_id", page.Associations)
 	return s.render(c, status, "admin-conventions.html", "Conventions CCAS – SOS Médecins", page)
 }
 
-// refused shows the page again with a form's errors, or leaves a server
-// error to the error page.
-func (s *Server) refusedConvention(c echo.Context, failed string, err error) error {
-	if _, ok := clientFault(err); !ok {
-		return err
+// refusedConvention shows the page again with every error of a form, or
+// leaves a server error to the error page.
+func (s *Server) refusedConvention(c echo.Context, failed string, errs ...error) error {
+	for _, err := range errs {
+		if _, ok := clientFault(err); !ok {
+			return err
+		}
 	}
-	return s.renderAdminConventions(c, http.StatusUnprocessableEntity, failed, err)
+	return s.renderAdminConventions(c, http.StatusUnprocessableEntity, failed, errs...)
 }
 
 func (s *Server) createOrganisation(c echo.Context) error {
 	p, _ := principal(c)
-	if _, err := s.referrals.CreateOrganisation(c.Request().Context(), p.Actor(), c.FormValue("kind"), c.FormValue("name")); err != nil {
+	kind, name := c.FormValue("kind"), c.FormValue("name")
+	if problems := referrals.OrganisationProblems(kind, name); len(problems) > 0 {
+		return s.refusedConvention(c, "organisation", problems...)
+	}
+	if _, err := s.referrals.CreateOrganisation(c.Request().Context(), p.Actor(), kind, name); err != nil {
 		return s.refusedConvention(c, "organisation", err)
 	}
 	return redirectWithFlash(c, "organisation-created", "/admin/conventions")
@@ -90,16 +148,20 @@ func (s *Server) createOrganisation(c echo.Context) error {
 func (s *Server) createConvention(c echo.Context) error {
 	p, _ := principal(c)
 	ids := map[string]int64{}
+	var problems []error
 	for _, field := range []string{"ccas_id", "association_id"} {
 		id, err := ident.ParseID(c.FormValue(field))
 		if err != nil {
-			return s.refusedConvention(c, "convention", fault.Field(field, "%s must be an id", field))
+			problems = append(problems, fault.Field(field, "%s must be an id", field))
 		}
 		ids[field] = id
 	}
 	signed, err := calendar.Parse(c.FormValue("signed_on"))
 	if err != nil {
-		return s.refusedConvention(c, "convention", fault.Field("signed_on", "signed_on must be a date"))
+		problems = append(problems, fault.Field("signed_on", "signed_on must be a date"))
+	}
+	if len(problems) > 0 {
+		return s.refusedConvention(c, "convention", problems...)
 	}
 	if _, err := s.referrals.CreateConvention(c.Request().Context(), p.Actor(), ids["ccas_id"], ids["association_id"], signed); err != nil {
 		return s.refusedConvention(c, "convention", err)
@@ -115,6 +177,9 @@ func (s *Server) addReferent(c echo.Context) error {
 	}
 	in := referrals.NewReferent{Side: c.FormValue("side"), Name: c.FormValue("name"), Title: c.FormValue("title"),
 		Phone: c.FormValue("phone"), Email: c.FormValue("email")}
+	if problems := in.Problems(); len(problems) > 0 {
+		return s.refusedConvention(c, ident.FormatID(id), problems...)
+	}
 	if _, err := s.referrals.AddReferent(c.Request().Context(), p.Actor(), id, in); err != nil {
 		return s.refusedConvention(c, ident.FormatID(id), err)
 	}

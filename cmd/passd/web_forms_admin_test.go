@@ -235,3 +235,50 @@ func TestWebTariffFormsShowEveryErrorAtOnce(t *testing.T) {
 		t.Errorf("refused forms changed the tariff: %v, then %v", before, after)
 	}
 }
+
+// TestWebConventionFormsShowEveryErrorAtOnce: the admin's organisation,
+// convention and referent forms tell every wrong field at once and keep
+// what was typed.
+func TestWebConventionFormsShowEveryErrorAtOnce(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	b := mustSignIn(t, h, h.admin)
+	const page = "/admin/conventions"
+	code, _, body := b.post(t, page, "/admin/conventions/organismes", url.Values{"kind": {"club"}, "name": {" "}})
+	if code != http.StatusUnprocessableEntity {
+		t.Fatalf("an organisation of no kind and no name: %d", code)
+	}
+	wantEveryFieldRefused(t, "the organisation", body, []string{"kind", "org-name"}, nil)
+	code, _, body = b.post(t, page, "/admin/conventions", url.Values{"ccas_id": {""}, "association_id": {"x"}, "signed_on": {"hier"}})
+	if code != http.StatusUnprocessableEntity {
+		t.Fatalf("a convention of nothing: %d", code)
+	}
+	wantEveryFieldRefused(t, "the convention", body, []string{"ccas_id", "association_id", "signed_on"}, nil)
+
+	ids := map[string]string{}
+	for kind, name := range map[string]string{"ccas": "CCAS d'Évry", "sos_medecins": "SOS Médecins Évry"} {
+		if status, _ := b.postForm(t, page, "/admin/conventions/organismes", url.Values{"kind": {kind}, "name": {name}}); status != http.StatusSeeOther {
+			t.Fatalf("organisation %s: %d", name, status)
+		}
+	}
+	for _, o := range items(t, h.mustDo(t, http.StatusOK, "GET", "/api/v1/organisations", h.admin, "")) {
+		ids[str(t, o, "kind")] = str(t, o, "id")
+	}
+	if status, _ := b.postForm(t, page, "/admin/conventions", url.Values{"ccas_id": {ids["ccas"]}, "association_id": {ids["sos_medecins"]},
+		"signed_on": {"2026-03-01"}}); status != http.StatusSeeOther {
+		t.Fatalf("the convention: %d", status)
+	}
+	id := str(t, items(t, h.mustDo(t, http.StatusOK, "GET", "/api/v1/conventions", h.admin, ""))[0], "id")
+	before := h.count(t, "convention_referents")
+	code, _, body = b.post(t, page, "/admin/conventions/"+id+"/referents", url.Values{"side": {"mairie"}, "name": {""},
+		"title": {"Médecin référent"}, "phone": {"appelez-moi"}, "email": {"pas une adresse"}})
+	if code != http.StatusUnprocessableEntity {
+		t.Fatalf("a referent with four fields wrong: %d", code)
+	}
+	wantEveryFieldRefused(t, "the referent", body, []string{"side-" + id, "name-" + id, "phone-" + id, "email-" + id}, nil)
+	wantContains(t, "the referent", htmlText(body), "Rien n'a été enregistré : corrigez les champs signalés.", `value="Médecin référent"`,
+		`value="appelez-moi"`, `value="pas une adresse"`)
+	if n := h.count(t, "convention_referents"); n != before {
+		t.Errorf("a refused referent was stored")
+	}
+}
