@@ -133,19 +133,9 @@ func (s *Store) RecordOutcome(ctx context.Context, v Viewer, id int64, in Result
 	if v.Side != SideAssociation {
 		return Case{}, fault.New(fault.Forbidden, "only the association records a referral's outcome")
 	}
-	outcome, err := text.OneOf("outcome", in.Outcome, Outcomes...)
-	if err != nil {
-		return Case{}, err
-	}
-	if in.On.IsZero() {
-		return Case{}, fault.Field("on", "on (the day of the visit or the attempt) is required")
-	}
-	if in.On.After(s.today()) {
-		return Case{}, fault.Field("on", "on is in the future")
-	}
-	note, err := text.Clean("note", in.Note, MaxNote)
-	if err != nil {
-		return Case{}, err
+	outcome, note, problems := in.checked(s.today())
+	if len(problems) > 0 {
+		return Case{}, problems[0]
 	}
 	return s.step(ctx, v, KindReferral, id, "outcome", func(_ context.Context, _ pgx.Tx, c Case, now time.Time) (change, error) {
 		if c.Status != StatusAccepted {
@@ -193,13 +183,9 @@ func (s *Store) FollowUp(ctx context.Context, v Viewer, id int64, in Step) (Case
 	if v.Side != SideCCAS {
 		return Case{}, fault.New(fault.Forbidden, "only the CCAS follows an alert up")
 	}
-	step, err := text.OneOf("step", in.Step, FollowUps...)
-	if err != nil {
-		return Case{}, err
-	}
-	note, err := text.Clean("note", in.Note, MaxNote)
-	if err != nil {
-		return Case{}, err
+	step, note, problems := in.checked()
+	if len(problems) > 0 {
+		return Case{}, problems[0]
 	}
 	return s.step(ctx, v, KindAlert, id, "follow_up", func(_ context.Context, _ pgx.Tx, c Case, now time.Time) (change, error) {
 		if c.Status != StatusAcknowledged {
@@ -263,4 +249,46 @@ func (s *Store) RecordInformed(ctx context.Context, v Viewer, id int64, on calen
 		}
 		return change{event: "informed", detail: on.String(), set: map[string]any{"informed_on": on}}, nil
 	})
+}
+
+// Problems checks every field of an outcome recorded on day today, as
+// RecordOutcome does (which answers the first): a form shows them all.
+func (in Result) Problems(today calendar.Date) []error {
+	_, _, problems := in.checked(today)
+	return problems
+}
+
+func (in Result) checked(today calendar.Date) (outcome Outcome, note string, problems []error) {
+	var err error
+	if outcome, err = text.OneOf("outcome", in.Outcome, Outcomes...); err != nil {
+		problems = append(problems, err)
+	}
+	switch {
+	case in.On.IsZero():
+		problems = append(problems, fault.Field("on", "on (the day of the visit or the attempt) is required"))
+	case in.On.After(today):
+		problems = append(problems, fault.Field("on", "on is in the future"))
+	}
+	if note, err = text.Clean("note", in.Note, MaxNote); err != nil {
+		problems = append(problems, err)
+	}
+	return outcome, note, problems
+}
+
+// Problems checks every field of a follow-up step, as FollowUp does
+// (which answers the first): a form shows them all.
+func (in Step) Problems() []error {
+	_, _, problems := in.checked()
+	return problems
+}
+
+func (in Step) checked() (step FollowUp, note string, problems []error) {
+	var err error
+	if step, err = text.OneOf("step", in.Step, FollowUps...); err != nil {
+		problems = append(problems, err)
+	}
+	if note, err = text.Clean("note", in.Note, MaxNote); err != nil {
+		problems = append(problems, err)
+	}
+	return step, note, problems
 }

@@ -364,6 +364,20 @@ type casePage struct {
 	Errors                   map[string]string
 	Summary                  string
 	Today                    string
+	// Typed: what was typed in the form refused, by field.
+	Typed map[string]string
+}
+
+// Problems is the error summary of the step refused: each field's message,
+// linking to the field.
+func (p casePage) Problems() []problemLink {
+	note := "step-note"
+	if p.CanRecordOutcome {
+		note = "outcome-note"
+	}
+	e := p.Errors
+	return fieldProblems("reason", e["reason"], "outcome", e["outcome"], "on", e["on"], "informed_on", e["informed_on"],
+		"assign_to", e["assign_to"], "step", e["step"], note, e["note"])
 }
 
 // referralCase shows a case to the side that sent or received it.
@@ -383,7 +397,14 @@ func (s *Server) renderCase(c echo.Context, status int, errs map[string]string, 
 		return err
 	}
 	page := casePage{Base: referralBase(p), Title: fmt.Sprintf("%s n° %d", caseKindFR[cs.Kind], cs.ID), Case: cs, Errors: errs,
-		Summary: summary, Today: calendar.Today(s.now()).String()}
+		Summary: summary, Today: calendar.Today(s.now()).String(), Typed: map[string]string{}}
+	if status != http.StatusOK {
+		if values, err := c.FormParams(); err == nil {
+			for field := range values {
+				page.Typed[field] = values.Get(field)
+			}
+		}
+	}
 	page.Facts, page.Person = caseFacts(cs), personFacts(cs.Person)
 	for _, e := range cs.Events {
 		page.Events = append(page.Events, caseEvent{At: FormatMoment(e.At), By: ActorLabel(e.By), What: eventFR[e.Kind], Detail: eventDetailFR(e), Note: e.Note})
@@ -400,12 +421,12 @@ func (s *Server) caseActions(ctx context.Context, p auth.Principal, page *casePa
 	switch {
 	case p.Role == auth.Doctor && cs.Kind == referrals.KindReferral:
 		page.CanAnswer, page.CanRecordOutcome = cs.Status == referrals.StatusSent, cs.Status == referrals.StatusAccepted
-		page.Outcomes = choices(referrals.Outcomes, outcomeFR, "")
+		page.Outcomes = choices(referrals.Outcomes, outcomeFR, page.Typed["outcome"])
 	case p.Role == auth.Doctor && cs.Kind == referrals.KindAlert:
 		page.CanRecordInformed = cs.Basis != referrals.BasisConsent && cs.InformedOn == nil
 	case p.Role == auth.SocialWorker && cs.Kind == referrals.KindAlert:
 		page.CanAcknowledge, page.CanFollowUp = cs.Status == referrals.StatusSent, cs.Status == referrals.StatusAcknowledged
-		page.Steps = choices(referrals.FollowUps, followUpFR, "")
+		page.Steps = choices(referrals.FollowUps, followUpFR, page.Typed["step"])
 		if page.CanAcknowledge {
 			workers, err := s.referrals.SocialWorkers(ctx, p.OrganisationID)
 			if err != nil {
@@ -510,14 +531,31 @@ func (s *Server) answerReferral(c echo.Context) error {
 
 func (s *Server) referralOutcome(c echo.Context) error {
 	in := referrals.Result{Outcome: c.FormValue("outcome"), Note: c.FormValue("note")}
-	return s.caseStep(c, "referral-outcome", func(ctx context.Context, v referrals.Viewer, id int64) (referrals.Case, error) {
-		on, err := calendar.Parse(c.FormValue("on"))
-		if err != nil {
-			return referrals.Case{}, fault.Field("on", "on must be a date")
-		}
+	var read []error
+	if on, err := calendar.Parse(c.FormValue("on")); err != nil {
+		read = append(read, fault.Field("on", "on must be a date"))
+	} else {
 		in.On = on
+	}
+	// Every field's problem at once; RecordOutcome checks the same again.
+	if problems := eachFieldOnce(read, in.Problems(calendar.Today(s.now()))); len(problems) > 0 {
+		return s.refusedCase(c, problems)
+	}
+	return s.caseStep(c, "referral-outcome", func(ctx context.Context, v referrals.Viewer, id int64) (referrals.Case, error) {
 		return s.referrals.RecordOutcome(ctx, v, id, in)
 	})
+}
+
+// refusedCase shows the case again with every problem of the step sent,
+// or leaves one that is not the client's to the error page.
+func (s *Server) refusedCase(c echo.Context, problems []error) error {
+	errs, summary := map[string]string{}, ""
+	for _, err := range problems {
+		if !explainReferral(err, errs, &summary) {
+			return err
+		}
+	}
+	return s.renderCase(c, http.StatusUnprocessableEntity, errs, referralNotSaved)
 }
 
 func (s *Server) alertInformed(c echo.Context) error {
@@ -546,6 +584,9 @@ func (s *Server) acknowledgeAlert(c echo.Context) error {
 
 func (s *Server) followUpAlert(c echo.Context) error {
 	in := referrals.Step{Step: c.FormValue("step"), Note: c.FormValue("note")}
+	if problems := in.Problems(); len(problems) > 0 {
+		return s.refusedCase(c, problems)
+	}
 	return s.caseStep(c, "alert-followed-up", func(ctx context.Context, v referrals.Viewer, id int64) (referrals.Case, error) {
 		return s.referrals.FollowUp(ctx, v, id, in)
 	})

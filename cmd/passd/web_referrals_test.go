@@ -51,6 +51,14 @@ func TestWebAReferralThroughThePages(t *testing.T) {
 	if status, _ = doctor.postForm(t, "/sos/dossiers/"+id, "/sos/dossiers/"+id+"/reponse", url.Values{"decision": {"accept"}}); status != http.StatusSeeOther {
 		t.Fatalf("accept: %d", status)
 	}
+	// An outcome wrong in every field tells each, and keeps what was typed.
+	long := strings.Repeat("trop long ", 60)
+	code, _, body := doctor.post(t, "/sos/dossiers/"+id, "/sos/dossiers/"+id+"/issue", url.Values{"outcome": {"guérison"}, "on": {"2999-01-01"}, "note": {long}})
+	if code != http.StatusUnprocessableEntity {
+		t.Fatalf("an outcome wrong in every field: %d", code)
+	}
+	wantEveryFieldRefused(t, "the outcome", body, []string{"outcome", "on", "outcome-note"}, nil)
+	wantContains(t, "the outcome", htmlText(body), `value="2999-01-01"`, long+"</textarea>")
 	status, _ = doctor.postForm(t, "/sos/dossiers/"+id, "/sos/dossiers/"+id+"/issue",
 		url.Values{"outcome": {"hospital"}, "on": {today}, "note": {"Adressée aux urgences de Corbeil."}})
 	if status != http.StatusSeeOther {
@@ -96,6 +104,11 @@ func TestWebAnAlertThroughThePages(t *testing.T) {
 	if status, _ = social.postForm(t, "/ccas/dossiers/"+id, "/ccas/dossiers/"+id+"/prise-en-charge", url.Values{"assign_to": {f.colleagueID}}); status != http.StatusSeeOther {
 		t.Fatalf("acknowledge: %d", status)
 	}
+	code, _, body := social.post(t, "/ccas/dossiers/"+id, "/ccas/dossiers/"+id+"/suivi", url.Values{"step": {""}, "note": {strings.Repeat("x", 501)}})
+	if code != http.StatusUnprocessableEntity {
+		t.Fatalf("a follow-up wrong in both fields: %d", code)
+	}
+	wantEveryFieldRefused(t, "the follow-up", body, []string{"step", "step-note"}, nil)
 	if status, _ = social.postForm(t, "/ccas/dossiers/"+id, "/ccas/dossiers/"+id+"/suivi",
 		url.Values{"step": {"home_help"}, "note": {"Aide à domicile trois fois par semaine."}}); status != http.StatusSeeOther {
 		t.Fatalf("follow-up: %d", status)
