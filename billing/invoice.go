@@ -261,10 +261,7 @@ func LineFields(i int) LineField {
 // (patient_file_number, birth_date, external_ref, lines,
 // lines[2].quantity…, care_date).
 func (in *NewInvoice) Validate(today calendar.Date) error {
-	if problems := in.Problems(today); len(problems) > 0 {
-		return problems[0]
-	}
-	return nil
+	return fault.First(in.Problems(today))
 }
 
 // Problems checks every field of a submission, as Validate does, and
@@ -272,11 +269,7 @@ func (in *NewInvoice) Validate(today calendar.Date) error {
 // once rather than one per attempt. A field has one error at most.
 func (in *NewInvoice) Problems(today calendar.Date) []error {
 	var out []error
-	keep := func(err error) {
-		if err != nil {
-			out = append(out, err)
-		}
-	}
+	keep := fault.Collect(&out)
 	var err error
 	in.PatientFileNumber, err = text.Required("patient_file_number", in.PatientFileNumber, MaxFileNumber)
 	keep(err)

@@ -52,10 +52,7 @@ const (
 // identifiers in their canonical form. Its errors name the field (kind,
 // name, rpps, finess, iban, bic).
 func (p *Provider) Validate() error {
-	if problems := p.Problems(); len(problems) > 0 {
-		return problems[0]
-	}
-	return nil
+	return fault.First(p.Problems())
 }
 
 // Problems checks every field of a provider, as Validate does, and
@@ -63,11 +60,7 @@ func (p *Provider) Validate() error {
 // once rather than one per attempt. A field has one error at most.
 func (p *Provider) Problems() []error {
 	var out []error
-	keep := func(err error) {
-		if err != nil {
-			out = append(out, err)
-		}
-	}
+	keep := fault.Collect(&out)
 	var err error
 	p.Kind, err = text.OneOf("kind", p.Kind, ProviderKinds...)
 	keep(err)

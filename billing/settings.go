@@ -224,10 +224,7 @@ var MaxSettingAmount = decimal.RequireFromString("9999999999.99")
 // recovery_offset_days, invoice_ceiling, over_ceiling, default_drug_class,
 // referral_retention_months).
 func (st *Settings) Validate() error {
-	if problems := st.Problems(); len(problems) > 0 {
-		return problems[0]
-	}
-	return nil
+	return fault.First(st.Problems())
 }
 
 // Problems checks every field of the settings, as Validate does, and
@@ -235,11 +232,7 @@ func (st *Settings) Validate() error {
 // once rather than one per attempt. A field has one error at most.
 func (st *Settings) Problems() []error {
 	var out []error
-	keep := func(err error) {
-		if err != nil {
-			out = append(out, err)
-		}
-	}
+	keep := fault.Collect(&out)
 	var err error
 	st.RegieName, err = text.Required("regie_name", st.RegieName, MaxRegieName)
 	// The name is the debtor of every SEPA file, written in the SEPA

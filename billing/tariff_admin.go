@@ -37,7 +37,7 @@ const rateScale = 3
 // Validate checks an act as an admin typed it and puts its code and kinds
 // in their canonical form. Its errors name the field (code, label,
 // provider_kinds, rate_class, max_unit_price, dispensing_fee, source).
-func (a *Act) Validate() error { return firstProblem(a.Problems()) }
+func (a *Act) Validate() error { return fault.First(a.Problems()) }
 
 // Problems checks every field of an act, as Validate does, and returns
 // each one's error in Validate's order: a form shows them all at once.
@@ -97,17 +97,9 @@ func (a *Act) checkKinds() error {
 	return nil
 }
 
-// firstProblem is the first of problems, nil when there is none.
-func firstProblem(problems []error) error {
-	if len(problems) == 0 {
-		return nil
-	}
-	return problems[0]
-}
-
 // Validate checks a drug entry and puts its CIP13 in canonical form. Its
 // errors name the field (cip13, label, class).
-func (d *Drug) Validate() error { return firstProblem(d.Problems()) }
+func (d *Drug) Validate() error { return fault.First(d.Problems()) }
 
 // Problems checks every field of a drug entry, as Validate does, and
 // returns each one's error in Validate's order.
@@ -132,7 +124,7 @@ func (d *Drug) Problems() []error {
 
 // Validate checks a rate change. Its errors name the field (regime,
 // rate_class, effective_from, rate, reason).
-func (r *Rate) Validate() error { return firstProblem(r.Problems()) }
+func (r *Rate) Validate() error { return fault.First(r.Problems()) }
 
 // Problems checks every field of a rate change, as Validate does, and
 // returns each one's error in Validate's order.

@@ -30,10 +30,7 @@ type Correction struct {
 // Validate checks the corrected content as any decision, and that a reason
 // is given: the first of Problems.
 func (c *Correction) Validate() error {
-	if problems := c.Problems(); len(problems) > 0 {
-		return problems[0]
-	}
-	return nil
+	return fault.First(c.Problems())
 }
 
 // Problems is the decision's problems, then the reason's, as Validate

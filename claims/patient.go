@@ -118,10 +118,7 @@ type NewPatient struct {
 // its canonical form. The error names the field at fault: the first of
 // Problems.
 func (np *NewPatient) Validate(today calendar.Date) error {
-	if problems := np.Problems(today); len(problems) > 0 {
-		return problems[0]
-	}
-	return nil
+	return fault.First(np.Problems(today))
 }
 
 // Problems checks every field of the request, as Validate does, and
@@ -130,11 +127,7 @@ func (np *NewPatient) Validate(today calendar.Date) error {
 // than one per attempt. A field has one error at most.
 func (np *NewPatient) Problems(today calendar.Date) []error {
 	var out []error
-	keep := func(err error) {
-		if err != nil {
-			out = append(out, err)
-		}
-	}
+	keep := fault.Collect(&out)
 	var err error
 	np.LastName, err = text.Required("last_name", np.LastName, MaxNameLength)
 	keep(err)
@@ -168,10 +161,7 @@ type RightsRequest struct {
 // given; the store checks it is not in the future, by its clock. The
 // error is the first of Problems.
 func (r *RightsRequest) Validate() error {
-	if problems := r.Problems(); len(problems) > 0 {
-		return problems[0]
-	}
-	return nil
+	return fault.First(r.Problems())
 }
 
 // Problems checks both fields, as Validate does, and returns each one's
@@ -208,10 +198,7 @@ type RightsDecision struct {
 // reason and nothing of an opening. Which field is blamed first does not
 // depend on anything but the decision: the first of Problems.
 func (d *RightsDecision) Validate() error {
-	if problems := d.Problems(); len(problems) > 0 {
-		return problems[0]
-	}
-	return nil
+	return fault.First(d.Problems())
 }
 
 // Problems checks every field of a decision, as Validate does, and returns
@@ -222,11 +209,7 @@ func (d *RightsDecision) Validate() error {
 // depend on it.
 func (d *RightsDecision) Problems() []error {
 	var out []error
-	keep := func(err error) {
-		if err != nil {
-			out = append(out, err)
-		}
-	}
+	keep := fault.Collect(&out)
 	decision, err := text.OneOf("decision", string(d.Decision), rights.Opened, rights.Refused)
 	d.Decision = decision
 	keep(err)
@@ -278,11 +261,7 @@ func (d *RightsDecision) refusalProblems() []error {
 // not before it (or none) and a reference.
 func (d *RightsDecision) openingProblems() []error {
 	var out []error
-	keep := func(err error) {
-		if err != nil {
-			out = append(out, err)
-		}
-	}
+	keep := fault.Collect(&out)
 	if d.Reason != "" {
 		keep(fault.Field("reason", "reason is only for a refusal"))
 	}

@@ -103,6 +103,25 @@ func Field(field, format string, args ...any) *Error {
 	return &Error{Code: Invalid, Field: field, Message: fmt.Sprintf(format, args...)}
 }
 
+// Collect returns a function that appends each non-nil error it is given
+// to *errs: a value's checks gather every field's error, so that a form
+// shows them all at once while an API answers the first (First).
+func Collect(errs *[]error) func(error) {
+	return func(err error) {
+		if err != nil {
+			*errs = append(*errs, err)
+		}
+	}
+}
+
+// First is the first of errs, nil when there is none.
+func First(errs []error) error {
+	if len(errs) == 0 {
+		return nil
+	}
+	return errs[0]
+}
+
 // WithKind sets the fine-grained reason.
 func (e *Error) WithKind(kind Kind) *Error { e.Kind = kind; return e }
 

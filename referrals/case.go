@@ -150,11 +150,7 @@ type Identity struct {
 // problems holds each field's error, the first one Validate-like callers
 // answer.
 func cleanIdentity(in Identity, today calendar.Date, address string) (out Identity, problems []error) {
-	keep := func(err error) {
-		if err != nil {
-			problems = append(problems, err)
-		}
-	}
+	keep := fault.Collect(&problems)
 	var err error
 	out.LastName, err = text.Required("last_name", in.LastName, MaxName)
 	keep(err)
@@ -237,7 +233,7 @@ type referral struct {
 
 func (n NewReferral) check(today calendar.Date) (referral, error) {
 	r, problems := n.checked(today)
-	return r, first(problems)
+	return r, fault.First(problems)
 }
 
 // Problems checks every field of a referral, as CreateReferral does, and
@@ -250,11 +246,7 @@ func (n NewReferral) Problems(today calendar.Date) []error {
 }
 
 func (n NewReferral) checked(today calendar.Date) (r referral, problems []error) {
-	keep := func(err error) {
-		if err != nil {
-			problems = append(problems, err)
-		}
-	}
+	keep := fault.Collect(&problems)
 	var err error
 	r.urgency, err = text.OneOf("urgency", n.Urgency, Urgencies...)
 	keep(err)
@@ -273,14 +265,6 @@ func (n NewReferral) checked(today calendar.Date) (r referral, problems []error)
 	person, personProblems := cleanIdentity(n.Person, today, address)
 	r.person = person
 	return r, append(problems, personProblems...)
-}
-
-// first is the first of problems, nil when there is none.
-func first(problems []error) error {
-	if len(problems) == 0 {
-		return nil
-	}
-	return problems[0]
 }
 
 // NewAlert is a doctor's alert to the CCAS, with its lawful basis.
@@ -312,7 +296,7 @@ type alert struct {
 // the person is impossible).
 func (n NewAlert) check(today calendar.Date) (alert, error) {
 	a, problems := n.checked(today)
-	return a, first(problems)
+	return a, fault.First(problems)
 }
 
 // Problems checks every field of an alert, as CreateAlert does, and

@@ -266,11 +266,7 @@ func (in NewReferent) Problems() []error {
 }
 
 func (in NewReferent) checked() (r Referent, problems []error) {
-	keep := func(err error) {
-		if err != nil {
-			problems = append(problems, err)
-		}
-	}
+	keep := fault.Collect(&problems)
 	var err error
 	r.Side, err = text.OneOf("side", in.Side, SideCCAS, SideAssociation)
 	keep(err)

@@ -136,7 +136,7 @@ func (s *Server) putAct(c echo.Context) error {
 		return showRefusedFields(problems, f.explain, again)
 	}
 	if _, err := s.billing.PutAct(c.Request().Context(), p.Actor(), a); err != nil {
-		return showRefusedForm(err, func(err error) bool { return f.explain(err) }, again)
+		return showRefusedFields([]error{err}, f.explain, again)
 	}
 	return redirectWithFlash(c, "act-saved", "/admin/actes")
 }

@@ -91,12 +91,7 @@ func (s *Server) renderAdminConventions(c echo.Context, status int, failed strin
 		}
 	}
 	if len(errs) > 0 {
-		page.Summary = referralNotSaved
-		if values, err := c.FormParams(); err == nil {
-			for field := range values {
-				page.Typed[field] = values.Get(field)
-			}
-		}
+		page.Summary, page.Typed = referralNotSaved, typedValues(c)
 	}
 	ctx := c.Request().Context()
 	var lerr error

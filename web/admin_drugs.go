@@ -125,7 +125,7 @@ func (s *Server) putDrug(c echo.Context) error {
 		return showRefusedFields(problems, f.explain, again)
 	}
 	if _, err := s.billing.PutDrug(c.Request().Context(), p.Actor(), d); err != nil {
-		return showRefusedForm(err, func(err error) bool { return f.explain(err) }, again)
+		return showRefusedFields([]error{err}, f.explain, again)
 	}
 	return redirectWithFlash(c, "drug-saved", "/admin/medicaments")
 }

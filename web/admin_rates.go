@@ -121,7 +121,7 @@ func (s *Server) addRate(c echo.Context) error {
 		return showRefusedFields(problems, f.explain, again)
 	}
 	if _, err := s.billing.AddRate(c.Request().Context(), p.Actor(), r); err != nil {
-		return showRefusedForm(err, func(err error) bool { return f.explain(err) }, again)
+		return showRefusedFields([]error{err}, f.explain, again)
 	}
 	return redirectWithFlash(c, "rate-added", "/admin/taux")
 }

@@ -144,11 +144,7 @@ func (f settingsForm) Problems() []problemLink {
 // as 0, which would be the default), then billing's rules on the rest.
 func (f settingsForm) settings() (st billing.Settings, problems []error) {
 	st = billing.Settings{RegieName: f.RegieName, RegieIBAN: f.RegieIBAN, RegieBIC: f.RegieBIC}
-	keep := func(err error) {
-		if err != nil {
-			problems = append(problems, err)
-		}
-	}
+	keep := fault.Collect(&problems)
 	var err error
 	st.RegieCeiling, err = formFrenchAmount("regie_ceiling", f.RegieCeiling)
 	keep(err)

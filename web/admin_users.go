@@ -269,7 +269,7 @@ func (s *Server) issueToken(c echo.Context) error {
 	}
 	enrolled, err := s.users.Enrol(c.Request().Context(), req)
 	if err != nil {
-		return showRefusedForm(err, func(err error) bool { return f.explain(err) }, again)
+		return showRefusedFields([]error{err}, f.explain, again)
 	}
 	return s.render(c, http.StatusOK, "admin-token.html", "Jeton émis",
 		issuedPage{Name: f.Name, Role: roleFR[req.Role], Token: enrolled.Token, ExpiresAt: FormatMoment(enrolled.ExpiresAt),

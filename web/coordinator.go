@@ -183,7 +183,7 @@ func (s *Server) createPatient(c echo.Context) error {
 	}
 	created, err := s.claims.CreatePatient(c.Request().Context(), p.Actor(), np)
 	if err != nil {
-		return showRefusedForm(err, func(err error) bool { return f.explain(err) }, again)
+		return showRefusedFields([]error{err}, f.explain, again)
 	}
 	return redirectWithFlash(c, "patient-created", fmt.Sprintf("/coordination/dossiers/%d", created.ID))
 }
@@ -263,7 +263,7 @@ func (s *Server) requestRights(c echo.Context) error {
 		return showRefusedFields(problems, f.explain, again)
 	}
 	if _, err = s.claims.RequestRights(c.Request().Context(), p.Actor(), id, req); err != nil {
-		return showRefusedForm(err, func(err error) bool { return f.explain(err) }, again)
+		return showRefusedFields([]error{err}, f.explain, again)
 	}
 	return redirectWithFlash(c, "rights-requested", fmt.Sprintf("/coordination/dossiers/%d", id))
 }

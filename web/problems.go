@@ -3,6 +3,8 @@ package web
 import (
 	"net/http"
 
+	"github.com/labstack/echo/v4"
+
 	"passd/fault"
 )
 
@@ -82,4 +84,16 @@ func showRefusedFields(problems []error, explain func(...error) bool, again func
 		}
 	}
 	return again(http.StatusUnprocessableEntity)
+}
+
+// typedValues is what was typed in the form sent, by field (the first
+// value of each), for a page that shows a refused form again.
+func typedValues(c echo.Context) map[string]string {
+	typed := map[string]string{}
+	if values, err := c.FormParams(); err == nil {
+		for field := range values {
+			typed[field] = values.Get(field)
+		}
+	}
+	return typed
 }

@@ -344,11 +344,7 @@ func readInvoiceForm(c echo.Context) (invoiceForm, error) {
 // billing's rules on the rest (one per field).
 func (f invoiceForm) invoice(today calendar.Date) (in billing.NewInvoice, sent []int, problems []error) {
 	in = billing.NewInvoice{PatientFileNumber: f.FileNumber, ExternalRef: f.Ref}
-	keep := func(err error) {
-		if err != nil {
-			problems = append(problems, err)
-		}
-	}
+	keep := fault.Collect(&problems)
 	var err error
 	// A blank birth date is left to billing, which says it is required.
 	in.BirthDate, err = parseFormDate("birth_date", f.BirthDate)

@@ -200,7 +200,7 @@ func (s *Server) decideRights(c echo.Context) error {
 		return s.render(c, http.StatusOK, "admin-confirm.html", "Confirmer la décision", confirmDecision(id, d, f))
 	}
 	if _, err = s.claims.DecideRights(c.Request().Context(), p.Actor(), id, d); err != nil {
-		return showRefusedForm(err, func(err error) bool { return f.explain(err) }, again)
+		return showRefusedFields([]error{err}, f.explain, again)
 	}
 	return redirectWithFlash(c, "rights-decided", "/cpam/dossiers")
 }

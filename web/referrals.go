@@ -399,11 +399,7 @@ func (s *Server) renderCase(c echo.Context, status int, errs map[string]string, 
 	page := casePage{Base: referralBase(p), Title: fmt.Sprintf("%s n° %d", caseKindFR[cs.Kind], cs.ID), Case: cs, Errors: errs,
 		Summary: summary, Today: calendar.Today(s.now()).String(), Typed: map[string]string{}}
 	if status != http.StatusOK {
-		if values, err := c.FormParams(); err == nil {
-			for field := range values {
-				page.Typed[field] = values.Get(field)
-			}
-		}
+		page.Typed = typedValues(c)
 	}
 	page.Facts, page.Person = caseFacts(cs), personFacts(cs.Person)
 	for _, e := range cs.Events {
