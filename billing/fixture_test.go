@@ -64,7 +64,13 @@ type providerUser struct {
 
 func newFixture(t testing.TB, today string) *fixture {
 	t.Helper()
-	pool := dbtest.New(t)
+	return newFixtureOn(t, today, dbtest.New(t))
+}
+
+// newFixtureOn is newFixture on a database the test opened itself (with
+// dbtest.NewOwner, to alter it as its owner).
+func newFixtureOn(t testing.TB, today string, pool *db.Pool) *fixture {
+	t.Helper()
 	f := &fixture{pool: pool, keys: keyringtest.New(t), clock: newClock(today), users: auth.NewStore(pool), providers: map[string]providerUser{},
 		births: map[string]calendar.Date{}}
 	f.claims = claims.NewStore(pool, f.keys, f.clock.Now)

@@ -44,6 +44,7 @@ type Store struct {
 	now          func() time.Time
 	batchSize    int
 	cache        tariffCache
+	groups       *groupWriter
 }
 
 // Config is what a Store needs beyond its collaborators.
@@ -64,7 +65,8 @@ func NewStore(pool *db.Pool, claims ClaimQueue, cfg Config) *Store {
 	if cfg.DeadlineDays <= 0 {
 		cfg.DeadlineDays = 90
 	}
-	return &Store{pool: pool, claims: claims, deadlineDays: cfg.DeadlineDays, now: cfg.Now, batchSize: cfg.BatchSize}
+	return &Store{pool: pool, claims: claims, deadlineDays: cfg.DeadlineDays, now: cfg.Now, batchSize: cfg.BatchSize,
+		groups: newGroupWriter(pool)}
 }
 
 // Today is the store's Paris date, by its clock: the day requests are
@@ -219,8 +221,8 @@ func (s *Store) CreateInvoice(ctx context.Context, actor audit.Actor, providerID
 		return Invoice{}, err
 	}
 	// Nothing to keep beside the invoice: the patient's check, then one
-	// statement in a transaction of its own, are two round trips to the
-	// database.
+	// statement, committed with the submissions that come beside it
+	// (groupWriter), are two round trips to the database.
 	inv, err := s.insertInvoice(ctx, s.pool, actor, providerID, in)
 	return inv, db.Translate(err)
 }
@@ -348,6 +350,40 @@ func (s *Store) price(ctx context.Context, providerID int64, lines []Line, fresh
 // provider's kind it priced with is no longer the database's.
 var errTariffMoved = errors.New("billing: the tariff changed while the invoice was priced")
 
+// insertInvoiceSQL is storeInvoice's statement: $2 is the patient, which
+// orders the statements of a group (groupWriter.commit).
+const insertInvoiceSQL = `
+		WITH patient AS (
+			SELECT id FROM patients WHERE id = $2 AND patients.tenant_id = passd_tenant()
+			  AND $4::date >= $16::date - coalesce((SELECT submission_limit_days FROM settings WHERE settings.tenant_id = passd_tenant()), $17::int)
+			  AND (SELECT version FROM tariff_state WHERE tariff_state.tenant_id = passd_tenant()) = $18
+			  AND (SELECT kind FROM providers WHERE id = $1 AND deactivated_at IS NULL AND providers.tenant_id = passd_tenant()) = $19
+		), inv AS (
+			INSERT INTO invoices (provider_id, patient_id, external_ref, care_date, deadline, total, created_by, created_at,
+			                      review_status, review_reasons)
+			SELECT $1, patient.id, $3, $4, $4::date + coalesce(nullif((SELECT deadline_days FROM settings WHERE settings.tenant_id = passd_tenant()), 0), $9::int), $5, $6, $7,
+			       $21, $22::jsonb
+			FROM patient
+			ON CONFLICT ON CONSTRAINT invoices_external_ref_key DO NOTHING
+			RETURNING id, patient_id, deadline, created_at
+		), changed AS (
+			-- A file with a decision already: the release job decides the new
+			-- invoice at its next run.
+			INSERT INTO rights_changes (patient_id, changed_at)
+			SELECT inv.patient_id, $7 FROM inv
+			WHERE EXISTS (SELECT 1 FROM rights_decisions d WHERE d.patient_id = inv.patient_id AND d.tenant_id = passd_tenant())
+			ON CONFLICT (patient_id) DO UPDATE SET seq = nextval('rights_changes_seq'), changed_at = EXCLUDED.changed_at
+		), lines AS (
+			INSERT INTO invoice_lines (invoice_id, position, code, label, quantity, unit_price, rate_class)
+			SELECT inv.id, u.* FROM inv, unnest($10::int[], $11::text[], $12::text[], $13::int[], $14::numeric[], $20::text[]) AS u
+		), logged AS (
+			` + audit.Insert + `
+			SELECT $6, $8, 'invoice.create', 'invoice', inv.id::text, NULL,
+			       $15::jsonb || jsonb_build_object('deadline', to_char(inv.deadline, 'YYYY-MM-DD'))
+			FROM inv
+		)
+		SELECT id, deadline, created_at FROM inv`
+
 // storeInvoice writes the invoice of the patient patientID (Attested),
 // its lines and its audit row (the row audit.Append would write: entity_id
 // the id in decimal, no before) in one statement, looking up the
@@ -387,47 +423,31 @@ func (s *Store) storeInvoice(ctx context.Context, q db.DBTX, actor audit.Actor, 
 	for i, l := range lines {
 		positions[i], codes[i], labels[i], quantities[i], prices[i] = int32(i+1), l.Code, l.Label, int32(l.Quantity), l.UnitPrice
 	}
-	err = q.QueryRow(ctx, `
-		WITH patient AS (
-			SELECT id FROM patients WHERE id = $2 AND patients.tenant_id = passd_tenant()
-			  AND $4::date >= $16::date - coalesce((SELECT submission_limit_days FROM settings WHERE settings.tenant_id = passd_tenant()), $17::int)
-			  AND (SELECT version FROM tariff_state WHERE tariff_state.tenant_id = passd_tenant()) = $18
-			  AND (SELECT kind FROM providers WHERE id = $1 AND deactivated_at IS NULL AND providers.tenant_id = passd_tenant()) = $19
-		), inv AS (
-			INSERT INTO invoices (provider_id, patient_id, external_ref, care_date, deadline, total, created_by, created_at,
-			                      review_status, review_reasons)
-			SELECT $1, patient.id, $3, $4, $4::date + coalesce(nullif((SELECT deadline_days FROM settings WHERE settings.tenant_id = passd_tenant()), 0), $9::int), $5, $6, $7,
-			       $21, $22::jsonb
-			FROM patient
-			ON CONFLICT ON CONSTRAINT invoices_external_ref_key DO NOTHING
-			RETURNING id, patient_id, deadline, created_at
-		), changed AS (
-			-- A file with a decision already: the release job decides the new
-			-- invoice at its next run.
-			INSERT INTO rights_changes (patient_id, changed_at)
-			SELECT inv.patient_id, $7 FROM inv
-			WHERE EXISTS (SELECT 1 FROM rights_decisions d WHERE d.patient_id = inv.patient_id AND d.tenant_id = passd_tenant())
-			ON CONFLICT (patient_id) DO UPDATE SET seq = nextval('rights_changes_seq'), changed_at = EXCLUDED.changed_at
-		), lines AS (
-			INSERT INTO invoice_lines (invoice_id, position, code, label, quantity, unit_price, rate_class)
-			SELECT inv.id, u.* FROM inv, unnest($10::int[], $11::text[], $12::text[], $13::int[], $14::numeric[], $20::text[]) AS u
-		), logged AS (
-			`+audit.Insert+`
-			SELECT $6, $8, 'invoice.create', 'invoice', inv.id::text, NULL,
-			       $15::jsonb || jsonb_build_object('deadline', to_char(inv.deadline, 'YYYY-MM-DD'))
-			FROM inv
-		)
-		SELECT id, deadline, created_at FROM inv`,
-		providerID, patientID, in.ExternalRef, in.CareDate, total, actor.UserID, s.now(), actor.Name, s.deadlineDays,
+	a := s.insert(ctx, q, []any{providerID, patientID, in.ExternalRef, in.CareDate, total, actor.UserID, s.now(), actor.Name, s.deadlineDays,
 		positions, codes, labels, quantities, prices, string(after), s.Today(), DefaultSubmissionLimitDays,
-		p.version, p.kind, p.classes, reviewStatus, reviewReasons).Scan(&inv.ID, &inv.Deadline, &inv.CreatedAt)
-	if !errors.Is(err, pgx.ErrNoRows) {
-		if err != nil {
-			return Invoice{}, fmt.Errorf("billing: insert invoice: %w", err)
-		}
+		p.version, p.kind, p.classes, reviewStatus, reviewReasons})
+	if a.err != nil {
+		return Invoice{}, a.err
+	}
+	if a.stored {
+		inv.ID, inv.Deadline, inv.CreatedAt = a.row.ID, a.row.Deadline, a.row.CreatedAt
 		return inv, nil
 	}
 	return Invoice{}, s.whyNotStored(ctx, q, providerID, in, p)
+}
+
+// insert runs the invoice statement with args: in the caller's
+// transaction, or, on the pool, committed with the submissions that came
+// beside it (groupWriter), and on its own again if their group failed.
+func (s *Store) insert(ctx context.Context, q db.DBTX, args []any) insertAnswer {
+	tenant, ok := s.pool.TenantFor(ctx)
+	if pool, onPool := q.(*db.Pool); onPool && pool == s.pool && ok {
+		if a := s.groups.write(ctx, tenant, args); !a.alone {
+			return a
+		}
+	}
+	row, stored, err := insertOne(ctx, q, args)
+	return insertAnswer{row: row, stored: stored, err: err}
 }
 
 // whyNotStored tells why storeInvoice stored nothing. A deactivated

@@ -87,6 +87,22 @@ func (p *Pool) Bind(tenant int64) *Pool { return &Pool{Pool: p.Pool, bound: tena
 // Bound returns the tenant the pool is bound to, 0 for none.
 func (p *Pool) Bound() int64 { return p.bound }
 
+// TenantFor returns the tenant the statements run with ctx act in, as a
+// convention's id: false when they act in none, or in whichever a
+// credential names (ThroughDoor).
+func (p *Pool) TenantFor(ctx context.Context) (int64, bool) {
+	s, scoped := ctx.Value(scopeKey{}).(scope)
+	switch {
+	case s.door != "":
+		return 0, false
+	case s.tenant != 0:
+		return s.tenant, true
+	case !scoped && p.bound != 0:
+		return p.bound, true
+	}
+	return 0, false
+}
+
 // setTenant is the statement that sets a transaction's tenant; with a door,
 // its argument is the credential's hash.
 func (p *Pool) setTenant(ctx context.Context) (string, []any, bool) {
