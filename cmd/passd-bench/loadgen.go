@@ -1,7 +1,7 @@
 package main
 
 import (
-	"bytes"
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -9,7 +9,9 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -80,14 +82,19 @@ func (l load) run(ctx context.Context) (loadResult, error) {
 	if l.Clients < 1 || len(l.FileNumbers) == 0 || len(l.BirthDates) != len(l.FileNumbers) {
 		return loadResult{}, errors.New("load: no clients, no file numbers, or not one birth date per file number")
 	}
-	transport := newTransport(l.Clients)
-	defer transport.CloseIdleConnections()
-	client := &http.Client{Transport: transport, Timeout: 60 * time.Second}
+	target, err := parseTarget(l.BaseURL)
+	if err != nil {
+		return loadResult{}, err
+	}
 	workers := make([]*loadWorker, l.Clients)
 	for i := range workers {
-		workers[i] = &loadWorker{l: l, client: client, id: i + 1,
-			rng: rand.New(rand.NewPCG(uint64(i+1), uint64(time.Now().UnixNano())))}
+		workers[i] = newLoadWorker(l, target, i+1)
 	}
+	defer func() {
+		for _, w := range workers {
+			w.hangUp()
+		}
+	}()
 
 	var wg sync.WaitGroup
 	warm := make([]error, l.Clients)
@@ -108,8 +115,20 @@ func (l load) run(ctx context.Context) (loadResult, error) {
 	wg.Wait()
 	elapsed := time.Since(start)
 
-	res := loadResult{Statuses: map[int]int{}, ElapsedS: elapsed.Seconds()}
-	var lat []time.Duration
+	res, lat := gather(workers)
+	res.ElapsedS = elapsed.Seconds()
+	// Before the latencies are sorted, which is no part of the load.
+	res.CPU = meter.stop(0, res.Created)
+	res.Latency = summarize(lat)
+	if elapsed > 0 {
+		res.TPS = float64(res.Created) / elapsed.Seconds()
+	}
+	return res, ctx.Err()
+}
+
+// gather adds up what the workers counted, and joins their latencies.
+func gather(workers []*loadWorker) (res loadResult, lat []time.Duration) {
+	res.Statuses = map[int]int{}
 	for _, w := range workers {
 		res.Requests += w.requests
 		res.Created += w.created
@@ -124,27 +143,74 @@ func (l load) run(ctx context.Context) (loadResult, error) {
 		}
 		lat = append(lat, w.latencies...)
 	}
-	res.CPU = meter.stop(0, res.Created)
-	res.Latency = summarize(lat)
-	if elapsed > 0 {
-		res.TPS = float64(res.Created) / elapsed.Seconds()
-	}
-	return res, ctx.Err()
+	return res, lat
 }
+
+// loadTarget is where the invoices go: the address dialled, and the Host
+// header and path of the request line.
+type loadTarget struct {
+	addr, host, path string
+}
+
+// parseTarget reads BaseURL. Only plain HTTP: the load writes HTTP/1.1
+// on the TCP connection itself.
+func parseTarget(baseURL string) (loadTarget, error) {
+	u, err := url.Parse(baseURL)
+	if err != nil {
+		return loadTarget{}, fmt.Errorf("load: base URL: %w", err)
+	}
+	if u.Scheme != "http" || u.Host == "" {
+		return loadTarget{}, fmt.Errorf("load: base URL %q: want http://host:port", baseURL)
+	}
+	addr := u.Host
+	if u.Port() == "" {
+		addr = net.JoinHostPort(u.Hostname(), "80")
+	}
+	return loadTarget{addr: addr, host: u.Host, path: strings.TrimSuffix(u.EscapedPath(), "/") + "/api/v1/invoices"}, nil
+}
+
+// requestTimeout bounds one request, as the http.Client's Timeout did.
+const requestTimeout = 60 * time.Second
+
+// loadDialer opens a worker's connection; TCP_NODELAY is Go's default, so
+// a request written at once leaves at once.
+var loadDialer = net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}
 
 // loadWorker is one client: its own random patients and references, its
 // own record of latencies, so that clients share nothing while they run.
+// Like a pgbench client, it owns one keep-alive connection and writes and
+// reads on it in its own goroutine: net/http's Transport would add a read
+// and a write goroutine per connection, and their hand-offs, per request.
 type loadWorker struct {
-	l      load
-	client *http.Client
-	id     int
-	rng    *rand.Rand
-	seq    int
+	l    load
+	addr string
+	id   int
+	rng  *rand.Rand
+	seq  int
+
+	// head is the request up to the Content-Length's value, built once;
+	// body and req are reused, as nothing holds them after a request.
+	head, body, req []byte
+	conn            net.Conn
+	br              *bufio.Reader
+	// unwatch stops the watch that closes conn when ctx is done.
+	unwatch func() bool
 
 	requests, created, errors int64
 	statuses                  map[int]int
 	samples                   []string
 	latencies                 []time.Duration
+}
+
+func newLoadWorker(l load, t loadTarget, id int) *loadWorker {
+	head := "POST " + t.path + " HTTP/1.1\r\n" +
+		"Host: " + t.host + "\r\n" +
+		"Authorization: Bearer " + l.Token + "\r\n" +
+		"Content-Type: application/json\r\n" +
+		"Content-Length: "
+	return &loadWorker{l: l, addr: t.addr, id: id, head: []byte(head),
+		body: make([]byte, 0, 512), req: make([]byte, 0, 1024),
+		rng: rand.New(rand.NewPCG(uint64(id), uint64(time.Now().UnixNano())))}
 }
 
 func (w *loadWorker) warmUp(ctx context.Context) error {
@@ -190,14 +256,56 @@ func (w *loadWorker) sample(s string) {
 }
 
 // post sends the worker's next invoice and reads the whole answer; msg is
-// the start of the body of an answer that is not a 201.
+// the start of the body of an answer that is not a 201. A failed request
+// is not sent again (a POST may have been stored): it is an error, and
+// the next request dials anew.
 func (w *loadWorker) post(ctx context.Context) (status int, msg string, err error) {
+	if w.conn == nil {
+		if err := w.dial(ctx); err != nil {
+			return 0, "", err
+		}
+	}
+	if err := w.conn.SetDeadline(time.Now().Add(requestTimeout)); err != nil {
+		return 0, "", w.broke(ctx, "set deadline", err)
+	}
+	if _, err := w.conn.Write(w.nextRequest()); err != nil {
+		return 0, "", w.broke(ctx, "write request", err)
+	}
+	resp, err := http.ReadResponse(w.br, nil)
+	if err != nil {
+		return 0, "", w.broke(ctx, "read answer", err)
+	}
+	msg, err = readBody(resp)
+	if err != nil {
+		return resp.StatusCode, msg, w.broke(ctx, "read answer's body", err)
+	}
+	if resp.Close {
+		w.hangUp() // passd closes it after this answer
+	}
+	return resp.StatusCode, msg, nil
+}
+
+// readBody reads an answer's body to its end, so that the connection is
+// ready for the next answer, and returns the start of a non-201's.
+func readBody(resp *http.Response) (msg string, err error) {
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		head, err := io.ReadAll(io.LimitReader(resp.Body, 300))
+		msg = string(head)
+		if err != nil {
+			return msg, err
+		}
+	}
+	_, err = io.Copy(io.Discard, resp.Body)
+	return msg, err
+}
+
+// nextRequest builds the worker's next invoice and the whole request that
+// carries it, so that it is written in one Write.
+func (w *loadWorker) nextRequest() []byte {
 	w.seq++
-	// A fresh buffer each time: the transport may still hold the last
-	// request's body when an answer came before the body was read.
-	b := make([]byte, 0, 512)
 	patient := w.rng.IntN(len(w.l.FileNumbers))
-	b = append(b, `{"patient_file_number":"`...)
+	b := append(w.body[:0], `{"patient_file_number":"`...)
 	b = append(b, w.l.FileNumbers[patient]...)
 	b = append(b, `","birth_date":"`...)
 	b = append(b, w.l.BirthDates[patient]...)
@@ -209,22 +317,48 @@ func (w *loadWorker) post(ctx context.Context) (status int, msg string, err erro
 	b = append(b, w.l.CareDate...)
 	b = append(b, `","lines":`...)
 	b = append(b, submitLines...)
-	b = append(b, '}')
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.l.BaseURL+"/api/v1/invoices", bytes.NewReader(b))
+	w.body = append(b, '}')
+
+	r := append(w.req[:0], w.head...)
+	r = strconv.AppendInt(r, int64(len(w.body)), 10)
+	r = append(r, "\r\n\r\n"...)
+	w.req = append(r, w.body...)
+	return w.req
+}
+
+// dial opens the worker's connection, and has it closed when ctx is done
+// so that a read blocked on it returns.
+func (w *loadWorker) dial(ctx context.Context) error {
+	conn, err := loadDialer.DialContext(ctx, "tcp", w.addr)
 	if err != nil {
-		return 0, "", err
+		return fmt.Errorf("client %d: dial %s: %w", w.id, w.addr, err)
 	}
-	req.Header.Set("Authorization", "Bearer "+w.l.Token)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := w.client.Do(req)
-	if err != nil {
-		return 0, "", err
+	w.conn = conn
+	w.unwatch = context.AfterFunc(ctx, func() { conn.Close() })
+	if w.br == nil {
+		w.br = bufio.NewReader(conn)
+	} else {
+		w.br.Reset(conn)
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusCreated {
-		head, _ := io.ReadAll(io.LimitReader(resp.Body, 300))
-		msg = string(head)
+	return nil
+}
+
+// hangUp closes the worker's connection, if it has one.
+func (w *loadWorker) hangUp() {
+	if w.conn == nil {
+		return
 	}
-	_, err = io.Copy(io.Discard, resp.Body)
-	return resp.StatusCode, msg, err
+	w.unwatch()
+	w.conn.Close()
+	w.conn = nil
+}
+
+// broke drops a connection that failed during a request, and says why
+// the request failed: ctx's end, when that is what closed it.
+func (w *loadWorker) broke(ctx context.Context, step string, err error) error {
+	w.hangUp()
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		err = ctxErr
+	}
+	return fmt.Errorf("client %d: %s: %w", w.id, step, err)
 }
