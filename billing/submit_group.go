@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -45,19 +44,10 @@ const (
 	groupTimeout = 30 * time.Second
 )
 
-// groupWriter queues the invoice statements of each convention.
+// groupWriter commits the invoice statements of each convention in groups.
 type groupWriter struct {
-	pool *db.Pool
-
-	mu      sync.Mutex
-	tenants map[int64]*tenantQueue
-}
-
-// tenantQueue is one convention's waiting statements: a transaction sets
-// one convention, so groups never mix them.
-type tenantQueue struct {
-	waiting  []*queuedInsert
-	inFlight int
+	pool   *db.Pool
+	groups *db.Coalescer[*queuedInsert]
 }
 
 // queuedInsert is one submission's statement and where its answer goes.
@@ -85,7 +75,9 @@ type storedInvoice struct {
 }
 
 func newGroupWriter(pool *db.Pool) *groupWriter {
-	return &groupWriter{pool: pool, tenants: map[int64]*tenantQueue{}}
+	g := &groupWriter{pool: pool}
+	g.groups = db.NewCoalescer(maxGroup, groupsInFlight, g.commit)
+	return g
 }
 
 // write runs the invoice statement with args in the convention tenant,
@@ -93,62 +85,8 @@ func newGroupWriter(pool *db.Pool) *groupWriter {
 // transaction is committed or has failed.
 func (g *groupWriter) write(ctx context.Context, tenant int64, args []any) insertAnswer {
 	q := &queuedInsert{args: args, done: make(chan insertAnswer, 1)}
-	g.mu.Lock()
-	t := g.tenants[tenant]
-	if t == nil {
-		t = &tenantQueue{}
-		g.tenants[tenant] = t
-	}
-	t.waiting = append(t.waiting, q)
-	var group []*queuedInsert
-	if t.inFlight < groupsInFlight {
-		t.inFlight++
-		group = t.take()
-	}
-	g.mu.Unlock()
-	if group != nil {
-		// This submission leads: it commits the group it took (its own
-		// among them, unless the queue was longer than a group), and what
-		// queued meanwhile is committed by a goroutine of its own, so that
-		// this request is answered as soon as its group is.
-		gctx := db.WithTenant(context.WithoutCancel(ctx), tenant)
-		g.commit(gctx, group)
-		if next := g.next(tenant); next != nil {
-			go g.drain(gctx, tenant, next)
-		}
-	}
+	g.groups.Add(ctx, tenant, q)
 	return <-q.done
-}
-
-// take removes the next group from the queue; the caller holds g.mu.
-func (t *tenantQueue) take() []*queuedInsert {
-	n := min(len(t.waiting), maxGroup)
-	group := slices.Clone(t.waiting[:n])
-	t.waiting = slices.Delete(t.waiting, 0, n)
-	return group
-}
-
-// next takes the convention's next group, or, with none waiting, ends
-// the caller's turn in flight.
-func (g *groupWriter) next(tenant int64) []*queuedInsert {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	t := g.tenants[tenant]
-	if len(t.waiting) == 0 {
-		t.inFlight--
-		if t.inFlight == 0 {
-			delete(g.tenants, tenant)
-		}
-		return nil
-	}
-	return t.take()
-}
-
-// drain commits groups until none is waiting.
-func (g *groupWriter) drain(ctx context.Context, tenant int64, group []*queuedInsert) {
-	for ; group != nil; group = g.next(tenant) {
-		g.commit(ctx, group)
-	}
 }
 
 // commit runs group's statements in one transaction and answers each.
