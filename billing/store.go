@@ -44,7 +44,7 @@ type Store struct {
 	now          func() time.Time
 	batchSize    int
 	cache        tariffCache
-	groups       *groupWriter
+	submissions  *db.Coalescer[*queuedInsert]
 }
 
 // Config is what a Store needs beyond its collaborators.
@@ -65,8 +65,9 @@ func NewStore(pool *db.Pool, claims ClaimQueue, cfg Config) *Store {
 	if cfg.DeadlineDays <= 0 {
 		cfg.DeadlineDays = 90
 	}
-	return &Store{pool: pool, claims: claims, deadlineDays: cfg.DeadlineDays, now: cfg.Now, batchSize: cfg.BatchSize,
-		groups: newGroupWriter(pool)}
+	s := &Store{pool: pool, claims: claims, deadlineDays: cfg.DeadlineDays, now: cfg.Now, batchSize: cfg.BatchSize}
+	s.submissions = db.NewCoalescer(maxGroup, groupsInFlight, s.commitGroup)
+	return s
 }
 
 // Today is the store's Paris date, by its clock: the day requests are
@@ -222,7 +223,7 @@ func (s *Store) CreateInvoice(ctx context.Context, actor audit.Actor, providerID
 	}
 	// Nothing to keep beside the invoice: the patient's check, then one
 	// statement, committed with the submissions that come beside it
-	// (groupWriter), are two round trips to the database.
+	// (Store.insert), are two round trips to the database.
 	inv, err := s.insertInvoice(ctx, s.pool, actor, providerID, in)
 	return inv, db.Translate(err)
 }
@@ -351,7 +352,7 @@ func (s *Store) price(ctx context.Context, providerID int64, lines []Line, fresh
 var errTariffMoved = errors.New("billing: the tariff changed while the invoice was priced")
 
 // insertInvoiceSQL is storeInvoice's statement: $2 is the patient, which
-// orders the statements of a group (groupWriter.commit).
+// orders the statements of a group (Store.commitGroup).
 const insertInvoiceSQL = `
 		WITH patient AS (
 			SELECT id FROM patients WHERE id = $2 AND patients.tenant_id = passd_tenant()
@@ -434,20 +435,6 @@ func (s *Store) storeInvoice(ctx context.Context, q db.DBTX, actor audit.Actor, 
 		return inv, nil
 	}
 	return Invoice{}, s.whyNotStored(ctx, q, providerID, in, p)
-}
-
-// insert runs the invoice statement with args: in the caller's
-// transaction, or, on the pool, committed with the submissions that came
-// beside it (groupWriter), and on its own again if their group failed.
-func (s *Store) insert(ctx context.Context, q db.DBTX, args []any) insertAnswer {
-	tenant, ok := s.pool.TenantFor(ctx)
-	if pool, onPool := q.(*db.Pool); onPool && pool == s.pool && ok {
-		if a := s.groups.write(ctx, tenant, args); !a.alone {
-			return a
-		}
-	}
-	row, stored, err := insertOne(ctx, q, args)
-	return insertAnswer{row: row, stored: stored, err: err}
 }
 
 // whyNotStored tells why storeInvoice stored nothing. A deactivated

@@ -44,12 +44,6 @@ const (
 	groupTimeout = 30 * time.Second
 )
 
-// groupWriter commits the invoice statements of each convention in groups.
-type groupWriter struct {
-	pool   *db.Pool
-	groups *db.Coalescer[*queuedInsert]
-}
-
 // queuedInsert is one submission's statement and where its answer goes.
 type queuedInsert struct {
 	args []any // storeInvoice's arguments; args[1] is the patient
@@ -74,28 +68,28 @@ type storedInvoice struct {
 	CreatedAt time.Time
 }
 
-func newGroupWriter(pool *db.Pool) *groupWriter {
-	g := &groupWriter{pool: pool}
-	g.groups = db.NewCoalescer(maxGroup, groupsInFlight, g.commit)
-	return g
+// insert runs the invoice statement with args: in the caller's
+// transaction, or, on the pool, committed with the submissions that come
+// beside it (s.submissions, which runs commitGroup), and on its own again
+// if their group failed whole.
+func (s *Store) insert(ctx context.Context, q db.DBTX, args []any) insertAnswer {
+	tenant, ok := s.pool.TenantFor(ctx)
+	if pool, onPool := q.(*db.Pool); onPool && pool == s.pool && ok {
+		queued := &queuedInsert{args: args, done: make(chan insertAnswer, 1)}
+		s.submissions.Add(ctx, tenant, queued)
+		if a := <-queued.done; !a.alone {
+			return a
+		}
+	}
+	return insertOne(ctx, q, args)
 }
 
-// write runs the invoice statement with args in the convention tenant,
-// with the submissions waiting beside it, and answers once its
-// transaction is committed or has failed.
-func (g *groupWriter) write(ctx context.Context, tenant int64, args []any) insertAnswer {
-	q := &queuedInsert{args: args, done: make(chan insertAnswer, 1)}
-	g.groups.Add(ctx, tenant, q)
-	return <-q.done
-}
-
-// commit runs group's statements in one transaction and answers each.
-func (g *groupWriter) commit(ctx context.Context, group []*queuedInsert) {
+// commitGroup runs group's statements in one transaction and answers each.
+func (s *Store) commitGroup(ctx context.Context, group []*queuedInsert) {
 	ctx, cancel := context.WithTimeout(ctx, groupTimeout)
 	defer cancel()
 	if len(group) == 1 {
-		row, stored, err := insertOne(ctx, g.pool, group[0].args)
-		group[0].done <- insertAnswer{row: row, stored: stored, err: err}
+		group[0].done <- insertOne(ctx, s.pool, group[0].args)
 		return
 	}
 	// The same order in every group: two groups that change the same
@@ -104,7 +98,7 @@ func (g *groupWriter) commit(ctx context.Context, group []*queuedInsert) {
 	slices.SortStableFunc(group, func(a, b *queuedInsert) int {
 		return cmp.Compare(a.args[1].(int64), b.args[1].(int64))
 	})
-	answers, err := insertGroup(ctx, g.pool, group)
+	answers, err := insertGroup(ctx, s.pool, group)
 	for i, q := range group {
 		switch {
 		case err == nil:
@@ -117,17 +111,19 @@ func (g *groupWriter) commit(ctx context.Context, group []*queuedInsert) {
 	}
 }
 
-// insertOne runs the invoice statement alone, in a transaction of its own.
-func insertOne(ctx context.Context, q db.DBTX, args []any) (storedInvoice, bool, error) {
-	var row storedInvoice
-	err := q.QueryRow(ctx, insertInvoiceSQL, args...).Scan(&row.ID, &row.Deadline, &row.CreatedAt)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return storedInvoice{}, false, nil
+// insertOne runs the invoice statement alone: in q's transaction, or on
+// the pool in a transaction of its own.
+func insertOne(ctx context.Context, q db.DBTX, args []any) insertAnswer {
+	var a insertAnswer
+	err := q.QueryRow(ctx, insertInvoiceSQL, args...).Scan(&a.row.ID, &a.row.Deadline, &a.row.CreatedAt)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+	case err != nil:
+		a.err = fmt.Errorf("billing: insert invoice: %w", err)
+	default:
+		a.stored = true
 	}
-	if err != nil {
-		return storedInvoice{}, false, fmt.Errorf("billing: insert invoice: %w", err)
-	}
-	return row, true, nil
+	return a
 }
 
 // insertGroup sends the group's statements as one batch: pgx sends a batch

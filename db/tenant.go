@@ -91,13 +91,13 @@ func (p *Pool) Bound() int64 { return p.bound }
 // convention's id: false when they act in none, or in whichever a
 // credential names (ThroughDoor).
 func (p *Pool) TenantFor(ctx context.Context) (int64, bool) {
-	s, scoped := ctx.Value(scopeKey{}).(scope)
+	s, _ := ctx.Value(scopeKey{}).(scope)
 	switch {
 	case s.door != "":
 		return 0, false
 	case s.tenant != 0:
 		return s.tenant, true
-	case !scoped && p.bound != 0:
+	case p.bound != 0:
 		return p.bound, true
 	}
 	return 0, false
@@ -106,14 +106,11 @@ func (p *Pool) TenantFor(ctx context.Context) (int64, bool) {
 // setTenant is the statement that sets a transaction's tenant; with a door,
 // its argument is the credential's hash.
 func (p *Pool) setTenant(ctx context.Context) (string, []any, bool) {
-	s, _ := ctx.Value(scopeKey{}).(scope)
-	switch {
-	case s.door != "":
+	if s, _ := ctx.Value(scopeKey{}).(scope); s.door != "" {
 		return "SELECT set_config('passd.tenant', coalesce(" + s.door + "($1)::text, ''), true)", []any{s.doorArg}, true
-	case s.tenant != 0:
-		return "SELECT set_config('passd.tenant', $1, true)", []any{strconv.FormatInt(s.tenant, 10)}, true
-	case p.bound != 0:
-		return "SELECT set_config('passd.tenant', $1, true)", []any{strconv.FormatInt(p.bound, 10)}, true
+	}
+	if tenant, ok := p.TenantFor(ctx); ok {
+		return "SELECT set_config('passd.tenant', $1, true)", []any{strconv.FormatInt(tenant, 10)}, true
 	}
 	return "", nil, false
 }
