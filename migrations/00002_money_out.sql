@@ -224,6 +224,8 @@ DROP SEQUENCE journal_txn_seq;
 DROP TRIGGER payouts_forward_only ON payouts;
 DROP TRIGGER payouts_no_delete ON payouts;
 DROP FUNCTION payouts_forward_only();
+-- On a column 00001 made: dropping 00002's columns does not drop it.
+DROP INDEX payouts_due_idx;
 ALTER TABLE payouts DROP CONSTRAINT payouts_claim_reason, DROP CONSTRAINT payouts_state, DROP COLUMN batch_id,
     DROP COLUMN paid_on, DROP COLUMN note, DROP COLUMN claim_id, DROP CONSTRAINT payouts_reason_check;
 ALTER TABLE payouts ADD CONSTRAINT payouts_reason_check CHECK (reason IN ('ticket_moderateur', 'rights_refused', 'not_covered', 'deadline_passed', 'prescribed'));

@@ -202,8 +202,9 @@ DROP INDEX invoices_flagged_idx;
 ALTER TABLE invoices DROP CONSTRAINT invoices_review_before_decision, DROP CONSTRAINT invoices_review_reasons,
     DROP COLUMN review_status, DROP COLUMN review_reasons, DROP COLUMN reviewed_at, DROP COLUMN reviewed_by;
 ALTER TABLE invoice_lines DROP COLUMN rate_class;
-ALTER TABLE settings DROP COLUMN invoice_ceiling, DROP COLUMN over_ceiling, DROP COLUMN default_drug_class;
+-- The trigger's WHEN names the columns: it goes first.
 DROP TRIGGER settings_tariff_changed ON settings;
+ALTER TABLE settings DROP COLUMN invoice_ceiling, DROP COLUMN over_ceiling, DROP COLUMN default_drug_class;
 DROP TABLE drugs, acts, tariff_state;
 DROP FUNCTION tariff_changed();
 DROP TRIGGER rates_append_only ON rates;
